@@ -1,0 +1,160 @@
+//! Command-line definitions (clap derive) and the help examples. No logic:
+//! the binary's `app` modules turn these into library calls.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Explains 502 Bad Gateway: forensics on proxy logs, and a linter for proxy configs.
+#[derive(Debug, Parser)]
+#[command(name = "gatecheck", version, about, long_about = None)]
+#[command(after_help = "Examples:
+  gatecheck analyze fixtures/incident/                 # the embedded demo
+  gatecheck analyze /var/log/nginx/ --config /etc/nginx/nginx.conf
+  gatecheck lint /etc/nginx/nginx.conf haproxy.cfg envoy.yaml --format github
+  gatecheck rules                                      # the lint rule catalogue
+  gatecheck explain NGX-DNS-001")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Find the 502s in access and error logs and explain where and why each was born.
+    #[command(after_help = ANALYZE_EXAMPLES)]
+    Analyze(AnalyzeArgs),
+    /// Check nginx, HAProxy and Envoy configs against the 502 troubleshooting rules.
+    #[command(after_help = LINT_EXAMPLES)]
+    Lint(LintArgs),
+    /// List the lint rules (id, severity, summary).
+    Rules(RulesArgs),
+    /// Print one lint rule's full documentation.
+    Explain(ExplainArgs),
+}
+
+const ANALYZE_EXAMPLES: &str = "Examples:
+  gatecheck analyze fixtures/incident/
+  gatecheck analyze access.log error.log --log-format '$remote_addr [$time_local] \"$request\" $status us=$upstream_status'
+  gatecheck analyze ./dump/ --config ./dump/etc/nginx/nginx.conf --since 2026-11-20T14:00Z --until 2026-11-20T16:00Z
+  zcat access.log.1.gz | gatecheck analyze -
+  gatecheck analyze ./dump/ --format json > report.json
+  gatecheck analyze ./dump/ --events 5xx.ndjson
+
+Inputs are files, directories (searched recursively), glob patterns or `-` for stdin.
+Gzip files are recognised by their magic bytes, whatever their name.
+Exit codes: 0 done, 1 502s found and --fail-on-502 given, 2 usage or input error.";
+
+const LINT_EXAMPLES: &str = "Examples:
+  gatecheck lint /etc/nginx/nginx.conf
+  gatecheck lint etc/nginx/nginx.conf etc/haproxy/haproxy.cfg envoy.yaml --format github
+  gatecheck lint nginx.conf --select NGX-DNS --ignore NGX-TMO-002 --deny warnings
+  gatecheck lint -p /etc/nginx nginx.conf --format sarif > gatecheck.sarif
+
+Exit codes: 0 clean, 1 findings at the failing level, 2 usage or input error.";
+
+/// Output format of `analyze`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnalyzeFormat {
+    /// Tables for a terminal.
+    Table,
+    /// One JSON document (schema versioned, see README).
+    Json,
+    /// One JSON line per 5xx request.
+    Ndjson,
+}
+
+/// Arguments of `gatecheck analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Log files, directories, glob patterns, or `-` for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// nginx config (file or directory) whose log_format/access_log directives tell how to parse the logs.
+    #[arg(long, value_name = "PATH")]
+    pub config: Vec<PathBuf>,
+    /// An nginx log_format string for the access logs (overrides detection).
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    /// Only requests at or after this time (RFC 3339, e.g. 2026-11-20T14:00Z).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only requests before this time (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// UTC offset of error-log timestamps (nginx writes them in local time without a zone), e.g. +02:00.
+    /// Default: the offset seen in the access logs.
+    #[arg(long, value_name = "OFFSET")]
+    pub error_log_tz: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AnalyzeFormat::Table)]
+    pub format: AnalyzeFormat,
+    /// Also write one JSON line per 5xx request to this file.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+    /// Exit with code 1 when any 502 was found.
+    #[arg(long)]
+    pub fail_on_502: bool,
+    /// Number of worker threads (default: all cores).
+    #[arg(short = 'j', long)]
+    pub threads: Option<usize>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Output format of `lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// Human-readable diagnostics with a code frame.
+    Text,
+    /// JSON array of diagnostics.
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+}
+
+/// Arguments of `gatecheck lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Config files: nginx.conf, haproxy.cfg, Envoy YAML/JSON (kind detected from content and name).
+    #[arg(required = true, value_name = "FILE")]
+    pub paths: Vec<PathBuf>,
+    /// Prefix for relative nginx includes (like `nginx -p`).
+    #[arg(short = 'p', long, value_name = "DIR")]
+    pub prefix: Option<PathBuf>,
+    /// Settings file (.gatecheck.yaml or gatecheck.toml); default: looked up from the current directory.
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
+    /// Only these rules: ids, id prefixes or names (comma separated or repeated).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Skip these rules: ids, id prefixes or names.
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Fail (exit 1) on findings at this level or above: error (default), warnings, info.
+    #[arg(long, value_name = "LEVEL")]
+    pub deny: Option<String>,
+}
+
+/// Arguments of `gatecheck rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `gatecheck explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A rule id (NGX-DNS-001) or name (unresolved-hostname).
+    pub rule: String,
+}

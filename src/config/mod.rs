@@ -1,0 +1,2 @@
+//! Config text → syntax tree with spans → normalized proxy model.
+//! Imports `source` only; never `lint` or `report`.

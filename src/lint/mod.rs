@@ -1,0 +1,1 @@
+//! Proxy model → diagnostics. Rules read only `config::model`.

@@ -1,0 +1,29 @@
+//! The `gatecheck` binary: parse the command line, call the library, print,
+//! and map the outcome to an exit code (0 clean, 1 findings, 2 error).
+
+mod app;
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Analyze(args) => app::analyze::run(args),
+        cli::Command::Lint(args) => app::lint::run(args),
+        cli::Command::Rules(args) => app::lint::rules(args),
+        cli::Command::Explain(args) => app::lint::explain(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            if app::is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("gatecheck: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
