@@ -211,6 +211,8 @@ fn from_error(kind: UpstreamError) -> Cause {
     }
 }
 
+const NO_ERROR_LINE: &str = "no error-log line matches this request, and nginx logs every error it turns into a 502/504 (at level `error`): the upstream sent this status";
+
 /// Classify one request: `status` sent to the client, the upstream
 /// `attempts` (empty when the format logs none), and the error-log lines
 /// joined to it (in time order).
@@ -320,13 +322,13 @@ pub fn classify(
         if let Some(i) = failed {
             if attempts[i].status != Some(status) {
                 // the client status differs from the failed attempt's: not a plain pass-through
-                return unknown(evidence, "the client status differs from the failed upstream attempt's and no error-log line matched");
+                return unknown(
+                    evidence,
+                    "the client status differs from the failed upstream attempt's and no error-log line matched",
+                );
             }
         }
-        evidence.push(|| 
-            "no error-log line matches this request, and nginx logs every error it turns into a 502/504 (at level `error`): the upstream sent this status"
-                .into(),
-        );
+        evidence.push(|| NO_ERROR_LINE.into());
         return evidence.verdict(Cause::Passthrough);
     }
     let mut missing = Vec::new();
