@@ -140,6 +140,12 @@ impl Directives {
         self.map.entry(d.name.clone()).or_default().push(d);
     }
 
+    /// Forget every occurrence of `name` (for directives nginx does not
+    /// inherit, such as `proxy_pass`).
+    pub fn remove(&mut self, name: &str) {
+        self.map.remove(name);
+    }
+
     /// Names defined here (inherited or own).
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.map.keys().map(|k| k.as_str())

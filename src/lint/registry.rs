@@ -13,6 +13,31 @@ macro_rules! rules {
 
 rules! {
     rules::nginx::long_connect_timeout::LongConnectTimeout,
+    rules::nginx::implicit_proxy_timeouts::ImplicitProxyTimeouts,
+    rules::nginx::invalid_busy_buffers::InvalidBusyBuffers,
+    rules::nginx::small_proxy_buffer::SmallProxyBuffer,
+    rules::nginx::non_idempotent_retry::NonIdempotentRetry,
+    rules::nginx::unbounded_retries::UnboundedRetries,
+    rules::nginx::retries_disabled::RetriesDisabled,
+    rules::nginx::single_upstream_server::SingleUpstreamServer,
+    rules::nginx::failure_accounting_off::FailureAccountingOff,
+    rules::nginx::unusable_upstream_servers::UnusableUpstreamServers,
+    rules::nginx::hostname_resolved_once::HostnameResolvedOnce,
+    rules::nginx::variable_proxy_pass_without_resolver::VariableProxyPassWithoutResolver,
+    rules::nginx::resolve_without_resolver::ResolveWithoutResolver,
+    rules::nginx::resolver_without_valid::ResolverWithoutValid,
+    rules::nginx::missing_proxy_sni::MissingProxySni,
+    rules::nginx::unverified_upstream_tls::UnverifiedUpstreamTls,
+    rules::nginx::keepalive_not_reused::KeepaliveNotReused,
+    rules::nginx::cached_errors::CachedErrors,
+    rules::nginx::masked_bad_gateway::MaskedBadGateway,
+    rules::nginx::no_stale_on_error::NoStaleOnError,
+    rules::nginx::access_log_without_upstream::AccessLogWithoutUpstream,
+    rules::nginx::error_log_too_quiet::ErrorLogTooQuiet,
+    rules::nginx::no_request_id::NoRequestId,
+    rules::nginx::unknown_upstream::UnknownUpstream,
+    rules::nginx::proxy_pass_uri_mismatch::ProxyPassUriMismatch,
+    rules::nginx::invalid_value::InvalidValue,
 }
 
 /// Renamed rules: (old id or name, new id). Ids are never reused.

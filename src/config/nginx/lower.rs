@@ -235,7 +235,10 @@ fn error_log_level(d: &Directives, block: Span) -> Setting<String> {
             continue;
         }
         let rank = |s: &str| ORDER.iter().position(|x| *x == s).unwrap_or(4);
-        if best.as_ref().map_or(true, |b| rank(&level) < rank(&b.value)) {
+        if best
+            .as_ref()
+            .map_or(true, |b| rank(&level) < rank(&b.value))
+        {
             best = Some(Setting::explicit(level, e.span));
         }
     }
@@ -286,20 +289,22 @@ pub fn parse_proxy_pass(raw: &str, span: Span, upstreams: &[String]) -> ProxyPas
     // A variable in the host part: the literal text before it is the host.
     let host_lit = hostport.split('$').next().unwrap_or("");
     let (host, port) = split_host_port(host_lit);
-    let target = if host.is_empty()
-        || (has_variables && hostport.contains('$') && host_lit.is_empty())
-    {
+    let host_has_var = hostport.contains('$');
+    let target = if host.is_empty() {
         Target::Dynamic
-    } else if upstreams.iter().any(|u| *u == host_lit || *u == host) {
-        Target::Pool(if upstreams.iter().any(|u| u == host_lit) {
-            host_lit.to_string()
-        } else {
-            host.clone()
-        })
-    } else if has_variables {
-        Target::Dynamic
+    } else if upstreams.iter().any(|u| u == host_lit) {
+        Target::Pool(host_lit.to_string())
+    } else if upstreams.contains(&host) {
+        Target::Pool(host.clone())
+    } else if host_has_var {
+        match Host::classify(&host) {
+            // `http://10.0.0.1$request_uri`: the variable is the URI.
+            h @ Host::Ip(_) => Target::Address(h),
+            _ => Target::Dynamic,
+        }
     } else {
         match Host::classify(&host) {
+            Host::Name(_) if has_variables => Target::Dynamic,
             Host::Name(n)
                 if !n.contains('.') && port.is_none() && !n.eq_ignore_ascii_case("localhost") =>
             {
@@ -461,7 +466,12 @@ impl Lower {
     fn location(&self, n: &Node, parent: &Directives, out: &mut Vec<Route>) {
         let Some(block) = &n.block else { return };
         let own = own_directives(&block.children);
-        let eff = Directives::inherit(parent, &own);
+        let mut eff = Directives::inherit(parent, &own);
+        // The content handler is per location: a nested `location` does not
+        // proxy unless it says so (an `if` or `limit_except` inside one does).
+        if n.name == "location" && !own.has("proxy_pass") {
+            eff.remove("proxy_pass");
+        }
         let matcher = match (n.arg(0), n.arg(1)) {
             (Some("="), Some(p)) => RouteMatch::Exact(p.into()),
             (Some("~"), Some(p)) => RouteMatch::Regex(p.into(), false),
@@ -750,6 +760,10 @@ mod tests {
         };
         assert_eq!(names(0), ["C"]);
         assert_eq!(names(1), ["A", "B"]);
+        let m =
+            model("http { server { location / { proxy_pass http://10.0.0.1; location /x { } } } }");
+        assert!(m.servers[0].routes[0].proxy.is_some());
+        assert!(m.servers[0].routes[1].proxy.is_none());
         assert_eq!(r[0].timeouts.read.value, Some(Duration::from_secs(30)));
         assert!(!r[0].timeouts.read.defaulted);
         assert!(r[0].timeouts.connect.defaulted);
@@ -776,6 +790,10 @@ mod tests {
         );
         assert_eq!(t("http://$up"), Target::Dynamic);
         assert_eq!(t("https://api.example.com$uri"), Target::Dynamic);
+        assert_eq!(
+            t("http://10.0.0.1$uri"),
+            Target::Address(Host::Ip("10.0.0.1".into()))
+        );
         let p = parse_proxy_pass("http://unix:/tmp/s.sock:/api/", s, &ups);
         assert_eq!(p.host, "unix:/tmp/s.sock");
         assert_eq!(p.uri.as_deref(), Some("/api/"));

@@ -6,8 +6,9 @@ pub mod nginx;
 pub(crate) mod test_util {
     //! Run one rule over a config snippet.
 
-    use crate::config::nginx::parse_str;
+    use crate::config::{nginx, LoadOptions};
     use crate::lint::{check, Selection, Settings};
+    use crate::source::SourceMap;
 
     /// Messages of rule `id` on nginx config `src`.
     pub fn findings(id: &str, src: &str) -> Vec<String> {
@@ -16,7 +17,14 @@ pub(crate) mod test_util {
 
     /// Messages of rule `id` on nginx config `src` with `settings`.
     pub fn findings_with(id: &str, src: &str, settings: &Settings) -> Vec<String> {
-        let (sm, parsed) = parse_str("test.conf", src.as_bytes());
+        let mut sm = SourceMap::new();
+        let file = sm.add("test.conf", src.as_bytes().to_vec());
+        let opts = LoadOptions {
+            nginx_version: settings.nginx_version(),
+            no_includes: true,
+            ..LoadOptions::default()
+        };
+        let parsed = nginx::parse(&mut sm, file, &opts);
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
         let models: Vec<_> = parsed.model.into_iter().collect();
         let sel = Selection {
