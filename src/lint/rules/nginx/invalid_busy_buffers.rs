@@ -138,10 +138,10 @@ fn check_scope(
                     fmt_size(limit)
                 ),
                 format!(
-                    "raise proxy_buffers (e.g. `proxy_buffers {} {};`) or set `proxy_busy_buffers_size {};`",
+                    "make the buffers as large as the biggest one: `proxy_buffers {} {}; proxy_busy_buffers_size {};`",
                     num.max(8),
                     fmt_size(max),
-                    fmt_size(max.min(limit).max(max))
+                    fmt_size(2 * max)
                 ),
             );
         }

@@ -79,7 +79,7 @@ fn check(ctx: &mut LintContext<'_>) {
                     pool.keepalive.value,
                     hv.value,
                     if hv.defaulted { " (default)" } else { "" },
-                    assumed
+                    if pool.keepalive.defaulted { assumed.as_str() } else { "" }
                 ),
                 "add `proxy_http_version 1.1;` and `proxy_set_header Connection \"\";`",
             );
@@ -118,7 +118,15 @@ mod tests {
     fn fail() {
         let f = findings("NGX-KAL-001", &format!("http {{ {UP} server {{ location / {{ proxy_pass http://a; proxy_http_version 1.0; }} }} }}"));
         assert_eq!(f.len(), 1);
-        assert!(f[0].contains("assuming nginx >= 1.29.7"), "{f:?}");
+        assert!(!f[0].contains("assuming"), "{f:?}");
+        let f = findings(
+            "NGX-KAL-001",
+            "http { upstream a { server 10.0.0.1; } server { location / { proxy_pass http://a; proxy_http_version 1.0; } } }",
+        );
+        assert!(
+            f[0].contains("keepalive 32) but proxy_http_version is 1.0 (assuming nginx >= 1.29.7"),
+            "{f:?}"
+        );
         let old = Settings::from_str_as("nginx_version: '1.22.1'", false).unwrap();
         let f = findings_with(
             "NGX-KAL-001",
