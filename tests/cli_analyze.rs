@@ -280,3 +280,49 @@ fn stdin_and_unknown_files() {
         "{err}"
     );
 }
+
+#[test]
+fn config_gives_formats_and_directives() {
+    // the config names the access log's format and explains causes with file:line
+    let o = gatecheck(&[
+        "analyze",
+        "fixtures/logs/nginx/causes/access.log",
+        "fixtures/logs/nginx/causes/error.log",
+        "--config",
+        "fixtures/logs/nginx/causes/etc/",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = json(&o);
+    let access = &v["inputs"][0];
+    assert_eq!(access["kind"], "nginx_access");
+    assert_eq!(access["format"], "upstream_rich");
+    assert!(
+        access["reason"]
+            .as_str()
+            .unwrap()
+            .contains("etc/nginx.conf:7: access_log /var/log/nginx/access.log upstream_rich"),
+        "{access}"
+    );
+    let rows = v["causes_504"].as_array().unwrap();
+    let cfg = rows[0]["config"].to_string();
+    assert!(
+        cfg.contains("lasted 60.001s") || cfg.contains("lasted 60.000s"),
+        "{cfg}"
+    );
+    assert!(
+        cfg.contains("proxy_read_timeout 60s") && cfg.contains("nginx.conf:23"),
+        "{cfg}"
+    );
+    let big = v["causes_502"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["cause"] == "header_too_big")
+        .unwrap();
+    assert!(
+        big["config"].to_string().contains("proxy_buffer_size 4k"),
+        "{big}"
+    );
+}

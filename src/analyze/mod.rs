@@ -10,6 +10,7 @@ pub mod cause;
 pub mod event;
 pub mod incident;
 pub mod join;
+pub mod nginx_config;
 pub mod report;
 pub mod stats;
 
@@ -57,6 +58,10 @@ pub struct Options {
     pub keep_events: bool,
     /// Called as bytes are processed.
     pub progress: Option<Progress>,
+    /// nginx configs read with `--config`: their log formats are tried first
+    /// (the one whose `access_log` names a file, for that file), and their
+    /// directives are cited in the report.
+    pub config: Option<Arc<nginx_config::NginxConfig>>,
 }
 
 /// The result of [`analyze`].
@@ -72,6 +77,7 @@ struct Loaded {
     index: u32,
     input: Input,
     data: Data,
+    head: Vec<u8>,
     kind: Kind,
     reason: String,
 }
@@ -89,20 +95,73 @@ pub fn total_bytes(paths: &[String]) -> u64 {
 /// Analyze the logs at `paths`.
 pub fn analyze(paths: &[String], opts: &Options) -> Result<Analysis, Error> {
     let (inputs, mut problems) = input::discover(paths);
-    let mut formats = opts.formats.clone();
-    if !opts.only_given_formats {
-        formats.extend(nginx::builtin_formats());
-    }
-
     let mut loaded = Vec::new();
     for (i, inp) in inputs.into_iter().enumerate() {
-        match load(i as u32, inp, &formats) {
+        match open(i as u32, inp) {
             Ok(l) => loaded.push(l),
             Err((inp, msg)) => problems.push(Problem {
                 path: inp.display,
                 message: msg,
             }),
         }
+    }
+
+    // nginx configs inside the dump are read as if given with --config
+    let builtin = nginx::builtin_formats();
+    let found_configs: Vec<usize> = loaded
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| {
+            matches!(detect::detect(&l.head, &builtin).kind, Kind::Unknown)
+                && l.input.path.as_deref().is_some_and(|p| {
+                    matches!(
+                        crate::config::detect(p, &l.head),
+                        Some((crate::config::model::ProxyKind::Nginx, _))
+                    )
+                })
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let config: Option<Arc<nginx_config::NginxConfig>> =
+        match (&opts.config, found_configs.is_empty()) {
+            (Some(c), _) => Some(c.clone()),
+            (None, false) => {
+                let paths: Vec<std::path::PathBuf> = found_configs
+                    .iter()
+                    .filter_map(|&i| loaded[i].input.path.clone())
+                    .collect();
+                Some(Arc::new(nginx_config::read(&paths)))
+            }
+            (None, true) => None,
+        };
+    for &i in &found_configs {
+        loaded[i].kind = Kind::Config;
+        loaded[i].reason = if opts.config.is_some() {
+            "nginx config (not a log; --config was given, so this one is not used)".into()
+        } else {
+            "nginx config: read for its log_format/access_log lines and the directives that explain causes".into()
+        };
+    }
+    if let Some(cfg) = &config {
+        problems.extend(cfg.problems.iter().map(|(at, msg)| Problem {
+            path: at.clone(),
+            message: format!("config: {msg}"),
+        }));
+    }
+    let mut formats = opts.formats.clone();
+    if let Some(cfg) = &config {
+        formats.extend(cfg.formats.iter().cloned());
+    }
+    if !opts.only_given_formats {
+        formats.extend(builtin);
+    }
+    for l in loaded
+        .iter_mut()
+        .filter(|l| !matches!(l.kind, Kind::Config))
+    {
+        let (kind, reason) = classify_input(l, &formats, config.as_deref());
+        l.kind = kind;
+        l.reason = reason;
     }
 
     // Error logs first: the access pass joins against them.
@@ -142,6 +201,7 @@ pub fn analyze(paths: &[String], opts: &Options) -> Result<Analysis, Error> {
                 let display = l.input.display.clone();
                 let ctx = Ctx {
                     fmt,
+                    config: config.as_deref(),
                     index: &index,
                     has_error_log,
                     opts,
@@ -177,6 +237,15 @@ pub fn analyze(paths: &[String], opts: &Options) -> Result<Analysis, Error> {
                     upstream_errors: 0,
                 });
             }
+            Kind::Config => inputs_out.push(report::InputSummary {
+                path: l.input.display.clone(),
+                kind: "nginx_config".into(),
+                format: None,
+                reason: l.reason.clone(),
+                lines: 0,
+                malformed: 0,
+                upstream_errors: 0,
+            }),
             Kind::Error => {}
         }
     }
@@ -195,11 +264,12 @@ pub fn analyze(paths: &[String], opts: &Options) -> Result<Analysis, Error> {
         });
         events.truncate(MAX_EVENTS);
     }
-    let report = Report::build(total, inputs_out, problems, &index);
+    inputs_out.sort_by_key(|i| names.iter().position(|n| *n == i.path));
+    let report = Report::build(total, inputs_out, problems, &index, config.as_deref());
     Ok(Analysis { report, events })
 }
 
-fn load(index: u32, input: Input, formats: &[LogFormat]) -> Result<Loaded, (Input, String)> {
+fn open(index: u32, input: Input) -> Result<Loaded, (Input, String)> {
     let opened = match input::open(&input) {
         Ok(o) => o,
         Err(e) => return Err((input, format!("cannot read: {e}"))),
@@ -223,14 +293,50 @@ fn load(index: u32, input: Input, formats: &[LogFormat]) -> Result<Loaded, (Inpu
             }
         }
     };
-    let d = detect::detect(&head, formats);
     Ok(Loaded {
         index,
         input,
         data,
-        kind: d.kind,
-        reason: d.reason,
+        head,
+        kind: Kind::Unknown,
+        reason: String::new(),
     })
+}
+
+/// What a file holds: the format its config `access_log` names (if its
+/// lines match it), else the first format that parses its first lines.
+fn classify_input(
+    l: &Loaded,
+    formats: &[LogFormat],
+    config: Option<&nginx_config::NginxConfig>,
+) -> (Kind, String) {
+    let head = &l.head;
+    let preferred = config
+        .zip(l.input.path.as_deref())
+        .and_then(|(c, p)| c.format_for(p))
+        .and_then(|(name, why)| {
+            formats
+                .iter()
+                .position(|f| f.name == name)
+                .map(|i| (i, why))
+        });
+    let Some((i, why)) = preferred else {
+        let d = detect::detect(head, formats);
+        return (d.kind, d.reason);
+    };
+    let d = detect::detect(head, &formats[i..=i]);
+    if let Kind::Access(_) = d.kind {
+        return (Kind::Access(i), format!("{why}; {}", d.reason));
+    }
+    let d = detect::detect(head, formats);
+    let reason = match d.kind {
+        Kind::Error => d.reason,
+        _ => format!(
+            "{}; the config says {why}, but its lines do not match format {:?}",
+            d.reason, formats[i].name
+        ),
+    };
+    (d.kind, reason)
 }
 
 /// Run `f` over every chunk of a loaded input, in parallel for mapped files
@@ -385,6 +491,7 @@ fn sample(file: &str, line: u64, reason: &str, text: &[u8]) -> Sample {
 
 struct Ctx<'a> {
     fmt: &'a LogFormat,
+    config: Option<&'a nginx_config::NginxConfig>,
     index: &'a join::ErrorIndex,
     has_error_log: bool,
     opts: &'a Options,
@@ -622,6 +729,22 @@ fn slow_path(
         .entry(verdict.cause)
         .or_default();
     st.count += 1;
+    let failed_attempt = attempts
+        .iter()
+        .rev()
+        .find(|a| a.status.is_some_and(|s| s >= 500));
+    if ctx.config.is_some() {
+        let addr = failed_attempt
+            .map(|a| a.addr.clone())
+            .filter(|a| !a.is_empty())
+            .or_else(|| errors.last().and_then(|e| e.upstream.clone()));
+        if let Some(a) = addr {
+            bump(&mut st.addrs, &a);
+        }
+        if let Some(ms) = failed_attempt.and_then(|a| a.response_time) {
+            *st.durations.entry((ms as u64 + 50) / 100).or_default() += 1;
+        }
+    }
     if st.example.is_none() {
         st.example = Some(example());
         st.example_key = (ctx.file, n);

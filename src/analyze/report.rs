@@ -7,6 +7,7 @@ use super::cause::Cause;
 use super::event::rfc3339;
 use super::incident::{self, Burst};
 use super::join::ErrorIndex;
+use super::nginx_config::NginxConfig;
 use super::stats::{self, Agg, ByCause, Example, Sample};
 use crate::input::Problem;
 use crate::logs::scan::LogTime;
@@ -71,6 +72,9 @@ pub struct CauseRow {
     pub hint: &'static str,
     /// The first request with this cause.
     pub example: Option<Example>,
+    /// Config directives that bear on it (with `--config`), with file:line.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub config: Vec<String>,
 }
 
 /// A (key, count) row.
@@ -160,7 +164,7 @@ pub struct Report {
 /// How many rows the top lists keep.
 pub const TOP_N: usize = 10;
 
-fn rows(m: &ByCause) -> Vec<CauseRow> {
+fn rows(m: &ByCause, config: Option<&NginxConfig>) -> Vec<CauseRow> {
     let total: u64 = m.values().map(|s| s.count).sum();
     let mut v: Vec<CauseRow> = m
         .iter()
@@ -176,6 +180,20 @@ fn rows(m: &ByCause) -> Vec<CauseRow> {
             },
             hint: c.hint(),
             example: s.example.clone(),
+            config: config
+                .map(|cfg| {
+                    let addrs: Vec<String> = stats::top(&s.addrs, 5)
+                        .into_iter()
+                        .map(|(a, _)| a)
+                        .collect();
+                    let mode = s
+                        .durations
+                        .iter()
+                        .max_by_key(|(k, v)| (**v, std::cmp::Reverse(**k)))
+                        .map(|(k, _)| k * 100);
+                    cfg.attribute(*c, &addrs, mode)
+                })
+                .unwrap_or_default(),
         })
         .collect();
     v.sort_by(|a, b| b.count.cmp(&a.count).then(a.cause.cmp(&b.cause)));
@@ -202,6 +220,7 @@ impl Report {
         inputs: Vec<InputSummary>,
         problems: Vec<Problem>,
         index: &ErrorIndex,
+        config: Option<&NginxConfig>,
     ) -> Report {
         let off = agg.offset_s.unwrap_or(0);
         let status_codes: BTreeMap<u16, u64> = agg
@@ -266,10 +285,10 @@ impl Report {
                 .iter()
                 .map(|(c, s)| (c.id(), s.count))
                 .collect(),
-            causes_502: rows(&agg.causes_502),
-            causes_504: rows(&agg.causes_504),
-            causes_other_5xx: rows(&agg.causes_other_5xx),
-            causes_rescued: rows(&agg.causes_rescued),
+            causes_502: rows(&agg.causes_502, config),
+            causes_504: rows(&agg.causes_504, config),
+            causes_other_5xx: rows(&agg.causes_other_5xx, config),
+            causes_rescued: rows(&agg.causes_rescued, config),
             bursts,
             top_upstreams: counts(stats::top(&agg.upstreams, TOP_N)),
             top_hosts: counts(stats::top(&agg.hosts, TOP_N)),

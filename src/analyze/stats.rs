@@ -73,11 +73,21 @@ pub struct CauseStat {
     /// Sort key of the example (file index, line) to keep the earliest on merge.
     #[serde(skip)]
     pub example_key: (u32, u64),
+    /// Failed upstream addresses (or group names) with this cause.
+    #[serde(skip)]
+    pub addrs: HashMap<String, u64>,
+    /// Durations of the failed attempts, in whole 100 ms steps, for timeouts.
+    #[serde(skip)]
+    pub durations: HashMap<u64, u64>,
 }
 
 impl AddAssign for CauseStat {
     fn add_assign(&mut self, o: CauseStat) {
         self.count += o.count;
+        merge_counts(&mut self.addrs, o.addrs);
+        for (k, v) in o.durations {
+            *self.durations.entry(k).or_default() += v;
+        }
         if o.example.is_some() && (self.example.is_none() || o.example_key < self.example_key) {
             self.example = o.example;
             self.example_key = o.example_key;
@@ -244,6 +254,7 @@ mod tests {
                     evidence: vec![],
                 }),
                 example_key: (0, 50),
+                ..Default::default()
             },
         );
         b.causes_502.insert(
@@ -256,6 +267,7 @@ mod tests {
                     evidence: vec![],
                 }),
                 example_key: (0, 3),
+                ..Default::default()
             },
         );
         b.paths.insert("/x".into(), 4);

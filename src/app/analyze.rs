@@ -72,7 +72,9 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             .push(LogFormat::compile("--log-format", f, Escape::Default)?);
     }
     if !args.config.is_empty() {
-        eprintln!("gatecheck: note: --config is not read yet in this version; the log formats are detected from the logs");
+        opts.config = Some(Arc::new(gatecheck::analyze::nginx_config::read(
+            &args.config,
+        )));
     }
     let bar = (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
         let total = analyze::total_bytes(&args.paths);

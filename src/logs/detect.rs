@@ -13,6 +13,8 @@ pub enum Kind {
     Access(usize),
     /// An nginx error log.
     Error,
+    /// A proxy config found among the logs (read as config, not as a log).
+    Config,
     /// Nothing gatecheck knows.
     Unknown,
 }

@@ -26,6 +26,9 @@ pub enum Escape {
     None,
 }
 
+/// nginx's predefined `combined` format (`ngx_http_log_module.c`).
+pub const COMBINED: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
+
 /// The variables gatecheck reads; every other variable is skipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
@@ -568,8 +571,6 @@ pub fn builtin_formats() -> Vec<LogFormat> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const COMBINED: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
 
     #[test]
     fn grammar_formats_compile() {

@@ -47,33 +47,32 @@ fn cause_table(title: &str, rows: &[CauseRow], width: u16, out: &mut String) {
     }
     let _ = writeln!(out, "\n{title}");
     let mut t = table(
-        &[
-            "cause",
-            "count",
-            "share",
-            "born at",
-            "evidence (first request)",
-        ],
+        &["cause", "count", "share", "born at", "what it means"],
         width,
     );
     for r in rows {
-        let mut ev = String::new();
-        if let Some(ex) = &r.example {
-            let _ = writeln!(ev, "{}  {}", ex.source, ex.request);
-            for e in ex.evidence.iter().take(4) {
-                let _ = writeln!(ev, "• {e}");
-            }
-        }
-        let _ = write!(ev, "→ {}", r.hint);
         t.add_row(vec![
-            Cell::new(format!("{}\n{}", r.cause.id(), r.title)),
+            Cell::new(r.cause.id()),
             Cell::new(num(r.count)).set_alignment(CellAlignment::Right),
             Cell::new(format!("{:.1}%", r.share * 100.0)).set_alignment(CellAlignment::Right),
             Cell::new(r.born),
-            Cell::new(ev),
+            Cell::new(r.title),
         ]);
     }
     let _ = writeln!(out, "{t}");
+    for r in rows {
+        let _ = writeln!(out, "  {} ({}):", r.cause.id(), num(r.count));
+        if let Some(ex) = &r.example {
+            let _ = writeln!(out, "    e.g. {}  {}", ex.source, ex.request);
+            for e in &ex.evidence {
+                let _ = writeln!(out, "      • {e}");
+            }
+        }
+        for c in &r.config {
+            let _ = writeln!(out, "      ⚙ {c}");
+        }
+        let _ = writeln!(out, "      → {}", r.hint);
+    }
 }
 
 fn top_table(title: &str, rows: &[Count], width: u16, out: &mut String) {
