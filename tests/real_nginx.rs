@@ -8,6 +8,8 @@
 //!
 //! * nginx missing: skipped with a message, or a failure when
 //!   `GATECHECK_REQUIRE_PROXIES` is set (`.ci/run` sets it).
+//! * `GATECHECK_NGINX=/path/to/nginx` picks the binary (default: `$PATH`,
+//!   then /usr/sbin).
 //! * `GATECHECK_CAPTURE_DIR=DIR` copies the logs and config nginx wrote into
 //!   `DIR/{rich,combined}/` (that is how `fixtures/logs/nginx/real/` was made).
 

@@ -9,6 +9,9 @@ use std::time::Duration;
 pub const HOST: &str = "gatecheck.test";
 /// The `User-Agent` every test request carries.
 pub const USER_AGENT: &str = "gatecheck-realnginx/1.0";
+/// The `Referer` every test request carries (nginx appends it to error-log
+/// lines as `referrer: "…"`).
+pub const REFERER: &str = "http://gatecheck.test/cart";
 
 /// Send one request (`body` empty: no body) and return the response status.
 pub fn request(addr: SocketAddr, method: &str, target: &str, body: &[u8]) -> io::Result<u16> {
@@ -16,7 +19,7 @@ pub fn request(addr: SocketAddr, method: &str, target: &str, body: &[u8]) -> io:
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     stream.set_write_timeout(Some(Duration::from_secs(2)))?;
     let mut req = format!(
-        "{method} {target} HTTP/1.1\r\nHost: {HOST}\r\nUser-Agent: {USER_AGENT}\r\nAccept: */*\r\nConnection: close\r\n"
+        "{method} {target} HTTP/1.1\r\nHost: {HOST}\r\nUser-Agent: {USER_AGENT}\r\nReferer: {REFERER}\r\nAccept: */*\r\nConnection: close\r\n"
     );
     if !body.is_empty() {
         req.push_str(&format!(

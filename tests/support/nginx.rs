@@ -18,8 +18,13 @@ const CANDIDATES: &[&str] = &[
     "/usr/local/nginx/sbin/nginx",
 ];
 
-/// The nginx binary, if one is installed.
+/// The nginx binary, if one is installed: `$GATECHECK_NGINX` when set (a
+/// path that is not a file means "none"), else `$PATH`, else the usual places.
 pub fn find_nginx() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("GATECHECK_NGINX") {
+        let p = PathBuf::from(p);
+        return p.is_file().then_some(p);
+    }
     let from_path = std::env::var_os("PATH")
         .map(|p| {
             std::env::split_paths(&p)
