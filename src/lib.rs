@@ -9,6 +9,11 @@
 //! model → rules → diagnostics.
 #![deny(missing_docs)]
 
+pub mod analyze;
 pub mod config;
+pub mod error;
+pub mod input;
 pub mod lint;
+pub mod logs;
+pub mod report;
 pub mod source;

@@ -1,10 +1,147 @@
-//! `gatecheck analyze`.
+//! `gatecheck analyze`: arguments → [`gatecheck::analyze::Options`] → report on stdout.
 
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use crate::cli::AnalyzeArgs;
+use anyhow::Context;
+use gatecheck::analyze::{self, Options};
+use gatecheck::logs::nginx::{Escape, LogFormat};
+
+use crate::cli::{AnalyzeArgs, AnalyzeFormat};
+
+fn parse_time(what: &str, s: &str) -> anyhow::Result<i64> {
+    if let Ok(ts) = s.parse::<jiff::Timestamp>() {
+        return Ok(ts.as_millisecond());
+    }
+    if let Ok(dt) = s.parse::<jiff::civil::DateTime>() {
+        if let Ok(z) = dt.to_zoned(jiff::tz::TimeZone::UTC) {
+            return Ok(z.timestamp().as_millisecond());
+        }
+    }
+    anyhow::bail!(
+        "{what} {s:?}: not a time; use RFC 3339 like 2026-11-20T14:00:00Z or 2026-11-20T14:00+01:00 (no zone = UTC)"
+    )
+}
+
+fn parse_offset(s: &str) -> anyhow::Result<i32> {
+    let bad =
+        || anyhow::anyhow!("--error-log-tz {s:?}: expected an offset like +02:00, -0500 or Z");
+    if s == "Z" || s == "UTC" {
+        return Ok(0);
+    }
+    let (sign, rest) = match s.as_bytes().first() {
+        Some(b'+') => (1, &s[1..]),
+        Some(b'-') => (-1, &s[1..]),
+        _ => return Err(bad()),
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let h: i32 = digits[..2].parse()?;
+    let m: i32 = digits[2..].parse()?;
+    Ok(sign * (h * 3600 + m * 60))
+}
 
 /// Run `gatecheck analyze`.
-pub fn run(_args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`gatecheck analyze` is being built")
+pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .ok();
+    }
+    let mut opts = Options {
+        keep_events: args.events.is_some() || args.format == AnalyzeFormat::Ndjson,
+        since_ms: args
+            .since
+            .as_deref()
+            .map(|s| parse_time("--since", s))
+            .transpose()?,
+        until_ms: args
+            .until
+            .as_deref()
+            .map(|s| parse_time("--until", s))
+            .transpose()?,
+        error_log_offset_s: args.error_log_tz.as_deref().map(parse_offset).transpose()?,
+        ..Options::default()
+    };
+    if let Some(f) = &args.log_format {
+        opts.formats
+            .push(LogFormat::compile("--log-format", f, Escape::Default)?);
+    }
+    if !args.config.is_empty() {
+        eprintln!("gatecheck: note: --config is not read yet in this version; the log formats are detected from the logs");
+    }
+    let bar = (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
+        let total = analyze::total_bytes(&args.paths);
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    if let Some(b) = &bar {
+        let b = b.clone();
+        opts.progress = Some(Arc::new(move |n| b.inc(n)));
+    }
+    let result = analyze::analyze(&args.paths, &opts)?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if let Some(path) = &args.events {
+        let f =
+            std::fs::File::create(path).with_context(|| format!("--events {}", path.display()))?;
+        let mut w = std::io::BufWriter::new(f);
+        for e in &result.events {
+            serde_json::to_writer(&mut w, e)?;
+            w.write_all(b"\n")?;
+        }
+        w.flush()?;
+    }
+    match args.format {
+        AnalyzeFormat::Table => {
+            let width = terminal_width();
+            out.write_all(gatecheck::report::table::render(&result.report, width).as_bytes())?;
+        }
+        AnalyzeFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &result.report)?;
+            out.write_all(b"\n")?;
+        }
+        AnalyzeFormat::Ndjson => {
+            for e in &result.events {
+                serde_json::to_writer(&mut out, e)?;
+                out.write_all(b"\n")?;
+            }
+        }
+    }
+    out.flush()?;
+    let r = &result.report;
+    if r.inputs.iter().all(|i| i.kind == "unknown") {
+        for p in &r.problems {
+            eprintln!("gatecheck: {}: {}", p.path, p.message);
+        }
+        eprintln!("gatecheck: error: no input could be read as a log");
+        return Ok(ExitCode::from(2));
+    }
+    for p in &r.problems {
+        eprintln!("gatecheck: warning: {}: {}", p.path, p.message);
+    }
+    if args.fail_on_502 && r.totals.status_502 > 0 {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn terminal_width() -> u16 {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(120)
 }

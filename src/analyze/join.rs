@@ -1,0 +1,184 @@
+//! Access-log request ↔ error-log lines.
+//!
+//! nginx writes the access line when the response is finished and an error
+//! line when the failure happens, so the error lines of a request fall in
+//! `[t - request_time - slack, t + slack]`. A line matches when the client and
+//! the request line are the same (and the connection number, when the access
+//! format logs `$connection`). The closest match wins; the other lines of that
+//! connection in the window are the same request's earlier attempts.
+
+use std::collections::HashMap;
+
+use crate::logs::nginx_error::ErrorLine;
+
+/// Seconds of clock slack either side of the window (timestamps are whole seconds).
+pub const SLACK_S: i64 = 2;
+/// Window back from the access time when the format logs no `$request_time`:
+/// nginx's default proxy timeouts are 60 s.
+pub const NO_REQUEST_TIME_WINDOW_S: i64 = 65;
+
+/// Error lines indexed for joining.
+#[derive(Debug, Default)]
+pub struct ErrorIndex {
+    /// All upstream error lines, sorted by time.
+    pub lines: Vec<ErrorLine>,
+    by_request: HashMap<(String, String), Vec<u32>>,
+    by_cid: HashMap<u64, Vec<u32>>,
+    /// Earliest and latest time of any error-log line (any level), wall clock.
+    pub span: Option<(i64, i64)>,
+    /// Error-log file names, by file index.
+    pub files: Vec<String>,
+}
+
+/// The request as the access log saw it.
+#[derive(Debug, Clone, Copy)]
+pub struct Probe<'a> {
+    /// Wall-clock seconds comparable with error-log times.
+    pub local_secs: i64,
+    /// Request time in ms, when logged.
+    pub request_time_ms: Option<u32>,
+    /// Client address.
+    pub client: Option<&'a str>,
+    /// The request line (`GET /x HTTP/1.1`).
+    pub request: Option<&'a str>,
+    /// `$connection`, when logged.
+    pub connection: Option<u64>,
+}
+
+impl ErrorIndex {
+    /// Build the index from every upstream error line and the time span of all lines.
+    pub fn new(mut lines: Vec<ErrorLine>, span: Option<(i64, i64)>, files: Vec<String>) -> Self {
+        lines.sort_by_key(|l| (l.local_secs, l.file, l.line));
+        let mut by_request: HashMap<(String, String), Vec<u32>> = HashMap::new();
+        let mut by_cid: HashMap<u64, Vec<u32>> = HashMap::new();
+        for (i, l) in lines.iter().enumerate() {
+            if let (Some(c), Some(r)) = (&l.client, &l.request) {
+                by_request
+                    .entry((c.clone(), r.clone()))
+                    .or_default()
+                    .push(i as u32);
+            }
+            if let Some(cid) = l.cid {
+                by_cid.entry(cid).or_default().push(i as u32);
+            }
+        }
+        ErrorIndex {
+            lines,
+            by_request,
+            by_cid,
+            span,
+            files,
+        }
+    }
+
+    /// True when no error log was given.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Do the error logs cover this wall-clock second (their span, widened by 5 minutes)?
+    pub fn covers(&self, local_secs: i64) -> bool {
+        self.span
+            .is_some_and(|(a, b)| local_secs >= a - 300 && local_secs <= b + 300)
+    }
+
+    /// The error lines of this request, oldest first.
+    pub fn find(&self, p: &Probe<'_>) -> Vec<&ErrorLine> {
+        let back = match p.request_time_ms {
+            Some(ms) => (ms as i64 + 999) / 1000 + SLACK_S,
+            None => NO_REQUEST_TIME_WINDOW_S,
+        };
+        let (lo, hi) = (p.local_secs - back, p.local_secs + SLACK_S);
+        let in_window = |l: &ErrorLine| l.local_secs >= lo && l.local_secs <= hi;
+        let candidates: &[u32] = if let Some(cid) = p.connection {
+            self.by_cid.get(&cid).map(|v| &v[..]).unwrap_or(&[])
+        } else {
+            match (p.client, p.request) {
+                (Some(c), Some(r)) => self
+                    .by_request
+                    .get(&(c.to_string(), r.to_string()))
+                    .map(|v| &v[..])
+                    .unwrap_or(&[]),
+                _ => &[],
+            }
+        };
+        let matching: Vec<&ErrorLine> = candidates
+            .iter()
+            .map(|&i| &self.lines[i as usize])
+            .filter(|l| in_window(l))
+            .filter(|l| {
+                p.connection.is_none()
+                    || (p.client.is_none() || l.client.as_deref() == p.client)
+                        && (p.request.is_none() || l.request.as_deref() == p.request)
+            })
+            .collect();
+        let Some(best) = matching
+            .iter()
+            .min_by_key(|l| (p.local_secs - l.local_secs).abs())
+        else {
+            return Vec::new();
+        };
+        // the same request's other attempts: same connection, in the window
+        match best.cid {
+            Some(cid) => matching
+                .into_iter()
+                .filter(|l| l.cid == Some(cid))
+                .collect(),
+            None => vec![*best],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::nginx_error::UpstreamError;
+
+    fn line(t: i64, cid: u64, req: &str, up: &str) -> ErrorLine {
+        ErrorLine {
+            file: 0,
+            line: t as u64,
+            local_secs: t,
+            level: "error".into(),
+            cid: Some(cid),
+            kind: UpstreamError::Refused,
+            message: "m".into(),
+            client: Some("1.2.3.4".into()),
+            request: Some(req.into()),
+            upstream: Some(up.into()),
+            host: None,
+        }
+    }
+
+    #[test]
+    fn joins_closest_and_its_retries() {
+        let idx = ErrorIndex::new(
+            vec![
+                line(100, 7, "GET /a HTTP/1.1", "10.0.0.1:80"),
+                line(100, 7, "GET /a HTTP/1.1", "10.0.0.2:80"),
+                line(40, 3, "GET /a HTTP/1.1", "10.0.0.1:80"),
+                line(101, 8, "GET /b HTTP/1.1", "10.0.0.1:80"),
+            ],
+            Some((40, 101)),
+            vec!["error.log".into()],
+        );
+        let p = Probe {
+            local_secs: 101,
+            request_time_ms: Some(3),
+            client: Some("1.2.3.4"),
+            request: Some("GET /a HTTP/1.1"),
+            connection: None,
+        };
+        let got = idx.find(&p);
+        assert_eq!(got.len(), 2);
+        assert!(got.iter().all(|l| l.cid == Some(7)));
+        // outside the window: nothing
+        let far = Probe {
+            local_secs: 500,
+            ..p
+        };
+        assert!(idx.find(&far).is_empty());
+        assert!(idx.covers(101));
+        assert!(!idx.covers(10_000));
+    }
+}

@@ -1,0 +1,283 @@
+//! The final aggregate, shaped for output: what `--format json` prints
+//! (schema version 1) and what the table renderer reads.
+
+use std::collections::BTreeMap;
+
+use super::cause::Cause;
+use super::event::rfc3339;
+use super::incident::{self, Burst};
+use super::join::ErrorIndex;
+use super::stats::{self, Agg, ByCause, Example, Sample};
+use crate::input::Problem;
+use crate::logs::scan::LogTime;
+
+/// JSON schema version; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How one input was read.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InputSummary {
+    /// The file.
+    pub path: String,
+    /// `nginx_access`, `nginx_error` or `unknown`.
+    pub kind: String,
+    /// The access-log format used.
+    pub format: Option<String>,
+    /// Why it was taken for that.
+    pub reason: String,
+    /// Non-empty lines read.
+    pub lines: u64,
+    /// Lines that did not parse.
+    pub malformed: u64,
+    /// Upstream error lines (error logs).
+    pub upstream_errors: u64,
+}
+
+/// Totals over every access log.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Totals {
+    /// Requests parsed (after --since/--until).
+    pub requests: u64,
+    /// Non-empty lines read.
+    pub lines: u64,
+    /// Lines that did not parse.
+    pub malformed: u64,
+    /// Lines outside --since/--until.
+    pub filtered: u64,
+    /// Responses with status 502.
+    pub status_502: u64,
+    /// Responses with status 504.
+    pub status_504: u64,
+    /// All 5xx responses.
+    pub status_5xx: u64,
+    /// Requests a retry rescued (an attempt failed, the client got a non-5xx).
+    pub rescued: u64,
+}
+
+/// One cause with its count and first example.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CauseRow {
+    /// The cause id.
+    pub cause: Cause,
+    /// A phrase for people.
+    pub title: &'static str,
+    /// Where it was born: `upstream`, `gateway`, `unknown`.
+    pub born: &'static str,
+    /// Requests.
+    pub count: u64,
+    /// Share of the group, 0..1.
+    pub share: f64,
+    /// What to check next.
+    pub hint: &'static str,
+    /// The first request with this cause.
+    pub example: Option<Example>,
+}
+
+/// A (key, count) row.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Count {
+    /// Address, host or path.
+    pub key: String,
+    /// How many 502s.
+    pub count: u64,
+}
+
+/// One minute of the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TimelineRow {
+    /// Start of the minute, RFC 3339.
+    pub minute: String,
+    /// Requests.
+    pub requests: u64,
+    /// 502s.
+    pub status_502: u64,
+    /// 504s.
+    pub status_504: u64,
+}
+
+/// A burst, with readable times.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BurstRow {
+    /// First minute, RFC 3339.
+    pub start: String,
+    /// End of the last minute, RFC 3339.
+    pub end: String,
+    /// 502s in the window.
+    pub count_502: u64,
+    /// Most 502s in one minute.
+    pub peak_per_minute: u64,
+    /// Most common cause.
+    pub top_cause: Cause,
+}
+
+/// Everything `gatecheck analyze` reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Report {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Each input and how it was read.
+    pub inputs: Vec<InputSummary>,
+    /// Problems that did not stop the run.
+    pub problems: Vec<Problem>,
+    /// Totals.
+    pub totals: Totals,
+    /// First and last request, RFC 3339.
+    pub first_request: Option<String>,
+    /// Last request.
+    pub last_request: Option<String>,
+    /// First 502.
+    pub first_502: Option<String>,
+    /// Last 502.
+    pub last_502: Option<String>,
+    /// 502 counts keyed by cause id.
+    pub causes: BTreeMap<&'static str, u64>,
+    /// 502s by cause, most first, with evidence.
+    pub causes_502: Vec<CauseRow>,
+    /// 504s by cause.
+    pub causes_504: Vec<CauseRow>,
+    /// Other 5xx by cause.
+    pub causes_other_5xx: Vec<CauseRow>,
+    /// Retries that rescued a request, by the cause of the failed attempt.
+    pub causes_rescued: Vec<CauseRow>,
+    /// Burst windows.
+    pub bursts: Vec<BurstRow>,
+    /// Upstream addresses of the 502s.
+    pub top_upstreams: Vec<Count>,
+    /// Hosts of the 502s.
+    pub top_hosts: Vec<Count>,
+    /// Paths of the 502s.
+    pub top_paths: Vec<Count>,
+    /// Status codes seen, keyed by code.
+    pub status_codes: BTreeMap<u16, u64>,
+    /// Requests, 502s and 504s per minute.
+    pub timeline: Vec<TimelineRow>,
+    /// The first few malformed lines.
+    pub malformed_samples: Vec<Sample>,
+    /// Upstream error lines in the error logs.
+    pub error_log_upstream_lines: u64,
+}
+
+/// How many rows the top lists keep.
+pub const TOP_N: usize = 10;
+
+fn rows(m: &ByCause) -> Vec<CauseRow> {
+    let total: u64 = m.values().map(|s| s.count).sum();
+    let mut v: Vec<CauseRow> = m
+        .iter()
+        .map(|(c, s)| CauseRow {
+            cause: *c,
+            title: c.title(),
+            born: c.born(),
+            count: s.count,
+            share: if total > 0 {
+                s.count as f64 / total as f64
+            } else {
+                0.0
+            },
+            hint: c.hint(),
+            example: s.example.clone(),
+        })
+        .collect();
+    v.sort_by(|a, b| b.count.cmp(&a.count).then(a.cause.cmp(&b.cause)));
+    v
+}
+
+fn counts(v: Vec<(String, u64)>) -> Vec<Count> {
+    v.into_iter()
+        .map(|(key, count)| Count { key, count })
+        .collect()
+}
+
+fn minute_str(m: i64, offset_s: i32) -> String {
+    rfc3339(LogTime {
+        utc_ms: m * 60_000,
+        offset_s,
+    })
+}
+
+impl Report {
+    /// Shape the merged aggregate.
+    pub fn build(
+        agg: Agg,
+        inputs: Vec<InputSummary>,
+        problems: Vec<Problem>,
+        index: &ErrorIndex,
+    ) -> Report {
+        let off = agg.offset_s.unwrap_or(0);
+        let status_codes: BTreeMap<u16, u64> = agg
+            .status
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(|(s, c)| (s as u16, *c))
+            .collect();
+        let sum = |f: &dyn Fn(u16) -> bool| -> u64 {
+            status_codes
+                .iter()
+                .filter(|(s, _)| f(**s))
+                .map(|(_, c)| c)
+                .sum()
+        };
+        let totals = Totals {
+            requests: agg.requests,
+            lines: agg.lines,
+            malformed: agg.malformed,
+            filtered: agg.filtered,
+            status_502: sum(&|s| s == 502),
+            status_504: sum(&|s| s == 504),
+            status_5xx: sum(&|s| (500..600).contains(&s)),
+            rescued: agg.causes_rescued.values().map(|s| s.count).sum(),
+        };
+        let bursts = incident::bursts(&agg.minutes)
+            .into_iter()
+            .map(|b: Burst| BurstRow {
+                start: minute_str(b.start_min, off),
+                end: minute_str(b.end_min + 1, off),
+                count_502: b.count_502,
+                peak_per_minute: b.peak_per_minute,
+                top_cause: b.top_cause,
+            })
+            .collect();
+        let timeline = match (agg.minutes.keys().next(), agg.minutes.keys().next_back()) {
+            (Some(&a), Some(&b)) if b - a < 7 * 24 * 60 => (a..=b)
+                .map(|m| {
+                    let c = agg.minutes.get(&m).copied().unwrap_or_default();
+                    TimelineRow {
+                        minute: minute_str(m, off),
+                        requests: c.requests,
+                        status_502: c.s502,
+                        status_504: c.s504,
+                    }
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        Report {
+            schema_version: SCHEMA_VERSION,
+            inputs,
+            problems,
+            totals,
+            first_request: agg.span.map(|s| rfc3339(s.0)),
+            last_request: agg.span.map(|s| rfc3339(s.1)),
+            first_502: agg.span_502.map(|s| rfc3339(s.0)),
+            last_502: agg.span_502.map(|s| rfc3339(s.1)),
+            causes: agg
+                .causes_502
+                .iter()
+                .map(|(c, s)| (c.id(), s.count))
+                .collect(),
+            causes_502: rows(&agg.causes_502),
+            causes_504: rows(&agg.causes_504),
+            causes_other_5xx: rows(&agg.causes_other_5xx),
+            causes_rescued: rows(&agg.causes_rescued),
+            bursts,
+            top_upstreams: counts(stats::top(&agg.upstreams, TOP_N)),
+            top_hosts: counts(stats::top(&agg.hosts, TOP_N)),
+            top_paths: counts(stats::top(&agg.paths, TOP_N)),
+            status_codes,
+            timeline,
+            malformed_samples: agg.malformed_samples,
+            error_log_upstream_lines: index.lines.len() as u64,
+        }
+    }
+}

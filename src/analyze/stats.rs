@@ -1,0 +1,271 @@
+//! Mergeable aggregates: each worker fills its own [`Agg`] and the results
+//! are added together (`AddAssign`) at the end.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::AddAssign;
+
+use super::cause::Cause;
+use crate::logs::scan::LogTime;
+
+/// How many malformed-line examples to keep (per run).
+pub const MALFORMED_SAMPLES: usize = 5;
+/// How many characters of a malformed line to show.
+pub const SAMPLE_CHARS: usize = 160;
+
+/// A malformed line, shown to the user.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Sample {
+    /// File as given.
+    pub file: String,
+    /// 1-based line.
+    pub line: u64,
+    /// What is wrong.
+    pub reason: String,
+    /// The start of the line, lossily decoded.
+    pub text: String,
+}
+
+/// Counts for one minute of the timeline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Minute {
+    /// Requests logged in this minute.
+    pub requests: u64,
+    /// 502s.
+    pub s502: u64,
+    /// 504s.
+    pub s504: u64,
+    /// All 5xx.
+    pub s5xx: u64,
+    /// 502s by cause (index: position in [`Cause::ALL`]).
+    pub by_cause: [u32; 12],
+}
+
+impl AddAssign for Minute {
+    fn add_assign(&mut self, o: Minute) {
+        self.requests += o.requests;
+        self.s502 += o.s502;
+        self.s504 += o.s504;
+        self.s5xx += o.s5xx;
+        for (a, b) in self.by_cause.iter_mut().zip(o.by_cause) {
+            *a += b;
+        }
+    }
+}
+
+/// One request shown as the example of a cause.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Example {
+    /// `file:line` of the access-log line.
+    pub source: String,
+    /// `GET /x` and the status.
+    pub request: String,
+    /// The evidence.
+    pub evidence: Vec<String>,
+}
+
+/// Count and first example of one cause.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct CauseStat {
+    /// Requests with this cause.
+    pub count: u64,
+    /// The first one seen (in input order).
+    pub example: Option<Example>,
+    /// Sort key of the example (file index, line) to keep the earliest on merge.
+    #[serde(skip)]
+    pub example_key: (u32, u64),
+}
+
+impl AddAssign for CauseStat {
+    fn add_assign(&mut self, o: CauseStat) {
+        self.count += o.count;
+        if o.example.is_some() && (self.example.is_none() || o.example_key < self.example_key) {
+            self.example = o.example;
+            self.example_key = o.example_key;
+        }
+    }
+}
+
+/// Per-cause counts.
+pub type ByCause = BTreeMap<Cause, CauseStat>;
+
+/// Everything counted over a set of lines; merged with `+=`.
+#[derive(Debug, Clone, Default)]
+pub struct Agg {
+    /// Lines read (non-empty).
+    pub lines: u64,
+    /// Lines that parsed.
+    pub requests: u64,
+    /// Lines outside --since/--until.
+    pub filtered: u64,
+    /// Lines that did not parse.
+    pub malformed: u64,
+    /// The first few malformed lines.
+    pub malformed_samples: Vec<Sample>,
+    /// Requests by status code (index = status, 0..=999).
+    pub status: Vec<u64>,
+    /// Timeline by minute (UTC epoch minute).
+    pub minutes: BTreeMap<i64, Minute>,
+    /// 502s by cause.
+    pub causes_502: ByCause,
+    /// 504s by cause.
+    pub causes_504: ByCause,
+    /// Other 5xx by cause.
+    pub causes_other_5xx: ByCause,
+    /// Requests whose client got a non-5xx although an upstream attempt failed, by cause.
+    pub causes_rescued: ByCause,
+    /// Failed upstream addresses of the 502s.
+    pub upstreams: HashMap<String, u64>,
+    /// Hosts of the 502s.
+    pub hosts: HashMap<String, u64>,
+    /// Paths of the 502s (without query).
+    pub paths: HashMap<String, u64>,
+    /// First and last request time.
+    pub span: Option<(LogTime, LogTime)>,
+    /// First and last 502.
+    pub span_502: Option<(LogTime, LogTime)>,
+    /// Largest UTC offset seen, for display.
+    pub offset_s: Option<i32>,
+}
+
+fn widen(span: &mut Option<(LogTime, LogTime)>, a: LogTime, b: LogTime) {
+    *span = Some(match *span {
+        None => (a, b),
+        Some((x, y)) => (x.min(a), y.max(b)),
+    });
+}
+
+impl Agg {
+    /// A fresh aggregate.
+    pub fn new() -> Self {
+        Agg {
+            status: vec![0; 1000],
+            ..Default::default()
+        }
+    }
+
+    /// Note a request time.
+    #[inline]
+    pub fn see_time(&mut self, t: LogTime) {
+        match &mut self.span {
+            Some((a, b)) => {
+                if t < *a {
+                    *a = t
+                }
+                if t > *b {
+                    *b = t
+                }
+            }
+            None => {
+                self.span = Some((t, t));
+                self.offset_s = Some(t.offset_s);
+            }
+        }
+    }
+
+    /// Note a 502's time.
+    pub fn see_502(&mut self, t: LogTime) {
+        widen(&mut self.span_502, t, t);
+    }
+}
+
+fn merge_map<K: Ord, V: AddAssign + Default>(a: &mut BTreeMap<K, V>, b: BTreeMap<K, V>) {
+    for (k, v) in b {
+        *a.entry(k).or_default() += v;
+    }
+}
+
+fn merge_counts(a: &mut HashMap<String, u64>, b: HashMap<String, u64>) {
+    for (k, v) in b {
+        *a.entry(k).or_default() += v;
+    }
+}
+
+impl AddAssign for Agg {
+    fn add_assign(&mut self, o: Agg) {
+        self.lines += o.lines;
+        self.requests += o.requests;
+        self.filtered += o.filtered;
+        self.malformed += o.malformed;
+        for s in o.malformed_samples {
+            if self.malformed_samples.len() < MALFORMED_SAMPLES {
+                self.malformed_samples.push(s);
+            }
+        }
+        if self.status.is_empty() {
+            self.status = o.status;
+        } else {
+            for (a, b) in self.status.iter_mut().zip(o.status) {
+                *a += b;
+            }
+        }
+        merge_map(&mut self.minutes, o.minutes);
+        merge_map(&mut self.causes_502, o.causes_502);
+        merge_map(&mut self.causes_504, o.causes_504);
+        merge_map(&mut self.causes_other_5xx, o.causes_other_5xx);
+        merge_map(&mut self.causes_rescued, o.causes_rescued);
+        merge_counts(&mut self.upstreams, o.upstreams);
+        merge_counts(&mut self.hosts, o.hosts);
+        merge_counts(&mut self.paths, o.paths);
+        if let Some((a, b)) = o.span {
+            widen(&mut self.span, a, b);
+        }
+        if let Some((a, b)) = o.span_502 {
+            widen(&mut self.span_502, a, b);
+        }
+        self.offset_s = self.offset_s.or(o.offset_s);
+    }
+}
+
+/// The `n` largest entries, ties broken by key, as (key, count).
+pub fn top(map: &HashMap<String, u64>, n: usize) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = map.iter().map(|(k, c)| (k.clone(), *c)).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v.truncate(n);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_adds_and_keeps_earliest_example() {
+        let mut a = Agg::new();
+        let mut b = Agg::new();
+        a.status[502] = 2;
+        b.status[502] = 3;
+        a.causes_502.insert(
+            Cause::Dns,
+            CauseStat {
+                count: 1,
+                example: Some(Example {
+                    source: "late".into(),
+                    request: String::new(),
+                    evidence: vec![],
+                }),
+                example_key: (0, 50),
+            },
+        );
+        b.causes_502.insert(
+            Cause::Dns,
+            CauseStat {
+                count: 2,
+                example: Some(Example {
+                    source: "early".into(),
+                    request: String::new(),
+                    evidence: vec![],
+                }),
+                example_key: (0, 3),
+            },
+        );
+        b.paths.insert("/x".into(), 4);
+        a += b;
+        assert_eq!(a.status[502], 5);
+        assert_eq!(a.causes_502[&Cause::Dns].count, 3);
+        assert_eq!(
+            a.causes_502[&Cause::Dns].example.as_ref().unwrap().source,
+            "early"
+        );
+        assert_eq!(top(&a.paths, 3), vec![("/x".to_string(), 4)]);
+    }
+}

@@ -1,0 +1,43 @@
+//! Typed errors of the library. The binary turns them into messages and
+//! exit code 2; per-line problems are never errors (they are counted and
+//! sampled in the report instead).
+
+use std::path::PathBuf;
+
+/// Everything that can stop part of a run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or directory could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path that failed.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A path, directory or glob matched no file.
+    #[error("{pattern}: no such file (and no file matched it as a glob pattern)")]
+    NoMatch {
+        /// What the user gave.
+        pattern: String,
+    },
+    /// An nginx `log_format` string could not be compiled.
+    #[error("log format {name:?}: {message}")]
+    LogFormat {
+        /// The format's name (or `--log-format`).
+        name: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A command-line value (time, offset) could not be read.
+    #[error("{what}: {message}")]
+    Value {
+        /// Which option.
+        what: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

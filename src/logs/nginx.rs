@@ -1,0 +1,518 @@
+//! nginx access logs: a `log_format` string compiled into a fast extractor.
+//!
+//! Reference: <https://nginx.org/en/docs/http/ngx_http_log_module.html#log_format>.
+//! The format is literal text with `$variable`s in it. [`LogFormat::compile`]
+//! turns it into a list of literals and fields; [`LogFormat::parse`] walks a
+//! line with `memchr`, taking each field up to the next literal. No regex, no
+//! allocation per line. With `escape=default` nginx writes `"`, `\` and bytes
+//! outside printable ASCII as `\xXX`, so a quoted field never contains a raw
+//! `"` and the next literal is a safe delimiter. A variable with no value is
+//! logged as `-`, which becomes `None`.
+
+use super::record::Record;
+use super::scan::{self, LogTime};
+use crate::error::Error;
+
+/// How nginx escaped variable values (`log_format … escape=…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Escape {
+    /// `"`, `\`, control and non-ASCII bytes as `\xXX`.
+    #[default]
+    Default,
+    /// JSON string escapes.
+    Json,
+    /// Raw bytes.
+    None,
+}
+
+/// The variables gatecheck reads; every other variable is skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    RemoteAddr,
+    TimeLocal,
+    TimeIso8601,
+    Msec,
+    Request,
+    Method,
+    Uri,
+    Protocol,
+    Status,
+    Host,
+    RequestTime,
+    UpstreamAddr,
+    UpstreamStatus,
+    UpstreamConnectTime,
+    UpstreamHeaderTime,
+    UpstreamResponseTime,
+    RequestId,
+    Connection,
+    Skip,
+}
+
+impl Field {
+    fn from_name(name: &str) -> Field {
+        match name {
+            "remote_addr" | "realip_remote_addr" | "binary_remote_addr" => Field::RemoteAddr,
+            "time_local" => Field::TimeLocal,
+            "time_iso8601" => Field::TimeIso8601,
+            "msec" => Field::Msec,
+            "request" => Field::Request,
+            "request_method" => Field::Method,
+            "request_uri" | "uri" | "document_uri" => Field::Uri,
+            "server_protocol" => Field::Protocol,
+            "status" => Field::Status,
+            "host" | "http_host" | "server_name" => Field::Host,
+            "request_time" => Field::RequestTime,
+            "upstream_addr" => Field::UpstreamAddr,
+            "upstream_status" => Field::UpstreamStatus,
+            "upstream_connect_time" => Field::UpstreamConnectTime,
+            "upstream_header_time" => Field::UpstreamHeaderTime,
+            "upstream_response_time" => Field::UpstreamResponseTime,
+            "request_id" | "http_x_request_id" => Field::RequestId,
+            "connection" => Field::Connection,
+            _ => Field::Skip,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Item {
+    Lit(Box<[u8]>),
+    Var(Field),
+}
+
+/// Why a line did not match its format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineError {
+    /// Expected literal text was not found (the line is cut short or is of another format).
+    Mismatch,
+    /// `$status` is not a 3-digit number.
+    BadStatus,
+    /// The time field could not be read.
+    BadTime,
+}
+
+impl LineError {
+    /// A short description for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            LineError::Mismatch => "does not match the log format",
+            LineError::BadStatus => "status is not a 3-digit number",
+            LineError::BadTime => "time field is not a valid time",
+        }
+    }
+}
+
+/// One compiled nginx `log_format`.
+#[derive(Debug, Clone)]
+pub struct LogFormat {
+    /// The format's name (`combined`, the config's name, or `--log-format`).
+    pub name: String,
+    /// The format string as written.
+    pub source: String,
+    /// Escaping mode.
+    pub escape: Escape,
+    items: Vec<Item>,
+    fields: u64,
+}
+
+impl LogFormat {
+    /// Compile `format` (the text of nginx's `log_format`, strings already joined).
+    pub fn compile(name: &str, format: &str, escape: Escape) -> Result<LogFormat, Error> {
+        let err = |message: String| Error::LogFormat {
+            name: name.to_string(),
+            message,
+        };
+        let b = format.as_bytes();
+        let mut items: Vec<Item> = Vec::new();
+        let mut lit = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] != b'$' {
+                lit.push(b[i]);
+                i += 1;
+                continue;
+            }
+            let (name_start, name_end, next) = if b.get(i + 1) == Some(&b'{') {
+                let close = b[i + 2..]
+                    .iter()
+                    .position(|&c| c == b'}')
+                    .ok_or_else(|| err(format!("unclosed `${{` at byte {i}")))?;
+                (i + 2, i + 2 + close, i + 3 + close)
+            } else {
+                let n = b[i + 1..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+                    .count();
+                (i + 1, i + 1 + n, i + 1 + n)
+            };
+            if name_end == name_start {
+                lit.push(b'$');
+                i += 1;
+                continue;
+            }
+            if !lit.is_empty() {
+                items.push(Item::Lit(std::mem::take(&mut lit).into_boxed_slice()));
+            }
+            if let Some(Item::Var(_)) = items.last() {
+                return Err(err(format!(
+                    "variables `${}` and the one before it are not separated by any text, so their values cannot be told apart",
+                    &format[name_start..name_end]
+                )));
+            }
+            items.push(Item::Var(Field::from_name(&format[name_start..name_end])));
+            i = next;
+        }
+        if !lit.is_empty() {
+            items.push(Item::Lit(lit.into_boxed_slice()));
+        }
+        let fields = items
+            .iter()
+            .filter_map(|it| match it {
+                Item::Var(f) if *f != Field::Skip => Some(1u64 << (*f as u8)),
+                _ => None,
+            })
+            .fold(0, |a, b| a | b);
+        if fields & (1 << Field::Status as u8) == 0 {
+            return Err(err("it has no $status, so 502s cannot be found".into()));
+        }
+        Ok(LogFormat {
+            name: name.to_string(),
+            source: format.to_string(),
+            escape,
+            items,
+            fields,
+        })
+    }
+
+    fn has(&self, f: Field) -> bool {
+        self.fields & (1 << f as u8) != 0
+    }
+
+    /// True when the format logs `$upstream_status`.
+    pub fn has_upstream_status(&self) -> bool {
+        self.has(Field::UpstreamStatus)
+    }
+
+    /// True when the format logs `$upstream_header_time`.
+    pub fn has_upstream_header_time(&self) -> bool {
+        self.has(Field::UpstreamHeaderTime)
+    }
+
+    /// True when the format logs `$upstream_addr`.
+    pub fn has_upstream_addr(&self) -> bool {
+        self.has(Field::UpstreamAddr)
+    }
+
+    /// How many fields gatecheck reads from this format (for detection: more is more specific).
+    pub fn specificity(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Parse one line (without its `\n`; a trailing `\r` is ignored). Text
+    /// after the last item is tolerated (vendors append fields).
+    #[inline]
+    pub fn parse<'a>(
+        &self,
+        line: &'a [u8],
+        cache: &mut TimeCache,
+    ) -> Result<Record<'a>, LineError> {
+        let line = match line {
+            [rest @ .., b'\r'] => rest,
+            _ => line,
+        };
+        let mut rec = Record::default();
+        let mut pos = 0usize;
+        let n = self.items.len();
+        let mut i = 0;
+        while i < n {
+            match &self.items[i] {
+                Item::Lit(l) => {
+                    if !line[pos..].starts_with(l) {
+                        return Err(LineError::Mismatch);
+                    }
+                    pos += l.len();
+                }
+                Item::Var(f) => {
+                    let end = match self.items.get(i + 1) {
+                        Some(Item::Lit(l)) => find_lit(line, pos, l).ok_or(LineError::Mismatch)?,
+                        _ => line.len(),
+                    };
+                    let v = &line[pos..end];
+                    self.set(&mut rec, *f, v, cache)?;
+                    pos = end;
+                }
+            }
+            i += 1;
+        }
+        if rec.status.is_none() {
+            return Err(LineError::BadStatus);
+        }
+        Ok(rec)
+    }
+
+    #[inline]
+    fn set<'a>(
+        &self,
+        rec: &mut Record<'a>,
+        f: Field,
+        v: &'a [u8],
+        cache: &mut TimeCache,
+    ) -> Result<(), LineError> {
+        let val = if v == b"-" || v.is_empty() {
+            None
+        } else {
+            Some(v)
+        };
+        match f {
+            Field::Skip => {}
+            Field::Status => rec.status = Some(scan::parse_status(v).ok_or(LineError::BadStatus)?),
+            Field::TimeLocal => {
+                rec.time = Some(
+                    cache
+                        .get(v, scan::parse_time_local)
+                        .ok_or(LineError::BadTime)?,
+                )
+            }
+            Field::TimeIso8601 => {
+                rec.time = Some(
+                    cache
+                        .get(v, scan::parse_iso8601)
+                        .ok_or(LineError::BadTime)?,
+                )
+            }
+            Field::Msec => rec.time = Some(scan::parse_msec(v).ok_or(LineError::BadTime)?),
+            Field::RemoteAddr => rec.client = val,
+            Field::Request => {
+                rec.request = val;
+                if let Some(r) = val {
+                    split_request(rec, r);
+                }
+            }
+            Field::Method => rec.method = val,
+            Field::Uri => rec.path = val,
+            Field::Protocol => rec.protocol = val,
+            Field::Host => rec.host = val,
+            Field::RequestTime => rec.request_time_ms = val.and_then(scan::parse_secs_ms),
+            Field::UpstreamAddr => rec.upstream.addr = val,
+            Field::UpstreamStatus => rec.upstream.status = val,
+            Field::UpstreamConnectTime => rec.upstream.connect = val,
+            Field::UpstreamHeaderTime => rec.upstream.header = val,
+            Field::UpstreamResponseTime => rec.upstream.response = val,
+            Field::RequestId => rec.request_id = val,
+            Field::Connection => rec.connection = val.and_then(scan::parse_u64),
+        }
+        Ok(())
+    }
+}
+
+/// `GET /path HTTP/1.1` → method, path, protocol (only where not logged separately).
+#[inline]
+fn split_request<'a>(rec: &mut Record<'a>, r: &'a [u8]) {
+    let Some(sp1) = memchr::memchr(b' ', r) else {
+        return;
+    };
+    let rest = &r[sp1 + 1..];
+    let (path, proto) = match memchr::memrchr(b' ', rest) {
+        Some(sp2) => (&rest[..sp2], Some(&rest[sp2 + 1..])),
+        None => (rest, None),
+    };
+    rec.method.get_or_insert(&r[..sp1]);
+    rec.path.get_or_insert(path);
+    if let Some(p) = proto {
+        rec.protocol.get_or_insert(p);
+    }
+}
+
+/// Find literal `lit` in `line` at or after `from`; its start offset.
+#[inline]
+fn find_lit(line: &[u8], from: usize, lit: &[u8]) -> Option<usize> {
+    let first = lit[0];
+    let mut at = from;
+    loop {
+        let i = at + memchr::memchr(first, &line[at..])?;
+        if line[i..].starts_with(lit) {
+            return Some(i);
+        }
+        at = i + 1;
+    }
+}
+
+/// Remembers the last time string and its value: log lines arrive in time
+/// order, so most lines repeat the previous line's second.
+#[derive(Debug, Default, Clone)]
+pub struct TimeCache {
+    raw: [u8; 32],
+    len: usize,
+    value: Option<LogTime>,
+}
+
+impl TimeCache {
+    #[inline]
+    fn get(&mut self, v: &[u8], parse: fn(&[u8]) -> Option<LogTime>) -> Option<LogTime> {
+        if v.len() == self.len && self.value.is_some() && &self.raw[..self.len] == v {
+            return self.value;
+        }
+        let t = parse(v)?;
+        if v.len() <= self.raw.len() {
+            self.raw[..v.len()].copy_from_slice(v);
+            self.len = v.len();
+            self.value = Some(t);
+        }
+        Some(t)
+    }
+}
+
+/// Decode a field value as nginx escaped it, for display.
+pub fn unescape(v: &[u8], escape: Escape) -> String {
+    match escape {
+        Escape::None => String::from_utf8_lossy(v).into_owned(),
+        Escape::Default => {
+            let mut out = Vec::with_capacity(v.len());
+            let mut i = 0;
+            while i < v.len() {
+                if v[i] == b'\\' && v.get(i + 1) == Some(&b'x') && i + 4 <= v.len() {
+                    if let Some(b) = hex_byte(&v[i + 2..i + 4]) {
+                        out.push(b);
+                        i += 4;
+                        continue;
+                    }
+                }
+                out.push(v[i]);
+                i += 1;
+            }
+            String::from_utf8_lossy(&out).into_owned()
+        }
+        Escape::Json => {
+            let quoted = [b"\"", v, b"\""].concat();
+            serde_json::from_slice::<String>(&quoted)
+                .unwrap_or_else(|_| String::from_utf8_lossy(v).into_owned())
+        }
+    }
+}
+
+fn hex_byte(h: &[u8]) -> Option<u8> {
+    let d = |c: u8| (c as char).to_digit(16);
+    Some((d(h[0])? * 16 + d(h[1])?) as u8)
+}
+
+/// A format shipped in `grammars/nginx.yaml`.
+#[derive(Debug, serde::Deserialize)]
+struct GrammarFormat {
+    name: String,
+    format: String,
+    #[serde(default)]
+    escape: Escape,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Grammar {
+    formats: Vec<GrammarFormat>,
+}
+
+/// The formats of `grammars/nginx.yaml`, compiled, most specific first.
+pub fn builtin_formats() -> Vec<LogFormat> {
+    static GRAMMAR: &str = include_str!("../../grammars/nginx.yaml");
+    // The grammar is part of the binary and covered by a test, so a failure
+    // here is a build defect; still, degrade to no formats instead of panicking.
+    let grammar: Grammar = match serde_yaml::from_str(GRAMMAR) {
+        Ok(g) => g,
+        Err(_) => return Vec::new(),
+    };
+    let mut v: Vec<LogFormat> = grammar
+        .formats
+        .iter()
+        .filter_map(|f| LogFormat::compile(&f.name, &f.format, f.escape).ok())
+        .collect();
+    v.sort_by_key(|f| std::cmp::Reverse(f.specificity()));
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COMBINED: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
+
+    #[test]
+    fn grammar_formats_compile() {
+        let f = builtin_formats();
+        assert_eq!(f.len(), 4);
+        assert_eq!(f.last().unwrap().name, "combined");
+    }
+
+    #[test]
+    fn parses_combined() {
+        let f = LogFormat::compile("combined", COMBINED, Escape::Default).unwrap();
+        let mut c = TimeCache::default();
+        let line = br#"10.1.2.3 - - [20/Nov/2026:14:03:07 +0100] "GET /api/v1/x?y=1 HTTP/1.1" 502 157 "-" "curl/8.5.0""#;
+        let r = f.parse(line, &mut c).unwrap();
+        assert_eq!(r.status, Some(502));
+        assert_eq!(r.client, Some(&b"10.1.2.3"[..]));
+        assert_eq!(r.method, Some(&b"GET"[..]));
+        assert_eq!(r.path, Some(&b"/api/v1/x?y=1"[..]));
+        assert_eq!(r.protocol, Some(&b"HTTP/1.1"[..]));
+        assert_eq!(r.time.unwrap().offset_s, 3600);
+        // CRLF and trailing appended fields are tolerated
+        let mut l2 = line.to_vec();
+        l2.extend_from_slice(b" extra\r");
+        assert_eq!(f.parse(&l2, &mut c).unwrap().status, Some(502));
+    }
+
+    #[test]
+    fn rejects_bad_lines() {
+        let f = LogFormat::compile("combined", COMBINED, Escape::Default).unwrap();
+        let mut c = TimeCache::default();
+        assert_eq!(f.parse(b"", &mut c), Err(LineError::Mismatch));
+        assert_eq!(f.parse(b"\x00\xff junk", &mut c), Err(LineError::Mismatch));
+        let bad_status =
+            br#"1.2.3.4 - - [20/Nov/2026:14:03:07 +0100] "GET / HTTP/1.1" 5x2 1 "-" "-""#;
+        assert_eq!(f.parse(bad_status, &mut c), Err(LineError::BadStatus));
+        let bad_time =
+            br#"1.2.3.4 - - [20/Nov/2026:99:03:07 +0100] "GET / HTTP/1.1" 502 1 "-" "-""#;
+        assert_eq!(f.parse(bad_time, &mut c), Err(LineError::BadTime));
+        let cut = br#"1.2.3.4 - - [20/Nov/2026:14:03:07 +0100] "GET / HT"#;
+        assert_eq!(f.parse(cut, &mut c), Err(LineError::Mismatch));
+    }
+
+    #[test]
+    fn upstream_lists_and_dashes() {
+        let fmts = builtin_formats();
+        let f = fmts.iter().find(|f| f.name == "upstream_timing").unwrap();
+        let mut c = TimeCache::default();
+        let line = br#"1.2.3.4 - - [20/Nov/2026:14:03:07 +0000] "POST /api HTTP/1.1" 502 157 "-" "ua" rt=0.003 uct="-, -" uht="-, -" urt="0.000, 0.001" ua="10.0.0.5:8080, 10.0.0.6:8080" us="502, 502""#;
+        let r = f.parse(line, &mut c).unwrap();
+        assert_eq!(r.request_time_ms, Some(3));
+        assert_eq!(r.upstream.addr, Some(&b"10.0.0.5:8080, 10.0.0.6:8080"[..]));
+        let a = r.upstream.attempts();
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[1].response_time, Some(1.0));
+        let none = br#"1.2.3.4 - - [20/Nov/2026:14:03:07 +0000] "GET /a.js HTTP/1.1" 200 10 "-" "ua" rt=0.001 uct="-" uht="-" urt="-" ua="-" us="-""#;
+        let r = f.parse(none, &mut c).unwrap();
+        assert!(r.upstream.is_empty());
+    }
+
+    #[test]
+    fn compile_errors_are_clear() {
+        let e = LogFormat::compile("x", "$remote_addr$status", Escape::Default).unwrap_err();
+        assert!(e.to_string().contains("not separated"), "{e}");
+        let e = LogFormat::compile("x", "$remote_addr [$time_local]", Escape::Default).unwrap_err();
+        assert!(e.to_string().contains("no $status"), "{e}");
+        let f = LogFormat::compile("x", "${remote_addr}x $status", Escape::Default).unwrap();
+        assert_eq!(
+            f.parse(b"1.2.3.4x 200", &mut TimeCache::default())
+                .unwrap()
+                .status,
+            Some(200)
+        );
+    }
+
+    #[test]
+    fn unescapes() {
+        assert_eq!(unescape(br"a\x22b\x5C", Escape::Default), "a\"b\\");
+        assert_eq!(unescape(br"\xE2\x82\xAC", Escape::Default), "€");
+        assert_eq!(unescape(br"\x1", Escape::Default), "\\x1");
+        assert_eq!(unescape(br#"a\"b"#, Escape::Json), "a\"b");
+    }
+}

@@ -1,0 +1,309 @@
+//! nginx error logs: the line layout and the upstream messages that explain
+//! 502s and 504s.
+//!
+//! Layout (`ngx_log_error_core` and `ngx_http_log_error_handler`):
+//! `YYYY/MM/DD HH:MM:SS [level] PID#TID: *CID MESSAGE while ACTION, client: IP,
+//! server: NAME, request: "GET /x HTTP/1.1", upstream: "http://10.0.0.1:8080/x",
+//! host: "example.com"`. The time is the server's local wall clock without a
+//! zone. Message texts are those of `ngx_http_upstream.c`, checked against the
+//! real nginx captures in `fixtures/logs/nginx/real/`.
+
+use memchr::memmem;
+
+use super::scan;
+
+/// What an error-log line says went wrong with the upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpstreamError {
+    /// `connect() failed (111: Connection refused)`.
+    Refused,
+    /// `connect() failed (113: No route to host)` / `(101: Network is unreachable)`.
+    Unreachable,
+    /// `recv() failed (104: Connection reset by peer)`, `send()/writev() failed`.
+    Reset,
+    /// `upstream prematurely closed connection`.
+    ClosedEarly,
+    /// `upstream sent too big header`.
+    HeaderTooBig,
+    /// `upstream sent invalid header`, `invalid status line`, `no valid HTTP/1.0 header`.
+    InvalidHeader,
+    /// `no live upstreams`.
+    NoLive,
+    /// `upstream timed out`.
+    Timeout,
+    /// `SSL_do_handshake() failed`, `upstream SSL certificate verify error`.
+    Tls,
+    /// `… could not be resolved`, `no resolver defined to resolve …`.
+    Dns,
+}
+
+/// Message patterns, checked in order; the first that occurs in the message wins.
+const PATTERNS: &[(&str, UpstreamError)] = &[
+    ("no live upstreams", UpstreamError::NoLive),
+    ("upstream timed out", UpstreamError::Timeout),
+    ("upstream sent too big header", UpstreamError::HeaderTooBig),
+    ("upstream sent invalid header", UpstreamError::InvalidHeader),
+    (
+        "upstream sent invalid status line",
+        UpstreamError::InvalidHeader,
+    ),
+    (
+        "upstream sent no valid HTTP/1.0 header",
+        UpstreamError::InvalidHeader,
+    ),
+    (
+        "upstream sent invalid chunked response",
+        UpstreamError::InvalidHeader,
+    ),
+    (
+        "upstream sent duplicate header line",
+        UpstreamError::InvalidHeader,
+    ),
+    (
+        "upstream prematurely closed connection",
+        UpstreamError::ClosedEarly,
+    ),
+    ("upstream SSL certificate", UpstreamError::Tls),
+    ("SSL handshaking to upstream", UpstreamError::Tls),
+    ("SSL_do_handshake() failed", UpstreamError::Tls),
+    ("could not be resolved", UpstreamError::Dns),
+    ("no resolver defined to resolve", UpstreamError::Dns),
+    ("(111: Connection refused)", UpstreamError::Refused),
+    ("(113: No route to host)", UpstreamError::Unreachable),
+    ("(101: Network is unreachable)", UpstreamError::Unreachable),
+    ("(104: Connection reset by peer)", UpstreamError::Reset),
+    ("(32: Broken pipe)", UpstreamError::Reset),
+];
+
+/// One upstream-related error-log line, owned (error logs are small next to access logs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorLine {
+    /// Index of the file among the inputs.
+    pub file: u32,
+    /// 1-based line number.
+    pub line: u64,
+    /// Wall-clock seconds as written (no zone).
+    pub local_secs: i64,
+    /// `error`, `warn`, …
+    pub level: String,
+    /// Connection number (`*CID`).
+    pub cid: Option<u64>,
+    /// The category.
+    pub kind: UpstreamError,
+    /// The message, up to `, client:`.
+    pub message: String,
+    /// `client:` field.
+    pub client: Option<String>,
+    /// `request:` field (`GET /x HTTP/1.1`).
+    pub request: Option<String>,
+    /// Server address (or group name) from the `upstream:` URL.
+    pub upstream: Option<String>,
+    /// `host:` field.
+    pub host: Option<String>,
+}
+
+/// Result of reading one error-log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    /// An upstream problem gatecheck uses as evidence.
+    Upstream(ErrorLine),
+    /// A well-formed line about something else.
+    Other,
+    /// Not an nginx error-log line.
+    Malformed,
+}
+
+/// True when `line` starts like an nginx error-log line (for format detection).
+pub fn looks_like(line: &[u8]) -> bool {
+    line.len() > 22
+        && scan::parse_error_log_time(&line[..19]).is_some()
+        && line[19] == b' '
+        && line[20] == b'['
+}
+
+/// Parse one line (without `\n`).
+pub fn parse(line: &[u8], file: u32, line_no: u64) -> Parsed {
+    let line = match line {
+        [rest @ .., b'\r'] => rest,
+        _ => line,
+    };
+    if !looks_like(line) {
+        return Parsed::Malformed;
+    }
+    let Some(local_secs) = scan::parse_error_log_time(&line[..19]) else {
+        return Parsed::Malformed;
+    };
+    let rest = &line[21..];
+    let Some(close) = memchr::memchr(b']', rest) else {
+        return Parsed::Malformed;
+    };
+    let level = &rest[..close];
+    let mut rest = rest.get(close + 1..).unwrap_or_default();
+    if rest.first() == Some(&b' ') {
+        rest = &rest[1..];
+    }
+    // PID#TID:
+    if let Some(colon) = memchr::memchr(b':', rest) {
+        if rest[..colon]
+            .iter()
+            .all(|c| c.is_ascii_digit() || *c == b'#')
+        {
+            rest = rest.get(colon + 1..).unwrap_or_default();
+        }
+    }
+    if rest.first() == Some(&b' ') {
+        rest = &rest[1..];
+    }
+    let mut cid = None;
+    if rest.first() == Some(&b'*') {
+        let n = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        cid = scan::parse_u64(&rest[1..1 + n]);
+        rest = rest.get(1 + n..).unwrap_or_default();
+        if rest.first() == Some(&b' ') {
+            rest = &rest[1..];
+        }
+    }
+    let kind = PATTERNS
+        .iter()
+        .find(|(p, _)| memmem::find(rest, p.as_bytes()).is_some())
+        .map(|(_, k)| *k);
+    let Some(kind) = kind else {
+        return Parsed::Other;
+    };
+    let (message, ctx) = match memmem::find(rest, b", client: ") {
+        Some(i) => (&rest[..i], &rest[i + 2..]),
+        None => (rest, &rest[..0]),
+    };
+    let field = |name: &[u8]| -> Option<String> { context_field(ctx, name) };
+    Parsed::Upstream(ErrorLine {
+        file,
+        line: line_no,
+        local_secs,
+        level: String::from_utf8_lossy(level).into_owned(),
+        cid,
+        kind,
+        message: String::from_utf8_lossy(message).into_owned(),
+        client: field(b"client: "),
+        request: field(b"request: "),
+        upstream: field(b"upstream: ").map(|u| upstream_addr(&u)),
+        host: field(b"host: "),
+    })
+}
+
+/// Value of `name` (`client: `, `request: `…) in the context part of a line.
+fn context_field(ctx: &[u8], name: &[u8]) -> Option<String> {
+    let mut at = 0;
+    // the name must start the context or follow ", "
+    let start = loop {
+        let i = at + memmem::find(&ctx[at..], name)?;
+        if i == 0 || ctx[..i].ends_with(b", ") {
+            break i + name.len();
+        }
+        at = i + 1;
+    };
+    let v = &ctx[start..];
+    let v = if v.first() == Some(&b'"') {
+        let v = &v[1..];
+        // values are escaped by nginx; the closing quote is followed by ", " or the end
+        let mut end = v.len();
+        let mut j = 0;
+        while let Some(k) = memchr::memchr(b'"', &v[j..]) {
+            let q = j + k;
+            if q + 1 == v.len() || v[q + 1..].starts_with(b", ") {
+                end = q;
+                break;
+            }
+            j = q + 1;
+        }
+        &v[..end]
+    } else {
+        let end = memmem::find(v, b", ").unwrap_or(v.len());
+        &v[..end]
+    };
+    Some(String::from_utf8_lossy(v).into_owned())
+}
+
+/// `http://10.0.0.7:8080/x` → `10.0.0.7:8080`; `http://backend/x` → `backend`.
+pub fn upstream_addr(url: &str) -> String {
+    let s = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    if let Some(unix) = s.strip_prefix("unix:") {
+        return format!("unix:{}", unix.split(':').next().unwrap_or(unix));
+    }
+    s.split('/').next().unwrap_or(s).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn up(line: &str) -> ErrorLine {
+        match parse(line.as_bytes(), 0, 1) {
+            Parsed::Upstream(e) => e,
+            other => panic!("not an upstream line: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn refused() {
+        let e = up(
+            r#"2026/11/20 14:03:07 [error] 1234#1234: *5 connect() failed (111: Connection refused) while connecting to upstream, client: 10.1.2.3, server: shop, request: "GET /api/x HTTP/1.1", upstream: "http://10.0.0.7:8080/api/x", host: "shop.example.com""#,
+        );
+        assert_eq!(e.kind, UpstreamError::Refused);
+        assert_eq!(e.cid, Some(5));
+        assert_eq!(e.level, "error");
+        assert_eq!(e.client.as_deref(), Some("10.1.2.3"));
+        assert_eq!(e.request.as_deref(), Some("GET /api/x HTTP/1.1"));
+        assert_eq!(e.upstream.as_deref(), Some("10.0.0.7:8080"));
+        assert_eq!(e.host.as_deref(), Some("shop.example.com"));
+        assert_eq!(
+            e.message,
+            "connect() failed (111: Connection refused) while connecting to upstream"
+        );
+    }
+
+    #[test]
+    fn kinds() {
+        let cases = [
+            ("upstream prematurely closed connection while reading response header from upstream", UpstreamError::ClosedEarly),
+            ("recv() failed (104: Connection reset by peer) while reading response header from upstream", UpstreamError::Reset),
+            ("upstream sent too big header while reading response header from upstream", UpstreamError::HeaderTooBig),
+            (r#"upstream sent invalid header: "X\x20Y..." while reading response header from upstream"#, UpstreamError::InvalidHeader),
+            ("no live upstreams while connecting to upstream", UpstreamError::NoLive),
+            ("upstream timed out (110: Connection timed out) while reading response header from upstream", UpstreamError::Timeout),
+            ("SSL_do_handshake() failed (SSL: error:0A00010B:SSL routines::wrong version number) while SSL handshaking to upstream", UpstreamError::Tls),
+            ("backend.invalid could not be resolved (3: Host not found)", UpstreamError::Dns),
+            ("connect() failed (113: No route to host) while connecting to upstream", UpstreamError::Unreachable),
+        ];
+        for (msg, kind) in cases {
+            let line = format!("2026/11/20 14:03:07 [error] 1#1: *9 {msg}, client: 1.2.3.4, server: _, request: \"GET / HTTP/1.1\", host: \"h\"");
+            assert_eq!(up(&line).kind, kind, "{msg}");
+        }
+    }
+
+    #[test]
+    fn other_and_malformed() {
+        assert_eq!(
+            parse(
+                b"2026/11/20 14:03:07 [notice] 1#1: signal process started",
+                0,
+                1
+            ),
+            Parsed::Other
+        );
+        assert_eq!(parse(b"hello", 0, 1), Parsed::Malformed);
+        assert_eq!(parse(b"", 0, 1), Parsed::Malformed);
+        assert_eq!(parse(b"2026/11/20 14:03:07 [err", 0, 1), Parsed::Malformed);
+    }
+
+    #[test]
+    fn upstream_addrs() {
+        assert_eq!(upstream_addr("http://10.0.0.1:80/x?y"), "10.0.0.1:80");
+        assert_eq!(upstream_addr("http://backend/x"), "backend");
+        assert_eq!(
+            upstream_addr("http://unix:/run/app.sock:/x"),
+            "unix:/run/app.sock"
+        );
+        assert_eq!(upstream_addr("https://[::1]:8443/"), "[::1]:8443");
+    }
+}

@@ -1,0 +1,202 @@
+//! The normalized access-log record: borrowed slices of the line, `None` where
+//! the format has no such field or the log wrote `-`.
+
+use super::scan::LogTime;
+
+/// The raw upstream variables of one request, each possibly a list
+/// (`, ` between servers tried, ` : ` between internal redirects).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpstreamFields<'a> {
+    /// `$upstream_addr`.
+    pub addr: Option<&'a [u8]>,
+    /// `$upstream_status`.
+    pub status: Option<&'a [u8]>,
+    /// `$upstream_connect_time`.
+    pub connect: Option<&'a [u8]>,
+    /// `$upstream_header_time`.
+    pub header: Option<&'a [u8]>,
+    /// `$upstream_response_time`.
+    pub response: Option<&'a [u8]>,
+}
+
+/// One access-log line, parsed. No allocation: every field borrows the line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// When the hop logged the request (nginx: when the response finished).
+    pub time: Option<LogTime>,
+    /// Client address.
+    pub client: Option<&'a [u8]>,
+    /// Request method.
+    pub method: Option<&'a [u8]>,
+    /// Request target (path and query).
+    pub path: Option<&'a [u8]>,
+    /// Protocol (`HTTP/1.1`).
+    pub protocol: Option<&'a [u8]>,
+    /// The whole request line when the format logs `$request`.
+    pub request: Option<&'a [u8]>,
+    /// Status sent to the client.
+    pub status: Option<u16>,
+    /// Host (`$host`, `$http_host` or `$server_name`).
+    pub host: Option<&'a [u8]>,
+    /// Total request time in milliseconds.
+    pub request_time_ms: Option<u32>,
+    /// Upstream variables (raw lists).
+    pub upstream: UpstreamFields<'a>,
+    /// Request id (`$request_id`, `$http_x_request_id`).
+    pub request_id: Option<&'a [u8]>,
+    /// nginx connection serial number (`$connection`): the `*CID` of error-log lines.
+    pub connection: Option<u64>,
+}
+
+/// One server tried for a request, from the zipped upstream variables.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Attempt {
+    /// `ip:port`, `unix:/path`, or an upstream group name (no server could be selected).
+    pub addr: String,
+    /// Status from this server (nginx writes 502/504 for errors it generated).
+    pub status: Option<u16>,
+    /// Connect time in ms (`None`: `-`, never connected or not logged).
+    pub connect_time: Option<f64>,
+    /// Time to the response header in ms (`None`: no header received, or not logged).
+    pub header_time: Option<f64>,
+    /// Time to the end of the response in ms.
+    pub response_time: Option<f64>,
+    /// 0 for the first upstream group, +1 after each internal redirect (` : `).
+    pub group: u16,
+}
+
+/// Split an nginx multi-value upstream variable into (group, element) items.
+fn split_values(v: &[u8]) -> Vec<(u16, &[u8])> {
+    let mut out = Vec::new();
+    let mut group = 0u16;
+    let mut start = 0usize;
+    let mut i = 0usize;
+    while i < v.len() {
+        if v[i] == b',' && v.get(i + 1) == Some(&b' ') {
+            out.push((group, &v[start..i]));
+            i += 2;
+            start = i;
+        } else if v[i] == b' ' && v.get(i + 1) == Some(&b':') && v.get(i + 2) == Some(&b' ') {
+            out.push((group, &v[start..i]));
+            group = group.saturating_add(1);
+            i += 3;
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.push((group, &v[start..]));
+    out
+}
+
+fn secs_to_ms(b: &[u8]) -> Option<f64> {
+    super::scan::parse_secs_ms(b).map(|ms| ms as f64)
+}
+
+fn nth<'a>(v: &[(u16, &'a [u8])], i: usize) -> Option<&'a [u8]> {
+    v.get(i).map(|(_, b)| *b)
+}
+
+impl<'a> UpstreamFields<'a> {
+    /// True when the format logs nothing about upstreams.
+    pub fn is_empty(&self) -> bool {
+        self.addr.is_none() && self.status.is_none()
+    }
+
+    /// Zip the lists into one [`Attempt`] per server tried.
+    pub fn attempts(&self) -> Vec<Attempt> {
+        let addrs = self.addr.map(split_values).unwrap_or_default();
+        let statuses = self.status.map(split_values).unwrap_or_default();
+        let connects = self.connect.map(split_values).unwrap_or_default();
+        let headers = self.header.map(split_values).unwrap_or_default();
+        let responses = self.response.map(split_values).unwrap_or_default();
+        let n = addrs.len().max(statuses.len());
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let group = addrs
+                .get(i)
+                .or(statuses.get(i))
+                .map(|(g, _)| *g)
+                .unwrap_or(0);
+            let get = |v: &[(u16, &'a [u8])]| nth(v, i);
+            out.push(Attempt {
+                addr: get(&addrs)
+                    .filter(|a| *a != b"-")
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .unwrap_or_default(),
+                status: get(&statuses).and_then(super::scan::parse_status),
+                connect_time: get(&connects).and_then(secs_to_ms),
+                header_time: get(&headers).and_then(secs_to_ms),
+                response_time: get(&responses).and_then(secs_to_ms),
+                group,
+            });
+        }
+        out
+    }
+
+    /// Fast check, without allocating: does any attempt have a 5xx status?
+    #[inline]
+    pub fn any_5xx(&self) -> bool {
+        let Some(s) = self.status else { return false };
+        let mut rest = s;
+        while let Some(i) = memchr::memchr(b'5', rest) {
+            let at_start = i == 0 || rest[i - 1] == b' ';
+            if at_start
+                && rest.len() >= i + 3
+                && super::scan::parse_status(&rest[i..i + 3]).is_some()
+            {
+                let after = rest.get(i + 3);
+                if matches!(after, None | Some(b',') | Some(b' ')) {
+                    return true;
+                }
+            }
+            rest = &rest[i + 1..];
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zips_retries_and_redirects() {
+        let u = UpstreamFields {
+            addr: Some(b"10.0.0.1:80, 10.0.0.2:80 : 10.0.9.2:80"),
+            status: Some(b"502, 502 : 200"),
+            connect: Some(b"-, 0.001 : 0.000"),
+            header: Some(b"-, - : 0.010"),
+            response: Some(b"0.000, 0.002 : 0.011"),
+        };
+        let a = u.attempts();
+        assert_eq!(a.len(), 3);
+        assert_eq!(a[0].addr, "10.0.0.1:80");
+        assert_eq!(a[0].status, Some(502));
+        assert_eq!(a[0].connect_time, None);
+        assert_eq!(a[1].connect_time, Some(1.0));
+        assert_eq!(a[2].group, 1);
+        assert_eq!(a[2].status, Some(200));
+        assert_eq!(a[2].header_time, Some(10.0));
+        assert!(u.any_5xx());
+    }
+
+    #[test]
+    fn any_5xx_ignores_other_digits() {
+        let u = UpstreamFields {
+            status: Some(b"200"),
+            ..Default::default()
+        };
+        assert!(!u.any_5xx());
+        let u = UpstreamFields {
+            status: Some(b"404, 200"),
+            ..Default::default()
+        };
+        assert!(!u.any_5xx());
+        let u = UpstreamFields {
+            status: Some(b"504"),
+            ..Default::default()
+        };
+        assert!(u.any_5xx());
+    }
+}

@@ -1,0 +1,327 @@
+//! Hot-path helpers: number and time parsing by hand, no allocation.
+//!
+//! Every function takes bytes and returns `None` on anything unexpected; none
+//! panics. Times are seconds since the Unix epoch; sub-second parts are kept in
+//! milliseconds where the log has them.
+
+/// Parse an unsigned decimal integer of at most 18 digits.
+#[inline]
+pub fn parse_u64(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 18 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &c in b {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n * 10 + d as u64;
+    }
+    Some(n)
+}
+
+/// Parse a 3-digit HTTP status (`000`..`999`).
+#[inline]
+pub fn parse_status(b: &[u8]) -> Option<u16> {
+    if b.len() != 3 {
+        return None;
+    }
+    let d0 = b[0].wrapping_sub(b'0');
+    let d1 = b[1].wrapping_sub(b'0');
+    let d2 = b[2].wrapping_sub(b'0');
+    if d0 > 9 || d1 > 9 || d2 > 9 {
+        return None;
+    }
+    Some(d0 as u16 * 100 + d1 as u16 * 10 + d2 as u16)
+}
+
+/// Parse nginx seconds with millisecond resolution (`0.052`, `60.001`, `12`)
+/// into milliseconds. `-` and anything else unexpected is `None`.
+#[inline]
+pub fn parse_secs_ms(b: &[u8]) -> Option<u32> {
+    let (int, frac) = match memchr::memchr(b'.', b) {
+        Some(i) => (&b[..i], &b[i + 1..]),
+        None => (b, &b[..0]),
+    };
+    if int.len() > 7 || frac.len() > 6 {
+        return None;
+    }
+    let whole = if int.is_empty() { 0 } else { parse_u64(int)? };
+    let mut ms = 0u64;
+    for i in 0..3 {
+        let d = match frac.get(i) {
+            Some(c) => {
+                let d = c.wrapping_sub(b'0');
+                if d > 9 {
+                    return None;
+                }
+                d as u64
+            }
+            None => 0,
+        };
+        ms = ms * 10 + d;
+    }
+    if frac.iter().skip(3).any(|c| !c.is_ascii_digit()) {
+        return None;
+    }
+    Some((whole * 1000 + ms).min(u32::MAX as u64) as u32)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+#[inline]
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+#[inline]
+fn num2(b: &[u8], i: usize) -> Option<u32> {
+    let a = b.get(i)?.wrapping_sub(b'0');
+    let c = b.get(i + 1)?.wrapping_sub(b'0');
+    if a > 9 || c > 9 {
+        return None;
+    }
+    Some(a as u32 * 10 + c as u32)
+}
+
+#[inline]
+fn num4(b: &[u8], i: usize) -> Option<i64> {
+    Some(num2(b, i)? as i64 * 100 + num2(b, i + 2)? as i64)
+}
+
+fn month(b: &[u8]) -> Option<u32> {
+    Some(match b {
+        b"Jan" => 1,
+        b"Feb" => 2,
+        b"Mar" => 3,
+        b"Apr" => 4,
+        b"May" => 5,
+        b"Jun" => 6,
+        b"Jul" => 7,
+        b"Aug" => 8,
+        b"Sep" => 9,
+        b"Oct" => 10,
+        b"Nov" => 11,
+        b"Dec" => 12,
+        _ => return None,
+    })
+}
+
+/// A point in time read from a log: UTC epoch milliseconds, plus the UTC
+/// offset the log wrote it in (seconds east), when it had one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LogTime {
+    /// Milliseconds since the Unix epoch, UTC.
+    pub utc_ms: i64,
+    /// The offset the line was written in (0 for UTC or unknown).
+    pub offset_s: i32,
+}
+
+impl LogTime {
+    /// Seconds since the epoch of the wall-clock time the log showed
+    /// (UTC plus the offset): what a zone-less error log line would say.
+    pub fn local_secs(&self) -> i64 {
+        self.utc_ms.div_euclid(1000) + self.offset_s as i64
+    }
+    /// UTC seconds since the epoch.
+    pub fn secs(&self) -> i64 {
+        self.utc_ms.div_euclid(1000)
+    }
+}
+
+fn check_time(h: u32, mi: u32, s: u32, m: u32, d: u32) -> Option<()> {
+    (h < 24 && mi < 60 && s < 61 && (1..=12).contains(&m) && (1..=31).contains(&d)).then_some(())
+}
+
+fn parse_offset(b: &[u8]) -> Option<i32> {
+    // "+0600" or "+06:00" or "Z"
+    if b == b"Z" {
+        return Some(0);
+    }
+    let sign = match b.first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (h, m) = match b.len() {
+        5 => (num2(b, 1)?, num2(b, 3)?),
+        6 if b[3] == b':' => (num2(b, 1)?, num2(b, 4)?),
+        _ => return None,
+    };
+    if h > 23 || m > 59 {
+        return None;
+    }
+    Some(sign * (h as i32 * 3600 + m as i32 * 60))
+}
+
+/// `$time_local`: `28/Sep/1970:12:00:00 +0600` (HAProxy's `%tr` adds `.mmm`
+/// and has no zone; both are accepted).
+pub fn parse_time_local(b: &[u8]) -> Option<LogTime> {
+    if b.len() < 20 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' {
+        return None;
+    }
+    let d = num2(b, 0)?;
+    let m = month(&b[3..6])?;
+    let y = num4(b, 7)?;
+    let h = num2(b, 12)?;
+    let mi = num2(b, 15)?;
+    let s = num2(b, 18)?;
+    check_time(h, mi, s, m, d)?;
+    let mut rest = &b[20..];
+    let mut ms = 0i64;
+    if let [b'.', r @ ..] = rest {
+        let n = r.iter().take_while(|c| c.is_ascii_digit()).count();
+        ms = parse_u64(&r[..n.min(3)])? as i64 * [100, 10, 1][n.clamp(1, 3) - 1];
+        rest = &r[n..];
+    }
+    let offset = match rest {
+        [] => 0,
+        [b' ', z @ ..] => parse_offset(z)?,
+        _ => return None,
+    };
+    let secs = days_from_civil(y, m, d) * 86400 + (h * 3600 + mi * 60 + s) as i64 - offset as i64;
+    Some(LogTime {
+        utc_ms: secs * 1000 + ms,
+        offset_s: offset,
+    })
+}
+
+/// ISO 8601 / RFC 3339: `1970-09-28T12:00:00+06:00`, `2016-04-15T20:17:00.310Z`,
+/// `2024-06-12T10:09:11.823400+02:00`. A missing zone is taken as UTC.
+pub fn parse_iso8601(b: &[u8]) -> Option<LogTime> {
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ') {
+        return None;
+    }
+    let y = num4(b, 0)?;
+    let m = num2(b, 5)?;
+    let d = num2(b, 8)?;
+    let h = num2(b, 11)?;
+    let mi = num2(b, 14)?;
+    let s = num2(b, 17)?;
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    check_time(h, mi, s, m, d)?;
+    let mut rest = &b[19..];
+    let mut ms = 0i64;
+    if let [b'.', r @ ..] = rest {
+        let n = r.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 {
+            return None;
+        }
+        ms = parse_u64(&r[..n.min(3)])? as i64 * [100, 10, 1][n.min(3) - 1];
+        rest = &r[n..];
+    }
+    let offset = if rest.is_empty() {
+        0
+    } else {
+        parse_offset(rest)?
+    };
+    let secs = days_from_civil(y, m, d) * 86400 + (h * 3600 + mi * 60 + s) as i64 - offset as i64;
+    Some(LogTime {
+        utc_ms: secs * 1000 + ms,
+        offset_s: offset,
+    })
+}
+
+/// `$msec`: `1700000000.123`.
+pub fn parse_msec(b: &[u8]) -> Option<LogTime> {
+    let (int, frac) = match memchr::memchr(b'.', b) {
+        Some(i) => (&b[..i], &b[i + 1..]),
+        None => (b, &b[..0]),
+    };
+    let secs = parse_u64(int)? as i64;
+    let ms = if frac.is_empty() {
+        0
+    } else {
+        let n = frac.len().min(3);
+        parse_u64(&frac[..n])? as i64 * [100, 10, 1][n - 1]
+    };
+    Some(LogTime {
+        utc_ms: secs * 1000 + ms,
+        offset_s: 0,
+    })
+}
+
+/// nginx error log time `2026/11/20 14:03:07` (local wall clock, no zone):
+/// seconds since the epoch of that wall-clock time read as if UTC.
+pub fn parse_error_log_time(b: &[u8]) -> Option<i64> {
+    if b.len() < 19
+        || b[4] != b'/'
+        || b[7] != b'/'
+        || b[10] != b' '
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let y = num4(b, 0)?;
+    let m = num2(b, 5)?;
+    let d = num2(b, 8)?;
+    let h = num2(b, 11)?;
+    let mi = num2(b, 14)?;
+    let s = num2(b, 17)?;
+    check_time(h, mi, s, m, d)?;
+    Some(days_from_civil(y, m, d) * 86400 + (h * 3600 + mi * 60 + s) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_u64(b"0"), Some(0));
+        assert_eq!(parse_u64(b"123"), Some(123));
+        assert_eq!(parse_u64(b""), None);
+        assert_eq!(parse_u64(b"-"), None);
+        assert_eq!(parse_u64(b"12a"), None);
+        assert_eq!(parse_status(b"502"), Some(502));
+        assert_eq!(parse_status(b"50"), None);
+        assert_eq!(parse_status(b"5x2"), None);
+        assert_eq!(parse_secs_ms(b"0.052"), Some(52));
+        assert_eq!(parse_secs_ms(b"60.001"), Some(60001));
+        assert_eq!(parse_secs_ms(b"12"), Some(12000));
+        assert_eq!(parse_secs_ms(b"0.5"), Some(500));
+        assert_eq!(parse_secs_ms(b"-"), None);
+        assert_eq!(parse_secs_ms(b"1.2.3"), None);
+    }
+
+    #[test]
+    fn times() {
+        let t = parse_time_local(b"28/Sep/1970:12:00:00 +0600").unwrap();
+        assert_eq!(t.offset_s, 6 * 3600);
+        let iso = parse_iso8601(b"1970-09-28T12:00:00+06:00").unwrap();
+        assert_eq!(t, iso);
+        assert_eq!(t.local_secs() - t.secs(), 6 * 3600);
+        let z = parse_iso8601(b"2016-04-15T20:17:00.310Z").unwrap();
+        assert_eq!(z.utc_ms, 1_460_751_420_310);
+        assert_eq!(
+            parse_msec(b"1460751420.310").unwrap().utc_ms,
+            1_460_751_420_310
+        );
+        assert_eq!(
+            parse_error_log_time(b"2016/04/15 20:17:00"),
+            Some(1_460_751_420)
+        );
+        let hap = parse_time_local(b"06/Feb/2009:12:14:14.655").unwrap();
+        assert_eq!(hap.utc_ms % 1000, 655);
+        assert!(parse_time_local(b"28/Foo/1970:12:00:00 +0600").is_none());
+        assert!(parse_time_local(b"28/Sep/1970:25:00:00 +0600").is_none());
+        assert!(parse_iso8601(b"2016-04-15T20:17:00.Z").is_none());
+    }
+
+    #[test]
+    fn civil_days() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11017);
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
+    }
+}

@@ -1,0 +1,4 @@
+//! Reports and diagnostics → bytes for people and machines. Knows nothing of
+//! log or config file formats.
+
+pub mod table;

@@ -1,0 +1,230 @@
+//! The analyze report as text tables for a terminal (comfy-table).
+
+use std::fmt::Write as _;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+
+use crate::analyze::report::{CauseRow, Count, Report};
+
+/// Rows the timeline is folded into at most.
+pub const TIMELINE_ROWS: usize = 30;
+/// Width of the timeline bars.
+const BAR: usize = 40;
+
+fn table(header: &[&str], width: u16) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width)
+        .set_header(header.iter().map(Cell::new));
+    t
+}
+
+fn num(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn pct(a: u64, b: u64) -> String {
+    if b == 0 {
+        "-".into()
+    } else {
+        format!("{:.2}%", a as f64 * 100.0 / b as f64)
+    }
+}
+
+fn cause_table(title: &str, rows: &[CauseRow], width: u16, out: &mut String) {
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{title}");
+    let mut t = table(
+        &[
+            "cause",
+            "count",
+            "share",
+            "born at",
+            "evidence (first request)",
+        ],
+        width,
+    );
+    for r in rows {
+        let mut ev = String::new();
+        if let Some(ex) = &r.example {
+            let _ = writeln!(ev, "{}  {}", ex.source, ex.request);
+            for e in ex.evidence.iter().take(4) {
+                let _ = writeln!(ev, "• {e}");
+            }
+        }
+        let _ = write!(ev, "→ {}", r.hint);
+        t.add_row(vec![
+            Cell::new(format!("{}\n{}", r.cause.id(), r.title)),
+            Cell::new(num(r.count)).set_alignment(CellAlignment::Right),
+            Cell::new(format!("{:.1}%", r.share * 100.0)).set_alignment(CellAlignment::Right),
+            Cell::new(r.born),
+            Cell::new(ev),
+        ]);
+    }
+    let _ = writeln!(out, "{t}");
+}
+
+fn top_table(title: &str, rows: &[Count], width: u16, out: &mut String) {
+    if rows.is_empty() {
+        return;
+    }
+    let mut t = table(&[title, "502s"], width);
+    for r in rows {
+        t.add_row(vec![
+            Cell::new(&r.key),
+            Cell::new(num(r.count)).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    let _ = writeln!(out, "{t}");
+}
+
+/// Render the report; `width` is the terminal width.
+pub fn render(r: &Report, width: u16) -> String {
+    let mut out = String::new();
+    let t = &r.totals;
+    let n_access = r.inputs.iter().filter(|i| i.kind == "nginx_access").count();
+    let n_error = r.inputs.iter().filter(|i| i.kind == "nginx_error").count();
+    let _ = writeln!(
+        out,
+        "gatecheck analyze: {} access log{}, {} error log{}, {} requests",
+        n_access,
+        if n_access == 1 { "" } else { "s" },
+        n_error,
+        if n_error == 1 { "" } else { "s" },
+        num(t.requests)
+    );
+    if let (Some(a), Some(b)) = (&r.first_request, &r.last_request) {
+        let _ = writeln!(out, "time range: {a} → {b}");
+    }
+    let _ = writeln!(
+        out,
+        "\n502 Bad Gateway: {} ({} of requests)   504 Gateway Timeout: {}   all 5xx: {}   rescued by retry: {}",
+        num(t.status_502),
+        pct(t.status_502, t.requests),
+        num(t.status_504),
+        num(t.status_5xx),
+        num(t.rescued)
+    );
+    if let (Some(a), Some(b)) = (&r.first_502, &r.last_502) {
+        let _ = writeln!(out, "first 502: {a}   last 502: {b}");
+    }
+    if !r.bursts.is_empty() {
+        let _ = writeln!(out, "\nBursts of 502s");
+        let mut tb = table(&["from", "to", "502s", "peak/min", "mostly"], width);
+        for b in &r.bursts {
+            tb.add_row(vec![
+                Cell::new(&b.start),
+                Cell::new(&b.end),
+                Cell::new(num(b.count_502)).set_alignment(CellAlignment::Right),
+                Cell::new(num(b.peak_per_minute)).set_alignment(CellAlignment::Right),
+                Cell::new(b.top_cause.id()),
+            ]);
+        }
+        let _ = writeln!(out, "{tb}");
+    }
+    cause_table("Causes of 502", &r.causes_502, width, &mut out);
+    cause_table("Causes of 504", &r.causes_504, width, &mut out);
+    cause_table("Other 5xx", &r.causes_other_5xx, width, &mut out);
+    cause_table(
+        "Failed attempts rescued by a retry (the client got a non-5xx; tomorrow's 502s)",
+        &r.causes_rescued,
+        width,
+        &mut out,
+    );
+    if !(r.top_upstreams.is_empty() && r.top_hosts.is_empty() && r.top_paths.is_empty()) {
+        let _ = writeln!(out, "\nWhere the 502s went");
+    }
+    top_table("upstream address", &r.top_upstreams, width, &mut out);
+    top_table("host", &r.top_hosts, width, &mut out);
+    top_table("path", &r.top_paths, width, &mut out);
+    timeline(r, width, &mut out);
+    inputs(r, width, &mut out);
+    out
+}
+
+fn timeline(r: &Report, width: u16, out: &mut String) {
+    if r.timeline.is_empty() || r.totals.status_502 + r.totals.status_504 == 0 {
+        return;
+    }
+    let per = r.timeline.len().div_ceil(TIMELINE_ROWS).max(1);
+    let buckets: Vec<(&str, u64, u64, u64)> = r
+        .timeline
+        .chunks(per)
+        .map(|c| {
+            (
+                c[0].minute.as_str(),
+                c.iter().map(|m| m.requests).sum(),
+                c.iter().map(|m| m.status_502).sum(),
+                c.iter().map(|m| m.status_504).sum(),
+            )
+        })
+        .collect();
+    let max = buckets.iter().map(|b| b.2).max().unwrap_or(0).max(1);
+    let _ = writeln!(
+        out,
+        "\nTimeline ({} minute{} per row)",
+        per,
+        if per == 1 { "" } else { "s" }
+    );
+    let mut t = table(&["from", "requests", "502", "504", "502s"], width);
+    for (m, req, s502, s504) in buckets {
+        let bar = "█".repeat((s502 as usize * BAR).div_ceil(max as usize).min(BAR));
+        t.add_row(vec![
+            Cell::new(m),
+            Cell::new(num(req)).set_alignment(CellAlignment::Right),
+            Cell::new(num(s502)).set_alignment(CellAlignment::Right),
+            Cell::new(num(s504)).set_alignment(CellAlignment::Right),
+            Cell::new(bar),
+        ]);
+    }
+    let _ = writeln!(out, "{t}");
+}
+
+fn inputs(r: &Report, width: u16, out: &mut String) {
+    let _ = writeln!(out, "\nInputs");
+    let mut t = table(&["file", "read as", "lines", "malformed", "why"], width);
+    for i in &r.inputs {
+        let kind = match &i.format {
+            Some(f) => format!("{} ({f})", i.kind),
+            None => i.kind.clone(),
+        };
+        t.add_row(vec![
+            Cell::new(&i.path),
+            Cell::new(kind),
+            Cell::new(num(i.lines)).set_alignment(CellAlignment::Right),
+            Cell::new(num(i.malformed)).set_alignment(CellAlignment::Right),
+            Cell::new(&i.reason),
+        ]);
+    }
+    let _ = writeln!(out, "{t}");
+    if !r.malformed_samples.is_empty() {
+        let total: u64 = r.inputs.iter().map(|i| i.malformed).sum();
+        let _ = writeln!(
+            out,
+            "\n{} malformed line{} (counted, skipped); the first:",
+            num(total),
+            if total == 1 { "" } else { "s" }
+        );
+        for s in &r.malformed_samples {
+            let _ = writeln!(out, "  {}:{}: {}: {}", s.file, s.line, s.reason, s.text);
+        }
+    }
+    if !r.problems.is_empty() {
+        let _ = writeln!(out, "\nProblems (the rest of the work was done):");
+        for p in &r.problems {
+            let _ = writeln!(out, "  {}: {}", p.path, p.message);
+        }
+    }
+}
