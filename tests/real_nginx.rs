@@ -183,6 +183,26 @@ const STEPS: &[Step] = &[
         Some("no live upstreams"),
         false,
     ),
+    // mixed_pool: A (max_fails=2) and B (max_fails=1) both refuse. First
+    // request: A fails once (still live), B is disabled ...
+    fault(
+        "GET",
+        "/mixed?try=1",
+        502,
+        "upstream_refused",
+        REFUSED,
+        false,
+    ),
+    // ... second: A refuses again, and the retry finds no live server:
+    // one request, a refused attempt then "no live upstreams".
+    fault(
+        "GET",
+        "/mixed?try=2",
+        502,
+        "no_live_upstream",
+        Some("no live upstreams"),
+        false,
+    ),
     // The upstream's own 502: no error-log line.
     fault("GET", "/passthrough", 502, "passthrough", None, false),
     fault(
@@ -231,6 +251,7 @@ struct Net {
     refused_port: u16,
     retry_dead_port: u16,
     pool_dead_ports: [u16; 2],
+    mixed_dead_ports: [u16; 2],
 }
 
 fn nginx_conf(variant: Variant, net: &Net) -> String {
@@ -254,6 +275,7 @@ fn nginx_conf(variant: Variant, net: &Net) -> String {
         refused_port,
         retry_dead_port,
         pool_dead_ports: [dead1, dead2],
+        mixed_dead_ports: [mixed_a, mixed_b],
     } = net;
     format!(
         r#"# Written by tests/real_nginx.rs ({variant} run): nginx in front of a
@@ -298,6 +320,11 @@ http {{
         server 127.0.0.1:{dead2} max_fails=1 fail_timeout=30s;
     }}
 
+    upstream mixed_pool {{
+        server 127.0.0.1:{mixed_a} max_fails=2 fail_timeout=30s;
+        server 127.0.0.1:{mixed_b} max_fails=1 fail_timeout=30s;
+    }}
+
     server {{
         listen {listen};
         server_name gatecheck.test;
@@ -318,6 +345,9 @@ http {{
         }}
         location /nolive {{
             proxy_pass http://dead_pool;
+        }}
+        location /mixed {{
+            proxy_pass http://mixed_pool;
         }}
         location /retry {{
             proxy_pass http://retry_pool;
@@ -366,6 +396,7 @@ fn run_nginx(bin: &Path, variant: Variant) -> Run {
         refused_port: nginx::free_port(),
         retry_dead_port: nginx::free_port(),
         pool_dead_ports: [nginx::free_port(), nginx::free_port()],
+        mixed_dead_ports: [nginx::free_port(), nginx::free_port()],
     };
     let conf = nginx_conf(variant, &net);
     let mut ngx = Nginx::start(bin, dir.path(), &conf, net.listen, variant.tz())
@@ -435,6 +466,15 @@ fn check_raw_logs(variant: Variant, run: &Run) {
             nolive.contains("ua=\"dead_pool\" us=\"502\""),
             "no live upstreams: {nolive:?}"
         );
+        let mixed = lines[STEPS
+            .iter()
+            .position(|s| s.target == "/mixed?try=2")
+            .unwrap()];
+        let want = format!(
+            "ua=\"127.0.0.1:{}, mixed_pool\" us=\"502, 502\"",
+            run.net.mixed_dead_ports[0]
+        );
+        assert!(mixed.contains(&want), "{want:?} not in {mixed:?}");
     }
 }
 
@@ -626,6 +666,14 @@ fn check_upstream(what: &str, i: usize, run: &Run, upstream: &[Value]) {
             vec![Some(502), Some(502)],
         ),
         "/nolive?try=2" => (vec!["dead_pool".into()], vec![Some(502)]),
+        "/mixed?try=1" => (
+            run.net.mixed_dead_ports.iter().map(|&p| dead(p)).collect(),
+            vec![Some(502), Some(502)],
+        ),
+        "/mixed?try=2" => (
+            vec![dead(run.net.mixed_dead_ports[0]), "mixed_pool".into()],
+            vec![Some(502), Some(502)],
+        ),
         "/retry" => (
             vec![dead(run.net.retry_dead_port), app.clone()],
             vec![Some(502), Some(200)],
