@@ -801,3 +801,64 @@ fn real_nginx_rich_log_format() {
 fn real_nginx_combined() {
     scenario(Variant::Combined);
 }
+
+/// The demo dump (`fixtures/incident/`, written by its `make.py`): the
+/// README's first command must report what the generator did. These numbers
+/// are the truth `python3 fixtures/incident/make.py` prints.
+#[test]
+fn demo_incident_matches_truth() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/incident");
+    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .arg("analyze")
+        .arg(&dir)
+        .args(["--format", "json", "--no-progress"])
+        .output()
+        .expect("run gatecheck");
+    assert!(
+        out.status.success(),
+        "gatecheck analyze fixtures/incident/ failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let counts = |v: &[(&str, u64)]| -> BTreeMap<String, u64> {
+        v.iter().map(|(k, n)| (k.to_string(), *n)).collect()
+    };
+    let rows = |key: &str| -> BTreeMap<String, u64> {
+        doc[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {key:?} array"))
+            .iter()
+            .map(|r| {
+                let cause = r["cause"].as_str().expect("cause").to_string();
+                (cause, r["count"].as_u64().expect("count"))
+            })
+            .collect()
+    };
+    let causes: BTreeMap<String, u64> =
+        serde_json::from_value(doc["causes"].clone()).expect("causes: {id: count}");
+    assert_eq!(
+        causes,
+        counts(&[
+            ("dns", 8),
+            ("header_too_big", 23),
+            ("no_live_upstream", 21),
+            ("passthrough", 15),
+            ("upstream_closed_early", 5),
+            ("upstream_reset", 3),
+        ]),
+        "502s by cause"
+    );
+    assert_eq!(rows("causes_504"), counts(&[("timeout", 17)]), "504s");
+    assert_eq!(
+        rows("causes_rescued"),
+        counts(&[("upstream_refused", 17), ("upstream_reset", 2)]),
+        "attempts rescued by a retry"
+    );
+    assert_eq!(doc["totals"]["requests"], 1230);
+    assert_eq!(doc["totals"]["status_502"], 75);
+    assert_eq!(doc["totals"]["status_504"], 17);
+    assert_eq!(doc["totals"]["malformed"], 0);
+    let top = &doc["top_upstreams"][0];
+    assert_eq!(top["key"], "10.20.3.12:8080", "the canary leads: {top}");
+}
