@@ -26,7 +26,7 @@ use serde_json::Value;
 use support::dns::NxDomainServer;
 use support::http;
 use support::nginx::{self, Nginx};
-use support::upstream::FaultUpstream;
+use support::upstream::{Blackhole, FaultUpstream};
 
 /// The rich access-log format: combined plus the timings and the upstream
 /// variables with one element per attempt.
@@ -156,6 +156,16 @@ const STEPS: &[Step] = &[
         Some("upstream sent invalid header"),
         false,
     ),
+    // A SYN that is never answered (full accept queue):
+    // proxy_connect_timeout 1s.
+    fault(
+        "GET",
+        "/connect-timeout",
+        504,
+        "timeout",
+        Some("upstream timed out (110: Connection timed out) while connecting to upstream"),
+        false,
+    ),
     fault(
         "GET",
         "/slow",
@@ -247,6 +257,7 @@ const STEPS: &[Step] = &[
 struct Net {
     listen: SocketAddr,
     app: SocketAddr,
+    blackhole: SocketAddr,
     dns: SocketAddr,
     refused_port: u16,
     retry_dead_port: u16,
@@ -271,6 +282,7 @@ fn nginx_conf(variant: Variant, net: &Net) -> String {
     let Net {
         listen,
         app,
+        blackhole,
         dns,
         refused_port,
         retry_dead_port,
@@ -339,6 +351,10 @@ http {{
             proxy_buffer_size 1k;
             proxy_pass http://app_backend;
         }}
+        location /connect-timeout {{
+            proxy_connect_timeout 1s;
+            proxy_pass http://{blackhole};
+        }}
         location /slow {{
             proxy_read_timeout 1s;
             proxy_pass http://app_backend;
@@ -389,9 +405,11 @@ fn run_nginx(bin: &Path, variant: Variant) -> Run {
         .expect("temp dir");
     let upstream = FaultUpstream::start().expect("fault upstream");
     let dns = NxDomainServer::start().expect("dns responder");
+    let blackhole = Blackhole::start().expect("blackhole listener");
     let net = Net {
         listen: SocketAddr::from(([127, 0, 0, 1], nginx::free_port())),
         app: upstream.addr(),
+        blackhole: blackhole.addr(),
         dns: dns.addr(),
         refused_port: nginx::free_port(),
         retry_dead_port: nginx::free_port(),
@@ -418,6 +436,7 @@ fn run_nginx(bin: &Path, variant: Variant) -> Run {
     ngx.stop();
     drop(upstream);
     drop(dns);
+    drop(blackhole);
     Run {
         access: prefix.join("logs/access.log"),
         error: prefix.join("logs/error.log"),
@@ -660,6 +679,7 @@ fn check_upstream(what: &str, i: usize, run: &Run, upstream: &[Value]) {
     let (want_addrs, want_status): (Vec<String>, Vec<Option<u64>>) = match step.target {
         "/refused" => (vec![dead(run.net.refused_port)], vec![Some(502)]),
         "/slow" => (vec![app.clone()], vec![Some(504)]),
+        "/connect-timeout" => (vec![run.net.blackhole.to_string()], vec![Some(504)]),
         "/passthrough" => (vec![app.clone()], vec![Some(502)]),
         "/nolive?try=1" => (
             run.net.pool_dead_ports.iter().map(|&p| dead(p)).collect(),

@@ -248,3 +248,45 @@ fn set_linger_zero(stream: &TcpStream) -> io::Result<()> {
         Err(io::Error::last_os_error())
     }
 }
+
+/// A listening port whose accept queue is full: the kernel drops new SYNs,
+/// so a connect() to it neither succeeds nor is refused, it times out.
+/// Dropping it closes everything.
+pub struct Blackhole {
+    listener: TcpListener,
+    _queued: Vec<TcpStream>,
+}
+
+impl Blackhole {
+    /// Listen with a backlog of 0 and fill the queue (never accepting).
+    pub fn start() -> io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        // SAFETY: listen(2) on the fd `listener` owns, open for the call;
+        // calling it again on a listening socket only changes the backlog.
+        if unsafe { libc::listen(listener.as_raw_fd(), 0) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let addr = listener.local_addr()?;
+        let mut queued = Vec::new();
+        // A backlog of 0 queues one connection; stop at the first connect
+        // that does not complete (its SYN was dropped). Bounded.
+        for _ in 0..8 {
+            match TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+                Ok(s) => queued.push(s),
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                    return Ok(Self {
+                        listener,
+                        _queued: queued,
+                    })
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::other("the accept queue never filled up"))
+    }
+
+    /// The address that swallows connection attempts.
+    pub fn addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("local addr")
+    }
+}
