@@ -78,11 +78,13 @@ struct Step {
 }
 
 impl Step {
-    fn body(&self) -> &'static [u8] {
-        if self.method == "POST" {
-            b"{\"order\":42}"
-        } else {
-            b""
+    fn body(&self) -> Vec<u8> {
+        match (self.method, self.target) {
+            // larger than any socket buffer on the way: nginx is still
+            // sending it when the upstream resets the connection
+            ("POST", "/upload") => vec![b'x'; UPLOAD_BYTES],
+            ("POST", _) => b"{\"order\":42}".to_vec(),
+            _ => Vec::new(),
         }
     }
 }
@@ -118,6 +120,9 @@ const fn fault(
     }
 }
 
+/// Request body of `POST /upload`.
+const UPLOAD_BYTES: usize = 8 << 20;
+
 const REFUSED: Option<&str> = Some("connect() failed (111: Connection refused)");
 const CLOSED: Option<&str> = Some("upstream prematurely closed connection");
 
@@ -138,6 +143,15 @@ const STEPS: &[Step] = &[
         502,
         "upstream_closed_early",
         CLOSED,
+        false,
+    ),
+    // The upstream resets while nginx is still sending an 8 MiB body.
+    fault(
+        "POST",
+        "/upload",
+        502,
+        "upstream_reset",
+        Some("(104: Connection reset by peer)"),
         false,
     ),
     fault(
@@ -347,6 +361,10 @@ http {{
         location /refused {{
             proxy_pass http://127.0.0.1:{refused_port};
         }}
+        location /upload {{
+            client_max_body_size 16m;
+            proxy_pass http://app_backend;
+        }}
         location /bigheader {{
             proxy_buffer_size 1k;
             proxy_pass http://app_backend;
@@ -420,7 +438,7 @@ fn run_nginx(bin: &Path, variant: Variant) -> Run {
     let mut ngx = Nginx::start(bin, dir.path(), &conf, net.listen, variant.tz())
         .unwrap_or_else(|e| panic!("{e}"));
     for step in STEPS {
-        let status = http::request(net.listen, step.method, step.target, step.body())
+        let status = http::request(net.listen, step.method, step.target, &step.body())
             .unwrap_or_else(|e| panic!("{} {}: {e}", variant.name(), step.target));
         assert_eq!(
             status,
@@ -699,9 +717,8 @@ fn check_upstream(what: &str, i: usize, run: &Run, upstream: &[Value]) {
             vec![Some(502), Some(200)],
         ),
         "/keepalive/get" => (vec![app.clone(), app.clone()], vec![Some(502), Some(200)]),
-        "/reset" | "/closed" | "/bigheader" | "/badheader" | "/tls" | "/keepalive/post" => {
-            (vec![app.clone()], vec![Some(502)])
-        }
+        "/reset" | "/upload" | "/closed" | "/bigheader" | "/badheader" | "/tls"
+        | "/keepalive/post" => (vec![app.clone()], vec![Some(502)]),
         _ => return,
     };
     assert_eq!(addrs, want_addrs, "{what}: upstream addrs");

@@ -129,8 +129,9 @@ fn serve(mut stream: TcpStream, stop: &AtomicBool) -> io::Result<()> {
             drain_body(&mut stream, &next)?;
         }
         drop(stream);
-    } else if path.starts_with("/reset") {
-        // SO_LINGER with a zero timeout turns close() into a TCP RST.
+    } else if path.starts_with("/reset") || path.starts_with("/upload") {
+        // SO_LINGER with a zero timeout turns close() into a TCP RST. For
+        // /upload the body is still on its way: nginx is mid-send.
         set_linger_zero(&stream)?;
         drop(stream);
     } else if path.starts_with("/closed") {
