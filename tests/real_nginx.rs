@@ -892,7 +892,7 @@ fn demo_incident_matches_truth() {
         counts(&[("upstream_refused", 17), ("upstream_reset", 2)]),
         "attempts rescued by a retry"
     );
-    assert_eq!(doc["totals"]["requests"], 1230);
+    assert_eq!(doc["totals"]["requests"], 1240);
     assert_eq!(doc["totals"]["status_502"], 75);
     assert_eq!(doc["totals"]["status_504"], 17);
     assert_eq!(doc["totals"]["malformed"], 0);
