@@ -12,6 +12,7 @@
 pub mod analyze;
 pub mod config;
 pub mod error;
+pub mod fuzzing;
 pub mod input;
 pub mod lint;
 pub mod logs;

@@ -131,6 +131,8 @@ pub struct Capabilities {
     pub header_time: bool,
     /// The access format logs `$upstream_addr`.
     pub upstream_addr: bool,
+    /// The access format logs `$upstream_connect_time`.
+    pub connect_time: bool,
     /// Error logs were given.
     pub error_log: bool,
 }
@@ -209,6 +211,8 @@ fn from_error(kind: UpstreamError) -> Cause {
     }
 }
 
+const NO_ERROR_LINE: &str = "no error-log line matches this request, and nginx logs every error it turns into a 502/504 (at level `error`): the upstream sent this status";
+
 /// Classify one request: `status` sent to the client, the upstream
 /// `attempts` (empty when the format logs none), and the error-log lines
 /// joined to it (in time order).
@@ -217,32 +221,38 @@ pub fn classify(
     attempts: &[Attempt],
     errors: &[ErrorRef<'_>],
     caps: Capabilities,
+    want_evidence: bool,
 ) -> Verdict {
     let n = attempts.len();
     // the attempt that failed last: the last 5xx one
     let failed = attempts
         .iter()
         .rposition(|a| a.status.is_some_and(|s| s >= 500));
-    let mut evidence: Vec<String> = attempts
-        .iter()
-        .enumerate()
-        .map(|(i, a)| attempt_evidence(i, n, a))
-        .collect();
+    let mut evidence = Evidence {
+        on: want_evidence,
+        v: Vec::new(),
+    };
+    if want_evidence {
+        evidence.v = attempts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| attempt_evidence(i, n, a))
+            .collect();
+    }
 
     // 1. The failed attempt received a response header with this status: the
     //    upstream answered it (passthrough), whatever happened to earlier attempts.
     if let Some(i) = failed {
         let a = &attempts[i];
         if a.header_time.is_some() && caps.header_time && a.status == Some(status) {
-            evidence.push(format!(
-                "the upstream sent a response header ($upstream_header_time={}) with status {}",
-                fmt_ms(a.header_time),
-                status
-            ));
-            return Verdict {
-                cause: Cause::Passthrough,
-                evidence,
-            };
+            evidence.push(|| {
+                format!(
+                    "the upstream sent a response header ($upstream_header_time={}) with status {}",
+                    fmt_ms(a.header_time),
+                    status
+                )
+            });
+            return evidence.verdict(Cause::Passthrough);
         }
     }
 
@@ -263,27 +273,24 @@ pub fn classify(
         if matches!(cause, Cause::UpstreamClosedEarly | Cause::UpstreamReset) {
             if let Some(i) = failed {
                 if let Some(why) = keepalive_race(attempts, i) {
-                    evidence.push(why);
+                    evidence.push(|| why);
                     cause = Cause::KeepaliveRace;
                 }
             }
         }
-        evidence.insert(0, error_evidence(e.file, e.line));
-        return Verdict { cause, evidence };
+        evidence.first(|| error_evidence(e.file, e.line));
+        return evidence.verdict(cause);
     }
 
     // 3. The access-log fields alone.
     if let Some(i) = failed {
         let a = &attempts[i];
         if is_group_name(&a.addr) {
-            evidence.push(format!(
+            evidence.push(|| format!(
                 "$upstream_addr is {:?}, an upstream group name: nginx writes the group's name when no server could be selected",
                 a.addr
             ));
-            return Verdict {
-                cause: Cause::NoLiveUpstream,
-                evidence,
-            };
+            return evidence.verdict(Cause::NoLiveUpstream);
         }
         if status == 504
             && a.status == Some(504)
@@ -291,32 +298,38 @@ pub fn classify(
             && a.header_time.is_none()
             && a.connect_time.is_some()
         {
-            evidence.push(format!(
+            evidence.push(|| format!(
                 "status 504 with no response header after {}s ($upstream_header_time '-'): nginx stopped waiting",
                 fmt_ms(a.response_time)
             ));
-            return Verdict {
-                cause: Cause::Timeout,
-                evidence,
-            };
+            return evidence.verdict(Cause::Timeout);
         }
     }
+    // 4. No error line although the error logs cover the time. nginx logs every
+    //    failure it turns into a 502/504, so the upstream sent the status, unless
+    //    the fields show no response came (no header, never connected).
     let covered = errors.is_empty() && caps.error_log;
+    let no_header = failed.is_some() && caps.header_time;
+    let never_connected =
+        failed.is_some_and(|i| attempts[i].connect_time.is_none()) && caps.connect_time;
+    if covered && (no_header || never_connected) {
+        return unknown(
+            evidence,
+            "no error-log line matched, yet the fields show the upstream sent no response header: is the error log complete (error_log level `error` or lower)?",
+        );
+    }
     if covered && (failed.is_some() || !caps.upstream_status) && matches!(status, 502..=504) {
         if let Some(i) = failed {
             if attempts[i].status != Some(status) {
                 // the client status differs from the failed attempt's: not a plain pass-through
-                return unknown(evidence, "the client status differs from the failed upstream attempt's and no error-log line matched");
+                return unknown(
+                    evidence,
+                    "the client status differs from the failed upstream attempt's and no error-log line matched",
+                );
             }
         }
-        evidence.push(
-            "no error-log line matches this request, and nginx logs every error it turns into a 502/504 (at level `error`): the upstream sent this status"
-                .into(),
-        );
-        return Verdict {
-            cause: Cause::Passthrough,
-            evidence,
-        };
+        evidence.push(|| NO_ERROR_LINE.into());
+        return evidence.verdict(Cause::Passthrough);
     }
     let mut missing = Vec::new();
     if !caps.error_log {
@@ -335,11 +348,34 @@ pub fn classify(
     unknown(evidence, &missing.join("; "))
 }
 
-fn unknown(mut evidence: Vec<String>, why: &str) -> Verdict {
-    evidence.push(format!("cannot tell: {why}"));
-    Verdict {
-        cause: Cause::Unknown,
-        evidence,
+fn unknown(mut evidence: Evidence, why: &str) -> Verdict {
+    evidence.push(|| format!("cannot tell: {why}"));
+    evidence.verdict(Cause::Unknown)
+}
+
+/// Evidence strings, built only when wanted: the hot path first classifies
+/// without them and asks again only for the requests it shows.
+struct Evidence {
+    on: bool,
+    v: Vec<String>,
+}
+
+impl Evidence {
+    fn push(&mut self, f: impl FnOnce() -> String) {
+        if self.on {
+            self.v.push(f());
+        }
+    }
+    fn first(&mut self, f: impl FnOnce() -> String) {
+        if self.on {
+            self.v.insert(0, f());
+        }
+    }
+    fn verdict(self, cause: Cause) -> Verdict {
+        Verdict {
+            cause,
+            evidence: self.v,
+        }
     }
 }
 
@@ -398,6 +434,7 @@ mod tests {
         upstream_status: true,
         header_time: true,
         upstream_addr: true,
+        connect_time: true,
         error_log: true,
     };
 
@@ -412,6 +449,7 @@ mod tests {
                 file: "error.log",
             }],
             RICH,
+            true,
         );
         assert_eq!(v.cause, Cause::UpstreamRefused);
         assert!(v.evidence[0].starts_with("error.log:7: [error] connect() failed"));
@@ -424,6 +462,7 @@ mod tests {
             &[att("10.0.0.1:80", 502, Some(1.0), Some(12.0))],
             &[],
             RICH,
+            true,
         );
         assert_eq!(v.cause, Cause::Passthrough);
     }
@@ -434,7 +473,7 @@ mod tests {
             error_log: false,
             ..RICH
         };
-        let v = classify(502, &[att("app_backend", 502, None, None)], &[], caps);
+        let v = classify(502, &[att("app_backend", 502, None, None)], &[], caps, true);
         assert_eq!(v.cause, Cause::NoLiveUpstream);
         assert!(is_group_name("backend"));
         assert!(!is_group_name("10.0.0.1:80"));
@@ -448,7 +487,13 @@ mod tests {
             error_log: false,
             ..RICH
         };
-        let v = classify(504, &[att("10.0.0.1:80", 504, Some(1.0), None)], &[], caps);
+        let v = classify(
+            504,
+            &[att("10.0.0.1:80", 504, Some(1.0), None)],
+            &[],
+            caps,
+            true,
+        );
         assert_eq!(v.cause, Cause::Timeout);
     }
 
@@ -458,11 +503,11 @@ mod tests {
             error_log: false,
             ..RICH
         };
-        let v = classify(502, &[att("10.0.0.1:80", 502, None, None)], &[], caps);
+        let v = classify(502, &[att("10.0.0.1:80", 502, None, None)], &[], caps, true);
         assert_eq!(v.cause, Cause::Unknown);
         assert!(v.evidence.last().unwrap().contains("no nginx error log"));
         let combined = Capabilities::default();
-        let v = classify(502, &[], &[], combined);
+        let v = classify(502, &[], &[], combined, true);
         assert_eq!(v.cause, Cause::Unknown);
         assert!(v.evidence.last().unwrap().contains("$upstream_status"));
     }
@@ -478,10 +523,13 @@ mod tests {
             att("10.0.0.1:80", 502, Some(0.0), None),
             att("10.0.0.1:80", 200, Some(1.0), Some(3.0)),
         ];
-        assert_eq!(classify(200, &a, &r, RICH).cause, Cause::KeepaliveRace);
+        assert_eq!(
+            classify(200, &a, &r, RICH, true).cause,
+            Cause::KeepaliveRace
+        );
         let single = [att("10.0.0.1:80", 502, Some(0.0), None)];
         assert_eq!(
-            classify(502, &single, &r, RICH).cause,
+            classify(502, &single, &r, RICH, true).cause,
             Cause::UpstreamClosedEarly
         );
     }

@@ -487,7 +487,7 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
         agg.requests += 1;
         agg.status[status as usize] += 1;
         if status >= 500 || rec.upstream.any_5xx() {
-            let cause = slow_path(&rec, line, n, ctx, &mut agg, &mut events);
+            let cause = slow_path(&rec, n, ctx, &mut agg, &mut events);
             if rec.time.is_some() {
                 if status >= 500 {
                     cur.s5xx += 1;
@@ -508,16 +508,39 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
     (agg, events, n)
 }
 
+/// Count `key`, allocating only the first time it is seen.
+fn bump(map: &mut std::collections::HashMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(c) => *c += 1,
+        None => {
+            map.insert(key.to_string(), 1);
+        }
+    }
+}
+
+fn cause_map(agg: &mut Agg, status: u16, rescued: bool) -> &mut stats::ByCause {
+    if rescued {
+        &mut agg.causes_rescued
+    } else {
+        match status {
+            502 => &mut agg.causes_502,
+            504 => &mut agg.causes_504,
+            _ => &mut agg.causes_other_5xx,
+        }
+    }
+}
+
 /// A 5xx or rescued request: zip the attempts, join the error log, classify,
 /// count. Runs for a small fraction of lines, so it may allocate.
 fn slow_path(
     rec: &Record<'_>,
-    _line: &[u8],
     n: u64,
     ctx: &Ctx<'_>,
     agg: &mut Agg,
     events: &mut Vec<Event>,
 ) -> Cause {
+    let mut rec = *rec;
+    rec.split_request();
     let status = rec.status.unwrap_or(0);
     let esc = ctx.fmt.escape;
     let text = |v: Option<&[u8]>| v.map(|b| nginx::unescape(b, esc));
@@ -539,7 +562,7 @@ fn slow_path(
     let errors: Vec<&ErrorLine> = match local_secs {
         Some(ls) if ctx.has_error_log => ctx.index.find(&join::Probe {
             local_secs: ls,
-            request_time_ms: rec.request_time_ms,
+            request_time_ms: rec.request_time_ms(),
             client: client.as_deref(),
             request: request.as_deref(),
             connection: rec.connection,
@@ -561,10 +584,18 @@ fn slow_path(
         upstream_status: ctx.fmt.has_upstream_status(),
         header_time: ctx.fmt.has_upstream_header_time(),
         upstream_addr: ctx.fmt.has_upstream_addr(),
+        connect_time: ctx.fmt.has_upstream_connect_time(),
         error_log: ctx.has_error_log && local_secs.is_some_and(|s| ctx.index.covers(s)),
     };
-    let verdict = cause::classify(status, &attempts, &refs, caps);
+    let mut verdict = cause::classify(status, &attempts, &refs, caps, ctx.opts.keep_events);
     let rescued = status < 500;
+    let needs_example = {
+        let map = cause_map(agg, status, rescued);
+        map.get(&verdict.cause).is_none_or(|s| s.example.is_none())
+    };
+    if needs_example && !ctx.opts.keep_events {
+        verdict = cause::classify(status, &attempts, &refs, caps, true);
+    }
     let path = text(rec.path);
     let example = || Example {
         source: format!("{}:{}", ctx.display, n),
@@ -576,16 +607,9 @@ fn slow_path(
         ),
         evidence: verdict.evidence.clone(),
     };
-    let map = if rescued {
-        &mut agg.causes_rescued
-    } else {
-        match status {
-            502 => &mut agg.causes_502,
-            504 => &mut agg.causes_504,
-            _ => &mut agg.causes_other_5xx,
-        }
-    };
-    let st: &mut CauseStat = map.entry(verdict.cause).or_default();
+    let st: &mut CauseStat = cause_map(agg, status, rescued)
+        .entry(verdict.cause)
+        .or_default();
     st.count += 1;
     if st.example.is_none() {
         st.example = Some(example());
@@ -600,17 +624,17 @@ fn slow_path(
             .rev()
             .find(|a| a.status.is_some_and(|s| s >= 500));
         if let Some(a) = failed.filter(|a| !a.addr.is_empty()) {
-            *agg.upstreams.entry(a.addr.clone()).or_default() += 1;
+            bump(&mut agg.upstreams, &a.addr);
         } else if let Some(u) = errors.last().and_then(|e| e.upstream.clone()) {
-            *agg.upstreams.entry(u).or_default() += 1;
+            bump(&mut agg.upstreams, &u);
         }
         let host = text(rec.host).or_else(|| errors.last().and_then(|e| e.host.clone()));
         if let Some(h) = host {
-            *agg.hosts.entry(h).or_default() += 1;
+            bump(&mut agg.hosts, &h);
         }
         if let Some(p) = &path {
             let p = p.split('?').next().unwrap_or(p);
-            *agg.paths.entry(p.to_string()).or_default() += 1;
+            bump(&mut agg.paths, p);
         }
     }
     if ctx.opts.keep_events {
@@ -623,7 +647,7 @@ fn slow_path(
             host: text(rec.host),
             path,
             status,
-            request_time: rec.request_time_ms.map(|ms| ms as f64 / 1000.0),
+            request_time: rec.request_time_ms().map(|ms| ms as f64 / 1000.0),
             upstream: attempts,
             cause: verdict.cause,
             evidence: verdict.evidence,

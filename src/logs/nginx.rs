@@ -200,6 +200,11 @@ impl LogFormat {
         self.has(Field::UpstreamHeaderTime)
     }
 
+    /// True when the format logs `$upstream_connect_time`.
+    pub fn has_upstream_connect_time(&self) -> bool {
+        self.has(Field::UpstreamConnectTime)
+    }
+
     /// True when the format logs `$upstream_addr`.
     pub fn has_upstream_addr(&self) -> bool {
         self.has(Field::UpstreamAddr)
@@ -286,15 +291,12 @@ impl LogFormat {
             Field::RemoteAddr => rec.client = val,
             Field::Request => {
                 rec.request = val;
-                if let Some(r) = val {
-                    split_request(rec, r);
-                }
             }
             Field::Method => rec.method = val,
             Field::Uri => rec.path = val,
             Field::Protocol => rec.protocol = val,
             Field::Host => rec.host = val,
-            Field::RequestTime => rec.request_time_ms = val.and_then(scan::parse_secs_ms),
+            Field::RequestTime => rec.request_time = val,
             Field::UpstreamAddr => rec.upstream.addr = val,
             Field::UpstreamStatus => rec.upstream.status = val,
             Field::UpstreamConnectTime => rec.upstream.connect = val,
@@ -304,24 +306,6 @@ impl LogFormat {
             Field::Connection => rec.connection = val.and_then(scan::parse_u64),
         }
         Ok(())
-    }
-}
-
-/// `GET /path HTTP/1.1` → method, path, protocol (only where not logged separately).
-#[inline]
-fn split_request<'a>(rec: &mut Record<'a>, r: &'a [u8]) {
-    let Some(sp1) = memchr::memchr(b' ', r) else {
-        return;
-    };
-    let rest = &r[sp1 + 1..];
-    let (path, proto) = match memchr::memrchr(b' ', rest) {
-        Some(sp2) => (&rest[..sp2], Some(&rest[sp2 + 1..])),
-        None => (rest, None),
-    };
-    rec.method.get_or_insert(&r[..sp1]);
-    rec.path.get_or_insert(path);
-    if let Some(p) = proto {
-        rec.protocol.get_or_insert(p);
     }
 }
 
@@ -447,7 +431,8 @@ mod tests {
         let f = LogFormat::compile("combined", COMBINED, Escape::Default).unwrap();
         let mut c = TimeCache::default();
         let line = br#"10.1.2.3 - - [20/Nov/2026:14:03:07 +0100] "GET /api/v1/x?y=1 HTTP/1.1" 502 157 "-" "curl/8.5.0""#;
-        let r = f.parse(line, &mut c).unwrap();
+        let mut r = f.parse(line, &mut c).unwrap();
+        r.split_request();
         assert_eq!(r.status, Some(502));
         assert_eq!(r.client, Some(&b"10.1.2.3"[..]));
         assert_eq!(r.method, Some(&b"GET"[..]));
@@ -483,7 +468,7 @@ mod tests {
         let mut c = TimeCache::default();
         let line = br#"1.2.3.4 - - [20/Nov/2026:14:03:07 +0000] "POST /api HTTP/1.1" 502 157 "-" "ua" rt=0.003 uct="-, -" uht="-, -" urt="0.000, 0.001" ua="10.0.0.5:8080, 10.0.0.6:8080" us="502, 502""#;
         let r = f.parse(line, &mut c).unwrap();
-        assert_eq!(r.request_time_ms, Some(3));
+        assert_eq!(r.request_time_ms(), Some(3));
         assert_eq!(r.upstream.addr, Some(&b"10.0.0.5:8080, 10.0.0.6:8080"[..]));
         let a = r.upstream.attempts();
         assert_eq!(a.len(), 2);

@@ -38,14 +38,41 @@ pub struct Record<'a> {
     pub status: Option<u16>,
     /// Host (`$host`, `$http_host` or `$server_name`).
     pub host: Option<&'a [u8]>,
-    /// Total request time in milliseconds.
-    pub request_time_ms: Option<u32>,
+    /// Total request time as logged (seconds, ms resolution); see [`Record::request_time_ms`].
+    pub request_time: Option<&'a [u8]>,
     /// Upstream variables (raw lists).
     pub upstream: UpstreamFields<'a>,
     /// Request id (`$request_id`, `$http_x_request_id`).
     pub request_id: Option<&'a [u8]>,
     /// nginx connection serial number (`$connection`): the `*CID` of error-log lines.
     pub connection: Option<u64>,
+}
+
+impl<'a> Record<'a> {
+    /// Total request time in milliseconds.
+    pub fn request_time_ms(&self) -> Option<u32> {
+        self.request_time.and_then(super::scan::parse_secs_ms)
+    }
+
+    /// Fill method, path and protocol from the request line (`GET /x HTTP/1.1`)
+    /// where the format did not log them separately. Done only for the few
+    /// records that need them, not on the hot path.
+    pub fn split_request(&mut self) {
+        let Some(r) = self.request else { return };
+        let Some(sp1) = memchr::memchr(b' ', r) else {
+            return;
+        };
+        let rest = &r[sp1 + 1..];
+        let (path, proto) = match memchr::memrchr(b' ', rest) {
+            Some(sp2) => (&rest[..sp2], Some(&rest[sp2 + 1..])),
+            None => (rest, None),
+        };
+        self.method.get_or_insert(&r[..sp1]);
+        self.path.get_or_insert(path);
+        if let Some(p) = proto {
+            self.protocol.get_or_insert(p);
+        }
+    }
 }
 
 /// One server tried for a request, from the zipped upstream variables.

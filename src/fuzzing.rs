@@ -1,0 +1,50 @@
+//! Entry points shared by the `cargo fuzz` targets (`fuzz/`) and the test
+//! that replays their corpora (`tests/fuzz_corpus.rs`), so both exercise the
+//! same code. Each must never panic, whatever the bytes.
+
+use crate::logs::nginx::{builtin_formats, Escape, LogFormat, TimeCache};
+use crate::logs::{lines, nginx_error};
+
+/// Formats the access fuzzer cycles through, beyond the built-in ones.
+const EXTRA_FORMATS: &[&str] = &[
+    r#"$remote_addr [$time_iso8601] "$request" $status $request_time $upstream_addr $upstream_status $upstream_connect_time $upstream_header_time $upstream_response_time $connection $request_id"#,
+    r#"$msec|$status|$upstream_status|$host|$uri"#,
+    r#"{"t":"$time_local","s":"$status","ua":"$upstream_addr","us":"$upstream_status"}"#,
+];
+
+/// Parse `data` as access-log lines with a format chosen by its first byte,
+/// zip the upstream lists, and compile `data` itself as a log format.
+pub fn nginx_access(data: &[u8]) {
+    let mut formats = builtin_formats();
+    for (i, f) in EXTRA_FORMATS.iter().enumerate() {
+        if let Ok(f) = LogFormat::compile(&format!("extra{i}"), f, Escape::Default) {
+            formats.push(f);
+        }
+    }
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let fmt = &formats[pick as usize % formats.len()];
+    let mut cache = TimeCache::default();
+    for line in lines(rest) {
+        if let Ok(r) = fmt.parse(line, &mut cache) {
+            let _ = r.upstream.attempts();
+            let _ = r.upstream.any_5xx();
+        }
+    }
+    if let Ok(s) = std::str::from_utf8(rest) {
+        if let Ok(f) = LogFormat::compile("fuzz", s, Escape::Default) {
+            let _ = f.parse(rest, &mut cache);
+        }
+    }
+    for esc in [Escape::Default, Escape::Json, Escape::None] {
+        let _ = crate::logs::nginx::unescape(rest, esc);
+    }
+}
+
+/// Parse `data` as nginx error-log lines.
+pub fn nginx_error(data: &[u8]) {
+    for (i, line) in lines(data).enumerate() {
+        let _ = nginx_error::parse(line, 0, i as u64 + 1);
+    }
+}

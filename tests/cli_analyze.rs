@@ -1,0 +1,282 @@
+//! `gatecheck analyze` as a user runs it: output snapshots, exit codes, and
+//! bad input that must be reported, never fatal.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn gatecheck(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("COLUMNS", "120")
+        .output()
+        .expect("run gatecheck")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+}
+
+#[test]
+fn causes_fixture_table() {
+    let o = gatecheck(&["analyze", "fixtures/logs/nginx/causes/", "--no-progress"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    insta::assert_snapshot!(stdout(&o));
+}
+
+#[test]
+fn causes_fixture_events() {
+    let o = gatecheck(&[
+        "analyze",
+        "fixtures/logs/nginx/causes/",
+        "--format",
+        "ndjson",
+    ]);
+    assert!(o.status.success());
+    let by_path: Vec<(String, String)> = stdout(&o)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("event JSON");
+            (
+                v["path"].as_str().unwrap().to_string(),
+                v["cause"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expect = [
+        ("/api/refused", "upstream_refused"),
+        ("/api/closed", "upstream_closed_early"),
+        ("/api/reset", "upstream_reset"),
+        ("/api/big", "header_too_big"),
+        ("/api/nolive", "no_live_upstream"),
+        ("/api/pass", "passthrough"),
+        ("/api/slow", "timeout"),
+        ("/api/retry", "upstream_refused"),
+        ("/api/tls", "tls"),
+        ("/api/unknown", "unknown"),
+    ];
+    let expect: Vec<(String, String)> = expect
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(by_path, expect);
+}
+
+#[test]
+fn json_schema_fields() {
+    let o = gatecheck(&["analyze", "fixtures/logs/nginx/causes/", "--format", "json"]);
+    let v = json(&o);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["totals"]["status_502"], 8);
+    assert_eq!(v["totals"]["status_504"], 1);
+    assert_eq!(v["totals"]["rescued"], 1);
+    assert_eq!(v["causes"]["upstream_refused"], 1);
+    assert_eq!(v["causes"]["unknown"], 1);
+    assert_eq!(v["causes_rescued"][0]["cause"], "upstream_refused");
+    assert_eq!(v["top_upstreams"][0]["key"], "10.0.0.7:8080");
+}
+
+#[test]
+fn without_error_log_causes_are_honest() {
+    let o = gatecheck(&[
+        "analyze",
+        "fixtures/logs/nginx/causes/access.log",
+        "--format",
+        "json",
+    ]);
+    let v = json(&o);
+    // only what the fields prove: group name, header received, 504 without header
+    assert_eq!(v["causes"]["no_live_upstream"], 1);
+    assert_eq!(v["causes"]["passthrough"], 1);
+    assert_eq!(v["causes"]["unknown"], 6);
+    assert_eq!(v["causes_504"][0]["cause"], "timeout");
+}
+
+#[test]
+fn since_until_filter() {
+    let o = gatecheck(&[
+        "analyze",
+        "fixtures/logs/nginx/causes/",
+        "--format",
+        "json",
+        "--since",
+        "2026-11-20T13:04:00Z",
+        "--until",
+        "2026-11-20T14:04:16+01:00",
+    ]);
+    let v = json(&o);
+    assert_eq!(v["totals"]["requests"], 3);
+    assert_eq!(v["totals"]["filtered"], 8);
+}
+
+#[test]
+fn exit_codes() {
+    let o = gatecheck(&[
+        "analyze",
+        "fixtures/logs/nginx/causes/",
+        "--fail-on-502",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = gatecheck(&["analyze", "no/such/file.log"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no/such/file.log"), "{err}");
+    let o = gatecheck(&[
+        "analyze",
+        "fixtures/logs/nginx/causes/",
+        "--since",
+        "yesterday",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--since"));
+    let o = gatecheck(&["analyze", "x.log", "--log-format", "$remote_addr"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no $status"));
+}
+
+#[test]
+fn custom_log_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.log");
+    std::fs::write(
+        &p,
+        "2026-11-20T14:00:00+00:00|502|10.0.0.1:80|502|0.001|-\n2026-11-20T14:00:01+00:00|200|10.0.0.1:80|200|0.001|0.002\n",
+    )
+    .unwrap();
+    let o = gatecheck(&[
+        "analyze",
+        p.to_str().unwrap(),
+        "--format",
+        "json",
+        "--log-format",
+        "$time_iso8601|$status|$upstream_addr|$upstream_status|$upstream_connect_time|$upstream_header_time",
+    ]);
+    let v = json(&o);
+    assert_eq!(v["totals"]["requests"], 2);
+    assert_eq!(v["totals"]["status_502"], 1);
+    assert_eq!(v["inputs"][0]["format"], "--log-format");
+}
+
+fn write_gz(path: &Path, text: &str, truncate: bool) {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(text.as_bytes()).unwrap();
+    let mut gz = enc.finish().unwrap();
+    if truncate {
+        gz.truncate(gz.len() * 2 / 3);
+    }
+    std::fs::write(path, gz).unwrap();
+}
+
+const GOOD: &str =
+    r#"10.1.0.1 - - [20/Nov/2026:14:03:07 +0100] "GET /a HTTP/1.1" 502 157 "-" "curl/8.5.0""#;
+
+#[test]
+fn bad_input_is_reported_and_the_rest_is_analyzed() {
+    let dir = tempfile::tempdir().unwrap();
+    // CRLF endings, junk, a 1 MB line, non-UTF-8 bytes, between good lines
+    let mut a = Vec::new();
+    for _ in 0..10 {
+        a.extend_from_slice(GOOD.as_bytes());
+        a.extend_from_slice(b"\r\n");
+    }
+    a.extend_from_slice(b"\x00\x01\x02 binary junk \xff\xfe\n");
+    a.extend_from_slice(&vec![b'x'; 1 << 20]);
+    a.push(b'\n');
+    a.extend_from_slice(b"10.1.0.1 - - [20/Nov/2026:14:03:07 +0100] \"GET /\xe9t\xe9 HTTP/1.1\" 502 1 \"-\" \"\xff\"\n");
+    for _ in 0..5 {
+        a.extend_from_slice(GOOD.as_bytes());
+        a.push(b'\n');
+    }
+    std::fs::write(dir.path().join("access.log"), &a).unwrap();
+    // a rotated log, gzip'd, named without .gz, cut short
+    let many: String = (0..5000).map(|_| format!("{GOOD}\n")).collect();
+    write_gz(&dir.path().join("access.log.1"), &many, true);
+    // a whole gzip file
+    write_gz(
+        &dir.path().join("access.log.2.gz"),
+        &format!("{GOOD}\n{GOOD}\n"),
+        false,
+    );
+
+    let d = dir.path().to_str().unwrap();
+    let missing = dir.path().join("gone.log");
+    let o = gatecheck(&["analyze", d, missing.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    let inputs = v["inputs"].as_array().unwrap();
+    let plain = inputs
+        .iter()
+        .find(|i| i["path"].as_str().unwrap().ends_with("access.log"))
+        .unwrap();
+    assert_eq!(plain["malformed"], 2, "junk line and 1 MB line: {plain}");
+    assert_eq!(plain["lines"], 18);
+    let cut = inputs
+        .iter()
+        .find(|i| i["path"].as_str().unwrap().ends_with("access.log.1"))
+        .unwrap();
+    let got = cut["lines"].as_u64().unwrap();
+    assert!(
+        got > 1000 && got < 5000,
+        "truncated gzip: lines before the cut are counted ({got})"
+    );
+    let problems = v["problems"].to_string();
+    assert!(problems.contains("truncated or corrupt gzip"), "{problems}");
+    assert!(problems.contains("gone.log"), "{problems}");
+    let samples = v["malformed_samples"].to_string();
+    assert!(
+        samples.contains("\"line\":11,"),
+        "junk reported with its line number: {samples}"
+    );
+    assert!(samples.contains("1048576 bytes"), "{samples}");
+    let cut_bad = cut["malformed"].as_u64().unwrap();
+    assert!(
+        cut_bad <= 1,
+        "only the line cut by the truncation is malformed"
+    );
+    assert_eq!(
+        v["totals"]["status_502"].as_u64().unwrap(),
+        16 + got - cut_bad + 2
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("gone.log"), "{err}");
+}
+
+#[test]
+fn stdin_and_unknown_files() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .args(["analyze", "-", "--format", "json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{GOOD}\n{GOOD}\n").as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(json(&o)["totals"]["status_502"], 2);
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "hello\nworld\n").unwrap();
+    let o = gatecheck(&["analyze", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("notes.txt") && err.contains("--log-format"),
+        "{err}"
+    );
+}

@@ -1,0 +1,30 @@
+//! Replays every file of the fuzz corpora (`fuzz/corpus/<target>/`) through
+//! the same entry points the fuzz targets call: none may panic.
+
+use std::path::Path;
+
+fn replay(target: &str, f: fn(&[u8])) -> usize {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.expect("dir entry").path();
+        let data = std::fs::read(&path).expect("read corpus file");
+        f(&data);
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn nginx_access_corpus_never_panics() {
+    let n = replay("nginx_access", gatecheck::fuzzing::nginx_access);
+    assert!(n >= 5, "the corpus has only {n} files");
+}
+
+#[test]
+fn nginx_error_corpus_never_panics() {
+    let n = replay("nginx_error", gatecheck::fuzzing::nginx_error);
+    assert!(n >= 3, "the corpus has only {n} files");
+}
