@@ -120,6 +120,10 @@ const fn fault(
     }
 }
 
+/// `upstream[].connect_time/header_time/response_time` in gatecheck's
+/// events are in milliseconds (README, "Events").
+const ATTEMPT_TIME_PER_SECOND: f64 = 1000.0;
+
 /// Request body of `POST /upload`.
 const UPLOAD_BYTES: usize = 8 << 20;
 
@@ -723,8 +727,9 @@ fn check_upstream(what: &str, i: usize, run: &Run, upstream: &[Value]) {
     };
     assert_eq!(addrs, want_addrs, "{what}: upstream addrs");
     assert_eq!(statuses, want_status, "{what}: upstream statuses");
-    // Every attempt's times are what nginx logged, in seconds like
-    // `$upstream_*_time` (and like the event's `request_time`), `-` as null.
+    // Every attempt's times are what nginx logged (`-` as null), in the
+    // README's unit for `upstream[]` times: milliseconds (nginx logs
+    // seconds, and the event's `request_time` is in seconds).
     let line = access_line(run, i);
     for (key, var) in [
         ("connect_time", "uct"),
@@ -737,13 +742,13 @@ fn check_upstream(what: &str, i: usize, run: &Run, upstream: &[Value]) {
             let got = u[key].as_f64();
             let want: Option<f64> = want.parse().ok();
             let same = match (got, want) {
-                (Some(g), Some(w)) => (g - w).abs() < 0.0005,
+                (Some(g), Some(w)) => (g / ATTEMPT_TIME_PER_SECOND - w).abs() < 0.0005,
                 (None, None) => u[key].is_null(),
                 _ => false,
             };
             assert!(
                 same,
-                "{what}: attempt {} {key} is {}, nginx logged {var}=\"{}\" (seconds)",
+                "{what}: attempt {} {key} is {} (ms), nginx logged {var}=\"{}\" (s)",
                 n + 1,
                 u[key],
                 logged.join(", ")
