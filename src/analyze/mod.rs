@@ -456,7 +456,7 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
             continue;
         }
         agg.lines += 1;
-        let rec = match ctx.fmt.parse(line, &mut cache) {
+        let rec = match ctx.fmt.parse_summary(line, &mut cache) {
             Ok(r) => r,
             Err(e) => {
                 agg.malformed += 1;
@@ -487,7 +487,8 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
         agg.requests += 1;
         agg.status[status as usize] += 1;
         if status >= 500 || rec.upstream.any_5xx() {
-            let cause = slow_path(&rec, n, ctx, &mut agg, &mut events);
+            let full = ctx.fmt.parse(line, &mut cache).unwrap_or(rec);
+            let cause = slow_path(&full, n, ctx, &mut agg, &mut events);
             if rec.time.is_some() {
                 if status >= 500 {
                     cur.s5xx += 1;
@@ -545,16 +546,25 @@ fn slow_path(
     let esc = ctx.fmt.escape;
     let text = |v: Option<&[u8]>| v.map(|b| nginx::unescape(b, esc));
     let attempts = rec.upstream.attempts();
-    let client = text(rec.client);
-    let request = text(rec.request).or_else(|| match (rec.method, rec.path, rec.protocol) {
-        (Some(m), Some(p), Some(pr)) => Some(format!(
-            "{} {} {}",
-            nginx::unescape(m, esc),
-            nginx::unescape(p, esc),
-            nginx::unescape(pr, esc)
-        )),
-        _ => None,
-    });
+    let join = ctx.has_error_log;
+    let client = if join || ctx.opts.keep_events {
+        text(rec.client)
+    } else {
+        None
+    };
+    let request = if !join {
+        None
+    } else {
+        text(rec.request).or_else(|| match (rec.method, rec.path, rec.protocol) {
+            (Some(m), Some(p), Some(pr)) => Some(format!(
+                "{} {} {}",
+                nginx::unescape(m, esc),
+                nginx::unescape(p, esc),
+                nginx::unescape(pr, esc)
+            )),
+            _ => None,
+        })
+    };
     let local_secs = rec.time.map(|t| match ctx.opts.error_log_offset_s {
         Some(off) => t.secs() + off as i64,
         None => t.local_secs(),

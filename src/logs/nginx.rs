@@ -115,6 +115,10 @@ pub struct LogFormat {
     pub escape: Escape,
     items: Vec<Item>,
     fields: u64,
+    /// Fast plan (see [`LogFormat::parse_summary`]): items `..front_end` are
+    /// matched forward, items `back_start..` backward from the end of the line.
+    front_end: usize,
+    back_start: Option<usize>,
 }
 
 impl LogFormat {
@@ -177,13 +181,110 @@ impl LogFormat {
         if fields & (1 << Field::Status as u8) == 0 {
             return Err(err("it has no $status, so 502s cannot be found".into()));
         }
+        let (front_end, back_start) = plan(&items);
         Ok(LogFormat {
             name: name.to_string(),
             source: format.to_string(),
             escape,
             items,
             fields,
+            front_end,
+            back_start,
         })
+    }
+
+    /// Parse only what every line needs — status, time and
+    /// `$upstream_status` — and skip the rest of the line: the fields before
+    /// the last of status/time are matched forward, `$upstream_status` and
+    /// what follows it backward from the end of the line, and the middle
+    /// (request, referer, user agent…) is not looked at. Lines whose status
+    /// or upstream status call for a closer look are then parsed in full
+    /// with [`LogFormat::parse`]. Falls back to the full parse when the line
+    /// does not end the way the format does (appended fields).
+    #[inline]
+    pub fn parse_summary<'a>(
+        &self,
+        line: &'a [u8],
+        cache: &mut TimeCache,
+    ) -> Result<Record<'a>, LineError> {
+        let Some(back) = self.back_start else {
+            return self.parse(line, cache);
+        };
+        let line = match line {
+            [rest @ .., b'\r'] => rest,
+            _ => line,
+        };
+        let mut rec = Record::default();
+        let front = self.walk_forward(line, self.front_end, &mut rec, cache)?;
+        match self.walk_backward(line, back, front, &mut rec, cache) {
+            Ok(()) if rec.status.is_some() => Ok(rec),
+            _ => self.parse(line, cache),
+        }
+    }
+
+    /// Match `items[..end]` from the start of `line`; returns the position reached.
+    #[inline]
+    fn walk_forward<'a>(
+        &self,
+        line: &'a [u8],
+        end: usize,
+        rec: &mut Record<'a>,
+        cache: &mut TimeCache,
+    ) -> Result<usize, LineError> {
+        let mut pos = 0usize;
+        for i in 0..end {
+            match &self.items[i] {
+                Item::Lit(l) => {
+                    if !starts_with(&line[pos..], l) {
+                        return Err(LineError::Mismatch);
+                    }
+                    pos += l.len();
+                }
+                Item::Var(f) => {
+                    let stop = match self.items.get(i + 1) {
+                        Some(Item::Lit(l)) => find_lit(line, pos, l).ok_or(LineError::Mismatch)?,
+                        _ => line.len(),
+                    };
+                    self.set(rec, *f, &line[pos..stop], cache)?;
+                    pos = stop;
+                }
+            }
+        }
+        Ok(pos)
+    }
+
+    /// Match `items[start..]` backward from the end of `line`, not crossing `floor`.
+    #[inline]
+    fn walk_backward<'a>(
+        &self,
+        line: &'a [u8],
+        start: usize,
+        floor: usize,
+        rec: &mut Record<'a>,
+        cache: &mut TimeCache,
+    ) -> Result<(), LineError> {
+        let mut pos = line.len();
+        for j in (start..self.items.len()).rev() {
+            match &self.items[j] {
+                Item::Lit(l) => {
+                    if pos < floor + l.len() || !line[..pos].ends_with(l) {
+                        return Err(LineError::Mismatch);
+                    }
+                    pos -= l.len();
+                }
+                Item::Var(f) => {
+                    let Some(Item::Lit(l)) = j.checked_sub(1).map(|k| &self.items[k]) else {
+                        return Err(LineError::Mismatch);
+                    };
+                    let begin = rfind_lit(&line[floor..pos], l).ok_or(LineError::Mismatch)?
+                        + floor
+                        + l.len();
+                    self.set(rec, *f, &line[begin..pos], cache)?;
+                    pos = begin;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn has(&self, f: Field) -> bool {
@@ -234,7 +335,7 @@ impl LogFormat {
         while i < n {
             match &self.items[i] {
                 Item::Lit(l) => {
-                    if !line[pos..].starts_with(l) {
+                    if !starts_with(&line[pos..], l) {
                         return Err(LineError::Mismatch);
                     }
                     pos += l.len();
@@ -309,6 +410,54 @@ impl LogFormat {
     }
 }
 
+/// The fast plan of a format: how far the forward walk must go (past the
+/// status and time fields) and where the backward walk starts (the literal
+/// before `$upstream_status`), or `None` when a split does not pay off.
+fn plan(items: &[Item]) -> (usize, Option<usize>) {
+    let is = |i: usize, f: &[Field]| matches!(&items[i], Item::Var(v) if f.contains(v));
+    let front_fields = [
+        Field::Status,
+        Field::TimeLocal,
+        Field::TimeIso8601,
+        Field::Msec,
+    ];
+    let front_end = (0..items.len())
+        .filter(|&i| is(i, &front_fields))
+        .max()
+        .map_or(0, |i| i + 1);
+    let back = (0..items.len())
+        .find(|&i| is(i, &[Field::UpstreamStatus]))
+        .and_then(|u| u.checked_sub(1))
+        .filter(|&b| matches!(items[b], Item::Lit(_)) && b >= front_end);
+    match back {
+        // split only when it skips something: at least one item in between
+        Some(b) if b > front_end => (front_end, Some(b)),
+        _ => (items.len(), None),
+    }
+}
+
+/// Find literal `lit` in `hay` searching backward; its start offset.
+#[inline]
+fn rfind_lit(hay: &[u8], lit: &[u8]) -> Option<usize> {
+    let last = *lit.last()?;
+    let mut end = hay.len();
+    loop {
+        let i = memchr::memrchr(last, &hay[..end])?;
+        if i + 1 >= lit.len() && hay[..i + 1].ends_with(lit) {
+            return Some(i + 1 - lit.len());
+        }
+        end = i;
+    }
+}
+
+/// `hay.starts_with(lit)` as an inline byte loop: the literals of a log
+/// format are a few bytes long, where calling `memcmp` costs more than the
+/// comparison itself.
+#[inline(always)]
+fn starts_with(hay: &[u8], lit: &[u8]) -> bool {
+    hay.len() >= lit.len() && hay.iter().zip(lit).all(|(a, b)| a == b)
+}
+
 /// Find literal `lit` in `line` at or after `from`; its start offset.
 #[inline]
 fn find_lit(line: &[u8], from: usize, lit: &[u8]) -> Option<usize> {
@@ -316,7 +465,7 @@ fn find_lit(line: &[u8], from: usize, lit: &[u8]) -> Option<usize> {
     let mut at = from;
     loop {
         let i = at + memchr::memchr(first, &line[at..])?;
-        if line[i..].starts_with(lit) {
+        if starts_with(&line[i..], lit) {
             return Some(i);
         }
         at = i + 1;
@@ -335,7 +484,7 @@ pub struct TimeCache {
 impl TimeCache {
     #[inline]
     fn get(&mut self, v: &[u8], parse: fn(&[u8]) -> Option<LogTime>) -> Option<LogTime> {
-        if v.len() == self.len && self.value.is_some() && &self.raw[..self.len] == v {
+        if v.len() == self.len && self.value.is_some() && starts_with(&self.raw[..self.len], v) {
             return self.value;
         }
         let t = parse(v)?;
@@ -352,6 +501,9 @@ impl TimeCache {
 pub fn unescape(v: &[u8], escape: Escape) -> String {
     match escape {
         Escape::None => String::from_utf8_lossy(v).into_owned(),
+        Escape::Default if memchr::memchr(b'\\', v).is_none() => {
+            String::from_utf8_lossy(v).into_owned()
+        }
         Escape::Default => {
             let mut out = Vec::with_capacity(v.len());
             let mut i = 0;
@@ -476,6 +628,36 @@ mod tests {
         let none = br#"1.2.3.4 - - [20/Nov/2026:14:03:07 +0000] "GET /a.js HTTP/1.1" 200 10 "-" "ua" rt=0.001 uct="-" uht="-" urt="-" ua="-" us="-""#;
         let r = f.parse(none, &mut c).unwrap();
         assert!(r.upstream.is_empty());
+    }
+
+    #[test]
+    fn summary_agrees_with_full_parse() {
+        let fmts = builtin_formats();
+        let f = fmts.iter().find(|f| f.name == "upstream_timing").unwrap();
+        assert!(f.back_start.is_some());
+        let mut c = TimeCache::default();
+        let lines: [&[u8]; 4] = [
+            br#"1.2.3.4 - - [20/Nov/2026:14:03:07 +0000] "POST /api HTTP/1.1" 502 157 "-" "ua us=\x22x" rt=0.003 uct="-, -" uht="-, -" urt="0.000, 0.001" ua="10.0.0.5:8080, 10.0.0.6:8080" us="502, 502""#,
+            br#"1.2.3.4 - - [20/Nov/2026:14:03:07 +0000] "GET / HTTP/1.1" 200 1 "-" "ua" rt=0.1 uct="-" uht="-" urt="-" ua="-" us="-"
+"#,
+            br#"1.2.3.4 - - [20/Nov/2026:14:03:07 +0000] "GET / HTTP/1.1" 200 1 "-" "ua" rt=0.1 uct="-" uht="-" urt="-" ua="-" us="200" appended=1"#,
+            br#"1.2.3.4 - - [20/Nov/2026:14:03:07 +0000] "GET / HTTP/1.1" 200 1 "-" "ua" rt=0.1 uct="-" uht="-" urt="-" ua="-" us="#,
+        ];
+        for l in lines {
+            let full = f.parse(l, &mut c);
+            let fast = f.parse_summary(l, &mut c);
+            match (full, fast) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(
+                        (a.status, a.time, a.upstream.status),
+                        (b.status, b.time, b.upstream.status)
+                    )
+                }
+                (a, b) => assert_eq!(a.map(|_| ()), b.map(|_| ())),
+            }
+        }
+        assert_eq!(rfind_lit(b"a\" us=\"b\" us=\"c", b"\" us=\""), Some(8));
+        assert_eq!(rfind_lit(b"abc", b"zz"), None);
     }
 
     #[test]
