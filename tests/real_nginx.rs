@@ -78,6 +78,16 @@ struct Step {
 }
 
 impl Step {
+    /// The status the client sees: an HTTP/0.9 answer (logged as 009) has
+    /// none (0).
+    fn client_status(&self) -> u16 {
+        if self.status < 100 {
+            0
+        } else {
+            self.status
+        }
+    }
+
     fn body(&self) -> Vec<u8> {
         match (self.method, self.target) {
             // larger than any socket buffer on the way: nginx is still
@@ -231,6 +241,14 @@ const STEPS: &[Step] = &[
         Some("no live upstreams"),
         false,
     ),
+    // Garbage instead of a status line: nginx logs an error but passes the
+    // bytes through as an HTTP/0.9 response and logs status 009. Not a 5xx.
+    Step {
+        method: "GET",
+        target: "/badstatus",
+        status: 9,
+        expect: None,
+    },
     // The upstream's own 502: no error-log line.
     fault("GET", "/passthrough", 502, "passthrough", None, false),
     fault(
@@ -446,7 +464,7 @@ fn run_nginx(bin: &Path, variant: Variant) -> Run {
             .unwrap_or_else(|e| panic!("{} {}: {e}", variant.name(), step.target));
         assert_eq!(
             status,
-            step.status,
+            step.client_status(),
             "{} run: {} {} got {status}",
             variant.name(),
             step.method,
@@ -476,7 +494,7 @@ fn check_raw_logs(variant: Variant, run: &Run) {
     assert_eq!(lines.len(), STEPS.len(), "access.log:\n{access}");
     for (line, step) in lines.iter().zip(STEPS) {
         let request = format!(
-            "\"{} {} HTTP/1.1\" {} ",
+            "\"{} {} HTTP/1.1\" {:03} ",
             step.method, step.target, step.status
         );
         assert!(line.contains(&request), "expected {request:?} in {line:?}");
@@ -489,6 +507,12 @@ fn check_raw_logs(variant: Variant, run: &Run) {
             }) => assert!(
                 own.iter().any(|l| l.contains(ev) && l.contains("[error]")),
                 "{} run: no [error] line with {ev:?} for {field}:\n{error}",
+                variant.name()
+            ),
+            _ if step.target == "/badstatus" => assert!(
+                own.iter()
+                    .any(|l| l.contains("upstream sent no valid HTTP/1.0 header")),
+                "{} run: /badstatus: {own:?}",
                 variant.name()
             ),
             // passthrough and clean requests: nginx logged no error at all
@@ -821,6 +845,12 @@ fn check_summary(variant: Variant, json: &str) {
     let count = |status: u16| STEPS.iter().filter(|s| s.status == status).count() as u64;
     assert_eq!(doc["totals"]["status_502"], count(502), "{v}: totals");
     assert_eq!(doc["totals"]["status_504"], count(504), "{v}: totals");
+    assert_eq!(
+        doc["totals"]["requests"],
+        STEPS.len() as u64,
+        "{v}: every line is a request (status 009 included)"
+    );
+    assert_eq!(doc["totals"]["malformed"], 0, "{v}: malformed lines");
 }
 
 fn scenario(variant: Variant) {

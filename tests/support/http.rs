@@ -13,7 +13,9 @@ pub const USER_AGENT: &str = "gatecheck-realnginx/1.0";
 /// lines as `referrer: "…"`).
 pub const REFERER: &str = "http://gatecheck.test/cart";
 
-/// Send one request (`body` empty: no body) and return the response status.
+/// Send one request (`body` empty: no body) and return the response status,
+/// or 0 when the response has no HTTP status line (nginx passing an
+/// upstream's garbage through as HTTP/0.9).
 pub fn request(addr: SocketAddr, method: &str, target: &str, body: &[u8]) -> io::Result<u16> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
@@ -35,6 +37,9 @@ pub fn request(addr: SocketAddr, method: &str, target: &str, body: &[u8]) -> io:
     stream.take(1 << 20).read_to_end(&mut resp)?;
     let line = resp.split(|&b| b == b'\n').next().unwrap_or_default();
     let line = String::from_utf8_lossy(line);
+    if !resp.is_empty() && !line.starts_with("HTTP/") {
+        return Ok(0);
+    }
     line.split(' ')
         .nth(1)
         .and_then(|s| s.trim().parse().ok())

@@ -161,6 +161,9 @@ fn serve(mut stream: TcpStream, stop: &AtomicBool) -> io::Result<()> {
                 Err(_) => break,
             }
         }
+    } else if path.starts_with("/badstatus") {
+        // Not HTTP at all (say, proxy_pass to an SSH port): no status line.
+        stream.write_all(b"SSH-2.0-OpenSSH_9.6\r\n")?;
     } else if path.starts_with("/passthrough") {
         let body = b"{\"error\":\"payments backend unavailable\"}\n";
         respond(
