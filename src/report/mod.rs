@@ -1,4 +1,5 @@
-//! Reports and diagnostics → bytes for people and machines. Knows nothing of
-//! log or config file formats.
+//! Results → bytes for people and machines. Knows nothing of log or config
+//! file formats.
 
+pub mod lint;
 pub mod table;

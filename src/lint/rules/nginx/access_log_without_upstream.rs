@@ -1,0 +1,151 @@
+//! NGX-LOG-001 `access-log-without-upstream`: see the rule doc below.
+
+use std::collections::HashSet;
+
+use crate::declare_rule;
+use crate::lint::LintContext;
+
+use super::{proxied, route_label};
+
+/// Variables an access log needs to tell where a 502 came from.
+pub const NEEDED: &[&str] = &[
+    "upstream_status",
+    "upstream_addr",
+    "upstream_response_time",
+    "request_time",
+];
+
+/// True when `format` uses `$name` or `${name}`.
+pub fn uses_var(format: &str, name: &str) -> bool {
+    let plain = format!("${name}");
+    let braced = format!("${{{name}}}");
+    format.match_indices(&plain).any(|(i, _)| {
+        !format[i + plain.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+    }) || format.contains(&braced)
+}
+
+declare_rule! {
+    /// A proxying location's access log cannot tell who produced a 502.
+    ///
+    /// ## What it does
+    /// For every location with `proxy_pass`, checks the access logs in effect:
+    /// flags `access_log off`, and formats (the default is `combined`) that lack
+    /// any of `$upstream_status`, `$upstream_addr`, `$upstream_response_time`
+    /// or `$request_time`.
+    ///
+    /// ## Why it causes 502s
+    /// Without the upstream status and address you cannot tell whether nginx
+    /// generated the 502 or passed on the origin's, nor which server failed;
+    /// without the times you cannot match it to a timeout (guide steps 1, 5
+    /// and 6).
+    ///
+    /// ## Example
+    /// ```nginx
+    /// access_log /var/log/nginx/access.log combined;
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```nginx
+    /// log_format upstream '$remote_addr [$time_local] "$request" $status '
+    ///                     'rt=$request_time us=$upstream_status ua=$upstream_addr '
+    ///                     'urt=$upstream_response_time rid=$request_id';
+    /// access_log /var/log/nginx/access.log upstream;
+    /// ```
+    ///
+    /// ## Options
+    /// None.
+    ///
+    /// ## References
+    /// - nginx `log_format` / `access_log` (default `combined`):
+    ///   <https://nginx.org/en/docs/http/ngx_http_log_module.html>
+    /// - upstream variables: <https://nginx.org/en/docs/http/ngx_http_upstream_module.html#variables>
+    pub AccessLogWithoutUpstream {
+        id: "NGX-LOG-001",
+        name: "access-log-without-upstream",
+        severity: Warning,
+        category: "LOG",
+        proxy: "nginx",
+        since: "0.1.0",
+    }
+}
+
+fn check(ctx: &mut LintContext<'_>) {
+    let mut seen = HashSet::new();
+    for (_, r, _, _) in proxied(ctx.model()) {
+        let log = &r.access_log;
+        if log.off.value {
+            if seen.insert(log.off.span) {
+                ctx.report(
+                    log.off.span,
+                    format!("{}: access_log off where requests are proxied: 502s leave no trace", route_label(r)),
+                    "log proxied requests with a format that has $upstream_status, $upstream_addr, $upstream_response_time and $request_time",
+                );
+            }
+            continue;
+        }
+        for (fmt, dest) in log.formats.iter().zip(&log.logs) {
+            let missing: Vec<String> = NEEDED
+                .iter()
+                .filter(|v| !uses_var(&fmt.value, v))
+                .map(|v| format!("${v}"))
+                .collect();
+            let at = if fmt.defaulted { r.span } else { fmt.span };
+            if !missing.is_empty() && seen.insert(at) {
+                ctx.report(
+                    at,
+                    format!(
+                        "{}: access log format `{}`{} lacks {}",
+                        route_label(r),
+                        dest.value.1,
+                        if fmt.defaulted { " (default)" } else { "" },
+                        missing.join(", ")
+                    ),
+                    "use a log_format with $upstream_status, $upstream_addr, $upstream_response_time and $request_time",
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uses_var;
+    use crate::lint::rules::test_util::findings;
+
+    #[test]
+    fn variables() {
+        assert!(uses_var("a $request_time b", "request_time"));
+        assert!(uses_var("a ${request_time}b", "request_time"));
+        assert!(!uses_var("a $request_timex", "request_time"));
+    }
+
+    #[test]
+    fn fail() {
+        let f = findings(
+            "NGX-LOG-001",
+            "http { server { location / { proxy_pass http://10.0.0.1; } } }",
+        );
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].contains("`combined` (default) lacks $upstream_status"),
+            "{f:?}"
+        );
+        let f = findings(
+            "NGX-LOG-001",
+            "http { server { access_log off; location / { proxy_pass http://10.0.0.1; } } }",
+        );
+        assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn pass() {
+        assert!(findings(
+            "NGX-LOG-001",
+            "http { log_format u '$status $upstream_status $upstream_addr $upstream_response_time $request_time'; access_log /tmp/a.log u; server { location / { proxy_pass http://10.0.0.1; } } }"
+        )
+        .is_empty());
+    }
+}

@@ -1,0 +1,113 @@
+//! NGX-DNS-001 `hostname-resolved-once`: see the rule doc below.
+
+use crate::config::model::{Host, Target};
+use crate::declare_rule;
+use crate::lint::LintContext;
+
+use super::proxied;
+
+declare_rule! {
+    /// A `proxy_pass` host or upstream server is a DNS name resolved only at start-up.
+    ///
+    /// ## What it does
+    /// Flags `proxy_pass` to a literal hostname (no variables, not an
+    /// `upstream` name, not `localhost`) and `upstream` servers given by
+    /// hostname without the `resolve` parameter.
+    ///
+    /// ## Why it causes 502s
+    /// nginx looks such names up once, when it loads the config. When the
+    /// origin's addresses change (cloud load balancers, failover, blue/green
+    /// deploys), nginx keeps connecting to the old ones until the next reload:
+    /// refused or timed-out connections, 502s (guide step 3).
+    ///
+    /// ## Example
+    /// ```nginx
+    /// location / { proxy_pass https://api.example.com; }
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```nginx
+    /// resolver 10.0.0.2 valid=30s;
+    /// upstream api {
+    ///     zone api 64k;
+    ///     server api.example.com:443 resolve;   # nginx >= 1.27.3
+    /// }
+    /// ```
+    /// or, on older versions, a variable (`set $api api.example.com;
+    /// proxy_pass https://$api;`) with a `resolver`.
+    ///
+    /// ## Options
+    /// None.
+    ///
+    /// ## References
+    /// - nginx `proxy_pass` (names resolved at start unless variables are
+    ///   used): <https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_pass>
+    /// - nginx `server … resolve` (open source since 1.27.3):
+    ///   <https://nginx.org/en/docs/http/ngx_http_upstream_module.html#resolve>
+    pub HostnameResolvedOnce {
+        id: "NGX-DNS-001",
+        name: "hostname-resolved-once",
+        severity: Warning,
+        category: "DNS",
+        proxy: "nginx",
+        since: "0.1.0",
+    }
+}
+
+fn check(ctx: &mut LintContext<'_>) {
+    let m = ctx.model();
+    for (_, _, p, _) in proxied(m) {
+        if let Target::Address(Host::Name(n)) = &p.target {
+            if !n.eq_ignore_ascii_case("localhost") {
+                ctx.report(
+                    p.span,
+                    format!("proxy_pass host `{n}` is resolved once, at start-up; address changes are missed until reload"),
+                    "use an upstream with `zone` + `server … resolve` and a `resolver`, or a variable with a `resolver`",
+                );
+            }
+        }
+    }
+    for u in &m.upstreams {
+        for s in &u.servers {
+            if let Host::Name(n) = &s.host {
+                if !s.resolve && !n.eq_ignore_ascii_case("localhost") {
+                    ctx.report(
+                        s.span,
+                        format!("server `{}` in upstream `{}` is resolved once, at start-up", s.address, u.name),
+                        "add `resolve` (with `zone` in the upstream and a `resolver`; nginx >= 1.27.3)",
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::test_util::findings;
+
+    #[test]
+    fn fail() {
+        let f = findings(
+            "NGX-DNS-001",
+            "http { server { location / { proxy_pass https://api.example.com; } } }",
+        );
+        assert_eq!(f.len(), 1);
+        let f = findings(
+            "NGX-DNS-001",
+            "http { upstream a { server app.internal:80; } }",
+        );
+        assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn pass() {
+        for src in [
+            "http { resolver 127.0.0.1; server { location / { set $a api.example.com; proxy_pass https://$a; } } }",
+            "http { upstream a { zone a 64k; server app.internal resolve; } }",
+            "http { server { location / { proxy_pass http://localhost:8080; } } }",
+        ] {
+            assert!(findings("NGX-DNS-001", src).is_empty(), "{src}");
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! NGX-VAL-001 `invalid-value`: see the rule doc below.
+
+use crate::declare_rule;
+use crate::lint::LintContext;
+
+declare_rule! {
+    /// A time or size that does not parse, a malformed `proxy_buffers`, or a directive in the wrong block.
+    ///
+    /// ## What it does
+    /// Flags times that are not nginx times (units `ms s m h d w M y`, bare
+    /// numbers are seconds), sizes that are not nginx sizes (`k m g`, bare
+    /// numbers are bytes), `proxy_buffers` / `large_client_header_buffers` not
+    /// of the form `number size`, and directives outside the contexts their
+    /// docs allow (`keepalive` outside `upstream`, `proxy_pass` at server
+    /// level, …).
+    ///
+    /// ## Why it causes 502s
+    /// `nginx -t` rejects these ("invalid value", "directive is not allowed
+    /// here"); a failed reload keeps the old config serving, so the change
+    /// meant to stop the 502s never goes live (guide step 4).
+    ///
+    /// ## Example
+    /// ```nginx
+    /// proxy_read_timeout 30sec;
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```nginx
+    /// proxy_read_timeout 30s;
+    /// ```
+    ///
+    /// ## Options
+    /// None.
+    ///
+    /// ## References
+    /// - nginx measurement units: <https://nginx.org/en/docs/syntax.html>
+    /// - each directive's "Context:" line in the module docs, e.g.
+    ///   <https://nginx.org/en/docs/http/ngx_http_upstream_module.html#keepalive>
+    pub InvalidValue {
+        id: "NGX-VAL-001",
+        name: "invalid-value",
+        severity: Error,
+        category: "VAL",
+        proxy: "nginx",
+        since: "0.1.0",
+    }
+}
+
+fn check(ctx: &mut LintContext<'_>) {
+    for i in &ctx.model().invalid {
+        ctx.report(
+            i.span,
+            format!("{}: {}", i.directive, i.problem),
+            i.help.clone(),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::test_util::findings;
+
+    #[test]
+    fn fail() {
+        let f = findings(
+            "NGX-VAL-001",
+            "http { proxy_read_timeout 30sec; server { keepalive 4; } }",
+        );
+        assert_eq!(
+            f,
+            [
+                "proxy_read_timeout: \"30sec\" is not a time",
+                "keepalive: \"keepalive\" directive is not allowed in `server`"
+            ]
+        );
+    }
+
+    #[test]
+    fn pass() {
+        assert!(findings(
+            "NGX-VAL-001",
+            "http { proxy_read_timeout 30s; upstream a { server 10.0.0.1; keepalive 4; } }"
+        )
+        .is_empty());
+    }
+}

@@ -1,0 +1,116 @@
+//! nginx rules (`NGX-*`), one module per rule, plus helpers they share.
+
+pub mod access_log_without_upstream;
+pub mod cached_errors;
+pub mod error_log_too_quiet;
+pub mod failure_accounting_off;
+pub mod hostname_resolved_once;
+pub mod implicit_proxy_timeouts;
+pub mod invalid_busy_buffers;
+pub mod invalid_value;
+pub mod keepalive_not_reused;
+pub mod long_connect_timeout;
+pub mod masked_bad_gateway;
+pub mod missing_proxy_sni;
+pub mod no_request_id;
+pub mod no_stale_on_error;
+pub mod non_idempotent_retry;
+pub mod proxy_pass_uri_mismatch;
+pub mod resolve_without_resolver;
+pub mod resolver_without_valid;
+pub mod retries_disabled;
+pub mod single_upstream_server;
+pub mod small_proxy_buffer;
+pub mod unbounded_retries;
+pub mod unknown_upstream;
+pub mod unusable_upstream_servers;
+pub mod unverified_upstream_tls;
+pub mod variable_proxy_pass_without_resolver;
+
+use std::collections::HashSet;
+
+use crate::config::model::{Directive, ProxyModel, ProxyPass, Route, Server, Upstream};
+
+/// Every route that proxies, with its server, target and pool (if any).
+pub(crate) fn proxied(
+    m: &ProxyModel,
+) -> impl Iterator<Item = (&Server, &Route, &ProxyPass, Option<&Upstream>)> {
+    m.routes().filter_map(move |(s, r)| {
+        let p = r.proxy.as_ref()?;
+        Some((s, r, p, m.target_pool(r)))
+    })
+}
+
+/// Every directive written anywhere in the config (each once, even when
+/// inherited into many scopes), in source order.
+pub(crate) fn all_directives(m: &ProxyModel) -> Vec<&Directive> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    let scopes = std::iter::once(&m.global.main)
+        .chain(std::iter::once(&m.global.directives))
+        .chain(m.servers.iter().map(|s| &s.directives))
+        .chain(
+            m.servers
+                .iter()
+                .flat_map(|s| s.routes.iter().map(|r| &r.directives)),
+        )
+        .chain(m.upstreams.iter().map(|u| &u.directives));
+    for d in scopes {
+        for x in d.iter() {
+            if seen.insert(x.span) {
+                out.push(x);
+            }
+        }
+    }
+    out.sort_by_key(|d| (d.span.file, d.span.start));
+    out
+}
+
+/// Every directive named `name` written anywhere.
+pub(crate) fn directives_named<'a>(m: &'a ProxyModel, name: &str) -> Vec<&'a Directive> {
+    all_directives(m)
+        .into_iter()
+        .filter(|d| d.name == name)
+        .collect()
+}
+
+/// `location /x` style label of a route for messages.
+pub(crate) fn route_label(r: &Route) -> String {
+    use crate::config::model::RouteMatch::*;
+    match &r.matcher {
+        Prefix(p) => format!("location {p}"),
+        Exact(p) => format!("location = {p}"),
+        Regex(p, false) => format!("location ~ {p}"),
+        Regex(p, true) => format!("location ~* {p}"),
+        Named(p) => format!("location {p}"),
+        Default => "server".into(),
+        Other(t) => t.clone(),
+    }
+}
+
+/// Levenshtein distance (for "did you mean").
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance() {
+        assert_eq!(edit_distance("bakend", "backend"), 1);
+        assert_eq!(edit_distance("", "ab"), 2);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
+}

@@ -1,0 +1,97 @@
+//! NGX-RTY-003 `retries-disabled`: see the rule doc below.
+
+use crate::declare_rule;
+use crate::lint::LintContext;
+
+use super::{proxied, route_label};
+
+declare_rule! {
+    /// `proxy_next_upstream off` on a location whose upstream has several servers.
+    ///
+    /// ## What it does
+    /// Flags `proxy_next_upstream off` in effect for a location that proxies
+    /// to an `upstream` with two or more non-backup, non-down servers.
+    ///
+    /// ## Why it causes 502s
+    /// With failover off, one dead or restarting server turns its share of
+    /// requests into 502s although healthy servers stand next to it (guide
+    /// step 2).
+    ///
+    /// ## Example
+    /// ```nginx
+    /// location / {
+    ///     proxy_pass http://app;        # two servers
+    ///     proxy_next_upstream off;
+    /// }
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```nginx
+    /// location / {
+    ///     proxy_pass http://app;
+    ///     proxy_next_upstream error timeout;
+    ///     proxy_next_upstream_tries 2;
+    /// }
+    /// ```
+    ///
+    /// ## Options
+    /// None.
+    ///
+    /// ## References
+    /// - nginx `proxy_next_upstream`:
+    ///   <https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_next_upstream>
+    pub RetriesDisabled {
+        id: "NGX-RTY-003",
+        name: "retries-disabled",
+        severity: Warning,
+        category: "RTY",
+        proxy: "nginx",
+        since: "0.1.0",
+    }
+}
+
+fn check(ctx: &mut LintContext<'_>) {
+    for (_, r, _, pool) in proxied(ctx.model()) {
+        let Some(pool) = pool else { continue };
+        let n = pool.primary().count();
+        if n >= 2 && r.retry.on.is_explicit() && r.retry.on.value.is_empty() {
+            ctx.report(
+                r.retry.on.span,
+                format!(
+                    "{}: proxy_next_upstream off, so a failing server of `{}` ({n} servers) returns 502 instead of failing over",
+                    route_label(r),
+                    pool.name
+                ),
+                "use `proxy_next_upstream error timeout;` with bounded tries (NGX-RTY-002)",
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::test_util::findings;
+
+    #[test]
+    fn fail() {
+        let f = findings(
+            "NGX-RTY-003",
+            "http { upstream a { server 10.0.0.1; server 10.0.0.2; } server { location / { proxy_pass http://a; proxy_next_upstream off; } } }",
+        );
+        assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn pass() {
+        assert!(findings(
+            "NGX-RTY-003",
+            "http { upstream a { server 10.0.0.1; server 10.0.0.2 backup; } server { location / { proxy_pass http://a; proxy_next_upstream off; } } }"
+        )
+        .is_empty());
+        assert!(findings(
+            "NGX-RTY-003",
+            "http { upstream a { server 10.0.0.1; server 10.0.0.2; } server { location / { proxy_pass http://a; } } }"
+        )
+        .is_empty());
+    }
+}

@@ -1,0 +1,115 @@
+//! NGX-MAP-001 `unknown-upstream`: see the rule doc below.
+
+use crate::config::model::Target;
+use crate::declare_rule;
+use crate::lint::LintContext;
+
+use super::{edit_distance, proxied};
+
+declare_rule! {
+    /// `proxy_pass` names an upstream that does not exist, or an upstream has no servers.
+    ///
+    /// ## What it does
+    /// Flags `proxy_pass http://NAME` where NAME has no dot and no port, is not
+    /// `localhost` and matches no `upstream` (suggesting the closest upstream
+    /// name), and `upstream` blocks without any `server`.
+    ///
+    /// ## Why it causes 502s
+    /// nginx treats an unknown NAME as a hostname: it fails to start ("host not
+    /// found in upstream") or, when the name happens to resolve, sends traffic
+    /// to the wrong place. An upstream without servers is rejected ("no servers
+    /// are inside upstream") (guide step 4).
+    ///
+    /// ## Example
+    /// ```nginx
+    /// upstream backend { server 10.0.0.1:8080; }
+    /// location / { proxy_pass http://bakend; }
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```nginx
+    /// location / { proxy_pass http://backend; }
+    /// ```
+    ///
+    /// ## Options
+    /// None.
+    ///
+    /// ## References
+    /// - nginx `proxy_pass`: <https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_pass>
+    /// - nginx `upstream`: <https://nginx.org/en/docs/http/ngx_http_upstream_module.html#upstream>
+    pub UnknownUpstream {
+        id: "NGX-MAP-001",
+        name: "unknown-upstream",
+        severity: Error,
+        category: "MAP",
+        proxy: "nginx",
+        since: "0.1.0",
+    }
+}
+
+fn check(ctx: &mut LintContext<'_>) {
+    let m = ctx.model();
+    for (_, _, p, _) in proxied(m) {
+        let Target::Unknown(name) = &p.target else {
+            continue;
+        };
+        let near = m
+            .upstreams
+            .iter()
+            .map(|u| (edit_distance(name, &u.name), u.name.as_str()))
+            .filter(|(d, n)| *d <= 2.max(n.len() / 3))
+            .min();
+        let help = match near {
+            Some((_, n)) => format!(
+                "did you mean `{n}`? (`proxy_pass {}://{n};`)",
+                p.scheme.as_deref().unwrap_or("http")
+            ),
+            None => format!(
+                "define `upstream {name} {{ server …; }}`, or use a full hostname or address"
+            ),
+        };
+        ctx.report(
+            p.span,
+            format!("proxy_pass {}: no upstream named `{name}`", p.raw),
+            help,
+        );
+    }
+    for u in &m.upstreams {
+        if u.servers.is_empty() {
+            ctx.report(
+                u.span,
+                format!("upstream `{}` has no servers", u.name),
+                "add `server <address>;` lines",
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::test_util::findings;
+
+    #[test]
+    fn fail() {
+        let f = findings(
+            "NGX-MAP-001",
+            "http { upstream backend { server 10.0.0.1; } upstream empty { } server { location / { proxy_pass http://bakend; } } }",
+        );
+        assert_eq!(
+            f,
+            [
+                "upstream `empty` has no servers",
+                "proxy_pass http://bakend: no upstream named `bakend`"
+            ]
+        );
+    }
+
+    #[test]
+    fn pass() {
+        assert!(findings(
+            "NGX-MAP-001",
+            "http { upstream backend { server 10.0.0.1; } server { location / { proxy_pass http://backend; } location /b { proxy_pass http://app:80; } } }"
+        )
+        .is_empty());
+    }
+}

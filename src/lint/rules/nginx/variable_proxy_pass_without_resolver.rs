@@ -1,0 +1,102 @@
+//! NGX-DNS-002 `variable-proxy-pass-without-resolver`: see the rule doc below.
+
+use crate::config::model::Target;
+use crate::declare_rule;
+use crate::lint::{LintContext, Severity};
+
+use super::proxied;
+
+declare_rule! {
+    /// `proxy_pass` with variables names a host at run time, but no `resolver` is set.
+    ///
+    /// ## What it does
+    /// Flags a `proxy_pass` whose host is computed from variables (or is a
+    /// hostname followed by variables) when it is not an `upstream` name and
+    /// no `resolver` is in effect for the location.
+    ///
+    /// ## Why it causes 502s
+    /// With variables nginx resolves the host per request. If the value is not
+    /// an upstream name it needs a `resolver`; without one the lookup fails
+    /// ("no resolver defined to resolve …") and the request fails with a 502
+    /// (guide step 3). When the host is only a variable, it may always hold an
+    /// upstream name: then the finding is a warning.
+    ///
+    /// ## Example
+    /// ```nginx
+    /// location / { proxy_pass http://$backend_host; }
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```nginx
+    /// resolver 10.0.0.2 valid=30s;
+    /// location / { proxy_pass http://$backend_host; }
+    /// ```
+    ///
+    /// ## Options
+    /// None.
+    ///
+    /// ## References
+    /// - nginx `proxy_pass` (with variables: upstream names first, then the
+    ///   resolver): <https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_pass>
+    /// - nginx `resolver` (no default):
+    ///   <https://nginx.org/en/docs/http/ngx_http_core_module.html#resolver>
+    pub VariableProxyPassWithoutResolver {
+        id: "NGX-DNS-002",
+        name: "variable-proxy-pass-without-resolver",
+        severity: Error,
+        category: "DNS",
+        proxy: "nginx",
+        since: "0.1.0",
+    }
+}
+
+fn check(ctx: &mut LintContext<'_>) {
+    let m = ctx.model();
+    for (_, r, p, _) in proxied(m) {
+        if p.target != Target::Dynamic || r.directives.has("resolver") {
+            continue;
+        }
+        let pure_variable = p.host.is_empty();
+        let sev = if pure_variable && !m.upstreams.is_empty() {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
+        ctx.report_at(
+            sev,
+            p.span,
+            format!("proxy_pass {} is resolved per request but no resolver is set", p.raw),
+            "add `resolver <dns-ip> valid=30s;` (http, server or location level), or proxy to an upstream name",
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::test_util::findings;
+
+    #[test]
+    fn fail() {
+        let f = findings(
+            "NGX-DNS-002",
+            "http { server { location / { proxy_pass http://$host$uri; } } }",
+        );
+        assert_eq!(f.len(), 1);
+        let f = findings(
+            "NGX-DNS-002",
+            "http { server { location / { proxy_pass https://api.example.com$request_uri; } } }",
+        );
+        assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn pass() {
+        for src in [
+            "http { resolver 127.0.0.1; server { location / { proxy_pass http://$host; } } }",
+            "http { upstream b { server 10.0.0.1; } server { location / { proxy_pass http://b$request_uri; } } }",
+            "http { server { location / { proxy_pass http://10.0.0.1$request_uri; } } }",
+        ] {
+            assert!(findings("NGX-DNS-002", src).is_empty(), "{src}");
+        }
+    }
+}

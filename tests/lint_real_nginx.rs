@@ -1,0 +1,260 @@
+//! The lint fixtures against the real nginx: `nginx -t` must accept every
+//! fixture gatecheck calls valid, reject what gatecheck rejects (on the same
+//! file and line), and gatecheck must parse the configs Debian installs.
+//!
+//! A fixture may declare what `nginx -t` does with it on its first line:
+//! - `# nginx -t: rejects TEXT` — nginx must fail with TEXT in its message;
+//! - `# nginx -t: may reject TEXT (why)` — nginx may pass, or fail with TEXT
+//!   (e.g. host names that only resolve with network access);
+//! - `# nginx -t: requires nginx >= X.Y.Z` — checked only on such versions.
+//!
+//! Without a declaration nginx must accept the file, except `parse/err_*`
+//! fixtures, which it must reject. nginx runs with
+//! `-p <temp dir>` (logs and pid inside it) and `ulimit -n 64`, so it works
+//! as root without touching /var and fails fast on include cycles.
+//!
+//! When nginx is not installed the tests print why they are skipped, unless
+//! `GATECHECK_REQUIRE_PROXIES` is set: then they fail.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use gatecheck::config::{self, ConfigError, LoadOptions, Version};
+use gatecheck::report::lint::locate;
+use gatecheck::source::SourceMap;
+
+fn nginx() -> Option<PathBuf> {
+    let candidates = [
+        PathBuf::from("/usr/sbin/nginx"),
+        PathBuf::from("/usr/bin/nginx"),
+    ];
+    let found = candidates.into_iter().find(|p| p.is_file()).or_else(|| {
+        let out = Command::new("sh")
+            .args(["-c", "command -v nginx"])
+            .output()
+            .ok()?;
+        let p = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        (!p.is_empty()).then(|| PathBuf::from(p))
+    });
+    if found.is_none() {
+        if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
+            panic!("nginx is not installed but GATECHECK_REQUIRE_PROXIES is set");
+        }
+        eprintln!("SKIPPED: nginx is not installed (set GATECHECK_REQUIRE_PROXIES=1 to make this a failure)");
+    }
+    found
+}
+
+fn nginx_version(bin: &Path) -> Version {
+    let out = Command::new(bin).arg("-v").output().expect("nginx -v");
+    let text = String::from_utf8_lossy(&out.stderr).to_string();
+    text.split('/')
+        .nth(1)
+        .and_then(|v| Version::parse(v.split_whitespace().next().unwrap_or("")))
+        .unwrap_or_else(|| panic!("cannot read nginx version from {text:?}"))
+}
+
+/// Result of `nginx -t`: success, and the message.
+fn nginx_t(bin: &Path, conf: &Path) -> (bool, String) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(tmp.path().join("logs")).unwrap();
+    let conf = std::fs::canonicalize(conf).unwrap();
+    let globals = format!(
+        "pid {0}/nginx.pid; error_log {0}/logs/error.log;",
+        tmp.path().display()
+    );
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 64; exec \"$0\" \"$@\"")
+        .arg(bin)
+        .arg("-t")
+        .arg("-q")
+        .arg("-p")
+        .arg(tmp.path())
+        .arg("-c")
+        .arg(&conf)
+        .arg("-g")
+        .arg(&globals)
+        .output()
+        .expect("run nginx -t");
+    let msg =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    (out.status.success(), msg)
+}
+
+#[derive(Debug)]
+enum Expect {
+    Pass,
+    Rejects(String),
+    MayReject(String),
+    Requires(Version),
+}
+
+fn expectation(path: &Path) -> Expect {
+    let text = std::fs::read(path).unwrap();
+    let first = String::from_utf8_lossy(text.split(|&b| b == b'\n').next().unwrap_or(b""))
+        .trim_end()
+        .to_string();
+    let Some(rest) = first.strip_prefix("# nginx -t: ") else {
+        return Expect::Pass;
+    };
+    let strip = |s: &str| -> String {
+        match s.find(" (") {
+            Some(i) => s[..i].to_string(),
+            None => s.to_string(),
+        }
+    };
+    if let Some(v) = rest.strip_prefix("requires nginx >= ") {
+        Expect::Requires(Version::parse(v).expect("version in header"))
+    } else if let Some(t) = rest.strip_prefix("may reject ") {
+        Expect::MayReject(strip(t))
+    } else if let Some(t) = rest.strip_prefix("rejects ") {
+        Expect::Rejects(strip(t))
+    } else {
+        panic!("{}: unknown nginx -t header {first:?}", path.display())
+    }
+}
+
+fn fixtures() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lint/nginx");
+    let mut out = Vec::new();
+    for dir in std::fs::read_dir(&root).unwrap().flatten() {
+        if !dir.path().is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(dir.path()).unwrap().flatten() {
+            let p = f.path();
+            if p.extension().is_some_and(|e| e == "conf") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    assert!(
+        out.len() > 50,
+        "fixtures not found under {}",
+        root.display()
+    );
+    out
+}
+
+/// gatecheck's parse errors for `path` (with includes).
+fn gatecheck_errors(path: &Path) -> (SourceMap, Vec<ConfigError>) {
+    let mut sources = SourceMap::new();
+    let loaded = config::load(&[path.to_path_buf()], &LoadOptions::default(), &mut sources);
+    (sources, loaded.errors)
+}
+
+/// `file:line` at the end of nginx's `[emerg]` line.
+fn nginx_location(msg: &str) -> Option<(String, u32)> {
+    let line = msg.lines().find(|l| l.contains("[emerg]"))?;
+    let tail = line.rsplit(" in ").next()?;
+    let (file, n) = tail.rsplit_once(':')?;
+    Some((file.to_string(), n.trim().parse().ok()?))
+}
+
+#[test]
+fn fixtures_agree_with_nginx_t() {
+    let Some(bin) = nginx() else { return };
+    let version = nginx_version(&bin);
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for path in fixtures() {
+        let name = path
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap()
+            .display()
+            .to_string();
+        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+        let expect = match expectation(&path) {
+            // Parser-error fixtures must be rejected, whatever the message.
+            Expect::Pass if stem.starts_with("err_") => Expect::Rejects(String::new()),
+            e => e,
+        };
+        if let Expect::Requires(v) = &expect {
+            if version < *v {
+                eprintln!("SKIPPED {name}: needs nginx >= {v}, installed {version}");
+                continue;
+            }
+        }
+        let (ok, msg) = nginx_t(&bin, &path);
+        checked += 1;
+        let good = match &expect {
+            Expect::Pass | Expect::Requires(_) => ok,
+            Expect::Rejects(t) => !ok && msg.contains(t.as_str()),
+            Expect::MayReject(t) => ok || msg.contains(t.as_str()),
+        };
+        if !good {
+            failures.push(format!(
+                "{name}: expected {expect:?}, nginx -t said (ok={ok}): {msg}"
+            ));
+        }
+        // Syntax errors: gatecheck must reject what nginx rejects, same place.
+        let (sources, errors) = gatecheck_errors(&path);
+        if stem.starts_with("err_") {
+            let Some(first) = errors.first().and_then(|e| e.span()) else {
+                failures.push(format!("{name}: gatecheck found no parse error"));
+                continue;
+            };
+            let loc = locate(&sources, first);
+            match nginx_location(&msg) {
+                Some((file, line)) => {
+                    let same_file =
+                        Path::new(&file).file_name() == Path::new(&loc.path).file_name();
+                    if !same_file || line != loc.line {
+                        failures.push(format!(
+                            "{name}: nginx says {file}:{line}, gatecheck says {}:{}",
+                            loc.path, loc.line
+                        ));
+                    }
+                }
+                None => failures.push(format!("{name}: no location in nginx's message: {msg}")),
+            }
+        } else if !errors.is_empty() {
+            failures.push(format!("{name}: gatecheck parse errors {errors:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(checked > 50, "only {checked} fixtures checked");
+}
+
+#[test]
+fn debian_installed_config_parses() {
+    let conf = Path::new("/etc/nginx/nginx.conf");
+    if !conf.is_file() {
+        if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
+            panic!("/etc/nginx/nginx.conf is missing but GATECHECK_REQUIRE_PROXIES is set");
+        }
+        eprintln!("SKIPPED: /etc/nginx/nginx.conf not installed");
+        return;
+    }
+    let (sources, errors) = gatecheck_errors(conf);
+    assert!(errors.is_empty(), "{errors:?}");
+    // It pulls in mime.types, modules, conf.d and sites-enabled.
+    assert!(sources.files().count() >= 2, "includes were not read");
+    // Every site and snippet also parses on its own.
+    for dir in [
+        "/etc/nginx/sites-available",
+        "/etc/nginx/snippets",
+        "/etc/nginx/conf.d",
+    ] {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for f in rd.flatten().filter(|f| f.path().is_file()) {
+            let mut sources = SourceMap::new();
+            let id = sources.add(f.path(), std::fs::read(f.path()).unwrap());
+            let opts = LoadOptions {
+                prefix: Some(PathBuf::from("/etc/nginx")),
+                ..LoadOptions::default()
+            };
+            let parsed = config::nginx::parse(&mut sources, id, &opts);
+            assert!(
+                parsed.errors.is_empty(),
+                "{}: {:?}",
+                f.path().display(),
+                parsed.errors
+            );
+        }
+    }
+}
