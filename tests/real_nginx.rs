@@ -941,3 +941,45 @@ fn demo_incident_matches_truth() {
     let top = &doc["top_upstreams"][0];
     assert_eq!(top["key"], "10.20.3.12:8080", "the canary leads: {top}");
 }
+
+/// The demo's nginx.conf is one nginx accepts (`nginx -t`), with its log and
+/// pid paths moved into a temp dir.
+#[test]
+fn demo_incident_conf_passes_nginx_t() {
+    let Some(bin) = nginx::find_nginx() else {
+        let msg = "nginx not found; install nginx-light or run .ci/run";
+        if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
+            panic!("{msg} (GATECHECK_REQUIRE_PROXIES is set)");
+        }
+        eprintln!("skipping demo_incident_conf_passes_nginx_t: {msg}");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tmp = dir.path().to_str().expect("UTF-8 temp path");
+    let conf = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/incident/nginx.conf"),
+    )
+    .expect("demo nginx.conf");
+    let user = if nginx::is_root() { "user root;" } else { "" };
+    let mut conf = conf
+        .replace("/var/log/nginx", tmp)
+        .replace("/run/nginx.pid", &format!("{tmp}/nginx.pid"))
+        .replace("user www-data;", user);
+    if !Path::new("/etc/nginx/mime.types").is_file() {
+        conf = conf.replace("include /etc/nginx/mime.types;", "");
+    }
+    fs::write(dir.path().join("nginx.conf"), conf).expect("write conf");
+    let out = Command::new(bin)
+        .arg("-t")
+        .arg("-p")
+        .arg(format!("{tmp}/"))
+        .arg("-c")
+        .arg(dir.path().join("nginx.conf"))
+        .output()
+        .expect("run nginx -t");
+    assert!(
+        out.status.success(),
+        "nginx -t rejects fixtures/incident/nginx.conf:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
