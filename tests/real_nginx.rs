@@ -131,8 +131,8 @@ const fn fault(
 }
 
 /// `upstream[].connect_time/header_time/response_time` in gatecheck's
-/// events are in milliseconds (README, "Events").
-const ATTEMPT_TIME_PER_SECOND: f64 = 1000.0;
+/// events are in seconds, as nginx logs them (README, "Events").
+const ATTEMPT_TIME_PER_SECOND: f64 = 1.0;
 
 /// Request body of `POST /upload`.
 const UPLOAD_BYTES: usize = 8 << 20;

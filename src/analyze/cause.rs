@@ -164,9 +164,9 @@ pub fn error_evidence(file: &str, e: &ErrorLine) -> String {
     s
 }
 
-fn fmt_ms(v: Option<f64>) -> String {
+fn fmt_secs(v: Option<f64>) -> String {
     match v {
-        Some(ms) => format!("{:.3}", ms / 1000.0),
+        Some(s) => format!("{s:.3}"),
         None => "-".into(),
     }
 }
@@ -181,9 +181,9 @@ pub fn attempt_evidence(i: usize, n: usize, a: &Attempt) -> String {
         a.status
             .map(|s| s.to_string())
             .unwrap_or_else(|| "-".into()),
-        fmt_ms(a.connect_time),
-        fmt_ms(a.header_time),
-        fmt_ms(a.response_time),
+        fmt_secs(a.connect_time),
+        fmt_secs(a.header_time),
+        fmt_secs(a.response_time),
     )
 }
 
@@ -248,7 +248,7 @@ pub fn classify(
             evidence.push(|| {
                 format!(
                     "the upstream sent a response header ($upstream_header_time={}) with status {}",
-                    fmt_ms(a.header_time),
+                    fmt_secs(a.header_time),
                     status
                 )
             });
@@ -300,7 +300,7 @@ pub fn classify(
         {
             evidence.push(|| format!(
                 "status 504 with no response header after {}s ($upstream_header_time '-'): nginx stopped waiting",
-                fmt_ms(a.response_time)
+                fmt_secs(a.response_time)
             ));
             return evidence.verdict(Cause::Timeout);
         }

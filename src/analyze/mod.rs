@@ -223,10 +223,6 @@ pub fn analyze(paths: &[String], opts: &Options) -> Result<Analysis, Error> {
                 events.extend(evs);
             }
             Kind::Unknown => {
-                problems.push(Problem {
-                    path: l.input.display.clone(),
-                    message: format!("skipped: {}", l.reason),
-                });
                 inputs_out.push(report::InputSummary {
                     path: l.input.display.clone(),
                     kind: "unknown".into(),
@@ -616,6 +612,26 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
     (agg, events, n)
 }
 
+/// A path with its query dropped and id-like segments (a run of 3+ digits,
+/// or 16+ hex characters) replaced by `{id}`, so `/api/orders/SO-12345` and
+/// `/api/orders/SO-12346` count as one path.
+pub fn path_pattern(path: &str) -> String {
+    let p = path.split('?').next().unwrap_or(path);
+    let id_like = |seg: &str| {
+        let mut run = 0;
+        let mut max_run = 0;
+        for c in seg.chars() {
+            run = if c.is_ascii_digit() { run + 1 } else { 0 };
+            max_run = max_run.max(run);
+        }
+        max_run >= 3 || (seg.len() >= 16 && seg.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+    };
+    p.split('/')
+        .map(|seg| if id_like(seg) { "{id}" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Count `key`, allocating only the first time it is seen.
 fn bump(map: &mut std::collections::HashMap<String, u64>, key: &str) {
     match map.get_mut(key) {
@@ -741,8 +757,10 @@ fn slow_path(
         if let Some(a) = addr {
             bump(&mut st.addrs, &a);
         }
-        if let Some(ms) = failed_attempt.and_then(|a| a.response_time) {
-            *st.durations.entry((ms as u64 + 50) / 100).or_default() += 1;
+        if let Some(secs) = failed_attempt.and_then(|a| a.response_time) {
+            *st.durations
+                .entry(((secs * 1000.0) as u64 + 50) / 100)
+                .or_default() += 1;
         }
     }
     if st.example.is_none() {
@@ -767,8 +785,7 @@ fn slow_path(
             bump(&mut agg.hosts, &h);
         }
         if let Some(p) = &path {
-            let p = p.split('?').next().unwrap_or(p);
-            bump(&mut agg.paths, p);
+            bump(&mut agg.paths, &path_pattern(p));
         }
     }
     if ctx.opts.keep_events {
@@ -791,4 +808,21 @@ fn slow_path(
         });
     }
     verdict.cause
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_pattern;
+
+    #[test]
+    fn path_patterns() {
+        assert_eq!(path_pattern("/api/orders/SO-12345?x=1"), "/api/orders/{id}");
+        assert_eq!(path_pattern("/api/v1/users/69320"), "/api/v1/users/{id}");
+        assert_eq!(
+            path_pattern("/u/3f2b9c1e-8d7a-4c2e-9b1f-0a1b2c3d4e5f/x"),
+            "/u/{id}/x"
+        );
+        assert_eq!(path_pattern("/static/app.js"), "/static/app.js");
+        assert_eq!(path_pattern("/"), "/");
+    }
 }

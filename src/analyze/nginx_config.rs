@@ -440,7 +440,7 @@ impl NginxConfig {
                 v.sort();
                 out.extend(v);
                 if cause == Cause::NoLiveUpstream {
-                    out.push("a server is skipped for fail_timeout (default 10s) after max_fails (default 1) failures".into());
+                    out.push("nginx skips a server for fail_timeout after max_fails failures (defaults where a server line sets neither: max_fails=1, fail_timeout=10s)".into());
                 }
             }
             _ => {}

@@ -125,12 +125,34 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     let r = &result.report;
-    if r.inputs.iter().all(|i| i.kind == "unknown") {
+    let logs = r
+        .inputs
+        .iter()
+        .filter(|i| i.kind.ends_with("_access") || i.kind.ends_with("_error"))
+        .count();
+    if logs == 0 {
         for p in &r.problems {
             eprintln!("gatecheck: {}: {}", p.path, p.message);
         }
+        for i in r.inputs.iter().filter(|i| i.kind == "unknown") {
+            eprintln!("gatecheck: {}: {}", i.path, i.reason);
+        }
         eprintln!("gatecheck: error: no input could be read as a log");
         return Ok(ExitCode::from(2));
+    }
+    let skipped: Vec<&str> = r
+        .inputs
+        .iter()
+        .filter(|i| i.kind == "unknown")
+        .map(|i| i.path.as_str())
+        .collect();
+    if !skipped.is_empty() {
+        eprintln!(
+            "gatecheck: note: {} file{} not read as logs (no known format; see Inputs): {}",
+            skipped.len(),
+            if skipped.len() == 1 { "" } else { "s" },
+            skipped.join(", ")
+        );
     }
     for p in &r.problems {
         eprintln!("gatecheck: warning: {}: {}", p.path, p.message);

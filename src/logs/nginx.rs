@@ -625,7 +625,7 @@ mod tests {
         assert_eq!(r.upstream.addr, Some(&b"10.0.0.5:8080, 10.0.0.6:8080"[..]));
         let a = r.upstream.attempts();
         assert_eq!(a.len(), 2);
-        assert_eq!(a[1].response_time, Some(1.0));
+        assert_eq!(a[1].response_time, Some(0.001));
         let none = br#"1.2.3.4 - - [20/Nov/2026:14:03:07 +0000] "GET /a.js HTTP/1.1" 200 10 "-" "ua" rt=0.001 uct="-" uht="-" urt="-" ua="-" us="-""#;
         let r = f.parse(none, &mut c).unwrap();
         assert!(r.upstream.is_empty());

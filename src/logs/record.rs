@@ -82,11 +82,11 @@ pub struct Attempt {
     pub addr: String,
     /// Status from this server (nginx writes 502/504 for errors it generated).
     pub status: Option<u16>,
-    /// Connect time in ms (`None`: `-`, never connected or not logged).
+    /// Connect time in seconds (`None`: `-`, never connected or not logged).
     pub connect_time: Option<f64>,
-    /// Time to the response header in ms (`None`: no header received, or not logged).
+    /// Time to the response header in seconds (`None`: no header received, or not logged).
     pub header_time: Option<f64>,
-    /// Time to the end of the response in ms.
+    /// Time to the end of the response in seconds.
     pub response_time: Option<f64>,
     /// 0 for the first upstream group, +1 after each internal redirect (` : `).
     pub group: u16,
@@ -116,8 +116,8 @@ fn split_values(v: &[u8]) -> Vec<(u16, &[u8])> {
     out
 }
 
-fn secs_to_ms(b: &[u8]) -> Option<f64> {
-    super::scan::parse_secs_ms(b).map(|ms| ms as f64)
+fn secs(b: &[u8]) -> Option<f64> {
+    super::scan::parse_secs_ms(b).map(|ms| ms as f64 / 1000.0)
 }
 
 fn nth<'a>(v: &[(u16, &'a [u8])], i: usize) -> Option<&'a [u8]> {
@@ -152,9 +152,9 @@ impl<'a> UpstreamFields<'a> {
                     .map(|a| String::from_utf8_lossy(a).into_owned())
                     .unwrap_or_default(),
                 status: get(&statuses).and_then(super::scan::parse_status),
-                connect_time: get(&connects).and_then(secs_to_ms),
-                header_time: get(&headers).and_then(secs_to_ms),
-                response_time: get(&responses).and_then(secs_to_ms),
+                connect_time: get(&connects).and_then(secs),
+                header_time: get(&headers).and_then(secs),
+                response_time: get(&responses).and_then(secs),
                 group,
             });
         }
@@ -201,10 +201,10 @@ mod tests {
         assert_eq!(a[0].addr, "10.0.0.1:80");
         assert_eq!(a[0].status, Some(502));
         assert_eq!(a[0].connect_time, None);
-        assert_eq!(a[1].connect_time, Some(1.0));
+        assert_eq!(a[1].connect_time, Some(0.001));
         assert_eq!(a[2].group, 1);
         assert_eq!(a[2].status, Some(200));
-        assert_eq!(a[2].header_time, Some(10.0));
+        assert_eq!(a[2].header_time, Some(0.01));
         assert!(u.any_5xx());
     }
 
