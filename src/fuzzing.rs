@@ -15,12 +15,16 @@ const EXTRA_FORMATS: &[&str] = &[
 /// Parse `data` as access-log lines with a format chosen by its first byte,
 /// zip the upstream lists, and compile `data` itself as a log format.
 pub fn nginx_access(data: &[u8]) {
-    let mut formats = builtin_formats();
-    for (i, f) in EXTRA_FORMATS.iter().enumerate() {
-        if let Ok(f) = LogFormat::compile(&format!("extra{i}"), f, Escape::Default) {
-            formats.push(f);
+    static FORMATS: std::sync::OnceLock<Vec<LogFormat>> = std::sync::OnceLock::new();
+    let formats = FORMATS.get_or_init(|| {
+        let mut formats = builtin_formats();
+        for (i, f) in EXTRA_FORMATS.iter().enumerate() {
+            if let Ok(f) = LogFormat::compile(&format!("extra{i}"), f, Escape::Default) {
+                formats.push(f);
+            }
         }
-    }
+        formats
+    });
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };

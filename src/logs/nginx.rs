@@ -552,20 +552,25 @@ struct Grammar {
 
 /// The formats of `grammars/nginx.yaml`, compiled, most specific first.
 pub fn builtin_formats() -> Vec<LogFormat> {
-    static GRAMMAR: &str = include_str!("../../grammars/nginx.yaml");
-    // The grammar is part of the binary and covered by a test, so a failure
-    // here is a build defect; still, degrade to no formats instead of panicking.
-    let grammar: Grammar = match serde_yaml::from_str(GRAMMAR) {
-        Ok(g) => g,
-        Err(_) => return Vec::new(),
-    };
-    let mut v: Vec<LogFormat> = grammar
-        .formats
-        .iter()
-        .filter_map(|f| LogFormat::compile(&f.name, &f.format, f.escape).ok())
-        .collect();
-    v.sort_by_key(|f| std::cmp::Reverse(f.specificity()));
-    v
+    static FORMATS: std::sync::OnceLock<Vec<LogFormat>> = std::sync::OnceLock::new();
+    FORMATS
+        .get_or_init(|| {
+            static GRAMMAR: &str = include_str!("../../grammars/nginx.yaml");
+            // The grammar is part of the binary and covered by a test, so a failure
+            // here is a build defect; still, degrade to no formats instead of panicking.
+            let grammar: Grammar = match serde_yaml::from_str(GRAMMAR) {
+                Ok(g) => g,
+                Err(_) => return Vec::new(),
+            };
+            let mut v: Vec<LogFormat> = grammar
+                .formats
+                .iter()
+                .filter_map(|f| LogFormat::compile(&f.name, &f.format, f.escape).ok())
+                .collect();
+            v.sort_by_key(|f| std::cmp::Reverse(f.specificity()));
+            v
+        })
+        .clone()
 }
 
 #[cfg(test)]
