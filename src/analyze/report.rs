@@ -159,6 +159,11 @@ pub struct Report {
     pub malformed_samples: Vec<Sample>,
     /// Upstream error lines in the error logs.
     pub error_log_upstream_lines: u64,
+    /// Upstream error-log lines by kind (`refused`, `closed_early`, …),
+    /// whether or not an access line was joined to them.
+    pub error_log_kinds: BTreeMap<String, u64>,
+    /// Upstream addresses named by upstream error-log lines.
+    pub error_log_upstreams: Vec<Count>,
 }
 
 /// How many rows the top lists keep.
@@ -297,6 +302,20 @@ impl Report {
             timeline,
             malformed_samples: agg.malformed_samples,
             error_log_upstream_lines: index.lines.len() as u64,
+            error_log_kinds: {
+                let mut m = BTreeMap::new();
+                for l in &index.lines {
+                    *m.entry(l.kind.id().to_string()).or_insert(0) += 1;
+                }
+                m
+            },
+            error_log_upstreams: {
+                let mut m = std::collections::HashMap::new();
+                for u in index.lines.iter().filter_map(|l| l.upstream.as_ref()) {
+                    *m.entry(u.clone()).or_insert(0u64) += 1;
+                }
+                counts(stats::top(&m, TOP_N))
+            },
         }
     }
 }

@@ -38,6 +38,24 @@ pub enum UpstreamError {
     Dns,
 }
 
+impl UpstreamError {
+    /// Stable snake_case id.
+    pub fn id(self) -> &'static str {
+        match self {
+            UpstreamError::Refused => "refused",
+            UpstreamError::Unreachable => "unreachable",
+            UpstreamError::Reset => "reset",
+            UpstreamError::ClosedEarly => "closed_early",
+            UpstreamError::HeaderTooBig => "header_too_big",
+            UpstreamError::InvalidHeader => "invalid_header",
+            UpstreamError::NoLive => "no_live_upstreams",
+            UpstreamError::Timeout => "timed_out",
+            UpstreamError::Tls => "tls",
+            UpstreamError::Dns => "dns",
+        }
+    }
+}
+
 /// Message patterns, checked in order; the first that occurs in the message wins.
 const PATTERNS: &[(&str, UpstreamError)] = &[
     ("no live upstreams", UpstreamError::NoLive),

@@ -79,7 +79,17 @@ fn top_table(title: &str, rows: &[Count], width: u16, out: &mut String) {
     if rows.is_empty() {
         return;
     }
-    let mut t = table(&[title, "502s"], width);
+    let mut t = table(
+        &[
+            title,
+            if title.contains("error log") {
+                "lines"
+            } else {
+                "502s"
+            },
+        ],
+        width,
+    );
     for r in rows {
         t.add_row(vec![
             Cell::new(&r.key),
@@ -149,6 +159,7 @@ pub fn render(r: &Report, width: u16) -> String {
     top_table("host", &r.top_hosts, width, &mut out);
     top_table("path", &r.top_paths, width, &mut out);
     timeline(r, width, &mut out);
+    error_log(r, width, &mut out);
     inputs(r, width, &mut out);
     out
 }
@@ -189,6 +200,28 @@ fn timeline(r: &Report, width: u16, out: &mut String) {
         ]);
     }
     let _ = writeln!(out, "{t}");
+}
+
+fn error_log(r: &Report, width: u16, out: &mut String) {
+    if r.error_log_kinds.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nUpstream errors in the error logs ({} lines, joined to requests or not)",
+        num(r.error_log_upstream_lines)
+    );
+    let mut t = table(&["error", "lines"], width);
+    let mut kinds: Vec<(&String, &u64)> = r.error_log_kinds.iter().collect();
+    kinds.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (k, c) in kinds {
+        t.add_row(vec![
+            Cell::new(k),
+            Cell::new(num(*c)).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    let _ = writeln!(out, "{t}");
+    top_table("upstream (error log)", &r.error_log_upstreams, width, out);
 }
 
 fn inputs(r: &Report, width: u16, out: &mut String) {
