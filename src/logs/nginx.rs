@@ -332,29 +332,7 @@ impl LogFormat {
             _ => line,
         };
         let mut rec = Record::default();
-        let mut pos = 0usize;
-        let n = self.items.len();
-        let mut i = 0;
-        while i < n {
-            match &self.items[i] {
-                Item::Lit(l) => {
-                    if !starts_with(&line[pos..], l) {
-                        return Err(LineError::Mismatch);
-                    }
-                    pos += l.len();
-                }
-                Item::Var(f) => {
-                    let end = match self.items.get(i + 1) {
-                        Some(Item::Lit(l)) => find_lit(line, pos, l).ok_or(LineError::Mismatch)?,
-                        _ => line.len(),
-                    };
-                    let v = &line[pos..end];
-                    self.set(&mut rec, *f, v, cache)?;
-                    pos = end;
-                }
-            }
-            i += 1;
-        }
+        self.walk_forward(line, self.items.len(), &mut rec, cache)?;
         if rec.status.is_none() {
             return Err(LineError::BadStatus);
         }

@@ -199,16 +199,10 @@ pub fn parse_iso8601(b: &[u8]) -> Option<LogTime> {
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ') {
         return None;
     }
-    let y = num4(b, 0)?;
-    let m = num2(b, 5)?;
-    let d = num2(b, 8)?;
-    let h = num2(b, 11)?;
-    let mi = num2(b, 14)?;
-    let s = num2(b, 17)?;
     if b[13] != b':' || b[16] != b':' {
         return None;
     }
-    check_time(h, mi, s, m, d)?;
+    let wall = ymd_hms(b)?;
     let mut rest = &b[19..];
     let mut ms = 0i64;
     if let [b'.', r @ ..] = rest {
@@ -224,7 +218,7 @@ pub fn parse_iso8601(b: &[u8]) -> Option<LogTime> {
     } else {
         parse_offset(rest)?
     };
-    let secs = days_from_civil(y, m, d) * 86400 + (h * 3600 + mi * 60 + s) as i64 - offset as i64;
+    let secs = wall - offset as i64;
     Some(LogTime {
         utc_ms: secs * 1000 + ms,
         offset_s: offset,
@@ -262,6 +256,12 @@ pub fn parse_error_log_time(b: &[u8]) -> Option<i64> {
     {
         return None;
     }
+    ymd_hms(b)
+}
+
+/// `YYYY?MM?DD?HH:MM:SS` (any separators, already checked by the caller) →
+/// seconds since the epoch of that wall-clock time read as UTC.
+fn ymd_hms(b: &[u8]) -> Option<i64> {
     let y = num4(b, 0)?;
     let m = num2(b, 5)?;
     let d = num2(b, 8)?;
