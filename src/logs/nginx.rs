@@ -245,7 +245,8 @@ impl LogFormat {
                 }
                 Item::Var(f) => {
                     let stop = match self.items.get(i + 1) {
-                        Some(Item::Lit(l)) => find_lit(line, pos, l).ok_or(LineError::Mismatch)?,
+                        Some(Item::Lit(l)) => find_lit(line, pos, l, self.escape == Escape::Json)
+                            .ok_or(LineError::Mismatch)?,
                         _ => line.len(),
                     };
                     self.set(rec, *f, &line[pos..stop], cache)?;
@@ -279,7 +280,8 @@ impl LogFormat {
                     let Some(Item::Lit(l)) = j.checked_sub(1).map(|k| &self.items[k]) else {
                         return Err(LineError::Mismatch);
                     };
-                    let begin = rfind_lit(&line[floor..pos], l).ok_or(LineError::Mismatch)?
+                    let begin = rfind_lit(&line[floor..pos], l, self.escape == Escape::Json)
+                        .ok_or(LineError::Mismatch)?
                         + floor
                         + l.len();
                     self.set(rec, *f, &line[begin..pos], cache)?;
@@ -419,13 +421,16 @@ fn plan(items: &[Item]) -> (usize, Option<usize>) {
 
 /// Find literal `lit` in `hay` searching backward; its start offset.
 #[inline]
-fn rfind_lit(hay: &[u8], lit: &[u8]) -> Option<usize> {
+fn rfind_lit(hay: &[u8], lit: &[u8], json: bool) -> Option<usize> {
     let last = *lit.last()?;
     let mut end = hay.len();
     loop {
         let i = memchr::memrchr(last, &hay[..end])?;
         if i + 1 >= lit.len() && hay[..i + 1].ends_with(lit) {
-            return Some(i + 1 - lit.len());
+            let start = i + 1 - lit.len();
+            if !(json && escaped_quote(hay, start, lit)) {
+                return Some(start);
+            }
         }
         end = i;
     }
@@ -439,14 +444,22 @@ fn starts_with(hay: &[u8], lit: &[u8]) -> bool {
     hay.len() >= lit.len() && hay.iter().zip(lit).all(|(a, b)| a == b)
 }
 
+/// With `escape=json`, a value may hold `\"`: a literal that starts with a
+/// quote does not match where that quote is escaped (an odd number of
+/// backslashes before it).
+#[inline]
+fn escaped_quote(line: &[u8], at: usize, lit: &[u8]) -> bool {
+    lit[0] == b'"' && line[..at].iter().rev().take_while(|&&c| c == b'\\').count() % 2 == 1
+}
+
 /// Find literal `lit` in `line` at or after `from`; its start offset.
 #[inline]
-fn find_lit(line: &[u8], from: usize, lit: &[u8]) -> Option<usize> {
+fn find_lit(line: &[u8], from: usize, lit: &[u8], json: bool) -> Option<usize> {
     let first = lit[0];
     let mut at = from;
     loop {
         let i = at + memchr::memchr(first, &line[at..])?;
-        if starts_with(&line[i..], lit) {
+        if starts_with(&line[i..], lit) && !(json && escaped_quote(line, i, lit)) {
             return Some(i);
         }
         at = i + 1;
@@ -640,8 +653,28 @@ mod tests {
                 (a, b) => assert_eq!(a.map(|_| ()), b.map(|_| ())),
             }
         }
-        assert_eq!(rfind_lit(b"a\" us=\"b\" us=\"c", b"\" us=\""), Some(8));
-        assert_eq!(rfind_lit(b"abc", b"zz"), None);
+        assert_eq!(
+            rfind_lit(b"a\" us=\"b\" us=\"c", b"\" us=\"", false),
+            Some(8)
+        );
+        assert_eq!(rfind_lit(b"abc", b"zz", false), None);
+    }
+
+    #[test]
+    fn json_escaped_quotes_do_not_end_a_field() {
+        let f = LogFormat::compile(
+            "j",
+            r#"{"t":"$time_iso8601","req":"$request","s":"$status","ua":"$http_user_agent","us":"$upstream_status"}"#,
+            Escape::Json,
+        )
+        .unwrap();
+        let mut c = TimeCache::default();
+        let line = br#"{"t":"2026-11-20T14:00:00+00:00","req":"GET /a\"b HTTP/1.1","s":"502","ua":"x\\","us":"502"}"#;
+        let full = f.parse(line, &mut c).unwrap();
+        assert_eq!(full.status, Some(502));
+        assert_eq!(full.request, Some(&br#"GET /a\"b HTTP/1.1"#[..]));
+        let fast = f.parse_summary(line, &mut c).unwrap();
+        assert_eq!(fast.upstream.status, Some(&b"502"[..]));
     }
 
     #[test]
