@@ -49,7 +49,7 @@ fn render(sources: &SourceMap, diags: &[Diagnostic]) -> String {
 
 #[test]
 fn rule_fixtures() {
-    insta::glob!("../fixtures", "lint/nginx/NGX-*/*.conf", |path| {
+    insta::glob!("../fixtures", "lint/{nginx/NGX,all/ALL}-*/*.conf", |path| {
         let id = path
             .parent()
             .unwrap()
@@ -106,10 +106,13 @@ fn broken_files_are_still_linted() {
 }
 
 #[test]
-fn every_nginx_rule_has_bad_and_good_fixtures() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lint/nginx");
-    for r in registry::all().iter().filter(|r| r.meta().proxy == "nginx") {
-        let dir = root.join(r.meta().id);
+fn every_nginx_and_cross_hop_rule_has_bad_and_good_fixtures() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lint");
+    for r in registry::all()
+        .iter()
+        .filter(|r| ["nginx", "all"].contains(&r.meta().proxy))
+    {
+        let dir = root.join(r.meta().proxy).join(r.meta().id);
         let names: Vec<String> = std::fs::read_dir(&dir)
             .unwrap_or_else(|_| panic!("no fixtures for {}", r.meta().id))
             .flatten()

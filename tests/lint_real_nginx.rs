@@ -116,9 +116,13 @@ fn expectation(path: &Path) -> Expect {
 }
 
 fn fixtures() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lint/nginx");
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lint");
+    let root = base.join("nginx");
     let mut out = Vec::new();
-    for dir in std::fs::read_dir(&root).unwrap().flatten() {
+    let dirs = std::fs::read_dir(&root)
+        .unwrap()
+        .chain(std::fs::read_dir(base.join("all")).unwrap());
+    for dir in dirs.flatten() {
         if !dir.path().is_dir() {
             continue;
         }

@@ -38,6 +38,8 @@ rules! {
     rules::nginx::unknown_upstream::UnknownUpstream,
     rules::nginx::proxy_pass_uri_mismatch::ProxyPassUriMismatch,
     rules::nginx::invalid_value::InvalidValue,
+    rules::all::timeout_ladder::TimeoutLadder,
+    rules::all::keepalive_order::KeepaliveOrder,
 }
 
 /// Renamed rules: (old id or name, new id). Ids are never reused.

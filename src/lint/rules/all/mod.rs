@@ -1,0 +1,82 @@
+//! Cross-hop rules (`ALL-*`): they read every parsed config together with
+//! the hops declared in the settings (`hop` entries: CDN, load balancer,
+//! app — what gatecheck cannot parse).
+//!
+//! The hop chain, outer → inner: declared hops of kind `cdn`, then `lb`,
+//! then the parsed configs in the order given on the command line, then
+//! declared hops of kind `proxy`, then `app` (declared hops keep their
+//! order within a kind; a hop without kind counts as `app`).
+
+pub mod keepalive_order;
+pub mod timeout_ladder;
+
+use std::time::Duration;
+
+use crate::config::model::{ProxyModel, Route};
+use crate::config::units::parse_time;
+use crate::lint::settings::Hop;
+use crate::lint::LintContext;
+use crate::source::Span;
+
+/// One hop of the chain.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum HopRef<'a> {
+    /// Declared in the settings.
+    Declared(&'a Hop),
+    /// A parsed config.
+    Parsed(&'a ProxyModel),
+}
+
+fn rank(kind: Option<&str>) -> u8 {
+    match kind.unwrap_or("app") {
+        "cdn" => 0,
+        "lb" => 1,
+        "proxy" => 3,
+        _ => 4,
+    }
+}
+
+/// The hop chain, outer → inner.
+pub(crate) fn chain<'a>(ctx: &LintContext<'a>) -> Vec<HopRef<'a>> {
+    let mut hops: Vec<(u8, usize, HopRef<'a>)> = Vec::new();
+    for (i, h) in ctx.settings().hop.iter().enumerate() {
+        hops.push((rank(h.kind.as_deref()), i, HopRef::Declared(h)));
+    }
+    for (i, m) in ctx.models().iter().enumerate() {
+        hops.push((2, i, HopRef::Parsed(m)));
+    }
+    hops.sort_by_key(|(r, i, _)| (*r, *i));
+    hops.into_iter().map(|(_, _, h)| h).collect()
+}
+
+/// A declared duration field, parsed (`30s`, `1m`, bare seconds).
+pub(crate) fn declared(v: &Option<String>) -> Option<Duration> {
+    v.as_deref().and_then(parse_time)
+}
+
+/// How long one route of a parsed proxy may wait for its upstream, retries
+/// included, with the span of the setting that decides it.
+pub(crate) fn route_wait(m: &ProxyModel, r: &Route) -> Option<(Duration, u32, Span)> {
+    let read = r.timeouts.read.value?;
+    let servers = m
+        .target_pool(r)
+        .map(|p| p.servers.iter().filter(|s| !s.down).count() as u32)
+        .unwrap_or(1)
+        .max(1);
+    let retries_on_timeout = r.retry.on.value.iter().any(|c| c == "timeout");
+    let attempts = if retries_on_timeout {
+        match r.retry.tries.value {
+            0 => servers,
+            t => t.min(servers),
+        }
+    } else {
+        1
+    };
+    let mut wait = read * attempts;
+    if let Some(cap) = r.retry.timeout.value {
+        if attempts > 1 {
+            wait = wait.min(cap.max(read));
+        }
+    }
+    Some((wait, attempts, r.timeouts.read.span))
+}

@@ -1,0 +1,339 @@
+//! `gatecheck lint` / `rules` / `explain` as a user runs them: output in the
+//! four formats, exit codes 0/1/2, selection, suppressions and settings.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn gatecheck(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run gatecheck")
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+const BAD_TMO: &str = "fixtures/lint/nginx/NGX-TMO-001/bad.conf";
+const BAD_VAL: &str = "fixtures/lint/nginx/NGX-VAL-001/bad.conf";
+const GOOD_VAL: &str = "fixtures/lint/nginx/NGX-VAL-001/good.conf";
+
+#[test]
+fn exit_codes() {
+    // Only warnings: exit 0 by default, 1 with --deny warnings.
+    let o = gatecheck(&["lint", "--select", "NGX-TMO-001", BAD_TMO], root());
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("warning[NGX-TMO-001]"));
+    let o = gatecheck(
+        &[
+            "lint",
+            "--select",
+            "NGX-TMO-001",
+            "--deny",
+            "warnings",
+            BAD_TMO,
+        ],
+        root(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    // An error finding: exit 1.
+    let o = gatecheck(&["lint", BAD_VAL], root());
+    assert_eq!(o.status.code(), Some(1));
+    // Clean at the failing level.
+    let o = gatecheck(&["lint", "--select", "NGX-VAL", GOOD_VAL], root());
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("All checks passed."));
+    // Input and usage errors: exit 2.
+    let o = gatecheck(
+        &["lint", "fixtures/lint/nginx/parse/err_stray_brace.conf"],
+        root(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stdout(&o).contains("err_stray_brace.conf:8:1"),
+        "{}",
+        stdout(&o)
+    );
+    let o = gatecheck(&["lint", "does/not/exist.conf"], root());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read does/not/exist.conf"));
+    let o = gatecheck(&["lint", "--select", "NOPE-1", GOOD_VAL], root());
+    assert_eq!(o.status.code(), Some(2));
+    let o = gatecheck(&["lint", "--deny", "loud", GOOD_VAL], root());
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn json_format() {
+    let o = gatecheck(
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--select",
+            "NGX-VAL-001",
+            BAD_VAL,
+        ],
+        root(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let a = v.as_array().expect("array");
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0]["rule"], "NGX-VAL-001");
+    assert_eq!(a[0]["severity"], "error");
+    assert_eq!(a[0]["file"], BAD_VAL);
+    assert_eq!(a[0]["line"], 9);
+    assert_eq!(a[0]["column"], 32);
+    assert!(a[0]["help"].as_str().unwrap().contains("30s"));
+}
+
+#[test]
+fn github_format() {
+    let o = gatecheck(
+        &[
+            "lint",
+            "--format",
+            "github",
+            "--select",
+            "NGX-VAL-001",
+            BAD_VAL,
+        ],
+        root(),
+    );
+    let out = stdout(&o);
+    assert!(
+        out.starts_with(&format!("::error file={BAD_VAL},line=9,col=32,endLine=9,endColumn=37,title=NGX-VAL-001 invalid-value::proxy_read_timeout: \"30sec\" is not a time%0Ahelp: ")),
+        "{out}"
+    );
+    assert_eq!(out.lines().count(), 1);
+}
+
+#[test]
+fn sarif_format_is_sarif_2_1_0() {
+    let o = gatecheck(&["lint", "--format", "sarif", BAD_VAL, BAD_TMO], root());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["version"], "2.1.0");
+    assert!(v["$schema"].as_str().unwrap().contains("sarif-2.1.0"));
+    let run = &v["runs"][0];
+    let driver = &run["tool"]["driver"];
+    assert_eq!(driver["name"], "gatecheck");
+    let rules = driver["rules"].as_array().unwrap();
+    assert!(rules.len() >= 26);
+    for r in rules {
+        assert!(r["id"].is_string() && r["shortDescription"]["text"].is_string());
+    }
+    let results = run["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for r in results {
+        let idx = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[idx]["id"], r["ruleId"]);
+        assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
+        assert!(r["message"]["text"].is_string());
+        let region = &r["locations"][0]["physicalLocation"]["region"];
+        assert!(region["startLine"].as_u64().unwrap() >= 1);
+        assert!(region["startColumn"].as_u64().unwrap() >= 1);
+        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
+        assert!(uri.starts_with("fixtures/lint/nginx/"), "{uri}");
+    }
+}
+
+#[test]
+fn suppressions_and_unused_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("nginx.conf"),
+        "events {}\nhttp {\n  server {\n    location / { # gatecheck: ignore NGX-TMO\n      proxy_pass http://127.0.0.1:9;\n      proxy_connect_timeout 120s;\n    }\n    location /b {\n      proxy_pass http://127.0.0.1:9;\n      proxy_read_timeout 9sec; # gatecheck: ignore invalid-value, NGX-DNS-004\n    }\n  }\n}\n",
+    )
+    .unwrap();
+    let o = gatecheck(
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--select",
+            "NGX-TMO-001,NGX-VAL,NGX-DNS",
+            "nginx.conf",
+        ],
+        tmp.path(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rules: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["UNUSED-IGNORE"], "{v:#}");
+    assert_eq!(v[0]["line"], 10);
+    assert!(v[0]["message"].as_str().unwrap().contains("NGX-DNS-004"));
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn settings_file_severity_options_and_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::copy(root().join(BAD_TMO), tmp.path().join("nginx.conf")).unwrap();
+    // Found in the current directory; TOML.
+    std::fs::write(
+        tmp.path().join("gatecheck.toml"),
+        "[severity]\nNGX-TMO-001 = 'error'\n",
+    )
+    .unwrap();
+    let o = gatecheck(
+        &["lint", "--select", "NGX-TMO-001", "nginx.conf"],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("error[NGX-TMO-001]"));
+    // Given explicitly; YAML; an option raises the threshold; off disables.
+    std::fs::write(
+        tmp.path().join("s.yaml"),
+        "options:\n  long-connect-timeout: { max_connect_timeout: 200s }\n",
+    )
+    .unwrap();
+    let o = gatecheck(
+        &[
+            "lint",
+            "--settings",
+            "s.yaml",
+            "--select",
+            "NGX-TMO-001",
+            "nginx.conf",
+        ],
+        tmp.path(),
+    );
+    let out = stdout(&o);
+    assert!(!out.contains("longer than"), "{out}");
+    assert!(
+        out.contains("proxy_connect_timeout 120s is not shorter than proxy_read_timeout 60s"),
+        "{out}"
+    );
+    std::fs::write(tmp.path().join("off.yaml"), "severity: {NGX-TMO: off}\n").unwrap();
+    let o = gatecheck(
+        &[
+            "lint",
+            "--settings",
+            "off.yaml",
+            "--select",
+            "NGX-TMO-001",
+            "nginx.conf",
+        ],
+        tmp.path(),
+    );
+    assert!(stdout(&o).contains("All checks passed."));
+    // A broken settings file is an input error.
+    std::fs::write(tmp.path().join("bad.yaml"), "nginx_versoin: 1\n").unwrap();
+    let o = gatecheck(
+        &["lint", "--settings", "bad.yaml", "nginx.conf"],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn includes_relative_to_prefix() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("etc/conf.d")).unwrap();
+    std::fs::create_dir_all(tmp.path().join("elsewhere")).unwrap();
+    std::fs::write(
+        tmp.path().join("etc/conf.d/x.conf"),
+        "proxy_read_timeout 9sec;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("elsewhere/nginx.conf"),
+        "events {}\nhttp { include conf.d/*.conf; }\n",
+    )
+    .unwrap();
+    let o = gatecheck(
+        &[
+            "lint",
+            "-p",
+            "etc",
+            "--format",
+            "json",
+            "elsewhere/nginx.conf",
+        ],
+        tmp.path(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["rule"], "NGX-VAL-001", "{v:#}");
+    assert_eq!(v[0]["file"], "etc/conf.d/x.conf");
+}
+
+#[test]
+fn rules_and_explain() {
+    let o = gatecheck(&["rules"], root());
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(out
+        .lines()
+        .any(|l| l.starts_with("NGX-DNS-001") && l.contains("hostname-resolved-once")));
+    let o = gatecheck(&["rules", "--json"], root());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["id"] == "NGX-BUF-001"));
+    for key in ["NGX-DNS-001", "hostname-resolved-once", "ngx-dns-001"] {
+        let o = gatecheck(&["explain", key], root());
+        assert_eq!(o.status.code(), Some(0));
+        let out = stdout(&o);
+        assert!(
+            out.starts_with("NGX-DNS-001 (hostname-resolved-once)"),
+            "{out}"
+        );
+        for h in [
+            "## What it does",
+            "## Why it causes 502s",
+            "## Example",
+            "## Use instead",
+            "## Options",
+            "## References",
+        ] {
+            assert!(out.contains(h), "{key}: {h}");
+        }
+    }
+    let o = gatecheck(&["explain", "NGX-NOPE-001"], root());
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn deterministic_order() {
+    let a = gatecheck(&["lint", "--format", "json", BAD_VAL, BAD_TMO], root());
+    let b = gatecheck(&["lint", "--format", "json", BAD_VAL, BAD_TMO], root());
+    assert_eq!(a.stdout, b.stdout);
+    let v: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+    let keys: Vec<(String, u64, String)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+                d["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // Files in input order, then by line.
+    let mut sorted = keys.clone();
+    sorted.sort_by(|x, y| {
+        let fx = usize::from(x.0 != BAD_VAL);
+        let fy = usize::from(y.0 != BAD_VAL);
+        (fx, x.1).cmp(&(fy, y.1))
+    });
+    assert_eq!(
+        keys.iter().map(|k| (&k.0, k.1)).collect::<Vec<_>>(),
+        sorted.iter().map(|k| (&k.0, k.1)).collect::<Vec<_>>()
+    );
+}
