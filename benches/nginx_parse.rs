@@ -66,6 +66,20 @@ fn bench(c: &mut Criterion) {
             assert_eq!((records, s502), (LINES, n502));
         })
     });
+    g.bench_function("parse_summary/upstream_timing", |b| {
+        b.iter(|| {
+            let mut cache = TimeCache::default();
+            let mut records = 0usize;
+            let mut s502 = 0usize;
+            for line in gatecheck::logs::lines(black_box(&log)) {
+                if let Ok(r) = fmt.parse_summary(line, &mut cache) {
+                    records += 1;
+                    s502 += (r.status == Some(502)) as usize;
+                }
+            }
+            assert_eq!((records, s502), (LINES, n502));
+        })
+    });
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("access.log");
     std::fs::write(&path, &log).expect("write");

@@ -589,8 +589,12 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
         }
         agg.requests += 1;
         agg.status[status as usize] += 1;
-        if status >= 500 || rec.upstream.any_5xx() {
-            let full = ctx.fmt.parse(line, &mut cache).unwrap_or(rec);
+        if status >= 500 || crate::logs::record::any_5xx(rec.upstream_status) {
+            let full = ctx.fmt.parse(line, &mut cache).unwrap_or(Record {
+                time: rec.time,
+                status: rec.status,
+                ..Record::default()
+            });
             let cause = slow_path(&full, n, ctx, &mut agg, &mut events);
             if rec.time.is_some() {
                 if status >= 500 {

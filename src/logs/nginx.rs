@@ -9,7 +9,7 @@
 //! `"` and the next literal is a safe delimiter. A variable with no value is
 //! logged as `-`, which becomes `None`.
 
-use super::record::Record;
+use super::record::{Record, Summary};
 use super::scan::{self, LogTime};
 use crate::error::Error;
 
@@ -209,29 +209,34 @@ impl LogFormat {
         &self,
         line: &'a [u8],
         cache: &mut TimeCache,
-    ) -> Result<Record<'a>, LineError> {
-        let Some(back) = self.back_start else {
-            return self.parse(line, cache);
-        };
+    ) -> Result<Summary<'a>, LineError> {
         let line = match line {
             [rest @ .., b'\r'] => rest,
             _ => line,
         };
-        let mut rec = Record::default();
-        let front = self.walk_forward(line, self.front_end, &mut rec, cache)?;
-        match self.walk_backward(line, back, front, &mut rec, cache) {
-            Ok(()) if rec.status.is_some() => Ok(rec),
-            _ => self.parse(line, cache),
+        let mut sum = Summary::default();
+        let Some(back) = self.back_start else {
+            self.walk_forward(line, self.items.len(), &mut sum, cache)?;
+            return sum.status.map(|_| sum).ok_or(LineError::BadStatus);
+        };
+        let front = self.walk_forward(line, self.front_end, &mut sum, cache)?;
+        match self.walk_backward(line, back, front, &mut sum, cache) {
+            Ok(()) if sum.status.is_some() => Ok(sum),
+            _ => {
+                let mut sum = Summary::default();
+                self.walk_forward(line, self.items.len(), &mut sum, cache)?;
+                sum.status.map(|_| sum).ok_or(LineError::BadStatus)
+            }
         }
     }
 
     /// Match `items[..end]` from the start of `line`; returns the position reached.
     #[inline]
-    fn walk_forward<'a>(
+    fn walk_forward<'a, S: Sink<'a>>(
         &self,
         line: &'a [u8],
         end: usize,
-        rec: &mut Record<'a>,
+        rec: &mut S,
         cache: &mut TimeCache,
     ) -> Result<usize, LineError> {
         let mut pos = 0usize;
@@ -249,7 +254,7 @@ impl LogFormat {
                             .ok_or(LineError::Mismatch)?,
                         _ => line.len(),
                     };
-                    self.set(rec, *f, &line[pos..stop], cache)?;
+                    rec.put(*f, &line[pos..stop], cache)?;
                     pos = stop;
                 }
             }
@@ -259,12 +264,12 @@ impl LogFormat {
 
     /// Match `items[start..]` backward from the end of `line`, not crossing `floor`.
     #[inline]
-    fn walk_backward<'a>(
+    fn walk_backward<'a, S: Sink<'a>>(
         &self,
         line: &'a [u8],
         start: usize,
         floor: usize,
-        rec: &mut Record<'a>,
+        rec: &mut S,
         cache: &mut TimeCache,
     ) -> Result<(), LineError> {
         let mut pos = line.len();
@@ -284,7 +289,7 @@ impl LogFormat {
                         .ok_or(LineError::Mismatch)?
                         + floor
                         + l.len();
-                    self.set(rec, *f, &line[begin..pos], cache)?;
+                    rec.put(*f, &line[begin..pos], cache)?;
                     pos = begin;
                 }
             }
@@ -340,15 +345,18 @@ impl LogFormat {
         }
         Ok(rec)
     }
+}
 
+/// Where the walk puts the fields it reads: a full [`Record`], or a
+/// [`Summary`] that keeps only what every line needs.
+trait Sink<'a> {
+    fn put(&mut self, f: Field, v: &'a [u8], cache: &mut TimeCache) -> Result<(), LineError>;
+}
+
+impl<'a> Sink<'a> for Record<'a> {
     #[inline]
-    fn set<'a>(
-        &self,
-        rec: &mut Record<'a>,
-        f: Field,
-        v: &'a [u8],
-        cache: &mut TimeCache,
-    ) -> Result<(), LineError> {
+    fn put(&mut self, f: Field, v: &'a [u8], cache: &mut TimeCache) -> Result<(), LineError> {
+        let rec = self;
         let val = if v == b"-" || v.is_empty() {
             None
         } else {
@@ -388,6 +396,35 @@ impl LogFormat {
             Field::UpstreamResponseTime => rec.upstream.response = val,
             Field::RequestId => rec.request_id = val,
             Field::Connection => rec.connection = val.and_then(scan::parse_u64),
+        }
+        Ok(())
+    }
+}
+
+impl<'a> Sink<'a> for Summary<'a> {
+    #[inline]
+    fn put(&mut self, f: Field, v: &'a [u8], cache: &mut TimeCache) -> Result<(), LineError> {
+        match f {
+            Field::Status => self.status = Some(scan::parse_status(v).ok_or(LineError::BadStatus)?),
+            Field::TimeLocal => {
+                self.time = Some(
+                    cache
+                        .get(v, scan::parse_time_local)
+                        .ok_or(LineError::BadTime)?,
+                )
+            }
+            Field::TimeIso8601 => {
+                self.time = Some(
+                    cache
+                        .get(v, scan::parse_iso8601)
+                        .ok_or(LineError::BadTime)?,
+                )
+            }
+            Field::Msec => self.time = Some(scan::parse_msec(v).ok_or(LineError::BadTime)?),
+            Field::UpstreamStatus => {
+                self.upstream_status = (v != b"-" && !v.is_empty()).then_some(v)
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -647,7 +684,7 @@ mod tests {
                 (Ok(a), Ok(b)) => {
                     assert_eq!(
                         (a.status, a.time, a.upstream.status),
-                        (b.status, b.time, b.upstream.status)
+                        (b.status, b.time, b.upstream_status)
                     )
                 }
                 (a, b) => assert_eq!(a.map(|_| ()), b.map(|_| ())),
@@ -674,7 +711,7 @@ mod tests {
         assert_eq!(full.status, Some(502));
         assert_eq!(full.request, Some(&br#"GET /a\"b HTTP/1.1"#[..]));
         let fast = f.parse_summary(line, &mut c).unwrap();
-        assert_eq!(fast.upstream.status, Some(&b"502"[..]));
+        assert_eq!(fast.upstream_status, Some(&b"502"[..]));
     }
 
     #[test]
