@@ -329,13 +329,26 @@ fn config_gives_formats_and_directives() {
 
 #[test]
 fn glob_patterns_pick_files() {
-    let o = gatecheck(&["analyze", "fixtures/logs/nginx/causes/*.log", "--format", "json"]);
+    let o = gatecheck(&[
+        "analyze",
+        "fixtures/logs/nginx/causes/*.log",
+        "--format",
+        "json",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v = json(&o);
-    let paths: Vec<&str> = v["inputs"].as_array().unwrap().iter().map(|i| i["path"].as_str().unwrap()).collect();
+    let paths: Vec<&str> = v["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
     assert_eq!(
         paths,
-        ["fixtures/logs/nginx/causes/access.log", "fixtures/logs/nginx/causes/error.log"]
+        [
+            "fixtures/logs/nginx/causes/access.log",
+            "fixtures/logs/nginx/causes/error.log"
+        ]
     );
     let o = gatecheck(&["analyze", "fixtures/logs/nginx/causes/*.nope"]);
     assert_eq!(o.status.code(), Some(2));

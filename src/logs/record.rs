@@ -92,36 +92,57 @@ pub struct Attempt {
     pub group: u16,
 }
 
-/// Split an nginx multi-value upstream variable into (group, element) items.
-fn split_values(v: &[u8]) -> Vec<(u16, &[u8])> {
-    let mut out = Vec::new();
-    let mut group = 0u16;
-    let mut start = 0usize;
-    let mut i = 0usize;
-    while i < v.len() {
-        if v[i] == b',' && v.get(i + 1) == Some(&b' ') {
-            out.push((group, &v[start..i]));
-            i += 2;
-            start = i;
-        } else if v[i] == b' ' && v.get(i + 1) == Some(&b':') && v.get(i + 2) == Some(&b' ') {
-            out.push((group, &v[start..i]));
-            group = group.saturating_add(1);
-            i += 3;
-            start = i;
-        } else {
-            i += 1;
+/// The elements of an nginx multi-value upstream variable, as (group,
+/// element): `, ` separates servers tried, ` : ` starts the next group (an
+/// internal redirect). An iterator, so zipping five variables allocates nothing.
+struct Values<'a> {
+    v: &'a [u8],
+    pos: usize,
+    group: u16,
+    done: bool,
+}
+
+impl<'a> Values<'a> {
+    fn new(v: Option<&'a [u8]>) -> Self {
+        Values {
+            v: v.unwrap_or_default(),
+            pos: 0,
+            group: 0,
+            done: v.is_none(),
         }
     }
-    out.push((group, &v[start..]));
-    out
+}
+
+impl<'a> Iterator for Values<'a> {
+    type Item = (u16, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let v = self.v;
+        let start = self.pos;
+        let mut i = start;
+        while i < v.len() {
+            if v[i] == b',' && v.get(i + 1) == Some(&b' ') {
+                self.pos = i + 2;
+                return Some((self.group, &v[start..i]));
+            }
+            if v[i] == b' ' && v.get(i + 1) == Some(&b':') && v.get(i + 2) == Some(&b' ') {
+                let g = self.group;
+                self.group = self.group.saturating_add(1);
+                self.pos = i + 3;
+                return Some((g, &v[start..i]));
+            }
+            i += 1;
+        }
+        self.done = true;
+        Some((self.group, &v[start..]))
+    }
 }
 
 fn secs(b: &[u8]) -> Option<f64> {
     super::scan::parse_secs_ms(b).map(|ms| ms as f64 / 1000.0)
-}
-
-fn nth<'a>(v: &[(u16, &'a [u8])], i: usize) -> Option<&'a [u8]> {
-    v.get(i).map(|(_, b)| *b)
 }
 
 impl<'a> UpstreamFields<'a> {
@@ -132,30 +153,28 @@ impl<'a> UpstreamFields<'a> {
 
     /// Zip the lists into one [`Attempt`] per server tried.
     pub fn attempts(&self) -> Vec<Attempt> {
-        let addrs = self.addr.map(split_values).unwrap_or_default();
-        let statuses = self.status.map(split_values).unwrap_or_default();
-        let connects = self.connect.map(split_values).unwrap_or_default();
-        let headers = self.header.map(split_values).unwrap_or_default();
-        let responses = self.response.map(split_values).unwrap_or_default();
-        let n = addrs.len().max(statuses.len());
-        let mut out = Vec::with_capacity(n);
-        for i in 0..n {
-            let group = addrs
-                .get(i)
-                .or(statuses.get(i))
-                .map(|(g, _)| *g)
-                .unwrap_or(0);
-            let get = |v: &[(u16, &'a [u8])]| nth(v, i);
+        let mut addrs = Values::new(self.addr);
+        let mut statuses = Values::new(self.status);
+        let mut connects = Values::new(self.connect);
+        let mut headers = Values::new(self.header);
+        let mut responses = Values::new(self.response);
+        let mut out = Vec::new();
+        loop {
+            let (addr, status) = (addrs.next(), statuses.next());
+            if addr.is_none() && status.is_none() {
+                break;
+            }
+            let value = |x: Option<(u16, &'a [u8])>| x.map(|(_, b)| b);
             out.push(Attempt {
-                addr: get(&addrs)
+                group: addr.or(status).map_or(0, |(g, _)| g),
+                addr: value(addr)
                     .filter(|a| *a != b"-")
                     .map(|a| String::from_utf8_lossy(a).into_owned())
                     .unwrap_or_default(),
-                status: get(&statuses).and_then(super::scan::parse_status),
-                connect_time: get(&connects).and_then(secs),
-                header_time: get(&headers).and_then(secs),
-                response_time: get(&responses).and_then(secs),
-                group,
+                status: value(status).and_then(super::scan::parse_status),
+                connect_time: value(connects.next()).and_then(secs),
+                header_time: value(headers.next()).and_then(secs),
+                response_time: value(responses.next()).and_then(secs),
             });
         }
         out
