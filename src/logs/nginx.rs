@@ -515,7 +515,7 @@ pub struct TimeCache {
 impl TimeCache {
     #[inline]
     fn get(&mut self, v: &[u8], parse: fn(&[u8]) -> Option<LogTime>) -> Option<LogTime> {
-        if v.len() == self.len && self.value.is_some() && starts_with(&self.raw[..self.len], v) {
+        if v.len() == self.len && self.value.is_some() && self.raw[..self.len] == *v {
             return self.value;
         }
         let t = parse(v)?;
