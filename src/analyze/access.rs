@@ -1,0 +1,361 @@
+//! The access-log pass, the hot loop: each chunk's lines → summary counts;
+//! each 5xx (or rescued) request → full parse, join with the error log,
+//! classification, and its share of the aggregates.
+
+use super::cause::{self, Capabilities, Cause, ErrorRef};
+use super::errors::sample;
+use super::event::{self, Event};
+use super::inputs::{for_chunks, Loaded};
+use super::nginx_config::NginxConfig;
+use super::stats::{self, Agg, CauseStat, Example, Minute};
+use super::{join, Options};
+use crate::input::Problem;
+use crate::logs::nginx::{self, LogFormat, TimeCache};
+use crate::logs::nginx_error::ErrorLine;
+use crate::logs::{lines, record::Record};
+
+pub(super) struct Ctx<'a> {
+    pub(super) fmt: &'a LogFormat,
+    pub(super) config: Option<&'a NginxConfig>,
+    pub(super) index: &'a join::ErrorIndex,
+    pub(super) has_error_log: bool,
+    pub(super) opts: &'a Options,
+    pub(super) file: u32,
+    pub(super) display: &'a str,
+    pub(super) names: &'a [String],
+}
+
+pub(super) fn parse_access_log(
+    l: &mut Loaded,
+    ctx: &Ctx<'_>,
+    problems: &mut Vec<Problem>,
+) -> (Agg, Vec<Event>) {
+    let parts = for_chunks(l, ctx.opts, problems, &|chunk| {
+        let (agg, evs, n) = parse_access_chunk(chunk, ctx);
+        ((agg, evs), n)
+    });
+    let mut total = Agg::new();
+    let mut events = Vec::new();
+    let mut base = 0u64;
+    for ((mut agg, mut evs), n) in parts {
+        shift_lines(&mut agg, &mut evs, base, ctx.file);
+        base += n;
+        total += agg;
+        events.extend(evs);
+    }
+    (total, events)
+}
+
+/// Make chunk-relative line numbers absolute.
+fn shift_lines(agg: &mut Agg, evs: &mut [Event], base: u64, file: u32) {
+    for s in &mut agg.malformed_samples {
+        s.line += base;
+    }
+    for e in evs.iter_mut() {
+        e.line += base;
+    }
+    for m in [
+        &mut agg.causes_502,
+        &mut agg.causes_504,
+        &mut agg.causes_other_5xx,
+        &mut agg.causes_rescued,
+    ] {
+        for st in m.values_mut() {
+            if let Some(ex) = &mut st.example {
+                st.example_key = (file, st.example_key.1 + base);
+                ex.source = format!(
+                    "{}:{}",
+                    ex.source.rsplit_once(':').map(|(f, _)| f).unwrap_or(""),
+                    st.example_key.1
+                );
+            }
+        }
+    }
+}
+
+/// The hot loop: one chunk of an access log.
+fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
+    let mut agg = Agg::new();
+    let mut events = Vec::new();
+    let mut cache = TimeCache::default();
+    let mut n = 0u64;
+    let mut cur_min = i64::MIN;
+    let mut cur = Minute::default();
+    let (since, until) = (ctx.opts.since_ms, ctx.opts.until_ms);
+    for line in lines(chunk) {
+        n += 1;
+        if line.is_empty() || line == b"\r" {
+            continue;
+        }
+        agg.lines += 1;
+        let rec = match ctx.fmt.parse_summary(line, &mut cache) {
+            Ok(r) => r,
+            Err(e) => {
+                agg.malformed += 1;
+                if agg.malformed_samples.len() < stats::MALFORMED_SAMPLES {
+                    agg.malformed_samples
+                        .push(sample(ctx.display, n, e.describe(), line));
+                }
+                continue;
+            }
+        };
+        let status = rec.status.unwrap_or(0);
+        if let Some(t) = rec.time {
+            if since.is_some_and(|s| t.utc_ms < s) || until.is_some_and(|u| t.utc_ms >= u) {
+                agg.filtered += 1;
+                continue;
+            }
+            agg.see_time(t);
+            let m = t.utc_ms.div_euclid(60_000);
+            if m != cur_min {
+                if cur_min != i64::MIN {
+                    *agg.minutes.entry(cur_min).or_default() += cur;
+                }
+                cur_min = m;
+                cur = Minute::default();
+            }
+            cur.requests += 1;
+        }
+        agg.requests += 1;
+        agg.status[status as usize] += 1;
+        if status >= 500 || crate::logs::record::any_5xx(rec.upstream_status) {
+            let full = ctx.fmt.parse(line, &mut cache).unwrap_or(Record {
+                time: rec.time,
+                status: rec.status,
+                ..Record::default()
+            });
+            let cause = slow_path(&full, n, ctx, &mut agg, &mut events);
+            if rec.time.is_some() {
+                if status >= 500 {
+                    cur.s5xx += 1;
+                }
+                if status == 502 {
+                    cur.s502 += 1;
+                    cur.by_cause[cause as usize] += 1;
+                }
+                if status == 504 {
+                    cur.s504 += 1;
+                }
+            }
+        }
+    }
+    if cur_min != i64::MIN {
+        *agg.minutes.entry(cur_min).or_default() += cur;
+    }
+    (agg, events, n)
+}
+
+/// A path with its query dropped and id-like segments (a run of 3+ digits,
+/// or 16+ hex characters) replaced by `{id}`, so `/api/orders/SO-12345` and
+/// `/api/orders/SO-12346` count as one path.
+pub fn path_pattern(path: &str) -> String {
+    let p = path.split('?').next().unwrap_or(path);
+    let id_like = |seg: &str| {
+        let mut run = 0;
+        let mut max_run = 0;
+        for c in seg.chars() {
+            run = if c.is_ascii_digit() { run + 1 } else { 0 };
+            max_run = max_run.max(run);
+        }
+        max_run >= 3 || (seg.len() >= 16 && seg.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+    };
+    p.split('/')
+        .map(|seg| if id_like(seg) { "{id}" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Count `key`, allocating only the first time it is seen.
+fn bump(map: &mut std::collections::HashMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(c) => *c += 1,
+        None => {
+            map.insert(key.to_string(), 1);
+        }
+    }
+}
+
+fn cause_map(agg: &mut Agg, status: u16, rescued: bool) -> &mut stats::ByCause {
+    if rescued {
+        &mut agg.causes_rescued
+    } else {
+        match status {
+            502 => &mut agg.causes_502,
+            504 => &mut agg.causes_504,
+            _ => &mut agg.causes_other_5xx,
+        }
+    }
+}
+
+/// A 5xx or rescued request: zip the attempts, join the error log, classify,
+/// count. Runs for a small fraction of lines, so it may allocate.
+fn slow_path(
+    rec: &Record<'_>,
+    n: u64,
+    ctx: &Ctx<'_>,
+    agg: &mut Agg,
+    events: &mut Vec<Event>,
+) -> Cause {
+    let mut rec = *rec;
+    rec.split_request();
+    let status = rec.status.unwrap_or(0);
+    let esc = ctx.fmt.escape;
+    let text = |v: Option<&[u8]>| v.map(|b| nginx::unescape(b, esc));
+    let attempts = rec.upstream.attempts();
+    let join = ctx.has_error_log;
+    let client = if join || ctx.opts.keep_events {
+        text(rec.client)
+    } else {
+        None
+    };
+    let request = if !join {
+        None
+    } else {
+        text(rec.request).or_else(|| match (rec.method, rec.path, rec.protocol) {
+            (Some(m), Some(p), Some(pr)) => Some(format!(
+                "{} {} {}",
+                nginx::unescape(m, esc),
+                nginx::unescape(p, esc),
+                nginx::unescape(pr, esc)
+            )),
+            _ => None,
+        })
+    };
+    let local_secs = rec.time.map(|t| match ctx.opts.error_log_offset_s {
+        Some(off) => t.secs() + off as i64,
+        None => t.local_secs(),
+    });
+    let errors: Vec<&ErrorLine> = match local_secs {
+        Some(ls) if ctx.has_error_log => ctx.index.find(&join::Probe {
+            local_secs: ls,
+            request_time_ms: rec.request_time_ms(),
+            client: client.as_deref(),
+            request: request.as_deref(),
+            connection: rec.connection,
+        }),
+        _ => Vec::new(),
+    };
+    let refs: Vec<ErrorRef<'_>> = errors
+        .iter()
+        .map(|e| ErrorRef {
+            line: e,
+            file: ctx
+                .names
+                .get(e.file as usize)
+                .map(|s| s.as_str())
+                .unwrap_or("error.log"),
+        })
+        .collect();
+    let caps = Capabilities {
+        upstream_status: ctx.fmt.has_upstream_status(),
+        header_time: ctx.fmt.has_upstream_header_time(),
+        upstream_addr: ctx.fmt.has_upstream_addr(),
+        connect_time: ctx.fmt.has_upstream_connect_time(),
+        error_log: ctx.has_error_log && local_secs.is_some_and(|s| ctx.index.covers(s)),
+    };
+    let mut verdict = cause::classify(status, &attempts, &refs, caps, ctx.opts.keep_events);
+    let rescued = status < 500;
+    let needs_example = {
+        let map = cause_map(agg, status, rescued);
+        map.get(&verdict.cause)
+            .map_or(true, |s| s.example.is_none())
+    };
+    if needs_example && !ctx.opts.keep_events {
+        verdict = cause::classify(status, &attempts, &refs, caps, true);
+    }
+    let path = text(rec.path);
+    let example = || Example {
+        source: format!("{}:{}", ctx.display, n),
+        request: format!(
+            "{} {} → {}",
+            text(rec.method).unwrap_or_else(|| "-".into()),
+            path.clone().unwrap_or_else(|| "-".into()),
+            status
+        ),
+        evidence: verdict.evidence.clone(),
+    };
+    let st: &mut CauseStat = cause_map(agg, status, rescued)
+        .entry(verdict.cause)
+        .or_default();
+    st.count += 1;
+    let failed_attempt = attempts
+        .iter()
+        .rev()
+        .find(|a| a.status.is_some_and(|s| s >= 500));
+    if ctx.config.is_some() {
+        let addr = failed_attempt
+            .map(|a| a.addr.clone())
+            .filter(|a| !a.is_empty())
+            .or_else(|| errors.last().and_then(|e| e.upstream.clone()));
+        if let Some(a) = addr {
+            bump(&mut st.addrs, &a);
+        }
+        if let Some(secs) = failed_attempt.and_then(|a| a.response_time) {
+            *st.durations
+                .entry(((secs * 1000.0) as u64 + 50) / 100)
+                .or_default() += 1;
+        }
+    }
+    if st.example.is_none() {
+        st.example = Some(example());
+        st.example_key = (ctx.file, n);
+    }
+    if status == 502 {
+        if let Some(t) = rec.time {
+            agg.see_502(t);
+        }
+        let failed = attempts
+            .iter()
+            .rev()
+            .find(|a| a.status.is_some_and(|s| s >= 500));
+        if let Some(a) = failed.filter(|a| !a.addr.is_empty()) {
+            bump(&mut agg.upstreams, &a.addr);
+        } else if let Some(u) = errors.last().and_then(|e| e.upstream.clone()) {
+            bump(&mut agg.upstreams, &u);
+        }
+        let host = text(rec.host).or_else(|| errors.last().and_then(|e| e.host.clone()));
+        if let Some(h) = host {
+            bump(&mut agg.hosts, &h);
+        }
+        if let Some(p) = &path {
+            bump(&mut agg.paths, &path_pattern(p));
+        }
+    }
+    if ctx.opts.keep_events {
+        events.push(Event {
+            file: ctx.display.to_string(),
+            line: n,
+            time: rec.time.map(event::rfc3339),
+            client,
+            method: text(rec.method),
+            host: text(rec.host),
+            path,
+            status,
+            request_time: rec.request_time_ms().map(|ms| ms as f64 / 1000.0),
+            upstream: attempts,
+            cause: verdict.cause,
+            evidence: verdict.evidence,
+            rescued,
+            request_id: text(rec.request_id),
+            at: rec.time,
+        });
+    }
+    verdict.cause
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_pattern;
+
+    #[test]
+    fn path_patterns() {
+        assert_eq!(path_pattern("/api/orders/SO-12345?x=1"), "/api/orders/{id}");
+        assert_eq!(path_pattern("/api/v1/users/69320"), "/api/v1/users/{id}");
+        assert_eq!(
+            path_pattern("/u/3f2b9c1e-8d7a-4c2e-9b1f-0a1b2c3d4e5f/x"),
+            "/u/{id}/x"
+        );
+        assert_eq!(path_pattern("/static/app.js"), "/static/app.js");
+        assert_eq!(path_pattern("/"), "/");
+    }
+}

@@ -1,0 +1,106 @@
+//! The error-log pass: every upstream error line of the error logs, with the
+//! time span the logs cover, for the join.
+
+use super::inputs::{for_chunks, Loaded};
+use super::stats::{self, Sample};
+use super::Options;
+use crate::input::Problem;
+use crate::logs::lines;
+use crate::logs::nginx_error::{self, ErrorLine, Parsed};
+
+pub(super) struct ErrorLogResult {
+    pub(super) lines_kept: Vec<ErrorLine>,
+    pub(super) span: Option<(i64, i64)>,
+    pub(super) lines: u64,
+    pub(super) malformed: u64,
+    pub(super) samples: Vec<Sample>,
+}
+
+pub(super) fn parse_error_log(
+    l: &mut Loaded,
+    opts: &Options,
+    problems: &mut Vec<Problem>,
+) -> ErrorLogResult {
+    let file = l.index;
+    let display = l.input.display.clone();
+    let parts = for_chunks(l, opts, problems, &|chunk| {
+        let mut r = ErrorLogResult {
+            lines_kept: Vec::new(),
+            span: None,
+            lines: 0,
+            malformed: 0,
+            samples: Vec::new(),
+        };
+        let mut n = 0u64;
+        for line in lines(chunk) {
+            n += 1;
+            if line.iter().all(|c| c.is_ascii_whitespace()) {
+                continue;
+            }
+            r.lines += 1;
+            let t = if line.len() >= 19 {
+                crate::logs::scan::parse_error_log_time(&line[..19])
+            } else {
+                None
+            };
+            if let Some(t) = t {
+                r.span = Some(r.span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+            }
+            match nginx_error::parse(line, file, n) {
+                Parsed::Upstream(e) => r.lines_kept.push(e),
+                Parsed::Other => {}
+                Parsed::Malformed => {
+                    r.malformed += 1;
+                    if r.samples.len() < stats::MALFORMED_SAMPLES {
+                        r.samples
+                            .push(sample(&display, n, "not an nginx error-log line", line));
+                    }
+                }
+            }
+        }
+        (r, n)
+    });
+    let mut out = ErrorLogResult {
+        lines_kept: Vec::new(),
+        span: None,
+        lines: 0,
+        malformed: 0,
+        samples: Vec::new(),
+    };
+    let mut base = 0;
+    for (mut r, n) in parts {
+        for e in &mut r.lines_kept {
+            e.line += base;
+        }
+        for s in &mut r.samples {
+            s.line += base;
+        }
+        base += n;
+        out.lines_kept.extend(r.lines_kept);
+        out.lines += r.lines;
+        out.malformed += r.malformed;
+        if let Some((a, b)) = r.span {
+            out.span = Some(out.span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+        }
+        for s in r.samples {
+            if out.samples.len() < stats::MALFORMED_SAMPLES {
+                out.samples.push(s);
+            }
+        }
+    }
+    out
+}
+
+pub(super) fn sample(file: &str, line: u64, reason: &str, text: &[u8]) -> Sample {
+    let cut = &text[..text.len().min(stats::SAMPLE_CHARS)];
+    let mut t = String::from_utf8_lossy(cut).into_owned();
+    if text.len() > stats::SAMPLE_CHARS {
+        t.push_str(&format!("… ({} bytes)", text.len()));
+    }
+    Sample {
+        file: file.to_string(),
+        line,
+        reason: reason.to_string(),
+        text: t,
+    }
+}

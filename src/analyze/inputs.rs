@@ -1,0 +1,155 @@
+//! Inputs of one run: open each file (map or stream), keep its first bytes,
+//! decide what it holds, and run a parser over its chunks in parallel.
+
+use rayon::prelude::*;
+
+use super::nginx_config::NginxConfig;
+use super::Options;
+use crate::input::{self, BlockReader, Bytes, Input, Opened, Problem};
+use crate::logs::detect::{self, Kind};
+use crate::logs::nginx::LogFormat;
+
+/// Bytes read from the start of a file to detect its kind.
+pub(super) const HEAD_BYTES: usize = 64 << 10;
+
+/// One input after opening and detection.
+pub(super) struct Loaded {
+    pub(super) index: u32,
+    pub(super) input: Input,
+    data: Data,
+    pub(super) head: Vec<u8>,
+    pub(super) kind: Kind,
+    pub(super) reason: String,
+}
+
+enum Data {
+    Whole(Bytes),
+    Stream(BlockReader, Option<Vec<u8>>),
+}
+
+pub(super) fn open(index: u32, input: Input) -> Result<Loaded, (Input, String)> {
+    let opened = match input::open(&input) {
+        Ok(o) => o,
+        Err(e) => return Err((input, format!("cannot read: {e}"))),
+    };
+    let (data, head): (Data, Vec<u8>) = match opened {
+        Opened::Whole(b) => {
+            let head = b[..b.len().min(HEAD_BYTES)].to_vec();
+            (Data::Whole(b), head)
+        }
+        Opened::Stream(r) => {
+            let mut br = BlockReader::new(r);
+            match br.next_block() {
+                Ok(first) => {
+                    let head = first
+                        .as_deref()
+                        .map(|f| f[..f.len().min(HEAD_BYTES)].to_vec())
+                        .unwrap_or_default();
+                    (Data::Stream(br, first), head)
+                }
+                Err(e) => return Err((input, format!("cannot decompress: {e}"))),
+            }
+        }
+    };
+    Ok(Loaded {
+        index,
+        input,
+        data,
+        head,
+        kind: Kind::Unknown,
+        reason: String::new(),
+    })
+}
+
+/// What a file holds: the format its config `access_log` names (if its
+/// lines match it), else the first format that parses its first lines.
+pub(super) fn classify_input(
+    l: &Loaded,
+    formats: &[LogFormat],
+    config: Option<&NginxConfig>,
+) -> (Kind, String) {
+    let head = &l.head;
+    let preferred = config
+        .zip(l.input.path.as_deref())
+        .and_then(|(c, p)| c.format_for(p))
+        .and_then(|(name, why)| {
+            formats
+                .iter()
+                .position(|f| f.name == name)
+                .map(|i| (i, why))
+        });
+    let Some((i, why)) = preferred else {
+        let d = detect::detect(head, formats);
+        return (d.kind, d.reason);
+    };
+    let d = detect::detect(head, &formats[i..=i]);
+    if let Kind::Access(_) = d.kind {
+        return (Kind::Access(i), format!("{why}; {}", d.reason));
+    }
+    let d = detect::detect(head, formats);
+    let reason = match d.kind {
+        Kind::Error => d.reason,
+        _ => format!(
+            "{}; the config says {why}, but its lines do not match format {:?}",
+            d.reason, formats[i].name
+        ),
+    };
+    (d.kind, reason)
+}
+
+/// Run `f` over every chunk of a loaded input, in parallel for mapped files
+/// and block by block for streams; returns results in order with each chunk's
+/// line count, so line numbers can be made absolute.
+pub(super) fn for_chunks<T: Send>(
+    l: &mut Loaded,
+    opts: &Options,
+    problems: &mut Vec<Problem>,
+    f: &(dyn Fn(&[u8]) -> (T, u64) + Sync),
+) -> Vec<(T, u64)> {
+    let tick = |n: usize| {
+        if let Some(p) = &opts.progress {
+            p(n as u64)
+        }
+    };
+    match &mut l.data {
+        Data::Whole(b) => input::chunks(b, input::CHUNK_SIZE)
+            .into_par_iter()
+            .map(|c| {
+                let r = f(c);
+                tick(c.len());
+                r
+            })
+            .collect(),
+        Data::Stream(br, first) => {
+            let mut out = Vec::new();
+            let mut next = first.take();
+            loop {
+                let block = match next.take() {
+                    Some(b) => b,
+                    None => match br.next_block() {
+                        Ok(Some(b)) => b,
+                        Ok(None) => break,
+                        Err(e) => {
+                            let lines: u64 = out.iter().map(|(_, n)| *n).sum();
+                            problems.push(Problem {
+                                path: l.input.display.clone(),
+                                message: format!(
+                                    "read error after line {lines}: {e}; the {lines} lines before it were analyzed (a truncated or corrupt gzip file?)"
+                                ),
+                            });
+                            break;
+                        }
+                    },
+                };
+                // parse this block's chunks in parallel
+                let parts: Vec<(T, u64)> = input::chunks(&block, input::CHUNK_SIZE / 4)
+                    .into_par_iter()
+                    .map(f)
+                    .collect();
+                tick(block.len());
+                out.extend(parts);
+            }
+            out
+        }
+    }
+}
