@@ -252,6 +252,7 @@ fn slow_path(
         upstream_addr: ctx.fmt.has_upstream_addr(),
         connect_time: ctx.fmt.has_upstream_connect_time(),
         error_log: ctx.has_error_log && local_secs.is_some_and(|s| ctx.index.covers(s)),
+        error_log_records_upstream_errors: !ctx.index.lines.is_empty(),
     };
     let mut verdict = cause::classify(status, &attempts, &refs, caps, ctx.opts.keep_events);
     let rescued = status < 500;

@@ -133,8 +133,11 @@ pub struct Capabilities {
     pub upstream_addr: bool,
     /// The access format logs `$upstream_connect_time`.
     pub connect_time: bool,
-    /// Error logs were given.
+    /// Error logs were given and cover the request's time.
     pub error_log: bool,
+    /// The error logs hold upstream error lines at all, so their level lets
+    /// nginx's upstream errors through (a log at `crit` would hold none).
+    pub error_log_records_upstream_errors: bool,
 }
 
 /// The verdict for one request.
@@ -318,7 +321,13 @@ pub fn classify(
             "no error-log line matched, yet the fields show the upstream sent no response header: is the error log complete (error_log level `error` or lower)?",
         );
     }
-    if covered && (failed.is_some() || !caps.upstream_status) && matches!(status, 502..=504) {
+    // nginx answers 503 on its own without an upstream error (limit_req,
+    // limit_conn), so only 502 and 504 can be inferred from an absence.
+    if covered
+        && caps.error_log_records_upstream_errors
+        && (failed.is_some() || !caps.upstream_status)
+        && matches!(status, 502 | 504)
+    {
         if let Some(i) = failed {
             if attempts[i].status != Some(status) {
                 // the client status differs from the failed attempt's: not a plain pass-through
@@ -333,7 +342,11 @@ pub fn classify(
     }
     let mut missing = Vec::new();
     if !caps.error_log {
-        missing.push("no nginx error log was given");
+        missing.push("no nginx error log was given (or none covers this time)");
+    } else if !caps.error_log_records_upstream_errors {
+        missing.push(
+            "the error logs hold no upstream error at all: is error_log's level above `error`?",
+        );
     } else {
         missing.push("no error-log line matched this request");
     }
@@ -436,6 +449,7 @@ mod tests {
         upstream_addr: true,
         connect_time: true,
         error_log: true,
+        error_log_records_upstream_errors: true,
     };
 
     #[test]
@@ -510,6 +524,36 @@ mod tests {
         let v = classify(502, &[], &[], combined, true);
         assert_eq!(v.cause, Cause::Unknown);
         assert!(v.evidence.last().unwrap().contains("$upstream_status"));
+    }
+
+    #[test]
+    fn absence_of_error_line_is_evidence_only_when_it_can_be() {
+        let combined = Capabilities {
+            error_log: true,
+            error_log_records_upstream_errors: true,
+            ..Capabilities::default()
+        };
+        assert_eq!(
+            classify(502, &[], &[], combined, true).cause,
+            Cause::Passthrough
+        );
+        // nginx answers 503 itself (limit_req) without an upstream error line
+        assert_eq!(
+            classify(503, &[], &[], combined, true).cause,
+            Cause::Unknown
+        );
+        // an error log without a single upstream error may be at level crit
+        let quiet = Capabilities {
+            error_log_records_upstream_errors: false,
+            ..combined
+        };
+        let v = classify(502, &[], &[], quiet, true);
+        assert_eq!(v.cause, Cause::Unknown);
+        assert!(
+            v.evidence.last().unwrap().contains("level"),
+            "{:?}",
+            v.evidence
+        );
     }
 
     #[test]
