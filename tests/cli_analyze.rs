@@ -354,3 +354,58 @@ fn glob_patterns_pick_files() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("*.nope"));
 }
+
+#[test]
+fn msec_access_log_joins_error_log_with_error_log_tz() {
+    // $msec is UTC; the error log is written in local time (+02:00 here)
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("access.log"),
+        "1763640187.123 10.1.0.1 \"GET /api/x HTTP/1.1\" 502 us=502 ua=10.0.0.7:8080\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("error.log"),
+        "2025/11/20 14:03:07 [error] 9#9: *3 connect() failed (111: Connection refused) while connecting to upstream, client: 10.1.0.1, server: _, request: \"GET /api/x HTTP/1.1\", upstream: \"http://10.0.0.7:8080/api/x\", host: \"h\"\r\n",
+    )
+    .unwrap();
+    let d = dir.path().to_str().unwrap();
+    let fmt = r#"$msec $remote_addr "$request" $status us=$upstream_status ua=$upstream_addr"#;
+    let cause = |extra: &[&str]| {
+        let mut args = vec!["analyze", d, "--format", "json", "--log-format", fmt];
+        args.extend_from_slice(extra);
+        let v = json(&gatecheck(&args));
+        v["causes_502"][0]["cause"].as_str().unwrap().to_string()
+    };
+    // without the offset the error line is two hours away: no join, no guess
+    assert_eq!(cause(&[]), "unknown");
+    assert_eq!(cause(&["--error-log-tz", "+02:00"]), "upstream_refused");
+}
+
+#[test]
+fn events_file_has_one_line_per_5xx() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ev.ndjson");
+    let o = gatecheck(&[
+        "analyze",
+        "fixtures/logs/nginx/causes/",
+        "--events",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success());
+    let text = std::fs::read_to_string(&out).unwrap();
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 10, "8 × 502, 1 × 504, 1 rescued");
+    let retry = events.iter().find(|e| e["path"] == "/api/retry").unwrap();
+    assert_eq!(retry["rescued"], true);
+    assert_eq!(retry["status"], 200);
+    assert_eq!(retry["upstream"][0]["status"], 502);
+    assert_eq!(retry["upstream"][1]["header_time"], 0.012);
+    assert_eq!(retry["file"], "fixtures/logs/nginx/causes/access.log");
+    assert_eq!(retry["line"], 8);
+}
