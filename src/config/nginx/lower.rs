@@ -17,7 +17,7 @@
 //! This pass also records invalid values (times, sizes, `proxy_buffers`) and
 //! directives outside their allowed context into `ProxyModel::invalid`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use crate::config::model::{
@@ -143,9 +143,10 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions) -> ProxyModel {
     let mut global = Global::new(m.span);
     global.error_log_level = error_log_level(&main, m.span);
     global.main = main;
+    collect_written(&tree.nodes, &mut m.written);
     let mut ctx = Lower {
         version: opts.nginx_version,
-        upstream_names: Vec::new(),
+        upstream_names: HashSet::new(),
         formats: HashMap::new(),
     };
     for http in tree.nodes.iter().filter(|n| n.name == "http") {
@@ -170,7 +171,7 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions) -> ProxyModel {
         }
         for u in block.children.iter().filter(|n| n.name == "upstream") {
             if let Some(name) = u.arg(0) {
-                ctx.upstream_names.push(name.to_string());
+                ctx.upstream_names.insert(name.to_string());
             }
         }
         for u in block.children.iter().filter(|n| n.name == "upstream") {
@@ -186,12 +187,13 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions) -> ProxyModel {
         }
     }
     m.global = global;
+    m.index();
     m
 }
 
 struct Lower {
     version: Option<Version>,
-    upstream_names: Vec<String>,
+    upstream_names: HashSet<String>,
     formats: HashMap<String, String>,
 }
 
@@ -211,6 +213,15 @@ fn own_directives(nodes: &[Node]) -> Directives {
         d.push(to_directive(n));
     }
     d
+}
+
+fn collect_written(nodes: &[Node], out: &mut Vec<Directive>) {
+    for n in nodes {
+        match &n.block {
+            None => out.push(to_directive(n)),
+            Some(b) => collect_written(&b.children, out),
+        }
+    }
 }
 
 fn collect_blocks(nodes: &[Node], out: &mut Vec<Span>) {
@@ -268,7 +279,7 @@ fn bool_setting(d: &Directives, name: &str, default: bool, block: Span) -> Setti
 }
 
 /// Parse a `proxy_pass` URL.
-pub fn parse_proxy_pass(raw: &str, span: Span, upstreams: &[String]) -> ProxyPass {
+pub fn parse_proxy_pass(raw: &str, span: Span, upstreams: &HashSet<String>) -> ProxyPass {
     let (scheme, rest) = match raw.split_once("://") {
         Some((s, r)) => (Some(s.to_ascii_lowercase()), r),
         None => (None, raw),
@@ -292,7 +303,7 @@ pub fn parse_proxy_pass(raw: &str, span: Span, upstreams: &[String]) -> ProxyPas
     let host_has_var = hostport.contains('$');
     let target = if host.is_empty() {
         Target::Dynamic
-    } else if upstreams.iter().any(|u| u == host_lit) {
+    } else if upstreams.contains(host_lit) {
         Target::Pool(host_lit.to_string())
     } else if upstreams.contains(&host) {
         Target::Pool(host.clone())
@@ -771,7 +782,7 @@ mod tests {
 
     #[test]
     fn proxy_pass_targets() {
-        let ups = vec!["backend".to_string()];
+        let ups: HashSet<String> = ["backend".to_string()].into();
         let s = Span::default();
         let t = |u: &str| parse_proxy_pass(u, s, &ups).target;
         assert_eq!(t("http://backend"), Target::Pool("backend".into()));
