@@ -80,17 +80,27 @@ pub fn check(
             }
         }
     }
-    // Settings-level ignores.
+    // Settings-level ignores (path globs compiled once; an invalid glob
+    // matches nothing).
+    let ignores: Vec<(&str, Option<globset::GlobMatcher>, bool)> = settings
+        .ignore
+        .iter()
+        .map(|ig| match &ig.path {
+            None => (ig.rule.as_str(), None, true),
+            Some(p) => match globset::Glob::new(p) {
+                Ok(g) => (ig.rule.as_str(), Some(g.compile_matcher()), true),
+                Err(_) => (ig.rule.as_str(), None, false),
+            },
+        })
+        .collect();
     diags.retain(|d| {
-        !settings.ignore.iter().any(|ig| {
+        !ignores.iter().any(|(rule, glob, valid)| {
             let rule_hit = registry::find(d.rule)
-                .map(|r| registry::matches(r.meta(), &ig.rule))
+                .map(|r| registry::matches(r.meta(), rule))
                 .unwrap_or(false);
-            let path_hit = match &ig.path {
-                None => true,
-                Some(p) => globset::Glob::new(p)
-                    .map(|g| g.compile_matcher().is_match(sources.path(d.span.file)))
-                    .unwrap_or(false),
+            let path_hit = match glob {
+                None => *valid,
+                Some(g) => g.is_match(sources.path(d.span.file)),
             };
             rule_hit && path_hit
         })
