@@ -190,6 +190,10 @@ impl Directives {
 
 /// The whole normalized config of one proxy (one entry file and what it
 /// includes).
+///
+/// A parser builds it with [`ProxyModel::new`], fills servers, upstreams,
+/// `blocks` (for block-wide suppressions), `written` and `invalid`, and ends
+/// with [`ProxyModel::index`].
 #[derive(Debug, Clone)]
 pub struct ProxyModel {
     /// Which proxy.
