@@ -387,7 +387,7 @@ pub struct ProxyPass {
     pub host: String,
     /// Port when written.
     pub port: Option<u16>,
-    /// URI part after host[:port] (nginx), `None` when absent.
+    /// URI part after `host[:port]` (nginx), `None` when absent.
     pub uri: Option<String>,
     /// True when the target contains variables (`$host`).
     pub has_variables: bool,
