@@ -46,6 +46,23 @@ pub fn is_enabled(meta: &RuleMeta, selection: &Selection, settings: &Settings) -
 }
 
 /// Run the enabled rules over `models`.
+///
+/// ```
+/// use gatecheck::config::nginx::parse_str;
+/// use gatecheck::lint::{check, Selection, Settings};
+///
+/// let conf = b"http { server { location / {
+///     proxy_pass http://10.0.0.1;
+///     proxy_read_timeout 30sec;
+/// } } }";
+/// let (sources, parsed) = parse_str("nginx.conf", conf);
+/// let models: Vec<_> = parsed.model.into_iter().collect();
+/// let only = Selection { select: vec!["NGX-VAL".into()], ignore: vec![] };
+/// let diags = check(&models, &sources, &Settings::default(), &only);
+/// assert_eq!(diags.len(), 1);
+/// assert_eq!(diags[0].rule, "NGX-VAL-001");
+/// assert_eq!(diags[0].message, "proxy_read_timeout: \"30sec\" is not a time");
+/// ```
 pub fn check(
     models: &[ProxyModel],
     sources: &SourceMap,
