@@ -369,4 +369,26 @@ fn settings_ignore_by_path() {
         .map(|d| d["file"].as_str().unwrap())
         .collect();
     assert_eq!(files, ["new.conf"]);
+    // An entry that matches nothing is reported on its line of the settings.
+    std::fs::write(
+        tmp.path().join(".gatecheck.yaml"),
+        "ignore:\n  - { rule: invalid-value, path: 'legacy/*.conf' }\n  - { rule: NGX-VAL-001, path: 'gone/*.conf' }\n",
+    )
+    .unwrap();
+    let o = gatecheck(
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--select",
+            "NGX-VAL",
+            "legacy/old.conf",
+        ],
+        tmp.path(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["rule"], "UNUSED-IGNORE", "{v:#}");
+    assert_eq!(v[0]["file"], ".gatecheck.yaml");
+    assert_eq!(v[0]["line"], 3);
+    assert_eq!(v.as_array().unwrap().len(), 1);
 }

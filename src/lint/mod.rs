@@ -110,8 +110,10 @@ pub fn check(
             },
         })
         .collect();
+    let mut used = vec![false; ignores.len()];
     diags.retain(|d| {
-        !ignores.iter().any(|(rule, glob, valid)| {
+        let mut hit_any = false;
+        for (i, (rule, glob, valid)) in ignores.iter().enumerate() {
             let rule_hit = registry::find(d.rule)
                 .map(|r| registry::matches(r.meta(), rule))
                 .unwrap_or(false);
@@ -119,9 +121,26 @@ pub fn check(
                 None => *valid,
                 Some(g) => g.is_match(sources.path(d.span.file)),
             };
-            rule_hit && path_hit
-        })
+            if rule_hit && path_hit {
+                used[i] = true;
+                hit_any = true;
+            }
+        }
+        !hit_any
     });
+    let unused_ignores: Vec<&settings::IgnoreEntry> = settings
+        .ignore
+        .iter()
+        .zip(&used)
+        .filter(|(ig, used)| {
+            !**used
+                && registry::all().iter().any(|r| {
+                    registry::matches(r.meta(), &ig.rule)
+                        && is_enabled(r.meta(), selection, settings)
+                })
+        })
+        .map(|(ig, _)| ig)
+        .collect();
     // Comment suppressions.
     let mut sups = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -133,6 +152,13 @@ pub fn check(
         }
     }
     let mut diags = suppress::apply(diags, &mut sups);
+    if let Some(file) = settings.file {
+        diags.extend(suppress::unused_settings_ignores(
+            sources,
+            file,
+            &unused_ignores,
+        ));
+    }
     diags.extend(suppress::unused(&sups, |key| {
         registry::all()
             .iter()
