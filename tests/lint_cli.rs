@@ -337,3 +337,58 @@ fn deterministic_order() {
         sorted.iter().map(|k| (&k.0, k.1)).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn settings_ignore_by_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("legacy")).unwrap();
+    std::fs::copy(root().join(BAD_VAL), tmp.path().join("legacy/old.conf")).unwrap();
+    std::fs::copy(root().join(BAD_VAL), tmp.path().join("new.conf")).unwrap();
+    std::fs::write(
+        tmp.path().join(".gatecheck.yaml"),
+        "ignore:\n  - { rule: invalid-value, path: 'legacy/*.conf' }\n",
+    )
+    .unwrap();
+    let o = gatecheck(
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--select",
+            "NGX-VAL",
+            "legacy/old.conf",
+            "new.conf",
+        ],
+        tmp.path(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let files: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["new.conf"]);
+    // An entry that matches nothing is reported on its line of the settings.
+    std::fs::write(
+        tmp.path().join(".gatecheck.yaml"),
+        "ignore:\n  - { rule: invalid-value, path: 'legacy/*.conf' }\n  - { rule: NGX-VAL-001, path: 'gone/*.conf' }\n",
+    )
+    .unwrap();
+    let o = gatecheck(
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--select",
+            "NGX-VAL",
+            "legacy/old.conf",
+        ],
+        tmp.path(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["rule"], "UNUSED-IGNORE", "{v:#}");
+    assert_eq!(v[0]["file"], ".gatecheck.yaml");
+    assert_eq!(v[0]["line"], 3);
+    assert_eq!(v.as_array().unwrap().len(), 1);
+}

@@ -17,9 +17,13 @@ use crate::cli::{ExplainArgs, LintArgs, LintFormat, RulesArgs};
 pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     let settings_path = match &args.settings {
         Some(p) => Some(p.clone()),
-        None => Settings::discover(&std::env::current_dir().context("current directory")?),
+        None => {
+            let cwd = std::env::current_dir().context("current directory")?;
+            Settings::discover(&cwd)
+                .map(|p| p.strip_prefix(&cwd).map(|r| r.to_path_buf()).unwrap_or(p))
+        }
     };
-    let settings = match &settings_path {
+    let mut settings = match &settings_path {
         Some(p) => Settings::from_path(p)?,
         None => Settings::default(),
     };
@@ -59,6 +63,14 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     };
     let mut sources = gatecheck::source::SourceMap::new();
     let loaded = config::load(&args.paths, &opts, &mut sources);
+    // The settings file joins the source map so unused `ignore` entries can
+    // be reported on their line.
+    if let Some(p) = &settings_path {
+        if !settings.ignore.is_empty() {
+            let text = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+            settings.file = Some(sources.add(p.clone(), text));
+        }
+    }
     let mut diags = lint::check(&loaded.models, &sources, &settings, &selection);
     let mut input_error = false;
     let stderr = std::io::stderr();

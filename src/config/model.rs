@@ -18,6 +18,7 @@
 //! This module imports only `source`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::source::{FileId, Span};
@@ -124,9 +125,13 @@ impl Directive {
 /// The effective directives of one scope after inheritance: for each name,
 /// the occurrences at the innermost level that defines it (nginx's
 /// replace-not-merge rule for array directives such as `proxy_set_header`).
+///
+/// Inheritance shares the parent's occurrences (reference-counted), so a
+/// config with thousands of locations does not copy the http-level
+/// directives into each of them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Directives {
-    map: BTreeMap<String, Vec<Directive>>,
+    map: BTreeMap<Arc<str>, Arc<Vec<Directive>>>,
 }
 
 impl Directives {
@@ -137,7 +142,8 @@ impl Directives {
 
     /// Append one occurrence of a directive at this level.
     pub fn push(&mut self, d: Directive) {
-        self.map.entry(d.name.clone()).or_default().push(d);
+        let key: Arc<str> = Arc::from(d.name.as_str());
+        Arc::make_mut(self.map.entry(key).or_default()).push(d);
     }
 
     /// Forget every occurrence of `name` (for directives nginx does not
@@ -148,7 +154,7 @@ impl Directives {
 
     /// Names defined here (inherited or own).
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.map.keys().map(|k| k.as_str())
+        self.map.keys().map(|k| &**k)
     }
 
     /// Every occurrence of `name` in effect (empty when none).
@@ -178,12 +184,16 @@ impl Directives {
 
     /// Iterate over every directive in effect.
     pub fn iter(&self) -> impl Iterator<Item = &Directive> {
-        self.map.values().flatten()
+        self.map.values().flat_map(|v| v.iter())
     }
 }
 
 /// The whole normalized config of one proxy (one entry file and what it
 /// includes).
+///
+/// A parser builds it with [`ProxyModel::new`], fills servers, upstreams,
+/// `blocks` (for block-wide suppressions), `written` and `invalid`, and ends
+/// with [`ProxyModel::index`].
 #[derive(Debug, Clone)]
 pub struct ProxyModel {
     /// Which proxy.
@@ -209,6 +219,13 @@ pub struct ProxyModel {
     /// Values that do not parse or directives in a context that does not
     /// allow them (read by the `*-VAL-*` rules).
     pub invalid: Vec<Invalid>,
+    /// Every directive / keyword line as written, in source order (each
+    /// once, however many scopes inherit it), for rules about a directive
+    /// wherever it appears.
+    pub written: Vec<Directive>,
+    /// Pool name → index in `upstreams`; filled by [`ProxyModel::index`]
+    /// (lookups fall back to a scan when it is stale).
+    pub upstream_index: std::collections::HashMap<String, usize>,
 }
 
 impl ProxyModel {
@@ -225,11 +242,29 @@ impl ProxyModel {
             upstreams: Vec::new(),
             blocks: Vec::new(),
             invalid: Vec::new(),
+            written: Vec::new(),
+            upstream_index: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Build the name index of `upstreams` (call after filling them; the
+    /// first pool of a name wins, as in a linear search).
+    pub fn index(&mut self) {
+        self.upstream_index.clear();
+        for (i, u) in self.upstreams.iter().enumerate() {
+            self.upstream_index.entry(u.name.clone()).or_insert(i);
         }
     }
 
     /// The upstream pool called `name`, if defined.
     pub fn upstream(&self, name: &str) -> Option<&Upstream> {
+        if self.upstream_index.len() == self.upstreams.len() && !self.upstreams.is_empty() {
+            return self
+                .upstream_index
+                .get(name)
+                .and_then(|&i| self.upstreams.get(i))
+                .filter(|u| u.name == name);
+        }
         self.upstreams.iter().find(|u| u.name == name)
     }
 
@@ -352,7 +387,7 @@ pub struct ProxyPass {
     pub host: String,
     /// Port when written.
     pub port: Option<u16>,
-    /// URI part after host[:port] (nginx), `None` when absent.
+    /// URI part after `host[:port]` (nginx), `None` when absent.
     pub uri: Option<String>,
     /// True when the target contains variables (`$host`).
     pub has_variables: bool,

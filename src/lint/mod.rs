@@ -46,6 +46,23 @@ pub fn is_enabled(meta: &RuleMeta, selection: &Selection, settings: &Settings) -
 }
 
 /// Run the enabled rules over `models`.
+///
+/// ```
+/// use gatecheck::config::nginx::parse_str;
+/// use gatecheck::lint::{check, Selection, Settings};
+///
+/// let conf = b"http { server { location / {
+///     proxy_pass http://10.0.0.1;
+///     proxy_read_timeout 30sec;
+/// } } }";
+/// let (sources, parsed) = parse_str("nginx.conf", conf);
+/// let models: Vec<_> = parsed.model.into_iter().collect();
+/// let only = Selection { select: vec!["NGX-VAL".into()], ignore: vec![] };
+/// let diags = check(&models, &sources, &Settings::default(), &only);
+/// assert_eq!(diags.len(), 1);
+/// assert_eq!(diags[0].rule, "NGX-VAL-001");
+/// assert_eq!(diags[0].message, "proxy_read_timeout: \"30sec\" is not a time");
+/// ```
 pub fn check(
     models: &[ProxyModel],
     sources: &SourceMap,
@@ -80,21 +97,50 @@ pub fn check(
             }
         }
     }
-    // Settings-level ignores.
-    diags.retain(|d| {
-        !settings.ignore.iter().any(|ig| {
-            let rule_hit = registry::find(d.rule)
-                .map(|r| registry::matches(r.meta(), &ig.rule))
-                .unwrap_or(false);
-            let path_hit = match &ig.path {
-                None => true,
-                Some(p) => globset::Glob::new(p)
-                    .map(|g| g.compile_matcher().is_match(sources.path(d.span.file)))
-                    .unwrap_or(false),
-            };
-            rule_hit && path_hit
+    // Settings-level ignores (path globs compiled once; an invalid glob
+    // matches nothing).
+    let ignores: Vec<(&str, Option<globset::GlobMatcher>, bool)> = settings
+        .ignore
+        .iter()
+        .map(|ig| match &ig.path {
+            None => (ig.rule.as_str(), None, true),
+            Some(p) => match globset::Glob::new(p) {
+                Ok(g) => (ig.rule.as_str(), Some(g.compile_matcher()), true),
+                Err(_) => (ig.rule.as_str(), None, false),
+            },
         })
+        .collect();
+    let mut used = vec![false; ignores.len()];
+    diags.retain(|d| {
+        let mut hit_any = false;
+        for (i, (rule, glob, valid)) in ignores.iter().enumerate() {
+            let rule_hit = registry::find(d.rule)
+                .map(|r| registry::matches(r.meta(), rule))
+                .unwrap_or(false);
+            let path_hit = match glob {
+                None => *valid,
+                Some(g) => g.is_match(sources.path(d.span.file)),
+            };
+            if rule_hit && path_hit {
+                used[i] = true;
+                hit_any = true;
+            }
+        }
+        !hit_any
     });
+    let unused_ignores: Vec<&settings::IgnoreEntry> = settings
+        .ignore
+        .iter()
+        .zip(&used)
+        .filter(|(ig, used)| {
+            !**used
+                && registry::all().iter().any(|r| {
+                    registry::matches(r.meta(), &ig.rule)
+                        && is_enabled(r.meta(), selection, settings)
+                })
+        })
+        .map(|(ig, _)| ig)
+        .collect();
     // Comment suppressions.
     let mut sups = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -106,6 +152,13 @@ pub fn check(
         }
     }
     let mut diags = suppress::apply(diags, &mut sups);
+    if let Some(file) = settings.file {
+        diags.extend(suppress::unused_settings_ignores(
+            sources,
+            file,
+            &unused_ignores,
+        ));
+    }
     diags.extend(suppress::unused(&sups, |key| {
         registry::all()
             .iter()

@@ -39,6 +39,8 @@ rules! {
     rules::nginx::proxy_pass_uri_mismatch::ProxyPassUriMismatch,
     rules::nginx::invalid_value::InvalidValue,
     rules::all::timeout_ladder::TimeoutLadder,
+    rules::all::inconsistent_upstream_timeouts::InconsistentUpstreamTimeouts,
+    rules::all::retry_amplification::RetryAmplification,
     rules::all::keepalive_order::KeepaliveOrder,
 }
 

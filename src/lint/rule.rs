@@ -1,4 +1,4 @@
-//! The [`Rule`] trait, its metadata and the [`declare_rule!`] macro.
+//! The [`Rule`] trait, its metadata and the [`declare_rule!`](crate::declare_rule) macro.
 //!
 //! A rule's `///` doc comment is the only source of its documentation: the
 //! macro captures it into [`RuleMeta::doc`], which feeds `gatecheck explain`,
@@ -32,7 +32,7 @@ pub enum Scope {
 pub struct RuleMeta {
     /// Stable id (`NGX-DNS-001`); never reused.
     pub id: &'static str,
-    /// kebab-case name reading as "ignore <name>" (`hostname-resolved-once`).
+    /// kebab-case name reading as "ignore `name`" (`hostname-resolved-once`).
     pub name: &'static str,
     /// Default severity.
     pub severity: Severity,
@@ -91,7 +91,7 @@ pub trait Rule: Sync {
 /// `///` lines) and a [`Rule`] impl that calls the `check` function of the
 /// invoking module.
 ///
-/// ```ignore
+/// ```text
 /// declare_rule! {
 ///     /// Summary line.
 ///     ///

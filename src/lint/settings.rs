@@ -101,6 +101,10 @@ pub struct Settings {
     /// Where the settings came from (not a key).
     #[serde(skip)]
     pub source: Option<PathBuf>,
+    /// The settings file in the run's source map, when the caller added it
+    /// there: unused `ignore` entries are then reported on their line.
+    #[serde(skip)]
+    pub file: Option<crate::source::FileId>,
 }
 
 /// File names looked up, in order, in the current directory and its parents.

@@ -165,6 +165,47 @@ pub fn unused(sups: &[Suppression], ran: impl Fn(&str) -> bool) -> Vec<Diagnosti
     out
 }
 
+/// Info findings for settings `ignore` entries that matched nothing,
+/// pointing at the entry's rule in the settings file (`file`).
+pub fn unused_settings_ignores(
+    sources: &SourceMap,
+    file: FileId,
+    unused: &[&super::settings::IgnoreEntry],
+) -> Vec<Diagnostic> {
+    let text = &sources.get(file).text;
+    let mut out = Vec::new();
+    let mut from = 0usize;
+    for ig in unused {
+        let needle = ig.rule.as_bytes();
+        let at = memchr::memmem::find(&text[from.min(text.len())..], needle)
+            .map(|i| from + i)
+            .or_else(|| memchr::memmem::find(text, needle));
+        let span = match at {
+            Some(i) => {
+                from = i + needle.len();
+                Span::new(file, i, i + needle.len())
+            }
+            None => Span::new(file, 0, 0),
+        };
+        out.push(Diagnostic {
+            rule: UNUSED_SUPPRESSION,
+            name: "unused-suppression",
+            severity: Severity::Info,
+            span,
+            message: format!(
+                "unused ignore: `{}`{} matches no finding",
+                ig.rule,
+                ig.path
+                    .as_deref()
+                    .map(|p| format!(" on `{p}`"))
+                    .unwrap_or_default()
+            ),
+            help: Some("remove the entry from the settings".into()),
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

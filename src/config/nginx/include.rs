@@ -278,6 +278,48 @@ mod tests {
     }
 
     #[test]
+    fn absolute_and_nested_directory_globs() {
+        let tmp = tempfile::tempdir().unwrap();
+        write(tmp.path(), "sites/a/x.conf", "ax;");
+        write(tmp.path(), "sites/b/y.conf", "by;");
+        write(tmp.path(), "sites/b/z.txt", "no;");
+        let abs = tmp.path().join("sites").join("*").join("*.conf");
+        let main = write(
+            tmp.path(),
+            "etc/nginx.conf",
+            &format!("include {};\ninclude ../sites/a/x.conf;\n", abs.display()),
+        );
+        let mut sm = SourceMap::new();
+        let id = sm.add(&main, std::fs::read(&main).unwrap());
+        let t = load_tree(&mut sm, id, None, true);
+        assert!(t.errors.is_empty(), "{:?}", t.errors);
+        let names: Vec<_> = t.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["ax", "by", "ax"]);
+        // The same file included twice is read once.
+        assert_eq!(t.files.len(), 3);
+    }
+
+    #[test]
+    fn prefix_then_including_file_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        write(tmp.path(), "prefix/snippets/p.conf", "from_prefix;");
+        write(tmp.path(), "conf/snippets/p.conf", "from_conf_dir;");
+        write(tmp.path(), "conf/local.conf", "from_including_dir;");
+        let main = write(
+            tmp.path(),
+            "conf/nginx.conf",
+            "include snippets/p.conf;\ninclude local.conf;\n",
+        );
+        let mut sm = SourceMap::new();
+        let id = sm.add(&main, std::fs::read(&main).unwrap());
+        let prefix = tmp.path().join("prefix");
+        let t = load_tree(&mut sm, id, Some(&prefix), true);
+        assert!(t.errors.is_empty(), "{:?}", t.errors);
+        let names: Vec<_> = t.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["from_prefix", "from_including_dir"]);
+    }
+
+    #[test]
     fn missing_cycle_and_empty_glob() {
         let tmp = tempfile::tempdir().unwrap();
         let main = write(

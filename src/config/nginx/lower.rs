@@ -17,7 +17,7 @@
 //! This pass also records invalid values (times, sizes, `proxy_buffers`) and
 //! directives outside their allowed context into `ProxyModel::invalid`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use crate::config::model::{
@@ -31,47 +31,47 @@ use crate::source::{FileId, Span};
 use super::include::Tree;
 use super::parser::Node;
 
-/// `proxy_connect_timeout` default: 60s ([px proxy_connect_timeout]).
+/// `proxy_connect_timeout` default: 60s ((nginx docs: px proxy_connect_timeout)).
 pub const PROXY_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
-/// `proxy_read_timeout` default: 60s ([px proxy_read_timeout]).
+/// `proxy_read_timeout` default: 60s ((nginx docs: px proxy_read_timeout)).
 pub const PROXY_READ_TIMEOUT: Duration = Duration::from_secs(60);
-/// `proxy_send_timeout` default: 60s ([px proxy_send_timeout]).
+/// `proxy_send_timeout` default: 60s ((nginx docs: px proxy_send_timeout)).
 pub const PROXY_SEND_TIMEOUT: Duration = Duration::from_secs(60);
-/// `proxy_next_upstream` default: `error timeout` ([px proxy_next_upstream]).
+/// `proxy_next_upstream` default: `error timeout` ((nginx docs: px proxy_next_upstream)).
 pub const PROXY_NEXT_UPSTREAM: &[&str] = &["error", "timeout"];
-/// `proxy_next_upstream_tries` default: 0 = unlimited (1.7.5, [px]).
+/// `proxy_next_upstream_tries` default: 0 = unlimited (1.7.5, (nginx docs: px)).
 pub const PROXY_NEXT_UPSTREAM_TRIES: u32 = 0;
-/// `proxy_ssl_server_name` default: off (1.7.0, [px]).
+/// `proxy_ssl_server_name` default: off (1.7.0, (nginx docs: px)).
 pub const PROXY_SSL_SERVER_NAME: bool = false;
-/// `proxy_ssl_name` default: `$proxy_host` (1.7.0, [px]).
+/// `proxy_ssl_name` default: `$proxy_host` (1.7.0, (nginx docs: px)).
 pub const PROXY_SSL_NAME: &str = "$proxy_host";
-/// `proxy_ssl_verify` default: off (1.7.0, [px]).
+/// `proxy_ssl_verify` default: off (1.7.0, (nginx docs: px)).
 pub const PROXY_SSL_VERIFY: bool = false;
-/// `proxy_buffer_size` default: one memory page, 4k|8k ([px]); taken as 4k
+/// `proxy_buffer_size` default: one memory page, 4k|8k ((nginx docs: px)); taken as 4k
 /// unless `nginx_page_size` says otherwise (a lint setting).
 pub const PROXY_BUFFER_SIZE_PAGES: u64 = 1;
-/// `proxy_buffers` default: `8 4k|8k` ([px]).
+/// `proxy_buffers` default: `8 4k|8k` ((nginx docs: px)).
 pub const PROXY_BUFFERS_NUMBER: u64 = 8;
-/// `proxy_busy_buffers_size` default: `8k|16k`, two buffers ([px]).
+/// `proxy_busy_buffers_size` default: `8k|16k`, two buffers ((nginx docs: px)).
 pub const PROXY_BUSY_BUFFERS_PAGES: u64 = 2;
-/// `large_client_header_buffers` default: `4 8k` ([core]).
+/// `large_client_header_buffers` default: `4 8k` ((nginx docs: core)).
 pub const LARGE_CLIENT_HEADER_BUFFERS: (u64, u64) = (4, 8 * 1024);
-/// `server … max_fails=` default: 1 ([up server]).
+/// `server … max_fails=` default: 1 ((nginx docs: up server)).
 pub const MAX_FAILS: u32 = 1;
-/// `server … fail_timeout=` default: 10s ([up server]).
+/// `server … fail_timeout=` default: 10s ((nginx docs: up server)).
 pub const FAIL_TIMEOUT: Duration = Duration::from_secs(10);
-/// Upstream `keepalive_timeout` default: 60s (1.15.3, [up keepalive_timeout]).
+/// Upstream `keepalive_timeout` default: 60s (1.15.3, (nginx docs: up keepalive_timeout)).
 pub const UPSTREAM_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(60);
 /// The version that made `keepalive 32 local` and `proxy_http_version 1.1`
-/// the defaults ([up keepalive], [px proxy_http_version]).
+/// the defaults ((nginx docs: up keepalive), (nginx docs: px proxy_http_version)).
 pub const KEEPALIVE_DEFAULT_SINCE: Version = Version(1, 29, 7);
-/// Upstream `keepalive` default since 1.29.7: 32 connections ([up keepalive]).
+/// Upstream `keepalive` default since 1.29.7: 32 connections ((nginx docs: up keepalive)).
 pub const UPSTREAM_KEEPALIVE_NEW: u32 = 32;
-/// `error_log` default level: `error` ([main error_log]).
+/// `error_log` default level: `error` ((nginx docs: main error_log)).
 pub const ERROR_LOG_LEVEL: &str = "error";
-/// `access_log` default: `logs/access.log combined` ([log access_log]).
+/// `access_log` default: `logs/access.log combined` ((nginx docs: log access_log)).
 pub const ACCESS_LOG: (&str, &str) = ("logs/access.log", "combined");
-/// The predefined `combined` format ([log log_format]).
+/// The predefined `combined` format ((nginx docs: log log_format)).
 pub const COMBINED_FORMAT: &str = "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\"";
 
 /// True when nginx `v` (or the newest, when unknown) has keep-alive to
@@ -106,7 +106,7 @@ const SIZE_DIRECTIVES: &[&str] = &[
     "client_header_buffer_size",
 ];
 
-/// Where some directives may appear ([px], [up], [core] "Context:" lines).
+/// Where some directives may appear ((nginx docs: px), (nginx docs: up), (nginx docs: core) "Context:" lines).
 /// Directives not listed are not checked.
 const CONTEXTS: &[(&str, &[&str])] = &[
     ("proxy_pass", &["location", "if", "limit_except"]),
@@ -143,9 +143,10 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions) -> ProxyModel {
     let mut global = Global::new(m.span);
     global.error_log_level = error_log_level(&main, m.span);
     global.main = main;
+    collect_written(&tree.nodes, &mut m.written);
     let mut ctx = Lower {
         version: opts.nginx_version,
-        upstream_names: Vec::new(),
+        upstream_names: HashSet::new(),
         formats: HashMap::new(),
     };
     for http in tree.nodes.iter().filter(|n| n.name == "http") {
@@ -170,7 +171,7 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions) -> ProxyModel {
         }
         for u in block.children.iter().filter(|n| n.name == "upstream") {
             if let Some(name) = u.arg(0) {
-                ctx.upstream_names.push(name.to_string());
+                ctx.upstream_names.insert(name.to_string());
             }
         }
         for u in block.children.iter().filter(|n| n.name == "upstream") {
@@ -186,12 +187,13 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions) -> ProxyModel {
         }
     }
     m.global = global;
+    m.index();
     m
 }
 
 struct Lower {
     version: Option<Version>,
-    upstream_names: Vec<String>,
+    upstream_names: HashSet<String>,
     formats: HashMap<String, String>,
 }
 
@@ -211,6 +213,15 @@ fn own_directives(nodes: &[Node]) -> Directives {
         d.push(to_directive(n));
     }
     d
+}
+
+fn collect_written(nodes: &[Node], out: &mut Vec<Directive>) {
+    for n in nodes {
+        match &n.block {
+            None => out.push(to_directive(n)),
+            Some(b) => collect_written(&b.children, out),
+        }
+    }
 }
 
 fn collect_blocks(nodes: &[Node], out: &mut Vec<Span>) {
@@ -268,7 +279,7 @@ fn bool_setting(d: &Directives, name: &str, default: bool, block: Span) -> Setti
 }
 
 /// Parse a `proxy_pass` URL.
-pub fn parse_proxy_pass(raw: &str, span: Span, upstreams: &[String]) -> ProxyPass {
+pub fn parse_proxy_pass(raw: &str, span: Span, upstreams: &HashSet<String>) -> ProxyPass {
     let (scheme, rest) = match raw.split_once("://") {
         Some((s, r)) => (Some(s.to_ascii_lowercase()), r),
         None => (None, raw),
@@ -292,7 +303,7 @@ pub fn parse_proxy_pass(raw: &str, span: Span, upstreams: &[String]) -> ProxyPas
     let host_has_var = hostport.contains('$');
     let target = if host.is_empty() {
         Target::Dynamic
-    } else if upstreams.iter().any(|u| u == host_lit) {
+    } else if upstreams.contains(host_lit) {
         Target::Pool(host_lit.to_string())
     } else if upstreams.contains(&host) {
         Target::Pool(host.clone())
@@ -771,7 +782,7 @@ mod tests {
 
     #[test]
     fn proxy_pass_targets() {
-        let ups = vec!["backend".to_string()];
+        let ups: HashSet<String> = ["backend".to_string()].into();
         let s = Span::default();
         let t = |u: &str| parse_proxy_pass(u, s, &ups).target;
         assert_eq!(t("http://backend"), Target::Pool("backend".into()));

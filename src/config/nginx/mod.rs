@@ -2,7 +2,7 @@
 //!
 //! Four steps, one file each: [`lexer`] (bytes → tokens, nginx's own
 //! tokenizing rules), [`parser`] (tokens → directive tree with spans and
-//! error recovery), [`include`] (splice `include`d files in), [`lower`]
+//! error recovery), [`include`](mod@self::include) (splice `include`d files in), [`lower`]
 //! (tree → model, resolving http → server → location inheritance and
 //! filling documented defaults).
 

@@ -17,6 +17,10 @@ use super::lexer::{LexError, Lexer, Token};
 /// Deepest block nesting kept; deeper blocks are reported and skipped.
 pub const MAX_DEPTH: usize = 64;
 
+/// Blocks whose entries nginx reads with a custom handler (a table, not
+/// directives): a `{` inside them is a syntax error ("unexpected \"{\"").
+pub const TABLE_BLOCKS: &[&str] = &["map", "geo", "types", "split_clients", "charset_map"];
+
 /// One directive, with its block when it has one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
@@ -151,7 +155,10 @@ pub fn parse(src: &[u8], file: FileId) -> (Vec<Node>, Vec<ConfigError>) {
                 }
             }
             Token::Open(at) => {
-                if pending.is_empty() {
+                let in_table = stack
+                    .last()
+                    .is_some_and(|f| TABLE_BLOCKS.contains(&f.name.as_str()));
+                if pending.is_empty() || in_table {
                     errors.push(ConfigError::Unexpected { ch: '{', at });
                 }
                 let mut args = std::mem::take(&mut pending);
@@ -326,6 +333,15 @@ mod tests {
         let (t, e) = parse(src, FileId(0));
         assert!(e.is_empty(), "{e:?}");
         assert_eq!(names(&t), ["map{default,~^/a,~^/b{2}}", "types{text/html}"]);
+    }
+
+    #[test]
+    fn brace_inside_a_table_block_is_an_error() {
+        let (_, e) = parse(b"map $a $b {\n x {\n}\n}\n", FileId(0));
+        assert!(
+            matches!(e[0], ConfigError::Unexpected { ch: '{', at } if at.start == 15),
+            "{e:?}"
+        );
     }
 
     #[test]

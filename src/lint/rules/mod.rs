@@ -7,7 +7,9 @@ pub mod nginx;
 pub(crate) mod test_util {
     //! Run one rule over a config snippet.
 
-    use crate::config::{nginx, LoadOptions};
+    use std::path::Path;
+
+    use crate::config::{self, LoadOptions, ProxyKind};
     use crate::lint::{check, Selection, Settings};
     use crate::source::SourceMap;
 
@@ -18,14 +20,25 @@ pub(crate) mod test_util {
 
     /// Messages of rule `id` on nginx config `src` with `settings`.
     pub fn findings_with(id: &str, src: &str, settings: &Settings) -> Vec<String> {
+        findings_in("test.conf", id, src, settings)
+    }
+
+    /// Messages of rule `id` on config `src` named `name`; the name picks
+    /// the parser as `gatecheck lint` would (`x.conf` nginx, `x.cfg`
+    /// HAProxy, `x.yaml`/`x.json` Envoy).
+    pub fn findings_in(name: &str, id: &str, src: &str, settings: &Settings) -> Vec<String> {
         let mut sm = SourceMap::new();
-        let file = sm.add("test.conf", src.as_bytes().to_vec());
+        let file = sm.add(name, src.as_bytes().to_vec());
         let opts = LoadOptions {
             nginx_version: settings.nginx_version(),
             no_includes: true,
             ..LoadOptions::default()
         };
-        let parsed = nginx::parse(&mut sm, file, &opts);
+        let parsed = match config::detect(Path::new(name), src.as_bytes()).map(|d| d.0) {
+            Some(ProxyKind::Haproxy) => config::haproxy::parse(&mut sm, file, &opts),
+            Some(ProxyKind::Envoy) => config::envoy::parse(&mut sm, file, &opts),
+            _ => config::nginx::parse(&mut sm, file, &opts),
+        };
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
         let models: Vec<_> = parsed.model.into_iter().collect();
         let sel = Selection {

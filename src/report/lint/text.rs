@@ -79,3 +79,54 @@ pub fn emit(w: &mut dyn Write, diags: &[Diagnostic], sources: &SourceMap) -> io:
     }
     w.write_all(summary(diags).as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Span;
+
+    fn diag(span: Span) -> Diagnostic {
+        Diagnostic {
+            rule: "NGX-TEST-001",
+            name: "test",
+            severity: Severity::Warning,
+            span,
+            message: "msg".into(),
+            help: Some("fix it".into()),
+        }
+    }
+
+    #[test]
+    fn caret_under_span_with_tabs_and_non_utf8() {
+        let mut sm = SourceMap::new();
+        let text = b"a;\n\tcaf\xe9 x;\n".to_vec();
+        let f = sm.add("t.conf", text);
+        // `x;` starts at byte 9 (after a tab and 5 bytes incl. the bad byte).
+        let out = render(&diag(Span::new(f, 9, 11)), &sm);
+        assert_eq!(
+            out,
+            "warning[NGX-TEST-001]: msg\n --> t.conf:2:7\n  |\n2 |     caf\u{fffd} x;\n  |          ^^\n  = help: fix it\n"
+        );
+    }
+
+    #[test]
+    fn span_at_end_of_file() {
+        let mut sm = SourceMap::new();
+        let f = sm.add("t.conf", b"a {\n".to_vec());
+        let out = render(&diag(Span::new(f, 4, 4)), &sm);
+        assert!(out.contains(" --> t.conf:2:1\n"), "{out}");
+        assert!(out.contains("  | ^\n"), "{out}");
+    }
+
+    #[test]
+    fn summary_counts() {
+        let mut sm = SourceMap::new();
+        let f = sm.add("t.conf", b"x;".to_vec());
+        let d = diag(Span::new(f, 0, 1));
+        assert_eq!(summary(&[]), "All checks passed.\n");
+        assert_eq!(
+            summary(&[d.clone(), d]),
+            "Found 2 problems (0 errors, 2 warnings, 0 infos).\n"
+        );
+    }
+}

@@ -10,7 +10,7 @@ use crate::source::Span;
 
 use super::{chain, declared, HopRef};
 
-/// nginx core `keepalive_timeout` default: 75s ([core keepalive_timeout]).
+/// nginx core `keepalive_timeout` default: 75s ((nginx docs: core keepalive_timeout)).
 pub const NGINX_CLIENT_KEEPALIVE: Duration = Duration::from_secs(75);
 
 declare_rule! {

@@ -7,7 +7,9 @@
 //! declared hops of kind `proxy`, then `app` (declared hops keep their
 //! order within a kind; a hop without kind counts as `app`).
 
+pub mod inconsistent_upstream_timeouts;
 pub mod keepalive_order;
+pub mod retry_amplification;
 pub mod timeout_ladder;
 
 use std::time::Duration;

@@ -74,7 +74,7 @@ declare_rule! {
 
 fn check(ctx: &mut LintContext<'_>) {
     let mut seen = HashSet::new();
-    for (_, r, _, _) in proxied(ctx.model()) {
+    for (server, r, _, _) in proxied(ctx.model()) {
         let log = &r.access_log;
         if log.off.value {
             if seen.insert(log.off.span) {
@@ -92,13 +92,26 @@ fn check(ctx: &mut LintContext<'_>) {
                 .filter(|v| !uses_var(&fmt.value, v))
                 .map(|v| format!("${v}"))
                 .collect();
-            let at = if fmt.defaulted { r.span } else { fmt.span };
+            // The implicit log is reported once per server.
+            let at = if fmt.defaulted { server.span } else { fmt.span };
             if !missing.is_empty() && seen.insert(at) {
+                let scope = if fmt.defaulted {
+                    format!(
+                        "server{}",
+                        if server.name.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" {}", server.name)
+                        }
+                    )
+                } else {
+                    route_label(r)
+                };
                 ctx.report(
                     at,
                     format!(
                         "{}: access log format `{}`{} lacks {}",
-                        route_label(r),
+                        scope,
                         dest.value.1,
                         if fmt.defaulted { " (default)" } else { "" },
                         missing.join(", ")

@@ -27,8 +27,6 @@ pub mod unusable_upstream_servers;
 pub mod unverified_upstream_tls;
 pub mod variable_proxy_pass_without_resolver;
 
-use std::collections::HashSet;
-
 use crate::config::model::{Directive, ProxyModel, ProxyPass, Route, Server, Upstream};
 
 /// Every route that proxies, with its server, target and pool (if any).
@@ -41,37 +39,10 @@ pub(crate) fn proxied(
     })
 }
 
-/// Every directive written anywhere in the config (each once, even when
-/// inherited into many scopes), in source order.
-pub(crate) fn all_directives(m: &ProxyModel) -> Vec<&Directive> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    let scopes = std::iter::once(&m.global.main)
-        .chain(std::iter::once(&m.global.directives))
-        .chain(m.servers.iter().map(|s| &s.directives))
-        .chain(
-            m.servers
-                .iter()
-                .flat_map(|s| s.routes.iter().map(|r| &r.directives)),
-        )
-        .chain(m.upstreams.iter().map(|u| &u.directives));
-    for d in scopes {
-        for x in d.iter() {
-            if seen.insert(x.span) {
-                out.push(x);
-            }
-        }
-    }
-    out.sort_by_key(|d| (d.span.file, d.span.start));
-    out
-}
-
-/// Every directive named `name` written anywhere.
+/// Every directive named `name` written anywhere in the config (each
+/// once, even when inherited into many scopes), in source order.
 pub(crate) fn directives_named<'a>(m: &'a ProxyModel, name: &str) -> Vec<&'a Directive> {
-    all_directives(m)
-        .into_iter()
-        .filter(|d| d.name == name)
-        .collect()
+    m.written.iter().filter(|d| d.name == name).collect()
 }
 
 /// `location /x` style label of a route for messages.

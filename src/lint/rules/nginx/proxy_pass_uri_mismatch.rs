@@ -10,7 +10,7 @@ declare_rule! {
     /// `proxy_pass` has a URI part where nginx forbids it, or its trailing slash disagrees with the location.
     ///
     /// ## What it does
-    /// Error: a `proxy_pass` with a URI part (anything after host[:port], even
+    /// Error: a `proxy_pass` with a URI part (anything after `host[:port]`, even
     /// `/`) and no variables inside a regex location, a named location, an
     /// `if` block or `limit_except`. Warning: a prefix location and the
     /// `proxy_pass` URI disagree on the trailing slash (`location /api` with

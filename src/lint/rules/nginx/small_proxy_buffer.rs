@@ -67,6 +67,7 @@ declare_rule! {
 fn check(ctx: &mut LintContext<'_>) {
     let page = ctx.page_size();
     let min = ctx.option_size("min_proxy_buffer_size", 0);
+    let mut seen = std::collections::HashSet::new();
     for (_, r, _, _) in proxied(ctx.model()) {
         let d = &r.directives;
         let pbs = d.get("proxy_buffer_size");
@@ -79,7 +80,12 @@ fn check(ctx: &mut LintContext<'_>) {
             .and_then(|x| x.arg(1))
             .and_then(parse_size)
             .unwrap_or(LARGE_CLIENT_HEADER_BUFFERS.1);
-        let at = pbs.map(|x| x.span).unwrap_or(r.span);
+        // Point at what was written: proxy_buffer_size, else the raised
+        // large_client_header_buffers (once for every location it covers).
+        let at = pbs.or(lchb).map(|x| x.span).unwrap_or(r.span);
+        if !seen.insert(at) {
+            continue;
+        }
         if (pbs.is_some() || lchb.is_some()) && pbs_val < lchb_val {
             ctx.report(
                 at,

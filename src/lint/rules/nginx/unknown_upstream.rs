@@ -65,7 +65,8 @@ fn check(ctx: &mut LintContext<'_>) {
                 p.scheme.as_deref().unwrap_or("http")
             ),
             None => format!(
-                "define `upstream {name} {{ server …; }}`, or use a full hostname or address"
+                "define `upstream {name} {{ server …; }}`; if `{name}` is a DNS name (a container, say), write it with its port: `{}://{name}:80`",
+                p.scheme.as_deref().unwrap_or("http")
             ),
         };
         ctx.report(
