@@ -631,7 +631,7 @@ const UPSTREAM_HTTP_OPTIONS_KEY: &str = "envoy.extensions.upstreams.http.v3.Http
 
 /// Load and read an Envoy bootstrap. Never fails: an unloadable file gives
 /// an empty [`Bootstrap`] with the load error in `errors`.
-pub fn parse(file: FileId, text: &[u8], syntax: Syntax) -> Bootstrap {
+pub fn parse_bootstrap(file: FileId, text: &[u8], syntax: Syntax) -> Bootstrap {
     let mut boot = Bootstrap {
         file,
         ..Bootstrap::default()
@@ -1531,7 +1531,7 @@ static_resources:
 
     #[test]
     fn reads_a_bootstrap() {
-        let b = parse(FileId(0), YAML.as_bytes(), Syntax::Yaml);
+        let b = parse_bootstrap(FileId(0), YAML.as_bytes(), Syntax::Yaml);
         let errors: Vec<String> = b.errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(
             errors,
@@ -1642,7 +1642,7 @@ static_resources:
 
     #[test]
     fn spans_point_at_the_value() {
-        let b = parse(FileId(0), YAML.as_bytes(), Syntax::Yaml);
+        let b = parse_bootstrap(FileId(0), YAML.as_bytes(), Syntax::Yaml);
         let t = b.clusters[0].dns_refresh_rate.as_ref().unwrap();
         assert_eq!(&YAML[t.span.start as usize..t.span.end as usize], "300s");
         let lines = crate::source::LineIndex::new(YAML.as_bytes());
@@ -1661,7 +1661,7 @@ static_resources:
     "listeners": []
   }
 }"#;
-        let b = parse(FileId(0), json.as_bytes(), Syntax::Json);
+        let b = parse_bootstrap(FileId(0), json.as_bytes(), Syntax::Json);
         assert!(b.errors.is_empty(), "{:?}", b.errors);
         assert_eq!(b.clusters[0].type_str(), "LOGICAL_DNS");
         assert_eq!(
@@ -1691,7 +1691,7 @@ static_resources:
     type: EDS
     eds_cluster_config: { eds_config: { ads: {} } }
 "#;
-        let b = parse(FileId(0), yaml.as_bytes(), Syntax::Yaml);
+        let b = parse_bootstrap(FileId(0), yaml.as_bytes(), Syntax::Yaml);
         assert!(b.errors.is_empty(), "{:?}", b.errors);
         let notes: Vec<String> = b.notes.iter().map(|n| n.to_string()).collect();
         assert_eq!(notes.len(), 3, "{notes:?}");
@@ -1706,7 +1706,7 @@ static_resources:
     #[test]
     fn wrong_shapes_are_errors_and_reading_goes_on() {
         let yaml = "static_resources:\n  clusters:\n  - name: [x]\n    connect_timeout: {seconds: 1, nanos: -5}\n  - name: ok\n    respect_dns_ttl: maybe\n  listeners: 5\n";
-        let b = parse(FileId(0), yaml.as_bytes(), Syntax::Yaml);
+        let b = parse_bootstrap(FileId(0), yaml.as_bytes(), Syntax::Yaml);
         let errors: Vec<String> = b.errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(
             errors,
@@ -1719,12 +1719,12 @@ static_resources:
         );
         assert_eq!(b.clusters.len(), 2);
         assert_eq!(b.clusters[1].name_str(), "ok");
-        let bad = parse(FileId(0), b"[1, 2]", Syntax::Yaml);
+        let bad = parse_bootstrap(FileId(0), b"[1, 2]", Syntax::Yaml);
         assert_eq!(
             bad.errors[0].to_string(),
             "(root): expected a mapping, found a list"
         );
-        let broken = parse(FileId(0), b"a: [", Syntax::Yaml);
+        let broken = parse_bootstrap(FileId(0), b"a: [", Syntax::Yaml);
         assert!(matches!(broken.errors[0], EnvoyError::Load(_)));
     }
 }

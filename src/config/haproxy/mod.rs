@@ -11,7 +11,7 @@
 pub mod parser;
 
 pub use parser::{
-    parse, Config, HaproxyError, Line, Section, SectionKind, Word, WordFlags, SECTION_KEYWORDS,
+    parse_cfg, Config, HaproxyError, Line, Section, SectionKind, Word, WordFlags, SECTION_KEYWORDS,
 };
 
 use std::fmt;

@@ -365,7 +365,7 @@ impl HaproxyError {
 
 /// Parse `text` (the contents of `file`). Never fails: errors are collected
 /// in [`Config::errors`] and the rest of the file is still parsed.
-pub fn parse(file: FileId, text: &[u8]) -> Config {
+pub fn parse_cfg(file: FileId, text: &[u8]) -> Config {
     let mut cfg = Config {
         file,
         ..Config::default()
@@ -632,7 +632,7 @@ mod tests {
     use super::*;
 
     fn words(line: &str) -> Vec<String> {
-        let cfg = parse(FileId(0), format!("global\n{line}\n").as_bytes());
+        let cfg = parse_cfg(FileId(0), format!("global\n{line}\n").as_bytes());
         assert!(cfg.errors.is_empty(), "{line}: {:?}", cfg.errors);
         cfg.sections[0].lines[0]
             .words
@@ -692,7 +692,7 @@ mod tests {
     #[test]
     fn word_spans_cover_the_raw_text() {
         let text = b"global\n  log \"a b\" x\\ y\n";
-        let cfg = parse(FileId(0), text);
+        let cfg = parse_cfg(FileId(0), text);
         let line = &cfg.sections[0].lines[0];
         let raw: Vec<&[u8]> = line
             .words
@@ -710,7 +710,7 @@ mod tests {
 
     #[test]
     fn environment_variables_are_kept_and_flagged() {
-        let cfg = parse(
+        let cfg = parse_cfg(
             FileId(0),
             b"global\n  user \"$HAPROXY_USER\"\n  log \"${SYSLOG-127.0.0.1}:514\" local0\n  x $NOT_A_VAR '$NEITHER'\n",
         );
@@ -726,7 +726,7 @@ mod tests {
 
     #[test]
     fn sections_names_and_from() {
-        let cfg = parse(
+        let cfg = parse_cfg(
             FileId(0),
             b"global\n daemon\ndefaults\n mode http\ndefaults base from other\ndefaults from base\nfrontend fe from base\n bind :80\nbackend be\nlisten li\nresolvers dns\n nameserver a 10.0.0.2:53\nhttp-errors errs\npeers p\nuserlist u\ncache c\nprogram p\nmailers m\nring r\n",
         );
@@ -768,7 +768,7 @@ mod tests {
 
     #[test]
     fn crlf_and_non_utf8() {
-        let cfg = parse(FileId(0), b"global\r\n  daemon\r\n  node \xff\xfe\r\n");
+        let cfg = parse_cfg(FileId(0), b"global\r\n  daemon\r\n  node \xff\xfe\r\n");
         assert!(cfg.errors.is_empty());
         let lines = &cfg.sections[0].lines;
         assert_eq!(lines[0].str(0), "daemon");
@@ -809,7 +809,7 @@ mod tests {
         for (text, expect) in table {
             let mut sm = SourceMap::new();
             let id = sm.add("t.cfg", text.as_bytes().to_vec());
-            let cfg = parse(id, text.as_bytes());
+            let cfg = parse_cfg(id, text.as_bytes());
             let got: Vec<String> = cfg
                 .errors
                 .iter()
@@ -824,7 +824,7 @@ mod tests {
             }
         }
         // After an error the rest is still there.
-        let cfg = parse(
+        let cfg = parse_cfg(
             FileId(0),
             b"global\n  x \"abc\nbackend b\n  server s 1.2.3.4:80\n",
         );
@@ -834,7 +834,7 @@ mod tests {
 
     #[test]
     fn conditional_blocks_are_kept_with_depth() {
-        let cfg = parse(
+        let cfg = parse_cfg(
             FileId(0),
             b".if defined(A)\nglobal\n .if feature(OPENSSL)\n  x\n .else\n  y\n .endif\n z\n.endif\n",
         );
@@ -862,7 +862,7 @@ mod tests {
 
     #[test]
     fn line_helpers() {
-        let cfg = parse(FileId(0), b"defaults\n  timeout server 30s\n");
+        let cfg = parse_cfg(FileId(0), b"defaults\n  timeout server 30s\n");
         let l = &cfg.sections[0].lines[0];
         assert!(l.starts_with(&["timeout", "server"]));
         assert!(!l.starts_with(&["timeout", "client"]));
@@ -888,7 +888,7 @@ mod tests {
             b".else\n.elif\n.if",
             b"\xff\xfe\x00",
         ] {
-            let _ = parse(FileId(0), text);
+            let _ = parse_cfg(FileId(0), text);
         }
     }
 }
