@@ -9,6 +9,7 @@
 //! into the normalized model. Imports `source` only.
 
 pub mod parser;
+pub mod resolve;
 
 pub use parser::{
     parse_cfg, Config, HaproxyError, Line, Section, SectionKind, Word, WordFlags, SECTION_KEYWORDS,
