@@ -11,4 +11,5 @@
 
 pub mod config;
 pub mod lint;
+pub mod report;
 pub mod source;

@@ -1,20 +1,141 @@
-//! `gatecheck lint`, `gatecheck rules`, `gatecheck explain`.
+//! `gatecheck lint`, `gatecheck rules`, `gatecheck explain`: arguments →
+//! library calls → rendered output and exit code (0 clean, 1 findings at the
+//! failing level, 2 usage or input error).
 
+use std::io::Write;
 use std::process::ExitCode;
 
-use crate::cli::{ExplainArgs, LintArgs, RulesArgs};
+use anyhow::{bail, Context};
+
+use gatecheck::config::{self, LoadOptions};
+use gatecheck::lint::{self, registry, Selection, Settings, Severity};
+use gatecheck::report::lint::{self as report, catalogue, Format};
+
+use crate::cli::{ExplainArgs, LintArgs, LintFormat, RulesArgs};
 
 /// Run `gatecheck lint`.
-pub fn run(_args: LintArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`gatecheck lint` is not built yet in this version")
+pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
+    let settings_path = match &args.settings {
+        Some(p) => Some(p.clone()),
+        None => Settings::discover(&std::env::current_dir().context("current directory")?),
+    };
+    let settings = match &settings_path {
+        Some(p) => Settings::from_path(p)?,
+        None => Settings::default(),
+    };
+    if let Err(e) = settings.validate() {
+        bail!(
+            "invalid settings {}: {e}",
+            settings_path.unwrap_or_default().display()
+        );
+    }
+    let selection = Selection {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+    };
+    let unknown = selection.unknown();
+    if !unknown.is_empty() {
+        bail!(
+            "unknown rule selector(s): {} (see `gatecheck rules`)",
+            unknown.join(", ")
+        );
+    }
+    let fail_at = match args.deny.as_deref() {
+        None => Severity::Error,
+        Some(s) => Severity::parse(s)
+            .with_context(|| format!("--deny {s}: expected error, warnings or info"))?,
+    };
+    let format = match args.format {
+        LintFormat::Text => Format::Text,
+        LintFormat::Json => Format::Json,
+        LintFormat::Sarif => Format::Sarif,
+        LintFormat::Github => Format::Github,
+    };
+
+    let opts = LoadOptions {
+        prefix: args.prefix.clone(),
+        nginx_version: settings.nginx_version(),
+        no_includes: false,
+    };
+    let mut sources = gatecheck::source::SourceMap::new();
+    let loaded = config::load(&args.paths, &opts, &mut sources);
+    let mut diags = lint::check(&loaded.models, &sources, &settings, &selection);
+    let mut input_error = false;
+    let stderr = std::io::stderr();
+    for e in &loaded.errors {
+        input_error = true;
+        match lint::error_diagnostic(e) {
+            Some(d) => {
+                if format != Format::Text {
+                    let loc = report::locate(&sources, d.span);
+                    writeln!(
+                        stderr.lock(),
+                        "gatecheck: error: {}:{}:{}: {}",
+                        loc.path,
+                        loc.line,
+                        loc.column,
+                        d.message
+                    )?;
+                }
+                diags.push(d);
+            }
+            None => writeln!(stderr.lock(), "gatecheck: error: {e}")?,
+        }
+    }
+    lint::sort(&mut diags);
+
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    report::emit(&mut out, format, &diags, &sources)?;
+    out.flush()?;
+
+    Ok(if input_error {
+        ExitCode::from(2)
+    } else if diags.iter().any(|d| d.severity >= fail_at) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Run `gatecheck rules`.
-pub fn rules(_args: RulesArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`gatecheck rules` is not built yet in this version")
+pub fn rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &catalogue::json())?;
+        writeln!(out)?;
+    } else {
+        out.write_all(catalogue::text().as_bytes())?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Run `gatecheck explain`.
-pub fn explain(_args: ExplainArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`gatecheck explain` is not built yet in this version")
+pub fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
+    let Some(rule) = registry::find(&args.rule) else {
+        let near: Vec<&str> = registry::all()
+            .iter()
+            .map(|r| r.meta())
+            .filter(|m| registry::matches(m, &args.rule))
+            .map(|m| m.id)
+            .collect();
+        match near.as_slice() {
+            [] => bail!("no rule `{}` (see `gatecheck rules`)", args.rule),
+            [one] => {
+                if let Some(r) = registry::find(one) {
+                    print!("{}", catalogue::explain(r.meta()));
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
+            _ => {}
+        }
+        bail!(
+            "`{}` is a prefix of several rules: {} — name one",
+            args.rule,
+            near.join(", ")
+        );
+    };
+    print!("{}", catalogue::explain(rule.meta()));
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,1 +1,136 @@
-//! Proxy model → diagnostics. Rules read only `config::model`.
+//! Proxy model → diagnostics. Rules read only [`crate::config::model`];
+//! nothing here sees config syntax or output formats.
+//!
+//! [`check`] runs every enabled rule over every model, applies suppression
+//! comments and `[[ignore]]` settings, reports unused suppressions, and sorts
+//! the findings deterministically (file, offset, rule).
+
+pub mod context;
+pub mod diagnostic;
+pub mod registry;
+pub mod rule;
+pub mod rules;
+pub mod settings;
+pub mod suppress;
+
+use crate::config::{ConfigError, ProxyModel};
+use crate::source::SourceMap;
+
+pub use context::LintContext;
+pub use diagnostic::{Diagnostic, Severity};
+pub use registry::Selection;
+pub use rule::{Rule, RuleMeta, Scope};
+pub use settings::Settings;
+
+/// The severity `settings` give `meta`: `None` = rule's own, `Some(None)` =
+/// off.
+fn severity_override(meta: &RuleMeta, settings: &Settings) -> Option<Option<Severity>> {
+    // The most specific key wins (full id/name over prefixes).
+    let mut best: Option<(usize, &str)> = None;
+    for (k, v) in &settings.severity {
+        if registry::matches(meta, k) && best.map_or(true, |(len, _)| k.len() > len) {
+            best = Some((k.len(), v.as_str()));
+        }
+    }
+    let (_, v) = best?;
+    if v.eq_ignore_ascii_case("off") {
+        Some(None)
+    } else {
+        Severity::parse(v).map(Some)
+    }
+}
+
+/// True when `meta` runs under `selection` and `settings`.
+pub fn is_enabled(meta: &RuleMeta, selection: &Selection, settings: &Settings) -> bool {
+    selection.enabled(meta) && !matches!(severity_override(meta, settings), Some(None))
+}
+
+/// Run the enabled rules over `models`.
+pub fn check(
+    models: &[ProxyModel],
+    sources: &SourceMap,
+    settings: &Settings,
+    selection: &Selection,
+) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for rule in registry::all() {
+        let meta = rule.meta();
+        if !is_enabled(meta, selection, settings) {
+            continue;
+        }
+        let sev = severity_override(meta, settings).flatten();
+        match meta.scope {
+            Scope::Model => {
+                for (i, m) in models.iter().enumerate() {
+                    if meta.proxy != m.kind.as_str() && meta.proxy != "all" {
+                        continue;
+                    }
+                    let mut ctx = LintContext::new(models, i, settings, meta, sev);
+                    rule.check(&mut ctx);
+                    diags.append(&mut ctx.out);
+                }
+            }
+            Scope::Workspace => {
+                if models.is_empty() {
+                    continue;
+                }
+                let mut ctx = LintContext::new(models, 0, settings, meta, sev);
+                rule.check(&mut ctx);
+                diags.append(&mut ctx.out);
+            }
+        }
+    }
+    // Settings-level ignores.
+    diags.retain(|d| {
+        !settings.ignore.iter().any(|ig| {
+            let rule_hit = registry::find(d.rule)
+                .map(|r| registry::matches(r.meta(), &ig.rule))
+                .unwrap_or(false);
+            let path_hit = match &ig.path {
+                None => true,
+                Some(p) => globset::Glob::new(p)
+                    .map(|g| g.compile_matcher().is_match(sources.path(d.span.file)))
+                    .unwrap_or(false),
+            };
+            rule_hit && path_hit
+        })
+    });
+    // Comment suppressions.
+    let mut sups = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for m in models {
+        for &f in &m.files {
+            if seen.insert(f) {
+                sups.extend(suppress::scan(sources, f, &m.blocks));
+            }
+        }
+    }
+    let mut diags = suppress::apply(diags, &mut sups);
+    diags.extend(suppress::unused(&sups, |key| {
+        registry::all()
+            .iter()
+            .any(|r| registry::matches(r.meta(), key) && is_enabled(r.meta(), selection, settings))
+    }));
+    sort(&mut diags);
+    diags
+}
+
+/// Sort findings: file, offset, rule, message; drop exact duplicates (a
+/// directive inherited into several locations is reported once).
+pub fn sort(diags: &mut Vec<Diagnostic>) {
+    diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    diags.dedup_by(|a, b| a.rule == b.rule && a.span == b.span && a.message == b.message);
+}
+
+/// A config error with a span as a finding (rule `PARSE`, error), so it is
+/// rendered like any other; `None` for errors without a location.
+pub fn error_diagnostic(err: &ConfigError) -> Option<Diagnostic> {
+    Some(Diagnostic {
+        rule: diagnostic::PARSE_ERROR,
+        name: "parse-error",
+        severity: Severity::Error,
+        span: err.span()?,
+        message: err.to_string(),
+        help: None,
+    })
+}

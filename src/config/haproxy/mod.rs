@@ -5,9 +5,11 @@
 //! The syntax tree keeps what the file says: sections in order, every line
 //! cut into words with HAProxy's quoting and escaping rules (configuration
 //! manual §2.2), each word with the span of its raw text. Nothing is resolved
-//! here: `defaults` inheritance and `default-server` belong to the lowering
-//! into the normalized model. Imports `source` only.
+//! in the parser: `defaults` inheritance and `default-server` are resolved
+//! by [`resolve`], and [`lower`] builds the normalized model from that.
+//! Imports `source` and `config::model` only.
 
+pub mod lower;
 pub mod parser;
 pub mod resolve;
 
@@ -16,6 +18,37 @@ pub use parser::{
 };
 
 use std::fmt;
+
+use crate::config::{ConfigError, LoadOptions, Parsed};
+use crate::source::{FileId, SourceMap};
+
+/// Parse the `haproxy.cfg` in `file` (already in `sources`) and lower it
+/// into the model. Syntax errors are returned with their spans; the model is
+/// built from everything that did parse.
+pub fn parse(sources: &mut SourceMap, file: FileId, _opts: &LoadOptions) -> Parsed {
+    let cfg = parse_cfg(file, &sources.get(file).text);
+    let model = lower::lower(&cfg, file);
+    Parsed {
+        model: Some(model),
+        errors: cfg
+            .errors
+            .iter()
+            .map(|e| ConfigError::Syntax {
+                at: e.span(),
+                message: e.to_string(),
+            })
+            .collect(),
+    }
+}
+
+/// Parse `text` as a standalone `haproxy.cfg` named `name`. For tests,
+/// fuzzing and benches.
+pub fn parse_str(name: &str, text: &[u8]) -> (SourceMap, Parsed) {
+    let mut sources = SourceMap::new();
+    let id = sources.add(name, text.to_vec());
+    let parsed = parse(&mut sources, id, &LoadOptions::default());
+    (sources, parsed)
+}
 
 /// A time value from the configuration, in microseconds (the finest unit the
 /// manual allows: `us`).

@@ -1,0 +1,533 @@
+//! The normalized proxy model that every lint rule reads.
+//!
+//! Parsers (nginx, HAProxy, Envoy) lower their syntax trees into a
+//! [`ProxyModel`]: servers (nginx `server`, HAProxy `frontend`/`listen`,
+//! Envoy listener or virtual host) → routes (nginx `location`, HAProxy
+//! `use_backend`/`default_backend`, Envoy route) → upstream pools (nginx
+//! `upstream` or a literal `proxy_pass` address, HAProxy `backend`, Envoy
+//! cluster) → endpoints (nginx `server`, HAProxy `server`, Envoy endpoint).
+//!
+//! Every typed value is a [`Setting`]: its effective value after the proxy's
+//! inheritance rules, whether it came from the proxy's documented default, and
+//! the span it came from (the directive, or the enclosing block when it is
+//! defaulted). Inheritance (nginx http → server → location, HAProxy
+//! `defaults` → section, …) is resolved by each proxy's `lower` step, never by
+//! rules. Where a rule needs something proxy-specific, the raw effective
+//! directives of each scope are kept in [`Directives`].
+//!
+//! This module imports only `source`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::source::{FileId, Span};
+
+/// Which proxy a config file is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ProxyKind {
+    /// nginx (`nginx.conf` and its includes).
+    Nginx,
+    /// HAProxy (`haproxy.cfg`).
+    Haproxy,
+    /// Envoy v3 bootstrap (YAML or JSON).
+    Envoy,
+}
+
+impl ProxyKind {
+    /// Lower-case name used in output (`nginx`, `haproxy`, `envoy`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProxyKind::Nginx => "nginx",
+            ProxyKind::Haproxy => "haproxy",
+            ProxyKind::Envoy => "envoy",
+        }
+    }
+}
+
+/// One effective setting: value, whether it is the documented default, and
+/// where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting<T> {
+    /// The effective value.
+    pub value: T,
+    /// True when nothing in the config set it and `value` is the proxy's
+    /// documented default.
+    pub defaulted: bool,
+    /// The directive that set it, or the block where it would belong when
+    /// defaulted.
+    pub span: Span,
+}
+
+impl<T> Setting<T> {
+    /// A value written in the config at `span`.
+    pub fn explicit(value: T, span: Span) -> Self {
+        Setting {
+            value,
+            defaulted: false,
+            span,
+        }
+    }
+
+    /// The documented default, attributed to the enclosing block `span`.
+    pub fn default_at(value: T, span: Span) -> Self {
+        Setting {
+            value,
+            defaulted: true,
+            span,
+        }
+    }
+
+    /// True when the config set the value explicitly.
+    pub fn is_explicit(&self) -> bool {
+        !self.defaulted
+    }
+}
+
+/// A directive or keyword argument as written (quotes removed, escapes kept
+/// as nginx keeps them), with its span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arg {
+    /// The text (non-UTF-8 bytes decoded lossily).
+    pub value: String,
+    /// Where it is.
+    pub span: Span,
+    /// True when it was quoted.
+    pub quoted: bool,
+}
+
+/// One directive (nginx), keyword line (HAProxy) or field (Envoy) as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Directive {
+    /// Name (`proxy_read_timeout`, `timeout`, `connect_timeout`).
+    pub name: String,
+    /// Arguments after the name.
+    pub args: Vec<Arg>,
+    /// The whole directive, name through `;` (or through the block header).
+    pub span: Span,
+    /// Span of the name alone.
+    pub name_span: Span,
+}
+
+impl Directive {
+    /// Argument `i`'s text, if present.
+    pub fn arg(&self, i: usize) -> Option<&str> {
+        self.args.get(i).map(|a| a.value.as_str())
+    }
+
+    /// All arguments joined by one space (for messages).
+    pub fn args_text(&self) -> String {
+        let v: Vec<&str> = self.args.iter().map(|a| a.value.as_str()).collect();
+        v.join(" ")
+    }
+}
+
+/// The effective directives of one scope after inheritance: for each name,
+/// the occurrences at the innermost level that defines it (nginx's
+/// replace-not-merge rule for array directives such as `proxy_set_header`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Directives {
+    map: BTreeMap<String, Vec<Directive>>,
+}
+
+impl Directives {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Append one occurrence of a directive at this level.
+    pub fn push(&mut self, d: Directive) {
+        self.map.entry(d.name.clone()).or_default().push(d);
+    }
+
+    /// Names defined here (inherited or own).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.map.keys().map(|k| k.as_str())
+    }
+
+    /// Every occurrence of `name` in effect (empty when none).
+    pub fn all(&self, name: &str) -> &[Directive] {
+        self.map.get(name).map(|v| v.as_slice()).unwrap_or(&[])
+    }
+
+    /// The occurrence of `name` in effect (the last one when repeated).
+    pub fn get(&self, name: &str) -> Option<&Directive> {
+        self.map.get(name).and_then(|v| v.last())
+    }
+
+    /// True when `name` is in effect.
+    pub fn has(&self, name: &str) -> bool {
+        self.map.get(name).is_some_and(|v| !v.is_empty())
+    }
+
+    /// This level's directives over `parent`'s: a name defined here replaces
+    /// the parent's occurrences of that name entirely.
+    pub fn inherit(parent: &Directives, own: &Directives) -> Directives {
+        let mut map = parent.map.clone();
+        for (k, v) in &own.map {
+            map.insert(k.clone(), v.clone());
+        }
+        Directives { map }
+    }
+
+    /// Iterate over every directive in effect.
+    pub fn iter(&self) -> impl Iterator<Item = &Directive> {
+        self.map.values().flatten()
+    }
+}
+
+/// The whole normalized config of one proxy (one entry file and what it
+/// includes).
+#[derive(Debug, Clone)]
+pub struct ProxyModel {
+    /// Which proxy.
+    pub kind: ProxyKind,
+    /// The entry file.
+    pub file: FileId,
+    /// Every file read for this config (entry first, then includes).
+    pub files: Vec<FileId>,
+    /// Span standing for the whole config (start of the entry file), used
+    /// for findings about something missing everywhere.
+    pub span: Span,
+    /// Proxy-wide settings (nginx `main` + `http`, HAProxy `global` +
+    /// `defaults`, Envoy bootstrap).
+    pub global: Global,
+    /// nginx `server`s, HAProxy `frontend`/`listen`s, Envoy listeners.
+    pub servers: Vec<Server>,
+    /// nginx `upstream`s, HAProxy `backend`s, Envoy clusters.
+    pub upstreams: Vec<Upstream>,
+    /// Span of every block (nginx `{…}`, HAProxy section, YAML mapping),
+    /// from the line opening it to its end: a suppression comment on the
+    /// opening line covers the whole block.
+    pub blocks: Vec<Span>,
+    /// Values that do not parse or directives in a context that does not
+    /// allow them (read by the `*-VAL-*` rules).
+    pub invalid: Vec<Invalid>,
+}
+
+impl ProxyModel {
+    /// An empty model of `kind` rooted at `file`.
+    pub fn new(kind: ProxyKind, file: FileId) -> Self {
+        let span = Span::new(file, 0, 0);
+        ProxyModel {
+            kind,
+            file,
+            files: vec![file],
+            span,
+            global: Global::new(span),
+            servers: Vec::new(),
+            upstreams: Vec::new(),
+            blocks: Vec::new(),
+            invalid: Vec::new(),
+        }
+    }
+
+    /// The upstream pool called `name`, if defined.
+    pub fn upstream(&self, name: &str) -> Option<&Upstream> {
+        self.upstreams.iter().find(|u| u.name == name)
+    }
+
+    /// Every route of every server, with its server.
+    pub fn routes(&self) -> impl Iterator<Item = (&Server, &Route)> {
+        self.servers
+            .iter()
+            .flat_map(|s| s.routes.iter().map(move |r| (s, r)))
+    }
+
+    /// The pool a route sends to: a named pool, or `None` for literal
+    /// addresses and variables.
+    pub fn target_pool(&self, route: &Route) -> Option<&Upstream> {
+        match &route.proxy.as_ref()?.target {
+            Target::Pool(name) => self.upstream(name),
+            _ => None,
+        }
+    }
+}
+
+/// Proxy-wide settings.
+#[derive(Debug, Clone)]
+pub struct Global {
+    /// Span of the proxy-wide block (nginx `http`, HAProxy `defaults`, Envoy
+    /// `static_resources`), or the file start.
+    pub span: Span,
+    /// Effective directives at the outermost level that servers inherit from
+    /// (nginx: `http` over `main`).
+    pub directives: Directives,
+    /// Directives of the top level outside `http` (nginx `main`: `error_log`,
+    /// `worker_processes`, …; HAProxy `global`).
+    pub main: Directives,
+    /// Error/diagnostic log level in effect (nginx `error_log` level).
+    pub error_log_level: Setting<String>,
+}
+
+impl Global {
+    /// Empty settings attributed to `span`.
+    pub fn new(span: Span) -> Self {
+        Global {
+            span,
+            directives: Directives::new(),
+            main: Directives::new(),
+            error_log_level: Setting::default_at("error".into(), span),
+        }
+    }
+}
+
+/// A virtual server / frontend / listener.
+#[derive(Debug, Clone)]
+pub struct Server {
+    /// Display name: first `server_name`, frontend name, listener name.
+    pub name: String,
+    /// The block header (`server {`, `frontend web`).
+    pub span: Span,
+    /// Effective directives at server level (inherited from `global`).
+    pub directives: Directives,
+    /// Access logging at server level.
+    pub access_log: AccessLog,
+    /// Routes in source order (nested nginx locations flattened, each with
+    /// its own effective settings).
+    pub routes: Vec<Route>,
+}
+
+/// How a route matches requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouteMatch {
+    /// Path prefix (`location /api/`, Envoy `prefix`).
+    Prefix(String),
+    /// Exact path (`location = /x`, Envoy `path`).
+    Exact(String),
+    /// Regular expression (`location ~ re`, `~*`, Envoy `safe_regex`); the
+    /// flag is true when case-insensitive.
+    Regex(String, bool),
+    /// Named location (`location @fallback`).
+    Named(String),
+    /// Server-level pseudo-route (nginx `proxy_pass` outside any location is
+    /// invalid; HAProxy `default_backend`).
+    Default,
+    /// Something else (HAProxy ACL condition text).
+    Other(String),
+}
+
+/// A location / route / backend selection.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// How it matches.
+    pub matcher: RouteMatch,
+    /// The block header (`location /api {`).
+    pub span: Span,
+    /// Effective directives (inherited from server and enclosing routes).
+    pub directives: Directives,
+    /// Where it proxies, if it proxies.
+    pub proxy: Option<ProxyPass>,
+    /// Upstream timeouts.
+    pub timeouts: Timeouts,
+    /// Retries to other servers.
+    pub retry: Retry,
+    /// TLS towards the upstream.
+    pub tls: UpstreamTls,
+    /// Access logging in effect.
+    pub access_log: AccessLog,
+    /// HTTP version used towards the upstream (nginx `proxy_http_version`).
+    pub upstream_http_version: Setting<String>,
+    /// Request-id header forwarded upstream, if any (nginx
+    /// `proxy_set_header X-Request-ID …`).
+    pub request_id_header: Option<Setting<String>>,
+}
+
+/// Where a route sends requests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProxyPass {
+    /// The directive (`proxy_pass http://b/;`, `use_backend b`, `cluster: b`).
+    pub span: Span,
+    /// The target as written.
+    pub raw: String,
+    /// URL scheme when there is one (`http`, `https`).
+    pub scheme: Option<String>,
+    /// Host part (pool name, hostname, IP, `unix:` path).
+    pub host: String,
+    /// Port when written.
+    pub port: Option<u16>,
+    /// URI part after host[:port] (nginx), `None` when absent.
+    pub uri: Option<String>,
+    /// True when the target contains variables (`$host`).
+    pub has_variables: bool,
+    /// What the host resolves to.
+    pub target: Target,
+}
+
+/// What a proxy target names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A defined pool (nginx `upstream`, HAProxy backend, Envoy cluster).
+    Pool(String),
+    /// A literal address: IP, hostname, or `unix:` path.
+    Address(Host),
+    /// Computed at run time (variables).
+    Dynamic,
+    /// A name that matches no pool and is not an address (nginx: no dot, not
+    /// `localhost`).
+    Unknown(String),
+}
+
+/// The kind of a host in an address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Host {
+    /// IPv4 or IPv6 literal.
+    Ip(String),
+    /// A DNS name (resolved by the proxy).
+    Name(String),
+    /// A unix socket path.
+    Unix(String),
+}
+
+impl Host {
+    /// Classify `host` (no port).
+    pub fn classify(host: &str) -> Host {
+        if let Some(p) = host.strip_prefix("unix:") {
+            return Host::Unix(p.to_string());
+        }
+        let h = host.trim_start_matches('[').trim_end_matches(']');
+        if h.parse::<std::net::IpAddr>().is_ok() {
+            Host::Ip(h.to_string())
+        } else {
+            Host::Name(host.to_string())
+        }
+    }
+
+    /// True for 127.0.0.0/8, ::1, `localhost` and unix sockets.
+    pub fn is_loopback(&self) -> bool {
+        match self {
+            Host::Ip(ip) => ip
+                .parse::<std::net::IpAddr>()
+                .map(|a| a.is_loopback())
+                .unwrap_or(false),
+            Host::Name(n) => n.eq_ignore_ascii_case("localhost"),
+            Host::Unix(_) => true,
+        }
+    }
+}
+
+/// Upstream timeouts of a route.
+#[derive(Debug, Clone)]
+pub struct Timeouts {
+    /// Time to establish the upstream connection (nginx
+    /// `proxy_connect_timeout`, HAProxy `timeout connect`, Envoy cluster
+    /// `connect_timeout`). `None` value = infinite.
+    pub connect: Setting<Option<Duration>>,
+    /// Time to wait for the upstream's response (nginx `proxy_read_timeout`
+    /// between reads, HAProxy `timeout server`, Envoy route `timeout`).
+    pub read: Setting<Option<Duration>>,
+    /// Time to wait while sending (nginx `proxy_send_timeout`).
+    pub send: Setting<Option<Duration>>,
+}
+
+/// Retry behaviour of a route.
+#[derive(Debug, Clone)]
+pub struct Retry {
+    /// Conditions that trigger a retry on another server (nginx
+    /// `proxy_next_upstream`, HAProxy `retry-on`, Envoy `retry_on`); empty =
+    /// retries off.
+    pub on: Setting<Vec<String>>,
+    /// Maximum attempts; 0 = unlimited (nginx `proxy_next_upstream_tries`).
+    pub tries: Setting<u32>,
+    /// Time budget for retries; `None` = unlimited.
+    pub timeout: Setting<Option<Duration>>,
+}
+
+/// TLS settings towards the upstream.
+#[derive(Debug, Clone)]
+pub struct UpstreamTls {
+    /// SNI is sent (nginx `proxy_ssl_server_name`).
+    pub server_name: Setting<bool>,
+    /// Name used for SNI and verification (nginx `proxy_ssl_name`).
+    pub name: Setting<String>,
+    /// The server certificate is verified.
+    pub verify: Setting<bool>,
+    /// CA bundle for verification, when set.
+    pub trusted_ca: Option<Setting<String>>,
+}
+
+/// Access logging in effect for a scope.
+#[derive(Debug, Clone)]
+pub struct AccessLog {
+    /// Log destinations in effect: (path, format name); empty with
+    /// `off = true` when logging is disabled.
+    pub logs: Vec<Setting<(String, String)>>,
+    /// True when access logging is switched off.
+    pub off: Setting<bool>,
+    /// The text of each format used (resolved from `log_format` by name;
+    /// nginx's built-in `combined` when unnamed).
+    pub formats: Vec<Setting<String>>,
+}
+
+/// An upstream pool.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    /// Pool name (nginx `upstream NAME`, HAProxy backend, Envoy cluster).
+    pub name: String,
+    /// The block header, or the `proxy_pass` directive for implicit pools.
+    pub span: Span,
+    /// Effective directives inside the pool.
+    pub directives: Directives,
+    /// Endpoints in source order.
+    pub servers: Vec<Endpoint>,
+    /// Balancing method (`round_robin`, `hash`, `ip_hash`, `random`,
+    /// `least_conn`, …).
+    pub balance: Setting<String>,
+    /// Idle keep-alive connections cached per worker; 0 = off.
+    pub keepalive: Setting<u32>,
+    /// How long an idle upstream connection is kept.
+    pub keepalive_timeout: Setting<Duration>,
+    /// Shared-memory zone (needed for re-resolution in nginx).
+    pub zone: Option<Setting<String>>,
+    /// Resolver configured for this pool, if any.
+    pub resolver: Option<Setting<Vec<String>>>,
+    /// True when active health checks are configured.
+    pub health_check: Setting<bool>,
+}
+
+impl Upstream {
+    /// Servers that are neither `backup` nor `down`.
+    pub fn primary(&self) -> impl Iterator<Item = &Endpoint> {
+        self.servers.iter().filter(|s| !s.backup && !s.down)
+    }
+}
+
+/// One upstream server.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// The address as written (`10.0.0.5:8080`, `app.internal`, `unix:/s`).
+    pub address: String,
+    /// The host part, classified.
+    pub host: Host,
+    /// The port when written.
+    pub port: Option<u16>,
+    /// The `server` line.
+    pub span: Span,
+    /// Marked `backup`.
+    pub backup: bool,
+    /// Marked `down`.
+    pub down: bool,
+    /// Re-resolved at run time (`resolve`, HAProxy `resolvers`, Envoy DNS
+    /// cluster type).
+    pub resolve: bool,
+    /// Failures before the server is considered unavailable (nginx
+    /// `max_fails`, 0 = accounting off).
+    pub max_fails: Setting<u32>,
+    /// Window for `max_fails` and how long the server is then skipped.
+    pub fail_timeout: Setting<Duration>,
+    /// Other parameters as written.
+    pub params: Vec<Arg>,
+}
+
+/// A value that does not parse or a directive in the wrong place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// The offending argument or directive.
+    pub span: Span,
+    /// Directive name.
+    pub directive: String,
+    /// What is wrong, for the message (`"30sec" is not a time`).
+    pub problem: String,
+    /// How to fix it.
+    pub help: String,
+}

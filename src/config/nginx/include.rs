@@ -1,0 +1,297 @@
+//! `include` expansion: splice included files into the syntax tree.
+//!
+//! Relative paths are resolved as nginx resolves them — against the
+//! directory of the entry config file (nginx's "conf prefix"), or against
+//! `-p`/`--prefix` when given — and, when nothing matches there, against
+//! the directory of the including file (handy for trees checked out away
+//! from `/etc/nginx`). A pattern containing `*`, `?` or `[` is a glob: it may
+//! match nothing, as in nginx, and matches are read in sorted order. A plain
+//! path that does not exist, a file that cannot be read and a file that
+//! (indirectly) includes itself are errors on the `include` line; the rest of
+//! the tree is still built.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::config::ConfigError;
+use crate::source::{FileId, SourceMap, Span};
+
+use super::parser::{self, Node};
+
+/// How deep includes may nest (nginx has no limit but cycles are caught
+/// earlier; this bounds pathological trees).
+pub const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// A parsed config with every include spliced in.
+#[derive(Debug, Default)]
+pub struct Tree {
+    /// Top-level nodes of the entry file, includes expanded in place.
+    pub nodes: Vec<Node>,
+    /// Every file read, entry first.
+    pub files: Vec<FileId>,
+    /// Every problem met.
+    pub errors: Vec<ConfigError>,
+}
+
+struct Ctx<'a> {
+    sources: &'a mut SourceMap,
+    base: PathBuf,
+    by_path: HashMap<PathBuf, FileId>,
+    stack: Vec<PathBuf>,
+    tree: Tree,
+    read_includes: bool,
+}
+
+/// Parse `entry` and everything it includes.
+pub fn load_tree(
+    sources: &mut SourceMap,
+    entry: FileId,
+    prefix: Option<&Path>,
+    read_includes: bool,
+) -> Tree {
+    let entry_path = sources.path(entry).to_path_buf();
+    let base = match prefix {
+        Some(p) => p.to_path_buf(),
+        None => entry_path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
+    };
+    let canon = std::fs::canonicalize(&entry_path).unwrap_or(entry_path.clone());
+    let mut ctx = Ctx {
+        sources,
+        base,
+        by_path: HashMap::new(),
+        stack: vec![canon.clone()],
+        tree: Tree::default(),
+        read_includes,
+    };
+    ctx.by_path.insert(canon, entry);
+    ctx.tree.files.push(entry);
+    let (nodes, errors) = parser::parse(&ctx.sources.get(entry).text, entry);
+    ctx.tree.errors.extend(errors);
+    let nodes = expand(&mut ctx, nodes, &entry_path);
+    ctx.tree.nodes = nodes;
+    ctx.tree
+}
+
+fn is_glob(p: &str) -> bool {
+    p.contains(['*', '?', '['])
+}
+
+fn expand(ctx: &mut Ctx<'_>, nodes: Vec<Node>, current: &Path) -> Vec<Node> {
+    let mut out = Vec::with_capacity(nodes.len());
+    for mut node in nodes {
+        if node.name == "include" && node.block.is_none() {
+            match node.arg(0) {
+                Some(_) if !ctx.read_includes => {}
+                Some(pattern) if node.args.len() == 1 => {
+                    let pattern = pattern.to_string();
+                    include(ctx, &pattern, node.span, current, &mut out);
+                }
+                _ => ctx.tree.errors.push(ConfigError::Syntax {
+                    at: node.span,
+                    message: "invalid number of arguments in \"include\" directive".into(),
+                }),
+            }
+            continue;
+        }
+        if let Some(block) = node.block.as_mut() {
+            let children = std::mem::take(&mut block.children);
+            block.children = expand(ctx, children, current);
+        }
+        out.push(node);
+    }
+    out
+}
+
+fn include(ctx: &mut Ctx<'_>, pattern: &str, at: Span, current: &Path, out: &mut Vec<Node>) {
+    let paths = match resolve(&ctx.base, current, pattern) {
+        Ok(p) => p,
+        Err(message) => {
+            ctx.tree.errors.push(ConfigError::Io {
+                path: PathBuf::from(pattern),
+                message,
+                at: Some(at),
+            });
+            return;
+        }
+    };
+    for path in paths {
+        let canon = std::fs::canonicalize(&path).unwrap_or(path.clone());
+        if ctx.stack.contains(&canon) {
+            ctx.tree.errors.push(ConfigError::IncludeCycle {
+                at,
+                path: path.clone(),
+            });
+            continue;
+        }
+        if ctx.stack.len() > MAX_INCLUDE_DEPTH {
+            ctx.tree.errors.push(ConfigError::Syntax {
+                at,
+                message: format!("includes nested deeper than {MAX_INCLUDE_DEPTH} levels"),
+            });
+            continue;
+        }
+        let id = match ctx.by_path.get(&canon) {
+            Some(&id) => id,
+            None => match std::fs::read(&path) {
+                Ok(text) => {
+                    let id = ctx.sources.add(path.clone(), text);
+                    ctx.by_path.insert(canon.clone(), id);
+                    ctx.tree.files.push(id);
+                    id
+                }
+                Err(e) => {
+                    ctx.tree.errors.push(ConfigError::Io {
+                        path: path.clone(),
+                        message: e.to_string(),
+                        at: Some(at),
+                    });
+                    continue;
+                }
+            },
+        };
+        let (nodes, errors) = parser::parse(&ctx.sources.get(id).text, id);
+        ctx.tree.errors.extend(errors);
+        ctx.stack.push(canon);
+        let nodes = expand(ctx, nodes, &path);
+        ctx.stack.pop();
+        out.extend(nodes);
+    }
+}
+
+/// The files `pattern` names, in nginx's order.
+fn resolve(base: &Path, current: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
+    let p = Path::new(pattern);
+    let mut candidates = vec![if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }];
+    if !p.is_absolute() {
+        if let Some(dir) = current.parent() {
+            let alt = dir.join(p);
+            if alt != candidates[0] {
+                candidates.push(alt);
+            }
+        }
+    }
+    if !is_glob(pattern) {
+        for c in &candidates {
+            if c.is_file() {
+                return Ok(vec![c.clone()]);
+            }
+        }
+        return Err("no such file (open() failed)".into());
+    }
+    for c in &candidates {
+        let found = glob(c);
+        if !found.is_empty() {
+            return Ok(found);
+        }
+    }
+    Ok(Vec::new())
+}
+
+/// Files matching a glob path (wildcards in any component), sorted.
+fn glob(pattern: &Path) -> Vec<PathBuf> {
+    let text = pattern.to_string_lossy();
+    let Ok(glob) = globset::GlobBuilder::new(&text)
+        .literal_separator(true)
+        .build()
+    else {
+        return Vec::new();
+    };
+    let matcher = glob.compile_matcher();
+    // Walk from the longest wildcard-free directory prefix.
+    let mut root = PathBuf::new();
+    let mut depth = 0usize;
+    let mut in_glob = false;
+    for comp in pattern.components() {
+        let s = comp.as_os_str().to_string_lossy();
+        if in_glob || is_glob(&s) {
+            in_glob = true;
+            depth += 1;
+        } else {
+            root.push(comp);
+        }
+    }
+    let mut out = Vec::new();
+    let mut dirs = vec![(root, 0usize)];
+    while let Some((dir, d)) = dirs.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in rd.flatten() {
+            let path = entry.path();
+            if entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with('.'))
+            {
+                continue;
+            }
+            let is_dir = path.is_dir();
+            if d + 1 < depth {
+                if is_dir {
+                    dirs.push((path, d + 1));
+                }
+            } else if !is_dir && matcher.is_match(&path) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn globs_sorted_and_nested() {
+        let tmp = tempfile::tempdir().unwrap();
+        let main = write(tmp.path(), "nginx.conf", "http { include conf.d/*.conf; }");
+        write(tmp.path(), "conf.d/b.conf", "b;");
+        write(tmp.path(), "conf.d/a.conf", "a; include snippets/x.conf;");
+        write(tmp.path(), "snippets/x.conf", "x;");
+        write(tmp.path(), "conf.d/.hidden.conf", "hidden;");
+        let mut sm = SourceMap::new();
+        let id = sm.add(&main, std::fs::read(&main).unwrap());
+        let t = load_tree(&mut sm, id, None, true);
+        assert!(t.errors.is_empty(), "{:?}", t.errors);
+        let http = t.nodes[0].block.as_ref().unwrap();
+        let names: Vec<_> = http.children.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["a", "x", "b"]);
+        assert_eq!(t.files.len(), 4);
+    }
+
+    #[test]
+    fn missing_cycle_and_empty_glob() {
+        let tmp = tempfile::tempdir().unwrap();
+        let main = write(
+            tmp.path(),
+            "nginx.conf",
+            "include missing.conf;\ninclude none/*.conf;\ninclude self.conf;\nok;",
+        );
+        write(tmp.path(), "self.conf", "include self.conf;\n");
+        let mut sm = SourceMap::new();
+        let id = sm.add(&main, std::fs::read(&main).unwrap());
+        let t = load_tree(&mut sm, id, None, true);
+        assert_eq!(t.errors.len(), 2, "{:?}", t.errors);
+        assert!(matches!(&t.errors[0], ConfigError::Io { at: Some(s), .. } if s.start == 0));
+        assert!(matches!(&t.errors[1], ConfigError::IncludeCycle { .. }));
+        assert_eq!(t.nodes.last().unwrap().name, "ok");
+    }
+}

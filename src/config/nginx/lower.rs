@@ -1,0 +1,845 @@
+//! nginx syntax tree → [`ProxyModel`], with nginx's inheritance resolved.
+//!
+//! Inheritance: a directive set at `http` applies to every `server`, and at
+//! `server` to every `location` (nested locations inherit from the enclosing
+//! one), unless the inner level sets it itself. For directives that may be
+//! repeated (`proxy_set_header`, `access_log`, `proxy_cache_valid`,
+//! `error_page`, …) the inner level's list *replaces* the outer one when it
+//! has any occurrence at all — nginx never merges them. [`Directives::inherit`]
+//! implements exactly that rule; rules read the result and never walk levels
+//! themselves.
+//!
+//! Defaults come from the nginx docs (nginx.org/en/docs/http/…), cited at
+//! each constant below. Version-dependent defaults (1.29.7 turned upstream
+//! keep-alive and HTTP/1.1 to upstreams on by default) follow
+//! `LoadOptions::nginx_version`, newest behaviour when unset.
+//!
+//! This pass also records invalid values (times, sizes, `proxy_buffers`) and
+//! directives outside their allowed context into `ProxyModel::invalid`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::config::model::{
+    AccessLog, Arg, Directive, Directives, Endpoint, Global, Host, Invalid, ProxyKind, ProxyModel,
+    ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts, Upstream, UpstreamTls,
+};
+use crate::config::units::{parse_size, parse_time};
+use crate::config::{LoadOptions, Version};
+use crate::source::{FileId, Span};
+
+use super::include::Tree;
+use super::parser::Node;
+
+/// `proxy_connect_timeout` default: 60s ([px proxy_connect_timeout]).
+pub const PROXY_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
+/// `proxy_read_timeout` default: 60s ([px proxy_read_timeout]).
+pub const PROXY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// `proxy_send_timeout` default: 60s ([px proxy_send_timeout]).
+pub const PROXY_SEND_TIMEOUT: Duration = Duration::from_secs(60);
+/// `proxy_next_upstream` default: `error timeout` ([px proxy_next_upstream]).
+pub const PROXY_NEXT_UPSTREAM: &[&str] = &["error", "timeout"];
+/// `proxy_next_upstream_tries` default: 0 = unlimited (1.7.5, [px]).
+pub const PROXY_NEXT_UPSTREAM_TRIES: u32 = 0;
+/// `proxy_ssl_server_name` default: off (1.7.0, [px]).
+pub const PROXY_SSL_SERVER_NAME: bool = false;
+/// `proxy_ssl_name` default: `$proxy_host` (1.7.0, [px]).
+pub const PROXY_SSL_NAME: &str = "$proxy_host";
+/// `proxy_ssl_verify` default: off (1.7.0, [px]).
+pub const PROXY_SSL_VERIFY: bool = false;
+/// `proxy_buffer_size` default: one memory page, 4k|8k ([px]); taken as 4k
+/// unless `nginx_page_size` says otherwise (a lint setting).
+pub const PROXY_BUFFER_SIZE_PAGES: u64 = 1;
+/// `proxy_buffers` default: `8 4k|8k` ([px]).
+pub const PROXY_BUFFERS_NUMBER: u64 = 8;
+/// `proxy_busy_buffers_size` default: `8k|16k`, two buffers ([px]).
+pub const PROXY_BUSY_BUFFERS_PAGES: u64 = 2;
+/// `large_client_header_buffers` default: `4 8k` ([core]).
+pub const LARGE_CLIENT_HEADER_BUFFERS: (u64, u64) = (4, 8 * 1024);
+/// `server … max_fails=` default: 1 ([up server]).
+pub const MAX_FAILS: u32 = 1;
+/// `server … fail_timeout=` default: 10s ([up server]).
+pub const FAIL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Upstream `keepalive_timeout` default: 60s (1.15.3, [up keepalive_timeout]).
+pub const UPSTREAM_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(60);
+/// The version that made `keepalive 32 local` and `proxy_http_version 1.1`
+/// the defaults ([up keepalive], [px proxy_http_version]).
+pub const KEEPALIVE_DEFAULT_SINCE: Version = Version(1, 29, 7);
+/// Upstream `keepalive` default since 1.29.7: 32 connections ([up keepalive]).
+pub const UPSTREAM_KEEPALIVE_NEW: u32 = 32;
+/// `error_log` default level: `error` ([main error_log]).
+pub const ERROR_LOG_LEVEL: &str = "error";
+/// `access_log` default: `logs/access.log combined` ([log access_log]).
+pub const ACCESS_LOG: (&str, &str) = ("logs/access.log", "combined");
+/// The predefined `combined` format ([log log_format]).
+pub const COMBINED_FORMAT: &str = "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\"";
+
+/// True when nginx `v` (or the newest, when unknown) has keep-alive to
+/// upstreams and HTTP/1.1 on by default.
+pub fn keepalive_on_by_default(v: Option<Version>) -> bool {
+    v.map_or(true, |v| v >= KEEPALIVE_DEFAULT_SINCE)
+}
+
+/// Directives whose argument is a time.
+const TIME_DIRECTIVES: &[&str] = &[
+    "proxy_connect_timeout",
+    "proxy_read_timeout",
+    "proxy_send_timeout",
+    "proxy_next_upstream_timeout",
+    "send_timeout",
+    "client_body_timeout",
+    "client_header_timeout",
+    "resolver_timeout",
+    "keepalive_timeout",
+    "proxy_cache_lock_timeout",
+    "lingering_timeout",
+];
+
+/// Directives whose argument is a size.
+const SIZE_DIRECTIVES: &[&str] = &[
+    "proxy_buffer_size",
+    "proxy_busy_buffers_size",
+    "proxy_max_temp_file_size",
+    "proxy_temp_file_write_size",
+    "client_max_body_size",
+    "client_body_buffer_size",
+    "client_header_buffer_size",
+];
+
+/// Where some directives may appear ([px], [up], [core] "Context:" lines).
+/// Directives not listed are not checked.
+const CONTEXTS: &[(&str, &[&str])] = &[
+    ("proxy_pass", &["location", "if", "limit_except"]),
+    ("keepalive", &["upstream"]),
+    (
+        "keepalive_requests",
+        &["http", "server", "location", "upstream"],
+    ),
+    ("zone", &["upstream"]),
+    ("hash", &["upstream"]),
+    ("ip_hash", &["upstream"]),
+    ("least_conn", &["upstream"]),
+    ("random", &["upstream"]),
+    ("upstream", &["http"]),
+    ("server_name", &["server"]),
+    ("listen", &["server"]),
+    ("location", &["server", "location"]),
+    ("log_format", &["http"]),
+    ("proxy_cache_path", &["http"]),
+    ("map", &["http"]),
+    ("http", &["main"]),
+    ("events", &["main"]),
+    ("worker_processes", &["main"]),
+];
+
+/// Lower `tree` (entry `file`) to the model.
+pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions) -> ProxyModel {
+    let mut m = ProxyModel::new(ProxyKind::Nginx, file);
+    m.files = tree.files.clone();
+    collect_blocks(&tree.nodes, &mut m.blocks);
+    validate(&tree.nodes, "main", &mut m.invalid);
+
+    let main = own_directives(&tree.nodes);
+    let mut global = Global::new(m.span);
+    global.error_log_level = error_log_level(&main, m.span);
+    global.main = main;
+    let mut ctx = Lower {
+        version: opts.nginx_version,
+        upstream_names: Vec::new(),
+        formats: HashMap::new(),
+    };
+    for http in tree.nodes.iter().filter(|n| n.name == "http") {
+        let Some(block) = &http.block else { continue };
+        global.span = http.header_span();
+        let own = own_directives(&block.children);
+        if own.has("error_log") {
+            global.error_log_level = error_log_level(&own, global.span);
+        }
+        global.directives = Directives::inherit(&global.directives, &own);
+        for d in own.all("log_format") {
+            if let Some(name) = d.arg(0) {
+                let text: Vec<&str> = d
+                    .args
+                    .iter()
+                    .skip(1)
+                    .map(|a| a.value.as_str())
+                    .filter(|v| !v.starts_with("escape="))
+                    .collect();
+                ctx.formats.insert(name.to_string(), text.concat());
+            }
+        }
+        for u in block.children.iter().filter(|n| n.name == "upstream") {
+            if let Some(name) = u.arg(0) {
+                ctx.upstream_names.push(name.to_string());
+            }
+        }
+        for u in block.children.iter().filter(|n| n.name == "upstream") {
+            if let Some(up) = ctx.upstream(u) {
+                m.upstreams.push(up);
+            }
+        }
+    }
+    for http in tree.nodes.iter().filter(|n| n.name == "http") {
+        let Some(block) = &http.block else { continue };
+        for s in block.children.iter().filter(|n| n.name == "server") {
+            m.servers.push(ctx.server(s, &global.directives));
+        }
+    }
+    m.global = global;
+    m
+}
+
+struct Lower {
+    version: Option<Version>,
+    upstream_names: Vec<String>,
+    formats: HashMap<String, String>,
+}
+
+fn to_directive(n: &Node) -> Directive {
+    Directive {
+        name: n.name.clone(),
+        args: n.args.clone(),
+        span: n.span,
+        name_span: n.name_span,
+    }
+}
+
+/// The plain (non-block) directives of one level.
+fn own_directives(nodes: &[Node]) -> Directives {
+    let mut d = Directives::new();
+    for n in nodes.iter().filter(|n| n.block.is_none()) {
+        d.push(to_directive(n));
+    }
+    d
+}
+
+fn collect_blocks(nodes: &[Node], out: &mut Vec<Span>) {
+    for n in nodes {
+        if let Some(b) = &n.block {
+            out.push(n.span);
+            collect_blocks(&b.children, out);
+        }
+    }
+}
+
+fn error_log_level(d: &Directives, block: Span) -> Setting<String> {
+    // With several error_log lines, the most verbose one decides what is
+    // written at all.
+    const ORDER: &[&str] = &[
+        "debug", "info", "notice", "warn", "error", "crit", "alert", "emerg",
+    ];
+    let mut best: Option<Setting<String>> = None;
+    for e in d.all("error_log") {
+        let level = e.arg(1).unwrap_or(ERROR_LOG_LEVEL).to_string();
+        if e.arg(0) == Some("off") {
+            continue;
+        }
+        let rank = |s: &str| ORDER.iter().position(|x| *x == s).unwrap_or(4);
+        if best
+            .as_ref()
+            .map_or(true, |b| rank(&level) < rank(&b.value))
+        {
+            best = Some(Setting::explicit(level, e.span));
+        }
+    }
+    best.unwrap_or_else(|| Setting::default_at(ERROR_LOG_LEVEL.into(), block))
+}
+
+fn time_setting(
+    d: &Directives,
+    name: &str,
+    default: Duration,
+    block: Span,
+) -> Setting<Option<Duration>> {
+    match d.get(name) {
+        Some(x) => match x.arg(0).and_then(parse_time) {
+            Some(t) => Setting::explicit(Some(t), x.span),
+            None => Setting::default_at(Some(default), x.span),
+        },
+        None => Setting::default_at(Some(default), block),
+    }
+}
+
+fn bool_setting(d: &Directives, name: &str, default: bool, block: Span) -> Setting<bool> {
+    match d.get(name) {
+        Some(x) => Setting::explicit(x.arg(0) == Some("on"), x.span),
+        None => Setting::default_at(default, block),
+    }
+}
+
+/// Parse a `proxy_pass` URL.
+pub fn parse_proxy_pass(raw: &str, span: Span, upstreams: &[String]) -> ProxyPass {
+    let (scheme, rest) = match raw.split_once("://") {
+        Some((s, r)) => (Some(s.to_ascii_lowercase()), r),
+        None => (None, raw),
+    };
+    let (hostport, uri) = if let Some(path) = rest.strip_prefix("unix:") {
+        // http://unix:/path/to.sock:/uri
+        match path.find(':') {
+            Some(i) => (&rest[..5 + i], Some(path[i + 1..].to_string())),
+            None => (rest, None),
+        }
+    } else {
+        match rest.find('/') {
+            Some(i) => (&rest[..i], Some(rest[i..].to_string())),
+            None => (rest, None),
+        }
+    };
+    let has_variables = raw.contains('$');
+    // A variable in the host part: the literal text before it is the host.
+    let host_lit = hostport.split('$').next().unwrap_or("");
+    let (host, port) = split_host_port(host_lit);
+    let target = if host.is_empty()
+        || (has_variables && hostport.contains('$') && host_lit.is_empty())
+    {
+        Target::Dynamic
+    } else if upstreams.iter().any(|u| *u == host_lit || *u == host) {
+        Target::Pool(if upstreams.iter().any(|u| u == host_lit) {
+            host_lit.to_string()
+        } else {
+            host.clone()
+        })
+    } else if has_variables {
+        Target::Dynamic
+    } else {
+        match Host::classify(&host) {
+            Host::Name(n)
+                if !n.contains('.') && port.is_none() && !n.eq_ignore_ascii_case("localhost") =>
+            {
+                Target::Unknown(n)
+            }
+            h => Target::Address(h),
+        }
+    };
+    ProxyPass {
+        span,
+        raw: raw.to_string(),
+        scheme,
+        host,
+        port,
+        uri,
+        has_variables,
+        target,
+    }
+}
+
+/// Split `host:port` (with `[v6]:port` and `unix:` forms).
+pub fn split_host_port(s: &str) -> (String, Option<u16>) {
+    if s.starts_with("unix:") {
+        return (s.to_string(), None);
+    }
+    if let Some(rest) = s.strip_prefix('[') {
+        if let Some((h, p)) = rest.split_once(']') {
+            let port = p.strip_prefix(':').and_then(|p| p.parse().ok());
+            return (h.to_string(), port);
+        }
+    }
+    match s.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => match p.parse() {
+            Ok(port) => (h.to_string(), Some(port)),
+            Err(_) => (s.to_string(), None),
+        },
+        _ => (s.to_string(), None),
+    }
+}
+
+impl Lower {
+    fn upstream(&self, n: &Node) -> Option<Upstream> {
+        let name = n.arg(0)?.to_string();
+        let block = n.block.as_ref()?;
+        let span = n.header_span();
+        let d = own_directives(&block.children);
+        let mut servers = Vec::new();
+        for s in d.all("server") {
+            let Some(addr) = s.args.first() else { continue };
+            let (host, port) = split_host_port(&addr.value);
+            let mut e = Endpoint {
+                address: addr.value.clone(),
+                host: Host::classify(&host),
+                port,
+                span: s.span,
+                backup: false,
+                down: false,
+                resolve: false,
+                max_fails: Setting::default_at(MAX_FAILS, s.span),
+                fail_timeout: Setting::default_at(FAIL_TIMEOUT, s.span),
+                params: s.args[1..].to_vec(),
+            };
+            for p in &s.args[1..] {
+                let v = p.value.as_str();
+                match v {
+                    "backup" => e.backup = true,
+                    "down" => e.down = true,
+                    "resolve" => e.resolve = true,
+                    _ => {
+                        if let Some(x) = v.strip_prefix("max_fails=") {
+                            if let Ok(n) = x.parse() {
+                                e.max_fails = Setting::explicit(n, p.span);
+                            }
+                        } else if let Some(x) = v.strip_prefix("fail_timeout=") {
+                            if let Some(t) = parse_time(x) {
+                                e.fail_timeout = Setting::explicit(t, p.span);
+                            }
+                        } else if v.starts_with("service=") {
+                            e.resolve = true;
+                        }
+                    }
+                }
+            }
+            servers.push(e);
+        }
+        let balance = ["hash", "ip_hash", "random", "least_conn", "least_time"]
+            .iter()
+            .find_map(|b| d.get(b).map(|x| Setting::explicit(b.to_string(), x.span)))
+            .unwrap_or_else(|| Setting::default_at("round_robin".into(), span));
+        let keepalive = match d.get("keepalive") {
+            Some(x) => {
+                Setting::explicit(x.arg(0).and_then(|v| v.parse().ok()).unwrap_or(0), x.span)
+            }
+            None if keepalive_on_by_default(self.version) => {
+                Setting::default_at(UPSTREAM_KEEPALIVE_NEW, span)
+            }
+            None => Setting::default_at(0, span),
+        };
+        let keepalive_timeout = match d.get("keepalive_timeout") {
+            Some(x) => Setting::explicit(
+                x.arg(0)
+                    .and_then(parse_time)
+                    .unwrap_or(UPSTREAM_KEEPALIVE_TIMEOUT),
+                x.span,
+            ),
+            None => Setting::default_at(UPSTREAM_KEEPALIVE_TIMEOUT, span),
+        };
+        let zone = d
+            .get("zone")
+            .and_then(|x| Some(Setting::explicit(x.arg(0)?.to_string(), x.span)));
+        let resolver = d
+            .get("resolver")
+            .map(|x| Setting::explicit(x.args.iter().map(|a| a.value.clone()).collect(), x.span));
+        Some(Upstream {
+            name,
+            span,
+            directives: d,
+            servers,
+            balance,
+            keepalive,
+            keepalive_timeout,
+            zone,
+            resolver,
+            // Active health checks are an NGINX Plus feature.
+            health_check: Setting::default_at(false, span),
+        })
+    }
+
+    fn server(&self, n: &Node, http: &Directives) -> Server {
+        let span = n.header_span();
+        let children = n
+            .block
+            .as_ref()
+            .map(|b| b.children.as_slice())
+            .unwrap_or(&[]);
+        let own = own_directives(children);
+        let eff = Directives::inherit(http, &own);
+        let name = eff
+            .get("server_name")
+            .and_then(|d| d.arg(0))
+            .unwrap_or("")
+            .to_string();
+        let access_log = self.access_log(&eff, span);
+        let mut routes = Vec::new();
+        for c in children {
+            if c.name == "location" {
+                self.location(c, &eff, &mut routes);
+            }
+        }
+        Server {
+            name,
+            span,
+            directives: eff,
+            access_log,
+            routes,
+        }
+    }
+
+    fn location(&self, n: &Node, parent: &Directives, out: &mut Vec<Route>) {
+        let Some(block) = &n.block else { return };
+        let own = own_directives(&block.children);
+        let eff = Directives::inherit(parent, &own);
+        let matcher = match (n.arg(0), n.arg(1)) {
+            (Some("="), Some(p)) => RouteMatch::Exact(p.into()),
+            (Some("~"), Some(p)) => RouteMatch::Regex(p.into(), false),
+            (Some("~*"), Some(p)) => RouteMatch::Regex(p.into(), true),
+            (Some("^~"), Some(p)) => RouteMatch::Prefix(p.into()),
+            (Some(p), _) if p.starts_with('@') => RouteMatch::Named(p.into()),
+            (Some(p), _) => RouteMatch::Prefix(p.into()),
+            (None, _) if n.name == "if" => RouteMatch::Other(String::new()),
+            (None, _) => RouteMatch::Prefix(String::new()),
+        };
+        let matcher = if n.name == "if" {
+            let cond: Vec<&str> = n.args.iter().map(|a| a.value.as_str()).collect();
+            RouteMatch::Other(format!("if {}", cond.join(" ")))
+        } else {
+            matcher
+        };
+        out.push(self.route(matcher, n.header_span(), eff.clone()));
+        for c in &block.children {
+            if c.name == "location" || c.name == "if" {
+                self.location(c, &eff, out);
+            }
+        }
+    }
+
+    fn route(&self, matcher: RouteMatch, span: Span, d: Directives) -> Route {
+        let proxy = d.get("proxy_pass").and_then(|p| {
+            let a = p.args.first()?;
+            Some(parse_proxy_pass(&a.value, p.span, &self.upstream_names))
+        });
+        let timeouts = Timeouts {
+            connect: time_setting(&d, "proxy_connect_timeout", PROXY_CONNECT_TIMEOUT, span),
+            read: time_setting(&d, "proxy_read_timeout", PROXY_READ_TIMEOUT, span),
+            send: time_setting(&d, "proxy_send_timeout", PROXY_SEND_TIMEOUT, span),
+        };
+        let on = match d.get("proxy_next_upstream") {
+            Some(x) if x.arg(0) == Some("off") => Setting::explicit(Vec::new(), x.span),
+            Some(x) => Setting::explicit(x.args.iter().map(|a| a.value.clone()).collect(), x.span),
+            None => Setting::default_at(
+                PROXY_NEXT_UPSTREAM.iter().map(|s| s.to_string()).collect(),
+                span,
+            ),
+        };
+        let tries = match d.get("proxy_next_upstream_tries") {
+            Some(x) => {
+                Setting::explicit(x.arg(0).and_then(|v| v.parse().ok()).unwrap_or(0), x.span)
+            }
+            None => Setting::default_at(PROXY_NEXT_UPSTREAM_TRIES, span),
+        };
+        let retry_timeout = match d.get("proxy_next_upstream_timeout") {
+            Some(x) => {
+                let t = x.arg(0).and_then(parse_time).filter(|t| !t.is_zero());
+                Setting::explicit(t, x.span)
+            }
+            None => Setting::default_at(None, span),
+        };
+        let tls = UpstreamTls {
+            server_name: bool_setting(&d, "proxy_ssl_server_name", PROXY_SSL_SERVER_NAME, span),
+            name: match d.get("proxy_ssl_name") {
+                Some(x) => Setting::explicit(x.arg(0).unwrap_or("").to_string(), x.span),
+                None => Setting::default_at(PROXY_SSL_NAME.into(), span),
+            },
+            verify: bool_setting(&d, "proxy_ssl_verify", PROXY_SSL_VERIFY, span),
+            trusted_ca: d
+                .get("proxy_ssl_trusted_certificate")
+                .and_then(|x| Some(Setting::explicit(x.arg(0)?.to_string(), x.span))),
+        };
+        let upstream_http_version = match d.get("proxy_http_version") {
+            Some(x) => Setting::explicit(x.arg(0).unwrap_or("").to_string(), x.span),
+            None if keepalive_on_by_default(self.version) => {
+                Setting::default_at("1.1".into(), span)
+            }
+            None => Setting::default_at("1.0".into(), span),
+        };
+        let request_id_header = d.all("proxy_set_header").iter().find_map(|h| {
+            let name = h.arg(0)?;
+            let value = h.arg(1).unwrap_or("");
+            (name.eq_ignore_ascii_case("x-request-id") || value.contains("$request_id"))
+                .then(|| Setting::explicit(name.to_string(), h.span))
+        });
+        let access_log = self.access_log(&d, span);
+        Route {
+            matcher,
+            span,
+            directives: d,
+            proxy,
+            timeouts,
+            retry: Retry {
+                on,
+                tries,
+                timeout: retry_timeout,
+            },
+            tls,
+            access_log,
+            upstream_http_version,
+            request_id_header,
+        }
+    }
+
+    fn access_log(&self, d: &Directives, block: Span) -> AccessLog {
+        let all = d.all("access_log");
+        if all.is_empty() {
+            return AccessLog {
+                logs: vec![Setting::default_at(
+                    (ACCESS_LOG.0.to_string(), ACCESS_LOG.1.to_string()),
+                    block,
+                )],
+                off: Setting::default_at(false, block),
+                formats: vec![Setting::default_at(COMBINED_FORMAT.to_string(), block)],
+            };
+        }
+        if all.iter().all(|a| a.arg(0) == Some("off")) {
+            return AccessLog {
+                logs: Vec::new(),
+                off: Setting::explicit(true, all[0].span),
+                formats: Vec::new(),
+            };
+        }
+        let mut logs = Vec::new();
+        let mut formats = Vec::new();
+        for a in all.iter().filter(|a| a.arg(0) != Some("off")) {
+            let path = a.arg(0).unwrap_or("").to_string();
+            let fmt = a
+                .arg(1)
+                .filter(|f| !f.contains('='))
+                .unwrap_or("combined")
+                .to_string();
+            let text = if fmt == "combined" {
+                self.formats
+                    .get("combined")
+                    .cloned()
+                    .unwrap_or_else(|| COMBINED_FORMAT.to_string())
+            } else {
+                self.formats.get(&fmt).cloned().unwrap_or_default()
+            };
+            formats.push(Setting::explicit(text, a.span));
+            logs.push(Setting::explicit((path, fmt), a.span));
+        }
+        AccessLog {
+            logs,
+            off: Setting::explicit(false, all[0].span),
+            formats,
+        }
+    }
+}
+
+fn invalid(out: &mut Vec<Invalid>, span: Span, directive: &str, problem: String, help: &str) {
+    out.push(Invalid {
+        span,
+        directive: directive.to_string(),
+        problem,
+        help: help.to_string(),
+    });
+}
+
+/// Record malformed values and directives outside their allowed context.
+fn validate(nodes: &[Node], context: &str, out: &mut Vec<Invalid>) {
+    for n in nodes {
+        let name = n.name.as_str();
+        if let Some((_, allowed)) = CONTEXTS.iter().find(|(d, _)| *d == name) {
+            // `server` inside `upstream` is a directive, inside `http` a block.
+            if !allowed.contains(&context) {
+                invalid(
+                    out,
+                    n.name_span,
+                    name,
+                    format!("\"{name}\" directive is not allowed in `{context}`"),
+                    &format!("move it into one of: {}", allowed.join(", ")),
+                );
+            }
+        }
+        if TIME_DIRECTIVES.contains(&name) {
+            if let Some(a) = n.args.first() {
+                if parse_time(&a.value).is_none() && !a.value.contains('$') {
+                    bad_time(out, name, a);
+                }
+            }
+        }
+        if SIZE_DIRECTIVES.contains(&name) {
+            if let Some(a) = n.args.first() {
+                if parse_size(&a.value).is_none() && !a.value.contains('$') {
+                    bad_size(out, name, a);
+                }
+            }
+        }
+        if matches!(name, "proxy_buffers" | "large_client_header_buffers") {
+            let ok = n.args.len() == 2
+                && n.args[0].value.parse::<u64>().is_ok_and(|x| x > 0)
+                && parse_size(&n.args[1].value).is_some();
+            if !ok {
+                invalid(
+                    out,
+                    n.args.first().map(|a| a.span).unwrap_or(n.name_span),
+                    name,
+                    format!("\"{}\" is not of the form `number size`", arg_text(n)),
+                    "write a count and a size, e.g. `8 16k`",
+                );
+            }
+        }
+        if name == "server" && context == "upstream" {
+            for p in n.args.iter().skip(1) {
+                if let Some(v) = p.value.strip_prefix("fail_timeout=") {
+                    if parse_time(v).is_none() {
+                        bad_time(out, "fail_timeout", p);
+                    }
+                }
+                if let Some(v) = p.value.strip_prefix("max_fails=") {
+                    if v.parse::<u32>().is_err() {
+                        invalid(
+                            out,
+                            p.span,
+                            "max_fails",
+                            format!("\"{v}\" is not a number"),
+                            "use a whole number, e.g. `max_fails=3`",
+                        );
+                    }
+                }
+            }
+        }
+        if let Some(b) = &n.block {
+            let inner = match name {
+                "http" | "server" | "location" | "upstream" | "if" | "limit_except" => name,
+                "events" | "stream" | "mail" | "map" | "geo" | "types" | "split_clients" => {
+                    // Foreign grammars: entries are not directives.
+                    continue;
+                }
+                _ => "other",
+            };
+            if inner == "server" && context == "upstream" {
+                continue;
+            }
+            validate(&b.children, inner, out);
+        }
+    }
+}
+
+fn arg_text(n: &Node) -> String {
+    let v: Vec<&str> = n.args.iter().map(|a| a.value.as_str()).collect();
+    v.join(" ")
+}
+
+fn bad_time(out: &mut Vec<Invalid>, name: &str, a: &Arg) {
+    invalid(
+        out,
+        a.span,
+        name,
+        format!("\"{}\" is not a time", a.value),
+        "use a number with a unit: ms, s, m, h, d, w, M, y (e.g. `30s`)",
+    );
+}
+
+fn bad_size(out: &mut Vec<Invalid>, name: &str, a: &Arg) {
+    invalid(
+        out,
+        a.span,
+        name,
+        format!("\"{}\" is not a size", a.value),
+        "use a number with an optional k, m or g suffix (e.g. `16k`)",
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::nginx::parse_str;
+
+    fn model(src: &str) -> ProxyModel {
+        let (_, p) = parse_str("t.conf", src.as_bytes());
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        p.model.expect("model")
+    }
+
+    #[test]
+    fn inheritance_replaces_arrays() {
+        let m = model(
+            "http { proxy_set_header A 1; proxy_set_header B 2; proxy_read_timeout 30s;
+               server { location / { proxy_set_header C 3; proxy_pass http://10.0.0.1; }
+                        location /b { proxy_pass http://10.0.0.1; } } }",
+        );
+        let r = &m.servers[0].routes;
+        let names = |i: usize| -> Vec<String> {
+            r[i].directives
+                .all("proxy_set_header")
+                .iter()
+                .map(|d| d.arg(0).unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(names(0), ["C"]);
+        assert_eq!(names(1), ["A", "B"]);
+        assert_eq!(r[0].timeouts.read.value, Some(Duration::from_secs(30)));
+        assert!(!r[0].timeouts.read.defaulted);
+        assert!(r[0].timeouts.connect.defaulted);
+    }
+
+    #[test]
+    fn proxy_pass_targets() {
+        let ups = vec!["backend".to_string()];
+        let s = Span::default();
+        let t = |u: &str| parse_proxy_pass(u, s, &ups).target;
+        assert_eq!(t("http://backend"), Target::Pool("backend".into()));
+        assert_eq!(
+            t("http://backend$request_uri"),
+            Target::Pool("backend".into())
+        );
+        assert_eq!(t("http://bakend"), Target::Unknown("bakend".into()));
+        assert_eq!(
+            t("http://app:3000"),
+            Target::Address(Host::Name("app".into()))
+        );
+        assert_eq!(
+            t("http://127.0.0.1:8080/x"),
+            Target::Address(Host::Ip("127.0.0.1".into()))
+        );
+        assert_eq!(t("http://$up"), Target::Dynamic);
+        assert_eq!(t("https://api.example.com$uri"), Target::Dynamic);
+        let p = parse_proxy_pass("http://unix:/tmp/s.sock:/api/", s, &ups);
+        assert_eq!(p.host, "unix:/tmp/s.sock");
+        assert_eq!(p.uri.as_deref(), Some("/api/"));
+        let p = parse_proxy_pass("http://[::1]:81/", s, &ups);
+        assert_eq!((p.host.as_str(), p.port), ("::1", Some(81)));
+    }
+
+    #[test]
+    fn upstream_servers_and_defaults() {
+        let m = model(
+            "http { upstream b { server 10.0.0.1:80 max_fails=0; server b.internal backup; keepalive 8; }
+               server { location / { proxy_pass http://b; } } }",
+        );
+        let u = &m.upstreams[0];
+        assert_eq!(u.servers.len(), 2);
+        assert_eq!(u.servers[0].max_fails.value, 0);
+        assert!(u.servers[1].backup);
+        assert!(u.servers[1].max_fails.defaulted);
+        assert_eq!(u.keepalive.value, 8);
+        assert_eq!(
+            m.target_pool(&m.servers[0].routes[0])
+                .map(|u| u.name.as_str()),
+            Some("b")
+        );
+    }
+
+    #[test]
+    fn invalid_values_and_contexts() {
+        let m = model(
+            "http { proxy_read_timeout 30sec; proxy_buffers 8; keepalive 4;
+               server { proxy_pass http://x; location / { proxy_buffer_size 4kb; } } }",
+        );
+        let probs: Vec<&str> = m.invalid.iter().map(|i| i.directive.as_str()).collect();
+        assert_eq!(
+            probs,
+            [
+                "proxy_read_timeout",
+                "proxy_buffers",
+                "keepalive",
+                "proxy_pass",
+                "proxy_buffer_size"
+            ]
+        );
+    }
+
+    #[test]
+    fn version_gated_defaults() {
+        let src = b"http { upstream b { server 10.0.0.1; } server { location / { proxy_pass http://b; } } }";
+        let (_, p) = parse_str("t.conf", src);
+        let m = p.model.unwrap();
+        assert_eq!(m.upstreams[0].keepalive.value, 32);
+        assert_eq!(m.servers[0].routes[0].upstream_http_version.value, "1.1");
+        let mut sm = crate::source::SourceMap::new();
+        let id = sm.add("t.conf", src.to_vec());
+        let opts = LoadOptions {
+            nginx_version: Some(Version(1, 22, 1)),
+            no_includes: true,
+            ..Default::default()
+        };
+        let m = super::super::parse(&mut sm, id, &opts).model.unwrap();
+        assert_eq!(m.upstreams[0].keepalive.value, 0);
+        assert_eq!(m.servers[0].routes[0].upstream_http_version.value, "1.0");
+    }
+}

@@ -1,0 +1,165 @@
+//! The rule registry: one line per rule, and selection by id, id prefix or
+//! name.
+
+use super::rule::{Rule, RuleMeta};
+use super::rules;
+
+macro_rules! rules {
+    ($($path:path),* $(,)?) => {
+        /// Every rule, in catalogue order.
+        pub static RULES: &[&dyn Rule] = &[$(&$path),*];
+    };
+}
+
+rules! {
+    rules::nginx::long_connect_timeout::LongConnectTimeout,
+}
+
+/// Renamed rules: (old id or name, new id). Ids are never reused.
+pub const REDIRECTS: &[(&str, &str)] = &[];
+
+/// Every rule.
+pub fn all() -> &'static [&'static dyn Rule] {
+    RULES
+}
+
+fn redirect(key: &str) -> &str {
+    REDIRECTS
+        .iter()
+        .find(|(old, _)| old.eq_ignore_ascii_case(key))
+        .map(|(_, new)| *new)
+        .unwrap_or(key)
+}
+
+/// The rule with this exact id or name (after redirects).
+pub fn find(key: &str) -> Option<&'static dyn Rule> {
+    let key = redirect(key.trim());
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.meta().id.eq_ignore_ascii_case(key) || r.meta().name.eq_ignore_ascii_case(key))
+}
+
+/// True when selector `key` (id, id prefix such as `NGX-DNS` or `NGX`, or
+/// name) covers `meta`.
+pub fn matches(meta: &RuleMeta, key: &str) -> bool {
+    let key = redirect(key.trim());
+    if key.is_empty() {
+        return false;
+    }
+    let id = meta.id.as_bytes();
+    let k = key.as_bytes();
+    meta.name.eq_ignore_ascii_case(key)
+        || (k.len() <= id.len() && id[..k.len()].eq_ignore_ascii_case(k))
+}
+
+/// True when `key` covers at least one rule (or an id-like prefix of one).
+pub fn is_known(key: &str) -> bool {
+    RULES.iter().any(|r| matches(r.meta(), key))
+}
+
+/// Which rules run: `select` (empty = all) minus `ignore`.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Only these (ids, prefixes, names); empty = all.
+    pub select: Vec<String>,
+    /// Not these.
+    pub ignore: Vec<String>,
+}
+
+impl Selection {
+    /// True when `meta` is selected.
+    pub fn enabled(&self, meta: &RuleMeta) -> bool {
+        (self.select.is_empty() || self.select.iter().any(|k| matches(meta, k)))
+            && !self.ignore.iter().any(|k| matches(meta, k))
+    }
+
+    /// Selectors that match no rule (a usage error).
+    pub fn unknown(&self) -> Vec<&str> {
+        self.select
+            .iter()
+            .chain(&self.ignore)
+            .map(|s| s.as_str())
+            .filter(|k| !is_known(k))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::rule::DOC_HEADINGS;
+
+    #[test]
+    fn ids_and_names_are_unique_and_well_formed() {
+        let mut ids = std::collections::HashSet::new();
+        let mut names = std::collections::HashSet::new();
+        for r in RULES {
+            let m = r.meta();
+            assert!(ids.insert(m.id), "duplicate id {}", m.id);
+            assert!(names.insert(m.name), "duplicate name {}", m.name);
+            let parts: Vec<&str> = m.id.split('-').collect();
+            assert_eq!(parts.len(), 3, "{}", m.id);
+            assert!(["NGX", "HAP", "ENV", "ALL"].contains(&parts[0]), "{}", m.id);
+            assert_eq!(parts[1], m.category, "{}", m.id);
+            assert!(
+                m.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}",
+                m.name
+            );
+        }
+    }
+
+    #[test]
+    fn every_doc_has_every_heading_in_order() {
+        for r in RULES {
+            let m = r.meta();
+            let doc = m.doc_text();
+            let mut last = 0;
+            for h in DOC_HEADINGS {
+                let pos = doc
+                    .find(&format!("\n{h}\n"))
+                    .unwrap_or_else(|| panic!("{}: missing {h}", m.id));
+                assert!(pos >= last, "{}: {h} out of order", m.id);
+                last = pos;
+                let body = m.section(h).unwrap_or_default();
+                assert!(!body.is_empty(), "{}: empty {h}", m.id);
+            }
+            let example = m.section("## Example").unwrap_or_default();
+            assert!(
+                example.contains("```"),
+                "{}: example has no code block",
+                m.id
+            );
+            assert!(
+                !m.summary().starts_with('#'),
+                "{}: summary line first",
+                m.id
+            );
+        }
+    }
+
+    #[test]
+    fn selection_by_id_prefix_and_name() {
+        let m = RULES[0].meta();
+        assert!(matches(m, m.id));
+        assert!(matches(m, &m.id.to_lowercase()));
+        assert!(matches(m, &m.id[..3]));
+        assert!(matches(m, m.name));
+        assert!(!matches(m, "XYZ"));
+        let sel = Selection {
+            select: vec![m.id[..3].to_string()],
+            ignore: vec![m.name.to_string()],
+        };
+        assert!(!sel.enabled(m));
+        assert_eq!(
+            Selection {
+                select: vec!["nope".into()],
+                ignore: vec![]
+            }
+            .unknown(),
+            ["nope"]
+        );
+        assert!(find(m.name).is_some());
+    }
+}

@@ -1,0 +1,129 @@
+//! NGX-TMO-001 `long-connect-timeout`: see the rule doc below.
+
+use std::time::Duration;
+
+use crate::config::units::fmt_duration;
+use crate::declare_rule;
+use crate::lint::LintContext;
+
+declare_rule! {
+    /// `proxy_connect_timeout` is above 75s or not below `proxy_read_timeout`.
+    ///
+    /// ## What it does
+    /// Flags a location whose effective `proxy_connect_timeout` is longer than
+    /// `max_connect_timeout` (75s), or at least as long as its effective
+    /// `proxy_read_timeout`.
+    ///
+    /// ## Why it causes 502s
+    /// While nginx waits to connect to a dead server it does not fail over to
+    /// the next one, and the hop in front of nginx (CDN, load balancer) often
+    /// gives up first and answers 502/504 itself, hiding the cause (guide
+    /// steps 2 and 4). A healthy server accepts a connection in milliseconds.
+    ///
+    /// ## Example
+    /// ```nginx
+    /// location / {
+    ///     proxy_pass http://app;
+    ///     proxy_connect_timeout 120s;
+    /// }
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```nginx
+    /// location / {
+    ///     proxy_pass http://app;
+    ///     proxy_connect_timeout 5s;
+    /// }
+    /// ```
+    ///
+    /// ## Options
+    /// - `max_connect_timeout` (time, default `75s`): longest connect timeout
+    ///   accepted.
+    ///
+    /// ## References
+    /// - nginx `proxy_connect_timeout` (default 60s; "usually cannot exceed
+    ///   75 seconds"): <https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_connect_timeout>
+    pub LongConnectTimeout {
+        id: "NGX-TMO-001",
+        name: "long-connect-timeout",
+        severity: Warning,
+        category: "TMO",
+        proxy: "nginx",
+        since: "0.1.0",
+    }
+}
+
+fn check(ctx: &mut LintContext<'_>) {
+    let max = ctx.option_duration("max_connect_timeout", Duration::from_secs(75));
+    let model = ctx.model();
+    for (_, route) in model.routes() {
+        if route.proxy.is_none() {
+            continue;
+        }
+        let c = &route.timeouts.connect;
+        let r = &route.timeouts.read;
+        let (Some(cv), Some(rv)) = (c.value, r.value) else {
+            continue;
+        };
+        if c.defaulted && r.defaulted {
+            continue;
+        }
+        if cv > max {
+            ctx.report(
+                c.span,
+                format!(
+                    "proxy_connect_timeout {} is longer than {}",
+                    fmt_duration(cv),
+                    fmt_duration(max)
+                ),
+                "a healthy upstream accepts in milliseconds: use a few seconds, e.g. `proxy_connect_timeout 5s;`",
+            );
+        } else if cv >= rv {
+            ctx.report(
+                if c.defaulted { r.span } else { c.span },
+                format!(
+                    "proxy_connect_timeout {} is not shorter than proxy_read_timeout {}",
+                    fmt_duration(cv),
+                    fmt_duration(rv)
+                ),
+                "connecting should take far less than waiting for a response: lower proxy_connect_timeout (e.g. 5s)",
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::test_util::findings;
+
+    #[test]
+    fn fail() {
+        let f = findings(
+            "NGX-TMO-001",
+            "http { server { location / { proxy_pass http://127.0.0.1:8080; proxy_connect_timeout 120s; } } }",
+        );
+        assert_eq!(f, ["proxy_connect_timeout 120s is longer than 75s"]);
+        let f = findings(
+            "NGX-TMO-001",
+            "http { proxy_read_timeout 10s; server { location / { proxy_pass http://127.0.0.1:8080; proxy_connect_timeout 10s; } } }",
+        );
+        assert_eq!(
+            f,
+            ["proxy_connect_timeout 10s is not shorter than proxy_read_timeout 10s"]
+        );
+    }
+
+    #[test]
+    fn pass() {
+        assert!(findings(
+            "NGX-TMO-001",
+            "http { server { location / { proxy_pass http://127.0.0.1:8080; proxy_connect_timeout 5s; } } }",
+        )
+        .is_empty());
+        assert!(findings(
+            "NGX-TMO-001",
+            "http { server { location / { proxy_connect_timeout 100s; } } }"
+        )
+        .is_empty());
+    }
+}

@@ -1,0 +1,3 @@
+//! nginx rules (`NGX-*`).
+
+pub mod long_connect_timeout;
