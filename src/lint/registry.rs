@@ -13,6 +13,23 @@ macro_rules! rules {
 
 rules! {
     rules::nginx::long_connect_timeout::LongConnectTimeout,
+    rules::haproxy::missing_timeout::MissingTimeout,
+    rules::haproxy::bare_number_timeout::BareNumberTimeout,
+    rules::haproxy::small_bufsize::SmallBufsize,
+    rules::haproxy::no_redispatch::NoRedispatch,
+    rules::haproxy::risky_retry_on::RiskyRetryOn,
+    rules::haproxy::server_without_check::ServerWithoutCheck,
+    rules::haproxy::http_check_missing::HttpCheckMissing,
+    rules::haproxy::slow_failure_detection::SlowFailureDetection,
+    rules::haproxy::hostname_without_resolvers::HostnameWithoutResolvers,
+    rules::haproxy::undefined_resolvers::UndefinedResolvers,
+    rules::haproxy::ssl_without_sni::SslWithoutSni,
+    rules::haproxy::unverifiable_tls::UnverifiableTls,
+    rules::haproxy::reuse_without_retry::ReuseWithoutRetry,
+    rules::haproxy::missing_log_format::MissingLogFormat,
+    rules::haproxy::missing_unique_id::MissingUniqueId,
+    rules::haproxy::undefined_backend::UndefinedBackend,
+    rules::haproxy::invalid_value::InvalidValue,
 }
 
 /// Renamed rules: (old id or name, new id). Ids are never reused.

@@ -380,6 +380,9 @@ pub struct RouteMatch {
     /// `prefix`, `path`, `safe_regex.regex` or `path_separated_prefix`, as
     /// written.
     pub path: Option<Spanned<String>>,
+    /// Which of those it was (`"prefix"`, `"path"`, `"safe_regex"`,
+    /// `"path_separated_prefix"`; `""` when none).
+    pub kind: &'static str,
     /// `headers` matchers.
     pub headers: Vec<HeaderMatcher>,
     /// The mapping.
@@ -1049,20 +1052,25 @@ impl Reader {
         if let Some(m) = self.map(r, "match", path) {
             let mp = join(path, "match");
             out.matcher.span = m.span;
-            out.matcher.path = self
-                .string(m, "prefix", &mp)
-                .or_else(|| self.string(m, "path", &mp))
-                .or_else(|| self.string(m, "path_separated_prefix", &mp))
-                .or_else(|| {
-                    m.get("safe_regex")
-                        .and_then(|s| s.get("regex"))
-                        .and_then(|re| {
-                            Some(Spanned {
-                                value: re.as_scalar()?.to_owned(),
-                                span: re.span,
-                            })
-                        })
-                });
+            for key in ["prefix", "path", "path_separated_prefix"] {
+                if out.matcher.path.is_none() {
+                    if let Some(v) = self.string(m, key, &mp) {
+                        out.matcher.path = Some(v);
+                        out.matcher.kind = key;
+                    }
+                }
+            }
+            if out.matcher.path.is_none() {
+                if let Some(re) = m.get("safe_regex").and_then(|s| s.get("regex")) {
+                    if let Some(text) = re.as_scalar() {
+                        out.matcher.path = Some(Spanned {
+                            value: text.to_owned(),
+                            span: re.span,
+                        });
+                        out.matcher.kind = "safe_regex";
+                    }
+                }
+            }
             for h in self.seq(m, "headers", &mp) {
                 out.matcher.headers.push(header_matcher(h));
             }

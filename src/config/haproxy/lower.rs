@@ -2,7 +2,9 @@
 //! model, with `defaults` inheritance and `default-server` already resolved
 //! by [`resolve`](super::resolve).
 //!
-//! - `global` → [`Global::main`](crate::config::model::Global::main);
+//! - `global` → [`Global::main`](crate::config::model::Global::main), plus
+//!   one `resolvers` directive per `resolvers` section (arguments: its name,
+//!   then the keywords used in it);
 //!   the last `defaults` section → [`Global::directives`](crate::config::model::Global::directives);
 //! - `frontend` and `listen` → [`Server`]s whose routes are the
 //!   `use_backend` rules (matcher: the condition) and `default_backend`
@@ -52,6 +54,25 @@ pub fn lower(cfg: &Config, file: FileId) -> ProxyModel {
     let mut model = ProxyModel::new(ProxyKind::Haproxy, file);
     for section in &cfg.sections {
         model.blocks.push(section.span);
+        if section.kind == SectionKind::Resolvers {
+            // One `resolvers` directive per section: its name, then the
+            // keywords it uses (`nameserver`, `parse-resolv-conf`, …).
+            let mut args = Vec::new();
+            if let Some(name) = &section.name {
+                args.push(arg(name));
+            }
+            for line in section.statements() {
+                if !args.iter().skip(1).any(|a: &Arg| a.value == line.keyword()) {
+                    args.push(arg(&line.words[0]));
+                }
+            }
+            model.global.main.push(Directive {
+                name: "resolvers".into(),
+                args,
+                span: section.header.span,
+                name_span: section.header.words[0].span,
+            });
+        }
         if section.kind == SectionKind::Global {
             if model.global.span == model.span {
                 model.global.span = section.header.span;
