@@ -75,7 +75,15 @@ fn check(ctx: &mut LintContext<'_>) {
                     u.name,
                     missing.join("` or `")
                 ),
-                "set them in the `defaults` section, e.g. `timeout connect 5s` and `timeout server 30s`",
+                format!(
+                    "set {} in the `defaults` section, e.g. {}",
+                    if missing.len() == 1 { "it" } else { "them" },
+                    missing
+                        .iter()
+                        .map(|k| format!("`{k} {}`", if *k == "timeout connect" { "5s" } else { "30s" }))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
             );
         }
     }
