@@ -30,6 +30,21 @@ rules! {
     rules::haproxy::missing_unique_id::MissingUniqueId,
     rules::haproxy::undefined_backend::UndefinedBackend,
     rules::haproxy::invalid_value::InvalidValue,
+    rules::envoy::disabled_route_timeout::DisabledRouteTimeout,
+    rules::envoy::per_try_timeout_too_long::PerTryTimeoutTooLong,
+    rules::envoy::unmatched_header_limits::UnmatchedHeaderLimits,
+    rules::envoy::non_idempotent_retry::NonIdempotentRetry,
+    rules::envoy::no_retry_policy::NoRetryPolicy,
+    rules::envoy::no_health_check::NoHealthCheck,
+    rules::envoy::incomplete_health_check::IncompleteHealthCheck,
+    rules::envoy::static_hostname::StaticHostname,
+    rules::envoy::dns_refresh_too_slow::DnsRefreshTooSlow,
+    rules::envoy::tls_without_sni::TlsWithoutSni,
+    rules::envoy::default_idle_timeout::DefaultIdleTimeout,
+    rules::envoy::missing_access_log::MissingAccessLog,
+    rules::envoy::request_id_disabled::RequestIdDisabled,
+    rules::envoy::unknown_cluster::UnknownCluster,
+    rules::envoy::invalid_value::InvalidValue,
 }
 
 /// Renamed rules: (old id or name, new id). Ids are never reused.

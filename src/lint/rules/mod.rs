@@ -1,5 +1,6 @@
 //! One module per rule, grouped by proxy.
 
+pub mod envoy;
 pub mod haproxy;
 pub mod nginx;
 

@@ -40,7 +40,7 @@ declare_rule! {
     ///   manual's keyword matrix).
     pub InvalidValue {
         id: "HAP-VAL-001",
-        name: "invalid-value",
+        name: "haproxy-invalid-value",
         severity: Error,
         category: "VAL",
         proxy: "haproxy",
