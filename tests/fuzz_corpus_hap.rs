@@ -1,11 +1,12 @@
 //! Replays every file of the `haproxy_cfg` and `envoy_config` fuzz corpora
 //! (`fuzz/corpus/<target>/`) through the same checks as the fuzz targets:
-//! no panic, every span inside the input.
+//! parse, lower and run every rule; no panic, every span inside the input.
 
 use std::path::{Path, PathBuf};
 
-use gatecheck::config::envoy::{parse_bootstrap, Syntax};
-use gatecheck::config::haproxy::{parse_cfg, parse_size, parse_time};
+use gatecheck::config::envoy::{self, parse_bootstrap, Syntax};
+use gatecheck::config::haproxy::{self, parse_cfg, parse_size, parse_time};
+use gatecheck::lint::{check, Selection, Settings};
 use gatecheck::source::{FileId, LineIndex, Span};
 
 fn corpus(target: &str) -> Vec<PathBuf> {
@@ -53,6 +54,11 @@ fn haproxy_cfg_corpus_replays() {
             in_bounds(e.span(), data.len(), path);
             let _ = lines.line_col(e.span().start);
         }
+        let (sm, parsed) = haproxy::parse_str("haproxy.cfg", &data);
+        let models: Vec<_> = parsed.model.into_iter().collect();
+        for d in check(&models, &sm, &Settings::default(), &Selection::default()) {
+            in_bounds(d.span, data.len(), path);
+        }
     }
 }
 
@@ -77,6 +83,13 @@ fn envoy_config_corpus_replays() {
             }
             for l in &boot.listeners {
                 in_bounds(l.span, data.len(), path);
+            }
+        }
+        for name in ["envoy.yaml", "envoy.json"] {
+            let (sm, parsed) = envoy::parse_str(name, &data);
+            let models: Vec<_> = parsed.model.into_iter().collect();
+            for d in check(&models, &sm, &Settings::default(), &Selection::default()) {
+                in_bounds(d.span, data.len(), path);
             }
         }
     }

@@ -12,6 +12,10 @@
 //! need and the shared model has no field for are kept as [`Directives`]
 //! named by the API field (`connect_timeout`, `type`, `health_check`, …).
 //!
+//! `dynamic_resources` becomes a `dynamic_resources` directive of
+//! [`Global::main`](crate::config::model::Global::main), an RDS reference an
+//! `rds` directive of its listener, so rules can say what is not checked.
+//!
 //! Values the API would reject (a bad duration, an unknown cluster `type`,
 //! a non-positive `connect_timeout`, an `sni` over 255 bytes, …) become
 //! [`Invalid`] entries, read by ENV-VAL-001.
@@ -25,8 +29,8 @@ use crate::config::model::{
 use crate::source::{FileId, Span};
 
 use super::parse::{
-    Bootstrap, Cluster, Duration, EnvoyError, HttpConnectionManager, LogFormat, RetryPolicy,
-    Route as EnvoyRoute, Spanned, VirtualHost, DISCOVERY_TYPES, LB_POLICIES,
+    Bootstrap, Cluster, Duration, EnvoyError, EnvoyNote, HttpConnectionManager, LogFormat,
+    RetryPolicy, Route as EnvoyRoute, Spanned, VirtualHost, DISCOVERY_TYPES, LB_POLICIES,
 };
 
 /// `Cluster.connect_timeout` default: "The default is 5s"
@@ -116,6 +120,14 @@ pub fn lower(boot: &Bootstrap, file: FileId) -> ProxyModel {
                 problem: e.to_string(),
                 help: "write the value as the Envoy v3 API expects it (durations as \"5s\" or \"0.250s\")".into(),
             });
+        }
+    }
+    for n in &boot.notes {
+        if let EnvoyNote::DynamicResources { span } = n {
+            model
+                .global
+                .main
+                .push(dir("dynamic_resources", Vec::new(), *span));
         }
     }
     for c in &boot.clusters {

@@ -11,8 +11,8 @@ declare_rule! {
     /// Error when a route's `cluster` (or a `weighted_clusters` entry) names
     /// no cluster defined in `static_resources`. Warning for
     /// `cluster_header` routes (an absent or unknown header value has no
-    /// fallback). Info when a listener's routes come from RDS, so they
-    /// cannot be checked here.
+    /// fallback). Info when a listener's routes come from RDS, or resources
+    /// from `dynamic_resources`, so they cannot be checked here.
     ///
     /// ## Why it causes 502s
     /// An unknown cluster is rejected when route validation applies, and
@@ -51,6 +51,14 @@ declare_rule! {
 fn check(ctx: &mut LintContext<'_>) {
     let model = ctx.model();
     let names: Vec<&str> = model.upstreams.iter().map(|u| u.name.as_str()).collect();
+    if let Some(d) = model.global.main.get("dynamic_resources") {
+        ctx.report_at(
+            Severity::Info,
+            d.span,
+            "dynamic_resources: listeners, routes and clusters served by a management server are not in this file and are not checked",
+            "lint the resources the management server serves, too",
+        );
+    }
     for s in &model.servers {
         if let Some(rds) = s.directives.get("rds") {
             ctx.report_at(
@@ -139,6 +147,18 @@ mod tests {
             &cluster("backend", 1, ""),
         );
         assert!(findings("ENV-MAP-001", &y).is_empty());
+    }
+
+    #[test]
+    fn rds_and_dynamic_resources_are_info() {
+        let y = "dynamic_resources:\n  cds_config: { ads: {} }\nstatic_resources:\n  listeners:\n  - name: l\n    filter_chains:\n    - filters:\n      - name: hcm\n        typed_config:\n          \"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager\n          stat_prefix: x\n          rds: { route_config_name: main, config_source: { ads: {} } }\n";
+        assert_eq!(
+            findings("ENV-MAP-001", y),
+            [
+                "dynamic_resources: listeners, routes and clusters served by a management server are not in this file and are not checked",
+                "routes of 'l' come from RDS ('main') and are not in this file: they are not checked",
+            ]
+        );
     }
 
     #[test]
