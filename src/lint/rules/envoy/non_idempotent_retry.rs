@@ -44,7 +44,7 @@ declare_rule! {
     ///   <https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter#x-envoy-retry-on>
     pub NonIdempotentRetry {
         id: "ENV-RTY-001",
-        name: "non-idempotent-retry",
+        name: "envoy-non-idempotent-retry",
         severity: Warning,
         category: "RTY",
         proxy: "envoy",
