@@ -37,8 +37,10 @@ declare_rule! {
     /// None.
     ///
     /// ## References
-    /// - HAProxy configuration manual, `tune.bufsize` (default 16384) and
-    ///   `tune.maxrewrite` (readjusted to half of bufsize when larger):
+    /// - HAProxy configuration manual, `tune.bufsize` ("The default value is
+    ///   16384"; "use of HTTP/2 mandates that this value must be 16384 or
+    ///   more") and `tune.maxrewrite` ("automatically readjusted to half of
+    ///   bufsize if it is larger"; "generally wise to set it to about 1024"):
     ///   <https://docs.haproxy.org/2.6/configuration.html#3.2-tune.bufsize>
     pub SmallBufsize {
         id: "HAP-BUF-001",
@@ -98,8 +100,8 @@ fn check(ctx: &mut LintContext<'_>) {
             if n > size / 2 {
                 ctx.report(
                     rw.span,
-                    format!("tune.maxrewrite {n} is more than half of tune.bufsize {size}: HAProxy clamps it, and requests may not fit in what is left"),
-                    "leave tune.maxrewrite unset, or keep it around 1024",
+                    format!("tune.maxrewrite {n} is more than half of tune.bufsize {size}: HAProxy lowers it to {}, so headers larger than {} bytes are rejected", size / 2, size - size / 2),
+                    "leave tune.maxrewrite unset or set it to about 1024, as the manual advises",
                 );
             }
         }
@@ -116,7 +118,7 @@ mod tests {
             findings("HAP-BUF-001", "global\n tune.bufsize 8k\n tune.maxrewrite 6000\n"),
             [
                 "tune.bufsize 8192 is below the default 16384: large headers and cookies will not fit",
-                "tune.maxrewrite 6000 is more than half of tune.bufsize 8192: HAProxy clamps it, and requests may not fit in what is left",
+                "tune.maxrewrite 6000 is more than half of tune.bufsize 8192: HAProxy lowers it to 4096, so headers larger than 4096 bytes are rejected",
             ]
         );
         assert_eq!(
