@@ -17,8 +17,10 @@
 //!   after the key.
 //!
 //! Unset values get HAProxy's documented defaults (`defaulted: true`), with
-//! the source in a comment at each. Time and size values that do not parse
-//! become [`Invalid`] entries (read by HAP-VAL-001); values that reference
+//! the source in a comment at each. Time and size values that do not parse,
+//! and keywords a section refuses or ignores (`server` or `retries` in a
+//! `frontend`, `bind` in a `backend`), become [`Invalid`] entries (read by
+//! HAP-VAL-001); values that reference
 //! environment variables are left alone, since they are only known where
 //! HAProxy runs.
 
@@ -114,6 +116,7 @@ pub fn lower(cfg: &Config, file: FileId) -> ProxyModel {
         for e in &p.settings {
             if !e.inherited {
                 check_values(e.line, &mut model.invalid);
+                check_capability(p, e.line, &mut model.invalid);
             }
         }
         for s in &p.servers {
@@ -612,6 +615,67 @@ fn check_values(line: &Line, out: &mut Vec<Invalid>) {
     } else if kw == "default-server" {
         check_params(&line.words[1..], out);
     }
+}
+
+/// Keywords a `frontend` refuses (HAProxy 2.6: "not allowed because
+/// frontend … has no backend capability").
+const FRONTEND_REFUSES: &[&str] = &["server", "default-server", "server-template"];
+/// Settings a `frontend` ignores, with a warning (HAProxy 2.6: "ignored
+/// because frontend … has no backend capability").
+const FRONTEND_IGNORES: &[&str] = &[
+    "balance",
+    "retries",
+    "retry-on",
+    "http-reuse",
+    "hash-type",
+    "cookie",
+    "fullconn",
+    "http-check",
+    "option redispatch",
+    "option httpchk",
+    "timeout connect",
+    "timeout server",
+    "timeout queue",
+];
+/// Settings a `backend` ignores, with a warning (HAProxy 2.6: "ignored
+/// because backend … has no frontend capability", "directive is ignored in
+/// backends").
+const BACKEND_IGNORES: &[&str] = &[
+    "bind",
+    "use_backend",
+    "default_backend",
+    "capture",
+    "monitor-uri",
+    "maxconn",
+    "timeout client",
+    "option httplog",
+];
+
+/// Record an own statement of `p` that its section kind refuses or ignores.
+fn check_capability(p: &Proxy<'_>, line: &Line, out: &mut Vec<Invalid>) {
+    let key = setting_key(line);
+    let name = p.name();
+    let (problem, help) = match p.kind() {
+        SectionKind::Frontend if FRONTEND_REFUSES.contains(&key.as_str()) => (
+            format!("`{key}` is not allowed in frontend '{name}'"),
+            "servers belong in a `backend` (or `listen`) section",
+        ),
+        SectionKind::Frontend if FRONTEND_IGNORES.contains(&key.as_str()) => (
+            format!("`{key}` is ignored in frontend '{name}': a frontend has no backend side"),
+            "move it to the backend, or to `defaults`",
+        ),
+        SectionKind::Backend if BACKEND_IGNORES.contains(&key.as_str()) => (
+            format!("`{key}` is ignored in backend '{name}': a backend has no frontend side"),
+            "move it to the frontend, or to `defaults`",
+        ),
+        _ => return,
+    };
+    out.push(Invalid {
+        span: line.span,
+        directive: key,
+        problem,
+        help: help.into(),
+    });
 }
 
 fn check_params(words: &[Word], out: &mut Vec<Invalid>) {

@@ -5,18 +5,23 @@ use crate::declare_rule;
 use crate::lint::LintContext;
 
 declare_rule! {
-    /// A time or size value that does not parse, or an unknown `retry-on` / `http-reuse` keyword.
+    /// A time or size value that does not parse, an unknown `retry-on` / `http-reuse` keyword, or a keyword its section refuses or ignores.
     ///
     /// ## What it does
     /// Reports values the HAProxy parser recorded as malformed (times with
     /// units other than `us ms s m h d`, sizes with suffixes other than `k m
-    /// g`), and `retry-on` or `http-reuse` arguments HAProxy does not know.
-    /// Values written with environment variables are not checked.
+    /// g`), `retry-on` or `http-reuse` arguments HAProxy does not know, and
+    /// keywords used in a section that refuses them (`server` in a
+    /// `frontend`) or ignores them (`retries`, `timeout server`, `option
+    /// redispatch` in a `frontend`; `bind`, `timeout client` in a
+    /// `backend`). Values written with environment variables are not
+    /// checked.
     ///
     /// ## Why it causes 502s
     /// HAProxy rejects the config (or, for some time values in 2.x, warns
     /// and ignores the rest of the value); a rejected reload leaves stale
-    /// config serving (guide step 4).
+    /// config serving. An ignored keyword silently does nothing: `retries`
+    /// in a frontend protects no backend (guide step 4).
     ///
     /// ## Example
     /// ```haproxy
@@ -36,8 +41,9 @@ declare_rule! {
     /// ## References
     /// - HAProxy configuration manual §2.5 "Time format", `retry-on`,
     ///   `http-reuse`: <https://docs.haproxy.org/2.6/configuration.html#2.5>
-    /// - Not checked (yet): which keywords each section allows (the
-    ///   manual's keyword matrix).
+    /// - Section capabilities as HAProxy 2.6 reports them ("not allowed" /
+    ///   "ignored because frontend … has no backend capability"); the full
+    ///   keyword matrix of the manual (§4.1) is not checked yet.
     pub InvalidValue {
         id: "HAP-VAL-001",
         name: "haproxy-invalid-value",
@@ -123,6 +129,18 @@ mod tests {
                 "retry-on: unknown condition 'empty-respons'",
                 "http-reuse: unknown mode 'sometimes'",
                 "inter: unknown unit 'x' in '2x' (expected us, ms, s, m, h, d)",
+            ]
+        );
+    }
+
+    #[test]
+    fn section_capabilities() {
+        assert_eq!(
+            findings("HAP-VAL-001", "frontend f\n bind :80\n retries 3\n server s 10.0.0.1:80\n default_backend b\nbackend b\n timeout client 5s\n server s 10.0.0.1:80\nlisten l\n bind :81\n retries 3\n server s 10.0.0.1:80\n"),
+            [
+                "`retries` is ignored in frontend 'f': a frontend has no backend side",
+                "`server` is not allowed in frontend 'f'",
+                "`timeout client` is ignored in backend 'b': a backend has no frontend side",
             ]
         );
     }
