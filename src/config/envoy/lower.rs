@@ -215,6 +215,12 @@ fn access_log(h: &HttpConnectionManager) -> AccessLog {
 }
 
 fn hcm_directives(h: &HttpConnectionManager, d: &mut Directives) {
+    let prefix = h.stat_prefix.as_ref().map(|p| arg(p.value.clone(), p.span));
+    d.push(dir(
+        "http_connection_manager",
+        prefix.into_iter().collect(),
+        h.span,
+    ));
     push_num(d, "generate_request_id", &h.generate_request_id);
     push_num(d, "max_request_headers_kb", &h.max_request_headers_kb);
     push_dur(d, "stream_idle_timeout", &h.stream_idle_timeout);

@@ -58,7 +58,7 @@ const NEEDED: &[&str] = &[
 fn check(ctx: &mut LintContext<'_>) {
     let model = ctx.model();
     for s in &model.servers {
-        if !s.directives.has("rds") && s.routes.is_empty() && s.directives.iter().next().is_none() {
+        if !s.directives.has("http_connection_manager") {
             // Not an HTTP listener.
             continue;
         }
