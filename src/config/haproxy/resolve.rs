@@ -81,6 +81,8 @@ pub struct Effective<'c> {
     pub line: &'c Line,
     /// True when it came from a `defaults` section.
     pub inherited: bool,
+    /// Its [`setting_key`], computed once.
+    pub key: String,
 }
 
 /// One `server` line with its effective parameters.
@@ -158,7 +160,7 @@ impl<'c> Proxy<'c> {
         self.settings
             .iter()
             .rev()
-            .find(|e| setting_key(e.line) == key)
+            .find(|e| e.key == key)
             .filter(|e| !is_negated(e.line))
             .map(|e| e.line)
     }
@@ -167,7 +169,7 @@ impl<'c> Proxy<'c> {
     pub fn all<'s>(&'s self, key: &'s str) -> impl Iterator<Item = &'c Line> + 's {
         self.settings
             .iter()
-            .filter(move |e| setting_key(e.line) == key && !is_negated(e.line))
+            .filter(move |e| e.key == key && !is_negated(e.line))
             .map(|e| e.line)
     }
 
@@ -176,7 +178,7 @@ impl<'c> Proxy<'c> {
         self.settings
             .iter()
             .rev()
-            .find(|e| setting_key(e.line) == key)
+            .find(|e| e.key == key)
             .is_some_and(|e| e.inherited)
     }
 
@@ -216,8 +218,8 @@ pub fn resolve(cfg: &Config) -> Vec<Proxy<'_>> {
             let marked = settings
                 .into_iter()
                 .map(|e| Effective {
-                    line: e.line,
                     inherited: true,
+                    ..e
                 })
                 .collect();
             defaults_eff.insert(i, (marked, default_server));
@@ -267,11 +269,12 @@ fn merge<'c>(
         if !LIST_KEYWORDS.contains(&kw) {
             // An own setting replaces the inherited one (and any earlier own
             // one: the last occurrence wins in HAProxy).
-            settings.retain(|e| setting_key(e.line) != key);
+            settings.retain(|e| e.key != key);
         }
         settings.push(Effective {
             line,
             inherited: false,
+            key,
         });
     }
     (settings, default_server)
