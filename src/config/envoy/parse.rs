@@ -1215,8 +1215,22 @@ impl Reader {
         }
         if let Some(teo) = self.map(c, "typed_extension_protocol_options", path) {
             let tp = join(path, "typed_extension_protocol_options");
-            if let Some(o) = teo.get(UPSTREAM_HTTP_OPTIONS_KEY) {
-                let op = format!("{tp}[{UPSTREAM_HTTP_OPTIONS_KEY}]");
+            // Keyed by extension name (the message name, or the older
+            // `envoy.upstreams.http.http_protocol_options`); told apart by
+            // the value's `@type`.
+            let entry = teo.as_map().unwrap_or(&[]).iter().find(|(k, v)| {
+                let key = k.as_scalar().unwrap_or("");
+                let ty = v.get("@type").and_then(|t| t.as_scalar()).map(type_name);
+                ty == Some(UPSTREAM_HTTP_OPTIONS_KEY)
+                    || (ty.is_none()
+                        && matches!(
+                            key,
+                            UPSTREAM_HTTP_OPTIONS_KEY
+                                | "envoy.upstreams.http.http_protocol_options"
+                        ))
+            });
+            if let Some((k, o)) = entry {
+                let op = format!("{tp}[{}]", k.as_scalar().unwrap_or(""));
                 if self.expect_map(o, &op) {
                     out.upstream_http_options = Some(self.upstream_http_options(o, &op));
                 }
@@ -1646,6 +1660,17 @@ static_resources:
         assert_eq!(legacy.type_str(), "STATIC");
         assert!(legacy.connect_timeout.is_none());
         assert!(legacy.common_http_protocol_options.is_some());
+    }
+
+    #[test]
+    fn upstream_http_options_by_type_or_old_name() {
+        for key in ["envoy.upstreams.http.http_protocol_options", "whatever"] {
+            let yaml = format!("static_resources:\n  clusters:\n  - name: c\n    typed_extension_protocol_options:\n      {key}:\n        \"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions\n        common_http_protocol_options: {{ idle_timeout: 4s }}\n");
+            let b = parse_bootstrap(FileId(0), yaml.as_bytes(), Syntax::Yaml);
+            let o = b.clusters[0].upstream_http_options.as_ref().expect(key);
+            let idle = o.common.as_ref().unwrap().idle_timeout.as_ref().unwrap();
+            assert_eq!(idle.value, Duration::from_secs(4));
+        }
     }
 
     #[test]
