@@ -8,9 +8,9 @@ declare_rule! {
     /// A cluster keeps idle upstream connections for the default hour, or sets it in the deprecated place.
     ///
     /// ## What it does
-    /// Flags clusters whose upstream HTTP `idle_timeout` is left at its
-    /// default of 1 hour, and clusters that still use the deprecated
-    /// `Cluster.common_http_protocol_options`.
+    /// Flags clusters reached by HTTP routes whose upstream HTTP
+    /// `idle_timeout` is left at its default of 1 hour, and clusters that
+    /// still use the deprecated `Cluster.common_http_protocol_options`.
     ///
     /// ## Why it causes 502s
     /// Application servers close idle keep-alive connections after seconds
@@ -54,7 +54,30 @@ declare_rule! {
 
 fn check(ctx: &mut LintContext<'_>) {
     let model = ctx.model();
+    // Clusters no HTTP route can reach (e.g. only used by tcp_proxy) have no
+    // HTTP idle timeout to speak of; with RDS or dynamic resources the routes
+    // are unknown, so every cluster counts.
+    let routes_unknown = model.global.main.has("dynamic_resources")
+        || model.servers.iter().any(|s| s.directives.has("rds"));
+    let routed: Vec<&str> = model
+        .routes()
+        .filter_map(|(_, r)| r.proxy.as_ref())
+        .flat_map(|p| match &p.target {
+            crate::config::model::Target::Pool(n) => vec![n.as_str()],
+            _ => Vec::new(),
+        })
+        .chain(model.routes().flat_map(|(_, r)| {
+            r.directives
+                .all("weighted_clusters")
+                .iter()
+                .flat_map(|d| d.args.iter().map(|a| a.value.as_str()))
+                .collect::<Vec<_>>()
+        }))
+        .collect();
     for u in &model.upstreams {
+        if !routes_unknown && !routed.contains(&u.name.as_str()) {
+            continue;
+        }
         if let Some(d) = u.directives.get("common_http_protocol_options") {
             ctx.report(
                 d.span,
@@ -102,6 +125,21 @@ mod tests {
             ["cluster 'app' uses the deprecated `common_http_protocol_options` field"]
         );
     }
+
+    #[test]
+    fn pass_for_clusters_no_http_route_reaches() {
+        assert!(findings(
+            "ENV-KAL-001",
+            &boot(
+                "",
+                ROUTE,
+                &(cluster("app", 1, OPTS) + &cluster("tcp_only", 1, ""))
+            )
+        )
+        .is_empty());
+    }
+
+    const OPTS: &str = "    typed_extension_protocol_options:\n      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:\n        \"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions\n        common_http_protocol_options: { idle_timeout: 4s }\n";
 
     #[test]
     fn pass() {
