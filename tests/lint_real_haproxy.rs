@@ -182,3 +182,108 @@ fn debian_shipped_configs_parse() {
         assert!(!cfg.sections.is_empty(), "{}", path.display());
     }
 }
+
+/// Token soup for the quoting/escaping differential test: words, quotes,
+/// escapes (valid and broken), comments, tabs.
+const SOUP: &[&str] = &[
+    "a",
+    "b1",
+    " ",
+    "  ",
+    "\t",
+    "'",
+    "\"",
+    "\\",
+    "\\ ",
+    "\\#",
+    "\\\\",
+    "\\'",
+    "\\\"",
+    "\\x41",
+    "\\x4",
+    "\\xg1",
+    "\\n",
+    "\\t",
+    "\\r",
+    "\\q",
+    "#",
+    "'x y'",
+    "\"x y\"",
+    "\"a#b\"",
+    "'a#b'",
+    "\"$HOME\"",
+    "\"${HOME}\"",
+    "\"${NOPE-d}\"",
+    "\"${HOME\"",
+    "$",
+    "\"\\$x\"",
+    "\"$1\"",
+    "\"${.FILE}\"",
+    "\"${A.b}\"",
+    "\"a$\"",
+    "\"${}\"",
+    "\"${X[*]}\"",
+];
+
+/// A small deterministic generator (64-bit LCG), so that every run tests
+/// the same configs.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) as usize
+    }
+}
+
+/// How many lines the differential test generates.
+const CASES: usize = 200;
+
+/// HAProxy and gatecheck agree on which generated `description` lines are
+/// lexically broken (unmatched quotes, bad `\x` escapes), and on the line.
+#[test]
+fn quoting_differential_against_haproxy() {
+    let Some(bin) = haproxy() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("gatecheck-hap-soup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = Lcg(0x5eed);
+    let mut disagreements = Vec::new();
+    let mut rejected = 0;
+    for case in 0..CASES {
+        let mut line = String::from("    description x ");
+        for _ in 0..(1 + rng.next() % 6) {
+            line.push_str(SOUP[rng.next() % SOUP.len()]);
+        }
+        let text = format!(
+            "global\n    log stdout format raw local0\n\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\nfrontend web\n    bind 127.0.0.1:8080\n{line}\n    default_backend app\n\nbackend app\n    server a1 127.0.0.1:9001\n"
+        );
+        let path = dir.join(format!("case{case}.cfg"));
+        std::fs::write(&path, &text).unwrap();
+        let (accepted, hap_line, _, output) = check(&bin, &path);
+        let cfg = parse_cfg(Default::default(), text.as_bytes());
+        let lines = gatecheck::source::LineIndex::new(text.as_bytes());
+        let ours = cfg.errors.first().map(|e| lines.line_col(e.span().start).0);
+        rejected += usize::from(!accepted);
+        let agree = match (accepted, ours) {
+            (true, None) => true,
+            (false, Some(l)) => hap_line == Some(l),
+            // HAProxy may refuse for reasons that are not lexical.
+            (false, None) => !["quote", "hexadecimal", "environment variable"]
+                .iter()
+                .any(|w| output.contains(w)),
+            (true, Some(_)) => false,
+        };
+        if !agree {
+            disagreements.push(format!("{line:?}: haproxy accepted={accepted} line={hap_line:?}, gatecheck {ours:?}\n{output}"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("{CASES} generated lines, {rejected} refused by haproxy");
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+    assert!(rejected > 10, "the soup should produce broken lines too");
+}

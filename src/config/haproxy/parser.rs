@@ -301,6 +301,19 @@ pub enum HaproxyError {
         /// The escape.
         span: Span,
     },
+    /// `"${NAME` without its closing `}`.
+    #[error("unmatched brace in environment variable name")]
+    UnmatchedEnvBrace {
+        /// The `{`.
+        span: Span,
+    },
+    /// `$` inside double quotes not followed by a variable name (escape it
+    /// as `\$`).
+    #[error("forbidden first char in environment variable name")]
+    BadEnvName {
+        /// The character after `$` (or `${`).
+        span: Span,
+    },
     /// A statement before any section.
     #[error("unknown keyword '{keyword}' out of section")]
     OutOfSection {
@@ -347,6 +360,8 @@ impl HaproxyError {
         match self {
             Self::UnmatchedQuote { span, .. }
             | Self::BadHexEscape { span }
+            | Self::UnmatchedEnvBrace { span }
+            | Self::BadEnvName { span }
             | Self::OutOfSection { span, .. }
             | Self::MissingName { span, .. }
             | Self::MissingFrom { span, .. }
@@ -544,8 +559,21 @@ fn split_words(
                     i = unescape(file, text, i, end, &mut value, errors);
                 }
                 (Quote::Double, b'$') => {
-                    let next = text.get(i + 1).copied().filter(|_| i + 1 < end);
-                    if matches!(next, Some(b'{' | b'_' | b'.') | Some(b'a'..=b'z' | b'A'..=b'Z')) {
+                    // An environment variable: `$NAME`, `${NAME}`,
+                    // `${NAME-default}`, `${NAME[*]}`; pseudo-variables start
+                    // with a dot (manual §2.3). Kept as written.
+                    let braced = text.get(i + 1) == Some(&b'{') && i + 1 < end;
+                    let name = if braced { i + 2 } else { i + 1 };
+                    let first = text.get(name).copied().filter(|_| name < end);
+                    if !matches!(first, Some(b'.' | b'_' | b'a'..=b'z' | b'A'..=b'Z')) {
+                        errors.push(HaproxyError::BadEnvName {
+                            span: Span::new(file, name.min(end), (name + 1).min(end)),
+                        });
+                    } else if braced && !env_brace_closed(&text[name..end]) {
+                        errors.push(HaproxyError::UnmatchedEnvBrace {
+                            span: Span::new(file, i + 1, i + 2),
+                        });
+                    } else {
                         flags.env = true;
                     }
                     value.push(c);
@@ -576,6 +604,25 @@ fn split_words(
             flags,
         });
     }
+}
+
+/// True when `rest` (what follows `${`) holds a well-formed variable
+/// reference up to its `}`: a name (an optional leading `.`, then letters,
+/// digits and `_`), then optionally `[*]` or a `-default`, then `}`
+/// (HAProxy's `parse_line()`).
+fn env_brace_closed(rest: &[u8]) -> bool {
+    let dot = usize::from(rest.first() == Some(&b'.'));
+    let mut j = dot
+        + rest[dot..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+    if rest[j..].starts_with(b"[*]") {
+        j += 3;
+    } else if rest.get(j) == Some(&b'-') {
+        return rest[j..].contains(&b'}');
+    }
+    rest.get(j) == Some(&b'}')
 }
 
 /// Decode the escape at `text[i] == b'\\'`, push its bytes, return the index
@@ -796,6 +843,26 @@ mod tests {
             (
                 "global\n.endif\n",
                 &["2:1 lone '.endif' with no matching '.if'"],
+            ),
+            (
+                "global\n  x \"${HOME\" \"${A}\" \"${B-d}\" \"${C[*]}\" \"${D x}\"\n",
+                &[
+                    "2:7 unmatched brace in environment variable name",
+                    "2:42 unmatched brace in environment variable name",
+                ],
+            ),
+            (
+                "global\n  x \"${.FILE}\" \"$.LINE\" \"${_A}\" \"${A.b}\"\n",
+                &["2:35 unmatched brace in environment variable name"],
+            ),
+            (
+                "global\n  x \"$1\" \"${1A}\" \"a$\" \"$ x\" '$ok' $ok \"\\$ok\"\n",
+                &[
+                    "2:7 forbidden first char in environment variable name",
+                    "2:13 forbidden first char in environment variable name",
+                    "2:21 forbidden first char in environment variable name",
+                    "2:25 forbidden first char in environment variable name",
+                ],
             ),
             (
                 "global\n.if defined(X)\n x\n",
