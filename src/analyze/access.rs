@@ -258,8 +258,7 @@ fn slow_path(
     let rescued = status < 500;
     let needs_example = {
         let map = cause_map(agg, status, rescued);
-        map.get(&verdict.cause)
-            .map_or(true, |s| s.example.is_none())
+        map.get(&verdict.cause).is_none_or(|s| s.example.is_none())
     };
     if needs_example && !ctx.opts.keep_events {
         verdict = cause::classify(status, &attempts, &refs, caps, true);

@@ -28,7 +28,7 @@ fn severity_override(meta: &RuleMeta, settings: &Settings) -> Option<Option<Seve
     // The most specific key wins (full id/name over prefixes).
     let mut best: Option<(usize, &str)> = None;
     for (k, v) in &settings.severity {
-        if registry::matches(meta, k) && best.map_or(true, |(len, _)| k.len() > len) {
+        if registry::matches(meta, k) && best.is_none_or(|(len, _)| k.len() > len) {
             best = Some((k.len(), v.as_str()));
         }
     }

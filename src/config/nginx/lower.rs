@@ -77,7 +77,7 @@ pub const COMBINED_FORMAT: &str = "$remote_addr - $remote_user [$time_local] \"$
 /// True when nginx `v` (or the newest, when unknown) has keep-alive to
 /// upstreams and HTTP/1.1 on by default.
 pub fn keepalive_on_by_default(v: Option<Version>) -> bool {
-    v.map_or(true, |v| v >= KEEPALIVE_DEFAULT_SINCE)
+    v.is_none_or(|v| v >= KEEPALIVE_DEFAULT_SINCE)
 }
 
 /// Directives whose argument is a time.
@@ -246,10 +246,7 @@ fn error_log_level(d: &Directives, block: Span) -> Setting<String> {
             continue;
         }
         let rank = |s: &str| ORDER.iter().position(|x| *x == s).unwrap_or(4);
-        if best
-            .as_ref()
-            .map_or(true, |b| rank(&level) < rank(&b.value))
-        {
+        if best.as_ref().is_none_or(|b| rank(&level) < rank(&b.value)) {
             best = Some(Setting::explicit(level, e.span));
         }
     }

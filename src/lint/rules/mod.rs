@@ -1,6 +1,8 @@
 //! One module per rule, grouped by proxy.
 
 pub mod all;
+pub mod envoy;
+pub mod haproxy;
 pub mod nginx;
 
 #[cfg(test)]

@@ -85,7 +85,7 @@ fn server_keepalive(m: &ProxyModel) -> Option<(Duration, Span)> {
             ),
             None => (NGINX_CLIENT_KEEPALIVE, block),
         };
-        if best.map_or(true, |b| v.0 < b.0) {
+        if best.is_none_or(|b| v.0 < b.0) {
             best = Some(v);
         }
     }

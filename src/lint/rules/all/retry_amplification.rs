@@ -77,7 +77,7 @@ fn check(ctx: &mut LintContext<'_>) {
                 if let Some((a, span, r)) = best {
                     product = product.saturating_mul(u64::from(a));
                     factors.push(format!("{} {} {a}", m.kind.as_str(), route_label(r)));
-                    if worst.map_or(true, |(w, _)| a > w) {
+                    if worst.is_none_or(|(w, _)| a > w) {
                         worst = Some((a, span));
                     }
                 }

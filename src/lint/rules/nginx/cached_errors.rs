@@ -47,7 +47,7 @@ fn check(ctx: &mut LintContext<'_>) {
         let Some((time, codes)) = d.args.split_last() else {
             continue;
         };
-        if parse_time(&time.value).map_or(true, |t| t.is_zero()) {
+        if parse_time(&time.value).is_none_or(|t| t.is_zero()) {
             continue;
         }
         let bad: Vec<&str> = codes

@@ -1,0 +1,1763 @@
+//! A loaded Envoy v3 bootstrap ([`Node`] tree) → [`Bootstrap`], the typed
+//! view the lowering reads.
+//!
+//! Only the parts that bear on 502s are read; everything else is skipped
+//! without complaint (the tree is not a full protobuf validator). Each value
+//! read keeps its span. Decoding follows the protobuf JSON mapping that
+//! Envoy's YAML/JSON loader uses:
+//!
+//! - field names in snake_case or lowerCamelCase;
+//! - `google.protobuf.Duration` as `"1.5s"` / `"0.250s"` / `"-2s"` (up to nine
+//!   fractional digits, `s` required), and also as `{seconds, nanos}`;
+//! - wrapped integers and bools (`UInt32Value`, `BoolValue`) plain or as
+//!   `{value: N}`, integers also as numeric strings;
+//! - `typed_config` chosen by its `@type` URL;
+//! - an HTTP connection manager with `rds` instead of an inline
+//!   `route_config` gets a note (its routes are not in the file), not an
+//!   error; likewise `dynamic_resources` and EDS clusters.
+//!
+//! A value of the wrong shape is recorded as an [`EnvoyError`] and left out;
+//! the rest of the file is still read.
+
+use std::fmt;
+
+use crate::source::{FileId, SourceMap, Span};
+
+use super::node::{load_as, LoadError, Node, NodeKind, Syntax};
+
+/// A value with the span of its text.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Spanned<T> {
+    /// The decoded value.
+    pub value: T,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// A `google.protobuf.Duration`: seconds and nanoseconds of the same sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Duration {
+    /// Whole seconds.
+    pub seconds: i64,
+    /// Nanoseconds, `-999_999_999..=999_999_999`, same sign as `seconds`.
+    pub nanos: i32,
+}
+
+/// Largest magnitude protobuf allows for a Duration, in seconds (10 000
+/// years).
+const MAX_DURATION_SECONDS: i64 = 315_576_000_000;
+
+impl Duration {
+    /// A duration of whole seconds.
+    pub const fn from_secs(seconds: i64) -> Self {
+        Duration { seconds, nanos: 0 }
+    }
+
+    /// A duration of whole milliseconds.
+    pub const fn from_millis(ms: i64) -> Self {
+        Duration {
+            seconds: ms / 1000,
+            nanos: ((ms % 1000) * 1_000_000) as i32,
+        }
+    }
+
+    /// The value in (fractional) seconds.
+    pub fn as_secs_f64(&self) -> f64 {
+        self.seconds as f64 + self.nanos as f64 / 1e9
+    }
+
+    /// The value in whole milliseconds (truncated).
+    pub fn as_millis(&self) -> i64 {
+        self.seconds * 1000 + (self.nanos / 1_000_000) as i64
+    }
+
+    /// True for exactly zero.
+    pub fn is_zero(&self) -> bool {
+        self.seconds == 0 && self.nanos == 0
+    }
+
+    /// True when strictly greater than zero.
+    pub fn is_positive(&self) -> bool {
+        self.seconds > 0 || (self.seconds == 0 && self.nanos > 0)
+    }
+}
+
+impl fmt::Display for Duration {
+    /// Protobuf JSON form: `5s`, `0.250s`, `-1.5s`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let neg = self.seconds < 0 || self.nanos < 0;
+        let secs = self.seconds.unsigned_abs();
+        let nanos = self.nanos.unsigned_abs();
+        let sign = if neg { "-" } else { "" };
+        if nanos == 0 {
+            write!(f, "{sign}{secs}s")
+        } else if nanos % 1_000_000 == 0 {
+            write!(f, "{sign}{secs}.{:03}s", nanos / 1_000_000)
+        } else if nanos % 1_000 == 0 {
+            write!(f, "{sign}{secs}.{:06}s", nanos / 1_000)
+        } else {
+            write!(f, "{sign}{secs}.{nanos:09}s")
+        }
+    }
+}
+
+/// Parse a protobuf JSON duration string (`"5s"`, `"0.250s"`, `"-1.5s"`).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let body = text.strip_suffix('s').ok_or_else(|| {
+        format!("'{text}' has no 's' suffix (protobuf durations look like \"5s\" or \"0.250s\")")
+    })?;
+    let (neg, body) = match body.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, body),
+    };
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || !(frac.is_empty() || digits(frac)) || body.ends_with('.') {
+        return Err(format!(
+            "'{text}' is not a duration like \"5s\" or \"0.250s\""
+        ));
+    }
+    if frac.len() > 9 {
+        return Err(format!("'{text}' has more than 9 fractional digits"));
+    }
+    let seconds: i64 = int
+        .parse()
+        .ok()
+        .filter(|s| *s <= MAX_DURATION_SECONDS)
+        .ok_or_else(|| format!("'{text}' is out of range"))?;
+    let nanos: i32 = if frac.is_empty() {
+        0
+    } else {
+        let n: i32 = frac.parse().map_err(|_| format!("'{text}' is malformed"))?;
+        n * 10i32.pow(9 - frac.len() as u32)
+    };
+    Ok(if neg {
+        Duration {
+            seconds: -seconds,
+            nanos: -nanos,
+        }
+    } else {
+        Duration { seconds, nanos }
+    })
+}
+
+/// Something in the file that Envoy would reject, or that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnvoyError {
+    /// The file is not loadable YAML/JSON.
+    #[error("{0}")]
+    Load(#[from] LoadError),
+    /// A field of the wrong shape (a list where a mapping belongs, …).
+    #[error("{field}: expected {expected}, found {found}")]
+    WrongType {
+        /// Path of the field (`static_resources.clusters[0].connect_timeout`).
+        field: String,
+        /// What the API wants.
+        expected: &'static str,
+        /// What the file has.
+        found: String,
+        /// The value.
+        span: Span,
+    },
+    /// A value that does not decode (duration, integer, bool).
+    #[error("{field}: {reason}")]
+    BadValue {
+        /// Path of the field.
+        field: String,
+        /// What is wrong, with the text as written.
+        reason: String,
+        /// The value.
+        span: Span,
+    },
+}
+
+impl EnvoyError {
+    /// Where the error is.
+    pub fn span(&self) -> Span {
+        match self {
+            Self::Load(e) => e.span(),
+            Self::WrongType { span, .. } | Self::BadValue { span, .. } => *span,
+        }
+    }
+
+    /// `path:line:col: message`, for people.
+    pub fn render(&self, sources: &SourceMap) -> String {
+        let span = self.span();
+        let (line, col) = sources.line_col(span);
+        format!("{}:{line}:{col}: {self}", sources.path(span.file).display())
+    }
+}
+
+/// Something worth telling that is not an error: parts of the config that
+/// live elsewhere and so are not linted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvoyNote {
+    /// An HTTP connection manager takes its routes from RDS.
+    RdsRoutes {
+        /// `rds.route_config_name`.
+        route_config_name: String,
+        /// The `rds` mapping.
+        span: Span,
+    },
+    /// `dynamic_resources` (LDS/CDS/ADS): those resources are not in the file.
+    DynamicResources {
+        /// The `dynamic_resources` mapping.
+        span: Span,
+    },
+    /// An EDS cluster: its endpoints are not in the file.
+    EdsEndpoints {
+        /// The cluster name.
+        cluster: String,
+        /// The cluster's `type`.
+        span: Span,
+    },
+}
+
+impl EnvoyNote {
+    /// Where the note points.
+    pub fn span(&self) -> Span {
+        match self {
+            Self::RdsRoutes { span, .. }
+            | Self::DynamicResources { span }
+            | Self::EdsEndpoints { span, .. } => *span,
+        }
+    }
+}
+
+impl fmt::Display for EnvoyNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::RdsRoutes {
+                route_config_name, ..
+            } => write!(
+                f,
+                "routes come from RDS (route_config_name '{route_config_name}') and are not in this file; route rules skip this listener"
+            ),
+            Self::DynamicResources { .. } => f.write_str(
+                "dynamic_resources (LDS/CDS/ADS) are served by a management server and are not in this file",
+            ),
+            Self::EdsEndpoints { cluster, .. } => write!(
+                f,
+                "cluster '{cluster}' gets its endpoints from EDS; endpoint counts are unknown here"
+            ),
+        }
+    }
+}
+
+/// The parts of an Envoy v3 bootstrap that the linter reads.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Bootstrap {
+    /// The file.
+    pub file: FileId,
+    /// The root mapping's span.
+    pub span: Span,
+    /// `static_resources.listeners`.
+    pub listeners: Vec<Listener>,
+    /// `static_resources.clusters`.
+    pub clusters: Vec<Cluster>,
+    /// What could not be read (the rest was).
+    pub errors: Vec<EnvoyError>,
+    /// Parts that live elsewhere.
+    pub notes: Vec<EnvoyNote>,
+}
+
+/// A listener.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Listener {
+    /// `name`.
+    pub name: Option<Spanned<String>>,
+    /// `address.socket_address` as `address:port`.
+    pub address: Option<Spanned<String>>,
+    /// HTTP connection managers found in its filter chains (and
+    /// `default_filter_chain`).
+    pub http_managers: Vec<HttpConnectionManager>,
+    /// The listener mapping.
+    pub span: Span,
+}
+
+/// `envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HttpConnectionManager {
+    /// `stat_prefix`.
+    pub stat_prefix: Option<Spanned<String>>,
+    /// Inline `route_config`.
+    pub route_config: Option<RouteConfiguration>,
+    /// `rds.route_config_name`, when routes come from RDS.
+    pub rds: Option<Spanned<String>>,
+    /// `access_log` entries.
+    pub access_log: Vec<AccessLog>,
+    /// `generate_request_id` (default true).
+    pub generate_request_id: Option<Spanned<bool>>,
+    /// `max_request_headers_kb` (default 60).
+    pub max_request_headers_kb: Option<Spanned<u64>>,
+    /// `common_http_protocol_options` (downstream side).
+    pub common_http_protocol_options: Option<HttpProtocolOptions>,
+    /// `stream_idle_timeout` (default 5 min).
+    pub stream_idle_timeout: Option<Spanned<Duration>>,
+    /// `request_timeout` (default 0 = off).
+    pub request_timeout: Option<Spanned<Duration>>,
+    /// Names of `http_filters`, in order.
+    pub http_filters: Vec<Spanned<String>>,
+    /// The `typed_config` mapping.
+    pub span: Span,
+}
+
+/// One access log.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AccessLog {
+    /// `name`.
+    pub name: Option<Spanned<String>>,
+    /// The `@type` of its `typed_config`.
+    pub type_url: Option<Spanned<String>>,
+    /// `path` for file logs.
+    pub path: Option<Spanned<String>>,
+    /// The format.
+    pub format: LogFormat,
+    /// The entry's mapping.
+    pub span: Span,
+}
+
+/// An access log's format.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum LogFormat {
+    /// No format given: Envoy's default format.
+    #[default]
+    Default,
+    /// A text format (`log_format.text_format_source.inline_string`, or the
+    /// older `format`).
+    Text(Spanned<String>),
+    /// A JSON format: the values of all its keys joined by spaces (what
+    /// command operators it uses is what matters).
+    Json(Spanned<String>),
+    /// A format given in a way not read here (a file, typed formatters).
+    Other(Span),
+}
+
+/// A route configuration.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RouteConfiguration {
+    /// `name`.
+    pub name: Option<Spanned<String>>,
+    /// `virtual_hosts`.
+    pub virtual_hosts: Vec<VirtualHost>,
+    /// `validate_clusters`.
+    pub validate_clusters: Option<Spanned<bool>>,
+    /// The mapping.
+    pub span: Span,
+}
+
+/// A virtual host.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VirtualHost {
+    /// `name`.
+    pub name: Option<Spanned<String>>,
+    /// `domains`.
+    pub domains: Vec<Spanned<String>>,
+    /// `routes`.
+    pub routes: Vec<Route>,
+    /// `retry_policy` (applies to routes without their own).
+    pub retry_policy: Option<RetryPolicy>,
+    /// The mapping.
+    pub span: Span,
+}
+
+/// A route.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Route {
+    /// `name`.
+    pub name: Option<Spanned<String>>,
+    /// `match`.
+    pub matcher: RouteMatch,
+    /// `route` (absent for `redirect` / `direct_response` routes).
+    pub action: Option<RouteAction>,
+    /// The mapping.
+    pub span: Span,
+}
+
+/// A route's `match`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RouteMatch {
+    /// `prefix`, `path`, `safe_regex.regex` or `path_separated_prefix`, as
+    /// written.
+    pub path: Option<Spanned<String>>,
+    /// Which of those it was (`"prefix"`, `"path"`, `"safe_regex"`,
+    /// `"path_separated_prefix"`; `""` when none).
+    pub kind: &'static str,
+    /// `headers` matchers.
+    pub headers: Vec<HeaderMatcher>,
+    /// The mapping.
+    pub span: Span,
+}
+
+/// A header matcher of a route.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HeaderMatcher {
+    /// `name` (`:method` for the method).
+    pub name: String,
+    /// The exact value, or the regex, matched.
+    pub value: Option<String>,
+    /// True when `value` is a regex.
+    pub regex: bool,
+    /// `invert_match`.
+    pub invert: bool,
+    /// The mapping.
+    pub span: Span,
+}
+
+/// A route's `route` action.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RouteAction {
+    /// `cluster`.
+    pub cluster: Option<Spanned<String>>,
+    /// `cluster_header`.
+    pub cluster_header: Option<Spanned<String>>,
+    /// `weighted_clusters.clusters[].name`.
+    pub weighted_clusters: Vec<Spanned<String>>,
+    /// `timeout` (default 15s).
+    pub timeout: Option<Spanned<Duration>>,
+    /// `idle_timeout`.
+    pub idle_timeout: Option<Spanned<Duration>>,
+    /// `retry_policy`.
+    pub retry_policy: Option<RetryPolicy>,
+    /// The mapping.
+    pub span: Span,
+}
+
+/// A retry policy.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RetryPolicy {
+    /// `retry_on`, as written (comma-separated).
+    pub retry_on: Option<Spanned<String>>,
+    /// `num_retries` (default 1).
+    pub num_retries: Option<Spanned<u64>>,
+    /// `per_try_timeout`.
+    pub per_try_timeout: Option<Spanned<Duration>>,
+    /// `per_try_idle_timeout`.
+    pub per_try_idle_timeout: Option<Spanned<Duration>>,
+    /// `retriable_status_codes`.
+    pub retriable_status_codes: Vec<Spanned<u64>>,
+    /// The mapping.
+    pub span: Span,
+}
+
+impl RetryPolicy {
+    /// The `retry_on` conditions, trimmed.
+    pub fn conditions(&self) -> impl Iterator<Item = &str> {
+        self.retry_on
+            .iter()
+            .flat_map(|r| r.value.split(','))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// A cluster.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Cluster {
+    /// `name`.
+    pub name: Option<Spanned<String>>,
+    /// `type` as written (`STRICT_DNS`, …); absent means STATIC.
+    pub discovery_type: Option<Spanned<String>>,
+    /// `cluster_type.name` (extension clusters).
+    pub cluster_type: Option<Spanned<String>>,
+    /// `connect_timeout` (default 5s).
+    pub connect_timeout: Option<Spanned<Duration>>,
+    /// `lb_policy`.
+    pub lb_policy: Option<Spanned<String>>,
+    /// `dns_refresh_rate` (default 5s).
+    pub dns_refresh_rate: Option<Spanned<Duration>>,
+    /// `respect_dns_ttl` (default false).
+    pub respect_dns_ttl: Option<Spanned<bool>>,
+    /// `load_assignment` endpoints.
+    pub endpoints: Vec<Endpoint>,
+    /// `health_checks`.
+    pub health_checks: Vec<HealthCheck>,
+    /// `outlier_detection`.
+    pub outlier_detection: Option<OutlierDetection>,
+    /// `circuit_breakers.thresholds`.
+    pub circuit_breakers: Vec<CircuitThresholds>,
+    /// The deprecated `Cluster.common_http_protocol_options`.
+    pub common_http_protocol_options: Option<HttpProtocolOptions>,
+    /// `typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]`.
+    pub upstream_http_options: Option<UpstreamHttpOptions>,
+    /// The deprecated `Cluster.upstream_http_protocol_options.auto_sni`.
+    pub legacy_auto_sni: Option<Spanned<bool>>,
+    /// `transport_socket` with an `UpstreamTlsContext`.
+    pub tls: Option<UpstreamTls>,
+    /// The mapping.
+    pub span: Span,
+}
+
+impl Cluster {
+    /// The name, or `""`.
+    pub fn name_str(&self) -> &str {
+        self.name.as_ref().map_or("", |n| n.value.as_str())
+    }
+
+    /// The discovery type as written, `STATIC` when absent.
+    pub fn type_str(&self) -> &str {
+        self.discovery_type
+            .as_ref()
+            .map_or("STATIC", |t| t.value.as_str())
+    }
+}
+
+/// The cluster discovery types the v3 API defines.
+pub const DISCOVERY_TYPES: &[&str] =
+    &["STATIC", "STRICT_DNS", "LOGICAL_DNS", "EDS", "ORIGINAL_DST"];
+
+/// The cluster `lb_policy` values the v3 API defines.
+pub const LB_POLICIES: &[&str] = &[
+    "ROUND_ROBIN",
+    "LEAST_REQUEST",
+    "RING_HASH",
+    "RANDOM",
+    "MAGLEV",
+    "CLUSTER_PROVIDED",
+    "LOAD_BALANCING_POLICY_CONFIG",
+];
+
+/// One endpoint of `load_assignment`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Endpoint {
+    /// `socket_address.address` (or `pipe.path`).
+    pub address: Spanned<String>,
+    /// `socket_address.port_value`.
+    pub port: Option<Spanned<u64>>,
+    /// The `lb_endpoints` entry.
+    pub span: Span,
+}
+
+/// One `health_checks` entry.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HealthCheck {
+    /// `timeout` (required).
+    pub timeout: Option<Spanned<Duration>>,
+    /// `interval` (required).
+    pub interval: Option<Spanned<Duration>>,
+    /// `unhealthy_threshold` (required).
+    pub unhealthy_threshold: Option<Spanned<u64>>,
+    /// `healthy_threshold` (required).
+    pub healthy_threshold: Option<Spanned<u64>>,
+    /// `http_health_check`, `tcp_health_check`, `grpc_health_check`, … (the
+    /// key present, without `_health_check`).
+    pub kind: Option<Spanned<String>>,
+    /// `http_health_check.path`.
+    pub http_path: Option<Spanned<String>>,
+    /// The mapping.
+    pub span: Span,
+}
+
+/// `outlier_detection`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OutlierDetection {
+    /// `consecutive_5xx` (default 5).
+    pub consecutive_5xx: Option<Spanned<u64>>,
+    /// `consecutive_gateway_failure` (default 5).
+    pub consecutive_gateway_failure: Option<Spanned<u64>>,
+    /// `interval` (default 10s).
+    pub interval: Option<Spanned<Duration>>,
+    /// `base_ejection_time` (default 30s).
+    pub base_ejection_time: Option<Spanned<Duration>>,
+    /// `max_ejection_percent` (default 10).
+    pub max_ejection_percent: Option<Spanned<u64>>,
+    /// The mapping.
+    pub span: Span,
+}
+
+/// One `circuit_breakers.thresholds` entry.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CircuitThresholds {
+    /// `priority` (default DEFAULT).
+    pub priority: Option<Spanned<String>>,
+    /// `max_connections` (default 1024).
+    pub max_connections: Option<Spanned<u64>>,
+    /// `max_pending_requests` (default 1024).
+    pub max_pending_requests: Option<Spanned<u64>>,
+    /// `max_requests` (default 1024).
+    pub max_requests: Option<Spanned<u64>>,
+    /// `max_retries` (default 3).
+    pub max_retries: Option<Spanned<u64>>,
+    /// The mapping.
+    pub span: Span,
+}
+
+/// `config.core.v3.HttpProtocolOptions`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HttpProtocolOptions {
+    /// `idle_timeout` (default 1h).
+    pub idle_timeout: Option<Spanned<Duration>>,
+    /// `max_connection_duration`.
+    pub max_connection_duration: Option<Spanned<Duration>>,
+    /// `max_headers_count`.
+    pub max_headers_count: Option<Spanned<u64>>,
+    /// `max_response_headers_kb` (cluster-side only).
+    pub max_response_headers_kb: Option<Spanned<u64>>,
+    /// The mapping.
+    pub span: Span,
+}
+
+/// `envoy.extensions.upstreams.http.v3.HttpProtocolOptions` of a cluster.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UpstreamHttpOptions {
+    /// `common_http_protocol_options`.
+    pub common: Option<HttpProtocolOptions>,
+    /// `upstream_http_protocol_options.auto_sni`.
+    pub auto_sni: Option<Spanned<bool>>,
+    /// True when HTTP/2 is configured (explicit or auto).
+    pub http2: bool,
+    /// The mapping.
+    pub span: Span,
+}
+
+/// `envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UpstreamTls {
+    /// `sni`.
+    pub sni: Option<Spanned<String>>,
+    /// `auto_host_sni`.
+    pub auto_host_sni: Option<Spanned<bool>>,
+    /// `common_tls_context.validation_context.trusted_ca` (file name or
+    /// `<inline>`), or the SDS secret name of a validation context.
+    pub trusted_ca: Option<Spanned<String>>,
+    /// True when any validation context is configured.
+    pub has_validation_context: bool,
+    /// The `typed_config` mapping.
+    pub span: Span,
+}
+
+/// `@type` URL suffixes read here.
+const HCM_TYPE: &str =
+    "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+const UPSTREAM_TLS_TYPE: &str = "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext";
+const UPSTREAM_HTTP_OPTIONS_KEY: &str = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+
+/// Load and read an Envoy bootstrap. Never fails: an unloadable file gives
+/// an empty [`Bootstrap`] with the load error in `errors`.
+pub fn parse_bootstrap(file: FileId, text: &[u8], syntax: Syntax) -> Bootstrap {
+    let mut boot = Bootstrap {
+        file,
+        ..Bootstrap::default()
+    };
+    let root = match load_as(file, text, syntax) {
+        Ok(root) => root,
+        Err(e) => {
+            boot.errors.push(e.into());
+            return boot;
+        }
+    };
+    boot.span = root.span;
+    let mut r = Reader {
+        errors: Vec::new(),
+        notes: Vec::new(),
+    };
+    if r.expect_map(&root, "(root)") {
+        if let Some(dynamic) = root.get("dynamic_resources") {
+            r.notes
+                .push(EnvoyNote::DynamicResources { span: dynamic.span });
+        }
+        if let Some(statics) = r.map(&root, "static_resources", "") {
+            let path = "static_resources";
+            for (i, l) in r.seq(statics, "listeners", path).iter().enumerate() {
+                let p = format!("{path}.listeners[{i}]");
+                if r.expect_map(l, &p) {
+                    boot.listeners.push(r.listener(l, &p));
+                }
+            }
+            for (i, c) in r.seq(statics, "clusters", path).iter().enumerate() {
+                let p = format!("{path}.clusters[{i}]");
+                if r.expect_map(c, &p) {
+                    boot.clusters.push(r.cluster(c, &p));
+                }
+            }
+        }
+    }
+    boot.errors = r.errors;
+    boot.notes = r.notes;
+    boot
+}
+
+/// Collects errors and notes while reading.
+struct Reader {
+    errors: Vec<EnvoyError>,
+    notes: Vec<EnvoyNote>,
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+/// The `@type` URL's message name (after the last `/`).
+fn type_name(url: &str) -> &str {
+    url.rsplit('/').next().unwrap_or(url)
+}
+
+impl Reader {
+    fn wrong(&mut self, node: &Node, field: &str, expected: &'static str) {
+        self.errors.push(EnvoyError::WrongType {
+            field: field.to_owned(),
+            expected,
+            found: node.shape().to_owned(),
+            span: node.span,
+        });
+    }
+
+    fn bad(&mut self, node: &Node, field: &str, reason: String) {
+        self.errors.push(EnvoyError::BadValue {
+            field: field.to_owned(),
+            reason,
+            span: node.span,
+        });
+    }
+
+    fn expect_map(&mut self, node: &Node, field: &str) -> bool {
+        if node.as_map().is_some() {
+            true
+        } else {
+            self.wrong(node, field, "a mapping");
+            false
+        }
+    }
+
+    fn map<'n>(&mut self, parent: &'n Node, name: &str, path: &str) -> Option<&'n Node> {
+        let v = parent.get(name)?;
+        self.expect_map(v, &join(path, name)).then_some(v)
+    }
+
+    fn seq<'n>(&mut self, parent: &'n Node, name: &str, path: &str) -> &'n [Node] {
+        match parent.get(name) {
+            None => &[],
+            Some(v) => match v.as_seq() {
+                Some(items) => items,
+                None => {
+                    self.wrong(v, &join(path, name), "a list");
+                    &[]
+                }
+            },
+        }
+    }
+
+    fn string(&mut self, parent: &Node, name: &str, path: &str) -> Option<Spanned<String>> {
+        let v = parent.get(name)?;
+        match v.as_scalar() {
+            Some(s) => Some(Spanned {
+                value: s.to_owned(),
+                span: v.span,
+            }),
+            None => {
+                self.wrong(v, &join(path, name), "a string");
+                None
+            }
+        }
+    }
+
+    /// A scalar, or the `value` of a wrapper mapping.
+    fn unwrap<'n>(&mut self, v: &'n Node, field: &str) -> Option<&'n Node> {
+        match &v.kind {
+            NodeKind::Scalar { .. } => Some(v),
+            NodeKind::Map(_) => match v.get("value") {
+                Some(inner) if inner.as_scalar().is_some() => Some(inner),
+                _ => {
+                    self.wrong(v, field, "a value or {value: …}");
+                    None
+                }
+            },
+            NodeKind::Seq(_) => {
+                self.wrong(v, field, "a value");
+                None
+            }
+        }
+    }
+
+    fn uint(&mut self, parent: &Node, name: &str, path: &str) -> Option<Spanned<u64>> {
+        let field = join(path, name);
+        let v = parent.get(name)?;
+        let v = self.unwrap(v, &field)?;
+        let text = v.as_scalar().unwrap_or("");
+        match text.parse::<u64>() {
+            Ok(n) => Some(Spanned {
+                value: n,
+                span: v.span,
+            }),
+            Err(_) => {
+                self.bad(v, &field, format!("'{text}' is not a non-negative integer"));
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, parent: &Node, name: &str, path: &str) -> Option<Spanned<bool>> {
+        let field = join(path, name);
+        let v = parent.get(name)?;
+        let v = self.unwrap(v, &field)?;
+        match v.as_scalar().unwrap_or("") {
+            "true" | "True" | "TRUE" => Some(Spanned {
+                value: true,
+                span: v.span,
+            }),
+            "false" | "False" | "FALSE" => Some(Spanned {
+                value: false,
+                span: v.span,
+            }),
+            text => {
+                let reason = format!("'{text}' is not true or false");
+                self.bad(v, &field, reason);
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, parent: &Node, name: &str, path: &str) -> Option<Spanned<Duration>> {
+        let field = join(path, name);
+        let v = parent.get(name)?;
+        match &v.kind {
+            NodeKind::Scalar { text, .. } => match parse_duration(text) {
+                Ok(d) => Some(Spanned {
+                    value: d,
+                    span: v.span,
+                }),
+                Err(reason) => {
+                    self.bad(v, &field, reason);
+                    None
+                }
+            },
+            NodeKind::Map(_) => {
+                let seconds = v.get("seconds").and_then(|s| s.as_scalar()).unwrap_or("0");
+                let nanos = v.get("nanos").and_then(|s| s.as_scalar()).unwrap_or("0");
+                match (seconds.parse::<i64>(), nanos.parse::<i32>()) {
+                    (Ok(s), Ok(n))
+                        if s.abs() <= MAX_DURATION_SECONDS
+                            && n.abs() < 1_000_000_000
+                            && (s == 0 || n == 0 || (s < 0) == (n < 0)) =>
+                    {
+                        Some(Spanned {
+                            value: Duration {
+                                seconds: s,
+                                nanos: n,
+                            },
+                            span: v.span,
+                        })
+                    }
+                    _ => {
+                        let reason = format!(
+                            "{{seconds: {seconds}, nanos: {nanos}}} is not a valid duration"
+                        );
+                        self.bad(v, &field, reason);
+                        None
+                    }
+                }
+            }
+            NodeKind::Seq(_) => {
+                self.wrong(v, &field, "a duration like \"5s\"");
+                None
+            }
+        }
+    }
+
+    /// The `typed_config` of `parent` and its `@type` message name.
+    fn typed_config<'n>(&mut self, parent: &'n Node, path: &str) -> Option<(&'n Node, String)> {
+        let tc = self.map(parent, "typed_config", path)?;
+        let url = tc.get("@type").and_then(|t| t.as_scalar()).unwrap_or("");
+        Some((tc, type_name(url).to_owned()))
+    }
+
+    fn listener(&mut self, l: &Node, path: &str) -> Listener {
+        let mut out = Listener {
+            name: self.string(l, "name", path),
+            span: l.span,
+            ..Listener::default()
+        };
+        if let Some(addr) = self.map(l, "address", path) {
+            if let Some(sa) = self.map(addr, "socket_address", &join(path, "address")) {
+                let p = join(path, "address.socket_address");
+                let host = self.string(sa, "address", &p);
+                let port = self.uint(sa, "port_value", &p);
+                if let Some(host) = host {
+                    let value = match &port {
+                        Some(port) => format!("{}:{}", host.value, port.value),
+                        None => host.value.clone(),
+                    };
+                    out.address = Some(Spanned {
+                        value,
+                        span: sa.span,
+                    });
+                }
+            }
+        }
+        let mut chains: Vec<(String, &Node)> = self
+            .seq(l, "filter_chains", path)
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (format!("{path}.filter_chains[{i}]"), c))
+            .collect();
+        if let Some(d) = l.get("default_filter_chain") {
+            chains.push((join(path, "default_filter_chain"), d));
+        }
+        for (cp, chain) in chains {
+            if !self.expect_map(chain, &cp) {
+                continue;
+            }
+            for (i, f) in self.seq(chain, "filters", &cp).iter().enumerate() {
+                let fp = format!("{cp}.filters[{i}]");
+                if !self.expect_map(f, &fp) {
+                    continue;
+                }
+                if let Some((tc, ty)) = self.typed_config(f, &fp) {
+                    if ty == HCM_TYPE {
+                        let hp = join(&fp, "typed_config");
+                        out.http_managers.push(self.hcm(tc, &hp));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn hcm(&mut self, h: &Node, path: &str) -> HttpConnectionManager {
+        let mut out = HttpConnectionManager {
+            stat_prefix: self.string(h, "stat_prefix", path),
+            generate_request_id: self.boolean(h, "generate_request_id", path),
+            max_request_headers_kb: self.uint(h, "max_request_headers_kb", path),
+            stream_idle_timeout: self.duration(h, "stream_idle_timeout", path),
+            request_timeout: self.duration(h, "request_timeout", path),
+            span: h.span,
+            ..HttpConnectionManager::default()
+        };
+        if let Some(o) = self.map(h, "common_http_protocol_options", path) {
+            let p = join(path, "common_http_protocol_options");
+            out.common_http_protocol_options = Some(self.http_options(o, &p));
+        }
+        if let Some(rc) = self.map(h, "route_config", path) {
+            out.route_config = Some(self.route_config(rc, &join(path, "route_config")));
+        }
+        if let Some(rds) = self.map(h, "rds", path) {
+            let name = self.string(rds, "route_config_name", &join(path, "rds"));
+            let route_config_name = name.as_ref().map_or(String::new(), |n| n.value.clone());
+            self.notes.push(EnvoyNote::RdsRoutes {
+                route_config_name,
+                span: rds.span,
+            });
+            out.rds = Some(name.unwrap_or(Spanned {
+                value: String::new(),
+                span: rds.span,
+            }));
+        }
+        for (i, a) in self.seq(h, "access_log", path).iter().enumerate() {
+            let ap = format!("{path}.access_log[{i}]");
+            if self.expect_map(a, &ap) {
+                out.access_log.push(self.access_log(a, &ap));
+            }
+        }
+        for (i, f) in self.seq(h, "http_filters", path).iter().enumerate() {
+            if let Some(name) = self.string(f, "name", &format!("{path}.http_filters[{i}]")) {
+                out.http_filters.push(name);
+            }
+        }
+        out
+    }
+
+    fn access_log(&mut self, a: &Node, path: &str) -> AccessLog {
+        let mut out = AccessLog {
+            name: self.string(a, "name", path),
+            span: a.span,
+            ..AccessLog::default()
+        };
+        let Some(tc) = self.map(a, "typed_config", path) else {
+            return out;
+        };
+        let tp = join(path, "typed_config");
+        out.type_url = self.string(tc, "@type", &tp);
+        out.path = self.string(tc, "path", &tp);
+        if let Some(lf) = self.map(tc, "log_format", &tp) {
+            let lp = join(&tp, "log_format");
+            out.format = if let Some(src) = lf.get("text_format_source") {
+                match src.get("inline_string").and_then(|s| s.as_scalar()) {
+                    Some(s) => LogFormat::Text(Spanned {
+                        value: s.to_owned(),
+                        span: src.span,
+                    }),
+                    None => LogFormat::Other(src.span),
+                }
+            } else if let Some(t) = self.string(lf, "text_format", &lp) {
+                LogFormat::Text(t)
+            } else if let Some(j) = lf.get("json_format") {
+                LogFormat::Json(Spanned {
+                    value: scalar_text(j),
+                    span: j.span,
+                })
+            } else {
+                LogFormat::Other(lf.span)
+            };
+        } else if let Some(f) = self.string(tc, "format", &tp) {
+            out.format = LogFormat::Text(f);
+        } else if let Some(j) = tc.get("json_format") {
+            out.format = LogFormat::Json(Spanned {
+                value: scalar_text(j),
+                span: j.span,
+            });
+        }
+        out
+    }
+
+    fn route_config(&mut self, rc: &Node, path: &str) -> RouteConfiguration {
+        let mut out = RouteConfiguration {
+            name: self.string(rc, "name", path),
+            validate_clusters: self.boolean(rc, "validate_clusters", path),
+            span: rc.span,
+            ..RouteConfiguration::default()
+        };
+        for (i, vh) in self.seq(rc, "virtual_hosts", path).iter().enumerate() {
+            let vp = format!("{path}.virtual_hosts[{i}]");
+            if !self.expect_map(vh, &vp) {
+                continue;
+            }
+            let mut v = VirtualHost {
+                name: self.string(vh, "name", &vp),
+                span: vh.span,
+                ..VirtualHost::default()
+            };
+            for (j, d) in self.seq(vh, "domains", &vp).iter().enumerate() {
+                match d.as_scalar() {
+                    Some(s) => v.domains.push(Spanned {
+                        value: s.to_owned(),
+                        span: d.span,
+                    }),
+                    None => self.wrong(d, &format!("{vp}.domains[{j}]"), "a string"),
+                }
+            }
+            if let Some(rp) = self.map(vh, "retry_policy", &vp) {
+                v.retry_policy = Some(self.retry_policy(rp, &join(&vp, "retry_policy")));
+            }
+            for (j, r) in self.seq(vh, "routes", &vp).iter().enumerate() {
+                let rp = format!("{vp}.routes[{j}]");
+                if self.expect_map(r, &rp) {
+                    v.routes.push(self.route(r, &rp));
+                }
+            }
+            out.virtual_hosts.push(v);
+        }
+        out
+    }
+
+    fn route(&mut self, r: &Node, path: &str) -> Route {
+        let mut out = Route {
+            name: self.string(r, "name", path),
+            span: r.span,
+            ..Route::default()
+        };
+        if let Some(m) = self.map(r, "match", path) {
+            let mp = join(path, "match");
+            out.matcher.span = m.span;
+            for key in ["prefix", "path", "path_separated_prefix"] {
+                if out.matcher.path.is_none() {
+                    if let Some(v) = self.string(m, key, &mp) {
+                        out.matcher.path = Some(v);
+                        out.matcher.kind = key;
+                    }
+                }
+            }
+            if out.matcher.path.is_none() {
+                if let Some(re) = m.get("safe_regex").and_then(|s| s.get("regex")) {
+                    if let Some(text) = re.as_scalar() {
+                        out.matcher.path = Some(Spanned {
+                            value: text.to_owned(),
+                            span: re.span,
+                        });
+                        out.matcher.kind = "safe_regex";
+                    }
+                }
+            }
+            for h in self.seq(m, "headers", &mp) {
+                out.matcher.headers.push(header_matcher(h));
+            }
+        }
+        if let Some(a) = self.map(r, "route", path) {
+            out.action = Some(self.route_action(a, &join(path, "route")));
+        }
+        out
+    }
+
+    fn route_action(&mut self, a: &Node, path: &str) -> RouteAction {
+        let mut out = RouteAction {
+            cluster: self.string(a, "cluster", path),
+            cluster_header: self.string(a, "cluster_header", path),
+            timeout: self.duration(a, "timeout", path),
+            idle_timeout: self.duration(a, "idle_timeout", path),
+            span: a.span,
+            ..RouteAction::default()
+        };
+        if let Some(w) = self.map(a, "weighted_clusters", path) {
+            let wp = join(path, "weighted_clusters");
+            for (i, c) in self.seq(w, "clusters", &wp).iter().enumerate() {
+                if let Some(n) = self.string(c, "name", &format!("{wp}.clusters[{i}]")) {
+                    out.weighted_clusters.push(n);
+                }
+            }
+        }
+        if let Some(rp) = self.map(a, "retry_policy", path) {
+            out.retry_policy = Some(self.retry_policy(rp, &join(path, "retry_policy")));
+        }
+        out
+    }
+
+    fn retry_policy(&mut self, rp: &Node, path: &str) -> RetryPolicy {
+        let mut out = RetryPolicy {
+            retry_on: self.string(rp, "retry_on", path),
+            num_retries: self.uint(rp, "num_retries", path),
+            per_try_timeout: self.duration(rp, "per_try_timeout", path),
+            per_try_idle_timeout: self.duration(rp, "per_try_idle_timeout", path),
+            span: rp.span,
+            ..RetryPolicy::default()
+        };
+        for (i, c) in self
+            .seq(rp, "retriable_status_codes", path)
+            .iter()
+            .enumerate()
+        {
+            let field = format!("{path}.retriable_status_codes[{i}]");
+            match c.as_scalar().and_then(|s| s.parse::<u64>().ok()) {
+                Some(n) => out.retriable_status_codes.push(Spanned {
+                    value: n,
+                    span: c.span,
+                }),
+                None => self.wrong(c, &field, "a status code"),
+            }
+        }
+        out
+    }
+
+    fn http_options(&mut self, o: &Node, path: &str) -> HttpProtocolOptions {
+        HttpProtocolOptions {
+            idle_timeout: self.duration(o, "idle_timeout", path),
+            max_connection_duration: self.duration(o, "max_connection_duration", path),
+            max_headers_count: self.uint(o, "max_headers_count", path),
+            max_response_headers_kb: self.uint(o, "max_response_headers_kb", path),
+            span: o.span,
+        }
+    }
+
+    fn cluster(&mut self, c: &Node, path: &str) -> Cluster {
+        let mut out = Cluster {
+            name: self.string(c, "name", path),
+            discovery_type: self.string(c, "type", path),
+            connect_timeout: self.duration(c, "connect_timeout", path),
+            lb_policy: self.string(c, "lb_policy", path),
+            dns_refresh_rate: self.duration(c, "dns_refresh_rate", path),
+            respect_dns_ttl: self.boolean(c, "respect_dns_ttl", path),
+            span: c.span,
+            ..Cluster::default()
+        };
+        if let Some(ct) = self.map(c, "cluster_type", path) {
+            out.cluster_type = self.string(ct, "name", &join(path, "cluster_type"));
+        }
+        if out.type_str() == "EDS" {
+            self.notes.push(EnvoyNote::EdsEndpoints {
+                cluster: out.name_str().to_owned(),
+                span: out.discovery_type.as_ref().map_or(c.span, |t| t.span),
+            });
+        }
+        if let Some(la) = self.map(c, "load_assignment", path) {
+            let lp = join(path, "load_assignment");
+            for (i, group) in self.seq(la, "endpoints", &lp).iter().enumerate() {
+                let gp = format!("{lp}.endpoints[{i}]");
+                for (j, lb) in self.seq(group, "lb_endpoints", &gp).iter().enumerate() {
+                    let ep = format!("{gp}.lb_endpoints[{j}]");
+                    if let Some(e) = self.endpoint(lb, &ep) {
+                        out.endpoints.push(e);
+                    }
+                }
+            }
+        }
+        for (i, hc) in self.seq(c, "health_checks", path).iter().enumerate() {
+            let hp = format!("{path}.health_checks[{i}]");
+            if self.expect_map(hc, &hp) {
+                out.health_checks.push(self.health_check(hc, &hp));
+            }
+        }
+        if let Some(od) = self.map(c, "outlier_detection", path) {
+            let op = join(path, "outlier_detection");
+            out.outlier_detection = Some(OutlierDetection {
+                consecutive_5xx: self.uint(od, "consecutive_5xx", &op),
+                consecutive_gateway_failure: self.uint(od, "consecutive_gateway_failure", &op),
+                interval: self.duration(od, "interval", &op),
+                base_ejection_time: self.duration(od, "base_ejection_time", &op),
+                max_ejection_percent: self.uint(od, "max_ejection_percent", &op),
+                span: od.span,
+            });
+        }
+        if let Some(cb) = self.map(c, "circuit_breakers", path) {
+            let cp = join(path, "circuit_breakers");
+            for (i, t) in self.seq(cb, "thresholds", &cp).iter().enumerate() {
+                let tp = format!("{cp}.thresholds[{i}]");
+                if self.expect_map(t, &tp) {
+                    out.circuit_breakers.push(CircuitThresholds {
+                        priority: self.string(t, "priority", &tp),
+                        max_connections: self.uint(t, "max_connections", &tp),
+                        max_pending_requests: self.uint(t, "max_pending_requests", &tp),
+                        max_requests: self.uint(t, "max_requests", &tp),
+                        max_retries: self.uint(t, "max_retries", &tp),
+                        span: t.span,
+                    });
+                }
+            }
+        }
+        if let Some(o) = self.map(c, "common_http_protocol_options", path) {
+            let p = join(path, "common_http_protocol_options");
+            out.common_http_protocol_options = Some(self.http_options(o, &p));
+        }
+        if let Some(o) = self.map(c, "upstream_http_protocol_options", path) {
+            out.legacy_auto_sni =
+                self.boolean(o, "auto_sni", &join(path, "upstream_http_protocol_options"));
+        }
+        if let Some(teo) = self.map(c, "typed_extension_protocol_options", path) {
+            let tp = join(path, "typed_extension_protocol_options");
+            // Keyed by extension name (the message name, or the older
+            // `envoy.upstreams.http.http_protocol_options`); told apart by
+            // the value's `@type`.
+            let entry = teo.as_map().unwrap_or(&[]).iter().find(|(k, v)| {
+                let key = k.as_scalar().unwrap_or("");
+                let ty = v.get("@type").and_then(|t| t.as_scalar()).map(type_name);
+                ty == Some(UPSTREAM_HTTP_OPTIONS_KEY)
+                    || (ty.is_none()
+                        && matches!(
+                            key,
+                            UPSTREAM_HTTP_OPTIONS_KEY
+                                | "envoy.upstreams.http.http_protocol_options"
+                        ))
+            });
+            if let Some((k, o)) = entry {
+                let op = format!("{tp}[{}]", k.as_scalar().unwrap_or(""));
+                if self.expect_map(o, &op) {
+                    out.upstream_http_options = Some(self.upstream_http_options(o, &op));
+                }
+            }
+        }
+        if let Some(ts) = self.map(c, "transport_socket", path) {
+            let tsp = join(path, "transport_socket");
+            if let Some((tc, ty)) = self.typed_config(ts, &tsp) {
+                if ty == UPSTREAM_TLS_TYPE {
+                    out.tls = Some(self.upstream_tls(tc, &join(&tsp, "typed_config")));
+                }
+            }
+        }
+        out
+    }
+
+    fn endpoint(&mut self, lb: &Node, path: &str) -> Option<Endpoint> {
+        let ep = self.map(lb, "endpoint", path)?;
+        let epp = join(path, "endpoint");
+        let addr = self.map(ep, "address", &epp)?;
+        let ap = join(&epp, "address");
+        if let Some(sa) = self.map(addr, "socket_address", &ap) {
+            let sp = join(&ap, "socket_address");
+            let address = self.string(sa, "address", &sp)?;
+            return Some(Endpoint {
+                address,
+                port: self.uint(sa, "port_value", &sp),
+                span: lb.span,
+            });
+        }
+        if let Some(pipe) = self.map(addr, "pipe", &ap) {
+            let address = self.string(pipe, "path", &join(&ap, "pipe"))?;
+            return Some(Endpoint {
+                address,
+                port: None,
+                span: lb.span,
+            });
+        }
+        None
+    }
+
+    fn health_check(&mut self, hc: &Node, path: &str) -> HealthCheck {
+        let mut out = HealthCheck {
+            timeout: self.duration(hc, "timeout", path),
+            interval: self.duration(hc, "interval", path),
+            unhealthy_threshold: self.uint(hc, "unhealthy_threshold", path),
+            healthy_threshold: self.uint(hc, "healthy_threshold", path),
+            span: hc.span,
+            ..HealthCheck::default()
+        };
+        for kind in ["http", "tcp", "grpc", "custom"] {
+            let key = format!("{kind}_health_check");
+            if let Some((k, v)) = hc.get_entry(&key) {
+                out.kind = Some(Spanned {
+                    value: kind.to_owned(),
+                    span: k.span,
+                });
+                if kind == "http" {
+                    out.http_path = self.string(v, "path", &join(path, &key));
+                }
+                break;
+            }
+        }
+        out
+    }
+
+    fn upstream_http_options(&mut self, o: &Node, path: &str) -> UpstreamHttpOptions {
+        let mut out = UpstreamHttpOptions {
+            span: o.span,
+            ..UpstreamHttpOptions::default()
+        };
+        if let Some(c) = self.map(o, "common_http_protocol_options", path) {
+            out.common = Some(self.http_options(c, &join(path, "common_http_protocol_options")));
+        }
+        if let Some(u) = self.map(o, "upstream_http_protocol_options", path) {
+            out.auto_sni =
+                self.boolean(u, "auto_sni", &join(path, "upstream_http_protocol_options"));
+        }
+        let explicit_h2 = o
+            .get("explicit_http_config")
+            .is_some_and(|e| e.get("http2_protocol_options").is_some());
+        let auto = o.get("auto_config").is_some();
+        out.http2 = explicit_h2 || auto;
+        out
+    }
+
+    fn upstream_tls(&mut self, t: &Node, path: &str) -> UpstreamTls {
+        let mut out = UpstreamTls {
+            sni: self.string(t, "sni", path),
+            auto_host_sni: self.boolean(t, "auto_host_sni", path),
+            span: t.span,
+            ..UpstreamTls::default()
+        };
+        if let Some(ctx) = t.get("common_tls_context") {
+            let vc = ctx.get("validation_context").or_else(|| {
+                ctx.get("combined_validation_context")
+                    .and_then(|c| c.get("default_validation_context"))
+            });
+            if let Some(vc) = vc {
+                out.has_validation_context = true;
+                if let Some(ca) = vc.get("trusted_ca") {
+                    let value = ca
+                        .get("filename")
+                        .and_then(|f| f.as_scalar())
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| "<inline>".to_owned());
+                    out.trusted_ca = Some(Spanned {
+                        value,
+                        span: ca.span,
+                    });
+                }
+            }
+            if let Some(sds) = ctx.get("validation_context_sds_secret_config") {
+                out.has_validation_context = true;
+                let name = sds.get("name").and_then(|n| n.as_scalar()).unwrap_or("sds");
+                out.trusted_ca = Some(Spanned {
+                    value: format!("sds:{name}"),
+                    span: sds.span,
+                });
+            }
+        }
+        out
+    }
+}
+
+fn header_matcher(h: &Node) -> HeaderMatcher {
+    let s = |n: Option<&Node>| n.and_then(|n| n.as_scalar()).map(str::to_owned);
+    let mut out = HeaderMatcher {
+        name: s(h.get("name")).unwrap_or_default(),
+        invert: h.get("invert_match").and_then(|n| n.as_scalar()) == Some("true"),
+        span: h.span,
+        ..HeaderMatcher::default()
+    };
+    if let Some(v) = s(h.get("exact_match")) {
+        out.value = Some(v);
+    } else if let Some(re) = s(h.get("safe_regex_match").and_then(|r| r.get("regex"))) {
+        out.value = Some(re);
+        out.regex = true;
+    } else if let Some(sm) = h.get("string_match") {
+        if let Some(v) = s(sm.get("exact")) {
+            out.value = Some(v);
+        } else if let Some(re) = s(sm.get("safe_regex").and_then(|r| r.get("regex"))) {
+            out.value = Some(re);
+            out.regex = true;
+        }
+    }
+    out
+}
+
+/// Every scalar under `node`, joined by spaces.
+fn scalar_text(node: &Node) -> String {
+    fn walk(n: &Node, out: &mut String) {
+        match &n.kind {
+            NodeKind::Scalar { text, .. } => {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(text);
+            }
+            NodeKind::Seq(items) => items.iter().for_each(|i| walk(i, out)),
+            NodeKind::Map(m) => m.iter().for_each(|(_, v)| walk(v, out)),
+        }
+    }
+    let mut out = String::new();
+    walk(node, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        let table: &[(&str, i64, i32)] = &[
+            ("5s", 5, 0),
+            ("0s", 0, 0),
+            ("1.5s", 1, 500_000_000),
+            ("0.250s", 0, 250_000_000),
+            ("0.000000001s", 0, 1),
+            ("-2s", -2, 0),
+            ("-0.5s", 0, -500_000_000),
+            ("315576000000s", 315_576_000_000, 0),
+        ];
+        for &(text, seconds, nanos) in table {
+            assert_eq!(
+                parse_duration(text),
+                Ok(Duration { seconds, nanos }),
+                "{text}"
+            );
+        }
+        for bad in [
+            "",
+            "5",
+            "5ms",
+            "s",
+            "1.s",
+            ".5s",
+            "1.5.5s",
+            "1,5s",
+            "+1s",
+            "1e3s",
+            "0.0000000001s",
+            "315576000001s",
+            " 5s",
+            "5 s",
+            "--1s",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        let e = parse_duration("5").unwrap_err();
+        assert!(e.contains("no 's' suffix"), "{e}");
+    }
+
+    #[test]
+    fn duration_display_roundtrips() {
+        for text in [
+            "5s",
+            "0s",
+            "1.500s",
+            "0.250s",
+            "0.000001s",
+            "0.000000001s",
+            "-1.500s",
+        ] {
+            let d = parse_duration(text).unwrap();
+            assert_eq!(d.to_string(), text);
+            assert_eq!(parse_duration(&d.to_string()), Ok(d));
+        }
+        assert_eq!(Duration::from_millis(2500).to_string(), "2.500s");
+        assert_eq!(parse_duration("1.5s").unwrap().as_millis(), 1500);
+        assert!(parse_duration("0.001s").unwrap().is_positive());
+        assert!(!parse_duration("-0.001s").unwrap().is_positive());
+    }
+
+    const YAML: &str = r#"
+static_resources:
+  listeners:
+  - name: ingress
+    address:
+      socket_address: { address: 0.0.0.0, port_value: 8080 }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress_http
+          generate_request_id: false
+          max_request_headers_kb: { value: 96 }
+          access_log:
+          - name: envoy.access_loggers.file
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+              path: /dev/stdout
+              log_format:
+                text_format_source:
+                  inline_string: "%RESPONSE_CODE% %RESPONSE_FLAGS%\n"
+          route_config:
+            name: local
+            virtual_hosts:
+            - name: app
+              domains: ["*"]
+              retry_policy: { retry_on: "connect-failure", num_retries: 2 }
+              routes:
+              - match:
+                  prefix: /api
+                  headers:
+                  - name: ":method"
+                    string_match: { exact: GET }
+                route:
+                  cluster: app
+                  timeout: 0s
+                  idle_timeout: { seconds: 30 }
+                  retry_policy:
+                    retry_on: 5xx,reset
+                    num_retries: "3"
+                    per_try_timeout: 2.5s
+              - match: { prefix: / }
+                route:
+                  weighted_clusters:
+                    clusters: [{name: a, weight: 1}, {name: b, weight: 1}]
+  clusters:
+  - name: app
+    type: STRICT_DNS
+    connectTimeout: 0.25s
+    dnsRefreshRate: 300s
+    respect_dns_ttl: true
+    load_assignment:
+      cluster_name: app
+      endpoints:
+      - lb_endpoints:
+        - endpoint: { address: { socket_address: { address: app.internal, port_value: 443 } } }
+        - endpoint: { address: { socket_address: { address: 10.0.0.2, port_value: 443 } } }
+    health_checks:
+    - timeout: 1s
+      interval: 5s
+      unhealthy_threshold: 3
+      http_health_check: { path: /healthz }
+    outlier_detection: { consecutive_5xx: 5 }
+    circuit_breakers:
+      thresholds: [{ max_connections: 100, max_retries: 5 }]
+    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        common_http_protocol_options: { idle_timeout: 50s }
+        upstream_http_protocol_options: { auto_sni: true }
+        explicit_http_config: { http2_protocol_options: {} }
+    transport_socket:
+      name: envoy.transport_sockets.tls
+      typed_config:
+        "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+        sni: app.internal
+        common_tls_context:
+          validation_context:
+            trusted_ca: { filename: /etc/ssl/certs/ca.pem }
+  - name: legacy
+    connect_timeout: 5
+    common_http_protocol_options: { idle_timeout: 3600s }
+"#;
+
+    #[test]
+    fn reads_a_bootstrap() {
+        let b = parse_bootstrap(FileId(0), YAML.as_bytes(), Syntax::Yaml);
+        let errors: Vec<String> = b.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            errors,
+            ["static_resources.clusters[1].connect_timeout: '5' has no 's' suffix (protobuf durations look like \"5s\" or \"0.250s\")"]
+        );
+        let l = &b.listeners[0];
+        assert_eq!(l.name.as_ref().unwrap().value, "ingress");
+        assert_eq!(l.address.as_ref().unwrap().value, "0.0.0.0:8080");
+        let h = &l.http_managers[0];
+        assert!(!h.generate_request_id.as_ref().unwrap().value);
+        assert_eq!(h.max_request_headers_kb.as_ref().unwrap().value, 96);
+        assert!(
+            matches!(&h.access_log[0].format, LogFormat::Text(t) if t.value.starts_with("%RESPONSE_CODE%"))
+        );
+        let vh = &h.route_config.as_ref().unwrap().virtual_hosts[0];
+        assert_eq!(
+            vh.retry_policy
+                .as_ref()
+                .unwrap()
+                .num_retries
+                .as_ref()
+                .unwrap()
+                .value,
+            2
+        );
+        let r = &vh.routes[0];
+        assert_eq!(r.matcher.path.as_ref().unwrap().value, "/api");
+        assert_eq!(r.matcher.headers[0].name, ":method");
+        assert_eq!(r.matcher.headers[0].value.as_deref(), Some("GET"));
+        let a = r.action.as_ref().unwrap();
+        assert_eq!(a.cluster.as_ref().unwrap().value, "app");
+        assert!(a.timeout.as_ref().unwrap().value.is_zero());
+        assert_eq!(
+            a.idle_timeout.as_ref().unwrap().value,
+            Duration::from_secs(30)
+        );
+        let rp = a.retry_policy.as_ref().unwrap();
+        assert_eq!(rp.conditions().collect::<Vec<_>>(), ["5xx", "reset"]);
+        assert_eq!(rp.num_retries.as_ref().unwrap().value, 3);
+        assert_eq!(
+            rp.per_try_timeout.as_ref().unwrap().value,
+            Duration::from_millis(2500)
+        );
+        let names: Vec<&str> = vh.routes[1]
+            .action
+            .as_ref()
+            .unwrap()
+            .weighted_clusters
+            .iter()
+            .map(|c| c.value.as_str())
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+
+        let c = &b.clusters[0];
+        assert_eq!(c.type_str(), "STRICT_DNS");
+        assert_eq!(
+            c.connect_timeout.as_ref().unwrap().value,
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            c.dns_refresh_rate.as_ref().unwrap().value,
+            Duration::from_secs(300)
+        );
+        assert!(c.respect_dns_ttl.as_ref().unwrap().value);
+        assert_eq!(c.endpoints.len(), 2);
+        assert_eq!(c.endpoints[0].address.value, "app.internal");
+        assert_eq!(c.endpoints[0].port.as_ref().unwrap().value, 443);
+        let hc = &c.health_checks[0];
+        assert!(hc.healthy_threshold.is_none());
+        assert_eq!(hc.http_path.as_ref().unwrap().value, "/healthz");
+        assert_eq!(hc.kind.as_ref().unwrap().value, "http");
+        assert_eq!(
+            c.outlier_detection
+                .as_ref()
+                .unwrap()
+                .consecutive_5xx
+                .as_ref()
+                .unwrap()
+                .value,
+            5
+        );
+        assert_eq!(c.circuit_breakers[0].max_retries.as_ref().unwrap().value, 5);
+        let uo = c.upstream_http_options.as_ref().unwrap();
+        assert_eq!(
+            uo.common
+                .as_ref()
+                .unwrap()
+                .idle_timeout
+                .as_ref()
+                .unwrap()
+                .value,
+            Duration::from_secs(50)
+        );
+        assert!(uo.auto_sni.as_ref().unwrap().value);
+        assert!(uo.http2);
+        let tls = c.tls.as_ref().unwrap();
+        assert_eq!(tls.sni.as_ref().unwrap().value, "app.internal");
+        assert_eq!(
+            tls.trusted_ca.as_ref().unwrap().value,
+            "/etc/ssl/certs/ca.pem"
+        );
+
+        let legacy = &b.clusters[1];
+        assert_eq!(legacy.type_str(), "STATIC");
+        assert!(legacy.connect_timeout.is_none());
+        assert!(legacy.common_http_protocol_options.is_some());
+    }
+
+    #[test]
+    fn upstream_http_options_by_type_or_old_name() {
+        for key in ["envoy.upstreams.http.http_protocol_options", "whatever"] {
+            let yaml = format!("static_resources:\n  clusters:\n  - name: c\n    typed_extension_protocol_options:\n      {key}:\n        \"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions\n        common_http_protocol_options: {{ idle_timeout: 4s }}\n");
+            let b = parse_bootstrap(FileId(0), yaml.as_bytes(), Syntax::Yaml);
+            let o = b.clusters[0].upstream_http_options.as_ref().expect(key);
+            let idle = o.common.as_ref().unwrap().idle_timeout.as_ref().unwrap();
+            assert_eq!(idle.value, Duration::from_secs(4));
+        }
+    }
+
+    #[test]
+    fn spans_point_at_the_value() {
+        let b = parse_bootstrap(FileId(0), YAML.as_bytes(), Syntax::Yaml);
+        let t = b.clusters[0].dns_refresh_rate.as_ref().unwrap();
+        assert_eq!(&YAML[t.span.start as usize..t.span.end as usize], "300s");
+        let lines = crate::source::LineIndex::new(YAML.as_bytes());
+        assert_eq!(lines.line_col(t.span.start), (51, 21));
+    }
+
+    #[test]
+    fn json_with_camel_case() {
+        let json = r#"{
+  "staticResources": {
+    "clusters": [
+      { "name": "c", "type": "LOGICAL_DNS", "connectTimeout": "1s",
+        "loadAssignment": { "clusterName": "c", "endpoints": [ { "lbEndpoints": [
+          { "endpoint": { "address": { "socketAddress": { "address": "x.example", "portValue": 80 } } } } ] } ] } }
+    ],
+    "listeners": []
+  }
+}"#;
+        let b = parse_bootstrap(FileId(0), json.as_bytes(), Syntax::Json);
+        assert!(b.errors.is_empty(), "{:?}", b.errors);
+        assert_eq!(b.clusters[0].type_str(), "LOGICAL_DNS");
+        assert_eq!(
+            b.clusters[0].connect_timeout.as_ref().unwrap().value,
+            Duration::from_secs(1)
+        );
+        assert_eq!(b.clusters[0].endpoints[0].address.value, "x.example");
+    }
+
+    #[test]
+    fn rds_dynamic_and_eds_are_notes() {
+        let yaml = r#"
+dynamic_resources:
+  cds_config: { ads: {} }
+static_resources:
+  listeners:
+  - name: l
+    filter_chains:
+    - filters:
+      - name: hcm
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: x
+          rds: { route_config_name: main, config_source: { ads: {} } }
+  clusters:
+  - name: e
+    type: EDS
+    eds_cluster_config: { eds_config: { ads: {} } }
+"#;
+        let b = parse_bootstrap(FileId(0), yaml.as_bytes(), Syntax::Yaml);
+        assert!(b.errors.is_empty(), "{:?}", b.errors);
+        let notes: Vec<String> = b.notes.iter().map(|n| n.to_string()).collect();
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(notes[1].contains("route_config_name 'main'"));
+        assert_eq!(
+            b.listeners[0].http_managers[0].rds.as_ref().unwrap().value,
+            "main"
+        );
+        assert!(b.listeners[0].http_managers[0].route_config.is_none());
+    }
+
+    #[test]
+    fn wrong_shapes_are_errors_and_reading_goes_on() {
+        let yaml = "static_resources:\n  clusters:\n  - name: [x]\n    connect_timeout: {seconds: 1, nanos: -5}\n  - name: ok\n    respect_dns_ttl: maybe\n  listeners: 5\n";
+        let b = parse_bootstrap(FileId(0), yaml.as_bytes(), Syntax::Yaml);
+        let errors: Vec<String> = b.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            errors,
+            [
+                "static_resources.listeners: expected a list, found a scalar",
+                "static_resources.clusters[0].name: expected a string, found a list",
+                "static_resources.clusters[0].connect_timeout: {seconds: 1, nanos: -5} is not a valid duration",
+                "static_resources.clusters[1].respect_dns_ttl: 'maybe' is not true or false",
+            ]
+        );
+        assert_eq!(b.clusters.len(), 2);
+        assert_eq!(b.clusters[1].name_str(), "ok");
+        let bad = parse_bootstrap(FileId(0), b"[1, 2]", Syntax::Yaml);
+        assert_eq!(
+            bad.errors[0].to_string(),
+            "(root): expected a mapping, found a list"
+        );
+        let broken = parse_bootstrap(FileId(0), b"a: [", Syntax::Yaml);
+        assert!(matches!(broken.errors[0], EnvoyError::Load(_)));
+    }
+}

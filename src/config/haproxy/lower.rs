@@ -1,0 +1,864 @@
+//! [`Config`] → [`ProxyModel`]: HAProxy sections lowered into the normalized
+//! model, with `defaults` inheritance and `default-server` already resolved
+//! by [`resolve`](super::resolve).
+//!
+//! - `global` → [`Global::main`](crate::config::model::Global::main), plus
+//!   one `resolvers` directive per `resolvers` section (arguments: its name,
+//!   then the keywords used in it);
+//!   the last `defaults` section → [`Global::directives`](crate::config::model::Global::directives);
+//! - `frontend` and `listen` → [`Server`]s whose routes are the
+//!   `use_backend` rules (matcher: the condition) and `default_backend`
+//!   (matcher: default); a `listen` also routes to itself;
+//! - `backend` and `listen` → [`Upstream`]s with their `server` lines as
+//!   [`Endpoint`]s (parameters = effective `default-server` + own);
+//! - each proxy's effective settings → its [`Directives`], named by
+//!   [`setting_key`] (`timeout connect`, `option httplog`, `retries`, …;
+//!   `no option X` is kept under `no option X`); the arguments are the words
+//!   after the key.
+//!
+//! Unset values get HAProxy's documented defaults (`defaulted: true`), with
+//! the source in a comment at each. Time and size values that do not parse,
+//! and keywords a section refuses or ignores (`server` or `retries` in a
+//! `frontend`, `bind` in a `backend`), become [`Invalid`] entries (read by
+//! HAP-VAL-001); values that reference
+//! environment variables are left alone, since they are only known where
+//! HAProxy runs.
+
+use std::time::Duration;
+
+use crate::config::model::{
+    AccessLog, Arg, Directive, Directives, Endpoint, Host, Invalid, ProxyKind, ProxyModel,
+    ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts, Upstream, UpstreamTls,
+};
+use crate::source::{FileId, Span};
+
+use super::parser::{Config, Line, SectionKind, Word};
+use super::resolve::{is_negated, resolve, setting_key, Proxy, ServerLine};
+use super::{parse_size, parse_time, TimeValue};
+
+/// HAProxy's `retries` when unset: `CONN_RETRIES 3` in HAProxy's
+/// `include/haproxy/defaults.h` (the manual does not state it).
+pub const DEFAULT_RETRIES: u32 = 3;
+/// `inter` when unset: "the delay defaults to 2000 ms" (manual, `inter`).
+pub const DEFAULT_INTER: Duration = Duration::from_millis(2000);
+/// `fall` when unset: "defaults to 3" (manual, `fall`).
+pub const DEFAULT_FALL: u32 = 3;
+/// `rise` when unset: "defaults to 2" (manual, `rise`).
+pub const DEFAULT_RISE: u32 = 2;
+/// `pool-purge-delay` when unset: "The default is 5s" (manual,
+/// `pool-purge-delay`): how long idle server connections are kept.
+pub const DEFAULT_POOL_PURGE_DELAY: Duration = Duration::from_secs(5);
+/// `tune.bufsize` when unset: "The default value is 16384" (manual).
+pub const DEFAULT_BUFSIZE: u64 = 16384;
+
+/// Lower a parsed `haproxy.cfg` into the model.
+pub fn lower(cfg: &Config, file: FileId) -> ProxyModel {
+    let mut model = ProxyModel::new(ProxyKind::Haproxy, file);
+    for section in &cfg.sections {
+        model.blocks.push(section.span);
+        if section.kind == SectionKind::Resolvers {
+            // One `resolvers` directive per section: its name, then the
+            // keywords it uses (`nameserver`, `parse-resolv-conf`, …).
+            let mut args = Vec::new();
+            if let Some(name) = &section.name {
+                args.push(arg(name));
+            }
+            for line in section.statements() {
+                if !args.iter().skip(1).any(|a: &Arg| a.value == line.keyword()) {
+                    args.push(arg(&line.words[0]));
+                }
+            }
+            model.global.main.push(Directive {
+                name: "resolvers".into(),
+                args,
+                span: section.header.span,
+                name_span: section.header.words[0].span,
+            });
+        }
+        if section.kind == SectionKind::Global {
+            if model.global.span == model.span {
+                model.global.span = section.header.span;
+            }
+            for line in section.statements() {
+                model.global.main.push(directive(line, 1));
+                check_values(line, &mut model.invalid);
+            }
+        }
+    }
+    let proxies = resolve(cfg);
+    // The last defaults section stands for proxy-wide settings.
+    if let Some(d) = cfg.sections_of(SectionKind::Defaults).last() {
+        model.global.span = d.header.span;
+        for line in d.statements() {
+            model.global.directives.push(directive(line, key_len(line)));
+        }
+    }
+    for section in cfg.sections_of(SectionKind::Defaults) {
+        for line in section.statements() {
+            check_values(line, &mut model.invalid);
+        }
+    }
+    let global_verify_none = cfg
+        .sections_of(SectionKind::Global)
+        .flat_map(|s| s.statements())
+        .any(|l| l.keyword() == "ssl-server-verify" && l.str(1) == "none");
+    let global_ca = cfg
+        .sections_of(SectionKind::Global)
+        .flat_map(|s| s.statements())
+        .find(|l| l.keyword() == "ca-base")
+        .map(|l| Setting::explicit(l.str(1).to_owned(), l.span));
+    let backends: Vec<&str> = proxies
+        .iter()
+        .filter(|p| matches!(p.kind(), SectionKind::Backend | SectionKind::Listen))
+        .map(|p| p.name())
+        .collect();
+    for p in &proxies {
+        for e in &p.settings {
+            if !e.inherited {
+                check_values(e.line, &mut model.invalid);
+                check_capability(p, e.line, &mut model.invalid);
+            }
+        }
+        for s in &p.servers {
+            check_server_values(s, &mut model.invalid);
+        }
+        if matches!(p.kind(), SectionKind::Backend | SectionKind::Listen) {
+            model.upstreams.push(upstream(p));
+        }
+    }
+    for p in &proxies {
+        if matches!(p.kind(), SectionKind::Frontend | SectionKind::Listen) {
+            let server = server(p, &proxies, &backends, global_verify_none, &global_ca);
+            model.servers.push(server);
+        }
+    }
+    model
+}
+
+/// How many leading words form the setting's name (`timeout connect` = 2,
+/// `no option httplog` = 3).
+fn key_len(line: &Line) -> usize {
+    match line.keyword() {
+        "timeout" | "option" => 2,
+        "no" | "default" if line.str(1) == "option" => 3,
+        _ => 1,
+    }
+}
+
+fn arg(w: &Word) -> Arg {
+    Arg {
+        value: w.value.clone(),
+        span: w.span,
+        quoted: w.flags.quoted,
+    }
+}
+
+/// A line as a model directive whose name is its first `n` words.
+fn directive(line: &Line, n: usize) -> Directive {
+    let n = n.min(line.words.len()).max(1);
+    let name = if is_negated(line) {
+        format!("no {}", setting_key(line))
+    } else if n == 1 {
+        line.keyword().to_owned()
+    } else {
+        setting_key(line)
+    };
+    Directive {
+        name,
+        args: line.words[n..].iter().map(arg).collect(),
+        span: line.span,
+        name_span: Span {
+            end: line.words[n - 1].span.end,
+            ..line.words[0].span
+        },
+    }
+}
+
+fn directives(p: &Proxy<'_>) -> Directives {
+    let mut d = Directives::new();
+    for e in &p.settings {
+        d.push(directive(e.line, key_len(e.line)));
+    }
+    d
+}
+
+/// A time value, `None` when it references environment variables or does
+/// not parse (the latter is recorded by [`check_values`]).
+fn time_of(w: Option<&Word>) -> Option<TimeValue> {
+    let w = w?;
+    if w.flags.env {
+        return None;
+    }
+    parse_time(w.as_str()).ok()
+}
+
+fn to_duration(t: TimeValue) -> Duration {
+    Duration::from_micros(t.micros)
+}
+
+/// A `timeout <name>` of `p`: its value (`None` = infinite) and span; the
+/// section header with `defaulted` when unset (HAProxy's timeouts have no
+/// default: unset means no timeout, with a startup warning for
+/// connect/client/server — manual, `timeout connect`).
+fn timeout(p: &Proxy<'_>, name: &str) -> Setting<Option<Duration>> {
+    match p.get(&format!("timeout {name}")) {
+        Some(line) => match time_of(line.word(2)) {
+            // 0 disables the timeout.
+            Some(t) if t.micros == 0 => Setting::explicit(None, line.span),
+            Some(t) => Setting::explicit(Some(to_duration(t)), line.span),
+            None => Setting::explicit(None, line.span),
+        },
+        None => Setting::default_at(None, p.span()),
+    }
+}
+
+fn upstream(p: &Proxy<'_>) -> Upstream {
+    let span = p.span();
+    let balance = match p.get("balance") {
+        Some(l) => Setting::explicit(l.str(1).to_owned(), l.span),
+        // "roundrobin" is the default algorithm (manual, `balance`).
+        None => Setting::default_at("roundrobin".to_owned(), span),
+    };
+    // Idle server connections are kept for reuse unless `http-reuse never`
+    // (default `safe`, manual `http-reuse`); `pool-max-conn` bounds them
+    // (default -1 = unlimited, manual `pool-max-conn`). 0 = off.
+    let reuse_never = p.get("http-reuse").is_some_and(|l| l.str(1) == "never");
+    let max_conn = p.servers.iter().find_map(|s| {
+        s.value("pool-max-conn")
+            .map(|w| (w.as_str().parse::<i64>(), w.span))
+    });
+    let keepalive = if reuse_never {
+        let l = p.get("http-reuse").map_or(span, |l| l.span);
+        Setting::explicit(0, l)
+    } else {
+        match max_conn {
+            Some((Ok(n), s)) if n >= 0 => Setting::explicit(n.min(u32::MAX as i64) as u32, s),
+            Some((_, s)) => Setting::explicit(u32::MAX, s),
+            None => Setting::default_at(u32::MAX, span),
+        }
+    };
+    let purge = p
+        .servers
+        .iter()
+        .find_map(|s| s.value("pool-purge-delay"))
+        .and_then(|w| Some((to_duration(time_of(Some(w))?), w.span)));
+    let keepalive_timeout = match purge {
+        Some((d, s)) => Setting::explicit(d, s),
+        None => Setting::default_at(DEFAULT_POOL_PURGE_DELAY, span),
+    };
+    let resolvers: Vec<String> = p
+        .servers
+        .iter()
+        .filter_map(|s| s.value("resolvers").map(|w| w.value.clone()))
+        .collect();
+    let resolver = p
+        .servers
+        .iter()
+        .find_map(|s| s.value("resolvers"))
+        .map(|w| Setting::explicit(resolvers.clone(), w.span));
+    let checked = p
+        .servers
+        .iter()
+        .find(|s| s.flag("check", "no-check") == Some(true));
+    let health_check = match checked {
+        Some(s) => Setting::explicit(true, s.line.span),
+        None => Setting::default_at(false, span),
+    };
+    Upstream {
+        name: p.name().to_owned(),
+        span,
+        directives: directives(p),
+        servers: p.servers.iter().map(endpoint).collect(),
+        balance,
+        keepalive,
+        keepalive_timeout,
+        zone: None,
+        resolver,
+        health_check,
+    }
+}
+
+/// Split `host:port` (IPv6 in brackets or with the last `:`), keeping
+/// HAProxy's address prefixes (`ipv4@`, `unix@`, …) out of the host.
+fn split_address(addr: &str) -> (Host, Option<u16>) {
+    if let Some(path) = addr
+        .strip_prefix("unix@")
+        .or_else(|| addr.strip_prefix("abns@"))
+    {
+        return (Host::Unix(path.to_owned()), None);
+    }
+    if addr.starts_with('/') {
+        return (Host::Unix(addr.to_owned()), None);
+    }
+    let addr = addr
+        .split_once('@')
+        .filter(|(p, _)| {
+            matches!(
+                *p,
+                "ipv4" | "ipv6" | "tcp" | "tcp4" | "tcp6" | "fd" | "sockpair"
+            )
+        })
+        .map_or(addr, |(_, rest)| rest);
+    if let Some(rest) = addr.strip_prefix('[') {
+        if let Some((host, port)) = rest.split_once(']') {
+            return (
+                Host::classify(host),
+                port.strip_prefix(':').and_then(|p| p.parse().ok()),
+            );
+        }
+    }
+    // A bare IPv6 address has several colons; HAProxy then takes the last
+    // part as the port only when the address is not valid as a whole.
+    if addr.parse::<std::net::Ipv6Addr>().is_ok() {
+        return (Host::classify(addr), None);
+    }
+    match addr.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') || host.parse::<std::net::Ipv6Addr>().is_ok() => {
+            (Host::classify(host), port.parse().ok())
+        }
+        _ => (Host::classify(addr), None),
+    }
+}
+
+fn endpoint(s: &ServerLine<'_>) -> Endpoint {
+    let address = s.address.map_or(String::new(), |w| w.value.clone());
+    let (host, port) = split_address(&address);
+    let fall = s.value("fall");
+    let inter = s.value("inter");
+    Endpoint {
+        address,
+        host,
+        port,
+        span: s.line.span,
+        backup: s.flag("backup", "no-backup") == Some(true),
+        down: s.has("disabled"),
+        resolve: s.value("resolvers").is_some(),
+        max_fails: match fall.and_then(|w| Some((w.as_str().parse::<u32>().ok()?, w.span))) {
+            Some((n, span)) => Setting::explicit(n, span),
+            None => Setting::default_at(DEFAULT_FALL, s.line.span),
+        },
+        fail_timeout: match inter.and_then(|w| Some((to_duration(time_of(Some(w))?), w.span))) {
+            Some((d, span)) => Setting::explicit(d, span),
+            None => Setting::default_at(DEFAULT_INTER, s.line.span),
+        },
+        params: s.params.iter().map(|w| arg(w)).collect(),
+    }
+}
+
+/// The access logging of a frontend/listen: `log` targets (own or
+/// inherited), `no log`, and the format (`option httplog`, `option
+/// tcplog`, `option httpslog`, `log-format`).
+fn access_log(p: &Proxy<'_>) -> AccessLog {
+    let span = p.span();
+    let format = if let Some(l) = p.get("log-format") {
+        Setting::explicit(l.str(1).to_owned(), l.span)
+    } else if let Some(l) = p
+        .get("option httplog")
+        .or_else(|| p.get("option httpslog"))
+        .or_else(|| p.get("option tcplog"))
+    {
+        Setting::explicit(l.str(1).to_owned(), l.span)
+    } else {
+        // No format: HAProxy's default log line (manual §8.2.1 "Default log
+        // format": addresses and proxy name only).
+        Setting::default_at("default".to_owned(), span)
+    };
+    let no_log = p.get("no").filter(|l| l.str(1) == "log");
+    let logs: Vec<Setting<(String, String)>> = p
+        .all("log")
+        .map(|l| Setting::explicit((l.str(1).to_owned(), format.value.clone()), l.span))
+        .collect();
+    let off = match no_log {
+        Some(l) => Setting::explicit(true, l.span),
+        None if logs.is_empty() => Setting::default_at(true, span),
+        None => Setting::explicit(false, logs[0].span),
+    };
+    AccessLog {
+        logs,
+        off,
+        formats: vec![format],
+    }
+}
+
+fn server(
+    p: &Proxy<'_>,
+    proxies: &[Proxy<'_>],
+    backends: &[&str],
+    global_verify_none: bool,
+    global_ca: &Option<Setting<String>>,
+) -> Server {
+    let access_log = access_log(p);
+    let mut routes = Vec::new();
+    let mut target_route = |name_word: &Word, matcher: RouteMatch, span: Span| {
+        let name = name_word.as_str();
+        let dynamic = name.contains("%[") || name_word.flags.env;
+        let target = if dynamic {
+            Target::Dynamic
+        } else if backends.contains(&name) {
+            Target::Pool(name.to_owned())
+        } else {
+            Target::Unknown(name.to_owned())
+        };
+        let backend = proxies.iter().find(|b| {
+            b.name() == name && matches!(b.kind(), SectionKind::Backend | SectionKind::Listen)
+        });
+        routes.push(route(
+            p,
+            backend,
+            matcher,
+            ProxyPass {
+                span,
+                raw: name.to_owned(),
+                scheme: None,
+                host: name.to_owned(),
+                port: None,
+                uri: None,
+                has_variables: dynamic,
+                target,
+            },
+            &access_log,
+            global_verify_none,
+            global_ca,
+        ));
+    };
+    for line in p.section.statements() {
+        if line.keyword() == "use_backend" {
+            if let Some(name) = line.word(1) {
+                let cond: Vec<&str> = line.words[2..].iter().map(|w| w.as_str()).collect();
+                target_route(name, RouteMatch::Other(cond.join(" ")), line.span);
+            }
+        }
+    }
+    if let Some(line) = p.get("default_backend") {
+        if let Some(name) = line.word(1) {
+            target_route(name, RouteMatch::Default, line.span);
+        }
+    }
+    if p.kind() == SectionKind::Listen {
+        let name = &p.section.name;
+        if let Some(name) = name {
+            let has_default = p.get("default_backend").is_some();
+            if !has_default {
+                target_route(name, RouteMatch::Default, p.span());
+            }
+        }
+    }
+    Server {
+        name: p.name().to_owned(),
+        span: p.span(),
+        directives: directives(p),
+        access_log,
+        routes,
+    }
+}
+
+fn route(
+    front: &Proxy<'_>,
+    backend: Option<&Proxy<'_>>,
+    matcher: RouteMatch,
+    pass: ProxyPass,
+    access_log: &AccessLog,
+    global_verify_none: bool,
+    global_ca: &Option<Setting<String>>,
+) -> Route {
+    let span = pass.span;
+    let b = backend.unwrap_or(front);
+    let read = timeout(b, "server");
+    let retries = match b.get("retries") {
+        Some(l) => match l.str(1).parse::<u32>() {
+            Ok(n) => Setting::explicit(n.saturating_add(1), l.span),
+            Err(_) => Setting::explicit(DEFAULT_RETRIES + 1, l.span),
+        },
+        None => Setting::default_at(DEFAULT_RETRIES + 1, b.span()),
+    };
+    let on = match b.get("retry-on") {
+        Some(l) => Setting::explicit(
+            l.words[1..].iter().map(|w| w.value.clone()).collect(),
+            l.span,
+        ),
+        // "conn-failure … This is the default." (manual, `retry-on`).
+        None => Setting::default_at(vec!["conn-failure".to_owned()], b.span()),
+    };
+    let tls = upstream_tls(b, global_verify_none, global_ca);
+    let request_id_header = front
+        .get("unique-id-header")
+        .map(|l| Setting::explicit(l.str(1).to_owned(), l.span));
+    let upstream_http_version = match b
+        .servers
+        .iter()
+        .find(|s| s.value("proto").is_some_and(|w| w.as_str() == "h2"))
+    {
+        Some(s) => Setting::explicit("2".to_owned(), s.line.span),
+        None => Setting::default_at("1.1".to_owned(), b.span()),
+    };
+    Route {
+        matcher,
+        span,
+        directives: directives(b),
+        proxy: Some(pass),
+        timeouts: Timeouts {
+            connect: timeout(b, "connect"),
+            read: read.clone(),
+            send: read,
+        },
+        retry: Retry {
+            on,
+            tries: retries,
+            timeout: Setting::default_at(None, b.span()),
+        },
+        tls,
+        access_log: access_log.clone(),
+        upstream_http_version,
+        request_id_header,
+    }
+}
+
+/// TLS towards the servers of `b`, from its first `ssl` server.
+fn upstream_tls(
+    b: &Proxy<'_>,
+    global_verify_none: bool,
+    global_ca: &Option<Setting<String>>,
+) -> UpstreamTls {
+    let span = b.span();
+    let Some(s) = b
+        .servers
+        .iter()
+        .find(|s| s.flag("ssl", "no-ssl") == Some(true))
+    else {
+        return UpstreamTls {
+            server_name: Setting::default_at(false, span),
+            name: Setting::default_at(String::new(), span),
+            verify: Setting::default_at(false, span),
+            trusted_ca: None,
+        };
+    };
+    let sni = s.value("sni");
+    // `verify` defaults to `required` unless the global
+    // `ssl-server-verify none` (manual, server `verify`).
+    let verify = match s.value("verify") {
+        Some(w) => Setting::explicit(w.as_str() == "required", w.span),
+        None => Setting::default_at(!global_verify_none, s.line.span),
+    };
+    UpstreamTls {
+        server_name: match sni {
+            Some(w) => Setting::explicit(true, w.span),
+            None => Setting::default_at(false, s.line.span),
+        },
+        name: match sni {
+            Some(w) => Setting::explicit(w.value.clone(), w.span),
+            None => Setting::default_at(String::new(), s.line.span),
+        },
+        verify,
+        trusted_ca: s
+            .value("ca-file")
+            .map(|w| Setting::explicit(w.value.clone(), w.span))
+            .or_else(|| global_ca.clone()),
+    }
+}
+
+/// Keywords whose first argument is a time (the `timeout` family is
+/// handled apart).
+const TIME_KEYWORDS: &[&str] = &["hard-stop-after", "grace"];
+/// Server parameters that take a time.
+const SERVER_TIME_PARAMS: &[&str] = &[
+    "inter",
+    "fastinter",
+    "downinter",
+    "slowstart",
+    "pool-purge-delay",
+];
+/// Keywords whose first argument is a size.
+const SIZE_KEYWORDS: &[&str] = &[
+    "tune.bufsize",
+    "tune.maxrewrite",
+    "tune.h2.initial-window-size",
+];
+
+fn bad_time(out: &mut Vec<Invalid>, name: &str, w: &Word) {
+    if w.flags.env {
+        return;
+    }
+    if let Err(e) = parse_time(w.as_str()) {
+        out.push(Invalid {
+            span: w.span,
+            directive: name.to_owned(),
+            problem: format!("{name}: {e}"),
+            help: "write a number with one of the units us, ms, s, m, h, d (no unit = milliseconds), e.g. `30s`".into(),
+        });
+    }
+}
+
+/// Record time and size values of `line` that do not parse.
+fn check_values(line: &Line, out: &mut Vec<Invalid>) {
+    let kw = line.keyword();
+    if kw == "timeout" {
+        if let Some(w) = line.word(2) {
+            bad_time(out, &format!("timeout {}", line.str(1)), w);
+        }
+    } else if TIME_KEYWORDS.contains(&kw) {
+        if let Some(w) = line.word(1) {
+            bad_time(out, kw, w);
+        }
+    } else if SIZE_KEYWORDS.contains(&kw) {
+        if let Some(w) = line.word(1).filter(|w| !w.flags.env) {
+            if let Err(e) = parse_size(w.as_str()) {
+                out.push(Invalid {
+                    span: w.span,
+                    directive: kw.to_owned(),
+                    problem: format!("{kw}: {e}"),
+                    help:
+                        "write a number of bytes, optionally with k, m or g, e.g. `16384` or `16k`"
+                            .into(),
+                });
+            }
+        }
+    } else if kw == "default-server" {
+        check_params(&line.words[1..], out);
+    }
+}
+
+/// Keywords a `frontend` refuses (HAProxy 2.6: "not allowed because
+/// frontend … has no backend capability").
+const FRONTEND_REFUSES: &[&str] = &["server", "default-server", "server-template"];
+/// Settings a `frontend` ignores, with a warning (HAProxy 2.6: "ignored
+/// because frontend … has no backend capability").
+const FRONTEND_IGNORES: &[&str] = &[
+    "balance",
+    "retries",
+    "retry-on",
+    "http-reuse",
+    "hash-type",
+    "cookie",
+    "fullconn",
+    "http-check",
+    "option redispatch",
+    "option httpchk",
+    "timeout connect",
+    "timeout server",
+    "timeout queue",
+];
+/// Settings a `backend` ignores, with a warning (HAProxy 2.6: "ignored
+/// because backend … has no frontend capability", "directive is ignored in
+/// backends").
+const BACKEND_IGNORES: &[&str] = &[
+    "bind",
+    "use_backend",
+    "default_backend",
+    "capture",
+    "monitor-uri",
+    "maxconn",
+    "timeout client",
+    "option httplog",
+];
+
+/// Record an own statement of `p` that its section kind refuses or ignores.
+fn check_capability(p: &Proxy<'_>, line: &Line, out: &mut Vec<Invalid>) {
+    let key = setting_key(line);
+    let name = p.name();
+    let (problem, help) = match p.kind() {
+        SectionKind::Frontend if FRONTEND_REFUSES.contains(&key.as_str()) => (
+            format!("`{key}` is not allowed in frontend '{name}'"),
+            "servers belong in a `backend` (or `listen`) section",
+        ),
+        SectionKind::Frontend if FRONTEND_IGNORES.contains(&key.as_str()) => (
+            format!("`{key}` is ignored in frontend '{name}': a frontend has no backend side"),
+            "move it to the backend, or to `defaults`",
+        ),
+        SectionKind::Backend if BACKEND_IGNORES.contains(&key.as_str()) => (
+            format!("`{key}` is ignored in backend '{name}': a backend has no frontend side"),
+            "move it to the frontend, or to `defaults`",
+        ),
+        _ => return,
+    };
+    out.push(Invalid {
+        span: line.span,
+        directive: key,
+        problem,
+        help: help.into(),
+    });
+}
+
+fn check_params(words: &[Word], out: &mut Vec<Invalid>) {
+    for (i, w) in words.iter().enumerate() {
+        if SERVER_TIME_PARAMS.contains(&w.as_str()) {
+            if let Some(v) = words.get(i + 1) {
+                bad_time(out, w.as_str(), v);
+            }
+        }
+    }
+}
+
+fn check_server_values(s: &ServerLine<'_>, out: &mut Vec<Invalid>) {
+    check_params(s.line.words.get(3..).unwrap_or(&[]), out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::haproxy::parse_cfg;
+
+    fn model(text: &str) -> ProxyModel {
+        let cfg = parse_cfg(FileId(0), text.as_bytes());
+        assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+        lower(&cfg, FileId(0))
+    }
+
+    const CFG: &str = "\
+global
+    tune.bufsize 8192
+defaults
+    mode http
+    log global
+    option httplog
+    timeout connect 5s
+    timeout server 30
+    retries 2
+    default-server inter 3s fall 2
+frontend web
+    bind :80
+    unique-id-header X-Request-ID
+    use_backend api if { path_beg /api }
+    use_backend missing if { path_beg /x }
+    default_backend app
+backend app
+    retry-on conn-failure empty-response
+    server a1 10.0.0.1:8080 check
+    server a2 app.internal:8080 check backup resolvers dns
+backend api
+    timeout server 1m
+    server s [2001:db8::1]:443 ssl sni str(api.example.com) ca-file /etc/ssl/ca.pem
+listen stats
+    bind :9000
+    timeout connect 20sec
+    server local unix@/run/app.sock
+";
+
+    #[test]
+    fn lowers_frontends_backends_and_defaults() {
+        let m = model(CFG);
+        assert_eq!(m.kind, ProxyKind::Haproxy);
+        let names: Vec<&str> = m.upstreams.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(names, ["app", "api", "stats"]);
+        let servers: Vec<&str> = m.servers.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(servers, ["web", "stats"]);
+        assert_eq!(
+            m.global.main.get("tune.bufsize").unwrap().arg(0),
+            Some("8192")
+        );
+
+        let app = m.upstream("app").unwrap();
+        assert_eq!(app.servers.len(), 2);
+        assert!(app.health_check.value);
+        assert_eq!(app.servers[0].fail_timeout.value, Duration::from_secs(3));
+        assert_eq!(app.servers[0].max_fails.value, 2);
+        assert!(!app.servers[0].max_fails.defaulted);
+        assert!(app.servers[1].backup);
+        assert!(app.servers[1].resolve);
+        assert_eq!(app.servers[1].host, Host::Name("app.internal".into()));
+        assert_eq!(app.servers[1].port, Some(8080));
+        assert_eq!(app.balance.value, "roundrobin");
+        assert!(app.balance.defaulted);
+        assert_eq!(
+            app.directives.get("timeout connect").unwrap().arg(0),
+            Some("5s")
+        );
+        assert_eq!(app.keepalive_timeout.value, DEFAULT_POOL_PURGE_DELAY);
+
+        let api = m.upstream("api").unwrap();
+        assert_eq!(api.servers[0].host, Host::Ip("2001:db8::1".into()));
+        assert_eq!(api.servers[0].port, Some(443));
+        let stats = m.upstream("stats").unwrap();
+        assert_eq!(stats.servers[0].host, Host::Unix("/run/app.sock".into()));
+
+        let web = &m.servers[0];
+        let targets: Vec<(&RouteMatch, &Target)> = web
+            .routes
+            .iter()
+            .map(|r| (&r.matcher, &r.proxy.as_ref().unwrap().target))
+            .collect();
+        assert_eq!(
+            targets,
+            [
+                (
+                    &RouteMatch::Other("if { path_beg /api }".into()),
+                    &Target::Pool("api".into())
+                ),
+                (
+                    &RouteMatch::Other("if { path_beg /x }".into()),
+                    &Target::Unknown("missing".into())
+                ),
+                (&RouteMatch::Default, &Target::Pool("app".into())),
+            ]
+        );
+        let to_api = &web.routes[0];
+        assert_eq!(to_api.timeouts.read.value, Some(Duration::from_secs(60)));
+        assert_eq!(to_api.timeouts.connect.value, Some(Duration::from_secs(5)));
+        assert_eq!(to_api.retry.tries.value, 3);
+        assert_eq!(to_api.retry.on.value, ["conn-failure"]);
+        assert!(to_api.retry.on.defaulted);
+        assert!(to_api.tls.server_name.value);
+        assert_eq!(to_api.tls.name.value, "str(api.example.com)");
+        assert!(to_api.tls.verify.value && to_api.tls.verify.defaulted);
+        assert_eq!(
+            to_api.tls.trusted_ca.as_ref().unwrap().value,
+            "/etc/ssl/ca.pem"
+        );
+        let to_app = &web.routes[2];
+        assert_eq!(to_app.timeouts.read.value, Some(Duration::from_millis(30)));
+        assert_eq!(to_app.retry.on.value, ["conn-failure", "empty-response"]);
+        assert_eq!(
+            to_app.request_id_header.as_ref().unwrap().value,
+            "X-Request-ID"
+        );
+        assert!(!web.access_log.off.value);
+        assert_eq!(web.access_log.formats[0].value, "httplog");
+
+        // The listen section routes to itself.
+        let st = &m.servers[1];
+        assert_eq!(
+            st.routes[0].proxy.as_ref().unwrap().target,
+            Target::Pool("stats".into())
+        );
+        // Invalid values are collected.
+        let problems: Vec<&str> = m.invalid.iter().map(|i| i.problem.as_str()).collect();
+        assert_eq!(
+            problems,
+            ["timeout connect: unknown unit 'sec' in '20sec' (expected us, ms, s, m, h, d)"]
+        );
+        // One block per section.
+        assert_eq!(m.blocks.len(), 6);
+    }
+
+    #[test]
+    fn missing_timeouts_are_infinite_defaults() {
+        let m =
+            model("backend b\n server s 10.0.0.1:80\nfrontend f\n bind :80\n default_backend b\n");
+        let r = &m.servers[0].routes[0];
+        assert_eq!(r.timeouts.connect.value, None);
+        assert!(r.timeouts.connect.defaulted);
+        assert_eq!(r.retry.tries.value, DEFAULT_RETRIES + 1);
+        assert!(m.servers[0].access_log.off.value);
+        assert!(!r.tls.server_name.value);
+    }
+
+    #[test]
+    fn addresses() {
+        let table: &[(&str, Host, Option<u16>)] = &[
+            ("10.0.0.1:80", Host::Ip("10.0.0.1".into()), Some(80)),
+            ("10.0.0.1", Host::Ip("10.0.0.1".into()), None),
+            (
+                "api.example.com:443",
+                Host::Name("api.example.com".into()),
+                Some(443),
+            ),
+            ("[::1]:8080", Host::Ip("::1".into()), Some(8080)),
+            ("::1", Host::Ip("::1".into()), None),
+            ("ipv4@10.0.0.2:81", Host::Ip("10.0.0.2".into()), Some(81)),
+            ("unix@/run/s.sock", Host::Unix("/run/s.sock".into()), None),
+            ("/run/s.sock", Host::Unix("/run/s.sock".into()), None),
+        ];
+        for (addr, host, port) in table {
+            assert_eq!(split_address(addr), (host.clone(), *port), "{addr}");
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! ENV-MAP-001 `unknown-cluster`: see the rule doc below.
+
+use crate::config::model::Target;
+use crate::declare_rule;
+use crate::lint::{LintContext, Severity};
+
+declare_rule! {
+    /// A route names a cluster that is not defined, picks its cluster from a request header, or its routes come from RDS.
+    ///
+    /// ## What it does
+    /// Error when a route's `cluster` (or a `weighted_clusters` entry) names
+    /// no cluster defined in `static_resources`. Warning for
+    /// `cluster_header` routes (an absent or unknown header value has no
+    /// fallback). Info when a listener's routes come from RDS, or resources
+    /// from `dynamic_resources`, so they cannot be checked here.
+    ///
+    /// ## Why it causes 502s
+    /// An unknown cluster is rejected when route validation applies, and
+    /// otherwise answered with `cluster_not_found_response_code` (503) on
+    /// every request — a gateway error the application never sees (guide
+    /// step 4, upstream mappings).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// route: { cluster: backnd }
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// route: { cluster: backend }
+    /// ```
+    ///
+    /// ## Options
+    /// None.
+    ///
+    /// ## References
+    /// - Envoy API, `config.route.v3.RouteAction.cluster`,
+    ///   `cluster_header`, `cluster_not_found_response_code` (default
+    ///   SERVICE_UNAVAILABLE):
+    ///   <https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#envoy-v3-api-msg-config-route-v3-routeaction>
+    pub UnknownCluster {
+        id: "ENV-MAP-001",
+        name: "unknown-cluster",
+        severity: Error,
+        category: "MAP",
+        proxy: "envoy",
+        since: "0.1.0",
+    }
+}
+
+fn check(ctx: &mut LintContext<'_>) {
+    let model = ctx.model();
+    let names: Vec<&str> = model.upstreams.iter().map(|u| u.name.as_str()).collect();
+    if let Some(d) = model.global.main.get("dynamic_resources") {
+        ctx.report_at(
+            Severity::Info,
+            d.span,
+            "dynamic_resources: listeners, routes and clusters served by a management server are not in this file and are not checked",
+            "lint the resources the management server serves, too",
+        );
+    }
+    for s in &model.servers {
+        if let Some(rds) = s.directives.get("rds") {
+            ctx.report_at(
+                Severity::Info,
+                rds.span,
+                format!("routes of '{}' come from RDS ('{}') and are not in this file: they are not checked", s.name, rds.arg(0).unwrap_or("")),
+                "lint the route configuration the management server serves, or inline it as `route_config`",
+            );
+        }
+        for r in &s.routes {
+            let Some(p) = &r.proxy else { continue };
+            match &p.target {
+                Target::Unknown(name) => {
+                    let near = names.iter().filter(|n| close(name, n)).copied().next();
+                    ctx.report(
+                        p.span,
+                        format!("route sends to cluster '{name}', which is not defined"),
+                        match near {
+                            Some(n) => format!("did you mean '{n}'?"),
+                            None => {
+                                "define the cluster in static_resources.clusters or fix the name"
+                                    .to_owned()
+                            }
+                        },
+                    );
+                }
+                Target::Dynamic => {
+                    if let Some(h) = r.directives.get("cluster_header") {
+                        ctx.report_at(
+                            Severity::Warning,
+                            h.span,
+                            format!("cluster chosen by request header '{}': a missing or unknown value is answered with 503", h.arg(0).unwrap_or("")),
+                            "route known values explicitly, with a catch-all route to a default cluster",
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// True when `a` and `b` differ by one insertion, deletion or substitution.
+fn close(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let p = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let s = a[p..]
+        .iter()
+        .rev()
+        .zip(b[p..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    a.len().max(b.len()) - p - s <= 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::{boot, cluster, findings};
+
+    #[test]
+    fn fail() {
+        let y = boot(
+            "",
+            "              - match: { prefix: / }\n                route: { cluster: backnd }\n",
+            &cluster("backend", 1, ""),
+        );
+        assert_eq!(
+            findings("ENV-MAP-001", &y),
+            ["route sends to cluster 'backnd', which is not defined"]
+        );
+        let y = boot("", "              - match: { prefix: / }\n                route: { cluster_header: x-target }\n", &cluster("backend", 1, ""));
+        assert_eq!(
+            findings("ENV-MAP-001", &y),
+            ["cluster chosen by request header 'x-target': a missing or unknown value is answered with 503"]
+        );
+    }
+
+    #[test]
+    fn pass() {
+        let y = boot(
+            "",
+            "              - match: { prefix: / }\n                route: { cluster: backend }\n",
+            &cluster("backend", 1, ""),
+        );
+        assert!(findings("ENV-MAP-001", &y).is_empty());
+    }
+
+    #[test]
+    fn rds_and_dynamic_resources_are_info() {
+        let y = "dynamic_resources:\n  cds_config: { ads: {} }\nstatic_resources:\n  listeners:\n  - name: l\n    filter_chains:\n    - filters:\n      - name: hcm\n        typed_config:\n          \"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager\n          stat_prefix: x\n          rds: { route_config_name: main, config_source: { ads: {} } }\n";
+        assert_eq!(
+            findings("ENV-MAP-001", y),
+            [
+                "dynamic_resources: listeners, routes and clusters served by a management server are not in this file and are not checked",
+                "routes of 'l' come from RDS ('main') and are not in this file: they are not checked",
+            ]
+        );
+    }
+
+    #[test]
+    fn close_names() {
+        assert!(super::close("backnd", "backend"));
+        assert!(super::close("app", "apq"));
+        assert!(!super::close("app", "web"));
+    }
+}

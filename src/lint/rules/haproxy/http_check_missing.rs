@@ -1,0 +1,102 @@
+//! HAP-HLT-002 `http-check-missing`: see the rule doc below.
+
+use crate::declare_rule;
+use crate::lint::LintContext;
+
+use super::{flag, is_http};
+
+declare_rule! {
+    /// An HTTP backend checks its servers with a bare TCP connect.
+    ///
+    /// ## What it does
+    /// Flags a `mode http` backend whose servers have `check` but which has
+    /// neither `option httpchk` nor any `http-check` rule.
+    ///
+    /// ## Why it causes 502s
+    /// A TCP check only proves the port accepts connections. An application
+    /// that accepts and then answers errors, hangs, or resets stays "UP" and
+    /// keeps receiving traffic that fails with 502 (guide step 2, upstream
+    /// health).
+    ///
+    /// ## Example
+    /// ```haproxy
+    /// backend app
+    ///     mode http
+    ///     server a1 10.0.0.5:8080 check
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```haproxy
+    /// backend app
+    ///     mode http
+    ///     option httpchk GET /healthz
+    ///     server a1 10.0.0.5:8080 check
+    /// ```
+    ///
+    /// ## Options
+    /// None.
+    ///
+    /// ## References
+    /// - HAProxy configuration manual, `option httpchk` (default request
+    ///   `OPTIONS / HTTP/1.0`) and `http-check`:
+    ///   <https://docs.haproxy.org/2.6/configuration.html#4-option%20httpchk>
+    pub HttpCheckMissing {
+        id: "HAP-HLT-002",
+        name: "http-check-missing",
+        severity: Warning,
+        category: "HLT",
+        proxy: "haproxy",
+        since: "0.1.0",
+    }
+}
+
+fn check(ctx: &mut LintContext<'_>) {
+    let model = ctx.model();
+    for u in &model.upstreams {
+        if !is_http(&u.directives) {
+            continue;
+        }
+        let checked = u
+            .servers
+            .iter()
+            .any(|s| flag(s, "check", "no-check") == Some(true));
+        if checked && !u.directives.has("option httpchk") && !u.directives.has("http-check") {
+            ctx.report(
+                u.span,
+                format!("'{}' is `mode http` but its health checks only open a TCP connection", u.name),
+                "add `option httpchk GET /healthz` (a path the application answers 200 on only when it can serve)",
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::findings;
+
+    #[test]
+    fn fail() {
+        assert_eq!(
+            findings(
+                "HAP-HLT-002",
+                "defaults\n mode http\nbackend b\n server a 10.0.0.1:80 check\n"
+            ),
+            ["'b' is `mode http` but its health checks only open a TCP connection"]
+        );
+    }
+
+    #[test]
+    fn pass() {
+        assert!(findings("HAP-HLT-002", "defaults\n mode http\n option httpchk GET /healthz\nbackend b\n server a 10.0.0.1:80 check\n").is_empty());
+        assert!(findings(
+            "HAP-HLT-002",
+            "backend b\n mode tcp\n server a 10.0.0.1:80 check\n"
+        )
+        .is_empty());
+        assert!(findings(
+            "HAP-HLT-002",
+            "backend b\n mode http\n server a 10.0.0.1:80\n"
+        )
+        .is_empty());
+    }
+}

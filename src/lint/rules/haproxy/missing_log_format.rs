@@ -1,0 +1,114 @@
+//! HAP-LOG-001 `missing-log-format`: see the rule doc below.
+
+use crate::declare_rule;
+use crate::lint::LintContext;
+
+use super::is_http;
+
+declare_rule! {
+    /// An HTTP frontend logs nowhere, or logs without `option httplog` / `log-format`.
+    ///
+    /// ## What it does
+    /// For every `mode http` frontend and listen, checks (after `defaults`
+    /// inheritance) that there is a `log` target and that the format is
+    /// `option httplog`, `option httpslog` or a `log-format`.
+    ///
+    /// ## Why it causes 502s
+    /// HAProxy's default log line carries only addresses and the proxy
+    /// name: no status, no timers, no termination state. Those are what tell
+    /// whether a 502 came from HAProxy (`SH--`, `PH--`) or from the server
+    /// (guide steps 1 and 6, logging).
+    ///
+    /// ## Example
+    /// ```haproxy
+    /// frontend web
+    ///     mode http
+    ///     bind :80
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```haproxy
+    /// defaults
+    ///     mode http
+    ///     log global
+    ///     option httplog
+    /// ```
+    ///
+    /// ## Options
+    /// None.
+    ///
+    /// ## References
+    /// - HAProxy configuration manual, `log`, `option httplog`, and section
+    ///   8.2 "Log formats": <https://docs.haproxy.org/2.6/configuration.html#8.2>
+    pub MissingLogFormat {
+        id: "HAP-LOG-001",
+        name: "missing-log-format",
+        severity: Warning,
+        category: "LOG",
+        proxy: "haproxy",
+        since: "0.1.0",
+    }
+}
+
+fn check(ctx: &mut LintContext<'_>) {
+    let model = ctx.model();
+    for s in &model.servers {
+        if !is_http(&s.directives) {
+            continue;
+        }
+        let log = &s.access_log;
+        if log.off.value {
+            ctx.report(
+                if log.off.defaulted {
+                    s.span
+                } else {
+                    log.off.span
+                },
+                format!(
+                    "'{}' has no `log` target: its requests, and its 502s, are not logged",
+                    s.name
+                ),
+                "add `log global` (with a `log` line in `global`) and `option httplog`",
+            );
+        } else if log.formats.iter().all(|f| f.defaulted) {
+            ctx.report(
+                s.span,
+                format!(
+                    "'{}' logs in HAProxy's default format: no status, timers or termination state",
+                    s.name
+                ),
+                "add `option httplog` (or a `log-format` with %ST %Tr %tsc %s)",
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::findings;
+
+    #[test]
+    fn fail() {
+        assert_eq!(
+            findings("HAP-LOG-001", "frontend f\n mode http\n bind :80\n"),
+            ["'f' has no `log` target: its requests, and its 502s, are not logged"]
+        );
+        assert_eq!(
+            findings(
+                "HAP-LOG-001",
+                "defaults\n mode http\n log global\nfrontend f\n bind :80\n"
+            ),
+            ["'f' logs in HAProxy's default format: no status, timers or termination state"]
+        );
+    }
+
+    #[test]
+    fn pass() {
+        assert!(findings(
+            "HAP-LOG-001",
+            "defaults\n mode http\n log global\n option httplog\nfrontend f\n bind :80\n"
+        )
+        .is_empty());
+        assert!(findings("HAP-LOG-001", "frontend f\n mode tcp\n bind :80\n").is_empty());
+    }
+}

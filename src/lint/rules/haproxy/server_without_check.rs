@@ -1,0 +1,88 @@
+//! HAP-HLT-001 `server-without-check`: see the rule doc below.
+
+use crate::declare_rule;
+use crate::lint::LintContext;
+
+use super::flag;
+
+declare_rule! {
+    /// A `server` has no `check`, after `default-server` is applied.
+    ///
+    /// ## What it does
+    /// Flags every `server` line whose effective parameters (inherited and
+    /// own `default-server`, then its own) do not enable health checks.
+    ///
+    /// ## Why it causes 502s
+    /// Without active checks HAProxy only learns that a server is dead when
+    /// real requests fail on it: it stays in rotation and keeps producing
+    /// 502/503 (guide step 2, upstream health).
+    ///
+    /// ## Example
+    /// ```haproxy
+    /// backend app
+    ///     server a1 10.0.0.5:8080
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```haproxy
+    /// backend app
+    ///     default-server check
+    ///     server a1 10.0.0.5:8080
+    /// ```
+    ///
+    /// ## Options
+    /// None.
+    ///
+    /// ## References
+    /// - HAProxy configuration manual, server `check` (checks are off unless
+    ///   set): <https://docs.haproxy.org/2.6/configuration.html#5.2-check>
+    pub ServerWithoutCheck {
+        id: "HAP-HLT-001",
+        name: "server-without-check",
+        severity: Warning,
+        category: "HLT",
+        proxy: "haproxy",
+        since: "0.1.0",
+    }
+}
+
+fn check(ctx: &mut LintContext<'_>) {
+    let model = ctx.model();
+    for u in &model.upstreams {
+        for s in &u.servers {
+            if flag(s, "check", "no-check") != Some(true) {
+                ctx.report(
+                    s.span,
+                    format!("server {} in '{}' has no health check", s.address, u.name),
+                    "add `check` to the server, or `default-server check` to the backend or defaults",
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::findings;
+
+    #[test]
+    fn fail() {
+        assert_eq!(
+            findings(
+                "HAP-HLT-001",
+                "defaults\n default-server check\nbackend b\n server a 10.0.0.1:80 no-check\n"
+            ),
+            ["server 10.0.0.1:80 in 'b' has no health check"]
+        );
+    }
+
+    #[test]
+    fn pass() {
+        assert!(findings(
+            "HAP-HLT-001",
+            "defaults\n default-server check\nbackend b\n server a 10.0.0.1:80\n"
+        )
+        .is_empty());
+        assert!(findings("HAP-HLT-001", "backend b\n server a 10.0.0.1:80 check\n").is_empty());
+    }
+}

@@ -1,0 +1,157 @@
+//! HAP-MAP-001 `undefined-backend`: see the rule doc below.
+
+use crate::config::model::{RouteMatch, Target};
+use crate::declare_rule;
+use crate::lint::{LintContext, Severity};
+
+declare_rule! {
+    /// `use_backend`/`default_backend` names no backend, a backend has no servers, or requests can match no backend.
+    ///
+    /// ## What it does
+    /// Error when `use_backend` or `default_backend` names a backend that is
+    /// not defined, or when a backend has no `server` (nor
+    /// `server-template`). Warning when a frontend has `use_backend` rules
+    /// but no `default_backend`.
+    ///
+    /// ## Why it causes 502s
+    /// HAProxy refuses a config naming an unknown backend (a failed reload
+    /// leaves stale config serving). A backend without servers, or a request
+    /// that matches no rule, is answered with 503 by HAProxy itself, which
+    /// clients and outer hops often report as a gateway error (guide step 4,
+    /// upstream mappings).
+    ///
+    /// ## Example
+    /// ```haproxy
+    /// frontend web
+    ///     default_backend webb
+    /// backend web
+    ///     server w1 10.0.0.5:8080 check
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```haproxy
+    /// frontend web
+    ///     default_backend web
+    /// backend web
+    ///     server w1 10.0.0.5:8080 check
+    /// ```
+    ///
+    /// ## Options
+    /// None.
+    ///
+    /// ## References
+    /// - HAProxy configuration manual, `default_backend` and `use_backend`:
+    ///   <https://docs.haproxy.org/2.6/configuration.html#4-use_backend>
+    /// - The 503 for unmatched requests and empty backends is HAProxy's
+    ///   behaviour as observed, not stated in the manual.
+    pub UndefinedBackend {
+        id: "HAP-MAP-001",
+        name: "undefined-backend",
+        severity: Error,
+        category: "MAP",
+        proxy: "haproxy",
+        since: "0.1.0",
+    }
+}
+
+fn check(ctx: &mut LintContext<'_>) {
+    let model = ctx.model();
+    let names: Vec<&str> = model.upstreams.iter().map(|u| u.name.as_str()).collect();
+    for s in &model.servers {
+        let mut has_rules = false;
+        let mut has_default = false;
+        for r in &s.routes {
+            let Some(p) = &r.proxy else { continue };
+            match r.matcher {
+                RouteMatch::Default => has_default = true,
+                _ => has_rules = true,
+            }
+            if let Target::Unknown(name) = &p.target {
+                let near = nearest(name, &names);
+                ctx.report(
+                    p.span,
+                    format!(
+                        "'{}' sends requests to backend '{name}', which is not defined",
+                        s.name
+                    ),
+                    match near {
+                        Some(n) => format!("did you mean '{n}'?"),
+                        None => "define the backend or fix the name".to_owned(),
+                    },
+                );
+            }
+        }
+        if has_rules && !has_default {
+            ctx.report_at(
+                Severity::Warning,
+                s.span,
+                format!("'{}' has `use_backend` rules but no `default_backend`: requests matching none get 503", s.name),
+                "add a `default_backend`",
+            );
+        }
+    }
+    for u in &model.upstreams {
+        if u.servers.is_empty() && !u.directives.has("server-template") {
+            ctx.report(
+                u.span,
+                format!(
+                    "backend '{}' has no servers: every request to it fails with 503",
+                    u.name
+                ),
+                "add `server` lines (or a `server-template`)",
+            );
+        }
+    }
+}
+
+/// The defined name closest to `name` (edit distance ≤ 2).
+fn nearest<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
+    names
+        .iter()
+        .map(|n| (distance(name, n), *n))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, n)| n)
+}
+
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::findings;
+
+    #[test]
+    fn fail() {
+        assert_eq!(
+            findings("HAP-MAP-001", "frontend f\n bind :80\n use_backend api if { path_beg /api }\nbackend web\n server a 10.0.0.1:80\nbackend ap\n"),
+            [
+                "'f' has `use_backend` rules but no `default_backend`: requests matching none get 503",
+                "'f' sends requests to backend 'api', which is not defined",
+                "backend 'ap' has no servers: every request to it fails with 503",
+            ]
+        );
+    }
+
+    #[test]
+    fn pass() {
+        assert!(findings("HAP-MAP-001", "frontend f\n bind :80\n use_backend api if { path_beg /api }\n default_backend web\nbackend web\n server a 10.0.0.1:80\nbackend api\n server-template s 3 api.internal:80\n").is_empty());
+    }
+
+    #[test]
+    fn nearest_name() {
+        assert_eq!(super::nearest("webb", &["web", "api"]), Some("web"));
+        assert_eq!(super::nearest("zzz", &["web", "api"]), None);
+    }
+}
