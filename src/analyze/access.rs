@@ -25,25 +25,35 @@ pub(super) struct Ctx<'a> {
     pub(super) names: &'a [String],
 }
 
+/// Parse one access log; events (when `ctx.opts.keep_events`) go to
+/// `on_events` in file order, a window of chunks at a time.
 pub(super) fn parse_access_log(
     l: &mut Loaded,
     ctx: &Ctx<'_>,
     problems: &mut Vec<Problem>,
-) -> (Agg, Vec<Event>) {
-    let parts = for_chunks(l, ctx.opts, problems, &|chunk| {
+    on_events: &mut dyn FnMut(Vec<Event>),
+) -> Agg {
+    let mut total = Agg::new();
+    let mut base = 0u64;
+    let parse = |chunk: &[u8]| {
         let (agg, evs, n) = parse_access_chunk(chunk, ctx);
         ((agg, evs), n)
-    });
-    let mut total = Agg::new();
-    let mut events = Vec::new();
-    let mut base = 0u64;
-    for ((mut agg, mut evs), n) in parts {
-        shift_lines(&mut agg, &mut evs, base, ctx.file);
-        base += n;
-        total += agg;
-        events.extend(evs);
-    }
-    (total, events)
+    };
+    for_chunks(
+        l,
+        ctx.opts,
+        problems,
+        &parse,
+        &mut |(mut agg, mut evs): (Agg, Vec<Event>), n| {
+            shift_lines(&mut agg, &mut evs, base, ctx.file);
+            base += n;
+            total += agg;
+            if !evs.is_empty() {
+                on_events(evs);
+            }
+        },
+    );
+    total
 }
 
 /// Make chunk-relative line numbers absolute.

@@ -23,7 +23,35 @@ pub(super) fn parse_error_log(
 ) -> ErrorLogResult {
     let file = l.index;
     let display = l.input.display.clone();
-    let parts = for_chunks(l, opts, problems, &|chunk| {
+    let mut out = ErrorLogResult {
+        lines_kept: Vec::new(),
+        span: None,
+        lines: 0,
+        malformed: 0,
+        samples: Vec::new(),
+    };
+    let mut base = 0;
+    let mut add = |mut r: ErrorLogResult, n: u64| {
+        for e in &mut r.lines_kept {
+            e.line += base;
+        }
+        for s in &mut r.samples {
+            s.line += base;
+        }
+        base += n;
+        out.lines_kept.extend(r.lines_kept);
+        out.lines += r.lines;
+        out.malformed += r.malformed;
+        if let Some((a, b)) = r.span {
+            out.span = Some(out.span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+        }
+        for s in r.samples {
+            if out.samples.len() < stats::MALFORMED_SAMPLES {
+                out.samples.push(s);
+            }
+        }
+    };
+    let parse = |chunk: &[u8]| {
         let mut r = ErrorLogResult {
             lines_kept: Vec::new(),
             span: None,
@@ -59,35 +87,8 @@ pub(super) fn parse_error_log(
             }
         }
         (r, n)
-    });
-    let mut out = ErrorLogResult {
-        lines_kept: Vec::new(),
-        span: None,
-        lines: 0,
-        malformed: 0,
-        samples: Vec::new(),
     };
-    let mut base = 0;
-    for (mut r, n) in parts {
-        for e in &mut r.lines_kept {
-            e.line += base;
-        }
-        for s in &mut r.samples {
-            s.line += base;
-        }
-        base += n;
-        out.lines_kept.extend(r.lines_kept);
-        out.lines += r.lines;
-        out.malformed += r.malformed;
-        if let Some((a, b)) = r.span {
-            out.span = Some(out.span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
-        }
-        for s in r.samples {
-            if out.samples.len() < stats::MALFORMED_SAMPLES {
-                out.samples.push(s);
-            }
-        }
-    }
+    for_chunks(l, opts, problems, &parse, &mut add);
     out
 }
 

@@ -97,31 +97,46 @@ pub(super) fn classify_input(
     (d.kind, reason)
 }
 
-/// Run `f` over every chunk of a loaded input, in parallel for mapped files
-/// and block by block for streams; returns results in order with each chunk's
-/// line count, so line numbers can be made absolute.
+/// How many chunks are parsed at once per worker thread: results are handed
+/// to the sink in file order a window at a time, so memory stays bounded
+/// however large the file (events and per-chunk aggregates of one window).
+const WINDOW_PER_THREAD: usize = 4;
+
+/// Run `f` over every chunk of a loaded input — in parallel, a window of
+/// chunks at a time for mapped files, block by block for streams — and hand
+/// each result to `sink` in file order, with the chunk's line count so line
+/// numbers can be made absolute.
 pub(super) fn for_chunks<T: Send>(
     l: &mut Loaded,
     opts: &Options,
     problems: &mut Vec<Problem>,
     f: &(dyn Fn(&[u8]) -> (T, u64) + Sync),
-) -> Vec<(T, u64)> {
+    sink: &mut dyn FnMut(T, u64),
+) {
     let tick = |n: usize| {
         if let Some(p) = &opts.progress {
             p(n as u64)
         }
     };
+    let window = WINDOW_PER_THREAD * rayon::current_num_threads().max(1);
     match &mut l.data {
-        Data::Whole(b) => input::chunks(b, input::CHUNK_SIZE)
-            .into_par_iter()
-            .map(|c| {
-                let r = f(c);
-                tick(c.len());
-                r
-            })
-            .collect(),
+        Data::Whole(b) => {
+            for group in input::chunks(b, input::CHUNK_SIZE).chunks(window) {
+                let parts: Vec<(T, u64)> = group
+                    .par_iter()
+                    .map(|c| {
+                        let r = f(c);
+                        tick(c.len());
+                        r
+                    })
+                    .collect();
+                for (t, n) in parts {
+                    sink(t, n);
+                }
+            }
+        }
         Data::Stream(br, first) => {
-            let mut out = Vec::new();
+            let mut lines = 0u64;
             let mut next = first.take();
             loop {
                 let block = match next.take() {
@@ -130,7 +145,6 @@ pub(super) fn for_chunks<T: Send>(
                         Ok(Some(b)) => b,
                         Ok(None) => break,
                         Err(e) => {
-                            let lines: u64 = out.iter().map(|(_, n)| *n).sum();
                             problems.push(Problem {
                                 path: l.input.display.clone(),
                                 message: format!(
@@ -147,9 +161,11 @@ pub(super) fn for_chunks<T: Send>(
                     .map(f)
                     .collect();
                 tick(block.len());
-                out.extend(parts);
+                for (t, n) in parts {
+                    lines += n;
+                    sink(t, n);
+                }
             }
-            out
         }
     }
 }

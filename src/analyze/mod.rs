@@ -30,9 +30,6 @@ use inputs::{classify_input, open};
 pub use report::Report;
 use stats::Agg;
 
-/// Most events kept for `--events` (a run with more says so).
-pub const MAX_EVENTS: usize = 5_000_000;
-
 /// Progress callback: called with the number of bytes just processed.
 pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
 
@@ -75,8 +72,23 @@ pub fn total_bytes(paths: &[String]) -> u64 {
     input::discover(paths).0.iter().map(|i| i.len).sum()
 }
 
-/// Analyze the logs at `paths`.
+/// Analyze the logs at `paths`; with `opts.keep_events`, every 5xx (and
+/// rescued) request is collected in [`Analysis::events`]. For large inputs
+/// prefer [`analyze_streaming`], which hands events out as it goes.
 pub fn analyze(paths: &[String], opts: &Options) -> Result<Analysis, Error> {
+    let mut events = Vec::new();
+    let report = analyze_streaming(paths, opts, &mut |evs| events.extend(evs))?;
+    Ok(Analysis { report, events })
+}
+
+/// Analyze the logs at `paths`, handing the events (with
+/// `opts.keep_events`) to `on_events` in file and line order as they are
+/// made, so memory stays bounded however many there are.
+pub fn analyze_streaming(
+    paths: &[String],
+    opts: &Options,
+    on_events: &mut dyn FnMut(Vec<Event>),
+) -> Result<Report, Error> {
     let (inputs, mut problems) = input::discover(paths);
     let mut loaded = Vec::new();
     for (i, inp) in inputs.into_iter().enumerate() {
@@ -176,7 +188,6 @@ pub fn analyze(paths: &[String], opts: &Options) -> Result<Analysis, Error> {
     let has_error_log = !error_files.is_empty();
 
     let mut total = Agg::new();
-    let mut events = Vec::new();
     for l in loaded.iter_mut() {
         match l.kind {
             Kind::Access(fi) => {
@@ -192,7 +203,7 @@ pub fn analyze(paths: &[String], opts: &Options) -> Result<Analysis, Error> {
                     display: &display,
                     names: &names,
                 };
-                let (agg, evs) = parse_access_log(l, &ctx, &mut problems);
+                let agg = parse_access_log(l, &ctx, &mut problems, on_events);
                 inputs_out.push(report::InputSummary {
                     path: l.input.display.clone(),
                     kind: "nginx_access".into(),
@@ -203,7 +214,6 @@ pub fn analyze(paths: &[String], opts: &Options) -> Result<Analysis, Error> {
                     upstream_errors: 0,
                 });
                 total += agg;
-                events.extend(evs);
             }
             Kind::Unknown => {
                 inputs_out.push(report::InputSummary {
@@ -233,17 +243,12 @@ pub fn analyze(paths: &[String], opts: &Options) -> Result<Analysis, Error> {
             total.malformed_samples.push(s);
         }
     }
-    if events.len() > MAX_EVENTS {
-        problems.push(Problem {
-            path: "-".into(),
-            message: format!(
-                "{} events; only the first {MAX_EVENTS} are written",
-                events.len()
-            ),
-        });
-        events.truncate(MAX_EVENTS);
-    }
     inputs_out.sort_by_key(|i| names.iter().position(|n| *n == i.path));
-    let report = Report::build(total, inputs_out, problems, &index, config.as_deref());
-    Ok(Analysis { report, events })
+    Ok(Report::build(
+        total,
+        inputs_out,
+        problems,
+        &index,
+        config.as_deref(),
+    ))
 }

@@ -91,40 +91,61 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         let b = b.clone();
         opts.progress = Some(Arc::new(move |n| b.inc(n)));
     }
-    let result = analyze::analyze(&args.paths, &opts)?;
+    // events are written as they are made (file and line order): memory stays bounded
+    let mut events_file = match &args.events {
+        Some(path) => Some(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("--events {}", path.display()))?,
+        )),
+        None => None,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let ndjson = args.format == AnalyzeFormat::Ndjson;
+    let mut write_error: Option<std::io::Error> = None;
+    let mut on_events = |evs: Vec<gatecheck::analyze::event::Event>| {
+        if write_error.is_some() {
+            return;
+        }
+        let mut write = || -> std::io::Result<()> {
+            for e in &evs {
+                if let Some(w) = events_file.as_mut() {
+                    serde_json::to_writer(&mut *w, e)?;
+                    w.write_all(b"\n")?;
+                }
+                if ndjson {
+                    serde_json::to_writer(&mut out, e)?;
+                    out.write_all(b"\n")?;
+                }
+            }
+            Ok(())
+        };
+        if let Err(e) = write() {
+            write_error = Some(e);
+        }
+    };
+    let report = analyze::analyze_streaming(&args.paths, &opts, &mut on_events)?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    if let Some(path) = &args.events {
-        let f =
-            std::fs::File::create(path).with_context(|| format!("--events {}", path.display()))?;
-        let mut w = std::io::BufWriter::new(f);
-        for e in &result.events {
-            serde_json::to_writer(&mut w, e)?;
-            w.write_all(b"\n")?;
-        }
-        w.flush()?;
+    if let Some(e) = write_error {
+        return Err(e).context("writing events");
+    }
+    if let Some(mut w) = events_file {
+        w.flush().context("writing --events")?;
     }
     match args.format {
         AnalyzeFormat::Table => {
             let width = terminal_width();
-            out.write_all(gatecheck::report::table::render(&result.report, width).as_bytes())?;
+            out.write_all(gatecheck::report::table::render(&report, width).as_bytes())?;
         }
         AnalyzeFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &result.report)?;
+            serde_json::to_writer_pretty(&mut out, &report)?;
             out.write_all(b"\n")?;
         }
-        AnalyzeFormat::Ndjson => {
-            for e in &result.events {
-                serde_json::to_writer(&mut out, e)?;
-                out.write_all(b"\n")?;
-            }
-        }
+        AnalyzeFormat::Ndjson => {}
     }
     out.flush()?;
-    let r = &result.report;
+    let r = &report;
     let logs = r
         .inputs
         .iter()
