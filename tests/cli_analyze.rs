@@ -409,3 +409,41 @@ fn events_file_has_one_line_per_5xx() {
     assert_eq!(retry["file"], "fixtures/logs/nginx/causes/access.log");
     assert_eq!(retry["line"], 8);
 }
+
+#[test]
+fn config_in_a_dump_resolves_absolute_includes_inside_the_dump() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("etc/nginx/conf.d")).unwrap();
+    std::fs::create_dir_all(d.join("logs")).unwrap();
+    std::fs::write(
+        d.join("etc/nginx/nginx.conf"),
+        "events {}\nhttp {\n    include /etc/nginx/conf.d/*.conf;\n    include /etc/nginx/missing.conf;\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("etc/nginx/conf.d/shop.conf"),
+        "log_format shop '$remote_addr [$time_local] \"$request\" $status us=$upstream_status';\nserver { access_log /var/log/nginx/shop.log shop; }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("logs/shop.log.1"),
+        "1.2.3.4 [20/Nov/2026:14:00:00 +0000] \"GET / HTTP/1.1\" 502 us=502\n",
+    )
+    .unwrap();
+    let o = gatecheck(&[
+        "analyze",
+        d.join("logs").to_str().unwrap(),
+        "--config",
+        d.join("etc/nginx").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let v = json(&o);
+    assert_eq!(v["inputs"][0]["format"], "shop", "{}", v["inputs"]);
+    let problems = v["problems"].to_string();
+    assert!(
+        problems.contains("missing.conf") && problems.contains("not in the dump"),
+        "{problems}"
+    );
+}

@@ -157,7 +157,7 @@ pub fn read(paths: &[PathBuf]) -> NginxConfig {
             }
         };
         let id = sources.add(entry.clone(), text);
-        let tree = include::load_tree(&mut sources, id, None, true);
+        let tree = include::load_tree_from_dump(&mut sources, id);
         for e in &tree.errors {
             let where_ = e
                 .span()

@@ -40,6 +40,9 @@ struct Ctx<'a> {
     stack: Vec<PathBuf>,
     tree: Tree,
     read_includes: bool,
+    /// Set for a config copied off a server: absolute includes are looked
+    /// up inside this directory tree, never on the machine gatecheck runs on.
+    dump_dir: Option<PathBuf>,
 }
 
 /// Parse `entry` and everything it includes.
@@ -48,6 +51,25 @@ pub fn load_tree(
     entry: FileId,
     prefix: Option<&Path>,
     read_includes: bool,
+) -> Tree {
+    load(sources, entry, prefix, read_includes, false)
+}
+
+/// Like [`load_tree`], for a config copied off a server into a dump: an
+/// absolute include (`/etc/nginx/conf.d/*.conf`) is looked up inside the
+/// dump — under the directory that holds `etc/nginx/…` when the entry sits
+/// in such a tree, else by dropping leading components until the rest
+/// exists next to the entry (`conf.d/*.conf`) — and never on this machine.
+pub fn load_tree_from_dump(sources: &mut SourceMap, entry: FileId) -> Tree {
+    load(sources, entry, None, true, true)
+}
+
+fn load(
+    sources: &mut SourceMap,
+    entry: FileId,
+    prefix: Option<&Path>,
+    read_includes: bool,
+    from_dump: bool,
 ) -> Tree {
     let entry_path = sources.path(entry).to_path_buf();
     let base = match prefix {
@@ -65,7 +87,11 @@ pub fn load_tree(
         stack: vec![canon.clone()],
         tree: Tree::default(),
         read_includes,
+        dump_dir: None,
     };
+    if from_dump {
+        ctx.dump_dir = Some(ctx.base.clone());
+    }
     ctx.by_path.insert(canon, entry);
     ctx.tree.files.push(entry);
     let (nodes, errors) = parser::parse(&ctx.sources.get(entry).text, entry);
@@ -106,6 +132,24 @@ fn expand(ctx: &mut Ctx<'_>, nodes: Vec<Node>, current: &Path) -> Vec<Node> {
 }
 
 fn include(ctx: &mut Ctx<'_>, pattern: &str, at: Span, current: &Path, out: &mut Vec<Node>) {
+    let rerooted;
+    let pattern = match (&ctx.dump_dir, Path::new(pattern).is_absolute()) {
+        (Some(dir), true) => match in_dump(dir, pattern) {
+            Some(p) => {
+                rerooted = p;
+                rerooted.as_str()
+            }
+            None => {
+                ctx.tree.errors.push(ConfigError::Io {
+                    path: PathBuf::from(pattern),
+                    message: "not in the dump (absolute includes are looked up inside the config's directory tree, not on this machine)".into(),
+                    at: Some(at),
+                });
+                return;
+            }
+        },
+        _ => pattern,
+    };
     let paths = match resolve(&ctx.base, current, pattern) {
         Ok(p) => p,
         Err(message) => {
@@ -158,6 +202,36 @@ fn include(ctx: &mut Ctx<'_>, pattern: &str, at: Span, current: &Path, out: &mut
         let nodes = expand(ctx, nodes, &path);
         ctx.stack.pop();
         out.extend(nodes);
+    }
+}
+
+/// Where an absolute include of a server's config lives in a dump whose
+/// entry file is in `dir`: `<root>/etc/nginx/x` when `dir` is inside such a
+/// tree, else the longest tail of the path that exists below `dir`.
+fn in_dump(dir: &Path, pattern: &str) -> Option<String> {
+    let rel = pattern.trim_start_matches('/');
+    let dir_abs = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    // the dump keeps the server's tree: <root>/etc/nginx/nginx.conf; look at
+    // a few ancestors, never at `/` itself (that is this machine's tree)
+    for root in dir_abs.ancestors().take(4).filter(|a| a.parent().is_some()) {
+        let cand = root.join(rel);
+        if exists_or_matches(&cand) {
+            return Some(cand.to_string_lossy().into_owned());
+        }
+    }
+    // a flat copy: drop leading components (`etc/nginx/conf.d/x` → `conf.d/x`)
+    let parts: Vec<&str> = rel.split('/').collect();
+    (1..parts.len()).find_map(|k| {
+        let cand = dir_abs.join(parts[k..].join("/"));
+        exists_or_matches(&cand).then(|| cand.to_string_lossy().into_owned())
+    })
+}
+
+fn exists_or_matches(p: &Path) -> bool {
+    if is_glob(&p.to_string_lossy()) {
+        !glob(p).is_empty()
+    } else {
+        p.exists()
     }
 }
 
