@@ -447,3 +447,20 @@ fn config_in_a_dump_resolves_absolute_includes_inside_the_dump() {
         "{problems}"
     );
 }
+
+#[test]
+fn demo_runs_clean() {
+    // the README's first command: the dump's nginx.conf is used as config,
+    // the generator script is listed as skipped, nothing else is said on stderr
+    let o = gatecheck(&["analyze", "fixtures/incident/"]);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("warning"), "{err}");
+    assert!(err.contains("make.py"), "{err}");
+    let out = stdout(&o);
+    assert!(
+        out.contains("⚙ proxy_buffer_size 4k (fixtures/incident/nginx.conf:38"),
+        "{out}"
+    );
+    assert!(out.contains("Bursts of 502s"), "{out}");
+}

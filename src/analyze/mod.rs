@@ -108,12 +108,10 @@ pub fn analyze_streaming(
         .enumerate()
         .filter(|(_, l)| {
             matches!(detect::detect(&l.head, &builtin).kind, Kind::Unknown)
-                && l.input.path.as_deref().is_some_and(|p| {
-                    matches!(
-                        crate::config::detect(p, &l.head),
-                        Some((crate::config::model::ProxyKind::Nginx, _))
-                    )
-                })
+                && l.input
+                    .path
+                    .as_deref()
+                    .is_some_and(nginx_config::is_config_name)
         })
         .map(|(i, _)| i)
         .collect();
@@ -129,12 +127,22 @@ pub fn analyze_streaming(
             }
             (None, true) => None,
         };
+    let missing = config
+        .as_ref()
+        .filter(|c| !c.missing_includes.is_empty())
+        .map(|c| {
+            format!(
+                "; includes not in the dump (skipped): {}",
+                c.missing_includes.join(", ")
+            )
+        })
+        .unwrap_or_default();
     for &i in &found_configs {
         loaded[i].kind = Kind::Config;
         loaded[i].reason = if opts.config.is_some() {
             "nginx config (not a log; --config was given, so this one is not used)".into()
         } else {
-            "nginx config: read for its log_format/access_log lines and the directives that explain causes".into()
+            format!("nginx config: read for its log_format/access_log lines and the directives that explain causes{missing}")
         };
     }
     if let Some(cfg) = &config {
@@ -142,6 +150,12 @@ pub fn analyze_streaming(
             path: at.clone(),
             message: format!("config: {msg}"),
         }));
+        if opts.config.is_some() && !missing.is_empty() {
+            problems.push(Problem {
+                path: "--config".into(),
+                message: missing.trim_start_matches("; ").to_string(),
+            });
+        }
     }
     let mut formats = opts.formats.clone();
     if let Some(cfg) = &config {

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use super::cause::Cause;
 use crate::config::nginx::{include, parser::Node};
+use crate::config::ConfigError;
 use crate::logs::nginx::{Escape, LogFormat};
 use crate::source::{SourceMap, Span};
 
@@ -64,6 +65,8 @@ pub struct NginxConfig {
     pub upstreams: BTreeMap<String, (String, Vec<Directive>)>,
     /// Problems met (unreadable file, syntax error, bad log_format).
     pub problems: Vec<(String, String)>,
+    /// Included files that are not in the dump (`path (file:line)`).
+    pub missing_includes: Vec<String>,
     /// Files read.
     pub files: Vec<String>,
 }
@@ -163,7 +166,15 @@ pub fn read(paths: &[PathBuf]) -> NginxConfig {
                 .span()
                 .map(|s| at(&sources, s))
                 .unwrap_or_else(|| entry.display().to_string());
-            cfg.problems.push((where_, e.to_string()));
+            match e {
+                // an include a dump did not copy (mime.types, say): noted, not a problem
+                ConfigError::Io {
+                    path, at: Some(_), ..
+                } => cfg
+                    .missing_includes
+                    .push(format!("{} ({where_})", path.display())),
+                _ => cfg.problems.push((where_, e.to_string())),
+            }
         }
         for f in &tree.files {
             cfg.files.push(sources.path(*f).display().to_string());
@@ -277,6 +288,17 @@ fn log_format(n: &Node, args: &[String], sources: &SourceMap, cfg: &mut NginxCon
         }
         Err(e) => cfg.problems.push((at(sources, n.span), e.to_string())),
     }
+}
+
+/// Is this file, found among the logs of a dump, an nginx config? Only by
+/// name (`*.conf`, `nginx.conf*`): guessing from content would take scripts
+/// and notes for configs.
+pub fn is_config_name(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    path.extension().is_some_and(|e| e == "conf") || name.starts_with("nginx.conf")
 }
 
 /// `access.log.2.gz` → `access.log`: the name nginx wrote before rotation.
