@@ -78,6 +78,28 @@ struct Frame {
     children: Vec<Node>,
 }
 
+impl Frame {
+    /// The block node of this frame, ending at `end`; `close` is its `}`
+    /// (`None` when the file ended first).
+    fn close(self, end: u32, close: Option<Span>) -> Node {
+        Node {
+            span: Span {
+                file: self.name_span.file,
+                start: self.name_span.start,
+                end,
+            },
+            name: self.name,
+            name_span: self.name_span,
+            args: self.args,
+            block: Some(Block {
+                open: self.open,
+                close,
+                children: self.children,
+            }),
+        }
+    }
+}
+
 fn line_of(src: &[u8], offset: u32) -> u32 {
     let end = (offset as usize).min(src.len());
     memchr::memchr_iter(b'\n', &src[..end]).count() as u32 + 1
@@ -221,21 +243,7 @@ pub fn parse(src: &[u8], file: FileId) -> (Vec<Node>, Vec<ConfigError>) {
                 match stack.pop() {
                     None => errors.push(ConfigError::Unexpected { ch: '}', at }),
                     Some(f) => {
-                        let node = Node {
-                            span: Span {
-                                file,
-                                start: f.name_span.start,
-                                end: at.end,
-                            },
-                            name: f.name,
-                            name_span: f.name_span,
-                            args: f.args,
-                            block: Some(Block {
-                                open: f.open,
-                                close: Some(at),
-                                children: f.children,
-                            }),
-                        };
+                        let node = f.close(at.end, Some(at));
                         push_node(&mut stack, &mut top, node);
                     }
                 }
@@ -261,21 +269,7 @@ pub fn parse(src: &[u8], file: FileId) -> (Vec<Node>, Vec<ConfigError>) {
                     push_node(&mut stack, &mut top, n);
                 }
                 while let Some(f) = stack.pop() {
-                    let node = Node {
-                        span: Span {
-                            file,
-                            start: f.name_span.start,
-                            end: at.end,
-                        },
-                        name: f.name,
-                        name_span: f.name_span,
-                        args: f.args,
-                        block: Some(Block {
-                            open: f.open,
-                            close: None,
-                            children: f.children,
-                        }),
-                    };
+                    let node = f.close(at.end, None);
                     push_node(&mut stack, &mut top, node);
                 }
                 break;
