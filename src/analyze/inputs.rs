@@ -100,7 +100,7 @@ pub(super) fn classify_input(
 /// How many chunks are parsed at once per worker thread: results are handed
 /// to the sink in file order a window at a time, so memory stays bounded
 /// however large the file (events and per-chunk aggregates of one window).
-const WINDOW_PER_THREAD: usize = 4;
+const WINDOW_PER_THREAD: usize = 16;
 
 /// Run `f` over every chunk of a loaded input — in parallel, a window of
 /// chunks at a time for mapped files, block by block for streams — and hand
