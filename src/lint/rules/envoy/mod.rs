@@ -22,23 +22,11 @@ pub mod unmatched_header_limits;
 pub(crate) mod test_util {
     //! Run one rule over an Envoy bootstrap snippet (YAML).
 
-    use crate::config::envoy::parse_str;
-    use crate::lint::{check, Selection, Settings};
+    use crate::lint::Settings;
 
     /// Messages of rule `id` on `yaml`.
     pub fn findings(id: &str, yaml: &str) -> Vec<String> {
-        let (sm, parsed) = parse_str("envoy.yaml", yaml.as_bytes());
-        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
-        let models: Vec<_> = parsed.model.into_iter().collect();
-        let sel = Selection {
-            select: vec![id.to_string()],
-            ignore: vec![],
-        };
-        check(&models, &sm, &Settings::default(), &sel)
-            .into_iter()
-            .filter(|d| d.rule == id)
-            .map(|d| d.message)
-            .collect()
+        crate::lint::rules::test_util::findings_in("envoy.yaml", id, yaml, &Settings::default())
     }
 
     /// A bootstrap with one listener whose single virtual host has `routes`

@@ -68,8 +68,7 @@ pub(crate) fn haproxy_version(ctx: &LintContext<'_>) -> Option<Version> {
 pub(crate) mod test_util {
     //! Run one rule over a `haproxy.cfg` snippet.
 
-    use crate::config::haproxy::parse_str;
-    use crate::lint::{check, Selection, Settings};
+    use crate::lint::Settings;
 
     /// Messages of rule `id` on `src`.
     pub fn findings(id: &str, src: &str) -> Vec<String> {
@@ -78,17 +77,6 @@ pub(crate) mod test_util {
 
     /// Messages of rule `id` on `src` with `settings`.
     pub fn findings_with(id: &str, src: &str, settings: &Settings) -> Vec<String> {
-        let (sm, parsed) = parse_str("haproxy.cfg", src.as_bytes());
-        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
-        let models: Vec<_> = parsed.model.into_iter().collect();
-        let sel = Selection {
-            select: vec![id.to_string()],
-            ignore: vec![],
-        };
-        check(&models, &sm, settings, &sel)
-            .into_iter()
-            .filter(|d| d.rule == id)
-            .map(|d| d.message)
-            .collect()
+        crate::lint::rules::test_util::findings_in("haproxy.cfg", id, src, settings)
     }
 }
