@@ -20,6 +20,28 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// The findings of `gatecheck lint --format json ARGS`, run in `cwd`, and
+/// the exit code.
+fn lint_json_code(args: &[&str], cwd: &Path) -> (Vec<serde_json::Value>, Option<i32>) {
+    let mut all = vec!["lint", "--format", "json"];
+    all.extend_from_slice(args);
+    let o = gatecheck(&all, cwd);
+    match serde_json::from_slice(&o.stdout) {
+        Ok(serde_json::Value::Array(a)) => (a, o.status.code()),
+        other => panic!("not a JSON array ({other:?}): {}", stdout(&o)),
+    }
+}
+
+/// The findings of `gatecheck lint --format json ARGS`, run in `cwd`.
+fn lint_json(args: &[&str], cwd: &Path) -> Vec<serde_json::Value> {
+    lint_json_code(args, cwd).0
+}
+
+/// Field `key` of every finding, as text.
+fn field<'a>(findings: &'a [serde_json::Value], key: &str) -> Vec<&'a str> {
+    findings.iter().map(|d| d[key].as_str().unwrap()).collect()
+}
+
 const BAD_TMO: &str = "fixtures/lint/nginx/NGX-TMO-001/bad.conf";
 const BAD_VAL: &str = "fixtures/lint/nginx/NGX-VAL-001/bad.conf";
 const GOOD_VAL: &str = "fixtures/lint/nginx/NGX-VAL-001/good.conf";
@@ -71,19 +93,7 @@ fn exit_codes() {
 
 #[test]
 fn json_format() {
-    let o = gatecheck(
-        &[
-            "lint",
-            "--format",
-            "json",
-            "--select",
-            "NGX-VAL-001",
-            BAD_VAL,
-        ],
-        root(),
-    );
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
-    let a = v.as_array().expect("array");
+    let a = lint_json(&["--select", "NGX-VAL-001", BAD_VAL], root());
     assert_eq!(a.len(), 1);
     assert_eq!(a[0]["rule"], "NGX-VAL-001");
     assert_eq!(a[0]["severity"], "error");
@@ -153,28 +163,14 @@ fn suppressions_and_unused_ones() {
         "events {}\nhttp {\n  server {\n    location / { # gatecheck: ignore NGX-TMO\n      proxy_pass http://127.0.0.1:9;\n      proxy_connect_timeout 120s;\n    }\n    location /b {\n      proxy_pass http://127.0.0.1:9;\n      proxy_read_timeout 9sec; # gatecheck: ignore invalid-value, NGX-DNS-004\n    }\n  }\n}\n",
     )
     .unwrap();
-    let o = gatecheck(
-        &[
-            "lint",
-            "--format",
-            "json",
-            "--select",
-            "NGX-TMO-001,NGX-VAL,NGX-DNS",
-            "nginx.conf",
-        ],
+    let (v, code) = lint_json_code(
+        &["--select", "NGX-TMO-001,NGX-VAL,NGX-DNS", "nginx.conf"],
         tmp.path(),
     );
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let rules: Vec<&str> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["rule"].as_str().unwrap())
-        .collect();
-    assert_eq!(rules, ["UNUSED-IGNORE"], "{v:#}");
+    assert_eq!(field(&v, "rule"), ["UNUSED-IGNORE"], "{v:#?}");
     assert_eq!(v[0]["line"], 10);
     assert!(v[0]["message"].as_str().unwrap().contains("NGX-DNS-004"));
-    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(code, Some(0));
 }
 
 #[test]
@@ -253,19 +249,8 @@ fn includes_relative_to_prefix() {
         "events {}\nhttp { include conf.d/*.conf; }\n",
     )
     .unwrap();
-    let o = gatecheck(
-        &[
-            "lint",
-            "-p",
-            "etc",
-            "--format",
-            "json",
-            "elsewhere/nginx.conf",
-        ],
-        tmp.path(),
-    );
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v[0]["rule"], "NGX-VAL-001", "{v:#}");
+    let v = lint_json(&["-p", "etc", "elsewhere/nginx.conf"], tmp.path());
+    assert_eq!(v[0]["rule"], "NGX-VAL-001", "{v:#?}");
     assert_eq!(v[0]["file"], "etc/conf.d/x.conf");
 }
 
@@ -312,10 +297,8 @@ fn deterministic_order() {
     let a = gatecheck(&["lint", "--format", "json", BAD_VAL, BAD_TMO], root());
     let b = gatecheck(&["lint", "--format", "json", BAD_VAL, BAD_TMO], root());
     assert_eq!(a.stdout, b.stdout);
-    let v: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+    let v: Vec<serde_json::Value> = serde_json::from_slice(&a.stdout).unwrap();
     let keys: Vec<(String, u64, String)> = v
-        .as_array()
-        .unwrap()
         .iter()
         .map(|d| {
             (
@@ -349,46 +332,20 @@ fn settings_ignore_by_path() {
         "ignore:\n  - { rule: invalid-value, path: 'legacy/*.conf' }\n",
     )
     .unwrap();
-    let o = gatecheck(
-        &[
-            "lint",
-            "--format",
-            "json",
-            "--select",
-            "NGX-VAL",
-            "legacy/old.conf",
-            "new.conf",
-        ],
+    let v = lint_json(
+        &["--select", "NGX-VAL", "legacy/old.conf", "new.conf"],
         tmp.path(),
     );
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let files: Vec<&str> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["file"].as_str().unwrap())
-        .collect();
-    assert_eq!(files, ["new.conf"]);
+    assert_eq!(field(&v, "file"), ["new.conf"]);
     // An entry that matches nothing is reported on its line of the settings.
     std::fs::write(
         tmp.path().join(".gatecheck.yaml"),
         "ignore:\n  - { rule: invalid-value, path: 'legacy/*.conf' }\n  - { rule: NGX-VAL-001, path: 'gone/*.conf' }\n",
     )
     .unwrap();
-    let o = gatecheck(
-        &[
-            "lint",
-            "--format",
-            "json",
-            "--select",
-            "NGX-VAL",
-            "legacy/old.conf",
-        ],
-        tmp.path(),
-    );
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v[0]["rule"], "UNUSED-IGNORE", "{v:#}");
+    let v = lint_json(&["--select", "NGX-VAL", "legacy/old.conf"], tmp.path());
+    assert_eq!(v[0]["rule"], "UNUSED-IGNORE", "{v:#?}");
     assert_eq!(v[0]["file"], ".gatecheck.yaml");
     assert_eq!(v[0]["line"], 3);
-    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert_eq!(v.len(), 1);
 }
