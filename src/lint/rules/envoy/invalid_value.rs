@@ -58,13 +58,11 @@ fn check(ctx: &mut LintContext<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_util::{boot, findings};
+    use super::super::test_util::{boot, findings, ROUTE};
 
     fn c(extra: &str) -> String {
         format!("  - name: app\n{extra}    load_assignment:\n      endpoints:\n      - lb_endpoints:\n        - endpoint: {{ address: {{ socket_address: {{ address: 10.0.0.1, port_value: 80 }} }} }}\n")
     }
-    const ROUTE: &str =
-        "              - match: { prefix: / }\n                route: { cluster: app }\n";
 
     #[test]
     fn fail() {

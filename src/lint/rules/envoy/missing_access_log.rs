@@ -94,10 +94,7 @@ fn check(ctx: &mut LintContext<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_util::{boot, cluster, findings};
-
-    const ROUTE: &str =
-        "              - match: { prefix: / }\n                route: { cluster: app }\n";
+    use super::super::test_util::{boot, cluster, findings, ROUTE};
 
     fn log(format: &str) -> String {
         format!("          access_log:\n          - name: envoy.access_loggers.stdout\n            typed_config:\n              \"@type\": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog\n{format}")

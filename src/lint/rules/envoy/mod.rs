@@ -29,6 +29,10 @@ pub(crate) mod test_util {
         crate::lint::rules::test_util::findings_in("envoy.yaml", id, yaml, &Settings::default())
     }
 
+    /// One route, `/` to cluster `app`, for [`boot`].
+    pub const ROUTE: &str =
+        "              - match: { prefix: / }\n                route: { cluster: app }\n";
+
     /// A bootstrap with one listener whose single virtual host has `routes`
     /// (YAML list items indented by 14 spaces), `hcm_extra` lines inside the
     /// HCM (indented by 10), and `clusters` (list items indented by 2).

@@ -58,10 +58,7 @@ fn check(ctx: &mut LintContext<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_util::{boot, cluster, findings};
-
-    const ROUTE: &str =
-        "              - match: { prefix: / }\n                route: { cluster: app }\n";
+    use super::super::test_util::{boot, cluster, findings, ROUTE};
 
     #[test]
     fn fail() {

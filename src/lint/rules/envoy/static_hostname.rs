@@ -84,13 +84,11 @@ fn check(ctx: &mut LintContext<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_util::{boot, findings};
+    use super::super::test_util::{boot, findings, ROUTE};
 
     fn c(ty: &str, addr: &str) -> String {
         format!("  - name: app\n{ty}    load_assignment:\n      endpoints:\n      - lb_endpoints:\n        - endpoint: {{ address: {{ socket_address: {{ address: {addr}, port_value: 80 }} }} }}\n")
     }
-    const ROUTE: &str =
-        "              - match: { prefix: / }\n                route: { cluster: app }\n";
 
     #[test]
     fn fail() {

@@ -93,10 +93,7 @@ fn check(ctx: &mut LintContext<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_util::{boot, cluster, findings};
-
-    const ROUTE: &str =
-        "              - match: { prefix: / }\n                route: { cluster: app }\n";
+    use super::super::test_util::{boot, cluster, findings, ROUTE};
 
     fn tls(extra: &str) -> String {
         format!("    transport_socket:\n      name: envoy.transport_sockets.tls\n      typed_config:\n        \"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext\n{extra}")

@@ -96,10 +96,8 @@ fn check(ctx: &mut LintContext<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_util::{boot, cluster, findings};
+    use super::super::test_util::{boot, cluster, findings, ROUTE};
 
-    const ROUTE: &str =
-        "              - match: { prefix: / }\n                route: { cluster: app }\n";
     const OPTS: &str = "    typed_extension_protocol_options:\n      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:\n        \"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions\n        common_http_protocol_options: { max_response_headers_kb: 96 }\n";
 
     #[test]
