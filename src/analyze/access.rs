@@ -45,7 +45,7 @@ pub(super) fn parse_access_log(
         problems,
         &parse,
         &mut |(mut agg, mut evs): (Agg, Vec<Event>), n| {
-            shift_lines(&mut agg, &mut evs, base, ctx.file);
+            shift_lines(&mut agg, &mut evs, base);
             base += n;
             total += agg;
             if !evs.is_empty() {
@@ -57,7 +57,7 @@ pub(super) fn parse_access_log(
 }
 
 /// Make chunk-relative line numbers absolute.
-fn shift_lines(agg: &mut Agg, evs: &mut [Event], base: u64, file: u32) {
+fn shift_lines(agg: &mut Agg, evs: &mut [Event], base: u64) {
     for s in &mut agg.malformed_samples {
         s.line += base;
     }
@@ -70,15 +70,8 @@ fn shift_lines(agg: &mut Agg, evs: &mut [Event], base: u64, file: u32) {
         &mut agg.causes_other_5xx,
         &mut agg.causes_rescued,
     ] {
-        for st in m.values_mut() {
-            if let Some(ex) = &mut st.example {
-                st.example_key = (file, st.example_key.1 + base);
-                ex.source = format!(
-                    "{}:{}",
-                    ex.source.rsplit_once(':').map(|(f, _)| f).unwrap_or(""),
-                    st.example_key.1
-                );
-            }
+        for ex in m.values_mut().filter_map(|st| st.example.as_mut()) {
+            ex.line += base;
         }
     }
 }
@@ -275,7 +268,9 @@ fn slow_path(
     }
     let path = text(rec.path);
     let example = || Example {
-        source: format!("{}:{}", ctx.display, n),
+        file: ctx.display.to_string(),
+        line: n,
+        file_index: ctx.file,
         request: format!(
             "{} {} → {}",
             text(rec.method).unwrap_or_else(|| "-".into()),
@@ -308,7 +303,6 @@ fn slow_path(
     }
     if st.example.is_none() {
         st.example = Some(example());
-        st.example_key = (ctx.file, n);
     }
     if status == 502 {
         if let Some(t) = rec.time {

@@ -55,8 +55,13 @@ impl AddAssign for Minute {
 /// One request shown as the example of a cause.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Example {
-    /// `file:line` of the access-log line.
-    pub source: String,
+    /// Access-log file as given.
+    pub file: String,
+    /// 1-based line in it.
+    pub line: u64,
+    /// Index of the file among the inputs (orders examples across files).
+    #[serde(skip)]
+    pub file_index: u32,
     /// `GET /x` and the status.
     pub request: String,
     /// The evidence.
@@ -70,9 +75,6 @@ pub struct CauseStat {
     pub count: u64,
     /// The first one seen (in input order).
     pub example: Option<Example>,
-    /// Sort key of the example (file index, line) to keep the earliest on merge.
-    #[serde(skip)]
-    pub example_key: (u32, u64),
     /// Failed upstream addresses (or group names) with this cause.
     #[serde(skip)]
     pub addrs: HashMap<String, u64>,
@@ -88,9 +90,11 @@ impl AddAssign for CauseStat {
         for (k, v) in o.durations {
             *self.durations.entry(k).or_default() += v;
         }
-        if o.example.is_some() && (self.example.is_none() || o.example_key < self.example_key) {
-            self.example = o.example;
-            self.example_key = o.example_key;
+        let key = |e: &Example| (e.file_index, e.line);
+        match (&self.example, &o.example) {
+            (_, None) => {}
+            (Some(a), Some(b)) if key(a) <= key(b) => {}
+            _ => self.example = o.example,
         }
     }
 }
@@ -249,11 +253,12 @@ mod tests {
             CauseStat {
                 count: 1,
                 example: Some(Example {
-                    source: "late".into(),
+                    file: "late".into(),
+                    line: 50,
+                    file_index: 0,
                     request: String::new(),
                     evidence: vec![],
                 }),
-                example_key: (0, 50),
                 ..Default::default()
             },
         );
@@ -262,11 +267,12 @@ mod tests {
             CauseStat {
                 count: 2,
                 example: Some(Example {
-                    source: "early".into(),
+                    file: "early".into(),
+                    line: 3,
+                    file_index: 0,
                     request: String::new(),
                     evidence: vec![],
                 }),
-                example_key: (0, 3),
                 ..Default::default()
             },
         );
@@ -275,7 +281,7 @@ mod tests {
         assert_eq!(a.status[502], 5);
         assert_eq!(a.causes_502[&Cause::Dns].count, 3);
         assert_eq!(
-            a.causes_502[&Cause::Dns].example.as_ref().unwrap().source,
+            a.causes_502[&Cause::Dns].example.as_ref().unwrap().file,
             "early"
         );
         assert_eq!(top(&a.paths, 3), vec![("/x".to_string(), 4)]);

@@ -63,7 +63,7 @@ fn cause_table(title: &str, rows: &[CauseRow], width: u16, out: &mut String) {
     for r in rows {
         let _ = writeln!(out, "  {} ({}):", r.cause.id(), num(r.count));
         if let Some(ex) = &r.example {
-            let _ = writeln!(out, "    e.g. {}  {}", ex.source, ex.request);
+            let _ = writeln!(out, "    e.g. {}:{}  {}", ex.file, ex.line, ex.request);
             for e in &ex.evidence {
                 let _ = writeln!(out, "      • {e}");
             }
