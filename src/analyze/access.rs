@@ -252,7 +252,6 @@ fn slow_path(
     let caps = Capabilities {
         upstream_status: ctx.fmt.has_upstream_status(),
         header_time: ctx.fmt.has_upstream_header_time(),
-        upstream_addr: ctx.fmt.has_upstream_addr(),
         connect_time: ctx.fmt.has_upstream_connect_time(),
         error_log: ctx.has_error_log && local_secs.is_some_and(|s| ctx.index.covers(s)),
         error_log_records_upstream_errors: !ctx.index.lines.is_empty(),
@@ -283,17 +282,18 @@ fn slow_path(
         .entry(verdict.cause)
         .or_default();
     st.count += 1;
+    // the attempt that failed last, and its address (else the error line's)
     let failed_attempt = attempts
         .iter()
         .rev()
         .find(|a| a.status.is_some_and(|s| s >= 500));
+    let failed_addr = failed_attempt
+        .map(|a| a.addr.as_str())
+        .filter(|a| !a.is_empty())
+        .or_else(|| errors.last().and_then(|e| e.upstream.as_deref()));
     if ctx.config.is_some() {
-        let addr = failed_attempt
-            .map(|a| a.addr.clone())
-            .filter(|a| !a.is_empty())
-            .or_else(|| errors.last().and_then(|e| e.upstream.clone()));
-        if let Some(a) = addr {
-            bump(&mut st.addrs, &a);
+        if let Some(a) = failed_addr {
+            bump(&mut st.addrs, a);
         }
         if let Some(secs) = failed_attempt.and_then(|a| a.response_time) {
             *st.durations
@@ -308,14 +308,8 @@ fn slow_path(
         if let Some(t) = rec.time {
             agg.see_502(t);
         }
-        let failed = attempts
-            .iter()
-            .rev()
-            .find(|a| a.status.is_some_and(|s| s >= 500));
-        if let Some(a) = failed.filter(|a| !a.addr.is_empty()) {
-            bump(&mut agg.upstreams, &a.addr);
-        } else if let Some(u) = errors.last().and_then(|e| e.upstream.clone()) {
-            bump(&mut agg.upstreams, &u);
+        if let Some(a) = failed_addr {
+            bump(&mut agg.upstreams, a);
         }
         let host = text(rec.host).or_else(|| errors.last().and_then(|e| e.host.clone()));
         if let Some(h) = host {

@@ -129,8 +129,6 @@ pub struct Capabilities {
     pub upstream_status: bool,
     /// The access format logs `$upstream_header_time`.
     pub header_time: bool,
-    /// The access format logs `$upstream_addr`.
-    pub upstream_addr: bool,
     /// The access format logs `$upstream_connect_time`.
     pub connect_time: bool,
     /// Error logs were given and cover the request's time.
@@ -446,7 +444,6 @@ mod tests {
     const RICH: Capabilities = Capabilities {
         upstream_status: true,
         header_time: true,
-        upstream_addr: true,
         connect_time: true,
         error_log: true,
         error_log_records_upstream_errors: true,

@@ -316,11 +316,6 @@ impl LogFormat {
         self.has(Field::UpstreamConnectTime)
     }
 
-    /// True when the format logs `$upstream_addr`.
-    pub fn has_upstream_addr(&self) -> bool {
-        self.has(Field::UpstreamAddr)
-    }
-
     /// How many fields gatecheck reads from this format (for detection: more is more specific).
     pub fn specificity(&self) -> usize {
         self.items.len()
