@@ -464,3 +464,15 @@ fn demo_runs_clean() {
     );
     assert!(out.contains("Bursts of 502s"), "{out}");
 }
+
+#[test]
+fn bad_error_log_tz_is_a_usage_error() {
+    let o = gatecheck(&[
+        "analyze",
+        "fixtures/logs/nginx/causes/",
+        "--error-log-tz",
+        "+2",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--error-log-tz"));
+}

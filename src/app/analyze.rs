@@ -25,23 +25,10 @@ fn parse_time(what: &str, s: &str) -> anyhow::Result<i64> {
 }
 
 fn parse_offset(s: &str) -> anyhow::Result<i32> {
-    let bad =
-        || anyhow::anyhow!("--error-log-tz {s:?}: expected an offset like +02:00, -0500 or Z");
-    if s == "Z" || s == "UTC" {
-        return Ok(0);
-    }
-    let (sign, rest) = match s.as_bytes().first() {
-        Some(b'+') => (1, &s[1..]),
-        Some(b'-') => (-1, &s[1..]),
-        _ => return Err(bad()),
-    };
-    let digits: String = rest.chars().filter(|c| *c != ':').collect();
-    if digits.len() != 4 || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let h: i32 = digits[..2].parse()?;
-    let m: i32 = digits[2..].parse()?;
-    Ok(sign * (h * 3600 + m * 60))
+    let v = if s == "UTC" { "Z" } else { s };
+    gatecheck::logs::scan::parse_offset(v.as_bytes()).ok_or_else(|| {
+        anyhow::anyhow!("--error-log-tz {s:?}: expected an offset like +02:00, -0500 or Z")
+    })
 }
 
 /// Run `gatecheck analyze`.

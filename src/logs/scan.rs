@@ -140,7 +140,8 @@ fn check_time(h: u32, mi: u32, s: u32, m: u32, d: u32) -> Option<()> {
     (h < 24 && mi < 60 && s < 61 && (1..=12).contains(&m) && (1..=31).contains(&d)).then_some(())
 }
 
-fn parse_offset(b: &[u8]) -> Option<i32> {
+/// A UTC offset, `+0600`, `+06:00` or `Z`, in seconds east.
+pub fn parse_offset(b: &[u8]) -> Option<i32> {
     // "+0600" or "+06:00" or "Z"
     if b == b"Z" {
         return Some(0);
