@@ -79,6 +79,11 @@ fn json_schema_fields() {
     assert_eq!(v["causes"]["unknown"], 1);
     assert_eq!(v["causes_rescued"][0]["cause"], "upstream_refused");
     assert_eq!(v["top_upstreams"][0]["key"], "10.0.0.7:8080");
+    // the error log's own summary, joined to requests or not
+    assert_eq!(v["error_log_upstream_lines"], 8);
+    assert_eq!(v["error_log_kinds"]["refused"], 2);
+    assert_eq!(v["error_log_kinds"]["tls"], 1);
+    assert_eq!(v["error_log_upstreams"][0]["key"], "10.0.0.7:8080");
 }
 
 #[test]
