@@ -15,26 +15,12 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
-    /// A path, directory or glob matched no file.
-    #[error("{pattern}: no such file (and no file matched it as a glob pattern)")]
-    NoMatch {
-        /// What the user gave.
-        pattern: String,
-    },
     /// An nginx `log_format` string could not be compiled.
     #[error("log format {name:?}: {message}")]
     LogFormat {
         /// The format's name (or `--log-format`).
         name: String,
         /// What is wrong with it.
-        message: String,
-    },
-    /// A command-line value (time, offset) could not be read.
-    #[error("{what}: {message}")]
-    Value {
-        /// Which option.
-        what: String,
-        /// What is wrong.
         message: String,
     },
 }

@@ -141,14 +141,6 @@ impl SourceMap {
         self.get(span.file).lines.line_col(span.start)
     }
 
-    /// The id of an already added file with this path, if any.
-    pub fn find(&self, path: &Path) -> Option<FileId> {
-        self.files
-            .iter()
-            .position(|f| f.path == path)
-            .map(|i| FileId(i as u32))
-    }
-
     /// All files, in the order they were added.
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files
