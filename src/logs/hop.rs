@@ -1,0 +1,197 @@
+//! The format-neutral view of one request at one hop (CDN, load balancer,
+//! proxy, app), shared by every log format that is not nginx's, and the
+//! contract each such format implements ([`HopFormat`]).
+//!
+//! A format module (`logs/haproxy.rs`, `logs/envoy.rs`, `logs/cloudfront.rs`,
+//! …) turns one line into a [`HopRecord`] that borrows the line: no
+//! allocation on the hot path. What only that format logs (HAProxy's
+//! termination state, Envoy's response flags, ALB's `error_reason` …) rides
+//! in [`Signals`]; `analyze` maps those signals to the shared causes.
+//!
+//! Imports only `logs::scan`; never `analyze` or `report`.
+
+use super::scan::LogTime;
+
+/// Where a hop sits on the path from the client to the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HopKind {
+    /// A CDN edge (CloudFront, Cloudflare, Fastly).
+    Cdn,
+    /// A cloud load balancer (AWS ALB, Google Cloud LB).
+    Lb,
+    /// A reverse proxy / gateway (nginx, HAProxy, Envoy).
+    Proxy,
+    /// The application itself.
+    App,
+}
+
+impl HopKind {
+    /// Order from the client inwards (CDN = 0).
+    pub fn depth(self) -> u8 {
+        match self {
+            HopKind::Cdn => 0,
+            HopKind::Lb => 1,
+            HopKind::Proxy => 2,
+            HopKind::App => 3,
+        }
+    }
+}
+
+/// What only one format logs: the signals that explain its 5xx.
+/// Times are milliseconds; `None` means not logged, or logged as "not
+/// reached" (HAProxy `-1`, ALB `-1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Signals<'a> {
+    /// The format logs nothing beyond the common fields.
+    #[default]
+    None,
+    /// HAProxy `option httplog` / `log-format`.
+    Haproxy {
+        /// Termination state, 2–4 characters (`SC--`, `sH--`, `----`).
+        termination: Option<&'a [u8]>,
+        /// `Tq`/`TR`: time to receive the full request, ms.
+        tq: Option<i64>,
+        /// `Tw`: time waiting in queues, ms.
+        tw: Option<i64>,
+        /// `Tc`: time to connect to the server, ms.
+        tc: Option<i64>,
+        /// `Tr`: server response time (to headers), ms.
+        tr: Option<i64>,
+        /// `Ta`/`Tt`: total active time, ms.
+        ta: Option<i64>,
+        /// Frontend name.
+        frontend: Option<&'a [u8]>,
+        /// Backend name.
+        backend: Option<&'a [u8]>,
+        /// Server name (`<NOSRV>` when none was selected).
+        server: Option<&'a [u8]>,
+        /// Retries (`+N` when redispatched).
+        retries: Option<&'a [u8]>,
+    },
+    /// Envoy access log (text, JSON, Istio).
+    Envoy {
+        /// `%RESPONSE_FLAGS%` (`UF,URX`, `-` → `None`).
+        flags: Option<&'a [u8]>,
+        /// `%RESPONSE_CODE_DETAILS%`.
+        details: Option<&'a [u8]>,
+        /// `%UPSTREAM_TRANSPORT_FAILURE_REASON%`.
+        transport_failure: Option<&'a [u8]>,
+        /// `%UPSTREAM_CLUSTER%`.
+        cluster: Option<&'a [u8]>,
+    },
+    /// A CDN (CloudFront, Cloudflare, Fastly).
+    Cdn {
+        /// Edge result (`x-edge-result-type`, Cloudflare `EdgeResponseStatus` class …).
+        edge_result: Option<&'a [u8]>,
+        /// Detailed result (`x-edge-detailed-result-type`, e.g. `OriginConnectError`).
+        detailed_result: Option<&'a [u8]>,
+        /// Status the origin answered the CDN with, when logged.
+        origin_status: Option<u16>,
+        /// Time to the origin's response header, ms.
+        origin_header_ms: Option<i64>,
+    },
+    /// AWS Application Load Balancer.
+    Alb {
+        /// `elb_status_code` (what the client got).
+        elb_status: Option<u16>,
+        /// `target_status_code` (`-` when the target never answered).
+        target_status: Option<u16>,
+        /// `error_reason` (`-` → `None`).
+        error_reason: Option<&'a [u8]>,
+        /// `request_processing_time`, ms (`-1` → `None`).
+        request_processing_ms: Option<i64>,
+        /// `target_processing_time`, ms (`-1` → `None`).
+        target_processing_ms: Option<i64>,
+        /// `response_processing_time`, ms (`-1` → `None`).
+        response_processing_ms: Option<i64>,
+    },
+    /// Google Cloud HTTP(S) Load Balancing.
+    Gcp {
+        /// `jsonPayload.statusDetails` (`failed_to_connect_to_backend`, …).
+        status_details: Option<&'a [u8]>,
+        /// `backendLatency` / `latency` of the backend, ms, when logged.
+        backend_ms: Option<i64>,
+    },
+}
+
+/// One request as one hop logged it. Every field borrows the line (or a
+/// decoded copy of it the caller keeps alive); `None` where the format has
+/// no such field or the log wrote its "absent" marker (`-`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HopRecord<'a> {
+    /// When the hop logged the request (UTC ms, plus the offset written).
+    pub time: Option<LogTime>,
+    /// Client address as this hop saw it.
+    pub client: Option<&'a [u8]>,
+    /// Request method.
+    pub method: Option<&'a [u8]>,
+    /// Host (`Host` header, SNI or the CDN distribution's host).
+    pub host: Option<&'a [u8]>,
+    /// Request target (path and query).
+    pub path: Option<&'a [u8]>,
+    /// Protocol (`HTTP/1.1`).
+    pub protocol: Option<&'a [u8]>,
+    /// Status this hop returned to its client.
+    pub status: Option<u16>,
+    /// Status the next hop in answered with, when logged (ALB
+    /// `target_status_code`, CloudFront has none, HAProxy none: its status is
+    /// the server's unless HAProxy made it).
+    pub upstream_status: Option<u16>,
+    /// Address of the next hop in (`ip:port`, Envoy `%UPSTREAM_HOST%`, ALB `target:port`).
+    pub upstream_addr: Option<&'a [u8]>,
+    /// Total time at this hop, ms.
+    pub total_ms: Option<i64>,
+    /// Request id / trace id for the join across hops (X-Request-ID,
+    /// `%ID`, `x-amz-cf-id`, `RayID`, Envoy `x-request-id`, ALB `trace_id`).
+    pub request_id: Option<&'a [u8]>,
+    /// What only this format logs.
+    pub signals: Signals<'a>,
+}
+
+/// Why a line could not be read as its format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HopLineError {
+    /// Not this format, or cut short.
+    Mismatch,
+    /// A header / comment / event line that holds no request (CloudFront
+    /// `#Fields`, HAProxy `Server be/s1 is DOWN`): not malformed, not a request.
+    NotARequest,
+    /// The status is not a number.
+    BadStatus,
+    /// The time could not be read.
+    BadTime,
+}
+
+impl HopLineError {
+    /// A short description for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            HopLineError::Mismatch => "does not match the log format",
+            HopLineError::NotARequest => "holds no request",
+            HopLineError::BadStatus => "status is not a number",
+            HopLineError::BadTime => "time field is not a valid time",
+        }
+    }
+}
+
+/// A log format of a hop other than nginx. One implementation per module;
+/// one line in the registry.
+pub trait HopFormat: Send + Sync {
+    /// The CLI name, file stem and grammar stem (`haproxy`, `cloudfront`).
+    fn name(&self) -> &'static str;
+    /// Where this format's hop sits.
+    fn hop(&self) -> HopKind;
+    /// From the first lines of a file (comments and blank lines included),
+    /// whether this format reads it: `Some(parser, reason)` names the lines
+    /// that matched. The parser may carry state read from the head (such as
+    /// CloudFront's `#Fields:` order).
+    fn detect(&self, head: &[&[u8]]) -> Option<(Box<dyn HopParser>, String)>;
+}
+
+/// A parser for one file of one hop format, ready to run on every line
+/// of the file in parallel.
+pub trait HopParser: Send + Sync {
+    /// Parse one line (no `\n`; a trailing `\r` may remain).
+    fn parse_line<'a>(&self, line: &'a [u8]) -> Result<HopRecord<'a>, HopLineError>;
+}
