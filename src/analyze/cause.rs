@@ -5,6 +5,9 @@
 use crate::logs::nginx_error::{ErrorLine, UpstreamError};
 use crate::logs::record::Attempt;
 
+/// How many causes there are (the length of [`Cause::ALL`]).
+pub const N_CAUSES: usize = 13;
+
 /// Why a request failed. The snake_case ids are stable: they key every output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -31,13 +34,16 @@ pub enum Cause {
     Dns,
     /// The upstream itself answered with this status: look one hop further in.
     Passthrough,
+    /// The hop refused the request by a rate or connection limit (503/429,
+    /// never a 502): nginx `limiting requests`, Envoy `RL`, HAProxy `PR--`.
+    RateLimited,
     /// The logs given do not tell; the evidence says what is missing.
     Unknown,
 }
 
 impl Cause {
     /// Every cause, in report order.
-    pub const ALL: [Cause; 12] = [
+    pub const ALL: [Cause; N_CAUSES] = [
         Cause::UpstreamRefused,
         Cause::UpstreamReset,
         Cause::UpstreamClosedEarly,
@@ -49,6 +55,7 @@ impl Cause {
         Cause::Tls,
         Cause::Dns,
         Cause::Passthrough,
+        Cause::RateLimited,
         Cause::Unknown,
     ];
 
@@ -66,6 +73,7 @@ impl Cause {
             Cause::Tls => "tls",
             Cause::Dns => "dns",
             Cause::Passthrough => "passthrough",
+            Cause::RateLimited => "rate_limited",
             Cause::Unknown => "unknown",
         }
     }
@@ -84,6 +92,7 @@ impl Cause {
             Cause::Tls => "TLS handshake to upstream failed",
             Cause::Dns => "upstream name not resolved",
             Cause::Passthrough => "upstream itself answered with this status",
+            Cause::RateLimited => "refused by a rate or connection limit",
             Cause::Unknown => "unknown",
         }
     }
@@ -97,7 +106,11 @@ impl Cause {
             | Cause::UpstreamClosedEarly
             | Cause::InvalidHeader
             | Cause::Passthrough => "upstream",
-            Cause::KeepaliveRace | Cause::HeaderTooBig | Cause::Dns | Cause::Tls => "gateway",
+            Cause::KeepaliveRace
+            | Cause::HeaderTooBig
+            | Cause::Dns
+            | Cause::Tls
+            | Cause::RateLimited => "gateway",
             Cause::NoLiveUpstream | Cause::Timeout => "upstream",
             Cause::Unknown => "unknown",
         }
@@ -117,6 +130,7 @@ impl Cause {
             Cause::Tls => "check proxy_ssl_* settings, SNI (proxy_ssl_server_name), protocols and the upstream's certificate",
             Cause::Dns => "check the resolver directive and that the name exists",
             Cause::Passthrough => "the status came from behind the gateway: analyze the next hop's logs",
+            Cause::RateLimited => "a limit_req/limit_conn (or the hop's rate limit) refused it: compare the rate with the limit, or raise the burst",
             Cause::Unknown => "give the error log, or log $upstream_status/$upstream_addr/$upstream_header_time",
         }
     }

@@ -41,7 +41,7 @@ pub fn bursts(minutes: &BTreeMap<i64, Minute>) -> Vec<Burst> {
     let median = counts[counts.len() / 2];
     let threshold = MIN_BURST_502.max(BURST_FACTOR * median);
     let mut out: Vec<Burst> = Vec::new();
-    let mut causes = [0u64; 12];
+    let mut causes = [0u64; crate::analyze::cause::N_CAUSES];
     for (&m, c) in minutes.iter().filter(|(_, c)| c.s502 >= threshold) {
         match out.last_mut() {
             Some(b) if m - b.end_min <= 2 => {
@@ -53,7 +53,7 @@ pub fn bursts(minutes: &BTreeMap<i64, Minute>) -> Vec<Burst> {
                 if let Some(b) = out.last_mut() {
                     b.top_cause = top_cause(&causes);
                 }
-                causes = [0; 12];
+                causes = [0; crate::analyze::cause::N_CAUSES];
                 out.push(Burst {
                     start_min: m,
                     end_min: m,
@@ -73,7 +73,7 @@ pub fn bursts(minutes: &BTreeMap<i64, Minute>) -> Vec<Burst> {
     out
 }
 
-fn top_cause(c: &[u64; 12]) -> Cause {
+fn top_cause(c: &[u64; crate::analyze::cause::N_CAUSES]) -> Cause {
     let mut best = 11;
     for i in 0..12 {
         if c[i] > c[best] || (c[best] == 0 && c[i] > 0) {
@@ -88,7 +88,7 @@ mod tests {
     use super::*;
 
     fn min(s502: u64, cause: usize) -> Minute {
-        let mut by_cause = [0; 12];
+        let mut by_cause = [0; crate::analyze::cause::N_CAUSES];
         by_cause[cause] = s502 as u32;
         Minute {
             requests: 100,

@@ -37,7 +37,7 @@ pub struct Minute {
     /// All 5xx.
     pub s5xx: u64,
     /// 502s by cause (index: position in [`Cause::ALL`]).
-    pub by_cause: [u32; 12],
+    pub by_cause: [u32; crate::analyze::cause::N_CAUSES],
 }
 
 impl AddAssign for Minute {
