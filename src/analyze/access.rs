@@ -11,11 +11,16 @@ use super::stats::{self, Agg, CauseStat, Example, Minute};
 use super::{join, Options};
 use crate::input::Problem;
 use crate::logs::nginx::{self, LogFormat, TimeCache};
-use crate::logs::nginx_error::ErrorLine;
+use crate::logs::nginx_error::{self, ErrorLine};
+use crate::logs::wrap::Wrap;
 use crate::logs::{lines, record::Record};
 
 pub(super) struct Ctx<'a> {
     pub(super) fmt: &'a LogFormat,
+    /// Packaging peeled off each line.
+    pub(super) wrap: Wrap,
+    /// Error-log lines are interleaved: skip them here (the error pass reads them).
+    pub(super) mixed: bool,
     pub(super) config: Option<&'a NginxConfig>,
     pub(super) index: &'a join::ErrorIndex,
     pub(super) has_error_log: bool,
@@ -85,9 +90,23 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
     let mut cur_min = i64::MIN;
     let mut cur = Minute::default();
     let (since, until) = (ctx.opts.since_ms, ctx.opts.until_ms);
-    for line in lines(chunk) {
+    let mut buf = Vec::new();
+    for raw in lines(chunk) {
         n += 1;
-        if line.is_empty() || line == b"\r" {
+        if raw.is_empty() || raw == b"\r" {
+            continue;
+        }
+        let Some(line) = ctx.wrap.peel(raw, &mut buf) else {
+            agg.lines += 1;
+            agg.malformed += 1;
+            if agg.malformed_samples.len() < stats::MALFORMED_SAMPLES {
+                let why = format!("not a {} line", ctx.wrap.name());
+                agg.malformed_samples
+                    .push(sample(ctx.display, n, &why, raw));
+            }
+            continue;
+        };
+        if ctx.mixed && nginx_error::looks_like(line) {
             continue;
         }
         agg.lines += 1;
@@ -215,12 +234,19 @@ fn slow_path(
         None
     } else {
         text(rec.request).or_else(|| match (rec.method, rec.path, rec.protocol) {
-            (Some(m), Some(p), Some(pr)) => Some(format!(
-                "{} {} {}",
-                nginx::unescape(m, esc),
-                nginx::unescape(p, esc),
-                nginx::unescape(pr, esc)
-            )),
+            (Some(m), Some(p), Some(pr)) => {
+                // `$uri` + `$args` (ingress-nginx JSON): the target with its query
+                let query = match rec.args {
+                    Some(a) if !p.contains(&b'?') => format!("?{}", nginx::unescape(a, esc)),
+                    _ => String::new(),
+                };
+                Some(format!(
+                    "{} {}{query} {}",
+                    nginx::unescape(m, esc),
+                    nginx::unescape(p, esc),
+                    nginx::unescape(pr, esc)
+                ))
+            }
             _ => None,
         })
     };
@@ -235,6 +261,7 @@ fn slow_path(
             client: client.as_deref(),
             request: request.as_deref(),
             connection: rec.connection,
+            sans_query: ctx.fmt.path_without_query(),
         }),
         _ => Vec::new(),
     };

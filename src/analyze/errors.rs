@@ -22,6 +22,7 @@ pub(super) fn parse_error_log(
     problems: &mut Vec<Problem>,
 ) -> ErrorLogResult {
     let file = l.index;
+    let (wrap, mixed) = (l.wrap, l.mixed);
     let display = l.input.display.clone();
     let mut out = ErrorLogResult {
         lines_kept: Vec::new(),
@@ -60,12 +61,26 @@ pub(super) fn parse_error_log(
             samples: Vec::new(),
         };
         let mut n = 0u64;
-        for line in lines(chunk) {
+        let mut buf = Vec::new();
+        for raw in lines(chunk) {
             n += 1;
-            if line.iter().all(|c| c.is_ascii_whitespace()) {
+            if raw.iter().all(|c| c.is_ascii_whitespace()) {
+                continue;
+            }
+            let peeled = wrap.peel(raw, &mut buf);
+            if mixed && !peeled.is_some_and(nginx_error::looks_like) {
+                // an access line (the access pass reads it) or not ours
                 continue;
             }
             r.lines += 1;
+            let Some(line) = peeled else {
+                r.malformed += 1;
+                if r.samples.len() < stats::MALFORMED_SAMPLES {
+                    let why = format!("not a {} line", wrap.name());
+                    r.samples.push(sample(&display, n, &why, raw));
+                }
+                continue;
+            };
             let t = if line.len() >= 19 {
                 crate::logs::scan::parse_error_log_time(&line[..19])
             } else {

@@ -23,6 +23,8 @@ pub struct ErrorIndex {
     /// All upstream error lines, sorted by time.
     pub lines: Vec<ErrorLine>,
     by_request: HashMap<(String, String), Vec<u32>>,
+    /// The same, with the query string dropped from the request line.
+    by_request_sans_query: HashMap<(String, String), Vec<u32>>,
     by_cid: HashMap<u64, Vec<u32>>,
     /// Earliest and latest time of any error-log line (any level), wall clock.
     pub span: Option<(i64, i64)>,
@@ -43,6 +45,20 @@ pub struct Probe<'a> {
     pub request: Option<&'a str>,
     /// `$connection`, when logged.
     pub connection: Option<u64>,
+    /// The access log's request target has no query string (`$uri`):
+    /// compare the error lines' request lines without theirs.
+    pub sans_query: bool,
+}
+
+/// `GET /a?b=1 HTTP/1.1` → `GET /a HTTP/1.1`.
+pub fn drop_query(request: &str) -> std::borrow::Cow<'_, str> {
+    let Some(q) = request.find('?') else {
+        return request.into();
+    };
+    match request[q..].find(' ') {
+        Some(sp) => format!("{}{}", &request[..q], &request[q + sp..]).into(),
+        None => request[..q].into(),
+    }
 }
 
 impl ErrorIndex {
@@ -50,9 +66,14 @@ impl ErrorIndex {
     pub fn new(mut lines: Vec<ErrorLine>, span: Option<(i64, i64)>, files: Vec<String>) -> Self {
         lines.sort_by_key(|l| (l.local_secs, l.file, l.line));
         let mut by_request: HashMap<(String, String), Vec<u32>> = HashMap::new();
+        let mut by_request_sans_query: HashMap<(String, String), Vec<u32>> = HashMap::new();
         let mut by_cid: HashMap<u64, Vec<u32>> = HashMap::new();
         for (i, l) in lines.iter().enumerate() {
             if let (Some(c), Some(r)) = (&l.client, &l.request) {
+                by_request_sans_query
+                    .entry((c.clone(), drop_query(r).into_owned()))
+                    .or_default()
+                    .push(i as u32);
                 by_request
                     .entry((c.clone(), r.clone()))
                     .or_default()
@@ -65,6 +86,7 @@ impl ErrorIndex {
         ErrorIndex {
             lines,
             by_request,
+            by_request_sans_query,
             by_cid,
             span,
             files,
@@ -93,9 +115,13 @@ impl ErrorIndex {
         let candidates: &[u32] = if let Some(cid) = p.connection {
             self.by_cid.get(&cid).map(|v| &v[..]).unwrap_or(&[])
         } else {
+            let map = if p.sans_query {
+                &self.by_request_sans_query
+            } else {
+                &self.by_request
+            };
             match (p.client, p.request) {
-                (Some(c), Some(r)) => self
-                    .by_request
+                (Some(c), Some(r)) => map
                     .get(&(c.to_string(), r.to_string()))
                     .map(|v| &v[..])
                     .unwrap_or(&[]),
@@ -109,7 +135,14 @@ impl ErrorIndex {
             .filter(|l| {
                 p.connection.is_none()
                     || (p.client.is_none() || l.client.as_deref() == p.client)
-                        && (p.request.is_none() || l.request.as_deref() == p.request)
+                        && (p.request.is_none()
+                            || l.request.as_deref().map(|r| {
+                                if p.sans_query {
+                                    drop_query(r)
+                                } else {
+                                    r.into()
+                                }
+                            }) == p.request.map(Into::into))
             })
             .collect();
         let Some(best) = matching
@@ -168,6 +201,7 @@ mod tests {
             client: Some("1.2.3.4"),
             request: Some("GET /a HTTP/1.1"),
             connection: None,
+            sans_query: false,
         };
         let got = idx.find(&p);
         assert_eq!(got.len(), 2);
@@ -179,6 +213,20 @@ mod tests {
         };
         assert!(idx.find(&far).is_empty());
         assert!(idx.covers(101));
+        // a `$uri` log has no query: the error line's is dropped to compare
+        let idx = ErrorIndex::new(
+            vec![line(100, 7, "GET /a?x=1 HTTP/1.1", "10.0.0.1:80")],
+            Some((40, 101)),
+            vec!["error.log".into()],
+        );
+        let sans = Probe {
+            sans_query: true,
+            ..p
+        };
+        assert_eq!(idx.find(&sans).len(), 1);
+        assert!(idx.find(&p).is_empty());
+        assert_eq!(drop_query("GET /a?b=1 HTTP/1.1"), "GET /a HTTP/1.1");
+        assert_eq!(drop_query("GET /a"), "GET /a");
         assert!(!idx.covers(10_000));
     }
 }

@@ -168,9 +168,18 @@ pub fn analyze_streaming(
         .iter_mut()
         .filter(|l| !matches!(l.kind, Kind::Config))
     {
-        let (kind, reason) = classify_input(l, &formats, config.as_deref());
-        l.kind = kind;
-        l.reason = reason;
+        let d = classify_input(l, &formats, config.as_deref(), opts.only_given_formats);
+        l.kind = match (d.kind, d.inferred) {
+            // a layout read from the file itself: a candidate from now on
+            (Kind::Access(_), Some(f)) => {
+                formats.push(f);
+                Kind::Access(formats.len() - 1)
+            }
+            (k, _) => k,
+        };
+        l.reason = d.reason;
+        l.wrap = d.wrap;
+        l.mixed = d.mixed;
     }
 
     // Error logs first: the access pass joins against them.
@@ -180,11 +189,22 @@ pub fn analyze_streaming(
     let mut error_malformed = Vec::new();
     let mut inputs_out = Vec::new();
     let names: Vec<String> = loaded.iter().map(|l| l.input.display.clone()).collect();
-    for l in loaded.iter_mut().filter(|l| matches!(l.kind, Kind::Error)) {
+    let mut mixed_errors: std::collections::HashMap<u32, u64> = Default::default();
+    for l in loaded
+        .iter_mut()
+        .filter(|l| matches!(l.kind, Kind::Error) || l.mixed)
+    {
         let r = parse_error_log(l, opts, &mut problems);
         error_files.push(l.input.display.clone());
         if let Some((a, b)) = r.span {
             error_span = Some(error_span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+        }
+        if l.mixed {
+            // one file, read as both: reported once, as an access log
+            mixed_errors.insert(l.index, r.lines_kept.len() as u64);
+            error_lines.extend(r.lines_kept);
+            error_malformed.extend(r.samples);
+            continue;
         }
         inputs_out.push(report::InputSummary {
             path: l.input.display.clone(),
@@ -209,6 +229,8 @@ pub fn analyze_streaming(
                 let display = l.input.display.clone();
                 let ctx = Ctx {
                     fmt,
+                    wrap: l.wrap,
+                    mixed: l.mixed,
                     config: config.as_deref(),
                     index: &index,
                     has_error_log,
@@ -225,7 +247,7 @@ pub fn analyze_streaming(
                     reason: l.reason.clone(),
                     lines: agg.lines,
                     malformed: agg.malformed,
-                    upstream_errors: 0,
+                    upstream_errors: mixed_errors.get(&l.index).copied().unwrap_or(0),
                 });
                 total += agg;
             }
@@ -258,11 +280,70 @@ pub fn analyze_streaming(
         }
     }
     inputs_out.sort_by_key(|i| names.iter().position(|n| *n == i.path));
-    Ok(Report::build(
-        total,
-        inputs_out,
-        problems,
-        &index,
-        config.as_deref(),
-    ))
+    let mut report = Report::build(total, inputs_out, problems, &index, config.as_deref());
+    report.incomplete = incomplete(&report);
+    Ok(report)
+}
+
+/// Files that are plainly not logs (docs, configs, scripts, images) do not
+/// make a run incomplete when they are not understood.
+fn plainly_not_a_log(path: &str) -> bool {
+    const EXT: &[&str] = &[
+        "md", "rst", "conf", "cfg", "yaml", "yml", "toml", "ini", "sh", "py", "html", "htm", "pdf",
+        "png", "jpg", "jpeg", "svg",
+    ];
+    path.rsplit_once('.')
+        .is_some_and(|(_, e)| EXT.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Why the report's counts cannot be trusted, if they cannot: the error
+/// logs record upstream errors (each one a 502/504 or a retried attempt)
+/// while access lines could not be read.
+fn incomplete(r: &Report) -> Option<String> {
+    let n = r.error_log_upstream_lines;
+    if n == 0 {
+        return None;
+    }
+    let unread: Vec<&str> = r
+        .inputs
+        .iter()
+        .filter(|i| i.kind == "unknown" && !plainly_not_a_log(&i.path))
+        .map(|i| i.path.as_str())
+        .collect();
+    let kinds: Vec<String> = r
+        .error_log_kinds
+        .iter()
+        .map(|(k, c)| format!("{c} {k}"))
+        .collect();
+    let errors = format!(
+        "the error logs record {n} upstream error{} ({})",
+        if n == 1 { "" } else { "s" },
+        kinds.join(", ")
+    );
+    let files = if unread.is_empty() {
+        String::new()
+    } else {
+        format!("; not understood: {}", unread.join(", "))
+    };
+    if r.totals.requests == 0 {
+        let what = if r.totals.malformed > 0 {
+            format!(
+                "every one of the {} access-log lines was malformed",
+                r.totals.malformed
+            )
+        } else {
+            "no access-log line could be read".to_string()
+        };
+        return Some(format!(
+            "{errors}, but {what}{files}: the 502 count of 0 is not real; give the access logs' format with --log-format or --config"
+        ));
+    }
+    (!unread.is_empty()).then(|| {
+        format!(
+            "{errors}, and {} input{} could not be read as logs{files}: 502s in {} are missing from the counts; give their format with --log-format or --config",
+            unread.len(),
+            if unread.len() == 1 { "" } else { "s" },
+            if unread.len() == 1 { "it" } else { "them" }
+        )
+    })
 }
