@@ -68,6 +68,23 @@ pub(super) fn open(index: u32, input: Input) -> Result<Loaded, (Input, String)> 
     })
 }
 
+impl Loaded {
+    /// The start of the file, for a quick look before the full pass: up to
+    /// `max` bytes of a mapped file, cut at a line end, or the first block
+    /// of a stream (which cannot be read twice).
+    pub(super) fn prefix(&self, max: usize) -> &[u8] {
+        match &self.data {
+            Data::Whole(b) if b.len() > max => {
+                let s = &b[..max];
+                memchr::memrchr(b'\n', s).map_or(s, |i| &s[..=i])
+            }
+            Data::Whole(b) => b,
+            Data::Stream(_, Some(first)) => first,
+            Data::Stream(_, None) => &self.head,
+        }
+    }
+}
+
 /// What a file holds: the format its config `access_log` names (if its
 /// lines match it), else the first format that parses its first lines, else
 /// one read from its first line (not when `forced`: a format given with

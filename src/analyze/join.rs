@@ -162,6 +162,111 @@ impl ErrorIndex {
     }
 }
 
+/// A 5xx access line, owned, for [`ErrorIndex::guess_offset`].
+#[derive(Debug, Clone)]
+pub struct OffsetProbe {
+    /// UTC seconds of the access line.
+    pub utc_secs: i64,
+    /// The offset the access line was written in (0 for `$msec`/UTC).
+    pub own_offset_s: i32,
+    /// Request time in ms, when logged.
+    pub request_time_ms: Option<u32>,
+    /// Client address.
+    pub client: String,
+    /// Request line.
+    pub request: String,
+    /// See [`Probe::sans_query`].
+    pub sans_query: bool,
+}
+
+/// The error log's offset from UTC, as the join evidence shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OffsetGuess {
+    /// Seconds east of UTC.
+    pub offset_s: i32,
+    /// 5xx access lines that match an error line at that offset.
+    pub matched: usize,
+    /// 5xx access lines tried.
+    pub of: usize,
+    /// Matches with each access line's own offset (the default reading).
+    pub own: usize,
+}
+
+/// Candidate offsets: −14:00 … +14:00 in 30-minute steps (every zone in
+/// use is a whole or half hour off, but for a few 45-minute ones).
+const OFFSET_STEP_S: i32 = 1800;
+const OFFSET_MAX_S: i32 = 14 * 3600;
+
+impl ErrorIndex {
+    /// The error lines `p` joins to when error-log times are UTC + `offset`
+    /// (`None`: the access line's own offset).
+    fn matches_at(&self, p: &OffsetProbe, offset: Option<i32>) -> bool {
+        let local = p.utc_secs + offset.unwrap_or(p.own_offset_s) as i64;
+        !self
+            .find(&Probe {
+                local_secs: local,
+                request_time_ms: p.request_time_ms,
+                client: Some(&p.client),
+                request: Some(&p.request),
+                connection: None,
+                sans_query: p.sans_query,
+            })
+            .is_empty()
+    }
+
+    /// True when no probe joins any error line, at its own offset or at any
+    /// candidate offset.
+    pub fn matches_no_offset(&self, probes: &[OffsetProbe]) -> bool {
+        probes.iter().all(|p| {
+            !self.matches_at(p, None)
+                && (-OFFSET_MAX_S / OFFSET_STEP_S..=OFFSET_MAX_S / OFFSET_STEP_S)
+                    .all(|k| !self.matches_at(p, Some(k * OFFSET_STEP_S)))
+        })
+    }
+
+    /// Which offset makes the error log's times line up with the access
+    /// log's: for each candidate, count the 5xx access lines that join an
+    /// error line of the same client and request. `Some` when one offset has
+    /// clearly the most matches (more than twice the runner-up) and more than
+    /// each access line's own offset, i.e. when reading the error log at
+    /// that offset changes the answer.
+    pub fn guess_offset(&self, probes: &[OffsetProbe]) -> Option<OffsetGuess> {
+        if probes.is_empty() || self.lines.is_empty() {
+            return None;
+        }
+        let own = probes.iter().filter(|p| self.matches_at(p, None)).count();
+        let mut counts: Vec<(i32, usize)> = (-OFFSET_MAX_S / OFFSET_STEP_S
+            ..=OFFSET_MAX_S / OFFSET_STEP_S)
+            .map(|k| {
+                let o = k * OFFSET_STEP_S;
+                (
+                    o,
+                    probes
+                        .iter()
+                        .filter(|p| self.matches_at(p, Some(o)))
+                        .count(),
+                )
+            })
+            .collect();
+        counts.sort_by_key(|(o, n)| (std::cmp::Reverse(*n), o.abs()));
+        let (offset_s, matched) = counts[0];
+        let runner_up = counts.get(1).map_or(0, |c| c.1);
+        (matched > 0 && matched > 2 * runner_up && matched > own).then_some(OffsetGuess {
+            offset_s,
+            matched,
+            of: probes.len(),
+            own,
+        })
+    }
+}
+
+/// `+05:30` for 19800.
+pub fn offset_str(offset_s: i32) -> String {
+    let sign = if offset_s < 0 { '-' } else { '+' };
+    let a = offset_s.unsigned_abs();
+    format!("{sign}{:02}:{:02}", a / 3600, a % 3600 / 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +332,50 @@ mod tests {
         assert!(idx.find(&p).is_empty());
         assert_eq!(drop_query("GET /a?b=1 HTTP/1.1"), "GET /a HTTP/1.1");
         assert_eq!(drop_query("GET /a"), "GET /a");
+    }
+
+    #[test]
+    fn guesses_a_half_hour_offset() {
+        // error log at +05:30; access lines in UTC
+        let off = 19800;
+        let idx = ErrorIndex::new(
+            (0..6)
+                .map(|i| {
+                    line(
+                        1000 + i * 7 + off,
+                        i as u64,
+                        &format!("GET /{i} HTTP/1.1"),
+                        "a:1",
+                    )
+                })
+                .collect(),
+            Some((1000 + off, 2000 + off)),
+            vec!["error.log".into()],
+        );
+        let probes: Vec<OffsetProbe> = (0..6)
+            .map(|i| OffsetProbe {
+                utc_secs: 1000 + i * 7,
+                own_offset_s: 0,
+                request_time_ms: Some(5),
+                client: "1.2.3.4".into(),
+                request: format!("GET /{i} HTTP/1.1"),
+                sans_query: false,
+            })
+            .collect();
+        let g = idx.guess_offset(&probes).expect("an offset");
+        assert_eq!((g.offset_s, g.matched, g.of, g.own), (off as i32, 6, 6, 0));
+        assert_eq!(offset_str(g.offset_s), "+05:30");
+        assert_eq!(offset_str(-12600), "-03:30");
+        // already right at the lines' own offset: nothing to change
+        let right: Vec<OffsetProbe> = probes
+            .iter()
+            .cloned()
+            .map(|p| OffsetProbe {
+                own_offset_s: off as i32,
+                ..p
+            })
+            .collect();
+        assert_eq!(idx.guess_offset(&right), None);
         assert!(!idx.covers(10_000));
     }
 }

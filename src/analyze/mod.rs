@@ -101,6 +101,9 @@ pub fn analyze_streaming(
         }
     }
 
+    // inputs missing or unreadable (the error log among them, perhaps)
+    let unreadable_inputs = !problems.is_empty();
+
     // nginx configs inside the dump are read as if given with --config
     let builtin = nginx::builtin_formats();
     let found_configs: Vec<usize> = loaded
@@ -221,6 +224,46 @@ pub fn analyze_streaming(
     let index = join::ErrorIndex::new(error_lines, error_span, names.clone());
     let has_error_log = !error_files.is_empty();
 
+    // error-log times have no zone: find the offset that lines them up
+    // with the access logs when the access lines' own offset does not
+    let mut notes = Vec::new();
+    let mut run_opts = opts.clone();
+    if opts.error_log_offset_s.is_none() && !index.lines.is_empty() {
+        let mut probes = Vec::new();
+        for l in &loaded {
+            if let Kind::Access(fi) = l.kind {
+                access::offset_probes(
+                    l.prefix(OFFSET_PROBE_BYTES),
+                    &formats[fi],
+                    l.wrap,
+                    l.mixed,
+                    OFFSET_PROBES,
+                    &mut probes,
+                );
+            }
+        }
+        match index.guess_offset(&probes) {
+            Some(g) => {
+                run_opts.error_log_offset_s = Some(g.offset_s);
+                notes.push(format!(
+                    "error log times read as UTC{}: {} of {} 5xx matched at that offset ({} at the access logs' own offset); --error-log-tz overrides",
+                    join::offset_str(g.offset_s),
+                    g.matched,
+                    g.of,
+                    g.own
+                ));
+            }
+            None if !probes.is_empty() && index.matches_no_offset(&probes) => {
+                notes.push(format!(
+                    "none of the {} 5xx access lines sampled matches an error-log line (same client and request) at any offset from -14:00 to +14:00: are the error logs from the same servers and time?",
+                    probes.len()
+                ));
+            }
+            None => {}
+        }
+    }
+    let opts = &run_opts;
+
     let mut total = Agg::new();
     for l in loaded.iter_mut() {
         match l.kind {
@@ -234,6 +277,7 @@ pub fn analyze_streaming(
                     config: config.as_deref(),
                     index: &index,
                     has_error_log,
+                    unreadable_inputs,
                     opts,
                     file: l.index,
                     display: &display,
@@ -282,8 +326,14 @@ pub fn analyze_streaming(
     inputs_out.sort_by_key(|i| names.iter().position(|n| *n == i.path));
     let mut report = Report::build(total, inputs_out, problems, &index, config.as_deref());
     report.incomplete = incomplete(&report);
+    report.notes = notes;
     Ok(report)
 }
+
+/// How much of each access log is read to guess the error log's offset.
+const OFFSET_PROBE_BYTES: usize = 16 << 20;
+/// At most this many 5xx lines are tried for it.
+const OFFSET_PROBES: usize = 2000;
 
 /// Files that are plainly not logs (docs, configs, scripts, images) do not
 /// make a run incomplete when they are not understood.

@@ -155,16 +155,6 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .filter(|i| i.kind.ends_with("_access") || i.kind.ends_with("_error"))
         .count();
-    if logs == 0 {
-        for p in &r.problems {
-            eprintln!("gatecheck: {}: {}", p.path, p.message);
-        }
-        for i in r.inputs.iter().filter(|i| i.kind == "unknown") {
-            eprintln!("gatecheck: {}: {}", i.path, i.reason);
-        }
-        eprintln!("gatecheck: error: no input could be read as a log");
-        return Ok(ExitCode::from(2));
-    }
     if args.log_format.is_some() && !r.inputs.iter().any(|i| i.kind.ends_with("_access")) {
         for i in r.inputs.iter().filter(|i| i.kind == "unknown") {
             eprintln!(
@@ -173,6 +163,16 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             );
         }
         eprintln!("gatecheck: error: --log-format fits no line of any input (it overrides detection, so no other format was tried)");
+        return Ok(ExitCode::from(2));
+    }
+    if logs == 0 {
+        for p in &r.problems {
+            eprintln!("gatecheck: {}: {}", p.path, p.message);
+        }
+        for i in r.inputs.iter().filter(|i| i.kind == "unknown") {
+            eprintln!("gatecheck: {}: {}", i.path, i.reason);
+        }
+        eprintln!("gatecheck: error: no input could be read as a log");
         return Ok(ExitCode::from(2));
     }
     let skipped: Vec<&str> = r

@@ -184,10 +184,15 @@ fn detect_peeled(sample: &[(usize, Vec<u8>)], formats: &[LogFormat], infer: bool
             .find(|(_, l)| !is_err(l) && f.parse(l, &mut cache).is_err())
     });
     let (n, l) = misfit.map_or((*first_n, &first[..]), |(n, l)| (*n, &l[..]));
+    let why = if infer {
+        "no known format parses its first lines"
+    } else {
+        "the format given does not parse its first lines"
+    };
     Detection::new(
         Kind::Unknown,
         format!(
-            "no known format parses its first lines (line {n}: {:?}); give the format with --log-format or --config",
+            "{why} (line {n}: {:?}); give the format with --log-format or --config",
             show(l)
         ),
     )
