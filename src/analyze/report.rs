@@ -7,6 +7,7 @@ use super::cause::Cause;
 use super::event::rfc3339;
 use super::incident::{self, Burst};
 use super::join::ErrorIndex;
+use super::kind::InputKind;
 use super::nginx_config::NginxConfig;
 use super::stats::{self, Agg, ByCause, Example, Sample};
 use crate::input::Problem;
@@ -20,7 +21,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub struct InputSummary {
     /// The file.
     pub path: String,
-    /// `nginx_access`, `nginx_error` or `unknown`.
+    /// `nginx_access`, `nginx_error`, `nginx_config`, `<format>_access`
+    /// (`haproxy_access`) or `unknown`.
     pub kind: String,
     /// The access-log format used.
     pub format: Option<String>,
@@ -32,6 +34,33 @@ pub struct InputSummary {
     pub malformed: u64,
     /// Upstream error lines (error logs).
     pub upstream_errors: u64,
+    /// The kind as a value (`kind` is its id).
+    #[serde(skip)]
+    pub input_kind: InputKind,
+}
+
+impl InputSummary {
+    /// A summary whose `kind` is `input_kind`'s id.
+    pub fn new(
+        path: String,
+        input_kind: InputKind,
+        format: Option<String>,
+        reason: String,
+        lines: u64,
+        malformed: u64,
+        upstream_errors: u64,
+    ) -> InputSummary {
+        InputSummary {
+            path,
+            kind: input_kind.id().into_owned(),
+            format,
+            reason,
+            lines,
+            malformed,
+            upstream_errors,
+            input_kind,
+        }
+    }
 }
 
 /// Totals over every access log.
