@@ -125,7 +125,7 @@ pub(super) fn parse_access_log(
 }
 
 /// Make chunk-relative line numbers absolute.
-fn shift_lines(agg: &mut Agg, evs: &mut [Event], base: u64) {
+pub(super) fn shift_lines(agg: &mut Agg, evs: &mut [Event], base: u64) {
     for s in &mut agg.malformed_samples {
         s.line += base;
     }
@@ -403,6 +403,7 @@ fn slow_path(
             evidence: verdict.evidence,
             rescued,
             request_id: text(rec.request_id),
+            hop: None,
             at: rec.time,
         });
     }

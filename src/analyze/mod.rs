@@ -16,6 +16,8 @@ mod access;
 pub mod cause;
 mod errors;
 pub mod event;
+pub mod hop_cause;
+pub mod hops;
 pub mod incident;
 mod inputs;
 pub mod join;
@@ -95,10 +97,15 @@ pub fn analyze_streaming(
 ) -> Result<Report, Error> {
     // plan → error-log pass → access-log pass → report
     let mut plan = plan::plan(paths, opts);
-    debug_assert_eq!(plan.hop_parsers.len(), plan.loaded.len());
     let errors = errors::error_pass(&mut plan, opts);
     let mut inputs_out = errors.inputs;
     let mut total = access::access_pass(&mut plan, &errors.index, opts, &mut inputs_out, on_events);
+    let hops = hops::hop_pass(&mut plan, opts, &mut inputs_out, on_events);
+    // the totals cover every access log of every hop (a request logged at
+    // two hops counts at each); `hops[]` has each hop's own figures
+    for h in &hops {
+        total += h.agg.clone();
+    }
     for s in errors.samples {
         if total.malformed_samples.len() < stats::MALFORMED_SAMPLES {
             total.malformed_samples.push(s);
@@ -112,5 +119,6 @@ pub fn analyze_streaming(
         plan.problems,
         &errors.index,
         plan.config.as_deref(),
-    ))
+    )
+    .with_hops(&hops))
 }

@@ -16,7 +16,9 @@ macro_rules! hop_formats {
     };
 }
 
-hop_formats! {}
+hop_formats! {
+    haproxy::Haproxy,
+}
 
 /// The format registered under `name` (its CLI name).
 pub fn by_name(name: &str) -> Option<&'static dyn HopFormat> {

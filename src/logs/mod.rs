@@ -3,6 +3,7 @@
 
 pub mod detect;
 pub mod formats;
+pub mod haproxy;
 pub mod hop;
 pub mod nginx;
 pub mod nginx_error;
