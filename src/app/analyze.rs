@@ -150,12 +150,13 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     let r = &report;
-    let logs = r
-        .inputs
-        .iter()
-        .filter(|i| i.kind.ends_with("_access") || i.kind.ends_with("_error"))
-        .count();
-    if args.log_format.is_some() && !r.inputs.iter().any(|i| i.kind.ends_with("_access")) {
+    let logs = r.inputs.iter().filter(|i| i.input_kind.is_log()).count();
+    if args.log_format.is_some()
+        && !r
+            .inputs
+            .iter()
+            .any(|i| i.input_kind == gatecheck::analyze::InputKind::NginxAccess)
+    {
         for i in r.inputs.iter().filter(|i| i.kind == "unknown") {
             eprintln!(
                 "gatecheck: {}: does not fit --log-format: {}",
