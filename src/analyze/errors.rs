@@ -127,6 +127,9 @@ pub(super) struct ErrorPass {
     pub(super) index: super::join::ErrorIndex,
     pub(super) inputs: Vec<super::report::InputSummary>,
     pub(super) samples: Vec<Sample>,
+    /// Upstream error lines of files read as both access and error log, by
+    /// display name (their Inputs row is the access log's).
+    pub(super) mixed: Vec<(String, u64)>,
 }
 
 /// The error-log stage: parse every nginx error log of the plan.
@@ -136,6 +139,7 @@ pub(super) fn error_pass(plan: &mut super::plan::Plan, opts: &Options) -> ErrorP
     let mut error_span: Option<(i64, i64)> = None;
     let mut inputs = Vec::new();
     let mut samples = Vec::new();
+    let mut mixed = Vec::new();
     for l in plan
         .loaded
         .iter_mut()
@@ -147,6 +151,7 @@ pub(super) fn error_pass(plan: &mut super::plan::Plan, opts: &Options) -> ErrorP
         }
         if l.mixed {
             // one file, read as both: reported once, as an access log
+            mixed.push((l.input.display.clone(), r.lines_kept.len() as u64));
             error_lines.extend(r.lines_kept);
             samples.extend(r.samples);
             continue;
@@ -167,5 +172,6 @@ pub(super) fn error_pass(plan: &mut super::plan::Plan, opts: &Options) -> ErrorP
         index: super::join::ErrorIndex::new(error_lines, error_span, plan.names.clone()),
         inputs,
         samples,
+        mixed,
     }
 }

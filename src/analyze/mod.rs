@@ -102,6 +102,11 @@ pub fn analyze_streaming(
     let opts = &opts;
     let mut inputs_out = errors.inputs;
     let mut total = access::access_pass(&mut plan, &errors.index, opts, &mut inputs_out, on_events);
+    for (path, n) in &errors.mixed {
+        if let Some(i) = inputs_out.iter_mut().find(|i| i.path == *path) {
+            i.upstream_errors = *n;
+        }
+    }
     let hops = hops::hop_pass(&mut plan, opts, &mut inputs_out, on_events);
     // the totals cover every access log of every hop (a request logged at
     // two hops counts at each); `hops[]` has each hop's own figures

@@ -39,10 +39,10 @@ pub struct Inferred {
 impl Inferred {
     /// One sentence for the Inputs table and `--verbose`.
     pub fn reason(&self) -> String {
-        let kind = if self.format.escape == Escape::Json {
-            "JSON access log (escape=json)"
-        } else {
-            "access-log layout"
+        let kind = match (self.format.source.starts_with('{'), self.format.escape) {
+            (true, Escape::Json) => "JSON access log (escape=json)",
+            (true, _) => "JSON-like access log (escape=default: \\xXX)",
+            _ => "access-log layout",
         };
         let mut s = format!(
             "{kind} read from its first line: understood {}",
@@ -309,7 +309,16 @@ fn infer_json(line: &[u8]) -> Option<Inferred> {
         }
     }
     bld.lit(&line[lit..=i])?;
-    bld.finish(Escape::Json)
+    // a JSON-looking log_format without `escape=json` escapes nginx's way
+    // (`\x22`); `\x` is no JSON escape, so its presence tells them apart
+    let default_escaped = line
+        .windows(4)
+        .any(|w| w[0] == b'\\' && w[1] == b'x' && w[2..].iter().all(u8::is_ascii_hexdigit));
+    bld.finish(if default_escaped {
+        Escape::Default
+    } else {
+        Escape::Json
+    })
 }
 
 /// The `key=` names of text layouts, mapped to variables.
@@ -482,5 +491,10 @@ mod tests {
         assert!(infer(b"{\"a\":1}").is_none());
         assert!(infer(b"{\"a\":{\"b\":1}}").is_none());
         assert!(infer(b"").is_none());
+        // JSON written without escape=json: nginx's \xXX escapes
+        let dflt = br#"{"time":"2026-11-28T12:33:03+05:30","status":"502","request":"GET /a\x22b HTTP/1.1"}"#;
+        let inf = infer(dflt).expect("default-escaped JSON");
+        assert_eq!(inf.format.escape, Escape::Default);
+        assert!(inf.reason().contains("escape=default"), "{}", inf.reason());
     }
 }

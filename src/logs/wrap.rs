@@ -6,6 +6,8 @@
 //! * **syslog RFC 3164**, as nginx sends it (`ngx_syslog.c`:
 //!   `<PRI>Mmm dd hh:mm:ss HOST TAG: `) and as rsyslog writes it to files
 //!   (the same without `<PRI>`); the tag may carry a pid (`nginx[123]:`).
+//! * **rsyslog's file format** (`RSYSLOG_FileFormat`): the same with an
+//!   RFC 3339 time stamp, `2026-11-28T07:03:03.123+01:00 HOST TAG: `.
 //! * **syslog RFC 5424**: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`
 //!   (RFC 5424 §6), with `-` for nil values and a possible BOM before MSG.
 //! * **Docker json-file**: one JSON object per line,
@@ -30,6 +32,8 @@ pub enum Wrap {
     Syslog3164,
     /// syslog RFC 5424.
     Syslog5424,
+    /// rsyslog's file format: an RFC 3339 time stamp, host, tag.
+    SyslogFile,
     /// Docker json-file.
     Docker,
     /// CRI (containerd, CRI-O).
@@ -38,7 +42,13 @@ pub enum Wrap {
 
 impl Wrap {
     /// The wrappers detection tries, most distinctive first.
-    pub const ALL: [Wrap; 4] = [Wrap::Docker, Wrap::Cri, Wrap::Syslog5424, Wrap::Syslog3164];
+    pub const ALL: [Wrap; 5] = [
+        Wrap::Docker,
+        Wrap::Cri,
+        Wrap::Syslog5424,
+        Wrap::SyslogFile,
+        Wrap::Syslog3164,
+    ];
 
     /// A name for reasons and reports.
     pub fn name(self) -> &'static str {
@@ -46,6 +56,7 @@ impl Wrap {
             Wrap::None => "plain",
             Wrap::Syslog3164 => "syslog (RFC 3164)",
             Wrap::Syslog5424 => "syslog (RFC 5424)",
+            Wrap::SyslogFile => "syslog (rsyslog file format, RFC 3339 time)",
             Wrap::Docker => "Docker json-file",
             Wrap::Cri => "CRI (containerd/CRI-O)",
         }
@@ -61,6 +72,7 @@ impl Wrap {
             Wrap::None => Some(line),
             Wrap::Syslog3164 => syslog_3164(line),
             Wrap::Syslog5424 => syslog_5424(line),
+            Wrap::SyslogFile => syslog_file(line),
             Wrap::Cri => cri(line),
             Wrap::Docker => {
                 docker(line, buf)?;
@@ -120,20 +132,39 @@ fn syslog_3164(line: &[u8]) -> Option<&[u8]> {
     if t[2] != b':' || t[5] != b':' || b[6] != b' ' || b[15] != b' ' {
         return None;
     }
-    let (_host, rest) = token(&b[16..])?;
-    // TAG: letters, digits, `_-./`, optional `[pid]`, then `: `
-    let colon = memchr::memchr(b':', rest)?;
-    let tag = &rest[..colon];
-    let ok = !tag.is_empty()
-        && tag.len() <= 64
-        && tag
-            .iter()
-            .all(|c| c.is_ascii_alphanumeric() || b"_-./[]".contains(c));
-    if !ok {
-        return None;
-    }
-    let msg = &rest[colon + 1..];
-    Some(msg.strip_prefix(b" ").unwrap_or(msg))
+    host_tag_msg(&b[16..])
+}
+
+/// `[HOST ]TAG: MSG` after a syslog time stamp: the host is optional (some
+/// rsyslog templates drop it); TAG is letters, digits, `_-./`, optionally
+/// `[pid]`, ending with `:`.
+fn host_tag_msg(b: &[u8]) -> Option<&[u8]> {
+    let is_tag = |t: &[u8]| {
+        t.len() > 1
+            && t.len() <= 65
+            && t.ends_with(b":")
+            && t[..t.len() - 1]
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || b"_-./[]".contains(c))
+    };
+    let (first, rest) = token(b)?;
+    let msg = if is_tag(first) {
+        rest
+    } else {
+        let (tag, rest) = token(rest)?;
+        if !is_tag(tag) {
+            return None;
+        }
+        rest
+    };
+    Some(msg)
+}
+
+/// rsyslog's `RSYSLOG_FileFormat`: `2026-11-28T07:03:03.123456+00:00 HOST TAG: MSG`.
+fn syslog_file(line: &[u8]) -> Option<&[u8]> {
+    let (ts, b) = token(line)?;
+    scan::parse_iso8601(ts)?;
+    host_tag_msg(b)
 }
 
 /// `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD [BOM]MSG`.
@@ -276,7 +307,19 @@ mod tests {
     #[test]
     fn peels_each_wrapper() {
         let inner = b"127.0.0.1 - - [28/Nov/2026:12:33:03 +0530] \"GET / HTTP/1.1\" 502 157";
-        let cases: [(Wrap, Vec<u8>); 6] = [
+        let cases: [(Wrap, Vec<u8>); 8] = [
+            (
+                Wrap::Syslog3164,
+                [&b"Nov 28 07:03:03 nginx: "[..], inner].concat(),
+            ),
+            (
+                Wrap::SyslogFile,
+                [
+                    &b"2026-11-28T07:03:03.123456+01:00 edge-1 nginx: "[..],
+                    inner,
+                ]
+                .concat(),
+            ),
             (
                 Wrap::Syslog3164,
                 [&b"<190>Nov 28 07:03:03 edge-1 nginx: "[..], inner].concat(),
