@@ -328,12 +328,17 @@ pub(super) fn offset_probes(
         if mixed && nginx_error::looks_like(line) {
             continue;
         }
+        // the cheap summary first: only 5xx lines get the full parse
+        let Ok(sum) = fmt.parse_summary(line, &mut cache) else {
+            continue;
+        };
+        if sum.status.is_none_or(|s| s < 500) && !crate::logs::record::any_5xx(sum.upstream_status)
+        {
+            continue;
+        }
         let Ok(mut rec) = fmt.parse(line, &mut cache) else {
             continue;
         };
-        if rec.status.is_none_or(|s| s < 500) && !rec.upstream.any_5xx() {
-            continue;
-        }
         rec.split_request();
         let (Some(t), Some(client), Some(request)) = (
             rec.time,

@@ -260,4 +260,33 @@ mod tests {
         assert!(matches!(d.kind, Kind::Unknown));
         assert!(d.reason.contains("--log-format"));
     }
+
+    #[test]
+    fn wrapped_mixed_and_inferred() {
+        let f = builtin_formats();
+        // kubectl logs: access and error lines interleaved
+        let acc = "1.2.3.4 - - [20/Nov/2026:14:03:07 +0100] \"GET / HTTP/1.1\" 502 5 \"-\" \"ua\"";
+        let err = "2026/11/20 14:03:07 [error] 1#1: *5 connect() failed (111: Connection refused)";
+        let mixed = format!("{acc}\n{err}\n{acc}\n{err}\n{err}\n");
+        let d = detect(mixed.as_bytes(), &f);
+        assert!(matches!(d.kind, Kind::Access(_)) && d.mixed, "{d:?}");
+        // the same in CRI packaging
+        let cri: String = mixed
+            .lines()
+            .map(|l| format!("2026-11-20T13:03:07.1Z stdout F {l}\n"))
+            .collect();
+        let d = detect(cri.as_bytes(), &f);
+        assert_eq!(d.wrap, Wrap::Cri);
+        assert!(matches!(d.kind, Kind::Access(_)) && d.mixed, "{d:?}");
+        // JSON in Docker packaging: the layout is read from the first line
+        let json = r#"{"log":"{\"time\":\"2026-11-20T14:03:07+01:00\",\"status\":502,\"request\":\"GET / HTTP/1.1\"}\n","stream":"stdout","time":"2026-11-20T13:03:07Z"}"#;
+        let d = detect(format!("{json}\n{json}\n").as_bytes(), &f);
+        assert_eq!(d.wrap, Wrap::Docker);
+        assert!(matches!(d.kind, Kind::Access(i) if i == f.len()), "{d:?}");
+        assert!(d.inferred.is_some() && d.reason.contains("status→$status"), "{}", d.reason);
+        // a forced format: nothing else is tried, the misfit line is named
+        let d = detect_with(b"x\n{\"status\":1}\n", &f[..1], false);
+        assert!(matches!(d.kind, Kind::Unknown));
+        assert!(d.reason.contains("line 1: \"x\""), "{}", d.reason);
+    }
 }
