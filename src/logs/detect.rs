@@ -283,7 +283,11 @@ mod tests {
         let d = detect(format!("{json}\n{json}\n").as_bytes(), &f);
         assert_eq!(d.wrap, Wrap::Docker);
         assert!(matches!(d.kind, Kind::Access(i) if i == f.len()), "{d:?}");
-        assert!(d.inferred.is_some() && d.reason.contains("status→$status"), "{}", d.reason);
+        assert!(
+            d.inferred.is_some() && d.reason.contains("status→$status"),
+            "{}",
+            d.reason
+        );
         // a forced format: nothing else is tried, the misfit line is named
         let d = detect_with(b"x\n{\"status\":1}\n", &f[..1], false);
         assert!(matches!(d.kind, Kind::Unknown));

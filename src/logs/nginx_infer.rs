@@ -497,4 +497,25 @@ mod tests {
         assert_eq!(inf.format.escape, Escape::Default);
         assert!(inf.reason().contains("escape=default"), "{}", inf.reason());
     }
+
+    proptest::proptest! {
+        /// Any bytes: no panic; and a format read from a line parses that
+        /// line (the line, values replaced by variables, is the format).
+        #[test]
+        fn inferred_format_parses_its_own_line(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "{", "}", "\"", ":", ",", ", ", " : ", " ", "[", "]", "\\", "\\\"", "-", "=",
+                "\"status\":", "\"time\":", "\"request\":", "\"upstream_status\":",
+                "\"upstream_addr\":", "\"remote_addr\":", "502", "200", "1.2.3.4",
+                "\"GET / HTTP/1.1\"", "2026-11-28T12:33:03+05:30", "1764313383.123",
+                "[28/Nov/2026:12:33:03 +0530]", "us=", "ua=", "a:1, b:2", "$x", "\\x22", "é",
+            ]), 0..24)
+        ) {
+            let line = parts.concat();
+            if let Some(inf) = infer(line.as_bytes()) {
+                let r = inf.format.parse(line.as_bytes(), &mut TimeCache::default());
+                proptest::prop_assert!(r.is_ok(), "{line:?} → {:?}: {r:?}", inf.format.source);
+            }
+        }
+    }
 }

@@ -394,4 +394,18 @@ mod tests {
                 .collect()
         }
     }
+
+    proptest::proptest! {
+        /// Any bytes through every wrapper: no panic, and what is peeled is
+        /// never longer than the line (Docker's decoding only shrinks it).
+        #[test]
+        fn peel_never_panics(line in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let mut buf = Vec::new();
+            for w in Wrap::ALL {
+                if let Some(p) = w.peel(&line, &mut buf) {
+                    proptest::prop_assert!(p.len() <= line.len());
+                }
+            }
+        }
+    }
 }
