@@ -32,7 +32,7 @@ pub struct Inferred {
     pub understood: Vec<String>,
     /// Keys (JSON) or fields (text) that were not understood.
     pub ignored: Vec<String>,
-    /// Variables the 502 analysis would use that the layout lacks.
+    /// Variables the 502 analysis would use that were not found in the layout.
     pub missing: Vec<&'static str>,
 }
 
@@ -49,7 +49,7 @@ impl Inferred {
             self.understood.join(", ")
         );
         if !self.missing.is_empty() {
-            s.push_str(&format!("; not logged: {}", self.missing.join(", ")));
+            s.push_str(&format!("; not found: {}", self.missing.join(", ")));
         }
         if !self.ignored.is_empty() {
             let n = self.ignored.len();
@@ -83,7 +83,7 @@ const WANTED: &[(&str, &[&str])] = &[
 ];
 
 /// The nginx variable a JSON key names, when gatecheck reads it. Time keys
-/// (`time`, `@timestamp`…) are decided by their value in [`time_var`].
+/// (`time`, `@timestamp`…) are decided by the shape of their value.
 pub fn json_key_var(key: &str) -> Option<&'static str> {
     let k = key.to_ascii_lowercase();
     Some(match k.as_str() {
@@ -426,7 +426,8 @@ fn infer_text(line: &[u8]) -> Option<Inferred> {
         } else if open.is_none() && n <= 2 && is_addr(value) && !bld.vars.contains(&"remote_addr") {
             ("client".to_string(), Some("remote_addr"))
         } else {
-            (format!("field {n}"), None)
+            let shown = String::from_utf8_lossy(&value[..value.len().min(24)]).into_owned();
+            (format!("field {n} `{shown}`"), None)
         };
         if value_end == value_start && open.is_none() {
             return None;
@@ -460,7 +461,7 @@ mod tests {
         assert_eq!(r.time.unwrap().offset_s, 19800);
         let why = inf.reason();
         assert!(why.contains("status→$status"), "{why}");
-        assert!(why.contains("not logged: $upstream_connect_time"), "{why}");
+        assert!(why.contains("not found: $upstream_connect_time"), "{why}");
         assert!(why.contains("ignored: bytes"), "{why}");
         // unquoted list values in JSON (not valid JSON, but what nginx writes)
         let bare = br#"{"msec":1764313383.123,"status":502,"remote_addr":"1.2.3.4","request":"GET / HTTP/1.1","upstream_status":502, 502,"upstream_addr":"a:1, b:2"}"#;
