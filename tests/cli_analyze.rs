@@ -595,3 +595,21 @@ fn issue_6_upstreaminfo_and_packaging() {
         assert_eq!(v["causes"]["passthrough"], 1, "{f}: {v}");
     }
 }
+
+/// Issue 6 item 4: an `unknown` says whether no error log was given or
+/// none could be read.
+#[test]
+fn issue_6_evidence_tells_missing_from_unreadable_error_log() {
+    let acc = "fixtures/logs/nginx/real/formats/iso8601.log";
+    let evidence = |args: &[&str]| -> String {
+        let o = gatecheck(args);
+        let first = stdout(&o).lines().next().unwrap_or_default().to_string();
+        let v: serde_json::Value = serde_json::from_str(&first).expect("an event");
+        assert_eq!(v["cause"], "unknown", "{v}");
+        v["evidence"].to_string()
+    };
+    let e = evidence(&["analyze", acc, "--format", "ndjson"]);
+    assert!(e.contains("no nginx error log was given"), "{e}");
+    let e = evidence(&["analyze", acc, "no/such/error.log", "--format", "ndjson"]);
+    assert!(e.contains("no nginx error log could be read"), "{e}");
+}
