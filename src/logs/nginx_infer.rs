@@ -98,7 +98,9 @@ pub fn json_key_var(key: &str) -> Option<&'static str> {
         "server_protocol" | "request_proto" | "protocol" | "http_version" => "server_protocol",
         "host" | "http_host" | "vhost" | "server_name" => "host",
         "request_time" | "request_duration" => "request_time",
-        "upstream_addr" | "upstream" | "upstream_address" => "upstream_addr",
+        // not a bare `upstream`: often the upstream *name*, which would read
+        // as "no live upstreams" (a group name in place of an address)
+        "upstream_addr" | "upstream_address" => "upstream_addr",
         "upstream_status" => "upstream_status",
         "upstream_connect_time" => "upstream_connect_time",
         "upstream_header_time" => "upstream_header_time",
@@ -328,7 +330,7 @@ fn text_key_var(key: &str) -> Option<&'static str> {
         "uct" | "upstream_connect_time" => "upstream_connect_time",
         "uht" | "upstream_header_time" => "upstream_header_time",
         "urt" | "upstream_response_time" => "upstream_response_time",
-        "ua" | "upstream" | "upstream_addr" => "upstream_addr",
+        "ua" | "upstream_addr" => "upstream_addr",
         "us" | "upstream_status" => "upstream_status",
         "host" | "vhost" | "server_name" => "host",
         "rid" | "request_id" | "req_id" => "request_id",
