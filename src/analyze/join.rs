@@ -198,64 +198,101 @@ const OFFSET_STEP_S: i32 = 1800;
 const OFFSET_MAX_S: i32 = 14 * 3600;
 
 impl ErrorIndex {
-    /// The error lines `p` joins to when error-log times are UTC + `offset`
-    /// (`None`: the access line's own offset).
-    fn matches_at(&self, p: &OffsetProbe, offset: Option<i32>) -> bool {
-        let local = p.utc_secs + offset.unwrap_or(p.own_offset_s) as i64;
-        !self
-            .find(&Probe {
-                local_secs: local,
-                request_time_ms: p.request_time_ms,
-                client: Some(&p.client),
-                request: Some(&p.request),
-                connection: None,
-                sans_query: p.sans_query,
+    /// For one probe: how far (seconds) each error line of the same client
+    /// and request is from the access line's UTC time. Looked up once per
+    /// probe; every candidate offset is then plain arithmetic.
+    fn deltas(&self, p: &OffsetProbe) -> Vec<i64> {
+        let map = if p.sans_query {
+            &self.by_request_sans_query
+        } else {
+            &self.by_request
+        };
+        map.get(&(p.client.clone(), p.request.clone()))
+            .map(|v| {
+                v.iter()
+                    .map(|&i| self.lines[i as usize].local_secs - p.utc_secs)
+                    .collect()
             })
-            .is_empty()
+            .unwrap_or_default()
     }
 
-    /// True when no probe joins any error line, at its own offset or at any
-    /// candidate offset.
-    pub fn matches_no_offset(&self, probes: &[OffsetProbe]) -> bool {
-        probes.iter().all(|p| {
-            !self.matches_at(p, None)
-                && (-OFFSET_MAX_S / OFFSET_STEP_S..=OFFSET_MAX_S / OFFSET_STEP_S)
-                    .all(|k| !self.matches_at(p, Some(k * OFFSET_STEP_S)))
-        })
-    }
-
-    /// Which offset makes the error log's times line up with the access
-    /// log's: for each candidate, count the 5xx access lines that join an
-    /// error line of the same client and request. `Some` when one offset has
-    /// clearly the most matches (more than twice the runner-up) and more than
-    /// each access line's own offset, i.e. when reading the error log at
-    /// that offset changes the answer.
-    pub fn guess_offset(&self, probes: &[OffsetProbe]) -> Option<OffsetGuess> {
-        if probes.is_empty() || self.lines.is_empty() {
-            return None;
-        }
-        let own = probes.iter().filter(|p| self.matches_at(p, None)).count();
-        let mut counts: Vec<(i32, usize)> = (-OFFSET_MAX_S / OFFSET_STEP_S
-            ..=OFFSET_MAX_S / OFFSET_STEP_S)
-            .map(|k| {
-                let o = k * OFFSET_STEP_S;
-                (
-                    o,
-                    probes
-                        .iter()
-                        .filter(|p| self.matches_at(p, Some(o)))
-                        .count(),
-                )
-            })
+    /// Count, for the access lines' own offsets and for every candidate
+    /// offset, the 5xx access lines that join an error line of the same
+    /// client and request within the join window ([`ErrorIndex::find`]).
+    pub fn scan_offsets(&self, probes: &[OffsetProbe]) -> OffsetScan {
+        let candidates: Vec<i32> = (-OFFSET_MAX_S / OFFSET_STEP_S..=OFFSET_MAX_S / OFFSET_STEP_S)
+            .map(|k| k * OFFSET_STEP_S)
             .collect();
-        counts.sort_by_key(|(o, n)| (std::cmp::Reverse(*n), o.abs()));
-        let (offset_s, matched) = counts[0];
-        let runner_up = counts.get(1).map_or(0, |c| c.1);
-        (matched > 0 && matched > 2 * runner_up && matched > own).then_some(OffsetGuess {
+        let mut counts = vec![0usize; candidates.len()];
+        let mut own = 0;
+        let mut any = 0;
+        for p in probes {
+            let d = self.deltas(p);
+            if d.is_empty() {
+                continue;
+            }
+            let back = match p.request_time_ms {
+                Some(ms) => (ms as i64 + 999) / 1000 + SLACK_S,
+                None => NO_REQUEST_TIME_WINDOW_S,
+            };
+            // the error line is in [local - back, local + SLACK], local = utc + offset
+            let hits = |o: i64| d.iter().any(|&x| x - o >= -back && x - o <= SLACK_S);
+            let mut hit_any = false;
+            if hits(p.own_offset_s as i64) {
+                own += 1;
+                hit_any = true;
+            }
+            for (c, &o) in counts.iter_mut().zip(&candidates) {
+                if hits(o as i64) {
+                    *c += 1;
+                    hit_any = true;
+                }
+            }
+            any += usize::from(hit_any);
+        }
+        let mut ranked: Vec<(i32, usize)> = candidates.into_iter().zip(counts).collect();
+        ranked.sort_by_key(|(o, n)| (std::cmp::Reverse(*n), o.abs()));
+        OffsetScan {
+            probes: probes.len(),
+            own,
+            any,
+            best: ranked[0],
+            runner_up: ranked.get(1).map_or(0, |c| c.1),
+        }
+    }
+
+    /// [`ErrorIndex::scan_offsets`], then [`OffsetScan::guess`].
+    pub fn guess_offset(&self, probes: &[OffsetProbe]) -> Option<OffsetGuess> {
+        self.scan_offsets(probes).guess()
+    }
+}
+
+/// What [`ErrorIndex::scan_offsets`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OffsetScan {
+    /// 5xx access lines tried.
+    pub probes: usize,
+    /// Lines that join at their own offset.
+    pub own: usize,
+    /// Lines that join at some offset (own or candidate).
+    pub any: usize,
+    /// The candidate offset with the most joins, and how many.
+    pub best: (i32, usize),
+    /// Joins at the second-best candidate.
+    pub runner_up: usize,
+}
+
+impl OffsetScan {
+    /// `Some` when one offset has clearly the most joins (more than twice
+    /// the runner-up) and more than the lines' own offsets, i.e. when
+    /// reading the error log at that offset changes the answer.
+    pub fn guess(&self) -> Option<OffsetGuess> {
+        let (offset_s, matched) = self.best;
+        (matched > 0 && matched > 2 * self.runner_up && matched > self.own).then_some(OffsetGuess {
             offset_s,
             matched,
-            of: probes.len(),
-            own,
+            of: self.probes,
+            own: self.own,
         })
     }
 }

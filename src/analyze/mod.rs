@@ -163,7 +163,8 @@ fn error_log_offset(
             );
         }
     }
-    match index.guess_offset(&probes) {
+    let scan = index.scan_offsets(&probes);
+    match scan.guess() {
         Some(g) => {
             run_opts.error_log_offset_s = Some(g.offset_s);
             notes.push(format!(
@@ -174,7 +175,7 @@ fn error_log_offset(
                 g.own
             ));
         }
-        None if !probes.is_empty() && index.matches_no_offset(&probes) => {
+        None if !probes.is_empty() && scan.any == 0 => {
             notes.push(format!(
                 "none of the {} 5xx access lines sampled matches an error-log line (same client and request) at any offset from -14:00 to +14:00: are the error logs from the same servers and time?",
                 probes.len()
