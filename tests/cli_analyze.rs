@@ -613,3 +613,37 @@ fn issue_6_evidence_tells_missing_from_unreadable_error_log() {
     let e = evidence(&["analyze", acc, "no/such/error.log", "--format", "ndjson"]);
     assert!(e.contains("no nginx error log could be read"), "{e}");
 }
+
+/// Issue 6 item 5: ingress-nginx's unquoted `$upstream_addr` list keeps one
+/// attempt per server (was `127.0.0.1:18003,` with no status).
+#[test]
+fn issue_6_upstreaminfo_attempts() {
+    let o = gatecheck(&[
+        "analyze",
+        "fixtures/logs/nginx/real/formats/upstreaminfo.log",
+        "--format",
+        "ndjson",
+    ]);
+    let retry = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON line"))
+        .find(|e| e["path"] == "/retry")
+        .expect("the rescued /retry event");
+    let attempts: Vec<(String, u64)> = retry["upstream"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["addr"].as_str().unwrap().to_string(),
+                u["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(attempts.len(), 2, "{retry}");
+    assert!(attempts
+        .iter()
+        .all(|(a, _)| a.starts_with("127.0.0.1:") && !a.ends_with(',')));
+    assert_eq!((attempts[0].1, attempts[1].1), (502, 200));
+    assert_eq!(retry["rescued"], true);
+}
