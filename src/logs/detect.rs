@@ -293,4 +293,18 @@ mod tests {
         assert!(matches!(d.kind, Kind::Unknown));
         assert!(d.reason.contains("line 1: \"x\""), "{}", d.reason);
     }
+
+    proptest::proptest! {
+        /// Any bytes: detection (wrappers, error lines, every built-in
+        /// format, a layout read from the line) never panics, and an access
+        /// verdict points at a format that exists.
+        #[test]
+        fn detect_never_panics(head in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            let f = builtin_formats();
+            let d = detect(&head, &f);
+            if let Kind::Access(i) = d.kind {
+                proptest::prop_assert!(i < f.len() || (i == f.len() && d.inferred.is_some()));
+            }
+        }
+    }
 }
