@@ -13,6 +13,7 @@
 //! 4. **report** (`report.rs`).
 
 mod access;
+pub mod attribute;
 pub mod cause;
 mod errors;
 pub mod event;
@@ -63,6 +64,9 @@ pub struct Options {
     /// (the one whose `access_log` names a file, for that file), and their
     /// directives are cited in the report.
     pub config: Option<Arc<nginx_config::NginxConfig>>,
+    /// HAProxy / Envoy configs read with `--config`: their settings are
+    /// cited under each hop's causes.
+    pub proxy_configs: Option<Arc<attribute::ProxyConfigs>>,
 }
 
 /// The result of [`analyze`].
@@ -128,6 +132,13 @@ pub fn analyze_streaming(
         plan.config.as_deref(),
     )
     .with_hops(&hops);
+    if let Some(cfg) = &plan.proxy_configs {
+        let only_hops = !report
+            .inputs
+            .iter()
+            .any(|i| i.input_kind == kind::InputKind::NginxAccess);
+        attribute::cite_hops(&mut report, &hops, cfg, only_hops);
+    }
     report.incomplete = incomplete(&report);
     report.notes = notes;
     Ok(report)

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::attribute::{hop_config_kind, ProxyConfigs};
 use super::inputs::{classify_input, open, Loaded};
 use super::{nginx_config, Options};
 use crate::input::{self, Problem};
@@ -22,6 +23,9 @@ pub(super) struct Plan {
     pub(super) problems: Vec<Problem>,
     /// nginx configs (given or found in the dump).
     pub(super) config: Option<Arc<nginx_config::NginxConfig>>,
+    /// HAProxy / Envoy configs (given or found in the dump), for the
+    /// settings behind each hop cause.
+    pub(super) proxy_configs: Option<Arc<ProxyConfigs>>,
     /// nginx access-log formats tried, in order (`Kind::Access` indexes these).
     pub(super) formats: Vec<LogFormat>,
     /// Every input's display name, by index.
@@ -85,12 +89,14 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
             }
         }
     }
+    let proxy_configs = read_hop_configs(&mut loaded, opts, &mut problems);
     let names = loaded.iter().map(|l| l.input.display.clone()).collect();
     Plan {
         loaded,
         hop_parsers,
         problems,
         config,
+        proxy_configs,
         formats,
         names,
         unreadable_inputs,
@@ -160,4 +166,49 @@ fn read_configs(
         }
     }
     config
+}
+
+/// HAProxy and Envoy configs inside the dump (told by content among the
+/// files no log format matched) are parsed once, as lint parses them, and
+/// marked as configs; `--config` ones take precedence.
+fn read_hop_configs(
+    loaded: &mut [Loaded],
+    opts: &Options,
+    problems: &mut Vec<Problem>,
+) -> Option<Arc<ProxyConfigs>> {
+    let mut found = ProxyConfigs::default();
+    for l in loaded.iter_mut() {
+        if !matches!(l.kind, Kind::Unknown) {
+            continue;
+        }
+        let Some(kind) = hop_config_kind(&l.head) else {
+            continue;
+        };
+        l.kind = Kind::Config;
+        l.config_of = Some(kind);
+        if opts.proxy_configs.is_some() {
+            l.reason = format!(
+                "{} config (not a log; --config was given, so this one is not used)",
+                kind.as_str()
+            );
+            continue;
+        }
+        l.reason = format!(
+            "{} config: read for the settings behind each cause",
+            kind.as_str()
+        );
+        // the bytes already read (a config is one block however it is packed)
+        let text = l.prefix(usize::MAX).to_vec();
+        found.add(l.input.display.clone().into(), text, kind);
+    }
+    let cfg = match &opts.proxy_configs {
+        Some(c) => c.clone(),
+        None if found.is_empty() && found.problems.is_empty() => return None,
+        None => Arc::new(found),
+    };
+    problems.extend(cfg.problems.iter().map(|(at, msg)| Problem {
+        path: at.clone(),
+        message: format!("config: {msg}"),
+    }));
+    Some(cfg)
 }

@@ -104,6 +104,10 @@ pub struct CauseRow {
     /// Config directives that bear on it (with `--config`), with file:line.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub config: Vec<String>,
+    /// HAProxy / Envoy settings in effect for the failing backend or cluster
+    /// (`attribute`), each with value, file:line and a note.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub settings: Vec<super::attribute::Citation>,
 }
 
 /// A (key, count) row.
@@ -279,6 +283,7 @@ fn rows(m: &ByCause, config: Option<&NginxConfig>) -> Vec<CauseRow> {
                     cfg.attribute(*c, &addrs, mode)
                 })
                 .unwrap_or_default(),
+            settings: Vec::new(),
         })
         .collect();
     v.sort_by(|a, b| b.count.cmp(&a.count).then(a.cause.cmp(&b.cause)));
