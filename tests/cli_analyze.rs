@@ -481,3 +481,196 @@ fn bad_error_log_tz_is_a_usage_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--error-log-tz"));
 }
+
+/// Lines a real nginx 1.22 wrote (`combined`), and how many are 502s.
+fn real_access_lines() -> (String, u64, u64) {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/logs/nginx/real/combined/access.log"),
+    )
+    .unwrap();
+    let lines = text.lines().count() as u64;
+    let n502 = text.lines().filter(|l| l.contains("\" 502 ")).count() as u64;
+    (text, lines, n502)
+}
+
+fn mkfifo(path: &Path) {
+    let ok = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(ok.success(), "mkfifo {}", path.display());
+}
+
+/// `gatecheck analyze BIG FIFO`: every input is opened (BIG's size noted,
+/// its first bytes read) before any is parsed, and opening the FIFO waits
+/// for a writer; so `change` runs on BIG after gatecheck opened it and
+/// before it reads its chunks, with no race.
+fn analyze_while(change: impl FnOnce(&Path)) -> (Output, Big) {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (text, lines, _) = real_access_lines();
+    let big = dir.path().join("access.log");
+    let reps = (4 << 20) / text.len() + 1;
+    std::fs::write(&big, text.repeat(reps)).unwrap();
+    let fifo = dir.path().join("more.log");
+    mkfifo(&fifo);
+    let child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .args(["analyze", "--format", "json", "--no-progress"])
+        .arg(&big)
+        .arg(&fifo)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // blocks until gatecheck opens the FIFO, after it opened BIG
+    let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    change(&big);
+    w.write_all(text.as_bytes()).unwrap();
+    drop(w);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.signal(), None, "killed by a signal");
+    let big = Big {
+        bytes: (reps * text.len()) as u64,
+        lines: reps as u64 * lines,
+        fifo_lines: lines,
+    };
+    (o, big)
+}
+
+/// The log changed under gatecheck, and the FIFO read after it.
+struct Big {
+    bytes: u64,
+    lines: u64,
+    fifo_lines: u64,
+}
+
+fn input_lines(v: &serde_json::Value, suffix: &str) -> Option<u64> {
+    v["inputs"]
+        .as_array()?
+        .iter()
+        .find(|i| i["path"].as_str().is_some_and(|p| p.ends_with(suffix)))
+        .and_then(|i| i["lines"].as_u64())
+}
+
+#[test]
+fn issue_6_log_truncated_while_read_is_reported_not_fatal() {
+    let (text, ..) = real_access_lines();
+    let (o, big) = analyze_while(|big| {
+        // logrotate copytruncate: cut to 0, then nginx appends new lines
+        let f = std::fs::OpenOptions::new().append(true).open(big).unwrap();
+        f.set_len(0).unwrap();
+        (&f).write_all(text.as_bytes()).unwrap();
+    });
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let v = json(&o);
+    let problems = v["problems"].to_string();
+    assert!(problems.contains("changed while read"), "{problems}");
+    let sizes = format!("was {} bytes, now {}", big.bytes, text.len());
+    assert!(problems.contains(&sizes), "{problems}");
+    // what was left of the file was read, and the rest of the run went on
+    assert!(input_lines(&v, "access.log").unwrap() < big.lines);
+    assert_eq!(input_lines(&v, "more.log"), Some(big.fifo_lines));
+    assert!(err.contains("changed while read"), "{err}");
+}
+
+#[test]
+fn issue_6_log_appended_while_read_is_read_up_to_its_first_size() {
+    let (text, ..) = real_access_lines();
+    let (o, big) = analyze_while(|big| {
+        let mut f = std::fs::OpenOptions::new().append(true).open(big).unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    });
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let v = json(&o);
+    let problems = v["problems"].to_string();
+    assert!(problems.contains("changed while read"), "{problems}");
+    let after = format!("lines after byte {} were not read", big.bytes);
+    assert!(problems.contains(&after), "{problems}");
+    assert_eq!(input_lines(&v, "access.log"), Some(big.lines));
+    assert_eq!(input_lines(&v, "more.log"), Some(big.fifo_lines));
+}
+
+#[test]
+fn issue_6_dev_stdin_is_streamed() {
+    let (text, lines, n502) = real_access_lines();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .args(["analyze", "/dev/stdin", "--format", "json", "--no-progress"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(text.as_bytes()).unwrap();
+    drop(stdin);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    assert_eq!(input_lines(&v, "/dev/stdin"), Some(lines));
+    assert_eq!(v["totals"]["status_502"].as_u64(), Some(n502));
+}
+
+#[test]
+fn issue_6_named_pipe_is_streamed_and_gzip_sniffed() {
+    let (text, lines, n502) = real_access_lines();
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("access.log");
+    mkfifo(&fifo);
+    let child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .args(["analyze", "--format", "json", "--no-progress"])
+        .arg(&fifo)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::OpenOptions::new().write(true).open(&fifo).unwrap(),
+        flate2::Compression::default(),
+    );
+    enc.write_all(text.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    assert_eq!(input_lines(&v, "access.log"), Some(lines));
+    assert_eq!(v["totals"]["status_502"].as_u64(), Some(n502));
+}
+
+#[test]
+fn issue_6_directory_symlink_loop_counts_once() {
+    let (text, lines, n502) = real_access_lines();
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(logs.join("nginx")).unwrap();
+    std::fs::write(logs.join("nginx/access.log"), &text).unwrap();
+    std::os::unix::fs::symlink("..", logs.join("nginx/parent")).unwrap();
+    std::os::unix::fs::symlink("nginx", logs.join("current")).unwrap();
+    let o = gatecheck(&["analyze", logs.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    assert_eq!(
+        v["inputs"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        v["inputs"]
+    );
+    assert_eq!(input_lines(&v, "nginx/access.log"), Some(lines));
+    assert_eq!(v["totals"]["status_502"].as_u64(), Some(n502));
+    let problems = v["problems"].to_string();
+    assert!(problems.contains("symlink loop"), "{problems}");
+    assert!(problems.contains("same directory as"), "{problems}");
+}
