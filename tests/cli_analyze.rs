@@ -237,7 +237,7 @@ fn bad_input_is_reported_and_the_rest_is_analyzed() {
         "truncated gzip: lines before the cut are counted ({got})"
     );
     let problems = v["problems"].to_string();
-    assert!(problems.contains("truncated or corrupt gzip"), "{problems}");
+    assert!(problems.contains("gzip data truncated after"), "{problems}");
     assert!(problems.contains("gone.log"), "{problems}");
     let samples = v["malformed_samples"].to_string();
     assert!(
@@ -673,4 +673,138 @@ fn issue_6_directory_symlink_loop_counts_once() {
     let problems = v["problems"].to_string();
     assert!(problems.contains("symlink loop"), "{problems}");
     assert!(problems.contains("same directory as"), "{problems}");
+}
+
+/// `cmd -c` (a compressor) over `plain`, into a file named without extension.
+fn compress_with(cmd: &str, plain: &Path, out: &Path) {
+    let f = std::fs::File::create(out).unwrap();
+    let ok = Command::new(cmd).arg("-c").arg(plain).stdout(f).status();
+    assert!(ok.unwrap().success(), "{cmd}");
+}
+
+#[test]
+fn issue_6_compressed_logs_are_read_by_magic_bytes() {
+    let (text, lines, n502) = real_access_lines();
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.txt");
+    // each line made unique (a query string), so the files are not so
+    // compressible that a cut lands inside the first block of the stream
+    let mut seed = 1u64;
+    let text: String = text
+        .repeat(200)
+        .lines()
+        .map(|l| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            l.replacen(" HTTP/1.1\"", &format!("?r={seed:x} HTTP/1.1\""), 1) + "\n"
+        })
+        .collect();
+    std::fs::write(&plain, &text).unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    for (cmd, name) in [("zstd", "a.1"), ("bzip2", "b.1"), ("xz", "c.1")] {
+        compress_with(cmd, &plain, &logs.join(name));
+    }
+    // several gzip members, as pigz, bgzip or `cat a.gz b.gz` write
+    compress_with("gzip", &plain, &logs.join("d.1"));
+    let mut two = std::fs::read(logs.join("d.1")).unwrap();
+    two.extend(two.clone());
+    std::fs::write(logs.join("d.1"), two).unwrap();
+    // a zstd file cut short, and a gzip file damaged in the middle
+    compress_with("zstd", &plain, &logs.join("e.1"));
+    let cut = std::fs::read(logs.join("e.1")).unwrap();
+    std::fs::write(logs.join("e.1"), &cut[..cut.len() * 2 / 3]).unwrap();
+    compress_with("gzip", &plain, &logs.join("f.1"));
+    let mut bad = std::fs::read(logs.join("f.1")).unwrap();
+    let at = bad.len() / 2;
+    bad[at..at + 64].iter_mut().for_each(|b| *b ^= 0x5a);
+    std::fs::write(logs.join("f.1"), bad).unwrap();
+
+    let o = gatecheck(&["analyze", logs.to_str().unwrap(), "--format", "json"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let v = json(&o);
+    let all = 200 * lines;
+    for name in ["a.1", "b.1", "c.1"] {
+        assert_eq!(input_lines(&v, name), Some(all), "{name}: {}", v["inputs"]);
+    }
+    assert_eq!(input_lines(&v, "d.1"), Some(2 * all), "both gzip members");
+    let problems = v["problems"].to_string();
+    for (name, what) in [
+        ("e.1", "zstd data truncated after "),
+        ("f.1", "gzip data corrupt after "),
+    ] {
+        let got = input_lines(&v, name).unwrap();
+        assert!(
+            got > 0 && got < all,
+            "{name}: lines before the damage kept ({got})"
+        );
+        assert!(problems.contains(what), "{name}: {problems}");
+    }
+    assert!(problems.contains("lines before it were read"), "{problems}");
+    // five whole copies (a, b, c, and d twice) and some of e and f
+    let whole = 5 * 200 * n502;
+    let found = v["totals"]["status_502"].as_u64().unwrap();
+    assert!(
+        found > whole,
+        "{found} 502s, more than the {whole} of the whole files"
+    );
+}
+
+#[test]
+fn issue_6_empty_vanished_and_unknown_compression_are_problems_not_aborts() {
+    let (text, lines, _) = real_access_lines();
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::write(logs.join("access.log"), &text).unwrap();
+    std::fs::write(logs.join("empty.log"), "").unwrap();
+    std::fs::write(logs.join("old.log.lz4"), b"\x04\x22\x4d\x18rest").unwrap();
+    let fifo = dir.path().join("pipe.log");
+    mkfifo(&fifo);
+    let gone = dir.path().join("gone.log");
+    std::fs::write(&gone, &text).unwrap();
+    // inputs are opened in order after discovery: opening the FIFO waits for
+    // a writer, so gone.log is deleted after it was found, before it is read
+    let child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .args(["analyze", "--format", "json", "--no-progress"])
+        .args([&logs, &fifo, &gone])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    std::fs::remove_file(&gone).unwrap();
+    w.write_all(text.as_bytes()).unwrap();
+    drop(w);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    assert_eq!(input_lines(&v, "access.log"), Some(lines));
+    assert_eq!(input_lines(&v, "pipe.log"), Some(lines));
+    let reason = |name: &str| {
+        v["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["path"].as_str().unwrap().ends_with(name))
+            .map(|i| i["reason"].to_string())
+            .unwrap_or_default()
+    };
+    assert!(reason("empty.log").contains("empty"), "{}", v["inputs"]);
+    let problems = v["problems"].as_array().unwrap();
+    let said = |name: &str, what: &str| {
+        problems.iter().any(|p| {
+            p["path"].as_str().unwrap().ends_with(name)
+                && p["message"].as_str().unwrap().contains(what)
+        })
+    };
+    assert!(said("old.log.lz4", "compressed with lz4"), "{problems:?}");
+    assert!(said("gone.log", "cannot read"), "{problems:?}");
 }

@@ -47,7 +47,7 @@ pub(super) fn open(index: u32, input: Input) -> Result<Loaded, (Input, String)> 
                         .unwrap_or_default();
                     (Data::Stream(br, first), head)
                 }
-                Err(e) => return Err((input, format!("cannot decompress: {e}"))),
+                Err(e) => return Err((input, format!("cannot read: {e}"))),
             }
         }
     };
@@ -166,9 +166,7 @@ pub(super) fn for_chunks<T: Send>(
                         Err(e) => {
                             problems.push(Problem {
                                 path: l.input.display.clone(),
-                                message: format!(
-                                    "read error after line {lines}: {e}; the {lines} lines before it were analyzed (a truncated or corrupt gzip file?)"
-                                ),
+                                message: format!("{e}; the {lines} lines before it were read"),
                             });
                             break;
                         }

@@ -1,18 +1,20 @@
 //! Paths → bytes: discovery (files, directories, globs, stdin), positioned
 //! reads of regular files chunk by chunk, streams (stdin, pipes, devices, and
-//! gzip recognised by magic bytes) block by block, cut at line boundaries
-//! for parallel parsing.
+//! gzip, zstd, bzip2 and xz recognised by magic bytes) block by block, cut at
+//! line boundaries for parallel parsing.
 //!
 //! Imports only `error`. Problems with one file never stop the others: they
 //! are returned as [`Problem`]s for the report.
 
 mod discover;
+mod gzip;
 mod plain;
+mod stream;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::error::Error;
 
@@ -21,7 +23,7 @@ use crate::error::Error;
 /// get many chunks each from a 1 GiB file.
 pub const CHUNK_SIZE: usize = 8 << 20;
 
-/// Size of one block read from a gzip stream or stdin before it is parsed.
+/// Size of one block read from a stream (compressed, stdin, a pipe) before it is parsed.
 pub const STREAM_BLOCK: usize = 8 << 20;
 
 /// A problem with one input that did not stop the run.
@@ -46,6 +48,7 @@ pub struct Input {
 
 pub use discover::discover;
 pub use plain::{Changed, PlainFile};
+pub use stream::Codec;
 
 /// The bytes of one opened input.
 pub enum Opened {
@@ -56,56 +59,39 @@ pub enum Opened {
     Stream(Box<dyn BufRead + Send>),
 }
 
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
-
-/// Open an input: compressed files (by magic bytes) and anything that is not
-/// a regular file as streams, regular files for positioned reads up to the
-/// size they had when discovered.
+/// Open an input: compressed files (zstd, gzip, bzip2, xz, by magic bytes)
+/// and anything that is not a regular file as streams, regular files for
+/// positioned reads up to the size they had when discovered.
 pub fn open(input: &Input) -> Result<Opened, Error> {
     let Some(path) = &input.path else {
         let stdin = BufReader::with_capacity(1 << 20, std::io::stdin());
-        return Ok(Opened::Stream(maybe_gunzip(
-            Box::new(stdin),
-            Path::new("-"),
-        )?));
+        return stream::decode(Box::new(stdin))
+            .map(Opened::Stream)
+            .map_err(|source| Error::Io {
+                path: "-".into(),
+                source,
+            });
     };
     let io = |source| Error::Io {
         path: path.clone(),
         source,
     };
     let file = File::open(path).map_err(io)?;
-    if !file.metadata().map_err(io)?.is_file() {
-        let r = BufReader::with_capacity(1 << 20, file);
-        return Ok(Opened::Stream(maybe_gunzip(Box::new(r), path)?));
-    }
-    let mut head = [0u8; 2];
-    let n = file.read_at(&mut head, 0).map_err(io)?;
-    if n == 2 && head == GZIP_MAGIC {
-        let dec = flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 20, file));
-        return Ok(Opened::Stream(Box::new(BufReader::with_capacity(
-            1 << 20,
-            dec,
-        ))));
-    }
-    Ok(Opened::File(PlainFile::new(file, input.len)))
-}
-
-fn maybe_gunzip(
-    mut r: Box<dyn BufRead + Send>,
-    path: &Path,
-) -> Result<Box<dyn BufRead + Send>, Error> {
-    let head = r.fill_buf().map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if head.starts_with(&GZIP_MAGIC) {
-        Ok(Box::new(BufReader::with_capacity(
-            1 << 20,
-            flate2::read::MultiGzDecoder::new(r),
-        )))
+    let regular = file.metadata().map_err(io)?.is_file();
+    let mut head = [0u8; 8];
+    let n = if regular {
+        file.read_at(&mut head, 0).map_err(io)?
     } else {
-        Ok(r)
+        0
+    };
+    let compressed = Codec::sniff(&head[..n])
+        .map_err(|m| io(std::io::Error::new(std::io::ErrorKind::Unsupported, m)))?
+        .is_some();
+    if regular && !compressed {
+        return Ok(Opened::File(PlainFile::new(file, input.len)));
     }
+    let r = BufReader::with_capacity(1 << 20, file);
+    stream::decode(Box::new(r)).map(Opened::Stream).map_err(io)
 }
 
 /// Cut `data` into pieces of about `size` bytes, each ending just after a `\n`
