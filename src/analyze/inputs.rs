@@ -173,7 +173,7 @@ pub(super) fn for_chunks<T: Send>(
                     },
                 };
                 // parse this block's chunks in parallel
-                let parts: Vec<(T, u64)> = input::chunks(&block, input::CHUNK_SIZE / 4)
+                let parts: Vec<(T, u64)> = input::chunks(&block, input::CHUNK_SIZE)
                     .into_par_iter()
                     .map(f)
                     .collect();

@@ -35,9 +35,13 @@ pub struct PlainFile {
     short_at: AtomicU64,
     /// The first read error other than the end of the file.
     error: Mutex<Option<(u64, io::Error)>>,
-    /// Spare buffers, so each worker reuses one instead of allocating per chunk.
-    buffers: Mutex<Vec<Vec<u8>>>,
 }
+
+/// Spare chunk buffers, shared by all files, so each worker reuses one
+/// instead of allocating per chunk. There are never more than chunks read at
+/// once (one per worker thread), so memory stays at about one chunk per
+/// thread whatever the number of files.
+static BUFFERS: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
 /// How a file differed at the end of reading from what was planned.
 #[derive(Debug, PartialEq, Eq)]
@@ -90,7 +94,6 @@ impl PlainFile {
             len,
             short_at: AtomicU64::new(u64::MAX),
             error: Mutex::new(None),
-            buffers: Mutex::new(Vec::new()),
         }
     }
 
@@ -123,14 +126,14 @@ impl PlainFile {
 
     /// Read the lines that start in `range` (the last one whole, even when it
     /// ends past the range) and hand them to `f`. Safe to call from many
-    /// threads at once; each call reuses a buffer from a small pool.
+    /// threads at once; each call reuses a buffer from a small shared pool.
     pub fn with_chunk<R>(&self, range: (u64, u64), f: impl FnOnce(&[u8]) -> R) -> R {
-        let mut buf = (self.buffers.lock().ok())
+        let mut buf = (BUFFERS.lock().ok())
             .and_then(|mut pool| pool.pop())
             .unwrap_or_default();
         let span = self.chunk(range, &mut buf);
         let r = f(&buf[span]);
-        if let Ok(mut pool) = self.buffers.lock() {
+        if let Ok(mut pool) = BUFFERS.lock() {
             pool.push(buf);
         }
         r
