@@ -58,7 +58,8 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
         let (kind, reason) = classify_input(l, &formats, config.as_deref());
         l.kind = kind;
         l.reason = reason;
-        if matches!(l.kind, Kind::Unknown) {
+        // an empty input was said to be empty by classify_input
+        if matches!(l.kind, Kind::Unknown) && !l.head.is_empty() {
             if let Some((i, parser, why)) = detect::detect_hop(&l.head, hop_formats()) {
                 l.kind = Kind::Hop(i);
                 l.reason = why;

@@ -44,7 +44,9 @@ impl Walk {
                 if *first != display {
                     self.problems.push(Problem {
                         path: display,
-                        message: format!("skipped: same file as {first} (a link to it); read once"),
+                        message: format!(
+                            "skipped: same file as {first} (another path to it); read once"
+                        ),
                     });
                 }
                 return;
