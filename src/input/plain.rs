@@ -25,6 +25,15 @@ use crate::error::Error;
 /// last line (nginx lines are rarely over a few KiB; longer ones read more).
 const TAIL: usize = 64 << 10;
 
+/// A line longer than this (nginx request lines are limited to a few KiB by
+/// `large_client_header_buffers`) is cut here (its first bytes are parsed, as a
+/// malformed line; the rest is skipped), so one huge line (a binary file, a
+/// dump without newlines) cannot make a buffer as large as the file.
+const MAX_LINE: usize = 16 << 20;
+
+/// Buffers larger than this (grown by a long line) are freed, not pooled.
+const POOL_MAX: usize = 16 << 20;
+
 /// An open regular file and the size it is read up to.
 #[derive(Debug)]
 pub struct PlainFile {
@@ -61,7 +70,7 @@ impl std::fmt::Display for Changed {
             Some(at) => write!(
                 f,
                 "changed while read: was {was} bytes, now {now} (truncated, by logrotate copytruncate or `>`?); \
-                 reading stopped at byte {at}, lines after it were not read"
+                 reading met the new end at byte {at}: the lines after it not read by then are missing"
             ),
             None if now > was => write!(
                 f,
@@ -133,8 +142,10 @@ impl PlainFile {
             .unwrap_or_default();
         let span = self.chunk(range, &mut buf);
         let r = f(&buf[span]);
-        if let Ok(mut pool) = BUFFERS.lock() {
-            pool.push(buf);
+        if buf.capacity() <= POOL_MAX {
+            if let Ok(mut pool) = BUFFERS.lock() {
+                pool.push(buf);
+            }
         }
         r
     }
@@ -167,6 +178,9 @@ impl PlainFile {
             let at = from + have as u64;
             if at >= self.len || self.short_at.load(Ordering::Relaxed) <= at {
                 break;
+            }
+            if have - (end - 1 - from) as usize > MAX_LINE {
+                return first..have;
             }
             // a long last line: read on, doubling
             search = have;
@@ -279,6 +293,20 @@ mod tests {
         let chunks = all_chunks(&p, 10);
         assert_eq!(chunks.concat(), data);
         assert_eq!(chunks.iter().filter(|c| !c.is_empty()).count(), 2);
+    }
+
+    #[test]
+    fn a_huge_line_is_cut_not_read_whole() {
+        let mut data = b"short\n".to_vec();
+        data.resize(6 + MAX_LINE + 3 * TAIL, b'z');
+        data.extend_from_slice(b"\nend\n");
+        let (_t, p) = file_with(&data);
+        let chunks = all_chunks(&p, 1 << 20);
+        let first = &chunks[0];
+        assert!(first.len() > MAX_LINE && first.len() < MAX_LINE + (4 << 20));
+        assert!(first.starts_with(b"short\nzzz"));
+        let rest: Vec<u8> = chunks[1..].concat();
+        assert_eq!(rest, b"end\n", "the rest of the long line is skipped");
     }
 
     #[test]
