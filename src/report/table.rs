@@ -110,6 +110,9 @@ pub fn render(r: &Report, width: u16) -> String {
         .filter(|i| matches!(i.input_kind, InputKind::NginxAccess | InputKind::Hop(_)))
         .count();
     let n_error = r.inputs.iter().filter(|i| i.kind == "nginx_error").count();
+    if let Some(why) = &r.incomplete {
+        let _ = writeln!(out, "INCOMPLETE: {why}");
+    }
     let _ = writeln!(
         out,
         "gatecheck analyze: {} access log{}, {} error log{}, {} requests",
@@ -121,6 +124,9 @@ pub fn render(r: &Report, width: u16) -> String {
     );
     if let (Some(a), Some(b)) = (&r.first_request, &r.last_request) {
         let _ = writeln!(out, "time range: {a} → {b}");
+    }
+    for n in &r.notes {
+        let _ = writeln!(out, "note: {n}");
     }
     let _ = writeln!(
         out,
