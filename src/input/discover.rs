@@ -141,7 +141,7 @@ impl Walk {
             Ok(m) => m,
             Err(e) => {
                 let why = if e.raw_os_error() == Some(40) {
-                    // ELOOP: the link chain itself loops
+                    // ELOOP (40 on Linux): the chain of links itself loops
                     "symlink loop".to_string()
                 } else {
                     format!("broken symlink ({e})")

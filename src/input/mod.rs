@@ -45,7 +45,8 @@ pub struct Input {
     pub path: Option<PathBuf>,
     /// How to show it (`-` for stdin).
     pub display: String,
-    /// Size on disk (0 for stdin).
+    /// Size when discovered (0 for anything not a regular file): a regular
+    /// file is read up to this size, and a change from it is reported.
     pub len: u64,
 }
 
