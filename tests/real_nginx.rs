@@ -881,9 +881,9 @@ fn real_nginx_combined() {
     scenario(Variant::Combined);
 }
 
-/// The demo dump (`fixtures/incident/`, written by its `make.py`): the
+/// The demo dump (`fixtures/incident/`, written by `fixtures/gen/incident.py`): the
 /// README's first command must report what the generator did. These numbers
-/// are the truth `python3 fixtures/incident/make.py` prints.
+/// are the truth `python3 fixtures/gen/incident.py` prints.
 #[test]
 fn demo_incident_matches_truth() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/incident");

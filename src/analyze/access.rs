@@ -256,14 +256,22 @@ fn slow_path(
         error_log: ctx.has_error_log && local_secs.is_some_and(|s| ctx.index.covers(s)),
         error_log_records_upstream_errors: !ctx.index.lines.is_empty(),
     };
-    let mut verdict = cause::classify(status, &attempts, &refs, caps, ctx.opts.keep_events);
+    let keepalive = |addr: &str| ctx.config.map(|c| c.keepalive_of(addr)).unwrap_or_default();
+    let mut verdict = cause::classify_with(
+        status,
+        &attempts,
+        &refs,
+        caps,
+        &keepalive,
+        ctx.opts.keep_events,
+    );
     let rescued = status < 500;
     let needs_example = {
         let map = cause_map(agg, status, rescued);
         map.get(&verdict.cause).is_none_or(|s| s.example.is_none())
     };
     if needs_example && !ctx.opts.keep_events {
-        verdict = cause::classify(status, &attempts, &refs, caps, true);
+        verdict = cause::classify_with(status, &attempts, &refs, caps, &keepalive, true);
     }
     let path = text(rec.path);
     let example = || Example {

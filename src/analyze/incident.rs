@@ -73,14 +73,16 @@ pub fn bursts(minutes: &BTreeMap<i64, Minute>) -> Vec<Burst> {
     out
 }
 
+/// The most common cause (the first in report order on a tie); `unknown`
+/// when nothing was counted.
 fn top_cause(c: &[u64; crate::analyze::cause::N_CAUSES]) -> Cause {
-    let mut best = 11;
-    for i in 0..12 {
-        if c[i] > c[best] || (c[best] == 0 && c[i] > 0) {
-            best = i;
+    let mut best = None;
+    for (i, &n) in c.iter().enumerate() {
+        if n > 0 && best.is_none_or(|b: usize| n > c[b]) {
+            best = Some(i);
         }
     }
-    Cause::ALL[best]
+    best.map_or(Cause::Unknown, |i| Cause::ALL[i])
 }
 
 #[cfg(test)]
@@ -127,5 +129,23 @@ mod tests {
     fn steady_errors_are_not_a_burst() {
         let m: BTreeMap<i64, Minute> = (0..30).map(|i| (i, min(10, 0))).collect();
         assert!(bursts(&m).is_empty());
+    }
+
+    #[test]
+    fn top_cause_covers_every_cause() {
+        let mut c = [0u64; crate::analyze::cause::N_CAUSES];
+        assert_eq!(top_cause(&c), Cause::Unknown);
+        c[Cause::ALL.len() - 1] = 5; // unknown
+        c[Cause::ALL
+            .iter()
+            .position(|x| *x == Cause::RateLimited)
+            .unwrap()] = 0;
+        assert_eq!(top_cause(&c), Cause::Unknown);
+        c[0] = 5;
+        assert_eq!(
+            top_cause(&c),
+            Cause::UpstreamRefused,
+            "ties go to report order"
+        );
     }
 }

@@ -54,6 +54,15 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         error_log_offset_s: args.error_log_tz.as_deref().map(parse_offset).transpose()?,
         ..Options::default()
     };
+    if let (Some(s), Some(u)) = (opts.since_ms, opts.until_ms) {
+        // --since is inclusive and --until exclusive: since >= until keeps nothing
+        anyhow::ensure!(
+            s < u,
+            "--since {:?} is not before --until {:?}: the window is empty (did you swap them?)",
+            args.since.as_deref().unwrap_or_default(),
+            args.until.as_deref().unwrap_or_default()
+        );
+    }
     if let Some(f) = &args.log_format {
         opts.formats
             .push(LogFormat::compile("--log-format", f, Escape::Default)?);
