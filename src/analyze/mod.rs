@@ -16,6 +16,7 @@ pub mod join;
 pub mod nginx_config;
 pub mod report;
 pub mod stats;
+pub mod verdict;
 
 use std::sync::Arc;
 

@@ -420,6 +420,39 @@ impl NginxConfig {
         Some(format!("upstream {name} ({at}): {}", lines.join("; ")))
     }
 
+    /// The proxy timeouts set to about `ms` (within 1 s), as
+    /// `proxy_read_timeout 30s`; nginx's default 60s when none is set and
+    /// `ms` is about 60 s. Several distinct ones are joined with ` or `.
+    pub fn timeout_at(&self, ms: u64) -> Option<String> {
+        let mut found: Vec<String> = Vec::new();
+        for d in self
+            .directives
+            .iter()
+            .filter(|d| d.name.ends_with("_timeout") && d.name.starts_with("proxy_"))
+        {
+            let near = d
+                .args
+                .first()
+                .and_then(|a| parse_duration_ms(a))
+                .is_some_and(|v| ms.abs_diff(v) <= 1000);
+            let text = format!("{} {}", d.name, d.args.join(" "));
+            if near && !found.contains(&text) {
+                found.push(text);
+            }
+        }
+        if found.is_empty() && ms.abs_diff(60_000) <= 1000 {
+            let set = self.all(&[
+                "proxy_read_timeout",
+                "proxy_connect_timeout",
+                "proxy_send_timeout",
+            ]);
+            if set.is_empty() {
+                return Some("nginx's default 60s proxy timeout".into());
+            }
+        }
+        (!found.is_empty()).then(|| found.join(" or "))
+    }
+
     /// The config lines that bear on `cause`, for the addresses it hit
     /// (`addrs`) and, for timeouts, the most common duration (`mode_ms`).
     pub fn attribute(&self, cause: Cause, addrs: &[String], mode_ms: Option<u64>) -> Vec<String> {
