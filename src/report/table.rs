@@ -303,8 +303,8 @@ struct InputRow {
 }
 
 /// Fold the inputs by (folder, how read); when that still makes more than
-/// [`INPUT_ROWS`] rows, by how read alone.
-fn fold_inputs(inputs: &[InputSummary]) -> Vec<InputRow> {
+/// [`INPUT_ROWS`] rows, by how read alone (the flag says which).
+fn fold_inputs(inputs: &[InputSummary]) -> (Vec<InputRow>, bool) {
     let group = |by_folder: bool| {
         let mut groups: Vec<(String, String, Vec<&InputSummary>)> = Vec::new();
         let mut at: std::collections::HashMap<(String, String), usize> = Default::default();
@@ -328,10 +328,11 @@ fn fold_inputs(inputs: &[InputSummary]) -> Vec<InputRow> {
         groups
     };
     let mut groups = group(true);
-    if groups.len() > INPUT_ROWS {
+    let by_folder = groups.len() <= INPUT_ROWS;
+    if !by_folder {
         groups = group(false);
     }
-    groups
+    let rows = groups
         .into_iter()
         .map(|(dir, read_as, files)| {
             let reasons: std::collections::BTreeSet<&str> =
@@ -352,15 +353,17 @@ fn fold_inputs(inputs: &[InputSummary]) -> Vec<InputRow> {
                 },
             }
         })
-        .collect()
+        .collect();
+    (rows, by_folder)
 }
 
 fn inputs(r: &Report, width: u16, verbose: bool, out: &mut String) {
     let folded = !verbose && r.inputs.len() > INPUT_ROWS;
-    let rows: Vec<InputRow> = if folded {
+    let (rows, by_folder) = if folded {
         fold_inputs(&r.inputs)
     } else {
-        r.inputs
+        let rows = r
+            .inputs
             .iter()
             .map(|i| InputRow {
                 name: i.path.clone(),
@@ -369,14 +372,21 @@ fn inputs(r: &Report, width: u16, verbose: bool, out: &mut String) {
                 malformed: i.malformed,
                 why: i.reason.clone(),
             })
-            .collect()
+            .collect();
+        (rows, true)
     };
     if folded {
         let _ = writeln!(
             out,
-            "\nInputs ({} files in {} rows, folded by folder and format; --verbose lists each)",
+            "\nInputs ({} files in {} row{}, folded by {}; --verbose lists each)",
             num(r.inputs.len() as u64),
-            rows.len()
+            rows.len(),
+            if rows.len() == 1 { "" } else { "s" },
+            if by_folder {
+                "folder and format"
+            } else {
+                "format (too many folders)"
+            }
         );
     } else {
         let _ = writeln!(out, "\nInputs");
@@ -421,5 +431,49 @@ fn inputs(r: &Report, width: u16, verbose: bool, out: &mut String) {
                 num((r.problems.len() - shown) as u64)
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(path: String, format: &str) -> InputSummary {
+        InputSummary {
+            path,
+            kind: "nginx_access".into(),
+            format: Some(format.into()),
+            reason: "detected".into(),
+            lines: 2,
+            malformed: 1,
+            upstream_errors: 0,
+        }
+    }
+
+    #[test]
+    fn inputs_fold_by_folder_then_by_format() {
+        // 3 folders × 2 formats: 6 rows, by folder
+        let few: Vec<InputSummary> = (0..60)
+            .map(|i| {
+                input(
+                    format!("logs/web-{}/a{i}.log", i % 3),
+                    ["combined", "main"][i % 2],
+                )
+            })
+            .collect();
+        let (rows, by_folder) = fold_inputs(&few);
+        assert!(by_folder);
+        assert_eq!(rows.len(), 6);
+        assert_eq!(rows[0].name, "logs/web-0/ (10 files)");
+        assert_eq!((rows[0].lines, rows[0].malformed), (20, 10));
+        // one folder per file: by format only
+        let many: Vec<InputSummary> = (0..5000)
+            .map(|i| input(format!("logs/host-{i}/access.log"), "combined"))
+            .collect();
+        let (rows, by_folder) = fold_inputs(&many);
+        assert!(!by_folder);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].name, "5,000 files");
+        assert_eq!(rows[0].lines, 10_000);
     }
 }
