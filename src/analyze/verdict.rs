@@ -65,7 +65,7 @@ fn pct(share: f64) -> String {
 }
 
 /// `mostly header_too_big (31 %) and no_live_upstream (28 %)`, `all dns`,
-/// or, when the first two make less than half, `8 causes, led by …`.
+/// or, when the first two make half or less, `8 causes, led by …`.
 fn causes(rows: &[CauseRow]) -> String {
     let lead = match rows {
         [] => return String::new(),
@@ -80,7 +80,7 @@ fn causes(rows: &[CauseRow]) -> String {
         [a, ..] => format!("{} ({})", a.cause.id(), pct(a.share)),
     };
     let top2: f64 = rows.iter().take(2).map(|r| r.share).sum();
-    if top2 >= 0.5 {
+    if top2 > 0.5 {
         format!("mostly {lead}")
     } else {
         format!("{} causes, led by {lead}", rows.len())
@@ -248,9 +248,13 @@ mod tests {
             causes(&rows[..]),
             "4 causes, led by upstream_refused (25 %) and upstream_reset (25 %)"
         );
+        let two: Vec<CauseRow> = [Cause::UpstreamRefused, Cause::UpstreamReset]
+            .into_iter()
+            .map(|c| row(c, 1, 2))
+            .collect();
         assert_eq!(
-            causes(&rows[..2]),
-            "mostly upstream_refused (25 %) and upstream_reset (25 %)"
+            causes(&two),
+            "mostly upstream_refused (50 %) and upstream_reset (50 %)"
         );
     }
 }

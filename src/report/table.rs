@@ -6,6 +6,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
 use crate::analyze::report::{CauseRow, Count, Coverage, InputSummary, Report};
+use crate::analyze::InputKind;
 
 /// Rows the timeline is folded into at most.
 pub const TIMELINE_ROWS: usize = 30;
@@ -135,7 +136,11 @@ pub fn render_with(r: &Report, width: u16, verbose: bool) -> String {
     let mut out = String::new();
     let t = &r.totals;
     let _ = writeln!(out, "Verdict: {}\n", r.verdict);
-    let n_access = r.inputs.iter().filter(|i| i.kind == "nginx_access").count();
+    let n_access = r
+        .inputs
+        .iter()
+        .filter(|i| matches!(i.input_kind, InputKind::NginxAccess | InputKind::Hop(_)))
+        .count();
     let n_error = r.inputs.iter().filter(|i| i.kind == "nginx_error").count();
     let _ = writeln!(
         out,
@@ -211,6 +216,7 @@ pub fn render_with(r: &Report, width: u16, verbose: bool) -> String {
         }
         top_table(what, rows, width, &mut out);
     }
+    hops(r, width, &mut out);
     timeline(r, width, &mut out);
     error_log(r, width, &mut out);
     inputs(r, width, verbose, &mut out);
@@ -434,20 +440,104 @@ fn inputs(r: &Report, width: u16, verbose: bool, out: &mut String) {
     }
 }
 
+/// Each hop's own causes, when the run read more than one hop (with one,
+/// the tables above are that hop's).
+fn hops(r: &Report, width: u16, out: &mut String) {
+    let nginx = r
+        .inputs
+        .iter()
+        .any(|i| i.input_kind == InputKind::NginxAccess);
+    if r.hops.is_empty() || (r.hops.len() == 1 && !nginx) {
+        if let Some(h) = r.hops.first() {
+            hop_events(h, out);
+        }
+        return;
+    }
+    let _ = writeln!(out, "\nEach hop's own 5xx");
+    for h in &r.hops {
+        let t = &h.totals;
+        let _ = writeln!(
+            out,
+            "\n── {} ({:?}, {} file{}): {} requests, 502: {}, 503: {}, 504: {}",
+            h.name,
+            h.hop,
+            h.files.len(),
+            if h.files.len() == 1 { "" } else { "s" },
+            num(t.requests),
+            num(t.status_502),
+            num(h.status_503),
+            num(t.status_504)
+        );
+        cause_table(
+            &format!("{}: causes of 502", h.name),
+            &h.causes_502,
+            width,
+            out,
+        );
+        cause_table(
+            &format!("{}: causes of 504", h.name),
+            &h.causes_504,
+            width,
+            out,
+        );
+        cause_table(
+            &format!("{}: other 5xx", h.name),
+            &h.causes_other_5xx,
+            width,
+            out,
+        );
+        hop_events(h, out);
+    }
+}
+
+fn hop_events(h: &crate::analyze::report::HopRow, out: &mut String) {
+    if h.events.is_empty() && h.skipped_lines == 0 {
+        return;
+    }
+    let kinds: Vec<String> = h
+        .events
+        .iter()
+        .map(|(k, n)| {
+            format!(
+                "{}: {}",
+                serde_json::to_value(k)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
+                num(*n)
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "\n{} events: {}; lines without a request skipped: {}",
+        h.name,
+        if kinds.is_empty() {
+            "none".to_string()
+        } else {
+            kinds.join(", ")
+        },
+        num(h.skipped_lines)
+    );
+    for e in h.event_samples.iter().take(5) {
+        let _ = writeln!(out, "  {}:{}  {}", e.file, e.line, e.message);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn input(path: String, format: &str) -> InputSummary {
-        InputSummary {
+        InputSummary::new(
             path,
-            kind: "nginx_access".into(),
-            format: Some(format.into()),
-            reason: "detected".into(),
-            lines: 2,
-            malformed: 1,
-            upstream_errors: 0,
-        }
+            InputKind::NginxAccess,
+            Some(format.into()),
+            "detected".into(),
+            2,
+            1,
+            0,
+        )
     }
 
     #[test]
