@@ -277,7 +277,10 @@ const STEPS: &[Step] = &[
     fault("GET", "/keepalive/get", 200, "keepalive_race", CLOSED, true),
     // A POST is not retried (non-idempotent): the client gets the 502. Its
     // log lines look exactly like `/closed` (a reused connection logs
-    // uct="0.000" like a fresh one), so nothing shows it was a race.
+    // uct="0.000" like a fresh one on loopback), so without the config
+    // nothing proves it was a race: the evidence says one is possible.
+    // tests/real_nginx_causes.rs gives the config, whose `keepalive` makes
+    // it a likely race.
     fault(
         "POST",
         "/keepalive/post",

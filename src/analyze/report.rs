@@ -515,12 +515,12 @@ impl Report {
             upstreams: coverage(
                 &agg.upstreams,
                 agg.no_upstream_502,
-                "upstream address (no $upstream_addr logged, no error-log line naming one)",
+                "upstream address ($upstream_addr not in the format or '-', and no error-log line names one)",
             ),
             hosts: coverage(
                 &agg.hosts,
                 agg.no_host_502,
-                "host (no $host logged, no error-log line with host:)",
+                "host ($host not in the format or '-', and no error-log line names one)",
             ),
             paths: coverage(&agg.paths, agg.no_path_502, "request path"),
         };
