@@ -289,4 +289,34 @@ fn real_nginx_rate_limits_keepalive_and_app_errors() {
         // the first, unrefused request is no event
         assert!(!evs.contains_key("/limited/first"), "{log}: {evs:?}");
     }
+    // the report: the refusals beside the 502s, with the limits they hit
+    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .arg("analyze")
+        .arg(prefix.join("logs/access_rich.log"))
+        .arg(&error)
+        .arg("--config")
+        .arg(&conf_path)
+        .args(["--format", "json", "--no-progress"])
+        .output()
+        .expect("run gatecheck");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let limited = doc["causes_other_5xx"]
+        .as_array()
+        .expect("causes_other_5xx")
+        .iter()
+        .find(|r| r["cause"] == "rate_limited")
+        .unwrap_or_else(|| panic!("no rate_limited row: {}", doc["causes_other_5xx"]));
+    assert_eq!(limited["count"], 2, "{limited}");
+    let config = limited["config"].to_string();
+    assert!(
+        config.contains("limit_req zone=perip") && config.contains("limit_conn conns 1"),
+        "{config}"
+    );
+    assert_eq!(
+        doc["error_log_kinds"]["rate_limited"], 2,
+        "{}",
+        doc["error_log_kinds"]
+    );
+    let verdict = doc["verdict"].as_str().expect("verdict");
+    assert!(verdict.contains("other 5xx"), "{verdict}");
 }

@@ -267,7 +267,12 @@ fn error_log(r: &Report, width: u16, out: &mut String) {
     }
     let _ = writeln!(
         out,
-        "\nUpstream errors in the error logs ({} lines, joined to requests or not)",
+        "\nUpstream errors{} in the error logs ({} lines, joined to requests or not)",
+        if r.error_log_kinds.contains_key("rate_limited") {
+            " and limit_req/limit_conn refusals"
+        } else {
+            ""
+        },
         num(r.error_log_upstream_lines)
     );
     let mut t = table(&["error", "lines"], width);
