@@ -376,15 +376,26 @@ fn msec_access_log_joins_error_log_with_error_log_tz() {
     .unwrap();
     let d = dir.path().to_str().unwrap();
     let fmt = r#"$msec $remote_addr "$request" $status us=$upstream_status ua=$upstream_addr"#;
-    let cause = |extra: &[&str]| {
+    let run = |extra: &[&str]| {
         let mut args = vec!["analyze", d, "--format", "json", "--log-format", fmt];
         args.extend_from_slice(extra);
-        let v = json(&gatecheck(&args));
-        v["causes_502"][0]["cause"].as_str().unwrap().to_string()
+        json(&gatecheck(&args))
     };
-    // without the offset the error line is two hours away: no join, no guess
-    assert_eq!(cause(&[]), "unknown");
-    assert_eq!(cause(&["--error-log-tz", "+02:00"]), "upstream_refused");
+    let cause = |v: &serde_json::Value| v["causes_502"][0]["cause"].as_str().unwrap().to_string();
+    // issue 6 item 4: the error line is two hours from the access line at
+    // UTC; the offset that joins them is found and said
+    let v = run(&[]);
+    assert_eq!(cause(&v), "upstream_refused");
+    let note = v["notes"][0].as_str().unwrap_or_default();
+    assert!(note.contains("UTC+02:00: 1 of 1"), "{v}");
+    assert_eq!(
+        cause(&run(&["--error-log-tz", "+02:00"])),
+        "upstream_refused"
+    );
+    // --error-log-tz overrides: read at UTC, nothing joins
+    let v = run(&["--error-log-tz", "+00:00"]);
+    assert_eq!(cause(&v), "unknown");
+    assert!(v["notes"].is_null(), "{v}");
 }
 
 #[test]
@@ -479,6 +490,161 @@ fn bad_error_log_tz_is_a_usage_error() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--error-log-tz"));
+}
+
+/// Issue 6 item 3 / "no zero 502s with exit 0": an access log nothing
+/// understands next to an error log full of upstream errors is INCOMPLETE,
+/// first line, exit 2 (0 with --partial-ok).
+#[test]
+fn issue_6_unreadable_access_log_next_to_upstream_errors_is_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    let acc = dir.path().join("access.log");
+    std::fs::write(&acc, "garbage one\ngarbage two\n").unwrap();
+    let acc = acc.to_str().unwrap();
+    let err = "fixtures/logs/nginx/real/formats/error.log";
+    let o = gatecheck(&["analyze", acc, err, "--no-progress"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let first = stdout(&o).lines().next().unwrap_or_default().to_string();
+    assert!(
+        first.starts_with("INCOMPLETE: the error logs record 7 upstream errors"),
+        "{first}"
+    );
+    assert!(first.contains("not real"), "{first}");
+    let o = gatecheck(&[
+        "analyze",
+        acc,
+        err,
+        "--no-progress",
+        "--partial-ok",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(json(&o)["incomplete"].as_str().unwrap().contains(acc));
+}
+
+/// Issue 6 item 9: a forced format is the only one tried; when it fits no
+/// line, exit 2 with the file and the line that did not fit.
+#[test]
+fn issue_6_forced_log_format_that_fits_nothing_fails() {
+    let f = "fixtures/logs/nginx/real/formats/upstreaminfo.log";
+    let o = gatecheck(&[
+        "analyze",
+        f,
+        "--log-format",
+        "$remote_addr [$time_local] $status",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("upstreaminfo.log: does not fit --log-format"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 1: \"127.0.0.1 - - [28/Nov/2026"),
+        "{err}"
+    );
+    // escape=json in the format: `\"` decoded, the 502s joined
+    let json_fmt = r#"escape=json {"time":"$time_iso8601","remote_addr":"$remote_addr","request":"$request","status":$status,"body_bytes_sent":$body_bytes_sent,"request_time":$request_time,"upstream_addr":"$upstream_addr","upstream_status":"$upstream_status""#;
+    let o = gatecheck(&[
+        "analyze",
+        "fixtures/logs/nginx/real/formats/json.log",
+        "fixtures/logs/nginx/real/formats/error.log",
+        "--log-format",
+        json_fmt,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    assert_eq!(v["inputs"][0]["format"], "--log-format");
+    assert_eq!(v["causes"]["upstream_refused"], 2, "{v}");
+    let o = gatecheck(&["analyze", f, "--log-format", "escape=yaml $status"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// Issue 6 items 5 and 7, on the captures of tests/real_nginx_formats.rs:
+/// upstreaminfo's unquoted lists, and one file holding access and error
+/// lines (kubectl logs), in Docker and CRI wrappers too.
+#[test]
+fn issue_6_upstreaminfo_and_packaging() {
+    for f in [
+        "upstreaminfo.log",
+        "kubectl.log",
+        "docker.log",
+        "cri.log",
+        "json_k8s.log",
+    ] {
+        let path = format!("fixtures/logs/nginx/real/formats/{f}");
+        let mut args = vec!["analyze", path.as_str(), "--format", "json"];
+        if !f.starts_with("upstreaminfo") && !f.starts_with("json") {
+        } else {
+            args.push("fixtures/logs/nginx/real/formats/error.log");
+        }
+        let v = json(&gatecheck(&args));
+        assert_eq!(v["totals"]["rescued"], 1, "{f}: {v}");
+        assert_eq!(v["totals"]["malformed"], 0, "{f}: {v}");
+        assert_eq!(v["causes"]["upstream_refused"], 2, "{f}: {v}");
+        assert_eq!(v["causes"]["no_live_upstream"], 1, "{f}: {v}");
+        assert_eq!(v["causes"]["passthrough"], 1, "{f}: {v}");
+    }
+}
+
+/// Issue 6 item 4: an `unknown` says whether no error log was given or
+/// none could be read.
+#[test]
+fn issue_6_evidence_tells_missing_from_unreadable_error_log() {
+    let acc = "fixtures/logs/nginx/real/formats/iso8601.log";
+    let evidence = |args: &[&str]| -> String {
+        let o = gatecheck(args);
+        let first = stdout(&o).lines().next().unwrap_or_default().to_string();
+        let v: serde_json::Value = serde_json::from_str(&first).expect("an event");
+        assert_eq!(v["cause"], "unknown", "{v}");
+        v["evidence"].to_string()
+    };
+    let e = evidence(&["analyze", acc, "--format", "ndjson"]);
+    assert!(e.contains("no nginx error log was given"), "{e}");
+    let e = evidence(&["analyze", acc, "no/such/error.log", "--format", "ndjson"]);
+    assert!(e.contains("no nginx error log could be read"), "{e}");
+}
+
+/// Issue 6 item 5: ingress-nginx's unquoted `$upstream_addr` list keeps one
+/// attempt per server (was `127.0.0.1:18003,` with no status).
+#[test]
+fn issue_6_upstreaminfo_attempts() {
+    let o = gatecheck(&[
+        "analyze",
+        "fixtures/logs/nginx/real/formats/upstreaminfo.log",
+        "--format",
+        "ndjson",
+    ]);
+    let retry = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON line"))
+        .find(|e| e["path"] == "/retry")
+        .expect("the rescued /retry event");
+    let attempts: Vec<(String, u64)> = retry["upstream"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["addr"].as_str().unwrap().to_string(),
+                u["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(attempts.len(), 2, "{retry}");
+    assert!(attempts
+        .iter()
+        .all(|(a, _)| a.starts_with("127.0.0.1:") && !a.ends_with(',')));
+    assert_eq!((attempts[0].1, attempts[1].1), (502, 200));
+    assert_eq!(retry["rescued"], true);
 }
 
 #[test]

@@ -147,6 +147,10 @@ pub struct Capabilities {
     pub connect_time: bool,
     /// Error logs were given and cover the request's time.
     pub error_log: bool,
+    /// Error logs were given (read as such), whatever time they cover.
+    pub error_log_given: bool,
+    /// Some input could not be opened or read: perhaps the error log.
+    pub unreadable_inputs: bool,
     /// The error logs hold upstream error lines at all, so their level lets
     /// nginx's upstream errors through (a log at `crit` would hold none).
     pub error_log_records_upstream_errors: bool,
@@ -439,14 +443,21 @@ pub fn classify_with(
         );
     }
     let mut missing = Vec::new();
-    if !caps.error_log {
-        missing.push("no nginx error log was given (or none covers this time)");
-    } else if !caps.error_log_records_upstream_errors {
+    // "no error log given", "none readable", "given but not this time",
+    // "present but no matching line" are different findings
+    if caps.error_log && !caps.error_log_records_upstream_errors {
         missing.push(
             "the error logs hold no upstream error at all: is error_log's level above `error`?",
         );
+    } else if caps.error_log {
+        missing.push("the error log is present, but no line of it matched this request");
+    } else if caps.error_log_given {
+        missing.push("an error log was given, but it does not cover this request's time");
+    } else if caps.unreadable_inputs {
+        missing
+            .push("no nginx error log could be read (an input was unreadable: see the warnings)");
     } else {
-        missing.push("no error-log line matched this request");
+        missing.push("no nginx error log was given");
     }
     if !caps.upstream_status {
         missing.push("the log format has no $upstream_status");
@@ -634,6 +645,8 @@ mod tests {
         header_time: true,
         connect_time: true,
         error_log: true,
+        error_log_given: true,
+        unreadable_inputs: false,
         error_log_records_upstream_errors: true,
     };
 
@@ -700,11 +713,34 @@ mod tests {
     fn never_guesses_without_evidence() {
         let caps = Capabilities {
             error_log: false,
+            error_log_given: false,
             ..RICH
         };
         let v = classify(502, &[att("10.0.0.1:80", 502, None, None)], &[], caps, true);
         assert_eq!(v.cause, Cause::Unknown);
-        assert!(v.evidence.last().unwrap().contains("no nginx error log"));
+        assert!(v
+            .evidence
+            .last()
+            .unwrap()
+            .contains("no nginx error log was given"));
+        let unreadable = Capabilities {
+            unreadable_inputs: true,
+            ..caps
+        };
+        let v = classify(502, &[], &[], unreadable, true);
+        assert!(
+            v.evidence.iter().any(|e| e.contains("could be read")),
+            "{v:?}"
+        );
+        let elsewhen = Capabilities {
+            error_log_given: true,
+            ..caps
+        };
+        let v = classify(502, &[], &[], elsewhen, true);
+        assert!(
+            v.evidence.iter().any(|e| e.contains("does not cover")),
+            "{v:?}"
+        );
         let combined = Capabilities::default();
         let v = classify(502, &[], &[], combined, true);
         assert_eq!(v.cause, Cause::Unknown);

@@ -188,6 +188,15 @@ pub struct Report {
     /// The answer in one line, before any table: how many 502s over how
     /// long, their main causes, the 504s and other 5xx.
     pub verdict: String,
+    /// Set when the counts below cannot be trusted: the error logs record
+    /// upstream errors, yet access lines could not be read (no access log,
+    /// none understood, or every line malformed). Shown first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
+    /// How the inputs were read where it changes the answer (the error
+    /// log's time offset detected, …).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Each input and how it was read.
     pub inputs: Vec<InputSummary>,
     /// Problems that did not stop the run.
@@ -547,6 +556,8 @@ impl Report {
         Report {
             schema_version: SCHEMA_VERSION,
             verdict,
+            incomplete: None,
+            notes: Vec::new(),
             inputs,
             problems,
             totals,

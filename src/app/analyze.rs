@@ -67,8 +67,25 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if let Some(f) = &args.log_format {
+        let (esc, text) = Escape::split(f).map_err(|e| anyhow::anyhow!("--log-format: {e}"))?;
+        let flag = match args.log_escape.as_deref() {
+            Some("json") => Some(Escape::Json),
+            Some("none") => Some(Escape::None),
+            Some(_) => Some(Escape::Default),
+            None => None,
+        };
+        if let (Some(a), Some(b)) = (esc, flag) {
+            if a != b {
+                anyhow::bail!("--log-format says escape={a:?} but --log-escape says {b:?}");
+            }
+        }
+        let esc = esc.or(flag).unwrap_or_default();
         opts.formats
-            .push(LogFormat::compile("--log-format", f, Escape::Default)?);
+            .push(LogFormat::compile("--log-format", text, esc)?);
+        // it overrides detection: the built-in formats are not tried
+        opts.only_given_formats = true;
+    } else if args.log_escape.is_some() {
+        anyhow::bail!("--log-escape needs --log-format");
     }
     if !args.config.is_empty() {
         opts.config = Some(Arc::new(gatecheck::analyze::nginx_config::read(
@@ -147,6 +164,21 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     out.flush()?;
     let r = &report;
     let logs = r.inputs.iter().filter(|i| i.input_kind.is_log()).count();
+    if args.log_format.is_some()
+        && !r
+            .inputs
+            .iter()
+            .any(|i| i.input_kind == gatecheck::analyze::InputKind::NginxAccess)
+    {
+        for i in r.inputs.iter().filter(|i| i.kind == "unknown") {
+            eprintln!(
+                "gatecheck: {}: does not fit --log-format: {}",
+                i.path, i.reason
+            );
+        }
+        eprintln!("gatecheck: error: --log-format fits no line of any input (it overrides detection, so no other format was tried)");
+        return Ok(ExitCode::from(2));
+    }
     if logs == 0 {
         for p in &r.problems {
             eprintln!("gatecheck: {}: {}", p.path, p.message);
@@ -191,6 +223,12 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             "gatecheck: warning: … and {} more problems (see the report, or --verbose)",
             r.problems.len() - limit
         );
+    }
+    if let Some(why) = &r.incomplete {
+        if !args.partial_ok {
+            eprintln!("gatecheck: error: {why} (--partial-ok to exit 0 anyway)");
+            return Ok(ExitCode::from(2));
+        }
     }
     if args.fail_on_502 && r.totals.status_502 > 0 {
         return Ok(ExitCode::from(1));

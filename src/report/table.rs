@@ -135,6 +135,10 @@ pub fn render(r: &Report, width: u16) -> String {
 pub fn render_with(r: &Report, width: u16, verbose: bool) -> String {
     let mut out = String::new();
     let t = &r.totals;
+    // an incomplete run says so on the very first line, the verdict next
+    if let Some(why) = &r.incomplete {
+        let _ = writeln!(out, "INCOMPLETE: {why}");
+    }
     let _ = writeln!(out, "Verdict: {}\n", r.verdict);
     let n_access = r
         .inputs
@@ -153,6 +157,9 @@ pub fn render_with(r: &Report, width: u16, verbose: bool) -> String {
     );
     if let (Some(a), Some(b)) = (&r.first_request, &r.last_request) {
         let _ = writeln!(out, "time range: {a} → {b}");
+    }
+    for n in &r.notes {
+        let _ = writeln!(out, "note: {n}");
     }
     let _ = writeln!(
         out,
