@@ -7,7 +7,8 @@
 //! rich format with the upstream variables, and `combined`); gatecheck reads
 //! each with the error log and the config nginx ran with. Skipped (or a
 //! failure with `GATECHECK_REQUIRE_PROXIES`) without nginx, as
-//! `tests/real_nginx.rs`.
+//! `tests/real_nginx.rs`; `GATECHECK_CAPTURE_DIR=DIR` keeps what nginx wrote
+//! in `DIR/causes/`.
 
 // Shared with tests/real_nginx.rs; this file uses part of it.
 #[allow(dead_code)]
@@ -219,6 +220,21 @@ fn real_nginx_rate_limits_keepalive_and_app_errors() {
     drop(upstream);
     drop(ka_upstream);
 
+    if let Some(root) = std::env::var_os("GATECHECK_CAPTURE_DIR") {
+        // keep what nginx wrote, as tests/real_nginx.rs does
+        let dir = Path::new(&root).join("causes");
+        fs::create_dir_all(&dir).expect("capture dir");
+        for f in [
+            "logs/access_rich.log",
+            "logs/access.log",
+            "logs/error.log",
+            "nginx.conf",
+        ] {
+            let name = Path::new(f).file_name().expect("file name");
+            fs::copy(prefix.join(f), dir.join(name)).expect("capture");
+        }
+        eprintln!("captured into {}", dir.display());
+    }
     let error = prefix.join("logs/error.log");
     let error_text = fs::read_to_string(&error).expect("error.log");
     // what nginx itself logged, independently of gatecheck

@@ -572,7 +572,7 @@ fn reuse(attempts: &[Attempt], failed: Option<usize>, ka: &Keepalive, caps: Capa
             Reuse {
                 race: true,
                 why: Some(format!(
-                    "likely: connect time 0.000 s on upstream {group}, which keeps idle connections ({directive}), and the upstream closed within {} s: nginx logs 0.000 for every reused keep-alive connection (a fresh connect within the same millisecond, as on loopback, looks the same)",
+                    "likely: connect time 0.000 s on upstream {group}, which keeps idle connections ({directive}), and the attempt failed after {} s: nginx logs 0.000 for every reused keep-alive connection (a fresh connect within the same millisecond, as on loopback, looks the same)",
                     fmt_secs(a.response_time)
                 )),
             }
