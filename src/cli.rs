@@ -118,6 +118,9 @@ pub struct AnalyzeArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// List every input and problem (by default, more than 20 inputs are folded by folder and format).
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 /// Output format of `lint`.

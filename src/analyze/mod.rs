@@ -26,6 +26,7 @@ pub mod nginx_config;
 mod plan;
 pub mod report;
 pub mod stats;
+pub mod verdict;
 
 use std::sync::Arc;
 
@@ -129,6 +130,10 @@ pub fn analyze_streaming(
     )
     .with_hops(&hops);
     report.incomplete = incomplete(&report);
+    if report.incomplete.is_some() && report.totals.requests > 0 {
+        // the counts miss the inputs that could not be read
+        report.verdict = format!("incomplete, from the logs read: {}", report.verdict);
+    }
     report.notes = notes;
     Ok(report)
 }
