@@ -234,6 +234,10 @@ pub struct ProxyModel {
     /// Directives the proxy's stock build does not know (third-party
     /// modules, or typos too far from any known name): first use of each.
     pub unknown: Vec<UnknownDirective>,
+    /// nginx: every value a variable is given by `set` or by a `map`
+    /// anywhere in the config, by name without `$` (variables set nowhere,
+    /// such as `$host`, are absent).
+    pub variables: std::collections::HashMap<String, Vec<String>>,
 }
 
 /// How a fragment was read.
@@ -291,6 +295,7 @@ impl ProxyModel {
             fragment: None,
             missing_includes: Vec::new(),
             unknown: Vec::new(),
+            variables: std::collections::HashMap::new(),
         }
     }
 

@@ -127,6 +127,7 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions, context: FileContext
     global.error_log_level = error_log_level(&main, m.span);
     global.main = main;
     collect_written(&tree.nodes, &mut m.written);
+    collect_variables(&tree.nodes, &mut m.variables);
     let mut ctx = Lower {
         version: opts.nginx_version,
         upstream_names: HashSet::new(),
@@ -240,6 +241,39 @@ fn collect_written(nodes: &[Node], out: &mut Vec<Directive>) {
         match &n.block {
             None => out.push(to_directive(n)),
             Some(b) => collect_written(&b.children, out),
+        }
+    }
+}
+
+/// Values given to variables by `set $v value;` and `map $src $v { … }`
+/// (each entry's value and `default`); a map value from anywhere else
+/// (`include` left unread) is simply not seen.
+fn collect_variables(nodes: &[Node], out: &mut HashMap<String, Vec<String>>) {
+    for n in nodes {
+        match (n.name.as_str(), &n.block) {
+            ("set", None) => {
+                if let (Some(var), Some(value)) = (n.arg(0), n.arg(1)) {
+                    if let Some(name) = var.strip_prefix('$') {
+                        out.entry(name.to_string())
+                            .or_default()
+                            .push(value.to_string());
+                    }
+                }
+            }
+            ("map", Some(b)) => {
+                let Some(name) = n.arg(1).and_then(|v| v.strip_prefix('$')) else {
+                    continue;
+                };
+                let values = out.entry(name.to_string()).or_default();
+                for e in &b.children {
+                    // `hostnames;` and `volatile;` are flags, not entries
+                    if let Some(v) = e.args.last() {
+                        values.push(v.value.clone());
+                    }
+                }
+            }
+            (_, Some(b)) => collect_variables(&b.children, out),
+            _ => {}
         }
     }
 }

@@ -48,6 +48,22 @@ pub(crate) fn directives_named<'a>(m: &'a ProxyModel, name: &str) -> Vec<&'a Dir
     m.written.iter().filter(|d| d.name == name).collect()
 }
 
+/// The upstream an unknown `proxy_pass` name is probably a typo of (one
+/// or two edits away); `None` when it is just a DNS name (nginx resolves
+/// a name that matches no upstream at start-up).
+pub(crate) fn upstream_typo<'a>(m: &'a ProxyModel, name: &str) -> Option<&'a str> {
+    m.upstreams
+        .iter()
+        .map(|u| (edit_distance(name, &u.name), u.name.as_str()))
+        .filter(|(d, n)| match *d {
+            1 => n.len() >= 4,
+            2 => n.len() >= 8,
+            _ => false,
+        })
+        .min()
+        .map(|(_, n)| n)
+}
+
 /// `location /x` style label of a route for messages.
 pub(crate) fn route_label(r: &Route) -> String {
     use crate::config::model::RouteMatch::*;
