@@ -135,7 +135,7 @@ pub struct LintArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = LintFormat::Text)]
     pub format: LintFormat,
-    /// Only these rules: ids, id prefixes or names (comma separated or repeated).
+    /// Only these rules: ids, id prefixes, names, or the groups `default` / `pedantic` (rules off by default) (comma separated or repeated).
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
     /// Skip these rules: ids, id prefixes or names.

@@ -43,6 +43,7 @@ declare_rule! {
         category: "HLT",
         proxy: "haproxy",
         since: "0.1.0",
+        default: off,
     }
 }
 
