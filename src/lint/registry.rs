@@ -37,6 +37,7 @@ rules! {
     rules::nginx::no_request_id::NoRequestId,
     rules::nginx::unknown_upstream::UnknownUpstream,
     rules::nginx::proxy_pass_uri_mismatch::ProxyPassUriMismatch,
+    rules::nginx::low_file_limit::LowFileLimit,
     rules::nginx::invalid_value::InvalidValue,
     rules::nginx::unknown_directive::UnknownDirective,
     rules::nginx::missing_include::MissingInclude,

@@ -820,6 +820,11 @@ impl Reader {
             None => &[],
             Some(v) => match v.as_seq() {
                 Some(items) => items,
+                // A single mapping where a list is expected is read as a
+                // list of one: Envoy loads it (its own example
+                // dynamic-config-fs/configs/lds.yaml writes `filters:` so,
+                // and Envoy's example CI runs it).
+                None if v.as_map().is_some() => std::slice::from_ref(v),
                 None => {
                     self.wrong(v, &join(path, name), "a list");
                     &[]

@@ -61,10 +61,12 @@ declare_rule! {
 fn check(ctx: &mut LintContext<'_>) {
     let model = ctx.model();
     // Clusters no HTTP route can reach (e.g. only used by tcp_proxy) have no
-    // HTTP idle timeout to speak of; with RDS or dynamic resources the routes
-    // are unknown, so every cluster counts.
-    let routes_unknown = model.global.main.has("dynamic_resources")
-        || model.global.main.has("xds_resources")
+    // HTTP idle timeout to speak of; with RDS, or in a CDS resource file, the
+    // routes are unknown, so every cluster counts. A bootstrap's static
+    // clusters beside dynamic_resources are most often the control plane's
+    // (xds_cluster, a gRPC stream that is never idle): only routed ones
+    // count there.
+    let routes_unknown = model.global.main.has("xds_resources")
         || model.servers.iter().any(|s| s.directives.has("rds"));
     let routed: Vec<&str> = model
         .routes()

@@ -11,6 +11,7 @@ pub mod invalid_busy_buffers;
 pub mod invalid_value;
 pub mod keepalive_not_reused;
 pub mod long_connect_timeout;
+pub mod low_file_limit;
 pub mod masked_bad_gateway;
 pub mod missing_include;
 pub mod missing_proxy_sni;
