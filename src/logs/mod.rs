@@ -2,6 +2,8 @@
 //! helpers in [`scan`]. Imports nothing from `analyze` or `report`.
 
 pub mod detect;
+pub mod formats;
+pub mod haproxy;
 pub mod hop;
 pub mod nginx;
 pub mod nginx_error;
