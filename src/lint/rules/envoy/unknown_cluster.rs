@@ -88,6 +88,28 @@ fn check(ctx: &mut LintContext<'_>) {
         };
         ctx.report_at(Severity::Info, d.span, what, help);
     }
+    // xDS resources other than listeners and clusters (RouteConfiguration,
+    // ClusterLoadAssignment, Secret, …) are not read: say so rather than
+    // pass the file silently.
+    if let Some(x) = model.global.main.get("xds_resources") {
+        let skipped: Vec<&str> = x
+            .args
+            .iter()
+            .map(|a| a.value.as_str())
+            .filter(|k| !matches!(*k, "Listener" | "Cluster"))
+            .collect();
+        if !skipped.is_empty() {
+            ctx.report_at(
+                Severity::Info,
+                x.span,
+                format!(
+                    "xDS resources of type {} in this file are not checked (only Listener and Cluster resources are)",
+                    skipped.join(", ")
+                ),
+                "inline such routes as `route_config` in a listener to have them checked",
+            );
+        }
+    }
     for s in &model.servers {
         if let Some(rds) = s.directives.get("rds") {
             ctx.report_at(
@@ -198,6 +220,11 @@ mod tests {
         // clusters of another file; a local path is not a management server
         let lds = "resources:\n- \"@type\": type.googleapis.com/envoy.config.listener.v3.Listener\n  address: { socket_address: { address: 0.0.0.0, port_value: 10000 } }\n  filter_chains:\n  - filters:\n    - name: hcm\n      typed_config:\n        \"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager\n        stat_prefix: x\n        route_config:\n          virtual_hosts:\n          - name: all\n            domains: [\"*\"]\n            routes:\n            - match: { prefix: / }\n              route: { cluster: svc }\n";
         assert!(findings("ENV-MAP-001", lds).is_empty());
+        let rds = "resources:\n- \"@type\": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n  name: r\n";
+        assert_eq!(
+            findings("ENV-MAP-001", rds),
+            ["xDS resources of type RouteConfiguration in this file are not checked (only Listener and Cluster resources are)"]
+        );
         let boot = "dynamic_resources:\n  lds_config: { path_config_source: { path: /etc/envoy/lds.yaml } }\n  cds_config: { path_config_source: { path: /etc/envoy/cds.yaml } }\n";
         assert_eq!(
             findings("ENV-MAP-001", boot),
