@@ -404,3 +404,35 @@ fn issue_8_fragments_and_missing_includes() {
     let o = gatecheck(&["lint", "--strict-includes", "nginx.conf"], dir);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
 }
+
+/// issue 8 noise: pedantic rules stay quiet by default and run when asked
+/// for by group, id or a severity in the settings.
+#[test]
+fn issue_8_pedantic_rules_are_opt_in() {
+    let bad = "fixtures/lint/nginx/NGX-TMO-002/bad.conf";
+    let rules = |args: &[&str]| -> Vec<String> {
+        let f = lint_json(args, root());
+        field(&f, "rule").iter().map(|s| s.to_string()).collect()
+    };
+    assert!(!rules(&[bad]).contains(&"NGX-TMO-002".to_string()));
+    assert!(rules(&["--select", "pedantic", bad]).contains(&"NGX-TMO-002".to_string()));
+    assert!(rules(&["--select", "NGX-TMO-002", bad]).contains(&"NGX-TMO-002".to_string()));
+    // a prefix selects the default rules of that prefix only
+    assert!(!rules(&["--select", "NGX-TMO", bad]).contains(&"NGX-TMO-002".to_string()));
+    let tmp = tempfile::tempdir().unwrap();
+    let settings = tmp.path().join("gatecheck.yaml");
+    std::fs::write(&settings, "severity:\n  NGX-TMO-002: warning\n").unwrap();
+    let s = settings.to_string_lossy();
+    let with = rules(&["--settings", &s, bad]);
+    assert!(with.contains(&"NGX-TMO-002".to_string()), "{with:?}");
+    // the catalogue says which rules are on by default
+    let o = gatecheck(&["rules", "--json"], root());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let tmo = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "NGX-TMO-002")
+        .unwrap();
+    assert_eq!(tmo["default_on"], false);
+}
