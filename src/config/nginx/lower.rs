@@ -115,7 +115,13 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions, context: FileContext
     let mut m = ProxyModel::new(ProxyKind::Nginx, file);
     m.files = tree.files.clone();
     collect_blocks(&tree.nodes, &mut m.blocks);
-    validate(&tree.nodes, context.mask(), &mut m.invalid, &mut m.unknown);
+    validate(
+        &tree.nodes,
+        context.mask(),
+        opts.nginx_version,
+        &mut m.invalid,
+        &mut m.unknown,
+    );
     let wrapped = wrap(&tree.nodes, context, file);
     let nodes: &[Node] = match &wrapped {
         Some(w) => w,
@@ -739,9 +745,15 @@ fn expected_args(s: &Spec) -> String {
 /// block/no-block mismatch — the checks of `ngx_conf_handler()`), malformed
 /// values, and directives of modules nginx does not ship (`unknown`, first
 /// use of each name).
+///
+/// With `version` (the `nginx_version` setting), a directive whose every
+/// definition here appeared in a later release (the table's `since`, from
+/// nginx's git history) is refused as nginx of that version refuses it:
+/// "unknown directive".
 fn validate(
     nodes: &[Node],
     context: u32,
+    version: Option<Version>,
     out: &mut Vec<Invalid>,
     unknown: &mut Vec<UnknownDirective>,
 ) {
@@ -785,6 +797,25 @@ fn validate(
                 &format!("move it into one of: {}", ctx::names(allowed).join(", ")),
             );
             continue;
+        }
+        let newer: Option<Version> = here
+            .iter()
+            .map(|s| Version::parse(s.since))
+            .collect::<Option<Vec<Version>>>()
+            .and_then(|v| v.into_iter().min());
+        if let (Some(v), Some(since)) = (version, newer) {
+            if since > v {
+                invalid(
+                    out,
+                    n.name_span,
+                    name,
+                    format!(
+                        "unknown directive \"{name}\" for nginx {v} (nginx_version): it appeared in nginx {since}"
+                    ),
+                    &format!("upgrade nginx to {since} or later, or remove the directive"),
+                );
+                continue;
+            }
         }
         let count_ok = here.iter().any(|s| s.takes(n.args.len()));
         if !count_ok {
@@ -864,7 +895,7 @@ fn validate(
             }
         }
         if let (Some(b), Some(inner)) = (&n.block, child_context(name, context)) {
-            validate(&b.children, inner, out, unknown);
+            validate(&b.children, inner, version, out, unknown);
         }
     }
 }
@@ -999,6 +1030,29 @@ mod tests {
                 "proxy_buffer_size"
             ]
         );
+    }
+
+    #[test]
+    fn directives_newer_than_nginx_version() {
+        // nginx 1.22.1 refuses `early_hints` (1.29.0): "unknown directive"
+        let src =
+            b"http { server { location / { early_hints $http2; proxy_pass http://10.0.0.1; } } }";
+        let mut sm = crate::source::SourceMap::new();
+        let id = sm.add("t.conf", src.to_vec());
+        let opts = LoadOptions {
+            nginx_version: Some(Version(1, 22, 1)),
+            no_includes: true,
+            ..Default::default()
+        };
+        let m = super::super::parse(&mut sm, id, &opts).model.unwrap();
+        let probs: Vec<&str> = m.invalid.iter().map(|i| i.problem.as_str()).collect();
+        assert_eq!(
+            probs,
+            ["unknown directive \"early_hints\" for nginx 1.22.1 (nginx_version): it appeared in nginx 1.29.0"]
+        );
+        // without a version, the newest nginx is assumed
+        let (_, p) = parse_str("t.conf", src);
+        assert!(p.model.unwrap().invalid.is_empty());
     }
 
     #[test]
