@@ -764,6 +764,12 @@ fn validate(
             if grammar::is_known(name) {
                 continue;
             }
+            // A name met before is counted without another near-miss search
+            // (a third-party module's directive may be used thousands of times).
+            if let Some(u) = unknown.iter_mut().find(|u| u.name == name) {
+                u.count += 1;
+                continue;
+            }
             match grammar::near_miss(name) {
                 Some(near) => invalid(
                     out,
@@ -772,14 +778,11 @@ fn validate(
                     format!("unknown directive \"{name}\""),
                     &format!("did you mean `{near}`?"),
                 ),
-                None => match unknown.iter_mut().find(|u| u.name == name) {
-                    Some(u) => u.count += 1,
-                    None => unknown.push(UnknownDirective {
-                        span: n.name_span,
-                        name: name.to_string(),
-                        count: 1,
-                    }),
-                },
+                None => unknown.push(UnknownDirective {
+                    span: n.name_span,
+                    name: name.to_string(),
+                    count: 1,
+                }),
             }
             continue;
         }
