@@ -418,14 +418,22 @@ fn slow_path(
         unreadable_inputs: ctx.unreadable_inputs,
         error_log_records_upstream_errors: !ctx.index.lines.is_empty(),
     };
-    let mut verdict = cause::classify(status, &attempts, &refs, caps, ctx.opts.keep_events);
+    let keepalive = |addr: &str| ctx.config.map(|c| c.keepalive_of(addr)).unwrap_or_default();
+    let mut verdict = cause::classify_with(
+        status,
+        &attempts,
+        &refs,
+        caps,
+        &keepalive,
+        ctx.opts.keep_events,
+    );
     let rescued = status < 500;
     let needs_example = {
         let map = cause_map(agg, status, rescued);
         map.get(&verdict.cause).is_none_or(|s| s.example.is_none())
     };
     if needs_example && !ctx.opts.keep_events {
-        verdict = cause::classify(status, &attempts, &refs, caps, true);
+        verdict = cause::classify_with(status, &attempts, &refs, caps, &keepalive, true);
     }
     let path = text(rec.path);
     let example = || Example {
@@ -457,11 +465,12 @@ fn slow_path(
         if let Some(a) = failed_addr {
             bump(&mut st.addrs, a);
         }
-        if let Some(secs) = failed_attempt.and_then(|a| a.response_time) {
-            *st.durations
-                .entry(((secs * 1000.0) as u64 + 50) / 100)
-                .or_default() += 1;
-        }
+    }
+    // bounded (100 ms steps of at most the proxy timeouts): kept for the verdict
+    if let Some(secs) = failed_attempt.and_then(|a| a.response_time) {
+        *st.durations
+            .entry(((secs * 1000.0) as u64 + 50) / 100)
+            .or_default() += 1;
     }
     if st.example.is_none() {
         st.example = Some(example());
@@ -470,15 +479,20 @@ fn slow_path(
         if let Some(t) = rec.time {
             agg.see_502(t);
         }
-        if let Some(a) = failed_addr {
-            bump(&mut agg.upstreams, a);
+        match failed_addr {
+            Some(a) => bump(&mut agg.upstreams, a),
+            None => agg.no_upstream_502 += 1,
         }
-        let host = text(rec.host).or_else(|| errors.last().and_then(|e| e.host.clone()));
-        if let Some(h) = host {
-            bump(&mut agg.hosts, &h);
+        let host = text(rec.host)
+            .filter(|h| h != "-")
+            .or_else(|| errors.last().and_then(|e| e.host.clone()));
+        match host {
+            Some(h) => bump(&mut agg.hosts, &h),
+            None => agg.no_host_502 += 1,
         }
-        if let Some(p) = &path {
-            bump(&mut agg.paths, &path_pattern(p));
+        match &path {
+            Some(p) => bump(&mut agg.paths, &path_pattern(p)),
+            None => agg.no_path_502 += 1,
         }
     }
     if ctx.opts.keep_events {

@@ -27,6 +27,7 @@ pub mod nginx_config;
 mod plan;
 pub mod report;
 pub mod stats;
+pub mod verdict;
 
 use std::sync::Arc;
 
@@ -140,6 +141,10 @@ pub fn analyze_streaming(
         attribute::cite_hops(&mut report, &hops, cfg, only_hops);
     }
     report.incomplete = incomplete(&report);
+    if report.incomplete.is_some() && report.totals.requests > 0 {
+        // the counts miss the inputs that could not be read
+        report.verdict = format!("incomplete, from the logs read: {}", report.verdict);
+    }
     report.notes = notes;
     Ok(report)
 }
@@ -165,7 +170,7 @@ fn error_log_offset(
     for l in &plan.loaded {
         if let crate::logs::detect::Kind::Access(fi) = l.kind {
             access::offset_probes(
-                l.prefix(OFFSET_PROBE_BYTES),
+                &l.prefix(OFFSET_PROBE_BYTES),
                 &plan.formats[fi],
                 l.wrap,
                 l.mixed,

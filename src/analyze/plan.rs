@@ -75,7 +75,8 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
         l.reason = d.reason;
         l.wrap = d.wrap;
         l.mixed = d.mixed;
-        if matches!(l.kind, Kind::Unknown) {
+        // an empty input was said to be empty by classify_input
+        if matches!(l.kind, Kind::Unknown) && !l.head.is_empty() {
             if let Some((i, parser, why)) = detect::detect_hop(&l.head, hop_formats()) {
                 l.kind = Kind::Hop(i);
                 l.reason = why;

@@ -10,6 +10,9 @@ use gatecheck::logs::nginx::{Escape, LogFormat};
 
 use crate::cli::{AnalyzeArgs, AnalyzeFormat};
 
+/// Names and problems written to stderr at most, without `--verbose`.
+const STDERR_ITEMS: usize = 10;
+
 fn parse_time(what: &str, s: &str) -> anyhow::Result<i64> {
     if let Ok(ts) = s.parse::<jiff::Timestamp>() {
         return Ok(ts.as_millisecond());
@@ -54,6 +57,15 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         error_log_offset_s: args.error_log_tz.as_deref().map(parse_offset).transpose()?,
         ..Options::default()
     };
+    if let (Some(s), Some(u)) = (opts.since_ms, opts.until_ms) {
+        // --since is inclusive and --until exclusive: since >= until keeps nothing
+        anyhow::ensure!(
+            s < u,
+            "--since {:?} is not before --until {:?}: the window is empty (did you swap them?)",
+            args.since.as_deref().unwrap_or_default(),
+            args.until.as_deref().unwrap_or_default()
+        );
+    }
     if let Some(f) = &args.log_format {
         let (esc, text) = Escape::split(f).map_err(|e| anyhow::anyhow!("--log-format: {e}"))?;
         let flag = match args.log_escape.as_deref() {
@@ -153,7 +165,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     match args.format {
         AnalyzeFormat::Table => {
             let width = terminal_width();
-            out.write_all(gatecheck::report::table::render(&report, width).as_bytes())?;
+            let text = gatecheck::report::table::render_with(&report, width, args.verbose);
+            out.write_all(text.as_bytes())?;
         }
         AnalyzeFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &report)?;
@@ -195,16 +208,34 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         .filter(|i| i.kind == "unknown")
         .map(|i| i.path.as_str())
         .collect();
+    // bounded: a dump of 20,000 files must not print 20,000 lines here
+    let limit = if args.verbose {
+        usize::MAX
+    } else {
+        STDERR_ITEMS
+    };
     if !skipped.is_empty() {
+        let more = skipped.len().saturating_sub(limit);
         eprintln!(
-            "gatecheck: note: {} file{} not read as logs (no known format; see Inputs): {}",
+            "gatecheck: note: {} file{} not read as logs (no known format; see Inputs): {}{}",
             skipped.len(),
             if skipped.len() == 1 { "" } else { "s" },
-            skipped.join(", ")
+            skipped[..skipped.len() - more].join(", "),
+            if more > 0 {
+                format!(" and {more} more (--verbose lists each)")
+            } else {
+                String::new()
+            }
         );
     }
-    for p in &r.problems {
+    for p in r.problems.iter().take(limit) {
         eprintln!("gatecheck: warning: {}: {}", p.path, p.message);
+    }
+    if r.problems.len() > limit {
+        eprintln!(
+            "gatecheck: warning: … and {} more problems (see the report, or --verbose)",
+            r.problems.len() - limit
+        );
     }
     if let Some(why) = &r.incomplete {
         if !args.partial_ok {
