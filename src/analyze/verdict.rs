@@ -164,6 +164,7 @@ mod tests {
             hint: cause.hint(),
             example: None,
             config: Vec::new(),
+            settings: Vec::new(),
         }
     }
 
