@@ -11,6 +11,8 @@ use super::{human, Attribution, Measured, ProxyConfigs, TOLERANCE_MS};
 use crate::analyze::cause::Cause;
 use crate::config::envoy::lower::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_REQUEST_HEADERS_KB};
 use crate::config::model::{ProxyModel, Route, RouteMatch, Server, Setting, Target, Upstream};
+#[cfg(test)]
+use crate::config::ProxyKind;
 
 /// How many routes to one cluster are cited.
 const ROUTES_CITED: usize = 3;
@@ -351,4 +353,194 @@ fn header_limits(c: &Ctx<'_>, out: &mut Attribution) {
         &c.scope,
         "response headers over this many KiB from the cluster fail the request with a 502 (protocol.proto, max_response_headers_kb; default 60)".into(),
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/attrib/envoy/envoy.yaml"
+    );
+
+    fn configs() -> (ProxyConfigs, String) {
+        let text = std::fs::read_to_string(FIXTURE).expect("fixture");
+        let mut c = ProxyConfigs::default();
+        c.add(
+            FIXTURE.into(),
+            text.clone().into_bytes(),
+            crate::config::ProxyKind::Envoy,
+        );
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        (c, text)
+    }
+
+    fn line(text: &str, needle: &str) -> u32 {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .map(|i| i as u32 + 1)
+            .expect("line in fixture")
+    }
+
+    fn measured(pool: &str, mode_ms: Option<u64>) -> Measured {
+        Measured {
+            pools: vec![(pool.to_string(), 4)],
+            mode_ms: mode_ms.map(|m| (m, 3)),
+            count: 4,
+        }
+    }
+
+    fn get<'a>(a: &'a Attribution, directive: &str) -> &'a super::super::Citation {
+        a.settings
+            .iter()
+            .find(|s| s.directive == directive)
+            .unwrap_or_else(|| panic!("{directive} in {:?}", a.settings))
+    }
+
+    #[test]
+    fn route_timeout_of_the_cluster_route_matches_the_durations() {
+        let (c, text) = configs();
+        let a = c.attribute(
+            ProxyKind::Envoy,
+            Cause::Timeout,
+            &measured("api", Some(29_900)),
+        );
+        let t = get(&a, "timeout");
+        assert_eq!(t.value, "30s");
+        assert!(!t.defaulted);
+        assert_eq!(t.line, line(&text, "timeout: 30s"));
+        assert!(
+            t.scope.contains("route prefix /api → cluster api"),
+            "{}",
+            t.scope
+        );
+        assert!(
+            t.note.contains("that is the route `timeout: 30s`"),
+            "{}",
+            t.note
+        );
+        let p = get(&a, "per_try_timeout");
+        assert_eq!(p.value, "8s");
+        assert_eq!(p.line, line(&text, "per_try_timeout: 8s"));
+        assert!(!p.note.contains("that is"), "{}", p.note);
+        let ct = get(&a, "connect_timeout");
+        assert_eq!(ct.value, "0.250s");
+        assert_eq!(ct.line, line(&text, "connect_timeout: 0.25s"));
+        assert!(a.notes.is_empty(), "{:?}", a.notes);
+    }
+
+    #[test]
+    fn per_try_timeouts_times_attempts_are_recognised() {
+        let (c, _) = configs();
+        // 3 attempts of 8s
+        let a = c.attribute(
+            ProxyKind::Envoy,
+            Cause::Timeout,
+            &measured("api", Some(23_900)),
+        );
+        let p = get(&a, "per_try_timeout");
+        assert!(
+            p.note
+                .contains("that is 3 attempts of `per_try_timeout: 8s`"),
+            "{}",
+            p.note
+        );
+        assert!(!get(&a, "timeout").note.contains("that is"));
+        let a = c.attribute(
+            ProxyKind::Envoy,
+            Cause::Timeout,
+            &measured("api", Some(8_000)),
+        );
+        assert!(get(&a, "per_try_timeout")
+            .note
+            .contains("that is `per_try_timeout: 8s`"));
+    }
+
+    #[test]
+    fn unset_fields_are_the_documented_defaults_at_their_block() {
+        let (c, text) = configs();
+        let a = c.attribute(
+            ProxyKind::Envoy,
+            Cause::Timeout,
+            &measured("web", Some(15_000)),
+        );
+        let t = get(&a, "timeout");
+        assert_eq!(t.value, "15s");
+        assert!(t.defaulted);
+        assert!(
+            t.note.contains("that is the route `timeout: 15s`"),
+            "{}",
+            t.note
+        );
+        let ct = get(&a, "connect_timeout");
+        assert_eq!(ct.value, "5s");
+        assert!(ct.defaulted);
+        assert_eq!(ct.line, line(&text, "- name: web"));
+        let r = get(&a, "retry_policy");
+        assert_eq!(r.value, "none");
+    }
+
+    #[test]
+    fn no_live_upstream_cites_health_checks_and_outlier_detection() {
+        let (c, text) = configs();
+        let a = c.attribute(
+            ProxyKind::Envoy,
+            Cause::NoLiveUpstream,
+            &measured("api", None),
+        );
+        let h = get(&a, "health_checks");
+        assert!(!h.defaulted);
+        assert_eq!(h.line, line(&text, "- timeout: 1s"));
+        let o = get(&a, "outlier_detection");
+        assert!(o.value.contains("consecutive_5xx: 3"), "{}", o.value);
+        assert!(a.notes.iter().any(|n| n.contains("circuit_breakers")));
+        let a = c.attribute(
+            ProxyKind::Envoy,
+            Cause::NoLiveUpstream,
+            &measured("web", None),
+        );
+        assert!(get(&a, "health_checks").defaulted);
+        assert_eq!(get(&a, "outlier_detection").value, "none");
+    }
+
+    #[test]
+    fn resets_cite_idle_timeout_and_headers_the_limits() {
+        let (c, text) = configs();
+        let a = c.attribute(
+            ProxyKind::Envoy,
+            Cause::UpstreamReset,
+            &measured("api", None),
+        );
+        let i = get(&a, "common_http_protocol_options.idle_timeout");
+        assert_eq!(i.value, "5m");
+        assert_eq!(i.line, line(&text, "idle_timeout: 300s"));
+        assert!(get(&a, "retry_policy")
+            .value
+            .contains("connect-failure,reset"));
+        let a = c.attribute(
+            ProxyKind::Envoy,
+            Cause::HeaderTooBig,
+            &measured("api", None),
+        );
+        let h = get(&a, "max_request_headers_kb");
+        assert_eq!(h.value, "96");
+        assert_eq!(h.line, line(&text, "max_request_headers_kb: 96"));
+        assert!(get(&a, "max_response_headers_kb").defaulted);
+    }
+
+    #[test]
+    fn a_cluster_not_in_the_config_or_not_logged_is_said() {
+        let (c, _) = configs();
+        let a = c.attribute(
+            ProxyKind::Envoy,
+            Cause::Timeout,
+            &measured("billing", Some(1000)),
+        );
+        assert!(a.settings.is_empty());
+        assert!(a.notes[0].contains("`billing`"), "{:?}", a.notes);
+        let a = c.attribute(ProxyKind::Envoy, Cause::Timeout, &Measured::default());
+        assert!(a.settings.is_empty());
+        assert!(a.notes[0].contains("%UPSTREAM_CLUSTER%"), "{:?}", a.notes);
+    }
 }
