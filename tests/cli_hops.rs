@@ -122,3 +122,36 @@ fn haproxy_bench_log_counts_match_awk() {
     assert_eq!(h["status_503"], awk("503"));
     assert_eq!(h["totals"]["malformed"], 0);
 }
+
+/// The logs a real haproxy wrote (`fixtures/logs/haproxy/real/NOTES.md`):
+/// every request gets the cause its fault calls for, from either file.
+#[test]
+fn real_haproxy_fixtures() {
+    let expect = |path: &str| -> Option<&str> {
+        Some(match path {
+            "/refused/x" => "upstream_refused",
+            "/reset" | "/closed" => "upstream_closed_early",
+            "/bigheader" | "/badheader" => "invalid_header",
+            "/slow" | "/connect-timeout/x" => "timeout",
+            "/nosrv/x" => "no_live_upstream",
+            "/passthrough" => "passthrough",
+            _ => return None,
+        })
+    };
+    for f in ["haproxy.log", "stdout.log"] {
+        let path = format!("fixtures/logs/haproxy/real/{f}");
+        let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+            .args(["analyze", &path, "--format", "ndjson", "--no-progress"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let mut seen = 0;
+        for line in String::from_utf8(out.stdout).unwrap().lines() {
+            let ev: serde_json::Value = serde_json::from_str(line).unwrap();
+            let p = ev["path"].as_str().unwrap();
+            assert_eq!(ev["cause"].as_str(), expect(p), "{f}: {p}");
+            seen += 1;
+        }
+        assert_eq!(seen, 9, "{f}: every 5xx has an event");
+    }
+}
