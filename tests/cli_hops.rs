@@ -155,3 +155,65 @@ fn real_haproxy_fixtures() {
         assert_eq!(seen, 9, "{f}: every 5xx has an event");
     }
 }
+
+fn formats(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .arg("formats")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn formats_says_what_and_why() {
+    let (code, out) = formats(&["fixtures/logs/haproxy/syslog_mixed.log", "Cargo.toml"]);
+    assert_eq!(code, 1, "a file without a format: exit 1\n{out}");
+    assert!(out.contains("syslog_mixed.log: haproxy log"), "{out}");
+    assert!(out.contains("sampled lines 3, 4, 6"), "{out}");
+    assert!(out.contains("1 other programs' syslog lines"), "{out}");
+    assert!(out.contains("Cargo.toml: unknown"), "{out}");
+    assert!(out.contains("tried: nginx ") && out.contains("nginx combined"), "{out}");
+    assert!(out.contains("haproxy;"), "{out}");
+    assert!(out.contains("--format-of '*Cargo.toml=NAME'"), "{out}");
+    let (code, out) = formats(&["fixtures/logs/haproxy/syslog_mixed.log"]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn format_of_forces_and_rejects_unknown_names() {
+    let dir = tempfile::tempdir().unwrap();
+    // a file whose first lines are all notices: detection cannot tell it,
+    // --format-of can
+    let p = dir.path().join("lb.txt");
+    let mut text = String::new();
+    for _ in 0..60 {
+        text.push_str("Mar 12 08:11:58 lb1 haproxy[2841]: Proxy fe_main started.\n");
+    }
+    text.push_str("Mar 12 08:12:01 lb1 haproxy[2841]: 10.0.0.2:40002 [12/Mar/2024:08:12:01.200] fe_main be_api/app1 0/0/0/-1/12 502 209 - - SH-- 3/3/1/1/0 0/0 \"GET /a HTTP/1.1\"\n");
+    std::fs::write(&p, text).unwrap();
+    let path = p.to_str().unwrap();
+    let (code, out) = formats(&[path]);
+    assert_eq!(code, 1, "{out}");
+    let (code, out) = formats(&[path, "--format-of", "lb*.txt=haproxy"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("--format-of: read as haproxy"), "{out}");
+    let v = analyze_json(&[path, "--format-of", "*.txt=haproxy"]);
+    assert_eq!(
+        v["hops"][0]["causes_502"][0]["cause"],
+        "upstream_closed_early"
+    );
+    let (_, out) = formats(&[path, "--format-of", "*.txt=nosuch"]);
+    assert!(
+        out.contains("no format of that name (known: haproxy"),
+        "{out}"
+    );
+    let bad = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .args(["formats", path, "--format-of", "nonsense"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -59,6 +59,10 @@ pub struct Options {
     pub keep_events: bool,
     /// Called as bytes are processed.
     pub progress: Option<Progress>,
+    /// `--format-of GLOB=NAME`: files whose path matches GLOB are read as
+    /// NAME (a hop format such as `haproxy`, `nginx_error`, or an nginx
+    /// log_format name), whatever detection would say. First match wins.
+    pub format_of: Vec<(String, String)>,
     /// nginx configs read with `--config`: their log formats are tried first
     /// (the one whose `access_log` names a file, for that file), and their
     /// directives are cited in the report.
@@ -76,6 +80,41 @@ pub struct Analysis {
 /// Total bytes of the inputs on disk (for a progress bar).
 pub fn total_bytes(paths: &[String]) -> u64 {
     input::discover(paths).0.iter().map(|i| i.len).sum()
+}
+
+/// What `gatecheck formats` prints: each input with the kind and format it
+/// was detected (or forced) as, and why; the problems met opening them.
+pub fn detect_formats(
+    paths: &[String],
+    opts: &Options,
+) -> (Vec<report::InputSummary>, Vec<input::Problem>) {
+    let plan = plan::plan(paths, opts);
+    let out = plan
+        .loaded
+        .iter()
+        .map(|l| {
+            let kind = InputKind::from_detected(&l.kind);
+            let format = match &l.kind {
+                crate::logs::detect::Kind::Access(i) => {
+                    plan.formats.get(*i).map(|f| f.name.clone())
+                }
+                crate::logs::detect::Kind::Hop(i) => crate::logs::formats::hop_formats()
+                    .get(*i)
+                    .map(|f| f.name().to_string()),
+                _ => None,
+            };
+            report::InputSummary::new(
+                l.input.display.clone(),
+                kind,
+                format,
+                l.reason.clone(),
+                0,
+                0,
+                0,
+            )
+        })
+        .collect();
+    (out, plan.problems)
 }
 
 /// Analyze the logs at `paths`; with `opts.keep_events`, every 5xx (and

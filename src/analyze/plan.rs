@@ -55,6 +55,20 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
         if matches!(l.kind, Kind::Config) {
             continue;
         }
+        if let Some(name) = forced_name(l, &opts.format_of) {
+            match force(l, &name, &formats) {
+                Ok((kind, parser)) => {
+                    l.kind = kind;
+                    l.reason = format!("--format-of: read as {name}");
+                    *hop_parsers.last_mut().expect("pushed above") = parser;
+                }
+                Err(why) => {
+                    l.kind = Kind::Unknown;
+                    l.reason = format!("--format-of {name}: {why}");
+                }
+            }
+            continue;
+        }
         let (kind, reason) = classify_input(l, &formats, config.as_deref());
         l.kind = kind;
         l.reason = reason;
@@ -63,12 +77,8 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
                 l.kind = Kind::Hop(i);
                 l.reason = why;
                 *hop_parsers.last_mut().expect("pushed above") = Some(parser);
-            } else if !hop_formats().is_empty() {
-                l.reason = format!(
-                    "{}; nor do the formats {}",
-                    l.reason,
-                    crate::logs::formats::names().join(", ")
-                );
+            } else {
+                l.reason = unknown_reason(l, &formats);
             }
         }
     }
@@ -81,6 +91,90 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
         formats,
         names,
     }
+}
+
+/// Why no format reads a file: its first line, every format tried, and how
+/// to force one.
+fn unknown_reason(l: &Loaded, formats: &[LogFormat]) -> String {
+    let sample = detect::head_lines(&l.head);
+    let first = sample
+        .first()
+        .map(|f| String::from_utf8_lossy(&f[..f.len().min(120)]).into_owned());
+    let mut tried: Vec<String> = formats
+        .iter()
+        .map(|f| format!("nginx {}", f.name))
+        .collect();
+    tried.push("nginx_error".into());
+    tried.extend(crate::logs::formats::names().iter().map(|s| s.to_string()));
+    let glob = l
+        .input
+        .path
+        .as_deref()
+        .and_then(|p| p.file_name())
+        .map(|n| format!("*{}", n.to_string_lossy()))
+        .unwrap_or_else(|| "GLOB".into());
+    match first {
+        None => "no lines".into(),
+        Some(first) => format!(
+            "no known format parses its first lines (first line: {first:?}); tried: {}; force one with --format-of '{glob}=NAME', or give an nginx log_format with --log-format or --config",
+            tried.join(", ")
+        ),
+    }
+}
+
+/// The `--format-of` name for this file, if a glob matches its path.
+fn forced_name(l: &Loaded, rules: &[(String, String)]) -> Option<String> {
+    let path = l
+        .input
+        .path
+        .as_deref()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|| l.input.display.clone());
+    rules.iter().find_map(|(glob, name)| {
+        let m = globset::GlobBuilder::new(glob)
+            .literal_separator(false)
+            .build()
+            .ok()?
+            .compile_matcher();
+        let file_name = std::path::Path::new(&path)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        (m.is_match(&path) || m.is_match(&file_name)).then(|| name.clone())
+    })
+}
+
+/// Read `l` as `name`: a hop format, `nginx_error`, or an nginx log_format.
+fn force(
+    l: &Loaded,
+    name: &str,
+    formats: &[LogFormat],
+) -> Result<(Kind, Option<Box<dyn HopParser>>), String> {
+    if let Some(i) = hop_formats().iter().position(|f| f.name() == name) {
+        let head = detect::head_lines(&l.head);
+        return match hop_formats()[i].forced(&head) {
+            Some(p) => Ok((Kind::Hop(i), Some(p))),
+            None => Err(format!(
+                "the {name} parser cannot read this file's first lines"
+            )),
+        };
+    }
+    if name == "nginx_error" {
+        return Ok((Kind::Error, None));
+    }
+    if let Some(i) = formats.iter().position(|f| f.name == name) {
+        return Ok((Kind::Access(i), None));
+    }
+    let mut known: Vec<String> = crate::logs::formats::names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    known.push("nginx_error".into());
+    known.extend(formats.iter().map(|f| f.name.clone()));
+    Err(format!(
+        "no format of that name (known: {})",
+        known.join(", ")
+    ))
 }
 
 /// nginx configs inside the dump are read as if given with --config; those

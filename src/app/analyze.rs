@@ -54,6 +54,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         error_log_offset_s: args.error_log_tz.as_deref().map(parse_offset).transpose()?,
         ..Options::default()
     };
+    opts.format_of = crate::app::formats::parse_format_of(&args.format_of)?;
     if let Some(f) = &args.log_format {
         opts.formats
             .push(LogFormat::compile("--log-format", f, Escape::Default)?);

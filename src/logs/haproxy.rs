@@ -36,10 +36,14 @@ impl HopFormat for Haproxy {
         let (mut req, mut events, mut foreign) = (0usize, 0usize, 0usize);
         let mut year = None;
         let mut prefix = None;
-        for l in head {
+        let mut matched = Vec::new();
+        for (i, l) in head.iter().enumerate() {
             match probe.parse_line(l) {
                 Ok(r) => {
                     req += 1;
+                    if matched.len() < 5 {
+                        matched.push((i + 1).to_string());
+                    }
                     if year.is_none() {
                         year = r.time.map(|t| year_of(t.utc_ms));
                     }
@@ -61,9 +65,11 @@ impl HopFormat for Haproxy {
             return None;
         }
         let mut why = format!(
-            "{req} of the first {} lines are HAProxy `option httplog` requests ({})",
+            "{req} of the first {} lines are HAProxy `option httplog` requests ({}; sampled lines {}{})",
             head.len(),
-            prefix.unwrap_or(Prefix::Raw).describe()
+            prefix.unwrap_or(Prefix::Raw).describe(),
+            matched.join(", "),
+            if req > matched.len() { ", …" } else { "" }
         );
         if events > 0 {
             why.push_str(&format!(", {events} HAProxy notices"));
@@ -72,6 +78,15 @@ impl HopFormat for Haproxy {
             why.push_str(&format!(", {foreign} other programs' syslog lines"));
         }
         Some((Box::new(HaproxyParser { year }), why))
+    }
+
+    fn forced(&self, head: &[&[u8]]) -> Option<Box<dyn HopParser>> {
+        let probe = HaproxyParser { year: None };
+        let year = head
+            .iter()
+            .find_map(|l| probe.parse_line(l).ok().and_then(|r| r.time))
+            .map(|t| year_of(t.utc_ms));
+        Some(Box::new(HaproxyParser { year }))
     }
 }
 

@@ -187,6 +187,14 @@ pub trait HopFormat: Send + Sync {
     /// that matched. The parser may carry state read from the head (such as
     /// CloudFront's `#Fields:` order).
     fn detect(&self, head: &[&[u8]]) -> Option<(Box<dyn HopParser>, String)>;
+
+    /// A parser for a file the user said holds this format (`--format-of`),
+    /// whatever its first lines look like. By default only when
+    /// [`HopFormat::detect`] accepts them (a format whose parser needs a
+    /// header it did not find cannot be forced).
+    fn forced(&self, head: &[&[u8]]) -> Option<Box<dyn HopParser>> {
+        self.detect(head).map(|(p, _)| p)
+    }
 }
 
 /// A parser for one file of one hop format, ready to run on every line
