@@ -176,7 +176,10 @@ fn formats_says_what_and_why() {
     assert!(out.contains("sampled lines 3, 4, 6"), "{out}");
     assert!(out.contains("1 other programs' syslog lines"), "{out}");
     assert!(out.contains("Cargo.toml: unknown"), "{out}");
-    assert!(out.contains("tried: nginx ") && out.contains("nginx combined"), "{out}");
+    assert!(
+        out.contains("tried: nginx ") && out.contains("nginx combined"),
+        "{out}"
+    );
     assert!(out.contains("haproxy;"), "{out}");
     assert!(out.contains("--format-of '*Cargo.toml=NAME'"), "{out}");
     let (code, out) = formats(&["fixtures/logs/haproxy/syslog_mixed.log"]);
@@ -216,4 +219,46 @@ fn format_of_forces_and_rejects_unknown_names() {
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// nginx in front of haproxy, no shared request id: each nginx 502 that
+/// passed a 502 on is followed into haproxy's log by method + path + time.
+#[test]
+fn where_the_502s_were_born_nginx_then_haproxy() {
+    let v = analyze_json(&["fixtures/logs/chain"]);
+    let b = &v["born"];
+    assert_eq!(b["order"], serde_json::json!(["nginx", "haproxy"]));
+    assert!(b["join"].as_str().unwrap().contains("time window"), "{b}");
+    let row = |born: &str, hop: &str, cause: &str| {
+        b["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["born_at"] == born && r["hop"] == hop && r["cause"] == cause)
+            .map(|r| r["count"].as_u64().unwrap())
+    };
+    assert_eq!(
+        row("gateway", "haproxy", "upstream_closed_early"),
+        Some(1),
+        "{b}"
+    );
+    assert_eq!(row("gateway", "haproxy", "invalid_header"), Some(1), "{b}");
+    assert_eq!(row("upstream", "app", "passthrough"), Some(1), "{b}");
+    // nginx's 502 with no upstream header time and no error log: not guessed
+    assert_eq!(row("unknown", "nginx", "unknown"), Some(1), "{b}");
+    // every 502 the client got is placed once
+    let total: u64 = b["totals"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 4);
+    let chain = &b["chains"][0];
+    assert_eq!(chain["join"], "time_window");
+    assert_eq!(
+        chain["chain"][0]["at"],
+        "fixtures/logs/chain/nginx_access.log:2"
+    );
+    assert_eq!(chain["chain"][1]["at"], "fixtures/logs/chain/haproxy.log:2");
 }

@@ -129,6 +129,9 @@ pub(super) fn shift_lines(agg: &mut Agg, evs: &mut [Event], base: u64) {
     for s in &mut agg.malformed_samples {
         s.line += base;
     }
+    for j in &mut agg.join {
+        j.line += base;
+    }
     for e in evs.iter_mut() {
         e.line += base;
     }
@@ -386,6 +389,21 @@ fn slow_path(
         if let Some(p) = &path {
             bump(&mut agg.paths, &path_pattern(p));
         }
+    }
+    if status >= 500 && agg.join.len() < super::born::JOIN_CAP {
+        agg.join.push(super::born::JoinRec {
+            hop: "nginx",
+            kind: crate::logs::hop::HopKind::Proxy,
+            file: ctx.file,
+            line: n,
+            time_ms: rec.time.map(|t| t.utc_ms),
+            duration_ms: rec.request_time_ms().map(i64::from),
+            method: text(rec.method).map(String::into_boxed_str),
+            path: path.clone().map(String::into_boxed_str),
+            status,
+            request_id: text(rec.request_id).map(String::into_boxed_str),
+            cause: verdict.cause,
+        });
     }
     if ctx.opts.keep_events {
         events.push(Event {

@@ -100,6 +100,7 @@ pub(super) fn hop_pass(
         let display = l.input.display.clone();
         let ctx = Ctx {
             name: format.name(),
+            hop: format.hop(),
             parser: parser.as_ref(),
             classify: hop_cause::classifier(format.name()),
             display: &display,
@@ -222,6 +223,7 @@ fn add_event_evidence(h: &mut HopAgg) {
 
 struct Ctx<'a> {
     name: &'static str,
+    hop: HopKind,
     parser: &'a dyn HopParser,
     classify: hop_cause::Classify,
     display: &'a str,
@@ -391,6 +393,21 @@ fn slow_path(
         if let Some(p) = &path {
             *agg.paths.entry(path_pattern(p)).or_default() += 1;
         }
+    }
+    if agg.join.len() < super::born::JOIN_CAP {
+        agg.join.push(super::born::JoinRec {
+            hop: ctx.name,
+            kind: ctx.hop,
+            file: ctx.file,
+            line: n,
+            time_ms: rec.time.map(|t| t.utc_ms),
+            duration_ms: rec.total_ms,
+            method: text(rec.method).map(String::into_boxed_str),
+            path: path.clone().map(String::into_boxed_str),
+            status,
+            request_id: text(rec.request_id).map(String::into_boxed_str),
+            cause: verdict.cause,
+        });
     }
     if ctx.opts.keep_events {
         evs.push(Event {

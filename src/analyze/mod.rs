@@ -13,6 +13,7 @@
 //! 4. **report** (`report.rs`).
 
 mod access;
+pub mod born;
 pub mod cause;
 mod errors;
 pub mod event;
@@ -139,7 +140,15 @@ pub fn analyze_streaming(
     let errors = errors::error_pass(&mut plan, opts);
     let mut inputs_out = errors.inputs;
     let mut total = access::access_pass(&mut plan, &errors.index, opts, &mut inputs_out, on_events);
-    let hops = hops::hop_pass(&mut plan, opts, &mut inputs_out, on_events);
+    let mut hops = hops::hop_pass(&mut plan, opts, &mut inputs_out, on_events);
+    // where each 502 was born: the 5xx records of every hop, joined
+    let mut join = std::mem::take(&mut total.join);
+    let mut truncated = total.join_truncated;
+    for h in &mut hops {
+        join.append(&mut h.agg.join);
+        truncated |= h.agg.join_truncated;
+    }
+    let born = born::born(join, truncated, &plan.names);
     // the totals cover every access log of every hop (a request logged at
     // two hops counts at each); `hops[]` has each hop's own figures
     for h in &hops {
@@ -159,5 +168,6 @@ pub fn analyze_streaming(
         &errors.index,
         plan.config.as_deref(),
     )
-    .with_hops(&hops))
+    .with_hops(&hops)
+    .with_born(born))
 }
