@@ -52,3 +52,27 @@ pub fn nginx_error(data: &[u8]) {
         let _ = nginx_error::parse(line, 0, i as u64 + 1);
     }
 }
+
+/// Parse `data` as a HAProxy log: detection on its first lines, then every
+/// line through the parser (forced, whatever detection said), the event
+/// reader, and the 5xx classifier.
+pub fn haproxy_log(data: &[u8]) {
+    use crate::logs::haproxy::Haproxy;
+    use crate::logs::hop::{HopFormat, HopLineError};
+    let head = crate::logs::detect::head_lines(data);
+    let _ = Haproxy.detect(&head);
+    let Some(parser) = Haproxy.forced(&head) else {
+        return;
+    };
+    for line in lines(data) {
+        match parser.parse_line(line) {
+            Ok(r) => {
+                let _ = crate::analyze::hop_cause::haproxy::classify(&r);
+            }
+            Err(HopLineError::NotARequest) => {
+                let _ = parser.parse_event(line);
+            }
+            Err(_) => {}
+        }
+    }
+}
