@@ -262,3 +262,42 @@ fn where_the_502s_were_born_nginx_then_haproxy() {
     );
     assert_eq!(chain["chain"][1]["at"], "fixtures/logs/chain/haproxy.log:2");
 }
+
+/// What real nginx and haproxy wrote in a chain (`fixtures/logs/chain_real/NOTES.md`),
+/// joined by the request id both logged.
+#[test]
+fn real_chain_fixtures_born_at() {
+    let v = analyze_json(&["fixtures/logs/chain_real"]);
+    let b = &v["born"];
+    assert!(
+        b["join"].as_str().unwrap().starts_with("by request id"),
+        "{b}"
+    );
+    let by_id = |suffix: &str| {
+        b["chains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["chain"][0]["request_id"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with(suffix))
+            })
+            .map(|c| {
+                (
+                    c["born_at"].as_str().unwrap().to_string(),
+                    c["hop"].as_str().unwrap().to_string(),
+                    c["cause"].as_str().unwrap().to_string(),
+                )
+            })
+    };
+    let t = |a: &str, b: &str, c: &str| Some((a.to_string(), b.to_string(), c.to_string()));
+    assert_eq!(
+        by_id("0001"),
+        t("gateway", "haproxy", "upstream_closed_early")
+    );
+    assert_eq!(by_id("0002"), t("gateway", "haproxy", "invalid_header"));
+    assert_eq!(by_id("0003"), t("upstream", "app", "passthrough"));
+    assert_eq!(by_id("0005"), t("gateway", "nginx", "upstream_refused"));
+    assert_eq!(by_id("0004"), None, "a 504 is not followed");
+}

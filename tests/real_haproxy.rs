@@ -16,6 +16,8 @@
 //! * `GATECHECK_CAPTURE_DIR=DIR` copies the logs and the config into `DIR/`
 //!   (that is how `fixtures/logs/haproxy/real/` was made).
 
+#[path = "support/haproxy.rs"]
+mod haproxy;
 #[path = "support/upstream.rs"]
 #[allow(dead_code)]
 mod upstream;
@@ -25,12 +27,13 @@ use std::fs;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use haproxy::{find_haproxy, Haproxy};
 use serde_json::Value;
 use upstream::{Blackhole, FaultUpstream};
 
@@ -113,24 +116,6 @@ const STEPS: &[Step] = &[
     },
 ];
 
-fn find_haproxy() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("GATECHECK_HAPROXY") {
-        let p = PathBuf::from(p);
-        return p.is_file().then_some(p);
-    }
-    let from_path = std::env::var_os("PATH")
-        .map(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join("haproxy"))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
-    from_path
-        .into_iter()
-        .chain(["/usr/sbin/haproxy", "/usr/local/sbin/haproxy"].map(PathBuf::from))
-        .find(|p| p.is_file())
-}
-
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -199,37 +184,6 @@ fn as_rsyslog(msg: &str) -> String {
     }
 }
 
-/// A running haproxy in the foreground; stopped on drop.
-struct Haproxy {
-    child: Child,
-}
-
-impl Haproxy {
-    fn stop(&mut self) {
-        // SAFETY: kill(2) on the pid of our own child, which we have not reaped.
-        unsafe {
-            libc::kill(self.child.id() as libc::pid_t, libc::SIGUSR1);
-        }
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Haproxy {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            self.stop();
-        }
-    }
-}
-
 /// Send one request with an X-Request-ID; the status (0: none).
 fn request(addr: SocketAddr, target: &str, id: &str) -> u16 {
     let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
@@ -249,17 +203,6 @@ fn request(addr: SocketAddr, target: &str, id: &str) -> u16 {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0)
-}
-
-fn wait_listening(addr: SocketAddr) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return true;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    false
 }
 
 fn config(port: u16, syslog: SocketAddr, up: SocketAddr, closed: u16, hole: SocketAddr) -> String {
@@ -358,23 +301,8 @@ fn haproxy_faults_get_their_causes() {
     )
     .unwrap();
     let raw_path = dir.path().join("stdout.log");
-    let child = Command::new(&bin)
-        .arg("-db")
-        .arg("-f")
-        .arg(&cfg)
-        .stdout(Stdio::from(fs::File::create(&raw_path).unwrap()))
-        .stderr(Stdio::from(
-            fs::File::create(dir.path().join("stderr.log")).unwrap(),
-        ))
-        .spawn()
-        .expect("start haproxy");
-    let mut hap = Haproxy { child };
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    assert!(
-        wait_listening(addr),
-        "haproxy did not listen: {}",
-        fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default()
-    );
+    let mut hap = Haproxy::start(&bin, &cfg, &raw_path, addr);
     // let the health check mark be_nosrv/down1 down (inter 100ms, fall 1)
     thread::sleep(Duration::from_millis(800));
     let mut ids = Vec::new();
