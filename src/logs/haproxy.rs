@@ -477,7 +477,17 @@ impl HopParser for HaproxyParser {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let s = split_prefix(line);
         if looks_like_request(s.msg) {
-            return parse_http(s.msg);
+            let mut r = parse_http(s.msg)?;
+            // `%tr` is the wall clock of haproxy's host, without a zone; a
+            // syslog prefix that carries an offset (RFC 5424, rsyslog's RFC
+            // 3339 template) tells which one
+            if let (Some(SyslogTime::Full(p)), Some(t)) = (s.time, r.time.as_mut()) {
+                if p.offset_s != 0 {
+                    t.utc_ms -= p.offset_s as i64 * 1000;
+                    t.offset_s = p.offset_s;
+                }
+            }
+            return Ok(r);
         }
         let ours = s.tag.is_none_or(is_haproxy_tag);
         if !ours
@@ -615,6 +625,16 @@ mod tests {
             assert_eq!(timers, [Some(0), None, None, None, Some(0)]);
             assert_eq!(srv, Some(&b"<NOSRV>"[..]));
         }
+    }
+
+    #[test]
+    fn syslog_offset_applies_to_tr() {
+        let msg = "10.0.0.1:5000 [12/Mar/2024:10:12:01.100] fe be/app1 0/0/0/-1/3 502 209 - - SH-- 1/1/0/0/0 0/0 \"GET /a HTTP/1.1\"";
+        let utc = p().parse_line(msg.as_bytes()).unwrap().time.unwrap();
+        let line = format!("<134>1 2024-03-12T10:12:01.100+02:00 lb1 haproxy 7 - - {msg}");
+        let t = p().parse_line(line.as_bytes()).unwrap().time.unwrap();
+        assert_eq!(t.offset_s, 7200);
+        assert_eq!(utc.utc_ms - t.utc_ms, 7_200_000);
     }
 
     #[test]
