@@ -1,4 +1,4 @@
-//! Each hop format's 5xx → one shared [`Cause`](super::cause::Cause), from
+//! Each hop format's 5xx → one shared [`Cause`], from
 //! that format's own signals. One module per format, one line in
 //! [`classifier`]; a format without a module gets [`generic`], which only
 //! trusts the fields every hop record has and says what it lacked.
