@@ -301,3 +301,34 @@ fn real_chain_fixtures_born_at() {
     assert_eq!(by_id("0005"), t("gateway", "nginx", "upstream_refused"));
     assert_eq!(by_id("0004"), None, "a 504 is not followed");
 }
+
+/// A haproxy.cfg in the dump: its `log-format` reads the log next to it.
+#[test]
+fn haproxy_custom_log_format_from_the_config_in_the_dump() {
+    let v = analyze_json(&["fixtures/logs/haproxy/custom"]);
+    let kinds: Vec<(&str, &str)> = v["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["path"].as_str().unwrap(), i["kind"].as_str().unwrap()))
+        .collect();
+    assert!(
+        kinds.contains(&("fixtures/logs/haproxy/custom/haproxy.cfg", "haproxy_config")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("fixtures/logs/haproxy/custom/access.log", "haproxy_access")),
+        "{kinds:?}"
+    );
+    let reason = v["inputs"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("haproxy.cfg:13"), "{reason}");
+    let h = &v["hops"][0];
+    assert_eq!(h["totals"]["malformed"], 0);
+    let c502 = causes(&h["causes_502"]);
+    assert!(
+        c502.contains(&("upstream_closed_early".into(), 1)),
+        "{c502:?}"
+    );
+    assert!(c502.contains(&("passthrough".into(), 1)), "{c502:?}");
+    assert_eq!(causes(&h["causes_504"]), vec![("timeout".into(), 1)]);
+}

@@ -78,15 +78,17 @@ pub(super) fn access_pass(
                 ));
                 total += agg;
             }
-            Kind::Unknown | Kind::Config => inputs_out.push(InputSummary::new(
-                l.input.display.clone(),
-                kind,
-                None,
-                l.reason.clone(),
-                0,
-                0,
-                0,
-            )),
+            Kind::Unknown | Kind::Config | Kind::HopConfig(_) => {
+                inputs_out.push(InputSummary::new(
+                    l.input.display.clone(),
+                    kind,
+                    None,
+                    l.reason.clone(),
+                    0,
+                    0,
+                    0,
+                ))
+            }
             Kind::Error | Kind::Hop(_) => {}
         }
     }

@@ -18,6 +18,8 @@ pub enum InputKind {
     NginxConfig,
     /// The access log of a hop format, by its registry name (`haproxy`).
     Hop(&'static str),
+    /// The config of a hop format (`haproxy.cfg`), read for its log formats.
+    HopConfig(&'static str),
     /// Nothing gatecheck reads.
     #[default]
     Unknown,
@@ -33,6 +35,9 @@ impl InputKind {
             Kind::Hop(i) => hop_formats()
                 .get(*i)
                 .map_or(InputKind::Unknown, |f| InputKind::Hop(f.name())),
+            Kind::HopConfig(i) => hop_formats()
+                .get(*i)
+                .map_or(InputKind::Unknown, |f| InputKind::HopConfig(f.name())),
             Kind::Unknown => InputKind::Unknown,
         }
     }
@@ -45,6 +50,7 @@ impl InputKind {
             InputKind::NginxError => "nginx_error".into(),
             InputKind::NginxConfig => "nginx_config".into(),
             InputKind::Hop(name) => format!("{name}_access").into(),
+            InputKind::HopConfig(name) => format!("{name}_config").into(),
             InputKind::Unknown => "unknown".into(),
         }
     }

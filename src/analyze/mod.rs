@@ -64,6 +64,9 @@ pub struct Options {
     /// NAME (a hop format such as `haproxy`, `nginx_error`, or an nginx
     /// log_format name), whatever detection would say. First match wins.
     pub format_of: Vec<(String, String)>,
+    /// Config files given with `--config`, for the hop formats that read
+    /// theirs (HAProxy `log-format`).
+    pub config_paths: Vec<std::path::PathBuf>,
     /// nginx configs read with `--config`: their log formats are tried first
     /// (the one whose `access_log` names a file, for that file), and their
     /// directives are cited in the report.

@@ -49,10 +49,12 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
     if !opts.only_given_formats {
         formats.extend(nginx::builtin_formats());
     }
+    let custom = haproxy_log_formats(&mut loaded, opts, &mut problems);
+    let haproxy_index = hop_formats().iter().position(|f| f.name() == "haproxy");
     let mut hop_parsers: Vec<Option<Box<dyn HopParser>>> = Vec::new();
     for l in loaded.iter_mut() {
         hop_parsers.push(None);
-        if matches!(l.kind, Kind::Config) {
+        if matches!(l.kind, Kind::Config | Kind::HopConfig(_)) {
             continue;
         }
         if let Some(name) = forced_name(l, &opts.format_of) {
@@ -73,7 +75,17 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
         l.kind = kind;
         l.reason = reason;
         if matches!(l.kind, Kind::Unknown) {
-            if let Some((i, parser, why)) = detect::detect_hop(&l.head, hop_formats()) {
+            let head = detect::head_lines(&l.head);
+            let by_config = || {
+                let i = haproxy_index?;
+                custom
+                    .iter()
+                    .find_map(|f| f.detect(&head))
+                    .map(|(p, why)| (i, Box::new(p) as Box<dyn HopParser>, why))
+            };
+            if let Some((i, parser, why)) =
+                by_config().or_else(|| detect::detect_hop(&l.head, hop_formats()))
+            {
                 l.kind = Kind::Hop(i);
                 l.reason = why;
                 *hop_parsers.last_mut().expect("pushed above") = Some(parser);
@@ -91,6 +103,72 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
         formats,
         names,
     }
+}
+
+/// The HAProxy `log-format` strings of the haproxy configs given with
+/// `--config` or found in the dump (`*.cfg` files with HAProxy sections),
+/// compiled; configs in the dump get a reason saying so.
+fn haproxy_log_formats(
+    loaded: &mut [Loaded],
+    opts: &Options,
+    problems: &mut Vec<Problem>,
+) -> Vec<crate::logs::haproxy_custom::CustomFormat> {
+    use crate::logs::haproxy_custom::{log_formats_in_config, CustomFormat};
+    let looks_like_cfg = |text: &str| {
+        text.lines().any(|l| {
+            let l = l.trim_start();
+            ["frontend ", "backend ", "listen ", "defaults"]
+                .iter()
+                .any(|k| l.starts_with(k))
+        })
+    };
+    let mut sources: Vec<(String, String, Option<usize>)> = Vec::new();
+    for p in opts.config_paths.iter().filter(|p| p.is_file()) {
+        if let Ok(text) = std::fs::read_to_string(p) {
+            if looks_like_cfg(&text) {
+                sources.push((p.display().to_string(), text, None));
+            }
+        }
+    }
+    for (i, l) in loaded.iter().enumerate() {
+        let named = l
+            .input
+            .path
+            .as_deref()
+            .and_then(|p| p.extension())
+            .is_some_and(|e| e == "cfg");
+        if named && matches!(l.kind, Kind::Unknown) {
+            let text = String::from_utf8_lossy(&l.head).into_owned();
+            if looks_like_cfg(&text) {
+                sources.push((l.input.display.clone(), text, Some(i)));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (name, text, at) in sources {
+        let found = log_formats_in_config(&text);
+        let mut used = 0;
+        for (line, fmt) in &found {
+            match CustomFormat::compile(&format!("{name}:{line}"), fmt) {
+                Ok(f) => {
+                    out.push(f);
+                    used += 1;
+                }
+                Err(e) => problems.push(Problem {
+                    path: format!("{name}:{line}"),
+                    message: format!("log-format not used to read logs: {e}"),
+                }),
+            }
+        }
+        if let (Some(i), Some(h)) = (at, hop_formats().iter().position(|f| f.name() == "haproxy")) {
+            loaded[i].kind = Kind::HopConfig(h);
+            loaded[i].reason = format!(
+                "HAProxy config (not a log): {used} log-format line{} used to read the logs",
+                if used == 1 { "" } else { "s" }
+            );
+        }
+    }
+    out
 }
 
 /// Why no format reads a file: its first line, every format tried, and how

@@ -59,6 +59,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         opts.formats
             .push(LogFormat::compile("--log-format", f, Escape::Default)?);
     }
+    opts.config_paths = args.config.clone();
     if !args.config.is_empty() {
         opts.config = Some(Arc::new(gatecheck::analyze::nginx_config::read(
             &args.config,

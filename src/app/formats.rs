@@ -33,6 +33,7 @@ pub fn run(args: FormatsArgs) -> anyhow::Result<ExitCode> {
         opts.formats
             .push(LogFormat::compile("--log-format", f, Escape::Default)?);
     }
+    opts.config_paths = args.config.clone();
     if !args.config.is_empty() {
         opts.config = Some(Arc::new(analyze::nginx_config::read(&args.config)));
     }
@@ -54,6 +55,7 @@ pub fn run(args: FormatsArgs) -> anyhow::Result<ExitCode> {
                 (InputKind::Hop(name), _) => format!("{name} log"),
                 (InputKind::NginxError, _) => "nginx error log".into(),
                 (InputKind::NginxConfig, _) => "nginx config".into(),
+                (InputKind::HopConfig(name), _) => format!("{name} config"),
                 _ => "unknown".into(),
             };
             writeln!(out, "{}: {what}\n    {}", i.path, i.reason)?;

@@ -111,6 +111,19 @@ pub struct HaproxyParser {
     year: Option<i64>,
 }
 
+impl HaproxyParser {
+    /// A parser that dates RFC 3164 event lines in `year`.
+    pub fn with_year(year: Option<i64>) -> HaproxyParser {
+        HaproxyParser { year }
+    }
+}
+
+/// The message of a line without its syslog prefix (RFC 3164, RFC 5424,
+/// rsyslog's RFC 3339 layout), or the whole line.
+pub(crate) fn split_message(line: &[u8]) -> &[u8] {
+    split_prefix(line).msg
+}
+
 /// The syslog layout a line was written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Prefix {
@@ -316,7 +329,7 @@ fn client_addr(b: &[u8]) -> Option<&[u8]> {
 /// A captured header value that can serve as a request id: a UUID or 16+
 /// hex characters (X-Request-ID as nginx `$request_id`, Envoy or most
 /// middleware make them).
-fn id_like(v: &[u8]) -> bool {
+pub(crate) fn id_like(v: &[u8]) -> bool {
     v.len() >= 16 && v.len() <= 64 && v.iter().all(|c| c.is_ascii_hexdigit() || *c == b'-')
 }
 
