@@ -26,6 +26,8 @@ pub(super) struct Plan {
     pub(super) formats: Vec<LogFormat>,
     /// Every input's display name, by index.
     pub(super) names: Vec<String>,
+    /// Some input could not be found, opened or read.
+    pub(super) unreadable_inputs: bool,
 }
 
 /// Open every input and decide what each holds.
@@ -41,6 +43,8 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
             }),
         }
     }
+    // inputs missing or unreadable (the error log among them, perhaps)
+    let unreadable_inputs = !problems.is_empty();
     let config = read_configs(&mut loaded, opts, &mut problems);
     let mut formats = opts.formats.clone();
     if let Some(cfg) = &config {
@@ -71,9 +75,18 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
             }
             continue;
         }
-        let (kind, reason) = classify_input(l, &formats, config.as_deref());
-        l.kind = kind;
-        l.reason = reason;
+        let d = classify_input(l, &formats, config.as_deref(), opts.only_given_formats);
+        l.kind = match (d.kind, d.inferred) {
+            // a layout read from the file itself: a candidate from now on
+            (Kind::Access(_), Some(f)) => {
+                formats.push(f);
+                Kind::Access(formats.len() - 1)
+            }
+            (k, _) => k,
+        };
+        l.reason = d.reason;
+        l.wrap = d.wrap;
+        l.mixed = d.mixed;
         if matches!(l.kind, Kind::Unknown) {
             let head = detect::head_lines(&l.head);
             let by_config = || {
@@ -102,6 +115,7 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
         config,
         formats,
         names,
+        unreadable_inputs,
     }
 }
 
@@ -174,14 +188,13 @@ fn haproxy_log_formats(
 /// Why no format reads a file: its first line, every format tried, and how
 /// to force one.
 fn unknown_reason(l: &Loaded, formats: &[LogFormat]) -> String {
-    let sample = detect::head_lines(&l.head);
-    let first = sample
-        .first()
-        .map(|f| String::from_utf8_lossy(&f[..f.len().min(120)]).into_owned());
-    let mut tried: Vec<String> = formats
-        .iter()
-        .map(|f| format!("nginx {}", f.name))
-        .collect();
+    let mut tried: Vec<String> = Vec::new();
+    for f in formats {
+        let n = format!("nginx {}", f.name);
+        if !tried.contains(&n) {
+            tried.push(n);
+        }
+    }
     tried.push("nginx_error".into());
     tried.extend(crate::logs::formats::names().iter().map(|s| s.to_string()));
     let glob = l
@@ -191,13 +204,14 @@ fn unknown_reason(l: &Loaded, formats: &[LogFormat]) -> String {
         .and_then(|p| p.file_name())
         .map(|n| format!("*{}", n.to_string_lossy()))
         .unwrap_or_else(|| "GLOB".into());
-    match first {
-        None => "no lines".into(),
-        Some(first) => format!(
-            "no known format parses its first lines (first line: {first:?}); tried: {}; force one with --format-of '{glob}=NAME', or give an nginx log_format with --log-format or --config",
-            tried.join(", ")
-        ),
+    if detect::head_lines(&l.head).is_empty() {
+        return l.reason.clone();
     }
+    format!(
+        "{}; tried: {}; force one with --format-of '{glob}=NAME'",
+        l.reason,
+        tried.join(", ")
+    )
 }
 
 /// The `--format-of` name for this file, if a glob matches its path.
