@@ -255,7 +255,7 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
         }
         let agg = &mut o.agg;
         agg.lines += 1;
-        let rec = match ctx.parser.parse_line(line) {
+        let sum = match ctx.parser.parse_summary(line) {
             Ok(r) => r,
             Err(HopLineError::NotARequest) => {
                 match ctx.parser.parse_event(line) {
@@ -291,7 +291,7 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
                 continue;
             }
         };
-        if let Some(t) = rec.time {
+        if let Some(t) = sum.time {
             if since.is_some_and(|s| t.utc_ms < s) || until.is_some_and(|u| t.utc_ms >= u) {
                 agg.filtered += 1;
                 continue;
@@ -308,11 +308,15 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
             cur.requests += 1;
         }
         agg.requests += 1;
-        let status = rec.status.unwrap_or(0);
+        let status = sum.status.unwrap_or(0);
         agg.status[status.min(999) as usize] += 1;
         if status >= 500 {
+            // the full record, only for the 5xx (the summary accepted the line)
+            let Ok(rec) = ctx.parser.parse_line(line) else {
+                continue;
+            };
             let cause = slow_path(&rec, n, ctx, agg, &mut o.evs);
-            if rec.time.is_some() {
+            if sum.time.is_some() {
                 cur.s5xx += 1;
                 if status == 502 {
                     cur.s502 += 1;

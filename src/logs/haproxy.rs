@@ -15,7 +15,8 @@
 //! non-requests), custom `log-format` strings.
 
 use super::hop::{
-    HopEvent, HopEventKind, HopFormat, HopKind, HopLineError, HopParser, HopRecord, Signals,
+    HopEvent, HopEventKind, HopFormat, HopKind, HopLineError, HopParser, HopRecord, HopSummary,
+    Signals,
 };
 use super::scan::{self, LogTime};
 
@@ -170,9 +171,12 @@ fn is_haproxy_tag(tag: &[u8]) -> bool {
     tag.starts_with(b"haproxy")
 }
 
-/// Next space-separated token and the rest after the single space.
+/// Next space-separated token and the rest after the single space. A plain
+/// loop: the fields are a few bytes long, where memchr's setup costs more
+/// than it saves (measured: 25 % of the time on a 64 MiB httplog file).
+#[inline]
 fn token(b: &[u8]) -> (&[u8], &[u8]) {
-    match memchr::memchr(b' ', b) {
+    match b.iter().position(|&c| c == b' ') {
         Some(i) => (&b[..i], &b[i + 1..]),
         None => (b, &b[b.len()..]),
     }
@@ -346,12 +350,12 @@ fn parse_http(msg: &[u8]) -> Result<HopRecord<'_>, HopLineError> {
     let (ci, r) = token(msg);
     let client = client_addr(ci).ok_or(Mismatch)?;
     let r = r.strip_prefix(b"[").ok_or(Mismatch)?;
-    let e = memchr::memchr(b']', r).ok_or(Mismatch)?;
+    let e = r.iter().position(|&c| c == b']').ok_or(Mismatch)?;
     let time = scan::parse_time_local(&r[..e]).ok_or(HopLineError::BadTime)?;
     let r = r[e + 1..].strip_prefix(b" ").ok_or(Mismatch)?;
     let (frontend, r) = token(r);
     let (bs, r) = token(r);
-    let slash = memchr::memchr(b'/', bs).ok_or(Mismatch)?;
+    let slash = bs.iter().position(|&c| c == b'/').ok_or(Mismatch)?;
     let (backend, server) = (&bs[..slash], &bs[slash + 1..]);
     let (timers, r) = token(r);
     let (t, n) = slashes::<5>(timers);
@@ -489,8 +493,9 @@ impl HopParser for HaproxyParser {
     fn parse_line<'a>(&self, line: &'a [u8]) -> Result<HopRecord<'a>, HopLineError> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let s = split_prefix(line);
-        if looks_like_request(s.msg) {
-            let mut r = parse_http(s.msg)?;
+        let parsed = parse_http(s.msg);
+        if parsed.is_ok() || looks_like_request(s.msg) {
+            let mut r = parsed?;
             // `%tr` is the wall clock of haproxy's host, without a zone; a
             // syslog prefix that carries an offset (RFC 5424, rsyslog's RFC
             // 3339 template) tells which one
@@ -511,6 +516,50 @@ impl HopParser for HaproxyParser {
             return Err(HopLineError::NotARequest);
         }
         Err(HopLineError::Mismatch)
+    }
+
+    fn parse_summary(&self, line: &[u8]) -> Result<HopSummary, HopLineError> {
+        // time and status of an httplog line, checked for its shape (client,
+        // date, five timers, status, a quoted request after); a 5xx or
+        // anything unusual takes the full parse, so errors stay the same
+        let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
+        let s = split_prefix(trimmed);
+        let fast = || -> Option<HopSummary> {
+            let (ci, r) = token(s.msg);
+            client_addr(ci)?;
+            let r = r.strip_prefix(b"[")?;
+            let e = r.iter().position(|&c| c == b']')?;
+            let mut time = scan::parse_time_local(&r[..e])?;
+            let r = r[e + 1..].strip_prefix(b" ")?;
+            let (_fe, r) = token(r);
+            let (bs, r) = token(r);
+            let (timers, r) = token(r);
+            if !bs.contains(&b'/') || timers.iter().filter(|&&c| c == b'/').count() != 4 {
+                return None;
+            }
+            let (st, r) = token(r);
+            let status = scan::parse_status(st)?;
+            if status >= 500 || !r.contains(&b'"') {
+                return None;
+            }
+            if let Some(SyslogTime::Full(p)) = s.time {
+                if p.offset_s != 0 {
+                    time.utc_ms -= p.offset_s as i64 * 1000;
+                    time.offset_s = p.offset_s;
+                }
+            }
+            Some(HopSummary {
+                time: Some(time),
+                status: Some(status),
+            })
+        };
+        match fast() {
+            Some(sum) => Ok(sum),
+            None => self.parse_line(line).map(|r| HopSummary {
+                time: r.time,
+                status: r.status,
+            }),
+        }
     }
 
     fn parse_event<'a>(&self, line: &'a [u8]) -> Option<HopEvent<'a>> {
@@ -750,6 +799,26 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{}: {e:?}", ex.title));
             assert_eq!(r.status, Some(ex.status), "{}", ex.title);
             assert_eq!(hap(&r).0, Some(ex.termination.as_bytes()), "{}", ex.title);
+        }
+    }
+
+    #[test]
+    fn summary_agrees_with_the_full_parse() {
+        let text = [
+            std::str::from_utf8(MANUAL).unwrap().to_string(),
+            include_str!("../../fixtures/logs/haproxy/syslog_mixed.log").to_string(),
+            include_str!("../../fixtures/logs/haproxy/real/haproxy.log").to_string(),
+            include_str!("../../fixtures/logs/haproxy/real/stdout.log").to_string(),
+            "<134>1 2024-03-12T10:12:01.100+02:00 lb1 haproxy 7 - - 10.0.0.1:5000 [12/Mar/2024:10:12:01.100] fe be/app1 0/0/0/5/6 200 209 - - ---- 1/1/0/0/0 0/0 \"GET /a HTTP/1.1\"".into(),
+            "1.2.3.4:1 [12/Mar/2024:06:00:08.062] fe be/s 0/0/0/1/1 200 0 - - ---- 1/1/1/1/0".into(),
+        ]
+        .join("\n");
+        for line in text.lines() {
+            let full = p().parse_line(line.as_bytes()).map(|r| (r.time, r.status));
+            let sum = p()
+                .parse_summary(line.as_bytes())
+                .map(|s| (s.time, s.status));
+            assert_eq!(sum, full, "{line}");
         }
     }
 
