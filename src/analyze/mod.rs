@@ -211,7 +211,7 @@ fn error_log_offset(
     for l in &plan.loaded {
         if let crate::logs::detect::Kind::Access(fi) = l.kind {
             access::offset_probes(
-                l.prefix(OFFSET_PROBE_BYTES),
+                &l.prefix(OFFSET_PROBE_BYTES),
                 &plan.formats[fi],
                 l.wrap,
                 l.mixed,

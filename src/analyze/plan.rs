@@ -87,7 +87,8 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
         l.reason = d.reason;
         l.wrap = d.wrap;
         l.mixed = d.mixed;
-        if matches!(l.kind, Kind::Unknown) {
+        // an empty input was said to be empty by classify_input
+        if matches!(l.kind, Kind::Unknown) && !l.head.is_empty() {
             let head = detect::head_lines(&l.head);
             let by_config = || {
                 let i = haproxy_index?;
