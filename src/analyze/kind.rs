@@ -20,6 +20,8 @@ pub enum InputKind {
     ProxyConfig(crate::config::ProxyKind),
     /// The access log of a hop format, by its registry name (`haproxy`).
     Hop(&'static str),
+    /// The config of a hop format (`haproxy.cfg`), read for its log formats.
+    HopConfig(&'static str),
     /// Nothing gatecheck reads.
     #[default]
     Unknown,
@@ -35,6 +37,9 @@ impl InputKind {
             Kind::Hop(i) => hop_formats()
                 .get(*i)
                 .map_or(InputKind::Unknown, |f| InputKind::Hop(f.name())),
+            Kind::HopConfig(i) => hop_formats()
+                .get(*i)
+                .map_or(InputKind::Unknown, |f| InputKind::HopConfig(f.name())),
             Kind::Unknown => InputKind::Unknown,
         }
     }
@@ -48,6 +53,7 @@ impl InputKind {
             InputKind::NginxConfig => "nginx_config".into(),
             InputKind::ProxyConfig(k) => format!("{}_config", k.as_str()).into(),
             InputKind::Hop(name) => format!("{name}_access").into(),
+            InputKind::HopConfig(name) => format!("{name}_config").into(),
             InputKind::Unknown => "unknown".into(),
         }
     }

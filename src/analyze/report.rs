@@ -253,6 +253,10 @@ pub struct Report {
     /// Each hop read from a non-nginx log (HAProxy, Envoy, CDNs, load
     /// balancers), with its own 5xx causes.
     pub hops: Vec<HopRow>,
+    /// Where the 502s were born (edge / gateway / upstream / unknown), with
+    /// the join used and sample chains of hop records; absent without 502s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub born: Option<super::born::Born>,
 }
 
 /// One hop (every file of one format), with its own figures.
@@ -412,6 +416,12 @@ impl HopRow {
 }
 
 impl Report {
+    /// Add where the 502s were born.
+    pub fn with_born(mut self, born: Option<super::born::Born>) -> Report {
+        self.born = born;
+        self
+    }
+
     /// Add the hops' own sections.
     pub fn with_hops(mut self, hops: &[super::hops::HopAgg]) -> Report {
         self.hops = hops.iter().map(HopRow::build).collect();
@@ -604,6 +614,7 @@ impl Report {
                 counts(stats::top(&m, TOP_N))
             },
             hops: Vec::new(),
+            born: None,
         }
     }
 }

@@ -157,6 +157,11 @@ pub struct Agg {
     pub span_502: Option<(LogTime, LogTime)>,
     /// Largest UTC offset seen, for display.
     pub offset_s: Option<i32>,
+    /// The 5xx records kept to join hops (`analyze::born`), at most
+    /// [`super::born::JOIN_CAP`].
+    pub join: Vec<super::born::JoinRec>,
+    /// Some 5xx records were dropped from `join` at the cap.
+    pub join_truncated: bool,
 }
 
 fn widen(span: &mut Option<(LogTime, LogTime)>, a: LogTime, b: LogTime) {
@@ -248,6 +253,9 @@ impl AddAssign for Agg {
             widen(&mut self.span_502, a, b);
         }
         self.offset_s = self.offset_s.or(o.offset_s);
+        let room = super::born::JOIN_CAP.saturating_sub(self.join.len());
+        self.join_truncated |= o.join_truncated || o.join.len() > room;
+        self.join.extend(o.join.into_iter().take(room));
     }
 }
 

@@ -66,6 +66,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             args.until.as_deref().unwrap_or_default()
         );
     }
+    opts.format_of = crate::app::formats::parse_format_of(&args.format_of)?;
     if let Some(f) = &args.log_format {
         let (esc, text) = Escape::split(f).map_err(|e| anyhow::anyhow!("--log-format: {e}"))?;
         let flag = match args.log_escape.as_deref() {
@@ -87,6 +88,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     } else if args.log_escape.is_some() {
         anyhow::bail!("--log-escape needs --log-format");
     }
+    opts.config_paths = args.config.clone();
     if !args.config.is_empty() {
         // HAProxy / Envoy configs (told by content) go to attribution; the
         // rest (and every directory, searched for nginx.conf) to nginx
