@@ -50,6 +50,41 @@ pub struct Citation {
     pub note: String,
 }
 
+/// The phase a failed request was in when it ended, as far as the hop's
+/// log tells (HAProxy: the termination state's second character).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Phase {
+    /// Not told (Envoy, no termination state, or another phase).
+    #[default]
+    Any,
+    /// Waiting in the queue for a server slot (`?Q`).
+    Queue,
+    /// Connecting to the server (`?C`).
+    Connect,
+    /// Waiting for the server's response headers (`?H`).
+    Server,
+}
+
+impl Phase {
+    fn code(self) -> u64 {
+        match self {
+            Phase::Any => 0,
+            Phase::Queue => 1,
+            Phase::Connect => 2,
+            Phase::Server => 3,
+        }
+    }
+
+    fn from_code(c: u64) -> Phase {
+        match c {
+            1 => Phase::Queue,
+            2 => Phase::Connect,
+            3 => Phase::Server,
+            _ => Phase::Any,
+        }
+    }
+}
+
 /// What the hop's log measured for one cause.
 #[derive(Debug, Clone, Default)]
 pub struct Measured {
@@ -58,6 +93,8 @@ pub struct Measured {
     /// The most common time the failed requests waited in the phase that
     /// failed, ms (the lower edge of its 100 ms step), with how many did.
     pub mode_ms: Option<(u64, u64)>,
+    /// The phase those requests were in.
+    pub phase: Phase,
     /// Requests with this cause.
     pub count: u64,
 }
@@ -65,14 +102,15 @@ pub struct Measured {
 impl Measured {
     /// From a cause's counts.
     pub fn of(stat: &stats::CauseStat) -> Measured {
-        let mode_ms = stat
+        // keys are [`waited_key`]s: 100 ms step × 4 + phase
+        let mode = stat
             .waited
             .iter()
-            .max_by_key(|(k, v)| (**v, std::cmp::Reverse(**k)))
-            .map(|(k, v)| (k * 100, *v));
+            .max_by_key(|(k, v)| (**v, std::cmp::Reverse(**k)));
         Measured {
             pools: stats::top(&stat.pools, 3),
-            mode_ms,
+            mode_ms: mode.map(|(k, v)| (k / 4 * 100, *v)),
+            phase: mode.map_or(Phase::Any, |(k, _)| Phase::from_code(k % 4)),
             count: stat.count,
         }
     }
@@ -345,16 +383,42 @@ pub fn pool_of<'a>(rec: &HopRecord<'a>) -> Option<&'a [u8]> {
 /// queueing for `sQ`; manual §8.4 "Timing events"); Envoy `%DURATION%`
 /// (the route timeout counts from the request's start, route
 /// `timeout` docs).
-pub fn waited_ms(rec: &HopRecord<'_>) -> Option<u64> {
+pub fn waited_ms(rec: &HopRecord<'_>) -> Option<(u64, Phase)> {
     match rec.signals {
-        Signals::Haproxy { tq, tw, tc, ta, .. } => {
+        Signals::Haproxy {
+            tq,
+            tw,
+            tc,
+            ta,
+            termination,
+            ..
+        } => {
+            // the parsers give -1 (not reached) as None
             let ta = ta.filter(|t| *t >= 0)?;
             let before: i64 = [tq, tw, tc].iter().flatten().filter(|t| **t >= 0).sum();
-            u64::try_from(ta - before).ok()
+            // the termination state's second character is the session's
+            // state when it ended: Q queue, C connect, H headers (manual §8.5)
+            let phase = match termination.and_then(|t| t.get(1)) {
+                Some(b'Q') => Phase::Queue,
+                Some(b'C') => Phase::Connect,
+                Some(b'H') => Phase::Server,
+                _ => Phase::Any,
+            };
+            Some((u64::try_from(ta - before).ok()?, phase))
         }
-        Signals::Envoy { .. } => rec.total_ms.and_then(|t| u64::try_from(t).ok()),
+        Signals::Envoy { .. } => rec
+            .total_ms
+            .and_then(|t| u64::try_from(t).ok())
+            .map(|t| (t, Phase::Any)),
         _ => None,
     }
+}
+
+/// The key a failed request's wait is counted under in
+/// `CauseStat::waited`: its 100 ms step and its [`Phase`].
+pub fn waited_key(rec: &HopRecord<'_>) -> Option<u64> {
+    let (ms, phase) = waited_ms(rec)?;
+    Some((ms / 100).saturating_mul(4).saturating_add(phase.code()))
 }
 
 /// The config kind of a hop format, by its registry name.
@@ -451,6 +515,7 @@ mod tests {
         let m = Measured {
             pools: vec![],
             mode_ms: Some((29_900, 5)),
+            phase: Phase::Any,
             count: 6,
         };
         assert!(m.matches(std::time::Duration::from_secs(30)));

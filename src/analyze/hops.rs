@@ -373,8 +373,8 @@ fn slow_path(
             .entry(String::from_utf8_lossy(b).into_owned())
             .or_default() += 1;
     }
-    if let Some(ms) = super::attribute::waited_ms(rec) {
-        *st.waited.entry(ms / 100).or_default() += 1;
+    if let Some(k) = super::attribute::waited_key(rec) {
+        *st.waited.entry(k).or_default() += 1;
     }
     let path = text(rec.path);
     if st.example.is_none() {

@@ -85,8 +85,8 @@ pub struct CauseStat {
     /// `%b`, Envoy `%UPSTREAM_CLUSTER%`), for attribution.
     #[serde(skip)]
     pub pools: HashMap<String, u64>,
-    /// How long these requests waited in the phase that failed at a hop, in
-    /// whole 100 ms steps (see `attribute::waited_ms`).
+    /// How long these requests waited in the phase that failed at a hop:
+    /// counts by `attribute::waited_key` (100 ms step and phase).
     #[serde(skip)]
     pub waited: HashMap<u64, u64>,
 }

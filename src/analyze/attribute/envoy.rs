@@ -387,6 +387,7 @@ mod tests {
         Measured {
             pools: vec![(pool.to_string(), 4)],
             mode_ms: mode_ms.map(|m| (m, 3)),
+            phase: super::super::Phase::Any,
             count: 4,
         }
     }

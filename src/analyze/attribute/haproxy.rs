@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::{human, Attribution, Measured, ProxyConfigs, TOLERANCE_MS};
+use super::{human, Attribution, Measured, Phase, ProxyConfigs, TOLERANCE_MS};
 use crate::analyze::cause::Cause;
 use crate::config::haproxy::lower::{
     DEFAULT_BUFSIZE, DEFAULT_FALL, DEFAULT_INTER, DEFAULT_RETRIES, DEFAULT_RISE,
@@ -133,13 +133,24 @@ fn timeouts(c: &Ctx<'_>, out: &mut Attribution) {
             ),
             (Some(_), _) => format!("`timeout {name} {value}`: {meaning}"),
         };
-        if let Some(limit) = v {
+        // the phase the requests ended in says which timer can have fired
+        let phase = match name {
+            "server" => Phase::Server,
+            "connect" => Phase::Connect,
+            _ => Phase::Queue,
+        };
+        let in_phase = c.m.phase == phase || c.m.phase == Phase::Any;
+        if let (Some(limit), true) = (v, in_phase) {
             let what = format!("(±{:.1} s)", TOLERANCE_MS as f64 / 1000.0);
             if c.m.matches(limit) {
                 matched = true;
                 note = format!(
                     "{}: that is `timeout {name} {}` ({})",
-                    c.m.waited_phrase(&format!("in that phase {what}")).unwrap_or_default(),
+                    c.m.waited_phrase(&format!("{} {what}", match phase {
+                        Phase::Server => "for the server's response (Ta − TR − Tw − Tc)",
+                        Phase::Connect => "connecting (Ta − TR − Tw)",
+                        _ => "in the queue (Ta − TR)",
+                    })).unwrap_or_default(),
                     human(limit),
                     c.at(span)
                 );
@@ -198,14 +209,18 @@ fn retries(c: &Ctx<'_>, cause: Cause, out: &mut Attribution) {
             ),
         }
     } else {
-        format!(
-            "a refused connection is retried up to {n} times{} before HAProxy gives up (manual, `retries`)",
-            if on_redispatch {
-                ", the last one on another server (`option redispatch`)"
-            } else {
-                " on the same server (no `option redispatch`)"
-            }
-        )
+        if n == 0 {
+            "`retries 0`: a refused connection is not retried (manual, `retries`)".to_string()
+        } else {
+            format!(
+                "a refused connection is retried up to {n} times{} before HAProxy gives up (manual, `retries`)",
+                if on_redispatch {
+                    ", the last one on another server (`option redispatch`)"
+                } else {
+                    " on the same server (no `option redispatch`)"
+                }
+            )
+        }
     };
     out.settings.push(
         c.cfg
@@ -325,9 +340,9 @@ fn servers(c: &Ctx<'_>, out: &mut Attribution) {
             (
                 format!("check inter {} fall {fall} rise {rise}", human(inter)),
                 format!(
-                    "health-checked every {}: marked DOWN after {fall} failed checks (about {:.0} s), UP again after {rise} good ones (manual, `check`, `inter`, `fall`, `rise`; defaults 2s/3/2){}",
+                    "health-checked every {}: marked DOWN after {fall} failed checks (about {}), UP again after {rise} good ones (manual, `check`, `inter`, `fall`, `rise`; defaults 2s/3/2){}",
                     human(inter),
-                    (inter * fall).as_secs_f64(),
+                    human(inter * fall),
                     maxconn.as_ref().map_or(String::new(), |m| format!("; at most {m} connections, the rest queue (`maxconn`)"))
                 ),
             )
@@ -397,4 +412,81 @@ fn invalid_header(c: &Ctx<'_>, out: &mut Attribution) {
         &c.scope,
         "off: HAProxy answers 502 (`PH`) to a response it cannot parse as valid HTTP (manual, `option accept-unsafe-violations-in-http-response`, before 2.9 `accept-invalid-http-response`)".into(),
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ProxyKind;
+
+    const CFG: &str = "global\n    tune.bufsize 8192\n\ndefaults\n    mode http\n    timeout connect 1s\n    timeout server 1s\n    retries 2\n\nbackend be\n    option redispatch\n    server a 10.0.0.1:80 check inter 3s fall 2\n    server b 10.0.0.2:80\n";
+
+    fn run(cause: Cause, phase: Phase, mode_ms: Option<u64>) -> Attribution {
+        let mut c = ProxyConfigs::default();
+        c.add(
+            "haproxy.cfg".into(),
+            CFG.as_bytes().to_vec(),
+            ProxyKind::Haproxy,
+        );
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        let m = Measured {
+            pools: vec![("be".into(), 2)],
+            mode_ms: mode_ms.map(|m| (m, 2)),
+            phase,
+            count: 2,
+        };
+        c.attribute(ProxyKind::Haproxy, cause, &m)
+    }
+
+    fn get<'a>(a: &'a Attribution, d: &str) -> &'a super::super::Citation {
+        a.settings
+            .iter()
+            .find(|s| s.directive == d)
+            .unwrap_or_else(|| panic!("{d}: {:?}", a.settings))
+    }
+
+    #[test]
+    fn only_the_timer_of_the_phase_that_ended_is_matched() {
+        // connect and server are both 1s: the termination state decides
+        let a = run(Cause::Timeout, Phase::Connect, Some(1000));
+        assert!(get(&a, "timeout connect")
+            .note
+            .contains("that is `timeout connect 1s`"));
+        assert!(!get(&a, "timeout server").note.contains("that is"));
+        let a = run(Cause::Timeout, Phase::Server, Some(1000));
+        assert!(get(&a, "timeout server")
+            .note
+            .contains("that is `timeout server 1s`"));
+        assert!(!get(&a, "timeout connect").note.contains("that is"));
+        // inherited from defaults: cited at the defaults line
+        assert_eq!(get(&a, "timeout server").line, 7);
+        assert!(!get(&a, "timeout server").defaulted);
+    }
+
+    #[test]
+    fn connect_timeouts_with_retries_count_every_attempt() {
+        // retries 2: three attempts of 1s
+        let a = run(Cause::Timeout, Phase::Connect, Some(3000));
+        let n = &get(&a, "timeout connect").note;
+        assert!(n.contains("3 connection attempts"), "{n}");
+        let a = run(Cause::Timeout, Phase::Connect, Some(7000));
+        assert!(a.notes[0].contains("none of the timeouts"), "{:?}", a.notes);
+    }
+
+    #[test]
+    fn refused_servers_and_buffers_are_cited() {
+        let a = run(Cause::UpstreamRefused, Phase::Any, None);
+        assert_eq!(get(&a, "retries").value, "2");
+        assert!(get(&a, "retries")
+            .note
+            .contains("the last one on another server"));
+        assert_eq!(get(&a, "option redispatch").line, 11);
+        let a = run(Cause::NoLiveUpstream, Phase::Any, None);
+        assert_eq!(get(&a, "server a").value, "check inter 3s fall 2 rise 2");
+        assert_eq!(get(&a, "server b").value, "no check");
+        assert!(get(&a, "server b").defaulted);
+        let a = run(Cause::HeaderTooBig, Phase::Any, None);
+        assert!(get(&a, "tune.bufsize").note.contains("7168 bytes"));
+        assert!(get(&a, "tune.maxrewrite").defaulted);
+    }
 }
