@@ -109,7 +109,7 @@ impl Measured {
             .max_by_key(|(k, v)| (**v, std::cmp::Reverse(**k)));
         Measured {
             pools: stats::top(&stat.pools, 3),
-            mode_ms: mode.map(|(k, v)| (k / 4 * 100, *v)),
+            mode_ms: mode.map(|(k, v)| ((k / 4).saturating_mul(100), *v)),
             phase: mode.map_or(Phase::Any, |(k, _)| Phase::from_code(k % 4)),
             count: stat.count,
         }
@@ -123,7 +123,7 @@ impl Measured {
             "{n} of the {} requests waited {:.1}–{:.1} s {what}",
             self.count,
             ms as f64 / 1000.0,
-            (ms + 100) as f64 / 1000.0
+            ms.saturating_add(100) as f64 / 1000.0
         ))
     }
 
@@ -131,7 +131,9 @@ impl Measured {
     fn matches(&self, limit: std::time::Duration) -> bool {
         self.mode_ms.is_some_and(|(ms, _)| {
             // the middle of the 100 ms step
-            (ms + 50).abs_diff(limit.as_millis() as u64) <= TOLERANCE_MS
+            ms.saturating_add(50)
+                .abs_diff(u64::try_from(limit.as_millis()).unwrap_or(u64::MAX))
+                <= TOLERANCE_MS
         })
     }
 }

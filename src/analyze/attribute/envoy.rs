@@ -149,7 +149,7 @@ fn timeouts(c: &Ctx<'_>, out: &mut Attribution) {
                             .unwrap_or_default(),
                         c.cfg.at(p.span)
                     );
-                } else if tries > 1 && c.m.matches(limit * tries) {
+                } else if tries > 1 && limit.checked_mul(tries).is_some_and(|t| c.m.matches(t)) {
                     matched = true;
                     note = format!(
                         "{}: that is {tries} attempts of `per_try_timeout: {v}` ({}, {scope})",

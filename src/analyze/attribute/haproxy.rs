@@ -155,13 +155,13 @@ fn timeouts(c: &Ctx<'_>, out: &mut Attribution) {
                     c.at(span)
                 );
             } else if name == "connect" && retries > 0 {
-                let total = limit * (retries + 1);
-                if c.m.matches(total) {
+                let total = limit.checked_mul(retries.saturating_add(1));
+                if total.is_some_and(|t| c.m.matches(t)) {
                     matched = true;
                     note = format!(
                         "{}: that is {} connection attempts of `timeout connect {}` ({}; `retries {retries}`)",
                         c.m.waited_phrase(&format!("connecting {what}")).unwrap_or_default(),
-                        retries + 1,
+                        retries.saturating_add(1),
                         human(limit),
                         c.at(span)
                     );
@@ -342,7 +342,7 @@ fn servers(c: &Ctx<'_>, out: &mut Attribution) {
                 format!(
                     "health-checked every {}: marked DOWN after {fall} failed checks (about {}), UP again after {rise} good ones (manual, `check`, `inter`, `fall`, `rise`; defaults 2s/3/2){}",
                     human(inter),
-                    human(inter * fall),
+                    inter.checked_mul(fall).map_or("a very long time".into(), human),
                     maxconn.as_ref().map_or(String::new(), |m| format!("; at most {m} connections, the rest queue (`maxconn`)"))
                 ),
             )
@@ -488,5 +488,29 @@ mod tests {
         let a = run(Cause::HeaderTooBig, Phase::Any, None);
         assert!(get(&a, "tune.bufsize").note.contains("7168 bytes"));
         assert!(get(&a, "tune.maxrewrite").defaulted);
+    }
+
+    #[test]
+    fn extreme_values_do_not_panic() {
+        let cfg = "defaults\n    mode http\n    timeout connect 2147483647s\n    retries 4294967295\n\nbackend be\n    server a 10.0.0.1:80 check inter 2147483647s fall 4294967295\n";
+        let mut c = ProxyConfigs::default();
+        c.add("h.cfg".into(), cfg.as_bytes().to_vec(), ProxyKind::Haproxy);
+        let m = Measured {
+            pools: vec![("be".into(), 1)],
+            mode_ms: Some((u64::MAX, 1)),
+            phase: Phase::Connect,
+            count: 1,
+        };
+        for cause in [
+            Cause::Timeout,
+            Cause::NoLiveUpstream,
+            Cause::UpstreamRefused,
+        ] {
+            let a = c.attribute(ProxyKind::Haproxy, cause, &m);
+            assert!(!a.settings.is_empty() || !a.notes.is_empty());
+        }
+        let mut stat = crate::analyze::stats::CauseStat::default();
+        stat.waited.insert(u64::MAX, 1);
+        assert_eq!(Measured::of(&stat).mode_ms.map(|m| m.1), Some(1));
     }
 }
