@@ -452,7 +452,10 @@ pub fn cite_hops(report: &mut Report, hops: &[HopAgg], cfg: &ProxyConfigs, only_
     if cfg.is_empty() {
         return;
     }
-    for (row, h) in report.hops.iter_mut().zip(hops) {
+    for row in report.hops.iter_mut() {
+        let Some(h) = hops.iter().find(|h| h.name == row.name) else {
+            continue;
+        };
         let Some(proxy) = proxy_of(h.name) else {
             continue;
         };
