@@ -52,3 +52,56 @@ pub fn nginx_error(data: &[u8]) {
         let _ = nginx_error::parse(line, 0, i as u64 + 1);
     }
 }
+
+/// Parse `data` as Envoy access-log lines under the default, Istio and
+/// JSON formats, classify what parses, and compile `data` itself as an
+/// Envoy format string (text or `json_format`).
+pub fn envoy(data: &[u8]) {
+    use crate::logs::envoy::{common_json_parser, compile, default_parser, istio_parser, Envoy};
+    use crate::logs::hop::{HopFormat, HopParser};
+    static PARSERS: std::sync::OnceLock<Vec<crate::logs::envoy::EnvoyParser>> =
+        std::sync::OnceLock::new();
+    let parsers =
+        PARSERS.get_or_init(|| vec![default_parser(), istio_parser(), common_json_parser()]);
+    let head: Vec<&[u8]> = lines(data).take(50).collect();
+    if let Some((p, _)) = Envoy.detect(&head) {
+        for line in lines(data) {
+            let _ = p.parse_line(line);
+        }
+    }
+    for line in lines(data) {
+        for p in parsers {
+            if let Ok(r) = p.parse_line(line) {
+                let _ = crate::hop_cause::envoy::classify(&r);
+            }
+        }
+    }
+    if let Ok(s) = std::str::from_utf8(data) {
+        if let Ok(p) = compile(s) {
+            let _ = p.parse_line(data);
+        }
+    }
+}
+
+/// Detect `data` as a CloudFront log from its head, parse every line and
+/// classify what parses; also try its first line as a `#Fields:` header.
+pub fn cloudfront(data: &[u8]) {
+    use crate::logs::cloudfront::{CloudFront, CloudFrontParser};
+    use crate::logs::hop::{HopFormat, HopParser};
+    let head: Vec<&[u8]> = lines(data).take(50).collect();
+    let _ = CloudFront.near_miss(&head);
+    if let Some((p, _)) = CloudFront.detect(&head) {
+        for line in lines(data) {
+            if let Ok(r) = p.parse_line(line) {
+                let _ = crate::hop_cause::cloudfront::classify(&r);
+            }
+        }
+    }
+    if let Some(first) = head.first() {
+        if let Ok(p) = CloudFrontParser::from_fields_line(first) {
+            for line in lines(data).skip(1) {
+                let _ = p.parse_line(line);
+            }
+        }
+    }
+}

@@ -28,3 +28,15 @@ fn nginx_error_corpus_never_panics() {
     let n = replay("nginx_error", gatecheck::fuzzing::nginx_error);
     assert!(n >= 3, "the corpus has only {n} files");
 }
+
+#[test]
+fn envoy_corpus_never_panics() {
+    let n = replay("envoy", gatecheck::fuzzing::envoy);
+    assert!(n >= 5, "the corpus has only {n} files");
+}
+
+#[test]
+fn cloudfront_corpus_never_panics() {
+    let n = replay("cloudfront", gatecheck::fuzzing::cloudfront);
+    assert!(n >= 5, "the corpus has only {n} files");
+}

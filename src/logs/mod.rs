@@ -1,8 +1,11 @@
 //! Bytes → records. One module per log format, plus the shared hot-path
 //! helpers in [`scan`]. Imports nothing from `analyze` or `report`.
 
+pub mod cloudfront;
 pub mod detect;
+pub mod envoy;
 pub mod hop;
+pub mod hop_fields;
 pub mod nginx;
 pub mod nginx_error;
 pub mod record;
