@@ -105,3 +105,16 @@ pub fn cloudfront(data: &[u8]) {
         }
     }
 }
+
+/// Parse `data` as ALB access-log lines and classify what parses.
+pub fn alb(data: &[u8]) {
+    use crate::logs::alb::{Alb, AlbParser};
+    use crate::logs::hop::{HopFormat, HopParser};
+    let head: Vec<&[u8]> = lines(data).take(50).collect();
+    let _ = Alb.detect(&head);
+    for line in lines(data) {
+        if let Ok(r) = AlbParser.parse_line(line) {
+            let _ = crate::hop_cause::alb::classify(&r);
+        }
+    }
+}

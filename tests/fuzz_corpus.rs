@@ -40,3 +40,9 @@ fn cloudfront_corpus_never_panics() {
     let n = replay("cloudfront", gatecheck::fuzzing::cloudfront);
     assert!(n >= 5, "the corpus has only {n} files");
 }
+
+#[test]
+fn alb_corpus_never_panics() {
+    let n = replay("alb", gatecheck::fuzzing::alb);
+    assert!(n >= 3, "the corpus has only {n} files");
+}

@@ -180,3 +180,33 @@ fn formats_do_not_claim_each_other() {
     assert!(Envoy.detect(&head(cf)).is_none());
     assert!(CloudFront.detect(&head(env)).is_none());
 }
+
+/// `awk '{print $9}'` on ALB lines: the 9th space-separated word is
+/// `elb_status_code` (no quoted field comes before it).
+fn naive_alb_5xx(data: &[u8]) -> usize {
+    String::from_utf8_lossy(data)
+        .lines()
+        .filter(|l| l.split(' ').nth(8).is_some_and(|s| s.starts_with('5')))
+        .count()
+}
+
+#[test]
+fn alb_fixtures() {
+    use gatecheck::hop_cause::alb::classify;
+    use gatecheck::logs::alb::Alb;
+    for file in ["alb/aws_doc_examples.log", "alb/5xx_kinds.log"] {
+        let (_, data) = fixture(file);
+        let (p, why) = detect(&Alb, &data);
+        assert!(why.contains("ALB"), "{why}");
+        let r = read_all(p.as_ref(), &data, classify);
+        assert!(r.errors.is_empty(), "{file}: {:?}", r.errors);
+        assert_eq!(r.records, lines(&data).count(), "{file}");
+        assert_eq!(r.fivexx, naive_alb_5xx(&data), "{file}");
+    }
+    let (_, data) = fixture("alb/aws_doc_examples.log");
+    let (p, _) = detect(&Alb, &data);
+    assert_eq!(
+        read_all(p.as_ref(), &data, classify).causes,
+        vec![Cause::InvalidHeader]
+    );
+}

@@ -1,6 +1,7 @@
 //! Bytes → records. One module per log format, plus the shared hot-path
 //! helpers in [`scan`]. Imports nothing from `analyze` or `report`.
 
+pub mod alb;
 pub mod cloudfront;
 pub mod detect;
 pub mod envoy;

@@ -6,6 +6,7 @@
 
 use crate::analyze::cause::{Cause, Verdict};
 
+pub mod alb;
 pub mod cloudfront;
 pub mod envoy;
 
