@@ -118,3 +118,38 @@ pub fn alb(data: &[u8]) {
         }
     }
 }
+
+/// Detect `data` as one JSON hop format, parse every line with each JSON
+/// hop parser and classify what parses.
+fn json_hops(data: &[u8], fmt: &dyn crate::logs::hop::HopFormat) {
+    use crate::hop_cause as c;
+    use crate::logs::hop::HopParser;
+    let head: Vec<&[u8]> = lines(data).take(50).collect();
+    let _ = fmt.detect(&head);
+    for line in lines(data) {
+        if let Ok(r) = crate::logs::cloudflare::CloudflareParser.parse_line(line) {
+            let _ = c::cloudflare::classify(&r);
+        }
+        if let Ok(r) = crate::logs::fastly::FastlyParser.parse_line(line) {
+            let _ = c::fastly::classify(&r);
+        }
+        if let Ok(r) = crate::logs::gcp_lb::GcpLbParser.parse_line(line) {
+            let _ = c::gcp_lb::classify(&r);
+        }
+    }
+}
+
+/// Cloudflare Logpush lines (and the other JSON hop parsers on them).
+pub fn cloudflare(data: &[u8]) {
+    json_hops(data, &crate::logs::cloudflare::Cloudflare);
+}
+
+/// Fastly JSON lines (and the other JSON hop parsers on them).
+pub fn fastly(data: &[u8]) {
+    json_hops(data, &crate::logs::fastly::Fastly);
+}
+
+/// Google Cloud load balancer entries (and the other JSON hop parsers on them).
+pub fn gcp_lb(data: &[u8]) {
+    json_hops(data, &crate::logs::gcp_lb::GcpLb);
+}

@@ -210,3 +210,35 @@ fn alb_fixtures() {
         vec![Cause::InvalidHeader]
     );
 }
+
+#[test]
+fn json_hop_fixtures() {
+    use gatecheck::hop_cause as c;
+    use gatecheck::logs::{cloudflare::Cloudflare, fastly::Fastly, gcp_lb::GcpLb};
+    type Classify = fn(&HopRecord<'_>) -> Verdict;
+    let cases: [(&str, &dyn HopFormat, Classify); 3] = [
+        (
+            "cloudflare/examples.log",
+            &Cloudflare,
+            c::cloudflare::classify,
+        ),
+        ("fastly/examples.log", &Fastly, c::fastly::classify),
+        ("gcp_lb/examples.log", &GcpLb, c::gcp_lb::classify),
+    ];
+    for (file, fmt, classify) in cases {
+        let (_, data) = fixture(file);
+        let (p, _) = detect(fmt, &data);
+        let r = read_all(p.as_ref(), &data, classify);
+        assert!(r.errors.is_empty(), "{file}: {:?}", r.errors);
+        assert_eq!(r.records, lines(&data).count(), "{file}");
+        // each JSON format claims only its own lines
+        for (other, _, _) in cases.iter().filter(|o| o.0 != file) {
+            let (_, od) = fixture(other);
+            let head: Vec<&[u8]> = lines(&od).take(50).collect();
+            assert!(
+                fmt.detect(&head).is_none(),
+                "{file}'s format claims {other}"
+            );
+        }
+    }
+}

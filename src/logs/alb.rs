@@ -23,7 +23,7 @@
 //! - `"error_reason"` is set only for Lambda targets (`LambdaInvalidResponse`, …).
 
 use super::hop::{HopExample, HopFormat, HopKind, HopLineError, HopParser, HopRecord, Signals};
-use super::hop_fields::{dash, secs_to_ms, trim_cr};
+use super::hop_fields::{dash, secs_to_ms, split_url, trim_cr};
 use super::scan::{parse_iso8601, parse_status};
 
 /// Fields a line must have: up to `"trace_id"` (index 17).
@@ -64,25 +64,8 @@ fn next_field(rest: &[u8]) -> Option<(&[u8], &[u8])> {
 fn request_line(r: &[u8]) -> (Option<&[u8]>, Option<&[u8]>, Option<&[u8]>, Option<&[u8]>) {
     let mut parts = r.splitn(3, |&c| c == b' ');
     let method = parts.next().and_then(dash);
-    let url = parts.next().and_then(dash);
+    let (host, path) = split_url(parts.next().unwrap_or_default());
     let proto = parts.next().and_then(dash);
-    let (mut host, mut path) = (None, None);
-    if let Some(u) = url {
-        let after = match memchr::memmem::find(u, b"://") {
-            Some(i) => &u[i + 3..],
-            None => u,
-        };
-        let (authority, p) = match memchr::memchr(b'/', after) {
-            Some(i) => (&after[..i], &after[i..]),
-            None => (after, &after[after.len()..]),
-        };
-        let h = match memchr::memrchr(b':', authority) {
-            Some(i) if !authority.ends_with(b"]") => &authority[..i],
-            _ => authority,
-        };
-        host = dash(h);
-        path = dash(p);
-    }
     (method, host, path, proto)
 }
 

@@ -49,6 +49,56 @@ pub fn secs_to_ms(b: &[u8]) -> Option<i64> {
     super::scan::parse_secs_ms(b).map(i64::from)
 }
 
+/// `scheme://host:port/path?q` (or a bare `/path`) → host (without the
+/// port) and path (with the query); `-` parts are `None`.
+pub fn split_url(u: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
+    let Some(u) = dash(u) else {
+        return (None, None);
+    };
+    let Some(i) = memchr::memmem::find(u, b"://") else {
+        return (None, Some(u));
+    };
+    let after = &u[i + 3..];
+    let (authority, path) = match memchr::memchr(b'/', after) {
+        Some(i) => (&after[..i], &after[i..]),
+        None => (after, &after[after.len()..]),
+    };
+    let host = match memchr::memrchr(b':', authority) {
+        Some(i) if !authority.ends_with(b"]") => &authority[..i],
+        _ => authority,
+    };
+    (dash(host), dash(path))
+}
+
+/// A JSON timestamp: RFC 3339 text, or epoch seconds, ms, µs or ns
+/// (told apart by magnitude: Cloudflare's `unix`, `unixnano`, …).
+pub fn json_time(raw: &RawValue) -> Option<super::scan::LogTime> {
+    let b = json_bytes(raw)?;
+    if b.len() >= 19 && b[4] == b'-' {
+        return super::scan::parse_iso8601(b);
+    }
+    let int = match memchr::memchr(b'.', b) {
+        Some(i) => &b[..i],
+        None => b,
+    };
+    // unixnano has 19 digits, one more than scan::parse_u64 takes
+    let n: i64 = if int.is_empty() || !int.iter().all(u8::is_ascii_digit) {
+        return None;
+    } else {
+        std::str::from_utf8(int).ok()?.parse().ok()?
+    };
+    let ms = match n {
+        0..=99_999_999_999 => n * 1000,
+        100_000_000_000..=99_999_999_999_999 => n,
+        100_000_000_000_000..=99_999_999_999_999_999 => n / 1000,
+        _ => n / 1_000_000,
+    };
+    Some(super::scan::LogTime {
+        utc_ms: ms,
+        offset_s: 0,
+    })
+}
+
 /// Call `f(key, value)` for each member of the JSON object `line`, in
 /// order. Keys with escapes in them are skipped (none of the keys the
 /// formats read has one). `false` when the line is not one JSON object.
@@ -186,6 +236,38 @@ mod tests {
         ] {
             assert!(!json_members(bad, &mut |_, _| {}), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn urls_and_times() {
+        assert_eq!(
+            split_url(b"https://api.example.com:443/a?b=1"),
+            (Some(&b"api.example.com"[..]), Some(&b"/a?b=1"[..]))
+        );
+        assert_eq!(
+            split_url(b"http://[::1]:80/"),
+            (Some(&b"[::1]"[..]), Some(&b"/"[..]))
+        );
+        assert_eq!(split_url(b"/only/path"), (None, Some(&b"/only/path"[..])));
+        assert_eq!(split_url(b"-"), (None, None));
+        let v: Vec<&RawValue> = serde_json::from_str(
+            r#"[1710230400, 1710230400123, 1710230400123456, 1710230400123456789, "2024-03-12T08:00:00.123Z", "x", null]"#,
+        )
+        .unwrap();
+        let got: Vec<Option<i64>> = v.iter().map(|r| json_time(r).map(|t| t.utc_ms)).collect();
+        let s = 1_710_230_400_000;
+        assert_eq!(
+            got,
+            vec![
+                Some(s),
+                Some(s + 123),
+                Some(s + 123),
+                Some(s + 123),
+                Some(1_710_230_400_123),
+                None,
+                None
+            ]
+        );
     }
 
     #[test]

@@ -2,9 +2,12 @@
 //! helpers in [`scan`]. Imports nothing from `analyze` or `report`.
 
 pub mod alb;
+pub mod cloudflare;
 pub mod cloudfront;
 pub mod detect;
 pub mod envoy;
+pub mod fastly;
+pub mod gcp_lb;
 pub mod hop;
 pub mod hop_fields;
 pub mod nginx;

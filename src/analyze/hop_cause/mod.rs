@@ -7,8 +7,11 @@
 use crate::analyze::cause::{Cause, Verdict};
 
 pub mod alb;
+pub mod cloudflare;
 pub mod cloudfront;
 pub mod envoy;
+pub mod fastly;
+pub mod gcp_lb;
 
 /// A verdict with its evidence.
 pub(crate) fn verdict(cause: Cause, evidence: Vec<String>) -> Verdict {
