@@ -21,7 +21,7 @@
 //! - newer files append fields (`origin-fbl`, `origin-lbl`, `asn`, …).
 
 use super::hop::{HopExample, HopFormat, HopKind, HopLineError, HopParser, HopRecord, Signals};
-use super::hop_fields::{dash, secs_to_ms, trim_cr};
+use super::hop_fields::{dash, secs_to_ms, split_fields, trim_cr};
 use super::scan::{days_from_civil, parse_status, parse_u64, LogTime};
 
 /// The columns gatecheck reads, by their `#Fields` name.
@@ -166,16 +166,12 @@ impl HopParser for CloudFrontParser {
         let (mut edge, mut edge_resp, mut detailed, mut fbl) = (None, None, None, None);
         let mut host_header = None;
         let mut status = None;
-        let mut n = 0;
-        let mut start = 0;
-        let mut fields = memchr::memchr_iter(b'\t', line).chain(std::iter::once(line.len()));
-        for col in &self.cols {
-            let Some(end) = fields.next() else {
-                return Err(HopLineError::Mismatch);
-            };
-            let v = &line[start..end];
-            start = end + 1;
-            n += 1;
+        let mut f: [&[u8]; MAX_COLS] = [&[]; MAX_COLS];
+        if split_fields(line, b'\t', &mut f) < self.declared {
+            return Err(HopLineError::Mismatch);
+        }
+        for (v, col) in f.iter().zip(&self.cols) {
+            let v = *v;
             let Some(col) = col else { continue };
             match col {
                 Col::Date => date = Some(v),
@@ -195,7 +191,6 @@ impl HopParser for CloudFrontParser {
                 Col::OriginFbl => fbl = secs_to_ms(v),
             }
         }
-        debug_assert_eq!(n, self.declared);
         rec.status = Some(parse_status(status.unwrap_or_default()).ok_or(HopLineError::BadStatus)?);
         rec.time = Some(
             date_time(date.unwrap_or_default(), time.unwrap_or_default())
