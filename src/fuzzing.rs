@@ -72,7 +72,7 @@ pub fn envoy(data: &[u8]) {
     for line in lines(data) {
         for p in parsers {
             if let Ok(r) = p.parse_line(line) {
-                let _ = crate::hop_cause::envoy::classify(&r);
+                let _ = crate::analyze::hop_cause::envoy::classify(&r);
             }
         }
     }
@@ -93,7 +93,7 @@ pub fn cloudfront(data: &[u8]) {
     if let Some((p, _)) = CloudFront.detect(&head) {
         for line in lines(data) {
             if let Ok(r) = p.parse_line(line) {
-                let _ = crate::hop_cause::cloudfront::classify(&r);
+                let _ = crate::analyze::hop_cause::cloudfront::classify(&r);
             }
         }
     }
@@ -114,7 +114,7 @@ pub fn alb(data: &[u8]) {
     let _ = Alb.detect(&head);
     for line in lines(data) {
         if let Ok(r) = AlbParser.parse_line(line) {
-            let _ = crate::hop_cause::alb::classify(&r);
+            let _ = crate::analyze::hop_cause::alb::classify(&r);
         }
     }
 }
@@ -122,7 +122,7 @@ pub fn alb(data: &[u8]) {
 /// Detect `data` as one JSON hop format, parse every line with each JSON
 /// hop parser and classify what parses.
 fn json_hops(data: &[u8], fmt: &dyn crate::logs::hop::HopFormat) {
-    use crate::hop_cause as c;
+    use crate::analyze::hop_cause as c;
     use crate::logs::hop::HopParser;
     let head: Vec<&[u8]> = lines(data).take(50).collect();
     let _ = fmt.detect(&head);

@@ -88,7 +88,7 @@ fn naive_cloudfront_5xx(data: &[u8]) -> usize {
 
 #[test]
 fn envoy_fixtures() {
-    use gatecheck::hop_cause::envoy::classify;
+    use gatecheck::analyze::hop_cause::envoy::classify;
     use gatecheck::logs::envoy::Envoy;
     for (file, kind) in [
         ("envoy/genlogs_sample.log", "default"),
@@ -118,7 +118,7 @@ fn envoy_fixtures() {
 
 #[test]
 fn envoy_custom_format_from_a_config_string() {
-    use gatecheck::hop_cause::envoy::classify;
+    use gatecheck::analyze::hop_cause::envoy::classify;
     let (_, format) = fixture("envoy/custom_long_flags.format");
     let (_, data) = fixture("envoy/custom_long_flags.log");
     let p = gatecheck::logs::envoy::compile(std::str::from_utf8(&format).unwrap()).unwrap();
@@ -129,7 +129,7 @@ fn envoy_custom_format_from_a_config_string() {
 
 #[test]
 fn cloudfront_fixtures() {
-    use gatecheck::hop_cause::cloudfront::classify;
+    use gatecheck::analyze::hop_cause::cloudfront::classify;
     use gatecheck::logs::cloudfront::CloudFront;
     for file in [
         "cloudfront/genlogs_sample.log",
@@ -192,7 +192,7 @@ fn naive_alb_5xx(data: &[u8]) -> usize {
 
 #[test]
 fn alb_fixtures() {
-    use gatecheck::hop_cause::alb::classify;
+    use gatecheck::analyze::hop_cause::alb::classify;
     use gatecheck::logs::alb::Alb;
     for file in ["alb/aws_doc_examples.log", "alb/5xx_kinds.log"] {
         let (_, data) = fixture(file);
@@ -213,7 +213,7 @@ fn alb_fixtures() {
 
 #[test]
 fn json_hop_fixtures() {
-    use gatecheck::hop_cause as c;
+    use gatecheck::analyze::hop_cause as c;
     use gatecheck::logs::{cloudflare::Cloudflare, fastly::Fastly, gcp_lb::GcpLb};
     type Classify = fn(&HopRecord<'_>) -> Verdict;
     let cases: [(&str, &dyn HopFormat, Classify); 3] = [

@@ -25,6 +25,74 @@ pub(super) struct Ctx<'a> {
     pub(super) names: &'a [String],
 }
 
+/// The access-log stage: parse every nginx access log of the plan against
+/// the error-log index; unknown and config inputs get their summaries here
+/// too (in input order with the rest).
+pub(super) fn access_pass(
+    plan: &mut super::plan::Plan,
+    index: &join::ErrorIndex,
+    opts: &Options,
+    inputs_out: &mut Vec<super::report::InputSummary>,
+    on_events: &mut dyn FnMut(Vec<Event>),
+) -> Agg {
+    use super::kind::InputKind;
+    use super::report::InputSummary;
+    use crate::logs::detect::Kind;
+    let has_error_log = inputs_out
+        .iter()
+        .any(|i| i.input_kind == InputKind::NginxError);
+    let mut total = Agg::new();
+    let super::plan::Plan {
+        loaded,
+        problems,
+        config,
+        formats,
+        names,
+        ..
+    } = plan;
+    for l in loaded.iter_mut() {
+        let kind = InputKind::from_detected(&l.kind);
+        match l.kind {
+            Kind::Access(fi) => {
+                let fmt = &formats[fi];
+                let display = l.input.display.clone();
+                let ctx = Ctx {
+                    fmt,
+                    config: config.as_deref(),
+                    index,
+                    has_error_log,
+                    opts,
+                    file: l.index,
+                    display: &display,
+                    names,
+                };
+                let agg = parse_access_log(l, &ctx, problems, on_events);
+                inputs_out.push(InputSummary::new(
+                    display,
+                    kind,
+                    Some(fmt.name.clone()),
+                    l.reason.clone(),
+                    agg.lines,
+                    agg.malformed,
+                    0,
+                ));
+                total += agg;
+            }
+            Kind::Unknown | Kind::Config => inputs_out.push(InputSummary::new(
+                l.input.display.clone(),
+                kind,
+                None,
+                l.reason.clone(),
+                0,
+                0,
+                0,
+            )),
+            Kind::Error | Kind::Hop(_) => {}
+        }
+    }
+    total
+}
+
 /// Parse one access log; events (when `ctx.opts.keep_events`) go to
 /// `on_events` in file order, a window of chunks at a time.
 pub(super) fn parse_access_log(
@@ -57,7 +125,7 @@ pub(super) fn parse_access_log(
 }
 
 /// Make chunk-relative line numbers absolute.
-fn shift_lines(agg: &mut Agg, evs: &mut [Event], base: u64) {
+pub(super) fn shift_lines(agg: &mut Agg, evs: &mut [Event], base: u64) {
     for s in &mut agg.malformed_samples {
         s.line += base;
     }
@@ -335,6 +403,7 @@ fn slow_path(
             evidence: verdict.evidence,
             rescued,
             request_id: text(rec.request_id),
+            hop: None,
             at: rec.time,
         });
     }

@@ -105,3 +105,46 @@ pub(super) fn sample(file: &str, line: u64, reason: &str, text: &[u8]) -> Sample
         text: t,
     }
 }
+
+/// What the error-log stage hands on: the index the access pass joins
+/// against, the error logs' input summaries and their malformed samples.
+pub(super) struct ErrorPass {
+    pub(super) index: super::join::ErrorIndex,
+    pub(super) inputs: Vec<super::report::InputSummary>,
+    pub(super) samples: Vec<Sample>,
+}
+
+/// The error-log stage: parse every nginx error log of the plan.
+pub(super) fn error_pass(plan: &mut super::plan::Plan, opts: &Options) -> ErrorPass {
+    use super::kind::InputKind;
+    let mut error_lines = Vec::new();
+    let mut error_span: Option<(i64, i64)> = None;
+    let mut inputs = Vec::new();
+    let mut samples = Vec::new();
+    for l in plan
+        .loaded
+        .iter_mut()
+        .filter(|l| matches!(l.kind, crate::logs::detect::Kind::Error))
+    {
+        let r = parse_error_log(l, opts, &mut plan.problems);
+        if let Some((a, b)) = r.span {
+            error_span = Some(error_span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+        }
+        inputs.push(super::report::InputSummary::new(
+            l.input.display.clone(),
+            InputKind::NginxError,
+            None,
+            l.reason.clone(),
+            r.lines,
+            r.malformed,
+            r.lines_kept.len() as u64,
+        ));
+        error_lines.extend(r.lines_kept);
+        samples.extend(r.samples);
+    }
+    ErrorPass {
+        index: super::join::ErrorIndex::new(error_lines, error_span, plan.names.clone()),
+        inputs,
+        samples,
+    }
+}

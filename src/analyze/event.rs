@@ -35,6 +35,9 @@ pub struct Event {
     pub rescued: bool,
     /// Request id, when logged.
     pub request_id: Option<String>,
+    /// The hop format that logged it, for hop logs (`haproxy`); absent for nginx.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hop: Option<&'static str>,
     #[serde(skip)]
     /// The parsed time, for sorting.
     pub at: Option<LogTime>,

@@ -1,34 +1,40 @@
 //! Records → classified events → mergeable aggregates → [`Report`].
 //!
-//! The pipeline: discover inputs; open each (map or stream) and detect its
-//! kind from its first lines; parse every error log into an [`join::ErrorIndex`];
-//! then parse the access logs in parallel chunks, classify each 5xx request
-//! against the index on the spot, and add everything into per-chunk
-//! [`stats::Agg`]s that are merged at the end.
+//! The pipeline, one stage per module:
+//! 1. **plan** (`plan.rs`): discover inputs, open each (map or stream),
+//!    read the configs in the dump and decide each file's [`InputKind`]
+//!    from its first lines (nginx formats, then the hop formats of
+//!    `logs::formats`);
+//! 2. **error-log pass** (`errors.rs`): every nginx error log into a
+//!    [`join::ErrorIndex`];
+//! 3. **access-log pass** (`access.rs`): the nginx access logs in parallel
+//!    chunks, each 5xx classified against the index on the spot, into
+//!    per-chunk [`stats::Agg`]s merged at the end;
+//! 4. **report** (`report.rs`).
 
 mod access;
 pub mod cause;
 mod errors;
 pub mod event;
+pub mod hop_cause;
+pub mod hops;
 pub mod incident;
 mod inputs;
 pub mod join;
+pub mod kind;
 pub mod nginx_config;
+mod plan;
 pub mod report;
 pub mod stats;
 
 use std::sync::Arc;
 
 use crate::error::Error;
-use crate::input::{self, Problem};
-use crate::logs::detect::{self, Kind};
-use crate::logs::nginx::{self, LogFormat};
-use access::{parse_access_log, Ctx};
-use errors::parse_error_log;
+use crate::input;
+use crate::logs::nginx::LogFormat;
 use event::Event;
-use inputs::{classify_input, open};
+pub use kind::InputKind;
 pub use report::Report;
-use stats::Agg;
 
 /// Progress callback: called with the number of bytes just processed.
 pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
@@ -89,180 +95,30 @@ pub fn analyze_streaming(
     opts: &Options,
     on_events: &mut dyn FnMut(Vec<Event>),
 ) -> Result<Report, Error> {
-    let (inputs, mut problems) = input::discover(paths);
-    let mut loaded = Vec::new();
-    for (i, inp) in inputs.into_iter().enumerate() {
-        match open(i as u32, inp) {
-            Ok(l) => loaded.push(l),
-            Err((inp, msg)) => problems.push(Problem {
-                path: inp.display,
-                message: msg,
-            }),
-        }
+    // plan → error-log pass → access-log pass → report
+    let mut plan = plan::plan(paths, opts);
+    let errors = errors::error_pass(&mut plan, opts);
+    let mut inputs_out = errors.inputs;
+    let mut total = access::access_pass(&mut plan, &errors.index, opts, &mut inputs_out, on_events);
+    let hops = hops::hop_pass(&mut plan, opts, &mut inputs_out, on_events);
+    // the totals cover every access log of every hop (a request logged at
+    // two hops counts at each); `hops[]` has each hop's own figures
+    for h in &hops {
+        total += h.agg.clone();
     }
-
-    // nginx configs inside the dump are read as if given with --config
-    let builtin = nginx::builtin_formats();
-    let found_configs: Vec<usize> = loaded
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| {
-            matches!(detect::detect(&l.head, &builtin).kind, Kind::Unknown)
-                && l.input
-                    .path
-                    .as_deref()
-                    .is_some_and(nginx_config::is_config_name)
-        })
-        .map(|(i, _)| i)
-        .collect();
-    let config: Option<Arc<nginx_config::NginxConfig>> =
-        match (&opts.config, found_configs.is_empty()) {
-            (Some(c), _) => Some(c.clone()),
-            (None, false) => {
-                let paths: Vec<std::path::PathBuf> = found_configs
-                    .iter()
-                    .filter_map(|&i| loaded[i].input.path.clone())
-                    .collect();
-                Some(Arc::new(nginx_config::read(&paths)))
-            }
-            (None, true) => None,
-        };
-    let missing = config
-        .as_ref()
-        .filter(|c| !c.missing_includes.is_empty())
-        .map(|c| {
-            format!(
-                "; includes not in the dump (skipped): {}",
-                c.missing_includes.join(", ")
-            )
-        })
-        .unwrap_or_default();
-    for &i in &found_configs {
-        loaded[i].kind = Kind::Config;
-        loaded[i].reason = if opts.config.is_some() {
-            "nginx config (not a log; --config was given, so this one is not used)".into()
-        } else {
-            format!("nginx config: read for its log_format/access_log lines and the directives that explain causes{missing}")
-        };
-    }
-    if let Some(cfg) = &config {
-        problems.extend(cfg.problems.iter().map(|(at, msg)| Problem {
-            path: at.clone(),
-            message: format!("config: {msg}"),
-        }));
-        if opts.config.is_some() && !missing.is_empty() {
-            problems.push(Problem {
-                path: "--config".into(),
-                message: missing.trim_start_matches("; ").to_string(),
-            });
-        }
-    }
-    let mut formats = opts.formats.clone();
-    if let Some(cfg) = &config {
-        formats.extend(cfg.formats.iter().cloned());
-    }
-    if !opts.only_given_formats {
-        formats.extend(builtin);
-    }
-    for l in loaded
-        .iter_mut()
-        .filter(|l| !matches!(l.kind, Kind::Config))
-    {
-        let (kind, reason) = classify_input(l, &formats, config.as_deref());
-        l.kind = kind;
-        l.reason = reason;
-    }
-
-    // Error logs first: the access pass joins against them.
-    let mut error_lines = Vec::new();
-    let mut error_span: Option<(i64, i64)> = None;
-    let mut error_files = Vec::new();
-    let mut error_malformed = Vec::new();
-    let mut inputs_out = Vec::new();
-    let names: Vec<String> = loaded.iter().map(|l| l.input.display.clone()).collect();
-    for l in loaded.iter_mut().filter(|l| matches!(l.kind, Kind::Error)) {
-        let r = parse_error_log(l, opts, &mut problems);
-        error_files.push(l.input.display.clone());
-        if let Some((a, b)) = r.span {
-            error_span = Some(error_span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
-        }
-        inputs_out.push(report::InputSummary {
-            path: l.input.display.clone(),
-            kind: "nginx_error".into(),
-            format: None,
-            reason: l.reason.clone(),
-            lines: r.lines,
-            malformed: r.malformed,
-            upstream_errors: r.lines_kept.len() as u64,
-        });
-        error_lines.extend(r.lines_kept);
-        error_malformed.extend(r.samples);
-    }
-    let index = join::ErrorIndex::new(error_lines, error_span, names.clone());
-    let has_error_log = !error_files.is_empty();
-
-    let mut total = Agg::new();
-    for l in loaded.iter_mut() {
-        match l.kind {
-            Kind::Access(fi) => {
-                let fmt = &formats[fi];
-                let display = l.input.display.clone();
-                let ctx = Ctx {
-                    fmt,
-                    config: config.as_deref(),
-                    index: &index,
-                    has_error_log,
-                    opts,
-                    file: l.index,
-                    display: &display,
-                    names: &names,
-                };
-                let agg = parse_access_log(l, &ctx, &mut problems, on_events);
-                inputs_out.push(report::InputSummary {
-                    path: l.input.display.clone(),
-                    kind: "nginx_access".into(),
-                    format: Some(fmt.name.clone()),
-                    reason: l.reason.clone(),
-                    lines: agg.lines,
-                    malformed: agg.malformed,
-                    upstream_errors: 0,
-                });
-                total += agg;
-            }
-            Kind::Unknown => {
-                inputs_out.push(report::InputSummary {
-                    path: l.input.display.clone(),
-                    kind: "unknown".into(),
-                    format: None,
-                    reason: l.reason.clone(),
-                    lines: 0,
-                    malformed: 0,
-                    upstream_errors: 0,
-                });
-            }
-            Kind::Config => inputs_out.push(report::InputSummary {
-                path: l.input.display.clone(),
-                kind: "nginx_config".into(),
-                format: None,
-                reason: l.reason.clone(),
-                lines: 0,
-                malformed: 0,
-                upstream_errors: 0,
-            }),
-            Kind::Error => {}
-        }
-    }
-    for s in error_malformed {
+    for s in errors.samples {
         if total.malformed_samples.len() < stats::MALFORMED_SAMPLES {
             total.malformed_samples.push(s);
         }
     }
+    let names = &plan.names;
     inputs_out.sort_by_key(|i| names.iter().position(|n| *n == i.path));
     Ok(Report::build(
         total,
         inputs_out,
-        problems,
-        &index,
-        config.as_deref(),
-    ))
+        plan.problems,
+        &errors.index,
+        plan.config.as_deref(),
+    )
+    .with_hops(&hops))
 }

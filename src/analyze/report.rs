@@ -7,6 +7,7 @@ use super::cause::Cause;
 use super::event::rfc3339;
 use super::incident::{self, Burst};
 use super::join::ErrorIndex;
+use super::kind::InputKind;
 use super::nginx_config::NginxConfig;
 use super::stats::{self, Agg, ByCause, Example, Sample};
 use crate::input::Problem;
@@ -20,7 +21,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub struct InputSummary {
     /// The file.
     pub path: String,
-    /// `nginx_access`, `nginx_error` or `unknown`.
+    /// `nginx_access`, `nginx_error`, `nginx_config`, `<format>_access`
+    /// (`haproxy_access`) or `unknown`.
     pub kind: String,
     /// The access-log format used.
     pub format: Option<String>,
@@ -32,6 +34,33 @@ pub struct InputSummary {
     pub malformed: u64,
     /// Upstream error lines (error logs).
     pub upstream_errors: u64,
+    /// The kind as a value (`kind` is its id).
+    #[serde(skip)]
+    pub input_kind: InputKind,
+}
+
+impl InputSummary {
+    /// A summary whose `kind` is `input_kind`'s id.
+    pub fn new(
+        path: String,
+        input_kind: InputKind,
+        format: Option<String>,
+        reason: String,
+        lines: u64,
+        malformed: u64,
+        upstream_errors: u64,
+    ) -> InputSummary {
+        InputSummary {
+            path,
+            kind: input_kind.id().into_owned(),
+            format,
+            reason,
+            lines,
+            malformed,
+            upstream_errors,
+            input_kind,
+        }
+    }
 }
 
 /// Totals over every access log.
@@ -164,6 +193,48 @@ pub struct Report {
     pub error_log_kinds: BTreeMap<String, u64>,
     /// Upstream addresses named by upstream error-log lines.
     pub error_log_upstreams: Vec<Count>,
+    /// Each hop read from a non-nginx log (HAProxy, Envoy, CDNs, load
+    /// balancers), with its own 5xx causes.
+    pub hops: Vec<HopRow>,
+}
+
+/// One hop (every file of one format), with its own figures.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HopRow {
+    /// The format (`haproxy`).
+    pub name: &'static str,
+    /// Where the hop sits: `cdn`, `lb`, `proxy`, `app`.
+    pub hop: crate::logs::hop::HopKind,
+    /// Its files.
+    pub files: Vec<String>,
+    /// Totals of this hop alone.
+    pub totals: Totals,
+    /// 503s (beside the 502s: no server, refused, queue timeout, limits).
+    pub status_503: u64,
+    /// Lines skipped as holding no request (notices, other programs' lines).
+    pub skipped_lines: u64,
+    /// Event lines by kind (`server_down`, `no_server`, …).
+    pub events: BTreeMap<crate::logs::hop::HopEventKind, u64>,
+    /// The first server-down / no-server events, with file:line.
+    pub event_samples: Vec<super::hops::EventRow>,
+    /// 502s by cause, with evidence.
+    pub causes_502: Vec<CauseRow>,
+    /// 504s by cause.
+    pub causes_504: Vec<CauseRow>,
+    /// Other 5xx (503, 500 …) by cause.
+    pub causes_other_5xx: Vec<CauseRow>,
+    /// Next hops in (`backend/server`, addresses) of the 502s.
+    pub top_upstreams: Vec<Count>,
+    /// Paths of the 502s.
+    pub top_paths: Vec<Count>,
+    /// First 502, RFC 3339.
+    pub first_502: Option<String>,
+    /// Last 502.
+    pub last_502: Option<String>,
+    /// Requests, 502s and 504s per minute.
+    pub timeline: Vec<TimelineRow>,
+    /// The first few malformed lines of this hop.
+    pub malformed_samples: Vec<Sample>,
 }
 
 /// How many rows the top lists keep.
@@ -218,7 +289,77 @@ fn minute_str(m: i64, offset_s: i32) -> String {
     })
 }
 
+fn totals(agg: &Agg) -> Totals {
+    let sum = |f: &dyn Fn(usize) -> bool| -> u64 {
+        agg.status
+            .iter()
+            .enumerate()
+            .filter(|(s, _)| f(*s))
+            .map(|(_, c)| c)
+            .sum()
+    };
+    Totals {
+        requests: agg.requests,
+        lines: agg.lines,
+        malformed: agg.malformed,
+        filtered: agg.filtered,
+        status_502: sum(&|s| s == 502),
+        status_504: sum(&|s| s == 504),
+        status_5xx: sum(&|s| (500..600).contains(&s)),
+        rescued: agg.causes_rescued.values().map(|s| s.count).sum(),
+    }
+}
+
+fn timeline(minutes: &BTreeMap<i64, stats::Minute>, off: i32) -> Vec<TimelineRow> {
+    match (minutes.keys().next(), minutes.keys().next_back()) {
+        (Some(&a), Some(&b)) if b - a < 7 * 24 * 60 => (a..=b)
+            .map(|m| {
+                let c = minutes.get(&m).copied().unwrap_or_default();
+                TimelineRow {
+                    minute: minute_str(m, off),
+                    requests: c.requests,
+                    status_502: c.s502,
+                    status_504: c.s504,
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl HopRow {
+    /// Shape one hop's aggregate.
+    pub fn build(h: &super::hops::HopAgg) -> HopRow {
+        let a = &h.agg;
+        HopRow {
+            name: h.name,
+            hop: h.hop,
+            files: h.files.clone(),
+            totals: totals(a),
+            status_503: a.status.get(503).copied().unwrap_or(0),
+            skipped_lines: h.skipped,
+            events: h.events.clone(),
+            event_samples: h.event_samples.clone(),
+            causes_502: rows(&a.causes_502, None),
+            causes_504: rows(&a.causes_504, None),
+            causes_other_5xx: rows(&a.causes_other_5xx, None),
+            top_upstreams: counts(stats::top(&a.upstreams, TOP_N)),
+            top_paths: counts(stats::top(&a.paths, TOP_N)),
+            first_502: a.span_502.map(|s| rfc3339(s.0)),
+            last_502: a.span_502.map(|s| rfc3339(s.1)),
+            timeline: timeline(&a.minutes, a.offset_s.unwrap_or(0)),
+            malformed_samples: a.malformed_samples.clone(),
+        }
+    }
+}
+
 impl Report {
+    /// Add the hops' own sections.
+    pub fn with_hops(mut self, hops: &[super::hops::HopAgg]) -> Report {
+        self.hops = hops.iter().map(HopRow::build).collect();
+        self
+    }
+
     /// Shape the merged aggregate.
     pub fn build(
         agg: Agg,
@@ -316,6 +457,7 @@ impl Report {
                 }
                 counts(stats::top(&m, TOP_N))
             },
+            hops: Vec::new(),
         }
     }
 }

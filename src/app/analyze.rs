@@ -133,11 +133,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     let r = &report;
-    let logs = r
-        .inputs
-        .iter()
-        .filter(|i| i.kind.ends_with("_access") || i.kind.ends_with("_error"))
-        .count();
+    let logs = r.inputs.iter().filter(|i| i.input_kind.is_log()).count();
     if logs == 0 {
         for p in &r.problems {
             eprintln!("gatecheck: {}: {}", p.path, p.message);

@@ -2,7 +2,7 @@
 //!
 //! [`load`] reads each entry file into the [`SourceMap`], detects which proxy
 //! it is for ([`detect`]), and hands it to that proxy's parser:
-//! [`nginx::parse`], [`haproxy::parse`] or [`envoy::parse`]. Every parser has
+//! [`nginx::parse`], [`haproxy::parse`] or [`envoy::parse()`]. Every parser has
 //! the same shape — `fn parse(&mut SourceMap, FileId, &LoadOptions) -> Parsed`
 //! — and reports problems as [`ConfigError`]s with spans while still
 //! returning as much of the model as it could build, so the rest of a broken

@@ -1,5 +1,6 @@
 //! Which kind of log a file holds, from its first lines, with the reason.
 
+use super::hop::{HopFormat, HopParser};
 use super::nginx::{LogFormat, TimeCache};
 use super::{lines, nginx_error};
 
@@ -15,6 +16,9 @@ pub enum Kind {
     Error,
     /// A proxy config found among the logs (read as config, not as a log).
     Config,
+    /// A hop log (HAProxy, Envoy, a CDN, a load balancer): the format at
+    /// this index of [`super::formats::hop_formats`].
+    Hop(usize),
     /// Nothing gatecheck knows.
     Unknown,
 }
@@ -82,6 +86,48 @@ pub fn detect(head: &[u8], formats: &[LogFormat]) -> Detection {
             "no known format parses its first lines (first line: {first:?}); give the format with --log-format or --config"
         ),
     }
+}
+
+/// The first lines of `head` that detection looks at: non-blank, at most
+/// [`SAMPLE_LINES`], without a last line cut by the end of `head`.
+pub fn head_lines(head: &[u8]) -> Vec<&[u8]> {
+    let mut sample: Vec<&[u8]> = lines(head)
+        .filter(|l| !l.iter().all(|c| c.is_ascii_whitespace()))
+        .take(SAMPLE_LINES + 1)
+        .collect();
+    let cut = !head.ends_with(b"\n") && sample.len() <= SAMPLE_LINES;
+    if sample.len() > 1 && cut {
+        sample.pop();
+    }
+    sample.truncate(SAMPLE_LINES);
+    sample
+}
+
+/// Which hop format (of `formats`, tried in order) reads `head`: its index,
+/// a parser for the file and the reason.
+pub fn detect_hop(
+    head: &[u8],
+    formats: &[&'static dyn HopFormat],
+) -> Option<(usize, Box<dyn HopParser>, String)> {
+    let sample = head_lines(head);
+    if sample.is_empty() {
+        return None;
+    }
+    formats
+        .iter()
+        .enumerate()
+        .find_map(|(i, f)| f.detect(&sample).map(|(p, why)| (i, p, why)))
+}
+
+/// For a file no hop format reads: what the formats that it looks like say
+/// about it (a CloudFront log whose `#Fields:` line was cut), joined.
+pub fn hop_near_miss(head: &[u8], formats: &[&'static dyn HopFormat]) -> Option<String> {
+    let sample = head_lines(head);
+    let why: Vec<String> = formats
+        .iter()
+        .filter_map(|f| f.near_miss(&sample).map(|w| format!("{}: {w}", f.name())))
+        .collect();
+    (!why.is_empty()).then(|| why.join("; "))
 }
 
 #[cfg(test)]

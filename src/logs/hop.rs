@@ -210,6 +210,45 @@ pub trait HopFormat: Send + Sync {
 pub trait HopParser: Send + Sync {
     /// Parse one line (no `\n`; a trailing `\r` may remain).
     fn parse_line<'a>(&self, line: &'a [u8]) -> Result<HopRecord<'a>, HopLineError>;
+
+    /// For a line [`HopParser::parse_line`] called
+    /// [`HopLineError::NotARequest`]: the event it reports, if it is one the
+    /// analysis uses (a server going down, a backend left without servers).
+    /// `None`: a line to skip and count (a start notice, another program's
+    /// syslog line, a header).
+    fn parse_event<'a>(&self, _line: &'a [u8]) -> Option<HopEvent<'a>> {
+        None
+    }
+}
+
+/// What a hop's event line reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HopEventKind {
+    /// A server was marked down (health check or observed errors).
+    ServerDown,
+    /// A server came back up.
+    ServerUp,
+    /// A backend has no usable server left.
+    NoServer,
+    /// Anything else the hop says about itself (start, stop, reload).
+    Notice,
+}
+
+/// An event line of a hop's log (HAProxy `Server be/s1 is DOWN, reason: …`,
+/// `backend be has no server available!`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HopEvent<'a> {
+    /// When, if the line carries a time.
+    pub time: Option<LogTime>,
+    /// What happened.
+    pub kind: HopEventKind,
+    /// The backend / cluster concerned.
+    pub backend: Option<&'a [u8]>,
+    /// The server concerned.
+    pub server: Option<&'a [u8]>,
+    /// The message, without the syslog prefix.
+    pub message: &'a [u8],
 }
 
 /// One documented line of a format and what gatecheck must read from it:

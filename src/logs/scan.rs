@@ -96,7 +96,8 @@ fn num4(b: &[u8], i: usize) -> Option<i64> {
     Some(num2(b, i)? as i64 * 100 + num2(b, i + 2)? as i64)
 }
 
-fn month(b: &[u8]) -> Option<u32> {
+/// A month abbreviation (`Jan`…`Dec`) → 1..=12.
+pub fn month(b: &[u8]) -> Option<u32> {
     Some(match b {
         b"Jan" => 1,
         b"Feb" => 2,

@@ -6,6 +6,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
 use crate::analyze::report::{CauseRow, Count, Report};
+use crate::analyze::InputKind;
 
 /// Rows the timeline is folded into at most.
 pub const TIMELINE_ROWS: usize = 30;
@@ -103,7 +104,11 @@ fn top_table(title: &str, rows: &[Count], width: u16, out: &mut String) {
 pub fn render(r: &Report, width: u16) -> String {
     let mut out = String::new();
     let t = &r.totals;
-    let n_access = r.inputs.iter().filter(|i| i.kind == "nginx_access").count();
+    let n_access = r
+        .inputs
+        .iter()
+        .filter(|i| matches!(i.input_kind, InputKind::NginxAccess | InputKind::Hop(_)))
+        .count();
     let n_error = r.inputs.iter().filter(|i| i.kind == "nginx_error").count();
     let _ = writeln!(
         out,
@@ -158,6 +163,7 @@ pub fn render(r: &Report, width: u16) -> String {
     top_table("upstream address", &r.top_upstreams, width, &mut out);
     top_table("host", &r.top_hosts, width, &mut out);
     top_table("path", &r.top_paths, width, &mut out);
+    hops(r, width, &mut out);
     timeline(r, width, &mut out);
     error_log(r, width, &mut out);
     inputs(r, width, &mut out);
@@ -258,5 +264,89 @@ fn inputs(r: &Report, width: u16, out: &mut String) {
         for p in &r.problems {
             let _ = writeln!(out, "  {}: {}", p.path, p.message);
         }
+    }
+}
+
+/// Each hop's own causes, when the run read more than one hop (with one,
+/// the tables above are that hop's).
+fn hops(r: &Report, width: u16, out: &mut String) {
+    let nginx = r
+        .inputs
+        .iter()
+        .any(|i| i.input_kind == InputKind::NginxAccess);
+    if r.hops.is_empty() || (r.hops.len() == 1 && !nginx) {
+        if let Some(h) = r.hops.first() {
+            hop_events(h, out);
+        }
+        return;
+    }
+    let _ = writeln!(out, "\nEach hop's own 5xx");
+    for h in &r.hops {
+        let t = &h.totals;
+        let _ = writeln!(
+            out,
+            "\n── {} ({:?}, {} file{}): {} requests, 502: {}, 503: {}, 504: {}",
+            h.name,
+            h.hop,
+            h.files.len(),
+            if h.files.len() == 1 { "" } else { "s" },
+            num(t.requests),
+            num(t.status_502),
+            num(h.status_503),
+            num(t.status_504)
+        );
+        cause_table(
+            &format!("{}: causes of 502", h.name),
+            &h.causes_502,
+            width,
+            out,
+        );
+        cause_table(
+            &format!("{}: causes of 504", h.name),
+            &h.causes_504,
+            width,
+            out,
+        );
+        cause_table(
+            &format!("{}: other 5xx", h.name),
+            &h.causes_other_5xx,
+            width,
+            out,
+        );
+        hop_events(h, out);
+    }
+}
+
+fn hop_events(h: &crate::analyze::report::HopRow, out: &mut String) {
+    if h.events.is_empty() && h.skipped_lines == 0 {
+        return;
+    }
+    let kinds: Vec<String> = h
+        .events
+        .iter()
+        .map(|(k, n)| {
+            format!(
+                "{}: {}",
+                serde_json::to_value(k)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
+                num(*n)
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "\n{} events: {}; lines without a request skipped: {}",
+        h.name,
+        if kinds.is_empty() {
+            "none".to_string()
+        } else {
+            kinds.join(", ")
+        },
+        num(h.skipped_lines)
+    );
+    for e in h.event_samples.iter().take(5) {
+        let _ = writeln!(out, "  {}:{}  {}", e.file, e.line, e.message);
     }
 }

@@ -1,10 +1,11 @@
-//! Each hop format's own signals → the shared [`Cause`]s, one module per
-//! format (`envoy`, `cloudfront`, …), each `classify(&HopRecord) -> Verdict`.
-//! The evidence quotes the field a verdict rests on
+//! Each hop format's 5xx → one shared [`Cause`](super::cause::Cause), from
+//! that format's own signals. One module per format (`envoy`, `cloudfront`,
+//! …), each `classify(&HopRecord) -> Verdict`, and one line in
+//! [`classifier`]; a format without a module gets [`generic`], which only
+//! trusts the fields every hop record has and says what it lacked. The
+//! evidence quotes the field a verdict rests on
 //! (`response_flags=UF: upstream connection failure`); an `unknown` says
 //! which field the format lacked or what the value leaves open.
-
-use crate::analyze::cause::{Cause, Verdict};
 
 pub mod alb;
 pub mod cloudflare;
@@ -12,6 +13,52 @@ pub mod cloudfront;
 pub mod envoy;
 pub mod fastly;
 pub mod gcp_lb;
+pub mod haproxy;
+
+use super::cause::{Cause, Verdict};
+use crate::logs::hop::HopRecord;
+
+/// A per-format classifier.
+pub type Classify = fn(&HopRecord<'_>) -> Verdict;
+
+/// Each format's classifier, by the format's registered name.
+const CLASSIFIERS: &[(&str, Classify)] = &[
+    ("haproxy", haproxy::classify),
+    ("envoy", envoy::classify),
+    ("cloudfront", cloudfront::classify),
+    ("alb", alb::classify),
+    ("cloudflare", cloudflare::classify),
+    ("fastly", fastly::classify),
+    ("gcp_lb", gcp_lb::classify),
+];
+
+/// The classifier of the format registered as `name` (`logs::formats`).
+pub fn classifier(name: &str) -> Classify {
+    CLASSIFIERS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(generic as Classify, |(_, c)| *c)
+}
+
+/// For a format with no classifier of its own: passthrough when the hop
+/// logged the next hop's status and it matches, else `unknown`.
+pub fn generic(rec: &HopRecord<'_>) -> Verdict {
+    match (rec.status, rec.upstream_status) {
+        (Some(s), Some(u)) if s == u => Verdict {
+            cause: Cause::Passthrough,
+            evidence: vec![format!(
+                "status {s} = the next hop's status {u}: the next hop answered it"
+            )],
+        },
+        _ => Verdict {
+            cause: Cause::Unknown,
+            evidence: vec![
+                "gatecheck does not yet read this format's failure signals (no classifier for it)"
+                    .into(),
+            ],
+        },
+    }
+}
 
 /// A verdict with its evidence.
 pub(crate) fn verdict(cause: Cause, evidence: Vec<String>) -> Verdict {
@@ -24,7 +71,7 @@ pub(crate) fn field(name: &str, value: &[u8]) -> String {
 }
 
 /// Evidence of the common fields that help a reader find the request.
-pub(crate) fn context(rec: &crate::logs::hop::HopRecord<'_>, ev: &mut Vec<String>) {
+pub(crate) fn context(rec: &HopRecord<'_>, ev: &mut Vec<String>) {
     if let Some(a) = rec.upstream_addr {
         ev.push(field("upstream", a));
     }
@@ -42,5 +89,16 @@ mod tests {
         assert_eq!(field("a", b"x\xffy"), "a=x\u{fffd}y");
         let v = verdict(Cause::Unknown, vec!["why".into()]);
         assert_eq!(v.cause, Cause::Unknown);
+    }
+
+    #[test]
+    fn every_registered_format_has_its_classifier() {
+        for f in crate::logs::formats::hop_formats() {
+            assert!(
+                CLASSIFIERS.iter().any(|(n, _)| *n == f.name()),
+                "{} has no classifier",
+                f.name()
+            );
+        }
     }
 }

@@ -1,0 +1,164 @@
+//! HAProxy 5xx → cause, from the termination state (`%tsc`) and the timers.
+//!
+//! Facts: HAProxy configuration manual §8.5 "Stream state at disconnection"
+//! (first character: who ended the stream, second: in which phase) and §8.4
+//! "Timing events" (`-1` = phase never reached), in haproxy/haproxy
+//! `doc/configuration.txt`:
+//! - `SC`: the server (or something before it) refused the TCP connection
+//!   (RST or ICMP) — "likely a 502 or 503".
+//! - `sC`: `timeout connect` struck — 503 or 504.
+//! - `SH`: the server aborted before sending full response headers (crash,
+//!   close or reset: the log does not say which).
+//! - `sH`: `timeout server` struck before the response headers — 504.
+//! - `PH`: HAProxy blocked the server's response as invalid, incomplete or
+//!   dangerous — "an HTTP 502 error is sent" (500 on a rewrite failure). A
+//!   response header larger than the buffer (`tune.bufsize` minus
+//!   `tune.maxrewrite`) is an incomplete response to HAProxy and is logged
+//!   the same way, so the log alone cannot tell the two apart.
+//! - `sQ`: `timeout queue` struck while waiting for a server slot — 503.
+//! - `<NOSRV>` with 503: no server could be chosen (all down).
+//! - `PR`: HAProxy refused the request (deny rule, or a rewrite failure: 500).
+//! - `--`: normal end: a 5xx status is the server's own.
+
+use crate::analyze::cause::{Cause, Verdict};
+use crate::logs::hop::{HopRecord, Signals};
+
+fn text(b: Option<&[u8]>) -> String {
+    b.map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_else(|| "-".into())
+}
+
+fn ms(v: Option<i64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_else(|| "-1".into())
+}
+
+/// Classify one HAProxy request whose status is 5xx.
+pub fn classify(rec: &HopRecord<'_>) -> Verdict {
+    let Signals::Haproxy {
+        termination,
+        tq,
+        tw,
+        tc,
+        tr,
+        ta,
+        backend,
+        server,
+        retries,
+        ..
+    } = rec.signals
+    else {
+        return super::generic(rec);
+    };
+    let status = rec.status.unwrap_or(0);
+    let fields = format!(
+        "backend={} server={} termination_state={} TR/Tw/Tc/Tr/Ta={}/{}/{}/{}/{} retries={}",
+        text(backend),
+        text(server),
+        text(termination),
+        ms(tq),
+        ms(tw),
+        ms(tc),
+        ms(tr),
+        ms(ta),
+        text(retries)
+    );
+    let verdict = |cause: Cause, why: &str| Verdict {
+        cause,
+        evidence: vec![fields.clone(), why.to_string()],
+    };
+    let Some(tsc) = termination.filter(|t| t.len() >= 2) else {
+        return verdict(
+            Cause::Unknown,
+            "the log format lacks the termination state (%tsc): use `option httplog` or add %tsc to the log-format",
+        );
+    };
+    let nosrv = server == Some(b"<NOSRV>");
+    match (tsc[0], tsc[1]) {
+        (b'S' | b's', b'C' | b'Q') if nosrv && status == 503 => verdict(
+            Cause::NoLiveUpstream,
+            "server <NOSRV> with 503: no server of the backend was available (all down or in maintenance)",
+        ),
+        (b'S', b'C') => verdict(
+            Cause::UpstreamRefused,
+            "termination state SC: the server refused the TCP connection (RST or ICMP) — HAProxy manual §8.5",
+        ),
+        (b's', b'C') => verdict(
+            Cause::Timeout,
+            "termination state sC: `timeout connect` expired before the server accepted the connection — HAProxy manual §8.5",
+        ),
+        (b'S', b'H') => verdict(
+            Cause::UpstreamClosedEarly,
+            "termination state SH: the server closed or reset the connection before sending full response headers (HAProxy does not log which) — HAProxy manual §8.5",
+        ),
+        (b's', b'H') => verdict(
+            Cause::Timeout,
+            "termination state sH: `timeout server` expired before the response headers — HAProxy manual §8.5",
+        ),
+        (b'P', b'H') if status == 500 => verdict(
+            Cause::Unknown,
+            "termination state PH with 500: HAProxy failed to rewrite a response header (see tune.maxrewrite, http-response strict-mode) — HAProxy manual §8.5",
+        ),
+        (b'P', b'H') => verdict(
+            Cause::InvalidHeader,
+            "termination state PH: HAProxy rejected the server's response as invalid or incomplete — an invalid header, or headers larger than tune.bufsize minus tune.maxrewrite (the log does not tell which; `show errors` on the stats socket keeps the last rejected response) — HAProxy manual §8.5",
+        ),
+        (b's', b'Q') => verdict(
+            Cause::Timeout,
+            "termination state sQ: `timeout queue` expired while waiting for a free server slot (maxconn) — HAProxy manual §8.5",
+        ),
+        (b'P', b'R') if matches!(status, 503 | 429) => verdict(
+            Cause::RateLimited,
+            "termination state PR: an http-request deny rule refused the request before any server was tried — HAProxy manual §8.5",
+        ),
+        (b'-', _) | (b'S' | b's' | b'P' | b'C' | b'c', b'D' | b'L') if !nosrv && tr.is_some() => verdict(
+            Cause::Passthrough,
+            "the server sent this status itself (its response headers arrived: Tr ≥ 0): look at the application behind this backend",
+        ),
+        (a, b) => verdict(
+            Cause::Unknown,
+            &format!(
+                "termination state {}{}: not a server failure gatecheck can name (HAProxy manual §8.5 explains each code)",
+                a as char, b as char
+            ),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::haproxy::Haproxy;
+    use crate::logs::hop::HopFormat;
+
+    fn cause_of(status: &str, server: &str, timers: &str, tsc: &str) -> Cause {
+        let line = format!(
+            "10.0.0.1:5000 [12/Mar/2024:08:12:01.100] fe be/{server} {timers} {status} 217 - - {tsc} 1/1/0/0/0 0/0 \"GET /a HTTP/1.1\""
+        );
+        let (p, _) = Haproxy.detect(&[line.as_bytes()]).expect("detected");
+        classify(&p.parse_line(line.as_bytes()).unwrap()).cause
+    }
+
+    #[test]
+    fn termination_states() {
+        use Cause::*;
+        let cases = [
+            ("503", "app1", "0/0/-1/-1/3", "SC--", UpstreamRefused),
+            ("502", "app1", "0/0/-1/-1/3", "SC--", UpstreamRefused),
+            ("503", "<NOSRV>", "0/-1/-1/-1/0", "SC--", NoLiveUpstream),
+            ("504", "app1", "0/0/-1/-1/5000", "sC--", Timeout),
+            ("502", "app1", "0/0/0/-1/3", "SH--", UpstreamClosedEarly),
+            ("504", "app1", "0/0/0/-1/30000", "sH--", Timeout),
+            ("502", "app1", "0/0/0/-1/3", "PH--", InvalidHeader),
+            ("500", "app1", "0/0/0/-1/3", "PH--", Unknown),
+            ("503", "app1", "0/5000/-1/-1/5000", "sQ--", Timeout),
+            ("502", "app1", "0/0/0/4/5", "----", Passthrough),
+            ("503", "app1", "0/0/0/4/5", "--NI", Passthrough),
+            ("502", "app1", "0/0/0/4/5", "SD--", Passthrough),
+            ("503", "<NOSRV>", "0/-1/-1/-1/0", "PR--", RateLimited),
+            ("500", "app1", "0/0/0/-1/3", "RC--", Unknown),
+        ];
+        for (st, srv, t, tsc, want) in cases {
+            assert_eq!(cause_of(st, srv, t, tsc), want, "{st} {srv} {t} {tsc}");
+        }
+    }
+}

@@ -1,0 +1,416 @@
+//! The hop pass: every input detected as a hop format (HAProxy, Envoy, a
+//! CDN, a load balancer) is parsed in parallel chunks by its format's
+//! parser; each 5xx is classified by that format's classifier
+//! (`hop_cause`), and everything is counted per hop into the same mergeable
+//! [`Agg`] the nginx pass fills. Event lines (a server going down, a backend
+//! without servers) are kept as evidence; other non-request lines are
+//! skipped and counted, never called malformed.
+
+use std::collections::BTreeMap;
+
+use super::access::{path_pattern, shift_lines};
+use super::cause::Cause;
+use super::errors::sample;
+use super::event::{self, Event};
+use super::hop_cause;
+use super::inputs::for_chunks;
+use super::kind::InputKind;
+use super::plan::Plan;
+use super::report::InputSummary;
+use super::stats::{self, Agg, Example, Minute};
+use super::Options;
+use crate::logs::detect::Kind;
+use crate::logs::formats::hop_formats;
+use crate::logs::hop::{HopEventKind, HopKind, HopLineError, HopParser, HopRecord, Signals};
+use crate::logs::lines;
+
+/// How many event lines a hop keeps to show (the counts cover them all).
+pub const EVENT_SAMPLES: usize = 20;
+
+/// One event line of a hop's log, with where it was.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EventRow {
+    /// File as given.
+    pub file: String,
+    /// 1-based line.
+    pub line: u64,
+    /// When, RFC 3339, if the line says.
+    pub time: Option<String>,
+    /// What happened.
+    pub kind: HopEventKind,
+    /// The backend concerned.
+    pub backend: Option<String>,
+    /// The server concerned.
+    pub server: Option<String>,
+    /// The message.
+    pub message: String,
+}
+
+/// Everything counted for one hop (all its files).
+#[derive(Debug, Clone)]
+pub struct HopAgg {
+    /// Format name (`haproxy`).
+    pub name: &'static str,
+    /// Where the hop sits.
+    pub hop: HopKind,
+    /// Its files.
+    pub files: Vec<String>,
+    /// Requests, statuses, causes, timeline.
+    pub agg: Agg,
+    /// Lines that hold no request and no event the analysis uses (start
+    /// notices, other programs' syslog lines, headers).
+    pub skipped: u64,
+    /// Event lines by kind.
+    pub events: BTreeMap<HopEventKind, u64>,
+    /// The first [`EVENT_SAMPLES`] server-down / no-server events.
+    pub event_samples: Vec<EventRow>,
+}
+
+/// One chunk's share.
+struct ChunkOut {
+    agg: Agg,
+    skipped: u64,
+    events: BTreeMap<HopEventKind, u64>,
+    event_samples: Vec<EventRow>,
+    evs: Vec<Event>,
+}
+
+/// The hop stage: parse every hop input of the plan; one [`HopAgg`] per
+/// format, in registry order; the inputs' summaries go to `inputs_out`.
+pub(super) fn hop_pass(
+    plan: &mut Plan,
+    opts: &Options,
+    inputs_out: &mut Vec<InputSummary>,
+    on_events: &mut dyn FnMut(Vec<Event>),
+) -> Vec<HopAgg> {
+    let mut hops: Vec<HopAgg> = Vec::new();
+    let Plan {
+        loaded,
+        hop_parsers,
+        problems,
+        ..
+    } = plan;
+    for (l, parser) in loaded.iter_mut().zip(hop_parsers.iter()) {
+        let (Kind::Hop(fi), Some(parser)) = (&l.kind, parser) else {
+            continue;
+        };
+        let Some(format) = hop_formats().get(*fi) else {
+            continue;
+        };
+        let display = l.input.display.clone();
+        let ctx = Ctx {
+            name: format.name(),
+            parser: parser.as_ref(),
+            classify: hop_cause::classifier(format.name()),
+            display: &display,
+            file: l.index,
+            opts,
+        };
+        let mut out = ChunkOut {
+            agg: Agg::new(),
+            skipped: 0,
+            events: BTreeMap::new(),
+            event_samples: Vec::new(),
+            evs: Vec::new(),
+        };
+        let mut base = 0u64;
+        let parse = |chunk: &[u8]| {
+            let (o, n) = parse_chunk(chunk, &ctx);
+            (o, n)
+        };
+        for_chunks(l, opts, problems, &parse, &mut |mut o: ChunkOut, n| {
+            shift_lines(&mut o.agg, &mut o.evs, base);
+            for e in &mut o.event_samples {
+                e.line += base;
+            }
+            base += n;
+            out.agg += o.agg;
+            out.skipped += o.skipped;
+            for (k, v) in o.events {
+                *out.events.entry(k).or_default() += v;
+            }
+            for e in o.event_samples {
+                if out.event_samples.len() < EVENT_SAMPLES {
+                    out.event_samples.push(e);
+                }
+            }
+            if !o.evs.is_empty() {
+                on_events(o.evs);
+            }
+        });
+        inputs_out.push(InputSummary::new(
+            display.clone(),
+            InputKind::Hop(format.name()),
+            Some(format.name().to_string()),
+            l.reason.clone(),
+            out.agg.lines,
+            out.agg.malformed,
+            0,
+        ));
+        let slot = match hops.iter().position(|h| h.name == format.name()) {
+            Some(i) => &mut hops[i],
+            None => {
+                hops.push(HopAgg {
+                    name: format.name(),
+                    hop: format.hop(),
+                    files: Vec::new(),
+                    agg: Agg::new(),
+                    skipped: 0,
+                    events: BTreeMap::new(),
+                    event_samples: Vec::new(),
+                });
+                hops.last_mut().expect("pushed")
+            }
+        };
+        slot.files.push(display);
+        slot.agg += out.agg;
+        slot.skipped += out.skipped;
+        for (k, v) in out.events {
+            *slot.events.entry(k).or_default() += v;
+        }
+        for e in out.event_samples {
+            if slot.event_samples.len() < EVENT_SAMPLES {
+                slot.event_samples.push(e);
+            }
+        }
+    }
+    for h in &mut hops {
+        add_event_evidence(h);
+    }
+    hops
+}
+
+/// `no_live_upstream` rests on the server-down / no-server events of the
+/// same backend: add the first few to the example's evidence.
+fn add_event_evidence(h: &mut HopAgg) {
+    let HopAgg {
+        agg, event_samples, ..
+    } = h;
+    for map in [
+        &mut agg.causes_502,
+        &mut agg.causes_504,
+        &mut agg.causes_other_5xx,
+    ] {
+        let Some(ex) = map
+            .get_mut(&Cause::NoLiveUpstream)
+            .and_then(|s| s.example.as_mut())
+        else {
+            continue;
+        };
+        let related: Vec<String> = event_samples
+            .iter()
+            .filter(|e| {
+                matches!(e.kind, HopEventKind::ServerDown | HopEventKind::NoServer)
+                    && e.backend.as_ref().is_none_or(|b| {
+                        ex.evidence
+                            .iter()
+                            .any(|l| l.contains(&format!("backend={b} ")))
+                    })
+            })
+            .take(3)
+            .map(|e| format!("{}:{}: {}", e.file, e.line, e.message))
+            .collect();
+        if related.is_empty() {
+            ex.evidence.push(
+                "no `Server … is DOWN` / `has no server available` line of this backend in the logs given (they go to the same syslog facility unless `log` says otherwise)"
+                    .into(),
+            );
+        }
+        ex.evidence.extend(related);
+    }
+}
+
+struct Ctx<'a> {
+    name: &'static str,
+    parser: &'a dyn HopParser,
+    classify: hop_cause::Classify,
+    display: &'a str,
+    file: u32,
+    opts: &'a Options,
+}
+
+fn text(b: Option<&[u8]>) -> Option<String> {
+    b.map(|b| String::from_utf8_lossy(b).into_owned())
+}
+
+/// One chunk of a hop log.
+fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
+    let mut o = ChunkOut {
+        agg: Agg::new(),
+        skipped: 0,
+        events: BTreeMap::new(),
+        event_samples: Vec::new(),
+        evs: Vec::new(),
+    };
+    let mut n = 0u64;
+    let (since, until) = (ctx.opts.since_ms, ctx.opts.until_ms);
+    let mut cur_min = i64::MIN;
+    let mut cur = Minute::default();
+    for line in lines(chunk) {
+        n += 1;
+        if line.iter().all(|c| c.is_ascii_whitespace()) {
+            continue;
+        }
+        let agg = &mut o.agg;
+        agg.lines += 1;
+        let rec = match ctx.parser.parse_line(line) {
+            Ok(r) => r,
+            Err(HopLineError::NotARequest) => {
+                match ctx.parser.parse_event(line) {
+                    Some(ev) => {
+                        *o.events.entry(ev.kind).or_default() += 1;
+                        if matches!(ev.kind, HopEventKind::ServerDown | HopEventKind::NoServer)
+                            && o.event_samples.len() < EVENT_SAMPLES
+                        {
+                            o.event_samples.push(EventRow {
+                                file: ctx.display.to_string(),
+                                line: n,
+                                time: ev.time.map(event::rfc3339),
+                                kind: ev.kind,
+                                backend: text(ev.backend),
+                                server: text(ev.server),
+                                message: String::from_utf8_lossy(
+                                    &ev.message[..ev.message.len().min(stats::SAMPLE_CHARS)],
+                                )
+                                .into_owned(),
+                            });
+                        }
+                    }
+                    None => o.skipped += 1,
+                }
+                continue;
+            }
+            Err(e) => {
+                agg.malformed += 1;
+                if agg.malformed_samples.len() < stats::MALFORMED_SAMPLES {
+                    agg.malformed_samples
+                        .push(sample(ctx.display, n, e.describe(), line));
+                }
+                continue;
+            }
+        };
+        if let Some(t) = rec.time {
+            if since.is_some_and(|s| t.utc_ms < s) || until.is_some_and(|u| t.utc_ms >= u) {
+                agg.filtered += 1;
+                continue;
+            }
+            agg.see_time(t);
+            let m = t.utc_ms.div_euclid(60_000);
+            if m != cur_min {
+                if cur_min != i64::MIN {
+                    *agg.minutes.entry(cur_min).or_default() += cur;
+                }
+                cur_min = m;
+                cur = Minute::default();
+            }
+            cur.requests += 1;
+        }
+        agg.requests += 1;
+        let status = rec.status.unwrap_or(0);
+        agg.status[status.min(999) as usize] += 1;
+        if status >= 500 {
+            let cause = slow_path(&rec, n, ctx, agg, &mut o.evs);
+            if rec.time.is_some() {
+                cur.s5xx += 1;
+                if status == 502 {
+                    cur.s502 += 1;
+                    cur.by_cause[cause as usize] += 1;
+                }
+                if status == 504 {
+                    cur.s504 += 1;
+                }
+            }
+        }
+    }
+    if cur_min != i64::MIN {
+        *o.agg.minutes.entry(cur_min).or_default() += cur;
+    }
+    (o, n)
+}
+
+/// The next hop in as this hop names it: `backend/server` for HAProxy,
+/// the address otherwise.
+fn next_hop(rec: &HopRecord<'_>) -> Option<String> {
+    match rec.signals {
+        Signals::Haproxy {
+            backend: Some(b),
+            server: Some(s),
+            ..
+        } => Some(format!(
+            "{}/{}",
+            String::from_utf8_lossy(b),
+            String::from_utf8_lossy(s)
+        )),
+        _ => text(rec.upstream_addr),
+    }
+}
+
+/// A 5xx: classify, count, keep an example (and the event when asked).
+fn slow_path(
+    rec: &HopRecord<'_>,
+    n: u64,
+    ctx: &Ctx<'_>,
+    agg: &mut Agg,
+    evs: &mut Vec<Event>,
+) -> Cause {
+    let status = rec.status.unwrap_or(0);
+    let verdict = (ctx.classify)(rec);
+    let map = match status {
+        502 => &mut agg.causes_502,
+        504 => &mut agg.causes_504,
+        _ => &mut agg.causes_other_5xx,
+    };
+    let st = map.entry(verdict.cause).or_default();
+    st.count += 1;
+    let path = text(rec.path);
+    if st.example.is_none() {
+        st.example = Some(Example {
+            file: ctx.display.to_string(),
+            line: n,
+            file_index: ctx.file,
+            request: format!(
+                "{} {} → {}",
+                text(rec.method).unwrap_or_else(|| "-".into()),
+                path.clone().unwrap_or_else(|| "-".into()),
+                status
+            ),
+            evidence: verdict.evidence.clone(),
+        });
+    }
+    let upstream = next_hop(rec);
+    if status == 502 {
+        if let Some(t) = rec.time {
+            agg.see_502(t);
+        }
+        if let Some(u) = &upstream {
+            *agg.upstreams.entry(u.clone()).or_default() += 1;
+        }
+        if let Some(h) = text(rec.host) {
+            *agg.hosts.entry(h).or_default() += 1;
+        }
+        if let Some(p) = &path {
+            *agg.paths.entry(path_pattern(p)).or_default() += 1;
+        }
+    }
+    if ctx.opts.keep_events {
+        evs.push(Event {
+            file: ctx.display.to_string(),
+            line: n,
+            time: rec.time.map(event::rfc3339),
+            client: text(rec.client),
+            method: text(rec.method),
+            host: text(rec.host),
+            path,
+            status,
+            request_time: rec.total_ms.map(|ms| ms as f64 / 1000.0),
+            upstream: Vec::new(),
+            cause: verdict.cause,
+            evidence: verdict.evidence,
+            rescued: false,
+            request_id: text(rec.request_id),
+            hop: Some(ctx.name),
+            at: rec.time,
+        });
+    }
+    verdict.cause
+}

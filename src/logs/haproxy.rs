@@ -1,0 +1,714 @@
+//! HAProxy HTTP logs: `option httplog` and `option httpslog`, bare (`log
+//! stdout format raw`), behind an RFC 3164 syslog prefix (what haproxy sends
+//! by default and rsyslog stores in `/var/log/haproxy.log`, with or without
+//! the host name, classic or RFC 3339 timestamp) or an RFC 5424 one.
+//!
+//! Field reference: HAProxy configuration manual §8.2.3 "HTTP log format"
+//! (the `option httplog` format string, fields 1–16), §8.2.4 (httpslog
+//! appends fields after the request, which this parser ignores), §8.4
+//! (timers, `-1` = phase never reached) and §8.5 (termination state), read
+//! in haproxy/haproxy `doc/configuration.txt`. The event lines (`Server
+//! be/s1 is DOWN, reason: …`, `backend be has no server available!`) are the
+//! strings of `src/server.c` and `src/backend.c` (`send_log`).
+//!
+//! Not read: `option httplog clf`, `option tcplog` lines (skipped as
+//! non-requests), custom `log-format` strings.
+
+use super::hop::{
+    HopEvent, HopEventKind, HopFormat, HopKind, HopLineError, HopParser, HopRecord, Signals,
+};
+use super::scan::{self, LogTime};
+
+/// The HAProxy log format (`haproxy`).
+pub struct Haproxy;
+
+impl HopFormat for Haproxy {
+    fn name(&self) -> &'static str {
+        "haproxy"
+    }
+
+    fn hop(&self) -> HopKind {
+        HopKind::Proxy
+    }
+
+    fn detect(&self, head: &[&[u8]]) -> Option<(Box<dyn HopParser>, String)> {
+        let probe = HaproxyParser { year: None };
+        let (mut req, mut events, mut foreign) = (0usize, 0usize, 0usize);
+        let mut year = None;
+        let mut prefix = None;
+        for l in head {
+            match probe.parse_line(l) {
+                Ok(r) => {
+                    req += 1;
+                    if year.is_none() {
+                        year = r.time.map(|t| year_of(t.utc_ms));
+                    }
+                    prefix.get_or_insert(split_prefix(l).prefix);
+                }
+                Err(HopLineError::NotARequest) => {
+                    let s = split_prefix(l);
+                    if s.tag.is_some_and(|t| !is_haproxy_tag(t)) {
+                        foreign += 1;
+                    } else {
+                        events += 1;
+                    }
+                }
+                Err(_) => {}
+            }
+        }
+        let own = head.len() - foreign;
+        if req == 0 || (req + events) * 2 < own {
+            return None;
+        }
+        let mut why = format!(
+            "{req} of the first {} lines are HAProxy `option httplog` requests ({})",
+            head.len(),
+            prefix.unwrap_or(Prefix::Raw).describe()
+        );
+        if events > 0 {
+            why.push_str(&format!(", {events} HAProxy notices"));
+        }
+        if foreign > 0 {
+            why.push_str(&format!(", {foreign} other programs' syslog lines"));
+        }
+        Some((Box::new(HaproxyParser { year }), why))
+    }
+}
+
+/// Civil year of a UTC epoch millisecond.
+fn year_of(utc_ms: i64) -> i64 {
+    // days_from_civil's inverse, by search around the estimate (no calendar crate on the hot path)
+    let days = utc_ms.div_euclid(86_400_000);
+    let mut y = 1970 + days.div_euclid(365);
+    while scan::days_from_civil(y, 1, 1) > days {
+        y -= 1;
+    }
+    while scan::days_from_civil(y + 1, 1, 1) <= days {
+        y += 1;
+    }
+    y
+}
+
+/// A parser for one HAProxy log file.
+pub struct HaproxyParser {
+    /// The year of the file's first request, for RFC 3164 timestamps
+    /// (which have none) on event lines.
+    year: Option<i64>,
+}
+
+/// The syslog layout a line was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Prefix {
+    /// `Mmm dd HH:MM:SS [host] tag[pid]: `.
+    Rfc3164,
+    /// rsyslog's RFC 3339 file format: `2024-03-12T06:00:00.123+00:00 host tag[pid]: `.
+    Rfc3339,
+    /// `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD `.
+    Rfc5424,
+    /// No prefix (`log stdout format raw`).
+    Raw,
+}
+
+impl Prefix {
+    fn describe(self) -> &'static str {
+        match self {
+            Prefix::Rfc3164 => "RFC 3164 syslog prefix",
+            Prefix::Rfc3339 => "syslog prefix with RFC 3339 time",
+            Prefix::Rfc5424 => "RFC 5424 syslog prefix",
+            Prefix::Raw => "no syslog prefix",
+        }
+    }
+}
+
+/// A line split into its syslog prefix and the message.
+struct Split<'a> {
+    prefix: Prefix,
+    /// The syslog time (RFC 3164: wall clock of a year not written; the
+    /// caller supplies it).
+    time: Option<SyslogTime>,
+    /// The tag / APP-NAME (`haproxy[1234]:` → `haproxy[1234]`).
+    tag: Option<&'a [u8]>,
+    msg: &'a [u8],
+}
+
+#[derive(Clone, Copy)]
+enum SyslogTime {
+    /// Month, day, seconds of day (RFC 3164: no year, no zone).
+    NoYear(u32, u32, i64),
+    Full(LogTime),
+}
+
+fn is_haproxy_tag(tag: &[u8]) -> bool {
+    tag.starts_with(b"haproxy")
+}
+
+/// Next space-separated token and the rest after the single space.
+fn token(b: &[u8]) -> (&[u8], &[u8]) {
+    match memchr::memchr(b' ', b) {
+        Some(i) => (&b[..i], &b[i + 1..]),
+        None => (b, &b[b.len()..]),
+    }
+}
+
+fn split_prefix(line: &[u8]) -> Split<'_> {
+    let raw = Split {
+        prefix: Prefix::Raw,
+        time: None,
+        tag: None,
+        msg: line,
+    };
+    let mut l = line;
+    // <PRI>, as haproxy sends it (a file writer usually drops it)
+    if l.first() == Some(&b'<') {
+        if let Some(e) = l.iter().take(5).position(|&c| c == b'>') {
+            if e > 1 && l[1..e].iter().all(u8::is_ascii_digit) {
+                l = &l[e + 1..];
+            }
+        }
+        if let Some(rest) = l.strip_prefix(b"1 ") {
+            return split_5424(rest).unwrap_or(raw);
+        }
+    }
+    if l.len() >= 16
+        && scan::month(&l[..3]).is_some()
+        && l[3] == b' '
+        && l[6] == b' '
+        && l[9] == b':'
+        && l[12] == b':'
+        && l[15] == b' '
+    {
+        let day = match (l[4], l[5]) {
+            (b' ', d) if d.is_ascii_digit() => (d - b'0') as u32,
+            (a, b) if a.is_ascii_digit() && b.is_ascii_digit() => {
+                ((a - b'0') * 10 + b - b'0') as u32
+            }
+            _ => return raw,
+        };
+        let hms = scan::parse_u64(&l[7..9])
+            .zip(scan::parse_u64(&l[10..12]))
+            .zip(scan::parse_u64(&l[13..15]))
+            .map(|((h, m), s)| (h * 3600 + m * 60 + s) as i64);
+        let (Some(mon), Some(secs)) = (scan::month(&l[..3]), hms) else {
+            return raw;
+        };
+        return tag_and_msg(
+            &l[16..],
+            Prefix::Rfc3164,
+            Some(SyslogTime::NoYear(mon, day, secs)),
+        )
+        .unwrap_or(raw);
+    }
+    if l.len() > 20 && l[4] == b'-' && l[7] == b'-' && l[10] == b'T' {
+        let (ts, rest) = token(l);
+        let t = scan::parse_iso8601(ts).map(SyslogTime::Full);
+        if t.is_some() {
+            return tag_and_msg(rest, Prefix::Rfc3339, t).unwrap_or(raw);
+        }
+    }
+    raw
+}
+
+/// `[host] tag: msg` after an RFC 3164 timestamp (haproxy itself sends no
+/// host; rsyslog inserts one).
+fn tag_and_msg(b: &[u8], prefix: Prefix, time: Option<SyslogTime>) -> Option<Split<'_>> {
+    let (first, rest) = token(b);
+    let (tag, msg) = if first.ends_with(b":") {
+        (first, rest)
+    } else {
+        let (second, rest) = token(rest);
+        if !second.ends_with(b":") {
+            return None;
+        }
+        (second, rest)
+    };
+    Some(Split {
+        prefix,
+        time,
+        tag: Some(&tag[..tag.len() - 1]),
+        msg,
+    })
+}
+
+/// After `<PRI>1 `: `TIMESTAMP HOST APP PROCID MSGID SD MSG`.
+fn split_5424(b: &[u8]) -> Option<Split<'_>> {
+    let (ts, r) = token(b);
+    let (_host, r) = token(r);
+    let (app, r) = token(r);
+    let (_pid, r) = token(r);
+    let (_msgid, mut r) = token(r);
+    if let Some(rest) = r.strip_prefix(b"- ") {
+        r = rest;
+    } else if r == b"-" {
+        r = &r[1..];
+    } else {
+        while r.first() == Some(&b'[') {
+            let e = memchr::memchr(b']', r)?;
+            r = &r[e + 1..];
+        }
+        r = r.strip_prefix(b" ").unwrap_or(r);
+    }
+    Some(Split {
+        prefix: Prefix::Rfc5424,
+        time: scan::parse_iso8601(ts).map(SyslogTime::Full),
+        tag: Some(app),
+        msg: r,
+    })
+}
+
+/// A timer: `-1` (phase not reached) → `None`; `+` (logasap) allowed.
+fn timer(b: &[u8]) -> Result<Option<i64>, HopLineError> {
+    let b = b.strip_prefix(b"+").unwrap_or(b);
+    if b == b"-1" {
+        return Ok(None);
+    }
+    scan::parse_u64(b)
+        .map(|v| Some(v as i64))
+        .ok_or(HopLineError::Mismatch)
+}
+
+/// `a/b/c/…` into at most `N` parts; the count of parts found.
+fn slashes<const N: usize>(b: &[u8]) -> ([&[u8]; N], usize) {
+    let mut out: [&[u8]; N] = [&[]; N];
+    let mut n = 0;
+    for part in b.split(|&c| c == b'/') {
+        if n == N {
+            return (out, N + 1);
+        }
+        out[n] = part;
+        n += 1;
+    }
+    (out, n)
+}
+
+/// `ip:port`, `[v6]:port`, `v6:port`, `unix:1` → the address.
+fn client_addr(b: &[u8]) -> Option<&[u8]> {
+    let i = memchr::memrchr(b':', b)?;
+    let (ip, port) = (&b[..i], &b[i + 1..]);
+    if ip.is_empty() || port.is_empty() || !port.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let ok = ip
+        .iter()
+        .all(|c| c.is_ascii_hexdigit() || b".:[]".contains(c))
+        || ip == b"unix";
+    ok.then(|| {
+        ip.strip_prefix(b"[")
+            .and_then(|v| v.strip_suffix(b"]"))
+            .unwrap_or(ip)
+    })
+}
+
+/// A captured header value that can serve as a request id: a UUID or 16+
+/// hex characters (X-Request-ID as nginx `$request_id`, Envoy or most
+/// middleware make them).
+fn id_like(v: &[u8]) -> bool {
+    v.len() >= 16 && v.len() <= 64 && v.iter().all(|c| c.is_ascii_hexdigit() || *c == b'-')
+}
+
+/// Does the message begin like an httplog line (`addr:port [`)?
+fn looks_like_request(msg: &[u8]) -> bool {
+    let (first, rest) = token(msg);
+    client_addr(first).is_some() && rest.first() == Some(&b'[')
+}
+
+/// The `option httplog` message (§8.2.3), fields 2–16; anything after the
+/// request (httpslog) is ignored.
+fn parse_http(msg: &[u8]) -> Result<HopRecord<'_>, HopLineError> {
+    use HopLineError::Mismatch;
+    let (ci, r) = token(msg);
+    let client = client_addr(ci).ok_or(Mismatch)?;
+    let r = r.strip_prefix(b"[").ok_or(Mismatch)?;
+    let e = memchr::memchr(b']', r).ok_or(Mismatch)?;
+    let time = scan::parse_time_local(&r[..e]).ok_or(HopLineError::BadTime)?;
+    let r = r[e + 1..].strip_prefix(b" ").ok_or(Mismatch)?;
+    let (frontend, r) = token(r);
+    let (bs, r) = token(r);
+    let slash = memchr::memchr(b'/', bs).ok_or(Mismatch)?;
+    let (backend, server) = (&bs[..slash], &bs[slash + 1..]);
+    let (timers, r) = token(r);
+    let (t, n) = slashes::<5>(timers);
+    if n == 3 && r.split(|&c| c == b' ').filter(|t| !t.is_empty()).count() >= 4 {
+        // `option tcplog`: Tw/Tc/Tt B tsc conns queues, no HTTP request
+        return Err(HopLineError::NotARequest);
+    }
+    if n != 5 || frontend.is_empty() {
+        return Err(Mismatch);
+    }
+    let (tq, tw, tc, tr, ta) = (
+        timer(t[0])?,
+        timer(t[1])?,
+        timer(t[2])?,
+        timer(t[3])?,
+        timer(t[4])?,
+    );
+    let (st, r) = token(r);
+    let status = if st == b"-1" {
+        None
+    } else {
+        Some(scan::parse_status(st).ok_or(HopLineError::BadStatus)?)
+    };
+    let (bytes, r) = token(r);
+    scan::parse_u64(bytes.strip_prefix(b"+").unwrap_or(bytes)).ok_or(Mismatch)?;
+    let (_cc, r) = token(r);
+    let (_cs, r) = token(r);
+    let (tsc, r) = token(r);
+    if !(2..=4).contains(&tsc.len()) || !tsc.iter().all(|c| c.is_ascii_alphabetic() || *c == b'-') {
+        return Err(Mismatch);
+    }
+    let (conns, r) = token(r);
+    let (c, n) = slashes::<5>(conns);
+    if n != 5 {
+        return Err(Mismatch);
+    }
+    let retries = c[4];
+    let (queues, mut r) = token(r);
+    if slashes::<2>(queues).1 != 2 {
+        return Err(Mismatch);
+    }
+    let mut request_id = None;
+    let mut captures = 0;
+    while r.first() == Some(&b'{') {
+        let e = memchr::memchr(b'}', r).ok_or(Mismatch)?;
+        if captures == 0 {
+            // captured request headers, `|`-separated
+            request_id = r[1..e].split(|&c| c == b'|').find(|v| id_like(v));
+        }
+        captures += 1;
+        r = r[e + 1..].strip_prefix(b" ").unwrap_or(&r[e + 1..]);
+    }
+    let r = r.strip_prefix(b"\"").ok_or(Mismatch)?;
+    // haproxy escapes `"` in the request (#22), so the next quote closes it;
+    // a line cut by the syslog length limit (`len`, 1024 by default) may
+    // have lost it, and what was read so far still stands.
+    let req = match memchr::memchr(b'"', r) {
+        Some(e) => &r[..e],
+        None => r,
+    };
+    let (method, path, protocol) = if req == b"<BADREQ>" {
+        (None, None, None)
+    } else {
+        let (m, rest) = token(req);
+        let (p, pr) = token(rest);
+        (
+            Some(m).filter(|m| !m.is_empty()),
+            Some(p).filter(|p| !p.is_empty()),
+            Some(pr).filter(|p| !p.is_empty()),
+        )
+    };
+    Ok(HopRecord {
+        time: Some(time),
+        client: Some(client),
+        method,
+        host: None,
+        path,
+        protocol,
+        status,
+        upstream_status: None,
+        upstream_addr: None,
+        total_ms: ta,
+        request_id,
+        signals: Signals::Haproxy {
+            termination: Some(tsc),
+            tq,
+            tw,
+            tc,
+            tr,
+            ta,
+            frontend: Some(frontend),
+            backend: Some(backend),
+            server: Some(server),
+            retries: Some(retries),
+        },
+    })
+}
+
+/// Notices haproxy logs about itself (`src/proxy.c`, `src/server.c`,
+/// `src/backend.c`, `src/haproxy.c`).
+const NOTICE_STARTS: &[&[u8]] = &[
+    b"Proxy ",
+    b"Server ",
+    b"Backup Server ",
+    b"backend ",
+    b"Backend ",
+    b"proxy ",
+    b"frontend ",
+    b"Frontend ",
+    b"Stopping ",
+    b"Pausing ",
+    b"Resuming ",
+    b"Connect from ",
+    b"Health check ",
+    b"Health agent ",
+    b"Loading ",
+];
+
+impl HaproxyParser {
+    fn event_time(&self, t: Option<SyslogTime>) -> Option<LogTime> {
+        match t? {
+            SyslogTime::Full(t) => Some(t),
+            SyslogTime::NoYear(m, d, s) => {
+                let y = self.year?;
+                Some(LogTime {
+                    utc_ms: (scan::days_from_civil(y, m, d) * 86400 + s) * 1000,
+                    offset_s: 0,
+                })
+            }
+        }
+    }
+}
+
+impl HopParser for HaproxyParser {
+    fn parse_line<'a>(&self, line: &'a [u8]) -> Result<HopRecord<'a>, HopLineError> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let s = split_prefix(line);
+        if looks_like_request(s.msg) {
+            return parse_http(s.msg);
+        }
+        let ours = s.tag.is_none_or(is_haproxy_tag);
+        if !ours
+            || NOTICE_STARTS.iter().any(|p| s.msg.starts_with(p))
+            || memchr::memmem::find(s.msg, b"has no server available").is_some()
+            || s.tag.is_some()
+        {
+            return Err(HopLineError::NotARequest);
+        }
+        Err(HopLineError::Mismatch)
+    }
+
+    fn parse_event<'a>(&self, line: &'a [u8]) -> Option<HopEvent<'a>> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let s = split_prefix(line);
+        if s.tag.is_some_and(|t| !is_haproxy_tag(t)) {
+            return None;
+        }
+        let msg = s.msg;
+        let time = self.event_time(s.time);
+        let find = |needle: &[u8]| memchr::memmem::find(msg, needle);
+        // `[Backup ]Server be/srv is DOWN, reason: …` / `is UP` / `is going DOWN for maintenance`
+        let server_msg = msg
+            .strip_prefix(b"Server ")
+            .or_else(|| msg.strip_prefix(b"Backup Server "));
+        if let Some(rest) = server_msg {
+            let (name, tail) = token(rest);
+            let slash = memchr::memchr(b'/', name);
+            let (backend, server) = match slash {
+                Some(i) => (Some(&name[..i]), Some(&name[i + 1..])),
+                None => (None, Some(name)),
+            };
+            let kind = if tail.starts_with(b"is DOWN") || tail.starts_with(b"is going DOWN") {
+                HopEventKind::ServerDown
+            } else if tail.starts_with(b"is UP") {
+                HopEventKind::ServerUp
+            } else {
+                HopEventKind::Notice
+            };
+            return Some(HopEvent {
+                time,
+                kind,
+                backend,
+                server,
+                message: msg,
+            });
+        }
+        // `backend be has no server available!` (send_log in src/backend.c)
+        if let Some(i) = find(b" has no server available") {
+            let head = &msg[..i];
+            let backend = head.rsplit(|&c| c == b' ').next().filter(|b| !b.is_empty());
+            return Some(HopEvent {
+                time,
+                kind: HopEventKind::NoServer,
+                backend,
+                server: None,
+                message: msg,
+            });
+        }
+        let ours = s.tag.is_some() || NOTICE_STARTS.iter().any(|p| msg.starts_with(p));
+        ours.then_some(HopEvent {
+            time,
+            kind: HopEventKind::Notice,
+            backend: None,
+            server: None,
+            message: msg,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MANUAL: &[u8] = b"Feb  6 12:14:14 localhost haproxy[14389]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} \"GET /index.html HTTP/1.1\"";
+
+    fn p() -> HaproxyParser {
+        HaproxyParser { year: Some(2009) }
+    }
+
+    type Sig<'a> = (Option<&'a [u8]>, [Option<i64>; 5], Option<&'a [u8]>);
+
+    fn hap<'a>(r: &HopRecord<'a>) -> Sig<'a> {
+        match r.signals {
+            Signals::Haproxy {
+                termination,
+                tq,
+                tw,
+                tc,
+                tr,
+                ta,
+                server,
+                ..
+            } => (termination, [tq, tw, tc, tr, ta], server),
+            _ => panic!("not haproxy signals"),
+        }
+    }
+
+    #[test]
+    fn manual_example_with_rfc3164_prefix() {
+        let r = p().parse_line(MANUAL).unwrap();
+        assert_eq!(r.status, Some(200));
+        assert_eq!(r.client, Some(&b"10.0.1.2"[..]));
+        assert_eq!(r.method, Some(&b"GET"[..]));
+        assert_eq!(r.path, Some(&b"/index.html"[..]));
+        assert_eq!(r.protocol, Some(&b"HTTP/1.1"[..]));
+        assert_eq!(r.total_ms, Some(109));
+        let (t, timers, srv) = hap(&r);
+        assert_eq!(t, Some(&b"----"[..]));
+        assert_eq!(timers, [Some(10), Some(0), Some(30), Some(69), Some(109)]);
+        assert_eq!(srv, Some(&b"srv1"[..]));
+        let t = r.time.unwrap();
+        assert_eq!(t.utc_ms % 1000, 655);
+    }
+
+    #[test]
+    fn prefixes_and_raw() {
+        let msg = "10.0.0.1:5000 [12/Mar/2024:08:12:01.100] fe be/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- 1/1/0/0/0 0/0 \"GET /a HTTP/1.1\"";
+        for line in [
+            msg.to_string(),
+            format!("Mar 12 08:12:01 lb1 haproxy[7]: {msg}"),
+            format!("<134>Mar 12 08:12:01 haproxy[7]: {msg}"),
+            format!("2024-03-12T08:12:01.100+00:00 lb1 haproxy[7]: {msg}"),
+            format!("<134>1 2024-03-12T08:12:01.100+00:00 lb1 haproxy 7 - - {msg}"),
+            format!("<134>1 2024-03-12T08:12:01.100+00:00 lb1 haproxy 7 - [x@1 a=\"b\"] {msg}"),
+            format!("{msg} 0/0000000000000000/0/0/0 example.com/TLSv1.3/TLS_AES_256_GCM_SHA384"),
+            format!("{msg}\r"),
+        ] {
+            let r = p()
+                .parse_line(line.as_bytes())
+                .unwrap_or_else(|e| panic!("{line}: {e:?}"));
+            assert_eq!(r.status, Some(503), "{line}");
+            let (t, timers, srv) = hap(&r);
+            assert_eq!(t, Some(&b"SC--"[..]));
+            assert_eq!(timers, [Some(0), None, None, None, Some(0)]);
+            assert_eq!(srv, Some(&b"<NOSRV>"[..]));
+        }
+    }
+
+    #[test]
+    fn odd_but_valid_lines() {
+        // IPv6 client, logasap `+`, retries `+1`, BADREQ, status -1, captures with an id
+        let l = b"2001:db8::7f9b:45571 [12/Mar/2024:06:00:08.062] fe~ be/app1 0/0/0/-1/+5 -1 +0 - - CH-- 1/1/1/1/+1 0/0 {3f2b9c1e-8d7a-4c2e-9b1f-0a1b2c3d4e5f|x} {} \"<BADREQ>\"";
+        let r = p().parse_line(l).unwrap();
+        assert_eq!(r.client, Some(&b"2001:db8::7f9b"[..]));
+        assert_eq!(r.status, None);
+        assert_eq!(r.method, None);
+        assert_eq!(
+            r.request_id,
+            Some(&b"3f2b9c1e-8d7a-4c2e-9b1f-0a1b2c3d4e5f"[..])
+        );
+        // a line cut by the syslog length limit inside the request still counts
+        let cut = b"1.2.3.4:1 [12/Mar/2024:06:00:08.062] fe be/s 0/0/0/1/1 502 0 - - SH-- 1/1/1/1/0 0/0 \"GET /very/long/ur";
+        assert_eq!(p().parse_line(cut).unwrap().status, Some(502));
+    }
+
+    #[test]
+    fn bad_lines() {
+        let cases: &[(&[u8], HopLineError)] = &[
+            (b"1.2.3.4:1 [12/Mar/2024:06:00:08.062] fe be/s 0/0/0", HopLineError::Mismatch),
+            (b"1.2.3.4:1 [12/Mar/2024:06:00:08.062] fe be/s 0/0/0/1/1 5x2 0 - - SH-- 1/1/1/1/0 0/0 \"GET / HTTP/1.1\"", HopLineError::BadStatus),
+            (b"1.2.3.4:1 [99/Foo/2024:06:00:08.062] fe be/s 0/0/0/1/1 502 0 - - SH-- 1/1/1/1/0 0/0 \"GET / HTTP/1.1\"", HopLineError::BadTime),
+            (b"1.2.3.4:1 [12/Mar/2024:06:00:08.062] fe be/s 0/0/0/1/1 502 0 - - SH-- 1/1/1/1/0 0/0", HopLineError::Mismatch),
+            (b"random text", HopLineError::Mismatch),
+            (b"", HopLineError::Mismatch),
+            (b"\xff\xfe\x00", HopLineError::Mismatch),
+            // tcplog, other programs, notices: no request, not malformed
+            (b"1.2.3.4:1 [12/Mar/2024:06:00:08.062] fe be/s 0/0/5 100 -- 1/1/1/1/0 0/0", HopLineError::NotARequest),
+            (b"Mar 12 08:12:01 lb1 CRON[99]: (root) CMD (run-parts /etc/cron.hourly)", HopLineError::NotARequest),
+            (b"Mar 12 08:12:01 lb1 haproxy[7]: Proxy fe_main started.", HopLineError::NotARequest),
+        ];
+        for (l, want) in cases {
+            assert_eq!(
+                p().parse_line(l).err(),
+                Some(*want),
+                "{}",
+                String::from_utf8_lossy(l)
+            );
+        }
+    }
+
+    #[test]
+    fn events() {
+        let down = b"Mar 12 08:12:01 lb1 haproxy[7]: Server be_api/app1 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: 0ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.";
+        let e = p().parse_event(down).unwrap();
+        assert_eq!(e.kind, HopEventKind::ServerDown);
+        assert_eq!(e.backend, Some(&b"be_api"[..]));
+        assert_eq!(e.server, Some(&b"app1"[..]));
+        assert!(e.time.is_some());
+        let none = b"Mar 12 08:12:01 lb1 haproxy[7]: backend be_api has no server available!";
+        let e = p().parse_event(none).unwrap();
+        assert_eq!(e.kind, HopEventKind::NoServer);
+        assert_eq!(e.backend, Some(&b"be_api"[..]));
+        let raw = b"Server be_api/app1 is UP, reason: Layer4 check passed, check duration: 0ms.";
+        assert_eq!(p().parse_event(raw).unwrap().kind, HopEventKind::ServerUp);
+        let cron = b"Mar 12 08:12:01 lb1 CRON[99]: (root) CMD (x)";
+        assert!(p().parse_event(cron).is_none());
+    }
+
+    #[test]
+    fn detects_with_reason() {
+        let lines: Vec<&[u8]> = vec![
+            b"Mar 12 08:12:01 lb1 haproxy[7]: Proxy fe_main started.",
+            MANUAL,
+            MANUAL,
+            b"Mar 12 08:12:01 lb1 CRON[99]: (root) CMD (x)",
+        ];
+        let (_, why) = Haproxy.detect(&lines).unwrap();
+        assert!(why.contains("2 of the first 4"), "{why}");
+        assert!(why.contains("RFC 3164"), "{why}");
+        let nginx: Vec<&[u8]> =
+            vec![b"1.2.3.4 - - [20/Nov/2026:14:03:07 +0100] \"GET / HTTP/1.1\" 200 5 \"-\" \"ua\""];
+        assert!(Haproxy.detect(&nginx).is_none());
+        let only_notices: Vec<&[u8]> =
+            vec![b"Mar 12 08:12:01 lb1 haproxy[7]: Proxy fe_main started."];
+        assert!(Haproxy.detect(&only_notices).is_none());
+    }
+
+    #[test]
+    fn grammar_examples() {
+        #[derive(serde::Deserialize)]
+        struct Grammar {
+            examples: Vec<Ex>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Ex {
+            title: String,
+            line: String,
+            status: u16,
+            termination: String,
+        }
+        let g: Grammar = serde_yaml::from_str(include_str!("../../grammars/haproxy.yaml")).unwrap();
+        assert!(!g.examples.is_empty());
+        for ex in g.examples {
+            let r = p()
+                .parse_line(ex.line.as_bytes())
+                .unwrap_or_else(|e| panic!("{}: {e:?}", ex.title));
+            assert_eq!(r.status, Some(ex.status), "{}", ex.title);
+            assert_eq!(hap(&r).0, Some(ex.termination.as_bytes()), "{}", ex.title);
+        }
+    }
+
+    #[test]
+    fn years() {
+        for (y, m, d) in [(1970, 1, 1), (2009, 2, 6), (2024, 12, 31), (2000, 2, 29)] {
+            assert_eq!(year_of(scan::days_from_civil(y, m, d) * 86_400_000 + 5), y);
+        }
+    }
+}
