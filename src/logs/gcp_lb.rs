@@ -116,6 +116,21 @@ impl HopFormat for GcpLb {
             (Box::new(GcpLbParser) as Box<dyn HopParser>, reason)
         })
     }
+    fn near_miss(&self, head: &[&[u8]]) -> Option<String> {
+        // `gcloud logging read --format=json` writes one pretty-printed array
+        let first = head
+            .iter()
+            .map(|l| l.trim_ascii())
+            .find(|l| !l.is_empty())?;
+        let entries = head
+            .iter()
+            .any(|l| memchr::memmem::find(l, b"\"httpRequest\"").is_some());
+        ((first == b"[" || first == b"{") && entries).then(|| {
+            "looks like Cloud Logging entries pretty-printed over many lines (`gcloud logging read --format=json`); \
+             gatecheck reads one entry per line, as log sinks export them: convert with `jq -c '.[]'`"
+                .to_string()
+        })
+    }
 }
 
 /// Entries as Cloud Logging exports them and what gatecheck reads.
@@ -163,6 +178,19 @@ mod tests {
             assert_eq!(r.status, ex.status, "{}", ex.title);
             assert!(r.time.is_some());
         }
+    }
+
+    #[test]
+    fn pretty_printed_export_is_reported() {
+        let head: Vec<&[u8]> = vec![
+            b"[",
+            b"  {",
+            b"    \"httpRequest\": {",
+            b"      \"status\": 502",
+        ];
+        assert!(GcpLb.detect(&head).is_none());
+        assert!(GcpLb.near_miss(&head).unwrap().contains("jq -c"));
+        assert!(GcpLb.near_miss(&[&b"{\"a\":1}"[..]]).is_none());
     }
 
     #[test]
