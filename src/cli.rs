@@ -38,6 +38,7 @@ pub enum Command {
 const ANALYZE_EXAMPLES: &str = "Examples:
   gatecheck analyze fixtures/incident/
   gatecheck analyze access.log error.log --log-format '$remote_addr [$time_local] \"$request\" $status us=$upstream_status'
+  gatecheck analyze access.json error.log --log-format 'escape=json {\"t\":\"$msec\",\"s\":$status,\"r\":\"$request\"}'
   gatecheck analyze ./dump/ --config ./dump/etc/nginx/nginx.conf --since 2026-11-20T14:00Z --until 2026-11-20T16:00Z
   zcat access.log.1.gz | gatecheck analyze -
   gatecheck analyze ./dump/ --format json > report.json
@@ -45,7 +46,12 @@ const ANALYZE_EXAMPLES: &str = "Examples:
 
 Inputs are files, directories (searched recursively), glob patterns or `-` for stdin.
 Gzip files are recognised by their magic bytes, whatever their name.
-Exit codes: 0 done, 1 502s found and --fail-on-502 given, 2 usage or input error.";
+Access logs are recognised without a config: combined/main and their $time_iso8601/$msec
+variants, ingress-nginx's upstreaminfo, JSON (keys read from the first line), and other
+layouts whose request line, status and time can be told apart; syslog, Docker json-file
+and CRI wrappers are peeled, and access and error lines may share one file.
+Exit codes: 0 done, 1 502s found and --fail-on-502 given, 2 usage or input error, or
+inputs that could not be read while the error logs show upstream errors (--partial-ok: 0).";
 
 const LINT_EXAMPLES: &str = "Examples:
   gatecheck lint /etc/nginx/nginx.conf
@@ -75,9 +81,18 @@ pub struct AnalyzeArgs {
     /// nginx config (file or directory) whose log_format/access_log directives tell how to parse the logs.
     #[arg(long, value_name = "PATH")]
     pub config: Vec<PathBuf>,
-    /// An nginx log_format string for the access logs (overrides detection).
+    /// An nginx log_format string for the access logs (overrides detection: no other
+    /// format is tried, and a format that fits no line is an error). May start with
+    /// `escape=json|default|none`, as in nginx.
     #[arg(long, value_name = "FORMAT")]
     pub log_format: Option<String>,
+    /// How --log-format's values are escaped (nginx's `escape=`), if not given in it.
+    #[arg(long, value_name = "MODE", value_parser = ["default", "json", "none"])]
+    pub log_escape: Option<String>,
+    /// Exit 0 even when some inputs could not be read while the others show
+    /// upstream errors (the report still says what is missing, first).
+    #[arg(long)]
+    pub partial_ok: bool,
     /// Only requests at or after this time (RFC 3339, e.g. 2026-11-20T14:00Z).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
@@ -103,6 +118,9 @@ pub struct AnalyzeArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// List every input and problem (by default, more than 20 inputs are folded by folder and format).
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 /// Output format of `lint`.

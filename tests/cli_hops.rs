@@ -122,3 +122,29 @@ fn haproxy_bench_log_counts_match_awk() {
     assert_eq!(h["status_503"], awk("503"));
     assert_eq!(h["totals"]["malformed"], 0);
 }
+
+#[test]
+fn verdict_covers_the_hops() {
+    // only HAProxy read: the verdict is that hop's, not "no request could be read"
+    let v = analyze_json(&["fixtures/logs/haproxy/syslog_mixed.log"]);
+    let verdict = v["verdict"].as_str().expect("verdict");
+    let h = &v["hops"][0];
+    let n502 = h["totals"]["status_502"].as_u64().unwrap();
+    assert!(
+        verdict.starts_with(&format!("haproxy: {n502} × 502 ")),
+        "{verdict}"
+    );
+    let hop_part = verdict.to_string();
+    // nginx and HAProxy together: the totals of all hops, then each hop's own
+    let v = analyze_json(&[
+        "fixtures/logs/haproxy/syslog_mixed.log",
+        "fixtures/logs/nginx/causes/access.log",
+    ]);
+    let verdict = v["verdict"].as_str().expect("verdict");
+    let n502 = v["totals"]["status_502"].as_u64().unwrap();
+    assert!(
+        verdict.starts_with(&format!("all hops: {n502} × 502 "))
+            && verdict.ends_with(&format!(" | {hop_part}")),
+        "{verdict}"
+    );
+}

@@ -277,7 +277,10 @@ const STEPS: &[Step] = &[
     fault("GET", "/keepalive/get", 200, "keepalive_race", CLOSED, true),
     // A POST is not retried (non-idempotent): the client gets the 502. Its
     // log lines look exactly like `/closed` (a reused connection logs
-    // uct="0.000" like a fresh one), so nothing shows it was a race.
+    // uct="0.000" like a fresh one on loopback), so without the config
+    // nothing proves it was a race: the evidence says one is possible.
+    // tests/real_nginx_causes.rs gives the config, whose `keepalive` makes
+    // it a likely race.
     fault(
         "POST",
         "/keepalive/post",
@@ -881,9 +884,9 @@ fn real_nginx_combined() {
     scenario(Variant::Combined);
 }
 
-/// The demo dump (`fixtures/incident/`, written by its `make.py`): the
+/// The demo dump (`fixtures/incident/`, written by `fixtures/gen/incident.py`): the
 /// README's first command must report what the generator did. These numbers
-/// are the truth `python3 fixtures/incident/make.py` prints.
+/// are the truth `python3 fixtures/gen/incident.py` prints.
 #[test]
 fn demo_incident_matches_truth() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/incident");

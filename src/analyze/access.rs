@@ -11,14 +11,21 @@ use super::stats::{self, Agg, CauseStat, Example, Minute};
 use super::{join, Options};
 use crate::input::Problem;
 use crate::logs::nginx::{self, LogFormat, TimeCache};
-use crate::logs::nginx_error::ErrorLine;
+use crate::logs::nginx_error::{self, ErrorLine};
+use crate::logs::wrap::Wrap;
 use crate::logs::{lines, record::Record};
 
 pub(super) struct Ctx<'a> {
     pub(super) fmt: &'a LogFormat,
+    /// Packaging peeled off each line.
+    pub(super) wrap: Wrap,
+    /// Error-log lines are interleaved: skip them here (the error pass reads them).
+    pub(super) mixed: bool,
     pub(super) config: Option<&'a NginxConfig>,
     pub(super) index: &'a join::ErrorIndex,
     pub(super) has_error_log: bool,
+    /// Some input could not be opened or read.
+    pub(super) unreadable_inputs: bool,
     pub(super) opts: &'a Options,
     pub(super) file: u32,
     pub(super) display: &'a str,
@@ -40,7 +47,9 @@ pub(super) fn access_pass(
     use crate::logs::detect::Kind;
     let has_error_log = inputs_out
         .iter()
-        .any(|i| i.input_kind == InputKind::NginxError);
+        .any(|i| i.input_kind == InputKind::NginxError)
+        || plan.loaded.iter().any(|l| l.mixed);
+    let unreadable_inputs = plan.unreadable_inputs;
     let mut total = Agg::new();
     let super::plan::Plan {
         loaded,
@@ -58,9 +67,12 @@ pub(super) fn access_pass(
                 let display = l.input.display.clone();
                 let ctx = Ctx {
                     fmt,
+                    wrap: l.wrap,
+                    mixed: l.mixed,
                     config: config.as_deref(),
                     index,
                     has_error_log,
+                    unreadable_inputs,
                     opts,
                     file: l.index,
                     display: &display,
@@ -153,9 +165,23 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
     let mut cur_min = i64::MIN;
     let mut cur = Minute::default();
     let (since, until) = (ctx.opts.since_ms, ctx.opts.until_ms);
-    for line in lines(chunk) {
+    let mut buf = Vec::new();
+    for raw in lines(chunk) {
         n += 1;
-        if line.is_empty() || line == b"\r" {
+        if raw.is_empty() || raw == b"\r" {
+            continue;
+        }
+        let Some(line) = ctx.wrap.peel(raw, &mut buf) else {
+            agg.lines += 1;
+            agg.malformed += 1;
+            if agg.malformed_samples.len() < stats::MALFORMED_SAMPLES {
+                let why = format!("not a {} line", ctx.wrap.name());
+                agg.malformed_samples
+                    .push(sample(ctx.display, n, &why, raw));
+            }
+            continue;
+        };
+        if ctx.mixed && nginx_error::looks_like(line) {
             continue;
         }
         agg.lines += 1;
@@ -258,6 +284,80 @@ fn cause_map(agg: &mut Agg, status: u16, rescued: bool) -> &mut stats::ByCause {
     }
 }
 
+/// The request line as the error log writes it (`GET /x?y HTTP/1.1`):
+/// `$request`, or rebuilt from method, path (+ `$args`) and protocol.
+fn request_text(rec: &Record<'_>, esc: nginx::Escape) -> Option<String> {
+    let text = |v: Option<&[u8]>| v.map(|b| nginx::unescape(b, esc));
+    text(rec.request).or_else(|| match (rec.method, rec.path, rec.protocol) {
+        (Some(m), Some(p), Some(pr)) => {
+            // `$uri` + `$args` (ingress-nginx JSON): the target with its query
+            let query = match rec.args {
+                Some(a) if !p.contains(&b'?') => format!("?{}", nginx::unescape(a, esc)),
+                _ => String::new(),
+            };
+            Some(format!(
+                "{} {}{query} {}",
+                nginx::unescape(m, esc),
+                nginx::unescape(p, esc),
+                nginx::unescape(pr, esc)
+            ))
+        }
+        _ => None,
+    })
+}
+
+/// The 5xx access lines of `data` (at most `max` in `out`), for
+/// [`join::ErrorIndex::guess_offset`].
+pub(super) fn offset_probes(
+    data: &[u8],
+    fmt: &LogFormat,
+    wrap: Wrap,
+    mixed: bool,
+    max: usize,
+    out: &mut Vec<join::OffsetProbe>,
+) {
+    let mut cache = TimeCache::default();
+    let mut buf = Vec::new();
+    for raw in lines(data) {
+        if out.len() >= max {
+            return;
+        }
+        let Some(line) = wrap.peel(raw, &mut buf) else {
+            continue;
+        };
+        if mixed && nginx_error::looks_like(line) {
+            continue;
+        }
+        // the cheap summary first: only 5xx lines get the full parse
+        let Ok(sum) = fmt.parse_summary(line, &mut cache) else {
+            continue;
+        };
+        if sum.status.is_none_or(|s| s < 500) && !crate::logs::record::any_5xx(sum.upstream_status)
+        {
+            continue;
+        }
+        let Ok(mut rec) = fmt.parse(line, &mut cache) else {
+            continue;
+        };
+        rec.split_request();
+        let (Some(t), Some(client), Some(request)) = (
+            rec.time,
+            rec.client.map(|c| nginx::unescape(c, fmt.escape)),
+            request_text(&rec, fmt.escape),
+        ) else {
+            continue;
+        };
+        out.push(join::OffsetProbe {
+            utc_secs: t.secs(),
+            own_offset_s: t.offset_s,
+            request_time_ms: rec.request_time_ms(),
+            client,
+            request,
+            sans_query: fmt.path_without_query(),
+        });
+    }
+}
+
 /// A 5xx or rescued request: zip the attempts, join the error log, classify,
 /// count. Runs for a small fraction of lines, so it may allocate.
 fn slow_path(
@@ -279,19 +379,7 @@ fn slow_path(
     } else {
         None
     };
-    let request = if !join {
-        None
-    } else {
-        text(rec.request).or_else(|| match (rec.method, rec.path, rec.protocol) {
-            (Some(m), Some(p), Some(pr)) => Some(format!(
-                "{} {} {}",
-                nginx::unescape(m, esc),
-                nginx::unescape(p, esc),
-                nginx::unescape(pr, esc)
-            )),
-            _ => None,
-        })
-    };
+    let request = if !join { None } else { request_text(&rec, esc) };
     let local_secs = rec.time.map(|t| match ctx.opts.error_log_offset_s {
         Some(off) => t.secs() + off as i64,
         None => t.local_secs(),
@@ -303,6 +391,7 @@ fn slow_path(
             client: client.as_deref(),
             request: request.as_deref(),
             connection: rec.connection,
+            sans_query: ctx.fmt.path_without_query(),
         }),
         _ => Vec::new(),
     };
@@ -322,16 +411,26 @@ fn slow_path(
         header_time: ctx.fmt.has_upstream_header_time(),
         connect_time: ctx.fmt.has_upstream_connect_time(),
         error_log: ctx.has_error_log && local_secs.is_some_and(|s| ctx.index.covers(s)),
+        error_log_given: ctx.has_error_log,
+        unreadable_inputs: ctx.unreadable_inputs,
         error_log_records_upstream_errors: !ctx.index.lines.is_empty(),
     };
-    let mut verdict = cause::classify(status, &attempts, &refs, caps, ctx.opts.keep_events);
+    let keepalive = |addr: &str| ctx.config.map(|c| c.keepalive_of(addr)).unwrap_or_default();
+    let mut verdict = cause::classify_with(
+        status,
+        &attempts,
+        &refs,
+        caps,
+        &keepalive,
+        ctx.opts.keep_events,
+    );
     let rescued = status < 500;
     let needs_example = {
         let map = cause_map(agg, status, rescued);
         map.get(&verdict.cause).is_none_or(|s| s.example.is_none())
     };
     if needs_example && !ctx.opts.keep_events {
-        verdict = cause::classify(status, &attempts, &refs, caps, true);
+        verdict = cause::classify_with(status, &attempts, &refs, caps, &keepalive, true);
     }
     let path = text(rec.path);
     let example = || Example {
@@ -363,11 +462,12 @@ fn slow_path(
         if let Some(a) = failed_addr {
             bump(&mut st.addrs, a);
         }
-        if let Some(secs) = failed_attempt.and_then(|a| a.response_time) {
-            *st.durations
-                .entry(((secs * 1000.0) as u64 + 50) / 100)
-                .or_default() += 1;
-        }
+    }
+    // bounded (100 ms steps of at most the proxy timeouts): kept for the verdict
+    if let Some(secs) = failed_attempt.and_then(|a| a.response_time) {
+        *st.durations
+            .entry(((secs * 1000.0) as u64 + 50) / 100)
+            .or_default() += 1;
     }
     if st.example.is_none() {
         st.example = Some(example());
@@ -376,15 +476,20 @@ fn slow_path(
         if let Some(t) = rec.time {
             agg.see_502(t);
         }
-        if let Some(a) = failed_addr {
-            bump(&mut agg.upstreams, a);
+        match failed_addr {
+            Some(a) => bump(&mut agg.upstreams, a),
+            None => agg.no_upstream_502 += 1,
         }
-        let host = text(rec.host).or_else(|| errors.last().and_then(|e| e.host.clone()));
-        if let Some(h) = host {
-            bump(&mut agg.hosts, &h);
+        let host = text(rec.host)
+            .filter(|h| h != "-")
+            .or_else(|| errors.last().and_then(|e| e.host.clone()));
+        match host {
+            Some(h) => bump(&mut agg.hosts, &h),
+            None => agg.no_host_502 += 1,
         }
-        if let Some(p) = &path {
-            bump(&mut agg.paths, &path_pattern(p));
+        match &path {
+            Some(p) => bump(&mut agg.paths, &path_pattern(p)),
+            None => agg.no_path_502 += 1,
         }
     }
     if ctx.opts.keep_events {

@@ -147,6 +147,10 @@ pub struct Capabilities {
     pub connect_time: bool,
     /// Error logs were given and cover the request's time.
     pub error_log: bool,
+    /// Error logs were given (read as such), whatever time they cover.
+    pub error_log_given: bool,
+    /// Some input could not be opened or read: perhaps the error log.
+    pub unreadable_inputs: bool,
     /// The error logs hold upstream error lines at all, so their level lets
     /// nginx's upstream errors through (a log at `crit` would hold none).
     pub error_log_records_upstream_errors: bool,
@@ -223,19 +227,74 @@ fn from_error(kind: UpstreamError) -> Cause {
         UpstreamError::Timeout => Cause::Timeout,
         UpstreamError::Tls => Cause::Tls,
         UpstreamError::Dns => Cause::Dns,
+        UpstreamError::RateLimited => Cause::RateLimited,
     }
+}
+
+/// What the nginx config says about keep-alive connections to the upstream
+/// an attempt went to (`keepalive N` in its `upstream` block).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Keepalive {
+    /// No config was given, or no `upstream` block of it holds the address.
+    #[default]
+    Unknown,
+    /// The `upstream` block `group` holds the address and has no `keepalive`:
+    /// every connection to it is fresh.
+    Off {
+        /// The group's name.
+        group: String,
+    },
+    /// The `upstream` block `group` keeps idle connections (`directive`, as
+    /// `keepalive 32 (nginx.conf:40)`).
+    On {
+        /// The group's name.
+        group: String,
+        /// The `keepalive` directive with its file:line.
+        directive: String,
+    },
+    /// Several `upstream` blocks hold the address, some with `keepalive`
+    /// and some without; the access log does not say which one was used.
+    Mixed {
+        /// The groups, as `api (keepalive 32 (nginx.conf:40)), web (no keepalive)`.
+        groups: String,
+    },
 }
 
 const NO_ERROR_LINE: &str = "no error-log line matches this request, and nginx logs every error it turns into a 502/504 (at level `error`): the upstream sent this status";
 
+/// The same inference for the other 5xx (500, 501, 503 with an upstream
+/// attempt, …), which nginx makes itself only by config (`return 500`).
+const NO_ERROR_LINE_5XX: &str = "no error-log line matches this request, and nginx logs every upstream failure (at level `error`): the upstream sent this status (unless the config itself answers it, as `return 500` does)";
+
 /// Classify one request: `status` sent to the client, the upstream
 /// `attempts` (empty when the format logs none), and the error-log lines
-/// joined to it (in time order).
+/// joined to it (in time order). Without config knowledge of keep-alive:
+/// see [`classify_with`].
 pub fn classify(
     status: u16,
     attempts: &[Attempt],
     errors: &[ErrorRef<'_>],
     caps: Capabilities,
+    want_evidence: bool,
+) -> Verdict {
+    classify_with(
+        status,
+        attempts,
+        errors,
+        caps,
+        &|_| Keepalive::Unknown,
+        want_evidence,
+    )
+}
+
+/// [`classify`], with what the config says about keep-alive to an upstream
+/// address (`keepalive`), which tells a reused connection from a fresh one.
+pub fn classify_with(
+    status: u16,
+    attempts: &[Attempt],
+    errors: &[ErrorRef<'_>],
+    caps: Capabilities,
+    keepalive: &dyn Fn(&str) -> Keepalive,
     want_evidence: bool,
 ) -> Verdict {
     let n = attempts.len();
@@ -286,11 +345,16 @@ pub fn classify(
     if let Some(e) = chosen {
         let mut cause = from_error(e.line.kind);
         if matches!(cause, Cause::UpstreamClosedEarly | Cause::UpstreamReset) {
-            if let Some(i) = failed {
-                if let Some(why) = keepalive_race(attempts, i) {
-                    evidence.push(|| why);
-                    cause = Cause::KeepaliveRace;
-                }
+            let addr = failed
+                .map(|i| attempts[i].addr.as_str())
+                .or(e.line.upstream.as_deref())
+                .unwrap_or("");
+            let reuse = reuse(attempts, failed, &keepalive(addr), caps);
+            if reuse.race {
+                cause = Cause::KeepaliveRace;
+            }
+            if let Some(why) = reuse.why {
+                evidence.push(|| why);
             }
         }
         evidence.first(|| error_evidence(e.file, e.line));
@@ -333,12 +397,20 @@ pub fn classify(
             "no error-log line matched, yet the fields show the upstream sent no response header: is the error log complete (error_log level `error` or lower)?",
         );
     }
-    // nginx answers 503 on its own without an upstream error (limit_req,
-    // limit_conn), so only 502 and 504 can be inferred from an absence.
+    // nginx answers 503 on its own (limit_req, limit_conn, whose lines may
+    // be logged below the error log's level), so a 503 is inferred from an
+    // absence only when an upstream attempt shows it; the other 5xx as
+    // 502/504 are. A request with no attempt logged ($upstream_status '-')
+    // never reached an upstream.
+    let inferable = match status {
+        502 | 504 => true,
+        503 => failed.is_some(),
+        _ => (500..600).contains(&status),
+    };
     if covered
         && caps.error_log_records_upstream_errors
         && (failed.is_some() || !caps.upstream_status)
-        && matches!(status, 502 | 504)
+        && inferable
     {
         if let Some(i) = failed {
             if attempts[i].status != Some(status) {
@@ -349,18 +421,43 @@ pub fn classify(
                 );
             }
         }
-        evidence.push(|| NO_ERROR_LINE.into());
+        evidence.push(|| {
+            if matches!(status, 502 | 504) {
+                NO_ERROR_LINE.into()
+            } else {
+                NO_ERROR_LINE_5XX.into()
+            }
+        });
         return evidence.verdict(Cause::Passthrough);
     }
+    if covered && caps.upstream_status && attempts.is_empty() {
+        return unknown(
+            evidence,
+            "no upstream was tried ($upstream_status '-') and no error-log line matched: nginx answered this status itself (a `return`, or a limit logged below the error log's level)",
+        );
+    }
+    if covered && status == 503 && !caps.upstream_status {
+        return unknown(
+            evidence,
+            "no error-log line matched, and without $upstream_status a 503 from the upstream looks like nginx's own (limit_req/limit_conn log below `error` when limit_req_log_level/limit_conn_log_level say so)",
+        );
+    }
     let mut missing = Vec::new();
-    if !caps.error_log {
-        missing.push("no nginx error log was given (or none covers this time)");
-    } else if !caps.error_log_records_upstream_errors {
+    // "no error log given", "none readable", "given but not this time",
+    // "present but no matching line" are different findings
+    if caps.error_log && !caps.error_log_records_upstream_errors {
         missing.push(
             "the error logs hold no upstream error at all: is error_log's level above `error`?",
         );
+    } else if caps.error_log {
+        missing.push("the error log is present, but no line of it matched this request");
+    } else if caps.error_log_given {
+        missing.push("an error log was given, but it does not cover this request's time");
+    } else if caps.unreadable_inputs {
+        missing
+            .push("no nginx error log could be read (an input was unreadable: see the warnings)");
     } else {
-        missing.push("no error-log line matched this request");
+        missing.push("no nginx error log was given");
     }
     if !caps.upstream_status {
         missing.push("the log format has no $upstream_status");
@@ -404,23 +501,111 @@ impl Evidence {
     }
 }
 
-/// A closed/reset attempt on a reused keep-alive connection: nginx re-tries a
-/// failed *cached* connection on the same server without counting a try
-/// (`ngx_http_upstream_next`), so the same address twice in a row, the first
-/// with a zero connect time, is the mark of a keep-alive race.
-fn keepalive_race(attempts: &[Attempt], failed: usize) -> Option<String> {
-    let a = &attempts[failed];
-    let prev_same = failed > 0 && attempts[failed - 1].addr == a.addr;
+/// The longest upstream time of a keep-alive race. An idle connection the
+/// upstream has closed fails at nginx's first read, one round trip after the
+/// request went out (DESIGN.md: "near-zero upstream time"); 10 ms covers a
+/// round trip within a region. A request the upstream worked on for longer
+/// died with the upstream instead.
+pub const RACE_WINDOW_S: f64 = 0.010;
+
+/// How sure the logs make a keep-alive race, with the evidence sentence.
+struct Reuse {
+    race: bool,
+    why: Option<String>,
+}
+
+/// Was the failed attempt (closed or reset by the upstream) on a reused
+/// keep-alive connection? DESIGN.md: a keep-alive race is any reset or early
+/// close on a reused upstream connection. From nginx's source
+/// (`ngx_http_upstream.c`, 1.22):
+/// * `ngx_http_upstream_connect` sets `u->start_time = ngx_current_msec`;
+///   a cached connection (the keepalive module's `get` returns `NGX_DONE`)
+///   goes straight to `ngx_http_upstream_send_request`, which sets
+///   `connect_time = ngx_current_msec - u->start_time`: exactly 0 for every
+///   reused connection. A fresh connect that completes at once (loopback) or
+///   within the same millisecond also logs 0.000, so 0.000 is necessary, not
+///   sufficient; a connect time above 0 proves a fresh connection.
+/// * `ngx_http_upstream_next` gives a failed *cached* connection its try
+///   back (`if (u->peer.cached && ft_type == NGX_HTTP_UPSTREAM_FT_ERROR)
+///   u->peer.tries++`), so the same server tried twice in a row, the first
+///   time with connect time 0.000, is a reused connection for certain.
+/// * Only an `upstream` block with `keepalive` caches connections.
+fn reuse(attempts: &[Attempt], failed: Option<usize>, ka: &Keepalive, caps: Capabilities) -> Reuse {
+    let none = Reuse {
+        race: false,
+        why: None,
+    };
+    let Some(i) = failed else {
+        return match ka {
+            Keepalive::On { group, directive } if !caps.connect_time => Reuse {
+                race: false,
+                why: Some(format!(
+                    "upstream {group} keeps idle connections ({directive}), so this may be a keep-alive race; the log format has no $upstream_connect_time to tell a reused connection (0.000) from a fresh one"
+                )),
+            },
+            _ => none,
+        };
+    };
+    let a = &attempts[i];
+    if a.addr.is_empty() {
+        return none;
+    }
+    let prev_same = i > 0 && attempts[i - 1].addr == a.addr;
     let next_same = attempts
-        .get(failed + 1)
+        .get(i + 1)
         .is_some_and(|b| b.addr == a.addr && b.group == a.group);
-    let reused = a.connect_time == Some(0.0);
-    ((prev_same || next_same) && reused && !a.addr.is_empty()).then(|| {
-        format!(
-            "{} was tried twice in a row and the failed attempt's connect time is 0.000: nginx retries the same server only for a reused keep-alive connection",
-            a.addr
-        )
-    })
+    match (a.connect_time, ka) {
+        (Some(c), _) if c > 0.0 => Reuse {
+            race: false,
+            why: None,
+        },
+        (Some(_), _) if prev_same || next_same => Reuse {
+            race: true,
+            why: Some(format!(
+                "certain: {} was tried twice in a row and the failed attempt's connect time is 0.000 s: nginx gives a try back, and retries the same server, only when a reused keep-alive connection fails",
+                a.addr
+            )),
+        },
+        (Some(_), Keepalive::On { group, directive })
+            if a.response_time.is_none_or(|t| t <= RACE_WINDOW_S) =>
+        {
+            Reuse {
+                race: true,
+                why: Some(format!(
+                    "likely: connect time 0.000 s on upstream {group}, which keeps idle connections ({directive}), and the attempt failed after {} s: nginx logs 0.000 for every reused keep-alive connection (a fresh connect within the same millisecond, as on loopback, looks the same)",
+                    fmt_secs(a.response_time)
+                )),
+            }
+        }
+        (Some(_), Keepalive::On { group, .. }) => Reuse {
+            race: false,
+            why: Some(format!(
+                "not a keep-alive race, though upstream {group} keeps idle connections: the upstream held the request {} s before closing, so it died while working on it (crash, restart, its own timeout)",
+                fmt_secs(a.response_time)
+            )),
+        },
+        (Some(_), Keepalive::Off { group }) => Reuse {
+            race: false,
+            why: Some(format!(
+                "not a keep-alive race: upstream {group} has no `keepalive`, so the connection was fresh"
+            )),
+        },
+        (Some(_), Keepalive::Mixed { groups }) => Reuse {
+            race: false,
+            why: Some(format!(
+                "connect time 0.000 s: a reused keep-alive connection (a keep-alive race) is possible: {} is in upstream {groups}, and the access log does not say which one this request used",
+                a.addr
+            )),
+        },
+        (Some(_), Keepalive::Unknown) => Reuse {
+            race: false,
+            why: Some(
+                "connect time 0.000 s: a reused keep-alive connection (a keep-alive race) is possible; give --config to tell whether this upstream keeps idle connections"
+                    .into(),
+            ),
+        },
+        (None, _) => none,
+    }
 }
 
 #[cfg(test)]
@@ -460,6 +645,8 @@ mod tests {
         header_time: true,
         connect_time: true,
         error_log: true,
+        error_log_given: true,
+        unreadable_inputs: false,
         error_log_records_upstream_errors: true,
     };
 
@@ -526,11 +713,34 @@ mod tests {
     fn never_guesses_without_evidence() {
         let caps = Capabilities {
             error_log: false,
+            error_log_given: false,
             ..RICH
         };
         let v = classify(502, &[att("10.0.0.1:80", 502, None, None)], &[], caps, true);
         assert_eq!(v.cause, Cause::Unknown);
-        assert!(v.evidence.last().unwrap().contains("no nginx error log"));
+        assert!(v
+            .evidence
+            .last()
+            .unwrap()
+            .contains("no nginx error log was given"));
+        let unreadable = Capabilities {
+            unreadable_inputs: true,
+            ..caps
+        };
+        let v = classify(502, &[], &[], unreadable, true);
+        assert!(
+            v.evidence.iter().any(|e| e.contains("could be read")),
+            "{v:?}"
+        );
+        let elsewhen = Capabilities {
+            error_log_given: true,
+            ..caps
+        };
+        let v = classify(502, &[], &[], elsewhen, true);
+        assert!(
+            v.evidence.iter().any(|e| e.contains("does not cover")),
+            "{v:?}"
+        );
         let combined = Capabilities::default();
         let v = classify(502, &[], &[], combined, true);
         assert_eq!(v.cause, Cause::Unknown);
@@ -587,5 +797,119 @@ mod tests {
             classify(502, &single, &r, RICH, true).cause,
             Cause::UpstreamClosedEarly
         );
+    }
+
+    #[test]
+    fn keepalive_race_from_config_and_connect_time() {
+        let e = eline(UpstreamError::ClosedEarly, "10.0.0.1:80");
+        let r = [ErrorRef {
+            line: &e,
+            file: "error.log",
+        }];
+        let on = |_: &str| Keepalive::On {
+            group: "api".into(),
+            directive: "keepalive 32 (nginx.conf:40)".into(),
+        };
+        let off = |_: &str| Keepalive::Off {
+            group: "api".into(),
+        };
+        let mut single = [att("10.0.0.1:80", 502, Some(0.0), None)];
+        single[0].response_time = Some(0.0);
+        // no retry (a POST): the keepalive group and the 0.000 connect time say "likely"
+        let v = classify_with(502, &single, &r, RICH, &on, true);
+        assert_eq!(v.cause, Cause::KeepaliveRace);
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.starts_with("likely:") && e.contains("keepalive 32 (nginx.conf:40)")),
+            "{:?}",
+            v.evidence
+        );
+        // a group without keepalive never reuses a connection
+        let v = classify_with(502, &single, &r, RICH, &off, true);
+        assert_eq!(v.cause, Cause::UpstreamClosedEarly);
+        assert!(v
+            .evidence
+            .iter()
+            .any(|e| e.contains("not a keep-alive race")));
+        // a request the upstream held for seconds died with it: no race
+        let mut held = single.clone();
+        held[0].response_time = Some(2.5);
+        let v = classify_with(502, &held, &r, RICH, &on, true);
+        assert_eq!(v.cause, Cause::UpstreamClosedEarly);
+        assert!(v
+            .evidence
+            .iter()
+            .any(|e| e.contains("held the request 2.500 s")));
+        // a connect time above 0 is a fresh connection, keepalive or not
+        let fresh = [att("10.0.0.1:80", 502, Some(0.004), None)];
+        assert_eq!(
+            classify_with(502, &fresh, &r, RICH, &on, true).cause,
+            Cause::UpstreamClosedEarly
+        );
+        // no config: possible, said so, not claimed
+        let v = classify(502, &single, &r, RICH, true);
+        assert_eq!(v.cause, Cause::UpstreamClosedEarly);
+        assert!(v.evidence.iter().any(|e| e.contains("possible")));
+        // the same-server retry is certain even without a config
+        let retried = [
+            att("10.0.0.1:80", 502, Some(0.0), None),
+            att("10.0.0.1:80", 200, Some(0.001), Some(0.003)),
+        ];
+        let v = classify(200, &retried, &r, RICH, true);
+        assert_eq!(v.cause, Cause::KeepaliveRace);
+        assert!(v.evidence.iter().any(|e| e.starts_with("certain:")));
+    }
+
+    #[test]
+    fn limit_lines_are_rate_limited() {
+        let mut e = eline(UpstreamError::RateLimited, "-");
+        e.upstream = None;
+        e.message = r#"limiting requests, excess: 0.960 by zone "perip""#.into();
+        let v = classify(
+            503,
+            &[],
+            &[ErrorRef {
+                line: &e,
+                file: "error.log",
+            }],
+            RICH,
+            true,
+        );
+        assert_eq!(v.cause, Cause::RateLimited);
+        assert!(v.evidence[0].contains("limiting requests"));
+    }
+
+    #[test]
+    fn other_5xx_passthrough_from_absence() {
+        let combined = Capabilities {
+            error_log: true,
+            error_log_records_upstream_errors: true,
+            ..Capabilities::default()
+        };
+        // an app 500 in `combined`, with an error log that covers the time
+        let v = classify(500, &[], &[], combined, true);
+        assert_eq!(v.cause, Cause::Passthrough);
+        assert!(v.evidence.last().unwrap().contains("return 500"));
+        // $upstream_status without $upstream_header_time: the attempt shows it
+        let no_ht = Capabilities {
+            upstream_status: true,
+            connect_time: true,
+            ..combined
+        };
+        let a = [att("10.0.0.1:80", 503, Some(0.001), None)];
+        assert_eq!(
+            classify(503, &a, &[], no_ht, true).cause,
+            Cause::Passthrough
+        );
+        assert_eq!(
+            classify(500, &a[..0], &[], no_ht, true).cause,
+            Cause::Unknown
+        );
+        let v = classify(500, &[], &[], no_ht, true);
+        assert!(v.evidence.last().unwrap().contains("no upstream was tried"));
+        // with $upstream_header_time '-', the upstream sent no header: not passthrough
+        let a = [att("10.0.0.1:80", 500, Some(0.001), None)];
+        assert_eq!(classify(500, &a, &[], RICH, true).cause, Cause::Unknown);
     }
 }

@@ -22,6 +22,7 @@ pub(super) fn parse_error_log(
     problems: &mut Vec<Problem>,
 ) -> ErrorLogResult {
     let file = l.index;
+    let (wrap, mixed) = (l.wrap, l.mixed);
     let display = l.input.display.clone();
     let mut out = ErrorLogResult {
         lines_kept: Vec::new(),
@@ -60,12 +61,26 @@ pub(super) fn parse_error_log(
             samples: Vec::new(),
         };
         let mut n = 0u64;
-        for line in lines(chunk) {
+        let mut buf = Vec::new();
+        for raw in lines(chunk) {
             n += 1;
-            if line.iter().all(|c| c.is_ascii_whitespace()) {
+            if raw.iter().all(|c| c.is_ascii_whitespace()) {
+                continue;
+            }
+            let peeled = wrap.peel(raw, &mut buf);
+            if mixed && !peeled.is_some_and(nginx_error::looks_like) {
+                // an access line (the access pass reads it) or not ours
                 continue;
             }
             r.lines += 1;
+            let Some(line) = peeled else {
+                r.malformed += 1;
+                if r.samples.len() < stats::MALFORMED_SAMPLES {
+                    let why = format!("not a {} line", wrap.name());
+                    r.samples.push(sample(&display, n, &why, raw));
+                }
+                continue;
+            };
             let t = if line.len() >= 19 {
                 crate::logs::scan::parse_error_log_time(&line[..19])
             } else {
@@ -112,6 +127,9 @@ pub(super) struct ErrorPass {
     pub(super) index: super::join::ErrorIndex,
     pub(super) inputs: Vec<super::report::InputSummary>,
     pub(super) samples: Vec<Sample>,
+    /// Upstream error lines of files read as both access and error log, by
+    /// display name (their Inputs row is the access log's).
+    pub(super) mixed: Vec<(String, u64)>,
 }
 
 /// The error-log stage: parse every nginx error log of the plan.
@@ -121,14 +139,22 @@ pub(super) fn error_pass(plan: &mut super::plan::Plan, opts: &Options) -> ErrorP
     let mut error_span: Option<(i64, i64)> = None;
     let mut inputs = Vec::new();
     let mut samples = Vec::new();
+    let mut mixed = Vec::new();
     for l in plan
         .loaded
         .iter_mut()
-        .filter(|l| matches!(l.kind, crate::logs::detect::Kind::Error))
+        .filter(|l| matches!(l.kind, crate::logs::detect::Kind::Error) || l.mixed)
     {
         let r = parse_error_log(l, opts, &mut plan.problems);
         if let Some((a, b)) = r.span {
             error_span = Some(error_span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+        }
+        if l.mixed {
+            // one file, read as both: reported once, as an access log
+            mixed.push((l.input.display.clone(), r.lines_kept.len() as u64));
+            error_lines.extend(r.lines_kept);
+            samples.extend(r.samples);
+            continue;
         }
         inputs.push(super::report::InputSummary::new(
             l.input.display.clone(),
@@ -146,5 +172,6 @@ pub(super) fn error_pass(plan: &mut super::plan::Plan, opts: &Options) -> ErrorP
         index: super::join::ErrorIndex::new(error_lines, error_span, plan.names.clone()),
         inputs,
         samples,
+        mixed,
     }
 }

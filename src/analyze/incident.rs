@@ -1,8 +1,16 @@
-//! The shape of the incident: burst windows from the per-minute timeline.
+//! The shape of the incident: burst windows from the per-minute timeline,
+//! measured against the service's own baseline.
 //!
-//! A minute is *hot* when its 502 count is at least `max(3, 4 × median)` of
-//! the per-minute 502 counts over the whole span (quiet minutes count as 0).
-//! Hot minutes at most one minute apart form one burst window.
+//! The per-minute 502 counts run over the whole span (quiet minutes count as
+//! 0). The *baseline* is the mean 502s per minute of the ordinary minutes
+//! (below `max(3, 4 × median)`). A minute is *hot* when its 502 count is at
+//! least `max(3, 4 × median)` and unlikely at the baseline rate: a count a
+//! Poisson process at the baseline reaches in under one minute in a
+//! thousand ([`P_HOT`]); three 502s in a minute are ordinary for a service
+//! that has one every other minute. Hot minutes at most one minute apart
+//! form one window. A window whose peak is under a tenth of the largest
+//! window's peak is a minor spike next to a real outage, not a burst: it is
+//! counted, not listed.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +21,32 @@ use super::stats::Minute;
 pub const MIN_BURST_502: u64 = 3;
 /// How many times the median per-minute 502 count a hot minute has.
 pub const BURST_FACTOR: u64 = 4;
+/// A hot minute's count is one the baseline reaches with at most this
+/// probability per minute.
+pub const P_HOT: f64 = 0.001;
+/// A window is listed only when its peak is at least 1/`SPIKE_RATIO` of the
+/// largest window's peak.
+pub const SPIKE_RATIO: u64 = 10;
+
+/// The smallest `k` with P(X ≥ k) < [`P_HOT`] for X ~ Poisson(`lambda`).
+fn poisson_threshold(lambda: f64) -> u64 {
+    if lambda <= 0.0 {
+        return 1;
+    }
+    if lambda > 500.0 {
+        // e^-λ underflows: the normal approximation (z = 3.1 for 0.001)
+        return (lambda + 3.1 * lambda.sqrt()).ceil() as u64;
+    }
+    let mut term = (-lambda).exp(); // P(X = 0)
+    let mut cdf = term;
+    let mut k = 0u64;
+    while 1.0 - cdf >= P_HOT && k < 100_000 {
+        k += 1;
+        term *= lambda / k as f64;
+        cdf += term;
+    }
+    k + 1
+}
 
 /// A window of elevated 502s.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -29,17 +63,46 @@ pub struct Burst {
     pub top_cause: Cause,
 }
 
+/// The bursts and the baseline they stand out from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Bursts {
+    /// The burst windows, in time order.
+    pub windows: Vec<Burst>,
+    /// Mean 502s per minute over the ordinary minutes.
+    pub baseline_per_minute: f64,
+    /// 502s a minute needs to be part of a burst.
+    pub threshold_per_minute: u64,
+    /// Windows above the threshold left out as minor next to the largest.
+    pub minor_spikes: u64,
+}
+
 /// Find the burst windows.
-pub fn bursts(minutes: &BTreeMap<i64, Minute>) -> Vec<Burst> {
+pub fn bursts(minutes: &BTreeMap<i64, Minute>) -> Bursts {
     let (Some(&first), Some(&last)) = (minutes.keys().next(), minutes.keys().next_back()) else {
-        return Vec::new();
+        return Bursts {
+            windows: Vec::new(),
+            baseline_per_minute: 0.0,
+            threshold_per_minute: MIN_BURST_502,
+            minor_spikes: 0,
+        };
     };
     let span = (last - first + 1) as usize;
     let mut counts: Vec<u64> = minutes.values().map(|m| m.s502).collect();
     counts.resize(span.max(counts.len()), 0);
     counts.sort_unstable();
     let median = counts[counts.len() / 2];
-    let threshold = MIN_BURST_502.max(BURST_FACTOR * median);
+    let ordinary_max = MIN_BURST_502.max(BURST_FACTOR * median);
+    let ordinary: Vec<u64> = counts
+        .iter()
+        .copied()
+        .filter(|&c| c < ordinary_max)
+        .collect();
+    let baseline = if ordinary.is_empty() {
+        median as f64
+    } else {
+        ordinary.iter().sum::<u64>() as f64 / ordinary.len() as f64
+    };
+    let threshold = ordinary_max.max(poisson_threshold(baseline));
     let mut out: Vec<Burst> = Vec::new();
     let mut causes = [0u64; crate::analyze::cause::N_CAUSES];
     for (&m, c) in minutes.iter().filter(|(_, c)| c.s502 >= threshold) {
@@ -70,17 +133,27 @@ pub fn bursts(minutes: &BTreeMap<i64, Minute>) -> Vec<Burst> {
     if let Some(b) = out.last_mut() {
         b.top_cause = top_cause(&causes);
     }
-    out
+    let max_peak = out.iter().map(|b| b.peak_per_minute).max().unwrap_or(0);
+    let before = out.len();
+    out.retain(|b| b.peak_per_minute * SPIKE_RATIO >= max_peak);
+    Bursts {
+        minor_spikes: (before - out.len()) as u64,
+        windows: out,
+        baseline_per_minute: baseline,
+        threshold_per_minute: threshold,
+    }
 }
 
+/// The most common cause (the first in report order on a tie); `unknown`
+/// when nothing was counted.
 fn top_cause(c: &[u64; crate::analyze::cause::N_CAUSES]) -> Cause {
-    let mut best = 11;
-    for i in 0..12 {
-        if c[i] > c[best] || (c[best] == 0 && c[i] > 0) {
-            best = i;
+    let mut best = None;
+    for (i, &n) in c.iter().enumerate() {
+        if n > 0 && best.is_none_or(|b: usize| n > c[b]) {
+            best = Some(i);
         }
     }
-    Cause::ALL[best]
+    best.map_or(Cause::Unknown, |i| Cause::ALL[i])
 }
 
 #[cfg(test)]
@@ -115,7 +188,8 @@ mod tests {
             );
         }
         m.insert(12, min(50, 6));
-        let b = bursts(&m);
+        let all = bursts(&m);
+        let b = &all.windows;
         assert_eq!(b.len(), 1);
         assert_eq!((b[0].start_min, b[0].end_min), (10, 13));
         assert_eq!(b[0].count_502, 170);
@@ -126,6 +200,65 @@ mod tests {
     #[test]
     fn steady_errors_are_not_a_burst() {
         let m: BTreeMap<i64, Minute> = (0..30).map(|i| (i, min(10, 0))).collect();
-        assert!(bursts(&m).is_empty());
+        let b = bursts(&m);
+        assert!(b.windows.is_empty());
+        assert_eq!(b.baseline_per_minute, 10.0);
+    }
+
+    #[test]
+    fn top_cause_covers_every_cause() {
+        let mut c = [0u64; crate::analyze::cause::N_CAUSES];
+        assert_eq!(top_cause(&c), Cause::Unknown);
+        c[Cause::ALL.len() - 1] = 5; // unknown
+        c[Cause::ALL
+            .iter()
+            .position(|x| *x == Cause::RateLimited)
+            .unwrap()] = 0;
+        assert_eq!(top_cause(&c), Cause::Unknown);
+        c[0] = 5;
+        assert_eq!(
+            top_cause(&c),
+            Cause::UpstreamRefused,
+            "ties go to report order"
+        );
+    }
+
+    #[test]
+    fn bursts_are_relative_to_the_baseline() {
+        // one 502 every third minute: three in a minute is ordinary
+        let mut m: BTreeMap<i64, Minute> = (0..40).map(|i| (i, min(i as u64 % 3 / 2, 0))).collect();
+        m.insert(5, min(3, 0));
+        let b = bursts(&m);
+        assert!(b.windows.is_empty(), "{b:?}");
+        assert!(
+            b.baseline_per_minute > 0.3 && b.baseline_per_minute < 0.4,
+            "{b:?}"
+        );
+        assert_eq!(b.threshold_per_minute, 4);
+        // on a service with no 502s at all, three in a minute stand out
+        let mut quiet: BTreeMap<i64, Minute> = (0..40).map(|i| (i, min(0, 0))).collect();
+        quiet.insert(5, min(3, 0));
+        let b = bursts(&quiet);
+        assert_eq!(b.windows.len(), 1);
+        assert_eq!(b.threshold_per_minute, MIN_BURST_502);
+        // ... but not next to a real outage
+        for i in 20..24 {
+            quiet.insert(i, min(60, 6));
+        }
+        let b = bursts(&quiet);
+        assert_eq!(b.windows.len(), 1, "{b:?}");
+        assert_eq!(b.windows[0].start_min, 20);
+        assert_eq!(b.windows[0].top_cause, Cause::NoLiveUpstream);
+        assert_eq!(b.minor_spikes, 1);
+    }
+
+    #[test]
+    fn poisson_thresholds() {
+        assert_eq!(poisson_threshold(0.0), 1);
+        // P(X >= 4 | 0.33) = 0.0004, P(X >= 3 | 0.33) = 0.005
+        assert_eq!(poisson_threshold(0.33), 4);
+        assert_eq!(poisson_threshold(0.5), 5);
+        let big = poisson_threshold(1000.0);
+        assert!((1090..1110).contains(&big), "{big}");
     }
 }

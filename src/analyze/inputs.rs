@@ -6,8 +6,9 @@ use rayon::prelude::*;
 use super::nginx_config::NginxConfig;
 use super::Options;
 use crate::input::{self, BlockReader, Bytes, Input, Opened, Problem};
-use crate::logs::detect::{self, Kind};
+use crate::logs::detect::{self, Detection, Kind};
 use crate::logs::nginx::LogFormat;
+use crate::logs::wrap::Wrap;
 
 /// Bytes read from the start of a file to detect its kind.
 pub(super) const HEAD_BYTES: usize = 64 << 10;
@@ -20,6 +21,10 @@ pub(super) struct Loaded {
     pub(super) head: Vec<u8>,
     pub(super) kind: Kind,
     pub(super) reason: String,
+    /// The packaging peeled off each line before parsing.
+    pub(super) wrap: Wrap,
+    /// Access and error lines in one file: read by both passes.
+    pub(super) mixed: bool,
 }
 
 enum Data {
@@ -58,16 +63,38 @@ pub(super) fn open(index: u32, input: Input) -> Result<Loaded, (Input, String)> 
         head,
         kind: Kind::Unknown,
         reason: String::new(),
+        wrap: Wrap::None,
+        mixed: false,
     })
 }
 
+impl Loaded {
+    /// The start of the file, for a quick look before the full pass: up to
+    /// `max` bytes of a mapped file, cut at a line end, or the first block
+    /// of a stream (which cannot be read twice).
+    pub(super) fn prefix(&self, max: usize) -> &[u8] {
+        match &self.data {
+            Data::Whole(b) if b.len() > max => {
+                let s = &b[..max];
+                memchr::memrchr(b'\n', s).map_or(s, |i| &s[..=i])
+            }
+            Data::Whole(b) => b,
+            Data::Stream(_, Some(first)) => first,
+            Data::Stream(_, None) => &self.head,
+        }
+    }
+}
+
 /// What a file holds: the format its config `access_log` names (if its
-/// lines match it), else the first format that parses its first lines.
+/// lines match it), else the first format that parses its first lines, else
+/// one read from its first line (not when `forced`: a format given with
+/// `--log-format` is the only one tried).
 pub(super) fn classify_input(
     l: &Loaded,
     formats: &[LogFormat],
     config: Option<&NginxConfig>,
-) -> (Kind, String) {
+    forced: bool,
+) -> Detection {
     let head = &l.head;
     let preferred = config
         .zip(l.input.path.as_deref())
@@ -79,22 +106,22 @@ pub(super) fn classify_input(
                 .map(|i| (i, why))
         });
     let Some((i, why)) = preferred else {
-        let d = detect::detect(head, formats);
-        return (d.kind, d.reason);
+        return detect::detect_with(head, formats, !forced);
     };
-    let d = detect::detect(head, &formats[i..=i]);
+    let mut d = detect::detect_with(head, &formats[i..=i], false);
     if let Kind::Access(_) = d.kind {
-        return (Kind::Access(i), format!("{why}; {}", d.reason));
+        d.kind = Kind::Access(i);
+        d.reason = format!("{why}; {}", d.reason);
+        return d;
     }
-    let d = detect::detect(head, formats);
-    let reason = match d.kind {
-        Kind::Error => d.reason,
-        _ => format!(
+    let mut d = detect::detect_with(head, formats, !forced);
+    if !matches!(d.kind, Kind::Error) {
+        d.reason = format!(
             "{}; the config says {why}, but its lines do not match format {:?}",
             d.reason, formats[i].name
-        ),
-    };
-    (d.kind, reason)
+        );
+    }
+    d
 }
 
 /// How many chunks are parsed at once per worker thread: results are handed

@@ -23,6 +23,8 @@ pub struct ErrorIndex {
     /// All upstream error lines, sorted by time.
     pub lines: Vec<ErrorLine>,
     by_request: HashMap<(String, String), Vec<u32>>,
+    /// The same, with the query string dropped from the request line.
+    by_request_sans_query: HashMap<(String, String), Vec<u32>>,
     by_cid: HashMap<u64, Vec<u32>>,
     /// Earliest and latest time of any error-log line (any level), wall clock.
     pub span: Option<(i64, i64)>,
@@ -43,6 +45,20 @@ pub struct Probe<'a> {
     pub request: Option<&'a str>,
     /// `$connection`, when logged.
     pub connection: Option<u64>,
+    /// The access log's request target has no query string (`$uri`):
+    /// compare the error lines' request lines without theirs.
+    pub sans_query: bool,
+}
+
+/// `GET /a?b=1 HTTP/1.1` → `GET /a HTTP/1.1`.
+pub fn drop_query(request: &str) -> std::borrow::Cow<'_, str> {
+    let Some(q) = request.find('?') else {
+        return request.into();
+    };
+    match request[q..].find(' ') {
+        Some(sp) => format!("{}{}", &request[..q], &request[q + sp..]).into(),
+        None => request[..q].into(),
+    }
 }
 
 impl ErrorIndex {
@@ -50,9 +66,14 @@ impl ErrorIndex {
     pub fn new(mut lines: Vec<ErrorLine>, span: Option<(i64, i64)>, files: Vec<String>) -> Self {
         lines.sort_by_key(|l| (l.local_secs, l.file, l.line));
         let mut by_request: HashMap<(String, String), Vec<u32>> = HashMap::new();
+        let mut by_request_sans_query: HashMap<(String, String), Vec<u32>> = HashMap::new();
         let mut by_cid: HashMap<u64, Vec<u32>> = HashMap::new();
         for (i, l) in lines.iter().enumerate() {
             if let (Some(c), Some(r)) = (&l.client, &l.request) {
+                by_request_sans_query
+                    .entry((c.clone(), drop_query(r).into_owned()))
+                    .or_default()
+                    .push(i as u32);
                 by_request
                     .entry((c.clone(), r.clone()))
                     .or_default()
@@ -65,6 +86,7 @@ impl ErrorIndex {
         ErrorIndex {
             lines,
             by_request,
+            by_request_sans_query,
             by_cid,
             span,
             files,
@@ -93,9 +115,13 @@ impl ErrorIndex {
         let candidates: &[u32] = if let Some(cid) = p.connection {
             self.by_cid.get(&cid).map(|v| &v[..]).unwrap_or(&[])
         } else {
+            let map = if p.sans_query {
+                &self.by_request_sans_query
+            } else {
+                &self.by_request
+            };
             match (p.client, p.request) {
-                (Some(c), Some(r)) => self
-                    .by_request
+                (Some(c), Some(r)) => map
                     .get(&(c.to_string(), r.to_string()))
                     .map(|v| &v[..])
                     .unwrap_or(&[]),
@@ -109,7 +135,14 @@ impl ErrorIndex {
             .filter(|l| {
                 p.connection.is_none()
                     || (p.client.is_none() || l.client.as_deref() == p.client)
-                        && (p.request.is_none() || l.request.as_deref() == p.request)
+                        && (p.request.is_none()
+                            || l.request.as_deref().map(|r| {
+                                if p.sans_query {
+                                    drop_query(r)
+                                } else {
+                                    r.into()
+                                }
+                            }) == p.request.map(Into::into))
             })
             .collect();
         let Some(best) = matching
@@ -127,6 +160,148 @@ impl ErrorIndex {
             None => vec![*best],
         }
     }
+}
+
+/// A 5xx access line, owned, for [`ErrorIndex::guess_offset`].
+#[derive(Debug, Clone)]
+pub struct OffsetProbe {
+    /// UTC seconds of the access line.
+    pub utc_secs: i64,
+    /// The offset the access line was written in (0 for `$msec`/UTC).
+    pub own_offset_s: i32,
+    /// Request time in ms, when logged.
+    pub request_time_ms: Option<u32>,
+    /// Client address.
+    pub client: String,
+    /// Request line.
+    pub request: String,
+    /// See [`Probe::sans_query`].
+    pub sans_query: bool,
+}
+
+/// The error log's offset from UTC, as the join evidence shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OffsetGuess {
+    /// Seconds east of UTC.
+    pub offset_s: i32,
+    /// 5xx access lines that match an error line at that offset.
+    pub matched: usize,
+    /// 5xx access lines tried.
+    pub of: usize,
+    /// Matches with each access line's own offset (the default reading).
+    pub own: usize,
+}
+
+/// Candidate offsets: −14:00 … +14:00 in 30-minute steps (every zone in
+/// use is a whole or half hour off, but for a few 45-minute ones).
+const OFFSET_STEP_S: i32 = 1800;
+const OFFSET_MAX_S: i32 = 14 * 3600;
+
+impl ErrorIndex {
+    /// For one probe: how far (seconds) each error line of the same client
+    /// and request is from the access line's UTC time. Looked up once per
+    /// probe; every candidate offset is then plain arithmetic.
+    fn deltas(&self, p: &OffsetProbe) -> Vec<i64> {
+        let map = if p.sans_query {
+            &self.by_request_sans_query
+        } else {
+            &self.by_request
+        };
+        map.get(&(p.client.clone(), p.request.clone()))
+            .map(|v| {
+                v.iter()
+                    .map(|&i| self.lines[i as usize].local_secs - p.utc_secs)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Count, for the access lines' own offsets and for every candidate
+    /// offset, the 5xx access lines that join an error line of the same
+    /// client and request within the join window ([`ErrorIndex::find`]).
+    pub fn scan_offsets(&self, probes: &[OffsetProbe]) -> OffsetScan {
+        let candidates: Vec<i32> = (-OFFSET_MAX_S / OFFSET_STEP_S..=OFFSET_MAX_S / OFFSET_STEP_S)
+            .map(|k| k * OFFSET_STEP_S)
+            .collect();
+        let mut counts = vec![0usize; candidates.len()];
+        let mut own = 0;
+        let mut any = 0;
+        for p in probes {
+            let d = self.deltas(p);
+            if d.is_empty() {
+                continue;
+            }
+            let back = match p.request_time_ms {
+                Some(ms) => (ms as i64 + 999) / 1000 + SLACK_S,
+                None => NO_REQUEST_TIME_WINDOW_S,
+            };
+            // the error line is in [local - back, local + SLACK], local = utc + offset
+            let hits = |o: i64| d.iter().any(|&x| x - o >= -back && x - o <= SLACK_S);
+            let mut hit_any = false;
+            if hits(p.own_offset_s as i64) {
+                own += 1;
+                hit_any = true;
+            }
+            for (c, &o) in counts.iter_mut().zip(&candidates) {
+                if hits(o as i64) {
+                    *c += 1;
+                    hit_any = true;
+                }
+            }
+            any += usize::from(hit_any);
+        }
+        let mut ranked: Vec<(i32, usize)> = candidates.into_iter().zip(counts).collect();
+        ranked.sort_by_key(|(o, n)| (std::cmp::Reverse(*n), o.abs()));
+        OffsetScan {
+            probes: probes.len(),
+            own,
+            any,
+            best: ranked[0],
+            runner_up: ranked.get(1).map_or(0, |c| c.1),
+        }
+    }
+
+    /// [`ErrorIndex::scan_offsets`], then [`OffsetScan::guess`].
+    pub fn guess_offset(&self, probes: &[OffsetProbe]) -> Option<OffsetGuess> {
+        self.scan_offsets(probes).guess()
+    }
+}
+
+/// What [`ErrorIndex::scan_offsets`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OffsetScan {
+    /// 5xx access lines tried.
+    pub probes: usize,
+    /// Lines that join at their own offset.
+    pub own: usize,
+    /// Lines that join at some offset (own or candidate).
+    pub any: usize,
+    /// The candidate offset with the most joins, and how many.
+    pub best: (i32, usize),
+    /// Joins at the second-best candidate.
+    pub runner_up: usize,
+}
+
+impl OffsetScan {
+    /// `Some` when one offset has clearly the most joins (more than twice
+    /// the runner-up) and more than the lines' own offsets, i.e. when
+    /// reading the error log at that offset changes the answer.
+    pub fn guess(&self) -> Option<OffsetGuess> {
+        let (offset_s, matched) = self.best;
+        (matched > 0 && matched > 2 * self.runner_up && matched > self.own).then_some(OffsetGuess {
+            offset_s,
+            matched,
+            of: self.probes,
+            own: self.own,
+        })
+    }
+}
+
+/// `+05:30` for 19800.
+pub fn offset_str(offset_s: i32) -> String {
+    let sign = if offset_s < 0 { '-' } else { '+' };
+    let a = offset_s.unsigned_abs();
+    format!("{sign}{:02}:{:02}", a / 3600, a % 3600 / 60)
 }
 
 #[cfg(test)]
@@ -168,6 +343,7 @@ mod tests {
             client: Some("1.2.3.4"),
             request: Some("GET /a HTTP/1.1"),
             connection: None,
+            sans_query: false,
         };
         let got = idx.find(&p);
         assert_eq!(got.len(), 2);
@@ -179,6 +355,64 @@ mod tests {
         };
         assert!(idx.find(&far).is_empty());
         assert!(idx.covers(101));
+        // a `$uri` log has no query: the error line's is dropped to compare
+        let idx = ErrorIndex::new(
+            vec![line(100, 7, "GET /a?x=1 HTTP/1.1", "10.0.0.1:80")],
+            Some((40, 101)),
+            vec!["error.log".into()],
+        );
+        let sans = Probe {
+            sans_query: true,
+            ..p
+        };
+        assert_eq!(idx.find(&sans).len(), 1);
+        assert!(idx.find(&p).is_empty());
+        assert_eq!(drop_query("GET /a?b=1 HTTP/1.1"), "GET /a HTTP/1.1");
+        assert_eq!(drop_query("GET /a"), "GET /a");
+    }
+
+    #[test]
+    fn guesses_a_half_hour_offset() {
+        // error log at +05:30; access lines in UTC
+        let off = 19800;
+        let idx = ErrorIndex::new(
+            (0..6)
+                .map(|i| {
+                    line(
+                        1000 + i * 7 + off,
+                        i as u64,
+                        &format!("GET /{i} HTTP/1.1"),
+                        "a:1",
+                    )
+                })
+                .collect(),
+            Some((1000 + off, 2000 + off)),
+            vec!["error.log".into()],
+        );
+        let probes: Vec<OffsetProbe> = (0..6)
+            .map(|i| OffsetProbe {
+                utc_secs: 1000 + i * 7,
+                own_offset_s: 0,
+                request_time_ms: Some(5),
+                client: "1.2.3.4".into(),
+                request: format!("GET /{i} HTTP/1.1"),
+                sans_query: false,
+            })
+            .collect();
+        let g = idx.guess_offset(&probes).expect("an offset");
+        assert_eq!((g.offset_s, g.matched, g.of, g.own), (off as i32, 6, 6, 0));
+        assert_eq!(offset_str(g.offset_s), "+05:30");
+        assert_eq!(offset_str(-12600), "-03:30");
+        // already right at the lines' own offset: nothing to change
+        let right: Vec<OffsetProbe> = probes
+            .iter()
+            .cloned()
+            .map(|p| OffsetProbe {
+                own_offset_s: off as i32,
+                ..p
+            })
+            .collect();
+        assert_eq!(idx.guess_offset(&right), None);
         assert!(!idx.covers(10_000));
     }
 }

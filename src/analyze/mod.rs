@@ -26,6 +26,7 @@ pub mod nginx_config;
 mod plan;
 pub mod report;
 pub mod stats;
+pub mod verdict;
 
 use std::sync::Arc;
 
@@ -98,8 +99,15 @@ pub fn analyze_streaming(
     // plan → error-log pass → access-log pass → report
     let mut plan = plan::plan(paths, opts);
     let errors = errors::error_pass(&mut plan, opts);
+    let (opts, notes) = error_log_offset(&plan, &errors.index, opts);
+    let opts = &opts;
     let mut inputs_out = errors.inputs;
     let mut total = access::access_pass(&mut plan, &errors.index, opts, &mut inputs_out, on_events);
+    for (path, n) in &errors.mixed {
+        if let Some(i) = inputs_out.iter_mut().find(|i| i.path == *path) {
+            i.upstream_errors = *n;
+        }
+    }
     let hops = hops::hop_pass(&mut plan, opts, &mut inputs_out, on_events);
     // the totals cover every access log of every hop (a request logged at
     // two hops counts at each); `hops[]` has each hop's own figures
@@ -113,12 +121,135 @@ pub fn analyze_streaming(
     }
     let names = &plan.names;
     inputs_out.sort_by_key(|i| names.iter().position(|n| *n == i.path));
-    Ok(Report::build(
+    let mut report = Report::build(
         total,
         inputs_out,
         plan.problems,
         &errors.index,
         plan.config.as_deref(),
     )
-    .with_hops(&hops))
+    .with_hops(&hops);
+    report.incomplete = incomplete(&report);
+    if report.incomplete.is_some() && report.totals.requests > 0 {
+        // the counts miss the inputs that could not be read
+        report.verdict = format!("incomplete, from the logs read: {}", report.verdict);
+    }
+    report.notes = notes;
+    Ok(report)
+}
+
+/// How much of each access log is read to guess the error log's offset.
+const OFFSET_PROBE_BYTES: usize = 16 << 20;
+/// At most this many 5xx lines are tried for it.
+const OFFSET_PROBES: usize = 2000;
+
+/// Error-log times have no zone: find the offset that lines them up with
+/// the access logs when the access lines' own offset does not, and say so.
+fn error_log_offset(
+    plan: &plan::Plan,
+    index: &join::ErrorIndex,
+    opts: &Options,
+) -> (Options, Vec<String>) {
+    let mut notes = Vec::new();
+    let mut run_opts = opts.clone();
+    if opts.error_log_offset_s.is_some() || index.lines.is_empty() {
+        return (run_opts, notes);
+    }
+    let mut probes = Vec::new();
+    for l in &plan.loaded {
+        if let crate::logs::detect::Kind::Access(fi) = l.kind {
+            access::offset_probes(
+                l.prefix(OFFSET_PROBE_BYTES),
+                &plan.formats[fi],
+                l.wrap,
+                l.mixed,
+                OFFSET_PROBES,
+                &mut probes,
+            );
+        }
+    }
+    let scan = index.scan_offsets(&probes);
+    match scan.guess() {
+        Some(g) => {
+            run_opts.error_log_offset_s = Some(g.offset_s);
+            notes.push(format!(
+                "error log times read as UTC{}: {} of {} 5xx matched at that offset ({} at the access logs' own offset); --error-log-tz overrides",
+                join::offset_str(g.offset_s),
+                g.matched,
+                g.of,
+                g.own
+            ));
+        }
+        None if !probes.is_empty() && scan.any == 0 => {
+            notes.push(format!(
+                "none of the {} 5xx access lines sampled matches an error-log line (same client and request) at any offset from -14:00 to +14:00: are the error logs from the same servers and time?",
+                probes.len()
+            ));
+        }
+        None => {}
+    }
+    (run_opts, notes)
+}
+
+/// Files that are plainly not logs (docs, configs, scripts, images) do not
+/// make a run incomplete when they are not understood.
+fn plainly_not_a_log(path: &str) -> bool {
+    const EXT: &[&str] = &[
+        "md", "rst", "conf", "cfg", "yaml", "yml", "toml", "ini", "sh", "py", "html", "htm", "pdf",
+        "png", "jpg", "jpeg", "svg",
+    ];
+    path.rsplit_once('.')
+        .is_some_and(|(_, e)| EXT.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Why the report's counts cannot be trusted, if they cannot: the error
+/// logs record upstream errors (each one a 502/504 or a retried attempt)
+/// while access lines could not be read.
+fn incomplete(r: &Report) -> Option<String> {
+    let n = r.error_log_upstream_lines;
+    if n == 0 {
+        return None;
+    }
+    let unread: Vec<&str> = r
+        .inputs
+        .iter()
+        .filter(|i| i.input_kind == InputKind::Unknown && !plainly_not_a_log(&i.path))
+        .map(|i| i.path.as_str())
+        .collect();
+    let kinds: Vec<String> = r
+        .error_log_kinds
+        .iter()
+        .map(|(k, c)| format!("{c} {k}"))
+        .collect();
+    let errors = format!(
+        "the error logs record {n} upstream error{} ({})",
+        if n == 1 { "" } else { "s" },
+        kinds.join(", ")
+    );
+    let files = if unread.is_empty() {
+        String::new()
+    } else {
+        format!("; not understood: {}", unread.join(", "))
+    };
+    if r.totals.requests == 0 {
+        let what = if r.totals.malformed > 0 {
+            format!(
+                "every one of the {} access-log lines was malformed",
+                r.totals.malformed
+            )
+        } else {
+            "no access-log line could be read".to_string()
+        };
+        return Some(format!(
+            "{errors}, but {what}{files}: the 502 count of 0 is not real; give the access logs' format with --log-format or --config"
+        ));
+    }
+    (!unread.is_empty()).then(|| {
+        format!(
+            "{errors}, and {} input{} could not be read as logs{files}: 502s in {} are missing from the counts; give their format with --log-format or --config",
+            unread.len(),
+            if unread.len() == 1 { "" } else { "s" },
+            if unread.len() == 1 { "it" } else { "them" }
+        )
+    })
 }

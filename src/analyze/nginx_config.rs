@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use super::cause::Cause;
+use super::cause::{Cause, Keepalive};
 use crate::config::nginx::{include, parser::Node};
 use crate::config::ConfigError;
 use crate::logs::nginx::{Escape, LogFormat};
@@ -95,6 +95,14 @@ const INTEREST: &[&str] = &[
     "keepalive_requests",
     "proxy_pass",
     "error_log",
+    "limit_req",
+    "limit_req_zone",
+    "limit_req_status",
+    "limit_req_log_level",
+    "limit_conn",
+    "limit_conn_zone",
+    "limit_conn_status",
+    "limit_conn_log_level",
 ];
 
 /// The nginx config files behind `paths`: a file is an entry; a directory
@@ -358,6 +366,51 @@ impl NginxConfig {
         })
     }
 
+    /// Does the `upstream` block holding `addr` keep idle connections
+    /// (`keepalive N`)? [`Keepalive::Unknown`] when no block holds it, or
+    /// when several do and they disagree (the access log does not say which
+    /// block a request went through).
+    pub fn keepalive_of(&self, addr: &str) -> Keepalive {
+        let mut found = self.upstreams.iter().filter(|(name, (_, servers))| {
+            name.as_str() != addr
+                && servers
+                    .iter()
+                    .any(|s| s.name == "server" && s.args.first().is_some_and(|a| a == addr))
+        });
+        let of = |(name, (_, members)): (&String, &(String, Vec<Directive>))| match members
+            .iter()
+            .find(|m| m.name == "keepalive")
+        {
+            Some(d) => Keepalive::On {
+                group: name.clone(),
+                directive: format!("keepalive {} ({})", d.args.join(" "), d.at),
+            },
+            None => Keepalive::Off {
+                group: name.clone(),
+            },
+        };
+        let Some(first) = found.next().map(of) else {
+            return Keepalive::Unknown;
+        };
+        let same_kind = |k: &Keepalive| std::mem::discriminant(k) == std::mem::discriminant(&first);
+        let rest: Vec<Keepalive> = found.map(of).collect();
+        if rest.iter().all(same_kind) {
+            return first;
+        }
+        let name = |k: &Keepalive| match k {
+            Keepalive::On { group, directive } => format!("{group} ({directive})"),
+            Keepalive::Off { group } => format!("{group} (no keepalive)"),
+            _ => String::new(),
+        };
+        Keepalive::Mixed {
+            groups: std::iter::once(&first)
+                .chain(&rest)
+                .map(name)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
     fn describe_upstream(&self, addr: &str) -> Option<String> {
         let (name, (at, members)) = self.upstream_of(addr)?;
         let lines: Vec<String> = members
@@ -365,6 +418,39 @@ impl NginxConfig {
             .map(|m| format!("{} {}", m.name, m.args.join(" ")))
             .collect();
         Some(format!("upstream {name} ({at}): {}", lines.join("; ")))
+    }
+
+    /// The proxy timeouts set to about `ms` (within 1 s), as
+    /// `proxy_read_timeout 30s`; nginx's default 60s when none is set and
+    /// `ms` is about 60 s. Several distinct ones are joined with ` or `.
+    pub fn timeout_at(&self, ms: u64) -> Option<String> {
+        let mut found: Vec<String> = Vec::new();
+        for d in self
+            .directives
+            .iter()
+            .filter(|d| d.name.ends_with("_timeout") && d.name.starts_with("proxy_"))
+        {
+            let near = d
+                .args
+                .first()
+                .and_then(|a| parse_duration_ms(a))
+                .is_some_and(|v| ms.abs_diff(v) <= 1000);
+            let text = format!("{} {}", d.name, d.args.join(" "));
+            if near && !found.contains(&text) {
+                found.push(text);
+            }
+        }
+        if found.is_empty() && ms.abs_diff(60_000) <= 1000 {
+            let set = self.all(&[
+                "proxy_read_timeout",
+                "proxy_connect_timeout",
+                "proxy_send_timeout",
+            ]);
+            if set.is_empty() {
+                return Some("nginx's default 60s proxy timeout".into());
+            }
+        }
+        (!found.is_empty()).then(|| found.join(" or "))
     }
 
     /// The config lines that bear on `cause`, for the addresses it hit
@@ -450,6 +536,20 @@ impl NginxConfig {
             Cause::KeepaliveRace | Cause::UpstreamClosedEarly | Cause::UpstreamReset => {
                 out.extend(addrs.iter().filter_map(|a| self.describe_upstream(a)));
                 out.extend(self.all(&["proxy_http_version"]));
+            }
+            Cause::RateLimited => {
+                let set = self.all(&[
+                    "limit_req_zone",
+                    "limit_req",
+                    "limit_req_status",
+                    "limit_conn_zone",
+                    "limit_conn",
+                    "limit_conn_status",
+                ]);
+                if set.is_empty() {
+                    out.push("no limit_req/limit_conn in the config given: the limit is set elsewhere (an include not in the dump?)".into());
+                }
+                out.extend(set);
             }
             Cause::NoLiveUpstream | Cause::UpstreamRefused => {
                 let mut seen = HashMap::new();
@@ -538,5 +638,49 @@ mod tests {
             r[0].contains("upstream app") && r[0].contains("max_fails=2"),
             "{r:?}"
         );
+    }
+
+    #[test]
+    fn keepalive_of_an_address() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("nginx.conf"),
+            "http {\n  upstream api { server 10.0.0.1:80; keepalive 32; }\n  upstream web { server 10.0.0.2:80; }\n  upstream both { server 10.0.0.2:80; server 10.0.0.3:80; keepalive 8; }\n}\n",
+        )
+        .unwrap();
+        let cfg = read(&[dir.path().to_path_buf()]);
+        match cfg.keepalive_of("10.0.0.1:80") {
+            Keepalive::On { group, directive } => {
+                assert_eq!(group, "api");
+                assert!(
+                    directive.starts_with("keepalive 32 (") && directive.ends_with("nginx.conf:2)"),
+                    "{directive}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            cfg.keepalive_of("10.0.0.3:80"),
+            Keepalive::On {
+                group: "both".into(),
+                directive: cfg.upstreams["both"]
+                    .1
+                    .iter()
+                    .find(|d| d.name == "keepalive")
+                    .map(|d| format!("keepalive 8 ({})", d.at))
+                    .unwrap()
+            }
+        );
+        // in two blocks that disagree: undecided, and said so
+        match cfg.keepalive_of("10.0.0.2:80") {
+            Keepalive::Mixed { groups } => {
+                assert!(
+                    groups.contains("web (no keepalive)") && groups.contains("both (keepalive 8"),
+                    "{groups}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(cfg.keepalive_of("10.9.9.9:80"), Keepalive::Unknown);
     }
 }

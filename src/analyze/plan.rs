@@ -26,6 +26,8 @@ pub(super) struct Plan {
     pub(super) formats: Vec<LogFormat>,
     /// Every input's display name, by index.
     pub(super) names: Vec<String>,
+    /// Some input could not be found, opened or read.
+    pub(super) unreadable_inputs: bool,
 }
 
 /// Open every input and decide what each holds.
@@ -41,6 +43,8 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
             }),
         }
     }
+    // inputs missing or unreadable (the error log among them, perhaps)
+    let unreadable_inputs = !problems.is_empty();
     let config = read_configs(&mut loaded, opts, &mut problems);
     let mut formats = opts.formats.clone();
     if let Some(cfg) = &config {
@@ -55,9 +59,29 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
         if matches!(l.kind, Kind::Config) {
             continue;
         }
-        let (kind, reason) = classify_input(l, &formats, config.as_deref());
-        l.kind = kind;
-        l.reason = reason;
+        let d = classify_input(l, &formats, config.as_deref(), opts.only_given_formats);
+        // A JSON layout inferred from the file's own keys fits any JSON log
+        // with a status key; a hop format that knows its vendor's keys
+        // (Envoy, Cloudflare, Fastly, Google Cloud LB) comes first.
+        if d.inferred.is_some() {
+            if let Some((i, parser, why)) = detect::detect_hop(&l.head, hop_formats()) {
+                l.kind = Kind::Hop(i);
+                l.reason = why;
+                *hop_parsers.last_mut().expect("pushed above") = Some(parser);
+                continue;
+            }
+        }
+        l.kind = match (d.kind, d.inferred) {
+            // a layout read from the file itself: a candidate from now on
+            (Kind::Access(_), Some(f)) => {
+                formats.push(f);
+                Kind::Access(formats.len() - 1)
+            }
+            (k, _) => k,
+        };
+        l.reason = d.reason;
+        l.wrap = d.wrap;
+        l.mixed = d.mixed;
         if matches!(l.kind, Kind::Unknown) {
             if let Some((i, parser, why)) = detect::detect_hop(&l.head, hop_formats()) {
                 l.kind = Kind::Hop(i);
@@ -83,6 +107,7 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
         config,
         formats,
         names,
+        unreadable_inputs,
     }
 }
 

@@ -10,6 +10,7 @@ use super::join::ErrorIndex;
 use super::kind::InputKind;
 use super::nginx_config::NginxConfig;
 use super::stats::{self, Agg, ByCause, Example, Sample};
+use super::verdict;
 use crate::input::Problem;
 use crate::logs::scan::LogTime;
 
@@ -143,11 +144,59 @@ pub struct BurstRow {
     pub top_cause: Cause,
 }
 
+/// What the bursts stand out from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BurstBaseline {
+    /// Mean 502s per minute over the ordinary (non-burst) minutes.
+    pub per_minute: f64,
+    /// 502s a minute needs to be part of a burst.
+    pub threshold_per_minute: u64,
+    /// Windows above the threshold not listed: minor next to the largest burst.
+    pub minor_spikes: u64,
+}
+
+/// How many of the 502s a top table covers, and why not all.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Coverage {
+    /// 502s with a key (an address, host or path).
+    pub counted: u64,
+    /// All 502s.
+    pub of: u64,
+    /// Distinct keys (the table shows the first [`TOP_N`]).
+    pub distinct: u64,
+    /// Why `counted < of`, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
+}
+
+/// Coverage of the three top tables.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TopCoverage {
+    /// `top_upstreams`.
+    pub upstreams: Coverage,
+    /// `top_hosts`.
+    pub hosts: Coverage,
+    /// `top_paths`.
+    pub paths: Coverage,
+}
+
 /// Everything `gatecheck analyze` reports.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Report {
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
+    /// The answer in one line, before any table: how many 502s over how
+    /// long, their main causes, the 504s and other 5xx.
+    pub verdict: String,
+    /// Set when the counts below cannot be trusted: the error logs record
+    /// upstream errors, yet access lines could not be read (no access log,
+    /// none understood, or every line malformed). Shown first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
+    /// How the inputs were read where it changes the answer (the error
+    /// log's time offset detected, …).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Each input and how it was read.
     pub inputs: Vec<InputSummary>,
     /// Problems that did not stop the run.
@@ -174,12 +223,16 @@ pub struct Report {
     pub causes_rescued: Vec<CauseRow>,
     /// Burst windows.
     pub bursts: Vec<BurstRow>,
+    /// What the bursts stand out from.
+    pub burst_baseline: BurstBaseline,
     /// Upstream addresses of the 502s.
     pub top_upstreams: Vec<Count>,
     /// Hosts of the 502s.
     pub top_hosts: Vec<Count>,
     /// Paths of the 502s.
     pub top_paths: Vec<Count>,
+    /// How many 502s each top table covers.
+    pub top_coverage: TopCoverage,
     /// Status codes seen, keyed by code.
     pub status_codes: BTreeMap<u16, u64>,
     /// Requests, 502s and 504s per minute.
@@ -357,6 +410,39 @@ impl Report {
     /// Add the hops' own sections.
     pub fn with_hops(mut self, hops: &[super::hops::HopAgg]) -> Report {
         self.hops = hops.iter().map(HopRow::build).collect();
+        // the totals (and so the verdict) add up every hop read; with more
+        // than one, each hop's own verdict follows: `all hops: … | haproxy: …`
+        let mut hop_verdicts: Vec<String> = self
+            .hops
+            .iter()
+            .zip(hops)
+            .filter(|(row, _)| row.totals.requests > 0)
+            .map(|(row, h)| {
+                let ms = |s: Option<(LogTime, LogTime)>| s.map(|(a, b)| b.utc_ms - a.utc_ms);
+                let v = verdict::verdict(&verdict::Facts {
+                    totals: &row.totals,
+                    span_502_ms: ms(h.agg.span_502),
+                    span_ms: ms(h.agg.span),
+                    causes_502: &row.causes_502,
+                    causes_504: &row.causes_504,
+                    causes_other_5xx: &row.causes_other_5xx,
+                    timeout_504: None,
+                    error_log_upstream_lines: 0,
+                });
+                format!("{}: {v}", row.name)
+            })
+            .collect();
+        if !hop_verdicts.is_empty() {
+            let nginx_read = self
+                .inputs
+                .iter()
+                .any(|i| i.input_kind == InputKind::NginxAccess);
+            self.verdict = if !nginx_read && hop_verdicts.len() == 1 {
+                hop_verdicts.remove(0)
+            } else {
+                format!("all hops: {} | {}", self.verdict, hop_verdicts.join(" | "))
+            };
+        }
         self
     }
 
@@ -393,7 +479,14 @@ impl Report {
             status_5xx: sum(&|s| (500..600).contains(&s)),
             rescued: agg.causes_rescued.values().map(|s| s.count).sum(),
         };
-        let bursts = incident::bursts(&agg.minutes)
+        let found = incident::bursts(&agg.minutes);
+        let burst_baseline = BurstBaseline {
+            per_minute: found.baseline_per_minute,
+            threshold_per_minute: found.threshold_per_minute,
+            minor_spikes: found.minor_spikes,
+        };
+        let bursts = found
+            .windows
             .into_iter()
             .map(|b: Burst| BurstRow {
                 start: minute_str(b.start_min, off),
@@ -417,8 +510,54 @@ impl Report {
                 .collect(),
             _ => Vec::new(),
         };
+        let n502 = totals.status_502;
+        let coverage = |m: &std::collections::HashMap<String, u64>, missing: u64, what: &str| {
+            let counted: u64 = m.values().sum();
+            Coverage {
+                counted,
+                of: n502,
+                distinct: m.len() as u64,
+                missing: (missing > 0).then(|| format!("{missing} lines have no {what}")),
+            }
+        };
+        let top_coverage = TopCoverage {
+            upstreams: coverage(
+                &agg.upstreams,
+                agg.no_upstream_502,
+                "upstream address ($upstream_addr not in the format or '-', and no error-log line names one)",
+            ),
+            hosts: coverage(
+                &agg.hosts,
+                agg.no_host_502,
+                "host ($host not in the format or '-', and no error-log line names one)",
+            ),
+            paths: coverage(&agg.paths, agg.no_path_502, "request path"),
+        };
+        let causes_502 = rows(&agg.causes_502, config);
+        let causes_504 = rows(&agg.causes_504, config);
+        let causes_other_5xx = rows(&agg.causes_other_5xx, config);
+        let verdict = verdict::verdict(&verdict::Facts {
+            totals: &totals,
+            span_502_ms: agg.span_502.map(|(a, b)| b.utc_ms - a.utc_ms),
+            span_ms: agg.span.map(|(a, b)| b.utc_ms - a.utc_ms),
+            causes_502: &causes_502,
+            causes_504: &causes_504,
+            causes_other_5xx: &causes_other_5xx,
+            timeout_504: agg.causes_504.get(&Cause::Timeout).and_then(|s| {
+                let mode = s
+                    .durations
+                    .iter()
+                    .max_by_key(|(k, v)| (**v, std::cmp::Reverse(**k)))
+                    .map(|(k, _)| k * 100)?;
+                Some((mode, config.and_then(|c| c.timeout_at(mode))))
+            }),
+            error_log_upstream_lines: index.lines.len() as u64,
+        });
         Report {
             schema_version: SCHEMA_VERSION,
+            verdict,
+            incomplete: None,
+            notes: Vec::new(),
             inputs,
             problems,
             totals,
@@ -431,14 +570,16 @@ impl Report {
                 .iter()
                 .map(|(c, s)| (c.id(), s.count))
                 .collect(),
-            causes_502: rows(&agg.causes_502, config),
-            causes_504: rows(&agg.causes_504, config),
-            causes_other_5xx: rows(&agg.causes_other_5xx, config),
+            causes_502,
+            causes_504,
+            causes_other_5xx,
             causes_rescued: rows(&agg.causes_rescued, config),
             bursts,
+            burst_baseline,
             top_upstreams: counts(stats::top(&agg.upstreams, TOP_N)),
             top_hosts: counts(stats::top(&agg.hosts, TOP_N)),
             top_paths: counts(stats::top(&agg.paths, TOP_N)),
+            top_coverage,
             status_codes,
             timeline,
             malformed_samples: agg.malformed_samples,

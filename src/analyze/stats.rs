@@ -133,6 +133,12 @@ pub struct Agg {
     pub hosts: HashMap<String, u64>,
     /// Paths of the 502s (without query).
     pub paths: HashMap<String, u64>,
+    /// 502s without an upstream address (none logged, none in an error line).
+    pub no_upstream_502: u64,
+    /// 502s without a host (none logged, none in an error line).
+    pub no_host_502: u64,
+    /// 502s without a request path.
+    pub no_path_502: u64,
     /// First and last request time.
     pub span: Option<(LogTime, LogTime)>,
     /// First and last 502.
@@ -220,6 +226,9 @@ impl AddAssign for Agg {
         merge_counts(&mut self.upstreams, o.upstreams);
         merge_counts(&mut self.hosts, o.hosts);
         merge_counts(&mut self.paths, o.paths);
+        self.no_upstream_502 += o.no_upstream_502;
+        self.no_host_502 += o.no_host_502;
+        self.no_path_502 += o.no_path_502;
         if let Some((a, b)) = o.span {
             widen(&mut self.span, a, b);
         }

@@ -10,6 +10,9 @@ use gatecheck::logs::nginx::{Escape, LogFormat};
 
 use crate::cli::{AnalyzeArgs, AnalyzeFormat};
 
+/// Names and problems written to stderr at most, without `--verbose`.
+const STDERR_ITEMS: usize = 10;
+
 fn parse_time(what: &str, s: &str) -> anyhow::Result<i64> {
     if let Ok(ts) = s.parse::<jiff::Timestamp>() {
         return Ok(ts.as_millisecond());
@@ -54,9 +57,35 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         error_log_offset_s: args.error_log_tz.as_deref().map(parse_offset).transpose()?,
         ..Options::default()
     };
+    if let (Some(s), Some(u)) = (opts.since_ms, opts.until_ms) {
+        // --since is inclusive and --until exclusive: since >= until keeps nothing
+        anyhow::ensure!(
+            s < u,
+            "--since {:?} is not before --until {:?}: the window is empty (did you swap them?)",
+            args.since.as_deref().unwrap_or_default(),
+            args.until.as_deref().unwrap_or_default()
+        );
+    }
     if let Some(f) = &args.log_format {
+        let (esc, text) = Escape::split(f).map_err(|e| anyhow::anyhow!("--log-format: {e}"))?;
+        let flag = match args.log_escape.as_deref() {
+            Some("json") => Some(Escape::Json),
+            Some("none") => Some(Escape::None),
+            Some(_) => Some(Escape::Default),
+            None => None,
+        };
+        if let (Some(a), Some(b)) = (esc, flag) {
+            if a != b {
+                anyhow::bail!("--log-format says escape={a:?} but --log-escape says {b:?}");
+            }
+        }
+        let esc = esc.or(flag).unwrap_or_default();
         opts.formats
-            .push(LogFormat::compile("--log-format", f, Escape::Default)?);
+            .push(LogFormat::compile("--log-format", text, esc)?);
+        // it overrides detection: the built-in formats are not tried
+        opts.only_given_formats = true;
+    } else if args.log_escape.is_some() {
+        anyhow::bail!("--log-escape needs --log-format");
     }
     if !args.config.is_empty() {
         opts.config = Some(Arc::new(gatecheck::analyze::nginx_config::read(
@@ -123,7 +152,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     match args.format {
         AnalyzeFormat::Table => {
             let width = terminal_width();
-            out.write_all(gatecheck::report::table::render(&report, width).as_bytes())?;
+            let text = gatecheck::report::table::render_with(&report, width, args.verbose);
+            out.write_all(text.as_bytes())?;
         }
         AnalyzeFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &report)?;
@@ -134,6 +164,21 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     out.flush()?;
     let r = &report;
     let logs = r.inputs.iter().filter(|i| i.input_kind.is_log()).count();
+    if args.log_format.is_some()
+        && !r
+            .inputs
+            .iter()
+            .any(|i| i.input_kind == gatecheck::analyze::InputKind::NginxAccess)
+    {
+        for i in r.inputs.iter().filter(|i| i.kind == "unknown") {
+            eprintln!(
+                "gatecheck: {}: does not fit --log-format: {}",
+                i.path, i.reason
+            );
+        }
+        eprintln!("gatecheck: error: --log-format fits no line of any input (it overrides detection, so no other format was tried)");
+        return Ok(ExitCode::from(2));
+    }
     if logs == 0 {
         for p in &r.problems {
             eprintln!("gatecheck: {}: {}", p.path, p.message);
@@ -150,16 +195,40 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         .filter(|i| i.kind == "unknown")
         .map(|i| i.path.as_str())
         .collect();
+    // bounded: a dump of 20,000 files must not print 20,000 lines here
+    let limit = if args.verbose {
+        usize::MAX
+    } else {
+        STDERR_ITEMS
+    };
     if !skipped.is_empty() {
+        let more = skipped.len().saturating_sub(limit);
         eprintln!(
-            "gatecheck: note: {} file{} not read as logs (no known format; see Inputs): {}",
+            "gatecheck: note: {} file{} not read as logs (no known format; see Inputs): {}{}",
             skipped.len(),
             if skipped.len() == 1 { "" } else { "s" },
-            skipped.join(", ")
+            skipped[..skipped.len() - more].join(", "),
+            if more > 0 {
+                format!(" and {more} more (--verbose lists each)")
+            } else {
+                String::new()
+            }
         );
     }
-    for p in &r.problems {
+    for p in r.problems.iter().take(limit) {
         eprintln!("gatecheck: warning: {}: {}", p.path, p.message);
+    }
+    if r.problems.len() > limit {
+        eprintln!(
+            "gatecheck: warning: … and {} more problems (see the report, or --verbose)",
+            r.problems.len() - limit
+        );
+    }
+    if let Some(why) = &r.incomplete {
+        if !args.partial_ok {
+            eprintln!("gatecheck: error: {why} (--partial-ok to exit 0 anyway)");
+            return Ok(ExitCode::from(2));
+        }
     }
     if args.fail_on_502 && r.totals.status_502 > 0 {
         return Ok(ExitCode::from(1));

@@ -2,7 +2,8 @@
 
 use super::hop::{HopFormat, HopParser};
 use super::nginx::{LogFormat, TimeCache};
-use super::{lines, nginx_error};
+use super::wrap::{self, Wrap};
+use super::{lines, nginx_error, nginx_infer};
 
 /// Lines sampled from the start of a file.
 pub const SAMPLE_LINES: usize = 50;
@@ -10,7 +11,8 @@ pub const SAMPLE_LINES: usize = 50;
 /// What a file was recognised as.
 #[derive(Debug, Clone)]
 pub enum Kind {
-    /// An nginx access log in the format at this index of the candidates.
+    /// An nginx access log in the format at this index of the candidates
+    /// (or, with [`Detection::inferred`], of the candidates plus that one).
     Access(usize),
     /// An nginx error log.
     Error,
@@ -30,62 +32,174 @@ pub struct Detection {
     pub kind: Kind,
     /// Why, in words, for `--verbose` and the report.
     pub reason: String,
+    /// A format read from the file's own first line (JSON keys, a text
+    /// layout), when no candidate fits: `Kind::Access(i)` then points one
+    /// past the candidates.
+    pub inferred: Option<LogFormat>,
+    /// The packaging around each line, peeled before parsing.
+    pub wrap: Wrap,
+    /// Access lines with nginx error-log lines interleaved (`kubectl logs`,
+    /// or `access_log` and `error_log` writing to one file): the file is
+    /// read as both.
+    pub mixed: bool,
+}
+
+impl Detection {
+    fn new(kind: Kind, reason: String) -> Detection {
+        Detection {
+            kind,
+            reason,
+            inferred: None,
+            wrap: Wrap::None,
+            mixed: false,
+        }
+    }
+}
+
+/// The first lines of `head` that are not blank, with their 1-based line
+/// numbers; the last line is dropped when `head` cuts it.
+fn sample_lines(head: &[u8]) -> Vec<(usize, &[u8])> {
+    let mut sample: Vec<(usize, &[u8])> = lines(head)
+        .enumerate()
+        .filter(|(_, l)| !l.iter().all(|c| c.is_ascii_whitespace()))
+        .map(|(i, l)| (i + 1, l))
+        .take(SAMPLE_LINES)
+        .collect();
+    if sample.len() > 1 && !head.ends_with(b"\n") {
+        sample.pop();
+    }
+    sample
+}
+
+fn show(line: &[u8]) -> String {
+    String::from_utf8_lossy(&line[..line.len().min(120)]).into_owned()
 }
 
 /// Decide from the first bytes of a file (`head`) which of `formats` (most
-/// specific first) parses its lines, or whether it is an error log.
+/// specific first) parses its lines, or whether it is an error log; when
+/// none fits, try a format read from the first line ([`nginx_infer`]).
 pub fn detect(head: &[u8], formats: &[LogFormat]) -> Detection {
-    let sample: Vec<&[u8]> = lines(head)
-        .filter(|l| !l.iter().all(|c| c.is_ascii_whitespace()))
-        .take(SAMPLE_LINES)
+    detect_with(head, formats, true)
+}
+
+/// [`detect`], with reading a format from the first line allowed or not
+/// (not when the user forced a format).
+pub fn detect_with(head: &[u8], formats: &[LogFormat], infer: bool) -> Detection {
+    let raw = sample_lines(head);
+    if raw.is_empty() {
+        return Detection::new(Kind::Unknown, "no lines".into());
+    }
+    let raw_lines: Vec<&[u8]> = raw.iter().map(|(_, l)| *l).collect();
+    let (wrap, wrap_reason) = wrap::detect(&raw_lines).unwrap_or((Wrap::None, String::new()));
+    let mut buf = Vec::new();
+    let sample: Vec<(usize, Vec<u8>)> = raw
+        .iter()
+        .filter_map(|(n, l)| wrap.peel(l, &mut buf).map(|p| (*n, p.to_vec())))
         .collect();
-    // the last sampled line may be cut by the end of `head`
-    let sample = if sample.len() > 1 && !head.ends_with(b"\n") {
-        &sample[..sample.len() - 1]
-    } else {
-        &sample[..]
+    let mut d = detect_peeled(&sample, formats, infer);
+    d.wrap = wrap;
+    if wrap != Wrap::None {
+        d.reason = format!("{wrap_reason}; {}", d.reason);
+    }
+    d
+}
+
+fn detect_peeled(sample: &[(usize, Vec<u8>)], formats: &[LogFormat], infer: bool) -> Detection {
+    let Some((first_n, first)) = sample.first() else {
+        return Detection::new(Kind::Unknown, "no lines".into());
     };
-    if sample.is_empty() {
-        return Detection {
-            kind: Kind::Unknown,
-            reason: "no lines".into(),
-        };
-    }
-    let need = sample.len().div_ceil(2);
-    let err_lines = sample.iter().filter(|l| nginx_error::looks_like(l)).count();
-    if err_lines >= need {
-        return Detection {
-            kind: Kind::Error,
-            reason: format!(
-                "{err_lines} of the first {} lines start like nginx error-log lines (`YYYY/MM/DD HH:MM:SS [level]`)",
-                sample.len()
-            ),
-        };
-    }
-    let mut cache = TimeCache::default();
-    for (i, f) in formats.iter().enumerate() {
-        let ok = sample
-            .iter()
+    let is_err = |l: &[u8]| nginx_error::looks_like(l);
+    let errors = sample.iter().filter(|(_, l)| is_err(l)).count();
+    let rest: Vec<&[u8]> = sample
+        .iter()
+        .filter(|(_, l)| !is_err(l))
+        .map(|(_, l)| &l[..])
+        .collect();
+    let need = rest.len().div_ceil(2);
+    let mixed_note = |d: &mut Detection| {
+        if errors > 0 {
+            d.mixed = true;
+            d.reason.push_str(&format!(
+                "; {errors} nginx error-log lines are interleaved (read as the error log too)"
+            ));
+        }
+    };
+    // a fresh time cache per format: a cached `$time_iso8601` value must
+    // not answer for another format's `$time_local` at the same place
+    let fits = |f: &LogFormat| {
+        let mut cache = TimeCache::default();
+        rest.iter()
             .filter(|l| f.parse(l, &mut cache).is_ok())
-            .count();
-        if ok >= need {
-            return Detection {
-                kind: Kind::Access(i),
-                reason: format!(
-                    "{ok} of the first {} lines parse with log_format {:?}",
-                    sample.len(),
-                    f.name
-                ),
-            };
+            .count()
+    };
+    if !rest.is_empty() {
+        for (i, f) in formats.iter().enumerate() {
+            let ok = fits(f);
+            if ok >= need {
+                let mut d = Detection::new(
+                    Kind::Access(i),
+                    format!(
+                        "{ok} of the first {} lines parse with log_format {:?}",
+                        rest.len(),
+                        f.name
+                    ),
+                );
+                mixed_note(&mut d);
+                return d;
+            }
+        }
+        if infer {
+            // the first few distinct lines: one odd line must not decide
+            for l in rest.iter().take(3) {
+                let Some(inf) = nginx_infer::infer(l) else {
+                    continue;
+                };
+                let ok = fits(&inf.format);
+                if ok >= need {
+                    let mut d = Detection::new(
+                        Kind::Access(formats.len()),
+                        format!(
+                            "{}; {ok} of the first {} lines fit it",
+                            inf.reason(),
+                            rest.len()
+                        ),
+                    );
+                    d.inferred = Some(inf.format);
+                    mixed_note(&mut d);
+                    return d;
+                }
+            }
         }
     }
-    let first = String::from_utf8_lossy(&sample[0][..sample[0].len().min(120)]).into_owned();
-    Detection {
-        kind: Kind::Unknown,
-        reason: format!(
-            "no known format parses its first lines (first line: {first:?}); give the format with --log-format or --config"
-        ),
+    if errors >= sample.len().div_ceil(2) {
+        return Detection::new(
+            Kind::Error,
+            format!(
+                "{errors} of the first {} lines start like nginx error-log lines (`YYYY/MM/DD HH:MM:SS [level]`)",
+                sample.len()
+            ),
+        );
     }
+    // the first line that fits the most preferred format (a forced one) not
+    let misfit = formats.first().and_then(|f| {
+        let mut cache = TimeCache::default();
+        sample
+            .iter()
+            .find(|(_, l)| !is_err(l) && f.parse(l, &mut cache).is_err())
+    });
+    let (n, l) = misfit.map_or((*first_n, &first[..]), |(n, l)| (*n, &l[..]));
+    let why = if infer {
+        "no known format parses its first lines"
+    } else {
+        "the format given does not parse its first lines"
+    };
+    Detection::new(
+        Kind::Unknown,
+        format!(
+            "{why} (line {n}: {:?}); give the format with --log-format or --config",
+            show(l)
+        ),
+    )
 }
 
 /// The first lines of `head` that detection looks at: non-blank, at most
@@ -156,5 +270,52 @@ mod tests {
         let d = detect(junk, &f);
         assert!(matches!(d.kind, Kind::Unknown));
         assert!(d.reason.contains("--log-format"));
+    }
+
+    #[test]
+    fn wrapped_mixed_and_inferred() {
+        let f = builtin_formats();
+        // kubectl logs: access and error lines interleaved
+        let acc = "1.2.3.4 - - [20/Nov/2026:14:03:07 +0100] \"GET / HTTP/1.1\" 502 5 \"-\" \"ua\"";
+        let err = "2026/11/20 14:03:07 [error] 1#1: *5 connect() failed (111: Connection refused)";
+        let mixed = format!("{acc}\n{err}\n{acc}\n{err}\n{err}\n");
+        let d = detect(mixed.as_bytes(), &f);
+        assert!(matches!(d.kind, Kind::Access(_)) && d.mixed, "{d:?}");
+        // the same in CRI packaging
+        let cri: String = mixed
+            .lines()
+            .map(|l| format!("2026-11-20T13:03:07.1Z stdout F {l}\n"))
+            .collect();
+        let d = detect(cri.as_bytes(), &f);
+        assert_eq!(d.wrap, Wrap::Cri);
+        assert!(matches!(d.kind, Kind::Access(_)) && d.mixed, "{d:?}");
+        // JSON in Docker packaging: the layout is read from the first line
+        let json = r#"{"log":"{\"time\":\"2026-11-20T14:03:07+01:00\",\"status\":502,\"request\":\"GET / HTTP/1.1\"}\n","stream":"stdout","time":"2026-11-20T13:03:07Z"}"#;
+        let d = detect(format!("{json}\n{json}\n").as_bytes(), &f);
+        assert_eq!(d.wrap, Wrap::Docker);
+        assert!(matches!(d.kind, Kind::Access(i) if i == f.len()), "{d:?}");
+        assert!(
+            d.inferred.is_some() && d.reason.contains("status→$status"),
+            "{}",
+            d.reason
+        );
+        // a forced format: nothing else is tried, the misfit line is named
+        let d = detect_with(b"x\n{\"status\":1}\n", &f[..1], false);
+        assert!(matches!(d.kind, Kind::Unknown));
+        assert!(d.reason.contains("line 1: \"x\""), "{}", d.reason);
+    }
+
+    proptest::proptest! {
+        /// Any bytes: detection (wrappers, error lines, every built-in
+        /// format, a layout read from the line) never panics, and an access
+        /// verdict points at a format that exists.
+        #[test]
+        fn detect_never_panics(head in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            let f = builtin_formats();
+            let d = detect(&head, &f);
+            if let Kind::Access(i) = d.kind {
+                proptest::prop_assert!(i < f.len() || (i == f.len() && d.inferred.is_some()));
+            }
+        }
     }
 }

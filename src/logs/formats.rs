@@ -1,6 +1,6 @@
 //! The registry of hop log formats (everything that is not nginx): one line
 //! per format. A new format is a module under `logs/` implementing
-//! [`HopFormat`] plus one line in [`hop_formats!`]; detection, `gatecheck
+//! [`HopFormat`] plus one line in `hop_formats!`; detection, `gatecheck
 //! formats`, `--format-of` and the analyze pipeline all read this list.
 
 use super::hop::HopFormat;

@@ -14,8 +14,10 @@ pub mod hop;
 pub mod hop_fields;
 pub mod nginx;
 pub mod nginx_error;
+pub mod nginx_infer;
 pub mod record;
 pub mod scan;
+pub mod wrap;
 
 /// Iterate over the lines of `data` (without their `\n`), with `memchr`.
 #[inline]

@@ -26,6 +26,30 @@ pub enum Escape {
     None,
 }
 
+impl Escape {
+    /// Split a leading `escape=default|json|none` (as in nginx's
+    /// `log_format name escape=json '…'`) off a format given on the
+    /// command line: the escape mode and the format text after it.
+    pub fn split(text: &str) -> Result<(Option<Escape>, &str), String> {
+        let t = text.trim_start();
+        let Some(rest) = t.strip_prefix("escape=") else {
+            return Ok((None, text));
+        };
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let esc = match &rest[..end] {
+            "default" => Escape::Default,
+            "json" => Escape::Json,
+            "none" => Escape::None,
+            other => {
+                return Err(format!(
+                    "escape={other}: nginx knows escape=default, escape=json and escape=none"
+                ))
+            }
+        };
+        Ok((Some(esc), rest[end..].trim_start()))
+    }
+}
+
 /// nginx's predefined `combined` format (`ngx_http_log_module.c`).
 pub const COMBINED: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
 
@@ -39,6 +63,10 @@ enum Field {
     Request,
     Method,
     Uri,
+    /// `$uri` / `$document_uri`: the path without its query string.
+    UriNoArgs,
+    /// `$args` / `$query_string`.
+    Args,
     Protocol,
     Status,
     Host,
@@ -62,7 +90,9 @@ impl Field {
             "msec" => Field::Msec,
             "request" => Field::Request,
             "request_method" => Field::Method,
-            "request_uri" | "uri" | "document_uri" => Field::Uri,
+            "request_uri" => Field::Uri,
+            "uri" | "document_uri" => Field::UriNoArgs,
+            "args" | "query_string" => Field::Args,
             "server_protocol" => Field::Protocol,
             "status" => Field::Status,
             "host" | "http_host" | "server_name" => Field::Host,
@@ -72,7 +102,7 @@ impl Field {
             "upstream_connect_time" => Field::UpstreamConnectTime,
             "upstream_header_time" => Field::UpstreamHeaderTime,
             "upstream_response_time" => Field::UpstreamResponseTime,
-            "request_id" | "http_x_request_id" => Field::RequestId,
+            "request_id" | "http_x_request_id" | "req_id" => Field::RequestId,
             "connection" => Field::Connection,
             _ => Field::Skip,
         }
@@ -82,7 +112,9 @@ impl Field {
 #[derive(Debug, Clone)]
 enum Item {
     Lit(Box<[u8]>),
-    Var(Field),
+    /// A variable, and whether nginx may write it as a list (every
+    /// `$upstream_*` variable: `, ` between servers, ` : ` between groups).
+    Var(Field, bool),
 }
 
 /// Why a line did not match its format.
@@ -162,13 +194,17 @@ impl LogFormat {
             if !lit.is_empty() {
                 items.push(Item::Lit(std::mem::take(&mut lit).into_boxed_slice()));
             }
-            if let Some(Item::Var(_)) = items.last() {
+            if let Some(Item::Var(..)) = items.last() {
                 return Err(err(format!(
                     "variables `${}` and the one before it are not separated by any text, so their values cannot be told apart",
                     &format[name_start..name_end]
                 )));
             }
-            items.push(Item::Var(Field::from_name(&format[name_start..name_end])));
+            let var = &format[name_start..name_end];
+            items.push(Item::Var(
+                Field::from_name(var),
+                var.starts_with("upstream_"),
+            ));
             i = next;
         }
         if !lit.is_empty() {
@@ -177,7 +213,7 @@ impl LogFormat {
         let fields = items
             .iter()
             .filter_map(|it| match it {
-                Item::Var(f) if *f != Field::Skip => Some(1u64 << (*f as u8)),
+                Item::Var(f, _) if *f != Field::Skip => Some(1u64 << (*f as u8)),
                 _ => None,
             })
             .fold(0, |a, b| a | b);
@@ -248,10 +284,12 @@ impl LogFormat {
                     }
                     pos += l.len();
                 }
-                Item::Var(f) => {
+                Item::Var(f, list) => {
                     let stop = match self.items.get(i + 1) {
-                        Some(Item::Lit(l)) => find_lit(line, pos, l, self.escape == Escape::Json)
-                            .ok_or(LineError::Mismatch)?,
+                        Some(Item::Lit(l)) => {
+                            find_lit(line, pos, l, self.escape == Escape::Json, *list)
+                                .ok_or(LineError::Mismatch)?
+                        }
                         _ => line.len(),
                     };
                     rec.put(*f, &line[pos..stop], cache)?;
@@ -281,11 +319,11 @@ impl LogFormat {
                     }
                     pos -= l.len();
                 }
-                Item::Var(f) => {
+                Item::Var(f, list) => {
                     let Some(Item::Lit(l)) = j.checked_sub(1).map(|k| &self.items[k]) else {
                         return Err(LineError::Mismatch);
                     };
-                    let begin = rfind_lit(&line[floor..pos], l, self.escape == Escape::Json)
+                    let begin = rfind_lit(&line[floor..pos], l, self.escape == Escape::Json, *list)
                         .ok_or(LineError::Mismatch)?
                         + floor
                         + l.len();
@@ -304,6 +342,16 @@ impl LogFormat {
     /// True when the format logs `$upstream_status`.
     pub fn has_upstream_status(&self) -> bool {
         self.has(Field::UpstreamStatus)
+    }
+
+    /// True when the request target this format logs has no query string:
+    /// `$uri` without `$request` or `$request_uri` (error-log lines show
+    /// the request line with its query, so the join must drop it).
+    pub fn path_without_query(&self) -> bool {
+        self.has(Field::UriNoArgs)
+            && !self.has(Field::Uri)
+            && !self.has(Field::Request)
+            && !self.has(Field::Args)
     }
 
     /// True when the format logs `$upstream_header_time`.
@@ -380,7 +428,8 @@ impl<'a> Sink<'a> for Record<'a> {
                 rec.request = val;
             }
             Field::Method => rec.method = val,
-            Field::Uri => rec.path = val,
+            Field::Uri | Field::UriNoArgs => rec.path = val,
+            Field::Args => rec.args = val,
             Field::Protocol => rec.protocol = val,
             Field::Host => rec.host = val,
             Field::RequestTime => rec.request_time = val,
@@ -429,7 +478,7 @@ impl<'a> Sink<'a> for Summary<'a> {
 /// status and time fields) and where the backward walk starts (the literal
 /// before `$upstream_status`), or `None` when a split does not pay off.
 fn plan(items: &[Item]) -> (usize, Option<usize>) {
-    let is = |i: usize, f: &[Field]| matches!(&items[i], Item::Var(v) if f.contains(v));
+    let is = |i: usize, f: &[Field]| matches!(&items[i], Item::Var(v, _) if f.contains(v));
     let front_fields = [
         Field::Status,
         Field::TimeLocal,
@@ -451,20 +500,42 @@ fn plan(items: &[Item]) -> (usize, Option<usize>) {
     }
 }
 
-/// Find literal `lit` in `hay` searching backward; its start offset.
+/// Find literal `lit` in `hay` searching backward; its start offset. With
+/// `list`, the value after the literal may be an nginx list, so a literal
+/// that is part of a list separator is not taken.
 #[inline]
-fn rfind_lit(hay: &[u8], lit: &[u8], json: bool) -> Option<usize> {
+fn rfind_lit(hay: &[u8], lit: &[u8], json: bool, list: bool) -> Option<usize> {
     let last = *lit.last()?;
     let mut end = hay.len();
     loop {
         let i = memchr::memrchr(last, &hay[..end])?;
         if i + 1 >= lit.len() && hay[..i + 1].ends_with(lit) {
             let start = i + 1 - lit.len();
-            if !(json && escaped_quote(hay, start, lit)) {
+            let inside =
+                (json && escaped_quote(hay, start, lit)) || (list && in_list_sep(hay, start, lit));
+            if !inside {
                 return Some(start);
             }
         }
         end = i;
+    }
+}
+
+/// Is the literal found at `at` part of an nginx list separator (`, `
+/// between servers tried, ` : ` between upstream groups,
+/// `ngx_http_upstream_addr_variable`)? Only then can an unquoted list
+/// variable, such as ingress-nginx's `$upstream_addr $upstream_status`,
+/// hold the literal that follows it.
+#[inline]
+fn in_list_sep(line: &[u8], at: usize, lit: &[u8]) -> bool {
+    match lit[0] {
+        b' ' => {
+            (at > 0 && line[at - 1] == b',')
+                || line[at..].starts_with(b" : ")
+                || (at >= 2 && line[at - 2] == b' ' && line[at - 1] == b':')
+        }
+        b',' => lit.get(1) != Some(&b' ') && line.get(at + 1) == Some(&b' '),
+        _ => false,
     }
 }
 
@@ -484,14 +555,16 @@ fn escaped_quote(line: &[u8], at: usize, lit: &[u8]) -> bool {
     lit[0] == b'"' && line[..at].iter().rev().take_while(|&&c| c == b'\\').count() % 2 == 1
 }
 
-/// Find literal `lit` in `line` at or after `from`; its start offset.
+/// Find literal `lit` in `line` at or after `from`; its start offset. With
+/// `list`, a literal inside a list separator is skipped ([`in_list_sep`]).
 #[inline]
-fn find_lit(line: &[u8], from: usize, lit: &[u8], json: bool) -> Option<usize> {
+fn find_lit(line: &[u8], from: usize, lit: &[u8], json: bool, list: bool) -> Option<usize> {
     let first = lit[0];
     let mut at = from;
     loop {
         let i = at + memchr::memchr(first, &line[at..])?;
-        if starts_with(&line[i..], lit) && !(json && escaped_quote(line, i, lit)) {
+        let inside = (json && escaped_quote(line, i, lit)) || (list && in_list_sep(line, i, lit));
+        if starts_with(&line[i..], lit) && !inside {
             return Some(i);
         }
         at = i + 1;
@@ -585,11 +658,20 @@ pub fn builtin_formats() -> Vec<LogFormat> {
                 Ok(g) => g,
                 Err(_) => return Vec::new(),
             };
-            let mut v: Vec<LogFormat> = grammar
-                .formats
-                .iter()
-                .filter_map(|f| LogFormat::compile(&f.name, &f.format, f.escape).ok())
-                .collect();
+            // each layout with `$time_local` also comes with `$time_iso8601`
+            // and `$msec` in its place: the same layouts people switch to
+            // for a zone-explicit or machine time
+            let mut v: Vec<LogFormat> = Vec::new();
+            for f in &grammar.formats {
+                v.extend(LogFormat::compile(&f.name, &f.format, f.escape).ok());
+                if f.format.contains("$time_local") {
+                    for (suffix, var) in [("iso8601", "$time_iso8601"), ("msec", "$msec")] {
+                        let text = f.format.replace("$time_local", var);
+                        let name = format!("{}_{suffix}", f.name);
+                        v.extend(LogFormat::compile(&name, &text, f.escape).ok());
+                    }
+                }
+            }
             v.sort_by_key(|f| std::cmp::Reverse(f.specificity()));
             v
         })
@@ -603,8 +685,9 @@ mod tests {
     #[test]
     fn grammar_formats_compile() {
         let f = builtin_formats();
-        assert_eq!(f.len(), 4);
-        assert_eq!(f.last().unwrap().name, "combined");
+        assert_eq!(f.len(), 15);
+        assert!(f.iter().any(|f| f.name == "combined_iso8601"));
+        assert!(f.iter().any(|f| f.name == "upstreaminfo"));
     }
 
     #[test]
@@ -686,10 +769,10 @@ mod tests {
             }
         }
         assert_eq!(
-            rfind_lit(b"a\" us=\"b\" us=\"c", b"\" us=\"", false),
+            rfind_lit(b"a\" us=\"b\" us=\"c", b"\" us=\"", false, false),
             Some(8)
         );
-        assert_eq!(rfind_lit(b"abc", b"zz", false), None);
+        assert_eq!(rfind_lit(b"abc", b"zz", false, false), None);
     }
 
     #[test]

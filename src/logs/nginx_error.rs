@@ -36,6 +36,11 @@ pub enum UpstreamError {
     Tls,
     /// `… could not be resolved`, `no resolver defined to resolve …`.
     Dns,
+    /// Not an upstream failure: nginx itself refused the request by a
+    /// `limit_req` (`limiting requests, excess: …`) or `limit_conn`
+    /// (`limiting connections by zone …`) limit. Dry-run lines are not
+    /// refusals and are not this.
+    RateLimited,
 }
 
 impl UpstreamError {
@@ -52,6 +57,7 @@ impl UpstreamError {
             UpstreamError::Timeout => "timed_out",
             UpstreamError::Tls => "tls",
             UpstreamError::Dns => "dns",
+            UpstreamError::RateLimited => "rate_limited",
         }
     }
 }
@@ -92,6 +98,14 @@ const PATTERNS: &[(&str, UpstreamError)] = &[
     ("(101: Network is unreachable)", UpstreamError::Unreachable),
     ("(104: Connection reset by peer)", UpstreamError::Reset),
     ("(32: Broken pipe)", UpstreamError::Reset),
+    // ngx_http_limit_req_module.c: "limiting requests%s, excess: %ui.%03ui by
+    // zone \"%V\"" with %s = ", dry run" for limit_req_dry_run (which lets the
+    // request through), at limit_req_log_level (default error).
+    ("limiting requests, excess: ", UpstreamError::RateLimited),
+    // ngx_http_limit_conn_module.c: "limiting connections%s by zone \"%V\""
+    // with %s = ", dry run," in dry-run mode, at limit_conn_log_level
+    // (default error).
+    ("limiting connections by zone ", UpstreamError::RateLimited),
 ];
 
 /// One upstream-related error-log line, owned (error logs are small next to access logs).
@@ -292,6 +306,8 @@ mod tests {
             ("SSL_do_handshake() failed (SSL: error:0A00010B:SSL routines::wrong version number) while SSL handshaking to upstream", UpstreamError::Tls),
             ("backend.invalid could not be resolved (3: Host not found)", UpstreamError::Dns),
             ("connect() failed (113: No route to host) while connecting to upstream", UpstreamError::Unreachable),
+            (r#"limiting requests, excess: 0.960 by zone "perip""#, UpstreamError::RateLimited),
+            (r#"limiting connections by zone "conns""#, UpstreamError::RateLimited),
         ];
         for (msg, kind) in cases {
             let line = format!("2026/11/20 14:03:07 [error] 1#1: *9 {msg}, client: 1.2.3.4, server: _, request: \"GET / HTTP/1.1\", host: \"h\"");
@@ -309,6 +325,15 @@ mod tests {
             ),
             Parsed::Other
         );
+        // a dry run lets the request through: not a refusal
+        for msg in [
+            r#"limiting requests, dry run, excess: 1.000 by zone "perip""#,
+            r#"limiting connections, dry run, by zone "conns""#,
+            r#"delaying request, excess: 0.500, by zone "perip""#,
+        ] {
+            let line = format!("2026/11/20 14:03:07 [error] 1#1: *9 {msg}, client: 1.2.3.4, server: _, request: \"GET / HTTP/1.1\", host: \"h\"");
+            assert_eq!(parse(line.as_bytes(), 0, 1), Parsed::Other, "{msg}");
+        }
         assert_eq!(parse(b"hello", 0, 1), Parsed::Malformed);
         assert_eq!(parse(b"", 0, 1), Parsed::Malformed);
         assert_eq!(parse(b"2026/11/20 14:03:07 [err", 0, 1), Parsed::Malformed);

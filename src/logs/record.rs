@@ -30,6 +30,9 @@ pub struct Record<'a> {
     pub method: Option<&'a [u8]>,
     /// Request target (path and query).
     pub path: Option<&'a [u8]>,
+    /// Query string without its `?` (`$args`), when logged apart from the
+    /// path (`$uri` and `$args`, as ingress-nginx's JSON logs do).
+    pub args: Option<&'a [u8]>,
     /// Protocol (`HTTP/1.1`).
     pub protocol: Option<&'a [u8]>,
     /// The whole request line when the format logs `$request`.

@@ -5,11 +5,16 @@ use std::fmt::Write as _;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
-use crate::analyze::report::{CauseRow, Count, Report};
+use crate::analyze::report::{CauseRow, Count, Coverage, InputSummary, Report};
 use crate::analyze::InputKind;
 
 /// Rows the timeline is folded into at most.
 pub const TIMELINE_ROWS: usize = 30;
+/// Inputs listed one per row at most; more are folded by folder and format
+/// (`--verbose` lists each).
+pub const INPUT_ROWS: usize = 20;
+/// Problems listed at most (`--verbose` lists each).
+pub const PROBLEM_ROWS: usize = 20;
 /// Width of the timeline bars.
 const BAR: usize = 40;
 
@@ -76,6 +81,26 @@ fn cause_table(title: &str, rows: &[CauseRow], width: u16, out: &mut String) {
     }
 }
 
+/// `61 of 75 502s: 14 lines have no host (…)`, when a top table covers fewer
+/// than all; `top 10 of 37` when it is cut.
+fn coverage_note(what: &str, c: &Coverage, shown: usize, out: &mut String) {
+    let mut notes = Vec::new();
+    if c.counted < c.of {
+        notes.push(format!(
+            "{} of {} 502s: {}",
+            num(c.counted),
+            num(c.of),
+            c.missing.as_deref().unwrap_or("the rest have none")
+        ));
+    }
+    if c.distinct as usize > shown {
+        notes.push(format!("top {shown} of {} {what}", num(c.distinct)));
+    }
+    if !notes.is_empty() {
+        let _ = writeln!(out, "{what}: {}", notes.join("; "));
+    }
+}
+
 fn top_table(title: &str, rows: &[Count], width: u16, out: &mut String) {
     if rows.is_empty() {
         return;
@@ -102,8 +127,19 @@ fn top_table(title: &str, rows: &[Count], width: u16, out: &mut String) {
 
 /// Render the report; `width` is the terminal width.
 pub fn render(r: &Report, width: u16) -> String {
+    render_with(r, width, false)
+}
+
+/// Render the report; `verbose` lists every input and problem instead of
+/// folding long lists.
+pub fn render_with(r: &Report, width: u16, verbose: bool) -> String {
     let mut out = String::new();
     let t = &r.totals;
+    // an incomplete run says so on the very first line, the verdict next
+    if let Some(why) = &r.incomplete {
+        let _ = writeln!(out, "INCOMPLETE: {why}");
+    }
+    let _ = writeln!(out, "Verdict: {}\n", r.verdict);
     let n_access = r
         .inputs
         .iter()
@@ -122,6 +158,9 @@ pub fn render(r: &Report, width: u16) -> String {
     if let (Some(a), Some(b)) = (&r.first_request, &r.last_request) {
         let _ = writeln!(out, "time range: {a} → {b}");
     }
+    for n in &r.notes {
+        let _ = writeln!(out, "note: {n}");
+    }
     let _ = writeln!(
         out,
         "\n502 Bad Gateway: {} ({} of requests)   504 Gateway Timeout: {}   all 5xx: {}   rescued by retry: {}",
@@ -134,8 +173,13 @@ pub fn render(r: &Report, width: u16) -> String {
     if let (Some(a), Some(b)) = (&r.first_502, &r.last_502) {
         let _ = writeln!(out, "first 502: {a}   last 502: {b}");
     }
+    let bl = &r.burst_baseline;
     if !r.bursts.is_empty() {
-        let _ = writeln!(out, "\nBursts of 502s");
+        let _ = writeln!(
+            out,
+            "\nBursts of 502s (baseline {:.1} 502s/min outside them; a burst minute has ≥ {})",
+            bl.per_minute, bl.threshold_per_minute
+        );
         let mut tb = table(&["from", "to", "502s", "peak/min", "mostly"], width);
         for b in &r.bursts {
             tb.add_row(vec![
@@ -147,6 +191,14 @@ pub fn render(r: &Report, width: u16) -> String {
             ]);
         }
         let _ = writeln!(out, "{tb}");
+    }
+    if bl.minor_spikes > 0 {
+        let _ = writeln!(
+            out,
+            "{} smaller spike{} of 502s not listed as bursts (peak under 1/10 of the largest burst's)",
+            bl.minor_spikes,
+            if bl.minor_spikes == 1 { "" } else { "s" }
+        );
     }
     cause_table("Causes of 502", &r.causes_502, width, &mut out);
     cause_table("Causes of 504", &r.causes_504, width, &mut out);
@@ -160,13 +212,21 @@ pub fn render(r: &Report, width: u16) -> String {
     if !(r.top_upstreams.is_empty() && r.top_hosts.is_empty() && r.top_paths.is_empty()) {
         let _ = writeln!(out, "\nWhere the 502s went");
     }
-    top_table("upstream address", &r.top_upstreams, width, &mut out);
-    top_table("host", &r.top_hosts, width, &mut out);
-    top_table("path", &r.top_paths, width, &mut out);
+    let c = &r.top_coverage;
+    for (what, rows, cov) in [
+        ("upstream address", &r.top_upstreams, &c.upstreams),
+        ("host", &r.top_hosts, &c.hosts),
+        ("path", &r.top_paths, &c.paths),
+    ] {
+        if !rows.is_empty() {
+            coverage_note(what, cov, rows.len(), &mut out);
+        }
+        top_table(what, rows, width, &mut out);
+    }
     hops(r, width, &mut out);
     timeline(r, width, &mut out);
     error_log(r, width, &mut out);
-    inputs(r, width, &mut out);
+    inputs(r, width, verbose, &mut out);
     out
 }
 
@@ -214,7 +274,12 @@ fn error_log(r: &Report, width: u16, out: &mut String) {
     }
     let _ = writeln!(
         out,
-        "\nUpstream errors in the error logs ({} lines, joined to requests or not)",
+        "\nUpstream errors{} in the error logs ({} lines, joined to requests or not)",
+        if r.error_log_kinds.contains_key("rate_limited") {
+            " and limit_req/limit_conn refusals"
+        } else {
+            ""
+        },
         num(r.error_log_upstream_lines)
     );
     let mut t = table(&["error", "lines"], width);
@@ -230,20 +295,128 @@ fn error_log(r: &Report, width: u16, out: &mut String) {
     top_table("upstream (error log)", &r.error_log_upstreams, width, out);
 }
 
-fn inputs(r: &Report, width: u16, out: &mut String) {
-    let _ = writeln!(out, "\nInputs");
+fn read_as(i: &InputSummary) -> String {
+    match &i.format {
+        Some(f) => format!("{} ({f})", i.kind),
+        None => i.kind.clone(),
+    }
+}
+
+/// The folder part of an input's path (`logs/web-1/` of
+/// `logs/web-1/access.log`), `./` for a bare name.
+fn folder(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(i) => &path[..=i],
+        None => "./",
+    }
+}
+
+/// One row of the Inputs table: a file, or a group of files folded together.
+struct InputRow {
+    name: String,
+    read_as: String,
+    lines: u64,
+    malformed: u64,
+    why: String,
+}
+
+/// Fold the inputs by (folder, how read); when that still makes more than
+/// [`INPUT_ROWS`] rows, by how read alone (the flag says which).
+fn fold_inputs(inputs: &[InputSummary]) -> (Vec<InputRow>, bool) {
+    let group = |by_folder: bool| {
+        let mut groups: Vec<(String, String, Vec<&InputSummary>)> = Vec::new();
+        let mut at: std::collections::HashMap<(String, String), usize> = Default::default();
+        for i in inputs {
+            let key = (
+                if by_folder {
+                    folder(&i.path).to_string()
+                } else {
+                    String::new()
+                },
+                read_as(i),
+            );
+            match at.get(&key) {
+                Some(&g) => groups[g].2.push(i),
+                None => {
+                    at.insert(key.clone(), groups.len());
+                    groups.push((key.0, key.1, vec![i]));
+                }
+            }
+        }
+        groups
+    };
+    let mut groups = group(true);
+    let by_folder = groups.len() <= INPUT_ROWS;
+    if !by_folder {
+        groups = group(false);
+    }
+    let rows = groups
+        .into_iter()
+        .map(|(dir, read_as, files)| {
+            let reasons: std::collections::BTreeSet<&str> =
+                files.iter().map(|f| f.reason.as_str()).collect();
+            let first = files[0];
+            InputRow {
+                name: match files.len() {
+                    1 => first.path.clone(),
+                    n if dir.is_empty() => format!("{} files", num(n as u64)),
+                    n => format!("{dir} ({} files)", num(n as u64)),
+                },
+                read_as,
+                lines: files.iter().map(|f| f.lines).sum(),
+                malformed: files.iter().map(|f| f.malformed).sum(),
+                why: match reasons.len() {
+                    1 => first.reason.clone(),
+                    n => format!("{} (and {} other reasons)", first.reason, n - 1),
+                },
+            }
+        })
+        .collect();
+    (rows, by_folder)
+}
+
+fn inputs(r: &Report, width: u16, verbose: bool, out: &mut String) {
+    let folded = !verbose && r.inputs.len() > INPUT_ROWS;
+    let (rows, by_folder) = if folded {
+        fold_inputs(&r.inputs)
+    } else {
+        let rows = r
+            .inputs
+            .iter()
+            .map(|i| InputRow {
+                name: i.path.clone(),
+                read_as: read_as(i),
+                lines: i.lines,
+                malformed: i.malformed,
+                why: i.reason.clone(),
+            })
+            .collect();
+        (rows, true)
+    };
+    if folded {
+        let _ = writeln!(
+            out,
+            "\nInputs ({} files in {} row{}, folded by {}; --verbose lists each)",
+            num(r.inputs.len() as u64),
+            rows.len(),
+            if rows.len() == 1 { "" } else { "s" },
+            if by_folder {
+                "folder and format"
+            } else {
+                "format (too many folders)"
+            }
+        );
+    } else {
+        let _ = writeln!(out, "\nInputs");
+    }
     let mut t = table(&["file", "read as", "lines", "malformed", "why"], width);
-    for i in &r.inputs {
-        let kind = match &i.format {
-            Some(f) => format!("{} ({f})", i.kind),
-            None => i.kind.clone(),
-        };
+    for i in rows {
         t.add_row(vec![
-            Cell::new(&i.path),
-            Cell::new(kind),
+            Cell::new(i.name),
+            Cell::new(i.read_as),
             Cell::new(num(i.lines)).set_alignment(CellAlignment::Right),
             Cell::new(num(i.malformed)).set_alignment(CellAlignment::Right),
-            Cell::new(&i.reason),
+            Cell::new(i.why),
         ]);
     }
     let _ = writeln!(out, "{t}");
@@ -261,8 +434,20 @@ fn inputs(r: &Report, width: u16, out: &mut String) {
     }
     if !r.problems.is_empty() {
         let _ = writeln!(out, "\nProblems (the rest of the work was done):");
-        for p in &r.problems {
+        let shown = if verbose {
+            r.problems.len()
+        } else {
+            PROBLEM_ROWS
+        };
+        for p in r.problems.iter().take(shown) {
             let _ = writeln!(out, "  {}: {}", p.path, p.message);
+        }
+        if r.problems.len() > shown {
+            let _ = writeln!(
+                out,
+                "  … and {} more (--verbose lists each)",
+                num((r.problems.len() - shown) as u64)
+            );
         }
     }
 }
@@ -348,5 +533,49 @@ fn hop_events(h: &crate::analyze::report::HopRow, out: &mut String) {
     );
     for e in h.event_samples.iter().take(5) {
         let _ = writeln!(out, "  {}:{}  {}", e.file, e.line, e.message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(path: String, format: &str) -> InputSummary {
+        InputSummary::new(
+            path,
+            InputKind::NginxAccess,
+            Some(format.into()),
+            "detected".into(),
+            2,
+            1,
+            0,
+        )
+    }
+
+    #[test]
+    fn inputs_fold_by_folder_then_by_format() {
+        // 3 folders × 2 formats: 6 rows, by folder
+        let few: Vec<InputSummary> = (0..60)
+            .map(|i| {
+                input(
+                    format!("logs/web-{}/a{i}.log", i % 3),
+                    ["combined", "main"][i % 2],
+                )
+            })
+            .collect();
+        let (rows, by_folder) = fold_inputs(&few);
+        assert!(by_folder);
+        assert_eq!(rows.len(), 6);
+        assert_eq!(rows[0].name, "logs/web-0/ (10 files)");
+        assert_eq!((rows[0].lines, rows[0].malformed), (20, 10));
+        // one folder per file: by format only
+        let many: Vec<InputSummary> = (0..5000)
+            .map(|i| input(format!("logs/host-{i}/access.log"), "combined"))
+            .collect();
+        let (rows, by_folder) = fold_inputs(&many);
+        assert!(!by_folder);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].name, "5,000 files");
+        assert_eq!(rows[0].lines, 10_000);
     }
 }

@@ -1,6 +1,6 @@
 //! A fault-injecting HTTP upstream on 127.0.0.1: each request path asks for
 //! one way of failing (reset, clean close, oversized or invalid header, no
-//! answer, a 502 of its own, garbage to a TLS client). Everything it does is
+//! answer, a 502 or 500 of its own, garbage to a TLS client). Everything it does is
 //! bounded in time, and it stops when dropped.
 
 use std::io::{self, Read, Write};
@@ -164,6 +164,16 @@ fn serve(mut stream: TcpStream, stop: &AtomicBool) -> io::Result<()> {
     } else if path.starts_with("/badstatus") {
         // Not HTTP at all (say, proxy_pass to an SSH port): no status line.
         stream.write_all(b"SSH-2.0-OpenSSH_9.6\r\n")?;
+    } else if path.starts_with("/app500") {
+        // The application's own error page.
+        let body = b"{\"error\":\"NullPointerException\"}\n";
+        respond(
+            &mut stream,
+            "500 Internal Server Error",
+            "application/json",
+            body,
+            false,
+        )?;
     } else if path.starts_with("/passthrough") {
         let body = b"{\"error\":\"payments backend unavailable\"}\n";
         respond(

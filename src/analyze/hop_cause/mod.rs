@@ -1,6 +1,6 @@
-//! Each hop format's 5xx → one shared [`Cause`](super::cause::Cause), from
-//! that format's own signals. One module per format (`envoy`, `cloudfront`,
-//! …), each `classify(&HopRecord) -> Verdict`, and one line in
+//! Each hop format's 5xx → one shared [`Cause`], from that format's own
+//! signals. One module per format (`envoy`, `cloudfront`, …), each
+//! `classify(&HopRecord) -> Verdict`, and one line in
 //! [`classifier`]; a format without a module gets [`generic`], which only
 //! trusts the fields every hop record has and says what it lacked. The
 //! evidence quotes the field a verdict rests on

@@ -1,0 +1,524 @@
+//! An nginx `log_format` guessed from one line, for access logs in a layout
+//! no built-in format and no config describes.
+//!
+//! * **JSON** (`log_format x escape=json '{"k":"$var",…}'`): nginx writes the
+//!   keys in the format's order on every line, so the line itself, with each
+//!   value replaced by a variable, *is* the format. Keys are mapped to nginx
+//!   variables by name ([`json_key_var`]: the variable names themselves, the
+//!   ingress-nginx / Kubernetes names such as `vhost`, `path`, `method`,
+//!   `request_proto`, and common aliases such as `@timestamp`); time keys by
+//!   the shape of their value (`$time_local`, `$time_iso8601` or `$msec`).
+//!   Values written without quotes (`"status":$status`) may be lists
+//!   (`0.001, 0.002`): a bare value runs up to the next `,"key":` or the `}`.
+//! * **Text**: space-separated fields where the request line (`"GET / HTTP/1.1"`),
+//!   the status right after it, a time (`[$time_local]`, `$time_iso8601`,
+//!   `$msec`), a client address and `key=value` pairs with known keys
+//!   (`rt=`, `ua=`, `us=`, `upstream_status=`…) can be recognised.
+//!
+//! The result is compiled like any `log_format`, and detection then checks
+//! it against the other sampled lines, so a guess that fits one line only is
+//! not taken. [`Inferred::reason`] says which fields were understood, which
+//! the 502 analysis misses, and which keys were ignored.
+
+use super::nginx::{Escape, LogFormat};
+use super::scan;
+
+/// A format guessed from a line, with what was and was not understood.
+#[derive(Debug, Clone)]
+pub struct Inferred {
+    /// The compiled format.
+    pub format: LogFormat,
+    /// `key→$variable` for each understood field.
+    pub understood: Vec<String>,
+    /// Keys (JSON) or fields (text) that were not understood.
+    pub ignored: Vec<String>,
+    /// Variables the 502 analysis would use that were not found in the layout.
+    pub missing: Vec<&'static str>,
+}
+
+impl Inferred {
+    /// One sentence for the Inputs table and `--verbose`.
+    pub fn reason(&self) -> String {
+        let kind = match (self.format.source.starts_with('{'), self.format.escape) {
+            (true, Escape::Json) => "JSON access log (escape=json)",
+            (true, _) => "JSON-like access log (escape=default: \\xXX)",
+            _ => "access-log layout",
+        };
+        let mut s = format!(
+            "{kind} read from its first line: understood {}",
+            self.understood.join(", ")
+        );
+        if !self.missing.is_empty() {
+            s.push_str(&format!("; not found: {}", self.missing.join(", ")));
+        }
+        if !self.ignored.is_empty() {
+            let n = self.ignored.len();
+            let shown: Vec<&str> = self.ignored.iter().take(8).map(|s| s.as_str()).collect();
+            s.push_str(&format!(
+                "; ignored: {}{}",
+                shown.join(", "),
+                if n > 8 {
+                    format!(" (+{})", n - 8)
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        s
+    }
+}
+
+/// The variables that matter for explaining 502s, in report order.
+const WANTED: &[(&str, &[&str])] = &[
+    ("$status", &["status"]),
+    ("a time", &["time_local", "time_iso8601", "msec"]),
+    ("$remote_addr", &["remote_addr"]),
+    ("$request", &["request", "request_uri", "uri"]),
+    ("$request_time", &["request_time"]),
+    ("$upstream_addr", &["upstream_addr"]),
+    ("$upstream_status", &["upstream_status"]),
+    ("$upstream_connect_time", &["upstream_connect_time"]),
+    ("$upstream_header_time", &["upstream_header_time"]),
+    ("$upstream_response_time", &["upstream_response_time"]),
+];
+
+/// The nginx variable a JSON key names, when gatecheck reads it. Time keys
+/// (`time`, `@timestamp`…) are decided by the shape of their value.
+pub fn json_key_var(key: &str) -> Option<&'static str> {
+    let k = key.to_ascii_lowercase();
+    Some(match k.as_str() {
+        "status" | "status_code" | "response_status" | "response_code" | "http_status" => "status",
+        "request" | "request_line" => "request",
+        "request_uri" | "url" => "request_uri",
+        // ingress-nginx's `path` is `$uri`: no query string
+        "uri" | "path" | "document_uri" => "uri",
+        "method" | "request_method" | "verb" | "http_method" => "request_method",
+        "remote_addr" | "realip_remote_addr" | "client_ip" | "client_addr" | "remote_ip"
+        | "clientip" | "client" => "remote_addr",
+        "server_protocol" | "request_proto" | "protocol" | "http_version" => "server_protocol",
+        "host" | "http_host" | "vhost" | "server_name" => "host",
+        "request_time" | "request_duration" => "request_time",
+        // not a bare `upstream`: often the upstream *name*, which would read
+        // as "no live upstreams" (a group name in place of an address)
+        "upstream_addr" | "upstream_address" => "upstream_addr",
+        "upstream_status" => "upstream_status",
+        "upstream_connect_time" => "upstream_connect_time",
+        "upstream_header_time" => "upstream_header_time",
+        "upstream_response_time" => "upstream_response_time",
+        "request_id" | "req_id" | "x_request_id" | "http_x_request_id" | "requestid" => {
+            "request_id"
+        }
+        "connection" => "connection",
+        "args" | "query_string" | "request_query" | "query" => "args",
+        _ => return None,
+    })
+}
+
+/// Keys that hold the request time stamp.
+fn is_time_key(key: &str) -> bool {
+    matches!(
+        key.to_ascii_lowercase().as_str(),
+        "time_local"
+            | "time_iso8601"
+            | "msec"
+            | "@timestamp"
+            | "timestamp"
+            | "time"
+            | "ts"
+            | "date"
+            | "datetime"
+            | "time_local_iso"
+    )
+}
+
+/// Which nginx time variable wrote `v`.
+fn time_var(v: &[u8]) -> Option<&'static str> {
+    if scan::parse_time_local(v).is_some_and(|_| v.len() == 26) {
+        Some("time_local")
+    } else if v.len() >= 19 && scan::parse_iso8601(v).is_some() {
+        Some("time_iso8601")
+    } else if is_msec(v) {
+        Some("msec")
+    } else {
+        None
+    }
+}
+
+/// `$msec`: 10 digits, a dot, 3 digits (seconds since 2001 to 2286).
+fn is_msec(v: &[u8]) -> bool {
+    v.len() == 14
+        && v[10] == b'.'
+        && v[..10].iter().all(u8::is_ascii_digit)
+        && v[11..].iter().all(u8::is_ascii_digit)
+}
+
+/// Builds the format text: literal bytes with `$` doubled into a
+/// non-variable, and the variables.
+#[derive(Default)]
+struct Builder {
+    text: String,
+    understood: Vec<String>,
+    ignored: Vec<String>,
+    vars: Vec<&'static str>,
+    skips: usize,
+}
+
+impl Builder {
+    fn lit(&mut self, b: &[u8]) -> Option<()> {
+        let s = std::str::from_utf8(b).ok()?;
+        // a `$` followed by a name would read as a variable: none in our literals
+        if s.contains('$') {
+            return None;
+        }
+        self.text.push_str(s);
+        Some(())
+    }
+
+    fn var(&mut self, label: &str, var: Option<&'static str>, list: bool) {
+        match var {
+            Some(v) if !self.vars.contains(&v) => {
+                self.understood.push(format!("{label}→${v}"));
+                self.vars.push(v);
+                self.text.push_str(&format!("${{{v}}}"));
+            }
+            _ => {
+                self.ignored.push(label.to_string());
+                self.skips += 1;
+                // an unknown name compiles to a skipped field; `upstream_`
+                // keeps list-aware splitting for unquoted list values
+                let prefix = if list { "upstream_" } else { "" };
+                self.text
+                    .push_str(&format!("${{{prefix}gatecheck_skip_{}}}", self.skips));
+            }
+        }
+    }
+
+    fn finish(self, escape: Escape) -> Option<Inferred> {
+        let has = |names: &[&str]| names.iter().any(|n| self.vars.contains(n));
+        if !has(&["status"]) || !has(&["time_local", "time_iso8601", "msec"]) {
+            return None;
+        }
+        let missing = WANTED
+            .iter()
+            .filter(|(_, names)| !has(names))
+            .map(|(label, _)| *label)
+            .collect();
+        let format = LogFormat::compile("inferred", &self.text, escape).ok()?;
+        Some(Inferred {
+            format,
+            understood: self.understood,
+            ignored: self.ignored,
+            missing,
+        })
+    }
+}
+
+/// Guess the format of one access-log line (JSON or text); `None` when the
+/// line shows no status and no time.
+pub fn infer(line: &[u8]) -> Option<Inferred> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let start = line.iter().position(|c| !c.is_ascii_whitespace())?;
+    if line[start] == b'{' {
+        infer_json(line)
+    } else {
+        infer_text(line)
+    }
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    i
+}
+
+/// End (index of the closing quote) of a JSON string whose opening quote is at `open`.
+fn string_end(b: &[u8], open: usize) -> Option<usize> {
+    let mut i = open + 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// A flat JSON object as nginx writes it, values replaced by variables.
+fn infer_json(line: &[u8]) -> Option<Inferred> {
+    let mut bld = Builder::default();
+    let mut i = skip_ws(line, 0);
+    // literal text not yet pushed starts at `lit`
+    let mut lit = 0;
+    if line.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    loop {
+        i = skip_ws(line, i);
+        match line.get(i)? {
+            b'}' => break,
+            b'"' => {}
+            _ => return None,
+        }
+        let kend = string_end(line, i)?;
+        let key = std::str::from_utf8(&line[i + 1..kend]).ok()?.to_string();
+        i = skip_ws(line, kend + 1);
+        if line.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(line, i + 1);
+        let (vstart, vend, next) = match line.get(i)? {
+            b'"' => {
+                let e = string_end(line, i)?;
+                (i + 1, e, e + 1)
+            }
+            b'{' | b'[' => return None,
+            _ => {
+                // bare: up to `,` + optional space + `"` (the next key), or `}`
+                let mut j = i;
+                let end = loop {
+                    match line.get(j) {
+                        None => return None,
+                        Some(b'}') => break j,
+                        Some(b',') if line.get(skip_ws(line, j + 1)) == Some(&b'"') => break j,
+                        _ => j += 1,
+                    }
+                };
+                let mut e = end;
+                while e > i && line[e - 1].is_ascii_whitespace() {
+                    e -= 1;
+                }
+                (i, e, e)
+            }
+        };
+        let value = &line[vstart..vend];
+        bld.lit(&line[lit..vstart])?;
+        let var = if is_time_key(&key) {
+            time_var(value)
+        } else {
+            json_key_var(&key)
+        };
+        let list = key.to_ascii_lowercase().starts_with("upstream");
+        bld.var(&key, var, list);
+        lit = vend;
+        i = skip_ws(line, next);
+        match line.get(i)? {
+            b',' => i += 1,
+            b'}' => break,
+            _ => return None,
+        }
+    }
+    bld.lit(&line[lit..=i])?;
+    // a JSON-looking log_format without `escape=json` escapes nginx's way
+    // (`\x22`); `\x` is no JSON escape, so its presence tells them apart
+    let default_escaped = line
+        .windows(4)
+        .any(|w| w[0] == b'\\' && w[1] == b'x' && w[2..].iter().all(u8::is_ascii_hexdigit));
+    bld.finish(if default_escaped {
+        Escape::Default
+    } else {
+        Escape::Json
+    })
+}
+
+/// The `key=` names of text layouts, mapped to variables.
+fn text_key_var(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "rt" | "request_time" | "req_time" => "request_time",
+        "uct" | "upstream_connect_time" => "upstream_connect_time",
+        "uht" | "upstream_header_time" => "upstream_header_time",
+        "urt" | "upstream_response_time" => "upstream_response_time",
+        "ua" | "upstream_addr" => "upstream_addr",
+        "us" | "upstream_status" => "upstream_status",
+        "host" | "vhost" | "server_name" => "host",
+        "rid" | "request_id" | "req_id" => "request_id",
+        "cid" | "connection" => "connection",
+        "status" => "status",
+        _ => return None,
+    })
+}
+
+fn is_request(v: &[u8]) -> bool {
+    let Ok(s) = std::str::from_utf8(v) else {
+        return false;
+    };
+    let mut parts = s.split(' ');
+    let (Some(m), Some(t), Some(p), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    !m.is_empty()
+        && m.bytes().all(|c| c.is_ascii_uppercase())
+        && !t.is_empty()
+        && p.starts_with("HTTP/")
+}
+
+fn is_addr(v: &[u8]) -> bool {
+    let Ok(s) = std::str::from_utf8(v) else {
+        return false;
+    };
+    s.parse::<std::net::IpAddr>().is_ok()
+}
+
+/// Space-separated text: quoted and bracketed groups, `key=value` pairs, bare words.
+fn infer_text(line: &[u8]) -> Option<Inferred> {
+    let mut bld = Builder::default();
+    let mut lit = 0;
+    let mut i = 0;
+    let mut seen_request = false;
+    let mut n = 0;
+    while i < line.len() {
+        if line[i] == b' ' {
+            i += 1;
+            continue;
+        }
+        n += 1;
+        // key=value, key="value"
+        let word_end = memchr::memchr(b' ', &line[i..]).map_or(line.len(), |k| i + k);
+        let eq = memchr::memchr(b'=', &line[i..word_end]).map(|k| i + k);
+        let (key, vstart) = match eq {
+            Some(e)
+                if e > i
+                    && line[i..e]
+                        .iter()
+                        .all(|c| c.is_ascii_alphanumeric() || *c == b'_') =>
+            {
+                (std::str::from_utf8(&line[i..e]).ok(), e + 1)
+            }
+            _ => (None, i),
+        };
+        let (open, close) = match line.get(vstart) {
+            Some(b'"') => (Some(b'"'), b'"'),
+            Some(b'[') => (Some(b'['), b']'),
+            _ => (None, b' '),
+        };
+        let (value_start, value_end, next) = match open {
+            Some(_) => {
+                let s = vstart + 1;
+                let e = s + memchr::memchr(close, &line[s..])?;
+                (s, e, e + 1)
+            }
+            None => {
+                // a bare value; an unquoted list continues across `, ` and ` : `
+                let mut e = word_end;
+                while e < line.len() && (line[e - 1] == b',' || line[e..].starts_with(b" : ")) {
+                    let from = if line[e - 1] == b',' { e + 1 } else { e + 3 };
+                    e = memchr::memchr(b' ', &line[from..]).map_or(line.len(), |k| from + k);
+                }
+                (vstart, e, e)
+            }
+        };
+        let value = &line[value_start..value_end];
+        let (label, var) = if let Some(k) = key {
+            (format!("{k}="), text_key_var(k))
+        } else if let Some(t) = time_var(value) {
+            ("time".to_string(), Some(t))
+        } else if open == Some(b'"') && is_request(value) && !seen_request {
+            seen_request = true;
+            ("request".to_string(), Some("request"))
+        } else if open.is_none()
+            && seen_request
+            && !bld.vars.contains(&"status")
+            && scan::parse_status(value).is_some()
+        {
+            ("status".to_string(), Some("status"))
+        } else if open.is_none() && n <= 2 && is_addr(value) && !bld.vars.contains(&"remote_addr") {
+            ("client".to_string(), Some("remote_addr"))
+        } else {
+            let shown = String::from_utf8_lossy(&value[..value.len().min(24)]).into_owned();
+            (format!("field {n} `{shown}`"), None)
+        };
+        if value_end == value_start && open.is_none() {
+            return None;
+        }
+        bld.lit(&line[lit..value_start])?;
+        let list = key.is_some_and(|k| text_key_var(k).is_some_and(|v| v.starts_with("upstream")));
+        bld.var(&label, var, list);
+        lit = value_end;
+        i = next;
+    }
+    bld.lit(&line[lit..])?;
+    if !seen_request || !bld.vars.contains(&"remote_addr") {
+        return None;
+    }
+    bld.finish(Escape::Default)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::nginx::TimeCache;
+
+    #[test]
+    fn json_keys_map_and_lists_split() {
+        let line = br#"{"time":"2026-11-28T12:33:03+05:30","remote_addr":"127.0.0.1","request":"GET /retry HTTP/1.1","status":200,"request_time":0.002,"upstream_addr":"127.0.0.1:1, 127.0.0.1:2","upstream_status":"502, 200","upstream_response_time":"0.000, 0.001","bytes":12,"req_id":"ab\"c"}"#;
+        let inf = infer(line).expect("inferred");
+        let r = inf.format.parse(line, &mut TimeCache::default()).unwrap();
+        assert_eq!(r.status, Some(200));
+        assert_eq!(r.upstream.attempts().len(), 2);
+        assert_eq!(r.request_id, Some(&br#"ab\"c"#[..]));
+        assert_eq!(r.time.unwrap().offset_s, 19800);
+        let why = inf.reason();
+        assert!(why.contains("status→$status"), "{why}");
+        assert!(why.contains("not found: $upstream_connect_time"), "{why}");
+        assert!(why.contains("ignored: bytes"), "{why}");
+        // unquoted list values in JSON (not valid JSON, but what nginx writes)
+        let bare = br#"{"msec":1764313383.123,"status":502,"remote_addr":"1.2.3.4","request":"GET / HTTP/1.1","upstream_status":502, 502,"upstream_addr":"a:1, b:2"}"#;
+        let inf = infer(bare).expect("bare");
+        let r = inf.format.parse(bare, &mut TimeCache::default()).unwrap();
+        assert_eq!(r.upstream.status, Some(&b"502, 502"[..]));
+        assert_eq!(r.time.unwrap().utc_ms, 1_764_313_383_123);
+    }
+
+    #[test]
+    fn text_layouts() {
+        let iso =
+            br#"127.0.0.1 - - [2026-11-28T12:33:03+05:30] "GET /ok HTTP/1.1" 200 3 "-" "ua/1.0""#;
+        let inf = infer(iso).expect("iso");
+        let r = inf.format.parse(iso, &mut TimeCache::default()).unwrap();
+        assert_eq!((r.status, r.client), (Some(200), Some(&b"127.0.0.1"[..])));
+        let msec = br#"1764313383.123 127.0.0.1 "GET /retry HTTP/1.1" 200 3 0.002 "ua" ua="127.0.0.1:1, 127.0.0.1:2" us="502, 200""#;
+        let inf = infer(msec).expect("msec");
+        let r = inf.format.parse(msec, &mut TimeCache::default()).unwrap();
+        assert_eq!(r.upstream.attempts().len(), 2);
+        assert!(
+            inf.reason().contains("us=→$upstream_status"),
+            "{}",
+            inf.reason()
+        );
+        // not a request log
+        assert!(infer(b"hello world").is_none());
+        assert!(infer(b"{\"a\":1}").is_none());
+        assert!(infer(b"{\"a\":{\"b\":1}}").is_none());
+        assert!(infer(b"").is_none());
+        // JSON written without escape=json: nginx's \xXX escapes
+        let dflt = br#"{"time":"2026-11-28T12:33:03+05:30","status":"502","request":"GET /a\x22b HTTP/1.1"}"#;
+        let inf = infer(dflt).expect("default-escaped JSON");
+        assert_eq!(inf.format.escape, Escape::Default);
+        assert!(inf.reason().contains("escape=default"), "{}", inf.reason());
+    }
+
+    proptest::proptest! {
+        /// Any bytes: no panic; and a format read from a line parses that
+        /// line (the line, values replaced by variables, is the format).
+        #[test]
+        fn inferred_format_parses_its_own_line(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "{", "}", "\"", ":", ",", ", ", " : ", " ", "[", "]", "\\", "\\\"", "-", "=",
+                "\"status\":", "\"time\":", "\"request\":", "\"upstream_status\":",
+                "\"upstream_addr\":", "\"remote_addr\":", "502", "200", "1.2.3.4",
+                "\"GET / HTTP/1.1\"", "2026-11-28T12:33:03+05:30", "1764313383.123",
+                "[28/Nov/2026:12:33:03 +0530]", "us=", "ua=", "a:1, b:2", "$x", "\\x22", "é",
+            ]), 0..24)
+        ) {
+            let line = parts.concat();
+            if let Some(inf) = infer(line.as_bytes()) {
+                let r = inf.format.parse(line.as_bytes(), &mut TimeCache::default());
+                proptest::prop_assert!(r.is_ok(), "{line:?} → {:?}: {r:?}", inf.format.source);
+            }
+        }
+    }
+}

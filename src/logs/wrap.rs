@@ -1,0 +1,411 @@
+//! Log packaging: the layer a transport or a container runtime puts around
+//! each line of a proxy's log, detected from the first lines and peeled off
+//! line by line before the format is detected and parsed. Format-neutral:
+//! nginx, HAProxy and Envoy lines come wrapped the same ways.
+//!
+//! * **syslog RFC 3164**, as nginx sends it (`ngx_syslog.c`:
+//!   `<PRI>Mmm dd hh:mm:ss HOST TAG: `) and as rsyslog writes it to files
+//!   (the same without `<PRI>`); the tag may carry a pid (`nginx[123]:`).
+//! * **rsyslog's file format** (`RSYSLOG_FileFormat`): the same with an
+//!   RFC 3339 time stamp, `2026-11-28T07:03:03.123+01:00 HOST TAG: `.
+//! * **syslog RFC 5424**: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`
+//!   (RFC 5424 §6), with `-` for nil values and a possible BOM before MSG.
+//! * **Docker json-file**: one JSON object per line,
+//!   `{"log":"<line>\n","stream":"stdout","time":"<RFC 3339>"}` (Docker's
+//!   `jsonfilelog` driver); the `log` string is JSON-decoded.
+//! * **CRI** (containerd, CRI-O, what the kubelet keeps under
+//!   `/var/log/pods`): `<RFC 3339 nano> <stdout|stderr> <F|P> <line>`
+//!   (the kubelet's CRI logging format; `P` is a partial line).
+//!
+//! `kubectl logs` output is not wrapped at all; it interleaves a pod's
+//! stdout and stderr, which the detection of mixed files handles.
+
+use super::scan;
+
+/// The packaging of a file's lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Wrap {
+    /// Plain lines.
+    #[default]
+    None,
+    /// syslog RFC 3164 (`<PRI>` optional).
+    Syslog3164,
+    /// syslog RFC 5424.
+    Syslog5424,
+    /// rsyslog's file format: an RFC 3339 time stamp, host, tag.
+    SyslogFile,
+    /// Docker json-file.
+    Docker,
+    /// CRI (containerd, CRI-O).
+    Cri,
+}
+
+impl Wrap {
+    /// The wrappers detection tries, most distinctive first.
+    pub const ALL: [Wrap; 5] = [
+        Wrap::Docker,
+        Wrap::Cri,
+        Wrap::Syslog5424,
+        Wrap::SyslogFile,
+        Wrap::Syslog3164,
+    ];
+
+    /// A name for reasons and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Wrap::None => "plain",
+            Wrap::Syslog3164 => "syslog (RFC 3164)",
+            Wrap::Syslog5424 => "syslog (RFC 5424)",
+            Wrap::SyslogFile => "syslog (rsyslog file format, RFC 3339 time)",
+            Wrap::Docker => "Docker json-file",
+            Wrap::Cri => "CRI (containerd/CRI-O)",
+        }
+    }
+
+    /// The line inside its wrapper, or `None` when `line` is not wrapped this
+    /// way. Borrows `line` where the content is stored as is; decodes into
+    /// `buf` where it is escaped (Docker).
+    #[inline]
+    pub fn peel<'a>(self, line: &'a [u8], buf: &'a mut Vec<u8>) -> Option<&'a [u8]> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        match self {
+            Wrap::None => Some(line),
+            Wrap::Syslog3164 => syslog_3164(line),
+            Wrap::Syslog5424 => syslog_5424(line),
+            Wrap::SyslogFile => syslog_file(line),
+            Wrap::Cri => cri(line),
+            Wrap::Docker => {
+                docker(line, buf)?;
+                Some(&buf[..])
+            }
+        }
+    }
+}
+
+/// Which wrapper, if any, fits at least half of `sample`; with the reason.
+pub fn detect(sample: &[&[u8]]) -> Option<(Wrap, String)> {
+    if sample.is_empty() {
+        return None;
+    }
+    let need = sample.len().div_ceil(2);
+    let mut buf = Vec::new();
+    Wrap::ALL.into_iter().find_map(|w| {
+        let ok = sample
+            .iter()
+            .filter(|l| w.peel(l, &mut buf).is_some())
+            .count();
+        (ok >= need).then(|| {
+            (
+                w,
+                format!(
+                    "{ok} of the first {} lines are {} lines (peeled before reading)",
+                    sample.len(),
+                    w.name()
+                ),
+            )
+        })
+    })
+}
+
+/// `<PRI>` at the start, if any: `<` 1–3 digits `>`. Returns the rest.
+fn pri(line: &[u8]) -> Option<&[u8]> {
+    if line.first() != Some(&b'<') {
+        return Some(line);
+    }
+    let n = line[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+    ((1..=3).contains(&n) && line.get(1 + n) == Some(&b'>')).then(|| &line[2 + n..])
+}
+
+/// The next space-delimited token and the rest after its space.
+fn token(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let i = memchr::memchr(b' ', b)?;
+    (i > 0).then(|| (&b[..i], &b[i + 1..]))
+}
+
+/// `Mmm dd hh:mm:ss HOST TAG: MSG` (day space-padded: `Nov  8`).
+fn syslog_3164(line: &[u8]) -> Option<&[u8]> {
+    let b = pri(line)?;
+    if b.len() < 16 || !b[..3].iter().all(u8::is_ascii_alphabetic) || b[3] != b' ' {
+        return None;
+    }
+    let t = &b[7..15];
+    if t[2] != b':' || t[5] != b':' || b[6] != b' ' || b[15] != b' ' {
+        return None;
+    }
+    host_tag_msg(&b[16..])
+}
+
+/// `[HOST ]TAG: MSG` after a syslog time stamp: the host is optional (some
+/// rsyslog templates drop it); TAG is letters, digits, `_-./`, optionally
+/// `[pid]`, ending with `:`.
+fn host_tag_msg(b: &[u8]) -> Option<&[u8]> {
+    let is_tag = |t: &[u8]| {
+        t.len() > 1
+            && t.len() <= 65
+            && t.ends_with(b":")
+            && t[..t.len() - 1]
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || b"_-./[]".contains(c))
+    };
+    let (first, rest) = token(b)?;
+    let msg = if is_tag(first) {
+        rest
+    } else {
+        let (tag, rest) = token(rest)?;
+        if !is_tag(tag) {
+            return None;
+        }
+        rest
+    };
+    Some(msg)
+}
+
+/// rsyslog's `RSYSLOG_FileFormat`: `2026-11-28T07:03:03.123456+00:00 HOST TAG: MSG`.
+fn syslog_file(line: &[u8]) -> Option<&[u8]> {
+    let (ts, b) = token(line)?;
+    scan::parse_iso8601(ts)?;
+    host_tag_msg(b)
+}
+
+/// `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD [BOM]MSG`.
+fn syslog_5424(line: &[u8]) -> Option<&[u8]> {
+    if line.first() != Some(&b'<') {
+        return None;
+    }
+    let b = pri(line)?;
+    let b = b.strip_prefix(b"1 ")?;
+    let (ts, b) = token(b)?;
+    if ts != b"-" && scan::parse_iso8601(ts).is_none() {
+        return None;
+    }
+    let (_host, b) = token(b)?;
+    let (_app, b) = token(b)?;
+    let (_procid, b) = token(b)?;
+    let (_msgid, b) = token(b)?;
+    // structured data: `-` or one or more `[...]` (a `]` inside is escaped `\]`)
+    let msg = if let Some(rest) = b.strip_prefix(b"-") {
+        rest
+    } else {
+        let mut i = 0;
+        while b.get(i) == Some(&b'[') {
+            i += 1;
+            let mut quoted = false;
+            loop {
+                match b.get(i)? {
+                    b'\\' => i += 2,
+                    b'"' => {
+                        quoted = !quoted;
+                        i += 1;
+                    }
+                    b']' if !quoted => {
+                        i += 1;
+                        break;
+                    }
+                    _ => i += 1,
+                }
+            }
+        }
+        if i == 0 {
+            return None;
+        }
+        &b[i..]
+    };
+    let msg = msg.strip_prefix(b" ").unwrap_or(msg);
+    Some(msg.strip_prefix("\u{feff}".as_bytes()).unwrap_or(msg))
+}
+
+/// `2026-11-28T07:03:03.123456789Z stdout F <line>`.
+fn cri(line: &[u8]) -> Option<&[u8]> {
+    let (ts, b) = token(line)?;
+    scan::parse_iso8601(ts)?;
+    let (stream, b) = token(b)?;
+    if stream != b"stdout" && stream != b"stderr" {
+        return None;
+    }
+    // the tag: `F` (full) or `P` (partial), possibly more `:`-separated tags
+    match b.first()? {
+        b'F' | b'P' => {}
+        _ => return None,
+    }
+    match memchr::memchr(b' ', b) {
+        Some(i) => Some(&b[i + 1..]),
+        None if b.len() == 1 => Some(&b[1..]),
+        None => None,
+    }
+}
+
+/// `{"log":"…","stream":…}`: decode the `log` string into `buf`, without its
+/// final `\n`.
+fn docker(line: &[u8], buf: &mut Vec<u8>) -> Option<()> {
+    let b = line.strip_prefix(b"{\"log\":\"")?;
+    buf.clear();
+    let mut i = 0;
+    loop {
+        let c = *b.get(i)?;
+        match c {
+            b'"' => break,
+            b'\\' => {
+                let e = *b.get(i + 1)?;
+                i += 2;
+                match e {
+                    b'n' => buf.push(b'\n'),
+                    b't' => buf.push(b'\t'),
+                    b'r' => buf.push(b'\r'),
+                    b'b' => buf.push(8),
+                    b'f' => buf.push(12),
+                    b'u' => {
+                        let mut cp = hex4(b.get(i..i + 4)?)?;
+                        i += 4;
+                        if (0xD800..0xDC00).contains(&cp) && b.get(i..i + 2) == Some(b"\\u") {
+                            let lo = hex4(b.get(i + 2..i + 6)?)?;
+                            if (0xDC00..0xE000).contains(&lo) {
+                                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                                i += 6;
+                            }
+                        }
+                        let ch = char::from_u32(cp).unwrap_or('\u{fffd}');
+                        let mut tmp = [0u8; 4];
+                        buf.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
+                    }
+                    other => buf.push(other),
+                }
+            }
+            _ => {
+                buf.push(c);
+                i += 1;
+            }
+        }
+    }
+    // the rest must close the object: `,"stream":…}` or `}`
+    if !b[i + 1..].ends_with(b"}") {
+        return None;
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+    }
+    if buf.last() == Some(&b'\r') {
+        buf.pop();
+    }
+    Some(())
+}
+
+fn hex4(h: &[u8]) -> Option<u32> {
+    std::str::from_utf8(h)
+        .ok()
+        .and_then(|s| u32::from_str_radix(s, 16).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peel(w: Wrap, l: &[u8]) -> Option<Vec<u8>> {
+        let mut buf = Vec::new();
+        w.peel(l, &mut buf).map(<[u8]>::to_vec)
+    }
+
+    #[test]
+    fn peels_each_wrapper() {
+        let inner = b"127.0.0.1 - - [28/Nov/2026:12:33:03 +0530] \"GET / HTTP/1.1\" 502 157";
+        let cases: [(Wrap, Vec<u8>); 8] = [
+            (
+                Wrap::Syslog3164,
+                [&b"Nov 28 07:03:03 nginx: "[..], inner].concat(),
+            ),
+            (
+                Wrap::SyslogFile,
+                [
+                    &b"2026-11-28T07:03:03.123456+01:00 edge-1 nginx: "[..],
+                    inner,
+                ]
+                .concat(),
+            ),
+            (
+                Wrap::Syslog3164,
+                [&b"<190>Nov 28 07:03:03 edge-1 nginx: "[..], inner].concat(),
+            ),
+            (
+                Wrap::Syslog3164,
+                [&b"Nov  8 07:03:03 edge-1 nginx[12]: "[..], inner].concat(),
+            ),
+            (
+                Wrap::Syslog5424,
+                [
+                    &b"<190>1 2026-11-28T07:03:03.1Z edge-1 nginx 12 - - "[..],
+                    inner,
+                ]
+                .concat(),
+            ),
+            (
+                Wrap::Syslog5424,
+                [
+                    &b"<190>1 2026-11-28T07:03:03Z h nginx - - [x a=\"]\\]\"] "[..],
+                    inner,
+                ]
+                .concat(),
+            ),
+            (
+                Wrap::Cri,
+                [&b"2026-11-28T07:03:03.123456789Z stdout F "[..], inner].concat(),
+            ),
+            (
+                Wrap::Docker,
+                [
+                    &b"{\"log\":\""[..],
+                    &inner[..].replace_quotes(),
+                    b"\\n\",\"stream\":\"stdout\",\"time\":\"2026-11-28T07:03:03Z\"}",
+                ]
+                .concat(),
+            ),
+        ];
+        for (w, line) in cases {
+            assert_eq!(
+                peel(w, &line).as_deref(),
+                Some(&inner[..]),
+                "{w:?}: {}",
+                String::from_utf8_lossy(&line)
+            );
+            let sample = [&line[..], &line[..]];
+            assert_eq!(detect(&sample).map(|d| d.0), Some(w));
+        }
+        assert_eq!(peel(Wrap::Syslog3164, inner), None);
+        assert_eq!(peel(Wrap::Cri, inner), None);
+        assert_eq!(peel(Wrap::Docker, b"{\"log\":\"x"), None);
+        assert_eq!(
+            peel(Wrap::Docker, b"{\"log\":\"\\u00e9\\ud83d\\ude00\"}").unwrap(),
+            "é😀".as_bytes()
+        );
+        assert!(detect(&[&inner[..]]).is_none());
+    }
+
+    trait ReplaceQuotes {
+        fn replace_quotes(&self) -> Vec<u8>;
+    }
+    impl ReplaceQuotes for [u8] {
+        fn replace_quotes(&self) -> Vec<u8> {
+            self.iter()
+                .flat_map(|&c| {
+                    if c == b'"' {
+                        vec![b'\\', b'"']
+                    } else {
+                        vec![c]
+                    }
+                })
+                .collect()
+        }
+    }
+
+    proptest::proptest! {
+        /// Any bytes through every wrapper: no panic, and what is peeled is
+        /// never longer than the line (Docker's decoding only shrinks it).
+        #[test]
+        fn peel_never_panics(line in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let mut buf = Vec::new();
+            for w in Wrap::ALL {
+                if let Some(p) = w.peel(&line, &mut buf) {
+                    proptest::prop_assert!(p.len() <= line.len());
+                }
+            }
+        }
+    }
+}
