@@ -72,6 +72,14 @@ pub fn classify(rec: &HopRecord<'_>) -> Verdict {
     if let Some(c) = cluster {
         ev.push(field("upstream_cluster", c));
     }
+    if cause == Cause::UpstreamClosedEarly {
+        ev.push(
+            "a pooled connection the upstream had already closed when Envoy reused it (a keep-alive race: \
+             the upstream's idle timeout shorter than the cluster's) looks the same; Envoy does not log \
+             whether the connection was reused"
+                .into(),
+        );
+    }
     if cause == Cause::Unknown
         && flags.is_none()
         && details.is_none()
