@@ -58,6 +58,8 @@ const LINT_EXAMPLES: &str = "Examples:
   gatecheck lint etc/nginx/nginx.conf etc/haproxy/haproxy.cfg envoy.yaml --format github
   gatecheck lint nginx.conf --select NGX-DNS --ignore NGX-TMO-002 --deny warnings
   gatecheck lint -p /etc/nginx nginx.conf --format sarif > gatecheck.sarif
+  gatecheck lint conf.d/app.conf                 # a fragment: read as if included in http { }
+  gatecheck lint snippets/proxy.conf --context location
 
 Exit codes: 0 clean, 1 findings at the failing level, 2 usage or input error.";
 
@@ -151,7 +153,7 @@ pub struct LintArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = LintFormat::Text)]
     pub format: LintFormat,
-    /// Only these rules: ids, id prefixes or names (comma separated or repeated).
+    /// Only these rules: ids, id prefixes, names, or the groups `default` / `pedantic` (rules off by default) (comma separated or repeated).
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
     /// Skip these rules: ids, id prefixes or names.
@@ -160,6 +162,25 @@ pub struct LintArgs {
     /// Fail (exit 1) on findings at this level or above: error (default), warnings, info.
     #[arg(long, value_name = "LEVEL")]
     pub deny: Option<String>,
+    /// Block an nginx fragment is included in (default: inferred from what the file holds).
+    #[arg(long, value_enum, value_name = "CONTEXT")]
+    pub context: Option<LintContext>,
+    /// A missing nginx include is an input error (exit 2), as for `nginx -t`, instead of a warning.
+    #[arg(long)]
+    pub strict_includes: bool,
+}
+
+/// `--context` of `lint`: the block an nginx fragment is included in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintContext {
+    /// A full nginx.conf.
+    Main,
+    /// Inside `http { }` (conf.d/*.conf, sites-available/*).
+    Http,
+    /// Inside `server { }`.
+    Server,
+    /// Inside `location { }`.
+    Location,
 }
 
 /// Arguments of `gatecheck rules`.

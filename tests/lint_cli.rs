@@ -349,3 +349,90 @@ fn settings_ignore_by_path() {
     assert_eq!(v[0]["line"], 3);
     assert_eq!(v.len(), 1);
 }
+
+/// issue 8: a site file is linted as a fragment (its context said), a
+/// missing include is a finding unless `--strict-includes`, and a site file
+/// given beside the nginx.conf that includes it is linted only there.
+#[test]
+fn issue_8_fragments_and_missing_includes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir(dir.join("conf.d")).unwrap();
+    std::fs::write(
+        dir.join("conf.d/app.conf"),
+        "upstream app { server 10.0.0.1:8080; server 10.0.0.2:8080; }\nserver { listen 80; location / { proxy_pass http://app; } }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("nginx.conf"),
+        "events {}\nhttp {\n include mime.types;\n include conf.d/*.conf;\n}\n",
+    )
+    .unwrap();
+
+    // the fragment alone: no false "not allowed in main", and the context said
+    let (f, code) = lint_json_code(&["conf.d/app.conf"], dir);
+    assert_eq!(code, Some(0), "{f:?}");
+    let rules = field(&f, "rule");
+    assert!(rules.contains(&"NGX-INC-002"), "{rules:?}");
+    assert!(!rules.contains(&"NGX-VAL-001"), "{rules:?}");
+    assert!(
+        rules.contains(&"NGX-RTY-002"),
+        "the fragment is linted: {rules:?}"
+    );
+    // forced into the wrong context, nginx's own objection comes back
+    let (f, code) = lint_json_code(&["--context", "main", "conf.d/app.conf"], dir);
+    assert_eq!(code, Some(1));
+    assert!(field(&f, "rule").contains(&"NGX-VAL-001"));
+
+    // the missing mime.types is a warning naming it; the rest is linted
+    let (f, code) = lint_json_code(&["nginx.conf", "conf.d/app.conf"], dir);
+    assert_eq!(code, Some(0), "{f:?}");
+    let rules = field(&f, "rule");
+    assert!(rules.contains(&"NGX-INC-001"), "{rules:?}");
+    // app.conf is linted inside nginx.conf only: no fragment note, no doubles
+    assert!(!rules.contains(&"NGX-INC-002"), "{rules:?}");
+    let retries = rules.iter().filter(|r| **r == "NGX-RTY-002").count();
+    assert_eq!(retries, 1, "{rules:?}");
+    let msgs = field(&f, "message");
+    assert!(
+        msgs.iter()
+            .any(|m| m.starts_with("include mime.types (in `http`)")),
+        "{msgs:?}"
+    );
+
+    // --strict-includes: an input error, as for nginx -t
+    let o = gatecheck(&["lint", "--strict-includes", "nginx.conf"], dir);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+}
+
+/// issue 8 noise: pedantic rules stay quiet by default and run when asked
+/// for by group, id or a severity in the settings.
+#[test]
+fn issue_8_pedantic_rules_are_opt_in() {
+    let bad = "fixtures/lint/nginx/NGX-TMO-002/bad.conf";
+    let rules = |args: &[&str]| -> Vec<String> {
+        let f = lint_json(args, root());
+        field(&f, "rule").iter().map(|s| s.to_string()).collect()
+    };
+    assert!(!rules(&[bad]).contains(&"NGX-TMO-002".to_string()));
+    assert!(rules(&["--select", "pedantic", bad]).contains(&"NGX-TMO-002".to_string()));
+    assert!(rules(&["--select", "NGX-TMO-002", bad]).contains(&"NGX-TMO-002".to_string()));
+    // a prefix selects the default rules of that prefix only
+    assert!(!rules(&["--select", "NGX-TMO", bad]).contains(&"NGX-TMO-002".to_string()));
+    let tmp = tempfile::tempdir().unwrap();
+    let settings = tmp.path().join("gatecheck.yaml");
+    std::fs::write(&settings, "severity:\n  NGX-TMO-002: warning\n").unwrap();
+    let s = settings.to_string_lossy();
+    let with = rules(&["--settings", &s, bad]);
+    assert!(with.contains(&"NGX-TMO-002".to_string()), "{with:?}");
+    // the catalogue says which rules are on by default
+    let o = gatecheck(&["rules", "--json"], root());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let tmo = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "NGX-TMO-002")
+        .unwrap();
+    assert_eq!(tmo["default_on"], false);
+}

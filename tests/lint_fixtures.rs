@@ -32,7 +32,12 @@ fn lint_fixture(path: &Path) -> (SourceMap, Vec<Diagnostic>) {
     };
     let mut sources = SourceMap::new();
     let loaded = config::load(&[rel], &opts, &mut sources);
-    let mut diags = lint::check(&loaded.models, &sources, &settings, &Selection::default());
+    // every rule, pedantic ones included: each fixture shows its own rule
+    let every = Selection {
+        select: vec!["default".into(), "pedantic".into()],
+        ignore: vec![],
+    };
+    let mut diags = lint::check(&loaded.models, &sources, &settings, &every);
     diags.extend(loaded.errors.iter().filter_map(lint::error_diagnostic));
     lint::sort(&mut diags);
     (sources, diags)

@@ -7,11 +7,12 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 
+use gatecheck::config::nginx::grammar::FileContext;
 use gatecheck::config::{self, LoadOptions};
 use gatecheck::lint::{self, registry, Selection, Settings, Severity};
 use gatecheck::report::lint::{self as report, catalogue, Format};
 
-use crate::cli::{ExplainArgs, LintArgs, LintFormat, RulesArgs};
+use crate::cli::{ExplainArgs, LintArgs, LintContext, LintFormat, RulesArgs};
 
 /// Run `gatecheck lint`.
 pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
@@ -60,6 +61,13 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
         prefix: args.prefix.clone(),
         nginx_version: settings.nginx_version(),
         no_includes: false,
+        strict_includes: args.strict_includes,
+        nginx_context: args.context.map(|c| match c {
+            LintContext::Main => FileContext::Main,
+            LintContext::Http => FileContext::Http,
+            LintContext::Server => FileContext::Server,
+            LintContext::Location => FileContext::Location,
+        }),
     };
     let mut sources = gatecheck::source::SourceMap::new();
     let loaded = config::load(&args.paths, &opts, &mut sources);

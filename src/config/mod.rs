@@ -34,6 +34,12 @@ pub struct LoadOptions {
     /// Leave nginx `include`s unread (fuzzing and benches of the parser
     /// alone).
     pub no_includes: bool,
+    /// An nginx `include` naming no readable file is an error (as for
+    /// `nginx -t`) instead of a finding that says what was not checked.
+    pub strict_includes: bool,
+    /// The block an nginx entry file is read in (`--context`); `None` =
+    /// inferred from what the file holds.
+    pub nginx_context: Option<nginx::grammar::FileContext>,
 }
 
 /// A dotted version such as `1.22.1`.
@@ -260,17 +266,30 @@ pub fn detect(path: &Path, text: &[u8]) -> Option<(ProxyKind, &'static str)> {
 /// Read, detect and parse every entry file. I/O and syntax problems are
 /// collected, never fatal: the other files (and the rest of a broken file)
 /// are still modelled.
+///
+/// An nginx entry file that another entry includes (a site file given
+/// beside the nginx.conf that includes it) is linted only as part of the
+/// including config, in the context it is included in, so its findings are
+/// neither doubled nor read in a guessed context.
 pub fn load(paths: &[PathBuf], opts: &LoadOptions, sources: &mut SourceMap) -> Loaded {
     let mut out = Loaded::default();
+    let mut per_file: Vec<(Option<PathBuf>, Parsed)> = Vec::new();
     for path in paths {
         let text = match std::fs::read(path) {
             Ok(t) => t,
             Err(e) => {
-                out.errors.push(ConfigError::Io {
+                let errors = vec![ConfigError::Io {
                     path: path.clone(),
                     message: e.to_string(),
                     at: None,
-                });
+                }];
+                per_file.push((
+                    None,
+                    Parsed {
+                        model: None,
+                        errors,
+                    },
+                ));
                 continue;
             }
         };
@@ -285,6 +304,25 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions, sources: &mut SourceMap) -> L
                 errors: vec![ConfigError::UnknownKind { path: path.clone() }],
             },
         };
+        let canon = matches!(kind, Some((ProxyKind::Nginx, _)))
+            .then(|| std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()));
+        per_file.push((canon, parsed));
+    }
+    // Files that some nginx entry read as an include (not as its entry).
+    let included: std::collections::HashSet<PathBuf> = per_file
+        .iter()
+        .filter_map(|(_, p)| p.model.as_ref())
+        .filter(|m| m.kind == ProxyKind::Nginx)
+        .flat_map(|m| m.files.iter().skip(1))
+        .map(|f| {
+            let p = sources.path(*f);
+            std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+        })
+        .collect();
+    for (canon, parsed) in per_file {
+        if canon.is_some_and(|c| included.contains(&c)) {
+            continue;
+        }
         out.errors.extend(parsed.errors);
         out.models.extend(parsed.model);
     }

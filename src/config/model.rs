@@ -226,6 +226,54 @@ pub struct ProxyModel {
     /// Pool name → index in `upstreams`; filled by [`ProxyModel::index`]
     /// (lookups fall back to a scan when it is stale).
     pub upstream_index: std::collections::HashMap<String, usize>,
+    /// Set when the entry file is a fragment (an nginx file meant to be
+    /// included, linted in an assumed context).
+    pub fragment: Option<Fragment>,
+    /// Includes that named no readable file: what they hold was not checked.
+    pub missing_includes: Vec<MissingInclude>,
+    /// Directives the proxy's stock build does not know (third-party
+    /// modules, or typos too far from any known name): first use of each.
+    pub unknown: Vec<UnknownDirective>,
+    /// nginx: every value a variable is given by `set` or by a `map`
+    /// anywhere in the config, by name without `$` (variables set nowhere,
+    /// such as `$host`, are absent).
+    pub variables: std::collections::HashMap<String, Vec<String>>,
+}
+
+/// How a fragment was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fragment {
+    /// The block it was linted as being included in (`http`, `server`,
+    /// `location`).
+    pub context: &'static str,
+    /// Why that context (empty when forced).
+    pub reason: String,
+    /// Given with `--context` rather than inferred.
+    pub forced: bool,
+}
+
+/// An include whose file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingInclude {
+    /// The `include` directive.
+    pub span: Span,
+    /// The path as written.
+    pub path: String,
+    /// Why it could not be read.
+    pub reason: String,
+    /// The block it sits in (`main`, `http`, `server`, `location`, …).
+    pub context: String,
+}
+
+/// A directive name the stock proxy does not define.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownDirective {
+    /// Its first use.
+    pub span: Span,
+    /// The name.
+    pub name: String,
+    /// How many times it is used.
+    pub count: usize,
 }
 
 impl ProxyModel {
@@ -244,6 +292,10 @@ impl ProxyModel {
             invalid: Vec::new(),
             written: Vec::new(),
             upstream_index: std::collections::HashMap::new(),
+            fragment: None,
+            missing_includes: Vec::new(),
+            unknown: Vec::new(),
+            variables: std::collections::HashMap::new(),
         }
     }
 

@@ -40,9 +40,18 @@ fn severity_override(meta: &RuleMeta, settings: &Settings) -> Option<Option<Seve
     }
 }
 
-/// True when `meta` runs under `selection` and `settings`.
+/// True when `meta` runs under `selection` and `settings`. A pedantic rule
+/// (off by default) also runs when the settings give it a severity by its
+/// own id or name.
 pub fn is_enabled(meta: &RuleMeta, selection: &Selection, settings: &Settings) -> bool {
-    selection.enabled(meta) && !matches!(severity_override(meta, settings), Some(None))
+    let by_settings = !meta.default_on
+        && !selection.ignore.iter().any(|k| registry::matches(meta, k))
+        && settings
+            .severity
+            .iter()
+            .any(|(k, v)| registry::names_exactly(meta, k) && !v.eq_ignore_ascii_case("off"));
+    (selection.enabled(meta) || by_settings)
+        && !matches!(severity_override(meta, settings), Some(None))
 }
 
 /// Run the enabled rules over `models`.

@@ -37,7 +37,11 @@ rules! {
     rules::nginx::no_request_id::NoRequestId,
     rules::nginx::unknown_upstream::UnknownUpstream,
     rules::nginx::proxy_pass_uri_mismatch::ProxyPassUriMismatch,
+    rules::nginx::low_file_limit::LowFileLimit,
     rules::nginx::invalid_value::InvalidValue,
+    rules::nginx::unknown_directive::UnknownDirective,
+    rules::nginx::missing_include::MissingInclude,
+    rules::nginx::fragment_context::FragmentContext,
     rules::haproxy::missing_timeout::MissingTimeout,
     rules::haproxy::bare_number_timeout::BareNumberTimeout,
     rules::haproxy::small_bufsize::SmallBufsize,
@@ -46,6 +50,7 @@ rules! {
     rules::haproxy::server_without_check::ServerWithoutCheck,
     rules::haproxy::http_check_missing::HttpCheckMissing,
     rules::haproxy::slow_failure_detection::SlowFailureDetection,
+    rules::haproxy::single_server_backend::SingleServerBackend,
     rules::haproxy::hostname_without_resolvers::HostnameWithoutResolvers,
     rules::haproxy::undefined_resolvers::UndefinedResolvers,
     rules::haproxy::ssl_without_sni::SslWithoutSni,
@@ -57,6 +62,7 @@ rules! {
     rules::haproxy::invalid_value::InvalidValue,
     rules::envoy::disabled_route_timeout::DisabledRouteTimeout,
     rules::envoy::per_try_timeout_too_long::PerTryTimeoutTooLong,
+    rules::envoy::implicit_route_timeout::ImplicitRouteTimeout,
     rules::envoy::unmatched_header_limits::UnmatchedHeaderLimits,
     rules::envoy::non_idempotent_retry::NonIdempotentRetry,
     rules::envoy::no_retry_policy::NoRetryPolicy,
@@ -101,12 +107,23 @@ pub fn find(key: &str) -> Option<&'static dyn Rule> {
         .find(|r| r.meta().id.eq_ignore_ascii_case(key) || r.meta().name.eq_ignore_ascii_case(key))
 }
 
-/// True when selector `key` (id, id prefix such as `NGX-DNS` or `NGX`, or
-/// name) covers `meta`.
+/// Selector of the rules that are off by default (clippy's `pedantic`).
+pub const PEDANTIC: &str = "pedantic";
+/// Selector of the rules that are on by default.
+pub const DEFAULT: &str = "default";
+
+/// True when selector `key` (id, id prefix such as `NGX-DNS` or `NGX`,
+/// name, or the group `pedantic` / `default`) covers `meta`.
 pub fn matches(meta: &RuleMeta, key: &str) -> bool {
     let key = redirect(key.trim());
     if key.is_empty() {
         return false;
+    }
+    if key.eq_ignore_ascii_case(PEDANTIC) {
+        return !meta.default_on;
+    }
+    if key.eq_ignore_ascii_case(DEFAULT) {
+        return meta.default_on;
     }
     let id = meta.id.as_bytes();
     let k = key.as_bytes();
@@ -119,7 +136,19 @@ pub fn is_known(key: &str) -> bool {
     RULES.iter().any(|r| matches(r.meta(), key))
 }
 
-/// Which rules run: `select` (empty = all) minus `ignore`.
+/// True when `key` asks for `meta` by its own id or name, or by the
+/// `pedantic` group (what turns on a rule that is off by default; an id
+/// prefix such as `NGX` does not).
+pub fn names_exactly(meta: &RuleMeta, key: &str) -> bool {
+    let key = redirect(key.trim());
+    meta.id.eq_ignore_ascii_case(key)
+        || meta.name.eq_ignore_ascii_case(key)
+        || (!meta.default_on && key.eq_ignore_ascii_case(PEDANTIC))
+}
+
+/// Which rules run: `select` (empty = every default-on rule) minus
+/// `ignore`. A `pedantic` rule runs only when selected by id, name or
+/// `pedantic`.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     /// Only these (ids, prefixes, names); empty = all.
@@ -131,8 +160,12 @@ pub struct Selection {
 impl Selection {
     /// True when `meta` is selected.
     pub fn enabled(&self, meta: &RuleMeta) -> bool {
-        (self.select.is_empty() || self.select.iter().any(|k| matches(meta, k)))
-            && !self.ignore.iter().any(|k| matches(meta, k))
+        let selected = if meta.default_on {
+            self.select.is_empty() || self.select.iter().any(|k| matches(meta, k))
+        } else {
+            self.select.iter().any(|k| names_exactly(meta, k))
+        };
+        selected && !self.ignore.iter().any(|k| matches(meta, k))
     }
 
     /// Selectors that match no rule (a usage error).
@@ -169,6 +202,26 @@ mod tests {
                 m.name
             );
         }
+    }
+
+    #[test]
+    fn pedantic_rules_run_only_when_asked_for() {
+        let tmo = find("NGX-TMO-002").unwrap().meta();
+        let dns = find("NGX-DNS-001").unwrap().meta();
+        assert!(!tmo.default_on && dns.default_on);
+        let sel = |s: &[&str]| Selection {
+            select: s.iter().map(|x| x.to_string()).collect(),
+            ignore: vec![],
+        };
+        assert!(!sel(&[]).enabled(tmo));
+        assert!(sel(&[]).enabled(dns));
+        assert!(!sel(&["NGX"]).enabled(tmo), "a prefix does not turn it on");
+        assert!(sel(&["NGX-TMO-002"]).enabled(tmo));
+        assert!(sel(&["implicit-proxy-timeouts"]).enabled(tmo));
+        assert!(sel(&["pedantic"]).enabled(tmo));
+        assert!(!sel(&["pedantic"]).enabled(dns));
+        assert!(sel(&["default", "pedantic"]).enabled(dns));
+        assert!(is_known("pedantic") && is_known("default"));
     }
 
     #[test]

@@ -45,6 +45,10 @@ pub struct RuleMeta {
     pub since: &'static str,
     /// Per-model or cross-model.
     pub scope: Scope,
+    /// Runs without being asked for. `false` for the `pedantic` group:
+    /// rules about defaults that do not by themselves cause 502s, run only
+    /// when selected by id, name or `--select pedantic`.
+    pub default_on: bool,
     /// The full doc comment (Markdown); its first line is the summary.
     pub doc: &'static str,
 }
@@ -104,6 +108,7 @@ pub trait Rule: Sync {
 ///         category: "TMO",
 ///         proxy: "nginx",
 ///         since: "0.1.0",
+///         // optional: `scope: Workspace,` and `default: off,` (pedantic)
 ///     }
 /// }
 /// fn check(ctx: &mut LintContext<'_>) { … }
@@ -120,6 +125,7 @@ macro_rules! declare_rule {
             proxy: $proxy:literal,
             since: $since:literal,
             $(scope: $scope:ident,)?
+            $(default: $default:ident,)?
         }
     ) => {
         $(#[doc = $doc])*
@@ -136,6 +142,7 @@ macro_rules! declare_rule {
                 proxy: $proxy,
                 since: $since,
                 scope: $crate::declare_rule!(@scope $($scope)?),
+                default_on: $crate::declare_rule!(@default $($default)?),
                 doc: concat!($($doc, "\n"),*),
             };
         }
@@ -149,6 +156,8 @@ macro_rules! declare_rule {
             }
         }
     };
+    (@default) => { true };
+    (@default off) => { false };
     (@scope) => { $crate::lint::rule::Scope::Model };
     (@scope $s:ident) => { $crate::lint::rule::Scope::$s };
 }

@@ -123,12 +123,31 @@ pub fn lower(boot: &Bootstrap, file: FileId) -> ProxyModel {
         }
     }
     for n in &boot.notes {
-        if let EnvoyNote::DynamicResources { span } = n {
+        if let EnvoyNote::DynamicResources {
+            span,
+            local_paths,
+            remote,
+        } = n
+        {
+            // arguments: `remote` when a management server serves some of
+            // them, then the local files the others are read from
+            let mut args: Vec<Arg> = Vec::new();
+            if *remote {
+                args.push(arg("remote", *span));
+            }
+            args.extend(local_paths.iter().map(|p| arg(p.as_str(), *span)));
             model
                 .global
                 .main
-                .push(dir("dynamic_resources", Vec::new(), *span));
+                .push(dir("dynamic_resources", args, *span));
         }
+    }
+    if let Some(kinds) = &boot.xds_resources {
+        let args: Vec<Arg> = kinds.iter().map(|k| arg(k.as_str(), boot.span)).collect();
+        model
+            .global
+            .main
+            .push(dir("xds_resources", args, boot.span));
     }
     for c in &boot.clusters {
         model.blocks.push(c.span);
@@ -138,7 +157,14 @@ pub fn lower(boot: &Bootstrap, file: FileId) -> ProxyModel {
     for l in &boot.listeners {
         model.blocks.push(l.span);
         let mut server = Server {
-            name: l.name.as_ref().map_or(String::new(), |n| n.value.clone()),
+            // A listener without a name is known by its address (issue 8).
+            name: l
+                .name
+                .as_ref()
+                .map(|n| n.value.clone())
+                .filter(|n| !n.is_empty())
+                .or_else(|| l.address.as_ref().map(|a| a.value.clone()))
+                .unwrap_or_else(|| "(unnamed)".to_owned()),
             span: l.span,
             directives: Directives::new(),
             access_log: empty_log(l.span),
@@ -800,5 +826,28 @@ static_resources:
             m.invalid[0].directive,
             "static_resources.clusters[0].connect_timeout"
         );
+    }
+
+    #[test]
+    fn xds_resource_files_are_modelled() {
+        // issue 8: `resources:` lists (path_config_source files) are linted
+        // like static resources; a listener without a name is its address
+        let m = model(
+            "version_info: \"1\"\nresources:\n- \"@type\": type.googleapis.com/envoy.config.cluster.v3.Cluster\n  name: svc\n  type: STRICT_DNS\n  load_assignment:\n    cluster_name: svc\n    endpoints:\n    - lb_endpoints:\n      - endpoint: { address: { socket_address: { address: svc.internal, port_value: 80 } } }\n- \"@type\": type.googleapis.com/envoy.config.listener.v3.Listener\n  address: { socket_address: { address: 0.0.0.0, port_value: 10000 } }\n",
+        );
+        assert_eq!(m.upstreams.len(), 1);
+        assert_eq!(m.upstreams[0].name, "svc");
+        assert_eq!(m.servers.len(), 1);
+        assert_eq!(m.servers[0].name, "0.0.0.0:10000");
+        let kinds: Vec<&str> = m
+            .global
+            .main
+            .get("xds_resources")
+            .unwrap()
+            .args
+            .iter()
+            .map(|a| a.value.as_str())
+            .collect();
+        assert_eq!(kinds, ["Cluster", "Listener"]);
     }
 }

@@ -203,6 +203,13 @@ pub enum EnvoyNote {
     DynamicResources {
         /// The `dynamic_resources` mapping.
         span: Span,
+        /// Local files named by `path_config_source.path` (or the older
+        /// `path`) of `lds_config`/`cds_config`; empty when every source is a
+        /// management server.
+        local_paths: Vec<String>,
+        /// True when some source is a management server (ADS, API config
+        /// sources).
+        remote: bool,
     },
     /// An EDS cluster: its endpoints are not in the file.
     EdsEndpoints {
@@ -218,7 +225,7 @@ impl EnvoyNote {
     pub fn span(&self) -> Span {
         match self {
             Self::RdsRoutes { span, .. }
-            | Self::DynamicResources { span }
+            | Self::DynamicResources { span, .. }
             | Self::EdsEndpoints { span, .. } => *span,
         }
     }
@@ -233,9 +240,26 @@ impl fmt::Display for EnvoyNote {
                 f,
                 "routes come from RDS (route_config_name '{route_config_name}') and are not in this file; route rules skip this listener"
             ),
-            Self::DynamicResources { .. } => f.write_str(
-                "dynamic_resources (LDS/CDS/ADS) are served by a management server and are not in this file",
-            ),
+            Self::DynamicResources {
+                local_paths,
+                remote,
+                ..
+            } => {
+                if !local_paths.is_empty() {
+                    write!(
+                        f,
+                        "dynamic_resources are read from local files ({}) and are not in this file",
+                        local_paths.join(", ")
+                    )?;
+                }
+                if *remote {
+                    if !local_paths.is_empty() {
+                        f.write_str("; ")?;
+                    }
+                    f.write_str("dynamic_resources (LDS/CDS/ADS) are served by a management server and are not in this file")?;
+                }
+                Ok(())
+            }
             Self::EdsEndpoints { cluster, .. } => write!(
                 f,
                 "cluster '{cluster}' gets its endpoints from EDS; endpoint counts are unknown here"
@@ -259,6 +283,10 @@ pub struct Bootstrap {
     pub errors: Vec<EnvoyError>,
     /// Parts that live elsewhere.
     pub notes: Vec<EnvoyNote>,
+    /// The file is a list of xDS resources (`resources:`, as served by a
+    /// management server or read through `path_config_source`), not a
+    /// bootstrap: the type names of the resources it holds.
+    pub xds_resources: Option<Vec<String>>,
 }
 
 /// A listener.
@@ -653,8 +681,39 @@ pub fn parse_bootstrap(file: FileId, text: &[u8], syntax: Syntax) -> Bootstrap {
     };
     if r.expect_map(&root, "(root)") {
         if let Some(dynamic) = root.get("dynamic_resources") {
-            r.notes
-                .push(EnvoyNote::DynamicResources { span: dynamic.span });
+            let (local_paths, remote) = config_sources(dynamic);
+            r.notes.push(EnvoyNote::DynamicResources {
+                span: dynamic.span,
+                local_paths,
+                remote,
+            });
+        }
+        if root.get("resources").is_some() {
+            // An xDS resource file (the `resources` of a DiscoveryResponse,
+            // as read by `path_config_source`): lint its listeners and
+            // clusters like static ones.
+            let mut kinds: Vec<String> = Vec::new();
+            for (i, x) in r.seq(&root, "resources", "").iter().enumerate() {
+                let p = format!("resources[{i}]");
+                if !r.expect_map(x, &p) {
+                    continue;
+                }
+                let ty = x
+                    .get("@type")
+                    .and_then(|t| t.as_scalar())
+                    .map(type_name)
+                    .unwrap_or("");
+                match ty {
+                    LISTENER_TYPE => boot.listeners.push(r.listener(x, &p)),
+                    CLUSTER_TYPE => boot.clusters.push(r.cluster(x, &p)),
+                    _ => {}
+                }
+                let short = ty.rsplit('.').next().unwrap_or(ty).to_owned();
+                if !short.is_empty() && !kinds.contains(&short) {
+                    kinds.push(short);
+                }
+            }
+            boot.xds_resources = Some(kinds);
         }
         if let Some(statics) = r.map(&root, "static_resources", "") {
             let path = "static_resources";
@@ -675,6 +734,34 @@ pub fn parse_bootstrap(file: FileId, text: &[u8], syntax: Syntax) -> Bootstrap {
     boot.errors = r.errors;
     boot.notes = r.notes;
     boot
+}
+
+/// `@type` of an xDS listener resource.
+const LISTENER_TYPE: &str = "envoy.config.listener.v3.Listener";
+/// `@type` of an xDS cluster resource.
+const CLUSTER_TYPE: &str = "envoy.config.cluster.v3.Cluster";
+
+/// The local files (`path_config_source.path`, or the deprecated `path`)
+/// of `dynamic_resources`' `lds_config`/`cds_config`, and whether some
+/// source is a management server (`ads`, `api_config_source`, `ads_config`).
+fn config_sources(dynamic: &Node) -> (Vec<String>, bool) {
+    let mut paths = Vec::new();
+    let mut remote = dynamic.get("ads_config").is_some();
+    for key in ["lds_config", "cds_config"] {
+        let Some(src) = dynamic.get(key) else {
+            continue;
+        };
+        let path = src
+            .get("path_config_source")
+            .and_then(|p| p.get("path"))
+            .or_else(|| src.get("path"))
+            .and_then(|p| p.as_scalar());
+        match path {
+            Some(p) => paths.push(p.to_owned()),
+            None => remote = true,
+        }
+    }
+    (paths, remote)
 }
 
 /// Collects errors and notes while reading.
@@ -733,6 +820,11 @@ impl Reader {
             None => &[],
             Some(v) => match v.as_seq() {
                 Some(items) => items,
+                // A single mapping where a list is expected is read as a
+                // list of one: Envoy loads it (its own example
+                // dynamic-config-fs/configs/lds.yaml writes `filters:` so,
+                // and Envoy's example CI runs it).
+                None if v.as_map().is_some() => std::slice::from_ref(v),
                 None => {
                     self.wrong(v, &join(path, name), "a list");
                     &[]

@@ -278,45 +278,81 @@ fn upstream(p: &Proxy<'_>) -> Upstream {
     }
 }
 
-/// Split `host:port` (IPv6 in brackets or with the last `:`), keeping
-/// HAProxy's address prefixes (`ipv4@`, `unix@`, …) out of the host.
+/// True for an address family prefix of HAProxy's "Address formats"
+/// (configuration manual §2.9): `ipv4@`, `unix@`, `mptcp@`, `quic4@`,
+/// `stream+ipv4@`, ….
+fn is_family_prefix(p: &str) -> bool {
+    matches!(
+        p,
+        "ip" | "ipv4"
+            | "ipv6"
+            | "tcp"
+            | "tcp4"
+            | "tcp6"
+            | "mptcp"
+            | "mptcp4"
+            | "mptcp6"
+            | "udp"
+            | "udp4"
+            | "udp6"
+            | "quic4"
+            | "quic6"
+            | "unix"
+            | "uxst"
+            | "uxdg"
+            | "abns"
+            | "abnsz"
+            | "fd"
+            | "sockpair"
+            | "rhttp"
+    ) || ["stream+", "dgram+", "quic+"]
+        .iter()
+        .any(|k| p.strip_prefix(k).is_some_and(is_family_prefix))
+}
+
+/// Split an address as HAProxy reads it (manual §2.9): an optional family
+/// prefix (`mptcp@`, `ipv6@`, …; socket families make a local address), an
+/// IPv6 address in brackets or with the port after the last `:`, and a
+/// port or port range (`80`, `2000-2100`: the first port is kept).
 fn split_address(addr: &str) -> (Host, Option<u16>) {
-    if let Some(path) = addr
-        .strip_prefix("unix@")
-        .or_else(|| addr.strip_prefix("abns@"))
-    {
-        return (Host::Unix(path.to_owned()), None);
+    let (prefix, rest) = match addr.split_once('@') {
+        Some((p, r)) if is_family_prefix(p) => (Some(p), r),
+        _ => (None, addr),
+    };
+    let family = prefix.map(|p| p.rsplit('+').next().unwrap_or(p));
+    match family {
+        Some("unix" | "uxst" | "uxdg" | "abns" | "abnsz") => {
+            return (Host::Unix(rest.to_owned()), None)
+        }
+        // inherited descriptors and reverse-HTTP servers are not network names
+        Some("fd" | "sockpair" | "rhttp") => return (Host::Unix(addr.to_owned()), None),
+        _ => {}
     }
-    if addr.starts_with('/') {
-        return (Host::Unix(addr.to_owned()), None);
+    if rest.starts_with('/') {
+        return (Host::Unix(rest.to_owned()), None);
     }
-    let addr = addr
-        .split_once('@')
-        .filter(|(p, _)| {
-            matches!(
-                *p,
-                "ipv4" | "ipv6" | "tcp" | "tcp4" | "tcp6" | "fd" | "sockpair"
-            )
-        })
-        .map_or(addr, |(_, rest)| rest);
-    if let Some(rest) = addr.strip_prefix('[') {
-        if let Some((host, port)) = rest.split_once(']') {
+    let port_of = |p: &str| -> Option<u16> {
+        let first = p.split_once('-').map_or(p, |(a, _)| a);
+        first.trim_start_matches('+').parse().ok()
+    };
+    if let Some(inner) = rest.strip_prefix('[') {
+        if let Some((host, port)) = inner.split_once(']') {
             return (
                 Host::classify(host),
-                port.strip_prefix(':').and_then(|p| p.parse().ok()),
+                port.strip_prefix(':').and_then(port_of),
             );
         }
     }
     // A bare IPv6 address has several colons; HAProxy then takes the last
     // part as the port only when the address is not valid as a whole.
-    if addr.parse::<std::net::Ipv6Addr>().is_ok() {
-        return (Host::classify(addr), None);
+    if rest.parse::<std::net::Ipv6Addr>().is_ok() {
+        return (Host::classify(rest), None);
     }
-    match addr.rsplit_once(':') {
+    match rest.rsplit_once(':') {
         Some((host, port)) if !host.contains(':') || host.parse::<std::net::Ipv6Addr>().is_ok() => {
-            (Host::classify(host), port.parse().ok())
+            (Host::classify(host), port_of(port))
         }
-        _ => (Host::classify(addr), None),
+        _ => (Host::classify(rest), None),
     }
 }
 
@@ -856,6 +892,32 @@ listen stats
             ("ipv4@10.0.0.2:81", Host::Ip("10.0.0.2".into()), Some(81)),
             ("unix@/run/s.sock", Host::Unix("/run/s.sock".into()), None),
             ("/run/s.sock", Host::Unix("/run/s.sock".into()), None),
+            // issue 8: protocol prefixes are not host names
+            ("mptcp@[::]:4331", Host::Ip("::".into()), Some(4331)),
+            ("mptcp4@10.0.0.3:80", Host::Ip("10.0.0.3".into()), Some(80)),
+            ("quic4@10.0.0.4:443", Host::Ip("10.0.0.4".into()), Some(443)),
+            (
+                "tcp6@[2001:db8::1]:80",
+                Host::Ip("2001:db8::1".into()),
+                Some(80),
+            ),
+            (
+                "stream+ipv4@10.0.0.5:80",
+                Host::Ip("10.0.0.5".into()),
+                Some(80),
+            ),
+            ("abnsz@agent", Host::Unix("agent".into()), None),
+            ("fd@3", Host::Unix("fd@3".into()), None),
+            (
+                "10.0.0.6:2000-2100",
+                Host::Ip("10.0.0.6".into()),
+                Some(2000),
+            ),
+            (
+                "app.internal:8080",
+                Host::Name("app.internal".into()),
+                Some(8080),
+            ),
         ];
         for (addr, host, port) in table {
             assert_eq!(split_address(addr), (host.clone(), *port), "{addr}");

@@ -5,10 +5,14 @@
 //! `-p`/`--prefix` when given — and, when nothing matches there, against
 //! the directory of the including file (handy for trees checked out away
 //! from `/etc/nginx`). A pattern containing `*`, `?` or `[` is a glob: it may
-//! match nothing, as in nginx, and matches are read in sorted order. A plain
-//! path that does not exist, a file that cannot be read and a file that
-//! (indirectly) includes itself are errors on the `include` line; the rest of
-//! the tree is still built.
+//! match nothing, as in nginx, and matches are read in sorted order.
+//!
+//! A plain path that does not exist or cannot be read is recorded in
+//! [`Tree::missing`] with the block it sits in (the linter reports what could
+//! not be checked because of it and goes on); with `strict` it is an error,
+//! as it is for `nginx -t` ("open() … failed"). A file that (indirectly)
+//! includes itself is always an error on the `include` line; the rest of the
+//! tree is still built.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -31,6 +35,22 @@ pub struct Tree {
     pub files: Vec<FileId>,
     /// Every problem met.
     pub errors: Vec<ConfigError>,
+    /// Includes that named no readable file (when not strict).
+    pub missing: Vec<Missing>,
+}
+
+/// An `include` whose file is not there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    /// The `include` directive.
+    pub at: Span,
+    /// The path as written (or as looked up in a dump).
+    pub path: PathBuf,
+    /// Why it could not be read.
+    pub message: String,
+    /// The block the include sits in (`http`, `server`, …); empty at the top
+    /// level of the entry file (its context is decided later).
+    pub context: String,
 }
 
 struct Ctx<'a> {
@@ -40,19 +60,24 @@ struct Ctx<'a> {
     stack: Vec<PathBuf>,
     tree: Tree,
     read_includes: bool,
+    /// A missing include is an error (`--strict-includes`), not a note.
+    strict: bool,
     /// Set for a config copied off a server: absolute includes are looked
     /// up inside this directory tree, never on the machine gatecheck runs on.
     dump_dir: Option<PathBuf>,
 }
 
-/// Parse `entry` and everything it includes.
+/// Parse `entry` and everything it includes. With `strict`, an include
+/// that names no readable file is an error; without, it is recorded in
+/// [`Tree::missing`].
 pub fn load_tree(
     sources: &mut SourceMap,
     entry: FileId,
     prefix: Option<&Path>,
     read_includes: bool,
+    strict: bool,
 ) -> Tree {
-    load(sources, entry, prefix, read_includes, false)
+    load(sources, entry, prefix, read_includes, false, strict)
 }
 
 /// Like [`load_tree`], for a config copied off a server into a dump: an
@@ -61,7 +86,7 @@ pub fn load_tree(
 /// in such a tree, else by dropping leading components until the rest
 /// exists next to the entry (`conf.d/*.conf`) — and never on this machine.
 pub fn load_tree_from_dump(sources: &mut SourceMap, entry: FileId) -> Tree {
-    load(sources, entry, None, true, true)
+    load(sources, entry, None, true, true, true)
 }
 
 fn load(
@@ -70,6 +95,7 @@ fn load(
     prefix: Option<&Path>,
     read_includes: bool,
     from_dump: bool,
+    strict: bool,
 ) -> Tree {
     let entry_path = sources.path(entry).to_path_buf();
     let base = match prefix {
@@ -87,6 +113,7 @@ fn load(
         stack: vec![canon.clone()],
         tree: Tree::default(),
         read_includes,
+        strict,
         dump_dir: None,
     };
     if from_dump {
@@ -96,7 +123,7 @@ fn load(
     ctx.tree.files.push(entry);
     let (nodes, errors) = parser::parse(&ctx.sources.get(entry).text, entry);
     ctx.tree.errors.extend(errors);
-    let nodes = expand(&mut ctx, nodes, &entry_path);
+    let nodes = expand(&mut ctx, nodes, &entry_path, "");
     ctx.tree.nodes = nodes;
     ctx.tree
 }
@@ -105,7 +132,7 @@ fn is_glob(p: &str) -> bool {
     p.contains(['*', '?', '['])
 }
 
-fn expand(ctx: &mut Ctx<'_>, nodes: Vec<Node>, current: &Path) -> Vec<Node> {
+fn expand(ctx: &mut Ctx<'_>, nodes: Vec<Node>, current: &Path, block: &str) -> Vec<Node> {
     let mut out = Vec::with_capacity(nodes.len());
     for mut node in nodes {
         if node.name == "include" && node.block.is_none() {
@@ -113,7 +140,7 @@ fn expand(ctx: &mut Ctx<'_>, nodes: Vec<Node>, current: &Path) -> Vec<Node> {
                 Some(_) if !ctx.read_includes => {}
                 Some(pattern) if node.args.len() == 1 => {
                     let pattern = pattern.to_string();
-                    include(ctx, &pattern, node.span, current, &mut out);
+                    include(ctx, &pattern, node.span, current, block, &mut out);
                 }
                 _ => ctx.tree.errors.push(ConfigError::Syntax {
                     at: node.span,
@@ -124,14 +151,38 @@ fn expand(ctx: &mut Ctx<'_>, nodes: Vec<Node>, current: &Path) -> Vec<Node> {
         }
         if let Some(block) = node.block.as_mut() {
             let children = std::mem::take(&mut block.children);
-            block.children = expand(ctx, children, current);
+            let name = node.name.clone();
+            block.children = expand(ctx, children, current, &name);
         }
         out.push(node);
     }
     out
 }
 
-fn include(ctx: &mut Ctx<'_>, pattern: &str, at: Span, current: &Path, out: &mut Vec<Node>) {
+fn include(
+    ctx: &mut Ctx<'_>,
+    pattern: &str,
+    at: Span,
+    current: &Path,
+    block: &str,
+    out: &mut Vec<Node>,
+) {
+    let missing = |ctx: &mut Ctx<'_>, path: PathBuf, message: String| {
+        if ctx.strict {
+            ctx.tree.errors.push(ConfigError::Io {
+                path,
+                message,
+                at: Some(at),
+            });
+        } else {
+            ctx.tree.missing.push(Missing {
+                at,
+                path,
+                message,
+                context: block.to_string(),
+            });
+        }
+    };
     let rerooted;
     let pattern = match (&ctx.dump_dir, Path::new(pattern).is_absolute()) {
         (Some(dir), true) => match in_dump(dir, pattern) {
@@ -140,11 +191,7 @@ fn include(ctx: &mut Ctx<'_>, pattern: &str, at: Span, current: &Path, out: &mut
                 rerooted.as_str()
             }
             None => {
-                ctx.tree.errors.push(ConfigError::Io {
-                    path: PathBuf::from(pattern),
-                    message: "not in the dump (absolute includes are looked up inside the config's directory tree, not on this machine)".into(),
-                    at: Some(at),
-                });
+                missing(ctx, PathBuf::from(pattern), "not in the dump (absolute includes are looked up inside the config's directory tree, not on this machine)".into());
                 return;
             }
         },
@@ -153,11 +200,7 @@ fn include(ctx: &mut Ctx<'_>, pattern: &str, at: Span, current: &Path, out: &mut
     let paths = match resolve(&ctx.base, current, pattern) {
         Ok(p) => p,
         Err(message) => {
-            ctx.tree.errors.push(ConfigError::Io {
-                path: PathBuf::from(pattern),
-                message,
-                at: Some(at),
-            });
+            missing(ctx, PathBuf::from(pattern), message);
             return;
         }
     };
@@ -187,11 +230,7 @@ fn include(ctx: &mut Ctx<'_>, pattern: &str, at: Span, current: &Path, out: &mut
                     id
                 }
                 Err(e) => {
-                    ctx.tree.errors.push(ConfigError::Io {
-                        path: path.clone(),
-                        message: e.to_string(),
-                        at: Some(at),
-                    });
+                    missing(ctx, path.clone(), e.to_string());
                     continue;
                 }
             },
@@ -199,7 +238,7 @@ fn include(ctx: &mut Ctx<'_>, pattern: &str, at: Span, current: &Path, out: &mut
         let (nodes, errors) = parser::parse(&ctx.sources.get(id).text, id);
         ctx.tree.errors.extend(errors);
         ctx.stack.push(canon);
-        let nodes = expand(ctx, nodes, &path);
+        let nodes = expand(ctx, nodes, &path, block);
         ctx.stack.pop();
         out.extend(nodes);
     }
@@ -343,7 +382,7 @@ mod tests {
         write(tmp.path(), "conf.d/.hidden.conf", "hidden;");
         let mut sm = SourceMap::new();
         let id = sm.add(&main, std::fs::read(&main).unwrap());
-        let t = load_tree(&mut sm, id, None, true);
+        let t = load_tree(&mut sm, id, None, true, false);
         assert!(t.errors.is_empty(), "{:?}", t.errors);
         let http = t.nodes[0].block.as_ref().unwrap();
         let names: Vec<_> = http.children.iter().map(|n| n.name.as_str()).collect();
@@ -365,7 +404,7 @@ mod tests {
         );
         let mut sm = SourceMap::new();
         let id = sm.add(&main, std::fs::read(&main).unwrap());
-        let t = load_tree(&mut sm, id, None, true);
+        let t = load_tree(&mut sm, id, None, true, false);
         assert!(t.errors.is_empty(), "{:?}", t.errors);
         let names: Vec<_> = t.nodes.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(names, ["ax", "by", "ax"]);
@@ -387,7 +426,7 @@ mod tests {
         let mut sm = SourceMap::new();
         let id = sm.add(&main, std::fs::read(&main).unwrap());
         let prefix = tmp.path().join("prefix");
-        let t = load_tree(&mut sm, id, Some(&prefix), true);
+        let t = load_tree(&mut sm, id, Some(&prefix), true, false);
         assert!(t.errors.is_empty(), "{:?}", t.errors);
         let names: Vec<_> = t.nodes.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(names, ["from_prefix", "from_including_dir"]);
@@ -404,10 +443,17 @@ mod tests {
         write(tmp.path(), "self.conf", "include self.conf;\n");
         let mut sm = SourceMap::new();
         let id = sm.add(&main, std::fs::read(&main).unwrap());
-        let t = load_tree(&mut sm, id, None, true);
+        let t = load_tree(&mut sm, id, None, true, false);
+        assert_eq!(t.errors.len(), 1, "{:?}", t.errors);
+        assert!(matches!(&t.errors[0], ConfigError::IncludeCycle { .. }));
+        assert_eq!(t.missing.len(), 1, "{:?}", t.missing);
+        assert_eq!(t.missing[0].at.start, 0);
+        assert_eq!(t.missing[0].path, Path::new("missing.conf"));
+        assert_eq!(t.nodes.last().unwrap().name, "ok");
+        // strict: the missing include is an error, as for `nginx -t`
+        let t = load_tree(&mut sm, id, None, true, true);
         assert_eq!(t.errors.len(), 2, "{:?}", t.errors);
         assert!(matches!(&t.errors[0], ConfigError::Io { at: Some(s), .. } if s.start == 0));
-        assert!(matches!(&t.errors[1], ConfigError::IncludeCycle { .. }));
-        assert_eq!(t.nodes.last().unwrap().name, "ok");
+        assert!(t.missing.is_empty());
     }
 }

@@ -22,14 +22,16 @@ use std::time::Duration;
 
 use crate::config::model::{
     AccessLog, Arg, Directive, Directives, Endpoint, Global, Host, Invalid, ProxyKind, ProxyModel,
-    ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts, Upstream, UpstreamTls,
+    ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts, UnknownDirective,
+    Upstream, UpstreamTls,
 };
 use crate::config::units::{parse_size, parse_time};
 use crate::config::{LoadOptions, Version};
 use crate::source::{FileId, Span};
 
+use super::grammar::{self, ctx, FileContext, Spec};
 use super::include::Tree;
-use super::parser::Node;
+use super::parser::{Block, Node};
 
 /// `proxy_connect_timeout` default: 60s ((nginx docs: px proxy_connect_timeout)).
 pub const PROXY_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -106,50 +108,38 @@ const SIZE_DIRECTIVES: &[&str] = &[
     "client_header_buffer_size",
 ];
 
-/// Where some directives may appear ((nginx docs: px), (nginx docs: up), (nginx docs: core) "Context:" lines).
-/// Directives not listed are not checked.
-const CONTEXTS: &[(&str, &[&str])] = &[
-    ("proxy_pass", &["location", "if", "limit_except"]),
-    ("keepalive", &["upstream"]),
-    (
-        "keepalive_requests",
-        &["http", "server", "location", "upstream"],
-    ),
-    ("zone", &["upstream"]),
-    ("hash", &["upstream"]),
-    ("ip_hash", &["upstream"]),
-    ("least_conn", &["upstream"]),
-    ("random", &["upstream"]),
-    ("upstream", &["http"]),
-    ("server_name", &["server"]),
-    ("listen", &["server"]),
-    ("location", &["server", "location"]),
-    ("log_format", &["http"]),
-    ("proxy_cache_path", &["http"]),
-    ("map", &["http"]),
-    ("http", &["main"]),
-    ("events", &["main"]),
-    ("worker_processes", &["main"]),
-];
-
-/// Lower `tree` (entry `file`) to the model.
-pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions) -> ProxyModel {
+/// Lower `tree` (entry `file`) to the model, reading the entry's top level
+/// in `context` (a fragment's directives are lowered as if they sat inside
+/// `http { }`, `server { }` or `location / { }`).
+pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions, context: FileContext) -> ProxyModel {
     let mut m = ProxyModel::new(ProxyKind::Nginx, file);
     m.files = tree.files.clone();
     collect_blocks(&tree.nodes, &mut m.blocks);
-    validate(&tree.nodes, "main", &mut m.invalid);
+    validate(
+        &tree.nodes,
+        context.mask(),
+        opts.nginx_version,
+        &mut m.invalid,
+        &mut m.unknown,
+    );
+    let wrapped = wrap(&tree.nodes, context, file);
+    let nodes: &[Node] = match &wrapped {
+        Some(w) => w,
+        None => &tree.nodes,
+    };
 
-    let main = own_directives(&tree.nodes);
+    let main = own_directives(nodes);
     let mut global = Global::new(m.span);
     global.error_log_level = error_log_level(&main, m.span);
     global.main = main;
     collect_written(&tree.nodes, &mut m.written);
+    collect_variables(&tree.nodes, &mut m.variables);
     let mut ctx = Lower {
         version: opts.nginx_version,
         upstream_names: HashSet::new(),
         formats: HashMap::new(),
     };
-    for http in tree.nodes.iter().filter(|n| n.name == "http") {
+    for http in nodes.iter().filter(|n| n.name == "http") {
         let Some(block) = &http.block else { continue };
         global.span = http.header_span();
         let own = own_directives(&block.children);
@@ -180,7 +170,7 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions) -> ProxyModel {
             }
         }
     }
-    for http in tree.nodes.iter().filter(|n| n.name == "http") {
+    for http in nodes.iter().filter(|n| n.name == "http") {
         let Some(block) = &http.block else { continue };
         for s in block.children.iter().filter(|n| n.name == "server") {
             m.servers.push(ctx.server(s, &global.directives));
@@ -189,6 +179,43 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions) -> ProxyModel {
     m.global = global;
     m.index();
     m
+}
+
+/// A fragment's nodes inside the synthetic blocks of `context` (spans at
+/// the start of the file); `None` for a full config.
+fn wrap(nodes: &[Node], context: FileContext, file: FileId) -> Option<Vec<Node>> {
+    let at = Span::new(file, 0, 0);
+    let block = |name: &str, args: Vec<Arg>, children: Vec<Node>| Node {
+        name: name.to_string(),
+        name_span: at,
+        args,
+        span: at,
+        block: Some(Block {
+            open: at,
+            close: None,
+            children,
+        }),
+    };
+    let root = Arg {
+        value: "/".into(),
+        span: at,
+        quoted: false,
+    };
+    let inner = nodes.to_vec();
+    Some(match context {
+        FileContext::Main => return None,
+        FileContext::Http => vec![block("http", vec![], inner)],
+        FileContext::Server => vec![block("http", vec![], vec![block("server", vec![], inner)])],
+        FileContext::Location => vec![block(
+            "http",
+            vec![],
+            vec![block(
+                "server",
+                vec![],
+                vec![block("location", vec![root], inner)],
+            )],
+        )],
+    })
 }
 
 struct Lower {
@@ -220,6 +247,39 @@ fn collect_written(nodes: &[Node], out: &mut Vec<Directive>) {
         match &n.block {
             None => out.push(to_directive(n)),
             Some(b) => collect_written(&b.children, out),
+        }
+    }
+}
+
+/// Values given to variables by `set $v value;` and `map $src $v { … }`
+/// (each entry's value and `default`); a map value from anywhere else
+/// (`include` left unread) is simply not seen.
+fn collect_variables(nodes: &[Node], out: &mut HashMap<String, Vec<String>>) {
+    for n in nodes {
+        match (n.name.as_str(), &n.block) {
+            ("set", None) => {
+                if let (Some(var), Some(value)) = (n.arg(0), n.arg(1)) {
+                    if let Some(name) = var.strip_prefix('$') {
+                        out.entry(name.to_string())
+                            .or_default()
+                            .push(value.to_string());
+                    }
+                }
+            }
+            ("map", Some(b)) => {
+                let Some(name) = n.arg(1).and_then(|v| v.strip_prefix('$')) else {
+                    continue;
+                };
+                let values = out.entry(name.to_string()).or_default();
+                for e in &b.children {
+                    // `hostnames;` and `volatile;` are flags, not entries
+                    if let Some(v) = e.args.last() {
+                        values.push(v.value.clone());
+                    }
+                }
+            }
+            (_, Some(b)) => collect_variables(&b.children, out),
+            _ => {}
         }
     }
 }
@@ -634,21 +694,160 @@ fn invalid(out: &mut Vec<Invalid>, span: Span, directive: &str, problem: String,
     });
 }
 
-/// Record malformed values and directives outside their allowed context.
-fn validate(nodes: &[Node], context: &str, out: &mut Vec<Invalid>) {
+/// The context of the block a known block directive opens, when its
+/// contents are directives (`map`, `types`, `geo`, … hold tables; blocks of
+/// unknown modules are not looked into).
+fn child_context(name: &str, context: u32) -> Option<u32> {
+    Some(match (name, context) {
+        ("events", _) => ctx::EVENTS,
+        ("http", _) => ctx::HTTP,
+        ("stream", _) => ctx::STREAM,
+        ("mail", _) => ctx::MAIL,
+        ("server", ctx::HTTP) => ctx::SERVER,
+        ("server", ctx::STREAM) => ctx::STREAM_SERVER,
+        ("server", ctx::MAIL) => ctx::MAIL_SERVER,
+        ("upstream", ctx::HTTP) => ctx::UPSTREAM,
+        ("upstream", ctx::STREAM) => ctx::STREAM_UPSTREAM,
+        ("location", _) => ctx::LOCATION,
+        ("if", ctx::SERVER) => ctx::IF_SERVER,
+        ("if", ctx::LOCATION) => ctx::IF_LOCATION,
+        ("limit_except", _) => ctx::LIMIT_EXCEPT,
+        _ => return None,
+    })
+}
+
+/// "1 or 2 arguments", "one or more arguments", … for a spec's count bits.
+fn expected_args(s: &Spec) -> String {
+    use grammar::args as a;
+    if s.args & a::FLAG != 0 {
+        return "`on` or `off`".into();
+    }
+    if s.args & a::ONE_MORE != 0 {
+        return "one or more arguments".into();
+    }
+    if s.args & a::TWO_MORE != 0 {
+        return "two or more arguments".into();
+    }
+    let counts: Vec<String> = (0..8)
+        .filter(|n| s.args & (1 << n) != 0)
+        .map(|n: u32| n.to_string())
+        .collect();
+    match counts.as_slice() {
+        [one] if one == "0" => "no arguments".into(),
+        [one] if one == "1" => "1 argument".into(),
+        [one] => format!("{one} arguments"),
+        many => format!("{} arguments", many.join(" or ")),
+    }
+}
+
+/// Record directives nginx would refuse (unknown to every module and close
+/// to a known name, outside their allowed context, wrong argument count,
+/// block/no-block mismatch — the checks of `ngx_conf_handler()`), malformed
+/// values, and directives of modules nginx does not ship (`unknown`, first
+/// use of each name).
+///
+/// With `version` (the `nginx_version` setting), a directive whose every
+/// definition here appeared in a later release (the table's `since`, from
+/// nginx's git history) is refused as nginx of that version refuses it:
+/// "unknown directive".
+fn validate(
+    nodes: &[Node],
+    context: u32,
+    version: Option<Version>,
+    out: &mut Vec<Invalid>,
+    unknown: &mut Vec<UnknownDirective>,
+) {
     for n in nodes {
         let name = n.name.as_str();
-        if let Some((_, allowed)) = CONTEXTS.iter().find(|(d, _)| *d == name) {
-            // `server` inside `upstream` is a directive, inside `http` a block.
-            if !allowed.contains(&context) {
+        let specs = grammar::lookup(name);
+        if specs.is_empty() {
+            if grammar::is_known(name) {
+                continue;
+            }
+            // A name met before is counted without another near-miss search
+            // (a third-party module's directive may be used thousands of times).
+            if let Some(u) = unknown.iter_mut().find(|u| u.name == name) {
+                u.count += 1;
+                continue;
+            }
+            match grammar::near_miss(name) {
+                Some(near) => invalid(
+                    out,
+                    n.name_span,
+                    name,
+                    format!("unknown directive \"{name}\""),
+                    &format!("did you mean `{near}`?"),
+                ),
+                None => unknown.push(UnknownDirective {
+                    span: n.name_span,
+                    name: name.to_string(),
+                    count: 1,
+                }),
+            }
+            continue;
+        }
+        let here: Vec<&Spec> = specs.iter().filter(|s| s.contexts & context != 0).collect();
+        if here.is_empty() {
+            let allowed = specs.iter().fold(0, |m, s| m | s.contexts);
+            invalid(
+                out,
+                n.name_span,
+                name,
+                format!(
+                    "\"{name}\" directive is not allowed in `{}`",
+                    ctx::name(context)
+                ),
+                &format!("move it into one of: {}", ctx::names(allowed).join(", ")),
+            );
+            continue;
+        }
+        let newer: Option<Version> = here
+            .iter()
+            .map(|s| Version::parse(s.since))
+            .collect::<Option<Vec<Version>>>()
+            .and_then(|v| v.into_iter().min());
+        if let (Some(v), Some(since)) = (version, newer) {
+            if since > v {
                 invalid(
                     out,
                     n.name_span,
                     name,
-                    format!("\"{name}\" directive is not allowed in `{context}`"),
-                    &format!("move it into one of: {}", allowed.join(", ")),
+                    format!(
+                        "unknown directive \"{name}\" for nginx {v} (nginx_version): it appeared in nginx {since}"
+                    ),
+                    &format!("upgrade nginx to {since} or later, or remove the directive"),
                 );
+                continue;
             }
+        }
+        let count_ok = here.iter().any(|s| s.takes(n.args.len()));
+        if !count_ok {
+            invalid(
+                out,
+                n.name_span,
+                name,
+                format!(
+                    "invalid number of arguments in \"{name}\" directive ({} given)",
+                    n.args.len()
+                ),
+                &format!("`{name}` takes {}", expected_args(here[0])),
+            );
+        } else if n.block.is_none() && here.iter().all(|s| s.is_block()) {
+            invalid(
+                out,
+                n.name_span,
+                name,
+                format!("directive \"{name}\" has no opening \"{{\""),
+                &format!("`{name}` opens a block: `{name} … {{ … }}`"),
+            );
+        } else if n.block.is_some() && !here.iter().any(|s| s.is_block()) {
+            invalid(
+                out,
+                n.name_span,
+                name,
+                format!("directive \"{name}\" is not terminated by \";\""),
+                &format!("`{name}` takes no block: end it with `;`"),
+            );
         }
         if TIME_DIRECTIVES.contains(&name) {
             if let Some(a) = n.args.first() {
@@ -664,7 +863,7 @@ fn validate(nodes: &[Node], context: &str, out: &mut Vec<Invalid>) {
                 }
             }
         }
-        if matches!(name, "proxy_buffers" | "large_client_header_buffers") {
+        if count_ok && matches!(name, "proxy_buffers" | "large_client_header_buffers") {
             let ok = n.args.len() == 2
                 && n.args[0].value.parse::<u64>().is_ok_and(|x| x > 0)
                 && parse_size(&n.args[1].value).is_some();
@@ -678,7 +877,7 @@ fn validate(nodes: &[Node], context: &str, out: &mut Vec<Invalid>) {
                 );
             }
         }
-        if name == "server" && context == "upstream" {
+        if name == "server" && context == ctx::UPSTREAM {
             for p in n.args.iter().skip(1) {
                 if let Some(v) = p.value.strip_prefix("fail_timeout=") {
                     if parse_time(v).is_none() {
@@ -698,19 +897,8 @@ fn validate(nodes: &[Node], context: &str, out: &mut Vec<Invalid>) {
                 }
             }
         }
-        if let Some(b) = &n.block {
-            let inner = match name {
-                "http" | "server" | "location" | "upstream" | "if" | "limit_except" => name,
-                "events" | "stream" | "mail" | "map" | "geo" | "types" | "split_clients" => {
-                    // Foreign grammars: entries are not directives.
-                    continue;
-                }
-                _ => "other",
-            };
-            if inner == "server" && context == "upstream" {
-                continue;
-            }
-            validate(&b.children, inner, out);
+        if let (Some(b), Some(inner)) = (&n.block, child_context(name, context)) {
+            validate(&b.children, inner, version, out, unknown);
         }
     }
 }
@@ -845,6 +1033,29 @@ mod tests {
                 "proxy_buffer_size"
             ]
         );
+    }
+
+    #[test]
+    fn directives_newer_than_nginx_version() {
+        // nginx 1.22.1 refuses `early_hints` (1.29.0): "unknown directive"
+        let src =
+            b"http { server { location / { early_hints $http2; proxy_pass http://10.0.0.1; } } }";
+        let mut sm = crate::source::SourceMap::new();
+        let id = sm.add("t.conf", src.to_vec());
+        let opts = LoadOptions {
+            nginx_version: Some(Version(1, 22, 1)),
+            no_includes: true,
+            ..Default::default()
+        };
+        let m = super::super::parse(&mut sm, id, &opts).model.unwrap();
+        let probs: Vec<&str> = m.invalid.iter().map(|i| i.problem.as_str()).collect();
+        assert_eq!(
+            probs,
+            ["unknown directive \"early_hints\" for nginx 1.22.1 (nginx_version): it appeared in nginx 1.29.0"]
+        );
+        // without a version, the newest nginx is assumed
+        let (_, p) = parse_str("t.conf", src);
+        assert!(p.model.unwrap().invalid.is_empty());
     }
 
     #[test]

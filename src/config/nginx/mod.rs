@@ -6,19 +6,59 @@
 //! (tree → model, resolving http → server → location inheritance and
 //! filling documented defaults).
 
+pub mod directives;
+pub mod grammar;
 pub mod include;
 pub mod lexer;
 pub mod lower;
 pub mod parser;
 
+use crate::config::model::{Fragment, MissingInclude};
 use crate::config::{LoadOptions, Parsed};
 use crate::source::{FileId, SourceMap};
 
 /// Parse the nginx config whose entry file is `file` (already in `sources`),
 /// reading its includes into `sources` too.
+///
+/// A file whose top level nginx would not accept in `main` (a site file of
+/// `server` blocks, a snippet of `location`s or `proxy_*` lines) is a
+/// fragment: it is read as if included in the context
+/// [`grammar::infer`] finds (or `opts.nginx_context`), and the model says
+/// so in [`ProxyModel::fragment`](crate::config::model::ProxyModel::fragment).
 pub fn parse(sources: &mut SourceMap, file: FileId, opts: &LoadOptions) -> Parsed {
-    let tree = include::load_tree(sources, file, opts.prefix.as_deref(), !opts.no_includes);
-    let model = lower::lower(&tree, file, opts);
+    let tree = include::load_tree(
+        sources,
+        file,
+        opts.prefix.as_deref(),
+        !opts.no_includes,
+        opts.strict_includes,
+    );
+    let (context, reason) = match opts.nginx_context {
+        Some(c) => (c, String::new()),
+        None => grammar::infer(&tree.nodes),
+    };
+    let mut model = lower::lower(&tree, file, opts, context);
+    if context != grammar::FileContext::Main {
+        model.fragment = Some(Fragment {
+            context: context.as_str(),
+            reason,
+            forced: opts.nginx_context.is_some(),
+        });
+    }
+    model.missing_includes = tree
+        .missing
+        .iter()
+        .map(|m| MissingInclude {
+            span: m.at,
+            path: m.path.display().to_string(),
+            reason: m.message.clone(),
+            context: if m.context.is_empty() {
+                context.as_str().to_string()
+            } else {
+                m.context.clone()
+            },
+        })
+        .collect();
     Parsed {
         model: Some(model),
         errors: tree.errors,

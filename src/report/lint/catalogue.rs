@@ -12,11 +12,12 @@ pub fn text() -> String {
     for r in registry::all() {
         let m = r.meta();
         out += &format!(
-            "{:<12} {:<8} {:<40} {}\n",
+            "{:<12} {:<8} {:<40} {}{}\n",
             m.id,
             m.severity.as_str(),
             m.name,
-            m.summary()
+            m.summary(),
+            if m.default_on { "" } else { " [pedantic]" }
         );
     }
     out
@@ -35,6 +36,7 @@ pub fn json() -> serde_json::Value {
                 "category": m.category,
                 "proxy": m.proxy,
                 "since": m.since,
+                "default_on": m.default_on,
                 "summary": m.summary(),
                 "doc": m.doc_text(),
             })
@@ -58,14 +60,16 @@ pub fn explain(m: &RuleMeta) -> String {
 
 /// The README rule table (Markdown), generated from the registry.
 pub fn markdown_table() -> String {
-    let mut out = String::from("| id | name | severity | summary |\n|---|---|---|---|\n");
+    let mut out =
+        String::from("| id | name | severity | default on | summary |\n|---|---|---|---|---|\n");
     for r in registry::all() {
         let m = r.meta();
         out += &format!(
-            "| `{}` | `{}` | {} | {} |\n",
+            "| `{}` | `{}` | {} | {} | {} |\n",
             m.id,
             m.name,
             m.severity.as_str(),
+            if m.default_on { "yes" } else { "pedantic" },
             m.summary().replace('|', "\\|")
         );
     }

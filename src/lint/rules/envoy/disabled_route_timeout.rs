@@ -1,21 +1,20 @@
 //! ENV-TMO-001 `disabled-route-timeout`: see the rule doc below.
 
-use crate::config::units::fmt_duration;
 use crate::declare_rule;
-use crate::lint::{LintContext, Severity};
+use crate::lint::LintContext;
 
 declare_rule! {
-    /// A route disables its upstream timeout (`timeout: 0s`) with no `idle_timeout`, or leaves it at the implicit 15s.
+    /// A route disables its upstream timeout (`timeout: 0s`) with no `idle_timeout`.
     ///
     /// ## What it does
-    /// Warning for a route with `timeout: 0s` and no `idle_timeout`; info
-    /// for a route whose `timeout` is left at the default 15s.
+    /// Flags a route with `timeout: 0s` and no `idle_timeout`. (A `timeout`
+    /// left at the default 15s is ENV-TMO-003, pedantic.)
     ///
     /// ## Why it causes 502s
     /// With no timeout Envoy waits forever for a hung upstream, so the hop
-    /// in front of it gives up first and answers 502/504 itself. An implicit
-    /// 15s is easy to get out of line with the other hops, and undercuts
-    /// slow endpoints (guide step 4, gateway timeouts).
+    /// in front of it gives up first and answers 502/504 itself, and the
+    /// hung requests pile up as open streams (guide step 4, gateway
+    /// timeouts).
     ///
     /// ## Example
     /// ```yaml
@@ -54,18 +53,9 @@ fn check(ctx: &mut LintContext<'_>) {
         if t.value.is_none() && !r.directives.has("idle_timeout") {
             ctx.report(
                 t.span,
-                "route `timeout: 0s` disables the upstream timeout and no `idle_timeout` bounds it",
+                "route `timeout: 0s` disables the upstream timeout and no `idle_timeout` bounds it: a hung upstream holds the request until the hop in front gives up with its own 502/504",
                 "set a finite `timeout` (e.g. `30s`), or at least an `idle_timeout`",
             );
-        } else if t.defaulted {
-            if let Some(v) = t.value {
-                ctx.report_at(
-                    Severity::Info,
-                    t.span,
-                    format!("route timeout is the implicit default {}", fmt_duration(v)),
-                    "write the `timeout` explicitly so that it can be checked against the other hops",
-                );
-            }
         }
     }
 }
@@ -84,8 +74,7 @@ mod tests {
         assert_eq!(
             findings("ENV-TMO-001", &y),
             [
-                "route `timeout: 0s` disables the upstream timeout and no `idle_timeout` bounds it",
-                "route timeout is the implicit default 15s",
+                "route `timeout: 0s` disables the upstream timeout and no `idle_timeout` bounds it: a hung upstream holds the request until the hop in front gives up with its own 502/504",
             ]
         );
     }

@@ -5,6 +5,7 @@
 pub mod default_idle_timeout;
 pub mod disabled_route_timeout;
 pub mod dns_refresh_too_slow;
+pub mod implicit_route_timeout;
 pub mod incomplete_health_check;
 pub mod invalid_value;
 pub mod missing_access_log;

@@ -4,16 +4,20 @@ use crate::declare_rule;
 use crate::lint::LintContext;
 
 declare_rule! {
-    /// A cluster with several hosts (or DNS discovery) has neither health checks nor outlier detection.
+    /// A cluster with several hosts has neither health checks nor outlier detection.
     ///
     /// ## What it does
-    /// Flags clusters with two or more endpoints, or of a DNS type, that have
-    /// no `health_checks` and no `outlier_detection`.
+    /// Flags clusters with two or more endpoints that have no
+    /// `health_checks` and no `outlier_detection`. A single endpoint (a load
+    /// balancer's or a service's DNS name) is left alone: there is no other
+    /// host to send its traffic to, and DNS discovery drops addresses that
+    /// leave DNS by itself.
     ///
     /// ## Why it causes 502s
-    /// With neither, Envoy counts every host as healthy forever: a dead or
-    /// failing host keeps its share of traffic and every request to it fails
-    /// (guide step 2, upstream health).
+    /// With neither, Envoy counts every host as healthy forever: when one of
+    /// N hosts dies or starts failing, about 1 in N requests keeps going to
+    /// it and fails (503 with flags UF/UC, or the host's own 5xx) until it is
+    /// back (guide step 2, upstream health).
     ///
     /// ## Example
     /// ```yaml
@@ -51,21 +55,16 @@ declare_rule! {
 fn check(ctx: &mut LintContext<'_>) {
     let model = ctx.model();
     for u in &model.upstreams {
-        let dns = u.servers.iter().any(|s| s.resolve);
-        if (u.servers.len() < 2 && !dns)
-            || u.health_check.value
-            || u.directives.has("outlier_detection")
-        {
+        // One endpoint (often a DNS name of a load balancer or a service
+        // VIP) has nothing to eject in favour of; DNS discovery drops
+        // addresses that leave DNS by itself.
+        if u.servers.len() < 2 || u.health_check.value || u.directives.has("outlier_detection") {
             continue;
         }
-        let why = if u.servers.len() >= 2 {
-            format!("{} hosts", u.servers.len())
-        } else {
-            "DNS discovery".to_owned()
-        };
+        let n = u.servers.len();
         ctx.report(
             u.span,
-            format!("cluster '{}' ({why}) has no health_checks and no outlier_detection: failing hosts are never ejected", u.name),
+            format!("cluster '{}' ({n} hosts) has no health_checks and no outlier_detection: when one host dies, about 1 in {n} requests keeps going to it and fails (503 UF/UC) until it is back", u.name),
             "add `outlier_detection: { consecutive_5xx: 5, interval: 10s }` and/or an HTTP health check",
         );
     }
@@ -79,7 +78,7 @@ mod tests {
     fn fail() {
         assert_eq!(
             findings("ENV-HLT-001", &boot("", ROUTE, &cluster("app", 2, ""))),
-            ["cluster 'app' (2 hosts) has no health_checks and no outlier_detection: failing hosts are never ejected"]
+            ["cluster 'app' (2 hosts) has no health_checks and no outlier_detection: when one host dies, about 1 in 2 requests keeps going to it and fails (503 UF/UC) until it is back"]
         );
     }
 
@@ -91,5 +90,11 @@ mod tests {
         )
         .is_empty());
         assert!(findings("ENV-HLT-001", &boot("", ROUTE, &cluster("app", 1, ""))).is_empty());
+        // issue 8 noise: one DNS name (a load balancer, a service VIP)
+        assert!(findings(
+            "ENV-HLT-001",
+            &boot("", ROUTE, &cluster("app", 1, "    type: STRICT_DNS\n"))
+        )
+        .is_empty());
     }
 }

@@ -50,14 +50,65 @@ declare_rule! {
 
 fn check(ctx: &mut LintContext<'_>) {
     let model = ctx.model();
-    let names: Vec<&str> = model.upstreams.iter().map(|u| u.name.as_str()).collect();
+    // Clusters of every Envoy config in the run: xDS resource files split
+    // listeners and clusters across files (`path_config_source`).
+    let names: Vec<&str> = ctx
+        .models()
+        .iter()
+        .filter(|m| m.kind == model.kind)
+        .flat_map(|m| m.upstreams.iter().map(|u| u.name.as_str()))
+        .collect();
+    // Listeners of an xDS resource file, or of a bootstrap with
+    // dynamic_resources, may route to clusters that come from elsewhere
+    // (CDS): an unknown name is not known to be wrong.
+    let clusters_elsewhere =
+        model.global.main.has("xds_resources") || model.global.main.has("dynamic_resources");
     if let Some(d) = model.global.main.get("dynamic_resources") {
-        ctx.report_at(
-            Severity::Info,
-            d.span,
-            "dynamic_resources: listeners, routes and clusters served by a management server are not in this file and are not checked",
-            "lint the resources the management server serves, too",
-        );
+        let remote = d.arg(0) == Some("remote");
+        let local: Vec<&str> = d
+            .args
+            .iter()
+            .map(|a| a.value.as_str())
+            .filter(|a| *a != "remote")
+            .collect();
+        let (what, help) = if local.is_empty() {
+            (
+                "dynamic_resources: listeners, routes and clusters served by a management server are not in this file and are not checked".to_owned(),
+                "lint the resources the management server serves, too".to_owned(),
+            )
+        } else {
+            (
+                format!(
+                    "dynamic_resources: listeners and clusters are read from {}{}; they are not in this file and are checked only when linted too",
+                    local.join(", "),
+                    if remote { " and from a management server" } else { "" }
+                ),
+                format!("lint them together: gatecheck lint <bootstrap> {}", local.join(" ")),
+            )
+        };
+        ctx.report_at(Severity::Info, d.span, what, help);
+    }
+    // xDS resources other than listeners and clusters (RouteConfiguration,
+    // ClusterLoadAssignment, Secret, …) are not read: say so rather than
+    // pass the file silently.
+    if let Some(x) = model.global.main.get("xds_resources") {
+        let skipped: Vec<&str> = x
+            .args
+            .iter()
+            .map(|a| a.value.as_str())
+            .filter(|k| !matches!(*k, "Listener" | "Cluster"))
+            .collect();
+        if !skipped.is_empty() {
+            ctx.report_at(
+                Severity::Info,
+                x.span,
+                format!(
+                    "xDS resources of type {} in this file are not checked (only Listener and Cluster resources are)",
+                    skipped.join(", ")
+                ),
+                "inline such routes as `route_config` in a listener to have them checked",
+            );
+        }
     }
     for s in &model.servers {
         if let Some(rds) = s.directives.get("rds") {
@@ -65,12 +116,14 @@ fn check(ctx: &mut LintContext<'_>) {
                 Severity::Info,
                 rds.span,
                 format!("routes of '{}' come from RDS ('{}') and are not in this file: they are not checked", s.name, rds.arg(0).unwrap_or("")),
-                "lint the route configuration the management server serves, or inline it as `route_config`",
+                "lint the route configuration too (served by the management server or read from the file its config_source names), or inline it as `route_config`",
             );
         }
         for r in &s.routes {
             let Some(p) = &r.proxy else { continue };
             match &p.target {
+                Target::Unknown(name) if names.contains(&name.as_str()) => {}
+                Target::Unknown(_) if clusters_elsewhere => {}
                 Target::Unknown(name) => {
                     let near = names.iter().filter(|n| close(name, n)).copied().next();
                     ctx.report(
@@ -158,6 +211,24 @@ mod tests {
                 "dynamic_resources: listeners, routes and clusters served by a management server are not in this file and are not checked",
                 "routes of 'l' come from RDS ('main') and are not in this file: they are not checked",
             ]
+        );
+    }
+
+    #[test]
+    fn xds_resource_files_and_local_dynamic_resources() {
+        // issue 8: a listener resource file (path_config_source) routes to
+        // clusters of another file; a local path is not a management server
+        let lds = "resources:\n- \"@type\": type.googleapis.com/envoy.config.listener.v3.Listener\n  address: { socket_address: { address: 0.0.0.0, port_value: 10000 } }\n  filter_chains:\n  - filters:\n    - name: hcm\n      typed_config:\n        \"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager\n        stat_prefix: x\n        route_config:\n          virtual_hosts:\n          - name: all\n            domains: [\"*\"]\n            routes:\n            - match: { prefix: / }\n              route: { cluster: svc }\n";
+        assert!(findings("ENV-MAP-001", lds).is_empty());
+        let rds = "resources:\n- \"@type\": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n  name: r\n";
+        assert_eq!(
+            findings("ENV-MAP-001", rds),
+            ["xDS resources of type RouteConfiguration in this file are not checked (only Listener and Cluster resources are)"]
+        );
+        let boot = "dynamic_resources:\n  lds_config: { path_config_source: { path: /etc/envoy/lds.yaml } }\n  cds_config: { path_config_source: { path: /etc/envoy/cds.yaml } }\n";
+        assert_eq!(
+            findings("ENV-MAP-001", boot),
+            ["dynamic_resources: listeners and clusters are read from /etc/envoy/lds.yaml, /etc/envoy/cds.yaml; they are not in this file and are checked only when linted too"]
         );
     }
 

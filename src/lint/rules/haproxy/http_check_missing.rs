@@ -1,5 +1,6 @@
 //! HAP-HLT-002 `http-check-missing`: see the rule doc below.
 
+use crate::config::model::Directives;
 use crate::declare_rule;
 use crate::lint::LintContext;
 
@@ -50,6 +51,30 @@ declare_rule! {
     }
 }
 
+/// True when the checks do more than open a connection: `tcp-check
+/// send`/`expect` rules (an HTTP request and its expected answer can be
+/// written with them), or a protocol check (`option ssl-hello-chk`,
+/// `mysql-check`, `pgsql-check`, `redis-check`, `ldap-check`, `smtpchk`,
+/// `external-check`) — HAProxy manual, `tcp-check send`, `option tcp-check`.
+fn beyond_connect(d: &Directives) -> bool {
+    d.all("tcp-check").iter().any(|t| {
+        t.arg(0)
+            .is_some_and(|a| a.starts_with("send") || a.starts_with("expect"))
+    }) || d.names().any(|n| {
+        matches!(
+            n,
+            "option ssl-hello-chk"
+                | "option mysql-check"
+                | "option pgsql-check"
+                | "option redis-check"
+                | "option ldap-check"
+                | "option smtpchk"
+                | "option external-check"
+                | "option spop-check"
+        )
+    })
+}
+
 fn check(ctx: &mut LintContext<'_>) {
     let model = ctx.model();
     for u in &model.upstreams {
@@ -60,7 +85,11 @@ fn check(ctx: &mut LintContext<'_>) {
             .servers
             .iter()
             .any(|s| flag(s, "check", "no-check") == Some(true));
-        if checked && !u.directives.has("option httpchk") && !u.directives.has("http-check") {
+        if checked
+            && !u.directives.has("option httpchk")
+            && !u.directives.has("http-check")
+            && !beyond_connect(&u.directives)
+        {
             ctx.report(
                 u.span,
                 format!("'{}' is `mode http` but its health checks only open a TCP connection", u.name),
@@ -96,6 +125,12 @@ mod tests {
         assert!(findings(
             "HAP-HLT-002",
             "backend b\n mode http\n server a 10.0.0.1:80\n"
+        )
+        .is_empty());
+        // issue 8: an HTTP request and expect written as tcp-check rules
+        assert!(findings(
+            "HAP-HLT-002",
+            "backend b\n mode http\n option tcp-check\n tcp-check connect\n tcp-check send GET\\ /health\\ HTTP/1.0\\r\\n\\r\\n\n tcp-check expect rstring ^HTTP/1\\.[01]\\ 200\n server a 10.0.0.1:80 check\n"
         )
         .is_empty());
     }

@@ -11,7 +11,8 @@ declare_rule! {
     /// ## What it does
     /// For every `mode http` frontend and listen, checks (after `defaults`
     /// inheritance) that there is a `log` target and that the format is
-    /// `option httplog`, `option httpslog` or a `log-format`.
+    /// `option httplog`, `option httpslog` or a `log-format`. A section that
+    /// says `no log` is left alone.
     ///
     /// ## Why it causes 502s
     /// HAProxy's default log line carries only addresses and the proxy
@@ -57,13 +58,14 @@ fn check(ctx: &mut LintContext<'_>) {
             continue;
         }
         let log = &s.access_log;
+        // An explicit `no log` (health-check and stats frontends) is a
+        // choice, not an omission.
+        if log.off.value && !log.off.defaulted {
+            continue;
+        }
         if log.off.value {
             ctx.report(
-                if log.off.defaulted {
-                    s.span
-                } else {
-                    log.off.span
-                },
+                s.span,
                 format!(
                     "'{}' has no `log` target: its requests, and its 502s, are not logged",
                     s.name
@@ -110,5 +112,11 @@ mod tests {
         )
         .is_empty());
         assert!(findings("HAP-LOG-001", "frontend f\n mode tcp\n bind :80\n").is_empty());
+        // issue 8: an explicit `no log` on a health/stats frontend
+        assert!(findings(
+            "HAP-LOG-001",
+            "defaults\n mode http\n log global\nfrontend health\n bind :81\n monitor-uri /healthz\n no log\n"
+        )
+        .is_empty());
     }
 }

@@ -47,6 +47,7 @@ declare_rule! {
         category: "LOG",
         proxy: "haproxy",
         since: "0.1.0",
+        default: off,
     }
 }
 

@@ -14,6 +14,7 @@ pub mod no_redispatch;
 pub mod reuse_without_retry;
 pub mod risky_retry_on;
 pub mod server_without_check;
+pub mod single_server_backend;
 pub mod slow_failure_detection;
 pub mod small_bufsize;
 pub mod ssl_without_sni;

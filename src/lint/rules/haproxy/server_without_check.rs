@@ -1,5 +1,6 @@
 //! HAP-HLT-001 `server-without-check`: see the rule doc below.
 
+use crate::config::model::Host;
 use crate::declare_rule;
 use crate::lint::LintContext;
 
@@ -50,7 +51,11 @@ fn check(ctx: &mut LintContext<'_>) {
     let model = ctx.model();
     for u in &model.upstreams {
         for s in &u.servers {
-            if flag(s, "check", "no-check") != Some(true) {
+            // Address "0.0.0.0" or "*" forwards to the client's original
+            // destination (manual, `server` <address>): no fixed host to check.
+            let to_original_destination = matches!(s.host, Host::Ip(ref ip) if ip == "0.0.0.0" || ip == "::")
+                || s.address.starts_with('*');
+            if flag(s, "check", "no-check") != Some(true) && !to_original_destination {
                 ctx.report(
                     s.span,
                     format!("server {} in '{}' has no health check", s.address, u.name),
@@ -63,6 +68,16 @@ fn check(ctx: &mut LintContext<'_>) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn original_destination_servers_have_nothing_to_check() {
+        // issue 8 corpus: HAProxy's examples/option-http_proxy.cfg
+        assert!(super::super::test_util::findings(
+            "HAP-HLT-001",
+            "backend b\n option http_proxy\n server next-hop 0.0.0.0\n"
+        )
+        .is_empty());
+    }
+
     use super::super::test_util::findings;
 
     #[test]

@@ -2,24 +2,28 @@
 
 use std::time::Duration;
 
+use crate::config::haproxy::parse_time;
+use crate::config::model::Endpoint;
 use crate::config::units::fmt_duration;
 use crate::declare_rule;
 use crate::lint::LintContext;
 
-use super::{flag, primaries};
+use super::{flag, param};
 
 declare_rule! {
-    /// Health checks take longer than 30s to mark a dead server down, or a backend has no fallback server.
+    /// Health checks take longer than 30s to mark a dead server down.
     ///
     /// ## What it does
-    /// For checked servers, computes the detection time `inter × fall`
-    /// (defaults 2s × 3 = 6s) and flags it above `max_detection_time`. Also
-    /// flags a backend with a single server and no `backup`.
+    /// For checked servers, computes the worst-case time from a server's
+    /// death to HAProxy marking it DOWN: up to one `inter` until the first
+    /// failed check, then `fall − 1` more failed checks spaced by `fastinter`
+    /// (the interval HAProxy uses while a server is "transitionally UP";
+    /// `inter` when unset): `inter + (fall − 1) × fastinter` (defaults
+    /// 2s + 2 × 2s = 6s). Flags it above `max_detection_time`.
     ///
     /// ## Why it causes 502s
     /// Until the checks fail `fall` times in a row, traffic keeps going to a
-    /// dead server and fails; with a single server there is nothing to fail
-    /// over to at all (guide step 2, upstream health and failover).
+    /// dead server and fails (guide step 2, upstream health and failover).
     ///
     /// ## Example
     /// ```haproxy
@@ -30,26 +34,33 @@ declare_rule! {
     /// ## Use instead
     /// ```haproxy
     /// backend app
-    ///     server a1 10.0.0.5:8080 check inter 2s fall 3 rise 2
-    ///     server a2 10.0.0.6:8080 check inter 2s fall 3 rise 2
+    ///     server a1 10.0.0.5:8080 check inter 30s fastinter 1s fall 3 rise 2
     /// ```
     ///
     /// ## Options
     /// - `max_detection_time` (time, default `30s`): longest accepted
-    ///   `inter × fall`.
+    ///   detection time.
     ///
     /// ## References
-    /// - HAProxy configuration manual, server `inter` ("defaults to 2000
-    ///   ms"), `fall` ("defaults to 3"), `rise` (2), `backup`:
+    /// - HAProxy configuration manual, server `inter` / `fastinter` /
+    ///   `downinter` (table of the interval used in each server state),
+    ///   `fall` ("defaults to 3"), `rise` (2):
     ///   <https://docs.haproxy.org/2.6/configuration.html#5.2-inter>
     pub SlowFailureDetection {
         id: "HAP-HLT-003",
         name: "slow-failure-detection",
-        severity: Info,
+        severity: Warning,
         category: "HLT",
         proxy: "haproxy",
         since: "0.1.0",
     }
+}
+
+/// A server's `fastinter`, when set and valid.
+fn fastinter(s: &Endpoint) -> Option<(Duration, crate::source::Span)> {
+    let w = param(s, "fastinter")?;
+    let t = parse_time(&w.value).ok()?;
+    Some((Duration::from_micros(t.micros), w.span))
 }
 
 fn check(ctx: &mut LintContext<'_>) {
@@ -60,37 +71,34 @@ fn check(ctx: &mut LintContext<'_>) {
             if flag(s, "check", "no-check") != Some(true) {
                 continue;
             }
-            let total = s.fail_timeout.value * s.max_fails.value;
+            let inter = s.fail_timeout.value;
+            let fall = s.max_fails.value.max(1);
+            let fast = fastinter(s);
+            let step = fast.map_or(inter, |f| f.0);
+            let total = inter + step * (fall - 1);
             if total > max {
                 let at = if s.fail_timeout.defaulted {
                     s.max_fails.span
                 } else {
                     s.fail_timeout.span
                 };
+                let step_text = match fast {
+                    Some((f, _)) => format!("fastinter {}", fmt_duration(f)),
+                    None => format!("inter {} (no fastinter)", fmt_duration(inter)),
+                };
                 ctx.report(
                     at,
                     format!(
-                        "server {} is marked down only after inter {} × fall {} = {} (> {})",
+                        "server {} is marked down only up to {} after it dies: inter {} + (fall {} − 1) × {step_text}; requests sent to it meanwhile fail (> {})",
                         s.address,
-                        fmt_duration(s.fail_timeout.value),
-                        s.max_fails.value,
                         fmt_duration(total),
+                        fmt_duration(inter),
+                        fall,
                         fmt_duration(max)
                     ),
-                    "use a shorter interval, e.g. `inter 2s fall 3 rise 2`",
+                    "check faster while a server is failing: `fastinter 1s` (or a shorter `inter`, or a lower `fall`)",
                 );
             }
-        }
-        let primary = primaries(u).count();
-        if primary == 1 && u.servers.len() == 1 {
-            ctx.report(
-                u.servers[0].span,
-                format!(
-                    "'{}' has a single server and no backup: nothing to fail over to",
-                    u.name
-                ),
-                "add a second server or a `backup` server",
-            );
         }
     }
 }
@@ -103,11 +111,21 @@ mod tests {
     fn fail() {
         assert_eq!(
             findings("HAP-HLT-003", "backend b\n server a 10.0.0.1:80 check inter 30s fall 5\n server c 10.0.0.2:80 check\n"),
-            ["server 10.0.0.1:80 is marked down only after inter 30s × fall 5 = 150s (> 30s)"]
+            ["server 10.0.0.1:80 is marked down only up to 150s after it dies: inter 30s + (fall 5 − 1) × inter 30s (no fastinter); requests sent to it meanwhile fail (> 30s)"]
         );
+    }
+
+    #[test]
+    fn fastinter_counts() {
+        // issue 8: inter 20s fall 3 fastinter 1s is about 22s, not 60s
+        assert!(findings(
+            "HAP-HLT-003",
+            "backend b\n server a 10.0.0.1:80 check inter 20s fastinter 1s fall 3\n"
+        )
+        .is_empty());
         assert_eq!(
-            findings("HAP-HLT-003", "backend b\n server a 10.0.0.1:80 check\n"),
-            ["'b' has a single server and no backup: nothing to fail over to"]
+            findings("HAP-HLT-003", "backend b\n default-server inter 20s fastinter 10s fall 3\n server a 10.0.0.1:80 check\n"),
+            ["server 10.0.0.1:80 is marked down only up to 40s after it dies: inter 20s + (fall 3 − 1) × fastinter 10s; requests sent to it meanwhile fail (> 30s)"]
         );
     }
 

@@ -1,6 +1,6 @@
 //! HAP-MAP-001 `undefined-backend`: see the rule doc below.
 
-use crate::config::model::{RouteMatch, Target};
+use crate::config::model::{Directives, RouteMatch, Target};
 use crate::declare_rule;
 use crate::lint::{LintContext, Severity};
 
@@ -9,8 +9,9 @@ declare_rule! {
     ///
     /// ## What it does
     /// Error when `use_backend` or `default_backend` names a backend that is
-    /// not defined, or when a backend has no `server` (nor
-    /// `server-template`). Warning when a frontend has `use_backend` rules
+    /// not defined, or when a backend has no `server` (and does not answer
+    /// requests itself: stats page, `monitor-uri`, `http-request return`,
+    /// `deny`, `redirect`, `use-service`) and has no `server-template`. Warning when a frontend has `use_backend` rules
     /// but no `default_backend`.
     ///
     /// ## Why it causes 502s
@@ -91,7 +92,10 @@ fn check(ctx: &mut LintContext<'_>) {
         }
     }
     for u in &model.upstreams {
-        if u.servers.is_empty() && !u.directives.has("server-template") {
+        if u.servers.is_empty()
+            && !u.directives.has("server-template")
+            && !answers_itself(&u.directives)
+        {
             ctx.report(
                 u.span,
                 format!(
@@ -102,6 +106,27 @@ fn check(ctx: &mut LintContext<'_>) {
             );
         }
     }
+}
+
+/// True when the section answers requests itself, so it needs no server:
+/// the stats page (`stats enable`/`stats uri`), `monitor-uri`, `http-request
+/// return|deny|redirect|use-service`, `redirect`, `use-service` (HAProxy
+/// manual: `stats enable` "enables statistics reporting", `monitor-uri`,
+/// `http-request return`; `haproxy -c` accepts such a `listen` without
+/// servers).
+fn answers_itself(d: &Directives) -> bool {
+    d.has("stats")
+        || d.has("monitor-uri")
+        || d.has("redirect")
+        || d.all("http-request").iter().any(|r| {
+            matches!(
+                r.arg(0),
+                Some("return" | "deny" | "redirect" | "use-service" | "tarpit")
+            )
+        })
+        || d.all("tcp-request")
+            .iter()
+            .any(|r| r.args.iter().any(|a| a.value == "use-service"))
 }
 
 /// The defined name closest to `name` (edit distance ≤ 2).
@@ -147,6 +172,15 @@ mod tests {
     #[test]
     fn pass() {
         assert!(findings("HAP-MAP-001", "frontend f\n bind :80\n use_backend api if { path_beg /api }\n default_backend web\nbackend web\n server a 10.0.0.1:80\nbackend api\n server-template s 3 api.internal:80\n").is_empty());
+        // issue 8: sections that answer requests themselves need no server
+        for src in [
+            "listen stats\n mode http\n bind :8404\n stats enable\n stats uri /stats\n",
+            "listen health\n mode http\n bind :81\n monitor-uri /healthz\n",
+            "listen ok\n mode http\n bind :82\n http-request return status 200\n",
+            "listen https\n mode http\n bind :80\n http-request redirect scheme https\n",
+        ] {
+            assert!(findings("HAP-MAP-001", src).is_empty(), "{src}");
+        }
     }
 
     #[test]

@@ -4,15 +4,16 @@ use crate::config::model::{Host, Target};
 use crate::declare_rule;
 use crate::lint::LintContext;
 
-use super::proxied;
+use super::{proxied, upstream_typo};
 
 declare_rule! {
     /// A `proxy_pass` host or upstream server is a DNS name resolved only at start-up.
     ///
     /// ## What it does
     /// Flags `proxy_pass` to a literal hostname (no variables, not an
-    /// `upstream` name, not `localhost`) and `upstream` servers given by
-    /// hostname without the `resolve` parameter.
+    /// `upstream` name, not `localhost`; a bare name such as `app` that
+    /// names no upstream counts: nginx resolves it too) and `upstream`
+    /// servers given by hostname without the `resolve` parameter.
     ///
     /// ## Why it causes 502s
     /// nginx looks such names up once, when it loads the config. When the
@@ -56,15 +57,39 @@ declare_rule! {
 
 fn check(ctx: &mut LintContext<'_>) {
     let m = ctx.model();
+    // Where an upstream of that name could hide (an include not read).
+    let unread: Vec<&str> = m
+        .missing_includes
+        .iter()
+        .filter(|i| matches!(i.context.as_str(), "main" | "http"))
+        .map(|i| i.path.as_str())
+        .collect();
     for (_, _, p, _) in proxied(m) {
-        if let Target::Address(Host::Name(n)) = &p.target {
-            if !n.eq_ignore_ascii_case("localhost") {
+        match &p.target {
+            Target::Address(Host::Name(n)) if !n.eq_ignore_ascii_case("localhost") => {
                 ctx.report(
                     p.span,
                     format!("proxy_pass host `{n}` is resolved once, at start-up; address changes are missed until reload"),
                     "use an upstream with `zone` + `server … resolve` and a `resolver`, or a variable with a `resolver`",
                 );
             }
+            // A bare name that is no upstream (and no typo of one, see
+            // NGX-MAP-001): nginx resolves it as a host name at start-up.
+            Target::Unknown(n) if upstream_typo(m, n).is_none() => {
+                let hidden = match unread.as_slice() {
+                    [] => String::new(),
+                    files => format!(
+                        " (unless it is an upstream defined in {}, which was not read)",
+                        files.join(", ")
+                    ),
+                };
+                ctx.report(
+                    p.span,
+                    format!("proxy_pass host `{n}` names no upstream, so nginx resolves it in DNS once, at start-up (it fails to start when `{n}` does not resolve); address changes are missed until reload{hidden}"),
+                    "use an upstream with `zone` + `server … resolve` and a `resolver`, or a variable with a `resolver`",
+                );
+            }
+            _ => {}
         }
     }
     for u in &m.upstreams {
@@ -98,6 +123,16 @@ mod tests {
             "http { upstream a { server app.internal:80; } }",
         );
         assert_eq!(f.len(), 1);
+        // issue 8: the docker-compose idiom, a container name without port
+        let f = findings(
+            "NGX-DNS-001",
+            "http { server { location / { proxy_pass http://app/; } } }",
+        );
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].starts_with("proxy_pass host `app` names no upstream"),
+            "{f:?}"
+        );
     }
 
     #[test]

@@ -50,6 +50,7 @@ declare_rule! {
         category: "TMO",
         proxy: "nginx",
         since: "0.1.0",
+        default: off,
     }
 }
 

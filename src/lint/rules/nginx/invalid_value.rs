@@ -4,15 +4,20 @@ use crate::declare_rule;
 use crate::lint::LintContext;
 
 declare_rule! {
-    /// A time or size that does not parse, a malformed `proxy_buffers`, or a directive in the wrong block.
+    /// A directive nginx refuses: a typo, the wrong block, the wrong number of arguments, or a value that does not parse.
     ///
     /// ## What it does
-    /// Flags times that are not nginx times (units `ms s m h d w M y`, bare
-    /// numbers are seconds), sizes that are not nginx sizes (`k m g`, bare
-    /// numbers are bytes), `proxy_buffers` / `large_client_header_buffers` not
-    /// of the form `number size`, and directives outside the contexts their
-    /// docs allow (`keepalive` outside `upstream`, `proxy_pass` at server
-    /// level, …).
+    /// Flags what `nginx -t` refuses, checked against nginx's own directive
+    /// table (generated from the `ngx_command_t` arrays of its source):
+    /// directives outside the contexts their module allows (`keepalive`
+    /// outside `upstream`, `proxy_pass` at server level, …), argument counts
+    /// the module does not take (`user a b c`), a block where none is taken
+    /// and the reverse, unknown names one or two edits from a known one
+    /// (`proxy_passs`), and, when `nginx_version` is set, directives that
+    /// appeared in a later nginx. Also times that are not nginx times (units
+    /// `ms s m h d w M y`, bare numbers are seconds), sizes that are not
+    /// nginx sizes (`k m g`, bare numbers are bytes), and `proxy_buffers` /
+    /// `large_client_header_buffers` not of the form `number size`.
     ///
     /// ## Why it causes 502s
     /// `nginx -t` rejects these ("invalid value", "directive is not allowed

@@ -4,13 +4,16 @@ pub mod access_log_without_upstream;
 pub mod cached_errors;
 pub mod error_log_too_quiet;
 pub mod failure_accounting_off;
+pub mod fragment_context;
 pub mod hostname_resolved_once;
 pub mod implicit_proxy_timeouts;
 pub mod invalid_busy_buffers;
 pub mod invalid_value;
 pub mod keepalive_not_reused;
 pub mod long_connect_timeout;
+pub mod low_file_limit;
 pub mod masked_bad_gateway;
+pub mod missing_include;
 pub mod missing_proxy_sni;
 pub mod no_request_id;
 pub mod no_stale_on_error;
@@ -22,6 +25,7 @@ pub mod retries_disabled;
 pub mod single_upstream_server;
 pub mod small_proxy_buffer;
 pub mod unbounded_retries;
+pub mod unknown_directive;
 pub mod unknown_upstream;
 pub mod unusable_upstream_servers;
 pub mod unverified_upstream_tls;
@@ -43,6 +47,22 @@ pub(crate) fn proxied(
 /// once, even when inherited into many scopes), in source order.
 pub(crate) fn directives_named<'a>(m: &'a ProxyModel, name: &str) -> Vec<&'a Directive> {
     m.written.iter().filter(|d| d.name == name).collect()
+}
+
+/// The upstream an unknown `proxy_pass` name is probably a typo of (one
+/// or two edits away); `None` when it is just a DNS name (nginx resolves
+/// a name that matches no upstream at start-up).
+pub(crate) fn upstream_typo<'a>(m: &'a ProxyModel, name: &str) -> Option<&'a str> {
+    m.upstreams
+        .iter()
+        .map(|u| (edit_distance(name, &u.name), u.name.as_str()))
+        .filter(|(d, n)| match *d {
+            1 => n.len() >= 4,
+            2 => n.len() >= 8,
+            _ => false,
+        })
+        .min()
+        .map(|(_, n)| n)
 }
 
 /// `location /x` style label of a route for messages.

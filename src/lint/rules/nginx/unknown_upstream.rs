@@ -4,15 +4,17 @@ use crate::config::model::Target;
 use crate::declare_rule;
 use crate::lint::LintContext;
 
-use super::{edit_distance, proxied};
+use super::{proxied, upstream_typo};
 
 declare_rule! {
     /// `proxy_pass` names an upstream that does not exist, or an upstream has no servers.
     ///
     /// ## What it does
-    /// Flags `proxy_pass http://NAME` where NAME has no dot and no port, is not
-    /// `localhost` and matches no `upstream` (suggesting the closest upstream
-    /// name), and `upstream` blocks without any `server`.
+    /// Flags `proxy_pass http://NAME` where NAME has no dot and no port,
+    /// matches no `upstream` but is one or two edits away from one (a typo:
+    /// `bakend` for `backend`), and `upstream` blocks without any `server`.
+    /// A name close to no upstream is a DNS name to nginx (a container name,
+    /// say): NGX-DNS-001 covers it.
     ///
     /// ## Why it causes 502s
     /// nginx treats an unknown NAME as a hostname: it fails to start ("host not
@@ -53,26 +55,18 @@ fn check(ctx: &mut LintContext<'_>) {
         let Target::Unknown(name) = &p.target else {
             continue;
         };
-        let near = m
-            .upstreams
-            .iter()
-            .map(|u| (edit_distance(name, &u.name), u.name.as_str()))
-            .filter(|(d, n)| *d <= 2.max(n.len() / 3))
-            .min();
-        let help = match near {
-            Some((_, n)) => format!(
-                "did you mean `{n}`? (`proxy_pass {}://{n};`)",
-                p.scheme.as_deref().unwrap_or("http")
-            ),
-            None => format!(
-                "define `upstream {name} {{ server …; }}`; if `{name}` is a DNS name (a container, say), write it with its port: `{}://{name}:80`",
-                p.scheme.as_deref().unwrap_or("http")
-            ),
+        // A name that is no typo of an upstream is a DNS name to nginx
+        // (the docker-compose idiom): NGX-DNS-001's business (issue 8).
+        let Some(near) = upstream_typo(m, name) else {
+            continue;
         };
         ctx.report(
             p.span,
-            format!("proxy_pass {}: no upstream named `{name}`", p.raw),
-            help,
+            format!("proxy_pass {}: no upstream named `{name}` (upstream `{near}` exists)", p.raw),
+            format!(
+                "did you mean `{near}`? (`proxy_pass {}://{near};`); as written, nginx looks `{name}` up in DNS at start-up",
+                p.scheme.as_deref().unwrap_or("http")
+            ),
         );
     }
     for u in &m.upstreams {
@@ -100,7 +94,7 @@ mod tests {
             f,
             [
                 "upstream `empty` has no servers",
-                "proxy_pass http://bakend: no upstream named `bakend`"
+                "proxy_pass http://bakend: no upstream named `bakend` (upstream `backend` exists)"
             ]
         );
     }
@@ -110,6 +104,12 @@ mod tests {
         assert!(findings(
             "NGX-MAP-001",
             "http { upstream backend { server 10.0.0.1; } server { location / { proxy_pass http://backend; } location /b { proxy_pass http://app:80; } } }"
+        )
+        .is_empty());
+        // issue 8: a name that is no upstream's typo is resolved by nginx
+        assert!(findings(
+            "NGX-MAP-001",
+            "http { upstream backend { server 10.0.0.1; } server { location / { proxy_pass http://app/; } } }"
         )
         .is_empty());
     }

@@ -1,8 +1,12 @@
 //! NGX-DNS-002 `variable-proxy-pass-without-resolver`: see the rule doc below.
 
-use crate::config::model::Target;
+use std::collections::HashSet;
+
+use crate::config::model::{ProxyModel, Target};
+use crate::config::nginx::lower::parse_proxy_pass;
 use crate::declare_rule;
 use crate::lint::{LintContext, Severity};
+use crate::source::Span;
 
 use super::proxied;
 
@@ -50,10 +54,45 @@ declare_rule! {
     }
 }
 
+/// True when the host part of `raw` is one variable and every value it is
+/// given (by `set` or `map`) makes the URL name an `upstream` block: nginx
+/// then picks the group by name and never needs a resolver (issue 8; nginx
+/// docs, `proxy_pass`: "the server name is searched among the described
+/// server groups, and, if not found, is determined using a resolver").
+fn only_upstreams(m: &ProxyModel, raw: &str) -> bool {
+    let Some(i) = raw.find('$') else { return false };
+    let rest = &raw[i + 1..];
+    let (name, after) = match rest.strip_prefix('{') {
+        Some(r) => match r.split_once('}') {
+            Some((n, a)) => (n, a),
+            None => return false,
+        },
+        None => {
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            (&rest[..end], &rest[end..])
+        }
+    };
+    let Some(values) = m.variables.get(name) else {
+        return false;
+    };
+    let names: HashSet<String> = m.upstreams.iter().map(|u| u.name.clone()).collect();
+    !values.is_empty()
+        && values.iter().all(|v| {
+            let url = format!("{}{v}{after}", &raw[..i]);
+            matches!(
+                parse_proxy_pass(&url, Span::default(), &names).target,
+                Target::Pool(_)
+            )
+        })
+}
+
 fn check(ctx: &mut LintContext<'_>) {
     let m = ctx.model();
     for (_, r, p, _) in proxied(m) {
-        if p.target != Target::Dynamic || r.directives.has("resolver") {
+        if p.target != Target::Dynamic || r.directives.has("resolver") || only_upstreams(m, &p.raw)
+        {
             continue;
         }
         let pure_variable = p.host.is_empty();
@@ -77,6 +116,12 @@ mod tests {
 
     #[test]
     fn fail() {
+        // one value of the map is a host name: a resolver is needed
+        let f = findings(
+            "NGX-DNS-002",
+            "http { upstream a { server 10.0.0.1; } map $host $pool { default a; x.example.com api.example.com; } server { location / { proxy_pass http://$pool; } } }",
+        );
+        assert_eq!(f.len(), 1);
         let f = findings(
             "NGX-DNS-002",
             "http { server { location / { proxy_pass http://$host$uri; } } }",
@@ -95,6 +140,9 @@ mod tests {
             "http { resolver 127.0.0.1; server { location / { proxy_pass http://$host; } } }",
             "http { upstream b { server 10.0.0.1; } server { location / { proxy_pass http://b$request_uri; } } }",
             "http { server { location / { proxy_pass http://10.0.0.1$request_uri; } } }",
+            // issue 8: every value of the variable names an upstream
+            "http { upstream a { server 10.0.0.1; } server { location / { set $p \"http://a\"; proxy_pass $p; } } }",
+            "http { upstream a { server 10.0.0.1; } upstream b { server 10.0.0.2; } map $host $pool { default a; beta.example.com b; } server { location / { proxy_pass http://$pool$request_uri; } } }",
         ] {
             assert!(findings("NGX-DNS-002", src).is_empty(), "{src}");
         }

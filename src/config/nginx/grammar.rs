@@ -1,0 +1,341 @@
+//! nginx's own grammar rules for directives: where each directive may
+//! appear and how many arguments it takes, read from the generated
+//! [`directives`](super::directives) table; and the context a config
+//! *fragment* (a file meant to be included) is read in.
+//!
+//! The checks mirror `ngx_conf_handler()` in nginx's src/core/ngx_conf_file.c:
+//! a name no module defines is "unknown directive", a name whose modules do
+//! not allow the current block is "directive is not allowed here", and the
+//! argument count is tested against the `NGX_CONF_TAKE*`/`FLAG`/`1MORE`/
+//! `2MORE`/`ANY` bits. Third-party modules are not in the table: their
+//! directives are *unknown*, which is not the same as wrong.
+
+use super::parser::Node;
+
+pub use super::directives::DIRECTIVES;
+
+/// Context bits (which block a directive sits in). nginx reuses bit values
+/// across http, stream and mail; here every context has its own bit.
+pub mod ctx {
+    /// Top level of nginx.conf (`NGX_MAIN_CONF`).
+    pub const MAIN: u32 = 1 << 0;
+    /// `events { }`.
+    pub const EVENTS: u32 = 1 << 1;
+    /// `http { }` (`NGX_HTTP_MAIN_CONF`).
+    pub const HTTP: u32 = 1 << 2;
+    /// `server { }` in http.
+    pub const SERVER: u32 = 1 << 3;
+    /// `location { }`.
+    pub const LOCATION: u32 = 1 << 4;
+    /// `upstream { }` in http.
+    pub const UPSTREAM: u32 = 1 << 5;
+    /// `if { }` in a server.
+    pub const IF_SERVER: u32 = 1 << 6;
+    /// `if { }` in a location.
+    pub const IF_LOCATION: u32 = 1 << 7;
+    /// `limit_except { }`.
+    pub const LIMIT_EXCEPT: u32 = 1 << 8;
+    /// `stream { }`.
+    pub const STREAM: u32 = 1 << 9;
+    /// `server { }` in stream.
+    pub const STREAM_SERVER: u32 = 1 << 10;
+    /// `upstream { }` in stream.
+    pub const STREAM_UPSTREAM: u32 = 1 << 11;
+    /// `mail { }`.
+    pub const MAIL: u32 = 1 << 12;
+    /// `server { }` in mail.
+    pub const MAIL_SERVER: u32 = 1 << 13;
+    /// Anywhere (`include`).
+    pub const ANY: u32 = u32::MAX;
+
+    /// The name nginx users know a context by.
+    pub fn name(c: u32) -> &'static str {
+        match c {
+            MAIN => "main",
+            EVENTS => "events",
+            HTTP => "http",
+            SERVER => "server",
+            LOCATION => "location",
+            UPSTREAM => "upstream",
+            IF_SERVER => "if (in server)",
+            IF_LOCATION => "if (in location)",
+            LIMIT_EXCEPT => "limit_except",
+            STREAM => "stream",
+            STREAM_SERVER => "stream server",
+            STREAM_UPSTREAM => "stream upstream",
+            MAIL => "mail",
+            MAIL_SERVER => "mail server",
+            _ => "any",
+        }
+    }
+
+    /// The names of every context in `mask`.
+    pub fn names(mask: u32) -> Vec<&'static str> {
+        if mask == ANY {
+            return vec!["any"];
+        }
+        (0..14)
+            .map(|b| 1u32 << b)
+            .filter(|b| mask & b != 0)
+            .map(name)
+            .collect()
+    }
+}
+
+/// `NGX_CONF_*` argument bits (src/core/ngx_conf_file.h).
+pub mod args {
+    /// No arguments.
+    pub const NOARGS: u32 = 0x1;
+    /// Mask of the TAKE0..TAKE7 bits.
+    pub const NUMBER: u32 = 0xff;
+    /// Opens a block.
+    pub const BLOCK: u32 = 0x100;
+    /// Exactly one argument, `on` or `off`.
+    pub const FLAG: u32 = 0x200;
+    /// Any number of arguments.
+    pub const ANY: u32 = 0x400;
+    /// One or more.
+    pub const ONE_MORE: u32 = 0x800;
+    /// Two or more.
+    pub const TWO_MORE: u32 = 0x1000;
+    /// Most arguments `TAKEn` allows.
+    pub const MAX_ARGS: usize = 8;
+}
+
+/// One module's definition of a directive.
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    /// Directive name.
+    pub name: &'static str,
+    /// [`ctx`] bits where it is allowed.
+    pub contexts: u32,
+    /// [`args`] bits.
+    pub args: u32,
+    /// The C file that defines it (`ngx_http_proxy_module`).
+    pub module: &'static str,
+    /// First nginx release that has it, when known.
+    pub since: &'static str,
+}
+
+impl Spec {
+    /// True when `n` arguments (after the name) are accepted, as
+    /// `ngx_conf_handler()` counts them.
+    pub fn takes(&self, n: usize) -> bool {
+        let a = self.args;
+        if a & args::ANY != 0 {
+            true
+        } else if a & args::FLAG != 0 {
+            n == 1
+        } else if a & args::ONE_MORE != 0 {
+            n >= 1
+        } else if a & args::TWO_MORE != 0 {
+            n >= 2
+        } else if n >= args::MAX_ARGS {
+            false
+        } else {
+            a & (1 << n) != 0
+        }
+    }
+
+    /// True when it opens a block.
+    pub fn is_block(&self) -> bool {
+        self.args & args::BLOCK != 0
+    }
+}
+
+/// Directives removed from nginx that old configs still carry: known, so
+/// they are not reported as unknown (name, contexts, removed in).
+pub const REMOVED: &[(&str, u32, &str)] = &[
+    // `ssl on;` — deprecated 1.15.0, removed 1.25.1 (nginx CHANGES).
+    (
+        "ssl",
+        ctx::HTTP | ctx::SERVER | ctx::MAIL | ctx::MAIL_SERVER,
+        "1.25.1",
+    ),
+];
+
+/// Every definition of `name` (empty when no module shipped with nginx has
+/// it).
+pub fn lookup(name: &str) -> &'static [Spec] {
+    let start = DIRECTIVES.partition_point(|s| s.name < name);
+    let end = start + DIRECTIVES[start..].partition_point(|s| s.name == name);
+    &DIRECTIVES[start..end]
+}
+
+/// True when nginx knows `name` (now or in an older release).
+pub fn is_known(name: &str) -> bool {
+    !lookup(name).is_empty() || REMOVED.iter().any(|r| r.0 == name)
+}
+
+/// Where `name` may appear (0 when unknown).
+pub fn contexts(name: &str) -> u32 {
+    lookup(name).iter().fold(0, |m, s| m | s.contexts)
+        | REMOVED
+            .iter()
+            .filter(|r| r.0 == name)
+            .fold(0, |m, r| m | r.1)
+}
+
+/// The known directive closest to an unknown `name`, when it is close
+/// enough to be a typo (one edit for short names, two for long ones).
+pub fn near_miss(name: &str) -> Option<&'static str> {
+    let limit = if name.len() > 8 { 2 } else { 1 };
+    DIRECTIVES
+        .iter()
+        .map(|s| (edit_distance(name, s.name), s.name))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, n)| n)
+}
+
+/// Levenshtein distance (names are short; quadratic is fine).
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The context a whole file is read in: `main` for an nginx.conf, or one
+/// of the blocks a fragment is included into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileContext {
+    /// A full nginx.conf.
+    Main,
+    /// Included inside `http { }` (conf.d/*.conf, sites-available/*).
+    Http,
+    /// Included inside `server { }`.
+    Server,
+    /// Included inside `location { }`.
+    Location,
+}
+
+impl FileContext {
+    /// Every context, outermost first (the order inference tries them).
+    pub const ALL: [FileContext; 4] = [
+        FileContext::Main,
+        FileContext::Http,
+        FileContext::Server,
+        FileContext::Location,
+    ];
+
+    /// `main`, `http`, `server`, `location`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileContext::Main => "main",
+            FileContext::Http => "http",
+            FileContext::Server => "server",
+            FileContext::Location => "location",
+        }
+    }
+
+    /// Parse a `--context` value.
+    pub fn parse(s: &str) -> Option<FileContext> {
+        FileContext::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// Its [`ctx`] bit.
+    pub fn mask(self) -> u32 {
+        match self {
+            FileContext::Main => ctx::MAIN,
+            FileContext::Http => ctx::HTTP,
+            FileContext::Server => ctx::SERVER,
+            FileContext::Location => ctx::LOCATION,
+        }
+    }
+}
+
+/// Infer the context of a file from its top-level directives: the
+/// outermost context in which nginx accepts every known one (a top-level
+/// `server`/`upstream`/`map` means `http`, a top-level `location`/`listen`
+/// means `server`, a top-level `proxy_pass` means `location`). Returns the
+/// context and why, naming the directive that ruled out `main`.
+pub fn infer(nodes: &[Node]) -> (FileContext, String) {
+    let known: Vec<(&Node, u32)> = nodes
+        .iter()
+        .filter(|n| n.name != "include")
+        .map(|n| (n, contexts(&n.name)))
+        .filter(|(_, m)| *m != 0)
+        .collect();
+    let misfits = |c: FileContext| known.iter().filter(|(_, m)| m & c.mask() == 0).count();
+    let best = FileContext::ALL
+        .into_iter()
+        .min_by_key(|c| misfits(*c))
+        .unwrap_or(FileContext::Main);
+    if best == FileContext::Main {
+        return (best, String::new());
+    }
+    // The first directive that does not fit in `main`.
+    let why = known
+        .iter()
+        .find(|(_, m)| m & ctx::MAIN == 0)
+        .map(|(n, _)| format!("top-level `{}` is not allowed in `main`", n.name))
+        .unwrap_or_default();
+    (best, why)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::nginx::parser;
+    use crate::source::FileId;
+
+    fn infer_src(src: &str) -> FileContext {
+        infer(&parser::parse(src.as_bytes(), FileId(0)).0).0
+    }
+
+    #[test]
+    fn table_is_sorted_and_has_the_core_directives() {
+        assert!(DIRECTIVES.windows(2).all(|w| w[0].name <= w[1].name));
+        let pp = lookup("proxy_pass");
+        assert!(pp
+            .iter()
+            .any(|s| s.contexts & ctx::LOCATION != 0 && s.takes(1) && !s.takes(2)));
+        assert!(lookup("proxy_passs").is_empty());
+        assert!(lookup("user")
+            .iter()
+            .all(|s| s.takes(1) && s.takes(2) && !s.takes(3)));
+        assert_eq!(near_miss("proxy_passs"), Some("proxy_pass"));
+        assert_eq!(near_miss("lua_shared_dict"), None);
+        assert!(lookup("proxy_next_upstream_tries")
+            .iter()
+            .any(|s| s.since == "1.7.5"));
+        assert!(lookup("http").iter().all(|s| s.is_block() && s.takes(0)));
+    }
+
+    #[test]
+    fn infers_fragment_contexts() {
+        assert_eq!(infer_src("events {} http { }"), FileContext::Main);
+        assert_eq!(
+            infer_src("user www; worker_processes 2;"),
+            FileContext::Main
+        );
+        assert_eq!(infer_src("server { listen 80; }"), FileContext::Http);
+        assert_eq!(
+            infer_src("upstream a { server x; } map $a $b { }"),
+            FileContext::Http
+        );
+        assert_eq!(
+            infer_src("proxy_cache_path /c keys_zone=c:1m;"),
+            FileContext::Http
+        );
+        assert_eq!(infer_src("listen 80; location / { }"), FileContext::Server);
+        assert_eq!(
+            infer_src("proxy_pass http://a; proxy_set_header A b;"),
+            FileContext::Location
+        );
+        assert_eq!(infer_src("proxy_set_header Host $host;"), FileContext::Http);
+        assert_eq!(infer_src("lua_shared_dict x 1m;"), FileContext::Main);
+        let (_, why) = infer(&parser::parse(b"server { }", FileId(0)).0);
+        assert!(why.contains("`server`"), "{why}");
+    }
+}
