@@ -80,7 +80,6 @@ pub fn envoy(data: &[u8]) {
         if let Ok(p) = compile(s) {
             let _ = p.parse_line(data);
         }
-        let _ = crate::logs::envoy::formats_from_config(s);
     }
 }
 
