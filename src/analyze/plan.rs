@@ -80,6 +80,17 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
             continue;
         }
         let d = classify_input(l, &formats, config.as_deref(), opts.only_given_formats);
+        // A JSON layout inferred from the file's own keys fits any JSON log
+        // with a status key; a hop format that knows its vendor's keys
+        // (Envoy, Cloudflare, Fastly, Google Cloud LB) comes first.
+        if d.inferred.is_some() {
+            if let Some((i, parser, why)) = detect::detect_hop(&l.head, hop_formats()) {
+                l.kind = Kind::Hop(i);
+                l.reason = why;
+                *hop_parsers.last_mut().expect("pushed above") = Some(parser);
+                continue;
+            }
+        }
         l.kind = match (d.kind, d.inferred) {
             // a layout read from the file itself: a candidate from now on
             (Kind::Access(_), Some(f)) => {
@@ -109,6 +120,9 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
                 *hop_parsers.last_mut().expect("pushed above") = Some(parser);
             } else {
                 l.reason = unknown_reason(l, &formats);
+                if let Some(why) = detect::hop_near_miss(&l.head, hop_formats()) {
+                    l.reason = format!("{}; {why}", l.reason);
+                }
             }
         }
     }
