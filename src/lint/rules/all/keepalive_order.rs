@@ -57,8 +57,6 @@ declare_rule! {
         id: "ALL-KAL-001",
         name: "keepalive-order",
         severity: Warning,
-        category: "KAL",
-        proxy: "all",
         since: "0.1.0",
         scope: Workspace,
     }

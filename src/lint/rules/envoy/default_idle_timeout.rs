@@ -52,8 +52,6 @@ declare_rule! {
         id: "ENV-KAL-001",
         name: "default-idle-timeout",
         severity: Warning,
-        category: "KAL",
-        proxy: "envoy",
         since: "0.1.0",
     }
 }

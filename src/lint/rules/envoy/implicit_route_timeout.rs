@@ -39,8 +39,6 @@ declare_rule! {
         id: "ENV-TMO-003",
         name: "implicit-route-timeout",
         severity: Info,
-        category: "TMO",
-        proxy: "envoy",
         since: "0.1.0",
         default: off,
     }

@@ -40,8 +40,6 @@ declare_rule! {
         id: "ENV-VAL-001",
         name: "envoy-invalid-value",
         severity: Error,
-        category: "VAL",
-        proxy: "envoy",
         since: "0.1.0",
     }
 }

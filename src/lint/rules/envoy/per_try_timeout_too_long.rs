@@ -45,8 +45,6 @@ declare_rule! {
         id: "ENV-TMO-002",
         name: "per-try-timeout-too-long",
         severity: Warning,
-        category: "TMO",
-        proxy: "envoy",
         since: "0.1.0",
     }
 }

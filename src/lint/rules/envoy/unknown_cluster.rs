@@ -42,8 +42,6 @@ declare_rule! {
         id: "ENV-MAP-001",
         name: "unknown-cluster",
         severity: Error,
-        category: "MAP",
-        proxy: "envoy",
         since: "0.1.0",
     }
 }

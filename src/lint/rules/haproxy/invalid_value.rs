@@ -48,8 +48,6 @@ declare_rule! {
         id: "HAP-VAL-001",
         name: "haproxy-invalid-value",
         severity: Error,
-        category: "VAL",
-        proxy: "haproxy",
         since: "0.1.0",
     }
 }

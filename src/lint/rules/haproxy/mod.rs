@@ -59,10 +59,7 @@ pub(crate) fn primaries(u: &Upstream) -> impl Iterator<Item = &Endpoint> {
 
 /// `haproxy_version` from the settings, `None` = assume the newest.
 pub(crate) fn haproxy_version(ctx: &LintContext<'_>) -> Option<Version> {
-    ctx.settings()
-        .haproxy_version
-        .as_deref()
-        .and_then(Version::parse)
+    ctx.settings().haproxy_version
 }
 
 #[cfg(test)]

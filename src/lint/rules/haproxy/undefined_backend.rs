@@ -49,8 +49,6 @@ declare_rule! {
         id: "HAP-MAP-001",
         name: "undefined-backend",
         severity: Error,
-        category: "MAP",
-        proxy: "haproxy",
         since: "0.1.0",
     }
 }

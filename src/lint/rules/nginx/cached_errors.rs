@@ -36,8 +36,6 @@ declare_rule! {
         id: "NGX-CCH-001",
         name: "cached-errors",
         severity: Warning,
-        category: "CCH",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

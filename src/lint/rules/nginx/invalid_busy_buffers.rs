@@ -55,8 +55,6 @@ declare_rule! {
         id: "NGX-BUF-001",
         name: "invalid-busy-buffers",
         severity: Error,
-        category: "BUF",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

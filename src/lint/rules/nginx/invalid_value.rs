@@ -45,8 +45,6 @@ declare_rule! {
         id: "NGX-VAL-001",
         name: "invalid-value",
         severity: Error,
-        category: "VAL",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

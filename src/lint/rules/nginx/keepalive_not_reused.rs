@@ -49,8 +49,6 @@ declare_rule! {
         id: "NGX-KAL-001",
         name: "keepalive-not-reused",
         severity: Warning,
-        category: "KAL",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

@@ -46,8 +46,6 @@ declare_rule! {
         id: "NGX-RTY-002",
         name: "unbounded-retries",
         severity: Warning,
-        category: "RTY",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

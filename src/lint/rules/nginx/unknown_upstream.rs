@@ -43,8 +43,6 @@ declare_rule! {
         id: "NGX-MAP-001",
         name: "unknown-upstream",
         severity: Error,
-        category: "MAP",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }
