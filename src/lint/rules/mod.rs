@@ -6,6 +6,9 @@ pub mod haproxy;
 pub mod nginx;
 
 #[cfg(test)]
+mod examples;
+
+#[cfg(test)]
 pub(crate) mod test_util {
     //! Run one rule over a config snippet.
 

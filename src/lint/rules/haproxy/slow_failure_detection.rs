@@ -35,7 +35,7 @@ declare_rule! {
     /// ## Use instead
     /// ```haproxy
     /// backend app
-    ///     server a1 10.0.0.5:8080 check inter 30s fastinter 1s fall 3 rise 2
+    ///     server a1 10.0.0.5:8080 check inter 10s fastinter 1s fall 3 rise 2
     /// ```
     ///
     /// ## Options
