@@ -13,6 +13,7 @@
 pub mod envoy;
 pub mod haproxy;
 pub mod model;
+pub mod names;
 pub mod nginx;
 pub mod units;
 

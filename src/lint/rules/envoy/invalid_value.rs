@@ -1,6 +1,5 @@
 //! ENV-VAL-001 `invalid-value`: see the rule doc below.
 
-use crate::config::model::ProxyKind;
 use crate::declare_rule;
 use crate::lint::LintContext;
 
@@ -45,13 +44,7 @@ declare_rule! {
 }
 
 fn check(ctx: &mut LintContext<'_>) {
-    let model = ctx.model();
-    if model.kind != ProxyKind::Envoy {
-        return;
-    }
-    for inv in &model.invalid {
-        ctx.report(inv.span, inv.problem.clone(), inv.help.clone());
-    }
+    super::super::report_invalid(ctx, |i| i.problem.clone());
 }
 
 #[cfg(test)]

@@ -50,13 +50,7 @@ declare_rule! {
 }
 
 fn check(ctx: &mut LintContext<'_>) {
-    for i in &ctx.model().invalid {
-        ctx.report(
-            i.span,
-            format!("{}: {}", i.directive, i.problem),
-            i.help.clone(),
-        );
-    }
+    super::super::report_invalid(ctx, |i| format!("{}: {}", i.directive, i.problem));
 }
 
 #[cfg(test)]
