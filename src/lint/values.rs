@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
-use crate::config::units::{parse_size, parse_time};
+use crate::config::nginx::units::{parse_size, parse_time};
 use crate::config::Version;
 
 use super::diagnostic::Severity;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::units::fmt_duration;
+use crate::config::nginx::units::fmt_duration;
 use crate::declare_rule;
 use crate::lint::rules::nginx::route_label;
 use crate::lint::values::Count;

@@ -1,6 +1,6 @@
 //! ALL-TMO-001 `timeout-ladder`: see the rule doc below.
 
-use crate::config::units::fmt_duration;
+use crate::config::nginx::units::fmt_duration;
 use crate::declare_rule;
 use crate::lint::values::Time;
 use crate::lint::LintContext;

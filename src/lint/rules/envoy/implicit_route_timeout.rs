@@ -1,6 +1,6 @@
 //! ENV-TMO-003 `implicit-route-timeout`: see the rule doc below.
 
-use crate::config::units::fmt_duration;
+use crate::config::nginx::units::fmt_duration;
 use crate::declare_rule;
 use crate::lint::LintContext;
 

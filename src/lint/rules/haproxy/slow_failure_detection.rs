@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::config::haproxy::parse_time;
 use crate::config::model::Endpoint;
-use crate::config::units::fmt_duration;
+use crate::config::nginx::units::fmt_duration;
 use crate::declare_rule;
 use crate::lint::values::Time;
 use crate::lint::LintContext;

@@ -1,6 +1,6 @@
 //! NGX-CCH-001 `cached-errors`: see the rule doc below.
 
-use crate::config::units::parse_time;
+use crate::config::nginx::units::parse_time;
 use crate::declare_rule;
 use crate::lint::LintContext;
 

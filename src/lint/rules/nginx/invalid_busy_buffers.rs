@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use crate::config::model::{Directives, Setting};
-use crate::config::units::{fmt_size, parse_size};
+use crate::config::nginx::units::{fmt_size, parse_size};
 use crate::declare_rule;
 use crate::lint::LintContext;
 use crate::source::Span;

@@ -1,7 +1,7 @@
 //! NGX-BUF-002 `small-proxy-buffer`: see the rule doc below.
 
 use crate::config::nginx::lower::LARGE_CLIENT_HEADER_BUFFERS;
-use crate::config::units::{fmt_size, parse_size};
+use crate::config::nginx::units::{fmt_size, parse_size};
 use crate::declare_rule;
 use crate::lint::values::Size;
 use crate::lint::LintContext;
