@@ -52,3 +52,45 @@ pub fn nginx_error(data: &[u8]) {
         let _ = nginx_error::parse(line, 0, i as u64 + 1);
     }
 }
+
+/// Parse `data` as a HAProxy log: detection on its first lines, then every
+/// line through the parser (forced, whatever detection said), the event
+/// reader, and the 5xx classifier; and, when the first line is a
+/// `log-format` directive, the rest with that custom format.
+pub fn haproxy_log(data: &[u8]) {
+    use crate::logs::haproxy::Haproxy;
+    use crate::logs::hop::{HopFormat, HopLineError, HopParser};
+    let head = crate::logs::detect::head_lines(data);
+    let _ = Haproxy.detect(&head);
+    // the first line as a custom log-format, the rest as lines written in it
+    if let Some((first, rest)) = data.split_first().and_then(|_| {
+        let i = memchr::memchr(b'\n', data)?;
+        Some((&data[..i], &data[i + 1..]))
+    }) {
+        let text = String::from_utf8_lossy(first);
+        for (_, f) in crate::logs::haproxy_custom::log_formats_in_config(&text) {
+            if let Ok(f) = crate::logs::haproxy_custom::CustomFormat::compile("fuzz", &f) {
+                let lines_: Vec<&[u8]> = lines(rest).collect();
+                if let Some((p, _)) = f.detect(&lines_) {
+                    for l in &lines_ {
+                        let _ = p.parse_line(l);
+                    }
+                }
+            }
+        }
+    }
+    let Some(parser) = Haproxy.forced(&head) else {
+        return;
+    };
+    for line in lines(data) {
+        match parser.parse_line(line) {
+            Ok(r) => {
+                let _ = crate::analyze::hop_cause::haproxy::classify(&r);
+            }
+            Err(HopLineError::NotARequest) => {
+                let _ = parser.parse_event(line);
+            }
+            Err(_) => {}
+        }
+    }
+}

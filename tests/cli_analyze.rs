@@ -237,7 +237,7 @@ fn bad_input_is_reported_and_the_rest_is_analyzed() {
         "truncated gzip: lines before the cut are counted ({got})"
     );
     let problems = v["problems"].to_string();
-    assert!(problems.contains("truncated or corrupt gzip"), "{problems}");
+    assert!(problems.contains("gzip data truncated after"), "{problems}");
     assert!(problems.contains("gone.log"), "{problems}");
     let samples = v["malformed_samples"].to_string();
     assert!(
@@ -490,6 +490,333 @@ fn bad_error_log_tz_is_a_usage_error() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--error-log-tz"));
+}
+
+/// Lines a real nginx 1.22 wrote (`combined`), and how many are 502s.
+fn real_access_lines() -> (String, u64, u64) {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/logs/nginx/real/combined/access.log"),
+    )
+    .unwrap();
+    let lines = text.lines().count() as u64;
+    let n502 = text.lines().filter(|l| l.contains("\" 502 ")).count() as u64;
+    (text, lines, n502)
+}
+
+fn mkfifo(path: &Path) {
+    let ok = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(ok.success(), "mkfifo {}", path.display());
+}
+
+/// `gatecheck analyze BIG FIFO`: every input is opened (BIG's size noted,
+/// its first bytes read) before any is parsed, and opening the FIFO waits
+/// for a writer; so `change` runs on BIG after gatecheck opened it and
+/// before it reads its chunks, with no race.
+fn analyze_while(change: impl FnOnce(&Path)) -> (Output, Big) {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (text, lines, _) = real_access_lines();
+    let big = dir.path().join("access.log");
+    let reps = (4 << 20) / text.len() + 1;
+    std::fs::write(&big, text.repeat(reps)).unwrap();
+    let fifo = dir.path().join("more.log");
+    mkfifo(&fifo);
+    let child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .args(["analyze", "--format", "json", "--no-progress"])
+        .arg(&big)
+        .arg(&fifo)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // blocks until gatecheck opens the FIFO, after it opened BIG
+    let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    change(&big);
+    w.write_all(text.as_bytes()).unwrap();
+    drop(w);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.signal(), None, "killed by a signal");
+    let big = Big {
+        bytes: (reps * text.len()) as u64,
+        lines: reps as u64 * lines,
+        fifo_lines: lines,
+    };
+    (o, big)
+}
+
+/// The log changed under gatecheck, and the FIFO read after it.
+struct Big {
+    bytes: u64,
+    lines: u64,
+    fifo_lines: u64,
+}
+
+fn input_lines(v: &serde_json::Value, suffix: &str) -> Option<u64> {
+    v["inputs"]
+        .as_array()?
+        .iter()
+        .find(|i| i["path"].as_str().is_some_and(|p| p.ends_with(suffix)))
+        .and_then(|i| i["lines"].as_u64())
+}
+
+#[test]
+fn issue_6_log_truncated_while_read_is_reported_not_fatal() {
+    let (text, ..) = real_access_lines();
+    let (o, big) = analyze_while(|big| {
+        // logrotate copytruncate: cut to 0, then nginx appends new lines
+        let f = std::fs::OpenOptions::new().append(true).open(big).unwrap();
+        f.set_len(0).unwrap();
+        (&f).write_all(text.as_bytes()).unwrap();
+    });
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let v = json(&o);
+    let problems = v["problems"].to_string();
+    assert!(problems.contains("changed while read"), "{problems}");
+    let sizes = format!("was {} bytes, now {}", big.bytes, text.len());
+    assert!(problems.contains(&sizes), "{problems}");
+    // what was left of the file was read, and the rest of the run went on
+    assert!(input_lines(&v, "access.log").unwrap() < big.lines);
+    assert_eq!(input_lines(&v, "more.log"), Some(big.fifo_lines));
+    assert!(err.contains("changed while read"), "{err}");
+}
+
+#[test]
+fn issue_6_log_appended_while_read_is_read_up_to_its_first_size() {
+    let (text, ..) = real_access_lines();
+    let (o, big) = analyze_while(|big| {
+        let mut f = std::fs::OpenOptions::new().append(true).open(big).unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    });
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let v = json(&o);
+    let problems = v["problems"].to_string();
+    assert!(problems.contains("changed while read"), "{problems}");
+    let after = format!("lines after byte {} were not read", big.bytes);
+    assert!(problems.contains(&after), "{problems}");
+    assert_eq!(input_lines(&v, "access.log"), Some(big.lines));
+    assert_eq!(input_lines(&v, "more.log"), Some(big.fifo_lines));
+}
+
+#[test]
+fn issue_6_dev_stdin_is_streamed() {
+    let (text, lines, n502) = real_access_lines();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .args(["analyze", "/dev/stdin", "--format", "json", "--no-progress"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(text.as_bytes()).unwrap();
+    drop(stdin);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    assert_eq!(input_lines(&v, "/dev/stdin"), Some(lines));
+    assert_eq!(v["totals"]["status_502"].as_u64(), Some(n502));
+}
+
+#[test]
+fn issue_6_named_pipe_is_streamed_and_gzip_sniffed() {
+    let (text, lines, n502) = real_access_lines();
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("access.log");
+    mkfifo(&fifo);
+    let child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .args(["analyze", "--format", "json", "--no-progress"])
+        .arg(&fifo)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::OpenOptions::new().write(true).open(&fifo).unwrap(),
+        flate2::Compression::default(),
+    );
+    enc.write_all(text.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    assert_eq!(input_lines(&v, "access.log"), Some(lines));
+    assert_eq!(v["totals"]["status_502"].as_u64(), Some(n502));
+}
+
+#[test]
+fn issue_6_directory_symlink_loop_counts_once() {
+    let (text, lines, n502) = real_access_lines();
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(logs.join("nginx")).unwrap();
+    std::fs::write(logs.join("nginx/access.log"), &text).unwrap();
+    std::os::unix::fs::symlink("..", logs.join("nginx/parent")).unwrap();
+    std::os::unix::fs::symlink("nginx", logs.join("current")).unwrap();
+    let o = gatecheck(&["analyze", logs.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    assert_eq!(
+        v["inputs"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        v["inputs"]
+    );
+    assert_eq!(input_lines(&v, "nginx/access.log"), Some(lines));
+    assert_eq!(v["totals"]["status_502"].as_u64(), Some(n502));
+    let problems = v["problems"].to_string();
+    assert!(problems.contains("symlink loop"), "{problems}");
+    assert!(problems.contains("same directory as"), "{problems}");
+}
+
+/// `cmd -c` (a compressor) over `plain`, into a file named without extension.
+fn compress_with(cmd: &str, plain: &Path, out: &Path) {
+    let f = std::fs::File::create(out).unwrap();
+    let ok = Command::new(cmd).arg("-c").arg(plain).stdout(f).status();
+    assert!(ok.unwrap().success(), "{cmd}");
+}
+
+#[test]
+fn issue_6_compressed_logs_are_read_by_magic_bytes() {
+    let (text, lines, n502) = real_access_lines();
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.txt");
+    // each line made unique (a query string), so the files are not so
+    // compressible that a cut lands inside the first block of the stream
+    let mut seed = 1u64;
+    let text: String = text
+        .repeat(200)
+        .lines()
+        .map(|l| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            l.replacen(" HTTP/1.1\"", &format!("?r={seed:x} HTTP/1.1\""), 1) + "\n"
+        })
+        .collect();
+    std::fs::write(&plain, &text).unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    for (cmd, name) in [("zstd", "a.1"), ("bzip2", "b.1"), ("xz", "c.1")] {
+        compress_with(cmd, &plain, &logs.join(name));
+    }
+    // several gzip members, as pigz, bgzip or `cat a.gz b.gz` write
+    compress_with("gzip", &plain, &logs.join("d.1"));
+    let mut two = std::fs::read(logs.join("d.1")).unwrap();
+    two.extend(two.clone());
+    std::fs::write(logs.join("d.1"), two).unwrap();
+    // a zstd file cut short, and a gzip file damaged in the middle
+    compress_with("zstd", &plain, &logs.join("e.1"));
+    let cut = std::fs::read(logs.join("e.1")).unwrap();
+    std::fs::write(logs.join("e.1"), &cut[..cut.len() * 2 / 3]).unwrap();
+    compress_with("gzip", &plain, &logs.join("f.1"));
+    let mut bad = std::fs::read(logs.join("f.1")).unwrap();
+    let at = bad.len() / 2;
+    bad[at..at + 64].iter_mut().for_each(|b| *b ^= 0x5a);
+    std::fs::write(logs.join("f.1"), bad).unwrap();
+
+    let o = gatecheck(&["analyze", logs.to_str().unwrap(), "--format", "json"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let v = json(&o);
+    let all = 200 * lines;
+    for name in ["a.1", "b.1", "c.1"] {
+        assert_eq!(input_lines(&v, name), Some(all), "{name}: {}", v["inputs"]);
+    }
+    assert_eq!(input_lines(&v, "d.1"), Some(2 * all), "both gzip members");
+    let problems = v["problems"].to_string();
+    for (name, what) in [
+        ("e.1", "zstd data truncated after "),
+        ("f.1", "gzip data corrupt after "),
+    ] {
+        let got = input_lines(&v, name).unwrap();
+        assert!(
+            got > 0 && got < all,
+            "{name}: lines before the damage kept ({got})"
+        );
+        assert!(problems.contains(what), "{name}: {problems}");
+    }
+    assert!(problems.contains("lines before it were read"), "{problems}");
+    // five whole copies (a, b, c, and d twice) and some of e and f
+    let whole = 5 * 200 * n502;
+    let found = v["totals"]["status_502"].as_u64().unwrap();
+    assert!(
+        found > whole,
+        "{found} 502s, more than the {whole} of the whole files"
+    );
+}
+
+#[test]
+fn issue_6_empty_vanished_and_unknown_compression_are_problems_not_aborts() {
+    let (text, lines, _) = real_access_lines();
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::write(logs.join("access.log"), &text).unwrap();
+    std::fs::write(logs.join("empty.log"), "").unwrap();
+    std::fs::write(logs.join("old.log.lz4"), b"\x04\x22\x4d\x18rest").unwrap();
+    let fifo = dir.path().join("pipe.log");
+    mkfifo(&fifo);
+    let gone = dir.path().join("gone.log");
+    std::fs::write(&gone, &text).unwrap();
+    // inputs are opened in order after discovery: opening the FIFO waits for
+    // a writer, so gone.log is deleted after it was found, before it is read
+    let child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .args(["analyze", "--format", "json", "--no-progress"])
+        .args([&logs, &fifo, &gone])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    std::fs::remove_file(&gone).unwrap();
+    w.write_all(text.as_bytes()).unwrap();
+    drop(w);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    assert_eq!(input_lines(&v, "access.log"), Some(lines));
+    assert_eq!(input_lines(&v, "pipe.log"), Some(lines));
+    let reason = |name: &str| {
+        v["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["path"].as_str().unwrap().ends_with(name))
+            .map(|i| i["reason"].to_string())
+            .unwrap_or_default()
+    };
+    assert!(reason("empty.log").contains("empty"), "{}", v["inputs"]);
+    let problems = v["problems"].as_array().unwrap();
+    let said = |name: &str, what: &str| {
+        problems.iter().any(|p| {
+            p["path"].as_str().unwrap().ends_with(name)
+                && p["message"].as_str().unwrap().contains(what)
+        })
+    };
+    assert!(said("old.log.lz4", "compressed with lz4"), "{problems:?}");
+    assert!(said("gone.log", "cannot read"), "{problems:?}");
 }
 
 /// Issue 6 item 3 / "no zero 502s with exit 0": an access log nothing

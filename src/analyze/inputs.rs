@@ -1,11 +1,13 @@
-//! Inputs of one run: open each file (map or stream), keep its first bytes,
+//! Inputs of one run: open each file (positioned reads or stream), keep its first bytes,
 //! decide what it holds, and run a parser over its chunks in parallel.
+
+use std::borrow::Cow;
 
 use rayon::prelude::*;
 
 use super::nginx_config::NginxConfig;
 use super::Options;
-use crate::input::{self, BlockReader, Bytes, Input, Opened, Problem};
+use crate::input::{self, BlockReader, Input, Opened, PlainFile, Problem};
 use crate::logs::detect::{self, Detection, Kind};
 use crate::logs::nginx::LogFormat;
 use crate::logs::wrap::Wrap;
@@ -25,10 +27,12 @@ pub(super) struct Loaded {
     pub(super) wrap: Wrap,
     /// Access and error lines in one file: read by both passes.
     pub(super) mixed: bool,
+    /// For a HAProxy / Envoy config (`kind` is `Kind::Config`): which.
+    pub(super) config_of: Option<crate::config::ProxyKind>,
 }
 
 enum Data {
-    Whole(Bytes),
+    File(PlainFile),
     Stream(BlockReader, Option<Vec<u8>>),
 }
 
@@ -38,9 +42,9 @@ pub(super) fn open(index: u32, input: Input) -> Result<Loaded, (Input, String)> 
         Err(e) => return Err((input, format!("cannot read: {e}"))),
     };
     let (data, head): (Data, Vec<u8>) = match opened {
-        Opened::Whole(b) => {
-            let head = b[..b.len().min(HEAD_BYTES)].to_vec();
-            (Data::Whole(b), head)
+        Opened::File(f) => {
+            let head = f.head(HEAD_BYTES);
+            (Data::File(f), head)
         }
         Opened::Stream(r) => {
             let mut br = BlockReader::new(r);
@@ -52,7 +56,7 @@ pub(super) fn open(index: u32, input: Input) -> Result<Loaded, (Input, String)> 
                         .unwrap_or_default();
                     (Data::Stream(br, first), head)
                 }
-                Err(e) => return Err((input, format!("cannot decompress: {e}"))),
+                Err(e) => return Err((input, format!("cannot read: {e}"))),
             }
         }
     };
@@ -65,22 +69,26 @@ pub(super) fn open(index: u32, input: Input) -> Result<Loaded, (Input, String)> 
         reason: String::new(),
         wrap: Wrap::None,
         mixed: false,
+        config_of: None,
     })
 }
 
 impl Loaded {
     /// The start of the file, for a quick look before the full pass: up to
-    /// `max` bytes of a mapped file, cut at a line end, or the first block
-    /// of a stream (which cannot be read twice).
-    pub(super) fn prefix(&self, max: usize) -> &[u8] {
+    /// `max` bytes of a regular file (read now, cut at a line end), or the
+    /// first block of a stream (which cannot be read twice).
+    pub(super) fn prefix(&self, max: usize) -> Cow<'_, [u8]> {
         match &self.data {
-            Data::Whole(b) if b.len() > max => {
-                let s = &b[..max];
-                memchr::memrchr(b'\n', s).map_or(s, |i| &s[..=i])
+            Data::File(f) => {
+                let mut b = f.head(max);
+                if (b.len() as u64) < f.len() {
+                    let keep = memchr::memrchr(b'\n', &b).map_or(b.len(), |i| i + 1);
+                    b.truncate(keep);
+                }
+                Cow::Owned(b)
             }
-            Data::Whole(b) => b,
-            Data::Stream(_, Some(first)) => first,
-            Data::Stream(_, None) => &self.head,
+            Data::Stream(_, Some(first)) => Cow::Borrowed(first),
+            Data::Stream(_, None) => Cow::Borrowed(&self.head),
         }
     }
 }
@@ -96,6 +104,20 @@ pub(super) fn classify_input(
     forced: bool,
 ) -> Detection {
     let head = &l.head;
+    if head.is_empty() {
+        let reason = match &l.data {
+            Data::File(f) if f.is_empty() => "empty (0 bytes)",
+            Data::File(_) => "nothing could be read (the file shrank to 0 bytes?)",
+            Data::Stream(..) => "empty (the stream ended without a byte)",
+        };
+        return Detection {
+            kind: Kind::Unknown,
+            reason: reason.into(),
+            inferred: None,
+            wrap: Wrap::None,
+            mixed: false,
+        };
+    }
     let preferred = config
         .zip(l.input.path.as_deref())
         .and_then(|(c, p)| c.format_for(p))
@@ -130,9 +152,10 @@ pub(super) fn classify_input(
 const WINDOW_PER_THREAD: usize = 16;
 
 /// Run `f` over every chunk of a loaded input — in parallel, a window of
-/// chunks at a time for mapped files, block by block for streams — and hand
+/// chunks at a time for regular files, block by block for streams — and hand
 /// each result to `sink` in file order, with the chunk's line count so line
-/// numbers can be made absolute.
+/// numbers can be made absolute. A file that changed size while read, or a
+/// stream that broke off, is reported in `problems` after the lines read.
 pub(super) fn for_chunks<T: Send>(
     l: &mut Loaded,
     opts: &Options,
@@ -147,19 +170,29 @@ pub(super) fn for_chunks<T: Send>(
     };
     let window = WINDOW_PER_THREAD * rayon::current_num_threads().max(1);
     match &mut l.data {
-        Data::Whole(b) => {
-            for group in input::chunks(b, input::CHUNK_SIZE).chunks(window) {
+        Data::File(file) => {
+            for group in file.ranges(input::CHUNK_SIZE).chunks(window) {
                 let parts: Vec<(T, u64)> = group
                     .par_iter()
-                    .map(|c| {
-                        let r = f(c);
-                        tick(c.len());
+                    .map(|&range| {
+                        let r = file.with_chunk(range, f);
+                        tick((range.1 - range.0) as usize);
                         r
                     })
                     .collect();
                 for (t, n) in parts {
                     sink(t, n);
                 }
+            }
+            let path = &l.input.display;
+            for message in [file.read_error(), file.changed().map(|c| c.to_string())]
+                .into_iter()
+                .flatten()
+            {
+                problems.push(Problem {
+                    path: path.clone(),
+                    message,
+                });
             }
         }
         Data::Stream(br, first) => {
@@ -174,16 +207,14 @@ pub(super) fn for_chunks<T: Send>(
                         Err(e) => {
                             problems.push(Problem {
                                 path: l.input.display.clone(),
-                                message: format!(
-                                    "read error after line {lines}: {e}; the {lines} lines before it were analyzed (a truncated or corrupt gzip file?)"
-                                ),
+                                message: format!("{e}; the {lines} lines before it were read"),
                             });
                             break;
                         }
                     },
                 };
                 // parse this block's chunks in parallel
-                let parts: Vec<(T, u64)> = input::chunks(&block, input::CHUNK_SIZE / 4)
+                let parts: Vec<(T, u64)> = input::chunks(&block, input::CHUNK_SIZE)
                     .into_par_iter()
                     .map(f)
                     .collect();

@@ -21,6 +21,9 @@ pub enum Kind {
     /// A hop log (HAProxy, Envoy, a CDN, a load balancer): the format at
     /// this index of [`super::formats::hop_formats`].
     Hop(usize),
+    /// The config of the hop format at this index (a `haproxy.cfg`), read
+    /// for its log formats, not as a log.
+    HopConfig(usize),
     /// Nothing gatecheck knows.
     Unknown,
 }

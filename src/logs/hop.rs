@@ -187,6 +187,14 @@ pub trait HopFormat: Send + Sync {
     /// that matched. The parser may carry state read from the head (such as
     /// CloudFront's `#Fields:` order).
     fn detect(&self, head: &[&[u8]]) -> Option<(Box<dyn HopParser>, String)>;
+
+    /// A parser for a file the user said holds this format (`--format-of`),
+    /// whatever its first lines look like. By default only when
+    /// [`HopFormat::detect`] accepts them (a format whose parser needs a
+    /// header it did not find cannot be forced).
+    fn forced(&self, head: &[&[u8]]) -> Option<Box<dyn HopParser>> {
+        self.detect(head).map(|(p, _)| p)
+    }
 }
 
 /// A parser for one file of one hop format, ready to run on every line
@@ -194,6 +202,17 @@ pub trait HopFormat: Send + Sync {
 pub trait HopParser: Send + Sync {
     /// Parse one line (no `\n`; a trailing `\r` may remain).
     fn parse_line<'a>(&self, line: &'a [u8]) -> Result<HopRecord<'a>, HopLineError>;
+
+    /// The hot path: only the time and the status of a line, for the
+    /// lines that are not 5xx (they are only counted). A format may read
+    /// these faster than the whole line; the default parses it all. Errors
+    /// as [`HopParser::parse_line`] would give them.
+    fn parse_summary(&self, line: &[u8]) -> Result<HopSummary, HopLineError> {
+        self.parse_line(line).map(|r| HopSummary {
+            time: r.time,
+            status: r.status,
+        })
+    }
 
     /// For a line [`HopParser::parse_line`] called
     /// [`HopLineError::NotARequest`]: the event it reports, if it is one the
@@ -203,6 +222,15 @@ pub trait HopParser: Send + Sync {
     fn parse_event<'a>(&self, _line: &'a [u8]) -> Option<HopEvent<'a>> {
         None
     }
+}
+
+/// The time and status of a request line ([`HopParser::parse_summary`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HopSummary {
+    /// When the hop logged it.
+    pub time: Option<LogTime>,
+    /// The status it returned.
+    pub status: Option<u16>,
 }
 
 /// What a hop's event line reports.

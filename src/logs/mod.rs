@@ -4,6 +4,7 @@
 pub mod detect;
 pub mod formats;
 pub mod haproxy;
+pub mod haproxy_custom;
 pub mod hop;
 pub mod nginx;
 pub mod nginx_error;

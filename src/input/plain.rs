@@ -1,0 +1,350 @@
+//! A regular file read with positioned reads (`pread`) into reused buffers,
+//! one chunk per task, so chunks can be read and parsed in parallel.
+//!
+//! Why not a memory map: a log can be truncated while it is read (logrotate
+//! `copytruncate`, `> access.log` during an incident), and touching a mapped
+//! page past the new end of the file raises SIGBUS, which kills the process
+//! (mmap(2): "SIGBUS: Attempted access to a page of the buffer that lies
+//! beyond the end of the mapped file"). A `pread` past the end just returns
+//! fewer bytes, which is noticed and reported. On a 1 GiB file in the page
+//! cache the two run at the same speed here (README, "Reading inputs").
+//!
+//! The file is read up to the size it had when discovered; a file that
+//! changed size meanwhile is reported by [`PlainFile::changed`].
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use crate::error::Error;
+
+/// Bytes read past a chunk's nominal end at first to find the end of its
+/// last line (nginx lines are rarely over a few KiB; longer ones read more).
+const TAIL: usize = 64 << 10;
+
+/// A line longer than this (nginx request lines are limited to a few KiB by
+/// `large_client_header_buffers`) is cut here (its first bytes are parsed, as a
+/// malformed line; the rest is skipped), so one huge line (a binary file, a
+/// dump without newlines) cannot make a buffer as large as the file.
+const MAX_LINE: usize = 16 << 20;
+
+/// Buffers larger than this (grown by a long line) are freed, not pooled.
+const POOL_MAX: usize = 16 << 20;
+
+/// An open regular file and the size it is read up to.
+#[derive(Debug)]
+pub struct PlainFile {
+    file: File,
+    len: u64,
+    /// The lowest offset at which a read found the end of the file (or an
+    /// error) before `len`: the file shrank. `u64::MAX` when none did.
+    short_at: AtomicU64,
+    /// The first read error other than the end of the file.
+    error: Mutex<Option<(u64, io::Error)>>,
+}
+
+/// Spare chunk buffers, shared by all files, so each worker reuses one
+/// instead of allocating per chunk. There are never more than chunks read at
+/// once (one per worker thread), so memory stays at about one chunk per
+/// thread whatever the number of files.
+static BUFFERS: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+/// How a file differed at the end of reading from what was planned.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Changed {
+    /// Size the file was read up to (its size when discovered).
+    pub was: u64,
+    /// Its size after reading.
+    pub now: u64,
+    /// Where reading stopped short, if it did (the file shrank under it).
+    pub short_at: Option<u64>,
+}
+
+impl std::fmt::Display for Changed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (was, now) = (self.was, self.now);
+        match self.short_at {
+            Some(at) => write!(
+                f,
+                "changed while read: was {was} bytes, now {now} (truncated, by logrotate copytruncate or `>`?); \
+                 reading met the new end at byte {at}: the lines after it not read by then are missing"
+            ),
+            None if now > was => write!(
+                f,
+                "changed while read: was {was} bytes, now {now} (still written to); \
+                 lines after byte {was} were not read"
+            ),
+            None => write!(
+                f,
+                "changed while read: was {was} bytes, now {now}; \
+                 the lines read may mix old and new content"
+            ),
+        }
+    }
+}
+
+impl PlainFile {
+    /// Open `path` to be read up to `len` bytes (its size at discovery).
+    pub fn open(path: &Path, len: u64) -> Result<PlainFile, Error> {
+        let file = File::open(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(PlainFile::new(file, len))
+    }
+
+    /// Read the open `file` up to `len` bytes.
+    pub fn new(file: File, len: u64) -> PlainFile {
+        PlainFile {
+            file,
+            len,
+            short_at: AtomicU64::new(u64::MAX),
+            error: Mutex::new(None),
+        }
+    }
+
+    /// The size the file is read up to.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether there is nothing to read.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Its first `n` bytes (fewer if the file is shorter).
+    pub fn head(&self, n: usize) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let got = self.read_at(0, n.min(self.len as usize), &mut buf, 0);
+        buf.truncate(got);
+        buf
+    }
+
+    /// The nominal byte ranges of chunks of about `size` bytes. Each chunk
+    /// holds the lines that *start* in its range; see [`PlainFile::with_chunk`].
+    pub fn ranges(&self, size: usize) -> Vec<(u64, u64)> {
+        let size = size.max(1) as u64;
+        (0..self.len.div_ceil(size))
+            .map(|i| (i * size, ((i + 1) * size).min(self.len)))
+            .collect()
+    }
+
+    /// Read the lines that start in `range` (the last one whole, even when it
+    /// ends past the range) and hand them to `f`. Safe to call from many
+    /// threads at once; each call reuses a buffer from a small shared pool.
+    pub fn with_chunk<R>(&self, range: (u64, u64), f: impl FnOnce(&[u8]) -> R) -> R {
+        let mut buf = (BUFFERS.lock().ok())
+            .and_then(|mut pool| pool.pop())
+            .unwrap_or_default();
+        let span = self.chunk(range, &mut buf);
+        let r = f(&buf[span]);
+        if buf.capacity() <= POOL_MAX {
+            if let Ok(mut pool) = BUFFERS.lock() {
+                pool.push(buf);
+            }
+        }
+        r
+    }
+
+    /// Fill `buf` and return the part of it holding the chunk's lines.
+    fn chunk(&self, (start, end): (u64, u64), buf: &mut Vec<u8>) -> std::ops::Range<usize> {
+        // A line starts at `p` when p == 0 or byte p-1 is '\n', so read from
+        // start-1 to see that byte.
+        let from = start.saturating_sub(1);
+        let want = ((end - from) as usize + TAIL).min((self.len - from) as usize);
+        let mut have = self.read_at(from, want, buf, 0);
+        let first = if start == 0 {
+            0
+        } else {
+            // the first '\n' at or after start-1, among bytes start-1..end-1
+            let scan = ((end - from - 1) as usize).min(have);
+            match memchr::memchr(b'\n', &buf[..scan]) {
+                Some(i) => i + 1,
+                None => return 0..0,
+            }
+        };
+        // the chunk ends after the first '\n' at or after end-1
+        let mut search = (end - 1 - from) as usize;
+        loop {
+            if search < have {
+                if let Some(i) = memchr::memchr(b'\n', &buf[search..have]) {
+                    return first..search + i + 1;
+                }
+            }
+            let at = from + have as u64;
+            if at >= self.len || self.short_at.load(Ordering::Relaxed) <= at {
+                break;
+            }
+            if have - (end - 1 - from) as usize > MAX_LINE {
+                return first..have;
+            }
+            // a long last line: read on, doubling
+            search = have;
+            let more = have.max(TAIL).min((self.len - at) as usize);
+            have += self.read_at(at, more, buf, have);
+        }
+        if from + (have as u64) < self.len {
+            // the file ended early (shrank): the last line is cut, drop it
+            let first = first.min(have);
+            let keep = memchr::memrchr(b'\n', &buf[first..have]).map_or(first, |i| first + i + 1);
+            return first..keep;
+        }
+        first.min(have)..have
+    }
+
+    /// Read up to `n` bytes at `offset` into `buf[into..]` (grown as needed,
+    /// never shrunk or cleared: zeroing the buffer per chunk would cost about
+    /// as much as the read); returns how many were read. Stops at the end of
+    /// the file, noting where when that is before `len`.
+    fn read_at(&self, offset: u64, n: usize, buf: &mut Vec<u8>, into: usize) -> usize {
+        if buf.len() < into + n {
+            buf.resize(into + n, 0);
+        }
+        let dst = &mut buf[into..into + n];
+        let mut got = 0;
+        while got < n {
+            match self.file.read_at(&mut dst[got..], offset + got as u64) {
+                Ok(0) => break,
+                Ok(k) => got += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    if let Ok(mut slot) = self.error.lock() {
+                        slot.get_or_insert((offset + got as u64, e));
+                    }
+                    break;
+                }
+            }
+        }
+        if got < n {
+            self.short_at
+                .fetch_min(offset + got as u64, Ordering::Relaxed);
+        }
+        got
+    }
+
+    /// After reading: whether the file changed size meanwhile or a read ran
+    /// into its end early, with the sizes for the report.
+    pub fn changed(&self) -> Option<Changed> {
+        let now = self.file.metadata().map(|m| m.len()).unwrap_or(0);
+        let short = self.short_at.load(Ordering::Relaxed);
+        let short_at = (short < self.len).then_some(short);
+        (now != self.len || short_at.is_some()).then_some(Changed {
+            was: self.len,
+            now,
+            short_at,
+        })
+    }
+
+    /// The first read error other than the end of the file, with its offset.
+    pub fn read_error(&self) -> Option<String> {
+        let slot = self.error.lock().ok()?;
+        slot.as_ref()
+            .map(|(at, e)| format!("read error at byte {at}: {e}; lines after it were not read"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file_with(data: &[u8]) -> (tempfile::NamedTempFile, PlainFile) {
+        let mut t = tempfile::NamedTempFile::new().unwrap();
+        t.write_all(data).unwrap();
+        let p = PlainFile::open(t.path(), data.len() as u64).unwrap();
+        (t, p)
+    }
+
+    fn all_chunks(p: &PlainFile, size: usize) -> Vec<Vec<u8>> {
+        p.ranges(size)
+            .into_iter()
+            .map(|r| p.with_chunk(r, |c| c.to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn chunks_hold_each_line_once_whatever_the_size() {
+        let mut data = Vec::new();
+        for i in 0..500 {
+            data.extend_from_slice(format!("line {i} {}\n", "x".repeat(i % 37)).as_bytes());
+        }
+        data.extend_from_slice(b"last line without newline");
+        let (_t, p) = file_with(&data);
+        for size in [1, 2, 7, 64, 1000, 4096, data.len(), data.len() * 2] {
+            let got: Vec<u8> = all_chunks(&p, size).concat();
+            assert_eq!(got, data, "size {size}");
+            for c in all_chunks(&p, size) {
+                assert!(c.is_empty() || c.ends_with(b"\n") || c.ends_with(b"newline"));
+            }
+        }
+        assert!(p.changed().is_none());
+    }
+
+    #[test]
+    fn a_line_longer_than_the_tail_is_read_whole() {
+        let mut data = b"short\n".to_vec();
+        data.extend_from_slice(&vec![b'y'; TAIL * 3 + 5]);
+        data.extend_from_slice(b"\nend\n");
+        let (_t, p) = file_with(&data);
+        let chunks = all_chunks(&p, 10);
+        assert_eq!(chunks.concat(), data);
+        assert_eq!(chunks.iter().filter(|c| !c.is_empty()).count(), 2);
+    }
+
+    #[test]
+    fn a_huge_line_is_cut_not_read_whole() {
+        let mut data = b"short\n".to_vec();
+        data.resize(6 + MAX_LINE + 3 * TAIL, b'z');
+        data.extend_from_slice(b"\nend\n");
+        let (_t, p) = file_with(&data);
+        let chunks = all_chunks(&p, 1 << 20);
+        let first = &chunks[0];
+        assert!(first.len() > MAX_LINE && first.len() < MAX_LINE + (4 << 20));
+        assert!(first.starts_with(b"short\nzzz"));
+        let rest: Vec<u8> = chunks[1..].concat();
+        assert_eq!(rest, b"end\n", "the rest of the long line is skipped");
+    }
+
+    #[test]
+    fn truncation_is_noticed_and_the_cut_line_dropped() {
+        let data: Vec<u8> = (0..2000)
+            .flat_map(|i| format!("line number {i}\n").into_bytes())
+            .collect();
+        let (t, p) = file_with(&data);
+        let first = p.with_chunk((0, 100), |c| c.to_vec());
+        assert!(first.starts_with(b"line number 0\n"));
+        t.as_file().set_len(1000).unwrap();
+        let rest: Vec<Vec<u8>> = p
+            .ranges(100)
+            .into_iter()
+            .skip(1)
+            .map(|r| p.with_chunk(r, |c| c.to_vec()))
+            .collect();
+        let read = [first, rest.concat()].concat();
+        assert!(
+            read.len() <= 1000 && read.ends_with(b"\n"),
+            "{}",
+            read.len()
+        );
+        assert_eq!(&read[..], &data[..read.len()]);
+        let c = p.changed().expect("reported");
+        assert_eq!((c.was, c.now), (data.len() as u64, 1000));
+        assert_eq!(c.short_at, Some(1000));
+        assert!(c.to_string().contains("changed while read"), "{c}");
+    }
+
+    #[test]
+    fn growth_is_noticed_and_not_read() {
+        let (t, p) = file_with(b"a\nb\n");
+        writeln!(t.as_file(), "c").unwrap();
+        let got: Vec<u8> = all_chunks(&p, 1).concat();
+        assert_eq!(got, b"a\nb\n");
+        let c = p.changed().expect("reported");
+        assert_eq!((c.was, c.now, c.short_at), (4, 6, None));
+        assert!(c.to_string().contains("lines after byte 4"), "{c}");
+    }
+}
