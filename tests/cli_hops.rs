@@ -374,7 +374,7 @@ fn verdict_covers_the_hops() {
         .sum();
     assert!(
         verdict.starts_with(&format!(
-            "{born} × 502 reached clients through nginx → haproxy: born at "
+            "{born} × 502 over nginx → haproxy, each counted once: born at "
         )) && verdict.ends_with(&format!(" | {hop_part}")),
         "{verdict}"
     );
