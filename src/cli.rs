@@ -29,6 +29,9 @@ pub enum Command {
     /// Check nginx, HAProxy and Envoy configs against the 502 troubleshooting rules.
     #[command(after_help = LINT_EXAMPLES)]
     Lint(LintArgs),
+    /// Show what format each log file was detected as, and why (or why none fits).
+    #[command(after_help = FORMATS_EXAMPLES)]
+    Formats(FormatsArgs),
     /// List the lint rules (id, severity, summary).
     Rules(RulesArgs),
     /// Print one lint rule's full documentation.
@@ -52,6 +55,13 @@ layouts whose request line, status and time can be told apart; syslog, Docker js
 and CRI wrappers are peeled, and access and error lines may share one file.
 Exit codes: 0 done, 1 502s found and --fail-on-502 given, 2 usage or input error, or
 inputs that could not be read while the error logs show upstream errors (--partial-ok: 0).";
+
+const FORMATS_EXAMPLES: &str = "Examples:
+  gatecheck formats ./dump/
+  gatecheck formats lb1.log --format-of 'lb*.log=haproxy'
+
+Formats: nginx access logs (built-in log_formats, --log-format, --config), nginx_error,
+and the hop formats (haproxy, ...). Exit codes: 0 every file has a format, 1 some have none, 2 error.";
 
 const LINT_EXAMPLES: &str = "Examples:
   gatecheck lint /etc/nginx/nginx.conf
@@ -111,6 +121,10 @@ pub struct AnalyzeArgs {
     /// Also write one JSON line per 5xx request to this file.
     #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
+    /// Read files matching GLOB as format NAME, skipping detection (repeatable):
+    /// a hop format (haproxy, ...), nginx_error, or an nginx log_format name.
+    #[arg(long, value_name = "GLOB=NAME")]
+    pub format_of: Vec<String>,
     /// Exit with code 1 when any 502 was found.
     #[arg(long)]
     pub fail_on_502: bool,
@@ -123,6 +137,26 @@ pub struct AnalyzeArgs {
     /// List every input and problem (by default, more than 20 inputs are folded by folder and format).
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+/// Arguments of `gatecheck formats`.
+#[derive(Debug, Args)]
+pub struct FormatsArgs {
+    /// Log files, directories, glob patterns, or `-` for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// nginx config whose log_format/access_log directives name the formats.
+    #[arg(long, value_name = "PATH")]
+    pub config: Vec<PathBuf>,
+    /// An nginx log_format string to try first.
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    /// Read files matching GLOB as format NAME (repeatable).
+    #[arg(long, value_name = "GLOB=NAME")]
+    pub format_of: Vec<String>,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Output format of `lint`.

@@ -123,6 +123,216 @@ fn haproxy_bench_log_counts_match_awk() {
     assert_eq!(h["totals"]["malformed"], 0);
 }
 
+/// The logs a real haproxy wrote (`fixtures/logs/haproxy/real/NOTES.md`):
+/// every request gets the cause its fault calls for, from either file.
+#[test]
+fn real_haproxy_fixtures() {
+    let expect = |path: &str| -> Option<&str> {
+        Some(match path {
+            "/refused/x" => "upstream_refused",
+            "/reset" | "/closed" => "upstream_closed_early",
+            "/bigheader" | "/badheader" => "invalid_header",
+            "/slow" | "/connect-timeout/x" => "timeout",
+            "/nosrv/x" => "no_live_upstream",
+            "/passthrough" => "passthrough",
+            _ => return None,
+        })
+    };
+    for f in ["haproxy.log", "stdout.log"] {
+        let path = format!("fixtures/logs/haproxy/real/{f}");
+        let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+            .args(["analyze", &path, "--format", "ndjson", "--no-progress"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let mut seen = 0;
+        for line in String::from_utf8(out.stdout).unwrap().lines() {
+            let ev: serde_json::Value = serde_json::from_str(line).unwrap();
+            let p = ev["path"].as_str().unwrap();
+            assert_eq!(ev["cause"].as_str(), expect(p), "{f}: {p}");
+            seen += 1;
+        }
+        assert_eq!(seen, 9, "{f}: every 5xx has an event");
+    }
+}
+
+fn formats(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .arg("formats")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn formats_says_what_and_why() {
+    let (code, out) = formats(&["fixtures/logs/haproxy/syslog_mixed.log", "Cargo.toml"]);
+    assert_eq!(code, 1, "a file without a format: exit 1\n{out}");
+    assert!(out.contains("syslog_mixed.log: haproxy log"), "{out}");
+    assert!(out.contains("sampled lines 3, 4, 6"), "{out}");
+    assert!(out.contains("1 other programs' syslog lines"), "{out}");
+    assert!(out.contains("Cargo.toml: unknown"), "{out}");
+    assert!(
+        out.contains("tried: nginx ") && out.contains("nginx combined"),
+        "{out}"
+    );
+    assert!(out.contains("haproxy;"), "{out}");
+    assert!(out.contains("--format-of '*Cargo.toml=NAME'"), "{out}");
+    let (code, out) = formats(&["fixtures/logs/haproxy/syslog_mixed.log"]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn format_of_forces_and_rejects_unknown_names() {
+    let dir = tempfile::tempdir().unwrap();
+    // a file whose first lines are all notices: detection cannot tell it,
+    // --format-of can
+    let p = dir.path().join("lb.txt");
+    let mut text = String::new();
+    for _ in 0..60 {
+        text.push_str("Mar 12 08:11:58 lb1 haproxy[2841]: Proxy fe_main started.\n");
+    }
+    text.push_str("Mar 12 08:12:01 lb1 haproxy[2841]: 10.0.0.2:40002 [12/Mar/2024:08:12:01.200] fe_main be_api/app1 0/0/0/-1/12 502 209 - - SH-- 3/3/1/1/0 0/0 \"GET /a HTTP/1.1\"\n");
+    std::fs::write(&p, text).unwrap();
+    let path = p.to_str().unwrap();
+    let (code, out) = formats(&[path]);
+    assert_eq!(code, 1, "{out}");
+    let (code, out) = formats(&[path, "--format-of", "lb*.txt=haproxy"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("--format-of: read as haproxy"), "{out}");
+    let v = analyze_json(&[path, "--format-of", "*.txt=haproxy"]);
+    assert_eq!(
+        v["hops"][0]["causes_502"][0]["cause"],
+        "upstream_closed_early"
+    );
+    let (_, out) = formats(&[path, "--format-of", "*.txt=nosuch"]);
+    assert!(
+        out.contains("no format of that name (known: haproxy"),
+        "{out}"
+    );
+    let bad = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .args(["formats", path, "--format-of", "nonsense"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+/// nginx in front of haproxy, no shared request id: each nginx 502 that
+/// passed a 502 on is followed into haproxy's log by method + path + time.
+#[test]
+fn where_the_502s_were_born_nginx_then_haproxy() {
+    let v = analyze_json(&["fixtures/logs/chain"]);
+    let b = &v["born"];
+    assert_eq!(b["order"], serde_json::json!(["nginx", "haproxy"]));
+    assert!(b["join"].as_str().unwrap().contains("time window"), "{b}");
+    let row = |born: &str, hop: &str, cause: &str| {
+        b["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["born_at"] == born && r["hop"] == hop && r["cause"] == cause)
+            .map(|r| r["count"].as_u64().unwrap())
+    };
+    assert_eq!(
+        row("gateway", "haproxy", "upstream_closed_early"),
+        Some(1),
+        "{b}"
+    );
+    assert_eq!(row("gateway", "haproxy", "invalid_header"), Some(1), "{b}");
+    assert_eq!(row("upstream", "app", "passthrough"), Some(1), "{b}");
+    // nginx's 502 with no upstream header time and no error log: not guessed
+    assert_eq!(row("unknown", "nginx", "unknown"), Some(1), "{b}");
+    // every 502 the client got is placed once
+    let total: u64 = b["totals"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 4);
+    let chain = &b["chains"][0];
+    assert_eq!(chain["join"], "time_window");
+    assert_eq!(
+        chain["chain"][0]["at"],
+        "fixtures/logs/chain/nginx_access.log:2"
+    );
+    assert_eq!(chain["chain"][1]["at"], "fixtures/logs/chain/haproxy.log:2");
+}
+
+/// What real nginx and haproxy wrote in a chain (`fixtures/logs/chain_real/NOTES.md`),
+/// joined by the request id both logged.
+#[test]
+fn real_chain_fixtures_born_at() {
+    let v = analyze_json(&["fixtures/logs/chain_real"]);
+    let b = &v["born"];
+    assert!(
+        b["join"].as_str().unwrap().starts_with("by request id"),
+        "{b}"
+    );
+    let by_id = |suffix: &str| {
+        b["chains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["chain"][0]["request_id"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with(suffix))
+            })
+            .map(|c| {
+                (
+                    c["born_at"].as_str().unwrap().to_string(),
+                    c["hop"].as_str().unwrap().to_string(),
+                    c["cause"].as_str().unwrap().to_string(),
+                )
+            })
+    };
+    let t = |a: &str, b: &str, c: &str| Some((a.to_string(), b.to_string(), c.to_string()));
+    assert_eq!(
+        by_id("0001"),
+        t("gateway", "haproxy", "upstream_closed_early")
+    );
+    assert_eq!(by_id("0002"), t("gateway", "haproxy", "invalid_header"));
+    assert_eq!(by_id("0003"), t("upstream", "app", "passthrough"));
+    assert_eq!(by_id("0005"), t("gateway", "nginx", "upstream_refused"));
+    assert_eq!(by_id("0004"), None, "a 504 is not followed");
+}
+
+/// A haproxy.cfg in the dump: its `log-format` reads the log next to it.
+#[test]
+fn haproxy_custom_log_format_from_the_config_in_the_dump() {
+    let v = analyze_json(&["fixtures/logs/haproxy/custom"]);
+    let kinds: Vec<(&str, &str)> = v["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["path"].as_str().unwrap(), i["kind"].as_str().unwrap()))
+        .collect();
+    assert!(
+        kinds.contains(&("fixtures/logs/haproxy/custom/haproxy.cfg", "haproxy_config")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("fixtures/logs/haproxy/custom/access.log", "haproxy_access")),
+        "{kinds:?}"
+    );
+    let reason = v["inputs"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("haproxy.cfg:13"), "{reason}");
+    let h = &v["hops"][0];
+    assert_eq!(h["totals"]["malformed"], 0);
+    let c502 = causes(&h["causes_502"]);
+    assert!(
+        c502.contains(&("upstream_closed_early".into(), 1)),
+        "{c502:?}"
+    );
+    assert!(c502.contains(&("passthrough".into(), 1)), "{c502:?}");
+    assert_eq!(causes(&h["causes_504"]), vec![("timeout".into(), 1)]);
+}
+
 #[test]
 fn verdict_covers_the_hops() {
     // only HAProxy read: the verdict is that hop's, not "no request could be read"
@@ -135,16 +345,24 @@ fn verdict_covers_the_hops() {
         "{verdict}"
     );
     let hop_part = verdict.to_string();
-    // nginx and HAProxy together: the totals of all hops, then each hop's own
+    // nginx and HAProxy together: each 502 counted once where it was born
+    // (not the sum of the hops, which counts a passed-on 502 twice), then
+    // each hop's own verdict
     let v = analyze_json(&[
         "fixtures/logs/haproxy/syslog_mixed.log",
         "fixtures/logs/nginx/causes/access.log",
     ]);
     let verdict = v["verdict"].as_str().expect("verdict");
-    let n502 = v["totals"]["status_502"].as_u64().unwrap();
+    let born: u64 = v["born"]["totals"]
+        .as_object()
+        .expect("born totals")
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
     assert!(
-        verdict.starts_with(&format!("all hops: {n502} × 502 "))
-            && verdict.ends_with(&format!(" | {hop_part}")),
+        verdict.starts_with(&format!(
+            "{born} × 502 reached clients through nginx → haproxy: born at "
+        )) && verdict.ends_with(&format!(" | {hop_part}")),
         "{verdict}"
     );
 }

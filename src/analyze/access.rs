@@ -60,7 +60,10 @@ pub(super) fn access_pass(
         ..
     } = plan;
     for l in loaded.iter_mut() {
-        let kind = InputKind::from_detected(&l.kind);
+        let kind = match l.config_of {
+            Some(k) => InputKind::ProxyConfig(k),
+            None => InputKind::from_detected(&l.kind),
+        };
         match l.kind {
             Kind::Access(fi) => {
                 let fmt = &formats[fi];
@@ -90,15 +93,17 @@ pub(super) fn access_pass(
                 ));
                 total += agg;
             }
-            Kind::Unknown | Kind::Config => inputs_out.push(InputSummary::new(
-                l.input.display.clone(),
-                kind,
-                None,
-                l.reason.clone(),
-                0,
-                0,
-                0,
-            )),
+            Kind::Unknown | Kind::Config | Kind::HopConfig(_) => {
+                inputs_out.push(InputSummary::new(
+                    l.input.display.clone(),
+                    kind,
+                    None,
+                    l.reason.clone(),
+                    0,
+                    0,
+                    0,
+                ))
+            }
             Kind::Error | Kind::Hop(_) => {}
         }
     }
@@ -140,6 +145,9 @@ pub(super) fn parse_access_log(
 pub(super) fn shift_lines(agg: &mut Agg, evs: &mut [Event], base: u64) {
     for s in &mut agg.malformed_samples {
         s.line += base;
+    }
+    for j in &mut agg.join {
+        j.line += base;
     }
     for e in evs.iter_mut() {
         e.line += base;
@@ -491,6 +499,21 @@ fn slow_path(
             Some(p) => bump(&mut agg.paths, &path_pattern(p)),
             None => agg.no_path_502 += 1,
         }
+    }
+    if status >= 500 && agg.join.len() < super::born::JOIN_CAP {
+        agg.join.push(super::born::JoinRec {
+            hop: "nginx",
+            kind: crate::logs::hop::HopKind::Proxy,
+            file: ctx.file,
+            line: n,
+            time_ms: rec.time.map(|t| t.utc_ms),
+            duration_ms: rec.request_time_ms().map(i64::from),
+            method: text(rec.method).map(String::into_boxed_str),
+            path: path.clone().map(String::into_boxed_str),
+            status,
+            request_id: text(rec.request_id).map(String::into_boxed_str),
+            cause: verdict.cause,
+        });
     }
     if ctx.opts.keep_events {
         events.push(Event {

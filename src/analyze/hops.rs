@@ -100,6 +100,7 @@ pub(super) fn hop_pass(
         let display = l.input.display.clone();
         let ctx = Ctx {
             name: format.name(),
+            hop: format.hop(),
             parser: parser.as_ref(),
             classify: hop_cause::classifier(format.name()),
             display: &display,
@@ -222,6 +223,7 @@ fn add_event_evidence(h: &mut HopAgg) {
 
 struct Ctx<'a> {
     name: &'static str,
+    hop: HopKind,
     parser: &'a dyn HopParser,
     classify: hop_cause::Classify,
     display: &'a str,
@@ -253,7 +255,7 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
         }
         let agg = &mut o.agg;
         agg.lines += 1;
-        let rec = match ctx.parser.parse_line(line) {
+        let sum = match ctx.parser.parse_summary(line) {
             Ok(r) => r,
             Err(HopLineError::NotARequest) => {
                 match ctx.parser.parse_event(line) {
@@ -289,7 +291,7 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
                 continue;
             }
         };
-        if let Some(t) = rec.time {
+        if let Some(t) = sum.time {
             if since.is_some_and(|s| t.utc_ms < s) || until.is_some_and(|u| t.utc_ms >= u) {
                 agg.filtered += 1;
                 continue;
@@ -306,11 +308,15 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
             cur.requests += 1;
         }
         agg.requests += 1;
-        let status = rec.status.unwrap_or(0);
+        let status = sum.status.unwrap_or(0);
         agg.status[status.min(999) as usize] += 1;
         if status >= 500 {
+            // the full record, only for the 5xx (the summary accepted the line)
+            let Ok(rec) = ctx.parser.parse_line(line) else {
+                continue;
+            };
             let cause = slow_path(&rec, n, ctx, agg, &mut o.evs);
-            if rec.time.is_some() {
+            if sum.time.is_some() {
                 cur.s5xx += 1;
                 if status == 502 {
                     cur.s502 += 1;
@@ -362,6 +368,14 @@ fn slow_path(
     };
     let st = map.entry(verdict.cause).or_default();
     st.count += 1;
+    if let Some(b) = super::attribute::pool_of(rec) {
+        *st.pools
+            .entry(String::from_utf8_lossy(b).into_owned())
+            .or_default() += 1;
+    }
+    if let Some(k) = super::attribute::waited_key(rec) {
+        *st.waited.entry(k).or_default() += 1;
+    }
     let path = text(rec.path);
     if st.example.is_none() {
         st.example = Some(Example {
@@ -391,6 +405,21 @@ fn slow_path(
         if let Some(p) = &path {
             *agg.paths.entry(path_pattern(p)).or_default() += 1;
         }
+    }
+    if agg.join.len() < super::born::JOIN_CAP {
+        agg.join.push(super::born::JoinRec {
+            hop: ctx.name,
+            kind: ctx.hop,
+            file: ctx.file,
+            line: n,
+            time_ms: rec.time.map(|t| t.utc_ms),
+            duration_ms: rec.total_ms,
+            method: text(rec.method).map(String::into_boxed_str),
+            path: path.clone().map(String::into_boxed_str),
+            status,
+            request_id: text(rec.request_id).map(String::into_boxed_str),
+            cause: verdict.cause,
+        });
     }
     if ctx.opts.keep_events {
         evs.push(Event {

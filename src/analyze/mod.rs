@@ -13,6 +13,8 @@
 //! 4. **report** (`report.rs`).
 
 mod access;
+pub mod attribute;
+pub mod born;
 pub mod cause;
 mod errors;
 pub mod event;
@@ -60,10 +62,20 @@ pub struct Options {
     pub keep_events: bool,
     /// Called as bytes are processed.
     pub progress: Option<Progress>,
+    /// `--format-of GLOB=NAME`: files whose path matches GLOB are read as
+    /// NAME (a hop format such as `haproxy`, `nginx_error`, or an nginx
+    /// log_format name), whatever detection would say. First match wins.
+    pub format_of: Vec<(String, String)>,
+    /// Config files given with `--config`, for the hop formats that read
+    /// theirs (HAProxy `log-format`).
+    pub config_paths: Vec<std::path::PathBuf>,
     /// nginx configs read with `--config`: their log formats are tried first
     /// (the one whose `access_log` names a file, for that file), and their
     /// directives are cited in the report.
     pub config: Option<Arc<nginx_config::NginxConfig>>,
+    /// HAProxy / Envoy configs read with `--config`: their settings are
+    /// cited under each hop's causes.
+    pub proxy_configs: Option<Arc<attribute::ProxyConfigs>>,
 }
 
 /// The result of [`analyze`].
@@ -77,6 +89,41 @@ pub struct Analysis {
 /// Total bytes of the inputs on disk (for a progress bar).
 pub fn total_bytes(paths: &[String]) -> u64 {
     input::discover(paths).0.iter().map(|i| i.len).sum()
+}
+
+/// What `gatecheck formats` prints: each input with the kind and format it
+/// was detected (or forced) as, and why; the problems met opening them.
+pub fn detect_formats(
+    paths: &[String],
+    opts: &Options,
+) -> (Vec<report::InputSummary>, Vec<input::Problem>) {
+    let plan = plan::plan(paths, opts);
+    let out = plan
+        .loaded
+        .iter()
+        .map(|l| {
+            let kind = InputKind::from_detected(&l.kind);
+            let format = match &l.kind {
+                crate::logs::detect::Kind::Access(i) => {
+                    plan.formats.get(*i).map(|f| f.name.clone())
+                }
+                crate::logs::detect::Kind::Hop(i) => crate::logs::formats::hop_formats()
+                    .get(*i)
+                    .map(|f| f.name().to_string()),
+                _ => None,
+            };
+            report::InputSummary::new(
+                l.input.display.clone(),
+                kind,
+                format,
+                l.reason.clone(),
+                0,
+                0,
+                0,
+            )
+        })
+        .collect();
+    (out, plan.problems)
 }
 
 /// Analyze the logs at `paths`; with `opts.keep_events`, every 5xx (and
@@ -108,7 +155,15 @@ pub fn analyze_streaming(
             i.upstream_errors = *n;
         }
     }
-    let hops = hops::hop_pass(&mut plan, opts, &mut inputs_out, on_events);
+    let mut hops = hops::hop_pass(&mut plan, opts, &mut inputs_out, on_events);
+    // where each 502 was born: the 5xx records of every hop, joined
+    let mut join = std::mem::take(&mut total.join);
+    let mut truncated = total.join_truncated;
+    for h in &mut hops {
+        join.append(&mut h.agg.join);
+        truncated |= h.agg.join_truncated;
+    }
+    let born = born::born(join, truncated, &plan.names);
     // the totals cover every access log of every hop (a request logged at
     // two hops counts at each); `hops[]` has each hop's own figures
     for h in &hops {
@@ -128,7 +183,15 @@ pub fn analyze_streaming(
         &errors.index,
         plan.config.as_deref(),
     )
-    .with_hops(&hops);
+    .with_hops(&hops)
+    .with_born(born);
+    if let Some(cfg) = &plan.proxy_configs {
+        let only_hops = !report
+            .inputs
+            .iter()
+            .any(|i| i.input_kind == kind::InputKind::NginxAccess);
+        attribute::cite_hops(&mut report, &hops, cfg, only_hops);
+    }
     report.incomplete = incomplete(&report);
     if report.incomplete.is_some() && report.totals.requests > 0 {
         // the counts miss the inputs that could not be read

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::attribute::{hop_config_kind, ProxyConfigs};
 use super::inputs::{classify_input, open, Loaded};
 use super::{nginx_config, Options};
 use crate::input::{self, Problem};
@@ -22,6 +23,9 @@ pub(super) struct Plan {
     pub(super) problems: Vec<Problem>,
     /// nginx configs (given or found in the dump).
     pub(super) config: Option<Arc<nginx_config::NginxConfig>>,
+    /// HAProxy / Envoy configs (given or found in the dump), for the
+    /// settings behind each hop cause.
+    pub(super) proxy_configs: Option<Arc<ProxyConfigs>>,
     /// nginx access-log formats tried, in order (`Kind::Access` indexes these).
     pub(super) formats: Vec<LogFormat>,
     /// Every input's display name, by index.
@@ -53,13 +57,40 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
     if !opts.only_given_formats {
         formats.extend(nginx::builtin_formats());
     }
+    let custom = haproxy_log_formats(&mut loaded, opts, &mut problems);
+    let haproxy_index = hop_formats().iter().position(|f| f.name() == "haproxy");
     let mut hop_parsers: Vec<Option<Box<dyn HopParser>>> = Vec::new();
     for l in loaded.iter_mut() {
         hop_parsers.push(None);
-        if matches!(l.kind, Kind::Config) {
+        if matches!(l.kind, Kind::Config | Kind::HopConfig(_)) {
+            continue;
+        }
+        if let Some(name) = forced_name(l, &opts.format_of) {
+            match force(l, &name, &formats) {
+                Ok((kind, parser)) => {
+                    l.kind = kind;
+                    l.reason = format!("--format-of: read as {name}");
+                    *hop_parsers.last_mut().expect("pushed above") = parser;
+                }
+                Err(why) => {
+                    l.kind = Kind::Unknown;
+                    l.reason = format!("--format-of {name}: {why}");
+                }
+            }
             continue;
         }
         let d = classify_input(l, &formats, config.as_deref(), opts.only_given_formats);
+        // A JSON layout inferred from the file's own keys fits any JSON log
+        // with a status key; a hop format that knows its vendor's keys
+        // (Envoy, Cloudflare, Fastly, Google Cloud LB) comes first.
+        if d.inferred.is_some() {
+            if let Some((i, parser, why)) = detect::detect_hop(&l.head, hop_formats()) {
+                l.kind = Kind::Hop(i);
+                l.reason = why;
+                *hop_parsers.last_mut().expect("pushed above") = Some(parser);
+                continue;
+            }
+        }
         l.kind = match (d.kind, d.inferred) {
             // a layout read from the file itself: a candidate from now on
             (Kind::Access(_), Some(f)) => {
@@ -73,29 +104,190 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
         l.mixed = d.mixed;
         // an empty input was said to be empty by classify_input
         if matches!(l.kind, Kind::Unknown) && !l.head.is_empty() {
-            if let Some((i, parser, why)) = detect::detect_hop(&l.head, hop_formats()) {
+            let head = detect::head_lines(&l.head);
+            let by_config = || {
+                let i = haproxy_index?;
+                custom
+                    .iter()
+                    .find_map(|f| f.detect(&head))
+                    .map(|(p, why)| (i, Box::new(p) as Box<dyn HopParser>, why))
+            };
+            if let Some((i, parser, why)) =
+                by_config().or_else(|| detect::detect_hop(&l.head, hop_formats()))
+            {
                 l.kind = Kind::Hop(i);
                 l.reason = why;
                 *hop_parsers.last_mut().expect("pushed above") = Some(parser);
-            } else if !hop_formats().is_empty() {
-                l.reason = format!(
-                    "{}; nor do the formats {}",
-                    l.reason,
-                    crate::logs::formats::names().join(", ")
-                );
+            } else {
+                l.reason = unknown_reason(l, &formats);
+                if let Some(why) = detect::hop_near_miss(&l.head, hop_formats()) {
+                    l.reason = format!("{}; {why}", l.reason);
+                }
             }
         }
     }
+    let proxy_configs = read_hop_configs(&mut loaded, opts, &mut problems);
     let names = loaded.iter().map(|l| l.input.display.clone()).collect();
     Plan {
         loaded,
         hop_parsers,
         problems,
         config,
+        proxy_configs,
         formats,
         names,
         unreadable_inputs,
     }
+}
+
+/// The HAProxy `log-format` strings of the haproxy configs given with
+/// `--config` or found in the dump (`*.cfg` files with HAProxy sections),
+/// compiled; configs in the dump get a reason saying so.
+fn haproxy_log_formats(
+    loaded: &mut [Loaded],
+    opts: &Options,
+    problems: &mut Vec<Problem>,
+) -> Vec<crate::logs::haproxy_custom::CustomFormat> {
+    use crate::logs::haproxy_custom::{log_formats_in_config, CustomFormat};
+    let looks_like_cfg = |text: &str| {
+        text.lines().any(|l| {
+            let l = l.trim_start();
+            ["frontend ", "backend ", "listen ", "defaults"]
+                .iter()
+                .any(|k| l.starts_with(k))
+        })
+    };
+    let mut sources: Vec<(String, String, Option<usize>)> = Vec::new();
+    for p in opts.config_paths.iter().filter(|p| p.is_file()) {
+        if let Ok(text) = std::fs::read_to_string(p) {
+            if looks_like_cfg(&text) {
+                sources.push((p.display().to_string(), text, None));
+            }
+        }
+    }
+    for (i, l) in loaded.iter().enumerate() {
+        let named = l
+            .input
+            .path
+            .as_deref()
+            .and_then(|p| p.extension())
+            .is_some_and(|e| e == "cfg");
+        if named && matches!(l.kind, Kind::Unknown) {
+            let text = String::from_utf8_lossy(&l.head).into_owned();
+            if looks_like_cfg(&text) {
+                sources.push((l.input.display.clone(), text, Some(i)));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (name, text, at) in sources {
+        let found = log_formats_in_config(&text);
+        let mut used = 0;
+        for (line, fmt) in &found {
+            match CustomFormat::compile(&format!("{name}:{line}"), fmt) {
+                Ok(f) => {
+                    out.push(f);
+                    used += 1;
+                }
+                Err(e) => problems.push(Problem {
+                    path: format!("{name}:{line}"),
+                    message: format!("log-format not used to read logs: {e}"),
+                }),
+            }
+        }
+        if let (Some(i), Some(h)) = (at, hop_formats().iter().position(|f| f.name() == "haproxy")) {
+            loaded[i].kind = Kind::HopConfig(h);
+            loaded[i].reason = format!(
+                "HAProxy config (not a log): {used} log-format line{} used to read the logs",
+                if used == 1 { "" } else { "s" }
+            );
+        }
+    }
+    out
+}
+
+/// Why no format reads a file: its first line, every format tried, and how
+/// to force one.
+fn unknown_reason(l: &Loaded, formats: &[LogFormat]) -> String {
+    let mut tried: Vec<String> = Vec::new();
+    for f in formats {
+        let n = format!("nginx {}", f.name);
+        if !tried.contains(&n) {
+            tried.push(n);
+        }
+    }
+    tried.push("nginx_error".into());
+    tried.extend(crate::logs::formats::names().iter().map(|s| s.to_string()));
+    let glob = l
+        .input
+        .path
+        .as_deref()
+        .and_then(|p| p.file_name())
+        .map(|n| format!("*{}", n.to_string_lossy()))
+        .unwrap_or_else(|| "GLOB".into());
+    if detect::head_lines(&l.head).is_empty() {
+        return l.reason.clone();
+    }
+    format!(
+        "{}; tried: {}; force one with --format-of '{glob}=NAME'",
+        l.reason,
+        tried.join(", ")
+    )
+}
+
+/// The `--format-of` name for this file, if a glob matches its path.
+fn forced_name(l: &Loaded, rules: &[(String, String)]) -> Option<String> {
+    let path = l
+        .input
+        .path
+        .as_deref()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|| l.input.display.clone());
+    rules.iter().find_map(|(glob, name)| {
+        let m = globset::GlobBuilder::new(glob)
+            .literal_separator(false)
+            .build()
+            .ok()?
+            .compile_matcher();
+        let file_name = std::path::Path::new(&path)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        (m.is_match(&path) || m.is_match(&file_name)).then(|| name.clone())
+    })
+}
+
+/// Read `l` as `name`: a hop format, `nginx_error`, or an nginx log_format.
+fn force(
+    l: &Loaded,
+    name: &str,
+    formats: &[LogFormat],
+) -> Result<(Kind, Option<Box<dyn HopParser>>), String> {
+    if let Some(i) = hop_formats().iter().position(|f| f.name() == name) {
+        let head = detect::head_lines(&l.head);
+        return match hop_formats()[i].forced(&head) {
+            Some(p) => Ok((Kind::Hop(i), Some(p))),
+            None => Err(format!(
+                "the {name} parser cannot read this file's first lines"
+            )),
+        };
+    }
+    if name == "nginx_error" {
+        return Ok((Kind::Error, None));
+    }
+    if let Some(i) = formats.iter().position(|f| f.name == name) {
+        return Ok((Kind::Access(i), None));
+    }
+    let mut known: Vec<String> = crate::logs::formats::names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    known.push("nginx_error".into());
+    known.extend(formats.iter().map(|f| f.name.clone()));
+    Err(format!(
+        "no format of that name (known: {})",
+        known.join(", ")
+    ))
 }
 
 /// nginx configs inside the dump are read as if given with --config; those
@@ -161,4 +353,50 @@ fn read_configs(
         }
     }
     config
+}
+
+/// HAProxy and Envoy configs inside the dump (told by content among the
+/// files no log format matched) are parsed once, as lint parses them, and
+/// marked as configs; `--config` ones take precedence.
+fn read_hop_configs(
+    loaded: &mut [Loaded],
+    opts: &Options,
+    problems: &mut Vec<Problem>,
+) -> Option<Arc<ProxyConfigs>> {
+    let mut found = ProxyConfigs::default();
+    for l in loaded.iter_mut() {
+        // a haproxy.cfg already read for its log-format lines keeps its kind
+        let hop_cfg = matches!(l.kind, Kind::HopConfig(_));
+        if !matches!(l.kind, Kind::Unknown) && !hop_cfg {
+            continue;
+        }
+        let Some(kind) = hop_config_kind(&l.head) else {
+            continue;
+        };
+        if !hop_cfg {
+            l.kind = Kind::Config;
+            l.config_of = Some(kind);
+            l.reason = format!("{} config (not a log)", kind.as_str());
+        }
+        if opts.proxy_configs.is_some() {
+            l.reason
+                .push_str("; --config was given, so its settings are not cited");
+            continue;
+        }
+        l.reason
+            .push_str("; read for the settings behind each cause");
+        // the bytes already read (a config is one block however it is packed)
+        let text = l.prefix(usize::MAX).to_vec();
+        found.add(l.input.display.clone().into(), text, kind);
+    }
+    let cfg = match &opts.proxy_configs {
+        Some(c) => c.clone(),
+        None if found.is_empty() && found.problems.is_empty() => return None,
+        None => Arc::new(found),
+    };
+    problems.extend(cfg.problems.iter().map(|(at, msg)| Problem {
+        path: at.clone(),
+        message: format!("config: {msg}"),
+    }));
+    Some(cfg)
 }

@@ -105,6 +105,10 @@ pub struct CauseRow {
     /// Config directives that bear on it (with `--config`), with file:line.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub config: Vec<String>,
+    /// HAProxy / Envoy settings in effect for the failing backend or cluster
+    /// (`attribute`), each with value, file:line and a note.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub settings: Vec<super::attribute::Citation>,
 }
 
 /// A (key, count) row.
@@ -249,6 +253,10 @@ pub struct Report {
     /// Each hop read from a non-nginx log (HAProxy, Envoy, CDNs, load
     /// balancers), with its own 5xx causes.
     pub hops: Vec<HopRow>,
+    /// Where the 502s were born (edge / gateway / upstream / unknown), with
+    /// the join used and sample chains of hop records; absent without 502s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub born: Option<super::born::Born>,
 }
 
 /// One hop (every file of one format), with its own figures.
@@ -323,6 +331,7 @@ fn rows(m: &ByCause, config: Option<&NginxConfig>) -> Vec<CauseRow> {
                     cfg.attribute(*c, &addrs, mode)
                 })
                 .unwrap_or_default(),
+            settings: Vec::new(),
         })
         .collect();
     v.sort_by(|a, b| b.count.cmp(&a.count).then(a.cause.cmp(&b.cause)));
@@ -407,11 +416,28 @@ impl HopRow {
 }
 
 impl Report {
+    /// Add where the 502s were born.
+    pub fn with_born(mut self, born: Option<super::born::Born>) -> Report {
+        // with several hops, the verdict leads with each 502 counted once,
+        // where it was born; the per-hop verdicts follow
+        if let Some(lead) = born.as_ref().and_then(verdict::born_lead) {
+            let rest = self
+                .verdict
+                .split_once(" | ")
+                .map(|(_, hops)| hops.to_string())
+                .unwrap_or_else(|| self.verdict.clone());
+            self.verdict = format!("{lead} | {rest}");
+        }
+        self.born = born;
+        self
+    }
+
     /// Add the hops' own sections.
     pub fn with_hops(mut self, hops: &[super::hops::HopAgg]) -> Report {
         self.hops = hops.iter().map(HopRow::build).collect();
         // the totals (and so the verdict) add up every hop read; with more
-        // than one, each hop's own verdict follows: `all hops: … | haproxy: …`
+        // than one, each hop's own verdict follows: `all hops: … | haproxy: …`;
+        // with_born then replaces the `all hops` sum by the birth count
         let mut hop_verdicts: Vec<String> = self
             .hops
             .iter()
@@ -599,6 +625,7 @@ impl Report {
                 counts(stats::top(&m, TOP_N))
             },
             hops: Vec::new(),
+            born: None,
         }
     }
 }

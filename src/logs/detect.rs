@@ -21,6 +21,9 @@ pub enum Kind {
     /// A hop log (HAProxy, Envoy, a CDN, a load balancer): the format at
     /// this index of [`super::formats::hop_formats`].
     Hop(usize),
+    /// The config of the hop format at this index (a `haproxy.cfg`), read
+    /// for its log formats, not as a log.
+    HopConfig(usize),
     /// Nothing gatecheck knows.
     Unknown,
 }
@@ -231,6 +234,17 @@ pub fn detect_hop(
         .iter()
         .enumerate()
         .find_map(|(i, f)| f.detect(&sample).map(|(p, why)| (i, p, why)))
+}
+
+/// For a file no hop format reads: what the formats that it looks like say
+/// about it (a CloudFront log whose `#Fields:` line was cut), joined.
+pub fn hop_near_miss(head: &[u8], formats: &[&'static dyn HopFormat]) -> Option<String> {
+    let sample = head_lines(head);
+    let why: Vec<String> = formats
+        .iter()
+        .filter_map(|f| f.near_miss(&sample).map(|w| format!("{}: {w}", f.name())))
+        .collect();
+    (!why.is_empty()).then(|| why.join("; "))
 }
 
 #[cfg(test)]

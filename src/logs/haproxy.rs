@@ -15,7 +15,8 @@
 //! non-requests), custom `log-format` strings.
 
 use super::hop::{
-    HopEvent, HopEventKind, HopFormat, HopKind, HopLineError, HopParser, HopRecord, Signals,
+    HopEvent, HopEventKind, HopFormat, HopKind, HopLineError, HopParser, HopRecord, HopSummary,
+    Signals,
 };
 use super::scan::{self, LogTime};
 
@@ -36,10 +37,14 @@ impl HopFormat for Haproxy {
         let (mut req, mut events, mut foreign) = (0usize, 0usize, 0usize);
         let mut year = None;
         let mut prefix = None;
-        for l in head {
+        let mut matched = Vec::new();
+        for (i, l) in head.iter().enumerate() {
             match probe.parse_line(l) {
                 Ok(r) => {
                     req += 1;
+                    if matched.len() < 5 {
+                        matched.push((i + 1).to_string());
+                    }
                     if year.is_none() {
                         year = r.time.map(|t| year_of(t.utc_ms));
                     }
@@ -61,9 +66,11 @@ impl HopFormat for Haproxy {
             return None;
         }
         let mut why = format!(
-            "{req} of the first {} lines are HAProxy `option httplog` requests ({})",
+            "{req} of the first {} lines are HAProxy `option httplog` requests ({}; sampled lines {}{})",
             head.len(),
-            prefix.unwrap_or(Prefix::Raw).describe()
+            prefix.unwrap_or(Prefix::Raw).describe(),
+            matched.join(", "),
+            if req > matched.len() { ", …" } else { "" }
         );
         if events > 0 {
             why.push_str(&format!(", {events} HAProxy notices"));
@@ -72,6 +79,15 @@ impl HopFormat for Haproxy {
             why.push_str(&format!(", {foreign} other programs' syslog lines"));
         }
         Some((Box::new(HaproxyParser { year }), why))
+    }
+
+    fn forced(&self, head: &[&[u8]]) -> Option<Box<dyn HopParser>> {
+        let probe = HaproxyParser { year: None };
+        let year = head
+            .iter()
+            .find_map(|l| probe.parse_line(l).ok().and_then(|r| r.time))
+            .map(|t| year_of(t.utc_ms));
+        Some(Box::new(HaproxyParser { year }))
     }
 }
 
@@ -94,6 +110,19 @@ pub struct HaproxyParser {
     /// The year of the file's first request, for RFC 3164 timestamps
     /// (which have none) on event lines.
     year: Option<i64>,
+}
+
+impl HaproxyParser {
+    /// A parser that dates RFC 3164 event lines in `year`.
+    pub fn with_year(year: Option<i64>) -> HaproxyParser {
+        HaproxyParser { year }
+    }
+}
+
+/// The message of a line without its syslog prefix (RFC 3164, RFC 5424,
+/// rsyslog's RFC 3339 layout), or the whole line.
+pub(crate) fn split_message(line: &[u8]) -> &[u8] {
+    split_prefix(line).msg
 }
 
 /// The syslog layout a line was written in.
@@ -142,9 +171,12 @@ fn is_haproxy_tag(tag: &[u8]) -> bool {
     tag.starts_with(b"haproxy")
 }
 
-/// Next space-separated token and the rest after the single space.
+/// Next space-separated token and the rest after the single space. A plain
+/// loop: the fields are a few bytes long, where memchr's setup costs more
+/// than it saves (measured: 25 % of the time on a 64 MiB httplog file).
+#[inline]
 fn token(b: &[u8]) -> (&[u8], &[u8]) {
-    match memchr::memchr(b' ', b) {
+    match b.iter().position(|&c| c == b' ') {
         Some(i) => (&b[..i], &b[i + 1..]),
         None => (b, &b[b.len()..]),
     }
@@ -301,7 +333,7 @@ fn client_addr(b: &[u8]) -> Option<&[u8]> {
 /// A captured header value that can serve as a request id: a UUID or 16+
 /// hex characters (X-Request-ID as nginx `$request_id`, Envoy or most
 /// middleware make them).
-fn id_like(v: &[u8]) -> bool {
+pub(crate) fn id_like(v: &[u8]) -> bool {
     v.len() >= 16 && v.len() <= 64 && v.iter().all(|c| c.is_ascii_hexdigit() || *c == b'-')
 }
 
@@ -318,12 +350,12 @@ fn parse_http(msg: &[u8]) -> Result<HopRecord<'_>, HopLineError> {
     let (ci, r) = token(msg);
     let client = client_addr(ci).ok_or(Mismatch)?;
     let r = r.strip_prefix(b"[").ok_or(Mismatch)?;
-    let e = memchr::memchr(b']', r).ok_or(Mismatch)?;
+    let e = r.iter().position(|&c| c == b']').ok_or(Mismatch)?;
     let time = scan::parse_time_local(&r[..e]).ok_or(HopLineError::BadTime)?;
     let r = r[e + 1..].strip_prefix(b" ").ok_or(Mismatch)?;
     let (frontend, r) = token(r);
     let (bs, r) = token(r);
-    let slash = memchr::memchr(b'/', bs).ok_or(Mismatch)?;
+    let slash = bs.iter().position(|&c| c == b'/').ok_or(Mismatch)?;
     let (backend, server) = (&bs[..slash], &bs[slash + 1..]);
     let (timers, r) = token(r);
     let (t, n) = slashes::<5>(timers);
@@ -461,8 +493,19 @@ impl HopParser for HaproxyParser {
     fn parse_line<'a>(&self, line: &'a [u8]) -> Result<HopRecord<'a>, HopLineError> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let s = split_prefix(line);
-        if looks_like_request(s.msg) {
-            return parse_http(s.msg);
+        let parsed = parse_http(s.msg);
+        if parsed.is_ok() || looks_like_request(s.msg) {
+            let mut r = parsed?;
+            // `%tr` is the wall clock of haproxy's host, without a zone; a
+            // syslog prefix that carries an offset (RFC 5424, rsyslog's RFC
+            // 3339 template) tells which one
+            if let (Some(SyslogTime::Full(p)), Some(t)) = (s.time, r.time.as_mut()) {
+                if p.offset_s != 0 {
+                    t.utc_ms -= p.offset_s as i64 * 1000;
+                    t.offset_s = p.offset_s;
+                }
+            }
+            return Ok(r);
         }
         let ours = s.tag.is_none_or(is_haproxy_tag);
         if !ours
@@ -473,6 +516,50 @@ impl HopParser for HaproxyParser {
             return Err(HopLineError::NotARequest);
         }
         Err(HopLineError::Mismatch)
+    }
+
+    fn parse_summary(&self, line: &[u8]) -> Result<HopSummary, HopLineError> {
+        // time and status of an httplog line, checked for its shape (client,
+        // date, five timers, status, a quoted request after); a 5xx or
+        // anything unusual takes the full parse, so errors stay the same
+        let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
+        let s = split_prefix(trimmed);
+        let fast = || -> Option<HopSummary> {
+            let (ci, r) = token(s.msg);
+            client_addr(ci)?;
+            let r = r.strip_prefix(b"[")?;
+            let e = r.iter().position(|&c| c == b']')?;
+            let mut time = scan::parse_time_local(&r[..e])?;
+            let r = r[e + 1..].strip_prefix(b" ")?;
+            let (_fe, r) = token(r);
+            let (bs, r) = token(r);
+            let (timers, r) = token(r);
+            if !bs.contains(&b'/') || timers.iter().filter(|&&c| c == b'/').count() != 4 {
+                return None;
+            }
+            let (st, r) = token(r);
+            let status = scan::parse_status(st)?;
+            if status >= 500 || !r.contains(&b'"') {
+                return None;
+            }
+            if let Some(SyslogTime::Full(p)) = s.time {
+                if p.offset_s != 0 {
+                    time.utc_ms -= p.offset_s as i64 * 1000;
+                    time.offset_s = p.offset_s;
+                }
+            }
+            Some(HopSummary {
+                time: Some(time),
+                status: Some(status),
+            })
+        };
+        match fast() {
+            Some(sum) => Ok(sum),
+            None => self.parse_line(line).map(|r| HopSummary {
+                time: r.time,
+                status: r.status,
+            }),
+        }
     }
 
     fn parse_event<'a>(&self, line: &'a [u8]) -> Option<HopEvent<'a>> {
@@ -603,6 +690,16 @@ mod tests {
     }
 
     #[test]
+    fn syslog_offset_applies_to_tr() {
+        let msg = "10.0.0.1:5000 [12/Mar/2024:10:12:01.100] fe be/app1 0/0/0/-1/3 502 209 - - SH-- 1/1/0/0/0 0/0 \"GET /a HTTP/1.1\"";
+        let utc = p().parse_line(msg.as_bytes()).unwrap().time.unwrap();
+        let line = format!("<134>1 2024-03-12T10:12:01.100+02:00 lb1 haproxy 7 - - {msg}");
+        let t = p().parse_line(line.as_bytes()).unwrap().time.unwrap();
+        assert_eq!(t.offset_s, 7200);
+        assert_eq!(utc.utc_ms - t.utc_ms, 7_200_000);
+    }
+
+    #[test]
     fn odd_but_valid_lines() {
         // IPv6 client, logasap `+`, retries `+1`, BADREQ, status -1, captures with an id
         let l = b"2001:db8::7f9b:45571 [12/Mar/2024:06:00:08.062] fe~ be/app1 0/0/0/-1/+5 -1 +0 - - CH-- 1/1/1/1/+1 0/0 {3f2b9c1e-8d7a-4c2e-9b1f-0a1b2c3d4e5f|x} {} \"<BADREQ>\"";
@@ -702,6 +799,26 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{}: {e:?}", ex.title));
             assert_eq!(r.status, Some(ex.status), "{}", ex.title);
             assert_eq!(hap(&r).0, Some(ex.termination.as_bytes()), "{}", ex.title);
+        }
+    }
+
+    #[test]
+    fn summary_agrees_with_the_full_parse() {
+        let text = [
+            std::str::from_utf8(MANUAL).unwrap().to_string(),
+            include_str!("../../fixtures/logs/haproxy/syslog_mixed.log").to_string(),
+            include_str!("../../fixtures/logs/haproxy/real/haproxy.log").to_string(),
+            include_str!("../../fixtures/logs/haproxy/real/stdout.log").to_string(),
+            "<134>1 2024-03-12T10:12:01.100+02:00 lb1 haproxy 7 - - 10.0.0.1:5000 [12/Mar/2024:10:12:01.100] fe be/app1 0/0/0/5/6 200 209 - - ---- 1/1/0/0/0 0/0 \"GET /a HTTP/1.1\"".into(),
+            "1.2.3.4:1 [12/Mar/2024:06:00:08.062] fe be/s 0/0/0/1/1 200 0 - - ---- 1/1/1/1/0".into(),
+        ]
+        .join("\n");
+        for line in text.lines() {
+            let full = p().parse_line(line.as_bytes()).map(|r| (r.time, r.status));
+            let sum = p()
+                .parse_summary(line.as_bytes())
+                .map(|s| (s.time, s.status));
+            assert_eq!(sum, full, "{line}");
         }
     }
 

@@ -77,6 +77,19 @@ fn cause_table(title: &str, rows: &[CauseRow], width: u16, out: &mut String) {
         for c in &r.config {
             let _ = writeln!(out, "      ⚙ {c}");
         }
+        for s in &r.settings {
+            let _ = writeln!(
+                out,
+                "      ⚙ {}:{}  {} {}{} ({}): {}",
+                s.file,
+                s.line,
+                s.directive,
+                s.value,
+                if s.defaulted { " (default)" } else { "" },
+                s.scope,
+                s.note
+            );
+        }
         let _ = writeln!(out, "      → {}", r.hint);
     }
 }
@@ -224,6 +237,7 @@ pub fn render_with(r: &Report, width: u16, verbose: bool) -> String {
         top_table(what, rows, width, &mut out);
     }
     hops(r, width, &mut out);
+    born(r, width, &mut out);
     timeline(r, width, &mut out);
     error_log(r, width, &mut out);
     inputs(r, width, verbose, &mut out);
@@ -533,6 +547,47 @@ fn hop_events(h: &crate::analyze::report::HopRow, out: &mut String) {
     );
     for e in h.event_samples.iter().take(5) {
         let _ = writeln!(out, "  {}:{}  {}", e.file, e.line, e.message);
+    }
+}
+
+/// "Where the 502s were born": birth place, hop and cause.
+fn born(r: &Report, width: u16, out: &mut String) {
+    // with one hop, the cause tables above already say it (column "born at")
+    let Some(b) = r.born.as_ref().filter(|b| b.order.len() > 1) else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "\nWhere the 502s were born (hops: {}; joined {})",
+        b.order.join(" → "),
+        b.join
+    );
+    let total: u64 = b.totals.values().sum();
+    let mut t = table(&["born at", "hop", "cause", "502s", "share"], width);
+    for row in &b.rows {
+        t.add_row(vec![
+            Cell::new(row.born_at),
+            Cell::new(row.hop),
+            Cell::new(row.cause.id()),
+            Cell::new(num(row.count)).set_alignment(CellAlignment::Right),
+            Cell::new(pct(row.count, total)).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    let _ = writeln!(out, "{t}");
+    if let Some(c) = b.chains.iter().find(|c| c.chain.len() > 1) {
+        let links: Vec<String> = c
+            .chain
+            .iter()
+            .map(|l| format!("{} {} {} ({})", l.hop, l.at, l.status, l.cause.id()))
+            .collect();
+        let _ = writeln!(out, "  e.g. {}", links.join(" ← "));
+    }
+    if b.truncated {
+        let _ = writeln!(
+            out,
+            "  (only the first {} 5xx records were joined)",
+            crate::analyze::born::JOIN_CAP
+        );
     }
 }
 

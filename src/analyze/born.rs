@@ -1,0 +1,385 @@
+//! Where each 502 was born: the 5xx records of every hop (nginx and the hop
+//! formats) are ordered from the client inwards, joined across hops — by
+//! request id when both hops log the same one, else by method + path within
+//! a time window — and each 502 the outermost hop returned is followed
+//! inwards until the hop that made it: `edge` (a CDN or load balancer),
+//! `gateway` (a proxy: nginx, HAProxy, Envoy) or `upstream` (the
+//! application answered 502 and every hop passed it on).
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::cause::Cause;
+use crate::logs::hop::HopKind;
+
+/// At most this many 5xx records are kept for the join (per run).
+pub const JOIN_CAP: usize = 1_000_000;
+/// Chains shown in the report (the totals cover every 502).
+pub const CHAIN_SAMPLES: usize = 50;
+/// Slack added to the outer hop's duration when joining by time, ms:
+/// clocks of two hosts and the meaning of their timestamps (nginx logs the
+/// end of a request, HAProxy its start) differ by that much.
+const WINDOW_SLACK_MS: i64 = 2_000;
+
+/// One 5xx request as one hop logged it, kept for the join.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JoinRec {
+    /// Hop name (`nginx`, `haproxy`, …).
+    pub hop: &'static str,
+    /// Where the hop sits.
+    pub kind: HopKind,
+    /// Input index of the file.
+    pub file: u32,
+    /// 1-based line.
+    pub line: u64,
+    /// UTC ms of the log time.
+    pub time_ms: Option<i64>,
+    /// Total time at this hop, ms.
+    pub duration_ms: Option<i64>,
+    /// Method.
+    pub method: Option<Box<str>>,
+    /// Path (with query).
+    pub path: Option<Box<str>>,
+    /// Status returned to the client.
+    pub status: u16,
+    /// Request id, when logged.
+    pub request_id: Option<Box<str>>,
+    /// This hop's cause.
+    pub cause: Cause,
+}
+
+/// One hop record of a chain, for the report.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ChainLink {
+    /// Hop name.
+    pub hop: &'static str,
+    /// File and line.
+    pub at: String,
+    /// Status it returned.
+    pub status: u16,
+    /// Its cause.
+    pub cause: Cause,
+    /// Request id, when logged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// One 502 followed inwards.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Chain {
+    /// `edge`, `gateway`, `upstream` or `unknown`.
+    pub born_at: &'static str,
+    /// The hop where it was born (the application: the innermost hop logged).
+    pub hop: &'static str,
+    /// The cause at that hop.
+    pub cause: Cause,
+    /// How the hops were joined: `request_id`, `time_window`, or `none`
+    /// (one hop only, or no record of the next hop matched).
+    pub join: &'static str,
+    /// The hop records, outermost first.
+    pub chain: Vec<ChainLink>,
+}
+
+/// One row of the "Where the 502s were born" table.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BornRow {
+    /// `edge`, `gateway`, `upstream`, `unknown`.
+    pub born_at: &'static str,
+    /// The hop.
+    pub hop: &'static str,
+    /// The cause at that hop.
+    pub cause: Cause,
+    /// 502s.
+    pub count: u64,
+}
+
+/// The "Where the 502s were born" section.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Born {
+    /// Hops from the client inwards.
+    pub order: Vec<&'static str>,
+    /// How the hops were joined, in words.
+    pub join: String,
+    /// 502s by birth place.
+    pub totals: BTreeMap<&'static str, u64>,
+    /// 502s by birth place, hop and cause, most first.
+    pub rows: Vec<BornRow>,
+    /// The first [`CHAIN_SAMPLES`] chains.
+    pub chains: Vec<Chain>,
+    /// 5xx records beyond [`JOIN_CAP`] were not joined.
+    pub truncated: bool,
+}
+
+/// Order of hops of the same kind, from the client inwards, when the dump
+/// holds several: nginx usually fronts HAProxy, which fronts Envoy sidecars.
+fn rank(hop: &str) -> u8 {
+    match hop {
+        "nginx" => 0,
+        "haproxy" => 1,
+        "envoy" => 2,
+        _ => 3,
+    }
+}
+
+fn born_place(kind: HopKind) -> &'static str {
+    match kind {
+        HopKind::Cdn | HopKind::Lb => "edge",
+        HopKind::Proxy => "gateway",
+        HopKind::App => "upstream",
+    }
+}
+
+/// Join the records and say where each 502 was born. `names` are the
+/// inputs' display names by index.
+pub fn born(recs: Vec<JoinRec>, truncated: bool, names: &[String]) -> Option<Born> {
+    if !recs.iter().any(|r| r.status == 502) {
+        return None;
+    }
+    let mut order: Vec<(HopKind, &'static str)> = Vec::new();
+    for r in &recs {
+        if !order.iter().any(|(_, h)| *h == r.hop) {
+            order.push((r.kind, r.hop));
+        }
+    }
+    order.sort_by_key(|(k, h)| (k.depth(), rank(h)));
+    let hops: Vec<&'static str> = order.iter().map(|(_, h)| *h).collect();
+    // records per hop, sorted by time
+    let mut per: Vec<Vec<JoinRec>> = hops.iter().map(|_| Vec::new()).collect();
+    for r in recs {
+        let i = hops.iter().position(|h| *h == r.hop).unwrap_or(0);
+        per[i].push(r);
+    }
+    for v in &mut per {
+        v.sort_by_key(|r| (r.time_ms, r.file, r.line));
+    }
+    // request-id indexes per hop
+    let ids: Vec<HashMap<&str, usize>> = per
+        .iter()
+        .map(|v| {
+            v.iter()
+                .enumerate()
+                .filter_map(|(i, r)| r.request_id.as_deref().map(|id| (id, i)))
+                .collect()
+        })
+        .collect();
+    let mut used: Vec<Vec<bool>> = per.iter().map(|v| vec![false; v.len()]).collect();
+    let (mut by_id, mut by_time) = (0u64, 0u64);
+    let mut rows: BTreeMap<(&'static str, &'static str, Cause), u64> = BTreeMap::new();
+    let mut totals: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut chains = Vec::new();
+    for start in 0..per.len() {
+        for i in 0..per[start].len() {
+            if used[start][i] || per[start][i].status != 502 {
+                continue;
+            }
+            used[start][i] = true;
+            let mut links = vec![(start, i)];
+            let mut join = "none";
+            // follow inwards while this hop passed on what the next one said
+            loop {
+                let (h, j) = *links.last().expect("non-empty");
+                let r = &per[h][j];
+                if r.cause != Cause::Passthrough || h + 1 >= per.len() {
+                    break;
+                }
+                let next = h + 1;
+                let found = r
+                    .request_id
+                    .as_deref()
+                    .and_then(|id| ids[next].get(id).copied())
+                    .filter(|&k| !used[next][k])
+                    .map(|k| (k, "request_id"))
+                    .or_else(|| time_match(r, &per[next], &used[next]).map(|k| (k, "time_window")));
+                let Some((k, how)) = found else { break };
+                used[next][k] = true;
+                if how == "request_id" {
+                    by_id += 1;
+                } else {
+                    by_time += 1;
+                }
+                join = if join == "none" || join == how {
+                    how
+                } else {
+                    "mixed"
+                };
+                links.push((next, k));
+            }
+            let (h, j) = *links.last().expect("non-empty");
+            let last = &per[h][j];
+            let (born_at, hop, cause) = if last.cause == Cause::Passthrough {
+                if h + 1 >= per.len() {
+                    // the innermost hop logged says its server answered it
+                    ("upstream", "app", Cause::Passthrough)
+                } else {
+                    // the next hop's logs hold no matching record
+                    ("unknown", hops[h + 1], Cause::Unknown)
+                }
+            } else if last.cause == Cause::Unknown {
+                // the hop's log does not tell whether it made the 502 or passed it on
+                ("unknown", last.hop, Cause::Unknown)
+            } else {
+                (born_place(order[h].0), last.hop, last.cause)
+            };
+            *totals.entry(born_at).or_default() += 1;
+            *rows.entry((born_at, hop, cause)).or_default() += 1;
+            if chains.len() < CHAIN_SAMPLES {
+                chains.push(Chain {
+                    born_at,
+                    hop,
+                    cause,
+                    join,
+                    chain: links
+                        .iter()
+                        .map(|&(h, j)| {
+                            let r = &per[h][j];
+                            ChainLink {
+                                hop: r.hop,
+                                at: format!(
+                                    "{}:{}",
+                                    names
+                                        .get(r.file as usize)
+                                        .map(String::as_str)
+                                        .unwrap_or("?"),
+                                    r.line
+                                ),
+                                status: r.status,
+                                cause: r.cause,
+                                request_id: r.request_id.as_deref().map(String::from),
+                            }
+                        })
+                        .collect(),
+                });
+            }
+        }
+    }
+    let join = match (hops.len(), by_id, by_time) {
+        (1, _, _) => format!("one hop ({}): no join needed", hops[0]),
+        (_, 0, 0) => "no request matched across hops (no shared request id, and no record of the next hop with the same method and path in the time window)".into(),
+        (_, i, 0) => format!("by request id ({i} links)"),
+        (_, 0, t) => format!("by time window + method + path ({t} links; no shared request id logged)"),
+        (_, i, t) => format!("by request id ({i} links), else by time window + method + path ({t} links)"),
+    };
+    let mut rows: Vec<BornRow> = rows
+        .into_iter()
+        .map(|((born_at, hop, cause), count)| BornRow {
+            born_at,
+            hop,
+            cause,
+            count,
+        })
+        .collect();
+    rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.hop.cmp(b.hop)));
+    Some(Born {
+        order: hops,
+        join,
+        totals,
+        rows,
+        chains,
+        truncated,
+    })
+}
+
+/// The nearest unused record of the next hop with the same method and path
+/// whose time is within the outer record's duration plus slack.
+fn time_match(r: &JoinRec, next: &[JoinRec], used: &[bool]) -> Option<usize> {
+    let t = r.time_ms?;
+    let window = r.duration_ms.unwrap_or(0).max(0) + WINDOW_SLACK_MS;
+    let lo = next.partition_point(|n| n.time_ms.is_none_or(|x| x < t - window));
+    next[lo..]
+        .iter()
+        .enumerate()
+        .take_while(|(_, n)| n.time_ms.is_some_and(|x| x <= t + window))
+        .filter(|(k, n)| {
+            !used[lo + k] && n.method == r.method && n.path == r.path && n.status >= 500
+        })
+        .min_by_key(|(_, n)| (n.time_ms.unwrap_or(0) - t).abs())
+        .map(|(k, _)| lo + k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(
+        hop: &'static str,
+        line: u64,
+        t: i64,
+        status: u16,
+        cause: Cause,
+        id: Option<&str>,
+    ) -> JoinRec {
+        JoinRec {
+            hop,
+            kind: HopKind::Proxy,
+            file: if hop == "nginx" { 0 } else { 1 },
+            line,
+            time_ms: Some(t),
+            duration_ms: Some(100),
+            method: Some("GET".into()),
+            path: Some(format!("/p{line}").into()),
+            status,
+            request_id: id.map(Into::into),
+            cause,
+        }
+    }
+
+    #[test]
+    fn follows_passthrough_inwards() {
+        let names = vec!["nginx.log".to_string(), "haproxy.log".to_string()];
+        let recs = vec![
+            // nginx passed haproxy's 502 on; haproxy's server closed early
+            rec("nginx", 1, 10_000, 502, Cause::Passthrough, Some("a")),
+            rec(
+                "haproxy",
+                1,
+                9_950,
+                502,
+                Cause::UpstreamClosedEarly,
+                Some("a"),
+            ),
+            // nginx passed on the app's own 502 through haproxy (no ids: time window)
+            rec("nginx", 2, 20_000, 502, Cause::Passthrough, None),
+            rec("haproxy", 2, 19_990, 502, Cause::Passthrough, None),
+            // nginx's own 502: haproxy was down
+            rec("nginx", 3, 30_000, 502, Cause::UpstreamRefused, Some("c")),
+            // nginx passed on a 502 haproxy never logged
+            rec("nginx", 4, 40_000, 502, Cause::Passthrough, Some("d")),
+        ];
+        let mut recs = recs;
+        // make the time-window pair share a path
+        recs[3].path = recs[2].path.clone();
+        let b = born(recs, false, &names).unwrap();
+        assert_eq!(b.order, vec!["nginx", "haproxy"]);
+        assert_eq!(b.totals.get("gateway"), Some(&2));
+        assert_eq!(b.totals.get("upstream"), Some(&1));
+        assert_eq!(b.totals.get("unknown"), Some(&1));
+        let c0 = &b.chains[0];
+        assert_eq!(
+            (c0.born_at, c0.hop, c0.cause, c0.join),
+            (
+                "gateway",
+                "haproxy",
+                Cause::UpstreamClosedEarly,
+                "request_id"
+            )
+        );
+        assert_eq!(c0.chain[1].at, "haproxy.log:1");
+        let c1 = &b.chains[1];
+        assert_eq!((c1.born_at, c1.join), ("upstream", "time_window"));
+        let c2 = &b.chains[2];
+        assert_eq!(
+            (c2.born_at, c2.hop, c2.cause),
+            ("gateway", "nginx", Cause::UpstreamRefused)
+        );
+        assert!(b.join.contains("request id (1 links)"), "{}", b.join);
+    }
+
+    #[test]
+    fn no_502_no_section() {
+        assert!(born(
+            vec![rec("haproxy", 1, 0, 504, Cause::Timeout, None)],
+            false,
+            &[]
+        )
+        .is_none());
+    }
+}

@@ -1,0 +1,77 @@
+//! `gatecheck formats`: each input's detected (or forced) format and why.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use gatecheck::analyze::{self, InputKind, Options};
+use gatecheck::logs::nginx::{Escape, LogFormat};
+
+use crate::cli::FormatsArgs;
+
+/// `--format-of GLOB=NAME` values → (glob, name).
+pub fn parse_format_of(v: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    v.iter()
+        .map(|s| match s.rsplit_once('=') {
+            Some((g, n)) if !g.is_empty() && !n.is_empty() => {
+                globset::Glob::new(g)
+                    .map_err(|e| anyhow::anyhow!("--format-of {s:?}: bad glob: {e}"))?;
+                Ok((g.to_string(), n.to_string()))
+            }
+            _ => anyhow::bail!("--format-of {s:?}: expected GLOB=NAME, e.g. 'lb*.log=haproxy'"),
+        })
+        .collect()
+}
+
+/// Run `gatecheck formats`.
+pub fn run(args: FormatsArgs) -> anyhow::Result<ExitCode> {
+    let mut opts = Options {
+        format_of: parse_format_of(&args.format_of)?,
+        ..Options::default()
+    };
+    if let Some(f) = &args.log_format {
+        opts.formats
+            .push(LogFormat::compile("--log-format", f, Escape::Default)?);
+    }
+    opts.config_paths = args.config.clone();
+    if !args.config.is_empty() {
+        opts.config = Some(Arc::new(analyze::nginx_config::read(&args.config)));
+    }
+    let (inputs, problems) = analyze::detect_formats(&args.paths, &opts);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if args.json {
+        serde_json::to_writer_pretty(
+            &mut out,
+            &serde_json::json!({
+                "inputs": inputs,
+                "problems": problems,
+            }),
+        )?;
+        out.write_all(b"\n")?;
+    } else {
+        for i in &inputs {
+            let what = match (&i.input_kind, &i.format) {
+                (InputKind::NginxAccess, Some(f)) => format!("nginx access log, log_format {f}"),
+                (InputKind::Hop(name), _) => format!("{name} log"),
+                (InputKind::NginxError, _) => "nginx error log".into(),
+                (InputKind::NginxConfig, _) => "nginx config".into(),
+                (InputKind::HopConfig(name), _) => format!("{name} config"),
+                _ => "unknown".into(),
+            };
+            writeln!(out, "{}: {what}\n    {}", i.path, i.reason)?;
+        }
+        for p in &problems {
+            writeln!(out, "{}: error: {}", p.path, p.message)?;
+        }
+    }
+    out.flush()?;
+    if !problems.is_empty() && inputs.is_empty() {
+        return Ok(ExitCode::from(2));
+    }
+    let unknown = inputs.iter().any(|i| i.input_kind == InputKind::Unknown);
+    Ok(if unknown {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

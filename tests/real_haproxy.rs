@@ -1,0 +1,348 @@
+//! Real HAProxy, real faults: start `haproxy` on 127.0.0.1 in front of the
+//! fault-injecting upstream of `tests/support/upstream.rs` (plus a closed
+//! port, a port that swallows SYNs and a backend whose only server fails its
+//! health check), cause each kind of 5xx for real, and check that `gatecheck
+//! analyze` gives every request the right cause from what haproxy wrote.
+//!
+//! haproxy logs each request twice: to a UDP syslog receiver in this test,
+//! which stores the lines as rsyslog's default file template does
+//! (`Mmm dd HH:MM:SS host haproxy[pid]: msg`, the `<PRI>` dropped, the host
+//! inserted), and with `log stdout format raw` (a container's log). Both
+//! files must give the same causes.
+//!
+//! * haproxy missing: skipped with a message, or a failure when
+//!   `GATECHECK_REQUIRE_PROXIES` is set (`.ci/run` sets it).
+//! * `GATECHECK_HAPROXY=/path/to/haproxy` picks the binary.
+//! * `GATECHECK_CAPTURE_DIR=DIR` copies the logs and the config into `DIR/`
+//!   (that is how `fixtures/logs/haproxy/real/` was made).
+
+#[path = "support/haproxy.rs"]
+mod haproxy;
+#[path = "support/upstream.rs"]
+#[allow(dead_code)]
+mod upstream;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use haproxy::{find_haproxy, Haproxy};
+use serde_json::Value;
+use upstream::{Blackhole, FaultUpstream};
+
+/// haproxy's buffer for this test: smaller than the upstream's oversized
+/// response header ([`upstream::BIG_HEADER_BYTES`]) once tune.maxrewrite is
+/// taken off.
+const BUFSIZE: usize = 4096;
+
+/// One request, its expected status and the cause gatecheck must give.
+struct Step {
+    target: &'static str,
+    status: u16,
+    cause: Option<&'static str>,
+}
+
+const STEPS: &[Step] = &[
+    Step {
+        target: "/ok",
+        status: 200,
+        cause: None,
+    },
+    // a closed port: the kernel answers the SYN with a RST
+    Step {
+        target: "/refused/x",
+        status: 503,
+        cause: Some("upstream_refused"),
+    },
+    // SO_LINGER 0: a RST before any response byte
+    Step {
+        target: "/reset",
+        status: 502,
+        cause: Some("upstream_closed_early"),
+    },
+    // a clean FIN before any response byte
+    Step {
+        target: "/closed",
+        status: 502,
+        cause: Some("upstream_closed_early"),
+    },
+    // a 4 KiB response header, larger than tune.bufsize minus tune.maxrewrite
+    Step {
+        target: "/bigheader",
+        status: 502,
+        cause: Some("invalid_header"),
+    },
+    // a space in a header name
+    Step {
+        target: "/badheader",
+        status: 502,
+        cause: Some("invalid_header"),
+    },
+    // no answer: timeout server 1s
+    Step {
+        target: "/slow",
+        status: 504,
+        cause: Some("timeout"),
+    },
+    // SYNs swallowed: timeout connect 1s
+    Step {
+        target: "/connect-timeout/x",
+        status: 503,
+        cause: Some("timeout"),
+    },
+    // the only server failed its health check: <NOSRV>
+    Step {
+        target: "/nosrv/x",
+        status: 503,
+        cause: Some("no_live_upstream"),
+    },
+    // the application's own 502
+    Step {
+        target: "/passthrough",
+        status: 502,
+        cause: Some("passthrough"),
+    },
+    Step {
+        target: "/ok-again",
+        status: 200,
+        cause: None,
+    },
+];
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind 127.0.0.1:0")
+        .port()
+}
+
+/// A UDP syslog receiver that stores each datagram as rsyslog's
+/// `RSYSLOG_TraditionalFileFormat` does: `<PRI>` dropped, the host name
+/// inserted after the RFC 3164 timestamp (haproxy sends none).
+struct Syslog {
+    addr: SocketAddr,
+    lines: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    handle: Option<thread::JoinHandle<()>>,
+}
+
+impl Syslog {
+    fn start() -> Syslog {
+        let sock = UdpSocket::bind("127.0.0.1:0").expect("bind udp");
+        sock.set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        let addr = sock.local_addr().unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (l2, s2) = (Arc::clone(&lines), Arc::clone(&stop));
+        let handle = thread::spawn(move || {
+            let started = Instant::now();
+            let mut buf = vec![0u8; 65536];
+            while !s2.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(120) {
+                if let Ok(n) = sock.recv(&mut buf) {
+                    let msg = String::from_utf8_lossy(&buf[..n]).trim_end().to_string();
+                    l2.lock().unwrap().push(as_rsyslog(&msg));
+                }
+            }
+        });
+        Syslog {
+            addr,
+            lines,
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        // let the last datagrams arrive
+        thread::sleep(Duration::from_millis(200));
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+        std::mem::take(&mut *self.lines.lock().unwrap())
+    }
+}
+
+/// `<134>Nov 28 08:50:00 haproxy[12]: msg` → `Nov 28 08:50:00 gatecheck-test haproxy[12]: msg`.
+fn as_rsyslog(msg: &str) -> String {
+    let m = match (msg.starts_with('<'), msg.find('>')) {
+        (true, Some(i)) if i < 5 => &msg[i + 1..],
+        _ => msg,
+    };
+    if m.len() > 16 && m.as_bytes()[15] == b' ' {
+        format!("{} gatecheck-test {}", &m[..15], &m[16..])
+    } else {
+        m.to_string()
+    }
+}
+
+/// Send one request with an X-Request-ID; the status (0: none).
+fn request(addr: SocketAddr, target: &str, id: &str) -> u16 {
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
+        return 0;
+    };
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let req = format!(
+        "GET {target} HTTP/1.1\r\nHost: gatecheck.test\r\nX-Request-ID: {id}\r\nConnection: close\r\n\r\n"
+    );
+    if s.write_all(req.as_bytes()).is_err() {
+        return 0;
+    }
+    let mut resp = Vec::new();
+    let _ = s.take(1 << 20).read_to_end(&mut resp);
+    String::from_utf8_lossy(&resp)
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+fn config(port: u16, syslog: SocketAddr, up: SocketAddr, closed: u16, hole: SocketAddr) -> String {
+    format!(
+        "global
+    log {syslog} len 8192 local0
+    log stdout format raw local0
+    tune.bufsize {BUFSIZE}
+
+defaults
+    mode http
+    log global
+    option httplog
+    retries 0
+    timeout connect 1s
+    timeout client 5s
+    timeout server 1s
+
+frontend fe_main
+    bind 127.0.0.1:{port}
+    capture request header X-Request-ID len 64
+    use_backend be_refused if {{ path_beg /refused }}
+    use_backend be_hole if {{ path_beg /connect-timeout }}
+    use_backend be_nosrv if {{ path_beg /nosrv }}
+    default_backend be_app
+
+backend be_app
+    server app1 {up}
+
+backend be_refused
+    server dead1 127.0.0.1:{closed}
+
+backend be_hole
+    server hole1 {hole}
+
+backend be_nosrv
+    server down1 127.0.0.1:{closed} check inter 100ms fall 1 rise 1
+"
+    )
+}
+
+/// gatecheck's cause per request id, from `--format ndjson` on `log`.
+fn causes_by_id(log: &Path) -> (BTreeMap<String, String>, Value) {
+    let run = |fmt: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+            .args([
+                "analyze",
+                log.to_str().unwrap(),
+                "--format",
+                fmt,
+                "--no-progress",
+            ])
+            .output()
+            .expect("run gatecheck");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let mut by_id = BTreeMap::new();
+    for line in String::from_utf8(run("ndjson")).unwrap().lines() {
+        let ev: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(ev["hop"], "haproxy", "{ev}");
+        let id = ev["request_id"]
+            .as_str()
+            .expect("request id from the captured header");
+        by_id.insert(id.to_string(), ev["cause"].as_str().unwrap().to_string());
+    }
+    let report: Value = serde_json::from_slice(&run("json")).unwrap();
+    (by_id, report)
+}
+
+#[test]
+fn haproxy_faults_get_their_causes() {
+    let Some(bin) = find_haproxy() else {
+        if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
+            panic!("haproxy not found and GATECHECK_REQUIRE_PROXIES is set");
+        }
+        eprintln!("skipped: haproxy not installed (set GATECHECK_HAPROXY)");
+        return;
+    };
+    // headers get tune.bufsize minus tune.maxrewrite (1024 by default)
+    const { assert!(BUFSIZE - 1024 < upstream::BIG_HEADER_BYTES) };
+    let dir = tempfile::tempdir().unwrap();
+    let up = FaultUpstream::start().expect("upstream");
+    let hole = Blackhole::start().expect("blackhole");
+    let syslog = Syslog::start();
+    let port = free_port();
+    let closed = free_port();
+    let cfg = dir.path().join("haproxy.cfg");
+    fs::write(
+        &cfg,
+        config(port, syslog.addr, up.addr(), closed, hole.addr()),
+    )
+    .unwrap();
+    let raw_path = dir.path().join("stdout.log");
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut hap = Haproxy::start(&bin, &cfg, &raw_path, addr);
+    // let the health check mark be_nosrv/down1 down (inter 100ms, fall 1)
+    thread::sleep(Duration::from_millis(800));
+    let mut ids = Vec::new();
+    for (i, step) in STEPS.iter().enumerate() {
+        let id = format!("{:08x}-0000-4000-8000-{:012x}", 0x6a7e_c4ec_u32, i);
+        let got = request(addr, step.target, &id);
+        assert_eq!(got, step.status, "{} answered {got}", step.target);
+        ids.push(id);
+    }
+    hap.stop();
+    let syslog_lines = syslog.finish();
+    let syslog_path = dir.path().join("haproxy.log");
+    fs::write(&syslog_path, syslog_lines.join("\n") + "\n").unwrap();
+    if let Some(capture) = std::env::var_os("GATECHECK_CAPTURE_DIR") {
+        let capture = PathBuf::from(capture);
+        fs::create_dir_all(&capture).unwrap();
+        for f in ["haproxy.log", "stdout.log", "haproxy.cfg"] {
+            fs::copy(dir.path().join(f), capture.join(f)).unwrap();
+        }
+    }
+    for log in [&syslog_path, &raw_path] {
+        let (by_id, report) = causes_by_id(log);
+        let text = fs::read_to_string(log).unwrap();
+        for (step, id) in STEPS.iter().zip(&ids) {
+            assert_eq!(
+                by_id.get(id).map(String::as_str),
+                step.cause,
+                "{} in {}:\n{text}",
+                step.target,
+                log.display()
+            );
+        }
+        let h = &report["hops"][0];
+        assert_eq!(h["totals"]["malformed"], 0, "{text}");
+        // + the readiness probe's empty connection: `<BADREQ>` 400 CR--
+        assert_eq!(h["totals"]["requests"], STEPS.len() as u64 + 1, "{text}");
+        // the health check's verdict is an event, and evidence for no_live_upstream
+        assert!(
+            h["events"]["server_down"].as_u64().unwrap_or(0) >= 1,
+            "{text}"
+        );
+    }
+}
