@@ -94,3 +94,104 @@ pub fn haproxy_log(data: &[u8]) {
         }
     }
 }
+
+/// Parse `data` as Envoy access-log lines under the default, Istio and
+/// JSON formats, classify what parses, and compile `data` itself as an
+/// Envoy format string (text or `json_format`).
+pub fn envoy(data: &[u8]) {
+    use crate::logs::envoy::{common_json_parser, compile, default_parser, istio_parser, Envoy};
+    use crate::logs::hop::{HopFormat, HopParser};
+    static PARSERS: std::sync::OnceLock<Vec<crate::logs::envoy::EnvoyParser>> =
+        std::sync::OnceLock::new();
+    let parsers =
+        PARSERS.get_or_init(|| vec![default_parser(), istio_parser(), common_json_parser()]);
+    let head: Vec<&[u8]> = lines(data).take(50).collect();
+    if let Some((p, _)) = Envoy.detect(&head) {
+        for line in lines(data) {
+            let _ = p.parse_line(line);
+        }
+    }
+    for line in lines(data) {
+        for p in parsers {
+            if let Ok(r) = p.parse_line(line) {
+                let _ = crate::analyze::hop_cause::envoy::classify(&r);
+            }
+        }
+    }
+    if let Ok(s) = std::str::from_utf8(data) {
+        if let Ok(p) = compile(s) {
+            let _ = p.parse_line(data);
+        }
+    }
+}
+
+/// Detect `data` as a CloudFront log from its head, parse every line and
+/// classify what parses; also try its first line as a `#Fields:` header.
+pub fn cloudfront(data: &[u8]) {
+    use crate::logs::cloudfront::{CloudFront, CloudFrontParser};
+    use crate::logs::hop::{HopFormat, HopParser};
+    let head: Vec<&[u8]> = lines(data).take(50).collect();
+    let _ = CloudFront.near_miss(&head);
+    if let Some((p, _)) = CloudFront.detect(&head) {
+        for line in lines(data) {
+            if let Ok(r) = p.parse_line(line) {
+                let _ = crate::analyze::hop_cause::cloudfront::classify(&r);
+            }
+        }
+    }
+    if let Some(first) = head.first() {
+        if let Ok(p) = CloudFrontParser::from_fields_line(first) {
+            for line in lines(data).skip(1) {
+                let _ = p.parse_line(line);
+            }
+        }
+    }
+}
+
+/// Parse `data` as ALB access-log lines and classify what parses.
+pub fn alb(data: &[u8]) {
+    use crate::logs::alb::{Alb, AlbParser};
+    use crate::logs::hop::{HopFormat, HopParser};
+    let head: Vec<&[u8]> = lines(data).take(50).collect();
+    let _ = Alb.detect(&head);
+    for line in lines(data) {
+        if let Ok(r) = AlbParser.parse_line(line) {
+            let _ = crate::analyze::hop_cause::alb::classify(&r);
+        }
+    }
+}
+
+/// Detect `data` as one JSON hop format, parse every line with each JSON
+/// hop parser and classify what parses.
+fn json_hops(data: &[u8], fmt: &dyn crate::logs::hop::HopFormat) {
+    use crate::analyze::hop_cause as c;
+    use crate::logs::hop::HopParser;
+    let head: Vec<&[u8]> = lines(data).take(50).collect();
+    let _ = fmt.detect(&head);
+    for line in lines(data) {
+        if let Ok(r) = crate::logs::cloudflare::CloudflareParser.parse_line(line) {
+            let _ = c::cloudflare::classify(&r);
+        }
+        if let Ok(r) = crate::logs::fastly::FastlyParser.parse_line(line) {
+            let _ = c::fastly::classify(&r);
+        }
+        if let Ok(r) = crate::logs::gcp_lb::GcpLbParser.parse_line(line) {
+            let _ = c::gcp_lb::classify(&r);
+        }
+    }
+}
+
+/// Cloudflare Logpush lines (and the other JSON hop parsers on them).
+pub fn cloudflare(data: &[u8]) {
+    json_hops(data, &crate::logs::cloudflare::Cloudflare);
+}
+
+/// Fastly JSON lines (and the other JSON hop parsers on them).
+pub fn fastly(data: &[u8]) {
+    json_hops(data, &crate::logs::fastly::Fastly);
+}
+
+/// Google Cloud load balancer entries (and the other JSON hop parsers on them).
+pub fn gcp_lb(data: &[u8]) {
+    json_hops(data, &crate::logs::gcp_lb::GcpLb);
+}

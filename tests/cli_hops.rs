@@ -345,16 +345,24 @@ fn verdict_covers_the_hops() {
         "{verdict}"
     );
     let hop_part = verdict.to_string();
-    // nginx and HAProxy together: the totals of all hops, then each hop's own
+    // nginx and HAProxy together: each 502 counted once where it was born
+    // (not the sum of the hops, which counts a passed-on 502 twice), then
+    // each hop's own verdict
     let v = analyze_json(&[
         "fixtures/logs/haproxy/syslog_mixed.log",
         "fixtures/logs/nginx/causes/access.log",
     ]);
     let verdict = v["verdict"].as_str().expect("verdict");
-    let n502 = v["totals"]["status_502"].as_u64().unwrap();
+    let born: u64 = v["born"]["totals"]
+        .as_object()
+        .expect("born totals")
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
     assert!(
-        verdict.starts_with(&format!("all hops: {n502} × 502 "))
-            && verdict.ends_with(&format!(" | {hop_part}")),
+        verdict.starts_with(&format!(
+            "{born} × 502 reached clients through nginx → haproxy: born at "
+        )) && verdict.ends_with(&format!(" | {hop_part}")),
         "{verdict}"
     );
 }

@@ -28,3 +28,39 @@ fn nginx_error_corpus_never_panics() {
     let n = replay("nginx_error", gatecheck::fuzzing::nginx_error);
     assert!(n >= 3, "the corpus has only {n} files");
 }
+
+#[test]
+fn envoy_corpus_never_panics() {
+    let n = replay("envoy", gatecheck::fuzzing::envoy);
+    assert!(n >= 5, "the corpus has only {n} files");
+}
+
+#[test]
+fn cloudfront_corpus_never_panics() {
+    let n = replay("cloudfront", gatecheck::fuzzing::cloudfront);
+    assert!(n >= 5, "the corpus has only {n} files");
+}
+
+#[test]
+fn alb_corpus_never_panics() {
+    let n = replay("alb", gatecheck::fuzzing::alb);
+    assert!(n >= 3, "the corpus has only {n} files");
+}
+
+#[test]
+fn cloudflare_corpus_never_panics() {
+    let n = replay("cloudflare", gatecheck::fuzzing::cloudflare);
+    assert!(n >= 3, "the corpus has only {n} files");
+}
+
+#[test]
+fn fastly_corpus_never_panics() {
+    let n = replay("fastly", gatecheck::fuzzing::fastly);
+    assert!(n >= 3, "the corpus has only {n} files");
+}
+
+#[test]
+fn gcp_lb_corpus_never_panics() {
+    let n = replay("gcp_lb", gatecheck::fuzzing::gcp_lb);
+    assert!(n >= 3, "the corpus has only {n} files");
+}

@@ -225,13 +225,44 @@ fn settings_file_severity_options_and_version() {
         tmp.path(),
     );
     assert!(stdout(&o).contains("All checks passed."));
-    // A broken settings file is an input error.
-    std::fs::write(tmp.path().join("bad.yaml"), "nginx_versoin: 1\n").unwrap();
+    // A broken settings file is an input error naming the file and line:
+    // an unknown key, an unknown option of a rule, a bad option value.
+    for (text, what) in [
+        ("severity: {NGX-TMO: off}\nnginx_versoin: 1\n", "unknown field `nginx_versoin`"),
+        (
+            "severity: {NGX-TMO: off}\noptions:\n  NGX-TMO-001: { max_conect_timeout: 200s }\n",
+            "unknown field `max_conect_timeout`",
+        ),
+        (
+            "severity: {NGX-TMO: off}\noptions:\n  NGX-TMO-001: { max_connect_timeout: 200 seconds }\n",
+            "a time",
+        ),
+    ] {
+        std::fs::write(tmp.path().join("bad.yaml"), text).unwrap();
+        let o = gatecheck(
+            &["lint", "--settings", "bad.yaml", "nginx.conf"],
+            tmp.path(),
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("bad.yaml") && err.contains(what) && err.contains("line "),
+            "{err}"
+        );
+        assert!(stdout(&o).is_empty(), "no findings on a broken settings file");
+    }
+    std::fs::write(
+        tmp.path().join("bad.toml"),
+        "[options.NGX-TMO-001]\nmax_connect_timeout = true\n",
+    )
+    .unwrap();
     let o = gatecheck(
-        &["lint", "--settings", "bad.yaml", "nginx.conf"],
+        &["lint", "--settings", "bad.toml", "nginx.conf"],
         tmp.path(),
     );
-    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("bad.toml") && err.contains("line 2"), "{err}");
 }
 
 #[test]

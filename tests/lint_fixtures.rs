@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use gatecheck::config::{self, LoadOptions};
 use gatecheck::lint::diagnostic::PARSE_ERROR;
-use gatecheck::lint::{self, registry, Diagnostic, Selection, Settings};
+use gatecheck::lint::{self, registry, Diagnostic, RuleProxy, Selection, Settings};
 use gatecheck::report::lint::text;
 use gatecheck::source::SourceMap;
 
@@ -115,9 +115,9 @@ fn every_nginx_and_cross_hop_rule_has_bad_and_good_fixtures() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lint");
     for r in registry::all()
         .iter()
-        .filter(|r| ["nginx", "all"].contains(&r.meta().proxy))
+        .filter(|r| matches!(r.meta().proxy, RuleProxy::Nginx | RuleProxy::All))
     {
-        let dir = root.join(r.meta().proxy).join(r.meta().id);
+        let dir = root.join(r.meta().proxy.as_str()).join(r.meta().id);
         let names: Vec<String> = std::fs::read_dir(&dir)
             .unwrap_or_else(|_| panic!("no fixtures for {}", r.meta().id))
             .flatten()

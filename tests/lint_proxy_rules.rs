@@ -92,7 +92,10 @@ fn run(px: &Proxy, id: &str, rel: &Path) -> (String, usize) {
 
 fn every_rule_has_bad_and_good_fixtures(px: &Proxy) {
     let fx = fixtures(px);
-    for r in registry::all().iter().filter(|r| r.meta().proxy == px.name) {
+    for r in registry::all()
+        .iter()
+        .filter(|r| r.meta().proxy.as_str() == px.name)
+    {
         let id = r.meta().id;
         let names: Vec<String> = fx
             .iter()

@@ -60,7 +60,10 @@ pub(super) fn access_pass(
         ..
     } = plan;
     for l in loaded.iter_mut() {
-        let kind = InputKind::from_detected(&l.kind);
+        let kind = match l.config_of {
+            Some(k) => InputKind::ProxyConfig(k),
+            None => InputKind::from_detected(&l.kind),
+        };
         match l.kind {
             Kind::Access(fi) => {
                 let fmt = &formats[fi];

@@ -371,6 +371,14 @@ fn slow_path(
     };
     let st = map.entry(verdict.cause).or_default();
     st.count += 1;
+    if let Some(b) = super::attribute::pool_of(rec) {
+        *st.pools
+            .entry(String::from_utf8_lossy(b).into_owned())
+            .or_default() += 1;
+    }
+    if let Some(k) = super::attribute::waited_key(rec) {
+        *st.waited.entry(k).or_default() += 1;
+    }
     let path = text(rec.path);
     if st.example.is_none() {
         st.example = Some(Example {

@@ -27,6 +27,8 @@ pub(super) struct Loaded {
     pub(super) wrap: Wrap,
     /// Access and error lines in one file: read by both passes.
     pub(super) mixed: bool,
+    /// For a HAProxy / Envoy config (`kind` is `Kind::Config`): which.
+    pub(super) config_of: Option<crate::config::ProxyKind>,
 }
 
 enum Data {
@@ -67,6 +69,7 @@ pub(super) fn open(index: u32, input: Input) -> Result<Loaded, (Input, String)> 
         reason: String::new(),
         wrap: Wrap::None,
         mixed: false,
+        config_of: None,
     })
 }
 

@@ -16,6 +16,8 @@ pub enum InputKind {
     NginxError,
     /// An nginx config found among the logs.
     NginxConfig,
+    /// A HAProxy or Envoy config found among the logs.
+    ProxyConfig(crate::config::ProxyKind),
     /// The access log of a hop format, by its registry name (`haproxy`).
     Hop(&'static str),
     /// The config of a hop format (`haproxy.cfg`), read for its log formats.
@@ -49,6 +51,7 @@ impl InputKind {
             InputKind::NginxAccess => "nginx_access".into(),
             InputKind::NginxError => "nginx_error".into(),
             InputKind::NginxConfig => "nginx_config".into(),
+            InputKind::ProxyConfig(k) => format!("{}_config", k.as_str()).into(),
             InputKind::Hop(name) => format!("{name}_access").into(),
             InputKind::HopConfig(name) => format!("{name}_config").into(),
             InputKind::Unknown => "unknown".into(),

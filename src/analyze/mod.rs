@@ -13,6 +13,7 @@
 //! 4. **report** (`report.rs`).
 
 mod access;
+pub mod attribute;
 pub mod born;
 pub mod cause;
 mod errors;
@@ -72,6 +73,9 @@ pub struct Options {
     /// (the one whose `access_log` names a file, for that file), and their
     /// directives are cited in the report.
     pub config: Option<Arc<nginx_config::NginxConfig>>,
+    /// HAProxy / Envoy configs read with `--config`: their settings are
+    /// cited under each hop's causes.
+    pub proxy_configs: Option<Arc<attribute::ProxyConfigs>>,
 }
 
 /// The result of [`analyze`].
@@ -190,6 +194,13 @@ pub fn analyze_streaming(
     )
     .with_hops(&hops)
     .with_born(born);
+    if let Some(cfg) = &plan.proxy_configs {
+        let only_hops = !report
+            .inputs
+            .iter()
+            .any(|i| i.input_kind == kind::InputKind::NginxAccess);
+        attribute::cite_hops(&mut report, &hops, cfg, only_hops);
+    }
     report.incomplete = incomplete(&report);
     if report.incomplete.is_some() && report.totals.requests > 0 {
         // the counts miss the inputs that could not be read

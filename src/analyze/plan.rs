@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::attribute::{hop_config_kind, ProxyConfigs};
 use super::inputs::{classify_input, open, Loaded};
 use super::{nginx_config, Options};
 use crate::input::{self, Problem};
@@ -22,6 +23,9 @@ pub(super) struct Plan {
     pub(super) problems: Vec<Problem>,
     /// nginx configs (given or found in the dump).
     pub(super) config: Option<Arc<nginx_config::NginxConfig>>,
+    /// HAProxy / Envoy configs (given or found in the dump), for the
+    /// settings behind each hop cause.
+    pub(super) proxy_configs: Option<Arc<ProxyConfigs>>,
     /// nginx access-log formats tried, in order (`Kind::Access` indexes these).
     pub(super) formats: Vec<LogFormat>,
     /// Every input's display name, by index.
@@ -76,6 +80,17 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
             continue;
         }
         let d = classify_input(l, &formats, config.as_deref(), opts.only_given_formats);
+        // A JSON layout inferred from the file's own keys fits any JSON log
+        // with a status key; a hop format that knows its vendor's keys
+        // (Envoy, Cloudflare, Fastly, Google Cloud LB) comes first.
+        if d.inferred.is_some() {
+            if let Some((i, parser, why)) = detect::detect_hop(&l.head, hop_formats()) {
+                l.kind = Kind::Hop(i);
+                l.reason = why;
+                *hop_parsers.last_mut().expect("pushed above") = Some(parser);
+                continue;
+            }
+        }
         l.kind = match (d.kind, d.inferred) {
             // a layout read from the file itself: a candidate from now on
             (Kind::Access(_), Some(f)) => {
@@ -105,15 +120,20 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
                 *hop_parsers.last_mut().expect("pushed above") = Some(parser);
             } else {
                 l.reason = unknown_reason(l, &formats);
+                if let Some(why) = detect::hop_near_miss(&l.head, hop_formats()) {
+                    l.reason = format!("{}; {why}", l.reason);
+                }
             }
         }
     }
+    let proxy_configs = read_hop_configs(&mut loaded, opts, &mut problems);
     let names = loaded.iter().map(|l| l.input.display.clone()).collect();
     Plan {
         loaded,
         hop_parsers,
         problems,
         config,
+        proxy_configs,
         formats,
         names,
         unreadable_inputs,
@@ -333,4 +353,50 @@ fn read_configs(
         }
     }
     config
+}
+
+/// HAProxy and Envoy configs inside the dump (told by content among the
+/// files no log format matched) are parsed once, as lint parses them, and
+/// marked as configs; `--config` ones take precedence.
+fn read_hop_configs(
+    loaded: &mut [Loaded],
+    opts: &Options,
+    problems: &mut Vec<Problem>,
+) -> Option<Arc<ProxyConfigs>> {
+    let mut found = ProxyConfigs::default();
+    for l in loaded.iter_mut() {
+        // a haproxy.cfg already read for its log-format lines keeps its kind
+        let hop_cfg = matches!(l.kind, Kind::HopConfig(_));
+        if !matches!(l.kind, Kind::Unknown) && !hop_cfg {
+            continue;
+        }
+        let Some(kind) = hop_config_kind(&l.head) else {
+            continue;
+        };
+        if !hop_cfg {
+            l.kind = Kind::Config;
+            l.config_of = Some(kind);
+            l.reason = format!("{} config (not a log)", kind.as_str());
+        }
+        if opts.proxy_configs.is_some() {
+            l.reason
+                .push_str("; --config was given, so its settings are not cited");
+            continue;
+        }
+        l.reason
+            .push_str("; read for the settings behind each cause");
+        // the bytes already read (a config is one block however it is packed)
+        let text = l.prefix(usize::MAX).to_vec();
+        found.add(l.input.display.clone().into(), text, kind);
+    }
+    let cfg = match &opts.proxy_configs {
+        Some(c) => c.clone(),
+        None if found.is_empty() && found.problems.is_empty() => return None,
+        None => Arc::new(found),
+    };
+    problems.extend(cfg.problems.iter().map(|(at, msg)| Problem {
+        path: at.clone(),
+        message: format!("config: {msg}"),
+    }));
+    Some(cfg)
 }

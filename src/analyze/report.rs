@@ -105,6 +105,10 @@ pub struct CauseRow {
     /// Config directives that bear on it (with `--config`), with file:line.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub config: Vec<String>,
+    /// HAProxy / Envoy settings in effect for the failing backend or cluster
+    /// (`attribute`), each with value, file:line and a note.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub settings: Vec<super::attribute::Citation>,
 }
 
 /// A (key, count) row.
@@ -346,6 +350,7 @@ fn rows(m: &ByCause, config: Option<&NginxConfig>) -> Vec<CauseRow> {
                     cfg.attribute(*c, &addrs, mode)
                 })
                 .unwrap_or_default(),
+            settings: Vec::new(),
         })
         .collect();
     v.sort_by(|a, b| b.count.cmp(&a.count).then(a.cause.cmp(&b.cause)));
@@ -432,6 +437,16 @@ impl HopRow {
 impl Report {
     /// Add where the 502s were born.
     pub fn with_born(mut self, born: Option<super::born::Born>) -> Report {
+        // with several hops, the verdict leads with each 502 counted once,
+        // where it was born; the per-hop verdicts follow
+        if let Some(lead) = born.as_ref().and_then(verdict::born_lead) {
+            let rest = self
+                .verdict
+                .split_once(" | ")
+                .map(|(_, hops)| hops.to_string())
+                .unwrap_or_else(|| self.verdict.clone());
+            self.verdict = format!("{lead} | {rest}");
+        }
         self.born = born;
         self
     }
@@ -440,7 +455,8 @@ impl Report {
     pub fn with_hops(mut self, hops: &[super::hops::HopAgg]) -> Report {
         self.hops = hops.iter().map(HopRow::build).collect();
         // the totals (and so the verdict) add up every hop read; with more
-        // than one, each hop's own verdict follows: `all hops: … | haproxy: …`
+        // than one, each hop's own verdict follows: `all hops: … | haproxy: …`;
+        // with_born then replaces the `all hops` sum by the birth count
         let mut hop_verdicts: Vec<String> = self
             .hops
             .iter()

@@ -81,6 +81,14 @@ pub struct CauseStat {
     /// Durations of the failed attempts, in whole 100 ms steps, for timeouts.
     #[serde(skip)]
     pub durations: HashMap<u64, u64>,
+    /// Backends / clusters a hop's log names for these requests (HAProxy
+    /// `%b`, Envoy `%UPSTREAM_CLUSTER%`), for attribution.
+    #[serde(skip)]
+    pub pools: HashMap<String, u64>,
+    /// How long these requests waited in the phase that failed at a hop:
+    /// counts by `attribute::waited_key` (100 ms step and phase).
+    #[serde(skip)]
+    pub waited: HashMap<u64, u64>,
 }
 
 impl AddAssign for CauseStat {
@@ -89,6 +97,10 @@ impl AddAssign for CauseStat {
         merge_counts(&mut self.addrs, o.addrs);
         for (k, v) in o.durations {
             *self.durations.entry(k).or_default() += v;
+        }
+        merge_counts(&mut self.pools, o.pools);
+        for (k, v) in o.waited {
+            *self.waited.entry(k).or_default() += v;
         }
         let key = |e: &Example| (e.file_index, e.line);
         match (&self.example, &o.example) {

@@ -6,6 +6,8 @@
 
 use super::cause::Cause;
 use super::report::{CauseRow, Totals};
+#[cfg(test)]
+use std::collections::BTreeMap;
 
 /// A second cause is named when it has at least this share.
 const SECOND_CAUSE_SHARE: f64 = 0.10;
@@ -150,6 +152,65 @@ pub fn verdict(f: &Facts<'_>) -> String {
     parts.join("; ")
 }
 
+/// The multi-hop lead: how many 502s the outermost hop returned and where
+/// they were born, e.g. `4 × 502 reached clients through nginx → haproxy:
+/// born at haproxy 2 (upstream_closed_early, invalid_header), nginx 1
+/// (upstream_refused), the app 1`. Each 502 is counted once, at its birth
+/// hop (the per-hop totals count a passed-on 502 at every hop).
+pub fn born_lead(b: &super::born::Born) -> Option<String> {
+    let total: u64 = b.totals.values().sum();
+    if total == 0 || b.order.len() < 2 {
+        return None;
+    }
+    // hop → (count, causes in order of size)
+    let mut by_hop: Vec<(&str, u64, Vec<&'static str>)> = Vec::new();
+    for r in &b.rows {
+        let hop = if r.born_at == "upstream" {
+            "the app"
+        } else {
+            r.hop
+        };
+        match by_hop.iter_mut().find(|(h, _, _)| *h == hop) {
+            Some(e) => {
+                e.1 += r.count;
+                if r.born_at != "upstream" {
+                    e.2.push(r.cause.id());
+                }
+            }
+            None => by_hop.push((
+                hop,
+                r.count,
+                if r.born_at == "upstream" {
+                    vec![]
+                } else {
+                    vec![r.cause.id()]
+                },
+            )),
+        }
+    }
+    by_hop.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let parts: Vec<String> = by_hop
+        .iter()
+        .map(|(hop, n, causes)| {
+            let shown: Vec<&str> = causes.iter().take(3).copied().collect();
+            let more = causes.len().saturating_sub(shown.len());
+            if shown.is_empty() {
+                format!("{hop} {}", num(*n))
+            } else if more > 0 {
+                format!("{hop} {} ({}, +{more})", num(*n), shown.join(", "))
+            } else {
+                format!("{hop} {} ({})", num(*n), shown.join(", "))
+            }
+        })
+        .collect();
+    Some(format!(
+        "{} × 502 reached clients through {}: born at {}",
+        num(total),
+        b.order.join(" → "),
+        parts.join(", ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +225,7 @@ mod tests {
             hint: cause.hint(),
             example: None,
             config: Vec::new(),
+            settings: Vec::new(),
         }
     }
 
@@ -256,5 +318,40 @@ mod tests {
             causes(&two),
             "mostly upstream_refused (50 %) and upstream_reset (50 %)"
         );
+    }
+
+    #[test]
+    fn born_lead_counts_each_502_once_at_its_birth_hop() {
+        use super::super::born::{Born, BornRow};
+        let row = |born_at, hop, cause, count| BornRow {
+            born_at,
+            hop,
+            cause,
+            count,
+        };
+        let b = Born {
+            order: vec!["nginx", "haproxy"],
+            join: String::new(),
+            totals: [("gateway", 3), ("upstream", 1)].into_iter().collect(),
+            rows: vec![
+                row("gateway", "haproxy", Cause::UpstreamClosedEarly, 1),
+                row("gateway", "haproxy", Cause::InvalidHeader, 1),
+                row("gateway", "nginx", Cause::UpstreamRefused, 1),
+                row("upstream", "app", Cause::Passthrough, 1),
+            ],
+            chains: vec![],
+            truncated: false,
+        };
+        assert_eq!(
+            born_lead(&b).unwrap(),
+            "4 × 502 reached clients through nginx → haproxy: born at haproxy 2 \
+             (upstream_closed_early, invalid_header), nginx 1 (upstream_refused), the app 1"
+        );
+        let empty = Born {
+            totals: BTreeMap::new(),
+            rows: vec![],
+            ..b
+        };
+        assert_eq!(born_lead(&empty), None);
     }
 }

@@ -28,12 +28,6 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
         Some(p) => Settings::from_path(p)?,
         None => Settings::default(),
     };
-    if let Err(e) = settings.validate() {
-        bail!(
-            "invalid settings {}: {e}",
-            settings_path.unwrap_or_default().display()
-        );
-    }
     let selection = Selection {
         select: args.select.clone(),
         ignore: args.ignore.clone(),

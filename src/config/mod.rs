@@ -13,8 +13,11 @@
 pub mod envoy;
 pub mod haproxy;
 pub mod model;
+pub mod names;
 pub mod nginx;
-pub mod units;
+/// nginx's units, moved to [`nginx::units`]; this path stays for code written
+/// before the move.
+pub use nginx::units;
 
 use std::path::{Path, PathBuf};
 

@@ -1,8 +1,6 @@
 //! [`LintContext`]: what a rule sees (the model, the settings) and how it
 //! reports.
 
-use std::time::Duration;
-
 use crate::config::model::ProxyModel;
 use crate::config::Version;
 use crate::source::Span;
@@ -66,25 +64,13 @@ impl<'a> LintContext<'a> {
         self.settings.page_size()
     }
 
-    /// Duration option `key` of this rule, or `default`.
-    pub fn option_duration(&self, key: &str, default: Duration) -> Duration {
+    /// This rule's options from the settings, or their defaults.
+    pub fn options<T: Default + Clone + 'static>(&self) -> T {
         self.settings
-            .option_duration(self.rule.id, self.rule.name, key)
-            .unwrap_or(default)
-    }
-
-    /// Size option `key` of this rule, or `default`.
-    pub fn option_size(&self, key: &str, default: u64) -> u64 {
-        self.settings
-            .option_size(self.rule.id, self.rule.name, key)
-            .unwrap_or(default)
-    }
-
-    /// Integer option `key` of this rule, or `default`.
-    pub fn option_u64(&self, key: &str, default: u64) -> u64 {
-        self.settings
-            .option_u64(self.rule.id, self.rule.name, key)
-            .unwrap_or(default)
+            .options
+            .get::<T>(self.rule.id)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Report a finding at the rule's severity.

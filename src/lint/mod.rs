@@ -12,6 +12,7 @@ pub mod rule;
 pub mod rules;
 pub mod settings;
 pub mod suppress;
+pub mod values;
 
 use crate::config::{ConfigError, ProxyModel};
 use crate::source::SourceMap;
@@ -19,24 +20,23 @@ use crate::source::SourceMap;
 pub use context::LintContext;
 pub use diagnostic::{Diagnostic, Severity};
 pub use registry::Selection;
-pub use rule::{Rule, RuleMeta, Scope};
+pub use rule::{Category, Rule, RuleMeta, RuleProxy, Scope};
 pub use settings::Settings;
+use values::Level;
 
 /// The severity `settings` give `meta`: `None` = rule's own, `Some(None)` =
 /// off.
 fn severity_override(meta: &RuleMeta, settings: &Settings) -> Option<Option<Severity>> {
     // The most specific key wins (full id/name over prefixes).
-    let mut best: Option<(usize, &str)> = None;
+    let mut best: Option<(usize, Level)> = None;
     for (k, v) in &settings.severity {
         if registry::matches(meta, k) && best.is_none_or(|(len, _)| k.len() > len) {
-            best = Some((k.len(), v.as_str()));
+            best = Some((k.len(), *v));
         }
     }
-    let (_, v) = best?;
-    if v.eq_ignore_ascii_case("off") {
-        Some(None)
-    } else {
-        Severity::parse(v).map(Some)
+    match best?.1 {
+        Level::Off => Some(None),
+        Level::On(s) => Some(Some(s)),
     }
 }
 
@@ -49,7 +49,7 @@ pub fn is_enabled(meta: &RuleMeta, selection: &Selection, settings: &Settings) -
         && settings
             .severity
             .iter()
-            .any(|(k, v)| registry::names_exactly(meta, k) && !v.eq_ignore_ascii_case("off"));
+            .any(|(k, v)| registry::names_exactly(meta, k) && *v != Level::Off);
     (selection.enabled(meta) || by_settings)
         && !matches!(severity_override(meta, settings), Some(None))
 }
@@ -88,7 +88,7 @@ pub fn check(
         match meta.scope {
             Scope::Model => {
                 for (i, m) in models.iter().enumerate() {
-                    if meta.proxy != m.kind.as_str() && meta.proxy != "all" {
+                    if !meta.proxy.covers(m.kind) {
                         continue;
                     }
                     let mut ctx = LintContext::new(models, i, settings, meta, sev);

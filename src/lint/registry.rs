@@ -1,13 +1,31 @@
 //! The rule registry: one line per rule, and selection by id, id prefix or
 //! name.
 
-use super::rule::{Rule, RuleMeta};
+use std::any::Any;
+use std::sync::Arc;
+
+use super::rule::{Configurable, Rule, RuleMeta};
 use super::rules;
 
 macro_rules! rules {
     ($($path:path),* $(,)?) => {
         /// Every rule, in catalogue order.
         pub static RULES: &[&dyn Rule] = &[$(&$path),*];
+
+        /// Read the options of rule `id` from `d` into the rule's own
+        /// options type ([`Configurable::Options`]).
+        pub(crate) fn deserialize_options<'de, D: serde::Deserializer<'de>>(
+            id: &str,
+            d: D,
+        ) -> Result<Arc<dyn Any + Send + Sync>, D::Error> {
+            $(
+                if id == <$path>::META.id {
+                    let o = <<$path as Configurable>::Options as serde::Deserialize>::deserialize(d)?;
+                    return Ok(Arc::new(o));
+                }
+            )*
+            Err(serde::de::Error::custom(format_args!("no rule {id}")))
+        }
     };
 }
 
@@ -194,8 +212,17 @@ mod tests {
             assert!(names.insert(m.name), "duplicate name {}", m.name);
             let parts: Vec<&str> = m.id.split('-').collect();
             assert_eq!(parts.len(), 3, "{}", m.id);
-            assert!(["NGX", "HAP", "ENV", "ALL"].contains(&parts[0]), "{}", m.id);
-            assert_eq!(parts[1], m.category, "{}", m.id);
+            assert!(parts[2].bytes().all(|b| b.is_ascii_digit()), "{}", m.id);
+            // Category and proxy are derived from the id; check the
+            // derivation reads the right parts.
+            assert_eq!(parts[1], m.category.as_str(), "{}", m.id);
+            let prefix = match m.proxy {
+                crate::lint::rule::RuleProxy::Nginx => "NGX",
+                crate::lint::rule::RuleProxy::Haproxy => "HAP",
+                crate::lint::rule::RuleProxy::Envoy => "ENV",
+                crate::lint::rule::RuleProxy::All => "ALL",
+            };
+            assert_eq!(parts[0], prefix, "{}", m.id);
             assert!(
                 m.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
                 "{}",

@@ -236,6 +236,17 @@ pub fn detect_hop(
         .find_map(|(i, f)| f.detect(&sample).map(|(p, why)| (i, p, why)))
 }
 
+/// For a file no hop format reads: what the formats that it looks like say
+/// about it (a CloudFront log whose `#Fields:` line was cut), joined.
+pub fn hop_near_miss(head: &[u8], formats: &[&'static dyn HopFormat]) -> Option<String> {
+    let sample = head_lines(head);
+    let why: Vec<String> = formats
+        .iter()
+        .filter_map(|f| f.near_miss(&sample).map(|w| format!("{}: {w}", f.name())))
+        .collect();
+    (!why.is_empty()).then(|| why.join("; "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

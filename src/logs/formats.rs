@@ -18,6 +18,12 @@ macro_rules! hop_formats {
 
 hop_formats! {
     haproxy::Haproxy,
+    cloudfront::CloudFront,
+    alb::Alb,
+    envoy::Envoy,
+    gcp_lb::GcpLb,
+    cloudflare::Cloudflare,
+    fastly::Fastly,
 }
 
 /// The format registered under `name` (its CLI name).

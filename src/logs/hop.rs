@@ -79,6 +79,9 @@ pub enum Signals<'a> {
         transport_failure: Option<&'a [u8]>,
         /// `%UPSTREAM_CLUSTER%`.
         cluster: Option<&'a [u8]>,
+        /// `%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%`, ms: set only when the
+        /// upstream's response headers reached Envoy.
+        upstream_service_ms: Option<i64>,
     },
     /// A CDN (CloudFront, Cloudflare, Fastly).
     Cdn {
@@ -161,6 +164,10 @@ pub enum HopLineError {
     BadStatus,
     /// The time could not be read.
     BadTime,
+    /// A header line that changes the columns mid-file (a CloudFront
+    /// `#Fields:` line unlike the one the file began with): the lines after
+    /// it may be misread.
+    HeaderChanged,
 }
 
 impl HopLineError {
@@ -171,6 +178,9 @@ impl HopLineError {
             HopLineError::NotARequest => "holds no request",
             HopLineError::BadStatus => "status is not a number",
             HopLineError::BadTime => "time field is not a valid time",
+            HopLineError::HeaderChanged => {
+                "header line changes the columns mid-file: the lines after it may be misread"
+            }
         }
     }
 }
@@ -194,6 +204,13 @@ pub trait HopFormat: Send + Sync {
     /// header it did not find cannot be forced).
     fn forced(&self, head: &[&[u8]]) -> Option<Box<dyn HopParser>> {
         self.detect(head).map(|(p, _)| p)
+    }
+
+    /// When [`detect`](Self::detect) says no but the file looks like this
+    /// format and cannot be read as it (a CloudFront log whose `#Fields:`
+    /// line was cut), why, for the message naming the formats tried.
+    fn near_miss(&self, _head: &[&[u8]]) -> Option<String> {
+        None
     }
 }
 
@@ -276,4 +293,21 @@ pub struct HopEvent<'a> {
     pub server: Option<&'a [u8]>,
     /// The message, without the syslog prefix.
     pub message: &'a [u8],
+}
+
+/// One documented line of a format and what gatecheck must read from it:
+/// each format module's `EXAMPLES` table is run as a test (the record's
+/// status and the cause its `hop_cause` module gives) and printed as docs.
+#[derive(Debug, Clone, Copy)]
+pub struct HopExample {
+    /// What the line shows.
+    pub title: &'static str,
+    /// The line, as the hop writes it (after any header lines the format needs).
+    pub line: &'static str,
+    /// The status the hop returned to its client.
+    pub status: Option<u16>,
+    /// The stable id of the cause the line must be classified as.
+    pub cause: &'static str,
+    /// A fragment the evidence must contain (the field it rests on).
+    pub evidence: &'static str,
 }

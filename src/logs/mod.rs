@@ -1,11 +1,18 @@
 //! Bytes → records. One module per log format, plus the shared hot-path
 //! helpers in [`scan`]. Imports nothing from `analyze` or `report`.
 
+pub mod alb;
+pub mod cloudflare;
+pub mod cloudfront;
 pub mod detect;
+pub mod envoy;
+pub mod fastly;
 pub mod formats;
+pub mod gcp_lb;
 pub mod haproxy;
 pub mod haproxy_custom;
 pub mod hop;
+pub mod hop_fields;
 pub mod nginx;
 pub mod nginx_error;
 pub mod nginx_infer;

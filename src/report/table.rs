@@ -77,6 +77,19 @@ fn cause_table(title: &str, rows: &[CauseRow], width: u16, out: &mut String) {
         for c in &r.config {
             let _ = writeln!(out, "      ⚙ {c}");
         }
+        for s in &r.settings {
+            let _ = writeln!(
+                out,
+                "      ⚙ {}:{}  {} {}{} ({}): {}",
+                s.file,
+                s.line,
+                s.directive,
+                s.value,
+                if s.defaulted { " (default)" } else { "" },
+                s.scope,
+                s.note
+            );
+        }
         let _ = writeln!(out, "      → {}", r.hint);
     }
 }

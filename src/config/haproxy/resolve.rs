@@ -98,19 +98,30 @@ pub struct ServerLine<'c> {
     pub params: Vec<&'c Word>,
 }
 
+/// The last of `on` / `off` among server parameters `params` (HAProxy
+/// reads them left to right, so the last one wins): `Some(true)` when `on`
+/// wins (`check` vs `no-check`), `None` when neither is given.
+pub fn last_flag<'a>(
+    params: impl DoubleEndedIterator<Item = &'a str>,
+    on: &str,
+    off: &str,
+) -> Option<bool> {
+    params.rev().find_map(|p| {
+        if p == on {
+            Some(true)
+        } else if p == off {
+            Some(false)
+        } else {
+            None
+        }
+    })
+}
+
 impl ServerLine<'_> {
     /// The last of `on` / `off` among the parameters: `Some(true)` when `on`
     /// wins (e.g. `check` vs `no-check`).
     pub fn flag(&self, on: &str, off: &str) -> Option<bool> {
-        self.params.iter().rev().find_map(|w| {
-            if w.value == on {
-                Some(true)
-            } else if w.value == off {
-                Some(false)
-            } else {
-                None
-            }
-        })
+        last_flag(self.params.iter().map(|w| w.value.as_str()), on, off)
     }
 
     /// The value after the last occurrence of parameter `name`

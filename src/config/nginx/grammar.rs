@@ -180,27 +180,7 @@ pub fn contexts(name: &str) -> u32 {
 /// enough to be a typo (one edit for short names, two for long ones).
 pub fn near_miss(name: &str) -> Option<&'static str> {
     let limit = if name.len() > 8 { 2 } else { 1 };
-    DIRECTIVES
-        .iter()
-        .map(|s| (edit_distance(name, s.name), s.name))
-        .filter(|(d, _)| *d <= limit)
-        .min()
-        .map(|(_, n)| n)
-}
-
-/// Levenshtein distance (names are short; quadratic is fine).
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    crate::config::names::nearest(name, DIRECTIVES.iter().map(|s| s.name), limit)
 }
 
 /// The context a whole file is read in: `main` for an nginx.conf, or one

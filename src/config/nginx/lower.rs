@@ -25,7 +25,7 @@ use crate::config::model::{
     ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts, UnknownDirective,
     Upstream, UpstreamTls,
 };
-use crate::config::units::{parse_size, parse_time};
+use crate::config::nginx::units::{parse_size, parse_time};
 use crate::config::{LoadOptions, Version};
 use crate::source::{FileId, Span};
 

@@ -12,6 +12,7 @@ pub mod include;
 pub mod lexer;
 pub mod lower;
 pub mod parser;
+pub mod units;
 
 use crate::config::model::{Fragment, MissingInclude};
 use crate::config::{LoadOptions, Parsed};

@@ -6,6 +6,21 @@ pub mod haproxy;
 pub mod nginx;
 
 #[cfg(test)]
+mod examples;
+
+use crate::config::model::Invalid;
+use crate::lint::LintContext;
+
+/// Report every value the config reader could not take
+/// (`ProxyModel::invalid`), one finding each, worded by `message`: the
+/// loop of the three `*-VAL-001` rules.
+pub(crate) fn report_invalid(ctx: &mut LintContext<'_>, message: impl Fn(&Invalid) -> String) {
+    for i in &ctx.model().invalid {
+        ctx.report(i.span, message(i), i.help.clone());
+    }
+}
+
+#[cfg(test)]
 pub(crate) mod test_util {
     //! Run one rule over a config snippet.
 

@@ -33,8 +33,8 @@ pub fn json() -> serde_json::Value {
                 "id": m.id,
                 "name": m.name,
                 "severity": m.severity.as_str(),
-                "category": m.category,
-                "proxy": m.proxy,
+                "category": m.category.as_str(),
+                "proxy": m.proxy.as_str(),
                 "since": m.since,
                 "default_on": m.default_on,
                 "summary": m.summary(),
@@ -52,7 +52,7 @@ pub fn explain(m: &RuleMeta) -> String {
         m.id,
         m.name,
         m.severity.as_str(),
-        m.proxy,
+        m.proxy.as_str(),
         m.since,
         m.doc_text()
     )

@@ -55,7 +55,7 @@ pub fn to_value(diags: &[Diagnostic], sources: &SourceMap) -> serde_json::Value 
                 "fullDescription": { "text": m.section("## What it does").unwrap_or_default() },
                 "help": { "text": m.doc_text(), "markdown": m.doc_text() },
                 "defaultConfiguration": { "level": level(m.severity) },
-                "properties": { "category": m.category, "proxy": m.proxy, "tags": [m.proxy, m.category] },
+                "properties": { "category": m.category.as_str(), "proxy": m.proxy.as_str(), "tags": [m.proxy.as_str(), m.category.as_str()] },
             })
         })
         .collect();

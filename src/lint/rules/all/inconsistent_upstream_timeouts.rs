@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::units::fmt_duration;
+use crate::config::nginx::units::fmt_duration;
 use crate::declare_rule;
 use crate::lint::rules::nginx::route_label;
+use crate::lint::values::Count;
 use crate::lint::LintContext;
 
 declare_rule! {
@@ -45,15 +46,28 @@ declare_rule! {
         id: "ALL-TMO-002",
         name: "inconsistent-upstream-timeouts",
         severity: Warning,
-        category: "TMO",
-        proxy: "all",
         since: "0.1.0",
         scope: Workspace,
+        options: InconsistentUpstreamTimeoutsOptions,
     }
 }
 
-fn check(ctx: &mut LintContext<'_>) {
-    let ratio = ctx.option_u64("ratio", 2).max(1) as u32;
+/// Options of [`InconsistentUpstreamTimeouts`] (`options.{id or name}` in the settings).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InconsistentUpstreamTimeoutsOptions {
+    /// The factor between the longest and the shortest wait accepted. Default 2.
+    pub ratio: Count,
+}
+
+impl Default for InconsistentUpstreamTimeoutsOptions {
+    fn default() -> Self {
+        InconsistentUpstreamTimeoutsOptions { ratio: Count(2) }
+    }
+}
+
+fn check(ctx: &mut LintContext<'_>, o: &InconsistentUpstreamTimeoutsOptions) {
+    let ratio = u32::try_from(o.ratio.0).unwrap_or(u32::MAX).max(1);
     let mut pools: BTreeMap<&str, Vec<&crate::config::model::Route>> = BTreeMap::new();
     for m in ctx.models() {
         for (_, r) in m.routes() {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::config::model::{ProxyKind, ProxyModel};
-use crate::config::units::{fmt_duration, parse_time};
+use crate::config::nginx::units::{fmt_duration, parse_time};
 use crate::declare_rule;
 use crate::lint::LintContext;
 use crate::source::Span;
@@ -57,8 +57,6 @@ declare_rule! {
         id: "ALL-KAL-001",
         name: "keepalive-order",
         severity: Warning,
-        category: "KAL",
-        proxy: "all",
         since: "0.1.0",
         scope: Workspace,
     }

@@ -15,8 +15,8 @@ pub mod timeout_ladder;
 use std::time::Duration;
 
 use crate::config::model::{ProxyModel, Route};
-use crate::config::units::parse_time;
-use crate::lint::settings::Hop;
+use crate::lint::settings::{Hop, HopKind};
+use crate::lint::values::Time;
 use crate::lint::LintContext;
 use crate::source::Span;
 
@@ -29,12 +29,12 @@ pub(crate) enum HopRef<'a> {
     Parsed(&'a ProxyModel),
 }
 
-fn rank(kind: Option<&str>) -> u8 {
-    match kind.unwrap_or("app") {
-        "cdn" => 0,
-        "lb" => 1,
-        "proxy" => 3,
-        _ => 4,
+fn rank(kind: Option<HopKind>) -> u8 {
+    match kind.unwrap_or(HopKind::App) {
+        HopKind::Cdn => 0,
+        HopKind::Lb => 1,
+        HopKind::Proxy => 3,
+        HopKind::App => 4,
     }
 }
 
@@ -42,7 +42,7 @@ fn rank(kind: Option<&str>) -> u8 {
 pub(crate) fn chain<'a>(ctx: &LintContext<'a>) -> Vec<HopRef<'a>> {
     let mut hops: Vec<(u8, usize, HopRef<'a>)> = Vec::new();
     for (i, h) in ctx.settings().hop.iter().enumerate() {
-        hops.push((rank(h.kind.as_deref()), i, HopRef::Declared(h)));
+        hops.push((rank(h.kind), i, HopRef::Declared(h)));
     }
     for (i, m) in ctx.models().iter().enumerate() {
         hops.push((2, i, HopRef::Parsed(m)));
@@ -51,9 +51,9 @@ pub(crate) fn chain<'a>(ctx: &LintContext<'a>) -> Vec<HopRef<'a>> {
     hops.into_iter().map(|(_, _, h)| h).collect()
 }
 
-/// A declared duration field, parsed (`30s`, `1m`, bare seconds).
-pub(crate) fn declared(v: &Option<String>) -> Option<Duration> {
-    v.as_deref().and_then(parse_time)
+/// A declared duration field (read typed from the settings).
+pub(crate) fn declared(v: &Option<Time>) -> Option<Duration> {
+    v.map(|t| t.0)
 }
 
 /// How long one route of a parsed proxy may wait for its upstream, retries

@@ -2,6 +2,7 @@
 
 use crate::declare_rule;
 use crate::lint::rules::nginx::route_label;
+use crate::lint::values::Count;
 use crate::lint::LintContext;
 
 use super::{chain, route_wait, HopRef};
@@ -48,15 +49,30 @@ declare_rule! {
         id: "ALL-RTY-001",
         name: "retry-amplification",
         severity: Warning,
-        category: "RTY",
-        proxy: "all",
         since: "0.1.0",
         scope: Workspace,
+        options: RetryAmplificationOptions,
     }
 }
 
-fn check(ctx: &mut LintContext<'_>) {
-    let max = ctx.option_u64("max_attempts", 4);
+/// Options of [`RetryAmplification`] (`options.{id or name}` in the settings).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetryAmplificationOptions {
+    /// The largest product of attempts accepted. Default 4.
+    pub max_attempts: Count,
+}
+
+impl Default for RetryAmplificationOptions {
+    fn default() -> Self {
+        RetryAmplificationOptions {
+            max_attempts: Count(4),
+        }
+    }
+}
+
+fn check(ctx: &mut LintContext<'_>, o: &RetryAmplificationOptions) {
+    let max = o.max_attempts.0;
     let hops = chain(ctx);
     let mut product: u64 = 1;
     let mut factors = Vec::new();

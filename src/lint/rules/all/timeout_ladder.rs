@@ -1,9 +1,8 @@
 //! ALL-TMO-001 `timeout-ladder`: see the rule doc below.
 
-use std::time::Duration;
-
-use crate::config::units::fmt_duration;
+use crate::config::nginx::units::fmt_duration;
 use crate::declare_rule;
+use crate::lint::values::Time;
 use crate::lint::LintContext;
 
 use super::{chain, declared, route_wait, HopRef};
@@ -53,15 +52,30 @@ declare_rule! {
         id: "ALL-TMO-001",
         name: "timeout-ladder",
         severity: Warning,
-        category: "TMO",
-        proxy: "all",
         since: "0.1.0",
         scope: Workspace,
+        options: TimeoutLadderOptions,
     }
 }
 
-fn check(ctx: &mut LintContext<'_>) {
-    let margin = ctx.option_duration("margin", Duration::from_secs(1));
+/// Options of [`TimeoutLadder`] (`options.{id or name}` in the settings).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TimeoutLadderOptions {
+    /// How much longer each outer hop must wait. Default 1s.
+    pub margin: Time,
+}
+
+impl Default for TimeoutLadderOptions {
+    fn default() -> Self {
+        TimeoutLadderOptions {
+            margin: Time(std::time::Duration::from_secs(1)),
+        }
+    }
+}
+
+fn check(ctx: &mut LintContext<'_>, o: &TimeoutLadderOptions) {
+    let margin = o.margin.0;
     let hops = chain(ctx);
     for pair in hops.windows(2) {
         let (outer, inner) = (pair[0], pair[1]);

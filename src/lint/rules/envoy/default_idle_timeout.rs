@@ -1,6 +1,6 @@
 //! ENV-KAL-001 `default-idle-timeout`: see the rule doc below.
 
-use crate::config::units::fmt_duration;
+use crate::config::nginx::units::fmt_duration;
 use crate::declare_rule;
 use crate::lint::LintContext;
 
@@ -52,8 +52,6 @@ declare_rule! {
         id: "ENV-KAL-001",
         name: "default-idle-timeout",
         severity: Warning,
-        category: "KAL",
-        proxy: "envoy",
         since: "0.1.0",
     }
 }

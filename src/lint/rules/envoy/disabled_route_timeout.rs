@@ -37,8 +37,6 @@ declare_rule! {
         id: "ENV-TMO-001",
         name: "disabled-route-timeout",
         severity: Warning,
-        category: "TMO",
-        proxy: "envoy",
         since: "0.1.0",
     }
 }

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use crate::config::units::fmt_duration;
+use crate::config::nginx::units::fmt_duration;
 use crate::declare_rule;
+use crate::lint::values::Time;
 use crate::lint::{LintContext, Severity};
 
 declare_rule! {
@@ -47,14 +48,29 @@ declare_rule! {
         id: "ENV-DNS-002",
         name: "dns-refresh-too-slow",
         severity: Warning,
-        category: "DNS",
-        proxy: "envoy",
         since: "0.1.0",
+        options: DnsRefreshTooSlowOptions,
     }
 }
 
-fn check(ctx: &mut LintContext<'_>) {
-    let max = ctx.option_duration("max_refresh", Duration::from_secs(60));
+/// Options of [`DnsRefreshTooSlow`] (`options.{id or name}` in the settings).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DnsRefreshTooSlowOptions {
+    /// Longest accepted DNS refresh rate. Default 60s.
+    pub max_refresh: Time,
+}
+
+impl Default for DnsRefreshTooSlowOptions {
+    fn default() -> Self {
+        DnsRefreshTooSlowOptions {
+            max_refresh: Time(std::time::Duration::from_secs(60)),
+        }
+    }
+}
+
+fn check(ctx: &mut LintContext<'_>, o: &DnsRefreshTooSlowOptions) {
+    let max = o.max_refresh.0;
     let model = ctx.model();
     for u in &model.upstreams {
         let ty = u

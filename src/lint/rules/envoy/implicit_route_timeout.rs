@@ -1,6 +1,6 @@
 //! ENV-TMO-003 `implicit-route-timeout`: see the rule doc below.
 
-use crate::config::units::fmt_duration;
+use crate::config::nginx::units::fmt_duration;
 use crate::declare_rule;
 use crate::lint::LintContext;
 
@@ -39,8 +39,6 @@ declare_rule! {
         id: "ENV-TMO-003",
         name: "implicit-route-timeout",
         severity: Info,
-        category: "TMO",
-        proxy: "envoy",
         since: "0.1.0",
         default: off,
     }

@@ -43,8 +43,6 @@ declare_rule! {
         id: "ENV-HLT-002",
         name: "incomplete-health-check",
         severity: Error,
-        category: "HLT",
-        proxy: "envoy",
         since: "0.1.0",
     }
 }

@@ -1,6 +1,5 @@
 //! ENV-VAL-001 `invalid-value`: see the rule doc below.
 
-use crate::config::model::ProxyKind;
 use crate::declare_rule;
 use crate::lint::LintContext;
 
@@ -40,20 +39,12 @@ declare_rule! {
         id: "ENV-VAL-001",
         name: "envoy-invalid-value",
         severity: Error,
-        category: "VAL",
-        proxy: "envoy",
         since: "0.1.0",
     }
 }
 
 fn check(ctx: &mut LintContext<'_>) {
-    let model = ctx.model();
-    if model.kind != ProxyKind::Envoy {
-        return;
-    }
-    for inv in &model.invalid {
-        ctx.report(inv.span, inv.problem.clone(), inv.help.clone());
-    }
+    super::super::report_invalid(ctx, |i| i.problem.clone());
 }
 
 #[cfg(test)]

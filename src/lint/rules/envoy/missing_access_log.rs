@@ -42,8 +42,6 @@ declare_rule! {
         id: "ENV-LOG-001",
         name: "missing-access-log",
         severity: Warning,
-        category: "LOG",
-        proxy: "envoy",
         since: "0.1.0",
     }
 }

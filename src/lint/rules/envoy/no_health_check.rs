@@ -46,8 +46,6 @@ declare_rule! {
         id: "ENV-HLT-001",
         name: "no-health-check",
         severity: Warning,
-        category: "HLT",
-        proxy: "envoy",
         since: "0.1.0",
     }
 }

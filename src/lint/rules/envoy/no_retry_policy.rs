@@ -37,8 +37,6 @@ declare_rule! {
         id: "ENV-RTY-002",
         name: "no-retry-policy",
         severity: Info,
-        category: "RTY",
-        proxy: "envoy",
         since: "0.1.0",
     }
 }

@@ -46,8 +46,6 @@ declare_rule! {
         id: "ENV-RTY-001",
         name: "envoy-non-idempotent-retry",
         severity: Warning,
-        category: "RTY",
-        proxy: "envoy",
         since: "0.1.0",
     }
 }

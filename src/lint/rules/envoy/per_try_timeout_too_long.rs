@@ -1,6 +1,6 @@
 //! ENV-TMO-002 `per-try-timeout-too-long`: see the rule doc below.
 
-use crate::config::units::fmt_duration;
+use crate::config::nginx::units::fmt_duration;
 use crate::declare_rule;
 use crate::lint::LintContext;
 
@@ -45,8 +45,6 @@ declare_rule! {
         id: "ENV-TMO-002",
         name: "per-try-timeout-too-long",
         severity: Warning,
-        category: "TMO",
-        proxy: "envoy",
         since: "0.1.0",
     }
 }

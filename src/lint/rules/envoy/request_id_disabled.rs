@@ -35,8 +35,6 @@ declare_rule! {
         id: "ENV-LOG-002",
         name: "request-id-disabled",
         severity: Info,
-        category: "LOG",
-        proxy: "envoy",
         since: "0.1.0",
     }
 }

@@ -47,8 +47,6 @@ declare_rule! {
         id: "ENV-DNS-001",
         name: "static-hostname",
         severity: Error,
-        category: "DNS",
-        proxy: "envoy",
         since: "0.1.0",
     }
 }

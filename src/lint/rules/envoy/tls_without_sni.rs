@@ -48,8 +48,6 @@ declare_rule! {
         id: "ENV-TLS-001",
         name: "tls-without-sni",
         severity: Warning,
-        category: "TLS",
-        proxy: "envoy",
         since: "0.1.0",
     }
 }

@@ -42,8 +42,6 @@ declare_rule! {
         id: "ENV-MAP-001",
         name: "unknown-cluster",
         severity: Error,
-        category: "MAP",
-        proxy: "envoy",
         since: "0.1.0",
     }
 }
@@ -156,18 +154,7 @@ fn check(ctx: &mut LintContext<'_>) {
 
 /// True when `a` and `b` differ by one insertion, deletion or substitution.
 fn close(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len().abs_diff(b.len()) > 1 {
-        return false;
-    }
-    let p = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let s = a[p..]
-        .iter()
-        .rev()
-        .zip(b[p..].iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    a.len().max(b.len()) - p - s <= 1
+    crate::config::names::edit_distance(a, b) <= 1
 }
 
 #[cfg(test)]

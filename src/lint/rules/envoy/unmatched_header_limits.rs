@@ -47,8 +47,6 @@ declare_rule! {
         id: "ENV-BUF-001",
         name: "unmatched-header-limits",
         severity: Warning,
-        category: "BUF",
-        proxy: "envoy",
         since: "0.1.0",
     }
 }

@@ -39,8 +39,6 @@ declare_rule! {
         id: "HAP-TMO-002",
         name: "bare-number-timeout",
         severity: Warning,
-        category: "TMO",
-        proxy: "haproxy",
         since: "0.1.0",
     }
 }

@@ -42,8 +42,6 @@ declare_rule! {
         id: "HAP-DNS-001",
         name: "hostname-without-resolvers",
         severity: Warning,
-        category: "DNS",
-        proxy: "haproxy",
         since: "0.1.0",
     }
 }

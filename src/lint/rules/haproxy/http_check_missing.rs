@@ -45,8 +45,6 @@ declare_rule! {
         id: "HAP-HLT-002",
         name: "http-check-missing",
         severity: Warning,
-        category: "HLT",
-        proxy: "haproxy",
         since: "0.1.0",
     }
 }

@@ -1,6 +1,6 @@
 //! HAP-VAL-001 `invalid-value`: see the rule doc below.
 
-use crate::config::model::{Directive, ProxyKind};
+use crate::config::model::Directive;
 use crate::declare_rule;
 use crate::lint::LintContext;
 
@@ -48,8 +48,6 @@ declare_rule! {
         id: "HAP-VAL-001",
         name: "haproxy-invalid-value",
         severity: Error,
-        category: "VAL",
-        proxy: "haproxy",
         since: "0.1.0",
     }
 }
@@ -68,13 +66,8 @@ const RETRY_ON: &[&str] = &[
 const HTTP_REUSE: &[&str] = &["never", "safe", "aggressive", "always"];
 
 fn check(ctx: &mut LintContext<'_>) {
+    super::super::report_invalid(ctx, |i| i.problem.clone());
     let model = ctx.model();
-    if model.kind != ProxyKind::Haproxy {
-        return;
-    }
-    for inv in &model.invalid {
-        ctx.report(inv.span, inv.problem.clone(), inv.help.clone());
-    }
     let mut seen = std::collections::HashSet::new();
     let dirs: Vec<&Directive> = model
         .servers

@@ -45,8 +45,6 @@ declare_rule! {
         id: "HAP-LOG-001",
         name: "missing-log-format",
         severity: Warning,
-        category: "LOG",
-        proxy: "haproxy",
         since: "0.1.0",
     }
 }

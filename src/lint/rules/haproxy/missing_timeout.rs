@@ -45,8 +45,6 @@ declare_rule! {
         id: "HAP-TMO-001",
         name: "missing-timeout",
         severity: Warning,
-        category: "TMO",
-        proxy: "haproxy",
         since: "0.1.0",
     }
 }

@@ -44,8 +44,6 @@ declare_rule! {
         id: "HAP-LOG-002",
         name: "missing-unique-id",
         severity: Info,
-        category: "LOG",
-        proxy: "haproxy",
         since: "0.1.0",
         default: off,
     }

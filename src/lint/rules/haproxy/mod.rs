@@ -35,15 +35,7 @@ pub(crate) fn is_http(d: &Directives) -> bool {
 /// The last of `on`/`off` among a server's parameters: `Some(true)` when
 /// `on` wins (`check` vs `no-check`).
 pub(crate) fn flag(ep: &Endpoint, on: &str, off: &str) -> Option<bool> {
-    ep.params.iter().rev().find_map(|a| {
-        if a.value == on {
-            Some(true)
-        } else if a.value == off {
-            Some(false)
-        } else {
-            None
-        }
-    })
+    crate::config::haproxy::resolve::last_flag(ep.params.iter().map(|a| a.value.as_str()), on, off)
 }
 
 /// The value after the last occurrence of server parameter `name`.
@@ -59,10 +51,7 @@ pub(crate) fn primaries(u: &Upstream) -> impl Iterator<Item = &Endpoint> {
 
 /// `haproxy_version` from the settings, `None` = assume the newest.
 pub(crate) fn haproxy_version(ctx: &LintContext<'_>) -> Option<Version> {
-    ctx.settings()
-        .haproxy_version
-        .as_deref()
-        .and_then(Version::parse)
+    ctx.settings().haproxy_version
 }
 
 #[cfg(test)]

@@ -46,8 +46,6 @@ declare_rule! {
         id: "HAP-RTY-001",
         name: "no-redispatch",
         severity: Warning,
-        category: "RTY",
-        proxy: "haproxy",
         since: "0.1.0",
     }
 }

@@ -42,8 +42,6 @@ declare_rule! {
         id: "HAP-KAL-001",
         name: "reuse-without-retry",
         severity: Warning,
-        category: "KAL",
-        proxy: "haproxy",
         since: "0.1.0",
     }
 }

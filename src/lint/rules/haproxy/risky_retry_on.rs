@@ -42,8 +42,6 @@ declare_rule! {
         id: "HAP-RTY-002",
         name: "risky-retry-on",
         severity: Warning,
-        category: "RTY",
-        proxy: "haproxy",
         since: "0.1.0",
     }
 }

@@ -41,8 +41,6 @@ declare_rule! {
         id: "HAP-HLT-001",
         name: "server-without-check",
         severity: Warning,
-        category: "HLT",
-        proxy: "haproxy",
         since: "0.1.0",
     }
 }

@@ -40,8 +40,6 @@ declare_rule! {
         id: "HAP-HLT-004",
         name: "single-server-backend",
         severity: Info,
-        category: "HLT",
-        proxy: "haproxy",
         since: "0.1.0",
         default: off,
     }

@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use crate::config::haproxy::parse_time;
 use crate::config::model::Endpoint;
-use crate::config::units::fmt_duration;
+use crate::config::nginx::units::fmt_duration;
 use crate::declare_rule;
+use crate::lint::values::Time;
 use crate::lint::LintContext;
 
 use super::{flag, param};
@@ -34,7 +35,7 @@ declare_rule! {
     /// ## Use instead
     /// ```haproxy
     /// backend app
-    ///     server a1 10.0.0.5:8080 check inter 30s fastinter 1s fall 3 rise 2
+    ///     server a1 10.0.0.5:8080 check inter 10s fastinter 1s fall 3 rise 2
     /// ```
     ///
     /// ## Options
@@ -50,9 +51,24 @@ declare_rule! {
         id: "HAP-HLT-003",
         name: "slow-failure-detection",
         severity: Warning,
-        category: "HLT",
-        proxy: "haproxy",
         since: "0.1.0",
+        options: SlowFailureDetectionOptions,
+    }
+}
+
+/// Options of [`SlowFailureDetection`] (`options.{id or name}` in the settings).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SlowFailureDetectionOptions {
+    /// Longest accepted time to detect a dead server. Default 30s.
+    pub max_detection_time: Time,
+}
+
+impl Default for SlowFailureDetectionOptions {
+    fn default() -> Self {
+        SlowFailureDetectionOptions {
+            max_detection_time: Time(std::time::Duration::from_secs(30)),
+        }
     }
 }
 
@@ -63,8 +79,8 @@ fn fastinter(s: &Endpoint) -> Option<(Duration, crate::source::Span)> {
     Some((Duration::from_micros(t.micros), w.span))
 }
 
-fn check(ctx: &mut LintContext<'_>) {
-    let max = ctx.option_duration("max_detection_time", Duration::from_secs(30));
+fn check(ctx: &mut LintContext<'_>, o: &SlowFailureDetectionOptions) {
+    let max = o.max_detection_time.0;
     let model = ctx.model();
     for u in &model.upstreams {
         for s in &u.servers {

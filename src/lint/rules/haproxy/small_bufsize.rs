@@ -46,8 +46,6 @@ declare_rule! {
         id: "HAP-BUF-001",
         name: "small-bufsize",
         severity: Warning,
-        category: "BUF",
-        proxy: "haproxy",
         since: "0.1.0",
     }
 }

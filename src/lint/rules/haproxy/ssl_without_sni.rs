@@ -48,8 +48,6 @@ declare_rule! {
         id: "HAP-TLS-001",
         name: "ssl-without-sni",
         severity: Warning,
-        category: "TLS",
-        proxy: "haproxy",
         since: "0.1.0",
     }
 }
@@ -121,7 +119,7 @@ mod tests {
         )
         .is_empty());
         let new = Settings {
-            haproxy_version: Some("3.5".into()),
+            haproxy_version: Some(crate::config::Version(3, 5, 0)),
             ..Settings::default()
         };
         assert!(findings_with(

@@ -49,8 +49,6 @@ declare_rule! {
         id: "HAP-MAP-001",
         name: "undefined-backend",
         severity: Error,
-        category: "MAP",
-        proxy: "haproxy",
         since: "0.1.0",
     }
 }
@@ -131,26 +129,7 @@ fn answers_itself(d: &Directives) -> bool {
 
 /// The defined name closest to `name` (edit distance ≤ 2).
 fn nearest<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
-    names
-        .iter()
-        .map(|n| (distance(name, n), *n))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, n)| n)
-}
-
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    crate::config::names::nearest(name, names.iter().copied(), 2)
 }
 
 #[cfg(test)]

@@ -48,8 +48,6 @@ declare_rule! {
         id: "HAP-DNS-002",
         name: "undefined-resolvers",
         severity: Error,
-        category: "DNS",
-        proxy: "haproxy",
         since: "0.1.0",
     }
 }

@@ -43,8 +43,6 @@ declare_rule! {
         id: "HAP-TLS-002",
         name: "unverifiable-tls",
         severity: Error,
-        category: "TLS",
-        proxy: "haproxy",
         since: "0.1.0",
     }
 }

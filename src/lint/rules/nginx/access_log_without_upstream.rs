@@ -66,8 +66,6 @@ declare_rule! {
         id: "NGX-LOG-001",
         name: "access-log-without-upstream",
         severity: Warning,
-        category: "LOG",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

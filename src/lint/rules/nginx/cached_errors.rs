@@ -1,6 +1,6 @@
 //! NGX-CCH-001 `cached-errors`: see the rule doc below.
 
-use crate::config::units::parse_time;
+use crate::config::nginx::units::parse_time;
 use crate::declare_rule;
 use crate::lint::LintContext;
 
@@ -36,8 +36,6 @@ declare_rule! {
         id: "NGX-CCH-001",
         name: "cached-errors",
         severity: Warning,
-        category: "CCH",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

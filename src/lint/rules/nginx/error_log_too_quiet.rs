@@ -37,8 +37,6 @@ declare_rule! {
         id: "NGX-LOG-002",
         name: "error-log-too-quiet",
         severity: Warning,
-        category: "LOG",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

@@ -41,8 +41,6 @@ declare_rule! {
         id: "NGX-HLT-002",
         name: "failure-accounting-off",
         severity: Warning,
-        category: "HLT",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

@@ -42,8 +42,6 @@ declare_rule! {
         id: "NGX-INC-002",
         name: "fragment-context",
         severity: Info,
-        category: "INC",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

@@ -49,8 +49,6 @@ declare_rule! {
         id: "NGX-DNS-001",
         name: "hostname-resolved-once",
         severity: Warning,
-        category: "DNS",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

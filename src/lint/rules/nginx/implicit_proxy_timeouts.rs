@@ -47,8 +47,6 @@ declare_rule! {
         id: "NGX-TMO-002",
         name: "implicit-proxy-timeouts",
         severity: Info,
-        category: "TMO",
-        proxy: "nginx",
         since: "0.1.0",
         default: off,
     }

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use crate::config::model::{Directives, Setting};
-use crate::config::units::{fmt_size, parse_size};
+use crate::config::nginx::units::{fmt_size, parse_size};
 use crate::declare_rule;
 use crate::lint::LintContext;
 use crate::source::Span;
@@ -55,8 +55,6 @@ declare_rule! {
         id: "NGX-BUF-001",
         name: "invalid-busy-buffers",
         severity: Error,
-        category: "BUF",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

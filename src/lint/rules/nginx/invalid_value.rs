@@ -45,20 +45,12 @@ declare_rule! {
         id: "NGX-VAL-001",
         name: "invalid-value",
         severity: Error,
-        category: "VAL",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }
 
 fn check(ctx: &mut LintContext<'_>) {
-    for i in &ctx.model().invalid {
-        ctx.report(
-            i.span,
-            format!("{}: {}", i.directive, i.problem),
-            i.help.clone(),
-        );
-    }
+    super::super::report_invalid(ctx, |i| format!("{}: {}", i.directive, i.problem));
 }
 
 #[cfg(test)]

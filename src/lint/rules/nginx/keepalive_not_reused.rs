@@ -24,16 +24,25 @@ declare_rule! {
     ///
     /// ## Example
     /// ```nginx
-    /// upstream app { server 10.0.0.1:8080; keepalive 16; }
-    /// location / { proxy_pass http://app; proxy_http_version 1.0; }
+    /// http {
+    ///     upstream app { server 10.0.0.1:8080; keepalive 16; }
+    ///     server {
+    ///         location / { proxy_pass http://app; proxy_http_version 1.0; }
+    ///     }
+    /// }
     /// ```
     ///
     /// ## Use instead
     /// ```nginx
-    /// location / {
-    ///     proxy_pass http://app;
-    ///     proxy_http_version 1.1;
-    ///     proxy_set_header Connection "";
+    /// http {
+    ///     upstream app { server 10.0.0.1:8080; keepalive 16; }
+    ///     server {
+    ///         location / {
+    ///             proxy_pass http://app;
+    ///             proxy_http_version 1.1;
+    ///             proxy_set_header Connection "";
+    ///         }
+    ///     }
     /// }
     /// ```
     ///
@@ -49,8 +58,6 @@ declare_rule! {
         id: "NGX-KAL-001",
         name: "keepalive-not-reused",
         severity: Warning,
-        category: "KAL",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

@@ -1,9 +1,8 @@
 //! NGX-TMO-001 `long-connect-timeout`: see the rule doc below.
 
-use std::time::Duration;
-
-use crate::config::units::fmt_duration;
+use crate::config::nginx::units::fmt_duration;
 use crate::declare_rule;
+use crate::lint::values::Time;
 use crate::lint::LintContext;
 
 declare_rule! {
@@ -47,14 +46,29 @@ declare_rule! {
         id: "NGX-TMO-001",
         name: "long-connect-timeout",
         severity: Warning,
-        category: "TMO",
-        proxy: "nginx",
         since: "0.1.0",
+        options: LongConnectTimeoutOptions,
     }
 }
 
-fn check(ctx: &mut LintContext<'_>) {
-    let max = ctx.option_duration("max_connect_timeout", Duration::from_secs(75));
+/// Options of [`LongConnectTimeout`] (`options.{id or name}` in the settings).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LongConnectTimeoutOptions {
+    /// Longest connect timeout accepted. Default 75s.
+    pub max_connect_timeout: Time,
+}
+
+impl Default for LongConnectTimeoutOptions {
+    fn default() -> Self {
+        LongConnectTimeoutOptions {
+            max_connect_timeout: Time(std::time::Duration::from_secs(75)),
+        }
+    }
+}
+
+fn check(ctx: &mut LintContext<'_>, o: &LongConnectTimeoutOptions) {
+    let max = o.max_connect_timeout.0;
     let model = ctx.model();
     for (_, route) in model.routes() {
         if route.proxy.is_none() {

@@ -50,8 +50,6 @@ declare_rule! {
         id: "NGX-RES-001",
         name: "low-file-limit",
         severity: Warning,
-        category: "RES",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

@@ -42,8 +42,6 @@ declare_rule! {
         id: "NGX-CCH-002",
         name: "masked-bad-gateway",
         severity: Warning,
-        category: "CCH",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

@@ -43,8 +43,6 @@ declare_rule! {
         id: "NGX-INC-001",
         name: "missing-include",
         severity: Warning,
-        category: "INC",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

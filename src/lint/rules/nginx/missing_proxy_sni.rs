@@ -43,8 +43,6 @@ declare_rule! {
         id: "NGX-TLS-001",
         name: "missing-proxy-sni",
         severity: Warning,
-        category: "TLS",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

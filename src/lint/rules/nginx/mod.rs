@@ -32,6 +32,7 @@ pub mod unverified_upstream_tls;
 pub mod variable_proxy_pass_without_resolver;
 
 use crate::config::model::{Directive, ProxyModel, ProxyPass, Route, Server, Upstream};
+use crate::config::names::edit_distance;
 
 /// Every route that proxies, with its server, target and pool (if any).
 pub(crate) fn proxied(
@@ -76,32 +77,5 @@ pub(crate) fn route_label(r: &Route) -> String {
         Named(p) => format!("location {p}"),
         Default => "server".into(),
         Other(t) => t.clone(),
-    }
-}
-
-/// Levenshtein distance (for "did you mean").
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn distance() {
-        assert_eq!(edit_distance("bakend", "backend"), 1);
-        assert_eq!(edit_distance("", "ab"), 2);
-        assert_eq!(edit_distance("same", "same"), 0);
     }
 }

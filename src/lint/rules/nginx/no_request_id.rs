@@ -42,8 +42,6 @@ declare_rule! {
         id: "NGX-LOG-003",
         name: "no-request-id",
         severity: Info,
-        category: "LOG",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

@@ -45,8 +45,6 @@ declare_rule! {
         id: "NGX-CCH-003",
         name: "no-stale-on-error",
         severity: Info,
-        category: "CCH",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

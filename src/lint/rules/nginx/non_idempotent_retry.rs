@@ -36,8 +36,6 @@ declare_rule! {
         id: "NGX-RTY-001",
         name: "non-idempotent-retry",
         severity: Warning,
-        category: "RTY",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

@@ -44,8 +44,6 @@ declare_rule! {
         id: "NGX-MAP-002",
         name: "proxy-pass-uri-mismatch",
         severity: Error,
-        category: "MAP",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

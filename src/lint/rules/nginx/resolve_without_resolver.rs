@@ -44,8 +44,6 @@ declare_rule! {
         id: "NGX-DNS-003",
         name: "resolve-without-resolver",
         severity: Error,
-        category: "DNS",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

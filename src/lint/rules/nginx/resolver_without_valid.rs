@@ -34,8 +34,6 @@ declare_rule! {
         id: "NGX-DNS-004",
         name: "resolver-without-valid",
         severity: Info,
-        category: "DNS",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

@@ -44,8 +44,6 @@ declare_rule! {
         id: "NGX-RTY-003",
         name: "retries-disabled",
         severity: Warning,
-        category: "RTY",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

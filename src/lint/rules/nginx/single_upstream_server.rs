@@ -42,8 +42,6 @@ declare_rule! {
         id: "NGX-HLT-001",
         name: "single-upstream-server",
         severity: Warning,
-        category: "HLT",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

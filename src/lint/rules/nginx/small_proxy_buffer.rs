@@ -1,8 +1,9 @@
 //! NGX-BUF-002 `small-proxy-buffer`: see the rule doc below.
 
 use crate::config::nginx::lower::LARGE_CLIENT_HEADER_BUFFERS;
-use crate::config::units::{fmt_size, parse_size};
+use crate::config::nginx::units::{fmt_size, parse_size};
 use crate::declare_rule;
+use crate::lint::values::Size;
 use crate::lint::LintContext;
 
 use super::proxied;
@@ -58,15 +59,22 @@ declare_rule! {
         id: "NGX-BUF-002",
         name: "small-proxy-buffer",
         severity: Warning,
-        category: "BUF",
-        proxy: "nginx",
         since: "0.1.0",
+        options: SmallProxyBufferOptions,
     }
 }
 
-fn check(ctx: &mut LintContext<'_>) {
+/// Options of [`SmallProxyBuffer`] (`options.{id or name}` in the settings).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmallProxyBufferOptions {
+    /// Also flag any proxy buffer smaller than this (none by default).
+    pub min_proxy_buffer_size: Option<Size>,
+}
+
+fn check(ctx: &mut LintContext<'_>, o: &SmallProxyBufferOptions) {
     let page = ctx.page_size();
-    let min = ctx.option_size("min_proxy_buffer_size", 0);
+    let min = o.min_proxy_buffer_size.map_or(0, |s| s.0);
     let mut seen = std::collections::HashSet::new();
     for (_, r, _, _) in proxied(ctx.model()) {
         let d = &r.directives;

@@ -22,16 +22,25 @@ declare_rule! {
     ///
     /// ## Example
     /// ```nginx
-    /// upstream app { server 10.0.0.1:8080; server 10.0.0.2:8080; }
-    /// location / { proxy_pass http://app; }
+    /// http {
+    ///     upstream app { server 10.0.0.1:8080; server 10.0.0.2:8080; }
+    ///     server {
+    ///         location / { proxy_pass http://app; }
+    ///     }
+    /// }
     /// ```
     ///
     /// ## Use instead
     /// ```nginx
-    /// location / {
-    ///     proxy_pass http://app;
-    ///     proxy_next_upstream_tries 2;
-    ///     proxy_next_upstream_timeout 10s;
+    /// http {
+    ///     upstream app { server 10.0.0.1:8080; server 10.0.0.2:8080; }
+    ///     server {
+    ///         location / {
+    ///             proxy_pass http://app;
+    ///             proxy_next_upstream_tries 2;
+    ///             proxy_next_upstream_timeout 10s;
+    ///         }
+    ///     }
     /// }
     /// ```
     ///
@@ -46,8 +55,6 @@ declare_rule! {
         id: "NGX-RTY-002",
         name: "unbounded-retries",
         severity: Warning,
-        category: "RTY",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

@@ -41,8 +41,6 @@ declare_rule! {
         id: "NGX-VAL-002",
         name: "unknown-directive",
         severity: Info,
-        category: "VAL",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

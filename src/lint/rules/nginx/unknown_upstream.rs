@@ -24,13 +24,22 @@ declare_rule! {
     ///
     /// ## Example
     /// ```nginx
-    /// upstream backend { server 10.0.0.1:8080; }
-    /// location / { proxy_pass http://bakend; }
+    /// http {
+    ///     upstream backend { server 10.0.0.1:8080; }
+    ///     server {
+    ///         location / { proxy_pass http://bakend; }
+    ///     }
+    /// }
     /// ```
     ///
     /// ## Use instead
     /// ```nginx
-    /// location / { proxy_pass http://backend; }
+    /// http {
+    ///     upstream backend { server 10.0.0.1:8080; }
+    ///     server {
+    ///         location / { proxy_pass http://backend; }
+    ///     }
+    /// }
     /// ```
     ///
     /// ## Options
@@ -43,8 +52,6 @@ declare_rule! {
         id: "NGX-MAP-001",
         name: "unknown-upstream",
         severity: Error,
-        category: "MAP",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

@@ -46,8 +46,6 @@ declare_rule! {
         id: "NGX-HLT-003",
         name: "unusable-upstream-servers",
         severity: Error,
-        category: "HLT",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

@@ -52,8 +52,6 @@ declare_rule! {
         id: "NGX-TLS-002",
         name: "unverified-upstream-tls",
         severity: Error,
-        category: "TLS",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

@@ -48,8 +48,6 @@ declare_rule! {
         id: "NGX-DNS-002",
         name: "variable-proxy-pass-without-resolver",
         severity: Error,
-        category: "DNS",
-        proxy: "nginx",
         since: "0.1.0",
     }
 }

@@ -1,0 +1,193 @@
+//! AWS ALB's signals → causes: `target_status_code` vs `elb_status_code`,
+//! `error_reason` (Lambda targets), and which processing times are `-1`.
+//!
+//! From AWS's "Troubleshoot your Application Load Balancers" ("The load
+//! balancer generates an HTTP error"): an ALB **502** is a TCP RST or an
+//! ICMP unreachable when connecting, the target closing the connection
+//! (RST/FIN) while a request was outstanding (keep-alive shorter than the
+//! ALB idle timeout), a malformed response or invalid headers, a TLS
+//! handshake error/timeout to the target, a deregistration delay that
+//! elapsed, or a Lambda error/oversized response; **503**: no registered
+//! targets; **504**: no connection within 10 s, or no response within the
+//! idle timeout. From the access-log reference: `request_processing_time`
+//! is the time until the request was **sent** to a target (`-1` if it could
+//! not be dispatched), `target_processing_time` until the target **started**
+//! its response headers, and `target_status_code` is set only when the
+//! target sent a response. So:
+//! - sent (`request_processing_time` ≥ 0) but no response start
+//!   (`target_processing_time` = -1) → the target closed with the request
+//!   outstanding;
+//! - a response start but no `target_status_code` → the response was not
+//!   valid HTTP;
+//! - not dispatched at all → connect refused, unreachable or TLS: the log
+//!   cannot tell which, so `unknown` says so.
+
+use super::{context, field, verdict};
+use crate::analyze::cause::{Cause, Verdict};
+use crate::logs::hop::{HopRecord, Signals};
+
+/// Classify one ALB record.
+pub fn classify(rec: &HopRecord<'_>) -> Verdict {
+    let Signals::Alb {
+        elb_status,
+        target_status,
+        error_reason,
+        request_processing_ms: rpt,
+        target_processing_ms: tpt,
+        ..
+    } = rec.signals
+    else {
+        return verdict(Cause::Unknown, vec!["not an ALB record".into()]);
+    };
+    let elb = elb_status.or(rec.status).unwrap_or(0);
+    let ms = |v: Option<i64>| v.map_or("-1".to_string(), |v| format!("{:.3}", v as f64 / 1000.0));
+    let mut ev = vec![
+        format!("elb_status_code={elb}"),
+        format!(
+            "target_status_code={}",
+            target_status.map_or("-".to_string(), |s| s.to_string())
+        ),
+        format!("request_processing_time={}", ms(rpt)),
+        format!("target_processing_time={}", ms(tpt)),
+    ];
+    let cause = if let Some(reason) = error_reason {
+        let (cause, meaning) = lambda(reason);
+        ev.push(format!("{}: {meaning}", field("error_reason", reason)));
+        cause
+    } else if let Some(t) = target_status {
+        if t == elb {
+            ev.push("the target answered with this status; the load balancer passed it on".into());
+            Cause::Passthrough
+        } else {
+            ev.push(format!(
+                "the target answered {t} but the load balancer sent {elb}"
+            ));
+            Cause::Unknown
+        }
+    } else {
+        match elb {
+            503 => {
+                ev.push("503 from the load balancer: the target group has no registered (or healthy) targets".into());
+                Cause::NoLiveUpstream
+            }
+            504 => {
+                ev.push(
+                    "504 from the load balancer: no connection to the target within 10 s, or no response within the idle timeout"
+                        .into(),
+                );
+                Cause::Timeout
+            }
+            502 => match (rpt, tpt) {
+                (_, Some(_)) => {
+                    ev.push("the target started a response, but no target status was logged: the response was malformed or its headers invalid".into());
+                    Cause::InvalidHeader
+                }
+                (Some(_), None) => {
+                    ev.push(
+                        "the request was sent to the target but no response started: the target closed the connection \
+                         (RST/FIN) with the request outstanding; is its keep-alive timeout shorter than the ALB idle timeout?"
+                            .into(),
+                    );
+                    Cause::UpstreamClosedEarly
+                }
+                (None, None) => {
+                    ev.push(
+                        "the request was never dispatched to the target: connection refused (RST), host unreachable, or a TLS \
+                         handshake error to the target; ALB's log does not say which (see the target's logs, or the \
+                         TargetConnectionErrorCount and TargetTLSNegotiationErrorCount metrics)"
+                            .into(),
+                    );
+                    Cause::Unknown
+                }
+            },
+            _ => {
+                ev.push("the load balancer made this status; its log gives no reason".into());
+                Cause::Unknown
+            }
+        }
+    };
+    context(rec, &mut ev);
+    verdict(cause, ev)
+}
+
+/// A Lambda target's `error_reason` (the access-log reference's table).
+fn lambda(reason: &[u8]) -> (Cause, &'static str) {
+    match reason {
+        b"LambdaInvalidResponse" => (Cause::InvalidHeader, "the function's response is malformed or misses required fields"),
+        b"LambdaResponseTooLarge" => (Cause::InvalidHeader, "the function's response exceeded 1 MB"),
+        b"LambdaUnhandled" => (Cause::UpstreamClosedEarly, "the function failed with an unhandled exception, without a response"),
+        b"LambdaConnectionTimeout" => (Cause::Timeout, "connecting to Lambda timed out"),
+        b"LambdaThrottling" => (Cause::RateLimited, "Lambda throttled the function: too many requests"),
+        b"LambdaServiceException" => (Cause::Unknown, "Lambda had an internal error"),
+        b"LambdaRequestTooLarge" => (Cause::Unknown, "the request body exceeded 1 MB (a client-side limit)"),
+        b"LambdaAccessDenied" | b"LambdaResourceNotFound" => {
+            (Cause::Unknown, "the load balancer could not invoke the function (permission or function missing): configuration")
+        }
+        _ => (Cause::Unknown, "the function could not be set up or run (VPC, KMS or runtime configuration)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::alb::{Alb, EXAMPLES};
+    use crate::logs::hop::HopFormat;
+
+    #[test]
+    fn examples_get_their_cause() {
+        for ex in EXAMPLES {
+            let (p, _) = Alb.detect(&[ex.line.as_bytes()]).expect(ex.title);
+            let v = classify(&p.parse_line(ex.line.as_bytes()).unwrap());
+            assert_eq!(v.cause.id(), ex.cause, "{}: {:?}", ex.title, v.evidence);
+            assert!(
+                v.evidence.iter().any(|e| e.contains(ex.evidence)),
+                "{}: {:?}",
+                ex.title,
+                v.evidence
+            );
+        }
+    }
+
+    fn rec(
+        elb: u16,
+        target: Option<u16>,
+        rpt: Option<i64>,
+        tpt: Option<i64>,
+    ) -> HopRecord<'static> {
+        HopRecord {
+            status: Some(elb),
+            signals: Signals::Alb {
+                elb_status: Some(elb),
+                target_status: target,
+                error_reason: None,
+                request_processing_ms: rpt,
+                target_processing_ms: tpt,
+                response_processing_ms: None,
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn table() {
+        for (r, want) in [
+            (rec(502, None, None, None), Cause::Unknown),
+            (rec(502, None, Some(0), Some(12)), Cause::InvalidHeader),
+            (rec(502, None, Some(0), None), Cause::UpstreamClosedEarly),
+            (rec(503, Some(503), Some(0), Some(3)), Cause::Passthrough),
+            (rec(500, None, None, None), Cause::Unknown),
+            (rec(502, Some(200), Some(0), Some(3)), Cause::Unknown),
+        ] {
+            let v = classify(&r);
+            assert_eq!(v.cause, want, "{:?}", v.evidence);
+        }
+        let v = classify(&rec(502, None, None, None));
+        assert!(
+            v.evidence.iter().any(|e| e.contains("does not say which")),
+            "{:?}",
+            v.evidence
+        );
+        assert_eq!(lambda(b"LambdaThrottling").0, Cause::RateLimited);
+        assert_eq!(lambda(b"LambdaKMSDisabledException").0, Cause::Unknown);
+    }
+}

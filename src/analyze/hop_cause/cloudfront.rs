@@ -1,0 +1,228 @@
+//! CloudFront's signals → causes: `x-edge-detailed-result-type` (the error
+//! CloudFront met at the origin) with `sc-status`, else
+//! `x-edge-result-type`.
+//!
+//! Meanings: AWS "Standard logging reference" (`x-edge-detailed-result-type`
+//! values) and "Troubleshooting error responses from your origin" (a 504 is
+//! CloudFront giving up on the origin: connection or read timeout; a 502 is
+//! a failed connection, TLS negotiation or DNS, or an invalid response).
+//! CloudFront never logs the origin's own status: a 5xx with result type
+//! `Error` and detailed type `Error` may be the origin's answer or
+//! CloudFront's, so it stays `unknown`.
+
+use super::{context, field, verdict};
+use crate::analyze::cause::{Cause, Verdict};
+use crate::logs::hop::{HopRecord, Signals};
+
+/// Classify one CloudFront record.
+pub fn classify(rec: &HopRecord<'_>) -> Verdict {
+    let Signals::Cdn {
+        edge_result,
+        detailed_result,
+        origin_header_ms,
+        ..
+    } = rec.signals
+    else {
+        return verdict(Cause::Unknown, vec!["not a CloudFront record".into()]);
+    };
+    let status = rec.status.unwrap_or(0);
+    let mut ev = Vec::new();
+    if let Some(s) = rec.status {
+        ev.push(format!("sc-status={s:03}"));
+    }
+    if let Some(e) = edge_result {
+        ev.push(field("x-edge-result-type", e));
+    }
+    let timeout = status == 504;
+    let cause = match detailed_result {
+        Some(d) => {
+            let (cause, meaning) = by_detailed(d, timeout);
+            ev.push(format!(
+                "x-edge-detailed-result-type={}: {meaning}",
+                String::from_utf8_lossy(d)
+            ));
+            match (cause, edge_result) {
+                (Some(c), _) => c,
+                (None, Some(e)) => by_result(e, status, &mut ev),
+                (None, None) => Cause::Unknown,
+            }
+        }
+        None => {
+            ev.push(
+                "the file logs no x-edge-detailed-result-type, which names the origin error".into(),
+            );
+            match edge_result {
+                Some(e) => by_result(e, status, &mut ev),
+                None => Cause::Unknown,
+            }
+        }
+    };
+    if timeout && cause == Cause::Timeout {
+        ev.push(
+            "504: CloudFront gave up waiting for the origin (origin connection/response timeout)"
+                .into(),
+        );
+    }
+    if let Some(ms) = origin_header_ms {
+        ev.push(format!("origin-fbl={ms}ms"));
+    }
+    if let Some(ms) = rec.total_ms {
+        ev.push(format!("time-taken={ms}ms"));
+    }
+    context(rec, &mut ev);
+    verdict(cause, ev)
+}
+
+/// `(cause, meaning)`; `None` when the value leaves the cause to the result type.
+fn by_detailed(d: &[u8], timeout: bool) -> (Option<Cause>, &'static str) {
+    use Cause::*;
+    let t = |other: Cause| Some(if timeout { Timeout } else { other });
+    match d {
+        b"OriginConnectError" => (t(UpstreamRefused), "CloudFront couldn't connect to the origin"),
+        b"OriginDnsError" | b"NonS3OriginDnsError" => {
+            (Some(Dns), "CloudFront couldn't resolve the origin's domain name")
+        }
+        b"OriginReadTimeout" => (Some(Timeout), "reading from the origin timed out"),
+        b"OriginReadError" => (t(UpstreamClosedEarly), "CloudFront couldn't read from the origin"),
+        b"OriginWriteError" => (t(UpstreamReset), "CloudFront couldn't write the request to the origin"),
+        b"OriginHeaderTooBigError" => (Some(HeaderTooBig), "a header from the origin is too big for the edge"),
+        b"OriginInvalidResponseError" => (Some(InvalidHeader), "the origin returned an invalid response"),
+        b"OriginContentRangeLengthError" => (
+            Some(InvalidHeader),
+            "the origin's Content-Length doesn't match its Content-Range",
+        ),
+        b"OriginZeroSizeObjectError" => (Some(InvalidHeader), "a zero-size object from the origin caused an error"),
+        b"OriginCommError" => (
+            timeout.then_some(Timeout),
+            "communication with the origin failed (not in AWS's list of values)",
+        ),
+        b"OriginError" => (Some(Unknown), "the origin returned an incorrect response; CloudFront does not say how"),
+        b"AbortedOrigin" => (Some(Unknown), "CloudFront met an issue with the origin; it does not say which"),
+        b"Error" => (
+            None,
+            "an error of no other category; CloudFront does not log whether the origin or the edge made the status",
+        ),
+        b"ClientCommError" | b"ClientHungUpRequest" | b"SlowReaderOriginError" => {
+            (Some(Unknown), "the viewer's side, not the origin")
+        }
+        b"ClientGeoBlocked" | b"InvalidRequest" | b"InvalidRequestBlocked" | b"InvalidRequestCertificate"
+        | b"InvalidRequestHeader" | b"InvalidRequestMethod" => {
+            (Some(Unknown), "CloudFront refused the viewer's request")
+        }
+        _ => (None, "same as the result type, or a value gatecheck does not know"),
+    }
+}
+
+/// From `x-edge-result-type` alone.
+fn by_result(e: &[u8], status: u16, ev: &mut Vec<String>) -> Cause {
+    match e {
+        b"LimitExceeded" | b"CapacityExceeded" => {
+            ev.push("a CloudFront quota or capacity limit refused the request".into());
+            Cause::RateLimited
+        }
+        b"Hit" | b"RefreshHit" | b"OriginShieldHit" | b"Miss" if status >= 500 => {
+            ev.push("the edge served the origin's response (from the origin or its cache)".into());
+            Cause::Passthrough
+        }
+        b"Hit" | b"RefreshHit" | b"OriginShieldHit" | b"Miss" | b"Redirect" => Cause::Passthrough,
+        _ => {
+            ev.push(
+                "result type Error without a more specific detailed type: CloudFront logs no origin \
+                 status, so whether the origin sent it is unknown; look at the origin's logs (join on X-Amz-Cf-Id)"
+                    .into(),
+            );
+            Cause::Unknown
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::cloudfront::{CloudFront, EXAMPLES, LEGACY_FIELDS};
+    use crate::logs::hop::HopFormat;
+
+    #[test]
+    fn examples_get_their_cause() {
+        for ex in EXAMPLES {
+            let text = format!("#Version: 1.0\n{LEGACY_FIELDS}\n{}\n", ex.line);
+            let head: Vec<&[u8]> = text.lines().map(str::as_bytes).collect();
+            let (p, _) = CloudFront.detect(&head).expect(ex.title);
+            let v = classify(&p.parse_line(ex.line.as_bytes()).unwrap());
+            assert_eq!(v.cause.id(), ex.cause, "{}: {:?}", ex.title, v.evidence);
+            assert!(
+                v.evidence.iter().any(|e| e.contains(ex.evidence)),
+                "{}: {:?}",
+                ex.title,
+                v.evidence
+            );
+        }
+    }
+
+    fn rec(status: u16, edge: &'static [u8], det: Option<&'static [u8]>) -> HopRecord<'static> {
+        HopRecord {
+            status: Some(status),
+            signals: Signals::Cdn {
+                edge_result: Some(edge),
+                detailed_result: det,
+                origin_status: None,
+                origin_header_ms: None,
+            },
+            ..Default::default()
+        }
+    }
+
+    type Case = (u16, &'static [u8], Option<&'static [u8]>, Cause);
+
+    #[test]
+    fn table() {
+        let cases: &[Case] = &[
+            (
+                502,
+                b"Error",
+                Some(b"OriginConnectError"),
+                Cause::UpstreamRefused,
+            ),
+            (504, b"Error", Some(b"OriginConnectError"), Cause::Timeout),
+            (
+                502,
+                b"Error",
+                Some(b"OriginReadError"),
+                Cause::UpstreamClosedEarly,
+            ),
+            (504, b"Error", Some(b"OriginCommError"), Cause::Timeout),
+            (502, b"Error", Some(b"OriginCommError"), Cause::Unknown),
+            (
+                502,
+                b"Error",
+                Some(b"OriginHeaderTooBigError"),
+                Cause::HeaderTooBig,
+            ),
+            (
+                502,
+                b"Error",
+                Some(b"OriginInvalidResponseError"),
+                Cause::InvalidHeader,
+            ),
+            (502, b"Error", Some(b"Error"), Cause::Unknown),
+            (
+                503,
+                b"CapacityExceeded",
+                Some(b"CapacityExceeded"),
+                Cause::RateLimited,
+            ),
+            (502, b"Miss", Some(b"Miss"), Cause::Passthrough),
+            (502, b"Error", None, Cause::Unknown),
+            (0, b"Error", Some(b"ClientHungUpRequest"), Cause::Unknown),
+        ];
+        for (s, e, d, want) in cases {
+            let v = classify(&rec(*s, e, *d));
+            assert_eq!(v.cause, *want, "{s} {d:?}: {:?}", v.evidence);
+        }
+        let v = classify(&rec(502, b"Error", None));
+        assert!(v
+            .evidence
+            .iter()
+            .any(|e| e.contains("logs no x-edge-detailed-result-type")));
+    }
+}

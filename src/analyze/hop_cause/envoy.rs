@@ -1,0 +1,282 @@
+//! Envoy's signals → causes: `%RESPONSE_FLAGS%` first, then
+//! `%RESPONSE_CODE_DETAILS%` / `%UPSTREAM_TRANSPORT_FAILURE_REASON%`, then
+//! `x-envoy-upstream-service-time`.
+//!
+//! How Envoy really behaves (router source, `source/common/router/router.cc`,
+//! `Filter::onUpstreamReset` and `streamResetReasonToResponseFlag`):
+//! - an upstream reset before the response gives **503**, except a protocol
+//!   error, which gives **502** (`UPE`); the details are
+//!   `upstream_reset_before_response_started{<reason>[,<transport failure>]}`
+//!   with spaces written as `_`;
+//! - local/remote connection failure and connection timeout all set `UF`
+//!   (the details tell a `connection_timeout` apart); connection
+//!   termination sets `UC`; remote reset `UR`; overflow `UO`;
+//! - a response that came from the upstream is `via_upstream`, and only then
+//!   does Envoy set `x-envoy-upstream-service-time` (`onUpstreamHeaders`).
+//!   So a 502 with no flag is the upstream's own (passthrough) when either
+//!   says so; without either, a filter (ext_authz, Lua, direct response) may
+//!   have made it, and the verdict stays `unknown`.
+
+use super::{context, field, verdict};
+use crate::analyze::cause::{Cause, Verdict};
+use crate::logs::envoy::flag_info;
+use crate::logs::hop::{HopRecord, Signals};
+
+/// Classify one Envoy record.
+pub fn classify(rec: &HopRecord<'_>) -> Verdict {
+    let Signals::Envoy {
+        flags,
+        details,
+        transport_failure,
+        cluster,
+        upstream_service_ms,
+    } = rec.signals
+    else {
+        return verdict(Cause::Unknown, vec!["not an Envoy record".into()]);
+    };
+    let mut ev = Vec::new();
+    let reason = failure_text(details, transport_failure);
+    let (cause, mut ev) = match flags {
+        Some(f) => {
+            let (cause, flag) = by_flags(f, &reason);
+            ev.push(match flag {
+                Some((name, meaning)) => format!(
+                    "response_flags={}: {name} = {meaning}",
+                    String::from_utf8_lossy(f)
+                ),
+                None => format!(
+                    "response_flags={}: no flag gatecheck knows",
+                    String::from_utf8_lossy(f)
+                ),
+            });
+            // URX or DI alone on a response that came from the upstream
+            let cause = match cause {
+                Cause::Unknown if from_upstream(details, upstream_service_ms) => Cause::Passthrough,
+                c => c,
+            };
+            (cause, ev)
+        }
+        None => (by_details(details, &reason, upstream_service_ms), ev),
+    };
+    if let Some(d) = details {
+        ev.push(field("response_code_details", d));
+    }
+    if let Some(t) = transport_failure {
+        ev.push(field("upstream_transport_failure_reason", t));
+    }
+    if let Some(ms) = upstream_service_ms {
+        ev.push(format!(
+            "x-envoy-upstream-service-time={ms}: the upstream's response headers reached Envoy"
+        ));
+    }
+    if let Some(c) = cluster {
+        ev.push(field("upstream_cluster", c));
+    }
+    if cause == Cause::UpstreamClosedEarly {
+        ev.push(
+            "a pooled connection the upstream had already closed when Envoy reused it (a keep-alive race: \
+             the upstream's idle timeout shorter than the cluster's) looks the same; Envoy does not log \
+             whether the connection was reused"
+                .into(),
+        );
+    }
+    if cause == Cause::Unknown
+        && flags.is_none()
+        && details.is_none()
+        && upstream_service_ms.is_none()
+    {
+        ev.push(
+            "response_flags=- (Envoy flagged no failure of its own), but the format logs neither \
+             %RESPONSE_CODE_DETAILS% nor x-envoy-upstream-service-time to show the upstream answered: \
+             a filter may have made this status; log %RESPONSE_CODE_DETAILS%"
+                .into(),
+        );
+    }
+    context(rec, &mut ev);
+    verdict(cause, ev)
+}
+
+/// Details and transport failure reason, lower-cased, for substring tests.
+fn failure_text(details: Option<&[u8]>, transport: Option<&[u8]>) -> String {
+    let mut s = String::new();
+    for b in [details, transport].into_iter().flatten() {
+        s.push_str(&String::from_utf8_lossy(b).to_ascii_lowercase());
+        s.push(' ');
+    }
+    s
+}
+
+fn from_upstream(details: Option<&[u8]>, service_ms: Option<i64>) -> bool {
+    details == Some(b"via_upstream") || service_ms.is_some()
+}
+
+/// The most telling flag decides; `(cause, (flag, meaning))`.
+fn by_flags(flags: &[u8], reason: &str) -> (Cause, Option<(&'static str, &'static str)>) {
+    // Most specific first: a request can carry `UF,URX` or `UC,URX`.
+    const ORDER: &[&str] = &[
+        "RL", "UO", "OM", "DO", "DF", "UH", "LH", "UT", "UMSDR", "SI", "UF", "UPE", "UC", "UR",
+        "LR", "NR", "NC", "FI", "UAEX", "RLSE", "DC", "DT", "DPE", "IH", "URX", "DI", "RFCF",
+        "NFCF",
+    ];
+    let present: Vec<&'static (&str, &str, &str)> =
+        flags.split(|&c| c == b',').filter_map(flag_info).collect();
+    let Some(best) = ORDER
+        .iter()
+        .find_map(|o| present.iter().find(|f| f.0 == *o))
+    else {
+        return (Cause::Unknown, None);
+    };
+    let cause = match best.0 {
+        // a limit refused it: rate limit, circuit breaker, overload manager
+        "RL" | "UO" | "OM" | "DO" => Cause::RateLimited,
+        "DF" => Cause::Dns,
+        "UH" | "LH" => Cause::NoLiveUpstream,
+        "UT" | "UMSDR" | "SI" => Cause::Timeout,
+        "UF" => by_reason(reason).unwrap_or(Cause::UpstreamRefused),
+        "UPE" => {
+            if reason.contains("too_large") || reason.contains("header_size") {
+                Cause::HeaderTooBig
+            } else {
+                Cause::InvalidHeader
+            }
+        }
+        "UC" => Cause::UpstreamClosedEarly,
+        "UR" => Cause::UpstreamReset,
+        // LR, NR, NC, FI, UAEX, RLSE, DC, DT, DPE, IH: Envoy's own reply or
+        // the client's doing; URX/DI alone say nothing of the failure.
+        _ => Cause::Unknown,
+    };
+    (cause, Some((best.0, best.2)))
+}
+
+/// TLS / timeout / refusal from the reset reason and transport failure text.
+fn by_reason(reason: &str) -> Option<Cause> {
+    if reason.contains("tls_error")
+        || reason.contains("ssl")
+        || reason.contains("certificate")
+        || reason.contains("handshake")
+    {
+        Some(Cause::Tls)
+    } else if reason.contains("connection_timeout") || reason.contains("connect_timeout") {
+        Some(Cause::Timeout)
+    } else if reason.contains("connection_failure") {
+        Some(Cause::UpstreamRefused)
+    } else {
+        None
+    }
+}
+
+/// No flag: the details (when logged) or the upstream service time decide.
+fn by_details(details: Option<&[u8]>, reason: &str, service_ms: Option<i64>) -> Cause {
+    if from_upstream(details, service_ms) {
+        return Cause::Passthrough;
+    }
+    if let Some(c) = by_reason(reason) {
+        return c;
+    }
+    for (needle, cause) in [
+        ("protocol_error", Cause::InvalidHeader),
+        ("connection_termination", Cause::UpstreamClosedEarly),
+        ("remote_reset", Cause::UpstreamReset),
+        ("no_healthy_upstream", Cause::NoLiveUpstream),
+        ("response_timeout", Cause::Timeout),
+        ("per_try_timeout", Cause::Timeout),
+        ("overflow", Cause::RateLimited),
+        ("rate_limited", Cause::RateLimited),
+    ] {
+        if reason.contains(needle) {
+            return cause;
+        }
+    }
+    Cause::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::envoy::{Envoy, EXAMPLES};
+    use crate::logs::hop::{HopFormat, HopRecord};
+
+    fn rec(
+        flags: Option<&'static [u8]>,
+        details: Option<&'static [u8]>,
+        ust: Option<i64>,
+    ) -> HopRecord<'static> {
+        HopRecord {
+            status: Some(502),
+            signals: Signals::Envoy {
+                flags,
+                details,
+                transport_failure: None,
+                cluster: None,
+                upstream_service_ms: ust,
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn examples_get_their_cause() {
+        for ex in EXAMPLES {
+            let (p, _) = Envoy.detect(&[ex.line.as_bytes()]).expect(ex.title);
+            let r = p.parse_line(ex.line.as_bytes()).expect(ex.title);
+            let v = classify(&r);
+            assert_eq!(v.cause.id(), ex.cause, "{}: {:?}", ex.title, v.evidence);
+            assert!(
+                v.evidence.iter().any(|e| e.contains(ex.evidence)),
+                "{}: {:?}",
+                ex.title,
+                v.evidence
+            );
+        }
+    }
+
+    type Case = (
+        Option<&'static [u8]>,
+        Option<&'static [u8]>,
+        Option<i64>,
+        Cause,
+    );
+
+    #[test]
+    fn table() {
+        let cases: &[Case] = &[
+            (None, Some(b"via_upstream"), None, Cause::Passthrough),
+            (None, None, Some(3), Cause::Passthrough),
+            (None, None, None, Cause::Unknown),
+            (None, Some(b"ext_authz_error"), None, Cause::Unknown),
+            (None, Some(b"upstream_reset_before_response_started{protocol_error}"), None, Cause::InvalidHeader),
+            (Some(b"URX"), None, Some(40), Cause::Passthrough),
+            (Some(b"URX"), None, None, Cause::Unknown),
+            (Some(b"UF"), Some(b"upstream_reset_before_response_started{connection_timeout}"), None, Cause::Timeout),
+            (Some(b"UF"), Some(b"upstream_reset_before_response_started{remote_connection_failure,delayed_connect_error:_Connection_refused}"), None, Cause::UpstreamRefused),
+            (Some(b"UC,URX"), None, None, Cause::UpstreamClosedEarly),
+            (Some(b"UR"), None, None, Cause::UpstreamReset),
+            (Some(b"UO"), None, None, Cause::RateLimited),
+            (Some(b"UPE"), Some(b"upstream_reset_before_response_started{protocol_error,http1.headers_too_large}"), None, Cause::HeaderTooBig),
+            (Some(b"UpstreamProtocolError"), None, None, Cause::InvalidHeader),
+            (Some(b"NR"), Some(b"route_not_found"), None, Cause::Unknown),
+            (Some(b"DC"), None, None, Cause::Unknown),
+            (Some(b"ZZ"), None, None, Cause::Unknown),
+        ];
+        for (f, d, u, want) in cases {
+            let v = classify(&rec(*f, *d, *u));
+            assert_eq!(v.cause, *want, "{f:?} {d:?} {u:?}: {:?}", v.evidence);
+            assert!(!v.evidence.is_empty());
+        }
+    }
+
+    #[test]
+    fn unknown_names_the_missing_fields() {
+        let v = classify(&rec(None, None, None));
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.contains("%RESPONSE_CODE_DETAILS%")),
+            "{:?}",
+            v.evidence
+        );
+        let v = classify(&HopRecord::default());
+        assert_eq!(v.cause, Cause::Unknown);
+    }
+}

@@ -1,0 +1,449 @@
+//! Amazon CloudFront standard (access) logs → [`HopRecord`]s, driven by the
+//! file's `#Fields:` header: columns are found by name, so reordered or
+//! added fields parse, and a file whose `#Fields` line is missing is
+//! reported ([`HopFormat::near_miss`]), never read in a guessed order.
+//!
+//! Facts, from AWS's "Standard logging reference" (CloudFront Developer
+//! Guide, `AccessLogs.md` / `standard-logs-reference`):
+//! - two header lines `#Version: 1.0` and `#Fields: date time …`; one request
+//!   per line, fields separated by tabs; `-` for an empty field;
+//! - `date` + `time` are UTC and mark when the edge **finished** responding;
+//! - values are URL-encoded (space → `%20`, `"` → `%22` …), so a field never
+//!   holds a tab; gatecheck keeps them encoded (`cs-uri-stem` included);
+//! - `sc-status` `000`: the viewer closed the connection before a response;
+//! - `time-taken` and `time-to-first-byte` are seconds with ms precision;
+//! - `x-edge-result-type` (`Hit`, `RefreshHit`, `OriginShieldHit`, `Miss`,
+//!   `LimitExceeded`, `CapacityExceeded`, `Error`, `Redirect`) and, when it
+//!   is `Error`, `x-edge-detailed-result-type` names the error
+//!   (`OriginConnectError`, `OriginDnsError`, `OriginReadError`, …);
+//! - `x-edge-request-id` is also sent as the `x-amz-cf-id` header (the
+//!   origin receives it as `X-Amz-Cf-Id`): the join key across hops;
+//! - newer files append fields (`origin-fbl`, `origin-lbl`, `asn`, …).
+
+use super::hop::{HopExample, HopFormat, HopKind, HopLineError, HopParser, HopRecord, Signals};
+use super::hop_fields::{dash, secs_to_ms, split_fields, trim_cr};
+use super::scan::{days_from_civil, parse_status, parse_u64, LogTime};
+
+/// The columns gatecheck reads, by their `#Fields` name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Date,
+    Time,
+    ClientIp,
+    Method,
+    Host,
+    Stem,
+    Status,
+    EdgeResult,
+    EdgeResponseResult,
+    DetailedResult,
+    RequestId,
+    HostHeader,
+    Protocol,
+    TimeTaken,
+    OriginFbl,
+}
+
+const NAMES: &[(&str, Col)] = &[
+    ("date", Col::Date),
+    ("time", Col::Time),
+    ("c-ip", Col::ClientIp),
+    ("cs-method", Col::Method),
+    ("cs(Host)", Col::Host),
+    ("cs-uri-stem", Col::Stem),
+    ("sc-status", Col::Status),
+    ("x-edge-result-type", Col::EdgeResult),
+    ("x-edge-response-result-type", Col::EdgeResponseResult),
+    ("x-edge-detailed-result-type", Col::DetailedResult),
+    ("x-edge-request-id", Col::RequestId),
+    ("x-host-header", Col::HostHeader),
+    ("cs-protocol-version", Col::Protocol),
+    ("time-taken", Col::TimeTaken),
+    ("origin-fbl", Col::OriginFbl),
+];
+
+/// The most columns a line may have that gatecheck looks at.
+const MAX_COLS: usize = 96;
+
+/// A parser for one file: the column of each field, from its `#Fields` line.
+#[derive(Debug, Clone)]
+pub struct CloudFrontParser {
+    /// `cols[i]`: what column `i` holds, if gatecheck reads it.
+    cols: Vec<Option<Col>>,
+    /// The `#Fields:` line it was built from (to tell a changed header).
+    fields_line: Vec<u8>,
+    /// Columns a line must have: every field the header declares.
+    declared: usize,
+}
+
+/// Why a `#Fields:` line cannot drive the parser.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldsError {
+    /// Not a `#Fields:` line.
+    #[error("not a #Fields: line")]
+    NotFields,
+    /// A field gatecheck needs is not declared.
+    #[error("the #Fields line declares no `{0}` field")]
+    Missing(&'static str),
+    /// More fields than gatecheck reads.
+    #[error("the #Fields line declares {0} fields, more than the {MAX_COLS} gatecheck reads")]
+    TooMany(usize),
+}
+
+impl CloudFrontParser {
+    /// Build from a `#Fields: date time …` line.
+    pub fn from_fields_line(line: &[u8]) -> Result<Self, FieldsError> {
+        let line = trim_cr(line);
+        let rest = line
+            .strip_prefix(b"#Fields:")
+            .ok_or(FieldsError::NotFields)?;
+        let names: Vec<&[u8]> = rest
+            .split(|c| c.is_ascii_whitespace())
+            .filter(|n| !n.is_empty())
+            .collect();
+        if names.len() > MAX_COLS {
+            return Err(FieldsError::TooMany(names.len()));
+        }
+        let cols: Vec<Option<Col>> = names
+            .iter()
+            .map(|n| {
+                NAMES
+                    .iter()
+                    .find(|(name, _)| name.as_bytes() == *n)
+                    .map(|x| x.1)
+            })
+            .collect();
+        for (name, need) in [
+            ("sc-status", Col::Status),
+            ("date", Col::Date),
+            ("time", Col::Time),
+        ] {
+            if !cols.contains(&Some(need)) {
+                return Err(FieldsError::Missing(name));
+            }
+        }
+        Ok(CloudFrontParser {
+            declared: cols.len(),
+            cols,
+            fields_line: line.to_vec(),
+        })
+    }
+}
+
+/// `2019-12-04` + `21:02:31` (UTC).
+fn date_time(d: &[u8], t: &[u8]) -> Option<LogTime> {
+    if d.len() != 10 || d[4] != b'-' || d[7] != b'-' || t.len() != 8 || t[2] != b':' || t[5] != b':'
+    {
+        return None;
+    }
+    let y = parse_u64(&d[..4])? as i64;
+    let m = parse_u64(&d[5..7])? as u32;
+    let day = parse_u64(&d[8..])? as u32;
+    let h = parse_u64(&t[..2])?;
+    let mi = parse_u64(&t[3..5])?;
+    let s = parse_u64(&t[6..])?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let secs = days_from_civil(y, m, day) * 86400 + (h * 3600 + mi * 60 + s) as i64;
+    Some(LogTime {
+        utc_ms: secs * 1000,
+        offset_s: 0,
+    })
+}
+
+impl HopParser for CloudFrontParser {
+    fn parse_line<'a>(&self, line: &'a [u8]) -> Result<HopRecord<'a>, HopLineError> {
+        let line = trim_cr(line);
+        if line.first() == Some(&b'#') {
+            if line.starts_with(b"#Fields:") && line != self.fields_line.as_slice() {
+                return Err(HopLineError::HeaderChanged);
+            }
+            return Err(HopLineError::NotARequest);
+        }
+        let mut rec = HopRecord::default();
+        let (mut date, mut time) = (None, None);
+        let (mut edge, mut edge_resp, mut detailed, mut fbl) = (None, None, None, None);
+        let mut host_header = None;
+        let mut status = None;
+        let mut f: [&[u8]; MAX_COLS] = [&[]; MAX_COLS];
+        if split_fields(line, b'\t', &mut f) < self.declared {
+            return Err(HopLineError::Mismatch);
+        }
+        for (v, col) in f.iter().zip(&self.cols) {
+            let v = *v;
+            let Some(col) = col else { continue };
+            match col {
+                Col::Date => date = Some(v),
+                Col::Time => time = Some(v),
+                Col::ClientIp => rec.client = dash(v),
+                Col::Method => rec.method = dash(v),
+                Col::Host => rec.host = dash(v),
+                Col::HostHeader => host_header = dash(v),
+                Col::Stem => rec.path = dash(v),
+                Col::Status => status = Some(v),
+                Col::EdgeResult => edge = dash(v),
+                Col::EdgeResponseResult => edge_resp = dash(v),
+                Col::DetailedResult => detailed = dash(v),
+                Col::RequestId => rec.request_id = dash(v),
+                Col::Protocol => rec.protocol = dash(v),
+                Col::TimeTaken => rec.total_ms = secs_to_ms(v),
+                Col::OriginFbl => fbl = secs_to_ms(v),
+            }
+        }
+        rec.status = Some(parse_status(status.unwrap_or_default()).ok_or(HopLineError::BadStatus)?);
+        rec.time = Some(
+            date_time(date.unwrap_or_default(), time.unwrap_or_default())
+                .ok_or(HopLineError::BadTime)?,
+        );
+        // The viewer's Host header names the site; cs(Host) is the distribution.
+        if host_header.is_some() {
+            rec.host = host_header;
+        }
+        rec.signals = Signals::Cdn {
+            edge_result: edge.or(edge_resp),
+            detailed_result: detailed,
+            origin_status: None,
+            origin_header_ms: fbl,
+        };
+        Ok(rec)
+    }
+}
+
+/// The CloudFront standard-log format, for detection and the registry.
+pub struct CloudFront;
+
+impl CloudFront {
+    /// The `#Fields:` line of `head`, if any.
+    fn fields_line<'a>(head: &[&'a [u8]]) -> Option<(usize, &'a [u8])> {
+        head.iter()
+            .enumerate()
+            .find(|(_, l)| l.starts_with(b"#Fields:"))
+            .map(|(i, l)| (i, *l))
+    }
+}
+
+impl HopFormat for CloudFront {
+    fn name(&self) -> &'static str {
+        "cloudfront"
+    }
+    fn hop(&self) -> HopKind {
+        HopKind::Cdn
+    }
+    fn detect(&self, head: &[&[u8]]) -> Option<(Box<dyn HopParser>, String)> {
+        let (i, fields) = Self::fields_line(head)?;
+        let parser = CloudFrontParser::from_fields_line(fields).ok()?;
+        let data: Vec<&[u8]> = head[i + 1..]
+            .iter()
+            .copied()
+            .filter(|l| !l.is_empty() && l[0] != b'#')
+            .collect();
+        let ok = data.iter().filter(|l| parser.parse_line(l).is_ok()).count();
+        // A header with no data line yet is still CloudFront's.
+        if !data.is_empty() && ok * 10 < data.len() * 8 {
+            return None;
+        }
+        let reason = format!(
+            "line {} is a CloudFront #Fields: header ({} fields) and {ok} of {} sampled lines after it parse by it",
+            i + 1,
+            parser.declared,
+            data.len()
+        );
+        Some((Box::new(parser), reason))
+    }
+    fn near_miss(&self, head: &[&[u8]]) -> Option<String> {
+        if let Some((i, fields)) = Self::fields_line(head) {
+            return match CloudFrontParser::from_fields_line(fields) {
+                Ok(_) => None,
+                Err(e) => Some(format!("line {}: CloudFront #Fields: header: {e}", i + 1)),
+            };
+        }
+        // tab-separated lines starting with a date, as CloudFront writes them
+        let looks = head.iter().filter(|l| !l.is_empty()).take(5).all(|l| {
+            l.len() > 11
+                && l[4] == b'-'
+                && l[7] == b'-'
+                && l[10] == b'\t'
+                && memchr::memchr_iter(b'\t', l).count() >= 8
+        });
+        let has_data = head.iter().any(|l| !l.is_empty());
+        (looks && has_data).then(|| {
+            "looks like a CloudFront standard log (tab-separated, a date first) but has no #Fields: \
+             header line, so the column order is unknown; put the file's #Version/#Fields lines back \
+             (or concatenate it after the first file of the same distribution)"
+                .to_string()
+        })
+    }
+}
+
+/// The `#Fields:` line of the 33 legacy fields (the AWS doc's example).
+pub const LEGACY_FIELDS: &str = "#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type cs-protocol-version fle-status fle-encrypted-fields c-port time-to-first-byte x-edge-detailed-result-type sc-content-type sc-content-len sc-range-start sc-range-end";
+
+/// Documented lines (under [`LEGACY_FIELDS`]) and what gatecheck reads.
+pub const EXAMPLES: &[HopExample] = &[
+    HopExample {
+        title: "502, origin DNS name not resolved (the AWS doc's own example line)",
+        line: "2019-12-13\t22:36:27\tSEA19-C1\t900\t192.0.2.200\tGET\td111111abcdef8.cloudfront.net\t/favicon.ico\t502\thttp://www.example.com/\tMozilla/5.0%20(Windows%20NT%2010.0;%20Win64;%20x64)\t-\t-\tError\t1pkpNfBQ39sYMnjjUQjmH2w1wdJnbHYTbag21o_3OfcQgPzdL2RSSQ==\twww.example.com\thttp\t675\t0.102\t-\t-\t-\tError\tHTTP/1.1\t-\t-\t25260\t0.102\tOriginDnsError\ttext/html\t507\t-\t-",
+        status: Some(502),
+        cause: "dns",
+        evidence: "x-edge-detailed-result-type=OriginDnsError",
+    },
+    HopExample {
+        title: "502, could not connect to the origin",
+        line: "2024-03-12\t08:10:00\tFRA56-P1\t951\t198.51.100.7\tGET\td1a2b3c4d5e6f7.cloudfront.net\t/api/orders\t502\t-\tcurl/8.4.0\t-\t-\tError\tq8cJ3ZkMJaX2j7fV2kAqVQbq0d5Yw1r9c5l6m1n2o3p4q5r6s7t8uQ==\tapi.example.com\thttps\t320\t0.045\t-\tTLSv1.3\tTLS_AES_128_GCM_SHA256\tError\tHTTP/2.0\t-\t-\t443\t0.045\tOriginConnectError\ttext/html\t915\t-\t-",
+        status: Some(502),
+        cause: "upstream_refused",
+        evidence: "OriginConnectError",
+    },
+    HopExample {
+        title: "504, origin read timeout",
+        line: "2024-03-12\t08:10:31\tFRA56-P1\t1033\t198.51.100.7\tGET\td1a2b3c4d5e6f7.cloudfront.net\t/report\t504\t-\tcurl/8.4.0\ta=1\t-\tError\tzz8cJ3ZkMJaX2j7fV2kAqVQbq0d5Yw1r9c5l6m1n2o3p4q5r6s7t8u==\twww.example.com\thttps\t310\t30.012\t-\tTLSv1.3\tTLS_AES_128_GCM_SHA256\tError\tHTTP/1.1\t-\t-\t50000\t30.000\tOriginReadError\ttext/html\t915\t-\t-",
+        status: Some(504),
+        cause: "timeout",
+        evidence: "sc-status=504",
+    },
+    HopExample {
+        title: "200 from cache",
+        line: "2019-12-04\t21:02:31\tLAX1\t392\t192.0.2.100\tGET\td111111abcdef8.cloudfront.net\t/index.html\t200\t-\tMozilla/5.0\t-\t-\tHit\tSOX4xwn4XV6Q4rgb7XiVGOHms_BGlTAC4KyHmureZmBNrjGdRLiNIQ==\td111111abcdef8.cloudfront.net\thttps\t23\t0.001\t-\tTLSv1.2\tECDHE-RSA-AES128-GCM-SHA256\tHit\tHTTP/2.0\t-\t-\t11040\t0.001\tHit\ttext/html\t78\t-\t-",
+        status: Some(200),
+        cause: "passthrough",
+        evidence: "x-edge-result-type=Hit",
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn legacy() -> CloudFrontParser {
+        CloudFrontParser::from_fields_line(LEGACY_FIELDS.as_bytes()).unwrap()
+    }
+
+    fn head_of(text: &str) -> Vec<&[u8]> {
+        text.lines().map(str::as_bytes).collect()
+    }
+
+    #[test]
+    fn examples_parse() {
+        for ex in EXAMPLES {
+            let text = format!("#Version: 1.0\n{LEGACY_FIELDS}\n{}\n", ex.line);
+            let (p, why) = CloudFront.detect(&head_of(&text)).expect(ex.title);
+            assert!(why.contains("1 of 1"), "{why}");
+            let r = p.parse_line(ex.line.as_bytes()).expect(ex.title);
+            assert_eq!(r.status, ex.status, "{}", ex.title);
+        }
+    }
+
+    #[test]
+    fn fields_of_the_doc_example() {
+        let r = legacy().parse_line(EXAMPLES[0].line.as_bytes()).unwrap();
+        assert_eq!(r.host, Some(&b"www.example.com"[..]));
+        assert_eq!(r.path, Some(&b"/favicon.ico"[..]));
+        assert_eq!(r.client, Some(&b"192.0.2.200"[..]));
+        assert_eq!(r.total_ms, Some(102));
+        assert_eq!(r.protocol, Some(&b"HTTP/1.1"[..]));
+        assert_eq!(r.request_id.map(|b| b.len()), Some(56));
+        // 2019-12-13T22:36:27Z
+        assert_eq!(r.time.unwrap().utc_ms, 1_576_276_587_000);
+        assert!(matches!(
+            r.signals,
+            Signals::Cdn {
+                edge_result: Some(b"Error"),
+                detailed_result: Some(b"OriginDnsError"),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn reordered_and_added_fields() {
+        let p = CloudFrontParser::from_fields_line(
+            b"#Fields: sc-status x-edge-detailed-result-type date time origin-fbl asn cs-uri-stem",
+        )
+        .unwrap();
+        let r = p
+            .parse_line(b"502\tOriginConnectError\t2024-03-12\t08:00:00\t0.250\t16509\t/x")
+            .unwrap();
+        assert_eq!(r.status, Some(502));
+        assert_eq!(r.path, Some(&b"/x"[..]));
+        assert!(matches!(
+            r.signals,
+            Signals::Cdn {
+                origin_header_ms: Some(250),
+                ..
+            }
+        ));
+        assert_eq!(
+            CloudFrontParser::from_fields_line(b"#Fields: date time cs-uri-stem").unwrap_err(),
+            FieldsError::Missing("sc-status")
+        );
+    }
+
+    #[test]
+    fn dash_crlf_truncated_non_utf8() {
+        let p = legacy();
+        let line = EXAMPLES[0].line;
+        let crlf = format!("{line}\r");
+        assert_eq!(p.parse_line(crlf.as_bytes()).unwrap().status, Some(502));
+        // the doc's example has a trailing tab on one line: an extra empty field
+        let extra = format!("{line}\t");
+        assert!(p.parse_line(extra.as_bytes()).is_ok());
+        let cut = &line.as_bytes()[..line.len() / 2];
+        assert_eq!(p.parse_line(cut), Err(HopLineError::Mismatch));
+        let r = p.parse_line(EXAMPLES[3].line.as_bytes()).unwrap();
+        assert_eq!(r.client, Some(&b"192.0.2.100"[..]));
+        let mut bytes = line.as_bytes().to_vec();
+        let at = line.find("Mozilla").unwrap();
+        bytes[at] = 0xff;
+        assert_eq!(p.parse_line(&bytes).unwrap().status, Some(502));
+        let bad = line.replace("\t502\t", "\t5o2\t");
+        assert_eq!(p.parse_line(bad.as_bytes()), Err(HopLineError::BadStatus));
+        let bad = line.replace("22:36:27", "22:36");
+        assert_eq!(p.parse_line(bad.as_bytes()), Err(HopLineError::BadTime));
+        assert_eq!(
+            p.parse_line(b"#Version: 1.0"),
+            Err(HopLineError::NotARequest)
+        );
+        assert_eq!(
+            p.parse_line(b"#Fields: date time sc-status"),
+            Err(HopLineError::HeaderChanged)
+        );
+        assert_eq!(
+            p.parse_line(LEGACY_FIELDS.as_bytes()),
+            Err(HopLineError::NotARequest)
+        );
+        // sc-status 000: the viewer left before any response
+        let zero = line.replace("\t502\t", "\t000\t");
+        assert_eq!(p.parse_line(zero.as_bytes()).unwrap().status, Some(0));
+    }
+
+    #[test]
+    fn cut_fields_line_is_reported_not_guessed() {
+        let text = format!("{}\n{}\n", EXAMPLES[0].line, EXAMPLES[1].line);
+        let head = head_of(&text);
+        assert!(CloudFront.detect(&head).is_none());
+        let why = CloudFront.near_miss(&head).unwrap();
+        assert!(why.contains("no #Fields"), "{why}");
+        let head = head_of("#Version: 1.0\n#Fields: date time cs-uri-stem\n");
+        assert!(CloudFront.detect(&head).is_none());
+        assert!(CloudFront.near_miss(&head).unwrap().contains("sc-status"));
+        assert!(CloudFront.near_miss(&head_of("hello\nworld\n")).is_none());
+    }
+}
+
+#[cfg(test)]
+mod grammar_tests {
+    use super::NAMES;
+
+    #[test]
+    fn grammar_lists_exactly_the_fields_read() {
+        let g: serde_yaml::Value =
+            serde_yaml::from_str(include_str!("../../grammars/cloudfront.yaml")).unwrap();
+        let reads = g["reads"].as_mapping().unwrap();
+        let mut listed: Vec<&str> = reads.keys().map(|k| k.as_str().unwrap()).collect();
+        let mut read: Vec<&str> = NAMES.iter().map(|(n, _)| *n).collect();
+        listed.sort_unstable();
+        read.sort_unstable();
+        assert_eq!(listed, read);
+    }
+}

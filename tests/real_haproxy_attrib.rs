@@ -1,0 +1,173 @@
+//! Attribution against a real HAProxy: a backend whose `timeout server`
+//! (overriding the `defaults` one) fires on an upstream that never answers;
+//! gatecheck, given the log HAProxy wrote (`log stdout format raw`) and the
+//! config, must cite that backend's `timeout server` line under the hop's
+//! `timeout` cause.
+//!
+//! Without a `haproxy` binary the test is skipped with a message, unless
+//! `GATECHECK_REQUIRE_PROXIES` is set (as `.ci/run` does).
+
+// Shared with the other real-proxy tests; this file uses part of it.
+#[allow(dead_code)]
+mod support;
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::http;
+use support::nginx::free_port;
+use support::upstream::FaultUpstream;
+
+fn haproxy() -> Option<PathBuf> {
+    let found = [
+        "/usr/sbin/haproxy",
+        "/usr/local/sbin/haproxy",
+        "/usr/bin/haproxy",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.is_file());
+    if found.is_none() {
+        if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
+            panic!("haproxy not found and GATECHECK_REQUIRE_PROXIES is set");
+        }
+        eprintln!("SKIPPED: haproxy binary not found (install the Debian package `haproxy`)");
+    }
+    found
+}
+
+/// Kills haproxy when the test ends, however it ends.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_listening(addr: SocketAddr) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("haproxy did not listen on {addr}");
+}
+
+/// 1-based line of the first line of `text` that equals `needle` trimmed.
+fn line_of(text: &str, needle: &str) -> u64 {
+    text.lines()
+        .position(|l| l.trim() == needle)
+        .map(|i| i as u64 + 1)
+        .expect("line in config")
+}
+
+fn count_in(path: &Path, needle: &str) -> usize {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .matches(needle)
+        .count()
+}
+
+#[test]
+fn timeout_server_of_the_failing_backend_is_cited() {
+    let Some(bin) = haproxy() else {
+        return;
+    };
+    let up = FaultUpstream::start().expect("upstream");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    // `defaults` says 5s; backend `be_slow` says 1s: the 1s line is the one
+    // in effect (and the one that fires), the defaults line must not be cited.
+    let cfg = format!(
+        "global\n    log stdout format raw local0\n\ndefaults\n    mode http\n    log global\n    option httplog\n    timeout connect 2s\n    timeout client 10s\n    timeout server 5s\n\nfrontend fe_main\n    bind 127.0.0.1:{port}\n    default_backend be_slow\n\nbackend be_slow\n    timeout server 1s\n    server s1 {}\n",
+        up.addr()
+    );
+    let cfg_path = dir.path().join("haproxy.cfg");
+    std::fs::write(&cfg_path, &cfg).expect("write cfg");
+    let log_path = dir.path().join("haproxy.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let child = Command::new(&bin)
+        .arg("-db")
+        .arg("-f")
+        .arg(&cfg_path)
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start haproxy");
+    let mut guard = Guard(child);
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    wait_listening(addr);
+    let n = 3;
+    for i in 0..n {
+        let status = http::request(addr, "GET", &format!("/slow/{i}"), b"").expect("request");
+        assert_eq!(
+            status, 504,
+            "HAProxy answers 504 when `timeout server` fires"
+        );
+    }
+    // the log line is written when the request ends; give it a moment
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while count_in(&log_path, " 504 ") < n && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(guard.0.kill());
+    let _ = guard.0.wait();
+    assert_eq!(count_in(&log_path, " 504 "), n, "HAProxy logged each 504");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .args(["analyze", "--format", "json", "--no-progress"])
+        .arg(dir.path())
+        .output()
+        .expect("run gatecheck");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "json: {e}\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let inputs = v["inputs"].as_array().expect("inputs");
+    assert!(
+        inputs.iter().any(|i| i["kind"] == "haproxy_config"
+            && i["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("haproxy.cfg"))),
+        "the config is listed as a config: {inputs:?}"
+    );
+    let hop = &v["hops"][0];
+    let row = hop["causes_504"]
+        .as_array()
+        .expect("504 causes")
+        .iter()
+        .find(|r| r["cause"] == "timeout")
+        .unwrap_or_else(|| panic!("a timeout cause: {}", hop["causes_504"]));
+    assert_eq!(row["count"], n as u64);
+    let settings = row["settings"].as_array().expect("settings cited");
+    let ts = settings
+        .iter()
+        .find(|s| s["directive"] == "timeout server")
+        .expect("timeout server cited");
+    assert_eq!(ts["value"], "1s");
+    assert_eq!(ts["defaulted"], false);
+    assert_eq!(ts["scope"], "backend be_slow");
+    assert_eq!(ts["line"], line_of(&cfg, "timeout server 1s"));
+    assert!(ts["file"]
+        .as_str()
+        .is_some_and(|f| f.ends_with("haproxy.cfg")));
+    let note = ts["note"].as_str().expect("note");
+    assert!(
+        note.contains("that is `timeout server 1s`")
+            && note.contains(&format!("{n} of the {n} requests")),
+        "the note matches the measurement: {note}"
+    );
+    // the defaults line is not in effect for be_slow
+    assert!(!settings
+        .iter()
+        .any(|s| s["line"] == line_of(&cfg, "timeout server 5s")));
+}
