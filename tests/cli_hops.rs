@@ -180,7 +180,20 @@ fn formats_says_what_and_why() {
         out.contains("tried: nginx ") && out.contains("nginx combined"),
         "{out}"
     );
-    assert!(out.contains("haproxy;"), "{out}");
+    for hop in [
+        "haproxy",
+        "cloudfront",
+        "alb",
+        "envoy",
+        "gcp_lb",
+        "cloudflare",
+        "fastly",
+    ] {
+        assert!(
+            out.contains(&format!(" {hop}")),
+            "{hop} not among the tried: {out}"
+        );
+    }
     assert!(out.contains("--format-of '*Cargo.toml=NAME'"), "{out}");
     let (code, out) = formats(&["fixtures/logs/haproxy/syslog_mixed.log"]);
     assert_eq!(code, 0, "{out}");
@@ -396,7 +409,7 @@ fn verdict_covers_the_hops() {
         .sum();
     assert!(
         verdict.starts_with(&format!(
-            "{born} × 502 reached clients through nginx → haproxy: born at "
+            "{born} × 502 over nginx → haproxy, each counted once: born at "
         )) && verdict.ends_with(&format!(" | {hop_part}")),
         "{verdict}"
     );

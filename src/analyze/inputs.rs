@@ -197,23 +197,8 @@ pub(super) fn for_chunks<T: Send>(
         }
         Data::Stream(br, first) => {
             let mut lines = 0u64;
-            let mut next = first.take();
-            loop {
-                let block = match next.take() {
-                    Some(b) => b,
-                    None => match br.next_block() {
-                        Ok(Some(b)) => b,
-                        Ok(None) => break,
-                        Err(e) => {
-                            problems.push(Problem {
-                                path: l.input.display.clone(),
-                                message: format!("{e}; the {lines} lines before it were read"),
-                            });
-                            break;
-                        }
-                    },
-                };
-                // parse this block's chunks in parallel
+            // the next block is decoded on another thread while this one is parsed
+            let end = input::each_block(first.take(), br, &mut |block| {
                 let parts: Vec<(T, u64)> = input::chunks(&block, input::CHUNK_SIZE)
                     .into_par_iter()
                     .map(f)
@@ -223,6 +208,12 @@ pub(super) fn for_chunks<T: Send>(
                     lines += n;
                     sink(t, n);
                 }
+            });
+            if let Err(e) = end {
+                problems.push(Problem {
+                    path: l.input.display.clone(),
+                    message: format!("{e}; the {lines} lines before it were read"),
+                });
             }
         }
     }

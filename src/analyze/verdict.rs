@@ -152,10 +152,11 @@ pub fn verdict(f: &Facts<'_>) -> String {
     parts.join("; ")
 }
 
-/// The multi-hop lead: how many 502s the outermost hop returned and where
-/// they were born, e.g. `4 × 502 reached clients through nginx → haproxy:
+/// The multi-hop lead: how many distinct 502s the hops logged and where
+/// they were born, e.g. `4 × 502 over nginx → haproxy, each counted once:
 /// born at haproxy 2 (upstream_closed_early, invalid_header), nginx 1
-/// (upstream_refused), the app 1`. Each 502 is counted once, at its birth
+/// (upstream_refused), the app 1`; the ones whose birth the logs cannot
+/// tell are `unknown N`. Each 502 is counted once, at its birth
 /// hop (the per-hop totals count a passed-on 502 at every hop).
 pub fn born_lead(b: &super::born::Born) -> Option<String> {
     let total: u64 = b.totals.values().sum();
@@ -165,27 +166,19 @@ pub fn born_lead(b: &super::born::Born) -> Option<String> {
     // hop → (count, causes in order of size)
     let mut by_hop: Vec<(&str, u64, Vec<&'static str>)> = Vec::new();
     for r in &b.rows {
-        let hop = if r.born_at == "upstream" {
-            "the app"
-        } else {
-            r.hop
+        // the app's own 502s and the ones whose birth the logs cannot tell
+        // are groups of their own, without a cause list
+        let (hop, cause) = match r.born_at {
+            "upstream" => ("the app", None),
+            "unknown" => ("unknown", None),
+            _ => (r.hop, Some(r.cause.id())),
         };
         match by_hop.iter_mut().find(|(h, _, _)| *h == hop) {
             Some(e) => {
                 e.1 += r.count;
-                if r.born_at != "upstream" {
-                    e.2.push(r.cause.id());
-                }
+                e.2.extend(cause);
             }
-            None => by_hop.push((
-                hop,
-                r.count,
-                if r.born_at == "upstream" {
-                    vec![]
-                } else {
-                    vec![r.cause.id()]
-                },
-            )),
+            None => by_hop.push((hop, r.count, cause.into_iter().collect())),
         }
     }
     by_hop.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
@@ -203,8 +196,13 @@ pub fn born_lead(b: &super::born::Born) -> Option<String> {
             }
         })
         .collect();
+    let unjoined = if b.join.starts_with("no request matched") {
+        " (no request matched across hops: each counted where it was logged)"
+    } else {
+        ""
+    };
     Some(format!(
-        "{} × 502 reached clients through {}: born at {}",
+        "{} × 502 over {}, each counted once: born at {}{unjoined}",
         num(total),
         b.order.join(" → "),
         parts.join(", ")
@@ -344,7 +342,7 @@ mod tests {
         };
         assert_eq!(
             born_lead(&b).unwrap(),
-            "4 × 502 reached clients through nginx → haproxy: born at haproxy 2 \
+            "4 × 502 over nginx → haproxy, each counted once: born at haproxy 2 \
              (upstream_closed_early, invalid_header), nginx 1 (upstream_refused), the app 1"
         );
         let empty = Born {

@@ -6,6 +6,7 @@
 //! Imports only `error`. Problems with one file never stop the others: they
 //! are returned as [`Problem`]s for the report.
 
+mod ahead;
 mod discover;
 mod gzip;
 mod plain;
@@ -50,6 +51,7 @@ pub struct Input {
     pub len: u64,
 }
 
+pub use ahead::each_block;
 pub use discover::discover;
 pub use plain::{Changed, PlainFile};
 pub use stream::Codec;

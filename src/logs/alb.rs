@@ -138,22 +138,11 @@ impl HopFormat for Alb {
         HopKind::Lb
     }
     fn detect(&self, head: &[&[u8]]) -> Option<(Box<dyn HopParser>, String)> {
-        let lines: Vec<&[u8]> = head
-            .iter()
-            .copied()
-            .filter(|l| !trim_cr(l).is_empty())
-            .collect();
-        let ok = lines
-            .iter()
-            .filter(|l| AlbParser.parse_line(l).is_ok())
-            .count();
-        (ok > 0 && ok * 10 >= lines.len() * 8).then(|| {
-            let reason = format!(
-                "{ok} of {} sampled lines read as ALB access-log entries (type, ISO time, load balancer id, … \"trace_id\")",
-                lines.len()
-            );
-            (Box::new(AlbParser) as Box<dyn HopParser>, reason)
-        })
+        super::hop::detect_by_parsing(
+            head,
+            AlbParser,
+            "read as ALB access-log entries (type, ISO time, load balancer id, … \"trace_id\")",
+        )
     }
 }
 

@@ -87,22 +87,11 @@ impl HopFormat for Cloudflare {
         HopKind::Cdn
     }
     fn detect(&self, head: &[&[u8]]) -> Option<(Box<dyn HopParser>, String)> {
-        let lines: Vec<&[u8]> = head
-            .iter()
-            .copied()
-            .filter(|l| !trim_cr(l).is_empty())
-            .collect();
-        let ok = lines
-            .iter()
-            .filter(|l| CloudflareParser.parse_line(l).is_ok())
-            .count();
-        (ok > 0 && ok * 10 >= lines.len() * 8).then(|| {
-            let reason = format!(
-                "{ok} of {} sampled lines are JSON objects with Cloudflare's EdgeResponseStatus (Logpush http_requests)",
-                lines.len()
-            );
-            (Box::new(CloudflareParser) as Box<dyn HopParser>, reason)
-        })
+        super::hop::detect_by_parsing(
+            head,
+            CloudflareParser,
+            "are JSON objects with Cloudflare's EdgeResponseStatus (Logpush http_requests)",
+        )
     }
 }
 

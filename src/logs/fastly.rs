@@ -90,22 +90,11 @@ impl HopFormat for Fastly {
         HopKind::Cdn
     }
     fn detect(&self, head: &[&[u8]]) -> Option<(Box<dyn HopParser>, String)> {
-        let lines: Vec<&[u8]> = head
-            .iter()
-            .copied()
-            .filter(|l| !trim_cr(l).is_empty())
-            .collect();
-        let ok = lines
-            .iter()
-            .filter(|l| FastlyParser.parse_line(l).is_ok())
-            .count();
-        (ok > 0 && ok * 10 >= lines.len() * 8).then(|| {
-            let reason = format!(
-                "{ok} of {} sampled lines are JSON objects with response_status and response_state/fastly_server (Fastly's documented JSON log layout)",
-                lines.len()
-            );
-            (Box::new(FastlyParser) as Box<dyn HopParser>, reason)
-        })
+        super::hop::detect_by_parsing(
+            head,
+            FastlyParser,
+            "are JSON objects with response_status and response_state/fastly_server (Fastly's documented JSON log layout)",
+        )
     }
 }
 

@@ -99,22 +99,11 @@ impl HopFormat for GcpLb {
         HopKind::Lb
     }
     fn detect(&self, head: &[&[u8]]) -> Option<(Box<dyn HopParser>, String)> {
-        let lines: Vec<&[u8]> = head
-            .iter()
-            .copied()
-            .filter(|l| !trim_cr(l).is_empty())
-            .collect();
-        let ok = lines
-            .iter()
-            .filter(|l| GcpLbParser.parse_line(l).is_ok())
-            .count();
-        (ok > 0 && ok * 10 >= lines.len() * 8).then(|| {
-            let reason = format!(
-                "{ok} of {} sampled lines are Cloud Logging entries with httpRequest and a load balancer jsonPayload (statusDetails)",
-                lines.len()
-            );
-            (Box::new(GcpLbParser) as Box<dyn HopParser>, reason)
-        })
+        super::hop::detect_by_parsing(
+            head,
+            GcpLbParser,
+            "are Cloud Logging entries with httpRequest and a load balancer jsonPayload (statusDetails)",
+        )
     }
     fn near_miss(&self, head: &[&[u8]]) -> Option<String> {
         // `gcloud logging read --format=json` writes one pretty-printed array

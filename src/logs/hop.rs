@@ -311,3 +311,27 @@ pub struct HopExample {
     /// A fragment the evidence must contain (the field it rests on).
     pub evidence: &'static str,
 }
+
+/// Detection for a format whose parser needs no state from the head: the
+/// non-blank sampled lines are parsed, and the format is taken when at
+/// least 80 % of them (and at least one) read; `what` completes the reason
+/// `"N of M sampled lines <what>"`.
+pub fn detect_by_parsing<P: HopParser + Copy + 'static>(
+    head: &[&[u8]],
+    parser: P,
+    what: &str,
+) -> Option<(Box<dyn HopParser>, String)> {
+    let lines: Vec<&[u8]> = head
+        .iter()
+        .copied()
+        .filter(|l| !l.strip_suffix(b"\r").unwrap_or(l).is_empty())
+        .collect();
+    let ok = lines
+        .iter()
+        .filter(|l| parser.parse_line(l).is_ok())
+        .count();
+    (ok > 0 && ok * 10 >= lines.len() * 8).then(|| {
+        let reason = format!("{ok} of {} sampled lines {what}", lines.len());
+        (Box::new(parser) as Box<dyn HopParser>, reason)
+    })
+}
