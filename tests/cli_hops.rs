@@ -315,6 +315,41 @@ fn real_chain_fixtures_born_at() {
     assert_eq!(by_id("0004"), None, "a 504 is not followed");
 }
 
+/// nginx names upstreams by address, HAProxy by `backend/server`: with both
+/// read, the merged top-upstreams table says which hop named each key, and
+/// each hop's own table keeps its plain keys.
+#[test]
+fn top_upstreams_are_labelled_by_hop() {
+    let v = analyze_json(&["fixtures/logs/chain_real"]);
+    let keys: Vec<&str> = v["top_upstreams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["key"].as_str().unwrap())
+        .collect();
+    assert!(
+        keys.iter().any(|k| k.starts_with("nginx: "))
+            && keys.iter().any(|k| k.starts_with("haproxy: ")),
+        "{keys:?}"
+    );
+    assert!(
+        keys.iter()
+            .all(|k| k.starts_with("nginx: ") || k.starts_with("haproxy: ")),
+        "{keys:?}"
+    );
+    let hap = v["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "haproxy")
+        .expect("haproxy hop");
+    let own = hap["top_upstreams"].as_array().unwrap();
+    assert!(!own.is_empty());
+    assert!(own
+        .iter()
+        .all(|c| !c["key"].as_str().unwrap().starts_with("haproxy: ")));
+}
+
 /// A haproxy.cfg in the dump: its `log-format` reads the log next to it.
 #[test]
 fn haproxy_custom_log_format_from_the_config_in_the_dump() {

@@ -21,7 +21,9 @@ use super::stats::{self, Agg, Example, Minute};
 use super::Options;
 use crate::logs::detect::Kind;
 use crate::logs::formats::hop_formats;
-use crate::logs::hop::{HopEventKind, HopKind, HopLineError, HopParser, HopRecord, Signals};
+use crate::logs::hop::{
+    HopEventKind, HopKind, HopLineError, HopParser, HopRecord, Signals, SummaryCache,
+};
 use crate::logs::lines;
 
 /// How many event lines a hop keeps to show (the counts cover them all).
@@ -248,6 +250,7 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
     let (since, until) = (ctx.opts.since_ms, ctx.opts.until_ms);
     let mut cur_min = i64::MIN;
     let mut cur = Minute::default();
+    let mut cache = SummaryCache::default();
     for line in lines(chunk) {
         n += 1;
         if line.iter().all(|c| c.is_ascii_whitespace()) {
@@ -255,7 +258,7 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
         }
         let agg = &mut o.agg;
         agg.lines += 1;
-        let sum = match ctx.parser.parse_summary(line) {
+        let sum = match ctx.parser.parse_summary(line, &mut cache) {
             Ok(r) => r,
             Err(HopLineError::NotARequest) => {
                 match ctx.parser.parse_event(line) {

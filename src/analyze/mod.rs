@@ -166,8 +166,17 @@ pub fn analyze_streaming(
     let born = born::born(join, truncated, &plan.names);
     // the totals cover every access log of every hop (a request logged at
     // two hops counts at each); `hops[]` has each hop's own figures
+    // (the top-upstreams table labels each key with its hop when several name them)
+    let label = report::upstreams_need_labels(&total, &hops);
+    if label {
+        report::label_upstreams(&mut total.upstreams, "nginx");
+    }
     for h in &hops {
-        total += h.agg.clone();
+        let mut a = h.agg.clone();
+        if label {
+            report::label_upstreams(&mut a.upstreams, h.name);
+        }
+        total += a;
     }
     for s in errors.samples {
         if total.malformed_samples.len() < stats::MALFORMED_SAMPLES {

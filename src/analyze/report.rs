@@ -298,6 +298,25 @@ pub struct HopRow {
     pub malformed_samples: Vec<Sample>,
 }
 
+/// When more than one hop names the upstreams of its 502s (nginx its
+/// `$upstream_addr`, HAProxy its `backend/server`, …), one table of them
+/// would mix two namings of different next hops: `true` then, and each key
+/// is prefixed with its hop by [`label_upstreams`].
+pub(super) fn upstreams_need_labels(nginx: &Agg, hops: &[super::hops::HopAgg]) -> bool {
+    let sources = usize::from(!nginx.upstreams.is_empty())
+        + hops.iter().filter(|h| !h.agg.upstreams.is_empty()).count();
+    sources > 1
+}
+
+/// Prefix every upstream key with the hop that named it (`nginx: 10.0.0.5:8080`,
+/// `haproxy: be_api/app1`).
+pub(super) fn label_upstreams(upstreams: &mut std::collections::HashMap<String, u64>, hop: &str) {
+    *upstreams = std::mem::take(upstreams)
+        .into_iter()
+        .map(|(k, v)| (format!("{hop}: {k}"), v))
+        .collect();
+}
+
 /// How many rows the top lists keep.
 pub const TOP_N: usize = 10;
 

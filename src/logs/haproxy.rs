@@ -16,7 +16,7 @@
 
 use super::hop::{
     HopEvent, HopEventKind, HopFormat, HopKind, HopLineError, HopParser, HopRecord, HopSummary,
-    Signals,
+    Signals, SummaryCache,
 };
 use super::scan::{self, LogTime};
 
@@ -454,6 +454,98 @@ fn parse_http(msg: &[u8]) -> Result<HopRecord<'_>, HopLineError> {
     })
 }
 
+/// Exactly five valid timers (`Tq/Tw/Tc/Tr/Ta`), as `parse_http` reads them.
+#[inline]
+fn five_timers(b: &[u8]) -> bool {
+    let mut n = 0;
+    for part in b.split(|&c| c == b'/') {
+        n += 1;
+        if n > 5 || timer(part).is_err() {
+            return false;
+        }
+    }
+    n == 5
+}
+
+/// `[dd/Mmm/yyyy:HH:MM:SS.mmm] ` at the start of `r` (after the `[`): the
+/// time and what follows the space. The seconds are looked up in `cache`
+/// when the same second was read just before; any other layout goes
+/// through [`scan::parse_time_local`] whole, as `parse_http` does.
+#[inline]
+fn accept_date<'a>(r: &'a [u8], cache: &mut SummaryCache) -> Option<(LogTime, &'a [u8])> {
+    // the layout haproxy writes (`%tr`, `%t`: milliseconds, no zone); the
+    // separators checked here keep a `]` out of the first 24 bytes, so the
+    // full parse would cut the date where this one does
+    if r.len() > 25
+        && r[14] == b':'
+        && r[17] == b':'
+        && r[20] == b'.'
+        && r[24] == b']'
+        && r[25] == b' '
+        && r[21..24].iter().all(u8::is_ascii_digit)
+    {
+        let key: [u8; 20] = r[..20].try_into().ok()?;
+        let secs_ms = match cache.last_second {
+            Some((k, v)) if k == key => v,
+            _ => {
+                let t = scan::parse_time_local(&r[..20])?;
+                cache.last_second = Some((key, t.utc_ms));
+                t.utc_ms
+            }
+        };
+        let ms = (r[21] - b'0') as i64 * 100 + (r[22] - b'0') as i64 * 10 + (r[23] - b'0') as i64;
+        let time = LogTime {
+            utc_ms: secs_ms + ms,
+            offset_s: 0,
+        };
+        return Some((time, &r[26..]));
+    }
+    let e = r.iter().position(|&c| c == b']')?;
+    let time = scan::parse_time_local(&r[..e])?;
+    Some((time, r[e + 1..].strip_prefix(b" ")?))
+}
+
+/// The summary path of an `option httplog` message: the time and status of
+/// a line `parse_http` accepts with a status below 500, checking the same
+/// fields the same way but building nothing. `None` for a 5xx, a `-1`
+/// status, a tcplog line or anything `parse_http` might refuse: the caller
+/// runs the full parse then.
+fn summary_http(msg: &[u8], cache: &mut SummaryCache) -> Option<(LogTime, u16)> {
+    let (ci, r) = token(msg);
+    client_addr(ci)?;
+    let (time, r) = accept_date(r.strip_prefix(b"[")?, cache)?;
+    let (frontend, r) = token(r);
+    let (bs, r) = token(r);
+    let (timers, r) = token(r);
+    if frontend.is_empty() || !bs.contains(&b'/') || !five_timers(timers) {
+        return None;
+    }
+    let (st, r) = token(r);
+    let status = scan::parse_status(st)?;
+    if status >= 500 {
+        return None;
+    }
+    let (bytes, r) = token(r);
+    scan::parse_u64(bytes.strip_prefix(b"+").unwrap_or(bytes))?;
+    let (_cc, r) = token(r);
+    let (_cs, r) = token(r);
+    let (tsc, r) = token(r);
+    if !(2..=4).contains(&tsc.len()) || !tsc.iter().all(|c| c.is_ascii_alphabetic() || *c == b'-') {
+        return None;
+    }
+    let (conns, r) = token(r);
+    let (queues, mut r) = token(r);
+    let count = |b: &[u8]| b.iter().filter(|&&c| c == b'/').count();
+    if count(conns) != 4 || count(queues) != 1 {
+        return None;
+    }
+    while r.first() == Some(&b'{') {
+        let e = memchr::memchr(b'}', r)?;
+        r = r[e + 1..].strip_prefix(b" ").unwrap_or(&r[e + 1..]);
+    }
+    (r.first() == Some(&b'"')).then_some((time, status))
+}
+
 /// Notices haproxy logs about itself (`src/proxy.c`, `src/server.c`,
 /// `src/backend.c`, `src/haproxy.c`).
 const NOTICE_STARTS: &[&[u8]] = &[
@@ -518,43 +610,30 @@ impl HopParser for HaproxyParser {
         Err(HopLineError::Mismatch)
     }
 
-    fn parse_summary(&self, line: &[u8]) -> Result<HopSummary, HopLineError> {
-        // time and status of an httplog line, checked for its shape (client,
-        // date, five timers, status, a quoted request after); a 5xx or
-        // anything unusual takes the full parse, so errors stay the same
+    fn parse_summary(
+        &self,
+        line: &[u8],
+        cache: &mut SummaryCache,
+    ) -> Result<HopSummary, HopLineError> {
+        // a non-5xx httplog line: checked as `parse_http` checks it, without
+        // building the record; a 5xx, a `-1` status or anything the fast
+        // walk does not accept takes the full parse, so results and errors
+        // stay those of `parse_line` (tested on fixtures and generated lines)
         let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
         let s = split_prefix(trimmed);
-        let fast = || -> Option<HopSummary> {
-            let (ci, r) = token(s.msg);
-            client_addr(ci)?;
-            let r = r.strip_prefix(b"[")?;
-            let e = r.iter().position(|&c| c == b']')?;
-            let mut time = scan::parse_time_local(&r[..e])?;
-            let r = r[e + 1..].strip_prefix(b" ")?;
-            let (_fe, r) = token(r);
-            let (bs, r) = token(r);
-            let (timers, r) = token(r);
-            if !bs.contains(&b'/') || timers.iter().filter(|&&c| c == b'/').count() != 4 {
-                return None;
-            }
-            let (st, r) = token(r);
-            let status = scan::parse_status(st)?;
-            if status >= 500 || !r.contains(&b'"') {
-                return None;
-            }
-            if let Some(SyslogTime::Full(p)) = s.time {
-                if p.offset_s != 0 {
-                    time.utc_ms -= p.offset_s as i64 * 1000;
-                    time.offset_s = p.offset_s;
+        match summary_http(s.msg, cache) {
+            Some((mut time, status)) => {
+                if let Some(SyslogTime::Full(p)) = s.time {
+                    if p.offset_s != 0 {
+                        time.utc_ms -= p.offset_s as i64 * 1000;
+                        time.offset_s = p.offset_s;
+                    }
                 }
+                Ok(HopSummary {
+                    time: Some(time),
+                    status: Some(status),
+                })
             }
-            Some(HopSummary {
-                time: Some(time),
-                status: Some(status),
-            })
-        };
-        match fast() {
-            Some(sum) => Ok(sum),
             None => self.parse_line(line).map(|r| HopSummary {
                 time: r.time,
                 status: r.status,
@@ -813,12 +892,67 @@ mod tests {
             "1.2.3.4:1 [12/Mar/2024:06:00:08.062] fe be/s 0/0/0/1/1 200 0 - - ---- 1/1/1/1/0".into(),
         ]
         .join("\n");
+        let mut cache = SummaryCache::default();
+        let mut fast = 0;
         for line in text.lines() {
             let full = p().parse_line(line.as_bytes()).map(|r| (r.time, r.status));
             let sum = p()
-                .parse_summary(line.as_bytes())
+                .parse_summary(line.as_bytes(), &mut cache)
                 .map(|s| (s.time, s.status));
             assert_eq!(sum, full, "{line}");
+            fast += summary_http(split_message(line.as_bytes()), &mut cache).is_some() as u32;
+        }
+        assert!(fast > 0, "no fixture line took the fast path");
+    }
+
+    proptest::proptest! {
+        /// Lines shaped like genlogs.py's `haproxy-http` (and bent: any
+        /// field may be replaced by arbitrary text) read the same through
+        /// the summary path, with its time cache warm or cold, as through
+        /// the full parse.
+        #[test]
+        fn summary_agrees_on_generated_lines(
+            fields in proptest::collection::vec(0usize..14, 0..3),
+            junk in "[ -~]{0,12}",
+            sec in 0u32..3,
+            ms in 0u32..1000,
+            status in 100u16..600,
+            timers in proptest::collection::vec(-1i64..3000, 5),
+            captures in proptest::option::of("[0-9a-f|-]{0,40}"),
+            prefix in 0usize..4,
+        ) {
+            let mut f: Vec<String> = vec![
+                "10.0.0.2:40002".into(),
+                format!("[12/Mar/2024:08:12:0{sec}.{ms:03}]"),
+                "fe_main~".into(),
+                "be_api/app1".into(),
+                timers.iter().map(|t| t.to_string()).collect::<Vec<_>>().join("/"),
+                status.to_string(),
+                "209".into(),
+                "-".into(),
+                "-".into(),
+                "----".into(),
+                "3/3/1/1/0".into(),
+                "0/0".into(),
+                captures.map(|c| format!("{{{c}}}")).unwrap_or_default(),
+                "\"GET /a?b=1 HTTP/1.1\"".into(),
+            ];
+            for &i in &fields {
+                f[i] = junk.clone();
+            }
+            let msg = f.iter().filter(|x| !x.is_empty()).cloned().collect::<Vec<_>>().join(" ");
+            let line = match prefix {
+                0 => msg,
+                1 => format!("Mar 12 08:12:01 lb1 haproxy[2841]: {msg}"),
+                2 => format!("2024-03-12T08:12:01.100+02:00 lb1 haproxy[7]: {msg}"),
+                _ => format!("<134>1 2024-03-12T08:12:01.100-05:00 lb1 haproxy 7 - - {msg}"),
+            };
+            let full = p().parse_line(line.as_bytes()).map(|r| (r.time, r.status));
+            let mut cold = SummaryCache::default();
+            let cold_sum = p().parse_summary(line.as_bytes(), &mut cold).map(|s| (s.time, s.status));
+            proptest::prop_assert_eq!(&cold_sum, &full);
+            let warm_sum = p().parse_summary(line.as_bytes(), &mut cold).map(|s| (s.time, s.status));
+            proptest::prop_assert_eq!(&warm_sum, &full);
         }
     }
 

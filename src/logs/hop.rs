@@ -224,7 +224,13 @@ pub trait HopParser: Send + Sync {
     /// lines that are not 5xx (they are only counted). A format may read
     /// these faster than the whole line; the default parses it all. Errors
     /// as [`HopParser::parse_line`] would give them.
-    fn parse_summary(&self, line: &[u8]) -> Result<HopSummary, HopLineError> {
+    /// `cache` is the caller's, one per run of consecutive lines (a chunk),
+    /// for what a format can reuse from line to line.
+    fn parse_summary(
+        &self,
+        line: &[u8],
+        _cache: &mut SummaryCache,
+    ) -> Result<HopSummary, HopLineError> {
         self.parse_line(line).map(|r| HopSummary {
             time: r.time,
             status: r.status,
@@ -239,6 +245,15 @@ pub trait HopParser: Send + Sync {
     fn parse_event<'a>(&self, _line: &'a [u8]) -> Option<HopEvent<'a>> {
         None
     }
+}
+
+/// What [`HopParser::parse_summary`] may carry from one line to the next
+/// of a chunk: the text of the last timestamp read, to the second, and its
+/// value (a busy log repeats the same second for thousands of lines).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SummaryCache {
+    /// The timestamp's text up to the second, and its UTC milliseconds.
+    pub last_second: Option<([u8; 20], i64)>,
 }
 
 /// The time and status of a request line ([`HopParser::parse_summary`]).

@@ -226,8 +226,16 @@ pub fn render_with(r: &Report, width: u16, verbose: bool) -> String {
         let _ = writeln!(out, "\nWhere the 502s went");
     }
     let c = &r.top_coverage;
+    // keys labelled with their hop (`nginx: 10.0.0.5:8080`, `haproxy:
+    // be/srv`) when several hops name upstreams (see `label_upstreams`)
+    let by_hop = !r.hops.is_empty() && r.top_upstreams.iter().all(|c| c.key.contains(": "));
+    let upstream = if by_hop {
+        "hop: upstream (nginx address, HAProxy backend/server)"
+    } else {
+        "upstream address"
+    };
     for (what, rows, cov) in [
-        ("upstream address", &r.top_upstreams, &c.upstreams),
+        (upstream, &r.top_upstreams, &c.upstreams),
         ("host", &r.top_hosts, &c.hosts),
         ("path", &r.top_paths, &c.paths),
     ] {
