@@ -195,7 +195,7 @@ fn by_details(details: Option<&[u8]>, reason: &str, service_ms: Option<i64>) -> 
 mod tests {
     use super::*;
     use crate::logs::envoy::{Envoy, EXAMPLES};
-    use crate::logs::hop::{HopFormat, HopRecord};
+    use crate::logs::hop::HopRecord;
 
     fn rec(
         flags: Option<&'static [u8]>,
@@ -217,18 +217,7 @@ mod tests {
 
     #[test]
     fn examples_get_their_cause() {
-        for ex in EXAMPLES {
-            let (p, _) = Envoy.detect(&[ex.line.as_bytes()]).expect(ex.title);
-            let r = p.parse_line(ex.line.as_bytes()).expect(ex.title);
-            let v = classify(&r);
-            assert_eq!(v.cause.id(), ex.cause, "{}: {:?}", ex.title, v.evidence);
-            assert!(
-                v.evidence.iter().any(|e| e.contains(ex.evidence)),
-                "{}: {:?}",
-                ex.title,
-                v.evidence
-            );
-        }
+        super::super::check_examples(&Envoy, EXAMPLES, classify);
     }
 
     type Case = (

@@ -96,21 +96,10 @@ pub fn classify(rec: &HopRecord<'_>) -> Verdict {
 mod tests {
     use super::*;
     use crate::logs::fastly::{Fastly, EXAMPLES};
-    use crate::logs::hop::HopFormat;
 
     #[test]
     fn examples_get_their_cause() {
-        for ex in EXAMPLES {
-            let (p, _) = Fastly.detect(&[ex.line.as_bytes()]).expect(ex.title);
-            let v = classify(&p.parse_line(ex.line.as_bytes()).unwrap());
-            assert_eq!(v.cause.id(), ex.cause, "{}: {:?}", ex.title, v.evidence);
-            assert!(
-                v.evidence.iter().any(|e| e.contains(ex.evidence)),
-                "{}: {:?}",
-                ex.title,
-                v.evidence
-            );
-        }
+        super::super::check_examples(&Fastly, EXAMPLES, classify);
     }
 
     #[test]

@@ -80,6 +80,28 @@ pub(crate) fn context(rec: &HopRecord<'_>, ev: &mut Vec<String>) {
     }
 }
 
+/// Test helper: every documented example line of a format is detected from
+/// itself, parses, and gets the cause and the evidence fragment it names.
+#[cfg(test)]
+pub(crate) fn check_examples(
+    fmt: &dyn crate::logs::hop::HopFormat,
+    examples: &[crate::logs::hop::HopExample],
+    classify: fn(&crate::logs::hop::HopRecord<'_>) -> super::cause::Verdict,
+) {
+    for ex in examples {
+        let (p, _) = fmt.detect(&[ex.line.as_bytes()]).expect(ex.title);
+        let r = p.parse_line(ex.line.as_bytes()).expect(ex.title);
+        let v = classify(&r);
+        assert_eq!(v.cause.id(), ex.cause, "{}: {:?}", ex.title, v.evidence);
+        assert!(
+            v.evidence.iter().any(|e| e.contains(ex.evidence)),
+            "{}: {:?}",
+            ex.title,
+            v.evidence
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
