@@ -7,7 +7,7 @@ use super::errors::sample;
 use super::event::{self, Event};
 use super::inputs::{for_chunks, Loaded};
 use super::nginx_config::NginxConfig;
-use super::stats::{self, Agg, CauseStat, Example, Minute};
+use super::stats::{self, Agg, CauseStat, Example, MinuteRun};
 use super::{join, Options};
 use crate::input::Problem;
 use crate::logs::nginx::{self, LogFormat, TimeCache};
@@ -170,8 +170,7 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
     let mut events = Vec::new();
     let mut cache = TimeCache::default();
     let mut n = 0u64;
-    let mut cur_min = i64::MIN;
-    let mut cur = Minute::default();
+    let mut run = MinuteRun::default();
     let (since, until) = (ctx.opts.since_ms, ctx.opts.until_ms);
     let mut buf = Vec::new();
     for raw in lines(chunk) {
@@ -211,15 +210,8 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
                 continue;
             }
             agg.see_time(t);
-            let m = t.utc_ms.div_euclid(60_000);
-            if m != cur_min {
-                if cur_min != i64::MIN {
-                    *agg.minutes.entry(cur_min).or_default() += cur;
-                }
-                cur_min = m;
-                cur = Minute::default();
-            }
-            cur.requests += 1;
+            run.enter(&mut agg.minutes, t.utc_ms);
+            run.cur.requests += 1;
         }
         agg.requests += 1;
         agg.status[status as usize] += 1;
@@ -232,21 +224,19 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
             let cause = slow_path(&full, n, ctx, &mut agg, &mut events);
             if rec.time.is_some() {
                 if status >= 500 {
-                    cur.s5xx += 1;
+                    run.cur.s5xx += 1;
                 }
                 if status == 502 {
-                    cur.s502 += 1;
-                    cur.by_cause[cause as usize] += 1;
+                    run.cur.s502 += 1;
+                    run.cur.by_cause[cause as usize] += 1;
                 }
                 if status == 504 {
-                    cur.s504 += 1;
+                    run.cur.s504 += 1;
                 }
             }
         }
     }
-    if cur_min != i64::MIN {
-        *agg.minutes.entry(cur_min).or_default() += cur;
-    }
+    run.finish(&mut agg.minutes);
     (agg, events, n)
 }
 

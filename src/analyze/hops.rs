@@ -17,7 +17,7 @@ use super::inputs::for_chunks;
 use super::kind::InputKind;
 use super::plan::Plan;
 use super::report::InputSummary;
-use super::stats::{self, Agg, Example, Minute};
+use super::stats::{self, Agg, Example, MinuteRun};
 use super::Options;
 use crate::logs::detect::Kind;
 use crate::logs::formats::hop_formats;
@@ -248,8 +248,7 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
     };
     let mut n = 0u64;
     let (since, until) = (ctx.opts.since_ms, ctx.opts.until_ms);
-    let mut cur_min = i64::MIN;
-    let mut cur = Minute::default();
+    let mut run = MinuteRun::default();
     let mut cache = SummaryCache::default();
     for line in lines(chunk) {
         n += 1;
@@ -300,15 +299,8 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
                 continue;
             }
             agg.see_time(t);
-            let m = t.utc_ms.div_euclid(60_000);
-            if m != cur_min {
-                if cur_min != i64::MIN {
-                    *agg.minutes.entry(cur_min).or_default() += cur;
-                }
-                cur_min = m;
-                cur = Minute::default();
-            }
-            cur.requests += 1;
+            run.enter(&mut agg.minutes, t.utc_ms);
+            run.cur.requests += 1;
         }
         agg.requests += 1;
         let status = sum.status.unwrap_or(0);
@@ -320,20 +312,18 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
             };
             let cause = slow_path(&rec, n, ctx, agg, &mut o.evs);
             if sum.time.is_some() {
-                cur.s5xx += 1;
+                run.cur.s5xx += 1;
                 if status == 502 {
-                    cur.s502 += 1;
-                    cur.by_cause[cause as usize] += 1;
+                    run.cur.s502 += 1;
+                    run.cur.by_cause[cause as usize] += 1;
                 }
                 if status == 504 {
-                    cur.s504 += 1;
+                    run.cur.s504 += 1;
                 }
             }
         }
     }
-    if cur_min != i64::MIN {
-        *o.agg.minutes.entry(cur_min).or_default() += cur;
-    }
+    run.finish(&mut o.agg.minutes);
     (o, n)
 }
 

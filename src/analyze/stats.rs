@@ -25,6 +25,39 @@ pub struct Sample {
     pub text: String,
 }
 
+/// The minute a chunk's lines are in: its counts are kept in [`MinuteRun::cur`]
+/// and added to the aggregate's timeline when the minute changes (logs are
+/// mostly in time order, so the map is touched about once a minute). Counts
+/// made before the first timed line belong to no minute and are dropped.
+#[derive(Debug, Default)]
+pub struct MinuteRun {
+    min: Option<i64>,
+    /// The current minute's counts.
+    pub cur: Minute,
+}
+
+impl MinuteRun {
+    /// Move to the minute of `utc_ms`, flushing the previous one into `minutes`.
+    #[inline]
+    pub fn enter(&mut self, minutes: &mut BTreeMap<i64, Minute>, utc_ms: i64) {
+        let m = utc_ms.div_euclid(60_000);
+        if self.min != Some(m) {
+            let done = std::mem::take(&mut self.cur);
+            if let Some(old) = self.min {
+                *minutes.entry(old).or_default() += done;
+            }
+            self.min = Some(m);
+        }
+    }
+
+    /// Flush the last minute into `minutes`.
+    pub fn finish(self, minutes: &mut BTreeMap<i64, Minute>) {
+        if let Some(m) = self.min {
+            *minutes.entry(m).or_default() += self.cur;
+        }
+    }
+}
+
 /// Counts for one minute of the timeline.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Minute {
