@@ -12,6 +12,7 @@
 pub mod analyze;
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod fuzzing;
 pub mod input;
 pub mod lint;

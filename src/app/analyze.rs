@@ -36,6 +36,73 @@ fn parse_offset(s: &str) -> anyhow::Result<i32> {
 
 /// Run `gatecheck analyze`.
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
+    let (opts, bar) = options(&args)?;
+    // events are written as they are made (file and line order): memory stays bounded
+    let mut events_file = match &args.events {
+        Some(path) => Some(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("--events {}", path.display()))?,
+        )),
+        None => None,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let ndjson = args.format == AnalyzeFormat::Ndjson;
+    let mut write_error: Option<std::io::Error> = None;
+    let mut on_events = |evs: Vec<gatecheck::analyze::event::Event>| {
+        if write_error.is_some() {
+            return;
+        }
+        let mut write = || -> std::io::Result<()> {
+            for e in &evs {
+                if let Some(w) = events_file.as_mut() {
+                    serde_json::to_writer(&mut *w, e)?;
+                    w.write_all(b"\n")?;
+                }
+                if ndjson {
+                    serde_json::to_writer(&mut out, e)?;
+                    out.write_all(b"\n")?;
+                }
+            }
+            Ok(())
+        };
+        if let Err(e) = write() {
+            write_error = Some(e);
+        }
+    };
+    let report = analyze::analyze_streaming(&args.paths, &opts, &mut on_events)?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if let Some(e) = write_error {
+        return Err(e).context("writing events");
+    }
+    if let Some(mut w) = events_file {
+        w.flush().context("writing --events")?;
+    }
+    match args.format {
+        AnalyzeFormat::Table => {
+            let width = terminal_width();
+            let text = gatecheck::report::table::render_with(&report, width, args.verbose);
+            out.write_all(text.as_bytes())?;
+        }
+        AnalyzeFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            out.write_all(b"\n")?;
+        }
+        AnalyzeFormat::Ndjson => {}
+    }
+    out.flush()?;
+    if let Some(code) = check_inputs(&args, &report) {
+        return Ok(code);
+    }
+    if args.fail_on_502 && report.totals.status_502 > 0 {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The analysis options and the progress bar of `args` (shared with `export`).
+pub fn options(args: &AnalyzeArgs) -> anyhow::Result<(Options, Option<indicatif::ProgressBar>)> {
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
@@ -122,61 +189,13 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         let b = b.clone();
         opts.progress = Some(Arc::new(move |n| b.inc(n)));
     }
-    // events are written as they are made (file and line order): memory stays bounded
-    let mut events_file = match &args.events {
-        Some(path) => Some(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("--events {}", path.display()))?,
-        )),
-        None => None,
-    };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let ndjson = args.format == AnalyzeFormat::Ndjson;
-    let mut write_error: Option<std::io::Error> = None;
-    let mut on_events = |evs: Vec<gatecheck::analyze::event::Event>| {
-        if write_error.is_some() {
-            return;
-        }
-        let mut write = || -> std::io::Result<()> {
-            for e in &evs {
-                if let Some(w) = events_file.as_mut() {
-                    serde_json::to_writer(&mut *w, e)?;
-                    w.write_all(b"\n")?;
-                }
-                if ndjson {
-                    serde_json::to_writer(&mut out, e)?;
-                    out.write_all(b"\n")?;
-                }
-            }
-            Ok(())
-        };
-        if let Err(e) = write() {
-            write_error = Some(e);
-        }
-    };
-    let report = analyze::analyze_streaming(&args.paths, &opts, &mut on_events)?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    if let Some(e) = write_error {
-        return Err(e).context("writing events");
-    }
-    if let Some(mut w) = events_file {
-        w.flush().context("writing --events")?;
-    }
-    match args.format {
-        AnalyzeFormat::Table => {
-            let width = terminal_width();
-            let text = gatecheck::report::table::render_with(&report, width, args.verbose);
-            out.write_all(text.as_bytes())?;
-        }
-        AnalyzeFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
-            out.write_all(b"\n")?;
-        }
-        AnalyzeFormat::Ndjson => {}
-    }
-    out.flush()?;
+    Ok((opts, bar))
+}
+
+/// What analyze says on stderr about the inputs it could not read, and the
+/// exit code 2 when they leave nothing (or too little) to go on (shared
+/// with `export`).
+pub fn check_inputs(args: &AnalyzeArgs, report: &analyze::Report) -> Option<ExitCode> {
     let r = &report;
     let logs = r.inputs.iter().filter(|i| i.input_kind.is_log()).count();
     if args.log_format.is_some()
@@ -192,7 +211,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             );
         }
         eprintln!("gatecheck: error: --log-format fits no line of any input (it overrides detection, so no other format was tried)");
-        return Ok(ExitCode::from(2));
+        return Some(ExitCode::from(2));
     }
     if logs == 0 {
         for p in &r.problems {
@@ -202,7 +221,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             eprintln!("gatecheck: {}: {}", i.path, i.reason);
         }
         eprintln!("gatecheck: error: no input could be read as a log");
-        return Ok(ExitCode::from(2));
+        return Some(ExitCode::from(2));
     }
     let skipped: Vec<&str> = r
         .inputs
@@ -242,13 +261,10 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     if let Some(why) = &r.incomplete {
         if !args.partial_ok {
             eprintln!("gatecheck: error: {why} (--partial-ok to exit 0 anyway)");
-            return Ok(ExitCode::from(2));
+            return Some(ExitCode::from(2));
         }
     }
-    if args.fail_on_502 && r.totals.status_502 > 0 {
-        return Ok(ExitCode::from(1));
-    }
-    Ok(ExitCode::SUCCESS)
+    None
 }
 
 fn terminal_width() -> u16 {
