@@ -87,7 +87,10 @@ def expected(reports):
     causes = collections.Counter()
     timeline = collections.defaultdict(lambda: [0, 0, 0])
     ups = collections.Counter()
+    born = collections.Counter()
     for r in reports:
+        for k, n in ((r.get("born") or {}).get("totals") or {}).items():
+            born[k] += n
         t = r["totals"]
         for k in ("requests", "status_5xx", "status_502", "status_504", "rescued"):
             tot[k] += t[k]
@@ -109,7 +112,7 @@ def expected(reports):
         if len(r["top_upstreams"]) >= 10:
             ups["(truncated)"] += 1
     timeline = {k: tuple(v) for k, v in timeline.items() if v[0] > 0}
-    return dict(tot), dict(causes), timeline, dict(ups)
+    return dict(tot), dict(causes), timeline, dict(ups), dict(born)
 
 
 def from_sql(tables):
@@ -120,7 +123,8 @@ def from_sql(tables):
     ups = collections.Counter()
     for _hop, addr, n in tables["top_upstreams"]:
         ups[addr] += int(n)
-    return tot, causes, timeline, dict(ups)
+    born = {b: int(n) for b, n in tables["born"]}
+    return tot, causes, timeline, dict(ups), born
 
 
 def duckdb_tables(out):
@@ -174,7 +178,7 @@ def main():
         want = expected(reports)
         got = from_sql(tables)
         bad = 0
-        for name, w, g in zip(("totals", "causes", "timeline", "top_upstreams"), want, got):
+        for name, w, g in zip(("totals", "causes", "timeline", "top_upstreams", "born"), want, got):
             if name == "top_upstreams" and "(truncated)" in w:
                 print("fleet_check: top_upstreams: a report lists only its top 10: not compared")
                 continue

@@ -535,3 +535,56 @@ fn unreadable_inputs_are_reported_as_analyze_does() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no input could be read as a log"));
 }
+
+/// Every `born_at` value of the Parquet under `dir`.
+fn born_ats(dir: &Path) -> HashMap<String, u64> {
+    let mut files = Vec::new();
+    files_with_ext(dir, "parquet", &mut files);
+    let mut out = HashMap::new();
+    for f in files {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&f).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        for b in reader {
+            let b = b.unwrap();
+            for i in 0..b.num_rows() {
+                if let Some(v) = string(&b, "born_at", i) {
+                    *out.entry(v).or_default() += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+fn analyze_born(dump: &str) -> HashMap<String, u64> {
+    let a = gatecheck(&["analyze", dump, "--format", "json"]);
+    ok(&a);
+    let v: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+    v["born"]["totals"]
+        .as_object()
+        .expect("born.totals")
+        .iter()
+        .map(|(k, n)| (k.clone(), n.as_u64().unwrap()))
+        .collect()
+}
+
+#[test]
+fn born_at_matches_analyze_one_hop_and_two_hops() {
+    // the demo: nginx only; the chain: nginx in front of HAProxy (joined by request id)
+    for dump in ["fixtures/incident/", "fixtures/logs/chain/"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let to = tmp.path().join("out");
+        ok(&gatecheck(&[
+            "export",
+            dump,
+            "--to",
+            to.to_str().unwrap(),
+            "--no-progress",
+        ]));
+        let want = analyze_born(dump);
+        assert!(!want.is_empty(), "{dump}: no 502 to place");
+        assert_eq!(born_ats(&to), want, "{dump}");
+    }
+}

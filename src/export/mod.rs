@@ -18,7 +18,10 @@ pub mod row;
 
 use std::path::{Path, PathBuf};
 
-use crate::analyze::{self, event::Event, Options, Report};
+use std::collections::HashMap;
+
+use crate::analyze::born::born_at_last_hop;
+use crate::analyze::{self, event::Event, InputKind, Options, Report};
 use crate::error::Error;
 
 /// Version of the row schema, written in each Parquet file's key-value
@@ -111,12 +114,55 @@ pub fn default_host(paths: &[String]) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// Where each 502 was born, by file and line, for a dump whose requests
+/// are logged at several hops (nginx and HAProxy, a CDN and nginx): the
+/// join across hops needs every hop's 5xx first, so such a dump is read
+/// twice (a first pass without rows). `None` for a one-hop dump, whose
+/// 502s are placed by their own cause ([`born_at_last_hop`]).
+fn born_map(paths: &[String], opts: &Options) -> Result<Option<BornMap>, Error> {
+    let (inputs, _) = analyze::detect_formats(paths, opts);
+    let mut hops: Vec<&str> = inputs
+        .iter()
+        .filter_map(|i| match i.input_kind {
+            InputKind::NginxAccess => Some("nginx"),
+            InputKind::Hop(name) => Some(name),
+            _ => None,
+        })
+        .collect();
+    hops.sort_unstable();
+    hops.dedup();
+    if hops.len() < 2 {
+        return Ok(None);
+    }
+    let mut first = opts.clone();
+    first.keep_events = false;
+    first.progress = None;
+    let report = analyze::analyze_streaming(paths, &first, &mut |_| {})?;
+    let placed = report.born.map(|b| b.placed).unwrap_or_default();
+    let mut map = BornMap::default();
+    for (file, line, born_at) in placed {
+        map.0.entry(file).or_default().insert(line, born_at);
+    }
+    Ok(Some(map))
+}
+
+/// `born_at` by file, then line, of the record that starts each 502's chain.
+#[derive(Default)]
+struct BornMap(HashMap<String, HashMap<u64, &'static str>>);
+
+impl BornMap {
+    fn get(&self, file: &str, line: u64) -> Option<&'static str> {
+        self.0.get(file)?.get(&line).copied()
+    }
+}
+
 /// Analyze `paths` and write their rows to `eo.to`. Inputs that cannot be
 /// read are in the report's problems and inputs, as for `analyze`; an
 /// output that cannot be written is an error, and leaves no file that looks
 /// complete (files are written under a hidden name and renamed when closed).
 pub fn export(paths: &[String], opts: &Options, eo: &ExportOptions) -> Result<Exported, Error> {
     parts::prepare(&eo.to, eo.overwrite)?;
+    let born = born_map(paths, opts)?;
     let mut opts = opts.clone();
     opts.keep_events = true;
     opts.all_requests = !eo.only_5xx;
@@ -127,7 +173,11 @@ pub fn export(paths: &[String], opts: &Options, eo: &ExportOptions) -> Result<Ex
             return;
         }
         for e in evs.iter().filter(|e| !eo.only_5xx || e.status >= 500) {
-            if let Err(err) = parts.push(e) {
+            let born_at = match &born {
+                Some(m) => m.get(&e.file, e.line),
+                None => (e.status == 502).then(|| born_at_last_hop(row::hop_of(e).1, e.cause)),
+            };
+            if let Err(err) = parts.push(e, born_at) {
                 failed = Some(err);
                 return;
             }

@@ -37,8 +37,8 @@ impl PartWriter {
     }
 
     /// Add one row.
-    pub fn push(&mut self, e: &Event, dump_host: &str) -> Result<(), Error> {
-        serde_json::to_writer(&mut self.w, &Row::new(e, dump_host))
+    pub fn push(&mut self, e: &Event, dump_host: &str, born_at: Option<&str>) -> Result<(), Error> {
+        serde_json::to_writer(&mut self.w, &Row::new(e, dump_host, born_at))
             .map_err(|err| self.io(err.into()))?;
         self.w.write_all(b"\n").map_err(|err| self.io(err))
     }

@@ -79,6 +79,7 @@ pub fn schema() -> SchemaRef {
                 Field::new("evidence", DataType::List(evidence_item()), true),
                 Field::new("rescued", DataType::Boolean, false),
                 s("request_id", true),
+                s("born_at", true),
             ];
             let meta = [(
                 super::SCHEMA_VERSION_KEY.to_string(),
@@ -111,6 +112,7 @@ struct Builders {
     evidence: ListBuilder<StringBuilder>,
     rescued: BooleanBuilder,
     request_id: StringBuilder,
+    born_at: StringBuilder,
     len: usize,
 }
 
@@ -136,11 +138,12 @@ impl Builders {
             evidence: ListBuilder::new(StringBuilder::new()).with_field(evidence_item()),
             rescued: BooleanBuilder::new(),
             request_id: StringBuilder::new(),
+            born_at: StringBuilder::new(),
             len: 0,
         }
     }
 
-    fn push(&mut self, e: &Event, dump_host: &str) {
+    fn push(&mut self, e: &Event, dump_host: &str, born_at: Option<&str>) {
         let (fmt, kind) = hop_of(e);
         self.time.append_option(e.at.map(|t| t.utc_ms));
         self.hop_kind.append_value(kind_name(kind));
@@ -172,6 +175,7 @@ impl Builders {
         self.evidence.append(classified);
         self.rescued.append_value(e.rescued);
         self.request_id.append_option(e.request_id.as_deref());
+        self.born_at.append_option(born_at);
         self.len += 1;
     }
 
@@ -195,6 +199,7 @@ impl Builders {
             Arc::new(self.evidence.finish()),
             Arc::new(self.rescued.finish()),
             Arc::new(self.request_id.finish()),
+            Arc::new(self.born_at.finish()),
         ];
         self.len = 0;
         RecordBatch::try_new(schema(), cols)
@@ -264,8 +269,8 @@ impl PartWriter {
     }
 
     /// Add one row.
-    pub fn push(&mut self, e: &Event, dump_host: &str) -> Result<(), Error> {
-        self.b.push(e, dump_host);
+    pub fn push(&mut self, e: &Event, dump_host: &str, born_at: Option<&str>) -> Result<(), Error> {
+        self.b.push(e, dump_host, born_at);
         if self.b.len >= BATCH_ROWS {
             self.write_batch()?;
         }

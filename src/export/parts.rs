@@ -111,7 +111,7 @@ impl<'o> Parts<'o> {
     }
 
     /// Write one row into its hour's file.
-    pub fn push(&mut self, e: &Event) -> Result<(), Error> {
+    pub fn push(&mut self, e: &Event, born_at: Option<&str>) -> Result<(), Error> {
         let hour = e.at.map(|t| t.utc_ms.div_euclid(HOUR_MS));
         self.clock += 1;
         let i = match self.open.iter().position(|o| o.hour == hour) {
@@ -121,8 +121,8 @@ impl<'o> Parts<'o> {
         let o = &mut self.open[i];
         o.used = self.clock;
         match &mut o.out {
-            Out::Parquet(w) => w.push(e, &self.eo.host)?,
-            Out::Ndjson(w) => w.push(e, &self.eo.host)?,
+            Out::Parquet(w) => w.push(e, &self.eo.host, born_at)?,
+            Out::Ndjson(w) => w.push(e, &self.eo.host, born_at)?,
         }
         self.rows += 1;
         Ok(())

@@ -45,6 +45,9 @@ pub struct Row<'a> {
     pub rescued: bool,
     /// Request id, when logged.
     pub request_id: Option<&'a str>,
+    /// Where the 502 was born (`edge`, `gateway`, `upstream`, `unknown`),
+    /// on the 502 the client got (the outermost hop's record).
+    pub born_at: Option<&'a str>,
     /// Schema version ([`super::SCHEMA_VERSION`]).
     pub schema_version: &'static str,
 }
@@ -96,7 +99,7 @@ pub fn utc_text(ms: i64) -> String {
 
 impl<'a> Row<'a> {
     /// The row of `e`.
-    pub fn new(e: &'a Event, dump_host: &'a str) -> Self {
+    pub fn new(e: &'a Event, dump_host: &'a str, born_at: Option<&'a str>) -> Self {
         let (fmt, kind) = hop_of(e);
         let classified = e.classified();
         Row {
@@ -128,6 +131,7 @@ impl<'a> Row<'a> {
             evidence: classified.then_some(e.evidence.as_slice()),
             rescued: e.rescued,
             request_id: e.request_id.as_deref(),
+            born_at,
             schema_version: super::SCHEMA_VERSION,
         }
     }
