@@ -13,6 +13,7 @@ pub mod lexer;
 pub mod lower;
 pub mod parser;
 pub mod units;
+pub mod values;
 
 use crate::config::model::{Fragment, MissingInclude};
 use crate::config::{LoadOptions, Parsed};

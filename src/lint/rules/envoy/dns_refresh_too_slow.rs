@@ -1,7 +1,5 @@
 //! ENV-DNS-002 `dns-refresh-too-slow`: see the rule doc below.
 
-use std::time::Duration;
-
 use crate::config::nginx::units::fmt_duration;
 use crate::declare_rule;
 use crate::lint::values::Time;
@@ -83,30 +81,22 @@ fn check(ctx: &mut LintContext<'_>, o: &DnsRefreshTooSlowOptions) {
         }
         let ttl = u
             .directives
-            .get("respect_dns_ttl")
-            .is_some_and(|d| d.arg(0) == Some("true"));
-        let rate = u.directives.get("dns_refresh_rate");
-        if let Some(d) = rate {
-            let secs = d
-                .arg(0)
-                .and_then(|v| v.strip_suffix('s'))
-                .and_then(|v| v.parse::<f64>().ok());
-            if let Some(secs) = secs {
-                let dur = Duration::from_secs_f64(secs.max(0.0));
-                if !ttl && dur > max {
-                    ctx.report(
-                        d.span,
-                        format!(
-                            "cluster '{}' re-resolves only every {} and ignores DNS TTLs",
-                            u.name,
-                            fmt_duration(dur)
-                        ),
-                        format!(
-                            "set `respect_dns_ttl: true` or a refresh rate of at most {}",
-                            fmt_duration(max)
-                        ),
-                    );
-                }
+            .flag("respect_dns_ttl")
+            .is_some_and(|t| t.value);
+        if let Some(rate) = u.directives.time("dns_refresh_rate") {
+            if !ttl && rate.value > max {
+                ctx.report(
+                    rate.span,
+                    format!(
+                        "cluster '{}' re-resolves only every {} and ignores DNS TTLs",
+                        u.name,
+                        fmt_duration(rate.value)
+                    ),
+                    format!(
+                        "set `respect_dns_ttl: true` or a refresh rate of at most {}",
+                        fmt_duration(max)
+                    ),
+                );
             }
         }
         for name in ["dns_refresh_rate", "respect_dns_ttl"] {

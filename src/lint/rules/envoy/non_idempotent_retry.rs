@@ -55,22 +55,12 @@ const IDEMPOTENT: &[&str] = &["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"
 
 /// True when the route only matches idempotent methods.
 fn idempotent_only(r: &Route) -> bool {
-    let exact =
-        r.directives.all("header").iter().any(|d| {
-            d.arg(0) == Some(":method") && d.arg(1).is_some_and(|m| IDEMPOTENT.contains(&m))
-        });
-    let regex = r.directives.all("header_regex").iter().any(|d| {
-        d.arg(0) == Some(":method")
-            && d.arg(1).is_some_and(|re| {
-                let body = re.trim_start_matches('^').trim_end_matches('$');
-                let body = body
-                    .strip_prefix('(')
-                    .and_then(|b| b.strip_suffix(')'))
-                    .unwrap_or(body);
-                body.split('|').all(|m| IDEMPOTENT.contains(&m))
-            })
-    });
-    exact || regex
+    // `methods`: what each `:method` header match admits (Envoy lowering).
+    r.directives.all("methods").iter().any(|d| {
+        d.args
+            .iter()
+            .all(|m| IDEMPOTENT.contains(&m.value.as_str()))
+    })
 }
 
 fn check(ctx: &mut LintContext<'_>) {

@@ -43,7 +43,7 @@ fn check(ctx: &mut LintContext<'_>) {
     let model = ctx.model();
     for s in &model.servers {
         for d in s.directives.all("generate_request_id") {
-            if d.arg(0) == Some("false") {
+            if d.flag(0).is_some_and(|f| !f.value) {
                 ctx.report(
                     d.span,
                     format!("listener '{}' does not generate x-request-id: requests cannot be followed across hops", s.name),

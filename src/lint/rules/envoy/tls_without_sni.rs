@@ -53,9 +53,7 @@ declare_rule! {
 }
 
 fn is_true(u: &crate::config::model::Upstream, name: &str) -> bool {
-    u.directives
-        .get(name)
-        .is_some_and(|d| d.arg(0) == Some("true"))
+    u.directives.flag(name).is_some_and(|f| f.value)
 }
 
 fn check(ctx: &mut LintContext<'_>) {

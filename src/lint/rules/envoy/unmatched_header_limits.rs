@@ -1,5 +1,6 @@
 //! ENV-BUF-001 `unmatched-header-limits`: see the rule doc below.
 
+use crate::config::envoy::lower::DEFAULT_MAX_REQUEST_HEADERS_KB;
 use crate::config::model::Target;
 use crate::declare_rule;
 use crate::lint::LintContext;
@@ -67,7 +68,9 @@ fn check(ctx: &mut LintContext<'_>) {
         let Some(req) = s.directives.get("max_request_headers_kb") else {
             continue;
         };
-        let kb: u64 = req.arg(0).and_then(|v| v.parse().ok()).unwrap_or(60);
+        let kb = req
+            .count(0)
+            .map_or(DEFAULT_MAX_REQUEST_HEADERS_KB, |n| n.value);
         if kb <= 60 {
             continue;
         }
