@@ -33,16 +33,28 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # .gatecheck.yaml
     /// hop:
     ///   - { name: node-app, kind: app, keepalive_timeout: 5s }
     /// ```
     /// ```nginx
-    /// upstream app { server 10.0.0.1:3000; keepalive 16; }   # idle 60s by default
+    /// http {
+    ///     upstream app { server 10.0.0.1:3000; keepalive 16; }   # idle 60s by default
+    ///     server { location / { proxy_pass http://app; } }
+    /// }
     /// ```
     ///
     /// ## Use instead
+    /// ```yaml
+    /// # .gatecheck.yaml
+    /// hop:
+    ///   - { name: node-app, kind: app, keepalive_timeout: 5s }
+    /// ```
     /// ```nginx
-    /// upstream app { server 10.0.0.1:3000; keepalive 16; keepalive_timeout 4s; }
+    /// http {
+    ///     upstream app { server 10.0.0.1:3000; keepalive 16; keepalive_timeout 4s; }
+    ///     server { location / { proxy_pass http://app; } }
+    /// }
     /// ```
     ///
     /// ## Options

@@ -21,17 +21,23 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # in clusters
     /// - name: app
     ///   type: STRICT_DNS
     ///   dns_refresh_rate: 300s
     /// ```
     ///
     /// ## Use instead
+    /// The DNS cluster extension, with the record TTLs respected (the old
+    /// cluster fields themselves are reported as deprecated, at info level):
     /// ```yaml
+    /// # in clusters
     /// - name: app
-    ///   type: STRICT_DNS
-    ///   dns_refresh_rate: 10s
-    ///   respect_dns_ttl: true
+    ///   cluster_type:
+    ///     name: envoy.clusters.dns
+    ///     typed_config:
+    ///       "@type": type.googleapis.com/envoy.extensions.clusters.dns.v3.DnsCluster
+    ///       respect_dns_ttl: true
     /// ```
     ///
     /// ## Options

@@ -21,12 +21,14 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # in routes
     /// - match: { prefix: / }
     ///   route: { cluster: app, retry_policy: { retry_on: 5xx, num_retries: 2 } }
     /// ```
     ///
     /// ## Use instead
     /// ```yaml
+    /// # in routes
     /// - match:
     ///     prefix: /
     ///     headers: [{ name: ":method", string_match: { exact: GET } }]

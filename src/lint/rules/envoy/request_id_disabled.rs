@@ -16,13 +16,15 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # in the http_connection_manager
     /// generate_request_id: false
     /// ```
     ///
     /// ## Use instead
+    /// Remove the override (`generate_request_id` defaults to true), or:
     /// ```yaml
-    /// # remove the override: generate_request_id defaults to true
-    /// stat_prefix: ingress
+    /// # in the http_connection_manager
+    /// generate_request_id: true
     /// ```
     ///
     /// ## Options

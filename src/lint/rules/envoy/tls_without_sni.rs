@@ -19,6 +19,7 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # in a cluster
     /// transport_socket:
     ///   name: envoy.transport_sockets.tls
     ///   typed_config:
@@ -27,6 +28,7 @@ declare_rule! {
     ///
     /// ## Use instead
     /// ```yaml
+    /// # in a cluster
     /// transport_socket:
     ///   name: envoy.transport_sockets.tls
     ///   typed_config:

@@ -22,13 +22,18 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
-    /// typed_config:
-    ///   "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-    ///   max_request_headers_kb: 96
+    /// # in the http_connection_manager
+    /// max_request_headers_kb: 96
     /// ```
     ///
     /// ## Use instead
     /// ```yaml
+    /// # in the http_connection_manager
+    /// max_request_headers_kb: 96
+    /// ```
+    /// ```yaml
+    /// # in a cluster
+    /// connect_timeout: 1s
     /// typed_extension_protocol_options:
     ///   envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
     ///     "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
