@@ -25,14 +25,13 @@ use crate::config::model::{
     ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts, UnknownDirective,
     Upstream, UpstreamTls, Value, ValueKind,
 };
-use crate::config::nginx::units::parse_time;
 use crate::config::{LoadOptions, Version};
 use crate::source::{FileId, Span};
 
 use super::grammar::{self, ctx, FileContext, Spec};
 use super::include::Tree;
 use super::parser::{Block, Node};
-use super::values;
+use super::values::{self, Check};
 
 /// `proxy_connect_timeout` default: 60s ((nginx docs: px proxy_connect_timeout)).
 pub const PROXY_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -427,7 +426,7 @@ impl Lower {
                                 e.max_fails = Setting::explicit(n, p.span);
                             }
                         } else if let Some(x) = v.strip_prefix("fail_timeout=") {
-                            if let Some(t) = parse_time(x) {
+                            if let Some(Value::Time(t)) = values::read_seconds(x) {
                                 e.fail_timeout = Setting::explicit(t, p.span);
                             }
                         } else if v.starts_with("service=") {
@@ -823,35 +822,40 @@ fn validate(
                 &format!("`{name}` takes no block: end it with `;`"),
             );
         }
-        if let (Some(kind), Some(a)) = (values::validated(name), n.args.first()) {
-            if values::read(kind, &a.value).is_none() && !a.value.contains('$') {
-                match kind {
-                    ValueKind::Time => bad_time(out, name, a),
-                    _ => bad_size(out, name, a),
+        match values::check(name) {
+            Some(Check::First(kind)) => {
+                if let Some(a) = n.args.first() {
+                    if values::read(kind, &a.value).is_none() && !a.value.contains('$') {
+                        match kind {
+                            ValueKind::Time => bad_time(out, name, a),
+                            _ => bad_size(out, name, a),
+                        }
+                    }
                 }
             }
-        }
-        if count_ok && matches!(name, "proxy_buffers" | "large_client_header_buffers") {
-            // ngx_conf_set_bufs_slot: a count (ngx_atoi, above 0) and a size.
-            let ok = n.args.len() == 2
-                && values::read(ValueKind::Count, &n.args[0].value)
-                    .is_some_and(|v| v != Value::Count(0))
-                && values::read(ValueKind::Size, &n.args[1].value).is_some();
-            if !ok {
-                invalid(
-                    out,
-                    n.args.first().map(|a| a.span).unwrap_or(n.name_span),
-                    name,
-                    format!("\"{}\" is not of the form `number size`", arg_text(n)),
-                    "write a count and a size, e.g. `8 16k`",
-                );
-            }
+            Some(Check::Bufs) if count_ok && !values::bufs_ok(&n.args) => invalid(
+                out,
+                n.args.first().map(|a| a.span).unwrap_or(n.name_span),
+                name,
+                format!("\"{}\" is not of the form `number size`", arg_text(n)),
+                "write a count and a size, e.g. `8 16k`",
+            ),
+            _ => {}
         }
         if name == "server" && context == ctx::UPSTREAM {
             for p in n.args.iter().skip(1) {
                 if let Some(v) = p.value.strip_prefix("fail_timeout=") {
-                    if parse_time(v).is_none() {
-                        bad_time(out, "fail_timeout", p);
+                    // ngx_http_upstream_server reads it with
+                    // ngx_parse_time(…, 1): whole seconds, `ms` refused
+                    // ("invalid parameter" from nginx -t 1.22).
+                    if values::read_seconds(v).is_none() {
+                        invalid(
+                            out,
+                            p.span,
+                            "fail_timeout",
+                            format!("\"{v}\" is not a time in seconds"),
+                            "use s, m, h, d, w, M or y (nginx refuses ms here), e.g. `fail_timeout=10s`",
+                        );
                     }
                 }
                 if let Some(v) = p.value.strip_prefix("max_fails=") {
@@ -1003,6 +1007,17 @@ mod tests {
                 "proxy_buffer_size"
             ]
         );
+    }
+
+    #[test]
+    fn fail_timeout_is_whole_seconds() {
+        // nginx -t: invalid parameter "fail_timeout=500ms".
+        let m = model("http { upstream u { server 10.0.0.1 fail_timeout=500ms; server 10.0.0.2 fail_timeout=1m; } }");
+        let probs: Vec<&str> = m.invalid.iter().map(|i| i.problem.as_str()).collect();
+        assert_eq!(probs, ["\"500ms\" is not a time in seconds"]);
+        let u = m.upstream("u").unwrap();
+        assert!(u.servers[0].fail_timeout.defaulted);
+        assert_eq!(u.servers[1].fail_timeout.value, Duration::from_secs(60));
     }
 
     #[test]

@@ -23,25 +23,38 @@ use ValueKind::{Count, Flag, Size, Time};
 pub enum Shape {
     /// The arguments at these positions (`proxy_buffers number size`).
     At(&'static [ValueKind]),
-    /// The last argument (`proxy_cache_valid [code …] time`).
-    Last(ValueKind),
+    /// The last argument is a time in seconds (`proxy_cache_valid [code …]
+    /// time`: `ngx_parse_time(…, 1)`, which refuses `ms`).
+    LastSeconds,
     /// `error_page code … [=[response]] uri`: each code, and the response
     /// code after `=`, are numbers.
     ErrorPage,
+    /// `number size`, as `ngx_conf_set_bufs_slot` reads it (`proxy_buffers
+    /// 8 4k`): a count above 0 and a size.
+    Bufs,
 }
 
-/// Directives whose arguments the model types, with the `validate` flag
-/// set where lowering reports a value nginx refuses (NGX-VAL-001). Arguments
+/// What lowering checks of a directive's value (NGX-VAL-001).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// The first argument is a valid value of this type.
+    First(ValueKind),
+    /// The arguments are `number size` ([`Shape::Bufs`]).
+    Bufs,
+}
+
+/// Directives whose arguments the model types, with the flag set where
+/// lowering reports a value nginx refuses (NGX-VAL-001, see [`check`]). Arguments
 /// containing a variable (`$`) are neither typed nor refused.
 #[rustfmt::skip]
 pub static VALUES: &[(&str, Shape, bool)] = &[
     // ngx_http_proxy_module
     ("proxy_buffer_size", Shape::At(&[Size]), true),
     ("proxy_buffering", Shape::At(&[Flag]), false),
-    ("proxy_buffers", Shape::At(&[Count, Size]), false),
+    ("proxy_buffers", Shape::Bufs, true),
     ("proxy_busy_buffers_size", Shape::At(&[Size]), true),
     ("proxy_cache_lock_timeout", Shape::At(&[Time]), true),
-    ("proxy_cache_valid", Shape::Last(Time), false),
+    ("proxy_cache_valid", Shape::LastSeconds, false),
     ("proxy_connect_timeout", Shape::At(&[Time]), true),
     ("proxy_intercept_errors", Shape::At(&[Flag]), false),
     ("proxy_max_temp_file_size", Shape::At(&[Size]), true),
@@ -61,7 +74,7 @@ pub static VALUES: &[(&str, Shape, bool)] = &[
     ("error_page", Shape::ErrorPage, false),
     // http: `keepalive_timeout timeout [header_timeout]`; upstream: one time.
     ("keepalive_timeout", Shape::At(&[Time, Time]), true),
-    ("large_client_header_buffers", Shape::At(&[Count, Size]), false),
+    ("large_client_header_buffers", Shape::Bufs, true),
     ("lingering_timeout", Shape::At(&[Time]), true),
     ("resolver_timeout", Shape::At(&[Time]), true),
     ("send_timeout", Shape::At(&[Time]), true),
@@ -76,12 +89,23 @@ fn entry(name: &str) -> Option<&'static (&'static str, Shape, bool)> {
     VALUES.iter().find(|(n, _, _)| *n == name)
 }
 
-/// The directive's first argument is a time or size that lowering checks
-/// (the type, when it does).
-pub fn validated(name: &str) -> Option<ValueKind> {
+/// What lowering checks of directive `name`'s value, if anything.
+pub fn check(name: &str) -> Option<Check> {
     match entry(name)? {
-        (_, Shape::At(kinds), true) => kinds.first().copied(),
+        (_, Shape::At(kinds), true) => kinds.first().map(|&k| Check::First(k)),
+        (_, Shape::Bufs, true) => Some(Check::Bufs),
         _ => None,
+    }
+}
+
+/// `args` are `number size` with a number above 0 (`ngx_conf_set_bufs_slot`).
+pub fn bufs_ok(args: &[Arg]) -> bool {
+    match args {
+        [n, size] => {
+            read(Count, &n.value).is_some_and(|v| v != Value::Count(0))
+                && read(Size, &size.value).is_some()
+        }
+        _ => false,
     }
 }
 
@@ -106,6 +130,15 @@ pub fn read(kind: ValueKind, text: &str) -> Option<Value> {
     }
 }
 
+/// A time nginx reads in whole seconds (`ngx_parse_time(value, 1)`:
+/// the `ms` unit is an error there).
+pub fn read_seconds(text: &str) -> Option<Value> {
+    if text.contains("ms") {
+        return None;
+    }
+    read(Time, text)
+}
+
 /// `ngx_atoi`: one or more ASCII digits, nothing else.
 fn atoi(text: &str) -> Option<u64> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
@@ -121,15 +154,20 @@ pub fn typed(name: &str, args: &[Arg]) -> Vec<Arg> {
     let Some((_, shape, _)) = entry(name) else {
         return out;
     };
-    match *shape {
+    let shape = match *shape {
+        Shape::Bufs => Shape::At(&[Count, Size]),
+        s => s,
+    };
+    match shape {
+        Shape::Bufs => {}
         Shape::At(kinds) => {
             for (a, &k) in out.iter_mut().zip(kinds) {
                 a.typed = read(k, &a.value);
             }
         }
-        Shape::Last(k) => {
+        Shape::LastSeconds => {
             if let Some(a) = out.last_mut() {
-                a.typed = read(k, &a.value);
+                a.typed = read_seconds(&a.value);
             }
         }
         Shape::ErrorPage => {
@@ -172,6 +210,7 @@ mod tests {
             values("proxy_cache_valid", &["200", "502", "10m"]),
             [None, None, Some(Value::Time(Duration::from_secs(600)))]
         );
+        assert_eq!(values("proxy_cache_valid", &["500ms"]), [None]);
         assert_eq!(
             values("error_page", &["502", "=200", "/x"]),
             [Some(Value::Count(502)), Some(Value::Count(200)), None]
@@ -181,6 +220,12 @@ mod tests {
             [Some(Value::Flag(true))]
         );
         assert_eq!(values("add_header", &["X", "1"]), [None, None]);
+        assert_eq!(check("proxy_buffers"), Some(Check::Bufs));
+        assert_eq!(check("proxy_read_timeout"), Some(Check::First(Time)));
+        assert!(bufs_ok(&args(&["8", "4k"])));
+        for bad in [&["0", "4k"][..], &["8"], &["+8", "4k"], &["8", "4x"]] {
+            assert!(!bufs_ok(&args(bad)), "{bad:?}");
+        }
     }
 
     #[test]
