@@ -118,11 +118,8 @@ fn run(meta: &RuleMeta, section: &str) -> Result<Option<usize>, String> {
             }
             "nginx" => nginx.push_str(&code),
             "haproxy" => other = Some(("haproxy.cfg", code)),
-            "yaml" => {
-                if !envoy.add(&code) {
-                    other = Some(("envoy.yaml", code));
-                }
-            }
+            // An Envoy fragment is taken by `envoy`; a whole config is kept.
+            "yaml" if !envoy.add(&code) => other = Some(("envoy.yaml", code)),
             _ => {}
         }
     }
