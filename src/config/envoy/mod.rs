@@ -9,6 +9,7 @@
 //! [`ProxyModel`](crate::config::model::ProxyModel), filling Envoy's
 //! documented defaults. Imports `source` and `config::model` only.
 
+pub mod log_formats;
 pub mod lower;
 pub mod node;
 pub mod parse;
