@@ -127,6 +127,11 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
         }
     }
     let proxy_configs = read_hop_configs(&mut loaded, opts, &mut problems);
+    for l in &mut loaded {
+        if matches!(l.kind, Kind::Access(_) | Kind::Error | Kind::Hop(_)) {
+            l.forget_head();
+        }
+    }
     let names = loaded.iter().map(|l| l.input.display.clone()).collect();
     Plan {
         loaded,
