@@ -43,6 +43,9 @@ fn files_with_ext(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
     out.sort();
 }
 
+/// One upstream attempt: address, status, connect, header, response.
+type Attempt<A> = (A, Option<i32>, Option<f64>, Option<f64>, Option<f64>);
+
 /// One row read back, every column.
 #[derive(Debug, Clone)]
 struct Row {
@@ -59,13 +62,7 @@ struct Row {
     path: Option<String>,
     status: Option<i32>,
     request_time: Option<f64>,
-    upstream: Vec<(
-        Option<String>,
-        Option<i32>,
-        Option<f64>,
-        Option<f64>,
-        Option<f64>,
-    )>,
+    upstream: Vec<Attempt<Option<String>>>,
     cause: Option<String>,
     evidence: Option<Vec<String>>,
     rescued: bool,
@@ -183,7 +180,7 @@ struct Line {
     path: String,
     status: i32,
     rt: Option<f64>,
-    upstream: Vec<(String, Option<i32>, Option<f64>, Option<f64>, Option<f64>)>,
+    upstream: Vec<Attempt<String>>,
 }
 
 fn secs(v: &str) -> Option<f64> {

@@ -49,7 +49,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
         b.finish_and_clear();
     }
     let done = done?;
-    if let Some(code) = crate::app::analyze::check_inputs(&aargs, &done.report) {
+    if let Some(code) = crate::app::analyze::check_inputs(&opts, &aargs, &done.report) {
         return Ok(code);
     }
     eprintln!(

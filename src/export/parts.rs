@@ -65,7 +65,8 @@ pub fn prepare(to: &Path, overwrite: bool) -> Result<(), Error> {
 }
 
 enum Out {
-    Parquet(parquet::PartWriter),
+    // boxed: the writer's state is a few KB, the NDJSON one a buffer pointer
+    Parquet(Box<parquet::PartWriter>),
     Ndjson(ndjson::PartWriter),
 }
 
@@ -153,9 +154,10 @@ impl<'o> Parts<'o> {
         let path = dir.join(&name);
         let tmp = dir.join(format!(".{name}.tmp"));
         let out = match self.eo.format {
-            Format::Parquet => {
-                Out::Parquet(parquet::PartWriter::create(&tmp, self.eo.row_group_bytes)?)
-            }
+            Format::Parquet => Out::Parquet(Box::new(parquet::PartWriter::create(
+                &tmp,
+                self.eo.row_group_bytes,
+            )?)),
             Format::Ndjson => Out::Ndjson(ndjson::PartWriter::create(&tmp)?),
         };
         self.open.push(Open {
