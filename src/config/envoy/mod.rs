@@ -10,6 +10,7 @@
 //! documented defaults. Imports `source` and `config::model` only.
 
 pub mod duration;
+pub mod log_formats;
 pub mod lower;
 pub mod node;
 pub mod parse;
