@@ -28,7 +28,7 @@ use crate::config::nginx::lower::{
     FAIL_TIMEOUT, MAX_FAILS, PROXY_CONNECT_TIMEOUT, PROXY_READ_TIMEOUT, PROXY_SEND_TIMEOUT,
     UPSTREAM_KEEPALIVE_TIMEOUT,
 };
-use crate::config::nginx::units::{fmt_duration, parse_time};
+use crate::config::nginx::units::fmt_duration;
 use crate::source::Span;
 
 /// How many scopes a citation names before "and N more".
@@ -136,7 +136,7 @@ impl Ctx<'_> {
                 defaulted: false,
                 span: x.span,
                 meaning: meaning.into(),
-                limit: x.arg(0).and_then(parse_time),
+                limit: x.time(0).map(|t| t.value),
                 phase,
             },
             None => Found {
