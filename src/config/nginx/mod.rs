@@ -14,6 +14,7 @@ pub mod lower;
 pub mod parser;
 pub mod select;
 pub mod units;
+pub mod values;
 
 use crate::config::model::{Fragment, MissingInclude};
 use crate::config::{LoadOptions, Parsed};
