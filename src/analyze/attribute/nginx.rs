@@ -7,7 +7,7 @@
 //! `config::nginx::select`) and counted in `CauseStat::routes`; here each
 //! scope's settings are read from the model lint builds — inheritance
 //! http → server → location already resolved by `config::nginx::lower`,
-//! values parsed by `config::nginx::units` — with nginx's documented default
+//! values typed there in nginx's units (`Arg::time`) — with nginx's documented default
 //! (said so) where the config is silent. Scopes that agree are cited once;
 //! where the log could not tell which of several scopes served a request,
 //! each is cited and the note says so.
@@ -28,7 +28,7 @@ use crate::config::nginx::lower::{
     FAIL_TIMEOUT, MAX_FAILS, PROXY_CONNECT_TIMEOUT, PROXY_READ_TIMEOUT, PROXY_SEND_TIMEOUT,
     UPSTREAM_KEEPALIVE_TIMEOUT,
 };
-use crate::config::nginx::units::{fmt_duration, parse_time};
+use crate::config::nginx::units::fmt_duration;
 use crate::source::Span;
 
 /// How many scopes a citation names before "and N more".
@@ -136,7 +136,8 @@ impl Ctx<'_> {
                 defaulted: false,
                 span: x.span,
                 meaning: meaning.into(),
-                limit: x.arg(0).and_then(parse_time),
+                // typed by the lowering in nginx's units (`None` when invalid)
+                limit: x.args.first().and_then(|a| a.time()),
                 phase,
             },
             None => Found {
