@@ -558,10 +558,11 @@ fn mkfifo(path: &Path) {
     assert!(ok.success(), "mkfifo {}", path.display());
 }
 
-/// `gatecheck analyze BIG FIFO`: every input is opened (BIG's size noted,
-/// its first bytes read) before any is parsed, and opening the FIFO waits
-/// for a writer; so `change` runs on BIG after gatecheck opened it and
-/// before it reads its chunks, with no race.
+/// `gatecheck analyze BIG FIFO`: every input's start is read for detection
+/// (BIG's size noted, BIG closed again until its pass) before any is parsed,
+/// and opening the FIFO waits for a writer; so `change` runs on BIG after
+/// gatecheck listed it and read its start, and before it reads its chunks
+/// (opening BIG again, reading up to the size first noted), with no race.
 fn analyze_while(change: impl FnOnce(&Path)) -> (Output, Big) {
     use std::os::unix::process::ExitStatusExt;
     let dir = tempfile::tempdir().unwrap();
@@ -825,17 +826,23 @@ fn issue_6_empty_vanished_and_unknown_compression_are_problems_not_aborts() {
     mkfifo(&fifo);
     let gone = dir.path().join("gone.log");
     std::fs::write(&gone, &text).unwrap();
-    // inputs are opened in order after discovery: opening the FIFO waits for
-    // a writer, so gone.log is deleted after it was found, before it is read
+    let late = dir.path().join("late.log");
+    std::fs::write(&late, &text).unwrap();
+    // every input's start is read for detection, in order, before any is
+    // parsed; opening the FIFO waits for a writer and reading its start
+    // waits for the writer to close it. So gone.log is deleted after it was
+    // found, before its start is read; late.log after its start was read
+    // (and the file closed), before the pass that reads it opens it again.
     let child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
         .args(["analyze", "--format", "json", "--no-progress"])
-        .args([&logs, &fifo, &gone])
+        .args([&logs, &late, &fifo, &gone])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
     std::fs::remove_file(&gone).unwrap();
+    std::fs::remove_file(&late).unwrap();
     w.write_all(text.as_bytes()).unwrap();
     drop(w);
     let o = child.wait_with_output().unwrap();
@@ -867,6 +874,12 @@ fn issue_6_empty_vanished_and_unknown_compression_are_problems_not_aborts() {
     };
     assert!(said("old.log.lz4", "compressed with lz4"), "{problems:?}");
     assert!(said("gone.log", "cannot read"), "{problems:?}");
+    // detected from its start, then gone when its turn came: said, not lost
+    assert!(
+        said("late.log", "removed or replaced before its turn"),
+        "{problems:?}"
+    );
+    assert_eq!(input_lines(&v, "late.log"), Some(0));
 }
 
 /// Issue 6 item 3 / "no zero 502s with exit 0": an access log nothing
