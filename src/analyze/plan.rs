@@ -159,6 +159,11 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
             if n == 1 { "" } else { "s" }
         ));
     }
+    for l in &mut loaded {
+        if matches!(l.kind, Kind::Access(_) | Kind::Error | Kind::Hop(_)) {
+            l.forget_head();
+        }
+    }
     let names = loaded.iter().map(|l| l.input.display.clone()).collect();
     Plan {
         loaded,
