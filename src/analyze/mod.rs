@@ -18,6 +18,7 @@ pub mod born;
 pub mod cause;
 mod errors;
 pub mod event;
+pub mod given_formats;
 pub mod hop_cause;
 pub mod hops;
 pub mod incident;
@@ -77,6 +78,9 @@ pub struct Options {
     /// HAProxy / Envoy configs read with `--config`: their settings are
     /// cited under each hop's causes.
     pub proxy_configs: Option<Arc<attribute::ProxyConfigs>>,
+    /// Hop log formats given by the user (`--log-format envoy=…`,
+    /// `haproxy=…`): tried before the built-in formats of that proxy.
+    pub hop_log_formats: Vec<given_formats::GivenFormat>,
 }
 
 /// The result of [`analyze`].
@@ -103,7 +107,11 @@ pub fn detect_formats(
         .loaded
         .iter()
         .map(|l| {
-            let kind = InputKind::from_detected(&l.kind);
+            // as the analyze pass labels it: an HAProxy/Envoy config is not nginx's
+            let kind = match l.config_of {
+                Some(k) => InputKind::ProxyConfig(k),
+                None => InputKind::from_detected(&l.kind),
+            };
             let format = match &l.kind {
                 crate::logs::detect::Kind::Access(i) => {
                     plan.formats.get(*i).map(|f| f.name.clone())

@@ -67,7 +67,9 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     opts.format_of = crate::app::formats::parse_format_of(&args.format_of)?;
-    if let Some(f) = &args.log_format {
+    let given = crate::app::formats::split_log_formats(&args.log_format)?;
+    opts.hop_log_formats = given.hop;
+    if let Some(f) = &given.nginx {
         let (esc, text) = Escape::split(f).map_err(|e| anyhow::anyhow!("--log-format: {e}"))?;
         let flag = match args.log_escape.as_deref() {
             Some("json") => Some(Escape::Json),
@@ -145,6 +147,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             Ok(()),
         )
     };
+    let opts_hop_formats = opts.hop_log_formats.clone();
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -168,7 +171,25 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     out.flush()?;
     let r = &report;
     let logs = r.inputs.iter().filter(|i| i.input_kind.is_log()).count();
-    if args.log_format.is_some()
+    if !opts_hop_formats.is_empty()
+        && !r
+            .inputs
+            .iter()
+            // the reasons the given formats' detection writes (given_formats,
+            // haproxy_custom): a file read with one of them
+            .any(|i| {
+                i.input_kind.is_log()
+                    && (i.reason.starts_with("format from --log-format")
+                        || i.reason.contains("log-format of --log-format"))
+            })
+    {
+        for i in r.inputs.iter().filter(|i| i.kind == "unknown") {
+            eprintln!("gatecheck: {}: not read: {}", i.path, i.reason);
+        }
+        eprintln!("gatecheck: error: --log-format envoy=/haproxy= fits no line of any input");
+        return Ok(ExitCode::from(2));
+    }
+    if given.nginx.is_some()
         && !r
             .inputs
             .iter()
