@@ -11,8 +11,9 @@
 //! be/s1 is DOWN, reason: …`, `backend be has no server available!`) are the
 //! strings of `src/server.c` and `src/backend.c` (`send_log`).
 //!
-//! Not read: `option httplog clf`, `option tcplog` lines (skipped as
-//! non-requests), custom `log-format` strings.
+//! `option httplog clf` is read by `logs::haproxy_clf` (detection falls
+//! back to it), custom `log-format` strings by `logs::haproxy_custom`. Not
+//! read: `option tcplog` lines (skipped as non-requests).
 
 use super::hop::{
     HopEvent, HopEventKind, HopFormat, HopKind, HopLineError, HopParser, HopRecord, HopSummary,
@@ -63,7 +64,9 @@ impl HopFormat for Haproxy {
         }
         let own = head.len() - foreign;
         if req == 0 || (req + events) * 2 < own {
-            return None;
+            // not `option httplog`: perhaps its CLF variant
+            return super::haproxy_clf::detect(head)
+                .map(|(p, why)| (Box::new(p) as Box<dyn HopParser>, why));
         }
         let mut why = format!(
             "{req} of the first {} lines are HAProxy `option httplog` requests ({}; sampled lines {}{})",
@@ -82,6 +85,9 @@ impl HopFormat for Haproxy {
     }
 
     fn forced(&self, head: &[&[u8]]) -> Option<Box<dyn HopParser>> {
+        if let Some((p, _)) = self.detect(head) {
+            return Some(p);
+        }
         let probe = HaproxyParser { year: None };
         let year = head
             .iter()
@@ -92,7 +98,7 @@ impl HopFormat for Haproxy {
 }
 
 /// Civil year of a UTC epoch millisecond.
-fn year_of(utc_ms: i64) -> i64 {
+pub(crate) fn year_of(utc_ms: i64) -> i64 {
     // days_from_civil's inverse, by search around the estimate (no calendar crate on the hot path)
     let days = utc_ms.div_euclid(86_400_000);
     let mut y = 1970 + days.div_euclid(365);

@@ -29,6 +29,7 @@ use std::time::Duration;
 use crate::config::model::{
     AccessLog, Arg, Directive, Directives, Endpoint, Host, Invalid, ProxyKind, ProxyModel,
     ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts, Upstream, UpstreamTls,
+    Value, ValueKind,
 };
 use crate::source::{FileId, Span};
 
@@ -146,10 +147,56 @@ fn key_len(line: &Line) -> usize {
 }
 
 fn arg(w: &Word) -> Arg {
-    Arg {
-        value: w.value.clone(),
-        span: w.span,
-        quoted: w.flags.quoted,
+    Arg::text(w.value.clone(), w.span, w.flags.quoted)
+}
+
+/// `w` as an argument with its typed value `v`.
+fn typed(w: &Word, v: Option<Value>) -> Arg {
+    Arg { typed: v, ..arg(w) }
+}
+
+/// HAProxy's time and size values read in its own units (times without a
+/// unit are milliseconds for every keyword typed here); words made of
+/// environment variables are only known where HAProxy runs.
+fn read(kind: ValueKind, w: &Word) -> Option<Value> {
+    if w.flags.env {
+        return None;
+    }
+    let text = w.as_str();
+    match kind {
+        ValueKind::Time => parse_time(text).ok().map(|t| Value::Time(to_duration(t))),
+        ValueKind::Size => parse_size(text).ok().map(Value::Size),
+        // HAProxy reads counts with atol() after checking for digits.
+        ValueKind::Count => (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| text.parse().ok().map(Value::Count))
+            .flatten(),
+        ValueKind::Flag => None,
+    }
+}
+
+/// The typed value of argument `i` after setting `key` (`timeout server`
+/// 30s, `retries` 3, `retry-on` … 503, `tune.bufsize` 16k).
+fn setting_value(key: &str, i: usize, w: &Word) -> Option<Value> {
+    let kind = match (key, i) {
+        (k, 0) if k.starts_with("timeout ") || TIME_KEYWORDS.contains(&k) => ValueKind::Time,
+        (k, 0) if SIZE_KEYWORDS.contains(&k) => ValueKind::Size,
+        ("retries", 0) => ValueKind::Count,
+        // `retry-on` conditions are keywords or HTTP status codes.
+        ("retry-on", _) => ValueKind::Count,
+        _ => return None,
+    };
+    read(kind, w)
+}
+
+/// The typed value of server parameter word `w` following `param`
+/// (`inter 2s`, `fall 3`).
+fn param_value(param: &str, w: &Word) -> Option<Value> {
+    if SERVER_TIME_PARAMS.contains(&param) {
+        read(ValueKind::Time, w)
+    } else if SERVER_COUNT_PARAMS.contains(&param) {
+        read(ValueKind::Count, w)
+    } else {
+        None
     }
 }
 
@@ -163,9 +210,15 @@ fn directive(line: &Line, n: usize) -> Directive {
     } else {
         setting_key(line)
     };
+    let key = setting_key(line);
+    let args = line.words[n..]
+        .iter()
+        .enumerate()
+        .map(|(i, w)| typed(w, setting_value(&key, i, w)))
+        .collect();
     Directive {
         name,
-        args: line.words[n..].iter().map(arg).collect(),
+        args,
         span: line.span,
         name_span: Span {
             end: line.words[n - 1].span.end,
@@ -377,7 +430,15 @@ fn endpoint(s: &ServerLine<'_>) -> Endpoint {
             Some((d, span)) => Setting::explicit(d, span),
             None => Setting::default_at(DEFAULT_INTER, s.line.span),
         },
-        params: s.params.iter().map(|w| arg(w)).collect(),
+        params: s
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let before = i.checked_sub(1).map(|j| s.params[j].as_str());
+                typed(w, before.and_then(|p| param_value(p, w)))
+            })
+            .collect(),
     }
 }
 
@@ -603,6 +664,8 @@ const SERVER_TIME_PARAMS: &[&str] = &[
     "slowstart",
     "pool-purge-delay",
 ];
+/// Server parameters that take a whole number.
+const SERVER_COUNT_PARAMS: &[&str] = &["fall", "rise", "weight", "maxconn", "maxqueue"];
 /// Keywords whose first argument is a size.
 const SIZE_KEYWORDS: &[&str] = &[
     "tune.bufsize",
