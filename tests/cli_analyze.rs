@@ -334,7 +334,7 @@ fn config_gives_formats_and_directives() {
     );
     let note = read["note"].as_str().unwrap();
     assert!(
-        note.starts_with("1 of 1 timed-out requests took 60.0 s ± 0.5 s")
+        note.starts_with("1 of 1 timed-out requests there took 60.0 s ± 0.5 s")
             && note.ends_with(
                 "that is proxy_read_timeout 60s (fixtures/logs/nginx/causes/etc/nginx.conf:23)"
             ),

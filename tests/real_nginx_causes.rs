@@ -298,7 +298,18 @@ fn real_nginx_rate_limits_keepalive_and_app_errors() {
                     && post.contains("keepalive 4 ("),
                 "{post}"
             );
-            assert!(ev("/closed").contains("not a keep-alive race: upstream app_backend"));
+            // nginx logs the connect time in milliseconds: on a loaded
+            // machine a fresh loopback connect can take 0.001 s, and then
+            // the connect time alone shows the connection was fresh
+            let closed = &evs["/closed"];
+            if closed["upstream"][0]["connect_time"].as_f64() == Some(0.0) {
+                assert!(
+                    ev("/closed").contains("not a keep-alive race: upstream app_backend"),
+                    "{closed}"
+                );
+            } else {
+                assert_ne!(closed["cause"], "keepalive_race", "{closed}");
+            }
         } else {
             assert!(ev("/keepalive/post").contains("no $upstream_connect_time"));
         }

@@ -490,31 +490,32 @@ fn slow_path(
         .map(|a| a.addr.as_str())
         .filter(|a| !a.is_empty())
         .or_else(|| errors.last().and_then(|e| e.upstream.as_deref()));
-    if let Some(cfg) = ctx.config {
-        if let Some(a) = failed_addr {
-            bump(&mut st.addrs, a);
-        }
+    let route = ctx.config.map(|cfg| {
         // the server/location that served it, for the settings in effect
         let host = text(rec.host)
             .filter(|h| h != "-")
             .or_else(|| errors.last().and_then(|e| e.host.clone()));
-        let key = cfg.route_key(host.as_deref(), path.as_deref(), failed_addr);
-        bump(&mut st.routes, &key);
+        cfg.route_key(host.as_deref(), path.as_deref(), failed_addr)
+    });
+    if let Some(key) = &route {
+        if let Some(a) = failed_addr {
+            bump(&mut st.addrs, a);
+        }
+        bump(&mut st.routes, key);
     }
     // bounded (100 ms steps of at most the proxy timeouts): kept for the verdict
     if let Some((secs, a)) = failed_attempt.and_then(|a| Some((a.response_time?, a))) {
         let step = ((secs * 1000.0) as u64 + 50) / 100;
         *st.durations.entry(step).or_default() += 1;
-        if ctx.config.is_some() {
+        if let Some(key) = &route {
             // a logged connect time means the connect timer did not fire
             let phase = match (ctx.fmt.has_upstream_connect_time(), a.connect_time) {
                 (false, _) => 0,
                 (true, None) => 1,
                 (true, Some(_)) => 2,
             };
-            *st.timed
-                .entry(step.saturating_mul(4).saturating_add(phase))
-                .or_default() += 1;
+            let k = step.saturating_mul(4).saturating_add(phase);
+            bump(&mut st.timed, &format!("{k}@{key}"));
         }
     }
     if st.example.is_none() {

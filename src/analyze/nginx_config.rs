@@ -400,6 +400,13 @@ impl NginxConfig {
                 };
             }
         }
+        // without a host, only a doubt while servers remain to choose from
+        let mut servers: Vec<(usize, usize)> = scopes.iter().map(|&(m, s, _)| (m, s)).collect();
+        servers.sort_unstable();
+        servers.dedup();
+        if servers.len() < 2 {
+            doubts.retain(|d| d != "h");
+        }
         let mut key: Vec<String> = scopes
             .iter()
             .map(|(m, s, r)| match r {

@@ -126,11 +126,12 @@ pub struct CauseStat {
     /// `NginxConfig::route_key` (with `--config`), for attribution.
     #[serde(skip)]
     pub routes: HashMap<String, u64>,
-    /// nginx: the failed attempts' durations by 100 ms step × 4 + phase
-    /// (0 not told, 1 never connected, 2 connected), for comparing them with
-    /// the connect or the read/send timeout.
+    /// nginx: the failed attempts' durations as `STEP@ROUTE`: the 100 ms
+    /// step × 4 + phase (0 not told, 1 never connected, 2 connected), for
+    /// comparing them with the connect or the read/send timeout, and the
+    /// `routes` key of the request (whose limits they ran into).
     #[serde(skip)]
-    pub timed: HashMap<u64, u64>,
+    pub timed: HashMap<String, u64>,
 }
 
 impl AddAssign for CauseStat {
@@ -142,9 +143,7 @@ impl AddAssign for CauseStat {
         }
         merge_counts(&mut self.pools, o.pools);
         merge_counts(&mut self.routes, o.routes);
-        for (k, v) in o.timed {
-            *self.timed.entry(k).or_default() += v;
-        }
+        merge_counts(&mut self.timed, o.timed);
         for (k, v) in o.waited {
             *self.waited.entry(k).or_default() += v;
         }

@@ -7,7 +7,7 @@
 //! `config::nginx::select`) and counted in `CauseStat::routes`; here each
 //! scope's settings are read from the model lint builds — inheritance
 //! http → server → location already resolved by `config::nginx::lower`,
-//! values parsed by `config::nginx::units` — with nginx's documented default
+//! values typed there in nginx's units (`Arg::time`) — with nginx's documented default
 //! (said so) where the config is silent. Scopes that agree are cited once;
 //! where the log could not tell which of several scopes served a request,
 //! each is cited and the note says so.
@@ -28,7 +28,7 @@ use crate::config::nginx::lower::{
     FAIL_TIMEOUT, MAX_FAILS, PROXY_CONNECT_TIMEOUT, PROXY_READ_TIMEOUT, PROXY_SEND_TIMEOUT,
     UPSTREAM_KEEPALIVE_TIMEOUT,
 };
-use crate::config::nginx::units::{fmt_duration, parse_time};
+use crate::config::nginx::units::fmt_duration;
 use crate::source::Span;
 
 /// How many scopes a citation names before "and N more".
@@ -136,7 +136,7 @@ impl Ctx<'_> {
                 defaulted: false,
                 span: x.span,
                 meaning: meaning.into(),
-                limit: x.arg(0).and_then(parse_time),
+                limit: x.time(0).map(|t| t.value),
                 phase,
             },
             None => Found {
@@ -150,6 +150,19 @@ impl Ctx<'_> {
             },
         }
     }
+}
+
+/// The scopes of a `route_key` (before its first `|`).
+fn parse_scopes(list: &str) -> Vec<Scope> {
+    list.split(';')
+        .filter_map(|t| {
+            let mut it = t.split('.');
+            let m = it.next()?.parse().ok()?;
+            let s = it.next()?.parse().ok()?;
+            let r = it.next()?.parse().ok();
+            Some(Scope { m, s, r })
+        })
+        .collect()
 }
 
 /// Read `CauseStat::routes` back: scope → requests, requests whose scope was
@@ -166,18 +179,7 @@ fn scopes(cfg: &NginxConfig, stat: &CauseStat) -> (BTreeMap<Scope, u64>, Vec<Str
             continue;
         }
         let mut parts = key.split('|');
-        let list: Vec<Scope> = parts
-            .next()
-            .unwrap_or("")
-            .split(';')
-            .filter_map(|t| {
-                let mut it = t.split('.');
-                let m = it.next()?.parse().ok()?;
-                let s = it.next()?.parse().ok()?;
-                let r = it.next()?.parse().ok();
-                Some(Scope { m, s, r })
-            })
-            .collect();
+        let list = parse_scopes(parts.next().unwrap_or(""));
         if list.len() > 1 {
             several += n;
         }
@@ -522,29 +524,32 @@ fn found_for(c: &Ctx<'_>, sc: Scope, cause: Cause) -> Vec<Found> {
     v
 }
 
-/// The failed attempts (`CauseStat::timed`) that took `limit` within
-/// [`TOLERANCE_MS`], in a phase the limit can end (a logged connect time
-/// rules the connect timeout out): (matching, measured).
-fn near(stat: &CauseStat, limit: Duration, phase: u64) -> (u64, u64, u64) {
+/// The failed attempts (`CauseStat::timed`) of requests served in one of
+/// `scopes` (or in an unknown scope: the log had no path) that took `limit`
+/// within [`TOLERANCE_MS`]: (in a phase the limit can end — a logged
+/// connect time rules the connect timeout out —, in any phase, measured).
+fn near(stat: &CauseStat, scopes: &[Scope], limit: Duration, phase: u64) -> (u64, u64, u64) {
     let l = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
-    let of: u64 = stat.timed.values().sum();
-    let at_limit = |k: u64| (k / 4).saturating_mul(100).abs_diff(l) <= TOLERANCE_MS;
-    let in_phase = |k: u64| {
-        let p = k % 4;
-        p == 0 || phase == 0 || p == phase
-    };
-    let sum = |f: &dyn Fn(u64) -> bool| -> u64 {
-        stat.timed
-            .iter()
-            .filter(|(k, _)| f(**k))
-            .map(|(_, v)| v)
-            .sum()
-    };
-    (
-        sum(&|k| at_limit(k) && in_phase(k)),
-        sum(&|k| at_limit(k)),
-        of,
-    )
+    let (mut hit, mut any, mut of) = (0, 0, 0);
+    for (key, &n) in &stat.timed {
+        let Some((k, route)) = key.split_once('@') else {
+            continue;
+        };
+        let Ok(k) = k.parse::<u64>() else { continue };
+        let served = parse_scopes(route.split('|').next().unwrap_or(""));
+        if !served.is_empty() && !served.iter().any(|s| scopes.contains(s)) {
+            continue;
+        }
+        of += n;
+        if (k / 4).saturating_mul(100).abs_diff(l) <= TOLERANCE_MS {
+            any += n;
+            let p = k % 4;
+            if p == 0 || phase == 0 || p == phase {
+                hit += n;
+            }
+        }
+    }
+    (hit, any, of)
 }
 
 /// Cite what bears on `cause` for the requests `stat` counts.
@@ -604,14 +609,15 @@ pub(crate) fn attribute(cfg: &NginxConfig, cause: Cause, stat: &CauseStat) -> At
         };
         let mut measured = None;
         if let Some(limit) = f.limit {
-            let (hit, any_phase, of) = near(stat, limit, f.phase);
+            let in_scope: Vec<Scope> = scopes.iter().map(|(s, _)| *s).collect();
+            let (hit, any_phase, of) = near(stat, &in_scope, limit, f.phase);
             if of > 0 {
                 let tol = TOLERANCE_MS as f64 / 1000.0;
                 let secs = limit.as_secs_f64();
                 if hit > 0 {
                     matched_any = true;
                     note = format!(
-                        "{hit} of {of} timed-out requests took {secs:.1} s ± {tol:.1} s (the failed attempt's $upstream_response_time{}): that is {} {} ({at}{})",
+                        "{hit} of {of} timed-out requests there took {secs:.1} s ± {tol:.1} s (the failed attempt's $upstream_response_time{}): that is {} {} ({at}{})",
                         if f.phase == 2 { ", after connecting" } else { "" },
                         f.directive,
                         fmt_duration(limit),
@@ -619,11 +625,11 @@ pub(crate) fn attribute(cfg: &NginxConfig, cause: Cause, stat: &CauseStat) -> At
                     );
                 } else if any_phase > 0 {
                     note.push_str(&format!(
-                        "; {any_phase} of {of} timed-out requests took {secs:.1} s ± {tol:.1} s, but the log has their connect time: they were connected, so not this limit"
+                        "; {any_phase} of {of} timed-out requests there took {secs:.1} s ± {tol:.1} s, but the log has their connect time: they were connected, so not this limit"
                     ));
                 } else {
                     note.push_str(&format!(
-                        "; none of the {of} timed-out requests took {secs:.1} s ± {tol:.1} s"
+                        "; none of the {of} timed-out requests there took {secs:.1} s ± {tol:.1} s"
                     ));
                 }
                 measured = Some(Measurement {
@@ -687,7 +693,10 @@ mod tests {
             *st.addrs.entry(addr.to_string()).or_default() += 1;
             *st.durations.entry((ms + 50) / 100).or_default() += 1;
             // connected (the rich format logs the connect time)
-            *st.timed.entry((ms + 50) / 100 * 4 + 2).or_default() += 1;
+            let key = c.route_key(*host, Some(path), Some(addr));
+            *st.timed
+                .entry(format!("{}@{key}", (ms + 50) / 100 * 4 + 2))
+                .or_default() += 1;
         }
         st
     }
@@ -750,7 +759,7 @@ http {
         assert!(read.scope.contains("location /api/"), "{}", read.scope);
         assert!(
             read.note
-                .starts_with("2 of 2 timed-out requests took 5.0 s ± 0.5 s"),
+                .starts_with("2 of 2 timed-out requests there took 5.0 s ± 0.5 s"),
             "{}",
             read.note
         );
@@ -804,7 +813,7 @@ http {
         assert_eq!(read.value, "90s");
         assert!(
             read.note
-                .contains("none of the 1 timed-out requests took 90.0 s"),
+                .contains("none of the 1 timed-out requests there took 90.0 s"),
             "{}",
             read.note
         );

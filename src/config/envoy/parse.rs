@@ -19,6 +19,8 @@
 //! A value of the wrong shape is recorded as an [`EnvoyError`] and left out;
 //! the rest of the file is still read.
 
+use std::fmt;
+
 use crate::source::FileId;
 
 use super::duration::MAX_DURATION_SECONDS;
@@ -52,7 +54,7 @@ pub fn parse_bootstrap(file: FileId, text: &[u8], syntax: Syntax) -> Bootstrap {
         errors: Vec::new(),
         notes: Vec::new(),
     };
-    if r.expect_map(&root, "(root)") {
+    if r.expect_map(&root, &Path::Named("(root)")) {
         if let Some(dynamic) = root.get("dynamic_resources") {
             let (local_paths, remote) = config_sources(dynamic);
             r.notes.push(EnvoyNote::DynamicResources {
@@ -66,8 +68,8 @@ pub fn parse_bootstrap(file: FileId, text: &[u8], syntax: Syntax) -> Bootstrap {
             // as read by `path_config_source`): lint its listeners and
             // clusters like static ones.
             let mut kinds: Vec<String> = Vec::new();
-            for (i, x) in r.seq(&root, "resources", "").iter().enumerate() {
-                let p = format!("resources[{i}]");
+            for (i, x) in r.seq(&root, "resources", &Path::Root).iter().enumerate() {
+                let p = Path::Root.index("resources", i);
                 if !r.expect_map(x, &p) {
                     continue;
                 }
@@ -88,16 +90,16 @@ pub fn parse_bootstrap(file: FileId, text: &[u8], syntax: Syntax) -> Bootstrap {
             }
             boot.xds_resources = Some(kinds);
         }
-        if let Some(statics) = r.map(&root, "static_resources", "") {
-            let path = "static_resources";
+        if let Some(statics) = r.map(&root, "static_resources", &Path::Root) {
+            let path = &Path::Root.field("static_resources");
             for (i, l) in r.seq(statics, "listeners", path).iter().enumerate() {
-                let p = format!("{path}.listeners[{i}]");
+                let p = path.index("listeners", i);
                 if r.expect_map(l, &p) {
                     boot.listeners.push(r.listener(l, &p));
                 }
             }
             for (i, c) in r.seq(statics, "clusters", path).iter().enumerate() {
-                let p = format!("{path}.clusters[{i}]");
+                let p = path.index("clusters", i);
                 if r.expect_map(c, &p) {
                     boot.clusters.push(r.cluster(c, &p));
                 }
@@ -143,11 +145,52 @@ struct Reader {
     notes: Vec<EnvoyNote>,
 }
 
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{path}.{name}")
+/// Where a value sits in the file (`static_resources.clusters[0].connect_timeout`),
+/// kept as borrowed segments and written out only when an error names it.
+#[derive(Debug, Clone, Copy)]
+enum Path<'a> {
+    /// The top of the file (written as nothing).
+    Root,
+    /// A name standing for a place (`(root)`).
+    Named(&'a str),
+    /// Field `name` of the parent.
+    Field(&'a Path<'a>, &'a str),
+    /// Item `i` of the parent's list `name`.
+    Index(&'a Path<'a>, &'a str, usize),
+    /// Entry `key` of the parent map.
+    Key(&'a Path<'a>, &'a str),
+}
+
+impl<'a> Path<'a> {
+    fn field(&'a self, name: &'a str) -> Path<'a> {
+        Path::Field(self, name)
+    }
+
+    fn index(&'a self, name: &'a str, i: usize) -> Path<'a> {
+        Path::Index(self, name, i)
+    }
+
+    fn key(&'a self, key: &'a str) -> Path<'a> {
+        Path::Key(self, key)
+    }
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let field = |f: &mut fmt::Formatter<'_>, parent: &Path<'_>, name: &str| match parent {
+            Path::Root => f.write_str(name),
+            p => write!(f, "{p}.{name}"),
+        };
+        match self {
+            Path::Root => Ok(()),
+            Path::Named(n) => f.write_str(n),
+            Path::Field(p, name) => field(f, p, name),
+            Path::Index(p, name, i) => {
+                field(f, p, name)?;
+                write!(f, "[{i}]")
+            }
+            Path::Key(p, key) => write!(f, "{p}[{key}]"),
+        }
     }
 }
 
@@ -157,24 +200,24 @@ fn type_name(url: &str) -> &str {
 }
 
 impl Reader {
-    fn wrong(&mut self, node: &Node, field: &str, expected: &'static str) {
+    fn wrong(&mut self, node: &Node, field: &Path<'_>, expected: &'static str) {
         self.errors.push(EnvoyError::WrongType {
-            field: field.to_owned(),
+            field: field.to_string(),
             expected,
             found: node.shape().to_owned(),
             span: node.span,
         });
     }
 
-    fn bad(&mut self, node: &Node, field: &str, reason: String) {
+    fn bad(&mut self, node: &Node, field: &Path<'_>, reason: String) {
         self.errors.push(EnvoyError::BadValue {
-            field: field.to_owned(),
+            field: field.to_string(),
             reason,
             span: node.span,
         });
     }
 
-    fn expect_map(&mut self, node: &Node, field: &str) -> bool {
+    fn expect_map(&mut self, node: &Node, field: &Path<'_>) -> bool {
         if node.as_map().is_some() {
             true
         } else {
@@ -183,12 +226,12 @@ impl Reader {
         }
     }
 
-    fn map<'n>(&mut self, parent: &'n Node, name: &str, path: &str) -> Option<&'n Node> {
+    fn map<'n>(&mut self, parent: &'n Node, name: &str, path: &Path<'_>) -> Option<&'n Node> {
         let v = parent.get(name)?;
-        self.expect_map(v, &join(path, name)).then_some(v)
+        self.expect_map(v, &path.field(name)).then_some(v)
     }
 
-    fn seq<'n>(&mut self, parent: &'n Node, name: &str, path: &str) -> &'n [Node] {
+    fn seq<'n>(&mut self, parent: &'n Node, name: &str, path: &Path<'_>) -> &'n [Node] {
         match parent.get(name) {
             None => &[],
             Some(v) => match v.as_seq() {
@@ -199,14 +242,14 @@ impl Reader {
                 // and Envoy's example CI runs it).
                 None if v.as_map().is_some() => std::slice::from_ref(v),
                 None => {
-                    self.wrong(v, &join(path, name), "a list");
+                    self.wrong(v, &path.field(name), "a list");
                     &[]
                 }
             },
         }
     }
 
-    fn string(&mut self, parent: &Node, name: &str, path: &str) -> Option<Spanned<String>> {
+    fn string(&mut self, parent: &Node, name: &str, path: &Path<'_>) -> Option<Spanned<String>> {
         let v = parent.get(name)?;
         match v.as_scalar() {
             Some(s) => Some(Spanned {
@@ -214,14 +257,14 @@ impl Reader {
                 span: v.span,
             }),
             None => {
-                self.wrong(v, &join(path, name), "a string");
+                self.wrong(v, &path.field(name), "a string");
                 None
             }
         }
     }
 
     /// A scalar, or the `value` of a wrapper mapping.
-    fn unwrap<'n>(&mut self, v: &'n Node, field: &str) -> Option<&'n Node> {
+    fn unwrap<'n>(&mut self, v: &'n Node, field: &Path<'_>) -> Option<&'n Node> {
         match &v.kind {
             NodeKind::Scalar { .. } => Some(v),
             NodeKind::Map(_) => match v.get("value") {
@@ -238,8 +281,8 @@ impl Reader {
         }
     }
 
-    fn uint(&mut self, parent: &Node, name: &str, path: &str) -> Option<Spanned<u64>> {
-        let field = join(path, name);
+    fn uint(&mut self, parent: &Node, name: &str, path: &Path<'_>) -> Option<Spanned<u64>> {
+        let field = path.field(name);
         let v = parent.get(name)?;
         let v = self.unwrap(v, &field)?;
         let text = v.as_scalar().unwrap_or("");
@@ -255,8 +298,8 @@ impl Reader {
         }
     }
 
-    fn boolean(&mut self, parent: &Node, name: &str, path: &str) -> Option<Spanned<bool>> {
-        let field = join(path, name);
+    fn boolean(&mut self, parent: &Node, name: &str, path: &Path<'_>) -> Option<Spanned<bool>> {
+        let field = path.field(name);
         let v = parent.get(name)?;
         let v = self.unwrap(v, &field)?;
         match v.as_scalar().unwrap_or("") {
@@ -276,8 +319,13 @@ impl Reader {
         }
     }
 
-    fn duration(&mut self, parent: &Node, name: &str, path: &str) -> Option<Spanned<Duration>> {
-        let field = join(path, name);
+    fn duration(
+        &mut self,
+        parent: &Node,
+        name: &str,
+        path: &Path<'_>,
+    ) -> Option<Spanned<Duration>> {
+        let field = path.field(name);
         let v = parent.get(name)?;
         match &v.kind {
             NodeKind::Scalar { text, .. } => match parse_duration(text) {
@@ -324,21 +372,25 @@ impl Reader {
     }
 
     /// The `typed_config` of `parent` and its `@type` message name.
-    fn typed_config<'n>(&mut self, parent: &'n Node, path: &str) -> Option<(&'n Node, String)> {
+    fn typed_config<'n>(
+        &mut self,
+        parent: &'n Node,
+        path: &Path<'_>,
+    ) -> Option<(&'n Node, String)> {
         let tc = self.map(parent, "typed_config", path)?;
         let url = tc.get("@type").and_then(|t| t.as_scalar()).unwrap_or("");
         Some((tc, type_name(url).to_owned()))
     }
 
-    fn listener(&mut self, l: &Node, path: &str) -> Listener {
+    fn listener(&mut self, l: &Node, path: &Path<'_>) -> Listener {
         let mut out = Listener {
             name: self.string(l, "name", path),
             span: l.span,
             ..Listener::default()
         };
         if let Some(addr) = self.map(l, "address", path) {
-            if let Some(sa) = self.map(addr, "socket_address", &join(path, "address")) {
-                let p = join(path, "address.socket_address");
+            if let Some(sa) = self.map(addr, "socket_address", &path.field("address")) {
+                let p = path.field("address.socket_address");
                 let host = self.string(sa, "address", &p);
                 let port = self.uint(sa, "port_value", &p);
                 if let Some(host) = host {
@@ -353,27 +405,27 @@ impl Reader {
                 }
             }
         }
-        let mut chains: Vec<(String, &Node)> = self
+        let mut chains: Vec<(Path<'_>, &Node)> = self
             .seq(l, "filter_chains", path)
             .iter()
             .enumerate()
-            .map(|(i, c)| (format!("{path}.filter_chains[{i}]"), c))
+            .map(|(i, c)| (path.index("filter_chains", i), c))
             .collect();
         if let Some(d) = l.get("default_filter_chain") {
-            chains.push((join(path, "default_filter_chain"), d));
+            chains.push((path.field("default_filter_chain"), d));
         }
         for (cp, chain) in chains {
             if !self.expect_map(chain, &cp) {
                 continue;
             }
             for (i, f) in self.seq(chain, "filters", &cp).iter().enumerate() {
-                let fp = format!("{cp}.filters[{i}]");
+                let fp = cp.index("filters", i);
                 if !self.expect_map(f, &fp) {
                     continue;
                 }
                 if let Some((tc, ty)) = self.typed_config(f, &fp) {
                     if ty == HCM_TYPE {
-                        let hp = join(&fp, "typed_config");
+                        let hp = fp.field("typed_config");
                         out.http_managers.push(self.hcm(tc, &hp));
                     }
                 }
@@ -382,7 +434,7 @@ impl Reader {
         out
     }
 
-    fn hcm(&mut self, h: &Node, path: &str) -> HttpConnectionManager {
+    fn hcm(&mut self, h: &Node, path: &Path<'_>) -> HttpConnectionManager {
         let mut out = HttpConnectionManager {
             stat_prefix: self.string(h, "stat_prefix", path),
             generate_request_id: self.boolean(h, "generate_request_id", path),
@@ -393,14 +445,14 @@ impl Reader {
             ..HttpConnectionManager::default()
         };
         if let Some(o) = self.map(h, "common_http_protocol_options", path) {
-            let p = join(path, "common_http_protocol_options");
+            let p = path.field("common_http_protocol_options");
             out.common_http_protocol_options = Some(self.http_options(o, &p));
         }
         if let Some(rc) = self.map(h, "route_config", path) {
-            out.route_config = Some(self.route_config(rc, &join(path, "route_config")));
+            out.route_config = Some(self.route_config(rc, &path.field("route_config")));
         }
         if let Some(rds) = self.map(h, "rds", path) {
-            let name = self.string(rds, "route_config_name", &join(path, "rds"));
+            let name = self.string(rds, "route_config_name", &path.field("rds"));
             let route_config_name = name.as_ref().map_or(String::new(), |n| n.value.clone());
             self.notes.push(EnvoyNote::RdsRoutes {
                 route_config_name,
@@ -412,20 +464,20 @@ impl Reader {
             }));
         }
         for (i, a) in self.seq(h, "access_log", path).iter().enumerate() {
-            let ap = format!("{path}.access_log[{i}]");
+            let ap = path.index("access_log", i);
             if self.expect_map(a, &ap) {
                 out.access_log.push(self.access_log(a, &ap));
             }
         }
         for (i, f) in self.seq(h, "http_filters", path).iter().enumerate() {
-            if let Some(name) = self.string(f, "name", &format!("{path}.http_filters[{i}]")) {
+            if let Some(name) = self.string(f, "name", &path.index("http_filters", i)) {
                 out.http_filters.push(name);
             }
         }
         out
     }
 
-    fn access_log(&mut self, a: &Node, path: &str) -> AccessLog {
+    fn access_log(&mut self, a: &Node, path: &Path<'_>) -> AccessLog {
         let mut out = AccessLog {
             name: self.string(a, "name", path),
             span: a.span,
@@ -434,11 +486,11 @@ impl Reader {
         let Some(tc) = self.map(a, "typed_config", path) else {
             return out;
         };
-        let tp = join(path, "typed_config");
+        let tp = path.field("typed_config");
         out.type_url = self.string(tc, "@type", &tp);
         out.path = self.string(tc, "path", &tp);
         if let Some(lf) = self.map(tc, "log_format", &tp) {
-            let lp = join(&tp, "log_format");
+            let lp = tp.field("log_format");
             out.format = if let Some(src) = lf.get("text_format_source") {
                 match src.get("inline_string").and_then(|s| s.as_scalar()) {
                     Some(s) => LogFormat::Text(Spanned {
@@ -468,7 +520,7 @@ impl Reader {
         out
     }
 
-    fn route_config(&mut self, rc: &Node, path: &str) -> RouteConfiguration {
+    fn route_config(&mut self, rc: &Node, path: &Path<'_>) -> RouteConfiguration {
         let mut out = RouteConfiguration {
             name: self.string(rc, "name", path),
             validate_clusters: self.boolean(rc, "validate_clusters", path),
@@ -476,7 +528,7 @@ impl Reader {
             ..RouteConfiguration::default()
         };
         for (i, vh) in self.seq(rc, "virtual_hosts", path).iter().enumerate() {
-            let vp = format!("{path}.virtual_hosts[{i}]");
+            let vp = path.index("virtual_hosts", i);
             if !self.expect_map(vh, &vp) {
                 continue;
             }
@@ -491,14 +543,14 @@ impl Reader {
                         value: s.to_owned(),
                         span: d.span,
                     }),
-                    None => self.wrong(d, &format!("{vp}.domains[{j}]"), "a string"),
+                    None => self.wrong(d, &vp.index("domains", j), "a string"),
                 }
             }
             if let Some(rp) = self.map(vh, "retry_policy", &vp) {
-                v.retry_policy = Some(self.retry_policy(rp, &join(&vp, "retry_policy")));
+                v.retry_policy = Some(self.retry_policy(rp, &vp.field("retry_policy")));
             }
             for (j, r) in self.seq(vh, "routes", &vp).iter().enumerate() {
-                let rp = format!("{vp}.routes[{j}]");
+                let rp = vp.index("routes", j);
                 if self.expect_map(r, &rp) {
                     v.routes.push(self.route(r, &rp));
                 }
@@ -508,14 +560,14 @@ impl Reader {
         out
     }
 
-    fn route(&mut self, r: &Node, path: &str) -> Route {
+    fn route(&mut self, r: &Node, path: &Path<'_>) -> Route {
         let mut out = Route {
             name: self.string(r, "name", path),
             span: r.span,
             ..Route::default()
         };
         if let Some(m) = self.map(r, "match", path) {
-            let mp = join(path, "match");
+            let mp = path.field("match");
             out.matcher.span = m.span;
             for key in ["prefix", "path", "path_separated_prefix"] {
                 if out.matcher.path.is_none() {
@@ -541,12 +593,12 @@ impl Reader {
             }
         }
         if let Some(a) = self.map(r, "route", path) {
-            out.action = Some(self.route_action(a, &join(path, "route")));
+            out.action = Some(self.route_action(a, &path.field("route")));
         }
         out
     }
 
-    fn route_action(&mut self, a: &Node, path: &str) -> RouteAction {
+    fn route_action(&mut self, a: &Node, path: &Path<'_>) -> RouteAction {
         let mut out = RouteAction {
             cluster: self.string(a, "cluster", path),
             cluster_header: self.string(a, "cluster_header", path),
@@ -556,20 +608,20 @@ impl Reader {
             ..RouteAction::default()
         };
         if let Some(w) = self.map(a, "weighted_clusters", path) {
-            let wp = join(path, "weighted_clusters");
+            let wp = path.field("weighted_clusters");
             for (i, c) in self.seq(w, "clusters", &wp).iter().enumerate() {
-                if let Some(n) = self.string(c, "name", &format!("{wp}.clusters[{i}]")) {
+                if let Some(n) = self.string(c, "name", &wp.index("clusters", i)) {
                     out.weighted_clusters.push(n);
                 }
             }
         }
         if let Some(rp) = self.map(a, "retry_policy", path) {
-            out.retry_policy = Some(self.retry_policy(rp, &join(path, "retry_policy")));
+            out.retry_policy = Some(self.retry_policy(rp, &path.field("retry_policy")));
         }
         out
     }
 
-    fn retry_policy(&mut self, rp: &Node, path: &str) -> RetryPolicy {
+    fn retry_policy(&mut self, rp: &Node, path: &Path<'_>) -> RetryPolicy {
         let mut out = RetryPolicy {
             retry_on: self.string(rp, "retry_on", path),
             num_retries: self.uint(rp, "num_retries", path),
@@ -583,7 +635,7 @@ impl Reader {
             .iter()
             .enumerate()
         {
-            let field = format!("{path}.retriable_status_codes[{i}]");
+            let field = path.index("retriable_status_codes", i);
             match c.as_scalar().and_then(|s| s.parse::<u64>().ok()) {
                 Some(n) => out.retriable_status_codes.push(Spanned {
                     value: n,
@@ -595,7 +647,7 @@ impl Reader {
         out
     }
 
-    fn http_options(&mut self, o: &Node, path: &str) -> HttpProtocolOptions {
+    fn http_options(&mut self, o: &Node, path: &Path<'_>) -> HttpProtocolOptions {
         HttpProtocolOptions {
             idle_timeout: self.duration(o, "idle_timeout", path),
             max_connection_duration: self.duration(o, "max_connection_duration", path),
@@ -605,7 +657,7 @@ impl Reader {
         }
     }
 
-    fn cluster(&mut self, c: &Node, path: &str) -> Cluster {
+    fn cluster(&mut self, c: &Node, path: &Path<'_>) -> Cluster {
         let mut out = Cluster {
             name: self.string(c, "name", path),
             discovery_type: self.string(c, "type", path),
@@ -617,7 +669,7 @@ impl Reader {
             ..Cluster::default()
         };
         if let Some(ct) = self.map(c, "cluster_type", path) {
-            out.cluster_type = self.string(ct, "name", &join(path, "cluster_type"));
+            out.cluster_type = self.string(ct, "name", &path.field("cluster_type"));
         }
         if out.type_str() == "EDS" {
             self.notes.push(EnvoyNote::EdsEndpoints {
@@ -626,11 +678,11 @@ impl Reader {
             });
         }
         if let Some(la) = self.map(c, "load_assignment", path) {
-            let lp = join(path, "load_assignment");
+            let lp = path.field("load_assignment");
             for (i, group) in self.seq(la, "endpoints", &lp).iter().enumerate() {
-                let gp = format!("{lp}.endpoints[{i}]");
+                let gp = lp.index("endpoints", i);
                 for (j, lb) in self.seq(group, "lb_endpoints", &gp).iter().enumerate() {
-                    let ep = format!("{gp}.lb_endpoints[{j}]");
+                    let ep = gp.index("lb_endpoints", j);
                     if let Some(e) = self.endpoint(lb, &ep) {
                         out.endpoints.push(e);
                     }
@@ -638,13 +690,13 @@ impl Reader {
             }
         }
         for (i, hc) in self.seq(c, "health_checks", path).iter().enumerate() {
-            let hp = format!("{path}.health_checks[{i}]");
+            let hp = path.index("health_checks", i);
             if self.expect_map(hc, &hp) {
                 out.health_checks.push(self.health_check(hc, &hp));
             }
         }
         if let Some(od) = self.map(c, "outlier_detection", path) {
-            let op = join(path, "outlier_detection");
+            let op = path.field("outlier_detection");
             out.outlier_detection = Some(OutlierDetection {
                 consecutive_5xx: self.uint(od, "consecutive_5xx", &op),
                 consecutive_gateway_failure: self.uint(od, "consecutive_gateway_failure", &op),
@@ -655,9 +707,9 @@ impl Reader {
             });
         }
         if let Some(cb) = self.map(c, "circuit_breakers", path) {
-            let cp = join(path, "circuit_breakers");
+            let cp = path.field("circuit_breakers");
             for (i, t) in self.seq(cb, "thresholds", &cp).iter().enumerate() {
-                let tp = format!("{cp}.thresholds[{i}]");
+                let tp = cp.index("thresholds", i);
                 if self.expect_map(t, &tp) {
                     out.circuit_breakers.push(CircuitThresholds {
                         priority: self.string(t, "priority", &tp),
@@ -671,15 +723,15 @@ impl Reader {
             }
         }
         if let Some(o) = self.map(c, "common_http_protocol_options", path) {
-            let p = join(path, "common_http_protocol_options");
+            let p = path.field("common_http_protocol_options");
             out.common_http_protocol_options = Some(self.http_options(o, &p));
         }
         if let Some(o) = self.map(c, "upstream_http_protocol_options", path) {
             out.legacy_auto_sni =
-                self.boolean(o, "auto_sni", &join(path, "upstream_http_protocol_options"));
+                self.boolean(o, "auto_sni", &path.field("upstream_http_protocol_options"));
         }
         if let Some(teo) = self.map(c, "typed_extension_protocol_options", path) {
-            let tp = join(path, "typed_extension_protocol_options");
+            let tp = path.field("typed_extension_protocol_options");
             // Keyed by extension name (the message name, or the older
             // `envoy.upstreams.http.http_protocol_options`); told apart by
             // the value's `@type`.
@@ -695,30 +747,30 @@ impl Reader {
                         ))
             });
             if let Some((k, o)) = entry {
-                let op = format!("{tp}[{}]", k.as_scalar().unwrap_or(""));
+                let op = tp.key(k.as_scalar().unwrap_or(""));
                 if self.expect_map(o, &op) {
                     out.upstream_http_options = Some(self.upstream_http_options(o, &op));
                 }
             }
         }
         if let Some(ts) = self.map(c, "transport_socket", path) {
-            let tsp = join(path, "transport_socket");
+            let tsp = path.field("transport_socket");
             if let Some((tc, ty)) = self.typed_config(ts, &tsp) {
                 if ty == UPSTREAM_TLS_TYPE {
-                    out.tls = Some(self.upstream_tls(tc, &join(&tsp, "typed_config")));
+                    out.tls = Some(self.upstream_tls(tc, &tsp.field("typed_config")));
                 }
             }
         }
         out
     }
 
-    fn endpoint(&mut self, lb: &Node, path: &str) -> Option<Endpoint> {
+    fn endpoint(&mut self, lb: &Node, path: &Path<'_>) -> Option<Endpoint> {
         let ep = self.map(lb, "endpoint", path)?;
-        let epp = join(path, "endpoint");
+        let epp = path.field("endpoint");
         let addr = self.map(ep, "address", &epp)?;
-        let ap = join(&epp, "address");
+        let ap = epp.field("address");
         if let Some(sa) = self.map(addr, "socket_address", &ap) {
-            let sp = join(&ap, "socket_address");
+            let sp = ap.field("socket_address");
             let address = self.string(sa, "address", &sp)?;
             return Some(Endpoint {
                 address,
@@ -727,7 +779,7 @@ impl Reader {
             });
         }
         if let Some(pipe) = self.map(addr, "pipe", &ap) {
-            let address = self.string(pipe, "path", &join(&ap, "pipe"))?;
+            let address = self.string(pipe, "path", &ap.field("pipe"))?;
             return Some(Endpoint {
                 address,
                 port: None,
@@ -737,7 +789,7 @@ impl Reader {
         None
     }
 
-    fn health_check(&mut self, hc: &Node, path: &str) -> HealthCheck {
+    fn health_check(&mut self, hc: &Node, path: &Path<'_>) -> HealthCheck {
         let mut out = HealthCheck {
             timeout: self.duration(hc, "timeout", path),
             interval: self.duration(hc, "interval", path),
@@ -754,7 +806,7 @@ impl Reader {
                     span: k.span,
                 });
                 if kind == "http" {
-                    out.http_path = self.string(v, "path", &join(path, &key));
+                    out.http_path = self.string(v, "path", &path.field(&key));
                 }
                 break;
             }
@@ -762,17 +814,17 @@ impl Reader {
         out
     }
 
-    fn upstream_http_options(&mut self, o: &Node, path: &str) -> UpstreamHttpOptions {
+    fn upstream_http_options(&mut self, o: &Node, path: &Path<'_>) -> UpstreamHttpOptions {
         let mut out = UpstreamHttpOptions {
             span: o.span,
             ..UpstreamHttpOptions::default()
         };
         if let Some(c) = self.map(o, "common_http_protocol_options", path) {
-            out.common = Some(self.http_options(c, &join(path, "common_http_protocol_options")));
+            out.common = Some(self.http_options(c, &path.field("common_http_protocol_options")));
         }
         if let Some(u) = self.map(o, "upstream_http_protocol_options", path) {
             out.auto_sni =
-                self.boolean(u, "auto_sni", &join(path, "upstream_http_protocol_options"));
+                self.boolean(u, "auto_sni", &path.field("upstream_http_protocol_options"));
         }
         let explicit_h2 = o
             .get("explicit_http_config")
@@ -782,7 +834,7 @@ impl Reader {
         out
     }
 
-    fn upstream_tls(&mut self, t: &Node, path: &str) -> UpstreamTls {
+    fn upstream_tls(&mut self, t: &Node, path: &Path<'_>) -> UpstreamTls {
         let mut out = UpstreamTls {
             sni: self.string(t, "sni", path),
             auto_host_sni: self.boolean(t, "auto_host_sni", path),
@@ -1161,5 +1213,48 @@ static_resources:
         );
         let broken = parse_bootstrap(FileId(0), b"a: [", Syntax::Yaml);
         assert!(matches!(broken.errors[0], EnvoyError::Load(_)));
+    }
+
+    #[test]
+    fn errors_name_nested_fields_lists_and_keys() {
+        let yaml = r#"
+static_resources:
+  listeners:
+  - filter_chains:
+    - filters:
+      - name: hcm
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          route_config:
+            virtual_hosts:
+            - domains: ["*"]
+              routes:
+              - match: { prefix: / }
+                route: { cluster: a, timeout: 5 }
+  clusters:
+  - name: a
+    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        common_http_protocol_options: { idle_timeout: 1 }
+"#;
+        let b = parse_bootstrap(FileId(0), yaml.as_bytes(), Syntax::Yaml);
+        let fields: Vec<String> = b
+            .errors
+            .iter()
+            .map(|e| e.to_string().split(':').next().unwrap_or("").to_string())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes[0].route.timeout",
+                "static_resources.clusters[0].typed_extension_protocol_options[envoy.extensions.upstreams.http.v3.HttpProtocolOptions].common_http_protocol_options.idle_timeout",
+            ]
+        );
+        let xds = "resources:\n- \"@type\": type.googleapis.com/envoy.config.cluster.v3.Cluster\n  name: c\n  connect_timeout: 5\n";
+        let b = parse_bootstrap(FileId(0), xds.as_bytes(), Syntax::Yaml);
+        assert_eq!(
+            b.errors[0].to_string().split(':').next(),
+            Some("resources[0].connect_timeout")
+        );
     }
 }

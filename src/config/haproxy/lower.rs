@@ -174,18 +174,23 @@ fn read(kind: ValueKind, w: &Word) -> Option<Value> {
     }
 }
 
-/// The typed value of argument `i` after setting `key` (`timeout server`
-/// 30s, `retries` 3, `retry-on` … 503, `tune.bufsize` 16k).
-fn setting_value(key: &str, i: usize, w: &Word) -> Option<Value> {
-    let kind = match (key, i) {
-        (k, 0) if k.starts_with("timeout ") || TIME_KEYWORDS.contains(&k) => ValueKind::Time,
-        (k, 0) if SIZE_KEYWORDS.contains(&k) => ValueKind::Size,
-        ("retries", 0) => ValueKind::Count,
+/// The type of argument `i` after setting `key` (`timeout server` 30s,
+/// `retries` 3, `retry-on` … 503, `tune.bufsize` 16k): the one place that
+/// says which values lowering types and (times and sizes) checks.
+fn setting_kind(key: &str, i: usize) -> Option<ValueKind> {
+    match (key, i) {
+        (k, 0) if k.starts_with("timeout ") || TIME_KEYWORDS.contains(&k) => Some(ValueKind::Time),
+        (k, 0) if SIZE_KEYWORDS.contains(&k) => Some(ValueKind::Size),
+        ("retries", 0) => Some(ValueKind::Count),
         // `retry-on` conditions are keywords or HTTP status codes.
-        ("retry-on", _) => ValueKind::Count,
-        _ => return None,
-    };
-    read(kind, w)
+        ("retry-on", _) => Some(ValueKind::Count),
+        _ => None,
+    }
+}
+
+/// The typed value of argument `i` after setting `key`.
+fn setting_value(key: &str, i: usize, w: &Word) -> Option<Value> {
+    read(setting_kind(key, i)?, w)
 }
 
 /// The typed value of server parameter word `w` following `param`
@@ -689,30 +694,29 @@ fn bad_time(out: &mut Vec<Invalid>, name: &str, w: &Word) {
 
 /// Record time and size values of `line` that do not parse.
 fn check_values(line: &Line, out: &mut Vec<Invalid>) {
-    let kw = line.keyword();
-    if kw == "timeout" {
-        if let Some(w) = line.word(2) {
-            bad_time(out, &format!("timeout {}", line.str(1)), w);
-        }
-    } else if TIME_KEYWORDS.contains(&kw) {
-        if let Some(w) = line.word(1) {
-            bad_time(out, kw, w);
-        }
-    } else if SIZE_KEYWORDS.contains(&kw) {
-        if let Some(w) = line.word(1).filter(|w| !w.flags.env) {
+    if line.keyword() == "default-server" {
+        check_params(&line.words[1..], out);
+        return;
+    }
+    let key = setting_key(line);
+    let Some(w) = line.word(key_len(line)) else {
+        return;
+    };
+    match setting_kind(&key, 0) {
+        Some(ValueKind::Time) => bad_time(out, &key, w),
+        Some(ValueKind::Size) if !w.flags.env => {
             if let Err(e) = parse_size(w.as_str()) {
                 out.push(Invalid {
                     span: w.span,
-                    directive: kw.to_owned(),
-                    problem: format!("{kw}: {e}"),
+                    directive: key.clone(),
+                    problem: format!("{key}: {e}"),
                     help:
                         "write a number of bytes, optionally with k, m or g, e.g. `16384` or `16k`"
                             .into(),
                 });
             }
         }
-    } else if kw == "default-server" {
-        check_params(&line.words[1..], out);
+        _ => {}
     }
 }
 

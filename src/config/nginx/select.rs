@@ -102,6 +102,10 @@ struct Srv {
     /// (socket as written, normalized; `default_server`).
     sockets: Vec<(String, bool)>,
     locs: Vec<Loc>,
+    /// The locations directly inside each location (`kids[i]`), and at the
+    /// server's top level (`top`), in config order.
+    kids: Vec<Vec<usize>>,
+    top: Vec<usize>,
 }
 
 /// The model's servers and locations, compiled for matching requests (one
@@ -200,7 +204,7 @@ impl Router {
                     sockets.push(("*:80".into(), false));
                 }
                 let extents: Vec<Span> = s.routes.iter().map(|r| extent(r.span)).collect();
-                let locs = s
+                let locs: Vec<Loc> = s
                     .routes
                     .iter()
                     .enumerate()
@@ -240,10 +244,20 @@ impl Router {
                         Loc { parent, matcher }
                     })
                     .collect();
+                let mut kids = vec![Vec::new(); locs.len()];
+                let mut top = Vec::new();
+                for (i, l) in locs.iter().enumerate() {
+                    match l.parent {
+                        Some(p) => kids[p].push(i),
+                        None => top.push(i),
+                    }
+                }
                 Srv {
                     names,
                     sockets,
                     locs,
+                    kids,
+                    top,
                 }
             })
             .collect();
@@ -314,10 +328,12 @@ impl Router {
                     sel.scopes.push((s, c));
                 }
                 if let Some(l) = c {
-                    if let Some(span) = srv.locs.iter().find_map(|k| match k.matcher {
-                        Matcher::Other { is_if: true, span } if k.parent == Some(l) => Some(span),
-                        _ => None,
-                    }) {
+                    if let Some(span) =
+                        srv.kids[l].iter().find_map(|&k| match srv.locs[k].matcher {
+                            Matcher::Other { is_if: true, span } => Some(span),
+                            _ => None,
+                        })
+                    {
                         let d = Doubt::If { span };
                         if !sel.doubts.contains(&d) {
                             sel.doubts.push(d);
@@ -390,7 +406,11 @@ fn find(
     alts: &mut Vec<usize>,
     doubts: &mut Vec<Doubt>,
 ) -> Rc {
-    let kids = || (0..srv.locs.len()).filter(move |&i| srv.locs[i].parent == parent);
+    let level = match parent {
+        Some(p) => &srv.kids[p],
+        None => &srv.top,
+    };
+    let kids = || level.iter().copied();
     if let Some(i) = kids().find(|&i| matches!(&srv.locs[i].matcher, Matcher::Exact(p) if p == uri))
     {
         *cur = Some(i);
