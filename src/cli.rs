@@ -93,7 +93,9 @@ pub struct AnalyzeArgs {
     /// Log files, directories, glob patterns, or `-` for stdin.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
-    /// nginx config (file or directory) whose log_format/access_log directives tell how to parse the logs.
+    /// A proxy config (file or directory): nginx's log_format/access_log, HAProxy's
+    /// log-format and Envoy's access_log formats tell how to read the logs, and their
+    /// settings are cited behind the causes.
     #[arg(long, value_name = "PATH")]
     pub config: Vec<PathBuf>,
     /// A log format to read the logs with (repeatable, one per proxy). Plain: an nginx
@@ -152,7 +154,8 @@ pub struct FormatsArgs {
     /// Log files, directories, glob patterns, or `-` for stdin.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
-    /// nginx config whose log_format/access_log directives name the formats.
+    /// A proxy config whose formats are tried first (nginx log_format/access_log,
+    /// HAProxy log-format, Envoy access_log).
     #[arg(long, value_name = "PATH")]
     pub config: Vec<PathBuf>,
     /// A log format to try first (repeatable): an nginx log_format string, or

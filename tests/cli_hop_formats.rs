@@ -215,6 +215,8 @@ fn envoy_log_format_and_config_flags() {
         out.contains("format from fixtures/logs/envoy_config/envoy.yaml:22"),
         "{out}"
     );
+    // an Envoy config is not read as nginx's
+    assert!(!out.contains("error: config"), "{out}");
     // without it, the layout is unknown
     let (code, _) = formats_out(&[log.to_str().unwrap()]);
     assert_eq!(code, 1);

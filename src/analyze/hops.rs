@@ -323,9 +323,14 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
         let status = sum.status.unwrap_or(0);
         agg.status[status.min(999) as usize] += 1;
         if status >= 500 {
-            // the full record, only for the 5xx (the summary accepted the line)
-            let Ok(rec) = ctx.parser.parse_line(line) else {
-                continue;
+            // the full record, only for the 5xx (the summary accepted the
+            // line, and hands it over when it parsed it whole)
+            let rec = match sum.record {
+                Some(rec) => rec,
+                None => match ctx.parser.parse_line(line) {
+                    Ok(rec) => rec,
+                    Err(_) => continue,
+                },
             };
             let cause = slow_path(&rec, n, ctx, agg, &mut o.evs);
             if sum.time.is_some() {
@@ -358,6 +363,16 @@ fn next_hop(rec: &HopRecord<'_>) -> Option<String> {
             String::from_utf8_lossy(s)
         )),
         _ => text(rec.upstream_addr),
+    }
+}
+
+/// Count `key`, allocating only the first time it is seen.
+fn bump(map: &mut std::collections::HashMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(c) => *c += 1,
+        None => {
+            map.insert(key.to_string(), 1);
+        }
     }
 }
 
@@ -407,10 +422,10 @@ fn slow_path(
             agg.see_502(t);
         }
         if let Some(u) = &upstream {
-            *agg.upstreams.entry(u.clone()).or_default() += 1;
+            bump(&mut agg.upstreams, u);
         }
-        if let Some(h) = text(rec.host) {
-            *agg.hosts.entry(h).or_default() += 1;
+        if let Some(h) = rec.host {
+            bump(&mut agg.hosts, &String::from_utf8_lossy(h));
         }
         if let Some(p) = &path {
             *agg.paths.entry(path_pattern(p)).or_default() += 1;

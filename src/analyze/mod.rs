@@ -268,6 +268,10 @@ fn error_log_offset(
     }
     let mut probes = Vec::new();
     for l in &plan.loaded {
+        if probes.len() >= OFFSET_PROBES {
+            // enough: the rest need not be opened again (many small files)
+            break;
+        }
         if let crate::logs::detect::Kind::Access(fi) = l.kind {
             access::offset_probes(
                 &l.prefix(OFFSET_PROBE_BYTES),

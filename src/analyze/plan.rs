@@ -271,7 +271,12 @@ fn envoy_log_formats(
     for p in &opts.config_paths {
         collect_files(p, 0, &mut files);
     }
+    // a config is small; a log in a --config directory is not read whole
+    const MAX_CONFIG_BYTES: u64 = 16 << 20;
     for p in files {
+        if !std::fs::metadata(&p).is_ok_and(|m| m.len() <= MAX_CONFIG_BYTES) {
+            continue;
+        }
         let Ok(text) = std::fs::read(&p) else {
             continue;
         };

@@ -374,3 +374,98 @@ fn close(src: &Source, problems: &mut Vec<Problem>) {
         message,
     }));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::inputs::open;
+    use std::io::Write;
+
+    fn text(seed: usize, lines: usize) -> Vec<u8> {
+        (0..lines)
+            .flat_map(|i| format!("file {seed} line {i} {}\n", "x".repeat(i % 61)).into_bytes())
+            .collect()
+    }
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    /// Every byte of every input arrives once, in input then chunk order,
+    /// each input closed after its last chunk, whatever ran where: plain
+    /// files of several chunks, small ones, `.gz` ones, an empty one, and
+    /// one removed after detection (said, with no chunk).
+    #[test]
+    fn every_input_arrives_whole_in_order_and_a_vanished_one_is_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut want: Vec<Vec<u8>> = Vec::new();
+        let mut paths = Vec::new();
+        for i in 0..40 {
+            let lines = match i % 5 {
+                0 => 60_000, // several 2 MiB chunks
+                4 => 0,
+                _ => 50 + i * 7,
+            };
+            let t = text(i, lines);
+            let path = dir.path().join(format!("f{i:02}.log"));
+            let bytes = if i % 5 == 2 { gz(&t) } else { t.clone() };
+            std::fs::write(&path, bytes).unwrap();
+            want.push(t);
+            paths.push(path.display().to_string());
+        }
+        let (inputs, problems) = crate::input::discover(&paths);
+        assert!(problems.is_empty());
+        let mut loaded: Vec<Loaded> = inputs
+            .into_iter()
+            .enumerate()
+            .map(|(i, inp)| open(i as u32, inp).expect("opened"))
+            .collect();
+        // detected, then gone before its turn: a `.gz` and a plain one
+        for i in [7, 8] {
+            std::fs::remove_file(&paths[i]).unwrap();
+            want[i].clear();
+        }
+        let mut files: Vec<&mut Loaded> = loaded.iter_mut().collect();
+        let mut got: Vec<Vec<u8>> = vec![Vec::new(); files.len()];
+        let mut closed = Vec::new();
+        let mut problems = Vec::new();
+        let f = |i: usize, chunk: &[u8]| ((i, chunk.to_vec()), lines_in(chunk));
+        for_each_chunk(
+            &mut files,
+            &Options::default(),
+            &mut problems,
+            &f,
+            &mut |i, part| match part {
+                Some(((j, bytes), n)) => {
+                    assert_eq!(i, j);
+                    assert!(
+                        closed.last().is_none_or(|&c| c < i),
+                        "input {i} after it closed"
+                    );
+                    assert_eq!(n, lines_in(&bytes));
+                    got[i].extend_from_slice(&bytes);
+                }
+                None => closed.push(i),
+            },
+        );
+        assert_eq!(
+            closed,
+            (0..40).collect::<Vec<_>>(),
+            "each closed once, in order"
+        );
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!(g == w, "input {i}: {} of {} bytes", g.len(), w.len());
+        }
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        for (p, name) in problems.iter().zip(["f07.log", "f08.log"]) {
+            assert!(p.path.ends_with(name), "{problems:?}");
+            assert!(p.message.contains("before its turn"), "{problems:?}");
+        }
+    }
+
+    fn lines_in(b: &[u8]) -> u64 {
+        memchr::memchr_iter(b'\n', b).count() as u64
+    }
+}

@@ -82,7 +82,19 @@ pub fn run(args: FormatsArgs) -> anyhow::Result<ExitCode> {
     opts.hop_log_formats = given.hop;
     opts.config_paths = args.config.clone();
     if !args.config.is_empty() {
-        opts.config = Some(Arc::new(analyze::nginx_config::read(&args.config)));
+        // as `analyze` does: HAProxy / Envoy configs (told by content) are
+        // not nginx's; the rest (and every directory) is read as nginx's
+        let hop = analyze::attribute::ProxyConfigs::load(&args.config);
+        let hop_files: Vec<String> = hop.files().into_iter().map(|(f, _)| f).collect();
+        let nginx: Vec<std::path::PathBuf> = args
+            .config
+            .iter()
+            .filter(|p| p.is_dir() || !hop_files.contains(&p.display().to_string()))
+            .cloned()
+            .collect();
+        if !nginx.is_empty() {
+            opts.config = Some(Arc::new(analyze::nginx_config::read(&nginx)));
+        }
     }
     let (inputs, problems) = analyze::detect_formats(&args.paths, &opts);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

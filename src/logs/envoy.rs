@@ -25,9 +25,12 @@
 //! field borrows the line.
 
 use super::envoy_time::StartTimeFormat;
-use super::hop::{HopExample, HopFormat, HopKind, HopLineError, HopParser, HopRecord, Signals};
+use super::hop::{
+    HopExample, HopFormat, HopKind, HopLineError, HopParser, HopRecord, HopSummary, Signals,
+    SummaryCache,
+};
 use super::hop_fields::{dash, json_bytes, json_members, parse_i64, trim_cr};
-use super::scan::{parse_iso8601, parse_u64};
+use super::scan::{parse_iso8601, parse_u64, LogTime};
 
 /// Every response flag Envoy writes: short form, long form
 /// (`%RESPONSE_FLAGS_LONG%`), meaning (utility.h, usage.rst).
@@ -694,9 +697,46 @@ fn find_literal(hay: &[u8], lit: &[u8]) -> Option<usize> {
     None
 }
 
+/// `%START_TIME%` as Envoy writes it by default (`2024-03-12T08:00:00.123Z`,
+/// UTC, milliseconds), with the seconds looked up in `cache` when the same
+/// second was read just before; any other text goes to [`parse_iso8601`]
+/// whole, whose result this equals.
+#[inline]
+fn start_time(v: &[u8], cache: &mut SummaryCache) -> Option<LogTime> {
+    if v.len() != 24 || v[19] != b'.' || v[23] != b'Z' || !v[20..23].iter().all(u8::is_ascii_digit)
+    {
+        return parse_iso8601(v);
+    }
+    let mut key = [0u8; 20];
+    key[..19].copy_from_slice(&v[..19]);
+    let secs_ms = match cache.last_second {
+        Some((k, ms)) if k == key => ms,
+        _ => {
+            let ms = parse_iso8601(&v[..19])?.utc_ms;
+            cache.last_second = Some((key, ms));
+            ms
+        }
+    };
+    let ms = (v[20] - b'0') as i64 * 100 + (v[21] - b'0') as i64 * 10 + (v[22] - b'0') as i64;
+    Some(LogTime {
+        utc_ms: secs_ms + ms,
+        offset_s: 0,
+    })
+}
+
 impl TextFormat {
     #[inline]
     fn parse<'a>(&self, line: &'a [u8]) -> Result<HopRecord<'a>, HopLineError> {
+        self.parse_with(line, None)
+    }
+
+    /// [`TextFormat::parse`], reading `%START_TIME%` through `cache` when given.
+    #[inline]
+    fn parse_with<'a>(
+        &self,
+        line: &'a [u8],
+        mut cache: Option<&mut SummaryCache>,
+    ) -> Result<HopRecord<'a>, HopLineError> {
         let line = trim_cr(line);
         let mut rest = line
             .strip_prefix(self.prefix.as_slice())
@@ -717,7 +757,12 @@ impl TextFormat {
                     (&rest[..i], &rest[i + n..])
                 }
             };
-            acc.put(f.op, v)?;
+            match (f.op, cache.as_deref_mut(), dash(v)) {
+                (Op::StartTime(false), Some(c), Some(v)) => {
+                    acc.rec.time = Some(start_time(v, c).ok_or(HopLineError::BadTime)?);
+                }
+                _ => acc.put(f.op, v)?,
+            }
             rest = next;
         }
         if rest.iter().any(|c| !c.is_ascii_whitespace()) {
@@ -781,6 +826,23 @@ impl HopParser for EnvoyParser {
                 None => Err(HopLineError::Mismatch),
             },
             r => r,
+        }
+    }
+
+    /// The whole parse (the record comes along), with the time of a text
+    /// format read once per second; any line it refuses is read again by
+    /// [`HopParser::parse_line`], so results and errors stay the same.
+    fn parse_summary<'a>(
+        &self,
+        line: &'a [u8],
+        cache: &mut SummaryCache,
+    ) -> Result<HopSummary<'a>, HopLineError> {
+        match &self.kind {
+            ParserKind::Text(t) => match t.parse_with(line, Some(cache)) {
+                Ok(r) => Ok(HopSummary::of(r)),
+                Err(_) => self.parse_line(line).map(HopSummary::of),
+            },
+            ParserKind::Json(_) => self.parse_line(line).map(HopSummary::of),
         }
     }
 }
@@ -1284,5 +1346,59 @@ static_resources:
             assert_eq!(flag_info(l.as_bytes()).map(|f| f.0), Some(*s));
         }
         assert!(flag_info(b"XX").is_none());
+    }
+
+    /// Each line through the summary path (one cache for the file) and
+    /// through the full parse: the same record or error.
+    fn summary_agrees(p: &dyn HopParser, text: &str) {
+        let mut cache = SummaryCache::default();
+        for line in text.lines() {
+            let full = p.parse_line(line.as_bytes());
+            let sum = p.parse_summary(line.as_bytes(), &mut cache);
+            assert_eq!(
+                sum.map(|s| (s.time, s.status, s.record)),
+                full.map(|r| (r.time, r.status, Some(r))),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn summary_agrees_with_the_full_parse_on_fixtures() {
+        for text in [
+            include_str!("../../fixtures/logs/envoy/genlogs_sample.log"),
+            include_str!("../../fixtures/logs/envoy/default_5xx_kinds.log"),
+            include_str!("../../fixtures/logs/envoy/istio_default.log"),
+            include_str!("../../fixtures/logs/envoy/istio_json.log"),
+        ] {
+            let (p, _) = detect(text).expect("detected");
+            summary_agrees(p.as_ref(), text);
+        }
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        /// Default-format lines with any start time text (valid, other
+        /// layouts, junk) and seconds that repeat or not.
+        #[test]
+        fn summary_agrees_on_generated_times(
+            times in proptest::collection::vec(
+                proptest::prop_oneof![
+                    (0u32..3, 0u32..1000).prop_map(|(s, ms)| format!("2024-03-12T08:00:0{s}.{ms:03}Z")),
+                    "2024-03-12T08:00:0[0-9][.:0-9a-zZ+-]{0,8}",
+                    "[0-9T:.Z-]{0,26}",
+                ],
+                1..6,
+            ),
+            status in 100u16..600,
+        ) {
+            let p = default_parser();
+            let text: Vec<String> = times
+                .iter()
+                .map(|t| format!("[{t}] \"GET /a HTTP/1.1\" {status} - 0 5 3 2 \"-\" \"curl\" \"id-1\" \"h\" \"10.0.0.1:80\""))
+                .collect();
+            summary_agrees(&p, &text.join("\n"));
+        }
     }
 }
