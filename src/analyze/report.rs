@@ -131,6 +131,20 @@ pub struct TimelineRow {
     pub status_502: u64,
     /// 504s.
     pub status_504: u64,
+    /// This minute's 502s by cause id (causes with none left out), for the
+    /// stacked timeline.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_cause: BTreeMap<&'static str, u64>,
+}
+
+/// A minute's 502s by cause id, without the causes that have none.
+fn by_cause(m: &stats::Minute) -> BTreeMap<&'static str, u64> {
+    Cause::ALL
+        .iter()
+        .zip(m.by_cause)
+        .filter(|(_, n)| *n > 0)
+        .map(|(c, n)| (c.id(), u64::from(n)))
+        .collect()
 }
 
 /// A burst, with readable times.
@@ -401,6 +415,7 @@ fn timeline(minutes: &BTreeMap<i64, stats::Minute>, off: i32) -> Vec<TimelineRow
                     requests: c.requests,
                     status_502: c.s502,
                     status_504: c.s504,
+                    by_cause: by_cause(&c),
                 }
             })
             .collect(),
@@ -541,20 +556,7 @@ impl Report {
                 top_cause: b.top_cause,
             })
             .collect();
-        let timeline = match (agg.minutes.keys().next(), agg.minutes.keys().next_back()) {
-            (Some(&a), Some(&b)) if b - a < 7 * 24 * 60 => (a..=b)
-                .map(|m| {
-                    let c = agg.minutes.get(&m).copied().unwrap_or_default();
-                    TimelineRow {
-                        minute: minute_str(m, off),
-                        requests: c.requests,
-                        status_502: c.s502,
-                        status_504: c.s504,
-                    }
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
+        let timeline = timeline(&agg.minutes, off);
         let n502 = totals.status_502;
         let coverage = |m: &std::collections::HashMap<String, u64>, missing: u64, what: &str| {
             let counted: u64 = m.values().sum();
