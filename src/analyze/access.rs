@@ -173,6 +173,7 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
     let mut run = MinuteRun::default();
     let (since, until) = (ctx.opts.since_ms, ctx.opts.until_ms);
     let mut buf = Vec::new();
+    let timing = ctx.fmt.has_upstream_timing();
     for raw in lines(chunk) {
         n += 1;
         if raw.is_empty() || raw == b"\r" {
@@ -221,6 +222,11 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
                 status: rec.status,
                 ..Record::default()
             });
+            if timing {
+                let attempts = full.upstream.attempts();
+                agg.timings
+                    .see(&attempts, status, full.time.map(|t| t.utc_ms));
+            }
             let cause = slow_path(&full, n, ctx, &mut agg, &mut events);
             if rec.time.is_some() {
                 if status >= 500 {
@@ -234,9 +240,18 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
                     run.cur.s504 += 1;
                 }
             }
+        } else if timing {
+            // the successes' timings, to set the 502s' against: only
+            // formats that log the upstream pay for the full parse
+            if let Ok(full) = ctx.fmt.parse(line, &mut cache) {
+                let attempts = full.upstream.attempts();
+                agg.timings
+                    .see(&attempts, status, full.time.map(|t| t.utc_ms));
+            }
         }
     }
     run.finish(&mut agg.minutes);
+    agg.timings.flush();
     (agg, events, n)
 }
 

@@ -28,6 +28,8 @@ pub mod nginx_config;
 mod plan;
 pub mod report;
 pub mod stats;
+pub mod timing;
+pub mod timing_report;
 pub mod verdict;
 
 use std::sync::Arc;

@@ -267,6 +267,10 @@ pub struct Report {
     /// Each hop read from a non-nginx log (HAProxy, Envoy, CDNs, load
     /// balancers), with its own 5xx causes.
     pub hops: Vec<HopRow>,
+    /// Upstream connect/header/response times of the 502s against the
+    /// successes, per upstream and before vs during each burst; the first
+    /// 502 of each upstream and the addresses that appeared or vanished.
+    pub timings: super::timing_report::TimingSections,
     /// Where the 502s were born (edge / gateway / upstream / unknown), with
     /// the join used and sample chains of hop records; absent without 502s.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -545,6 +549,17 @@ impl Report {
             threshold_per_minute: found.threshold_per_minute,
             minor_spikes: found.minor_spikes,
         };
+        let windows: Vec<(i64, i64)> = found
+            .windows
+            .iter()
+            .map(|b| (b.start_min, b.end_min))
+            .collect();
+        let timings = super::timing_report::build(
+            &agg.timings,
+            &windows,
+            agg.span.map(|(a, b)| (a.utc_ms, b.utc_ms)),
+            off,
+        );
         let bursts = found
             .windows
             .into_iter()
@@ -646,6 +661,7 @@ impl Report {
                 counts(stats::top(&m, TOP_N))
             },
             hops: Vec::new(),
+            timings,
             born: None,
         }
     }

@@ -62,6 +62,24 @@ pub fn cause_order(r: &Report) -> Vec<&'static str> {
     ids
 }
 
+/// `≤ 1 ms · ≤ 20 ms · ≤ 25.1 s (n=38)`: p50 · p95 · p99 of one phase.
+pub fn quantiles(q: &crate::analyze::timing_report::Quantiles) -> String {
+    use crate::analyze::timing_report::fmt_ms;
+    if q.count == 0 {
+        return "-".into();
+    }
+    format!(
+        "{} · {} · {} (n={})",
+        fmt_ms(q.p50_ms),
+        fmt_ms(q.p95_ms),
+        fmt_ms(q.p99_ms),
+        num(q.count)
+    )
+}
+
+/// What the timing tables' figures are, in one sentence.
+pub const TIMINGS_NOTE: &str = "p50 · p95 · p99 of nginx's $upstream_*_time per attempt, each an upper bound (26 %-wide buckets); \"502\": attempts of requests answered 502, \"ok\": attempts answered below 500";
+
 /// `1,234`.
 pub fn num(n: u64) -> String {
     let s = n.to_string();

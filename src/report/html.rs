@@ -169,6 +169,58 @@ fn timeline_svg(r: &Report) -> Markup {
     }
 }
 
+fn timings(r: &Report) -> Markup {
+    let t = &r.timings;
+    if t.upstreams.is_empty() {
+        return html! {};
+    }
+    html! {
+        h2 { "Upstream timings" }
+        p.note { (fold::TIMINGS_NOTE) }
+        table {
+            tr { th { "upstream" } th { "attempts" } th { "502" } th { "first 502" } th { "phase" } th { "502: p50 · p95 · p99" } th { "ok: p50 · p95 · p99" } }
+            @for u in &t.upstreams {
+                @for (i, p) in u.phases.iter().enumerate() {
+                    tr {
+                        @if i == 0 {
+                            td.mono rowspan=(u.phases.len()) { (u.upstream) }
+                            td.n rowspan=(u.phases.len()) { (num(u.attempts)) }
+                            td.n rowspan=(u.phases.len()) { (num(u.failed_502)) }
+                            td rowspan=(u.phases.len()) { (u.first_502.as_deref().unwrap_or("-")) }
+                        }
+                        td { (p.phase) } td { (fold::quantiles(&p.failed_502)) } td { (fold::quantiles(&p.ok)) }
+                    }
+                }
+            }
+        }
+        @if t.distinct_upstreams as usize > t.upstreams.len() {
+            p.note { "top " (t.upstreams.len()) " of " (num(t.distinct_upstreams)) " upstream addresses" }
+        }
+        @if !t.bursts.is_empty() {
+            p { "Before vs during each burst (every upstream):" }
+            table {
+                tr { th { "burst" } th { "phase" } th { "ok before" } th { "ok during" } th { "502 before" } th { "502 during" } }
+                @for b in &t.bursts {
+                    @for p in &b.during {
+                        @let before = b.before.iter().find(|x| x.phase == p.phase);
+                        tr {
+                            td { (b.start) " → " (b.end) } td { (p.phase) }
+                            td { (before.map_or("-".into(), |x| fold::quantiles(&x.ok))) }
+                            td { (fold::quantiles(&p.ok)) }
+                            td { (before.map_or("-".into(), |x| fold::quantiles(&x.failed_502))) }
+                            td { (fold::quantiles(&p.failed_502)) }
+                        }
+                    }
+                }
+            }
+        }
+        @if !t.changes.is_empty() {
+            p { "Upstream addresses that appeared or vanished:" }
+            ul { @for c in &t.changes { li { span.mono { (c.upstream) } " " (c.change) " at " (c.at) } } }
+        }
+    }
+}
+
 /// Render the report as a self-contained HTML document.
 pub fn render(r: &Report) -> String {
     let t = &r.totals;
@@ -230,6 +282,7 @@ pub fn render(r: &Report) -> String {
                     (cause_section(&format!("{}: causes of 504", h.name), &h.causes_504))
                 }
 
+                (timings(r))
                 @if !r.timeline.is_empty() && t.status_502 > 0 {
                     h2 { "Timeline" }
                     (timeline_svg(r))

@@ -288,6 +288,7 @@ pub fn render(r: &Report) -> String {
         );
     }
 
+    timings(r, &mut out);
     timeline(r, &mut out);
 
     if !(r.top_upstreams.is_empty() && r.top_hosts.is_empty() && r.top_paths.is_empty()) {
@@ -299,6 +300,108 @@ pub fn render(r: &Report) -> String {
     }
     not_read(r, &mut out);
     out
+}
+
+fn timings(r: &Report, out: &mut String) {
+    let t = &r.timings;
+    if t.upstreams.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "## Upstream timings\n\n_{}_\n",
+        text(fold::TIMINGS_NOTE)
+    );
+    let mut rows = Vec::new();
+    for u in &t.upstreams {
+        for (i, p) in u.phases.iter().enumerate() {
+            let first = i == 0;
+            rows.push(vec![
+                if first {
+                    text(&u.upstream)
+                } else {
+                    String::new()
+                },
+                if first {
+                    num(u.attempts)
+                } else {
+                    String::new()
+                },
+                if first {
+                    num(u.failed_502)
+                } else {
+                    String::new()
+                },
+                if first {
+                    u.first_502.clone().unwrap_or_else(|| "-".into())
+                } else {
+                    String::new()
+                },
+                p.phase.to_string(),
+                fold::quantiles(&p.failed_502),
+                fold::quantiles(&p.ok),
+            ]);
+        }
+    }
+    table(
+        out,
+        &[
+            "upstream",
+            "attempts",
+            "502",
+            "first 502",
+            "phase",
+            "502: p50 · p95 · p99",
+            "ok: p50 · p95 · p99",
+        ],
+        &[false, true, true, false, false, false, false],
+        rows,
+    );
+    if t.distinct_upstreams as usize > t.upstreams.len() {
+        let _ = writeln!(
+            out,
+            "_top {} of {} upstream addresses_\n",
+            t.upstreams.len(),
+            num(t.distinct_upstreams)
+        );
+    }
+    if !t.bursts.is_empty() {
+        let _ = writeln!(out, "Before vs during each burst (every upstream):\n");
+        let mut rows = Vec::new();
+        for b in &t.bursts {
+            for p in &b.during {
+                let before = b.before.iter().find(|x| x.phase == p.phase);
+                rows.push(vec![
+                    format!("{} → {}", b.start, b.end),
+                    p.phase.to_string(),
+                    before.map_or("-".into(), |x| fold::quantiles(&x.ok)),
+                    fold::quantiles(&p.ok),
+                    before.map_or("-".into(), |x| fold::quantiles(&x.failed_502)),
+                    fold::quantiles(&p.failed_502),
+                ]);
+            }
+        }
+        table(
+            out,
+            &[
+                "burst",
+                "phase",
+                "ok before",
+                "ok during",
+                "502 before",
+                "502 during",
+            ],
+            &[false; 6],
+            rows,
+        );
+    }
+    if !t.changes.is_empty() {
+        let _ = writeln!(out, "Upstream addresses that appeared or vanished:\n");
+        for c in &t.changes {
+            let _ = writeln!(out, "- {} {} at {}", text(&c.upstream), c.change, c.at);
+        }
+        out.push('\n');
+    }
 }
 
 fn timeline(r: &Report, out: &mut String) {
