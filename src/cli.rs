@@ -42,6 +42,8 @@ const ANALYZE_EXAMPLES: &str = "Examples:
   gatecheck analyze fixtures/incident/
   gatecheck analyze access.log error.log --log-format '$remote_addr [$time_local] \"$request\" $status us=$upstream_status'
   gatecheck analyze access.json error.log --log-format 'escape=json {\"t\":\"$msec\",\"s\":$status,\"r\":\"$request\"}'
+  gatecheck analyze envoy/ --log-format 'envoy=[%START_TIME(%s.%3f)%] %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %DURATION%'
+  gatecheck analyze ./dump/ --config envoy.yaml      # Envoy access_log formats (text_format, json_format) read from it
   gatecheck analyze ./dump/ --config ./dump/etc/nginx/nginx.conf --since 2026-11-20T14:00Z --until 2026-11-20T16:00Z
   zcat access.log.1.gz | gatecheck analyze -
   gatecheck analyze ./dump/ --format json > report.json
@@ -59,6 +61,7 @@ inputs that could not be read while the error logs show upstream errors (--parti
 const FORMATS_EXAMPLES: &str = "Examples:
   gatecheck formats ./dump/
   gatecheck formats lb1.log --format-of 'lb*.log=haproxy'
+  gatecheck formats envoy/ --config envoy.yaml   # \"format from envoy.yaml:LINE\" for logs in its access_log format
 
 Formats: nginx access logs (built-in log_formats, --log-format, --config), nginx_error,
 and the hop formats (haproxy, ...). Exit codes: 0 every file has a format, 1 some have none, 2 error.";
@@ -94,14 +97,20 @@ pub struct AnalyzeArgs {
     /// Log files, directories, glob patterns, or `-` for stdin.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
-    /// nginx config (file or directory) whose log_format/access_log directives tell how to parse the logs.
+    /// A proxy config (file or directory): nginx's log_format/access_log, HAProxy's
+    /// log-format and Envoy's access_log formats tell how to read the logs, and their
+    /// settings are cited behind the causes.
     #[arg(long, value_name = "PATH")]
     pub config: Vec<PathBuf>,
-    /// An nginx log_format string for the access logs (overrides detection: no other
-    /// format is tried, and a format that fits no line is an error). May start with
-    /// `escape=json|default|none`, as in nginx.
-    #[arg(long, value_name = "FORMAT")]
-    pub log_format: Option<String>,
+    /// A log format to read the logs with (repeatable, one per proxy). Plain: an nginx
+    /// log_format string (overrides nginx detection: no other nginx format is tried),
+    /// which may start with `escape=json|default|none`, as in nginx.
+    /// `envoy=FORMAT`: an Envoy format string of %COMMAND% operators, or a json_format
+    /// object as JSON, tried before Envoy's built-in formats.
+    /// `haproxy=FORMAT`: a HAProxy log-format string. A format that fits no line of any
+    /// input is an error.
+    #[arg(long, value_name = "[PROXY=]FORMAT")]
+    pub log_format: Vec<String>,
     /// How --log-format's values are escaped (nginx's `escape=`), if not given in it.
     #[arg(long, value_name = "MODE", value_parser = ["default", "json", "none"])]
     pub log_escape: Option<String>,
@@ -153,12 +162,14 @@ pub struct FormatsArgs {
     /// Log files, directories, glob patterns, or `-` for stdin.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
-    /// nginx config whose log_format/access_log directives name the formats.
+    /// A proxy config whose formats are tried first (nginx log_format/access_log,
+    /// HAProxy log-format, Envoy access_log).
     #[arg(long, value_name = "PATH")]
     pub config: Vec<PathBuf>,
-    /// An nginx log_format string to try first.
-    #[arg(long, value_name = "FORMAT")]
-    pub log_format: Option<String>,
+    /// A log format to try first (repeatable): an nginx log_format string, or
+    /// `envoy=FORMAT` / `haproxy=FORMAT` (as for `analyze`).
+    #[arg(long, value_name = "[PROXY=]FORMAT")]
+    pub log_format: Vec<String>,
     /// Read files matching GLOB as format NAME (repeatable).
     #[arg(long, value_name = "GLOB=NAME")]
     pub format_of: Vec<String>,

@@ -79,6 +79,14 @@ pub fn haproxy_log(data: &[u8]) {
             }
         }
     }
+    // the `option httplog clf` parser on every line, whatever the head says
+    let _ = crate::logs::haproxy_clf::detect(&head);
+    let clf = crate::logs::haproxy_clf::ClfParser::with_year(Some(2024));
+    for line in lines(data) {
+        if let Ok(r) = clf.parse_line(line) {
+            let _ = crate::analyze::hop_cause::haproxy::classify(&r);
+        }
+    }
     let Some(parser) = Haproxy.forced(&head) else {
         return;
     };
@@ -121,6 +129,20 @@ pub fn envoy(data: &[u8]) {
     if let Ok(s) = std::str::from_utf8(data) {
         if let Ok(p) = compile(s) {
             let _ = p.parse_line(data);
+        }
+    }
+    // `data` as an Envoy config: its access_log formats, compiled as
+    // `analyze` compiles them, on its own lines
+    if let Ok(root) = crate::config::envoy::load(crate::source::FileId(0), data) {
+        use crate::config::envoy::log_formats::{access_log_formats, FoundFormat};
+        for f in access_log_formats(&root) {
+            if let FoundFormat::Text(t) | FoundFormat::Json(t) = &f.format {
+                if let Ok(p) = compile(t) {
+                    for line in lines(data).take(64) {
+                        let _ = p.parse_line(line);
+                    }
+                }
+            }
         }
     }
 }

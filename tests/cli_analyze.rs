@@ -310,15 +310,63 @@ fn config_gives_formats_and_directives() {
             .contains("etc/nginx.conf:7: access_log /var/log/nginx/access.log upstream_rich"),
         "{access}"
     );
+    // the settings in effect in `location /api/`, which served the requests
+    let cited = |row: &serde_json::Value, directive: &str| -> serde_json::Value {
+        row["settings"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no settings: {row}"))
+            .iter()
+            .find(|s| s["directive"] == directive)
+            .cloned()
+            .unwrap_or_else(|| panic!("{directive} not cited: {row}"))
+    };
     let rows = v["causes_504"].as_array().unwrap();
-    let cfg = rows[0]["config"].to_string();
+    let read = cited(&rows[0], "proxy_read_timeout");
+    assert_eq!(read["value"], "60s", "{read}");
+    assert_eq!(read["line"], 23, "{read}");
     assert!(
-        cfg.contains("lasted 60.001s") || cfg.contains("lasted 60.000s"),
-        "{cfg}"
+        read["file"].as_str().unwrap().ends_with("etc/nginx.conf"),
+        "{read}"
+    );
+    assert_eq!(
+        read["scope"], "server shop.example.com > location /api/",
+        "{read}"
+    );
+    let note = read["note"].as_str().unwrap();
+    assert!(
+        note.starts_with("1 of 1 timed-out requests there took 60.0 s ± 0.5 s")
+            && note.ends_with(
+                "that is proxy_read_timeout 60s (fixtures/logs/nginx/causes/etc/nginx.conf:23)"
+            ),
+        "{note}"
+    );
+    assert_eq!(read["measured"]["tolerance_ms"], 500, "{read}");
+    // unset: nginx's default, at the location that would hold it
+    let connect = cited(&rows[0], "proxy_connect_timeout");
+    assert_eq!(
+        (&connect["value"], &connect["defaulted"], &connect["line"]),
+        (
+            &serde_json::json!("60s"),
+            &serde_json::json!(true),
+            &serde_json::json!(19)
+        ),
+        "{connect}"
+    );
+    // the connect time is logged: the connect timeout did not end it
+    assert!(
+        connect["note"]
+            .as_str()
+            .unwrap()
+            .contains("they were connected"),
+        "{connect}"
     );
     assert!(
-        cfg.contains("proxy_read_timeout 60s") && cfg.contains("nginx.conf:23"),
-        "{cfg}"
+        v["verdict"]
+            .as_str()
+            .unwrap()
+            .ends_with("1 × 504 at proxy_read_timeout 60s"),
+        "{}",
+        v["verdict"]
     );
     let big = v["causes_502"]
         .as_array()
@@ -326,9 +374,11 @@ fn config_gives_formats_and_directives() {
         .iter()
         .find(|r| r["cause"] == "header_too_big")
         .unwrap();
-    assert!(
-        big["config"].to_string().contains("proxy_buffer_size 4k"),
-        "{big}"
+    let size = cited(big, "proxy_buffer_size");
+    assert_eq!(
+        (&size["value"], &size["line"]),
+        (&serde_json::json!("4k"), &serde_json::json!(24)),
+        "{size}"
     );
 }
 
@@ -474,7 +524,7 @@ fn demo_runs_clean() {
     assert!(err.is_empty(), "{err}");
     let out = stdout(&o);
     assert!(
-        out.contains("⚙ proxy_buffer_size 4k (fixtures/incident/nginx.conf:38"),
+        out.contains("⚙ fixtures/incident/nginx.conf:38  proxy_buffer_size 4k (server shop.example.com > location /api/"),
         "{out}"
     );
     assert!(out.contains("Bursts of 502s"), "{out}");
@@ -508,10 +558,11 @@ fn mkfifo(path: &Path) {
     assert!(ok.success(), "mkfifo {}", path.display());
 }
 
-/// `gatecheck analyze BIG FIFO`: every input is opened (BIG's size noted,
-/// its first bytes read) before any is parsed, and opening the FIFO waits
-/// for a writer; so `change` runs on BIG after gatecheck opened it and
-/// before it reads its chunks, with no race.
+/// `gatecheck analyze BIG FIFO`: every input's start is read for detection
+/// (BIG's size noted, BIG closed again until its pass) before any is parsed,
+/// and opening the FIFO waits for a writer; so `change` runs on BIG after
+/// gatecheck listed it and read its start, and before it reads its chunks
+/// (opening BIG again, reading up to the size first noted), with no race.
 fn analyze_while(change: impl FnOnce(&Path)) -> (Output, Big) {
     use std::os::unix::process::ExitStatusExt;
     let dir = tempfile::tempdir().unwrap();
@@ -775,17 +826,23 @@ fn issue_6_empty_vanished_and_unknown_compression_are_problems_not_aborts() {
     mkfifo(&fifo);
     let gone = dir.path().join("gone.log");
     std::fs::write(&gone, &text).unwrap();
-    // inputs are opened in order after discovery: opening the FIFO waits for
-    // a writer, so gone.log is deleted after it was found, before it is read
+    let late = dir.path().join("late.log");
+    std::fs::write(&late, &text).unwrap();
+    // every input's start is read for detection, in order, before any is
+    // parsed; opening the FIFO waits for a writer and reading its start
+    // waits for the writer to close it. So gone.log is deleted after it was
+    // found, before its start is read; late.log after its start was read
+    // (and the file closed), before the pass that reads it opens it again.
     let child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
         .args(["analyze", "--format", "json", "--no-progress"])
-        .args([&logs, &fifo, &gone])
+        .args([&logs, &late, &fifo, &gone])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
     std::fs::remove_file(&gone).unwrap();
+    std::fs::remove_file(&late).unwrap();
     w.write_all(text.as_bytes()).unwrap();
     drop(w);
     let o = child.wait_with_output().unwrap();
@@ -817,6 +874,12 @@ fn issue_6_empty_vanished_and_unknown_compression_are_problems_not_aborts() {
     };
     assert!(said("old.log.lz4", "compressed with lz4"), "{problems:?}");
     assert!(said("gone.log", "cannot read"), "{problems:?}");
+    // detected from its start, then gone when its turn came: said, not lost
+    assert!(
+        said("late.log", "removed or replaced before its turn"),
+        "{problems:?}"
+    );
+    assert_eq!(input_lines(&v, "late.log"), Some(0));
 }
 
 /// Issue 6 item 3 / "no zero 502s with exit 0": an access log nothing

@@ -112,3 +112,166 @@ fn every_hop_format_end_to_end() {
         );
     }
 }
+
+fn formats_out(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .arg("formats")
+        .args(args)
+        .output()
+        .expect("run gatecheck");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn hop_causes(h: &serde_json::Value, key: &str) -> Vec<String> {
+    h[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{}={}", r["cause"].as_str().unwrap(), r["count"]))
+        .collect()
+}
+
+/// The Envoy logs of a dump are read with the `access_log` formats of the
+/// Envoy config beside them (text_format_source and json_format), and
+/// `gatecheck formats` says which line of the config each came from.
+#[test]
+fn envoy_formats_from_the_config_in_the_dump() {
+    let dir = "fixtures/logs/envoy_config";
+    let files: Vec<String> = ["envoy.yaml", "access.log", "stdout.log"]
+        .iter()
+        .map(|f| format!("{dir}/{f}"))
+        .collect();
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    let (code, out) = formats_out(&files);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("access.log: envoy log")
+            && out.contains("format from fixtures/logs/envoy_config/envoy.yaml:22"),
+        "{out}"
+    );
+    assert!(
+        out.contains("format from fixtures/logs/envoy_config/envoy.yaml:27"),
+        "{out}"
+    );
+    assert!(out.contains("envoy.yaml: envoy config"), "{out}");
+    assert!(out.contains("2 access_log formats tried first"), "{out}");
+    let v = analyze_json(&files);
+    let h = v["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "envoy")
+        .unwrap();
+    assert_eq!(h["totals"]["requests"], 10);
+    assert_eq!(h["totals"]["malformed"], 0, "{}", h["malformed_samples"]);
+    assert_eq!(h["totals"]["status_502"], 3);
+    let c502 = hop_causes(h, "causes_502");
+    assert!(c502.contains(&"passthrough=1".to_string()), "{c502:?}");
+    assert!(c502.contains(&"invalid_header=2".to_string()), "{c502:?}");
+    assert_eq!(hop_causes(h, "causes_504"), vec!["timeout=2"]);
+    // the strftime START_TIME and the epoch one both give the time
+    let (first, last) = (v["first_request"].as_str(), v["last_request"].as_str());
+    assert!(
+        first.unwrap().starts_with("2024-03-12T08:10:00"),
+        "{first:?}"
+    );
+    assert!(last.unwrap().starts_with("2024-03-12T08:10:05"), "{last:?}");
+}
+
+/// `--log-format envoy=…` reads a custom layout detection does not know,
+/// `--config envoy.yaml` does the same from outside the dump, and the nginx
+/// form of `--log-format` keeps working beside it.
+#[test]
+fn envoy_log_format_and_config_flags() {
+    let fmt = std::fs::read_to_string("fixtures/logs/envoy/custom_long_flags.format").unwrap();
+    let given = format!("envoy={}", fmt.trim_end());
+    let v = analyze_json(&[
+        "fixtures/logs/envoy/custom_long_flags.log",
+        "--log-format",
+        &given,
+    ]);
+    assert_eq!(v["inputs"][0]["kind"], "envoy_access", "{}", v["inputs"]);
+    assert!(v["inputs"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("format from --log-format"));
+    let h = &v["hops"][0];
+    assert_eq!(h["totals"]["requests"], 3);
+    assert_eq!(h["totals"]["status_504"], 1);
+    // the config given with --config, the logs elsewhere
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("a.log");
+    std::fs::copy("fixtures/logs/envoy_config/access.log", &log).unwrap();
+    let (code, out) = formats_out(&[
+        log.to_str().unwrap(),
+        "--config",
+        "fixtures/logs/envoy_config/envoy.yaml",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("format from fixtures/logs/envoy_config/envoy.yaml:22"),
+        "{out}"
+    );
+    // an Envoy config is not read as nginx's
+    assert!(!out.contains("error: config"), "{out}");
+    // without it, the layout is unknown
+    let (code, _) = formats_out(&[log.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    // a format that fits nothing is an error, and a bad one is refused up front
+    for (f, want) in [
+        ("envoy=%RESPONSE_CODE% %BYTES_SENT% nothing", "fits no line"),
+        ("envoy=%DURATION%", "RESPONSE_CODE"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+            .args([
+                "analyze",
+                "fixtures/logs/envoy/custom_long_flags.log",
+                "--no-progress",
+            ])
+            .args(["--log-format", f])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{f}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{f}: {err}");
+    }
+    // nginx's form beside an envoy one, each reading its own file
+    let ngx = tmp.path().join("nginx.log");
+    std::fs::write(
+        &ngx,
+        "10.0.0.1 [12/Mar/2024:08:00:00 +0000] \"GET /a HTTP/1.1\" 502\n",
+    )
+    .unwrap();
+    let v = analyze_json(&[
+        "fixtures/logs/envoy/custom_long_flags.log",
+        ngx.to_str().unwrap(),
+        "--log-format",
+        &given,
+        "--log-format",
+        "$remote_addr [$time_local] \"$request\" $status",
+    ]);
+    let kinds: Vec<&str> = v["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["envoy_access", "nginx_access"], "{}", v["inputs"]);
+    // two nginx formats are refused: which would be which?
+    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .args([
+            "analyze",
+            ngx.to_str().unwrap(),
+            "--log-format",
+            "$status",
+            "--log-format",
+            "nginx=$status x",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("given twice"));
+}

@@ -414,3 +414,32 @@ fn verdict_covers_the_hops() {
         "{verdict}"
     );
 }
+
+/// `option httplog clf`, as haproxy 2.6 really wrote it (see the fixture's
+/// NOTES.md): the same causes as httplog, from the same fields.
+#[test]
+fn haproxy_clf_real_fixture() {
+    let v = analyze_json(&["fixtures/logs/haproxy/clf/real_haproxy_2.6.log"]);
+    assert_eq!(v["inputs"][0]["kind"], "haproxy_access", "{}", v["inputs"]);
+    assert!(
+        v["inputs"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("option httplog clf"),
+        "{}",
+        v["inputs"][0]
+    );
+    let h = &v["hops"][0];
+    assert_eq!(h["totals"]["requests"], 5);
+    assert_eq!(h["totals"]["malformed"], 0);
+    let c502 = causes(&h["causes_502"]);
+    assert!(c502.contains(&("passthrough".into(), 1)), "{c502:?}");
+    assert!(
+        c502.contains(&("upstream_closed_early".into(), 1)),
+        "{c502:?}"
+    );
+    assert_eq!(causes(&h["causes_504"]), vec![("timeout".into(), 1)]);
+    let other = causes(&h["causes_other_5xx"]);
+    assert!(other.contains(&("upstream_refused".into(), 1)), "{other:?}");
+    assert!(other.contains(&("no_live_upstream".into(), 1)), "{other:?}");
+}

@@ -338,3 +338,79 @@ mod differential {
         }
     }
 }
+
+/// The value table (`config::nginx::values`) reads times, sizes, counts and
+/// flags as nginx does: for each typed directive, `nginx -t` accepts a value
+/// exactly when gatecheck reads it as a valid value (so the model's typed
+/// values and NGX-VAL-001 follow nginx, not a guess).
+#[test]
+fn value_table_agrees_with_nginx_t() {
+    use gatecheck::config::model::{Arg, ValueKind};
+    use gatecheck::config::nginx::values::{bufs_ok, read, read_seconds, Shape, VALUES};
+    use gatecheck::source::{FileId, Span};
+
+    let Some(bin) = nginx() else { return };
+    let samples = |k: ValueKind| -> &'static [&'static str] {
+        match k {
+            ValueKind::Time => &["30s", "1m30s", "500ms", "30sec", "-1s"],
+            // Small enough for every buffer-size relation nginx checks.
+            ValueKind::Size => &["16k", "16384", "16x", "-1"],
+            ValueKind::Count => &["8", "+8", "8k"],
+            ValueKind::Flag => &["on", "OFF", "yes"],
+        }
+    };
+    let at = Span::new(FileId(0), 0, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("nginx.conf");
+    let mut wrong = Vec::new();
+    for &(name, shape, _) in VALUES {
+        // (arguments as written, what gatecheck says of them)
+        let cases: Vec<(String, bool)> = match shape {
+            Shape::At(kinds) => samples(kinds[0])
+                .iter()
+                .map(|v| (v.to_string(), read(kinds[0], v).is_some()))
+                .collect(),
+            Shape::LastSeconds => samples(ValueKind::Time)
+                .iter()
+                .map(|v| (format!("200 {v}"), read_seconds(v).is_some()))
+                .collect(),
+            Shape::ErrorPage => ["200", "20x"]
+                .iter()
+                .map(|v| {
+                    let ok = read(ValueKind::Count, v).is_some();
+                    (format!("502 ={v} /x"), ok)
+                })
+                .collect(),
+            Shape::Bufs => ["8 4k", "0 4k", "+8 4k", "8 4x"]
+                .iter()
+                .map(|v| {
+                    let args: Vec<Arg> = v.split(' ').map(|a| Arg::text(a, at, false)).collect();
+                    (v.to_string(), bufs_ok(&args))
+                })
+                .collect(),
+        };
+        for (args, ours) in cases {
+            let line = format!("{name} {args};");
+            let (main, events, http, upstream) = match name {
+                "worker_rlimit_nofile" => (line.as_str(), "", "", ""),
+                "worker_connections" => ("", line.as_str(), "", ""),
+                "keepalive" => ("", "", "", line.as_str()),
+                _ => ("", "", line.as_str(), ""),
+            };
+            let text = format!(
+                "{main}\nevents {{ {events} }}\nhttp {{\n {http}\n upstream u {{ server 127.0.0.1:1; {upstream} }}\n}}\n"
+            );
+            std::fs::write(&conf, &text).unwrap();
+            let (theirs, msg) = nginx_t(&bin, &conf);
+            if theirs != ours {
+                wrong.push(format!(
+                    "`{line}`: nginx -t {}, gatecheck {} ({})",
+                    if theirs { "accepts" } else { "refuses" },
+                    if ours { "accepts" } else { "refuses" },
+                    msg.trim()
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

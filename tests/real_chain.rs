@@ -9,26 +9,20 @@
 //! Skipped when nginx or haproxy is missing, unless `GATECHECK_REQUIRE_PROXIES`
 //! is set. `GATECHECK_CAPTURE_DIR=DIR` copies the dump to `DIR/`.
 
-#[path = "support/haproxy.rs"]
-mod haproxy;
-#[path = "support/nginx.rs"]
+// Shared with the other real-proxy tests; this file uses part of it.
 #[allow(dead_code)]
-mod nginx;
-#[path = "support/upstream.rs"]
-#[allow(dead_code)]
-mod upstream;
+mod support;
 
 use std::fs;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Duration;
 
-use haproxy::{find_haproxy, Haproxy};
-use nginx::{find_nginx, free_port, Nginx};
 use serde_json::Value;
-use upstream::FaultUpstream;
+use support::haproxy::{find_haproxy, Haproxy};
+use support::http::request_with_id as request;
+use support::nginx::{find_nginx, free_port, Nginx};
+use support::upstream::FaultUpstream;
 
 /// One request and where its 502 must be born (`None`: not a 502).
 struct Step {
@@ -71,26 +65,6 @@ const AFTER_STOP: Step = Step {
     status: 502,
     born: Some(("gateway", "nginx", "upstream_refused")),
 };
-
-fn request(addr: SocketAddr, target: &str, id: &str) -> u16 {
-    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
-        return 0;
-    };
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let req = format!(
-        "GET {target} HTTP/1.1\r\nHost: gatecheck.test\r\nX-Request-ID: {id}\r\nConnection: close\r\n\r\n"
-    );
-    if s.write_all(req.as_bytes()).is_err() {
-        return 0;
-    }
-    let mut resp = Vec::new();
-    let _ = s.take(1 << 20).read_to_end(&mut resp);
-    String::from_utf8_lossy(&resp)
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
-}
 
 #[test]
 fn where_each_502_was_born_across_nginx_and_haproxy() {
@@ -137,7 +111,11 @@ backend be_app
     )
     .unwrap();
     let mut hap = Haproxy::start(&hap_bin, &hap_cfg, &dump.join("haproxy.log"), hap_addr);
-    let user = if nginx::is_root() { "user root;\n" } else { "" };
+    let user = if support::nginx::is_root() {
+        "user root;\n"
+    } else {
+        ""
+    };
     let conf = format!(
         r#"{user}worker_processes 1;
 pid nginx.pid;

@@ -16,16 +16,13 @@
 //! * `GATECHECK_CAPTURE_DIR=DIR` copies the logs and the config into `DIR/`
 //!   (that is how `fixtures/logs/haproxy/real/` was made).
 
-#[path = "support/haproxy.rs"]
-mod haproxy;
-#[path = "support/upstream.rs"]
+// Shared with the other real-proxy tests; this file uses part of it.
 #[allow(dead_code)]
-mod upstream;
+mod support;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,12 +30,14 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use haproxy::{find_haproxy, Haproxy};
 use serde_json::Value;
-use upstream::{Blackhole, FaultUpstream};
+use support::haproxy::{require_haproxy, Haproxy};
+use support::http::request_with_id as request;
+use support::nginx::free_port;
+use support::upstream::{Blackhole, FaultUpstream};
 
 /// haproxy's buffer for this test: smaller than the upstream's oversized
-/// response header ([`upstream::BIG_HEADER_BYTES`]) once tune.maxrewrite is
+/// response header ([`support::upstream::BIG_HEADER_BYTES`]) once tune.maxrewrite is
 /// taken off.
 const BUFSIZE: usize = 4096;
 
@@ -116,13 +115,6 @@ const STEPS: &[Step] = &[
     },
 ];
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind 127.0.0.1:0")
-        .port()
-}
-
 /// A UDP syslog receiver that stores each datagram as rsyslog's
 /// `RSYSLOG_TraditionalFileFormat` does: `<PRI>` dropped, the host name
 /// inserted after the RFC 3164 timestamp (haproxy sends none).
@@ -182,27 +174,6 @@ fn as_rsyslog(msg: &str) -> String {
     } else {
         m.to_string()
     }
-}
-
-/// Send one request with an X-Request-ID; the status (0: none).
-fn request(addr: SocketAddr, target: &str, id: &str) -> u16 {
-    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
-        return 0;
-    };
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let req = format!(
-        "GET {target} HTTP/1.1\r\nHost: gatecheck.test\r\nX-Request-ID: {id}\r\nConnection: close\r\n\r\n"
-    );
-    if s.write_all(req.as_bytes()).is_err() {
-        return 0;
-    }
-    let mut resp = Vec::new();
-    let _ = s.take(1 << 20).read_to_end(&mut resp);
-    String::from_utf8_lossy(&resp)
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
 }
 
 fn config(port: u16, syslog: SocketAddr, up: SocketAddr, closed: u16, hole: SocketAddr) -> String {
@@ -279,15 +250,11 @@ fn causes_by_id(log: &Path) -> (BTreeMap<String, String>, Value) {
 
 #[test]
 fn haproxy_faults_get_their_causes() {
-    let Some(bin) = find_haproxy() else {
-        if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
-            panic!("haproxy not found and GATECHECK_REQUIRE_PROXIES is set");
-        }
-        eprintln!("skipped: haproxy not installed (set GATECHECK_HAPROXY)");
+    let Some(bin) = require_haproxy() else {
         return;
     };
     // headers get tune.bufsize minus tune.maxrewrite (1024 by default)
-    const { assert!(BUFSIZE - 1024 < upstream::BIG_HEADER_BYTES) };
+    const { assert!(BUFSIZE - 1024 < support::upstream::BIG_HEADER_BYTES) };
     let dir = tempfile::tempdir().unwrap();
     let up = FaultUpstream::start().expect("upstream");
     let hole = Blackhole::start().expect("blackhole");

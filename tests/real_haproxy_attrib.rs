@@ -11,53 +11,15 @@
 #[allow(dead_code)]
 mod support;
 
-use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use support::haproxy::{require_haproxy, Haproxy};
 use support::http;
 use support::nginx::free_port;
 use support::upstream::FaultUpstream;
-
-fn haproxy() -> Option<PathBuf> {
-    let found = [
-        "/usr/sbin/haproxy",
-        "/usr/local/sbin/haproxy",
-        "/usr/bin/haproxy",
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .find(|p| p.is_file());
-    if found.is_none() {
-        if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
-            panic!("haproxy not found and GATECHECK_REQUIRE_PROXIES is set");
-        }
-        eprintln!("SKIPPED: haproxy binary not found (install the Debian package `haproxy`)");
-    }
-    found
-}
-
-/// Kills haproxy when the test ends, however it ends.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_listening(addr: SocketAddr) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("haproxy did not listen on {addr}");
-}
 
 /// 1-based line of the first line of `text` that equals `needle` trimmed.
 fn line_of(text: &str, needle: &str) -> u64 {
@@ -76,7 +38,7 @@ fn count_in(path: &Path, needle: &str) -> usize {
 
 #[test]
 fn timeout_server_of_the_failing_backend_is_cited() {
-    let Some(bin) = haproxy() else {
+    let Some(bin) = require_haproxy() else {
         return;
     };
     let up = FaultUpstream::start().expect("upstream");
@@ -91,18 +53,8 @@ fn timeout_server_of_the_failing_backend_is_cited() {
     let cfg_path = dir.path().join("haproxy.cfg");
     std::fs::write(&cfg_path, &cfg).expect("write cfg");
     let log_path = dir.path().join("haproxy.log");
-    let log = std::fs::File::create(&log_path).expect("log file");
-    let child = Command::new(&bin)
-        .arg("-db")
-        .arg("-f")
-        .arg(&cfg_path)
-        .stdout(Stdio::from(log))
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start haproxy");
-    let mut guard = Guard(child);
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    wait_listening(addr);
+    let mut hap = Haproxy::start(&bin, &cfg_path, &log_path, addr);
     let n = 3;
     for i in 0..n {
         let status = http::request(addr, "GET", &format!("/slow/{i}"), b"").expect("request");
@@ -116,13 +68,14 @@ fn timeout_server_of_the_failing_backend_is_cited() {
     while count_in(&log_path, " 504 ") < n && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    drop(guard.0.kill());
-    let _ = guard.0.wait();
+    hap.stop();
     assert_eq!(count_in(&log_path, " 504 "), n, "HAProxy logged each 504");
 
     let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
         .args(["analyze", "--format", "json", "--no-progress"])
-        .arg(dir.path())
+        // not the folder: the guard keeps haproxy's stderr there too
+        .arg(&cfg_path)
+        .arg(&log_path)
         .output()
         .expect("run gatecheck");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {

@@ -4,12 +4,12 @@
 
 use super::cause::{self, Capabilities, Cause, ErrorRef};
 use super::errors::sample;
-use super::event::{self, Event};
-use super::inputs::{for_chunks, Loaded};
+use super::event::{self, ChunkEvents, Event, EventSink};
+use super::inputs::Loaded;
 use super::nginx_config::NginxConfig;
+use super::schedule::for_each_chunk;
 use super::stats::{self, Agg, CauseStat, Example, MinuteRun};
 use super::{join, Options};
-use crate::input::Problem;
 use crate::logs::nginx::{self, LogFormat, TimeCache};
 use crate::logs::nginx_error::{self, ErrorLine};
 use crate::logs::wrap::Wrap;
@@ -33,14 +33,14 @@ pub(super) struct Ctx<'a> {
 }
 
 /// The access-log stage: parse every nginx access log of the plan against
-/// the error-log index; unknown and config inputs get their summaries here
-/// too (in input order with the rest).
+/// the error-log index (all files at once, results taken in input order);
+/// unknown and config inputs get their summaries here too.
 pub(super) fn access_pass(
     plan: &mut super::plan::Plan,
     index: &join::ErrorIndex,
     opts: &Options,
     inputs_out: &mut Vec<super::report::InputSummary>,
-    on_events: &mut dyn FnMut(Vec<Event>),
+    on_events: &mut EventSink<'_>,
 ) -> Agg {
     use super::kind::InputKind;
     use super::report::InputSummary;
@@ -59,40 +59,14 @@ pub(super) fn access_pass(
         names,
         ..
     } = plan;
+    let mut files: Vec<&mut Loaded> = Vec::new();
     for l in loaded.iter_mut() {
         let kind = match l.config_of {
             Some(k) => InputKind::ProxyConfig(k),
             None => InputKind::from_detected(&l.kind),
         };
         match l.kind {
-            Kind::Access(fi) => {
-                let fmt = &formats[fi];
-                let display = l.input.display.clone();
-                let ctx = Ctx {
-                    fmt,
-                    wrap: l.wrap,
-                    mixed: l.mixed,
-                    config: config.as_deref(),
-                    index,
-                    has_error_log,
-                    unreadable_inputs,
-                    opts,
-                    file: l.index,
-                    display: &display,
-                    names,
-                };
-                let agg = parse_access_log(l, &ctx, problems, on_events);
-                inputs_out.push(InputSummary::new(
-                    display,
-                    kind,
-                    Some(fmt.name.clone()),
-                    l.reason.clone(),
-                    agg.lines,
-                    agg.malformed,
-                    0,
-                ));
-                total += agg;
-            }
+            Kind::Access(_) => files.push(l),
             Kind::Unknown | Kind::Config | Kind::HopConfig(_) => {
                 inputs_out.push(InputSummary::new(
                     l.input.display.clone(),
@@ -107,37 +81,66 @@ pub(super) fn access_pass(
             Kind::Error | Kind::Hop(_) => {}
         }
     }
-    total
-}
-
-/// Parse one access log; events (when `ctx.opts.keep_events`) go to
-/// `on_events` in file order, a window of chunks at a time.
-pub(super) fn parse_access_log(
-    l: &mut Loaded,
-    ctx: &Ctx<'_>,
-    problems: &mut Vec<Problem>,
-    on_events: &mut dyn FnMut(Vec<Event>),
-) -> Agg {
-    let mut total = Agg::new();
-    let mut base = 0u64;
-    let parse = |chunk: &[u8]| {
-        let (agg, evs, n) = parse_access_chunk(chunk, ctx);
-        ((agg, evs), n)
+    // (display, reason, format index) of each access log
+    let about: Vec<(String, String, usize)> = files
+        .iter()
+        .map(|l| {
+            let fi = match l.kind {
+                Kind::Access(fi) => fi,
+                _ => 0,
+            };
+            (l.input.display.clone(), l.reason.clone(), fi)
+        })
+        .collect();
+    let ctxs: Vec<Ctx<'_>> = files
+        .iter()
+        .zip(&about)
+        .map(|(l, (display, _, fi))| Ctx {
+            fmt: &formats[*fi],
+            wrap: l.wrap,
+            mixed: l.mixed,
+            config: config.as_deref(),
+            index,
+            has_error_log,
+            unreadable_inputs,
+            opts,
+            file: l.index,
+            display,
+            names,
+        })
+        .collect();
+    let ndjson = on_events.ndjson();
+    let parse = |i: usize, chunk: &[u8]| {
+        let (agg, evs, n) = parse_access_chunk(chunk, &ctxs[i]);
+        ((agg, ChunkEvents::new(evs, ndjson)), n)
     };
-    for_chunks(
-        l,
-        ctx.opts,
-        problems,
-        &parse,
-        &mut |(mut agg, mut evs): (Agg, Vec<Event>), n| {
-            shift_lines(&mut agg, &mut evs, base);
+    let mut file_total = Agg::new();
+    let mut base = 0u64;
+    for_each_chunk(&mut files, opts, problems, &parse, &mut |i,
+                                                             part: Option<
+        ((Agg, ChunkEvents), u64),
+    >| {
+        if let Some(((mut agg, evs), n)) = part {
+            shift_lines(&mut agg, &mut [], base);
+            on_events.send(evs, base);
             base += n;
-            total += agg;
-            if !evs.is_empty() {
-                on_events(evs);
-            }
-        },
-    );
+            file_total += agg;
+            return;
+        }
+        let agg = std::mem::replace(&mut file_total, Agg::new());
+        base = 0;
+        let (display, reason, fi) = &about[i];
+        inputs_out.push(InputSummary::new(
+            display.clone(),
+            InputKind::NginxAccess,
+            Some(formats[*fi].name.clone()),
+            reason.clone(),
+            agg.lines,
+            agg.malformed,
+            0,
+        ));
+        total += agg;
+    });
     total
 }
 
@@ -471,16 +474,33 @@ fn slow_path(
         .map(|a| a.addr.as_str())
         .filter(|a| !a.is_empty())
         .or_else(|| errors.last().and_then(|e| e.upstream.as_deref()));
-    if ctx.config.is_some() {
+    let route = ctx.config.map(|cfg| {
+        // the server/location that served it, for the settings in effect
+        let host = text(rec.host)
+            .filter(|h| h != "-")
+            .or_else(|| errors.last().and_then(|e| e.host.clone()));
+        cfg.route_key(host.as_deref(), path.as_deref(), failed_addr)
+    });
+    if let Some(key) = &route {
         if let Some(a) = failed_addr {
             bump(&mut st.addrs, a);
         }
+        bump(&mut st.routes, key);
     }
     // bounded (100 ms steps of at most the proxy timeouts): kept for the verdict
-    if let Some(secs) = failed_attempt.and_then(|a| a.response_time) {
-        *st.durations
-            .entry(((secs * 1000.0) as u64 + 50) / 100)
-            .or_default() += 1;
+    if let Some((secs, a)) = failed_attempt.and_then(|a| Some((a.response_time?, a))) {
+        let step = ((secs * 1000.0) as u64 + 50) / 100;
+        *st.durations.entry(step).or_default() += 1;
+        if let Some(key) = &route {
+            // a logged connect time means the connect timer did not fire
+            let phase = match (ctx.fmt.has_upstream_connect_time(), a.connect_time) {
+                (false, _) => 0,
+                (true, None) => 1,
+                (true, Some(_)) => 2,
+            };
+            let k = step.saturating_mul(4).saturating_add(phase);
+            bump(&mut st.timed, &format!("{k}@{key}"));
+        }
     }
     if st.example.is_none() {
         st.example = Some(example());

@@ -13,6 +13,7 @@
 
 mod envoy;
 mod haproxy;
+pub(crate) mod nginx;
 
 use std::path::{Path, PathBuf};
 
@@ -48,6 +49,25 @@ pub struct Citation {
     pub scope: String,
     /// What it means here, compared with the measurement when there is one.
     pub note: String,
+    /// The measured durations compared with this limit, when it is one and
+    /// the log measured them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measured: Option<Measurement>,
+}
+
+/// How many of a cause's requests took about as long as a configured limit.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Measurement {
+    /// Requests whose measured time is within `tolerance_ms` of the limit.
+    pub matched: u64,
+    /// Requests with a measured time.
+    pub of: u64,
+    /// The limit, ms.
+    pub limit_ms: u64,
+    /// ± this many ms counts as "at the limit".
+    pub tolerance_ms: u64,
+    /// What was measured.
+    pub what: String,
 }
 
 /// The phase a failed request was in when it ended, as far as the hop's
@@ -348,6 +368,7 @@ impl ProxyConfigs {
             line: self.line(span),
             scope: scope.to_string(),
             note,
+            measured: None,
         }
     }
 }

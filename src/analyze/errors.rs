@@ -1,10 +1,10 @@
 //! The error-log pass: every upstream error line of the error logs, with the
 //! time span the logs cover, for the join.
 
-use super::inputs::{for_chunks, Loaded};
+use super::inputs::Loaded;
+use super::schedule::for_each_chunk;
 use super::stats::{self, Sample};
 use super::Options;
-use crate::input::Problem;
 use crate::logs::lines;
 use crate::logs::nginx_error::{self, ErrorLine, Parsed};
 
@@ -16,95 +16,93 @@ pub(super) struct ErrorLogResult {
     pub(super) samples: Vec<Sample>,
 }
 
-pub(super) fn parse_error_log(
-    l: &mut Loaded,
-    opts: &Options,
-    problems: &mut Vec<Problem>,
-) -> ErrorLogResult {
-    let file = l.index;
-    let (wrap, mixed) = (l.wrap, l.mixed);
-    let display = l.input.display.clone();
-    let mut out = ErrorLogResult {
-        lines_kept: Vec::new(),
-        span: None,
-        lines: 0,
-        malformed: 0,
-        samples: Vec::new(),
-    };
-    let mut base = 0;
-    let mut add = |mut r: ErrorLogResult, n: u64| {
+/// What the lines of one error log are read with.
+struct ErrCtx {
+    file: u32,
+    wrap: crate::logs::wrap::Wrap,
+    mixed: bool,
+    display: String,
+}
+
+impl ErrorLogResult {
+    fn new() -> Self {
+        ErrorLogResult {
+            lines_kept: Vec::new(),
+            span: None,
+            lines: 0,
+            malformed: 0,
+            samples: Vec::new(),
+        }
+    }
+
+    /// Add the next chunk's result, whose line numbers start after `base`.
+    fn add(&mut self, mut r: ErrorLogResult, base: u64) {
         for e in &mut r.lines_kept {
             e.line += base;
         }
         for s in &mut r.samples {
             s.line += base;
         }
-        base += n;
-        out.lines_kept.extend(r.lines_kept);
-        out.lines += r.lines;
-        out.malformed += r.malformed;
+        self.lines_kept.extend(r.lines_kept);
+        self.lines += r.lines;
+        self.malformed += r.malformed;
         if let Some((a, b)) = r.span {
-            out.span = Some(out.span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+            self.span = Some(self.span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
         }
         for s in r.samples {
-            if out.samples.len() < stats::MALFORMED_SAMPLES {
-                out.samples.push(s);
+            if self.samples.len() < stats::MALFORMED_SAMPLES {
+                self.samples.push(s);
             }
         }
-    };
-    let parse = |chunk: &[u8]| {
-        let mut r = ErrorLogResult {
-            lines_kept: Vec::new(),
-            span: None,
-            lines: 0,
-            malformed: 0,
-            samples: Vec::new(),
+    }
+}
+
+/// One chunk of an error log.
+fn parse_error_chunk(chunk: &[u8], ctx: &ErrCtx) -> (ErrorLogResult, u64) {
+    let (wrap, mixed, display, file) = (ctx.wrap, ctx.mixed, &ctx.display, ctx.file);
+    let mut r = ErrorLogResult::new();
+    let mut n = 0u64;
+    let mut buf = Vec::new();
+    for raw in lines(chunk) {
+        n += 1;
+        if raw.iter().all(|c| c.is_ascii_whitespace()) {
+            continue;
+        }
+        let peeled = wrap.peel(raw, &mut buf);
+        if mixed && !peeled.is_some_and(nginx_error::looks_like) {
+            // an access line (the access pass reads it) or not ours
+            continue;
+        }
+        r.lines += 1;
+        let Some(line) = peeled else {
+            r.malformed += 1;
+            if r.samples.len() < stats::MALFORMED_SAMPLES {
+                let why = format!("not a {} line", wrap.name());
+                r.samples.push(sample(display, n, &why, raw));
+            }
+            continue;
         };
-        let mut n = 0u64;
-        let mut buf = Vec::new();
-        for raw in lines(chunk) {
-            n += 1;
-            if raw.iter().all(|c| c.is_ascii_whitespace()) {
-                continue;
-            }
-            let peeled = wrap.peel(raw, &mut buf);
-            if mixed && !peeled.is_some_and(nginx_error::looks_like) {
-                // an access line (the access pass reads it) or not ours
-                continue;
-            }
-            r.lines += 1;
-            let Some(line) = peeled else {
+        let t = if line.len() >= 19 {
+            crate::logs::scan::parse_error_log_time(&line[..19])
+        } else {
+            None
+        };
+        if let Some(t) = t {
+            r.span = Some(r.span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+        }
+        match nginx_error::parse(line, file, n) {
+            Parsed::Upstream(e) => r.lines_kept.push(e),
+            Parsed::Other => {}
+            Parsed::Malformed => {
                 r.malformed += 1;
                 if r.samples.len() < stats::MALFORMED_SAMPLES {
-                    let why = format!("not a {} line", wrap.name());
-                    r.samples.push(sample(&display, n, &why, raw));
-                }
-                continue;
-            };
-            let t = if line.len() >= 19 {
-                crate::logs::scan::parse_error_log_time(&line[..19])
-            } else {
-                None
-            };
-            if let Some(t) = t {
-                r.span = Some(r.span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
-            }
-            match nginx_error::parse(line, file, n) {
-                Parsed::Upstream(e) => r.lines_kept.push(e),
-                Parsed::Other => {}
-                Parsed::Malformed => {
-                    r.malformed += 1;
-                    if r.samples.len() < stats::MALFORMED_SAMPLES {
-                        r.samples
-                            .push(sample(&display, n, "not an nginx error-log line", line));
-                    }
+                    r.samples
+                        .push(sample(display, n, "not an nginx error-log line", line));
                 }
             }
         }
-        (r, n)
-    };
-    for_chunks(l, opts, problems, &parse, &mut add);
-    out
+    }
+    (r, n)
 }
 
 pub(super) fn sample(file: &str, line: u64, reason: &str, text: &[u8]) -> Sample {
@@ -132,7 +130,8 @@ pub(super) struct ErrorPass {
     pub(super) mixed: Vec<(String, u64)>,
 }
 
-/// The error-log stage: parse every nginx error log of the plan.
+/// The error-log stage: parse every nginx error log of the plan (all files
+/// at once, results taken in input order).
 pub(super) fn error_pass(plan: &mut super::plan::Plan, opts: &Options) -> ErrorPass {
     use super::kind::InputKind;
     let mut error_lines = Vec::new();
@@ -140,34 +139,63 @@ pub(super) fn error_pass(plan: &mut super::plan::Plan, opts: &Options) -> ErrorP
     let mut inputs = Vec::new();
     let mut samples = Vec::new();
     let mut mixed = Vec::new();
-    for l in plan
+    let mut files: Vec<&mut Loaded> = plan
         .loaded
         .iter_mut()
         .filter(|l| matches!(l.kind, crate::logs::detect::Kind::Error) || l.mixed)
-    {
-        let r = parse_error_log(l, opts, &mut plan.problems);
-        if let Some((a, b)) = r.span {
-            error_span = Some(error_span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
-        }
-        if l.mixed {
-            // one file, read as both: reported once, as an access log
-            mixed.push((l.input.display.clone(), r.lines_kept.len() as u64));
+        .collect();
+    let ctxs: Vec<ErrCtx> = files
+        .iter()
+        .map(|l| ErrCtx {
+            file: l.index,
+            wrap: l.wrap,
+            mixed: l.mixed,
+            display: l.input.display.clone(),
+        })
+        .collect();
+    let about: Vec<(String, String, bool)> = files
+        .iter()
+        .map(|l| (l.input.display.clone(), l.reason.clone(), l.mixed))
+        .collect();
+    let mut cur = ErrorLogResult::new();
+    let mut base = 0u64;
+    let parse = |i: usize, chunk: &[u8]| parse_error_chunk(chunk, &ctxs[i]);
+    for_each_chunk(
+        &mut files,
+        opts,
+        &mut plan.problems,
+        &parse,
+        &mut |i, part| {
+            if let Some((r, n)) = part {
+                cur.add(r, base);
+                base += n;
+                return;
+            }
+            // the file's last chunk was handed out
+            let r = std::mem::replace(&mut cur, ErrorLogResult::new());
+            base = 0;
+            if let Some((a, b)) = r.span {
+                error_span = Some(error_span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+            }
+            let (display, reason, is_mixed) = &about[i];
+            if *is_mixed {
+                // one file, read as both: reported once, as an access log
+                mixed.push((display.clone(), r.lines_kept.len() as u64));
+            } else {
+                inputs.push(super::report::InputSummary::new(
+                    display.clone(),
+                    InputKind::NginxError,
+                    None,
+                    reason.clone(),
+                    r.lines,
+                    r.malformed,
+                    r.lines_kept.len() as u64,
+                ));
+            }
             error_lines.extend(r.lines_kept);
             samples.extend(r.samples);
-            continue;
-        }
-        inputs.push(super::report::InputSummary::new(
-            l.input.display.clone(),
-            InputKind::NginxError,
-            None,
-            l.reason.clone(),
-            r.lines,
-            r.malformed,
-            r.lines_kept.len() as u64,
-        ));
-        error_lines.extend(r.lines_kept);
-        samples.extend(r.samples);
-    }
+        },
+    );
     ErrorPass {
         index: super::join::ErrorIndex::new(error_lines, error_span, plan.names.clone()),
         inputs,

@@ -11,12 +11,13 @@ use std::collections::BTreeMap;
 use super::access::{path_pattern, shift_lines};
 use super::cause::Cause;
 use super::errors::sample;
-use super::event::{self, Event};
+use super::event::{self, ChunkEvents, Event, EventSink};
 use super::hop_cause;
-use super::inputs::for_chunks;
+use super::inputs::Loaded;
 use super::kind::InputKind;
 use super::plan::Plan;
 use super::report::InputSummary;
+use super::schedule::for_each_chunk;
 use super::stats::{self, Agg, Example, MinuteRun};
 use super::Options;
 use crate::logs::detect::Kind;
@@ -83,7 +84,7 @@ pub(super) fn hop_pass(
     plan: &mut Plan,
     opts: &Options,
     inputs_out: &mut Vec<InputSummary>,
-    on_events: &mut dyn FnMut(Vec<Event>),
+    on_events: &mut EventSink<'_>,
 ) -> Vec<HopAgg> {
     let mut hops: Vec<HopAgg> = Vec::new();
     let Plan {
@@ -92,6 +93,10 @@ pub(super) fn hop_pass(
         problems,
         ..
     } = plan;
+    // every hop input, read all at once by the scheduler (results in input order)
+    let mut files: Vec<&mut Loaded> = Vec::new();
+    let mut ctxs: Vec<Ctx<'_>> = Vec::new();
+    let mut about: Vec<(String, String, &'static dyn crate::logs::hop::HopFormat)> = Vec::new();
     for (l, parser) in loaded.iter_mut().zip(hop_parsers.iter()) {
         let (Kind::Hop(fi), Some(parser)) = (&l.kind, parser) else {
             continue;
@@ -99,30 +104,40 @@ pub(super) fn hop_pass(
         let Some(format) = hop_formats().get(*fi) else {
             continue;
         };
-        let display = l.input.display.clone();
-        let ctx = Ctx {
+        about.push((l.input.display.clone(), l.reason.clone(), *format));
+        ctxs.push(Ctx {
             name: format.name(),
             hop: format.hop(),
             parser: parser.as_ref(),
             classify: hop_cause::classifier(format.name()),
-            display: &display,
+            display: l.input.display.clone(),
             file: l.index,
             opts,
-        };
-        let mut out = ChunkOut {
-            agg: Agg::new(),
-            skipped: 0,
-            events: BTreeMap::new(),
-            event_samples: Vec::new(),
-            evs: Vec::new(),
-        };
-        let mut base = 0u64;
-        let parse = |chunk: &[u8]| {
-            let (o, n) = parse_chunk(chunk, &ctx);
-            (o, n)
-        };
-        for_chunks(l, opts, problems, &parse, &mut |mut o: ChunkOut, n| {
-            shift_lines(&mut o.agg, &mut o.evs, base);
+        });
+        files.push(l);
+    }
+    let new_out = || ChunkOut {
+        agg: Agg::new(),
+        skipped: 0,
+        events: BTreeMap::new(),
+        event_samples: Vec::new(),
+        evs: Vec::new(),
+    };
+    let mut out = new_out();
+    let mut base = 0u64;
+    let ndjson = on_events.ndjson();
+    let parse = |i: usize, chunk: &[u8]| {
+        let (mut o, n) = parse_chunk(chunk, &ctxs[i]);
+        let evs = ChunkEvents::new(std::mem::take(&mut o.evs), ndjson);
+        ((o, evs), n)
+    };
+    for_each_chunk(&mut files, opts, problems, &parse, &mut |i,
+                                                             part: Option<
+        ((ChunkOut, ChunkEvents), u64),
+    >| {
+        if let Some(((mut o, evs), n)) = part {
+            shift_lines(&mut o.agg, &mut [], base);
+            on_events.send(evs, base);
             for e in &mut o.event_samples {
                 e.line += base;
             }
@@ -137,15 +152,17 @@ pub(super) fn hop_pass(
                     out.event_samples.push(e);
                 }
             }
-            if !o.evs.is_empty() {
-                on_events(o.evs);
-            }
-        });
+            return;
+        }
+        // the file's last chunk was handed out
+        let out = std::mem::replace(&mut out, new_out());
+        base = 0;
+        let (display, reason, format) = &about[i];
         inputs_out.push(InputSummary::new(
             display.clone(),
             InputKind::Hop(format.name()),
             Some(format.name().to_string()),
-            l.reason.clone(),
+            reason.clone(),
             out.agg.lines,
             out.agg.malformed,
             0,
@@ -165,7 +182,7 @@ pub(super) fn hop_pass(
                 hops.last_mut().expect("pushed")
             }
         };
-        slot.files.push(display);
+        slot.files.push(display.clone());
         slot.agg += out.agg;
         slot.skipped += out.skipped;
         for (k, v) in out.events {
@@ -176,7 +193,7 @@ pub(super) fn hop_pass(
                 slot.event_samples.push(e);
             }
         }
-    }
+    });
     for h in &mut hops {
         add_event_evidence(h);
     }
@@ -228,7 +245,7 @@ struct Ctx<'a> {
     hop: HopKind,
     parser: &'a dyn HopParser,
     classify: hop_cause::Classify,
-    display: &'a str,
+    display: String,
     file: u32,
     opts: &'a Options,
 }
@@ -288,7 +305,7 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
                 agg.malformed += 1;
                 if agg.malformed_samples.len() < stats::MALFORMED_SAMPLES {
                     agg.malformed_samples
-                        .push(sample(ctx.display, n, e.describe(), line));
+                        .push(sample(&ctx.display, n, e.describe(), line));
                 }
                 continue;
             }
@@ -306,9 +323,14 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
         let status = sum.status.unwrap_or(0);
         agg.status[status.min(999) as usize] += 1;
         if status >= 500 {
-            // the full record, only for the 5xx (the summary accepted the line)
-            let Ok(rec) = ctx.parser.parse_line(line) else {
-                continue;
+            // the full record, only for the 5xx (the summary accepted the
+            // line, and hands it over when it parsed it whole)
+            let rec = match sum.record {
+                Some(rec) => rec,
+                None => match ctx.parser.parse_line(line) {
+                    Ok(rec) => rec,
+                    Err(_) => continue,
+                },
             };
             let cause = slow_path(&rec, n, ctx, agg, &mut o.evs);
             if sum.time.is_some() {
@@ -341,6 +363,16 @@ fn next_hop(rec: &HopRecord<'_>) -> Option<String> {
             String::from_utf8_lossy(s)
         )),
         _ => text(rec.upstream_addr),
+    }
+}
+
+/// Count `key`, allocating only the first time it is seen.
+fn bump(map: &mut std::collections::HashMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(c) => *c += 1,
+        None => {
+            map.insert(key.to_string(), 1);
+        }
     }
 }
 
@@ -390,10 +422,10 @@ fn slow_path(
             agg.see_502(t);
         }
         if let Some(u) = &upstream {
-            *agg.upstreams.entry(u.clone()).or_default() += 1;
+            bump(&mut agg.upstreams, u);
         }
-        if let Some(h) = text(rec.host) {
-            *agg.hosts.entry(h).or_default() += 1;
+        if let Some(h) = rec.host {
+            bump(&mut agg.hosts, &String::from_utf8_lossy(h));
         }
         if let Some(p) = &path {
             *agg.paths.entry(path_pattern(p)).or_default() += 1;

@@ -1,13 +1,13 @@
-//! Inputs of one run: open each file (positioned reads or stream), keep its first bytes,
-//! decide what it holds, and run a parser over its chunks in parallel.
+//! Inputs of one run: open each file (positioned reads or stream), read its
+//! first bytes, decide what it holds; regular files are closed again until
+//! their pass (`schedule.rs`) reads them.
 
 use std::borrow::Cow;
 
-use rayon::prelude::*;
-
 use super::nginx_config::NginxConfig;
-use super::Options;
-use crate::input::{self, BlockReader, Input, Opened, PlainFile, Problem};
+use std::io::BufRead;
+
+use crate::input::{self, BlockReader, Input, Opened};
 use crate::logs::detect::{self, Detection, Kind};
 use crate::logs::nginx::LogFormat;
 use crate::logs::wrap::Wrap;
@@ -15,7 +15,7 @@ use crate::logs::wrap::Wrap;
 /// Bytes read from the start of a file to detect its kind.
 pub(super) const HEAD_BYTES: usize = 64 << 10;
 
-/// One input after opening and detection.
+/// One input after detection.
 pub(super) struct Loaded {
     pub(super) index: u32,
     pub(super) input: Input,
@@ -23,7 +23,7 @@ pub(super) struct Loaded {
     pub(super) head: Vec<u8>,
     pub(super) kind: Kind,
     pub(super) reason: String,
-    /// The packaging peeled off each line before parsing.
+    /// The packaging peeled off each line.
     pub(super) wrap: Wrap,
     /// Access and error lines in one file: read by both passes.
     pub(super) mixed: bool,
@@ -31,9 +31,21 @@ pub(super) struct Loaded {
     pub(super) config_of: Option<crate::config::ProxyKind>,
 }
 
-enum Data {
-    File(PlainFile),
+/// How an input's bytes are got when its turn comes.
+pub(super) enum Data {
+    /// A regular file, closed after its start was read for detection and
+    /// opened again by the pass that reads it (so memory and open files do
+    /// not grow with the number of inputs; issue 9: 2,000 `.gz` files held
+    /// open with their first decoded block took 3.4 GB).
+    Closed {
+        /// Its bytes are compressed (recognised by magic bytes).
+        compressed: bool,
+    },
+    /// Anything that can be read only once (stdin, a pipe, a device): kept
+    /// open from detection on, with the first block already read.
     Stream(BlockReader, Option<Vec<u8>>),
+    /// A stream read by an earlier pass.
+    Spent,
 }
 
 pub(super) fn open(index: u32, input: Input) -> Result<Loaded, (Input, String)> {
@@ -42,10 +54,11 @@ pub(super) fn open(index: u32, input: Input) -> Result<Loaded, (Input, String)> 
         Err(e) => return Err((input, format!("cannot read: {e}"))),
     };
     let (data, head): (Data, Vec<u8>) = match opened {
-        Opened::File(f) => {
-            let head = f.head(HEAD_BYTES);
-            (Data::File(f), head)
-        }
+        Opened::File(f) => (Data::Closed { compressed: false }, f.head(HEAD_BYTES)),
+        Opened::Compressed(r) => match read_up_to(r, HEAD_BYTES) {
+            Ok(head) => (Data::Closed { compressed: true }, head),
+            Err(e) => return Err((input, format!("cannot read: {e}"))),
+        },
         Opened::Stream(r) => {
             let mut br = BlockReader::new(r);
             match br.next_block() {
@@ -73,23 +86,81 @@ pub(super) fn open(index: u32, input: Input) -> Result<Loaded, (Input, String)> 
     })
 }
 
+/// Up to `max` bytes from the start of `r`. An error after some bytes were
+/// read ends the read early (the pass that reads the whole input reports
+/// it); one before any byte is returned.
+fn read_up_to(mut r: Box<dyn BufRead + Send>, max: usize) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    while out.len() < max {
+        let buf = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) if out.is_empty() => return Err(e),
+            Err(_) => break,
+        };
+        if buf.is_empty() {
+            break;
+        }
+        let n = buf.len().min(max - out.len());
+        out.extend_from_slice(&buf[..n]);
+        r.consume(n);
+    }
+    Ok(out)
+}
+
 impl Loaded {
     /// The start of the file, for a quick look before the full pass: up to
-    /// `max` bytes of a regular file (read now, cut at a line end), or the
-    /// first block of a stream (which cannot be read twice).
+    /// `max` bytes of a regular file (read now, cut at a line end unless it
+    /// is the whole file), or the first block of a stream (which cannot be
+    /// read twice). A file that cannot be opened again gives what was read
+    /// for detection.
     pub(super) fn prefix(&self, max: usize) -> Cow<'_, [u8]> {
         match &self.data {
-            Data::File(f) => {
-                let mut b = f.head(max);
-                if (b.len() as u64) < f.len() {
+            Data::Closed { .. } => {
+                let (mut b, whole) = match input::open(&self.input) {
+                    Ok(Opened::File(f)) => {
+                        let b = f.head(max);
+                        let whole = b.len() as u64 >= f.len();
+                        (b, whole)
+                    }
+                    Ok(Opened::Compressed(r) | Opened::Stream(r)) => {
+                        match read_up_to(r, max.saturating_add(1)) {
+                            Ok(mut b) => {
+                                let whole = b.len() <= max;
+                                b.truncate(max);
+                                (b, whole)
+                            }
+                            Err(_) => return Cow::Borrowed(&self.head),
+                        }
+                    }
+                    Err(_) => return Cow::Borrowed(&self.head),
+                };
+                if !whole {
                     let keep = memchr::memrchr(b'\n', &b).map_or(b.len(), |i| i + 1);
                     b.truncate(keep);
                 }
                 Cow::Owned(b)
             }
             Data::Stream(_, Some(first)) => Cow::Borrowed(first),
-            Data::Stream(_, None) => Cow::Borrowed(&self.head),
+            Data::Stream(_, None) | Data::Spent => Cow::Borrowed(&self.head),
         }
+    }
+
+    /// Take what the pass reading this input needs: a stream is handed over
+    /// (it can be read once), a regular file is opened again by the pass.
+    pub(super) fn take_data(&mut self) -> Data {
+        match &self.data {
+            Data::Closed { compressed } => Data::Closed {
+                compressed: *compressed,
+            },
+            _ => std::mem::replace(&mut self.data, Data::Spent),
+        }
+    }
+
+    /// The start of the input is no longer needed (its kind is decided):
+    /// free it, so memory does not grow with the number of inputs.
+    pub(super) fn forget_head(&mut self) {
+        self.head = Vec::new();
     }
 }
 
@@ -106,9 +177,13 @@ pub(super) fn classify_input(
     let head = &l.head;
     if head.is_empty() {
         let reason = match &l.data {
-            Data::File(f) if f.is_empty() => "empty (0 bytes)",
-            Data::File(_) => "nothing could be read (the file shrank to 0 bytes?)",
-            Data::Stream(..) => "empty (the stream ended without a byte)",
+            Data::Closed { compressed: false } if l.input.len == 0 => "empty (0 bytes)",
+            Data::Closed { compressed: false } => {
+                "nothing could be read (the file shrank to 0 bytes?)"
+            }
+            Data::Closed { compressed: true } | Data::Stream(..) | Data::Spent => {
+                "empty (the stream ended without a byte)"
+            }
         };
         return Detection {
             kind: Kind::Unknown,
@@ -144,77 +219,4 @@ pub(super) fn classify_input(
         );
     }
     d
-}
-
-/// How many chunks are parsed at once per worker thread: results are handed
-/// to the sink in file order a window at a time, so memory stays bounded
-/// however large the file (events and per-chunk aggregates of one window).
-const WINDOW_PER_THREAD: usize = 16;
-
-/// Run `f` over every chunk of a loaded input — in parallel, a window of
-/// chunks at a time for regular files, block by block for streams — and hand
-/// each result to `sink` in file order, with the chunk's line count so line
-/// numbers can be made absolute. A file that changed size while read, or a
-/// stream that broke off, is reported in `problems` after the lines read.
-pub(super) fn for_chunks<T: Send>(
-    l: &mut Loaded,
-    opts: &Options,
-    problems: &mut Vec<Problem>,
-    f: &(dyn Fn(&[u8]) -> (T, u64) + Sync),
-    sink: &mut dyn FnMut(T, u64),
-) {
-    let tick = |n: usize| {
-        if let Some(p) = &opts.progress {
-            p(n as u64)
-        }
-    };
-    let window = WINDOW_PER_THREAD * rayon::current_num_threads().max(1);
-    match &mut l.data {
-        Data::File(file) => {
-            for group in file.ranges(input::CHUNK_SIZE).chunks(window) {
-                let parts: Vec<(T, u64)> = group
-                    .par_iter()
-                    .map(|&range| {
-                        let r = file.with_chunk(range, f);
-                        tick((range.1 - range.0) as usize);
-                        r
-                    })
-                    .collect();
-                for (t, n) in parts {
-                    sink(t, n);
-                }
-            }
-            let path = &l.input.display;
-            for message in [file.read_error(), file.changed().map(|c| c.to_string())]
-                .into_iter()
-                .flatten()
-            {
-                problems.push(Problem {
-                    path: path.clone(),
-                    message,
-                });
-            }
-        }
-        Data::Stream(br, first) => {
-            let mut lines = 0u64;
-            // the next block is decoded on another thread while this one is parsed
-            let end = input::each_block(first.take(), br, &mut |block| {
-                let parts: Vec<(T, u64)> = input::chunks(&block, input::CHUNK_SIZE)
-                    .into_par_iter()
-                    .map(f)
-                    .collect();
-                tick(block.len());
-                for (t, n) in parts {
-                    lines += n;
-                    sink(t, n);
-                }
-            });
-            if let Err(e) = end {
-                problems.push(Problem {
-                    path: l.input.display.clone(),
-                    message: format!("{e}; the {lines} lines before it were read"),
-                });
-            }
-        }
-    }
 }

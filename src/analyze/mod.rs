@@ -18,6 +18,7 @@ pub mod born;
 pub mod cause;
 mod errors;
 pub mod event;
+pub mod given_formats;
 pub mod hop_cause;
 pub mod hops;
 pub mod incident;
@@ -27,6 +28,7 @@ pub mod kind;
 pub mod nginx_config;
 mod plan;
 pub mod report;
+mod schedule;
 pub mod stats;
 pub mod timing;
 pub mod timing_report;
@@ -78,6 +80,9 @@ pub struct Options {
     /// HAProxy / Envoy configs read with `--config`: their settings are
     /// cited under each hop's causes.
     pub proxy_configs: Option<Arc<attribute::ProxyConfigs>>,
+    /// Hop log formats given by the user (`--log-format envoy=…`,
+    /// `haproxy=…`): tried before the built-in formats of that proxy.
+    pub hop_log_formats: Vec<given_formats::GivenFormat>,
 }
 
 /// The result of [`analyze`].
@@ -104,7 +109,11 @@ pub fn detect_formats(
         .loaded
         .iter()
         .map(|l| {
-            let kind = InputKind::from_detected(&l.kind);
+            // as the analyze pass labels it: an HAProxy/Envoy config is not nginx's
+            let kind = match l.config_of {
+                Some(k) => InputKind::ProxyConfig(k),
+                None => InputKind::from_detected(&l.kind),
+            };
             let format = match &l.kind {
                 crate::logs::detect::Kind::Access(i) => {
                     plan.formats.get(*i).map(|f| f.name.clone())
@@ -144,6 +153,36 @@ pub fn analyze_streaming(
     paths: &[String],
     opts: &Options,
     on_events: &mut dyn FnMut(Vec<Event>),
+) -> Result<Report, Error> {
+    run(paths, opts, &mut event::EventSink::List(on_events))
+}
+
+/// Analyze the logs at `paths`, writing the events (with
+/// `opts.keep_events`) to `out` as ndjson (one JSON object a line, as
+/// `serde_json` writes an [`Event`]) in file and line order. They are
+/// serialized on the worker threads; this thread only writes. The first
+/// write error stops the writing (not the analysis) and is returned
+/// beside the report.
+pub fn analyze_ndjson(
+    paths: &[String],
+    opts: &Options,
+    out: &mut dyn std::io::Write,
+) -> Result<(Report, std::io::Result<()>), Error> {
+    let mut failed: std::io::Result<()> = Ok(());
+    let mut write = |b: &event::NdjsonBatch, base: u64| {
+        if failed.is_ok() {
+            failed = b.write_to(base, out);
+        }
+    };
+    let report = run(paths, opts, &mut event::EventSink::Ndjson(&mut write))?;
+    Ok((report, failed))
+}
+
+/// The stages, events to `on_events`.
+fn run(
+    paths: &[String],
+    opts: &Options,
+    on_events: &mut event::EventSink<'_>,
 ) -> Result<Report, Error> {
     // plan → error-log pass → access-log pass → report
     let mut plan = plan::plan(paths, opts);
@@ -231,6 +270,10 @@ fn error_log_offset(
     }
     let mut probes = Vec::new();
     for l in &plan.loaded {
+        if probes.len() >= OFFSET_PROBES {
+            // enough: the rest need not be opened again (many small files)
+            break;
+        }
         if let crate::logs::detect::Kind::Access(fi) = l.kind {
             access::offset_probes(
                 &l.prefix(OFFSET_PROBE_BYTES),

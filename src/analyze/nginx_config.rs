@@ -1,45 +1,24 @@
-//! `--config`: what an nginx config tells the analysis.
+//! `--config`: what an nginx config tells the analysis — a thin adapter over
+//! the model lint builds.
 //!
-//! Two things: the access-log formats (`log_format` and the `access_log`
-//! lines that name them, so each file of a dump is parsed with the format
-//! that wrote it), and the directives that explain a cause (the timeouts, the
-//! buffer sizes, the upstream blocks, the resolver, the upstream TLS
-//! settings), each with its file:line. Reads the directive tree of
-//! `config::nginx` (with includes); knows nothing of reports.
+//! Each config is parsed once, by `config::nginx` (lexer, parser, includes
+//! looked up inside the dump, lowering with nginx's inheritance and
+//! defaults), into the same [`ProxyModel`] lint reads. From it this module
+//! takes the access-log formats (`log_format` and the `access_log` lines
+//! that name them, so each file of a dump is parsed with the format that
+//! wrote it) and, per failing request, the `server`/`location` that served
+//! it ([`route_key`](NginxConfig::route_key), by `config::nginx::select`);
+//! `attribute::nginx` cites the settings in effect there. Knows nothing of
+//! reports.
 
-use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use super::cause::{Cause, Keepalive};
-use crate::config::nginx::{include, parser::Node};
-use crate::config::ConfigError;
+use super::cause::Keepalive;
+use crate::config::model::{ProxyModel, Target};
+use crate::config::nginx::select::{Doubt, Router};
+use crate::config::{ConfigError, LoadOptions};
 use crate::logs::nginx::{Escape, LogFormat};
 use crate::source::{SourceMap, Span};
-
-/// A directive as written, with where.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Directive {
-    /// Name.
-    pub name: String,
-    /// Arguments.
-    pub args: Vec<String>,
-    /// `file:line`.
-    pub at: String,
-    /// The enclosing blocks, e.g. `server shop.example.com > location /api/`.
-    pub context: String,
-}
-
-impl Directive {
-    /// `proxy_read_timeout 30s (nginx.conf:23, in server x > location /)`.
-    pub fn describe(&self) -> String {
-        let ctx = if self.context.is_empty() {
-            String::new()
-        } else {
-            format!(", in {}", self.context)
-        };
-        format!("{} {} ({}{})", self.name, self.args.join(" "), self.at, ctx)
-    }
-}
 
 /// One `access_log` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,51 +38,19 @@ pub struct NginxConfig {
     pub formats: Vec<LogFormat>,
     /// Every `access_log`.
     pub access_logs: Vec<AccessLog>,
-    /// Directives that explain causes, in file order.
-    pub directives: Vec<Directive>,
-    /// `upstream` blocks: name → (`file:line`, its `server` lines).
-    pub upstreams: BTreeMap<String, (String, Vec<Directive>)>,
     /// Problems met (unreadable file, syntax error, bad log_format).
     pub problems: Vec<(String, String)>,
     /// Included files that are not in the dump (`path (file:line)`).
     pub missing_includes: Vec<String>,
     /// Files read.
     pub files: Vec<String>,
+    /// The files' text, for file:line.
+    pub(crate) sources: SourceMap,
+    /// One model per entry config.
+    pub(crate) models: Vec<ProxyModel>,
+    /// `models[i]`'s servers and locations, compiled for matching.
+    pub(crate) routers: Vec<Router>,
 }
-
-/// Directives worth citing as the explanation of some cause.
-const INTEREST: &[&str] = &[
-    "proxy_connect_timeout",
-    "proxy_read_timeout",
-    "proxy_send_timeout",
-    "proxy_next_upstream",
-    "proxy_next_upstream_tries",
-    "proxy_next_upstream_timeout",
-    "proxy_buffer_size",
-    "proxy_buffers",
-    "proxy_busy_buffers_size",
-    "proxy_http_version",
-    "proxy_ssl_server_name",
-    "proxy_ssl_name",
-    "proxy_ssl_verify",
-    "proxy_ssl_protocols",
-    "proxy_ssl_trusted_certificate",
-    "resolver",
-    "resolver_timeout",
-    "keepalive",
-    "keepalive_timeout",
-    "keepalive_requests",
-    "proxy_pass",
-    "error_log",
-    "limit_req",
-    "limit_req_zone",
-    "limit_req_status",
-    "limit_req_log_level",
-    "limit_conn",
-    "limit_conn_zone",
-    "limit_conn_status",
-    "limit_conn_log_level",
-];
 
 /// The nginx config files behind `paths`: a file is an entry; a directory
 /// holds `nginx.conf` somewhere below it (else every `*.conf` is an entry).
@@ -151,13 +98,15 @@ fn at(sources: &SourceMap, span: Span) -> String {
     format!("{}:{}", sources.path(span.file).display(), line)
 }
 
-/// Read the configs at `paths` (files or directories).
+/// Read the configs at `paths` (files or directories): each entry parsed
+/// once into the model lint reads.
 pub fn read(paths: &[PathBuf]) -> NginxConfig {
     let mut cfg = NginxConfig::default();
     if let Ok(f) = LogFormat::compile("combined", crate::logs::nginx::COMBINED, Escape::Default) {
         cfg.formats.push(f);
     }
-    let mut sources = SourceMap::new();
+    let opts = LoadOptions::default();
+    let mut models: Vec<ProxyModel> = Vec::new();
     for entry in entries(paths) {
         let text = match std::fs::read(&entry) {
             Ok(t) => t,
@@ -167,12 +116,12 @@ pub fn read(paths: &[PathBuf]) -> NginxConfig {
                 continue;
             }
         };
-        let id = sources.add(entry.clone(), text);
-        let tree = include::load_tree_from_dump(&mut sources, id);
-        for e in &tree.errors {
+        let id = cfg.sources.add(entry.clone(), text);
+        let parsed = crate::config::nginx::parse_from_dump(&mut cfg.sources, id, &opts);
+        for e in &parsed.errors {
             let where_ = e
                 .span()
-                .map(|s| at(&sources, s))
+                .map(|s| at(&cfg.sources, s))
                 .unwrap_or_else(|| entry.display().to_string());
             match e {
                 // an include a dump did not copy (mime.types, say): noted, not a problem
@@ -184,103 +133,53 @@ pub fn read(paths: &[PathBuf]) -> NginxConfig {
                 _ => cfg.problems.push((where_, e.to_string())),
             }
         }
-        for f in &tree.files {
-            cfg.files.push(sources.path(*f).display().to_string());
-        }
-        let mut ctx = Vec::new();
-        visit(&tree.nodes, &sources, &mut ctx, &mut cfg);
+        models.extend(parsed.model);
     }
+    // an entry another entry includes (every *.conf of a directory without
+    // nginx.conf) is read as part of the one including it, not twice
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let included: std::collections::HashSet<PathBuf> = models
+        .iter()
+        .flat_map(|m| m.files.iter().skip(1))
+        .map(|f| canon(cfg.sources.path(*f)))
+        .collect();
+    models.retain(|m| !included.contains(&canon(cfg.sources.path(m.file))));
+    for m in &models {
+        for f in &m.files {
+            cfg.files.push(cfg.sources.path(*f).display().to_string());
+        }
+        for d in &m.written {
+            match d.name.as_str() {
+                "log_format" => log_format(d, &mut cfg),
+                "access_log" if d.arg(0).is_some_and(|a| a != "off") => {
+                    let a = AccessLog {
+                        path: d.arg(0).unwrap_or_default().to_string(),
+                        format: d
+                            .arg(1)
+                            .filter(|f| !f.contains('='))
+                            .unwrap_or("combined")
+                            .to_string(),
+                        at: at(&cfg.sources, d.span),
+                    };
+                    cfg.access_logs.push(a);
+                }
+                _ => {}
+            }
+        }
+    }
+    cfg.routers = models
+        .iter()
+        .map(|m| Router::new(m, &cfg.sources))
+        .collect();
+    cfg.models = models;
     cfg
 }
 
-fn visit(nodes: &[Node], sources: &SourceMap, ctx: &mut Vec<String>, cfg: &mut NginxConfig) {
-    for n in nodes {
-        let args: Vec<String> = n.args.iter().map(|a| a.value.clone()).collect();
-        match n.name.as_str() {
-            "log_format" => log_format(n, &args, sources, cfg),
-            "access_log" if args.first().is_some_and(|a| a != "off") => {
-                cfg.access_logs.push(AccessLog {
-                    path: args[0].clone(),
-                    format: args.get(1).cloned().unwrap_or_else(|| "combined".into()),
-                    at: at(sources, n.span),
-                })
-            }
-            name if INTEREST.contains(&name) => {
-                let d = Directive {
-                    name: name.to_string(),
-                    args,
-                    at: at(sources, n.span),
-                    context: ctx.join(" > "),
-                };
-                if name == "server" || ctx.last().is_some_and(|c| c.starts_with("upstream ")) {
-                    push_upstream_member(ctx, &d, cfg);
-                }
-                cfg.directives.push(d);
-            }
-            "server" if ctx.last().is_some_and(|c| c.starts_with("upstream ")) => {
-                let d = Directive {
-                    name: "server".into(),
-                    args,
-                    at: at(sources, n.span),
-                    context: ctx.join(" > "),
-                };
-                push_upstream_member(ctx, &d, cfg);
-            }
-            _ => {}
-        }
-        if let Some(b) = &n.block {
-            let label = match n.name.as_str() {
-                "server" => {
-                    let name = server_name(&b.children);
-                    format!("server {name}")
-                }
-                _ if n.args.is_empty() => n.name.clone(),
-                _ => format!(
-                    "{} {}",
-                    n.name,
-                    n.args
-                        .iter()
-                        .map(|a| a.value.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ),
-            };
-            if n.name == "upstream" {
-                if let Some(name) = n.arg(0) {
-                    cfg.upstreams
-                        .entry(name.to_string())
-                        .or_insert_with(|| (at(sources, n.span), Vec::new()));
-                }
-            }
-            ctx.push(label);
-            visit(&b.children, sources, ctx, cfg);
-            ctx.pop();
-        }
-    }
-}
-
-fn push_upstream_member(ctx: &[String], d: &Directive, cfg: &mut NginxConfig) {
-    if let Some(name) = ctx.last().and_then(|c| c.strip_prefix("upstream ")) {
-        if let Some((_, members)) = cfg.upstreams.get_mut(name) {
-            members.push(d.clone());
-        }
-    }
-}
-
-fn server_name(children: &[Node]) -> String {
-    children
-        .iter()
-        .find(|c| c.name == "server_name")
-        .and_then(|c| c.arg(0))
-        .unwrap_or("_")
-        .to_string()
-}
-
-fn log_format(n: &Node, args: &[String], sources: &SourceMap, cfg: &mut NginxConfig) {
-    let Some(name) = args.first() else { return };
-    let mut rest = &args[1..];
+fn log_format(d: &crate::config::model::Directive, cfg: &mut NginxConfig) {
+    let Some(name) = d.arg(0) else { return };
+    let mut rest = &d.args[1..];
     let mut escape = Escape::Default;
-    if let Some(e) = rest.first().and_then(|a| a.strip_prefix("escape=")) {
+    if let Some(e) = rest.first().and_then(|a| a.value.strip_prefix("escape=")) {
         escape = match e {
             "json" => Escape::Json,
             "none" => Escape::None,
@@ -288,13 +187,13 @@ fn log_format(n: &Node, args: &[String], sources: &SourceMap, cfg: &mut NginxCon
         };
         rest = &rest[1..];
     }
-    let text: String = rest.concat();
+    let text: String = rest.iter().map(|a| a.value.as_str()).collect();
     match LogFormat::compile(name, &text, escape) {
         Ok(f) => {
             cfg.formats.retain(|g| g.name != f.name);
             cfg.formats.push(f);
         }
-        Err(e) => cfg.problems.push((at(sources, n.span), e.to_string())),
+        Err(e) => cfg.problems.push((at(&cfg.sources, d.span), e.to_string())),
     }
 }
 
@@ -349,44 +248,55 @@ impl NginxConfig {
         })
     }
 
-    fn all(&self, names: &[&str]) -> Vec<String> {
-        self.directives
-            .iter()
-            .filter(|d| names.contains(&d.name.as_str()) && !d.context.starts_with("upstream"))
-            .map(Directive::describe)
-            .collect()
+    /// `file:line` of `span`.
+    pub(crate) fn at(&self, span: Span) -> String {
+        at(&self.sources, span)
     }
 
-    fn upstream_of(&self, addr: &str) -> Option<(&String, &(String, Vec<Directive>))> {
-        self.upstreams.iter().find(|(name, (_, servers))| {
-            name.as_str() == addr
-                || servers
-                    .iter()
-                    .any(|s| s.name == "server" && s.args.first().is_some_and(|a| a == addr))
-        })
+    /// The file of `span`, as named.
+    pub(crate) fn file_name(&self, span: Span) -> String {
+        self.sources.path(span.file).display().to_string()
+    }
+
+    /// 1-based line of `span`.
+    pub(crate) fn line(&self, span: Span) -> u32 {
+        self.sources.line_col(span).0
+    }
+
+    /// The config text of `span` (a `location` header, say).
+    pub(crate) fn text(&self, span: Span) -> String {
+        let t = &self.sources.get(span.file).text;
+        String::from_utf8_lossy(t.get(span.start as usize..span.end as usize).unwrap_or(&[]))
+            .into_owned()
+    }
+
+    /// True when no config was parsed into a model.
+    pub fn is_empty(&self) -> bool {
+        self.models.is_empty()
     }
 
     /// Does the `upstream` block holding `addr` keep idle connections
     /// (`keepalive N`)? [`Keepalive::Unknown`] when no block holds it, or
     /// when several do and they disagree (the access log does not say which
     /// block a request went through).
+    ///
+    /// Only a `keepalive` the config writes counts: nginx turned upstream
+    /// keep-alive on by default in 1.29.7 (`lower::KEEPALIVE_DEFAULT_SINCE`),
+    /// and a dump does not say which nginx ran, while the releases in the
+    /// distributions (Debian 12: 1.22.1) keep it off.
     pub fn keepalive_of(&self, addr: &str) -> Keepalive {
-        let mut found = self.upstreams.iter().filter(|(name, (_, servers))| {
-            name.as_str() != addr
-                && servers
-                    .iter()
-                    .any(|s| s.name == "server" && s.args.first().is_some_and(|a| a == addr))
+        let mut found = self.models.iter().flat_map(|m| {
+            m.upstreams
+                .iter()
+                .filter(|u| u.name != addr && u.servers.iter().any(|e| e.address == addr))
         });
-        let of = |(name, (_, members)): (&String, &(String, Vec<Directive>))| match members
-            .iter()
-            .find(|m| m.name == "keepalive")
-        {
+        let of = |u: &crate::config::model::Upstream| match u.directives.get("keepalive") {
             Some(d) => Keepalive::On {
-                group: name.clone(),
-                directive: format!("keepalive {} ({})", d.args.join(" "), d.at),
+                group: u.name.clone(),
+                directive: format!("keepalive {} ({})", d.args_text(), self.at(d.span)),
             },
             None => Keepalive::Off {
-                group: name.clone(),
+                group: u.name.clone(),
             },
         };
         let Some(first) = found.next().map(of) else {
@@ -411,182 +321,112 @@ impl NginxConfig {
         }
     }
 
-    fn describe_upstream(&self, addr: &str) -> Option<String> {
-        let (name, (at, members)) = self.upstream_of(addr)?;
-        let lines: Vec<String> = members
-            .iter()
-            .map(|m| format!("{} {}", m.name, m.args.join(" ")))
-            .collect();
-        Some(format!("upstream {name} ({at}): {}", lines.join("; ")))
-    }
-
-    /// The proxy timeouts set to about `ms` (within 1 s), as
-    /// `proxy_read_timeout 30s`; nginx's default 60s when none is set and
-    /// `ms` is about 60 s. Several distinct ones are joined with ` or `.
-    pub fn timeout_at(&self, ms: u64) -> Option<String> {
-        let mut found: Vec<String> = Vec::new();
-        for d in self
-            .directives
-            .iter()
-            .filter(|d| d.name.ends_with("_timeout") && d.name.starts_with("proxy_"))
-        {
-            let near = d
-                .args
-                .first()
-                .and_then(|a| parse_duration_ms(a))
-                .is_some_and(|v| ms.abs_diff(v) <= 1000);
-            let text = format!("{} {}", d.name, d.args.join(" "));
-            if near && !found.contains(&text) {
-                found.push(text);
+    /// Does the location `(m, s, r)` send to `addr` (an upstream group's
+    /// name, one of its servers, or the literal address of its
+    /// `proxy_pass`)? A variable `proxy_pass` may send anywhere.
+    pub(crate) fn sends_to(&self, m: usize, s: usize, r: usize, addr: &str) -> bool {
+        let model = &self.models[m];
+        let route = &model.servers[s].routes[r];
+        let Some(p) = &route.proxy else { return false };
+        match &p.target {
+            Target::Pool(name) => {
+                name == addr
+                    || model
+                        .upstream(name)
+                        .is_some_and(|u| u.servers.iter().any(|e| e.address == addr))
+            }
+            Target::Dynamic => true,
+            Target::Address(_) | Target::Unknown(_) => {
+                let hp = match p.port {
+                    Some(port) => format!("{}:{port}", p.host),
+                    None => p.host.clone(),
+                };
+                hp == addr || (p.port.is_none() && addr == format!("{}:80", p.host))
             }
         }
-        if found.is_empty() && ms.abs_diff(60_000) <= 1000 {
-            let set = self.all(&[
-                "proxy_read_timeout",
-                "proxy_connect_timeout",
-                "proxy_send_timeout",
-            ]);
-            if set.is_empty() {
-                return Some("nginx's default 60s proxy timeout".into());
-            }
-        }
-        (!found.is_empty()).then(|| found.join(" or "))
     }
 
-    /// The config lines that bear on `cause`, for the addresses it hit
-    /// (`addrs`) and, for timeouts, the most common duration (`mode_ms`).
-    pub fn attribute(&self, cause: Cause, addrs: &[String], mode_ms: Option<u64>) -> Vec<String> {
-        let mut out = Vec::new();
-        let none = |out: &mut Vec<String>, what: &str, default: &str| {
-            out.push(format!(
-                "{what} is not set in the config: nginx's default {default} applies"
-            ));
+    /// The scopes (`model.server.location`, `-` for no location) that may
+    /// have served a request to `host` for `path` whose failed attempt went
+    /// to `addr`, with what the log could not tell: a key for
+    /// `CauseStat::routes`, read back by `attribute::nginx`.
+    ///
+    /// A request that reached an upstream was served by a location that
+    /// proxies, and one that names an address by a location sending there:
+    /// scopes that could not have are dropped, unless none is left (then
+    /// the key says the config does not match the log).
+    pub fn route_key(&self, host: Option<&str>, path: Option<&str>, addr: Option<&str>) -> String {
+        let Some(path) = path else {
+            return NO_PATH.into();
         };
-        match cause {
-            Cause::Timeout => {
-                let set = self.all(&[
-                    "proxy_read_timeout",
-                    "proxy_connect_timeout",
-                    "proxy_send_timeout",
-                ]);
-                if set.is_empty() {
-                    none(
-                        &mut out,
-                        "proxy_read_timeout / proxy_connect_timeout / proxy_send_timeout",
-                        "60s",
-                    );
-                }
-                if let Some(ms) = mode_ms {
-                    let secs = ms as f64 / 1000.0;
-                    let matching: Vec<&Directive> = self
-                        .directives
-                        .iter()
-                        .filter(|d| d.name.ends_with("_timeout") && d.name.starts_with("proxy_"))
-                        .filter(|d| {
-                            d.args
-                                .first()
-                                .and_then(|a| parse_duration_ms(a))
-                                .is_some_and(|v| ms.abs_diff(v) <= 1000)
-                        })
-                        .collect();
-                    match matching.as_slice() {
-                        [] if set.is_empty() && ms.abs_diff(60_000) <= 1000 => out.push(format!(
-                            "most timed-out attempts lasted {secs:.3}s: nginx's default 60s proxy timeout"
-                        )),
-                        [] => {}
-                        ds => out.extend(ds.iter().map(|d| {
-                            format!("most timed-out attempts lasted {secs:.3}s, which is {}", d.describe())
-                        })),
+        let mut scopes: Vec<(usize, usize, Option<usize>)> = Vec::new();
+        let mut doubts: Vec<String> = Vec::new();
+        for (m, router) in self.routers.iter().enumerate() {
+            let sel = router.select(host, path);
+            scopes.extend(sel.scopes.iter().map(|&(s, r)| (m, s, r)));
+            for d in sel.doubts {
+                let code = match d {
+                    Doubt::NoHost => "h".to_string(),
+                    Doubt::Regex { span } => {
+                        format!("x{}:{}:{}", span.file.0, span.start, span.end)
                     }
-                }
-                let cited = out.join("\n");
-                out.extend(set.into_iter().filter(|d| !cited.contains(d.as_str())));
-            }
-            Cause::HeaderTooBig => {
-                let set = self.all(&["proxy_buffer_size", "proxy_buffers"]);
-                if set.is_empty() {
-                    none(
-                        &mut out,
-                        "proxy_buffer_size",
-                        "of one memory page (4k or 8k)",
-                    );
-                }
-                out.extend(set);
-            }
-            Cause::Dns => {
-                let set = self.all(&["resolver", "resolver_timeout"]);
-                if set.is_empty() {
-                    out.push("no resolver directive in the config: names in variable proxy_pass cannot be resolved at run time".into());
-                }
-                out.extend(set);
-            }
-            Cause::Tls => {
-                let set = self.all(&[
-                    "proxy_ssl_server_name",
-                    "proxy_ssl_name",
-                    "proxy_ssl_verify",
-                    "proxy_ssl_protocols",
-                    "proxy_ssl_trusted_certificate",
-                ]);
-                if set.is_empty() {
-                    none(&mut out, "proxy_ssl_server_name", "off (no SNI sent)");
-                }
-                out.extend(set);
-            }
-            Cause::KeepaliveRace | Cause::UpstreamClosedEarly | Cause::UpstreamReset => {
-                out.extend(addrs.iter().filter_map(|a| self.describe_upstream(a)));
-                out.extend(self.all(&["proxy_http_version"]));
-            }
-            Cause::RateLimited => {
-                let set = self.all(&[
-                    "limit_req_zone",
-                    "limit_req",
-                    "limit_req_status",
-                    "limit_conn_zone",
-                    "limit_conn",
-                    "limit_conn_status",
-                ]);
-                if set.is_empty() {
-                    out.push("no limit_req/limit_conn in the config given: the limit is set elsewhere (an include not in the dump?)".into());
-                }
-                out.extend(set);
-            }
-            Cause::NoLiveUpstream | Cause::UpstreamRefused => {
-                let mut seen = HashMap::new();
-                for a in addrs {
-                    if let Some(d) = self.describe_upstream(a) {
-                        seen.entry(d).or_insert(());
-                    }
-                }
-                let mut v: Vec<String> = seen.into_keys().collect();
-                v.sort();
-                out.extend(v);
-                if cause == Cause::NoLiveUpstream {
-                    out.push("nginx skips a server for fail_timeout after max_fails failures (defaults where a server line sets neither: max_fails=1, fail_timeout=10s)".into());
+                    Doubt::If { span } => format!("i{}:{}:{}", span.file.0, span.start, span.end),
+                };
+                if !doubts.contains(&code) {
+                    doubts.push(code);
                 }
             }
-            _ => {}
+        }
+        if let Some(addr) = addr {
+            let proxying: Vec<_> = scopes
+                .iter()
+                .copied()
+                .filter(|&(m, s, r)| {
+                    r.is_some_and(|r| self.models[m].servers[s].routes[r].proxy.is_some())
+                })
+                .collect();
+            if proxying.is_empty() {
+                doubts.push("n".into());
+            } else {
+                let sending: Vec<_> = proxying
+                    .iter()
+                    .copied()
+                    .filter(|&(m, s, r)| r.is_some_and(|r| self.sends_to(m, s, r, addr)))
+                    .collect();
+                scopes = if sending.is_empty() {
+                    proxying
+                } else {
+                    sending
+                };
+            }
+        }
+        // without a host, only a doubt while servers remain to choose from
+        let mut servers: Vec<(usize, usize)> = scopes.iter().map(|&(m, s, _)| (m, s)).collect();
+        servers.sort_unstable();
+        servers.dedup();
+        if servers.len() < 2 {
+            doubts.retain(|d| d != "h");
+        }
+        let mut key: Vec<String> = scopes
+            .iter()
+            .map(|(m, s, r)| match r {
+                Some(r) => format!("{m}.{s}.{r}"),
+                None => format!("{m}.{s}.-"),
+            })
+            .collect();
+        key.sort();
+        key.dedup();
+        let mut out = key.join(";");
+        for d in doubts {
+            out.push('|');
+            out.push_str(&d);
         }
         out
     }
 }
 
-/// nginx time: `60s`, `500ms`, `1m`, `90` (seconds) → ms.
-pub fn parse_duration_ms(s: &str) -> Option<u64> {
-    let (num, unit) = s
-        .find(|c: char| !c.is_ascii_digit())
-        .map_or((s, ""), |i| s.split_at(i));
-    let n: u64 = num.parse().ok()?;
-    let mult = match unit {
-        "" | "s" => 1000,
-        "ms" => 1,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        _ => return None,
-    };
-    Some(n * mult)
-}
+/// [`NginxConfig::route_key`] when the log has no request path.
+pub const NO_PATH: &str = "!path";
 
 #[cfg(test)]
 mod tests {
@@ -598,15 +438,6 @@ mod tests {
         assert_eq!(base_name("shop.access.log"), "shop.access.log");
         assert_eq!(base_name("access.log-20261120.gz"), "access.log");
         assert_eq!(base_name("access.log.1"), "access.log");
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration_ms("60s"), Some(60_000));
-        assert_eq!(parse_duration_ms("500ms"), Some(500));
-        assert_eq!(parse_duration_ms("2m"), Some(120_000));
-        assert_eq!(parse_duration_ms("75"), Some(75_000));
-        assert_eq!(parse_duration_ms("x"), None);
     }
 
     #[test]
@@ -631,13 +462,10 @@ mod tests {
         let (fmt, why) = cfg.format_for(Path::new("/dump/shop.log.1.gz")).unwrap();
         assert_eq!(fmt, "up");
         assert!(why.contains("shop.conf:4"), "{why}");
-        let t = cfg.attribute(Cause::Timeout, &[], Some(30_001));
-        assert!(t.iter().any(|l| l.contains("which is proxy_read_timeout 30s") && l.contains("shop.conf:5")), "{t:?}");
-        let r = cfg.attribute(Cause::UpstreamRefused, &["10.0.0.7:8080".into()], None);
-        assert!(
-            r[0].contains("upstream app") && r[0].contains("max_fails=2"),
-            "{r:?}"
-        );
+        // the location of the request is found in the one parsed model
+        let key = cfg.route_key(Some("shop"), Some("/x"), Some("10.0.0.7:8080"));
+        assert_eq!(key, "0.0.0");
+        assert_eq!(cfg.files.len(), 2, "{:?}", cfg.files);
     }
 
     #[test]
@@ -659,18 +487,14 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(
-            cfg.keepalive_of("10.0.0.3:80"),
-            Keepalive::On {
-                group: "both".into(),
-                directive: cfg.upstreams["both"]
-                    .1
-                    .iter()
-                    .find(|d| d.name == "keepalive")
-                    .map(|d| format!("keepalive 8 ({})", d.at))
-                    .unwrap()
+        match cfg.keepalive_of("10.0.0.3:80") {
+            Keepalive::On { group, directive } => {
+                assert_eq!(group, "both");
+                assert!(directive.starts_with("keepalive 8 ("), "{directive}");
+                assert!(directive.ends_with("nginx.conf:4)"), "{directive}");
             }
-        );
+            other => panic!("{other:?}"),
+        }
         // in two blocks that disagree: undecided, and said so
         match cfg.keepalive_of("10.0.0.2:80") {
             Keepalive::Mixed { groups } => {

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::attribute::{hop_config_kind, ProxyConfigs};
+use super::given_formats::{envoy_config_formats, envoy_given, EnvoyGiven, FormatProxy};
 use super::inputs::{classify_input, open, Loaded};
 use super::{nginx_config, Options};
 use crate::input::{self, Problem};
@@ -58,7 +59,9 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
         formats.extend(nginx::builtin_formats());
     }
     let custom = haproxy_log_formats(&mut loaded, opts, &mut problems);
+    let (envoy_given, envoy_configs) = envoy_log_formats(&loaded, opts, &mut problems);
     let haproxy_index = hop_formats().iter().position(|f| f.name() == "haproxy");
+    let envoy_index = hop_formats().iter().position(|f| f.name() == "envoy");
     let mut hop_parsers: Vec<Option<Box<dyn HopParser>>> = Vec::new();
     for l in loaded.iter_mut() {
         hop_parsers.push(None);
@@ -66,7 +69,7 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
             continue;
         }
         if let Some(name) = forced_name(l, &opts.format_of) {
-            match force(l, &name, &formats) {
+            match force(l, &name, &formats, &envoy_given) {
                 Ok((kind, parser)) => {
                     l.kind = kind;
                     l.reason = format!("--format-of: read as {name}");
@@ -78,6 +81,29 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
                 }
             }
             continue;
+        }
+        // Envoy formats given or read from a config: before any guess, so a
+        // custom layout is never read with a built-in format that half fits
+        if let Some(i) = envoy_index.filter(|_| !envoy_given.is_empty()) {
+            let head = detect::head_lines(&l.head);
+            if let Some((parser, why)) = envoy_given.iter().find_map(|g| g.detect(&head)) {
+                l.kind = Kind::Hop(i);
+                l.reason = why;
+                *hop_parsers.last_mut().expect("pushed above") = Some(parser);
+                continue;
+            }
+        }
+        // HAProxy's `option httplog clf` begins as nginx's combined format
+        // does, which would read it without its timers and termination state:
+        // its own, stricter, layout is tried before nginx's
+        if let Some(i) = haproxy_index {
+            let head = detect::head_lines(&l.head);
+            if let Some((parser, why)) = crate::logs::haproxy_clf::detect(&head) {
+                l.kind = Kind::Hop(i);
+                l.reason = why;
+                *hop_parsers.last_mut().expect("pushed above") = Some(Box::new(parser));
+                continue;
+            }
         }
         let d = classify_input(l, &formats, config.as_deref(), opts.only_given_formats);
         // A JSON layout inferred from the file's own keys fits any JSON log
@@ -127,6 +153,17 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
         }
     }
     let proxy_configs = read_hop_configs(&mut loaded, opts, &mut problems);
+    for (i, n) in envoy_configs {
+        loaded[i].reason.push_str(&format!(
+            "; {n} access_log format{} tried first on the logs",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    for l in &mut loaded {
+        if matches!(l.kind, Kind::Access(_) | Kind::Error | Kind::Hop(_)) {
+            l.forget_head();
+        }
+    }
     let names = loaded.iter().map(|l| l.input.display.clone()).collect();
     Plan {
         loaded,
@@ -180,6 +217,19 @@ fn haproxy_log_formats(
         }
     }
     let mut out = Vec::new();
+    for g in opts
+        .hop_log_formats
+        .iter()
+        .filter(|g| g.proxy == FormatProxy::Haproxy)
+    {
+        match CustomFormat::compile("--log-format", &g.text) {
+            Ok(f) => out.push(f),
+            Err(e) => problems.push(Problem {
+                path: "--log-format".into(),
+                message: format!("haproxy log-format not used: {e}"),
+            }),
+        }
+    }
     for (name, text, at) in sources {
         let found = log_formats_in_config(&text);
         let mut used = 0;
@@ -204,6 +254,64 @@ fn haproxy_log_formats(
         }
     }
     out
+}
+
+/// The Envoy formats to try first: `--log-format envoy=…`, then the
+/// `access_log` formats of the Envoy configs given with `--config` (files,
+/// or directories searched for them), then those of Envoy configs in the
+/// dump (each with how many it gave, by input index).
+fn envoy_log_formats(
+    loaded: &[Loaded],
+    opts: &Options,
+    problems: &mut Vec<Problem>,
+) -> (Vec<EnvoyGiven>, Vec<(usize, usize)>) {
+    use crate::config::ProxyKind;
+    let mut out = envoy_given(&opts.hop_log_formats, problems);
+    let mut files = Vec::new();
+    for p in &opts.config_paths {
+        collect_files(p, 0, &mut files);
+    }
+    // a config is small; a log in a --config directory is not read whole
+    const MAX_CONFIG_BYTES: u64 = 16 << 20;
+    for p in files {
+        if !std::fs::metadata(&p).is_ok_and(|m| m.len() <= MAX_CONFIG_BYTES) {
+            continue;
+        }
+        let Ok(text) = std::fs::read(&p) else {
+            continue;
+        };
+        if hop_config_kind(&text) == Some(ProxyKind::Envoy) {
+            out.extend(envoy_config_formats(
+                &p.display().to_string(),
+                &text,
+                problems,
+            ));
+        }
+    }
+    let mut counts = Vec::new();
+    for (i, l) in loaded.iter().enumerate() {
+        if matches!(l.kind, Kind::Unknown) && hop_config_kind(&l.head) == Some(ProxyKind::Envoy) {
+            let text = l.prefix(usize::MAX);
+            let found = envoy_config_formats(&l.input.display, &text, problems);
+            counts.push((i, found.len()));
+            out.extend(found);
+        }
+    }
+    (out, counts)
+}
+
+/// The files at or under `p` (sorted, at most 16 levels down).
+fn collect_files(p: &std::path::Path, depth: usize, out: &mut Vec<std::path::PathBuf>) {
+    if !p.is_dir() {
+        out.push(p.to_path_buf());
+        return;
+    }
+    let Ok(rd) = std::fs::read_dir(p) else { return };
+    let mut v: Vec<std::path::PathBuf> = rd.flatten().map(|e| e.path()).collect();
+    v.sort();
+    for c in v.into_iter().filter(|_| depth < 16) {
+        collect_files(&c, depth + 1, out);
+    }
 }
 
 /// Why no format reads a file: its first line, every format tried, and how
@@ -262,9 +370,15 @@ fn force(
     l: &Loaded,
     name: &str,
     formats: &[LogFormat],
+    envoy_given: &[EnvoyGiven],
 ) -> Result<(Kind, Option<Box<dyn HopParser>>), String> {
     if let Some(i) = hop_formats().iter().position(|f| f.name() == name) {
         let head = detect::head_lines(&l.head);
+        if name == "envoy" {
+            if let Some((p, _)) = envoy_given.iter().find_map(|g| g.detect(&head)) {
+                return Ok((Kind::Hop(i), Some(p)));
+            }
+        }
         return match hop_formats()[i].forced(&head) {
             Some(p) => Ok((Kind::Hop(i), Some(p))),
             None => Err(format!(

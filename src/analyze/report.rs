@@ -354,25 +354,54 @@ fn rows(m: &ByCause, config: Option<&NginxConfig>) -> Vec<CauseRow> {
             },
             hint: c.hint(),
             example: s.example.clone(),
-            config: config
-                .map(|cfg| {
-                    let addrs: Vec<String> = stats::top(&s.addrs, 5)
-                        .into_iter()
-                        .map(|(a, _)| a)
-                        .collect();
-                    let mode = s
-                        .durations
-                        .iter()
-                        .max_by_key(|(k, v)| (**v, std::cmp::Reverse(**k)))
-                        .map(|(k, _)| k * 100);
-                    cfg.attribute(*c, &addrs, mode)
-                })
-                .unwrap_or_default(),
+            config: Vec::new(),
             settings: Vec::new(),
         })
         .collect();
+    if let Some(cfg) = config {
+        // the settings in effect where these requests were served
+        for r in &mut v {
+            if let Some(s) = m.get(&r.cause) {
+                let a = super::attribute::nginx::attribute(cfg, r.cause, s);
+                r.settings = a.settings;
+                r.config = a.notes;
+            }
+        }
+    }
     v.sort_by(|a, b| b.count.cmp(&a.count).then(a.cause.cmp(&b.cause)));
     v
+}
+
+/// The timeout most of the timed-out requests ran into, as cited for the
+/// timeout row (`proxy_read_timeout 30s`), when one matched.
+fn timeout_at(rows: &[CauseRow]) -> Option<String> {
+    let row = rows.iter().find(|r| r.cause == Cause::Timeout)?;
+    // a limit the config writes over a default that happens to be as long
+    let explicit = row
+        .settings
+        .iter()
+        .any(|s| !s.defaulted && s.measured.as_ref().is_some_and(|m| m.matched > 0));
+    let mut hits: Vec<(u64, String)> = row
+        .settings
+        .iter()
+        .filter(|s| !explicit || !s.defaulted)
+        .filter_map(|s| {
+            let m = s.measured.as_ref().filter(|m| m.matched > 0)?;
+            let value = crate::config::nginx::units::fmt_duration(
+                std::time::Duration::from_millis(m.limit_ms),
+            );
+            Some((m.matched, format!("{} {value}", s.directive)))
+        })
+        .collect();
+    hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    hits.dedup_by(|a, b| a.1 == b.1);
+    let top = hits.first()?.0;
+    let same: Vec<String> = hits
+        .into_iter()
+        .filter(|h| h.0 == top)
+        .map(|h| h.1)
+        .collect();
+    Some(same.join(" or "))
 }
 
 fn counts(v: Vec<(String, u64)>) -> Vec<Count> {
@@ -611,7 +640,7 @@ impl Report {
                     .iter()
                     .max_by_key(|(k, v)| (**v, std::cmp::Reverse(**k)))
                     .map(|(k, _)| k * 100)?;
-                Some((mode, config.and_then(|c| c.timeout_at(mode))))
+                Some((mode, timeout_at(&causes_504)))
             }),
             error_log_upstream_lines: index.lines.len() as u64,
         });

@@ -122,6 +122,16 @@ pub struct CauseStat {
     /// counts by `attribute::waited_key` (100 ms step and phase).
     #[serde(skip)]
     pub waited: HashMap<u64, u64>,
+    /// nginx: the config scopes that served these requests, by
+    /// `NginxConfig::route_key` (with `--config`), for attribution.
+    #[serde(skip)]
+    pub routes: HashMap<String, u64>,
+    /// nginx: the failed attempts' durations as `STEP@ROUTE`: the 100 ms
+    /// step × 4 + phase (0 not told, 1 never connected, 2 connected), for
+    /// comparing them with the connect or the read/send timeout, and the
+    /// `routes` key of the request (whose limits they ran into).
+    #[serde(skip)]
+    pub timed: HashMap<String, u64>,
 }
 
 impl AddAssign for CauseStat {
@@ -132,6 +142,8 @@ impl AddAssign for CauseStat {
             *self.durations.entry(k).or_default() += v;
         }
         merge_counts(&mut self.pools, o.pools);
+        merge_counts(&mut self.routes, o.routes);
+        merge_counts(&mut self.timed, o.timed);
         for (k, v) in o.waited {
             *self.waited.entry(k).or_default() += v;
         }

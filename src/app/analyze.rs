@@ -83,7 +83,9 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     opts.format_of = crate::app::formats::parse_format_of(&args.format_of)?;
-    if let Some(f) = &args.log_format {
+    let given = crate::app::formats::split_log_formats(&args.log_format)?;
+    opts.hop_log_formats = given.hop;
+    if let Some(f) = &given.nginx {
         let (esc, text) = Escape::split(f).map_err(|e| anyhow::anyhow!("--log-format: {e}"))?;
         let flag = match args.log_escape.as_deref() {
             Some("json") => Some(Escape::Json),
@@ -153,35 +155,25 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         None => Box::new(stdout.lock()),
     });
     let ndjson = format == AnalyzeFormat::Ndjson;
-    let mut write_error: Option<std::io::Error> = None;
-    let mut on_events = |evs: Vec<gatecheck::analyze::event::Event>| {
-        if write_error.is_some() {
-            return;
-        }
-        let mut write = || -> std::io::Result<()> {
-            for e in &evs {
-                if let Some(w) = events_file.as_mut() {
-                    serde_json::to_writer(&mut *w, e)?;
-                    w.write_all(b"\n")?;
-                }
-                if ndjson {
-                    serde_json::to_writer(&mut out, e)?;
-                    out.write_all(b"\n")?;
-                }
-            }
-            Ok(())
+    // events are serialized on the worker threads and written here, in order
+    let report = if events_file.is_some() || ndjson {
+        let mut tee = Tee {
+            file: events_file.as_mut(),
+            stdout: ndjson.then_some(&mut out),
         };
-        if let Err(e) = write() {
-            write_error = Some(e);
-        }
+        analyze::analyze_ndjson(&args.paths, &opts, &mut tee)?
+    } else {
+        (
+            analyze::analyze_streaming(&args.paths, &opts, &mut |_| {})?,
+            Ok(()),
+        )
     };
-    let report = analyze::analyze_streaming(&args.paths, &opts, &mut on_events)?;
+    let opts_hop_formats = opts.hop_log_formats.clone();
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    if let Some(e) = write_error {
-        return Err(e).context("writing events");
-    }
+    let (report, written) = report;
+    written.context("writing events")?;
     if let Some(mut w) = events_file {
         w.flush().context("writing --events")?;
     }
@@ -206,7 +198,25 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     out.flush()?;
     let r = &report;
     let logs = r.inputs.iter().filter(|i| i.input_kind.is_log()).count();
-    if args.log_format.is_some()
+    if !opts_hop_formats.is_empty()
+        && !r
+            .inputs
+            .iter()
+            // the reasons the given formats' detection writes (given_formats,
+            // haproxy_custom): a file read with one of them
+            .any(|i| {
+                i.input_kind.is_log()
+                    && (i.reason.starts_with("format from --log-format")
+                        || i.reason.contains("log-format of --log-format"))
+            })
+    {
+        for i in r.inputs.iter().filter(|i| i.kind == "unknown") {
+            eprintln!("gatecheck: {}: not read: {}", i.path, i.reason);
+        }
+        eprintln!("gatecheck: error: --log-format envoy=/haproxy= fits no line of any input");
+        return Ok(ExitCode::from(2));
+    }
+    if given.nginx.is_some()
         && !r
             .inputs
             .iter()
@@ -283,4 +293,37 @@ fn terminal_width() -> u16 {
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(120)
+}
+
+/// Events go to the `--events` file and, with `--format ndjson`, stdout.
+struct Tee<'a, F: Write, O: Write> {
+    file: Option<&'a mut F>,
+    stdout: Option<&'a mut O>,
+}
+
+impl<F: Write, O: Write> Write for Tee<'_, F, O> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        if let Some(f) = self.file.as_deref_mut() {
+            f.write_all(buf)?;
+        }
+        if let Some(o) = self.stdout.as_deref_mut() {
+            o.write_all(buf)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if let Some(f) = self.file.as_deref_mut() {
+            f.flush()?;
+        }
+        if let Some(o) = self.stdout.as_deref_mut() {
+            o.flush()?;
+        }
+        Ok(())
+    }
 }

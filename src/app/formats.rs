@@ -4,6 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use gatecheck::analyze::given_formats::{FormatProxy, GivenFormat};
 use gatecheck::analyze::{self, InputKind, Options};
 use gatecheck::logs::nginx::{Escape, LogFormat};
 
@@ -23,19 +24,77 @@ pub fn parse_format_of(v: &[String]) -> anyhow::Result<Vec<(String, String)>> {
         .collect()
 }
 
+/// `--log-format` values, told apart by their `PROXY=` prefix.
+#[derive(Debug, Default)]
+pub struct LogFormats {
+    /// The nginx log_format (a value without a prefix, or `nginx=`).
+    pub nginx: Option<String>,
+    /// `envoy=` / `haproxy=` values.
+    pub hop: Vec<GivenFormat>,
+}
+
+/// Split `--log-format` values: `envoy=…` and `haproxy=…` name their
+/// proxy; anything else (`nginx=…`, or no prefix, as before) is nginx's.
+pub fn split_log_formats(v: &[String]) -> anyhow::Result<LogFormats> {
+    let mut out = LogFormats::default();
+    for f in v {
+        let (proxy, text) = match f.split_once('=') {
+            Some(("envoy", t)) => (Some(FormatProxy::Envoy), t),
+            Some(("haproxy", t)) => (Some(FormatProxy::Haproxy), t),
+            Some(("nginx", t)) => (None, t),
+            _ => (None, f.as_str()),
+        };
+        anyhow::ensure!(
+            !text.trim().is_empty(),
+            "--log-format {f:?}: the format is empty"
+        );
+        match proxy {
+            Some(proxy) => {
+                if proxy == FormatProxy::Envoy {
+                    gatecheck::logs::envoy::compile(text)
+                        .map_err(|e| anyhow::anyhow!("--log-format {f:?}: {e}"))?;
+                }
+                out.hop.push(GivenFormat {
+                    proxy,
+                    text: text.to_string(),
+                });
+            }
+            None if out.nginx.is_some() => anyhow::bail!(
+                "--log-format given twice for nginx; prefix the others with envoy= or haproxy="
+            ),
+            None => out.nginx = Some(text.to_string()),
+        }
+    }
+    Ok(out)
+}
+
 /// Run `gatecheck formats`.
 pub fn run(args: FormatsArgs) -> anyhow::Result<ExitCode> {
     let mut opts = Options {
         format_of: parse_format_of(&args.format_of)?,
         ..Options::default()
     };
-    if let Some(f) = &args.log_format {
+    let given = split_log_formats(&args.log_format)?;
+    if let Some(f) = &given.nginx {
         opts.formats
             .push(LogFormat::compile("--log-format", f, Escape::Default)?);
     }
+    opts.hop_log_formats = given.hop;
     opts.config_paths = args.config.clone();
     if !args.config.is_empty() {
-        opts.config = Some(Arc::new(analyze::nginx_config::read(&args.config)));
+        // as `analyze` does: HAProxy / Envoy configs (told by content) are
+        // not nginx's; the rest (and every directory) is read as nginx's
+        let hop = analyze::attribute::ProxyConfigs::load(&args.config);
+        let hop_files: Vec<String> = hop.files().into_iter().map(|(f, _)| f).collect();
+        let nginx: Vec<std::path::PathBuf> = args
+            .config
+            .iter()
+            .filter(|p| p.is_dir() || !hop_files.contains(&p.display().to_string()))
+            .cloned()
+            .collect();
+        if !nginx.is_empty() {
+            opts.config = Some(Arc::new(analyze::nginx_config::read(&nginx)));
+        }
     }
     let (inputs, problems) = analyze::detect_formats(&args.paths, &opts);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -56,6 +115,7 @@ pub fn run(args: FormatsArgs) -> anyhow::Result<ExitCode> {
                 (InputKind::NginxError, _) => "nginx error log".into(),
                 (InputKind::NginxConfig, _) => "nginx config".into(),
                 (InputKind::HopConfig(name), _) => format!("{name} config"),
+                (InputKind::ProxyConfig(k), _) => format!("{} config", k.as_str()),
                 _ => "unknown".into(),
             };
             writeln!(out, "{}: {what}\n    {}", i.path, i.reason)?;

@@ -89,16 +89,6 @@ pub enum ConfigError {
         /// The file.
         path: PathBuf,
     },
-    /// A proxy kind this build cannot parse yet.
-    #[error("{kind} configs are not supported yet ({})", path.display())]
-    Unsupported {
-        /// The proxy kind (`haproxy`, `envoy`).
-        kind: &'static str,
-        /// The file.
-        path: PathBuf,
-        /// Start of the file.
-        at: Span,
-    },
     /// A block `{` without its `}` before the end of the file.
     #[error("unexpected end of file, expecting \"}}\" (block opened on line {open_line})")]
     UnclosedBlock {
@@ -157,8 +147,7 @@ impl ConfigError {
         match self {
             ConfigError::Io { at, .. } => *at,
             ConfigError::UnknownKind { .. } => None,
-            ConfigError::Unsupported { at, .. }
-            | ConfigError::UnclosedBlock { at, .. }
+            ConfigError::UnclosedBlock { at, .. }
             | ConfigError::UnclosedQuote { at, .. }
             | ConfigError::UnexpectedEof { at }
             | ConfigError::Unexpected { at, .. }

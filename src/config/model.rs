@@ -94,6 +94,85 @@ pub struct Arg {
     pub span: Span,
     /// True when it was quoted.
     pub quoted: bool,
+    /// The value read in the proxy's own units, when the proxy's lowering
+    /// knows this argument's type and the text is a valid value of it
+    /// (`None` for text, for unknown directives and for invalid values,
+    /// which the `*-VAL-*` rules report).
+    pub typed: Option<Value>,
+}
+
+impl Arg {
+    /// An argument with no typed value (text, or not yet typed).
+    pub fn text(value: impl Into<String>, span: Span, quoted: bool) -> Self {
+        Arg {
+            value: value.into(),
+            span,
+            quoted,
+            typed: None,
+        }
+    }
+
+    /// The argument as a time, when it is one.
+    pub fn time(&self) -> Option<Duration> {
+        match self.typed {
+            Some(Value::Time(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The argument as a size in bytes, when it is one.
+    pub fn size(&self) -> Option<u64> {
+        match self.typed {
+            Some(Value::Size(n)) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The argument as a whole number, when it is one.
+    pub fn count(&self) -> Option<u64> {
+        match self.typed {
+            Some(Value::Count(n)) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The argument as an on/off flag, when it is one.
+    pub fn flag(&self) -> Option<bool> {
+        match self.typed {
+            Some(Value::Flag(b)) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+/// A typed argument value, read by the proxy's lowering in that proxy's
+/// units (nginx `30s`/`1m`/`16k`, HAProxy milliseconds by default, Envoy's
+/// protobuf durations and booleans), so that rules compare numbers and
+/// never parse text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value {
+    /// A duration.
+    Time(Duration),
+    /// A size in bytes.
+    Size(u64),
+    /// A whole number (count, status code, kilobytes where the field says so).
+    Count(u64),
+    /// A boolean (`on`/`off`, `true`/`false`).
+    Flag(bool),
+}
+
+/// What type an argument of a known directive has (the lowering's tables
+/// map directive names to these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// A duration.
+    Time,
+    /// A size in bytes.
+    Size,
+    /// A whole number.
+    Count,
+    /// A boolean.
+    Flag,
 }
 
 /// One directive (nginx), keyword line (HAProxy) or field (Envoy) as written.
@@ -119,6 +198,32 @@ impl Directive {
     pub fn args_text(&self) -> String {
         let v: Vec<&str> = self.args.iter().map(|a| a.value.as_str()).collect();
         v.join(" ")
+    }
+
+    /// Argument `i` as a time set by this directive (`None` when absent or
+    /// not a valid time).
+    pub fn time(&self, i: usize) -> Option<Setting<Duration>> {
+        self.typed(i, Arg::time)
+    }
+
+    /// Argument `i` as a size in bytes set by this directive.
+    pub fn size(&self, i: usize) -> Option<Setting<u64>> {
+        self.typed(i, Arg::size)
+    }
+
+    /// Argument `i` as a whole number set by this directive.
+    pub fn count(&self, i: usize) -> Option<Setting<u64>> {
+        self.typed(i, Arg::count)
+    }
+
+    /// Argument `i` as a flag set by this directive.
+    pub fn flag(&self, i: usize) -> Option<Setting<bool>> {
+        self.typed(i, Arg::flag)
+    }
+
+    fn typed<T>(&self, i: usize, get: impl Fn(&Arg) -> Option<T>) -> Option<Setting<T>> {
+        let v = get(self.args.get(i)?)?;
+        Some(Setting::explicit(v, self.span))
     }
 }
 
@@ -185,6 +290,34 @@ impl Directives {
     /// Iterate over every directive in effect.
     pub fn iter(&self) -> impl Iterator<Item = &Directive> {
         self.map.values().flat_map(|v| v.iter())
+    }
+
+    /// `name`'s first argument as a time, when set here and valid.
+    pub fn time(&self, name: &str) -> Option<Setting<Duration>> {
+        self.get(name)?.time(0)
+    }
+
+    /// `name`'s first argument as a size in bytes, when set here and valid.
+    pub fn size(&self, name: &str) -> Option<Setting<u64>> {
+        self.get(name)?.size(0)
+    }
+
+    /// `name`'s first argument as a whole number, when set here and valid.
+    pub fn count(&self, name: &str) -> Option<Setting<u64>> {
+        self.get(name)?.count(0)
+    }
+
+    /// `name`'s first argument as a flag, when set here and valid.
+    pub fn flag(&self, name: &str) -> Option<Setting<bool>> {
+        self.get(name)?.flag(0)
+    }
+}
+
+impl<T> Setting<T> {
+    /// `set` when the config gave a value, else `default` attributed to
+    /// the enclosing `block`.
+    pub fn or_default(set: Option<Setting<T>>, default: T, block: Span) -> Setting<T> {
+        set.unwrap_or_else(|| Setting::default_at(default, block))
     }
 }
 

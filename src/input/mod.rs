@@ -60,8 +60,11 @@ pub use stream::Codec;
 pub enum Opened {
     /// A regular file, read chunk by chunk with positioned reads.
     File(PlainFile),
-    /// A compressed file or anything that is not a regular file (stdin, a
-    /// named pipe, `/dev/fd/N`, a character device), read block by block.
+    /// A compressed regular file, decoded block by block; it can be opened
+    /// again (to read its start for detection, then the whole of it).
+    Compressed(Box<dyn BufRead + Send>),
+    /// Anything that is not a regular file (stdin, a named pipe,
+    /// `/dev/fd/N`, a character device), read block by block, only once.
     Stream(Box<dyn BufRead + Send>),
 }
 
@@ -96,8 +99,16 @@ pub fn open(input: &Input) -> Result<Opened, Error> {
     if regular && !compressed {
         return Ok(Opened::File(PlainFile::new(file, input.len)));
     }
-    let r = BufReader::with_capacity(1 << 20, file);
-    stream::decode(Box::new(r)).map(Opened::Stream).map_err(io)
+    // a compressed file's own reads are small: its decoder reads ahead only
+    // what one call needs, and many may be open at once (one per worker)
+    let cap = if regular { 64 << 10 } else { 1 << 20 };
+    let r = BufReader::with_capacity(cap, file);
+    let decoded = stream::decode(Box::new(r)).map_err(io)?;
+    Ok(if regular {
+        Opened::Compressed(decoded)
+    } else {
+        Opened::Stream(decoded)
+    })
 }
 
 /// Cut `data` into pieces of about `size` bytes, each ending just after a `\n`

@@ -20,9 +20,12 @@
 //!   origin receives it as `X-Amz-Cf-Id`): the join key across hops;
 //! - newer files append fields (`origin-fbl`, `origin-lbl`, `asn`, …).
 
-use super::hop::{HopExample, HopFormat, HopKind, HopLineError, HopParser, HopRecord, Signals};
+use super::hop::{
+    HopExample, HopFormat, HopKind, HopLineError, HopParser, HopRecord, HopSummary, Signals,
+    SummaryCache,
+};
 use super::hop_fields::{dash, secs_to_ms, split_fields, trim_cr};
-use super::scan::{days_from_civil, parse_status, parse_u64, LogTime};
+use super::scan::{self, days_from_civil, parse_status, parse_u64, LogTime};
 
 /// The columns gatecheck reads, by their `#Fields` name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +77,9 @@ pub struct CloudFrontParser {
     fields_line: Vec<u8>,
     /// Columns a line must have: every field the header declares.
     declared: usize,
+    /// The columns of `date`, `time` and `sc-status` (the last of each
+    /// name, as `parse_line` reads them), for the summary path.
+    date_time_status: [usize; 3],
 }
 
 /// Why a `#Fields:` line cannot drive the parser.
@@ -122,7 +128,9 @@ impl CloudFrontParser {
                 return Err(FieldsError::Missing(name));
             }
         }
+        let last = |c: Col| cols.iter().rposition(|x| *x == Some(c)).unwrap_or(0);
         Ok(CloudFrontParser {
+            date_time_status: [last(Col::Date), last(Col::Time), last(Col::Status)],
             declared: cols.len(),
             cols,
             fields_line: line.to_vec(),
@@ -207,6 +215,73 @@ impl HopParser for CloudFrontParser {
             origin_header_ms: fbl,
         };
         Ok(rec)
+    }
+
+    /// The hot path: for a non-5xx line, only the column count, status and
+    /// time, as `parse_line` checks them (no other column can make it fail);
+    /// the tabs before the last of the three columns are located in one
+    /// pass, the rest only counted, and the date read once per second.
+    /// Anything else (a header, a 5xx, a line it would refuse) takes the
+    /// full parse, whose record comes along.
+    fn parse_summary<'a>(
+        &self,
+        line: &'a [u8],
+        cache: &mut SummaryCache,
+    ) -> Result<HopSummary<'a>, HopLineError> {
+        match self.summary(trim_cr(line), cache) {
+            Some((time, status)) => Ok(HopSummary {
+                time: Some(time),
+                status: Some(status),
+                record: None,
+            }),
+            None => self.parse_line(line).map(HopSummary::of),
+        }
+    }
+}
+
+impl CloudFrontParser {
+    fn summary(&self, line: &[u8], cache: &mut SummaryCache) -> Option<(LogTime, u16)> {
+        if line.first() == Some(&b'#') {
+            return None;
+        }
+        let [d, t, st] = self.date_time_status;
+        let need = d.max(t).max(st) + 1;
+        let mut tabs = [0usize; MAX_COLS];
+        if scan::find_each(line, b'\t', &mut tabs[..need]) < need {
+            return None;
+        }
+        // fields = tabs + 1, as `split_fields` counts them
+        let more = scan::count_byte(&line[tabs[need - 1] + 1..], b'\t');
+        if need + more + 1 < self.declared {
+            return None;
+        }
+        let field = |i: usize| &line[if i == 0 { 0 } else { tabs[i - 1] + 1 }..tabs[i]];
+        let status = parse_status(field(st))?;
+        if status >= 500 {
+            return None;
+        }
+        let (date, time) = (field(d), field(t));
+        if date.len() != 10 || time.len() != 8 {
+            return None;
+        }
+        let mut key = [0u8; 20];
+        key[..10].copy_from_slice(date);
+        key[10..18].copy_from_slice(time);
+        let utc_ms = match cache.last_second {
+            Some((k, v)) if k == key => v,
+            _ => {
+                let v = date_time(date, time)?.utc_ms;
+                cache.last_second = Some((key, v));
+                v
+            }
+        };
+        Some((
+            LogTime {
+                utc_ms,
+                offset_s: 0,
+            },
+            status,
+        ))
     }
 }
 
@@ -428,6 +503,73 @@ mod tests {
         assert!(CloudFront.detect(&head).is_none());
         assert!(CloudFront.near_miss(&head).unwrap().contains("sc-status"));
         assert!(CloudFront.near_miss(&head_of("hello\nworld\n")).is_none());
+    }
+
+    /// Every line read through the summary path (one cache for the file, as
+    /// the hop pass keeps one per chunk) gives the time, status and error
+    /// the full parse gives.
+    fn summary_agrees(p: &CloudFrontParser, lines: &[&str]) -> usize {
+        let mut cache = SummaryCache::default();
+        let mut fast = 0;
+        for line in lines {
+            let full = p.parse_line(line.as_bytes()).map(|r| (r.time, r.status));
+            let sum = p
+                .parse_summary(line.as_bytes(), &mut cache)
+                .map(|s| (s.time, s.status));
+            assert_eq!(sum, full, "{line}");
+            fast += p.summary(trim_cr(line.as_bytes()), &mut cache).is_some() as usize;
+        }
+        fast
+    }
+
+    #[test]
+    fn summary_agrees_with_the_full_parse_on_fixtures() {
+        let mut fast = 0;
+        for text in [
+            include_str!("../../fixtures/logs/cloudfront/aws_doc_example.log"),
+            include_str!("../../fixtures/logs/cloudfront/genlogs_sample.log"),
+            include_str!("../../fixtures/logs/cloudfront/reordered_added_fields.log"),
+        ] {
+            let head = head_of(text);
+            let fields = head.iter().find(|l| l.starts_with(b"#Fields:")).unwrap();
+            let p = CloudFrontParser::from_fields_line(fields).unwrap();
+            fast += summary_agrees(&p, &text.lines().collect::<Vec<_>>());
+        }
+        assert!(fast > 50, "only {fast} fixture lines took the fast path");
+    }
+
+    proptest::proptest! {
+        /// Lines of the legacy layout with fields replaced by junk (tabs,
+        /// bad dates, statuses of any width), columns dropped or added, and
+        /// a `\r`, read the same through both paths.
+        #[test]
+        fn summary_agrees_on_generated_lines(
+            edits in proptest::collection::vec((0usize..33, "[0-9:\t-]{0,12}"), 0..3),
+            status in 0u16..1000,
+            sec in 0u32..62,
+            cut in proptest::option::of(0usize..33),
+            extra in 0usize..3,
+            cr in proptest::bool::ANY,
+        ) {
+            let base = EXAMPLES[EXAMPLES.len() - 1].line;
+            let mut f: Vec<String> = base.split('\t').map(str::to_string).collect();
+            f[8] = format!("{status:03}");
+            f[1] = format!("21:02:{sec:02}");
+            for (i, junk) in edits {
+                f[i] = junk;
+            }
+            if let Some(c) = cut {
+                f.truncate(c);
+            }
+            f.extend(std::iter::repeat_n("x".to_string(), extra));
+            let mut line = f.join("\t");
+            if cr {
+                line.push('\r');
+            }
+            let p = legacy();
+            let other = "2019-12-04\t21:02:31\tLAX1\t1\t1.2.3.4\tGET\th\t/\t200".to_string();
+            summary_agrees(&p, &[&line, &line, &other, &line]);
+        }
     }
 }
 

@@ -24,9 +24,13 @@
 //! operators; a line is cut at each delimiter with memchr and every
 //! field borrows the line.
 
-use super::hop::{HopExample, HopFormat, HopKind, HopLineError, HopParser, HopRecord, Signals};
+use super::envoy_time::StartTimeFormat;
+use super::hop::{
+    HopExample, HopFormat, HopKind, HopLineError, HopParser, HopRecord, HopSummary, Signals,
+    SummaryCache,
+};
 use super::hop_fields::{dash, json_bytes, json_members, parse_i64, trim_cr};
-use super::scan::{parse_iso8601, parse_u64};
+use super::scan::{parse_iso8601, parse_u64, LogTime};
 
 /// Every response flag Envoy writes: short form, long form
 /// (`%RESPONSE_FLAGS_LONG%`), meaning (utility.h, usage.rst).
@@ -146,6 +150,8 @@ pub fn flag_info(flag: &[u8]) -> Option<&'static (&'static str, &'static str, &'
 enum Op {
     /// `%START_TIME%`; `true` when a custom strftime format was given.
     StartTime(bool),
+    /// `%START_TIME(FORMAT)%`, read with the parser's pattern at this index.
+    StartTimeAt(u8),
     Method,
     Path,
     Protocol,
@@ -220,6 +226,27 @@ impl Op {
     }
 }
 
+/// [`Op::from_command`], with a custom `%START_TIME(FORMAT)%` pattern
+/// compiled into `times` ([`Op::StartTimeAt`]); a pattern that cannot be
+/// read back gives [`Op::Other`]: the line parses without a time.
+fn op_of(cmd: &str, times: &mut Vec<StartTimeFormat>) -> Op {
+    match Op::from_command(cmd) {
+        Op::StartTime(true) => {
+            let arg = cmd
+                .find('(')
+                .and_then(|i| Some(&cmd[i + 1..i + 1 + cmd[i + 1..].rfind(')')?]));
+            match arg.and_then(StartTimeFormat::compile) {
+                Some(t) if times.len() < u8::MAX as usize => {
+                    times.push(t);
+                    Op::StartTimeAt((times.len() - 1) as u8)
+                }
+                _ => Op::Other,
+            }
+        }
+        op => op,
+    }
+}
+
 /// Why a format string could not be compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EnvoyFormatError {
@@ -259,12 +286,16 @@ struct Field {
 struct TextFormat {
     prefix: Vec<u8>,
     fields: Vec<Field>,
+    /// The `%START_TIME(FORMAT)%` patterns ([`Op::StartTimeAt`]).
+    times: Vec<StartTimeFormat>,
 }
 
 /// A compiled JSON format: key → operator.
 #[derive(Debug, Clone)]
 struct JsonFormat {
     keys: Vec<(String, Op)>,
+    /// The `%START_TIME(FORMAT)%` patterns ([`Op::StartTimeAt`]).
+    times: Vec<StartTimeFormat>,
 }
 
 /// A compiled Envoy format, ready to parse lines ([`HopParser`]).
@@ -289,25 +320,42 @@ pub fn compile(format: &str) -> Result<EnvoyParser, EnvoyFormatError> {
             .map_err(|e| EnvoyFormatError::Json {
                 message: e.to_string(),
             })?;
+        let mut times = Vec::new();
         let keys = map
             .into_iter()
             .filter_map(|(k, v)| {
-                let cmd = v.as_str()?.trim();
-                let cmd = cmd.strip_prefix('%')?.strip_suffix('%')?;
-                Some((k, Op::from_command(cmd)))
+                let cmd = single_command(v.as_str()?)?;
+                Some((k, op_of(cmd, &mut times)))
             })
             .collect();
-        return compile_json(keys);
+        return compile_json(keys, times);
     }
     compile_text(format)
 }
 
-fn compile_json(keys: Vec<(String, Op)>) -> Result<EnvoyParser, EnvoyFormatError> {
+/// The operator of a JSON value that is one `%COMMAND%` and nothing else
+/// (`"%REQ(:PATH)%"`); `None` for text around or between operators
+/// (`"%REQ(:METHOD)% %REQ(:PATH)%"`, `"took %DURATION%ms"`), whose value
+/// cannot be given to one field.
+fn single_command(v: &str) -> Option<&str> {
+    let cmd = v.trim().strip_prefix('%')?.strip_suffix('%')?;
+    // a `%` outside the (argument) would start or end another operator
+    let outside = match (cmd.find('('), cmd.rfind(')')) {
+        (Some(o), Some(c)) if o < c => format!("{}{}", &cmd[..o], &cmd[c + 1..]),
+        _ => cmd.to_string(),
+    };
+    (!cmd.is_empty() && !outside.contains('%')).then_some(cmd)
+}
+
+fn compile_json(
+    keys: Vec<(String, Op)>,
+    times: Vec<StartTimeFormat>,
+) -> Result<EnvoyParser, EnvoyFormatError> {
     if !keys.iter().any(|(_, op)| *op == Op::Code) {
         return Err(EnvoyFormatError::NoStatus);
     }
     Ok(EnvoyParser {
-        kind: ParserKind::Json(JsonFormat { keys }),
+        kind: ParserKind::Json(JsonFormat { keys, times }),
     })
 }
 
@@ -315,6 +363,7 @@ fn compile_text(format: &str) -> Result<EnvoyParser, EnvoyFormatError> {
     let b = format.as_bytes();
     let mut lits: Vec<Vec<u8>> = vec![Vec::new()];
     let mut ops: Vec<(Op, usize)> = Vec::new();
+    let mut times = Vec::new();
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' {
@@ -350,7 +399,7 @@ fn compile_text(format: &str) -> Result<EnvoyParser, EnvoyFormatError> {
             if !ops.is_empty() && lits.last().is_some_and(|l| l.is_empty()) {
                 return Err(EnvoyFormatError::Adjacent { at: start });
             }
-            ops.push((Op::from_command(&format[i + 1..j]), start));
+            ops.push((op_of(&format[i + 1..j], &mut times), start));
             lits.push(Vec::new());
             i = j + 1;
         } else {
@@ -368,7 +417,11 @@ fn compile_text(format: &str) -> Result<EnvoyParser, EnvoyFormatError> {
         .map(|((op, _), until)| Field { op, until })
         .collect();
     Ok(EnvoyParser {
-        kind: ParserKind::Text(TextFormat { prefix, fields }),
+        kind: ParserKind::Text(TextFormat {
+            prefix,
+            fields,
+            times,
+        }),
     })
 }
 
@@ -469,15 +522,13 @@ pub fn builtins() -> &'static [Builtin] {
                 })
             })
             .collect();
+        let mut times = Vec::new();
         let keys = g
             .json_keys
             .iter()
-            .filter_map(|(k, c)| {
-                let c = c.strip_prefix('%')?.strip_suffix('%')?;
-                Some((k.clone(), Op::from_command(c)))
-            })
+            .filter_map(|(k, c)| Some((k.clone(), op_of(single_command(c)?, &mut times))))
             .collect();
-        if let Ok(parser) = compile_json(keys) {
+        if let Ok(parser) = compile_json(keys, times) {
             v.push(Builtin {
                 name: "json".into(),
                 doc: "Envoy JSON access logs (Istio's JSON key names)".into(),
@@ -496,7 +547,10 @@ fn builtin(name: &str) -> EnvoyParser {
         // unreachable while the grammar test passes; an empty JSON table
         // reads nothing rather than panicking
         .unwrap_or(EnvoyParser {
-            kind: ParserKind::Json(JsonFormat { keys: Vec::new() }),
+            kind: ParserKind::Json(JsonFormat {
+                keys: Vec::new(),
+                times: Vec::new(),
+            }),
         })
 }
 
@@ -517,7 +571,9 @@ pub fn common_json_parser() -> EnvoyParser {
 
 /// Field values found on one line, before they are checked.
 #[derive(Default)]
-struct Acc<'a> {
+struct Acc<'a, 'p> {
+    /// The format's `%START_TIME(FORMAT)%` patterns.
+    times: &'p [StartTimeFormat],
     rec: HopRecord<'a>,
     flags: Option<&'a [u8]>,
     details: Option<&'a [u8]>,
@@ -526,7 +582,7 @@ struct Acc<'a> {
     service_ms: Option<i64>,
 }
 
-impl<'a> Acc<'a> {
+impl<'a> Acc<'a, '_> {
     /// Store one operator's value (`-` already meaning absent is handled here).
     #[inline]
     fn put(&mut self, op: Op, v: &'a [u8]) -> Result<(), HopLineError> {
@@ -535,6 +591,11 @@ impl<'a> Acc<'a> {
             Op::StartTime(custom) => {
                 if let (Some(v), false) = (v, custom) {
                     self.rec.time = Some(parse_iso8601(v).ok_or(HopLineError::BadTime)?);
+                }
+            }
+            Op::StartTimeAt(i) => {
+                if let (Some(v), Some(t)) = (v, self.times.get(i as usize)) {
+                    self.rec.time = Some(t.parse(v).ok_or(HopLineError::BadTime)?);
                 }
             }
             Op::Code => {
@@ -636,14 +697,54 @@ fn find_literal(hay: &[u8], lit: &[u8]) -> Option<usize> {
     None
 }
 
+/// `%START_TIME%` as Envoy writes it by default (`2024-03-12T08:00:00.123Z`,
+/// UTC, milliseconds), with the seconds looked up in `cache` when the same
+/// second was read just before; any other text goes to [`parse_iso8601`]
+/// whole, whose result this equals.
+#[inline]
+fn start_time(v: &[u8], cache: &mut SummaryCache) -> Option<LogTime> {
+    if v.len() != 24 || v[19] != b'.' || v[23] != b'Z' || !v[20..23].iter().all(u8::is_ascii_digit)
+    {
+        return parse_iso8601(v);
+    }
+    let mut key = [0u8; 20];
+    key[..19].copy_from_slice(&v[..19]);
+    let secs_ms = match cache.last_second {
+        Some((k, ms)) if k == key => ms,
+        _ => {
+            let ms = parse_iso8601(&v[..19])?.utc_ms;
+            cache.last_second = Some((key, ms));
+            ms
+        }
+    };
+    let ms = (v[20] - b'0') as i64 * 100 + (v[21] - b'0') as i64 * 10 + (v[22] - b'0') as i64;
+    Some(LogTime {
+        utc_ms: secs_ms + ms,
+        offset_s: 0,
+    })
+}
+
 impl TextFormat {
     #[inline]
     fn parse<'a>(&self, line: &'a [u8]) -> Result<HopRecord<'a>, HopLineError> {
+        self.parse_with(line, None)
+    }
+
+    /// [`TextFormat::parse`], reading `%START_TIME%` through `cache` when given.
+    #[inline]
+    fn parse_with<'a>(
+        &self,
+        line: &'a [u8],
+        mut cache: Option<&mut SummaryCache>,
+    ) -> Result<HopRecord<'a>, HopLineError> {
         let line = trim_cr(line);
         let mut rest = line
             .strip_prefix(self.prefix.as_slice())
             .ok_or(HopLineError::Mismatch)?;
-        let mut acc = Acc::default();
+        let mut acc = Acc {
+            times: &self.times,
+            ..Acc::default()
+        };
         for f in &self.fields {
             let (v, next) = match f.until.len() {
                 0 => (rest, &rest[rest.len()..]),
@@ -656,7 +757,12 @@ impl TextFormat {
                     (&rest[..i], &rest[i + n..])
                 }
             };
-            acc.put(f.op, v)?;
+            match (f.op, cache.as_deref_mut(), dash(v)) {
+                (Op::StartTime(false), Some(c), Some(v)) => {
+                    acc.rec.time = Some(start_time(v, c).ok_or(HopLineError::BadTime)?);
+                }
+                _ => acc.put(f.op, v)?,
+            }
             rest = next;
         }
         if rest.iter().any(|c| !c.is_ascii_whitespace()) {
@@ -669,7 +775,10 @@ impl TextFormat {
 impl JsonFormat {
     fn parse<'a>(&self, line: &'a [u8]) -> Result<HopRecord<'a>, HopLineError> {
         let line = trim_cr(line);
-        let mut acc = Acc::default();
+        let mut acc = Acc {
+            times: &self.times,
+            ..Acc::default()
+        };
         let mut err = None;
         let mut saw_code = false;
         let ok = json_members(line, &mut |k, v| {
@@ -717,6 +826,23 @@ impl HopParser for EnvoyParser {
                 None => Err(HopLineError::Mismatch),
             },
             r => r,
+        }
+    }
+
+    /// The whole parse (the record comes along), with the time of a text
+    /// format read once per second; any line it refuses is read again by
+    /// [`HopParser::parse_line`], so results and errors stay the same.
+    fn parse_summary<'a>(
+        &self,
+        line: &'a [u8],
+        cache: &mut SummaryCache,
+    ) -> Result<HopSummary<'a>, HopLineError> {
+        match &self.kind {
+            ParserKind::Text(t) => match t.parse_with(line, Some(cache)) {
+                Ok(r) => Ok(HopSummary::of(r)),
+                Err(_) => self.parse_line(line).map(HopSummary::of),
+            },
+            ParserKind::Json(_) => self.parse_line(line).map(HopSummary::of),
         }
     }
 }
@@ -800,6 +926,34 @@ impl HopFormat for Envoy {
         }
         None
     }
+}
+
+/// How well `parser` reads the sampled `head` of a file: `Some(reason)`
+/// when at least 80 % of its non-blank lines (and at least one) parse,
+/// Envoy's and istio-agent's own log lines left out of the count, with
+/// `what` naming the format in the reason. For formats given by the user
+/// or read from a config, whose key names and layout are theirs.
+pub fn fits(parser: &EnvoyParser, head: &[&[u8]], what: &str) -> Option<String> {
+    let lines = head
+        .iter()
+        .filter(|l| !trim_cr(l).iter().all(u8::is_ascii_whitespace));
+    let (mut n, mut ok, mut own) = (0usize, 0usize, 0usize);
+    for l in lines {
+        n += 1;
+        match parser.parse_line(l) {
+            Ok(_) => ok += 1,
+            Err(HopLineError::NotARequest) => own += 1,
+            Err(_) => {}
+        }
+    }
+    if ok == 0 || ok * 10 < (n - own) * 8 {
+        return None;
+    }
+    let mut reason = format!("{ok} of {n} sampled lines match {what}");
+    if own > 0 {
+        reason.push_str(&format!("; {own} are Envoy's/istio-agent's own log lines"));
+    }
+    Some(reason)
 }
 
 /// A JSON line is Envoy's only if it carries an Envoy-only field; the text
@@ -1010,9 +1164,27 @@ mod tests {
             .parse_line(b"1710230400 503 UpstreamConnectionFailure [backend] curl/8.4.0 12")
             .unwrap();
         assert_eq!(r.status, Some(503));
-        assert_eq!(r.time, None);
+        // %START_TIME(%s)%: epoch seconds (usage.rst), read with envoy_time
+        assert_eq!(r.time.map(|t| t.utc_ms), Some(1_710_230_400_000));
         assert_eq!(r.total_ms, Some(12));
         assert!(matches!(r.signals, Signals::Envoy { cluster: Some(c), .. } if c == b"backend"));
+        // a value that does not fit the pattern is a bad time, not a guess
+        assert_eq!(
+            p.parse_line(b"2024-03-12 503 - [b] x 1").err(),
+            Some(HopLineError::BadTime)
+        );
+        // a pattern with a specifier not read: the line parses, without a time
+        let q = compile("%START_TIME(%A.%s)% %RESPONSE_CODE%").unwrap();
+        let r = q.parse_line(b"Tuesday.1710230400 502").unwrap();
+        assert_eq!((r.status, r.time), (Some(502), None));
+        // JSON: one operator per value; text around it is not read as it
+        let j = compile(r#"{"s":"%RESPONSE_CODE%","t":"%START_TIME(%s.%3f)%","x":"%REQ(:METHOD)% %REQ(:PATH)%"}"#)
+            .unwrap();
+        let r = j
+            .parse_line(br#"{"s":502,"t":"1710230400.250","x":"GET /"}"#)
+            .unwrap();
+        assert_eq!(r.time.map(|t| t.utc_ms), Some(1_710_230_400_250));
+        assert_eq!(r.method, None);
         assert_eq!(
             compile("%RESPONSE_CODE").err(),
             Some(EnvoyFormatError::Unterminated { at: 0 })
@@ -1174,5 +1346,59 @@ static_resources:
             assert_eq!(flag_info(l.as_bytes()).map(|f| f.0), Some(*s));
         }
         assert!(flag_info(b"XX").is_none());
+    }
+
+    /// Each line through the summary path (one cache for the file) and
+    /// through the full parse: the same record or error.
+    fn summary_agrees(p: &dyn HopParser, text: &str) {
+        let mut cache = SummaryCache::default();
+        for line in text.lines() {
+            let full = p.parse_line(line.as_bytes());
+            let sum = p.parse_summary(line.as_bytes(), &mut cache);
+            assert_eq!(
+                sum.map(|s| (s.time, s.status, s.record)),
+                full.map(|r| (r.time, r.status, Some(r))),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn summary_agrees_with_the_full_parse_on_fixtures() {
+        for text in [
+            include_str!("../../fixtures/logs/envoy/genlogs_sample.log"),
+            include_str!("../../fixtures/logs/envoy/default_5xx_kinds.log"),
+            include_str!("../../fixtures/logs/envoy/istio_default.log"),
+            include_str!("../../fixtures/logs/envoy/istio_json.log"),
+        ] {
+            let (p, _) = detect(text).expect("detected");
+            summary_agrees(p.as_ref(), text);
+        }
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        /// Default-format lines with any start time text (valid, other
+        /// layouts, junk) and seconds that repeat or not.
+        #[test]
+        fn summary_agrees_on_generated_times(
+            times in proptest::collection::vec(
+                proptest::prop_oneof![
+                    (0u32..3, 0u32..1000).prop_map(|(s, ms)| format!("2024-03-12T08:00:0{s}.{ms:03}Z")),
+                    "2024-03-12T08:00:0[0-9][.:0-9a-zZ+-]{0,8}",
+                    "[0-9T:.Z-]{0,26}",
+                ],
+                1..6,
+            ),
+            status in 100u16..600,
+        ) {
+            let p = default_parser();
+            let text: Vec<String> = times
+                .iter()
+                .map(|t| format!("[{t}] \"GET /a HTTP/1.1\" {status} - 0 5 3 2 \"-\" \"curl\" \"id-1\" \"h\" \"10.0.0.1:80\""))
+                .collect();
+            summary_agrees(&p, &text.join("\n"));
+        }
     }
 }

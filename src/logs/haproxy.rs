@@ -11,8 +11,9 @@
 //! be/s1 is DOWN, reason: …`, `backend be has no server available!`) are the
 //! strings of `src/server.c` and `src/backend.c` (`send_log`).
 //!
-//! Not read: `option httplog clf`, `option tcplog` lines (skipped as
-//! non-requests), custom `log-format` strings.
+//! `option httplog clf` is read by `logs::haproxy_clf` (detection falls
+//! back to it), custom `log-format` strings by `logs::haproxy_custom`. Not
+//! read: `option tcplog` lines (skipped as non-requests).
 
 use super::hop::{
     HopEvent, HopEventKind, HopFormat, HopKind, HopLineError, HopParser, HopRecord, HopSummary,
@@ -63,7 +64,9 @@ impl HopFormat for Haproxy {
         }
         let own = head.len() - foreign;
         if req == 0 || (req + events) * 2 < own {
-            return None;
+            // not `option httplog`: perhaps its CLF variant
+            return super::haproxy_clf::detect(head)
+                .map(|(p, why)| (Box::new(p) as Box<dyn HopParser>, why));
         }
         let mut why = format!(
             "{req} of the first {} lines are HAProxy `option httplog` requests ({}; sampled lines {}{})",
@@ -82,6 +85,9 @@ impl HopFormat for Haproxy {
     }
 
     fn forced(&self, head: &[&[u8]]) -> Option<Box<dyn HopParser>> {
+        if let Some((p, _)) = self.detect(head) {
+            return Some(p);
+        }
         let probe = HaproxyParser { year: None };
         let year = head
             .iter()
@@ -92,7 +98,7 @@ impl HopFormat for Haproxy {
 }
 
 /// Civil year of a UTC epoch millisecond.
-fn year_of(utc_ms: i64) -> i64 {
+pub(crate) fn year_of(utc_ms: i64) -> i64 {
     // days_from_civil's inverse, by search around the estimate (no calendar crate on the hot path)
     let days = utc_ms.div_euclid(86_400_000);
     let mut y = 1970 + days.div_euclid(365);
@@ -312,17 +318,33 @@ fn slashes<const N: usize>(b: &[u8]) -> ([&[u8]; N], usize) {
     (out, n)
 }
 
+/// The bytes of an IPv4 or IPv6 address as haproxy logs it: hex digits,
+/// `.`, `:`, `[`, `]` (a table: this runs on every line).
+static ADDR_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_hexdigit() || matches!(b, b'.' | b':' | b'[' | b']');
+        c += 1;
+    }
+    t
+};
+
 /// `ip:port`, `[v6]:port`, `v6:port`, `unix:1` → the address.
 fn client_addr(b: &[u8]) -> Option<&[u8]> {
-    let i = memchr::memrchr(b':', b)?;
-    let (ip, port) = (&b[..i], &b[i + 1..]);
-    if ip.is_empty() || port.is_empty() || !port.iter().all(u8::is_ascii_digit) {
+    // the port: the digits at the end, after the last `:` (a plain loop:
+    // they are a few bytes, where `memrchr`'s setup costs more)
+    let digits = b.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+    let i = b.len().checked_sub(digits + 1)?;
+    if digits == 0 || b[i] != b':' {
         return None;
     }
-    let ok = ip
-        .iter()
-        .all(|c| c.is_ascii_hexdigit() || b".:[]".contains(c))
-        || ip == b"unix";
+    let ip = &b[..i];
+    if ip.is_empty() {
+        return None;
+    }
+    let ok = ip.iter().all(|&c| ADDR_BYTE[c as usize]) || ip == b"unix";
     ok.then(|| {
         ip.strip_prefix(b"[")
             .and_then(|v| v.strip_suffix(b"]"))
@@ -454,91 +476,123 @@ fn parse_http(msg: &[u8]) -> Result<HopRecord<'_>, HopLineError> {
     })
 }
 
-/// Exactly five valid timers (`Tq/Tw/Tc/Tr/Ta`), as `parse_http` reads them.
+/// Exactly five valid timers (`Tq/Tw/Tc/Tr/Ta`), as `parse_http` reads them
+/// with [`timer`]: each an optional `+`, then `-1` or 1 to 18 digits. One
+/// pass over the bytes (this runs on every line).
 #[inline]
 fn five_timers(b: &[u8]) -> bool {
-    let mut n = 0;
-    for part in b.split(|&c| c == b'/') {
-        n += 1;
-        if n > 5 || timer(part).is_err() {
+    let mut parts = 0;
+    let mut i = 0;
+    loop {
+        if b.get(i) == Some(&b'+') {
+            i += 1;
+        }
+        if b.get(i) == Some(&b'-') {
+            if b.get(i + 1) != Some(&b'1') {
+                return false;
+            }
+            i += 2;
+        } else {
+            let start = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i == start || i - start > 18 {
+                return false;
+            }
+        }
+        parts += 1;
+        if i == b.len() {
+            return parts == 5;
+        }
+        if b[i] != b'/' || parts == 5 {
             return false;
         }
+        i += 1;
     }
-    n == 5
 }
 
-/// `[dd/Mmm/yyyy:HH:MM:SS.mmm] ` at the start of `r` (after the `[`): the
-/// time and what follows the space. The seconds are looked up in `cache`
-/// when the same second was read just before; any other layout goes
-/// through [`scan::parse_time_local`] whole, as `parse_http` does.
+/// `dd/Mmm/yyyy:HH:MM:SS.mmm]` at the start of `r` (after the `[`), the
+/// layout haproxy writes for `%tr` and `%t` (milliseconds, no zone): the
+/// time. The seconds are looked up in `cache` when the same second was read
+/// just before. Any other layout is `None` (the caller takes the full parse).
 #[inline]
-fn accept_date<'a>(r: &'a [u8], cache: &mut SummaryCache) -> Option<(LogTime, &'a [u8])> {
-    // the layout haproxy writes (`%tr`, `%t`: milliseconds, no zone); the
-    // separators checked here keep a `]` out of the first 24 bytes, so the
-    // full parse would cut the date where this one does
-    if r.len() > 25
-        && r[14] == b':'
-        && r[17] == b':'
-        && r[20] == b'.'
-        && r[24] == b']'
-        && r[25] == b' '
-        && r[21..24].iter().all(u8::is_ascii_digit)
+fn fixed_date(r: &[u8], cache: &mut SummaryCache) -> Option<LogTime> {
+    // the separators checked here keep a `]` out of the first 24 bytes, so
+    // the full parse cuts the date where this one does, and reads the same
+    // three digits of milliseconds
+    if r.len() < 25
+        || r[14] != b':'
+        || r[17] != b':'
+        || r[20] != b'.'
+        || r[24] != b']'
+        || !r[21..24].iter().all(u8::is_ascii_digit)
     {
-        let key: [u8; 20] = r[..20].try_into().ok()?;
-        let secs_ms = match cache.last_second {
-            Some((k, v)) if k == key => v,
-            _ => {
-                let t = scan::parse_time_local(&r[..20])?;
-                cache.last_second = Some((key, t.utc_ms));
-                t.utc_ms
-            }
-        };
-        let ms = (r[21] - b'0') as i64 * 100 + (r[22] - b'0') as i64 * 10 + (r[23] - b'0') as i64;
-        let time = LogTime {
-            utc_ms: secs_ms + ms,
-            offset_s: 0,
-        };
-        return Some((time, &r[26..]));
+        return None;
     }
-    let e = r.iter().position(|&c| c == b']')?;
-    let time = scan::parse_time_local(&r[..e])?;
-    Some((time, r[e + 1..].strip_prefix(b" ")?))
+    let key: [u8; 20] = r[..20].try_into().ok()?;
+    let secs_ms = match cache.last_second {
+        Some((k, v)) if k == key => v,
+        _ => {
+            let t = scan::parse_time_local(&r[..20])?;
+            cache.last_second = Some((key, t.utc_ms));
+            t.utc_ms
+        }
+    };
+    let ms = (r[21] - b'0') as i64 * 100 + (r[22] - b'0') as i64 * 10 + (r[23] - b'0') as i64;
+    Some(LogTime {
+        utc_ms: secs_ms + ms,
+        offset_s: 0,
+    })
 }
+
+/// Spaces the summary path locates at once: the ones after the client,
+/// date, frontend, backend/server, timers, status, bytes, the two cookies,
+/// the termination state, the connection counts and the queues.
+const SUMMARY_SPACES: usize = 12;
 
 /// The summary path of an `option httplog` message: the time and status of
 /// a line `parse_http` accepts with a status below 500, checking the same
 /// fields the same way but building nothing. `None` for a 5xx, a `-1`
 /// status, a tcplog line or anything `parse_http` might refuse: the caller
 /// runs the full parse then.
+///
+/// The twelve field boundaries are found in one pass, eight bytes at a time
+/// ([`scan::find_each`]); `parse_http` walks the same single-space-separated
+/// tokens one by one, so the fields seen are the same.
 fn summary_http(msg: &[u8], cache: &mut SummaryCache) -> Option<(LogTime, u16)> {
-    let (ci, r) = token(msg);
-    client_addr(ci)?;
-    let (time, r) = accept_date(r.strip_prefix(b"[")?, cache)?;
-    let (frontend, r) = token(r);
-    let (bs, r) = token(r);
-    let (timers, r) = token(r);
-    if frontend.is_empty() || !bs.contains(&b'/') || !five_timers(timers) {
+    let mut sp = [0usize; SUMMARY_SPACES];
+    if scan::find_each(msg, b' ', &mut sp) < SUMMARY_SPACES {
         return None;
     }
-    let (st, r) = token(r);
-    let status = scan::parse_status(st)?;
+    // field i runs from after space i-1 to space i
+    let field = |i: usize| &msg[if i == 0 { 0 } else { sp[i - 1] + 1 }..sp[i]];
+    client_addr(field(0))?;
+    // `[` + 24 bytes of date + `]`: no space inside, so it is field 1 whole
+    if sp[1] != sp[0] + 27 || msg[sp[0] + 1] != b'[' {
+        return None;
+    }
+    let time = fixed_date(&msg[sp[0] + 2..sp[1]], cache)?;
+    let bs = field(3);
+    if field(2).is_empty() || !bs.contains(&b'/') || !five_timers(field(4)) {
+        return None;
+    }
+    let status = scan::parse_status(field(5))?;
     if status >= 500 {
         return None;
     }
-    let (bytes, r) = token(r);
+    let bytes = field(6);
     scan::parse_u64(bytes.strip_prefix(b"+").unwrap_or(bytes))?;
-    let (_cc, r) = token(r);
-    let (_cs, r) = token(r);
-    let (tsc, r) = token(r);
+    // fields 7 and 8 (cookies): anything
+    let tsc = field(9);
     if !(2..=4).contains(&tsc.len()) || !tsc.iter().all(|c| c.is_ascii_alphabetic() || *c == b'-') {
         return None;
     }
-    let (conns, r) = token(r);
-    let (queues, mut r) = token(r);
     let count = |b: &[u8]| b.iter().filter(|&&c| c == b'/').count();
-    if count(conns) != 4 || count(queues) != 1 {
+    if count(field(10)) != 4 || count(field(11)) != 1 {
         return None;
     }
+    let mut r = &msg[sp[SUMMARY_SPACES - 1] + 1..];
     while r.first() == Some(&b'{') {
         let e = memchr::memchr(b'}', r)?;
         r = r[e + 1..].strip_prefix(b" ").unwrap_or(&r[e + 1..]);
@@ -610,34 +664,49 @@ impl HopParser for HaproxyParser {
         Err(HopLineError::Mismatch)
     }
 
-    fn parse_summary(
+    fn parse_summary<'a>(
         &self,
-        line: &[u8],
+        line: &'a [u8],
         cache: &mut SummaryCache,
-    ) -> Result<HopSummary, HopLineError> {
+    ) -> Result<HopSummary<'a>, HopLineError> {
         // a non-5xx httplog line: checked as `parse_http` checks it, without
         // building the record; a 5xx, a `-1` status or anything the fast
         // walk does not accept takes the full parse, so results and errors
         // stay those of `parse_line` (tested on fixtures and generated lines)
         let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
-        let s = split_prefix(trimmed);
-        match summary_http(s.msg, cache) {
+        let (msg, offset_s) = match cache.prefix.get(trimmed) {
+            Some((n, offset_s)) => (&trimmed[n..], offset_s as i32),
+            None => {
+                let s = split_prefix(trimmed);
+                let offset_s = match s.time {
+                    Some(SyslogTime::Full(p)) => p.offset_s,
+                    _ => 0,
+                };
+                // `split_prefix` reads no byte past the message's start, so
+                // a line with the same bytes up to there splits the same way;
+                // remembered only when a space ends the prefix (after an RFC
+                // 5424 structured data element the space is optional, and a
+                // line with one would split one byte further)
+                let n = trimmed.len() - s.msg.len();
+                if s.prefix != Prefix::Raw && n > 0 && trimmed[n - 1] == b' ' {
+                    cache.prefix.set(&trimmed[..n], offset_s as i64);
+                }
+                (s.msg, offset_s)
+            }
+        };
+        match summary_http(msg, cache) {
             Some((mut time, status)) => {
-                if let Some(SyslogTime::Full(p)) = s.time {
-                    if p.offset_s != 0 {
-                        time.utc_ms -= p.offset_s as i64 * 1000;
-                        time.offset_s = p.offset_s;
-                    }
+                if offset_s != 0 {
+                    time.utc_ms -= offset_s as i64 * 1000;
+                    time.offset_s = offset_s;
                 }
                 Ok(HopSummary {
                     time: Some(time),
                     status: Some(status),
+                    record: None,
                 })
             }
-            None => self.parse_line(line).map(|r| HopSummary {
-                time: r.time,
-                status: r.status,
-            }),
+            None => self.parse_line(line).map(HopSummary::of),
         }
     }
 
@@ -919,7 +988,8 @@ mod tests {
             status in 100u16..600,
             timers in proptest::collection::vec(-1i64..3000, 5),
             captures in proptest::option::of("[0-9a-f|-]{0,40}"),
-            prefix in 0usize..4,
+            prefix in 0usize..7,
+            other in 0usize..7,
         ) {
             let mut f: Vec<String> = vec![
                 "10.0.0.2:40002".into(),
@@ -941,18 +1011,61 @@ mod tests {
                 f[i] = junk.clone();
             }
             let msg = f.iter().filter(|x| !x.is_empty()).cloned().collect::<Vec<_>>().join(" ");
-            let line = match prefix {
-                0 => msg,
+            let with = |k: usize| match k {
+                0 => msg.clone(),
                 1 => format!("Mar 12 08:12:01 lb1 haproxy[2841]: {msg}"),
                 2 => format!("2024-03-12T08:12:01.100+02:00 lb1 haproxy[7]: {msg}"),
-                _ => format!("<134>1 2024-03-12T08:12:01.100-05:00 lb1 haproxy 7 - - {msg}"),
+                3 => format!("<134>1 2024-03-12T08:12:01.100-05:00 lb1 haproxy 7 - - {msg}"),
+                // structured data, then the message with or without the space
+                4 => format!("<134>1 2024-03-12T08:12:01.100-05:00 lb1 haproxy 7 - [x@1 a=\"b\"] {msg}"),
+                5 => format!("<134>1 2024-03-12T08:12:01.100-05:00 lb1 haproxy 7 - [x@1 a=\"b\"]{msg}"),
+                _ => format!("Mar 12 08:12:01 haproxy[2841]: {msg}"),
             };
+            let line = with(prefix);
             let full = p().parse_line(line.as_bytes()).map(|r| (r.time, r.status));
             let mut cold = SummaryCache::default();
             let cold_sum = p().parse_summary(line.as_bytes(), &mut cold).map(|s| (s.time, s.status));
             proptest::prop_assert_eq!(&cold_sum, &full);
             let warm_sum = p().parse_summary(line.as_bytes(), &mut cold).map(|s| (s.time, s.status));
             proptest::prop_assert_eq!(&warm_sum, &full);
+            // another layout after it, with the cache of the first, and back
+            let second = with(other);
+            let full2 = p().parse_line(second.as_bytes()).map(|r| (r.time, r.status));
+            let sum2 = p().parse_summary(second.as_bytes(), &mut cold).map(|s| (s.time, s.status));
+            proptest::prop_assert_eq!(&sum2, &full2);
+            let again = p().parse_summary(line.as_bytes(), &mut cold).map(|s| (s.time, s.status));
+            proptest::prop_assert_eq!(&again, &full);
+        }
+    }
+
+    #[test]
+    fn five_timers_reads_as_timer_does() {
+        let parts = [
+            "0",
+            "12",
+            "-1",
+            "+5",
+            "+-1",
+            "-",
+            "",
+            "+",
+            "-12",
+            "1a",
+            "++1",
+            "1234567890123456789",
+            "123456789012345678",
+        ];
+        for a in parts {
+            for b in parts {
+                for n in [4, 5, 6] {
+                    let mut v = vec![a; n];
+                    v[n / 2] = b;
+                    let f = v.join("/");
+                    let want = f.split('/').count() == 5
+                        && f.split('/').all(|t| timer(t.as_bytes()).is_ok());
+                    assert_eq!(five_timers(f.as_bytes()), want, "{f}");
+                }
+            }
         }
     }
 

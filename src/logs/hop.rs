@@ -226,15 +226,15 @@ pub trait HopParser: Send + Sync {
     /// as [`HopParser::parse_line`] would give them.
     /// `cache` is the caller's, one per run of consecutive lines (a chunk),
     /// for what a format can reuse from line to line.
-    fn parse_summary(
+    /// When the format took the full parse for a line (a 5xx, a line its
+    /// fast path does not read), the record comes along in
+    /// [`HopSummary::record`], so the caller need not parse it again.
+    fn parse_summary<'a>(
         &self,
-        line: &[u8],
+        line: &'a [u8],
         _cache: &mut SummaryCache,
-    ) -> Result<HopSummary, HopLineError> {
-        self.parse_line(line).map(|r| HopSummary {
-            time: r.time,
-            status: r.status,
-        })
+    ) -> Result<HopSummary<'a>, HopLineError> {
+        self.parse_line(line).map(HopSummary::of)
     }
 
     /// For a line [`HopParser::parse_line`] called
@@ -249,20 +249,81 @@ pub trait HopParser: Send + Sync {
 
 /// What [`HopParser::parse_summary`] may carry from one line to the next
 /// of a chunk: the text of the last timestamp read, to the second, and its
-/// value (a busy log repeats the same second for thousands of lines).
+/// value (a busy log repeats the same second for thousands of lines); and
+/// the last line prefix a format chose to remember (a syslog header).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SummaryCache {
     /// The timestamp's text up to the second, and its UTC milliseconds.
     pub last_second: Option<([u8; 20], i64)>,
+    /// The last prefix remembered, and what it told.
+    pub prefix: PrefixMemo,
+}
+
+/// The leading bytes of the last line a format read a prefix from, with a
+/// value it derived from them. A line that starts with the same bytes yields
+/// the same value, so it need not be read again; the format decides which
+/// prefixes have that property (see `logs/haproxy.rs`).
+#[derive(Debug, Clone, Copy)]
+pub struct PrefixMemo {
+    bytes: [u8; PrefixMemo::CAP],
+    len: u8,
+    value: i64,
+}
+
+impl Default for PrefixMemo {
+    fn default() -> Self {
+        PrefixMemo {
+            bytes: [0; PrefixMemo::CAP],
+            len: 0,
+            value: 0,
+        }
+    }
+}
+
+impl PrefixMemo {
+    /// The longest prefix remembered (a syslog header with host and tag).
+    pub const CAP: usize = 80;
+
+    /// When `line` starts with the remembered bytes: their length and value.
+    #[inline]
+    pub fn get(&self, line: &[u8]) -> Option<(usize, i64)> {
+        let n = self.len as usize;
+        (n > 0 && line.get(..n) == Some(&self.bytes[..n])).then_some((n, self.value))
+    }
+
+    /// Remember `prefix` (ignored when empty or longer than [`Self::CAP`]).
+    #[inline]
+    pub fn set(&mut self, prefix: &[u8], value: i64) {
+        if prefix.is_empty() || prefix.len() > Self::CAP {
+            self.len = 0;
+            return;
+        }
+        self.bytes[..prefix.len()].copy_from_slice(prefix);
+        self.len = prefix.len() as u8;
+        self.value = value;
+    }
 }
 
 /// The time and status of a request line ([`HopParser::parse_summary`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct HopSummary {
+pub struct HopSummary<'a> {
     /// When the hop logged it.
     pub time: Option<LogTime>,
     /// The status it returned.
     pub status: Option<u16>,
+    /// The whole record, when the line took the full parse.
+    pub record: Option<HopRecord<'a>>,
+}
+
+impl<'a> HopSummary<'a> {
+    /// The summary of a fully parsed record (which it keeps).
+    pub fn of(r: HopRecord<'a>) -> HopSummary<'a> {
+        HopSummary {
+            time: r.time,
+            status: r.status,
+            record: Some(r),
+        }
+    }
 }
 
 /// What a hop's event line reports.

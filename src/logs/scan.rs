@@ -21,6 +21,62 @@ pub fn parse_u64(b: &[u8]) -> Option<u64> {
     Some(n)
 }
 
+/// Offsets of the first `out.len()` bytes equal to `needle` in `hay`, in
+/// order; returns how many were found. Eight bytes are tested at once (SWAR:
+/// the exact zero-byte test of `hay ^ needle`, no false positives), which
+/// beats a byte loop or repeated `memchr` calls when the hits are a few
+/// bytes apart, as the separators of a log line are.
+#[inline]
+pub fn find_each(hay: &[u8], needle: u8, out: &mut [usize]) -> usize {
+    const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let want = u64::from_ne_bytes([needle; 8]);
+    let mut n = 0;
+    if out.is_empty() {
+        return 0;
+    }
+    let mut words = hay.chunks_exact(8);
+    let mut base = 0;
+    for w in words.by_ref() {
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) ^ want;
+        // bit 7 of each byte of `hit` is set iff that byte of `x` is 0
+        let mut hit = !(((x & LO7).wrapping_add(LO7)) | x | LO7);
+        while hit != 0 {
+            out[n] = base + (hit.trailing_zeros() / 8) as usize;
+            n += 1;
+            if n == out.len() {
+                return n;
+            }
+            hit &= hit - 1;
+        }
+        base += 8;
+    }
+    for (i, &c) in words.remainder().iter().enumerate() {
+        if c == needle {
+            out[n] = base + i;
+            n += 1;
+            if n == out.len() {
+                return n;
+            }
+        }
+    }
+    n
+}
+
+/// How many bytes of `hay` equal `needle`, eight at a time (the test of
+/// [`find_each`], counted with `count_ones`).
+#[inline]
+pub fn count_byte(hay: &[u8], needle: u8) -> usize {
+    const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let want = u64::from_ne_bytes([needle; 8]);
+    let mut words = hay.chunks_exact(8);
+    let mut n = 0;
+    for w in words.by_ref() {
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) ^ want;
+        n += (!(((x & LO7).wrapping_add(LO7)) | x | LO7)).count_ones() as usize;
+    }
+    n + words.remainder().iter().filter(|&&c| c == needle).count()
+}
+
 /// Parse a 3-digit HTTP status (`000`..`999`).
 #[inline]
 pub fn parse_status(b: &[u8]) -> Option<u16> {
@@ -318,6 +374,22 @@ mod tests {
         assert!(parse_time_local(b"28/Foo/1970:12:00:00 +0600").is_none());
         assert!(parse_time_local(b"28/Sep/1970:25:00:00 +0600").is_none());
         assert!(parse_iso8601(b"2016-04-15T20:17:00.Z").is_none());
+    }
+
+    proptest::proptest! {
+        /// `find_each` finds what a plain scan finds, whatever the bytes.
+        #[test]
+        fn find_each_is_a_plain_scan(
+            hay in proptest::collection::vec(proptest::sample::select(vec![b' ', b'a', 0x20 ^ 0x80, 0, 0xff, b'\t']), 0..100),
+            needle in proptest::sample::select(vec![b' ', b'\t', 0u8, 0xff]),
+            k in 0usize..40,
+        ) {
+            let want: Vec<usize> = hay.iter().enumerate().filter(|(_, &c)| c == needle).map(|(i, _)| i).take(k).collect();
+            let mut out = vec![usize::MAX; k];
+            let n = find_each(&hay, needle, &mut out);
+            proptest::prop_assert_eq!(&out[..n], &want[..]);
+            proptest::prop_assert_eq!(count_byte(&hay, needle), hay.iter().filter(|&&c| c == needle).count());
+        }
     }
 
     #[test]

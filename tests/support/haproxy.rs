@@ -29,6 +29,19 @@ pub fn find_haproxy() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// [`find_haproxy`], or `None` with a "SKIPPED" message; a panic instead
+/// when `GATECHECK_REQUIRE_PROXIES` is set (`.ci/run` sets it).
+pub fn require_haproxy() -> Option<PathBuf> {
+    let found = find_haproxy();
+    if found.is_none() {
+        if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
+            panic!("haproxy not found and GATECHECK_REQUIRE_PROXIES is set");
+        }
+        eprintln!("SKIPPED: haproxy binary not found (install the Debian package `haproxy`)");
+    }
+    found
+}
+
 /// A running haproxy; stopped on drop.
 pub struct Haproxy {
     child: Child,

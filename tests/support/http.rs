@@ -50,3 +50,27 @@ pub fn request(addr: SocketAddr, method: &str, target: &str, body: &[u8]) -> io:
             )
         })
 }
+
+/// Send `GET target` with `X-Request-ID: id` and return the status, or 0
+/// when there is none (connection refused, reset, no status line).
+pub fn request_with_id(addr: SocketAddr, target: &str, id: &str) -> u16 {
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
+        return 0;
+    };
+    if s.set_read_timeout(Some(Duration::from_secs(10))).is_err() {
+        return 0;
+    }
+    let req = format!(
+        "GET {target} HTTP/1.1\r\nHost: {HOST}\r\nX-Request-ID: {id}\r\nConnection: close\r\n\r\n"
+    );
+    if s.write_all(req.as_bytes()).is_err() {
+        return 0;
+    }
+    let mut resp = Vec::new();
+    let _ = s.take(1 << 20).read_to_end(&mut resp);
+    String::from_utf8_lossy(&resp)
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}

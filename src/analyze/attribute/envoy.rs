@@ -36,12 +36,6 @@ fn route_scope(s: &Server, r: &Route, cluster: &str) -> String {
     format!("listener {}, route {m} → cluster {cluster}", s.name)
 }
 
-/// A protobuf JSON duration as the model keeps it (`5s`, `0.250s`).
-fn proto_duration(s: &str) -> Option<Duration> {
-    let secs: f64 = s.trim().strip_suffix('s')?.parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
-}
-
 fn tol() -> String {
     format!("±{:.1} s", TOLERANCE_MS as f64 / 1000.0)
 }
@@ -190,7 +184,9 @@ fn connect_timeout(c: &Ctx<'_>, out: &mut Attribution) -> bool {
         Some(d) => Setting::explicit(d.args_text(), d.span),
         None => Setting::default_at(human(DEFAULT_CONNECT_TIMEOUT), c.up.span),
     };
-    let limit = proto_duration(&st.value).unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+    let limit = d
+        .and_then(|d| d.time(0))
+        .map_or(DEFAULT_CONNECT_TIMEOUT, |t| t.value);
     let mut note = format!(
         "a connection to a host of the cluster must be up within {} (cluster.proto, connect_timeout; default 5s); a failure is flag UF",
         human(limit)

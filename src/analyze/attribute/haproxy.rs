@@ -11,7 +11,6 @@ use crate::analyze::cause::Cause;
 use crate::config::haproxy::lower::{
     DEFAULT_BUFSIZE, DEFAULT_FALL, DEFAULT_INTER, DEFAULT_RETRIES, DEFAULT_RISE,
 };
-use crate::config::haproxy::{parse_size, parse_time};
 use crate::config::model::{Directive, ProxyModel, Upstream};
 use crate::source::Span;
 
@@ -38,9 +37,8 @@ impl Ctx<'_> {
     fn timeout(&self, name: &str) -> (Option<Duration>, Option<&Directive>) {
         let d = self.up.directives.get(&format!("timeout {name}"));
         let v = d
-            .and_then(|d| d.arg(0))
-            .and_then(|a| parse_time(a).ok())
-            .map(|t| Duration::from_micros(t.micros))
+            .and_then(|d| d.time(0))
+            .map(|t| t.value)
             .filter(|d| !d.is_zero());
         (v, d)
     }
@@ -48,8 +46,8 @@ impl Ctx<'_> {
     fn retries(&self) -> (u32, Option<&Directive>) {
         let d = self.up.directives.get("retries");
         let n = d
-            .and_then(|d| d.arg(0))
-            .and_then(|a| a.parse().ok())
+            .and_then(|d| d.count(0))
+            .and_then(|n| u32::try_from(n.value).ok())
             .unwrap_or(DEFAULT_RETRIES);
         (n, d)
     }
@@ -282,10 +280,7 @@ fn buffers(c: &Ctx<'_>, model: &ProxyModel, out: &mut Attribution) {
     let main = &model.global.main;
     let size = |name: &str, default: u64| -> (u64, Option<&Directive>) {
         let d = main.get(name);
-        let v = d
-            .and_then(|d| d.arg(0))
-            .and_then(|a| parse_size(a).ok())
-            .unwrap_or(default);
+        let v = d.and_then(|d| d.size(0)).map_or(default, |s| s.value);
         (v, d)
     };
     let (buf, bd) = size("tune.bufsize", DEFAULT_BUFSIZE);
@@ -327,13 +322,15 @@ fn servers(c: &Ctx<'_>, out: &mut Attribution) {
         let sname = line.split_whitespace().nth(1).unwrap_or("?").to_string();
         let checked = e.params.iter().any(|a| a.value == "check");
         let inter = param(&e.params, "inter")
-            .and_then(|a| parse_time(&a.value).ok())
-            .map_or(DEFAULT_INTER, |t| Duration::from_micros(t.micros));
+            .and_then(|a| a.time())
+            .unwrap_or(DEFAULT_INTER);
         let fall: u32 = param(&e.params, "fall")
-            .and_then(|a| a.value.parse().ok())
+            .and_then(|a| a.count())
+            .and_then(|n| u32::try_from(n).ok())
             .unwrap_or(DEFAULT_FALL);
         let rise: u32 = param(&e.params, "rise")
-            .and_then(|a| a.value.parse().ok())
+            .and_then(|a| a.count())
+            .and_then(|n| u32::try_from(n).ok())
             .unwrap_or(DEFAULT_RISE);
         let maxconn = param(&e.params, "maxconn").map(|a| a.value.clone());
         let (value, note) = if checked {

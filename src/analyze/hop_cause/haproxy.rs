@@ -23,13 +23,29 @@
 use crate::analyze::cause::{Cause, Verdict};
 use crate::logs::hop::{HopRecord, Signals};
 
-fn text(b: Option<&[u8]>) -> String {
-    b.map(|b| String::from_utf8_lossy(b).into_owned())
-        .unwrap_or_else(|| "-".into())
+/// A field as text, `-` when absent (written straight into the evidence:
+/// this runs for every 5xx, so no string per field).
+struct Text<'a>(Option<&'a [u8]>);
+
+impl std::fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(b) => f.write_str(&String::from_utf8_lossy(b)),
+            None => f.write_str("-"),
+        }
+    }
 }
 
-fn ms(v: Option<i64>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_else(|| "-1".into())
+/// A timer in ms, `-1` when the phase was not reached.
+struct Ms(Option<i64>);
+
+impl std::fmt::Display for Ms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(v) => write!(f, "{v}"),
+            None => f.write_str("-1"),
+        }
+    }
 }
 
 /// Classify one HAProxy request whose status is 5xx.
@@ -52,19 +68,19 @@ pub fn classify(rec: &HopRecord<'_>) -> Verdict {
     let status = rec.status.unwrap_or(0);
     let fields = format!(
         "backend={} server={} termination_state={} TR/Tw/Tc/Tr/Ta={}/{}/{}/{}/{} retries={}",
-        text(backend),
-        text(server),
-        text(termination),
-        ms(tq),
-        ms(tw),
-        ms(tc),
-        ms(tr),
-        ms(ta),
-        text(retries)
+        Text(backend),
+        Text(server),
+        Text(termination),
+        Ms(tq),
+        Ms(tw),
+        Ms(tc),
+        Ms(tr),
+        Ms(ta),
+        Text(retries)
     );
     let verdict = |cause: Cause, why: &str| Verdict {
         cause,
-        evidence: vec![fields.clone(), why.to_string()],
+        evidence: vec![fields, why.to_string()],
     };
     let Some(tsc) = termination.filter(|t| t.len() >= 2) else {
         return verdict(

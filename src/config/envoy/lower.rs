@@ -25,6 +25,7 @@ use std::time::Duration as StdDuration;
 use crate::config::model::{
     AccessLog, Arg, Directive, Directives, Endpoint, Host, Invalid, ProxyKind, ProxyModel,
     ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts, Upstream, UpstreamTls,
+    Value,
 };
 use crate::source::{FileId, Span};
 
@@ -68,11 +69,49 @@ fn std(d: Duration) -> StdDuration {
 }
 
 fn arg(value: impl Into<String>, span: Span) -> Arg {
+    Arg::text(value, span, false)
+}
+
+/// An argument carrying the typed value the schema read, beside its text
+/// (for messages): rules compare the value and never re-read the text.
+fn typed_arg(text: String, value: Value, span: Span) -> Arg {
     Arg {
-        value: value.into(),
-        span,
-        quoted: false,
+        typed: Some(value),
+        ..Arg::text(text, span, false)
     }
+}
+
+/// Scalar fields lowered as typed directive arguments.
+trait ToValue: ToString {
+    fn to_value(&self) -> Value;
+}
+
+impl ToValue for bool {
+    fn to_value(&self) -> Value {
+        Value::Flag(*self)
+    }
+}
+
+impl ToValue for u64 {
+    fn to_value(&self) -> Value {
+        Value::Count(*self)
+    }
+}
+
+/// The request methods a `:method` header match admits, as a
+/// `methods` directive: the exact value, or the alternatives of a regex
+/// written as a plain list (`^(GET|HEAD)$`, `GET|HEAD`). Any other regex
+/// gives itself as one "method", which names no real method.
+fn methods_matched(value: &str, regex: bool) -> Vec<&str> {
+    if !regex {
+        return vec![value];
+    }
+    let body = value.trim_start_matches('^').trim_end_matches('$');
+    let body = body
+        .strip_prefix('(')
+        .and_then(|b| b.strip_suffix(')'))
+        .unwrap_or(body);
+    body.split('|').collect()
 }
 
 /// A directive named `name` with `args`, spanning `span`.
@@ -93,13 +132,21 @@ fn push_str(d: &mut Directives, name: &str, v: &Option<Spanned<String>>) {
 
 fn push_dur(d: &mut Directives, name: &str, v: &Option<Spanned<Duration>>) {
     if let Some(v) = v {
-        d.push(dir(name, vec![arg(v.value.to_string(), v.span)], v.span));
+        // A negative duration is no time at all (Envoy refuses it): text only.
+        let negative = v.value.seconds < 0 || v.value.nanos < 0;
+        let a = if negative {
+            arg(v.value.to_string(), v.span)
+        } else {
+            typed_arg(v.value.to_string(), Value::Time(std(v.value)), v.span)
+        };
+        d.push(dir(name, vec![a], v.span));
     }
 }
 
-fn push_num<T: ToString>(d: &mut Directives, name: &str, v: &Option<Spanned<T>>) {
+fn push_num<T: ToValue>(d: &mut Directives, name: &str, v: &Option<Spanned<T>>) {
     if let Some(v) = v {
-        d.push(dir(name, vec![arg(v.value.to_string(), v.span)], v.span));
+        let a = typed_arg(v.value.to_string(), v.value.to_value(), v.span);
+        d.push(dir(name, vec![a], v.span));
     }
 }
 
@@ -506,6 +553,15 @@ fn route(
             (true, true) => "header_regex_not",
         };
         d.push(dir(name, args, hm.span));
+        if hm.name == ":method" && !hm.invert {
+            if let Some(v) = &hm.value {
+                let methods = methods_matched(v, hm.regex)
+                    .into_iter()
+                    .map(|m| arg(m, hm.span))
+                    .collect();
+                d.push(dir("methods", methods, hm.span));
+            }
+        }
     }
     let Some(a) = &r.action else {
         return Route {

@@ -2,16 +2,19 @@
 //! the normalized model.
 //!
 //! [`node`] loads the text into a tree whose every value knows its bytes;
-//! [`parse`](mod@parse) reads that tree into the parts of the bootstrap the
-//! linter needs (listeners → HTTP connection managers → routes, and
-//! clusters), with protobuf durations and wrapped integers decoded and both
+//! [`parse`](mod@parse) reads that tree into the [`schema`] types, the parts
+//! of the bootstrap the linter needs (listeners → HTTP connection managers → routes, and
+//! clusters), with protobuf durations ([`duration`]) and wrapped integers decoded and both
 //! snake_case and lowerCamelCase field names accepted; [`lower`] builds the
 //! [`ProxyModel`](crate::config::model::ProxyModel), filling Envoy's
 //! documented defaults. Imports `source` and `config::model` only.
 
+pub mod duration;
+pub mod log_formats;
 pub mod lower;
 pub mod node;
 pub mod parse;
+pub mod schema;
 
 pub use node::{load, load_as, LoadError, Node, NodeKind, Syntax};
 pub use parse::*;

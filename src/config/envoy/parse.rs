@@ -21,638 +21,13 @@
 
 use std::fmt;
 
-use crate::source::{FileId, SourceMap, Span};
+use crate::source::FileId;
 
-use super::node::{load_as, LoadError, Node, NodeKind, Syntax};
+use super::duration::MAX_DURATION_SECONDS;
+use super::node::{load_as, Node, NodeKind, Syntax};
 
-/// A value with the span of its text.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Spanned<T> {
-    /// The decoded value.
-    pub value: T,
-    /// Where it was written.
-    pub span: Span,
-}
-
-/// A `google.protobuf.Duration`: seconds and nanoseconds of the same sign.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Duration {
-    /// Whole seconds.
-    pub seconds: i64,
-    /// Nanoseconds, `-999_999_999..=999_999_999`, same sign as `seconds`.
-    pub nanos: i32,
-}
-
-/// Largest magnitude protobuf allows for a Duration, in seconds (10 000
-/// years).
-const MAX_DURATION_SECONDS: i64 = 315_576_000_000;
-
-impl Duration {
-    /// A duration of whole seconds.
-    pub const fn from_secs(seconds: i64) -> Self {
-        Duration { seconds, nanos: 0 }
-    }
-
-    /// A duration of whole milliseconds.
-    pub const fn from_millis(ms: i64) -> Self {
-        Duration {
-            seconds: ms / 1000,
-            nanos: ((ms % 1000) * 1_000_000) as i32,
-        }
-    }
-
-    /// The value in (fractional) seconds.
-    pub fn as_secs_f64(&self) -> f64 {
-        self.seconds as f64 + self.nanos as f64 / 1e9
-    }
-
-    /// The value in whole milliseconds (truncated).
-    pub fn as_millis(&self) -> i64 {
-        self.seconds * 1000 + (self.nanos / 1_000_000) as i64
-    }
-
-    /// True for exactly zero.
-    pub fn is_zero(&self) -> bool {
-        self.seconds == 0 && self.nanos == 0
-    }
-
-    /// True when strictly greater than zero.
-    pub fn is_positive(&self) -> bool {
-        self.seconds > 0 || (self.seconds == 0 && self.nanos > 0)
-    }
-}
-
-impl fmt::Display for Duration {
-    /// Protobuf JSON form: `5s`, `0.250s`, `-1.5s`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let neg = self.seconds < 0 || self.nanos < 0;
-        let secs = self.seconds.unsigned_abs();
-        let nanos = self.nanos.unsigned_abs();
-        let sign = if neg { "-" } else { "" };
-        if nanos == 0 {
-            write!(f, "{sign}{secs}s")
-        } else if nanos % 1_000_000 == 0 {
-            write!(f, "{sign}{secs}.{:03}s", nanos / 1_000_000)
-        } else if nanos % 1_000 == 0 {
-            write!(f, "{sign}{secs}.{:06}s", nanos / 1_000)
-        } else {
-            write!(f, "{sign}{secs}.{nanos:09}s")
-        }
-    }
-}
-
-/// Parse a protobuf JSON duration string (`"5s"`, `"0.250s"`, `"-1.5s"`).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let body = text.strip_suffix('s').ok_or_else(|| {
-        format!("'{text}' has no 's' suffix (protobuf durations look like \"5s\" or \"0.250s\")")
-    })?;
-    let (neg, body) = match body.strip_prefix('-') {
-        Some(b) => (true, b),
-        None => (false, body),
-    };
-    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(int) || !(frac.is_empty() || digits(frac)) || body.ends_with('.') {
-        return Err(format!(
-            "'{text}' is not a duration like \"5s\" or \"0.250s\""
-        ));
-    }
-    if frac.len() > 9 {
-        return Err(format!("'{text}' has more than 9 fractional digits"));
-    }
-    let seconds: i64 = int
-        .parse()
-        .ok()
-        .filter(|s| *s <= MAX_DURATION_SECONDS)
-        .ok_or_else(|| format!("'{text}' is out of range"))?;
-    let nanos: i32 = if frac.is_empty() {
-        0
-    } else {
-        let n: i32 = frac.parse().map_err(|_| format!("'{text}' is malformed"))?;
-        n * 10i32.pow(9 - frac.len() as u32)
-    };
-    Ok(if neg {
-        Duration {
-            seconds: -seconds,
-            nanos: -nanos,
-        }
-    } else {
-        Duration { seconds, nanos }
-    })
-}
-
-/// Something in the file that Envoy would reject, or that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EnvoyError {
-    /// The file is not loadable YAML/JSON.
-    #[error("{0}")]
-    Load(#[from] LoadError),
-    /// A field of the wrong shape (a list where a mapping belongs, …).
-    #[error("{field}: expected {expected}, found {found}")]
-    WrongType {
-        /// Path of the field (`static_resources.clusters[0].connect_timeout`).
-        field: String,
-        /// What the API wants.
-        expected: &'static str,
-        /// What the file has.
-        found: String,
-        /// The value.
-        span: Span,
-    },
-    /// A value that does not decode (duration, integer, bool).
-    #[error("{field}: {reason}")]
-    BadValue {
-        /// Path of the field.
-        field: String,
-        /// What is wrong, with the text as written.
-        reason: String,
-        /// The value.
-        span: Span,
-    },
-}
-
-impl EnvoyError {
-    /// Where the error is.
-    pub fn span(&self) -> Span {
-        match self {
-            Self::Load(e) => e.span(),
-            Self::WrongType { span, .. } | Self::BadValue { span, .. } => *span,
-        }
-    }
-
-    /// `path:line:col: message`, for people.
-    pub fn render(&self, sources: &SourceMap) -> String {
-        let span = self.span();
-        let (line, col) = sources.line_col(span);
-        format!("{}:{line}:{col}: {self}", sources.path(span.file).display())
-    }
-}
-
-/// Something worth telling that is not an error: parts of the config that
-/// live elsewhere and so are not linted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EnvoyNote {
-    /// An HTTP connection manager takes its routes from RDS.
-    RdsRoutes {
-        /// `rds.route_config_name`.
-        route_config_name: String,
-        /// The `rds` mapping.
-        span: Span,
-    },
-    /// `dynamic_resources` (LDS/CDS/ADS): those resources are not in the file.
-    DynamicResources {
-        /// The `dynamic_resources` mapping.
-        span: Span,
-        /// Local files named by `path_config_source.path` (or the older
-        /// `path`) of `lds_config`/`cds_config`; empty when every source is a
-        /// management server.
-        local_paths: Vec<String>,
-        /// True when some source is a management server (ADS, API config
-        /// sources).
-        remote: bool,
-    },
-    /// An EDS cluster: its endpoints are not in the file.
-    EdsEndpoints {
-        /// The cluster name.
-        cluster: String,
-        /// The cluster's `type`.
-        span: Span,
-    },
-}
-
-impl EnvoyNote {
-    /// Where the note points.
-    pub fn span(&self) -> Span {
-        match self {
-            Self::RdsRoutes { span, .. }
-            | Self::DynamicResources { span, .. }
-            | Self::EdsEndpoints { span, .. } => *span,
-        }
-    }
-}
-
-impl fmt::Display for EnvoyNote {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::RdsRoutes {
-                route_config_name, ..
-            } => write!(
-                f,
-                "routes come from RDS (route_config_name '{route_config_name}') and are not in this file; route rules skip this listener"
-            ),
-            Self::DynamicResources {
-                local_paths,
-                remote,
-                ..
-            } => {
-                if !local_paths.is_empty() {
-                    write!(
-                        f,
-                        "dynamic_resources are read from local files ({}) and are not in this file",
-                        local_paths.join(", ")
-                    )?;
-                }
-                if *remote {
-                    if !local_paths.is_empty() {
-                        f.write_str("; ")?;
-                    }
-                    f.write_str("dynamic_resources (LDS/CDS/ADS) are served by a management server and are not in this file")?;
-                }
-                Ok(())
-            }
-            Self::EdsEndpoints { cluster, .. } => write!(
-                f,
-                "cluster '{cluster}' gets its endpoints from EDS; endpoint counts are unknown here"
-            ),
-        }
-    }
-}
-
-/// The parts of an Envoy v3 bootstrap that the linter reads.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Bootstrap {
-    /// The file.
-    pub file: FileId,
-    /// The root mapping's span.
-    pub span: Span,
-    /// `static_resources.listeners`.
-    pub listeners: Vec<Listener>,
-    /// `static_resources.clusters`.
-    pub clusters: Vec<Cluster>,
-    /// What could not be read (the rest was).
-    pub errors: Vec<EnvoyError>,
-    /// Parts that live elsewhere.
-    pub notes: Vec<EnvoyNote>,
-    /// The file is a list of xDS resources (`resources:`, as served by a
-    /// management server or read through `path_config_source`), not a
-    /// bootstrap: the type names of the resources it holds.
-    pub xds_resources: Option<Vec<String>>,
-}
-
-/// A listener.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Listener {
-    /// `name`.
-    pub name: Option<Spanned<String>>,
-    /// `address.socket_address` as `address:port`.
-    pub address: Option<Spanned<String>>,
-    /// HTTP connection managers found in its filter chains (and
-    /// `default_filter_chain`).
-    pub http_managers: Vec<HttpConnectionManager>,
-    /// The listener mapping.
-    pub span: Span,
-}
-
-/// `envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct HttpConnectionManager {
-    /// `stat_prefix`.
-    pub stat_prefix: Option<Spanned<String>>,
-    /// Inline `route_config`.
-    pub route_config: Option<RouteConfiguration>,
-    /// `rds.route_config_name`, when routes come from RDS.
-    pub rds: Option<Spanned<String>>,
-    /// `access_log` entries.
-    pub access_log: Vec<AccessLog>,
-    /// `generate_request_id` (default true).
-    pub generate_request_id: Option<Spanned<bool>>,
-    /// `max_request_headers_kb` (default 60).
-    pub max_request_headers_kb: Option<Spanned<u64>>,
-    /// `common_http_protocol_options` (downstream side).
-    pub common_http_protocol_options: Option<HttpProtocolOptions>,
-    /// `stream_idle_timeout` (default 5 min).
-    pub stream_idle_timeout: Option<Spanned<Duration>>,
-    /// `request_timeout` (default 0 = off).
-    pub request_timeout: Option<Spanned<Duration>>,
-    /// Names of `http_filters`, in order.
-    pub http_filters: Vec<Spanned<String>>,
-    /// The `typed_config` mapping.
-    pub span: Span,
-}
-
-/// One access log.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct AccessLog {
-    /// `name`.
-    pub name: Option<Spanned<String>>,
-    /// The `@type` of its `typed_config`.
-    pub type_url: Option<Spanned<String>>,
-    /// `path` for file logs.
-    pub path: Option<Spanned<String>>,
-    /// The format.
-    pub format: LogFormat,
-    /// The entry's mapping.
-    pub span: Span,
-}
-
-/// An access log's format.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub enum LogFormat {
-    /// No format given: Envoy's default format.
-    #[default]
-    Default,
-    /// A text format (`log_format.text_format_source.inline_string`, or the
-    /// older `format`).
-    Text(Spanned<String>),
-    /// A JSON format: the values of all its keys joined by spaces (what
-    /// command operators it uses is what matters).
-    Json(Spanned<String>),
-    /// A format given in a way not read here (a file, typed formatters).
-    Other(Span),
-}
-
-/// A route configuration.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct RouteConfiguration {
-    /// `name`.
-    pub name: Option<Spanned<String>>,
-    /// `virtual_hosts`.
-    pub virtual_hosts: Vec<VirtualHost>,
-    /// `validate_clusters`.
-    pub validate_clusters: Option<Spanned<bool>>,
-    /// The mapping.
-    pub span: Span,
-}
-
-/// A virtual host.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct VirtualHost {
-    /// `name`.
-    pub name: Option<Spanned<String>>,
-    /// `domains`.
-    pub domains: Vec<Spanned<String>>,
-    /// `routes`.
-    pub routes: Vec<Route>,
-    /// `retry_policy` (applies to routes without their own).
-    pub retry_policy: Option<RetryPolicy>,
-    /// The mapping.
-    pub span: Span,
-}
-
-/// A route.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Route {
-    /// `name`.
-    pub name: Option<Spanned<String>>,
-    /// `match`.
-    pub matcher: RouteMatch,
-    /// `route` (absent for `redirect` / `direct_response` routes).
-    pub action: Option<RouteAction>,
-    /// The mapping.
-    pub span: Span,
-}
-
-/// A route's `match`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct RouteMatch {
-    /// `prefix`, `path`, `safe_regex.regex` or `path_separated_prefix`, as
-    /// written.
-    pub path: Option<Spanned<String>>,
-    /// Which of those it was (`"prefix"`, `"path"`, `"safe_regex"`,
-    /// `"path_separated_prefix"`; `""` when none).
-    pub kind: &'static str,
-    /// `headers` matchers.
-    pub headers: Vec<HeaderMatcher>,
-    /// The mapping.
-    pub span: Span,
-}
-
-/// A header matcher of a route.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct HeaderMatcher {
-    /// `name` (`:method` for the method).
-    pub name: String,
-    /// The exact value, or the regex, matched.
-    pub value: Option<String>,
-    /// True when `value` is a regex.
-    pub regex: bool,
-    /// `invert_match`.
-    pub invert: bool,
-    /// The mapping.
-    pub span: Span,
-}
-
-/// A route's `route` action.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct RouteAction {
-    /// `cluster`.
-    pub cluster: Option<Spanned<String>>,
-    /// `cluster_header`.
-    pub cluster_header: Option<Spanned<String>>,
-    /// `weighted_clusters.clusters[].name`.
-    pub weighted_clusters: Vec<Spanned<String>>,
-    /// `timeout` (default 15s).
-    pub timeout: Option<Spanned<Duration>>,
-    /// `idle_timeout`.
-    pub idle_timeout: Option<Spanned<Duration>>,
-    /// `retry_policy`.
-    pub retry_policy: Option<RetryPolicy>,
-    /// The mapping.
-    pub span: Span,
-}
-
-/// A retry policy.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct RetryPolicy {
-    /// `retry_on`, as written (comma-separated).
-    pub retry_on: Option<Spanned<String>>,
-    /// `num_retries` (default 1).
-    pub num_retries: Option<Spanned<u64>>,
-    /// `per_try_timeout`.
-    pub per_try_timeout: Option<Spanned<Duration>>,
-    /// `per_try_idle_timeout`.
-    pub per_try_idle_timeout: Option<Spanned<Duration>>,
-    /// `retriable_status_codes`.
-    pub retriable_status_codes: Vec<Spanned<u64>>,
-    /// The mapping.
-    pub span: Span,
-}
-
-impl RetryPolicy {
-    /// The `retry_on` conditions, trimmed.
-    pub fn conditions(&self) -> impl Iterator<Item = &str> {
-        self.retry_on
-            .iter()
-            .flat_map(|r| r.value.split(','))
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-    }
-}
-
-/// A cluster.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Cluster {
-    /// `name`.
-    pub name: Option<Spanned<String>>,
-    /// `type` as written (`STRICT_DNS`, …); absent means STATIC.
-    pub discovery_type: Option<Spanned<String>>,
-    /// `cluster_type.name` (extension clusters).
-    pub cluster_type: Option<Spanned<String>>,
-    /// `connect_timeout` (default 5s).
-    pub connect_timeout: Option<Spanned<Duration>>,
-    /// `lb_policy`.
-    pub lb_policy: Option<Spanned<String>>,
-    /// `dns_refresh_rate` (default 5s).
-    pub dns_refresh_rate: Option<Spanned<Duration>>,
-    /// `respect_dns_ttl` (default false).
-    pub respect_dns_ttl: Option<Spanned<bool>>,
-    /// `load_assignment` endpoints.
-    pub endpoints: Vec<Endpoint>,
-    /// `health_checks`.
-    pub health_checks: Vec<HealthCheck>,
-    /// `outlier_detection`.
-    pub outlier_detection: Option<OutlierDetection>,
-    /// `circuit_breakers.thresholds`.
-    pub circuit_breakers: Vec<CircuitThresholds>,
-    /// The deprecated `Cluster.common_http_protocol_options`.
-    pub common_http_protocol_options: Option<HttpProtocolOptions>,
-    /// `typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]`.
-    pub upstream_http_options: Option<UpstreamHttpOptions>,
-    /// The deprecated `Cluster.upstream_http_protocol_options.auto_sni`.
-    pub legacy_auto_sni: Option<Spanned<bool>>,
-    /// `transport_socket` with an `UpstreamTlsContext`.
-    pub tls: Option<UpstreamTls>,
-    /// The mapping.
-    pub span: Span,
-}
-
-impl Cluster {
-    /// The name, or `""`.
-    pub fn name_str(&self) -> &str {
-        self.name.as_ref().map_or("", |n| n.value.as_str())
-    }
-
-    /// The discovery type as written, `STATIC` when absent.
-    pub fn type_str(&self) -> &str {
-        self.discovery_type
-            .as_ref()
-            .map_or("STATIC", |t| t.value.as_str())
-    }
-}
-
-/// The cluster discovery types the v3 API defines.
-pub const DISCOVERY_TYPES: &[&str] =
-    &["STATIC", "STRICT_DNS", "LOGICAL_DNS", "EDS", "ORIGINAL_DST"];
-
-/// The cluster `lb_policy` values the v3 API defines.
-pub const LB_POLICIES: &[&str] = &[
-    "ROUND_ROBIN",
-    "LEAST_REQUEST",
-    "RING_HASH",
-    "RANDOM",
-    "MAGLEV",
-    "CLUSTER_PROVIDED",
-    "LOAD_BALANCING_POLICY_CONFIG",
-];
-
-/// One endpoint of `load_assignment`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Endpoint {
-    /// `socket_address.address` (or `pipe.path`).
-    pub address: Spanned<String>,
-    /// `socket_address.port_value`.
-    pub port: Option<Spanned<u64>>,
-    /// The `lb_endpoints` entry.
-    pub span: Span,
-}
-
-/// One `health_checks` entry.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct HealthCheck {
-    /// `timeout` (required).
-    pub timeout: Option<Spanned<Duration>>,
-    /// `interval` (required).
-    pub interval: Option<Spanned<Duration>>,
-    /// `unhealthy_threshold` (required).
-    pub unhealthy_threshold: Option<Spanned<u64>>,
-    /// `healthy_threshold` (required).
-    pub healthy_threshold: Option<Spanned<u64>>,
-    /// `http_health_check`, `tcp_health_check`, `grpc_health_check`, … (the
-    /// key present, without `_health_check`).
-    pub kind: Option<Spanned<String>>,
-    /// `http_health_check.path`.
-    pub http_path: Option<Spanned<String>>,
-    /// The mapping.
-    pub span: Span,
-}
-
-/// `outlier_detection`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct OutlierDetection {
-    /// `consecutive_5xx` (default 5).
-    pub consecutive_5xx: Option<Spanned<u64>>,
-    /// `consecutive_gateway_failure` (default 5).
-    pub consecutive_gateway_failure: Option<Spanned<u64>>,
-    /// `interval` (default 10s).
-    pub interval: Option<Spanned<Duration>>,
-    /// `base_ejection_time` (default 30s).
-    pub base_ejection_time: Option<Spanned<Duration>>,
-    /// `max_ejection_percent` (default 10).
-    pub max_ejection_percent: Option<Spanned<u64>>,
-    /// The mapping.
-    pub span: Span,
-}
-
-/// One `circuit_breakers.thresholds` entry.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct CircuitThresholds {
-    /// `priority` (default DEFAULT).
-    pub priority: Option<Spanned<String>>,
-    /// `max_connections` (default 1024).
-    pub max_connections: Option<Spanned<u64>>,
-    /// `max_pending_requests` (default 1024).
-    pub max_pending_requests: Option<Spanned<u64>>,
-    /// `max_requests` (default 1024).
-    pub max_requests: Option<Spanned<u64>>,
-    /// `max_retries` (default 3).
-    pub max_retries: Option<Spanned<u64>>,
-    /// The mapping.
-    pub span: Span,
-}
-
-/// `config.core.v3.HttpProtocolOptions`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct HttpProtocolOptions {
-    /// `idle_timeout` (default 1h).
-    pub idle_timeout: Option<Spanned<Duration>>,
-    /// `max_connection_duration`.
-    pub max_connection_duration: Option<Spanned<Duration>>,
-    /// `max_headers_count`.
-    pub max_headers_count: Option<Spanned<u64>>,
-    /// `max_response_headers_kb` (cluster-side only).
-    pub max_response_headers_kb: Option<Spanned<u64>>,
-    /// The mapping.
-    pub span: Span,
-}
-
-/// `envoy.extensions.upstreams.http.v3.HttpProtocolOptions` of a cluster.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct UpstreamHttpOptions {
-    /// `common_http_protocol_options`.
-    pub common: Option<HttpProtocolOptions>,
-    /// `upstream_http_protocol_options.auto_sni`.
-    pub auto_sni: Option<Spanned<bool>>,
-    /// True when HTTP/2 is configured (explicit or auto).
-    pub http2: bool,
-    /// The mapping.
-    pub span: Span,
-}
-
-/// `envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct UpstreamTls {
-    /// `sni`.
-    pub sni: Option<Spanned<String>>,
-    /// `auto_host_sni`.
-    pub auto_host_sni: Option<Spanned<bool>>,
-    /// `common_tls_context.validation_context.trusted_ca` (file name or
-    /// `<inline>`), or the SDS secret name of a validation context.
-    pub trusted_ca: Option<Spanned<String>>,
-    /// True when any validation context is configured.
-    pub has_validation_context: bool,
-    /// The `typed_config` mapping.
-    pub span: Span,
-}
+pub use super::duration::*;
+pub use super::schema::*;
 
 /// `@type` URL suffixes read here.
 const HCM_TYPE: &str =
@@ -679,7 +54,7 @@ pub fn parse_bootstrap(file: FileId, text: &[u8], syntax: Syntax) -> Bootstrap {
         errors: Vec::new(),
         notes: Vec::new(),
     };
-    if r.expect_map(&root, "(root)") {
+    if r.expect_map(&root, &Path::Named("(root)")) {
         if let Some(dynamic) = root.get("dynamic_resources") {
             let (local_paths, remote) = config_sources(dynamic);
             r.notes.push(EnvoyNote::DynamicResources {
@@ -693,8 +68,8 @@ pub fn parse_bootstrap(file: FileId, text: &[u8], syntax: Syntax) -> Bootstrap {
             // as read by `path_config_source`): lint its listeners and
             // clusters like static ones.
             let mut kinds: Vec<String> = Vec::new();
-            for (i, x) in r.seq(&root, "resources", "").iter().enumerate() {
-                let p = format!("resources[{i}]");
+            for (i, x) in r.seq(&root, "resources", &Path::Root).iter().enumerate() {
+                let p = Path::Root.index("resources", i);
                 if !r.expect_map(x, &p) {
                     continue;
                 }
@@ -715,16 +90,16 @@ pub fn parse_bootstrap(file: FileId, text: &[u8], syntax: Syntax) -> Bootstrap {
             }
             boot.xds_resources = Some(kinds);
         }
-        if let Some(statics) = r.map(&root, "static_resources", "") {
-            let path = "static_resources";
+        if let Some(statics) = r.map(&root, "static_resources", &Path::Root) {
+            let path = &Path::Root.field("static_resources");
             for (i, l) in r.seq(statics, "listeners", path).iter().enumerate() {
-                let p = format!("{path}.listeners[{i}]");
+                let p = path.index("listeners", i);
                 if r.expect_map(l, &p) {
                     boot.listeners.push(r.listener(l, &p));
                 }
             }
             for (i, c) in r.seq(statics, "clusters", path).iter().enumerate() {
-                let p = format!("{path}.clusters[{i}]");
+                let p = path.index("clusters", i);
                 if r.expect_map(c, &p) {
                     boot.clusters.push(r.cluster(c, &p));
                 }
@@ -770,11 +145,52 @@ struct Reader {
     notes: Vec<EnvoyNote>,
 }
 
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{path}.{name}")
+/// Where a value sits in the file (`static_resources.clusters[0].connect_timeout`),
+/// kept as borrowed segments and written out only when an error names it.
+#[derive(Debug, Clone, Copy)]
+enum Path<'a> {
+    /// The top of the file (written as nothing).
+    Root,
+    /// A name standing for a place (`(root)`).
+    Named(&'a str),
+    /// Field `name` of the parent.
+    Field(&'a Path<'a>, &'a str),
+    /// Item `i` of the parent's list `name`.
+    Index(&'a Path<'a>, &'a str, usize),
+    /// Entry `key` of the parent map.
+    Key(&'a Path<'a>, &'a str),
+}
+
+impl<'a> Path<'a> {
+    fn field(&'a self, name: &'a str) -> Path<'a> {
+        Path::Field(self, name)
+    }
+
+    fn index(&'a self, name: &'a str, i: usize) -> Path<'a> {
+        Path::Index(self, name, i)
+    }
+
+    fn key(&'a self, key: &'a str) -> Path<'a> {
+        Path::Key(self, key)
+    }
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let field = |f: &mut fmt::Formatter<'_>, parent: &Path<'_>, name: &str| match parent {
+            Path::Root => f.write_str(name),
+            p => write!(f, "{p}.{name}"),
+        };
+        match self {
+            Path::Root => Ok(()),
+            Path::Named(n) => f.write_str(n),
+            Path::Field(p, name) => field(f, p, name),
+            Path::Index(p, name, i) => {
+                field(f, p, name)?;
+                write!(f, "[{i}]")
+            }
+            Path::Key(p, key) => write!(f, "{p}[{key}]"),
+        }
     }
 }
 
@@ -784,24 +200,24 @@ fn type_name(url: &str) -> &str {
 }
 
 impl Reader {
-    fn wrong(&mut self, node: &Node, field: &str, expected: &'static str) {
+    fn wrong(&mut self, node: &Node, field: &Path<'_>, expected: &'static str) {
         self.errors.push(EnvoyError::WrongType {
-            field: field.to_owned(),
+            field: field.to_string(),
             expected,
             found: node.shape().to_owned(),
             span: node.span,
         });
     }
 
-    fn bad(&mut self, node: &Node, field: &str, reason: String) {
+    fn bad(&mut self, node: &Node, field: &Path<'_>, reason: String) {
         self.errors.push(EnvoyError::BadValue {
-            field: field.to_owned(),
+            field: field.to_string(),
             reason,
             span: node.span,
         });
     }
 
-    fn expect_map(&mut self, node: &Node, field: &str) -> bool {
+    fn expect_map(&mut self, node: &Node, field: &Path<'_>) -> bool {
         if node.as_map().is_some() {
             true
         } else {
@@ -810,12 +226,12 @@ impl Reader {
         }
     }
 
-    fn map<'n>(&mut self, parent: &'n Node, name: &str, path: &str) -> Option<&'n Node> {
+    fn map<'n>(&mut self, parent: &'n Node, name: &str, path: &Path<'_>) -> Option<&'n Node> {
         let v = parent.get(name)?;
-        self.expect_map(v, &join(path, name)).then_some(v)
+        self.expect_map(v, &path.field(name)).then_some(v)
     }
 
-    fn seq<'n>(&mut self, parent: &'n Node, name: &str, path: &str) -> &'n [Node] {
+    fn seq<'n>(&mut self, parent: &'n Node, name: &str, path: &Path<'_>) -> &'n [Node] {
         match parent.get(name) {
             None => &[],
             Some(v) => match v.as_seq() {
@@ -826,14 +242,14 @@ impl Reader {
                 // and Envoy's example CI runs it).
                 None if v.as_map().is_some() => std::slice::from_ref(v),
                 None => {
-                    self.wrong(v, &join(path, name), "a list");
+                    self.wrong(v, &path.field(name), "a list");
                     &[]
                 }
             },
         }
     }
 
-    fn string(&mut self, parent: &Node, name: &str, path: &str) -> Option<Spanned<String>> {
+    fn string(&mut self, parent: &Node, name: &str, path: &Path<'_>) -> Option<Spanned<String>> {
         let v = parent.get(name)?;
         match v.as_scalar() {
             Some(s) => Some(Spanned {
@@ -841,14 +257,14 @@ impl Reader {
                 span: v.span,
             }),
             None => {
-                self.wrong(v, &join(path, name), "a string");
+                self.wrong(v, &path.field(name), "a string");
                 None
             }
         }
     }
 
     /// A scalar, or the `value` of a wrapper mapping.
-    fn unwrap<'n>(&mut self, v: &'n Node, field: &str) -> Option<&'n Node> {
+    fn unwrap<'n>(&mut self, v: &'n Node, field: &Path<'_>) -> Option<&'n Node> {
         match &v.kind {
             NodeKind::Scalar { .. } => Some(v),
             NodeKind::Map(_) => match v.get("value") {
@@ -865,8 +281,8 @@ impl Reader {
         }
     }
 
-    fn uint(&mut self, parent: &Node, name: &str, path: &str) -> Option<Spanned<u64>> {
-        let field = join(path, name);
+    fn uint(&mut self, parent: &Node, name: &str, path: &Path<'_>) -> Option<Spanned<u64>> {
+        let field = path.field(name);
         let v = parent.get(name)?;
         let v = self.unwrap(v, &field)?;
         let text = v.as_scalar().unwrap_or("");
@@ -882,8 +298,8 @@ impl Reader {
         }
     }
 
-    fn boolean(&mut self, parent: &Node, name: &str, path: &str) -> Option<Spanned<bool>> {
-        let field = join(path, name);
+    fn boolean(&mut self, parent: &Node, name: &str, path: &Path<'_>) -> Option<Spanned<bool>> {
+        let field = path.field(name);
         let v = parent.get(name)?;
         let v = self.unwrap(v, &field)?;
         match v.as_scalar().unwrap_or("") {
@@ -903,8 +319,13 @@ impl Reader {
         }
     }
 
-    fn duration(&mut self, parent: &Node, name: &str, path: &str) -> Option<Spanned<Duration>> {
-        let field = join(path, name);
+    fn duration(
+        &mut self,
+        parent: &Node,
+        name: &str,
+        path: &Path<'_>,
+    ) -> Option<Spanned<Duration>> {
+        let field = path.field(name);
         let v = parent.get(name)?;
         match &v.kind {
             NodeKind::Scalar { text, .. } => match parse_duration(text) {
@@ -951,21 +372,25 @@ impl Reader {
     }
 
     /// The `typed_config` of `parent` and its `@type` message name.
-    fn typed_config<'n>(&mut self, parent: &'n Node, path: &str) -> Option<(&'n Node, String)> {
+    fn typed_config<'n>(
+        &mut self,
+        parent: &'n Node,
+        path: &Path<'_>,
+    ) -> Option<(&'n Node, String)> {
         let tc = self.map(parent, "typed_config", path)?;
         let url = tc.get("@type").and_then(|t| t.as_scalar()).unwrap_or("");
         Some((tc, type_name(url).to_owned()))
     }
 
-    fn listener(&mut self, l: &Node, path: &str) -> Listener {
+    fn listener(&mut self, l: &Node, path: &Path<'_>) -> Listener {
         let mut out = Listener {
             name: self.string(l, "name", path),
             span: l.span,
             ..Listener::default()
         };
         if let Some(addr) = self.map(l, "address", path) {
-            if let Some(sa) = self.map(addr, "socket_address", &join(path, "address")) {
-                let p = join(path, "address.socket_address");
+            if let Some(sa) = self.map(addr, "socket_address", &path.field("address")) {
+                let p = path.field("address.socket_address");
                 let host = self.string(sa, "address", &p);
                 let port = self.uint(sa, "port_value", &p);
                 if let Some(host) = host {
@@ -980,27 +405,27 @@ impl Reader {
                 }
             }
         }
-        let mut chains: Vec<(String, &Node)> = self
+        let mut chains: Vec<(Path<'_>, &Node)> = self
             .seq(l, "filter_chains", path)
             .iter()
             .enumerate()
-            .map(|(i, c)| (format!("{path}.filter_chains[{i}]"), c))
+            .map(|(i, c)| (path.index("filter_chains", i), c))
             .collect();
         if let Some(d) = l.get("default_filter_chain") {
-            chains.push((join(path, "default_filter_chain"), d));
+            chains.push((path.field("default_filter_chain"), d));
         }
         for (cp, chain) in chains {
             if !self.expect_map(chain, &cp) {
                 continue;
             }
             for (i, f) in self.seq(chain, "filters", &cp).iter().enumerate() {
-                let fp = format!("{cp}.filters[{i}]");
+                let fp = cp.index("filters", i);
                 if !self.expect_map(f, &fp) {
                     continue;
                 }
                 if let Some((tc, ty)) = self.typed_config(f, &fp) {
                     if ty == HCM_TYPE {
-                        let hp = join(&fp, "typed_config");
+                        let hp = fp.field("typed_config");
                         out.http_managers.push(self.hcm(tc, &hp));
                     }
                 }
@@ -1009,7 +434,7 @@ impl Reader {
         out
     }
 
-    fn hcm(&mut self, h: &Node, path: &str) -> HttpConnectionManager {
+    fn hcm(&mut self, h: &Node, path: &Path<'_>) -> HttpConnectionManager {
         let mut out = HttpConnectionManager {
             stat_prefix: self.string(h, "stat_prefix", path),
             generate_request_id: self.boolean(h, "generate_request_id", path),
@@ -1020,14 +445,14 @@ impl Reader {
             ..HttpConnectionManager::default()
         };
         if let Some(o) = self.map(h, "common_http_protocol_options", path) {
-            let p = join(path, "common_http_protocol_options");
+            let p = path.field("common_http_protocol_options");
             out.common_http_protocol_options = Some(self.http_options(o, &p));
         }
         if let Some(rc) = self.map(h, "route_config", path) {
-            out.route_config = Some(self.route_config(rc, &join(path, "route_config")));
+            out.route_config = Some(self.route_config(rc, &path.field("route_config")));
         }
         if let Some(rds) = self.map(h, "rds", path) {
-            let name = self.string(rds, "route_config_name", &join(path, "rds"));
+            let name = self.string(rds, "route_config_name", &path.field("rds"));
             let route_config_name = name.as_ref().map_or(String::new(), |n| n.value.clone());
             self.notes.push(EnvoyNote::RdsRoutes {
                 route_config_name,
@@ -1039,20 +464,20 @@ impl Reader {
             }));
         }
         for (i, a) in self.seq(h, "access_log", path).iter().enumerate() {
-            let ap = format!("{path}.access_log[{i}]");
+            let ap = path.index("access_log", i);
             if self.expect_map(a, &ap) {
                 out.access_log.push(self.access_log(a, &ap));
             }
         }
         for (i, f) in self.seq(h, "http_filters", path).iter().enumerate() {
-            if let Some(name) = self.string(f, "name", &format!("{path}.http_filters[{i}]")) {
+            if let Some(name) = self.string(f, "name", &path.index("http_filters", i)) {
                 out.http_filters.push(name);
             }
         }
         out
     }
 
-    fn access_log(&mut self, a: &Node, path: &str) -> AccessLog {
+    fn access_log(&mut self, a: &Node, path: &Path<'_>) -> AccessLog {
         let mut out = AccessLog {
             name: self.string(a, "name", path),
             span: a.span,
@@ -1061,11 +486,11 @@ impl Reader {
         let Some(tc) = self.map(a, "typed_config", path) else {
             return out;
         };
-        let tp = join(path, "typed_config");
+        let tp = path.field("typed_config");
         out.type_url = self.string(tc, "@type", &tp);
         out.path = self.string(tc, "path", &tp);
         if let Some(lf) = self.map(tc, "log_format", &tp) {
-            let lp = join(&tp, "log_format");
+            let lp = tp.field("log_format");
             out.format = if let Some(src) = lf.get("text_format_source") {
                 match src.get("inline_string").and_then(|s| s.as_scalar()) {
                     Some(s) => LogFormat::Text(Spanned {
@@ -1095,7 +520,7 @@ impl Reader {
         out
     }
 
-    fn route_config(&mut self, rc: &Node, path: &str) -> RouteConfiguration {
+    fn route_config(&mut self, rc: &Node, path: &Path<'_>) -> RouteConfiguration {
         let mut out = RouteConfiguration {
             name: self.string(rc, "name", path),
             validate_clusters: self.boolean(rc, "validate_clusters", path),
@@ -1103,7 +528,7 @@ impl Reader {
             ..RouteConfiguration::default()
         };
         for (i, vh) in self.seq(rc, "virtual_hosts", path).iter().enumerate() {
-            let vp = format!("{path}.virtual_hosts[{i}]");
+            let vp = path.index("virtual_hosts", i);
             if !self.expect_map(vh, &vp) {
                 continue;
             }
@@ -1118,14 +543,14 @@ impl Reader {
                         value: s.to_owned(),
                         span: d.span,
                     }),
-                    None => self.wrong(d, &format!("{vp}.domains[{j}]"), "a string"),
+                    None => self.wrong(d, &vp.index("domains", j), "a string"),
                 }
             }
             if let Some(rp) = self.map(vh, "retry_policy", &vp) {
-                v.retry_policy = Some(self.retry_policy(rp, &join(&vp, "retry_policy")));
+                v.retry_policy = Some(self.retry_policy(rp, &vp.field("retry_policy")));
             }
             for (j, r) in self.seq(vh, "routes", &vp).iter().enumerate() {
-                let rp = format!("{vp}.routes[{j}]");
+                let rp = vp.index("routes", j);
                 if self.expect_map(r, &rp) {
                     v.routes.push(self.route(r, &rp));
                 }
@@ -1135,14 +560,14 @@ impl Reader {
         out
     }
 
-    fn route(&mut self, r: &Node, path: &str) -> Route {
+    fn route(&mut self, r: &Node, path: &Path<'_>) -> Route {
         let mut out = Route {
             name: self.string(r, "name", path),
             span: r.span,
             ..Route::default()
         };
         if let Some(m) = self.map(r, "match", path) {
-            let mp = join(path, "match");
+            let mp = path.field("match");
             out.matcher.span = m.span;
             for key in ["prefix", "path", "path_separated_prefix"] {
                 if out.matcher.path.is_none() {
@@ -1168,12 +593,12 @@ impl Reader {
             }
         }
         if let Some(a) = self.map(r, "route", path) {
-            out.action = Some(self.route_action(a, &join(path, "route")));
+            out.action = Some(self.route_action(a, &path.field("route")));
         }
         out
     }
 
-    fn route_action(&mut self, a: &Node, path: &str) -> RouteAction {
+    fn route_action(&mut self, a: &Node, path: &Path<'_>) -> RouteAction {
         let mut out = RouteAction {
             cluster: self.string(a, "cluster", path),
             cluster_header: self.string(a, "cluster_header", path),
@@ -1183,20 +608,20 @@ impl Reader {
             ..RouteAction::default()
         };
         if let Some(w) = self.map(a, "weighted_clusters", path) {
-            let wp = join(path, "weighted_clusters");
+            let wp = path.field("weighted_clusters");
             for (i, c) in self.seq(w, "clusters", &wp).iter().enumerate() {
-                if let Some(n) = self.string(c, "name", &format!("{wp}.clusters[{i}]")) {
+                if let Some(n) = self.string(c, "name", &wp.index("clusters", i)) {
                     out.weighted_clusters.push(n);
                 }
             }
         }
         if let Some(rp) = self.map(a, "retry_policy", path) {
-            out.retry_policy = Some(self.retry_policy(rp, &join(path, "retry_policy")));
+            out.retry_policy = Some(self.retry_policy(rp, &path.field("retry_policy")));
         }
         out
     }
 
-    fn retry_policy(&mut self, rp: &Node, path: &str) -> RetryPolicy {
+    fn retry_policy(&mut self, rp: &Node, path: &Path<'_>) -> RetryPolicy {
         let mut out = RetryPolicy {
             retry_on: self.string(rp, "retry_on", path),
             num_retries: self.uint(rp, "num_retries", path),
@@ -1210,7 +635,7 @@ impl Reader {
             .iter()
             .enumerate()
         {
-            let field = format!("{path}.retriable_status_codes[{i}]");
+            let field = path.index("retriable_status_codes", i);
             match c.as_scalar().and_then(|s| s.parse::<u64>().ok()) {
                 Some(n) => out.retriable_status_codes.push(Spanned {
                     value: n,
@@ -1222,7 +647,7 @@ impl Reader {
         out
     }
 
-    fn http_options(&mut self, o: &Node, path: &str) -> HttpProtocolOptions {
+    fn http_options(&mut self, o: &Node, path: &Path<'_>) -> HttpProtocolOptions {
         HttpProtocolOptions {
             idle_timeout: self.duration(o, "idle_timeout", path),
             max_connection_duration: self.duration(o, "max_connection_duration", path),
@@ -1232,7 +657,7 @@ impl Reader {
         }
     }
 
-    fn cluster(&mut self, c: &Node, path: &str) -> Cluster {
+    fn cluster(&mut self, c: &Node, path: &Path<'_>) -> Cluster {
         let mut out = Cluster {
             name: self.string(c, "name", path),
             discovery_type: self.string(c, "type", path),
@@ -1244,7 +669,7 @@ impl Reader {
             ..Cluster::default()
         };
         if let Some(ct) = self.map(c, "cluster_type", path) {
-            out.cluster_type = self.string(ct, "name", &join(path, "cluster_type"));
+            out.cluster_type = self.string(ct, "name", &path.field("cluster_type"));
         }
         if out.type_str() == "EDS" {
             self.notes.push(EnvoyNote::EdsEndpoints {
@@ -1253,11 +678,11 @@ impl Reader {
             });
         }
         if let Some(la) = self.map(c, "load_assignment", path) {
-            let lp = join(path, "load_assignment");
+            let lp = path.field("load_assignment");
             for (i, group) in self.seq(la, "endpoints", &lp).iter().enumerate() {
-                let gp = format!("{lp}.endpoints[{i}]");
+                let gp = lp.index("endpoints", i);
                 for (j, lb) in self.seq(group, "lb_endpoints", &gp).iter().enumerate() {
-                    let ep = format!("{gp}.lb_endpoints[{j}]");
+                    let ep = gp.index("lb_endpoints", j);
                     if let Some(e) = self.endpoint(lb, &ep) {
                         out.endpoints.push(e);
                     }
@@ -1265,13 +690,13 @@ impl Reader {
             }
         }
         for (i, hc) in self.seq(c, "health_checks", path).iter().enumerate() {
-            let hp = format!("{path}.health_checks[{i}]");
+            let hp = path.index("health_checks", i);
             if self.expect_map(hc, &hp) {
                 out.health_checks.push(self.health_check(hc, &hp));
             }
         }
         if let Some(od) = self.map(c, "outlier_detection", path) {
-            let op = join(path, "outlier_detection");
+            let op = path.field("outlier_detection");
             out.outlier_detection = Some(OutlierDetection {
                 consecutive_5xx: self.uint(od, "consecutive_5xx", &op),
                 consecutive_gateway_failure: self.uint(od, "consecutive_gateway_failure", &op),
@@ -1282,9 +707,9 @@ impl Reader {
             });
         }
         if let Some(cb) = self.map(c, "circuit_breakers", path) {
-            let cp = join(path, "circuit_breakers");
+            let cp = path.field("circuit_breakers");
             for (i, t) in self.seq(cb, "thresholds", &cp).iter().enumerate() {
-                let tp = format!("{cp}.thresholds[{i}]");
+                let tp = cp.index("thresholds", i);
                 if self.expect_map(t, &tp) {
                     out.circuit_breakers.push(CircuitThresholds {
                         priority: self.string(t, "priority", &tp),
@@ -1298,15 +723,15 @@ impl Reader {
             }
         }
         if let Some(o) = self.map(c, "common_http_protocol_options", path) {
-            let p = join(path, "common_http_protocol_options");
+            let p = path.field("common_http_protocol_options");
             out.common_http_protocol_options = Some(self.http_options(o, &p));
         }
         if let Some(o) = self.map(c, "upstream_http_protocol_options", path) {
             out.legacy_auto_sni =
-                self.boolean(o, "auto_sni", &join(path, "upstream_http_protocol_options"));
+                self.boolean(o, "auto_sni", &path.field("upstream_http_protocol_options"));
         }
         if let Some(teo) = self.map(c, "typed_extension_protocol_options", path) {
-            let tp = join(path, "typed_extension_protocol_options");
+            let tp = path.field("typed_extension_protocol_options");
             // Keyed by extension name (the message name, or the older
             // `envoy.upstreams.http.http_protocol_options`); told apart by
             // the value's `@type`.
@@ -1322,30 +747,30 @@ impl Reader {
                         ))
             });
             if let Some((k, o)) = entry {
-                let op = format!("{tp}[{}]", k.as_scalar().unwrap_or(""));
+                let op = tp.key(k.as_scalar().unwrap_or(""));
                 if self.expect_map(o, &op) {
                     out.upstream_http_options = Some(self.upstream_http_options(o, &op));
                 }
             }
         }
         if let Some(ts) = self.map(c, "transport_socket", path) {
-            let tsp = join(path, "transport_socket");
+            let tsp = path.field("transport_socket");
             if let Some((tc, ty)) = self.typed_config(ts, &tsp) {
                 if ty == UPSTREAM_TLS_TYPE {
-                    out.tls = Some(self.upstream_tls(tc, &join(&tsp, "typed_config")));
+                    out.tls = Some(self.upstream_tls(tc, &tsp.field("typed_config")));
                 }
             }
         }
         out
     }
 
-    fn endpoint(&mut self, lb: &Node, path: &str) -> Option<Endpoint> {
+    fn endpoint(&mut self, lb: &Node, path: &Path<'_>) -> Option<Endpoint> {
         let ep = self.map(lb, "endpoint", path)?;
-        let epp = join(path, "endpoint");
+        let epp = path.field("endpoint");
         let addr = self.map(ep, "address", &epp)?;
-        let ap = join(&epp, "address");
+        let ap = epp.field("address");
         if let Some(sa) = self.map(addr, "socket_address", &ap) {
-            let sp = join(&ap, "socket_address");
+            let sp = ap.field("socket_address");
             let address = self.string(sa, "address", &sp)?;
             return Some(Endpoint {
                 address,
@@ -1354,7 +779,7 @@ impl Reader {
             });
         }
         if let Some(pipe) = self.map(addr, "pipe", &ap) {
-            let address = self.string(pipe, "path", &join(&ap, "pipe"))?;
+            let address = self.string(pipe, "path", &ap.field("pipe"))?;
             return Some(Endpoint {
                 address,
                 port: None,
@@ -1364,7 +789,7 @@ impl Reader {
         None
     }
 
-    fn health_check(&mut self, hc: &Node, path: &str) -> HealthCheck {
+    fn health_check(&mut self, hc: &Node, path: &Path<'_>) -> HealthCheck {
         let mut out = HealthCheck {
             timeout: self.duration(hc, "timeout", path),
             interval: self.duration(hc, "interval", path),
@@ -1381,7 +806,7 @@ impl Reader {
                     span: k.span,
                 });
                 if kind == "http" {
-                    out.http_path = self.string(v, "path", &join(path, &key));
+                    out.http_path = self.string(v, "path", &path.field(&key));
                 }
                 break;
             }
@@ -1389,17 +814,17 @@ impl Reader {
         out
     }
 
-    fn upstream_http_options(&mut self, o: &Node, path: &str) -> UpstreamHttpOptions {
+    fn upstream_http_options(&mut self, o: &Node, path: &Path<'_>) -> UpstreamHttpOptions {
         let mut out = UpstreamHttpOptions {
             span: o.span,
             ..UpstreamHttpOptions::default()
         };
         if let Some(c) = self.map(o, "common_http_protocol_options", path) {
-            out.common = Some(self.http_options(c, &join(path, "common_http_protocol_options")));
+            out.common = Some(self.http_options(c, &path.field("common_http_protocol_options")));
         }
         if let Some(u) = self.map(o, "upstream_http_protocol_options", path) {
             out.auto_sni =
-                self.boolean(u, "auto_sni", &join(path, "upstream_http_protocol_options"));
+                self.boolean(u, "auto_sni", &path.field("upstream_http_protocol_options"));
         }
         let explicit_h2 = o
             .get("explicit_http_config")
@@ -1409,7 +834,7 @@ impl Reader {
         out
     }
 
-    fn upstream_tls(&mut self, t: &Node, path: &str) -> UpstreamTls {
+    fn upstream_tls(&mut self, t: &Node, path: &Path<'_>) -> UpstreamTls {
         let mut out = UpstreamTls {
             sni: self.string(t, "sni", path),
             auto_host_sni: self.boolean(t, "auto_host_sni", path),
@@ -1494,69 +919,6 @@ fn scalar_text(node: &Node) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        let table: &[(&str, i64, i32)] = &[
-            ("5s", 5, 0),
-            ("0s", 0, 0),
-            ("1.5s", 1, 500_000_000),
-            ("0.250s", 0, 250_000_000),
-            ("0.000000001s", 0, 1),
-            ("-2s", -2, 0),
-            ("-0.5s", 0, -500_000_000),
-            ("315576000000s", 315_576_000_000, 0),
-        ];
-        for &(text, seconds, nanos) in table {
-            assert_eq!(
-                parse_duration(text),
-                Ok(Duration { seconds, nanos }),
-                "{text}"
-            );
-        }
-        for bad in [
-            "",
-            "5",
-            "5ms",
-            "s",
-            "1.s",
-            ".5s",
-            "1.5.5s",
-            "1,5s",
-            "+1s",
-            "1e3s",
-            "0.0000000001s",
-            "315576000001s",
-            " 5s",
-            "5 s",
-            "--1s",
-        ] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
-        let e = parse_duration("5").unwrap_err();
-        assert!(e.contains("no 's' suffix"), "{e}");
-    }
-
-    #[test]
-    fn duration_display_roundtrips() {
-        for text in [
-            "5s",
-            "0s",
-            "1.500s",
-            "0.250s",
-            "0.000001s",
-            "0.000000001s",
-            "-1.500s",
-        ] {
-            let d = parse_duration(text).unwrap();
-            assert_eq!(d.to_string(), text);
-            assert_eq!(parse_duration(&d.to_string()), Ok(d));
-        }
-        assert_eq!(Duration::from_millis(2500).to_string(), "2.500s");
-        assert_eq!(parse_duration("1.5s").unwrap().as_millis(), 1500);
-        assert!(parse_duration("0.001s").unwrap().is_positive());
-        assert!(!parse_duration("-0.001s").unwrap().is_positive());
-    }
 
     const YAML: &str = r#"
 static_resources:
@@ -1851,5 +1213,48 @@ static_resources:
         );
         let broken = parse_bootstrap(FileId(0), b"a: [", Syntax::Yaml);
         assert!(matches!(broken.errors[0], EnvoyError::Load(_)));
+    }
+
+    #[test]
+    fn errors_name_nested_fields_lists_and_keys() {
+        let yaml = r#"
+static_resources:
+  listeners:
+  - filter_chains:
+    - filters:
+      - name: hcm
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          route_config:
+            virtual_hosts:
+            - domains: ["*"]
+              routes:
+              - match: { prefix: / }
+                route: { cluster: a, timeout: 5 }
+  clusters:
+  - name: a
+    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        common_http_protocol_options: { idle_timeout: 1 }
+"#;
+        let b = parse_bootstrap(FileId(0), yaml.as_bytes(), Syntax::Yaml);
+        let fields: Vec<String> = b
+            .errors
+            .iter()
+            .map(|e| e.to_string().split(':').next().unwrap_or("").to_string())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes[0].route.timeout",
+                "static_resources.clusters[0].typed_extension_protocol_options[envoy.extensions.upstreams.http.v3.HttpProtocolOptions].common_http_protocol_options.idle_timeout",
+            ]
+        );
+        let xds = "resources:\n- \"@type\": type.googleapis.com/envoy.config.cluster.v3.Cluster\n  name: c\n  connect_timeout: 5\n";
+        let b = parse_bootstrap(FileId(0), xds.as_bytes(), Syntax::Yaml);
+        assert_eq!(
+            b.errors[0].to_string().split(':').next(),
+            Some("resources[0].connect_timeout")
+        );
     }
 }

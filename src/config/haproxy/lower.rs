@@ -29,6 +29,7 @@ use std::time::Duration;
 use crate::config::model::{
     AccessLog, Arg, Directive, Directives, Endpoint, Host, Invalid, ProxyKind, ProxyModel,
     ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts, Upstream, UpstreamTls,
+    Value, ValueKind,
 };
 use crate::source::{FileId, Span};
 
@@ -146,10 +147,61 @@ fn key_len(line: &Line) -> usize {
 }
 
 fn arg(w: &Word) -> Arg {
-    Arg {
-        value: w.value.clone(),
-        span: w.span,
-        quoted: w.flags.quoted,
+    Arg::text(w.value.clone(), w.span, w.flags.quoted)
+}
+
+/// `w` as an argument with its typed value `v`.
+fn typed(w: &Word, v: Option<Value>) -> Arg {
+    Arg { typed: v, ..arg(w) }
+}
+
+/// HAProxy's time and size values read in its own units (times without a
+/// unit are milliseconds for every keyword typed here); words made of
+/// environment variables are only known where HAProxy runs.
+fn read(kind: ValueKind, w: &Word) -> Option<Value> {
+    if w.flags.env {
+        return None;
+    }
+    let text = w.as_str();
+    match kind {
+        ValueKind::Time => parse_time(text).ok().map(|t| Value::Time(to_duration(t))),
+        ValueKind::Size => parse_size(text).ok().map(Value::Size),
+        // HAProxy reads counts with atol() after checking for digits.
+        ValueKind::Count => (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| text.parse().ok().map(Value::Count))
+            .flatten(),
+        ValueKind::Flag => None,
+    }
+}
+
+/// The type of argument `i` after setting `key` (`timeout server` 30s,
+/// `retries` 3, `retry-on` … 503, `tune.bufsize` 16k): the one place that
+/// says which values lowering types and (times and sizes) checks.
+fn setting_kind(key: &str, i: usize) -> Option<ValueKind> {
+    match (key, i) {
+        (k, 0) if k.starts_with("timeout ") || TIME_KEYWORDS.contains(&k) => Some(ValueKind::Time),
+        (k, 0) if SIZE_KEYWORDS.contains(&k) => Some(ValueKind::Size),
+        ("retries", 0) => Some(ValueKind::Count),
+        // `retry-on` conditions are keywords or HTTP status codes.
+        ("retry-on", _) => Some(ValueKind::Count),
+        _ => None,
+    }
+}
+
+/// The typed value of argument `i` after setting `key`.
+fn setting_value(key: &str, i: usize, w: &Word) -> Option<Value> {
+    read(setting_kind(key, i)?, w)
+}
+
+/// The typed value of server parameter word `w` following `param`
+/// (`inter 2s`, `fall 3`).
+fn param_value(param: &str, w: &Word) -> Option<Value> {
+    if SERVER_TIME_PARAMS.contains(&param) {
+        read(ValueKind::Time, w)
+    } else if SERVER_COUNT_PARAMS.contains(&param) {
+        read(ValueKind::Count, w)
+    } else {
+        None
     }
 }
 
@@ -163,9 +215,15 @@ fn directive(line: &Line, n: usize) -> Directive {
     } else {
         setting_key(line)
     };
+    let key = setting_key(line);
+    let args = line.words[n..]
+        .iter()
+        .enumerate()
+        .map(|(i, w)| typed(w, setting_value(&key, i, w)))
+        .collect();
     Directive {
         name,
-        args: line.words[n..].iter().map(arg).collect(),
+        args,
         span: line.span,
         name_span: Span {
             end: line.words[n - 1].span.end,
@@ -377,7 +435,15 @@ fn endpoint(s: &ServerLine<'_>) -> Endpoint {
             Some((d, span)) => Setting::explicit(d, span),
             None => Setting::default_at(DEFAULT_INTER, s.line.span),
         },
-        params: s.params.iter().map(|w| arg(w)).collect(),
+        params: s
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let before = i.checked_sub(1).map(|j| s.params[j].as_str());
+                typed(w, before.and_then(|p| param_value(p, w)))
+            })
+            .collect(),
     }
 }
 
@@ -603,6 +669,8 @@ const SERVER_TIME_PARAMS: &[&str] = &[
     "slowstart",
     "pool-purge-delay",
 ];
+/// Server parameters that take a whole number.
+const SERVER_COUNT_PARAMS: &[&str] = &["fall", "rise", "weight", "maxconn", "maxqueue"];
 /// Keywords whose first argument is a size.
 const SIZE_KEYWORDS: &[&str] = &[
     "tune.bufsize",
@@ -626,30 +694,29 @@ fn bad_time(out: &mut Vec<Invalid>, name: &str, w: &Word) {
 
 /// Record time and size values of `line` that do not parse.
 fn check_values(line: &Line, out: &mut Vec<Invalid>) {
-    let kw = line.keyword();
-    if kw == "timeout" {
-        if let Some(w) = line.word(2) {
-            bad_time(out, &format!("timeout {}", line.str(1)), w);
-        }
-    } else if TIME_KEYWORDS.contains(&kw) {
-        if let Some(w) = line.word(1) {
-            bad_time(out, kw, w);
-        }
-    } else if SIZE_KEYWORDS.contains(&kw) {
-        if let Some(w) = line.word(1).filter(|w| !w.flags.env) {
+    if line.keyword() == "default-server" {
+        check_params(&line.words[1..], out);
+        return;
+    }
+    let key = setting_key(line);
+    let Some(w) = line.word(key_len(line)) else {
+        return;
+    };
+    match setting_kind(&key, 0) {
+        Some(ValueKind::Time) => bad_time(out, &key, w),
+        Some(ValueKind::Size) if !w.flags.env => {
             if let Err(e) = parse_size(w.as_str()) {
                 out.push(Invalid {
                     span: w.span,
-                    directive: kw.to_owned(),
-                    problem: format!("{kw}: {e}"),
+                    directive: key.clone(),
+                    problem: format!("{key}: {e}"),
                     help:
                         "write a number of bytes, optionally with k, m or g, e.g. `16384` or `16k`"
                             .into(),
                 });
             }
         }
-    } else if kw == "default-server" {
-        check_params(&line.words[1..], out);
+        _ => {}
     }
 }
 

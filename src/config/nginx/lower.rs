@@ -23,15 +23,15 @@ use std::time::Duration;
 use crate::config::model::{
     AccessLog, Arg, Directive, Directives, Endpoint, Global, Host, Invalid, ProxyKind, ProxyModel,
     ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts, UnknownDirective,
-    Upstream, UpstreamTls,
+    Upstream, UpstreamTls, Value, ValueKind,
 };
-use crate::config::nginx::units::{parse_size, parse_time};
 use crate::config::{LoadOptions, Version};
 use crate::source::{FileId, Span};
 
 use super::grammar::{self, ctx, FileContext, Spec};
 use super::include::Tree;
 use super::parser::{Block, Node};
+use super::values::{self, Check};
 
 /// `proxy_connect_timeout` default: 60s ((nginx docs: px proxy_connect_timeout)).
 pub const PROXY_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -81,32 +81,6 @@ pub const COMBINED_FORMAT: &str = "$remote_addr - $remote_user [$time_local] \"$
 pub fn keepalive_on_by_default(v: Option<Version>) -> bool {
     v.is_none_or(|v| v >= KEEPALIVE_DEFAULT_SINCE)
 }
-
-/// Directives whose argument is a time.
-const TIME_DIRECTIVES: &[&str] = &[
-    "proxy_connect_timeout",
-    "proxy_read_timeout",
-    "proxy_send_timeout",
-    "proxy_next_upstream_timeout",
-    "send_timeout",
-    "client_body_timeout",
-    "client_header_timeout",
-    "resolver_timeout",
-    "keepalive_timeout",
-    "proxy_cache_lock_timeout",
-    "lingering_timeout",
-];
-
-/// Directives whose argument is a size.
-const SIZE_DIRECTIVES: &[&str] = &[
-    "proxy_buffer_size",
-    "proxy_busy_buffers_size",
-    "proxy_max_temp_file_size",
-    "proxy_temp_file_write_size",
-    "client_max_body_size",
-    "client_body_buffer_size",
-    "client_header_buffer_size",
-];
 
 /// Lower `tree` (entry `file`) to the model, reading the entry's top level
 /// in `context` (a fragment's directives are lowered as if they sat inside
@@ -196,11 +170,7 @@ fn wrap(nodes: &[Node], context: FileContext, file: FileId) -> Option<Vec<Node>>
             children,
         }),
     };
-    let root = Arg {
-        value: "/".into(),
-        span: at,
-        quoted: false,
-    };
+    let root = Arg::text("/", at, false);
     let inner = nodes.to_vec();
     Some(match context {
         FileContext::Main => return None,
@@ -227,7 +197,7 @@ struct Lower {
 fn to_directive(n: &Node) -> Directive {
     Directive {
         name: n.name.clone(),
-        args: n.args.clone(),
+        args: values::typed(&n.name, &n.args),
         span: n.span,
         name_span: n.name_span,
     }
@@ -320,8 +290,8 @@ fn time_setting(
     block: Span,
 ) -> Setting<Option<Duration>> {
     match d.get(name) {
-        Some(x) => match x.arg(0).and_then(parse_time) {
-            Some(t) => Setting::explicit(Some(t), x.span),
+        Some(x) => match x.time(0) {
+            Some(t) => Setting::explicit(Some(t.value), t.span),
             None => Setting::default_at(Some(default), x.span),
         },
         None => Setting::default_at(Some(default), block),
@@ -330,9 +300,18 @@ fn time_setting(
 
 fn bool_setting(d: &Directives, name: &str, default: bool, block: Span) -> Setting<bool> {
     match d.get(name) {
-        Some(x) => Setting::explicit(x.arg(0) == Some("on"), x.span),
+        // nginx compares on/off without case (ngx_conf_set_flag_slot);
+        // anything else fails `nginx -t`, read here as off.
+        Some(x) => Setting::explicit(x.flag(0).is_some_and(|f| f.value), x.span),
         None => Setting::default_at(default, block),
     }
+}
+
+/// A count directive's first argument as a `u32`, 0 when it is not one.
+fn count_u32(x: &Directive) -> u32 {
+    x.count(0)
+        .and_then(|c| u32::try_from(c.value).ok())
+        .unwrap_or(0)
 }
 
 /// Parse a `proxy_pass` URL.
@@ -447,7 +426,7 @@ impl Lower {
                                 e.max_fails = Setting::explicit(n, p.span);
                             }
                         } else if let Some(x) = v.strip_prefix("fail_timeout=") {
-                            if let Some(t) = parse_time(x) {
+                            if let Some(Value::Time(t)) = values::read_seconds(x) {
                                 e.fail_timeout = Setting::explicit(t, p.span);
                             }
                         } else if v.starts_with("service=") {
@@ -463,9 +442,7 @@ impl Lower {
             .find_map(|b| d.get(b).map(|x| Setting::explicit(b.to_string(), x.span)))
             .unwrap_or_else(|| Setting::default_at("round_robin".into(), span));
         let keepalive = match d.get("keepalive") {
-            Some(x) => {
-                Setting::explicit(x.arg(0).and_then(|v| v.parse().ok()).unwrap_or(0), x.span)
-            }
+            Some(x) => Setting::explicit(count_u32(x), x.span),
             None if keepalive_on_by_default(self.version) => {
                 Setting::default_at(UPSTREAM_KEEPALIVE_NEW, span)
             }
@@ -473,9 +450,7 @@ impl Lower {
         };
         let keepalive_timeout = match d.get("keepalive_timeout") {
             Some(x) => Setting::explicit(
-                x.arg(0)
-                    .and_then(parse_time)
-                    .unwrap_or(UPSTREAM_KEEPALIVE_TIMEOUT),
+                x.time(0).map_or(UPSTREAM_KEEPALIVE_TIMEOUT, |t| t.value),
                 x.span,
             ),
             None => Setting::default_at(UPSTREAM_KEEPALIVE_TIMEOUT, span),
@@ -583,14 +558,12 @@ impl Lower {
             ),
         };
         let tries = match d.get("proxy_next_upstream_tries") {
-            Some(x) => {
-                Setting::explicit(x.arg(0).and_then(|v| v.parse().ok()).unwrap_or(0), x.span)
-            }
+            Some(x) => Setting::explicit(count_u32(x), x.span),
             None => Setting::default_at(PROXY_NEXT_UPSTREAM_TRIES, span),
         };
         let retry_timeout = match d.get("proxy_next_upstream_timeout") {
             Some(x) => {
-                let t = x.arg(0).and_then(parse_time).filter(|t| !t.is_zero());
+                let t = x.time(0).map(|t| t.value).filter(|t| !t.is_zero());
                 Setting::explicit(t, x.span)
             }
             None => Setting::default_at(None, span),
@@ -849,39 +822,40 @@ fn validate(
                 &format!("`{name}` takes no block: end it with `;`"),
             );
         }
-        if TIME_DIRECTIVES.contains(&name) {
-            if let Some(a) = n.args.first() {
-                if parse_time(&a.value).is_none() && !a.value.contains('$') {
-                    bad_time(out, name, a);
+        match values::check(name) {
+            Some(Check::First(kind)) => {
+                if let Some(a) = n.args.first() {
+                    if values::read(kind, &a.value).is_none() && !a.value.contains('$') {
+                        match kind {
+                            ValueKind::Time => bad_time(out, name, a),
+                            _ => bad_size(out, name, a),
+                        }
+                    }
                 }
             }
-        }
-        if SIZE_DIRECTIVES.contains(&name) {
-            if let Some(a) = n.args.first() {
-                if parse_size(&a.value).is_none() && !a.value.contains('$') {
-                    bad_size(out, name, a);
-                }
-            }
-        }
-        if count_ok && matches!(name, "proxy_buffers" | "large_client_header_buffers") {
-            let ok = n.args.len() == 2
-                && n.args[0].value.parse::<u64>().is_ok_and(|x| x > 0)
-                && parse_size(&n.args[1].value).is_some();
-            if !ok {
-                invalid(
-                    out,
-                    n.args.first().map(|a| a.span).unwrap_or(n.name_span),
-                    name,
-                    format!("\"{}\" is not of the form `number size`", arg_text(n)),
-                    "write a count and a size, e.g. `8 16k`",
-                );
-            }
+            Some(Check::Bufs) if count_ok && !values::bufs_ok(&n.args) => invalid(
+                out,
+                n.args.first().map(|a| a.span).unwrap_or(n.name_span),
+                name,
+                format!("\"{}\" is not of the form `number size`", arg_text(n)),
+                "write a count and a size, e.g. `8 16k`",
+            ),
+            _ => {}
         }
         if name == "server" && context == ctx::UPSTREAM {
             for p in n.args.iter().skip(1) {
                 if let Some(v) = p.value.strip_prefix("fail_timeout=") {
-                    if parse_time(v).is_none() {
-                        bad_time(out, "fail_timeout", p);
+                    // ngx_http_upstream_server reads it with
+                    // ngx_parse_time(…, 1): whole seconds, `ms` refused
+                    // ("invalid parameter" from nginx -t 1.22).
+                    if values::read_seconds(v).is_none() {
+                        invalid(
+                            out,
+                            p.span,
+                            "fail_timeout",
+                            format!("\"{v}\" is not a time in seconds"),
+                            "use s, m, h, d, w, M or y (nginx refuses ms here), e.g. `fail_timeout=10s`",
+                        );
                     }
                 }
                 if let Some(v) = p.value.strip_prefix("max_fails=") {
@@ -1033,6 +1007,17 @@ mod tests {
                 "proxy_buffer_size"
             ]
         );
+    }
+
+    #[test]
+    fn fail_timeout_is_whole_seconds() {
+        // nginx -t: invalid parameter "fail_timeout=500ms".
+        let m = model("http { upstream u { server 10.0.0.1 fail_timeout=500ms; server 10.0.0.2 fail_timeout=1m; } }");
+        let probs: Vec<&str> = m.invalid.iter().map(|i| i.problem.as_str()).collect();
+        assert_eq!(probs, ["\"500ms\" is not a time in seconds"]);
+        let u = m.upstream("u").unwrap();
+        assert!(u.servers[0].fail_timeout.defaulted);
+        assert_eq!(u.servers[1].fail_timeout.value, Duration::from_secs(60));
     }
 
     #[test]

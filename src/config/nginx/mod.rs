@@ -12,7 +12,9 @@ pub mod include;
 pub mod lexer;
 pub mod lower;
 pub mod parser;
+pub mod select;
 pub mod units;
+pub mod values;
 
 use crate::config::model::{Fragment, MissingInclude};
 use crate::config::{LoadOptions, Parsed};
@@ -34,6 +36,21 @@ pub fn parse(sources: &mut SourceMap, file: FileId, opts: &LoadOptions) -> Parse
         !opts.no_includes,
         opts.strict_includes,
     );
+    parse_tree(tree, file, opts)
+}
+
+/// Like [`parse`], for a config copied off a server into an incident dump:
+/// includes are looked up inside the dump, never on this machine
+/// ([`include::load_tree_from_dump`]); an include the dump lacks is an
+/// [`ConfigError::Io`](crate::config::ConfigError::Io) with the `include`'s
+/// span. `analyze` reads `--config` this way, so lint and analyze share one
+/// parse and one model.
+pub fn parse_from_dump(sources: &mut SourceMap, file: FileId, opts: &LoadOptions) -> Parsed {
+    let tree = include::load_tree_from_dump(sources, file);
+    parse_tree(tree, file, opts)
+}
+
+fn parse_tree(tree: include::Tree, file: FileId, opts: &LoadOptions) -> Parsed {
     let (context, reason) = match opts.nginx_context {
         Some(c) => (c, String::new()),
         None => grammar::infer(&tree.nodes),

@@ -106,11 +106,7 @@ fn line_of(src: &[u8], offset: u32) -> u32 {
 }
 
 fn to_arg(value: String, quoted: bool, span: Span) -> Arg {
-    Arg {
-        value,
-        span,
-        quoted,
-    }
+    Arg::text(value, span, quoted)
 }
 
 /// Parse one file's bytes into top-level nodes. Never fails: problems are

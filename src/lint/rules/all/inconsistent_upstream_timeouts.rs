@@ -24,14 +24,24 @@ declare_rule! {
     ///
     /// ## Example
     /// ```nginx
-    /// location /api    { proxy_pass http://app; proxy_read_timeout 60s; }
-    /// location /api/v2 { proxy_pass http://app; proxy_read_timeout 5s; }
+    /// http {
+    ///     upstream app { server 10.0.0.1:8080; }
+    ///     server {
+    ///         location /api    { proxy_pass http://app; proxy_read_timeout 60s; }
+    ///         location /api/v2 { proxy_pass http://app; proxy_read_timeout 5s; }
+    ///     }
+    /// }
     /// ```
     ///
     /// ## Use instead
     /// ```nginx
-    /// location /api    { proxy_pass http://app; proxy_read_timeout 30s; }
-    /// location /api/v2 { proxy_pass http://app; proxy_read_timeout 30s; }
+    /// http {
+    ///     upstream app { server 10.0.0.1:8080; }
+    ///     server {
+    ///         location /api    { proxy_pass http://app; proxy_read_timeout 30s; }
+    ///         location /api/v2 { proxy_pass http://app; proxy_read_timeout 30s; }
+    ///     }
+    /// }
     /// ```
     /// or keep the difference and say why with `# gatecheck: ignore ALL-TMO-002`.
     ///

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::config::model::{ProxyKind, ProxyModel};
-use crate::config::nginx::units::{fmt_duration, parse_time};
+use crate::config::nginx::units::fmt_duration;
 use crate::declare_rule;
 use crate::lint::LintContext;
 use crate::source::Span;
@@ -33,16 +33,28 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # .gatecheck.yaml
     /// hop:
     ///   - { name: node-app, kind: app, keepalive_timeout: 5s }
     /// ```
     /// ```nginx
-    /// upstream app { server 10.0.0.1:3000; keepalive 16; }   # idle 60s by default
+    /// http {
+    ///     upstream app { server 10.0.0.1:3000; keepalive 16; }   # idle 60s by default
+    ///     server { location / { proxy_pass http://app; } }
+    /// }
     /// ```
     ///
     /// ## Use instead
+    /// ```yaml
+    /// # .gatecheck.yaml
+    /// hop:
+    ///   - { name: node-app, kind: app, keepalive_timeout: 5s }
+    /// ```
     /// ```nginx
-    /// upstream app { server 10.0.0.1:3000; keepalive 16; keepalive_timeout 4s; }
+    /// http {
+    ///     upstream app { server 10.0.0.1:3000; keepalive 16; keepalive_timeout 4s; }
+    ///     server { location / { proxy_pass http://app; } }
+    /// }
     /// ```
     ///
     /// ## Options
@@ -76,9 +88,7 @@ fn server_keepalive(m: &ProxyModel) -> Option<(Duration, Span)> {
     for (d, block) in scopes {
         let v = match d.get("keepalive_timeout") {
             Some(k) => (
-                k.arg(0)
-                    .and_then(parse_time)
-                    .unwrap_or(NGINX_CLIENT_KEEPALIVE),
+                k.time(0).map_or(NGINX_CLIENT_KEEPALIVE, |t| t.value),
                 k.span,
             ),
             None => (NGINX_CLIENT_KEEPALIVE, block),

@@ -25,17 +25,32 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # .gatecheck.yaml
     /// hop:
     ///   - { name: cdn, kind: cdn, attempts: 3 }
     /// ```
     /// ```nginx
-    /// upstream app { server 10.0.0.1; server 10.0.0.2; server 10.0.0.3; }
-    /// location / { proxy_pass http://app; }   # up to 3 attempts
+    /// http {
+    ///     upstream app { server 10.0.0.1; server 10.0.0.2; server 10.0.0.3; }
+    ///     server {
+    ///         location / { proxy_pass http://app; }   # up to 3 attempts
+    ///     }
+    /// }
     /// ```
     ///
     /// ## Use instead
+    /// ```yaml
+    /// # .gatecheck.yaml
+    /// hop:
+    ///   - { name: cdn, kind: cdn, attempts: 3 }
+    /// ```
     /// ```nginx
-    /// location / { proxy_pass http://app; proxy_next_upstream_tries 1; }
+    /// http {
+    ///     upstream app { server 10.0.0.1; server 10.0.0.2; server 10.0.0.3; }
+    ///     server {
+    ///         location / { proxy_pass http://app; proxy_next_upstream_tries 1; }
+    ///     }
+    /// }
     /// ```
     /// (retry at one hop only).
     ///

@@ -20,19 +20,19 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
-    /// - name: app
-    ///   connect_timeout: 1s
+    /// # in a cluster
+    /// connect_timeout: 1s
     /// ```
     ///
     /// ## Use instead
     /// ```yaml
-    /// - name: app
-    ///   connect_timeout: 1s
-    ///   typed_extension_protocol_options:
-    ///     envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-    ///       "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-    ///       common_http_protocol_options: { idle_timeout: 4s }
-    ///       explicit_http_config: { http_protocol_options: {} }
+    /// # in a cluster
+    /// connect_timeout: 1s
+    /// typed_extension_protocol_options:
+    ///   envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+    ///     "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+    ///     common_http_protocol_options: { idle_timeout: 4s }
+    ///     explicit_http_config: { http_protocol_options: {} }
     /// ```
     ///
     /// ## Options

@@ -18,11 +18,13 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # in a route
     /// route: { cluster: app, timeout: 0s }
     /// ```
     ///
     /// ## Use instead
     /// ```yaml
+    /// # in a route
     /// route: { cluster: app, timeout: 30s }
     /// ```
     ///

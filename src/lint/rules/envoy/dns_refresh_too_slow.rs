@@ -1,7 +1,5 @@
 //! ENV-DNS-002 `dns-refresh-too-slow`: see the rule doc below.
 
-use std::time::Duration;
-
 use crate::config::nginx::units::fmt_duration;
 use crate::declare_rule;
 use crate::lint::values::Time;
@@ -23,17 +21,23 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # in clusters
     /// - name: app
     ///   type: STRICT_DNS
     ///   dns_refresh_rate: 300s
     /// ```
     ///
     /// ## Use instead
+    /// The DNS cluster extension, with the record TTLs respected (the old
+    /// cluster fields themselves are reported as deprecated, at info level):
     /// ```yaml
+    /// # in clusters
     /// - name: app
-    ///   type: STRICT_DNS
-    ///   dns_refresh_rate: 10s
-    ///   respect_dns_ttl: true
+    ///   cluster_type:
+    ///     name: envoy.clusters.dns
+    ///     typed_config:
+    ///       "@type": type.googleapis.com/envoy.extensions.clusters.dns.v3.DnsCluster
+    ///       respect_dns_ttl: true
     /// ```
     ///
     /// ## Options
@@ -83,30 +87,22 @@ fn check(ctx: &mut LintContext<'_>, o: &DnsRefreshTooSlowOptions) {
         }
         let ttl = u
             .directives
-            .get("respect_dns_ttl")
-            .is_some_and(|d| d.arg(0) == Some("true"));
-        let rate = u.directives.get("dns_refresh_rate");
-        if let Some(d) = rate {
-            let secs = d
-                .arg(0)
-                .and_then(|v| v.strip_suffix('s'))
-                .and_then(|v| v.parse::<f64>().ok());
-            if let Some(secs) = secs {
-                let dur = Duration::from_secs_f64(secs.max(0.0));
-                if !ttl && dur > max {
-                    ctx.report(
-                        d.span,
-                        format!(
-                            "cluster '{}' re-resolves only every {} and ignores DNS TTLs",
-                            u.name,
-                            fmt_duration(dur)
-                        ),
-                        format!(
-                            "set `respect_dns_ttl: true` or a refresh rate of at most {}",
-                            fmt_duration(max)
-                        ),
-                    );
-                }
+            .flag("respect_dns_ttl")
+            .is_some_and(|t| t.value);
+        if let Some(rate) = u.directives.time("dns_refresh_rate") {
+            if !ttl && rate.value > max {
+                ctx.report(
+                    rate.span,
+                    format!(
+                        "cluster '{}' re-resolves only every {} and ignores DNS TTLs",
+                        u.name,
+                        fmt_duration(rate.value)
+                    ),
+                    format!(
+                        "set `respect_dns_ttl: true` or a refresh rate of at most {}",
+                        fmt_duration(max)
+                    ),
+                );
             }
         }
         for name in ["dns_refresh_rate", "respect_dns_ttl"] {

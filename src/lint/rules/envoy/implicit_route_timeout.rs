@@ -20,11 +20,13 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # in a route
     /// route: { cluster: app }
     /// ```
     ///
     /// ## Use instead
     /// ```yaml
+    /// # in a route
     /// route: { cluster: app, timeout: 30s }
     /// ```
     ///

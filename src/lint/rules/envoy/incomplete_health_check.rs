@@ -17,6 +17,7 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # in a cluster
     /// health_checks:
     /// - timeout: 1s
     ///   interval: 5s
@@ -25,6 +26,7 @@ declare_rule! {
     ///
     /// ## Use instead
     /// ```yaml
+    /// # in a cluster
     /// health_checks:
     /// - timeout: 1s
     ///   interval: 5s

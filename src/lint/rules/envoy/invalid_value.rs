@@ -19,11 +19,13 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # in a cluster
     /// connect_timeout: 5
     /// ```
     ///
     /// ## Use instead
     /// ```yaml
+    /// # in a cluster
     /// connect_timeout: 5s
     /// ```
     ///

@@ -20,15 +20,26 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
-    /// log_format:
-    ///   text_format_source: { inline_string: "%START_TIME% %RESPONSE_CODE%\n" }
+    /// # in the http_connection_manager
+    /// access_log:
+    /// - name: envoy.access_loggers.stdout
+    ///   typed_config:
+    ///     "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog
+    ///     log_format:
+    ///       text_format_source:
+    ///         inline_string: "%START_TIME% %RESPONSE_CODE%\n"
     /// ```
     ///
     /// ## Use instead
     /// ```yaml
-    /// log_format:
-    ///   text_format_source:
-    ///     inline_string: "%START_TIME% %RESPONSE_CODE% %RESPONSE_FLAGS% %UPSTREAM_HOST% %REQ(X-REQUEST-ID)%\n"
+    /// # in the http_connection_manager
+    /// access_log:
+    /// - name: envoy.access_loggers.stdout
+    ///   typed_config:
+    ///     "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog
+    ///     log_format:
+    ///       text_format_source:
+    ///         inline_string: "%START_TIME% %RESPONSE_CODE% %RESPONSE_FLAGS% %UPSTREAM_HOST% %REQ(X-REQUEST-ID)%\n"
     /// ```
     ///
     /// ## Options

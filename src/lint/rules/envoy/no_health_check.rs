@@ -21,17 +21,29 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
-    /// clusters:
+    /// # in clusters
     /// - name: app
-    ///   type: STRICT_DNS
+    ///   connect_timeout: 1s
+    ///   load_assignment:
+    ///     cluster_name: app
+    ///     endpoints:
+    ///     - lb_endpoints:
+    ///       - endpoint: { address: { socket_address: { address: 10.0.0.1, port_value: 8080 } } }
+    ///       - endpoint: { address: { socket_address: { address: 10.0.0.2, port_value: 8080 } } }
     /// ```
     ///
     /// ## Use instead
     /// ```yaml
-    /// clusters:
+    /// # in clusters
     /// - name: app
-    ///   type: STRICT_DNS
+    ///   connect_timeout: 1s
     ///   outlier_detection: { consecutive_5xx: 5, interval: 10s, base_ejection_time: 30s }
+    ///   load_assignment:
+    ///     cluster_name: app
+    ///     endpoints:
+    ///     - lb_endpoints:
+    ///       - endpoint: { address: { socket_address: { address: 10.0.0.1, port_value: 8080 } } }
+    ///       - endpoint: { address: { socket_address: { address: 10.0.0.2, port_value: 8080 } } }
     /// ```
     ///
     /// ## Options

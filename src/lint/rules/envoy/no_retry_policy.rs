@@ -17,11 +17,13 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # in a route
     /// route: { cluster: app }
     /// ```
     ///
     /// ## Use instead
     /// ```yaml
+    /// # in a route
     /// route:
     ///   cluster: app
     ///   retry_policy: { retry_on: "connect-failure,refused-stream", num_retries: 2 }

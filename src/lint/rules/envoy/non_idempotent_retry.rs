@@ -21,12 +21,14 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # in routes
     /// - match: { prefix: / }
     ///   route: { cluster: app, retry_policy: { retry_on: 5xx, num_retries: 2 } }
     /// ```
     ///
     /// ## Use instead
     /// ```yaml
+    /// # in routes
     /// - match:
     ///     prefix: /
     ///     headers: [{ name: ":method", string_match: { exact: GET } }]
@@ -55,22 +57,12 @@ const IDEMPOTENT: &[&str] = &["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"
 
 /// True when the route only matches idempotent methods.
 fn idempotent_only(r: &Route) -> bool {
-    let exact =
-        r.directives.all("header").iter().any(|d| {
-            d.arg(0) == Some(":method") && d.arg(1).is_some_and(|m| IDEMPOTENT.contains(&m))
-        });
-    let regex = r.directives.all("header_regex").iter().any(|d| {
-        d.arg(0) == Some(":method")
-            && d.arg(1).is_some_and(|re| {
-                let body = re.trim_start_matches('^').trim_end_matches('$');
-                let body = body
-                    .strip_prefix('(')
-                    .and_then(|b| b.strip_suffix(')'))
-                    .unwrap_or(body);
-                body.split('|').all(|m| IDEMPOTENT.contains(&m))
-            })
-    });
-    exact || regex
+    // `methods`: what each `:method` header match admits (Envoy lowering).
+    r.directives.all("methods").iter().any(|d| {
+        d.args
+            .iter()
+            .all(|m| IDEMPOTENT.contains(&m.value.as_str()))
+    })
 }
 
 fn check(ctx: &mut LintContext<'_>) {

@@ -20,6 +20,7 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # in a route
     /// route:
     ///   cluster: app
     ///   timeout: 10s
@@ -28,6 +29,7 @@ declare_rule! {
     ///
     /// ## Use instead
     /// ```yaml
+    /// # in a route
     /// route:
     ///   cluster: app
     ///   timeout: 10s

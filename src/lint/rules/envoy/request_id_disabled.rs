@@ -16,13 +16,15 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # in the http_connection_manager
     /// generate_request_id: false
     /// ```
     ///
     /// ## Use instead
+    /// Remove the override (`generate_request_id` defaults to true), or:
     /// ```yaml
-    /// # remove the override: generate_request_id defaults to true
-    /// stat_prefix: ingress
+    /// # in the http_connection_manager
+    /// generate_request_id: true
     /// ```
     ///
     /// ## Options
@@ -43,7 +45,7 @@ fn check(ctx: &mut LintContext<'_>) {
     let model = ctx.model();
     for s in &model.servers {
         for d in s.directives.all("generate_request_id") {
-            if d.arg(0) == Some("false") {
+            if d.flag(0).is_some_and(|f| !f.value) {
                 ctx.report(
                     d.span,
                     format!("listener '{}' does not generate x-request-id: requests cannot be followed across hops", s.name),

@@ -18,6 +18,7 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # in clusters
     /// - name: app
     ///   load_assignment:
     ///     cluster_name: app
@@ -28,6 +29,7 @@ declare_rule! {
     ///
     /// ## Use instead
     /// ```yaml
+    /// # in clusters
     /// - name: app
     ///   type: STRICT_DNS
     ///   load_assignment:

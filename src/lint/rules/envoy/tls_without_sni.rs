@@ -19,6 +19,7 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # in a cluster
     /// transport_socket:
     ///   name: envoy.transport_sockets.tls
     ///   typed_config:
@@ -27,6 +28,7 @@ declare_rule! {
     ///
     /// ## Use instead
     /// ```yaml
+    /// # in a cluster
     /// transport_socket:
     ///   name: envoy.transport_sockets.tls
     ///   typed_config:
@@ -53,9 +55,7 @@ declare_rule! {
 }
 
 fn is_true(u: &crate::config::model::Upstream, name: &str) -> bool {
-    u.directives
-        .get(name)
-        .is_some_and(|d| d.arg(0) == Some("true"))
+    u.directives.flag(name).is_some_and(|f| f.value)
 }
 
 fn check(ctx: &mut LintContext<'_>) {

@@ -22,12 +22,24 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
+    /// # in a route
     /// route: { cluster: backnd }
+    /// ```
+    /// ```yaml
+    /// # in clusters
+    /// - name: backend
+    ///   connect_timeout: 1s
     /// ```
     ///
     /// ## Use instead
     /// ```yaml
+    /// # in a route
     /// route: { cluster: backend }
+    /// ```
+    /// ```yaml
+    /// # in clusters
+    /// - name: backend
+    ///   connect_timeout: 1s
     /// ```
     ///
     /// ## Options

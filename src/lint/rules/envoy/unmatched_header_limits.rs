@@ -1,5 +1,6 @@
 //! ENV-BUF-001 `unmatched-header-limits`: see the rule doc below.
 
+use crate::config::envoy::lower::DEFAULT_MAX_REQUEST_HEADERS_KB;
 use crate::config::model::Target;
 use crate::declare_rule;
 use crate::lint::LintContext;
@@ -21,13 +22,18 @@ declare_rule! {
     ///
     /// ## Example
     /// ```yaml
-    /// typed_config:
-    ///   "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-    ///   max_request_headers_kb: 96
+    /// # in the http_connection_manager
+    /// max_request_headers_kb: 96
     /// ```
     ///
     /// ## Use instead
     /// ```yaml
+    /// # in the http_connection_manager
+    /// max_request_headers_kb: 96
+    /// ```
+    /// ```yaml
+    /// # in a cluster
+    /// connect_timeout: 1s
     /// typed_extension_protocol_options:
     ///   envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
     ///     "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
@@ -67,7 +73,9 @@ fn check(ctx: &mut LintContext<'_>) {
         let Some(req) = s.directives.get("max_request_headers_kb") else {
             continue;
         };
-        let kb: u64 = req.arg(0).and_then(|v| v.parse().ok()).unwrap_or(60);
+        let kb = req
+            .count(0)
+            .map_or(DEFAULT_MAX_REQUEST_HEADERS_KB, |n| n.value);
         if kb <= 60 {
             continue;
         }

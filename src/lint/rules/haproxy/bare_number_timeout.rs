@@ -75,8 +75,10 @@ fn check(ctx: &mut LintContext<'_>) {
 /// The value of a unit-less timeout between 1 and 999.
 fn bare_ms(d: &Directive) -> Option<u64> {
     let a = d.args.first()?;
-    let n: u64 = a.value.parse().ok()?;
-    (a.value.bytes().all(|b| b.is_ascii_digit()) && (1..1000).contains(&n)).then_some(n)
+    // Written as digits alone: HAProxy read it as milliseconds.
+    let unitless = a.value.bytes().all(|b| b.is_ascii_digit());
+    let n = u64::try_from(a.time()?.as_millis()).ok()?;
+    (unitless && (1..1000).contains(&n)).then_some(n)
 }
 
 #[cfg(test)]

@@ -80,10 +80,7 @@ fn check(ctx: &mut LintContext<'_>) {
         match d.name.as_str() {
             "retry-on" => {
                 for a in &d.args {
-                    let status = a
-                        .value
-                        .parse::<u16>()
-                        .is_ok_and(|n| (100..600).contains(&n));
+                    let status = a.count().is_some_and(|n| (100..600).contains(&n));
                     if !status && !RETRY_ON.contains(&a.value.as_str()) {
                         ctx.report(
                             a.span,

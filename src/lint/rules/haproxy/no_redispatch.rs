@@ -57,7 +57,7 @@ fn check(ctx: &mut LintContext<'_>) {
             continue;
         }
         if let Some(r) = u.directives.get("retries") {
-            if r.arg(0) == Some("0") {
+            if r.count(0).is_some_and(|n| n.value == 0) {
                 ctx.report(
                     r.span,
                     format!("'{}' has {} servers but `retries 0`: a failed connection is never tried again", u.name, u.servers.len()),

@@ -62,10 +62,11 @@ fn check(ctx: &mut LintContext<'_>) {
         let risky: Vec<&str> = r
             .args
             .iter()
-            .map(|a| a.value.as_str())
-            .filter(|v| {
-                REPLAYING.contains(v) || v.parse::<u16>().is_ok_and(|n| (500..600).contains(&n))
+            .filter(|a| {
+                REPLAYING.contains(&a.value.as_str())
+                    || a.count().is_some_and(|n| (500..600).contains(&n))
             })
+            .map(|a| a.value.as_str())
             .collect();
         if risky.is_empty() {
             continue;

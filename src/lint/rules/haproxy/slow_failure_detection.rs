@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use crate::config::haproxy::parse_time;
 use crate::config::model::Endpoint;
 use crate::config::nginx::units::fmt_duration;
 use crate::declare_rule;
@@ -75,8 +74,7 @@ impl Default for SlowFailureDetectionOptions {
 /// A server's `fastinter`, when set and valid.
 fn fastinter(s: &Endpoint) -> Option<(Duration, crate::source::Span)> {
     let w = param(s, "fastinter")?;
-    let t = parse_time(&w.value).ok()?;
-    Some((Duration::from_micros(t.micros), w.span))
+    Some((w.time()?, w.span))
 }
 
 fn check(ctx: &mut LintContext<'_>, o: &SlowFailureDetectionOptions) {

@@ -1,6 +1,5 @@
 //! HAP-BUF-001 `small-bufsize`: see the rule doc below.
 
-use crate::config::haproxy::parse_size;
 use crate::config::model::Directives;
 use crate::declare_rule;
 use crate::lint::{LintContext, Severity};
@@ -68,7 +67,7 @@ fn check(ctx: &mut LintContext<'_>) {
     let Some(buf) = main.get("tune.bufsize") else {
         return;
     };
-    let Some(size) = buf.arg(0).and_then(|s| parse_size(s).ok()) else {
+    let Some(size) = buf.size(0).map(|s| s.value) else {
         return;
     };
     let h2 = model.servers.iter().any(|s| uses_h2(&s.directives))
@@ -94,7 +93,7 @@ fn check(ctx: &mut LintContext<'_>) {
         );
     }
     if let Some(rw) = main.get("tune.maxrewrite") {
-        if let Some(n) = rw.arg(0).and_then(|s| parse_size(s).ok()) {
+        if let Some(n) = rw.size(0).map(|s| s.value) {
             if n > size / 2 {
                 ctx.report(
                     rw.span,

@@ -44,15 +44,25 @@ declare_rule! {
     ///
     /// ## Example
     /// ```nginx
-    /// access_log /var/log/nginx/access.log combined;
+    /// http {
+    ///     access_log /var/log/nginx/access.log combined;
+    ///     server {
+    ///         location / { proxy_pass http://10.0.0.1:8080; }
+    ///     }
+    /// }
     /// ```
     ///
     /// ## Use instead
     /// ```nginx
-    /// log_format upstream '$remote_addr [$time_local] "$request" $status '
-    ///                     'rt=$request_time us=$upstream_status ua=$upstream_addr '
-    ///                     'urt=$upstream_response_time rid=$request_id';
-    /// access_log /var/log/nginx/access.log upstream;
+    /// http {
+    ///     log_format upstream '$remote_addr [$time_local] "$request" $status '
+    ///                         'rt=$request_time us=$upstream_status ua=$upstream_addr '
+    ///                         'urt=$upstream_response_time rid=$request_id';
+    ///     access_log /var/log/nginx/access.log upstream;
+    ///     server {
+    ///         location / { proxy_pass http://10.0.0.1:8080; }
+    ///     }
+    /// }
     /// ```
     ///
     /// ## Options

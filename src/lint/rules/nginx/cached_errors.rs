@@ -1,6 +1,5 @@
 //! NGX-CCH-001 `cached-errors`: see the rule doc below.
 
-use crate::config::nginx::units::parse_time;
 use crate::declare_rule;
 use crate::lint::LintContext;
 
@@ -45,7 +44,7 @@ fn check(ctx: &mut LintContext<'_>) {
         let Some((time, codes)) = d.args.split_last() else {
             continue;
         };
-        if parse_time(&time.value).is_none_or(|t| t.is_zero()) {
+        if time.time().is_none_or(|t| t.is_zero()) {
             continue;
         }
         let bad: Vec<&str> = codes

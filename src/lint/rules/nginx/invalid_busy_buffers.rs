@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use crate::config::model::{Directives, Setting};
-use crate::config::nginx::units::{fmt_size, parse_size};
+use crate::config::nginx::units::fmt_size;
 use crate::declare_rule;
 use crate::lint::LintContext;
 use crate::source::Span;
@@ -61,10 +61,9 @@ declare_rule! {
 
 fn size_of(d: &Directives, name: &str, default: u64, block: Span) -> Setting<u64> {
     match d.get(name) {
-        Some(x) => match x.arg(0).and_then(parse_size) {
-            Some(v) => Setting::explicit(v, x.span),
-            None => Setting::default_at(default, x.span),
-        },
+        Some(x) => x
+            .size(0)
+            .unwrap_or_else(|| Setting::default_at(default, x.span)),
         None => Setting::default_at(default, block),
     }
 }
@@ -78,19 +77,16 @@ fn check_scope(
     let page = ctx.page_size();
     let buffer = size_of(d, "proxy_buffer_size", page, block);
     let (num, size, bufs_span, bufs_explicit) = match d.get("proxy_buffers") {
-        Some(x) => match (
-            x.arg(0).and_then(|n| n.parse::<u64>().ok()),
-            x.arg(1).and_then(parse_size),
-        ) {
-            (Some(n), Some(s)) => (n, s, x.span, true),
+        Some(x) => match (x.count(0), x.size(1)) {
+            (Some(n), Some(s)) => (n.value, s.value, x.span, true),
             _ => return, // malformed: NGX-VAL-001 reports it
         },
         None => (8, page, block, false),
     };
     let max = buffer.value.max(size);
     let busy = match d.get("proxy_busy_buffers_size") {
-        Some(x) => match x.arg(0).and_then(parse_size) {
-            Some(v) => Setting::explicit(v, x.span),
+        Some(x) => match x.size(0) {
+            Some(v) => v,
             None => return,
         },
         None => Setting::default_at(2 * max, block),

@@ -59,14 +59,13 @@ fn check(ctx: &mut LintContext<'_>) {
     let Some(limit) = directives_named(m, "worker_rlimit_nofile").last().copied() else {
         return;
     };
-    let Some(nofile) = limit.arg(0).and_then(|v| v.parse::<u64>().ok()) else {
+    let Some(nofile) = limit.count(0).map(|n| n.value) else {
         return;
     };
     let conns = directives_named(m, "worker_connections")
         .last()
-        .and_then(|d| d.arg(0))
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(WORKER_CONNECTIONS);
+        .and_then(|d| d.count(0))
+        .map_or(WORKER_CONNECTIONS, |n| n.value);
     if nofile < 2 * conns {
         ctx.report(
             limit.span,

@@ -1,6 +1,6 @@
 //! NGX-CCH-002 `masked-bad-gateway`: see the rule doc below.
 
-use crate::config::model::{Route, RouteMatch};
+use crate::config::model::{Directive, Route, RouteMatch};
 use crate::declare_rule;
 use crate::lint::LintContext;
 
@@ -49,14 +49,13 @@ declare_rule! {
 fn check(ctx: &mut LintContext<'_>) {
     let m = ctx.model();
     for d in super::directives_named(m, "error_page") {
-        if !d.args.iter().any(|a| a.value == "502") {
+        if !handles_502(d) {
             continue;
         }
         let Some(a) = d.args.iter().find(|a| a.value.starts_with('=')) else {
             continue;
         };
-        let code = a.value[1..].parse::<u16>().ok();
-        if code.is_some_and(|c| (200..400).contains(&c)) {
+        if a.count().is_some_and(|c| (200..400).contains(&c)) {
             ctx.report(
                 a.span,
                 format!("error_page {} turns 502 into {}", d.args_text(), &a.value[1..]),
@@ -72,12 +71,13 @@ fn check(ctx: &mut LintContext<'_>) {
             let intercept = r
                 .directives
                 .get("proxy_intercept_errors")
-                .is_some_and(|d| d.arg(0) == Some("on"));
+                .and_then(|d| d.flag(0))
+                .is_some_and(|f| f.value);
             if !intercept || r.proxy.is_none() {
                 continue;
             }
             for d in r.directives.all("error_page") {
-                if !d.args.iter().any(|a| a.value == "502") || !seen.insert(d.span) {
+                if !handles_502(d) || !seen.insert(d.span) {
                     continue;
                 }
                 let Some(uri) = d.args.last().map(|a| a.value.as_str()) else {
@@ -105,6 +105,13 @@ fn check(ctx: &mut LintContext<'_>) {
             }
         }
     }
+}
+
+/// `error_page` lists 502 among the codes it handles (not after `=`).
+fn handles_502(d: &Directive) -> bool {
+    d.args
+        .iter()
+        .any(|a| !a.value.starts_with('=') && a.count() == Some(502))
 }
 
 /// The location an `error_page` URI lands in: a named location, an exact

@@ -19,18 +19,28 @@ declare_rule! {
     ///
     /// ## Example
     /// ```nginx
-    /// location / {
-    ///     proxy_pass http://app;        # two servers
-    ///     proxy_next_upstream off;
+    /// http {
+    ///     upstream app { server 10.0.0.1:8080; server 10.0.0.2:8080; }
+    ///     server {
+    ///         location / {
+    ///             proxy_pass http://app;
+    ///             proxy_next_upstream off;
+    ///         }
+    ///     }
     /// }
     /// ```
     ///
     /// ## Use instead
     /// ```nginx
-    /// location / {
-    ///     proxy_pass http://app;
-    ///     proxy_next_upstream error timeout;
-    ///     proxy_next_upstream_tries 2;
+    /// http {
+    ///     upstream app { server 10.0.0.1:8080; server 10.0.0.2:8080; }
+    ///     server {
+    ///         location / {
+    ///             proxy_pass http://app;
+    ///             proxy_next_upstream error timeout;
+    ///             proxy_next_upstream_tries 2;
+    ///         }
+    ///     }
     /// }
     /// ```
     ///

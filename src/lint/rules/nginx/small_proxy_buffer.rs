@@ -1,7 +1,7 @@
 //! NGX-BUF-002 `small-proxy-buffer`: see the rule doc below.
 
 use crate::config::nginx::lower::LARGE_CLIENT_HEADER_BUFFERS;
-use crate::config::nginx::units::{fmt_size, parse_size};
+use crate::config::nginx::units::fmt_size;
 use crate::declare_rule;
 use crate::lint::values::Size;
 use crate::lint::LintContext;
@@ -79,15 +79,11 @@ fn check(ctx: &mut LintContext<'_>, o: &SmallProxyBufferOptions) {
     for (_, r, _, _) in proxied(ctx.model()) {
         let d = &r.directives;
         let pbs = d.get("proxy_buffer_size");
-        let pbs_val = pbs
-            .and_then(|x| x.arg(0))
-            .and_then(parse_size)
-            .unwrap_or(page);
+        let pbs_val = pbs.and_then(|x| x.size(0)).map_or(page, |s| s.value);
         let lchb = d.get("large_client_header_buffers");
         let lchb_val = lchb
-            .and_then(|x| x.arg(1))
-            .and_then(parse_size)
-            .unwrap_or(LARGE_CLIENT_HEADER_BUFFERS.1);
+            .and_then(|x| x.size(1))
+            .map_or(LARGE_CLIENT_HEADER_BUFFERS.1, |s| s.value);
         // Point at what was written: proxy_buffer_size, else the raised
         // large_client_header_buffers (once for every location it covers).
         let at = pbs.or(lchb).map(|x| x.span).unwrap_or(r.span);

@@ -1,0 +1,919 @@
+//! nginx: the settings in effect for the `location` (and the `upstream`
+//! block its `proxy_pass` names) that served the failing requests, behind
+//! each cause.
+//!
+//! Which location served a request is decided per request while the access
+//! log is read (`NginxConfig::route_key`, nginx's own matching rules in
+//! `config::nginx::select`) and counted in `CauseStat::routes`; here each
+//! scope's settings are read from the model lint builds — inheritance
+//! http → server → location already resolved by `config::nginx::lower`,
+//! values typed there in nginx's units (`Arg::time`) — with nginx's documented default
+//! (said so) where the config is silent. Scopes that agree are cited once;
+//! where the log could not tell which of several scopes served a request,
+//! each is cited and the note says so.
+//!
+//! Defaults are from the module docs on nginx.org (directive named at each);
+//! the durations a cause's requests took are compared with each timeout
+//! within [`TOLERANCE_MS`].
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::{Attribution, Citation, Measurement, TOLERANCE_MS};
+use crate::analyze::cause::Cause;
+use crate::analyze::nginx_config::{NginxConfig, NO_PATH};
+use crate::analyze::stats::CauseStat;
+use crate::config::model::{Directives, ProxyModel, Upstream};
+use crate::config::nginx::lower::{
+    FAIL_TIMEOUT, MAX_FAILS, PROXY_CONNECT_TIMEOUT, PROXY_READ_TIMEOUT, PROXY_SEND_TIMEOUT,
+    UPSTREAM_KEEPALIVE_TIMEOUT,
+};
+use crate::config::nginx::units::fmt_duration;
+use crate::source::Span;
+
+/// How many scopes a citation names before "and N more".
+const SCOPES_NAMED: usize = 3;
+
+/// One `server` / `location` that served some of a cause's requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Scope {
+    m: usize,
+    s: usize,
+    r: Option<usize>,
+}
+
+/// A setting as one scope has it.
+struct Found {
+    directive: String,
+    value: String,
+    defaulted: bool,
+    span: Span,
+    /// What it means for this cause.
+    meaning: String,
+    /// A time limit to compare the measured durations with.
+    limit: Option<Duration>,
+    /// The phase the limit ends (`CauseStat::timed`): 1 connecting, 2
+    /// connected (reading or sending), 0 any.
+    phase: u64,
+}
+
+struct Ctx<'a> {
+    cfg: &'a NginxConfig,
+}
+
+impl Ctx<'_> {
+    fn model(&self, sc: Scope) -> &ProxyModel {
+        &self.cfg.models[sc.m]
+    }
+
+    /// The effective directives of a scope and its block header.
+    fn directives(&self, sc: Scope) -> (&Directives, Span) {
+        let srv = &self.model(sc).servers[sc.s];
+        match sc.r {
+            Some(r) => (&srv.routes[r].directives, srv.routes[r].span),
+            None => (&srv.directives, srv.span),
+        }
+    }
+
+    fn label(&self, sc: Scope) -> String {
+        let srv = &self.model(sc).servers[sc.s];
+        let name = if srv.name.is_empty() {
+            format!("server at {}", self.cfg.at(srv.span))
+        } else {
+            format!("server {}", srv.name)
+        };
+        match sc.r {
+            Some(r) => format!("{name} > {}", self.cfg.text(srv.routes[r].span)),
+            None => format!("{name} (no location matched)"),
+        }
+    }
+
+    fn pool(&self, sc: Scope) -> Option<&Upstream> {
+        let m = self.model(sc);
+        let r = &m.servers[sc.s].routes[sc.r?];
+        m.target_pool(r)
+    }
+
+    /// A directive of the scope, or its documented default (`None`: no
+    /// default worth citing, and not set).
+    fn setting(
+        &self,
+        sc: Scope,
+        name: &str,
+        default: Option<&str>,
+        meaning: &str,
+    ) -> Option<Found> {
+        let (d, block) = self.directives(sc);
+        let found = match d.get(name) {
+            Some(x) => Found {
+                directive: name.into(),
+                value: x.args_text(),
+                defaulted: false,
+                span: x.span,
+                meaning: meaning.into(),
+                limit: None,
+                phase: 0,
+            },
+            None => Found {
+                directive: name.into(),
+                value: default?.into(),
+                defaulted: true,
+                span: block,
+                meaning: meaning.into(),
+                limit: None,
+                phase: 0,
+            },
+        };
+        Some(found)
+    }
+
+    fn time(&self, sc: Scope, name: &str, default: Duration, phase: u64, meaning: &str) -> Found {
+        let (d, block) = self.directives(sc);
+        match d.get(name) {
+            Some(x) => Found {
+                directive: name.into(),
+                value: x.args_text(),
+                defaulted: false,
+                span: x.span,
+                meaning: meaning.into(),
+                limit: x.time(0).map(|t| t.value),
+                phase,
+            },
+            None => Found {
+                directive: name.into(),
+                value: fmt_duration(default),
+                defaulted: true,
+                span: block,
+                meaning: meaning.into(),
+                limit: Some(default),
+                phase,
+            },
+        }
+    }
+}
+
+/// The scopes of a `route_key` (before its first `|`).
+fn parse_scopes(list: &str) -> Vec<Scope> {
+    list.split(';')
+        .filter_map(|t| {
+            let mut it = t.split('.');
+            let m = it.next()?.parse().ok()?;
+            let s = it.next()?.parse().ok()?;
+            let r = it.next()?.parse().ok();
+            Some(Scope { m, s, r })
+        })
+        .collect()
+}
+
+/// Read `CauseStat::routes` back: scope → requests, requests whose scope was
+/// one of several, and the notes on what could not be told.
+fn scopes(cfg: &NginxConfig, stat: &CauseStat) -> (BTreeMap<Scope, u64>, Vec<String>) {
+    let mut out: BTreeMap<Scope, u64> = BTreeMap::new();
+    let mut notes = Vec::new();
+    let (mut no_path, mut several, mut no_host, mut no_proxy) = (0u64, 0u64, 0u64, 0u64);
+    let mut regex: BTreeMap<String, u64> = BTreeMap::new();
+    let mut ifs: BTreeMap<String, u64> = BTreeMap::new();
+    for (key, &n) in &stat.routes {
+        if key == NO_PATH {
+            no_path += n;
+            continue;
+        }
+        let mut parts = key.split('|');
+        let list = parse_scopes(parts.next().unwrap_or(""));
+        if list.len() > 1 {
+            several += n;
+        }
+        for sc in list {
+            *out.entry(sc).or_default() += n;
+        }
+        for d in parts {
+            let span = || {
+                let mut it = d[1..].split(':').map(|x| x.parse::<u32>().unwrap_or(0));
+                let (f, a, b) = (it.next()?, it.next()?, it.next()?);
+                Some(Span {
+                    file: crate::source::FileId(f),
+                    start: a,
+                    end: b,
+                })
+            };
+            match d.as_bytes().first() {
+                Some(b'h') => no_host += n,
+                Some(b'n') => no_proxy += n,
+                Some(b'x') => {
+                    if let Some(sp) = span() {
+                        *regex
+                            .entry(format!("`{}` ({})", cfg.text(sp), cfg.at(sp)))
+                            .or_default() += n;
+                    }
+                }
+                Some(b'i') => {
+                    if let Some(sp) = span() {
+                        *ifs.entry(format!("`{}` ({})", cfg.text(sp), cfg.at(sp)))
+                            .or_default() += n;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let total = stat.count;
+    if no_path > 0 {
+        notes.push(format!(
+            "{no_path} of {total} requests: the access log has no request path, so the location that served them is not known; the locations cited are those that send to the upstream the log names (add $request or $uri to log_format)"
+        ));
+    }
+    if no_host > 0 {
+        notes.push(format!(
+            "{no_host} of {total} requests: the log has no host and several servers could have served them (add $host to log_format)"
+        ));
+    }
+    if several > 0 {
+        notes.push(format!(
+            "{several} of {total} requests could have been served by more than one location (the log does not say which listen port or location): where their settings differ, each is cited"
+        ));
+    }
+    for (what, n) in regex {
+        notes.push(format!(
+            "{n} of {total} requests may have gone to {what}: its regular expression uses syntax gatecheck cannot evaluate (PCRE-only), so it is cited as a possibility"
+        ));
+    }
+    for (what, n) in ifs {
+        notes.push(format!(
+            "{n} of {total} requests were served by a location holding {what}: the settings inside it applied only when its condition held, which the log does not tell"
+        ));
+    }
+    if no_proxy > 0 {
+        notes.push(format!(
+            "{no_proxy} of {total} requests reached an upstream, but no location of the config that proxies serves their host and path: was this the config nginx ran?"
+        ));
+    }
+    (out, notes)
+}
+
+/// When the log told no scope (no path): the proxying locations that send
+/// to the addresses the log names, else every proxying location.
+fn fallback(cfg: &NginxConfig, stat: &CauseStat) -> BTreeMap<Scope, u64> {
+    let mut all: Vec<Scope> = Vec::new();
+    for (m, model) in cfg.models.iter().enumerate() {
+        for (s, srv) in model.servers.iter().enumerate() {
+            for (r, route) in srv.routes.iter().enumerate() {
+                if route.proxy.is_some() {
+                    all.push(Scope { m, s, r: Some(r) });
+                }
+            }
+        }
+    }
+    let sending: Vec<Scope> = all
+        .iter()
+        .copied()
+        .filter(|sc| {
+            stat.addrs
+                .keys()
+                .any(|a| sc.r.is_some_and(|r| cfg.sends_to(sc.m, sc.s, r, a)))
+        })
+        .collect();
+    let pick = if sending.is_empty() { all } else { sending };
+    pick.into_iter().map(|sc| (sc, 0)).collect()
+}
+
+/// What a cause's settings are, for one scope.
+fn found_for(c: &Ctx<'_>, sc: Scope, cause: Cause) -> Vec<Found> {
+    let mut v = Vec::new();
+    match cause {
+        Cause::Timeout => {
+            // meanings: ngx_http_proxy_module docs
+            v.push(c.time(
+                sc,
+                "proxy_connect_timeout",
+                PROXY_CONNECT_TIMEOUT,
+                1,
+                "how long establishing the connection to the upstream may take (cannot usefully exceed 75 s)",
+            ));
+            v.push(c.time(
+                sc,
+                "proxy_read_timeout",
+                PROXY_READ_TIMEOUT,
+                2,
+                "how long nginx waits between two reads of the upstream's response (not for the whole response)",
+            ));
+            v.push(c.time(
+                sc,
+                "proxy_send_timeout",
+                PROXY_SEND_TIMEOUT,
+                2,
+                "how long nginx waits between two writes of the request to the upstream",
+            ));
+        }
+        Cause::HeaderTooBig => {
+            v.extend(c.setting(
+                sc,
+                "proxy_buffer_size",
+                Some("4k|8k (one memory page)"),
+                "the buffer the upstream's response header must fit in; 'upstream sent too big header' when it does not",
+            ));
+            v.extend(c.setting(
+                sc,
+                "proxy_buffers",
+                Some("8 4k|8k"),
+                "buffers for the response body (they do not hold the header)",
+            ));
+        }
+        Cause::Dns => {
+            v.extend(c.setting(
+                sc,
+                "resolver",
+                Some("none"),
+                "the DNS servers nginx asks at run time for names in a proxy_pass with variables (or an upstream server with `resolve`); without one such names cannot be resolved",
+            ));
+            v.extend(c.setting(
+                sc,
+                "resolver_timeout",
+                Some("30s"),
+                "how long a name resolution may take",
+            ));
+        }
+        Cause::Tls => {
+            v.extend(c.setting(
+                sc,
+                "proxy_ssl_server_name",
+                Some("off"),
+                "whether nginx sends SNI to the upstream (off: an upstream that needs SNI fails the handshake)",
+            ));
+            v.extend(c.setting(
+                sc,
+                "proxy_ssl_name",
+                Some("$proxy_host"),
+                "the name sent as SNI and verified in the upstream's certificate",
+            ));
+            v.extend(c.setting(
+                sc,
+                "proxy_ssl_verify",
+                Some("off"),
+                "whether the upstream's certificate is verified",
+            ));
+            v.extend(c.setting(
+                sc,
+                "proxy_ssl_protocols",
+                Some("TLSv1.2 TLSv1.3 (since 1.23.4)"),
+                "the TLS versions offered to the upstream",
+            ));
+            v.extend(c.setting(
+                sc,
+                "proxy_ssl_trusted_certificate",
+                None,
+                "the CA bundle the upstream's certificate is verified against",
+            ));
+        }
+        Cause::KeepaliveRace | Cause::UpstreamClosedEarly | Cause::UpstreamReset => {
+            if let Some(u) = c.pool(sc) {
+                v.push(match u.directives.get("keepalive") {
+                    Some(d) => Found {
+                        directive: "keepalive".into(),
+                        value: d.args_text(),
+                        defaulted: false,
+                        span: d.span,
+                        meaning: format!("upstream {} keeps idle connections to reuse: the upstream may close one as nginx sends on it", u.name),
+                        limit: None,
+                        phase: 0,
+                    },
+                    None => Found {
+                        directive: "keepalive".into(),
+                        value: "not set".into(),
+                        defaulted: true,
+                        span: u.span,
+                        meaning: format!("upstream {}: no idle connections are kept before nginx 1.29.7 (32 since)", u.name),
+                        limit: None,
+                        phase: 0,
+                    },
+                });
+                let kt = u.directives.get("keepalive_timeout");
+                v.push(Found {
+                    directive: "keepalive_timeout".into(),
+                    value: kt.map_or_else(|| fmt_duration(UPSTREAM_KEEPALIVE_TIMEOUT), |d| d.args_text()),
+                    defaulted: kt.is_none(),
+                    span: kt.map_or(u.span, |d| d.span),
+                    meaning: format!("how long upstream {} keeps an idle connection: it must be shorter than the app's own idle timeout", u.name),
+                    limit: None,
+                    phase: 0,
+                });
+            }
+            v.extend(c.setting(
+                sc,
+                "proxy_http_version",
+                Some("1.0 (1.1 since 1.29.7)"),
+                "HTTP/1.1 (with `proxy_set_header Connection \"\"`) is needed to reuse upstream connections",
+            ));
+        }
+        Cause::RateLimited => {
+            let (d, _) = c.directives(sc);
+            let global = &c.model(sc).global.directives;
+            for (name, zone_name, status) in [
+                ("limit_req", "limit_req_zone", "limit_req_status"),
+                ("limit_conn", "limit_conn_zone", "limit_conn_status"),
+            ] {
+                for x in d.all(name) {
+                    v.push(Found {
+                        directive: name.into(),
+                        value: x.args_text(),
+                        defaulted: false,
+                        span: x.span,
+                        meaning: "a limit in effect for this location".into(),
+                        limit: None,
+                        phase: 0,
+                    });
+                    let zone = x
+                        .args
+                        .iter()
+                        .find_map(|a| a.value.strip_prefix("zone="))
+                        .or_else(|| x.arg(0));
+                    if let Some(z) = global.all(zone_name).iter().find(|z| {
+                        z.args.iter().any(|a| {
+                            a.value
+                                .strip_prefix("zone=")
+                                .unwrap_or(&a.value)
+                                .split(':')
+                                .next()
+                                == zone
+                        })
+                    }) {
+                        v.push(Found {
+                            directive: zone_name.into(),
+                            value: z.args_text(),
+                            defaulted: false,
+                            span: z.span,
+                            meaning: "the zone's key and rate".into(),
+                            limit: None,
+                            phase: 0,
+                        });
+                    }
+                }
+                if d.has(name) {
+                    v.extend(c.setting(
+                        sc,
+                        status,
+                        Some("503"),
+                        "the status rejected requests get",
+                    ));
+                }
+            }
+        }
+        Cause::NoLiveUpstream | Cause::UpstreamRefused => {
+            if let Some(u) = c.pool(sc) {
+                for e in &u.servers {
+                    let mf = e.params.iter().find(|p| p.value.starts_with("max_fails="));
+                    let ft = e
+                        .params
+                        .iter()
+                        .find(|p| p.value.starts_with("fail_timeout="));
+                    let mut value = e.address.clone();
+                    for p in &e.params {
+                        value.push(' ');
+                        value.push_str(&p.value);
+                    }
+                    let defaults: Vec<String> = [
+                        mf.is_none().then(|| format!("max_fails={MAX_FAILS}")),
+                        ft.is_none()
+                            .then(|| format!("fail_timeout={}", fmt_duration(FAIL_TIMEOUT))),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                    v.push(Found {
+                        directive: "server".into(),
+                        value,
+                        defaulted: false,
+                        span: e.span,
+                        meaning: format!(
+                            "in upstream {}: after max_fails failures within fail_timeout nginx skips the server for fail_timeout; with every server skipped, 'no live upstreams'{}",
+                            u.name,
+                            if defaults.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" (defaults here: {})", defaults.join(", "))
+                            }
+                        ),
+                        limit: None,
+                        phase: 0,
+                    });
+                }
+            } else if let Some(p) = c.model(sc).servers[sc.s]
+                .routes
+                .get(sc.r.unwrap_or(usize::MAX))
+                .and_then(|r| r.proxy.as_ref())
+            {
+                v.push(Found {
+                    directive: "proxy_pass".into(),
+                    value: p.raw.clone(),
+                    defaulted: false,
+                    span: p.span,
+                    meaning: "a single address, not an upstream group: nothing to fail over to"
+                        .into(),
+                    limit: None,
+                    phase: 0,
+                });
+            }
+            v.extend(c.setting(
+                sc,
+                "proxy_next_upstream",
+                Some("error timeout"),
+                "when nginx tries the next server of the group",
+            ));
+        }
+        _ => {}
+    }
+    v
+}
+
+/// The failed attempts (`CauseStat::timed`) of requests served in one of
+/// `scopes` (or in an unknown scope: the log had no path) that took `limit`
+/// within [`TOLERANCE_MS`]: (in a phase the limit can end — a logged
+/// connect time rules the connect timeout out —, in any phase, measured).
+fn near(stat: &CauseStat, scopes: &[Scope], limit: Duration, phase: u64) -> (u64, u64, u64) {
+    let l = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
+    let (mut hit, mut any, mut of) = (0, 0, 0);
+    for (key, &n) in &stat.timed {
+        let Some((k, route)) = key.split_once('@') else {
+            continue;
+        };
+        let Ok(k) = k.parse::<u64>() else { continue };
+        let served = parse_scopes(route.split('|').next().unwrap_or(""));
+        if !served.is_empty() && !served.iter().any(|s| scopes.contains(s)) {
+            continue;
+        }
+        of += n;
+        if (k / 4).saturating_mul(100).abs_diff(l) <= TOLERANCE_MS {
+            any += n;
+            let p = k % 4;
+            if p == 0 || phase == 0 || p == phase {
+                hit += n;
+            }
+        }
+    }
+    (hit, any, of)
+}
+
+/// Cite what bears on `cause` for the requests `stat` counts.
+pub(crate) fn attribute(cfg: &NginxConfig, cause: Cause, stat: &CauseStat) -> Attribution {
+    let mut out = Attribution::default();
+    if cfg.is_empty() {
+        return out;
+    }
+    let (mut by_scope, notes) = scopes(cfg, stat);
+    out.notes = notes;
+    if by_scope.is_empty() {
+        by_scope = fallback(cfg, stat);
+    }
+    let c = Ctx { cfg };
+    // one citation per distinct setting: (directive, value, where) → scopes
+    let mut groups: Vec<(Found, Vec<(Scope, u64)>)> = Vec::new();
+    for (&sc, &n) in &by_scope {
+        for f in found_for(&c, sc, cause) {
+            let same = |g: &Found| {
+                g.directive == f.directive
+                    && g.value == f.value
+                    && g.defaulted == f.defaulted
+                    && (g.defaulted || g.span == f.span)
+            };
+            match groups.iter_mut().find(|(g, _)| same(g)) {
+                Some((_, scopes)) => scopes.push((sc, n)),
+                None => groups.push((f, vec![(sc, n)])),
+            }
+        }
+    }
+    let total = stat.count;
+    let mut matched_any = false;
+    for (f, scopes) in groups {
+        // each scope with the requests it served, when it is one of several
+        let several = by_scope.len() > 1;
+        let mut names: Vec<String> = scopes
+            .iter()
+            .take(SCOPES_NAMED)
+            .map(|(s, n)| match (several, *n) {
+                (true, n) if n > 0 => format!("{} ({n})", c.label(*s)),
+                _ => c.label(*s),
+            })
+            .collect();
+        if scopes.len() > SCOPES_NAMED {
+            names.push(format!("and {} more", scopes.len() - SCOPES_NAMED));
+        }
+        let served: u64 = scopes.iter().map(|(_, n)| n).sum();
+        let mut scope = names.join(", ");
+        if served > 0 && served < total {
+            scope.push_str(&format!(": {served} of the {total} requests"));
+        }
+        let at = cfg.at(f.span);
+        let mut note = if f.defaulted {
+            format!("not set, nginx's default applies: {}", f.meaning)
+        } else {
+            f.meaning.clone()
+        };
+        let mut measured = None;
+        if let Some(limit) = f.limit {
+            let in_scope: Vec<Scope> = scopes.iter().map(|(s, _)| *s).collect();
+            let (hit, any_phase, of) = near(stat, &in_scope, limit, f.phase);
+            if of > 0 {
+                let tol = TOLERANCE_MS as f64 / 1000.0;
+                let secs = limit.as_secs_f64();
+                if hit > 0 {
+                    matched_any = true;
+                    note = format!(
+                        "{hit} of {of} timed-out requests there took {secs:.1} s ± {tol:.1} s (the failed attempt's $upstream_response_time{}): that is {} {} ({at}{})",
+                        if f.phase == 2 { ", after connecting" } else { "" },
+                        f.directive,
+                        fmt_duration(limit),
+                        if f.defaulted { ", nginx's default: not set" } else { "" }
+                    );
+                } else if any_phase > 0 {
+                    note.push_str(&format!(
+                        "; {any_phase} of {of} timed-out requests there took {secs:.1} s ± {tol:.1} s, but the log has their connect time: they were connected, so not this limit"
+                    ));
+                } else {
+                    note.push_str(&format!(
+                        "; none of the {of} timed-out requests there took {secs:.1} s ± {tol:.1} s"
+                    ));
+                }
+                measured = Some(Measurement {
+                    matched: hit,
+                    of,
+                    limit_ms: u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
+                    tolerance_ms: TOLERANCE_MS,
+                    what: "$upstream_response_time of the failed attempt".into(),
+                });
+            }
+        }
+        out.settings.push(Citation {
+            directive: f.directive,
+            value: f.value,
+            defaulted: f.defaulted,
+            file: cfg.file_name(f.span),
+            line: cfg.line(f.span),
+            scope,
+            note,
+            measured,
+        });
+    }
+    if cause == Cause::Timeout && !matched_any {
+        let of: u64 = stat.durations.values().sum();
+        if let Some((k, n)) = stat
+            .durations
+            .iter()
+            .max_by_key(|(k, v)| (**v, std::cmp::Reverse(**k)))
+        {
+            out.notes.push(format!(
+                "{n} of {of} timed-out requests took about {:.1} s: none of the timeouts cited is within ±{:.1} s of it (a limit elsewhere — the client, a hop in front, proxy_next_upstream_timeout — or no single limit ended them)",
+                *k as f64 / 10.0,
+                TOLERANCE_MS as f64 / 1000.0
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::nginx_config;
+    use std::collections::HashMap;
+
+    fn cfg(text: &str) -> (tempfile::TempDir, NginxConfig) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("nginx.conf"), text).expect("write");
+        let c = nginx_config::read(&[dir.path().to_path_buf()]);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        (dir, c)
+    }
+
+    fn stat(c: &NginxConfig, reqs: &[(Option<&str>, &str, &str, u64)]) -> CauseStat {
+        let mut st = CauseStat::default();
+        for (host, path, addr, ms) in reqs {
+            st.count += 1;
+            *st.routes
+                .entry(c.route_key(*host, Some(path), Some(addr)))
+                .or_default() += 1;
+            *st.addrs.entry(addr.to_string()).or_default() += 1;
+            *st.durations.entry((ms + 50) / 100).or_default() += 1;
+            // connected (the rich format logs the connect time)
+            let key = c.route_key(*host, Some(path), Some(addr));
+            *st.timed
+                .entry(format!("{}@{key}", (ms + 50) / 100 * 4 + 2))
+                .or_default() += 1;
+        }
+        st
+    }
+
+    const CONF: &str = "events {}
+http {
+    proxy_read_timeout 30s;
+    upstream api { server 10.0.0.1:80; keepalive 8; }
+    upstream web { server 10.0.0.2:80 max_fails=3; }
+    server {
+        listen 80;
+        server_name shop.example.com;
+        location / { proxy_pass http://web; }
+        location /api/ {
+            proxy_pass http://api;
+            proxy_read_timeout 5s;
+        }
+    }
+    server {
+        listen 80;
+        server_name admin.example.com;
+        location / { proxy_pass http://web; proxy_read_timeout 90s; }
+    }
+}
+";
+
+    fn line_of(needle: &str) -> u32 {
+        CONF.lines().position(|l| l.contains(needle)).expect("line") as u32 + 1
+    }
+
+    #[test]
+    fn the_location_that_served_the_request_is_cited() {
+        let (_d, c) = cfg(CONF);
+        let st = stat(
+            &c,
+            &[
+                (
+                    Some("shop.example.com"),
+                    "/api/orders",
+                    "10.0.0.1:80",
+                    5_001,
+                ),
+                (
+                    Some("shop.example.com"),
+                    "/api/cart?x=1",
+                    "10.0.0.1:80",
+                    5_002,
+                ),
+            ],
+        );
+        let a = attribute(&c, Cause::Timeout, &st);
+        let read = a
+            .settings
+            .iter()
+            .find(|s| s.directive == "proxy_read_timeout")
+            .expect("read timeout");
+        // the location's own 5s, not http's 30s or the other server's 90s
+        assert_eq!(read.value, "5s");
+        assert_eq!(read.line, line_of("proxy_read_timeout 5s"));
+        assert!(read.scope.contains("location /api/"), "{}", read.scope);
+        assert!(
+            read.note
+                .starts_with("2 of 2 timed-out requests there took 5.0 s ± 0.5 s"),
+            "{}",
+            read.note
+        );
+        let m = read.measured.as_ref().expect("measured");
+        assert_eq!((m.matched, m.of, m.limit_ms), (2, 2, 5_000));
+        // unset: nginx's default, at the location's line
+        let conn = a
+            .settings
+            .iter()
+            .find(|s| s.directive == "proxy_connect_timeout")
+            .expect("connect timeout");
+        assert_eq!(conn.value, "60s");
+        assert!(
+            conn.note.starts_with("not set, nginx's default applies"),
+            "{}",
+            conn.note
+        );
+        assert!(conn.defaulted);
+        assert_eq!(conn.line, line_of("location /api/"));
+        assert!(a.notes.is_empty(), "{:?}", a.notes);
+    }
+
+    #[test]
+    fn inherited_values_and_other_servers() {
+        let (_d, c) = cfg(CONF);
+        // `location /` of shop inherits http's 30s; admin's sets 90s
+        let st = stat(
+            &c,
+            &[(Some("shop.example.com"), "/", "10.0.0.2:80", 30_000)],
+        );
+        let a = attribute(&c, Cause::Timeout, &st);
+        let read = a
+            .settings
+            .iter()
+            .find(|s| s.directive == "proxy_read_timeout")
+            .unwrap();
+        assert_eq!(
+            (read.value.as_str(), read.line),
+            ("30s", line_of("proxy_read_timeout 30s"))
+        );
+        let st = stat(
+            &c,
+            &[(Some("admin.example.com"), "/x", "10.0.0.2:80", 1_000)],
+        );
+        let a = attribute(&c, Cause::Timeout, &st);
+        let read = a
+            .settings
+            .iter()
+            .find(|s| s.directive == "proxy_read_timeout")
+            .unwrap();
+        assert_eq!(read.value, "90s");
+        assert!(
+            read.note
+                .contains("none of the 1 timed-out requests there took 90.0 s"),
+            "{}",
+            read.note
+        );
+        assert!(
+            a.notes.iter().any(|n| n.contains("took about 1.0 s")),
+            "{:?}",
+            a.notes
+        );
+    }
+
+    #[test]
+    fn without_a_host_the_candidates_are_each_cited_and_said() {
+        let (_d, c) = cfg(CONF);
+        // `/` to web: shop's `location /` (30s) or admin's (90s)
+        let st = stat(&c, &[(None, "/", "10.0.0.2:80", 30_000)]);
+        let a = attribute(&c, Cause::Timeout, &st);
+        let reads: Vec<&str> = a
+            .settings
+            .iter()
+            .filter(|s| s.directive == "proxy_read_timeout")
+            .map(|s| s.value.as_str())
+            .collect();
+        assert_eq!(reads, ["30s", "90s"]);
+        assert!(
+            a.notes.iter().any(|n| n.contains("no host")),
+            "{:?}",
+            a.notes
+        );
+        assert!(
+            a.notes.iter().any(|n| n.contains("more than one location")),
+            "{:?}",
+            a.notes
+        );
+        // but the upstream address narrows it: /api/ is only shop's
+        let st = stat(&c, &[(None, "/api/x", "10.0.0.1:80", 5_000)]);
+        let a = attribute(&c, Cause::Timeout, &st);
+        let reads: Vec<&str> = a
+            .settings
+            .iter()
+            .filter(|s| s.directive == "proxy_read_timeout")
+            .map(|s| s.value.as_str())
+            .collect();
+        assert_eq!(reads, ["5s"]);
+    }
+
+    #[test]
+    fn upstream_settings_come_from_the_group_proxy_pass_names() {
+        let (_d, c) = cfg(CONF);
+        let st = stat(
+            &c,
+            &[(Some("shop.example.com"), "/api/x", "10.0.0.1:80", 10)],
+        );
+        let a = attribute(&c, Cause::KeepaliveRace, &st);
+        let ka = a
+            .settings
+            .iter()
+            .find(|s| s.directive == "keepalive")
+            .unwrap();
+        assert_eq!((ka.value.as_str(), ka.line), ("8", line_of("upstream api")));
+        let kt = a
+            .settings
+            .iter()
+            .find(|s| s.directive == "keepalive_timeout")
+            .unwrap();
+        assert_eq!((kt.value.as_str(), kt.defaulted), ("60s", true));
+        let st = stat(&c, &[(Some("shop.example.com"), "/", "10.0.0.2:80", 10)]);
+        let a = attribute(&c, Cause::UpstreamRefused, &st);
+        let servers: Vec<&str> = a
+            .settings
+            .iter()
+            .filter(|s| s.directive == "server")
+            .map(|s| s.value.as_str())
+            .collect();
+        assert_eq!(servers, ["10.0.0.2:80 max_fails=3"]);
+        assert!(
+            a.settings[0]
+                .note
+                .contains("defaults here: fail_timeout=10s"),
+            "{}",
+            a.settings[0].note
+        );
+    }
+
+    #[test]
+    fn no_path_falls_back_to_the_locations_sending_there() {
+        let (_d, c) = cfg(CONF);
+        let mut st = CauseStat {
+            count: 3,
+            ..CauseStat::default()
+        };
+        st.routes = HashMap::from([(c.route_key(None, None, Some("10.0.0.1:80")), 3)]);
+        st.addrs = HashMap::from([("10.0.0.1:80".to_string(), 3)]);
+        let a = attribute(&c, Cause::Timeout, &st);
+        let reads: Vec<&str> = a
+            .settings
+            .iter()
+            .filter(|s| s.directive == "proxy_read_timeout")
+            .map(|s| s.value.as_str())
+            .collect();
+        assert_eq!(reads, ["5s"]);
+        assert!(a.notes[0].contains("no request path"), "{:?}", a.notes);
+    }
+}
