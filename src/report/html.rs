@@ -145,15 +145,15 @@ fn timeline_svg(r: &Report) -> Markup {
                 g {
                     title { (b.start) ": " (b.status_502) " × 502"
                         @for c in &causes { @if let Some(n) = b.by_cause.get(c) { ", " (c) " " (n) } } }
-                    @let mut base = 0u64;
-                    @for c in &causes {
-                        @if let Some(&n) = b.by_cause.get(c) {
-                            @let y0 = h - bottom - y(base + n);
-                            rect x=(format!("{:.1}", left + i as f64 * bw)) y=(format!("{:.1}", y0))
-                                width=(format!("{:.1}", (bw - 1.0).max(0.5))) height=(format!("{:.1}", y(n)))
-                                fill=(colour(c)) data-cause=(c) data-count=(n) {}
-                            @let _ = { base += n; };
-                        }
+                    // each cause's segment sits on the sum of the ones before it
+                    @let segments = causes.iter().filter_map(|c| b.by_cause.get(c).map(|&n| (*c, n))).scan(0u64, |base, (c, n)| {
+                        *base += n;
+                        Some((c, n, *base))
+                    });
+                    @for (c, n, top) in segments {
+                        rect x=(format!("{:.1}", left + i as f64 * bw)) y=(format!("{:.1}", h - bottom - y(top)))
+                            width=(format!("{:.1}", (bw - 1.0).max(0.5))) height=(format!("{:.1}", y(n)))
+                            fill=(colour(c)) data-cause=(c) data-count=(n) {}
                     }
                 }
             }
