@@ -102,6 +102,10 @@ pub enum AnalyzeFormat {
     Json,
     /// One JSON line per 5xx request.
     Ndjson,
+    /// A Markdown document for a post-incident review (GitHub tables).
+    Markdown,
+    /// One self-contained HTML file (inline CSS and SVG, no script, nothing fetched).
+    Html,
 }
 
 /// Arguments of `gatecheck analyze`.
@@ -141,9 +145,13 @@ pub struct AnalyzeArgs {
     /// Default: the offset seen in the access logs.
     #[arg(long, value_name = "OFFSET")]
     pub error_log_tz: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = AnalyzeFormat::Table)]
-    pub format: AnalyzeFormat,
+    /// Output format [default: from the extension of -o (.md, .html, .json,
+    /// .ndjson), else table].
+    #[arg(long, value_enum)]
+    pub format: Option<AnalyzeFormat>,
+    /// Write the report to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Also write one JSON line per 5xx request to this file.
     #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,

@@ -30,6 +30,8 @@ mod plan;
 pub mod report;
 mod schedule;
 pub mod stats;
+pub mod timing;
+pub mod timing_report;
 pub mod verdict;
 
 use std::sync::Arc;

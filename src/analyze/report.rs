@@ -131,6 +131,20 @@ pub struct TimelineRow {
     pub status_502: u64,
     /// 504s.
     pub status_504: u64,
+    /// This minute's 502s by cause id (causes with none left out), for the
+    /// stacked timeline.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_cause: BTreeMap<&'static str, u64>,
+}
+
+/// A minute's 502s by cause id, without the causes that have none.
+fn by_cause(m: &stats::Minute) -> BTreeMap<&'static str, u64> {
+    Cause::ALL
+        .iter()
+        .zip(m.by_cause)
+        .filter(|(_, n)| *n > 0)
+        .map(|(c, n)| (c.id(), u64::from(n)))
+        .collect()
 }
 
 /// A burst, with readable times.
@@ -253,6 +267,10 @@ pub struct Report {
     /// Each hop read from a non-nginx log (HAProxy, Envoy, CDNs, load
     /// balancers), with its own 5xx causes.
     pub hops: Vec<HopRow>,
+    /// Upstream connect/header/response times of the 502s against the
+    /// successes, per upstream and before vs during each burst; the first
+    /// 502 of each upstream and the addresses that appeared or vanished.
+    pub timings: super::timing_report::TimingSections,
     /// Where the 502s were born (edge / gateway / upstream / unknown), with
     /// the join used and sample chains of hop records; absent without 502s.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -430,6 +448,7 @@ fn timeline(minutes: &BTreeMap<i64, stats::Minute>, off: i32) -> Vec<TimelineRow
                     requests: c.requests,
                     status_502: c.s502,
                     status_504: c.s504,
+                    by_cause: by_cause(&c),
                 }
             })
             .collect(),
@@ -559,6 +578,17 @@ impl Report {
             threshold_per_minute: found.threshold_per_minute,
             minor_spikes: found.minor_spikes,
         };
+        let windows: Vec<(i64, i64)> = found
+            .windows
+            .iter()
+            .map(|b| (b.start_min, b.end_min))
+            .collect();
+        let timings = super::timing_report::build(
+            &agg.timings,
+            &windows,
+            agg.span.map(|(a, b)| (a.utc_ms, b.utc_ms)),
+            off,
+        );
         let bursts = found
             .windows
             .into_iter()
@@ -570,20 +600,7 @@ impl Report {
                 top_cause: b.top_cause,
             })
             .collect();
-        let timeline = match (agg.minutes.keys().next(), agg.minutes.keys().next_back()) {
-            (Some(&a), Some(&b)) if b - a < 7 * 24 * 60 => (a..=b)
-                .map(|m| {
-                    let c = agg.minutes.get(&m).copied().unwrap_or_default();
-                    TimelineRow {
-                        minute: minute_str(m, off),
-                        requests: c.requests,
-                        status_502: c.s502,
-                        status_504: c.s504,
-                    }
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
+        let timeline = timeline(&agg.minutes, off);
         let n502 = totals.status_502;
         let coverage = |m: &std::collections::HashMap<String, u64>, missing: u64, what: &str| {
             let counted: u64 = m.values().sum();
@@ -673,6 +690,7 @@ impl Report {
                 counts(stats::top(&m, TOP_N))
             },
             hops: Vec::new(),
+            timings,
             born: None,
         }
     }

@@ -207,6 +207,8 @@ pub struct Agg {
     pub join: Vec<super::born::JoinRec>,
     /// Some 5xx records were dropped from `join` at the cap.
     pub join_truncated: bool,
+    /// Upstream attempt timings and when each address was seen.
+    pub timings: super::timing::Timings,
 }
 
 fn widen(span: &mut Option<(LogTime, LogTime)>, a: LogTime, b: LogTime) {
@@ -301,6 +303,7 @@ impl AddAssign for Agg {
         let room = super::born::JOIN_CAP.saturating_sub(self.join.len());
         self.join_truncated |= o.join_truncated || o.join.len() > room;
         self.join.extend(o.join.into_iter().take(room));
+        self.timings += o.timings;
     }
 }
 

@@ -34,6 +34,21 @@ fn parse_offset(s: &str) -> anyhow::Result<i32> {
     })
 }
 
+/// The output format: `--format`, else the extension of `-o`, else a table.
+fn output_format(format: Option<AnalyzeFormat>, output: Option<&std::path::Path>) -> AnalyzeFormat {
+    let ext = output
+        .and_then(|p| p.extension())
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    format.unwrap_or(match ext.as_deref() {
+        Some("html" | "htm") => AnalyzeFormat::Html,
+        Some("md" | "markdown") => AnalyzeFormat::Markdown,
+        Some("json") => AnalyzeFormat::Json,
+        Some("ndjson" | "jsonl") => AnalyzeFormat::Ndjson,
+        _ => AnalyzeFormat::Table,
+    })
+}
+
 /// Run `gatecheck analyze`.
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let (opts, bar) = options(&args)?;
@@ -44,9 +59,15 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         )),
         None => None,
     };
+    let format = output_format(args.format, args.output.as_deref());
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let ndjson = args.format == AnalyzeFormat::Ndjson;
+    let mut out: std::io::BufWriter<Box<dyn Write>> = std::io::BufWriter::new(match &args.output {
+        Some(path) => {
+            Box::new(std::fs::File::create(path).with_context(|| format!("-o {}", path.display()))?)
+        }
+        None => Box::new(stdout.lock()),
+    });
+    let ndjson = format == AnalyzeFormat::Ndjson;
     // events are serialized on the worker threads and written here, in order
     let report = if events_file.is_some() || ndjson {
         let mut tee = Tee {
@@ -68,7 +89,13 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     if let Some(mut w) = events_file {
         w.flush().context("writing --events")?;
     }
-    match args.format {
+    match format {
+        AnalyzeFormat::Markdown => {
+            out.write_all(gatecheck::report::markdown::render(&report).as_bytes())?;
+        }
+        AnalyzeFormat::Html => {
+            out.write_all(gatecheck::report::html::render(&report).as_bytes())?;
+        }
         AnalyzeFormat::Table => {
             let width = terminal_width();
             let text = gatecheck::report::table::render_with(&report, width, args.verbose);
@@ -99,7 +126,8 @@ pub fn options(args: &AnalyzeArgs) -> anyhow::Result<(Options, Option<indicatif:
             .ok();
     }
     let mut opts = Options {
-        keep_events: args.events.is_some() || args.format == AnalyzeFormat::Ndjson,
+        keep_events: args.events.is_some()
+            || output_format(args.format, args.output.as_deref()) == AnalyzeFormat::Ndjson,
         since_ms: args
             .since
             .as_deref()

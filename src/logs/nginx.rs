@@ -359,6 +359,15 @@ impl LogFormat {
         self.has(Field::UpstreamHeaderTime)
     }
 
+    /// True when the format logs the upstream address or any of its times
+    /// (then every line is worth a full parse for the upstream timings).
+    pub fn has_upstream_timing(&self) -> bool {
+        self.has(Field::UpstreamAddr)
+            || self.has(Field::UpstreamConnectTime)
+            || self.has(Field::UpstreamHeaderTime)
+            || self.has(Field::UpstreamResponseTime)
+    }
+
     /// True when the format logs `$upstream_connect_time`.
     pub fn has_upstream_connect_time(&self) -> bool {
         self.has(Field::UpstreamConnectTime)

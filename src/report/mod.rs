@@ -2,5 +2,8 @@
 //! file formats.
 
 pub mod config_error;
+pub mod fold;
+pub mod html;
 pub mod lint;
+pub mod markdown;
 pub mod table;

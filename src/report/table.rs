@@ -246,15 +246,106 @@ pub fn render_with(r: &Report, width: u16, verbose: bool) -> String {
     }
     hops(r, width, &mut out);
     born(r, width, &mut out);
+    timings(r, width, &mut out);
     timeline(r, width, &mut out);
     error_log(r, width, &mut out);
     inputs(r, width, verbose, &mut out);
     out
 }
 
+/// Bars of the terminal sparkline at most.
+pub const SPARK: usize = 60;
+
+/// The 502s over time in one line of block characters (`▁▂▃▄▅▆▇█`), each a
+/// fold of minutes; a minute without 502s is a space.
+pub fn sparkline(r: &Report, max_bars: usize) -> String {
+    const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let b = crate::report::fold::fold(&r.timeline, max_bars);
+    let max = b.iter().map(|b| b.status_502).max().unwrap_or(0).max(1);
+    b.iter()
+        .map(|b| match b.status_502 {
+            0 => ' ',
+            n => BLOCKS[((n * 8).div_ceil(max) as usize).clamp(1, 8) - 1],
+        })
+        .collect()
+}
+
+fn timings(r: &Report, width: u16, out: &mut String) {
+    let t = &r.timings;
+    if t.upstreams.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nUpstream timings ({})",
+        crate::report::fold::TIMINGS_NOTE
+    );
+    let mut tb = table(
+        &[
+            "upstream",
+            "attempts",
+            "502",
+            "first 502",
+            "phase",
+            "502: p50 · p95 · p99",
+            "ok: p50 · p95 · p99",
+        ],
+        width,
+    );
+    for u in &t.upstreams {
+        for (i, p) in u.phases.iter().enumerate() {
+            let first = i == 0;
+            let or_blank = |s: String| if first { s } else { String::new() };
+            tb.add_row(vec![
+                Cell::new(or_blank(u.upstream.clone())),
+                Cell::new(or_blank(num(u.attempts))).set_alignment(CellAlignment::Right),
+                Cell::new(or_blank(num(u.failed_502))).set_alignment(CellAlignment::Right),
+                Cell::new(or_blank(u.first_502.clone().unwrap_or_else(|| "-".into()))),
+                Cell::new(p.phase),
+                Cell::new(crate::report::fold::quantiles(&p.failed_502)),
+                Cell::new(crate::report::fold::quantiles(&p.ok)),
+            ]);
+        }
+    }
+    let _ = writeln!(out, "{tb}");
+    for b in &t.bursts {
+        let _ = writeln!(
+            out,
+            "burst {} → {} vs the {} before:",
+            b.start, b.end, b.before_from
+        );
+        for p in &b.during {
+            let before = b.before.iter().find(|x| x.phase == p.phase);
+            let _ = writeln!(
+                out,
+                "  {:<8} ok {} → {}   502 {} → {}",
+                p.phase,
+                before.map_or("-".into(), |x| crate::report::fold::quantiles(&x.ok)),
+                crate::report::fold::quantiles(&p.ok),
+                before.map_or("-".into(), |x| crate::report::fold::quantiles(
+                    &x.failed_502
+                )),
+                crate::report::fold::quantiles(&p.failed_502)
+            );
+        }
+    }
+    for c in &t.changes {
+        let _ = writeln!(out, "upstream {} {} at {}", c.upstream, c.change, c.at);
+    }
+}
+
 fn timeline(r: &Report, width: u16, out: &mut String) {
     if r.timeline.is_empty() || r.totals.status_502 + r.totals.status_504 == 0 {
         return;
+    }
+    if let (Some(a), Some(b)) = (r.timeline.first(), r.timeline.last()) {
+        let _ = writeln!(
+            out,
+            "\n502s {} |{}| {}",
+            a.minute,
+            sparkline(r, SPARK),
+            b.minute
+        );
     }
     let per = r.timeline.len().div_ceil(TIMELINE_ROWS).max(1);
     let buckets: Vec<(&str, u64, u64, u64)> = r

@@ -1,0 +1,327 @@
+//! Upstream timings as mergeable aggregates: connect / header / response
+//! time of each upstream attempt in a fixed-bucket histogram (no request is
+//! stored), split into the attempts behind a 502 and the attempts that
+//! answered (< 500), per upstream address over the run and per minute over
+//! every upstream (for before vs during each burst). Also when each
+//! upstream address was first and last seen, and its first 502.
+//!
+//! The times are nginx's `$upstream_connect_time`, `$upstream_header_time`
+//! and `$upstream_response_time`: seconds with millisecond resolution, one
+//! value per server tried (ngx_http_upstream_module, "Embedded variables").
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::AddAssign;
+
+use crate::logs::record::Attempt;
+
+/// Buckets per histogram: 0 ms, then ten per decade from 1 ms
+/// (bucket `i ≥ 1` holds `10^((i-1)/10) ≤ ms < 10^(i/10)`), the last one
+/// open-ended (from about 40 min).
+pub const BUCKETS: usize = 66;
+
+/// A fixed log-bucket histogram of milliseconds; each bucket is 26 % wide,
+/// so a quantile is told as its bucket's upper bound ("≤ 63 ms").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hist {
+    n: [u32; BUCKETS],
+}
+
+impl Default for Hist {
+    fn default() -> Self {
+        Hist { n: [0; BUCKETS] }
+    }
+}
+
+impl Hist {
+    /// The bucket of `ms`.
+    #[inline]
+    pub fn bucket(ms: f64) -> usize {
+        if ms < 1.0 {
+            return 0;
+        }
+        ((ms.log10() * 10.0).floor() as usize + 1).min(BUCKETS - 1)
+    }
+
+    /// The upper bound, in ms, of bucket `i` (`None`: the open last one).
+    pub fn upper_ms(i: usize) -> Option<f64> {
+        (i < BUCKETS - 1).then(|| 10f64.powf(i as f64 / 10.0))
+    }
+
+    /// Count one value, in seconds.
+    #[inline]
+    pub fn add_secs(&mut self, s: f64) {
+        if s.is_finite() && s >= 0.0 {
+            let b = Self::bucket(s * 1000.0);
+            self.n[b] = self.n[b].saturating_add(1);
+        }
+    }
+
+    /// Values counted.
+    pub fn count(&self) -> u64 {
+        self.n.iter().map(|&c| u64::from(c)).sum()
+    }
+
+    /// The `q` quantile (0..=1) as the upper bound in ms of the bucket it
+    /// falls in; `None` without values, `Some(f64::INFINITY)` in the last.
+    pub fn quantile_ms(&self, q: f64) -> Option<f64> {
+        let total = self.count();
+        if total == 0 {
+            return None;
+        }
+        let rank = ((q * total as f64).ceil() as u64).clamp(1, total);
+        let mut seen = 0u64;
+        for (i, &c) in self.n.iter().enumerate() {
+            seen += u64::from(c);
+            if seen >= rank {
+                return Some(Self::upper_ms(i).unwrap_or(f64::INFINITY));
+            }
+        }
+        None
+    }
+}
+
+impl AddAssign for Hist {
+    fn add_assign(&mut self, o: Hist) {
+        for (a, b) in self.n.iter_mut().zip(o.n) {
+            *a = a.saturating_add(b);
+        }
+    }
+}
+
+/// The three phases nginx times.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Phases {
+    /// `$upstream_connect_time`.
+    pub connect: Hist,
+    /// `$upstream_header_time`.
+    pub header: Hist,
+    /// `$upstream_response_time`.
+    pub response: Hist,
+}
+
+impl Phases {
+    fn add(&mut self, a: &Attempt) {
+        if let Some(s) = a.connect_time {
+            self.connect.add_secs(s);
+        }
+        if let Some(s) = a.header_time {
+            self.header.add_secs(s);
+        }
+        if let Some(s) = a.response_time {
+            self.response.add_secs(s);
+        }
+    }
+}
+
+impl AddAssign for Phases {
+    fn add_assign(&mut self, o: Phases) {
+        self.connect += o.connect;
+        self.header += o.header;
+        self.response += o.response;
+    }
+}
+
+/// Attempts that answered, and attempts behind a 502.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outcomes {
+    /// Attempts whose status was below 500.
+    pub ok: Phases,
+    /// Attempts of requests answered 502 whose own status was 5xx or none.
+    pub failed: Phases,
+}
+
+impl AddAssign for Outcomes {
+    fn add_assign(&mut self, o: Outcomes) {
+        self.ok += o.ok;
+        self.failed += o.failed;
+    }
+}
+
+/// One upstream address over the run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Upstream {
+    /// Attempts sent to it.
+    pub attempts: u64,
+    /// Attempts of 502 requests.
+    pub failed: u64,
+    /// First and last attempt, UTC ms.
+    pub seen: Option<(i64, i64)>,
+    /// First attempt of a 502 request, UTC ms.
+    pub first_502: Option<i64>,
+    /// Its timings.
+    pub timings: Outcomes,
+}
+
+impl AddAssign for Upstream {
+    fn add_assign(&mut self, o: Upstream) {
+        self.attempts += o.attempts;
+        self.failed += o.failed;
+        self.seen = match (self.seen, o.seen) {
+            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+            (x, y) => x.or(y),
+        };
+        self.first_502 = match (self.first_502, o.first_502) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (x, y) => x.or(y),
+        };
+        self.timings += o.timings;
+    }
+}
+
+/// Upstream addresses kept at most per aggregate: beyond, new addresses
+/// are counted in [`Timings::dropped`] (a dump with a million distinct
+/// addresses must not grow without bound).
+pub const MAX_UPSTREAMS: usize = 4096;
+
+/// Timings of one hop's upstream attempts.
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    /// By upstream address.
+    pub upstreams: HashMap<String, Upstream>,
+    /// By UTC epoch minute, every upstream together.
+    pub minutes: BTreeMap<i64, Outcomes>,
+    /// Attempts not kept because [`MAX_UPSTREAMS`] was reached.
+    pub dropped: u64,
+    /// The minute being filled (logs are mostly in time order).
+    cur: Option<(i64, Outcomes)>,
+}
+
+impl Timings {
+    /// Count the attempts of one request with final `status` at `utc_ms`.
+    pub fn see(&mut self, attempts: &[Attempt], status: u16, utc_ms: Option<i64>) {
+        for a in attempts {
+            let failed = status == 502 && a.status.is_none_or(|s| s >= 500);
+            let ok = a.status.is_some_and(|s| s < 500);
+            if a.addr.is_empty() || !(failed || ok) {
+                continue;
+            }
+            let full = self.upstreams.len() >= MAX_UPSTREAMS;
+            let u = match self.upstreams.get_mut(a.addr.as_str()) {
+                Some(u) => u,
+                None if full => {
+                    self.dropped += 1;
+                    continue;
+                }
+                None => self.upstreams.entry(a.addr.clone()).or_default(),
+            };
+            u.attempts += 1;
+            let phases = if failed {
+                u.failed += 1;
+                &mut u.timings.failed
+            } else {
+                &mut u.timings.ok
+            };
+            phases.add(a);
+            if let Some(t) = utc_ms {
+                u.seen = Some(match u.seen {
+                    Some((x, y)) => (x.min(t), y.max(t)),
+                    None => (t, t),
+                });
+                if failed {
+                    u.first_502 = Some(u.first_502.map_or(t, |f| f.min(t)));
+                }
+                let m = t.div_euclid(60_000);
+                if self.cur.as_ref().is_none_or(|(cm, _)| *cm != m) {
+                    self.flush();
+                    self.cur = Some((m, Outcomes::default()));
+                }
+                if let Some((_, o)) = self.cur.as_mut() {
+                    if failed {
+                        o.failed.add(a)
+                    } else {
+                        o.ok.add(a)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Move the minute being filled into [`Timings::minutes`].
+    pub fn flush(&mut self) {
+        if let Some((m, o)) = self.cur.take() {
+            *self.minutes.entry(m).or_default() += o;
+        }
+    }
+}
+
+impl AddAssign for Timings {
+    fn add_assign(&mut self, mut o: Timings) {
+        self.flush();
+        o.flush();
+        for (k, v) in o.upstreams {
+            let full = self.upstreams.len() >= MAX_UPSTREAMS;
+            match self.upstreams.get_mut(&k) {
+                Some(u) => *u += v,
+                None if full => self.dropped += v.attempts,
+                None => {
+                    self.upstreams.insert(k, v);
+                }
+            }
+        }
+        for (m, v) in o.minutes {
+            *self.minutes.entry(m).or_default() += v;
+        }
+        self.dropped += o.dropped;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(addr: &str, status: u16, secs: f64) -> Attempt {
+        Attempt {
+            addr: addr.into(),
+            status: Some(status),
+            connect_time: Some(0.001),
+            header_time: Some(secs),
+            response_time: Some(secs),
+            group: 0,
+        }
+    }
+
+    #[test]
+    fn quantiles_bound_the_values() {
+        let mut h = Hist::default();
+        assert_eq!(h.quantile_ms(0.5), None);
+        for ms in 1..=1000 {
+            h.add_secs(ms as f64 / 1000.0);
+        }
+        let p50 = h.quantile_ms(0.5).unwrap();
+        let p99 = h.quantile_ms(0.99).unwrap();
+        // the bucket's upper bound: at or above the true value, within 26 %
+        assert!((500.0..=500.0 * 1.26).contains(&p50), "{p50}");
+        assert!((990.0..=990.0 * 1.26).contains(&p99), "{p99}");
+        h.add_secs(1e9);
+        assert_eq!(Hist::bucket(1e12), BUCKETS - 1);
+        assert_eq!(Hist::bucket(0.4), 0);
+        h.add_secs(f64::NAN);
+        assert_eq!(h.count(), 1001);
+    }
+
+    #[test]
+    fn merge_equals_one_pass() {
+        let all = [
+            (attempt("a", 200, 0.05), 200, 60_000),
+            (attempt("a", 502, 30.0), 502, 61_000),
+            (attempt("b", 200, 0.2), 200, 125_000),
+        ];
+        let mut one = Timings::default();
+        for (a, s, t) in &all {
+            one.see(std::slice::from_ref(a), *s, Some(*t));
+        }
+        let (mut x, mut y) = (Timings::default(), Timings::default());
+        x.see(std::slice::from_ref(&all[0].0), 200, Some(60_000));
+        y.see(std::slice::from_ref(&all[1].0), 502, Some(61_000));
+        y.see(std::slice::from_ref(&all[2].0), 200, Some(125_000));
+        x += y;
+        one.flush();
+        assert_eq!(x.upstreams, one.upstreams);
+        assert_eq!(x.minutes, one.minutes);
+        let a = &x.upstreams["a"];
+        assert_eq!((a.attempts, a.failed, a.first_502), (2, 1, Some(61_000)));
+        assert_eq!(a.seen, Some((60_000, 61_000)));
+        assert_eq!(x.minutes[&1].failed.response.count(), 1);
+        assert_eq!(x.minutes[&2].ok.response.count(), 1);
+    }
+}

@@ -1,0 +1,137 @@
+//! What the document renderers (Markdown, HTML) share: the timeline folded
+//! into a bounded number of rows, and the cause order of its stacks. Reads
+//! only the [`Report`]; computes nothing the analysis did not.
+
+use std::collections::BTreeMap;
+
+use crate::analyze::report::{Report, TimelineRow};
+
+/// Minutes folded together into one row or bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bucket {
+    /// First minute, RFC 3339.
+    pub start: String,
+    /// Minutes in it.
+    pub minutes: usize,
+    /// Requests.
+    pub requests: u64,
+    /// 502s.
+    pub status_502: u64,
+    /// 504s.
+    pub status_504: u64,
+    /// 502s by cause id.
+    pub by_cause: BTreeMap<&'static str, u64>,
+}
+
+/// The timeline in at most `max` buckets of equal length (the last may be
+/// shorter): the size of a report stays bounded however long the logs are.
+pub fn fold(timeline: &[TimelineRow], max: usize) -> Vec<Bucket> {
+    let per = timeline.len().div_ceil(max.max(1)).max(1);
+    timeline
+        .chunks(per)
+        .map(|c| {
+            let mut by_cause = BTreeMap::new();
+            for m in c {
+                for (k, v) in &m.by_cause {
+                    *by_cause.entry(*k).or_insert(0) += v;
+                }
+            }
+            Bucket {
+                start: c[0].minute.clone(),
+                minutes: c.len(),
+                requests: c.iter().map(|m| m.requests).sum(),
+                status_502: c.iter().map(|m| m.status_502).sum(),
+                status_504: c.iter().map(|m| m.status_504).sum(),
+                by_cause,
+            }
+        })
+        .collect()
+}
+
+/// The cause ids that appear in the timeline, most 502s first (the order
+/// of the cause table), for stacks and columns.
+pub fn cause_order(r: &Report) -> Vec<&'static str> {
+    let mut ids: Vec<&'static str> = r.causes_502.iter().map(|c| c.cause.id()).collect();
+    for row in &r.timeline {
+        for k in row.by_cause.keys() {
+            if !ids.contains(k) {
+                ids.push(k);
+            }
+        }
+    }
+    ids
+}
+
+/// `≤ 1 ms · ≤ 20 ms · ≤ 25.1 s (n=38)`: p50 · p95 · p99 of one phase.
+pub fn quantiles(q: &crate::analyze::timing_report::Quantiles) -> String {
+    use crate::analyze::timing_report::fmt_ms;
+    if q.count == 0 {
+        return "-".into();
+    }
+    format!(
+        "{} · {} · {} (n={})",
+        fmt_ms(q.p50_ms),
+        fmt_ms(q.p95_ms),
+        fmt_ms(q.p99_ms),
+        num(q.count)
+    )
+}
+
+/// What the timing tables' figures are, in one sentence.
+pub const TIMINGS_NOTE: &str = "p50 · p95 · p99 of nginx's $upstream_*_time per attempt, each an upper bound (26 %-wide buckets); \"502\": attempts of requests answered 502, \"ok\": attempts answered below 500, from one request line in 16";
+
+/// `1,234`.
+pub fn num(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `a` as a percentage of `b`, `-` when `b` is 0.
+pub fn pct(a: u64, b: u64) -> String {
+    if b == 0 {
+        "-".into()
+    } else {
+        format!("{:.2} %", a as f64 * 100.0 / b as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(i: u64) -> TimelineRow {
+        TimelineRow {
+            minute: format!("m{i}"),
+            requests: 10,
+            status_502: i,
+            status_504: 0,
+            by_cause: [("dns", i)].into_iter().filter(|(_, n)| *n > 0).collect(),
+        }
+    }
+
+    #[test]
+    fn fold_keeps_every_count() {
+        let t: Vec<TimelineRow> = (0..95).map(row).collect();
+        let b = fold(&t, 30);
+        assert!(b.len() <= 30, "{}", b.len());
+        assert_eq!(b[0].minutes, 4);
+        assert_eq!(b.iter().map(|b| b.requests).sum::<u64>(), 950);
+        let s502: u64 = (0..95).sum();
+        assert_eq!(b.iter().map(|b| b.status_502).sum::<u64>(), s502);
+        assert_eq!(
+            b.iter()
+                .map(|b| b.by_cause.get("dns").copied().unwrap_or(0))
+                .sum::<u64>(),
+            s502
+        );
+        assert_eq!(fold(&t[..3], 30).len(), 3);
+        assert!(fold(&[], 30).is_empty());
+    }
+}

@@ -1,0 +1,319 @@
+//! The analyze report as one self-contained HTML file: inline CSS, inline
+//! SVG (the 502s per minute stacked by cause, burst windows shaded), no
+//! script, no font, nothing fetched. Same sections, in the same order, as
+//! the Markdown document ([`super::markdown`]). Built with `maud`, whose
+//! splices HTML-escape every value: a log line cannot add markup.
+
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+use super::fold::{self, num, pct};
+use crate::analyze::report::{CauseRow, Count, Coverage, Report};
+
+/// Bars of the SVG timeline at most (minutes are folded to fit).
+pub const TIMELINE_BARS: usize = 240;
+
+const CSS: &str = "
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#1b1f24}
+h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2em;margin-top:1.6em}
+h3{font-size:1.05em}
+.verdict{font-size:1.15em;background:#fff8c5;border:1px solid #d4a72c;padding:.6em .8em;border-radius:6px}
+.incomplete{background:#ffebe9;border:1px solid #cf222e;padding:.6em .8em;border-radius:6px}
+table{border-collapse:collapse;margin:.6em 0}th,td{border:1px solid #d0d7de;padding:.25em .6em;text-align:left;vertical-align:top}
+th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
+code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.92em}
+ul.ev{margin:.2em 0 .6em 0}.note{color:#57606a}
+svg{max-width:100%;height:auto}.legend span{display:inline-block;margin-right:1em}
+.sw{display:inline-block;width:.9em;height:.9em;vertical-align:middle;margin-right:.3em}
+@media print{body{margin:0;max-width:none}h2{break-after:avoid}table,svg{break-inside:avoid}}
+";
+
+/// A fixed colour per cause (by its position in `Cause::ALL`), so one
+/// cause has one colour in every report.
+fn colour(id: &str) -> &'static str {
+    const PALETTE: [&str; 13] = [
+        "#cf222e", "#0969da", "#bf8700", "#8250df", "#1a7f37", "#e16f24", "#57606a", "#bc4c00",
+        "#116329", "#a475f9", "#0550ae", "#d1242f", "#6e7781",
+    ];
+    let i = crate::analyze::cause::Cause::ALL
+        .iter()
+        .position(|c| c.id() == id)
+        .unwrap_or(PALETTE.len() - 1);
+    PALETTE[i % PALETTE.len()]
+}
+
+fn cause_section(title: &str, rows: &[CauseRow]) -> Markup {
+    if rows.is_empty() {
+        return html! {};
+    }
+    html! {
+        h2 { (title) }
+        table {
+            tr { th { "cause" } th { "count" } th { "share" } th { "born at" } th { "what it means" } }
+            @for r in rows {
+                tr {
+                    td { span.sw style={ "background:" (colour(r.cause.id())) } {} code { (r.cause.id()) } }
+                    td.n { (num(r.count)) }
+                    td.n { (format!("{:.1} %", r.share * 100.0)) }
+                    td { (r.born) }
+                    td { (r.title) }
+                }
+            }
+        }
+        @for r in rows {
+            h3 { code { (r.cause.id()) } " — " (num(r.count)) }
+            ul.ev {
+                @if let Some(ex) = &r.example {
+                    li { "e.g. " span.mono { (ex.file) ":" (ex.line) } " " (ex.request)
+                        @if !ex.evidence.is_empty() {
+                            ul { @for e in &ex.evidence { li.mono { (e) } } }
+                        }
+                    }
+                }
+                @for c in &r.config { li { "setting: " span.mono { (c) } } }
+                @for s in &r.settings {
+                    li { "setting: " span.mono { (s.file) ":" (s.line) " " (s.directive) " " (s.value) }
+                        @if s.defaulted { " (default)" }
+                        " (" (s.scope) "): " (s.note)
+                    }
+                }
+                li { strong { "next step: " } (r.hint) }
+            }
+        }
+    }
+}
+
+fn coverage_note(what: &str, c: &Coverage, shown: usize) -> Option<String> {
+    let mut notes = Vec::new();
+    if c.counted < c.of {
+        notes.push(format!(
+            "{} of {} 502s: {}",
+            num(c.counted),
+            num(c.of),
+            c.missing.as_deref().unwrap_or("the rest have none")
+        ));
+    }
+    if c.distinct as usize > shown {
+        notes.push(format!("top {shown} of {} {what}s", num(c.distinct)));
+    }
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
+fn top(what: &str, rows: &[Count], cov: &Coverage) -> Markup {
+    if rows.is_empty() {
+        return html! {};
+    }
+    html! {
+        @if let Some(n) = coverage_note(what, cov, rows.len()) { p.note { (n) } }
+        table {
+            tr { th { (what) } th { "502s" } }
+            @for c in rows { tr { td.mono { (c.key) } td.n { (num(c.count)) } } }
+        }
+    }
+}
+
+/// The SVG: one bar per bucket of minutes, 502s stacked by cause, burst
+/// windows shaded behind, a title on each bar for the exact counts.
+fn timeline_svg(r: &Report) -> Markup {
+    let buckets = fold::fold(&r.timeline, TIMELINE_BARS);
+    let causes = fold::cause_order(r);
+    let (w, h, left, bottom) = (960.0_f64, 220.0_f64, 44.0_f64, 22.0_f64);
+    let max = buckets
+        .iter()
+        .map(|b| b.status_502)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let bw = (w - left) / buckets.len().max(1) as f64;
+    let y = |n: u64| (h - bottom) * n as f64 / max as f64;
+    let in_burst = |start: &str| {
+        r.bursts
+            .iter()
+            .any(|b| b.start.as_str() <= start && start < b.end.as_str())
+    };
+    html! {
+        svg xmlns="http://www.w3.org/2000/svg" width=(w) height=(h) viewBox={ "0 0 " (w) " " (h) } role="img" {
+            title { "502s per " (buckets.first().map_or(1, |b| b.minutes)) " minute(s), stacked by cause" }
+            @for (i, b) in buckets.iter().enumerate() {
+                @if in_burst(&b.start) {
+                    rect x=(format!("{:.1}", left + i as f64 * bw)) y="0" width=(format!("{:.1}", bw)) height=(h - bottom) fill="#fff1e5" {}
+                }
+            }
+            line x1=(left) y1=(h - bottom) x2=(w) y2=(h - bottom) stroke="#57606a" {}
+            text x=(left - 4.0) y="12" text-anchor="end" font-size="11" { (max) }
+            text x=(left - 4.0) y=(h - bottom) text-anchor="end" font-size="11" { "0" }
+            @for (i, b) in buckets.iter().enumerate() {
+                g {
+                    title { (b.start) ": " (b.status_502) " × 502"
+                        @for c in &causes { @if let Some(n) = b.by_cause.get(c) { ", " (c) " " (n) } } }
+                    // each cause's segment sits on the sum of the ones before it
+                    @let segments = causes.iter().filter_map(|c| b.by_cause.get(c).map(|&n| (*c, n))).scan(0u64, |base, (c, n)| {
+                        *base += n;
+                        Some((c, n, *base))
+                    });
+                    @for (c, n, top) in segments {
+                        rect x=(format!("{:.1}", left + i as f64 * bw)) y=(format!("{:.1}", h - bottom - y(top)))
+                            width=(format!("{:.1}", (bw - 1.0).max(0.5))) height=(format!("{:.1}", y(n)))
+                            fill=(colour(c)) data-cause=(c) data-count=(n) {}
+                    }
+                }
+            }
+            @if let (Some(a), Some(b)) = (buckets.first(), buckets.last()) {
+                text x=(left) y=(h - 6.0) font-size="11" { (a.start) }
+                text x=(w) y=(h - 6.0) font-size="11" text-anchor="end" { (b.start) }
+            }
+        }
+        p.legend {
+            @for c in &causes { span { span.sw style={ "background:" (colour(c)) } {} code { (c) } } }
+            @if !r.bursts.is_empty() { span { span.sw style="background:#fff1e5" {} "burst" } }
+        }
+    }
+}
+
+fn timings(r: &Report) -> Markup {
+    let t = &r.timings;
+    if t.upstreams.is_empty() {
+        return html! {};
+    }
+    html! {
+        h2 { "Upstream timings" }
+        p.note { (fold::TIMINGS_NOTE) }
+        table {
+            tr { th { "upstream" } th { "attempts" } th { "502" } th { "first 502" } th { "phase" } th { "502: p50 · p95 · p99" } th { "ok: p50 · p95 · p99" } }
+            @for u in &t.upstreams {
+                @for (i, p) in u.phases.iter().enumerate() {
+                    tr {
+                        @if i == 0 {
+                            td.mono rowspan=(u.phases.len()) { (u.upstream) }
+                            td.n rowspan=(u.phases.len()) { (num(u.attempts)) }
+                            td.n rowspan=(u.phases.len()) { (num(u.failed_502)) }
+                            td rowspan=(u.phases.len()) { (u.first_502.as_deref().unwrap_or("-")) }
+                        }
+                        td { (p.phase) } td { (fold::quantiles(&p.failed_502)) } td { (fold::quantiles(&p.ok)) }
+                    }
+                }
+            }
+        }
+        @if t.distinct_upstreams as usize > t.upstreams.len() {
+            p.note { "top " (t.upstreams.len()) " of " (num(t.distinct_upstreams)) " upstream addresses" }
+        }
+        @if !t.bursts.is_empty() {
+            p { "Before vs during each burst (every upstream):" }
+            table {
+                tr { th { "burst" } th { "phase" } th { "ok before" } th { "ok during" } th { "502 before" } th { "502 during" } }
+                @for b in &t.bursts {
+                    @for p in &b.during {
+                        @let before = b.before.iter().find(|x| x.phase == p.phase);
+                        tr {
+                            td { (b.start) " → " (b.end) } td { (p.phase) }
+                            td { (before.map_or("-".into(), |x| fold::quantiles(&x.ok))) }
+                            td { (fold::quantiles(&p.ok)) }
+                            td { (before.map_or("-".into(), |x| fold::quantiles(&x.failed_502))) }
+                            td { (fold::quantiles(&p.failed_502)) }
+                        }
+                    }
+                }
+            }
+        }
+        @if !t.changes.is_empty() {
+            p { "Upstream addresses that appeared or vanished:" }
+            ul { @for c in &t.changes { li { span.mono { (c.upstream) } " " (c.change) " at " (c.at) } } }
+        }
+    }
+}
+
+/// Render the report as a self-contained HTML document.
+pub fn render(r: &Report) -> String {
+    let t = &r.totals;
+    let bl = &r.burst_baseline;
+    let doc = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "502 report — gatecheck" }
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                h1 { "502 report" }
+                @if let Some(why) = &r.incomplete { p.incomplete { strong { "INCOMPLETE: " } (why) } }
+                p.verdict { strong { "Verdict: " } (r.verdict) }
+                @for n in &r.notes { p.note { "note: " (n) } }
+
+                h2 { "Scope" }
+                ul {
+                    li { "requests: " (num(t.requests))
+                        @if let (Some(a), Some(b)) = (&r.first_request, &r.last_request) { " from " (a) " to " (b) } }
+                    li { "502 Bad Gateway: " strong { (num(t.status_502)) } " (" (pct(t.status_502, t.requests)) " of requests); 504: "
+                        (num(t.status_504)) "; all 5xx: " (num(t.status_5xx)) "; rescued by a retry: " (num(t.rescued)) }
+                    @if let (Some(a), Some(b)) = (&r.first_502, &r.last_502) { li { "first 502: " (a) "; last 502: " (b) } }
+                }
+                @if !r.bursts.is_empty() {
+                    p { "Bursts of 502s (baseline " (format!("{:.1}", bl.per_minute)) " 502s/min outside them; a burst minute has ≥ " (bl.threshold_per_minute) "):" }
+                    table {
+                        tr { th { "from" } th { "to" } th { "502s" } th { "peak/min" } th { "mostly" } }
+                        @for b in &r.bursts {
+                            tr { td { (b.start) } td { (b.end) } td.n { (num(b.count_502)) } td.n { (num(b.peak_per_minute)) } td { code { (b.top_cause.id()) } } }
+                        }
+                    }
+                }
+                @if bl.minor_spikes > 0 { p.note { (bl.minor_spikes) " smaller spike(s) of 502s not listed as bursts." } }
+
+                @if let Some(b) = r.born.as_ref().filter(|b| b.order.len() > 1) {
+                    h2 { "Where the 502s were born" }
+                    p { "hops: " (b.order.join(" → ")) "; joined " (b.join) }
+                    @let total: u64 = b.totals.values().sum();
+                    table {
+                        tr { th { "born at" } th { "hop" } th { "cause" } th { "502s" } th { "share" } }
+                        @for row in &b.rows {
+                            tr { td { (row.born_at) } td { (row.hop) } td { code { (row.cause.id()) } } td.n { (num(row.count)) } td.n { (pct(row.count, total)) } }
+                        }
+                    }
+                }
+
+                (cause_section("Causes of 502", &r.causes_502))
+                (cause_section("Causes of 504", &r.causes_504))
+                (cause_section("Other 5xx", &r.causes_other_5xx))
+                (cause_section("Failed attempts a retry rescued", &r.causes_rescued))
+                @for h in &r.hops {
+                    h2 { "Hop " (h.name) " (" (format!("{:?}", h.hop)) ")" }
+                    p { (num(h.totals.requests)) " requests; 502: " (num(h.totals.status_502)) "; 503: " (num(h.status_503)) "; 504: " (num(h.totals.status_504)) }
+                    (cause_section(&format!("{}: causes of 502", h.name), &h.causes_502))
+                    (cause_section(&format!("{}: causes of 504", h.name), &h.causes_504))
+                }
+
+                (timings(r))
+                @if !r.timeline.is_empty() && t.status_502 > 0 {
+                    h2 { "Timeline" }
+                    (timeline_svg(r))
+                }
+
+                @if !(r.top_upstreams.is_empty() && r.top_hosts.is_empty() && r.top_paths.is_empty()) {
+                    h2 { "Where the 502s went" }
+                    (top("upstream", &r.top_upstreams, &r.top_coverage.upstreams))
+                    (top("host", &r.top_hosts, &r.top_coverage.hosts))
+                    (top("path", &r.top_paths, &r.top_coverage.paths))
+                }
+
+                h2 { "What was read, and what was not" }
+                table {
+                    tr { th { "file" } th { "read as" } th { "lines" } th { "malformed" } th { "why" } }
+                    @for i in &r.inputs {
+                        tr { td.mono { (i.path) } td { (i.kind) @if let Some(f) = &i.format { " (" (f) ")" } }
+                             td.n { (num(i.lines)) } td.n { (num(i.malformed)) } td { (i.reason) } }
+                    }
+                }
+                @if !r.malformed_samples.is_empty() {
+                    p { "Malformed lines (counted, skipped); the first:" }
+                    ul { @for s in &r.malformed_samples { li.mono { (s.file) ":" (s.line) ": " (s.reason) ": " (s.text) } } }
+                }
+                @if t.filtered > 0 { p { (num(t.filtered)) " lines outside --since/--until" } }
+                @if !r.problems.is_empty() {
+                    ul { @for p in &r.problems { li { "problem: " span.mono { (p.path) } ": " (p.message) } } }
+                }
+                p.note { "gatecheck " (env!("CARGO_PKG_VERSION")) " — the numbers are those of " code { "--format json" } " for the same inputs." }
+            }
+        }
+    };
+    doc.into_string()
+}
