@@ -97,6 +97,10 @@ pub struct BornRow {
 pub struct Born {
     /// Hops from the client inwards.
     pub order: Vec<&'static str>,
+    /// How the order of proxies of the same depth was told: from the
+    /// request ids they share, or assumed (`hop order assumed: …`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_note: Option<String>,
     /// How the hops were joined, in words.
     pub join: String,
     /// 502s by birth place.
@@ -156,7 +160,9 @@ pub fn born(recs: Vec<JoinRec>, truncated: bool, names: &[String]) -> Option<Bor
             order.push((r.kind, r.hop));
         }
     }
-    order.sort_by_key(|(k, h)| (k.depth(), rank(h)));
+    let (score, votes) = id_votes(&recs, &order);
+    order.sort_by_key(|(k, h)| (k.depth(), std::cmp::Reverse(score(h)), rank(h)));
+    let order_note = order_note(&order, &votes);
     let hops: Vec<&'static str> = order.iter().map(|(_, h)| *h).collect();
     // records per hop, sorted by time
     let mut per: Vec<Vec<JoinRec>> = hops.iter().map(|_| Vec::new()).collect();
@@ -293,6 +299,7 @@ pub fn born(recs: Vec<JoinRec>, truncated: bool, names: &[String]) -> Option<Bor
     rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.hop.cmp(b.hop)));
     Some(Born {
         order: hops,
+        order_note,
         join,
         totals,
         rows,
@@ -300,6 +307,87 @@ pub fn born(recs: Vec<JoinRec>, truncated: bool, names: &[String]) -> Option<Bor
         truncated,
         placed,
     })
+}
+
+/// Votes of `a` being outside `b`, keyed `(a, b)`.
+type Votes = HashMap<(&'static str, &'static str), u64>;
+
+/// Which of two proxies of the same depth saw a request first, from the
+/// requests both logged with the same request id: the outer hop's time
+/// encloses the inner one's, so its duration is the longer (nginx's
+/// `$request_time` runs from the first byte read from the client to the
+/// last written, HAProxy's `Ta` from accept to the last byte, Envoy's
+/// `%DURATION%` likewise — nginx docs `ngx_http_log_module`, HAProxy
+/// configuration.txt §8.4, Envoy access-log docs). Durations are compared
+/// rather than timestamps because nginx logs a request's end and HAProxy its
+/// start. Returns each hop's net score (outer votes minus inner votes) and
+/// the pairwise votes.
+fn id_votes(recs: &[JoinRec], order: &[(HopKind, &'static str)]) -> (impl Fn(&str) -> i64, Votes) {
+    let mut votes: Votes = HashMap::new();
+    let mut by_id: HashMap<&str, Vec<(&'static str, i64)>> = HashMap::new();
+    for r in recs {
+        if let (Some(id), Some(d)) = (r.request_id.as_deref(), r.duration_ms) {
+            if id != "-" && !id.is_empty() {
+                by_id.entry(id).or_default().push((r.hop, d));
+            }
+        }
+    }
+    let depth = |h: &str| order.iter().find(|(_, x)| *x == h).map(|(k, _)| k.depth());
+    for seen in by_id.values() {
+        for (i, &(a, da)) in seen.iter().enumerate() {
+            for &(b, db) in &seen[i + 1..] {
+                if a == b || depth(a) != depth(b) || da == db {
+                    continue;
+                }
+                let (outer, inner) = if da > db { (a, b) } else { (b, a) };
+                *votes.entry((outer, inner)).or_default() += 1;
+            }
+        }
+    }
+    let mut net: HashMap<&'static str, i64> = HashMap::new();
+    for (&(outer, inner), &n) in &votes {
+        let n = i64::try_from(n).unwrap_or(i64::MAX / 4);
+        *net.entry(outer).or_default() += n;
+        *net.entry(inner).or_default() -= n;
+    }
+    (move |h: &str| net.get(h).copied().unwrap_or(0), votes)
+}
+
+/// Says how neighbouring proxies of the same depth were ordered: from the
+/// shared request ids, or assumed from the usual layout.
+fn order_note(order: &[(HopKind, &'static str)], votes: &Votes) -> Option<String> {
+    let mut told = Vec::new();
+    let mut assumed = Vec::new();
+    for w in order.windows(2) {
+        let ((ka, a), (kb, b)) = (w[0], w[1]);
+        if ka.depth() != kb.depth() {
+            continue;
+        }
+        let out = votes.get(&(a, b)).copied().unwrap_or(0);
+        let inn = votes.get(&(b, a)).copied().unwrap_or(0);
+        if out > inn {
+            told.push(format!(
+                "{a} before {b} (request ids: {a} took longer in {out} of {} shared requests)",
+                out + inn
+            ));
+        } else {
+            assumed.push(format!("{a} before {b}"));
+        }
+    }
+    match (told.is_empty(), assumed.is_empty()) {
+        (true, true) => None,
+        (false, true) => Some(format!("hop order from evidence: {}", told.join("; "))),
+        (_, false) => {
+            let mut s = format!(
+                "hop order assumed: {} (no shared request id told which saw the requests first; the usual layout nginx → haproxy → envoy was taken)",
+                assumed.join(", ")
+            );
+            if !told.is_empty() {
+                s.push_str(&format!("; from evidence: {}", told.join("; ")));
+            }
+            Some(s)
+        }
+    }
 }
 
 /// The nearest unused record of the next hop with the same method and path
@@ -395,6 +483,46 @@ mod tests {
             ("gateway", "nginx", Cause::UpstreamRefused)
         );
         assert!(b.join.contains("request id (1 links)"), "{}", b.join);
+    }
+
+    /// Two proxies logging the same request ids, in both layouts: the order
+    /// follows the durations, not the fixed rank.
+    #[test]
+    fn order_from_shared_ids_both_ways() {
+        let names = vec!["a.log".to_string(), "b.log".to_string()];
+        for (outer, inner) in [("haproxy", "nginx"), ("nginx", "haproxy")] {
+            let mut recs = Vec::new();
+            for i in 0..3u64 {
+                let id = format!("id{i}");
+                let mut o = rec(outer, i + 1, 10_000, 502, Cause::Passthrough, Some(&id));
+                o.duration_ms = Some(300);
+                let mut n = rec(inner, i + 1, 10_000, 502, Cause::UpstreamRefused, Some(&id));
+                n.duration_ms = Some(250);
+                recs.push(n);
+                recs.push(o);
+            }
+            let b = born(recs, false, &names).unwrap();
+            assert_eq!(b.order, vec![outer, inner]);
+            let note = b.order_note.unwrap();
+            assert!(note.starts_with("hop order from evidence"), "{note}");
+            assert_eq!(b.totals.get("gateway"), Some(&3));
+            assert_eq!(b.chains[0].hop, inner);
+        }
+    }
+
+    #[test]
+    fn order_assumed_without_ids() {
+        let recs = vec![
+            rec("haproxy", 1, 10_000, 502, Cause::UpstreamRefused, None),
+            rec("nginx", 1, 10_000, 502, Cause::Passthrough, None),
+        ];
+        let b = born(recs, false, &[]).unwrap();
+        assert_eq!(b.order, vec!["nginx", "haproxy"]);
+        let note = b.order_note.unwrap();
+        assert!(
+            note.starts_with("hop order assumed: nginx before haproxy"),
+            "{note}"
+        );
     }
 
     #[test]

@@ -329,6 +329,7 @@ mod tests {
         };
         let b = Born {
             order: vec!["nginx", "haproxy"],
+            order_note: None,
             join: String::new(),
             totals: [("gateway", 3), ("upstream", 1)].into_iter().collect(),
             rows: vec![

@@ -113,8 +113,6 @@ pub fn run(args: FormatsArgs) -> anyhow::Result<ExitCode> {
                 (InputKind::NginxAccess, Some(f)) => format!("nginx access log, log_format {f}"),
                 (InputKind::Hop(name), _) => format!("{name} log"),
                 (InputKind::NginxError, _) => "nginx error log".into(),
-                (InputKind::NginxConfig, _) => "nginx config".into(),
-                (InputKind::HopConfig(name), _) => format!("{name} config"),
                 (InputKind::ProxyConfig(k), _) => format!("{} config", k.as_str()),
                 _ => "unknown".into(),
             };

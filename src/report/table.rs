@@ -661,6 +661,9 @@ fn born(r: &Report, width: u16, out: &mut String) {
         b.order.join(" → "),
         b.join
     );
+    if let Some(n) = &b.order_note {
+        let _ = writeln!(out, "  {n}");
+    }
     let total: u64 = b.totals.values().sum();
     let mut t = table(&["born at", "hop", "cause", "502s", "share"], width);
     for row in &b.rows {
