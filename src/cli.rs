@@ -29,6 +29,9 @@ pub enum Command {
     /// Check nginx, HAProxy and Envoy configs against the 502 troubleshooting rules.
     #[command(after_help = LINT_EXAMPLES)]
     Lint(LintArgs),
+    /// Write every request (or every 5xx) with its cause to Parquet or NDJSON, for Spark, Trino, DuckDB.
+    #[command(after_help = EXPORT_EXAMPLES)]
+    Export(ExportArgs),
     /// Show what format each log file was detected as, and why (or why none fits).
     #[command(after_help = FORMATS_EXAMPLES)]
     Formats(FormatsArgs),
@@ -57,6 +60,20 @@ layouts whose request line, status and time can be told apart; syslog, Docker js
 and CRI wrappers are peeled, and access and error lines may share one file.
 Exit codes: 0 done, 1 502s found and --fail-on-502 given, 2 usage or input error, or
 inputs that could not be read while the error logs show upstream errors (--partial-ok: 0).";
+
+const EXPORT_EXAMPLES: &str = "Examples:
+  gatecheck export ./dump-edge-17/ --to out/edge-17/
+  gatecheck export ./dump-edge-17/ --to out/edge-17/ --only 5xx --host edge-17
+  gatecheck export access.log --to out/ndjson/ --format ndjson
+  duckdb -c \"select cause, count(*) from read_parquet('out/*/**/*.parquet', hive_partitioning=true) where status = 502 group by 1\"
+
+One row per request: time (UTC), hop_kind, hop_format, source_file, source_line, dump_host,
+client, method, host, path, status, request_time, upstream (list of attempts), upstream_addr,
+cause and evidence (5xx and rescued requests), rescued, request_id. Parquet files are written
+to date=YYYY-MM-DD/hour=HH/part-N.parquet (zstd, about 128 MiB row groups); sql/ has the
+report's tables as SQL over them. Inputs are read and classified exactly as by `analyze`.
+Exit codes: 0 done, 2 usage, input or output error (an existing non-empty --to without
+--overwrite, an unwritable folder, a full disk: no partial file is left under a final name).";
 
 const FORMATS_EXAMPLES: &str = "Examples:
   gatecheck formats ./dump/
@@ -144,6 +161,80 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub no_progress: bool,
     /// List every input and problem (by default, more than 20 inputs are folded by folder and format).
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// Output format of `export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Apache Parquet (zstd, dictionary-encoded), partitioned by hour.
+    Parquet,
+    /// One JSON object per line, partitioned by hour.
+    Ndjson,
+}
+
+/// Which requests `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportOnly {
+    /// Requests answered with a status of 500 or more.
+    #[value(name = "5xx")]
+    FiveXx,
+}
+
+/// Arguments of `gatecheck export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Log files, directories, glob patterns, or `-` for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Output folder (created; must be empty unless --overwrite).
+    #[arg(long, value_name = "DIR")]
+    pub to: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Parquet)]
+    pub format: ExportFormat,
+    /// Only these requests (default: every request).
+    #[arg(long, value_enum, value_name = "WHICH")]
+    pub only: Option<ExportOnly>,
+    /// Host name of the dump, in the `dump_host` column (default: the dump folder's name).
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+    /// Write into an existing folder, replacing its date=* partitions.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// nginx config (file or directory) whose log_format/access_log directives tell how to parse the logs.
+    #[arg(long, value_name = "PATH")]
+    pub config: Vec<PathBuf>,
+    /// A log format to read the logs with (repeatable, as for `analyze`): an nginx
+    /// log_format string, or `envoy=FORMAT` / `haproxy=FORMAT`.
+    #[arg(long, value_name = "[PROXY=]FORMAT")]
+    pub log_format: Vec<String>,
+    /// How --log-format's values are escaped (nginx's `escape=`), if not given in it.
+    #[arg(long, value_name = "MODE", value_parser = ["default", "json", "none"])]
+    pub log_escape: Option<String>,
+    /// Read files matching GLOB as format NAME, skipping detection (repeatable).
+    #[arg(long, value_name = "GLOB=NAME")]
+    pub format_of: Vec<String>,
+    /// Only requests at or after this time (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only requests before this time (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// UTC offset of error-log timestamps, e.g. +02:00 (default: the access logs' offset).
+    #[arg(long, value_name = "OFFSET")]
+    pub error_log_tz: Option<String>,
+    /// Exit 0 even when some inputs could not be read while the others show upstream errors.
+    #[arg(long)]
+    pub partial_ok: bool,
+    /// Number of worker threads (default: all cores).
+    #[arg(short = 'j', long)]
+    pub threads: Option<usize>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// List every input and problem on stderr.
     #[arg(short, long)]
     pub verbose: bool,
 }

@@ -23,6 +23,20 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// `gatecheck export`: the output folder exists and is not empty.
+    #[error("{path}: already exists and is not an empty folder (give --overwrite to replace its date=* partitions, or another --to)")]
+    OutputExists {
+        /// The output folder.
+        path: PathBuf,
+    },
+    /// `gatecheck export`: a file could not be encoded or written.
+    #[error("{path}: {message}")]
+    Export {
+        /// The file being written.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+    },
 }
 
 /// The library's result type.

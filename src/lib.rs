@@ -55,6 +55,7 @@
 pub mod analyze;
 pub mod config;
 pub mod error;
+pub mod export;
 // Entry points for the `cargo fuzz` targets and the corpus-replay tests:
 // public so those crates can call them, hidden from the documented API.
 #[doc(hidden)]

@@ -13,6 +13,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Analyze(args) => app::analyze::run(args),
         cli::Command::Lint(args) => app::lint::run(args),
+        cli::Command::Export(args) => app::export::run(args),
         cli::Command::Formats(args) => app::formats::run(args),
         cli::Command::Rules(args) => app::lint::rules(args),
         cli::Command::Explain(args) => app::lint::explain(args),

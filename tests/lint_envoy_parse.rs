@@ -90,6 +90,9 @@ fn error_fixtures() {
             .unwrap_or_else(|| panic!("{name}: no error"));
         assert_eq!(sm.line_col(first.span()).0, line, "{name}: {first}");
         assert!(first.to_string().starts_with(message), "{name}: {first}");
-        assert!(first.render(&sm).contains(&format!("{name}:{line}:")));
+        assert!(
+            gatecheck::report::config_error::at(&sm, first.span(), first)
+                .contains(&format!("{name}:{line}:"))
+        );
     }
 }

@@ -39,7 +39,12 @@ fn lint_fixture(path: &Path) -> (SourceMap, Vec<Diagnostic>) {
         ignore: vec![],
     };
     let mut diags = lint::check(&loaded.models, &sources, &settings, &every);
-    diags.extend(loaded.errors.iter().filter_map(lint::error_diagnostic));
+    diags.extend(
+        loaded
+            .errors
+            .iter()
+            .filter_map(|e| gatecheck::report::config_error::diagnostic(e, &sources)),
+    );
     lint::sort(&mut diags);
     (sources, diags)
 }

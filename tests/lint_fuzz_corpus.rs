@@ -22,7 +22,12 @@ fn run(data: &[u8]) -> usize {
         &Settings::default(),
         &Selection::default(),
     );
-    diags.extend(parsed.errors.iter().filter_map(lint::error_diagnostic));
+    diags.extend(
+        parsed
+            .errors
+            .iter()
+            .filter_map(|e| gatecheck::report::config_error::diagnostic(e, &sources)),
+    );
     for d in &diags {
         assert!(!text::render(d, &sources).is_empty());
     }

@@ -32,7 +32,11 @@ fn syntax_fixtures_parse_cleanly() {
         let mut sm = SourceMap::new();
         let id = sm.add(&path, text.clone());
         let cfg = parse_cfg(id, &text);
-        let errors: Vec<String> = cfg.errors.iter().map(|e| e.render(&sm)).collect();
+        let errors: Vec<String> = cfg
+            .errors
+            .iter()
+            .map(|e| gatecheck::report::config_error::at(&sm, e.span(), e))
+            .collect();
         assert!(errors.is_empty(), "{errors:?}");
         assert!(
             cfg.sections_of(SectionKind::Backend).count() >= 1,
@@ -127,7 +131,7 @@ fn error_fixtures_report_line_and_column() {
             .unwrap_or_else(|| panic!("{name}: no error"));
         assert_eq!(sm.line_col(first.span()), (line, col), "{name}");
         assert_eq!(first.to_string(), message, "{name}");
-        let rendered = first.render(&sm);
+        let rendered = gatecheck::report::config_error::at(&sm, first.span(), first);
         assert!(
             rendered.ends_with(&format!("{name}:{line}:{col}: {message}")),
             "{rendered}"

@@ -144,7 +144,11 @@ fn fixtures_agree_with_haproxy() {
                 "{}: haproxy -c refuses it:\n{output}",
                 path.display()
             );
-            let errors: Vec<String> = cfg.errors.iter().map(|e| e.render(&sm)).collect();
+            let errors: Vec<String> = cfg
+                .errors
+                .iter()
+                .map(|e| gatecheck::report::config_error::at(&sm, e.span(), e))
+                .collect();
             assert!(errors.is_empty(), "{errors:?}");
         }
         checked += 1;
@@ -177,7 +181,11 @@ fn debian_shipped_configs_parse() {
         let mut sm = SourceMap::new();
         let id = sm.add(path, text.clone());
         let cfg = parse_cfg(id, &text);
-        let errors: Vec<String> = cfg.errors.iter().map(|e| e.render(&sm)).collect();
+        let errors: Vec<String> = cfg
+            .errors
+            .iter()
+            .map(|e| gatecheck::report::config_error::at(&sm, e.span(), e))
+            .collect();
         assert!(errors.is_empty(), "{errors:?}");
         assert!(!cfg.sections.is_empty(), "{}", path.display());
     }

@@ -414,3 +414,42 @@ fn value_table_agrees_with_nginx_t() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// NGX-VAL-001 on flags: what lowering reports of `on`, `OFF`, `yes` and a
+/// variable for every flag directive of the value table is what `nginx -t`
+/// refuses (ngx_conf_set_flag_slot: on/off without case, no variables).
+#[test]
+fn flag_values_refused_as_nginx_t_refuses_them() {
+    use gatecheck::config::model::ValueKind;
+    use gatecheck::config::nginx::values::{Shape, VALUES};
+
+    let Some(bin) = nginx() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("nginx.conf");
+    let mut wrong = Vec::new();
+    let mut checked = 0;
+    for &(name, shape, _) in VALUES {
+        if !matches!(shape, Shape::At(kinds) if kinds.first() == Some(&ValueKind::Flag)) {
+            continue;
+        }
+        for value in ["on", "OFF", "yes", "$host"] {
+            let text = format!("events {{ }}\nhttp {{\n {name} {value};\n}}\n");
+            std::fs::write(&conf, &text).unwrap();
+            let (theirs, msg) = nginx_t(&bin, &conf);
+            let (_, parsed) = gatecheck::config::nginx::parse_str("nginx.conf", text.as_bytes());
+            let model = parsed.model.expect("model");
+            let ours = !model.invalid.iter().any(|i| i.directive == name);
+            checked += 1;
+            if theirs != ours {
+                wrong.push(format!(
+                    "`{name} {value};`: nginx -t {}, gatecheck {} ({})",
+                    if theirs { "accepts" } else { "refuses" },
+                    if ours { "accepts" } else { "refuses" },
+                    msg.trim()
+                ));
+            }
+        }
+    }
+    assert!(checked >= 16, "flag directives in the table: {checked}");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

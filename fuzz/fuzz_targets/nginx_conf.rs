@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let (sources, parsed) = parse_str("fuzz.conf", data);
     let models: Vec<_> = parsed.model.into_iter().collect();
     let mut diags = lint::check(&models, &sources, &Settings::default(), &Selection::default());
-    diags.extend(parsed.errors.iter().filter_map(lint::error_diagnostic));
+    diags.extend(parsed.errors.iter().filter_map(|e| gatecheck::report::config_error::diagnostic(e, &sources)));
     for d in &diags {
         let _ = text::render(d, &sources);
     }

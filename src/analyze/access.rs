@@ -237,6 +237,10 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
                     run.cur.s504 += 1;
                 }
             }
+        } else if ctx.opts.all_requests {
+            if let Ok(full) = ctx.fmt.parse(line, &mut cache) {
+                events.push(plain_event(&full, n, ctx));
+            }
         }
     }
     run.finish(&mut agg.minutes);
@@ -356,6 +360,33 @@ pub(super) fn offset_probes(
             request,
             sans_query: fmt.path_without_query(),
         });
+    }
+}
+
+/// A request that is neither a 5xx nor rescued, for `opts.all_requests`
+/// (`gatecheck export`): its fields, no cause.
+fn plain_event(rec: &Record<'_>, n: u64, ctx: &Ctx<'_>) -> Event {
+    let mut rec = *rec;
+    rec.split_request();
+    let text = |v: Option<&[u8]>| v.map(|b| nginx::unescape(b, ctx.fmt.escape));
+    Event {
+        file: ctx.display.to_string(),
+        line: n,
+        time: rec.time.map(event::rfc3339),
+        client: text(rec.client),
+        method: text(rec.method),
+        host: text(rec.host),
+        path: text(rec.path),
+        status: rec.status.unwrap_or(0),
+        request_time: rec.request_time_ms().map(|ms| ms as f64 / 1000.0),
+        upstream: rec.upstream.attempts(),
+        cause: Cause::Unknown,
+        evidence: Vec::new(),
+        rescued: false,
+        request_id: text(rec.request_id),
+        hop: None,
+        at: rec.time,
+        blamed: None,
     }
 }
 
@@ -526,6 +557,7 @@ fn slow_path(
         });
     }
     if ctx.opts.keep_events {
+        let blamed = failed_addr.map(String::from);
         events.push(Event {
             file: ctx.display.to_string(),
             line: n,
@@ -543,6 +575,7 @@ fn slow_path(
             request_id: text(rec.request_id),
             hop: None,
             at: rec.time,
+            blamed,
         });
     }
     verdict.cause

@@ -255,7 +255,8 @@ impl ProxyConfigs {
                 Some(s) => self.at(s),
                 None => self.sources.path(id).display().to_string(),
             };
-            self.problems.push((at, e.to_string()));
+            let message = crate::report::config_error::message(e, &self.sources);
+            self.problems.push((at, message));
         }
         self.models.extend(parsed.model);
     }

@@ -109,6 +109,22 @@ pub struct Born {
     pub chains: Vec<Chain>,
     /// 5xx records beyond [`JOIN_CAP`] were not joined.
     pub truncated: bool,
+    /// Where each 502 was born, by the file (display name) and line of the
+    /// record that starts its chain: the 502 the outermost hop logged (for
+    /// `gatecheck export`'s `born_at` column).
+    #[serde(skip)]
+    pub placed: Vec<(String, u64, &'static str)>,
+}
+
+/// Where a 502 with `cause` was born when its hop is the only one logged
+/// (or the last of its chain): `upstream` for a passed-on answer,
+/// `unknown` when the hop's log does not tell, else the hop's place.
+pub fn born_at_last_hop(kind: HopKind, cause: Cause) -> &'static str {
+    match cause {
+        Cause::Passthrough => "upstream",
+        Cause::Unknown => "unknown",
+        _ => born_place(kind),
+    }
 }
 
 /// Order of hops of the same kind, from the client inwards, when the dump
@@ -171,6 +187,7 @@ pub fn born(recs: Vec<JoinRec>, truncated: bool, names: &[String]) -> Option<Bor
     let mut rows: BTreeMap<(&'static str, &'static str, Cause), u64> = BTreeMap::new();
     let mut totals: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut chains = Vec::new();
+    let mut placed = Vec::new();
     for start in 0..per.len() {
         for i in 0..per[start].len() {
             if used[start][i] || per[start][i].status != 502 {
@@ -224,6 +241,12 @@ pub fn born(recs: Vec<JoinRec>, truncated: bool, names: &[String]) -> Option<Bor
             } else {
                 (born_place(order[h].0), last.hop, last.cause)
             };
+            let first = &per[start][i];
+            placed.push((
+                names.get(first.file as usize).cloned().unwrap_or_default(),
+                first.line,
+                born_at,
+            ));
             *totals.entry(born_at).or_default() += 1;
             *rows.entry((born_at, hop, cause)).or_default() += 1;
             if chains.len() < CHAIN_SAMPLES {
@@ -280,6 +303,7 @@ pub fn born(recs: Vec<JoinRec>, truncated: bool, names: &[String]) -> Option<Bor
         rows,
         chains,
         truncated,
+        placed,
     })
 }
 

@@ -41,6 +41,19 @@ pub struct Event {
     #[serde(skip)]
     /// The parsed time, for sorting.
     pub at: Option<LogTime>,
+    /// The next hop the report's top-upstreams table counts this request
+    /// under: the address of the last attempt that failed (else the error
+    /// log's upstream) for nginx, `backend/server` or the address for a hop.
+    #[serde(skip)]
+    pub blamed: Option<String>,
+}
+
+impl Event {
+    /// Whether it was classified: a 5xx, or rescued by a retry. Other
+    /// requests (kept with `Options::all_requests`) have no cause.
+    pub fn classified(&self) -> bool {
+        self.status >= 500 || self.rescued
+    }
 }
 
 /// RFC 3339 text of `t` in its own offset.
@@ -210,6 +223,7 @@ mod tests {
             request_id: None,
             hop: None,
             at: None,
+            blamed: Some("10.0.0.2:80".into()),
         }
     }
 

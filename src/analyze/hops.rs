@@ -350,6 +350,10 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
                     run.cur.s504 += 1;
                 }
             }
+        } else if ctx.opts.all_requests {
+            if let Ok(rec) = ctx.parser.parse_line(line) {
+                o.evs.push(plain_event(&rec, n, ctx));
+            }
         }
     }
     run.finish(&mut o.agg.minutes);
@@ -370,6 +374,30 @@ fn next_hop(rec: &HopRecord<'_>) -> Option<String> {
             String::from_utf8_lossy(s)
         )),
         _ => text(rec.upstream_addr),
+    }
+}
+
+/// A request below 500, for `opts.all_requests` (`gatecheck export`): its
+/// fields, no cause.
+fn plain_event(rec: &HopRecord<'_>, n: u64, ctx: &Ctx<'_>) -> Event {
+    Event {
+        file: ctx.display.to_string(),
+        line: n,
+        time: rec.time.map(event::rfc3339),
+        client: text(rec.client),
+        method: text(rec.method),
+        host: text(rec.host),
+        path: text(rec.path),
+        status: rec.status.unwrap_or(0),
+        request_time: rec.total_ms.map(|ms| ms as f64 / 1000.0),
+        upstream: Vec::new(),
+        cause: Cause::Unknown,
+        evidence: Vec::new(),
+        rescued: false,
+        request_id: text(rec.request_id),
+        hop: Some(ctx.name),
+        at: rec.time,
+        blamed: next_hop(rec),
     }
 }
 
@@ -471,6 +499,7 @@ fn slow_path(
             request_id: text(rec.request_id),
             hop: Some(ctx.name),
             at: rec.time,
+            blamed: upstream,
         });
     }
     verdict.cause

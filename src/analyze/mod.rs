@@ -62,6 +62,10 @@ pub struct Options {
     pub error_log_offset_s: Option<i32>,
     /// Keep every 5xx event (for `--events` / ndjson).
     pub keep_events: bool,
+    /// With `keep_events`, also hand out an event for every other request
+    /// (cause [`cause::Cause::Unknown`], no evidence: see
+    /// [`Event::classified`]), for `gatecheck export`.
+    pub all_requests: bool,
     /// Called as bytes are processed.
     pub progress: Option<Progress>,
     /// `--format-of GLOB=NAME`: files whose path matches GLOB are read as

@@ -130,7 +130,10 @@ pub fn read(paths: &[PathBuf]) -> NginxConfig {
                 } => cfg
                     .missing_includes
                     .push(format!("{} ({where_})", path.display())),
-                _ => cfg.problems.push((where_, e.to_string())),
+                _ => cfg.problems.push((
+                    where_,
+                    crate::report::config_error::message(e, &cfg.sources),
+                )),
             }
         }
         models.extend(parsed.model);

@@ -339,6 +339,7 @@ mod tests {
             ],
             chains: vec![],
             truncated: false,
+            placed: Vec::new(),
         };
         assert_eq!(
             born_lead(&b).unwrap(),

@@ -36,6 +36,62 @@ fn parse_offset(s: &str) -> anyhow::Result<i32> {
 
 /// Run `gatecheck analyze`.
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
+    let (opts, bar) = options(&args)?;
+    // events are written as they are made (file and line order): memory stays bounded
+    let mut events_file = match &args.events {
+        Some(path) => Some(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("--events {}", path.display()))?,
+        )),
+        None => None,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let ndjson = args.format == AnalyzeFormat::Ndjson;
+    // events are serialized on the worker threads and written here, in order
+    let report = if events_file.is_some() || ndjson {
+        let mut tee = Tee {
+            file: events_file.as_mut(),
+            stdout: ndjson.then_some(&mut out),
+        };
+        analyze::analyze_ndjson(&args.paths, &opts, &mut tee)?
+    } else {
+        (
+            analyze::analyze_streaming(&args.paths, &opts, &mut |_| {})?,
+            Ok(()),
+        )
+    };
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let (report, written) = report;
+    written.context("writing events")?;
+    if let Some(mut w) = events_file {
+        w.flush().context("writing --events")?;
+    }
+    match args.format {
+        AnalyzeFormat::Table => {
+            let width = terminal_width();
+            let text = gatecheck::report::table::render_with(&report, width, args.verbose);
+            out.write_all(text.as_bytes())?;
+        }
+        AnalyzeFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            out.write_all(b"\n")?;
+        }
+        AnalyzeFormat::Ndjson => {}
+    }
+    out.flush()?;
+    if let Some(code) = check_inputs(&opts, &args, &report) {
+        return Ok(code);
+    }
+    if args.fail_on_502 && report.totals.status_502 > 0 {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The analysis options and the progress bar of `args` (shared with `export`).
+pub fn options(args: &AnalyzeArgs) -> anyhow::Result<(Options, Option<indicatif::ProgressBar>)> {
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
@@ -124,54 +180,20 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         let b = b.clone();
         opts.progress = Some(Arc::new(move |n| b.inc(n)));
     }
-    // events are written as they are made (file and line order): memory stays bounded
-    let mut events_file = match &args.events {
-        Some(path) => Some(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("--events {}", path.display()))?,
-        )),
-        None => None,
-    };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let ndjson = args.format == AnalyzeFormat::Ndjson;
-    // events are serialized on the worker threads and written here, in order
-    let report = if events_file.is_some() || ndjson {
-        let mut tee = Tee {
-            file: events_file.as_mut(),
-            stdout: ndjson.then_some(&mut out),
-        };
-        analyze::analyze_ndjson(&args.paths, &opts, &mut tee)?
-    } else {
-        (
-            analyze::analyze_streaming(&args.paths, &opts, &mut |_| {})?,
-            Ok(()),
-        )
-    };
-    let opts_hop_formats = opts.hop_log_formats.clone();
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    let (report, written) = report;
-    written.context("writing events")?;
-    if let Some(mut w) = events_file {
-        w.flush().context("writing --events")?;
-    }
-    match args.format {
-        AnalyzeFormat::Table => {
-            let width = terminal_width();
-            let text = gatecheck::report::table::render_with(&report, width, args.verbose);
-            out.write_all(text.as_bytes())?;
-        }
-        AnalyzeFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
-            out.write_all(b"\n")?;
-        }
-        AnalyzeFormat::Ndjson => {}
-    }
-    out.flush()?;
-    let r = &report;
+    Ok((opts, bar))
+}
+
+/// What analyze says on stderr about the inputs it could not read, and the
+/// exit code 2 when they leave nothing (or too little) to go on (shared
+/// with `export`).
+pub fn check_inputs(
+    opts: &Options,
+    args: &AnalyzeArgs,
+    report: &analyze::Report,
+) -> Option<ExitCode> {
+    let r = report;
     let logs = r.inputs.iter().filter(|i| i.input_kind.is_log()).count();
-    if !opts_hop_formats.is_empty()
+    if !opts.hop_log_formats.is_empty()
         && !r
             .inputs
             .iter()
@@ -187,9 +209,10 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             eprintln!("gatecheck: {}: not read: {}", i.path, i.reason);
         }
         eprintln!("gatecheck: error: --log-format envoy=/haproxy= fits no line of any input");
-        return Ok(ExitCode::from(2));
+        return Some(ExitCode::from(2));
     }
-    if given.nginx.is_some()
+    if !opts.formats.is_empty()
+        && opts.only_given_formats
         && !r
             .inputs
             .iter()
@@ -202,7 +225,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             );
         }
         eprintln!("gatecheck: error: --log-format fits no line of any input (it overrides detection, so no other format was tried)");
-        return Ok(ExitCode::from(2));
+        return Some(ExitCode::from(2));
     }
     if logs == 0 {
         for p in &r.problems {
@@ -212,7 +235,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             eprintln!("gatecheck: {}: {}", i.path, i.reason);
         }
         eprintln!("gatecheck: error: no input could be read as a log");
-        return Ok(ExitCode::from(2));
+        return Some(ExitCode::from(2));
     }
     let skipped: Vec<&str> = r
         .inputs
@@ -252,13 +275,10 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     if let Some(why) = &r.incomplete {
         if !args.partial_ok {
             eprintln!("gatecheck: error: {why} (--partial-ok to exit 0 anyway)");
-            return Ok(ExitCode::from(2));
+            return Some(ExitCode::from(2));
         }
     }
-    if args.fail_on_502 && r.totals.status_502 > 0 {
-        return Ok(ExitCode::from(1));
-    }
-    Ok(ExitCode::SUCCESS)
+    None
 }
 
 fn terminal_width() -> u16 {

@@ -78,7 +78,7 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     let stderr = std::io::stderr();
     for e in &loaded.errors {
         input_error = true;
-        match lint::error_diagnostic(e) {
+        match gatecheck::report::config_error::diagnostic(e, &sources) {
             Some(d) => {
                 if format != Format::Text {
                     let loc = report::locate(&sources, d.span);

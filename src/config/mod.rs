@@ -89,25 +89,23 @@ pub enum ConfigError {
         /// The file.
         path: PathBuf,
     },
-    /// A block `{` without its `}` before the end of the file.
-    #[error("unexpected end of file, expecting \"}}\" (block opened on line {open_line})")]
+    /// A block `{` without its `}` before the end of the file. The message
+    /// for people names the line of `open`: `report::config_error_message`.
+    #[error("unexpected end of file, expecting \"}}\"")]
     UnclosedBlock {
         /// Where the file ended (where nginx reports it).
         at: Span,
         /// The `{` that is not closed.
         open: Span,
-        /// 1-based line of `open`, for the message.
-        open_line: u32,
     },
-    /// A quoted string without its closing quote.
-    #[error("unterminated quoted string (opened on line {open_line})")]
+    /// A quoted string without its closing quote (the message for people
+    /// names the line of `open`).
+    #[error("unterminated quoted string")]
     UnclosedQuote {
         /// Where the file ended.
         at: Span,
         /// The opening quote.
         open: Span,
-        /// 1-based line of `open`.
-        open_line: u32,
     },
     /// A directive without `;` before the end of the file.
     #[error("unexpected end of file, expecting \";\" or \"}}\"")]
@@ -131,6 +129,12 @@ pub enum ConfigError {
         /// The file.
         path: PathBuf,
     },
+    /// A syntax error in a `haproxy.cfg` (its span is the word or line).
+    #[error(transparent)]
+    Haproxy(#[from] haproxy::HaproxyError),
+    /// An Envoy bootstrap that does not load as YAML/JSON.
+    #[error(transparent)]
+    Envoy(#[from] envoy::LoadError),
     /// Any other syntax error.
     #[error("{message}")]
     Syntax {
@@ -153,6 +157,18 @@ impl ConfigError {
             | ConfigError::Unexpected { at, .. }
             | ConfigError::IncludeCycle { at, .. }
             | ConfigError::Syntax { at, .. } => Some(*at),
+            ConfigError::Haproxy(e) => Some(e.span()),
+            ConfigError::Envoy(e) => Some(e.span()),
+        }
+    }
+
+    /// The span a message for people also points at, with what it is: the
+    /// `{` or quote an unclosed block or string was opened at.
+    pub fn opened_at(&self) -> Option<(&'static str, Span)> {
+        match self {
+            ConfigError::UnclosedBlock { open, .. } => Some(("block opened", *open)),
+            ConfigError::UnclosedQuote { open, .. } => Some(("opened", *open)),
+            _ => None,
         }
     }
 

@@ -14,7 +14,7 @@ pub mod settings;
 pub mod suppress;
 pub mod values;
 
-use crate::config::{ConfigError, ProxyModel};
+use crate::config::ProxyModel;
 use crate::source::SourceMap;
 
 pub use context::LintContext;
@@ -182,17 +182,4 @@ pub fn check(
 pub fn sort(diags: &mut Vec<Diagnostic>) {
     diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     diags.dedup_by(|a, b| a.rule == b.rule && a.span == b.span && a.message == b.message);
-}
-
-/// A config error with a span as a finding (rule `PARSE`, error), so it is
-/// rendered like any other; `None` for errors without a location.
-pub fn error_diagnostic(err: &ConfigError) -> Option<Diagnostic> {
-    Some(Diagnostic {
-        rule: diagnostic::PARSE_ERROR,
-        name: "parse-error",
-        severity: Severity::Error,
-        span: err.span()?,
-        message: err.to_string(),
-        help: None,
-    })
 }

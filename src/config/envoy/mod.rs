@@ -32,10 +32,7 @@ pub fn parse(sources: &mut SourceMap, file: FileId, _opts: &LoadOptions) -> Pars
     let mut errors = Vec::new();
     for e in &boot.errors {
         if let EnvoyError::Load(load) = e {
-            errors.push(ConfigError::Syntax {
-                at: load.span(),
-                message: e.to_string(),
-            });
+            errors.push(ConfigError::Envoy(load.clone()));
         }
     }
     if !errors.is_empty() {

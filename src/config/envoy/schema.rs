@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::source::{FileId, SourceMap, Span};
+use crate::source::{FileId, Span};
 
 use super::duration::Duration;
 use super::node::LoadError;
@@ -55,13 +55,6 @@ impl EnvoyError {
             Self::Load(e) => e.span(),
             Self::WrongType { span, .. } | Self::BadValue { span, .. } => *span,
         }
-    }
-
-    /// `path:line:col: message`, for people.
-    pub fn render(&self, sources: &SourceMap) -> String {
-        let span = self.span();
-        let (line, col) = sources.line_col(span);
-        format!("{}:{line}:{col}: {self}", sources.path(span.file).display())
     }
 }
 

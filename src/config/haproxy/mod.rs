@@ -30,14 +30,7 @@ pub fn parse(sources: &mut SourceMap, file: FileId, _opts: &LoadOptions) -> Pars
     let model = lower::lower(&cfg, file);
     Parsed {
         model: Some(model),
-        errors: cfg
-            .errors
-            .iter()
-            .map(|e| ConfigError::Syntax {
-                at: e.span(),
-                message: e.to_string(),
-            })
-            .collect(),
+        errors: cfg.errors.into_iter().map(ConfigError::Haproxy).collect(),
     }
 }
 

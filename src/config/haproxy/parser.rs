@@ -23,7 +23,7 @@
 //! Errors never stop the parse: each is recorded with its span and the next
 //! line is read.
 
-use crate::source::{FileId, SourceMap, Span};
+use crate::source::{FileId, Span};
 
 /// Every keyword that opens a section, as of HAProxy 3.x (2.6 knows all but
 /// `crt-store`, `traces` and `acme`).
@@ -284,7 +284,7 @@ impl Config {
 }
 
 /// A syntax error in `haproxy.cfg`. Each carries the span it is about;
-/// [`HaproxyError::render`] gives `file:line:col: message`.
+/// `report::config_error::at` gives `file:line:col: message`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HaproxyError {
     /// A quote opened on this line is never closed.
@@ -368,13 +368,6 @@ impl HaproxyError {
             | Self::LoneConditional { span, .. }
             | Self::UnterminatedConditional { span } => *span,
         }
-    }
-
-    /// `path:line:col: message`, for people.
-    pub fn render(&self, sources: &SourceMap) -> String {
-        let span = self.span();
-        let (line, col) = sources.line_col(span);
-        format!("{}:{line}:{col}: {self}", sources.path(span.file).display())
     }
 }
 
@@ -677,6 +670,7 @@ fn unescape(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::SourceMap;
 
     fn words(line: &str) -> Vec<String> {
         let cfg = parse_cfg(FileId(0), format!("global\n{line}\n").as_bytes());
@@ -886,9 +880,6 @@ mod tests {
                 })
                 .collect();
             assert_eq!(got, *expect, "{text:?}");
-            if let Some(e) = cfg.errors.first() {
-                assert!(e.render(&sm).starts_with("t.cfg:"));
-            }
         }
         // After an error the rest is still there.
         let cfg = parse_cfg(

@@ -825,9 +825,14 @@ fn validate(
         match values::check(name) {
             Some(Check::First(kind)) => {
                 if let Some(a) = n.args.first() {
-                    if values::read(kind, &a.value).is_none() && !a.value.contains('$') {
+                    // ngx_conf_set_flag_slot compares the text with on/off
+                    // and expands no variables (`$x` is refused by nginx -t
+                    // too); the other slots' `$` values are left alone.
+                    let variable = a.value.contains('$') && kind != ValueKind::Flag;
+                    if values::read(kind, &a.value).is_none() && !variable {
                         match kind {
                             ValueKind::Time => bad_time(out, name, a),
+                            ValueKind::Flag => bad_flag(out, name, a),
                             _ => bad_size(out, name, a),
                         }
                     }
@@ -889,6 +894,21 @@ fn bad_time(out: &mut Vec<Invalid>, name: &str, a: &Arg) {
         name,
         format!("\"{}\" is not a time", a.value),
         "use a number with a unit: ms, s, m, h, d, w, M, y (e.g. `30s`)",
+    );
+}
+
+/// nginx -t: `invalid value "yes" in "proxy_ssl_verify" directive, it must
+/// be "on" or "off"` (ngx_conf_set_flag_slot, src/core/ngx_conf_file.c).
+fn bad_flag(out: &mut Vec<Invalid>, name: &str, a: &Arg) {
+    invalid(
+        out,
+        a.span,
+        name,
+        format!(
+            "\"{}\" is not a flag: nginx accepts only on or off",
+            a.value
+        ),
+        "write `on` or `off`",
     );
 }
 
@@ -1005,6 +1025,32 @@ mod tests {
                 "keepalive",
                 "proxy_pass",
                 "proxy_buffer_size"
+            ]
+        );
+    }
+
+    #[test]
+    fn flags_other_than_on_or_off_are_invalid() {
+        let m = model(
+            "http { proxy_ssl_verify yes; proxy_buffering OFF; proxy_intercept_errors $x;
+               server { proxy_ssl_server_name on; } }",
+        );
+        let probs: Vec<(&str, &str)> = m
+            .invalid
+            .iter()
+            .map(|i| (i.directive.as_str(), i.problem.as_str()))
+            .collect();
+        assert_eq!(
+            probs,
+            [
+                (
+                    "proxy_ssl_verify",
+                    "\"yes\" is not a flag: nginx accepts only on or off"
+                ),
+                (
+                    "proxy_intercept_errors",
+                    "\"$x\" is not a flag: nginx accepts only on or off"
+                ),
             ]
         );
     }

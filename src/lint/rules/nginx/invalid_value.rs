@@ -16,8 +16,10 @@ declare_rule! {
     /// (`proxy_passs`), and, when `nginx_version` is set, directives that
     /// appeared in a later nginx. Also times that are not nginx times (units
     /// `ms s m h d w M y`, bare numbers are seconds), sizes that are not
-    /// nginx sizes (`k m g`, bare numbers are bytes), and `proxy_buffers` /
-    /// `large_client_header_buffers` not of the form `number size`.
+    /// nginx sizes (`k m g`, bare numbers are bytes), flags other than `on`
+    /// / `off` (`proxy_ssl_verify yes`; nginx takes no variable there
+    /// either), and `proxy_buffers` / `large_client_header_buffers` not of
+    /// the form `number size`.
     ///
     /// ## Why it causes 502s
     /// `nginx -t` rejects these ("invalid value", "directive is not allowed
