@@ -8,6 +8,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rayon::slice::ParallelSliceMut;
+
 use super::cause::Cause;
 use crate::logs::hop::HopKind;
 
@@ -170,8 +172,11 @@ pub fn born(recs: Vec<JoinRec>, truncated: bool, names: &[String]) -> Option<Bor
         let i = hops.iter().position(|h| *h == r.hop).unwrap_or(0);
         per[i].push(r);
     }
+    // (file, line) is unique within a hop, so an unstable sort orders the
+    // same; in parallel, as this ran on one core at the end (≈ 60 ms for a
+    // 1 GiB HAProxy log, perf)
     for v in &mut per {
-        v.sort_by_key(|r| (r.time_ms, r.file, r.line));
+        v.par_sort_unstable_by_key(|r| (r.time_ms, r.file, r.line));
     }
     // request-id indexes per hop
     let ids: Vec<HashMap<&str, usize>> = per
