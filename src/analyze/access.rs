@@ -249,23 +249,24 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
                     run.cur.s504 += 1;
                 }
             }
-        } else if ctx.opts.all_requests || (timing && ok_lines % TIMING_SAMPLE == 0) {
+        } else {
             // every request a row (export), or the successes' timings to set
             // the 502s' against: one line in TIMING_SAMPLE pays for the
             // full parse (the quantiles are bucket bounds anyway)
-            if let Ok(full) = ctx.fmt.parse(line, &mut cache) {
-                if timing && ok_lines % TIMING_SAMPLE == 0 {
-                    let attempts = full.upstream.attempts();
-                    agg.timings
-                        .see(&attempts, status, full.time.map(|t| t.utc_ms));
-                }
-                if ctx.opts.all_requests {
-                    events.push(plain_event(&full, n, ctx));
+            let sampled = timing && ok_lines % TIMING_SAMPLE == 0;
+            ok_lines += 1;
+            if sampled || ctx.opts.all_requests {
+                if let Ok(full) = ctx.fmt.parse(line, &mut cache) {
+                    if sampled {
+                        let attempts = full.upstream.attempts();
+                        agg.timings
+                            .see(&attempts, status, full.time.map(|t| t.utc_ms));
+                    }
+                    if ctx.opts.all_requests {
+                        events.push(plain_event(&full, n, ctx));
+                    }
                 }
             }
-            ok_lines += 1;
-        } else {
-            ok_lines += 1;
         }
     }
     run.finish(&mut agg.minutes);
