@@ -237,3 +237,27 @@ fn format_follows_the_output_extension() {
         .unwrap()
         .starts_with("# 502 report"));
 }
+
+/// The successes' timings are a 1-in-16 sample, and the JSON says so: the
+/// `ok` attempts counted are far fewer than the requests answered below 500.
+#[test]
+fn success_timings_are_sampled_and_say_so() {
+    let v = json_of(&["fixtures/incident/"]);
+    let t = &v["timings"];
+    assert_eq!(t["ok_sampled_1_in"], 16, "{t}");
+    let ok: u64 = t["upstreams"]
+        .as_array()
+        .expect("upstreams")
+        .iter()
+        .flat_map(|u| u["phases"].as_array().expect("phases").iter())
+        .filter(|p| p["phase"] == "response")
+        .map(|p| p["ok"]["count"].as_u64().unwrap_or(0))
+        .sum();
+    let below_500 =
+        v["totals"]["requests"].as_u64().unwrap() - v["totals"]["status_5xx"].as_u64().unwrap();
+    assert!(ok > 0, "some successes are sampled: {t}");
+    assert!(
+        ok * 4 < below_500,
+        "{ok} ok attempts of {below_500} requests below 500: not sampled"
+    );
+}

@@ -133,6 +133,10 @@ pub struct TimingSections {
     pub bursts: Vec<BurstTimingRow>,
     /// Addresses that appeared or vanished, in time order.
     pub changes: Vec<UpstreamChange>,
+    /// The attempts of requests answered below 500 (the `ok` counts,
+    /// `attempts`, first and last seen) come from one such request line in
+    /// this many; the 502s' attempts are all counted.
+    pub ok_sampled_1_in: u64,
 }
 
 /// Shape the timings. `bursts` are (first minute, last minute) in UTC epoch
@@ -229,6 +233,7 @@ pub fn build(
         distinct_upstreams: t.upstreams.len() as u64,
         bursts,
         changes: changes.into_iter().map(|(_, c)| c).collect(),
+        ok_sampled_1_in: super::access::TIMING_SAMPLE,
     }
 }
 
