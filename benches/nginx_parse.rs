@@ -72,7 +72,8 @@ fn bench(c: &mut Criterion) {
             let mut records = 0usize;
             let mut s502 = 0usize;
             for line in gatecheck::logs::lines(black_box(&log)) {
-                if let Ok(r) = fmt.parse_summary(line, &mut cache) {
+                let mut r = gatecheck::logs::record::Record::default();
+                if fmt.parse_summary(line, &mut r, &mut cache).is_ok() {
                     records += 1;
                     s502 += (r.status == Some(502)) as usize;
                 }

@@ -202,8 +202,11 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
             continue;
         }
         agg.lines += 1;
-        let rec = match ctx.fmt.parse_summary(line, &mut cache) {
-            Ok(r) => r,
+        // the summary fills `rec` in place; the few lines that need every
+        // field are finished from where it stopped (`complete`)
+        let mut rec = Record::default();
+        let at = match ctx.fmt.parse_summary(line, &mut rec, &mut cache) {
+            Ok(at) => at,
             Err(e) => {
                 agg.malformed += 1;
                 if agg.malformed_samples.len() < stats::MALFORMED_SAMPLES {
@@ -225,19 +228,23 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
         }
         agg.requests += 1;
         agg.status[status as usize] += 1;
-        if status >= 500 || crate::logs::record::any_5xx(rec.upstream_status) {
-            let full = ctx.fmt.parse(line, &mut cache).unwrap_or(Record {
-                time: rec.time,
-                status: rec.status,
-                ..Record::default()
-            });
+        if status >= 500 || crate::logs::record::any_5xx(rec.upstream.status) {
+            let (summary_time, summary_status) = (rec.time, rec.status);
+            if ctx.fmt.complete(line, &mut rec, at, &mut cache).is_err() {
+                rec = Record {
+                    time: summary_time,
+                    status: summary_status,
+                    ..Record::default()
+                };
+            }
+            let full = &rec;
             if timing {
                 let attempts = full.upstream.attempts();
                 agg.timings
                     .see(&attempts, status, full.time.map(|t| t.utc_ms));
             }
-            let cause = slow_path(&full, n, ctx, &mut agg, &mut events);
-            if rec.time.is_some() {
+            let cause = slow_path(full, n, ctx, &mut agg, &mut events);
+            if summary_time.is_some() {
                 if status >= 500 {
                     run.cur.s5xx += 1;
                 }
@@ -256,14 +263,15 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
             let sampled = timing && ok_lines % TIMING_SAMPLE == 0;
             ok_lines += 1;
             if sampled || ctx.opts.all_requests {
-                if let Ok(full) = ctx.fmt.parse(line, &mut cache) {
+                if ctx.fmt.complete(line, &mut rec, at, &mut cache).is_ok() {
+                    let full = &rec;
                     if sampled {
                         let attempts = full.upstream.attempts();
                         agg.timings
                             .see(&attempts, status, full.time.map(|t| t.utc_ms));
                     }
                     if ctx.opts.all_requests {
-                        events.push(plain_event(&full, n, ctx));
+                        events.push(plain_event(full, n, ctx));
                     }
                 }
             }
@@ -361,16 +369,17 @@ pub(super) fn offset_probes(
             continue;
         }
         // the cheap summary first: only 5xx lines get the full parse
-        let Ok(sum) = fmt.parse_summary(line, &mut cache) else {
+        let mut rec = Record::default();
+        let Ok(at) = fmt.parse_summary(line, &mut rec, &mut cache) else {
             continue;
         };
-        if sum.status.is_none_or(|s| s < 500) && !crate::logs::record::any_5xx(sum.upstream_status)
+        if rec.status.is_none_or(|s| s < 500) && !crate::logs::record::any_5xx(rec.upstream.status)
         {
             continue;
         }
-        let Ok(mut rec) = fmt.parse(line, &mut cache) else {
+        if fmt.complete(line, &mut rec, at, &mut cache).is_err() {
             continue;
-        };
+        }
         rec.split_request();
         let (Some(t), Some(client), Some(request)) = (
             rec.time,

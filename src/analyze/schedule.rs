@@ -323,7 +323,7 @@ fn run_task<T>(
                 if gone {
                     return;
                 }
-                for chunk in input::chunks(&block, input::CHUNK_SIZE) {
+                for chunk in input::chunks(block, input::CHUNK_SIZE) {
                     let (r, n) = f(file, chunk);
                     if !send(Msg::Part(r, n)) {
                         gone = true;

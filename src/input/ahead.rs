@@ -18,25 +18,32 @@ const AHEAD: usize = 1;
 /// `reader` to `each`, in order, while the next block is decoded on another
 /// thread. A read error is returned after every block before it was handed
 /// out. If no thread can be started, the blocks are read on this one.
+///
+/// The blocks' buffers go back to the decoder once parsed and are filled
+/// again ([`BlockReader::next_block_into`]): at most three buffers per
+/// stream, each allocated once.
 pub fn each_block(
     first: Option<Vec<u8>>,
     reader: &mut BlockReader,
-    each: &mut dyn FnMut(Vec<u8>),
+    each: &mut dyn FnMut(&[u8]),
 ) -> io::Result<()> {
     let reader = Mutex::new(reader);
-    let next = || match reader.lock() {
-        Ok(mut r) => r.next_block(),
-        Err(_) => Ok(None),
+    let next = |buf: &mut Vec<u8>| match reader.lock() {
+        Ok(mut r) => r.next_block_into(buf),
+        Err(_) => Ok(false),
     };
     let next = &next;
     std::thread::scope(|s| {
         let (tx, rx) = sync_channel::<io::Result<Vec<u8>>>(AHEAD);
+        // parsed buffers, back to the decoder (never more than are in flight)
+        let (back_tx, back_rx) = sync_channel::<Vec<u8>>(AHEAD + 2);
         let decoder = std::thread::Builder::new()
             .name("gatecheck-decode".into())
             .spawn_scoped(s, move || loop {
-                let item = match next() {
-                    Ok(Some(b)) => Ok(b),
-                    Ok(None) => return,
+                let mut buf = back_rx.try_recv().unwrap_or_default();
+                let item = match next(&mut buf) {
+                    Ok(true) => Ok(buf),
+                    Ok(false) => return,
                     Err(e) => Err(e),
                 };
                 let last = item.is_err();
@@ -46,18 +53,22 @@ pub fn each_block(
                 }
             });
         if let Some(b) = first {
-            each(b);
+            each(&b);
         }
         if decoder.is_err() {
             drop(rx);
-            while let Some(b) = next()? {
-                each(b);
+            let mut buf = Vec::new();
+            while next(&mut buf)? {
+                each(&buf);
             }
             return Ok(());
         }
         // the decoder ends (dropping its sender) after the last block or the error
         for item in rx {
-            each(item?);
+            let buf = item?;
+            each(&buf);
+            // refused only when the decoder has ended or holds enough
+            let _ = back_tx.try_send(buf);
         }
         Ok(())
     })
@@ -87,7 +98,7 @@ mod tests {
         each_block(first, &mut r, &mut |b| {
             assert!(b.ends_with(b"\n"));
             blocks += 1;
-            got.extend_from_slice(&b);
+            got.extend_from_slice(b);
         })
         .unwrap();
         assert!(
@@ -107,7 +118,7 @@ mod tests {
         let dec = super::super::stream::decode(Box::new(BufReader::new(io::Cursor::new(gz))));
         let mut r = BlockReader::new(dec.unwrap());
         let mut got = Vec::new();
-        let err = each_block(None, &mut r, &mut |b| got.extend_from_slice(&b))
+        let err = each_block(None, &mut r, &mut |b| got.extend_from_slice(b))
             .expect_err("the cut is reported");
         assert!(err.to_string().contains("truncated"), "{err}");
         assert!(got.len() > data.len() / 2, "{} bytes kept", got.len());

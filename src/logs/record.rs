@@ -190,23 +190,11 @@ impl<'a> UpstreamFields<'a> {
     }
 }
 
-/// What every line needs for the counts: status, time and the raw
-/// `$upstream_status`; see [`crate::logs::nginx::LogFormat::parse_summary`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Summary<'a> {
-    /// When the hop logged the request.
-    pub time: Option<LogTime>,
-    /// Status sent to the client.
-    pub status: Option<u16>,
-    /// `$upstream_status`, raw list.
-    pub upstream_status: Option<&'a [u8]>,
-}
-
 /// Does an `$upstream_status` list hold a 5xx element? No allocation.
 #[inline]
 pub fn any_5xx(status: Option<&[u8]>) -> bool {
     let Some(mut rest) = status else { return false };
-    while let Some(i) = memchr::memchr(b'5', rest) {
+    while let Some(i) = super::scan::find_byte(rest, b'5') {
         let at_start = i == 0 || rest[i - 1] == b' ';
         if at_start && rest.len() >= i + 3 && super::scan::parse_status(&rest[i..i + 3]).is_some() {
             let after = rest.get(i + 3);

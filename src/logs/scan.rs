@@ -62,6 +62,95 @@ pub fn find_each(hay: &[u8], needle: u8, out: &mut [usize]) -> usize {
     n
 }
 
+/// Bytes of a field scanned eight at a time before [`find_byte`] hands the
+/// rest to `memchr`: most fields of a log line (addresses, times, statuses,
+/// numbers, upstream values) are shorter than this, and for them a library
+/// call (its dispatch and its setup for long haystacks) costs more than the
+/// scan itself (issue 9's profile: ~15 `memchr` calls per line, 23 % of the
+/// CPU on delimiters). Longer fields (request, referer, user agent) go to
+/// `memchr`'s vector loop after these bytes.
+pub const SHORT_SPAN: usize = 32;
+
+/// Bit 7 of each byte of the result is set iff that byte of `x` is 0, and
+/// no other bit is set (exact: no borrow crosses bytes).
+#[inline(always)]
+fn zero_bytes(x: u64) -> u64 {
+    const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    !(((x & LO7).wrapping_add(LO7)) | x | LO7)
+}
+
+#[inline(always)]
+fn word(b: &[u8], at: usize) -> u64 {
+    let w = &b[at..at + 8];
+    u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]])
+}
+
+/// The offset of the first `needle` in `hay`: the first
+/// [`SHORT_SPAN`] bytes eight at a time inline, the rest with `memchr`.
+#[inline(always)]
+pub fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
+    let want = u64::from_ne_bytes([needle; 8]);
+    let short = hay.len().min(SHORT_SPAN);
+    let mut i = 0;
+    while i + 8 <= short {
+        let hit = zero_bytes(word(hay, i) ^ want);
+        if hit != 0 {
+            return Some(i + (hit.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    while i < short {
+        if hay[i] == needle {
+            return Some(i);
+        }
+        i += 1;
+    }
+    if short == hay.len() {
+        return None;
+    }
+    memchr::memchr(needle, &hay[short..]).map(|j| short + j)
+}
+
+/// The offset of the last `needle` in `hay`: the last [`SHORT_SPAN`]
+/// bytes eight at a time inline, the rest with `memrchr`.
+#[inline(always)]
+pub fn rfind_byte(hay: &[u8], needle: u8) -> Option<usize> {
+    let want = u64::from_ne_bytes([needle; 8]);
+    let floor = hay.len().saturating_sub(SHORT_SPAN);
+    let mut end = hay.len();
+    while end >= floor + 8 {
+        let hit = zero_bytes(word(hay, end - 8) ^ want);
+        if hit != 0 {
+            return Some(end - 8 + 7 - (hit.leading_zeros() / 8) as usize);
+        }
+        end -= 8;
+    }
+    while end > floor {
+        end -= 1;
+        if hay[end] == needle {
+            return Some(end);
+        }
+    }
+    memchr::memrchr(needle, &hay[..floor])
+}
+
+/// `a == b` for the short strings of a log line (literals, time stamps),
+/// inline: a call to `memcmp` costs more than comparing them.
+#[inline(always)]
+pub fn eq_short(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i + 8 <= a.len() {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    a[i..].iter().zip(&b[i..]).all(|(x, y)| x == y)
+}
+
 /// How many bytes of `hay` equal `needle`, eight at a time (the test of
 /// [`find_each`], counted with `count_ones`).
 #[inline]
@@ -389,6 +478,28 @@ mod tests {
             let n = find_each(&hay, needle, &mut out);
             proptest::prop_assert_eq!(&out[..n], &want[..]);
             proptest::prop_assert_eq!(count_byte(&hay, needle), hay.iter().filter(|&&c| c == needle).count());
+        }
+    }
+
+    proptest::proptest! {
+        /// `find_byte`, `rfind_byte` and `eq_short` agree with plain
+        /// scans and `==`, across the short-span boundary.
+        #[test]
+        fn short_span_helpers_are_plain_scans(
+            hay in proptest::collection::vec(proptest::sample::select(vec![b'"', b'a', b'"' ^ 0x80, 0, 0xff, b' ']), 0..120),
+            needle in proptest::sample::select(vec![b'"', b' ', 0u8, 0xff]),
+            cut in 0usize..120,
+        ) {
+            proptest::prop_assert_eq!(find_byte(&hay, needle), hay.iter().position(|&c| c == needle));
+            proptest::prop_assert_eq!(rfind_byte(&hay, needle), hay.iter().rposition(|&c| c == needle));
+            let (a, b) = hay.split_at(cut.min(hay.len()));
+            proptest::prop_assert_eq!(eq_short(a, b), a == b);
+            proptest::prop_assert!(eq_short(a, a));
+            let mut other = a.to_vec();
+            if let Some(last) = other.last_mut() {
+                *last ^= 1;
+                proptest::prop_assert!(!eq_short(a, &other));
+            }
         }
     }
 
