@@ -443,3 +443,81 @@ fn haproxy_clf_real_fixture() {
     assert!(other.contains(&("upstream_refused".into(), 1)), "{other:?}");
     assert!(other.contains(&("no_live_upstream".into(), 1)), "{other:?}");
 }
+
+/// The dump of `fixtures/logs/chain_real` with nginx's request times cut to
+/// 1 ms, so that the durations of the shared request ids say haproxy saw
+/// the requests first; with `cfg`, the haproxy.cfg the capture ran with
+/// (`tests/real_chain.rs`: haproxy binds the address nginx proxied to).
+fn chain_dump_with_short_nginx_times(cfg: bool) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::path::Path::new("fixtures/logs/chain_real");
+    for f in ["haproxy.log", "error.log", "nginx.conf"] {
+        std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
+    }
+    let access = std::fs::read_to_string(src.join("access.log")).unwrap();
+    let re = regex::Regex::new(r"rt=[0-9.]+ ").unwrap();
+    let short = re.replace_all(&access, "rt=0.001 ");
+    assert_ne!(short, access);
+    std::fs::write(dir.path().join("access.log"), short.as_bytes()).unwrap();
+    if cfg {
+        std::fs::write(
+            dir.path().join("haproxy.cfg"),
+            "global\n    log stdout format raw local0\n\ndefaults\n    mode http\n    log global\n    option httplog\n    timeout connect 1s\n    timeout client 5s\n    timeout server 1s\n\nfrontend fe_main\n    bind 127.0.0.1:38421\n    capture request header X-Request-ID len 64\n    default_backend be_app\n\nbackend be_app\n    server app1 127.0.0.1:38999\n",
+        )
+        .unwrap();
+    }
+    dir
+}
+
+/// nginx's `$upstream_addr` is the address haproxy binds (haproxy.cfg):
+/// nginx is outside, though the durations of the shared request ids say
+/// the opposite; the note says which evidence was taken. Without the
+/// config, the durations decide.
+#[test]
+fn hop_order_from_addresses_beats_durations() {
+    let with = chain_dump_with_short_nginx_times(true);
+    let v = analyze_json(&[with.path().to_str().unwrap()]);
+    let b = &v["born"];
+    assert_eq!(b["order"], serde_json::json!(["nginx", "haproxy"]), "{b}");
+    let note = b["order_note"].as_str().unwrap();
+    assert!(
+        note.starts_with(
+            "hop order from evidence: nginx before haproxy (addresses: nginx's $upstream_addr 127.0.0.1:38421 is haproxy's bind 127.0.0.1:38421 at "
+        ),
+        "{note}"
+    );
+    assert!(note.contains("haproxy.cfg:13"), "{note}");
+    assert!(note.contains("said the opposite"), "{note}");
+    let born = |suffix: &str| {
+        b["chains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["chain"][0]["request_id"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with(suffix))
+            })
+            .map(|c| {
+                (
+                    c["hop"].as_str().unwrap().to_string(),
+                    c["cause"].as_str().unwrap().to_string(),
+                )
+            })
+    };
+    assert_eq!(
+        born("0001"),
+        Some(("haproxy".into(), "upstream_closed_early".into()))
+    );
+    assert_eq!(
+        born("0005"),
+        Some(("nginx".into(), "upstream_refused".into()))
+    );
+
+    let without = chain_dump_with_short_nginx_times(false);
+    let v = analyze_json(&[without.path().to_str().unwrap()]);
+    let b = &v["born"];
+    assert_eq!(b["order"], serde_json::json!(["haproxy", "nginx"]), "{b}");
+    let note = b["order_note"].as_str().unwrap();
+    assert!(note.contains("(request ids: haproxy took longer"), "{note}");
+}

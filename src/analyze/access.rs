@@ -580,6 +580,7 @@ fn slow_path(
             path: path.clone().map(String::into_boxed_str),
             status,
             request_id: text(rec.request_id).map(String::into_boxed_str),
+            upstream: text(rec.upstream.addr).map(String::into_boxed_str),
             cause: verdict.cause,
         });
     }
