@@ -521,3 +521,54 @@ fn hop_order_from_addresses_beats_durations() {
     let note = b["order_note"].as_str().unwrap();
     assert!(note.contains("(request ids: haproxy took longer"), "{note}");
 }
+
+/// The top tables' coverage notes speak the hop's own terms: a HAProxy-only
+/// dump (httplog logs no Host) and an Envoy-only one (a format without
+/// `%UPSTREAM_HOST%` or `%REQ(:AUTHORITY)%`) get no nginx wording.
+#[test]
+fn coverage_notes_per_hop() {
+    let v = analyze_json(&["fixtures/logs/haproxy/syslog_mixed.log"]);
+    let c = &v["top_coverage"];
+    assert_eq!(c["hosts"]["of"], 3, "{c}");
+    let hosts = c["hosts"]["missing"].as_str().unwrap();
+    assert_eq!(
+        hosts,
+        "3 lines have no host (haproxy: not logged (HAProxy's httplog has no Host field))"
+    );
+    // every 502 named its backend/server
+    assert_eq!(c["upstreams"]["counted"], 3, "{c}");
+    assert!(c["upstreams"].get("missing").is_none(), "{c}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("envoy.log");
+    // the 5xx of fixtures/logs/envoy/default_5xx_kinds.log, in a format
+    // that leaves out the upstream host and the authority
+    std::fs::write(
+        &p,
+        "[2024-03-12T08:10:00.120Z] \"GET /api/orders HTTP/1.1\" 502 - 31\n\
+         [2024-03-12T08:10:01.000Z] \"POST /api/pay HTTP/1.1\" 502 UPE 3\n\
+         [2024-03-12T08:10:02.000Z] \"GET /api/ok HTTP/1.1\" 200 - 2\n",
+    )
+    .unwrap();
+    let v = analyze_json(&[
+        p.to_str().unwrap(),
+        "--log-format",
+        "envoy=[%START_TIME%] \"%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%\" %RESPONSE_CODE% %RESPONSE_FLAGS% %DURATION%",
+    ]);
+    assert_eq!(v["hops"][0]["name"], "envoy", "{}", v["inputs"]);
+    let c = &v["top_coverage"];
+    let up = c["upstreams"]["missing"].as_str().unwrap();
+    assert!(
+        up.starts_with("2 lines have no upstream address (envoy: %UPSTREAM_HOST%"),
+        "{up}"
+    );
+    let hosts = c["hosts"]["missing"].as_str().unwrap();
+    assert!(
+        hosts.starts_with("2 lines have no host (envoy: %REQ(:AUTHORITY)%"),
+        "{hosts}"
+    );
+    for n in [up, hosts] {
+        assert!(!n.contains("$upstream_addr") && !n.contains("$host"), "{n}");
+    }
+    assert!(c["paths"].get("missing").is_none(), "{c}");
+}

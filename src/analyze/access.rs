@@ -554,18 +554,18 @@ fn slow_path(
         }
         match failed_addr {
             Some(a) => bump(&mut agg.upstreams, a),
-            None => agg.no_upstream_502 += 1,
+            None => agg.no_upstream_502.bump("nginx"),
         }
         let host = text(rec.host)
             .filter(|h| h != "-")
             .or_else(|| errors.last().and_then(|e| e.host.clone()));
         match host {
             Some(h) => bump(&mut agg.hosts, &h),
-            None => agg.no_host_502 += 1,
+            None => agg.no_host_502.bump("nginx"),
         }
         match &path {
             Some(p) => bump(&mut agg.paths, &path_pattern(p)),
-            None => agg.no_path_502 += 1,
+            None => agg.no_path_502.bump("nginx"),
         }
     }
     if status >= 500 && agg.join.len() < super::born::JOIN_CAP {

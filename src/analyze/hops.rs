@@ -456,14 +456,18 @@ fn slow_path(
         if let Some(t) = rec.time {
             agg.see_502(t);
         }
-        if let Some(u) = &upstream {
-            bump(&mut agg.upstreams, u);
+        // HAProxy's `<NOSRV>`: no server was chosen, so none to count
+        match upstream.as_deref().filter(|u| !u.ends_with("/<NOSRV>")) {
+            Some(u) => bump(&mut agg.upstreams, u),
+            None => agg.no_upstream_502.bump(ctx.name),
         }
-        if let Some(h) = rec.host {
-            bump(&mut agg.hosts, &String::from_utf8_lossy(h));
+        match rec.host {
+            Some(h) => bump(&mut agg.hosts, &String::from_utf8_lossy(h)),
+            None => agg.no_host_502.bump(ctx.name),
         }
-        if let Some(p) = &path {
-            *agg.paths.entry(path_pattern(p)).or_default() += 1;
+        match &path {
+            Some(p) => *agg.paths.entry(path_pattern(p)).or_default() += 1,
+            None => agg.no_path_502.bump(ctx.name),
         }
     }
     if agg.join.len() < super::born::JOIN_CAP {

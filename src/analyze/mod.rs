@@ -16,6 +16,7 @@ mod access;
 pub mod attribute;
 pub mod born;
 pub mod cause;
+pub mod coverage;
 mod errors;
 pub mod event;
 pub mod given_formats;

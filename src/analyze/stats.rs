@@ -159,6 +159,31 @@ impl AddAssign for CauseStat {
 /// Per-cause counts.
 pub type ByCause = BTreeMap<Cause, CauseStat>;
 
+/// A count kept per hop (`nginx`, `haproxy`, …), merged by adding, so a
+/// note about it can speak each hop's terms.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PerHop(pub BTreeMap<&'static str, u64>);
+
+impl PerHop {
+    /// Count one for `hop`.
+    pub fn bump(&mut self, hop: &'static str) {
+        *self.0.entry(hop).or_default() += 1;
+    }
+
+    /// The sum over every hop.
+    pub fn total(&self) -> u64 {
+        self.0.values().sum()
+    }
+}
+
+impl AddAssign for PerHop {
+    fn add_assign(&mut self, o: PerHop) {
+        for (k, v) in o.0 {
+            *self.0.entry(k).or_default() += v;
+        }
+    }
+}
+
 /// Everything counted over a set of lines; merged with `+=`.
 #[derive(Debug, Clone, Default)]
 pub struct Agg {
@@ -190,12 +215,13 @@ pub struct Agg {
     pub hosts: HashMap<String, u64>,
     /// Paths of the 502s (without query).
     pub paths: HashMap<String, u64>,
-    /// 502s without an upstream address (none logged, none in an error line).
-    pub no_upstream_502: u64,
-    /// 502s without a host (none logged, none in an error line).
-    pub no_host_502: u64,
-    /// 502s without a request path.
-    pub no_path_502: u64,
+    /// 502s without an upstream address (none logged, none in an error
+    /// line; HAProxy `<NOSRV>`), per hop.
+    pub no_upstream_502: PerHop,
+    /// 502s without a host (none logged, none in an error line), per hop.
+    pub no_host_502: PerHop,
+    /// 502s without a request path, per hop.
+    pub no_path_502: PerHop,
     /// First and last request time.
     pub span: Option<(LogTime, LogTime)>,
     /// First and last 502.
