@@ -572,3 +572,42 @@ fn coverage_notes_per_hop() {
     }
     assert!(c["paths"].get("missing").is_none(), "{c}");
 }
+
+/// A HAProxy `log-format` that writes lines nginx's `combined` reads too:
+/// without `--log-format haproxy=…` nginx's detection claims the file; with
+/// it, the user's statement wins (tried before nginx's detection), HAProxy's
+/// termination state explains the 502s, and `gatecheck formats` says so.
+#[test]
+fn stated_haproxy_format_wins_over_nginx_detection() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("lb.log");
+    std::fs::write(
+        &p,
+        "10.0.0.2 - - [12/Mar/2024:08:12:01 +0000] \"GET /api/orders/1002 HTTP/1.1\" 502 209 \"-\" \"-\" SH-- 0/-1/12 be_api/app1\n\
+         10.0.0.3 - - [12/Mar/2024:08:12:02 +0000] \"GET /api/cart HTTP/1.1\" 502 209 \"-\" \"-\" PH-- 0/-1/3 be_api/app2\n\
+         10.0.0.4 - - [12/Mar/2024:08:12:03 +0000] \"GET /api/cart HTTP/1.1\" 200 512 \"-\" \"-\" ---- 0/4/5 be_api/app2\n",
+    )
+    .unwrap();
+    let path = p.to_str().unwrap();
+    let (code, out) = formats(&[path]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("lb.log: nginx access log"), "{out}");
+    let fmt = "haproxy=%ci - - [%trl] \"%r\" %ST %B \"-\" \"-\" %tsc %Tc/%Tr/%Ta %b/%s";
+    let (code, out) = formats(&[path, "--log-format", fmt]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("lb.log: haproxy log"), "{out}");
+    assert!(out.contains("--log-format"), "{out}");
+    assert!(
+        out.contains("stated formats are tried before nginx's detection, which would have read it as nginx log_format"),
+        "{out}"
+    );
+    let v = analyze_json(&[path, "--log-format", fmt]);
+    let h = &v["hops"][0];
+    assert_eq!(h["name"], "haproxy", "{}", v["inputs"]);
+    let c502 = causes(&h["causes_502"]);
+    assert!(
+        c502.contains(&("upstream_closed_early".into(), 1)),
+        "{c502:?}"
+    );
+    assert!(c502.contains(&("invalid_header".into(), 1)), "{c502:?}");
+}
