@@ -257,7 +257,11 @@ pub fn order(
                 let v = by_addr.get(&(a, b)).cloned().unwrap_or_default();
                 let n = if exact { v.exact } else { v.port_only };
                 let (addr, li, _) = v.example.clone().unwrap_or_default();
-                let r = &addrs.listens[li.min(addrs.listens.len().saturating_sub(1))];
+                // a vote always names a listen it matched; never index past them
+                let Some(r) = addrs.listens.get(li) else {
+                    assumed.push(format!("{a} before {b}"));
+                    continue;
+                };
                 let mut s = if exact {
                     format!(
                         "{a} before {b} (addresses: {a}'s {} {addr} is {b}'s {} {} at {}, in {n} 5xx record{})",
