@@ -107,6 +107,8 @@ fn the_ladder_of_real_nginx_in_front_of_real_haproxy() {
     );
     let msg = f[0]["message"].as_str().unwrap();
     assert!(msg.contains(&ngx) && msg.contains(&hap), "{msg}");
+    // linked by the port nginx's proxy_pass names and haproxy binds
+    assert!(msg.contains("through port "), "{msg}");
     // nginx's 504s sit at its own 1s limit
     let at: Vec<(u64, u64, &str)> = l["rungs"][1]["placed"]
         .as_array()

@@ -286,6 +286,14 @@ pub struct Limit {
     /// Where it applies (`location /api`, `backend be_app`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub scope: String,
+    /// Ports the server of this route listens on (nginx `listen`, HAProxy
+    /// `bind`), when the config says.
+    #[serde(skip)]
+    pub listens: Vec<u16>,
+    /// Ports this route sends to (its `proxy_pass` port or its pool's
+    /// servers' ports), when the config says.
+    #[serde(skip)]
+    pub sends_to: Vec<u16>,
 }
 
 impl Limit {
@@ -525,12 +533,12 @@ pub struct Inputs<'a> {
 fn limits_of(models: &[&ProxyModel], at: &dyn Fn(crate::source::Span) -> String) -> Vec<Limit> {
     let mut out: Vec<Limit> = Vec::new();
     for m in models {
-        for (_, r) in m.routes() {
+        for (srv, r) in m.routes() {
             if r.proxy.is_none() {
                 continue;
             }
             let Some(w) = route_wait(m, r) else { continue };
-            let l = Limit {
+            let mut l = Limit {
                 setting: read_setting(m).to_string(),
                 read_ms: ms(w.read),
                 attempts: w.attempts,
@@ -538,6 +546,8 @@ fn limits_of(models: &[&ProxyModel], at: &dyn Fn(crate::source::Span) -> String)
                 source: at(w.span),
                 defaulted: w.defaulted,
                 scope: route_scope(m, r),
+                listens: listen_ports(srv),
+                sends_to: target_ports(m, r),
             };
             // one line per setting and wait (many locations inherit one
             // http-level proxy_read_timeout)
@@ -548,6 +558,16 @@ fn limits_of(models: &[&ProxyModel], at: &dyn Fn(crate::source::Span) -> String)
                 if !same.scope.ends_with('…') && same.scope != l.scope {
                     same.scope.push_str(", …");
                 }
+                for (a, b) in [
+                    (&mut same.listens, std::mem::take(&mut l.listens)),
+                    (&mut same.sends_to, std::mem::take(&mut l.sends_to)),
+                ] {
+                    for p in b {
+                        if !a.contains(&p) {
+                            a.push(p);
+                        }
+                    }
+                }
                 continue;
             }
             out.push(l);
@@ -555,6 +575,42 @@ fn limits_of(models: &[&ProxyModel], at: &dyn Fn(crate::source::Span) -> String)
     }
     out.sort_by(|a, b| b.wait_ms.cmp(&a.wait_ms).then(a.source.cmp(&b.source)));
     out
+}
+
+/// The port of an address as nginx `listen` / HAProxy `bind` write it
+/// (`127.0.0.1:8080`, `[::]:80`, `*:80`, `:80`, a bare `8080`); `None` for
+/// unix sockets, ranges and what does not read.
+fn port_of(addr: &str) -> Option<u16> {
+    if addr.starts_with("unix:") || addr.starts_with('/') {
+        return None;
+    }
+    let tail = match addr.rsplit_once(':') {
+        Some((_, p)) => p,
+        None => addr,
+    };
+    tail.parse().ok()
+}
+
+/// Ports `srv` listens on (nginx `listen`, HAProxy `bind`; first argument).
+fn listen_ports(srv: &crate::config::model::Server) -> Vec<u16> {
+    let mut v: Vec<u16> = ["listen", "bind"]
+        .iter()
+        .flat_map(|d| srv.directives.all(d))
+        .filter_map(|d| d.arg(0).and_then(port_of))
+        .collect();
+    v.dedup();
+    v
+}
+
+/// Ports route `r` sends to: its target's port, or its pool's servers'.
+fn target_ports(m: &ProxyModel, r: &crate::config::model::Route) -> Vec<u16> {
+    let mut v: Vec<u16> = match (m.target_pool(r), r.proxy.as_ref().and_then(|p| p.port)) {
+        (Some(pool), _) => pool.servers.iter().filter_map(|e| e.port).collect(),
+        (None, Some(p)) => vec![p],
+        (None, None) => Vec::new(),
+    };
+    v.dedup();
+    v
 }
 
 fn ms(d: Duration) -> u64 {
@@ -601,6 +657,8 @@ fn declared(setting: &str, limit_ms: u64, source: String, defaulted: bool) -> Li
         source,
         defaulted,
         scope: String::new(),
+        listens: Vec::new(),
+        sends_to: Vec::new(),
     }
 }
 
@@ -829,7 +887,29 @@ fn check(rungs: &[Rung], margin: Duration) -> Vec<Inversion> {
     let mut out = Vec::new();
     for w in known.windows(2) {
         let (o, i) = (w[0], w[1]);
-        let (Some(ol), Some(il)) = (o.gives_up(), i.longest()) else {
+        // the outer hop's routes that send to a port the inner hop listens
+        // on, when the configs tell (else every limit of each, said so)
+        let linked: Vec<(&Limit, &Limit)> = o
+            .limits
+            .iter()
+            .flat_map(|ol| {
+                i.limits
+                    .iter()
+                    .filter(move |il| ol.sends_to.iter().any(|p| il.listens.contains(p)))
+                    .map(move |il| (ol, il))
+            })
+            .collect();
+        let pair = if linked.is_empty() {
+            o.gives_up().zip(i.longest())
+        } else {
+            let ol = linked
+                .iter()
+                .map(|p| p.0)
+                .min_by_key(|l| (l.read_ms, l.source.clone()));
+            let il = linked.iter().map(|p| p.1).max_by_key(|l| l.wait_ms);
+            ol.zip(il)
+        };
+        let Some((ol, il)) = pair else {
             continue;
         };
         let (olim, iwait) = (
@@ -839,27 +919,46 @@ fn check(rungs: &[Rung], margin: Duration) -> Vec<Inversion> {
         if !gives_up_first(olim, iwait, margin) {
             continue;
         }
-        let several = |r: &Rung, what: &str| {
-            if r.limits.len() > 1 {
-                format!(" ({what} of {} limits at {})", r.limits.len(), r.hop)
+        let several = |r: &Rung, what: &str, untold: String| {
+            if r.limits.len() > 1 && linked.is_empty() {
+                format!(
+                    " ({what} of {} limits at {}; {untold})",
+                    r.limits.len(),
+                    r.hop
+                )
             } else {
                 String::new()
             }
         };
+        let port = ol
+            .sends_to
+            .iter()
+            .find(|p| il.listens.contains(p))
+            .map(|p| format!(", through port {p}"))
+            .unwrap_or_default();
         let answers = match o.gives_up_with {
             Some(s) => format!("{} answers {s}", o.hop),
             None => format!("{} answers with its own error", o.hop),
         };
         let message = format!(
-            "{} gives up after {} ({}){} before {} may wait {} ({}){}: {} while {} still waits",
+            "{} gives up after {} ({}){} before {} may wait {} ({}){}{}: {} while {} still waits",
             o.hop,
             ol.describe(),
             ol.origin(),
-            several(o, "the shortest"),
+            several(
+                o,
+                "the shortest",
+                format!("the configs do not tell which of them send to {}", i.hop)
+            ),
             i.hop,
             il.describe(),
             il.origin(),
-            several(i, "the longest"),
+            several(
+                i,
+                "the longest",
+                format!("which of them {}'s requests reach is not told", o.hop)
+            ),
+            port,
             answers,
             i.hop
         );
@@ -1002,6 +1101,55 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(l.findings.len(), 1);
+    }
+
+    /// nginx's routes are compared with haproxy's limits only where they
+    /// send to a port haproxy binds, when the configs tell.
+    #[test]
+    fn routes_are_linked_to_the_inner_hop_by_port() {
+        let dir = tempfile::tempdir().unwrap();
+        let ngx = |root_read: &str| {
+            let p = dir.path().join("nginx.conf");
+            std::fs::write(
+                &p,
+                format!("http {{ server {{ listen 80; location /health {{ proxy_pass http://10.0.0.9:9000; proxy_read_timeout 2s; }} location / {{ proxy_pass http://127.0.0.1:8404; proxy_read_timeout {root_read}; }} }} }}\n"),
+            )
+            .unwrap();
+            crate::analyze::nginx_config::read(&[p])
+        };
+        let mut hap = ProxyConfigs::default();
+        hap.add(
+            dir.path().join("haproxy.cfg"),
+            b"defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\nfrontend fe\n  bind 127.0.0.1:8404\n  default_backend be\nbackend be\n  server a 10.0.0.1:8080\n".to_vec(),
+            ProxyKind::Haproxy,
+        );
+        let d = Durations::default();
+        let run = |n: &NginxConfig| {
+            build(&Inputs {
+                born: None,
+                logged: vec![("nginx", HopKind::Proxy), ("haproxy", HopKind::Proxy)],
+                nginx: Some(n),
+                proxies: Some(&hap),
+                given: &[],
+                durations: &d,
+            })
+            .unwrap()
+        };
+        // /health's 2s goes elsewhere: / waits 10s for haproxy's 5s
+        let n = ngx("10s");
+        let l = run(&n);
+        assert_eq!(l.rungs[0].limits.len(), 2, "{:?}", l.rungs[0]);
+        assert!(l.findings.is_empty(), "{:?}", l.findings);
+        let n = ngx("5s");
+        let l = run(&n);
+        assert_eq!(l.findings.len(), 1, "{:?}", l.findings);
+        let m = &l.findings[0].message;
+        assert!(
+            m.starts_with("nginx gives up after 5s (proxy_read_timeout"),
+            "{m}"
+        );
+        assert!(m.contains("through port 8404"), "{m}");
+        assert!(!m.contains("/health"), "{m}");
     }
 
     #[test]
