@@ -461,12 +461,15 @@ impl Rung {
         let of: Vec<String> = self
             .timed
             .iter()
-            .map(|(s, n)| format!("{} {s}", n))
+            .map(|(s, n)| format!("{n} × {s}"))
             .collect();
         if at.is_empty() {
-            lines.push(format!("none at a limit, of {} timed", of.join(", ")));
+            lines.push(format!(
+                "none at a limit, of {} with a duration",
+                of.join(", ")
+            ));
         } else {
-            lines.push(format!("of {} timed", of.join(", ")));
+            lines.push(format!("of {} with a duration", of.join(", ")));
         }
         lines.join("\n")
     }
