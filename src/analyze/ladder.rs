@@ -1159,6 +1159,44 @@ mod tests {
         assert!(!m.contains("/health"), "{m}");
     }
 
+    /// Envoy's route timeouts, as written (file:line) and defaulted (15 s,
+    /// said so), behind an ALB at its documented 60 s.
+    #[test]
+    fn envoy_routes_behind_an_alb_default() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/attrib/envoy/envoy.yaml");
+        let mut cfg = ProxyConfigs::default();
+        cfg.add(
+            path.clone(),
+            std::fs::read(&path).unwrap(),
+            ProxyKind::Envoy,
+        );
+        let d = Durations::default();
+        let l = build(&Inputs {
+            born: None,
+            logged: vec![("envoy", HopKind::Proxy), ("alb", HopKind::Lb)],
+            nginx: None,
+            proxies: Some(&cfg),
+            given: &[],
+            durations: &d,
+        })
+        .unwrap();
+        let hops: Vec<&str> = l.rungs.iter().map(|r| r.hop.as_str()).collect();
+        assert_eq!(hops, ["alb", "envoy"]);
+        assert!(l.rungs[0].limits[0].source.starts_with("vendor default"));
+        let envoy: Vec<(u64, bool, String)> = l.rungs[1]
+            .limits
+            .iter()
+            .map(|x| (x.wait_ms, x.defaulted, x.source.clone()))
+            .collect();
+        assert_eq!(envoy.len(), 2, "{envoy:?}");
+        assert_eq!((envoy[0].0, envoy[0].1), (30_000, false), "{envoy:?}");
+        assert!(envoy[0].2.ends_with("envoy.yaml:24"), "{envoy:?}");
+        assert_eq!((envoy[1].0, envoy[1].1), (15_000, true), "{envoy:?}");
+        // 60s is above both waits by more than the margin
+        assert!(l.findings.is_empty(), "{:?}", l.findings);
+    }
+
     #[test]
     fn one_known_limit_is_no_ladder_and_two_cdns_make_cdn_ambiguous() {
         let d = Durations::default();
