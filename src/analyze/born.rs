@@ -433,6 +433,39 @@ mod tests {
         }
     }
 
+    /// The outer hop gave up first (an upside-down timeout ladder): the
+    /// inner hop's record of those requests is the longer one, and must not
+    /// turn the order round.
+    #[test]
+    fn timeouts_do_not_vote_on_the_order() {
+        let mut recs = Vec::new();
+        for i in 0..2u64 {
+            let id = format!("slow{i}");
+            let mut o = rec("nginx", i + 1, 10_000, 504, Cause::Timeout, Some(&id));
+            o.duration_ms = Some(1_000);
+            let mut n = rec("haproxy", i + 1, 9_000, 504, Cause::Timeout, Some(&id));
+            n.duration_ms = Some(3_000);
+            recs.push(n);
+            recs.push(o);
+        }
+        let mut o = rec("nginx", 3, 20_000, 502, Cause::Passthrough, Some("c"));
+        o.duration_ms = Some(35);
+        let mut n = rec(
+            "haproxy",
+            3,
+            20_000,
+            502,
+            Cause::UpstreamClosedEarly,
+            Some("c"),
+        );
+        n.duration_ms = Some(26);
+        recs.extend([n, o]);
+        let b = born(recs, false, &[], &HopAddrs::default()).unwrap();
+        assert_eq!(b.order, vec!["nginx", "haproxy"]);
+        let note = b.order_note.unwrap();
+        assert!(note.contains("in 1 of 1 shared requests"), "{note}");
+    }
+
     #[test]
     fn order_assumed_without_ids() {
         let recs = vec![

@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 
 use super::born::JoinRec;
+use super::cause::Cause;
 use crate::config::model::{Listen, ProxyKind, ProxyModel};
 use crate::logs::hop::HopKind;
 use crate::source::Span;
@@ -324,6 +325,14 @@ fn id_votes(recs: &[JoinRec], depth: &dyn Fn(&str) -> Option<u8>) -> Votes {
     let mut votes: Votes = HashMap::new();
     let mut by_id: HashMap<&str, Vec<(&'static str, i64)>> = HashMap::new();
     for r in recs {
+        // a hop that gave up on a timeout logs its own limit, not the inner
+        // hop's time: when the outer hop's limit is the shorter (an upside-down
+        // timeout ladder) the inner hop's record is the longer one (seen with
+        // real nginx `proxy_read_timeout 1s` before haproxy `timeout server 3s`,
+        // tests/real_ladder.rs), so such records do not vote
+        if r.status == 504 || r.cause == Cause::Timeout {
+            continue;
+        }
         if let (Some(id), Some(d)) = (r.request_id.as_deref(), r.duration_ms) {
             if id != "-" && !id.is_empty() {
                 by_id.entry(id).or_default().push((r.hop, d));
@@ -414,7 +423,7 @@ mod tests {
             status: 502,
             request_id: Some(id.into()),
             upstream: upstream.map(Into::into),
-            cause: crate::analyze::cause::Cause::Passthrough,
+            cause: Cause::Passthrough,
         }
     }
 
