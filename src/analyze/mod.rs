@@ -19,6 +19,7 @@ pub mod cause;
 mod errors;
 pub mod event;
 pub mod given_formats;
+pub mod header_sizes;
 pub mod hop_cause;
 pub mod hops;
 pub mod incident;

@@ -71,12 +71,14 @@ pub(super) fn attribute(
         scope: format!("backend {name}"),
         m,
     };
+    out.notes.extend(retried(&c, cause));
     match cause {
         Cause::Timeout => timeouts(&c, out),
         Cause::UpstreamRefused
         | Cause::UpstreamReset
         | Cause::UpstreamClosedEarly
-        | Cause::KeepaliveRace => retries(&c, cause, out),
+        | Cause::KeepaliveRace
+        | Cause::Passthrough => retries(&c, cause, out),
         Cause::HeaderTooBig => buffers(&c, model, out),
         Cause::NoLiveUpstream => servers(&c, out),
         Cause::InvalidHeader => {
@@ -188,6 +190,31 @@ fn timeouts(c: &Ctx<'_>, out: &mut Attribution) {
     }
 }
 
+/// How many of the cause's requests HAProxy had already retried, by the
+/// retries field of its log (`%rc`, `+` when redispatched: manual §8.2.3).
+/// Said for every cause when some were; that none were only where retries
+/// are the question (a refused server, a server's own 5xx).
+fn retried(c: &Ctx<'_>, cause: Cause) -> Option<String> {
+    let (of, n, moved) = c.m.retries;
+    let asked = matches!(cause, Cause::UpstreamRefused | Cause::Passthrough);
+    if of == 0 || (n == 0 && !asked) {
+        return None;
+    }
+    Some(if n == 0 {
+        format!("none of the {of} requests of {} was retried: the log's retries field (%rc) is 0 for each", c.scope)
+    } else {
+        format!(
+            "{n} of {of} requests of {} were already retries (the log's retries field, %rc, above 0){}",
+            c.scope,
+            if moved > 0 {
+                format!(", {moved} of them redispatched to another server (`+`)")
+            } else {
+                String::new()
+            }
+        )
+    })
+}
+
 fn retries(c: &Ctx<'_>, cause: Cause, out: &mut Attribution) {
     let (n, d) = c.retries();
     let span = d.map_or(c.up.span, |d| d.span);
@@ -196,7 +223,29 @@ fn retries(c: &Ctx<'_>, cause: Cause, out: &mut Attribution) {
     let on_redispatch = redispatch.is_some() && no_redispatch.is_none();
     let retry_on = c.up.directives.get("retry-on");
     let after_send = !matches!(cause, Cause::UpstreamRefused);
-    let note = if after_send {
+    let note = if cause == Cause::Passthrough {
+        // a status the server sent is retried only when `retry-on` names
+        // it (or `all-retryable-errors`); the default is `conn-failure`
+        let listed = retry_on.is_some_and(|r| {
+            r.args.iter().any(|a| {
+                a.value == "all-retryable-errors"
+                    || a.value.len() == 3 && a.value.bytes().all(|b| b.is_ascii_digit())
+            })
+        });
+        match retry_on {
+            Some(r) if listed => format!(
+                "`retries {n}` with `retry-on {}`: the statuses listed are retried (manual, `retry-on`); these requests got the server's answer after the retries it allowed",
+                r.args_text()
+            ),
+            Some(r) => format!(
+                "`retry-on {}` lists no status: the server's own 5xx is passed to the client as it is, not retried (manual, `retry-on`)",
+                r.args_text()
+            ),
+            None => format!(
+                "`retries {n}` with the default `retry-on conn-failure`: only failed connections are retried; the server's own 5xx is passed to the client as it is, not retried (manual, `retries`, `retry-on`)"
+            ),
+        }
+    } else if after_send {
         match retry_on {
             Some(r) => format!(
                 "`retries {n}` with `retry-on {}`: a failure after the request was sent is retried only for the conditions listed (manual, `retry-on`)",
@@ -431,6 +480,7 @@ mod tests {
             mode_ms: mode_ms.map(|m| (m, 2)),
             phase,
             count: 2,
+            ..Measured::default()
         };
         c.attribute(ProxyKind::Haproxy, cause, &m)
     }
@@ -497,6 +547,7 @@ mod tests {
             mode_ms: Some((u64::MAX, 1)),
             phase: Phase::Connect,
             count: 1,
+            ..Measured::default()
         };
         for cause in [
             Cause::Timeout,
