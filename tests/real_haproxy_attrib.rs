@@ -135,8 +135,9 @@ fn retries_and_redispatch_are_cited_with_the_retried_requests_counted() {
     let port = free_port();
     // nothing listens there: every connection to `dead` is refused
     let dead = free_port();
-    // roundrobin: every other request goes to `dead` first, is retried
-    // there, then redispatched to `app`, whose app answers 502 itself
+    // roundrobin: a request sent to `dead` is refused and redispatched to
+    // `app` (at the first retry: round-robin over two servers), whose app
+    // answers 502 itself
     let cfg = format!(
         "global\n    log stdout format raw local0\n\ndefaults\n    mode http\n    log global\n    option httplog\n    timeout connect 1s\n    timeout client 10s\n    timeout server 5s\n\nfrontend fe_main\n    bind 127.0.0.1:{port}\n    default_backend be_app\n\nbackend be_app\n    balance roundrobin\n    retries 2\n    option redispatch\n    server dead 127.0.0.1:{dead}\n    server app {}\n",
         up.addr()
@@ -164,10 +165,10 @@ fn retries_and_redispatch_are_cited_with_the_retried_requests_counted() {
         .lines()
         .filter(|l| l.contains(" 502 "))
         .filter(|l| {
-            l.split_whitespace()
-                .find(|w| w.matches('/').count() == 4 && !w.contains(':'))
-                .and_then(|w| w.rsplit('/').next())
-                .is_some_and(|r| r.starts_with('+'))
+            l.split_whitespace().any(|w| {
+                w.matches('/').count() == 4
+                    && w.rsplit('/').next().is_some_and(|r| r.starts_with('+'))
+            })
         })
         .count();
     assert!(redispatched >= 1, "some 502s were redispatched:\n{log}");
@@ -214,6 +215,16 @@ fn retries_and_redispatch_are_cited_with_the_retried_requests_counted() {
     assert!(
         note.contains("default `retry-on conn-failure`") && note.contains("not retried"),
         "{note}"
+    );
+    let refused = hop["causes_502"]
+        .as_array()
+        .expect("502 causes")
+        .iter()
+        .all(|r| r["cause"] != "upstream_refused");
+    assert!(
+        refused,
+        "the refused attempts were retried: {}",
+        hop["causes_502"]
     );
     let rd = get("option redispatch");
     assert_eq!(rd["value"], "on", "{rd}");

@@ -215,6 +215,18 @@ fn retried(c: &Ctx<'_>, cause: Cause) -> Option<String> {
     })
 }
 
+/// True when the backend balances round-robin (`balance roundrobin` or
+/// `static-rr`, or no `balance`: roundrobin is the default) over more than
+/// one server.
+fn round_robin(up: &Upstream) -> bool {
+    let rr = up
+        .directives
+        .get("balance")
+        .and_then(|d| d.arg(0))
+        .is_none_or(|a| a == "roundrobin" || a == "static-rr");
+    rr && up.servers.len() > 1
+}
+
 fn retries(c: &Ctx<'_>, cause: Cause, out: &mut Attribution) {
     let (n, d) = c.retries();
     let span = d.map_or(c.up.span, |d| d.span);
@@ -261,8 +273,14 @@ fn retries(c: &Ctx<'_>, cause: Cause, out: &mut Attribution) {
         } else {
             format!(
                 "a refused connection is retried up to {n} times{} before HAProxy gives up (manual, `retries`)",
-                if on_redispatch {
-                    ", the last one on another server (`option redispatch`)"
+                if on_redispatch && round_robin(c.up) {
+                    // stream_choose_redispatch() (HAProxy's stream.h):
+                    // without persistence, with round-robin balancing and
+                    // more than one active server, the retry goes to
+                    // another server at once
+                    ", the first retry already on another server (`option redispatch`, round-robin balancing over several servers)"
+                } else if on_redispatch {
+                    ", the last one on another server (`option redispatch`; with round-robin balancing over several servers, the first)"
                 } else {
                     " on the same server (no `option redispatch`)"
                 }
@@ -524,9 +542,10 @@ mod tests {
     fn refused_servers_and_buffers_are_cited() {
         let a = run(Cause::UpstreamRefused, Phase::Any, None);
         assert_eq!(get(&a, "retries").value, "2");
+        // two servers, round-robin by default: redispatched at once
         assert!(get(&a, "retries")
             .note
-            .contains("the last one on another server"));
+            .contains("the first retry already on another server"));
         assert_eq!(get(&a, "option redispatch").line, 11);
         let a = run(Cause::NoLiveUpstream, Phase::Any, None);
         assert_eq!(get(&a, "server a").value, "check inter 3s fall 2 rise 2");
