@@ -593,7 +593,7 @@ fn next_upstream(c: &Ctx<'_>, sc: Scope, cause: Cause) -> Option<Found> {
             format!("`{word}` is listed, but this location sends to one server: there is no next one to try")
         } else {
             format!(
-                "`{word}` is listed: {what} is tried again on {next} (a POST, LOCK or PATCH already sent only with `non_idempotent`); the requests counted here failed on the last one tried"
+                "`{word}` is listed: {what} is tried again on {next} (a POST, LOCK or PATCH already sent only with `non_idempotent`)"
             )
         }
     } else {
@@ -725,7 +725,9 @@ fn retried(stat: &CauseStat, cause: Cause) -> Option<String> {
         });
     }
     let of = stat.attempts_logged;
-    Some(if stat.retried == 0 {
+    Some(if stat.retried == 0 && of == 1 {
+        "the request was not retried: $upstream_status lists one server".to_string()
+    } else if stat.retried == 0 {
         format!("none of the {of} requests was retried: $upstream_status lists one server for each")
     } else {
         format!(
