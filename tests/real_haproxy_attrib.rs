@@ -197,7 +197,7 @@ fn retries_and_redispatch_are_cited_with_the_retried_requests_counted() {
     let notes = row["config"].to_string();
     assert!(
         notes.contains(&format!(
-            "{redispatched} of {n} requests of backend be_app were already retries"
+            "{redispatched} of {n} requests were already retries"
         )) && notes.contains(&format!("{redispatched} of them redispatched")),
         "{notes}\n{log}"
     );

@@ -71,7 +71,11 @@ pub(super) fn attribute(
         scope: format!("backend {name}"),
         m,
     };
-    out.notes.extend(retried(&c, cause));
+    // the counts are over all the cause's requests: said once, with the
+    // first backend
+    if m.pools.first().is_none_or(|(p, _)| p == name) {
+        out.notes.extend(retried(&c, cause));
+    }
     match cause {
         Cause::Timeout => timeouts(&c, out),
         Cause::UpstreamRefused
@@ -201,11 +205,12 @@ fn retried(c: &Ctx<'_>, cause: Cause) -> Option<String> {
         return None;
     }
     Some(if n == 0 {
-        format!("none of the {of} requests of {} was retried: the log's retries field (%rc) is 0 for each", c.scope)
+        format!(
+            "none of the {of} requests was retried: the log's retries field (%rc) is 0 for each"
+        )
     } else {
         format!(
-            "{n} of {of} requests of {} were already retries (the log's retries field, %rc, above 0){}",
-            c.scope,
+            "{n} of {of} requests were already retries (the log's retries field, %rc, above 0){}",
             if moved > 0 {
                 format!(", {moved} of them redispatched to another server (`+`)")
             } else {
