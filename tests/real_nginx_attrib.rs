@@ -242,7 +242,7 @@ fn header_too_big_cites_proxy_buffer_size_and_the_largest_header_that_fit() {
     assert_eq!(response["failed_502"]["count"], 2, "{response}");
     for q in ["p50_ms", "p95_ms", "p99_ms"] {
         let failed = response["failed_502"][q].as_f64().expect("failed quantile");
-        assert!(failed < 150.0, "{q} of the 502s: {response}");
+        assert!(failed < 200.0, "{q} of the 502s: {response}");
     }
     let header = phase("header");
     assert!(
