@@ -20,6 +20,7 @@ pub mod coverage;
 mod errors;
 pub mod event;
 pub mod given_formats;
+pub mod header_sizes;
 pub mod hop_cause;
 pub mod hop_order;
 pub mod hops;

@@ -344,7 +344,10 @@ pub(super) fn label_upstreams(upstreams: &mut std::collections::HashMap<String, 
 /// How many rows the top lists keep.
 pub const TOP_N: usize = 10;
 
-fn rows(m: &ByCause, config: Option<&NginxConfig>) -> Vec<CauseRow> {
+fn rows(
+    m: &ByCause,
+    config: Option<(&NginxConfig, &super::header_sizes::HeaderSizes)>,
+) -> Vec<CauseRow> {
     let total: u64 = m.values().map(|s| s.count).sum();
     let mut v: Vec<CauseRow> = m
         .iter()
@@ -364,11 +367,12 @@ fn rows(m: &ByCause, config: Option<&NginxConfig>) -> Vec<CauseRow> {
             settings: Vec::new(),
         })
         .collect();
-    if let Some(cfg) = config {
+    if let Some((cfg, heads)) = config {
         // the settings in effect where these requests were served
         for r in &mut v {
-            if let Some(s) = m.get(&r.cause) {
-                let a = super::attribute::nginx::attribute(cfg, r.cause, s);
+            if let Some(stat) = m.get(&r.cause) {
+                let ev = super::attribute::nginx::Evidence { stat, heads };
+                let a = super::attribute::nginx::attribute(cfg, r.cause, &ev);
                 r.settings = a.settings;
                 r.config = a.notes;
             }
@@ -622,6 +626,7 @@ impl Report {
             hosts: coverage(&agg.hosts, &agg.no_host_502, Key::Host),
             paths: coverage(&agg.paths, &agg.no_path_502, Key::Path),
         };
+        let config = config.map(|c| (c, &agg.header_sizes));
         let causes_502 = rows(&agg.causes_502, config);
         let causes_504 = rows(&agg.causes_504, config);
         let causes_other_5xx = rows(&agg.causes_other_5xx, config);
