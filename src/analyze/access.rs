@@ -269,20 +269,20 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
             // full parse (the quantiles are bucket bounds anyway)
             let sampled = timing && ok_lines % TIMING_SAMPLE == 0;
             ok_lines += 1;
-            if sampled || heads || ctx.opts.all_requests {
-                if ctx.fmt.complete(line, &mut rec, at, &mut cache).is_ok() {
-                    let full = &rec;
-                    if heads {
-                        agg.header_sizes.see(&full.upstream);
-                    }
-                    if sampled {
-                        let attempts = full.upstream.attempts();
-                        agg.timings
-                            .see(&attempts, status, full.time.map(|t| t.utc_ms));
-                    }
-                    if ctx.opts.all_requests {
-                        events.push(plain_event(full, n, ctx));
-                    }
+            if (sampled || heads || ctx.opts.all_requests)
+                && ctx.fmt.complete(line, &mut rec, at, &mut cache).is_ok()
+            {
+                let full = &rec;
+                if heads {
+                    agg.header_sizes.see(&full.upstream);
+                }
+                if sampled {
+                    let attempts = full.upstream.attempts();
+                    agg.timings
+                        .see(&attempts, status, full.time.map(|t| t.utc_ms));
+                }
+                if ctx.opts.all_requests {
+                    events.push(plain_event(full, n, ctx));
                 }
             }
         }
