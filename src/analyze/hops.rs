@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use super::access::{path_pattern, shift_lines};
 use super::cause::Cause;
 use super::errors::sample;
-use super::event::{self, ChunkEvents, Event, EventSink};
+use super::event::{self, ChunkEvents, Collect, Event, EventSink};
 use super::hop_cause;
 use super::inputs::Loaded;
 use super::kind::InputKind;
@@ -75,7 +75,7 @@ struct ChunkOut {
     skipped: u64,
     events: BTreeMap<HopEventKind, u64>,
     event_samples: Vec<EventRow>,
-    evs: Vec<Event>,
+    evs: Collect,
 }
 
 /// The hop stage: parse every hop input of the plan; one [`HopAgg`] per
@@ -121,14 +121,14 @@ pub(super) fn hop_pass(
         skipped: 0,
         events: BTreeMap::new(),
         event_samples: Vec::new(),
-        evs: Vec::new(),
+        evs: Collect::default(),
     };
     let mut out = new_out();
     let mut base = 0u64;
     let ndjson = on_events.ndjson();
     let parse = |i: usize, chunk: &[u8]| {
         let (mut o, n) = parse_chunk(chunk, &ctxs[i]);
-        let evs = ChunkEvents::new(std::mem::take(&mut o.evs), ndjson);
+        let evs = std::mem::take(&mut o.evs).finish(ndjson);
         ((o, evs), n)
     };
     for_each_chunk(&mut files, opts, problems, &parse, &mut |i,
@@ -261,7 +261,7 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
         skipped: 0,
         events: BTreeMap::new(),
         event_samples: Vec::new(),
-        evs: Vec::new(),
+        evs: Collect::new(ctx.opts, &ctx.display, Some(ctx.name)),
     };
     let mut n = 0u64;
     let (since, until) = (ctx.opts.since_ms, ctx.opts.until_ms);
@@ -352,7 +352,10 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
             }
         } else if ctx.opts.all_requests {
             if let Ok(rec) = ctx.parser.parse_line(line) {
-                o.evs.push(plain_event(&rec, n, ctx));
+                match &mut o.evs {
+                    Collect::Rows(r) => r.hop(&rec, n),
+                    Collect::Events(v) => v.push(plain_event(&rec, n, ctx)),
+                }
             }
         }
     }
@@ -390,7 +393,10 @@ fn plain_event(rec: &HopRecord<'_>, n: u64, ctx: &Ctx<'_>) -> Event {
         path: text(rec.path),
         status: rec.status.unwrap_or(0),
         request_time: rec.total_ms.map(|ms| ms as f64 / 1000.0),
-        upstream: Vec::new(),
+        upstream: super::hop_attempt::hop_attempt(rec)
+            .map(|a| a.to_attempt())
+            .into_iter()
+            .collect(),
         cause: Cause::Unknown,
         evidence: Vec::new(),
         rescued: false,
@@ -417,7 +423,7 @@ fn slow_path(
     n: u64,
     ctx: &Ctx<'_>,
     agg: &mut Agg,
-    evs: &mut Vec<Event>,
+    evs: &mut Collect,
 ) -> Cause {
     let status = rec.status.unwrap_or(0);
     let verdict = (ctx.classify)(rec);
@@ -492,7 +498,10 @@ fn slow_path(
             path,
             status,
             request_time: rec.total_ms.map(|ms| ms as f64 / 1000.0),
-            upstream: Vec::new(),
+            upstream: super::hop_attempt::hop_attempt(rec)
+                .map(|a| a.to_attempt())
+                .into_iter()
+                .collect(),
             cause: verdict.cause,
             evidence: verdict.evidence,
             rescued: false,
