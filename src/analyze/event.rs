@@ -151,7 +151,7 @@ pub(super) enum ChunkEvents {
     /// For [`super::analyze_ndjson`].
     Ndjson(NdjsonBatch),
     /// For [`super::analyze_rows`]: a finished [`ChunkRows`].
-    Rows(Box<dyn std::any::Any + Send>),
+    Rows(crate::analyze::rows::FinishedRows),
 }
 
 impl ChunkEvents {
@@ -214,7 +214,7 @@ pub(super) enum EventSink<'a> {
     /// Each chunk's serialized events and the lines of its file before it.
     Ndjson(&'a mut dyn FnMut(&NdjsonBatch, u64)),
     /// Each chunk's rows and the lines of its file before it.
-    Rows(&'a mut dyn FnMut(Box<dyn std::any::Any + Send>, u64)),
+    Rows(&'a mut dyn FnMut(crate::analyze::rows::FinishedRows, u64)),
 }
 
 impl EventSink<'_> {

@@ -193,7 +193,7 @@ pub fn analyze_ndjson(
 pub fn analyze_rows(
     paths: &[String],
     opts: &Options,
-    on_rows: &mut dyn FnMut(Box<dyn std::any::Any + Send>, u64),
+    on_rows: &mut dyn FnMut(crate::analyze::rows::FinishedRows, u64),
 ) -> Result<Report, Error> {
     run(paths, opts, &mut event::EventSink::Rows(on_rows))
 }

@@ -13,6 +13,10 @@ use crate::logs::hop::HopRecord;
 use crate::logs::nginx::Escape;
 use crate::logs::record::Record;
 
+/// A finished chunk of rows, as [`ChunkRows::finish`] hands it to the sink
+/// (the implementer downcasts it back).
+pub type FinishedRows = Box<dyn std::any::Any + Send>;
+
 /// Makes one [`ChunkRows`] per chunk.
 pub trait RowsFactory: Send + Sync {
     /// Rows of one chunk of the file shown as `file`, logged by the hop
@@ -31,5 +35,5 @@ pub trait ChunkRows: Send {
     /// A classified request (a 5xx, or rescued by a retry).
     fn event(&mut self, e: Event);
     /// The finished chunk, for the sink.
-    fn finish(self: Box<Self>) -> Box<dyn std::any::Any + Send>;
+    fn finish(self: Box<Self>) -> FinishedRows;
 }

@@ -415,7 +415,7 @@ impl ChunkRows for Builders {
         self.born_at.append_option(born);
     }
 
-    fn finish(mut self: Box<Self>) -> Box<dyn std::any::Any + Send> {
+    fn finish(mut self: Box<Self>) -> crate::analyze::rows::FinishedRows {
         let n = self.len;
         let constant = |v: &str| -> ArrayRef {
             Arc::new(StringArray::from_iter_values(std::iter::repeat_n(v, n)))

@@ -180,7 +180,7 @@ pub fn export(paths: &[String], opts: &Options, eo: &ExportOptions) -> Result<Ex
             }));
             let lookup = |file: &str, line: u64| born.as_ref().and_then(|m| m.get(file, line));
             let lookup: &dyn Fn(&str, u64) -> Option<&'static str> = &lookup;
-            let mut on_rows = |rows: Box<dyn std::any::Any + Send>, base: u64| {
+            let mut on_rows = |rows: crate::analyze::rows::FinishedRows, base: u64| {
                 if failed.is_some() {
                     return;
                 }
