@@ -68,6 +68,9 @@ impl RowsFactory for Factory {
     }
 }
 
+/// `born_at` by file and absolute line (a multi-hop dump's join).
+pub type BornLookup<'a> = dyn Fn(&str, u64) -> Option<&'static str> + 'a;
+
 /// A finished chunk: its batch (line numbers counted from the chunk's
 /// start) and the file it came from.
 pub struct ChunkBatch {
@@ -84,7 +87,7 @@ impl ChunkBatch {
     pub fn into_batch(
         self,
         base: u64,
-        born: Option<&dyn Fn(&str, u64) -> Option<&'static str>>,
+        born: Option<&BornLookup<'_>>,
     ) -> Result<RecordBatch, arrow_schema::ArrowError> {
         let ChunkBatch { batch, file } = self;
         let batch = batch?;

@@ -179,7 +179,7 @@ pub fn export(paths: &[String], opts: &Options, eo: &ExportOptions) -> Result<Ex
                 one_hop: born.is_none(),
             }));
             let lookup = |file: &str, line: u64| born.as_ref().and_then(|m| m.get(file, line));
-            let lookup: &dyn Fn(&str, u64) -> Option<&'static str> = &lookup;
+            let lookup: &batch::BornLookup<'_> = &lookup;
             let mut on_rows = |rows: crate::analyze::rows::FinishedRows, base: u64| {
                 if failed.is_some() {
                     return;
