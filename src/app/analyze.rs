@@ -53,7 +53,12 @@ fn output_format(format: Option<AnalyzeFormat>, output: Option<&std::path::Path>
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let keep_events = args.events.is_some()
         || output_format(args.format, args.output.as_deref()) == AnalyzeFormat::Ndjson;
-    let (opts, bar) = options(&args.input, keep_events)?;
+    let (mut opts, bar) = options(&args.input, keep_events)?;
+    opts.hop_timeouts = args
+        .hop_timeout
+        .iter()
+        .map(|a| a.parse::<analyze::ladder::HopTimeout>())
+        .collect::<Result<_, _>>()?;
     // events are written as they are made (file and line order): memory stays bounded
     let mut events_file = match &args.events {
         Some(path) => Some(std::io::BufWriter::new(
