@@ -23,15 +23,15 @@ use std::time::Duration;
 use crate::config::model::{
     AccessLog, Arg, Directive, Directives, Endpoint, Global, Host, Invalid, ProxyKind, ProxyModel,
     ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts, UnknownDirective,
-    Upstream, UpstreamTls, Value, ValueKind,
+    Upstream, UpstreamTls, Value,
 };
 use crate::config::{LoadOptions, Version};
 use crate::source::{FileId, Span};
 
-use super::grammar::{self, ctx, FileContext, Spec};
+use super::grammar::{self, ctx, FileContext, Spec, Type};
 use super::include::Tree;
 use super::parser::{Block, Node};
-use super::values::{self, Check};
+use super::values;
 
 /// `proxy_connect_timeout` default: 60s ((nginx docs: px proxy_connect_timeout)).
 pub const PROXY_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -822,30 +822,22 @@ fn validate(
                 &format!("`{name}` takes no block: end it with `;`"),
             );
         }
-        match values::check(name) {
-            Some(Check::First(kind)) => {
-                if let Some(a) = n.args.first() {
-                    // ngx_conf_set_flag_slot compares the text with on/off
-                    // and expands no variables (`$x` is refused by nginx -t
-                    // too); the other slots' `$` values are left alone.
-                    let variable = a.value.contains('$') && kind != ValueKind::Flag;
-                    if values::read(kind, &a.value).is_none() && !variable {
-                        match kind {
-                            ValueKind::Time => bad_time(out, name, a),
-                            ValueKind::Flag => bad_flag(out, name, a),
-                            _ => bad_size(out, name, a),
-                        }
-                    }
-                }
+        // The value's type from the table, when every definition allowed
+        // here reads it the same way; a module's own handler is checked
+        // only where values::CUSTOM says how.
+        let first = here[0].value;
+        let ty = if here.iter().all(|s| s.value == first) {
+            match first {
+                Type::Custom => values::custom_check(name),
+                t => Some(t),
             }
-            Some(Check::Bufs) if count_ok && !values::bufs_ok(&n.args) => invalid(
-                out,
-                n.args.first().map(|a| a.span).unwrap_or(n.name_span),
-                name,
-                format!("\"{}\" is not of the form `number size`", arg_text(n)),
-                "write a count and a size, e.g. `8 16k`",
-            ),
-            _ => {}
+        } else {
+            None
+        };
+        if let Some(t) = ty.filter(|_| count_ok) {
+            if let Some((span, problem, help)) = values::problem(t, &n.args, n.name_span) {
+                invalid(out, span, name, problem, &help);
+            }
         }
         if name == "server" && context == ctx::UPSTREAM {
             for p in n.args.iter().skip(1) {
@@ -880,46 +872,6 @@ fn validate(
             validate(&b.children, inner, version, out, unknown);
         }
     }
-}
-
-fn arg_text(n: &Node) -> String {
-    let v: Vec<&str> = n.args.iter().map(|a| a.value.as_str()).collect();
-    v.join(" ")
-}
-
-fn bad_time(out: &mut Vec<Invalid>, name: &str, a: &Arg) {
-    invalid(
-        out,
-        a.span,
-        name,
-        format!("\"{}\" is not a time", a.value),
-        "use a number with a unit: ms, s, m, h, d, w, M, y (e.g. `30s`)",
-    );
-}
-
-/// nginx -t: `invalid value "yes" in "proxy_ssl_verify" directive, it must
-/// be "on" or "off"` (ngx_conf_set_flag_slot, src/core/ngx_conf_file.c).
-fn bad_flag(out: &mut Vec<Invalid>, name: &str, a: &Arg) {
-    invalid(
-        out,
-        a.span,
-        name,
-        format!(
-            "\"{}\" is not a flag: nginx accepts only on or off",
-            a.value
-        ),
-        "write `on` or `off`",
-    );
-}
-
-fn bad_size(out: &mut Vec<Invalid>, name: &str, a: &Arg) {
-    invalid(
-        out,
-        a.span,
-        name,
-        format!("\"{}\" is not a size", a.value),
-        "use a number with an optional k, m or g suffix (e.g. `16k`)",
-    );
 }
 
 #[cfg(test)]
