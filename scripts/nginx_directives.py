@@ -79,7 +79,7 @@ MANUAL = {
 
 COMMAND = re.compile(
     r'\{\s*ngx_string\("([^"]+)"\),\s*([A-Z0-9_|\s]+?),\s*(\w+),\s*(\w+|0),\s*'
-    r'(offsetof\(\s*\w+,\s*([\w.\[\]]+)\s*\)|\w+|0),\s*(&?\w+|NULL)\s*\}')
+    r'(offsetof\(\s*\w+,\s*([\w.\[\]]+)\s*\)|[^,{}]+),\s*([^{}]*?)\s*\}')
 TABLE = re.compile(r'(?:static\s+)?ngx_conf_(?:enum|bitmask)_t\s+(\w+)\[\]\s*=\s*\{(.*?)\n\};', re.S)
 ENTRY = re.compile(r'\{\s*ngx_string\("([^"]*)"\),\s*([\w|() ]+?)\s*\}')
 MERGE = re.compile(
@@ -178,7 +178,7 @@ def commands(path, text):
         if bad or not ctx:
             continue  # not a directive table (e.g. an ngx_conf_enum_t)
         vtype = SLOTS.get(m.group(3), "Custom")
-        table = tabs.get(m.group(7).lstrip("&"), []) if vtype in ("Enum", "Bitmask") else []
+        table = tabs.get(m.group(7).strip().lstrip("&"), []) if vtype in ("Enum", "Bitmask") else []
         if vtype in ("Enum", "Bitmask") and not table:
             vtype = "Custom"  # names not found: nothing to check against
         out.append((name, sorted(ctx), args, vtype, table, m.group(6)))

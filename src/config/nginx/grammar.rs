@@ -346,6 +346,18 @@ mod tests {
             .iter()
             .any(|s| s.since == "1.7.5"));
         assert!(lookup("http").iter().all(|s| s.is_block() && s.takes(0)));
+        // a command whose `post` is an expression (`&…_types[0]`) is kept
+        assert!(lookup("gzip_types").iter().any(|s| s.takes(3)));
+        // value types and defaults from nginx's handlers and merge functions
+        let read = lookup("proxy_read_timeout");
+        assert!(read.iter().all(|s| s.value == Type::Time));
+        assert!(lookup("proxy_http_version")
+            .iter()
+            .all(|s| matches!(s.value, Type::Enum(v) if v.contains(&"1.1"))));
+        let http = spec("proxy_http_version", "ngx_http_proxy_module").unwrap();
+        assert_eq!(http.default_for(None), "1.1");
+        assert_eq!(http.default_for(Some(Version(1, 29, 6))), "1.0");
+        assert_eq!(http.default_for(Some(Version(1, 29, 7))), "1.1");
     }
 
     #[test]
