@@ -436,6 +436,12 @@ fn slow_path(
     if let Some(k) = super::attribute::waited_key(rec) {
         *st.waited.entry(k).or_default() += 1;
     }
+    if let Some((n, moved)) = super::attribute::retries_of(rec) {
+        st.attempts_logged += 1;
+        st.retried += u64::from(n > 0);
+        st.redispatched += u64::from(moved);
+        st.max_attempts = st.max_attempts.max(n.saturating_add(1));
+    }
     let path = text(rec.path);
     if st.example.is_none() {
         st.example = Some(Example {

@@ -275,6 +275,11 @@ pub struct Report {
     /// the join used and sample chains of hop records; absent without 502s.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub born: Option<super::born::Born>,
+    /// The timeout ladder across hops: each hop's wait limit outer → inner,
+    /// the outer hops that give up first, and the 5xx durations at each
+    /// limit; absent unless two hops have a known limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ladder: Option<super::ladder::Ladder>,
 }
 
 /// One hop (every file of one format), with its own figures.
@@ -338,7 +343,10 @@ pub(super) fn label_upstreams(upstreams: &mut std::collections::HashMap<String, 
 /// How many rows the top lists keep.
 pub const TOP_N: usize = 10;
 
-fn rows(m: &ByCause, config: Option<&NginxConfig>) -> Vec<CauseRow> {
+fn rows(
+    m: &ByCause,
+    config: Option<(&NginxConfig, &super::header_sizes::HeaderSizes)>,
+) -> Vec<CauseRow> {
     let total: u64 = m.values().map(|s| s.count).sum();
     let mut v: Vec<CauseRow> = m
         .iter()
@@ -358,11 +366,12 @@ fn rows(m: &ByCause, config: Option<&NginxConfig>) -> Vec<CauseRow> {
             settings: Vec::new(),
         })
         .collect();
-    if let Some(cfg) = config {
+    if let Some((cfg, heads)) = config {
         // the settings in effect where these requests were served
         for r in &mut v {
-            if let Some(s) = m.get(&r.cause) {
-                let a = super::attribute::nginx::attribute(cfg, r.cause, s);
+            if let Some(stat) = m.get(&r.cause) {
+                let ev = super::attribute::nginx::Evidence { stat, heads };
+                let a = super::attribute::nginx::attribute(cfg, r.cause, &ev);
                 r.settings = a.settings;
                 r.config = a.notes;
             }
@@ -624,6 +633,7 @@ impl Report {
             ),
             paths: coverage(&agg.paths, agg.no_path_502, "request path"),
         };
+        let config = config.map(|c| (c, &agg.header_sizes));
         let causes_502 = rows(&agg.causes_502, config);
         let causes_504 = rows(&agg.causes_504, config);
         let causes_other_5xx = rows(&agg.causes_other_5xx, config);
@@ -692,6 +702,7 @@ impl Report {
             hops: Vec::new(),
             timings,
             born: None,
+            ladder: None,
         }
     }
 }
