@@ -109,7 +109,7 @@ pub(super) fn hop_pass(
             name: format.name(),
             hop: format.hop(),
             parser: parser.as_ref(),
-            classify: hop_cause::classifier(format.name()),
+            judge: hop_cause::judge_of(format.name()),
             display: l.input.display.clone(),
             file: l.index,
             opts,
@@ -244,7 +244,7 @@ struct Ctx<'a> {
     name: &'static str,
     hop: HopKind,
     parser: &'a dyn HopParser,
-    classify: hop_cause::Classify,
+    judge: hop_cause::Judge,
     display: String,
     file: u32,
     opts: &'a Options,
@@ -420,13 +420,21 @@ fn slow_path(
     evs: &mut Vec<Event>,
 ) -> Cause {
     let status = rec.status.unwrap_or(0);
-    let verdict = (ctx.classify)(rec);
+    // the evidence text only for what is kept: the first example of each
+    // cause, and every event when events are written (formatting it for
+    // every 5xx was most of the 5xx lines' cost)
+    let (cause, mut evidence) = if ctx.opts.keep_events {
+        let v = hop_cause::verdict_of(ctx.judge, rec);
+        (v.cause, Some(v.evidence))
+    } else {
+        ((ctx.judge)(rec, &mut hop_cause::Evidence::off()), None)
+    };
     let map = match status {
         502 => &mut agg.causes_502,
         504 => &mut agg.causes_504,
         _ => &mut agg.causes_other_5xx,
     };
-    let st = map.entry(verdict.cause).or_default();
+    let st = map.entry(cause).or_default();
     st.count += 1;
     if let Some(b) = super::attribute::pool_of(rec) {
         *st.pools
@@ -448,7 +456,9 @@ fn slow_path(
                 path.clone().unwrap_or_else(|| "-".into()),
                 status
             ),
-            evidence: verdict.evidence.clone(),
+            evidence: evidence
+                .get_or_insert_with(|| hop_cause::verdict_of(ctx.judge, rec).evidence)
+                .clone(),
         });
     }
     let upstream = next_hop(rec);
@@ -478,7 +488,7 @@ fn slow_path(
             path: path.clone().map(String::into_boxed_str),
             status,
             request_id: text(rec.request_id).map(String::into_boxed_str),
-            cause: verdict.cause,
+            cause,
         });
     }
     if ctx.opts.keep_events {
@@ -493,8 +503,8 @@ fn slow_path(
             status,
             request_time: rec.total_ms.map(|ms| ms as f64 / 1000.0),
             upstream: Vec::new(),
-            cause: verdict.cause,
-            evidence: verdict.evidence,
+            cause,
+            evidence: evidence.unwrap_or_default(),
             rescued: false,
             request_id: text(rec.request_id),
             hop: Some(ctx.name),
@@ -502,5 +512,5 @@ fn slow_path(
             blamed: upstream,
         });
     }
-    verdict.cause
+    cause
 }
