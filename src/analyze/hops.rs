@@ -6,7 +6,7 @@
 //! without servers) are kept as evidence; other non-request lines are
 //! skipped and counted, never called malformed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::access::{path_pattern, shift_lines};
 use super::cause::Cause;
@@ -267,6 +267,7 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
     let (since, until) = (ctx.opts.since_ms, ctx.opts.until_ms);
     let mut run = MinuteRun::default();
     let mut cache = SummaryCache::default();
+    let mut by = ByBytes::default();
     for line in lines(chunk) {
         n += 1;
         if line.iter().all(|c| c.is_ascii_whitespace()) {
@@ -339,7 +340,7 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
                     Err(_) => continue,
                 },
             };
-            let cause = slow_path(rec, n, ctx, agg, &mut o.evs);
+            let cause = slow_path(rec, n, ctx, agg, &mut by, &mut o.evs);
             if sum.time.is_some() {
                 run.cur.s5xx += 1;
                 if status == 502 {
@@ -357,23 +358,92 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
         }
     }
     run.finish(&mut o.agg.minutes);
+    by.flush(&mut o.agg);
     (o, n)
+}
+
+/// The next hop in as this hop names it, as the line's bytes:
+/// `backend`/`server` for HAProxy, the address otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum NextHop<'a> {
+    Pair(&'a [u8], &'a [u8]),
+    Addr(&'a [u8]),
+}
+
+impl<'a> NextHop<'a> {
+    fn of(rec: &HopRecord<'a>) -> Option<NextHop<'a>> {
+        match rec.signals {
+            Signals::Haproxy {
+                backend: Some(b),
+                server: Some(s),
+                ..
+            } => Some(NextHop::Pair(b, s)),
+            _ => rec.upstream_addr.map(NextHop::Addr),
+        }
+    }
+
+    /// `backend/server`, or the address.
+    fn render(self) -> String {
+        match self {
+            NextHop::Pair(b, s) => format!(
+                "{}/{}",
+                String::from_utf8_lossy(b),
+                String::from_utf8_lossy(s)
+            ),
+            NextHop::Addr(a) => String::from_utf8_lossy(a).into_owned(),
+        }
+    }
 }
 
 /// The next hop in as this hop names it: `backend/server` for HAProxy,
 /// the address otherwise.
 fn next_hop(rec: &HopRecord<'_>) -> Option<String> {
-    match rec.signals {
-        Signals::Haproxy {
-            backend: Some(b),
-            server: Some(s),
-            ..
-        } => Some(format!(
-            "{}/{}",
-            String::from_utf8_lossy(b),
-            String::from_utf8_lossy(s)
-        )),
-        _ => text(rec.upstream_addr),
+    NextHop::of(rec).map(NextHop::render)
+}
+
+/// A chunk's 5xx counts keyed by the bytes of its lines, turned into the
+/// aggregate's text-keyed maps once per chunk ([`ByBytes::flush`]): a
+/// string per 5xx for each map (and the path's pattern) cost more than
+/// counting (`perf record`: malloc, `format`, UTF-8 checks).
+#[derive(Default)]
+struct ByBytes<'a> {
+    /// 502s by next hop.
+    upstreams: HashMap<NextHop<'a>, u64>,
+    /// 502s by host.
+    hosts: HashMap<&'a [u8], u64>,
+    /// 502s by path as logged (its pattern is taken at the flush).
+    paths: HashMap<&'a [u8], u64>,
+    /// 5xx by (status class: 0 = 502, 1 = 504, 2 = other; cause; pool).
+    pools: HashMap<(u8, Cause, &'a [u8]), u64>,
+}
+
+impl ByBytes<'_> {
+    /// Add the counts to `agg`'s maps, as text.
+    fn flush(self, agg: &mut Agg) {
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        for (k, n) in self.upstreams {
+            *agg.upstreams.entry(k.render()).or_default() += n;
+        }
+        for (k, n) in self.hosts {
+            *agg.hosts.entry(text(k)).or_default() += n;
+        }
+        for (k, n) in self.paths {
+            *agg.paths
+                .entry(path_pattern(&String::from_utf8_lossy(k)))
+                .or_default() += n;
+        }
+        for ((class, cause, pool), n) in self.pools {
+            let map = match class {
+                0 => &mut agg.causes_502,
+                1 => &mut agg.causes_504,
+                _ => &mut agg.causes_other_5xx,
+            };
+            *map.entry(cause)
+                .or_default()
+                .pools
+                .entry(text(pool))
+                .or_default() += n;
+        }
     }
 }
 
@@ -401,22 +471,13 @@ fn plain_event(rec: &HopRecord<'_>, n: u64, ctx: &Ctx<'_>) -> Event {
     }
 }
 
-/// Count `key`, allocating only the first time it is seen.
-fn bump(map: &mut std::collections::HashMap<String, u64>, key: &str) {
-    match map.get_mut(key) {
-        Some(c) => *c += 1,
-        None => {
-            map.insert(key.to_string(), 1);
-        }
-    }
-}
-
 /// A 5xx: classify, count, keep an example (and the event when asked).
-fn slow_path(
-    rec: &HopRecord<'_>,
+fn slow_path<'a>(
+    rec: &HopRecord<'a>,
     n: u64,
     ctx: &Ctx<'_>,
     agg: &mut Agg,
+    by: &mut ByBytes<'a>,
     evs: &mut Vec<Event>,
 ) -> Cause {
     let status = rec.status.unwrap_or(0);
@@ -429,22 +490,19 @@ fn slow_path(
     } else {
         ((ctx.judge)(rec, &mut hop_cause::Evidence::off()), None)
     };
-    let map = match status {
-        502 => &mut agg.causes_502,
-        504 => &mut agg.causes_504,
-        _ => &mut agg.causes_other_5xx,
+    let (class, map) = match status {
+        502 => (0, &mut agg.causes_502),
+        504 => (1, &mut agg.causes_504),
+        _ => (2, &mut agg.causes_other_5xx),
     };
     let st = map.entry(cause).or_default();
     st.count += 1;
     if let Some(b) = super::attribute::pool_of(rec) {
-        *st.pools
-            .entry(String::from_utf8_lossy(b).into_owned())
-            .or_default() += 1;
+        *by.pools.entry((class, cause, b)).or_default() += 1;
     }
     if let Some(k) = super::attribute::waited_key(rec) {
         *st.waited.entry(k).or_default() += 1;
     }
-    let path = text(rec.path);
     if st.example.is_none() {
         st.example = Some(Example {
             file: ctx.display.to_string(),
@@ -453,7 +511,7 @@ fn slow_path(
             request: format!(
                 "{} {} → {}",
                 text(rec.method).unwrap_or_else(|| "-".into()),
-                path.clone().unwrap_or_else(|| "-".into()),
+                text(rec.path).unwrap_or_else(|| "-".into()),
                 status
             ),
             evidence: evidence
@@ -461,19 +519,18 @@ fn slow_path(
                 .clone(),
         });
     }
-    let upstream = next_hop(rec);
     if status == 502 {
         if let Some(t) = rec.time {
             agg.see_502(t);
         }
-        if let Some(u) = &upstream {
-            bump(&mut agg.upstreams, u);
+        if let Some(u) = NextHop::of(rec) {
+            *by.upstreams.entry(u).or_default() += 1;
         }
         if let Some(h) = rec.host {
-            bump(&mut agg.hosts, &String::from_utf8_lossy(h));
+            *by.hosts.entry(h).or_default() += 1;
         }
-        if let Some(p) = &path {
-            *agg.paths.entry(path_pattern(p)).or_default() += 1;
+        if let Some(p) = rec.path {
+            *by.paths.entry(p).or_default() += 1;
         }
     }
     if agg.join.len() < super::born::JOIN_CAP {
@@ -485,7 +542,7 @@ fn slow_path(
             time_ms: rec.time.map(|t| t.utc_ms),
             duration_ms: rec.total_ms,
             method: text(rec.method).map(String::into_boxed_str),
-            path: path.clone().map(String::into_boxed_str),
+            path: text(rec.path).map(String::into_boxed_str),
             status,
             request_id: text(rec.request_id).map(String::into_boxed_str),
             cause,
@@ -499,7 +556,7 @@ fn slow_path(
             client: text(rec.client),
             method: text(rec.method),
             host: text(rec.host),
-            path,
+            path: text(rec.path),
             status,
             request_time: rec.total_ms.map(|ms| ms as f64 / 1000.0),
             upstream: Vec::new(),
@@ -509,7 +566,7 @@ fn slow_path(
             request_id: text(rec.request_id),
             hop: Some(ctx.name),
             at: rec.time,
-            blamed: upstream,
+            blamed: next_hop(rec),
         });
     }
     cause
