@@ -382,6 +382,16 @@ impl<'a> NextHop<'a> {
         }
     }
 
+    /// Whether a server was chosen: not HAProxy's `<NOSRV>` (the same test
+    /// as the rendered text ending in `/<NOSRV>`: that `/` is the one
+    /// between backend and server, or one inside the server's name).
+    fn chosen(self) -> bool {
+        match self {
+            NextHop::Pair(_, s) => s != b"<NOSRV>" && !s.ends_with(b"/<NOSRV>"),
+            NextHop::Addr(a) => !a.ends_with(b"/<NOSRV>"),
+        }
+    }
+
     /// `backend/server`, or the address.
     fn render(self) -> String {
         match self {
@@ -503,6 +513,12 @@ fn slow_path<'a>(
     if let Some(k) = super::attribute::waited_key(rec) {
         *st.waited.entry(k).or_default() += 1;
     }
+    if let Some((n, moved)) = super::attribute::retries_of(rec) {
+        st.attempts_logged += 1;
+        st.retried += u64::from(n > 0);
+        st.redispatched += u64::from(moved);
+        st.max_attempts = st.max_attempts.max(n.saturating_add(1));
+    }
     if st.example.is_none() {
         st.example = Some(Example {
             file: ctx.display.to_string(),
@@ -523,14 +539,18 @@ fn slow_path<'a>(
         if let Some(t) = rec.time {
             agg.see_502(t);
         }
-        if let Some(u) = NextHop::of(rec) {
-            *by.upstreams.entry(u).or_default() += 1;
+        // HAProxy's `<NOSRV>`: no server was chosen, so none to count
+        match NextHop::of(rec).filter(|u| u.chosen()) {
+            Some(u) => *by.upstreams.entry(u).or_default() += 1,
+            None => agg.no_upstream_502.bump(ctx.name),
         }
-        if let Some(h) = rec.host {
-            *by.hosts.entry(h).or_default() += 1;
+        match rec.host {
+            Some(h) => *by.hosts.entry(h).or_default() += 1,
+            None => agg.no_host_502.bump(ctx.name),
         }
-        if let Some(p) = rec.path {
-            *by.paths.entry(p).or_default() += 1;
+        match rec.path {
+            Some(p) => *by.paths.entry(p).or_default() += 1,
+            None => agg.no_path_502.bump(ctx.name),
         }
     }
     if agg.join.len() < super::born::JOIN_CAP {
@@ -545,6 +565,9 @@ fn slow_path<'a>(
             path: text(rec.path).map(String::into_boxed_str),
             status,
             request_id: text(rec.request_id).map(String::into_boxed_str),
+            upstream: text(rec.upstream_addr)
+                .or_else(|| next_hop(rec))
+                .map(String::into_boxed_str),
             cause,
         });
     }

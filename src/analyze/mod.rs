@@ -16,15 +16,19 @@ mod access;
 pub mod attribute;
 pub mod born;
 pub mod cause;
+pub mod coverage;
 mod errors;
 pub mod event;
 pub mod given_formats;
+pub mod header_sizes;
 pub mod hop_cause;
+pub mod hop_order;
 pub mod hops;
 pub mod incident;
 mod inputs;
 pub mod join;
 pub mod kind;
+pub mod ladder;
 pub mod nginx_config;
 mod plan;
 pub mod report;
@@ -87,6 +91,9 @@ pub struct Options {
     /// Hop log formats given by the user (`--log-format envoy=…`,
     /// `haproxy=…`): tried before the built-in formats of that proxy.
     pub hop_log_formats: Vec<given_formats::GivenFormat>,
+    /// `--hop-timeout NAME=DURATION`: wait limits of hops whose config is
+    /// not in the dump, for the timeout ladder.
+    pub hop_timeouts: Vec<ladder::HopTimeout>,
 }
 
 /// The result of [`analyze`].
@@ -208,7 +215,8 @@ fn run(
         join.append(&mut h.agg.join);
         truncated |= h.agg.join_truncated;
     }
-    let born = born::born(join, truncated, &plan.names);
+    let durations = ladder::Durations::from_join(&join);
+    let born = born::born(join, truncated, &plan.names, &hop_addrs(&plan));
     // the totals cover every access log of every hop (a request logged at
     // two hops counts at each); `hops[]` has each hop's own figures
     // (the top-upstreams table labels each key with its hop when several name them)
@@ -246,6 +254,29 @@ fn run(
             .any(|i| i.input_kind == kind::InputKind::NginxAccess);
         attribute::cite_hops(&mut report, &hops, cfg, only_hops);
     }
+    let mut logged: Vec<(&'static str, crate::logs::hop::HopKind)> = Vec::new();
+    if report
+        .inputs
+        .iter()
+        .any(|i| i.input_kind == kind::InputKind::NginxAccess)
+    {
+        logged.push(("nginx", crate::logs::hop::HopKind::Proxy));
+    }
+    logged.extend(hops.iter().map(|h| (h.name, h.hop)));
+    let mut notes = notes;
+    match ladder::build(&ladder::Inputs {
+        born: report.born.as_ref(),
+        logged,
+        nginx: plan.config.as_deref(),
+        proxies: plan.proxy_configs.as_deref(),
+        given: &opts.hop_timeouts,
+        durations: &durations,
+    }) {
+        Ok(l) => report.ladder = Some(l),
+        // said only when asked for with --hop-timeout
+        Err(why) if !opts.hop_timeouts.is_empty() => notes.push(why),
+        Err(_) => {}
+    }
     report.incomplete = incomplete(&report);
     if report.incomplete.is_some() && report.totals.requests > 0 {
         // the counts miss the inputs that could not be read
@@ -253,6 +284,27 @@ fn run(
     }
     report.notes = notes;
     Ok(report)
+}
+
+/// Where the proxies of the run listen, from every config read (nginx's
+/// and the hops'), for the hop order.
+fn hop_addrs(plan: &plan::Plan) -> hop_order::HopAddrs {
+    let mut out = hop_order::HopAddrs::default();
+    if let Some(cfg) = &plan.config {
+        let at = |s: crate::source::Span| {
+            let (line, _) = cfg.sources.line_col(s);
+            format!("{}:{line}", cfg.sources.path(s.file).display())
+        };
+        for m in &cfg.models {
+            out.add(m, &at);
+        }
+    }
+    if let Some(cfg) = &plan.proxy_configs {
+        for m in &cfg.models {
+            out.add(m, &|s| cfg.at(s));
+        }
+    }
+    out
 }
 
 /// How much of each access log is read to guess the error log's offset.
