@@ -594,3 +594,28 @@ fn slow_path<'a>(
     }
     cause
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chosen_is_the_rendered_text_not_ending_in_nosrv() {
+        let names: [&[u8]; 7] = [
+            b"<NOSRV>",
+            b"app1",
+            b"",
+            b"x/<NOSRV>",
+            b"NOSRV>",
+            b"<NOSRV>x",
+            b"\xff<NOSRV>",
+        ];
+        for a in names {
+            for b in names {
+                for h in [NextHop::Pair(a, b), NextHop::Addr(b)] {
+                    assert_eq!(h.chosen(), !h.render().ends_with("/<NOSRV>"), "{h:?}");
+                }
+            }
+        }
+    }
+}
