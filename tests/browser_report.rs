@@ -540,7 +540,8 @@ fn page_errors(stderr: &str) -> Vec<&str> {
 /// seen in a run despite `--disable-background-networking`) start their
 /// requests with initiator "not an origin" and their own or a null
 /// network isolation key; a request of a `file://` page carries the
-/// page's key (`file:// …`) and a "null" initiator.
+/// page's key (`file:// …`) and the page's opaque origin, "null", as
+/// initiator (seen on chromium 156 with an `<img src=http://…>`).
 fn page_requests(netlog: &Value) -> Vec<String> {
     let types = netlog["constants"]["logEventTypes"]
         .as_object()
@@ -553,11 +554,11 @@ fn page_requests(netlog: &Value) -> Vec<String> {
         .filter(|e| e["type"].as_u64() == Some(start))
         .map(|e| &e["params"])
         .filter(|p| {
+            let file_page = |k: &str| p[k].as_str().is_some_and(|v| v.starts_with("file:"));
             p["url"].is_string()
-                && (p["initiator"].as_str() != Some("not an origin")
-                    || p["network_isolation_key"]
-                        .as_str()
-                        .is_some_and(|k| k.starts_with("file:")))
+                && (p["initiator"].as_str() == Some("null")
+                    || file_page("initiator")
+                    || file_page("network_isolation_key"))
         })
         .map(|p| p["url"].as_str().unwrap().to_string())
         .collect()
