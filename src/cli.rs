@@ -51,6 +51,7 @@ const ANALYZE_EXAMPLES: &str = "Examples:
   zcat access.log.1.gz | gatecheck analyze -
   gatecheck analyze ./dump/ --format json > report.json
   gatecheck analyze ./dump/ --events 5xx.ndjson
+  gatecheck analyze ./dump/ --hop-timeout cloudfront=30s   # the timeout ladder: does the CDN give up first?
 
 Inputs are files, directories (searched recursively), glob patterns or `-` for stdin.
 Gzip files are recognised by their magic bytes, whatever their name.
@@ -159,6 +160,11 @@ pub struct AnalyzeArgs {
     /// a hop format (haproxy, ...), nginx_error, or an nginx log_format name.
     #[arg(long, value_name = "GLOB=NAME")]
     pub format_of: Vec<String>,
+    /// The wait limit of a hop whose config is not in the dump, for the timeout
+    /// ladder (repeatable): NAME is cdn, cloudfront, cloudflare, fastly, lb, alb,
+    /// gcp-lb, nginx, haproxy, envoy or app; DURATION like 30s, 1500ms, 2m.
+    #[arg(long, value_name = "NAME=DURATION")]
+    pub hop_timeout: Vec<String>,
     /// Exit with code 1 when any 502 was found.
     #[arg(long)]
     pub fail_on_502: bool,

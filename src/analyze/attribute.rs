@@ -275,7 +275,7 @@ impl ProxyConfigs {
     }
 
     /// `file:line` of `span`.
-    fn at(&self, span: Span) -> String {
+    pub(crate) fn at(&self, span: Span) -> String {
         let (line, _) = self.sources.line_col(span);
         format!("{}:{line}", self.file_name(span))
     }

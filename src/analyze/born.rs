@@ -331,6 +331,14 @@ fn id_votes(recs: &[JoinRec], order: &[(HopKind, &'static str)]) -> (impl Fn(&st
     let mut votes: Votes = HashMap::new();
     let mut by_id: HashMap<&str, Vec<(&'static str, i64)>> = HashMap::new();
     for r in recs {
+        // a hop that gave up on a timeout logs its own limit, not the inner
+        // hop's time: when the outer hop's limit is the shorter (an upside-down
+        // timeout ladder) the inner hop's record is the longer one (seen with
+        // real nginx `proxy_read_timeout 1s` before haproxy `timeout server 3s`,
+        // tests/real_ladder.rs), so such records do not vote
+        if r.status == 504 || r.cause == Cause::Timeout {
+            continue;
+        }
         if let (Some(id), Some(d)) = (r.request_id.as_deref(), r.duration_ms) {
             if id != "-" && !id.is_empty() {
                 by_id.entry(id).or_default().push((r.hop, d));
@@ -513,6 +521,39 @@ mod tests {
             assert_eq!(b.totals.get("gateway"), Some(&3));
             assert_eq!(b.chains[0].hop, inner);
         }
+    }
+
+    /// The outer hop gave up first (an upside-down timeout ladder): the
+    /// inner hop's record of those requests is the longer one, and must not
+    /// turn the order round.
+    #[test]
+    fn timeouts_do_not_vote_on_the_order() {
+        let mut recs = Vec::new();
+        for i in 0..2u64 {
+            let id = format!("slow{i}");
+            let mut o = rec("nginx", i + 1, 10_000, 504, Cause::Timeout, Some(&id));
+            o.duration_ms = Some(1_000);
+            let mut n = rec("haproxy", i + 1, 9_000, 504, Cause::Timeout, Some(&id));
+            n.duration_ms = Some(3_000);
+            recs.push(n);
+            recs.push(o);
+        }
+        let mut o = rec("nginx", 3, 20_000, 502, Cause::Passthrough, Some("c"));
+        o.duration_ms = Some(35);
+        let mut n = rec(
+            "haproxy",
+            3,
+            20_000,
+            502,
+            Cause::UpstreamClosedEarly,
+            Some("c"),
+        );
+        n.duration_ms = Some(26);
+        recs.extend([n, o]);
+        let b = born(recs, false, &[]).unwrap();
+        assert_eq!(b.order, vec!["nginx", "haproxy"]);
+        let note = b.order_note.unwrap();
+        assert!(note.contains("in 1 of 1 shared requests"), "{note}");
     }
 
     #[test]

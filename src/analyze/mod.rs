@@ -25,6 +25,7 @@ pub mod incident;
 mod inputs;
 pub mod join;
 pub mod kind;
+pub mod ladder;
 pub mod nginx_config;
 mod plan;
 pub mod report;
@@ -87,6 +88,9 @@ pub struct Options {
     /// Hop log formats given by the user (`--log-format envoy=…`,
     /// `haproxy=…`): tried before the built-in formats of that proxy.
     pub hop_log_formats: Vec<given_formats::GivenFormat>,
+    /// `--hop-timeout NAME=DURATION`: wait limits of hops whose config is
+    /// not in the dump, for the timeout ladder.
+    pub hop_timeouts: Vec<ladder::HopTimeout>,
 }
 
 /// The result of [`analyze`].
@@ -208,6 +212,7 @@ fn run(
         join.append(&mut h.agg.join);
         truncated |= h.agg.join_truncated;
     }
+    let durations = ladder::Durations::from_join(&join);
     let born = born::born(join, truncated, &plan.names);
     // the totals cover every access log of every hop (a request logged at
     // two hops counts at each); `hops[]` has each hop's own figures
@@ -245,6 +250,29 @@ fn run(
             .iter()
             .any(|i| i.input_kind == kind::InputKind::NginxAccess);
         attribute::cite_hops(&mut report, &hops, cfg, only_hops);
+    }
+    let mut logged: Vec<(&'static str, crate::logs::hop::HopKind)> = Vec::new();
+    if report
+        .inputs
+        .iter()
+        .any(|i| i.input_kind == kind::InputKind::NginxAccess)
+    {
+        logged.push(("nginx", crate::logs::hop::HopKind::Proxy));
+    }
+    logged.extend(hops.iter().map(|h| (h.name, h.hop)));
+    let mut notes = notes;
+    match ladder::build(&ladder::Inputs {
+        born: report.born.as_ref(),
+        logged,
+        nginx: plan.config.as_deref(),
+        proxies: plan.proxy_configs.as_deref(),
+        given: &opts.hop_timeouts,
+        durations: &durations,
+    }) {
+        Ok(l) => report.ladder = Some(l),
+        // said only when asked for with --hop-timeout
+        Err(why) if !opts.hop_timeouts.is_empty() => notes.push(why),
+        Err(_) => {}
     }
     report.incomplete = incomplete(&report);
     if report.incomplete.is_some() && report.totals.requests > 0 {

@@ -275,6 +275,11 @@ pub struct Report {
     /// the join used and sample chains of hop records; absent without 502s.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub born: Option<super::born::Born>,
+    /// The timeout ladder across hops: each hop's wait limit outer → inner,
+    /// the outer hops that give up first, and the 5xx durations at each
+    /// limit; absent unless two hops have a known limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ladder: Option<super::ladder::Ladder>,
 }
 
 /// One hop (every file of one format), with its own figures.
@@ -692,6 +697,7 @@ impl Report {
             hops: Vec::new(),
             timings,
             born: None,
+            ladder: None,
         }
     }
 }

@@ -151,6 +151,11 @@ pub fn options(args: &AnalyzeArgs) -> anyhow::Result<(Options, Option<indicatif:
         );
     }
     opts.format_of = crate::app::formats::parse_format_of(&args.format_of)?;
+    opts.hop_timeouts = args
+        .hop_timeout
+        .iter()
+        .map(|a| a.parse::<analyze::ladder::HopTimeout>())
+        .collect::<Result<_, _>>()?;
     let given = crate::app::formats::split_log_formats(&args.log_format)?;
     opts.hop_log_formats = given.hop;
     if let Some(f) = &given.nginx {

@@ -22,6 +22,7 @@ fn as_analyze(a: &ExportArgs) -> AnalyzeArgs {
         output: None,
         events: None,
         format_of: a.format_of.clone(),
+        hop_timeout: Vec::new(),
         fail_on_502: false,
         threads: a.threads,
         no_progress: a.no_progress,

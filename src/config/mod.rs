@@ -12,6 +12,7 @@
 
 pub mod envoy;
 pub mod haproxy;
+pub mod ladder;
 pub mod model;
 pub mod names;
 pub mod nginx;

@@ -180,6 +180,38 @@ fn timeline_svg(r: &Report) -> Markup {
     }
 }
 
+/// "Timeout ladder": each hop's wait limit outer → inner, the outer hops
+/// that give up first, the 5xx at each limit.
+fn ladder(r: &Report) -> Markup {
+    let Some(l) = &r.ladder else {
+        return html! {};
+    };
+    let human = |ms: u64| crate::analyze::attribute::human(std::time::Duration::from_millis(ms));
+    html! {
+        h2 { "Timeout ladder" }
+        p { "Outer → inner. Each hop must wait at least " (human(l.margin_ms))
+            " longer than the next; a 5xx within ± " (human(l.tolerance_ms)) " of a limit is counted at it." }
+        @if let Some(n) = &l.order_note { p.note { (n) } }
+        table {
+            tr { th { "hop" } th { "gives up after" } th { "set by" } th { "its 5xx at a rung's limit" } }
+            @for g in &l.rungs {
+                tr {
+                    td { (g.hop) }
+                    td { (g.limit_text()) }
+                    td.mono { @for (i, line) in g.source_text().lines().enumerate() { @if i > 0 { br; } (line) } }
+                    td { @for (i, line) in g.placed_text().lines().enumerate() { @if i > 0 { br; } (line) } }
+                }
+            }
+        }
+        @if !(l.findings.is_empty() && l.notes.is_empty()) {
+            ul {
+                @for f in &l.findings { li { strong { (f.message) } br; "help: " (f.help) } }
+                @for n in &l.notes { li.note { (n) } }
+            }
+        }
+    }
+}
+
 fn timings(r: &Report) -> Markup {
     let t = &r.timings;
     if t.upstreams.is_empty() {
@@ -281,6 +313,8 @@ pub fn render(r: &Report) -> String {
                         }
                     }
                 }
+
+                (ladder(r))
 
                 (cause_section("Causes of 502", "causes_502", &r.causes_502))
                 (cause_section("Causes of 504", "causes_504", &r.causes_504))

@@ -255,6 +255,8 @@ pub fn render(r: &Report) -> String {
         }
     }
 
+    ladder(r, &mut out);
+
     // steps 2–4: causes, evidence, settings, next step
     cause_section("Causes of 502", &r.causes_502, &mut out);
     cause_section("Causes of 504", &r.causes_504, &mut out);
@@ -300,6 +302,59 @@ pub fn render(r: &Report) -> String {
     }
     not_read(r, &mut out);
     out
+}
+
+/// A multi-line cell of the ladder, each line made inert, joined by `; `.
+fn lines(s: &str) -> String {
+    s.lines().map(text).collect::<Vec<_>>().join("; ")
+}
+
+/// "Timeout ladder" (guide step 4): each hop's wait limit outer → inner,
+/// the outer hops that give up first, the 5xx at each limit.
+fn ladder(r: &Report, out: &mut String) {
+    let Some(l) = &r.ladder else {
+        return;
+    };
+    let human = |ms: u64| crate::analyze::attribute::human(std::time::Duration::from_millis(ms));
+    let _ = writeln!(
+        out,
+        "## Timeout ladder\n\nOuter → inner. Each hop must wait at least {} longer than the next; a 5xx within ± {} of a limit is counted at it.\n",
+        human(l.margin_ms),
+        human(l.tolerance_ms)
+    );
+    if let Some(n) = &l.order_note {
+        let _ = writeln!(out, "{}\n", text(n));
+    }
+    table(
+        out,
+        &[
+            "hop",
+            "gives up after",
+            "set by",
+            "its 5xx at a rung's limit",
+        ],
+        &[false, false, false, false],
+        l.rungs
+            .iter()
+            .map(|g| {
+                vec![
+                    text(&g.hop),
+                    text(&g.limit_text()),
+                    lines(&g.source_text()),
+                    lines(&g.placed_text()),
+                ]
+            })
+            .collect(),
+    );
+    for f in &l.findings {
+        let _ = writeln!(out, "- **{}**  \n  {}", text(&f.message), text(&f.help));
+    }
+    for n in &l.notes {
+        let _ = writeln!(out, "- {}", text(n));
+    }
+    if !(l.findings.is_empty() && l.notes.is_empty()) {
+        out.push('\n');
+    }
 }
 
 fn timings(r: &Report, out: &mut String) {

@@ -246,6 +246,7 @@ pub fn render_with(r: &Report, width: u16, verbose: bool) -> String {
     }
     hops(r, width, &mut out);
     born(r, width, &mut out);
+    ladder(r, width, &mut out);
     timings(r, width, &mut out);
     timeline(r, width, &mut out);
     error_log(r, width, &mut out);
@@ -690,6 +691,52 @@ fn born(r: &Report, width: u16, out: &mut String) {
             "  (only the first {} 5xx records were joined)",
             crate::analyze::born::JOIN_CAP
         );
+    }
+}
+
+/// "Timeout ladder": each hop's wait limit outer → inner, the outer hops
+/// that give up first, and the 5xx durations at each limit.
+fn ladder(r: &Report, width: u16, out: &mut String) {
+    let Some(l) = &r.ladder else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "\nTimeout ladder (outer → inner; each hop must wait ≥ {} longer than the next; a 5xx within ± {} of a limit is counted at it)",
+        crate::analyze::attribute::human(std::time::Duration::from_millis(l.margin_ms)),
+        crate::analyze::attribute::human(std::time::Duration::from_millis(l.tolerance_ms))
+    );
+    if let Some(n) = &l.order_note {
+        let _ = writeln!(out, "  {n}");
+    } else if l.order_assumed {
+        let _ = writeln!(
+            out,
+            "  hop order assumed from the hop kinds (CDN → load balancer → nginx → HAProxy → Envoy → app)"
+        );
+    }
+    let mut t = table(
+        &[
+            "hop",
+            "gives up after",
+            "set by",
+            "its 5xx at a rung's limit",
+        ],
+        width,
+    );
+    for g in &l.rungs {
+        t.add_row(vec![
+            Cell::new(&g.hop),
+            Cell::new(g.limit_text()),
+            Cell::new(g.source_text()),
+            Cell::new(g.placed_text()),
+        ]);
+    }
+    let _ = writeln!(out, "{t}");
+    for f in &l.findings {
+        let _ = writeln!(out, "  ! {}\n    help: {}", f.message, f.help);
+    }
+    for n in &l.notes {
+        let _ = writeln!(out, "  note: {n}");
     }
 }
 

@@ -14,6 +14,7 @@ pub mod timeout_ladder;
 
 use std::time::Duration;
 
+use crate::config::ladder;
 use crate::config::model::{ProxyModel, Route};
 use crate::lint::settings::{Hop, HopKind};
 use crate::lint::values::Time;
@@ -57,28 +58,9 @@ pub(crate) fn declared(v: &Option<Time>) -> Option<Duration> {
 }
 
 /// How long one route of a parsed proxy may wait for its upstream, retries
-/// included, with the span of the setting that decides it.
+/// included, with the span of the setting that decides it (the shared
+/// arithmetic of [`crate::config::ladder::route_wait`], which analyze's
+/// timeout ladder reads too).
 pub(crate) fn route_wait(m: &ProxyModel, r: &Route) -> Option<(Duration, u32, Span)> {
-    let read = r.timeouts.read.value?;
-    let servers = m
-        .target_pool(r)
-        .map(|p| p.servers.iter().filter(|s| !s.down).count() as u32)
-        .unwrap_or(1)
-        .max(1);
-    let retries_on_timeout = r.retry.on.value.iter().any(|c| c == "timeout");
-    let attempts = if retries_on_timeout {
-        match r.retry.tries.value {
-            0 => servers,
-            t => t.min(servers),
-        }
-    } else {
-        1
-    };
-    let mut wait = read * attempts;
-    if let Some(cap) = r.retry.timeout.value {
-        if attempts > 1 {
-            wait = wait.min(cap.max(read));
-        }
-    }
-    Some((wait, attempts, r.timeouts.read.span))
+    ladder::route_wait(m, r).map(|w| (w.wait, w.attempts, w.span))
 }

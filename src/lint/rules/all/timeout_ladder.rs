@@ -1,5 +1,6 @@
 //! ALL-TMO-001 `timeout-ladder`: see the rule doc below.
 
+use crate::config::ladder::gives_up_first;
 use crate::config::nginx::units::fmt_duration;
 use crate::declare_rule;
 use crate::lint::values::Time;
@@ -69,7 +70,7 @@ pub struct TimeoutLadderOptions {
 impl Default for TimeoutLadderOptions {
     fn default() -> Self {
         TimeoutLadderOptions {
-            margin: Time(std::time::Duration::from_secs(1)),
+            margin: Time(crate::config::ladder::DEFAULT_MARGIN),
         }
     }
 }
@@ -91,7 +92,7 @@ fn check(ctx: &mut LintContext<'_>, o: &TimeoutLadderOptions) {
                     let Some((wait, attempts, span)) = route_wait(m, r) else {
                         continue;
                     };
-                    if wait + margin > limit {
+                    if gives_up_first(limit, wait, margin) {
                         ctx.report(
                             span,
                             format!(
@@ -127,7 +128,7 @@ fn check(ctx: &mut LintContext<'_>, o: &TimeoutLadderOptions) {
                     let Some(read) = r.timeouts.read.value else {
                         continue;
                     };
-                    if read < inner_total + margin {
+                    if gives_up_first(read, inner_total, margin) {
                         ctx.report(
                             r.timeouts.read.span,
                             format!(
