@@ -443,3 +443,171 @@ fn haproxy_clf_real_fixture() {
     assert!(other.contains(&("upstream_refused".into(), 1)), "{other:?}");
     assert!(other.contains(&("no_live_upstream".into(), 1)), "{other:?}");
 }
+
+/// The dump of `fixtures/logs/chain_real` with nginx's request times cut to
+/// 1 ms, so that the durations of the shared request ids say haproxy saw
+/// the requests first; with `cfg`, the haproxy.cfg the capture ran with
+/// (`tests/real_chain.rs`: haproxy binds the address nginx proxied to).
+fn chain_dump_with_short_nginx_times(cfg: bool) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::path::Path::new("fixtures/logs/chain_real");
+    for f in ["haproxy.log", "error.log", "nginx.conf"] {
+        std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
+    }
+    let access = std::fs::read_to_string(src.join("access.log")).unwrap();
+    let re = regex::Regex::new(r"rt=[0-9.]+ ").unwrap();
+    let short = re.replace_all(&access, "rt=0.001 ");
+    assert_ne!(short, access);
+    std::fs::write(dir.path().join("access.log"), short.as_bytes()).unwrap();
+    if cfg {
+        std::fs::write(
+            dir.path().join("haproxy.cfg"),
+            "global\n    log stdout format raw local0\n\ndefaults\n    mode http\n    log global\n    option httplog\n    timeout connect 1s\n    timeout client 5s\n    timeout server 1s\n\nfrontend fe_main\n    bind 127.0.0.1:38421\n    capture request header X-Request-ID len 64\n    default_backend be_app\n\nbackend be_app\n    server app1 127.0.0.1:38999\n",
+        )
+        .unwrap();
+    }
+    dir
+}
+
+/// nginx's `$upstream_addr` is the address haproxy binds (haproxy.cfg):
+/// nginx is outside, though the durations of the shared request ids say
+/// the opposite; the note says which evidence was taken. Without the
+/// config, the durations decide.
+#[test]
+fn hop_order_from_addresses_beats_durations() {
+    let with = chain_dump_with_short_nginx_times(true);
+    let v = analyze_json(&[with.path().to_str().unwrap()]);
+    let b = &v["born"];
+    assert_eq!(b["order"], serde_json::json!(["nginx", "haproxy"]), "{b}");
+    let note = b["order_note"].as_str().unwrap();
+    assert!(
+        note.starts_with(
+            "hop order from evidence: nginx before haproxy (addresses: nginx's $upstream_addr 127.0.0.1:38421 is haproxy's bind 127.0.0.1:38421 at "
+        ),
+        "{note}"
+    );
+    assert!(note.contains("haproxy.cfg:13"), "{note}");
+    assert!(note.contains("said the opposite"), "{note}");
+    let born = |suffix: &str| {
+        b["chains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["chain"][0]["request_id"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with(suffix))
+            })
+            .map(|c| {
+                (
+                    c["hop"].as_str().unwrap().to_string(),
+                    c["cause"].as_str().unwrap().to_string(),
+                )
+            })
+    };
+    assert_eq!(
+        born("0001"),
+        Some(("haproxy".into(), "upstream_closed_early".into()))
+    );
+    assert_eq!(
+        born("0005"),
+        Some(("nginx".into(), "upstream_refused".into()))
+    );
+
+    let without = chain_dump_with_short_nginx_times(false);
+    let v = analyze_json(&[without.path().to_str().unwrap()]);
+    let b = &v["born"];
+    assert_eq!(b["order"], serde_json::json!(["haproxy", "nginx"]), "{b}");
+    let note = b["order_note"].as_str().unwrap();
+    assert!(note.contains("(request ids: haproxy took longer"), "{note}");
+}
+
+/// The top tables' coverage notes speak the hop's own terms: a HAProxy-only
+/// dump (httplog logs no Host) and an Envoy-only one (a format without
+/// `%UPSTREAM_HOST%` or `%REQ(:AUTHORITY)%`) get no nginx wording.
+#[test]
+fn coverage_notes_per_hop() {
+    let v = analyze_json(&["fixtures/logs/haproxy/syslog_mixed.log"]);
+    let c = &v["top_coverage"];
+    assert_eq!(c["hosts"]["of"], 3, "{c}");
+    let hosts = c["hosts"]["missing"].as_str().unwrap();
+    assert_eq!(
+        hosts,
+        "3 lines have no host (haproxy: not logged (HAProxy's httplog has no Host field))"
+    );
+    // every 502 named its backend/server
+    assert_eq!(c["upstreams"]["counted"], 3, "{c}");
+    assert!(c["upstreams"].get("missing").is_none(), "{c}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("envoy.log");
+    // the 5xx of fixtures/logs/envoy/default_5xx_kinds.log, in a format
+    // that leaves out the upstream host and the authority
+    std::fs::write(
+        &p,
+        "[2024-03-12T08:10:00.120Z] \"GET /api/orders HTTP/1.1\" 502 - 31\n\
+         [2024-03-12T08:10:01.000Z] \"POST /api/pay HTTP/1.1\" 502 UPE 3\n\
+         [2024-03-12T08:10:02.000Z] \"GET /api/ok HTTP/1.1\" 200 - 2\n",
+    )
+    .unwrap();
+    let v = analyze_json(&[
+        p.to_str().unwrap(),
+        "--log-format",
+        "envoy=[%START_TIME%] \"%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%\" %RESPONSE_CODE% %RESPONSE_FLAGS% %DURATION%",
+    ]);
+    assert_eq!(v["hops"][0]["name"], "envoy", "{}", v["inputs"]);
+    let c = &v["top_coverage"];
+    let up = c["upstreams"]["missing"].as_str().unwrap();
+    assert!(
+        up.starts_with("2 lines have no upstream address (envoy: %UPSTREAM_HOST%"),
+        "{up}"
+    );
+    let hosts = c["hosts"]["missing"].as_str().unwrap();
+    assert!(
+        hosts.starts_with("2 lines have no host (envoy: %REQ(:AUTHORITY)%"),
+        "{hosts}"
+    );
+    for n in [up, hosts] {
+        assert!(!n.contains("$upstream_addr") && !n.contains("$host"), "{n}");
+    }
+    assert!(c["paths"].get("missing").is_none(), "{c}");
+}
+
+/// A HAProxy `log-format` that writes lines nginx's `combined` reads too:
+/// without `--log-format haproxy=…` nginx's detection claims the file; with
+/// it, the user's statement wins (tried before nginx's detection), HAProxy's
+/// termination state explains the 502s, and `gatecheck formats` says so.
+#[test]
+fn stated_haproxy_format_wins_over_nginx_detection() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("lb.log");
+    std::fs::write(
+        &p,
+        "10.0.0.2 - - [12/Mar/2024:08:12:01 +0000] \"GET /api/orders/1002 HTTP/1.1\" 502 209 \"-\" \"-\" SH-- 0/-1/12 be_api/app1\n\
+         10.0.0.3 - - [12/Mar/2024:08:12:02 +0000] \"GET /api/cart HTTP/1.1\" 502 209 \"-\" \"-\" PH-- 0/-1/3 be_api/app2\n\
+         10.0.0.4 - - [12/Mar/2024:08:12:03 +0000] \"GET /api/cart HTTP/1.1\" 200 512 \"-\" \"-\" ---- 0/4/5 be_api/app2\n",
+    )
+    .unwrap();
+    let path = p.to_str().unwrap();
+    let (code, out) = formats(&[path]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("lb.log: nginx access log"), "{out}");
+    let fmt = "haproxy=%ci - - [%trl] \"%r\" %ST %B \"-\" \"-\" %tsc %Tc/%Tr/%Ta %b/%s";
+    let (code, out) = formats(&[path, "--log-format", fmt]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("lb.log: haproxy log"), "{out}");
+    assert!(out.contains("--log-format"), "{out}");
+    assert!(
+        out.contains("stated formats are tried before nginx's detection, which would have read it as nginx log_format"),
+        "{out}"
+    );
+    let v = analyze_json(&[path, "--log-format", fmt]);
+    let h = &v["hops"][0];
+    assert_eq!(h["name"], "haproxy", "{}", v["inputs"]);
+    let c502 = causes(&h["causes_502"]);
+    assert!(
+        c502.contains(&("upstream_closed_early".into(), 1)),
+        "{c502:?}"
+    );
+    assert!(c502.contains(&("invalid_header".into(), 1)), "{c502:?}");
+}

@@ -2,9 +2,10 @@
 //! client's X-Request-ID logged by nginx (`$http_x_request_id`), forwarded,
 //! and captured by haproxy. `gatecheck analyze` on the dump (nginx.conf,
 //! nginx's access and error logs, haproxy's `log stdout format raw` file)
-//! must say where each 502 was born: at haproxy (the server closed early,
-//! an invalid header), upstream (the app's own 502 passed through both), or
-//! at nginx (its own 502 once haproxy is down).
+//! must order the hops from the addresses (nginx's `$upstream_addr` is
+//! haproxy.cfg's `bind`) and say where each 502 was born: at haproxy (the
+//! server closed early, an invalid header), upstream (the app's own 502
+//! passed through both), or at nginx (its own 502 once haproxy is down).
 //!
 //! Skipped when nginx or haproxy is missing, unless `GATECHECK_REQUIRE_PROXIES`
 //! is set. `GATECHECK_CAPTURE_DIR=DIR` copies the dump to `DIR/`.
@@ -159,6 +160,8 @@ http {{
     );
     ngx.stop();
     fs::copy(dir.path().join("nginx.conf"), dump.join("nginx.conf")).unwrap();
+    // haproxy's config too: its `bind` is the address nginx proxied to
+    fs::copy(&hap_cfg, dump.join("haproxy.cfg")).unwrap();
     for f in ["access.log", "error.log"] {
         fs::copy(dir.path().join("logs").join(f), dump.join(f)).unwrap();
     }
@@ -198,6 +201,16 @@ http {{
         "{b}\n{}",
         dump_text()
     );
+    // the order comes from the addresses: nginx's $upstream_addr is
+    // where haproxy.cfg binds (line 14)
+    let note = b["order_note"].as_str().unwrap_or_default();
+    assert!(
+        note.starts_with(&format!(
+            "hop order from evidence: nginx before haproxy (addresses: nginx's $upstream_addr {hap_addr} is haproxy's bind {hap_addr} at "
+        )),
+        "{note}"
+    );
+    assert!(note.contains("haproxy.cfg:14"), "{note}");
     let steps = STEPS.iter().chain(std::iter::once(&AFTER_STOP)).enumerate();
     let mut n502 = 0;
     for (i, step) in steps {

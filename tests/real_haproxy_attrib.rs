@@ -124,3 +124,109 @@ fn timeout_server_of_the_failing_backend_is_cited() {
         .iter()
         .any(|s| s["line"] == line_of(&cfg, "timeout server 5s")));
 }
+
+#[test]
+fn retries_and_redispatch_are_cited_with_the_retried_requests_counted() {
+    let Some(bin) = require_haproxy() else {
+        return;
+    };
+    let up = FaultUpstream::start().expect("upstream");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    // nothing listens there: every connection to `dead` is refused
+    let dead = free_port();
+    // roundrobin: a request sent to `dead` is refused and redispatched to
+    // `app` (at the first retry: round-robin over two servers), whose app
+    // answers 502 itself
+    let cfg = format!(
+        "global\n    log stdout format raw local0\n\ndefaults\n    mode http\n    log global\n    option httplog\n    timeout connect 1s\n    timeout client 10s\n    timeout server 5s\n\nfrontend fe_main\n    bind 127.0.0.1:{port}\n    default_backend be_app\n\nbackend be_app\n    balance roundrobin\n    retries 2\n    option redispatch\n    server dead 127.0.0.1:{dead}\n    server app {}\n",
+        up.addr()
+    );
+    let cfg_path = dir.path().join("haproxy.cfg");
+    std::fs::write(&cfg_path, &cfg).expect("write cfg");
+    let log_path = dir.path().join("haproxy.log");
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let mut hap = Haproxy::start(&bin, &cfg_path, &log_path, addr);
+    let n = 4;
+    for i in 0..n {
+        let status =
+            http::request(addr, "GET", &format!("/passthrough/{i}"), b"").expect("request");
+        assert_eq!(status, 502, "the app's own 502, passed on");
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while count_in(&log_path, " 502 ") < n && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    hap.stop();
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    // HAProxy's own account: the retries field (5th of the connection
+    // counts) is `+N` for a redispatched request
+    let redispatched = log
+        .lines()
+        .filter(|l| l.contains(" 502 "))
+        .filter(|l| {
+            l.split_whitespace().any(|w| {
+                w.matches('/').count() == 4
+                    && w.rsplit('/').next().is_some_and(|r| r.starts_with('+'))
+            })
+        })
+        .count();
+    assert!(redispatched >= 1, "some 502s were redispatched:\n{log}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .args(["analyze", "--format", "json", "--no-progress"])
+        .arg(&cfg_path)
+        .arg(&log_path)
+        .output()
+        .expect("run gatecheck");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "json: {e}\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let hop = &v["hops"][0];
+    let row = hop["causes_502"]
+        .as_array()
+        .expect("502 causes")
+        .iter()
+        .find(|r| r["cause"] == "passthrough")
+        .unwrap_or_else(|| panic!("a passthrough cause: {}", hop["causes_502"]));
+    assert_eq!(row["count"], n as u64, "{row}");
+    let notes = row["config"].to_string();
+    assert!(
+        notes.contains(&format!(
+            "{redispatched} of {n} requests were already retries"
+        )) && notes.contains(&format!("{redispatched} of them redispatched")),
+        "{notes}\n{log}"
+    );
+    let settings = row["settings"].as_array().expect("settings cited");
+    let get = |d: &str| {
+        settings
+            .iter()
+            .find(|s| s["directive"] == d)
+            .unwrap_or_else(|| panic!("{d} cited: {settings:?}"))
+    };
+    let retries = get("retries");
+    assert_eq!(retries["value"], "2");
+    assert_eq!(retries["line"], line_of(&cfg, "retries 2"));
+    let note = retries["note"].as_str().unwrap_or("");
+    assert!(
+        note.contains("default `retry-on conn-failure`") && note.contains("not retried"),
+        "{note}"
+    );
+    let refused = hop["causes_502"]
+        .as_array()
+        .expect("502 causes")
+        .iter()
+        .all(|r| r["cause"] != "upstream_refused");
+    assert!(
+        refused,
+        "the refused attempts were retried: {}",
+        hop["causes_502"]
+    );
+    let rd = get("option redispatch");
+    assert_eq!(rd["value"], "on", "{rd}");
+    assert_eq!(rd["line"], line_of(&cfg, "option redispatch"));
+}

@@ -182,6 +182,10 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
     let (since, until) = (ctx.opts.since_ms, ctx.opts.until_ms);
     let mut buf = Vec::new();
     let timing = ctx.fmt.has_upstream_timing();
+    // every answered line is read in full for its head size: only formats
+    // that log the byte counts pay for it
+    let heads = ctx.fmt.has_upstream_bytes();
+    agg.header_sizes.logged = heads;
     let mut ok_lines = 0u64;
     for raw in lines(chunk) {
         n += 1;
@@ -236,6 +240,9 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
                 agg.timings
                     .see(&attempts, status, full.time.map(|t| t.utc_ms));
             }
+            if heads {
+                agg.header_sizes.see(&full.upstream);
+            }
             let cause = slow_path(&full, n, ctx, &mut agg, &mut events);
             if rec.time.is_some() {
                 if status >= 500 {
@@ -255,8 +262,11 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
             // full parse (the quantiles are bucket bounds anyway)
             let sampled = timing && ok_lines % TIMING_SAMPLE == 0;
             ok_lines += 1;
-            if sampled || ctx.opts.all_requests {
+            if sampled || heads || ctx.opts.all_requests {
                 if let Ok(full) = ctx.fmt.parse(line, &mut cache) {
+                    if heads {
+                        agg.header_sizes.see(&full.upstream);
+                    }
                     if sampled {
                         let attempts = full.upstream.attempts();
                         agg.timings
@@ -529,6 +539,28 @@ fn slow_path(
             bump(&mut st.addrs, a);
         }
         bump(&mut st.routes, key);
+        let mut tried: Vec<&str> = attempts
+            .iter()
+            .map(|a| a.addr.as_str())
+            .filter(|a| !a.is_empty())
+            .collect();
+        tried.sort_unstable();
+        tried.dedup();
+        for a in tried {
+            bump(&mut st.tried, a);
+        }
+    }
+    // retries: more than one server tried within one upstream group (a
+    // ` : ` group is an internal redirect, not a retry)
+    if ctx.fmt.has_upstream_status() && !attempts.is_empty() {
+        let most = attempts
+            .chunk_by(|a, b| a.group == b.group)
+            .map(|g| g.len() as u64)
+            .max()
+            .unwrap_or(0);
+        st.attempts_logged += 1;
+        st.retried += u64::from(most > 1);
+        st.max_attempts = st.max_attempts.max(most);
     }
     // bounded (100 ms steps of at most the proxy timeouts): kept for the verdict
     if let Some((secs, a)) = failed_attempt.and_then(|a| Some((a.response_time?, a))) {
@@ -554,18 +586,18 @@ fn slow_path(
         }
         match failed_addr {
             Some(a) => bump(&mut agg.upstreams, a),
-            None => agg.no_upstream_502 += 1,
+            None => agg.no_upstream_502.bump("nginx"),
         }
         let host = text(rec.host)
             .filter(|h| h != "-")
             .or_else(|| errors.last().and_then(|e| e.host.clone()));
         match host {
             Some(h) => bump(&mut agg.hosts, &h),
-            None => agg.no_host_502 += 1,
+            None => agg.no_host_502.bump("nginx"),
         }
         match &path {
             Some(p) => bump(&mut agg.paths, &path_pattern(p)),
-            None => agg.no_path_502 += 1,
+            None => agg.no_path_502.bump("nginx"),
         }
     }
     if status >= 500 && agg.join.len() < super::born::JOIN_CAP {
@@ -580,6 +612,7 @@ fn slow_path(
             path: path.clone().map(String::into_boxed_str),
             status,
             request_id: text(rec.request_id).map(String::into_boxed_str),
+            upstream: text(rec.upstream.addr).map(String::into_boxed_str),
             cause: verdict.cause,
         });
     }

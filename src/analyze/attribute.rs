@@ -53,6 +53,23 @@ pub struct Citation {
     /// the log measured them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub measured: Option<Measurement>,
+    /// The response headers the upstream answered with, set against a
+    /// buffer size, when the log measured them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_bytes: Option<HeaderBytes>,
+}
+
+/// The largest response header among the answered requests of the
+/// upstream addresses behind a cause (nginx:
+/// `$upstream_bytes_received − $upstream_response_length`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HeaderBytes {
+    /// Bytes of the largest response head.
+    pub largest: u64,
+    /// Answered requests measured.
+    pub of: u64,
+    /// The addresses measured.
+    pub upstreams: Vec<String>,
 }
 
 /// How many of a cause's requests took about as long as a configured limit.
@@ -117,6 +134,9 @@ pub struct Measured {
     pub phase: Phase,
     /// Requests with this cause.
     pub count: u64,
+    /// Requests whose log tells the retries, those retried, those
+    /// redispatched (`CauseStat`).
+    pub retries: (u64, u64, u64),
 }
 
 impl Measured {
@@ -132,6 +152,7 @@ impl Measured {
             mode_ms: mode.map(|(k, v)| ((k / 4).saturating_mul(100), *v)),
             phase: mode.map_or(Phase::Any, |(k, _)| Phase::from_code(k % 4)),
             count: stat.count,
+            retries: (stat.attempts_logged, stat.retried, stat.redispatched),
         }
     }
 
@@ -370,6 +391,7 @@ impl ProxyConfigs {
             scope: scope.to_string(),
             note,
             measured: None,
+            header_bytes: None,
         }
     }
 }
@@ -398,6 +420,25 @@ pub fn pool_of<'a>(rec: &HopRecord<'a>) -> Option<&'a [u8]> {
         Signals::Envoy { cluster, .. } => cluster.filter(|c| !c.is_empty() && *c != b"-"),
         _ => None,
     }
+}
+
+/// HAProxy's retries field (`%rc` in the HTTP log): how many times the
+/// connection was retried, and whether it was redispatched to another
+/// server — the manual (§8.2.3, "retries") writes it with a `+` in front
+/// then.
+pub fn retries_of(rec: &HopRecord<'_>) -> Option<(u64, bool)> {
+    let Signals::Haproxy {
+        retries: Some(r), ..
+    } = rec.signals
+    else {
+        return None;
+    };
+    let (digits, moved) = match r.strip_prefix(b"+") {
+        Some(d) => (d, true),
+        None => (r, false),
+    };
+    let n = std::str::from_utf8(digits).ok()?.parse::<u64>().ok()?;
+    Some((n, moved))
 }
 
 /// How long a failed request waited in the phase that failed, ms, as the
@@ -544,6 +585,7 @@ mod tests {
             mode_ms: Some((29_900, 5)),
             phase: Phase::Any,
             count: 6,
+            retries: (0, 0, 0),
         };
         assert!(m.matches(std::time::Duration::from_secs(30)));
         assert!(!m.matches(std::time::Duration::from_secs(31)));

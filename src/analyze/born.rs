@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use rayon::slice::ParallelSliceMut;
 
 use super::cause::Cause;
+use super::hop_order::{self, HopAddrs};
 use crate::logs::hop::HopKind;
 
 /// At most this many 5xx records are kept for the join (per run).
@@ -45,6 +46,9 @@ pub struct JoinRec {
     pub status: u16,
     /// Request id, when logged.
     pub request_id: Option<Box<str>>,
+    /// The next hop in as this hop logged it (nginx `$upstream_addr`,
+    /// HAProxy `backend/server`, Envoy `%UPSTREAM_HOST%`), for the hop order.
+    pub upstream: Option<Box<str>>,
     /// This hop's cause.
     pub cause: Cause,
 }
@@ -100,7 +104,8 @@ pub struct Born {
     /// Hops from the client inwards.
     pub order: Vec<&'static str>,
     /// How the order of proxies of the same depth was told: from the
-    /// request ids they share, or assumed (`hop order assumed: …`).
+    /// configs' listen addresses, from the request ids they share, or
+    /// assumed (`hop order assumed: …`); see `hop_order`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_note: Option<String>,
     /// How the hops were joined, in words.
@@ -131,17 +136,6 @@ pub fn born_at_last_hop(kind: HopKind, cause: Cause) -> &'static str {
     }
 }
 
-/// Order of hops of the same kind, from the client inwards, when the dump
-/// holds several: nginx usually fronts HAProxy, which fronts Envoy sidecars.
-fn rank(hop: &str) -> u8 {
-    match hop {
-        "nginx" => 0,
-        "haproxy" => 1,
-        "envoy" => 2,
-        _ => 3,
-    }
-}
-
 fn born_place(kind: HopKind) -> &'static str {
     match kind {
         HopKind::Cdn | HopKind::Lb => "edge",
@@ -151,8 +145,14 @@ fn born_place(kind: HopKind) -> &'static str {
 }
 
 /// Join the records and say where each 502 was born. `names` are the
-/// inputs' display names by index.
-pub fn born(recs: Vec<JoinRec>, truncated: bool, names: &[String]) -> Option<Born> {
+/// inputs' display names by index; `addrs` where the proxies listen, from
+/// their configs (for the hop order).
+pub fn born(
+    recs: Vec<JoinRec>,
+    truncated: bool,
+    names: &[String],
+    addrs: &HopAddrs,
+) -> Option<Born> {
     if !recs.iter().any(|r| r.status == 502) {
         return None;
     }
@@ -162,9 +162,7 @@ pub fn born(recs: Vec<JoinRec>, truncated: bool, names: &[String]) -> Option<Bor
             order.push((r.kind, r.hop));
         }
     }
-    let (score, votes) = id_votes(&recs, &order);
-    order.sort_by_key(|(k, h)| (k.depth(), std::cmp::Reverse(score(h)), rank(h)));
-    let order_note = order_note(&order, &votes);
+    let order_note = hop_order::order(&recs, &mut order, addrs);
     let hops: Vec<&'static str> = order.iter().map(|(_, h)| *h).collect();
     // records per hop, sorted by time
     let mut per: Vec<Vec<JoinRec>> = hops.iter().map(|_| Vec::new()).collect();
@@ -314,95 +312,6 @@ pub fn born(recs: Vec<JoinRec>, truncated: bool, names: &[String]) -> Option<Bor
     })
 }
 
-/// Votes of `a` being outside `b`, keyed `(a, b)`.
-type Votes = HashMap<(&'static str, &'static str), u64>;
-
-/// Which of two proxies of the same depth saw a request first, from the
-/// requests both logged with the same request id: the outer hop's time
-/// encloses the inner one's, so its duration is the longer (nginx's
-/// `$request_time` runs from the first byte read from the client to the
-/// last written, HAProxy's `Ta` from accept to the last byte, Envoy's
-/// `%DURATION%` likewise — nginx docs `ngx_http_log_module`, HAProxy
-/// configuration.txt §8.4, Envoy access-log docs). Durations are compared
-/// rather than timestamps because nginx logs a request's end and HAProxy its
-/// start. Returns each hop's net score (outer votes minus inner votes) and
-/// the pairwise votes.
-fn id_votes(recs: &[JoinRec], order: &[(HopKind, &'static str)]) -> (impl Fn(&str) -> i64, Votes) {
-    let mut votes: Votes = HashMap::new();
-    let mut by_id: HashMap<&str, Vec<(&'static str, i64)>> = HashMap::new();
-    for r in recs {
-        // a hop that gave up on a timeout logs its own limit, not the inner
-        // hop's time: when the outer hop's limit is the shorter (an upside-down
-        // timeout ladder) the inner hop's record is the longer one (seen with
-        // real nginx `proxy_read_timeout 1s` before haproxy `timeout server 3s`,
-        // tests/real_ladder.rs), so such records do not vote
-        if r.status == 504 || r.cause == Cause::Timeout {
-            continue;
-        }
-        if let (Some(id), Some(d)) = (r.request_id.as_deref(), r.duration_ms) {
-            if id != "-" && !id.is_empty() {
-                by_id.entry(id).or_default().push((r.hop, d));
-            }
-        }
-    }
-    let depth = |h: &str| order.iter().find(|(_, x)| *x == h).map(|(k, _)| k.depth());
-    for seen in by_id.values() {
-        for (i, &(a, da)) in seen.iter().enumerate() {
-            for &(b, db) in &seen[i + 1..] {
-                if a == b || depth(a) != depth(b) || da == db {
-                    continue;
-                }
-                let (outer, inner) = if da > db { (a, b) } else { (b, a) };
-                *votes.entry((outer, inner)).or_default() += 1;
-            }
-        }
-    }
-    let mut net: HashMap<&'static str, i64> = HashMap::new();
-    for (&(outer, inner), &n) in &votes {
-        let n = i64::try_from(n).unwrap_or(i64::MAX / 4);
-        *net.entry(outer).or_default() += n;
-        *net.entry(inner).or_default() -= n;
-    }
-    (move |h: &str| net.get(h).copied().unwrap_or(0), votes)
-}
-
-/// Says how neighbouring proxies of the same depth were ordered: from the
-/// shared request ids, or assumed from the usual layout.
-fn order_note(order: &[(HopKind, &'static str)], votes: &Votes) -> Option<String> {
-    let mut told = Vec::new();
-    let mut assumed = Vec::new();
-    for w in order.windows(2) {
-        let ((ka, a), (kb, b)) = (w[0], w[1]);
-        if ka.depth() != kb.depth() {
-            continue;
-        }
-        let out = votes.get(&(a, b)).copied().unwrap_or(0);
-        let inn = votes.get(&(b, a)).copied().unwrap_or(0);
-        if out > inn {
-            told.push(format!(
-                "{a} before {b} (request ids: {a} took longer in {out} of {} shared requests)",
-                out + inn
-            ));
-        } else {
-            assumed.push(format!("{a} before {b}"));
-        }
-    }
-    match (told.is_empty(), assumed.is_empty()) {
-        (true, true) => None,
-        (false, true) => Some(format!("hop order from evidence: {}", told.join("; "))),
-        (_, false) => {
-            let mut s = format!(
-                "hop order assumed: {} (no shared request id told which saw the requests first; the usual layout nginx → haproxy → envoy was taken)",
-                assumed.join(", ")
-            );
-            if !told.is_empty() {
-                s.push_str(&format!("; from evidence: {}", told.join("; ")));
-            }
-            Some(s)
-        }
-    }
-}
-
 /// The nearest unused record of the next hop with the same method and path
 /// whose time is within the outer record's duration plus slack.
 fn time_match(r: &JoinRec, next: &[JoinRec], used: &[bool]) -> Option<usize> {
@@ -443,6 +352,7 @@ mod tests {
             path: Some(format!("/p{line}").into()),
             status,
             request_id: id.map(Into::into),
+            upstream: None,
             cause,
         }
     }
@@ -472,7 +382,7 @@ mod tests {
         let mut recs = recs;
         // make the time-window pair share a path
         recs[3].path = recs[2].path.clone();
-        let b = born(recs, false, &names).unwrap();
+        let b = born(recs, false, &names, &HopAddrs::default()).unwrap();
         assert_eq!(b.order, vec!["nginx", "haproxy"]);
         assert_eq!(b.totals.get("gateway"), Some(&2));
         assert_eq!(b.totals.get("upstream"), Some(&1));
@@ -514,7 +424,7 @@ mod tests {
                 recs.push(n);
                 recs.push(o);
             }
-            let b = born(recs, false, &names).unwrap();
+            let b = born(recs, false, &names, &HopAddrs::default()).unwrap();
             assert_eq!(b.order, vec![outer, inner]);
             let note = b.order_note.unwrap();
             assert!(note.starts_with("hop order from evidence"), "{note}");
@@ -550,7 +460,7 @@ mod tests {
         );
         n.duration_ms = Some(26);
         recs.extend([n, o]);
-        let b = born(recs, false, &[]).unwrap();
+        let b = born(recs, false, &[], &HopAddrs::default()).unwrap();
         assert_eq!(b.order, vec!["nginx", "haproxy"]);
         let note = b.order_note.unwrap();
         assert!(note.contains("in 1 of 1 shared requests"), "{note}");
@@ -562,7 +472,7 @@ mod tests {
             rec("haproxy", 1, 10_000, 502, Cause::UpstreamRefused, None),
             rec("nginx", 1, 10_000, 502, Cause::Passthrough, None),
         ];
-        let b = born(recs, false, &[]).unwrap();
+        let b = born(recs, false, &[], &HopAddrs::default()).unwrap();
         assert_eq!(b.order, vec!["nginx", "haproxy"]);
         let note = b.order_note.unwrap();
         assert!(
@@ -576,7 +486,8 @@ mod tests {
         assert!(born(
             vec![rec("haproxy", 1, 0, 504, Cause::Timeout, None)],
             false,
-            &[]
+            &[],
+            &HopAddrs::default()
         )
         .is_none());
     }

@@ -151,6 +151,70 @@ mod tests {
             .is_none());
     }
 
+    /// The cases of the reader this one replaced (`logs::envoy::formats_from_config`):
+    /// stdout and file loggers, text and JSON formats, a non-string JSON
+    /// value, a format without `%RESPONSE_CODE%`, text that is not YAML,
+    /// and a JSON config with a v2 `config.format`.
+    #[test]
+    fn stdout_and_file_loggers_text_and_json() {
+        let yaml = br#"
+static_resources:
+  listeners:
+  - name: l
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          access_log:
+          - name: envoy.access_loggers.stdout
+            typed_config:
+              log_format:
+                text_format_source:
+                  inline_string: "%START_TIME% %RESPONSE_CODE% %RESPONSE_FLAGS% %UPSTREAM_CLUSTER%\n"
+          - name: envoy.access_loggers.file
+            typed_config:
+              path: /var/log/envoy/json.log
+              log_format:
+                json_format:
+                  code: "%RESPONSE_CODE%"
+                  flags: "%RESPONSE_FLAGS%"
+                  n: 1
+          - name: no.status
+            typed_config:
+              log_format:
+                text_format: "%START_TIME% %DURATION%"
+"#;
+        let mut problems = Vec::new();
+        let f = envoy_config_formats("envoy.yaml", yaml, &mut problems);
+        assert_eq!(f.len(), 2, "{:?}", problems);
+        assert!(
+            f[0].key_path.ends_with("text_format_source.inline_string"),
+            "{}",
+            f[0].key_path
+        );
+        assert_eq!(f[0].origin, "envoy.yaml:14");
+        let r = f[0]
+            .parser
+            .parse_line(b"2024-03-12T08:00:00.000Z 503 UF backend")
+            .unwrap();
+        assert_eq!(r.status, Some(503));
+        let r = f[1]
+            .parser
+            .parse_line(br#"{"code":502,"flags":"UPE"}"#)
+            .unwrap();
+        assert_eq!(r.status, Some(502));
+        // the format without a status is not used, and said so at its line
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].path, "envoy.yaml:26");
+
+        let mut problems = Vec::new();
+        assert!(envoy_config_formats("envoy.yaml", b"::: not yaml {", &mut problems).is_empty());
+        let json = br#"{"access_log":[{"config":{"format":"%RESPONSE_CODE% x"}}]}"#;
+        let f = envoy_config_formats("envoy.json", json, &mut problems);
+        assert_eq!(f.len(), 1, "{problems:?}");
+        assert_eq!(f[0].parser.parse_line(b"502 x").unwrap().status, Some(502));
+    }
+
     #[test]
     fn given_formats_compile_or_say_why() {
         let mut problems = Vec::new();

@@ -436,6 +436,12 @@ fn slow_path(
     if let Some(k) = super::attribute::waited_key(rec) {
         *st.waited.entry(k).or_default() += 1;
     }
+    if let Some((n, moved)) = super::attribute::retries_of(rec) {
+        st.attempts_logged += 1;
+        st.retried += u64::from(n > 0);
+        st.redispatched += u64::from(moved);
+        st.max_attempts = st.max_attempts.max(n.saturating_add(1));
+    }
     let path = text(rec.path);
     if st.example.is_none() {
         st.example = Some(Example {
@@ -456,14 +462,18 @@ fn slow_path(
         if let Some(t) = rec.time {
             agg.see_502(t);
         }
-        if let Some(u) = &upstream {
-            bump(&mut agg.upstreams, u);
+        // HAProxy's `<NOSRV>`: no server was chosen, so none to count
+        match upstream.as_deref().filter(|u| !u.ends_with("/<NOSRV>")) {
+            Some(u) => bump(&mut agg.upstreams, u),
+            None => agg.no_upstream_502.bump(ctx.name),
         }
-        if let Some(h) = rec.host {
-            bump(&mut agg.hosts, &String::from_utf8_lossy(h));
+        match rec.host {
+            Some(h) => bump(&mut agg.hosts, &String::from_utf8_lossy(h)),
+            None => agg.no_host_502.bump(ctx.name),
         }
-        if let Some(p) = &path {
-            *agg.paths.entry(path_pattern(p)).or_default() += 1;
+        match &path {
+            Some(p) => *agg.paths.entry(path_pattern(p)).or_default() += 1,
+            None => agg.no_path_502.bump(ctx.name),
         }
     }
     if agg.join.len() < super::born::JOIN_CAP {
@@ -478,6 +488,9 @@ fn slow_path(
             path: path.clone().map(String::into_boxed_str),
             status,
             request_id: text(rec.request_id).map(String::into_boxed_str),
+            upstream: text(rec.upstream_addr)
+                .or_else(|| upstream.clone())
+                .map(String::into_boxed_str),
             cause: verdict.cause,
         });
     }

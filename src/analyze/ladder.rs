@@ -580,27 +580,20 @@ fn limits_of(models: &[&ProxyModel], at: &dyn Fn(crate::source::Span) -> String)
     out
 }
 
-/// The port of an address as nginx `listen` / HAProxy `bind` write it
-/// (`127.0.0.1:8080`, `[::]:80`, `*:80`, `:80`, a bare `8080`); `None` for
-/// unix sockets, ranges and what does not read.
-fn port_of(addr: &str) -> Option<u16> {
-    if addr.starts_with("unix:") || addr.starts_with('/') {
-        return None;
-    }
-    let tail = match addr.rsplit_once(':') {
-        Some((_, p)) => p,
-        None => addr,
-    };
-    tail.parse().ok()
-}
-
-/// Ports `srv` listens on (nginx `listen`, HAProxy `bind`; first argument).
+/// Ports `srv` listens on (nginx `listen`, HAProxy `bind`, Envoy listener
+/// `address`), as the config's lowering read them (`config::model::Listen`:
+/// nginx's port 80 for an address alone, every `bind` line and every
+/// address of a `bind` list, a port range's ports); none for unix sockets.
 fn listen_ports(srv: &crate::config::model::Server) -> Vec<u16> {
-    let mut v: Vec<u16> = ["listen", "bind"]
+    // a range wider than this is not a hop's listener worth linking by port
+    const MAX_RANGE: u16 = 256;
+    let mut v: Vec<u16> = srv
+        .listen
         .iter()
-        .flat_map(|d| srv.directives.all(d))
-        .filter_map(|d| d.arg(0).and_then(port_of))
+        .filter_map(|l| l.ports)
+        .flat_map(|(first, last)| first..=last.min(first.saturating_add(MAX_RANGE)))
         .collect();
+    v.sort_unstable();
     v.dedup();
     v
 }

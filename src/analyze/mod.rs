@@ -16,10 +16,13 @@ mod access;
 pub mod attribute;
 pub mod born;
 pub mod cause;
+pub mod coverage;
 mod errors;
 pub mod event;
 pub mod given_formats;
+pub mod header_sizes;
 pub mod hop_cause;
+pub mod hop_order;
 pub mod hops;
 pub mod incident;
 mod inputs;
@@ -213,7 +216,7 @@ fn run(
         truncated |= h.agg.join_truncated;
     }
     let durations = ladder::Durations::from_join(&join);
-    let born = born::born(join, truncated, &plan.names);
+    let born = born::born(join, truncated, &plan.names, &hop_addrs(&plan));
     // the totals cover every access log of every hop (a request logged at
     // two hops counts at each); `hops[]` has each hop's own figures
     // (the top-upstreams table labels each key with its hop when several name them)
@@ -281,6 +284,27 @@ fn run(
     }
     report.notes = notes;
     Ok(report)
+}
+
+/// Where the proxies of the run listen, from every config read (nginx's
+/// and the hops'), for the hop order.
+fn hop_addrs(plan: &plan::Plan) -> hop_order::HopAddrs {
+    let mut out = hop_order::HopAddrs::default();
+    if let Some(cfg) = &plan.config {
+        let at = |s: crate::source::Span| {
+            let (line, _) = cfg.sources.line_col(s);
+            format!("{}:{line}", cfg.sources.path(s.file).display())
+        };
+        for m in &cfg.models {
+            out.add(m, &at);
+        }
+    }
+    if let Some(cfg) = &plan.proxy_configs {
+        for m in &cfg.models {
+            out.add(m, &|s| cfg.at(s));
+        }
+    }
+    out
 }
 
 /// How much of each access log is read to guess the error log's offset.

@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use super::cause::Keepalive;
-use crate::config::model::{ProxyModel, Target};
+use crate::config::model::{Host, ProxyModel, Target};
 use crate::config::nginx::select::{Doubt, Router};
 use crate::config::{ConfigError, LoadOptions};
 use crate::logs::nginx::{Escape, LogFormat};
@@ -233,6 +233,31 @@ fn base_name(name: &str) -> &str {
     s
 }
 
+/// Can `logged` (`$upstream_addr`, an IP and port) be an address of
+/// `written` (`name[:port]` in a `proxy_pass` or a `server` line) when
+/// `written` is a DNS name? nginx logs the address the name resolved to, so
+/// only the port can be compared (`default_port` when none is written: the
+/// scheme's for `proxy_pass`, 80 for a `server`). False when `written` is not
+/// a name.
+fn by_name(written: &str, default_port: Option<u16>, logged: &str) -> bool {
+    // a name has no `:` but the one before its port (IPv6 literals and
+    // `unix:` paths are not names, and fail here or below)
+    let (host, port) = match written.split_once(':') {
+        Some((h, p)) => match p.parse::<u16>() {
+            Ok(p) => (h, p),
+            Err(_) => return false,
+        },
+        None => (written, default_port.unwrap_or(80)),
+    };
+    if host.is_empty() || !matches!(Host::classify(host), Host::Name(_)) {
+        return false;
+    }
+    logged
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse::<u16>().ok())
+        .is_some_and(|p| p == port)
+}
+
 impl NginxConfig {
     /// The format for a dump file, by matching its name against the
     /// `access_log` paths (a dump copied off a server keeps the names, not
@@ -334,9 +359,11 @@ impl NginxConfig {
         match &p.target {
             Target::Pool(name) => {
                 name == addr
-                    || model
-                        .upstream(name)
-                        .is_some_and(|u| u.servers.iter().any(|e| e.address == addr))
+                    || model.upstream(name).is_some_and(|u| {
+                        u.servers
+                            .iter()
+                            .any(|e| e.address == addr || by_name(&e.address, None, addr))
+                    })
             }
             Target::Dynamic => true,
             Target::Address(_) | Target::Unknown(_) => {
@@ -344,7 +371,14 @@ impl NginxConfig {
                     Some(port) => format!("{}:{port}", p.host),
                     None => p.host.clone(),
                 };
-                hp == addr || (p.port.is_none() && addr == format!("{}:80", p.host))
+                let default_port = if p.scheme.as_deref() == Some("https") {
+                    443
+                } else {
+                    80
+                };
+                hp == addr
+                    || (p.port.is_none() && addr == format!("{}:{default_port}", p.host))
+                    || by_name(&hp, Some(default_port), addr)
             }
         }
     }
@@ -469,6 +503,34 @@ mod tests {
         let key = cfg.route_key(Some("shop"), Some("/x"), Some("10.0.0.7:8080"));
         assert_eq!(key, "0.0.0");
         assert_eq!(cfg.files.len(), 2, "{:?}", cfg.files);
+    }
+
+    #[test]
+    fn a_name_matches_the_addresses_it_resolved_to_by_port() {
+        assert!(by_name("localhost:8080", Some(80), "127.0.0.1:8080"));
+        assert!(by_name("api.internal", Some(443), "[2001:db8::1]:443"));
+        assert!(!by_name("api.internal", Some(443), "10.0.0.1:80"));
+        // addresses and sockets are compared as written, not here
+        assert!(!by_name("10.0.0.1:8080", Some(80), "10.0.0.2:8080"));
+        assert!(!by_name("[::1]:8080", Some(80), "[::1]:8080"));
+        assert!(!by_name(
+            "unix:/run/app.sock",
+            Some(80),
+            "unix:/run/app.sock"
+        ));
+        assert!(!by_name("api:http", Some(80), "10.0.0.1:80"));
+        // a location proxying to a name serves requests logged with its address
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("nginx.conf"),
+            "http {\n  server {\n    location /a/ { proxy_pass http://localhost:9000; }\n    location /b/ { proxy_pass http://10.0.0.9:9000; }\n  }\n}\n",
+        )
+        .unwrap();
+        let cfg = read(&[dir.path().to_path_buf()]);
+        assert_eq!(
+            cfg.route_key(None, Some("/a/x"), Some("127.0.0.1:9000")),
+            "0.0.0"
+        );
     }
 
     #[test]

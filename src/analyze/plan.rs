@@ -62,6 +62,7 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
     let (envoy_given, envoy_configs) = envoy_log_formats(&loaded, opts, &mut problems);
     let haproxy_index = hop_formats().iter().position(|f| f.name() == "haproxy");
     let envoy_index = hop_formats().iter().position(|f| f.name() == "envoy");
+    let given_haproxy: Vec<_> = custom.iter().filter(|f| f.source == GIVEN).collect();
     let mut hop_parsers: Vec<Option<Box<dyn HopParser>>> = Vec::new();
     for l in loaded.iter_mut() {
         hop_parsers.push(None);
@@ -82,13 +83,24 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
             }
             continue;
         }
-        // Envoy formats given or read from a config: before any guess, so a
-        // custom layout is never read with a built-in format that half fits
+        // Formats the user stated (`--log-format haproxy=…` / `envoy=…`) and
+        // Envoy formats read from a config: before any guess, nginx's
+        // included, so a custom layout is never read with a built-in format
+        // that half fits; the reason says when nginx's would have claimed it
+        if let Some(i) = haproxy_index.filter(|_| !given_haproxy.is_empty()) {
+            let head = detect::head_lines(&l.head);
+            if let Some((parser, why)) = given_haproxy.iter().find_map(|f| f.detect(&head)) {
+                l.kind = Kind::Hop(i);
+                l.reason = stated(why, l, &formats, config.as_deref());
+                *hop_parsers.last_mut().expect("pushed above") = Some(Box::new(parser));
+                continue;
+            }
+        }
         if let Some(i) = envoy_index.filter(|_| !envoy_given.is_empty()) {
             let head = detect::head_lines(&l.head);
             if let Some((parser, why)) = envoy_given.iter().find_map(|g| g.detect(&head)) {
                 l.kind = Kind::Hop(i);
-                l.reason = why;
+                l.reason = stated(why, l, &formats, config.as_deref());
                 *hop_parsers.last_mut().expect("pushed above") = Some(parser);
                 continue;
             }
@@ -135,6 +147,7 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
                 let i = haproxy_index?;
                 custom
                     .iter()
+                    .filter(|f| f.source != GIVEN)
                     .find_map(|f| f.detect(&head))
                     .map(|(p, why)| (i, Box::new(p) as Box<dyn HopParser>, why))
             };
@@ -174,6 +187,35 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
         formats,
         names,
         unreadable_inputs,
+    }
+}
+
+/// The source of a format given with `--log-format PROXY=…`.
+const GIVEN: &str = "--log-format";
+
+/// The reason for a file read with a format the user or a config stated,
+/// saying so when nginx's detection would have read it otherwise.
+fn stated(
+    why: String,
+    l: &Loaded,
+    formats: &[LogFormat],
+    config: Option<&nginx_config::NginxConfig>,
+) -> String {
+    let d = classify_input(l, formats, config, false);
+    match (d.kind, d.inferred) {
+        (Kind::Access(i), inferred) => {
+            let name = inferred
+                .map(|f| f.name)
+                .or_else(|| formats.get(i).map(|f| f.name.clone()))
+                .unwrap_or_default();
+            format!(
+                "{why}; stated formats are tried before nginx's detection, which would have read it as nginx log_format {name}"
+            )
+        }
+        (Kind::Error, _) => format!(
+            "{why}; stated formats are tried before nginx's detection, which would have read it as an nginx error log"
+        ),
+        _ => why,
     }
 }
 
@@ -222,7 +264,7 @@ fn haproxy_log_formats(
         .iter()
         .filter(|g| g.proxy == FormatProxy::Haproxy)
     {
-        match CustomFormat::compile("--log-format", &g.text) {
+        match CustomFormat::compile(GIVEN, &g.text) {
             Ok(f) => out.push(f),
             Err(e) => problems.push(Problem {
                 path: "--log-format".into(),

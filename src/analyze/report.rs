@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 
 use super::cause::Cause;
+use super::coverage::Key;
 use super::event::rfc3339;
 use super::incident::{self, Burst};
 use super::join::ErrorIndex;
 use super::kind::InputKind;
 use super::nginx_config::NginxConfig;
-use super::stats::{self, Agg, ByCause, Example, Sample};
+use super::stats::{self, Agg, ByCause, Example, PerHop, Sample};
 use super::verdict;
 use crate::input::Problem;
 use crate::logs::scan::LogTime;
@@ -343,7 +344,10 @@ pub(super) fn label_upstreams(upstreams: &mut std::collections::HashMap<String, 
 /// How many rows the top lists keep.
 pub const TOP_N: usize = 10;
 
-fn rows(m: &ByCause, config: Option<&NginxConfig>) -> Vec<CauseRow> {
+fn rows(
+    m: &ByCause,
+    config: Option<(&NginxConfig, &super::header_sizes::HeaderSizes)>,
+) -> Vec<CauseRow> {
     let total: u64 = m.values().map(|s| s.count).sum();
     let mut v: Vec<CauseRow> = m
         .iter()
@@ -363,11 +367,12 @@ fn rows(m: &ByCause, config: Option<&NginxConfig>) -> Vec<CauseRow> {
             settings: Vec::new(),
         })
         .collect();
-    if let Some(cfg) = config {
+    if let Some((cfg, heads)) = config {
         // the settings in effect where these requests were served
         for r in &mut v {
-            if let Some(s) = m.get(&r.cause) {
-                let a = super::attribute::nginx::attribute(cfg, r.cause, s);
+            if let Some(stat) = m.get(&r.cause) {
+                let ev = super::attribute::nginx::Evidence { stat, heads };
+                let a = super::attribute::nginx::attribute(cfg, r.cause, &ev);
                 r.settings = a.settings;
                 r.config = a.notes;
             }
@@ -607,28 +612,21 @@ impl Report {
             .collect();
         let timeline = timeline(&agg.minutes, off);
         let n502 = totals.status_502;
-        let coverage = |m: &std::collections::HashMap<String, u64>, missing: u64, what: &str| {
+        let coverage = |m: &std::collections::HashMap<String, u64>, missing: &PerHop, key: Key| {
             let counted: u64 = m.values().sum();
             Coverage {
                 counted,
                 of: n502,
                 distinct: m.len() as u64,
-                missing: (missing > 0).then(|| format!("{missing} lines have no {what}")),
+                missing: super::coverage::missing(key, missing),
             }
         };
         let top_coverage = TopCoverage {
-            upstreams: coverage(
-                &agg.upstreams,
-                agg.no_upstream_502,
-                "upstream address ($upstream_addr not in the format or '-', and no error-log line names one)",
-            ),
-            hosts: coverage(
-                &agg.hosts,
-                agg.no_host_502,
-                "host ($host not in the format or '-', and no error-log line names one)",
-            ),
-            paths: coverage(&agg.paths, agg.no_path_502, "request path"),
+            upstreams: coverage(&agg.upstreams, &agg.no_upstream_502, Key::Upstream),
+            hosts: coverage(&agg.hosts, &agg.no_host_502, Key::Host),
+            paths: coverage(&agg.paths, &agg.no_path_502, Key::Path),
         };
+        let config = config.map(|c| (c, &agg.header_sizes));
         let causes_502 = rows(&agg.causes_502, config);
         let causes_504 = rows(&agg.causes_504, config);
         let causes_other_5xx = rows(&agg.causes_other_5xx, config);

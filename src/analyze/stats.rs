@@ -132,6 +132,26 @@ pub struct CauseStat {
     /// `routes` key of the request (whose limits they ran into).
     #[serde(skip)]
     pub timed: HashMap<String, u64>,
+    /// Requests whose log tells how many servers were tried (nginx
+    /// `$upstream_status`, HAProxy's retries field `%rc`).
+    #[serde(skip)]
+    pub attempts_logged: u64,
+    /// Of those, requests that were already retries: more than one server
+    /// tried (nginx: in one upstream group) or `%rc` above 0 (HAProxy).
+    #[serde(skip)]
+    pub retried: u64,
+    /// HAProxy: requests whose retries moved to another server (`%rc`
+    /// starts with `+`).
+    #[serde(skip)]
+    pub redispatched: u64,
+    /// The most attempts one request made (nginx: servers tried in one
+    /// group; HAProxy: retries + 1).
+    #[serde(skip)]
+    pub max_attempts: u64,
+    /// nginx (with `--config`): every address these requests were sent to,
+    /// each counted once per request.
+    #[serde(skip)]
+    pub tried: HashMap<String, u64>,
 }
 
 impl AddAssign for CauseStat {
@@ -144,6 +164,11 @@ impl AddAssign for CauseStat {
         merge_counts(&mut self.pools, o.pools);
         merge_counts(&mut self.routes, o.routes);
         merge_counts(&mut self.timed, o.timed);
+        self.attempts_logged += o.attempts_logged;
+        self.retried += o.retried;
+        self.redispatched += o.redispatched;
+        self.max_attempts = self.max_attempts.max(o.max_attempts);
+        merge_counts(&mut self.tried, o.tried);
         for (k, v) in o.waited {
             *self.waited.entry(k).or_default() += v;
         }
@@ -158,6 +183,31 @@ impl AddAssign for CauseStat {
 
 /// Per-cause counts.
 pub type ByCause = BTreeMap<Cause, CauseStat>;
+
+/// A count kept per hop (`nginx`, `haproxy`, …), merged by adding, so a
+/// note about it can speak each hop's terms.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PerHop(pub BTreeMap<&'static str, u64>);
+
+impl PerHop {
+    /// Count one for `hop`.
+    pub fn bump(&mut self, hop: &'static str) {
+        *self.0.entry(hop).or_default() += 1;
+    }
+
+    /// The sum over every hop.
+    pub fn total(&self) -> u64 {
+        self.0.values().sum()
+    }
+}
+
+impl AddAssign for PerHop {
+    fn add_assign(&mut self, o: PerHop) {
+        for (k, v) in o.0 {
+            *self.0.entry(k).or_default() += v;
+        }
+    }
+}
 
 /// Everything counted over a set of lines; merged with `+=`.
 #[derive(Debug, Clone, Default)]
@@ -190,12 +240,13 @@ pub struct Agg {
     pub hosts: HashMap<String, u64>,
     /// Paths of the 502s (without query).
     pub paths: HashMap<String, u64>,
-    /// 502s without an upstream address (none logged, none in an error line).
-    pub no_upstream_502: u64,
-    /// 502s without a host (none logged, none in an error line).
-    pub no_host_502: u64,
-    /// 502s without a request path.
-    pub no_path_502: u64,
+    /// 502s without an upstream address (none logged, none in an error
+    /// line; HAProxy `<NOSRV>`), per hop.
+    pub no_upstream_502: PerHop,
+    /// 502s without a host (none logged, none in an error line), per hop.
+    pub no_host_502: PerHop,
+    /// 502s without a request path, per hop.
+    pub no_path_502: PerHop,
     /// First and last request time.
     pub span: Option<(LogTime, LogTime)>,
     /// First and last 502.
@@ -209,6 +260,9 @@ pub struct Agg {
     pub join_truncated: bool,
     /// Upstream attempt timings and when each address was seen.
     pub timings: super::timing::Timings,
+    /// The response heads each upstream address answered with, when the
+    /// log has the byte counts.
+    pub header_sizes: super::header_sizes::HeaderSizes,
 }
 
 fn widen(span: &mut Option<(LogTime, LogTime)>, a: LogTime, b: LogTime) {
@@ -304,6 +358,7 @@ impl AddAssign for Agg {
         self.join_truncated |= o.join_truncated || o.join.len() > room;
         self.join.extend(o.join.into_iter().take(room));
         self.timings += o.timings;
+        self.header_sizes += o.header_sizes;
     }
 }
 

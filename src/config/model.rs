@@ -509,9 +509,83 @@ pub struct Server {
     pub directives: Directives,
     /// Access logging at server level.
     pub access_log: AccessLog,
+    /// The addresses it accepts connections on (nginx `listen`, HAProxy
+    /// `bind`, Envoy listener `address`), as the proxy reads them; empty
+    /// when none is written (nginx's default `*:80` is not assumed).
+    pub listen: Vec<Listen>,
     /// Routes in source order (nested nginx locations flattened, each with
     /// its own effective settings).
     pub routes: Vec<Route>,
+}
+
+/// One address a server listens on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listen {
+    /// The address as written (`127.0.0.1:8080`, `:80`, `[::]:443`).
+    pub text: String,
+    /// The host; `None` for every address of the machine (nothing written,
+    /// `*`, `0.0.0.0`, `::`).
+    pub host: Option<Host>,
+    /// First and last port (one port: both the same; a HAProxy range
+    /// `8000-8010`); `None` for a unix socket.
+    pub ports: Option<(u16, u16)>,
+    /// The directive (or Envoy field) it came from.
+    pub span: Span,
+}
+
+impl Listen {
+    /// A listen address from its host part (`""`, `*`, `0.0.0.0` and `::`
+    /// mean every address) and ports.
+    pub fn new(text: &str, host: &str, ports: Option<(u16, u16)>, span: Span) -> Listen {
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let any = matches!(bare, "" | "*" | "0.0.0.0" | "::");
+        Listen {
+            text: text.to_owned(),
+            host: (!any).then(|| Host::classify(host)),
+            ports,
+            span,
+        }
+    }
+
+    /// Does a connection to `addr` (`ip:port`, `[v6]:port`, as proxies log
+    /// the address they connected to) reach this listener? `Some(true)`
+    /// when host and port are the same, `Some(false)` when only the port
+    /// is (the listener takes every address, so `addr` may be this
+    /// machine's or another's), `None` when it does not.
+    pub fn reached_by(&self, addr: &str) -> Option<bool> {
+        if let Some(Host::Unix(path)) = &self.host {
+            // nginx logs a socket upstream as `unix:/path`
+            return (addr.strip_prefix("unix:") == Some(path.as_str())).then_some(true);
+        }
+        let (host, port) = addr.rsplit_once(':')?;
+        let port: u16 = port.parse().ok()?;
+        let (first, last) = self.ports?;
+        if port < first || port > last {
+            return None;
+        }
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        match &self.host {
+            None => Some(false),
+            Some(Host::Ip(ip)) => {
+                let same = match (
+                    ip.parse::<std::net::IpAddr>(),
+                    host.parse::<std::net::IpAddr>(),
+                ) {
+                    (Ok(a), Ok(b)) => a == b,
+                    _ => false,
+                };
+                same.then_some(true)
+            }
+            Some(Host::Name(n)) => {
+                let loopback = n.eq_ignore_ascii_case("localhost")
+                    && host
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|a| a.is_loopback());
+                (n.eq_ignore_ascii_case(host) || loopback).then_some(true)
+            }
+            Some(Host::Unix(_)) => None,
+        }
+    }
 }
 
 /// How a route matches requests.
@@ -721,6 +795,9 @@ impl Upstream {
 /// One upstream server.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
+    /// The server's name where the proxy gives it one (HAProxy `server
+    /// NAME addr`: the name its logs carry); `None` for nginx and Envoy.
+    pub name: Option<String>,
     /// The address as written (`10.0.0.5:8080`, `app.internal`, `unix:/s`).
     pub address: String,
     /// The host part, classified.

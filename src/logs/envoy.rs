@@ -425,56 +425,6 @@ fn compile_text(format: &str) -> Result<EnvoyParser, EnvoyFormatError> {
     })
 }
 
-/// The access-log formats an Envoy config (YAML or JSON, bootstrap or xDS
-/// resources) declares: every `text_format`, `text_format_source.inline_string`,
-/// `json_format` / `typed_json_format` object, and the v2 `format` string of an
-/// access log, compiled; each with the path of keys where it was found.
-/// Formats that do not compile (no `%RESPONSE_CODE%`) are left out.
-pub fn formats_from_config(text: &str) -> Vec<(String, EnvoyParser)> {
-    fn walk(v: &serde_yaml::Value, path: &str, out: &mut Vec<(String, EnvoyParser)>) {
-        use serde_yaml::Value;
-        match v {
-            Value::Mapping(m) => {
-                for (k, child) in m {
-                    let Some(k) = k.as_str() else { continue };
-                    let here = format!("{path}.{k}");
-                    let compiled = match (k, child) {
-                        ("text_format" | "inline_string" | "format", Value::String(f))
-                            if f.contains('%') =>
-                        {
-                            compile(f).ok()
-                        }
-                        ("json_format" | "typed_json_format", Value::Mapping(_)) => {
-                            serde_json::to_string(child)
-                                .ok()
-                                .and_then(|j| compile(&j).ok())
-                        }
-                        _ => None,
-                    };
-                    match compiled {
-                        Some(p) => out.push((here, p)),
-                        None => walk(child, &here, out),
-                    }
-                }
-            }
-            Value::Sequence(items) => {
-                for (i, child) in items.iter().enumerate() {
-                    walk(child, &format!("{path}[{i}]"), out);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    // YAML is a superset of JSON: one reader for both
-    for doc in serde_yaml::Deserializer::from_str(text) {
-        if let Ok(v) = <serde_yaml::Value as serde::Deserialize>::deserialize(doc) {
-            walk(&v, "", &mut out);
-        }
-    }
-    out
-}
-
 /// `grammars/envoy.yaml`: the built-in formats and JSON key names.
 #[derive(Debug, serde::Deserialize)]
 struct Grammar {
@@ -1234,60 +1184,6 @@ mod tests {
         .is_none());
         assert!(detect(r#"{"EdgeResponseStatus":502,"RayID":"x"}"#).is_none());
         assert!(detect("").is_none());
-    }
-
-    #[test]
-    fn formats_from_an_envoy_config() {
-        let yaml = r#"
-static_resources:
-  listeners:
-  - name: l
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          access_log:
-          - name: envoy.access_loggers.stdout
-            typed_config:
-              log_format:
-                text_format_source:
-                  inline_string: "%START_TIME% %RESPONSE_CODE% %RESPONSE_FLAGS% %UPSTREAM_CLUSTER%\n"
-          - name: envoy.access_loggers.file
-            typed_config:
-              path: /var/log/envoy/json.log
-              log_format:
-                json_format:
-                  code: "%RESPONSE_CODE%"
-                  flags: "%RESPONSE_FLAGS%"
-                  n: 1
-          - name: no.status
-            typed_config:
-              log_format:
-                text_format: "%START_TIME% %DURATION%"
-"#;
-        let f = formats_from_config(yaml);
-        assert_eq!(
-            f.len(),
-            2,
-            "{:?}",
-            f.iter().map(|x| &x.0).collect::<Vec<_>>()
-        );
-        assert!(
-            f[0].0.ends_with("text_format_source.inline_string"),
-            "{}",
-            f[0].0
-        );
-        let r = f[0]
-            .1
-            .parse_line(b"2024-03-12T08:00:00.000Z 503 UF backend")
-            .unwrap();
-        assert_eq!(r.status, Some(503));
-        let r = f[1].1.parse_line(br#"{"code":502,"flags":"UPE"}"#).unwrap();
-        assert_eq!(r.status, Some(502));
-        assert!(formats_from_config("::: not yaml {").is_empty());
-        assert!(
-            formats_from_config(r#"{"access_log":[{"format":"%RESPONSE_CODE% x"}]}"#).len() == 1
-        );
     }
 
     #[test]

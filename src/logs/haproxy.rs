@@ -304,6 +304,35 @@ fn timer(b: &[u8]) -> Result<Option<i64>, HopLineError> {
         .ok_or(HopLineError::Mismatch)
 }
 
+/// The five timers `Tq/TR`, `Tw`, `Tc`, `Tr`, `Ta/Tt` (manual §8.4), each
+/// read with [`timer`]: the `option httplog` line writes them joined by `/`,
+/// the `clf` variant as five fields (`haproxy_clf`).
+pub(super) type Timers = (
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// Read the five timers (see [`Timers`]).
+pub(super) fn five_timer_values(t: [&[u8]; 5]) -> Result<Timers, HopLineError> {
+    Ok((
+        timer(t[0])?,
+        timer(t[1])?,
+        timer(t[2])?,
+        timer(t[3])?,
+        timer(t[4])?,
+    ))
+}
+
+/// A termination state as haproxy writes it (manual §8.5): 2 to 4
+/// characters, letters or `-` (`SC--`, `sH`, `----`).
+#[inline]
+pub(super) fn termination_state(tsc: &[u8]) -> bool {
+    (2..=4).contains(&tsc.len()) && tsc.iter().all(|c| c.is_ascii_alphabetic() || *c == b'-')
+}
+
 /// `a/b/c/…` into at most `N` parts; the count of parts found.
 fn slashes<const N: usize>(b: &[u8]) -> ([&[u8]; N], usize) {
     let mut out: [&[u8]; N] = [&[]; N];
@@ -388,13 +417,7 @@ fn parse_http(msg: &[u8]) -> Result<HopRecord<'_>, HopLineError> {
     if n != 5 || frontend.is_empty() {
         return Err(Mismatch);
     }
-    let (tq, tw, tc, tr, ta) = (
-        timer(t[0])?,
-        timer(t[1])?,
-        timer(t[2])?,
-        timer(t[3])?,
-        timer(t[4])?,
-    );
+    let (tq, tw, tc, tr, ta) = five_timer_values(t)?;
     let (st, r) = token(r);
     let status = if st == b"-1" {
         None
@@ -406,7 +429,7 @@ fn parse_http(msg: &[u8]) -> Result<HopRecord<'_>, HopLineError> {
     let (_cc, r) = token(r);
     let (_cs, r) = token(r);
     let (tsc, r) = token(r);
-    if !(2..=4).contains(&tsc.len()) || !tsc.iter().all(|c| c.is_ascii_alphabetic() || *c == b'-') {
+    if !termination_state(tsc) {
         return Err(Mismatch);
     }
     let (conns, r) = token(r);
@@ -584,8 +607,7 @@ fn summary_http(msg: &[u8], cache: &mut SummaryCache) -> Option<(LogTime, u16)> 
     let bytes = field(6);
     scan::parse_u64(bytes.strip_prefix(b"+").unwrap_or(bytes))?;
     // fields 7 and 8 (cookies): anything
-    let tsc = field(9);
-    if !(2..=4).contains(&tsc.len()) || !tsc.iter().all(|c| c.is_ascii_alphabetic() || *c == b'-') {
+    if !termination_state(field(9)) {
         return None;
     }
     let count = |b: &[u8]| b.iter().filter(|&&c| c == b'/').count();

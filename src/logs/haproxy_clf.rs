@@ -22,7 +22,9 @@
 //! and response captures are one run of quoted fields, so a request id is
 //! taken from any capture that looks like one (a UUID or 16+ hex digits).
 
-use super::haproxy::{id_like, split_message, year_of, HaproxyParser};
+use super::haproxy::{
+    five_timer_values, id_like, split_message, termination_state, year_of, HaproxyParser,
+};
 use super::hop::{HopEvent, HopLineError, HopParser, HopRecord, Signals};
 use super::scan;
 
@@ -70,17 +72,6 @@ fn fields<'a>(mut msg: &'a [u8], out: &mut [&'a [u8]]) -> Option<(usize, &'a [u8
     Some((n, msg))
 }
 
-/// A timer: `-1` → `None`, `+N` (logasap) → N.
-fn timer(b: &[u8]) -> Result<Option<i64>, HopLineError> {
-    if b == b"-1" {
-        return Ok(None);
-    }
-    let b = b.strip_prefix(b"+").unwrap_or(b);
-    scan::parse_u64(b)
-        .map(|v| Some(v as i64))
-        .ok_or(HopLineError::Mismatch)
-}
-
 /// Parse the message of a clf line (no syslog prefix).
 fn parse_clf(msg: &[u8]) -> Result<HopRecord<'_>, HopLineError> {
     use HopLineError::Mismatch;
@@ -101,15 +92,10 @@ fn parse_clf(msg: &[u8]) -> Result<HopRecord<'_>, HopLineError> {
         s => Some(scan::parse_status(s).ok_or(HopLineError::BadStatus)?),
     };
     scan::parse_u64(f[6].strip_prefix(b"+").unwrap_or(f[6])).ok_or(Mismatch)?;
-    let (tq, tw, tc, tr, ta) = (
-        timer(f[14])?,
-        timer(f[15])?,
-        timer(f[16])?,
-        timer(f[17])?,
-        timer(f[18])?,
-    );
+    // the five timers and the termination state, read as `option httplog`'s are
+    let (tq, tw, tc, tr, ta) = five_timer_values([f[14], f[15], f[16], f[17], f[18]])?;
     let tsc = f[19];
-    if !(2..=4).contains(&tsc.len()) || !tsc.iter().all(|c| c.is_ascii_alphabetic() || *c == b'-') {
+    if !termination_state(tsc) {
         return Err(Mismatch);
     }
     for c in &f[20..24] {

@@ -391,8 +391,16 @@ fn take_value<'a>(v: Var, rest: &'a [u8], next: Option<&[u8]>) -> Option<(&'a [u
     // values that hold a space: `dd/Mon/yyyy:HH:MM:SS +zzzz`, `METHOD URI HTTP/x`
     let min = match v {
         Var::DateZone if rest.len() >= 26 && rest[2] == b'/' => 26,
+        // the version ends at a space, or at the quote of a `"%r"` written
+        // with literal quotes
         Var::Request => memchr::memmem::find(rest, b" HTTP/")
-            .map(|i| i + 6 + rest[i + 6..].iter().take_while(|c| **c != b' ').count())
+            .map(|i| {
+                i + 6
+                    + rest[i + 6..]
+                        .iter()
+                        .take_while(|c| **c != b' ' && **c != b'"')
+                        .count()
+            })
             .unwrap_or(0),
         _ => 0,
     };
@@ -517,6 +525,23 @@ frontend fe
             Some(HopLineError::BadTime)
         );
         assert_eq!(f.parse(b"garbage").err(), Some(HopLineError::Mismatch));
+    }
+
+    /// `"%r"` with literal quotes (not `%{+Q}r`): the request ends at the
+    /// quote, not at the next space.
+    #[test]
+    fn request_in_literal_quotes() {
+        let f = CustomFormat::compile(
+            "c",
+            r#"%ci - - [%trl] "%r" %ST %B "-" "-" %tsc %Tc/%Tr/%Ta %b/%s"#,
+        )
+        .unwrap();
+        let r = f
+            .parse(br#"10.0.0.2 - - [12/Mar/2024:08:12:01 +0000] "GET /a HTTP/1.1" 502 209 "-" "-" SH-- 0/-1/12 be/s1"#)
+            .unwrap();
+        assert_eq!(r.status, Some(502));
+        assert_eq!(r.protocol, Some(&b"HTTP/1.1"[..]));
+        assert_eq!(r.path, Some(&b"/a"[..]));
     }
 
     #[test]

@@ -76,6 +76,8 @@ enum Field {
     UpstreamConnectTime,
     UpstreamHeaderTime,
     UpstreamResponseTime,
+    UpstreamBytesReceived,
+    UpstreamResponseLength,
     RequestId,
     Connection,
     Skip,
@@ -102,6 +104,8 @@ impl Field {
             "upstream_connect_time" => Field::UpstreamConnectTime,
             "upstream_header_time" => Field::UpstreamHeaderTime,
             "upstream_response_time" => Field::UpstreamResponseTime,
+            "upstream_bytes_received" => Field::UpstreamBytesReceived,
+            "upstream_response_length" => Field::UpstreamResponseLength,
             "request_id" | "http_x_request_id" | "req_id" => Field::RequestId,
             "connection" => Field::Connection,
             _ => Field::Skip,
@@ -373,6 +377,17 @@ impl LogFormat {
         self.has(Field::UpstreamConnectTime)
     }
 
+    /// True when the format logs `$upstream_addr`, `$upstream_status`,
+    /// `$upstream_bytes_received` and `$upstream_response_length`: enough
+    /// to tell the size of each answer's response header
+    /// (`analyze::header_sizes`).
+    pub fn has_upstream_bytes(&self) -> bool {
+        self.has(Field::UpstreamAddr)
+            && self.has(Field::UpstreamStatus)
+            && self.has(Field::UpstreamBytesReceived)
+            && self.has(Field::UpstreamResponseLength)
+    }
+
     /// How many fields gatecheck reads from this format (for detection: more is more specific).
     pub fn specificity(&self) -> usize {
         self.items.len()
@@ -447,6 +462,8 @@ impl<'a> Sink<'a> for Record<'a> {
             Field::UpstreamConnectTime => rec.upstream.connect = val,
             Field::UpstreamHeaderTime => rec.upstream.header = val,
             Field::UpstreamResponseTime => rec.upstream.response = val,
+            Field::UpstreamBytesReceived => rec.upstream.bytes_received = val,
+            Field::UpstreamResponseLength => rec.upstream.response_length = val,
             Field::RequestId => rec.request_id = val,
             Field::Connection => rec.connection = val.and_then(scan::parse_u64),
         }

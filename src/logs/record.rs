@@ -17,6 +17,11 @@ pub struct UpstreamFields<'a> {
     pub header: Option<&'a [u8]>,
     /// `$upstream_response_time`.
     pub response: Option<&'a [u8]>,
+    /// `$upstream_bytes_received`: every byte read from the server, the
+    /// response head included.
+    pub bytes_received: Option<&'a [u8]>,
+    /// `$upstream_response_length`: the bytes of the response body.
+    pub response_length: Option<&'a [u8]>,
 }
 
 /// One access-log line, parsed. No allocation: every field borrows the line.
@@ -183,6 +188,32 @@ impl<'a> UpstreamFields<'a> {
         out
     }
 
+    /// For each attempt answered below 500 (not 101: an upgraded
+    /// connection's bytes are not a response), its address and
+    /// `$upstream_bytes_received − $upstream_response_length`: the bytes
+    /// of its response head (`analyze::header_sizes` says why). Attempts
+    /// whose numbers are missing or do not add up are skipped. No
+    /// allocation.
+    pub fn answered_heads(&self, mut f: impl FnMut(&'a [u8], u64)) {
+        if self.bytes_received.is_none() || self.response_length.is_none() {
+            return;
+        }
+        let mut addrs = Values::new(self.addr);
+        let mut statuses = Values::new(self.status);
+        let mut received = Values::new(self.bytes_received);
+        let mut lengths = Values::new(self.response_length);
+        while let (Some((_, a)), Some((_, s))) = (addrs.next(), statuses.next()) {
+            let (rx, len) = (received.next(), lengths.next());
+            let answered = super::scan::parse_status(s).is_some_and(|s| s < 500 && s != 101);
+            let num = |v: Option<(u16, &[u8])>| v.and_then(|(_, b)| super::scan::parse_u64(b));
+            if let (true, Some(rx), Some(len)) = (answered, num(rx), num(len)) {
+                if rx >= len && a != b"-" {
+                    f(a, rx - len);
+                }
+            }
+        }
+    }
+
     /// Fast check, without allocating: does any attempt have a 5xx status?
     #[inline]
     pub fn any_5xx(&self) -> bool {
@@ -231,6 +262,7 @@ mod tests {
             connect: Some(b"-, 0.001 : 0.000"),
             header: Some(b"-, - : 0.010"),
             response: Some(b"0.000, 0.002 : 0.011"),
+            ..Default::default()
         };
         let a = u.attempts();
         assert_eq!(a.len(), 3);

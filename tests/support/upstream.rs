@@ -1,7 +1,8 @@
 //! A fault-injecting HTTP upstream on 127.0.0.1: each request path asks for
 //! one way of failing (reset, clean close, oversized or invalid header, no
-//! answer, a 502 or 500 of its own, garbage to a TLS client). Everything it does is
-//! bounded in time, and it stops when dropped.
+//! answer, a 502 or 500 of its own, garbage to a TLS client, a response
+//! head of an exact size after a delay). Everything it does is bounded in
+//! time, and it stops when dropped.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -117,7 +118,15 @@ fn serve(mut stream: TcpStream, stop: &AtomicBool) -> io::Result<()> {
         return Ok(());
     }
     let path = request_path(&head);
-    if path.starts_with("/keepalive") {
+    if let Some((head_bytes, delay_ms)) = sized(&path) {
+        // `/sized/<head bytes>/<delay ms>`: wait, then answer 200 with a
+        // response head (status line to the blank line) of exactly that
+        // many bytes and a 3-byte body.
+        thread::sleep(Duration::from_millis(
+            delay_ms.min(CONN_DEADLINE.as_millis() as u64),
+        ));
+        stream.write_all(&sized_response(head_bytes))?;
+    } else if path.starts_with("/keepalive") {
         // An upstream whose keepalive timeout fires just as nginx reuses the
         // idle connection: the first request on a connection is answered and
         // the connection kept open; the next one is read, then the
@@ -231,6 +240,30 @@ fn drain_body(stream: &mut TcpStream, head: &[u8]) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `/sized/<head bytes>/<delay ms>[/…]` → (head bytes, delay ms).
+fn sized(path: &str) -> Option<(usize, u64)> {
+    let mut it = path.strip_prefix("/sized/")?.split(['/', '?']);
+    let head = it.next()?.parse().ok()?;
+    let delay = it.next()?.parse().ok()?;
+    Some((head, delay))
+}
+
+/// A 200 response whose head (status line, headers and the blank line) is
+/// `head_bytes` long (at least the fixed part, about 100 bytes), padded
+/// with an `X-Pad` header, and whose body is `ok\n`.
+pub fn sized_response(head_bytes: usize) -> Vec<u8> {
+    let fixed = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\nX-Pad: \r\n\r\n";
+    let mut resp = fixed.replace(
+        "X-Pad: ",
+        &format!(
+            "X-Pad: {}",
+            "p".repeat(head_bytes.saturating_sub(fixed.len()))
+        ),
+    );
+    resp.push_str("ok\n");
+    resp.into_bytes()
 }
 
 /// The request target of an HTTP request head (`GET /x HTTP/1.0`), or "".

@@ -385,6 +385,7 @@ mod tests {
             mode_ms: mode_ms.map(|m| (m, 3)),
             phase: super::super::Phase::Any,
             count: 4,
+            ..Measured::default()
         }
     }
 

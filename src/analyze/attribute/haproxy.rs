@@ -71,12 +71,18 @@ pub(super) fn attribute(
         scope: format!("backend {name}"),
         m,
     };
+    // the counts are over all the cause's requests: said once, with the
+    // first backend
+    if m.pools.first().is_none_or(|(p, _)| p == name) {
+        out.notes.extend(retried(&c, cause));
+    }
     match cause {
         Cause::Timeout => timeouts(&c, out),
         Cause::UpstreamRefused
         | Cause::UpstreamReset
         | Cause::UpstreamClosedEarly
-        | Cause::KeepaliveRace => retries(&c, cause, out),
+        | Cause::KeepaliveRace
+        | Cause::Passthrough => retries(&c, cause, out),
         Cause::HeaderTooBig => buffers(&c, model, out),
         Cause::NoLiveUpstream => servers(&c, out),
         Cause::InvalidHeader => {
@@ -188,6 +194,44 @@ fn timeouts(c: &Ctx<'_>, out: &mut Attribution) {
     }
 }
 
+/// How many of the cause's requests HAProxy had already retried, by the
+/// retries field of its log (`%rc`, `+` when redispatched: manual §8.2.3).
+/// Said for every cause when some were; that none were only where retries
+/// are the question (a refused server, a server's own 5xx).
+fn retried(c: &Ctx<'_>, cause: Cause) -> Option<String> {
+    let (of, n, moved) = c.m.retries;
+    let asked = matches!(cause, Cause::UpstreamRefused | Cause::Passthrough);
+    if of == 0 || (n == 0 && !asked) {
+        return None;
+    }
+    Some(if n == 0 {
+        format!(
+            "none of the {of} requests was retried: the log's retries field (%rc) is 0 for each"
+        )
+    } else {
+        format!(
+            "{n} of {of} requests were already retries (the log's retries field, %rc, above 0){}",
+            if moved > 0 {
+                format!(", {moved} of them redispatched to another server (`+`)")
+            } else {
+                String::new()
+            }
+        )
+    })
+}
+
+/// True when the backend balances round-robin (`balance roundrobin` or
+/// `static-rr`, or no `balance`: roundrobin is the default) over more than
+/// one server.
+fn round_robin(up: &Upstream) -> bool {
+    let rr = up
+        .directives
+        .get("balance")
+        .and_then(|d| d.arg(0))
+        .is_none_or(|a| a == "roundrobin" || a == "static-rr");
+    rr && up.servers.len() > 1
+}
+
 fn retries(c: &Ctx<'_>, cause: Cause, out: &mut Attribution) {
     let (n, d) = c.retries();
     let span = d.map_or(c.up.span, |d| d.span);
@@ -196,7 +240,29 @@ fn retries(c: &Ctx<'_>, cause: Cause, out: &mut Attribution) {
     let on_redispatch = redispatch.is_some() && no_redispatch.is_none();
     let retry_on = c.up.directives.get("retry-on");
     let after_send = !matches!(cause, Cause::UpstreamRefused);
-    let note = if after_send {
+    let note = if cause == Cause::Passthrough {
+        // a status the server sent is retried only when `retry-on` names
+        // it (or `all-retryable-errors`); the default is `conn-failure`
+        let listed = retry_on.is_some_and(|r| {
+            r.args.iter().any(|a| {
+                a.value == "all-retryable-errors"
+                    || a.value.len() == 3 && a.value.bytes().all(|b| b.is_ascii_digit())
+            })
+        });
+        match retry_on {
+            Some(r) if listed => format!(
+                "`retries {n}` with `retry-on {}`: the statuses listed are retried (manual, `retry-on`); these requests got the server's answer after the retries it allowed",
+                r.args_text()
+            ),
+            Some(r) => format!(
+                "`retry-on {}` lists no status: the server's own 5xx is passed to the client as it is, not retried (manual, `retry-on`)",
+                r.args_text()
+            ),
+            None => format!(
+                "`retries {n}` with the default `retry-on conn-failure`: only failed connections are retried; the server's own 5xx is passed to the client as it is, not retried (manual, `retries`, `retry-on`)"
+            ),
+        }
+    } else if after_send {
         match retry_on {
             Some(r) => format!(
                 "`retries {n}` with `retry-on {}`: a failure after the request was sent is retried only for the conditions listed (manual, `retry-on`)",
@@ -212,8 +278,14 @@ fn retries(c: &Ctx<'_>, cause: Cause, out: &mut Attribution) {
         } else {
             format!(
                 "a refused connection is retried up to {n} times{} before HAProxy gives up (manual, `retries`)",
-                if on_redispatch {
-                    ", the last one on another server (`option redispatch`)"
+                if on_redispatch && round_robin(c.up) {
+                    // stream_choose_redispatch() (HAProxy's stream.h):
+                    // without persistence, with round-robin balancing and
+                    // more than one active server, the retry goes to
+                    // another server at once
+                    ", the first retry already on another server (`option redispatch`, round-robin balancing over several servers)"
+                } else if on_redispatch {
+                    ", the last one on another server (`option redispatch`; with round-robin balancing over several servers, the first)"
                 } else {
                     " on the same server (no `option redispatch`)"
                 }
@@ -431,6 +503,7 @@ mod tests {
             mode_ms: mode_ms.map(|m| (m, 2)),
             phase,
             count: 2,
+            ..Measured::default()
         };
         c.attribute(ProxyKind::Haproxy, cause, &m)
     }
@@ -474,9 +547,10 @@ mod tests {
     fn refused_servers_and_buffers_are_cited() {
         let a = run(Cause::UpstreamRefused, Phase::Any, None);
         assert_eq!(get(&a, "retries").value, "2");
+        // two servers, round-robin by default: redispatched at once
         assert!(get(&a, "retries")
             .note
-            .contains("the last one on another server"));
+            .contains("the first retry already on another server"));
         assert_eq!(get(&a, "option redispatch").line, 11);
         let a = run(Cause::NoLiveUpstream, Phase::Any, None);
         assert_eq!(get(&a, "server a").value, "check inter 3s fall 2 rise 2");
@@ -497,6 +571,7 @@ mod tests {
             mode_ms: Some((u64::MAX, 1)),
             phase: Phase::Connect,
             count: 1,
+            ..Measured::default()
         };
         for cause in [
             Cause::Timeout,

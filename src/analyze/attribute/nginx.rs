@@ -19,11 +19,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{Attribution, Citation, Measurement, TOLERANCE_MS};
+use super::{Attribution, Citation, HeaderBytes, Measurement, TOLERANCE_MS};
 use crate::analyze::cause::Cause;
+use crate::analyze::header_sizes::HeaderSizes;
 use crate::analyze::nginx_config::{NginxConfig, NO_PATH};
 use crate::analyze::stats::CauseStat;
-use crate::config::model::{Directives, ProxyModel, Upstream};
+use crate::config::model::{Directives, Host, ProxyModel, Target, Upstream};
 use crate::config::nginx::lower::{
     FAIL_TIMEOUT, MAX_FAILS, PROXY_CONNECT_TIMEOUT, PROXY_READ_TIMEOUT, PROXY_SEND_TIMEOUT,
     UPSTREAM_KEEPALIVE_TIMEOUT,
@@ -55,6 +56,16 @@ struct Found {
     /// The phase the limit ends (`CauseStat::timed`): 1 connecting, 2
     /// connected (reading or sending), 0 any.
     phase: u64,
+    /// The response headers measured against this buffer.
+    header_bytes: Option<HeaderBytes>,
+}
+
+/// What the log measured besides a cause's own counts.
+pub(crate) struct Evidence<'a> {
+    /// The cause's counts.
+    pub stat: &'a CauseStat,
+    /// The response heads of the answered requests, per address.
+    pub heads: &'a HeaderSizes,
 }
 
 struct Ctx<'a> {
@@ -113,6 +124,7 @@ impl Ctx<'_> {
                 meaning: meaning.into(),
                 limit: None,
                 phase: 0,
+                header_bytes: None,
             },
             None => Found {
                 directive: name.into(),
@@ -122,6 +134,7 @@ impl Ctx<'_> {
                 meaning: meaning.into(),
                 limit: None,
                 phase: 0,
+                header_bytes: None,
             },
         };
         Some(found)
@@ -138,6 +151,7 @@ impl Ctx<'_> {
                 meaning: meaning.into(),
                 limit: x.time(0).map(|t| t.value),
                 phase,
+                header_bytes: None,
             },
             None => Found {
                 directive: name.into(),
@@ -147,6 +161,7 @@ impl Ctx<'_> {
                 meaning: meaning.into(),
                 limit: Some(default),
                 phase,
+                header_bytes: None,
             },
         }
     }
@@ -277,8 +292,11 @@ fn fallback(cfg: &NginxConfig, stat: &CauseStat) -> BTreeMap<Scope, u64> {
 }
 
 /// What a cause's settings are, for one scope.
-fn found_for(c: &Ctx<'_>, sc: Scope, cause: Cause) -> Vec<Found> {
+fn found_for(c: &Ctx<'_>, sc: Scope, cause: Cause, ev: &Evidence<'_>) -> Vec<Found> {
     let mut v = Vec::new();
+    if matches!(cause, Cause::UpstreamRefused | Cause::Timeout) {
+        v.extend(resolved_once(c, sc, ev.stat));
+    }
     match cause {
         Cause::Timeout => {
             // meanings: ngx_http_proxy_module docs
@@ -305,12 +323,23 @@ fn found_for(c: &Ctx<'_>, sc: Scope, cause: Cause) -> Vec<Found> {
             ));
         }
         Cause::HeaderTooBig => {
-            v.extend(c.setting(
+            let buffer = c
+                .directives(sc)
+                .0
+                .get("proxy_buffer_size")
+                .and_then(|d| d.size(0))
+                .map(|s| s.value);
+            if let Some(mut f) = c.setting(
                 sc,
                 "proxy_buffer_size",
                 Some("4k|8k (one memory page)"),
                 "the buffer the upstream's response header must fit in; 'upstream sent too big header' when it does not",
-            ));
+            ) {
+                let (said, seen) = header_evidence(ev, buffer);
+                f.meaning = format!("{}; {said}", f.meaning);
+                f.header_bytes = seen;
+                v.push(f);
+            }
             v.extend(c.setting(
                 sc,
                 "proxy_buffers",
@@ -375,6 +404,7 @@ fn found_for(c: &Ctx<'_>, sc: Scope, cause: Cause) -> Vec<Found> {
                         meaning: format!("upstream {} keeps idle connections to reuse: the upstream may close one as nginx sends on it", u.name),
                         limit: None,
                         phase: 0,
+                        header_bytes: None,
                     },
                     None => Found {
                         directive: "keepalive".into(),
@@ -384,6 +414,7 @@ fn found_for(c: &Ctx<'_>, sc: Scope, cause: Cause) -> Vec<Found> {
                         meaning: format!("upstream {}: no idle connections are kept before nginx 1.29.7 (32 since)", u.name),
                         limit: None,
                         phase: 0,
+                        header_bytes: None,
                     },
                 });
                 let kt = u.directives.get("keepalive_timeout");
@@ -392,9 +423,16 @@ fn found_for(c: &Ctx<'_>, sc: Scope, cause: Cause) -> Vec<Found> {
                     value: kt.map_or_else(|| fmt_duration(UPSTREAM_KEEPALIVE_TIMEOUT), |d| d.args_text()),
                     defaulted: kt.is_none(),
                     span: kt.map_or(u.span, |d| d.span),
-                    meaning: format!("how long upstream {} keeps an idle connection: it must be shorter than the app's own idle timeout", u.name),
+                    // upstream `keepalive_timeout`: "appeared in version
+                    // 1.15.3", default 60s (ngx_http_upstream_module docs)
+                    meaning: format!(
+                        "how long nginx keeps an idle connection to upstream {} for reuse{}: the app's own idle timeout must be longer, or the app closes connections nginx is about to reuse",
+                        u.name,
+                        if kt.is_none() { " (the directive and its 60s default since nginx 1.15.3)" } else { "" }
+                    ),
                     limit: None,
                     phase: 0,
+                    header_bytes: None,
                 });
             }
             v.extend(c.setting(
@@ -420,6 +458,7 @@ fn found_for(c: &Ctx<'_>, sc: Scope, cause: Cause) -> Vec<Found> {
                         meaning: "a limit in effect for this location".into(),
                         limit: None,
                         phase: 0,
+                        header_bytes: None,
                     });
                     let zone = x
                         .args
@@ -444,6 +483,7 @@ fn found_for(c: &Ctx<'_>, sc: Scope, cause: Cause) -> Vec<Found> {
                             meaning: "the zone's key and rate".into(),
                             limit: None,
                             phase: 0,
+                            header_bytes: None,
                         });
                     }
                 }
@@ -494,12 +534,15 @@ fn found_for(c: &Ctx<'_>, sc: Scope, cause: Cause) -> Vec<Found> {
                         ),
                         limit: None,
                         phase: 0,
+                        header_bytes: None,
                     });
                 }
             } else if let Some(p) = c.model(sc).servers[sc.s]
                 .routes
                 .get(sc.r.unwrap_or(usize::MAX))
                 .and_then(|r| r.proxy.as_ref())
+                // a name is cited by `resolved_once`
+                .filter(|p| p.has_variables || !matches!(p.target, Target::Address(Host::Name(_))))
             {
                 v.push(Found {
                     directive: "proxy_pass".into(),
@@ -510,18 +553,188 @@ fn found_for(c: &Ctx<'_>, sc: Scope, cause: Cause) -> Vec<Found> {
                         .into(),
                     limit: None,
                     phase: 0,
+                    header_bytes: None,
                 });
             }
-            v.extend(c.setting(
-                sc,
-                "proxy_next_upstream",
-                Some("error timeout"),
-                "when nginx tries the next server of the group",
-            ));
+            v.extend(next_upstream(c, sc, cause));
         }
+        Cause::Passthrough => v.extend(next_upstream(c, sc, cause)),
         _ => {}
     }
     v
+}
+
+/// `proxy_next_upstream` (or its default) and what it would retry of
+/// `cause`: `error` covers a refused connection, `timeout` a timeout,
+/// `http_502` an upstream's own 502 (ngx_http_proxy_module,
+/// `proxy_next_upstream`; since 1.9.13 a POST, LOCK or PATCH is not
+/// retried once sent unless `non_idempotent` is listed).
+fn next_upstream(c: &Ctx<'_>, sc: Scope, cause: Cause) -> Option<Found> {
+    let mut f = c.setting(sc, "proxy_next_upstream", Some("error timeout"), "")?;
+    let words: Vec<&str> = f.value.split_whitespace().collect();
+    // a name in proxy_pass is a group of the addresses it resolved to
+    let name =
+        sc.r.and_then(|r| c.model(sc).servers[sc.s].routes[r].proxy.as_ref())
+            .is_some_and(|p| matches!(p.target, Target::Address(Host::Name(_))));
+    let next = match c.pool(sc) {
+        Some(u) if u.servers.len() > 1 => "the next server of the group",
+        _ if name => "the next address the name resolved to, when it resolved to more than one",
+        _ => "",
+    };
+    let (word, what) = match cause {
+        Cause::Passthrough => ("http_502", "an upstream's own 502"),
+        Cause::Timeout => ("timeout", "a timeout"),
+        _ => ("error", "a refused connection"),
+    };
+    f.meaning = if words.contains(&"off") {
+        "off: nginx never tries another server".into()
+    } else if words.contains(&word) {
+        if next.is_empty() {
+            format!("`{word}` is listed, but this location sends to one server: there is no next one to try")
+        } else {
+            format!(
+                "`{word}` is listed: {what} is tried again on {next} (a POST, LOCK or PATCH already sent only with `non_idempotent`)"
+            )
+        }
+    } else {
+        format!(
+            "`{word}` is not listed: {what} is passed to the client as it is, not tried on another server"
+        )
+    };
+    Some(f)
+}
+
+/// A `proxy_pass` to a DNS name, without variables: nginx resolves the name
+/// once, when it reads the config, and keeps the addresses until it is
+/// reloaded (ngx_http_proxy_module, `proxy_pass`: a name that resolves to
+/// several addresses is used round-robin; the `resolver` is asked at run
+/// time only for a URL with variables — ngx_http_proxy_handler
+/// resolves only when `proxy_pass` has variables, the others go through
+/// ngx_parse_url at config time). The addresses the log shows for the
+/// cause's requests are what nginx kept connecting to.
+fn resolved_once(c: &Ctx<'_>, sc: Scope, stat: &CauseStat) -> Vec<Found> {
+    let Some(route) = sc.r.map(|r| &c.model(sc).servers[sc.s].routes[r]) else {
+        return Vec::new();
+    };
+    let Some(p) = &route.proxy else {
+        return Vec::new();
+    };
+    let Target::Address(Host::Name(name)) = &p.target else {
+        return Vec::new();
+    };
+    if p.has_variables {
+        return Vec::new();
+    }
+    let mut addrs: Vec<(&String, &u64)> = stat.tried.iter().collect();
+    addrs.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let seen = match addrs.as_slice() {
+        [] => " The log names no upstream address for these requests (add $upstream_addr to log_format to see where they went).".to_string(),
+        [(a, n)] => format!(
+            " All {n} of these requests went to {a}: the logged address never changed."
+        ),
+        more => format!(
+            " These {} requests went to {} addresses: {}.",
+            stat.count,
+            more.len(),
+            more.iter()
+                .take(5)
+                .map(|(a, n)| format!("{a} ({n})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut v = vec![Found {
+        directive: "proxy_pass".into(),
+        value: p.raw.clone(),
+        defaulted: false,
+        span: p.span,
+        meaning: format!(
+            "`{name}` is a name in a proxy_pass without variables: nginx resolved it once, when it loaded the config, and connects to those addresses until it is reloaded, whatever the name resolves to since.{seen} If the name now points elsewhere, reload nginx, or use a variable in proxy_pass with a `resolver` (or `server … resolve` in an upstream block)."
+        ),
+        limit: None,
+        phase: 0,
+        header_bytes: None,
+    }];
+    v.extend(c.setting(
+        sc,
+        "resolver",
+        Some("not set"),
+        "not asked for this proxy_pass: without variables in it, the name is not looked up again while nginx runs",
+    ));
+    v
+}
+
+/// What the log says about the response headers of the addresses behind
+/// a header-too-big cause, set against the buffer (`buffer` bytes when the
+/// config sets it): a sentence, and the numbers when it measured them.
+fn header_evidence(ev: &Evidence<'_>, buffer: Option<u64>) -> (String, Option<HeaderBytes>) {
+    let mut addrs: Vec<&str> = ev.stat.addrs.keys().map(String::as_str).collect();
+    addrs.sort_unstable();
+    if !ev.heads.logged {
+        return (
+            "add $upstream_bytes_received and $upstream_response_length to log_format to see the response header sizes of the requests this upstream answered".into(),
+            None,
+        );
+    }
+    if addrs.is_empty() {
+        return (
+            "the log names no upstream address for these requests, so the answers of their upstream cannot be told apart (add $upstream_addr to log_format)".into(),
+            None,
+        );
+    }
+    let over = buffer.map_or_else(String::new, |b| {
+        format!(" (those that failed had a header over the {b}-byte buffer: nginx read that much without finding its end)")
+    });
+    match ev.heads.largest(addrs.iter().copied()) {
+        None => (
+            format!(
+                "{} answered no request in the logs read, so no response header size is known{over}",
+                addrs.join(", ")
+            ),
+            None,
+        ),
+        Some(l) => (
+            format!(
+                "the largest response header of the {} answered requests from {} was {} bytes ($upstream_bytes_received − $upstream_response_length){over}",
+                l.of,
+                addrs.join(", "),
+                l.bytes
+            ),
+            Some(HeaderBytes {
+                largest: l.bytes,
+                of: l.of,
+                upstreams: addrs.iter().map(|a| a.to_string()).collect(),
+            }),
+        ),
+    }
+}
+
+/// How many of a cause's requests were already retries, as
+/// `$upstream_status` lists the servers tried (`, ` between them). Said
+/// for every cause when some were; that none were, or that the log cannot
+/// tell, only where retries are the question (a refused server, an
+/// upstream's own 502).
+fn retried(stat: &CauseStat, cause: Cause) -> Option<String> {
+    let asked = matches!(cause, Cause::UpstreamRefused | Cause::Passthrough);
+    if stat.retried == 0 && !asked {
+        return None;
+    }
+    if stat.attempts_logged == 0 {
+        return (stat.count > 0).then(|| {
+            "the log does not list the servers tried: add $upstream_addr and $upstream_status to log_format to see which requests were already retries".to_string()
+        });
+    }
+    let of = stat.attempts_logged;
+    Some(if stat.retried == 0 && of == 1 {
+        "the request was not retried: $upstream_status lists one server".to_string()
+    } else if stat.retried == 0 {
+        format!("none of the {of} requests was retried: $upstream_status lists one server for each")
+    } else {
+        format!(
+            "{} of {of} requests were already retries: $upstream_status lists more than one server tried (at most {})",
+            stat.retried, stat.max_attempts
+        )
+    })
 }
 
 /// The failed attempts (`CauseStat::timed`) of requests served in one of
@@ -552,14 +765,18 @@ fn near(stat: &CauseStat, scopes: &[Scope], limit: Duration, phase: u64) -> (u64
     (hit, any, of)
 }
 
-/// Cite what bears on `cause` for the requests `stat` counts.
-pub(crate) fn attribute(cfg: &NginxConfig, cause: Cause, stat: &CauseStat) -> Attribution {
+/// Cite what bears on `cause` for the requests `ev.stat` counts.
+pub(crate) fn attribute(cfg: &NginxConfig, cause: Cause, ev: &Evidence<'_>) -> Attribution {
     let mut out = Attribution::default();
     if cfg.is_empty() {
         return out;
     }
+    let stat = ev.stat;
     let (mut by_scope, notes) = scopes(cfg, stat);
     out.notes = notes;
+    if cause != Cause::RateLimited {
+        out.notes.extend(retried(stat, cause));
+    }
     if by_scope.is_empty() {
         by_scope = fallback(cfg, stat);
     }
@@ -567,7 +784,7 @@ pub(crate) fn attribute(cfg: &NginxConfig, cause: Cause, stat: &CauseStat) -> At
     // one citation per distinct setting: (directive, value, where) → scopes
     let mut groups: Vec<(Found, Vec<(Scope, u64)>)> = Vec::new();
     for (&sc, &n) in &by_scope {
-        for f in found_for(&c, sc, cause) {
+        for f in found_for(&c, sc, cause, ev) {
             let same = |g: &Found| {
                 g.directive == f.directive
                     && g.value == f.value
@@ -650,6 +867,7 @@ pub(crate) fn attribute(cfg: &NginxConfig, cause: Cause, stat: &CauseStat) -> At
             scope,
             note,
             measured,
+            header_bytes: f.header_bytes,
         });
     }
     if cause == Cause::Timeout && !matched_any {
@@ -701,6 +919,18 @@ mod tests {
         st
     }
 
+    fn attr(c: &NginxConfig, cause: Cause, st: &CauseStat) -> Attribution {
+        let heads = HeaderSizes::default();
+        attribute(
+            c,
+            cause,
+            &Evidence {
+                stat: st,
+                heads: &heads,
+            },
+        )
+    }
+
     const CONF: &str = "events {}
 http {
     proxy_read_timeout 30s;
@@ -747,7 +977,7 @@ http {
                 ),
             ],
         );
-        let a = attribute(&c, Cause::Timeout, &st);
+        let a = attr(&c, Cause::Timeout, &st);
         let read = a
             .settings
             .iter()
@@ -790,7 +1020,7 @@ http {
             &c,
             &[(Some("shop.example.com"), "/", "10.0.0.2:80", 30_000)],
         );
-        let a = attribute(&c, Cause::Timeout, &st);
+        let a = attr(&c, Cause::Timeout, &st);
         let read = a
             .settings
             .iter()
@@ -804,7 +1034,7 @@ http {
             &c,
             &[(Some("admin.example.com"), "/x", "10.0.0.2:80", 1_000)],
         );
-        let a = attribute(&c, Cause::Timeout, &st);
+        let a = attr(&c, Cause::Timeout, &st);
         let read = a
             .settings
             .iter()
@@ -829,7 +1059,7 @@ http {
         let (_d, c) = cfg(CONF);
         // `/` to web: shop's `location /` (30s) or admin's (90s)
         let st = stat(&c, &[(None, "/", "10.0.0.2:80", 30_000)]);
-        let a = attribute(&c, Cause::Timeout, &st);
+        let a = attr(&c, Cause::Timeout, &st);
         let reads: Vec<&str> = a
             .settings
             .iter()
@@ -849,7 +1079,7 @@ http {
         );
         // but the upstream address narrows it: /api/ is only shop's
         let st = stat(&c, &[(None, "/api/x", "10.0.0.1:80", 5_000)]);
-        let a = attribute(&c, Cause::Timeout, &st);
+        let a = attr(&c, Cause::Timeout, &st);
         let reads: Vec<&str> = a
             .settings
             .iter()
@@ -866,7 +1096,7 @@ http {
             &c,
             &[(Some("shop.example.com"), "/api/x", "10.0.0.1:80", 10)],
         );
-        let a = attribute(&c, Cause::KeepaliveRace, &st);
+        let a = attr(&c, Cause::KeepaliveRace, &st);
         let ka = a
             .settings
             .iter()
@@ -880,7 +1110,7 @@ http {
             .unwrap();
         assert_eq!((kt.value.as_str(), kt.defaulted), ("60s", true));
         let st = stat(&c, &[(Some("shop.example.com"), "/", "10.0.0.2:80", 10)]);
-        let a = attribute(&c, Cause::UpstreamRefused, &st);
+        let a = attr(&c, Cause::UpstreamRefused, &st);
         let servers: Vec<&str> = a
             .settings
             .iter()
@@ -906,7 +1136,7 @@ http {
         };
         st.routes = HashMap::from([(c.route_key(None, None, Some("10.0.0.1:80")), 3)]);
         st.addrs = HashMap::from([("10.0.0.1:80".to_string(), 3)]);
-        let a = attribute(&c, Cause::Timeout, &st);
+        let a = attr(&c, Cause::Timeout, &st);
         let reads: Vec<&str> = a
             .settings
             .iter()
@@ -915,5 +1145,286 @@ http {
             .collect();
         assert_eq!(reads, ["5s"]);
         assert!(a.notes[0].contains("no request path"), "{:?}", a.notes);
+    }
+}
+
+#[cfg(test)]
+mod evidence_tests {
+    use super::*;
+    use crate::analyze::header_sizes::Largest;
+    use crate::analyze::nginx_config;
+
+    const CONF: &str = "events {}
+http {
+    upstream app { server 10.0.0.5:80; }
+    upstream two { server 10.0.0.1:80; server 10.0.0.2:80; }
+    server {
+        listen 80;
+        location /h/ {
+            proxy_buffer_size 1k;
+            proxy_pass http://app;
+        }
+        location /a/ { proxy_pass http://localhost:9000; }
+        location /p/ { proxy_pass http://two; }
+        location /q/ {
+            proxy_pass http://two;
+            proxy_next_upstream error timeout http_502;
+        }
+    }
+}
+";
+
+    fn line_of(needle: &str) -> u32 {
+        CONF.lines().position(|l| l.contains(needle)).expect("line") as u32 + 1
+    }
+
+    fn setup() -> (tempfile::TempDir, NginxConfig) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("nginx.conf"), CONF).expect("write");
+        let c = nginx_config::read(&[dir.path().to_path_buf()]);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        (dir, c)
+    }
+
+    /// `n` requests to `path`, each tried on `addrs` in turn.
+    fn stat(c: &NginxConfig, path: &str, addrs: &[&str], n: u64) -> CauseStat {
+        let last = addrs.last().copied();
+        let mut st = CauseStat {
+            count: n,
+            attempts_logged: n,
+            ..CauseStat::default()
+        };
+        st.routes.insert(c.route_key(None, Some(path), last), n);
+        if let Some(a) = last {
+            st.addrs.insert(a.to_string(), n);
+        }
+        for a in addrs {
+            st.tried.insert(a.to_string(), n);
+        }
+        st
+    }
+
+    fn get<'a>(a: &'a Attribution, d: &str) -> &'a Citation {
+        a.settings
+            .iter()
+            .find(|s| s.directive == d)
+            .unwrap_or_else(|| panic!("{d} not cited: {a:?}"))
+    }
+
+    #[test]
+    fn the_buffer_is_set_against_the_largest_answered_header_or_says_what_to_log() {
+        let (_d, c) = setup();
+        let st = stat(&c, "/h/x", &["10.0.0.5:80"], 2);
+        let none = HeaderSizes::default();
+        let a = attribute(
+            &c,
+            Cause::HeaderTooBig,
+            &Evidence {
+                stat: &st,
+                heads: &none,
+            },
+        );
+        let buf = get(&a, "proxy_buffer_size");
+        assert_eq!(
+            (buf.value.as_str(), buf.line),
+            ("1k", line_of("proxy_buffer_size 1k"))
+        );
+        assert!(
+            buf.note
+                .contains("add $upstream_bytes_received and $upstream_response_length"),
+            "{}",
+            buf.note
+        );
+        assert_eq!(buf.header_bytes, None);
+        let mut heads = HeaderSizes {
+            logged: true,
+            ..Default::default()
+        };
+        heads
+            .by_addr
+            .insert("10.0.0.5:80".into(), Largest { bytes: 700, of: 4 });
+        // another upstream's headers are not this one's
+        heads
+            .by_addr
+            .insert("10.0.0.6:80".into(), Largest { bytes: 9000, of: 1 });
+        let a = attribute(
+            &c,
+            Cause::HeaderTooBig,
+            &Evidence {
+                stat: &st,
+                heads: &heads,
+            },
+        );
+        let buf = get(&a, "proxy_buffer_size");
+        assert_eq!(
+            buf.header_bytes,
+            Some(HeaderBytes {
+                largest: 700,
+                of: 4,
+                upstreams: vec!["10.0.0.5:80".into()]
+            })
+        );
+        assert!(
+            buf.note
+                .contains("of the 4 answered requests from 10.0.0.5:80 was 700 bytes")
+                && buf.note.contains("over the 1024-byte buffer"),
+            "{}",
+            buf.note
+        );
+        // logged, but the upstream answered nothing
+        heads.by_addr.remove("10.0.0.5:80");
+        let a = attribute(
+            &c,
+            Cause::HeaderTooBig,
+            &Evidence {
+                stat: &st,
+                heads: &heads,
+            },
+        );
+        assert!(
+            get(&a, "proxy_buffer_size")
+                .note
+                .contains("answered no request"),
+            "{a:?}"
+        );
+    }
+
+    #[test]
+    fn a_name_in_proxy_pass_was_resolved_once() {
+        let (_d, c) = setup();
+        let heads = HeaderSizes::default();
+        let st = stat(&c, "/a/x", &["127.0.0.1:9000"], 3);
+        let a = attribute(
+            &c,
+            Cause::UpstreamRefused,
+            &Evidence {
+                stat: &st,
+                heads: &heads,
+            },
+        );
+        let pass = get(&a, "proxy_pass");
+        assert_eq!(pass.line, line_of("http://localhost:9000"));
+        assert!(
+            pass.note.contains("resolved it once")
+                && pass.note.contains("All 3 of these requests went to 127.0.0.1:9000: the logged address never changed"),
+            "{}",
+            pass.note
+        );
+        let r = get(&a, "resolver");
+        assert!(r.defaulted && r.line == line_of("location /a/"), "{r:?}");
+        // two addresses: counted, not called unchanged
+        let mut st = stat(&c, "/a/x", &["127.0.0.1:9000"], 3);
+        st.tried.insert("[::1]:9000".into(), 3);
+        let a = attribute(
+            &c,
+            Cause::Timeout,
+            &Evidence {
+                stat: &st,
+                heads: &heads,
+            },
+        );
+        let note = &get(&a, "proxy_pass").note;
+        assert!(
+            note.contains("went to 2 addresses") && !note.contains("never changed"),
+            "{note}"
+        );
+        // an upstream group is not a name resolved here
+        let st = stat(&c, "/p/x", &["10.0.0.1:80"], 1);
+        let a = attribute(
+            &c,
+            Cause::UpstreamRefused,
+            &Evidence {
+                stat: &st,
+                heads: &heads,
+            },
+        );
+        assert!(
+            a.settings.iter().all(|s| s.directive != "proxy_pass"),
+            "{a:?}"
+        );
+    }
+
+    #[test]
+    fn retries_are_counted_and_proxy_next_upstream_says_what_it_retries() {
+        let (_d, c) = setup();
+        let heads = HeaderSizes::default();
+        let mut st = stat(&c, "/p/x", &["10.0.0.1:80", "10.0.0.2:80"], 4);
+        st.retried = 1;
+        st.max_attempts = 2;
+        let a = attribute(
+            &c,
+            Cause::Passthrough,
+            &Evidence {
+                stat: &st,
+                heads: &heads,
+            },
+        );
+        assert!(
+            a.notes
+                .iter()
+                .any(|n| n.starts_with("1 of 4 requests were already retries")),
+            "{:?}",
+            a.notes
+        );
+        let next = get(&a, "proxy_next_upstream");
+        assert!(next.defaulted && next.value == "error timeout", "{next:?}");
+        assert!(
+            next.note.contains("`http_502` is not listed"),
+            "{}",
+            next.note
+        );
+        let st = stat(&c, "/q/x", &["10.0.0.2:80"], 2);
+        let a = attribute(
+            &c,
+            Cause::Passthrough,
+            &Evidence {
+                stat: &st,
+                heads: &heads,
+            },
+        );
+        let next = get(&a, "proxy_next_upstream");
+        assert_eq!(next.line, line_of("http_502;"));
+        assert!(next.note.contains("`http_502` is listed"), "{}", next.note);
+        assert!(
+            a.notes
+                .iter()
+                .any(|n| n.starts_with("none of the 2 requests was retried")),
+            "{:?}",
+            a.notes
+        );
+        // a refused connection to a single name: no next server
+        let st = stat(&c, "/a/x", &["127.0.0.1:9000"], 1);
+        let a = attribute(
+            &c,
+            Cause::UpstreamRefused,
+            &Evidence {
+                stat: &st,
+                heads: &heads,
+            },
+        );
+        assert!(
+            get(&a, "proxy_next_upstream")
+                .note
+                .contains("the next address the name resolved to"),
+            "{a:?}"
+        );
+        // without $upstream_status, what to log
+        let mut st = stat(&c, "/p/x", &["10.0.0.1:80"], 1);
+        st.attempts_logged = 0;
+        let a = attribute(
+            &c,
+            Cause::UpstreamRefused,
+            &Evidence {
+                stat: &st,
+                heads: &heads,
+            },
+        );
+        assert!(
+            a.notes
+                .iter()
+                .any(|n| n.contains("add $upstream_addr and $upstream_status")),
+            "{:?}",
+            a.notes
+        );
     }
 }

@@ -23,7 +23,7 @@
 use std::time::Duration as StdDuration;
 
 use crate::config::model::{
-    AccessLog, Arg, Directive, Directives, Endpoint, Host, Invalid, ProxyKind, ProxyModel,
+    AccessLog, Arg, Directive, Directives, Endpoint, Host, Invalid, Listen, ProxyKind, ProxyModel,
     ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts, Upstream, UpstreamTls,
     Value,
 };
@@ -215,6 +215,7 @@ pub fn lower(boot: &Bootstrap, file: FileId) -> ProxyModel {
             span: l.span,
             directives: Directives::new(),
             access_log: empty_log(l.span),
+            listen: l.address.iter().map(listen).collect(),
             routes: Vec::new(),
         };
         for (i, h) in l.http_managers.iter().enumerate() {
@@ -240,6 +241,27 @@ pub fn lower(boot: &Bootstrap, file: FileId) -> ProxyModel {
         model.servers.push(server);
     }
     model
+}
+
+/// A listener's `address.socket_address` (`address:port`, as the schema
+/// reads it; `0.0.0.0` and `::` take every address) or `pipe.path`.
+fn listen(a: &Spanned<String>) -> Listen {
+    let t = a.value.as_str();
+    if t.starts_with('/') || t.starts_with('@') {
+        return Listen {
+            text: t.to_owned(),
+            host: Some(Host::Unix(t.to_owned())),
+            ports: None,
+            span: a.span,
+        };
+    }
+    match t
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
+    {
+        Some((host, port)) => Listen::new(t, host, Some((port, port)), a.span),
+        None => Listen::new(t, t, None, a.span),
+    }
 }
 
 fn empty_log(span: Span) -> AccessLog {
@@ -494,6 +516,7 @@ fn upstream(c: &Cluster) -> Upstream {
                 Host::classify(&e.address.value)
             };
             Endpoint {
+                name: None,
                 address: match &e.port {
                     Some(p) => format!("{}:{}", e.address.value, p.value),
                     None => e.address.value.clone(),
@@ -777,6 +800,22 @@ mod tests {
     fn model(yaml: &str) -> ProxyModel {
         let b = parse_bootstrap(FileId(0), yaml.as_bytes(), Syntax::Yaml);
         lower(&b, FileId(0))
+    }
+
+    /// A listener's `socket_address`: `0.0.0.0` takes every address.
+    #[test]
+    fn listener_addresses() {
+        let m = model(
+            "static_resources:\n  listeners:\n  - name: a\n    address: { socket_address: { address: 0.0.0.0, port_value: 10000 } }\n  - name: b\n    address: { socket_address: { address: 10.0.0.7, port_value: 15001 } }\n",
+        );
+        let l: Vec<_> = m.servers.iter().flat_map(|s| s.listen.iter()).collect();
+        assert_eq!(l.len(), 2);
+        assert_eq!(
+            (l[0].host.as_ref(), l[0].ports),
+            (None, Some((10000, 10000)))
+        );
+        assert_eq!(l[1].reached_by("10.0.0.7:15001"), Some(true));
+        assert_eq!(l[0].reached_by("10.0.0.7:10000"), Some(false));
     }
 
     const YAML: &str = r#"

@@ -27,7 +27,7 @@
 use std::time::Duration;
 
 use crate::config::model::{
-    AccessLog, Arg, Directive, Directives, Endpoint, Host, Invalid, ProxyKind, ProxyModel,
+    AccessLog, Arg, Directive, Directives, Endpoint, Host, Invalid, Listen, ProxyKind, ProxyModel,
     ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts, Upstream, UpstreamTls,
     Value, ValueKind,
 };
@@ -420,6 +420,7 @@ fn endpoint(s: &ServerLine<'_>) -> Endpoint {
     let fall = s.value("fall");
     let inter = s.value("inter");
     Endpoint {
+        name: Some(s.name.value.clone()),
         address,
         host,
         port,
@@ -550,8 +551,52 @@ fn server(
         span: p.span(),
         directives: directives(p),
         access_log,
+        // every `bind` line of the section (each adds addresses; `all`
+        // keeps only the effective one of a keyword)
+        listen: p
+            .section
+            .statements()
+            .filter(|l| l.keyword() == "bind")
+            .flat_map(bind_listens)
+            .collect(),
         routes,
     }
+}
+
+/// The addresses of a `bind` line (manual, `bind [<address>]:<port_range>
+/// [, ...]`: no address, `*` or `0.0.0.0` for every IPv4 address, `::` for
+/// every IPv6 one; a range `8000-8010`; address formats of §2.9). Addresses
+/// from environment variables are only known where HAProxy runs: left out.
+fn bind_listens(line: &Line) -> Vec<Listen> {
+    let Some(w) = line.word(1).filter(|w| !w.flags.env) else {
+        return Vec::new();
+    };
+    w.as_str()
+        .split(',')
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            let (host, first) = split_address(a);
+            if let Host::Unix(_) = host {
+                return Listen {
+                    text: a.to_owned(),
+                    host: Some(host),
+                    ports: None,
+                    span: line.span,
+                };
+            }
+            let last = a
+                .rsplit(':')
+                .next()
+                .and_then(|p| p.split_once('-'))
+                .and_then(|(_, l)| l.parse::<u16>().ok());
+            let ports = first.map(|f| (f, last.unwrap_or(f).max(f)));
+            let host = match &host {
+                Host::Ip(h) | Host::Name(h) => h.as_str(),
+                Host::Unix(_) => "",
+            };
+            Listen::new(a, host, ports, line.span)
+        })
+        .collect()
 }
 
 fn route(
@@ -804,6 +849,33 @@ mod tests {
         let cfg = parse_cfg(FileId(0), text.as_bytes());
         assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
         lower(&cfg, FileId(0))
+    }
+
+    /// `bind` addresses (no address, `*`, a range, a list, a family
+    /// prefix, a unix socket) and the servers' names.
+    #[test]
+    fn bind_addresses_and_server_names() {
+        let m = model(
+            "frontend f\n bind :80,127.0.0.1:8000-8010\n bind ipv6@:::443 ssl\n bind unix@/run/h.sock\n default_backend b\nbackend b\n server app1 10.0.0.9:9000\n",
+        );
+        let l = &m.servers[0].listen;
+        let got: Vec<_> = l.iter().map(|l| (l.host.clone(), l.ports)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (None, Some((80, 80))),
+                (Some(Host::Ip("127.0.0.1".into())), Some((8000, 8010))),
+                (None, Some((443, 443))),
+                (Some(Host::Unix("/run/h.sock".into())), None),
+            ]
+        );
+        assert_eq!(l[1].reached_by("127.0.0.1:8005"), Some(true));
+        assert_eq!(l[1].reached_by("127.0.0.1:8011"), None);
+        let e = &m.upstreams[0].servers[0];
+        assert_eq!(
+            (e.name.as_deref(), e.address.as_str()),
+            (Some("app1"), "10.0.0.9:9000")
+        );
     }
 
     const CFG: &str = "\

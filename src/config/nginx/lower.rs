@@ -21,9 +21,9 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use crate::config::model::{
-    AccessLog, Arg, Directive, Directives, Endpoint, Global, Host, Invalid, ProxyKind, ProxyModel,
-    ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts, UnknownDirective,
-    Upstream, UpstreamTls, Value, ValueKind,
+    AccessLog, Arg, Directive, Directives, Endpoint, Global, Host, Invalid, Listen, ProxyKind,
+    ProxyModel, ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts,
+    UnknownDirective, Upstream, UpstreamTls, Value, ValueKind,
 };
 use crate::config::{LoadOptions, Version};
 use crate::source::{FileId, Span};
@@ -403,6 +403,7 @@ impl Lower {
             let Some(addr) = s.args.first() else { continue };
             let (host, port) = split_host_port(&addr.value);
             let mut e = Endpoint {
+                name: None,
                 address: addr.value.clone(),
                 host: Host::classify(&host),
                 port,
@@ -497,11 +498,17 @@ impl Lower {
                 self.location(c, &eff, &mut routes);
             }
         }
+        let listen = eff
+            .all("listen")
+            .iter()
+            .filter_map(|d| Some(listen(d.args.first()?, d.span)))
+            .collect();
         Server {
             name,
             span,
             directives: eff,
             access_log,
+            listen,
             routes,
         }
     }
@@ -922,6 +929,32 @@ fn bad_size(out: &mut Vec<Invalid>, name: &str, a: &Arg) {
     );
 }
 
+/// A `listen` address as nginx reads it (`ngx_http_core_module`, `listen`:
+/// `address[:port]`, `port`, `unix:path`; "if only address is given, the
+/// port 80 is used"; IPv6 in brackets; `*` for every address).
+fn listen(a: &Arg, span: Span) -> Listen {
+    let t = a.value.as_str();
+    if t.starts_with("unix:") {
+        return Listen::new(t, t, None, span);
+    }
+    let port = |p: &str| p.parse::<u16>().ok().map(|p| (p, p));
+    if t.bytes().all(|b| b.is_ascii_digit()) {
+        return Listen::new(t, "", port(t), span);
+    }
+    let (host, ports) = match t.rfind(']') {
+        // `[::1]:8080` or `[::1]`
+        Some(e) if t.starts_with('[') => match t[e + 1..].strip_prefix(':') {
+            Some(p) => (&t[..=e], port(p)),
+            None => (&t[..=e], Some((80, 80))),
+        },
+        _ => match t.rsplit_once(':') {
+            Some((h, p)) => (h, port(p)),
+            None => (t, Some((80, 80))),
+        },
+    };
+    Listen::new(t, host, ports, span)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -931,6 +964,32 @@ mod tests {
         let (_, p) = parse_str("t.conf", src.as_bytes());
         assert!(p.errors.is_empty(), "{:?}", p.errors);
         p.model.expect("model")
+    }
+
+    /// `listen` as nginx reads it: port alone, address alone (port 80),
+    /// `*`, IPv6 in brackets, unix sockets.
+    #[test]
+    fn listen_addresses() {
+        let m = model(
+            "http { server { listen 8080; listen 10.0.0.5; listen *:81; listen [::1]:8443 ssl; listen unix:/run/n.sock; } }",
+        );
+        let l = &m.servers[0].listen;
+        let got: Vec<_> = l.iter().map(|l| (l.host.clone(), l.ports)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (None, Some((8080, 8080))),
+                (Some(Host::Ip("10.0.0.5".into())), Some((80, 80))),
+                (None, Some((81, 81))),
+                (Some(Host::Ip("::1".into())), Some((8443, 8443))),
+                (Some(Host::Unix("/run/n.sock".into())), None),
+            ]
+        );
+        assert_eq!(l[1].reached_by("10.0.0.5:80"), Some(true));
+        assert_eq!(l[0].reached_by("10.9.9.9:8080"), Some(false));
+        assert_eq!(l[3].reached_by("[::1]:8443"), Some(true));
+        assert_eq!(l[4].reached_by("unix:/run/n.sock"), Some(true));
+        assert_eq!(l[1].reached_by("10.0.0.6:80"), None);
     }
 
     #[test]

@@ -1,0 +1,522 @@
+//! The order of the proxies of a dump, from the client inwards, and the
+//! evidence that told it. Hops of different kinds are ordered by kind (CDN
+//! → load balancer → proxy → app); proxies of the same kind (nginx,
+//! HAProxy, Envoy) are ordered pairwise, from the best evidence there is:
+//!
+//! 1. **addresses**: a hop's next-hop address (nginx `$upstream_addr`,
+//!    HAProxy's server — `backend/server` in the log, its address in
+//!    `haproxy.cfg` — Envoy `%UPSTREAM_HOST%`) is where another hop listens
+//!    (nginx `listen`, HAProxy `bind`, Envoy listener `address`, read from
+//!    the configs through `config::model`): that hop is inside;
+//! 2. **request ids**: of the requests both logged with the same id, the
+//!    outer hop's duration encloses the inner one's;
+//! 3. **ports**: the next-hop address is on a port another hop listens on
+//!    at every address (`*:80`, `0.0.0.0:80`): that may be another
+//!    machine's port, so this counts only when neither of the above tells;
+//! 4. otherwise the usual layout nginx → haproxy → envoy is **assumed**, and
+//!    the note says so.
+
+use std::collections::HashMap;
+
+use super::born::JoinRec;
+use super::cause::Cause;
+use crate::config::model::{Listen, ProxyKind, ProxyModel};
+use crate::logs::hop::HopKind;
+use crate::source::Span;
+
+/// Where the proxies of a dump are reached, from their configs.
+#[derive(Debug, Default, Clone)]
+pub struct HopAddrs {
+    listens: Vec<Reach>,
+    /// HAProxy `backend/server` (as its log names the server) → the
+    /// server's address in the config.
+    servers: HashMap<String, String>,
+}
+
+/// One listen address of one hop.
+#[derive(Debug, Clone)]
+struct Reach {
+    hop: &'static str,
+    listen: Listen,
+    /// `file:line` of the directive.
+    at: String,
+}
+
+impl HopAddrs {
+    /// Add the listen addresses (and HAProxy's server addresses) of `m`;
+    /// `at` gives the `file:line` of a span of its files.
+    pub fn add(&mut self, m: &ProxyModel, at: &dyn Fn(Span) -> String) {
+        let hop = m.kind.as_str();
+        for s in &m.servers {
+            for l in &s.listen {
+                self.listens.push(Reach {
+                    hop,
+                    listen: l.clone(),
+                    at: at(l.span),
+                });
+            }
+        }
+        if m.kind == ProxyKind::Haproxy {
+            for u in &m.upstreams {
+                for e in &u.servers {
+                    if let Some(n) = &e.name {
+                        self.servers
+                            .entry(format!("{}/{n}", u.name))
+                            .or_insert_with(|| e.address.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    /// True when no config gave a listen address.
+    pub fn is_empty(&self) -> bool {
+        self.listens.is_empty()
+    }
+
+    /// The addresses a hop's logged next hop stands for: HAProxy's
+    /// `backend/server` through its config, else the logged list (nginx
+    /// writes `a, b : c` for retries and internal redirects).
+    fn addresses<'a>(&'a self, hop: &str, upstream: &'a str) -> Vec<&'a str> {
+        if hop == "haproxy" {
+            if let Some(a) = self.servers.get(upstream) {
+                return vec![a.as_str()];
+            }
+        }
+        upstream
+            .split([',', ' '])
+            .filter(|a| !a.is_empty() && *a != ":" && *a != "-")
+            .collect()
+    }
+
+    /// The hops other than `hop` that `upstream` reaches, each with the best
+    /// match (exact before port only) and the listen it matched.
+    fn reached(&self, hop: &str, upstream: &str) -> Vec<Reached> {
+        let mut out: Vec<Reached> = Vec::new();
+        for addr in self.addresses(hop, upstream) {
+            for (i, r) in self.listens.iter().enumerate() {
+                if r.hop == hop {
+                    continue;
+                }
+                let Some(exact) = r.listen.reached_by(addr) else {
+                    continue;
+                };
+                match out.iter_mut().find(|x| x.inner == r.hop) {
+                    Some(x) if exact && !x.exact => {
+                        *x = Reached::new(r.hop, exact, addr, i);
+                    }
+                    Some(_) => {}
+                    None => out.push(Reached::new(r.hop, exact, addr, i)),
+                }
+            }
+        }
+        out
+    }
+
+    /// What a hop calls the address of its next hop, for the note.
+    fn upstream_word(hop: &str) -> &'static str {
+        match hop {
+            "nginx" => "$upstream_addr",
+            "haproxy" => "server address",
+            "envoy" => "%UPSTREAM_HOST%",
+            _ => "upstream address",
+        }
+    }
+
+    /// What a hop calls where it listens, for the note.
+    fn listen_word(hop: &str) -> &'static str {
+        match hop {
+            "nginx" => "listen",
+            "haproxy" => "bind",
+            "envoy" => "listener address",
+            _ => "listen address",
+        }
+    }
+}
+
+/// One inner hop a logged next hop reaches.
+#[derive(Debug, Clone)]
+struct Reached {
+    inner: &'static str,
+    exact: bool,
+    addr: String,
+    listen: usize,
+}
+
+impl Reached {
+    fn new(inner: &'static str, exact: bool, addr: &str, listen: usize) -> Reached {
+        Reached {
+            inner,
+            exact,
+            addr: addr.to_owned(),
+            listen,
+        }
+    }
+}
+
+/// Records of `outer` whose next hop is where `inner` listens.
+#[derive(Debug, Default, Clone)]
+struct AddrVote {
+    exact: u64,
+    port_only: u64,
+    /// The first match of the best kind: (address, listen index).
+    example: Option<(String, usize, bool)>,
+}
+
+/// Votes of `a` being outside `b`, keyed `(a, b)`.
+type Votes = HashMap<(&'static str, &'static str), u64>;
+
+/// How one pair of neighbouring proxies was told apart.
+enum Told {
+    Address { exact: bool },
+    RequestIds,
+    Assumed,
+}
+
+/// Order of hops of the same kind, from the client inwards, when nothing
+/// tells: nginx usually fronts HAProxy, which fronts Envoy sidecars.
+fn rank(hop: &str) -> u8 {
+    match hop {
+        "nginx" => 0,
+        "haproxy" => 1,
+        "envoy" => 2,
+        _ => 3,
+    }
+}
+
+/// Order `hops` from the client inwards, with a note on how proxies of
+/// the same kind were ordered (`None` when there was nothing to order).
+pub fn order(
+    recs: &[JoinRec],
+    hops: &mut [(HopKind, &'static str)],
+    addrs: &HopAddrs,
+) -> Option<String> {
+    let depth_of = |h: &str| hops.iter().find(|(_, x)| *x == h).map(|(k, _)| k.depth());
+    let ids = id_votes(recs, &depth_of);
+    let by_addr = addr_votes(recs, addrs, &depth_of);
+    let decide = |a: &'static str, b: &'static str| -> Option<(bool, Told)> {
+        let v = |x, y| by_addr.get(&(x, y)).cloned().unwrap_or_default();
+        let (ab, ba) = (v(a, b), v(b, a));
+        if ab.exact != ba.exact {
+            return Some((ab.exact > ba.exact, Told::Address { exact: true }));
+        }
+        let (io, ii) = (
+            ids.get(&(a, b)).copied().unwrap_or(0),
+            ids.get(&(b, a)).copied().unwrap_or(0),
+        );
+        if io != ii {
+            return Some((io > ii, Told::RequestIds));
+        }
+        if ab.port_only != ba.port_only {
+            return Some((ab.port_only > ba.port_only, Told::Address { exact: false }));
+        }
+        None
+    };
+    let mut score: HashMap<&'static str, i64> = HashMap::new();
+    for (i, &(ka, a)) in hops.iter().enumerate() {
+        for &(kb, b) in &hops[i + 1..] {
+            if ka.depth() != kb.depth() {
+                continue;
+            }
+            if let Some((a_outer, _)) = decide(a, b) {
+                let (o, n) = if a_outer { (a, b) } else { (b, a) };
+                *score.entry(o).or_default() += 1;
+                *score.entry(n).or_default() -= 1;
+            }
+        }
+    }
+    hops.sort_by_key(|(k, h)| {
+        (
+            k.depth(),
+            std::cmp::Reverse(score.get(h).copied().unwrap_or(0)),
+            rank(h),
+        )
+    });
+    let mut told = Vec::new();
+    let mut assumed = Vec::new();
+    for w in hops.windows(2) {
+        let ((ka, a), (kb, b)) = (w[0], w[1]);
+        if ka.depth() != kb.depth() {
+            continue;
+        }
+        let how = match decide(a, b) {
+            Some((true, how)) => how,
+            // the pair's own evidence is against the order the others forced
+            _ => Told::Assumed,
+        };
+        match how {
+            Told::Assumed => assumed.push(format!("{a} before {b}")),
+            Told::RequestIds => {
+                let out = ids.get(&(a, b)).copied().unwrap_or(0);
+                let inn = ids.get(&(b, a)).copied().unwrap_or(0);
+                told.push(format!(
+                    "{a} before {b} (request ids: {a} took longer in {out} of {} shared requests)",
+                    out + inn
+                ));
+            }
+            Told::Address { exact } => {
+                let v = by_addr.get(&(a, b)).cloned().unwrap_or_default();
+                let n = if exact { v.exact } else { v.port_only };
+                let (addr, li, _) = v.example.clone().unwrap_or_default();
+                // a vote always names a listen it matched; never index past them
+                let Some(r) = addrs.listens.get(li) else {
+                    assumed.push(format!("{a} before {b}"));
+                    continue;
+                };
+                let mut s = if exact {
+                    format!(
+                        "{a} before {b} (addresses: {a}'s {} {addr} is {b}'s {} {} at {}, in {n} 5xx record{})",
+                        HopAddrs::upstream_word(a),
+                        HopAddrs::listen_word(b),
+                        r.listen.text,
+                        r.at,
+                        if n == 1 { "" } else { "s" }
+                    )
+                } else {
+                    format!(
+                        "{a} before {b} (port only: {a}'s {} {addr} is on the port of {b}'s {} {} at {}, which takes every address, so it may be another machine's; in {n} 5xx record{})",
+                        HopAddrs::upstream_word(a),
+                        HopAddrs::listen_word(b),
+                        r.listen.text,
+                        r.at,
+                        if n == 1 { "" } else { "s" }
+                    )
+                };
+                let against = ids.get(&(b, a)).copied().unwrap_or(0);
+                let with = ids.get(&(a, b)).copied().unwrap_or(0);
+                if exact && against > with {
+                    // say it: the durations disagree with the addresses
+                    s.pop();
+                    s.push_str(&format!(
+                        "; the durations of {} shared request ids said the opposite, the addresses were taken)",
+                        against + with
+                    ));
+                }
+                told.push(s);
+            }
+        }
+    }
+    match (told.is_empty(), assumed.is_empty()) {
+        (true, true) => None,
+        (false, true) => Some(format!("hop order from evidence: {}", told.join("; "))),
+        (_, false) => {
+            let mut s = format!(
+                "hop order assumed: {} (no address in the configs and no shared request id told which saw the requests first; the usual layout nginx → haproxy → envoy was taken)",
+                assumed.join(", ")
+            );
+            if !told.is_empty() {
+                s.push_str(&format!("; from evidence: {}", told.join("; ")));
+            }
+            Some(s)
+        }
+    }
+}
+
+/// Which of two proxies of the same depth saw a request first, from the
+/// requests both logged with the same request id: the outer hop's time
+/// encloses the inner one's, so its duration is the longer (nginx's
+/// `$request_time` runs from the first byte read from the client to the
+/// last written, HAProxy's `Ta` from accept to the last byte, Envoy's
+/// `%DURATION%` likewise — nginx docs `ngx_http_log_module`, HAProxy
+/// configuration.txt §8.4, Envoy access-log docs). Durations are compared
+/// rather than timestamps because nginx logs a request's end and HAProxy its
+/// start.
+fn id_votes(recs: &[JoinRec], depth: &dyn Fn(&str) -> Option<u8>) -> Votes {
+    let mut votes: Votes = HashMap::new();
+    let mut by_id: HashMap<&str, Vec<(&'static str, i64)>> = HashMap::new();
+    for r in recs {
+        // a hop that gave up on a timeout logs its own limit, not the inner
+        // hop's time: when the outer hop's limit is the shorter (an upside-down
+        // timeout ladder) the inner hop's record is the longer one (seen with
+        // real nginx `proxy_read_timeout 1s` before haproxy `timeout server 3s`,
+        // tests/real_ladder.rs), so such records do not vote
+        if r.status == 504 || r.cause == Cause::Timeout {
+            continue;
+        }
+        if let (Some(id), Some(d)) = (r.request_id.as_deref(), r.duration_ms) {
+            if id != "-" && !id.is_empty() {
+                by_id.entry(id).or_default().push((r.hop, d));
+            }
+        }
+    }
+    for seen in by_id.values() {
+        for (i, &(a, da)) in seen.iter().enumerate() {
+            for &(b, db) in &seen[i + 1..] {
+                if a == b || depth(a) != depth(b) || da == db {
+                    continue;
+                }
+                let (outer, inner) = if da > db { (a, b) } else { (b, a) };
+                *votes.entry((outer, inner)).or_default() += 1;
+            }
+        }
+    }
+    votes
+}
+
+/// For each pair of proxies of the same depth, the records of the first
+/// whose next hop is where the second listens.
+fn addr_votes(
+    recs: &[JoinRec],
+    addrs: &HopAddrs,
+    depth: &dyn Fn(&str) -> Option<u8>,
+) -> HashMap<(&'static str, &'static str), AddrVote> {
+    let mut out: HashMap<(&'static str, &'static str), AddrVote> = HashMap::new();
+    if addrs.is_empty() {
+        return out;
+    }
+    // many records name the same few next hops
+    let mut memo: HashMap<(&'static str, &str), Vec<Reached>> = HashMap::new();
+    for r in recs {
+        let Some(up) = r.upstream.as_deref() else {
+            continue;
+        };
+        let reached = memo
+            .entry((r.hop, up))
+            .or_insert_with(|| addrs.reached(r.hop, up));
+        for x in reached.iter() {
+            if depth(x.inner).is_none() || depth(x.inner) != depth(r.hop) {
+                continue;
+            }
+            let v = out.entry((r.hop, x.inner)).or_default();
+            if x.exact {
+                v.exact += 1;
+            } else {
+                v.port_only += 1;
+            }
+            let better = match &v.example {
+                None => true,
+                Some((_, _, was_exact)) => x.exact && !was_exact,
+            };
+            if better {
+                v.example = Some((x.addr.clone(), x.listen, x.exact));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::model::Host;
+    use crate::source::FileId;
+
+    fn listen(text: &str, host: Option<&str>, port: u16) -> Listen {
+        Listen {
+            text: text.into(),
+            host: host.map(Host::classify),
+            ports: Some((port, port)),
+            span: Span::new(FileId(0), 0, 0),
+        }
+    }
+
+    fn rec(hop: &'static str, id: &str, ms: i64, upstream: Option<&str>) -> JoinRec {
+        JoinRec {
+            hop,
+            kind: HopKind::Proxy,
+            file: 0,
+            line: 1,
+            time_ms: Some(0),
+            duration_ms: Some(ms),
+            method: None,
+            path: None,
+            status: 502,
+            request_id: Some(id.into()),
+            upstream: upstream.map(Into::into),
+            cause: Cause::Passthrough,
+        }
+    }
+
+    /// Durations say haproxy is outside (it took longer on each shared
+    /// id); nginx's `$upstream_addr` is where haproxy binds: the addresses
+    /// win, and the note says both.
+    #[test]
+    fn addresses_beat_durations() {
+        let mut recs = Vec::new();
+        for i in 0..3 {
+            let id = format!("id{i}");
+            recs.push(rec("nginx", &id, 5, Some("127.0.0.1:8001")));
+            recs.push(rec("haproxy", &id, 40, Some("be/app1")));
+        }
+        let mut a = HopAddrs::default();
+        a.listens.push(Reach {
+            hop: "haproxy",
+            listen: listen("127.0.0.1:8001", Some("127.0.0.1"), 8001),
+            at: "haproxy.cfg:14".into(),
+        });
+        let mut hops = vec![(HopKind::Proxy, "haproxy"), (HopKind::Proxy, "nginx")];
+        let note = order(&recs, &mut hops, &a).unwrap();
+        assert_eq!(
+            hops,
+            vec![(HopKind::Proxy, "nginx"), (HopKind::Proxy, "haproxy")]
+        );
+        assert!(
+            note.starts_with("hop order from evidence: nginx before haproxy (addresses: nginx's $upstream_addr 127.0.0.1:8001 is haproxy's bind 127.0.0.1:8001 at haproxy.cfg:14, in 3 5xx records; the durations of 3 shared request ids said the opposite"),
+            "{note}"
+        );
+        // without the config, the durations decide
+        let mut hops = vec![(HopKind::Proxy, "nginx"), (HopKind::Proxy, "haproxy")];
+        let note = order(&recs, &mut hops, &HopAddrs::default()).unwrap();
+        assert_eq!(hops[0].1, "haproxy");
+        assert!(
+            note.contains("(request ids: haproxy took longer in 3 of 3"),
+            "{note}"
+        );
+        // a wildcard bind is weaker than the durations
+        let mut w = HopAddrs::default();
+        w.listens.push(Reach {
+            hop: "haproxy",
+            listen: listen("*:8001", None, 8001),
+            at: "haproxy.cfg:14".into(),
+        });
+        let mut hops = vec![(HopKind::Proxy, "nginx"), (HopKind::Proxy, "haproxy")];
+        order(&recs, &mut hops, &w).unwrap();
+        assert_eq!(hops[0].1, "haproxy");
+        // ... and decides alone, saying it is the port only
+        let no_ids: Vec<JoinRec> = recs
+            .iter()
+            .cloned()
+            .map(|mut r| {
+                r.request_id = None;
+                r
+            })
+            .collect();
+        let mut hops = vec![(HopKind::Proxy, "haproxy"), (HopKind::Proxy, "nginx")];
+        let note = order(&no_ids, &mut hops, &w).unwrap();
+        assert_eq!(hops[0].1, "nginx");
+        assert!(note.contains("(port only: nginx's $upstream_addr 127.0.0.1:8001 is on the port of haproxy's bind *:8001"), "{note}");
+    }
+
+    #[test]
+    fn addresses_of_a_logged_next_hop() {
+        let mut a = HopAddrs::default();
+        a.servers.insert("be/s1".into(), "127.0.0.1:8080".into());
+        assert_eq!(a.addresses("haproxy", "be/s1"), ["127.0.0.1:8080"]);
+        assert_eq!(
+            a.addresses("nginx", "10.0.0.1:80, 10.0.0.2:80 : 10.0.0.3:80"),
+            ["10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"]
+        );
+        assert!(a.addresses("nginx", "-").is_empty());
+    }
+
+    #[test]
+    fn exact_beats_port_only_for_the_same_hop() {
+        let mut a = HopAddrs::default();
+        for (t, h) in [("*:8080", None), ("127.0.0.1:8080", Some("127.0.0.1"))] {
+            a.listens.push(Reach {
+                hop: "haproxy",
+                listen: listen(t, h, 8080),
+                at: "haproxy.cfg:3".into(),
+            });
+        }
+        let r = a.reached("nginx", "127.0.0.1:8080");
+        assert_eq!(r.len(), 1);
+        assert!(r[0].exact);
+        let r = a.reached("nginx", "10.9.9.9:8080");
+        assert_eq!(r.len(), 1);
+        assert!(!r[0].exact);
+        // a hop's own listen says nothing about order
+        assert!(a.reached("haproxy", "127.0.0.1:8080").is_empty());
+        assert!(a.reached("nginx", "127.0.0.1:8081").is_empty());
+    }
+}
