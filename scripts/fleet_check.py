@@ -16,6 +16,7 @@ import argparse
 import collections
 import datetime
 import json
+import math
 import os
 import random
 import shutil
@@ -115,6 +116,57 @@ def expected(reports):
     return dict(tot), dict(causes), timeline, dict(ups), dict(born)
 
 
+def poisson_threshold(rate):
+    """As src/analyze/incident.rs: the smallest k with P(X >= k) < 0.001."""
+    if rate <= 0:
+        return 1
+    if rate > 500:
+        return math.ceil(rate + 3.1 * math.sqrt(rate))
+    term = math.exp(-rate)
+    cdf = term
+    k = 0
+    while 1.0 - cdf >= 0.001 and k < 100000:
+        k += 1
+        term *= rate / k
+        cdf += term
+    return k + 1
+
+
+def burst_minutes(per_minute):
+    """The report's burst threshold over `per_minute` ({minute: 502s} of the
+    minutes with requests) and the minutes at or above it, as
+    src/analyze/incident.rs computes them (and sql/bursts.sql)."""
+    if not per_minute:
+        return 3, {}
+    keys = sorted(per_minute)
+    first = datetime.datetime.fromisoformat(keys[0].replace("Z", "+00:00"))
+    last = datetime.datetime.fromisoformat(keys[-1].replace("Z", "+00:00"))
+    span = int((last - first).total_seconds() // 60) + 1
+    counts = sorted(list(per_minute.values()) + [0] * (span - len(per_minute)))
+    median = counts[len(counts) // 2]
+    ordinary_max = max(3, 4 * median)
+    ordinary = [c for c in counts if c < ordinary_max]
+    rate = sum(ordinary) / len(ordinary) if ordinary else float(median)
+    threshold = max(ordinary_max, poisson_threshold(rate))
+    return threshold, {m: n for m, n in per_minute.items() if n >= threshold}
+
+
+def expected_bursts(reports):
+    """Burst minutes over the summed timelines of the reports; first checks
+    that this mirror of the report's rule gives each report's own threshold."""
+    total = collections.Counter()
+    for r in reports:
+        mine = {minute_text(m["minute"]): m["status_502"] for m in r["timeline"] if m["requests"] > 0}
+        threshold, _ = burst_minutes(mine)
+        want = r["burst_baseline"]["threshold_per_minute"]
+        if threshold != want:
+            sys.exit("fleet_check: burst threshold mirror says %d, analyze %d" % (threshold, want))
+        for m, n in mine.items():
+            total[m] += n
+    threshold, hot = burst_minutes(dict(total))
+    return {m: (n, threshold) for m, n in hot.items()}
+
+
 def from_sql(tables):
     t = tables["totals"][0]
     tot = dict(zip(("requests", "status_5xx", "status_502", "status_504", "rescued"), (int(x or 0) for x in t)))
@@ -124,7 +176,8 @@ def from_sql(tables):
     for _hop, addr, n in tables["top_upstreams"]:
         ups[addr] += int(n)
     born = {b: int(n) for b, n in tables["born"]}
-    return tot, causes, timeline, dict(ups), born
+    bursts = {minute_text(m): (int(n), int(t)) for m, n, t in tables["bursts"]}
+    return tot, causes, timeline, dict(ups), born, bursts
 
 
 def duckdb_tables(out):
@@ -175,10 +228,11 @@ def main():
             run([a.gatecheck, "export", d, "--to", os.path.join(out, host), "--host", host, "--no-progress"])
             reports.append(json.loads(run([a.gatecheck, "analyze", d, "--format", "json", "--no-progress"])))
         tables = duckdb_tables(out) if a.engine == "duckdb" else spark_tables(out)
-        want = expected(reports)
+        want = expected(reports) + (expected_bursts(reports),)
         got = from_sql(tables)
         bad = 0
-        for name, w, g in zip(("totals", "causes", "timeline", "top_upstreams", "born"), want, got):
+        names = ("totals", "causes", "timeline", "top_upstreams", "born", "bursts")
+        for name, w, g in zip(names, want, got):
             if name == "top_upstreams" and "(truncated)" in w:
                 print("fleet_check: top_upstreams: a report lists only its top 10: not compared")
                 continue

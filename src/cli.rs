@@ -109,9 +109,10 @@ pub enum AnalyzeFormat {
     Html,
 }
 
-/// Arguments of `gatecheck analyze`.
-#[derive(Debug, Args)]
-pub struct AnalyzeArgs {
+/// The input flags `analyze` and `export` share: which logs, how to read
+/// them, which requests, how to run.
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
     /// Log files, directories, glob patterns, or `-` for stdin.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
@@ -146,6 +147,27 @@ pub struct AnalyzeArgs {
     /// Default: the offset seen in the access logs.
     #[arg(long, value_name = "OFFSET")]
     pub error_log_tz: Option<String>,
+    /// Read files matching GLOB as format NAME, skipping detection (repeatable):
+    /// a hop format (haproxy, ...), nginx_error, or an nginx log_format name.
+    #[arg(long, value_name = "GLOB=NAME")]
+    pub format_of: Vec<String>,
+    /// Number of worker threads (default: all cores).
+    #[arg(short = 'j', long)]
+    pub threads: Option<usize>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// List every input and problem (by default, more than 20 inputs are folded by folder and format).
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// Arguments of `gatecheck analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Which logs and how to read them.
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Output format [default: from the extension of -o (.md, .html, .json,
     /// .ndjson), else table].
     #[arg(long, value_enum)]
@@ -156,10 +178,6 @@ pub struct AnalyzeArgs {
     /// Also write one JSON line per 5xx request to this file.
     #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
-    /// Read files matching GLOB as format NAME, skipping detection (repeatable):
-    /// a hop format (haproxy, ...), nginx_error, or an nginx log_format name.
-    #[arg(long, value_name = "GLOB=NAME")]
-    pub format_of: Vec<String>,
     /// The wait limit of a hop whose config is not in the dump, for the timeout
     /// ladder (repeatable): NAME is cdn, cloudfront, cloudflare, fastly, lb, alb,
     /// gcp-lb, nginx, haproxy, envoy or app; DURATION like 30s, 1500ms, 2m.
@@ -168,15 +186,6 @@ pub struct AnalyzeArgs {
     /// Exit with code 1 when any 502 was found.
     #[arg(long)]
     pub fail_on_502: bool,
-    /// Number of worker threads (default: all cores).
-    #[arg(short = 'j', long)]
-    pub threads: Option<usize>,
-    /// Never show a progress bar.
-    #[arg(long)]
-    pub no_progress: bool,
-    /// List every input and problem (by default, more than 20 inputs are folded by folder and format).
-    #[arg(short, long)]
-    pub verbose: bool,
 }
 
 /// Output format of `export`.
@@ -199,9 +208,9 @@ pub enum ExportOnly {
 /// Arguments of `gatecheck export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Log files, directories, glob patterns, or `-` for stdin.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<String>,
+    /// Which logs and how to read them (as for `analyze`).
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Output folder (created; must be empty unless --overwrite).
     #[arg(long, value_name = "DIR")]
     pub to: PathBuf,
@@ -217,40 +226,6 @@ pub struct ExportArgs {
     /// Write into an existing folder, replacing its date=* partitions.
     #[arg(long)]
     pub overwrite: bool,
-    /// nginx config (file or directory) whose log_format/access_log directives tell how to parse the logs.
-    #[arg(long, value_name = "PATH")]
-    pub config: Vec<PathBuf>,
-    /// A log format to read the logs with (repeatable, as for `analyze`): an nginx
-    /// log_format string, or `envoy=FORMAT` / `haproxy=FORMAT`.
-    #[arg(long, value_name = "[PROXY=]FORMAT")]
-    pub log_format: Vec<String>,
-    /// How --log-format's values are escaped (nginx's `escape=`), if not given in it.
-    #[arg(long, value_name = "MODE", value_parser = ["default", "json", "none"])]
-    pub log_escape: Option<String>,
-    /// Read files matching GLOB as format NAME, skipping detection (repeatable).
-    #[arg(long, value_name = "GLOB=NAME")]
-    pub format_of: Vec<String>,
-    /// Only requests at or after this time (RFC 3339).
-    #[arg(long, value_name = "TIME")]
-    pub since: Option<String>,
-    /// Only requests before this time (RFC 3339).
-    #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
-    /// UTC offset of error-log timestamps, e.g. +02:00 (default: the access logs' offset).
-    #[arg(long, value_name = "OFFSET")]
-    pub error_log_tz: Option<String>,
-    /// Exit 0 even when some inputs could not be read while the others show upstream errors.
-    #[arg(long)]
-    pub partial_ok: bool,
-    /// Number of worker threads (default: all cores).
-    #[arg(short = 'j', long)]
-    pub threads: Option<usize>,
-    /// Never show a progress bar.
-    #[arg(long)]
-    pub no_progress: bool,
-    /// List every input and problem on stderr.
-    #[arg(short, long)]
-    pub verbose: bool,
 }
 
 /// Arguments of `gatecheck formats`.

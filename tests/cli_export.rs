@@ -585,3 +585,46 @@ fn born_at_matches_analyze_one_hop_and_two_hops() {
         assert_eq!(born_ats(&to), want, "{dump}");
     }
 }
+
+/// HAProxy rows carry their one upstream attempt: `backend/server`, `Tc`
+/// and `Tr` (seconds; `-1`: not reached, null), and the status only when it
+/// is the server's (`Tr` set and a normal end, `----`). The oracle splits
+/// the `option httplog` line by whitespace (HAProxy manual §8.2.3).
+#[test]
+fn hop_rows_carry_their_upstream_attempt() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    ok(&gatecheck(&[
+        "export",
+        "fixtures/logs/chain",
+        "--to",
+        out.to_str().unwrap(),
+        "--no-progress",
+    ]));
+    let rows = read_parquet(&out);
+    let lines = lines_of("fixtures/logs/chain/haproxy.log");
+    let hap: Vec<&Row> = rows.iter().filter(|r| r.hop_format == "haproxy").collect();
+    assert_eq!(hap.len(), lines.len());
+    for r in hap {
+        let line = &lines[r.source_line as usize - 1];
+        let f: Vec<&str> = line.split_whitespace().collect();
+        // syslog header (5 fields), client, [date], frontend, backend/server, timers, status
+        let (server, timers, status, state) = (f[8], f[9], f[10], f[14]);
+        let t: Vec<i64> = timers.split('/').map(|v| v.parse().unwrap()).collect();
+        let ms = |v: i64| (v >= 0).then(|| v as f64 / 1000.0);
+        let status: i32 = status.parse().unwrap();
+        let own = t[3] >= 0 && state.starts_with('-');
+        assert_eq!(
+            r.upstream,
+            vec![(
+                Some(server.to_string()),
+                own.then_some(status),
+                ms(t[2]),
+                ms(t[3]),
+                None
+            )],
+            "line {}",
+            r.source_line
+        );
+    }
+}

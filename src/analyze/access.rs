@@ -4,7 +4,7 @@
 
 use super::cause::{self, Capabilities, Cause, ErrorRef};
 use super::errors::sample;
-use super::event::{self, ChunkEvents, Event, EventSink};
+use super::event::{self, ChunkEvents, Collect, Event, EventSink};
 use super::inputs::Loaded;
 use super::nginx_config::NginxConfig;
 use super::schedule::for_each_chunk;
@@ -112,7 +112,7 @@ pub(super) fn access_pass(
     let ndjson = on_events.ndjson();
     let parse = |i: usize, chunk: &[u8]| {
         let (agg, evs, n) = parse_access_chunk(chunk, &ctxs[i]);
-        ((agg, ChunkEvents::new(evs, ndjson)), n)
+        ((agg, evs.finish(ndjson)), n)
     };
     let mut file_total = Agg::new();
     let mut base = 0u64;
@@ -173,9 +173,9 @@ pub(super) fn shift_lines(agg: &mut Agg, evs: &mut [Event], base: u64) {
 pub const TIMING_SAMPLE: u64 = 16;
 
 /// The hot loop: one chunk of an access log.
-fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
+fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Collect, u64) {
     let mut agg = Agg::new();
-    let mut events = Vec::new();
+    let mut events = Collect::new(ctx.opts, ctx.display, None);
     let mut cache = TimeCache::default();
     let mut n = 0u64;
     let mut run = MinuteRun::default();
@@ -282,7 +282,10 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Vec<Event>, u64) {
                         .see(&attempts, status, full.time.map(|t| t.utc_ms));
                 }
                 if ctx.opts.all_requests {
-                    events.push(plain_event(full, n, ctx));
+                    match &mut events {
+                        Collect::Rows(r) => r.nginx(full, n, ctx.fmt.escape),
+                        Collect::Events(v) => v.push(plain_event(full, n, ctx)),
+                    }
                 }
             }
         }
@@ -443,7 +446,7 @@ fn slow_path(
     n: u64,
     ctx: &Ctx<'_>,
     agg: &mut Agg,
-    events: &mut Vec<Event>,
+    events: &mut Collect,
 ) -> Cause {
     let mut rec = *rec;
     rec.split_request();

@@ -1,6 +1,7 @@
 //! One classified 5xx request, as written to `--events` / `--format ndjson`.
 
 use super::cause::Cause;
+use super::rows::ChunkRows;
 use crate::logs::record::Attempt;
 use crate::logs::scan::LogTime;
 
@@ -149,6 +150,8 @@ pub(super) enum ChunkEvents {
     List(Vec<Event>),
     /// For [`super::analyze_ndjson`].
     Ndjson(NdjsonBatch),
+    /// For [`super::analyze_rows`]: a finished [`ChunkRows`].
+    Rows(crate::analyze::rows::FinishedRows),
 }
 
 impl ChunkEvents {
@@ -163,12 +166,55 @@ impl ChunkEvents {
     }
 }
 
+/// What a pass collects from one chunk for its sink: events, or rows
+/// built on the worker (with [`super::Options::rows`]).
+pub(super) enum Collect {
+    /// Events, for [`super::analyze_streaming`] and [`super::analyze_ndjson`].
+    Events(Vec<Event>),
+    /// Rows, for [`super::analyze_rows`].
+    Rows(Box<dyn ChunkRows>),
+}
+
+impl Default for Collect {
+    fn default() -> Self {
+        Collect::Events(Vec::new())
+    }
+}
+
+impl Collect {
+    /// For a chunk of the file shown as `file`, logged by `hop`.
+    pub(super) fn new(opts: &super::Options, file: &str, hop: Option<&'static str>) -> Collect {
+        match &opts.rows {
+            Some(f) => Collect::Rows(f.chunk(file, hop)),
+            None => Collect::Events(Vec::new()),
+        }
+    }
+
+    /// A classified request.
+    pub(super) fn push(&mut self, e: Event) {
+        match self {
+            Collect::Events(v) => v.push(e),
+            Collect::Rows(r) => r.event(e),
+        }
+    }
+
+    /// The chunk's result, serialized when `ndjson` (on the calling thread: a worker).
+    pub(super) fn finish(self, ndjson: bool) -> ChunkEvents {
+        match self {
+            Collect::Events(v) => ChunkEvents::new(v, ndjson),
+            Collect::Rows(r) => ChunkEvents::Rows(r.finish()),
+        }
+    }
+}
+
 /// Where a pass sends its events, in file and line order.
 pub(super) enum EventSink<'a> {
     /// Each chunk's events, line numbers made absolute.
     List(&'a mut dyn FnMut(Vec<Event>)),
     /// Each chunk's serialized events and the lines of its file before it.
     Ndjson(&'a mut dyn FnMut(&NdjsonBatch, u64)),
+    /// Each chunk's rows and the lines of its file before it.
+    Rows(&'a mut dyn FnMut(crate::analyze::rows::FinishedRows, u64)),
 }
 
 impl EventSink<'_> {
@@ -187,6 +233,7 @@ impl EventSink<'_> {
                 f(evs)
             }
             (EventSink::Ndjson(f), ChunkEvents::Ndjson(b)) if !b.is_empty() => f(&b, base),
+            (EventSink::Rows(f), ChunkEvents::Rows(r)) => f(r, base),
             // nothing to send (a pass makes the kind its sink asks for)
             _ => {}
         }

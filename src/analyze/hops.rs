@@ -6,12 +6,12 @@
 //! without servers) are kept as evidence; other non-request lines are
 //! skipped and counted, never called malformed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::access::{path_pattern, shift_lines};
 use super::cause::Cause;
 use super::errors::sample;
-use super::event::{self, ChunkEvents, Event, EventSink};
+use super::event::{self, ChunkEvents, Collect, Event, EventSink};
 use super::hop_cause;
 use super::inputs::Loaded;
 use super::kind::InputKind;
@@ -75,7 +75,7 @@ struct ChunkOut {
     skipped: u64,
     events: BTreeMap<HopEventKind, u64>,
     event_samples: Vec<EventRow>,
-    evs: Vec<Event>,
+    evs: Collect,
 }
 
 /// The hop stage: parse every hop input of the plan; one [`HopAgg`] per
@@ -109,7 +109,7 @@ pub(super) fn hop_pass(
             name: format.name(),
             hop: format.hop(),
             parser: parser.as_ref(),
-            classify: hop_cause::classifier(format.name()),
+            judge: hop_cause::judge_of(format.name()),
             display: l.input.display.clone(),
             file: l.index,
             opts,
@@ -121,14 +121,14 @@ pub(super) fn hop_pass(
         skipped: 0,
         events: BTreeMap::new(),
         event_samples: Vec::new(),
-        evs: Vec::new(),
+        evs: Collect::default(),
     };
     let mut out = new_out();
     let mut base = 0u64;
     let ndjson = on_events.ndjson();
     let parse = |i: usize, chunk: &[u8]| {
         let (mut o, n) = parse_chunk(chunk, &ctxs[i]);
-        let evs = ChunkEvents::new(std::mem::take(&mut o.evs), ndjson);
+        let evs = std::mem::take(&mut o.evs).finish(ndjson);
         ((o, evs), n)
     };
     for_each_chunk(&mut files, opts, problems, &parse, &mut |i,
@@ -244,7 +244,7 @@ struct Ctx<'a> {
     name: &'static str,
     hop: HopKind,
     parser: &'a dyn HopParser,
-    classify: hop_cause::Classify,
+    judge: hop_cause::Judge,
     display: String,
     file: u32,
     opts: &'a Options,
@@ -261,12 +261,13 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
         skipped: 0,
         events: BTreeMap::new(),
         event_samples: Vec::new(),
-        evs: Vec::new(),
+        evs: Collect::new(ctx.opts, &ctx.display, Some(ctx.name)),
     };
     let mut n = 0u64;
     let (since, until) = (ctx.opts.since_ms, ctx.opts.until_ms);
     let mut run = MinuteRun::default();
     let mut cache = SummaryCache::default();
+    let mut by = ByBytes::default();
     for line in lines(chunk) {
         n += 1;
         if line.iter().all(|c| c.is_ascii_whitespace()) {
@@ -339,7 +340,7 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
                     Err(_) => continue,
                 },
             };
-            let cause = slow_path(rec, n, ctx, agg, &mut o.evs);
+            let cause = slow_path(rec, n, ctx, agg, &mut by, &mut o.evs);
             if sum.time.is_some() {
                 run.cur.s5xx += 1;
                 if status == 502 {
@@ -352,28 +353,110 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
             }
         } else if ctx.opts.all_requests {
             if let Ok(rec) = ctx.parser.parse_line(line) {
-                o.evs.push(plain_event(&rec, n, ctx));
+                match &mut o.evs {
+                    Collect::Rows(r) => r.hop(&rec, n),
+                    Collect::Events(v) => v.push(plain_event(&rec, n, ctx)),
+                }
             }
         }
     }
     run.finish(&mut o.agg.minutes);
+    by.flush(&mut o.agg);
     (o, n)
+}
+
+/// The next hop in as this hop names it, as the line's bytes:
+/// `backend`/`server` for HAProxy, the address otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum NextHop<'a> {
+    Pair(&'a [u8], &'a [u8]),
+    Addr(&'a [u8]),
+}
+
+impl<'a> NextHop<'a> {
+    fn of(rec: &HopRecord<'a>) -> Option<NextHop<'a>> {
+        match rec.signals {
+            Signals::Haproxy {
+                backend: Some(b),
+                server: Some(s),
+                ..
+            } => Some(NextHop::Pair(b, s)),
+            _ => rec.upstream_addr.map(NextHop::Addr),
+        }
+    }
+
+    /// Whether a server was chosen: not HAProxy's `<NOSRV>` (the same test
+    /// as the rendered text ending in `/<NOSRV>`: that `/` is the one
+    /// between backend and server, or one inside the server's name).
+    fn chosen(self) -> bool {
+        match self {
+            NextHop::Pair(_, s) => s != b"<NOSRV>" && !s.ends_with(b"/<NOSRV>"),
+            NextHop::Addr(a) => !a.ends_with(b"/<NOSRV>"),
+        }
+    }
+
+    /// `backend/server`, or the address.
+    fn render(self) -> String {
+        match self {
+            NextHop::Pair(b, s) => format!(
+                "{}/{}",
+                String::from_utf8_lossy(b),
+                String::from_utf8_lossy(s)
+            ),
+            NextHop::Addr(a) => String::from_utf8_lossy(a).into_owned(),
+        }
+    }
 }
 
 /// The next hop in as this hop names it: `backend/server` for HAProxy,
 /// the address otherwise.
 fn next_hop(rec: &HopRecord<'_>) -> Option<String> {
-    match rec.signals {
-        Signals::Haproxy {
-            backend: Some(b),
-            server: Some(s),
-            ..
-        } => Some(format!(
-            "{}/{}",
-            String::from_utf8_lossy(b),
-            String::from_utf8_lossy(s)
-        )),
-        _ => text(rec.upstream_addr),
+    NextHop::of(rec).map(NextHop::render)
+}
+
+/// A chunk's 5xx counts keyed by the bytes of its lines, turned into the
+/// aggregate's text-keyed maps once per chunk ([`ByBytes::flush`]): a
+/// string per 5xx for each map (and the path's pattern) cost more than
+/// counting (`perf record`: malloc, `format`, UTF-8 checks).
+#[derive(Default)]
+struct ByBytes<'a> {
+    /// 502s by next hop.
+    upstreams: HashMap<NextHop<'a>, u64>,
+    /// 502s by host.
+    hosts: HashMap<&'a [u8], u64>,
+    /// 502s by path as logged (its pattern is taken at the flush).
+    paths: HashMap<&'a [u8], u64>,
+    /// 5xx by (status class: 0 = 502, 1 = 504, 2 = other; cause; pool).
+    pools: HashMap<(u8, Cause, &'a [u8]), u64>,
+}
+
+impl ByBytes<'_> {
+    /// Add the counts to `agg`'s maps, as text.
+    fn flush(self, agg: &mut Agg) {
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        for (k, n) in self.upstreams {
+            *agg.upstreams.entry(k.render()).or_default() += n;
+        }
+        for (k, n) in self.hosts {
+            *agg.hosts.entry(text(k)).or_default() += n;
+        }
+        for (k, n) in self.paths {
+            *agg.paths
+                .entry(path_pattern(&String::from_utf8_lossy(k)))
+                .or_default() += n;
+        }
+        for ((class, cause, pool), n) in self.pools {
+            let map = match class {
+                0 => &mut agg.causes_502,
+                1 => &mut agg.causes_504,
+                _ => &mut agg.causes_other_5xx,
+            };
+            *map.entry(cause)
+                .or_default()
+                .pools
+                .entry(text(pool))
+                .or_default() += n;
+        }
     }
 }
 
@@ -390,7 +473,10 @@ fn plain_event(rec: &HopRecord<'_>, n: u64, ctx: &Ctx<'_>) -> Event {
         path: text(rec.path),
         status: rec.status.unwrap_or(0),
         request_time: rec.total_ms.map(|ms| ms as f64 / 1000.0),
-        upstream: Vec::new(),
+        upstream: super::hop_attempt::hop_attempt(rec)
+            .map(|a| a.to_attempt())
+            .into_iter()
+            .collect(),
         cause: Cause::Unknown,
         evidence: Vec::new(),
         rescued: false,
@@ -401,37 +487,34 @@ fn plain_event(rec: &HopRecord<'_>, n: u64, ctx: &Ctx<'_>) -> Event {
     }
 }
 
-/// Count `key`, allocating only the first time it is seen.
-fn bump(map: &mut std::collections::HashMap<String, u64>, key: &str) {
-    match map.get_mut(key) {
-        Some(c) => *c += 1,
-        None => {
-            map.insert(key.to_string(), 1);
-        }
-    }
-}
-
 /// A 5xx: classify, count, keep an example (and the event when asked).
-fn slow_path(
-    rec: &HopRecord<'_>,
+fn slow_path<'a>(
+    rec: &HopRecord<'a>,
     n: u64,
     ctx: &Ctx<'_>,
     agg: &mut Agg,
-    evs: &mut Vec<Event>,
+    by: &mut ByBytes<'a>,
+    evs: &mut Collect,
 ) -> Cause {
     let status = rec.status.unwrap_or(0);
-    let verdict = (ctx.classify)(rec);
-    let map = match status {
-        502 => &mut agg.causes_502,
-        504 => &mut agg.causes_504,
-        _ => &mut agg.causes_other_5xx,
+    // the evidence text only for what is kept: the first example of each
+    // cause, and every event when events are written (formatting it for
+    // every 5xx was most of the 5xx lines' cost)
+    let (cause, mut evidence) = if ctx.opts.keep_events {
+        let v = hop_cause::verdict_of(ctx.judge, rec);
+        (v.cause, Some(v.evidence))
+    } else {
+        ((ctx.judge)(rec, &mut hop_cause::Evidence::off()), None)
     };
-    let st = map.entry(verdict.cause).or_default();
+    let (class, map) = match status {
+        502 => (0, &mut agg.causes_502),
+        504 => (1, &mut agg.causes_504),
+        _ => (2, &mut agg.causes_other_5xx),
+    };
+    let st = map.entry(cause).or_default();
     st.count += 1;
     if let Some(b) = super::attribute::pool_of(rec) {
-        *st.pools
-            .entry(String::from_utf8_lossy(b).into_owned())
-            .or_default() += 1;
+        *by.pools.entry((class, cause, b)).or_default() += 1;
     }
     if let Some(k) = super::attribute::waited_key(rec) {
         *st.waited.entry(k).or_default() += 1;
@@ -442,7 +525,6 @@ fn slow_path(
         st.redispatched += u64::from(moved);
         st.max_attempts = st.max_attempts.max(n.saturating_add(1));
     }
-    let path = text(rec.path);
     if st.example.is_none() {
         st.example = Some(Example {
             file: ctx.display.to_string(),
@@ -451,28 +533,29 @@ fn slow_path(
             request: format!(
                 "{} {} → {}",
                 text(rec.method).unwrap_or_else(|| "-".into()),
-                path.clone().unwrap_or_else(|| "-".into()),
+                text(rec.path).unwrap_or_else(|| "-".into()),
                 status
             ),
-            evidence: verdict.evidence.clone(),
+            evidence: evidence
+                .get_or_insert_with(|| hop_cause::verdict_of(ctx.judge, rec).evidence)
+                .clone(),
         });
     }
-    let upstream = next_hop(rec);
     if status == 502 {
         if let Some(t) = rec.time {
             agg.see_502(t);
         }
         // HAProxy's `<NOSRV>`: no server was chosen, so none to count
-        match upstream.as_deref().filter(|u| !u.ends_with("/<NOSRV>")) {
-            Some(u) => bump(&mut agg.upstreams, u),
+        match NextHop::of(rec).filter(|u| u.chosen()) {
+            Some(u) => *by.upstreams.entry(u).or_default() += 1,
             None => agg.no_upstream_502.bump(ctx.name),
         }
         match rec.host {
-            Some(h) => bump(&mut agg.hosts, &String::from_utf8_lossy(h)),
+            Some(h) => *by.hosts.entry(h).or_default() += 1,
             None => agg.no_host_502.bump(ctx.name),
         }
-        match &path {
-            Some(p) => *agg.paths.entry(path_pattern(p)).or_default() += 1,
+        match rec.path {
+            Some(p) => *by.paths.entry(p).or_default() += 1,
             None => agg.no_path_502.bump(ctx.name),
         }
     }
@@ -485,13 +568,13 @@ fn slow_path(
             time_ms: rec.time.map(|t| t.utc_ms),
             duration_ms: rec.total_ms,
             method: text(rec.method).map(String::into_boxed_str),
-            path: path.clone().map(String::into_boxed_str),
+            path: text(rec.path).map(String::into_boxed_str),
             status,
             request_id: text(rec.request_id).map(String::into_boxed_str),
             upstream: text(rec.upstream_addr)
-                .or_else(|| upstream.clone())
+                .or_else(|| next_hop(rec))
                 .map(String::into_boxed_str),
-            cause: verdict.cause,
+            cause,
         });
     }
     if ctx.opts.keep_events {
@@ -502,18 +585,46 @@ fn slow_path(
             client: text(rec.client),
             method: text(rec.method),
             host: text(rec.host),
-            path,
+            path: text(rec.path),
             status,
             request_time: rec.total_ms.map(|ms| ms as f64 / 1000.0),
-            upstream: Vec::new(),
-            cause: verdict.cause,
-            evidence: verdict.evidence,
+            upstream: super::hop_attempt::hop_attempt(rec)
+                .map(|a| a.to_attempt())
+                .into_iter()
+                .collect(),
+            cause,
+            evidence: evidence.unwrap_or_default(),
             rescued: false,
             request_id: text(rec.request_id),
             hop: Some(ctx.name),
             at: rec.time,
-            blamed: upstream,
+            blamed: next_hop(rec),
         });
     }
-    verdict.cause
+    cause
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chosen_is_the_rendered_text_not_ending_in_nosrv() {
+        let names: [&[u8]; 7] = [
+            b"<NOSRV>",
+            b"app1",
+            b"",
+            b"x/<NOSRV>",
+            b"NOSRV>",
+            b"<NOSRV>x",
+            b"\xff<NOSRV>",
+        ];
+        for a in names {
+            for b in names {
+                for h in [NextHop::Pair(a, b), NextHop::Addr(b)] {
+                    assert_eq!(h.chosen(), !h.render().ends_with("/<NOSRV>"), "{h:?}");
+                }
+            }
+        }
+    }
 }

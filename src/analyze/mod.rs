@@ -21,6 +21,7 @@ mod errors;
 pub mod event;
 pub mod given_formats;
 pub mod header_sizes;
+pub mod hop_attempt;
 pub mod hop_cause;
 pub mod hop_order;
 pub mod hops;
@@ -32,6 +33,7 @@ pub mod ladder;
 pub mod nginx_config;
 mod plan;
 pub mod report;
+pub mod rows;
 mod schedule;
 pub mod stats;
 pub mod timing;
@@ -74,6 +76,9 @@ pub struct Options {
     pub all_requests: bool,
     /// Called as bytes are processed.
     pub progress: Option<Progress>,
+    /// With `keep_events`, build rows on the workers instead of events
+    /// ([`analyze_rows`], `gatecheck export`).
+    pub rows: Option<Arc<dyn rows::RowsFactory>>,
     /// `--format-of GLOB=NAME`: files whose path matches GLOB are read as
     /// NAME (a hop format such as `haproxy`, `nginx_error`, or an nginx
     /// log_format name), whatever detection would say. First match wins.
@@ -187,6 +192,17 @@ pub fn analyze_ndjson(
     };
     let report = run(paths, opts, &mut event::EventSink::Ndjson(&mut write))?;
     Ok((report, failed))
+}
+
+/// Analyze the logs at `paths`, the rows of each chunk (built on the
+/// workers by `opts.rows`, which must be set) to `on_rows` in file and
+/// chunk order, with the lines of the chunk's file before it.
+pub fn analyze_rows(
+    paths: &[String],
+    opts: &Options,
+    on_rows: &mut dyn FnMut(crate::analyze::rows::FinishedRows, u64),
+) -> Result<Report, Error> {
+    run(paths, opts, &mut event::EventSink::Rows(on_rows))
 }
 
 /// The stages, events to `on_events`.

@@ -309,7 +309,7 @@ impl NginxConfig {
     /// block a request went through).
     ///
     /// Only a `keepalive` the config writes counts: nginx turned upstream
-    /// keep-alive on by default in 1.29.7 (`lower::KEEPALIVE_DEFAULT_SINCE`),
+    /// keep-alive on by default in 1.29.7 (the directive table's `keepalive` default),
     /// and a dump does not say which nginx ran, while the releases in the
     /// distributions (Debian 12: 1.22.1) keep it off.
     pub fn keepalive_of(&self, addr: &str) -> Keepalive {

@@ -8,7 +8,7 @@ use anyhow::Context;
 use gatecheck::analyze::{self, Options};
 use gatecheck::logs::nginx::{Escape, LogFormat};
 
-use crate::cli::{AnalyzeArgs, AnalyzeFormat};
+use crate::cli::{AnalyzeArgs, AnalyzeFormat, InputArgs};
 
 /// Names and problems written to stderr at most, without `--verbose`.
 const STDERR_ITEMS: usize = 10;
@@ -51,7 +51,14 @@ fn output_format(format: Option<AnalyzeFormat>, output: Option<&std::path::Path>
 
 /// Run `gatecheck analyze`.
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
-    let (opts, bar) = options(&args)?;
+    let keep_events = args.events.is_some()
+        || output_format(args.format, args.output.as_deref()) == AnalyzeFormat::Ndjson;
+    let (mut opts, bar) = options(&args.input, keep_events)?;
+    opts.hop_timeouts = args
+        .hop_timeout
+        .iter()
+        .map(|a| a.parse::<analyze::ladder::HopTimeout>())
+        .collect::<Result<_, _>>()?;
     // events are written as they are made (file and line order): memory stays bounded
     let mut events_file = match &args.events {
         Some(path) => Some(std::io::BufWriter::new(
@@ -74,10 +81,10 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             file: events_file.as_mut(),
             stdout: ndjson.then_some(&mut out),
         };
-        analyze::analyze_ndjson(&args.paths, &opts, &mut tee)?
+        analyze::analyze_ndjson(&args.input.paths, &opts, &mut tee)?
     } else {
         (
-            analyze::analyze_streaming(&args.paths, &opts, &mut |_| {})?,
+            analyze::analyze_streaming(&args.input.paths, &opts, &mut |_| {})?,
             Ok(()),
         )
     };
@@ -98,7 +105,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         }
         AnalyzeFormat::Table => {
             let width = terminal_width();
-            let text = gatecheck::report::table::render_with(&report, width, args.verbose);
+            let text = gatecheck::report::table::render_with(&report, width, args.input.verbose);
             out.write_all(text.as_bytes())?;
         }
         AnalyzeFormat::Json => {
@@ -108,7 +115,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         AnalyzeFormat::Ndjson => {}
     }
     out.flush()?;
-    if let Some(code) = check_inputs(&opts, &args, &report) {
+    if let Some(code) = check_inputs(&opts, &args.input, &report) {
         return Ok(code);
     }
     if args.fail_on_502 && report.totals.status_502 > 0 {
@@ -117,8 +124,12 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The analysis options and the progress bar of `args` (shared with `export`).
-pub fn options(args: &AnalyzeArgs) -> anyhow::Result<(Options, Option<indicatif::ProgressBar>)> {
+/// The analysis options and the progress bar of `args` (shared with
+/// `export`); `keep_events`: hand out every 5xx as an event.
+pub fn options(
+    args: &InputArgs,
+    keep_events: bool,
+) -> anyhow::Result<(Options, Option<indicatif::ProgressBar>)> {
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
@@ -126,8 +137,7 @@ pub fn options(args: &AnalyzeArgs) -> anyhow::Result<(Options, Option<indicatif:
             .ok();
     }
     let mut opts = Options {
-        keep_events: args.events.is_some()
-            || output_format(args.format, args.output.as_deref()) == AnalyzeFormat::Ndjson,
+        keep_events,
         since_ms: args
             .since
             .as_deref()
@@ -151,11 +161,6 @@ pub fn options(args: &AnalyzeArgs) -> anyhow::Result<(Options, Option<indicatif:
         );
     }
     opts.format_of = crate::app::formats::parse_format_of(&args.format_of)?;
-    opts.hop_timeouts = args
-        .hop_timeout
-        .iter()
-        .map(|a| a.parse::<analyze::ladder::HopTimeout>())
-        .collect::<Result<_, _>>()?;
     let given = crate::app::formats::split_log_formats(&args.log_format)?;
     opts.hop_log_formats = given.hop;
     if let Some(f) = &given.nginx {
@@ -221,7 +226,7 @@ pub fn options(args: &AnalyzeArgs) -> anyhow::Result<(Options, Option<indicatif:
 /// with `export`).
 pub fn check_inputs(
     opts: &Options,
-    args: &AnalyzeArgs,
+    args: &InputArgs,
     report: &analyze::Report,
 ) -> Option<ExitCode> {
     let r = report;

@@ -5,40 +5,16 @@ use std::process::ExitCode;
 
 use gatecheck::export::{self, ExportOptions, Format};
 
-use crate::cli::{AnalyzeArgs, AnalyzeFormat, ExportArgs, ExportFormat};
-
-/// The `analyze` arguments that read the same inputs the same way.
-fn as_analyze(a: &ExportArgs) -> AnalyzeArgs {
-    AnalyzeArgs {
-        paths: a.paths.clone(),
-        config: a.config.clone(),
-        log_format: a.log_format.clone(),
-        log_escape: a.log_escape.clone(),
-        partial_ok: a.partial_ok,
-        since: a.since.clone(),
-        until: a.until.clone(),
-        error_log_tz: a.error_log_tz.clone(),
-        format: Some(AnalyzeFormat::Json),
-        output: None,
-        events: None,
-        format_of: a.format_of.clone(),
-        hop_timeout: Vec::new(),
-        fail_on_502: false,
-        threads: a.threads,
-        no_progress: a.no_progress,
-        verbose: a.verbose,
-    }
-}
+use crate::cli::{ExportArgs, ExportFormat};
 
 /// Run `gatecheck export`.
 pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let aargs = as_analyze(&args);
-    let (opts, bar) = crate::app::analyze::options(&aargs)?;
+    let (opts, bar) = crate::app::analyze::options(&args.input, true)?;
     let mut eo = ExportOptions::new(
         &args.to,
         args.host
             .clone()
-            .unwrap_or_else(|| export::default_host(&args.paths)),
+            .unwrap_or_else(|| export::default_host(&args.input.paths)),
     );
     eo.format = match args.format {
         ExportFormat::Parquet => Format::Parquet,
@@ -46,12 +22,12 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     };
     eo.only_5xx = args.only.is_some();
     eo.overwrite = args.overwrite;
-    let done = export::export(&args.paths, &opts, &eo);
+    let done = export::export(&args.input.paths, &opts, &eo);
     if let Some(b) = bar {
         b.finish_and_clear();
     }
     let done = done?;
-    if let Some(code) = crate::app::analyze::check_inputs(&opts, &aargs, &done.report) {
+    if let Some(code) = crate::app::analyze::check_inputs(&opts, &args.input, &done.report) {
         return Ok(code);
     }
     eprintln!(

@@ -626,11 +626,51 @@ pub struct Route {
     pub tls: UpstreamTls,
     /// Access logging in effect.
     pub access_log: AccessLog,
-    /// HTTP version used towards the upstream (nginx `proxy_http_version`).
-    pub upstream_http_version: Setting<String>,
+    /// HTTP version used towards the upstream (nginx `proxy_http_version`,
+    /// HAProxy server `proto h2`, Envoy `http2_protocol_options`).
+    pub upstream_http_version: Setting<HttpVersion>,
     /// Request-id header forwarded upstream, if any (nginx
     /// `proxy_set_header X-Request-ID …`).
     pub request_id_header: Option<Setting<String>>,
+}
+
+/// An HTTP version spoken to an upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum HttpVersion {
+    /// HTTP/1.0 (nginx's `proxy_http_version` default before 1.29.7).
+    Http10,
+    /// HTTP/1.1.
+    Http11,
+    /// HTTP/2.
+    Http2,
+}
+
+impl HttpVersion {
+    /// Read the version as nginx's `proxy_http_version` writes it (`1.0`,
+    /// `1.1`, `2`; nginx compares without case, ngx_conf_set_enum_slot).
+    pub fn parse(s: &str) -> Option<HttpVersion> {
+        match s {
+            "1.0" => Some(HttpVersion::Http10),
+            "1.1" => Some(HttpVersion::Http11),
+            "2" => Some(HttpVersion::Http2),
+            _ => None,
+        }
+    }
+
+    /// `1.0`, `1.1` or `2`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpVersion::Http10 => "1.0",
+            HttpVersion::Http11 => "1.1",
+            HttpVersion::Http2 => "2",
+        }
+    }
+}
+
+impl std::fmt::Display for HttpVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Where a route sends requests.

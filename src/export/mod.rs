@@ -11,6 +11,7 @@
 //! Spark, Trino and DuckDB read as partition columns), written by
 //! [`parquet`] or [`ndjson`]. Imports `analyze`; never the CLI.
 
+pub mod batch;
 pub mod ndjson;
 pub mod parquet;
 pub mod parts;
@@ -19,6 +20,7 @@ pub mod row;
 use std::path::{Path, PathBuf};
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::analyze::born::born_at_last_hop;
 use crate::analyze::{self, event::Event, InputKind, Options, Report};
@@ -168,22 +170,58 @@ pub fn export(paths: &[String], opts: &Options, eo: &ExportOptions) -> Result<Ex
     opts.all_requests = !eo.only_5xx;
     let mut parts = parts::Parts::new(eo);
     let mut failed: Option<Error> = None;
-    let mut on_events = |evs: Vec<Event>| {
-        if failed.is_some() {
-            return;
-        }
-        for e in evs.iter().filter(|e| !eo.only_5xx || e.status >= 500) {
-            let born_at = match &born {
-                Some(m) => m.get(&e.file, e.line),
-                None => (e.status == 502).then(|| born_at_last_hop(row::hop_of(e).1, e.cause)),
+    let report = match eo.format {
+        Format::Parquet => {
+            // rows built on the workers, batches written here in order
+            opts.rows = Some(Arc::new(batch::Factory {
+                dump_host: Arc::from(eo.host.as_str()),
+                only_5xx: eo.only_5xx,
+                one_hop: born.is_none(),
+            }));
+            let lookup = |file: &str, line: u64| born.as_ref().and_then(|m| m.get(file, line));
+            let lookup: &batch::BornLookup<'_> = &lookup;
+            let mut on_rows = |rows: crate::analyze::rows::FinishedRows, base: u64| {
+                if failed.is_some() {
+                    return;
+                }
+                let Ok(chunk) = rows.downcast::<batch::ChunkBatch>() else {
+                    return;
+                };
+                let file = chunk.file.clone();
+                let pushed = chunk
+                    .into_batch(base, born.is_some().then_some(lookup))
+                    .map_err(|e| Error::Export {
+                        path: eo.to.clone(),
+                        message: format!("{file}: {e}"),
+                    })
+                    .and_then(|b| parts.push_batch(&b));
+                if let Err(err) = pushed {
+                    failed = Some(err);
+                }
             };
-            if let Err(err) = parts.push(e, born_at) {
-                failed = Some(err);
-                return;
-            }
+            analyze::analyze_rows(paths, &opts, &mut on_rows)
+        }
+        Format::Ndjson => {
+            let mut on_events = |evs: Vec<Event>| {
+                if failed.is_some() {
+                    return;
+                }
+                for e in evs.iter().filter(|e| !eo.only_5xx || e.status >= 500) {
+                    let born_at = match &born {
+                        Some(m) => m.get(&e.file, e.line),
+                        None => {
+                            (e.status == 502).then(|| born_at_last_hop(row::hop_of(e).1, e.cause))
+                        }
+                    };
+                    if let Err(err) = parts.push(e, born_at) {
+                        failed = Some(err);
+                        return;
+                    }
+                }
+            };
+            analyze::analyze_streaming(paths, &opts, &mut on_events)
         }
     };
-    let report = analyze::analyze_streaming(paths, &opts, &mut on_events);
     if let Some(err) = failed {
         parts.abandon();
         return Err(err);

@@ -14,6 +14,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use arrow_array::{Array, RecordBatch, TimestampMillisecondArray};
+
 use super::{ndjson, parquet, ExportOptions, Format};
 use crate::analyze::event::Event;
 use crate::error::Error;
@@ -122,10 +124,66 @@ impl<'o> Parts<'o> {
         let o = &mut self.open[i];
         o.used = self.clock;
         match &mut o.out {
-            Out::Parquet(w) => w.push(e, &self.eo.host, born_at)?,
             Out::Ndjson(w) => w.push(e, &self.eo.host, born_at)?,
+            Out::Parquet(_) => {
+                return Err(Error::Export {
+                    path: o.path.clone(),
+                    message: "events are written to NDJSON only".into(),
+                })
+            }
         }
         self.rows += 1;
+        Ok(())
+    }
+
+    /// Write a batch's rows, each into its hour's file (a batch is a chunk
+    /// of one log, in time order but for a few lines: split into runs of
+    /// one hour, zero-copy slices).
+    pub fn push_batch(&mut self, batch: &RecordBatch) -> Result<(), Error> {
+        let n = batch.num_rows();
+        if n == 0 {
+            return Ok(());
+        }
+        let times = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<TimestampMillisecondArray>();
+        let hour_of = |i: usize| -> Option<i64> {
+            let t = times?;
+            t.is_valid(i).then(|| t.value(i).div_euclid(HOUR_MS))
+        };
+        let mut start = 0;
+        let mut hour = hour_of(0);
+        for i in 1..=n {
+            let h = if i < n { hour_of(i) } else { None };
+            if i < n && h == hour {
+                continue;
+            }
+            self.push_run(hour, &batch.slice(start, i - start))?;
+            start = i;
+            hour = h;
+        }
+        Ok(())
+    }
+
+    fn push_run(&mut self, hour: Option<i64>, run: &RecordBatch) -> Result<(), Error> {
+        self.clock += 1;
+        let i = match self.open.iter().position(|o| o.hour == hour) {
+            Some(i) => i,
+            None => self.open_hour(hour)?,
+        };
+        let o = &mut self.open[i];
+        o.used = self.clock;
+        match &mut o.out {
+            Out::Parquet(w) => w.push_batch(run)?,
+            Out::Ndjson(_) => {
+                return Err(Error::Export {
+                    path: o.path.clone(),
+                    message: "record batches are written to Parquet only".into(),
+                })
+            }
+        }
+        self.rows += run.num_rows() as u64;
         Ok(())
     }
 

@@ -100,6 +100,24 @@ pub struct Attempt {
     pub group: u16,
 }
 
+/// An [`Attempt`] borrowing its address from the line
+/// ([`UpstreamFields::each_attempt`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AttemptRef<'a> {
+    /// The address as logged (`None`: `-` or empty).
+    pub addr: Option<&'a [u8]>,
+    /// Status from this server.
+    pub status: Option<u16>,
+    /// Connect time in seconds.
+    pub connect_time: Option<f64>,
+    /// Time to the response header in seconds.
+    pub header_time: Option<f64>,
+    /// Time to the end of the response in seconds.
+    pub response_time: Option<f64>,
+    /// Upstream group (see [`Attempt::group`]).
+    pub group: u16,
+}
+
 /// The elements of an nginx multi-value upstream variable, as (group,
 /// element): `, ` separates servers tried, ` : ` starts the next group (an
 /// internal redirect). An iterator, so zipping five variables allocates nothing.
@@ -161,31 +179,46 @@ impl<'a> UpstreamFields<'a> {
 
     /// Zip the lists into one [`Attempt`] per server tried.
     pub fn attempts(&self) -> Vec<Attempt> {
+        let mut out = Vec::new();
+        self.each_attempt(|a| {
+            out.push(Attempt {
+                group: a.group,
+                addr: a
+                    .addr
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .unwrap_or_default(),
+                status: a.status,
+                connect_time: a.connect_time,
+                header_time: a.header_time,
+                response_time: a.response_time,
+            })
+        });
+        out
+    }
+
+    /// The same zip, without allocating: `f` gets each attempt with its
+    /// address borrowed from the line (`None` for `-`), in order.
+    pub fn each_attempt(&self, mut f: impl FnMut(AttemptRef<'a>)) {
         let mut addrs = Values::new(self.addr);
         let mut statuses = Values::new(self.status);
         let mut connects = Values::new(self.connect);
         let mut headers = Values::new(self.header);
         let mut responses = Values::new(self.response);
-        let mut out = Vec::new();
         loop {
             let (addr, status) = (addrs.next(), statuses.next());
             if addr.is_none() && status.is_none() {
                 break;
             }
             let value = |x: Option<(u16, &'a [u8])>| x.map(|(_, b)| b);
-            out.push(Attempt {
+            f(AttemptRef {
                 group: addr.or(status).map_or(0, |(g, _)| g),
-                addr: value(addr)
-                    .filter(|a| *a != b"-")
-                    .map(|a| String::from_utf8_lossy(a).into_owned())
-                    .unwrap_or_default(),
+                addr: value(addr).filter(|a| *a != b"-"),
                 status: value(status).and_then(super::scan::parse_status),
                 connect_time: value(connects.next()).and_then(secs),
                 header_time: value(headers.next()).and_then(secs),
                 response_time: value(responses.next()).and_then(secs),
             });
         }
-        out
     }
 
     /// For each attempt answered below 500 (not 101: an upgraded

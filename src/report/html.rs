@@ -12,6 +12,12 @@ use crate::analyze::report::{CauseRow, Count, Coverage, Report};
 /// Bars of the SVG timeline at most (minutes are folded to fit).
 pub const TIMELINE_BARS: usize = 240;
 
+/// The whole style sheet. For print (CSS Fragmentation and Color Adjustment
+/// specs, as Chromium implements them): browsers drop background colours
+/// when printing unless `print-color-adjust: exact`, and the legend
+/// swatches and the verdict box are backgrounds; a table row or a bullet is
+/// not split across two pages; a long address or path wraps instead of
+/// running off the page edge, where print clips it.
 const CSS: &str = "
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#1b1f24}
 h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2em;margin-top:1.6em}
@@ -24,7 +30,10 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.92
 ul.ev{margin:.2em 0 .6em 0}.note{color:#57606a}
 svg{max-width:100%;height:auto}.legend span{display:inline-block;margin-right:1em}
 .sw{display:inline-block;width:.9em;height:.9em;vertical-align:middle;margin-right:.3em}
-@media print{body{margin:0;max-width:none}h2{break-after:avoid}table,svg{break-inside:avoid}}
+td.mono,li.mono{overflow-wrap:anywhere}
+@media print{body{font-size:10pt;margin:0;max-width:none;padding:0}h2,h3{break-after:avoid}tr,li,svg,.legend{break-inside:avoid}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+@page{margin:1.5cm}
 ";
 
 /// A fixed colour per cause (by its position in `Cause::ALL`), so one
@@ -41,16 +50,18 @@ fn colour(id: &str) -> &'static str {
     PALETTE[i % PALETTE.len()]
 }
 
-fn cause_section(title: &str, rows: &[CauseRow]) -> Markup {
+/// `key` names the table in `data-table` (the JSON field it mirrors), so a
+/// test can read the counts back without parsing prose.
+fn cause_section(title: &str, key: &str, rows: &[CauseRow]) -> Markup {
     if rows.is_empty() {
         return html! {};
     }
     html! {
         h2 { (title) }
-        table {
+        table data-table=(key) {
             tr { th { "cause" } th { "count" } th { "share" } th { "born at" } th { "what it means" } }
             @for r in rows {
-                tr {
+                tr data-key=(r.cause.id()) data-count=(r.count) {
                     td { span.sw style={ "background:" (colour(r.cause.id())) } {} code { (r.cause.id()) } }
                     td.n { (num(r.count)) }
                     td.n { (format!("{:.1} %", r.share * 100.0)) }
@@ -98,15 +109,15 @@ fn coverage_note(what: &str, c: &Coverage, shown: usize) -> Option<String> {
     (!notes.is_empty()).then(|| notes.join("; "))
 }
 
-fn top(what: &str, rows: &[Count], cov: &Coverage) -> Markup {
+fn top(what: &str, key: &str, rows: &[Count], cov: &Coverage) -> Markup {
     if rows.is_empty() {
         return html! {};
     }
     html! {
         @if let Some(n) = coverage_note(what, cov, rows.len()) { p.note { (n) } }
-        table {
+        table data-table=(key) {
             tr { th { (what) } th { "502s" } }
-            @for c in rows { tr { td.mono { (c.key) } td.n { (num(c.count)) } } }
+            @for c in rows { tr data-key=(c.key) data-count=(c.count) { td.mono { (c.key) } td.n { (num(c.count)) } } }
         }
     }
 }
@@ -131,7 +142,7 @@ fn timeline_svg(r: &Report) -> Markup {
             .any(|b| b.start.as_str() <= start && start < b.end.as_str())
     };
     html! {
-        svg xmlns="http://www.w3.org/2000/svg" width=(w) height=(h) viewBox={ "0 0 " (w) " " (h) } role="img" {
+        svg #timeline xmlns="http://www.w3.org/2000/svg" width=(w) height=(h) viewBox={ "0 0 " (w) " " (h) } role="img" {
             title { "502s per " (buckets.first().map_or(1, |b| b.minutes)) " minute(s), stacked by cause" }
             @for (i, b) in buckets.iter().enumerate() {
                 @if in_burst(&b.start) {
@@ -142,7 +153,7 @@ fn timeline_svg(r: &Report) -> Markup {
             text x=(left - 4.0) y="12" text-anchor="end" font-size="11" { (max) }
             text x=(left - 4.0) y=(h - bottom) text-anchor="end" font-size="11" { "0" }
             @for (i, b) in buckets.iter().enumerate() {
-                g {
+                g data-start=(b.start) data-minutes=(b.minutes) data-502=(b.status_502) {
                     title { (b.start) ": " (b.status_502) " × 502"
                         @for c in &causes { @if let Some(n) = b.by_cause.get(c) { ", " (c) " " (n) } } }
                     // each cause's segment sits on the sum of the ones before it
@@ -276,7 +287,7 @@ pub fn render(r: &Report) -> String {
                 ul {
                     li { "requests: " (num(t.requests))
                         @if let (Some(a), Some(b)) = (&r.first_request, &r.last_request) { " from " (a) " to " (b) } }
-                    li { "502 Bad Gateway: " strong { (num(t.status_502)) } " (" (pct(t.status_502, t.requests)) " of requests); 504: "
+                    li { "502 Bad Gateway: " strong #total-502 data-count=(t.status_502) { (num(t.status_502)) } " (" (pct(t.status_502, t.requests)) " of requests); 504: "
                         (num(t.status_504)) "; all 5xx: " (num(t.status_5xx)) "; rescued by a retry: " (num(t.rescued)) }
                     @if let (Some(a), Some(b)) = (&r.first_502, &r.last_502) { li { "first 502: " (a) "; last 502: " (b) } }
                 }
@@ -305,15 +316,15 @@ pub fn render(r: &Report) -> String {
 
                 (ladder(r))
 
-                (cause_section("Causes of 502", &r.causes_502))
-                (cause_section("Causes of 504", &r.causes_504))
-                (cause_section("Other 5xx", &r.causes_other_5xx))
-                (cause_section("Failed attempts a retry rescued", &r.causes_rescued))
+                (cause_section("Causes of 502", "causes_502", &r.causes_502))
+                (cause_section("Causes of 504", "causes_504", &r.causes_504))
+                (cause_section("Other 5xx", "causes_other_5xx", &r.causes_other_5xx))
+                (cause_section("Failed attempts a retry rescued", "causes_rescued", &r.causes_rescued))
                 @for h in &r.hops {
                     h2 { "Hop " (h.name) " (" (format!("{:?}", h.hop)) ")" }
                     p { (num(h.totals.requests)) " requests; 502: " (num(h.totals.status_502)) "; 503: " (num(h.status_503)) "; 504: " (num(h.totals.status_504)) }
-                    (cause_section(&format!("{}: causes of 502", h.name), &h.causes_502))
-                    (cause_section(&format!("{}: causes of 504", h.name), &h.causes_504))
+                    (cause_section(&format!("{}: causes of 502", h.name), &format!("hops.{}.causes_502", h.name), &h.causes_502))
+                    (cause_section(&format!("{}: causes of 504", h.name), &format!("hops.{}.causes_504", h.name), &h.causes_504))
                 }
 
                 (timings(r))
@@ -324,9 +335,9 @@ pub fn render(r: &Report) -> String {
 
                 @if !(r.top_upstreams.is_empty() && r.top_hosts.is_empty() && r.top_paths.is_empty()) {
                     h2 { "Where the 502s went" }
-                    (top("upstream", &r.top_upstreams, &r.top_coverage.upstreams))
-                    (top("host", &r.top_hosts, &r.top_coverage.hosts))
-                    (top("path", &r.top_paths, &r.top_coverage.paths))
+                    (top("upstream", "top_upstreams", &r.top_upstreams, &r.top_coverage.upstreams))
+                    (top("host", "top_hosts", &r.top_hosts, &r.top_coverage.hosts))
+                    (top("path", "top_paths", &r.top_paths, &r.top_coverage.paths))
                 }
 
                 h2 { "What was read, and what was not" }

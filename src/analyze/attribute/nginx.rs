@@ -26,8 +26,7 @@ use crate::analyze::nginx_config::{NginxConfig, NO_PATH};
 use crate::analyze::stats::CauseStat;
 use crate::config::model::{Directives, Host, ProxyModel, Target, Upstream};
 use crate::config::nginx::lower::{
-    FAIL_TIMEOUT, MAX_FAILS, PROXY_CONNECT_TIMEOUT, PROXY_READ_TIMEOUT, PROXY_SEND_TIMEOUT,
-    UPSTREAM_KEEPALIVE_TIMEOUT,
+    default_time, FAIL_TIMEOUT, KEEPALIVE_MODULE, MAX_FAILS, PROXY_MODULE,
 };
 use crate::config::nginx::units::fmt_duration;
 use crate::source::Span;
@@ -303,21 +302,21 @@ fn found_for(c: &Ctx<'_>, sc: Scope, cause: Cause, ev: &Evidence<'_>) -> Vec<Fou
             v.push(c.time(
                 sc,
                 "proxy_connect_timeout",
-                PROXY_CONNECT_TIMEOUT,
+                default_time("proxy_connect_timeout", PROXY_MODULE),
                 1,
                 "how long establishing the connection to the upstream may take (cannot usefully exceed 75 s)",
             ));
             v.push(c.time(
                 sc,
                 "proxy_read_timeout",
-                PROXY_READ_TIMEOUT,
+                default_time("proxy_read_timeout", PROXY_MODULE),
                 2,
                 "how long nginx waits between two reads of the upstream's response (not for the whole response)",
             ));
             v.push(c.time(
                 sc,
                 "proxy_send_timeout",
-                PROXY_SEND_TIMEOUT,
+                default_time("proxy_send_timeout", PROXY_MODULE),
                 2,
                 "how long nginx waits between two writes of the request to the upstream",
             ));
@@ -420,7 +419,7 @@ fn found_for(c: &Ctx<'_>, sc: Scope, cause: Cause, ev: &Evidence<'_>) -> Vec<Fou
                 let kt = u.directives.get("keepalive_timeout");
                 v.push(Found {
                     directive: "keepalive_timeout".into(),
-                    value: kt.map_or_else(|| fmt_duration(UPSTREAM_KEEPALIVE_TIMEOUT), |d| d.args_text()),
+                    value: kt.map_or_else(|| fmt_duration(default_time("keepalive_timeout", KEEPALIVE_MODULE)), |d| d.args_text()),
                     defaulted: kt.is_none(),
                     span: kt.map_or(u.span, |d| d.span),
                     // upstream `keepalive_timeout`: "appeared in version

@@ -22,12 +22,42 @@
 //! - not dispatched at all → connect refused, unreachable or TLS: the log
 //!   cannot tell which, so `unknown` says so.
 
-use super::{context, field, verdict};
+use super::{context, Evidence, Lossy};
 use crate::analyze::cause::{Cause, Verdict};
 use crate::logs::hop::{HopRecord, Signals};
 
 /// Classify one ALB record.
 pub fn classify(rec: &HopRecord<'_>) -> Verdict {
+    super::verdict_of(judge, rec)
+}
+
+/// Seconds with milliseconds (`0.012`) as the log writes them, `-1` when
+/// absent.
+struct Secs(Option<i64>);
+
+impl std::fmt::Display for Secs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(v) => write!(f, "{:.3}", v as f64 / 1000.0),
+            None => f.write_str("-1"),
+        }
+    }
+}
+
+/// A status, `-` when absent.
+struct Status(Option<u16>);
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(s) => write!(f, "{s}"),
+            None => f.write_str("-"),
+        }
+    }
+}
+
+/// The cause of one ALB 5xx, its evidence written to `ev`.
+pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
     let Signals::Alb {
         elb_status,
         target_status,
@@ -37,29 +67,24 @@ pub fn classify(rec: &HopRecord<'_>) -> Verdict {
         ..
     } = rec.signals
     else {
-        return verdict(Cause::Unknown, vec!["not an ALB record".into()]);
+        ev.text("not an ALB record");
+        return Cause::Unknown;
     };
     let elb = elb_status.or(rec.status).unwrap_or(0);
-    let ms = |v: Option<i64>| v.map_or("-1".to_string(), |v| format!("{:.3}", v as f64 / 1000.0));
-    let mut ev = vec![
-        format!("elb_status_code={elb}"),
-        format!(
-            "target_status_code={}",
-            target_status.map_or("-".to_string(), |s| s.to_string())
-        ),
-        format!("request_processing_time={}", ms(rpt)),
-        format!("target_processing_time={}", ms(tpt)),
-    ];
+    ev.add(format_args!("elb_status_code={elb}"));
+    ev.add(format_args!("target_status_code={}", Status(target_status)));
+    ev.add(format_args!("request_processing_time={}", Secs(rpt)));
+    ev.add(format_args!("target_processing_time={}", Secs(tpt)));
     let cause = if let Some(reason) = error_reason {
         let (cause, meaning) = lambda(reason);
-        ev.push(format!("{}: {meaning}", field("error_reason", reason)));
+        ev.add(format_args!("error_reason={}: {meaning}", Lossy(reason)));
         cause
     } else if let Some(t) = target_status {
         if t == elb {
-            ev.push("the target answered with this status; the load balancer passed it on".into());
+            ev.text("the target answered with this status; the load balancer passed it on");
             Cause::Passthrough
         } else {
-            ev.push(format!(
+            ev.add(format_args!(
                 "the target answered {t} but the load balancer sent {elb}"
             ));
             Cause::Unknown
@@ -67,47 +92,44 @@ pub fn classify(rec: &HopRecord<'_>) -> Verdict {
     } else {
         match elb {
             503 => {
-                ev.push("503 from the load balancer: the target group has no registered (or healthy) targets".into());
+                ev.text("503 from the load balancer: the target group has no registered (or healthy) targets");
                 Cause::NoLiveUpstream
             }
             504 => {
-                ev.push(
-                    "504 from the load balancer: no connection to the target within 10 s, or no response within the idle timeout"
-                        .into(),
-                );
+                ev.text(
+"504 from the load balancer: no connection to the target within 10 s, or no response within the idle timeout",
+);
                 Cause::Timeout
             }
             502 => match (rpt, tpt) {
                 (_, Some(_)) => {
-                    ev.push("the target started a response, but no target status was logged: the response was malformed or its headers invalid".into());
+                    ev.text("the target started a response, but no target status was logged: the response was malformed or its headers invalid");
                     Cause::InvalidHeader
                 }
                 (Some(_), None) => {
-                    ev.push(
-                        "the request was sent to the target but no response started: the target closed the connection \
-                         (RST/FIN) with the request outstanding; is its keep-alive timeout shorter than the ALB idle timeout?"
-                            .into(),
-                    );
+                    ev.text(
+"the request was sent to the target but no response started: the target closed the connection \
+                         (RST/FIN) with the request outstanding; is its keep-alive timeout shorter than the ALB idle timeout?",
+);
                     Cause::UpstreamClosedEarly
                 }
                 (None, None) => {
-                    ev.push(
-                        "the request was never dispatched to the target: connection refused (RST), host unreachable, or a TLS \
+                    ev.text(
+"the request was never dispatched to the target: connection refused (RST), host unreachable, or a TLS \
                          handshake error to the target; ALB's log does not say which (see the target's logs, or the \
-                         TargetConnectionErrorCount and TargetTLSNegotiationErrorCount metrics)"
-                            .into(),
-                    );
+                         TargetConnectionErrorCount and TargetTLSNegotiationErrorCount metrics)",
+);
                     Cause::Unknown
                 }
             },
             _ => {
-                ev.push("the load balancer made this status; its log gives no reason".into());
+                ev.text("the load balancer made this status; its log gives no reason");
                 Cause::Unknown
             }
         }
     };
-    context(rec, &mut ev);
-    verdict(cause, ev)
+    context(rec, ev);
+    cause
 }
 
 /// A Lambda target's `error_reason` (the access-log reference's table).
@@ -134,7 +156,7 @@ mod tests {
 
     #[test]
     fn examples_get_their_cause() {
-        super::super::check_examples(&Alb, EXAMPLES, classify);
+        super::super::check_examples(&Alb, EXAMPLES, judge);
     }
 
     fn rec(

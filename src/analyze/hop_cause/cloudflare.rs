@@ -13,25 +13,31 @@
 //! with `OriginResponseStatus` equal to it is the origin's own;
 //! `OriginResponseStatus=0` means no origin response (Cloudflare made it).
 
-use super::{context, verdict};
+use super::{context, Evidence};
 use crate::analyze::cause::{Cause, Verdict};
 use crate::logs::hop::{HopRecord, Signals};
 
 /// Classify one Cloudflare record.
 pub fn classify(rec: &HopRecord<'_>) -> Verdict {
+    super::verdict_of(judge, rec)
+}
+
+/// The cause of one Cloudflare 5xx, its evidence written to `ev`.
+pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
     let Signals::Cdn {
         origin_status,
         origin_header_ms,
         ..
     } = rec.signals
     else {
-        return verdict(Cause::Unknown, vec!["not a Cloudflare record".into()]);
+        ev.text("not a Cloudflare record");
+        return Cause::Unknown;
     };
     let status = rec.status.unwrap_or(0);
-    let mut ev = vec![format!("EdgeResponseStatus={status}")];
+    ev.add(format_args!("EdgeResponseStatus={status}"));
     match origin_status {
-        Some(o) => ev.push(format!("OriginResponseStatus={o}")),
-        None => ev.push("the Logpush job does not log OriginResponseStatus".into()),
+        Some(o) => ev.add(format_args!("OriginResponseStatus={o}")),
+        None => ev.text("the Logpush job does not log OriginResponseStatus"),
     }
     let (cause, why) = match status {
         520 => (
@@ -67,12 +73,12 @@ pub fn classify(rec: &HopRecord<'_>) -> Verdict {
             None => (Cause::Unknown, "without OriginResponseStatus the origin's part is unknown: add it to the job's fields"),
         },
     };
-    ev.push(why.into());
+    ev.text(why);
     if let Some(ms) = origin_header_ms {
-        ev.push(format!("OriginResponseHeaderReceiveDurationMs={ms}"));
+        ev.add(format_args!("OriginResponseHeaderReceiveDurationMs={ms}"));
     }
-    context(rec, &mut ev);
-    verdict(cause, ev)
+    context(rec, ev);
+    cause
 }
 
 #[cfg(test)]
@@ -82,7 +88,7 @@ mod tests {
 
     #[test]
     fn examples_get_their_cause() {
-        super::super::check_examples(&Cloudflare, EXAMPLES, classify);
+        super::super::check_examples(&Cloudflare, EXAMPLES, judge);
     }
 
     #[test]

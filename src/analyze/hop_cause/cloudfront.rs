@@ -10,12 +10,17 @@
 //! `Error` and detailed type `Error` may be the origin's answer or
 //! CloudFront's, so it stays `unknown`.
 
-use super::{context, field, verdict};
+use super::{context, Evidence, Lossy};
 use crate::analyze::cause::{Cause, Verdict};
 use crate::logs::hop::{HopRecord, Signals};
 
 /// Classify one CloudFront record.
 pub fn classify(rec: &HopRecord<'_>) -> Verdict {
+    super::verdict_of(judge, rec)
+}
+
+/// The cause of one CloudFront 5xx, its evidence written to `ev`.
+pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
     let Signals::Cdn {
         edge_result,
         detailed_result,
@@ -23,54 +28,51 @@ pub fn classify(rec: &HopRecord<'_>) -> Verdict {
         ..
     } = rec.signals
     else {
-        return verdict(Cause::Unknown, vec!["not a CloudFront record".into()]);
+        ev.text("not a CloudFront record");
+        return Cause::Unknown;
     };
     let status = rec.status.unwrap_or(0);
-    let mut ev = Vec::new();
     if let Some(s) = rec.status {
-        ev.push(format!("sc-status={s:03}"));
+        ev.add(format_args!("sc-status={s:03}"));
     }
     if let Some(e) = edge_result {
-        ev.push(field("x-edge-result-type", e));
+        ev.field("x-edge-result-type", e);
     }
     let timeout = status == 504;
     let cause = match detailed_result {
         Some(d) => {
             let (cause, meaning) = by_detailed(d, timeout);
-            ev.push(format!(
+            ev.add(format_args!(
                 "x-edge-detailed-result-type={}: {meaning}",
-                String::from_utf8_lossy(d)
+                Lossy(d)
             ));
             match (cause, edge_result) {
                 (Some(c), _) => c,
-                (None, Some(e)) => by_result(e, status, &mut ev),
+                (None, Some(e)) => by_result(e, status, ev),
                 (None, None) => Cause::Unknown,
             }
         }
         None => {
-            ev.push(
-                "the file logs no x-edge-detailed-result-type, which names the origin error".into(),
-            );
+            ev.text("the file logs no x-edge-detailed-result-type, which names the origin error");
             match edge_result {
-                Some(e) => by_result(e, status, &mut ev),
+                Some(e) => by_result(e, status, ev),
                 None => Cause::Unknown,
             }
         }
     };
     if timeout && cause == Cause::Timeout {
-        ev.push(
-            "504: CloudFront gave up waiting for the origin (origin connection/response timeout)"
-                .into(),
+        ev.text(
+            "504: CloudFront gave up waiting for the origin (origin connection/response timeout)",
         );
     }
     if let Some(ms) = origin_header_ms {
-        ev.push(format!("origin-fbl={ms}ms"));
+        ev.add(format_args!("origin-fbl={ms}ms"));
     }
     if let Some(ms) = rec.total_ms {
-        ev.push(format!("time-taken={ms}ms"));
+        ev.add(format_args!("time-taken={ms}ms"));
     }
-    context(rec, &mut ev);
-    verdict(cause, ev)
+    context(rec, ev);
+    cause
 }
 
 /// `(cause, meaning)`; `None` when the value leaves the cause to the result type.
@@ -114,22 +116,21 @@ fn by_detailed(d: &[u8], timeout: bool) -> (Option<Cause>, &'static str) {
 }
 
 /// From `x-edge-result-type` alone.
-fn by_result(e: &[u8], status: u16, ev: &mut Vec<String>) -> Cause {
+fn by_result(e: &[u8], status: u16, ev: &mut Evidence) -> Cause {
     match e {
         b"LimitExceeded" | b"CapacityExceeded" => {
-            ev.push("a CloudFront quota or capacity limit refused the request".into());
+            ev.text("a CloudFront quota or capacity limit refused the request");
             Cause::RateLimited
         }
         b"Hit" | b"RefreshHit" | b"OriginShieldHit" | b"Miss" if status >= 500 => {
-            ev.push("the edge served the origin's response (from the origin or its cache)".into());
+            ev.text("the edge served the origin's response (from the origin or its cache)");
             Cause::Passthrough
         }
         b"Hit" | b"RefreshHit" | b"OriginShieldHit" | b"Miss" | b"Redirect" => Cause::Passthrough,
         _ => {
-            ev.push(
+            ev.text(
                 "result type Error without a more specific detailed type: CloudFront logs no origin \
-                 status, so whether the origin sent it is unknown; look at the origin's logs (join on X-Amz-Cf-Id)"
-                    .into(),
+                 status, so whether the origin sent it is unknown; look at the origin's logs (join on X-Amz-Cf-Id)",
             );
             Cause::Unknown
         }

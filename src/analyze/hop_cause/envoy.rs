@@ -17,13 +17,18 @@
 //!   says so; without either, a filter (ext_authz, Lua, direct response) may
 //!   have made it, and the verdict stays `unknown`.
 
-use super::{context, field, verdict};
+use super::{context, Evidence, Lossy};
 use crate::analyze::cause::{Cause, Verdict};
 use crate::logs::envoy::flag_info;
 use crate::logs::hop::{HopRecord, Signals};
 
 /// Classify one Envoy record.
 pub fn classify(rec: &HopRecord<'_>) -> Verdict {
+    super::verdict_of(judge, rec)
+}
+
+/// The cause of one Envoy 5xx, its evidence written to `ev`.
+pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
     let Signals::Envoy {
         flags,
         details,
@@ -32,52 +37,50 @@ pub fn classify(rec: &HopRecord<'_>) -> Verdict {
         upstream_service_ms,
     } = rec.signals
     else {
-        return verdict(Cause::Unknown, vec!["not an Envoy record".into()]);
+        ev.text("not an Envoy record");
+        return Cause::Unknown;
     };
-    let mut ev = Vec::new();
     let reason = failure_text(details, transport_failure);
-    let (cause, mut ev) = match flags {
+    let cause = match flags {
         Some(f) => {
             let (cause, flag) = by_flags(f, &reason);
-            ev.push(match flag {
-                Some((name, meaning)) => format!(
+            match flag {
+                Some((name, meaning)) => ev.add(format_args!(
                     "response_flags={}: {name} = {meaning}",
-                    String::from_utf8_lossy(f)
-                ),
-                None => format!(
+                    Lossy(f)
+                )),
+                None => ev.add(format_args!(
                     "response_flags={}: no flag gatecheck knows",
-                    String::from_utf8_lossy(f)
-                ),
-            });
+                    Lossy(f)
+                )),
+            }
             // URX or DI alone on a response that came from the upstream
-            let cause = match cause {
+            match cause {
                 Cause::Unknown if from_upstream(details, upstream_service_ms) => Cause::Passthrough,
                 c => c,
-            };
-            (cause, ev)
+            }
         }
-        None => (by_details(details, &reason, upstream_service_ms), ev),
+        None => by_details(details, &reason, upstream_service_ms),
     };
     if let Some(d) = details {
-        ev.push(field("response_code_details", d));
+        ev.field("response_code_details", d);
     }
     if let Some(t) = transport_failure {
-        ev.push(field("upstream_transport_failure_reason", t));
+        ev.field("upstream_transport_failure_reason", t);
     }
     if let Some(ms) = upstream_service_ms {
-        ev.push(format!(
+        ev.add(format_args!(
             "x-envoy-upstream-service-time={ms}: the upstream's response headers reached Envoy"
         ));
     }
     if let Some(c) = cluster {
-        ev.push(field("upstream_cluster", c));
+        ev.field("upstream_cluster", c);
     }
     if cause == Cause::UpstreamClosedEarly {
-        ev.push(
+        ev.text(
             "a pooled connection the upstream had already closed when Envoy reused it (a keep-alive race: \
              the upstream's idle timeout shorter than the cluster's) looks the same; Envoy does not log \
-             whether the connection was reused"
-                .into(),
+             whether the connection was reused",
         );
     }
     if cause == Cause::Unknown
@@ -85,15 +88,14 @@ pub fn classify(rec: &HopRecord<'_>) -> Verdict {
         && details.is_none()
         && upstream_service_ms.is_none()
     {
-        ev.push(
+        ev.text(
             "response_flags=- (Envoy flagged no failure of its own), but the format logs neither \
              %RESPONSE_CODE_DETAILS% nor x-envoy-upstream-service-time to show the upstream answered: \
-             a filter may have made this status; log %RESPONSE_CODE_DETAILS%"
-                .into(),
+             a filter may have made this status; log %RESPONSE_CODE_DETAILS%",
         );
     }
-    context(rec, &mut ev);
-    verdict(cause, ev)
+    context(rec, ev);
+    cause
 }
 
 /// Details and transport failure reason, lower-cased, for substring tests.
@@ -217,7 +219,7 @@ mod tests {
 
     #[test]
     fn examples_get_their_cause() {
-        super::super::check_examples(&Envoy, EXAMPLES, classify);
+        super::super::check_examples(&Envoy, EXAMPLES, judge);
     }
 
     type Case = (

@@ -10,7 +10,7 @@
 //! (a passthrough) unless VCL made it; the verdict says so only when the
 //! record shows it (`backend_status`, or a state other than `ERROR`).
 
-use super::{context, field, verdict};
+use super::{context, Evidence};
 use crate::analyze::cause::{Cause, Verdict};
 use crate::logs::hop::{HopRecord, Signals};
 
@@ -36,6 +36,11 @@ const REASONS: &[(&str, Cause)] = &[
 
 /// Classify one Fastly record.
 pub fn classify(rec: &HopRecord<'_>) -> Verdict {
+    super::verdict_of(judge, rec)
+}
+
+/// The cause of one Fastly 5xx, its evidence written to `ev`.
+pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
     let Signals::Cdn {
         edge_result,
         detailed_result,
@@ -43,18 +48,19 @@ pub fn classify(rec: &HopRecord<'_>) -> Verdict {
         ..
     } = rec.signals
     else {
-        return verdict(Cause::Unknown, vec!["not a Fastly record".into()]);
+        ev.text("not a Fastly record");
+        return Cause::Unknown;
     };
     let status = rec.status.unwrap_or(0);
-    let mut ev = vec![format!("response_status={status}")];
+    ev.add(format_args!("response_status={status}"));
     if let Some(s) = edge_result {
-        ev.push(field("response_state", s));
+        ev.field("response_state", s);
     }
     if let Some(r) = detailed_result {
-        ev.push(field("response_reason", r));
+        ev.field("response_reason", r);
     }
     if let Some(b) = origin_status {
-        ev.push(format!("backend_status={b}"));
+        ev.add(format_args!("backend_status={b}"));
     }
     let reason = detailed_result
         .map(|r| String::from_utf8_lossy(r).to_ascii_lowercase())
@@ -66,30 +72,27 @@ pub fn classify(rec: &HopRecord<'_>) -> Verdict {
     let errored = edge_result.is_some_and(|s| s.starts_with(b"ERROR"));
     let cause = match (origin_status, by_reason) {
         (Some(b), _) if b == status => {
-            ev.push("the backend answered with this status; Fastly passed it on".into());
+            ev.text("the backend answered with this status; Fastly passed it on");
             Cause::Passthrough
         }
         (_, Some(c)) => {
-            ev.push("a reason phrase of a Fastly-generated error".into());
+            ev.text("a reason phrase of a Fastly-generated error");
             c
         }
         (None, None) if !errored && edge_result.is_some() => {
-            ev.push(
-                "response_state is not ERROR: the response came through from the backend".into(),
-            );
+            ev.text("response_state is not ERROR: the response came through from the backend");
             Cause::Passthrough
         }
         _ => {
-            ev.push(
+            ev.text(
                 "Fastly does not log the backend's status unless the format copies beresp.status \
-                 (backend_status); the reason phrase names no Fastly error"
-                    .into(),
+                 (backend_status); the reason phrase names no Fastly error",
             );
             Cause::Unknown
         }
     };
-    context(rec, &mut ev);
-    verdict(cause, ev)
+    context(rec, ev);
+    cause
 }
 
 #[cfg(test)]
@@ -99,7 +102,7 @@ mod tests {
 
     #[test]
     fn examples_get_their_cause() {
-        super::super::check_examples(&Fastly, EXAMPLES, classify);
+        super::super::check_examples(&Fastly, EXAMPLES, judge);
     }
 
     #[test]

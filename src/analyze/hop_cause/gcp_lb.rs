@@ -16,7 +16,7 @@
 //! (`backend_response_headers_too_long`); ALPN with the backend failed
 //! (`failed_to_negotiate_alpn`).
 
-use super::{context, field, verdict};
+use super::{context, Evidence, Lossy};
 use crate::analyze::cause::{Cause, Verdict};
 use crate::logs::hop::{HopRecord, Signals};
 
@@ -43,50 +43,54 @@ const DETAILS: &[(&str, Cause, &str)] = &[
 
 /// Classify one Google Cloud load balancer record.
 pub fn classify(rec: &HopRecord<'_>) -> Verdict {
+    super::verdict_of(judge, rec)
+}
+
+/// The cause of one Google Cloud load balancer 5xx, its evidence written
+/// to `ev`.
+pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
     let Signals::Gcp {
         status_details,
         backend_ms,
     } = rec.signals
     else {
-        return verdict(
-            Cause::Unknown,
-            vec!["not a Google Cloud load balancer record".into()],
-        );
+        ev.text("not a Google Cloud load balancer record");
+        return Cause::Unknown;
     };
-    let mut ev = vec![match rec.status {
-        Some(s) => format!("httpRequest.status={s}"),
-        None => "httpRequest.status absent: no response was sent".into(),
-    }];
+    match rec.status {
+        Some(s) => ev.add(format_args!("httpRequest.status={s}")),
+        None => ev.text("httpRequest.status absent: no response was sent"),
+    }
     let cause = match status_details {
         Some(d) => {
             let known = DETAILS.iter().find(|(p, _, _)| d.starts_with(p.as_bytes()));
             match known {
                 Some((_, c, meaning)) => {
-                    ev.push(format!("{}: {meaning}", field("statusDetails", d)));
+                    ev.add(format_args!("statusDetails={}: {meaning}", Lossy(d)));
                     *c
                 }
                 None => {
-                    ev.push(format!(
-                        "{}: a value gatecheck does not know",
-                        field("statusDetails", d)
+                    ev.add(format_args!(
+                        "statusDetails={}: a value gatecheck does not know",
+                        Lossy(d)
                     ));
                     Cause::Unknown
                 }
             }
         }
         None => {
-            ev.push("the entry has no jsonPayload.statusDetails, which says why the load balancer answered as it did".into());
+            ev.text("the entry has no jsonPayload.statusDetails, which says why the load balancer answered as it did");
             Cause::Unknown
         }
     };
     if let Some(ms) = backend_ms {
-        ev.push(format!("backendLatency={ms}ms"));
+        ev.add(format_args!("backendLatency={ms}ms"));
     }
     if let Some(ms) = rec.total_ms {
-        ev.push(format!("latency={ms}ms"));
+        ev.add(format_args!("latency={ms}ms"));
     }
-    context(rec, &mut ev);
-    verdict(cause, ev)
+    context(rec, ev);
+    cause
 }
 
 #[cfg(test)]
@@ -96,7 +100,7 @@ mod tests {
 
     #[test]
     fn examples_get_their_cause() {
-        super::super::check_examples(&GcpLb, EXAMPLES, classify);
+        super::super::check_examples(&GcpLb, EXAMPLES, judge);
     }
 
     #[test]

@@ -20,11 +20,12 @@
 //! - `PR`: HAProxy refused the request (deny rule, or a rewrite failure: 500).
 //! - `--`: normal end: a 5xx status is the server's own.
 
+use super::Evidence;
 use crate::analyze::cause::{Cause, Verdict};
 use crate::logs::hop::{HopRecord, Signals};
 
-/// A field as text, `-` when absent (written straight into the evidence:
-/// this runs for every 5xx, so no string per field).
+/// A field as text, `-` when absent (written straight into the evidence,
+/// no string per field).
 struct Text<'a>(Option<&'a [u8]>);
 
 impl std::fmt::Display for Text<'_> {
@@ -50,6 +51,11 @@ impl std::fmt::Display for Ms {
 
 /// Classify one HAProxy request whose status is 5xx.
 pub fn classify(rec: &HopRecord<'_>) -> Verdict {
+    super::verdict_of(judge, rec)
+}
+
+/// The cause of one HAProxy 5xx, its evidence written to `ev`.
+pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
     let Signals::Haproxy {
         termination,
         tq,
@@ -63,10 +69,10 @@ pub fn classify(rec: &HopRecord<'_>) -> Verdict {
         ..
     } = rec.signals
     else {
-        return super::generic(rec);
+        return super::generic(rec, ev);
     };
     let status = rec.status.unwrap_or(0);
-    let fields = format!(
+    ev.add(format_args!(
         "backend={} server={} termination_state={} TR/Tw/Tc/Tr/Ta={}/{}/{}/{}/{} retries={}",
         Text(backend),
         Text(server),
@@ -77,10 +83,10 @@ pub fn classify(rec: &HopRecord<'_>) -> Verdict {
         Ms(tr),
         Ms(ta),
         Text(retries)
-    );
-    let verdict = |cause: Cause, why: &str| Verdict {
-        cause,
-        evidence: vec![fields, why.to_string()],
+    ));
+    let mut verdict = |cause: Cause, why: &str| {
+        ev.text(why);
+        cause
     };
     let Some(tsc) = termination.filter(|t| t.len() >= 2) else {
         return verdict(
@@ -130,13 +136,13 @@ pub fn classify(rec: &HopRecord<'_>) -> Verdict {
             Cause::Passthrough,
             "the server sent this status itself (its response headers arrived: Tr ≥ 0): look at the application behind this backend",
         ),
-        (a, b) => verdict(
-            Cause::Unknown,
-            &format!(
+        (a, b) => {
+            ev.add(format_args!(
                 "termination state {}{}: not a server failure gatecheck can name (HAProxy manual §8.5 explains each code)",
                 a as char, b as char
-            ),
-        ),
+            ));
+            Cause::Unknown
+        }
     }
 }
 

@@ -23,9 +23,9 @@
 use std::time::Duration as StdDuration;
 
 use crate::config::model::{
-    AccessLog, Arg, Directive, Directives, Endpoint, Host, Invalid, Listen, ProxyKind, ProxyModel,
-    ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts, Upstream, UpstreamTls,
-    Value,
+    AccessLog, Arg, Directive, Directives, Endpoint, Host, HttpVersion, Invalid, Listen, ProxyKind,
+    ProxyModel, ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts, Upstream,
+    UpstreamTls, Value,
 };
 use crate::source::{FileId, Span};
 
@@ -604,7 +604,7 @@ fn route(
             },
             tls: no_tls(span),
             access_log: log.clone(),
-            upstream_http_version: Setting::default_at("1.1".into(), span),
+            upstream_http_version: Setting::default_at(HttpVersion::Http11, span),
             request_id_header: request_id(h),
         };
     };
@@ -729,9 +729,9 @@ fn route(
         tls,
         access_log: log.clone(),
         upstream_http_version: if http2 {
-            Setting::explicit("2".into(), a.span)
+            Setting::explicit(HttpVersion::Http2, a.span)
         } else {
-            Setting::default_at("1.1".into(), a.span)
+            Setting::default_at(HttpVersion::Http11, a.span)
         },
         request_id_header: request_id(h),
     }

@@ -27,9 +27,9 @@
 use std::time::Duration;
 
 use crate::config::model::{
-    AccessLog, Arg, Directive, Directives, Endpoint, Host, Invalid, Listen, ProxyKind, ProxyModel,
-    ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts, Upstream, UpstreamTls,
-    Value, ValueKind,
+    AccessLog, Arg, Directive, Directives, Endpoint, Host, HttpVersion, Invalid, Listen, ProxyKind,
+    ProxyModel, ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts, Upstream,
+    UpstreamTls, Value, ValueKind,
 };
 use crate::source::{FileId, Span};
 
@@ -635,8 +635,8 @@ fn route(
         .iter()
         .find(|s| s.value("proto").is_some_and(|w| w.as_str() == "h2"))
     {
-        Some(s) => Setting::explicit("2".to_owned(), s.line.span),
-        None => Setting::default_at("1.1".to_owned(), b.span()),
+        Some(s) => Setting::explicit(HttpVersion::Http2, s.line.span),
+        None => Setting::default_at(HttpVersion::Http11, b.span()),
     };
     Route {
         matcher,

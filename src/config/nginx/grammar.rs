@@ -11,6 +11,7 @@
 //! directives are *unknown*, which is not the same as wrong.
 
 use super::parser::Node;
+use crate::config::Version;
 
 pub use super::directives::DIRECTIVES;
 
@@ -102,6 +103,36 @@ pub mod args {
     pub const MAX_ARGS: usize = 8;
 }
 
+/// How nginx reads a directive's value: the `set` handler of its
+/// `ngx_command_t` (src/core/ngx_conf_file.c), from the generated table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    /// `ngx_conf_set_msec_slot`: a time, `ngx_parse_time(…, 0)` (ms allowed,
+    /// no `M` or `y`).
+    Time,
+    /// `ngx_conf_set_sec_slot`: a time in whole seconds,
+    /// `ngx_parse_time(…, 1)` (no `ms`).
+    Seconds,
+    /// `ngx_conf_set_size_slot`: `ngx_parse_size` (`k`, `m`; no `g`).
+    Size,
+    /// `ngx_conf_set_off_slot`: `ngx_parse_offset` (`k`, `m`, `g`).
+    Offset,
+    /// `ngx_conf_set_flag_slot`: `on` or `off`, any case.
+    Flag,
+    /// `ngx_conf_set_num_slot`: `ngx_atoi`, digits only.
+    Number,
+    /// `ngx_conf_set_bufs_slot`: `number size`, both above 0.
+    Bufs,
+    /// `ngx_conf_set_str_slot`: any text.
+    Text,
+    /// `ngx_conf_set_enum_slot`: one of these names, any case.
+    Enum(&'static [&'static str]),
+    /// `ngx_conf_set_bitmask_slot`: one or more of these names, any case.
+    Bitmask(&'static [&'static str]),
+    /// The module's own handler: read by hand-written code, if at all.
+    Custom,
+}
+
 /// One module's definition of a directive.
 #[derive(Debug, Clone, Copy)]
 pub struct Spec {
@@ -115,6 +146,14 @@ pub struct Spec {
     pub module: &'static str,
     /// First nginx release that has it, when known.
     pub since: &'static str,
+    /// How its value is read.
+    pub value: Type,
+    /// Its default in the newest nginx, as written in a config (`60s`,
+    /// `error timeout`); empty when the table does not know it.
+    pub default: &'static str,
+    /// Defaults of older releases, oldest first: `(release that changed
+    /// it, the default before that release)`.
+    pub earlier: &'static [(&'static str, &'static str)],
 }
 
 impl Spec {
@@ -141,6 +180,23 @@ impl Spec {
     pub fn is_block(&self) -> bool {
         self.args & args::BLOCK != 0
     }
+
+    /// The default of nginx `version` (the newest when unknown); empty
+    /// when the table does not know it.
+    pub fn default_for(&self, version: Option<Version>) -> &'static str {
+        let Some(v) = version else {
+            return self.default;
+        };
+        self.earlier
+            .iter()
+            .find(|(until, _)| Version::parse(until).is_some_and(|u| v < u))
+            .map_or(self.default, |(_, old)| old)
+    }
+}
+
+/// The definition of `name` by `module` (`ngx_http_proxy_module`).
+pub fn spec(name: &str, module: &str) -> Option<&'static Spec> {
+    lookup(name).iter().find(|s| s.module == module)
 }
 
 /// Directives removed from nginx that old configs still carry: known, so
@@ -290,6 +346,18 @@ mod tests {
             .iter()
             .any(|s| s.since == "1.7.5"));
         assert!(lookup("http").iter().all(|s| s.is_block() && s.takes(0)));
+        // a command whose `post` is an expression (`&…_types[0]`) is kept
+        assert!(lookup("gzip_types").iter().any(|s| s.takes(3)));
+        // value types and defaults from nginx's handlers and merge functions
+        let read = lookup("proxy_read_timeout");
+        assert!(read.iter().all(|s| s.value == Type::Time));
+        assert!(lookup("proxy_http_version")
+            .iter()
+            .all(|s| matches!(s.value, Type::Enum(v) if v.contains(&"1.1"))));
+        let http = spec("proxy_http_version", "ngx_http_proxy_module").unwrap();
+        assert_eq!(http.default_for(None), "1.1");
+        assert_eq!(http.default_for(Some(Version(1, 29, 6))), "1.0");
+        assert_eq!(http.default_for(Some(Version(1, 29, 7))), "1.1");
     }
 
     #[test]

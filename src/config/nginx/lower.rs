@@ -9,10 +9,13 @@
 //! implements exactly that rule; rules read the result and never walk levels
 //! themselves.
 //!
-//! Defaults come from the nginx docs (nginx.org/en/docs/http/…), cited at
-//! each constant below. Version-dependent defaults (1.29.7 turned upstream
-//! keep-alive and HTTP/1.1 to upstreams on by default) follow
-//! `LoadOptions::nginx_version`, newest behaviour when unset.
+//! Defaults come from the directive table ([`grammar::Spec::default_for`],
+//! read from nginx's merge functions), in the nginx version of
+//! `LoadOptions::nginx_version` (newest behaviour when unset): 1.29.7 turned
+//! upstream keep-alive and HTTP/1.1 to upstreams on by default, and the
+//! table holds both defaults as data. The few defaults nginx sets in its
+//! own code rather than a merge (`server` parameters, `error_log`,
+//! `access_log`, `proxy_ssl_name`) are constants below, each citing where.
 //!
 //! This pass also records invalid values (times, sizes, `proxy_buffers`) and
 //! directives outside their allowed context into `ProxyModel::invalid`.
@@ -21,65 +24,91 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use crate::config::model::{
-    AccessLog, Arg, Directive, Directives, Endpoint, Global, Host, Invalid, Listen, ProxyKind,
-    ProxyModel, ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts,
+    AccessLog, Arg, Directive, Directives, Endpoint, Global, Host, HttpVersion, Invalid, Listen,
+    ProxyKind, ProxyModel, ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts,
     UnknownDirective, Upstream, UpstreamTls, Value, ValueKind,
 };
 use crate::config::{LoadOptions, Version};
 use crate::source::{FileId, Span};
 
-use super::grammar::{self, ctx, FileContext, Spec};
+use super::grammar::{self, ctx, FileContext, Spec, Type};
 use super::include::Tree;
 use super::parser::{Block, Node};
-use super::values::{self, Check};
+use super::values;
 
-/// `proxy_connect_timeout` default: 60s ((nginx docs: px proxy_connect_timeout)).
-pub const PROXY_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
-/// `proxy_read_timeout` default: 60s ((nginx docs: px proxy_read_timeout)).
-pub const PROXY_READ_TIMEOUT: Duration = Duration::from_secs(60);
-/// `proxy_send_timeout` default: 60s ((nginx docs: px proxy_send_timeout)).
-pub const PROXY_SEND_TIMEOUT: Duration = Duration::from_secs(60);
-/// `proxy_next_upstream` default: `error timeout` ((nginx docs: px proxy_next_upstream)).
-pub const PROXY_NEXT_UPSTREAM: &[&str] = &["error", "timeout"];
-/// `proxy_next_upstream_tries` default: 0 = unlimited (1.7.5, (nginx docs: px)).
-pub const PROXY_NEXT_UPSTREAM_TRIES: u32 = 0;
-/// `proxy_ssl_server_name` default: off (1.7.0, (nginx docs: px)).
-pub const PROXY_SSL_SERVER_NAME: bool = false;
-/// `proxy_ssl_name` default: `$proxy_host` (1.7.0, (nginx docs: px)).
+/// The module of the `proxy_*` directives, as the directive table names it.
+pub const PROXY_MODULE: &str = "ngx_http_proxy_module";
+/// The module of the upstream `keepalive*` directives.
+pub const KEEPALIVE_MODULE: &str = "ngx_http_upstream_keepalive_module";
+/// The http core module (`large_client_header_buffers`, …).
+pub const CORE_MODULE: &str = "ngx_http_core_module";
+
+/// `proxy_ssl_name` default: `$proxy_host` (1.7.0, (nginx docs: px)). Not in
+/// the directive table: the merge leaves the pointer NULL and
+/// ngx_http_proxy_module falls back to the host of `proxy_pass` at run time.
 pub const PROXY_SSL_NAME: &str = "$proxy_host";
-/// `proxy_ssl_verify` default: off (1.7.0, (nginx docs: px)).
-pub const PROXY_SSL_VERIFY: bool = false;
-/// `proxy_buffer_size` default: one memory page, 4k|8k ((nginx docs: px)); taken as 4k
-/// unless `nginx_page_size` says otherwise (a lint setting).
-pub const PROXY_BUFFER_SIZE_PAGES: u64 = 1;
-/// `proxy_buffers` default: `8 4k|8k` ((nginx docs: px)).
-pub const PROXY_BUFFERS_NUMBER: u64 = 8;
-/// `proxy_busy_buffers_size` default: `8k|16k`, two buffers ((nginx docs: px)).
-pub const PROXY_BUSY_BUFFERS_PAGES: u64 = 2;
-/// `large_client_header_buffers` default: `4 8k` ((nginx docs: core)).
-pub const LARGE_CLIENT_HEADER_BUFFERS: (u64, u64) = (4, 8 * 1024);
-/// `server … max_fails=` default: 1 ((nginx docs: up server)).
+/// `server … max_fails=` default: 1. A parameter, not a directive:
+/// `max_fails = 1;` in ngx_http_upstream_server() (src/http/ngx_http_upstream.c).
 pub const MAX_FAILS: u32 = 1;
-/// `server … fail_timeout=` default: 10s ((nginx docs: up server)).
+/// `server … fail_timeout=` default: 10s, `fail_timeout = 10;` in
+/// ngx_http_upstream_server().
 pub const FAIL_TIMEOUT: Duration = Duration::from_secs(10);
-/// Upstream `keepalive_timeout` default: 60s (1.15.3, (nginx docs: up keepalive_timeout)).
-pub const UPSTREAM_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(60);
-/// The version that made `keepalive 32 local` and `proxy_http_version 1.1`
-/// the defaults ((nginx docs: up keepalive), (nginx docs: px proxy_http_version)).
-pub const KEEPALIVE_DEFAULT_SINCE: Version = Version(1, 29, 7);
-/// Upstream `keepalive` default since 1.29.7: 32 connections ((nginx docs: up keepalive)).
-pub const UPSTREAM_KEEPALIVE_NEW: u32 = 32;
-/// `error_log` default level: `error` ((nginx docs: main error_log)).
+/// `error_log` default level: `error` ((nginx docs: main error_log)); set by
+/// ngx_log_set_log()'s own code, not a merge.
 pub const ERROR_LOG_LEVEL: &str = "error";
-/// `access_log` default: `logs/access.log combined` ((nginx docs: log access_log)).
+/// `access_log` default: `logs/access.log combined` ((nginx docs: log access_log)),
+/// set by ngx_http_log_merge_loc_conf()'s own code.
 pub const ACCESS_LOG: (&str, &str) = ("logs/access.log", "combined");
 /// The predefined `combined` format ((nginx docs: log log_format)).
 pub const COMBINED_FORMAT: &str = "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\"";
 
-/// True when nginx `v` (or the newest, when unknown) has keep-alive to
-/// upstreams and HTTP/1.1 on by default.
+/// The default of directive `name` as `module` defines it, in nginx
+/// `version` (the newest when unknown), as the directive table writes it
+/// (`60s`, `error timeout`); empty when the table has none.
+pub fn default_text(name: &str, module: &str, version: Option<Version>) -> &'static str {
+    grammar::spec(name, module).map_or("", |s| s.default_for(version))
+}
+
+/// That default read as the directive's value type (`None` for text,
+/// enums, and when the table has no default).
+pub fn default_value(name: &str, module: &str, version: Option<Version>) -> Option<Value> {
+    let s = grammar::spec(name, module)?;
+    values::read_type(s.value, s.default_for(version))
+}
+
+/// A time directive's default in the newest nginx (`proxy_read_timeout` →
+/// 60s). Every name lowering asks for has one; a unit test checks that.
+pub fn default_time(name: &str, module: &str) -> Duration {
+    match default_value(name, module, None) {
+        Some(Value::Time(t)) => t,
+        _ => Duration::ZERO,
+    }
+}
+
+/// A `number size` directive's default (`large_client_header_buffers` →
+/// 4 and 8k); (0, 0) when the table has none.
+pub fn default_bufs(name: &str, module: &str) -> (u64, u64) {
+    let text = default_text(name, module, None);
+    let mut words = text.split(' ');
+    let mut next = |t| match words.next().and_then(|w| values::read_type(t, w)) {
+        Some(Value::Count(n) | Value::Size(n)) => n,
+        _ => 0,
+    };
+    (next(Type::Number), next(Type::Size))
+}
+
+/// True when nginx `v` (or the newest, when unknown) keeps idle
+/// connections to upstreams without a `keepalive` directive: the table's
+/// default of `keepalive` in that version.
 pub fn keepalive_on_by_default(v: Option<Version>) -> bool {
-    v.is_none_or(|v| v >= KEEPALIVE_DEFAULT_SINCE)
+    !default_text("keepalive", KEEPALIVE_MODULE, v).is_empty()
+}
+
+/// The release that made upstream keep-alive (and `proxy_http_version
+/// 1.1`) the default: the last change of `keepalive`'s default in the table.
+pub fn keepalive_default_since() -> Option<Version> {
+    let s = grammar::spec("keepalive", KEEPALIVE_MODULE)?;
+    Version::parse(s.earlier.last()?.0)
 }
 
 /// Lower `tree` (entry `file`) to the model, reading the entry's top level
@@ -283,12 +312,9 @@ fn error_log_level(d: &Directives, block: Span) -> Setting<String> {
     best.unwrap_or_else(|| Setting::default_at(ERROR_LOG_LEVEL.into(), block))
 }
 
-fn time_setting(
-    d: &Directives,
-    name: &str,
-    default: Duration,
-    block: Span,
-) -> Setting<Option<Duration>> {
+/// A `proxy_*` time directive in effect, or its default from the table.
+fn time_setting(d: &Directives, name: &str, block: Span) -> Setting<Option<Duration>> {
+    let default = default_time(name, PROXY_MODULE);
     match d.get(name) {
         Some(x) => match x.time(0) {
             Some(t) => Setting::explicit(Some(t.value), t.span),
@@ -298,7 +324,9 @@ fn time_setting(
     }
 }
 
-fn bool_setting(d: &Directives, name: &str, default: bool, block: Span) -> Setting<bool> {
+/// A `proxy_*` flag directive in effect, or its default from the table.
+fn bool_setting(d: &Directives, name: &str, block: Span) -> Setting<bool> {
+    let default = default_value(name, PROXY_MODULE, None) == Some(Value::Flag(true));
     match d.get(name) {
         // nginx compares on/off without case (ngx_conf_set_flag_slot);
         // anything else fails `nginx -t`, read here as off.
@@ -444,17 +472,24 @@ impl Lower {
             .unwrap_or_else(|| Setting::default_at("round_robin".into(), span));
         let keepalive = match d.get("keepalive") {
             Some(x) => Setting::explicit(count_u32(x), x.span),
-            None if keepalive_on_by_default(self.version) => {
-                Setting::default_at(UPSTREAM_KEEPALIVE_NEW, span)
-            }
-            None => Setting::default_at(0, span),
-        };
-        let keepalive_timeout = match d.get("keepalive_timeout") {
-            Some(x) => Setting::explicit(
-                x.time(0).map_or(UPSTREAM_KEEPALIVE_TIMEOUT, |t| t.value),
-                x.span,
+            // empty before 1.29.7: no connections kept
+            None => Setting::default_at(
+                values::read(
+                    ValueKind::Count,
+                    default_text("keepalive", KEEPALIVE_MODULE, self.version),
+                )
+                .and_then(|v| match v {
+                    Value::Count(n) => u32::try_from(n).ok(),
+                    _ => None,
+                })
+                .unwrap_or(0),
+                span,
             ),
-            None => Setting::default_at(UPSTREAM_KEEPALIVE_TIMEOUT, span),
+        };
+        let idle = default_time("keepalive_timeout", KEEPALIVE_MODULE);
+        let keepalive_timeout = match d.get("keepalive_timeout") {
+            Some(x) => Setting::explicit(x.time(0).map_or(idle, |t| t.value), x.span),
+            None => Setting::default_at(idle, span),
         };
         let zone = d
             .get("zone")
@@ -552,21 +587,30 @@ impl Lower {
             Some(parse_proxy_pass(&a.value, p.span, &self.upstream_names))
         });
         let timeouts = Timeouts {
-            connect: time_setting(&d, "proxy_connect_timeout", PROXY_CONNECT_TIMEOUT, span),
-            read: time_setting(&d, "proxy_read_timeout", PROXY_READ_TIMEOUT, span),
-            send: time_setting(&d, "proxy_send_timeout", PROXY_SEND_TIMEOUT, span),
+            connect: time_setting(&d, "proxy_connect_timeout", span),
+            read: time_setting(&d, "proxy_read_timeout", span),
+            send: time_setting(&d, "proxy_send_timeout", span),
         };
         let on = match d.get("proxy_next_upstream") {
             Some(x) if x.arg(0) == Some("off") => Setting::explicit(Vec::new(), x.span),
             Some(x) => Setting::explicit(x.args.iter().map(|a| a.value.clone()).collect(), x.span),
             None => Setting::default_at(
-                PROXY_NEXT_UPSTREAM.iter().map(|s| s.to_string()).collect(),
+                default_text("proxy_next_upstream", PROXY_MODULE, self.version)
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect(),
                 span,
             ),
         };
         let tries = match d.get("proxy_next_upstream_tries") {
             Some(x) => Setting::explicit(count_u32(x), x.span),
-            None => Setting::default_at(PROXY_NEXT_UPSTREAM_TRIES, span),
+            None => Setting::default_at(
+                match default_value("proxy_next_upstream_tries", PROXY_MODULE, self.version) {
+                    Some(Value::Count(n)) => u32::try_from(n).unwrap_or(0),
+                    _ => 0,
+                },
+                span,
+            ),
         };
         let retry_timeout = match d.get("proxy_next_upstream_timeout") {
             Some(x) => {
@@ -576,22 +620,34 @@ impl Lower {
             None => Setting::default_at(None, span),
         };
         let tls = UpstreamTls {
-            server_name: bool_setting(&d, "proxy_ssl_server_name", PROXY_SSL_SERVER_NAME, span),
+            server_name: bool_setting(&d, "proxy_ssl_server_name", span),
             name: match d.get("proxy_ssl_name") {
                 Some(x) => Setting::explicit(x.arg(0).unwrap_or("").to_string(), x.span),
                 None => Setting::default_at(PROXY_SSL_NAME.into(), span),
             },
-            verify: bool_setting(&d, "proxy_ssl_verify", PROXY_SSL_VERIFY, span),
+            verify: bool_setting(&d, "proxy_ssl_verify", span),
             trusted_ca: d
                 .get("proxy_ssl_trusted_certificate")
                 .and_then(|x| Some(Setting::explicit(x.arg(0)?.to_string(), x.span))),
         };
+        // The table's default in this nginx version (1.0 before 1.29.7);
+        // a value nginx refuses is reported by validate() (NGX-VAL-001) and
+        // read here as the default, as for times.
+        let http_default = HttpVersion::parse(default_text(
+            "proxy_http_version",
+            PROXY_MODULE,
+            self.version,
+        ))
+        .unwrap_or(HttpVersion::Http10);
         let upstream_http_version = match d.get("proxy_http_version") {
-            Some(x) => Setting::explicit(x.arg(0).unwrap_or("").to_string(), x.span),
-            None if keepalive_on_by_default(self.version) => {
-                Setting::default_at("1.1".into(), span)
-            }
-            None => Setting::default_at("1.0".into(), span),
+            Some(x) => match x
+                .arg(0)
+                .and_then(|v| HttpVersion::parse(&v.to_ascii_lowercase()))
+            {
+                Some(v) => Setting::explicit(v, x.span),
+                None => Setting::default_at(http_default, x.span),
+            },
+            None => Setting::default_at(http_default, span),
         };
         let request_id_header = d.all("proxy_set_header").iter().find_map(|h| {
             let name = h.arg(0)?;
@@ -829,30 +885,22 @@ fn validate(
                 &format!("`{name}` takes no block: end it with `;`"),
             );
         }
-        match values::check(name) {
-            Some(Check::First(kind)) => {
-                if let Some(a) = n.args.first() {
-                    // ngx_conf_set_flag_slot compares the text with on/off
-                    // and expands no variables (`$x` is refused by nginx -t
-                    // too); the other slots' `$` values are left alone.
-                    let variable = a.value.contains('$') && kind != ValueKind::Flag;
-                    if values::read(kind, &a.value).is_none() && !variable {
-                        match kind {
-                            ValueKind::Time => bad_time(out, name, a),
-                            ValueKind::Flag => bad_flag(out, name, a),
-                            _ => bad_size(out, name, a),
-                        }
-                    }
-                }
+        // The value's type from the table, when every definition allowed
+        // here reads it the same way; a module's own handler is checked
+        // only where values::CUSTOM says how.
+        let first = here[0].value;
+        let ty = if here.iter().all(|s| s.value == first) {
+            match first {
+                Type::Custom => values::custom_check(name),
+                t => Some(t),
             }
-            Some(Check::Bufs) if count_ok && !values::bufs_ok(&n.args) => invalid(
-                out,
-                n.args.first().map(|a| a.span).unwrap_or(n.name_span),
-                name,
-                format!("\"{}\" is not of the form `number size`", arg_text(n)),
-                "write a count and a size, e.g. `8 16k`",
-            ),
-            _ => {}
+        } else {
+            None
+        };
+        if let Some(t) = ty.filter(|_| count_ok) {
+            if let Some((span, problem, help)) = values::problem(t, &n.args, n.name_span) {
+                invalid(out, span, name, problem, &help);
+            }
         }
         if name == "server" && context == ctx::UPSTREAM {
             for p in n.args.iter().skip(1) {
@@ -887,46 +935,6 @@ fn validate(
             validate(&b.children, inner, version, out, unknown);
         }
     }
-}
-
-fn arg_text(n: &Node) -> String {
-    let v: Vec<&str> = n.args.iter().map(|a| a.value.as_str()).collect();
-    v.join(" ")
-}
-
-fn bad_time(out: &mut Vec<Invalid>, name: &str, a: &Arg) {
-    invalid(
-        out,
-        a.span,
-        name,
-        format!("\"{}\" is not a time", a.value),
-        "use a number with a unit: ms, s, m, h, d, w, M, y (e.g. `30s`)",
-    );
-}
-
-/// nginx -t: `invalid value "yes" in "proxy_ssl_verify" directive, it must
-/// be "on" or "off"` (ngx_conf_set_flag_slot, src/core/ngx_conf_file.c).
-fn bad_flag(out: &mut Vec<Invalid>, name: &str, a: &Arg) {
-    invalid(
-        out,
-        a.span,
-        name,
-        format!(
-            "\"{}\" is not a flag: nginx accepts only on or off",
-            a.value
-        ),
-        "write `on` or `off`",
-    );
-}
-
-fn bad_size(out: &mut Vec<Invalid>, name: &str, a: &Arg) {
-    invalid(
-        out,
-        a.span,
-        name,
-        format!("\"{}\" is not a size", a.value),
-        "use a number with an optional k, m or g suffix (e.g. `16k`)",
-    );
 }
 
 /// A `listen` address as nginx reads it (`ngx_http_core_module`, `listen`:
@@ -1149,12 +1157,52 @@ mod tests {
     }
 
     #[test]
+    fn lowering_defaults_come_from_the_table() {
+        // every default lowering reads is in the table, with nginx's value
+        let t = |n| default_time(n, PROXY_MODULE);
+        assert_eq!(t("proxy_connect_timeout"), Duration::from_secs(60));
+        assert_eq!(t("proxy_read_timeout"), Duration::from_secs(60));
+        assert_eq!(t("proxy_send_timeout"), Duration::from_secs(60));
+        assert_eq!(
+            default_time("keepalive_timeout", KEEPALIVE_MODULE),
+            Duration::from_secs(60)
+        );
+        assert_eq!(
+            default_text("proxy_next_upstream", PROXY_MODULE, None),
+            "error timeout"
+        );
+        assert_eq!(
+            default_value("proxy_next_upstream_tries", PROXY_MODULE, None),
+            Some(Value::Count(0))
+        );
+        for flag in ["proxy_ssl_server_name", "proxy_ssl_verify"] {
+            assert_eq!(
+                default_value(flag, PROXY_MODULE, None),
+                Some(Value::Flag(false))
+            );
+        }
+        assert_eq!(
+            default_bufs("large_client_header_buffers", CORE_MODULE),
+            (4, 8 * 1024)
+        );
+        assert_eq!(keepalive_default_since(), Some(Version(1, 29, 7)));
+        assert!(!keepalive_on_by_default(Some(Version(1, 29, 6))));
+        assert_eq!(
+            default_text("proxy_http_version", PROXY_MODULE, Some(Version(1, 29, 6))),
+            "1.0"
+        );
+    }
+
+    #[test]
     fn version_gated_defaults() {
         let src = b"http { upstream b { server 10.0.0.1; } server { location / { proxy_pass http://b; } } }";
         let (_, p) = parse_str("t.conf", src);
         let m = p.model.unwrap();
         assert_eq!(m.upstreams[0].keepalive.value, 32);
-        assert_eq!(m.servers[0].routes[0].upstream_http_version.value, "1.1");
+        assert_eq!(
+            m.servers[0].routes[0].upstream_http_version.value,
+            HttpVersion::Http11
+        );
         let mut sm = crate::source::SourceMap::new();
         let id = sm.add("t.conf", src.to_vec());
         let opts = LoadOptions {
@@ -1164,6 +1212,9 @@ mod tests {
         };
         let m = super::super::parse(&mut sm, id, &opts).model.unwrap();
         assert_eq!(m.upstreams[0].keepalive.value, 0);
-        assert_eq!(m.servers[0].routes[0].upstream_http_version.value, "1.0");
+        assert_eq!(
+            m.servers[0].routes[0].upstream_http_version.value,
+            HttpVersion::Http10
+        );
     }
 }

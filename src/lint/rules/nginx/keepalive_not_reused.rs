@@ -1,6 +1,7 @@
 //! NGX-KAL-001 `keepalive-not-reused`: see the rule doc below.
 
-use crate::config::nginx::lower::{keepalive_on_by_default, KEEPALIVE_DEFAULT_SINCE};
+use crate::config::model::HttpVersion;
+use crate::config::nginx::lower::{keepalive_default_since, keepalive_on_by_default};
 use crate::declare_rule;
 use crate::lint::LintContext;
 
@@ -65,10 +66,9 @@ declare_rule! {
 fn check(ctx: &mut LintContext<'_>) {
     let version = ctx.nginx_version();
     let new = keepalive_on_by_default(version);
-    let assumed = if version.is_none() {
-        format!(" (assuming nginx >= {KEEPALIVE_DEFAULT_SINCE}; set nginx_version)")
-    } else {
-        String::new()
+    let assumed = match (version, keepalive_default_since()) {
+        (None, Some(since)) => format!(" (assuming nginx >= {since}; set nginx_version)"),
+        _ => String::new(),
     };
     for (_, r, p, pool) in proxied(ctx.model()) {
         let Some(pool) = pool else { continue };
@@ -76,7 +76,7 @@ fn check(ctx: &mut LintContext<'_>) {
             continue;
         }
         let hv = &r.upstream_http_version;
-        if hv.value != "1.1" {
+        if hv.value != HttpVersion::Http11 {
             ctx.report(
                 if hv.defaulted { p.span } else { hv.span },
                 format!(

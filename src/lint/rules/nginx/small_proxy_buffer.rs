@@ -1,6 +1,6 @@
 //! NGX-BUF-002 `small-proxy-buffer`: see the rule doc below.
 
-use crate::config::nginx::lower::LARGE_CLIENT_HEADER_BUFFERS;
+use crate::config::nginx::lower::{default_bufs, CORE_MODULE};
 use crate::config::nginx::units::fmt_size;
 use crate::declare_rule;
 use crate::lint::values::Size;
@@ -81,9 +81,10 @@ fn check(ctx: &mut LintContext<'_>, o: &SmallProxyBufferOptions) {
         let pbs = d.get("proxy_buffer_size");
         let pbs_val = pbs.and_then(|x| x.size(0)).map_or(page, |s| s.value);
         let lchb = d.get("large_client_header_buffers");
-        let lchb_val = lchb
-            .and_then(|x| x.size(1))
-            .map_or(LARGE_CLIENT_HEADER_BUFFERS.1, |s| s.value);
+        let lchb_val = lchb.and_then(|x| x.size(1)).map_or_else(
+            || default_bufs("large_client_header_buffers", CORE_MODULE).1,
+            |s| s.value,
+        );
         // Point at what was written: proxy_buffer_size, else the raised
         // large_client_header_buffers (once for every location it covers).
         let at = pbs.or(lchb).map(|x| x.span).unwrap_or(r.span);
