@@ -122,6 +122,11 @@ pub struct UpstreamChange {
 /// minutes, or a tenth of the span when that is longer.
 pub const CHANGE_GAP_MS: i64 = 5 * 60_000;
 
+/// Appeared/vanished addresses kept in the report (the earliest ones): a
+/// fleet rotating thousands of addresses must not make the report grow
+/// with the log; [`TimingSections::changes_total`] counts them all.
+pub const MAX_CHANGES: usize = 50;
+
 /// The timing sections of the report.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct TimingSections {
@@ -131,8 +136,12 @@ pub struct TimingSections {
     pub distinct_upstreams: u64,
     /// Per burst.
     pub bursts: Vec<BurstTimingRow>,
-    /// Addresses that appeared or vanished, in time order.
+    /// Addresses that appeared or vanished, in time order: the first
+    /// [`MAX_CHANGES`].
     pub changes: Vec<UpstreamChange>,
+    /// How many appeared or vanished in all (`changes` keeps the first
+    /// [`MAX_CHANGES`]).
+    pub changes_total: u64,
     /// The attempts of requests answered below 500 (the `ok` counts,
     /// `attempts`, first and last seen) come from one such request line in
     /// this many; the 502s' attempts are all counted.
@@ -228,11 +237,14 @@ pub fn build(
         }
     }
     changes.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.upstream.cmp(&b.1.upstream)));
+    let changes_total = changes.len() as u64;
+    changes.truncate(MAX_CHANGES);
     TimingSections {
         upstreams,
         distinct_upstreams: t.upstreams.len() as u64,
         bursts,
         changes: changes.into_iter().map(|(_, c)| c).collect(),
+        changes_total,
         ok_sampled_1_in: super::access::TIMING_SAMPLE,
     }
 }
@@ -300,6 +312,31 @@ mod tests {
                 change: "vanished",
                 at: "1970-01-01T00:02:00Z".into()
             }]
+        );
+    }
+
+    #[test]
+    fn a_fleet_of_rotating_addresses_keeps_the_report_bounded() {
+        let mut t = Timings::default();
+        // one address answers all along; 200 more each appear at minute 30
+        t.see(&[att("10.0.0.1:80", 200, 0.05)], 200, Some(0));
+        t.see(&[att("10.0.0.1:80", 200, 0.05)], 200, Some(60 * 60_000));
+        for i in 0..200 {
+            let a = format!("10.1.{}.{}:80", i / 250, i % 250);
+            t.see(&[att(&a, 200, 0.05)], 200, Some(30 * 60_000 + i));
+            t.see(&[att(&a, 200, 0.05)], 200, Some(60 * 60_000));
+        }
+        t.flush();
+        let s = build(&t, &[], Some((0, 60 * 60_000)), 0);
+        assert_eq!(s.changes_total, 200);
+        assert_eq!(s.changes.len(), MAX_CHANGES);
+        assert!(s.changes.iter().all(|c| c.change == "appeared"));
+        // the earliest are the ones kept
+        assert_eq!(s.changes[0].at, "1970-01-01T00:30:00Z");
+        let more = crate::report::table::more_changes(&s).unwrap();
+        assert!(
+            more.contains("150 more") && more.contains("200 in all"),
+            "{more}"
         );
     }
 }

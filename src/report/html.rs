@@ -259,7 +259,10 @@ fn timings(r: &Report) -> Markup {
         }
         @if !t.changes.is_empty() {
             p { "Upstream addresses that appeared or vanished:" }
-            ul { @for c in &t.changes { li { span.mono { (c.upstream) } " " (c.change) " at " (c.at) } } }
+            ul {
+                @for c in &t.changes { li { span.mono { (c.upstream) } " " (c.change) " at " (c.at) } }
+                @if let Some(more) = super::table::more_changes(t) { li { (more) } }
+            }
         }
     }
 }

@@ -455,6 +455,9 @@ fn timings(r: &Report, out: &mut String) {
         for c in &t.changes {
             let _ = writeln!(out, "- {} {} at {}", text(&c.upstream), c.change, c.at);
         }
+        if let Some(more) = super::table::more_changes(t) {
+            let _ = writeln!(out, "- {more}");
+        }
         out.push('\n');
     }
 }

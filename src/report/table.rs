@@ -333,6 +333,22 @@ fn timings(r: &Report, width: u16, out: &mut String) {
     for c in &t.changes {
         let _ = writeln!(out, "upstream {} {} at {}", c.upstream, c.change, c.at);
     }
+    if let Some(more) = more_changes(t) {
+        let _ = writeln!(out, "{more}");
+    }
+}
+
+/// "… N more …" when the report lists only the first appeared/vanished
+/// addresses.
+pub(crate) fn more_changes(t: &crate::analyze::timing_report::TimingSections) -> Option<String> {
+    let more = t.changes_total.saturating_sub(t.changes.len() as u64);
+    (more > 0).then(|| {
+        format!(
+            "… and {more} more upstream addresses appeared or vanished ({} in all; the first {} are listed)",
+            t.changes_total,
+            t.changes.len()
+        )
+    })
 }
 
 fn timeline(r: &Report, width: u16, out: &mut String) {
