@@ -475,3 +475,157 @@ fn table_defaults_are_values_nginx_accepts() {
     assert!(checked >= 80, "defaults checked: {checked}");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Where a directive may appear and how many arguments it takes come from
+/// the one directive table (`grammar::DIRECTIVES`), as NGX-VAL-001's value
+/// checks do: for every typed directive of the http modules Debian's nginx
+/// has (placed with the typed test's valid sample), `nginx -t` says
+/// `"X" directive is not allowed here` in main, events, http, server,
+/// location and upstream exactly when gatecheck's lowering reports it
+/// there; and where the table fixes the argument count, one argument too
+/// many is `invalid number of arguments` for both. A directive nginx
+/// refuses in its first allowed context with the valid sample (it needs
+/// another directive, a file, a module Debian lacks) is skipped, as is one
+/// without a known valid value (`Text`, `Custom`).
+#[test]
+fn contexts_agree_with_nginx_t() {
+    use gatecheck::config::nginx::grammar::{args, ctx, lookup, Type, DIRECTIVES};
+
+    let Some(bin) = nginx() else { return };
+    let have = nginx_version(&bin);
+    let valid = |t: Type| -> Option<String> {
+        Some(match t {
+            Type::Time | Type::Seconds => "30s".into(),
+            Type::Size | Type::Offset => "16k".into(),
+            Type::Number => "8".into(),
+            Type::Flag => "on".into(),
+            Type::Bufs => "8 4k".into(),
+            Type::Enum(names) | Type::Bitmask(names) => names[0].to_string(),
+            Type::Text | Type::Custom => return None,
+        })
+    };
+    let places = [
+        ctx::MAIN,
+        ctx::EVENTS,
+        ctx::HTTP,
+        ctx::SERVER,
+        ctx::LOCATION,
+        ctx::UPSTREAM,
+    ];
+    let text = |line: &str, place: u32| {
+        let at = |c: u32| if c == place { line } else { "" };
+        format!(
+            "{}\nevents {{\n {}\n}}\nhttp {{\n {}\n server {{\n listen 127.0.0.1:1;\n {}\n location / {{\n {}\n }}\n }}\n upstream u {{\n server 127.0.0.1:1;\n {}\n }}\n}}\n",
+            at(ctx::MAIN),
+            at(ctx::EVENTS),
+            at(ctx::HTTP),
+            at(ctx::SERVER),
+            at(ctx::LOCATION),
+            at(ctx::UPSTREAM)
+        )
+    };
+    // gatecheck's findings for `name` in `text`.
+    let ours = |name: &str, text: &str| -> Vec<String> {
+        let (_, parsed) = gatecheck::config::nginx::parse_str("nginx.conf", text.as_bytes());
+        let model = parsed.model.expect("model");
+        model
+            .invalid
+            .iter()
+            .filter(|i| i.directive == name)
+            .map(|i| i.problem.clone())
+            .collect()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("nginx.conf");
+    let (mut wrong, mut checked, mut skipped) = (Vec::new(), 0, Vec::new());
+    let mut seen = std::collections::HashSet::new();
+    for spec in DIRECTIVES {
+        if !spec.module.starts_with("ngx_http_") || !seen.insert(spec.name) {
+            continue;
+        }
+        let Some(value) = valid(spec.value) else {
+            continue;
+        };
+        if Version::parse(spec.since).is_some_and(|s| s > have) || spec.is_block() {
+            continue;
+        }
+        // Every module's definition of the name counts (nginx looks at all).
+        let allowed = lookup(spec.name).iter().fold(0, |m, s| m | s.contexts);
+        let Some(home) = places.into_iter().find(|c| allowed & c != 0) else {
+            continue;
+        };
+        let line = format!("{} {value};", spec.name);
+        std::fs::write(&conf, text(&line, home)).unwrap();
+        let (ok, msg) = nginx_t(&bin, &conf);
+        if !ok {
+            skipped.push(format!("{} ({})", spec.name, msg.trim()));
+            continue;
+        }
+        let not_allowed = format!("\"{}\" directive is not allowed here", spec.name);
+        for place in places {
+            let t = text(&line, place);
+            std::fs::write(&conf, &t).unwrap();
+            let (_, msg) = nginx_t(&bin, &conf);
+            let theirs = msg.contains(&not_allowed);
+            let ours = ours(spec.name, &t)
+                .iter()
+                .any(|p| p.contains("directive is not allowed in"));
+            checked += 1;
+            // Known exception: `resolver`/`resolver_timeout` in `upstream`
+            // appeared in nginx 1.27.3; the table describes a newer nginx,
+            // and Debian's 1.22 says `"resolver_timeout" directive is not
+            // allowed here`.
+            let upstream_resolver = place == ctx::UPSTREAM
+                && matches!(spec.name, "resolver" | "resolver_timeout")
+                && Version::parse("1.27.3").is_some_and(|v| have < v);
+            if theirs && !ours && upstream_resolver {
+                eprintln!("known exception: `{line}` in upstream (nginx < 1.27.3)");
+                continue;
+            }
+            if theirs != ours {
+                wrong.push(format!(
+                    "`{line}` in {}: nginx -t {}, gatecheck {} ({})",
+                    ctx::name(place),
+                    if theirs { "refuses" } else { "accepts" },
+                    if ours { "refuses" } else { "accepts" },
+                    msg.trim()
+                ));
+            }
+        }
+        // One argument too many where the count is fixed.
+        let a = spec.args;
+        let fixed = a & (args::ANY | args::ONE_MORE | args::TWO_MORE) == 0
+            && (a & args::FLAG != 0 || (a & args::NUMBER).count_ones() == 1);
+        if fixed && lookup(spec.name).len() == 1 {
+            let line = format!("{} {value} {value};", spec.name);
+            let t = text(&line, home);
+            std::fs::write(&conf, &t).unwrap();
+            let (_, msg) = nginx_t(&bin, &conf);
+            let theirs = msg.contains("invalid number of arguments");
+            let ours = ours(spec.name, &t)
+                .iter()
+                .any(|p| p.contains("invalid number of arguments"));
+            checked += 1;
+            if theirs != ours {
+                wrong.push(format!(
+                    "`{line}` in {}: nginx -t {}, gatecheck {} ({})",
+                    ctx::name(home),
+                    if theirs {
+                        "refuses the count"
+                    } else {
+                        "accepts the count"
+                    },
+                    if ours { "refuses it" } else { "accepts it" },
+                    msg.trim()
+                ));
+            }
+        }
+    }
+    eprintln!(
+        "checked {checked} cases; skipped {} directives: {}",
+        skipped.len(),
+        skipped.join("; ")
+    );
+    assert!(checked >= 500, "cases checked: {checked}");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
