@@ -611,3 +611,36 @@ fn stated_haproxy_format_wins_over_nginx_detection() {
     );
     assert!(c502.contains(&("invalid_header".into(), 1)), "{c502:?}");
 }
+
+/// The hop's next-hop timings: HAProxy logs `Tc` and `Tr` (connect and
+/// header), never the response phase.
+#[test]
+fn haproxy_hop_timings() {
+    let v = analyze_json(&["fixtures/logs/haproxy/syslog_mixed.log"]);
+    let t = &v["hops"][0]["timings"];
+    assert_eq!(t["ok_sampled_1_in"], 16);
+    let ups = t["upstreams"].as_array().expect("upstreams");
+    assert!(!ups.is_empty(), "{t}");
+    let failed: u64 = ups.iter().map(|u| u["failed_502"].as_u64().unwrap()).sum();
+    // every 502 here went to a chosen server: each one attempt behind a 502
+    assert_eq!(
+        failed,
+        v["hops"][0]["totals"]["status_502"].as_u64().unwrap()
+    );
+    let app1 = ups
+        .iter()
+        .find(|u| u["upstream"] == "be_api/app1")
+        .expect("app1");
+    assert_eq!(
+        (app1["attempts"].as_u64(), app1["failed_502"].as_u64()),
+        (Some(2), Some(1))
+    );
+    for u in ups {
+        assert!(u["attempts"].as_u64().unwrap() >= u["failed_502"].as_u64().unwrap());
+        for p in u["phases"].as_array().unwrap() {
+            assert_ne!(p["phase"], "response", "{u}");
+            let n = p["failed_502"]["count"].as_u64().unwrap() + p["ok"]["count"].as_u64().unwrap();
+            assert!(n >= 1 && n <= u["attempts"].as_u64().unwrap(), "{u}");
+        }
+    }
+}

@@ -320,6 +320,11 @@ pub struct HopRow {
     pub timeline: Vec<TimelineRow>,
     /// The first few malformed lines of this hop.
     pub malformed_samples: Vec<Sample>,
+    /// Timings of the next hop's attempts (the nginx `timings` shape), with
+    /// only the phases the format logs: HAProxy `Tc`/`Tr` as connect and
+    /// header, Envoy's upstream service time, a CDN's or ALB's origin /
+    /// target time as header, Google Cloud's backend latency as response.
+    pub timings: super::timing_report::TimingSections,
 }
 
 /// When more than one hop names the upstreams of its 502s (nginx its
@@ -470,6 +475,11 @@ impl HopRow {
     /// Shape one hop's aggregate.
     pub fn build(h: &super::hops::HopAgg) -> HopRow {
         let a = &h.agg;
+        let windows: Vec<(i64, i64)> = incident::bursts(&a.minutes)
+            .windows
+            .iter()
+            .map(|b| (b.start_min, b.end_min))
+            .collect();
         HopRow {
             name: h.name,
             hop: h.hop,
@@ -488,6 +498,12 @@ impl HopRow {
             last_502: a.span_502.map(|s| rfc3339(s.1)),
             timeline: timeline(&a.minutes, a.offset_s.unwrap_or(0)),
             malformed_samples: a.malformed_samples.clone(),
+            timings: super::timing_report::build(
+                &a.timings,
+                &windows,
+                a.span.map(|(x, y)| (x.utc_ms, y.utc_ms)),
+                a.offset_s.unwrap_or(0),
+            ),
         }
     }
 }
