@@ -1,6 +1,8 @@
-//! Entry points shared by the `cargo fuzz` targets (`fuzz/`) and the test
-//! that replays their corpora (`tests/it/fuzz_corpus.rs`), so both exercise the
-//! same code. Each must never panic, whatever the bytes.
+//! The body of every `cargo fuzz` target (`fuzz/fuzz_targets/<name>.rs` calls
+//! the function of the same name) and of the test that replays their corpora
+//! (`tests/it/fuzz_corpus.rs`), so both exercise the same code. Each must never
+//! panic, whatever the bytes; the config ones also check that every span they
+//! get back lies inside the input.
 
 use crate::logs::nginx::{builtin_formats, Escape, LogFormat, TimeCache};
 use crate::logs::{lines, nginx_error};
@@ -216,4 +218,104 @@ pub fn fastly(data: &[u8]) {
 /// Google Cloud load balancer entries (and the other JSON hop parsers on them).
 pub fn gcp_lb(data: &[u8]) {
     json_hops(data, &crate::logs::gcp_lb::GcpLb);
+}
+
+/// A span reaching past the input is a bug in the reader that made it.
+fn in_bounds(span: crate::source::Span, len: usize) {
+    assert!(
+        span.start <= span.end && span.end as usize <= len,
+        "{span:?} outside 0..{len}"
+    );
+}
+
+/// Parse `data` as an nginx config (includes are not read), lint it with
+/// every rule and render every diagnostic, parse errors included.
+pub fn nginx_conf(data: &[u8]) {
+    use crate::lint::{check, Selection, Settings};
+    let (sources, parsed) = crate::config::nginx::parse_str("fuzz.conf", data);
+    let models: Vec<_> = parsed.model.into_iter().collect();
+    assert_eq!(models.len(), 1, "the parser always returns a model");
+    let mut diags = check(
+        &models,
+        &sources,
+        &Settings::default(),
+        &Selection::default(),
+    );
+    diags.extend(
+        parsed
+            .errors
+            .iter()
+            .filter_map(|e| crate::report::config_error::diagnostic(e, &sources)),
+    );
+    for d in &diags {
+        assert!(!crate::report::lint::text::render(d, &sources).is_empty());
+    }
+}
+
+/// Parse `data` as a HAProxy config (and every word as a time and a size),
+/// lower it and run every rule.
+pub fn haproxy_cfg(data: &[u8]) {
+    use crate::config::haproxy::{parse_cfg, parse_size, parse_str, parse_time};
+    use crate::lint::{check, Selection, Settings};
+    let cfg = parse_cfg(crate::source::FileId(0), data);
+    let lines = crate::source::LineIndex::new(data);
+    for section in &cfg.sections {
+        in_bounds(section.span, data.len());
+        for line in std::iter::once(&section.header).chain(&section.lines) {
+            in_bounds(line.span, data.len());
+            for word in &line.words {
+                in_bounds(word.span, data.len());
+                let _ = parse_time(word.as_str());
+                let _ = parse_size(word.as_str());
+            }
+        }
+    }
+    for e in &cfg.errors {
+        in_bounds(e.span(), data.len());
+        let _ = lines.line_col(e.span().start);
+        let _ = e.to_string();
+    }
+    let (sm, parsed) = parse_str("haproxy.cfg", data);
+    let models: Vec<_> = parsed.model.into_iter().collect();
+    for d in check(&models, &sm, &Settings::default(), &Selection::default()) {
+        in_bounds(d.span, data.len());
+    }
+}
+
+/// Read `data` as an Envoy bootstrap in YAML and in JSON (loader, typed
+/// view), lower it and run every rule.
+pub fn envoy_config(data: &[u8]) {
+    use crate::config::envoy::{parse_bootstrap, parse_str, Syntax};
+    use crate::lint::{check, Selection, Settings};
+    let lines = crate::source::LineIndex::new(data);
+    for syntax in [Syntax::Yaml, Syntax::Json] {
+        let boot = parse_bootstrap(crate::source::FileId(0), data, syntax);
+        for e in &boot.errors {
+            in_bounds(e.span(), data.len());
+            let _ = lines.line_col(e.span().start);
+            let _ = e.to_string();
+        }
+        for n in &boot.notes {
+            in_bounds(n.span(), data.len());
+        }
+        for c in &boot.clusters {
+            in_bounds(c.span, data.len());
+            for ep in &c.endpoints {
+                in_bounds(ep.address.span, data.len());
+            }
+        }
+        for l in &boot.listeners {
+            in_bounds(l.span, data.len());
+            for h in &l.http_managers {
+                in_bounds(h.span, data.len());
+            }
+        }
+    }
+    for name in ["envoy.yaml", "envoy.json"] {
+        let (sm, parsed) = parse_str(name, data);
+        let models: Vec<_> = parsed.model.into_iter().collect();
+        for d in check(&models, &sm, &Settings::default(), &Selection::default()) {
+            in_bounds(d.span, data.len());
+        }
+    }
 }
