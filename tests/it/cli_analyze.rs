@@ -5,22 +5,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn gatecheck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("COLUMNS", "120")
-        .output()
-        .expect("run gatecheck")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
-}
+use crate::support::cli::{gatecheck, json, stdout};
 
 #[test]
 fn causes_fixture_table() {

@@ -3,30 +3,14 @@
 
 use std::process::Command;
 
-const DIR: &str = "fixtures/attrib/haproxy_timeout";
+use crate::support::cli::{analyze_json, line_of};
 
-fn analyze_json(args: &[&str]) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .args(["analyze", "--format", "json", "--no-progress"])
-        .args(args)
-        .output()
-        .expect("run gatecheck");
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "json: {e}\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
+const DIR: &str = "fixtures/attrib/haproxy_timeout";
 
 /// Line of `needle` in the fixture config, 1-based.
 fn cfg_line(needle: &str) -> u64 {
     let text = std::fs::read_to_string(format!("{DIR}/haproxy.cfg")).expect("cfg");
-    text.lines()
-        .position(|l| l.trim() == needle)
-        .map(|i| i as u64 + 1)
-        .expect("line")
+    line_of(&text, needle)
 }
 
 fn timeout_server(v: &serde_json::Value) -> serde_json::Value {

@@ -2,32 +2,14 @@
 //! `server`/`location` that served it, and the `proxy_read_timeout` in effect
 //! there is cited with its file:line and compared with the durations.
 
-use std::process::Command;
+use crate::support::cli::{analyze_json, line_of};
 
 const DIR: &str = "fixtures/attrib/nginx_locations";
-
-fn analyze_json(args: &[&str]) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .args(["analyze", "--format", "json", "--no-progress"])
-        .args(args)
-        .output()
-        .expect("run gatecheck");
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "json: {e}\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
 
 /// Line of `needle` (trimmed, whole line) in the fixture config, 1-based.
 fn cfg_line(needle: &str) -> u64 {
     let text = std::fs::read_to_string(format!("{DIR}/nginx.conf")).expect("cfg");
-    text.lines()
-        .position(|l| l.trim() == needle)
-        .map(|i| i as u64 + 1)
-        .unwrap_or_else(|| panic!("{needle} not in the config"))
+    line_of(&text, needle)
 }
 
 /// The `proxy_read_timeout` citations of the 504 timeout row, by value.

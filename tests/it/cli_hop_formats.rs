@@ -5,20 +5,7 @@
 
 use std::process::Command;
 
-fn analyze_json(args: &[&str]) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .arg("analyze")
-        .args(args)
-        .args(["--format", "json", "--no-progress"])
-        .output()
-        .expect("run gatecheck");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json")
-}
+use crate::support::cli::analyze_json;
 
 const DIRS: &[&str] = &[
     "fixtures/logs/envoy",

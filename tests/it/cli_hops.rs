@@ -3,20 +3,7 @@
 
 use std::process::Command;
 
-fn analyze_json(args: &[&str]) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .arg("analyze")
-        .args(args)
-        .args(["--format", "json", "--no-progress"])
-        .output()
-        .expect("run gatecheck");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json")
-}
+use crate::support::cli::analyze_json;
 
 fn causes(rows: &serde_json::Value) -> Vec<(String, u64)> {
     rows.as_array()
@@ -276,6 +263,15 @@ fn where_the_502s_were_born_nginx_then_haproxy() {
     assert_eq!(chain["chain"][1]["at"], "fixtures/logs/chain/haproxy.log:2");
 }
 
+/// The chain in `born` whose first request id ends with `suffix`.
+fn chain_ending<'a>(born: &'a serde_json::Value, suffix: &str) -> Option<&'a serde_json::Value> {
+    born["chains"].as_array().unwrap().iter().find(|c| {
+        c["chain"][0]["request_id"]
+            .as_str()
+            .is_some_and(|r| r.ends_with(suffix))
+    })
+}
+
 /// What real nginx and haproxy wrote in a chain (`fixtures/logs/chain_real/NOTES.md`),
 /// joined by the request id both logged.
 #[test]
@@ -287,22 +283,13 @@ fn real_chain_fixtures_born_at() {
         "{b}"
     );
     let by_id = |suffix: &str| {
-        b["chains"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| {
-                c["chain"][0]["request_id"]
-                    .as_str()
-                    .is_some_and(|r| r.ends_with(suffix))
-            })
-            .map(|c| {
-                (
-                    c["born_at"].as_str().unwrap().to_string(),
-                    c["hop"].as_str().unwrap().to_string(),
-                    c["cause"].as_str().unwrap().to_string(),
-                )
-            })
+        chain_ending(b, suffix).map(|c| {
+            (
+                c["born_at"].as_str().unwrap().to_string(),
+                c["hop"].as_str().unwrap().to_string(),
+                c["cause"].as_str().unwrap().to_string(),
+            )
+        })
     };
     let t = |a: &str, b: &str, c: &str| Some((a.to_string(), b.to_string(), c.to_string()));
     assert_eq!(
@@ -489,21 +476,12 @@ fn hop_order_from_addresses_beats_durations() {
     assert!(note.contains("haproxy.cfg:13"), "{note}");
     assert!(note.contains("said the opposite"), "{note}");
     let born = |suffix: &str| {
-        b["chains"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| {
-                c["chain"][0]["request_id"]
-                    .as_str()
-                    .is_some_and(|r| r.ends_with(suffix))
-            })
-            .map(|c| {
-                (
-                    c["hop"].as_str().unwrap().to_string(),
-                    c["cause"].as_str().unwrap().to_string(),
-                )
-            })
+        chain_ending(b, suffix).map(|c| {
+            (
+                c["hop"].as_str().unwrap().to_string(),
+                c["cause"].as_str().unwrap().to_string(),
+            )
+        })
     };
     assert_eq!(
         born("0001"),

@@ -2,29 +2,17 @@
 //! parsing, and the ladder of a dump real nginx and haproxy wrote
 //! (`fixtures/ladder_real/`, captured by `tests/it/real_ladder.rs`).
 
-use std::process::{Command, Output};
+use std::process::Output;
 
+use crate::support::cli::{gatecheck_width, json};
+
+/// `gatecheck ARGS`, 160 columns wide.
 fn gatecheck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("COLUMNS", "160")
-        .output()
-        .expect("run gatecheck")
+    gatecheck_width(args, 160)
 }
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}{}",
-            String::from_utf8_lossy(&o.stdout),
-            stderr(o)
-        )
-    })
 }
 
 /// 1-based line of the first line of `file` containing `needle`.

@@ -3,15 +3,9 @@
 //! self-contained, and no log-derived text reaches it unescaped.
 
 use std::io::Write;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn gatecheck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run gatecheck")
-}
+use crate::support::cli::gatecheck;
 
 fn ok_stdout(o: &Output) -> String {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -23,6 +17,18 @@ fn json_of(paths: &[&str]) -> serde_json::Value {
     args.extend(paths);
     args.extend(["--format", "json"]);
     serde_json::from_str(&ok_stdout(&gatecheck(&args))).expect("JSON")
+}
+
+/// Every Markdown table of `md` has as many cells in each row as in its
+/// header (an escaped `\\|` is no cell border).
+fn assert_table_rows_line_up(md: &str) {
+    for block in md.split("\n\n").filter(|b| b.starts_with('|')) {
+        let cells: Vec<usize> = block
+            .lines()
+            .map(|l| l.replace("\\|", "").matches('|').count())
+            .collect();
+        assert!(cells.iter().all(|n| *n == cells[0]), "{block}");
+    }
 }
 
 /// Elements HTML allows without a closing tag.
@@ -109,13 +115,7 @@ fn markdown_of_the_demo_carries_the_json_numbers() {
     let by_cause: u64 = (4..rows[0].len()).map(col_sum).sum();
     assert_eq!(by_cause, n502, "the stacked columns add up to the 502s");
     // GitHub tables: each table's rows have as many cells as its header
-    for block in md.split("\n\n").filter(|b| b.starts_with('|')) {
-        let cells: Vec<usize> = block
-            .lines()
-            .map(|l| l.replace("\\|", "").matches('|').count())
-            .collect();
-        assert!(cells.iter().all(|n| *n == cells[0]), "{block}");
-    }
+    assert_table_rows_line_up(&md);
 }
 
 #[test]
@@ -199,13 +199,7 @@ fn hostile_log_text_is_escaped_in_both_documents() {
     }
     assert!(md.contains("\\<script\\>"), "the path is shown, escaped");
     // a `|` in a log value never splits a table cell
-    for block in md.split("\n\n").filter(|b| b.starts_with('|')) {
-        let cells: Vec<usize> = block
-            .lines()
-            .map(|l| l.replace("\\|", "").matches('|').count())
-            .collect();
-        assert!(cells.iter().all(|n| *n == cells[0]), "{block}");
-    }
+    assert_table_rows_line_up(&md);
 }
 
 #[test]

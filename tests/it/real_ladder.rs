@@ -11,14 +11,11 @@
 //! (`fixtures/ladder_real/` is such a capture, replayed by `tests/it/cli_ladder.rs`).
 
 use std::fs;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use crate::support::haproxy::{find_haproxy, Haproxy};
+use crate::support::chain::{Chain, Timeouts};
 use crate::support::http::request_with_id as request;
-use crate::support::nginx::{find_nginx, free_port, Nginx};
-use crate::support::upstream::FaultUpstream;
 use serde_json::Value;
 
 /// 1-based line of the first line of `file` containing `needle`.
@@ -33,80 +30,13 @@ fn line_of(file: &Path, needle: &str) -> usize {
 
 #[test]
 fn nginx_giving_up_before_haproxy_is_found_on_the_ladder() {
-    let (Some(ngx_bin), Some(hap_bin)) = (find_nginx(), find_haproxy()) else {
-        if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
-            panic!("nginx or haproxy not found and GATECHECK_REQUIRE_PROXIES is set");
-        }
-        eprintln!("skipped: nginx or haproxy not installed");
+    let Some(mut chain) = Chain::start(Timeouts {
+        haproxy_server: "3s",
+        nginx_read: "1s",
+    }) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let dump = dir.path().join("dump");
-    fs::create_dir_all(&dump).unwrap();
-    let up = FaultUpstream::start().expect("upstream");
-    let (ngx_port, hap_port) = (free_port(), free_port());
-    let hap_addr: SocketAddr = format!("127.0.0.1:{hap_port}").parse().unwrap();
-    let ngx_addr: SocketAddr = format!("127.0.0.1:{ngx_port}").parse().unwrap();
-    let hap_cfg = dir.path().join("haproxy.cfg");
-    fs::write(
-        &hap_cfg,
-        format!(
-            "global
-    log stdout format raw local0
-
-defaults
-    mode http
-    log global
-    option httplog
-    retries 0
-    timeout connect 1s
-    timeout client 5s
-    timeout server 3s
-
-frontend fe_main
-    bind 127.0.0.1:{hap_port}
-    capture request header X-Request-ID len 64
-    default_backend be_app
-
-backend be_app
-    server app1 {}
-",
-            up.addr()
-        ),
-    )
-    .unwrap();
-    let mut hap = Haproxy::start(&hap_bin, &hap_cfg, &dump.join("haproxy.log"), hap_addr);
-    let user = if crate::support::nginx::is_root() {
-        "user root;\n"
-    } else {
-        ""
-    };
-    let conf = format!(
-        r#"{user}worker_processes 1;
-pid nginx.pid;
-error_log logs/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    log_format chain '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time" ua="$upstream_addr" us="$upstream_status" rid=$http_x_request_id';
-    access_log logs/access.log chain;
-    client_body_temp_path temp/body;
-    proxy_temp_path temp/proxy;
-    fastcgi_temp_path temp/fastcgi;
-    uwsgi_temp_path temp/uwsgi;
-    scgi_temp_path temp/scgi;
-    server {{
-        listen 127.0.0.1:{ngx_port};
-        location / {{
-            proxy_pass http://127.0.0.1:{hap_port};
-            proxy_set_header X-Request-ID $http_x_request_id;
-            proxy_read_timeout 1s;
-        }}
-    }}
-}}
-"#
-    );
-    let mut ngx = Nginx::start(&ngx_bin, dir.path(), &conf, ngx_addr, "UTC0")
-        .unwrap_or_else(|e| panic!("{e}"));
+    let ngx_addr = chain.ngx_addr;
     let id = |i: usize| format!("7adde700-0000-4000-8000-{i:012x}");
     // two requests nginx gives up on after 1 s, and one 502 made at haproxy
     // (so that the 502s' join orders the hops from their request ids)
@@ -116,21 +46,7 @@ http {{
     {
         assert_eq!(request(ngx_addr, target, &id(i)), status, "{target}");
     }
-    ngx.stop();
-    hap.stop();
-    fs::copy(dir.path().join("nginx.conf"), dump.join("nginx.conf")).unwrap();
-    fs::copy(&hap_cfg, dump.join("haproxy.cfg")).unwrap();
-    for f in ["access.log", "error.log"] {
-        fs::copy(dir.path().join("logs").join(f), dump.join(f)).unwrap();
-    }
-    if let Some(capture) = std::env::var_os("GATECHECK_CAPTURE_DIR") {
-        let capture = PathBuf::from(capture);
-        fs::create_dir_all(&capture).unwrap();
-        for e in fs::read_dir(&dump).unwrap() {
-            let p = e.unwrap().path();
-            fs::copy(&p, capture.join(p.file_name().unwrap())).unwrap();
-        }
-    }
+    let dump = chain.dump().to_path_buf();
     let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
         .args([
             "analyze",
@@ -143,11 +59,7 @@ http {{
         ])
         .output()
         .expect("run gatecheck");
-    let dump_text = || {
-        ["access.log", "haproxy.log", "error.log"]
-            .map(|f| fs::read_to_string(dump.join(f)).unwrap_or_default())
-            .join("\n----\n")
-    };
+    let dump_text = || chain.dump_text();
     assert!(
         out.status.success(),
         "{}",

@@ -13,9 +13,9 @@
 
 use std::fs;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
+use crate::support::cli::{analyze_json_paths, line_of};
 use crate::support::http;
 use crate::support::nginx::{self, Nginx};
 use crate::support::upstream::FaultUpstream;
@@ -27,76 +27,31 @@ const RICH: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $stat
 /// [`RICH`] with the bytes each attempt received and the length of its body.
 const BYTES: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time" ua="$upstream_addr" us="$upstream_status" ubr="$upstream_bytes_received" url="$upstream_response_length""#;
 
-/// nginx, or `None` (skip) when it is not installed and not required.
-fn nginx_bin() -> Option<PathBuf> {
-    let found = nginx::find_nginx();
-    if found.is_none() {
-        let msg = "nginx not found; install nginx-light or run .ci/run";
-        if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
-            panic!("{msg} (GATECHECK_REQUIRE_PROXIES is set)");
-        }
-        eprintln!("skipping real_nginx_attrib: {msg}");
-    }
-    found
-}
-
 /// A whole nginx.conf around `body` (the `http` block's own directives):
-/// logs in `logs/`, the access log `logs/access.log` in [`RICH`] and
-/// `logs/bytes.log` in [`BYTES`].
+/// the access log `logs/access.log` in [`RICH`] and `logs/bytes.log` in
+/// [`BYTES`].
 fn conf(body: &str) -> String {
-    let user = if nginx::is_root() { "user root;\n" } else { "" };
-    format!(
-        r#"# Written by tests/it/real_nginx_attrib.rs.
-{user}worker_processes 1;
-pid nginx.pid;
-error_log logs/error.log;
-
-events {{
-    worker_connections 64;
-}}
-
-http {{
+    nginx::conf(
+        "tests/it/real_nginx_attrib.rs",
+        &format!(
+            "
     log_format rich '{RICH}';
     log_format bytes '{BYTES}';
     access_log logs/access.log rich;
     access_log logs/bytes.log bytes;
-
-    client_body_temp_path temp/body;
-    proxy_temp_path temp/proxy;
-    fastcgi_temp_path temp/fastcgi;
-    uwsgi_temp_path temp/uwsgi;
-    scgi_temp_path temp/scgi;
-{body}}}
-"#
+{body}"
+        ),
     )
 }
 
 /// `gatecheck analyze LOG error.log --config nginx.conf --format json`.
 fn analyze(prefix: &Path, log: &str) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .arg("analyze")
-        .arg(prefix.join("logs").join(log))
-        .arg(prefix.join("logs/error.log"))
-        .arg("--config")
-        .arg(prefix.join("nginx.conf"))
-        .args(["--format", "json", "--no-progress"])
-        .output()
-        .expect("run gatecheck");
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "one JSON document ({e}):\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-/// 1-based line of the config line that is `needle` trimmed.
-fn line_of(conf: &str, needle: &str) -> u64 {
-    conf.lines()
-        .position(|l| l.trim() == needle)
-        .map(|i| i as u64 + 1)
-        .unwrap_or_else(|| panic!("{needle} not in the config"))
+    let logs = prefix.join("logs");
+    let conf = prefix.join("nginx.conf");
+    analyze_json_paths(
+        &[&logs.join(log), &logs.join("error.log")],
+        &["--config", conf.to_str().expect("UTF-8 path")],
+    )
 }
 
 /// The row of `cause` in `group` (`causes_502`, …).
@@ -129,7 +84,7 @@ fn notes(row: &Value) -> String {
 }
 
 fn started(body: &str) -> Option<(Nginx, SocketAddr, tempfile::TempDir, String)> {
-    let bin = nginx_bin()?;
+    let bin = nginx::require_nginx()?;
     let dir = tempfile::tempdir().expect("temp dir");
     let listen = SocketAddr::from(([127, 0, 0, 1], nginx::free_port()));
     let text = conf(&body.replace("LISTEN", &listen.to_string()));

@@ -18,6 +18,7 @@ use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
+use crate::support::cli::{analyze_json_paths, line_of};
 use crate::support::http;
 use crate::support::nginx::{self, Nginx};
 use crate::support::upstream::FaultUpstream;
@@ -28,27 +29,11 @@ const RICH_FORMAT: &str = r#"$remote_addr - $remote_user [$time_local] "$request
 /// `ka` is a second upstream process: an address in two `upstream` blocks,
 /// one with `keepalive` and one without, leaves reuse undecided.
 fn conf(listen: SocketAddr, app: SocketAddr, ka: SocketAddr) -> String {
-    let user = if nginx::is_root() { "user root;\n" } else { "" };
-    format!(
-        r#"# Written by tests/it/real_nginx_causes.rs.
-{user}worker_processes 1;
-pid nginx.pid;
-error_log logs/error.log;
-
-events {{
-    worker_connections 64;
-}}
-
-http {{
+    let http = format!(
+        r#"
     log_format upstream_rich '{RICH_FORMAT}';
     access_log logs/access_rich.log upstream_rich;
     access_log logs/access.log combined;
-
-    client_body_temp_path temp/body;
-    proxy_temp_path temp/proxy;
-    fastcgi_temp_path temp/fastcgi;
-    uwsgi_temp_path temp/uwsgi;
-    scgi_temp_path temp/scgi;
 
     limit_req_zone $binary_remote_addr zone=perip:1m rate=1r/m;
     limit_conn_zone $binary_remote_addr zone=conns:1m;
@@ -84,9 +69,9 @@ http {{
             proxy_pass http://ka_backend;
         }}
     }}
-}}
 "#
-    )
+    );
+    nginx::conf("tests/it/real_nginx_causes.rs", &http)
 }
 
 /// What gatecheck must say about the request to `target`.
@@ -175,12 +160,7 @@ fn events(access: &Path, error: &Path, conf: &Path) -> BTreeMap<String, Value> {
 
 #[test]
 fn real_nginx_rate_limits_keepalive_and_app_errors() {
-    let Some(bin) = nginx::find_nginx() else {
-        let msg = "nginx not found; install nginx-light or run .ci/run";
-        if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
-            panic!("{msg} (GATECHECK_REQUIRE_PROXIES is set)");
-        }
-        eprintln!("skipping real_nginx_causes: {msg}");
+    let Some(bin) = nginx::require_nginx() else {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
@@ -313,16 +293,10 @@ fn real_nginx_rate_limits_keepalive_and_app_errors() {
         assert!(!evs.contains_key("/limited/first"), "{log}: {evs:?}");
     }
     // the report: the refusals beside the 502s, with the limits they hit
-    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .arg("analyze")
-        .arg(prefix.join("logs/access_rich.log"))
-        .arg(&error)
-        .arg("--config")
-        .arg(&conf_path)
-        .args(["--format", "json", "--no-progress"])
-        .output()
-        .expect("run gatecheck");
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let doc = analyze_json_paths(
+        &[&prefix.join("logs/access_rich.log"), &error],
+        &["--config", conf_path.to_str().expect("UTF-8 path")],
+    );
     let limited = doc["causes_other_5xx"]
         .as_array()
         .expect("causes_other_5xx")
@@ -333,13 +307,7 @@ fn real_nginx_rate_limits_keepalive_and_app_errors() {
     // each refusal cites the limit of the location that served it, at its
     // line in the config nginx ran with
     let conf_text = std::fs::read_to_string(&conf_path).expect("conf");
-    let line_of = |needle: &str| {
-        conf_text
-            .lines()
-            .position(|l| l.trim() == needle)
-            .map(|i| i as u64 + 1)
-            .unwrap_or_else(|| panic!("{needle} not in the config"))
-    };
+    let line_of = |needle: &str| line_of(&conf_text, needle);
     let cited = |row: &Value, directive: &str| -> Value {
         row["settings"]
             .as_array()

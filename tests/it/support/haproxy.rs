@@ -107,3 +107,54 @@ impl Drop for Haproxy {
         self.stop();
     }
 }
+
+/// haproxy on a free port of 127.0.0.1, run from a temp dir that holds its
+/// config (`haproxy.cfg`) and its log (`haproxy.log`, its stdout).
+pub struct Run {
+    /// The config text haproxy runs with.
+    pub cfg: String,
+    /// Where that config is.
+    pub cfg_path: PathBuf,
+    /// What haproxy logged.
+    pub log_path: PathBuf,
+    /// The `bind` address `cfg` was given.
+    pub addr: SocketAddr,
+    hap: Haproxy,
+    _dir: tempfile::TempDir,
+}
+
+impl Run {
+    /// Start `bin` with the config `cfg(port)`, whose frontend binds
+    /// 127.0.0.1:`port`.
+    pub fn start(bin: &Path, cfg: impl FnOnce(u16) -> String) -> Run {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = super::nginx::free_port();
+        let cfg = cfg(port);
+        let cfg_path = dir.path().join("haproxy.cfg");
+        fs::write(&cfg_path, &cfg).expect("write cfg");
+        let log_path = dir.path().join("haproxy.log");
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let hap = Haproxy::start(bin, &cfg_path, &log_path, addr);
+        Run {
+            cfg,
+            cfg_path,
+            log_path,
+            addr,
+            hap,
+            _dir: dir,
+        }
+    }
+
+    /// Wait (at most 5 s) until the log holds `needle` `n` times (haproxy
+    /// writes a request's line when the request ends), stop haproxy and
+    /// return its log.
+    pub fn stop_when_logged(&mut self, needle: &str, n: usize) -> String {
+        let log = || fs::read_to_string(&self.log_path).unwrap_or_default();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while log().matches(needle).count() < n && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(50));
+        }
+        self.hap.stop();
+        log()
+    }
+}

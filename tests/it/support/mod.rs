@@ -1,7 +1,11 @@
-//! Helpers for the real-proxy tests: a fault-injecting upstream, an NXDOMAIN
-//! DNS responder, a tiny HTTP client and nginx and haproxy process guards. All of them
+//! Shared test helpers: running the gatecheck binary (`cli`), and for the
+//! real-proxy tests a fault-injecting upstream, an NXDOMAIN
+//! DNS responder, a tiny HTTP client, nginx and haproxy process guards and
+//! the nginx → haproxy chain (`chain`). All of them
 //! use 127.0.0.1 only and stop by themselves.
 
+pub mod chain;
+pub mod cli;
 pub mod dns;
 pub mod haproxy;
 pub mod http;

@@ -38,6 +38,46 @@ pub fn find_nginx() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// [`find_nginx`], or `None` with a "SKIPPED" message; a panic instead when
+/// `GATECHECK_REQUIRE_PROXIES` is set (`.ci/run` sets it).
+pub fn require_nginx() -> Option<PathBuf> {
+    let found = find_nginx();
+    if found.is_none() {
+        if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
+            panic!("nginx not found and GATECHECK_REQUIRE_PROXIES is set");
+        }
+        eprintln!("SKIPPED: nginx not found (install nginx-light, or run .ci/run)");
+    }
+    found
+}
+
+/// A whole nginx.conf for a [`Nginx`] prefix: `user root;` when root, one
+/// worker, the pid, `logs/error.log` and the temp paths inside the prefix,
+/// and an `http` block that holds `http` (the caller's own directives,
+/// indented). Its first line says it was written by `written_by`.
+pub fn conf(written_by: &str, http: &str) -> String {
+    let user = if is_root() { "user root;\n" } else { "" };
+    format!(
+        "# Written by {written_by}.
+{user}worker_processes 1;
+pid nginx.pid;
+error_log logs/error.log;
+
+events {{
+    worker_connections 64;
+}}
+
+http {{
+    client_body_temp_path temp/body;
+    proxy_temp_path temp/proxy;
+    fastcgi_temp_path temp/fastcgi;
+    uwsgi_temp_path temp/uwsgi;
+    scgi_temp_path temp/scgi;
+{http}}}
+"
+    )
+}
+
 /// A port on 127.0.0.1 that was free a moment ago and that nobody listens on
 /// now (bind port 0, note the port, close).
 pub fn free_port() -> u16 {

@@ -1,0 +1,74 @@
+//! Running the `gatecheck` binary this test crate is built with, from the
+//! crate root (fixture paths are relative to it), and reading what it said.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// `gatecheck ARGS` with `COLUMNS=120`, so that tables wrap the same
+/// whatever terminal runs the tests.
+pub fn gatecheck(args: &[&str]) -> Output {
+    gatecheck_width(args, 120)
+}
+
+/// [`gatecheck`] with a terminal `columns` wide.
+pub fn gatecheck_width(args: &[&str], columns: u16) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("COLUMNS", columns.to_string())
+        .output()
+        .expect("run gatecheck")
+}
+
+/// stdout, lossily decoded.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// stdout as one JSON document; a panic with stdout and stderr when not.
+pub fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not one JSON document ({e}):\n{}\n{}",
+            stdout(o),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+}
+
+/// `gatecheck analyze ARGS --format json --no-progress`: it must succeed
+/// and print one JSON document, which is returned.
+pub fn analyze_json(args: &[&str]) -> Value {
+    let mut all = vec!["analyze"];
+    all.extend(args);
+    all.extend(["--format", "json", "--no-progress"]);
+    let o = gatecheck(&all);
+    assert!(
+        o.status.success(),
+        "gatecheck {all:?}: exit {:?}\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    json(&o)
+}
+
+/// [`analyze_json`] on files given by path.
+pub fn analyze_json_paths(paths: &[&Path], args: &[&str]) -> Value {
+    let mut all: Vec<&str> = paths
+        .iter()
+        .map(|p| p.to_str().expect("UTF-8 path"))
+        .collect();
+    all.extend(args);
+    analyze_json(&all)
+}
+
+/// 1-based line of the first line of `text` that is `needle`, trimmed: where
+/// a config says a directive.
+pub fn line_of(text: &str, needle: &str) -> u64 {
+    text.lines()
+        .position(|l| l.trim() == needle)
+        .map(|i| i as u64 + 1)
+        .unwrap_or_else(|| panic!("{needle:?} is no line of the config"))
+}
