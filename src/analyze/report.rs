@@ -500,6 +500,7 @@ impl HopRow {
             malformed_samples: a.malformed_samples.clone(),
             timings: super::timing_report::build(
                 &a.timings,
+                &super::timing_gaps::PhaseFields::hop(h.name),
                 &windows,
                 a.span.map(|(x, y)| (x.utc_ms, y.utc_ms)),
                 a.offset_s.unwrap_or(0),
@@ -609,8 +610,19 @@ impl Report {
             .iter()
             .map(|b| (b.start_min, b.end_min))
             .collect();
+        let formats: Vec<&str> = inputs
+            .iter()
+            .filter(|i| i.input_kind == InputKind::NginxAccess)
+            .filter_map(|i| i.format.as_deref())
+            .fold(Vec::new(), |mut v, f| {
+                if !v.contains(&f) {
+                    v.push(f);
+                }
+                v
+            });
         let timings = super::timing_report::build(
             &agg.timings,
+            &super::timing_gaps::PhaseFields::nginx(&formats),
             &windows,
             agg.span.map(|(a, b)| (a.utc_ms, b.utc_ms)),
             off,

@@ -213,29 +213,53 @@ fn ladder(r: &Report) -> Markup {
 }
 
 fn timings(r: &Report) -> Markup {
-    let t = &r.timings;
-    if t.upstreams.is_empty() {
-        return html! {};
-    }
     html! {
-        h2 { "Upstream timings" }
-        p.note { (fold::TIMINGS_NOTE) }
-        table {
+        @for s in fold::timing_sections(r) {
+            (timing_section(&s.title, &s.key, s.t))
+        }
+    }
+}
+
+/// One phase's quantiles as `data-<side>-*` attributes a test reads back
+/// (absent: no value, as `null` in the JSON), and as the cell's text.
+fn quantile_cell(side: &str, q: &crate::analyze::timing_report::Quantiles) -> Markup {
+    let attr = |v: Option<f64>| v.map(|v| v.to_string());
+    html! {
+        td data-side=(side) data-count=(q.count) data-p50=[attr(q.p50_ms)] data-p95=[attr(q.p95_ms)] data-p99=[attr(q.p99_ms)] {
+            (fold::quantiles(q))
+        }
+    }
+}
+
+fn timing_section(
+    title: &str,
+    key: &str,
+    t: &crate::analyze::timing_report::TimingSections,
+) -> Markup {
+    html! {
+        h2 { (title) }
+        p.note { (fold::timings_note(t)) }
+        table data-timings=(key) {
             tr { th { "upstream" } th { "attempts" } th { "502" } th { "first 502" } th { "phase" } th { "502: p50 · p95 · p99" } th { "ok: p50 · p95 · p99" } }
             @for u in &t.upstreams {
-                @for (i, p) in u.phases.iter().enumerate() {
-                    tr {
+                @let rows = fold::phase_rows(u);
+                @for (i, p) in rows.iter().enumerate() {
+                    tr data-upstream=(u.upstream) data-phase=[p.map(|p| p.phase)] {
                         @if i == 0 {
-                            td.mono rowspan=(u.phases.len()) { (u.upstream) }
-                            td.n rowspan=(u.phases.len()) { (num(u.attempts)) }
-                            td.n rowspan=(u.phases.len()) { (num(u.failed_502)) }
-                            td rowspan=(u.phases.len()) { (u.first_502.as_deref().unwrap_or("-")) }
+                            td.mono rowspan=(rows.len()) { (u.upstream) }
+                            td.n rowspan=(rows.len()) data-count=(u.attempts) { (num(u.attempts)) }
+                            td.n rowspan=(rows.len()) data-count=(u.failed_502) { (num(u.failed_502)) }
+                            td rowspan=(rows.len()) { (u.first_502.as_deref().unwrap_or("-")) }
                         }
-                        td { (p.phase) } td { (fold::quantiles(&p.failed_502)) } td { (fold::quantiles(&p.ok)) }
+                        @match p {
+                            Some(p) => { td { (p.phase) } (quantile_cell("failed_502", &p.failed_502)) (quantile_cell("ok", &p.ok)) }
+                            None => { td { "-" } td { "-" } td { "-" } }
+                        }
                     }
                 }
             }
         }
+        @for g in &t.gaps { p.note data-gap=(g.phase) { "note: " (g.note) } }
         @if t.distinct_upstreams as usize > t.upstreams.len() {
             p.note { "top " (t.upstreams.len()) " of " (num(t.distinct_upstreams)) " upstream addresses" }
         }

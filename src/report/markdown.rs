@@ -350,18 +350,25 @@ fn ladder(r: &Report, out: &mut String) {
 }
 
 fn timings(r: &Report, out: &mut String) {
-    let t = &r.timings;
-    if t.upstreams.is_empty() {
-        return;
+    for s in fold::timing_sections(r) {
+        timing_section(&s.title, s.t, out);
     }
+}
+
+fn timing_section(
+    title: &str,
+    t: &crate::analyze::timing_report::TimingSections,
+    out: &mut String,
+) {
     let _ = writeln!(
         out,
-        "## Upstream timings\n\n_{}_\n",
-        text(fold::TIMINGS_NOTE)
+        "## {}\n\n_{}_\n",
+        text(title),
+        text(&fold::timings_note(t))
     );
     let mut rows = Vec::new();
     for u in &t.upstreams {
-        for (i, p) in u.phases.iter().enumerate() {
+        for (i, p) in fold::phase_rows(u).into_iter().enumerate() {
             let first = i == 0;
             rows.push(vec![
                 if first {
@@ -384,9 +391,9 @@ fn timings(r: &Report, out: &mut String) {
                 } else {
                     String::new()
                 },
-                p.phase.to_string(),
-                fold::quantiles(&p.failed_502),
-                fold::quantiles(&p.ok),
+                p.map_or("-", |p| p.phase).to_string(),
+                p.map_or("-".into(), |p| fold::quantiles(&p.failed_502)),
+                p.map_or("-".into(), |p| fold::quantiles(&p.ok)),
             ]);
         }
     }
@@ -411,6 +418,9 @@ fn timings(r: &Report, out: &mut String) {
             t.upstreams.len(),
             num(t.distinct_upstreams)
         );
+    }
+    for g in &t.gaps {
+        let _ = writeln!(out, "> note: {}\n", text(&g.note));
     }
     if !t.bursts.is_empty() {
         let _ = writeln!(out, "Before vs during each burst (every upstream):\n");

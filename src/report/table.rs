@@ -245,15 +245,18 @@ pub fn sparkline(r: &Report, max_bars: usize) -> String {
 }
 
 fn timings(r: &Report, width: u16, out: &mut String) {
-    let t = &r.timings;
-    if t.upstreams.is_empty() {
-        return;
+    for s in fold::timing_sections(r) {
+        timing_section(&s.title, s.t, width, out);
     }
-    let _ = writeln!(
-        out,
-        "\nUpstream timings ({})",
-        crate::report::fold::TIMINGS_NOTE
-    );
+}
+
+fn timing_section(
+    title: &str,
+    t: &crate::analyze::timing_report::TimingSections,
+    width: u16,
+    out: &mut String,
+) {
+    let _ = writeln!(out, "\n{title} ({})", fold::timings_note(t));
     let mut tb = table(
         &[
             "upstream",
@@ -267,7 +270,7 @@ fn timings(r: &Report, width: u16, out: &mut String) {
         width,
     );
     for u in &t.upstreams {
-        for (i, p) in u.phases.iter().enumerate() {
+        for (i, p) in fold::phase_rows(u).into_iter().enumerate() {
             let first = i == 0;
             let or_blank = |s: String| if first { s } else { String::new() };
             tb.add_row(vec![
@@ -275,13 +278,16 @@ fn timings(r: &Report, width: u16, out: &mut String) {
                 Cell::new(or_blank(num(u.attempts))).set_alignment(CellAlignment::Right),
                 Cell::new(or_blank(num(u.failed_502))).set_alignment(CellAlignment::Right),
                 Cell::new(or_blank(u.first_502.clone().unwrap_or_else(|| "-".into()))),
-                Cell::new(p.phase),
-                Cell::new(crate::report::fold::quantiles(&p.failed_502)),
-                Cell::new(crate::report::fold::quantiles(&p.ok)),
+                Cell::new(p.map_or("-", |p| p.phase)),
+                Cell::new(p.map_or("-".into(), |p| fold::quantiles(&p.failed_502))),
+                Cell::new(p.map_or("-".into(), |p| fold::quantiles(&p.ok))),
             ]);
         }
     }
     let _ = writeln!(out, "{tb}");
+    for g in &t.gaps {
+        let _ = writeln!(out, "note: {}", g.note);
+    }
     for b in &t.bursts {
         let _ = writeln!(
             out,
