@@ -126,6 +126,33 @@ pub fn phase_rows(u: &UpstreamTimingRow) -> Vec<Option<&PhaseRow>> {
     }
 }
 
+/// "… and N more bursts …" when the report lists only the bursts with the
+/// most 502s.
+pub fn more_bursts(r: &Report) -> Option<String> {
+    let more = r.bursts_total.saturating_sub(r.bursts.len() as u64);
+    (more > 0).then(|| {
+        format!(
+            "… and {} more burst{} ({} in all; the {} with the most 502s are listed)",
+            num(more),
+            if more == 1 { "" } else { "s" },
+            num(r.bursts_total),
+            r.bursts.len()
+        )
+    })
+}
+
+/// "… and N more <what> (--format json lists each)" when `total` items
+/// were cut to `shown`.
+pub fn more_of(total: usize, shown: usize, what: &str) -> Option<String> {
+    let more = total.saturating_sub(shown);
+    (more > 0).then(|| {
+        format!(
+            "… and {} more {what} (--format json lists each)",
+            num(more as u64)
+        )
+    })
+}
+
 /// Where the totals line goes: the terminal table or a Markdown list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {

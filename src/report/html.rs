@@ -326,6 +326,7 @@ pub fn render(r: &Report) -> String {
                             tr { td { (b.start) } td { (b.end) } td.n { (num(b.count_502)) } td.n { (num(b.peak_per_minute)) } td { code { (b.top_cause.id()) } } }
                         }
                     }
+                    @if let Some(more) = fold::more_bursts(r) { p.note { (more) } }
                 }
                 @if bl.minor_spikes > 0 { p.note { (bl.minor_spikes) " smaller spike(s) of 502s not listed as bursts." } }
 
@@ -368,11 +369,24 @@ pub fn render(r: &Report) -> String {
                 }
 
                 h2 { "What was read, and what was not" }
-                table {
-                    tr { th { "file" } th { "read as" } th { "lines" } th { "malformed" } th { "why" } }
-                    @for i in &r.inputs {
-                        tr { td.mono { (i.path) } td { (i.kind) @if let Some(f) = &i.format { " (" (f) ")" } }
-                             td.n { (num(i.lines)) } td.n { (num(i.malformed)) } td { (i.reason) } }
+                @if r.inputs.len() > super::table::INPUT_ROWS {
+                    // a dump of thousands of files: folded as the terminal table does
+                    @let (rows, by_folder) = super::table::fold_inputs(&r.inputs);
+                    p.note { (num(r.inputs.len() as u64)) " files in " (rows.len()) " rows, folded by "
+                        (if by_folder { "folder and format" } else { "format" }) "; " code { "--format json" } " lists each" }
+                    table {
+                        tr { th { "files" } th { "read as" } th { "lines" } th { "malformed" } th { "why" } }
+                        @for i in &rows {
+                            tr { td.mono { (i.name) } td { (i.read_as) } td.n { (num(i.lines)) } td.n { (num(i.malformed)) } td { (i.why) } }
+                        }
+                    }
+                } @else {
+                    table {
+                        tr { th { "file" } th { "read as" } th { "lines" } th { "malformed" } th { "why" } }
+                        @for i in &r.inputs {
+                            tr { td.mono { (i.path) } td { (i.kind) @if let Some(f) = &i.format { " (" (f) ")" } }
+                                 td.n { (num(i.lines)) } td.n { (num(i.malformed)) } td { (i.reason) } }
+                        }
                     }
                 }
                 @if !r.malformed_samples.is_empty() {
@@ -381,7 +395,10 @@ pub fn render(r: &Report) -> String {
                 }
                 @if t.filtered > 0 { p { (num(t.filtered)) " lines outside --since/--until" } }
                 @if !r.problems.is_empty() {
-                    ul { @for p in &r.problems { li { "problem: " span.mono { (p.path) } ": " (p.message) } } }
+                    ul {
+                        @for p in r.problems.iter().take(super::table::PROBLEM_ROWS) { li { "problem: " span.mono { (p.path) } ": " (p.message) } }
+                        @if let Some(more) = fold::more_of(r.problems.len(), super::table::PROBLEM_ROWS, "problems") { li { (more) } }
+                    }
                 }
                 p.note { "gatecheck " (env!("CARGO_PKG_VERSION")) " — the numbers are those of " code { "--format json" } " for the same inputs." }
             }

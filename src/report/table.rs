@@ -177,6 +177,9 @@ pub fn render_with(r: &Report, width: u16, verbose: bool) -> String {
             ]);
         }
         let _ = writeln!(out, "{tb}");
+        if let Some(more) = fold::more_bursts(r) {
+            let _ = writeln!(out, "{more}");
+        }
     }
     if bl.minor_spikes > 0 {
         let _ = writeln!(
@@ -421,17 +424,22 @@ fn folder(path: &str) -> &str {
 }
 
 /// One row of the Inputs table: a file, or a group of files folded together.
-struct InputRow {
-    name: String,
-    read_as: String,
-    lines: u64,
-    malformed: u64,
-    why: String,
+pub(crate) struct InputRow {
+    /// The file, or the folder and how many files.
+    pub(crate) name: String,
+    /// How they were read.
+    pub(crate) read_as: String,
+    /// Lines read.
+    pub(crate) lines: u64,
+    /// Malformed lines.
+    pub(crate) malformed: u64,
+    /// Why they were read so.
+    pub(crate) why: String,
 }
 
 /// Fold the inputs by (folder, how read); when that still makes more than
 /// [`INPUT_ROWS`] rows, by how read alone (the flag says which).
-fn fold_inputs(inputs: &[InputSummary]) -> (Vec<InputRow>, bool) {
+pub(crate) fn fold_inputs(inputs: &[InputSummary]) -> (Vec<InputRow>, bool) {
     let group = |by_folder: bool| {
         let mut groups: Vec<(String, String, Vec<&InputSummary>)> = Vec::new();
         let mut at: std::collections::HashMap<(String, String), usize> = Default::default();
