@@ -141,7 +141,7 @@ pub fn more_bursts(r: &Report) -> Option<String> {
     })
 }
 
-/// "… and N more <what> (--format json lists each)" when `total` items
+/// "… and N more `what` (--format json lists each)" when `total` items
 /// were cut to `shown`.
 pub fn more_of(total: usize, shown: usize, what: &str) -> Option<String> {
     let more = total.saturating_sub(shown);
