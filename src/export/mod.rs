@@ -12,6 +12,7 @@
 //! [`parquet`] or [`ndjson`]. Imports `analyze`; never the CLI.
 
 pub mod batch;
+pub mod encode;
 pub mod ndjson;
 pub mod parquet;
 pub mod parts;

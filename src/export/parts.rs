@@ -13,9 +13,11 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use arrow_array::{Array, RecordBatch, TimestampMillisecondArray};
 
+use super::encode::Encoders;
 use super::{ndjson, parquet, ExportOptions, Format};
 use crate::analyze::event::Event;
 use crate::error::Error;
@@ -89,6 +91,8 @@ pub struct Parts<'o> {
     files: Vec<PathBuf>,
     rows: u64,
     clock: u64,
+    /// The Parquet encoder threads, started with the first part.
+    encoders: Option<Arc<Encoders>>,
 }
 
 /// `date=YYYY-MM-DD/hour=HH` of an hour.
@@ -110,6 +114,7 @@ impl<'o> Parts<'o> {
             files: Vec::new(),
             rows: 0,
             clock: 0,
+            encoders: None,
         }
     }
 
@@ -215,6 +220,7 @@ impl<'o> Parts<'o> {
             Format::Parquet => Out::Parquet(Box::new(parquet::PartWriter::create(
                 &tmp,
                 self.eo.row_group_bytes,
+                self.encoders(&tmp)?,
             )?)),
             Format::Ndjson => Out::Ndjson(ndjson::PartWriter::create(&tmp)?),
         };
@@ -226,6 +232,21 @@ impl<'o> Parts<'o> {
             used: self.clock,
         });
         Ok(self.open.len() - 1)
+    }
+
+    /// The encoder threads (started on first use): one lane per thread
+    /// of the analysis pool, at least two.
+    fn encoders(&mut self, path: &Path) -> Result<Arc<Encoders>, Error> {
+        if let Some(e) = &self.encoders {
+            return Ok(e.clone());
+        }
+        let lanes = rayon::current_num_threads().max(2);
+        let e = Arc::new(parquet::encoders(lanes).map_err(|message| Error::Export {
+            path: path.to_path_buf(),
+            message,
+        })?);
+        self.encoders = Some(e.clone());
+        Ok(e)
     }
 
     fn close(&mut self, o: Open) -> Result<(), Error> {
@@ -268,6 +289,9 @@ impl<'o> Parts<'o> {
     /// Remove the files not yet complete (after an error).
     pub fn abandon(self) {
         for o in self.open {
+            if let Out::Parquet(w) = o.out {
+                w.abandon();
+            }
             let _ = std::fs::remove_file(&o.tmp);
         }
     }
