@@ -19,7 +19,6 @@ use arrow_array::{Array, RecordBatch, TimestampMillisecondArray};
 
 use super::encode::Encoders;
 use super::{ndjson, parquet, ExportOptions, Format};
-use crate::analyze::event::Event;
 use crate::error::Error;
 
 /// Part files open at once (each holds a row group in memory, so this
@@ -118,9 +117,13 @@ impl<'o> Parts<'o> {
         }
     }
 
-    /// Write one row into its hour's file.
-    pub fn push(&mut self, e: &Event, born_at: Option<&str>) -> Result<(), Error> {
-        let hour = e.at.map(|t| t.utc_ms.div_euclid(HOUR_MS));
+    /// Write one row already serialized into its hour's file: `write`
+    /// writes it.
+    pub fn push_serialized(
+        &mut self,
+        hour: Option<i64>,
+        write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<(), Error> {
         self.clock += 1;
         let i = match self.open.iter().position(|o| o.hour == hour) {
             Some(i) => i,
@@ -129,11 +132,11 @@ impl<'o> Parts<'o> {
         let o = &mut self.open[i];
         o.used = self.clock;
         match &mut o.out {
-            Out::Ndjson(w) => w.push(e, &self.eo.host, born_at)?,
+            Out::Ndjson(w) => w.push_with(write)?,
             Out::Parquet(_) => {
                 return Err(Error::Export {
                     path: o.path.clone(),
-                    message: "events are written to NDJSON only".into(),
+                    message: "serialized rows are written to NDJSON only".into(),
                 })
             }
         }
