@@ -151,6 +151,73 @@ pub fn eq_short(a: &[u8], b: &[u8]) -> bool {
     a[i..].iter().zip(&b[i..]).all(|(x, y)| x == y)
 }
 
+/// A literal of a log format (the text between two fields: `" `, ` [`,
+/// `" rt=`), compiled for the one question the walk asks of it many times
+/// per line: does it occur at this offset? Literals are mostly 1–8 bytes;
+/// comparing them byte by byte was the hottest loop of the nginx walk
+/// (issue 9's profile of `combined`: 18 % of the walk on the loop's
+/// unpredictable exit), so a literal of up to 8 bytes is one masked
+/// 8-byte compare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lit {
+    bytes: Box<[u8]>,
+    /// The literal's bytes as a little-endian word (up to 8 of them).
+    word: u64,
+    /// The low `len` bytes set (all of `word` that is literal).
+    mask: u64,
+}
+
+impl Lit {
+    /// Compile `bytes` (not empty: a format's literals never are).
+    pub fn new(bytes: &[u8]) -> Lit {
+        let n = bytes.len().min(8);
+        let mut w = [0u8; 8];
+        w[..n].copy_from_slice(&bytes[..n]);
+        let mask = if n == 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * n)) - 1
+        };
+        Lit {
+            bytes: bytes.into(),
+            word: u64::from_le_bytes(w),
+            mask,
+        }
+    }
+
+    /// The literal's bytes.
+    #[inline(always)]
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Its length in bytes.
+    #[inline(always)]
+    #[allow(clippy::len_without_is_empty)] // never empty (see `new`)
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Does `hay[at..]` start with the literal? (`at <= hay.len()`.)
+    #[inline(always)]
+    pub fn is_at(&self, hay: &[u8], at: usize) -> bool {
+        let n = self.bytes.len();
+        debug_assert!(at <= hay.len());
+        if n <= 8 {
+            if hay.len() >= at + 8 {
+                // the 8 bytes from `at`, the literal in the low `n`
+                return word(hay, at) & self.mask == self.word;
+            }
+            if at + n <= hay.len() && at + n >= 8 {
+                // near the end of `hay`: the 8 bytes that end where the
+                // literal would, the literal in the high `n`
+                return word(hay, at + n - 8) >> (8 * (8 - n)) == self.word;
+            }
+        }
+        hay.len() >= at + n && eq_short(&hay[at..at + n], &self.bytes)
+    }
+}
+
 /// How many bytes of `hay` equal `needle`, eight at a time (the test of
 /// [`find_each`], counted with `count_ones`).
 #[inline]
@@ -478,6 +545,36 @@ mod tests {
             let n = find_each(&hay, needle, &mut out);
             proptest::prop_assert_eq!(&out[..n], &want[..]);
             proptest::prop_assert_eq!(count_byte(&hay, needle), hay.iter().filter(|&&c| c == needle).count());
+        }
+    }
+
+    /// `Lit::is_at` against `starts_with` at every offset, for literals
+    /// of 1 to 11 bytes (both sides of the 8-byte word), near both ends.
+    #[test]
+    fn literal_compare_equals_starts_with() {
+        let hay = b"ab\" rt=\"x\" uct=\"0.001\" us=\"200\"\r\n\"";
+        for lit in [
+            &b"\""[..],
+            b"\" ",
+            b"\" rt=",
+            b"\" uct=\"",
+            b"\" us=\"20",
+            b"\r\n\"",
+            b"\" uct=\"0.0",
+            b"zz",
+        ] {
+            let l = Lit::new(lit);
+            assert_eq!((l.bytes(), l.len()), (lit, lit.len()));
+            for end in [hay.len(), 9, 7, 3, 0] {
+                let h = &hay[..end];
+                for at in 0..=h.len() {
+                    assert_eq!(
+                        l.is_at(h, at),
+                        h[at..].starts_with(lit),
+                        "{lit:?} at {at} of {end}"
+                    );
+                }
+            }
         }
     }
 
