@@ -474,7 +474,8 @@ trait Sink<'a> {
 }
 
 impl<'a> Sink<'a> for Record<'a> {
-    #[inline]
+    // inlined into each walk: a call per field was 4 % of a run
+    #[inline(always)]
     fn put(&mut self, f: Field, v: &'a [u8], cache: &mut TimeCache) -> Result<(), LineError> {
         let rec = self;
         let val = if v == b"-" || v.is_empty() {
