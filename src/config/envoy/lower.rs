@@ -269,6 +269,7 @@ fn listen(a: &Spanned<String>) -> Listen {
             host: Some(Host::Unix(t.to_owned())),
             ports: None,
             span: a.span,
+            defaulted: false,
         };
     }
     match t

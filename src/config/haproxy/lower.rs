@@ -608,6 +608,7 @@ fn bind_listens(line: &Line) -> Vec<Listen> {
                     host: Some(host),
                     ports: None,
                     span: line.span,
+                    defaulted: false,
                 };
             }
             let last = a
