@@ -100,6 +100,98 @@ pub fn classes128(b: &[u8; 128]) -> Classes<u128> {
     c
 }
 
+/// Which bytes of 16 equal each of four given bytes, one loop (the oracle;
+/// the build on targets without SSE2).
+pub fn equal4_scalar(b: &[u8; 16], cs: [u8; 4]) -> [u16; 4] {
+    let mut out = [0u16; 4];
+    for (m, c) in out.iter_mut().zip(cs) {
+        for (i, &x) in b.iter().enumerate() {
+            *m |= u16::from(x == c) << i;
+        }
+    }
+    out
+}
+
+/// Which bytes of 16 equal each of four given bytes (the delimiters' first
+/// bytes of a format: `logs/envoy.rs`).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub fn equal4(b: &[u8; 16], cs: [u8; 4]) -> [u16; 4] {
+    use core::arch::x86_64::*;
+    // SAFETY: as in `classes16`: SSE2 is in the x86_64 baseline, and the
+    // one unaligned load reads the 16 bytes of `b`.
+    unsafe {
+        let v = _mm_loadu_si128(b.as_ptr().cast());
+        cs.map(|c| _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8))) as u16)
+    }
+}
+
+/// Which bytes of 16 equal each of four given bytes.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+pub fn equal4(b: &[u8; 16], cs: [u8; 4]) -> [u16; 4] {
+    equal4_scalar(b, cs)
+}
+
+/// Longest line [`Positions`] covers, in bytes (eight 64-bit words).
+pub const POSITIONS_MAX: usize = 512;
+
+/// Where each of up to four bytes occurs in one line of at most
+/// [`POSITIONS_MAX`] bytes, to find the next one from any offset without
+/// scanning the bytes again.
+pub struct Positions {
+    words: [[u64; POSITIONS_MAX / 64]; 4],
+    len: usize,
+}
+
+impl Positions {
+    /// The positions of `cs` in `line`; `None` when the line is longer
+    /// than [`POSITIONS_MAX`].
+    #[inline]
+    pub fn of(line: &[u8], cs: [u8; 4]) -> Option<Positions> {
+        if line.len() > POSITIONS_MAX {
+            return None;
+        }
+        let mut p = Positions {
+            words: [[0; POSITIONS_MAX / 64]; 4],
+            len: line.len(),
+        };
+        // 64 bytes at a time, their four masks kept in registers
+        let mut pad = [0u8; 64];
+        for g in 0..line.len().div_ceil(64) {
+            let group = window(line, g * 64, &mut pad);
+            let mut acc = [0u64; 4];
+            for (b, block) in group.chunks_exact(16).enumerate() {
+                let m = equal4(block.try_into().expect("16 bytes"), cs);
+                for (a, m) in acc.iter_mut().zip(m) {
+                    *a |= u64::from(m) << (16 * b);
+                }
+            }
+            for (w, a) in p.words.iter_mut().zip(acc) {
+                w[g] = a;
+            }
+        }
+        Some(p)
+    }
+
+    /// The first position at or after `from` of the byte `cs[k]`.
+    #[inline(always)]
+    pub fn next(&self, k: usize, from: usize) -> Option<usize> {
+        let words = &self.words[k];
+        let mut w = from / 64;
+        let mut m = *words.get(w)? & (!0u64 << (from % 64));
+        loop {
+            if m != 0 {
+                let at = w * 64 + m.trailing_zeros() as usize;
+                // the padding after the line is 0: a `0` byte there is not in it
+                return (at < self.len).then_some(at);
+            }
+            w += 1;
+            m = *words.get(w)?;
+        }
+    }
+}
+
 /// `N` bytes of `b` from `at` as an array: borrowed when they are there,
 /// else copied into `pad` after zeroing it (bytes past the end read as
 /// `0`, a byte of no class).
@@ -157,6 +249,28 @@ mod tests {
         #[test]
         fn exactly_is_count_ones(m in proptest::prelude::any::<u128>(), k in 1u32..6) {
             proptest::prop_assert_eq!(exactly(m, k), m.count_ones() == k);
+        }
+    }
+
+    proptest::proptest! {
+        /// `Positions::next` finds what a plain search finds.
+        #[test]
+        fn positions_are_a_search(
+            line in proptest::collection::vec(proptest::sample::select(vec![b'a', b' ', b'"', b']', 0u8]), 0..600),
+            from in 0usize..620,
+        ) {
+            let cs = [b' ', b'"', b']', 0];
+            match Positions::of(&line, cs) {
+                None => proptest::prop_assert!(line.len() > POSITIONS_MAX),
+                Some(p) => {
+                    for (k, c) in cs.into_iter().enumerate() {
+                        let want = line.get(from..).and_then(|r| r.iter().position(|&x| x == c)).map(|i| from + i);
+                        proptest::prop_assert_eq!(p.next(k, from), want);
+                    }
+                }
+            }
+            let b: [u8; 16] = std::array::from_fn(|i| line.get(i).copied().unwrap_or(b'x'));
+            proptest::prop_assert_eq!(equal4(&b, cs), equal4_scalar(&b, cs));
         }
     }
 

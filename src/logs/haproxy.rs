@@ -844,7 +844,20 @@ impl HopParser for HaproxyParser {
                     record: None,
                 })
             }
-            None => self.parse_line(line).map(HopSummary::of),
+            // a 5xx or a line the summary did not take: the full parse of
+            // the message already split off (what `parse_line` does first,
+            // with the same offset); anything it refuses goes to
+            // `parse_line`, whose errors tell a notice from a bad line
+            None => match parse_http(msg) {
+                Ok(mut r) => {
+                    if let Some(t) = r.time.as_mut().filter(|_| offset_s != 0) {
+                        t.utc_ms -= offset_s as i64 * 1000;
+                        t.offset_s = offset_s;
+                    }
+                    Ok(HopSummary::of(r))
+                }
+                Err(_) => self.parse_line(line).map(HopSummary::of),
+            },
         }
     }
 
