@@ -1,5 +1,5 @@
 //! Entry points shared by the `cargo fuzz` targets (`fuzz/`) and the test
-//! that replays their corpora (`tests/fuzz_corpus.rs`), so both exercise the
+//! that replays their corpora (`tests/it/fuzz_corpus.rs`), so both exercise the
 //! same code. Each must never panic, whatever the bytes.
 
 use crate::logs::nginx::{builtin_formats, Escape, LogFormat, TimeCache};

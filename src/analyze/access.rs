@@ -417,26 +417,22 @@ pub(super) fn offset_probes(
 fn plain_event(rec: &Record<'_>, n: u64, ctx: &Ctx<'_>) -> Event {
     let mut rec = *rec;
     rec.split_request();
-    let text = |v: Option<&[u8]>| v.map(|b| nginx::unescape(b, ctx.fmt.escape));
-    Event {
+    let u = event::Unclassified {
         file: ctx.display.to_string(),
         line: n,
-        time: rec.time.map(event::rfc3339),
-        client: text(rec.client),
-        method: text(rec.method),
-        host: text(rec.host),
-        path: text(rec.path),
-        status: rec.status.unwrap_or(0),
-        request_time: rec.request_time_ms().map(|ms| ms as f64 / 1000.0),
+        time: rec.time,
+        client: rec.client,
+        method: rec.method,
+        host: rec.host,
+        path: rec.path,
+        request_id: rec.request_id,
+        status: rec.status,
+        request_time_ms: rec.request_time_ms().map(i64::from),
         upstream: rec.upstream.attempts(),
-        cause: Cause::Unknown,
-        evidence: Vec::new(),
-        rescued: false,
-        request_id: text(rec.request_id),
         hop: None,
-        at: rec.time,
         blamed: None,
-    }
+    };
+    Event::unclassified(u, |b| nginx::unescape(b, ctx.fmt.escape))
 }
 
 /// A 5xx or rescued request: zip the attempts, join the error log, classify,

@@ -57,6 +57,68 @@ impl Event {
     }
 }
 
+/// The fields of a request that gets no cause, borrowed from whichever
+/// log's record it came from (nginx's or a hop's), for
+/// [`Event::unclassified`].
+#[derive(Debug)]
+pub struct Unclassified<'a> {
+    /// Access-log file as given.
+    pub file: String,
+    /// 1-based line (or chunk-relative, as the caller counts).
+    pub line: u64,
+    /// When it was logged.
+    pub time: Option<LogTime>,
+    /// Client address, as logged.
+    pub client: Option<&'a [u8]>,
+    /// Request method, as logged.
+    pub method: Option<&'a [u8]>,
+    /// Host, as logged.
+    pub host: Option<&'a [u8]>,
+    /// Request target, as logged.
+    pub path: Option<&'a [u8]>,
+    /// Request id, as logged.
+    pub request_id: Option<&'a [u8]>,
+    /// Status the client got.
+    pub status: Option<u16>,
+    /// Total request time in milliseconds.
+    pub request_time_ms: Option<i64>,
+    /// Every upstream attempt, in order.
+    pub upstream: Vec<Attempt>,
+    /// The hop format that logged it (`None` for nginx).
+    pub hop: Option<&'static str>,
+    /// The next hop the top-upstreams table counts it under.
+    pub blamed: Option<String>,
+}
+
+impl Event {
+    /// A request that is neither a 5xx nor rescued, kept for
+    /// `Options::all_requests` (`gatecheck export`): its fields, cause
+    /// `unknown`, no evidence. `decode` turns a logged value into text
+    /// (nginx's `escape=` rule, or lossy UTF-8 for the hops' logs).
+    pub fn unclassified(u: Unclassified<'_>, decode: impl Fn(&[u8]) -> String) -> Event {
+        let text = |v: Option<&[u8]>| v.map(&decode);
+        Event {
+            file: u.file,
+            line: u.line,
+            time: u.time.map(rfc3339),
+            client: text(u.client),
+            method: text(u.method),
+            host: text(u.host),
+            path: text(u.path),
+            status: u.status.unwrap_or(0),
+            request_time: u.request_time_ms.map(|ms| ms as f64 / 1000.0),
+            upstream: u.upstream,
+            cause: Cause::Unknown,
+            evidence: Vec::new(),
+            rescued: false,
+            request_id: text(u.request_id),
+            hop: u.hop,
+            at: u.time,
+            blamed: u.blamed,
+        }
+    }
+}
+
 /// RFC 3339 text of `t` in its own offset.
 pub fn rfc3339(t: LogTime) -> String {
     let ts = jiff::Timestamp::from_millisecond(t.utc_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
@@ -272,6 +334,47 @@ mod tests {
             at: None,
             blamed: Some("10.0.0.2:80".into()),
         }
+    }
+
+    #[test]
+    fn unclassified_decodes_each_field_and_has_no_cause() {
+        let t = crate::logs::scan::parse_time_local(b"20/Nov/2026:14:03:07 +0100").unwrap();
+        let u = Unclassified {
+            file: "a.log".into(),
+            line: 7,
+            time: Some(t),
+            client: Some(b"10.0.0.1"),
+            method: Some(b"GET"),
+            host: None,
+            path: Some(b"/p"),
+            request_id: Some(b"r1"),
+            status: Some(200),
+            request_time_ms: Some(1234),
+            upstream: Vec::new(),
+            hop: Some("haproxy"),
+            blamed: Some("be/s1".into()),
+        };
+        let e = Event::unclassified(u, |b| String::from_utf8_lossy(b).to_uppercase());
+        assert_eq!(e.time.as_deref(), Some("2026-11-20T14:03:07+01:00"));
+        assert_eq!(e.at, Some(t));
+        assert_eq!(e.method.as_deref(), Some("GET"));
+        assert_eq!(
+            e.path.as_deref(),
+            Some("/P"),
+            "decoded by the caller's rule"
+        );
+        assert_eq!(e.request_id.as_deref(), Some("R1"));
+        assert_eq!(e.host, None);
+        assert_eq!((e.status, e.request_time), (200, Some(1.234)));
+        assert_eq!(
+            (e.cause, e.rescued, e.evidence.len()),
+            (Cause::Unknown, false, 0)
+        );
+        assert!(!e.classified());
+        assert_eq!(
+            (e.hop, e.blamed.as_deref()),
+            (Some("haproxy"), Some("be/s1"))
+        );
     }
 
     #[test]

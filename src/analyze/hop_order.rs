@@ -329,7 +329,7 @@ fn id_votes(recs: &[JoinRec], depth: &dyn Fn(&str) -> Option<u8>) -> Votes {
         // hop's time: when the outer hop's limit is the shorter (an upside-down
         // timeout ladder) the inner hop's record is the longer one (seen with
         // real nginx `proxy_read_timeout 1s` before haproxy `timeout server 3s`,
-        // tests/real_ladder.rs), so such records do not vote
+        // tests/it/real_ladder.rs), so such records do not vote
         if r.status == 504 || r.cause == Cause::Timeout {
             continue;
         }

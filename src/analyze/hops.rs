@@ -515,28 +515,25 @@ impl ByBytes<'_> {
 /// A request below 500, for `opts.all_requests` (`gatecheck export`): its
 /// fields, no cause.
 fn plain_event(rec: &HopRecord<'_>, n: u64, ctx: &Ctx<'_>) -> Event {
-    Event {
+    let u = event::Unclassified {
         file: ctx.display.to_string(),
         line: n,
-        time: rec.time.map(event::rfc3339),
-        client: text(rec.client),
-        method: text(rec.method),
-        host: text(rec.host),
-        path: text(rec.path),
-        status: rec.status.unwrap_or(0),
-        request_time: rec.total_ms.map(|ms| ms as f64 / 1000.0),
+        time: rec.time,
+        client: rec.client,
+        method: rec.method,
+        host: rec.host,
+        path: rec.path,
+        request_id: rec.request_id,
+        status: rec.status,
+        request_time_ms: rec.total_ms,
         upstream: super::hop_attempt::hop_attempt(rec)
             .map(|a| a.to_attempt())
             .into_iter()
             .collect(),
-        cause: Cause::Unknown,
-        evidence: Vec::new(),
-        rescued: false,
-        request_id: text(rec.request_id),
         hop: Some(ctx.name),
-        at: rec.time,
         blamed: next_hop(rec),
-    }
+    };
+    Event::unclassified(u, |b| String::from_utf8_lossy(b).into_owned())
 }
 
 /// A 5xx: classify, count, keep an example (and the event when asked).

@@ -516,6 +516,8 @@ pub struct Server {
     /// Routes in source order (nested nginx locations flattened, each with
     /// its own effective settings).
     pub routes: Vec<Route>,
+    /// HTTP or TCP.
+    pub mode: Setting<Mode>,
 }
 
 /// One address a server listens on.
@@ -673,6 +675,160 @@ impl std::fmt::Display for HttpVersion {
     }
 }
 
+/// The protocol a server or pool carries: HTTP, or bytes of TCP (HAProxy
+/// `mode`, whose default is `tcp` (manual, `mode`); nginx `http {}` vs
+/// `stream {}`; an Envoy listener with or without an
+/// `http_connection_manager`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// HTTP: requests, responses and status codes are seen.
+    Http,
+    /// TCP (or HAProxy `mode log`/`spop`): bytes relayed, no HTTP status.
+    Tcp,
+}
+
+impl Mode {
+    /// `http` or `tcp`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Http => "http",
+            Mode::Tcp => "tcp",
+        }
+    }
+}
+
+/// How a pool picks a server, across proxies (nginx `hash`/`ip_hash`/…,
+/// HAProxy `balance`, Envoy `lb_policy`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Balance {
+    /// Weighted round robin (nginx's default, HAProxy `roundrobin` and
+    /// `static-rr`, Envoy `ROUND_ROBIN`).
+    RoundRobin,
+    /// Fewest active connections or requests (nginx `least_conn`, HAProxy
+    /// `leastconn`, Envoy `LEAST_REQUEST`).
+    LeastConn,
+    /// nginx Plus `least_time`.
+    LeastTime,
+    /// Random choice (nginx `random`, HAProxy `random`, Envoy `RANDOM`).
+    Random,
+    /// A hash of a request key (nginx `hash`, HAProxy `uri`, `url_param`,
+    /// `hdr(…)`, `rdp-cookie`, `hash`; Envoy `RING_HASH`, `MAGLEV`).
+    Hash,
+    /// A hash of the client address (nginx `ip_hash`, HAProxy `source`).
+    IpHash,
+    /// The first server with a free slot (HAProxy `first`).
+    First,
+    /// Anything else, as written.
+    Other(String),
+}
+
+impl Balance {
+    /// Read nginx's balancing directive name (`hash`, `ip_hash`, `random`,
+    /// `least_conn`, `least_time`).
+    pub fn from_nginx(directive: &str) -> Balance {
+        match directive {
+            "hash" => Balance::Hash,
+            "ip_hash" => Balance::IpHash,
+            "random" => Balance::Random,
+            "least_conn" => Balance::LeastConn,
+            "least_time" => Balance::LeastTime,
+            other => Balance::Other(other.to_owned()),
+        }
+    }
+
+    /// Read HAProxy's `balance` algorithm (manual, `balance`; `hdr(name)`
+    /// and `rdp-cookie(name)` carry an argument).
+    pub fn from_haproxy(algo: &str) -> Balance {
+        let name = algo.split('(').next().unwrap_or(algo);
+        match name {
+            "roundrobin" | "static-rr" => Balance::RoundRobin,
+            "leastconn" => Balance::LeastConn,
+            "random" => Balance::Random,
+            "first" => Balance::First,
+            "source" => Balance::IpHash,
+            "uri" | "url_param" | "hdr" | "rdp-cookie" | "hash" => Balance::Hash,
+            _ => Balance::Other(algo.to_owned()),
+        }
+    }
+
+    /// Read Envoy's `lb_policy` enum name (cluster.proto `LbPolicy`).
+    pub fn from_envoy(policy: &str) -> Balance {
+        match policy {
+            "ROUND_ROBIN" => Balance::RoundRobin,
+            "LEAST_REQUEST" => Balance::LeastConn,
+            "RANDOM" => Balance::Random,
+            "RING_HASH" | "MAGLEV" => Balance::Hash,
+            other => Balance::Other(other.to_owned()),
+        }
+    }
+
+    /// True for the methods that pick a server from a hash of the request
+    /// (or client) or at random, which nginx does not combine with
+    /// `backup` servers (upstream module, `server … backup`).
+    pub fn is_hash_or_random(&self) -> bool {
+        matches!(self, Balance::Hash | Balance::IpHash | Balance::Random)
+    }
+
+    /// nginx-style name (`round_robin`, `least_conn`, `hash`, `ip_hash`,
+    /// …), or the text as written for [`Balance::Other`].
+    pub fn as_str(&self) -> &str {
+        match self {
+            Balance::RoundRobin => "round_robin",
+            Balance::LeastConn => "least_conn",
+            Balance::LeastTime => "least_time",
+            Balance::Random => "random",
+            Balance::Hash => "hash",
+            Balance::IpHash => "ip_hash",
+            Balance::First => "first",
+            Balance::Other(s) => s,
+        }
+    }
+}
+
+impl std::fmt::Display for Balance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// HAProxy `http-reuse`: which requests may go out on an idle connection
+/// another request opened (manual, `http-reuse`; default `safe`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpReuse {
+    /// No connection is shared between requests of different clients.
+    Never,
+    /// The first request of a session gets a connection of its own; later
+    /// ones may reuse (the default).
+    Safe,
+    /// Also the first request, on connections proven reusable.
+    Aggressive,
+    /// Any request, on any idle connection.
+    Always,
+}
+
+impl HttpReuse {
+    /// Read the keyword (`never`, `safe`, `aggressive`, `always`).
+    pub fn parse(s: &str) -> Option<HttpReuse> {
+        match s {
+            "never" => Some(HttpReuse::Never),
+            "safe" => Some(HttpReuse::Safe),
+            "aggressive" => Some(HttpReuse::Aggressive),
+            "always" => Some(HttpReuse::Always),
+            _ => None,
+        }
+    }
+
+    /// The keyword.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpReuse::Never => "never",
+            HttpReuse::Safe => "safe",
+            HttpReuse::Aggressive => "aggressive",
+            HttpReuse::Always => "always",
+        }
+    }
+}
+
 /// Where a route sends requests.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProxyPass {
@@ -810,9 +966,8 @@ pub struct Upstream {
     pub directives: Directives,
     /// Endpoints in source order.
     pub servers: Vec<Endpoint>,
-    /// Balancing method (`round_robin`, `hash`, `ip_hash`, `random`,
-    /// `least_conn`, …).
-    pub balance: Setting<String>,
+    /// Balancing method.
+    pub balance: Setting<Balance>,
     /// Idle keep-alive connections cached per worker; 0 = off.
     pub keepalive: Setting<u32>,
     /// How long an idle upstream connection is kept.
@@ -823,6 +978,11 @@ pub struct Upstream {
     pub resolver: Option<Setting<Vec<String>>>,
     /// True when active health checks are configured.
     pub health_check: Setting<bool>,
+    /// HTTP or TCP.
+    pub mode: Setting<Mode>,
+    /// HAProxy `http-reuse` (`None` for the proxies that have no such
+    /// setting).
+    pub http_reuse: Option<Setting<HttpReuse>>,
 }
 
 impl Upstream {

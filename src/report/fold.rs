@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::analyze::report::{Report, TimelineRow};
+use crate::analyze::report::{Report, TimelineRow, Totals};
 
 /// Minutes folded together into one row or bar.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +80,43 @@ pub fn quantiles(q: &crate::analyze::timing_report::Quantiles) -> String {
 /// What the timing tables' figures are, in one sentence.
 pub const TIMINGS_NOTE: &str = "p50 · p95 · p99 of nginx's $upstream_*_time per attempt, each an upper bound (26 %-wide buckets); \"502\": attempts of requests answered 502, \"ok\": attempts answered below 500, from one request line in 16";
 
+/// Where the totals line goes: the terminal table or a Markdown list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Plain text, figures spaced apart.
+    Terminal,
+    /// Markdown, the 502 count in bold.
+    Markdown,
+}
+
+/// The totals line, one statement for every text renderer: 502s (and
+/// their share of requests), 504s, all 5xx, rescued by a retry.
+pub fn totals_line(t: &Totals, style: Style) -> String {
+    let (sep, strong, l504, rescued, share) = match style {
+        Style::Terminal => (
+            "   ",
+            "",
+            "504 Gateway Timeout",
+            "rescued by retry",
+            pct_compact(t.status_502, t.requests),
+        ),
+        Style::Markdown => (
+            "; ",
+            "**",
+            "504",
+            "rescued by a retry",
+            pct(t.status_502, t.requests),
+        ),
+    };
+    format!(
+        "502 Bad Gateway: {strong}{}{strong} ({share} of requests){sep}{l504}: {}{sep}all 5xx: {}{sep}{rescued}: {}",
+        num(t.status_502),
+        num(t.status_504),
+        num(t.status_5xx),
+        num(t.rescued)
+    )
+}
+
 /// `1,234`.
 pub fn num(n: u64) -> String {
     let s = n.to_string();
@@ -93,12 +130,22 @@ pub fn num(n: u64) -> String {
     out
 }
 
-/// `a` as a percentage of `b`, `-` when `b` is 0.
+/// `a` as a percentage of `b` (`12.34 %`), `-` when `b` is 0.
 pub fn pct(a: u64, b: u64) -> String {
+    percent(a, b, " ")
+}
+
+/// `a` as a percentage of `b` without the space (`12.34%`, the terminal
+/// table's narrow columns), `-` when `b` is 0.
+pub fn pct_compact(a: u64, b: u64) -> String {
+    percent(a, b, "")
+}
+
+fn percent(a: u64, b: u64, gap: &str) -> String {
     if b == 0 {
         "-".into()
     } else {
-        format!("{:.2} %", a as f64 * 100.0 / b as f64)
+        format!("{:.2}{gap}%", a as f64 * 100.0 / b as f64)
     }
 }
 
@@ -114,6 +161,24 @@ mod tests {
             status_504: 0,
             by_cause: [("dns", i)].into_iter().filter(|(_, n)| *n > 0).collect(),
         }
+    }
+
+    #[test]
+    fn totals_line_says_the_same_figures_in_each_style() {
+        let t = Totals {
+            requests: 200_000,
+            status_502: 1234,
+            status_504: 5,
+            status_5xx: 1300,
+            rescued: 7,
+            ..Totals::default()
+        };
+        let term = totals_line(&t, Style::Terminal);
+        let md = totals_line(&t, Style::Markdown);
+        assert_eq!(term, "502 Bad Gateway: 1,234 (0.62% of requests)   504 Gateway Timeout: 5   all 5xx: 1,300   rescued by retry: 7");
+        assert_eq!(md, "502 Bad Gateway: **1,234** (0.62 % of requests); 504: 5; all 5xx: 1,300; rescued by a retry: 7");
+        let none = totals_line(&Totals::default(), Style::Terminal);
+        assert!(none.contains("0 (- of requests)"), "{none}");
     }
 
     #[test]

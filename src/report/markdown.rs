@@ -170,15 +170,7 @@ pub fn render(r: &Report) -> String {
     } else {
         let _ = writeln!(out, "- requests: {}", num(t.requests));
     }
-    let _ = writeln!(
-        out,
-        "- 502 Bad Gateway: **{}** ({} of requests); 504: {}; all 5xx: {}; rescued by a retry: {}",
-        num(t.status_502),
-        pct(t.status_502, t.requests),
-        num(t.status_504),
-        num(t.status_5xx),
-        num(t.rescued)
-    );
+    let _ = writeln!(out, "- {}", fold::totals_line(t, fold::Style::Markdown));
     if let (Some(a), Some(b)) = (&r.first_502, &r.last_502) {
         let _ = writeln!(out, "- first 502: {a}; last 502: {b}");
     }

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
+use super::fold::{self, num, pct_compact as pct};
 use crate::analyze::report::{CauseRow, Count, Coverage, InputSummary, Report};
 use crate::analyze::InputKind;
 
@@ -25,26 +26,6 @@ fn table(header: &[&str], width: u16) -> Table {
         .set_width(width)
         .set_header(header.iter().map(Cell::new));
     t
-}
-
-fn num(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn pct(a: u64, b: u64) -> String {
-    if b == 0 {
-        "-".into()
-    } else {
-        format!("{:.2}%", a as f64 * 100.0 / b as f64)
-    }
 }
 
 fn cause_table(title: &str, rows: &[CauseRow], width: u16, out: &mut String) {
@@ -174,15 +155,7 @@ pub fn render_with(r: &Report, width: u16, verbose: bool) -> String {
     for n in &r.notes {
         let _ = writeln!(out, "note: {n}");
     }
-    let _ = writeln!(
-        out,
-        "\n502 Bad Gateway: {} ({} of requests)   504 Gateway Timeout: {}   all 5xx: {}   rescued by retry: {}",
-        num(t.status_502),
-        pct(t.status_502, t.requests),
-        num(t.status_504),
-        num(t.status_5xx),
-        num(t.rescued)
-    );
+    let _ = writeln!(out, "\n{}", fold::totals_line(t, fold::Style::Terminal));
     if let (Some(a), Some(b)) = (&r.first_502, &r.last_502) {
         let _ = writeln!(out, "first 502: {a}   last 502: {b}");
     }

@@ -23,9 +23,9 @@
 use std::time::Duration as StdDuration;
 
 use crate::config::model::{
-    AccessLog, Arg, Directive, Directives, Endpoint, Host, HttpVersion, Invalid, Listen, ProxyKind,
-    ProxyModel, ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts, Upstream,
-    UpstreamTls, Value,
+    AccessLog, Arg, Balance, Directive, Directives, Endpoint, Host, HttpVersion, Invalid, Listen,
+    Mode, ProxyKind, ProxyModel, ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target,
+    Timeouts, Upstream, UpstreamTls, Value,
 };
 use crate::source::{FileId, Span};
 
@@ -217,6 +217,12 @@ pub fn lower(boot: &Bootstrap, file: FileId) -> ProxyModel {
             access_log: empty_log(l.span),
             listen: l.address.iter().map(listen).collect(),
             routes: Vec::new(),
+            // HTTP is handled only by an `http_connection_manager` filter;
+            // a listener without one relays bytes (`tcp_proxy`, …).
+            mode: match l.http_managers.first() {
+                Some(h) => Setting::explicit(Mode::Http, h.span),
+                None => Setting::default_at(Mode::Tcp, l.span),
+            },
         };
         for (i, h) in l.http_managers.iter().enumerate() {
             model.blocks.push(h.span);
@@ -239,6 +245,16 @@ pub fn lower(boot: &Bootstrap, file: FileId) -> ProxyModel {
             }
         }
         model.servers.push(server);
+    }
+    // A cluster carries HTTP when an HTTP route sends to it; otherwise it is
+    // read as TCP (a `tcp_proxy` cluster, or one only dynamic config uses).
+    for r in model.servers.iter().flat_map(|s| &s.routes) {
+        let Some(p) = &r.proxy else { continue };
+        if let Target::Pool(name) = &p.target {
+            for u in model.upstreams.iter_mut().filter(|u| &u.name == name) {
+                u.mode = Setting::default_at(Mode::Http, p.span);
+            }
+        }
     }
     model
 }
@@ -481,9 +497,9 @@ fn upstream(c: &Cluster) -> Upstream {
         None => Setting::default_at(DEFAULT_IDLE_TIMEOUT, span),
     };
     let balance = match &c.lb_policy {
-        Some(p) => Setting::explicit(p.value.clone(), p.span),
+        Some(p) => Setting::explicit(Balance::from_envoy(&p.value), p.span),
         // `lb_policy` default ROUND_ROBIN (cluster.proto, LbPolicy = 0).
-        None => Setting::default_at("ROUND_ROBIN".to_owned(), span),
+        None => Setting::default_at(Balance::RoundRobin, span),
     };
     let health_check = match c.health_checks.first() {
         Some(hc) => Setting::explicit(true, hc.span),
@@ -546,6 +562,9 @@ fn upstream(c: &Cluster) -> Upstream {
         zone: None,
         resolver: None,
         health_check,
+        // Set to HTTP by `lower` when an HTTP route sends to it.
+        mode: Setting::default_at(Mode::Tcp, span),
+        http_reuse: None,
     }
 }
 
@@ -855,6 +874,27 @@ static_resources:
     health_checks:
     - { timeout: 1s, interval: 5s }
 "#;
+
+    #[test]
+    fn modes_and_balance() {
+        let m = model(YAML);
+        assert_eq!(m.servers[0].mode.value, Mode::Http);
+        let api = m.upstream("api").unwrap();
+        // routed to by an HTTP route
+        assert_eq!(api.mode.value, Mode::Http);
+        // `ROUND_ROBINN` is no policy Envoy knows: kept as written
+        assert_eq!(api.balance.value, Balance::Other("ROUND_ROBINN".into()));
+        assert!(api.http_reuse.is_none());
+        let m = model(
+            "static_resources:\n  listeners:\n  - name: db\n    address: { socket_address: { address: 0.0.0.0, port_value: 5432 } }\n  clusters:\n  - name: pg\n    lb_policy: RING_HASH\n",
+        );
+        assert_eq!(m.servers[0].mode.value, Mode::Tcp);
+        let pg = m.upstream("pg").unwrap();
+        assert_eq!(
+            (pg.mode.value, pg.balance.value.clone()),
+            (Mode::Tcp, Balance::Hash)
+        );
+    }
 
     #[test]
     fn lowers_listeners_routes_clusters() {

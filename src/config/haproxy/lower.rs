@@ -27,9 +27,9 @@
 use std::time::Duration;
 
 use crate::config::model::{
-    AccessLog, Arg, Directive, Directives, Endpoint, Host, HttpVersion, Invalid, Listen, ProxyKind,
-    ProxyModel, ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts, Upstream,
-    UpstreamTls, Value, ValueKind,
+    AccessLog, Arg, Balance, Directive, Directives, Endpoint, Host, HttpReuse, HttpVersion,
+    Invalid, Listen, Mode, ProxyKind, ProxyModel, ProxyPass, Retry, Route, RouteMatch, Server,
+    Setting, Target, Timeouts, Upstream, UpstreamTls, Value, ValueKind,
 };
 use crate::source::{FileId, Span};
 
@@ -254,6 +254,29 @@ fn to_duration(t: TimeValue) -> Duration {
     Duration::from_micros(t.micros)
 }
 
+/// The effective `mode` of `p`: `http`, else TCP (`tcp` is the default,
+/// and `log`/`spop` carry no HTTP either; manual, `mode`).
+fn mode(p: &Proxy<'_>) -> Setting<Mode> {
+    match p.get("mode") {
+        Some(l) if l.str(1) == "http" => Setting::explicit(Mode::Http, l.span),
+        Some(l) => Setting::explicit(Mode::Tcp, l.span),
+        None => Setting::default_at(Mode::Tcp, p.span()),
+    }
+}
+
+/// The effective `http-reuse` of `p` (default `safe`, manual
+/// `http-reuse`). An unknown keyword is left to HAP-VAL-001 (HAProxy
+/// refuses to start) and reads as the default here.
+fn http_reuse(p: &Proxy<'_>) -> Setting<HttpReuse> {
+    match p.get("http-reuse") {
+        Some(l) => match HttpReuse::parse(l.str(1)) {
+            Some(r) => Setting::explicit(r, l.span),
+            None => Setting::default_at(HttpReuse::Safe, l.span),
+        },
+        None => Setting::default_at(HttpReuse::Safe, p.span()),
+    }
+}
+
 /// A `timeout <name>` of `p`: its value (`None` = infinite) and span; the
 /// section header with `defaulted` when unset (HAProxy's timeouts have no
 /// default: unset means no timeout, with a startup warning for
@@ -273,21 +296,21 @@ fn timeout(p: &Proxy<'_>, name: &str) -> Setting<Option<Duration>> {
 fn upstream(p: &Proxy<'_>) -> Upstream {
     let span = p.span();
     let balance = match p.get("balance") {
-        Some(l) => Setting::explicit(l.str(1).to_owned(), l.span),
+        Some(l) => Setting::explicit(Balance::from_haproxy(l.str(1)), l.span),
         // "roundrobin" is the default algorithm (manual, `balance`).
-        None => Setting::default_at("roundrobin".to_owned(), span),
+        None => Setting::default_at(Balance::RoundRobin, span),
     };
+    let http_reuse = http_reuse(p);
     // Idle server connections are kept for reuse unless `http-reuse never`
     // (default `safe`, manual `http-reuse`); `pool-max-conn` bounds them
     // (default -1 = unlimited, manual `pool-max-conn`). 0 = off.
-    let reuse_never = p.get("http-reuse").is_some_and(|l| l.str(1) == "never");
+    let reuse_never = http_reuse.value == HttpReuse::Never;
     let max_conn = p.servers.iter().find_map(|s| {
         s.value("pool-max-conn")
             .map(|w| (w.as_str().parse::<i64>(), w.span))
     });
     let keepalive = if reuse_never {
-        let l = p.get("http-reuse").map_or(span, |l| l.span);
-        Setting::explicit(0, l)
+        Setting::explicit(0, http_reuse.span)
     } else {
         match max_conn {
             Some((Ok(n), s)) if n >= 0 => Setting::explicit(n.min(u32::MAX as i64) as u32, s),
@@ -333,6 +356,8 @@ fn upstream(p: &Proxy<'_>) -> Upstream {
         zone: None,
         resolver,
         health_check,
+        mode: mode(p),
+        http_reuse: Some(http_reuse),
     }
 }
 
@@ -560,6 +585,7 @@ fn server(
             .flat_map(bind_listens)
             .collect(),
         routes,
+        mode: mode(p),
     }
 }
 
@@ -931,7 +957,7 @@ listen stats
         assert!(app.servers[1].resolve);
         assert_eq!(app.servers[1].host, Host::Name("app.internal".into()));
         assert_eq!(app.servers[1].port, Some(8080));
-        assert_eq!(app.balance.value, "roundrobin");
+        assert_eq!(app.balance.value, Balance::RoundRobin);
         assert!(app.balance.defaulted);
         assert_eq!(
             app.directives.get("timeout connect").unwrap().arg(0),
@@ -1014,6 +1040,34 @@ listen stats
         assert_eq!(r.retry.tries.value, DEFAULT_RETRIES + 1);
         assert!(m.servers[0].access_log.off.value);
         assert!(!r.tls.server_name.value);
+    }
+
+    #[test]
+    fn mode_reuse_and_balance_are_typed() {
+        let m = model(
+            "defaults\n mode http\nfrontend web\n bind :80\n default_backend app\nbackend app\n balance hdr(host)\n http-reuse always\n server a 10.0.0.1:80\nbackend db\n mode tcp\n balance source\n server d 10.0.0.2:5432\nlisten plain\n bind :81\n server p 10.0.0.3:80\n",
+        );
+        // `mode http` inherited from `defaults` is explicit, at that line.
+        assert_eq!(m.servers[0].mode.value, Mode::Http);
+        assert!(!m.servers[0].mode.defaulted);
+        let app = m.upstream("app").unwrap();
+        assert_eq!(app.mode.value, Mode::Http);
+        assert_eq!(app.balance.value, Balance::Hash);
+        let reuse = app.http_reuse.as_ref().unwrap();
+        assert_eq!((reuse.value, reuse.defaulted), (HttpReuse::Always, false));
+        let db = m.upstream("db").unwrap();
+        assert_eq!(db.mode.value, Mode::Tcp);
+        assert_eq!(db.balance.value, Balance::IpHash);
+        // default `safe` when unset
+        let r = db.http_reuse.as_ref().unwrap();
+        assert_eq!((r.value, r.defaulted), (HttpReuse::Safe, true));
+        // `listen` inherits `mode http` too; without `defaults` it is tcp.
+        let m = model("listen plain\n bind :81\n server p 10.0.0.3:80\n");
+        assert_eq!(m.servers[0].mode.value, Mode::Tcp);
+        assert!(m.servers[0].mode.defaulted);
+        // `http-reuse never` keeps no idle connection
+        let m = model("backend b\n http-reuse never\n server a 10.0.0.1:80\n");
+        assert_eq!(m.upstream("b").unwrap().keepalive.value, 0);
     }
 
     #[test]

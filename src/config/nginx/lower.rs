@@ -24,9 +24,9 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use crate::config::model::{
-    AccessLog, Arg, Directive, Directives, Endpoint, Global, Host, HttpVersion, Invalid, Listen,
-    ProxyKind, ProxyModel, ProxyPass, Retry, Route, RouteMatch, Server, Setting, Target, Timeouts,
-    UnknownDirective, Upstream, UpstreamTls, Value, ValueKind,
+    AccessLog, Arg, Balance, Directive, Directives, Endpoint, Global, Host, HttpVersion, Invalid,
+    Listen, Mode, ProxyKind, ProxyModel, ProxyPass, Retry, Route, RouteMatch, Server, Setting,
+    Target, Timeouts, UnknownDirective, Upstream, UpstreamTls, Value, ValueKind,
 };
 use crate::config::{LoadOptions, Version};
 use crate::source::{FileId, Span};
@@ -468,8 +468,11 @@ impl Lower {
         }
         let balance = ["hash", "ip_hash", "random", "least_conn", "least_time"]
             .iter()
-            .find_map(|b| d.get(b).map(|x| Setting::explicit(b.to_string(), x.span)))
-            .unwrap_or_else(|| Setting::default_at("round_robin".into(), span));
+            .find_map(|b| {
+                d.get(b)
+                    .map(|x| Setting::explicit(Balance::from_nginx(b), x.span))
+            })
+            .unwrap_or_else(|| Setting::default_at(Balance::RoundRobin, span));
         let keepalive = match d.get("keepalive") {
             Some(x) => Setting::explicit(count_u32(x), x.span),
             // empty before 1.29.7: no connections kept
@@ -509,6 +512,9 @@ impl Lower {
             resolver,
             // Active health checks are an NGINX Plus feature.
             health_check: Setting::default_at(false, span),
+            // Only `http {}` upstreams are lowered.
+            mode: Setting::default_at(Mode::Http, span),
+            http_reuse: None,
         })
     }
 
@@ -545,6 +551,8 @@ impl Lower {
             access_log,
             listen,
             routes,
+            // Only `http {}` servers are lowered.
+            mode: Setting::default_at(Mode::Http, span),
         }
     }
 

@@ -4,7 +4,8 @@ use crate::config::model::Directives;
 use crate::declare_rule;
 use crate::lint::LintContext;
 
-use super::{flag, is_http};
+use super::flag;
+use crate::config::model::Mode;
 
 declare_rule! {
     /// An HTTP backend checks its servers with a bare TCP connect.
@@ -76,7 +77,7 @@ fn beyond_connect(d: &Directives) -> bool {
 fn check(ctx: &mut LintContext<'_>) {
     let model = ctx.model();
     for u in &model.upstreams {
-        if !is_http(&u.directives) {
+        if u.mode.value != Mode::Http {
             continue;
         }
         let checked = u

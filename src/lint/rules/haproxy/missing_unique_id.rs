@@ -3,7 +3,7 @@
 use crate::declare_rule;
 use crate::lint::LintContext;
 
-use super::is_http;
+use crate::config::model::Mode;
 
 declare_rule! {
     /// An HTTP frontend has no per-request id (`unique-id-format`), or does not log it.
@@ -52,7 +52,7 @@ declare_rule! {
 fn check(ctx: &mut LintContext<'_>) {
     let model = ctx.model();
     for s in &model.servers {
-        if !is_http(&s.directives) {
+        if s.mode.value != Mode::Http {
             continue;
         }
         if !s.directives.has("unique-id-format") {

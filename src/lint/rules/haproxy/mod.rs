@@ -22,15 +22,9 @@ pub mod undefined_backend;
 pub mod undefined_resolvers;
 pub mod unverifiable_tls;
 
-use crate::config::model::{Directives, Endpoint, Upstream};
+use crate::config::model::{Endpoint, Upstream};
 use crate::config::Version;
 use crate::lint::LintContext;
-
-/// True when the effective `mode` is `http` (HAProxy's default mode is
-/// `tcp`: manual, `mode`).
-pub(crate) fn is_http(d: &Directives) -> bool {
-    d.get("mode").and_then(|m| m.arg(0)) == Some("http")
-}
 
 /// The last of `on`/`off` among a server's parameters: `Some(true)` when
 /// `on` wins (`check` vs `no-check`).

@@ -1,5 +1,6 @@
 //! HAP-KAL-001 `reuse-without-retry`: see the rule doc below.
 
+use crate::config::model::HttpReuse;
 use crate::declare_rule;
 use crate::lint::LintContext;
 
@@ -49,13 +50,13 @@ declare_rule! {
 fn check(ctx: &mut LintContext<'_>) {
     let model = ctx.model();
     for u in &model.upstreams {
-        let Some(reuse) = u.directives.get("http-reuse") else {
+        let Some(reuse) = &u.http_reuse else {
             continue;
         };
-        let mode = reuse.arg(0).unwrap_or("");
-        if !matches!(mode, "aggressive" | "always") {
+        if !matches!(reuse.value, HttpReuse::Aggressive | HttpReuse::Always) {
             continue;
         }
+        let mode = reuse.value.as_str();
         let on: Vec<&str> = match u.directives.get("retry-on") {
             Some(r) => r.args.iter().map(|a| a.value.as_str()).collect(),
             None => vec!["conn-failure"],

@@ -52,8 +52,8 @@ declare_rule! {
 
 fn check(ctx: &mut LintContext<'_>) {
     for u in &ctx.model().upstreams {
-        let method = u.balance.value.as_str();
-        if matches!(method, "hash" | "ip_hash" | "random") {
+        let method = &u.balance.value;
+        if method.is_hash_or_random() {
             for s in u.servers.iter().filter(|s| s.backup) {
                 ctx.report(
                     s.span,

@@ -7,19 +7,15 @@
 //! Without a `haproxy` binary the test is skipped with a message, unless
 //! `GATECHECK_REQUIRE_PROXIES` is set (as `.ci/run` does).
 
-// Shared with the other real-proxy tests; this file uses part of it.
-#[allow(dead_code)]
-mod support;
-
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::haproxy::{require_haproxy, Haproxy};
-use support::http;
-use support::nginx::free_port;
-use support::upstream::FaultUpstream;
+use crate::support::haproxy::{require_haproxy, Haproxy};
+use crate::support::http;
+use crate::support::nginx::free_port;
+use crate::support::upstream::FaultUpstream;
 
 /// 1-based line of the first line of `text` that equals `needle` trimmed.
 fn line_of(text: &str, needle: &str) -> u64 {

@@ -1,6 +1,6 @@
 //! `gatecheck analyze`'s timeout ladder as a user runs it: `--hop-timeout`
 //! parsing, and the ladder of a dump real nginx and haproxy wrote
-//! (`fixtures/ladder_real/`, captured by `tests/real_ladder.rs`).
+//! (`fixtures/ladder_real/`, captured by `tests/it/real_ladder.rs`).
 
 use std::process::{Command, Output};
 

@@ -13,10 +13,6 @@
 //! * `GATECHECK_CAPTURE_DIR=DIR` copies the logs and config nginx wrote into
 //!   `DIR/{rich,combined}/` (that is how `fixtures/logs/nginx/real/` was made).
 
-// the haproxy guard of the shared helpers is not used here
-#[allow(dead_code)]
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::net::SocketAddr;
@@ -24,11 +20,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use crate::support::dns::NxDomainServer;
+use crate::support::http;
+use crate::support::nginx::{self, Nginx};
+use crate::support::upstream::{Blackhole, FaultUpstream};
 use serde_json::Value;
-use support::dns::NxDomainServer;
-use support::http;
-use support::nginx::{self, Nginx};
-use support::upstream::{Blackhole, FaultUpstream};
 
 /// The rich access-log format: combined plus the timings and the upstream
 /// variables with one element per attempt.
@@ -281,7 +277,7 @@ const STEPS: &[Step] = &[
     // log lines look exactly like `/closed` (a reused connection logs
     // uct="0.000" like a fresh one on loopback), so without the config
     // nothing proves it was a race: the evidence says one is possible.
-    // tests/real_nginx_causes.rs gives the config, whose `keepalive` makes
+    // tests/it/real_nginx_causes.rs gives the config, whose `keepalive` makes
     // it a likely race.
     fault(
         "POST",
@@ -331,7 +327,7 @@ fn nginx_conf(variant: Variant, net: &Net) -> String {
         mixed_dead_ports: [mixed_a, mixed_b],
     } = net;
     format!(
-        r#"# Written by tests/real_nginx.rs ({variant} run): nginx in front of a
+        r#"# Written by tests/it/real_nginx.rs ({variant} run): nginx in front of a
 # fault-injecting upstream on {app}; every path below fails in its own way.
 {user}worker_processes 1;
 pid nginx.pid;

@@ -8,22 +8,18 @@
 //!
 //! Skipped when nginx or haproxy is missing, unless `GATECHECK_REQUIRE_PROXIES`
 //! is set. `GATECHECK_CAPTURE_DIR=DIR` copies the dump to `DIR/`
-//! (`fixtures/ladder_real/` is such a capture, replayed by `tests/cli_ladder.rs`).
-
-// Shared with the other real-proxy tests; this file uses part of it.
-#[allow(dead_code)]
-mod support;
+//! (`fixtures/ladder_real/` is such a capture, replayed by `tests/it/cli_ladder.rs`).
 
 use std::fs;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::haproxy::{find_haproxy, Haproxy};
+use crate::support::http::request_with_id as request;
+use crate::support::nginx::{find_nginx, free_port, Nginx};
+use crate::support::upstream::FaultUpstream;
 use serde_json::Value;
-use support::haproxy::{find_haproxy, Haproxy};
-use support::http::request_with_id as request;
-use support::nginx::{find_nginx, free_port, Nginx};
-use support::upstream::FaultUpstream;
 
 /// 1-based line of the first line of `file` containing `needle`.
 fn line_of(file: &Path, needle: &str) -> usize {
@@ -80,7 +76,7 @@ backend be_app
     )
     .unwrap();
     let mut hap = Haproxy::start(&hap_bin, &hap_cfg, &dump.join("haproxy.log"), hap_addr);
-    let user = if support::nginx::is_root() {
+    let user = if crate::support::nginx::is_root() {
         "user root;\n"
     } else {
         ""

@@ -60,33 +60,37 @@ fn render(sources: &SourceMap, diags: &[Diagnostic]) -> String {
 
 #[test]
 fn rule_fixtures() {
-    insta::glob!("../fixtures", "lint/{nginx/NGX,all/ALL}-*/*.conf", |path| {
-        let id = path
-            .parent()
-            .unwrap()
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .to_string();
-        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
-        let (sources, diags) = lint_fixture(path);
-        let parse: Vec<_> = diags.iter().filter(|d| d.rule == PARSE_ERROR).collect();
-        assert!(parse.is_empty(), "{}: {parse:?}", path.display());
-        let mine: Vec<Diagnostic> = diags.into_iter().filter(|d| d.rule == id).collect();
-        if stem.starts_with("bad") {
-            assert!(!mine.is_empty(), "{}: {id} did not fire", path.display());
-        } else if stem.starts_with("good") {
-            // Nothing fires: that is the whole check, no empty snapshot.
-            assert!(mine.is_empty(), "{}: {id} fired: {mine:?}", path.display());
-            return;
+    insta::glob!(
+        "../../fixtures",
+        "lint/{nginx/NGX,all/ALL}-*/*.conf",
+        |path| {
+            let id = path
+                .parent()
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+            let (sources, diags) = lint_fixture(path);
+            let parse: Vec<_> = diags.iter().filter(|d| d.rule == PARSE_ERROR).collect();
+            assert!(parse.is_empty(), "{}: {parse:?}", path.display());
+            let mine: Vec<Diagnostic> = diags.into_iter().filter(|d| d.rule == id).collect();
+            if stem.starts_with("bad") {
+                assert!(!mine.is_empty(), "{}: {id} did not fire", path.display());
+            } else if stem.starts_with("good") {
+                // Nothing fires: that is the whole check, no empty snapshot.
+                assert!(mine.is_empty(), "{}: {id} fired: {mine:?}", path.display());
+                return;
+            }
+            insta::assert_snapshot!(render(&sources, &mine));
         }
-        insta::assert_snapshot!(render(&sources, &mine));
-    });
+    );
 }
 
 #[test]
 fn parse_fixtures() {
-    insta::glob!("../fixtures", "lint/nginx/parse/*.conf", |path| {
+    insta::glob!("../../fixtures", "lint/nginx/parse/*.conf", |path| {
         let stem = path.file_stem().unwrap().to_string_lossy().to_string();
         let (sources, diags) = lint_fixture(path);
         let parse: Vec<Diagnostic> = diags

@@ -7,12 +7,8 @@
 //! rich format with the upstream variables, and `combined`); gatecheck reads
 //! each with the error log and the config nginx ran with. Skipped (or a
 //! failure with `GATECHECK_REQUIRE_PROXIES`) without nginx, as
-//! `tests/real_nginx.rs`; `GATECHECK_CAPTURE_DIR=DIR` keeps what nginx wrote
+//! `tests/it/real_nginx.rs`; `GATECHECK_CAPTURE_DIR=DIR` keeps what nginx wrote
 //! in `DIR/causes/`.
-
-// Shared with tests/real_nginx.rs; this file uses part of it.
-#[allow(dead_code)]
-mod support;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -22,10 +18,10 @@ use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
+use crate::support::http;
+use crate::support::nginx::{self, Nginx};
+use crate::support::upstream::FaultUpstream;
 use serde_json::Value;
-use support::http;
-use support::nginx::{self, Nginx};
-use support::upstream::FaultUpstream;
 
 const RICH_FORMAT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time" ua="$upstream_addr" us="$upstream_status""#;
 
@@ -34,7 +30,7 @@ const RICH_FORMAT: &str = r#"$remote_addr - $remote_user [$time_local] "$request
 fn conf(listen: SocketAddr, app: SocketAddr, ka: SocketAddr) -> String {
     let user = if nginx::is_root() { "user root;\n" } else { "" };
     format!(
-        r#"# Written by tests/real_nginx_causes.rs.
+        r#"# Written by tests/it/real_nginx_causes.rs.
 {user}worker_processes 1;
 pid nginx.pid;
 error_log logs/error.log;
@@ -221,7 +217,7 @@ fn real_nginx_rate_limits_keepalive_and_app_errors() {
     drop(ka_upstream);
 
     if let Some(root) = std::env::var_os("GATECHECK_CAPTURE_DIR") {
-        // keep what nginx wrote, as tests/real_nginx.rs does
+        // keep what nginx wrote, as tests/it/real_nginx.rs does
         let dir = Path::new(&root).join("causes");
         fs::create_dir_all(&dir).expect("capture dir");
         for f in [

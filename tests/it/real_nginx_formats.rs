@@ -12,10 +12,6 @@
 //! * `GATECHECK_CAPTURE_DIR=DIR` copies what nginx wrote into `DIR/`
 //!   (that is how `fixtures/logs/nginx/real/formats/` was made).
 
-// the DNS responder and blackhole of the shared helpers are not used here
-#[allow(dead_code)]
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::net::{SocketAddr, UdpSocket};
@@ -26,10 +22,10 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use crate::support::http;
+use crate::support::nginx::{self, Nginx};
+use crate::support::upstream::FaultUpstream;
 use serde_json::Value;
-use support::http;
-use support::nginx::{self, Nginx};
-use support::upstream::FaultUpstream;
 
 /// The `TZ` nginx runs with: India, +05:30, no DST.
 const TZ: &str = "IST-5:30";
@@ -154,7 +150,7 @@ fn conf(app: SocketAddr, listen: SocketAddr, syslog: SocketAddr, dead: [u16; 3])
     }
     let [refused, dead1, dead2] = dead;
     format!(
-        r#"# Written by tests/real_nginx_formats.rs: one nginx, the same requests in several layouts.
+        r#"# Written by tests/it/real_nginx_formats.rs: one nginx, the same requests in several layouts.
 {user}worker_processes 1;
 pid nginx.pid;
 error_log logs/error.log warn;

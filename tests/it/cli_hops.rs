@@ -447,7 +447,7 @@ fn haproxy_clf_real_fixture() {
 /// The dump of `fixtures/logs/chain_real` with nginx's request times cut to
 /// 1 ms, so that the durations of the shared request ids say haproxy saw
 /// the requests first; with `cfg`, the haproxy.cfg the capture ran with
-/// (`tests/real_chain.rs`: haproxy binds the address nginx proxied to).
+/// (`tests/it/real_chain.rs`: haproxy binds the address nginx proxied to).
 fn chain_dump_with_short_nginx_times(cfg: bool) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let src = std::path::Path::new("fixtures/logs/chain_real");

@@ -958,7 +958,7 @@ fn issue_6_forced_log_format_that_fits_nothing_fails() {
     assert_eq!(o.status.code(), Some(2));
 }
 
-/// Issue 6 items 5 and 7, on the captures of tests/real_nginx_formats.rs:
+/// Issue 6 items 5 and 7, on the captures of tests/it/real_nginx_formats.rs:
 /// upstreaminfo's unquoted lists, and one file holding access and error
 /// lines (kubectl logs), in Docker and CRI wrappers too.
 #[test]

@@ -10,20 +10,16 @@
 //! Skipped when nginx or haproxy is missing, unless `GATECHECK_REQUIRE_PROXIES`
 //! is set. `GATECHECK_CAPTURE_DIR=DIR` copies the dump to `DIR/`.
 
-// Shared with the other real-proxy tests; this file uses part of it.
-#[allow(dead_code)]
-mod support;
-
 use std::fs;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::support::haproxy::{find_haproxy, Haproxy};
+use crate::support::http::request_with_id as request;
+use crate::support::nginx::{find_nginx, free_port, Nginx};
+use crate::support::upstream::FaultUpstream;
 use serde_json::Value;
-use support::haproxy::{find_haproxy, Haproxy};
-use support::http::request_with_id as request;
-use support::nginx::{find_nginx, free_port, Nginx};
-use support::upstream::FaultUpstream;
 
 /// One request and where its 502 must be born (`None`: not a 502).
 struct Step {
@@ -112,7 +108,7 @@ backend be_app
     )
     .unwrap();
     let mut hap = Haproxy::start(&hap_bin, &hap_cfg, &dump.join("haproxy.log"), hap_addr);
-    let user = if support::nginx::is_root() {
+    let user = if crate::support::nginx::is_root() {
         "user root;\n"
     } else {
         ""

@@ -6,24 +6,20 @@
 //! file:line) and the evidence the log carried.
 //!
 //! The timeout attribution (`proxy_read_timeout 1s` on a location, an app
-//! that never answers) is shown by `tests/real_nginx_causes.rs`.
+//! that never answers) is shown by `tests/it/real_nginx_causes.rs`.
 //!
 //! Skipped (or a failure with `GATECHECK_REQUIRE_PROXIES`) without nginx,
-//! as `tests/real_nginx.rs`.
-
-// Shared with the other real-proxy tests; this file uses part of it.
-#[allow(dead_code)]
-mod support;
+//! as `tests/it/real_nginx.rs`.
 
 use std::fs;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::http;
+use crate::support::nginx::{self, Nginx};
+use crate::support::upstream::FaultUpstream;
 use serde_json::Value;
-use support::http;
-use support::nginx::{self, Nginx};
-use support::upstream::FaultUpstream;
 
 /// The upstream variables with one element per attempt (no byte counts).
 const RICH: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time" ua="$upstream_addr" us="$upstream_status""#;
@@ -50,7 +46,7 @@ fn nginx_bin() -> Option<PathBuf> {
 fn conf(body: &str) -> String {
     let user = if nginx::is_root() { "user root;\n" } else { "" };
     format!(
-        r#"# Written by tests/real_nginx_attrib.rs.
+        r#"# Written by tests/it/real_nginx_attrib.rs.
 {user}worker_processes 1;
 pid nginx.pid;
 error_log logs/error.log;

@@ -1,5 +1,5 @@
 //! Real HAProxy, real faults: start `haproxy` on 127.0.0.1 in front of the
-//! fault-injecting upstream of `tests/support/upstream.rs` (plus a closed
+//! fault-injecting upstream of `tests/it/support/upstream.rs` (plus a closed
 //! port, a port that swallows SYNs and a backend whose only server fails its
 //! health check), cause each kind of 5xx for real, and check that `gatecheck
 //! analyze` gives every request the right cause from what haproxy wrote.
@@ -16,10 +16,6 @@
 //! * `GATECHECK_CAPTURE_DIR=DIR` copies the logs and the config into `DIR/`
 //!   (that is how `fixtures/logs/haproxy/real/` was made).
 
-// Shared with the other real-proxy tests; this file uses part of it.
-#[allow(dead_code)]
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::net::{SocketAddr, UdpSocket};
@@ -30,14 +26,14 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::support::haproxy::{require_haproxy, Haproxy};
+use crate::support::http::request_with_id as request;
+use crate::support::nginx::free_port;
+use crate::support::upstream::{Blackhole, FaultUpstream};
 use serde_json::Value;
-use support::haproxy::{require_haproxy, Haproxy};
-use support::http::request_with_id as request;
-use support::nginx::free_port;
-use support::upstream::{Blackhole, FaultUpstream};
 
 /// haproxy's buffer for this test: smaller than the upstream's oversized
-/// response header ([`support::upstream::BIG_HEADER_BYTES`]) once tune.maxrewrite is
+/// response header ([`crate::support::upstream::BIG_HEADER_BYTES`]) once tune.maxrewrite is
 /// taken off.
 const BUFSIZE: usize = 4096;
 
@@ -254,7 +250,7 @@ fn haproxy_faults_get_their_causes() {
         return;
     };
     // headers get tune.bufsize minus tune.maxrewrite (1024 by default)
-    const { assert!(BUFSIZE - 1024 < support::upstream::BIG_HEADER_BYTES) };
+    const { assert!(BUFSIZE - 1024 < crate::support::upstream::BIG_HEADER_BYTES) };
     let dir = tempfile::tempdir().unwrap();
     let up = FaultUpstream::start().expect("upstream");
     let hole = Blackhole::start().expect("blackhole");
