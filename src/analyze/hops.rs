@@ -253,8 +253,14 @@ struct Ctx<'a> {
     opts: &'a Options,
 }
 
+/// The bytes as text, invalid UTF-8 replaced. `str::from_utf8` first: its
+/// ASCII fast path beats `from_utf8_lossy`'s chunk walk (2 % of a HAProxy
+/// run, `perf record`); the result is the same.
 fn text(b: Option<&[u8]>) -> Option<String> {
-    b.map(|b| String::from_utf8_lossy(b).into_owned())
+    b.map(|b| match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    })
 }
 
 /// One chunk of a hop log.
