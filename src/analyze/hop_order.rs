@@ -268,7 +268,7 @@ pub fn order(
                         "{a} before {b} (addresses: {a}'s {} {addr} is {b}'s {} {} at {}, in {n} 5xx record{})",
                         HopAddrs::upstream_word(a),
                         HopAddrs::listen_word(b),
-                        r.listen.text,
+                        r.listen.describe(),
                         r.at,
                         if n == 1 { "" } else { "s" }
                     )
@@ -277,7 +277,7 @@ pub fn order(
                         "{a} before {b} (port only: {a}'s {} {addr} is on the port of {b}'s {} {} at {}, which takes every address, so it may be another machine's; in {n} 5xx record{})",
                         HopAddrs::upstream_word(a),
                         HopAddrs::listen_word(b),
-                        r.listen.text,
+                        r.listen.describe(),
                         r.at,
                         if n == 1 { "" } else { "s" }
                     )
@@ -407,6 +407,7 @@ mod tests {
             host: host.map(Host::classify),
             ports: Some((port, port)),
             span: Span::new(FileId(0), 0, 0),
+            defaulted: false,
         }
     }
 

@@ -63,11 +63,20 @@ pub struct Burst {
     pub top_cause: Cause,
 }
 
+/// Burst windows kept in the report at most: those with the most 502s
+/// (earlier first on a tie), listed in time order. A month of logs with a
+/// burst a day must not make the report (and its per-burst timings) grow
+/// with the log; [`Bursts::windows_total`] counts them all.
+pub const MAX_BURSTS: usize = 20;
+
 /// The bursts and the baseline they stand out from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Bursts {
-    /// The burst windows, in time order.
+    /// The burst windows, in time order: the [`MAX_BURSTS`] with the most
+    /// 502s.
     pub windows: Vec<Burst>,
+    /// Burst windows found in all (`windows` keeps at most [`MAX_BURSTS`]).
+    pub windows_total: u64,
     /// Mean 502s per minute over the ordinary minutes.
     pub baseline_per_minute: f64,
     /// 502s a minute needs to be part of a burst.
@@ -81,6 +90,7 @@ pub fn bursts(minutes: &BTreeMap<i64, Minute>) -> Bursts {
     let (Some(&first), Some(&last)) = (minutes.keys().next(), minutes.keys().next_back()) else {
         return Bursts {
             windows: Vec::new(),
+            windows_total: 0,
             baseline_per_minute: 0.0,
             threshold_per_minute: MIN_BURST_502,
             minor_spikes: 0,
@@ -136,8 +146,21 @@ pub fn bursts(minutes: &BTreeMap<i64, Minute>) -> Bursts {
     let max_peak = out.iter().map(|b| b.peak_per_minute).max().unwrap_or(0);
     let before = out.len();
     out.retain(|b| b.peak_per_minute * SPIKE_RATIO >= max_peak);
+    let minor_spikes = (before - out.len()) as u64;
+    let windows_total = out.len() as u64;
+    if out.len() > MAX_BURSTS {
+        // the largest, then back in time order
+        out.sort_by(|a, b| {
+            b.count_502
+                .cmp(&a.count_502)
+                .then(a.start_min.cmp(&b.start_min))
+        });
+        out.truncate(MAX_BURSTS);
+        out.sort_by_key(|b| b.start_min);
+    }
     Bursts {
-        minor_spikes: (before - out.len()) as u64,
+        minor_spikes,
+        windows_total,
         windows: out,
         baseline_per_minute: baseline,
         threshold_per_minute: threshold,
@@ -250,6 +273,36 @@ mod tests {
         assert_eq!(b.windows[0].start_min, 20);
         assert_eq!(b.windows[0].top_cause, Cause::NoLiveUpstream);
         assert_eq!(b.minor_spikes, 1);
+    }
+
+    #[test]
+    fn a_burst_a_day_keeps_the_largest_in_time_order() {
+        // 40 daily bursts of 2 hot minutes (peaks 100..139) over a quiet
+        // baseline of one 502 every other minute
+        let mut m = BTreeMap::new();
+        for day in 0..40i64 {
+            let base = day * 1440;
+            for i in (0..1440).step_by(2) {
+                m.insert(base + i, min(1, 0));
+            }
+            m.insert(base + 600, min(100 + day as u64, 1));
+            m.insert(base + 601, min(100 + day as u64, 1));
+        }
+        let b = bursts(&m);
+        assert_eq!(b.windows_total, 40);
+        assert_eq!(b.windows.len(), MAX_BURSTS);
+        // the kept ones are the largest (the last 20 days) ...
+        assert!(
+            b.windows.iter().all(|w| w.count_502 >= 2 * 120),
+            "{:?}",
+            b.windows
+        );
+        // ... in time order
+        assert!(b
+            .windows
+            .windows(2)
+            .all(|w| w[0].start_min < w[1].start_min));
+        assert_eq!(b.minor_spikes, 0);
     }
 
     #[test]

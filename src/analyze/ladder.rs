@@ -24,6 +24,7 @@ use super::nginx_config::NginxConfig;
 use crate::config::ladder::{
     gives_up_first, read_setting, route_scope, route_wait, DEFAULT_MARGIN,
 };
+use crate::config::model::Listen;
 use crate::config::nginx::units::fmt_duration as human;
 use crate::config::{ProxyKind, ProxyModel};
 use crate::logs::hop::HopKind;
@@ -286,14 +287,14 @@ pub struct Limit {
     /// Where it applies (`location /api`, `backend be_app`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub scope: String,
-    /// Ports the server of this route listens on (nginx `listen`, HAProxy
-    /// `bind`), when the config says.
+    /// Where the server of this route listens (nginx `listen`, HAProxy
+    /// `bind`, Envoy listener `address`), from `config::model`.
     #[serde(skip)]
-    pub listens: Vec<u16>,
-    /// Ports this route sends to (its `proxy_pass` port or its pool's
-    /// servers' ports), when the config says.
+    pub listens: Vec<Listen>,
+    /// The `host:port` addresses this route sends to (its `proxy_pass`
+    /// address or its pool's servers'), when the config writes a port.
     #[serde(skip)]
-    pub sends_to: Vec<u16>,
+    pub sends_to: Vec<String>,
 }
 
 impl Limit {
@@ -549,8 +550,8 @@ fn limits_of(models: &[&ProxyModel], at: &dyn Fn(crate::source::Span) -> String)
                 source: at(w.span),
                 defaulted: w.defaulted,
                 scope: route_scope(m, r),
-                listens: listen_ports(srv),
-                sends_to: target_ports(m, r),
+                listens: srv.listen.clone(),
+                sends_to: target_addrs(m, r),
             };
             // one line per setting and wait (many locations inherit one
             // http-level proxy_read_timeout)
@@ -561,16 +562,8 @@ fn limits_of(models: &[&ProxyModel], at: &dyn Fn(crate::source::Span) -> String)
                 if !same.scope.ends_with('…') && same.scope != l.scope {
                     same.scope.push_str(", …");
                 }
-                for (a, b) in [
-                    (&mut same.listens, std::mem::take(&mut l.listens)),
-                    (&mut same.sends_to, std::mem::take(&mut l.sends_to)),
-                ] {
-                    for p in b {
-                        if !a.contains(&p) {
-                            a.push(p);
-                        }
-                    }
-                }
+                merge(&mut same.listens, std::mem::take(&mut l.listens));
+                merge(&mut same.sends_to, std::mem::take(&mut l.sends_to));
                 continue;
             }
             out.push(l);
@@ -580,33 +573,49 @@ fn limits_of(models: &[&ProxyModel], at: &dyn Fn(crate::source::Span) -> String)
     out
 }
 
-/// Ports `srv` listens on (nginx `listen`, HAProxy `bind`, Envoy listener
-/// `address`), as the config's lowering read them (`config::model::Listen`:
-/// nginx's port 80 for an address alone, every `bind` line and every
-/// address of a `bind` list, a port range's ports); none for unix sockets.
-fn listen_ports(srv: &crate::config::model::Server) -> Vec<u16> {
-    // a range wider than this is not a hop's listener worth linking by port
-    const MAX_RANGE: u16 = 256;
-    let mut v: Vec<u16> = srv
-        .listen
-        .iter()
-        .filter_map(|l| l.ports)
-        .flat_map(|(first, last)| first..=last.min(first.saturating_add(MAX_RANGE)))
-        .collect();
-    v.sort_unstable();
-    v.dedup();
-    v
+/// Add the items of `b` that `a` lacks.
+fn merge<T: PartialEq>(a: &mut Vec<T>, b: Vec<T>) {
+    for x in b {
+        if !a.contains(&x) {
+            a.push(x);
+        }
+    }
 }
 
-/// Ports route `r` sends to: its target's port, or its pool's servers'.
-fn target_ports(m: &ProxyModel, r: &crate::config::model::Route) -> Vec<u16> {
-    let mut v: Vec<u16> = match (m.target_pool(r), r.proxy.as_ref().and_then(|p| p.port)) {
-        (Some(pool), _) => pool.servers.iter().filter_map(|e| e.port).collect(),
-        (None, Some(p)) => vec![p],
+/// The `host:port` addresses route `r` sends to: its pool's servers', or
+/// its target's; those without a written port are left out (a port-less
+/// name could be any listener).
+fn target_addrs(m: &ProxyModel, r: &crate::config::model::Route) -> Vec<String> {
+    let with_port = |addr: &str, port: Option<u16>| {
+        let p = port?;
+        Some(if addr.ends_with(&format!(":{p}")) {
+            addr.to_string()
+        } else {
+            format!("{addr}:{p}")
+        })
+    };
+    let mut v: Vec<String> = match (m.target_pool(r), r.proxy.as_ref()) {
+        (Some(pool), _) => pool
+            .servers
+            .iter()
+            .filter_map(|e| with_port(&e.address, e.port))
+            .collect(),
+        (None, Some(p)) => with_port(&p.host, p.port).into_iter().collect(),
         (None, None) => Vec::new(),
     };
     v.dedup();
     v
+}
+
+/// Does the outer route `ol` send to where the inner route `il` listens?
+/// The one test hop_order uses too: [`Listen::reached_by`] (same host and
+/// port, or a port the inner hop takes on every address); `Some` with the
+/// address it sends to.
+fn link<'a>(ol: &'a Limit, il: &Limit) -> Option<&'a str> {
+    ol.sends_to
+        .iter()
+        .find(|a| il.listens.iter().any(|l| l.reached_by(a).is_some()))
+        .map(String::as_str)
 }
 
 fn ms(d: Duration) -> u64 {
@@ -895,7 +904,7 @@ fn check(rungs: &[Rung], margin: Duration) -> Vec<Inversion> {
             .flat_map(|ol| {
                 i.limits
                     .iter()
-                    .filter(move |il| ol.sends_to.iter().any(|p| il.listens.contains(p)))
+                    .filter(move |il| link(ol, il).is_some())
                     .map(move |il| (ol, il))
             })
             .collect();
@@ -930,11 +939,9 @@ fn check(rungs: &[Rung], margin: Duration) -> Vec<Inversion> {
                 String::new()
             }
         };
-        let port = ol
-            .sends_to
-            .iter()
-            .find(|p| il.listens.contains(p))
-            .map(|p| format!(", through port {p}"))
+        let port = link(ol, il)
+            .and_then(|a| a.rsplit_once(':'))
+            .map(|(_, p)| format!(", through port {p}"))
             .unwrap_or_default();
         let answers = match o.gives_up_with {
             Some(s) => format!("{} answers {s}", o.hop),
@@ -1104,7 +1111,9 @@ mod tests {
     }
 
     /// nginx's routes are compared with haproxy's limits only where they
-    /// send to a port haproxy binds, when the configs tell.
+    /// send to where haproxy binds (`Listen::reached_by`, as hop_order
+    /// links hops): /health sends to haproxy's port on another host, so it
+    /// is not linked.
     #[test]
     fn routes_are_linked_to_the_inner_hop_by_port() {
         let dir = tempfile::tempdir().unwrap();
@@ -1112,7 +1121,7 @@ mod tests {
             let p = dir.path().join("nginx.conf");
             std::fs::write(
                 &p,
-                format!("http {{ server {{ listen 80; location /health {{ proxy_pass http://10.0.0.9:9000; proxy_read_timeout 2s; }} location / {{ proxy_pass http://127.0.0.1:8404; proxy_read_timeout {root_read}; }} }} }}\n"),
+                format!("http {{ server {{ listen 80; location /health {{ proxy_pass http://10.0.0.9:8404; proxy_read_timeout 2s; }} location / {{ proxy_pass http://127.0.0.1:8404; proxy_read_timeout {root_read}; }} }} }}\n"),
             )
             .unwrap();
             crate::analyze::nginx_config::read(&[p])
@@ -1150,6 +1159,48 @@ mod tests {
         );
         assert!(m.contains("through port 8404"), "{m}");
         assert!(!m.contains("/health"), "{m}");
+    }
+
+    /// An Envoy listener (`0.0.0.0:8080`) links nginx's route that sends
+    /// to its port; nginx's server without `listen` is reached on its
+    /// default port, said to be a default by the model.
+    #[test]
+    fn envoy_listeners_link_like_the_other_proxies() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("nginx.conf");
+        std::fs::write(
+            &p,
+            "http { server { location /api { proxy_pass http://127.0.0.1:8080; proxy_read_timeout 10s; } location /x { proxy_pass http://127.0.0.1:9999; proxy_read_timeout 1s; } } }\n",
+        )
+        .unwrap();
+        let n = crate::analyze::nginx_config::read(&[p]);
+        let mut px = ProxyConfigs::default();
+        let envoy = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/attrib/envoy/envoy.yaml");
+        px.add(
+            envoy.clone(),
+            std::fs::read(&envoy).unwrap(),
+            ProxyKind::Envoy,
+        );
+        let d = Durations::default();
+        let l = build(&Inputs {
+            born: None,
+            logged: vec![("nginx", HopKind::Proxy), ("envoy", HopKind::Proxy)],
+            nginx: Some(&n),
+            proxies: Some(&px),
+            given: &[],
+            durations: &d,
+        })
+        .unwrap();
+        // /api (10s) is linked to envoy's listener and waits longer than
+        // its longest route (30s)? no: 10s < 30s + 1s, a finding through 8080;
+        // /x's 1s goes elsewhere and is not the one compared
+        assert_eq!(l.findings.len(), 1, "{:?}", l.findings);
+        let m = &l.findings[0].message;
+        assert!(m.starts_with("nginx gives up after 10s"), "{m}");
+        assert!(m.contains("through port 8080"), "{m}");
+        let ngx = n.models.first().unwrap();
+        assert!(ngx.servers[0].listen.iter().all(|x| x.defaulted));
     }
 
     /// Envoy's route timeouts, as written (file:line) and defaulted (15 s,

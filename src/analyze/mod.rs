@@ -37,6 +37,7 @@ pub mod rows;
 mod schedule;
 pub mod stats;
 pub mod timing;
+pub mod timing_gaps;
 pub mod timing_report;
 pub mod verdict;
 
@@ -245,6 +246,10 @@ fn run(
         if label {
             report::label_upstreams(&mut a.upstreams, h.name);
         }
+        // the top-level timings are nginx's own: a hop's phases are other
+        // timers (HAProxy's Tc/Tr, a CDN's origin latency) of other next
+        // hops, and stay in its `hops[].timings`
+        a.timings = timing::Timings::default();
         total += a;
     }
     for s in errors.samples {

@@ -240,8 +240,12 @@ pub struct Report {
     pub causes_other_5xx: Vec<CauseRow>,
     /// Retries that rescued a request, by the cause of the failed attempt.
     pub causes_rescued: Vec<CauseRow>,
-    /// Burst windows.
+    /// Burst windows, in time order: the [`super::incident::MAX_BURSTS`]
+    /// with the most 502s.
     pub bursts: Vec<BurstRow>,
+    /// Burst windows found in all (`bursts` keeps at most
+    /// [`super::incident::MAX_BURSTS`]).
+    pub bursts_total: u64,
     /// What the bursts stand out from.
     pub burst_baseline: BurstBaseline,
     /// Upstream addresses of the 502s.
@@ -500,6 +504,7 @@ impl HopRow {
             malformed_samples: a.malformed_samples.clone(),
             timings: super::timing_report::build(
                 &a.timings,
+                &super::timing_gaps::PhaseFields::hop(h.name),
                 &windows,
                 a.span.map(|(x, y)| (x.utc_ms, y.utc_ms)),
                 a.offset_s.unwrap_or(0),
@@ -599,6 +604,7 @@ impl Report {
             rescued: agg.causes_rescued.values().map(|s| s.count).sum(),
         };
         let found = incident::bursts(&agg.minutes);
+        let bursts_total = found.windows_total;
         let burst_baseline = BurstBaseline {
             per_minute: found.baseline_per_minute,
             threshold_per_minute: found.threshold_per_minute,
@@ -609,8 +615,19 @@ impl Report {
             .iter()
             .map(|b| (b.start_min, b.end_min))
             .collect();
+        let formats: Vec<&str> = inputs
+            .iter()
+            .filter(|i| i.input_kind == InputKind::NginxAccess)
+            .filter_map(|i| i.format.as_deref())
+            .fold(Vec::new(), |mut v, f| {
+                if !v.contains(&f) {
+                    v.push(f);
+                }
+                v
+            });
         let timings = super::timing_report::build(
             &agg.timings,
+            &super::timing_gaps::PhaseFields::nginx(&formats),
             &windows,
             agg.span.map(|(a, b)| (a.utc_ms, b.utc_ms)),
             off,
@@ -685,6 +702,7 @@ impl Report {
             causes_other_5xx,
             causes_rescued: rows(&agg.causes_rescued, config),
             bursts,
+            bursts_total,
             burst_baseline,
             top_upstreams: counts(stats::top(&agg.upstreams, TOP_N)),
             top_hosts: counts(stats::top(&agg.hosts, TOP_N)),

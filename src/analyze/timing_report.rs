@@ -142,17 +142,23 @@ pub struct TimingSections {
     /// How many appeared or vanished in all (`changes` keeps the first
     /// [`MAX_CHANGES`]).
     pub changes_total: u64,
+    /// What the phases are, at this hop (`nginx's $upstream_*_time`).
+    pub measured: String,
+    /// Phases no counted attempt had a value for, with the field to log.
+    pub gaps: Vec<super::timing_gaps::PhaseGap>,
     /// The attempts of requests answered below 500 (the `ok` counts,
     /// `attempts`, first and last seen) come from one such request line in
     /// this many; the 502s' attempts are all counted.
     pub ok_sampled_1_in: u64,
 }
 
-/// Shape the timings. `bursts` are (first minute, last minute) in UTC epoch
-/// minutes; `span` the first and last request, UTC ms; `off` the UTC offset
-/// to print times in.
+/// Shape the timings. `fields` says where the hop's phases come from;
+/// `bursts` are (first minute, last minute) in UTC epoch minutes; `span`
+/// the first and last request, UTC ms; `off` the UTC offset to print times
+/// in.
 pub fn build(
     t: &Timings,
+    fields: &super::timing_gaps::PhaseFields,
     bursts: &[(i64, i64)],
     span: Option<(i64, i64)>,
     off: i32,
@@ -245,6 +251,8 @@ pub fn build(
         bursts,
         changes: changes.into_iter().map(|(_, c)| c).collect(),
         changes_total,
+        measured: fields.measured.clone(),
+        gaps: fields.gaps(t),
         ok_sampled_1_in: super::access::TIMING_SAMPLE,
     }
 }
@@ -262,6 +270,7 @@ pub fn fmt_ms(v: Option<f64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::timing_gaps::PhaseFields;
     use crate::logs::record::Attempt;
 
     fn att(addr: &str, status: u16, secs: f64) -> Attempt {
@@ -291,7 +300,13 @@ mod tests {
             t.see(&[att(A, 502, 30.0)], 502, Some(m * 60_000 + 5));
         }
         t.flush();
-        let s = build(&t, &[(10, 11)], Some((0, 12 * 60_000)), 0);
+        let s = build(
+            &t,
+            &PhaseFields::nginx(&[]),
+            &[(10, 11)],
+            Some((0, 12 * 60_000)),
+            0,
+        );
         assert_eq!(s.upstreams[0].upstream, A);
         assert_eq!(s.upstreams[0].failed_502, 2);
         assert_eq!(
@@ -327,7 +342,7 @@ mod tests {
             t.see(&[att(&a, 200, 0.05)], 200, Some(60 * 60_000));
         }
         t.flush();
-        let s = build(&t, &[], Some((0, 60 * 60_000)), 0);
+        let s = build(&t, &PhaseFields::nginx(&[]), &[], Some((0, 60 * 60_000)), 0);
         assert_eq!(s.changes_total, 200);
         assert_eq!(s.changes.len(), MAX_CHANGES);
         assert!(s.changes.iter().all(|c| c.change == "appeared"));

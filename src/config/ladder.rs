@@ -38,27 +38,13 @@ pub struct RouteWait {
 /// with the span of the setting that decides it; `None` when the wait is
 /// unbounded (no read timeout).
 ///
-/// Retries count only where the route retries on a timeout (nginx
-/// `proxy_next_upstream timeout`): each attempt may wait the full read
-/// timeout, up to `proxy_next_upstream_tries` (0 = every server of the
-/// pool) and within `proxy_next_upstream_timeout` when set (nginx
+/// Retries count only where the route re-sends the request after its read
+/// timeout fired ([`read_timeout_attempts`]); each attempt may then wait the
+/// full read timeout, within `proxy_next_upstream_timeout` when set (nginx
 /// `ngx_http_proxy_module` docs).
 pub fn route_wait(m: &ProxyModel, r: &Route) -> Option<RouteWait> {
     let read = r.timeouts.read.value?;
-    let servers = m
-        .target_pool(r)
-        .map(|p| p.servers.iter().filter(|s| !s.down).count() as u32)
-        .unwrap_or(1)
-        .max(1);
-    let retries_on_timeout = r.retry.on.value.iter().any(|c| c == "timeout");
-    let attempts = if retries_on_timeout {
-        match r.retry.tries.value {
-            0 => servers,
-            t => t.min(servers),
-        }
-    } else {
-        1
-    };
+    let attempts = read_timeout_attempts(m, r);
     let mut wait = read * attempts;
     if let Some(cap) = r.retry.timeout.value {
         if attempts > 1 {
@@ -72,6 +58,46 @@ pub fn route_wait(m: &ProxyModel, r: &Route) -> Option<RouteWait> {
         span: r.timeouts.read.span,
         defaulted: r.timeouts.read.defaulted,
     })
+}
+
+/// How many times route `r` may wait its full read timeout: 1, unless its
+/// retry settings re-send the request after a read timeout.
+///
+/// - nginx: `proxy_next_upstream` with `timeout` (its default is `error
+///   timeout`) tries the next server, up to `proxy_next_upstream_tries`
+///   (0 = every server of the pool that is not `down`); nginx tries each
+///   server once per request (`ngx_http_proxy_module`,
+///   `ngx_http_upstream_module` docs).
+/// - HAProxy: only `retry-on response-timeout` or `all-retryable-errors`
+///   (which "activates … response-timeout") retry after `timeout server`
+///   struck; the default `conn-failure` retries a connection that could not
+///   be made (its `timeout connect`), never a response timeout (manual,
+///   `retry-on`; `src/http_ana.c`: a read timeout retries only when the
+///   backend's retry type has `PR_RE_TIMEOUT`, which `src/proxy.c` sets for
+///   those two keywords). The attempts are `retries` + 1 (the L7 retries
+///   share the `retries` counter, `do_l7_retry`), on the same server unless
+///   `option redispatch`, so they are not capped by the pool's size.
+/// - Envoy: the route `timeout` spans every retry ("the entire request,
+///   including retries"), so it is waited once whatever `retry_on` says.
+pub fn read_timeout_attempts(m: &ProxyModel, r: &Route) -> u32 {
+    let on = |c: &str| r.retry.on.value.iter().any(|v| v == c);
+    match m.kind {
+        super::ProxyKind::Nginx if on("timeout") => {
+            let servers = m
+                .target_pool(r)
+                .map(|p| p.servers.iter().filter(|s| !s.down).count() as u32)
+                .unwrap_or(1)
+                .max(1);
+            match r.retry.tries.value {
+                0 => servers,
+                t => t.min(servers),
+            }
+        }
+        super::ProxyKind::Haproxy if on("response-timeout") || on("all-retryable-errors") => {
+            r.retry.tries.value.max(1)
+        }
+        _ => 1,
+    }
 }
 
 /// True when an outer hop that gives up after `outer` answers before the
@@ -146,6 +172,53 @@ mod tests {
                 ("location /capped".to_string(), 30, 2),
             ]
         );
+    }
+
+    fn haproxy(text: &str) -> ProxyModel {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("haproxy.cfg");
+        std::fs::write(&p, text).unwrap();
+        let mut sources = SourceMap::default();
+        let mut loaded = load(&[p], &LoadOptions::default(), &mut sources);
+        assert_eq!(loaded.models.len(), 1);
+        loaded.models.remove(0)
+    }
+
+    #[test]
+    fn haproxy_retries_a_response_timeout_only_when_told() {
+        let cfg = |retry: &str| {
+            haproxy(&format!(
+                "defaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n  timeout server 20s\n\
+                 frontend fe\n  bind :80\n  default_backend be\n\
+                 backend be\n{retry}  server s1 10.0.0.1:80\n"
+            ))
+        };
+        let wait = |retry: &str| {
+            let m = cfg(retry);
+            let (_, r) = m.routes().next().expect("a route");
+            let w = route_wait(&m, r).expect("timeout server is set");
+            (w.wait.as_secs(), w.attempts)
+        };
+        // the default, conn-failure: a connection not made is retried, a
+        // response timeout is not
+        assert_eq!(wait(""), (20, 1));
+        assert_eq!(
+            wait("  retry-on conn-failure empty-response 504\n"),
+            (20, 1)
+        );
+        assert_eq!(wait("  retry-on none\n"), (20, 1));
+        // response-timeout: retries + 1 attempts (default retries 3), on the
+        // one server of the pool
+        assert_eq!(wait("  retry-on response-timeout\n"), (80, 4));
+        assert_eq!(
+            wait("  retries 1\n  retry-on conn-failure response-timeout\n"),
+            (40, 2)
+        );
+        assert_eq!(
+            wait("  retries 2\n  retry-on all-retryable-errors\n"),
+            (60, 3)
+        );
+        assert_eq!(wait("  retries 0\n  retry-on response-timeout\n"), (20, 1));
     }
 
     #[test]

@@ -510,8 +510,9 @@ pub struct Server {
     /// Access logging at server level.
     pub access_log: AccessLog,
     /// The addresses it accepts connections on (nginx `listen`, HAProxy
-    /// `bind`, Envoy listener `address`), as the proxy reads them; empty
-    /// when none is written (nginx's default `*:80` is not assumed).
+    /// `bind`, Envoy listener `address`), as the proxy reads them; an
+    /// nginx server without `listen` gets nginx's defaults, marked
+    /// [`Listen::defaulted`].
     pub listen: Vec<Listen>,
     /// Routes in source order (nested nginx locations flattened, each with
     /// its own effective settings).
@@ -531,8 +532,12 @@ pub struct Listen {
     /// First and last port (one port: both the same; a HAProxy range
     /// `8000-8010`); `None` for a unix socket.
     pub ports: Option<(u16, u16)>,
-    /// The directive (or Envoy field) it came from.
+    /// The directive (or Envoy field) it came from; for a default, the
+    /// block it applies to.
     pub span: Span,
+    /// Not written: the proxy's default for a block without one (nginx's
+    /// `*:80`, `*:8000` when not started as root).
+    pub defaulted: bool,
 }
 
 impl Listen {
@@ -546,6 +551,19 @@ impl Listen {
             host: (!any).then(|| Host::classify(host)),
             ports,
             span,
+            defaulted: false,
+        }
+    }
+
+    /// The address as written, or for a default what it is and why.
+    pub fn describe(&self) -> String {
+        if self.defaulted {
+            format!(
+                "{} (nginx's default: that server block has no listen)",
+                self.text
+            )
+        } else {
+            self.text.clone()
         }
     }
 
@@ -925,8 +943,12 @@ pub struct Retry {
     pub on: Setting<Vec<String>>,
     /// Maximum attempts; 0 = unlimited (nginx `proxy_next_upstream_tries`).
     pub tries: Setting<u32>,
-    /// Time budget for retries; `None` = unlimited.
+    /// Time budget for all attempts together (nginx
+    /// `proxy_next_upstream_timeout`); `None` = unlimited.
     pub timeout: Setting<Option<Duration>>,
+    /// Timeout of each attempt where it is its own setting (Envoy
+    /// `per_try_timeout`); `None` = each attempt waits the read timeout.
+    pub per_try: Setting<Option<Duration>>,
 }
 
 /// TLS settings towards the upstream.

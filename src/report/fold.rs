@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::analyze::report::{Report, TimelineRow, Totals};
+use crate::analyze::timing_report::{PhaseRow, TimingSections, UpstreamTimingRow};
 
 /// Minutes folded together into one row or bar.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,8 +78,80 @@ pub fn quantiles(q: &crate::analyze::timing_report::Quantiles) -> String {
     )
 }
 
-/// What the timing tables' figures are, in one sentence.
-pub const TIMINGS_NOTE: &str = "p50 · p95 · p99 of nginx's $upstream_*_time per attempt, each an upper bound (26 %-wide buckets); \"502\": attempts of requests answered 502, \"ok\": attempts answered below 500, from one request line in 16";
+/// What a timing table's figures are, in one sentence.
+pub fn timings_note(t: &TimingSections) -> String {
+    format!(
+        "p50 · p95 · p99 of {} per attempt, each an upper bound (26 %-wide buckets); \"502\": attempts of requests answered 502, \"ok\": attempts answered below 500, from one request line in {}",
+        t.measured, t.ok_sampled_1_in
+    )
+}
+
+/// One timing section of a report, as the renderers show it.
+#[derive(Debug)]
+pub struct TimingSection<'a> {
+    /// Its heading.
+    pub title: String,
+    /// Where it is in the JSON (`timings`, `hops.haproxy.timings`).
+    pub key: String,
+    /// The figures.
+    pub t: &'a TimingSections,
+}
+
+/// The timing sections of a report: nginx's, then each hop's next hop (the
+/// JSON's `hops[].timings`), those with attempts.
+pub fn timing_sections(r: &Report) -> Vec<TimingSection<'_>> {
+    let nginx = TimingSection {
+        title: "Upstream timings".into(),
+        key: "timings".into(),
+        t: &r.timings,
+    };
+    std::iter::once(nginx)
+        .chain(r.hops.iter().map(|h| TimingSection {
+            title: format!("{}: timings of its next hop", h.name),
+            key: format!("hops.{}.timings", h.name),
+            t: &h.timings,
+        }))
+        .filter(|s| !s.t.upstreams.is_empty())
+        .collect()
+}
+
+/// The rows of one upstream in a timing table: one per phase logged, or one
+/// `None` (shown as `-`) when its attempts carried no time at all, so the
+/// upstream and its counts are still listed.
+pub fn phase_rows(u: &UpstreamTimingRow) -> Vec<Option<&PhaseRow>> {
+    if u.phases.is_empty() {
+        vec![None]
+    } else {
+        u.phases.iter().map(Some).collect()
+    }
+}
+
+/// "… and N more bursts …" when the report lists only the bursts with the
+/// most 502s.
+pub fn more_bursts(r: &Report) -> Option<String> {
+    let more = r.bursts_total.saturating_sub(r.bursts.len() as u64);
+    (more > 0).then(|| {
+        format!(
+            "… and {} more burst{} ({} in all; the {} with the most 502s are listed)",
+            num(more),
+            if more == 1 { "" } else { "s" },
+            num(r.bursts_total),
+            r.bursts.len()
+        )
+    })
+}
+
+/// "… and N more `what` (--format json lists each)" when `total` items
+/// were cut to `shown`.
+pub fn more_of(total: usize, shown: usize, what: &str) -> Option<String> {
+    let more = total.saturating_sub(shown);
+    (more > 0).then(|| {
+        format!(
+            "… and {} more {what} (--format json lists each)",
+            num(more as u64)
+        )
+    })
+}
 
 /// Where the totals line goes: the terminal table or a Markdown list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

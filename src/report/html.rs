@@ -213,29 +213,53 @@ fn ladder(r: &Report) -> Markup {
 }
 
 fn timings(r: &Report) -> Markup {
-    let t = &r.timings;
-    if t.upstreams.is_empty() {
-        return html! {};
-    }
     html! {
-        h2 { "Upstream timings" }
-        p.note { (fold::TIMINGS_NOTE) }
-        table {
+        @for s in fold::timing_sections(r) {
+            (timing_section(&s.title, &s.key, s.t))
+        }
+    }
+}
+
+/// One phase's quantiles as `data-<side>-*` attributes a test reads back
+/// (absent: no value, as `null` in the JSON), and as the cell's text.
+fn quantile_cell(side: &str, q: &crate::analyze::timing_report::Quantiles) -> Markup {
+    let attr = |v: Option<f64>| v.map(|v| v.to_string());
+    html! {
+        td data-side=(side) data-count=(q.count) data-p50=[attr(q.p50_ms)] data-p95=[attr(q.p95_ms)] data-p99=[attr(q.p99_ms)] {
+            (fold::quantiles(q))
+        }
+    }
+}
+
+fn timing_section(
+    title: &str,
+    key: &str,
+    t: &crate::analyze::timing_report::TimingSections,
+) -> Markup {
+    html! {
+        h2 { (title) }
+        p.note { (fold::timings_note(t)) }
+        table data-timings=(key) {
             tr { th { "upstream" } th { "attempts" } th { "502" } th { "first 502" } th { "phase" } th { "502: p50 · p95 · p99" } th { "ok: p50 · p95 · p99" } }
             @for u in &t.upstreams {
-                @for (i, p) in u.phases.iter().enumerate() {
-                    tr {
+                @let rows = fold::phase_rows(u);
+                @for (i, p) in rows.iter().enumerate() {
+                    tr data-upstream=(u.upstream) data-phase=[p.map(|p| p.phase)] {
                         @if i == 0 {
-                            td.mono rowspan=(u.phases.len()) { (u.upstream) }
-                            td.n rowspan=(u.phases.len()) { (num(u.attempts)) }
-                            td.n rowspan=(u.phases.len()) { (num(u.failed_502)) }
-                            td rowspan=(u.phases.len()) { (u.first_502.as_deref().unwrap_or("-")) }
+                            td.mono rowspan=(rows.len()) { (u.upstream) }
+                            td.n rowspan=(rows.len()) data-count=(u.attempts) { (num(u.attempts)) }
+                            td.n rowspan=(rows.len()) data-count=(u.failed_502) { (num(u.failed_502)) }
+                            td rowspan=(rows.len()) { (u.first_502.as_deref().unwrap_or("-")) }
                         }
-                        td { (p.phase) } td { (fold::quantiles(&p.failed_502)) } td { (fold::quantiles(&p.ok)) }
+                        @match p {
+                            Some(p) => { td { (p.phase) } (quantile_cell("failed_502", &p.failed_502)) (quantile_cell("ok", &p.ok)) }
+                            None => { td { "-" } td { "-" } td { "-" } }
+                        }
                     }
                 }
             }
         }
+        @for g in &t.gaps { p.note data-gap=(g.phase) { "note: " (g.note) } }
         @if t.distinct_upstreams as usize > t.upstreams.len() {
             p.note { "top " (t.upstreams.len()) " of " (num(t.distinct_upstreams)) " upstream addresses" }
         }
@@ -302,6 +326,7 @@ pub fn render(r: &Report) -> String {
                             tr { td { (b.start) } td { (b.end) } td.n { (num(b.count_502)) } td.n { (num(b.peak_per_minute)) } td { code { (b.top_cause.id()) } } }
                         }
                     }
+                    @if let Some(more) = fold::more_bursts(r) { p.note { (more) } }
                 }
                 @if bl.minor_spikes > 0 { p.note { (bl.minor_spikes) " smaller spike(s) of 502s not listed as bursts." } }
 
@@ -344,11 +369,24 @@ pub fn render(r: &Report) -> String {
                 }
 
                 h2 { "What was read, and what was not" }
-                table {
-                    tr { th { "file" } th { "read as" } th { "lines" } th { "malformed" } th { "why" } }
-                    @for i in &r.inputs {
-                        tr { td.mono { (i.path) } td { (i.kind) @if let Some(f) = &i.format { " (" (f) ")" } }
-                             td.n { (num(i.lines)) } td.n { (num(i.malformed)) } td { (i.reason) } }
+                @if r.inputs.len() > super::table::INPUT_ROWS {
+                    // a dump of thousands of files: folded as the terminal table does
+                    @let (rows, by_folder) = super::table::fold_inputs(&r.inputs);
+                    p.note { (num(r.inputs.len() as u64)) " files in " (rows.len()) " rows, folded by "
+                        (if by_folder { "folder and format" } else { "format" }) "; " code { "--format json" } " lists each" }
+                    table {
+                        tr { th { "files" } th { "read as" } th { "lines" } th { "malformed" } th { "why" } }
+                        @for i in &rows {
+                            tr { td.mono { (i.name) } td { (i.read_as) } td.n { (num(i.lines)) } td.n { (num(i.malformed)) } td { (i.why) } }
+                        }
+                    }
+                } @else {
+                    table {
+                        tr { th { "file" } th { "read as" } th { "lines" } th { "malformed" } th { "why" } }
+                        @for i in &r.inputs {
+                            tr { td.mono { (i.path) } td { (i.kind) @if let Some(f) = &i.format { " (" (f) ")" } }
+                                 td.n { (num(i.lines)) } td.n { (num(i.malformed)) } td { (i.reason) } }
+                        }
                     }
                 }
                 @if !r.malformed_samples.is_empty() {
@@ -357,7 +395,10 @@ pub fn render(r: &Report) -> String {
                 }
                 @if t.filtered > 0 { p { (num(t.filtered)) " lines outside --since/--until" } }
                 @if !r.problems.is_empty() {
-                    ul { @for p in &r.problems { li { "problem: " span.mono { (p.path) } ": " (p.message) } } }
+                    ul {
+                        @for p in r.problems.iter().take(super::table::PROBLEM_ROWS) { li { "problem: " span.mono { (p.path) } ": " (p.message) } }
+                        @if let Some(more) = fold::more_of(r.problems.len(), super::table::PROBLEM_ROWS, "problems") { li { (more) } }
+                    }
                 }
                 p.note { "gatecheck " (env!("CARGO_PKG_VERSION")) " — the numbers are those of " code { "--format json" } " for the same inputs." }
             }

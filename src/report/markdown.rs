@@ -199,6 +199,9 @@ pub fn render(r: &Report) -> String {
                 })
                 .collect(),
         );
+        if let Some(more) = fold::more_bursts(r) {
+            let _ = writeln!(out, "{}\n", text(&more));
+        }
     }
     if bl.minor_spikes > 0 {
         let _ = writeln!(
@@ -350,18 +353,25 @@ fn ladder(r: &Report, out: &mut String) {
 }
 
 fn timings(r: &Report, out: &mut String) {
-    let t = &r.timings;
-    if t.upstreams.is_empty() {
-        return;
+    for s in fold::timing_sections(r) {
+        timing_section(&s.title, s.t, out);
     }
+}
+
+fn timing_section(
+    title: &str,
+    t: &crate::analyze::timing_report::TimingSections,
+    out: &mut String,
+) {
     let _ = writeln!(
         out,
-        "## Upstream timings\n\n_{}_\n",
-        text(fold::TIMINGS_NOTE)
+        "## {}\n\n_{}_\n",
+        text(title),
+        text(&fold::timings_note(t))
     );
     let mut rows = Vec::new();
     for u in &t.upstreams {
-        for (i, p) in u.phases.iter().enumerate() {
+        for (i, p) in fold::phase_rows(u).into_iter().enumerate() {
             let first = i == 0;
             rows.push(vec![
                 if first {
@@ -384,9 +394,9 @@ fn timings(r: &Report, out: &mut String) {
                 } else {
                     String::new()
                 },
-                p.phase.to_string(),
-                fold::quantiles(&p.failed_502),
-                fold::quantiles(&p.ok),
+                p.map_or("-", |p| p.phase).to_string(),
+                p.map_or("-".into(), |p| fold::quantiles(&p.failed_502)),
+                p.map_or("-".into(), |p| fold::quantiles(&p.ok)),
             ]);
         }
     }
@@ -411,6 +421,9 @@ fn timings(r: &Report, out: &mut String) {
             t.upstreams.len(),
             num(t.distinct_upstreams)
         );
+    }
+    for g in &t.gaps {
+        let _ = writeln!(out, "> note: {}\n", text(&g.note));
     }
     if !t.bursts.is_empty() {
         let _ = writeln!(out, "Before vs during each burst (every upstream):\n");
@@ -506,10 +519,31 @@ fn not_read(r: &Report, out: &mut String) {
     let unknown: Vec<_> = r.inputs.iter().filter(|i| i.kind == "unknown").collect();
     let malformed: u64 = r.inputs.iter().map(|i| i.malformed).sum();
     let _ = writeln!(out, "## What was read, and what was not\n");
-    table(
-        out,
-        &["file", "read as", "lines", "malformed"],
-        &[false, false, true, true],
+    let rows = if r.inputs.len() > super::table::INPUT_ROWS {
+        // a dump of thousands of files: folded as the terminal table does
+        let (rows, by_folder) = super::table::fold_inputs(&r.inputs);
+        let _ = writeln!(
+            out,
+            "_{} files in {} rows, folded by {}; `--format json` lists each_\n",
+            num(r.inputs.len() as u64),
+            rows.len(),
+            if by_folder {
+                "folder and format"
+            } else {
+                "format"
+            }
+        );
+        rows.into_iter()
+            .map(|i| {
+                vec![
+                    text(&i.name),
+                    text(&i.read_as),
+                    num(i.lines),
+                    num(i.malformed),
+                ]
+            })
+            .collect()
+    } else {
         r.inputs
             .iter()
             .map(|i| {
@@ -523,10 +557,19 @@ fn not_read(r: &Report, out: &mut String) {
                     num(i.malformed),
                 ]
             })
-            .collect(),
+            .collect()
+    };
+    table(
+        out,
+        &["file", "read as", "lines", "malformed"],
+        &[false, false, true, true],
+        rows,
     );
-    for i in &unknown {
+    for i in unknown.iter().take(super::table::PROBLEM_ROWS) {
         let _ = writeln!(out, "- not read: {}: {}", text(&i.path), text(&i.reason));
+    }
+    if let Some(more) = fold::more_of(unknown.len(), super::table::PROBLEM_ROWS, "files not read") {
+        let _ = writeln!(out, "- {}", text(&more));
     }
     if malformed > 0 {
         let _ = writeln!(
@@ -553,8 +596,11 @@ fn not_read(r: &Report, out: &mut String) {
             num(r.totals.filtered)
         );
     }
-    for p in &r.problems {
+    for p in r.problems.iter().take(super::table::PROBLEM_ROWS) {
         let _ = writeln!(out, "- problem: {}: {}", text(&p.path), text(&p.message));
+    }
+    if let Some(more) = fold::more_of(r.problems.len(), super::table::PROBLEM_ROWS, "problems") {
+        let _ = writeln!(out, "- {}", text(&more));
     }
     if unknown.is_empty() && malformed == 0 && r.problems.is_empty() {
         let _ = writeln!(out, "Every input was read; no line was malformed.");

@@ -177,6 +177,9 @@ pub fn render_with(r: &Report, width: u16, verbose: bool) -> String {
             ]);
         }
         let _ = writeln!(out, "{tb}");
+        if let Some(more) = fold::more_bursts(r) {
+            let _ = writeln!(out, "{more}");
+        }
     }
     if bl.minor_spikes > 0 {
         let _ = writeln!(
@@ -245,15 +248,18 @@ pub fn sparkline(r: &Report, max_bars: usize) -> String {
 }
 
 fn timings(r: &Report, width: u16, out: &mut String) {
-    let t = &r.timings;
-    if t.upstreams.is_empty() {
-        return;
+    for s in fold::timing_sections(r) {
+        timing_section(&s.title, s.t, width, out);
     }
-    let _ = writeln!(
-        out,
-        "\nUpstream timings ({})",
-        crate::report::fold::TIMINGS_NOTE
-    );
+}
+
+fn timing_section(
+    title: &str,
+    t: &crate::analyze::timing_report::TimingSections,
+    width: u16,
+    out: &mut String,
+) {
+    let _ = writeln!(out, "\n{title} ({})", fold::timings_note(t));
     let mut tb = table(
         &[
             "upstream",
@@ -267,7 +273,7 @@ fn timings(r: &Report, width: u16, out: &mut String) {
         width,
     );
     for u in &t.upstreams {
-        for (i, p) in u.phases.iter().enumerate() {
+        for (i, p) in fold::phase_rows(u).into_iter().enumerate() {
             let first = i == 0;
             let or_blank = |s: String| if first { s } else { String::new() };
             tb.add_row(vec![
@@ -275,13 +281,16 @@ fn timings(r: &Report, width: u16, out: &mut String) {
                 Cell::new(or_blank(num(u.attempts))).set_alignment(CellAlignment::Right),
                 Cell::new(or_blank(num(u.failed_502))).set_alignment(CellAlignment::Right),
                 Cell::new(or_blank(u.first_502.clone().unwrap_or_else(|| "-".into()))),
-                Cell::new(p.phase),
-                Cell::new(crate::report::fold::quantiles(&p.failed_502)),
-                Cell::new(crate::report::fold::quantiles(&p.ok)),
+                Cell::new(p.map_or("-", |p| p.phase)),
+                Cell::new(p.map_or("-".into(), |p| fold::quantiles(&p.failed_502))),
+                Cell::new(p.map_or("-".into(), |p| fold::quantiles(&p.ok))),
             ]);
         }
     }
     let _ = writeln!(out, "{tb}");
+    for g in &t.gaps {
+        let _ = writeln!(out, "note: {}", g.note);
+    }
     for b in &t.bursts {
         let _ = writeln!(
             out,
@@ -415,17 +424,22 @@ fn folder(path: &str) -> &str {
 }
 
 /// One row of the Inputs table: a file, or a group of files folded together.
-struct InputRow {
-    name: String,
-    read_as: String,
-    lines: u64,
-    malformed: u64,
-    why: String,
+pub(crate) struct InputRow {
+    /// The file, or the folder and how many files.
+    pub(crate) name: String,
+    /// How they were read.
+    pub(crate) read_as: String,
+    /// Lines read.
+    pub(crate) lines: u64,
+    /// Malformed lines.
+    pub(crate) malformed: u64,
+    /// Why they were read so.
+    pub(crate) why: String,
 }
 
 /// Fold the inputs by (folder, how read); when that still makes more than
 /// [`INPUT_ROWS`] rows, by how read alone (the flag says which).
-fn fold_inputs(inputs: &[InputSummary]) -> (Vec<InputRow>, bool) {
+pub(crate) fn fold_inputs(inputs: &[InputSummary]) -> (Vec<InputRow>, bool) {
     let group = |by_folder: bool| {
         let mut groups: Vec<(String, String, Vec<&InputSummary>)> = Vec::new();
         let mut at: std::collections::HashMap<(String, String), usize> = Default::default();

@@ -180,6 +180,29 @@ fn demo() -> Option<&'static Demo> {
     .as_ref()
 }
 
+/// A report with hops (nginx in front of HAProxy, the real-proxy chain's
+/// captured logs), its JSON twin and one launch on it: the hops' timing
+/// tables are checked on it.
+fn hop_demo() -> Option<&'static Demo> {
+    static HOPS: OnceLock<Option<Demo>> = OnceLock::new();
+    HOPS.get_or_init(|| {
+        let chromium = find_chromium()?;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let html = dir.path().join("hops.html");
+        let args = ["analyze", "fixtures/logs/chain_real/"];
+        gatecheck(&[args[0], args[1], "-o", html.to_str().unwrap()]);
+        let json = serde_json::from_slice(&gatecheck(&[args[0], args[1], "--format", "json"]))
+            .expect("JSON report");
+        let launch = launch(&chromium, &html, dir.path());
+        Some(Demo {
+            json,
+            launch,
+            _dir: dir,
+        })
+    })
+    .as_ref()
+}
+
 // ---------------------------------------------------------------------------
 // The DOM as Chromium serialized it.
 
@@ -506,6 +529,169 @@ fn dom_timeline_bins_equal_the_json_minutes() {
         );
     }
     assert_eq!(next, minutes.len(), "every minute is in a bar");
+}
+
+/// `≤ 1 ms · ≤ 20 ms · ≤ 25.1 s (n=38)` as shown agrees with the JSON
+/// quantiles (ms, bucket upper bounds rounded to 3 digits) and count.
+fn check_quantiles_shown(shown_text: &str, q: &Value, what: &str) {
+    let count = q["count"].as_u64().unwrap();
+    if count == 0 {
+        assert_eq!(shown_text.trim(), "-", "{what}");
+        return;
+    }
+    let (values, n) = shown_text
+        .trim()
+        .rsplit_once(" (n=")
+        .unwrap_or_else(|| panic!("{what}: {shown_text:?}"));
+    assert_eq!(shown(n.trim_end_matches(')')), count, "{what}: n shown");
+    let parts: Vec<&str> = values.split(" · ").collect();
+    assert_eq!(parts.len(), 3, "{what}: {shown_text:?}");
+    for (part, key) in parts.iter().zip(["p50_ms", "p95_ms", "p99_ms"]) {
+        let want = q[key].as_f64();
+        match (*part, want) {
+            ("-", None) => {}
+            ("< 1 ms", Some(ms)) => assert!(ms < 1.0, "{what} {key}: {part} vs {ms}"),
+            (p, Some(ms)) if p.ends_with(" ms") => {
+                let v: f64 = p[3..p.len() - 3].trim().parse().unwrap();
+                assert!((v - ms).abs() <= 0.5, "{what} {key}: {p} vs {ms}");
+            }
+            (p, Some(ms)) if p.ends_with(" s") => {
+                let v: f64 = p[3..p.len() - 2].trim().parse().unwrap();
+                assert!((v * 1000.0 - ms).abs() <= 50.0, "{what} {key}: {p} vs {ms}");
+            }
+            (p, w) => panic!("{what} {key}: shown {p:?}, JSON {w:?}"),
+        }
+    }
+}
+
+/// Every timing table (`data-timings` = `timings` or `hops.<name>.timings`,
+/// the JSON's place) against the JSON: its rows (upstream, phase), the
+/// attempts and 502 counts, each side's count and quantiles as attributes
+/// and as shown, and the notes naming the field to log. Returns the number
+/// of quantile cells checked.
+fn check_timing_tables(els: &[Element], j: &Value) -> usize {
+    let mut sections = vec![("timings".to_string(), &j["timings"])];
+    for h in j["hops"].as_array().into_iter().flatten() {
+        let name = h["name"].as_str().unwrap();
+        sections.push((format!("hops.{name}.timings"), &h["timings"]));
+    }
+    let mut cells = 0;
+    let mut gaps_json = Vec::new();
+    for (key, t) in &sections {
+        for g in t["gaps"].as_array().into_iter().flatten() {
+            gaps_json.push(format!("note: {}", g["note"].as_str().unwrap()));
+        }
+        let ups = t["upstreams"].as_array().expect("upstreams");
+        let table = find(els, "data-timings", key);
+        if ups.is_empty() {
+            assert!(table.is_none(), "{key}: a table without upstreams");
+            continue;
+        }
+        let table = table.unwrap_or_else(|| panic!("no table data-timings={key}"));
+        let rows = under(els, table, "data-upstream");
+        let want: Vec<(&Value, Option<&Value>)> = ups
+            .iter()
+            .flat_map(|u| {
+                let ps: Vec<Option<&Value>> =
+                    u["phases"].as_array().unwrap().iter().map(Some).collect();
+                let ps = if ps.is_empty() { vec![None] } else { ps };
+                ps.into_iter().map(move |p| (u, p))
+            })
+            .collect();
+        assert_eq!(rows.len(), want.len(), "{key}: rows");
+        let mut last = None;
+        for (row, (u, p)) in rows.iter().zip(want) {
+            let at = els.iter().position(|e| std::ptr::eq(e, *row)).unwrap();
+            let up = u["upstream"].as_str().unwrap();
+            assert_eq!(row.attr("data-upstream"), Some(up), "{key}");
+            assert_eq!(
+                row.attr("data-phase"),
+                p.map(|p| p["phase"].as_str().unwrap()),
+                "{key} {up}"
+            );
+            let tds: Vec<&Element> = els
+                .iter()
+                .filter(|e| e.name == "td" && e.parent == Some(at))
+                .collect();
+            if last != Some(up) {
+                // the upstream's first row: attempts and 502s, as data and as shown
+                assert_eq!(
+                    tds[1].num("data-count"),
+                    u["attempts"].as_u64().unwrap(),
+                    "{key} {up}"
+                );
+                assert_eq!(
+                    shown(&tds[1].text),
+                    u["attempts"].as_u64().unwrap(),
+                    "{key} {up}"
+                );
+                assert_eq!(
+                    tds[2].num("data-count"),
+                    u["failed_502"].as_u64().unwrap(),
+                    "{key} {up}"
+                );
+                assert_eq!(
+                    shown(&tds[2].text),
+                    u["failed_502"].as_u64().unwrap(),
+                    "{key} {up}"
+                );
+                last = Some(up);
+            }
+            let Some(p) = p else { continue };
+            for side in ["failed_502", "ok"] {
+                let what = format!("{key} {up} {} {side}", p["phase"]);
+                let td = tds
+                    .iter()
+                    .find(|e| e.attr("data-side") == Some(side))
+                    .unwrap_or_else(|| panic!("{what}: no cell"));
+                let q = &p[side];
+                assert_eq!(td.num("data-count"), q["count"].as_u64().unwrap(), "{what}");
+                for k in ["p50", "p95", "p99"] {
+                    let attr = td
+                        .attr(&format!("data-{k}"))
+                        .map(|v| v.parse::<f64>().unwrap());
+                    assert_eq!(attr, q[format!("{k}_ms")].as_f64(), "{what} {k}");
+                }
+                check_quantiles_shown(&td.text, q, &what);
+                cells += 1;
+            }
+        }
+    }
+    let mut gaps_dom: Vec<String> = els
+        .iter()
+        .filter(|e| e.attr("data-gap").is_some())
+        .map(|e| e.text.clone())
+        .collect();
+    gaps_dom.sort();
+    gaps_json.sort();
+    assert_eq!(gaps_dom, gaps_json, "the notes on phases not logged");
+    cells
+}
+
+#[test]
+fn dom_timing_tables_equal_the_json() {
+    let Some((d, els)) = dom() else { return };
+    let n = check_timing_tables(&els, &d.json);
+    assert!(n > 0, "the demo has upstream timings");
+    let h = hop_demo().expect("chromium found above");
+    let els = parse_dom(&h.launch.dom).unwrap_or_else(|e| panic!("the hops' DOM: {e}"));
+    let hop = &h.json["hops"][0];
+    assert_eq!(hop["name"], "haproxy");
+    assert!(
+        !hop["timings"]["upstreams"].as_array().unwrap().is_empty(),
+        "the chain's HAProxy hop has next-hop timings"
+    );
+    assert!(
+        find(&els, "data-timings", "hops.haproxy.timings").is_some(),
+        "the hop's timing table is in the page"
+    );
+    assert!(check_timing_tables(&els, &h.json) > 0);
+    let errs = page_errors(&h.launch.stderr);
+    assert!(
+        errs.is_empty(),
+        "the hops' page logged:\n{}",
+        errs.join("\n")
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -261,3 +261,62 @@ fn success_timings_are_sampled_and_say_so() {
         "{ok} ok attempts of {below_500} requests below 500: not sampled"
     );
 }
+
+/// A month with a burst of 502s every day: the report keeps the 20 bursts
+/// with the most 502s (in time order), counts them all in `bursts_total`,
+/// and each document says how many more there were.
+#[test]
+fn bursts_are_capped_with_their_total() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let days = 30u64;
+    for day in 0..days {
+        // one quiet 502 every 10 minutes, then 2 hot minutes at 10:00
+        for m in (0..1440).step_by(10) {
+            let t = day * 86_400 + m * 60;
+            line(&mut f, t, 502);
+            line(&mut f, t + 1, 200);
+        }
+        for s in 0..2 * (50 + day) {
+            line(
+                &mut f,
+                day * 86_400 + 600 * 60 + s * 120 / (2 * (50 + day)),
+                502,
+            );
+        }
+    }
+    drop(f);
+    let p = path.to_str().unwrap();
+    let v = json_of(&[p]);
+    let bursts = v["bursts"].as_array().unwrap();
+    assert_eq!(v["bursts_total"], days, "{}", v["burst_baseline"]);
+    assert_eq!(bursts.len(), 20);
+    let starts: Vec<&str> = bursts
+        .iter()
+        .map(|b| b["start"].as_str().unwrap())
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] < w[1]), "{starts:?}");
+    // the largest are the last days'
+    assert!(starts[0] > "2026-11-10", "{starts:?}");
+    for fmt in ["table", "markdown", "html"] {
+        let out = ok_stdout(&gatecheck(&["analyze", p, "--format", fmt]));
+        assert!(
+            out.contains("10 more bursts (30 in all; the 20 with the most 502s are listed)"),
+            "{fmt}"
+        );
+    }
+}
+
+/// A combined-format line at `t` seconds after 2026-11-01T00:00Z.
+fn line(f: &mut impl Write, t: u64, status: u16) {
+    let (d, s) = (1 + t / 86_400, t % 86_400);
+    writeln!(
+        f,
+        "10.0.0.1 - - [{d:02}/Nov/2026:{:02}:{:02}:{:02} +0000] \"GET /a HTTP/1.1\" {status} 5 \"-\" \"t\"",
+        s / 3600,
+        s % 3600 / 60,
+        s % 60
+    )
+    .unwrap();
+}

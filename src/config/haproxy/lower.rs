@@ -608,6 +608,7 @@ fn bind_listens(line: &Line) -> Vec<Listen> {
                     host: Some(host),
                     ports: None,
                     span: line.span,
+                    defaulted: false,
                 };
             }
             let last = a
@@ -678,6 +679,7 @@ fn route(
             on,
             tries: retries,
             timeout: Setting::default_at(None, b.span()),
+            per_try: Setting::default_at(None, b.span()),
         },
         tls,
         access_log: access_log.clone(),

@@ -539,11 +539,14 @@ impl Lower {
                 self.location(c, &eff, &mut routes);
             }
         }
-        let listen = eff
+        let mut listen: Vec<Listen> = eff
             .all("listen")
             .iter()
             .filter_map(|d| Some(listen(d.args.first()?, d.span)))
             .collect();
+        if eff.all("listen").is_empty() {
+            listen = default_listen(span);
+        }
         Server {
             name,
             span,
@@ -674,6 +677,7 @@ impl Lower {
                 on,
                 tries,
                 timeout: retry_timeout,
+                per_try: Setting::default_at(None, span),
             },
             tls,
             access_log,
@@ -945,6 +949,22 @@ fn validate(
     }
 }
 
+/// Where a `server` without `listen` listens: nginx adds `INADDR_ANY` on
+/// port 80 when its master runs as root, 8000 otherwise
+/// (`ngx_http_core_server` in `src/http/ngx_http_core_module.c`: `if
+/// (!cscf->listen)` … `htons((getuid() == 0) ? 80 : 8000)`). The config
+/// does not say which user starts nginx, so both are modelled, marked as
+/// defaults.
+fn default_listen(server: Span) -> Vec<Listen> {
+    [80, 8000]
+        .into_iter()
+        .map(|p| Listen {
+            defaulted: true,
+            ..Listen::new(&format!("*:{p}"), "*", Some((p, p)), server)
+        })
+        .collect()
+}
+
 /// A `listen` address as nginx reads it (`ngx_http_core_module`, `listen`:
 /// `address[:port]`, `port`, `unix:path`; "if only address is given, the
 /// port 80 is used"; IPv6 in brackets; `*` for every address).
@@ -980,6 +1000,40 @@ mod tests {
         let (_, p) = parse_str("t.conf", src.as_bytes());
         assert!(p.errors.is_empty(), "{:?}", p.errors);
         p.model.expect("model")
+    }
+
+    /// A server without `listen` listens where nginx's
+    /// `ngx_http_core_server` puts it: every address, port 80 (root) or
+    /// 8000, both marked as defaults; a written `listen` has no default.
+    #[test]
+    fn a_server_without_listen_gets_the_defaults() {
+        let m = model("http { server { server_name a; } server { listen 81; } }");
+        let l = &m.servers[0].listen;
+        let got: Vec<_> = l
+            .iter()
+            .map(|l| (l.host.clone(), l.ports, l.defaulted))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (None, Some((80, 80)), true),
+                (None, Some((8000, 8000)), true)
+            ]
+        );
+        assert_eq!(
+            l[0].span, m.servers[0].span,
+            "the default points at its server"
+        );
+        assert!(
+            l[0].describe().contains("nginx's default"),
+            "{}",
+            l[0].describe()
+        );
+        assert_eq!(l[0].reached_by("10.0.0.5:80"), Some(false));
+        let written = &m.servers[1].listen;
+        assert_eq!(written.len(), 1);
+        assert!(!written[0].defaulted);
+        assert_eq!(written[0].describe(), "81");
     }
 
     /// `listen` as nginx reads it: port alone, address alone (port 80),
