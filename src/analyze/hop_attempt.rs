@@ -58,7 +58,11 @@ impl HopAttempt<'_> {
     /// buffer reused from line to line allocates nothing).
     pub fn write_address(&self, out: &mut String) {
         out.clear();
-        let mut put = |b: &[u8]| out.push_str(&String::from_utf8_lossy(b));
+        // `str::from_utf8` first: its ASCII fast path beats the lossy walk
+        let mut put = |b: &[u8]| match std::str::from_utf8(b) {
+            Ok(s) => out.push_str(s),
+            Err(_) => out.push_str(&String::from_utf8_lossy(b)),
+        };
         match (self.backend, self.addr) {
             (Some(b), Some(s)) => {
                 put(b);

@@ -887,7 +887,10 @@ static_resources:
             "static_resources:\n  listeners:\n  - name: l\n    filter_chains:\n    - filters:\n      - name: hcm\n        typed_config:\n          \"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager\n          stat_prefix: x\n          route_config:\n            virtual_hosts:\n            - name: all\n              domains: [\"*\"]\n              routes:\n              - match: { prefix: / }\n                route: { cluster: app, timeout: 9s, retry_policy: { retry_on: 5xx, num_retries: 2, per_try_timeout: 3s } }\n  clusters:\n  - name: app\n",
         );
         let r = &m.servers[0].routes[0];
-        assert_eq!(r.retry.per_try.value, Some(std::time::Duration::from_secs(3)));
+        assert_eq!(
+            r.retry.per_try.value,
+            Some(std::time::Duration::from_secs(3))
+        );
         assert!(!r.retry.per_try.defaulted);
         assert_eq!(r.retry.timeout.value, None);
         assert_eq!(r.retry.tries.value, 3);
