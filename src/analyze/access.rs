@@ -243,9 +243,8 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Collect, u64) {
             }
             let full = &rec;
             if timing {
-                let attempts = full.upstream.attempts();
                 agg.timings
-                    .see(&attempts, status, full.time.map(|t| t.utc_ms));
+                    .see_fields(&full.upstream, status, full.time.map(|t| t.utc_ms));
             }
             if heads {
                 agg.header_sizes.see(&full.upstream);
@@ -277,9 +276,8 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Collect, u64) {
                     agg.header_sizes.see(&full.upstream);
                 }
                 if sampled {
-                    let attempts = full.upstream.attempts();
                     agg.timings
-                        .see(&attempts, status, full.time.map(|t| t.utc_ms));
+                        .see_fields(&full.upstream, status, full.time.map(|t| t.utc_ms));
                 }
                 if ctx.opts.all_requests {
                     match &mut events {

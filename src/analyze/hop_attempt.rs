@@ -49,13 +49,40 @@ fn secs(ms: Option<i64>) -> Option<f64> {
 impl HopAttempt<'_> {
     /// The address as one text (`backend/server` for HAProxy).
     pub fn address(&self) -> String {
-        let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let mut s = String::new();
+        self.write_address(&mut s);
+        s
+    }
+
+    /// [`HopAttempt::address`] into `out`, which is cleared first (a
+    /// buffer reused from line to line allocates nothing).
+    pub fn write_address(&self, out: &mut String) {
+        out.clear();
+        // `str::from_utf8` first: its ASCII fast path beats the lossy walk
+        let mut put = |b: &[u8]| match std::str::from_utf8(b) {
+            Ok(s) => out.push_str(s),
+            Err(_) => out.push_str(&String::from_utf8_lossy(b)),
+        };
         match (self.backend, self.addr) {
-            (Some(b), Some(s)) => format!("{}/{}", lossy(b), lossy(s)),
-            (_, Some(a)) => lossy(a),
-            (Some(b), None) => lossy(b),
-            (None, None) => String::new(),
+            (Some(b), Some(s)) => {
+                put(b);
+                put(b"/");
+                put(s);
+            }
+            (_, Some(a)) | (Some(a), None) => put(a),
+            (None, None) => {}
         }
+    }
+
+    /// Make `out` this attempt ([`HopAttempt::to_attempt`]), reusing its
+    /// address buffer.
+    pub fn fill(&self, out: &mut Attempt) {
+        self.write_address(&mut out.addr);
+        out.status = self.status;
+        out.connect_time = self.connect_time;
+        out.header_time = self.header_time;
+        out.response_time = self.response_time;
+        out.group = 0;
     }
 
     /// As the owned [`Attempt`] events carry.

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::AddAssign;
 
-use crate::logs::record::Attempt;
+use crate::logs::record::{Attempt, UpstreamFields};
 
 /// Buckets per histogram: 0 ms, then ten per decade from 1 ms
 /// (bucket `i ≥ 1` holds `10^((i-1)/10) ≤ ms < 10^(i/10)`), the last one
@@ -100,17 +100,24 @@ pub struct Phases {
 }
 
 impl Phases {
-    fn add(&mut self, a: &Attempt) {
-        if let Some(s) = a.connect_time {
+    fn add(&mut self, a: &Times) {
+        if let Some(s) = a.connect {
             self.connect.add_secs(s);
         }
-        if let Some(s) = a.header_time {
+        if let Some(s) = a.header {
             self.header.add_secs(s);
         }
-        if let Some(s) = a.response_time {
+        if let Some(s) = a.response {
             self.response.add_secs(s);
         }
     }
+}
+
+/// One attempt's three times, in seconds.
+struct Times {
+    connect: Option<f64>,
+    header: Option<f64>,
+    response: Option<f64>,
 }
 
 impl AddAssign for Phases {
@@ -190,19 +197,61 @@ impl Timings {
     /// Count the attempts of one request with final `status` at `utc_ms`.
     pub fn see(&mut self, attempts: &[Attempt], status: u16, utc_ms: Option<i64>) {
         for a in attempts {
-            let failed = status == 502 && a.status.is_none_or(|s| s >= 500);
-            let ok = a.status.is_some_and(|s| s < 500);
-            if a.addr.is_empty() || !(failed || ok) {
-                continue;
+            let times = Times {
+                connect: a.connect_time,
+                header: a.header_time,
+                response: a.response_time,
+            };
+            self.see_one(&a.addr, a.status, &times, status, utc_ms);
+        }
+    }
+
+    /// [`Timings::see`] straight from a record's upstream variables,
+    /// without building its [`Attempt`]s (no allocation: this runs for the
+    /// 1 in `TIMING_SAMPLE` successful requests of the hot loop).
+    pub fn see_fields(&mut self, u: &UpstreamFields<'_>, status: u16, utc_ms: Option<i64>) {
+        u.each_attempt(|a| {
+            let times = Times {
+                connect: a.connect_time,
+                header: a.header_time,
+                response: a.response_time,
+            };
+            // the same key `UpstreamFields::attempts` gives the address
+            let addr = a.addr.unwrap_or_default();
+            match std::str::from_utf8(addr) {
+                Ok(s) => self.see_one(s, a.status, &times, status, utc_ms),
+                Err(_) => {
+                    let s = String::from_utf8_lossy(addr);
+                    self.see_one(&s, a.status, &times, status, utc_ms)
+                }
+            }
+        });
+    }
+
+    /// One attempt to `addr` that ended with `own` status, of a request
+    /// answered `status`.
+    fn see_one(
+        &mut self,
+        addr: &str,
+        own: Option<u16>,
+        a: &Times,
+        status: u16,
+        utc_ms: Option<i64>,
+    ) {
+        {
+            let failed = status == 502 && own.is_none_or(|s| s >= 500);
+            let ok = own.is_some_and(|s| s < 500);
+            if addr.is_empty() || !(failed || ok) {
+                return;
             }
             let full = self.upstreams.len() >= MAX_UPSTREAMS;
-            let u = match self.upstreams.get_mut(a.addr.as_str()) {
+            let u = match self.upstreams.get_mut(addr) {
                 Some(u) => u,
                 None if full => {
                     self.dropped += 1;
-                    continue;
+                    return;
                 }
-                None => self.upstreams.entry(a.addr.clone()).or_default(),
+                None => self.upstreams.entry(addr.to_string()).or_default(),
             };
             u.attempts += 1;
             let phases = if failed {
@@ -297,6 +346,29 @@ mod tests {
         assert_eq!(Hist::bucket(0.4), 0);
         h.add_secs(f64::NAN);
         assert_eq!(h.count(), 1001);
+    }
+
+    /// The allocation-free path gives what the attempts give, retries,
+    /// redirects, `-` and a non-UTF-8 address included.
+    #[test]
+    fn fields_equal_attempts() {
+        let u = UpstreamFields {
+            addr: Some(b"10.0.0.1:80, 10.0.0.2:80 : 10.0.9.2:80, -, \xff:1, "),
+            status: Some(b"502, 200 : 404, 502, 200, 200"),
+            connect: Some(b"-, 0.001 : 0.000, -, 0.002, 0.001"),
+            header: Some(b"-, 0.3 : 0.010, -, 1.5, 0.1"),
+            response: Some(b"0.000, 0.302 : 0.011, 0.001, 1.6, 0.1"),
+            ..Default::default()
+        };
+        for (status, t) in [(502, Some(61_000)), (200, None), (404, Some(1))] {
+            let (mut a, mut b) = (Timings::default(), Timings::default());
+            a.see(&u.attempts(), status, t);
+            b.see_fields(&u, status, t);
+            a.flush();
+            b.flush();
+            assert!(!a.upstreams.is_empty());
+            assert_eq!((a.upstreams, a.minutes), (b.upstreams, b.minutes));
+        }
     }
 
     #[test]

@@ -943,8 +943,12 @@ pub struct Retry {
     pub on: Setting<Vec<String>>,
     /// Maximum attempts; 0 = unlimited (nginx `proxy_next_upstream_tries`).
     pub tries: Setting<u32>,
-    /// Time budget for retries; `None` = unlimited.
+    /// Time budget for all attempts together (nginx
+    /// `proxy_next_upstream_timeout`); `None` = unlimited.
     pub timeout: Setting<Option<Duration>>,
+    /// Timeout of each attempt where it is its own setting (Envoy
+    /// `per_try_timeout`); `None` = each attempt waits the read timeout.
+    pub per_try: Setting<Option<Duration>>,
 }
 
 /// TLS settings towards the upstream.

@@ -3,16 +3,20 @@
 //! a distributed engine (Spark, Trino, DuckDB, ClickHouse) to aggregate
 //! across a fleet.
 //!
-//! The rows come from [`analyze::analyze_streaming`]'s event sink with
-//! [`Options::all_requests`]: the workers build one [`Event`] per request
-//! per chunk, handed out in file and line order a window of chunks at a
-//! time, so memory stays bounded. [`parts`] routes them to one file per
-//! UTC hour (`date=YYYY-MM-DD/hour=HH/part-N.parquet`, Hive-style, which
-//! Spark, Trino and DuckDB read as partition columns), written by
-//! [`parquet`] or [`ndjson`]. Imports `analyze`; never the CLI.
+//! The rows come from [`analyze::analyze_rows`] with
+//! [`Options::all_requests`]: the analysis workers turn each chunk's
+//! requests into Arrow columns ([`batch`]) or NDJSON text
+//! ([`ndjson_chunk`]), handed out in file and line order a window of chunks
+//! at a time, so memory stays bounded. [`parts`] routes them to one file
+//! per UTC hour (`date=YYYY-MM-DD/hour=HH/part-N.parquet`, Hive-style,
+//! which Spark, Trino and DuckDB read as partition columns), written by
+//! [`parquet`] (its columns encoded by [`encode`]'s threads) or [`ndjson`].
+//! Imports `analyze`; never the CLI.
 
 pub mod batch;
+pub mod encode;
 pub mod ndjson;
+pub mod ndjson_chunk;
 pub mod parquet;
 pub mod parts;
 pub mod row;
@@ -22,8 +26,7 @@ use std::path::{Path, PathBuf};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::analyze::born::born_at_last_hop;
-use crate::analyze::{self, event::Event, InputKind, Options, Report};
+use crate::analyze::{self, InputKind, Options, Report};
 use crate::error::Error;
 
 /// Version of the row schema, written in each Parquet file's key-value
@@ -202,24 +205,32 @@ pub fn export(paths: &[String], opts: &Options, eo: &ExportOptions) -> Result<Ex
             analyze::analyze_rows(paths, &opts, &mut on_rows)
         }
         Format::Ndjson => {
-            let mut on_events = |evs: Vec<Event>| {
+            // rows serialized on the workers, copied here in order
+            opts.rows = Some(Arc::new(ndjson_chunk::NdjsonFactory {
+                dump_host: Arc::from(eo.host.as_str()),
+                only_5xx: eo.only_5xx,
+                one_hop: born.is_none(),
+            }));
+            let lookup = |file: &str, line: u64| born.as_ref().and_then(|m| m.get(file, line));
+            let lookup: &batch::BornLookup<'_> = &lookup;
+            let mut on_rows = |rows: crate::analyze::rows::FinishedRows, base: u64| {
                 if failed.is_some() {
                     return;
                 }
-                for e in evs.iter().filter(|e| !eo.only_5xx || e.status >= 500) {
-                    let born_at = match &born {
-                        Some(m) => m.get(&e.file, e.line),
-                        None => {
-                            (e.status == 502).then(|| born_at_last_hop(row::hop_of(e).1, e.cause))
-                        }
-                    };
-                    if let Err(err) = parts.push(e, born_at) {
+                let Ok(chunk) = rows.downcast::<ndjson_chunk::NdjsonChunk>() else {
+                    return;
+                };
+                for r in &chunk.rows {
+                    let pushed = parts.push_serialized(r.hour, |w| {
+                        chunk.write_row(r, base, born.is_some().then_some(lookup), w)
+                    });
+                    if let Err(err) = pushed {
                         failed = Some(err);
                         return;
                     }
                 }
             };
-            analyze::analyze_streaming(paths, &opts, &mut on_events)
+            analyze::analyze_rows(paths, &opts, &mut on_rows)
         }
     };
     if let Some(err) = failed {

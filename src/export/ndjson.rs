@@ -1,13 +1,12 @@
 //! One NDJSON part file: one JSON object per row, the columns of
 //! [`super::row::Row`] (the Parquet schema's, with the time as RFC 3339
-//! text and the schema version in each row).
+//! text and the schema version in each row), serialized on the workers
+//! ([`super::ndjson_chunk`]).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::row::Row;
-use crate::analyze::event::Event;
 use crate::error::Error;
 
 /// One NDJSON file being written.
@@ -36,11 +35,12 @@ impl PartWriter {
         }
     }
 
-    /// Add one row.
-    pub fn push(&mut self, e: &Event, dump_host: &str, born_at: Option<&str>) -> Result<(), Error> {
-        serde_json::to_writer(&mut self.w, &Row::new(e, dump_host, born_at))
-            .map_err(|err| self.io(err.into()))?;
-        self.w.write_all(b"\n").map_err(|err| self.io(err))
+    /// Add one row already serialized: `write` writes it, `\n` included.
+    pub fn push_with(
+        &mut self,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<(), Error> {
+        write(&mut self.w).map_err(|err| self.io(err))
     }
 
     /// Flush; the file is complete.

@@ -13,11 +13,12 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use arrow_array::{Array, RecordBatch, TimestampMillisecondArray};
 
+use super::encode::Encoders;
 use super::{ndjson, parquet, ExportOptions, Format};
-use crate::analyze::event::Event;
 use crate::error::Error;
 
 /// Part files open at once (each holds a row group in memory, so this
@@ -89,6 +90,8 @@ pub struct Parts<'o> {
     files: Vec<PathBuf>,
     rows: u64,
     clock: u64,
+    /// The Parquet encoder threads, started with the first part.
+    encoders: Option<Arc<Encoders>>,
 }
 
 /// `date=YYYY-MM-DD/hour=HH` of an hour.
@@ -110,12 +113,17 @@ impl<'o> Parts<'o> {
             files: Vec::new(),
             rows: 0,
             clock: 0,
+            encoders: None,
         }
     }
 
-    /// Write one row into its hour's file.
-    pub fn push(&mut self, e: &Event, born_at: Option<&str>) -> Result<(), Error> {
-        let hour = e.at.map(|t| t.utc_ms.div_euclid(HOUR_MS));
+    /// Write one row already serialized into its hour's file: `write`
+    /// writes it.
+    pub fn push_serialized(
+        &mut self,
+        hour: Option<i64>,
+        write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<(), Error> {
         self.clock += 1;
         let i = match self.open.iter().position(|o| o.hour == hour) {
             Some(i) => i,
@@ -124,11 +132,11 @@ impl<'o> Parts<'o> {
         let o = &mut self.open[i];
         o.used = self.clock;
         match &mut o.out {
-            Out::Ndjson(w) => w.push(e, &self.eo.host, born_at)?,
+            Out::Ndjson(w) => w.push_with(write)?,
             Out::Parquet(_) => {
                 return Err(Error::Export {
                     path: o.path.clone(),
-                    message: "events are written to NDJSON only".into(),
+                    message: "serialized rows are written to NDJSON only".into(),
                 })
             }
         }
@@ -215,6 +223,7 @@ impl<'o> Parts<'o> {
             Format::Parquet => Out::Parquet(Box::new(parquet::PartWriter::create(
                 &tmp,
                 self.eo.row_group_bytes,
+                self.encoders(&tmp)?,
             )?)),
             Format::Ndjson => Out::Ndjson(ndjson::PartWriter::create(&tmp)?),
         };
@@ -226,6 +235,21 @@ impl<'o> Parts<'o> {
             used: self.clock,
         });
         Ok(self.open.len() - 1)
+    }
+
+    /// The encoder threads (started on first use): one lane per thread
+    /// of the analysis pool, at least two.
+    fn encoders(&mut self, path: &Path) -> Result<Arc<Encoders>, Error> {
+        if let Some(e) = &self.encoders {
+            return Ok(e.clone());
+        }
+        let lanes = rayon::current_num_threads().max(2);
+        let e = Arc::new(parquet::encoders(lanes).map_err(|message| Error::Export {
+            path: path.to_path_buf(),
+            message,
+        })?);
+        self.encoders = Some(e.clone());
+        Ok(e)
     }
 
     fn close(&mut self, o: Open) -> Result<(), Error> {
@@ -268,6 +292,9 @@ impl<'o> Parts<'o> {
     /// Remove the files not yet complete (after an error).
     pub fn abandon(self) {
         for o in self.open {
+            if let Out::Parquet(w) = o.out {
+                w.abandon();
+            }
             let _ = std::fs::remove_file(&o.tmp);
         }
     }

@@ -1,6 +1,8 @@
 //! One exported row: an [`Event`] with the columns only the export has
 //! (dump host, hop kind), in the form both writers share.
 
+use std::borrow::Cow;
+
 use crate::analyze::event::Event;
 use crate::logs::formats::hop_formats;
 use crate::logs::hop::HopKind;
@@ -21,13 +23,13 @@ pub struct Row<'a> {
     /// The host the dump comes from.
     pub dump_host: &'a str,
     /// Client address.
-    pub client: Option<&'a str>,
+    pub client: Option<Cow<'a, str>>,
     /// Method.
-    pub method: Option<&'a str>,
+    pub method: Option<Cow<'a, str>>,
     /// Host.
-    pub host: Option<&'a str>,
+    pub host: Option<Cow<'a, str>>,
     /// Request target.
-    pub path: Option<&'a str>,
+    pub path: Option<Cow<'a, str>>,
     /// Status sent to the client (`None`: not logged).
     pub status: Option<u16>,
     /// Total request time, seconds.
@@ -36,7 +38,7 @@ pub struct Row<'a> {
     pub upstream: Vec<Attempt<'a>>,
     /// The next hop the report's top-upstreams table counts this request
     /// under (for 5xx: the last attempt that failed).
-    pub upstream_addr: Option<&'a str>,
+    pub upstream_addr: Option<Cow<'a, str>>,
     /// Cause id, for 5xx and rescued requests.
     pub cause: Option<&'static str>,
     /// Evidence, for 5xx and rescued requests.
@@ -44,7 +46,7 @@ pub struct Row<'a> {
     /// A retry turned an upstream failure into a non-5xx answer.
     pub rescued: bool,
     /// Request id, when logged.
-    pub request_id: Option<&'a str>,
+    pub request_id: Option<Cow<'a, str>>,
     /// Where the 502 was born (`edge`, `gateway`, `upstream`, `unknown`),
     /// on the 502 the client got (the outermost hop's record).
     pub born_at: Option<&'a str>,
@@ -56,7 +58,7 @@ pub struct Row<'a> {
 #[derive(Debug, serde::Serialize)]
 pub struct Attempt<'a> {
     /// `ip:port`, `unix:…` or the upstream group's name.
-    pub address: &'a str,
+    pub address: Cow<'a, str>,
     /// Status from that server.
     pub status: Option<u16>,
     /// Connect time, seconds.
@@ -109,28 +111,28 @@ impl<'a> Row<'a> {
             source_file: &e.file,
             source_line: e.line,
             dump_host,
-            client: e.client.as_deref(),
-            method: e.method.as_deref(),
-            host: e.host.as_deref(),
-            path: e.path.as_deref(),
+            client: e.client.as_deref().map(Cow::Borrowed),
+            method: e.method.as_deref().map(Cow::Borrowed),
+            host: e.host.as_deref().map(Cow::Borrowed),
+            path: e.path.as_deref().map(Cow::Borrowed),
             status: (e.status != 0).then_some(e.status),
             request_time: e.request_time,
             upstream: e
                 .upstream
                 .iter()
                 .map(|a| Attempt {
-                    address: &a.addr,
+                    address: Cow::Borrowed(&a.addr),
                     status: a.status,
                     connect: a.connect_time,
                     header: a.header_time,
                     response: a.response_time,
                 })
                 .collect(),
-            upstream_addr: e.blamed.as_deref(),
+            upstream_addr: e.blamed.as_deref().map(Cow::Borrowed),
             cause: classified.then(|| e.cause.id()),
             evidence: classified.then_some(e.evidence.as_slice()),
             rescued: e.rescued,
-            request_id: e.request_id.as_deref(),
+            request_id: e.request_id.as_deref().map(Cow::Borrowed),
             born_at,
             schema_version: super::SCHEMA_VERSION,
         }

@@ -288,7 +288,10 @@ impl PrefixMemo {
     #[inline]
     pub fn get(&self, line: &[u8]) -> Option<(usize, i64)> {
         let n = self.len as usize;
-        (n > 0 && line.get(..n) == Some(&self.bytes[..n])).then_some((n, self.value))
+        // compared inline, eight bytes at a time: as a slice `==` this was a
+        // `memcmp` call per line, 3 % of a HAProxy run (`perf record`)
+        let same = n > 0 && line.len() >= n && super::scan::eq_short(&line[..n], &self.bytes[..n]);
+        same.then_some((n, self.value))
     }
 
     /// Remember `prefix` (ignored when empty or longer than [`Self::CAP`]).

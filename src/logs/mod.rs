@@ -2,6 +2,7 @@
 //! helpers in [`scan`]. Imports nothing from `analyze` or `report`.
 
 pub mod alb;
+pub mod byteclass;
 pub mod cloudflare;
 pub mod cloudfront;
 pub mod detect;

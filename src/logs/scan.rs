@@ -62,14 +62,20 @@ pub fn find_each(hay: &[u8], needle: u8, out: &mut [usize]) -> usize {
     n
 }
 
-/// Bytes of a field scanned eight at a time before [`find_byte`] hands the
-/// rest to `memchr`: most fields of a log line (addresses, times, statuses,
-/// numbers, upstream values) are shorter than this, and for them a library
-/// call (its dispatch and its setup for long haystacks) costs more than the
-/// scan itself (issue 9's profile: ~15 `memchr` calls per line, 23 % of the
-/// CPU on delimiters). Longer fields (request, referer, user agent) go to
-/// `memchr`'s vector loop after these bytes.
-pub const SHORT_SPAN: usize = 32;
+/// Bytes of a field searched inline before [`find_byte`] / [`rfind_byte`]
+/// hand the rest to `memchr`: most fields of a log line (addresses, times,
+/// statuses, numbers, upstream values) are far shorter, and for them a
+/// library call (its dispatch and its setup for long haystacks) costs more
+/// than the search itself (issue 9's profile: ~15 `memchr` calls per line,
+/// 23 % of the CPU on delimiters). On x86-64 the inline search takes 16
+/// bytes at a time with SSE2 (part of every x86-64 CPU), so it covers the
+/// request line and most user agents too (a `combined` line's longest
+/// fields); longer spans go to `memchr`'s AVX2 loop.
+pub const SHORT_SPAN: usize = 128;
+
+/// Without SSE2 (other architectures, or a haystack under 16 bytes): the
+/// bytes searched eight at a time (SWAR) before `memchr`.
+const SWAR_SPAN: usize = 32;
 
 /// Bit 7 of each byte of the result is set iff that byte of `x` is 0, and
 /// no other bit is set (exact: no borrow crosses bytes).
@@ -85,12 +91,78 @@ fn word(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]])
 }
 
-/// The offset of the first `needle` in `hay`: the first
-/// [`SHORT_SPAN`] bytes eight at a time inline, the rest with `memchr`.
+/// 16 bytes at a time with SSE2. The vector is built from two
+/// bounds-checked words (the compiler makes it one unaligned load), so no
+/// pointer is read; the only `unsafe` is calling the intrinsics, which are
+/// compiled in only where SSE2 is enabled for the whole build (always on
+/// x86-64: it is part of the architecture's baseline).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod sse2 {
+    use core::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_set1_epi8, _mm_set_epi64x,
+    };
+
+    /// `b` in every lane.
+    #[inline(always)]
+    pub(super) fn splat(b: u8) -> __m128i {
+        // SAFETY: SSE2 is enabled for this build (the module's `cfg`), so
+        // the CPU running it has the instruction; no memory is touched.
+        unsafe { _mm_set1_epi8(b as i8) }
+    }
+
+    /// Bit `k` (of 16) set iff `hay[at + k]` is the splatted byte;
+    /// `at + 16 <= hay.len()`.
+    #[inline(always)]
+    pub(super) fn eq16(hay: &[u8], at: usize, needle: __m128i) -> u32 {
+        let (hi, lo) = (super::word(hay, at + 8), super::word(hay, at));
+        // SAFETY: SSE2 is enabled for this build (the module's `cfg`), so
+        // the CPU running it has these instructions; they read only the
+        // two words above, already loaded with bounds checks.
+        unsafe {
+            let v = _mm_set_epi64x(hi as i64, lo as i64);
+            _mm_movemask_epi8(_mm_cmpeq_epi8(v, needle)) as u32 & 0xffff
+        }
+    }
+}
+
+/// The offset of the first `needle` in `hay`: the first [`SHORT_SPAN`]
+/// bytes inline (16 at a time), the rest with `memchr`.
 #[inline(always)]
 pub fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    if hay.len() >= 16 {
+        let len = hay.len();
+        let n = sse2::splat(needle);
+        let short = len.min(SHORT_SPAN);
+        let mut i = 0;
+        while i + 16 <= short {
+            let m = sse2::eq16(hay, i, n);
+            if m != 0 {
+                return Some(i + m.trailing_zeros() as usize);
+            }
+            i += 16;
+        }
+        if short < len {
+            return memchr::memchr(needle, &hay[i..]).map(|j| i + j);
+        }
+        if i < len {
+            // the last 16 bytes, the ones before `i` (searched) shifted out
+            let base = len - 16;
+            let m = sse2::eq16(hay, base, n) >> (i - base);
+            if m != 0 {
+                return Some(i + m.trailing_zeros() as usize);
+            }
+        }
+        return None;
+    }
+    find_byte_swar(hay, needle)
+}
+
+/// [`find_byte`] eight bytes at a time.
+#[inline(always)]
+fn find_byte_swar(hay: &[u8], needle: u8) -> Option<usize> {
     let want = u64::from_ne_bytes([needle; 8]);
-    let short = hay.len().min(SHORT_SPAN);
+    let short = hay.len().min(SWAR_SPAN);
     let mut i = 0;
     while i + 8 <= short {
         let hit = zero_bytes(word(hay, i) ^ want);
@@ -112,11 +184,42 @@ pub fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
 }
 
 /// The offset of the last `needle` in `hay`: the last [`SHORT_SPAN`]
-/// bytes eight at a time inline, the rest with `memrchr`.
+/// bytes inline (16 at a time), the rest with `memrchr`.
 #[inline(always)]
 pub fn rfind_byte(hay: &[u8], needle: u8) -> Option<usize> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    if hay.len() >= 16 {
+        let len = hay.len();
+        let n = sse2::splat(needle);
+        let floor = len.saturating_sub(SHORT_SPAN);
+        let mut end = len;
+        while end >= floor + 16 {
+            let m = sse2::eq16(hay, end - 16, n);
+            if m != 0 {
+                return Some(end - 16 + 31 - m.leading_zeros() as usize);
+            }
+            end -= 16;
+        }
+        if floor > 0 {
+            return memchr::memrchr(needle, &hay[..end]);
+        }
+        if end > 0 {
+            // the first 16 bytes, the ones from `end` (searched) masked off
+            let m = sse2::eq16(hay, 0, n) & ((1u32 << end) - 1);
+            if m != 0 {
+                return Some(31 - m.leading_zeros() as usize);
+            }
+        }
+        return None;
+    }
+    rfind_byte_swar(hay, needle)
+}
+
+/// [`rfind_byte`] eight bytes at a time.
+#[inline(always)]
+fn rfind_byte_swar(hay: &[u8], needle: u8) -> Option<usize> {
     let want = u64::from_ne_bytes([needle; 8]);
-    let floor = hay.len().saturating_sub(SHORT_SPAN);
+    let floor = hay.len().saturating_sub(SWAR_SPAN);
     let mut end = hay.len();
     while end >= floor + 8 {
         let hit = zero_bytes(word(hay, end - 8) ^ want);
@@ -149,6 +252,73 @@ pub fn eq_short(a: &[u8], b: &[u8]) -> bool {
         i += 8;
     }
     a[i..].iter().zip(&b[i..]).all(|(x, y)| x == y)
+}
+
+/// A literal of a log format (the text between two fields: `" `, ` [`,
+/// `" rt=`), compiled for the one question the walk asks of it many times
+/// per line: does it occur at this offset? Literals are mostly 1–8 bytes;
+/// comparing them byte by byte was the hottest loop of the nginx walk
+/// (issue 9's profile of `combined`: 18 % of the walk on the loop's
+/// unpredictable exit), so a literal of up to 8 bytes is one masked
+/// 8-byte compare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lit {
+    bytes: Box<[u8]>,
+    /// The literal's bytes as a little-endian word (up to 8 of them).
+    word: u64,
+    /// The low `len` bytes set (all of `word` that is literal).
+    mask: u64,
+}
+
+impl Lit {
+    /// Compile `bytes` (not empty: a format's literals never are).
+    pub fn new(bytes: &[u8]) -> Lit {
+        let n = bytes.len().min(8);
+        let mut w = [0u8; 8];
+        w[..n].copy_from_slice(&bytes[..n]);
+        let mask = if n == 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * n)) - 1
+        };
+        Lit {
+            bytes: bytes.into(),
+            word: u64::from_le_bytes(w),
+            mask,
+        }
+    }
+
+    /// The literal's bytes.
+    #[inline(always)]
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Its length in bytes.
+    #[inline(always)]
+    #[allow(clippy::len_without_is_empty)] // never empty (see `new`)
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Does `hay[at..]` start with the literal? (`at <= hay.len()`.)
+    #[inline(always)]
+    pub fn is_at(&self, hay: &[u8], at: usize) -> bool {
+        let n = self.bytes.len();
+        debug_assert!(at <= hay.len());
+        if n <= 8 {
+            if hay.len() >= at + 8 {
+                // the 8 bytes from `at`, the literal in the low `n`
+                return word(hay, at) & self.mask == self.word;
+            }
+            if at + n <= hay.len() && at + n >= 8 {
+                // near the end of `hay`: the 8 bytes that end where the
+                // literal would, the literal in the high `n`
+                return word(hay, at + n - 8) >> (8 * (8 - n)) == self.word;
+            }
+        }
+        hay.len() >= at + n && eq_short(&hay[at..at + n], &self.bytes)
+    }
 }
 
 /// How many bytes of `hay` equal `needle`, eight at a time (the test of
@@ -481,17 +651,50 @@ mod tests {
         }
     }
 
+    /// `Lit::is_at` against `starts_with` at every offset, for literals
+    /// of 1 to 11 bytes (both sides of the 8-byte word), near both ends.
+    #[test]
+    fn literal_compare_equals_starts_with() {
+        let hay = b"ab\" rt=\"x\" uct=\"0.001\" us=\"200\"\r\n\"";
+        for lit in [
+            &b"\""[..],
+            b"\" ",
+            b"\" rt=",
+            b"\" uct=\"",
+            b"\" us=\"20",
+            b"\r\n\"",
+            b"\" uct=\"0.0",
+            b"zz",
+        ] {
+            let l = Lit::new(lit);
+            assert_eq!((l.bytes(), l.len()), (lit, lit.len()));
+            for end in [hay.len(), 9, 7, 3, 0] {
+                let h = &hay[..end];
+                for at in 0..=h.len() {
+                    assert_eq!(
+                        l.is_at(h, at),
+                        h[at..].starts_with(lit),
+                        "{lit:?} at {at} of {end}"
+                    );
+                }
+            }
+        }
+    }
+
     proptest::proptest! {
         /// `find_byte`, `rfind_byte` and `eq_short` agree with plain
-        /// scans and `==`, across the short-span boundary.
+        /// scans and `==`, across the short-span boundaries (16 bytes, the
+        /// SWAR and the SSE2 spans).
         #[test]
         fn short_span_helpers_are_plain_scans(
-            hay in proptest::collection::vec(proptest::sample::select(vec![b'"', b'a', b'"' ^ 0x80, 0, 0xff, b' ']), 0..120),
+            hay in proptest::collection::vec(proptest::sample::select(vec![b'"', b'a', b'"' ^ 0x80, 0, 0xff, b' ']), 0..300),
             needle in proptest::sample::select(vec![b'"', b' ', 0u8, 0xff]),
             cut in 0usize..120,
         ) {
             proptest::prop_assert_eq!(find_byte(&hay, needle), hay.iter().position(|&c| c == needle));
             proptest::prop_assert_eq!(rfind_byte(&hay, needle), hay.iter().rposition(|&c| c == needle));
+            proptest::prop_assert_eq!(find_byte_swar(&hay, needle), hay.iter().position(|&c| c == needle));
+            proptest::prop_assert_eq!(rfind_byte_swar(&hay, needle), hay.iter().rposition(|&c| c == needle));
             let (a, b) = hay.split_at(cut.min(hay.len()));
             proptest::prop_assert_eq!(eq_short(a, b), a == b);
             proptest::prop_assert!(eq_short(a, a));

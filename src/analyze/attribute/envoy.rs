@@ -128,7 +128,7 @@ fn timeouts(c: &Ctx<'_>, out: &mut Attribution) {
                 .cite("timeout", value, t.defaulted, t.span, &scope, note),
         );
         if r.directives.has("retry_policy") {
-            let p = &r.retry.timeout;
+            let p = &r.retry.per_try;
             let tries = r.retry.tries.value;
             if let Some(limit) = p.value {
                 let v = human(limit);

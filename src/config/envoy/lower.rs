@@ -621,6 +621,7 @@ fn route(
                 on: Setting::default_at(Vec::new(), span),
                 tries: Setting::default_at(1, span),
                 timeout: Setting::default_at(None, span),
+                per_try: Setting::default_at(None, span),
             },
             tls: no_tls(span),
             access_log: log.clone(),
@@ -783,6 +784,7 @@ fn retry(policy: Option<&RetryPolicy>, span: Span, d: &mut Directives, from_vhos
             on: Setting::default_at(Vec::new(), span),
             tries: Setting::default_at(1, span),
             timeout: Setting::default_at(None, span),
+            per_try: Setting::default_at(None, span),
         };
     };
     d.push(dir(
@@ -805,7 +807,10 @@ fn retry(policy: Option<&RetryPolicy>, span: Span, d: &mut Directives, from_vhos
             Some(n) => Setting::explicit((n.value.min(u32::MAX as u64 - 1) as u32) + 1, n.span),
             None => Setting::default_at(DEFAULT_NUM_RETRIES + 1, p.span),
         },
-        timeout: match &p.per_try_timeout {
+        // The route `timeout` bounds every attempt together (RetryPolicy
+        // docs: it "includes all retries"); it is the route's read timeout.
+        timeout: Setting::default_at(None, p.span),
+        per_try: match &p.per_try_timeout {
             Some(t) => Setting::explicit(Some(std(t.value)), t.span),
             None => Setting::default_at(None, p.span),
         },
@@ -877,6 +882,21 @@ static_resources:
 "#;
 
     #[test]
+    fn per_try_timeout_is_per_attempt_not_a_budget() {
+        let m = model(
+            "static_resources:\n  listeners:\n  - name: l\n    filter_chains:\n    - filters:\n      - name: hcm\n        typed_config:\n          \"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager\n          stat_prefix: x\n          route_config:\n            virtual_hosts:\n            - name: all\n              domains: [\"*\"]\n              routes:\n              - match: { prefix: / }\n                route: { cluster: app, timeout: 9s, retry_policy: { retry_on: 5xx, num_retries: 2, per_try_timeout: 3s } }\n  clusters:\n  - name: app\n",
+        );
+        let r = &m.servers[0].routes[0];
+        assert_eq!(
+            r.retry.per_try.value,
+            Some(std::time::Duration::from_secs(3))
+        );
+        assert!(!r.retry.per_try.defaulted);
+        assert_eq!(r.retry.timeout.value, None);
+        assert_eq!(r.retry.tries.value, 3);
+    }
+
+    #[test]
     fn modes_and_balance() {
         let m = model(YAML);
         assert_eq!(m.servers[0].mode.value, Mode::Http);
@@ -917,6 +937,10 @@ static_resources:
         assert_eq!(r0.retry.on.value, ["connect-failure"]);
         assert_eq!(r0.retry.tries.value, 2);
         assert!(r0.retry.tries.defaulted);
+        // no per_try_timeout: each attempt waits the route timeout; the
+        // route timeout, not a retry budget, bounds them all
+        assert_eq!(r0.retry.per_try.value, None);
+        assert_eq!(r0.retry.timeout.value, None);
         assert_eq!(
             r0.directives.get("retry_policy").unwrap().arg(0),
             Some("virtual_host")

@@ -679,6 +679,7 @@ fn route(
             on,
             tries: retries,
             timeout: Setting::default_at(None, b.span()),
+            per_try: Setting::default_at(None, b.span()),
         },
         tls,
         access_log: access_log.clone(),

@@ -677,6 +677,7 @@ impl Lower {
                 on,
                 tries,
                 timeout: retry_timeout,
+                per_try: Setting::default_at(None, span),
             },
             tls,
             access_log,

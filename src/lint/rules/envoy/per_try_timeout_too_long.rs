@@ -54,13 +54,13 @@ declare_rule! {
 fn check(ctx: &mut LintContext<'_>) {
     let model = ctx.model();
     for (_, r) in model.routes() {
-        let (Some(per_try), Some(total)) = (r.retry.timeout.value, r.timeouts.read.value) else {
+        let (Some(per_try), Some(total)) = (r.retry.per_try.value, r.timeouts.read.value) else {
             continue;
         };
         let tries = r.retry.tries.value.max(1);
         if per_try >= total {
             ctx.report(
-                r.retry.timeout.span,
+                r.retry.per_try.span,
                 format!(
                     "per_try_timeout {} is not shorter than the route timeout {}: a timed-out try is never retried",
                     fmt_duration(per_try),
@@ -71,7 +71,7 @@ fn check(ctx: &mut LintContext<'_>) {
         } else if per_try * tries > total + per_try {
             let fit = (total.as_millis() / per_try.as_millis().max(1)) as u32;
             ctx.report(
-                r.retry.timeout.span,
+                r.retry.per_try.span,
                 format!(
                     "{tries} attempts × per_try_timeout {} exceed the route timeout {}: only {fit} fit",
                     fmt_duration(per_try),
