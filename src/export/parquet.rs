@@ -153,9 +153,17 @@ pub struct PartWriter {
 }
 
 fn parquet_err(path: &Path, e: impl std::fmt::Display) -> Error {
+    let text = e.to_string();
+    // An I/O error comes back wrapped as parquet's `External: …`.
+    let text = text.strip_prefix("External: ").unwrap_or(&text);
+    let message = if text.contains("os error 28") {
+        format!("{text}: free space on that disk, or export to another --to")
+    } else {
+        text.to_owned()
+    };
     Error::Export {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        message,
     }
 }
 

@@ -510,6 +510,65 @@ fn unwritable_output_is_an_error_without_partial_files() {
     assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
 }
 
+/// A tmpfs mounted for one test and unmounted when dropped.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    /// A `size` tmpfs at a new folder, or `None` where this process may not
+    /// mount (not root, no CAP_SYS_ADMIN): `.ci/run` runs as root.
+    fn mount(size: &str) -> Option<(tempfile::TempDir, SmallDisk)> {
+        let tmp = tempfile::tempdir().ok()?;
+        let at = tmp.path().join("disk");
+        std::fs::create_dir(&at).ok()?;
+        let st = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&at)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        st.success().then(|| (tmp, SmallDisk(at)))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn full_disk_is_an_error_without_partial_files() {
+    // The demo's Parquet is ≈ 28 KB: it cannot fit in 8 KB.
+    let Some((_tmp, disk)) = SmallDisk::mount("8k") else {
+        assert!(
+            std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_none(),
+            "cannot mount a tmpfs (CI runs as root and must)"
+        );
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return;
+    };
+    let to = disk.0.join("out");
+    let o = gatecheck(&[
+        "export",
+        "fixtures/incident/",
+        "--to",
+        to.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
+    assert!(err.contains("No space left on device"), "stderr: {err}");
+    assert!(err.contains("export to another --to"), "stderr: {err}");
+    assert!(!err.contains("panicked"));
+    // nothing that looks complete, and no temporary file left behind
+    let mut left = Vec::new();
+    if to.exists() {
+        files_with_ext(&to, "parquet", &mut left);
+        files_with_ext(&to, "tmp", &mut left);
+    }
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
 #[test]
 fn unreadable_inputs_are_reported_as_analyze_does() {
     let tmp = tempfile::tempdir().unwrap();
