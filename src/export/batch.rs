@@ -21,7 +21,6 @@ use crate::analyze::born::born_at_last_hop;
 use crate::analyze::event::Event;
 use crate::analyze::hop_attempt::{hop_attempt, HopAttempt};
 use crate::analyze::rows::{ChunkRows, RowsFactory};
-use crate::logs::formats::hop_formats;
 use crate::logs::hop::{HopKind, HopRecord, Signals};
 use crate::logs::nginx::{self, Escape};
 use crate::logs::record::{AttemptRef, Record};
@@ -47,16 +46,7 @@ pub struct Factory {
 
 impl RowsFactory for Factory {
     fn chunk(&self, file: &str, hop: Option<&'static str>) -> Box<dyn ChunkRows> {
-        let (format, kind) = match hop {
-            None => ("nginx", HopKind::Proxy),
-            Some(name) => (
-                name,
-                hop_formats()
-                    .iter()
-                    .find(|f| f.name() == name)
-                    .map_or(HopKind::Proxy, |f| f.hop()),
-            ),
-        };
+        let (format, kind) = super::row::hop_named(hop);
         Box::new(Builders::new(
             file,
             format,

@@ -21,7 +21,6 @@ use crate::analyze::born::born_at_last_hop;
 use crate::analyze::event::Event;
 use crate::analyze::hop_attempt::hop_attempt;
 use crate::analyze::rows::{ChunkRows, FinishedRows, RowsFactory};
-use crate::logs::formats::hop_formats;
 use crate::logs::hop::{HopKind, HopRecord, Signals};
 use crate::logs::nginx::{self, Escape};
 use crate::logs::record::Record;
@@ -48,16 +47,7 @@ pub struct NdjsonFactory {
 
 impl RowsFactory for NdjsonFactory {
     fn chunk(&self, file: &str, hop: Option<&'static str>) -> Box<dyn ChunkRows> {
-        let (format, kind) = match hop {
-            None => ("nginx", HopKind::Proxy),
-            Some(name) => (
-                name,
-                hop_formats()
-                    .iter()
-                    .find(|f| f.name() == name)
-                    .map_or(HopKind::Proxy, |f| f.hop()),
-            ),
-        };
+        let (format, kind) = super::row::hop_named(hop);
         Box::new(NdjsonChunk {
             file: Arc::from(file),
             format,

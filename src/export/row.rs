@@ -81,7 +81,13 @@ pub fn kind_name(k: HopKind) -> &'static str {
 
 /// The format that logged `e` and where that hop sits.
 pub fn hop_of(e: &Event) -> (&'static str, HopKind) {
-    match e.hop {
+    hop_named(e.hop)
+}
+
+/// The format named `hop` (`None`: nginx's access log) and where that hop
+/// sits.
+pub fn hop_named(hop: Option<&'static str>) -> (&'static str, HopKind) {
+    match hop {
         None => ("nginx", HopKind::Proxy),
         Some(name) => (
             name,
