@@ -124,13 +124,7 @@ impl<'o> Parts<'o> {
         hour: Option<i64>,
         write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
     ) -> Result<(), Error> {
-        self.clock += 1;
-        let i = match self.open.iter().position(|o| o.hour == hour) {
-            Some(i) => i,
-            None => self.open_hour(hour)?,
-        };
-        let o = &mut self.open[i];
-        o.used = self.clock;
+        let o = self.file_of(hour)?;
         match &mut o.out {
             Out::Ndjson(w) => w.push_with(write)?,
             Out::Parquet(_) => {
@@ -175,13 +169,7 @@ impl<'o> Parts<'o> {
     }
 
     fn push_run(&mut self, hour: Option<i64>, run: &RecordBatch) -> Result<(), Error> {
-        self.clock += 1;
-        let i = match self.open.iter().position(|o| o.hour == hour) {
-            Some(i) => i,
-            None => self.open_hour(hour)?,
-        };
-        let o = &mut self.open[i];
-        o.used = self.clock;
+        let o = self.file_of(hour)?;
         match &mut o.out {
             Out::Parquet(w) => w.push_batch(run)?,
             Out::Ndjson(_) => {
@@ -193,6 +181,18 @@ impl<'o> Parts<'o> {
         }
         self.rows += run.num_rows() as u64;
         Ok(())
+    }
+
+    /// The file of `hour`, opened if it is not, marked as just used.
+    fn file_of(&mut self, hour: Option<i64>) -> Result<&mut Open, Error> {
+        self.clock += 1;
+        let i = match self.open.iter().position(|o| o.hour == hour) {
+            Some(i) => i,
+            None => self.open_hour(hour)?,
+        };
+        let o = &mut self.open[i];
+        o.used = self.clock;
+        Ok(o)
     }
 
     fn open_hour(&mut self, hour: Option<i64>) -> Result<usize, Error> {
