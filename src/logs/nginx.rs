@@ -416,6 +416,22 @@ impl LogFormat {
                 }
                 Item::Var(f, list) => {
                     let stop = match self.items.get(i + 1) {
+                        // the last field, not read (`combined`'s user
+                        // agent), when the line ends with the literal that
+                        // closes it: the forward search would find that
+                        // literal somewhere in between, and the walk would
+                        // succeed all the same, so the field is not scanned
+                        Some(Item::Lit(l))
+                            if *f == Field::Skip
+                                && !*list
+                                && end == self.items.len()
+                                && i + 2 == end
+                                && self.escape != Escape::Json
+                                && line.len() >= pos + l.len()
+                                && l.is_at(line, line.len() - l.len()) =>
+                        {
+                            line.len() - l.len()
+                        }
                         Some(Item::Lit(l)) => {
                             find_lit(line, pos, l, self.escape == Escape::Json, *list)
                                 .ok_or(LineError::Mismatch)?
@@ -652,7 +668,7 @@ fn upstream_plan(items: &[Item], front_end: usize, back_start: Option<usize>) ->
 /// Find literal `lit` in `hay` searching backward; its start offset. With
 /// `list`, the value after the literal may be an nginx list, so a literal
 /// that is part of a list separator is not taken.
-#[inline]
+#[inline(always)]
 fn rfind_lit(hay: &[u8], lit: &scan::Lit, json: bool, list: bool) -> Option<usize> {
     let last = *lit.bytes().last()?;
     let mut end = hay.len();
@@ -698,7 +714,7 @@ fn escaped_quote(line: &[u8], at: usize, lit: &[u8]) -> bool {
 
 /// Find literal `lit` in `line` at or after `from`; its start offset. With
 /// `list`, a literal inside a list separator is skipped ([`in_list_sep`]).
-#[inline]
+#[inline(always)]
 fn find_lit(line: &[u8], from: usize, lit: &scan::Lit, json: bool, list: bool) -> Option<usize> {
     let first = lit.bytes()[0];
     let mut at = from;
@@ -851,6 +867,27 @@ mod tests {
         let mut l2 = line.to_vec();
         l2.extend_from_slice(b" extra\r");
         assert_eq!(f.parse(&l2, &mut c).unwrap().status, Some(502));
+    }
+
+    /// The closing field of `combined`, not read, is not scanned when the
+    /// line ends with its quote: the record is the one the search gives
+    /// (the same line with text appended, which must be searched), and a
+    /// raw quote inside the user agent changes nothing either way.
+    #[test]
+    fn an_unread_last_field_is_skipped_as_the_search_would() {
+        let f = LogFormat::compile("combined", COMBINED, Escape::None).unwrap();
+        let mut c = TimeCache::default();
+        for line in [
+            &br#"10.1.2.3 - - [20/Nov/2026:14:03:07 +0100] "GET /x HTTP/1.1" 502 157 "-" "curl/8.5.0""#[..],
+            br#"10.1.2.3 - - [20/Nov/2026:14:03:07 +0100] "GET /x HTTP/1.1" 200 1 "-" "a "quoted" agent""#,
+        ] {
+            let skipped = f.parse(line, &mut c).unwrap();
+            let appended = [line, b" appended"].concat();
+            let searched = f.parse(&appended, &mut c).unwrap();
+            assert_eq!(format!("{skipped:?}"), format!("{searched:?}"));
+        }
+        let cut = br#"10.1.2.3 - - [20/Nov/2026:14:03:07 +0100] "GET /x HTTP/1.1" 200 1 "-" "#;
+        assert_eq!(f.parse(cut, &mut c), Err(LineError::Mismatch));
     }
 
     #[test]
