@@ -194,7 +194,12 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Collect, u64) {
         if raw.is_empty() || raw == b"\r" {
             continue;
         }
-        let Some(line) = ctx.wrap.peel(raw, &mut buf) else {
+        // plain lines (the common case) without a call per line
+        let peeled = match ctx.wrap {
+            Wrap::None => Some(raw.strip_suffix(b"\r").unwrap_or(raw)),
+            w => w.peel(raw, &mut buf),
+        };
+        let Some(line) = peeled else {
             agg.lines += 1;
             agg.malformed += 1;
             if agg.malformed_samples.len() < stats::MALFORMED_SAMPLES {
