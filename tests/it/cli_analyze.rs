@@ -587,6 +587,20 @@ struct Big {
     fifo_lines: u64,
 }
 
+/// The run succeeded and read every line and 502 of the input ending in
+/// `suffix`.
+fn read_whole(o: &std::process::Output, suffix: &str, lines: u64, n502: u64) {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(o);
+    assert_eq!(input_lines(&v, suffix), Some(lines));
+    assert_eq!(v["totals"]["status_502"].as_u64(), Some(n502));
+}
+
 fn input_lines(v: &serde_json::Value, suffix: &str) -> Option<u64> {
     v["inputs"]
         .as_array()?
@@ -649,15 +663,7 @@ fn issue_6_dev_stdin_is_streamed() {
     stdin.write_all(text.as_bytes()).unwrap();
     drop(stdin);
     let o = child.wait_with_output().unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let v = json(&o);
-    assert_eq!(input_lines(&v, "/dev/stdin"), Some(lines));
-    assert_eq!(v["totals"]["status_502"].as_u64(), Some(n502));
+    read_whole(&o, "/dev/stdin", lines, n502);
 }
 
 #[test]
@@ -680,15 +686,7 @@ fn issue_6_named_pipe_is_streamed_and_gzip_sniffed() {
     enc.write_all(text.as_bytes()).unwrap();
     enc.finish().unwrap();
     let o = child.wait_with_output().unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let v = json(&o);
-    assert_eq!(input_lines(&v, "access.log"), Some(lines));
-    assert_eq!(v["totals"]["status_502"].as_u64(), Some(n502));
+    read_whole(&o, "access.log", lines, n502);
 }
 
 #[test]
