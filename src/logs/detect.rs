@@ -1,6 +1,8 @@
 //! Which kind of log a file holds, from its first lines, with the reason.
 
-use super::hop::{HopFormat, HopParser};
+use super::hop::{
+    HopEvent, HopFormat, HopLineError, HopParser, HopRecord, HopSummary, SummaryCache,
+};
 use super::nginx::{LogFormat, TimeCache};
 use super::wrap::{self, Wrap};
 use super::{lines, nginx_error, nginx_infer};
@@ -221,7 +223,9 @@ pub fn head_lines(head: &[u8]) -> Vec<&[u8]> {
 }
 
 /// Which hop format (of `formats`, tried in order) reads `head`: its index,
-/// a parser for the file and the reason.
+/// a parser for the file and the reason. Lines a container runtime wrote
+/// (`/var/log/pods/…`, `kubectl logs` of a CRI node: `<RFC 3339 time>
+/// stdout F <line>`) are peeled first when the bare lines fit no format.
 pub fn detect_hop(
     head: &[u8],
     formats: &[&'static dyn HopFormat],
@@ -230,20 +234,94 @@ pub fn detect_hop(
     if sample.is_empty() {
         return None;
     }
-    formats
-        .iter()
-        .enumerate()
-        .find_map(|(i, f)| f.detect(&sample).map(|(p, why)| (i, p, why)))
+    let found = |sample: &[&[u8]]| {
+        formats
+            .iter()
+            .enumerate()
+            .find_map(|(i, f)| f.detect(sample).map(|(p, why)| (i, p, why)))
+    };
+    found(&sample).or_else(|| {
+        let (wrap, why) = wrap::detect(&sample).filter(|(w, _)| *w == Wrap::Cri)?;
+        let mut buf = Vec::new();
+        let peeled: Vec<&[u8]> = sample
+            .iter()
+            .filter_map(|l| wrap.peel(l, &mut buf).map(|p| &l[l.len() - p.len()..]))
+            .collect();
+        let (i, p, reason) = found(&peeled)?;
+        Some((
+            i,
+            Box::new(CriPeeled(p)) as Box<dyn HopParser>,
+            format!("{why}; {reason}"),
+        ))
+    })
+}
+
+/// A hop parser for lines in the kubelet's CRI layout: each line's content
+/// (after `<time> <stream> <tag> `) goes to the format's parser; a line not
+/// in that layout is given as it is. A partial line (`P`, a line longer than
+/// the runtime's buffer, 16 KiB by default) is read as far as it goes, and
+/// its continuation is counted as malformed.
+struct CriPeeled(Box<dyn HopParser>);
+
+impl CriPeeled {
+    fn peel(line: &[u8]) -> &[u8] {
+        let mut buf = Vec::new();
+        // CRI content is stored as is: the peeled slice is the line's tail
+        match Wrap::Cri.peel(line, &mut buf) {
+            Some(p) => {
+                let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
+                &trimmed[trimmed.len() - p.len()..]
+            }
+            None => line,
+        }
+    }
+}
+
+impl HopParser for CriPeeled {
+    fn parse_line<'a>(&self, line: &'a [u8]) -> Result<HopRecord<'a>, HopLineError> {
+        self.0.parse_line(Self::peel(line))
+    }
+
+    fn parse_summary<'a>(
+        &self,
+        line: &'a [u8],
+        cache: &mut SummaryCache,
+    ) -> Result<HopSummary<'a>, HopLineError> {
+        self.0.parse_summary(Self::peel(line), cache)
+    }
+
+    fn parse_event<'a>(&self, line: &'a [u8]) -> Option<HopEvent<'a>> {
+        self.0.parse_event(Self::peel(line))
+    }
 }
 
 /// For a file no hop format reads: what the formats that it looks like say
 /// about it (a CloudFront log whose `#Fields:` line was cut), joined.
 pub fn hop_near_miss(head: &[u8], formats: &[&'static dyn HopFormat]) -> Option<String> {
     let sample = head_lines(head);
-    let why: Vec<String> = formats
+    let mut why: Vec<String> = formats
         .iter()
         .filter_map(|f| f.near_miss(&sample).map(|w| format!("{}: {w}", f.name())))
         .collect();
+    // Docker's json-file driver escapes each line into a JSON string; the
+    // hop parsers borrow the line they read, so these are not read, but
+    // said (the content, decoded, names the format)
+    if let Some((Wrap::Docker, _)) = wrap::detect(&sample) {
+        let mut buf = Vec::new();
+        let decoded: Vec<Vec<u8>> = sample
+            .iter()
+            .filter_map(|l| Wrap::Docker.peel(l, &mut buf).map(<[u8]>::to_vec))
+            .collect();
+        let decoded: Vec<&[u8]> = decoded.iter().map(Vec::as_slice).collect();
+        if let Some(f) = formats.iter().find(|f| f.detect(&decoded).is_some()) {
+            why.push(format!(
+                "{}: Docker json-file lines holding {} log lines, which gatecheck does not unwrap for this format; \
+                 extract them with `jq -rj .log FILE > FILE.log`",
+                f.name(),
+                f.name()
+            ));
+        }
+    }
     (!why.is_empty()).then(|| why.join("; "))
 }
 
@@ -306,6 +384,44 @@ mod tests {
         let d = detect_with(b"x\n{\"status\":1}\n", &f[..1], false);
         assert!(matches!(d.kind, Kind::Unknown));
         assert!(d.reason.contains("line 1: \"x\""), "{}", d.reason);
+    }
+
+    /// HAProxy's raw lines as containerd stores them (`/var/log/pods/…`):
+    /// peeled and read; in Docker json-file: not read, and said so.
+    #[test]
+    fn hop_lines_in_container_runtime_packaging() {
+        let formats = crate::logs::formats::hop_formats();
+        let raw = [
+            "127.0.0.1:60448 [28/Nov/2026:08:50:52.412] fe_main be_app/app1 0/0/0/-1/3 502 209 - - SH-- 1/1/0/0/0 0/0 {a1} \"GET /reset HTTP/1.1\"",
+            "127.0.0.1:60452 [28/Nov/2026:08:50:52.431] fe_main be_app/app1 0/0/0/4/4 200 120 - - ---- 1/1/0/0/0 0/0 {a2} \"GET / HTTP/1.1\"",
+        ];
+        let cri: String = raw
+            .iter()
+            .map(|l| format!("2026-11-28T08:50:52.413456789Z stdout F {l}\n"))
+            .collect();
+        let (i, p, why) = detect_hop(cri.as_bytes(), formats).expect("read");
+        assert_eq!(formats[i].name(), "haproxy");
+        assert!(why.contains("CRI"), "{why}");
+        let first = cri.lines().next().unwrap().as_bytes();
+        let r = p.parse_line(first).unwrap();
+        assert_eq!(r.status, Some(502));
+        let mut cache = SummaryCache::default();
+        assert_eq!(
+            p.parse_summary(first, &mut cache).unwrap().status,
+            Some(502)
+        );
+        let docker: String = raw
+            .iter()
+            .map(|l| {
+                format!(
+                    "{{\"log\":{},\"stream\":\"stdout\",\"time\":\"2026-11-28T08:50:52.4Z\"}}\n",
+                    serde_json::to_string(&format!("{l}\n")).unwrap()
+                )
+            })
+            .collect();
+        assert!(detect_hop(docker.as_bytes(), formats).is_none());
+        let why = hop_near_miss(docker.as_bytes(), formats).expect("said");
+        assert!(why.contains("jq -rj .log"), "{why}");
     }
 
     proptest::proptest! {
