@@ -214,7 +214,7 @@ fn split_prefix(line: &[u8]) -> Split<'_> {
         && l[6] == b' '
         && l[9] == b':'
         && l[12] == b':'
-        && l[15] == b' '
+        && (l[15] == b' ' || l[15] == b'.')
     {
         let day = match (l[4], l[5]) {
             (b' ', d) if d.is_ascii_digit() => (d - b'0') as u32,
@@ -230,8 +230,20 @@ fn split_prefix(line: &[u8]) -> Split<'_> {
         let (Some(mon), Some(secs)) = (scan::month(&l[..3]), hms) else {
             return raw;
         };
+        // `journalctl -o short-precise` writes microseconds after the
+        // seconds (`Nov 28 08:50:52.412345 host haproxy[7]: `): skipped, the
+        // request's own `%tr` is exact to the ms
+        let rest = if l[15] == b'.' {
+            let digits = l[16..].iter().take_while(|c| c.is_ascii_digit()).count();
+            match l.get(16 + digits) {
+                Some(b' ') if (1..=9).contains(&digits) => &l[17 + digits..],
+                _ => return raw,
+            }
+        } else {
+            &l[16..]
+        };
         return tag_and_msg(
-            &l[16..],
+            rest,
             Prefix::Rfc3164,
             Some(SyslogTime::NoYear(mon, day, secs)),
         )
@@ -1006,6 +1018,8 @@ mod tests {
             msg.to_string(),
             format!("Mar 12 08:12:01 lb1 haproxy[7]: {msg}"),
             format!("<134>Mar 12 08:12:01 haproxy[7]: {msg}"),
+            // journalctl -o short-precise
+            format!("Mar 12 08:12:01.100234 lb1 haproxy[7]: {msg}"),
             format!("2024-03-12T08:12:01.100+00:00 lb1 haproxy[7]: {msg}"),
             format!("<134>1 2024-03-12T08:12:01.100+00:00 lb1 haproxy 7 - - {msg}"),
             format!("<134>1 2024-03-12T08:12:01.100+00:00 lb1 haproxy 7 - [x@1 a=\"b\"] {msg}"),
