@@ -5,7 +5,7 @@ use super::hop::{
 };
 use super::nginx::{LogFormat, TimeCache};
 use super::wrap::{self, Wrap};
-use super::{lines, nginx_error, nginx_infer};
+use super::{lines, nginx_error, nginx_infer, scan};
 
 /// Lines sampled from the start of a file.
 pub const SAMPLE_LINES: usize = 50;
@@ -223,9 +223,11 @@ pub fn head_lines(head: &[u8]) -> Vec<&[u8]> {
 }
 
 /// Which hop format (of `formats`, tried in order) reads `head`: its index,
-/// a parser for the file and the reason. Lines a container runtime wrote
-/// (`/var/log/pods/…`, `kubectl logs` of a CRI node: `<RFC 3339 time>
-/// stdout F <line>`) are peeled first when the bare lines fit no format.
+/// a parser for the file and the reason. When the bare lines fit no format,
+/// the packaging of a container's log is peeled first: the kubelet's CRI
+/// layout (`/var/log/pods/…`: `<RFC 3339 time> stdout F <line>`), or the
+/// time stamp alone that `kubectl logs --timestamps` / `docker logs -t`
+/// put before each line.
 pub fn detect_hop(
     head: &[u8],
     formats: &[&'static dyn HopFormat],
@@ -241,45 +243,80 @@ pub fn detect_hop(
             .find_map(|(i, f)| f.detect(sample).map(|(p, why)| (i, p, why)))
     };
     found(&sample).or_else(|| {
-        let (wrap, why) = wrap::detect(&sample).filter(|(w, _)| *w == Wrap::Cri)?;
-        let mut buf = Vec::new();
-        let peeled: Vec<&[u8]> = sample
-            .iter()
-            .filter_map(|l| wrap.peel(l, &mut buf).map(|p| &l[l.len() - p.len()..]))
-            .collect();
-        let (i, p, reason) = found(&peeled)?;
-        Some((
-            i,
-            Box::new(CriPeeled(p)) as Box<dyn HopParser>,
-            format!("{why}; {reason}"),
-        ))
+        [Peel::Cri, Peel::Stamp].into_iter().find_map(|peel| {
+            let peeled: Vec<&[u8]> = sample.iter().filter_map(|l| peel.peel(l)).collect();
+            // most of the sample must be packaged this way
+            if peeled.len() * 10 < sample.len() * 8 {
+                return None;
+            }
+            let (i, p, reason) = found(&peeled)?;
+            let why = format!(
+                "{} of the first {} lines are {} (peeled before reading); {reason}",
+                peeled.len(),
+                sample.len(),
+                peel.name()
+            );
+            Some((i, Box::new(Peeled(peel, p)) as Box<dyn HopParser>, why))
+        })
     })
 }
 
-/// A hop parser for lines in the kubelet's CRI layout: each line's content
-/// (after `<time> <stream> <tag> `) goes to the format's parser; a line not
-/// in that layout is given as it is. A partial line (`P`, a line longer than
-/// the runtime's buffer, 16 KiB by default) is read as far as it goes, and
-/// its continuation is counted as malformed.
-struct CriPeeled(Box<dyn HopParser>);
+/// A container log's packaging around each line, stored as is (so the
+/// line's content is a slice of it).
+#[derive(Debug, Clone, Copy)]
+enum Peel {
+    /// The kubelet's CRI layout, `<time> <stream> <F|P> <line>`. A partial
+    /// line (`P`, longer than the runtime's buffer, 16 KiB by default) is
+    /// read as far as it goes; its continuation is counted as malformed.
+    Cri,
+    /// `<RFC 3339 time> <line>` (`kubectl logs --timestamps`, `docker logs -t`).
+    Stamp,
+}
 
-impl CriPeeled {
-    fn peel(line: &[u8]) -> &[u8] {
-        let mut buf = Vec::new();
-        // CRI content is stored as is: the peeled slice is the line's tail
-        match Wrap::Cri.peel(line, &mut buf) {
-            Some(p) => {
-                let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
-                &trimmed[trimmed.len() - p.len()..]
+impl Peel {
+    fn name(self) -> &'static str {
+        match self {
+            Peel::Cri => "CRI (containerd/CRI-O) lines",
+            Peel::Stamp => "lines behind an RFC 3339 time stamp (`kubectl logs --timestamps`)",
+        }
+    }
+
+    /// The content of `line`, a slice of it; `None` when it is not packaged
+    /// this way.
+    fn peel(self, line: &[u8]) -> Option<&[u8]> {
+        let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
+        match self {
+            Peel::Cri => {
+                let mut buf = Vec::new();
+                let n = Wrap::Cri.peel(line, &mut buf)?.len();
+                Some(&trimmed[trimmed.len() - n..])
             }
-            None => line,
+            Peel::Stamp => {
+                let sp = memchr::memchr(b' ', trimmed)?;
+                let ts = &trimmed[..sp];
+                (ts.len() >= 20
+                    && ts[4] == b'-'
+                    && ts[10] == b'T'
+                    && scan::parse_iso8601(ts).is_some())
+                .then(|| &trimmed[sp + 1..])
+            }
         }
     }
 }
 
-impl HopParser for CriPeeled {
+/// A hop parser for packaged lines: each line's content goes to the
+/// format's parser; a line not packaged this way is given as it is.
+struct Peeled(Peel, Box<dyn HopParser>);
+
+impl Peeled {
+    fn content<'a>(&self, line: &'a [u8]) -> &'a [u8] {
+        self.0.peel(line).unwrap_or(line)
+    }
+}
+
+impl HopParser for Peeled {
     fn parse_line<'a>(&self, line: &'a [u8]) -> Result<HopRecord<'a>, HopLineError> {
-        self.0.parse_line(Self::peel(line))
+        self.1.parse_line(self.content(line))
     }
 
     fn parse_summary<'a>(
@@ -287,11 +324,11 @@ impl HopParser for CriPeeled {
         line: &'a [u8],
         cache: &mut SummaryCache,
     ) -> Result<HopSummary<'a>, HopLineError> {
-        self.0.parse_summary(Self::peel(line), cache)
+        self.1.parse_summary(self.content(line), cache)
     }
 
     fn parse_event<'a>(&self, line: &'a [u8]) -> Option<HopEvent<'a>> {
-        self.0.parse_event(Self::peel(line))
+        self.1.parse_event(self.content(line))
     }
 }
 
@@ -410,6 +447,15 @@ mod tests {
             p.parse_summary(first, &mut cache).unwrap().status,
             Some(502)
         );
+        let stamped: String = raw
+            .iter()
+            .map(|l| format!("2026-11-28T08:50:52.413456789Z {l}\r\n"))
+            .collect();
+        let (i, p, why) = detect_hop(stamped.as_bytes(), formats).expect("read");
+        assert_eq!(formats[i].name(), "haproxy");
+        assert!(why.contains("--timestamps"), "{why}");
+        let first = stamped.lines().next().unwrap().as_bytes();
+        assert_eq!(p.parse_line(first).unwrap().status, Some(502));
         let docker: String = raw
             .iter()
             .map(|l| {

@@ -744,9 +744,9 @@ fn public_samples_of_every_hop() {
     assert_eq!(bad[0]["line"], 2);
 }
 
-/// HAProxy's own lines as containerd stores them (`/var/log/pods/…`) are
-/// read; in Docker's json-file, not read, and the message says how to
-/// extract them.
+/// HAProxy's own lines as containerd stores them (`/var/log/pods/…`) and
+/// Envoy's behind `kubectl logs --timestamps` are read; in Docker's
+/// json-file, not read, and the message says how to extract them.
 #[test]
 fn hop_logs_in_container_packaging() {
     let dir = tempfile::tempdir().unwrap();
@@ -770,6 +770,19 @@ fn hop_logs_in_container_packaging() {
             format!("{{\"log\":{log},\"stream\":\"stdout\",\"time\":\"2026-11-28T08:50:52.4Z\"}}\n")
         })
         .collect();
+    // `kubectl logs --timestamps` of an Istio sidecar: the same causes, line by line
+    let envoy = "fixtures/logs/envoy/real/istio_default.log";
+    let stamped: String = std::fs::read_to_string(envoy)
+        .unwrap()
+        .lines()
+        .map(|l| format!("2026-11-28T08:50:52.413456789Z {l}\n"))
+        .collect();
+    let stamped_path = dir.path().join("istio-proxy.log");
+    std::fs::write(&stamped_path, stamped).unwrap();
+    assert_eq!(
+        causes_by_line(stamped_path.to_str().unwrap()),
+        causes_by_line(envoy)
+    );
     let docker_path = dir.path().join("container-json.log");
     std::fs::write(&docker_path, docker).unwrap();
     let (_, out) = formats(&[docker_path.to_str().unwrap()]);
