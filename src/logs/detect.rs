@@ -243,21 +243,23 @@ pub fn detect_hop(
             .find_map(|(i, f)| f.detect(sample).map(|(p, why)| (i, p, why)))
     };
     found(&sample).or_else(|| {
-        [Peel::Cri, Peel::Stamp].into_iter().find_map(|peel| {
-            let peeled: Vec<&[u8]> = sample.iter().filter_map(|l| peel.peel(l)).collect();
-            // most of the sample must be packaged this way
-            if peeled.len() * 10 < sample.len() * 8 {
-                return None;
-            }
-            let (i, p, reason) = found(&peeled)?;
-            let why = format!(
-                "{} of the first {} lines are {} (peeled before reading); {reason}",
-                peeled.len(),
-                sample.len(),
-                peel.name()
-            );
-            Some((i, Box::new(Peeled(peel, p)) as Box<dyn HopParser>, why))
-        })
+        [Peel::Cri, Peel::Stamp, Peel::Kubectl]
+            .into_iter()
+            .find_map(|peel| {
+                let peeled: Vec<&[u8]> = sample.iter().filter_map(|l| peel.peel(l)).collect();
+                // most of the sample must be packaged this way
+                if peeled.len() * 10 < sample.len() * 8 {
+                    return None;
+                }
+                let (i, p, reason) = found(&peeled)?;
+                let why = format!(
+                    "{} of the first {} lines are {} (peeled before reading); {reason}",
+                    peeled.len(),
+                    sample.len(),
+                    peel.name()
+                );
+                Some((i, Box::new(Peeled(peel, p)) as Box<dyn HopParser>, why))
+            })
     })
 }
 
@@ -271,6 +273,9 @@ enum Peel {
     Cri,
     /// `<RFC 3339 time> <line>` (`kubectl logs --timestamps`, `docker logs -t`).
     Stamp,
+    /// `[pod/<pod>/<container>] <line>` (`kubectl logs --prefix`), with or
+    /// without a `--timestamps` time stamp after it.
+    Kubectl,
 }
 
 impl Peel {
@@ -278,6 +283,7 @@ impl Peel {
         match self {
             Peel::Cri => "CRI (containerd/CRI-O) lines",
             Peel::Stamp => "lines behind an RFC 3339 time stamp (`kubectl logs --timestamps`)",
+            Peel::Kubectl => "lines behind `kubectl logs --prefix`'s `[pod/…/…]`",
         }
     }
 
@@ -299,6 +305,12 @@ impl Peel {
                     && ts[10] == b'T'
                     && scan::parse_iso8601(ts).is_some())
                 .then(|| &trimmed[sp + 1..])
+            }
+            Peel::Kubectl => {
+                let rest = trimmed.strip_prefix(b"[pod/")?;
+                let end = memchr::memchr(b']', rest)?;
+                let rest = rest[end + 1..].strip_prefix(b" ")?;
+                Some(Peel::Stamp.peel(rest).unwrap_or(rest))
             }
         }
     }
@@ -455,6 +467,15 @@ mod tests {
         assert_eq!(formats[i].name(), "haproxy");
         assert!(why.contains("--timestamps"), "{why}");
         let first = stamped.lines().next().unwrap().as_bytes();
+        assert_eq!(p.parse_line(first).unwrap().status, Some(502));
+        let prefixed: String = raw
+            .iter()
+            .map(|l| format!("[pod/haproxy-5d9f7c6b8-x2x9q/haproxy] {l}\n"))
+            .collect();
+        let (i, p, why) = detect_hop(prefixed.as_bytes(), formats).expect("read");
+        assert_eq!(formats[i].name(), "haproxy");
+        assert!(why.contains("--prefix"), "{why}");
+        let first = prefixed.lines().next().unwrap().as_bytes();
         assert_eq!(p.parse_line(first).unwrap().status, Some(502));
         let docker: String = raw
             .iter()
