@@ -296,6 +296,9 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
         agg.lines += 1;
         // matched by reference: moving the summary out (it holds a whole
         // `HopRecord` slot) cost a memcpy per line, 7 % of the run (perf)
+        // the next request below 500 is sampled for the timings: its
+        // record is wanted (a 5xx's always is)
+        cache.want_record = ctx.opts.all_requests || ok_lines % TIMING_SAMPLE == 0;
         let parsed = ctx.parser.parse_summary(line, &mut cache);
         let sum = match &parsed {
             Ok(r) => r,
