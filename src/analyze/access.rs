@@ -614,11 +614,11 @@ fn slow_path(
             line: n,
             time_ms: rec.time.map(|t| t.utc_ms),
             duration_ms: rec.request_time_ms().map(i64::from),
-            method: text(rec.method).map(String::into_boxed_str),
-            path: path.clone().map(String::into_boxed_str),
+            method: text(rec.method).map(Into::into),
+            path: path.clone().map(Into::into),
             status,
-            request_id: text(rec.request_id).map(String::into_boxed_str),
-            upstream: text(rec.upstream.addr).map(String::into_boxed_str),
+            request_id: text(rec.request_id).map(Into::into),
+            upstream: text(rec.upstream.addr).map(Into::into),
             cause: verdict.cause,
         });
     }

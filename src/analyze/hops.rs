@@ -7,6 +7,7 @@
 //! skipped and counted, never called malformed.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use ahash::AHashMap;
 
@@ -527,6 +528,28 @@ struct ByBytes<'a> {
     paths: AHashMap<&'a [u8], u64>,
     /// 5xx by (status class: 0 = 502, 1 = 504, 2 = other; cause; pool).
     pools: AHashMap<(u8, Cause, &'a [u8]), u64>,
+    /// The join records' methods, one text each.
+    methods: AHashMap<&'a [u8], Arc<str>>,
+    /// The join records' next hops, one text each.
+    next_hops: AHashMap<NextHop<'a>, Arc<str>>,
+}
+
+impl<'a> ByBytes<'a> {
+    /// The method's text, shared by the chunk's join records.
+    fn method(&mut self, m: &'a [u8]) -> Arc<str> {
+        self.methods
+            .entry(m)
+            .or_insert_with(|| Arc::from(&*lossy(m)))
+            .clone()
+    }
+
+    /// The next hop's text ([`NextHop::render`]), shared likewise.
+    fn next_hop(&mut self, h: NextHop<'a>) -> Arc<str> {
+        self.next_hops
+            .entry(h)
+            .or_insert_with(|| h.render().into())
+            .clone()
+    }
 }
 
 impl ByBytes<'_> {
@@ -661,13 +684,16 @@ fn slow_path<'a>(
             line: n,
             time_ms: rec.time.map(|t| t.utc_ms),
             duration_ms: rec.total_ms,
-            method: text(rec.method).map(String::into_boxed_str),
-            path: text(rec.path).map(String::into_boxed_str),
+            method: rec.method.map(|m| by.method(m)),
+            path: rec.path.map(|p| Arc::from(&*lossy(p))),
             status,
-            request_id: text(rec.request_id).map(String::into_boxed_str),
-            upstream: text(rec.upstream_addr)
-                .or_else(|| next_hop(rec))
-                .map(String::into_boxed_str),
+            request_id: rec.request_id.map(|p| Arc::from(&*lossy(p))),
+            // what `next_hop` renders, the logged address first
+            upstream: rec
+                .upstream_addr
+                .map(NextHop::Addr)
+                .or_else(|| NextHop::of(rec))
+                .map(|h| by.next_hop(h)),
             cause,
         });
     }
