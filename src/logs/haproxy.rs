@@ -654,6 +654,9 @@ fn summary_http(msg: &[u8], cache: &mut SummaryCache) -> Option<(LogTime, u16)> 
 }
 
 /// What [`summary_masks`] made of a line.
+// the record is held inline: `Fast` lives in the caller's frame for one
+// line, and a box would be an allocation per 5xx
+#[allow(clippy::large_enum_variant)]
 enum Fast<'a> {
     /// A request below 500 read whole: its time and status.
     Hit(LogTime, u16),
