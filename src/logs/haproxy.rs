@@ -1269,6 +1269,7 @@ mod tests {
             include_str!("../../fixtures/logs/haproxy/syslog_mixed.log").to_string(),
             include_str!("../../fixtures/logs/haproxy/real/haproxy.log").to_string(),
             include_str!("../../fixtures/logs/haproxy/real/stdout.log").to_string(),
+            include_str!("../../fixtures/logs/haproxy/real/public_httplog.log").to_string(),
             "<134>1 2024-03-12T10:12:01.100+02:00 lb1 haproxy 7 - - 10.0.0.1:5000 [12/Mar/2024:10:12:01.100] fe be/app1 0/0/0/5/6 200 209 - - ---- 1/1/0/0/0 0/0 \"GET /a HTTP/1.1\"".into(),
             "1.2.3.4:1 [12/Mar/2024:06:00:08.062] fe be/s 0/0/0/1/1 200 0 - - ---- 1/1/1/1/0".into(),
         ]
