@@ -649,17 +649,17 @@ fn slow_path(
             line: n,
             time_ms: rec.time.map(|t| t.utc_ms),
             duration_ms: rec.request_time_ms().map(i64::from),
-            method: text(rec.method).map(String::into_boxed_str),
+            method: text(rec.method).map(Into::into),
             // the event, when there is one, needs it too; else it is moved
             path: if ctx.opts.keep_events {
                 path.clone()
             } else {
                 path.take()
             }
-            .map(String::into_boxed_str),
+            .map(Into::into),
             status,
-            request_id: text(rec.request_id).map(String::into_boxed_str),
-            upstream: text(rec.upstream.addr).map(String::into_boxed_str),
+            request_id: text(rec.request_id).map(Into::into),
+            upstream: text(rec.upstream.addr).map(Into::into),
             cause: verdict.cause,
         });
     }

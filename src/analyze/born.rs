@@ -7,6 +7,7 @@
 //! application answered 502 and every hop passed it on).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use rayon::slice::ParallelSliceMut;
 
@@ -38,17 +39,19 @@ pub struct JoinRec {
     pub time_ms: Option<i64>,
     /// Total time at this hop, ms.
     pub duration_ms: Option<i64>,
-    /// Method.
-    pub method: Option<Box<str>>,
+    /// Method. The texts are shared: a hop pass gives the records of a
+    /// chunk one copy of each method and next hop (an allocation per 5xx
+    /// each, `perf record`).
+    pub method: Option<Arc<str>>,
     /// Path (with query).
-    pub path: Option<Box<str>>,
+    pub path: Option<Arc<str>>,
     /// Status returned to the client.
     pub status: u16,
     /// Request id, when logged.
-    pub request_id: Option<Box<str>>,
+    pub request_id: Option<Arc<str>>,
     /// The next hop in as this hop logged it (nginx `$upstream_addr`,
     /// HAProxy `backend/server`, Envoy `%UPSTREAM_HOST%`), for the hop order.
-    pub upstream: Option<Box<str>>,
+    pub upstream: Option<Arc<str>>,
     /// This hop's cause.
     pub cause: Cause,
 }

@@ -7,6 +7,7 @@
 //! skipped and counted, never called malformed.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use ahash::AHashMap;
 
@@ -14,6 +15,7 @@ use super::access::{path_pattern, shift_lines, TIMING_SAMPLE};
 use super::cause::Cause;
 use super::errors::sample;
 use super::event::{self, ChunkEvents, Collect, Event, EventSink};
+use super::hop_attempt::HopAttempt;
 use super::hop_cause;
 use super::inputs::Loaded;
 use super::kind::InputKind;
@@ -21,6 +23,7 @@ use super::plan::Plan;
 use super::report::InputSummary;
 use super::schedule::for_each_chunk;
 use super::stats::{self, Agg, Example, MinuteRun};
+use super::timing;
 use super::Options;
 use crate::logs::detect::Kind;
 use crate::logs::formats::hop_formats;
@@ -28,7 +31,6 @@ use crate::logs::hop::{
     HopEventKind, HopKind, HopLineError, HopParser, HopRecord, Signals, SummaryCache,
 };
 use crate::logs::lines;
-use crate::logs::record::Attempt;
 
 /// How many event lines a hop keeps to show (the counts cover them all).
 pub const EVENT_SAMPLES: usize = 20;
@@ -257,10 +259,16 @@ struct Ctx<'a> {
 /// ASCII fast path beats `from_utf8_lossy`'s chunk walk (2 % of a HAProxy
 /// run, `perf record`); the result is the same.
 fn text(b: Option<&[u8]>) -> Option<String> {
-    b.map(|b| match std::str::from_utf8(b) {
-        Ok(s) => s.to_owned(),
-        Err(_) => String::from_utf8_lossy(b).into_owned(),
-    })
+    b.map(|b| lossy(b).into_owned())
+}
+
+/// [`String::from_utf8_lossy`], with `str::from_utf8`'s faster check first
+/// (see [`text`]).
+fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.into(),
+        Err(_) => String::from_utf8_lossy(b),
+    }
 }
 
 /// One chunk of a hop log.
@@ -279,14 +287,7 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
     let mut by = ByBytes::default();
     // requests below 500 seen, for the 1-in-TIMING_SAMPLE timing sample
     let mut ok_lines = 0u64;
-    let mut scratch = Attempt {
-        addr: String::new(),
-        status: None,
-        connect_time: None,
-        header_time: None,
-        response_time: None,
-        group: 0,
-    };
+    let mut upstreams = timing::Keyed::default();
     for line in lines(chunk) {
         n += 1;
         if line.iter().all(|c| c.is_ascii_whitespace()) {
@@ -296,6 +297,9 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
         agg.lines += 1;
         // matched by reference: moving the summary out (it holds a whole
         // `HopRecord` slot) cost a memcpy per line, 7 % of the run (perf)
+        // the next request below 500 is sampled for the timings: its
+        // record is wanted (a 5xx's always is)
+        cache.want_record = ctx.opts.all_requests || ok_lines % TIMING_SAMPLE == 0;
         let parsed = ctx.parser.parse_summary(line, &mut cache);
         let sum = match &parsed {
             Ok(r) => r,
@@ -359,7 +363,7 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
                     Err(_) => continue,
                 },
             };
-            see_timing(agg, rec, status, &mut scratch);
+            see_timing(agg, &mut upstreams, rec, status);
             let cause = slow_path(rec, n, ctx, agg, &mut by, &mut o.evs);
             if sum.time.is_some() {
                 run.cur.s5xx += 1;
@@ -389,7 +393,7 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
                     },
                 };
                 if sampled {
-                    see_timing(agg, rec, status, &mut scratch);
+                    see_timing(agg, &mut upstreams, rec, status);
                 }
                 if ctx.opts.all_requests {
                     match &mut o.evs {
@@ -401,20 +405,49 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
         }
     }
     run.finish(&mut o.agg.minutes);
+    o.agg.timings.merge_keyed(upstreams, |&(backend, addr)| {
+        HopAttempt {
+            backend,
+            addr,
+            status: None,
+            connect_time: None,
+            header_time: None,
+            response_time: None,
+        }
+        .address()
+    });
     o.agg.timings.flush();
     by.flush(&mut o.agg);
     (o, n)
 }
 
+/// An upstream attempt's address as the line's bytes: the backend and the
+/// server (HAProxy) or the address ([`HopAttempt::address`] makes its text).
+type AddrKey<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
+
 /// Count the one upstream attempt of `rec` (what its format logs of it,
-/// [`super::hop_attempt`]) into the hop's timings. `scratch` is the
-/// chunk's: its address text is rewritten in place, not allocated per
-/// line (three allocations a 5xx, `perf record`).
-fn see_timing(agg: &mut Agg, rec: &HopRecord<'_>, status: u16, scratch: &mut Attempt) {
+/// [`super::hop_attempt`]) into the hop's timings, keyed by the line's
+/// bytes in the chunk's `upstreams` (a text key per line cost a UTF-8
+/// check, a copy and a SipHash, `perf record`).
+fn see_timing<'a>(
+    agg: &mut Agg,
+    upstreams: &mut timing::Keyed<AddrKey<'a>>,
+    rec: &HopRecord<'a>,
+    status: u16,
+) {
     if let Some(a) = super::hop_attempt::hop_attempt(rec) {
-        a.fill(scratch);
-        agg.timings.see(
-            std::slice::from_ref(scratch),
+        // the text is empty exactly when these bytes are (a lossy
+        // conversion keeps at least one character per byte)
+        let empty = match (a.backend, a.addr) {
+            (Some(_), Some(_)) => false,
+            (_, Some(x)) | (Some(x), None) => x.is_empty(),
+            (None, None) => true,
+        };
+        agg.timings.see_keyed(
+            upstreams,
+            (!empty).then_some((a.backend, a.addr)),
+            a.status,
+            [a.connect_time, a.header_time, a.response_time],
             status,
             rec.time.map(|t| t.utc_ms),
         );
@@ -451,15 +484,24 @@ impl<'a> NextHop<'a> {
         }
     }
 
-    /// `backend/server`, or the address.
+    /// `backend/server`, or the address. Pushed piece by piece, each
+    /// through `str::from_utf8` first: `format!` of two lossy conversions
+    /// was most of a 5xx's join record (`perf record`); the text is the same.
     fn render(self) -> String {
+        let put = |out: &mut String, b: &[u8]| out.push_str(&lossy(b));
         match self {
-            NextHop::Pair(b, s) => format!(
-                "{}/{}",
-                String::from_utf8_lossy(b),
-                String::from_utf8_lossy(s)
-            ),
-            NextHop::Addr(a) => String::from_utf8_lossy(a).into_owned(),
+            NextHop::Pair(b, s) => {
+                let mut out = String::with_capacity(b.len() + 1 + s.len());
+                put(&mut out, b);
+                out.push('/');
+                put(&mut out, s);
+                out
+            }
+            NextHop::Addr(a) => {
+                let mut out = String::with_capacity(a.len());
+                put(&mut out, a);
+                out
+            }
         }
     }
 }
@@ -486,12 +528,34 @@ struct ByBytes<'a> {
     paths: AHashMap<&'a [u8], u64>,
     /// 5xx by (status class: 0 = 502, 1 = 504, 2 = other; cause; pool).
     pools: AHashMap<(u8, Cause, &'a [u8]), u64>,
+    /// The join records' methods, one text each.
+    methods: AHashMap<&'a [u8], Arc<str>>,
+    /// The join records' next hops, one text each.
+    next_hops: AHashMap<NextHop<'a>, Arc<str>>,
+}
+
+impl<'a> ByBytes<'a> {
+    /// The method's text, shared by the chunk's join records.
+    fn method(&mut self, m: &'a [u8]) -> Arc<str> {
+        self.methods
+            .entry(m)
+            .or_insert_with(|| Arc::from(&*lossy(m)))
+            .clone()
+    }
+
+    /// The next hop's text ([`NextHop::render`]), shared likewise.
+    fn next_hop(&mut self, h: NextHop<'a>) -> Arc<str> {
+        self.next_hops
+            .entry(h)
+            .or_insert_with(|| h.render().into())
+            .clone()
+    }
 }
 
 impl ByBytes<'_> {
     /// Add the counts to `agg`'s maps, as text.
     fn flush(self, agg: &mut Agg) {
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let text = |b: &[u8]| lossy(b).into_owned();
         for (k, n) in self.upstreams {
             *agg.upstreams.entry(k.render()).or_default() += n;
         }
@@ -499,9 +563,7 @@ impl ByBytes<'_> {
             *agg.hosts.entry(text(k)).or_default() += n;
         }
         for (k, n) in self.paths {
-            *agg.paths
-                .entry(path_pattern(&String::from_utf8_lossy(k)))
-                .or_default() += n;
+            *agg.paths.entry(path_pattern(&lossy(k))).or_default() += n;
         }
         for ((class, cause, pool), n) in self.pools {
             let map = match class {
@@ -622,13 +684,16 @@ fn slow_path<'a>(
             line: n,
             time_ms: rec.time.map(|t| t.utc_ms),
             duration_ms: rec.total_ms,
-            method: text(rec.method).map(String::into_boxed_str),
-            path: text(rec.path).map(String::into_boxed_str),
+            method: rec.method.map(|m| by.method(m)),
+            path: rec.path.map(|p| Arc::from(&*lossy(p))),
             status,
-            request_id: text(rec.request_id).map(String::into_boxed_str),
-            upstream: text(rec.upstream_addr)
-                .or_else(|| next_hop(rec))
-                .map(String::into_boxed_str),
+            request_id: rec.request_id.map(|p| Arc::from(&*lossy(p))),
+            // what `next_hop` renders, the logged address first
+            upstream: rec
+                .upstream_addr
+                .map(NextHop::Addr)
+                .or_else(|| NextHop::of(rec))
+                .map(|h| by.next_hop(h)),
             cause,
         });
     }

@@ -10,7 +10,10 @@
 //! value per server tried (ngx_http_upstream_module, "Embedded variables").
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
 use std::ops::AddAssign;
+
+use ahash::AHashMap;
 
 use crate::logs::record::{Attempt, UpstreamFields};
 
@@ -159,6 +162,57 @@ pub struct Upstream {
     pub timings: Outcomes,
 }
 
+impl Upstream {
+    /// One attempt to this upstream (`failed`: of a 502 request).
+    #[inline]
+    fn count(&mut self, failed: bool, a: &Times, utc_ms: Option<i64>) {
+        self.attempts += 1;
+        let phases = if failed {
+            self.failed += 1;
+            &mut self.timings.failed
+        } else {
+            &mut self.timings.ok
+        };
+        phases.add(a);
+        if let Some(t) = utc_ms {
+            self.seen = Some(match self.seen {
+                Some((x, y)) => (x.min(t), y.max(t)),
+                None => (t, t),
+            });
+            if failed {
+                self.first_502 = Some(self.first_502.map_or(t, |f| f.min(t)));
+            }
+        }
+    }
+}
+
+/// Whether an attempt that ended with `own` status, of a request answered
+/// `status`, counts as failed (`Some(true)`: behind a 502), as answered
+/// (`Some(false)`: below 500), or not at all.
+#[inline]
+fn outcome(own: Option<u16>, status: u16) -> Option<bool> {
+    let failed = status == 502 && own.is_none_or(|s| s >= 500);
+    let ok = own.is_some_and(|s| s < 500);
+    (failed || ok).then_some(failed)
+}
+
+/// One chunk's upstreams keyed by what stands for their address (the
+/// line's bytes), for [`Timings::see_keyed`]: a text key per attempt cost
+/// a UTF-8 check, a copy and a SipHash per sampled line (`perf record`: 4 %
+/// of a HAProxy run). Hashed with aHash; the order is not kept.
+#[derive(Debug)]
+pub struct Keyed<K> {
+    map: AHashMap<K, Upstream>,
+}
+
+impl<K> Default for Keyed<K> {
+    fn default() -> Self {
+        Keyed {
+            map: AHashMap::default(),
+        }
+    }
+}
+
 impl AddAssign for Upstream {
     fn add_assign(&mut self, o: Upstream) {
         self.attempts += o.attempts;
@@ -238,49 +292,91 @@ impl Timings {
         status: u16,
         utc_ms: Option<i64>,
     ) {
-        {
-            let failed = status == 502 && own.is_none_or(|s| s >= 500);
-            let ok = own.is_some_and(|s| s < 500);
-            if addr.is_empty() || !(failed || ok) {
+        let Some(failed) = outcome(own, status).filter(|_| !addr.is_empty()) else {
+            return;
+        };
+        let full = self.upstreams.len() >= MAX_UPSTREAMS;
+        let u = match self.upstreams.get_mut(addr) {
+            Some(u) => u,
+            None if full => {
+                self.dropped += 1;
                 return;
             }
+            None => self.upstreams.entry(addr.to_string()).or_default(),
+        };
+        u.count(failed, a, utc_ms);
+        self.count_minute(failed, a, utc_ms);
+    }
+
+    /// [`Timings::see`] of one attempt whose address is `key`, any value
+    /// that stands for its text (`None`: the text is empty), counted in
+    /// the chunk's `keyed` map; [`Timings::merge_keyed`] adds that map to
+    /// [`Timings::upstreams`] at the chunk's end. For a chunk whose
+    /// attempts all come this way, the result is [`Timings::see`]'s (two
+    /// keys whose texts are the same, which only invalid UTF-8 made lossy
+    /// can do, count against [`MAX_UPSTREAMS`] apart).
+    pub fn see_keyed<K: Hash + Eq>(
+        &mut self,
+        keyed: &mut Keyed<K>,
+        key: Option<K>,
+        own: Option<u16>,
+        times: [Option<f64>; 3],
+        status: u16,
+        utc_ms: Option<i64>,
+    ) {
+        let (Some(failed), Some(key)) = (outcome(own, status), key) else {
+            return;
+        };
+        let a = Times {
+            connect: times[0],
+            header: times[1],
+            response: times[2],
+        };
+        let full = keyed.map.len() >= MAX_UPSTREAMS;
+        let u = match keyed.map.get_mut(&key) {
+            Some(u) => u,
+            None if full => {
+                self.dropped += 1;
+                return;
+            }
+            None => keyed.map.entry(key).or_default(),
+        };
+        u.count(failed, &a, utc_ms);
+        self.count_minute(failed, &a, utc_ms);
+    }
+
+    /// Add a chunk's [`Keyed`] counts to [`Timings::upstreams`], each key
+    /// as the text `text` makes of it (as [`AddAssign`] merges upstreams).
+    pub fn merge_keyed<K>(&mut self, keyed: Keyed<K>, text: impl Fn(&K) -> String) {
+        for (k, v) in keyed.map {
+            let k = text(&k);
             let full = self.upstreams.len() >= MAX_UPSTREAMS;
-            let u = match self.upstreams.get_mut(addr) {
-                Some(u) => u,
-                None if full => {
-                    self.dropped += 1;
-                    return;
+            match self.upstreams.get_mut(&k) {
+                Some(u) => *u += v,
+                None if full => self.dropped += v.attempts,
+                None => {
+                    self.upstreams.insert(k, v);
                 }
-                None => self.upstreams.entry(addr.to_string()).or_default(),
-            };
-            u.attempts += 1;
-            let phases = if failed {
-                u.failed += 1;
-                &mut u.timings.failed
+            }
+        }
+    }
+
+    /// The attempt in the minute of `utc_ms`.
+    #[inline]
+    fn count_minute(&mut self, failed: bool, a: &Times, utc_ms: Option<i64>) {
+        let Some(t) = utc_ms else {
+            return;
+        };
+        let m = t.div_euclid(60_000);
+        if self.cur.as_ref().is_none_or(|(cm, _)| *cm != m) {
+            self.flush();
+            self.cur = Some((m, Outcomes::default()));
+        }
+        if let Some((_, o)) = self.cur.as_mut() {
+            if failed {
+                o.failed.add(a)
             } else {
-                &mut u.timings.ok
-            };
-            phases.add(a);
-            if let Some(t) = utc_ms {
-                u.seen = Some(match u.seen {
-                    Some((x, y)) => (x.min(t), y.max(t)),
-                    None => (t, t),
-                });
-                if failed {
-                    u.first_502 = Some(u.first_502.map_or(t, |f| f.min(t)));
-                }
-                let m = t.div_euclid(60_000);
-                if self.cur.as_ref().is_none_or(|(cm, _)| *cm != m) {
-                    self.flush();
-                    self.cur = Some((m, Outcomes::default()));
-                }
-                if let Some((_, o)) = self.cur.as_mut() {
-                    if failed {
-                        o.failed.add(a)
-                    } else {
-                        o.ok.add(a)
-                    }
-                }
+                o.ok.add(a)
             }
         }
     }
@@ -369,6 +465,50 @@ mod tests {
             assert!(!a.upstreams.is_empty());
             assert_eq!((a.upstreams, a.minutes), (b.upstreams, b.minutes));
         }
+    }
+
+    /// Attempts keyed by their bytes in a chunk, merged at its end, count
+    /// as [`Timings::see`] counts them by text: empty addresses, own
+    /// statuses that do not count, minutes, invalid UTF-8, the cap.
+    #[test]
+    fn keyed_equals_see() {
+        let addrs: [&[u8]; 5] = [b"be/a", b"be/b", b"", b"\xffx", b"be/a"];
+        let mut by_text = Timings::default();
+        let mut by_key = Timings::default();
+        let mut keyed = Keyed::default();
+        for i in 0..200u16 {
+            let addr = addrs[usize::from(i) % addrs.len()];
+            let own = [Some(200), Some(502), None, Some(404)][usize::from(i) % 4];
+            let status = [200, 502, 504][usize::from(i) % 3];
+            let t = Some(i64::from(i) * 7_000);
+            let secs = f64::from(i) / 100.0;
+            let a = Attempt {
+                addr: String::from_utf8_lossy(addr).into_owned(),
+                status: own,
+                connect_time: Some(secs),
+                header_time: None,
+                response_time: Some(secs * 2.0),
+                group: 0,
+            };
+            by_text.see(std::slice::from_ref(&a), status, t);
+            let key = (!addr.is_empty()).then_some(addr);
+            let times = [Some(secs), None, Some(secs * 2.0)];
+            by_key.see_keyed(&mut keyed, key, own, times, status, t);
+        }
+        by_key.merge_keyed(keyed, |k| String::from_utf8_lossy(k).into_owned());
+        by_text.flush();
+        by_key.flush();
+        assert_eq!(by_key.upstreams.len(), 3);
+        assert_eq!(by_key.upstreams, by_text.upstreams);
+        assert_eq!(by_key.minutes, by_text.minutes);
+        // past the cap, a new key is dropped as a new text is
+        let mut k = Keyed::default();
+        let mut t = Timings::default();
+        for i in 0..=MAX_UPSTREAMS {
+            t.see_keyed(&mut k, Some(i), Some(200), [None; 3], 200, None);
+        }
+        t.merge_keyed(k, |i| i.to_string());
+        assert_eq!((t.upstreams.len(), t.dropped), (MAX_UPSTREAMS, 1));
     }
 
     #[test]

@@ -481,10 +481,52 @@ fn parse_http(msg: &[u8]) -> Result<HopRecord<'_>, HopLineError> {
         return Err(Mismatch);
     }
     let retries = c[4];
-    let (queues, mut r) = token(r);
+    let (queues, r) = token(r);
     if slashes::<2>(queues).1 != 2 {
         return Err(Mismatch);
     }
+    let req = request_part(r)?;
+    Ok(HopRecord {
+        time: Some(time),
+        client: Some(client),
+        method: req.method,
+        host: None,
+        path: req.path,
+        protocol: req.protocol,
+        status,
+        upstream_status: None,
+        upstream_addr: None,
+        total_ms: ta,
+        request_id: req.request_id,
+        signals: Signals::Haproxy {
+            termination: Some(tsc),
+            tq,
+            tw,
+            tc,
+            tr,
+            ta,
+            frontend: Some(frontend),
+            backend: Some(backend),
+            server: Some(server),
+            retries: Some(retries),
+        },
+    })
+}
+
+/// What an httplog line holds after its queues: the request id (from the
+/// captured request headers) and the request line's parts.
+struct RequestPart<'a> {
+    request_id: Option<&'a [u8]>,
+    method: Option<&'a [u8]>,
+    path: Option<&'a [u8]>,
+    protocol: Option<&'a [u8]>,
+}
+
+/// The captures (`{…}`, request headers first) and the quoted request
+/// after the queues field of an httplog line (§8.2.3 fields 15–16).
+#[inline]
+fn request_part(mut r: &[u8]) -> Result<RequestPart<'_>, HopLineError> {
+    use HopLineError::Mismatch;
     let mut request_id = None;
     let mut captures = 0;
     while r.first() == Some(&b'{') {
@@ -515,30 +557,11 @@ fn parse_http(msg: &[u8]) -> Result<HopRecord<'_>, HopLineError> {
             Some(pr).filter(|p| !p.is_empty()),
         )
     };
-    Ok(HopRecord {
-        time: Some(time),
-        client: Some(client),
+    Ok(RequestPart {
+        request_id,
         method,
-        host: None,
         path,
         protocol,
-        status,
-        upstream_status: None,
-        upstream_addr: None,
-        total_ms: ta,
-        request_id,
-        signals: Signals::Haproxy {
-            termination: Some(tsc),
-            tq,
-            tw,
-            tc,
-            tr,
-            ta,
-            frontend: Some(frontend),
-            backend: Some(backend),
-            server: Some(server),
-            retries: Some(retries),
-        },
     })
 }
 
@@ -597,8 +620,15 @@ fn fixed_date(r: &[u8], cache: &mut SummaryCache) -> Option<LogTime> {
         return None;
     }
     let key: [u8; 20] = r[..20].try_into().ok()?;
+    // the cached text compared as a 16- and a 4-byte word: `==` on the
+    // arrays was a `memcmp` call per line (`perf record`)
+    let same = |k: &[u8; 20]| {
+        let w16 = |b: &[u8; 20]| u128::from_le_bytes(b[..16].try_into().expect("16 bytes"));
+        let w4 = |b: &[u8; 20]| u32::from_le_bytes(b[16..].try_into().expect("4 bytes"));
+        w16(k) == w16(&key) && w4(k) == w4(&key)
+    };
     let secs_ms = match cache.last_second {
-        Some((k, v)) if k == key => v,
+        Some((k, v)) if same(&k) => v,
         _ => {
             let t = scan::parse_time_local(&r[..20])?;
             cache.last_second = Some((key, t.utc_ms));
@@ -666,9 +696,16 @@ fn summary_http(msg: &[u8], cache: &mut SummaryCache) -> Option<(LogTime, u16)> 
 }
 
 /// What [`summary_masks`] made of a line.
-enum Fast {
+// the record is held inline: `Fast` lives in the caller's frame for one
+// line, and a box would be an allocation per 5xx
+#[allow(clippy::large_enum_variant)]
+enum Fast<'a> {
     /// A request below 500 read whole: its time and status.
     Hit(LogTime, u16),
+    /// A 5xx, or a line whose record the caller wants
+    /// ([`SummaryCache::want_record`]): the record `parse_http` makes of it,
+    /// built from the field boundaries the masks found.
+    Record(HopRecord<'a>),
     /// A 5xx (or an unreadable status): the full parse reads it.
     Full,
     /// Not the common layout: the byte walk ([`summary_http`]) decides.
@@ -685,7 +722,7 @@ enum Fast {
 /// results stay those of `parse_line` (tested on fixtures and generated
 /// lines).
 #[inline]
-fn summary_masks(msg: &[u8], cache: &mut SummaryCache) -> Fast {
+fn summary_masks<'a>(msg: &'a [u8], cache: &mut SummaryCache) -> Fast<'a> {
     use byteclass::{bits, exactly};
     // field 0, the client `a.b.c.d:port`, within the first 32 bytes
     let mut pad_h = [0u8; 32];
@@ -752,16 +789,73 @@ fn summary_masks(msg: &[u8], cache: &mut SummaryCache) -> Fast {
     let s = p[4] as usize + 1;
     let status =
         u16::from(w[s] - b'0') * 100 + u16::from(w[s + 1] - b'0') * 10 + u16::from(w[s + 2] - b'0');
-    if status >= 500 {
-        return Fast::Full;
-    }
-    if !termination_state(&w[p[8] as usize + 1..p[9] as usize]) {
-        return Fast::Unsure;
+    // a line refused below goes to the full parse when a 5xx, else to the
+    // byte walk
+    let refused = || {
+        if status >= 500 {
+            Fast::Full
+        } else {
+            Fast::Unsure
+        }
+    };
+    // the fields as the line's bytes (the window may be the padded copy)
+    let at = |a: u32, b: u32| &msg[base + a as usize..base + b as usize];
+    let tsc = at(p[8] + 1, p[9]);
+    if !termination_state(tsc) {
+        return refused();
     }
     let Some(time) = fixed_date(&w[1..26], cache) else {
-        return Fast::Unsure;
+        return refused();
     };
     let mut r = &msg[base + p[SUMMARY_SPACES - 1] as usize + 1..];
+    if status >= 500 || cache.want_record {
+        // the record `parse_http` makes, from the boundaries found: the
+        // 5xx took `parse_http` again, which re-found every field
+        // boundary the masks had (6 % of a run, `perf record`)
+        let Ok(req) = request_part(r) else {
+            return refused();
+        };
+        let slash = (m.slash & f(3)).trailing_zeros();
+        let last_slash = 127 - (m.slash & f(10)).leading_zeros();
+        // the five timers: digits only (`-1` and `+` went to the byte
+        // walk), split at the four `/` of `ts`
+        let mut v = [0i64; 5];
+        let (mut from, mut rest) = (t0, ts);
+        for (k, x) in v.iter_mut().enumerate() {
+            let to = if k < 4 { rest.trailing_zeros() } else { t1 };
+            rest &= rest.wrapping_sub(1);
+            *x = w[from as usize..to as usize]
+                .iter()
+                .fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
+            from = to + 1;
+        }
+        let [tq, tw, tc, tr, ta] = v.map(Some);
+        return Fast::Record(HopRecord {
+            time: Some(time),
+            client: Some(&msg[..colon as usize]),
+            method: req.method,
+            host: None,
+            path: req.path,
+            protocol: req.protocol,
+            status: Some(status),
+            upstream_status: None,
+            upstream_addr: None,
+            total_ms: ta,
+            request_id: req.request_id,
+            signals: Signals::Haproxy {
+                termination: Some(tsc),
+                tq,
+                tw,
+                tc,
+                tr,
+                ta,
+                frontend: Some(at(p[1] + 1, p[2])),
+                backend: Some(at(p[2] + 1, slash)),
+                server: Some(at(slash + 1, p[3])),
+                retries: Some(at(last_slash + 1, p[10])),
+            },
+        });
+    }
     while r.first() == Some(&b'{') {
         let Some(e) = memchr::memchr(b'}', r) else {
             return Fast::Unsure;
@@ -874,7 +968,16 @@ impl HopParser for HaproxyParser {
         };
         let fast = match summary_masks(msg, cache) {
             Fast::Hit(time, status) => Some((time, status)),
+            Fast::Record(mut r) => {
+                if let Some(t) = r.time.as_mut().filter(|_| offset_s != 0) {
+                    t.utc_ms -= offset_s as i64 * 1000;
+                    t.offset_s = offset_s;
+                }
+                return Ok(HopSummary::of(r));
+            }
             Fast::Full => None,
+            // the record is wanted: the byte walk would not make it
+            Fast::Unsure if cache.want_record => None,
             Fast::Unsure => summary_http(msg, cache),
         };
         match fast {
@@ -1166,6 +1269,7 @@ mod tests {
             include_str!("../../fixtures/logs/haproxy/syslog_mixed.log").to_string(),
             include_str!("../../fixtures/logs/haproxy/real/haproxy.log").to_string(),
             include_str!("../../fixtures/logs/haproxy/real/stdout.log").to_string(),
+            include_str!("../../fixtures/logs/haproxy/real/public_httplog.log").to_string(),
             "<134>1 2024-03-12T10:12:01.100+02:00 lb1 haproxy 7 - - 10.0.0.1:5000 [12/Mar/2024:10:12:01.100] fe be/app1 0/0/0/5/6 200 209 - - ---- 1/1/0/0/0 0/0 \"GET /a HTTP/1.1\"".into(),
             "1.2.3.4:1 [12/Mar/2024:06:00:08.062] fe be/s 0/0/0/1/1 200 0 - - ---- 1/1/1/1/0".into(),
         ]
@@ -1173,12 +1277,24 @@ mod tests {
         let mut cache = SummaryCache::default();
         let mut fast = 0;
         let mut masks = 0;
+        let mut records = 0;
         for line in text.lines() {
             let full = p().parse_line(line.as_bytes()).map(|r| (r.time, r.status));
             let sum = p()
                 .parse_summary(line.as_bytes(), &mut cache)
                 .map(|s| (s.time, s.status));
             assert_eq!(sum, full, "{line}");
+            // the whole record, when wanted or a 5xx, is the full parse's
+            for want in [false, true] {
+                cache.want_record = want;
+                let rec = p().parse_summary(line.as_bytes(), &mut cache);
+                let whole = p().parse_line(line.as_bytes());
+                if want || whole.is_ok_and(|r| r.status.is_some_and(|s| s >= 500)) {
+                    assert_eq!(rec.map(|s| s.record), whole.map(Some), "{line}");
+                    records += 1;
+                }
+            }
+            cache.want_record = false;
             fast += summary_http(split_message(line.as_bytes()), &mut cache).is_some() as u32;
             // the masks' path reads the message as the byte walk does (the
             // syslog offset is applied after both)
@@ -1191,6 +1307,7 @@ mod tests {
         }
         assert!(fast > 0, "no fixture line took the fast path");
         assert!(masks > 0, "no fixture line took the masks' path");
+        assert!(records > 0, "no record compared");
     }
 
     /// Client fields for the generated lines: common, odd and wrong ones
@@ -1285,6 +1402,17 @@ mod tests {
             proptest::prop_assert_eq!(&sum2, &full2);
             let again = p().parse_summary(line.as_bytes(), &mut cold).map(|s| (s.time, s.status));
             proptest::prop_assert_eq!(&again, &full);
+            // the whole record when wanted (and for a 5xx), as the full
+            // parse makes it, with the cache warm
+            let whole = p().parse_line(line.as_bytes());
+            cold.want_record = true;
+            let rec = p().parse_summary(line.as_bytes(), &mut cold).map(|s| s.record);
+            proptest::prop_assert_eq!(rec, whole.map(Some));
+            cold.want_record = false;
+            let rec = p().parse_summary(line.as_bytes(), &mut cold).map(|s| s.record);
+            if whole.is_ok_and(|r| r.status.is_some_and(|s| s >= 500)) {
+                proptest::prop_assert_eq!(rec, whole.map(Some));
+            }
         }
     }
 

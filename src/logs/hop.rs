@@ -257,6 +257,11 @@ pub struct SummaryCache {
     pub last_second: Option<([u8; 20], i64)>,
     /// The last prefix remembered, and what it told.
     pub prefix: PrefixMemo,
+    /// Set by the caller when it will want the next line's whole record
+    /// (a sampled request, or every one for an export): a format whose
+    /// summary path can build it from what it found hands it over in
+    /// [`HopSummary::record`]; the others may ignore it.
+    pub want_record: bool,
 }
 
 /// The leading bytes of the last line a format read a prefix from, with a
