@@ -208,10 +208,43 @@ fn write_u64(out: &mut Vec<u8>, v: u64) {
 fn write_opt_f64(out: &mut Vec<u8>, v: Option<f64>) {
     match v {
         Some(v) if v.is_finite() => {
-            let _ = CompactFormatter.write_f64(out, v);
+            if !write_millis(out, v) {
+                let _ = CompactFormatter.write_f64(out, v);
+            }
         }
         _ => out.extend_from_slice(b"null"),
     }
+}
+
+/// Write `v` as serde_json does when it is the double nearest to a whole
+/// number `k` of milliseconds below 10⁹ s (a time logged with three
+/// decimals always is): then its shortest round-trip text is `k / 1000`
+/// without trailing zeros (at most 12 significant digits, which no other
+/// decimal of as few digits shares with it), `.0` for a whole number.
+/// Returns false, writing nothing, for any other value.
+fn write_millis(out: &mut Vec<u8>, v: f64) -> bool {
+    let k = (v * 1000.0).round();
+    if !(0.0..1e12).contains(&k) || v.is_sign_negative() || k / 1000.0 != v {
+        return false;
+    }
+    let k = k as u64;
+    let mut num = itoa::Buffer::new();
+    out.extend_from_slice(num.format(k / 1000).as_bytes());
+    let f = (k % 1000) as u16;
+    let digits = [
+        b'.',
+        b'0' + (f / 100) as u8,
+        b'0' + (f / 10 % 10) as u8,
+        b'0' + (f % 10) as u8,
+    ];
+    let len = match f {
+        0 => 2,
+        _ if f % 100 == 0 => 2,
+        _ if f % 10 == 0 => 3,
+        _ => 4,
+    };
+    out.extend_from_slice(&digits[..len]);
+    true
 }
 
 /// [`rfc3339`] of `t` as a JSON string (its text never needs escaping),
@@ -279,7 +312,12 @@ pub fn text(v: &[u8], esc: Escape) -> Cow<'_, str> {
         Escape::Json => false,
     };
     if plain {
-        String::from_utf8_lossy(v)
+        // `from_utf8` first: its ASCII fast path beats `from_utf8_lossy`'s
+        // chunk walk (as in `hops.rs`); the result is the same
+        match std::str::from_utf8(v) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(v),
+        }
     } else {
         Cow::Owned(nginx::unescape(v, esc))
     }
@@ -314,6 +352,8 @@ mod tests {
             Just(Some(-0.0)),
             any::<f64>().prop_map(Some),
             (0u32..10_000_000).prop_map(|ms| Some(ms as f64 / 1000.0)),
+            (0u64..2_000_000_000_000).prop_map(|ms| Some(ms as f64 / 1000.0)),
+            (0u64..1_000_000_000).prop_map(|us| Some(us as f64 / 1_000_000.0)),
         ]
     }
 
@@ -406,6 +446,13 @@ mod tests {
         }
 
         #[test]
+        fn seconds_as_serde_writes_them(v in any_f64()) {
+            let mut got = Vec::new();
+            write_opt_f64(&mut got, v);
+            prop_assert_eq!(String::from_utf8(got).unwrap(), serde_json::to_string(&v).unwrap());
+        }
+
+        #[test]
         fn time_is_rfc3339(
             utc_ms in prop_oneof![
                 any::<i64>(),
@@ -431,6 +478,32 @@ mod tests {
             esc in proptest::sample::select(vec![Escape::Default, Escape::Json, Escape::None]),
         ) {
             prop_assert_eq!(text(&v, esc).into_owned(), nginx::unescape(&v, esc));
+        }
+    }
+
+    #[test]
+    fn milliseconds_as_serde_writes_them() {
+        for v in [
+            0.0,
+            0.001,
+            0.01,
+            0.1,
+            0.5,
+            1.0,
+            12.25,
+            100.0,
+            999_999.999,
+            0.0005,
+            -0.0,
+            1e12,
+        ] {
+            let mut got = Vec::new();
+            write_opt_f64(&mut got, Some(v));
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                serde_json::to_string(&v).unwrap(),
+                "{v}"
+            );
         }
     }
 
