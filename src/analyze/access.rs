@@ -5,6 +5,7 @@
 use super::cause::{self, Capabilities, Cause, ErrorRef};
 use super::errors::sample;
 use super::event::{self, ChunkEvents, Collect, Event, EventSink};
+use super::event_json::{self, EventRef, TimeField};
 use super::inputs::Loaded;
 use super::nginx_config::NginxConfig;
 use super::schedule::for_each_chunk;
@@ -111,7 +112,7 @@ pub(super) fn access_pass(
         .collect();
     let ndjson = on_events.ndjson();
     let parse = |i: usize, chunk: &[u8]| {
-        let (agg, evs, n) = parse_access_chunk(chunk, &ctxs[i]);
+        let (agg, evs, n) = parse_access_chunk(chunk, &ctxs[i], ndjson);
         ((agg, evs.finish(ndjson)), n)
     };
     let mut file_total = Agg::new();
@@ -173,9 +174,9 @@ pub(super) fn shift_lines(agg: &mut Agg, evs: &mut [Event], base: u64) {
 pub const TIMING_SAMPLE: u64 = 16;
 
 /// The hot loop: one chunk of an access log.
-fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Collect, u64) {
+fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>, ndjson: bool) -> (Agg, Collect, u64) {
     let mut agg = Agg::new();
-    let mut events = Collect::new(ctx.opts, ctx.display, None);
+    let mut events = Collect::new(ctx.opts, ctx.display, None).with_ndjson(ndjson);
     let mut cache = TimeCache::default();
     let mut n = 0u64;
     let mut run = MinuteRun::default();
@@ -302,7 +303,7 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Collect, u64) {
                 if ctx.opts.all_requests {
                     match &mut events {
                         Collect::Rows(r) => r.nginx(full, n, ctx.fmt.escape),
-                        Collect::Events(v) => v.push(plain_event(full, n, ctx)),
+                        c => c.push(plain_event(full, n, ctx)),
                     }
                 }
             }
@@ -663,7 +664,28 @@ fn slow_path(
             cause: verdict.cause,
         });
     }
-    if ctx.opts.keep_events {
+    if let (true, Some(b)) = (ctx.opts.keep_events, events.ndjson()) {
+        // written straight from the line: no `Event` of owned strings
+        let t = |v| Option::map(v, |b| event_json::text(b, esc));
+        let (method, host, request_id) = (t(rec.method), t(rec.host), t(rec.request_id));
+        let e = EventRef {
+            file: ctx.display,
+            time: rec.time.map_or(TimeField::None, TimeField::At),
+            client: client.as_deref(),
+            method: method.as_deref(),
+            host: host.as_deref(),
+            path: path.as_deref(),
+            status,
+            request_time: rec.request_time_ms().map(|ms| ms as f64 / 1000.0),
+            upstream: &attempts,
+            cause: verdict.cause,
+            evidence: &verdict.evidence,
+            rescued,
+            request_id: request_id.as_deref(),
+            hop: None,
+        };
+        b.push(&e, n);
+    } else if ctx.opts.keep_events {
         let blamed = failed_addr.map(String::from);
         events.push(Event {
             file: ctx.display.to_string(),

@@ -1,6 +1,7 @@
 //! One classified 5xx request, as written to `--events` / `--format ndjson`.
 
 use super::cause::Cause;
+use super::event_json::EventRef;
 use super::rows::ChunkRows;
 use crate::logs::record::Attempt;
 use crate::logs::scan::LogTime;
@@ -145,47 +146,55 @@ pub fn rfc3339(t: LogTime) -> String {
 
 /// Events of one chunk serialized as ndjson (one JSON object a line) on the
 /// worker thread that parsed the chunk, their line numbers still counted
-/// from the chunk's start: [`NdjsonBatch::write_to`] makes them absolute as
-/// it writes, so the one writer thread only copies bytes (issue 9: events
-/// serialized on the main thread between batches were 18 % of the samples).
+/// from the chunk's start: [`NdjsonBatch::write_to`] puts them in, made
+/// absolute, as it writes, so the one writer thread only copies bytes
+/// (issue 9: events serialized on the main thread between batches were
+/// 18 % of the samples). The bytes are [`super::event_json::write_event`]'s,
+/// which are serde_json's.
 #[derive(Debug, Default)]
 pub struct NdjsonBatch {
     bytes: Vec<u8>,
-    /// Per event: the offset in `bytes` of its line number's placeholder,
-    /// and its line counted from the chunk's start.
+    /// Per event: the offset in `bytes` where its line number goes, and
+    /// its line counted from the chunk's start.
     lines: Vec<(usize, u64)>,
 }
 
-/// Written in place of an event's line number, then replaced: `u64::MAX`
-/// has the most digits, and `"line":` with its quotes unescaped cannot
-/// occur inside the JSON string of the `file` field before it.
-const LINE_PLACEHOLDER: &[u8] = b"\"line\":18446744073709551615";
+/// The buffers of batches already written, for the next chunks: a fresh
+/// buffer per chunk grown by doubling was copied about twice over and
+/// faulted in page by page (issue 9, `perf record`: memmove, realloc and
+/// page faults were a third of the cost of `--events` left after the
+/// hand-written serializer).
+static SPARE: std::sync::Mutex<Vec<Buffers>> = std::sync::Mutex::new(Vec::new());
+/// [`NdjsonBatch::bytes`] and [`NdjsonBatch::lines`].
+type Buffers = (Vec<u8>, Vec<(usize, u64)>);
+/// At most this many spare buffers are kept…
+const SPARE_MAX: usize = 4;
+/// …of at most this capacity each (a chunk of 5xx lines only), so they hold
+/// at most 32 MiB.
+const SPARE_CAP: usize = 8 << 20;
+/// A new buffer's capacity: the events of a 2 MiB chunk of a log with 12 %
+/// 5xx lines (the bench log) take about 250 KiB.
+const FIRST_CAP: usize = 256 << 10;
 
 impl NdjsonBatch {
     /// Serialize `events` (line numbers relative to their chunk).
-    pub fn new(mut events: Vec<Event>) -> NdjsonBatch {
-        let mut b = NdjsonBatch {
-            bytes: Vec::with_capacity(events.len() * 512),
-            lines: Vec::with_capacity(events.len()),
-        };
-        let finder = memchr::memmem::Finder::new(LINE_PLACEHOLDER);
-        for e in &mut events {
-            let line = std::mem::replace(&mut e.line, u64::MAX);
-            let start = b.bytes.len();
-            if serde_json::to_writer(&mut b.bytes, &*e).is_err() {
-                // an Event is plain data: serializing it cannot fail
-                b.bytes.truncate(start);
-                continue;
-            }
-            b.bytes.push(b'\n');
-            match finder.find(&b.bytes[start..]) {
-                Some(at) => b
-                    .lines
-                    .push((start + at + LINE_PLACEHOLDER.len() - 20, line)),
-                None => b.bytes.truncate(start),
-            }
+    pub fn new(events: Vec<Event>) -> NdjsonBatch {
+        let mut b = NdjsonBatch::default();
+        for e in &events {
+            b.push(&EventRef::from(e), e.line);
         }
         b
+    }
+
+    /// Append one event, at `line` counted from the chunk's start.
+    pub fn push(&mut self, e: &EventRef<'_>, line: u64) {
+        if self.bytes.capacity() == 0 {
+            let spare = SPARE.lock().ok().and_then(|mut s| s.pop());
+            (self.bytes, self.lines) =
+                spare.unwrap_or_else(|| (Vec::with_capacity(FIRST_CAP), Vec::new()));
+        }
+        let at = super::event_json::write_event(&mut self.bytes, e);
+        self.lines.push((at, line));
     }
 
     /// Whether it holds no event.
@@ -199,10 +208,33 @@ impl NdjsonBatch {
         let mut from = 0;
         for &(at, line) in &self.lines {
             w.write_all(&self.bytes[from..at])?;
-            write!(w, "{}", line + base)?;
-            from = at + 20;
+            serde_json::ser::Formatter::write_u64(
+                &mut serde_json::ser::CompactFormatter,
+                w,
+                line + base,
+            )?;
+            from = at;
         }
         w.write_all(&self.bytes[from..])
+    }
+}
+
+impl Drop for NdjsonBatch {
+    fn drop(&mut self) {
+        let (mut bytes, mut lines) = (
+            std::mem::take(&mut self.bytes),
+            std::mem::take(&mut self.lines),
+        );
+        if bytes.capacity() == 0 || bytes.capacity() > SPARE_CAP {
+            return;
+        }
+        if let Ok(mut s) = SPARE.lock() {
+            if s.len() < SPARE_MAX {
+                bytes.clear();
+                lines.clear();
+                s.push((bytes, lines));
+            }
+        }
     }
 }
 
@@ -228,11 +260,14 @@ impl ChunkEvents {
     }
 }
 
-/// What a pass collects from one chunk for its sink: events, or rows
-/// built on the worker (with [`super::Options::rows`]).
+/// What a pass collects from one chunk for its sink: events, events
+/// serialized as they come, or rows built on the worker (with
+/// [`super::Options::rows`]).
 pub(super) enum Collect {
-    /// Events, for [`super::analyze_streaming`] and [`super::analyze_ndjson`].
+    /// Events, for [`super::analyze_streaming`].
     Events(Vec<Event>),
+    /// Events written as ndjson, for [`super::analyze_ndjson`].
+    Ndjson(NdjsonBatch),
     /// Rows, for [`super::analyze_rows`].
     Rows(Box<dyn ChunkRows>),
 }
@@ -252,11 +287,29 @@ impl Collect {
         }
     }
 
+    /// Events written as they come when `ndjson` (the sink asks for it:
+    /// [`EventSink::ndjson`]), instead of kept until the chunk's end.
+    pub(super) fn with_ndjson(self, ndjson: bool) -> Collect {
+        match self {
+            Collect::Events(v) if ndjson && v.is_empty() => Collect::Ndjson(NdjsonBatch::default()),
+            c => c,
+        }
+    }
+
     /// A classified request.
     pub(super) fn push(&mut self, e: Event) {
         match self {
             Collect::Events(v) => v.push(e),
+            Collect::Ndjson(b) => b.push(&EventRef::from(&e), e.line),
             Collect::Rows(r) => r.event(e),
+        }
+    }
+
+    /// The batch to write an event into without making an [`Event`].
+    pub(super) fn ndjson(&mut self) -> Option<&mut NdjsonBatch> {
+        match self {
+            Collect::Ndjson(b) => Some(b),
+            _ => None,
         }
     }
 
@@ -264,6 +317,7 @@ impl Collect {
     pub(super) fn finish(self, ndjson: bool) -> ChunkEvents {
         match self {
             Collect::Events(v) => ChunkEvents::new(v, ndjson),
+            Collect::Ndjson(b) => ChunkEvents::Ndjson(b),
             Collect::Rows(r) => ChunkEvents::Rows(r.finish()),
         }
     }

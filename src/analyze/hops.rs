@@ -398,7 +398,7 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
                 if ctx.opts.all_requests {
                     match &mut o.evs {
                         Collect::Rows(r) => r.hop(rec, n),
-                        Collect::Events(v) => v.push(plain_event(rec, n, ctx)),
+                        c => c.push(plain_event(rec, n, ctx)),
                     }
                 }
             }

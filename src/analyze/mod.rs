@@ -19,6 +19,7 @@ pub mod cause;
 pub mod coverage;
 mod errors;
 pub mod event;
+pub mod event_json;
 pub mod given_formats;
 pub mod header_sizes;
 pub mod hop_attempt;

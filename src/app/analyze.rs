@@ -59,9 +59,13 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|a| a.parse::<analyze::ladder::HopTimeout>())
         .collect::<Result<_, _>>()?;
-    // events are written as they are made (file and line order): memory stays bounded
+    // events are written as they are made (file and line order): memory
+    // stays bounded; 1 MiB at a time, a write syscall per chunk or so
+    // instead of one per 8 KiB (≈ 15,000 on the 124 MB of events of the
+    // 1 GiB bench log)
     let mut events_file = match &args.events {
-        Some(path) => Some(std::io::BufWriter::new(
+        Some(path) => Some(std::io::BufWriter::with_capacity(
+            1 << 20,
             std::fs::File::create(path).with_context(|| format!("--events {}", path.display()))?,
         )),
         None => None,

@@ -1,0 +1,524 @@
+//! An event's NDJSON line written by hand into a chunk's byte buffer: the
+//! bytes `serde_json` writes for an [`Event`], without building one.
+//!
+//! Issue 9: with `--events`, about 4 µs of CPU went to each event, most of
+//! it in making an [`Event`] (an owned `String` per field, the time through
+//! `strftime`) and in serde_json's byte-at-a-time string escaping. Here a
+//! string that needs no escape (almost every logged value) is copied whole,
+//! the rest go through serde_json itself, numbers through serde_json's own
+//! formatter, and the time is written digit by digit; the borrowed
+//! [`EventRef`] lets the access pass write straight from the parsed line.
+//! The property tests below hold the bytes equal to serde_json's.
+
+use std::borrow::Cow;
+
+use serde_json::ser::{CompactFormatter, Formatter};
+
+use super::cause::Cause;
+use super::event::{rfc3339, Event};
+use crate::logs::nginx::{self, Escape};
+use crate::logs::record::Attempt;
+use crate::logs::scan::LogTime;
+
+/// The `time` of an event: text already made, or a time to render as
+/// [`rfc3339`] does.
+#[derive(Debug, Clone, Copy)]
+pub enum TimeField<'a> {
+    /// Not logged.
+    None,
+    /// As [`Event::time`] holds it.
+    Text(&'a str),
+    /// Rendered in its own offset.
+    At(LogTime),
+}
+
+/// The fields of an [`Event`] that are written, borrowed; the line number
+/// is written by [`super::event::NdjsonBatch::write_to`].
+#[derive(Debug, Clone, Copy)]
+pub struct EventRef<'a> {
+    /// [`Event::file`].
+    pub file: &'a str,
+    /// [`Event::time`].
+    pub time: TimeField<'a>,
+    /// [`Event::client`].
+    pub client: Option<&'a str>,
+    /// [`Event::method`].
+    pub method: Option<&'a str>,
+    /// [`Event::host`].
+    pub host: Option<&'a str>,
+    /// [`Event::path`].
+    pub path: Option<&'a str>,
+    /// [`Event::status`].
+    pub status: u16,
+    /// [`Event::request_time`].
+    pub request_time: Option<f64>,
+    /// [`Event::upstream`].
+    pub upstream: &'a [Attempt],
+    /// [`Event::cause`].
+    pub cause: Cause,
+    /// [`Event::evidence`].
+    pub evidence: &'a [String],
+    /// [`Event::rescued`].
+    pub rescued: bool,
+    /// [`Event::request_id`].
+    pub request_id: Option<&'a str>,
+    /// [`Event::hop`].
+    pub hop: Option<&'static str>,
+}
+
+impl<'a> From<&'a Event> for EventRef<'a> {
+    fn from(e: &'a Event) -> Self {
+        EventRef {
+            file: &e.file,
+            time: match &e.time {
+                Some(t) => TimeField::Text(t),
+                None => TimeField::None,
+            },
+            client: e.client.as_deref(),
+            method: e.method.as_deref(),
+            host: e.host.as_deref(),
+            path: e.path.as_deref(),
+            status: e.status,
+            request_time: e.request_time,
+            upstream: &e.upstream,
+            cause: e.cause,
+            evidence: &e.evidence,
+            rescued: e.rescued,
+            request_id: e.request_id.as_deref(),
+            hop: e.hop,
+        }
+    }
+}
+
+/// Write `e` as one JSON object and its `\n` to `out`, leaving out the
+/// value of `line`: returns the offset where it goes (right after
+/// `"line":`).
+pub fn write_event(out: &mut Vec<u8>, e: &EventRef<'_>) -> usize {
+    out.extend_from_slice(b"{\"file\":");
+    write_str(out, e.file);
+    out.extend_from_slice(b",\"line\":");
+    let line_at = out.len();
+    out.extend_from_slice(b",\"time\":");
+    match e.time {
+        TimeField::None => out.extend_from_slice(b"null"),
+        TimeField::Text(t) => write_str(out, t),
+        TimeField::At(t) => write_time(out, t),
+    }
+    out.extend_from_slice(b",\"client\":");
+    write_opt_str(out, e.client);
+    out.extend_from_slice(b",\"method\":");
+    write_opt_str(out, e.method);
+    out.extend_from_slice(b",\"host\":");
+    write_opt_str(out, e.host);
+    out.extend_from_slice(b",\"path\":");
+    write_opt_str(out, e.path);
+    out.extend_from_slice(b",\"status\":");
+    write_u64(out, u64::from(e.status));
+    out.extend_from_slice(b",\"request_time\":");
+    write_opt_f64(out, e.request_time);
+    out.extend_from_slice(b",\"upstream\":[");
+    for (i, a) in e.upstream.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"addr\":");
+        write_str(out, &a.addr);
+        out.extend_from_slice(b",\"status\":");
+        match a.status {
+            Some(s) => write_u64(out, u64::from(s)),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"connect_time\":");
+        write_opt_f64(out, a.connect_time);
+        out.extend_from_slice(b",\"header_time\":");
+        write_opt_f64(out, a.header_time);
+        out.extend_from_slice(b",\"response_time\":");
+        write_opt_f64(out, a.response_time);
+        out.extend_from_slice(b",\"group\":");
+        write_u64(out, u64::from(a.group));
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"],\"cause\":\"");
+    // an id is snake_case ASCII: nothing to escape
+    out.extend_from_slice(e.cause.id().as_bytes());
+    out.extend_from_slice(b"\",\"evidence\":[");
+    for (i, s) in e.evidence.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, s);
+    }
+    out.extend_from_slice(if e.rescued {
+        b"],\"rescued\":true,\"request_id\":"
+    } else {
+        b"],\"rescued\":false,\"request_id\":"
+    });
+    write_opt_str(out, e.request_id);
+    if let Some(h) = e.hop {
+        out.extend_from_slice(b",\"hop\":");
+        write_str(out, h);
+    }
+    out.extend_from_slice(b"}\n");
+    line_at
+}
+
+/// Whether serde_json escapes a byte of `b`: `"`, `\` and the control
+/// characters below 0x20 (its `ESCAPE` table; 0x7f and non-ASCII are
+/// written as they are). Sixteen bytes at a time without a branch per byte,
+/// so the compiler can use vector compares.
+fn needs_escape(b: &[u8]) -> bool {
+    let hit = |c: u8| (c < 0x20) | (c == b'"') | (c == b'\\');
+    let mut chunks = b.chunks_exact(16);
+    for c in &mut chunks {
+        if c.iter().fold(false, |m, &x| m | hit(x)) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&x| hit(x))
+}
+
+/// `s` as a JSON string, as serde_json writes it.
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    if needs_escape(s.as_bytes()) {
+        // the rare string with something to escape: serde_json's own
+        // escaping (writing to a Vec cannot fail)
+        let _ = serde_json::to_writer(&mut *out, s);
+    } else {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    }
+}
+
+fn write_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => write_str(out, s),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+fn write_u64(out: &mut Vec<u8>, v: u64) {
+    // serde_json's formatter (itoa); writing to a Vec cannot fail
+    let _ = CompactFormatter.write_u64(out, v);
+}
+
+/// As serde_json's `serialize_f64`: `null` when not finite, else its
+/// formatter's shortest round-trip text.
+fn write_opt_f64(out: &mut Vec<u8>, v: Option<f64>) {
+    match v {
+        Some(v) if v.is_finite() => {
+            if !write_millis(out, v) {
+                let _ = CompactFormatter.write_f64(out, v);
+            }
+        }
+        _ => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Write `v` as serde_json does when it is the double nearest to a whole
+/// number `k` of milliseconds below 10⁹ s (a time logged with three
+/// decimals always is): then its shortest round-trip text is `k / 1000`
+/// without trailing zeros (at most 12 significant digits, which no other
+/// decimal of as few digits shares with it), `.0` for a whole number.
+/// Returns false, writing nothing, for any other value.
+fn write_millis(out: &mut Vec<u8>, v: f64) -> bool {
+    let k = (v * 1000.0).round();
+    if !(0.0..1e12).contains(&k) || v.is_sign_negative() || k / 1000.0 != v {
+        return false;
+    }
+    let k = k as u64;
+    let mut num = itoa::Buffer::new();
+    out.extend_from_slice(num.format(k / 1000).as_bytes());
+    let f = (k % 1000) as u16;
+    let digits = [
+        b'.',
+        b'0' + (f / 100) as u8,
+        b'0' + (f / 10 % 10) as u8,
+        b'0' + (f % 10) as u8,
+    ];
+    let len = match f {
+        0 => 2,
+        _ if f % 100 == 0 => 2,
+        _ if f % 10 == 0 => 3,
+        _ => 4,
+    };
+    out.extend_from_slice(&digits[..len]);
+    true
+}
+
+/// [`rfc3339`] of `t` as a JSON string (its text never needs escaping),
+/// digit by digit for the years 1000–9999 (where `%Y` is four digits);
+/// other times through [`rfc3339`] itself.
+fn write_time(out: &mut Vec<u8>, t: LogTime) {
+    let fast = jiff::Timestamp::from_millisecond(t.utc_ms)
+        .ok()
+        .zip(jiff::tz::Offset::from_seconds(t.offset_s).ok())
+        .map(|(ts, off)| off.to_datetime(ts))
+        .filter(|dt| (1000..=9999).contains(&dt.year()));
+    let Some(dt) = fast else {
+        write_str(out, &rfc3339(t));
+        return;
+    };
+    let two = |out: &mut Vec<u8>, v: i8| {
+        out.extend_from_slice(&[b'0' + v as u8 / 10, b'0' + v as u8 % 10])
+    };
+    out.push(b'"');
+    let y = dt.year() as u16;
+    out.extend_from_slice(&[
+        b'0' + (y / 1000) as u8,
+        b'0' + (y / 100 % 10) as u8,
+        b'0' + (y / 10 % 10) as u8,
+        b'0' + (y % 10) as u8,
+        b'-',
+    ]);
+    two(out, dt.month());
+    out.push(b'-');
+    two(out, dt.day());
+    out.push(b'T');
+    two(out, dt.hour());
+    out.push(b':');
+    two(out, dt.minute());
+    out.push(b':');
+    two(out, dt.second());
+    let ms = t.utc_ms.rem_euclid(1000) as u16;
+    if ms != 0 {
+        out.extend_from_slice(&[
+            b'.',
+            b'0' + (ms / 100) as u8,
+            b'0' + (ms / 10 % 10) as u8,
+            b'0' + (ms % 10) as u8,
+        ]);
+    }
+    if t.offset_s == 0 {
+        out.push(b'Z');
+    } else {
+        // a valid offset is within ±25:59:59: two digits of hours
+        let s = t.offset_s.unsigned_abs();
+        out.push(if t.offset_s < 0 { b'-' } else { b'+' });
+        two(out, (s / 3600) as i8);
+        out.push(b':');
+        two(out, (s % 3600 / 60) as i8);
+    }
+    out.push(b'"');
+}
+
+/// [`nginx::unescape`], borrowing the logged bytes when they are already
+/// the text (valid UTF-8 with nothing to decode).
+pub fn text(v: &[u8], esc: Escape) -> Cow<'_, str> {
+    let plain = match esc {
+        Escape::None => true,
+        Escape::Default => memchr::memchr(b'\\', v).is_none(),
+        Escape::Json => false,
+    };
+    if plain {
+        // `from_utf8` first: its ASCII fast path beats `from_utf8_lossy`'s
+        // chunk walk (as in `hops.rs`); the result is the same
+        match std::str::from_utf8(v) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(v),
+        }
+    } else {
+        Cow::Owned(nginx::unescape(v, esc))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What serde_json writes for `e`, and what [`write_event`] writes
+    /// with the line put in its place.
+    fn both(e: &Event) -> (String, String) {
+        let mut want = serde_json::to_vec(e).unwrap();
+        want.push(b'\n');
+        let mut got = Vec::new();
+        let at = write_event(&mut got, &EventRef::from(e));
+        let mut line = Vec::new();
+        write_u64(&mut line, e.line);
+        got.splice(at..at, line);
+        (
+            String::from_utf8(got).unwrap(),
+            String::from_utf8(want).unwrap(),
+        )
+    }
+
+    fn any_f64() -> impl Strategy<Value = Option<f64>> {
+        prop_oneof![
+            Just(None),
+            Just(Some(f64::NAN)),
+            Just(Some(f64::INFINITY)),
+            Just(Some(-0.0)),
+            any::<f64>().prop_map(Some),
+            (0u32..10_000_000).prop_map(|ms| Some(ms as f64 / 1000.0)),
+            (0u64..2_000_000_000_000).prop_map(|ms| Some(ms as f64 / 1000.0)),
+            (0u64..1_000_000_000).prop_map(|us| Some(us as f64 / 1_000_000.0)),
+        ]
+    }
+
+    /// Strings with what JSON escapes (quotes, backslashes, every control
+    /// byte), non-ASCII, and lossy-decoded bytes, long ones too.
+    fn any_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[\\x00-\\x7f\"\\\\]{0,40}",
+            proptest::collection::vec(any::<u8>(), 0..80)
+                .prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+            "[a-z/.?=&]{0,200}",
+        ]
+    }
+
+    fn any_attempt() -> impl Strategy<Value = Attempt> {
+        (
+            any_text(),
+            any::<Option<u16>>(),
+            any_f64(),
+            any_f64(),
+            any_f64(),
+            any::<u16>(),
+        )
+            .prop_map(|(addr, status, c, h, r, group)| Attempt {
+                addr,
+                status,
+                connect_time: c,
+                header_time: h,
+                response_time: r,
+                group,
+            })
+    }
+
+    fn any_event() -> impl Strategy<Value = Event> {
+        (
+            (
+                any_text(),
+                any::<u64>(),
+                proptest::option::of(any_text()),
+                proptest::option::of(any_text()),
+                proptest::option::of(any_text()),
+                proptest::option::of(any_text()),
+                proptest::option::of(any_text()),
+            ),
+            (
+                any::<u16>(),
+                any_f64(),
+                proptest::collection::vec(any_attempt(), 0..4),
+                proptest::sample::select(Cause::ALL.to_vec()),
+                proptest::collection::vec(any_text(), 0..4),
+                any::<bool>(),
+                proptest::option::of(any_text()),
+                proptest::option::of(proptest::sample::select(vec!["haproxy", "envoy", "a\"b"])),
+            ),
+        )
+            .prop_map(
+                |(
+                    (file, line, time, client, method, host, path),
+                    (status, request_time, upstream, cause, evidence, rescued, request_id, hop),
+                )| Event {
+                    file,
+                    line,
+                    time,
+                    client,
+                    method,
+                    host,
+                    path,
+                    status,
+                    request_time,
+                    upstream,
+                    cause,
+                    evidence,
+                    rescued,
+                    request_id,
+                    hop,
+                    at: None,
+                    blamed: None,
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn writes_what_serde_writes(e in any_event()) {
+            let (got, want) = both(&e);
+            prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn seconds_as_serde_writes_them(v in any_f64()) {
+            let mut got = Vec::new();
+            write_opt_f64(&mut got, v);
+            prop_assert_eq!(String::from_utf8(got).unwrap(), serde_json::to_string(&v).unwrap());
+        }
+
+        #[test]
+        fn time_is_rfc3339(
+            utc_ms in prop_oneof![
+                any::<i64>(),
+                -62_000_000_000_000i64..253_402_300_800_000,
+                1_700_000_000_000i64..1_800_000_000_000,
+            ],
+            offset_s in prop_oneof![any::<i32>(), -93_599i32..93_600, Just(0)],
+        ) {
+            let t = LogTime { utc_ms, offset_s };
+            let mut got = Vec::new();
+            write_time(&mut got, t);
+            let mut want = Vec::new();
+            write_str(&mut want, &rfc3339(t));
+            prop_assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap());
+        }
+
+        #[test]
+        fn text_is_unescape(
+            v in prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..60),
+                "[a-z\\\\x0-9\"]{0,30}".prop_map(String::into_bytes),
+            ],
+            esc in proptest::sample::select(vec![Escape::Default, Escape::Json, Escape::None]),
+        ) {
+            prop_assert_eq!(text(&v, esc).into_owned(), nginx::unescape(&v, esc));
+        }
+    }
+
+    #[test]
+    fn milliseconds_as_serde_writes_them() {
+        for v in [
+            0.0,
+            0.001,
+            0.01,
+            0.1,
+            0.5,
+            1.0,
+            12.25,
+            100.0,
+            999_999.999,
+            0.0005,
+            -0.0,
+            1e12,
+        ] {
+            let mut got = Vec::new();
+            write_opt_f64(&mut got, Some(v));
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                serde_json::to_string(&v).unwrap(),
+                "{v}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_logged_time_and_escapes() {
+        let t = crate::logs::scan::parse_time_local(b"20/Nov/2026:14:03:07 -0130").unwrap();
+        let mut out = Vec::new();
+        write_time(&mut out, t);
+        assert_eq!(out, b"\"2026-11-20T14:03:07-01:30\"");
+        out.clear();
+        write_str(&mut out, "a\"b\\c\u{1}\u{7f}é");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\"a\\\"b\\\\c\\u0001\u{7f}é\""
+        );
+        assert!(matches!(text(b"/plain", Escape::Default), Cow::Borrowed(_)));
+    }
+}
