@@ -809,6 +809,24 @@ impl std::fmt::Display for Balance {
     }
 }
 
+/// HAProxy: what a health check of a backend's servers does beyond opening
+/// a connection (manual, `option httpchk`, `http-check`, `tcp-check`, and the
+/// protocol checks `option ssl-hello-chk`, `mysql-check`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckProbe {
+    /// Only a TCP connection is opened (the default check).
+    Connect,
+    /// An HTTP request: `option httpchk` or `http-check` rules.
+    Http,
+    /// A protocol's own handshake: `option ssl-hello-chk`, `mysql-check`,
+    /// `pgsql-check`, `redis-check`, `ldap-check`, `smtpchk`,
+    /// `external-check` or `spop-check`.
+    Protocol,
+    /// `tcp-check send`/`expect` rules (an HTTP request and its answer can
+    /// be written with them).
+    TcpScript,
+}
+
 /// HAProxy `http-reuse`: which requests may go out on an idle connection
 /// another request opened (manual, `http-reuse`; default `safe`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1005,6 +1023,13 @@ pub struct Upstream {
     /// HAProxy `http-reuse` (`None` for the proxies that have no such
     /// setting).
     pub http_reuse: Option<Setting<HttpReuse>>,
+    /// HAProxy `option redispatch` (`no option redispatch` = explicitly
+    /// off; off by default); `None` for the proxies that have no such
+    /// setting.
+    pub redispatch: Option<Setting<bool>>,
+    /// HAProxy: what the health checks send ([`CheckProbe`]); `None` for
+    /// the proxies that have no such setting.
+    pub check_probe: Option<Setting<CheckProbe>>,
 }
 
 impl Upstream {

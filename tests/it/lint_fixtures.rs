@@ -1,14 +1,21 @@
-//! Every lint fixture, linted and rendered as users see it (text format),
-//! snapshotted with insta. `bad*.conf` must trigger its directory's rule,
-//! `good*.conf` must not; `parse/err_*.conf` must give a parse error and
-//! `parse/ok_*.conf` none. Only what fires is snapshotted: a good fixture
-//! asserts that nothing does.
+//! Every rule's fixtures, for the three proxies and the cross-hop rules, in
+//! one harness: `fixtures/lint/<proxy>/<ID>/*.{conf,cfg,yaml,json}` is loaded
+//! as `gatecheck lint` loads it (the proxy detected from the file), linted
+//! with every rule and the folder's settings file (`.gatecheck.yaml`) if any, and rendered as
+//! users see it (text format). A `bad*` file must trigger the folder's rule and
+//! a `good*` file must not (that is the whole check: no empty snapshot); any
+//! other name (`implicit_*`, `rds_*`) may go either way and is there for
+//! what it shows. What fires is snapshotted as
+//! `it__lint_fixtures__rule_fixtures@<proxy>__<ID>__<file>.snap`.
+//! `nginx/parse/err_*.conf` must give a parse error and `parse/ok_*.conf`
+//! none; the HAProxy and Envoy parsers' own fixtures (`syntax/`, `errors/`)
+//! are in `lint_haproxy_parse.rs` and `lint_envoy_parse.rs`.
 
 use std::path::{Path, PathBuf};
 
 use gatecheck::config::{self, LoadOptions};
 use gatecheck::lint::diagnostic::PARSE_ERROR;
-use gatecheck::lint::{self, registry, Diagnostic, RuleProxy, Selection, Settings};
+use gatecheck::lint::{self, registry, Diagnostic, Selection, Settings};
 use gatecheck::report::lint::text;
 use gatecheck::source::SourceMap;
 
@@ -62,7 +69,7 @@ fn render(sources: &SourceMap, diags: &[Diagnostic]) -> String {
 fn rule_fixtures() {
     insta::glob!(
         "../../fixtures",
-        "lint/{nginx/NGX,all/ALL}-*/*.conf",
+        "lint/{nginx/NGX,all/ALL,haproxy/HAP,envoy/ENV}-*/*.{conf,cfg,yaml,json}",
         |path| {
             let id = path
                 .parent()
@@ -71,7 +78,16 @@ fn rule_fixtures() {
                 .unwrap()
                 .to_string_lossy()
                 .to_string();
+            assert!(
+                registry::find(&id).is_some(),
+                "{}: fixture folder for an unknown rule",
+                path.display()
+            );
             let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+            if stem.starts_with('.') {
+                // the folder's settings (`.gatecheck.yaml`), read by lint_fixture
+                return;
+            }
             let (sources, diags) = lint_fixture(path);
             let parse: Vec<_> = diags.iter().filter(|d| d.rule == PARSE_ERROR).collect();
             assert!(parse.is_empty(), "{}: {parse:?}", path.display());
@@ -124,12 +140,9 @@ fn broken_files_are_still_linted() {
 }
 
 #[test]
-fn every_nginx_and_cross_hop_rule_has_bad_and_good_fixtures() {
+fn every_rule_has_bad_and_good_fixtures() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lint");
-    for r in registry::all()
-        .iter()
-        .filter(|r| matches!(r.meta().proxy, RuleProxy::Nginx | RuleProxy::All))
-    {
+    for r in registry::all() {
         let dir = root.join(r.meta().proxy.as_str()).join(r.meta().id);
         let names: Vec<String> = std::fs::read_dir(&dir)
             .unwrap_or_else(|_| panic!("no fixtures for {}", r.meta().id))

@@ -1,7 +1,10 @@
 //! SARIF output checked by real consumers: the OASIS SARIF 2.1.0 JSON schema
 //! (`fixtures/lint/sarif/sarif-schema-2.1.0.json`, copied unchanged from the
 //! `serde-sarif` 0.8.0 package on crates.io, `src/schema.json`) through the
-//! `jsonschema` validator, and `serde-sarif`'s typed model.
+//! `jsonschema` validator. (`serde-sarif`'s typed model, generated from that
+//! same schema, was a second reader here: it checked nothing the schema does
+//! not, and its build-time code generation and derives were ≈ 8 % of a clean
+//! test build: README, "Test build time".)
 
 use std::path::Path;
 use std::process::Command;
@@ -49,10 +52,9 @@ fn sarif_validates_against_the_2_1_0_schema() {
             .map(|e| format!("{} at {}", e, e.instance_path))
             .collect();
         assert!(errors.is_empty(), "{files:?}:\n{}", errors.join("\n"));
-        let typed: serde_sarif::sarif::Sarif =
-            serde_json::from_value(log.clone()).expect("serde-sarif reads it");
-        assert_eq!(typed.runs.len(), 1);
-        assert_eq!(typed.runs[0].tool.driver.name, "gatecheck");
+        let runs = log["runs"].as_array().expect("runs is an array");
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0]["tool"]["driver"]["name"], "gatecheck");
     }
     // The validator does reject a broken log (so the check above means something).
     let mut broken = sarif_for(&["fixtures/lint/nginx/NGX-VAL-001/bad.conf"]);

@@ -566,6 +566,8 @@ fn upstream(c: &Cluster) -> Upstream {
         // Set to HTTP by `lower` when an HTTP route sends to it.
         mode: Setting::default_at(Mode::Tcp, span),
         http_reuse: None,
+        redispatch: None,
+        check_probe: None,
     }
 }
 

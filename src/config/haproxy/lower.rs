@@ -27,9 +27,9 @@
 use std::time::Duration;
 
 use crate::config::model::{
-    AccessLog, Arg, Balance, Directive, Directives, Endpoint, Host, HttpReuse, HttpVersion,
-    Invalid, Listen, Mode, ProxyKind, ProxyModel, ProxyPass, Retry, Route, RouteMatch, Server,
-    Setting, Target, Timeouts, Upstream, UpstreamTls, Value, ValueKind,
+    AccessLog, Arg, Balance, CheckProbe, Directive, Directives, Endpoint, Host, HttpReuse,
+    HttpVersion, Invalid, Listen, Mode, ProxyKind, ProxyModel, ProxyPass, Retry, Route, RouteMatch,
+    Server, Setting, Target, Timeouts, Upstream, UpstreamTls, Value, ValueKind,
 };
 use crate::source::{FileId, Span};
 
@@ -293,6 +293,59 @@ fn timeout(p: &Proxy<'_>, name: &str) -> Setting<Option<Duration>> {
     }
 }
 
+/// `option <name>` in effect for `p`: on with `option <name>`, explicitly
+/// off with `no option <name>`, and off by default when unset or reset by
+/// `default option <name>` (the options read here are all off unless set:
+/// manual, section 4, `option redispatch`, `option httpchk`, …).
+fn option(p: &Proxy<'_>, name: &str) -> Setting<bool> {
+    let key = format!("option {name}");
+    match p.settings.iter().rev().find(|e| e.key == key) {
+        Some(e) if e.line.keyword() == "default" => Setting::default_at(false, p.span()),
+        Some(e) => Setting::explicit(!is_negated(e.line), e.line.span),
+        None => Setting::default_at(false, p.span()),
+    }
+}
+
+/// The protocol checks (manual, section 4: each replaces the plain connect
+/// check with that protocol's handshake or an external program).
+const PROTOCOL_CHECKS: &[&str] = &[
+    "ssl-hello-chk",
+    "mysql-check",
+    "pgsql-check",
+    "redis-check",
+    "ldap-check",
+    "smtpchk",
+    "external-check",
+    "spop-check",
+];
+
+/// What the health checks of `p` send, and the line that says so: an HTTP
+/// request (`option httpchk`, or `http-check` rules), a protocol check, or
+/// `tcp-check send`/`expect` rules; else only a connection is opened.
+fn check_probe(p: &Proxy<'_>) -> Setting<CheckProbe> {
+    let httpchk = option(p, "httpchk");
+    if httpchk.value {
+        return Setting::explicit(CheckProbe::Http, httpchk.span);
+    }
+    if let Some(l) = p.all("http-check").next() {
+        return Setting::explicit(CheckProbe::Http, l.span);
+    }
+    if let Some(o) = PROTOCOL_CHECKS
+        .iter()
+        .map(|name| option(p, name))
+        .find(|o| o.value)
+    {
+        return Setting::explicit(CheckProbe::Protocol, o.span);
+    }
+    let script = p
+        .all("tcp-check")
+        .find(|l| l.str(1).starts_with("send") || l.str(1).starts_with("expect"));
+    match script {
+        Some(l) => Setting::explicit(CheckProbe::TcpScript, l.span),
+        None => Setting::default_at(CheckProbe::Connect, p.span()),
+    }
+}
+
 fn upstream(p: &Proxy<'_>) -> Upstream {
     let span = p.span();
     let balance = match p.get("balance") {
@@ -358,6 +411,8 @@ fn upstream(p: &Proxy<'_>) -> Upstream {
         health_check,
         mode: mode(p),
         http_reuse: Some(http_reuse),
+        redispatch: Some(option(p, "redispatch")),
+        check_probe: Some(check_probe(p)),
     }
 }
 
@@ -877,6 +932,78 @@ mod tests {
         let cfg = parse_cfg(FileId(0), text.as_bytes());
         assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
         lower(&cfg, FileId(0))
+    }
+
+    /// `option redispatch` read typed: set, inherited, turned off by `no
+    /// option` (explicit, at that line), reset by `default option` and unset
+    /// (both defaulted off).
+    #[test]
+    fn redispatch_option_is_typed() {
+        let m = model(
+            "defaults\n option redispatch\nbackend on\n server a 10.0.0.1:80\nbackend off\n no option redispatch\n server a 10.0.0.1:80\nbackend reset\n default option redispatch\n server a 10.0.0.1:80\n",
+        );
+        let r: Vec<_> = m
+            .upstreams
+            .iter()
+            .map(|u| {
+                let r = u.redispatch.as_ref().unwrap();
+                (u.name.as_str(), r.value, r.defaulted)
+            })
+            .collect();
+        assert_eq!(
+            r,
+            [
+                ("on", true, false),
+                ("off", false, false),
+                ("reset", false, true)
+            ]
+        );
+        let off = m.upstreams[1].redispatch.as_ref().unwrap();
+        assert_eq!(
+            off.span,
+            m.upstreams[1]
+                .directives
+                .get("no option redispatch")
+                .unwrap()
+                .span
+        );
+        let unset = model("backend b\n server a 10.0.0.1:80\n");
+        assert!(unset.upstreams[0].redispatch.as_ref().unwrap().defaulted);
+    }
+
+    /// What the health checks send, from `option httpchk`, `http-check`, a
+    /// protocol check, `tcp-check send`/`expect`, or nothing.
+    #[test]
+    fn check_probe_is_typed() {
+        let probe = |body: &str| {
+            let m = model(&format!("backend b\n{body} server a 10.0.0.1:80 check\n"));
+            let c = m.upstreams[0].check_probe.clone().unwrap();
+            (c.value, c.defaulted)
+        };
+        assert_eq!(probe(" option httpchk GET /h\n"), (CheckProbe::Http, false));
+        assert_eq!(
+            probe(" http-check send meth GET uri /h\n"),
+            (CheckProbe::Http, false)
+        );
+        assert_eq!(
+            probe(" option mysql-check user u\n"),
+            (CheckProbe::Protocol, false)
+        );
+        assert_eq!(
+            probe(" option tcp-check\n tcp-check send PING\\r\\n\n"),
+            (CheckProbe::TcpScript, false)
+        );
+        assert_eq!(
+            probe(" option tcp-check\n tcp-check connect\n"),
+            (CheckProbe::Connect, true)
+        );
+        assert_eq!(probe(""), (CheckProbe::Connect, true));
+        // turned off again: only a connection
+        let m = model("defaults\n option httpchk\nbackend b\n no option httpchk\n server a 10.0.0.1:80 check\n");
+        assert_eq!(
+            m.upstreams[0].check_probe.as_ref().unwrap().value,
+            CheckProbe::Connect
+        );
     }
 
     /// `bind` addresses (no address, `*`, a range, a list, a family

@@ -515,6 +515,8 @@ impl Lower {
             // Only `http {}` upstreams are lowered.
             mode: Setting::default_at(Mode::Http, span),
             http_reuse: None,
+            redispatch: None,
+            check_probe: None,
         })
     }
 

@@ -1,6 +1,6 @@
 //! HAP-HLT-002 `http-check-missing`: see the rule doc below.
 
-use crate::config::model::Directives;
+use crate::config::model::CheckProbe;
 use crate::declare_rule;
 use crate::lint::LintContext;
 
@@ -50,30 +50,6 @@ declare_rule! {
     }
 }
 
-/// True when the checks do more than open a connection: `tcp-check
-/// send`/`expect` rules (an HTTP request and its expected answer can be
-/// written with them), or a protocol check (`option ssl-hello-chk`,
-/// `mysql-check`, `pgsql-check`, `redis-check`, `ldap-check`, `smtpchk`,
-/// `external-check`) — HAProxy manual, `tcp-check send`, `option tcp-check`.
-fn beyond_connect(d: &Directives) -> bool {
-    d.all("tcp-check").iter().any(|t| {
-        t.arg(0)
-            .is_some_and(|a| a.starts_with("send") || a.starts_with("expect"))
-    }) || d.names().any(|n| {
-        matches!(
-            n,
-            "option ssl-hello-chk"
-                | "option mysql-check"
-                | "option pgsql-check"
-                | "option redis-check"
-                | "option ldap-check"
-                | "option smtpchk"
-                | "option external-check"
-                | "option spop-check"
-        )
-    })
-}
-
 fn check(ctx: &mut LintContext<'_>) {
     let model = ctx.model();
     for u in &model.upstreams {
@@ -84,11 +60,14 @@ fn check(ctx: &mut LintContext<'_>) {
             .servers
             .iter()
             .any(|s| flag(s, "check", "no-check") == Some(true));
-        if checked
-            && !u.directives.has("option httpchk")
-            && !u.directives.has("http-check")
-            && !beyond_connect(&u.directives)
-        {
+        // What the checks send beyond a connection: lowered from `option
+        // httpchk`, `http-check`, the protocol checks and `tcp-check
+        // send`/`expect` (config/haproxy/lower.rs, `check_probe`).
+        let connect_only = u
+            .check_probe
+            .as_ref()
+            .is_some_and(|c| c.value == CheckProbe::Connect);
+        if checked && connect_only {
             ctx.report(
                 u.span,
                 format!("'{}' is `mode http` but its health checks only open a TCP connection", u.name),

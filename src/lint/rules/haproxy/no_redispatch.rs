@@ -66,11 +66,16 @@ fn check(ctx: &mut LintContext<'_>) {
                 continue;
             }
         }
-        if !u.directives.has("option redispatch") {
-            let at = u
-                .directives
-                .get("no option redispatch")
-                .map_or(u.span, |d| d.span);
+        let Some(redispatch) = &u.redispatch else {
+            continue;
+        };
+        if !redispatch.value {
+            // `no option redispatch` is where it was turned off.
+            let at = if redispatch.defaulted {
+                u.span
+            } else {
+                redispatch.span
+            };
             ctx.report(
                 at,
                 format!("'{}' has {} servers but no `option redispatch`: retries stay on the failed server", u.name, u.servers.len()),

@@ -1,0 +1,2 @@
+//! Nothing: this package holds only the criterion benches (`[[bench]]` in
+//! `Cargo.toml`).
