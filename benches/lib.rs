@@ -1,2 +1,0 @@
-//! Nothing: this package holds only the criterion benches (`[[bench]]` in
-//! `Cargo.toml`).
