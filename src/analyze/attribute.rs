@@ -207,12 +207,7 @@ pub fn hop_config_kind(head: &[u8]) -> Option<ProxyKind> {
     // 7 % of a run over 500 small files): without one of the words the
     // tests below look for, the answer is no without decoding the text
     // (they are ASCII, which the lossy decoding keeps as it is).
-    let bootstrap = memchr::memmem::find(head, b"_resources").is_some();
-    if !bootstrap
-        && !["frontend", "backend", "listen"]
-            .into_iter()
-            .any(|w| first_word(head, w))
-    {
+    if memchr::memmem::find(head, b"_resources").is_none() && !section_like(head) {
         return None;
     }
     let text = String::from_utf8_lossy(head);
@@ -237,18 +232,25 @@ pub fn hop_config_kind(head: &[u8]) -> Option<ProxyKind> {
     }
 }
 
-/// Whether `w` may be the first word of a line of `head`: some occurrence
-/// of it with nothing before it on its line but bytes that are not
-/// printable ASCII (whitespace, or the bytes of a non-ASCII space) and no
-/// printable ASCII byte right after it. A cheap necessary condition for
-/// the line test of [`hop_config_kind`] (a log line naming `/backend/`
-/// has `/` before it).
-fn first_word(head: &[u8], w: &str) -> bool {
-    memchr::memmem::find_iter(head, w.as_bytes()).any(|at| {
-        let line_start = memchr::memrchr(b'\n', &head[..at]).map_or(0, |i| i + 1);
-        let before_ok = head[line_start..at].iter().all(|b| !b.is_ascii_graphic());
-        let after_ok = head.get(at + w.len()).is_none_or(|b| !b.is_ascii_graphic());
-        before_ok && after_ok
+/// Whether a line of `head` may start with a HAProxy section keyword
+/// (`frontend`, `backend`, `listen`): one whose first printable ASCII byte
+/// starts one, with nothing before it but bytes that are not printable
+/// ASCII (whitespace, or the bytes of a non-ASCII space). A cheap necessary
+/// condition for the line test of [`hop_config_kind`], in one pass over the
+/// line ends.
+fn section_like(head: &[u8]) -> bool {
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', head).chain(std::iter::once(head.len()));
+    ends.into_iter().any(|end| {
+        let line = &head[start..end.max(start)];
+        start = end + 1;
+        let word = line
+            .iter()
+            .position(|b| b.is_ascii_graphic())
+            .map_or(&[][..], |i| &line[i..]);
+        [&b"frontend"[..], b"backend", b"listen"]
+            .iter()
+            .any(|k| word.starts_with(k))
     })
 }
 
@@ -602,11 +604,14 @@ mod tests {
         assert_eq!(hop_config_kind(b"global\n  maxconn 10\n"), None);
         // the quick test before the text is decoded: a log line naming a
         // backend is not a section, a section after other whitespace is
-        let log = b"1.2.3.4 - - [10/Oct/2023:13:55:36 +0000] \"GET /backend HTTP/1.1\" 502 0\nbackend2 x\n";
-        assert!(!first_word(log, "backend"));
+        let log = b"1.2.3.4 - - [10/Oct/2023:13:55:36 +0000] \"GET /backend HTTP/1.1\" 502 0\n";
+        assert!(!section_like(log));
         assert_eq!(hop_config_kind(log), None);
+        // a line the quick test lets through, which the full one rejects
+        assert!(section_like(b"backend2 x\n"));
+        assert_eq!(hop_config_kind(b"backend2 x\n"), None);
         let ff = b"global\n  maxconn 10\n\x0cbackend api\n  server s1 127.0.0.1:1\n";
-        assert!(first_word(ff, "backend"));
+        assert!(section_like(ff));
         assert_eq!(hop_config_kind(ff), Some(ProxyKind::Haproxy));
     }
 

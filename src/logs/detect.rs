@@ -129,16 +129,25 @@ fn detect_peeled(sample: &[(usize, Vec<u8>)], formats: &[LogFormat], infer: bool
     };
     // a fresh time cache per format: a cached `$time_iso8601` value must
     // not answer for another format's `$time_local` at the same place
+    //
+    // How many lines `f` parses, or `None` as soon as it cannot reach
+    // `need`: the formats tried before the one that fits stop half-way
+    // (this runs for every input; issue 9: thousands of small files).
     let fits = |f: &LogFormat| {
         let mut cache = TimeCache::default();
-        rest.iter()
-            .filter(|l| f.parse(l, &mut cache).is_ok())
-            .count()
+        let mut ok = 0;
+        for (seen, l) in rest.iter().enumerate() {
+            if f.parse(l, &mut cache).is_ok() {
+                ok += 1;
+            } else if ok + (rest.len() - seen - 1) < need {
+                return None;
+            }
+        }
+        Some(ok).filter(|&ok| ok >= need)
     };
     if !rest.is_empty() {
         for (i, f) in formats.iter().enumerate() {
-            let ok = fits(f);
-            if ok >= need {
+            if let Some(ok) = fits(f) {
                 let mut d = Detection::new(
                     Kind::Access(i),
                     format!(
@@ -157,8 +166,7 @@ fn detect_peeled(sample: &[(usize, Vec<u8>)], formats: &[LogFormat], infer: bool
                 let Some(inf) = nginx_infer::infer(l) else {
                     continue;
                 };
-                let ok = fits(&inf.format);
-                if ok >= need {
+                if let Some(ok) = fits(&inf.format) {
                     let mut d = Detection::new(
                         Kind::Access(formats.len()),
                         format!(
