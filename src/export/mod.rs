@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::analyze::rows::FinishedRows;
 use crate::analyze::{self, InputKind, Options, Report};
 use crate::error::Error;
 
@@ -161,6 +162,15 @@ impl BornMap {
     }
 }
 
+/// A chunk's rows as the writer's type `T`, or nothing once a write has
+/// failed (the rest of the run only finishes the report).
+fn unless_failed<T: 'static>(rows: FinishedRows, failed: &Option<Error>) -> Option<Box<T>> {
+    if failed.is_some() {
+        return None;
+    }
+    rows.downcast::<T>().ok()
+}
+
 /// Analyze `paths` and write their rows to `eo.to`. Inputs that cannot be
 /// read are in the report's problems and inputs, as for `analyze`; an
 /// output that cannot be written is an error, and leaves no file that looks
@@ -173,26 +183,25 @@ pub fn export(paths: &[String], opts: &Options, eo: &ExportOptions) -> Result<Ex
     opts.all_requests = !eo.only_5xx;
     let mut parts = parts::Parts::new(eo);
     let mut failed: Option<Error> = None;
+    let lookup = |file: &str, line: u64| born.as_ref().and_then(|m| m.get(file, line));
+    let lookup: &batch::BornLookup<'_> = &lookup;
+    let born_of = born.is_some().then_some(lookup);
+    let (dump_host, only_5xx, one_hop) = (Arc::from(eo.host.as_str()), eo.only_5xx, born.is_none());
     let report = match eo.format {
         Format::Parquet => {
             // rows built on the workers, batches written here in order
             opts.rows = Some(Arc::new(batch::Factory {
-                dump_host: Arc::from(eo.host.as_str()),
-                only_5xx: eo.only_5xx,
-                one_hop: born.is_none(),
+                dump_host,
+                only_5xx,
+                one_hop,
             }));
-            let lookup = |file: &str, line: u64| born.as_ref().and_then(|m| m.get(file, line));
-            let lookup: &batch::BornLookup<'_> = &lookup;
-            let mut on_rows = |rows: crate::analyze::rows::FinishedRows, base: u64| {
-                if failed.is_some() {
-                    return;
-                }
-                let Ok(chunk) = rows.downcast::<batch::ChunkBatch>() else {
+            let mut on_rows = |rows: FinishedRows, base: u64| {
+                let Some(chunk) = unless_failed::<batch::ChunkBatch>(rows, &failed) else {
                     return;
                 };
                 let file = chunk.file.clone();
                 let pushed = chunk
-                    .into_batch(base, born.is_some().then_some(lookup))
+                    .into_batch(base, born_of)
                     .map_err(|e| Error::Export {
                         path: eo.to.clone(),
                         message: format!("{file}: {e}"),
@@ -207,23 +216,17 @@ pub fn export(paths: &[String], opts: &Options, eo: &ExportOptions) -> Result<Ex
         Format::Ndjson => {
             // rows serialized on the workers, copied here in order
             opts.rows = Some(Arc::new(ndjson_chunk::NdjsonFactory {
-                dump_host: Arc::from(eo.host.as_str()),
-                only_5xx: eo.only_5xx,
-                one_hop: born.is_none(),
+                dump_host,
+                only_5xx,
+                one_hop,
             }));
-            let lookup = |file: &str, line: u64| born.as_ref().and_then(|m| m.get(file, line));
-            let lookup: &batch::BornLookup<'_> = &lookup;
-            let mut on_rows = |rows: crate::analyze::rows::FinishedRows, base: u64| {
-                if failed.is_some() {
-                    return;
-                }
-                let Ok(chunk) = rows.downcast::<ndjson_chunk::NdjsonChunk>() else {
+            let mut on_rows = |rows: FinishedRows, base: u64| {
+                let Some(chunk) = unless_failed::<ndjson_chunk::NdjsonChunk>(rows, &failed) else {
                     return;
                 };
                 for r in &chunk.rows {
-                    let pushed = parts.push_serialized(r.hour, |w| {
-                        chunk.write_row(r, base, born.is_some().then_some(lookup), w)
-                    });
+                    let pushed =
+                        parts.push_serialized(r.hour, |w| chunk.write_row(r, base, born_of, w));
                     if let Err(err) = pushed {
                         failed = Some(err);
                         return;

@@ -126,6 +126,49 @@ pub fn phase_rows(u: &UpstreamTimingRow) -> Vec<Option<&PhaseRow>> {
     }
 }
 
+/// What was not read, for the lines right after the verdict: files in no
+/// known format and malformed lines (counted and skipped), so a report whose
+/// counts miss part of the input says so before any figure, e.g.
+/// `not read: 66,667 malformed lines (33.33 % of 200,000 lines), skipped`.
+/// `None` when every input was read and no line was malformed. Files that
+/// are plainly not logs still count: the line says what was left out, not
+/// whether that matters.
+pub fn not_read(r: &Report) -> Option<String> {
+    let mut parts = Vec::new();
+    let unknown: Vec<&str> = r
+        .inputs
+        .iter()
+        .filter(|i| i.input_kind == crate::analyze::InputKind::Unknown)
+        .map(|i| i.path.as_str())
+        .collect();
+    if !unknown.is_empty() {
+        const NAMED: usize = 3;
+        let more = unknown.len().saturating_sub(NAMED);
+        parts.push(format!(
+            "{} file{} in no known format ({}{})",
+            num(unknown.len() as u64),
+            if unknown.len() == 1 { "" } else { "s" },
+            unknown[..unknown.len() - more].join(", "),
+            if more > 0 {
+                format!(" and {} more", num(more as u64))
+            } else {
+                String::new()
+            }
+        ));
+    }
+    let t = &r.totals;
+    if t.malformed > 0 {
+        parts.push(format!(
+            "{} malformed line{} ({} of {} lines), counted and skipped",
+            num(t.malformed),
+            if t.malformed == 1 { "" } else { "s" },
+            pct(t.malformed, t.lines),
+            num(t.lines)
+        ));
+    }
+    (!parts.is_empty()).then(|| format!("not read: {}; see Inputs", parts.join("; ")))
+}
+
 /// "… and N more bursts …" when the report lists only the bursts with the
 /// most 502s.
 pub fn more_bursts(r: &Report) -> Option<String> {

@@ -308,6 +308,7 @@ pub fn render(r: &Report) -> String {
                 h1 { "502 report" }
                 @if let Some(why) = &r.incomplete { p.incomplete { strong { "INCOMPLETE: " } (why) } }
                 p.verdict { strong { "Verdict: " } (r.verdict) }
+                @if let Some(unread) = fold::not_read(r) { p.note { (unread) } }
                 @for n in &r.notes { p.note { "note: " (n) } }
 
                 h2 { "Scope" }

@@ -159,6 +159,9 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(out, "> **INCOMPLETE:** {}\n", text(why));
     }
     let _ = writeln!(out, "**Verdict:** {}\n", text(&r.verdict));
+    if let Some(unread) = fold::not_read(r) {
+        let _ = writeln!(out, "> {}\n", text(&unread));
+    }
     for n in &r.notes {
         let _ = writeln!(out, "> note: {}\n", text(n));
     }

@@ -133,7 +133,11 @@ pub fn render_with(r: &Report, width: u16, verbose: bool) -> String {
     if let Some(why) = &r.incomplete {
         let _ = writeln!(out, "INCOMPLETE: {why}");
     }
-    let _ = writeln!(out, "Verdict: {}\n", r.verdict);
+    let _ = writeln!(out, "Verdict: {}", r.verdict);
+    if let Some(unread) = fold::not_read(r) {
+        let _ = writeln!(out, "{unread}");
+    }
+    out.push('\n');
     let n_access = r
         .inputs
         .iter()

@@ -587,6 +587,20 @@ struct Big {
     fifo_lines: u64,
 }
 
+/// The run succeeded and read every line and 502 of the input ending in
+/// `suffix`.
+fn read_whole(o: &std::process::Output, suffix: &str, lines: u64, n502: u64) {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(o);
+    assert_eq!(input_lines(&v, suffix), Some(lines));
+    assert_eq!(v["totals"]["status_502"].as_u64(), Some(n502));
+}
+
 fn input_lines(v: &serde_json::Value, suffix: &str) -> Option<u64> {
     v["inputs"]
         .as_array()?
@@ -649,15 +663,7 @@ fn issue_6_dev_stdin_is_streamed() {
     stdin.write_all(text.as_bytes()).unwrap();
     drop(stdin);
     let o = child.wait_with_output().unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let v = json(&o);
-    assert_eq!(input_lines(&v, "/dev/stdin"), Some(lines));
-    assert_eq!(v["totals"]["status_502"].as_u64(), Some(n502));
+    read_whole(&o, "/dev/stdin", lines, n502);
 }
 
 #[test]
@@ -680,15 +686,7 @@ fn issue_6_named_pipe_is_streamed_and_gzip_sniffed() {
     enc.write_all(text.as_bytes()).unwrap();
     enc.finish().unwrap();
     let o = child.wait_with_output().unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let v = json(&o);
-    assert_eq!(input_lines(&v, "access.log"), Some(lines));
-    assert_eq!(v["totals"]["status_502"].as_u64(), Some(n502));
+    read_whole(&o, "access.log", lines, n502);
 }
 
 #[test]
@@ -1145,4 +1143,57 @@ fn many_inputs_are_folded_unless_verbose() {
             "access-{i}.log not listed"
         );
     }
+}
+
+/// A dump partly not understood says so on the line after the verdict, in
+/// every document: the malformed lines (with their share) and the files in
+/// no known format, before any figure.
+#[test]
+fn what_was_not_read_follows_the_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let good =
+        "10.0.0.1 - - [12/Mar/2024:06:00:01 +0000] \"GET /a HTTP/1.1\" 502 10 \"-\" \"ua\"\n";
+    let mut text = String::new();
+    for i in 0..30 {
+        text.push_str(good);
+        if i % 3 == 0 {
+            text.push_str("garbage that is no request\n");
+        }
+    }
+    std::fs::write(dir.path().join("access.log"), &text).unwrap();
+    std::fs::write(dir.path().join("notes.log"), "hello world\nfoo bar\n").unwrap();
+    let d = dir.path().to_str().unwrap();
+    let want_lines = "10 malformed lines (25";
+    let table = stdout(&gatecheck(&["analyze", d, "--no-progress"]));
+    let second = table.lines().nth(1).unwrap_or_default();
+    assert!(
+        second.starts_with("not read: 1 file in no known format (")
+            && second.contains("notes.log")
+            && second.contains(want_lines)
+            && second.contains("of 40 lines), counted and skipped"),
+        "{table}"
+    );
+    for format in ["markdown", "html"] {
+        let doc = stdout(&gatecheck(&[
+            "analyze",
+            d,
+            "--format",
+            format,
+            "--no-progress",
+        ]));
+        let verdict = doc.find("Verdict:").expect("verdict");
+        let unread = doc.find("not read: 1 file").expect("not-read line");
+        let scope = doc.find("Scope").expect("scope");
+        assert!(verdict < unread && unread < scope, "{format}: {doc}");
+        assert!(doc.contains(want_lines), "{format}: {doc}");
+    }
+    // every line read: no such line
+    let clean = tempfile::tempdir().unwrap();
+    std::fs::write(clean.path().join("access.log"), good.repeat(3)).unwrap();
+    let table = stdout(&gatecheck(&[
+        "analyze",
+        clean.path().to_str().unwrap(),
+        "--no-progress",
+    ]));
+    assert!(!table.contains("not read:"), "{table}");
 }

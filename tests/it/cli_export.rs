@@ -16,6 +16,19 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::support::cli::gatecheck;
 
+/// `gatecheck export FROM --to TO --no-progress EXTRA…`.
+fn export(from: &str, to: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "export",
+        from,
+        "--to",
+        to.to_str().unwrap(),
+        "--no-progress",
+    ];
+    args.extend_from_slice(extra);
+    gatecheck(&args)
+}
+
 fn ok(o: &Output) {
     assert!(
         o.status.success(),
@@ -268,13 +281,7 @@ fn hour_dir(ms: i64) -> String {
 fn demo_parquet_round_trip_matches_source_lines() {
     let tmp = tempfile::tempdir().unwrap();
     let to = tmp.path().join("out");
-    let o = gatecheck(&[
-        "export",
-        "fixtures/incident/",
-        "--to",
-        to.to_str().unwrap(),
-        "--no-progress",
-    ]);
+    let o = export("fixtures/incident/", &to, &[]);
     ok(&o);
     let rows = read_parquet(&to);
     let src = lines_of("fixtures/incident/access.log");
@@ -360,15 +367,7 @@ fn generated_log_partitions_by_utc_hour() {
     std::fs::create_dir(&dump).unwrap();
     let log = generated_log(&dump, 3000);
     let to = tmp.path().join("out");
-    let o = gatecheck(&[
-        "export",
-        dump.to_str().unwrap(),
-        "--to",
-        to.to_str().unwrap(),
-        "--host",
-        "edge-1",
-        "--no-progress",
-    ]);
+    let o = export(dump.to_str().unwrap(), &to, &["--host", "edge-1"]);
     ok(&o);
     let rows = read_parquet(&to);
     assert_eq!(rows.len(), 3000);
@@ -409,15 +408,7 @@ fn generated_log_partitions_by_utc_hour() {
 fn ndjson_has_one_row_per_access_line() {
     let tmp = tempfile::tempdir().unwrap();
     let to = tmp.path().join("nd");
-    let o = gatecheck(&[
-        "export",
-        "fixtures/incident/",
-        "--to",
-        to.to_str().unwrap(),
-        "--format",
-        "ndjson",
-        "--no-progress",
-    ]);
+    let o = export("fixtures/incident/", &to, &["--format", "ndjson"]);
     ok(&o);
     let mut files = Vec::new();
     files_with_ext(&to, "ndjson", &mut files);
@@ -438,15 +429,7 @@ fn ndjson_has_one_row_per_access_line() {
 fn only_5xx_count_is_analyze_count() {
     let tmp = tempfile::tempdir().unwrap();
     let to = tmp.path().join("5xx");
-    let o = gatecheck(&[
-        "export",
-        "fixtures/incident/",
-        "--to",
-        to.to_str().unwrap(),
-        "--only",
-        "5xx",
-        "--no-progress",
-    ]);
+    let o = export("fixtures/incident/", &to, &["--only", "5xx"]);
     ok(&o);
     let rows = read_parquet(&to);
     let a = gatecheck(&["analyze", "fixtures/incident/", "--format", "json"]);
@@ -544,13 +527,7 @@ fn full_disk_is_an_error_without_partial_files() {
         return;
     };
     let to = disk.0.join("out");
-    let o = gatecheck(&[
-        "export",
-        "fixtures/incident/",
-        "--to",
-        to.to_str().unwrap(),
-        "--no-progress",
-    ]);
+    let o = export("fixtures/incident/", &to, &[]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "stderr: {err}");
     assert!(err.contains("No space left on device"), "stderr: {err}");
@@ -569,13 +546,7 @@ fn full_disk_is_an_error_without_partial_files() {
 fn unreadable_inputs_are_reported_as_analyze_does() {
     let tmp = tempfile::tempdir().unwrap();
     let to = tmp.path().join("out");
-    let o = gatecheck(&[
-        "export",
-        "fixtures/no/such/dir",
-        "--to",
-        to.to_str().unwrap(),
-        "--no-progress",
-    ]);
+    let o = export("fixtures/no/such/dir", &to, &[]);
     let a = gatecheck(&["analyze", "fixtures/no/such/dir", "--no-progress"]);
     assert_eq!(o.status.code(), a.status.code());
     assert_eq!(o.status.code(), Some(2));
@@ -622,13 +593,7 @@ fn born_at_matches_analyze_one_hop_and_two_hops() {
     for dump in ["fixtures/incident/", "fixtures/logs/chain/"] {
         let tmp = tempfile::tempdir().unwrap();
         let to = tmp.path().join("out");
-        ok(&gatecheck(&[
-            "export",
-            dump,
-            "--to",
-            to.to_str().unwrap(),
-            "--no-progress",
-        ]));
+        ok(&export(dump, &to, &[]));
         let want = analyze_born(dump);
         assert!(!want.is_empty(), "{dump}: no 502 to place");
         assert_eq!(born_ats(&to), want, "{dump}");

@@ -1203,6 +1203,11 @@ http {
         st
     }
 
+    /// What is cited for `cause`, given the requests `st` and header sizes.
+    fn attr(c: &NginxConfig, cause: Cause, st: &CauseStat, heads: &HeaderSizes) -> Attribution {
+        attribute(c, cause, &Evidence { stat: st, heads })
+    }
+
     fn get<'a>(a: &'a Attribution, d: &str) -> &'a Citation {
         a.settings
             .iter()
@@ -1215,14 +1220,7 @@ http {
         let (_d, c) = setup();
         let st = stat(&c, "/h/x", &["10.0.0.5:80"], 2);
         let none = HeaderSizes::default();
-        let a = attribute(
-            &c,
-            Cause::HeaderTooBig,
-            &Evidence {
-                stat: &st,
-                heads: &none,
-            },
-        );
+        let a = attr(&c, Cause::HeaderTooBig, &st, &none);
         let buf = get(&a, "proxy_buffer_size");
         assert_eq!(
             (buf.value.as_str(), buf.line),
@@ -1246,14 +1244,7 @@ http {
         heads
             .by_addr
             .insert("10.0.0.6:80".into(), Largest { bytes: 9000, of: 1 });
-        let a = attribute(
-            &c,
-            Cause::HeaderTooBig,
-            &Evidence {
-                stat: &st,
-                heads: &heads,
-            },
-        );
+        let a = attr(&c, Cause::HeaderTooBig, &st, &heads);
         let buf = get(&a, "proxy_buffer_size");
         assert_eq!(
             buf.header_bytes,
@@ -1272,14 +1263,7 @@ http {
         );
         // logged, but the upstream answered nothing
         heads.by_addr.remove("10.0.0.5:80");
-        let a = attribute(
-            &c,
-            Cause::HeaderTooBig,
-            &Evidence {
-                stat: &st,
-                heads: &heads,
-            },
-        );
+        let a = attr(&c, Cause::HeaderTooBig, &st, &heads);
         assert!(
             get(&a, "proxy_buffer_size")
                 .note
@@ -1293,14 +1277,7 @@ http {
         let (_d, c) = setup();
         let heads = HeaderSizes::default();
         let st = stat(&c, "/a/x", &["127.0.0.1:9000"], 3);
-        let a = attribute(
-            &c,
-            Cause::UpstreamRefused,
-            &Evidence {
-                stat: &st,
-                heads: &heads,
-            },
-        );
+        let a = attr(&c, Cause::UpstreamRefused, &st, &heads);
         let pass = get(&a, "proxy_pass");
         assert_eq!(pass.line, line_of("http://localhost:9000"));
         assert!(
@@ -1314,14 +1291,7 @@ http {
         // two addresses: counted, not called unchanged
         let mut st = stat(&c, "/a/x", &["127.0.0.1:9000"], 3);
         st.tried.insert("[::1]:9000".into(), 3);
-        let a = attribute(
-            &c,
-            Cause::Timeout,
-            &Evidence {
-                stat: &st,
-                heads: &heads,
-            },
-        );
+        let a = attr(&c, Cause::Timeout, &st, &heads);
         let note = &get(&a, "proxy_pass").note;
         assert!(
             note.contains("went to 2 addresses") && !note.contains("never changed"),
@@ -1329,14 +1299,7 @@ http {
         );
         // an upstream group is not a name resolved here
         let st = stat(&c, "/p/x", &["10.0.0.1:80"], 1);
-        let a = attribute(
-            &c,
-            Cause::UpstreamRefused,
-            &Evidence {
-                stat: &st,
-                heads: &heads,
-            },
-        );
+        let a = attr(&c, Cause::UpstreamRefused, &st, &heads);
         assert!(
             a.settings.iter().all(|s| s.directive != "proxy_pass"),
             "{a:?}"
@@ -1350,14 +1313,7 @@ http {
         let mut st = stat(&c, "/p/x", &["10.0.0.1:80", "10.0.0.2:80"], 4);
         st.retried = 1;
         st.max_attempts = 2;
-        let a = attribute(
-            &c,
-            Cause::Passthrough,
-            &Evidence {
-                stat: &st,
-                heads: &heads,
-            },
-        );
+        let a = attr(&c, Cause::Passthrough, &st, &heads);
         assert!(
             a.notes
                 .iter()
@@ -1373,14 +1329,7 @@ http {
             next.note
         );
         let st = stat(&c, "/q/x", &["10.0.0.2:80"], 2);
-        let a = attribute(
-            &c,
-            Cause::Passthrough,
-            &Evidence {
-                stat: &st,
-                heads: &heads,
-            },
-        );
+        let a = attr(&c, Cause::Passthrough, &st, &heads);
         let next = get(&a, "proxy_next_upstream");
         assert_eq!(next.line, line_of("http_502;"));
         assert!(next.note.contains("`http_502` is listed"), "{}", next.note);
@@ -1393,14 +1342,7 @@ http {
         );
         // a refused connection to a single name: no next server
         let st = stat(&c, "/a/x", &["127.0.0.1:9000"], 1);
-        let a = attribute(
-            &c,
-            Cause::UpstreamRefused,
-            &Evidence {
-                stat: &st,
-                heads: &heads,
-            },
-        );
+        let a = attr(&c, Cause::UpstreamRefused, &st, &heads);
         assert!(
             get(&a, "proxy_next_upstream")
                 .note
@@ -1410,14 +1352,7 @@ http {
         // without $upstream_status, what to log
         let mut st = stat(&c, "/p/x", &["10.0.0.1:80"], 1);
         st.attempts_logged = 0;
-        let a = attribute(
-            &c,
-            Cause::UpstreamRefused,
-            &Evidence {
-                stat: &st,
-                heads: &heads,
-            },
-        );
+        let a = attr(&c, Cause::UpstreamRefused, &st, &heads);
         assert!(
             a.notes
                 .iter()

@@ -79,12 +79,30 @@ http {{
 }
 
 /// A port on 127.0.0.1 that was free a moment ago and that nobody listens on
-/// now (bind port 0, note the port, close).
+/// now, never the same twice in this process.
+///
+/// All integration tests share one process and run in parallel, so a port
+/// from `bind(…:0)`, closed again, could be handed by the kernel to another
+/// test's `bind(…:0)` (one test's "refused" port would then be another's
+/// nginx, whose log gains lines it never asked for). The ports come instead
+/// from below Linux's ephemeral range (`ip_local_port_range`, 32768–60999
+/// by default), which `bind(…:0)` and outgoing connections draw from, in
+/// turn from an offset chosen by the process id (other test processes on
+/// the machine start elsewhere), each checked free by binding it.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind 127.0.0.1:0")
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const LOW: u32 = 20_000;
+    const SPAN: u32 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let base = std::process::id().wrapping_mul(211) % SPAN;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        assert!(n < SPAN, "no free port left in {LOW}..{}", LOW + SPAN);
+        let port = (LOW + (base + n) % SPAN) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// True when this process runs as root (nginx then needs `user root;` so
