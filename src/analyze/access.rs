@@ -192,12 +192,19 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Collect, u64) {
     let heads = ctx.fmt.has_upstream_bytes();
     agg.header_sizes.logged = heads;
     let mut ok_lines = 0u64;
+    // the 502s' path patterns are built here, not allocated per request
+    let mut pattern = String::new();
     for raw in lines(chunk) {
         n += 1;
         if raw.is_empty() || raw == b"\r" {
             continue;
         }
-        let Some(line) = ctx.wrap.peel(raw, &mut buf) else {
+        // plain lines (the common case) without a call per line
+        let peeled = match ctx.wrap {
+            Wrap::None => Some(raw.strip_suffix(b"\r").unwrap_or(raw)),
+            w => w.peel(raw, &mut buf),
+        };
+        let Some(line) = peeled else {
             agg.lines += 1;
             agg.malformed += 1;
             if agg.malformed_samples.len() < stats::MALFORMED_SAMPLES {
@@ -254,7 +261,7 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Collect, u64) {
             if heads {
                 agg.header_sizes.see(&full.upstream);
             }
-            let cause = slow_path(full, n, ctx, &mut agg, &mut events);
+            let cause = slow_path(full, n, ctx, &mut agg, &mut events, &mut pattern);
             if summary_time.is_some() {
                 if status >= 500 {
                     run.cur.s5xx += 1;
@@ -273,7 +280,20 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Collect, u64) {
             // full parse (the quantiles are bucket bounds anyway)
             let sampled = timing && ok_lines % TIMING_SAMPLE == 0;
             ok_lines += 1;
-            if (sampled || heads || ctx.opts.all_requests)
+            if sampled && !heads && !ctx.opts.all_requests {
+                // only the upstream variables are wanted: read backward
+                // from the end of the line (as the summary reads
+                // `$upstream_status`), not through the request, referer
+                // and user agent
+                if ctx
+                    .fmt
+                    .complete_upstream(line, &mut rec, at, &mut cache)
+                    .is_ok()
+                {
+                    agg.timings
+                        .see_fields(&rec.upstream, status, rec.time.map(|t| t.utc_ms));
+                }
+            } else if (sampled || heads || ctx.opts.all_requests)
                 && ctx.fmt.complete(line, &mut rec, at, &mut cache).is_ok()
             {
                 let full = &rec;
@@ -302,20 +322,31 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (Agg, Collect, u64) {
 /// or 16+ hex characters) replaced by `{id}`, so `/api/orders/SO-12345` and
 /// `/api/orders/SO-12346` count as one path.
 pub fn path_pattern(path: &str) -> String {
+    let mut out = String::new();
+    path_pattern_into(path, &mut out);
+    out
+}
+
+/// [`path_pattern`] into `out` (cleared first), so that a caller counting
+/// patterns reuses one buffer instead of allocating per request.
+pub fn path_pattern_into(path: &str, out: &mut String) {
+    out.clear();
     let p = path.split('?').next().unwrap_or(path);
     let id_like = |seg: &str| {
         let mut run = 0;
         let mut max_run = 0;
-        for c in seg.chars() {
+        for c in seg.bytes() {
             run = if c.is_ascii_digit() { run + 1 } else { 0 };
             max_run = max_run.max(run);
         }
-        max_run >= 3 || (seg.len() >= 16 && seg.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+        max_run >= 3 || (seg.len() >= 16 && seg.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-'))
     };
-    p.split('/')
-        .map(|seg| if id_like(seg) { "{id}" } else { seg })
-        .collect::<Vec<_>>()
-        .join("/")
+    for (i, seg) in p.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        out.push_str(if id_like(seg) { "{id}" } else { seg });
+    }
 }
 
 /// Count `key`, allocating only the first time it is seen.
@@ -446,6 +477,7 @@ fn slow_path(
     ctx: &Ctx<'_>,
     agg: &mut Agg,
     events: &mut Collect,
+    pattern: &mut String,
 ) -> Cause {
     let mut rec = *rec;
     rec.split_request();
@@ -512,7 +544,7 @@ fn slow_path(
     if needs_example && !ctx.opts.keep_events {
         verdict = cause::classify_with(status, &attempts, &refs, caps, &keepalive, true);
     }
-    let path = text(rec.path);
+    let mut path = text(rec.path);
     let example = || Example {
         file: ctx.display.to_string(),
         line: n,
@@ -607,7 +639,10 @@ fn slow_path(
             None => agg.no_host_502.bump("nginx"),
         }
         match &path {
-            Some(p) => bump(&mut agg.paths, &path_pattern(p)),
+            Some(p) => {
+                path_pattern_into(p, pattern);
+                bump(&mut agg.paths, pattern);
+            }
             None => agg.no_path_502.bump("nginx"),
         }
     }
@@ -620,7 +655,13 @@ fn slow_path(
             time_ms: rec.time.map(|t| t.utc_ms),
             duration_ms: rec.request_time_ms().map(i64::from),
             method: text(rec.method).map(String::into_boxed_str),
-            path: path.clone().map(String::into_boxed_str),
+            // the event, when there is one, needs it too; else it is moved
+            path: if ctx.opts.keep_events {
+                path.clone()
+            } else {
+                path.take()
+            }
+            .map(String::into_boxed_str),
             status,
             request_id: text(rec.request_id).map(String::into_boxed_str),
             upstream: text(rec.upstream.addr).map(String::into_boxed_str),

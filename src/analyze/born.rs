@@ -171,11 +171,18 @@ pub fn born(
     };
     let hops: Vec<&'static str> = order.iter().map(|(_, h)| *h).collect();
     // records per hop, sorted by time
-    let mut per: Vec<Vec<JoinRec>> = hops.iter().map(|_| Vec::new()).collect();
-    for r in recs {
-        let i = hops.iter().position(|h| *h == r.hop).unwrap_or(0);
-        per[i].push(r);
-    }
+    // one hop: the records as they are (copying them one by one into a
+    // new vector faulted in its pages on the main thread, `perf record`)
+    let mut per: Vec<Vec<JoinRec>> = if hops.len() == 1 {
+        vec![recs]
+    } else {
+        let mut per: Vec<Vec<JoinRec>> = hops.iter().map(|_| Vec::new()).collect();
+        for r in recs {
+            let i = hops.iter().position(|h| *h == r.hop).unwrap_or(0);
+            per[i].push(r);
+        }
+        per
+    };
     // (file, line) is unique within a hop, so an unstable sort orders the
     // same; in parallel, as this ran on one core at the end (≈ 60 ms for a
     // 1 GiB HAProxy log, perf)

@@ -46,6 +46,16 @@ fn num(n: u64) -> String {
     out
 }
 
+/// [`duration`] as a span the requests covered: `over 40 s`, or `within a
+/// second` as it is (a blind `in ` → `over ` replacement made "withover").
+fn over(ms: i64) -> String {
+    let d = duration(ms);
+    match d.strip_prefix("in ") {
+        Some(rest) => format!("over {rest}"),
+        None => d,
+    }
+}
+
 /// `in 40 s`, `in 22 min`, `in 3.5 h`, `in 4 days`.
 fn duration(ms: i64) -> String {
     let s = ms.max(0) / 1000;
@@ -113,7 +123,7 @@ pub fn verdict(f: &Facts<'_>) -> String {
             "no 502 in {} requests{}",
             num(t.requests),
             f.span_ms
-                .map(|ms| format!(" ({})", duration(ms).replacen("in ", "over ", 1)))
+                .map(|ms| format!(" ({})", over(ms)))
                 .unwrap_or_default()
         ));
     } else {
@@ -281,6 +291,18 @@ mod tests {
             error_log_upstream_lines: 0,
         };
         assert_eq!(verdict(&f), "no 502 in 1,000 requests (over 3.0 h)");
+        // requests all within one second (a one-line Envoy JSON sample)
+        let f1 = Facts {
+            totals: &quiet,
+            span_502_ms: None,
+            span_ms: Some(55),
+            causes_502: &[],
+            causes_504: &[],
+            causes_other_5xx: &[],
+            timeout_504: None,
+            error_log_upstream_lines: 0,
+        };
+        assert_eq!(verdict(&f1), "no 502 in 1,000 requests (within a second)");
         let unread = Totals::default();
         let f = Facts {
             totals: &unread,

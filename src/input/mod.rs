@@ -10,6 +10,7 @@ mod ahead;
 mod discover;
 mod gzip;
 mod plain;
+mod sigbus;
 mod stream;
 
 use std::fs::File;

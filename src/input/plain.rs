@@ -1,13 +1,17 @@
-//! A regular file read with positioned reads (`pread`) into reused buffers,
-//! one chunk per task, so chunks can be read and parsed in parallel.
+//! A regular file read chunk by chunk, so chunks can be read and parsed in
+//! parallel: each chunk is memory-mapped on its own (no copy out of the
+//! page cache), with positioned reads (`pread`) into reused buffers as the
+//! fallback.
 //!
-//! Why not a memory map: a log can be truncated while it is read (logrotate
-//! `copytruncate`, `> access.log` during an incident), and touching a mapped
-//! page past the new end of the file raises SIGBUS, which kills the process
-//! (mmap(2): "SIGBUS: Attempted access to a page of the buffer that lies
-//! beyond the end of the mapped file"). A `pread` past the end just returns
-//! fewer bytes, which is noticed and reported. On a 1 GiB file in the page
-//! cache the two run at the same speed here (README, "Reading inputs").
+//! A log can be truncated while it is read (logrotate `copytruncate`,
+//! `> access.log` during an incident), and touching a mapped page past the
+//! new end of the file raises SIGBUS, which would kill the process (mmap(2):
+//! "SIGBUS: Attempted access to a page of the buffer that lies beyond the
+//! end of the mapped file"). Each mapping is watched by [`super::sigbus`]:
+//! such a page reads as zeros instead, and the chunk is then read again
+//! with `pread`, which just returns fewer bytes past the end; that is
+//! noticed and reported. A chunk whose last line runs past the mapped tail,
+//! or that cannot be mapped or watched, is read with `pread` too.
 //!
 //! The file is read up to the size it had when discovered; a file that
 //! changed size meanwhile is reported by [`PlainFile::changed`].
@@ -142,7 +146,62 @@ impl PlainFile {
     /// Read the lines that start in `range` (the last one whole, even when it
     /// ends past the range) and hand them to `f`. Safe to call from many
     /// threads at once; each call reuses a buffer from a small shared pool.
-    pub fn with_chunk<R>(&self, range: (u64, u64), f: impl FnOnce(&[u8]) -> R) -> R {
+    pub fn with_chunk<R>(&self, range: (u64, u64), f: impl Fn(&[u8]) -> R) -> R {
+        if let Some(r) = self.with_mapped_chunk(range, &f) {
+            return r;
+        }
+        self.with_read_chunk(range, f)
+    }
+
+    /// [`PlainFile::with_chunk`] on a memory map of the chunk; `None` when
+    /// it has to be read with `pread` (the map or its watch failed, the
+    /// last line runs past the mapped tail, or the file shrank under it:
+    /// then `f`'s result is dropped).
+    fn with_mapped_chunk<R>(&self, (start, end): (u64, u64), f: &impl Fn(&[u8]) -> R) -> Option<R> {
+        if end <= start {
+            return None;
+        }
+        // as `chunk`: from the byte before `start`, to a tail past `end`
+        let from = start.saturating_sub(1);
+        let want = ((end - from) as usize + TAIL).min((self.len - from) as usize);
+        // SAFETY: the map is read only through `data` below while `watch`
+        // guards it: a page past the end of the file (it shrank) reads as
+        // zeros instead of raising SIGBUS, and `watch.hit()` says so, after
+        // which the bytes read are dropped. `watch` is dropped before the
+        // map (declaration order below), so a later mapping at the same
+        // address is never taken for this one. Another process writing the
+        // file changes the bytes under us, as it would between `pread`s.
+        let map = unsafe {
+            memmap2::MmapOptions::new()
+                .offset(from)
+                .len(want)
+                .populate()
+                .map(&self.file)
+        }
+        .ok()?;
+        let watch = super::sigbus::Watch::new(map.as_ptr(), map.len())?;
+        let data: &[u8] = &map;
+        let first = if start == 0 {
+            0
+        } else {
+            memchr::memchr(b'\n', &data[..(end - from - 1) as usize])? + 1
+        };
+        let search = (end - 1 - from) as usize;
+        let stop = match memchr::memchr(b'\n', &data[search..]) {
+            Some(i) => search + i + 1,
+            // the last line of the file, without a newline
+            None if from + want as u64 >= self.len => data.len(),
+            None => return None,
+        };
+        let r = f(&data[first..stop]);
+        let shrank = watch.hit();
+        drop(watch);
+        drop(map);
+        (!shrank).then_some(r)
+    }
+
+    /// [`PlainFile::with_chunk`] with `pread` into a pooled buffer.
+    fn with_read_chunk<R>(&self, range: (u64, u64), f: impl Fn(&[u8]) -> R) -> R {
         let mut buf = (BUFFERS.lock().ok())
             .and_then(|mut pool| pool.pop())
             .unwrap_or_default();
@@ -341,6 +400,39 @@ mod tests {
         assert_eq!((c.was, c.now), (data.len() as u64, 1000));
         assert_eq!(c.short_at, Some(1000));
         assert!(c.to_string().contains("changed while read"), "{c}");
+    }
+
+    /// The file is cut while a mapped chunk is being parsed (`f` cuts it,
+    /// then reads on past the new end): no SIGBUS, the bytes read over
+    /// zeros are dropped, the chunk is read again with `pread` (the lines
+    /// still there) and the cut is reported.
+    #[test]
+    fn a_file_cut_while_its_mapped_chunk_is_read_is_read_again_and_said() {
+        let data: Vec<u8> = (0..40_000)
+            .flat_map(|i| format!("line number {i}\n").into_bytes())
+            .collect();
+        let (t, p) = file_with(&data);
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let got = p.with_chunk((0, data.len() as u64), |c| {
+            if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                t.as_file().set_len(10_000).unwrap();
+            }
+            // touch every byte, as a parse would
+            (c.to_vec(), c.iter().map(|&b| u64::from(b)).sum::<u64>())
+        });
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "mapped, then read again");
+        let (bytes, _) = got;
+        assert!(
+            bytes.len() <= 10_000 && bytes.ends_with(b"\n"),
+            "{}",
+            bytes.len()
+        );
+        assert_eq!(&bytes[..], &data[..bytes.len()]);
+        let c = p.changed().expect("reported");
+        assert_eq!(
+            (c.was, c.now, c.short_at),
+            (data.len() as u64, 10_000, Some(10_000))
+        );
     }
 
     #[test]

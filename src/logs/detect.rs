@@ -1,9 +1,11 @@
 //! Which kind of log a file holds, from its first lines, with the reason.
 
-use super::hop::{HopFormat, HopParser};
+use super::hop::{
+    HopEvent, HopFormat, HopLineError, HopParser, HopRecord, HopSummary, SummaryCache,
+};
 use super::nginx::{LogFormat, TimeCache};
 use super::wrap::{self, Wrap};
-use super::{lines, nginx_error, nginx_infer};
+use super::{lines, nginx_error, nginx_infer, scan};
 
 /// Lines sampled from the start of a file.
 pub const SAMPLE_LINES: usize = 50;
@@ -267,7 +269,11 @@ pub fn sample_span(head: &[u8]) -> usize {
 }
 
 /// Which hop format (of `formats`, tried in order) reads `head`: its index,
-/// a parser for the file and the reason.
+/// a parser for the file and the reason. When the bare lines fit no format,
+/// the packaging of a container's log is peeled first: the kubelet's CRI
+/// layout (`/var/log/pods/…`: `<RFC 3339 time> stdout F <line>`), or the
+/// time stamp alone that `kubectl logs --timestamps` / `docker logs -t`
+/// put before each line.
 pub fn detect_hop(
     head: &[u8],
     formats: &[&'static dyn HopFormat],
@@ -276,20 +282,141 @@ pub fn detect_hop(
     if sample.is_empty() {
         return None;
     }
-    formats
-        .iter()
-        .enumerate()
-        .find_map(|(i, f)| f.detect(&sample).map(|(p, why)| (i, p, why)))
+    let found = |sample: &[&[u8]]| {
+        formats
+            .iter()
+            .enumerate()
+            .find_map(|(i, f)| f.detect(sample).map(|(p, why)| (i, p, why)))
+    };
+    found(&sample).or_else(|| {
+        [Peel::Cri, Peel::Stamp, Peel::Kubectl]
+            .into_iter()
+            .find_map(|peel| {
+                let peeled: Vec<&[u8]> = sample.iter().filter_map(|l| peel.peel(l)).collect();
+                // most of the sample must be packaged this way
+                if peeled.len() * 10 < sample.len() * 8 {
+                    return None;
+                }
+                let (i, p, reason) = found(&peeled)?;
+                let why = format!(
+                    "{} of the first {} lines are {} (peeled before reading); {reason}",
+                    peeled.len(),
+                    sample.len(),
+                    peel.name()
+                );
+                Some((i, Box::new(Peeled(peel, p)) as Box<dyn HopParser>, why))
+            })
+    })
+}
+
+/// A container log's packaging around each line, stored as is (so the
+/// line's content is a slice of it).
+#[derive(Debug, Clone, Copy)]
+enum Peel {
+    /// The kubelet's CRI layout, `<time> <stream> <F|P> <line>`. A partial
+    /// line (`P`, longer than the runtime's buffer, 16 KiB by default) is
+    /// read as far as it goes; its continuation is counted as malformed.
+    Cri,
+    /// `<RFC 3339 time> <line>` (`kubectl logs --timestamps`, `docker logs -t`).
+    Stamp,
+    /// `[pod/<pod>/<container>] <line>` (`kubectl logs --prefix`), with or
+    /// without a `--timestamps` time stamp after it.
+    Kubectl,
+}
+
+impl Peel {
+    fn name(self) -> &'static str {
+        match self {
+            Peel::Cri => "CRI (containerd/CRI-O) lines",
+            Peel::Stamp => "lines behind an RFC 3339 time stamp (`kubectl logs --timestamps`)",
+            Peel::Kubectl => "lines behind `kubectl logs --prefix`'s `[pod/…/…]`",
+        }
+    }
+
+    /// The content of `line`, a slice of it; `None` when it is not packaged
+    /// this way.
+    fn peel(self, line: &[u8]) -> Option<&[u8]> {
+        let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
+        match self {
+            Peel::Cri => {
+                let mut buf = Vec::new();
+                let n = Wrap::Cri.peel(line, &mut buf)?.len();
+                Some(&trimmed[trimmed.len() - n..])
+            }
+            Peel::Stamp => {
+                let sp = memchr::memchr(b' ', trimmed)?;
+                let ts = &trimmed[..sp];
+                (ts.len() >= 20
+                    && ts[4] == b'-'
+                    && ts[10] == b'T'
+                    && scan::parse_iso8601(ts).is_some())
+                .then(|| &trimmed[sp + 1..])
+            }
+            Peel::Kubectl => {
+                let rest = trimmed.strip_prefix(b"[pod/")?;
+                let end = memchr::memchr(b']', rest)?;
+                let rest = rest[end + 1..].strip_prefix(b" ")?;
+                Some(Peel::Stamp.peel(rest).unwrap_or(rest))
+            }
+        }
+    }
+}
+
+/// A hop parser for packaged lines: each line's content goes to the
+/// format's parser; a line not packaged this way is given as it is.
+struct Peeled(Peel, Box<dyn HopParser>);
+
+impl Peeled {
+    fn content<'a>(&self, line: &'a [u8]) -> &'a [u8] {
+        self.0.peel(line).unwrap_or(line)
+    }
+}
+
+impl HopParser for Peeled {
+    fn parse_line<'a>(&self, line: &'a [u8]) -> Result<HopRecord<'a>, HopLineError> {
+        self.1.parse_line(self.content(line))
+    }
+
+    fn parse_summary<'a>(
+        &self,
+        line: &'a [u8],
+        cache: &mut SummaryCache,
+    ) -> Result<HopSummary<'a>, HopLineError> {
+        self.1.parse_summary(self.content(line), cache)
+    }
+
+    fn parse_event<'a>(&self, line: &'a [u8]) -> Option<HopEvent<'a>> {
+        self.1.parse_event(self.content(line))
+    }
 }
 
 /// For a file no hop format reads: what the formats that it looks like say
 /// about it (a CloudFront log whose `#Fields:` line was cut), joined.
 pub fn hop_near_miss(head: &[u8], formats: &[&'static dyn HopFormat]) -> Option<String> {
     let sample = head_lines(head);
-    let why: Vec<String> = formats
+    let mut why: Vec<String> = formats
         .iter()
         .filter_map(|f| f.near_miss(&sample).map(|w| format!("{}: {w}", f.name())))
         .collect();
+    // Docker's json-file driver escapes each line into a JSON string; the
+    // hop parsers borrow the line they read, so these are not read, but
+    // said (the content, decoded, names the format)
+    if let Some((Wrap::Docker, _)) = wrap::detect(&sample) {
+        let mut buf = Vec::new();
+        let decoded: Vec<Vec<u8>> = sample
+            .iter()
+            .filter_map(|l| Wrap::Docker.peel(l, &mut buf).map(<[u8]>::to_vec))
+            .collect();
+        let decoded: Vec<&[u8]> = decoded.iter().map(Vec::as_slice).collect();
+        if let Some(f) = formats.iter().find(|f| f.detect(&decoded).is_some()) {
+            why.push(format!(
+                "{}: Docker json-file lines holding {} log lines, which gatecheck does not unwrap for this format; \
+                 extract them with `jq -rj .log FILE > FILE.log`",
+                f.name(),
+                f.name()
+            ));
+        }
+    }
     (!why.is_empty()).then(|| why.join("; "))
 }
 
@@ -352,6 +479,62 @@ mod tests {
         let d = detect_with(b"x\n{\"status\":1}\n", &f[..1], false);
         assert!(matches!(d.kind, Kind::Unknown));
         assert!(d.reason.contains("line 1: \"x\""), "{}", d.reason);
+    }
+
+    /// HAProxy's raw lines as containerd stores them (`/var/log/pods/…`):
+    /// peeled and read; in Docker json-file: not read, and said so.
+    #[test]
+    fn hop_lines_in_container_runtime_packaging() {
+        let formats = crate::logs::formats::hop_formats();
+        let raw = [
+            "127.0.0.1:60448 [28/Nov/2026:08:50:52.412] fe_main be_app/app1 0/0/0/-1/3 502 209 - - SH-- 1/1/0/0/0 0/0 {a1} \"GET /reset HTTP/1.1\"",
+            "127.0.0.1:60452 [28/Nov/2026:08:50:52.431] fe_main be_app/app1 0/0/0/4/4 200 120 - - ---- 1/1/0/0/0 0/0 {a2} \"GET / HTTP/1.1\"",
+        ];
+        let cri: String = raw
+            .iter()
+            .map(|l| format!("2026-11-28T08:50:52.413456789Z stdout F {l}\n"))
+            .collect();
+        let (i, p, why) = detect_hop(cri.as_bytes(), formats).expect("read");
+        assert_eq!(formats[i].name(), "haproxy");
+        assert!(why.contains("CRI"), "{why}");
+        let first = cri.lines().next().unwrap().as_bytes();
+        let r = p.parse_line(first).unwrap();
+        assert_eq!(r.status, Some(502));
+        let mut cache = SummaryCache::default();
+        assert_eq!(
+            p.parse_summary(first, &mut cache).unwrap().status,
+            Some(502)
+        );
+        let stamped: String = raw
+            .iter()
+            .map(|l| format!("2026-11-28T08:50:52.413456789Z {l}\r\n"))
+            .collect();
+        let (i, p, why) = detect_hop(stamped.as_bytes(), formats).expect("read");
+        assert_eq!(formats[i].name(), "haproxy");
+        assert!(why.contains("--timestamps"), "{why}");
+        let first = stamped.lines().next().unwrap().as_bytes();
+        assert_eq!(p.parse_line(first).unwrap().status, Some(502));
+        let prefixed: String = raw
+            .iter()
+            .map(|l| format!("[pod/haproxy-5d9f7c6b8-x2x9q/haproxy] {l}\n"))
+            .collect();
+        let (i, p, why) = detect_hop(prefixed.as_bytes(), formats).expect("read");
+        assert_eq!(formats[i].name(), "haproxy");
+        assert!(why.contains("--prefix"), "{why}");
+        let first = prefixed.lines().next().unwrap().as_bytes();
+        assert_eq!(p.parse_line(first).unwrap().status, Some(502));
+        let docker: String = raw
+            .iter()
+            .map(|l| {
+                format!(
+                    "{{\"log\":{},\"stream\":\"stdout\",\"time\":\"2026-11-28T08:50:52.4Z\"}}\n",
+                    serde_json::to_string(&format!("{l}\n")).unwrap()
+                )
+            })
+            .collect();
+        assert!(detect_hop(docker.as_bytes(), formats).is_none());
+        let why = hop_near_miss(docker.as_bytes(), formats).expect("said");
+        assert!(why.contains("jq -rj .log"), "{why}");
     }
 
     proptest::proptest! {

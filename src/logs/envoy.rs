@@ -1259,12 +1259,34 @@ mod tests {
         .is_none());
         assert!(detect(r#"{"EdgeResponseStatus":502,"RayID":"x"}"#).is_none());
         assert!(detect("").is_none());
+        // an Istio 1.6-1.8 sidecar's line (fixtures/logs/envoy/real/): the
+        // transport failure reason sits after the mixer status
+        let old = r#"[2022-04-19T13:35:23.864Z] "POST / HTTP/1.1" 503 UF,URX "-" "TLS error: Secret is not supplied by SDS" 52 91 18 - "-" "curl/7.79.1" "622c1d7d-b9bf-4fea-9bc2-28dfe57ae9f0" "cray-dhcp-kea-api:8000" "10.37.0.73:8000" outbound|8000||cray-dhcp-kea-api.services.svc.cluster.local - 10.27.72.242:8000 10.37.0.73:58716 - default"#;
+        let (p, why) = detect(old).unwrap();
+        assert!(why.contains("Istio 1.3-1.8"), "{why}");
+        let r = p.parse_line(old.as_bytes()).unwrap();
+        assert_eq!(r.status, Some(503));
+        assert_eq!(r.total_ms, Some(18));
+        match r.signals {
+            Signals::Envoy {
+                transport_failure,
+                flags,
+                ..
+            } => {
+                assert_eq!(
+                    transport_failure,
+                    Some(&b"TLS error: Secret is not supplied by SDS"[..])
+                );
+                assert_eq!(flags, Some(&b"UF,URX"[..]));
+            }
+            ref s => panic!("{s:?}"),
+        }
     }
 
     #[test]
     fn grammar_formats_compile() {
         let names: Vec<&str> = builtins().iter().map(|b| b.name.as_str()).collect();
-        assert_eq!(names, ["istio", "default", "json"]);
+        assert_eq!(names, ["istio", "istio_mixer", "default", "json"]);
     }
 
     #[test]

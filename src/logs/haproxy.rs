@@ -214,7 +214,7 @@ fn split_prefix(line: &[u8]) -> Split<'_> {
         && l[6] == b' '
         && l[9] == b':'
         && l[12] == b':'
-        && l[15] == b' '
+        && (l[15] == b' ' || l[15] == b'.')
     {
         let day = match (l[4], l[5]) {
             (b' ', d) if d.is_ascii_digit() => (d - b'0') as u32,
@@ -230,8 +230,20 @@ fn split_prefix(line: &[u8]) -> Split<'_> {
         let (Some(mon), Some(secs)) = (scan::month(&l[..3]), hms) else {
             return raw;
         };
+        // `journalctl -o short-precise` writes microseconds after the
+        // seconds (`Nov 28 08:50:52.412345 host haproxy[7]: `): skipped, the
+        // request's own `%tr` is exact to the ms
+        let rest = if l[15] == b'.' {
+            let digits = l[16..].iter().take_while(|c| c.is_ascii_digit()).count();
+            match l.get(16 + digits) {
+                Some(b' ') if (1..=9).contains(&digits) => &l[17 + digits..],
+                _ => return raw,
+            }
+        } else {
+            &l[16..]
+        };
         return tag_and_msg(
-            &l[16..],
+            rest,
             Prefix::Rfc3164,
             Some(SyslogTime::NoYear(mon, day, secs)),
         )
@@ -389,10 +401,40 @@ pub(crate) fn id_like(v: &[u8]) -> bool {
     v.len() >= 16 && v.len() <= 64 && v.iter().all(|c| c.is_ascii_hexdigit() || *c == b'-')
 }
 
-/// Does the message begin like an httplog line (`addr:port [`)?
+/// Does the message begin like an httplog line (`addr:port [`, or any
+/// first field followed by a bracketed accept date)? Such a line that does
+/// not parse is a malformed request, never a notice.
 fn looks_like_request(msg: &[u8]) -> bool {
     let (first, rest) = token(msg);
-    client_addr(first).is_some() && rest.first() == Some(&b'[')
+    if client_addr(first).is_some() && rest.first() == Some(&b'[') {
+        return true;
+    }
+    // a client field haproxy does not write (`-:22222`, a custom `%ci`
+    // layout) before `[dd/Mmm/yyyy:hh:mm:ss.mmm]`
+    let Some(r) = rest.strip_prefix(b"[") else {
+        return false;
+    };
+    memchr::memchr(b']', r).is_some_and(|e| scan::parse_time_local(&r[..e]).is_some())
+}
+
+/// HAProxy's fixed "error log format" (configuration manual §8.2.5): a
+/// connection that failed before it carried a request (SSL handshake,
+/// PROXY protocol header) is logged as `ip:port [accept_date]
+/// frontend/bind: message`, e.g. `127.0.0.1:56059 [03/Dec/2012:17:35:10.380]
+/// frt/f1: Connection error during SSL handshake`. An event, not a request.
+fn is_connection_error(msg: &[u8]) -> bool {
+    let (first, rest) = token(msg);
+    let Some(r) = rest
+        .strip_prefix(b"[")
+        .filter(|_| client_addr(first).is_some())
+    else {
+        return false;
+    };
+    let Some(e) = memchr::memchr(b']', r) else {
+        return false;
+    };
+    let (fe_bind, message) = token(r[e + 1..].strip_prefix(b" ").unwrap_or(&[]));
+    fe_bind.len() > 2 && fe_bind.ends_with(b":") && fe_bind.contains(&b'/') && !message.is_empty()
 }
 
 /// The `option httplog` message (§8.2.3), fields 2–16; anything after the
@@ -773,6 +815,9 @@ impl HopParser for HaproxyParser {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let s = split_prefix(line);
         let parsed = parse_http(s.msg);
+        if parsed.is_err() && is_connection_error(s.msg) {
+            return Err(HopLineError::NotARequest);
+        }
         if parsed.is_ok() || looks_like_request(s.msg) {
             let mut r = parsed?;
             // `%tr` is the wall clock of haproxy's host, without a zone; a
@@ -908,7 +953,9 @@ impl HopParser for HaproxyParser {
                 message: msg,
             });
         }
-        let ours = s.tag.is_some() || NOTICE_STARTS.iter().any(|p| msg.starts_with(p));
+        let ours = s.tag.is_some()
+            || NOTICE_STARTS.iter().any(|p| msg.starts_with(p))
+            || is_connection_error(msg);
         ours.then_some(HopEvent {
             time,
             kind: HopEventKind::Notice,
@@ -971,6 +1018,8 @@ mod tests {
             msg.to_string(),
             format!("Mar 12 08:12:01 lb1 haproxy[7]: {msg}"),
             format!("<134>Mar 12 08:12:01 haproxy[7]: {msg}"),
+            // journalctl -o short-precise
+            format!("Mar 12 08:12:01.100234 lb1 haproxy[7]: {msg}"),
             format!("2024-03-12T08:12:01.100+00:00 lb1 haproxy[7]: {msg}"),
             format!("<134>1 2024-03-12T08:12:01.100+00:00 lb1 haproxy 7 - - {msg}"),
             format!("<134>1 2024-03-12T08:12:01.100+00:00 lb1 haproxy 7 - [x@1 a=\"b\"] {msg}"),
@@ -1029,6 +1078,12 @@ mod tests {
             (b"1.2.3.4:1 [12/Mar/2024:06:00:08.062] fe be/s 0/0/5 100 -- 1/1/1/1/0 0/0", HopLineError::NotARequest),
             (b"Mar 12 08:12:01 lb1 CRON[99]: (root) CMD (run-parts /etc/cron.hourly)", HopLineError::NotARequest),
             (b"Mar 12 08:12:01 lb1 haproxy[7]: Proxy fe_main started.", HopLineError::NotARequest),
+            // §8.2.5's own example of the error log format, with and without syslog
+            (b"Dec  3 18:27:14 localhost haproxy[6103]: 127.0.0.1:56059 [03/Dec/2012:17:35:10.380] frt/f1: Connection error during SSL handshake", HopLineError::NotARequest),
+            (b"127.0.0.1:56059 [03/Dec/2012:17:35:10.380] frt/f1: Timeout during SSL handshake", HopLineError::NotARequest),
+            // a request line with a client field that is no address (a
+            // custom `%ci` layout, fixtures/logs/haproxy/real/): malformed, not a notice
+            (b"May 22 02:22:22 server1 haproxy[5089]: -:22222 [22/May/2021:02:22:22.222] www-https~ myapp/node2 site.domain.com 0/0/0/18/18 200 200 - - ---- 222/222/2/0/0 0/0 \"OPTIONS /api/v2/app/ HTTP/1.1\"", HopLineError::Mismatch),
         ];
         for (l, want) in cases {
             assert_eq!(
@@ -1056,6 +1111,9 @@ mod tests {
         assert_eq!(p().parse_event(raw).unwrap().kind, HopEventKind::ServerUp);
         let cron = b"Mar 12 08:12:01 lb1 CRON[99]: (root) CMD (x)";
         assert!(p().parse_event(cron).is_none());
+        // §8.2.5's error log format without syslog (`log stdout format raw`)
+        let tls = b"127.0.0.1:56059 [03/Dec/2012:17:35:10.380] frt/f1: Connection error during SSL handshake";
+        assert_eq!(p().parse_event(tls).unwrap().kind, HopEventKind::Notice);
     }
 
     #[test]

@@ -170,6 +170,11 @@ pub struct LogFormat {
     /// matched forward, items `back_start..` backward from the end of the line.
     front_end: usize,
     back_start: Option<usize>,
+    /// Items `upstream_start..` (every upstream variable `each_attempt`
+    /// zips, and what follows them) matched backward from the end of the
+    /// line by [`LogFormat::complete_upstream`], when they lie after the
+    /// summary's forward part.
+    upstream_start: Option<usize>,
 }
 
 impl LogFormat {
@@ -237,6 +242,7 @@ impl LogFormat {
             return Err(err("it has no $status, so 502s cannot be found".into()));
         }
         let (front_end, back_start) = plan(&items);
+        let upstream_start = upstream_plan(&items, front_end, back_start);
         Ok(LogFormat {
             name: name.to_string(),
             source: format.to_string(),
@@ -245,6 +251,7 @@ impl LogFormat {
             fields,
             front_end,
             back_start,
+            upstream_start,
         })
     }
 
@@ -315,6 +322,78 @@ impl LogFormat {
         }
     }
 
+    /// Read the upstream variables (address, status and the three times)
+    /// of `line` whose summary [`LogFormat::parse_summary`] put in `rec`
+    /// and returned `at`, for the timings of the sampled successful
+    /// requests: walked backward from the end of the line, as the summary
+    /// reads `$upstream_status`, instead of finishing the forward walk
+    /// through the request, referer and user agent as
+    /// [`LogFormat::complete`] does. Where `complete` succeeds, the fields
+    /// read are the same (tested); falls back to `complete` when the
+    /// format's upstream variables are not all after the summary's
+    /// forward part.
+    #[inline]
+    pub fn complete_upstream<'a>(
+        &self,
+        line: &'a [u8],
+        rec: &mut Record<'a>,
+        at: Resume,
+        cache: &mut TimeCache,
+    ) -> Result<(), LineError> {
+        let (Resume(Some((_, floor))), Some(start)) = (at, self.upstream_start) else {
+            return self.complete(line, rec, at, cache);
+        };
+        match self.walk_tail(strip_cr(line), start, floor, rec, cache) {
+            Ok(()) => Ok(()),
+            // appended fields, a value holding a delimiter: the forward walk decides
+            Err(_) => self.complete(line, rec, at, cache),
+        }
+    }
+
+    /// [`LogFormat::walk_backward`] over `items[start..]`, checking that
+    /// each field ends where the forward walk would end it (the first
+    /// occurrence of the literal after it): a line with fields appended or a
+    /// delimiter inside a value is refused, not read differently.
+    #[inline]
+    fn walk_tail<'a>(
+        &self,
+        line: &'a [u8],
+        start: usize,
+        floor: usize,
+        rec: &mut Record<'a>,
+        cache: &mut TimeCache,
+    ) -> Result<(), LineError> {
+        let json = self.escape == Escape::Json;
+        let mut pos = line.len();
+        for j in (start..self.items.len()).rev() {
+            match &self.items[j] {
+                Item::Lit(l) => {
+                    if pos < floor + l.len() || !l.is_at(line, pos - l.len()) {
+                        return Err(LineError::Mismatch);
+                    }
+                    pos -= l.len();
+                }
+                Item::Var(f, list) => {
+                    let Some(Item::Lit(l)) = j.checked_sub(1).map(|k| &self.items[k]) else {
+                        return Err(LineError::Mismatch);
+                    };
+                    let begin = rfind_lit(&line[floor..pos], l, json, *list)
+                        .ok_or(LineError::Mismatch)?
+                        + floor
+                        + l.len();
+                    if let Some(Item::Lit(next)) = self.items.get(j + 1) {
+                        if find_lit(line, begin, next, json, *list) != Some(pos) {
+                            return Err(LineError::Mismatch);
+                        }
+                    }
+                    rec.put(*f, &line[begin..pos], cache)?;
+                    pos = begin;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Match `items[start..end]` from byte `pos` of `line` (where
     /// `items[..start]` ended); returns the position reached.
     #[inline]
@@ -337,6 +416,22 @@ impl LogFormat {
                 }
                 Item::Var(f, list) => {
                     let stop = match self.items.get(i + 1) {
+                        // the last field, not read (`combined`'s user
+                        // agent), when the line ends with the literal that
+                        // closes it: the forward search would find that
+                        // literal somewhere in between, and the walk would
+                        // succeed all the same, so the field is not scanned
+                        Some(Item::Lit(l))
+                            if *f == Field::Skip
+                                && !*list
+                                && end == self.items.len()
+                                && i + 2 == end
+                                && self.escape != Escape::Json
+                                && line.len() >= pos + l.len()
+                                && l.is_at(line, line.len() - l.len()) =>
+                        {
+                            line.len() - l.len()
+                        }
                         Some(Item::Lit(l)) => {
                             find_lit(line, pos, l, self.escape == Escape::Json, *list)
                                 .ok_or(LineError::Mismatch)?
@@ -551,10 +646,29 @@ fn plan(items: &[Item]) -> (usize, Option<usize>) {
     }
 }
 
+/// Where [`LogFormat::complete_upstream`]'s backward walk starts: at the
+/// first upstream variable `each_attempt` reads, when the summary walks
+/// backward at all, that variable comes after its forward part and a
+/// literal precedes it; `None` otherwise (then `complete` is used).
+fn upstream_plan(items: &[Item], front_end: usize, back_start: Option<usize>) -> Option<usize> {
+    back_start?;
+    let zipped = [
+        Field::UpstreamAddr,
+        Field::UpstreamStatus,
+        Field::UpstreamConnectTime,
+        Field::UpstreamHeaderTime,
+        Field::UpstreamResponseTime,
+    ];
+    let first =
+        (0..items.len()).find(|&i| matches!(&items[i], Item::Var(v, _) if zipped.contains(v)))?;
+    let lit = first.checked_sub(1)?;
+    (lit >= front_end && matches!(items[lit], Item::Lit(_))).then_some(first)
+}
+
 /// Find literal `lit` in `hay` searching backward; its start offset. With
 /// `list`, the value after the literal may be an nginx list, so a literal
 /// that is part of a list separator is not taken.
-#[inline]
+#[inline(always)]
 fn rfind_lit(hay: &[u8], lit: &scan::Lit, json: bool, list: bool) -> Option<usize> {
     let last = *lit.bytes().last()?;
     let mut end = hay.len();
@@ -600,7 +714,7 @@ fn escaped_quote(line: &[u8], at: usize, lit: &[u8]) -> bool {
 
 /// Find literal `lit` in `line` at or after `from`; its start offset. With
 /// `list`, a literal inside a list separator is skipped ([`in_list_sep`]).
-#[inline]
+#[inline(always)]
 fn find_lit(line: &[u8], from: usize, lit: &scan::Lit, json: bool, list: bool) -> Option<usize> {
     let first = lit.bytes()[0];
     let mut at = from;
@@ -755,6 +869,27 @@ mod tests {
         assert_eq!(f.parse(&l2, &mut c).unwrap().status, Some(502));
     }
 
+    /// The closing field of `combined`, not read, is not scanned when the
+    /// line ends with its quote: the record is the one the search gives
+    /// (the same line with text appended, which must be searched), and a
+    /// raw quote inside the user agent changes nothing either way.
+    #[test]
+    fn an_unread_last_field_is_skipped_as_the_search_would() {
+        let f = LogFormat::compile("combined", COMBINED, Escape::None).unwrap();
+        let mut c = TimeCache::default();
+        for line in [
+            &br#"10.1.2.3 - - [20/Nov/2026:14:03:07 +0100] "GET /x HTTP/1.1" 502 157 "-" "curl/8.5.0""#[..],
+            br#"10.1.2.3 - - [20/Nov/2026:14:03:07 +0100] "GET /x HTTP/1.1" 200 1 "-" "a "quoted" agent""#,
+        ] {
+            let skipped = f.parse(line, &mut c).unwrap();
+            let appended = [line, b" appended"].concat();
+            let searched = f.parse(&appended, &mut c).unwrap();
+            assert_eq!(format!("{skipped:?}"), format!("{searched:?}"));
+        }
+        let cut = br#"10.1.2.3 - - [20/Nov/2026:14:03:07 +0100] "GET /x HTTP/1.1" 200 1 "-" "#;
+        assert_eq!(f.parse(cut, &mut c), Err(LineError::Mismatch));
+    }
+
     #[test]
     fn rejects_bad_lines() {
         let f = LogFormat::compile("combined", COMBINED, Escape::Default).unwrap();
@@ -865,7 +1000,7 @@ mod tests {
             }
         }
         lines.push(br#"1.2.3.4 - - [20/Nov/2026:14:03:07 +0000] "GET / HTTP/1.1" 502 1 "-" "ua, x" rt=0.1 uct="-" uht="-" urt="-" ua="a, b" us="502, 502""#.to_vec());
-        let (mut finished, mut compared) = (0, 0);
+        let (mut finished, mut compared, mut backward) = (0, 0, 0);
         for f in builtin_formats() {
             for l in &lines {
                 let mut c = TimeCache::default();
@@ -876,6 +1011,33 @@ mod tests {
                 };
                 finished += usize::from(at.is_partial());
                 compared += 1;
+                // the backward read of the upstream variables agrees
+                // wherever the full parse succeeds
+                let mut up = rec;
+                let got_up = f.complete_upstream(l, &mut up, at, &mut c.clone());
+                if let Ok(w) = &want {
+                    assert_eq!(
+                        got_up,
+                        Ok(()),
+                        "{} on {}",
+                        f.name,
+                        String::from_utf8_lossy(l)
+                    );
+                    fn zipped<'a>(r: &Record<'a>) -> impl PartialEq + std::fmt::Debug + 'a {
+                        let u = r.upstream;
+                        (
+                            r.time, r.status, u.addr, u.status, u.connect, u.header, u.response,
+                        )
+                    }
+                    assert_eq!(
+                        zipped(&up),
+                        zipped(w),
+                        "{} on {}",
+                        f.name,
+                        String::from_utf8_lossy(l)
+                    );
+                    backward += usize::from(f.upstream_start.is_some() && at.is_partial());
+                }
                 let got = f.complete(l, &mut rec, at, &mut c).map(|()| rec);
                 assert_eq!(got, want, "{} on {}", f.name, String::from_utf8_lossy(l));
             }
@@ -884,6 +1046,7 @@ mod tests {
             finished > 100 && compared > finished,
             "{finished} of {compared}"
         );
+        assert!(backward > 50, "{backward} lines read backward");
     }
 
     #[test]

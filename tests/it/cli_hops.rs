@@ -622,3 +622,169 @@ fn haproxy_hop_timings() {
         }
     }
 }
+
+/// `gatecheck analyze --format ndjson` on `path`: `(line, cause)` of each 5xx.
+fn causes_by_line(path: &str) -> Vec<(u64, String)> {
+    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .args(["analyze", path, "--format", "ndjson", "--no-progress"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{path}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let ev: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                ev["line"].as_u64().unwrap(),
+                ev["cause"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Lines real proxies wrote, collected from public sources
+/// (`fixtures/logs/<fmt>/real/SOURCES.md`): each file detected as its
+/// format, every 5xx with the cause the vendor's documentation gives its
+/// signals, and no line lost (requests + malformed + events = lines).
+#[test]
+fn public_samples_of_every_hop() {
+    // (file, format, (line, cause) of each 5xx)
+    type Case<'a> = (&'a str, &'a str, &'a [(u64, &'a str)]);
+    let cases: &[Case] = &[
+        (
+            "fixtures/logs/haproxy/real/public_httplog.log",
+            "haproxy",
+            &[
+                (6, "no_live_upstream"),
+                (7, "no_live_upstream"),
+                (8, "no_live_upstream"),
+            ],
+        ),
+        (
+            "fixtures/logs/envoy/real/istio_default.log",
+            "envoy",
+            &[
+                (1, "upstream_closed_early"),
+                (2, "upstream_closed_early"),
+                (3, "upstream_refused"),
+                (4, "tls"),
+            ],
+        ),
+        (
+            // Istio 1.3-1.8's layout; `TLS error: Secret is not supplied by
+            // SDS` is a TLS failure (was: upstream_refused)
+            "fixtures/logs/envoy/real/istio_1_6_mixer.log",
+            "envoy",
+            &[(1, "tls"), (2, "upstream_refused"), (3, "tls")],
+        ),
+        (
+            "fixtures/logs/envoy/real/json_camelcase.log",
+            "envoy",
+            &[(1, "upstream_refused")],
+        ),
+        (
+            "fixtures/logs/alb/real/elastic_and_aws_docs.log",
+            "alb",
+            &[(4, "invalid_header")],
+        ),
+        (
+            "fixtures/logs/cloudfront/real/elastic_integrations.log",
+            "cloudfront",
+            &[(4, "dns"), (5, "dns")],
+        ),
+        (
+            "fixtures/logs/cloudflare/real/elastic_integrations.log",
+            "cloudflare",
+            &[],
+        ),
+        (
+            "fixtures/logs/gcp_lb/real/elastic_integrations.log",
+            "gcp_lb",
+            &[],
+        ),
+    ];
+    for (path, format, want) in cases {
+        let v = analyze_json(&[path]);
+        assert_eq!(
+            v["inputs"][0]["format"], *format,
+            "{path}: {}",
+            v["inputs"][0]["reason"]
+        );
+        let got = causes_by_line(path);
+        let want: Vec<(u64, String)> = want.iter().map(|(l, c)| (*l, c.to_string())).collect();
+        assert_eq!(got, want, "{path}");
+        let h = &v["hops"][0];
+        let t = &h["totals"];
+        let events: u64 = h["events"]
+            .as_object()
+            .map(|m| m.values().filter_map(|n| n.as_u64()).sum())
+            .unwrap_or(0);
+        let accounted = t["requests"].as_u64().unwrap()
+            + t["malformed"].as_u64().unwrap()
+            + events
+            + h["skipped_lines"].as_u64().unwrap();
+        let text = std::fs::read_to_string(path).unwrap();
+        assert_eq!(accounted, t["lines"].as_u64().unwrap(), "{path}: {t}");
+        assert_eq!(
+            t["lines"].as_u64().unwrap(),
+            text.lines().count() as u64,
+            "{path}"
+        );
+    }
+    // the one HAProxy line that is no request HAProxy's formats write is
+    // named with its line, not passed off as a notice
+    let v = analyze_json(&["fixtures/logs/haproxy/real/public_httplog.log"]);
+    let bad = v["malformed_samples"].as_array().unwrap();
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!(bad[0]["line"], 2);
+}
+
+/// HAProxy's own lines as containerd stores them (`/var/log/pods/…`) and
+/// Envoy's behind `kubectl logs --timestamps` are read; in Docker's
+/// json-file, not read, and the message says how to extract them.
+#[test]
+fn hop_logs_in_container_packaging() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = std::fs::read_to_string("fixtures/logs/haproxy/real/stdout.log").unwrap();
+    let cri: String = raw
+        .lines()
+        .map(|l| format!("2026-11-28T08:50:52.413456789Z stdout F {l}\n"))
+        .collect();
+    let cri_path = dir.path().join("haproxy-0_default_haproxy-1.log");
+    std::fs::write(&cri_path, cri).unwrap();
+    let plain = analyze_json(&["fixtures/logs/haproxy/real/stdout.log"]);
+    let v = analyze_json(&[cri_path.to_str().unwrap()]);
+    assert_eq!(v["inputs"][0]["format"], "haproxy");
+    assert_eq!(v["totals"]["requests"], plain["totals"]["requests"]);
+    assert_eq!(causes(&v["causes_502"]), causes(&plain["causes_502"]));
+    assert!(!causes(&v["causes_502"]).is_empty());
+    let docker: String = raw
+        .lines()
+        .map(|l| {
+            let log = serde_json::to_string(&format!("{l}\n")).unwrap();
+            format!("{{\"log\":{log},\"stream\":\"stdout\",\"time\":\"2026-11-28T08:50:52.4Z\"}}\n")
+        })
+        .collect();
+    // `kubectl logs --timestamps` of an Istio sidecar: the same causes, line by line
+    let envoy = "fixtures/logs/envoy/real/istio_default.log";
+    let stamped: String = std::fs::read_to_string(envoy)
+        .unwrap()
+        .lines()
+        .map(|l| format!("2026-11-28T08:50:52.413456789Z {l}\n"))
+        .collect();
+    let stamped_path = dir.path().join("istio-proxy.log");
+    std::fs::write(&stamped_path, stamped).unwrap();
+    assert_eq!(
+        causes_by_line(stamped_path.to_str().unwrap()),
+        causes_by_line(envoy)
+    );
+    let docker_path = dir.path().join("container-json.log");
+    std::fs::write(&docker_path, docker).unwrap();
+    let (_, out) = formats(&[docker_path.to_str().unwrap()]);
+    assert!(out.contains("jq -rj .log"), "{out}");
+}

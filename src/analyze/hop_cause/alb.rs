@@ -1,5 +1,6 @@
 //! AWS ALB's signals → causes: `target_status_code` vs `elb_status_code`,
-//! `error_reason` (Lambda targets), and which processing times are `-1`.
+//! `error_reason` (Lambda targets, and the load balancer's own authenticate,
+//! weighted-target-group and WAF steps), and which processing times are `-1`.
 //!
 //! From AWS's "Troubleshoot your Application Load Balancers" ("The load
 //! balancer generates an HTTP error"): an ALB **502** is a TCP RST or an
@@ -76,7 +77,7 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
     ev.add(format_args!("request_processing_time={}", Secs(rpt)));
     ev.add(format_args!("target_processing_time={}", Secs(tpt)));
     let cause = if let Some(reason) = error_reason {
-        let (cause, meaning) = lambda(reason);
+        let (cause, meaning) = reason_code(reason);
         ev.add(format_args!("error_reason={}: {meaning}", Lossy(reason)));
         cause
     } else if let Some(t) = target_status {
@@ -132,6 +133,49 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
     cause
 }
 
+/// An `error_reason` → cause and meaning, from the access-log reference's
+/// "Error reason codes" tables (`load-balancer-access-logs.md`): the
+/// `authenticate` action's codes (`Auth…`), weighted target groups'
+/// (`AWSALBTGCookieInvalid`, `WeightedTargetGroupsUnhandledException`),
+/// Lambda targets' (`Lambda…`) and AWS WAF's (`WAF…`). Only Lambda's name
+/// a failure of the target; the others are the load balancer's own steps.
+fn reason_code(reason: &[u8]) -> (Cause, &'static str) {
+    if reason.starts_with(b"Lambda") {
+        return lambda(reason);
+    }
+    match reason {
+        b"AuthTokenEpRequestTimeout" | b"AuthUserinfoEpRequestTimeout" => (
+            Cause::Unknown,
+            "the authenticate action could not reach the identity provider's endpoint (ELBAuthError): not the target",
+        ),
+        b"AuthTokenEpRequestFailed" | b"AuthUserinfoEpRequestFailed" => (
+            Cause::Unknown,
+            "the identity provider's endpoint answered an error (ELBAuthError): not the target",
+        ),
+        b"AuthUnhandledException" | b"AuthMissingHostHeader" | b"AuthUserinfoResponseSizeExceeded" => (
+            Cause::Unknown,
+            "the load balancer's authenticate action failed (ELBAuthError): not the target",
+        ),
+        r if r.starts_with(b"Auth") => (
+            Cause::Unknown,
+            "the authenticate action rejected the request (cookie, token or state not valid; ELBAuthFailure): not the target",
+        ),
+        b"AWSALBTGCookieInvalid" | b"WeightedTargetGroupsUnhandledException" => (
+            Cause::Unknown,
+            "forwarding to a weighted target group failed in the load balancer (AWSALBTG cookie not valid, or an unhandled exception): not the target",
+        ),
+        b"WAFConnectionError" | b"WAFConnectionTimeout" | b"WAFResponseReadTimeout" | b"WAFServiceError"
+        | b"WAFUnhandledException" => (
+            Cause::Unknown,
+            "the load balancer could not get AWS WAF's decision (connection, timeout or WAF error): not the target",
+        ),
+        _ => (
+            Cause::Unknown,
+            "a code not in the access-log reference's tables gatecheck knows",
+        ),
+    }
+}
+
 /// A Lambda target's `error_reason` (the access-log reference's table).
 fn lambda(reason: &[u8]) -> (Cause, &'static str) {
     match reason {
@@ -141,7 +185,9 @@ fn lambda(reason: &[u8]) -> (Cause, &'static str) {
         b"LambdaConnectionTimeout" => (Cause::Timeout, "connecting to Lambda timed out"),
         b"LambdaThrottling" => (Cause::RateLimited, "Lambda throttled the function: too many requests"),
         b"LambdaServiceException" => (Cause::Unknown, "Lambda had an internal error"),
+        b"LambdaUnhandledException" => (Cause::Unknown, "the load balancer had an unhandled exception invoking Lambda"),
         b"LambdaRequestTooLarge" => (Cause::Unknown, "the request body exceeded 1 MB (a client-side limit)"),
+        b"LambdaBadRequest" => (Cause::Unknown, "the client's request headers or body were not all UTF-8 (a client-side problem)"),
         b"LambdaAccessDenied" | b"LambdaResourceNotFound" => {
             (Cause::Unknown, "the load balancer could not invoke the function (permission or function missing): configuration")
         }
@@ -200,5 +246,32 @@ mod tests {
         );
         assert_eq!(lambda(b"LambdaThrottling").0, Cause::RateLimited);
         assert_eq!(lambda(b"LambdaKMSDisabledException").0, Cause::Unknown);
+        // the non-Lambda codes of the reference are the load balancer's own
+        // steps: never described as a function's setup (they were, before)
+        for code in [
+            &b"AuthTokenEpRequestTimeout"[..],
+            b"AuthInvalidCookie",
+            b"WAFConnectionError",
+            b"AWSALBTGCookieInvalid",
+            b"SomethingNew",
+        ] {
+            let (cause, meaning) = reason_code(code);
+            assert_eq!(cause, Cause::Unknown);
+            assert!(!meaning.contains("function"), "{meaning}");
+        }
+        assert_eq!(
+            reason_code(b"LambdaUnhandled").0,
+            Cause::UpstreamClosedEarly
+        );
+        let mut r = rec(500, None, Some(0), None);
+        if let Signals::Alb { error_reason, .. } = &mut r.signals {
+            *error_reason = Some(b"WAFConnectionTimeout");
+        }
+        let v = classify(&r);
+        assert!(
+            v.evidence.iter().any(|e| e.contains("AWS WAF")),
+            "{:?}",
+            v.evidence
+        );
     }
 }

@@ -152,8 +152,13 @@ fn by_flags(flags: &[u8], reason: &str) -> (Cause, Option<(&'static str, &'stati
 }
 
 /// TLS / timeout / refusal from the reset reason and transport failure text.
+/// Envoy's TLS transport socket writes its failures as `TLS error: …`
+/// (`source/common/tls/ssl_socket.cc`; the details carry the same with `_`
+/// for spaces), including ones that name no SSL routine, such as Istio's
+/// `TLS error: Secret is not supplied by SDS` (no certificate pushed yet).
 fn by_reason(reason: &str) -> Option<Cause> {
     if reason.contains("tls_error")
+        || reason.contains("tls error")
         || reason.contains("ssl")
         || reason.contains("certificate")
         || reason.contains("handshake")
@@ -255,6 +260,21 @@ mod tests {
             assert_eq!(v.cause, *want, "{f:?} {d:?} {u:?}: {:?}", v.evidence);
             assert!(!v.evidence.is_empty());
         }
+    }
+
+    /// `UF` whose transport failure is a TLS error without "SSL" in it
+    /// (an Istio 1.6 sidecar, fixtures/logs/envoy/real/istio_1_6_mixer.log):
+    /// tls, not refused.
+    #[test]
+    fn tls_error_without_ssl_routine_is_tls() {
+        let mut r = rec(Some(b"UF,URX"), None, None);
+        if let Signals::Envoy {
+            transport_failure, ..
+        } = &mut r.signals
+        {
+            *transport_failure = Some(b"TLS error: Secret is not supplied by SDS");
+        }
+        assert_eq!(classify(&r).cause, Cause::Tls);
     }
 
     #[test]

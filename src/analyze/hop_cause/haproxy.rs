@@ -136,6 +136,21 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
             Cause::Passthrough,
             "the server sent this status itself (its response headers arrived: Tr ≥ 0): look at the application behind this backend",
         ),
+        // §8.5: `CC` the client aborted before the server connection was
+        // made, `CH`/`cH` it aborted (or timed out) while waiting for the
+        // response headers, `CQ`/`CT` while queued or tarpitted; HAProxy
+        // has logged a 503 for `CC` (haproxy/haproxy#1266)
+        (b'C' | b'c', b'C' | b'H' | b'Q' | b'T') => {
+            ev.add(format_args!(
+                "termination state {}{}: the client went away (closed, or `timeout client`) before the response; \
+                 this {status} was never served; the server may have been slow, or (CC) dead and not yet marked down \
+                 (Ta={}) — HAProxy manual §8.5",
+                tsc[0] as char,
+                tsc[1] as char,
+                Ms(ta)
+            ));
+            Cause::Unknown
+        }
         (a, b) => {
             ev.add(format_args!(
                 "termination state {}{}: not a server failure gatecheck can name (HAProxy manual §8.5 explains each code)",
@@ -178,9 +193,26 @@ mod tests {
             ("502", "app1", "0/0/0/4/5", "SD--", Passthrough),
             ("503", "<NOSRV>", "0/-1/-1/-1/0", "PR--", RateLimited),
             ("500", "app1", "0/0/0/-1/3", "RC--", Unknown),
+            ("503", "app1", "0/0/-1/-1/12", "CC--", Unknown),
         ];
         for (st, srv, t, tsc, want) in cases {
             assert_eq!(cause_of(st, srv, t, tsc), want, "{st} {srv} {t} {tsc}");
         }
+    }
+
+    /// A client abort is said to be one, not "not a server failure
+    /// gatecheck can name".
+    #[test]
+    fn client_abort_is_named() {
+        let line = "10.0.0.1:5000 [12/Mar/2024:08:12:01.100] fe be/app1 0/0/-1/-1/12 503 0 - - CC-- 1/1/0/0/0 0/0 \"GET /a HTTP/1.1\"";
+        let (p, _) = Haproxy.detect(&[line.as_bytes()]).expect("detected");
+        let v = classify(&p.parse_line(line.as_bytes()).unwrap());
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.contains("the client went away")),
+            "{:?}",
+            v.evidence
+        );
     }
 }
