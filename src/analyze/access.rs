@@ -132,7 +132,11 @@ pub(super) fn access_pass(
             }
             return;
         }
-        let agg = file_total.take().unwrap_or_else(Agg::new);
+        // (`Agg::new`, not the default: its status table is allocated)
+        let agg = match file_total.take() {
+            Some(a) => a,
+            None => Agg::new(),
+        };
         base = 0;
         let (display, reason, fi) = &about[i];
         inputs_out.push(InputSummary::new(
