@@ -115,7 +115,9 @@ pub(super) fn access_pass(
         let (agg, evs, n) = parse_access_chunk(chunk, &ctxs[i], ndjson);
         ((agg, evs.finish(ndjson)), n)
     };
-    let mut file_total = Agg::new();
+    // an input's first chunk is its total so far (most small files are one
+    // chunk: no empty aggregate made and merged into per file)
+    let mut file_total: Option<Agg> = None;
     let mut base = 0u64;
     for_each_chunk(&mut files, opts, problems, &parse, &mut |i,
                                                              part: Option<
@@ -125,10 +127,17 @@ pub(super) fn access_pass(
             shift_lines(&mut agg, &mut [], base);
             on_events.send(evs, base);
             base += n;
-            file_total += agg;
+            match &mut file_total {
+                Some(t) => *t += agg,
+                None => file_total = Some(agg),
+            }
             return;
         }
-        let agg = std::mem::replace(&mut file_total, Agg::new());
+        // (`Agg::new`, not the default: its status table is allocated)
+        let agg = match file_total.take() {
+            Some(a) => a,
+            None => Agg::new(),
+        };
         base = 0;
         let (display, reason, fi) = &about[i];
         inputs_out.push(InputSummary::new(

@@ -4,9 +4,11 @@
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use super::attribute::{hop_config_kind, ProxyConfigs};
 use super::given_formats::{envoy_config_formats, envoy_given, EnvoyGiven, FormatProxy};
-use super::inputs::{classify_input, open, Loaded};
+use super::inputs::{classify_head, classify_input, open, Loaded};
 use super::{nginx_config, Options};
 use crate::input::{self, Problem};
 use crate::logs::detect::{self, Kind};
@@ -39,8 +41,15 @@ pub(super) struct Plan {
 pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
     let (inputs, mut problems) = input::discover(paths);
     let mut loaded = Vec::new();
-    for (i, inp) in inputs.into_iter().enumerate() {
-        match open(i as u32, inp) {
+    // opened and their starts read on every core (thousands of small
+    // files: issue 9), taken in input order
+    let opened: Vec<_> = inputs
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, inp)| open(i as u32, inp))
+        .collect();
+    for o in opened {
+        match o {
             Ok(l) => loaded.push(l),
             Err((inp, msg)) => problems.push(Problem {
                 path: inp.display,
@@ -64,7 +73,8 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
     let envoy_index = hop_formats().iter().position(|f| f.name() == "envoy");
     let given_haproxy: Vec<_> = custom.iter().filter(|f| f.source == GIVEN).collect();
     let mut hop_parsers: Vec<Option<Box<dyn HopParser>>> = Vec::new();
-    for l in loaded.iter_mut() {
+    let ahead = look_ahead(&loaded, haproxy_index, &formats, config.as_deref(), opts);
+    for (l, mut ahead) in loaded.iter_mut().zip(ahead) {
         hop_parsers.push(None);
         if matches!(l.kind, Kind::Config | Kind::HopConfig(_)) {
             continue;
@@ -109,15 +119,21 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
         // does, which would read it without its timers and termination state:
         // its own, stricter, layout is tried before nginx's
         if let Some(i) = haproxy_index {
-            let head = detect::head_lines(&l.head);
-            if let Some((parser, why)) = crate::logs::haproxy_clf::detect(&head) {
+            let found = match ahead.as_mut() {
+                Some(a) => a.clf.take(),
+                None => crate::logs::haproxy_clf::detect(&detect::head_lines(&l.head)),
+            };
+            if let Some((parser, why)) = found {
                 l.kind = Kind::Hop(i);
                 l.reason = why;
                 *hop_parsers.last_mut().expect("pushed above") = Some(Box::new(parser));
                 continue;
             }
         }
-        let d = classify_input(l, &formats, config.as_deref(), opts.only_given_formats);
+        let d = match ahead.and_then(|a| a.detected) {
+            Some(d) => d,
+            None => classify_input(l, &formats, config.as_deref(), opts.only_given_formats),
+        };
         // A JSON layout inferred from the file's own keys fits any JSON log
         // with a status key; a hop format that knows its vendor's keys
         // (Envoy, Cloudflare, Fastly, Google Cloud LB) comes first.
@@ -188,6 +204,59 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
         names,
         unreadable_inputs,
     }
+}
+
+/// What is found for one input on every core before the inputs are decided
+/// one by one, in order (which they must be: a layout read from one file is
+/// tried on the next ones). Thousands of small files then do not wait for
+/// one core to detect each (issue 9).
+struct Ahead {
+    /// `haproxy_clf::detect` of its first lines.
+    clf: Option<(crate::logs::haproxy_clf::ClfParser, String)>,
+    /// [`classify_input`] with the formats known before any was read from a
+    /// file, when no format read later can change its verdict: an nginx
+    /// format that fits (the first that fits stays first, as later ones are
+    /// added at the end), not one read from the file itself.
+    detected: Option<detect::Detection>,
+}
+
+/// [`Ahead`] for each input (`None` for the configs, not detected).
+fn look_ahead(
+    loaded: &[Loaded],
+    haproxy_index: Option<usize>,
+    formats: &[LogFormat],
+    config: Option<&nginx_config::NginxConfig>,
+    opts: &Options,
+) -> Vec<Option<Ahead>> {
+    // what the look needs of each input (`Loaded` may hold a stream, which
+    // is not shared between threads)
+    let starts: Vec<_> = loaded
+        .iter()
+        .map(|l| {
+            let config = matches!(l.kind, Kind::Config | Kind::HopConfig(_));
+            (!config).then_some((&l.head[..], l.input.path.as_deref()))
+        })
+        .collect();
+    starts
+        .into_par_iter()
+        .map(|start| {
+            let (head, path) = start?;
+            let clf = haproxy_index
+                .and_then(|_| crate::logs::haproxy_clf::detect(&detect::head_lines(head)));
+            let detected = (clf.is_none() && !head.is_empty())
+                .then(|| classify_head(head, path, formats, config, opts.only_given_formats))
+                .filter(|d| {
+                    // the config's format for this file, looked up by name,
+                    // must be among the known ones (not one read later)
+                    let preferred_known = config
+                        .zip(path)
+                        .and_then(|(c, p)| c.format_for(p))
+                        .is_none_or(|(name, _)| formats.iter().any(|f| f.name == name));
+                    matches!(d.kind, Kind::Access(_)) && d.inferred.is_none() && preferred_known
+                });
+            Some(Ahead { clf, detected })
+        })
+        .collect()
 }
 
 /// The source of a format given with `--log-format PROXY=…`.
@@ -332,7 +401,7 @@ fn envoy_log_formats(
     }
     let mut counts = Vec::new();
     for (i, l) in loaded.iter().enumerate() {
-        if matches!(l.kind, Kind::Unknown) && hop_config_kind(&l.head) == Some(ProxyKind::Envoy) {
+        if matches!(l.kind, Kind::Unknown) && l.hop_config == Some(ProxyKind::Envoy) {
             let text = l.prefix(usize::MAX);
             let found = envoy_config_formats(&l.input.display, &text, problems);
             counts.push((i, found.len()));
@@ -458,11 +527,13 @@ fn read_configs(
         .iter()
         .enumerate()
         .filter(|(_, l)| {
-            matches!(detect::detect(&l.head, &builtin).kind, Kind::Unknown)
-                && l.input
-                    .path
-                    .as_deref()
-                    .is_some_and(nginx_config::is_config_name)
+            // the name first: detection is the dearer test, and most
+            // inputs are logs with other names
+            l.input
+                .path
+                .as_deref()
+                .is_some_and(nginx_config::is_config_name)
+                && matches!(detect::detect(&l.head, &builtin).kind, Kind::Unknown)
         })
         .map(|(i, _)| i)
         .collect();
@@ -526,7 +597,7 @@ fn read_hop_configs(
         if !matches!(l.kind, Kind::Unknown) && !hop_cfg {
             continue;
         }
-        let Some(kind) = hop_config_kind(&l.head) else {
+        let Some(kind) = l.hop_config else {
             continue;
         };
         if !hop_cfg {

@@ -4,7 +4,7 @@
 //! issue 9).
 
 use std::io;
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{sync_channel, TrySendError};
 use std::sync::Mutex;
 
 use super::BlockReader;
@@ -21,12 +21,34 @@ const AHEAD: usize = 1;
 ///
 /// The blocks' buffers go back to the decoder once parsed and are filled
 /// again ([`BlockReader::next_block_into`]): at most three buffers per
-/// stream, each allocated once.
+/// stream, taken from and given back to a pool shared by all streams.
+///
+/// Without `first`, the first block is read on this thread; a stream that
+/// ends within it (a small `.gz`) starts no thread (issue 9: 2,000 small
+/// `.gz` files each started a decoder thread and faulted in fresh blocks).
 pub fn each_block(
     first: Option<Vec<u8>>,
     reader: &mut BlockReader,
     each: &mut dyn FnMut(&[u8]),
 ) -> io::Result<()> {
+    let first = match first {
+        Some(b) => b,
+        None => {
+            let mut buf = pool_take();
+            let got = reader.next_block_into(&mut buf);
+            if !matches!(got, Ok(true)) {
+                pool_give(buf);
+                return got.map(|_| ());
+            }
+            buf
+        }
+    };
+    if reader.done {
+        // the whole stream is in its first block
+        each(&first);
+        pool_give(first);
+        return Ok(());
+    }
     let reader = Mutex::new(reader);
     let next = |buf: &mut Vec<u8>| match reader.lock() {
         Ok(mut r) => r.next_block_into(buf),
@@ -39,39 +61,107 @@ pub fn each_block(
         let (back_tx, back_rx) = sync_channel::<Vec<u8>>(AHEAD + 2);
         let decoder = std::thread::Builder::new()
             .name("gatecheck-decode".into())
-            .spawn_scoped(s, move || loop {
-                let mut buf = back_rx.try_recv().unwrap_or_default();
-                let item = match next(&mut buf) {
-                    Ok(true) => Ok(buf),
-                    Ok(false) => return,
-                    Err(e) => Err(e),
-                };
-                let last = item.is_err();
-                // a send fails only when the parser stopped listening
-                if tx.send(item).is_err() || last {
-                    return;
+            .spawn_scoped(s, move || {
+                loop {
+                    let mut buf = back_rx.try_recv().unwrap_or_else(|_| pool_take());
+                    let item = match next(&mut buf) {
+                        Ok(true) => Ok(buf),
+                        Ok(false) => {
+                            pool_give(buf);
+                            break;
+                        }
+                        Err(e) => {
+                            pool_give(buf);
+                            Err(e)
+                        }
+                    };
+                    let last = item.is_err();
+                    // a send fails only when the parser stopped listening
+                    if let Err(unsent) = tx.send(item) {
+                        if let Ok(b) = unsent.0 {
+                            pool_give(b);
+                        }
+                        break;
+                    }
+                    if last {
+                        break;
+                    }
+                }
+                // its spare buffers, back to the pool
+                while let Ok(b) = back_rx.try_recv() {
+                    pool_give(b);
                 }
             });
-        if let Some(b) = first {
-            each(&b);
-        }
+        each(&first);
+        let _ = back_tx.try_send(first);
         if decoder.is_err() {
             drop(rx);
-            let mut buf = Vec::new();
-            while next(&mut buf)? {
-                each(&buf);
+            let mut buf = pool_take();
+            let mut end = Ok(());
+            loop {
+                match next(&mut buf) {
+                    Ok(true) => each(&buf),
+                    Ok(false) => break,
+                    Err(e) => {
+                        end = Err(e);
+                        break;
+                    }
+                }
             }
-            return Ok(());
+            pool_give(buf);
+            end
+        } else {
+            // the decoder ends (dropping its sender) after the last block or
+            // the error
+            let mut end = Ok(());
+            for item in rx {
+                match item {
+                    Ok(buf) => {
+                        each(&buf);
+                        // refused only when the decoder has ended or holds enough
+                        if let Err(TrySendError::Full(b) | TrySendError::Disconnected(b)) =
+                            back_tx.try_send(buf)
+                        {
+                            pool_give(b);
+                        }
+                    }
+                    Err(e) => {
+                        end = Err(e);
+                        break;
+                    }
+                }
+            }
+            end
         }
-        // the decoder ends (dropping its sender) after the last block or the error
-        for item in rx {
-            let buf = item?;
-            each(&buf);
-            // refused only when the decoder has ended or holds enough
-            let _ = back_tx.try_send(buf);
-        }
-        Ok(())
     })
+}
+
+/// Spare block buffers, shared by all streams (as `plain.rs` pools its
+/// chunk buffers), so a stream's blocks cost no allocation and no page
+/// faults once a buffer of that size was filled before.
+static POOL: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+/// Buffers kept in [`POOL`] at most: about as many as the streams decoding
+/// at once on a few cores hold.
+const POOL_MAX: usize = 8;
+
+fn pool_take() -> Vec<u8> {
+    POOL.lock()
+        .ok()
+        .and_then(|mut p| p.pop())
+        .unwrap_or_default()
+}
+
+fn pool_give(buf: Vec<u8>) {
+    // a block grown far past its size by one long line is not kept
+    if buf.capacity() == 0 || buf.capacity() > 2 * super::STREAM_BLOCK {
+        return;
+    }
+    if let Ok(mut p) = POOL.lock() {
+        if p.len() < POOL_MAX {
+            p.push(buf);
+        }
+    }
 }
 
 #[cfg(test)]

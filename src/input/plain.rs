@@ -123,9 +123,15 @@ impl PlainFile {
     /// Its first `n` bytes (fewer if the file is shorter).
     pub fn head(&self, n: usize) -> Vec<u8> {
         let mut buf = Vec::new();
-        let got = self.read_at(0, n.min(self.len as usize), &mut buf, 0);
-        buf.truncate(got);
+        self.head_into(n, &mut buf);
         buf
+    }
+
+    /// [`PlainFile::head`] into `buf` (its contents replaced), so a buffer
+    /// used again costs no allocation and no page faults.
+    pub fn head_into(&self, n: usize, buf: &mut Vec<u8>) {
+        let got = self.read_at(0, n.min(self.len as usize), buf, 0);
+        buf.truncate(got);
     }
 
     /// The nominal byte ranges of chunks of about `size` bytes. Each chunk

@@ -131,16 +131,25 @@ fn detect_peeled(sample: &[(usize, Vec<u8>)], formats: &[LogFormat], infer: bool
     };
     // a fresh time cache per format: a cached `$time_iso8601` value must
     // not answer for another format's `$time_local` at the same place
+    //
+    // How many lines `f` parses, or `None` as soon as it cannot reach
+    // `need`: the formats tried before the one that fits stop half-way
+    // (this runs for every input; issue 9: thousands of small files).
     let fits = |f: &LogFormat| {
         let mut cache = TimeCache::default();
-        rest.iter()
-            .filter(|l| f.parse(l, &mut cache).is_ok())
-            .count()
+        let mut ok = 0;
+        for (seen, l) in rest.iter().enumerate() {
+            if f.parse(l, &mut cache).is_ok() {
+                ok += 1;
+            } else if ok + (rest.len() - seen - 1) < need {
+                return None;
+            }
+        }
+        Some(ok).filter(|&ok| ok >= need)
     };
     if !rest.is_empty() {
         for (i, f) in formats.iter().enumerate() {
-            let ok = fits(f);
-            if ok >= need {
+            if let Some(ok) = fits(f) {
                 let mut d = Detection::new(
                     Kind::Access(i),
                     format!(
@@ -159,8 +168,7 @@ fn detect_peeled(sample: &[(usize, Vec<u8>)], formats: &[LogFormat], infer: bool
                 let Some(inf) = nginx_infer::infer(l) else {
                     continue;
                 };
-                let ok = fits(&inf.format);
-                if ok >= need {
+                if let Some(ok) = fits(&inf.format) {
                     let mut d = Detection::new(
                         Kind::Access(formats.len()),
                         format!(
@@ -220,6 +228,44 @@ pub fn head_lines(head: &[u8]) -> Vec<&[u8]> {
     }
     sample.truncate(SAMPLE_LINES);
     sample
+}
+
+/// How much of `head` detection reads: the shortest start of it from which
+/// [`detect`], [`head_lines`] and every hop format's detection (all of which
+/// see only the first [`SAMPLE_LINES`] + 1 non-blank lines, and whether
+/// `head` ends with a line end) decide exactly as from all of `head`. Many
+/// small files then keep a few KiB each for detection, not the whole head
+/// read (issue 9).
+pub fn sample_span(head: &[u8]) -> usize {
+    let mut seen = 0;
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', head) {
+        let line = &head[start..end];
+        start = end + 1;
+        if line.iter().all(|c| c.is_ascii_whitespace()) {
+            continue;
+        }
+        seen += 1;
+        if seen == SAMPLE_LINES + 1 {
+            break;
+        }
+    }
+    if seen <= SAMPLE_LINES || start >= head.len() || head.ends_with(b"\n") {
+        // every sampled line whole, and the end (a line end or not) kept
+        return if seen <= SAMPLE_LINES {
+            head.len()
+        } else {
+            start
+        };
+    }
+    // `head` ends inside a line: keep that so (the last sampled line is
+    // then taken as cut, as it is in all of `head`), adding the line ends
+    // after the sample up to the next other byte
+    let mut k = start + 1;
+    while head[k - 1] == b'\n' {
+        k += 1;
+    }
+    k
 }
 
 /// Which hop format (of `formats`, tried in order) reads `head`: its index,
@@ -492,6 +538,28 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The start of a head that [`sample_span`] keeps reads as the whole
+        /// head: the same lines, the same detection (kind, format, reason),
+        /// whatever the blank lines, cut last line or length.
+        #[test]
+        fn sample_span_detects_as_the_whole(
+            parts in proptest::collection::vec(0usize..7, 0..160),
+        ) {
+            let acc = "1.2.3.4 - - [20/Nov/2026:14:03:07 +0100] \"GET / HTTP/1.1\" 502 5 \"-\" \"ua\"\n";
+            let err = "2026/11/20 14:03:07 [error] 1#1: *5 connect() failed (111: Connection refused)\n";
+            let pieces = [acc, err, "\n", " \t\n", "x y", "\r\n", "junk line\n"];
+            let head: String = parts.iter().map(|&i| pieces[i]).collect();
+            let head = head.as_bytes();
+            let kept = &head[..sample_span(head)];
+            proptest::prop_assert_eq!(head_lines(kept), head_lines(head));
+            let f = builtin_formats();
+            proptest::prop_assert_eq!(
+                format!("{:?}", detect(kept, &f)),
+                format!("{:?}", detect(head, &f))
+            );
+            proptest::prop_assert_eq!(kept.is_empty(), head.is_empty());
+        }
+
         /// Any bytes: detection (wrappers, error lines, every built-in
         /// format, a layout read from the line) never panics, and an access
         /// verdict points at a format that exists.
