@@ -220,6 +220,35 @@ pub fn gcp_lb(data: &[u8]) {
     json_hops(data, &crate::logs::gcp_lb::GcpLb);
 }
 
+/// Any bytes as the head of a file in an unknown hop format: detection over
+/// every registered format, with a container's packaging (CRI, time stamps,
+/// `kubectl logs --prefix`) peeled when the bare lines fit none; then every
+/// line through the parser picked, on the summary path and the full one,
+/// events for what is not a request, and each record's cause.
+pub fn hop_detect(data: &[u8]) {
+    use crate::analyze::hop_cause;
+    use crate::logs::hop::{HopLineError, SummaryCache};
+    let formats = crate::logs::formats::hop_formats();
+    let Some((i, parser, _why)) = crate::logs::detect::detect_hop(data, formats) else {
+        return;
+    };
+    let judge = hop_cause::judge_of(formats[i].name());
+    let mut cache = SummaryCache::default();
+    for (n, line) in lines(data).enumerate() {
+        cache.want_record = n % 2 == 0;
+        let _ = parser.parse_summary(line, &mut cache);
+        match parser.parse_line(line) {
+            Ok(r) => {
+                let _ = hop_cause::verdict_of(judge, &r);
+            }
+            Err(HopLineError::NotARequest) => {
+                let _ = parser.parse_event(line);
+            }
+            Err(_) => {}
+        }
+    }
+}
+
 /// A span reaching past the input is a bug in the reader that made it.
 fn in_bounds(span: crate::source::Span, len: usize) {
     assert!(

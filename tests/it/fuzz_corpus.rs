@@ -43,6 +43,7 @@ replay_targets! {
     cloudflare_corpus_never_panics: cloudflare, at least 3;
     fastly_corpus_never_panics: fastly, at least 3;
     gcp_lb_corpus_never_panics: gcp_lb, at least 3;
+    hop_detect_corpus_never_panics: hop_detect, at least 5;
 }
 
 fn fuzz_dir() -> PathBuf {
