@@ -485,41 +485,78 @@ fn parse_http(msg: &[u8]) -> Result<HopRecord<'_>, HopLineError> {
     if slashes::<2>(queues).1 != 2 {
         return Err(Mismatch);
     }
-    let req = request_part(r)?;
-    Ok(HopRecord {
-        time: Some(time),
+    Ok(Httplog {
+        time,
         client: Some(client),
-        method: req.method,
-        host: None,
-        path: req.path,
-        protocol: req.protocol,
         status,
-        upstream_status: None,
-        upstream_addr: None,
-        total_ms: ta,
-        request_id: req.request_id,
-        signals: Signals::Haproxy {
-            termination: Some(tsc),
-            tq,
-            tw,
-            tc,
-            tr,
-            ta,
-            frontend: Some(frontend),
-            backend: Some(backend),
-            server: Some(server),
-            retries: Some(retries),
-        },
-    })
+        timers: [tq, tw, tc, tr, ta],
+        termination: tsc,
+        frontend,
+        backend,
+        server,
+        retries,
+        request: request_part(r)?,
+    }
+    .record())
 }
 
 /// What an httplog line holds after its queues: the request id (from the
 /// captured request headers) and the request line's parts.
-struct RequestPart<'a> {
-    request_id: Option<&'a [u8]>,
-    method: Option<&'a [u8]>,
-    path: Option<&'a [u8]>,
-    protocol: Option<&'a [u8]>,
+pub(crate) struct RequestPart<'a> {
+    pub(crate) request_id: Option<&'a [u8]>,
+    pub(crate) method: Option<&'a [u8]>,
+    pub(crate) path: Option<&'a [u8]>,
+    pub(crate) protocol: Option<&'a [u8]>,
+}
+
+/// One request as every httplog reader finds it (the syslog httplog, its
+/// byte-class fast path, `option httplog clf`): its record is made here,
+/// in one place.
+pub(crate) struct Httplog<'a> {
+    pub(crate) time: LogTime,
+    pub(crate) client: Option<&'a [u8]>,
+    pub(crate) status: Option<u16>,
+    /// Tq/TR, Tw, Tc, Tr, Ta in ms; `None` for `-1` (not reached).
+    pub(crate) timers: [Option<i64>; 5],
+    pub(crate) termination: &'a [u8],
+    pub(crate) frontend: &'a [u8],
+    pub(crate) backend: &'a [u8],
+    pub(crate) server: &'a [u8],
+    pub(crate) retries: &'a [u8],
+    pub(crate) request: RequestPart<'a>,
+}
+
+impl<'a> Httplog<'a> {
+    /// The hop record of this request.
+    #[inline]
+    pub(crate) fn record(self) -> HopRecord<'a> {
+        let [tq, tw, tc, tr, ta] = self.timers;
+        HopRecord {
+            time: Some(self.time),
+            client: self.client,
+            method: self.request.method,
+            host: None,
+            path: self.request.path,
+            protocol: self.request.protocol,
+            status: self.status,
+            upstream_status: None,
+            upstream_addr: None,
+            total_ms: ta,
+            request_id: self.request.request_id,
+            signals: Signals::Haproxy {
+                termination: Some(self.termination),
+                tq,
+                tw,
+                tc,
+                tr,
+                ta,
+                frontend: Some(self.frontend),
+                backend: Some(self.backend),
+                server: Some(self.server),
+                retries: Some(self.retries),
+            },
+        }
+    }
 }
 
 /// The captures (`{…}`, request headers first) and the quoted request
@@ -829,32 +866,21 @@ fn summary_masks<'a>(msg: &'a [u8], cache: &mut SummaryCache) -> Fast<'a> {
                 .fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
             from = to + 1;
         }
-        let [tq, tw, tc, tr, ta] = v.map(Some);
-        return Fast::Record(HopRecord {
-            time: Some(time),
-            client: Some(&msg[..colon as usize]),
-            method: req.method,
-            host: None,
-            path: req.path,
-            protocol: req.protocol,
-            status: Some(status),
-            upstream_status: None,
-            upstream_addr: None,
-            total_ms: ta,
-            request_id: req.request_id,
-            signals: Signals::Haproxy {
-                termination: Some(tsc),
-                tq,
-                tw,
-                tc,
-                tr,
-                ta,
-                frontend: Some(at(p[1] + 1, p[2])),
-                backend: Some(at(p[2] + 1, slash)),
-                server: Some(at(slash + 1, p[3])),
-                retries: Some(at(last_slash + 1, p[10])),
-            },
-        });
+        return Fast::Record(
+            Httplog {
+                time,
+                client: Some(&msg[..colon as usize]),
+                status: Some(status),
+                timers: v.map(Some),
+                termination: tsc,
+                frontend: at(p[1] + 1, p[2]),
+                backend: at(p[2] + 1, slash),
+                server: at(slash + 1, p[3]),
+                retries: at(last_slash + 1, p[10]),
+                request: req,
+            }
+            .record(),
+        );
     }
     while r.first() == Some(&b'{') {
         let Some(e) = memchr::memchr(b'}', r) else {

@@ -23,9 +23,10 @@
 //! taken from any capture that looks like one (a UUID or 16+ hex digits).
 
 use super::haproxy::{
-    five_timer_values, id_like, split_message, termination_state, year_of, HaproxyParser,
+    five_timer_values, id_like, split_message, termination_state, year_of, HaproxyParser, Httplog,
+    RequestPart,
 };
-use super::hop::{HopEvent, HopLineError, HopParser, HopRecord, Signals};
+use super::hop::{HopEvent, HopLineError, HopParser, HopRecord};
 use super::scan;
 
 /// The fields of a clf line before the captured headers.
@@ -121,31 +122,24 @@ fn parse_clf(msg: &[u8]) -> Result<HopRecord<'_>, HopLineError> {
     if rest.iter().any(|c| !c.is_ascii_whitespace()) {
         return Err(Mismatch);
     }
-    Ok(HopRecord {
-        time: Some(time),
+    Ok(Httplog {
+        time,
         client: Some(f[0]).filter(|c| !c.is_empty()),
-        method,
-        host: None,
-        path,
-        protocol,
         status,
-        upstream_status: None,
-        upstream_addr: None,
-        total_ms: ta,
-        request_id,
-        signals: Signals::Haproxy {
-            termination: Some(tsc),
-            tq,
-            tw,
-            tc,
-            tr,
-            ta,
-            frontend: Some(f[11]),
-            backend: Some(f[12]),
-            server: Some(f[13]),
-            retries: Some(retries),
+        timers: [tq, tw, tc, tr, ta],
+        termination: tsc,
+        frontend: f[11],
+        backend: f[12],
+        server: f[13],
+        retries,
+        request: RequestPart {
+            request_id,
+            method,
+            path,
+            protocol,
         },
-    })
+    }
+    .record())
 }
 
 /// Does the message begin like a clf request (`addr - - [`)?
@@ -226,6 +220,7 @@ pub fn detect(head: &[&[u8]]) -> Option<(ClfParser, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::logs::hop::Signals;
 
     /// What haproxy 2.6.12 wrote (log stdout format raw), from the fixture.
     const REAL: &[&str] = &[
