@@ -285,7 +285,7 @@ impl LogFormat {
             return whole(rec);
         };
         let front = self.walk_forward(line, 0, 0, self.front_end, rec, cache)?;
-        match self.walk_backward(line, back, front, rec, cache) {
+        match self.walk_backward(line, back, front, false, rec, cache) {
             Ok(()) if rec.status.is_some() => Ok(Resume(Some((self.front_end, front)))),
             _ => {
                 *rec = Record::default();
@@ -343,55 +343,11 @@ impl LogFormat {
         let (Resume(Some((_, floor))), Some(start)) = (at, self.upstream_start) else {
             return self.complete(line, rec, at, cache);
         };
-        match self.walk_tail(strip_cr(line), start, floor, rec, cache) {
+        match self.walk_backward(strip_cr(line), start, floor, true, rec, cache) {
             Ok(()) => Ok(()),
             // appended fields, a value holding a delimiter: the forward walk decides
             Err(_) => self.complete(line, rec, at, cache),
         }
-    }
-
-    /// [`LogFormat::walk_backward`] over `items[start..]`, checking that
-    /// each field ends where the forward walk would end it (the first
-    /// occurrence of the literal after it): a line with fields appended or a
-    /// delimiter inside a value is refused, not read differently.
-    #[inline]
-    fn walk_tail<'a>(
-        &self,
-        line: &'a [u8],
-        start: usize,
-        floor: usize,
-        rec: &mut Record<'a>,
-        cache: &mut TimeCache,
-    ) -> Result<(), LineError> {
-        let json = self.escape == Escape::Json;
-        let mut pos = line.len();
-        for j in (start..self.items.len()).rev() {
-            match &self.items[j] {
-                Item::Lit(l) => {
-                    if pos < floor + l.len() || !l.is_at(line, pos - l.len()) {
-                        return Err(LineError::Mismatch);
-                    }
-                    pos -= l.len();
-                }
-                Item::Var(f, list) => {
-                    let Some(Item::Lit(l)) = j.checked_sub(1).map(|k| &self.items[k]) else {
-                        return Err(LineError::Mismatch);
-                    };
-                    let begin = rfind_lit(&line[floor..pos], l, json, *list)
-                        .ok_or(LineError::Mismatch)?
-                        + floor
-                        + l.len();
-                    if let Some(Item::Lit(next)) = self.items.get(j + 1) {
-                        if find_lit(line, begin, next, json, *list) != Some(pos) {
-                            return Err(LineError::Mismatch);
-                        }
-                    }
-                    rec.put(*f, &line[begin..pos], cache)?;
-                    pos = begin;
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Match `items[start..end]` from byte `pos` of `line` (where
@@ -446,16 +402,22 @@ impl LogFormat {
         Ok(pos)
     }
 
-    /// Match `items[start..]` backward from the end of `line`, not crossing `floor`.
+    /// Match `items[start..]` backward from the end of `line`, not crossing
+    /// `floor`. With `as_forward`, each field must also end where the
+    /// forward walk would end it (the first occurrence of the literal after
+    /// it): a line with fields appended or a delimiter inside a value is
+    /// refused, not read differently.
     #[inline]
     fn walk_backward<'a, S: Sink<'a>>(
         &self,
         line: &'a [u8],
         start: usize,
         floor: usize,
+        as_forward: bool,
         rec: &mut S,
         cache: &mut TimeCache,
     ) -> Result<(), LineError> {
+        let json = self.escape == Escape::Json;
         let mut pos = line.len();
         for j in (start..self.items.len()).rev() {
             match &self.items[j] {
@@ -469,10 +431,17 @@ impl LogFormat {
                     let Some(Item::Lit(l)) = j.checked_sub(1).map(|k| &self.items[k]) else {
                         return Err(LineError::Mismatch);
                     };
-                    let begin = rfind_lit(&line[floor..pos], l, self.escape == Escape::Json, *list)
+                    let begin = rfind_lit(&line[floor..pos], l, json, *list)
                         .ok_or(LineError::Mismatch)?
                         + floor
                         + l.len();
+                    if as_forward {
+                        if let Some(Item::Lit(next)) = self.items.get(j + 1) {
+                            if find_lit(line, begin, next, json, *list) != Some(pos) {
+                                return Err(LineError::Mismatch);
+                            }
+                        }
+                    }
                     rec.put(*f, &line[begin..pos], cache)?;
                     pos = begin;
                 }
