@@ -60,6 +60,16 @@ impl ErrorLogResult {
 /// One chunk of an error log.
 fn parse_error_chunk(chunk: &[u8], ctx: &ErrCtx) -> (ErrorLogResult, u64) {
     let (wrap, mixed, display, file) = (ctx.wrap, ctx.mixed, &ctx.display, ctx.file);
+    // Docker json-file: decoded at once, a line cut at 16 KiB joined again
+    // on its first line (`wrap::docker_chunk`)
+    let decoded;
+    let (chunk, wrap) = match wrap {
+        crate::logs::wrap::Wrap::Docker => {
+            decoded = crate::logs::wrap::docker_chunk(chunk);
+            (&decoded[..], crate::logs::wrap::Wrap::None)
+        }
+        w => (chunk, w),
+    };
     let mut r = ErrorLogResult::new();
     let mut n = 0u64;
     let mut buf = Vec::new();

@@ -12,7 +12,14 @@
 //!   (RFC 5424 §6), with `-` for nil values and a possible BOM before MSG.
 //! * **Docker json-file**: one JSON object per line,
 //!   `{"log":"<line>\n","stream":"stdout","time":"<RFC 3339>"}` (Docker's
-//!   `jsonfilelog` driver); the `log` string is JSON-decoded.
+//!   `jsonfilelog` driver); the `log` string is JSON-decoded. moby's log
+//!   copier (`daemon/logger/copier.go`, `bufSize = 16 * 1024`) cuts a line
+//!   longer than its 16 KiB buffer into several messages, and
+//!   `jsonfilelog.go` (`marshalMessage`) appends the `\n` only to the last
+//!   one: an entry whose `log` does not end in `\n` continues on the next
+//!   entry ([`docker_chunk`] joins them). The escaping is
+//!   `jsonlog/jsonlogbytes.go`'s: `\"`, `\\`, `\n`, `\r`, and `\u00XX` for
+//!   other control bytes and `<`, `>`, `&` (`\ufffd` for invalid UTF-8).
 //! * **CRI** (containerd, CRI-O, what the kubelet keeps under
 //!   `/var/log/pods`): `<RFC 3339 nano> <stdout|stderr> <F|P> <line>`
 //!   (the kubelet's CRI logging format; `P` is a partial line).
@@ -237,6 +244,58 @@ fn cri(line: &[u8]) -> Option<&[u8]> {
 /// `{"log":"…","stream":…}`: decode the `log` string into `buf`, without its
 /// final `\n`.
 fn docker(line: &[u8], buf: &mut Vec<u8>) -> Option<()> {
+    docker_entry(line, buf)?;
+    Some(())
+}
+
+/// The chunk `chunk` of a Docker json-file log with every entry's `log`
+/// decoded, one line per line of `chunk`, so line numbers still point at
+/// the wrapped file's lines: the pieces of a line Docker cut at 16 KiB
+/// (entries whose `log` lacks the final `\n`) are joined on the line of
+/// the first piece, and the lines of the other pieces are left blank.
+/// A line that is no Docker entry (or whose `log` holds a line end before
+/// its last byte, which Docker's copier never writes) is kept as it is,
+/// for the format's parser to call malformed. A line whose last piece is
+/// not in `chunk` (the end of the file or of a chunk) ends where its
+/// pieces do.
+pub fn docker_chunk(chunk: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(chunk.len());
+    let mut buf = Vec::new();
+    // line ends owed to the pieces of a line not finished yet
+    let mut owed = 0usize;
+    let mut start = 0;
+    while start < chunk.len() {
+        let (raw, nl) = match memchr::memchr(b'\n', &chunk[start..]) {
+            Some(i) => (&chunk[start..start + i], 1),
+            None => (&chunk[start..], 0),
+        };
+        start += raw.len() + nl;
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        match docker_entry(line, &mut buf) {
+            Some(last) if !buf.contains(&b'\n') => {
+                out.extend_from_slice(&buf);
+                owed += nl;
+                if last {
+                    out.resize(out.len() + owed, b'\n');
+                    owed = 0;
+                }
+            }
+            _ => {
+                out.resize(out.len() + owed, b'\n');
+                owed = 0;
+                out.extend_from_slice(raw);
+                out.resize(out.len() + nl, b'\n');
+            }
+        }
+    }
+    out.resize(out.len() + owed, b'\n');
+    out
+}
+
+/// Decode the `log` string of a Docker json-file entry into `buf`, without
+/// its final `\n`; whether it had one (the last piece of a line) or not
+/// (Docker cut the line and the next entry continues it).
+fn docker_entry(line: &[u8], buf: &mut Vec<u8>) -> Option<bool> {
     let b = line.strip_prefix(b"{\"log\":\"")?;
     buf.clear();
     let mut i = 0;
@@ -280,13 +339,14 @@ fn docker(line: &[u8], buf: &mut Vec<u8>) -> Option<()> {
     if !b[i + 1..].ends_with(b"}") {
         return None;
     }
-    if buf.last() == Some(&b'\n') {
+    let last = buf.last() == Some(&b'\n');
+    if last {
         buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
     }
-    if buf.last() == Some(&b'\r') {
-        buf.pop();
-    }
-    Some(())
+    Some(last)
 }
 
 fn hex4(h: &[u8]) -> Option<u32> {
@@ -378,6 +438,52 @@ mod tests {
         assert!(detect(&[&inner[..]]).is_none());
     }
 
+    /// A Docker json-file entry holding `log` (JSON-escaped as moby does).
+    fn entry(log: &str) -> String {
+        format!(
+            "{{\"log\":{},\"stream\":\"stdout\",\"time\":\"2026-11-28T07:03:03.1Z\"}}",
+            serde_json::to_string(log).unwrap()
+        )
+    }
+
+    #[test]
+    fn docker_chunk_joins_cut_lines_on_their_first_line() {
+        // a 40,000-byte line as moby's copier cuts it: 16 KiB, 16 KiB, the
+        // rest with the `\n` (jsonfilelog.go appends it to the last piece)
+        let long: String = "a<&>\"\\\t".repeat(5000);
+        let (a, rest) = long.split_at(16 * 1024);
+        let (b, c) = rest.split_at(16 * 1024);
+        let file = [
+            entry("first\n"),
+            entry(a),
+            entry(b),
+            entry(&format!("{c}\n")),
+            "not docker".to_string(),
+            entry("crlf\r\n"),
+            entry("cut at the end"),
+        ]
+        .join("\n")
+            + "\n";
+        let out = docker_chunk(file.as_bytes());
+        let lines: Vec<&[u8]> = crate::logs::lines(&out).collect();
+        let want: Vec<&[u8]> = vec![
+            b"first",
+            long.as_bytes(),
+            b"",
+            b"",
+            b"not docker",
+            b"crlf",
+            b"cut at the end",
+        ];
+        assert_eq!(lines, want);
+        // a cut line followed by something else: it ends where it was cut
+        let file = format!("{}\nx\n{}", entry("piece"), entry("y\n"));
+        assert_eq!(docker_chunk(file.as_bytes()), b"piece\nx\ny");
+        // a `log` with a line end inside is no entry Docker writes: kept raw
+        let odd = entry("a\nb\n");
+        assert_eq!(docker_chunk(odd.as_bytes()), odd.as_bytes());
+    }
+
     trait ReplaceQuotes {
         fn replace_quotes(&self) -> Vec<u8>;
     }
@@ -396,6 +502,28 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Any lines, Docker entries or not, cut or not: [`docker_chunk`]
+        /// keeps one line for each line of its input.
+        #[test]
+        fn docker_chunk_keeps_the_line_count(
+            parts in proptest::collection::vec((0usize..5, "[a-z\\\\\"\\n]{0,6}"), 0..30),
+        ) {
+            let text: String = parts
+                .iter()
+                .map(|(k, t)| match k {
+                    0 => entry(&format!("{t}\n")),
+                    1 => entry(t),
+                    2 => t.clone(),
+                    3 => "\n".into(),
+                    _ => format!("{}\n", entry(t)),
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let out = docker_chunk(text.as_bytes());
+            let ends = |b: &[u8]| b.iter().filter(|&&c| c == b'\n').count();
+            proptest::prop_assert_eq!(ends(&out), ends(text.as_bytes()));
+        }
+
         /// Any bytes through every wrapper: no panic, and what is peeled is
         /// never longer than the line (Docker's decoding only shrinks it).
         #[test]
