@@ -671,7 +671,9 @@ fn public_samples_of_every_hop() {
             &[
                 (1, "upstream_closed_early"),
                 (2, "upstream_closed_early"),
-                (3, "upstream_refused"),
+                // `UF,URX` `{connection_failure}` and no transport failure
+                // reason: refused or a connect timeout (was: upstream_refused)
+                (3, "upstream_connect_failed"),
                 (4, "tls"),
             ],
         ),
@@ -680,12 +682,12 @@ fn public_samples_of_every_hop() {
             // SDS` is a TLS failure (was: upstream_refused)
             "fixtures/logs/envoy/real/istio_1_6_mixer.log",
             "envoy",
-            &[(1, "tls"), (2, "upstream_refused"), (3, "tls")],
+            &[(1, "tls"), (2, "upstream_connect_failed"), (3, "tls")],
         ),
         (
             "fixtures/logs/envoy/real/json_camelcase.log",
             "envoy",
-            &[(1, "upstream_refused")],
+            &[(1, "upstream_connect_failed")],
         ),
         // Docker json-file (`/var/lib/docker/containers/<id>/<id>-json.log`):
         // an App Mesh Envoy line as published, and Istio's lines above in
@@ -701,7 +703,9 @@ fn public_samples_of_every_hop() {
             &[
                 (1, "upstream_closed_early"),
                 (2, "upstream_closed_early"),
-                (3, "upstream_refused"),
+                // `UF,URX` `{connection_failure}` and no transport failure
+                // reason: refused or a connect timeout (was: upstream_refused)
+                (3, "upstream_connect_failed"),
                 (4, "tls"),
             ],
         ),
