@@ -720,6 +720,12 @@ fn public_samples_of_every_hop() {
             &[(4, "dns"), (5, "dns")],
         ),
         (
+            // standard logging (v2), JSON output
+            "fixtures/logs/cloudfront/real/v2_json.log",
+            "cloudfront",
+            &[(2, "dns")],
+        ),
+        (
             "fixtures/logs/cloudflare/real/elastic_integrations.log",
             "cloudflare",
             &[],
@@ -950,4 +956,40 @@ fn docker_json_file_lines_cut_at_16_kib_are_joined() {
         "no error line after the cut one"
     );
     assert_eq!(errors_after(&v), shifted);
+}
+
+/// CloudFront real-time log records (Kinesis: tab-separated, no header, the
+/// fields in the order of the real-time log configuration) are not read,
+/// and `formats` says why rather than guessing the columns; a v2 W3C file
+/// with a space as its field delimiter is read by its `#Fields:` header.
+#[test]
+fn cloudfront_real_time_said_and_v2_w3c_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = dir.path().join("realtime.log");
+    std::fs::write(
+        &rt,
+        "1607733474.226\t192.0.2.1\t0.002\t502\t2390\tGET\thttps\td111111abcdef8.cloudfront.net\t/\n\
+         1607733475.012\t192.0.2.2\t0.001\t200\t1000\tGET\thttps\td111111abcdef8.cloudfront.net\t/a\n",
+    )
+    .unwrap();
+    let (code, out) = formats(&[rt.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("real-time log records"), "{out}");
+    // the legacy fixture with spaces for tabs, as a W3C delivery may write it
+    let legacy = std::fs::read_to_string("fixtures/logs/cloudfront/aws_doc_example.log").unwrap();
+    let w3c = dir.path().join("w3c.log");
+    std::fs::write(&w3c, legacy.replace('\t', " ")).unwrap();
+    let plain = analyze_json(&["fixtures/logs/cloudfront/aws_doc_example.log"]);
+    let v = analyze_json(&[w3c.to_str().unwrap()]);
+    assert_eq!(v["inputs"][0]["format"], "cloudfront");
+    assert!(
+        v["inputs"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("space-separated"),
+        "{}",
+        v["inputs"][0]["reason"]
+    );
+    assert_eq!(v["totals"], plain["totals"]);
+    assert_eq!(causes(&v["causes_502"]), causes(&plain["causes_502"]));
 }
