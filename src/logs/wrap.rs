@@ -244,8 +244,7 @@ fn cri(line: &[u8]) -> Option<&[u8]> {
 /// `{"log":"…","stream":…}`: decode the `log` string into `buf`, without its
 /// final `\n`.
 fn docker(line: &[u8], buf: &mut Vec<u8>) -> Option<()> {
-    docker_entry(line, buf)?;
-    Some(())
+    docker_entry(line, buf).map(|_| ())
 }
 
 /// The chunk `chunk` of a Docker json-file log with every entry's `log`
@@ -253,6 +252,9 @@ fn docker(line: &[u8], buf: &mut Vec<u8>) -> Option<()> {
 /// the wrapped file's lines: the pieces of a line Docker cut at 16 KiB
 /// (entries whose `log` lacks the final `\n`) are joined on the line of
 /// the first piece, and the lines of the other pieces are left blank.
+/// stdout and stderr are copied by separate goroutines (moby's `Copier`,
+/// one `copySrc` per stream), so the other stream's entries may come
+/// between the pieces: pieces are joined per `stream`.
 /// A line that is no Docker entry (or whose `log` holds a line end before
 /// its last byte, which Docker's copier never writes) is kept as it is,
 /// for the format's parser to call malformed. A line whose last piece is
@@ -261,41 +263,59 @@ fn docker(line: &[u8], buf: &mut Vec<u8>) -> Option<()> {
 pub fn docker_chunk(chunk: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(chunk.len());
     let mut buf = Vec::new();
-    // line ends owed to the pieces of a line not finished yet
-    let mut owed = 0usize;
-    let mut start = 0;
-    while start < chunk.len() {
-        let (raw, nl) = match memchr::memchr(b'\n', &chunk[start..]) {
-            Some(i) => (&chunk[start..start + i], 1),
-            None => (&chunk[start..], 0),
-        };
-        start += raw.len() + nl;
-        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
-        match docker_entry(line, &mut buf) {
-            Some(last) if !buf.contains(&b'\n') => {
-                out.extend_from_slice(&buf);
-                owed += nl;
-                if last {
-                    out.resize(out.len() + owed, b'\n');
-                    owed = 0;
+    // per stream (stdout, stderr): where the line being joined goes in
+    // `out`, and its pieces so far
+    let mut pending: [Option<(usize, Vec<u8>)>; 2] = [None, None];
+    // put a joined line at its place, moving the other stream's place on
+    fn place(out: &mut Vec<u8>, pending: &mut [Option<(usize, Vec<u8>)>; 2], s: usize) {
+        if let Some((at, line)) = pending[s].take() {
+            out.splice(at..at, line.iter().copied());
+            if let Some((other, _)) = pending[1 - s].as_mut() {
+                if *other >= at {
+                    *other += line.len();
                 }
-            }
-            _ => {
-                out.resize(out.len() + owed, b'\n');
-                owed = 0;
-                out.extend_from_slice(raw);
-                out.resize(out.len() + nl, b'\n');
             }
         }
     }
-    out.resize(out.len() + owed, b'\n');
+    let mut start = 0;
+    while start < chunk.len() {
+        let (raw, nl) = match memchr::memchr(b'\n', &chunk[start..]) {
+            Some(i) => (&chunk[start..start + i], true),
+            None => (&chunk[start..], false),
+        };
+        start += raw.len() + usize::from(nl);
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        match docker_entry(line, &mut buf) {
+            Some((last, stream)) if !buf.contains(&b'\n') => {
+                let s = usize::from(stream);
+                match pending[s].as_mut() {
+                    Some((_, joined)) => joined.extend_from_slice(&buf),
+                    None if last => out.extend_from_slice(&buf),
+                    None => pending[s] = Some((out.len(), buf.clone())),
+                }
+                if last {
+                    place(&mut out, &mut pending, s);
+                }
+            }
+            _ => out.extend_from_slice(raw),
+        }
+        if nl {
+            out.push(b'\n');
+        }
+    }
+    // pieces whose last one is not in the chunk: as far as they go
+    for s in 0..2 {
+        place(&mut out, &mut pending, s);
+    }
     out
 }
 
 /// Decode the `log` string of a Docker json-file entry into `buf`, without
 /// its final `\n`; whether it had one (the last piece of a line) or not
-/// (Docker cut the line and the next entry continues it).
-fn docker_entry(line: &[u8], buf: &mut Vec<u8>) -> Option<bool> {
+/// (Docker cut the line and the next entry continues it), and whether the
+/// entry is stderr's (`"stream":"stderr"`, which moby writes right after
+/// `log`) rather than stdout's.
+fn docker_entry(line: &[u8], buf: &mut Vec<u8>) -> Option<(bool, bool)> {
     let b = line.strip_prefix(b"{\"log\":\"")?;
     buf.clear();
     let mut i = 0;
@@ -346,7 +366,8 @@ fn docker_entry(line: &[u8], buf: &mut Vec<u8>) -> Option<bool> {
             buf.pop();
         }
     }
-    Some(last)
+    let stderr = b[i + 1..].starts_with(b",\"stream\":\"stderr\"");
+    Some((last, stderr))
 }
 
 fn hex4(h: &[u8]) -> Option<u32> {
@@ -476,12 +497,38 @@ mod tests {
             b"cut at the end",
         ];
         assert_eq!(lines, want);
-        // a cut line followed by something else: it ends where it was cut
+        // a line that is no entry between the pieces: kept on its own line,
+        // the stream's pieces still joined
         let file = format!("{}\nx\n{}", entry("piece"), entry("y\n"));
-        assert_eq!(docker_chunk(file.as_bytes()), b"piece\nx\ny");
+        assert_eq!(docker_chunk(file.as_bytes()), b"piecey\nx\n");
+        // a cut line whose last piece never comes: as far as it goes
+        assert_eq!(docker_chunk(entry("cut").as_bytes()), b"cut");
         // a `log` with a line end inside is no entry Docker writes: kept raw
         let odd = entry("a\nb\n");
         assert_eq!(docker_chunk(odd.as_bytes()), odd.as_bytes());
+        // stderr entries between the pieces of a stdout line: joined per stream
+        let err = |log: &str| entry(log).replace("\"stdout\"", "\"stderr\"");
+        let file = [
+            entry("GET /lo"),
+            err("[error] one\n"),
+            err("[error] tw"),
+            entry("ng 502\n"),
+            err("o\n"),
+            entry("next\n"),
+        ]
+        .join("\n")
+            + "\n";
+        let out = docker_chunk(file.as_bytes());
+        let lines: Vec<&[u8]> = crate::logs::lines(&out).collect();
+        let want: Vec<&[u8]> = vec![
+            b"GET /long 502",
+            b"[error] one",
+            b"[error] two",
+            b"",
+            b"",
+            b"next",
+        ];
+        assert_eq!(lines, want);
     }
 
     trait ReplaceQuotes {
