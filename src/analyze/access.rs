@@ -184,13 +184,18 @@ pub const TIMING_SAMPLE: u64 = 16;
 
 /// The hot loop: one chunk of an access log.
 fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>, ndjson: bool) -> (Agg, Collect, u64) {
-    // Docker json-file: the chunk's entries decoded at once, a line cut at
-    // 16 KiB joined again, line numbers kept (`wrap::docker_chunk`)
-    let decoded;
+    // Docker json-file: the chunk's entries decoded at once; Docker and
+    // CRI: a line cut at 16 KiB joined again; line numbers kept
+    // (`wrap::docker_chunk`, `wrap::cri_chunk`)
+    let decoded: std::borrow::Cow<'_, [u8]>;
     let (chunk, wrap) = match ctx.wrap {
         Wrap::Docker => {
-            decoded = crate::logs::wrap::docker_chunk(chunk);
+            decoded = crate::logs::wrap::docker_chunk(chunk).into();
             (&decoded[..], Wrap::None)
+        }
+        Wrap::Cri => {
+            decoded = crate::logs::wrap::cri_chunk(chunk);
+            (&decoded[..], Wrap::Cri)
         }
         w => (chunk, w),
     };

@@ -96,6 +96,14 @@ pub fn detect_with(head: &[u8], formats: &[LogFormat], infer: bool) -> Detection
     }
     let raw_lines: Vec<&[u8]> = raw.iter().map(|(_, l)| *l).collect();
     let (wrap, wrap_reason) = wrap::detect(&raw_lines).unwrap_or((Wrap::None, String::new()));
+    // CRI: the pieces of a cut line joined, as the passes will read them
+    let joined;
+    let raw = if wrap == Wrap::Cri {
+        joined = wrap::cri_chunk(head);
+        sample_lines(&joined)
+    } else {
+        raw
+    };
     let mut buf = Vec::new();
     let sample: Vec<(usize, Vec<u8>)> = raw
         .iter()
@@ -289,10 +297,17 @@ pub fn detect_hop(
             .enumerate()
             .find_map(|(i, f)| f.detect(sample).map(|(p, why)| (i, p, why)))
     };
+    // CRI: the pieces of a cut line joined, as the parser will see them
+    let cri_head = wrap::cri_chunk(&head[..sample_span(head)]);
+    let cri_sample = head_lines(&cri_head);
     found(&sample).or_else(|| {
         [Peel::Cri, Peel::Stamp, Peel::Kubectl]
             .into_iter()
             .find_map(|peel| {
+                let sample = match peel {
+                    Peel::Cri => &cri_sample,
+                    _ => &sample,
+                };
                 let peeled: Vec<&[u8]> = sample.iter().filter_map(|l| peel.peel(l)).collect();
                 // most of the sample must be packaged this way
                 if peeled.len() * 10 < sample.len() * 8 {
@@ -357,9 +372,9 @@ impl HopParser for DockerJson {
 /// line's content is a slice of it).
 #[derive(Debug, Clone, Copy)]
 enum Peel {
-    /// The kubelet's CRI layout, `<time> <stream> <F|P> <line>`. A partial
-    /// line (`P`, longer than the runtime's buffer, 16 KiB by default) is
-    /// read as far as it goes; its continuation is counted as malformed.
+    /// The kubelet's CRI layout, `<time> <stream> <F|P> <line>`. The pieces
+    /// of a partial line (`P`, longer than the runtime's buffer, 16 KiB by
+    /// default) are joined per chunk first ([`wrap::cri_chunk`]).
     Cri,
     /// `<RFC 3339 time> <line>` (`kubectl logs --timestamps`, `docker logs -t`).
     Stamp,
@@ -431,6 +446,14 @@ impl HopParser for Peeled {
 
     fn parse_event<'a>(&self, line: &'a [u8]) -> Option<HopEvent<'a>> {
         self.1.parse_event(self.content(line))
+    }
+
+    /// CRI: the pieces of a line the runtime cut (`P`) joined first.
+    fn decode_chunk<'c>(&self, chunk: &'c [u8]) -> std::borrow::Cow<'c, [u8]> {
+        match self.0 {
+            Peel::Cri => wrap::cri_chunk(chunk),
+            _ => chunk.into(),
+        }
     }
 }
 

@@ -241,6 +241,85 @@ fn cri(line: &[u8]) -> Option<&[u8]> {
     }
 }
 
+/// The parts of a CRI line: the time stamp and stream with their spaces
+/// (`2026-…Z stdout `), whether it is stderr's, whether the tag says
+/// partial (`P`), and the content.
+fn cri_parts(line: &[u8]) -> Option<(&[u8], bool, bool, &[u8])> {
+    let content = cri(line)?;
+    let (ts, b) = token(line)?;
+    let (stream, b) = token(b)?;
+    let prefix = &line[..ts.len() + stream.len() + 2];
+    Some((
+        prefix,
+        stream == b"stderr",
+        b.first() == Some(&b'P'),
+        content,
+    ))
+}
+
+/// The chunk `chunk` of a CRI log (the kubelet's layout, `/var/log/pods`)
+/// with the pieces of each partial line joined, on the line of the first
+/// piece and tagged `F`, the lines of the other pieces left blank, so line
+/// numbers still point at the file's lines. The runtime cuts a line longer
+/// than its buffer (containerd's `max_container_log_line_size`, 16 KiB by
+/// default) into lines tagged `P`, the last one `F`; the kubelet joins them
+/// per stream until the `F` (`pkg/kubelet/kuberuntime/logs/logs.go`,
+/// `parseCRILog`), as done here. A line that is not CRI is kept as it is;
+/// pieces whose `F` is not in `chunk` stay one `P` line. Without any `P`
+/// tag in the chunk, the chunk itself (no copy).
+pub fn cri_chunk(chunk: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if memchr::memmem::find(chunk, b" stdout P").is_none()
+        && memchr::memmem::find(chunk, b" stderr P").is_none()
+    {
+        return chunk.into();
+    }
+    let mut out = Vec::with_capacity(chunk.len());
+    // per stream: where the joined line goes, its prefix, its content
+    type Pending = Option<(usize, Vec<u8>, Vec<u8>)>;
+    let mut pending: [Pending; 2] = [None, None];
+    fn place(out: &mut Vec<u8>, pending: &mut [Pending; 2], s: usize, tag: &[u8]) {
+        if let Some((at, prefix, content)) = pending[s].take() {
+            let line: Vec<u8> = [&prefix[..], tag, b" ", &content[..]].concat();
+            out.splice(at..at, line.iter().copied());
+            if let Some((other, ..)) = pending[1 - s].as_mut() {
+                if *other >= at {
+                    *other += line.len();
+                }
+            }
+        }
+    }
+    let mut start = 0;
+    while start < chunk.len() {
+        let (raw, nl) = match memchr::memchr(b'\n', &chunk[start..]) {
+            Some(i) => (&chunk[start..start + i], true),
+            None => (&chunk[start..], false),
+        };
+        start += raw.len() + usize::from(nl);
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        match cri_parts(line) {
+            Some((prefix, stderr, partial, content)) => {
+                let s = usize::from(stderr);
+                match pending[s].as_mut() {
+                    Some((.., joined)) => joined.extend_from_slice(content),
+                    None if !partial => out.extend_from_slice(raw),
+                    None => pending[s] = Some((out.len(), prefix.to_vec(), content.to_vec())),
+                }
+                if !partial {
+                    place(&mut out, &mut pending, s, b"F");
+                }
+            }
+            None => out.extend_from_slice(raw),
+        }
+        if nl {
+            out.push(b'\n');
+        }
+    }
+    for s in 0..2 {
+        place(&mut out, &mut pending, s, b"P");
+    }
+    out.into()
+}
+
 /// `{"log":"…","stream":…}`: decode the `log` string into `buf`, without its
 /// final `\n`.
 fn docker(line: &[u8], buf: &mut Vec<u8>) -> Option<()> {
@@ -531,6 +610,36 @@ mod tests {
         assert_eq!(lines, want);
     }
 
+    #[test]
+    fn cri_chunk_joins_partial_lines_per_stream() {
+        let t = "2026-11-28T07:03:03.123456789Z";
+        let file = format!(
+            "{t} stdout P GET /lo\n{t} stderr F [error] one\n{t} stdout P ng?q=\n\
+             {t} stdout F 1 502\n{t} stdout F next\n{t} stderr P cut"
+        );
+        let out = cri_chunk(file.as_bytes());
+        let lines: Vec<String> = crate::logs::lines(&out)
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                format!("{t} stdout F GET /long?q=1 502"),
+                format!("{t} stderr F [error] one"),
+                String::new(),
+                String::new(),
+                format!("{t} stdout F next"),
+                format!("{t} stderr P cut"),
+            ]
+        );
+        // no partial line: the chunk itself
+        let full = format!("{t} stdout F a\n{t} stderr F b\n");
+        assert!(matches!(
+            cri_chunk(full.as_bytes()),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
     trait ReplaceQuotes {
         fn replace_quotes(&self) -> Vec<u8>;
     }
@@ -569,6 +678,22 @@ mod tests {
             let out = docker_chunk(text.as_bytes());
             let ends = |b: &[u8]| b.iter().filter(|&&c| c == b'\n').count();
             proptest::prop_assert_eq!(ends(&out), ends(text.as_bytes()));
+            // the same lines in CRI packaging, P for the cut ones
+            let cri: String = parts
+                .iter()
+                .map(|(k, t)| {
+                    let t = t.replace('\n', " ");
+                    match k {
+                        0 | 4 => format!("2026-11-28T07:03:03Z stdout F {t}"),
+                        1 => format!("2026-11-28T07:03:03Z stderr P {t}"),
+                        2 => t,
+                        _ => "2026-11-28T07:03:03Z stdout P x".into(),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let out = cri_chunk(cri.as_bytes());
+            proptest::prop_assert_eq!(ends(&out), ends(cri.as_bytes()));
         }
 
         /// Any bytes through every wrapper: no panic, and what is peeled is

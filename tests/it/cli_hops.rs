@@ -993,3 +993,63 @@ fn cloudfront_real_time_said_and_v2_w3c_read() {
     assert_eq!(v["totals"], plain["totals"]);
     assert_eq!(causes(&v["causes_502"]), causes(&plain["causes_502"]));
 }
+
+/// `lines` as a CRI runtime stores them (`/var/log/pods`), a line longer
+/// than 16 KiB cut into `P` pieces, the last one `F` (containerd's
+/// `max_container_log_line_size`).
+fn cri_file(lines: &[String]) -> String {
+    let mut out = String::new();
+    for l in lines {
+        let mut rest = l.as_str();
+        while rest.len() > 16 * 1024 {
+            let (piece, more) = rest.split_at(16 * 1024);
+            out.push_str(&format!(
+                "2026-11-28T08:50:52.413456789Z stdout P {piece}\n"
+            ));
+            rest = more;
+        }
+        out.push_str(&format!("2026-11-28T08:50:52.413456789Z stdout F {rest}\n"));
+    }
+    out
+}
+
+/// The kubelet's CRI files: a line the runtime cut at 16 KiB (`P` pieces)
+/// is read whole on its first piece's line, Envoy's and nginx's alike.
+#[test]
+fn cri_partial_lines_are_joined() {
+    let dir = tempfile::tempdir().unwrap();
+    let istio = std::fs::read_to_string("fixtures/logs/envoy/real/istio_default.log").unwrap();
+    let mut lines: Vec<String> = istio.lines().map(str::to_string).collect();
+    lines[0] = lines[0].replace("/delay/75", &format!("/delay/75?q={}", "a".repeat(40_000)));
+    let path = dir.path().join("istio-proxy-0.log");
+    std::fs::write(&path, cri_file(&lines)).unwrap();
+    let want: Vec<(u64, String)> = causes_by_line("fixtures/logs/envoy/real/istio_default.log")
+        .into_iter()
+        .map(|(l, c)| (if l == 1 { 1 } else { l + 2 }, c))
+        .collect();
+    assert_eq!(causes_by_line(path.to_str().unwrap()), want);
+    let v = analyze_json(&[path.to_str().unwrap()]);
+    assert_eq!(
+        v["hops"][0]["totals"]["malformed"], 0,
+        "{}",
+        v["hops"][0]["totals"]
+    );
+    // nginx: access and error lines in one pod log, one access line cut
+    let kubectl = std::fs::read_to_string("fixtures/logs/nginx/real/formats/kubectl.log").unwrap();
+    let plain = analyze_json(&["fixtures/logs/nginx/real/formats/kubectl.log"]);
+    let mut lines: Vec<String> = kubectl.lines().map(str::to_string).collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("GET /refused HTTP") && l.contains("gatecheck-realnginx/1.0"))
+        .expect("the /refused access line");
+    lines[at] = lines[at].replace(
+        "gatecheck-realnginx/1.0",
+        &format!("gatecheck-realnginx/1.0 {}", "b".repeat(20_000)),
+    );
+    let path = dir.path().join("nginx-0.log");
+    std::fs::write(&path, cri_file(&lines)).unwrap();
+    let v = analyze_json(&[path.to_str().unwrap()]);
+    assert_eq!(v["totals"]["malformed"], 0, "{}", v["totals"]);
+    assert_eq!(v["totals"]["requests"], plain["totals"]["requests"]);
+    assert_eq!(v["causes"], plain["causes"]);
+}
