@@ -623,6 +623,11 @@ impl Reader {
             span: a.span,
             ..RouteAction::default()
         };
+        if let Some(m) = self.map(a, "max_stream_duration", path) {
+            let mp = path.field("max_stream_duration");
+            out.max_stream_duration = self.duration(m, "max_stream_duration", &mp);
+            out.grpc_timeout_header_max = self.duration(m, "grpc_timeout_header_max", &mp);
+        }
         if let Some(w) = self.map(a, "weighted_clusters", path) {
             let wp = path.field("weighted_clusters");
             for (i, c) in self.seq(w, "clusters", &wp).iter().enumerate() {
