@@ -740,6 +740,9 @@ impl Lower {
                     .cloned()
                     .unwrap_or_else(|| COMBINED_FORMAT.to_string())
             } else {
+                // A format no `log_format` read defines (it is in the
+                // nginx.conf that includes this fragment, or in an include
+                // left unread): empty text, which rules read as unknown.
                 self.formats.get(&fmt).cloned().unwrap_or_default()
             };
             formats.push(Setting::explicit(text, a.span));
