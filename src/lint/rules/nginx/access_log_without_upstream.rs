@@ -82,6 +82,14 @@ declare_rule! {
 
 fn check(ctx: &mut LintContext<'_>) {
     let mut seen = HashSet::new();
+    // In a fragment the http-level `access_log` of the including config is
+    // not seen: an unset one is nginx's default only if that config sets
+    // none either.
+    let default_note = if ctx.model().fragment.is_some() {
+        " (none set here: nginx's default, unless the including config sets one)"
+    } else {
+        " (default)"
+    };
     for (server, r, _, _) in proxied(ctx.model()) {
         let log = &r.access_log;
         if log.off.value {
@@ -127,7 +135,7 @@ fn check(ctx: &mut LintContext<'_>) {
                         "{}: access log format `{}`{} lacks {}",
                         scope,
                         dest.value.1,
-                        if fmt.defaulted { " (default)" } else { "" },
+                        if fmt.defaulted { default_note } else { "" },
                         missing.join(", ")
                     ),
                     "use a log_format with $upstream_status, $upstream_addr, $upstream_response_time and $request_time",
@@ -158,6 +166,15 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert!(
             f[0].contains("`combined` (default) lacks $upstream_status"),
+            "{f:?}"
+        );
+        // a site file: the including nginx.conf may set the format
+        let f = findings(
+            "NGX-LOG-001",
+            "server { location / { proxy_pass http://10.0.0.1; } }",
+        );
+        assert!(
+            f[0].contains("`combined` (none set here: nginx's default, unless the including config sets one) lacks"),
             "{f:?}"
         );
         let f = findings(
