@@ -73,7 +73,7 @@ fn check(ctx: &mut LintContext<'_>) {
         let tunnel = u.mode.value != Mode::Http && u.directives.has("timeout tunnel");
         let missing: Vec<&str> = ["timeout connect", "timeout server"]
             .into_iter()
-            .filter(|k| !u.directives.has(k) && !(tunnel && *k == "timeout server"))
+            .filter(|k| !(u.directives.has(k) || (tunnel && *k == "timeout server")))
             .collect();
         if !missing.is_empty() {
             ctx.report(
