@@ -498,7 +498,11 @@ fn slow_path(
     };
     let request = if !join { None } else { request_text(&rec, esc) };
     let local_secs = rec.time.map(|t| match ctx.opts.error_log_offset_s {
-        Some(off) => t.secs() + off as i64,
+        Some(off) => match ctx.opts.error_log_offset_change {
+            // daylight saving: the error log's clock moved (join::OffsetChange)
+            Some(c) if t.secs() >= c.from_utc => t.secs() + c.offset_s as i64,
+            _ => t.secs() + off as i64,
+        },
         None => t.local_secs(),
     });
     let errors: Vec<&ErrorLine> = match local_secs {

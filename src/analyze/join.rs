@@ -190,6 +190,32 @@ pub struct OffsetGuess {
     pub of: usize,
     /// Matches with each access line's own offset (the default reading).
     pub own: usize,
+    /// The zone changed offset inside the logs (daylight saving time):
+    /// from this UTC second on, read the error log at this offset instead.
+    pub change: Option<OffsetChange>,
+}
+
+/// A change of the error log's offset at a moment of the logs: what a
+/// daylight-saving switch does to nginx's zone-less local times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OffsetChange {
+    /// The first UTC second read at `offset_s` (the first 5xx access line
+    /// that joins only at it).
+    pub from_utc: i64,
+    /// Seconds east of UTC from then on.
+    pub offset_s: i32,
+    /// 5xx access lines that match at this offset (and not at the first).
+    pub matched: usize,
+}
+
+impl OffsetGuess {
+    /// The offset of the error log's clock at UTC second `utc`.
+    pub fn at(&self, utc: i64) -> i32 {
+        match self.change {
+            Some(c) if utc >= c.from_utc => c.offset_s,
+            _ => self.offset_s,
+        }
+    }
 }
 
 /// Candidate offsets: −14:00 … +14:00 in 30-minute steps (every zone in
@@ -224,6 +250,8 @@ impl ErrorIndex {
             .map(|k| k * OFFSET_STEP_S)
             .collect();
         let mut counts = vec![0usize; candidates.len()];
+        // per candidate, the UTC seconds of the probes that join at it
+        let mut when: Vec<Vec<i64>> = vec![Vec::new(); candidates.len()];
         let mut own = 0;
         let mut any = 0;
         for p in probes {
@@ -242,14 +270,16 @@ impl ErrorIndex {
                 own += 1;
                 hit_any = true;
             }
-            for (c, &o) in counts.iter_mut().zip(&candidates) {
+            for ((c, w), &o) in counts.iter_mut().zip(&mut when).zip(&candidates) {
                 if hits(o as i64) {
                     *c += 1;
+                    w.push(p.utc_secs);
                     hit_any = true;
                 }
             }
             any += usize::from(hit_any);
         }
+        let change = zone_change(&candidates, &when);
         let mut ranked: Vec<(i32, usize)> = candidates.into_iter().zip(counts).collect();
         ranked.sort_by_key(|(o, n)| (std::cmp::Reverse(*n), o.abs()));
         OffsetScan {
@@ -258,6 +288,7 @@ impl ErrorIndex {
             any,
             best: ranked[0],
             runner_up: ranked.get(1).map_or(0, |c| c.1),
+            change,
         }
     }
 
@@ -265,6 +296,51 @@ impl ErrorIndex {
     pub fn guess_offset(&self, probes: &[OffsetProbe]) -> Option<OffsetGuess> {
         self.scan_offsets(probes).guess()
     }
+}
+
+/// Daylight saving moves a zone's offset by one hour (half an hour on Lord
+/// Howe Island): the only changes looked for.
+const DST_SHIFTS_S: [i32; 2] = [3600, 1800];
+
+/// Two offsets a daylight-saving shift apart, each joining at least two 5xx
+/// lines, where every line joined only at the first comes before every line
+/// joined only at the second: the error log's clock changed offset in
+/// between (nginx takes the zone's new offset at its next time update, so
+/// its local times jump by the shift while `$msec` goes on). Returns the
+/// first offset, the change, and the lines they join together.
+fn zone_change(candidates: &[i32], when: &[Vec<i64>]) -> Option<(i32, OffsetChange, usize)> {
+    let mut best: Option<(i32, OffsetChange, usize)> = None;
+    for (i, &a) in candidates.iter().enumerate() {
+        for (j, &b) in candidates.iter().enumerate() {
+            if !DST_SHIFTS_S.contains(&(a - b).abs()) {
+                continue;
+            }
+            let only = |x: &[i64], y: &[i64]| -> Vec<i64> {
+                x.iter().copied().filter(|t| !y.contains(t)).collect()
+            };
+            let (wa, wb) = (only(&when[i], &when[j]), only(&when[j], &when[i]));
+            if wa.len() < 2 || wb.len() < 2 {
+                continue;
+            }
+            let (a_last, b_first) = (wa.iter().max()?, wb.iter().min()?);
+            if a_last >= b_first {
+                continue;
+            }
+            let joined = when[i].len() + wb.len();
+            if best.is_none_or(|(_, _, n)| joined > n) {
+                best = Some((
+                    a,
+                    OffsetChange {
+                        from_utc: *b_first,
+                        offset_s: b,
+                        matched: wb.len(),
+                    },
+                    joined,
+                ));
+            }
+        }
+    }
+    best
 }
 
 /// What [`ErrorIndex::scan_offsets`] found.
@@ -280,19 +356,38 @@ pub struct OffsetScan {
     pub best: (i32, usize),
     /// Joins at the second-best candidate.
     pub runner_up: usize,
+    /// Two offsets, one before and one after a moment of the logs (see
+    /// [`OffsetChange`]), and the lines they join together.
+    pub change: Option<(i32, OffsetChange, usize)>,
 }
 
 impl OffsetScan {
     /// `Some` when one offset has clearly the most joins (more than twice
     /// the runner-up) and more than the lines' own offsets, i.e. when
     /// reading the error log at that offset changes the answer.
+    ///
+    /// A change of offset inside the logs (daylight saving) is taken when
+    /// its two offsets together join more lines than the best single one
+    /// and than the lines' own offsets.
     pub fn guess(&self) -> Option<OffsetGuess> {
         let (offset_s, matched) = self.best;
+        if let Some((first, change, joined)) = self.change {
+            if joined > matched && joined > self.own {
+                return Some(OffsetGuess {
+                    offset_s: first,
+                    matched: joined,
+                    of: self.probes,
+                    own: self.own,
+                    change: Some(change),
+                });
+            }
+        }
         (matched > 0 && matched > 2 * self.runner_up && matched > self.own).then_some(OffsetGuess {
             offset_s,
             matched,
             of: self.probes,
             own: self.own,
+            change: None,
         })
     }
 }
@@ -414,5 +509,59 @@ mod tests {
             .collect();
         assert_eq!(idx.guess_offset(&right), None);
         assert!(!idx.covers(10_000));
+    }
+
+    #[test]
+    fn follows_a_daylight_saving_change() {
+        // the error log at +02:00 for three 5xx, then at +01:00 for three;
+        // the access lines in UTC ($msec)
+        let at = |i: i64| if i < 3 { 7200 } else { 3600 };
+        let idx = ErrorIndex::new(
+            (0..6)
+                .map(|i| {
+                    line(
+                        1000 + i * 7 + at(i),
+                        i as u64,
+                        &format!("GET /{i} HTTP/1.1"),
+                        "a:1",
+                    )
+                })
+                .collect(),
+            Some((0, 20_000)),
+            vec!["error.log".into()],
+        );
+        let probes: Vec<OffsetProbe> = (0..6)
+            .map(|i| OffsetProbe {
+                utc_secs: 1000 + i * 7,
+                own_offset_s: 0,
+                request_time_ms: Some(5),
+                client: "1.2.3.4".into(),
+                request: format!("GET /{i} HTTP/1.1"),
+                sans_query: false,
+            })
+            .collect();
+        let g = idx.guess_offset(&probes).expect("an offset");
+        assert_eq!((g.offset_s, g.matched, g.of), (7200, 6, 6));
+        let c = g.change.expect("a change");
+        assert_eq!((c.from_utc, c.offset_s, c.matched), (1021, 3600, 3));
+        assert_eq!((g.at(1014), g.at(1021)), (7200, 3600));
+        // one line at the other offset is no change (a stray match)
+        let idx1 = ErrorIndex::new(
+            (0..6)
+                .map(|i| {
+                    let off = if i == 5 { 3600 } else { 7200 };
+                    line(
+                        1000 + i * 7 + off,
+                        i as u64,
+                        &format!("GET /{i} HTTP/1.1"),
+                        "a:1",
+                    )
+                })
+                .collect(),
+            Some((0, 20_000)),
+            vec!["error.log".into()],
+        );
+        let g = idx1.guess_offset(&probes).expect("an offset");
+        assert_eq!((g.offset_s, g.matched, g.change), (7200, 5, None));
     }
 }

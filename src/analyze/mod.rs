@@ -70,6 +70,9 @@ pub struct Options {
     /// UTC offset (seconds east) of error-log times; default: each access
     /// line's own offset.
     pub error_log_offset_s: Option<i32>,
+    /// The error log's clock changed offset (daylight saving time) at this
+    /// UTC second, to this offset: found by the join, never given.
+    pub error_log_offset_change: Option<join::OffsetChange>,
     /// Keep every 5xx event (for `--events` / ndjson).
     pub keep_events: bool,
     /// With `keep_events`, also hand out an event for every other request
@@ -365,6 +368,26 @@ fn error_log_offset(
     }
     let scan = index.scan_offsets(&probes);
     match scan.guess() {
+        Some(
+            g @ join::OffsetGuess {
+                change: Some(c), ..
+            },
+        ) => {
+            run_opts.error_log_offset_s = Some(g.offset_s);
+            run_opts.error_log_offset_change = Some(c);
+            let at = jiff::Timestamp::from_second(c.from_utc)
+                .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+                .unwrap_or_default();
+            notes.push(format!(
+                "error log times read as UTC{} before {at} and UTC{} from then on (the zone changed offset, as daylight saving time does): {} of {} 5xx matched ({} after the change, {} at the access logs' own offset); --error-log-tz overrides with one offset",
+                join::offset_str(g.offset_s),
+                join::offset_str(c.offset_s),
+                g.matched,
+                g.of,
+                c.matched,
+                g.own
+            ));
+        }
         Some(g) => {
             run_opts.error_log_offset_s = Some(g.offset_s);
             notes.push(format!(
