@@ -513,6 +513,7 @@ fn slow_path(
             request: request.as_deref(),
             connection: rec.connection,
             sans_query: ctx.fmt.path_without_query(),
+            any_client: ctx.opts.join_any_client,
         }),
         _ => Vec::new(),
     };
@@ -535,6 +536,8 @@ fn slow_path(
         error_log_given: ctx.has_error_log,
         unreadable_inputs: ctx.unreadable_inputs,
         error_log_records_upstream_errors: !ctx.index.lines.is_empty(),
+        joined_without_client: rec.connection.is_none()
+            && (ctx.opts.join_any_client || client.is_none()),
     };
     let keepalive = |addr: &str| ctx.config.map(|c| c.keepalive_of(addr)).unwrap_or_default();
     let mut verdict = cause::classify_with(

@@ -154,6 +154,9 @@ pub struct Capabilities {
     /// The error logs hold upstream error lines at all, so their level lets
     /// nginx's upstream errors through (a log at `crit` would hold none).
     pub error_log_records_upstream_errors: bool,
+    /// Error-log lines were matched by request line and time alone, not by
+    /// client (the access log names another client, or none).
+    pub joined_without_client: bool,
 }
 
 /// The verdict for one request.
@@ -405,6 +408,14 @@ pub fn classify_with(
             }
         }
         evidence.first(|| error_evidence(e.file, e.line));
+        if caps.joined_without_client {
+            evidence.push(|| {
+                format!(
+                    "matched by request line and time alone, not by client (the error line's client is {}; the access log names none or another address): another client's identical request in the same seconds would match too",
+                    e.line.client.as_deref().unwrap_or("-")
+                )
+            });
+        }
         if e.line.kind == UpstreamError::Other {
             evidence.push(|| UNKNOWN_ERROR_LINE.to_string());
         }
@@ -698,6 +709,7 @@ mod tests {
         error_log_given: true,
         unreadable_inputs: false,
         error_log_records_upstream_errors: true,
+        joined_without_client: false,
     };
 
     #[test]

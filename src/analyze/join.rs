@@ -25,6 +25,11 @@ pub struct ErrorIndex {
     by_request: HashMap<(String, String), Vec<u32>>,
     /// The same, with the query string dropped from the request line.
     by_request_sans_query: HashMap<(String, String), Vec<u32>>,
+    /// By request line alone, for access logs whose client field is not
+    /// the error log's `client:` (or that log none): [`Probe::any_client`].
+    by_line: HashMap<String, Vec<u32>>,
+    /// The same, with the query string dropped.
+    by_line_sans_query: HashMap<String, Vec<u32>>,
     by_cid: HashMap<u64, Vec<u32>>,
     /// Earliest and latest time of any error-log line (any level), wall clock.
     pub span: Option<(i64, i64)>,
@@ -48,6 +53,11 @@ pub struct Probe<'a> {
     /// The access log's request target has no query string (`$uri`):
     /// compare the error lines' request lines without theirs.
     pub sans_query: bool,
+    /// Match by request line and time alone, whatever the client: the
+    /// access log's client is known not to be the error log's (see
+    /// [`ErrorIndex::scan_offsets_any_client`]). A probe without a client
+    /// is always matched so.
+    pub any_client: bool,
 }
 
 /// `GET /a?b=1 HTTP/1.1` → `GET /a HTTP/1.1`.
@@ -68,7 +78,16 @@ impl ErrorIndex {
         let mut by_request: HashMap<(String, String), Vec<u32>> = HashMap::new();
         let mut by_request_sans_query: HashMap<(String, String), Vec<u32>> = HashMap::new();
         let mut by_cid: HashMap<u64, Vec<u32>> = HashMap::new();
+        let mut by_line: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut by_line_sans_query: HashMap<String, Vec<u32>> = HashMap::new();
         for (i, l) in lines.iter().enumerate() {
+            if let Some(r) = &l.request {
+                by_line_sans_query
+                    .entry(drop_query(r).into_owned())
+                    .or_default()
+                    .push(i as u32);
+                by_line.entry(r.clone()).or_default().push(i as u32);
+            }
             if let (Some(c), Some(r)) = (&l.client, &l.request) {
                 by_request_sans_query
                     .entry((c.clone(), drop_query(r).into_owned()))
@@ -87,6 +106,8 @@ impl ErrorIndex {
             lines,
             by_request,
             by_request_sans_query,
+            by_line,
+            by_line_sans_query,
             by_cid,
             span,
             files,
@@ -114,6 +135,16 @@ impl ErrorIndex {
         let in_window = |l: &ErrorLine| l.local_secs >= lo && l.local_secs <= hi;
         let candidates: &[u32] = if let Some(cid) = p.connection {
             self.by_cid.get(&cid).map(|v| &v[..]).unwrap_or(&[])
+        } else if p.any_client || p.client.is_none() {
+            let map = if p.sans_query {
+                &self.by_line_sans_query
+            } else {
+                &self.by_line
+            };
+            p.request
+                .and_then(|r| map.get(r))
+                .map(|v| &v[..])
+                .unwrap_or(&[])
         } else {
             let map = if p.sans_query {
                 &self.by_request_sans_query
@@ -227,13 +258,23 @@ impl ErrorIndex {
     /// For one probe: how far (seconds) each error line of the same client
     /// and request is from the access line's UTC time. Looked up once per
     /// probe; every candidate offset is then plain arithmetic.
-    fn deltas(&self, p: &OffsetProbe) -> Vec<i64> {
-        let map = if p.sans_query {
-            &self.by_request_sans_query
+    fn deltas(&self, p: &OffsetProbe, any_client: bool) -> Vec<i64> {
+        let found = if any_client {
+            let map = if p.sans_query {
+                &self.by_line_sans_query
+            } else {
+                &self.by_line
+            };
+            map.get(&p.request)
         } else {
-            &self.by_request
+            let map = if p.sans_query {
+                &self.by_request_sans_query
+            } else {
+                &self.by_request
+            };
+            map.get(&(p.client.clone(), p.request.clone()))
         };
-        map.get(&(p.client.clone(), p.request.clone()))
+        found
             .map(|v| {
                 v.iter()
                     .map(|&i| self.lines[i as usize].local_secs - p.utc_secs)
@@ -246,6 +287,19 @@ impl ErrorIndex {
     /// offset, the 5xx access lines that join an error line of the same
     /// client and request within the join window ([`ErrorIndex::find`]).
     pub fn scan_offsets(&self, probes: &[OffsetProbe]) -> OffsetScan {
+        self.scan(probes, false)
+    }
+
+    /// [`ErrorIndex::scan_offsets`] by request line and time alone, for
+    /// when no 5xx access line joins with its client: an access log whose
+    /// first field is `$http_x_forwarded_for` or `$proxy_protocol_addr`
+    /// names another client than the error log's `client:` (the address
+    /// nginx's connection came from).
+    pub fn scan_offsets_any_client(&self, probes: &[OffsetProbe]) -> OffsetScan {
+        self.scan(probes, true)
+    }
+
+    fn scan(&self, probes: &[OffsetProbe], any_client: bool) -> OffsetScan {
         let candidates: Vec<i32> = (-OFFSET_MAX_S / OFFSET_STEP_S..=OFFSET_MAX_S / OFFSET_STEP_S)
             .map(|k| k * OFFSET_STEP_S)
             .collect();
@@ -255,7 +309,7 @@ impl ErrorIndex {
         let mut own = 0;
         let mut any = 0;
         for p in probes {
-            let d = self.deltas(p);
+            let d = self.deltas(p, any_client);
             if d.is_empty() {
                 continue;
             }
@@ -439,6 +493,7 @@ mod tests {
             request: Some("GET /a HTTP/1.1"),
             connection: None,
             sans_query: false,
+            any_client: false,
         };
         let got = idx.find(&p);
         assert_eq!(got.len(), 2);
@@ -462,6 +517,18 @@ mod tests {
         };
         assert_eq!(idx.find(&sans).len(), 1);
         assert!(idx.find(&p).is_empty());
+        // another client's line joins only by request line alone
+        let other = Probe {
+            client: Some("9.9.9.9"),
+            ..p
+        };
+        assert!(idx.find(&other).is_empty());
+        let loose = Probe {
+            any_client: true,
+            sans_query: true,
+            ..other
+        };
+        assert_eq!(idx.find(&loose).len(), 1);
         assert_eq!(drop_query("GET /a?b=1 HTTP/1.1"), "GET /a HTTP/1.1");
         assert_eq!(drop_query("GET /a"), "GET /a");
     }

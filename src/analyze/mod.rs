@@ -73,6 +73,10 @@ pub struct Options {
     /// The error log's clock changed offset (daylight saving time) at this
     /// UTC second, to this offset: found by the join, never given.
     pub error_log_offset_change: Option<join::OffsetChange>,
+    /// Join access lines to error lines by request line and time alone: no
+    /// 5xx access line matched with its client, and enough did without
+    /// (found by the join, never given; see `error_log_offset`).
+    pub join_any_client: bool,
     /// Keep every 5xx event (for `--events` / ndjson).
     pub keep_events: bool,
     /// With `keep_events`, also hand out an event for every other request
@@ -366,7 +370,21 @@ fn error_log_offset(
             );
         }
     }
-    let scan = index.scan_offsets(&probes);
+    let mut scan = index.scan_offsets(&probes);
+    if scan.any == 0 && !probes.is_empty() {
+        // no 5xx access line has an error line of its client: is the access
+        // log's client another address (X-Forwarded-For, PROXY protocol)?
+        let loose = index.scan_offsets_any_client(&probes);
+        if loose.any > 0 && loose.any * 4 >= probes.len() {
+            run_opts.join_any_client = true;
+            notes.push(format!(
+                "none of the {} 5xx access lines sampled has an error-log line with its client, but {} have one with the same request line at the same time: the access log's client field is not the address nginx saw (as $http_x_forwarded_for or $proxy_protocol_addr are); error-log lines are joined by request line and time alone, and each such cause says so",
+                probes.len(),
+                loose.any
+            ));
+            scan = loose;
+        }
+    }
     match scan.guess() {
         Some(
             g @ join::OffsetGuess {
@@ -398,7 +416,7 @@ fn error_log_offset(
                 g.own
             ));
         }
-        None if !probes.is_empty() && scan.any == 0 => {
+        None if !probes.is_empty() && scan.any == 0 && !run_opts.join_any_client => {
             notes.push(format!(
                 "none of the {} 5xx access lines sampled matches an error-log line (same client and request) at any offset from -14:00 to +14:00: are the error logs from the same servers and time?",
                 probes.len()

@@ -4,7 +4,8 @@
 //! only the error log can tell a cause), the error log at `info` (client
 //! aborts, keep-alive closes and start-up notices between the errors), and a
 //! second access log in `$msec` (UTC) while nginx's zone leaves daylight
-//! saving time in the middle of the run.
+//! saving time in the middle of the run, and a third with `$http_x_forwarded_for`
+//! as its first field (behind a load balancer: never the error log's `client:`).
 //!
 //! The faults are the ones the other real tests do not cause: a unix-socket
 //! upstream that is not there (`[crit] connect() to unix:… failed (2: No such
@@ -22,7 +23,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::Path;
 use std::process::Command;
@@ -114,6 +115,14 @@ const PHASE_3: &[Want] = &[
 /// An address no host has (TEST-NET-1, RFC 5737): `proxy_bind` to it fails.
 const NOT_OURS: &str = "192.0.2.1";
 
+/// `combined` with the client taken from `X-Forwarded-For`, as behind a
+/// load balancer without the realip module: the error log's `client:` is
+/// the balancer's address, never this one.
+const XFF_FORMAT: &str = r#"$http_x_forwarded_for - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
+
+/// What the load balancer in front says the client was.
+const XFF: &str = "203.0.113.7";
+
 /// The `$msec` access log, as a JSON-less custom layout people write.
 const MSEC_FORMAT: &str = r#"$msec $remote_addr "$request" $status $body_bytes_sent $request_time ua="$upstream_addr" us="$upstream_status""#;
 
@@ -133,8 +142,10 @@ fn conf(
     let http = format!(
         r#"
     log_format msec '{MSEC_FORMAT}';
+    log_format xff '{XFF_FORMAT}';
     access_log logs/access.log combined;
     access_log msec/access.log msec;
+    access_log xff/access.log xff;
 
     # the "upstream" with a self-signed certificate
     server {{
@@ -263,9 +274,25 @@ fn rotate(ngx: &Nginx, gzip_old: bool) {
     panic!("nginx did not reopen its logs");
 }
 
+/// `GET target` as a load balancer forwards it (with `X-Forwarded-For`).
 fn send(listen: SocketAddr, w: &Want) {
-    let got =
-        http::request(listen, "GET", w.target, b"").unwrap_or_else(|e| panic!("{}: {e}", w.target));
+    let mut s = TcpStream::connect(listen).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\nX-Forwarded-For: {XFF}\r\nConnection: close\r\n\r\n",
+        w.target,
+        http::HOST,
+        http::USER_AGENT
+    )
+    .unwrap();
+    let mut resp = Vec::new();
+    let _ = s.take(1 << 20).read_to_end(&mut resp);
+    let got: u16 = String::from_utf8_lossy(&resp)
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     assert_eq!(got, w.status, "{}", w.target);
 }
 
@@ -339,6 +366,7 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
     let listen = SocketAddr::from(([127, 0, 0, 1], nginx::free_port()));
     let tls = SocketAddr::from(([127, 0, 0, 1], nginx::free_port()));
     fs::create_dir_all(dir.path().join("msec")).unwrap();
+    fs::create_dir_all(dir.path().join("xff")).unwrap();
     let conf = conf(
         listen,
         tls,
@@ -387,6 +415,7 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
             fs::copy(e.path(), to.join(e.file_name())).unwrap();
         }
         fs::copy(prefix.join("msec/access.log"), to.join("msec_access.log")).unwrap();
+        fs::copy(prefix.join("xff/access.log"), to.join("xff_access.log")).unwrap();
         fs::copy(prefix.join("nginx.conf"), to.join("nginx.conf")).unwrap();
     }
 
@@ -441,5 +470,32 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
     assert!(
         notes.contains("UTC+02:00 before") && notes.contains("UTC+01:00 from then on"),
         "{notes}"
+    );
+
+    // the X-Forwarded-For log: its clients are never the error log's, so
+    // the lines are joined by request line and time, and each cause says so
+    let xff = prefix.join("xff/access.log");
+    let xff_text = fs::read_to_string(&xff).unwrap();
+    assert!(xff_text.starts_with(XFF), "{xff_text}");
+    assert!(!err_all.contains(XFF), "{err_all}");
+    let mut paths = paths;
+    paths[0] = xff.as_path();
+    let evs = events(&paths);
+    check_events("X-Forwarded-For", &evs, &xff_text);
+    for (path, ev) in &evs {
+        assert!(
+            ev["evidence"]
+                .to_string()
+                .contains("matched by request line and time alone"),
+            "{path}: {ev}"
+        );
+    }
+    let doc = analyze_json_paths(&paths, &[]);
+    assert!(
+        doc["notes"]
+            .to_string()
+            .contains("joined by request line and time alone"),
+        "{}",
+        doc["notes"]
     );
 }
