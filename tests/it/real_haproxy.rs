@@ -98,6 +98,21 @@ const STEPS: &[Step] = &[
         status: 503,
         cause: Some("no_live_upstream"),
     },
+    // `ssl verify required` against a self-signed certificate: the TLS
+    // handshake fails, and haproxy logs it as a refused connection (SC)
+    Step {
+        target: "/tls/verify",
+        status: 503,
+        cause: Some("upstream_refused"),
+    },
+    // `ssl` in front of a plain-HTTP port that answers the ClientHello
+    // with an HTTP 400, as most HTTP servers do: SC again (a server that
+    // waits for a request instead ends sC at `timeout connect`)
+    Step {
+        target: "/tls/plain",
+        status: 503,
+        cause: Some("upstream_refused"),
+    },
     // the application's own 502
     Step {
         target: "/passthrough",
@@ -172,7 +187,22 @@ fn as_rsyslog(msg: &str) -> String {
     }
 }
 
-fn config(port: u16, syslog: SocketAddr, up: SocketAddr, closed: u16, hole: SocketAddr) -> String {
+/// Ports of the TLS part: haproxy's own TLS frontend (a self-signed
+/// certificate), and the PEM file it serves.
+struct Tls {
+    port: u16,
+    pem: PathBuf,
+}
+
+fn config(
+    port: u16,
+    syslog: SocketAddr,
+    up: SocketAddr,
+    closed: u16,
+    hole: SocketAddr,
+    tls: &Tls,
+) -> String {
+    let (tls_port, pem) = (tls.port, tls.pem.display());
     format!(
         "global
     log {syslog} len 8192 local0
@@ -194,7 +224,21 @@ frontend fe_main
     use_backend be_refused if {{ path_beg /refused }}
     use_backend be_hole if {{ path_beg /connect-timeout }}
     use_backend be_nosrv if {{ path_beg /nosrv }}
+    use_backend be_tls_verify if {{ path_beg /tls/verify }}
+    use_backend be_tls_plain if {{ path_beg /tls/plain }}
     default_backend be_app
+
+# the self-signed upstream; its own requests are not logged
+frontend fe_selfsigned
+    bind 127.0.0.1:{tls_port} ssl crt {pem}
+    no log
+    http-request return status 200
+
+backend be_tls_verify
+    server selfsigned 127.0.0.1:{tls_port} ssl verify required ca-file /etc/ssl/certs/ca-certificates.crt
+
+backend be_tls_plain
+    server plain1 {up} ssl verify none
 
 backend be_app
     server app1 {up}
@@ -211,7 +255,8 @@ backend be_nosrv
     )
 }
 
-/// gatecheck's cause per request id, from `--format ndjson` on `log`.
+/// gatecheck's cause per request id, from `--format ndjson` on `log` (and
+/// under `"<id> evidence"` its evidence, as JSON).
 fn causes_by_id(log: &Path) -> (BTreeMap<String, String>, Value) {
     let run = |fmt: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
@@ -239,6 +284,7 @@ fn causes_by_id(log: &Path) -> (BTreeMap<String, String>, Value) {
             .as_str()
             .expect("request id from the captured header");
         by_id.insert(id.to_string(), ev["cause"].as_str().unwrap().to_string());
+        by_id.insert(format!("{id} evidence"), ev["evidence"].to_string());
     }
     let report: Value = serde_json::from_slice(&run("json")).unwrap();
     (by_id, report)
@@ -258,9 +304,20 @@ fn haproxy_faults_get_their_causes() {
     let port = free_port();
     let closed = free_port();
     let cfg = dir.path().join("haproxy.cfg");
+    let tls = Tls {
+        port: free_port(),
+        pem: dir.path().join("selfsigned.pem"),
+    };
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tls");
+    let pem = [
+        fs::read_to_string(fixtures.join("selfsigned.crt")).unwrap(),
+        fs::read_to_string(fixtures.join("selfsigned.key")).unwrap(),
+    ]
+    .concat();
+    fs::write(&tls.pem, pem).unwrap();
     fs::write(
         &cfg,
-        config(port, syslog.addr, up.addr(), closed, hole.addr()),
+        config(port, syslog.addr, up.addr(), closed, hole.addr(), &tls),
     )
     .unwrap();
     let raw_path = dir.path().join("stdout.log");
@@ -297,6 +354,11 @@ fn haproxy_faults_get_their_causes() {
                 step.target,
                 log.display()
             );
+            // a TLS failure is logged as a connect failure: the evidence says so
+            if step.target.starts_with("/tls/") {
+                let evidence = &by_id[&format!("{id} evidence")];
+                assert!(evidence.contains("`ssl`"), "{}: {evidence}", step.target);
+            }
         }
         let h = &report["hops"][0];
         assert_eq!(h["totals"]["malformed"], 0, "{text}");
