@@ -37,6 +37,9 @@ use serde_json::Value;
 /// taken off.
 const BUFSIZE: usize = 4096;
 
+/// The request that holds be_queue's only connection slot.
+const QUEUE_HOLDER: &str = "/slow?queue";
+
 /// One request, its expected status and the cause gatecheck must give.
 struct Step {
     target: &'static str,
@@ -112,6 +115,20 @@ const STEPS: &[Step] = &[
         target: "/tls/plain",
         status: 503,
         cause: Some("upstream_refused"),
+    },
+    // be_queue's one slot (maxconn 1) held by a request the server never
+    // answers (sent in the background) ...
+    Step {
+        target: QUEUE_HOLDER,
+        status: 504,
+        cause: Some("timeout"),
+    },
+    // ... so this one waits in the backend's queue, with no server chosen,
+    // until `timeout queue`: `<NOSRV>` and sQ, the servers busy, not down
+    Step {
+        target: "/ok?queue",
+        status: 503,
+        cause: Some("timeout"),
     },
     // the application's own 502
     Step {
@@ -224,6 +241,7 @@ frontend fe_main
     use_backend be_refused if {{ path_beg /refused }}
     use_backend be_hole if {{ path_beg /connect-timeout }}
     use_backend be_nosrv if {{ path_beg /nosrv }}
+    use_backend be_queue if {{ query -m sub queue }}
     use_backend be_tls_verify if {{ path_beg /tls/verify }}
     use_backend be_tls_plain if {{ path_beg /tls/plain }}
     default_backend be_app
@@ -233,6 +251,10 @@ frontend fe_selfsigned
     bind 127.0.0.1:{tls_port} ssl crt {pem}
     no log
     http-request return status 200
+
+backend be_queue
+    timeout queue 300ms
+    server busy1 {up} maxconn 1
 
 backend be_tls_verify
     server selfsigned 127.0.0.1:{tls_port} ssl verify required ca-file /etc/ssl/certs/ca-certificates.crt
@@ -326,11 +348,24 @@ fn haproxy_faults_get_their_causes() {
     // let the health check mark be_nosrv/down1 down (inter 100ms, fall 1)
     thread::sleep(Duration::from_millis(800));
     let mut ids = Vec::new();
+    let mut holder = None;
     for (i, step) in STEPS.iter().enumerate() {
         let id = format!("{:08x}-0000-4000-8000-{:012x}", 0x6a7e_c4ec_u32, i);
+        if step.target == QUEUE_HOLDER {
+            // takes be_queue's only slot until `timeout server`; the next
+            // step waits for it in the queue meanwhile
+            let hold_id = id.clone();
+            holder = Some(thread::spawn(move || request(addr, QUEUE_HOLDER, &hold_id)));
+            thread::sleep(Duration::from_millis(200));
+            ids.push(id);
+            continue;
+        }
         let got = request(addr, step.target, &id);
         assert_eq!(got, step.status, "{} answered {got}", step.target);
         ids.push(id);
+    }
+    if let Some(h) = holder {
+        assert_eq!(h.join().expect("queue holder"), 504, "{QUEUE_HOLDER}");
     }
     hap.stop();
     let syslog_lines = syslog.finish();

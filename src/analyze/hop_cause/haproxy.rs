@@ -103,7 +103,12 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
     };
     let nosrv = server == Some(b"<NOSRV>");
     match (tsc[0], tsc[1]) {
-        (b'S' | b's', b'C' | b'Q') if nosrv && status == 503 => verdict(
+        // `sQ` is `timeout queue`, even with <NOSRV>: a request waiting in
+        // the backend's queue (every server at its `maxconn`) has no server
+        // yet, and haproxy 2.6 logs `be/<NOSRV> 0/1003/-1/-1/1003 503 … sQ--
+        // … 0/1` for it (a scratch run with `maxconn 1` and `timeout queue
+        // 1s`): the servers were up and busy, not down.
+        (b'S' | b's', b'C') | (b'S', b'Q') if nosrv && status == 503 => verdict(
             Cause::NoLiveUpstream,
             "server <NOSRV> with 503: no server of the backend was available (all down or in maintenance)",
         ),
@@ -195,6 +200,8 @@ mod tests {
             ("502", "app1", "0/0/0/-1/3", "PH--", InvalidHeader),
             ("500", "app1", "0/0/0/-1/3", "PH--", Unknown),
             ("503", "app1", "0/5000/-1/-1/5000", "sQ--", Timeout),
+            // the backend's queue: no server chosen yet, all busy (not down)
+            ("503", "<NOSRV>", "0/1003/-1/-1/1003", "sQ--", Timeout),
             ("502", "app1", "0/0/0/4/5", "----", Passthrough),
             ("503", "app1", "0/0/0/4/5", "--NI", Passthrough),
             ("502", "app1", "0/0/0/4/5", "SD--", Passthrough),
