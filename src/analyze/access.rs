@@ -535,7 +535,7 @@ fn slow_path(
         error_log: ctx.has_error_log && local_secs.is_some_and(|s| ctx.index.covers(s)),
         error_log_given: ctx.has_error_log,
         unreadable_inputs: ctx.unreadable_inputs,
-        error_log_records_upstream_errors: !ctx.index.lines.is_empty(),
+        error_log_records_upstream_errors: ctx.index.records_error_level,
         joined_without_client: rec.connection.is_none()
             && (ctx.opts.join_any_client || client.is_none()),
     };

@@ -151,8 +151,9 @@ pub struct Capabilities {
     pub error_log_given: bool,
     /// Some input could not be opened or read: perhaps the error log.
     pub unreadable_inputs: bool,
-    /// The error logs hold upstream error lines at all, so their level lets
-    /// nginx's upstream errors through (a log at `crit` would hold none).
+    /// The error logs hold upstream error lines at `error` or below, so
+    /// their level lets nginx's upstream errors through (a log at `crit`
+    /// holds at most a missing unix socket's `[crit] connect() … failed`).
     pub error_log_records_upstream_errors: bool,
     /// Error-log lines were matched by request line and time alone, not by
     /// client (the access log names another client, or none).
@@ -508,7 +509,7 @@ pub fn classify_with(
     // "present but no matching line" are different findings
     if caps.error_log && !caps.error_log_records_upstream_errors {
         missing.push(
-            "the error logs hold no upstream error at all: is error_log's level above `error`?",
+            "the error logs hold no upstream error at level `error` (at most `crit` ones): is error_log's level above `error`?",
         );
     } else if caps.error_log {
         missing.push("the error log is present, but no line of it matched this request");

@@ -35,6 +35,10 @@ pub struct ErrorIndex {
     pub span: Option<(i64, i64)>,
     /// Error-log file names, by file index.
     pub files: Vec<String>,
+    /// Some upstream line is at `error` or below: the logs' level lets
+    /// through what nginx logs at `error` (a refused connection, a timeout).
+    /// Lines at `crit` alone (a missing unix socket) do not show that.
+    pub records_error_level: bool,
 }
 
 /// The request as the access log saw it.
@@ -102,7 +106,11 @@ impl ErrorIndex {
                 by_cid.entry(cid).or_default().push(i as u32);
             }
         }
+        let records_error_level = lines
+            .iter()
+            .any(|l| !matches!(l.level.as_str(), "crit" | "alert" | "emerg"));
         ErrorIndex {
+            records_error_level,
             lines,
             by_request,
             by_request_sans_query,
@@ -505,6 +513,11 @@ mod tests {
         };
         assert!(idx.find(&far).is_empty());
         assert!(idx.covers(101));
+        assert!(idx.records_error_level);
+        let mut crit = line(100, 7, "GET /a HTTP/1.1", "unix:/run/app.sock");
+        crit.level = "crit".into();
+        let only_crit = ErrorIndex::new(vec![crit], Some((40, 101)), vec!["error.log".into()]);
+        assert!(!only_crit.records_error_level);
         // a `$uri` log has no query: the error line's is dropped to compare
         let idx = ErrorIndex::new(
             vec![line(100, 7, "GET /a?x=1 HTTP/1.1", "10.0.0.1:80")],

@@ -191,10 +191,11 @@ fn conf(
         key = key.display(),
         closed = nginx::free_port(),
     );
-    // the error log at `info`, as people set it to see more
+    // the error log at `info`, as people set it to see more, and a second
+    // one at `crit`, as people set it to see less
     nginx::conf("tests/it/real_dumps.rs", &http).replace(
         "error_log logs/error.log;",
-        "error_log logs/error.log info;",
+        "error_log logs/error.log info;\nerror_log crit/error.log crit;",
     )
 }
 
@@ -367,6 +368,7 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
     let tls = SocketAddr::from(([127, 0, 0, 1], nginx::free_port()));
     fs::create_dir_all(dir.path().join("msec")).unwrap();
     fs::create_dir_all(dir.path().join("xff")).unwrap();
+    fs::create_dir_all(dir.path().join("crit")).unwrap();
     let conf = conf(
         listen,
         tls,
@@ -498,4 +500,30 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
         "{}",
         doc["notes"]
     );
+
+    // the error log at `crit` holds only the missing socket's lines: the
+    // other 502s cannot be told (nginx logs refusals, TLS and DNS failures
+    // at `error`), never passed through
+    let crit = prefix.join("crit/error.log");
+    let crit_text = fs::read_to_string(&crit).unwrap();
+    assert!(
+        crit_text.contains("[crit]") && !crit_text.contains("[error]"),
+        "{crit_text}"
+    );
+    let evs = events(&[
+        &logs.join("access.log.2.gz"),
+        &logs.join("access.log.1"),
+        &logs.join("access.log"),
+        &crit,
+    ]);
+    for w in PHASE_1.iter().chain(PHASE_2).chain(PHASE_3) {
+        let got = evs.get(w.target).and_then(|e| e["cause"].as_str());
+        let want = match w.cause {
+            Some("tls" | "dns" | "upstream_refused") if !w.target.starts_with("/unix/") => {
+                Some("unknown")
+            }
+            c => c,
+        };
+        assert_eq!(got, want, "`crit` error log: {}\n{crit_text}", w.target);
+    }
 }
