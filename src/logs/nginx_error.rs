@@ -32,7 +32,7 @@ pub enum UpstreamError {
     NoLive,
     /// `upstream timed out`.
     Timeout,
-    /// `SSL_do_handshake() failed`, `upstream SSL certificate verify error`.
+    /// `… while SSL handshaking to upstream` (`SSL_do_handshake() failed`, a reset), `upstream SSL certificate verify error`.
     Tls,
     /// `… could not be resolved`, `no resolver defined to resolve …`.
     Dns,
@@ -102,8 +102,13 @@ const PATTERNS: &[(&str, UpstreamError)] = &[
         UpstreamError::ClosedEarly,
     ),
     ("upstream SSL certificate", UpstreamError::Tls),
+    // the upstream's handshake runs with the action "SSL handshaking to
+    // upstream" (ngx_http_upstream_ssl_init_connection); a bare
+    // "SSL_do_handshake() failed … while SSL handshaking, client: …" is a
+    // *client's* handshake with nginx (bots, old clients: `[info]`, some
+    // `[crit]`), which a real nginx 1.22 logs next to every upstream one
+    // when the upstream is itself an nginx
     ("SSL handshaking to upstream", UpstreamError::Tls),
-    ("SSL_do_handshake() failed", UpstreamError::Tls),
     ("could not be resolved", UpstreamError::Dns),
     ("no resolver defined to resolve", UpstreamError::Dns),
     // ngx_resolver.c talks to the resolver itself with the action "while
@@ -396,6 +401,8 @@ mod tests {
         assert!(matches!(parse(line, 0, 1), Parsed::Upstream(e) if e.kind == UpstreamError::Dns));
         // below `error`, or about no upstream: not evidence
         for line in [
+            "2026/11/28 23:31:23 [info] 30299#30299: *44 SSL_do_handshake() failed (SSL: error:0A000418:SSL routines::tlsv1 alert unknown ca:SSL alert number 48) while SSL handshaking, client: 127.0.0.1, server: 127.0.0.1:18443",
+            "2026/11/28 23:31:23 [crit] 30299#30299: *45 SSL_do_handshake() failed (SSL: error:0A00006C:SSL routines::bad key share) while SSL handshaking, client: 10.0.0.9, server: 0.0.0.0:443",
             "2026/11/20 14:03:07 [warn] 1#1: *9 upstream server temporarily disabled while connecting to upstream, client: 1.2.3.4, server: _, request: \"GET / HTTP/1.1\", upstream: \"http://10.0.0.7:80/\", host: \"h\"",
             "2026/11/20 14:03:07 [info] 1#1: *9 epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too while sending request to upstream, client: 1.2.3.4, server: _, request: \"GET / HTTP/1.1\", upstream: \"http://10.0.0.7:80/\", host: \"h\"",
             "2026/11/20 14:03:07 [error] 1#1: *9 open() \"/srv/x\" failed (2: No such file or directory), client: 1.2.3.4, server: _, request: \"GET /x HTTP/1.1\", host: \"h\"",

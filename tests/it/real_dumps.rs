@@ -309,6 +309,16 @@ fn abort(listen: SocketAddr) {
     thread::sleep(Duration::from_millis(300));
 }
 
+/// A scanner's broken TLS ClientHello to nginx's own TLS port: nginx logs
+/// the client's failed handshake (`[info] SSL_do_handshake() failed …
+/// while SSL handshaking, client: …`), which is no upstream's failure.
+fn bad_client_hello(tls: SocketAddr) {
+    let mut s = TcpStream::connect(tls).expect("connect");
+    s.write_all(b"\x16\x03\x01\x00\x05hello").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let _ = s.read(&mut [0u8; 64]);
+}
+
 /// gatecheck's events by path.
 fn events(paths: &[&Path]) -> BTreeMap<String, Value> {
     let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
@@ -384,6 +394,7 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
     rotate(&ngx, false);
     PHASE_2.iter().for_each(|w| send(listen, w));
     abort(listen);
+    bad_client_hello(tls);
     rotate(&ngx, true);
     // past the change of offset, with a second for nginx's cached time
     loop {
@@ -451,6 +462,18 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
     for i in inputs {
         assert_eq!(i["malformed"], 0, "{i}");
     }
+    // the self-signed server's side of the failed verification is a
+    // client's handshake failure (`[info] … while SSL handshaking, client:`),
+    // not an upstream error: one TLS upstream error, the /verify one
+    assert!(
+        err_all.contains("while SSL handshaking, client: "),
+        "{dump}"
+    );
+    assert_eq!(
+        doc["error_log_kinds"]["tls"], 1,
+        "{}",
+        doc["error_log_kinds"]
+    );
     let sent = PHASE_1.len() + PHASE_2.len() + PHASE_3.len() + 1;
     assert_eq!(doc["totals"]["requests"], sent as u64, "{dump}");
 
