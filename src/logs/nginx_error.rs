@@ -243,6 +243,19 @@ pub fn parse(line: &[u8], file: u32, line_no: u64) -> Parsed {
         Some(i) => (&rest[..i], &rest[i + 2..]),
         None => (rest, &rest[..0]),
     };
+    // An errno alone does not say whose socket failed: nginx logs a client
+    // that resets or goes away as `recv() failed (104: Connection reset by
+    // peer) while reading client request headers` or `writev() failed (32:
+    // Broken pipe) while sending to client` (`[info]`), with an `upstream:`
+    // field too when proxying. Its upstream ones carry an upstream action
+    // (`… while connecting to upstream`, `… while reading response header
+    // from upstream`, `… while sending request to upstream`).
+    let kind = kind.filter(|k| {
+        !matches!(
+            k,
+            UpstreamError::Refused | UpstreamError::Unreachable | UpstreamError::Reset
+        ) || memmem::find(message, b"upstream").is_some()
+    });
     let kind = match kind {
         Some(k) => k,
         None if is_unknown_upstream_error(level, message, ctx) => UpstreamError::Other,
@@ -403,6 +416,8 @@ mod tests {
         for line in [
             "2026/11/28 23:31:23 [info] 30299#30299: *44 SSL_do_handshake() failed (SSL: error:0A000418:SSL routines::tlsv1 alert unknown ca:SSL alert number 48) while SSL handshaking, client: 127.0.0.1, server: 127.0.0.1:18443",
             "2026/11/28 23:31:23 [crit] 30299#30299: *45 SSL_do_handshake() failed (SSL: error:0A00006C:SSL routines::bad key share) while SSL handshaking, client: 10.0.0.9, server: 0.0.0.0:443",
+            "2026/11/28 23:31:23 [info] 1#1: *46 recv() failed (104: Connection reset by peer) while reading client request headers, client: 10.0.0.9, server: _",
+            "2026/11/28 23:31:23 [info] 1#1: *47 writev() failed (32: Broken pipe) while sending to client, client: 10.0.0.9, server: _, request: \"GET /big HTTP/1.1\", upstream: \"http://10.0.0.7:80/big\", host: \"h\"",
             "2026/11/20 14:03:07 [warn] 1#1: *9 upstream server temporarily disabled while connecting to upstream, client: 1.2.3.4, server: _, request: \"GET / HTTP/1.1\", upstream: \"http://10.0.0.7:80/\", host: \"h\"",
             "2026/11/20 14:03:07 [info] 1#1: *9 epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too while sending request to upstream, client: 1.2.3.4, server: _, request: \"GET / HTTP/1.1\", upstream: \"http://10.0.0.7:80/\", host: \"h\"",
             "2026/11/20 14:03:07 [error] 1#1: *9 open() \"/srv/x\" failed (2: No such file or directory), client: 1.2.3.4, server: _, request: \"GET /x HTTP/1.1\", host: \"h\"",

@@ -33,7 +33,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::support::cli::analyze_json_paths;
 use crate::support::http;
 use crate::support::nginx::{self, Nginx};
-use crate::support::upstream::FaultUpstream;
+use crate::support::upstream::{set_linger_zero, FaultUpstream};
 use serde_json::Value;
 
 /// What gatecheck must say about one request.
@@ -319,6 +319,17 @@ fn bad_client_hello(tls: SocketAddr) {
     let _ = s.read(&mut [0u8; 64]);
 }
 
+/// A client that resets its connection in the middle of its request
+/// headers: `[info] recv() failed (104: Connection reset by peer) while
+/// reading client request headers`, the client's reset, not an upstream's.
+fn client_reset(listen: SocketAddr) {
+    let mut s = TcpStream::connect(listen).expect("connect");
+    s.write_all(b"GET /reset/by-client HTTP/1.1\r\nHost: gatecheck.test\r\n")
+        .unwrap();
+    thread::sleep(Duration::from_millis(200));
+    set_linger_zero(&s).unwrap();
+}
+
 /// gatecheck's events by path.
 fn events(paths: &[&Path]) -> BTreeMap<String, Value> {
     let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
@@ -395,6 +406,7 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
     PHASE_2.iter().for_each(|w| send(listen, w));
     abort(listen);
     bad_client_hello(tls);
+    client_reset(listen);
     rotate(&ngx, true);
     // past the change of offset, with a second for nginx's cached time
     loop {
@@ -474,7 +486,20 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
         "{}",
         doc["error_log_kinds"]
     );
-    let sent = PHASE_1.len() + PHASE_2.len() + PHASE_3.len() + 1;
+    // nor is a client's reset: no upstream was reset in this run
+    assert!(
+        err_all.contains("(104: Connection reset by peer) while reading client request headers"),
+        "{dump}"
+    );
+    assert_eq!(
+        doc["error_log_kinds"].get("reset"),
+        None,
+        "{}",
+        doc["error_log_kinds"]
+    );
+    // + the 499 and the reset request's 400 (the broken ClientHello is on
+    // the TLS server, where no request was read, so none is logged)
+    let sent = PHASE_1.len() + PHASE_2.len() + PHASE_3.len() + 2;
     assert_eq!(doc["totals"]["requests"], sent as u64, "{dump}");
 
     // the `$msec` log with the same error logs: UTC against a local clock

@@ -278,7 +278,8 @@ fn request_path(head: &[u8]) -> String {
     line.split(' ').nth(1).unwrap_or_default().to_string()
 }
 
-fn set_linger_zero(stream: &TcpStream) -> io::Result<()> {
+/// `SO_LINGER` 0: `close()` sends a TCP RST instead of a FIN.
+pub fn set_linger_zero(stream: &TcpStream) -> io::Result<()> {
     let linger = libc::linger {
         l_onoff: 1,
         l_linger: 0,
