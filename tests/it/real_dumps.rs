@@ -120,6 +120,12 @@ const NOT_OURS: &str = "192.0.2.1";
 /// the balancer's address, never this one.
 const XFF_FORMAT: &str = r#"$http_x_forwarded_for - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
 
+/// Delimited layouts no built-in format has: tabs (nginx's config parser
+/// turns `\t` in a quoted string into a tab) and `|`.
+const TSV_FORMAT: &str = r#"$time_iso8601\t$remote_addr\t$request\t$status\t$body_bytes_sent\t$request_time\t$upstream_addr\t$upstream_status"#;
+const PIPE_FORMAT: &str =
+    r#"$remote_addr|$time_local|$request|$status|$body_bytes_sent|$request_time|$upstream_status"#;
+
 /// What the load balancer in front says the client was.
 const XFF: &str = "203.0.113.7";
 
@@ -143,6 +149,10 @@ fn conf(
         r#"
     log_format msec '{MSEC_FORMAT}';
     log_format xff '{XFF_FORMAT}';
+    log_format tsv '{TSV_FORMAT}';
+    log_format pipe '{PIPE_FORMAT}';
+    access_log xff/tsv.log tsv;
+    access_log xff/pipe.log pipe;
     access_log logs/access.log combined;
     access_log msec/access.log msec;
     access_log xff/access.log xff;
@@ -573,5 +583,22 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
             c => c,
         };
         assert_eq!(got, want, "`crit` error log: {}\n{crit_text}", w.target);
+    }
+
+    // tab- and pipe-separated layouts, read without being told the format
+    for name in ["tsv.log", "pipe.log"] {
+        let log = prefix.join("xff").join(name);
+        let text = fs::read_to_string(&log).unwrap();
+        let mut paths = paths.clone();
+        paths[0] = log.as_path();
+        let evs = events(&paths);
+        check_events(name, &evs, &text);
+        let doc = analyze_json_paths(&paths, &[]);
+        assert_eq!(
+            doc["inputs"][0]["kind"], "nginx_access",
+            "{}",
+            doc["inputs"][0]
+        );
+        assert_eq!(doc["inputs"][0]["malformed"], 0, "{}", doc["inputs"][0]);
     }
 }
