@@ -513,7 +513,11 @@ fn slow_path(
     };
     let request = if !join { None } else { request_text(&rec, esc) };
     let local_secs = rec.time.map(|t| match ctx.opts.error_log_offset_s {
-        Some(off) => t.secs() + off as i64,
+        Some(off) => match ctx.opts.error_log_offset_change {
+            // daylight saving: the error log's clock moved (join::OffsetChange)
+            Some(c) if t.secs() >= c.from_utc => t.secs() + c.offset_s as i64,
+            _ => t.secs() + off as i64,
+        },
         None => t.local_secs(),
     });
     let errors: Vec<&ErrorLine> = match local_secs {
@@ -524,6 +528,7 @@ fn slow_path(
             request: request.as_deref(),
             connection: rec.connection,
             sans_query: ctx.fmt.path_without_query(),
+            any_client: ctx.opts.join_any_client,
         }),
         _ => Vec::new(),
     };
@@ -545,7 +550,9 @@ fn slow_path(
         error_log: ctx.has_error_log && local_secs.is_some_and(|s| ctx.index.covers(s)),
         error_log_given: ctx.has_error_log,
         unreadable_inputs: ctx.unreadable_inputs,
-        error_log_records_upstream_errors: !ctx.index.lines.is_empty(),
+        error_log_records_upstream_errors: ctx.index.records_error_level,
+        joined_without_client: rec.connection.is_none()
+            && (ctx.opts.join_any_client || client.is_none()),
     };
     let keepalive = |addr: &str| ctx.config.map(|c| c.keepalive_of(addr)).unwrap_or_default();
     let mut verdict = cause::classify_with(

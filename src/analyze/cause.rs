@@ -142,7 +142,7 @@ impl Cause {
             Cause::Dns => "check the resolver directive and that the name exists",
             Cause::Passthrough => "the status came from behind the gateway: analyze the next hop's logs",
             Cause::RateLimited => "a limit_req/limit_conn (or the hop's rate limit) refused it: compare the rate with the limit, or raise the burst",
-            Cause::Unknown => "give the error log, or log $upstream_status/$upstream_addr/$upstream_header_time",
+            Cause::Unknown => "the evidence says what is missing: give the error log, log $upstream_status/$upstream_addr/$upstream_header_time, or read the quoted error-log line",
         }
     }
 }
@@ -162,9 +162,13 @@ pub struct Capabilities {
     pub error_log_given: bool,
     /// Some input could not be opened or read: perhaps the error log.
     pub unreadable_inputs: bool,
-    /// The error logs hold upstream error lines at all, so their level lets
-    /// nginx's upstream errors through (a log at `crit` would hold none).
+    /// The error logs hold upstream error lines at `error` or below, so
+    /// their level lets nginx's upstream errors through (a log at `crit`
+    /// holds at most a missing unix socket's `[crit] connect() … failed`).
     pub error_log_records_upstream_errors: bool,
+    /// Error-log lines were matched by request line and time alone, not by
+    /// client (the access log names another client, or none).
+    pub joined_without_client: bool,
 }
 
 /// The verdict for one request.
@@ -276,6 +280,7 @@ fn from_error(kind: UpstreamError) -> Cause {
         UpstreamError::Tls => Cause::Tls,
         UpstreamError::Dns => Cause::Dns,
         UpstreamError::RateLimited => Cause::RateLimited,
+        UpstreamError::Other => Cause::Unknown,
     }
 }
 
@@ -307,6 +312,9 @@ pub enum Keepalive {
         groups: String,
     },
 }
+
+/// Said under an `unknown` whose only error-log line has no cause.
+const UNKNOWN_ERROR_LINE: &str = "cannot tell: nginx logged this upstream error for the request, so it made the status itself (not a pass-through), but gatecheck has no cause for this message: read it as it is";
 
 const NO_ERROR_LINE: &str = "no error-log line matches this request, and nginx logs every error it turns into a 502/504 (at level `error`): the upstream sent this status";
 
@@ -382,14 +390,20 @@ pub fn classify_with(
     let failed_addr = failed
         .map(|i| attempts[i].addr.as_str())
         .filter(|a| !a.is_empty());
-    let chosen = match failed_addr {
-        Some(addr) => errors
+    // a line whose message has a cause goes before one gatecheck cannot
+    // classify (`UpstreamError::Other`), which only says nginx failed
+    let pick = |known: bool| {
+        let mut of = errors
             .iter()
-            .rev()
-            .find(|e| e.line.upstream.as_deref() == Some(addr))
-            .or_else(|| errors.last()),
-        None => errors.last(),
+            .filter(move |e| (e.line.kind != UpstreamError::Other) == known);
+        let by_addr = failed_addr.and_then(|addr| {
+            of.clone()
+                .rev()
+                .find(|e| e.line.upstream.as_deref() == Some(addr))
+        });
+        by_addr.or_else(|| of.next_back())
     };
+    let chosen = pick(true).or_else(|| pick(false));
     if let Some(e) = chosen {
         let mut cause = from_error(e.line.kind);
         if matches!(cause, Cause::UpstreamClosedEarly | Cause::UpstreamReset) {
@@ -406,6 +420,17 @@ pub fn classify_with(
             }
         }
         evidence.first(|| error_evidence(e.file, e.line));
+        if caps.joined_without_client {
+            evidence.push(|| {
+                format!(
+                    "matched by request line and time alone, not by client (the error line's client is {}; the access log names none or another address): another client's identical request in the same seconds would match too",
+                    e.line.client.as_deref().unwrap_or("-")
+                )
+            });
+        }
+        if e.line.kind == UpstreamError::Other {
+            evidence.push(|| UNKNOWN_ERROR_LINE.to_string());
+        }
         return evidence.verdict(cause);
     }
 
@@ -495,7 +520,7 @@ pub fn classify_with(
     // "present but no matching line" are different findings
     if caps.error_log && !caps.error_log_records_upstream_errors {
         missing.push(
-            "the error logs hold no upstream error at all: is error_log's level above `error`?",
+            "the error logs hold no upstream error at level `error` (at most `crit` ones): is error_log's level above `error`?",
         );
     } else if caps.error_log {
         missing.push("the error log is present, but no line of it matched this request");
@@ -696,6 +721,7 @@ mod tests {
         error_log_given: true,
         unreadable_inputs: false,
         error_log_records_upstream_errors: true,
+        joined_without_client: false,
     };
 
     #[test]
