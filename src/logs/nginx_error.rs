@@ -275,7 +275,7 @@ pub fn parse(line: &[u8], file: u32, line_no: u64) -> Parsed {
     });
     let kind = match kind {
         Some(k) => k,
-        None if is_unknown_upstream_error(level, message, ctx) => UpstreamError::Other,
+        None if is_unknown_upstream_error(level, message) => UpstreamError::Other,
         None => return Parsed::Other,
     };
     let field = |name: &[u8]| -> Option<String> { context_field(ctx, name) };
@@ -298,15 +298,17 @@ pub fn parse(line: &[u8], file: u32, line_no: u64) -> Parsed {
 /// at `error` or above (nginx logs what it turns into a 502/504 at `error`,
 /// or `crit` for an unexpected errno in `ngx_event_connect_peer`; `warn`
 /// holds notices such as `upstream server temporarily disabled` that come
-/// with the real error line) and about an upstream: an `upstream:` field
-/// (set by `ngx_http_log_error` once a peer was chosen) or the word in the
-/// message (`while connecting to upstream`).
+/// with the real error line) and about an upstream: the word in the
+/// message, as the action nginx was in (`… while connecting to upstream`,
+/// `… while reading response header from upstream`). The `upstream:`
+/// field alone is not enough: `ngx_http_log_error` adds it to every line of
+/// a proxied request, such as `open() "/usr/share/nginx/html/50x.html"
+/// failed (2: No such file or directory)` for a missing `error_page` file.
 /// Never [`FASTCGI_STDERR`].
-fn is_unknown_upstream_error(level: &[u8], message: &[u8], ctx: &[u8]) -> bool {
+fn is_unknown_upstream_error(level: &[u8], message: &[u8]) -> bool {
     is_error_level(level)
         && !message.starts_with(FASTCGI_STDERR)
-        && (context_field(ctx, b"upstream: ").is_some()
-            || memmem::find(message, b"upstream").is_some())
+        && memmem::find(message, b"upstream").is_some()
 }
 
 /// `error` or above: what nginx logs the failures it answers 5xx for at.
@@ -447,6 +449,7 @@ mod tests {
             "2026/11/20 14:03:07 [warn] 1#1: *9 upstream server temporarily disabled while connecting to upstream, client: 1.2.3.4, server: _, request: \"GET / HTTP/1.1\", upstream: \"http://10.0.0.7:80/\", host: \"h\"",
             "2026/11/20 14:03:07 [info] 1#1: *9 epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too while sending request to upstream, client: 1.2.3.4, server: _, request: \"GET / HTTP/1.1\", upstream: \"http://10.0.0.7:80/\", host: \"h\"",
             "2026/11/20 14:03:07 [error] 1#1: *9 open() \"/srv/x\" failed (2: No such file or directory), client: 1.2.3.4, server: _, request: \"GET /x HTTP/1.1\", host: \"h\"",
+            "2026/11/20 14:03:07 [error] 1#1: *9 open() \"/usr/share/nginx/html/50x.html\" failed (2: No such file or directory), client: 1.2.3.4, server: _, request: \"GET /x HTTP/1.1\", upstream: \"http://10.0.0.7:80/x\", host: \"h\"",
         ] {
             assert_eq!(parse(line.as_bytes(), 0, 1), Parsed::Other, "{line}");
         }

@@ -14,7 +14,7 @@
 //! answers 500 and gatecheck has no cause for it, so it must say `unknown`
 //! and quote the line, never "the upstream sent this status"), a self-signed
 //! upstream certificate with `proxy_ssl_verify on`, a gRPC upstream that
-//! refuses, a resolver that never answers, a client that gives up (499), and
+//! refuses, a resolver that never answers, a client that gives up (499),
 //! an upstream that closes mid-body after its 200 (logged 200, not a 5xx),
 //! and a FastCGI script that dies (PHP's fatal error on stderr, its own 500).
 //!
