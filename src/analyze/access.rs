@@ -184,6 +184,21 @@ pub const TIMING_SAMPLE: u64 = 16;
 
 /// The hot loop: one chunk of an access log.
 fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>, ndjson: bool) -> (Agg, Collect, u64) {
+    // Docker json-file: the chunk's entries decoded at once; Docker and
+    // CRI: a line cut at 16 KiB joined again; line numbers kept
+    // (`wrap::docker_chunk`, `wrap::cri_chunk`)
+    let decoded: std::borrow::Cow<'_, [u8]>;
+    let (chunk, wrap) = match ctx.wrap {
+        Wrap::Docker => {
+            decoded = crate::logs::wrap::docker_chunk(chunk).into();
+            (&decoded[..], Wrap::None)
+        }
+        Wrap::Cri => {
+            decoded = crate::logs::wrap::cri_chunk(chunk);
+            (&decoded[..], Wrap::Cri)
+        }
+        w => (chunk, w),
+    };
     let mut agg = Agg::new();
     let mut events = Collect::new(ctx.opts, ctx.display, None).with_ndjson(ndjson);
     let mut cache = TimeCache::default();
@@ -205,7 +220,7 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>, ndjson: bool) -> (Agg, Collec
             continue;
         }
         // plain lines (the common case) without a call per line
-        let peeled = match ctx.wrap {
+        let peeled = match wrap {
             Wrap::None => Some(raw.strip_suffix(b"\r").unwrap_or(raw)),
             w => w.peel(raw, &mut buf),
         };
@@ -213,7 +228,7 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>, ndjson: bool) -> (Agg, Collec
             agg.lines += 1;
             agg.malformed += 1;
             if agg.malformed_samples.len() < stats::MALFORMED_SAMPLES {
-                let why = format!("not a {} line", ctx.wrap.name());
+                let why = format!("not a {} line", wrap.name());
                 agg.malformed_samples
                     .push(sample(ctx.display, n, &why, raw));
             }

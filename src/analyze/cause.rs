@@ -6,7 +6,7 @@ use crate::logs::nginx_error::{ErrorLine, UpstreamError};
 use crate::logs::record::Attempt;
 
 /// How many causes there are (the length of [`Cause::ALL`]).
-pub const N_CAUSES: usize = 13;
+pub const N_CAUSES: usize = 14;
 
 /// Why a request failed. The snake_case ids are stable: they key every output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -14,6 +14,10 @@ pub const N_CAUSES: usize = 13;
 pub enum Cause {
     /// The upstream refused the connection (or was unreachable).
     UpstreamRefused,
+    /// Connecting to the upstream failed, and the log does not say whether
+    /// it was refused or timed out (Envoy's bare `UF` /
+    /// `{connection_failure}`).
+    UpstreamConnectFailed,
     /// The upstream reset the connection before a response.
     UpstreamReset,
     /// The upstream closed the connection before a full response header.
@@ -45,6 +49,7 @@ impl Cause {
     /// Every cause, in report order.
     pub const ALL: [Cause; N_CAUSES] = [
         Cause::UpstreamRefused,
+        Cause::UpstreamConnectFailed,
         Cause::UpstreamReset,
         Cause::UpstreamClosedEarly,
         Cause::KeepaliveRace,
@@ -63,6 +68,7 @@ impl Cause {
     pub fn id(self) -> &'static str {
         match self {
             Cause::UpstreamRefused => "upstream_refused",
+            Cause::UpstreamConnectFailed => "upstream_connect_failed",
             Cause::UpstreamReset => "upstream_reset",
             Cause::UpstreamClosedEarly => "upstream_closed_early",
             Cause::KeepaliveRace => "keepalive_race",
@@ -82,6 +88,9 @@ impl Cause {
     pub fn title(self) -> &'static str {
         match self {
             Cause::UpstreamRefused => "upstream refused connection",
+            Cause::UpstreamConnectFailed => {
+                "connecting to upstream failed (refused or timed out: the log does not say)"
+            }
             Cause::UpstreamReset => "upstream reset connection",
             Cause::UpstreamClosedEarly => "upstream closed connection before responding",
             Cause::KeepaliveRace => "keep-alive race (reused connection closed by upstream)",
@@ -102,6 +111,7 @@ impl Cause {
     pub fn born(self) -> &'static str {
         match self {
             Cause::UpstreamRefused
+            | Cause::UpstreamConnectFailed
             | Cause::UpstreamReset
             | Cause::UpstreamClosedEarly
             | Cause::InvalidHeader
@@ -120,6 +130,7 @@ impl Cause {
     pub fn hint(self) -> &'static str {
         match self {
             Cause::UpstreamRefused => "is the app running and listening on that address? check its health and the upstream server list",
+            Cause::UpstreamConnectFailed => "the app refused or did not accept in time: check it is listening, compare the request's duration with the connect timeout, and log the transport failure reason (newer Envoy tells them apart)",
             Cause::UpstreamReset => "the app (or something between) reset the connection: app crash, a limit on connections, or a keep-alive timeout",
             Cause::UpstreamClosedEarly => "the app closed without answering: crash, worker restart, or an idle timeout shorter than the proxy's keepalive_timeout",
             Cause::KeepaliveRace => "make the app's keep-alive idle timeout longer than the proxy's upstream keepalive_timeout",
