@@ -17,6 +17,16 @@ pub const SLACK_S: i64 = 2;
 /// nginx's default proxy timeouts are 60 s.
 pub const NO_REQUEST_TIME_WINDOW_S: i64 = 65;
 
+/// At most this many error lines of one connection are joined to one
+/// request: more than any `proxy_next_upstream` chain writes (one or two
+/// lines per server tried), fewer than a reused connection number can pile
+/// up when the same client repeats the same request.
+const MAX_ATTEMPT_LINES: usize = 64;
+
+/// At most this many lines of one key or connection in a request's window
+/// are looked at, those nearest in time (see [`ErrorIndex::find`]).
+const MAX_SCAN: usize = 512;
+
 /// Error lines indexed for joining.
 #[derive(Debug, Default)]
 pub struct ErrorIndex {
@@ -134,13 +144,12 @@ impl ErrorIndex {
     }
 
     /// The error lines of this request, oldest first.
-    pub fn find(&self, p: &Probe<'_>) -> Vec<&ErrorLine> {
+    pub fn find<'s>(&'s self, p: &Probe<'_>) -> Vec<&'s ErrorLine> {
         let back = match p.request_time_ms {
             Some(ms) => (ms as i64 + 999) / 1000 + SLACK_S,
             None => NO_REQUEST_TIME_WINDOW_S,
         };
         let (lo, hi) = (p.local_secs - back, p.local_secs + SLACK_S);
-        let in_window = |l: &ErrorLine| l.local_secs >= lo && l.local_secs <= hi;
         let candidates: &[u32] = if let Some(cid) = p.connection {
             self.by_cid.get(&cid).map(|v| &v[..]).unwrap_or(&[])
         } else if p.any_client || p.client.is_none() {
@@ -167,37 +176,95 @@ impl ErrorIndex {
                 _ => &[],
             }
         };
-        let matching: Vec<&ErrorLine> = candidates
-            .iter()
+        // a list's lines are in index order, i.e. in time order: only its
+        // lines in the window are looked at, found by binary search (one
+        // client repeating one request - a health check, every request of a
+        // load balancer in front - can put thousands of lines under one key;
+        // a scan of all of them per 5xx was quadratic)
+        let at = |i: &u32| self.lines[*i as usize].local_secs;
+        let window = |list: &'s [u32]| -> &'s [u32] {
+            let from = list.partition_point(|i| at(i) < lo);
+            let to = from + list[from..].partition_point(|i| at(i) <= hi);
+            &list[from..to]
+        };
+        // at most MAX_SCAN of a window's lines, those around second `t`: a
+        // window holds a few lines (one request's attempts, a client's
+        // requests of a minute) unless one number or key repeats at a rate
+        // no single request explains; then the nearest decide
+        let around = |list: &'s [u32], t: i64| -> &'s [u32] {
+            if list.len() <= MAX_SCAN {
+                return list;
+            }
+            let k = list.partition_point(|i| at(i) < t);
+            let from = k.saturating_sub(MAX_SCAN / 2).min(list.len() - MAX_SCAN);
+            &list[from..from + MAX_SCAN]
+        };
+        let same_request = |l: &ErrorLine| {
+            l.request.as_deref().map(|r| {
+                if p.sans_query {
+                    drop_query(r)
+                } else {
+                    r.into()
+                }
+            }) == p.request.map(Into::into)
+        };
+        let best = if p.connection.is_some() {
+            // by connection: the client and request must agree where logged
+            around(window(candidates), p.local_secs)
+                .iter()
+                .map(|&i| &self.lines[i as usize])
+                .filter(|l| {
+                    (p.client.is_none() || l.client.as_deref() == p.client)
+                        && (p.request.is_none() || same_request(l))
+                })
+                .min_by_key(|l| (p.local_secs - l.local_secs).abs())
+        } else {
+            // by request: every line of the key matches; the nearest in
+            // time, the oldest of those as near
+            let list = window(candidates);
+            let k = list.partition_point(|i| at(i) < p.local_secs);
+            let after = list.get(k);
+            let before = k.checked_sub(1).map(|j| {
+                let t = at(&list[j]);
+                &list[list[..j].partition_point(|i| at(i) < t)]
+            });
+            match (before, after) {
+                (Some(b), Some(a)) if p.local_secs - at(b) <= at(a) - p.local_secs => Some(b),
+                (_, Some(a)) => Some(a),
+                (b, None) => b,
+            }
             .map(|&i| &self.lines[i as usize])
-            .filter(|l| in_window(l))
-            .filter(|l| {
-                p.connection.is_none()
-                    || (p.client.is_none() || l.client.as_deref() == p.client)
-                        && (p.request.is_none()
-                            || l.request.as_deref().map(|r| {
-                                if p.sans_query {
-                                    drop_query(r)
-                                } else {
-                                    r.into()
-                                }
-                            }) == p.request.map(Into::into))
-            })
-            .collect();
-        let Some(best) = matching
-            .iter()
-            .min_by_key(|l| (p.local_secs - l.local_secs).abs())
-        else {
+        };
+        let Some(best) = best else {
             return Vec::new();
         };
-        // the same request's other attempts: same connection, in the window
-        match best.cid {
-            Some(cid) => matching
-                .into_iter()
-                .filter(|l| l.cid == Some(cid))
-                .collect(),
-            None => vec![*best],
+        // the same request's other attempts: same connection and request,
+        // in the window
+        let Some(cid) = best.cid else {
+            return vec![best];
+        };
+        let by_client = p.connection.is_some() || !(p.any_client || p.client.is_none());
+        let mut same: Vec<&ErrorLine> = around(
+            window(self.by_cid.get(&cid).map_or(&[], |v| &v[..])),
+            best.local_secs,
+        )
+        .iter()
+        .map(|&i| &self.lines[i as usize])
+        .filter(|l| {
+            (p.request.is_none() || same_request(l))
+                && (!by_client || p.client.is_none() || l.client.as_deref() == p.client)
+        })
+        .collect();
+        if same.len() > MAX_ATTEMPT_LINES {
+            // more lines of one connection in the window than one request's
+            // attempts write: the number was reused (several nginx
+            // instances, a restart) - the ones nearest in time are kept
+            let ls = p.local_secs;
+            same.sort_by_key(|l| (ls - l.local_secs).abs());
+            same.truncate(MAX_ATTEMPT_LINES);
+            same.sort_by_key(|l| (l.local_secs, l.file, l.line));
         }
+        same
     }
 }
 
@@ -325,8 +392,12 @@ impl ErrorIndex {
                 Some(ms) => (ms as i64 + 999) / 1000 + SLACK_S,
                 None => NO_REQUEST_TIME_WINDOW_S,
             };
-            // the error line is in [local - back, local + SLACK], local = utc + offset
-            let hits = |o: i64| d.iter().any(|&x| x - o >= -back && x - o <= SLACK_S);
+            // the error line is in [local - back, local + SLACK], local = utc
+            // + offset; `d` is sorted (the key's lines are in time order)
+            let hits = |o: i64| {
+                let k = d.partition_point(|&x| x - o < -back);
+                d.get(k).is_some_and(|&x| x - o <= SLACK_S)
+            };
             let mut hit_any = false;
             if hits(p.own_offset_s as i64) {
                 own += 1;
@@ -372,15 +443,27 @@ const DST_SHIFTS_S: [i32; 2] = [3600, 1800];
 /// first offset, the change, and the lines they join together.
 fn zone_change(candidates: &[i32], when: &[Vec<i64>]) -> Option<(i32, OffsetChange, usize)> {
     let mut best: Option<(i32, OffsetChange, usize)> = None;
+    // sorted copies, for membership by binary search (up to 2,000 probes each)
+    let sorted: Vec<Vec<i64>> = when
+        .iter()
+        .map(|w| {
+            let mut w = w.clone();
+            w.sort_unstable();
+            w
+        })
+        .collect();
     for (i, &a) in candidates.iter().enumerate() {
         for (j, &b) in candidates.iter().enumerate() {
             if !DST_SHIFTS_S.contains(&(a - b).abs()) {
                 continue;
             }
             let only = |x: &[i64], y: &[i64]| -> Vec<i64> {
-                x.iter().copied().filter(|t| !y.contains(t)).collect()
+                x.iter()
+                    .copied()
+                    .filter(|t| y.binary_search(t).is_err())
+                    .collect()
             };
-            let (wa, wb) = (only(&when[i], &when[j]), only(&when[j], &when[i]));
+            let (wa, wb) = (only(&when[i], &sorted[j]), only(&when[j], &sorted[i]));
             if wa.len() < 2 || wb.len() < 2 {
                 continue;
             }
@@ -480,6 +563,128 @@ mod tests {
             upstream: Some(up.into()),
             host: None,
         }
+    }
+
+    /// What `find` did before it searched windows: every line of the key
+    /// looked at, for the property below.
+    fn find_by_scan<'s>(idx: &'s ErrorIndex, p: &Probe<'_>) -> Vec<&'s ErrorLine> {
+        let back = match p.request_time_ms {
+            Some(ms) => (ms as i64 + 999) / 1000 + SLACK_S,
+            None => NO_REQUEST_TIME_WINDOW_S,
+        };
+        let (lo, hi) = (p.local_secs - back, p.local_secs + SLACK_S);
+        let same_request = |l: &ErrorLine| {
+            l.request.as_deref().map(|r| {
+                if p.sans_query {
+                    drop_query(r)
+                } else {
+                    r.into()
+                }
+            }) == p.request.map(Into::into)
+        };
+        let matching: Vec<&ErrorLine> = idx
+            .lines
+            .iter()
+            .filter(|l| l.local_secs >= lo && l.local_secs <= hi)
+            .filter(|l| match p.connection {
+                Some(c) => {
+                    l.cid == Some(c)
+                        && (p.client.is_none() || l.client.as_deref() == p.client)
+                        && (p.request.is_none() || same_request(l))
+                }
+                None if p.any_client || p.client.is_none() => {
+                    p.request.is_some() && same_request(l)
+                }
+                None => {
+                    p.request.is_some()
+                        && l.client.is_some()
+                        && l.client.as_deref() == p.client
+                        && same_request(l)
+                }
+            })
+            .collect();
+        let Some(best) = matching
+            .iter()
+            .min_by_key(|l| (p.local_secs - l.local_secs).abs())
+        else {
+            return Vec::new();
+        };
+        match best.cid {
+            Some(cid) => matching
+                .into_iter()
+                .filter(|l| l.cid == Some(cid))
+                .collect(),
+            None => vec![*best],
+        }
+    }
+
+    proptest::proptest! {
+        /// The windowed search finds what a scan of every line finds, when
+        /// no key has more lines in a window than it looks at.
+        #[test]
+        fn windowed_find_equals_a_full_scan(
+            lines in proptest::collection::vec(
+                (0i64..400, 0u64..6, 0usize..3, 0usize..2, proptest::bool::ANY), 0..200),
+            probes in proptest::collection::vec(
+                (0i64..400, proptest::option::of(0u32..90_000), 0usize..3, 0usize..3,
+                 proptest::option::of(0u64..6), proptest::bool::ANY, proptest::bool::ANY),
+                1..20),
+        ) {
+            let reqs = ["GET /a HTTP/1.1", "GET /a?x=1 HTTP/1.1", "POST /b HTTP/1.1"];
+            let clients = ["1.2.3.4", "5.6.7.8"];
+            let ls: Vec<ErrorLine> = lines
+                .iter()
+                .enumerate()
+                .map(|(n, &(t, cid, r, c, has_cid))| ErrorLine {
+                    line: n as u64,
+                    cid: has_cid.then_some(cid),
+                    client: Some(clients[c].into()),
+                    ..line(t, cid, reqs[r], "u")
+                })
+                .collect();
+            let idx = ErrorIndex::new(ls, Some((0, 400)), vec!["e".into()]);
+            for &(t, ms, r, c, conn, sans, any) in &probes {
+                let req = if sans { drop_query(reqs[r]).into_owned() } else { reqs[r].to_string() };
+                let p = Probe {
+                    local_secs: t,
+                    request_time_ms: ms,
+                    client: clients.get(c).copied(),
+                    request: Some(&req),
+                    connection: conn,
+                    sans_query: sans,
+                    any_client: any,
+                };
+                let got: Vec<(u32, u64)> = idx.find(&p).iter().map(|l| (l.file, l.line)).collect();
+                let want: Vec<(u32, u64)> =
+                    find_by_scan(&idx, &p).iter().map(|l| (l.file, l.line)).collect();
+                proptest::prop_assert_eq!(got, want);
+            }
+        }
+    }
+
+    #[test]
+    fn one_key_repeated_thousands_of_times_in_one_second_stays_bounded() {
+        // every line of one client, request and connection number, as a
+        // dump of several nginx instances or a health check can hold
+        let ls: Vec<ErrorLine> = (0..20_000)
+            .map(|n| ErrorLine {
+                line: n,
+                ..line(100, 4, "GET /healthz HTTP/1.1", "u")
+            })
+            .collect();
+        let idx = ErrorIndex::new(ls, Some((0, 200)), vec!["e".into()]);
+        let p = Probe {
+            local_secs: 100,
+            request_time_ms: Some(5),
+            client: Some("1.2.3.4"),
+            request: Some("GET /healthz HTTP/1.1"),
+            connection: None,
+            sans_query: false,
+            any_client: false,
+        };
+        let got = idx.find(&p);
+        assert_eq!(got.len(), MAX_ATTEMPT_LINES);
+        assert!(got.windows(2).all(|w| w[0].line < w[1].line));
     }
 
     #[test]
