@@ -2,6 +2,7 @@
 //! each 5xx (or rescued) request → full parse, join with the error log,
 //! classification, and its share of the aggregates.
 
+use super::born_tally::Seen;
 use super::cause::{self, Capabilities, Cause, ErrorRef};
 use super::errors::sample;
 use super::event::{self, ChunkEvents, Collect, Event, EventSink};
@@ -31,6 +32,9 @@ pub(super) struct Ctx<'a> {
     pub(super) file: u32,
     pub(super) display: &'a str,
     pub(super) names: &'a [String],
+    /// The run holds logs of several hops: keep each 5xx's record for the
+    /// join (`born_tally::several_hops`).
+    pub(super) join_records: bool,
 }
 
 /// The access-log stage: parse every nginx access log of the plan against
@@ -60,6 +64,7 @@ pub(super) fn access_pass(
         names,
         ..
     } = plan;
+    let join_records = super::born_tally::several_hops(loaded);
     let mut files: Vec<&mut Loaded> = Vec::new();
     for l in loaded.iter_mut() {
         let kind = match l.config_of {
@@ -108,6 +113,7 @@ pub(super) fn access_pass(
             file: l.index,
             display,
             names,
+            join_records,
         })
         .collect();
     let ndjson = on_events.ndjson();
@@ -159,9 +165,7 @@ pub(super) fn shift_lines(agg: &mut Agg, evs: &mut [Event], base: u64) {
     for s in &mut agg.malformed_samples {
         s.line += base;
     }
-    for j in &mut agg.join {
-        j.line += base;
-    }
+    agg.join.shift(base);
     for e in evs.iter_mut() {
         e.line += base;
     }
@@ -651,8 +655,22 @@ fn slow_path(
             None => agg.no_path_502.bump("nginx"),
         }
     }
-    if status >= 500 && agg.join.len() < super::born::JOIN_CAP {
-        agg.join.push(super::born::JoinRec {
+    if status >= 500 {
+        let seen = Seen {
+            hop: "nginx",
+            kind: crate::logs::hop::HopKind::Proxy,
+            file: ctx.file,
+            line: n,
+            time_ms: rec.time.map(|t| t.utc_ms),
+            duration_ms: rec.request_time_ms().map(i64::from),
+            status,
+            cause: verdict.cause,
+        };
+        agg.join.see(&seen, || text(rec.request_id));
+    }
+    // the records themselves only for the cross-hop join (`born_tally`)
+    if status >= 500 && ctx.join_records {
+        agg.join.keep(super::born::JoinRec {
             hop: "nginx",
             kind: crate::logs::hop::HopKind::Proxy,
             file: ctx.file,
