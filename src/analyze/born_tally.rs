@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::AddAssign;
+use std::sync::Arc;
 
 use super::born::{
     born_at_last_hop, Born, BornRow, Chain, ChainLink, JoinRec, CHAIN_SAMPLES, JOIN_CAP,
@@ -126,6 +127,9 @@ pub struct Tally {
     recs: Vec<JoinRec>,
     /// Some records were dropped at the cap.
     truncated: bool,
+    /// One copy of each method and next hop the kept records name (per
+    /// chunk: not merged), see [`Tally::shared`].
+    texts: ahash::AHashSet<Arc<str>>,
 }
 
 impl Tally {
@@ -169,6 +173,18 @@ impl Tally {
         } else {
             self.truncated = true;
         }
+    }
+
+    /// The one copy of `s` the records of this tally share: a record's
+    /// method and next hop repeat from 5xx to 5xx, and an `Arc` each was
+    /// two allocations per record.
+    pub fn shared(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.texts.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = s.into();
+        self.texts.insert(a.clone());
+        a
     }
 
     /// Make chunk-relative line numbers absolute.
@@ -413,6 +429,10 @@ mod tests {
         t += k;
         assert!(t.keep);
         assert_eq!(t.recs.len(), 1);
+        // a kept record's repeated texts are one copy
+        let (a, b) = (t.shared("GET"), t.shared("GET"));
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &t.shared("POST")));
     }
 
     fn any_cause() -> impl Strategy<Value = Cause> {
