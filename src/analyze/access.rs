@@ -2,6 +2,9 @@
 //! each 5xx (or rescued) request → full parse, join with the error log,
 //! classification, and its share of the aggregates.
 
+use std::borrow::Cow;
+
+use super::born_tally::Seen;
 use super::cause::{self, Capabilities, Cause, ErrorRef};
 use super::errors::sample;
 use super::event::{self, ChunkEvents, Collect, Event, EventSink};
@@ -31,6 +34,9 @@ pub(super) struct Ctx<'a> {
     pub(super) file: u32,
     pub(super) display: &'a str,
     pub(super) names: &'a [String],
+    /// The run holds logs of several hops: keep each 5xx's record for the
+    /// join (`born_tally::several_hops`).
+    pub(super) join_records: bool,
 }
 
 /// The access-log stage: parse every nginx access log of the plan against
@@ -60,6 +66,7 @@ pub(super) fn access_pass(
         names,
         ..
     } = plan;
+    let join_records = super::born_tally::several_hops(loaded);
     let mut files: Vec<&mut Loaded> = Vec::new();
     for l in loaded.iter_mut() {
         let kind = match l.config_of {
@@ -108,6 +115,7 @@ pub(super) fn access_pass(
             file: l.index,
             display,
             names,
+            join_records,
         })
         .collect();
     let ndjson = on_events.ndjson();
@@ -159,9 +167,7 @@ pub(super) fn shift_lines(agg: &mut Agg, evs: &mut [Event], base: u64) {
     for s in &mut agg.malformed_samples {
         s.line += base;
     }
-    for j in &mut agg.join {
-        j.line += base;
-    }
+    agg.join.shift(base);
     for e in evs.iter_mut() {
         e.line += base;
     }
@@ -370,7 +376,7 @@ pub fn path_pattern_into(path: &str, out: &mut String) {
 }
 
 /// Count `key`, allocating only the first time it is seen.
-fn bump(map: &mut std::collections::HashMap<String, u64>, key: &str) {
+fn bump(map: &mut stats::HashMap<String, u64>, key: &str) {
     match map.get_mut(key) {
         Some(c) => *c += 1,
         None => {
@@ -504,10 +510,15 @@ fn slow_path(
     let status = rec.status.unwrap_or(0);
     let esc = ctx.fmt.escape;
     let text = |v: Option<&[u8]>| v.map(|b| nginx::unescape(b, esc));
+    // the same text, borrowed from the line when it needs no decoding
+    // (almost always): no allocation per 5xx for the client, path and host
+    fn borrowed(v: Option<&[u8]>, esc: nginx::Escape) -> Option<Cow<'_, str>> {
+        v.map(|b| event_json::text(b, esc))
+    }
     let attempts = rec.upstream.attempts();
     let join = ctx.has_error_log;
     let client = if join || ctx.opts.keep_events {
-        text(rec.client)
+        borrowed(rec.client, esc)
     } else {
         None
     };
@@ -571,7 +582,7 @@ fn slow_path(
     if needs_example && !ctx.opts.keep_events {
         verdict = cause::classify_with(status, &attempts, &refs, caps, &keepalive, true);
     }
-    let mut path = text(rec.path);
+    let mut path = borrowed(rec.path, esc);
     let example = || Example {
         file: ctx.display.to_string(),
         line: n,
@@ -579,7 +590,7 @@ fn slow_path(
         request: format!(
             "{} {} → {}",
             text(rec.method).unwrap_or_else(|| "-".into()),
-            path.clone().unwrap_or_else(|| "-".into()),
+            path.as_deref().unwrap_or("-"),
             status
         ),
         evidence: verdict.evidence.clone(),
@@ -599,9 +610,11 @@ fn slow_path(
         .or_else(|| errors.last().and_then(|e| e.upstream.as_deref()));
     let route = ctx.config.map(|cfg| {
         // the server/location that served it, for the settings in effect
-        let host = text(rec.host)
-            .filter(|h| h != "-")
-            .or_else(|| errors.last().and_then(|e| e.host.clone()));
+        let host = borrowed(rec.host, esc).filter(|h| h != "-").or_else(|| {
+            errors
+                .last()
+                .and_then(|e| e.host.as_deref().map(Cow::Borrowed))
+        });
         cfg.route_key(host.as_deref(), path.as_deref(), failed_addr)
     });
     if let Some(key) = &route {
@@ -658,9 +671,11 @@ fn slow_path(
             Some(a) => bump(&mut agg.upstreams, a),
             None => agg.no_upstream_502.bump("nginx"),
         }
-        let host = text(rec.host)
-            .filter(|h| h != "-")
-            .or_else(|| errors.last().and_then(|e| e.host.clone()));
+        let host = borrowed(rec.host, esc).filter(|h| h != "-").or_else(|| {
+            errors
+                .last()
+                .and_then(|e| e.host.as_deref().map(Cow::Borrowed))
+        });
         match host {
             Some(h) => bump(&mut agg.hosts, &h),
             None => agg.no_host_502.bump("nginx"),
@@ -673,15 +688,32 @@ fn slow_path(
             None => agg.no_path_502.bump("nginx"),
         }
     }
-    if status >= 500 && agg.join.len() < super::born::JOIN_CAP {
-        agg.join.push(super::born::JoinRec {
+    if status >= 500 {
+        let seen = Seen {
             hop: "nginx",
             kind: crate::logs::hop::HopKind::Proxy,
             file: ctx.file,
             line: n,
             time_ms: rec.time.map(|t| t.utc_ms),
             duration_ms: rec.request_time_ms().map(i64::from),
-            method: text(rec.method).map(Into::into),
+            status,
+            cause: verdict.cause,
+        };
+        agg.join.see(&seen, || text(rec.request_id));
+    }
+    // the records themselves only for the cross-hop join (`born_tally`)
+    if status >= 500 && ctx.join_records {
+        // one copy per chunk of each method and next hop (they repeat)
+        let method = borrowed(rec.method, esc).map(|m| agg.join.shared(&m));
+        let upstream = borrowed(rec.upstream.addr, esc).map(|u| agg.join.shared(&u));
+        agg.join.keep(super::born::JoinRec {
+            hop: "nginx",
+            kind: crate::logs::hop::HopKind::Proxy,
+            file: ctx.file,
+            line: n,
+            time_ms: rec.time.map(|t| t.utc_ms),
+            duration_ms: rec.request_time_ms().map(i64::from),
+            method,
             // the event, when there is one, needs it too; else it is moved
             path: if ctx.opts.keep_events {
                 path.clone()
@@ -691,7 +723,7 @@ fn slow_path(
             .map(Into::into),
             status,
             request_id: text(rec.request_id).map(Into::into),
-            upstream: text(rec.upstream.addr).map(Into::into),
+            upstream,
             cause: verdict.cause,
         });
     }
@@ -722,10 +754,10 @@ fn slow_path(
             file: ctx.display.to_string(),
             line: n,
             time: rec.time.map(event::rfc3339),
-            client,
+            client: client.map(Cow::into_owned),
             method: text(rec.method),
             host: text(rec.host),
-            path,
+            path: path.map(Cow::into_owned),
             status,
             request_time: rec.request_time_ms().map(|ms| ms as f64 / 1000.0),
             upstream: attempts,

@@ -15,7 +15,8 @@ use super::cause::Cause;
 use super::hop_order::{self, HopAddrs};
 use crate::logs::hop::HopKind;
 
-/// At most this many 5xx records are kept for the join (per run).
+/// At most this many 5xx records are kept for the join (per run; only a run
+/// with logs of several hops keeps them, see `born_tally`).
 pub const JOIN_CAP: usize = 1_000_000;
 /// Chains shown in the report (the totals cover every 502).
 pub const CHAIN_SAMPLES: usize = 50;

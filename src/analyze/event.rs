@@ -204,19 +204,60 @@ impl NdjsonBatch {
 
     /// Write the events, each line number plus `base` (the lines of the
     /// file before the chunk).
+    ///
+    /// The pieces between line numbers and the numbers go out as vectored
+    /// writes of up to 1,024 (`SLICES`) slices, so a writer that takes them
+    /// whole (a file behind a `BufWriter` smaller than the group) gets them
+    /// without another copy: copying the events into the `BufWriter` on
+    /// this, the one writer thread, was 1 % of the `--events` run's CPU
+    /// (`perf record`, 1 GiB bench log). The bytes are the same as one
+    /// `write_all` per piece.
     pub fn write_to(&self, base: u64, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        let mut from = 0;
-        for &(at, line) in &self.lines {
-            w.write_all(&self.bytes[from..at])?;
-            serde_json::ser::Formatter::write_u64(
-                &mut serde_json::ser::CompactFormatter,
-                w,
-                line + base,
-            )?;
-            from = at;
+        use std::io::IoSlice;
+        // the line numbers' digits, one after another (itoa: what
+        // serde_json's `write_u64` writes)
+        let mut digits: Vec<u8> = Vec::with_capacity(self.lines.len() * 8);
+        let mut ends: Vec<usize> = Vec::with_capacity(self.lines.len());
+        let mut num = itoa::Buffer::new();
+        for &(_, line) in &self.lines {
+            digits.extend_from_slice(num.format(line + base).as_bytes());
+            ends.push(digits.len());
         }
-        w.write_all(&self.bytes[from..])
+        let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(SLICES.min(2 * self.lines.len() + 1));
+        let (mut from, mut d) = (0, 0);
+        for (&(at, _), &end) in self.lines.iter().zip(&ends) {
+            slices.push(IoSlice::new(&self.bytes[from..at]));
+            slices.push(IoSlice::new(&digits[d..end]));
+            (from, d) = (at, end);
+            if slices.len() + 2 > SLICES {
+                write_all_vectored(w, &mut slices)?;
+                slices.clear();
+            }
+        }
+        slices.push(IoSlice::new(&self.bytes[from..]));
+        write_all_vectored(w, &mut slices)
     }
+}
+
+/// Slices per vectored write: Linux's `IOV_MAX`.
+const SLICES: usize = 1024;
+
+/// `Write::write_all_vectored` (unstable): every byte of `bufs`, in order,
+/// whatever each call takes.
+fn write_all_vectored(
+    w: &mut dyn std::io::Write,
+    mut bufs: &mut [std::io::IoSlice<'_>],
+) -> std::io::Result<()> {
+    std::io::IoSlice::advance_slices(&mut bufs, 0);
+    while !bufs.is_empty() {
+        match w.write_vectored(bufs) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => std::io::IoSlice::advance_slices(&mut bufs, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 impl Drop for NdjsonBatch {
@@ -450,5 +491,47 @@ mod tests {
             String::from_utf8(got).unwrap(),
             String::from_utf8(want).unwrap()
         );
+    }
+
+    /// A writer that takes a few bytes per call, and more events than one
+    /// vectored write holds: the same bytes as written one piece at a time.
+    #[test]
+    fn ndjson_batch_survives_short_vectored_writes() {
+        struct Trickle(Vec<u8>, usize);
+        impl std::io::Write for Trickle {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.1 += 1;
+                let n = b.len().min(1 + self.1 % 7);
+                self.0.extend_from_slice(&b[..n]);
+                Ok(n)
+            }
+            fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+                assert!(bufs.len() <= SLICES);
+                // take the first slices whole, then part of one
+                let mut n = 0;
+                for b in bufs.iter().take(1 + self.1 % 3) {
+                    let k = self.write(b)?;
+                    n += k;
+                    if k < b.len() {
+                        break;
+                    }
+                }
+                Ok(n)
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let evs: Vec<Event> = (0..700).map(|i| event("x.log", i * 3 + 1)).collect();
+        let batch = NdjsonBatch::new(evs.clone());
+        let mut got = Trickle(Vec::new(), 0);
+        batch.write_to(99, &mut got).unwrap();
+        let mut want = Vec::new();
+        for mut e in evs {
+            e.line += 99;
+            serde_json::to_writer(&mut want, &e).unwrap();
+            want.push(b'\n');
+        }
+        assert_eq!(got.0, want);
     }
 }

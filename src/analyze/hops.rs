@@ -12,6 +12,7 @@ use std::sync::Arc;
 use ahash::AHashMap;
 
 use super::access::{path_pattern, shift_lines, TIMING_SAMPLE};
+use super::born_tally::Seen;
 use super::cause::Cause;
 use super::errors::sample;
 use super::event::{self, ChunkEvents, Collect, Event, EventSink};
@@ -98,6 +99,7 @@ pub(super) fn hop_pass(
         problems,
         ..
     } = plan;
+    let join_records = super::born_tally::several_hops(loaded);
     // every hop input, read all at once by the scheduler (results in input order)
     let mut files: Vec<&mut Loaded> = Vec::new();
     let mut ctxs: Vec<Ctx<'_>> = Vec::new();
@@ -118,6 +120,7 @@ pub(super) fn hop_pass(
             display: l.input.display.clone(),
             file: l.index,
             opts,
+            join_records,
         });
         files.push(l);
     }
@@ -255,6 +258,9 @@ struct Ctx<'a> {
     display: String,
     file: u32,
     opts: &'a Options,
+    /// The run holds logs of several hops: keep each 5xx's record for the
+    /// join (`born_tally::several_hops`).
+    join_records: bool,
 }
 
 /// The bytes as text, invalid UTF-8 replaced. `str::from_utf8` first: its
@@ -678,8 +684,22 @@ fn slow_path<'a>(
             None => agg.no_path_502.bump(ctx.name),
         }
     }
-    if agg.join.len() < super::born::JOIN_CAP {
-        agg.join.push(super::born::JoinRec {
+    if status >= 500 {
+        let seen = Seen {
+            hop: ctx.name,
+            kind: ctx.hop,
+            file: ctx.file,
+            line: n,
+            time_ms: rec.time.map(|t| t.utc_ms),
+            duration_ms: rec.total_ms,
+            status,
+            cause,
+        };
+        agg.join.see(&seen, || text(rec.request_id));
+    }
+    // the records themselves only for the cross-hop join (`born_tally`)
+    if ctx.join_records {
+        agg.join.keep(super::born::JoinRec {
             hop: ctx.name,
             kind: ctx.hop,
             file: ctx.file,

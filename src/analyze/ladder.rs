@@ -19,7 +19,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use super::attribute::{ProxyConfigs, TOLERANCE_MS};
-use super::born::{Born, JoinRec};
+use super::born::Born;
+use super::born_tally::Tally;
 use super::nginx_config::NginxConfig;
 use crate::config::ladder::{
     gives_up_first, read_setting, route_scope, route_wait, DEFAULT_MARGIN,
@@ -235,19 +236,15 @@ pub struct Durations {
 }
 
 impl Durations {
-    /// From the 5xx records of every hop.
-    pub fn from_join(recs: &[JoinRec]) -> Durations {
+    /// From the tally of every hop's 5xx (each 5xx, timed or not).
+    pub fn from_tally(t: &Tally) -> Durations {
         let mut d = Durations::default();
-        for r in recs.iter().filter(|r| r.status >= 500) {
-            match r.duration_ms.and_then(|ms| u64::try_from(ms).ok()) {
-                Some(ms) => {
-                    *d.by_hop
-                        .entry(r.hop)
-                        .or_default()
-                        .entry((r.status, ms / 100))
-                        .or_default() += 1
-                }
-                None => *d.untimed.entry(r.hop).or_default() += 1,
+        for h in t.hops() {
+            if !h.durations.is_empty() {
+                d.by_hop.insert(h.hop, h.durations.clone());
+            }
+            if h.untimed > 0 {
+                d.untimed.insert(h.hop, h.untimed);
             }
         }
         d

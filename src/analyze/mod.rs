@@ -15,6 +15,7 @@
 mod access;
 pub mod attribute;
 pub mod born;
+pub mod born_tally;
 pub mod cause;
 pub mod coverage;
 mod errors;
@@ -235,13 +236,11 @@ fn run(
     let mut hops = hops::hop_pass(&mut plan, opts, &mut inputs_out, on_events);
     // where each 502 was born: the 5xx records of every hop, joined
     let mut join = std::mem::take(&mut total.join);
-    let mut truncated = total.join_truncated;
     for h in &mut hops {
-        join.append(&mut h.agg.join);
-        truncated |= h.agg.join_truncated;
+        join += std::mem::take(&mut h.agg.join);
     }
-    let durations = ladder::Durations::from_join(&join);
-    let born = born::born(join, truncated, &plan.names, &hop_addrs(&plan));
+    let durations = ladder::Durations::from_tally(&join);
+    let born = join.born(&plan.names, &hop_addrs(&plan));
     // the totals cover every access log of every hop (a request logged at
     // two hops counts at each); `hops[]` has each hop's own figures
     // (the top-upstreams table labels each key with its hop when several name them)

@@ -343,7 +343,7 @@ pub(super) fn upstreams_need_labels(nginx: &Agg, hops: &[super::hops::HopAgg]) -
 
 /// Prefix every upstream key with the hop that named it (`nginx: 10.0.0.5:8080`,
 /// `haproxy: be_api/app1`).
-pub(super) fn label_upstreams(upstreams: &mut std::collections::HashMap<String, u64>, hop: &str) {
+pub(super) fn label_upstreams(upstreams: &mut super::stats::HashMap<String, u64>, hop: &str) {
     *upstreams = std::mem::take(upstreams)
         .into_iter()
         .map(|(k, v)| (format!("{hop}: {k}"), v))
@@ -645,7 +645,7 @@ impl Report {
             .collect();
         let timeline = timeline(&agg.minutes, off);
         let n502 = totals.status_502;
-        let coverage = |m: &std::collections::HashMap<String, u64>, missing: &PerHop, key: Key| {
+        let coverage = |m: &super::stats::HashMap<String, u64>, missing: &PerHop, key: Key| {
             let counted: u64 = m.values().sum();
             Coverage {
                 counted,
@@ -720,7 +720,7 @@ impl Report {
                 m
             },
             error_log_upstreams: {
-                let mut m = std::collections::HashMap::new();
+                let mut m = stats::HashMap::default();
                 for u in index.lines.iter().filter_map(|l| l.upstream.as_ref()) {
                     *m.entry(u.clone()).or_insert(0u64) += 1;
                 }

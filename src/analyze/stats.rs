@@ -1,8 +1,14 @@
 //! Mergeable aggregates: each worker fills its own [`Agg`] and the results
 //! are added together (`AddAssign`) at the end.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::AddAssign;
+
+/// The aggregates' hash maps, keyed by aHash instead of SipHash: the 502s'
+/// upstream, host and path counts are bumped once per 5xx line, and
+/// SipHash was 1 % of an `--events` run (`perf record`, 1 GiB bench log).
+/// Everything shown from them is sorted, so the hasher changes no output.
+pub type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 
 use super::cause::Cause;
 use crate::logs::scan::LogTime;
@@ -269,11 +275,10 @@ pub struct Agg {
     pub span_502: Option<(LogTime, LogTime)>,
     /// Largest UTC offset seen, for display.
     pub offset_s: Option<i32>,
-    /// The 5xx records kept to join hops (`analyze::born`), at most
-    /// [`super::born::JOIN_CAP`].
-    pub join: Vec<super::born::JoinRec>,
-    /// Some 5xx records were dropped from `join` at the cap.
-    pub join_truncated: bool,
+    /// The 5xx records as the born section and the ladder need them
+    /// (counts and samples; the records themselves only for a run of
+    /// several hops): `analyze::born_tally`.
+    pub join: super::born_tally::Tally,
     /// Upstream attempt timings and when each address was seen.
     pub timings: super::timing::Timings,
     /// The response heads each upstream address answered with, when the
@@ -370,9 +375,7 @@ impl AddAssign for Agg {
             widen(&mut self.span_502, a, b);
         }
         self.offset_s = self.offset_s.or(o.offset_s);
-        let room = super::born::JOIN_CAP.saturating_sub(self.join.len());
-        self.join_truncated |= o.join_truncated || o.join.len() > room;
-        self.join.extend(o.join.into_iter().take(room));
+        self.join += o.join;
         self.timings += o.timings;
         self.header_sizes += o.header_sizes;
     }

@@ -890,7 +890,6 @@ pub(crate) fn attribute(cfg: &NginxConfig, cause: Cause, ev: &Evidence<'_>) -> A
 mod tests {
     use super::*;
     use crate::analyze::nginx_config;
-    use std::collections::HashMap;
 
     fn cfg(text: &str) -> (tempfile::TempDir, NginxConfig) {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -1133,8 +1132,10 @@ http {
             count: 3,
             ..CauseStat::default()
         };
-        st.routes = HashMap::from([(c.route_key(None, None, Some("10.0.0.1:80")), 3)]);
-        st.addrs = HashMap::from([("10.0.0.1:80".to_string(), 3)]);
+        st.routes = [(c.route_key(None, None, Some("10.0.0.1:80")), 3)]
+            .into_iter()
+            .collect();
+        st.addrs = [("10.0.0.1:80".to_string(), 3)].into_iter().collect();
         let a = attr(&c, Cause::Timeout, &st);
         let reads: Vec<&str> = a
             .settings
