@@ -96,11 +96,22 @@ pub fn detect_with(head: &[u8], formats: &[LogFormat], infer: bool) -> Detection
     }
     let raw_lines: Vec<&[u8]> = raw.iter().map(|(_, l)| *l).collect();
     let (wrap, wrap_reason) = wrap::detect(&raw_lines).unwrap_or((Wrap::None, String::new()));
-    let mut buf = Vec::new();
-    let sample: Vec<(usize, Vec<u8>)> = raw
-        .iter()
-        .filter_map(|(n, l)| wrap.peel(l, &mut buf).map(|p| (*n, p.to_vec())))
-        .collect();
+    // bare lines are read where they lie (`Wrap::None` only strips a `\r`):
+    // no copy per line of every input (issue 9: thousands of small files);
+    // packaged ones are copied out of their packaging
+    let peeled: Vec<(usize, Vec<u8>)>;
+    let sample: Vec<(usize, &[u8])> = if wrap == Wrap::None {
+        raw.iter()
+            .map(|&(n, l)| (n, l.strip_suffix(b"\r").unwrap_or(l)))
+            .collect()
+    } else {
+        let mut buf = Vec::new();
+        peeled = raw
+            .iter()
+            .filter_map(|(n, l)| wrap.peel(l, &mut buf).map(|p| (*n, p.to_vec())))
+            .collect();
+        peeled.iter().map(|(n, l)| (*n, &l[..])).collect()
+    };
     let mut d = detect_peeled(&sample, formats, infer);
     d.wrap = wrap;
     if wrap != Wrap::None {
@@ -109,7 +120,7 @@ pub fn detect_with(head: &[u8], formats: &[LogFormat], infer: bool) -> Detection
     d
 }
 
-fn detect_peeled(sample: &[(usize, Vec<u8>)], formats: &[LogFormat], infer: bool) -> Detection {
+fn detect_peeled(sample: &[(usize, &[u8])], formats: &[LogFormat], infer: bool) -> Detection {
     let Some((first_n, first)) = sample.first() else {
         return Detection::new(Kind::Unknown, "no lines".into());
     };
