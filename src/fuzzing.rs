@@ -222,9 +222,9 @@ pub fn gcp_lb(data: &[u8]) {
 
 /// Any bytes as the head of a file in an unknown hop format: detection over
 /// every registered format, with a container's packaging (CRI, time stamps,
-/// `kubectl logs --prefix`) peeled when the bare lines fit none; then every
-/// line through the parser picked, on the summary path and the full one,
-/// events for what is not a request, and each record's cause.
+/// `kubectl logs --prefix`, Docker json-file) peeled when the bare lines fit
+/// none; then every line through the parser picked, on the summary path and
+/// the full one, events for what is not a request, and each record's cause.
 pub fn hop_detect(data: &[u8]) {
     use crate::analyze::hop_cause;
     use crate::logs::hop::{HopLineError, SummaryCache};
@@ -234,7 +234,8 @@ pub fn hop_detect(data: &[u8]) {
     };
     let judge = hop_cause::judge_of(formats[i].name());
     let mut cache = SummaryCache::default();
-    for (n, line) in lines(data).enumerate() {
+    let data = parser.decode_chunk(data);
+    for (n, line) in lines(&data).enumerate() {
         cache.want_record = n % 2 == 0;
         let _ = parser.parse_summary(line, &mut cache);
         match parser.parse_line(line) {

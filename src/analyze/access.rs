@@ -184,6 +184,21 @@ pub const TIMING_SAMPLE: u64 = 16;
 
 /// The hot loop: one chunk of an access log.
 fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>, ndjson: bool) -> (Agg, Collect, u64) {
+    // Docker json-file: the chunk's entries decoded at once; Docker and
+    // CRI: a line cut at 16 KiB joined again; line numbers kept
+    // (`wrap::docker_chunk`, `wrap::cri_chunk`)
+    let decoded: std::borrow::Cow<'_, [u8]>;
+    let (chunk, wrap) = match ctx.wrap {
+        Wrap::Docker => {
+            decoded = crate::logs::wrap::docker_chunk(chunk).into();
+            (&decoded[..], Wrap::None)
+        }
+        Wrap::Cri => {
+            decoded = crate::logs::wrap::cri_chunk(chunk);
+            (&decoded[..], Wrap::Cri)
+        }
+        w => (chunk, w),
+    };
     let mut agg = Agg::new();
     let mut events = Collect::new(ctx.opts, ctx.display, None).with_ndjson(ndjson);
     let mut cache = TimeCache::default();
@@ -205,7 +220,7 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>, ndjson: bool) -> (Agg, Collec
             continue;
         }
         // plain lines (the common case) without a call per line
-        let peeled = match ctx.wrap {
+        let peeled = match wrap {
             Wrap::None => Some(raw.strip_suffix(b"\r").unwrap_or(raw)),
             w => w.peel(raw, &mut buf),
         };
@@ -213,7 +228,7 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>, ndjson: bool) -> (Agg, Collec
             agg.lines += 1;
             agg.malformed += 1;
             if agg.malformed_samples.len() < stats::MALFORMED_SAMPLES {
-                let why = format!("not a {} line", ctx.wrap.name());
+                let why = format!("not a {} line", wrap.name());
                 agg.malformed_samples
                     .push(sample(ctx.display, n, &why, raw));
             }
@@ -498,7 +513,11 @@ fn slow_path(
     };
     let request = if !join { None } else { request_text(&rec, esc) };
     let local_secs = rec.time.map(|t| match ctx.opts.error_log_offset_s {
-        Some(off) => t.secs() + off as i64,
+        Some(off) => match ctx.opts.error_log_offset_change {
+            // daylight saving: the error log's clock moved (join::OffsetChange)
+            Some(c) if t.secs() >= c.from_utc => t.secs() + c.offset_s as i64,
+            _ => t.secs() + off as i64,
+        },
         None => t.local_secs(),
     });
     let errors: Vec<&ErrorLine> = match local_secs {
@@ -509,6 +528,7 @@ fn slow_path(
             request: request.as_deref(),
             connection: rec.connection,
             sans_query: ctx.fmt.path_without_query(),
+            any_client: ctx.opts.join_any_client,
         }),
         _ => Vec::new(),
     };
@@ -530,7 +550,9 @@ fn slow_path(
         error_log: ctx.has_error_log && local_secs.is_some_and(|s| ctx.index.covers(s)),
         error_log_given: ctx.has_error_log,
         unreadable_inputs: ctx.unreadable_inputs,
-        error_log_records_upstream_errors: !ctx.index.lines.is_empty(),
+        error_log_records_upstream_errors: ctx.index.records_error_level,
+        joined_without_client: rec.connection.is_none()
+            && (ctx.opts.join_any_client || client.is_none()),
     };
     let keepalive = |addr: &str| ctx.config.map(|c| c.keepalive_of(addr)).unwrap_or_default();
     let mut verdict = cause::classify_with(

@@ -6,7 +6,7 @@ use crate::logs::nginx_error::{ErrorLine, UpstreamError};
 use crate::logs::record::Attempt;
 
 /// How many causes there are (the length of [`Cause::ALL`]).
-pub const N_CAUSES: usize = 13;
+pub const N_CAUSES: usize = 14;
 
 /// Why a request failed. The snake_case ids are stable: they key every output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -14,6 +14,10 @@ pub const N_CAUSES: usize = 13;
 pub enum Cause {
     /// The upstream refused the connection (or was unreachable).
     UpstreamRefused,
+    /// Connecting to the upstream failed, and the log does not say whether
+    /// it was refused or timed out (Envoy's bare `UF` /
+    /// `{connection_failure}`).
+    UpstreamConnectFailed,
     /// The upstream reset the connection before a response.
     UpstreamReset,
     /// The upstream closed the connection before a full response header.
@@ -45,6 +49,7 @@ impl Cause {
     /// Every cause, in report order.
     pub const ALL: [Cause; N_CAUSES] = [
         Cause::UpstreamRefused,
+        Cause::UpstreamConnectFailed,
         Cause::UpstreamReset,
         Cause::UpstreamClosedEarly,
         Cause::KeepaliveRace,
@@ -63,6 +68,7 @@ impl Cause {
     pub fn id(self) -> &'static str {
         match self {
             Cause::UpstreamRefused => "upstream_refused",
+            Cause::UpstreamConnectFailed => "upstream_connect_failed",
             Cause::UpstreamReset => "upstream_reset",
             Cause::UpstreamClosedEarly => "upstream_closed_early",
             Cause::KeepaliveRace => "keepalive_race",
@@ -82,6 +88,9 @@ impl Cause {
     pub fn title(self) -> &'static str {
         match self {
             Cause::UpstreamRefused => "upstream refused connection",
+            Cause::UpstreamConnectFailed => {
+                "connecting to upstream failed (refused or timed out: the log does not say)"
+            }
             Cause::UpstreamReset => "upstream reset connection",
             Cause::UpstreamClosedEarly => "upstream closed connection before responding",
             Cause::KeepaliveRace => "keep-alive race (reused connection closed by upstream)",
@@ -102,6 +111,7 @@ impl Cause {
     pub fn born(self) -> &'static str {
         match self {
             Cause::UpstreamRefused
+            | Cause::UpstreamConnectFailed
             | Cause::UpstreamReset
             | Cause::UpstreamClosedEarly
             | Cause::InvalidHeader
@@ -120,6 +130,7 @@ impl Cause {
     pub fn hint(self) -> &'static str {
         match self {
             Cause::UpstreamRefused => "is the app running and listening on that address? check its health and the upstream server list",
+            Cause::UpstreamConnectFailed => "the app refused or did not accept in time: check it is listening, compare the request's duration with the connect timeout, and log the transport failure reason (newer Envoy tells them apart)",
             Cause::UpstreamReset => "the app (or something between) reset the connection: app crash, a limit on connections, or a keep-alive timeout",
             Cause::UpstreamClosedEarly => "the app closed without answering: crash, worker restart, or an idle timeout shorter than the proxy's keepalive_timeout",
             Cause::KeepaliveRace => "make the app's keep-alive idle timeout longer than the proxy's upstream keepalive_timeout",
@@ -131,7 +142,7 @@ impl Cause {
             Cause::Dns => "check the resolver directive and that the name exists",
             Cause::Passthrough => "the status came from behind the gateway: analyze the next hop's logs",
             Cause::RateLimited => "a limit_req/limit_conn (or the hop's rate limit) refused it: compare the rate with the limit, or raise the burst",
-            Cause::Unknown => "give the error log, or log $upstream_status/$upstream_addr/$upstream_header_time",
+            Cause::Unknown => "the evidence says what is missing: give the error log, log $upstream_status/$upstream_addr/$upstream_header_time, or read the quoted error-log line",
         }
     }
 }
@@ -151,9 +162,13 @@ pub struct Capabilities {
     pub error_log_given: bool,
     /// Some input could not be opened or read: perhaps the error log.
     pub unreadable_inputs: bool,
-    /// The error logs hold upstream error lines at all, so their level lets
-    /// nginx's upstream errors through (a log at `crit` would hold none).
+    /// The error logs hold upstream error lines at `error` or below, so
+    /// their level lets nginx's upstream errors through (a log at `crit`
+    /// holds at most a missing unix socket's `[crit] connect() … failed`).
     pub error_log_records_upstream_errors: bool,
+    /// Error-log lines were matched by request line and time alone, not by
+    /// client (the access log names another client, or none).
+    pub joined_without_client: bool,
 }
 
 /// The verdict for one request.
@@ -265,6 +280,7 @@ fn from_error(kind: UpstreamError) -> Cause {
         UpstreamError::Tls => Cause::Tls,
         UpstreamError::Dns => Cause::Dns,
         UpstreamError::RateLimited => Cause::RateLimited,
+        UpstreamError::Other => Cause::Unknown,
     }
 }
 
@@ -296,6 +312,9 @@ pub enum Keepalive {
         groups: String,
     },
 }
+
+/// Said under an `unknown` whose only error-log line has no cause.
+const UNKNOWN_ERROR_LINE: &str = "cannot tell: nginx logged this upstream error for the request, so it made the status itself (not a pass-through), but gatecheck has no cause for this message: read it as it is";
 
 const NO_ERROR_LINE: &str = "no error-log line matches this request, and nginx logs every error it turns into a 502/504 (at level `error`): the upstream sent this status";
 
@@ -371,14 +390,20 @@ pub fn classify_with(
     let failed_addr = failed
         .map(|i| attempts[i].addr.as_str())
         .filter(|a| !a.is_empty());
-    let chosen = match failed_addr {
-        Some(addr) => errors
+    // a line whose message has a cause goes before one gatecheck cannot
+    // classify (`UpstreamError::Other`), which only says nginx failed
+    let pick = |known: bool| {
+        let mut of = errors
             .iter()
-            .rev()
-            .find(|e| e.line.upstream.as_deref() == Some(addr))
-            .or_else(|| errors.last()),
-        None => errors.last(),
+            .filter(move |e| (e.line.kind != UpstreamError::Other) == known);
+        let by_addr = failed_addr.and_then(|addr| {
+            of.clone()
+                .rev()
+                .find(|e| e.line.upstream.as_deref() == Some(addr))
+        });
+        by_addr.or_else(|| of.next_back())
     };
+    let chosen = pick(true).or_else(|| pick(false));
     if let Some(e) = chosen {
         let mut cause = from_error(e.line.kind);
         if matches!(cause, Cause::UpstreamClosedEarly | Cause::UpstreamReset) {
@@ -395,6 +420,17 @@ pub fn classify_with(
             }
         }
         evidence.first(|| error_evidence(e.file, e.line));
+        if caps.joined_without_client {
+            evidence.push(|| {
+                format!(
+                    "matched by request line and time alone, not by client (the error line's client is {}; the access log names none or another address): another client's identical request in the same seconds would match too",
+                    e.line.client.as_deref().unwrap_or("-")
+                )
+            });
+        }
+        if e.line.kind == UpstreamError::Other {
+            evidence.push(|| UNKNOWN_ERROR_LINE.to_string());
+        }
         return evidence.verdict(cause);
     }
 
@@ -484,7 +520,7 @@ pub fn classify_with(
     // "present but no matching line" are different findings
     if caps.error_log && !caps.error_log_records_upstream_errors {
         missing.push(
-            "the error logs hold no upstream error at all: is error_log's level above `error`?",
+            "the error logs hold no upstream error at level `error` (at most `crit` ones): is error_log's level above `error`?",
         );
     } else if caps.error_log {
         missing.push("the error log is present, but no line of it matched this request");
@@ -685,6 +721,7 @@ mod tests {
         error_log_given: true,
         unreadable_inputs: false,
         error_log_records_upstream_errors: true,
+        joined_without_client: false,
     };
 
     #[test]

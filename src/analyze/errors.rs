@@ -60,6 +60,22 @@ impl ErrorLogResult {
 /// One chunk of an error log.
 fn parse_error_chunk(chunk: &[u8], ctx: &ErrCtx) -> (ErrorLogResult, u64) {
     let (wrap, mixed, display, file) = (ctx.wrap, ctx.mixed, &ctx.display, ctx.file);
+    // Docker json-file: decoded at once; Docker and CRI: a line cut at
+    // 16 KiB joined again on its first line (`wrap::docker_chunk`,
+    // `wrap::cri_chunk`)
+    use crate::logs::wrap::{cri_chunk, docker_chunk, Wrap};
+    let decoded: std::borrow::Cow<'_, [u8]>;
+    let (chunk, wrap) = match wrap {
+        Wrap::Docker => {
+            decoded = docker_chunk(chunk).into();
+            (&decoded[..], Wrap::None)
+        }
+        Wrap::Cri => {
+            decoded = cri_chunk(chunk);
+            (&decoded[..], Wrap::Cri)
+        }
+        w => (chunk, w),
+    };
     let mut r = ErrorLogResult::new();
     let mut n = 0u64;
     let mut buf = Vec::new();

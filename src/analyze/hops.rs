@@ -132,7 +132,9 @@ pub(super) fn hop_pass(
     let mut base = 0u64;
     let ndjson = on_events.ndjson();
     let parse = |i: usize, chunk: &[u8]| {
-        let (mut o, n) = parse_chunk(chunk, &ctxs[i]);
+        // the lines as the format reads them (Docker json-file: decoded)
+        let chunk = ctxs[i].parser.decode_chunk(chunk);
+        let (mut o, n) = parse_chunk(&chunk, &ctxs[i]);
         let evs = std::mem::take(&mut o.evs).finish(ndjson);
         ((o, evs), n)
     };

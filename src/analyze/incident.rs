@@ -183,6 +183,11 @@ fn top_cause(c: &[u64; crate::analyze::cause::N_CAUSES]) -> Cause {
 mod tests {
     use super::*;
 
+    /// The index of `c` in the per-cause counts.
+    fn at(c: Cause) -> usize {
+        Cause::ALL.iter().position(|x| *x == c).unwrap()
+    }
+
     fn min(s502: u64, cause: usize) -> Minute {
         let mut by_cause = [0; crate::analyze::cause::N_CAUSES];
         by_cause[cause] = s502 as u32;
@@ -210,7 +215,7 @@ mod tests {
                 ),
             );
         }
-        m.insert(12, min(50, 6));
+        m.insert(12, min(50, at(Cause::NoLiveUpstream)));
         let all = bursts(&m);
         let b = &all.windows;
         assert_eq!(b.len(), 1);
@@ -266,7 +271,7 @@ mod tests {
         assert_eq!(b.threshold_per_minute, MIN_BURST_502);
         // ... but not next to a real outage
         for i in 20..24 {
-            quiet.insert(i, min(60, 6));
+            quiet.insert(i, min(60, at(Cause::NoLiveUpstream)));
         }
         let b = bursts(&quiet);
         assert_eq!(b.windows.len(), 1, "{b:?}");

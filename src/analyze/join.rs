@@ -25,11 +25,20 @@ pub struct ErrorIndex {
     by_request: HashMap<(String, String), Vec<u32>>,
     /// The same, with the query string dropped from the request line.
     by_request_sans_query: HashMap<(String, String), Vec<u32>>,
+    /// By request line alone, for access logs whose client field is not
+    /// the error log's `client:` (or that log none): [`Probe::any_client`].
+    by_line: HashMap<String, Vec<u32>>,
+    /// The same, with the query string dropped.
+    by_line_sans_query: HashMap<String, Vec<u32>>,
     by_cid: HashMap<u64, Vec<u32>>,
     /// Earliest and latest time of any error-log line (any level), wall clock.
     pub span: Option<(i64, i64)>,
     /// Error-log file names, by file index.
     pub files: Vec<String>,
+    /// Some upstream line is at `error` or below: the logs' level lets
+    /// through what nginx logs at `error` (a refused connection, a timeout).
+    /// Lines at `crit` alone (a missing unix socket) do not show that.
+    pub records_error_level: bool,
 }
 
 /// The request as the access log saw it.
@@ -48,6 +57,11 @@ pub struct Probe<'a> {
     /// The access log's request target has no query string (`$uri`):
     /// compare the error lines' request lines without theirs.
     pub sans_query: bool,
+    /// Match by request line and time alone, whatever the client: the
+    /// access log's client is known not to be the error log's (see
+    /// [`ErrorIndex::scan_offsets_any_client`]). A probe without a client
+    /// is always matched so.
+    pub any_client: bool,
 }
 
 /// `GET /a?b=1 HTTP/1.1` → `GET /a HTTP/1.1`.
@@ -68,7 +82,16 @@ impl ErrorIndex {
         let mut by_request: HashMap<(String, String), Vec<u32>> = HashMap::new();
         let mut by_request_sans_query: HashMap<(String, String), Vec<u32>> = HashMap::new();
         let mut by_cid: HashMap<u64, Vec<u32>> = HashMap::new();
+        let mut by_line: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut by_line_sans_query: HashMap<String, Vec<u32>> = HashMap::new();
         for (i, l) in lines.iter().enumerate() {
+            if let Some(r) = &l.request {
+                by_line_sans_query
+                    .entry(drop_query(r).into_owned())
+                    .or_default()
+                    .push(i as u32);
+                by_line.entry(r.clone()).or_default().push(i as u32);
+            }
             if let (Some(c), Some(r)) = (&l.client, &l.request) {
                 by_request_sans_query
                     .entry((c.clone(), drop_query(r).into_owned()))
@@ -83,10 +106,16 @@ impl ErrorIndex {
                 by_cid.entry(cid).or_default().push(i as u32);
             }
         }
+        let records_error_level = lines
+            .iter()
+            .any(|l| !matches!(l.level.as_str(), "crit" | "alert" | "emerg"));
         ErrorIndex {
+            records_error_level,
             lines,
             by_request,
             by_request_sans_query,
+            by_line,
+            by_line_sans_query,
             by_cid,
             span,
             files,
@@ -114,6 +143,16 @@ impl ErrorIndex {
         let in_window = |l: &ErrorLine| l.local_secs >= lo && l.local_secs <= hi;
         let candidates: &[u32] = if let Some(cid) = p.connection {
             self.by_cid.get(&cid).map(|v| &v[..]).unwrap_or(&[])
+        } else if p.any_client || p.client.is_none() {
+            let map = if p.sans_query {
+                &self.by_line_sans_query
+            } else {
+                &self.by_line
+            };
+            p.request
+                .and_then(|r| map.get(r))
+                .map(|v| &v[..])
+                .unwrap_or(&[])
         } else {
             let map = if p.sans_query {
                 &self.by_request_sans_query
@@ -190,6 +229,32 @@ pub struct OffsetGuess {
     pub of: usize,
     /// Matches with each access line's own offset (the default reading).
     pub own: usize,
+    /// The zone changed offset inside the logs (daylight saving time):
+    /// from this UTC second on, read the error log at this offset instead.
+    pub change: Option<OffsetChange>,
+}
+
+/// A change of the error log's offset at a moment of the logs: what a
+/// daylight-saving switch does to nginx's zone-less local times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OffsetChange {
+    /// The first UTC second read at `offset_s` (the first 5xx access line
+    /// that joins only at it).
+    pub from_utc: i64,
+    /// Seconds east of UTC from then on.
+    pub offset_s: i32,
+    /// 5xx access lines that match at this offset (and not at the first).
+    pub matched: usize,
+}
+
+impl OffsetGuess {
+    /// The offset of the error log's clock at UTC second `utc`.
+    pub fn at(&self, utc: i64) -> i32 {
+        match self.change {
+            Some(c) if utc >= c.from_utc => c.offset_s,
+            _ => self.offset_s,
+        }
+    }
 }
 
 /// Candidate offsets: −14:00 … +14:00 in 30-minute steps (every zone in
@@ -201,13 +266,23 @@ impl ErrorIndex {
     /// For one probe: how far (seconds) each error line of the same client
     /// and request is from the access line's UTC time. Looked up once per
     /// probe; every candidate offset is then plain arithmetic.
-    fn deltas(&self, p: &OffsetProbe) -> Vec<i64> {
-        let map = if p.sans_query {
-            &self.by_request_sans_query
+    fn deltas(&self, p: &OffsetProbe, any_client: bool) -> Vec<i64> {
+        let found = if any_client {
+            let map = if p.sans_query {
+                &self.by_line_sans_query
+            } else {
+                &self.by_line
+            };
+            map.get(&p.request)
         } else {
-            &self.by_request
+            let map = if p.sans_query {
+                &self.by_request_sans_query
+            } else {
+                &self.by_request
+            };
+            map.get(&(p.client.clone(), p.request.clone()))
         };
-        map.get(&(p.client.clone(), p.request.clone()))
+        found
             .map(|v| {
                 v.iter()
                     .map(|&i| self.lines[i as usize].local_secs - p.utc_secs)
@@ -220,14 +295,29 @@ impl ErrorIndex {
     /// offset, the 5xx access lines that join an error line of the same
     /// client and request within the join window ([`ErrorIndex::find`]).
     pub fn scan_offsets(&self, probes: &[OffsetProbe]) -> OffsetScan {
+        self.scan(probes, false)
+    }
+
+    /// [`ErrorIndex::scan_offsets`] by request line and time alone, for
+    /// when no 5xx access line joins with its client: an access log whose
+    /// first field is `$http_x_forwarded_for` or `$proxy_protocol_addr`
+    /// names another client than the error log's `client:` (the address
+    /// nginx's connection came from).
+    pub fn scan_offsets_any_client(&self, probes: &[OffsetProbe]) -> OffsetScan {
+        self.scan(probes, true)
+    }
+
+    fn scan(&self, probes: &[OffsetProbe], any_client: bool) -> OffsetScan {
         let candidates: Vec<i32> = (-OFFSET_MAX_S / OFFSET_STEP_S..=OFFSET_MAX_S / OFFSET_STEP_S)
             .map(|k| k * OFFSET_STEP_S)
             .collect();
         let mut counts = vec![0usize; candidates.len()];
+        // per candidate, the UTC seconds of the probes that join at it
+        let mut when: Vec<Vec<i64>> = vec![Vec::new(); candidates.len()];
         let mut own = 0;
         let mut any = 0;
         for p in probes {
-            let d = self.deltas(p);
+            let d = self.deltas(p, any_client);
             if d.is_empty() {
                 continue;
             }
@@ -242,14 +332,16 @@ impl ErrorIndex {
                 own += 1;
                 hit_any = true;
             }
-            for (c, &o) in counts.iter_mut().zip(&candidates) {
+            for ((c, w), &o) in counts.iter_mut().zip(&mut when).zip(&candidates) {
                 if hits(o as i64) {
                     *c += 1;
+                    w.push(p.utc_secs);
                     hit_any = true;
                 }
             }
             any += usize::from(hit_any);
         }
+        let change = zone_change(&candidates, &when);
         let mut ranked: Vec<(i32, usize)> = candidates.into_iter().zip(counts).collect();
         ranked.sort_by_key(|(o, n)| (std::cmp::Reverse(*n), o.abs()));
         OffsetScan {
@@ -258,6 +350,7 @@ impl ErrorIndex {
             any,
             best: ranked[0],
             runner_up: ranked.get(1).map_or(0, |c| c.1),
+            change,
         }
     }
 
@@ -265,6 +358,51 @@ impl ErrorIndex {
     pub fn guess_offset(&self, probes: &[OffsetProbe]) -> Option<OffsetGuess> {
         self.scan_offsets(probes).guess()
     }
+}
+
+/// Daylight saving moves a zone's offset by one hour (half an hour on Lord
+/// Howe Island): the only changes looked for.
+const DST_SHIFTS_S: [i32; 2] = [3600, 1800];
+
+/// Two offsets a daylight-saving shift apart, each joining at least two 5xx
+/// lines, where every line joined only at the first comes before every line
+/// joined only at the second: the error log's clock changed offset in
+/// between (nginx takes the zone's new offset at its next time update, so
+/// its local times jump by the shift while `$msec` goes on). Returns the
+/// first offset, the change, and the lines they join together.
+fn zone_change(candidates: &[i32], when: &[Vec<i64>]) -> Option<(i32, OffsetChange, usize)> {
+    let mut best: Option<(i32, OffsetChange, usize)> = None;
+    for (i, &a) in candidates.iter().enumerate() {
+        for (j, &b) in candidates.iter().enumerate() {
+            if !DST_SHIFTS_S.contains(&(a - b).abs()) {
+                continue;
+            }
+            let only = |x: &[i64], y: &[i64]| -> Vec<i64> {
+                x.iter().copied().filter(|t| !y.contains(t)).collect()
+            };
+            let (wa, wb) = (only(&when[i], &when[j]), only(&when[j], &when[i]));
+            if wa.len() < 2 || wb.len() < 2 {
+                continue;
+            }
+            let (a_last, b_first) = (wa.iter().max()?, wb.iter().min()?);
+            if a_last >= b_first {
+                continue;
+            }
+            let joined = when[i].len() + wb.len();
+            if best.is_none_or(|(_, _, n)| joined > n) {
+                best = Some((
+                    a,
+                    OffsetChange {
+                        from_utc: *b_first,
+                        offset_s: b,
+                        matched: wb.len(),
+                    },
+                    joined,
+                ));
+            }
+        }
+    }
+    best
 }
 
 /// What [`ErrorIndex::scan_offsets`] found.
@@ -280,19 +418,38 @@ pub struct OffsetScan {
     pub best: (i32, usize),
     /// Joins at the second-best candidate.
     pub runner_up: usize,
+    /// Two offsets, one before and one after a moment of the logs (see
+    /// [`OffsetChange`]), and the lines they join together.
+    pub change: Option<(i32, OffsetChange, usize)>,
 }
 
 impl OffsetScan {
     /// `Some` when one offset has clearly the most joins (more than twice
     /// the runner-up) and more than the lines' own offsets, i.e. when
     /// reading the error log at that offset changes the answer.
+    ///
+    /// A change of offset inside the logs (daylight saving) is taken when
+    /// its two offsets together join more lines than the best single one
+    /// and than the lines' own offsets.
     pub fn guess(&self) -> Option<OffsetGuess> {
         let (offset_s, matched) = self.best;
+        if let Some((first, change, joined)) = self.change {
+            if joined > matched && joined > self.own {
+                return Some(OffsetGuess {
+                    offset_s: first,
+                    matched: joined,
+                    of: self.probes,
+                    own: self.own,
+                    change: Some(change),
+                });
+            }
+        }
         (matched > 0 && matched > 2 * self.runner_up && matched > self.own).then_some(OffsetGuess {
             offset_s,
             matched,
             of: self.probes,
             own: self.own,
+            change: None,
         })
     }
 }
@@ -344,6 +501,7 @@ mod tests {
             request: Some("GET /a HTTP/1.1"),
             connection: None,
             sans_query: false,
+            any_client: false,
         };
         let got = idx.find(&p);
         assert_eq!(got.len(), 2);
@@ -355,6 +513,11 @@ mod tests {
         };
         assert!(idx.find(&far).is_empty());
         assert!(idx.covers(101));
+        assert!(idx.records_error_level);
+        let mut crit = line(100, 7, "GET /a HTTP/1.1", "unix:/run/app.sock");
+        crit.level = "crit".into();
+        let only_crit = ErrorIndex::new(vec![crit], Some((40, 101)), vec!["error.log".into()]);
+        assert!(!only_crit.records_error_level);
         // a `$uri` log has no query: the error line's is dropped to compare
         let idx = ErrorIndex::new(
             vec![line(100, 7, "GET /a?x=1 HTTP/1.1", "10.0.0.1:80")],
@@ -367,6 +530,18 @@ mod tests {
         };
         assert_eq!(idx.find(&sans).len(), 1);
         assert!(idx.find(&p).is_empty());
+        // another client's line joins only by request line alone
+        let other = Probe {
+            client: Some("9.9.9.9"),
+            ..p
+        };
+        assert!(idx.find(&other).is_empty());
+        let loose = Probe {
+            any_client: true,
+            sans_query: true,
+            ..other
+        };
+        assert_eq!(idx.find(&loose).len(), 1);
         assert_eq!(drop_query("GET /a?b=1 HTTP/1.1"), "GET /a HTTP/1.1");
         assert_eq!(drop_query("GET /a"), "GET /a");
     }
@@ -414,5 +589,59 @@ mod tests {
             .collect();
         assert_eq!(idx.guess_offset(&right), None);
         assert!(!idx.covers(10_000));
+    }
+
+    #[test]
+    fn follows_a_daylight_saving_change() {
+        // the error log at +02:00 for three 5xx, then at +01:00 for three;
+        // the access lines in UTC ($msec)
+        let at = |i: i64| if i < 3 { 7200 } else { 3600 };
+        let idx = ErrorIndex::new(
+            (0..6)
+                .map(|i| {
+                    line(
+                        1000 + i * 7 + at(i),
+                        i as u64,
+                        &format!("GET /{i} HTTP/1.1"),
+                        "a:1",
+                    )
+                })
+                .collect(),
+            Some((0, 20_000)),
+            vec!["error.log".into()],
+        );
+        let probes: Vec<OffsetProbe> = (0..6)
+            .map(|i| OffsetProbe {
+                utc_secs: 1000 + i * 7,
+                own_offset_s: 0,
+                request_time_ms: Some(5),
+                client: "1.2.3.4".into(),
+                request: format!("GET /{i} HTTP/1.1"),
+                sans_query: false,
+            })
+            .collect();
+        let g = idx.guess_offset(&probes).expect("an offset");
+        assert_eq!((g.offset_s, g.matched, g.of), (7200, 6, 6));
+        let c = g.change.expect("a change");
+        assert_eq!((c.from_utc, c.offset_s, c.matched), (1021, 3600, 3));
+        assert_eq!((g.at(1014), g.at(1021)), (7200, 3600));
+        // one line at the other offset is no change (a stray match)
+        let idx1 = ErrorIndex::new(
+            (0..6)
+                .map(|i| {
+                    let off = if i == 5 { 3600 } else { 7200 };
+                    line(
+                        1000 + i * 7 + off,
+                        i as u64,
+                        &format!("GET /{i} HTTP/1.1"),
+                        "a:1",
+                    )
+                })
+                .collect(),
+            Some((0, 20_000)),
+            vec!["error.log".into()],
+        );
+        let g = idx1.guess_offset(&probes).expect("an offset");
+        assert_eq!((g.offset_s, g.matched, g.change), (7200, 5, None));
     }
 }

@@ -70,6 +70,13 @@ pub struct Options {
     /// UTC offset (seconds east) of error-log times; default: each access
     /// line's own offset.
     pub error_log_offset_s: Option<i32>,
+    /// The error log's clock changed offset (daylight saving time) at this
+    /// UTC second, to this offset: found by the join, never given.
+    pub error_log_offset_change: Option<join::OffsetChange>,
+    /// Join access lines to error lines by request line and time alone: no
+    /// 5xx access line matched with its client, and enough did without
+    /// (found by the join, never given; see `error_log_offset`).
+    pub join_any_client: bool,
     /// Keep every 5xx event (for `--events` / ndjson).
     pub keep_events: bool,
     /// With `keep_events`, also hand out an event for every other request
@@ -363,8 +370,42 @@ fn error_log_offset(
             );
         }
     }
-    let scan = index.scan_offsets(&probes);
+    let mut scan = index.scan_offsets(&probes);
+    if scan.any == 0 && !probes.is_empty() {
+        // no 5xx access line has an error line of its client: is the access
+        // log's client another address (X-Forwarded-For, PROXY protocol)?
+        let loose = index.scan_offsets_any_client(&probes);
+        if loose.any > 0 && loose.any * 4 >= probes.len() {
+            run_opts.join_any_client = true;
+            notes.push(format!(
+                "none of the {} 5xx access lines sampled has an error-log line with its client, but {} have one with the same request line at the same time: the access log's client field is not the address nginx saw (as $http_x_forwarded_for or $proxy_protocol_addr are); error-log lines are joined by request line and time alone, and each such cause says so",
+                probes.len(),
+                loose.any
+            ));
+            scan = loose;
+        }
+    }
     match scan.guess() {
+        Some(
+            g @ join::OffsetGuess {
+                change: Some(c), ..
+            },
+        ) => {
+            run_opts.error_log_offset_s = Some(g.offset_s);
+            run_opts.error_log_offset_change = Some(c);
+            let at = jiff::Timestamp::from_second(c.from_utc)
+                .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+                .unwrap_or_default();
+            notes.push(format!(
+                "error log times read as UTC{} before {at} and UTC{} from then on (the zone changed offset, as daylight saving time does): {} of {} 5xx matched ({} after the change, {} at the access logs' own offset); --error-log-tz overrides with one offset",
+                join::offset_str(g.offset_s),
+                join::offset_str(c.offset_s),
+                g.matched,
+                g.of,
+                c.matched,
+                g.own
+            ));
+        }
         Some(g) => {
             run_opts.error_log_offset_s = Some(g.offset_s);
             notes.push(format!(
@@ -375,7 +416,7 @@ fn error_log_offset(
                 g.own
             ));
         }
-        None if !probes.is_empty() && scan.any == 0 => {
+        None if !probes.is_empty() && scan.any == 0 && !run_opts.join_any_client => {
             notes.push(format!(
                 "none of the {} 5xx access lines sampled matches an error-log line (same client and request) at any offset from -14:00 to +14:00: are the error logs from the same servers and time?",
                 probes.len()

@@ -371,6 +371,12 @@ pub struct ProxyModel {
     /// anywhere in the config, by name without `$` (variables set nowhere,
     /// such as `$host`, are absent).
     pub variables: std::collections::HashMap<String, Vec<String>>,
+    /// nginx: variables a `*_pass` uses that neither nginx nor the config
+    /// defines (names as written, without `$`). With every file read,
+    /// nginx -t refuses them (each is also in `invalid`); in a fragment they
+    /// may come from the including config, or from a template engine
+    /// (`envsubst`) that fills them in before nginx reads the file.
+    pub undefined_variables: Vec<String>,
 }
 
 /// How a fragment was read.
@@ -429,6 +435,7 @@ impl ProxyModel {
             missing_includes: Vec::new(),
             unknown: Vec::new(),
             variables: std::collections::HashMap::new(),
+            undefined_variables: Vec::new(),
         }
     }
 

@@ -18,7 +18,18 @@
 //!   (`OriginConnectError`, `OriginDnsError`, `OriginReadError`, …);
 //! - `x-edge-request-id` is also sent as the `x-amz-cf-id` header (the
 //!   origin receives it as `X-Amz-Cf-Id`): the join key across hops;
-//! - newer files append fields (`origin-fbl`, `origin-lbl`, `asn`, …).
+//! - newer files append fields (`origin-fbl`, `origin-lbl`, `asn`, …);
+//! - standard logging (v2) writes the same fields, chosen per delivery, as
+//!   JSON lines ([`super::cloudfront_json`], tried on a file without a
+//!   `#Fields:` line), or as W3C with a `#Fields:` header and a delivery's
+//!   field delimiter (CloudWatch Logs `CreateDelivery`, `fieldDelimiter`):
+//!   tab or space are read, a space only when no sampled line has the
+//!   declared columns at tabs and every one has them at spaces (values are
+//!   URL-encoded, so neither occurs inside one);
+//! - real-time logs (Kinesis Data Streams) are tab-separated records
+//!   without any header, their fields in the order of the real-time log
+//!   configuration: the file cannot say which column is which, so they are
+//!   reported as not read ([`HopFormat::near_miss`]), never guessed.
 
 use super::hop::{
     HopExample, HopFormat, HopKind, HopLineError, HopParser, HopRecord, HopSummary, Signals,
@@ -80,6 +91,8 @@ pub struct CloudFrontParser {
     /// The columns of `date`, `time` and `sc-status` (the last of each
     /// name, as `parse_line` reads them), for the summary path.
     date_time_status: [usize; 3],
+    /// The field delimiter: a tab (legacy, W3C by default) or a space.
+    sep: u8,
 }
 
 /// Why a `#Fields:` line cannot drive the parser.
@@ -134,12 +147,13 @@ impl CloudFrontParser {
             declared: cols.len(),
             cols,
             fields_line: line.to_vec(),
+            sep: b'\t',
         })
     }
 }
 
 /// `2019-12-04` + `21:02:31` (UTC).
-fn date_time(d: &[u8], t: &[u8]) -> Option<LogTime> {
+pub(super) fn date_time(d: &[u8], t: &[u8]) -> Option<LogTime> {
     if d.len() != 10 || d[4] != b'-' || d[7] != b'-' || t.len() != 8 || t[2] != b':' || t[5] != b':'
     {
         return None;
@@ -175,7 +189,7 @@ impl HopParser for CloudFrontParser {
         let mut host_header = None;
         let mut status = None;
         let mut f: [&[u8]; MAX_COLS] = [&[]; MAX_COLS];
-        if split_fields(line, b'\t', &mut f) < self.declared {
+        if split_fields(line, self.sep, &mut f) < self.declared {
             return Err(HopLineError::Mismatch);
         }
         for (v, col) in f.iter().zip(&self.cols) {
@@ -247,11 +261,11 @@ impl CloudFrontParser {
         let [d, t, st] = self.date_time_status;
         let need = d.max(t).max(st) + 1;
         let mut tabs = [0usize; MAX_COLS];
-        if scan::find_each(line, b'\t', &mut tabs[..need]) < need {
+        if scan::find_each(line, self.sep, &mut tabs[..need]) < need {
             return None;
         }
         // fields = tabs + 1, as `split_fields` counts them
-        let more = scan::count_byte(&line[tabs[need - 1] + 1..], b'\t');
+        let more = scan::count_byte(&line[tabs[need - 1] + 1..], self.sep);
         if need + more + 1 < self.declared {
             return None;
         }
@@ -306,22 +320,46 @@ impl HopFormat for CloudFront {
         HopKind::Cdn
     }
     fn detect(&self, head: &[&[u8]]) -> Option<(Box<dyn HopParser>, String)> {
-        let (i, fields) = Self::fields_line(head)?;
-        let parser = CloudFrontParser::from_fields_line(fields).ok()?;
+        let Some((i, fields)) = Self::fields_line(head) else {
+            // standard logging (v2), JSON output
+            return super::hop::detect_by_parsing(
+                head,
+                super::cloudfront_json::CloudFrontJsonParser,
+                "are JSON objects with CloudFront's field names (sc-status, date/time; standard logging v2 JSON output)",
+            );
+        };
+        let mut parser = CloudFrontParser::from_fields_line(fields).ok()?;
         let data: Vec<&[u8]> = head[i + 1..]
             .iter()
             .copied()
             .filter(|l| !l.is_empty() && l[0] != b'#')
             .collect();
+        // the delimiter: a tab (legacy), or a space (a W3C delivery's
+        // choice) when no sampled line has the declared columns split at
+        // tabs and every one has them split at spaces (a line may carry
+        // more columns than declared, as the tab-separated path allows)
+        let fits = |sep: u8| {
+            data.iter().all(|l| {
+                let l = trim_cr(l);
+                memchr::memchr_iter(sep, l).count() + 1 >= parser.declared
+            })
+        };
+        let no_tabs = data
+            .iter()
+            .all(|l| memchr::memchr_iter(b'\t', trim_cr(l)).count() + 1 < parser.declared);
+        if !data.is_empty() && no_tabs && fits(b' ') {
+            parser.sep = b' ';
+        }
         let ok = data.iter().filter(|l| parser.parse_line(l).is_ok()).count();
         // A header with no data line yet is still CloudFront's.
         if !data.is_empty() && ok * 10 < data.len() * 8 {
             return None;
         }
         let reason = format!(
-            "line {} is a CloudFront #Fields: header ({} fields) and {ok} of {} sampled lines after it parse by it",
+            "line {} is a CloudFront #Fields: header ({} fields{}) and {ok} of {} sampled lines after it parse by it",
             i + 1,
             parser.declared,
+            if parser.sep == b' ' { ", space-separated" } else { "" },
             data.len()
         );
         Some((Box::new(parser), reason))
@@ -342,6 +380,15 @@ impl HopFormat for CloudFront {
                 && memchr::memchr_iter(b'\t', l).count() >= 8
         });
         let has_data = head.iter().any(|l| !l.is_empty());
+        if has_data && !looks && real_time(head) {
+            return Some(
+                "looks like CloudFront real-time log records (tab-separated, a Unix time with \
+                 milliseconds first): they carry no header and their fields are in the order of \
+                 the real-time log configuration, which the file does not say, so they are not read \
+                 (a column is not guessed from its values)"
+                    .to_string(),
+            );
+        }
         (looks && has_data).then(|| {
             "looks like a CloudFront standard log (tab-separated, a date first) but has no #Fields: \
              header line, so the column order is unknown; put the file's #Version/#Fields lines back \
@@ -349,6 +396,28 @@ impl HopFormat for CloudFront {
                 .to_string()
         })
     }
+}
+
+/// Whether the first lines look like CloudFront real-time log records as
+/// AWS documents them ("Real-time logs", fields separated by tabs, the
+/// `timestamp` field first when chosen first: `1607733474.226`, seconds
+/// with milliseconds) and carry many fields.
+fn real_time(head: &[&[u8]]) -> bool {
+    let lines: Vec<&[u8]> = head
+        .iter()
+        .copied()
+        .filter(|l| !l.is_empty())
+        .take(5)
+        .collect();
+    !lines.is_empty()
+        && lines.iter().all(|l| {
+            let first = l.split(|&c| c == b'\t').next().unwrap_or_default();
+            first.len() == 14
+                && first[10] == b'.'
+                && first[..10].iter().all(u8::is_ascii_digit)
+                && first[11..].iter().all(u8::is_ascii_digit)
+                && memchr::memchr_iter(b'\t', l).count() >= 4
+        })
 }
 
 /// The `#Fields:` line of the 33 legacy fields (the AWS doc's example).
@@ -503,6 +572,45 @@ mod tests {
         assert!(CloudFront.detect(&head).is_none());
         assert!(CloudFront.near_miss(&head).unwrap().contains("sc-status"));
         assert!(CloudFront.near_miss(&head_of("hello\nworld\n")).is_none());
+    }
+
+    /// Standard logging (v2): W3C output with a space as the delivery's
+    /// field delimiter is read by its header (the summary path too); JSON
+    /// output by its keys; real-time records (no header) are not read and
+    /// said so.
+    #[test]
+    fn v2_outputs_and_real_time_records() {
+        let spaced: Vec<String> = EXAMPLES
+            .iter()
+            .map(|ex| ex.line.replace('\t', " "))
+            .collect();
+        let text = format!("#Version: 1.0\n{}\n{}\n", LEGACY_FIELDS, spaced.join("\n"));
+        let (p, why) = CloudFront.detect(&head_of(&text)).expect("W3C, spaces");
+        assert!(why.contains("space-separated"), "{why}");
+        for (ex, line) in EXAMPLES.iter().zip(&spaced) {
+            let r = p.parse_line(line.as_bytes()).unwrap();
+            assert_eq!(r.status, ex.status, "{line}");
+            let mut cache = SummaryCache::default();
+            assert_eq!(
+                p.parse_summary(line.as_bytes(), &mut cache).unwrap().status,
+                ex.status
+            );
+        }
+        // tab-separated stays tab-separated even when a value has a space
+        let legacy = format!("#Version: 1.0\n{LEGACY_FIELDS}\n{}\n", EXAMPLES[0].line);
+        let (_, why) = CloudFront.detect(&head_of(&legacy)).unwrap();
+        assert!(!why.contains("space"), "{why}");
+        // v2 JSON lines
+        let json = r#"{"date":"2019-12-13","time":"22:36:27","sc-status":"502","x-edge-result-type":"Error","x-edge-detailed-result-type":"OriginDnsError"}"#;
+        let (p, why) = CloudFront.detect(&head_of(json)).expect("v2 JSON");
+        assert!(why.contains("standard logging v2"), "{why}");
+        assert_eq!(p.parse_line(json.as_bytes()).unwrap().status, Some(502));
+        // real-time records: no header, the order is the configuration's
+        let rt = "1607733474.226\t192.0.2.1\t0.002\t502\t2390\tGET\thttps\n\
+                  1607733475.012\t192.0.2.2\t0.001\t200\t1000\tGET\thttps\n";
+        assert!(CloudFront.detect(&head_of(rt)).is_none());
+        let why = CloudFront.near_miss(&head_of(rt)).expect("said");
+        assert!(why.contains("real-time"), "{why}");
     }
 
     /// Every line read through the summary path (one cache for the file, as

@@ -96,6 +96,14 @@ pub fn detect_with(head: &[u8], formats: &[LogFormat], infer: bool) -> Detection
     }
     let raw_lines: Vec<&[u8]> = raw.iter().map(|(_, l)| *l).collect();
     let (wrap, wrap_reason) = wrap::detect(&raw_lines).unwrap_or((Wrap::None, String::new()));
+    // CRI: the pieces of a cut line joined, as the passes will read them
+    let joined;
+    let raw = if wrap == Wrap::Cri {
+        joined = wrap::cri_chunk(head);
+        sample_lines(&joined)
+    } else {
+        raw
+    };
     // bare lines are read where they lie (`Wrap::None` only strips a `\r`):
     // no copy per line of every input (issue 9: thousands of small files);
     // packaged ones are copied out of their packaging
@@ -315,7 +323,8 @@ pub fn sample_span(head: &[u8]) -> usize {
 /// the packaging of a container's log is peeled first: the kubelet's CRI
 /// layout (`/var/log/pods/…`: `<RFC 3339 time> stdout F <line>`), or the
 /// time stamp alone that `kubectl logs --timestamps` / `docker logs -t`
-/// put before each line.
+/// put before each line; or Docker's json-file entries are decoded
+/// (`/var/lib/docker/containers/<id>/<id>-json.log`, [`wrap::docker_chunk`]).
 pub fn detect_hop(
     head: &[u8],
     formats: &[&'static dyn HopFormat],
@@ -330,10 +339,17 @@ pub fn detect_hop(
             .enumerate()
             .find_map(|(i, f)| f.detect(sample).map(|(p, why)| (i, p, why)))
     };
+    // CRI: the pieces of a cut line joined, as the parser will see them
+    let cri_head = wrap::cri_chunk(&head[..sample_span(head)]);
+    let cri_sample = head_lines(&cri_head);
     found(&sample).or_else(|| {
         [Peel::Cri, Peel::Stamp, Peel::Kubectl]
             .into_iter()
             .find_map(|peel| {
+                let sample = match peel {
+                    Peel::Cri => &cri_sample,
+                    _ => &sample,
+                };
                 let peeled: Vec<&[u8]> = sample.iter().filter_map(|l| peel.peel(l)).collect();
                 // most of the sample must be packaged this way
                 if peeled.len() * 10 < sample.len() * 8 {
@@ -348,16 +364,59 @@ pub fn detect_hop(
                 );
                 Some((i, Box::new(Peeled(peel, p)) as Box<dyn HopParser>, why))
             })
+            .or_else(|| {
+                let mut buf = Vec::new();
+                let wrapped = sample
+                    .iter()
+                    .filter(|l| Wrap::Docker.peel(l, &mut buf).is_some())
+                    .count();
+                if wrapped * 10 < sample.len() * 8 {
+                    return None;
+                }
+                let decoded = wrap::docker_chunk(&head[..sample_span(head)]);
+                let (i, p, reason) = found(&head_lines(&decoded))?;
+                let why = format!(
+                    "{wrapped} of the first {} lines are Docker json-file entries (decoded before reading); {reason}",
+                    sample.len()
+                );
+                Some((i, Box::new(DockerJson(p)) as Box<dyn HopParser>, why))
+            })
     })
+}
+
+/// A hop parser for a Docker json-file log: each chunk's entries are
+/// decoded first ([`wrap::docker_chunk`]), then read by the format's parser.
+struct DockerJson(Box<dyn HopParser>);
+
+impl HopParser for DockerJson {
+    fn parse_line<'a>(&self, line: &'a [u8]) -> Result<HopRecord<'a>, HopLineError> {
+        self.0.parse_line(line)
+    }
+
+    fn parse_summary<'a>(
+        &self,
+        line: &'a [u8],
+        cache: &mut SummaryCache,
+    ) -> Result<HopSummary<'a>, HopLineError> {
+        self.0.parse_summary(line, cache)
+    }
+
+    fn parse_event<'a>(&self, line: &'a [u8]) -> Option<HopEvent<'a>> {
+        self.0.parse_event(line)
+    }
+
+    fn decode_chunk<'c>(&self, chunk: &'c [u8]) -> std::borrow::Cow<'c, [u8]> {
+        wrap::docker_chunk(chunk).into()
+    }
 }
 
 /// A container log's packaging around each line, stored as is (so the
 /// line's content is a slice of it).
 #[derive(Debug, Clone, Copy)]
 enum Peel {
-    /// The kubelet's CRI layout, `<time> <stream> <F|P> <line>`. A partial
-    /// line (`P`, longer than the runtime's buffer, 16 KiB by default) is
-    /// read as far as it goes; its continuation is counted as malformed.
+    /// The kubelet's CRI layout, `<time> <stream> <F|P> <line>`. The pieces
+    /// of a partial line (`P`, longer than the runtime's buffer, 16 KiB by
+    /// default) are joined per chunk first ([`wrap::cri_chunk`]).
     Cri,
     /// `<RFC 3339 time> <line>` (`kubectl logs --timestamps`, `docker logs -t`).
     Stamp,
@@ -430,35 +489,24 @@ impl HopParser for Peeled {
     fn parse_event<'a>(&self, line: &'a [u8]) -> Option<HopEvent<'a>> {
         self.1.parse_event(self.content(line))
     }
+
+    /// CRI: the pieces of a line the runtime cut (`P`) joined first.
+    fn decode_chunk<'c>(&self, chunk: &'c [u8]) -> std::borrow::Cow<'c, [u8]> {
+        match self.0 {
+            Peel::Cri => wrap::cri_chunk(chunk),
+            _ => chunk.into(),
+        }
+    }
 }
 
 /// For a file no hop format reads: what the formats that it looks like say
 /// about it (a CloudFront log whose `#Fields:` line was cut), joined.
 pub fn hop_near_miss(head: &[u8], formats: &[&'static dyn HopFormat]) -> Option<String> {
     let sample = head_lines(head);
-    let mut why: Vec<String> = formats
+    let why: Vec<String> = formats
         .iter()
         .filter_map(|f| f.near_miss(&sample).map(|w| format!("{}: {w}", f.name())))
         .collect();
-    // Docker's json-file driver escapes each line into a JSON string; the
-    // hop parsers borrow the line they read, so these are not read, but
-    // said (the content, decoded, names the format)
-    if let Some((Wrap::Docker, _)) = wrap::detect(&sample) {
-        let mut buf = Vec::new();
-        let decoded: Vec<Vec<u8>> = sample
-            .iter()
-            .filter_map(|l| Wrap::Docker.peel(l, &mut buf).map(<[u8]>::to_vec))
-            .collect();
-        let decoded: Vec<&[u8]> = decoded.iter().map(Vec::as_slice).collect();
-        if let Some(f) = formats.iter().find(|f| f.detect(&decoded).is_some()) {
-            why.push(format!(
-                "{}: Docker json-file lines holding {} log lines, which gatecheck does not unwrap for this format; \
-                 extract them with `jq -rj .log FILE > FILE.log`",
-                f.name(),
-                f.name()
-            ));
-        }
-    }
     (!why.is_empty()).then(|| why.join("; "))
 }
 
@@ -524,7 +572,7 @@ mod tests {
     }
 
     /// HAProxy's raw lines as containerd stores them (`/var/log/pods/…`):
-    /// peeled and read; in Docker json-file: not read, and said so.
+    /// peeled and read; in Docker json-file: decoded and read.
     #[test]
     fn hop_lines_in_container_runtime_packaging() {
         let formats = crate::logs::formats::hop_formats();
@@ -574,9 +622,14 @@ mod tests {
                 )
             })
             .collect();
-        assert!(detect_hop(docker.as_bytes(), formats).is_none());
-        let why = hop_near_miss(docker.as_bytes(), formats).expect("said");
-        assert!(why.contains("jq -rj .log"), "{why}");
+        let (i, p, why) = detect_hop(docker.as_bytes(), formats).expect("read");
+        assert_eq!(formats[i].name(), "haproxy");
+        assert!(why.contains("Docker json-file"), "{why}");
+        let decoded = p.decode_chunk(docker.as_bytes());
+        let lines: Vec<&[u8]> = crate::logs::lines(&decoded).collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(p.parse_line(lines[0]).unwrap().status, Some(502));
+        assert_eq!(p.parse_line(lines[1]).unwrap().status, Some(200));
     }
 
     proptest::proptest! {

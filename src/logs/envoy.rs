@@ -1017,10 +1017,10 @@ pub const EXAMPLES: &[HopExample] = &[
         evidence: "response_flags=UPE",
     },
     HopExample {
-        title: "default format, connection refused after retries",
+        title: "default format, connection failure after retries (refused or connect timeout: the default format logs no details)",
         line: r#"[2024-03-12T08:10:02.000Z] "GET / HTTP/2" 503 UF,URX 0 91 12 - "-" "Mozilla/5.0" "44898dba-8d8e-48f4-93f7-23e4b4c592c0" "www.example.com" "10.0.3.9:8080""#,
         status: Some(503),
-        cause: "upstream_refused",
+        cause: "upstream_connect_failed",
         evidence: "response_flags=UF",
     },
     HopExample {

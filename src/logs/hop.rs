@@ -245,6 +245,16 @@ pub trait HopParser: Send + Sync {
     fn parse_event<'a>(&self, _line: &'a [u8]) -> Option<HopEvent<'a>> {
         None
     }
+
+    /// A run of whole lines of the file (a chunk) as this parser reads
+    /// them: the chunk itself, or, under a packaging that escapes each
+    /// line (Docker json-file), the lines decoded, one line for each line
+    /// of `chunk` so that line numbers still point at the file's lines.
+    /// The caller gives the lines of what this returns to the other
+    /// methods.
+    fn decode_chunk<'c>(&self, chunk: &'c [u8]) -> std::borrow::Cow<'c, [u8]> {
+        std::borrow::Cow::Borrowed(chunk)
+    }
 }
 
 /// What [`HopParser::parse_summary`] may carry from one line to the next

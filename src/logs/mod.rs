@@ -5,6 +5,7 @@ pub mod alb;
 pub mod byteclass;
 pub mod cloudflare;
 pub mod cloudfront;
+pub mod cloudfront_json;
 pub mod detect;
 pub mod envoy;
 pub mod envoy_time;

@@ -32,10 +32,16 @@ pub enum UpstreamError {
     NoLive,
     /// `upstream timed out`.
     Timeout,
-    /// `SSL_do_handshake() failed`, `upstream SSL certificate verify error`.
+    /// `… while SSL handshaking to upstream` (`SSL_do_handshake() failed`, a reset), `upstream SSL certificate verify error`.
     Tls,
     /// `… could not be resolved`, `no resolver defined to resolve …`.
     Dns,
+    /// A line at level `error` or above about the upstream (it names one,
+    /// or its message does) whose message gatecheck has no cause for, as
+    /// `connect() to 10.0.0.7:8080 failed (13: Permission denied)` (SELinux)
+    /// or `(99: Cannot assign requested address)` (no local port left). It
+    /// still proves nginx made the status itself: never a pass-through.
+    Other,
     /// Not an upstream failure: nginx itself refused the request by a
     /// `limit_req` (`limiting requests, excess: …`) or `limit_conn`
     /// (`limiting connections by zone …`) limit. Dry-run lines are not
@@ -58,6 +64,7 @@ impl UpstreamError {
             UpstreamError::Tls => "tls",
             UpstreamError::Dns => "dns",
             UpstreamError::RateLimited => "rate_limited",
+            UpstreamError::Other => "other",
         }
     }
 }
@@ -67,6 +74,12 @@ const PATTERNS: &[(&str, UpstreamError)] = &[
     ("no live upstreams", UpstreamError::NoLive),
     ("upstream timed out", UpstreamError::Timeout),
     ("upstream sent too big header", UpstreamError::HeaderTooBig),
+    // ngx_http_proxy_module.c / ngx_http_upstream.c: every other "upstream
+    // sent …" of the response-header phase ("… invalid header", "… invalid
+    // status line", "\"Content-Length\" and \"Transfer-Encoding\" headers at
+    // the same time" since 1.23, "… duplicate header line", grpc's "…
+    // frame for closed stream") ends as NGX_HTTP_UPSTREAM_INVALID_HEADER, a
+    // 502; the specific ones below are only listed for their docs.
     ("upstream sent invalid header", UpstreamError::InvalidHeader),
     (
         "upstream sent invalid status line",
@@ -89,15 +102,41 @@ const PATTERNS: &[(&str, UpstreamError)] = &[
         UpstreamError::ClosedEarly,
     ),
     ("upstream SSL certificate", UpstreamError::Tls),
+    // the upstream's handshake runs with the action "SSL handshaking to
+    // upstream" (ngx_http_upstream_ssl_init_connection); a bare
+    // "SSL_do_handshake() failed … while SSL handshaking, client: …" is a
+    // *client's* handshake with nginx (bots, old clients: `[info]`, some
+    // `[crit]`), which a real nginx 1.22 logs next to every upstream one
+    // when the upstream is itself an nginx
     ("SSL handshaking to upstream", UpstreamError::Tls),
-    ("SSL_do_handshake() failed", UpstreamError::Tls),
     ("could not be resolved", UpstreamError::Dns),
     ("no resolver defined to resolve", UpstreamError::Dns),
+    // ngx_resolver.c talks to the resolver itself with the action "while
+    // resolving, resolver: ADDR": `send() failed (111: Connection refused)
+    // while resolving` is the DNS server refusing, not the upstream (a real
+    // nginx 1.22 logs it with `resolver` pointing at a closed port).
+    ("while resolving", UpstreamError::Dns),
+    // ngx_event_connect.c (ngx_event_connect_peer): Linux answers EAGAIN
+    // instead of ECONNREFUSED for a unix socket whose listen queue is full,
+    // and nginx treats it as a refusal (logged at `error`, next upstream);
+    // a socket path with nothing at it is ENOENT, logged at `crit`: a real
+    // nginx 1.22 wrote `[crit] … connect() to unix:/…/missing.sock failed
+    // (2: No such file or directory) while connecting to upstream` and 502.
+    // Nothing listens there either way: refused.
+    (
+        "(2: No such file or directory) while connecting to upstream",
+        UpstreamError::Refused,
+    ),
+    (
+        "(11: Resource temporarily unavailable) while connecting to upstream",
+        UpstreamError::Refused,
+    ),
     ("(111: Connection refused)", UpstreamError::Refused),
     ("(113: No route to host)", UpstreamError::Unreachable),
     ("(101: Network is unreachable)", UpstreamError::Unreachable),
     ("(104: Connection reset by peer)", UpstreamError::Reset),
     ("(32: Broken pipe)", UpstreamError::Reset),
+    ("upstream sent ", UpstreamError::InvalidHeader),
     // ngx_http_limit_req_module.c: "limiting requests%s, excess: %ui.%03ui by
     // zone \"%V\"" with %s = ", dry run" for limit_req_dry_run (which lets the
     // request through), at limit_req_log_level (default error).
@@ -200,12 +239,27 @@ pub fn parse(line: &[u8], file: u32, line_no: u64) -> Parsed {
         .iter()
         .find(|(p, _)| memmem::find(rest, p.as_bytes()).is_some())
         .map(|(_, k)| *k);
-    let Some(kind) = kind else {
-        return Parsed::Other;
-    };
     let (message, ctx) = match memmem::find(rest, b", client: ") {
         Some(i) => (&rest[..i], &rest[i + 2..]),
         None => (rest, &rest[..0]),
+    };
+    // An errno alone does not say whose socket failed: nginx logs a client
+    // that resets or goes away as `recv() failed (104: Connection reset by
+    // peer) while reading client request headers` or `writev() failed (32:
+    // Broken pipe) while sending to client` (`[info]`), with an `upstream:`
+    // field too when proxying. Its upstream ones carry an upstream action
+    // (`… while connecting to upstream`, `… while reading response header
+    // from upstream`, `… while sending request to upstream`).
+    let kind = kind.filter(|k| {
+        !matches!(
+            k,
+            UpstreamError::Refused | UpstreamError::Unreachable | UpstreamError::Reset
+        ) || memmem::find(message, b"upstream").is_some()
+    });
+    let kind = match kind {
+        Some(k) => k,
+        None if is_unknown_upstream_error(level, message, ctx) => UpstreamError::Other,
+        None => return Parsed::Other,
     };
     let field = |name: &[u8]| -> Option<String> { context_field(ctx, name) };
     Parsed::Upstream(ErrorLine {
@@ -221,6 +275,19 @@ pub fn parse(line: &[u8], file: u32, line_no: u64) -> Parsed {
         upstream: field(b"upstream: ").map(|u| upstream_addr(&u)),
         host: field(b"host: "),
     })
+}
+
+/// A line no pattern knows that still reports an upstream failure: logged
+/// at `error` or above (nginx logs what it turns into a 502/504 at `error`,
+/// or `crit` for an unexpected errno in `ngx_event_connect_peer`; `warn`
+/// holds notices such as `upstream server temporarily disabled` that come
+/// with the real error line) and about an upstream: an `upstream:` field
+/// (set by `ngx_http_log_error` once a peer was chosen) or the word in the
+/// message (`while connecting to upstream`).
+fn is_unknown_upstream_error(level: &[u8], message: &[u8], ctx: &[u8]) -> bool {
+    matches!(level, b"error" | b"crit" | b"alert" | b"emerg")
+        && (context_field(ctx, b"upstream: ").is_some()
+            || memmem::find(message, b"upstream").is_some())
 }
 
 /// Value of `name` (`client: `, `request: `…) in the context part of a line.
@@ -308,6 +375,14 @@ mod tests {
             ("connect() failed (113: No route to host) while connecting to upstream", UpstreamError::Unreachable),
             (r#"limiting requests, excess: 0.960 by zone "perip""#, UpstreamError::RateLimited),
             (r#"limiting connections by zone "conns""#, UpstreamError::RateLimited),
+            // what a real nginx 1.22 wrote (scratch run with a missing socket, a self-signed upstream)
+            ("connect() to unix:/tmp/rd3/missing.sock failed (2: No such file or directory) while connecting to upstream", UpstreamError::Refused),
+            ("connect() to unix:/run/php/php-fpm.sock failed (11: Resource temporarily unavailable) while connecting to upstream", UpstreamError::Refused),
+            ("upstream SSL certificate verify error: (18:self-signed certificate) while SSL handshaking to upstream", UpstreamError::Tls),
+            ("nosuch.example could not be resolved (110: Operation timed out)", UpstreamError::Dns),
+            (r#"upstream sent "Content-Length" and "Transfer-Encoding" headers at the same time while reading response header from upstream"#, UpstreamError::InvalidHeader),
+            ("connect() to 10.0.0.7:8080 failed (13: Permission denied) while connecting to upstream", UpstreamError::Other),
+            ("connect() to 10.0.0.7:8080 failed (99: Cannot assign requested address) while connecting to upstream", UpstreamError::Other),
         ];
         for (msg, kind) in cases {
             let line = format!("2026/11/20 14:03:07 [error] 1#1: *9 {msg}, client: 1.2.3.4, server: _, request: \"GET / HTTP/1.1\", host: \"h\"");
@@ -333,6 +408,21 @@ mod tests {
         ] {
             let line = format!("2026/11/20 14:03:07 [error] 1#1: *9 {msg}, client: 1.2.3.4, server: _, request: \"GET / HTTP/1.1\", host: \"h\"");
             assert_eq!(parse(line.as_bytes(), 0, 1), Parsed::Other, "{msg}");
+        }
+        // the resolver refusing is DNS, not the upstream
+        let line = b"2026/11/28 23:12:58 [error] 21591#21591: send() failed (111: Connection refused) while resolving, resolver: 127.0.0.1:18853";
+        assert!(matches!(parse(line, 0, 1), Parsed::Upstream(e) if e.kind == UpstreamError::Dns));
+        // below `error`, or about no upstream: not evidence
+        for line in [
+            "2026/11/28 23:31:23 [info] 30299#30299: *44 SSL_do_handshake() failed (SSL: error:0A000418:SSL routines::tlsv1 alert unknown ca:SSL alert number 48) while SSL handshaking, client: 127.0.0.1, server: 127.0.0.1:18443",
+            "2026/11/28 23:31:23 [crit] 30299#30299: *45 SSL_do_handshake() failed (SSL: error:0A00006C:SSL routines::bad key share) while SSL handshaking, client: 10.0.0.9, server: 0.0.0.0:443",
+            "2026/11/28 23:31:23 [info] 1#1: *46 recv() failed (104: Connection reset by peer) while reading client request headers, client: 10.0.0.9, server: _",
+            "2026/11/28 23:31:23 [info] 1#1: *47 writev() failed (32: Broken pipe) while sending to client, client: 10.0.0.9, server: _, request: \"GET /big HTTP/1.1\", upstream: \"http://10.0.0.7:80/big\", host: \"h\"",
+            "2026/11/20 14:03:07 [warn] 1#1: *9 upstream server temporarily disabled while connecting to upstream, client: 1.2.3.4, server: _, request: \"GET / HTTP/1.1\", upstream: \"http://10.0.0.7:80/\", host: \"h\"",
+            "2026/11/20 14:03:07 [info] 1#1: *9 epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too while sending request to upstream, client: 1.2.3.4, server: _, request: \"GET / HTTP/1.1\", upstream: \"http://10.0.0.7:80/\", host: \"h\"",
+            "2026/11/20 14:03:07 [error] 1#1: *9 open() \"/srv/x\" failed (2: No such file or directory), client: 1.2.3.4, server: _, request: \"GET /x HTTP/1.1\", host: \"h\"",
+        ] {
+            assert_eq!(parse(line.as_bytes(), 0, 1), Parsed::Other, "{line}");
         }
         assert_eq!(parse(b"hello", 0, 1), Parsed::Malformed);
         assert_eq!(parse(b"", 0, 1), Parsed::Malformed);

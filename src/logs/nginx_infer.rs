@@ -14,6 +14,11 @@
 //!   the status right after it, a time (`[$time_local]`, `$time_iso8601`,
 //!   `$msec`), a client address and `key=value` pairs with known keys
 //!   (`rt=`, `ua=`, `us=`, `upstream_status=`…) can be recognised.
+//! * **Delimited text**: fields between tabs or `|` (`log_format tsv
+//!   '$time_iso8601\t$remote_addr\t$request\t$status…'`; nginx's config
+//!   parser turns `\t` in a quoted string into a tab), each field read as
+//!   above: a time, the request line (quoted or not: the delimiter ends
+//!   it), the first status after it, a client address, `key=value`.
 //!
 //! The result is compiled like any `log_format`, and detection then checks
 //! it against the other sampled lines, so a guess that fits one line only is
@@ -222,6 +227,8 @@ pub fn infer(line: &[u8]) -> Option<Inferred> {
         infer_json(line)
     } else {
         infer_text(line)
+            .or_else(|| infer_delimited(line, b'\t'))
+            .or_else(|| infer_delimited(line, b'|'))
     }
 }
 
@@ -447,6 +454,67 @@ fn infer_text(line: &[u8]) -> Option<Inferred> {
     bld.finish(Escape::Default)
 }
 
+/// Fields between `sep` (a tab or `|`), each a time, the request line, the
+/// status, a client address, `key=value` or an ignored field; a field may
+/// be quoted or bracketed. At least three separators, the request line, a
+/// status after it and a time, or nothing is guessed.
+fn infer_delimited(line: &[u8], sep: u8) -> Option<Inferred> {
+    if memchr::memchr_iter(sep, line).count() < 3 {
+        return None;
+    }
+    let mut bld = Builder::default();
+    let mut lit = 0;
+    let mut seen_request = false;
+    for (n, field) in line.split(|&c| c == sep).enumerate() {
+        let start = field.as_ptr() as usize - line.as_ptr() as usize;
+        let eq = memchr::memchr(b'=', field).filter(|&e| {
+            e > 0
+                && field[..e]
+                    .iter()
+                    .all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        });
+        let key = eq.and_then(|e| std::str::from_utf8(&field[..e]).ok());
+        let vstart = eq.map_or(0, |e| e + 1);
+        let v = &field[vstart..];
+        // a quoted or bracketed value: the quotes stay literals
+        let wrapped = v.len() >= 2 && matches!((v[0], v[v.len() - 1]), (b'"', b'"') | (b'[', b']'));
+        let (vs, ve) = if wrapped {
+            (start + vstart + 1, start + field.len() - 1)
+        } else {
+            (start + vstart, start + field.len())
+        };
+        let value = &line[vs..ve];
+        let (label, var) = if let Some(k) = key {
+            (format!("{k}="), text_key_var(k))
+        } else if let Some(t) = time_var(value) {
+            ("time".to_string(), Some(t))
+        } else if !seen_request && is_request(value) {
+            seen_request = true;
+            ("request".to_string(), Some("request"))
+        } else if seen_request
+            && !bld.vars.contains(&"status")
+            && value.len() == 3
+            && scan::parse_status(value).is_some()
+        {
+            ("status".to_string(), Some("status"))
+        } else if is_addr(value) && !bld.vars.contains(&"remote_addr") {
+            ("client".to_string(), Some("remote_addr"))
+        } else {
+            let shown = String::from_utf8_lossy(&value[..value.len().min(24)]).into_owned();
+            (format!("field {} `{shown}`", n + 1), None)
+        };
+        bld.lit(&line[lit..vs])?;
+        let list = key.is_some_and(|k| text_key_var(k).is_some_and(|v| v.starts_with("upstream")));
+        bld.var(&label, var, list);
+        lit = ve;
+    }
+    bld.lit(&line[lit..])?;
+    if !seen_request {
+        return None;
+    }
+    bld.finish(Escape::Default)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -489,6 +557,23 @@ mod tests {
             "{}",
             inf.reason()
         );
+        // tab- and pipe-separated, as `log_format tsv '…\t…'` writes
+        let tsv = b"2026-11-28T12:33:03+05:30\t127.0.0.1\tGET /retry?x=1 HTTP/1.1\t502\t157\t0.002\t127.0.0.1:1, 127.0.0.1:2\t502, 502";
+        let inf = infer(tsv).expect("tsv");
+        let r = inf.format.parse(tsv, &mut TimeCache::default()).unwrap();
+        assert_eq!((r.status, r.client), (Some(502), Some(&b"127.0.0.1"[..])));
+        assert_eq!(r.request, Some(&b"GET /retry?x=1 HTTP/1.1"[..]));
+        let why = inf.reason();
+        assert!(why.contains("request→$request"), "{why}");
+        let pipe = br#"127.0.0.1|[28/Nov/2026:12:33:03 +0530]|"GET /a HTTP/1.1"|504|0|us=504|ua=10.0.0.7:8080"#;
+        let inf = infer(pipe).expect("pipe");
+        let r = inf.format.parse(pipe, &mut TimeCache::default()).unwrap();
+        assert_eq!(r.status, Some(504));
+        assert_eq!(r.upstream.status, Some(&b"504"[..]));
+        assert_eq!(r.time.unwrap().offset_s, 19800);
+        // no request line, or no time: nothing guessed
+        assert!(infer(b"a|b|c|d").is_none());
+        assert!(infer(b"127.0.0.1|GET / HTTP/1.1|200|5").is_none());
         // not a request log
         assert!(infer(b"hello world").is_none());
         assert!(infer(b"{\"a\":1}").is_none());
@@ -512,6 +597,7 @@ mod tests {
                 "\"upstream_addr\":", "\"remote_addr\":", "502", "200", "1.2.3.4",
                 "\"GET / HTTP/1.1\"", "2026-11-28T12:33:03+05:30", "1764313383.123",
                 "[28/Nov/2026:12:33:03 +0530]", "us=", "ua=", "a:1, b:2", "$x", "\\x22", "é",
+                "|", "\t", "GET / HTTP/1.1", "|504|",
             ]), 0..24)
         ) {
             let line = parts.concat();

@@ -12,7 +12,14 @@
 //!   (RFC 5424 §6), with `-` for nil values and a possible BOM before MSG.
 //! * **Docker json-file**: one JSON object per line,
 //!   `{"log":"<line>\n","stream":"stdout","time":"<RFC 3339>"}` (Docker's
-//!   `jsonfilelog` driver); the `log` string is JSON-decoded.
+//!   `jsonfilelog` driver); the `log` string is JSON-decoded. moby's log
+//!   copier (`daemon/logger/copier.go`, `bufSize = 16 * 1024`) cuts a line
+//!   longer than its 16 KiB buffer into several messages, and
+//!   `jsonfilelog.go` (`marshalMessage`) appends the `\n` only to the last
+//!   one: an entry whose `log` does not end in `\n` continues on the next
+//!   entry ([`docker_chunk`] joins them). The escaping is
+//!   `jsonlog/jsonlogbytes.go`'s: `\"`, `\\`, `\n`, `\r`, and `\u00XX` for
+//!   other control bytes and `<`, `>`, `&` (`\ufffd` for invalid UTF-8).
 //! * **CRI** (containerd, CRI-O, what the kubelet keeps under
 //!   `/var/log/pods`): `<RFC 3339 nano> <stdout|stderr> <F|P> <line>`
 //!   (the kubelet's CRI logging format; `P` is a partial line).
@@ -234,9 +241,160 @@ fn cri(line: &[u8]) -> Option<&[u8]> {
     }
 }
 
+/// The parts of a CRI line: the time stamp and stream with their spaces
+/// (`2026-…Z stdout `), whether it is stderr's, whether the tag says
+/// partial (`P`), and the content.
+fn cri_parts(line: &[u8]) -> Option<(&[u8], bool, bool, &[u8])> {
+    let content = cri(line)?;
+    let (ts, b) = token(line)?;
+    let (stream, b) = token(b)?;
+    let prefix = &line[..ts.len() + stream.len() + 2];
+    Some((
+        prefix,
+        stream == b"stderr",
+        b.first() == Some(&b'P'),
+        content,
+    ))
+}
+
+/// The chunk `chunk` of a CRI log (the kubelet's layout, `/var/log/pods`)
+/// with the pieces of each partial line joined, on the line of the first
+/// piece and tagged `F`, the lines of the other pieces left blank, so line
+/// numbers still point at the file's lines. The runtime cuts a line longer
+/// than its buffer (containerd's `max_container_log_line_size`, 16 KiB by
+/// default) into lines tagged `P`, the last one `F`; the kubelet joins them
+/// per stream until the `F` (`pkg/kubelet/kuberuntime/logs/logs.go`,
+/// `parseCRILog`), as done here. A line that is not CRI is kept as it is;
+/// pieces whose `F` is not in `chunk` stay one `P` line. Without any `P`
+/// tag in the chunk, the chunk itself (no copy).
+pub fn cri_chunk(chunk: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if memchr::memmem::find(chunk, b" stdout P").is_none()
+        && memchr::memmem::find(chunk, b" stderr P").is_none()
+    {
+        return chunk.into();
+    }
+    let mut out = Vec::with_capacity(chunk.len());
+    // per stream: where the joined line goes, its prefix, its content
+    type Pending = Option<(usize, Vec<u8>, Vec<u8>)>;
+    let mut pending: [Pending; 2] = [None, None];
+    fn place(out: &mut Vec<u8>, pending: &mut [Pending; 2], s: usize, tag: &[u8]) {
+        if let Some((at, prefix, content)) = pending[s].take() {
+            let line: Vec<u8> = [&prefix[..], tag, b" ", &content[..]].concat();
+            out.splice(at..at, line.iter().copied());
+            if let Some((other, ..)) = pending[1 - s].as_mut() {
+                if *other >= at {
+                    *other += line.len();
+                }
+            }
+        }
+    }
+    let mut start = 0;
+    while start < chunk.len() {
+        let (raw, nl) = match memchr::memchr(b'\n', &chunk[start..]) {
+            Some(i) => (&chunk[start..start + i], true),
+            None => (&chunk[start..], false),
+        };
+        start += raw.len() + usize::from(nl);
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        match cri_parts(line) {
+            Some((prefix, stderr, partial, content)) => {
+                let s = usize::from(stderr);
+                match pending[s].as_mut() {
+                    Some((.., joined)) => joined.extend_from_slice(content),
+                    None if !partial => out.extend_from_slice(raw),
+                    None => pending[s] = Some((out.len(), prefix.to_vec(), content.to_vec())),
+                }
+                if !partial {
+                    place(&mut out, &mut pending, s, b"F");
+                }
+            }
+            None => out.extend_from_slice(raw),
+        }
+        if nl {
+            out.push(b'\n');
+        }
+    }
+    for s in 0..2 {
+        place(&mut out, &mut pending, s, b"P");
+    }
+    out.into()
+}
+
 /// `{"log":"…","stream":…}`: decode the `log` string into `buf`, without its
 /// final `\n`.
 fn docker(line: &[u8], buf: &mut Vec<u8>) -> Option<()> {
+    docker_entry(line, buf).map(|_| ())
+}
+
+/// The chunk `chunk` of a Docker json-file log with every entry's `log`
+/// decoded, one line per line of `chunk`, so line numbers still point at
+/// the wrapped file's lines: the pieces of a line Docker cut at 16 KiB
+/// (entries whose `log` lacks the final `\n`) are joined on the line of
+/// the first piece, and the lines of the other pieces are left blank.
+/// stdout and stderr are copied by separate goroutines (moby's `Copier`,
+/// one `copySrc` per stream), so the other stream's entries may come
+/// between the pieces: pieces are joined per `stream`.
+/// A line that is no Docker entry (or whose `log` holds a line end before
+/// its last byte, which Docker's copier never writes) is kept as it is,
+/// for the format's parser to call malformed. A line whose last piece is
+/// not in `chunk` (the end of the file or of a chunk) ends where its
+/// pieces do.
+pub fn docker_chunk(chunk: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(chunk.len());
+    let mut buf = Vec::new();
+    // per stream (stdout, stderr): where the line being joined goes in
+    // `out`, and its pieces so far
+    let mut pending: [Option<(usize, Vec<u8>)>; 2] = [None, None];
+    // put a joined line at its place, moving the other stream's place on
+    fn place(out: &mut Vec<u8>, pending: &mut [Option<(usize, Vec<u8>)>; 2], s: usize) {
+        if let Some((at, line)) = pending[s].take() {
+            out.splice(at..at, line.iter().copied());
+            if let Some((other, _)) = pending[1 - s].as_mut() {
+                if *other >= at {
+                    *other += line.len();
+                }
+            }
+        }
+    }
+    let mut start = 0;
+    while start < chunk.len() {
+        let (raw, nl) = match memchr::memchr(b'\n', &chunk[start..]) {
+            Some(i) => (&chunk[start..start + i], true),
+            None => (&chunk[start..], false),
+        };
+        start += raw.len() + usize::from(nl);
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        match docker_entry(line, &mut buf) {
+            Some((last, stream)) if !buf.contains(&b'\n') => {
+                let s = usize::from(stream);
+                match pending[s].as_mut() {
+                    Some((_, joined)) => joined.extend_from_slice(&buf),
+                    None if last => out.extend_from_slice(&buf),
+                    None => pending[s] = Some((out.len(), buf.clone())),
+                }
+                if last {
+                    place(&mut out, &mut pending, s);
+                }
+            }
+            _ => out.extend_from_slice(raw),
+        }
+        if nl {
+            out.push(b'\n');
+        }
+    }
+    // pieces whose last one is not in the chunk: as far as they go
+    for s in 0..2 {
+        place(&mut out, &mut pending, s);
+    }
+    out
+}
+
+/// Decode the `log` string of a Docker json-file entry into `buf`, without
+/// its final `\n`; whether it had one (the last piece of a line) or not
+/// (Docker cut the line and the next entry continues it), and whether the
+/// entry is stderr's (`"stream":"stderr"`, which moby writes right after
+/// `log`) rather than stdout's.
+fn docker_entry(line: &[u8], buf: &mut Vec<u8>) -> Option<(bool, bool)> {
     let b = line.strip_prefix(b"{\"log\":\"")?;
     buf.clear();
     let mut i = 0;
@@ -280,13 +438,15 @@ fn docker(line: &[u8], buf: &mut Vec<u8>) -> Option<()> {
     if !b[i + 1..].ends_with(b"}") {
         return None;
     }
-    if buf.last() == Some(&b'\n') {
+    let last = buf.last() == Some(&b'\n');
+    if last {
         buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
     }
-    if buf.last() == Some(&b'\r') {
-        buf.pop();
-    }
-    Some(())
+    let stderr = b[i + 1..].starts_with(b",\"stream\":\"stderr\"");
+    Some((last, stderr))
 }
 
 fn hex4(h: &[u8]) -> Option<u32> {
@@ -378,6 +538,108 @@ mod tests {
         assert!(detect(&[&inner[..]]).is_none());
     }
 
+    /// A Docker json-file entry holding `log` (JSON-escaped as moby does).
+    fn entry(log: &str) -> String {
+        format!(
+            "{{\"log\":{},\"stream\":\"stdout\",\"time\":\"2026-11-28T07:03:03.1Z\"}}",
+            serde_json::to_string(log).unwrap()
+        )
+    }
+
+    #[test]
+    fn docker_chunk_joins_cut_lines_on_their_first_line() {
+        // a 40,000-byte line as moby's copier cuts it: 16 KiB, 16 KiB, the
+        // rest with the `\n` (jsonfilelog.go appends it to the last piece)
+        let long: String = "a<&>\"\\\t".repeat(5000);
+        let (a, rest) = long.split_at(16 * 1024);
+        let (b, c) = rest.split_at(16 * 1024);
+        let file = [
+            entry("first\n"),
+            entry(a),
+            entry(b),
+            entry(&format!("{c}\n")),
+            "not docker".to_string(),
+            entry("crlf\r\n"),
+            entry("cut at the end"),
+        ]
+        .join("\n")
+            + "\n";
+        let out = docker_chunk(file.as_bytes());
+        let lines: Vec<&[u8]> = crate::logs::lines(&out).collect();
+        let want: Vec<&[u8]> = vec![
+            b"first",
+            long.as_bytes(),
+            b"",
+            b"",
+            b"not docker",
+            b"crlf",
+            b"cut at the end",
+        ];
+        assert_eq!(lines, want);
+        // a line that is no entry between the pieces: kept on its own line,
+        // the stream's pieces still joined
+        let file = format!("{}\nx\n{}", entry("piece"), entry("y\n"));
+        assert_eq!(docker_chunk(file.as_bytes()), b"piecey\nx\n");
+        // a cut line whose last piece never comes: as far as it goes
+        assert_eq!(docker_chunk(entry("cut").as_bytes()), b"cut");
+        // a `log` with a line end inside is no entry Docker writes: kept raw
+        let odd = entry("a\nb\n");
+        assert_eq!(docker_chunk(odd.as_bytes()), odd.as_bytes());
+        // stderr entries between the pieces of a stdout line: joined per stream
+        let err = |log: &str| entry(log).replace("\"stdout\"", "\"stderr\"");
+        let file = [
+            entry("GET /lo"),
+            err("[error] one\n"),
+            err("[error] tw"),
+            entry("ng 502\n"),
+            err("o\n"),
+            entry("next\n"),
+        ]
+        .join("\n")
+            + "\n";
+        let out = docker_chunk(file.as_bytes());
+        let lines: Vec<&[u8]> = crate::logs::lines(&out).collect();
+        let want: Vec<&[u8]> = vec![
+            b"GET /long 502",
+            b"[error] one",
+            b"[error] two",
+            b"",
+            b"",
+            b"next",
+        ];
+        assert_eq!(lines, want);
+    }
+
+    #[test]
+    fn cri_chunk_joins_partial_lines_per_stream() {
+        let t = "2026-11-28T07:03:03.123456789Z";
+        let file = format!(
+            "{t} stdout P GET /lo\n{t} stderr F [error] one\n{t} stdout P ng?q=\n\
+             {t} stdout F 1 502\n{t} stdout F next\n{t} stderr P cut"
+        );
+        let out = cri_chunk(file.as_bytes());
+        let lines: Vec<String> = crate::logs::lines(&out)
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                format!("{t} stdout F GET /long?q=1 502"),
+                format!("{t} stderr F [error] one"),
+                String::new(),
+                String::new(),
+                format!("{t} stdout F next"),
+                format!("{t} stderr P cut"),
+            ]
+        );
+        // no partial line: the chunk itself
+        let full = format!("{t} stdout F a\n{t} stderr F b\n");
+        assert!(matches!(
+            cri_chunk(full.as_bytes()),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
     trait ReplaceQuotes {
         fn replace_quotes(&self) -> Vec<u8>;
     }
@@ -396,6 +658,44 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Any lines, Docker entries or not, cut or not: [`docker_chunk`]
+        /// keeps one line for each line of its input.
+        #[test]
+        fn docker_chunk_keeps_the_line_count(
+            parts in proptest::collection::vec((0usize..5, "[a-z\\\\\"\\n]{0,6}"), 0..30),
+        ) {
+            let text: String = parts
+                .iter()
+                .map(|(k, t)| match k {
+                    0 => entry(&format!("{t}\n")),
+                    1 => entry(t),
+                    2 => t.clone(),
+                    3 => "\n".into(),
+                    _ => format!("{}\n", entry(t)),
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let out = docker_chunk(text.as_bytes());
+            let ends = |b: &[u8]| b.iter().filter(|&&c| c == b'\n').count();
+            proptest::prop_assert_eq!(ends(&out), ends(text.as_bytes()));
+            // the same lines in CRI packaging, P for the cut ones
+            let cri: String = parts
+                .iter()
+                .map(|(k, t)| {
+                    let t = t.replace('\n', " ");
+                    match k {
+                        0 | 4 => format!("2026-11-28T07:03:03Z stdout F {t}"),
+                        1 => format!("2026-11-28T07:03:03Z stderr P {t}"),
+                        2 => t,
+                        _ => "2026-11-28T07:03:03Z stdout P x".into(),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let out = cri_chunk(cri.as_bytes());
+            proptest::prop_assert_eq!(ends(&out), ends(cri.as_bytes()));
+        }
+
         /// Any bytes through every wrapper: no panic, and what is peeled is
         /// never longer than the line (Docker's decoding only shrinks it).
         #[test]

@@ -39,9 +39,9 @@ td.mono,li.mono{overflow-wrap:anywhere}
 /// A fixed colour per cause (by its position in `Cause::ALL`), so one
 /// cause has one colour in every report.
 fn colour(id: &str) -> &'static str {
-    const PALETTE: [&str; 13] = [
-        "#cf222e", "#0969da", "#bf8700", "#8250df", "#1a7f37", "#e16f24", "#57606a", "#bc4c00",
-        "#116329", "#a475f9", "#0550ae", "#d1242f", "#6e7781",
+    const PALETTE: [&str; 14] = [
+        "#cf222e", "#a40e26", "#0969da", "#bf8700", "#8250df", "#1a7f37", "#e16f24", "#57606a",
+        "#bc4c00", "#116329", "#a475f9", "#0550ae", "#d1242f", "#6e7781",
     ];
     let i = crate::analyze::cause::Cause::ALL
         .iter()

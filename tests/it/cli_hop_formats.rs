@@ -42,7 +42,12 @@ fn naive_502(dir: &str) -> u64 {
         n += text
             .lines()
             .filter(|l| match dir.rsplit('/').next().unwrap() {
-                "cloudfront" => l.split('\t').any(|f| f == "502") && !l.starts_with('#'),
+                "cloudfront" => {
+                    (l.split('\t').any(|f| f == "502") && !l.starts_with('#'))
+                        // standard logging v2, JSON output
+                        || l.contains("\"sc-status\":\"502\"")
+                        || l.contains("\"sc-status\":502")
+                }
                 "alb" => l.split(' ').nth(8) == Some("502"),
                 "envoy" => {
                     l.contains("\"response_code\":502")

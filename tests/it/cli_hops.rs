@@ -671,7 +671,9 @@ fn public_samples_of_every_hop() {
             &[
                 (1, "upstream_closed_early"),
                 (2, "upstream_closed_early"),
-                (3, "upstream_refused"),
+                // `UF,URX` `{connection_failure}` and no transport failure
+                // reason: refused or a connect timeout (was: upstream_refused)
+                (3, "upstream_connect_failed"),
                 (4, "tls"),
             ],
         ),
@@ -680,12 +682,32 @@ fn public_samples_of_every_hop() {
             // SDS` is a TLS failure (was: upstream_refused)
             "fixtures/logs/envoy/real/istio_1_6_mixer.log",
             "envoy",
-            &[(1, "tls"), (2, "upstream_refused"), (3, "tls")],
+            &[(1, "tls"), (2, "upstream_connect_failed"), (3, "tls")],
         ),
         (
             "fixtures/logs/envoy/real/json_camelcase.log",
             "envoy",
-            &[(1, "upstream_refused")],
+            &[(1, "upstream_connect_failed")],
+        ),
+        // Docker json-file (`/var/lib/docker/containers/<id>/<id>-json.log`):
+        // an App Mesh Envoy line as published, and Istio's lines above in
+        // moby's escaping
+        (
+            "fixtures/logs/envoy/real/docker_json_appmesh.log",
+            "envoy",
+            &[],
+        ),
+        (
+            "fixtures/logs/envoy/real/docker_json_istio.log",
+            "envoy",
+            &[
+                (1, "upstream_closed_early"),
+                (2, "upstream_closed_early"),
+                // `UF,URX` `{connection_failure}` and no transport failure
+                // reason: refused or a connect timeout (was: upstream_refused)
+                (3, "upstream_connect_failed"),
+                (4, "tls"),
+            ],
         ),
         (
             "fixtures/logs/alb/real/elastic_and_aws_docs.log",
@@ -696,6 +718,12 @@ fn public_samples_of_every_hop() {
             "fixtures/logs/cloudfront/real/elastic_integrations.log",
             "cloudfront",
             &[(4, "dns"), (5, "dns")],
+        ),
+        (
+            // standard logging (v2), JSON output
+            "fixtures/logs/cloudfront/real/v2_json.log",
+            "cloudfront",
+            &[(2, "dns")],
         ),
         (
             "fixtures/logs/cloudflare/real/elastic_integrations.log",
@@ -745,8 +773,8 @@ fn public_samples_of_every_hop() {
 }
 
 /// HAProxy's own lines as containerd stores them (`/var/log/pods/…`) and
-/// Envoy's behind `kubectl logs --timestamps` are read; in Docker's
-/// json-file, not read, and the message says how to extract them.
+/// in Docker's json-file, and Envoy's behind `kubectl logs --timestamps`,
+/// are read as the bare lines are.
 #[test]
 fn hop_logs_in_container_packaging() {
     let dir = tempfile::tempdir().unwrap();
@@ -786,5 +814,242 @@ fn hop_logs_in_container_packaging() {
     let docker_path = dir.path().join("container-json.log");
     std::fs::write(&docker_path, docker).unwrap();
     let (_, out) = formats(&[docker_path.to_str().unwrap()]);
-    assert!(out.contains("jq -rj .log"), "{out}");
+    assert!(out.contains("Docker json-file"), "{out}");
+    let v = analyze_json(&[docker_path.to_str().unwrap()]);
+    assert_eq!(v["inputs"][0]["format"], "haproxy");
+    assert_eq!(v["totals"]["requests"], plain["totals"]["requests"]);
+    assert_eq!(v["totals"]["malformed"], plain["totals"]["malformed"]);
+    assert_eq!(causes(&v["causes_502"]), causes(&plain["causes_502"]));
+}
+
+/// A Docker json-file entry as moby writes it (`jsonfilelog.go`
+/// `marshalMessage`; `jsonlogbytes.go`'s escaping: `<>&` and control bytes
+/// as `\u00XX`).
+fn docker_entry(log: &str) -> String {
+    let mut s = String::from("{\"log\":\"");
+    for c in log.chars() {
+        match c {
+            '"' | '\\' => {
+                s.push('\\');
+                s.push(c);
+            }
+            '\n' => s.push_str("\\n"),
+            '\r' => s.push_str("\\r"),
+            c if (c as u32) < 0x20 || "<>&".contains(c) => {
+                s.push_str(&format!("\\u{:04x}", c as u32))
+            }
+            c => s.push(c),
+        }
+    }
+    s.push_str("\",\"stream\":\"stdout\",\"time\":\"2026-11-28T08:50:52.413456789Z\"}");
+    s
+}
+
+/// `lines` as Docker's json-file driver stores them, a line longer than
+/// moby's 16 KiB copy buffer (`copier.go`, `bufSize`) cut into several
+/// entries, the `\n` only on the last (`jsonfilelog.go`).
+fn docker_file(lines: &[String]) -> String {
+    let mut out = String::new();
+    for l in lines {
+        let mut rest = l.as_str();
+        while rest.len() > 16 * 1024 {
+            let (piece, more) = rest.split_at(16 * 1024);
+            out.push_str(&docker_entry(piece));
+            out.push('\n');
+            rest = more;
+        }
+        out.push_str(&docker_entry(&format!("{rest}\n")));
+        out.push('\n');
+    }
+    out
+}
+
+/// A line longer than 16 KiB, which Docker's json-file driver cuts into
+/// entries, is read whole, on the line of its first piece: Envoy's (a
+/// hop format) and nginx's access and error logs alike; every other line
+/// keeps its number in the wrapped file.
+#[test]
+fn docker_json_file_lines_cut_at_16_kib_are_joined() {
+    let dir = tempfile::tempdir().unwrap();
+    let long_path = format!("/delay/75?q={}", "a".repeat(40_000));
+    // Envoy: the first Istio line with a 40 KB query string, then the others
+    let istio = std::fs::read_to_string("fixtures/logs/envoy/real/istio_default.log").unwrap();
+    let mut lines: Vec<String> = istio.lines().map(str::to_string).collect();
+    lines[0] = lines[0].replace("/delay/75", &long_path);
+    let path = dir.path().join("envoy-json.log");
+    std::fs::write(&path, docker_file(&lines)).unwrap();
+    // three entries for the first line: 1-3, then 4, 5, 6
+    let got = causes_by_line(path.to_str().unwrap());
+    let want: Vec<(u64, String)> = causes_by_line("fixtures/logs/envoy/real/istio_default.log")
+        .into_iter()
+        .map(|(l, c)| (if l == 1 { 1 } else { l + 2 }, c))
+        .collect();
+    assert_eq!(got, want);
+    let v = analyze_json(&[path.to_str().unwrap()]);
+    assert_eq!(v["inputs"][0]["format"], "envoy");
+    assert_eq!(
+        v["hops"][0]["totals"]["lines"], 4,
+        "{}",
+        v["hops"][0]["totals"]
+    );
+    assert_eq!(v["hops"][0]["totals"]["malformed"], 0);
+    // nginx: a long 502 access line and its error-log line, interleaved in
+    // one container log (stdout and stderr), as the real capture has them
+    let kubectl = std::fs::read_to_string("fixtures/logs/nginx/real/formats/kubectl.log").unwrap();
+    let plain = analyze_json(&["fixtures/logs/nginx/real/formats/kubectl.log"]);
+    let mut lines: Vec<String> = kubectl.lines().map(str::to_string).collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("GET /refused HTTP") && l.contains("gatecheck-realnginx/1.0"))
+        .expect("the /refused access line");
+    // (a long user agent: the request line must still match the error log's)
+    lines[at] = lines[at].replace(
+        "gatecheck-realnginx/1.0",
+        &format!("gatecheck-realnginx/1.0 {}", "b".repeat(20_000)),
+    );
+    let path = dir.path().join("nginx-json.log");
+    std::fs::write(&path, docker_file(&lines)).unwrap();
+    let v = analyze_json(&[path.to_str().unwrap()]);
+    assert_eq!(v["totals"]["malformed"], 0, "{}", v["totals"]);
+    assert_eq!(v["totals"]["requests"], plain["totals"]["requests"]);
+    assert_eq!(v["causes"], plain["causes"]);
+    // the lines after the cut one are one further down (its two pieces)
+    let refused = v["causes_502"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["cause"] == "upstream_refused")
+        .expect("refused");
+    let plain_refused = plain["causes_502"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["cause"] == "upstream_refused")
+        .expect("refused");
+    let line = |r: &serde_json::Value| r["example"]["line"].as_u64().unwrap();
+    assert_eq!(line(plain_refused), at as u64 + 1);
+    assert_eq!(line(refused), at as u64 + 1, "{refused}");
+    // the error-log lines after it, one further down (its two pieces)
+    let errors_after = |v: &serde_json::Value| -> Vec<String> {
+        v["causes_502"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["example"]["evidence"].as_array().unwrap().clone())
+            .filter_map(|e| e.as_str().map(str::to_string))
+            .filter(|e| e.contains(".log:"))
+            .map(|e| e.split(".log:").nth(1).unwrap().to_string())
+            .collect()
+    };
+    let shifted: Vec<String> = errors_after(&plain)
+        .iter()
+        .map(|e| {
+            let (n, rest) = e.split_once(':').unwrap();
+            let n: usize = n.parse().unwrap();
+            let n = if n > at + 1 { n + 1 } else { n };
+            format!("{n}:{rest}")
+        })
+        .collect();
+    assert_ne!(
+        shifted,
+        errors_after(&plain),
+        "no error line after the cut one"
+    );
+    assert_eq!(errors_after(&v), shifted);
+}
+
+/// CloudFront real-time log records (Kinesis: tab-separated, no header, the
+/// fields in the order of the real-time log configuration) are not read,
+/// and `formats` says why rather than guessing the columns; a v2 W3C file
+/// with a space as its field delimiter is read by its `#Fields:` header.
+#[test]
+fn cloudfront_real_time_said_and_v2_w3c_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = dir.path().join("realtime.log");
+    std::fs::write(
+        &rt,
+        "1607733474.226\t192.0.2.1\t0.002\t502\t2390\tGET\thttps\td111111abcdef8.cloudfront.net\t/\n\
+         1607733475.012\t192.0.2.2\t0.001\t200\t1000\tGET\thttps\td111111abcdef8.cloudfront.net\t/a\n",
+    )
+    .unwrap();
+    let (code, out) = formats(&[rt.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("real-time log records"), "{out}");
+    // the legacy fixture with spaces for tabs, as a W3C delivery may write it
+    let legacy = std::fs::read_to_string("fixtures/logs/cloudfront/aws_doc_example.log").unwrap();
+    let w3c = dir.path().join("w3c.log");
+    std::fs::write(&w3c, legacy.replace('\t', " ")).unwrap();
+    let plain = analyze_json(&["fixtures/logs/cloudfront/aws_doc_example.log"]);
+    let v = analyze_json(&[w3c.to_str().unwrap()]);
+    assert_eq!(v["inputs"][0]["format"], "cloudfront");
+    assert!(
+        v["inputs"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("space-separated"),
+        "{}",
+        v["inputs"][0]["reason"]
+    );
+    assert_eq!(v["totals"], plain["totals"]);
+    assert_eq!(causes(&v["causes_502"]), causes(&plain["causes_502"]));
+}
+
+/// `lines` as a CRI runtime stores them (`/var/log/pods`), a line longer
+/// than 16 KiB cut into `P` pieces, the last one `F` (containerd's
+/// `max_container_log_line_size`).
+fn cri_file(lines: &[String]) -> String {
+    let mut out = String::new();
+    for l in lines {
+        let mut rest = l.as_str();
+        while rest.len() > 16 * 1024 {
+            let (piece, more) = rest.split_at(16 * 1024);
+            out.push_str(&format!(
+                "2026-11-28T08:50:52.413456789Z stdout P {piece}\n"
+            ));
+            rest = more;
+        }
+        out.push_str(&format!("2026-11-28T08:50:52.413456789Z stdout F {rest}\n"));
+    }
+    out
+}
+
+/// The kubelet's CRI files: a line the runtime cut at 16 KiB (`P` pieces)
+/// is read whole on its first piece's line, Envoy's and nginx's alike.
+#[test]
+fn cri_partial_lines_are_joined() {
+    let dir = tempfile::tempdir().unwrap();
+    let istio = std::fs::read_to_string("fixtures/logs/envoy/real/istio_default.log").unwrap();
+    let mut lines: Vec<String> = istio.lines().map(str::to_string).collect();
+    lines[0] = lines[0].replace("/delay/75", &format!("/delay/75?q={}", "a".repeat(40_000)));
+    let path = dir.path().join("istio-proxy-0.log");
+    std::fs::write(&path, cri_file(&lines)).unwrap();
+    let want: Vec<(u64, String)> = causes_by_line("fixtures/logs/envoy/real/istio_default.log")
+        .into_iter()
+        .map(|(l, c)| (if l == 1 { 1 } else { l + 2 }, c))
+        .collect();
+    assert_eq!(causes_by_line(path.to_str().unwrap()), want);
+    let v = analyze_json(&[path.to_str().unwrap()]);
+    assert_eq!(
+        v["hops"][0]["totals"]["malformed"], 0,
+        "{}",
+        v["hops"][0]["totals"]
+    );
+    // nginx: access and error lines in one pod log, one access line cut
+    let kubectl = std::fs::read_to_string("fixtures/logs/nginx/real/formats/kubectl.log").unwrap();
+    let plain = analyze_json(&["fixtures/logs/nginx/real/formats/kubectl.log"]);
+    let mut lines: Vec<String> = kubectl.lines().map(str::to_string).collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("GET /refused HTTP") && l.contains("gatecheck-realnginx/1.0"))
+        .expect("the /refused access line");
+    lines[at] = lines[at].replace(
+        "gatecheck-realnginx/1.0",
+        &format!("gatecheck-realnginx/1.0 {}", "b".repeat(20_000)),
+    );
+    let path = dir.path().join("nginx-0.log");
+    std::fs::write(&path, cri_file(&lines)).unwrap();
+    let v = analyze_json(&[path.to_str().unwrap()]);
+    assert_eq!(v["totals"]["malformed"], 0, "{}", v["totals"]);
+    assert_eq!(v["totals"]["requests"], plain["totals"]["requests"]);
+    assert_eq!(v["causes"], plain["causes"]);
 }

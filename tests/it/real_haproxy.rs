@@ -37,6 +37,9 @@ use serde_json::Value;
 /// taken off.
 const BUFSIZE: usize = 4096;
 
+/// The request that holds be_queue's only connection slot.
+const QUEUE_HOLDER: &str = "/slow?queue";
+
 /// One request, its expected status and the cause gatecheck must give.
 struct Step {
     target: &'static str,
@@ -97,6 +100,35 @@ const STEPS: &[Step] = &[
         target: "/nosrv/x",
         status: 503,
         cause: Some("no_live_upstream"),
+    },
+    // `ssl verify required` against a self-signed certificate: the TLS
+    // handshake fails, and haproxy logs it as a refused connection (SC)
+    Step {
+        target: "/tls/verify",
+        status: 503,
+        cause: Some("upstream_refused"),
+    },
+    // `ssl` in front of a plain-HTTP port that answers the ClientHello
+    // with an HTTP 400, as most HTTP servers do: SC again (a server that
+    // waits for a request instead ends sC at `timeout connect`)
+    Step {
+        target: "/tls/plain",
+        status: 503,
+        cause: Some("upstream_refused"),
+    },
+    // be_queue's one slot (maxconn 1) held by a request the server never
+    // answers (sent in the background) ...
+    Step {
+        target: QUEUE_HOLDER,
+        status: 504,
+        cause: Some("timeout"),
+    },
+    // ... so this one waits in the backend's queue, with no server chosen,
+    // until `timeout queue`: `<NOSRV>` and sQ, the servers busy, not down
+    Step {
+        target: "/ok?queue",
+        status: 503,
+        cause: Some("timeout"),
     },
     // the application's own 502
     Step {
@@ -172,7 +204,22 @@ fn as_rsyslog(msg: &str) -> String {
     }
 }
 
-fn config(port: u16, syslog: SocketAddr, up: SocketAddr, closed: u16, hole: SocketAddr) -> String {
+/// Ports of the TLS part: haproxy's own TLS frontend (a self-signed
+/// certificate), and the PEM file it serves.
+struct Tls {
+    port: u16,
+    pem: PathBuf,
+}
+
+fn config(
+    port: u16,
+    syslog: SocketAddr,
+    up: SocketAddr,
+    closed: u16,
+    hole: SocketAddr,
+    tls: &Tls,
+) -> String {
+    let (tls_port, pem) = (tls.port, tls.pem.display());
     format!(
         "global
     log {syslog} len 8192 local0
@@ -194,7 +241,26 @@ frontend fe_main
     use_backend be_refused if {{ path_beg /refused }}
     use_backend be_hole if {{ path_beg /connect-timeout }}
     use_backend be_nosrv if {{ path_beg /nosrv }}
+    use_backend be_queue if {{ query -m sub queue }}
+    use_backend be_tls_verify if {{ path_beg /tls/verify }}
+    use_backend be_tls_plain if {{ path_beg /tls/plain }}
     default_backend be_app
+
+# the self-signed upstream; its own requests are not logged
+frontend fe_selfsigned
+    bind 127.0.0.1:{tls_port} ssl crt {pem}
+    no log
+    http-request return status 200
+
+backend be_queue
+    timeout queue 300ms
+    server busy1 {up} maxconn 1
+
+backend be_tls_verify
+    server selfsigned 127.0.0.1:{tls_port} ssl verify required ca-file /etc/ssl/certs/ca-certificates.crt
+
+backend be_tls_plain
+    server plain1 {up} ssl verify none
 
 backend be_app
     server app1 {up}
@@ -211,7 +277,8 @@ backend be_nosrv
     )
 }
 
-/// gatecheck's cause per request id, from `--format ndjson` on `log`.
+/// gatecheck's cause per request id, from `--format ndjson` on `log` (and
+/// under `"<id> evidence"` its evidence, as JSON).
 fn causes_by_id(log: &Path) -> (BTreeMap<String, String>, Value) {
     let run = |fmt: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
@@ -239,6 +306,7 @@ fn causes_by_id(log: &Path) -> (BTreeMap<String, String>, Value) {
             .as_str()
             .expect("request id from the captured header");
         by_id.insert(id.to_string(), ev["cause"].as_str().unwrap().to_string());
+        by_id.insert(format!("{id} evidence"), ev["evidence"].to_string());
     }
     let report: Value = serde_json::from_slice(&run("json")).unwrap();
     (by_id, report)
@@ -258,9 +326,20 @@ fn haproxy_faults_get_their_causes() {
     let port = free_port();
     let closed = free_port();
     let cfg = dir.path().join("haproxy.cfg");
+    let tls = Tls {
+        port: free_port(),
+        pem: dir.path().join("selfsigned.pem"),
+    };
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tls");
+    let pem = [
+        fs::read_to_string(fixtures.join("selfsigned.crt")).unwrap(),
+        fs::read_to_string(fixtures.join("selfsigned.key")).unwrap(),
+    ]
+    .concat();
+    fs::write(&tls.pem, pem).unwrap();
     fs::write(
         &cfg,
-        config(port, syslog.addr, up.addr(), closed, hole.addr()),
+        config(port, syslog.addr, up.addr(), closed, hole.addr(), &tls),
     )
     .unwrap();
     let raw_path = dir.path().join("stdout.log");
@@ -269,11 +348,24 @@ fn haproxy_faults_get_their_causes() {
     // let the health check mark be_nosrv/down1 down (inter 100ms, fall 1)
     thread::sleep(Duration::from_millis(800));
     let mut ids = Vec::new();
+    let mut holder = None;
     for (i, step) in STEPS.iter().enumerate() {
         let id = format!("{:08x}-0000-4000-8000-{:012x}", 0x6a7e_c4ec_u32, i);
+        if step.target == QUEUE_HOLDER {
+            // takes be_queue's only slot until `timeout server`; the next
+            // step waits for it in the queue meanwhile
+            let hold_id = id.clone();
+            holder = Some(thread::spawn(move || request(addr, QUEUE_HOLDER, &hold_id)));
+            thread::sleep(Duration::from_millis(200));
+            ids.push(id);
+            continue;
+        }
         let got = request(addr, step.target, &id);
         assert_eq!(got, step.status, "{} answered {got}", step.target);
         ids.push(id);
+    }
+    if let Some(h) = holder {
+        assert_eq!(h.join().expect("queue holder"), 504, "{QUEUE_HOLDER}");
     }
     hap.stop();
     let syslog_lines = syslog.finish();
@@ -297,6 +389,11 @@ fn haproxy_faults_get_their_causes() {
                 step.target,
                 log.display()
             );
+            // a TLS failure is logged as a connect failure: the evidence says so
+            if step.target.starts_with("/tls/") {
+                let evidence = &by_id[&format!("{id} evidence")];
+                assert!(evidence.contains("`ssl`"), "{}: {evidence}", step.target);
+            }
         }
         let h = &report["hops"][0];
         assert_eq!(h["totals"]["malformed"], 0, "{text}");

@@ -70,7 +70,10 @@ pub(super) fn attribute(
     if c.routes.is_empty()
         && matches!(
             cause,
-            Cause::Timeout | Cause::UpstreamRefused | Cause::UpstreamReset
+            Cause::Timeout
+                | Cause::UpstreamRefused
+                | Cause::UpstreamConnectFailed
+                | Cause::UpstreamReset
         )
     {
         out.notes.push(format!(
@@ -79,7 +82,7 @@ pub(super) fn attribute(
     }
     match cause {
         Cause::Timeout => timeouts(&c, out),
-        Cause::UpstreamRefused => {
+        Cause::UpstreamRefused | Cause::UpstreamConnectFailed => {
             connect_timeout(&c, out);
             retry_policies(&c, out);
             outlier(&c, out);

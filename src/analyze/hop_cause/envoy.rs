@@ -11,6 +11,24 @@
 //! - local/remote connection failure and connection timeout all set `UF`
 //!   (the details tell a `connection_timeout` apart); connection
 //!   termination sets `UC`; remote reset `UR`; overflow `UO`;
+//! - **which connect failure a `UF` was** depends on the Envoy version
+//!   (`source/common/router/upstream_request.cc`, `onPoolFailure`, across
+//!   releases): before 1.15 and again from 1.15.4 / 1.16.3 / 1.17.2
+//!   (runtime guard `treat_upstream_connect_timeout_as_connect_failure`,
+//!   then for good), a connect timeout and a refused connection are both
+//!   the reset reason `connection failure`, so the details read
+//!   `upstream_reset_before_response_started{connection_failure}` either
+//!   way (envoyproxy/envoy#20311: a 0.1 s `connect_timeout` logged just
+//!   that); 1.15.0–1.17.1 logged a connect timeout as `LR`
+//!   `{local_reset}` instead (envoyproxy/envoy#14394). Current Envoy
+//!   (`source/common/http/utility.cc`, `resetReasonToString`) writes
+//!   `local_connection_failure`, `remote_connection_failure` or
+//!   `connection_timeout`, and the socket's error as the transport failure
+//!   reason (`delayed connect error: 111`, or its text `Connection
+//!   refused` in later releases). So a `UF` whose log says no more than
+//!   `connection_failure` (or a format without
+//!   `%RESPONSE_CODE_DETAILS%`) is `upstream_connect_failed`: refused or
+//!   timed out, never guessed to be either;
 //! - a response that came from the upstream is `via_upstream`, and only then
 //!   does Envoy set `x-envoy-upstream-service-time` (`onUpstreamHeaders`).
 //!   So a 502 with no flag is the upstream's own (passthrough) when either
@@ -76,6 +94,29 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
     if let Some(c) = cluster {
         ev.field("upstream_cluster", c);
     }
+    if cause == Cause::UpstreamConnectFailed {
+        ev.text(
+            "the log does not say whether the upstream refused the connection or did not accept it \
+             within the cluster's connect_timeout: Envoy logs both as UF `connection_failure` \
+             until the releases that write `remote_connection_failure` with the socket error, or \
+             `connection_timeout`; log %RESPONSE_CODE_DETAILS% and \
+             %UPSTREAM_TRANSPORT_FAILURE_REASON% to tell them apart",
+        );
+        if let Some(ms) = rec.total_ms {
+            ev.add(format_args!(
+                "duration={ms} ms (retries included): compare with the cluster's connect_timeout \
+                 (default 5 s)"
+            ));
+        }
+    }
+    if flags.is_some_and(|f| f.split(|&c| c == b',').any(|x| x == b"LR"))
+        && reason.contains("local_reset")
+    {
+        ev.text(
+            "Envoy 1.15.0-1.17.1 logged an upstream connect timeout as LR {local_reset} \
+             (envoyproxy/envoy#14394): compare the duration with the cluster's connect_timeout",
+        );
+    }
     if cause == Cause::UpstreamClosedEarly {
         ev.text(
             "a pooled connection the upstream had already closed when Envoy reused it (a keep-alive race: \
@@ -134,7 +175,7 @@ fn by_flags(flags: &[u8], reason: &str) -> (Cause, Option<(&'static str, &'stati
         "DF" => Cause::Dns,
         "UH" | "LH" => Cause::NoLiveUpstream,
         "UT" | "UMSDR" | "SI" => Cause::Timeout,
-        "UF" => by_reason(reason).unwrap_or(Cause::UpstreamRefused),
+        "UF" => by_reason(reason).unwrap_or(Cause::UpstreamConnectFailed),
         "UPE" => {
             if reason.contains("too_large") || reason.contains("header_size") {
                 Cause::HeaderTooBig
@@ -156,7 +197,19 @@ fn by_flags(flags: &[u8], reason: &str) -> (Cause, Option<(&'static str, &'stati
 /// (`source/common/tls/ssl_socket.cc`; the details carry the same with `_`
 /// for spaces), including ones that name no SSL routine, such as Istio's
 /// `TLS error: Secret is not supplied by SDS` (no certificate pushed yet).
+/// A connect error is `delayed connect error: <errno>` (the number in
+/// older releases, its `strerror` text in later ones; Linux errno values).
+/// A bare `connection_failure` is [`Cause::UpstreamConnectFailed`] (see the
+/// module doc: refused and connect timeout read the same there).
 fn by_reason(reason: &str) -> Option<Cause> {
+    let socket_error = |codes: &[&str], texts: &[&str]| {
+        codes.iter().any(|c| {
+            reason.contains(&format!("delayed_connect_error:_{c}"))
+                || reason.contains(&format!("delayed connect error: {c}"))
+        }) || texts
+            .iter()
+            .any(|t| reason.contains(t) || reason.contains(&t.replace(' ', "_")))
+    };
     if reason.contains("tls_error")
         || reason.contains("tls error")
         || reason.contains("ssl")
@@ -164,10 +217,28 @@ fn by_reason(reason: &str) -> Option<Cause> {
         || reason.contains("handshake")
     {
         Some(Cause::Tls)
-    } else if reason.contains("connection_timeout") || reason.contains("connect_timeout") {
+    } else if reason.contains("connection_timeout")
+        || reason.contains("connect_timeout")
+        // ETIMEDOUT: the kernel gave up on the SYN before Envoy did
+        || socket_error(&["110"], &["connection timed out"])
+    {
         Some(Cause::Timeout)
-    } else if reason.contains("connection_failure") {
+    } else if socket_error(
+        // ECONNREFUSED, EHOSTUNREACH, ENETUNREACH
+        &["111", "113", "101"],
+        &[
+            "connection refused",
+            "no route to host",
+            "network is unreachable",
+        ],
+    ) || reason.contains("remote_connection_failure")
+        || reason.contains("remote connection failure")
+    {
+        // a remote failure in a release that logs connect timeouts apart
+        // (`connection_timeout`): the peer refused or dropped the connect
         Some(Cause::UpstreamRefused)
+    } else if reason.contains("connection_failure") || reason.contains("connection failure") {
+        Some(Cause::UpstreamConnectFailed)
     } else {
         None
     }
@@ -246,6 +317,17 @@ mod tests {
             (Some(b"URX"), None, None, Cause::Unknown),
             (Some(b"UF"), Some(b"upstream_reset_before_response_started{connection_timeout}"), None, Cause::Timeout),
             (Some(b"UF"), Some(b"upstream_reset_before_response_started{remote_connection_failure,delayed_connect_error:_Connection_refused}"), None, Cause::UpstreamRefused),
+            // older releases: the errno as a number (envoyproxy/envoy#22368)
+            (Some(b"UF"), Some(b"upstream_reset_before_response_started{connection_failure,delayed_connect_error:_111}"), None, Cause::UpstreamRefused),
+            (Some(b"UF"), Some(b"upstream_reset_before_response_started{connection_failure,delayed_connect_error:_113}"), None, Cause::UpstreamRefused),
+            (Some(b"UF"), Some(b"upstream_reset_before_response_started{connection_failure,delayed_connect_error:_110}"), None, Cause::Timeout),
+            (Some(b"UF"), Some(b"upstream_reset_before_response_started{remote_connection_failure}"), None, Cause::UpstreamRefused),
+            // refused or connect timeout: the log cannot tell
+            (Some(b"UF"), Some(b"upstream_reset_before_response_started{connection_failure}"), None, Cause::UpstreamConnectFailed),
+            (Some(b"UF,URX"), None, None, Cause::UpstreamConnectFailed),
+            (Some(b"UF"), Some(b"upstream_reset_before_response_started{local_connection_failure}"), None, Cause::UpstreamConnectFailed),
+            (None, Some(b"upstream_reset_before_response_started{connection_failure}"), None, Cause::UpstreamConnectFailed),
+            (Some(b"LR"), Some(b"upstream_reset_before_response_started{local_reset}"), None, Cause::Unknown),
             (Some(b"UC,URX"), None, None, Cause::UpstreamClosedEarly),
             (Some(b"UR"), None, None, Cause::UpstreamReset),
             (Some(b"UO"), None, None, Cause::RateLimited),

@@ -5,8 +5,15 @@
 //! "Timing events" (`-1` = phase never reached), in haproxy/haproxy
 //! `doc/configuration.txt`:
 //! - `SC`: the server (or something before it) refused the TCP connection
-//!   (RST or ICMP) — "likely a 502 or 503".
-//! - `sC`: `timeout connect` struck — 503 or 504.
+//!   (RST or ICMP) — "likely a 502 or 503". The manual does not say it, but
+//!   a server line with `ssl` whose TLS handshake fails (`verify required`
+//!   and a self-signed certificate, or a plain-HTTP port that answers the
+//!   ClientHello with an HTTP 400) ends the same way: haproxy 2.6 logged
+//!   `SC--` 503 for both (`tests/it/real_haproxy.rs`, `/tls/…`).
+//! - `sC`: `timeout connect` struck — 503 or 504. The TLS handshake to an
+//!   `ssl` server is part of the connect phase: one that never completes (a
+//!   port that waits for a request instead of answering the ClientHello)
+//!   also ends `sC` (seen with haproxy 2.6).
 //! - `SH`: the server aborted before sending full response headers (crash,
 //!   close or reset: the log does not say which).
 //! - `sH`: `timeout server` struck before the response headers — 504.
@@ -96,17 +103,22 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
     };
     let nosrv = server == Some(b"<NOSRV>");
     match (tsc[0], tsc[1]) {
-        (b'S' | b's', b'C' | b'Q') if nosrv && status == 503 => verdict(
+        // `sQ` is `timeout queue`, even with <NOSRV>: a request waiting in
+        // the backend's queue (every server at its `maxconn`) has no server
+        // yet, and haproxy 2.6 logs `be/<NOSRV> 0/1003/-1/-1/1003 503 … sQ--
+        // … 0/1` for it (a scratch run with `maxconn 1` and `timeout queue
+        // 1s`): the servers were up and busy, not down.
+        (b'S' | b's', b'C') | (b'S', b'Q') if nosrv && status == 503 => verdict(
             Cause::NoLiveUpstream,
             "server <NOSRV> with 503: no server of the backend was available (all down or in maintenance)",
         ),
         (b'S', b'C') => verdict(
             Cause::UpstreamRefused,
-            "termination state SC: the server refused the TCP connection (RST or ICMP) — HAProxy manual §8.5",
+            "termination state SC: the server refused the TCP connection (RST or ICMP) — HAProxy manual §8.5; to a server line with `ssl`, a failed TLS handshake (certificate not verified, no common protocol) is logged the same way: check that server's `ssl`/`verify`/`ca-file`",
         ),
         (b's', b'C') => verdict(
             Cause::Timeout,
-            "termination state sC: `timeout connect` expired before the server accepted the connection — HAProxy manual §8.5",
+            "termination state sC: `timeout connect` expired before the server accepted the connection — HAProxy manual §8.5; to a server line with `ssl` the TLS handshake counts too: a port behind `ssl` that never answers the TLS handshake ends the same way",
         ),
         (b'S', b'H') => verdict(
             Cause::UpstreamClosedEarly,
@@ -188,6 +200,8 @@ mod tests {
             ("502", "app1", "0/0/0/-1/3", "PH--", InvalidHeader),
             ("500", "app1", "0/0/0/-1/3", "PH--", Unknown),
             ("503", "app1", "0/5000/-1/-1/5000", "sQ--", Timeout),
+            // the backend's queue: no server chosen yet, all busy (not down)
+            ("503", "<NOSRV>", "0/1003/-1/-1/1003", "sQ--", Timeout),
             ("502", "app1", "0/0/0/4/5", "----", Passthrough),
             ("503", "app1", "0/0/0/4/5", "--NI", Passthrough),
             ("502", "app1", "0/0/0/4/5", "SD--", Passthrough),

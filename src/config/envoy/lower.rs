@@ -684,6 +684,16 @@ fn route(
     };
     push_dur(&mut d, "timeout", &a.timeout);
     push_dur(&mut d, "idle_timeout", &a.idle_timeout);
+    push_dur(
+        &mut d,
+        "max_stream_duration.max_stream_duration",
+        &a.max_stream_duration,
+    );
+    push_dur(
+        &mut d,
+        "max_stream_duration.grpc_timeout_header_max",
+        &a.grpc_timeout_header_max,
+    );
     let (policy, from_vhost) = match (&a.retry_policy, &vh.retry_policy) {
         (Some(p), _) => (Some(p), false),
         (None, Some(p)) => (Some(p), true),

@@ -263,6 +263,22 @@ impl Reader {
         }
     }
 
+    /// An enum field (`type`, `lb_policy`, `priority`), upper-cased as
+    /// Envoy reads it: its `MessageUtil::loadFromJson` parses with
+    /// protobuf's `case_insensitive_enum_parsing = true` (envoy
+    /// `source/common/protobuf/utility.cc`), so `lb_policy: round_robin`, as
+    /// grpc-web's published `envoy.yaml` writes it, loads as `ROUND_ROBIN`.
+    fn enumeration(
+        &mut self,
+        parent: &Node,
+        name: &str,
+        path: &Path<'_>,
+    ) -> Option<Spanned<String>> {
+        let mut s = self.string(parent, name, path)?;
+        s.value.make_ascii_uppercase();
+        Some(s)
+    }
+
     /// A scalar, or the `value` of a wrapper mapping.
     fn unwrap<'n>(&mut self, v: &'n Node, field: &Path<'_>) -> Option<&'n Node> {
         match &v.kind {
@@ -607,6 +623,11 @@ impl Reader {
             span: a.span,
             ..RouteAction::default()
         };
+        if let Some(m) = self.map(a, "max_stream_duration", path) {
+            let mp = path.field("max_stream_duration");
+            out.max_stream_duration = self.duration(m, "max_stream_duration", &mp);
+            out.grpc_timeout_header_max = self.duration(m, "grpc_timeout_header_max", &mp);
+        }
         if let Some(w) = self.map(a, "weighted_clusters", path) {
             let wp = path.field("weighted_clusters");
             for (i, c) in self.seq(w, "clusters", &wp).iter().enumerate() {
@@ -660,9 +681,9 @@ impl Reader {
     fn cluster(&mut self, c: &Node, path: &Path<'_>) -> Cluster {
         let mut out = Cluster {
             name: self.string(c, "name", path),
-            discovery_type: self.string(c, "type", path),
+            discovery_type: self.enumeration(c, "type", path),
             connect_timeout: self.duration(c, "connect_timeout", path),
-            lb_policy: self.string(c, "lb_policy", path),
+            lb_policy: self.enumeration(c, "lb_policy", path),
             dns_refresh_rate: self.duration(c, "dns_refresh_rate", path),
             respect_dns_ttl: self.boolean(c, "respect_dns_ttl", path),
             span: c.span,
@@ -712,7 +733,7 @@ impl Reader {
                 let tp = cp.index("thresholds", i);
                 if self.expect_map(t, &tp) {
                     out.circuit_breakers.push(CircuitThresholds {
-                        priority: self.string(t, "priority", &tp),
+                        priority: self.enumeration(t, "priority", &tp),
                         max_connections: self.uint(t, "max_connections", &tp),
                         max_pending_requests: self.uint(t, "max_pending_requests", &tp),
                         max_requests: self.uint(t, "max_requests", &tp),
@@ -1156,6 +1177,22 @@ static_resources:
             Duration::from_secs(1)
         );
         assert_eq!(b.clusters[0].endpoints[0].address.value, "x.example");
+    }
+
+    #[test]
+    fn enums_are_read_without_case() {
+        // grpc-web's net/grpc/gateway/examples/echo/envoy.yaml, which Envoy
+        // loads (case-insensitive enum parsing).
+        let yaml = "static_resources:\n  clusters:\n  - name: c\n    type: logical_dns\n    lb_policy: round_robin\n";
+        let b = parse_bootstrap(FileId(0), yaml.as_bytes(), Syntax::Yaml);
+        assert!(b.errors.is_empty(), "{:?}", b.errors);
+        assert_eq!(b.clusters[0].type_str(), "LOGICAL_DNS");
+        let p = b.clusters[0].lb_policy.as_ref().unwrap();
+        assert_eq!(p.value, "ROUND_ROBIN");
+        assert_eq!(
+            &yaml[p.span.start as usize..p.span.end as usize],
+            "round_robin"
+        );
     }
 
     #[test]

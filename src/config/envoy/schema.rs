@@ -315,6 +315,11 @@ pub struct RouteAction {
     pub timeout: Option<Spanned<Duration>>,
     /// `idle_timeout`.
     pub idle_timeout: Option<Spanned<Duration>>,
+    /// `max_stream_duration.max_stream_duration`.
+    pub max_stream_duration: Option<Spanned<Duration>>,
+    /// `max_stream_duration.grpc_timeout_header_max`: present, the request's
+    /// `grpc-timeout` header bounds the stream (0: unmodified).
+    pub grpc_timeout_header_max: Option<Spanned<Duration>>,
     /// `retry_policy`.
     pub retry_policy: Option<RetryPolicy>,
     /// The mapping.

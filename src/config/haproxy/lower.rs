@@ -108,6 +108,15 @@ pub fn lower(cfg: &Config, file: FileId) -> ProxyModel {
         .flat_map(|s| s.statements())
         .find(|l| l.keyword() == "ca-base")
         .map(|l| Setting::explicit(l.str(1).to_owned(), l.span));
+    // `log global` uses the `log` lines of `global`; with a `global` section
+    // that has none, it logs nowhere (manual, `log global`). A file without
+    // a `global` section may be one of several `-f` files: not assumed.
+    let globals: Vec<_> = cfg.sections_of(SectionKind::Global).collect();
+    let global_logs = globals.is_empty()
+        || globals
+            .iter()
+            .flat_map(|s| s.statements())
+            .any(|l| l.keyword() == "log");
     let backends: Vec<&str> = proxies
         .iter()
         .filter(|p| matches!(p.kind(), SectionKind::Backend | SectionKind::Listen))
@@ -129,7 +138,14 @@ pub fn lower(cfg: &Config, file: FileId) -> ProxyModel {
     }
     for p in &proxies {
         if matches!(p.kind(), SectionKind::Frontend | SectionKind::Listen) {
-            let server = server(p, &proxies, &backends, global_verify_none, &global_ca);
+            let server = server(
+                p,
+                &proxies,
+                &backends,
+                global_verify_none,
+                &global_ca,
+                global_logs,
+            );
             model.servers.push(server);
         }
     }
@@ -531,7 +547,7 @@ fn endpoint(s: &ServerLine<'_>) -> Endpoint {
 /// The access logging of a frontend/listen: `log` targets (own or
 /// inherited), `no log`, and the format (`option httplog`, `option
 /// tcplog`, `option httpslog`, `log-format`).
-fn access_log(p: &Proxy<'_>) -> AccessLog {
+fn access_log(p: &Proxy<'_>, global_logs: bool) -> AccessLog {
     let span = p.span();
     let format = if let Some(l) = p.get("log-format") {
         Setting::explicit(l.str(1).to_owned(), l.span)
@@ -549,6 +565,7 @@ fn access_log(p: &Proxy<'_>) -> AccessLog {
     let no_log = p.get("no").filter(|l| l.str(1) == "log");
     let logs: Vec<Setting<(String, String)>> = p
         .all("log")
+        .filter(|l| global_logs || l.str(1) != "global")
         .map(|l| Setting::explicit((l.str(1).to_owned(), format.value.clone()), l.span))
         .collect();
     let off = match no_log {
@@ -569,8 +586,9 @@ fn server(
     backends: &[&str],
     global_verify_none: bool,
     global_ca: &Option<Setting<String>>,
+    global_logs: bool,
 ) -> Server {
-    let access_log = access_log(p);
+    let access_log = access_log(p, global_logs);
     let mut routes = Vec::new();
     let mut target_route = |name_word: &Word, matcher: RouteMatch, span: Span| {
         let name = name_word.as_str();
@@ -1036,6 +1054,7 @@ mod tests {
     const CFG: &str = "\
 global
     tune.bufsize 8192
+    log stdout local0
 defaults
     mode http
     log global

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::config::ConfigError;
 use crate::source::{FileId, SourceMap, Span};
 
+use super::grammar::{self, FileContext};
 use super::parser::{self, Node};
 
 /// How deep includes may nest (nginx has no limit but cycles are caught
@@ -56,6 +57,10 @@ pub struct Missing {
 struct Ctx<'a> {
     sources: &'a mut SourceMap,
     base: PathBuf,
+    /// For a fragment linted alone without `-p`: the directories above the
+    /// entry's, nearest first, where nginx's prefix (the nginx.conf
+    /// directory that includes the fragment) most likely is.
+    ancestors: Vec<PathBuf>,
     by_path: HashMap<PathBuf, FileId>,
     stack: Vec<PathBuf>,
     tree: Tree,
@@ -109,6 +114,7 @@ fn load(
     let mut ctx = Ctx {
         sources,
         base,
+        ancestors: Vec::new(),
         by_path: HashMap::new(),
         stack: vec![canon.clone()],
         tree: Tree::default(),
@@ -122,6 +128,22 @@ fn load(
     ctx.by_path.insert(canon, entry);
     ctx.tree.files.push(entry);
     let (nodes, errors) = parser::parse(&ctx.sources.get(entry).text, entry);
+    // nginx resolves a relative include against its prefix, the directory
+    // of the nginx.conf it was started with (`ngx_conf_full_name`). A
+    // fragment (a site file, a snippet) linted alone, without `-p`, has no
+    // nginx.conf beside it: its `include h5bp/basic.conf` names a path
+    // under an ancestor directory (h5bp/server-configs-nginx's
+    // conf.d/templates/example.com.conf), so those are tried last.
+    if prefix.is_none() && !from_dump && grammar::infer(&nodes).0 != FileContext::Main {
+        ctx.ancestors = ctx
+            .base
+            .ancestors()
+            .skip(1)
+            .take(ANCESTOR_LEVELS)
+            .filter(|d| !d.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .collect();
+    }
     ctx.tree.errors.extend(errors);
     let nodes = expand(&mut ctx, nodes, &entry_path, "");
     ctx.tree.nodes = nodes;
@@ -197,7 +219,7 @@ fn include(
         },
         _ => pattern,
     };
-    let paths = match resolve(&ctx.base, current, pattern) {
+    let paths = match resolve(&ctx.base, current, pattern, &ctx.ancestors) {
         Ok(p) => p,
         Err(message) => {
             missing(ctx, PathBuf::from(pattern), message);
@@ -275,7 +297,17 @@ fn exists_or_matches(p: &Path) -> bool {
 }
 
 /// The files `pattern` names, in nginx's order.
-fn resolve(base: &Path, current: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
+/// How many directories above a fragment's own are tried for its relative
+/// includes (conf.d/templates/x.conf → conf.d → the nginx.conf directory,
+/// with one to spare).
+const ANCESTOR_LEVELS: usize = 3;
+
+fn resolve(
+    base: &Path,
+    current: &Path,
+    pattern: &str,
+    ancestors: &[PathBuf],
+) -> Result<Vec<PathBuf>, String> {
     let p = Path::new(pattern);
     let mut candidates = vec![if p.is_absolute() {
         p.to_path_buf()
@@ -283,9 +315,13 @@ fn resolve(base: &Path, current: &Path, pattern: &str) -> Result<Vec<PathBuf>, S
         base.join(p)
     }];
     if !p.is_absolute() {
-        if let Some(dir) = current.parent() {
+        let dirs = current
+            .parent()
+            .into_iter()
+            .chain(ancestors.iter().map(PathBuf::as_path));
+        for dir in dirs {
             let alt = dir.join(p);
-            if alt != candidates[0] {
+            if !candidates.contains(&alt) {
                 candidates.push(alt);
             }
         }
@@ -410,6 +446,37 @@ mod tests {
         assert_eq!(names, ["ax", "by", "ax"]);
         // The same file included twice is read once.
         assert_eq!(t.files.len(), 3);
+    }
+
+    #[test]
+    fn a_fragment_finds_includes_under_its_ancestors() {
+        // h5bp/server-configs-nginx: conf.d/templates/example.com.conf
+        // includes h5bp/basic.conf, relative to the nginx.conf directory
+        let tmp = tempfile::tempdir().unwrap();
+        write(tmp.path(), "h5bp/basic.conf", "add_header X-A a;");
+        let site = write(
+            tmp.path(),
+            "conf.d/templates/example.com.conf",
+            "server { listen 80; include h5bp/basic.conf; }",
+        );
+        let mut sm = SourceMap::new();
+        let id = sm.add(&site, std::fs::read(&site).unwrap());
+        let t = load_tree(&mut sm, id, None, true, false);
+        assert!(t.missing.is_empty(), "{:?}", t.missing);
+        let server = t.nodes[0].block.as_ref().unwrap();
+        let names: Vec<_> = server.children.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["listen", "add_header"]);
+        // a whole nginx.conf resolves against its own directory only, as
+        // nginx does
+        let main = write(
+            tmp.path(),
+            "conf.d/templates/nginx.conf",
+            "events {} http { include h5bp/basic.conf; }",
+        );
+        let mut sm = SourceMap::new();
+        let id = sm.add(&main, std::fs::read(&main).unwrap());
+        let t = load_tree(&mut sm, id, None, true, false);
+        assert_eq!(t.missing.len(), 1);
     }
 
     #[test]

@@ -35,6 +35,7 @@ use super::grammar::{self, ctx, FileContext, Spec, Type};
 use super::include::Tree;
 use super::parser::{Block, Node};
 use super::values;
+use super::variables;
 
 /// The module of the `proxy_*` directives, as the directive table names it.
 pub const PROXY_MODULE: &str = "ngx_http_proxy_module";
@@ -137,6 +138,23 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions, context: FileContext
     global.main = main;
     collect_written(&tree.nodes, &mut m.written);
     collect_variables(&tree.nodes, &mut m.variables);
+    // With every file read, a variable nothing defines makes nginx -t fail
+    // (`unknown "x" variable`); in a fragment, or with includes unread, the
+    // definition may be elsewhere: only recorded.
+    let complete = context == FileContext::Main && !opts.no_includes && tree.missing.is_empty();
+    let defined = variables::defined(&tree.nodes);
+    for (v, n) in variables::undefined_in_passes(&tree.nodes, &defined) {
+        if complete {
+            invalid(
+                &mut m.invalid,
+                n.span,
+                &n.name,
+                format!("unknown \"{}\" variable", v.to_ascii_lowercase()),
+                "no nginx module and no `set`, `map` or `geo` of this config defines it; if the file is a template filled in before nginx reads it (envsubst, `${VAR}`), lint the rendered file",
+            );
+        }
+        m.undefined_variables.push(v);
+    }
     let mut ctx = Lower {
         version: opts.nginx_version,
         upstream_names: HashSet::new(),
@@ -722,6 +740,9 @@ impl Lower {
                     .cloned()
                     .unwrap_or_else(|| COMBINED_FORMAT.to_string())
             } else {
+                // A format no `log_format` read defines (it is in the
+                // nginx.conf that includes this fragment, or in an include
+                // left unread): empty text, which rules read as unknown.
                 self.formats.get(&fmt).cloned().unwrap_or_default()
             };
             formats.push(Setting::explicit(text, a.span));
@@ -1195,6 +1216,31 @@ mod tests {
         let u = m.upstream("u").unwrap();
         assert!(u.servers[0].fail_timeout.defaulted);
         assert_eq!(u.servers[1].fail_timeout.value, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn unknown_variable_only_with_every_file_read() {
+        // nginx -t on this file: unknown "flask_server_addr" variable
+        // (docker/awesome-compose's envsubst template, used as it stands)
+        let src =
+            b"events {} http { server { location / { proxy_pass http://$FLASK_SERVER_ADDR; } } }";
+        for no_includes in [false, true] {
+            let mut sm = crate::source::SourceMap::new();
+            let id = sm.add("nginx.conf", src.to_vec());
+            let opts = LoadOptions {
+                no_includes,
+                ..LoadOptions::default()
+            };
+            let m = super::super::parse(&mut sm, id, &opts).model.unwrap();
+            let probs: Vec<&str> = m.invalid.iter().map(|i| i.problem.as_str()).collect();
+            let want: &[&str] = if no_includes {
+                &[]
+            } else {
+                &["unknown \"flask_server_addr\" variable"]
+            };
+            assert_eq!(probs, want);
+            assert_eq!(m.undefined_variables, ["FLASK_SERVER_ADDR"]);
+        }
     }
 
     #[test]

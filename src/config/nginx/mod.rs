@@ -15,6 +15,7 @@ pub mod parser;
 pub mod select;
 pub mod units;
 pub mod values;
+pub mod variables;
 
 use crate::config::model::{Fragment, MissingInclude};
 use crate::config::{LoadOptions, Parsed};

@@ -170,6 +170,11 @@ fn serve(mut stream: TcpStream, stop: &AtomicBool) -> io::Result<()> {
                 Err(_) => break,
             }
         }
+    } else if path.starts_with("/truncated") {
+        // A 200 whose body stops short of its Content-Length: the client
+        // already has the status, nginx logs 200 and an error line.
+        stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\npartial...\n")?;
+        thread::sleep(Duration::from_millis(50));
     } else if path.starts_with("/badstatus") {
         // Not HTTP at all (say, proxy_pass to an SSH port): no status line.
         stream.write_all(b"SSH-2.0-OpenSSH_9.6\r\n")?;
@@ -273,7 +278,8 @@ fn request_path(head: &[u8]) -> String {
     line.split(' ').nth(1).unwrap_or_default().to_string()
 }
 
-fn set_linger_zero(stream: &TcpStream) -> io::Result<()> {
+/// `SO_LINGER` 0: `close()` sends a TCP RST instead of a FIN.
+pub fn set_linger_zero(stream: &TcpStream) -> io::Result<()> {
     let linger = libc::linger {
         l_onoff: 1,
         l_linger: 0,

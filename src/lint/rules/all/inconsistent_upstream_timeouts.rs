@@ -15,7 +15,9 @@ declare_rule! {
     /// Groups every proxying route of every parsed config by the upstream
     /// pool it sends to (by name) and flags a pool whose routes' read timeouts
     /// differ by a factor of `ratio` (2) or more, or whose routes retry on
-    /// different conditions.
+    /// different conditions. WebSocket routes (`proxy_set_header Upgrade`)
+    /// are left out of the timeout comparison: their read timeout is an
+    /// idle time between frames.
     ///
     /// ## Why it causes 502s
     /// The same backend then fails on one path and succeeds on another:
@@ -87,8 +89,13 @@ fn check(ctx: &mut LintContext<'_>, o: &InconsistentUpstreamTimeoutsOptions) {
         }
     }
     for (name, routes) in pools {
+        // On a WebSocket route the read timeout is the idle time allowed
+        // between frames of a long-lived connection, not a response time
+        // (nginx docs, "WebSocket proxying"): not comparable (Mattermost's
+        // websocket location, 90s, beside its API's 600s).
         let timed: Vec<_> = routes
             .iter()
+            .filter(|r| !upgrades(r))
             .filter_map(|r| r.timeouts.read.value.map(|t| (t, *r)))
             .collect();
         let (Some(min), Some(max)) = (
@@ -128,6 +135,15 @@ fn check(ctx: &mut LintContext<'_>, o: &InconsistentUpstreamTimeoutsOptions) {
     }
 }
 
+/// True when the route passes on a connection upgrade (nginx
+/// `proxy_set_header Upgrade …`), i.e. proxies WebSockets.
+fn upgrades(r: &crate::config::model::Route) -> bool {
+    r.directives
+        .all("proxy_set_header")
+        .iter()
+        .any(|d| d.arg(0).is_some_and(|h| h.eq_ignore_ascii_case("upgrade")))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::lint::rules::test_util::findings;
@@ -156,6 +172,13 @@ mod tests {
         assert!(findings(
             "ALL-TMO-002",
             &format!("http {{ {UP} server {{ location /a {{ proxy_pass http://app; proxy_read_timeout 40s; }} location /b {{ proxy_pass http://app; proxy_read_timeout 30s; }} }} }}"),
+        )
+        .is_empty());
+        // mattermost/docker nginx/conf.d/default.conf: the websocket
+        // location's 90s is an idle time between frames
+        assert!(findings(
+            "ALL-TMO-002",
+            &format!("http {{ {UP} server {{ location /ws {{ proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection upgrade; proxy_pass http://app; proxy_read_timeout 90s; }} location / {{ proxy_pass http://app; proxy_read_timeout 600s; }} }} }}"),
         )
         .is_empty());
     }

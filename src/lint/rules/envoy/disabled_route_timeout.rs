@@ -7,7 +7,10 @@ declare_rule! {
     /// A route disables its upstream timeout (`timeout: 0s`) with no `idle_timeout`.
     ///
     /// ## What it does
-    /// Flags a route with `timeout: 0s` and no `idle_timeout`. (A `timeout`
+    /// Flags a route with `timeout: 0s` and no `idle_timeout`, unless its
+    /// `max_stream_duration` bounds the stream (a `max_stream_duration`
+    /// above 0, or a `grpc_timeout_header_max`: the caller's gRPC deadline).
+    /// (A `timeout`
     /// left at the default 15s is ENV-TMO-003, pedantic.)
     ///
     /// ## Why it causes 502s
@@ -50,7 +53,19 @@ fn check(ctx: &mut LintContext<'_>) {
             continue;
         }
         let t = &r.timeouts.read;
-        if t.value.is_none() && !r.directives.has("idle_timeout") {
+        // `max_stream_duration` bounds the stream instead; with
+        // `grpc_timeout_header_max` the caller's gRPC deadline does (the
+        // setup Envoy's gRPC-Web docs and grpc-web's own envoy.yaml use for
+        // streaming calls). Envoy API, RouteAction.MaxStreamDuration.
+        let bounded = r
+            .directives
+            .get("max_stream_duration.max_stream_duration")
+            .and_then(|d| d.args.first())
+            .and_then(|a| a.time())
+            .is_some_and(|d| !d.is_zero())
+            || r.directives
+                .has("max_stream_duration.grpc_timeout_header_max");
+        if t.value.is_none() && !r.directives.has("idle_timeout") && !bounded {
             ctx.report(
                 t.span,
                 "route `timeout: 0s` disables the upstream timeout and no `idle_timeout` bounds it: a hung upstream holds the request until the hop in front gives up with its own 502/504",
@@ -87,5 +102,25 @@ mod tests {
             &cluster("app", 1, ""),
         );
         assert!(findings("ENV-TMO-001", &y).is_empty());
+        // grpc-web's net/grpc/gateway/examples/echo/envoy.yaml: the caller's
+        // grpc-timeout bounds the stream; or a max_stream_duration does
+        for bound in [
+            "max_stream_duration: { grpc_timeout_header_max: 0s }",
+            "max_stream_duration: { max_stream_duration: 60s }",
+        ] {
+            let y = boot(
+                "",
+                &format!("              - match: {{ prefix: / }}\n                route: {{ cluster: app, timeout: 0s, {bound} }}\n"),
+                &cluster("app", 1, ""),
+            );
+            assert!(findings("ENV-TMO-001", &y).is_empty(), "{bound}");
+        }
+        // a zero max_stream_duration bounds nothing
+        let y = boot(
+            "",
+            "              - match: { prefix: / }\n                route: { cluster: app, timeout: 0s, max_stream_duration: { max_stream_duration: 0s } }\n",
+            &cluster("app", 1, ""),
+        );
+        assert_eq!(findings("ENV-TMO-001", &y).len(), 1);
     }
 }

@@ -12,6 +12,9 @@ declare_rule! {
     /// `%UPSTREAM_HOST%`, `%RESPONSE_CODE%` or `%REQ(X-REQUEST-ID)%`
     /// (Envoy's default format has them all).
     ///
+    /// A listener whose every route is a `direct_response` or `redirect`
+    /// reaches no cluster and is left alone.
+    ///
     /// ## Why it causes 502s
     /// Response flags (`UF`, `UH`, `UT`, `UC`, `URX`…) and the upstream
     /// host are the main clue to where a 502/503 came from: without them a
@@ -69,6 +72,12 @@ fn check(ctx: &mut LintContext<'_>) {
     for s in &model.servers {
         if !s.directives.has("http_connection_manager") {
             // Not an HTTP listener.
+            continue;
+        }
+        // A listener whose every route answers itself (`direct_response`,
+        // `redirect`) reaches no upstream: no 502/503 of a cluster to log
+        // (envoyproxy/ratelimit's examples/envoy/mock.yaml).
+        if !s.routes.is_empty() && s.routes.iter().all(|r| r.proxy.is_none()) {
             continue;
         }
         let log = &s.access_log;
@@ -131,5 +140,8 @@ mod tests {
         .is_empty());
         let j = log("              log_format: { json_format: { code: \"%RESPONSE_CODE%\", flags: \"%RESPONSE_FLAGS%\", up: \"%UPSTREAM_HOST%\", id: \"%REQ(X-REQUEST-ID)%\" } }\n");
         assert!(findings("ENV-LOG-001", &boot(&j, ROUTE, &cluster("app", 1, ""))).is_empty());
+        // envoyproxy/ratelimit's mock.yaml: every route answers itself
+        let direct = "              - match: { prefix: / }\n                direct_response: { status: 200 }\n";
+        assert!(findings("ENV-LOG-001", &boot("", direct, &cluster("app", 1, ""))).is_empty());
     }
 }

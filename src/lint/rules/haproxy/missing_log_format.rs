@@ -3,7 +3,9 @@
 use crate::declare_rule;
 use crate::lint::LintContext;
 
-use crate::config::model::Mode;
+use crate::config::model::{Mode, ProxyModel, Server, Target};
+
+use super::undefined_backend::answers_itself;
 
 declare_rule! {
     /// An HTTP frontend logs nowhere, or logs without `option httplog` / `log-format`.
@@ -61,13 +63,35 @@ fn check(ctx: &mut LintContext<'_>) {
         if log.off.value && !log.off.defaulted {
             continue;
         }
+        // A frontend without `bind` receives nothing (HAProxy warns "has no
+        // 'bind' directive", src/proxy.c): its `bind` lines come from
+        // elsewhere (an ingress controller, the Data Plane API). And a
+        // section that only answers itself (stats page, `monitor-uri`) and
+        // reaches no server cannot produce a 502 to log.
+        if !s.directives.has("bind")
+            || (answers_itself(&s.directives) && !reaches_servers(model, s))
+        {
+            continue;
+        }
         if log.off.value {
+            let global = s
+                .directives
+                .all("log")
+                .iter()
+                .any(|d| d.arg(0) == Some("global"));
             ctx.report(
                 s.span,
-                format!(
-                    "'{}' has no `log` target: its requests, and its 502s, are not logged",
-                    s.name
-                ),
+                if global {
+                    format!(
+                        "'{}' logs to `log global`, but `global` has no `log` line: its requests, and its 502s, are not logged",
+                        s.name
+                    )
+                } else {
+                    format!(
+                        "'{}' has no `log` target: its requests, and its 502s, are not logged",
+                        s.name
+                    )
+                },
                 "add `log global` (with a `log` line in `global`) and `option httplog`",
             );
         } else if log.formats.iter().all(|f| f.defaulted) {
@@ -83,6 +107,19 @@ fn check(ctx: &mut LintContext<'_>) {
     }
 }
 
+/// True when some route of `s` reaches a backend with servers.
+fn reaches_servers(m: &ProxyModel, s: &Server) -> bool {
+    s.routes
+        .iter()
+        .any(|r| match r.proxy.as_ref().map(|p| &p.target) {
+            Some(Target::Pool(name)) => m.upstreams.iter().any(|u| {
+                &u.name == name && (!u.servers.is_empty() || u.directives.has("server-template"))
+            }),
+            Some(Target::Dynamic) => true,
+            _ => false,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_util::findings;
@@ -96,9 +133,17 @@ mod tests {
         assert_eq!(
             findings(
                 "HAP-LOG-001",
-                "defaults\n mode http\n log global\nfrontend f\n bind :80\n"
+                "global\n log stdout local0\ndefaults\n mode http\n log global\nfrontend f\n bind :80\n"
             ),
             ["'f' logs in HAProxy's default format: no status, timers or termination state"]
+        );
+        // Patroni's haproxy.cfg: `log global` with no `log` in `global`
+        assert_eq!(
+            findings(
+                "HAP-LOG-001",
+                "global\n maxconn 100\ndefaults\n mode http\n log global\nlisten web\n bind :80\n server a 10.0.0.1:80\n"
+            ),
+            ["'web' logs to `log global`, but `global` has no `log` line: its requests, and its 502s, are not logged"]
         );
     }
 
@@ -114,6 +159,19 @@ mod tests {
         assert!(findings(
             "HAP-LOG-001",
             "defaults\n mode http\n log global\nfrontend health\n bind :81\n monitor-uri /healthz\n no log\n"
+        )
+        .is_empty());
+        // the kubernetes-ingress base config: frontends get their `bind`
+        // lines from the controller at run time
+        assert!(findings(
+            "HAP-LOG-001",
+            "defaults d\n timeout client 5s\nfrontend https from d\n mode http\n use_backend %[var(txn.b)]\n"
+        )
+        .is_empty());
+        // Patroni's stats page: serves itself, proxies nothing
+        assert!(findings(
+            "HAP-LOG-001",
+            "global\n maxconn 100\ndefaults\n log global\nlisten stats\n mode http\n bind *:7000\n stats enable\n stats uri /\n"
         )
         .is_empty());
     }

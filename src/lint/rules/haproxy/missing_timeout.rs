@@ -1,5 +1,6 @@
 //! HAP-TMO-001 `missing-timeout`: see the rule doc below.
 
+use crate::config::model::Mode;
 use crate::declare_rule;
 use crate::lint::LintContext;
 
@@ -9,7 +10,9 @@ declare_rule! {
     /// ## What it does
     /// After `defaults` inheritance, checks that every `frontend` and `listen`
     /// has a `timeout client`, and every `backend` and `listen` has a
-    /// `timeout connect` and a `timeout server`.
+    /// `timeout connect` and a `timeout server`. As HAProxy's own check, a
+    /// backend without servers is skipped, and a TCP one with `timeout
+    /// tunnel` needs no `timeout server`.
     ///
     /// ## Why it causes 502s
     /// A missing timeout is infinite. Hung server connections pile up until
@@ -61,9 +64,16 @@ fn check(ctx: &mut LintContext<'_>) {
         }
     }
     for u in &model.upstreams {
+        // As HAProxy's own "missing timeouts" check (src/proxy.c): a backend
+        // without servers waits on nothing, and in TCP mode `timeout tunnel`
+        // bounds an established connection in place of `timeout server`.
+        if u.servers.is_empty() && !u.directives.has("server-template") {
+            continue;
+        }
+        let tunnel = u.mode.value != Mode::Http && u.directives.has("timeout tunnel");
         let missing: Vec<&str> = ["timeout connect", "timeout server"]
             .into_iter()
-            .filter(|k| !u.directives.has(k))
+            .filter(|k| !(u.directives.has(k) || (tunnel && *k == "timeout server")))
             .collect();
         if !missing.is_empty() {
             ctx.report(
@@ -113,5 +123,13 @@ mod tests {
             "defaults\n timeout connect 5s\n timeout client 30s\n timeout server 30s\nfrontend f\n bind :80\n default_backend b\nbackend b\n server s 10.0.0.1:80\n",
         )
         .is_empty());
+        // no server to wait on (Data Plane API fixtures); TCP with a tunnel
+        // timeout (HAProxy's "missing timeouts" check, src/proxy.c)
+        for src in [
+            "defaults\n timeout client 30s\nbackend b\n mode http\n",
+            "defaults\n timeout client 30s\n timeout connect 5s\n timeout tunnel 1h\nbackend b\n mode tcp\n server s 10.0.0.1:5432\n",
+        ] {
+            assert!(findings("HAP-TMO-001", src).is_empty(), "{src}");
+        }
     }
 }

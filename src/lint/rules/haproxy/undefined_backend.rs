@@ -11,8 +11,10 @@ declare_rule! {
     /// Error when `use_backend` or `default_backend` names a backend that is
     /// not defined, or when a backend has no `server` (and does not answer
     /// requests itself: stats page, `monitor-uri`, `http-request return`,
-    /// `deny`, `redirect`, `use-service`) and has no `server-template`. Warning when a frontend has `use_backend` rules
-    /// but no `default_backend`.
+    /// `deny`, `redirect`, `use-service`) and has no `server-template`, when
+    /// some frontend routes to it (or a dynamic `use_backend` may). Warning
+    /// when a frontend with a `bind` has `use_backend` rules but no
+    /// `default_backend`.
     ///
     /// ## Why it causes 502s
     /// HAProxy refuses a config naming an unknown backend (a failed reload
@@ -80,7 +82,10 @@ fn check(ctx: &mut LintContext<'_>) {
                 );
             }
         }
-        if has_rules && !has_default {
+        // Without `bind` the frontend receives nothing as written (HAProxy
+        // warns "has no 'bind' directive", src/proxy.c); an ingress
+        // controller's base config adds its binds and default at run time.
+        if has_rules && !has_default && s.directives.has("bind") {
             ctx.report_at(
                 Severity::Warning,
                 s.span,
@@ -89,7 +94,27 @@ fn check(ctx: &mut LintContext<'_>) {
             );
         }
     }
+    // A backend nothing routes to receives no request: an empty one is a
+    // placeholder (HAProxy's tests/conf/test-pollers.cfg, a Data Plane API
+    // base config filled at run time), not a 503. A dynamic `use_backend`
+    // (`%[…]`) may name any backend.
+    let mut referenced = std::collections::HashSet::new();
+    let mut dynamic = false;
+    for s in &model.servers {
+        for r in &s.routes {
+            match r.proxy.as_ref().map(|p| &p.target) {
+                Some(Target::Pool(name)) => {
+                    referenced.insert(name.as_str());
+                }
+                Some(Target::Dynamic) => dynamic = true,
+                _ => {}
+            }
+        }
+    }
     for u in &model.upstreams {
+        if !dynamic && !referenced.contains(u.name.as_str()) {
+            continue;
+        }
         if u.servers.is_empty()
             && !u.directives.has("server-template")
             && !answers_itself(&u.directives)
@@ -112,7 +137,7 @@ fn check(ctx: &mut LintContext<'_>) {
 /// manual: `stats enable` "enables statistics reporting", `monitor-uri`,
 /// `http-request return`; `haproxy -c` accepts such a `listen` without
 /// servers).
-fn answers_itself(d: &Directives) -> bool {
+pub(super) fn answers_itself(d: &Directives) -> bool {
     d.has("stats")
         || d.has("monitor-uri")
         || d.has("redirect")
@@ -139,12 +164,17 @@ mod tests {
     #[test]
     fn fail() {
         assert_eq!(
-            findings("HAP-MAP-001", "frontend f\n bind :80\n use_backend api if { path_beg /api }\nbackend web\n server a 10.0.0.1:80\nbackend ap\n"),
+            findings("HAP-MAP-001", "frontend f\n bind :80\n use_backend api if { path_beg /api }\n use_backend ap if { path_beg /x }\nbackend web\n server a 10.0.0.1:80\nbackend ap\n"),
             [
                 "'f' has `use_backend` rules but no `default_backend`: requests matching none get 503",
                 "'f' sends requests to backend 'api', which is not defined",
                 "backend 'ap' has no servers: every request to it fails with 503",
             ]
+        );
+        // an unreferenced empty backend counts once a dynamic rule may name it
+        assert_eq!(
+            findings("HAP-MAP-001", "frontend f\n bind :80\n use_backend %[req.hdr(host),lower]\n default_backend web\nbackend web\n server a 10.0.0.1:80\nbackend spare\n"),
+            ["backend 'spare' has no servers: every request to it fails with 503"]
         );
     }
 
@@ -160,6 +190,19 @@ mod tests {
         ] {
             assert!(findings("HAP-MAP-001", src).is_empty(), "{src}");
         }
+        // HAProxy's tests/conf/test-pollers.cfg: a placeholder nothing uses
+        assert!(findings(
+            "HAP-MAP-001",
+            "global\n maxconn 10\nbackend dummy\n balance\n"
+        )
+        .is_empty());
+        // kubernetes-ingress's base haproxy.cfg: no `bind` yet, the
+        // controller adds binds and the default backend at run time
+        assert!(findings(
+            "HAP-MAP-001",
+            "frontend https\n mode http\n use_backend %[var(txn.path_match),field(1,.)]\n"
+        )
+        .is_empty());
     }
 
     #[test]

@@ -82,6 +82,14 @@ declare_rule! {
 
 fn check(ctx: &mut LintContext<'_>) {
     let mut seen = HashSet::new();
+    // In a fragment the http-level `access_log` of the including config is
+    // not seen: an unset one is nginx's default only if that config sets
+    // none either.
+    let default_note = if ctx.model().fragment.is_some() {
+        " (none set here: nginx's default, unless the including config sets one)"
+    } else {
+        " (default)"
+    };
     for (server, r, _, _) in proxied(ctx.model()) {
         let log = &r.access_log;
         if log.off.value {
@@ -95,6 +103,12 @@ fn check(ctx: &mut LintContext<'_>) {
             continue;
         }
         for (fmt, dest) in log.formats.iter().zip(&log.logs) {
+            // A format defined outside what was read (Zulip's
+            // `combined_with_host_and_time`, set in its nginx.conf): its
+            // variables are unknown.
+            if fmt.value.is_empty() {
+                continue;
+            }
             let missing: Vec<String> = NEEDED
                 .iter()
                 .filter(|v| !uses_var(&fmt.value, v))
@@ -121,7 +135,7 @@ fn check(ctx: &mut LintContext<'_>) {
                         "{}: access log format `{}`{} lacks {}",
                         scope,
                         dest.value.1,
-                        if fmt.defaulted { " (default)" } else { "" },
+                        if fmt.defaulted { default_note } else { "" },
                         missing.join(", ")
                     ),
                     "use a log_format with $upstream_status, $upstream_addr, $upstream_response_time and $request_time",
@@ -154,6 +168,15 @@ mod tests {
             f[0].contains("`combined` (default) lacks $upstream_status"),
             "{f:?}"
         );
+        // a site file: the including nginx.conf may set the format
+        let f = findings(
+            "NGX-LOG-001",
+            "server { location / { proxy_pass http://10.0.0.1; } }",
+        );
+        assert!(
+            f[0].contains("`combined` (none set here: nginx's default, unless the including config sets one) lacks"),
+            "{f:?}"
+        );
         let f = findings(
             "NGX-LOG-001",
             "http { server { access_log off; location / { proxy_pass http://10.0.0.1; } } }",
@@ -166,6 +189,13 @@ mod tests {
         assert!(findings(
             "NGX-LOG-001",
             "http { log_format u '$status $upstream_status $upstream_addr $upstream_response_time $request_time'; access_log /tmp/a.log u; server { location / { proxy_pass http://10.0.0.1; } } }"
+        )
+        .is_empty());
+        // zulip-include-frontend/app: the format is defined in the
+        // nginx.conf that includes the file
+        assert!(findings(
+            "NGX-LOG-001",
+            "access_log /var/log/nginx/access.log combined_with_host_and_time; location / { proxy_pass http://10.0.0.1; }"
         )
         .is_empty());
     }

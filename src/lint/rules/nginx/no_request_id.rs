@@ -53,9 +53,13 @@ fn check(ctx: &mut LintContext<'_>) {
             continue;
         }
         let forwarded = proxying.iter().any(|r| r.request_id_header.is_some());
+        // an empty text is a format defined outside what was read: it may
+        // log the id (Zulip's `combined_with_host_and_time`)
         let logged = proxying.iter().any(|r| {
             r.access_log.formats.iter().any(|f| {
-                uses_var(&f.value, "request_id") || uses_var(&f.value, "http_x_request_id")
+                f.value.is_empty()
+                    || uses_var(&f.value, "request_id")
+                    || uses_var(&f.value, "http_x_request_id")
             })
         });
         if !forwarded && !logged {

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use crate::config::model::{ProxyModel, Target};
 use crate::config::nginx::lower::parse_proxy_pass;
+use crate::config::nginx::variables::references;
 use crate::declare_rule;
 use crate::lint::{LintContext, Severity};
 use crate::source::Span;
@@ -93,6 +94,34 @@ fn check(ctx: &mut LintContext<'_>) {
         {
             continue;
         }
+        // A variable neither nginx nor the config defines: with the whole
+        // config read nginx -t refuses it (NGX-VAL-001 says so); in a
+        // fragment it may be set by the including config, or be a template
+        // placeholder (envsubst) that is never an nginx variable at all.
+        let undefined: Vec<&str> = references(&p.raw)
+            .into_iter()
+            .filter(|v| m.undefined_variables.iter().any(|u| u == v))
+            .collect();
+        if !undefined.is_empty() {
+            if m.invalid.iter().any(|i| i.span == p.span) {
+                continue;
+            }
+            let names = undefined
+                .iter()
+                .map(|v| format!("${v}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            ctx.report_at(
+                Severity::Warning,
+                p.span,
+                format!(
+                    "proxy_pass {}: {names} is no nginx variable and nothing in what was read sets it; nginx refuses the file unless the including config defines it",
+                    p.raw
+                ),
+                "if the file is a template filled in before nginx reads it (envsubst, `${VAR}`), lint the rendered file; if a `map` or `set` elsewhere gives it a host name, add `resolver <dns-ip> valid=30s;`",
+            );
+            continue;
+        }
         let pure_variable = p.host.is_empty();
         let sev = if pure_variable && !m.upstreams.is_empty() {
             Severity::Warning
@@ -130,6 +159,21 @@ mod tests {
             "http { server { location / { proxy_pass https://api.example.com$request_uri; } } }",
         );
         assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn template_placeholder() {
+        // docker/awesome-compose nginx-wsgi-flask/nginx/default.conf, filled
+        // in by envsubst: a fragment, so the variable may be set elsewhere
+        let f = findings(
+            "NGX-DNS-002",
+            "server { listen 80; location / { proxy_pass http://$FLASK_SERVER_ADDR; } }",
+        );
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].contains("$FLASK_SERVER_ADDR is no nginx variable"),
+            "{f:?}"
+        );
     }
 
     #[test]
