@@ -342,7 +342,9 @@ const OFFSET_PROBE_BYTES: usize = 16 << 20;
 const OFFSET_PROBES: usize = 2000;
 
 /// Error-log times have no zone: find the offset that lines them up with
-/// the access logs when the access lines' own offset does not, and say so.
+/// the access logs when the access lines' own offset does not, and say so;
+/// and (with `--error-log-tz` too) whether the access log's client is the
+/// address the error log names at all ([`Options::join_any_client`]).
 fn error_log_offset(
     plan: &plan::Plan,
     index: &join::ErrorIndex,
@@ -350,7 +352,7 @@ fn error_log_offset(
 ) -> (Options, Vec<String>) {
     let mut notes = Vec::new();
     let mut run_opts = opts.clone();
-    if opts.error_log_offset_s.is_some() || index.lines.is_empty() {
+    if index.lines.is_empty() {
         return (run_opts, notes);
     }
     let mut probes = Vec::new();
@@ -384,6 +386,10 @@ fn error_log_offset(
             ));
             scan = loose;
         }
+    }
+    if opts.error_log_offset_s.is_some() {
+        // --error-log-tz: the offset is given; only the client check applies
+        return (run_opts, notes);
     }
     match scan.guess() {
         Some(

@@ -93,6 +93,43 @@ impl HopFormat for Cloudflare {
             "are JSON objects with Cloudflare's EdgeResponseStatus (Logpush http_requests)",
         )
     }
+
+    /// Logpush's CSV output (`output_options.output_type: csv`, Cloudflare's
+    /// "Log Output Options": fields joined by `field_delimiter`, `,` by
+    /// default, no header line): the columns are the job's `field_names`,
+    /// which the file does not carry, so it is not read. Told by a Ray ID
+    /// (16 hex digits) and a status among comma-separated fields.
+    fn near_miss(&self, head: &[&[u8]]) -> Option<String> {
+        let lines: Vec<&[u8]> = head
+            .iter()
+            .map(|l| trim_cr(l))
+            .filter(|l| !l.is_empty())
+            .take(5)
+            .collect();
+        let csv_with_ray_id = |l: &&[u8]| {
+            let fields: Vec<&[u8]> = l.split(|&c| c == b',').collect();
+            let ray = |f: &&[u8]| {
+                let f = f.strip_prefix(b"\"").unwrap_or(f);
+                let f = f.strip_suffix(b"\"").unwrap_or(f);
+                f.len() == 16
+                    && f.iter()
+                        .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+            };
+            let status = |f: &&[u8]| {
+                f.len() == 3 && (b'1'..=b'5').contains(&f[0]) && f.iter().all(u8::is_ascii_digit)
+            };
+            l.first() != Some(&b'{')
+                && fields.len() >= 3
+                && fields.iter().any(ray)
+                && fields.iter().any(status)
+        };
+        (!lines.is_empty() && lines.iter().all(csv_with_ray_id)).then(|| {
+            "looks like Cloudflare Logpush CSV output (comma-separated, a Ray ID): CSV has no header \
+             line, its columns are the job's output_options.field_names, which the file does not \
+             carry, so it is not read; push the default ndjson output instead"
+                .to_string()
+        })
+    }
 }
 
 /// Lines as a Logpush job writes them and what gatecheck reads.
@@ -130,6 +167,20 @@ pub const EXAMPLES: &[HopExample] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logpush_csv_is_said_not_read() {
+        let csv: Vec<&[u8]> = vec![
+            b"198.51.100.7,www.example.com,GET,/,1710230400000000000,522,0,8633b2f5be6a1234",
+            b"198.51.100.8,www.example.com,GET,/a,1710230401000000000,200,200,8633b2f5be6a1235\r",
+        ];
+        assert!(Cloudflare.detect(&csv).is_none());
+        let why = Cloudflare.near_miss(&csv).expect("said");
+        assert!(why.contains("field_names"), "{why}");
+        let ndjson: Vec<&[u8]> = vec![EXAMPLES[0].line.as_bytes()];
+        assert!(Cloudflare.near_miss(&ndjson).is_none());
+        assert!(Cloudflare.near_miss(&[&b"a,b,c"[..]]).is_none());
+    }
 
     #[test]
     fn examples_parse_and_detect() {

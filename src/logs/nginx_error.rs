@@ -69,6 +69,14 @@ impl UpstreamError {
     }
 }
 
+/// `FastCGI sent in stderr: "…"`: the application's own log lines, passed
+/// on by ngx_http_fastcgi_module at `error` (PHP's fatal errors, `Primary
+/// script unknown`); the status after them is the application's.
+const FASTCGI_STDERR: &[u8] = b"FastCGI sent in stderr";
+
+/// Every other "upstream sent …" (see the note in [`PATTERNS`]).
+const GENERIC_UPSTREAM_SENT: &str = "upstream sent ";
+
 /// Message patterns, checked in order; the first that occurs in the message wins.
 const PATTERNS: &[(&str, UpstreamError)] = &[
     ("no live upstreams", UpstreamError::NoLive),
@@ -136,7 +144,7 @@ const PATTERNS: &[(&str, UpstreamError)] = &[
     ("(101: Network is unreachable)", UpstreamError::Unreachable),
     ("(104: Connection reset by peer)", UpstreamError::Reset),
     ("(32: Broken pipe)", UpstreamError::Reset),
-    ("upstream sent ", UpstreamError::InvalidHeader),
+    (GENERIC_UPSTREAM_SENT, UpstreamError::InvalidHeader),
     // ngx_http_limit_req_module.c: "limiting requests%s, excess: %ui.%03ui by
     // zone \"%V\"" with %s = ", dry run" for limit_req_dry_run (which lets the
     // request through), at limit_req_log_level (default error).
@@ -235,9 +243,18 @@ pub fn parse(line: &[u8], file: u32, line_no: u64) -> Parsed {
             rest = &rest[1..];
         }
     }
-    let kind = PATTERNS
+    if rest.starts_with(FASTCGI_STDERR) {
+        // whatever the application wrote, it is no nginx failure
+        return Parsed::Other;
+    }
+    let pattern = PATTERNS
         .iter()
-        .find(|(p, _)| memmem::find(rest, p.as_bytes()).is_some())
+        .find(|(p, _)| memmem::find(rest, p.as_bytes()).is_some());
+    let kind = pattern
+        // the catch-all "upstream sent " also matches warnings about a
+        // response already passed on (`[warn] … upstream sent more data
+        // than specified in "Content-Length" header while reading upstream`)
+        .filter(|(p, _)| *p != GENERIC_UPSTREAM_SENT || is_error_level(level))
         .map(|(_, k)| *k);
     let (message, ctx) = match memmem::find(rest, b", client: ") {
         Some(i) => (&rest[..i], &rest[i + 2..]),
@@ -258,7 +275,7 @@ pub fn parse(line: &[u8], file: u32, line_no: u64) -> Parsed {
     });
     let kind = match kind {
         Some(k) => k,
-        None if is_unknown_upstream_error(level, message, ctx) => UpstreamError::Other,
+        None if is_unknown_upstream_error(level, message) => UpstreamError::Other,
         None => return Parsed::Other,
     };
     let field = |name: &[u8]| -> Option<String> { context_field(ctx, name) };
@@ -281,13 +298,22 @@ pub fn parse(line: &[u8], file: u32, line_no: u64) -> Parsed {
 /// at `error` or above (nginx logs what it turns into a 502/504 at `error`,
 /// or `crit` for an unexpected errno in `ngx_event_connect_peer`; `warn`
 /// holds notices such as `upstream server temporarily disabled` that come
-/// with the real error line) and about an upstream: an `upstream:` field
-/// (set by `ngx_http_log_error` once a peer was chosen) or the word in the
-/// message (`while connecting to upstream`).
-fn is_unknown_upstream_error(level: &[u8], message: &[u8], ctx: &[u8]) -> bool {
+/// with the real error line) and about an upstream: the word in the
+/// message, as the action nginx was in (`… while connecting to upstream`,
+/// `… while reading response header from upstream`). The `upstream:`
+/// field alone is not enough: `ngx_http_log_error` adds it to every line of
+/// a proxied request, such as `open() "/usr/share/nginx/html/50x.html"
+/// failed (2: No such file or directory)` for a missing `error_page` file.
+/// Never [`FASTCGI_STDERR`].
+fn is_unknown_upstream_error(level: &[u8], message: &[u8]) -> bool {
+    is_error_level(level)
+        && !message.starts_with(FASTCGI_STDERR)
+        && memmem::find(message, b"upstream").is_some()
+}
+
+/// `error` or above: what nginx logs the failures it answers 5xx for at.
+fn is_error_level(level: &[u8]) -> bool {
     matches!(level, b"error" | b"crit" | b"alert" | b"emerg")
-        && (context_field(ctx, b"upstream: ").is_some()
-            || memmem::find(message, b"upstream").is_some())
 }
 
 /// Value of `name` (`client: `, `request: `…) in the context part of a line.
@@ -414,6 +440,8 @@ mod tests {
         assert!(matches!(parse(line, 0, 1), Parsed::Upstream(e) if e.kind == UpstreamError::Dns));
         // below `error`, or about no upstream: not evidence
         for line in [
+            "2026/11/20 14:03:07 [error] 1#1: *9 FastCGI sent in stderr: \"PHP message: PHP Fatal error:  Uncaught Error: Call to undefined function foo() in /srv/index.php:3\" while reading response header from upstream, client: 1.2.3.4, server: _, request: \"GET /index.php HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/php8.2-fpm.sock:\", host: \"h\"",
+            "2026/11/20 14:03:07 [warn] 1#1: *9 upstream sent more data than specified in \"Content-Length\" header while reading upstream, client: 1.2.3.4, server: _, request: \"GET / HTTP/1.1\", upstream: \"http://10.0.0.7:80/\", host: \"h\"",
             "2026/11/28 23:31:23 [info] 30299#30299: *44 SSL_do_handshake() failed (SSL: error:0A000418:SSL routines::tlsv1 alert unknown ca:SSL alert number 48) while SSL handshaking, client: 127.0.0.1, server: 127.0.0.1:18443",
             "2026/11/28 23:31:23 [crit] 30299#30299: *45 SSL_do_handshake() failed (SSL: error:0A00006C:SSL routines::bad key share) while SSL handshaking, client: 10.0.0.9, server: 0.0.0.0:443",
             "2026/11/28 23:31:23 [info] 1#1: *46 recv() failed (104: Connection reset by peer) while reading client request headers, client: 10.0.0.9, server: _",
@@ -421,6 +449,7 @@ mod tests {
             "2026/11/20 14:03:07 [warn] 1#1: *9 upstream server temporarily disabled while connecting to upstream, client: 1.2.3.4, server: _, request: \"GET / HTTP/1.1\", upstream: \"http://10.0.0.7:80/\", host: \"h\"",
             "2026/11/20 14:03:07 [info] 1#1: *9 epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too while sending request to upstream, client: 1.2.3.4, server: _, request: \"GET / HTTP/1.1\", upstream: \"http://10.0.0.7:80/\", host: \"h\"",
             "2026/11/20 14:03:07 [error] 1#1: *9 open() \"/srv/x\" failed (2: No such file or directory), client: 1.2.3.4, server: _, request: \"GET /x HTTP/1.1\", host: \"h\"",
+            "2026/11/20 14:03:07 [error] 1#1: *9 open() \"/usr/share/nginx/html/50x.html\" failed (2: No such file or directory), client: 1.2.3.4, server: _, request: \"GET /x HTTP/1.1\", upstream: \"http://10.0.0.7:80/x\", host: \"h\"",
         ] {
             assert_eq!(parse(line.as_bytes(), 0, 1), Parsed::Other, "{line}");
         }

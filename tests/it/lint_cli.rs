@@ -285,6 +285,35 @@ fn includes_relative_to_prefix() {
     assert_eq!(v[0]["file"], "etc/conf.d/x.conf");
 }
 
+/// A site file linted alone from the nginx.conf directory, as
+/// h5bp/server-configs-nginx lays them out: its `include h5bp/basic.conf`
+/// is relative to the nginx prefix (two directories up), not to the file.
+#[test]
+fn fragment_includes_resolve_under_ancestors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join("conf.d/templates")).unwrap();
+    std::fs::create_dir_all(dir.join("h5bp")).unwrap();
+    std::fs::write(dir.join("h5bp/basic.conf"), "proxy_read_timeout 9sec;\n").unwrap();
+    std::fs::write(
+        dir.join("conf.d/templates/example.com.conf"),
+        "server {\n listen 80;\n include h5bp/basic.conf;\n}\n",
+    )
+    .unwrap();
+    for cwd in [dir.to_path_buf(), dir.join("conf.d")] {
+        let entry = if cwd == dir {
+            "conf.d/templates/example.com.conf"
+        } else {
+            "templates/example.com.conf"
+        };
+        let f = lint_json(&[entry], &cwd);
+        let rules = field(&f, "rule");
+        assert!(!rules.contains(&"NGX-INC-001"), "{f:#?}");
+        // the included file was read: nginx's objection to its value is there
+        assert!(rules.contains(&"NGX-VAL-001"), "{f:#?}");
+    }
+}
+
 #[test]
 fn rules_and_explain() {
     let o = gatecheck(&["rules"], root());

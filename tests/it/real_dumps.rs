@@ -14,8 +14,9 @@
 //! answers 500 and gatecheck has no cause for it, so it must say `unknown`
 //! and quote the line, never "the upstream sent this status"), a self-signed
 //! upstream certificate with `proxy_ssl_verify on`, a gRPC upstream that
-//! refuses, a resolver that never answers, a client that gives up (499), and
-//! an upstream that closes mid-body after its 200 (logged 200, not a 5xx).
+//! refuses, a resolver that never answers, a client that gives up (499),
+//! an upstream that closes mid-body after its 200 (logged 200, not a 5xx),
+//! and a FastCGI script that dies (PHP's fatal error on stderr, its own 500).
 //!
 //! Skipped (or a failure with `GATECHECK_REQUIRE_PROXIES`) without nginx, as
 //! `tests/it/real_nginx.rs`; `GATECHECK_CAPTURE_DIR=DIR` keeps the dump in
@@ -24,7 +25,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::Path;
 use std::process::Command;
 use std::thread;
@@ -103,6 +104,14 @@ const PHASE_3: &[Want] = &[
         "could not be resolved (110: Operation timed out)",
     ),
     want("/truncated/body", 200, None, ""),
+    // PHP's own 500, with its fatal error passed on by nginx at `error`
+    // (`FastCGI sent in stderr: "PHP message: …"`): the application's status
+    want(
+        "/php/fatal.php",
+        500,
+        Some("passthrough"),
+        "no error-log line matches this request",
+    ),
     want(
         "/unix/again",
         502,
@@ -137,6 +146,7 @@ fn conf(
     tls: SocketAddr,
     app: SocketAddr,
     dns: SocketAddr,
+    fcgi: SocketAddr,
     root: &Path,
 ) -> String {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tls");
@@ -184,6 +194,9 @@ fn conf(
         }}
         location /grpc/ {{
             grpc_pass grpc://127.0.0.1:{closed};
+        }}
+        location /php/ {{
+            fastcgi_pass {fcgi};
         }}
         location /resolve/ {{
             resolver {dns} valid=1s;
@@ -340,6 +353,69 @@ fn client_reset(listen: SocketAddr) {
     set_linger_zero(&s).unwrap();
 }
 
+/// One FastCGI record: version 1, `kind`, request id 1, no padding.
+fn fcgi_record(kind: u8, content: &[u8]) -> Vec<u8> {
+    let len = u16::try_from(content.len()).expect("short record");
+    let mut r = vec![1, kind, 0, 1];
+    r.extend_from_slice(&len.to_be_bytes());
+    r.extend_from_slice(&[0, 0]);
+    r.extend_from_slice(content);
+    r
+}
+
+/// What php-fpm answers for a script that dies with a fatal error: the
+/// error on FCGI_STDERR (7), `Status: 500` on FCGI_STDOUT (6), then
+/// FCGI_END_REQUEST (3). Serves connections for at most 60 s.
+fn fake_php_fpm(listener: TcpListener) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        listener.set_nonblocking(true).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while std::time::Instant::now() < deadline {
+            let mut s = match listener.accept() {
+                Ok((s, _)) => s,
+                Err(_) => {
+                    thread::sleep(Duration::from_millis(20));
+                    continue;
+                }
+            };
+            s.set_nonblocking(false).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            // read records up to the empty FCGI_STDIN (5) that ends the request
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let done = |b: &[u8]| {
+                let mut i = 0;
+                while i + 8 <= b.len() {
+                    let len = usize::from(u16::from_be_bytes([b[i + 4], b[i + 5]]));
+                    let pad = usize::from(b[i + 6]);
+                    if b[i + 1] == 5 && len == 0 {
+                        return true;
+                    }
+                    i += 8 + len + pad;
+                }
+                false
+            };
+            while !done(&buf) {
+                match s.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let mut out = fcgi_record(
+                7,
+                b"PHP message: PHP Fatal error:  Uncaught Error: Call to undefined function checkout() in /srv/www/fatal.php:3",
+            );
+            out.extend(fcgi_record(
+                6,
+                b"Status: 500 Internal Server Error\r\nContent-Type: text/html\r\n\r\nerror\n",
+            ));
+            out.extend(fcgi_record(6, b""));
+            out.extend(fcgi_record(3, &[0, 0, 0, 0, 0, 0, 0, 0]));
+            let _ = s.write_all(&out);
+        }
+    })
+}
+
 /// gatecheck's events by path.
 fn events(paths: &[&Path]) -> BTreeMap<String, Value> {
     let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
@@ -393,6 +469,8 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let app = FaultUpstream::start().expect("fault upstream");
+    // a FastCGI server whose script dies (PHP's fatal error and 500)
+    let php = TcpListener::bind("127.0.0.1:0").expect("fastcgi bind");
     // a resolver that never answers
     let silent_dns = UdpSocket::bind("127.0.0.1:0").expect("udp");
     let listen = SocketAddr::from(([127, 0, 0, 1], nginx::free_port()));
@@ -405,8 +483,10 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
         tls,
         app.addr(),
         silent_dns.local_addr().unwrap(),
+        php.local_addr().unwrap(),
         dir.path(),
     );
+    let _php = fake_php_fpm(php);
     let (tz, change) = tz_leaving_dst_in(4);
     let mut ngx =
         Nginx::start(&bin, dir.path(), &conf, listen, &tz).unwrap_or_else(|e| panic!("{e}"));
@@ -459,6 +539,11 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
     assert!(err_all.contains("[crit]"), "{dump}");
     assert!(err_all.contains("[info]"), "{dump}");
     assert!(read("access.log.1").contains("\" 499 "), "{dump}");
+    // PHP's fatal error is in the error log, at `error`, next to its 500
+    assert!(
+        err_all.contains("[error]") && err_all.contains("FastCGI sent in stderr"),
+        "{dump}"
+    );
     assert!(
         err_all.contains("upstream prematurely closed connection while reading upstream"),
         "{dump}"
@@ -542,7 +627,8 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
     paths[0] = xff.as_path();
     let evs = events(&paths);
     check_events("X-Forwarded-For", &evs, &xff_text);
-    for (path, ev) in &evs {
+    // (PHP's 500 has no error line of its own: nothing to match)
+    for (path, ev) in evs.iter().filter(|(_, e)| e["cause"] != "passthrough") {
         assert!(
             ev["evidence"]
                 .to_string()
@@ -559,9 +645,9 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
         doc["notes"]
     );
 
-    // the error log at `crit` holds only the missing socket's lines: the
-    // other 502s cannot be told (nginx logs refusals, TLS and DNS failures
-    // at `error`), never passed through
+    // the error log at `crit` holds only the crit lines (missing socket,
+    // bind): the other 5xx cannot be told (nginx logs refusals, TLS and DNS
+    // failures at `error`), and no absence shows a pass-through
     let crit = prefix.join("crit/error.log");
     let crit_text = fs::read_to_string(&crit).unwrap();
     assert!(
@@ -577,9 +663,7 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
     for w in PHASE_1.iter().chain(PHASE_2).chain(PHASE_3) {
         let got = evs.get(w.target).and_then(|e| e["cause"].as_str());
         let want = match w.cause {
-            Some("tls" | "dns" | "upstream_refused") if !w.target.starts_with("/unix/") => {
-                Some("unknown")
-            }
+            Some(_) if !w.target.starts_with("/unix/") => Some("unknown"),
             c => c,
         };
         assert_eq!(got, want, "`crit` error log: {}\n{crit_text}", w.target);

@@ -135,14 +135,14 @@ fn load(
     // under an ancestor directory (h5bp/server-configs-nginx's
     // conf.d/templates/example.com.conf), so those are tried last.
     if prefix.is_none() && !from_dump && grammar::infer(&nodes).0 != FileContext::Main {
-        ctx.ancestors = ctx
-            .base
-            .ancestors()
-            .skip(1)
-            .take(ANCESTOR_LEVELS)
-            .filter(|d| !d.as_os_str().is_empty())
-            .map(Path::to_path_buf)
+        let mut up = PathBuf::new();
+        ctx.ancestors = (0..ANCESTOR_LEVELS)
+            .map(|_| {
+                up.push("..");
+                lexical(&ctx.base.join(&up))
+            })
             .collect();
+        ctx.ancestors.dedup();
     }
     ctx.tree.errors.extend(errors);
     let nodes = expand(&mut ctx, nodes, &entry_path, "");
@@ -297,6 +297,33 @@ fn exists_or_matches(p: &Path) -> bool {
 }
 
 /// The files `pattern` names, in nginx's order.
+/// `p` with `dir/..` pairs removed, without touching the file system, so
+/// a relative entry (`conf.d/templates/x.conf`, linted from the directory
+/// that holds nginx.conf) gets `conf.d`, `.`, `..` as its ancestors and the
+/// files found keep short relative names.
+fn lexical(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(c),
+            },
+            _ => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
+    }
+}
+
 /// How many directories above a fragment's own are tried for its relative
 /// includes (conf.d/templates/x.conf → conf.d → the nginx.conf directory,
 /// with one to spare).
@@ -477,6 +504,19 @@ mod tests {
         let id = sm.add(&main, std::fs::read(&main).unwrap());
         let t = load_tree(&mut sm, id, None, true, false);
         assert_eq!(t.missing.len(), 1);
+    }
+
+    #[test]
+    fn lexical_ancestors() {
+        for (p, want) in [
+            ("conf.d/templates/..", "conf.d"),
+            ("conf.d/templates/../..", "."),
+            ("conf.d/templates/../../..", ".."),
+            ("/etc/nginx/conf.d/../..", "/etc"),
+            ("/../..", "/"),
+        ] {
+            assert_eq!(lexical(Path::new(p)), Path::new(want), "{p}");
+        }
     }
 
     #[test]

@@ -140,8 +140,13 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions, context: FileContext
     collect_variables(&tree.nodes, &mut m.variables);
     // With every file read, a variable nothing defines makes nginx -t fail
     // (`unknown "x" variable`); in a fragment, or with includes unread, the
-    // definition may be elsewhere: only recorded.
-    let complete = context == FileContext::Main && !opts.no_includes && tree.missing.is_empty();
+    // definition may be elsewhere: only recorded (NGX-DNS-002 says so).
+    // A third-party module (a directive nginx does not know) may define
+    // variables of its own: then only recorded too.
+    let complete = context == FileContext::Main
+        && !opts.no_includes
+        && tree.missing.is_empty()
+        && m.unknown.is_empty();
     let defined = variables::defined(&tree.nodes);
     for (v, n) in variables::undefined_in_passes(&tree.nodes, &defined) {
         if complete {
@@ -1241,6 +1246,20 @@ mod tests {
             assert_eq!(probs, want);
             assert_eq!(m.undefined_variables, ["FLASK_SERVER_ADDR"]);
         }
+        // a third-party module may define it (NGINX Plus `auth_jwt`, a
+        // geoip2 block): recorded, not claimed to be refused
+        let src = b"events {} http { auth_jwt_claim_set $x sub; server { location / { proxy_pass http://$jwt_up; } } }";
+        let mut sm = crate::source::SourceMap::new();
+        let id = sm.add("nginx.conf", src.to_vec());
+        let m = super::super::parse(&mut sm, id, &LoadOptions::default())
+            .model
+            .unwrap();
+        assert!(
+            m.invalid.iter().all(|i| !i.problem.contains("variable")),
+            "{:?}",
+            m.invalid
+        );
+        assert_eq!(m.undefined_variables, ["jwt_up"]);
     }
 
     #[test]

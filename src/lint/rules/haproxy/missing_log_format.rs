@@ -5,8 +5,6 @@ use crate::lint::LintContext;
 
 use crate::config::model::{Mode, ProxyModel, Server, Target};
 
-use super::undefined_backend::answers_itself;
-
 declare_rule! {
     /// An HTTP frontend logs nowhere, or logs without `option httplog` / `log-format`.
     ///
@@ -14,7 +12,8 @@ declare_rule! {
     /// For every `mode http` frontend and listen, checks (after `defaults`
     /// inheritance) that there is a `log` target and that the format is
     /// `option httplog`, `option httpslog` or a `log-format`. A section that
-    /// says `no log` is left alone.
+    /// says `no log`, has no `bind`, or reaches no server (a stats page,
+    /// `monitor-uri`) is left alone.
     ///
     /// ## Why it causes 502s
     /// HAProxy's default log line carries only addresses and the proxy
@@ -27,6 +26,10 @@ declare_rule! {
     /// frontend web
     ///     mode http
     ///     bind :80
+    ///     default_backend app
+    /// backend app
+    ///     mode http
+    ///     server a1 10.0.0.1:8080 check
     /// ```
     ///
     /// ## Use instead
@@ -66,11 +69,10 @@ fn check(ctx: &mut LintContext<'_>) {
         // A frontend without `bind` receives nothing (HAProxy warns "has no
         // 'bind' directive", src/proxy.c): its `bind` lines come from
         // elsewhere (an ingress controller, the Data Plane API). And a
-        // section that only answers itself (stats page, `monitor-uri`) and
-        // reaches no server cannot produce a 502 to log.
-        if !s.directives.has("bind")
-            || (answers_itself(&s.directives) && !reaches_servers(model, s))
-        {
+        // section that reaches no server (a stats page, `monitor-uri`, a
+        // placeholder frontend of HAProxy's tests/conf) cannot produce a 502
+        // to log.
+        if !s.directives.has("bind") || !reaches_servers(model, s) {
             continue;
         }
         if log.off.value {
@@ -127,13 +129,16 @@ mod tests {
     #[test]
     fn fail() {
         assert_eq!(
-            findings("HAP-LOG-001", "frontend f\n mode http\n bind :80\n"),
+            findings(
+                "HAP-LOG-001",
+                "frontend f\n mode http\n bind :80\n default_backend b\nbackend b\n server a 10.0.0.1:80\n"
+            ),
             ["'f' has no `log` target: its requests, and its 502s, are not logged"]
         );
         assert_eq!(
             findings(
                 "HAP-LOG-001",
-                "global\n log stdout local0\ndefaults\n mode http\n log global\nfrontend f\n bind :80\n"
+                "global\n log stdout local0\ndefaults\n mode http\n log global\nfrontend f\n bind :80\n default_backend b\nbackend b\n server a 10.0.0.1:80\n"
             ),
             ["'f' logs in HAProxy's default format: no status, timers or termination state"]
         );
@@ -172,6 +177,12 @@ mod tests {
         assert!(findings(
             "HAP-LOG-001",
             "global\n maxconn 100\ndefaults\n log global\nlisten stats\n mode http\n bind *:7000\n stats enable\n stats uri /\n"
+        )
+        .is_empty());
+        // HAProxy's tests/conf/basic-check.cfg: a frontend with no backend
+        assert!(findings(
+            "HAP-LOG-001",
+            "frontend dummy\n mode http\n bind :9000-9004\n"
         )
         .is_empty());
     }

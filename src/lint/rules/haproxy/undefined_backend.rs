@@ -137,7 +137,7 @@ fn check(ctx: &mut LintContext<'_>) {
 /// manual: `stats enable` "enables statistics reporting", `monitor-uri`,
 /// `http-request return`; `haproxy -c` accepts such a `listen` without
 /// servers).
-pub(super) fn answers_itself(d: &Directives) -> bool {
+fn answers_itself(d: &Directives) -> bool {
     d.has("stats")
         || d.has("monitor-uri")
         || d.has("redirect")
