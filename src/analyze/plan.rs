@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::attribute::{hop_config_kind, ProxyConfigs};
 use super::given_formats::{envoy_config_formats, envoy_given, EnvoyGiven, FormatProxy};
-use super::inputs::{classify_head, classify_input, open, Loaded};
+use super::inputs::{classify_head, classify_input, open, open_judged, Loaded};
 use super::{nginx_config, Options};
 use crate::input::{self, Problem};
 use crate::logs::detect::{self, Kind};
@@ -39,18 +39,51 @@ pub(super) struct Plan {
 
 /// Open every input and decide what each holds.
 pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
+    plan_with(paths, opts, true)
+}
+
+/// [`plan`], detecting each input as its start is read when the candidate
+/// formats allow it (`early`; tests compare with `false`).
+fn plan_with(paths: &[String], opts: &Options, early: bool) -> Plan {
     let (inputs, mut problems) = input::discover(paths);
     let mut loaded = Vec::new();
+    let haproxy_index = hop_formats().iter().position(|f| f.name() == "haproxy");
+    let early = early.then(|| early_candidates(&inputs, opts)).flatten();
     // opened and their starts read on every core (thousands of small
-    // files: issue 9), taken in input order
+    // files: issue 9), taken in input order; when the candidate formats do
+    // not depend on what the inputs hold, each is also detected there, from
+    // the bytes just read (see `Early`)
     let opened: Vec<_> = inputs
         .into_par_iter()
         .enumerate()
-        .map(|(i, inp)| open(i as u32, inp))
+        .map(|(i, inp)| {
+            let Some(e) = &early else {
+                return (open(i as u32, inp), None);
+            };
+            let mut ahead = None;
+            let opened = open_judged(i as u32, inp, &mut |head, path| {
+                let a = look(
+                    head,
+                    path,
+                    haproxy_index,
+                    &e.formats,
+                    e.config.as_deref(),
+                    opts,
+                );
+                let decided = a.detected.is_some();
+                ahead = Some(a);
+                decided && e.drop_heads
+            });
+            (opened, ahead)
+        })
         .collect();
-    for o in opened {
+    let mut early_ahead = Vec::new();
+    for (o, ahead) in opened {
         match o {
-            Ok(l) => loaded.push(l),
+            Ok(l) => {
+                loaded.push(l);
+                early_ahead.push(ahead);
+            }
             Err((inp, msg)) => problems.push(Problem {
                 path: inp.display,
                 message: msg,
@@ -60,20 +93,28 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
     // inputs missing or unreadable (the error log among them, perhaps)
     let unreadable_inputs = !problems.is_empty();
     let config = read_configs(&mut loaded, opts, &mut problems);
-    let mut formats = opts.formats.clone();
-    if let Some(cfg) = &config {
-        formats.extend(cfg.formats.iter().cloned());
-    }
-    if !opts.only_given_formats {
-        formats.extend(nginx::builtin_formats());
-    }
+    let mut formats = candidates(opts, config.as_deref());
     let custom = haproxy_log_formats(&mut loaded, opts, &mut problems);
     let (envoy_given, envoy_configs) = envoy_log_formats(&loaded, opts, &mut problems);
-    let haproxy_index = hop_formats().iter().position(|f| f.name() == "haproxy");
     let envoy_index = hop_formats().iter().position(|f| f.name() == "envoy");
     let given_haproxy: Vec<_> = custom.iter().filter(|f| f.source == GIVEN).collect();
     let mut hop_parsers: Vec<Option<Box<dyn HopParser>>> = Vec::new();
-    let ahead = look_ahead(&loaded, haproxy_index, &formats, config.as_deref(), opts);
+    let ahead = match early {
+        // configs are not looked at (as `look_ahead` does not)
+        Some(_) => loaded
+            .iter()
+            .zip(early_ahead)
+            .map(|(l, a)| a.filter(|_| !matches!(l.kind, Kind::Config | Kind::HopConfig(_))))
+            .collect(),
+        None => look_ahead(&loaded, haproxy_index, &formats, config.as_deref(), opts),
+    };
+    if !envoy_given.is_empty() || !given_haproxy.is_empty() {
+        // every log's start is read again by these formats (not expected:
+        // `Early::drop_heads` is false when they are given)
+        for l in &mut loaded {
+            l.restore_head();
+        }
+    }
     for (l, mut ahead) in loaded.iter_mut().zip(ahead) {
         hop_parsers.push(None);
         if matches!(l.kind, Kind::Config | Kind::HopConfig(_)) {
@@ -241,22 +282,82 @@ fn look_ahead(
         .into_par_iter()
         .map(|start| {
             let (head, path) = start?;
-            let clf = haproxy_index
-                .and_then(|_| crate::logs::haproxy_clf::detect(&detect::head_lines(head)));
-            let detected = (clf.is_none() && !head.is_empty())
-                .then(|| classify_head(head, path, formats, config, opts.only_given_formats))
-                .filter(|d| {
-                    // the config's format for this file, looked up by name,
-                    // must be among the known ones (not one read later)
-                    let preferred_known = config
-                        .zip(path)
-                        .and_then(|(c, p)| c.format_for(p))
-                        .is_none_or(|(name, _)| formats.iter().any(|f| f.name == name));
-                    matches!(d.kind, Kind::Access(_)) && d.inferred.is_none() && preferred_known
-                });
-            Some(Ahead { clf, detected })
+            Some(look(head, path, haproxy_index, formats, config, opts))
         })
         .collect()
+}
+
+/// [`Ahead`] of one input's start `head`, read from `path`.
+fn look(
+    head: &[u8],
+    path: Option<&std::path::Path>,
+    haproxy_index: Option<usize>,
+    formats: &[LogFormat],
+    config: Option<&nginx_config::NginxConfig>,
+    opts: &Options,
+) -> Ahead {
+    let clf =
+        haproxy_index.and_then(|_| crate::logs::haproxy_clf::detect(&detect::head_lines(head)));
+    let detected = (clf.is_none() && !head.is_empty())
+        .then(|| classify_head(head, path, formats, config, opts.only_given_formats))
+        .filter(|d| {
+            // the config's format for this file, looked up by name,
+            // must be among the known ones (not one read later)
+            let preferred_known = config
+                .zip(path)
+                .and_then(|(c, p)| c.format_for(p))
+                .is_none_or(|(name, _)| formats.iter().any(|f| f.name == name));
+            matches!(d.kind, Kind::Access(_)) && d.inferred.is_none() && preferred_known
+        });
+    Ahead { clf, detected }
+}
+
+/// The nginx access-log formats tried on the inputs before any is read
+/// from a file: those given, those of the nginx config (given, or found
+/// among the inputs), then the built-in ones.
+fn candidates(opts: &Options, config: Option<&nginx_config::NginxConfig>) -> Vec<LogFormat> {
+    let mut formats = opts.formats.clone();
+    if let Some(cfg) = config {
+        formats.extend(cfg.formats.iter().cloned());
+    }
+    if !opts.only_given_formats {
+        formats.extend(nginx::builtin_formats());
+    }
+    formats
+}
+
+/// The candidates when they are known before any input is read: no input
+/// is named like an nginx config (one found among the inputs adds its
+/// `log_format`s), or `--config` was given (then those are not read).
+/// Each input is then detected by the thread that reads its start, while
+/// those bytes are in its buffer, and (with `drop_heads`) nothing of a log
+/// whose kind this decides is kept: thousands of small files cost no
+/// allocation and no second look each (issue 9).
+struct Early {
+    formats: Vec<LogFormat>,
+    config: Option<Arc<nginx_config::NginxConfig>>,
+    /// Nothing read later needs a detected log's start: no `--format-of`
+    /// (a hop format forced reads it), no HAProxy or Envoy format given
+    /// (`--log-format PROXY=…`, or in a `--config` file), which are tried
+    /// before nginx's detection.
+    drop_heads: bool,
+}
+
+/// [`Early`], when the candidates cannot depend on the inputs.
+fn early_candidates(inputs: &[input::Input], opts: &Options) -> Option<Early> {
+    let config_named = inputs
+        .iter()
+        .any(|i| i.path.as_deref().is_some_and(nginx_config::is_config_name));
+    if config_named && opts.config.is_none() {
+        return None;
+    }
+    Some(Early {
+        formats: candidates(opts, opts.config.as_deref()),
+        config: opts.config.clone(),
+        drop_heads: opts.format_of.is_empty()
+            && opts.hop_log_formats.is_empty()
+            && opts.config_paths.is_empty(),
+    })
 }
 
 /// The source of a format given with `--log-format PROXY=…`.
@@ -626,4 +727,145 @@ fn read_hop_configs(
         message: format!("config: {msg}"),
     }));
     Some(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// What the plan said of each input: name, kind (formats by name),
+    /// reason, packaging, mixed.
+    fn verdicts(p: &Plan) -> Vec<(String, String, String, String, bool)> {
+        p.loaded
+            .iter()
+            .map(|l| {
+                let kind = match l.kind {
+                    Kind::Access(i) => format!("nginx {}", p.formats[i].name),
+                    Kind::Hop(i) => format!("hop {}", hop_formats()[i].name()),
+                    ref k => format!("{k:?}"),
+                };
+                let name = l.input.path.as_deref().and_then(|p| p.file_name());
+                let name = name.map(|n| n.to_string_lossy().into_owned());
+                (
+                    name.unwrap_or_default(),
+                    kind,
+                    l.reason.clone(),
+                    format!("{:?}", l.wrap),
+                    l.mixed,
+                )
+            })
+            .collect()
+    }
+
+    fn upstream_timing(i: usize) -> String {
+        format!(
+            "10.0.0.{i} - - [20/Nov/2026:14:03:{:02} +0000] \"GET /a/{i} HTTP/1.1\" 502 5 \"-\" \"ua\" \
+             rt=0.010 uct=\"0.001\" uht=\"-\" urt=\"0.009\" ua=\"10.1.0.1:80\" us=\"502\"\n",
+            i % 60
+        )
+    }
+
+    fn combined(i: usize) -> String {
+        format!(
+            "10.0.0.{i} - - [20/Nov/2026:14:04:{:02} +0000] \"GET /b/{i} HTTP/1.1\" 502 7 \"-\" \"ua {i}\"\n",
+            i % 60
+        )
+    }
+
+    fn lines(n: usize, f: impl Fn(usize) -> String) -> String {
+        (0..n).map(f).collect()
+    }
+
+    fn gz(text: &str) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(text.as_bytes()).unwrap();
+        e.finish().unwrap()
+    }
+
+    /// Siblings of one rotation family in different formats (an nginx
+    /// `log_format` changed between rotations, a file of another format
+    /// sorting in between, HAProxy's raw and clf logs next to each other):
+    /// each file is detected on its own, as when the candidates were not
+    /// known before the inputs were read (issue 9: each input is detected by
+    /// the thread that reads its start, and nothing of it is kept).
+    #[test]
+    fn mixed_directory_is_detected_file_by_file_as_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let haproxy = "127.0.0.1:60448 [28/Nov/2026:08:50:52.412] fe_main be_app/app1 0/0/0/-1/3 502 209 - - SH-- 1/1/0/0/0 0/0 {a1} \"GET /reset HTTP/1.1\"\n";
+        let clf = "127.0.0.1 - - [28/Nov/2026:11:33:44 +0000] \"GET /early_close HTTP/1.1\" 502 209 \"\" \"\" 59062 457 \"fe\" \"be\" \"s1\" 0 0 0 -1 0 SH-- 1 1 0 0 0 0 0 \"\" \"\" \"\"\n";
+        let error = "2026/11/20 14:03:07 [error] 1#1: *5 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.1, server: x\n";
+        let files: Vec<(&str, Vec<u8>)> = vec![
+            ("access.log", lines(80, upstream_timing).into_bytes()),
+            ("access.log.1", lines(80, combined).into_bytes()),
+            ("access.log.2", lines(3, upstream_timing).into_bytes()),
+            ("access.log.3.gz", gz(&lines(60, upstream_timing))),
+            (
+                "access.log.4",
+                lines(70, |i| combined(i).replace("\n", " \"10.9.9.9\"\n")).into_bytes(),
+            ),
+            ("empty.log", Vec::new()),
+            ("error.log", error.repeat(5).into_bytes()),
+            ("haproxy.log", haproxy.repeat(9).into_bytes()),
+            ("haproxy.log.1", clf.repeat(9).into_bytes()),
+        ];
+        for (name, bytes) in &files {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+        }
+        let paths = vec![dir.path().display().to_string()];
+        let opts = Options::default();
+        let early = plan_with(&paths, &opts, true);
+        let late = plan_with(&paths, &opts, false);
+        assert_eq!(verdicts(&early), verdicts(&late));
+        let v = verdicts(&early);
+        let kinds: Vec<(&str, &str)> = v.iter().map(|(n, k, ..)| (&n[..], &k[..])).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("access.log", "nginx upstream_timing"),
+                ("access.log.1", "nginx combined"),
+                ("access.log.2", "nginx upstream_timing"),
+                ("access.log.3.gz", "nginx upstream_timing"),
+                ("access.log.4", "nginx main"),
+                ("empty.log", "Unknown"),
+                ("error.log", "Error"),
+                ("haproxy.log", "hop haproxy"),
+                ("haproxy.log.1", "hop haproxy"),
+            ]
+        );
+        assert!(v[8].2.contains("clf"), "{}", v[8].2);
+        // the early path was taken: the nginx logs' starts were not kept
+        let dropped: Vec<bool> = early.loaded.iter().map(|l| l.head_dropped).collect();
+        assert_eq!(
+            dropped,
+            [true, true, true, true, true, false, false, false, false]
+        );
+        assert!(late.loaded.iter().all(|l| !l.head_dropped));
+    }
+
+    /// An Envoy config among the inputs gives a format tried on every log
+    /// before nginx's detection: the starts not kept are read again, and
+    /// the verdicts are those of the plan that kept them.
+    #[test]
+    fn a_config_found_later_reads_the_starts_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let yaml = "static_resources:\n  listeners:\n  - access_log:\n    - typed_config:\n        log_format:\n          text_format: \"%START_TIME(%s.%3f)% %RESPONSE_CODE% %RESPONSE_FLAGS%\\n\"\n";
+        std::fs::write(dir.path().join("envoy.yaml"), yaml).unwrap();
+        std::fs::write(
+            dir.path().join("envoy.log"),
+            "1527590590.528 503 UF\n1527590591.000 200 -\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("nginx.log"), lines(20, upstream_timing)).unwrap();
+        let paths = vec![dir.path().display().to_string()];
+        let opts = Options::default();
+        let early = plan_with(&paths, &opts, true);
+        let late = plan_with(&paths, &opts, false);
+        assert_eq!(verdicts(&early), verdicts(&late));
+        let v = verdicts(&early);
+        assert_eq!(v[0].1, "hop envoy", "{v:?}");
+        assert!(v[0].2.contains("envoy.yaml"), "{v:?}");
+        assert_eq!(v[1].1, "Config", "{v:?}");
+        assert_eq!(v[2].1, "nginx upstream_timing", "{v:?}");
+    }
 }

@@ -194,7 +194,14 @@ impl HopParser for ClfParser {
 pub fn detect(head: &[&[u8]]) -> Option<(ClfParser, String)> {
     let probe = ClfParser::with_year(None);
     let (mut req, mut other, mut year) = (0usize, 0usize, None);
-    for l in head {
+    for (seen, l) in head.iter().enumerate() {
+        // stop as soon as half the lines cannot be reached any more: the
+        // answer is then no whatever the rest hold (this runs on every
+        // input, most of them not HAProxy: issue 9, thousands of small
+        // files, where the whole sample was parsed for a no)
+        if (req + other + (head.len() - seen)) * 2 < head.len() {
+            return None;
+        }
         match probe.parse_line(l) {
             Ok(r) => {
                 req += 1;

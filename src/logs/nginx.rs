@@ -504,6 +504,17 @@ impl LogFormat {
         self.items.len()
     }
 
+    /// The literal text between its variables, in order. Each must occur in
+    /// a line that [`LogFormat::parse`] reads (the walk matches every one
+    /// of them in place), so a line without one of them cannot parse:
+    /// detection rules formats out with that (`logs::detect`).
+    pub fn literals(&self) -> impl Iterator<Item = &[u8]> {
+        self.items.iter().filter_map(|it| match it {
+            Item::Lit(l) => Some(l.bytes()),
+            Item::Var(..) => None,
+        })
+    }
+
     /// Parse one line (without its `\n`; a trailing `\r` is ignored). Text
     /// after the last item is tolerated (vendors append fields).
     #[inline]
