@@ -895,18 +895,7 @@ fn docker_json_file_lines_cut_at_16_kib_are_joined() {
     assert_eq!(v["hops"][0]["totals"]["malformed"], 0);
     // nginx: a long 502 access line and its error-log line, interleaved in
     // one container log (stdout and stderr), as the real capture has them
-    let kubectl = std::fs::read_to_string("fixtures/logs/nginx/real/formats/kubectl.log").unwrap();
-    let plain = analyze_json(&["fixtures/logs/nginx/real/formats/kubectl.log"]);
-    let mut lines: Vec<String> = kubectl.lines().map(str::to_string).collect();
-    let at = lines
-        .iter()
-        .position(|l| l.contains("GET /refused HTTP") && l.contains("gatecheck-realnginx/1.0"))
-        .expect("the /refused access line");
-    // (a long user agent: the request line must still match the error log's)
-    lines[at] = lines[at].replace(
-        "gatecheck-realnginx/1.0",
-        &format!("gatecheck-realnginx/1.0 {}", "b".repeat(20_000)),
-    );
+    let (plain, lines, at) = kubectl_with_a_long_line();
     let path = dir.path().join("nginx-json.log");
     std::fs::write(&path, docker_file(&lines)).unwrap();
     let v = analyze_json(&[path.to_str().unwrap()]);
@@ -1035,9 +1024,28 @@ fn cri_partial_lines_are_joined() {
         v["hops"][0]["totals"]
     );
     // nginx: access and error lines in one pod log, one access line cut
-    let kubectl = std::fs::read_to_string("fixtures/logs/nginx/real/formats/kubectl.log").unwrap();
-    let plain = analyze_json(&["fixtures/logs/nginx/real/formats/kubectl.log"]);
-    let mut lines: Vec<String> = kubectl.lines().map(str::to_string).collect();
+    let (plain, lines, _) = kubectl_with_a_long_line();
+    let path = dir.path().join("nginx-0.log");
+    std::fs::write(&path, cri_file(&lines)).unwrap();
+    let v = analyze_json(&[path.to_str().unwrap()]);
+    assert_eq!(v["totals"]["malformed"], 0, "{}", v["totals"]);
+    assert_eq!(v["totals"]["requests"], plain["totals"]["requests"]);
+    assert_eq!(v["causes"], plain["causes"]);
+}
+
+/// The real `kubectl.log` capture (nginx access and error lines of one pod)
+/// and its report, with the `/refused` 502 access line given a 20,000-byte
+/// user agent, so that a container runtime cuts it; and that line's index.
+/// The request line must still match the error log's after the line is
+/// joined again.
+fn kubectl_with_a_long_line() -> (serde_json::Value, Vec<String>, usize) {
+    let file = "fixtures/logs/nginx/real/formats/kubectl.log";
+    let plain = analyze_json(&[file]);
+    let mut lines: Vec<String> = std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
     let at = lines
         .iter()
         .position(|l| l.contains("GET /refused HTTP") && l.contains("gatecheck-realnginx/1.0"))
@@ -1046,10 +1054,5 @@ fn cri_partial_lines_are_joined() {
         "gatecheck-realnginx/1.0",
         &format!("gatecheck-realnginx/1.0 {}", "b".repeat(20_000)),
     );
-    let path = dir.path().join("nginx-0.log");
-    std::fs::write(&path, cri_file(&lines)).unwrap();
-    let v = analyze_json(&[path.to_str().unwrap()]);
-    assert_eq!(v["totals"]["malformed"], 0, "{}", v["totals"]);
-    assert_eq!(v["totals"]["requests"], plain["totals"]["requests"]);
-    assert_eq!(v["causes"], plain["causes"]);
+    (plain, lines, at)
 }
