@@ -210,10 +210,10 @@ pub fn hop_config_kind(head: &[u8]) -> Option<ProxyKind> {
     if memchr::memmem::find(head, b"_resources").is_none() && !section_like(head) {
         return None;
     }
-    let text = String::from_utf8_lossy(head);
-    if text.contains("static_resources") || text.contains("dynamic_resources") {
+    if envoy_bootstrap_key(head) {
         return Some(ProxyKind::Envoy);
     }
+    let text = String::from_utf8_lossy(head);
     let sections = text.lines().any(|l| {
         let first = l.split_whitespace().next().unwrap_or("");
         !l.starts_with([' ', '\t'])
@@ -230,6 +230,31 @@ pub fn hop_config_kind(head: &[u8]) -> Option<ProxyKind> {
         Some((ProxyKind::Haproxy, _)) => Some(ProxyKind::Haproxy),
         _ => None,
     }
+}
+
+/// Whether `head` holds `static_resources` or `dynamic_resources` as a key
+/// (YAML `static_resources:` at a line's start or in a flow mapping, JSON
+/// `"static_resources": {`), not as a word inside a value: a log line's
+/// `GET /static_resources/app.js` is not an Envoy bootstrap (taking it for
+/// one made the log be read again as YAML).
+fn envoy_bootstrap_key(head: &[u8]) -> bool {
+    [&b"static_resources"[..], b"dynamic_resources"]
+        .iter()
+        .any(|key| {
+            memchr::memmem::find_iter(head, key).any(|at| {
+                let before = at.checked_sub(1).map(|i| head[i]);
+                let key_start = matches!(
+                    before,
+                    None | Some(b'\n' | b' ' | b'\t' | b'{' | b',' | b'"' | b'\'')
+                );
+                let mut rest = head[at + key.len()..].iter();
+                let after = rest
+                    .by_ref()
+                    .find(|&&c| !matches!(c, b'"' | b'\'' | b' ' | b'\t'))
+                    .copied();
+                key_start && after == Some(b':')
+            })
+        })
 }
 
 /// Whether a line of `head` may start with a HAProxy section keyword
@@ -590,6 +615,13 @@ mod tests {
         assert_eq!(hop_config_kind(hap), Some(ProxyKind::Haproxy));
         let env = b"static_resources:\n  listeners: []\n  clusters: []\n";
         assert_eq!(hop_config_kind(env), Some(ProxyKind::Envoy));
+        let json = b"{\"node\": {\"id\": \"a\"}, \"dynamic_resources\" : {\"ads_config\": {}}}";
+        assert_eq!(hop_config_kind(json), Some(ProxyKind::Envoy));
+        let flow = b"{static_resources: {clusters: []}}\n";
+        assert_eq!(hop_config_kind(flow), Some(ProxyKind::Envoy));
+        // the word in a log line's URL is not a key
+        let log = b"127.0.0.1 - - [10/Oct/2023:13:55:36 +0000] \"GET /static_resources/app.js HTTP/1.1\" 502 0\n";
+        assert_eq!(hop_config_kind(log), None);
         // nginx configs and logs are not taken
         assert_eq!(
             hop_config_kind(b"http {\n  upstream backend {\n server a;\n }\n}\n"),
