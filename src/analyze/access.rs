@@ -252,8 +252,13 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>, ndjson: bool) -> (Agg, Collec
             Err(e) => {
                 agg.malformed += 1;
                 if agg.malformed_samples.len() < stats::MALFORMED_SAMPLES {
+                    let why = if startup_message(line) {
+                        "a container start-up message (the nginx image's docker-entrypoint.sh), not an access line"
+                    } else {
+                        e.describe()
+                    };
                     agg.malformed_samples
-                        .push(sample(ctx.display, n, e.describe(), line));
+                        .push(sample(ctx.display, n, why, line));
                 }
                 continue;
             }
@@ -773,9 +778,49 @@ fn slow_path(
     verdict.cause
 }
 
+/// A line the official nginx image's entrypoint writes to the container's
+/// output before nginx starts (`/docker-entrypoint.sh: Launching …`, then
+/// each `/docker-entrypoint.d/NN-name.sh: info: …`), so `docker logs` dumps
+/// start with them: said so in the malformed sample instead of a parse error.
+fn startup_message(line: &[u8]) -> bool {
+    if line.starts_with(b"/docker-entrypoint.sh: ") {
+        return true;
+    }
+    // `10-listen-on-ipv6-by-default.sh: info: …`, `20-envsubst-on-templates.sh: …`
+    let Some(colon) = memchr::memmem::find(line, b": ") else {
+        return false;
+    };
+    let name = &line[..colon];
+    name.len() > 3
+        && name[..2].iter().all(u8::is_ascii_digit)
+        && name[2] == b'-'
+        && (name.ends_with(b".sh") || name.ends_with(b".envsh"))
+        && !name.contains(&b' ')
+}
+
 #[cfg(test)]
 mod tests {
-    use super::path_pattern;
+    use super::{path_pattern, startup_message};
+
+    #[test]
+    fn the_nginx_images_start_up_lines_are_told() {
+        // as the official image's entrypoint writes them (docker-library/nginx)
+        for l in [
+            "/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty, will attempt to perform configuration",
+            "/docker-entrypoint.sh: Configuration complete; ready for start up",
+            "10-listen-on-ipv6-by-default.sh: info: Getting the checksum of /etc/nginx/conf.d/default.conf",
+            "20-envsubst-on-templates.sh: Running envsubst on /etc/nginx/templates/default.conf.template",
+        ] {
+            assert!(startup_message(l.as_bytes()), "{l}");
+        }
+        for l in [
+            "127.0.0.1 - - [28/Nov/2026:14:04:58 +0000] \"GET / HTTP/1.1\" 502 157",
+            "10-x: y",
+            "run.sh: done",
+        ] {
+            assert!(!startup_message(l.as_bytes()), "{l}");
+        }
+    }
 
     #[test]
     fn path_patterns() {
