@@ -273,51 +273,22 @@ pub fn cri_chunk(chunk: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     {
         return chunk.into();
     }
-    let mut out = Vec::with_capacity(chunk.len());
-    // per stream: where the joined line goes, its prefix, its content
-    type Pending = Option<(usize, Vec<u8>, Vec<u8>)>;
-    let mut pending: [Pending; 2] = [None, None];
-    fn place(out: &mut Vec<u8>, pending: &mut [Pending; 2], s: usize, tag: &[u8]) {
-        if let Some((at, prefix, content)) = pending[s].take() {
-            let line: Vec<u8> = [&prefix[..], tag, b" ", &content[..]].concat();
-            out.splice(at..at, line.iter().copied());
-            if let Some((other, ..)) = pending[1 - s].as_mut() {
-                if *other >= at {
-                    *other += line.len();
-                }
-            }
-        }
-    }
-    let mut start = 0;
-    while start < chunk.len() {
-        let (raw, nl) = match memchr::memchr(b'\n', &chunk[start..]) {
-            Some(i) => (&chunk[start..start + i], true),
-            None => (&chunk[start..], false),
-        };
-        start += raw.len() + usize::from(nl);
-        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
-        match cri_parts(line) {
-            Some((prefix, stderr, partial, content)) => {
-                let s = usize::from(stderr);
-                match pending[s].as_mut() {
-                    Some((.., joined)) => joined.extend_from_slice(content),
-                    None if !partial => out.extend_from_slice(raw),
-                    None => pending[s] = Some((out.len(), prefix.to_vec(), content.to_vec())),
-                }
-                if !partial {
-                    place(&mut out, &mut pending, s, b"F");
-                }
-            }
-            None => out.extend_from_slice(raw),
-        }
-        if nl {
-            out.push(b'\n');
-        }
-    }
-    for s in 0..2 {
-        place(&mut out, &mut pending, s, b"P");
-    }
-    out.into()
+    join_pieces(chunk, cri_piece, |prefix, last, content| {
+        [prefix, if last { b"F" } else { b"P" }, b" ", content].concat()
+    })
+    .into()
+}
+
+/// A CRI line as a [`Piece`].
+fn cri_piece<'x>(raw: &'x [u8], line: &'x [u8], _: &'x mut Vec<u8>) -> Option<Piece<'x>> {
+    let (prefix, stderr, partial, content) = cri_parts(line)?;
+    Some(Piece {
+        stream: usize::from(stderr),
+        last: !partial,
+        prefix,
+        content,
+        whole: raw,
+    })
 }
 
 /// `{"log":"…","stream":…}`: decode the `log` string into `buf`, without its
@@ -340,22 +311,67 @@ fn docker(line: &[u8], buf: &mut Vec<u8>) -> Option<()> {
 /// not in `chunk` (the end of the file or of a chunk) ends where its
 /// pieces do.
 pub fn docker_chunk(chunk: &[u8]) -> Vec<u8> {
+    join_pieces(chunk, docker_piece, |_, _, content| content.to_vec())
+}
+
+/// A Docker json-file entry as a [`Piece`]: its decoded `log`. An entry
+/// whose `log` holds a line end before its last byte (which Docker's
+/// copier never writes) is not one.
+fn docker_piece<'x>(_: &'x [u8], line: &'x [u8], buf: &'x mut Vec<u8>) -> Option<Piece<'x>> {
+    let (last, stderr) = docker_entry(line, buf)?;
+    if buf.contains(&b'\n') {
+        return None;
+    }
+    Some(Piece {
+        stream: usize::from(stderr),
+        last,
+        prefix: &[],
+        content: buf,
+        whole: buf,
+    })
+}
+
+/// Reads one line (raw, without its `\r`, a scratch buffer) as a [`Piece`].
+type Decode = for<'x> fn(&'x [u8], &'x [u8], &'x mut Vec<u8>) -> Option<Piece<'x>>;
+
+/// One line of a container log, as [`join_pieces`] sees it.
+struct Piece<'x> {
+    /// 0 for stdout, 1 for stderr.
+    stream: usize,
+    /// The last piece of its line (CRI `F`; a Docker `log` ending in `\n`).
+    last: bool,
+    /// What the joined line starts with (CRI's time and stream).
+    prefix: &'x [u8],
+    /// This piece's part of the line.
+    content: &'x [u8],
+    /// What is written for a line that is whole in one piece.
+    whole: &'x [u8],
+}
+
+/// `chunk` with the pieces of each cut line joined per stream, on the line
+/// of the first piece (`render(prefix, complete, content)`), the lines of
+/// the other pieces left blank, so line numbers still point at the file's
+/// lines. A line `decode` does not take is kept as it is; pieces whose last
+/// one is not in `chunk` are rendered as far as they go.
+fn join_pieces(chunk: &[u8], decode: Decode, render: fn(&[u8], bool, &[u8]) -> Vec<u8>) -> Vec<u8> {
     let mut out = Vec::with_capacity(chunk.len());
     let mut buf = Vec::new();
-    // per stream (stdout, stderr): where the line being joined goes in
-    // `out`, and its pieces so far
-    let mut pending: [Option<(usize, Vec<u8>)>; 2] = [None, None];
+    // per stream: where the joined line goes in `out`, its prefix, its
+    // content so far
+    type Pending = Option<(usize, Vec<u8>, Vec<u8>)>;
+    let mut pending: [Pending; 2] = [None, None];
     // put a joined line at its place, moving the other stream's place on
-    fn place(out: &mut Vec<u8>, pending: &mut [Option<(usize, Vec<u8>)>; 2], s: usize) {
-        if let Some((at, line)) = pending[s].take() {
+    let place = |out: &mut Vec<u8>, pending: &mut [Pending; 2], s: usize, last: bool| {
+        if let Some((at, prefix, content)) = pending[s].take() {
+            let line = render(&prefix, last, &content);
             out.splice(at..at, line.iter().copied());
-            if let Some((other, _)) = pending[1 - s].as_mut() {
+            if let Some((other, ..)) = pending[1 - s].as_mut() {
                 if *other >= at {
                     *other += line.len();
                 }
             }
         }
-    }
+    };
     let mut start = 0;
     while start < chunk.len() {
         let (raw, nl) = match memchr::memchr(b'\n', &chunk[start..]) {
@@ -364,27 +380,26 @@ pub fn docker_chunk(chunk: &[u8]) -> Vec<u8> {
         };
         start += raw.len() + usize::from(nl);
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
-        match docker_entry(line, &mut buf) {
-            Some((last, stream)) if !buf.contains(&b'\n') => {
-                let s = usize::from(stream);
+        match decode(raw, line, &mut buf) {
+            Some(p) => {
+                let s = p.stream;
                 match pending[s].as_mut() {
-                    Some((_, joined)) => joined.extend_from_slice(&buf),
-                    None if last => out.extend_from_slice(&buf),
-                    None => pending[s] = Some((out.len(), buf.clone())),
+                    Some((.., joined)) => joined.extend_from_slice(p.content),
+                    None if p.last => out.extend_from_slice(p.whole),
+                    None => pending[s] = Some((out.len(), p.prefix.to_vec(), p.content.to_vec())),
                 }
-                if last {
-                    place(&mut out, &mut pending, s);
+                if p.last {
+                    place(&mut out, &mut pending, s, true);
                 }
             }
-            _ => out.extend_from_slice(raw),
+            None => out.extend_from_slice(raw),
         }
         if nl {
             out.push(b'\n');
         }
     }
-    // pieces whose last one is not in the chunk: as far as they go
     for s in 0..2 {
-        place(&mut out, &mut pending, s);
+        place(&mut out, &mut pending, s, false);
     }
     out
 }
