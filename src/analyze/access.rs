@@ -705,32 +705,22 @@ fn slow_path(
             cause: verdict.cause,
         };
         agg.join.see(&seen, || text(rec.request_id));
-    }
-    // the records themselves only for the cross-hop join (`born_tally`)
-    if status >= 500 && ctx.join_records {
-        // one copy per chunk of each method and next hop (they repeat)
-        let method = borrowed(rec.method, esc).map(|m| agg.join.shared(&m));
-        let upstream = borrowed(rec.upstream.addr, esc).map(|u| agg.join.shared(&u));
-        agg.join.keep(super::born::JoinRec {
-            hop: "nginx",
-            kind: crate::logs::hop::HopKind::Proxy,
-            file: ctx.file,
-            line: n,
-            time_ms: rec.time.map(|t| t.utc_ms),
-            duration_ms: rec.request_time_ms().map(i64::from),
-            method,
-            // the event, when there is one, needs it too; else it is moved
-            path: if ctx.opts.keep_events {
+        // the records themselves only for the cross-hop join (`born_tally`)
+        if ctx.join_records {
+            // one copy per chunk of each method and next hop (they repeat)
+            let method = borrowed(rec.method, esc).map(|m| agg.join.shared(&m));
+            let upstream = borrowed(rec.upstream.addr, esc).map(|u| agg.join.shared(&u));
+            // the event, when there is one, needs the path too; else it is moved
+            let path = if ctx.opts.keep_events {
                 path.clone()
             } else {
                 path.take()
-            }
-            .map(Into::into),
-            status,
-            request_id: text(rec.request_id).map(Into::into),
-            upstream,
-            cause: verdict.cause,
-        });
+            };
+            let request_id = text(rec.request_id).map(Into::into);
+            let r =
+                super::born::JoinRec::of(&seen, method, path.map(Into::into), request_id, upstream);
+            agg.join.keep(r);
+        }
     }
     if let (true, Some(b)) = (ctx.opts.keep_events, events.ndjson()) {
         // written straight from the line: no `Event` of owned strings

@@ -57,6 +57,33 @@ pub struct JoinRec {
     pub cause: Cause,
 }
 
+impl JoinRec {
+    /// The record of a 5xx the tally has [`super::born_tally::Seen`], with
+    /// the texts only the join reads.
+    pub fn of(
+        seen: &super::born_tally::Seen,
+        method: Option<Arc<str>>,
+        path: Option<Arc<str>>,
+        request_id: Option<Arc<str>>,
+        upstream: Option<Arc<str>>,
+    ) -> JoinRec {
+        JoinRec {
+            hop: seen.hop,
+            kind: seen.kind,
+            file: seen.file,
+            line: seen.line,
+            time_ms: seen.time_ms,
+            duration_ms: seen.duration_ms,
+            method,
+            path,
+            status: seen.status,
+            request_id,
+            upstream,
+            cause: seen.cause,
+        }
+    }
+}
+
 /// One hop record of a chain, for the report.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ChainLink {

@@ -684,40 +684,32 @@ fn slow_path<'a>(
             None => agg.no_path_502.bump(ctx.name),
         }
     }
+    let seen = Seen {
+        hop: ctx.name,
+        kind: ctx.hop,
+        file: ctx.file,
+        line: n,
+        time_ms: rec.time.map(|t| t.utc_ms),
+        duration_ms: rec.total_ms,
+        status,
+        cause,
+    };
     if status >= 500 {
-        let seen = Seen {
-            hop: ctx.name,
-            kind: ctx.hop,
-            file: ctx.file,
-            line: n,
-            time_ms: rec.time.map(|t| t.utc_ms),
-            duration_ms: rec.total_ms,
-            status,
-            cause,
-        };
         agg.join.see(&seen, || text(rec.request_id));
     }
     // the records themselves only for the cross-hop join (`born_tally`)
     if ctx.join_records {
-        agg.join.keep(super::born::JoinRec {
-            hop: ctx.name,
-            kind: ctx.hop,
-            file: ctx.file,
-            line: n,
-            time_ms: rec.time.map(|t| t.utc_ms),
-            duration_ms: rec.total_ms,
-            method: rec.method.map(|m| by.method(m)),
-            path: rec.path.map(|p| Arc::from(&*lossy(p))),
-            status,
-            request_id: rec.request_id.map(|p| Arc::from(&*lossy(p))),
+        agg.join.keep(super::born::JoinRec::of(
+            &seen,
+            rec.method.map(|m| by.method(m)),
+            rec.path.map(|p| Arc::from(&*lossy(p))),
+            rec.request_id.map(|p| Arc::from(&*lossy(p))),
             // what `next_hop` renders, the logged address first
-            upstream: rec
-                .upstream_addr
+            rec.upstream_addr
                 .map(NextHop::Addr)
                 .or_else(|| NextHop::of(rec))
                 .map(|h| by.next_hop(h)),
-            cause,
-        });
+        ));
     }
     if ctx.opts.keep_events {
         evs.push(Event {
