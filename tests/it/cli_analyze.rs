@@ -1197,3 +1197,32 @@ fn what_was_not_read_follows_the_verdict() {
     ]));
     assert!(!table.contains("not read:"), "{table}");
 }
+
+/// A `docker logs` dump of the official nginx image starts with its
+/// entrypoint's lines: each malformed sample says what it is, and the
+/// access lines after them are read as before.
+#[test]
+fn the_nginx_images_start_up_lines_are_named_in_the_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("docker-logs.txt");
+    let kubectl = std::fs::read_to_string("fixtures/logs/nginx/real/formats/kubectl.log").unwrap();
+    let banner = "/docker-entrypoint.sh: Launching /docker-entrypoint.d/20-envsubst-on-templates.sh\n\
+                  10-listen-on-ipv6-by-default.sh: info: Enabled listen on IPv6 in /etc/nginx/conf.d/default.conf\n";
+    std::fs::write(&path, format!("{banner}{kubectl}")).unwrap();
+    let v = crate::support::cli::analyze_json(&[path.to_str().unwrap()]);
+    let plain =
+        crate::support::cli::analyze_json(&["fixtures/logs/nginx/real/formats/kubectl.log"]);
+    assert_eq!(v["totals"]["malformed"], 2, "{}", v["totals"]);
+    assert_eq!(v["totals"]["requests"], plain["totals"]["requests"]);
+    let samples = v["malformed_samples"].as_array().unwrap();
+    assert_eq!(samples.len(), 2);
+    for s in samples {
+        assert!(
+            s["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("a container start-up message"),
+            "{s}"
+        );
+    }
+}
