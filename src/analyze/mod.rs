@@ -264,8 +264,13 @@ fn run(
             total.malformed_samples.push(s);
         }
     }
-    let names = &plan.names;
-    inputs_out.sort_by_key(|i| names.iter().position(|n| *n == i.path));
+    // in input order: each name's first index, looked up (a search of the
+    // names per comparison was quadratic: issue 9, thousands of files)
+    let mut order: std::collections::HashMap<&str, usize> = Default::default();
+    for (i, n) in plan.names.iter().enumerate() {
+        order.entry(n.as_str()).or_insert(i);
+    }
+    inputs_out.sort_by_key(|i| order.get(i.path.as_str()).copied());
     let mut report = Report::build(
         total,
         inputs_out,

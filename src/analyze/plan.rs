@@ -843,6 +843,65 @@ mod tests {
         assert!(late.loaded.iter().all(|l| !l.head_dropped));
     }
 
+    /// Files longer than detection's sample get the same verdicts from the
+    /// early detection (each judged as its head is read) as from the late
+    /// one: a plain log, one whose 64 KiB head ends on a line end exactly,
+    /// one with a config's words past its sample (still looked at for
+    /// Envoy formats: a start read only up to the sample would miss them),
+    /// one with long lines, and one of no known format.
+    #[test]
+    fn long_files_are_detected_from_their_first_bytes_as_from_their_head() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = lines(900, upstream_timing);
+        // cut so that the 64 KiB head ends with a line end
+        let mut exact = String::new();
+        for l in log.lines() {
+            if exact.len() + l.len() + 1 > super::super::inputs::HEAD_BYTES {
+                let pad = super::super::inputs::HEAD_BYTES - exact.len() - 1;
+                exact.push_str(&"x".repeat(pad));
+                exact.push('\n');
+                break;
+            }
+            exact.push_str(l);
+            exact.push('\n');
+        }
+        assert_eq!(exact.len(), super::super::inputs::HEAD_BYTES);
+        exact.push_str(&log);
+        let mut config_words = lines(80, upstream_timing);
+        config_words.push_str("static_resources:\n  listeners: []\nfrontend fe\n  bind :80\n");
+        config_words.push_str(&lines(200, upstream_timing));
+        let long: String = (0..300)
+            .map(|i| upstream_timing(i).replace("\"ua\"", &format!("\"{}\"", "u".repeat(400))))
+            .collect();
+        let files = [
+            ("a.log", log.clone()),
+            ("b.log", exact),
+            ("c.log", config_words),
+            ("d.log", long),
+            ("e.log", "some words of no format\n".repeat(3000)),
+        ];
+        for (name, text) in &files {
+            assert!(text.len() > 16 << 10, "{name}");
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let paths = vec![dir.path().display().to_string()];
+        let opts = Options::default();
+        let early = plan_with(&paths, &opts, true);
+        let late = plan_with(&paths, &opts, false);
+        assert_eq!(verdicts(&early), verdicts(&late));
+        let kinds: Vec<String> = verdicts(&early).into_iter().map(|v| v.1).collect();
+        assert_eq!(
+            kinds,
+            [
+                "nginx upstream_timing",
+                "nginx upstream_timing",
+                "nginx upstream_timing",
+                "nginx upstream_timing",
+                "Unknown"
+            ]
+        );
+    }
+
     /// An Envoy config among the inputs gives a format tried on every log
     /// before nginx's detection: the starts not kept are read again, and
     /// the verdicts are those of the plan that kept them.
