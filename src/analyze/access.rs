@@ -11,7 +11,7 @@ use super::event::{self, ChunkEvents, Collect, Event, EventSink};
 use super::event_json::{self, EventRef, TimeField};
 use super::inputs::Loaded;
 use super::nginx_config::NginxConfig;
-use super::schedule::for_each_chunk;
+use super::schedule::{for_each_chunk, for_each_chunk_grouped, Each};
 use super::stats::{self, Agg, CauseStat, Example, MinuteRun};
 use super::{join, Options};
 use crate::logs::nginx::{self, LogFormat, TimeCache};
@@ -121,17 +121,40 @@ pub(super) fn access_pass(
     let ndjson = on_events.ndjson();
     let parse = |i: usize, chunk: &[u8]| {
         let (agg, evs, n) = parse_access_chunk(chunk, &ctxs[i], ndjson);
-        ((agg, evs.finish(ndjson)), n)
+        ((agg, evs.finish(ndjson), None), n)
+    };
+    // whole small files, several into one aggregate (`schedule::GroupFn`);
+    // each file's lines and malformed lines are told apart
+    let group = |each: &mut Each<'_>| {
+        let mut agg = Agg::new();
+        // (rows, which name their file per chunk, are never grouped)
+        let mut events = Collect::default().with_ndjson(ndjson);
+        let mut counts = Vec::new();
+        let mut n = 0;
+        each(&mut |i, bytes| {
+            let (lines, malformed) = (agg.lines, agg.malformed);
+            n += parse_access_into(&mut agg, &mut events, bytes, &ctxs[i]);
+            counts.push((i, agg.lines - lines, agg.malformed - malformed));
+        });
+        ((agg, events.finish(ndjson), Some(counts)), n)
     };
     // an input's first chunk is its total so far (most small files are one
     // chunk: no empty aggregate made and merged into per file)
     let mut file_total: Option<Agg> = None;
+    // per input read in a group: its (lines, malformed lines)
+    let mut grouped: Vec<Option<(u64, u64)>> = vec![None; files.len()];
     let mut base = 0u64;
-    for_each_chunk(&mut files, opts, problems, &parse, &mut |i,
-                                                             part: Option<
-        ((Agg, ChunkEvents), u64),
-    >| {
-        if let Some(((mut agg, evs), n)) = part {
+    let mut sink = |i: usize, part: Option<(Parsed, u64)>| {
+        if let Some(((agg, evs, Some(counts)), _)) = part {
+            // whole files: their line numbers are their own
+            on_events.send(evs, 0);
+            for (f, lines, malformed) in counts {
+                grouped[f] = Some((lines, malformed));
+            }
+            total += agg;
+            return;
+        }
+        if let Some(((mut agg, evs, None), n)) = part {
             shift_lines(&mut agg, &mut [], base);
             on_events.send(evs, base);
             base += n;
@@ -141,10 +164,18 @@ pub(super) fn access_pass(
             }
             return;
         }
-        // (`Agg::new`, not the default: its status table is allocated)
-        let agg = match file_total.take() {
-            Some(a) => a,
-            None => Agg::new(),
+        let (lines, malformed) = match grouped[i].take() {
+            Some(c) => c,
+            None => {
+                // (`Agg::new`, not the default: its status table is allocated)
+                let agg = match file_total.take() {
+                    Some(a) => a,
+                    None => Agg::new(),
+                };
+                let c = (agg.lines, agg.malformed);
+                total += agg;
+                c
+            }
         };
         base = 0;
         let (display, reason, fi) = &about[i];
@@ -153,14 +184,24 @@ pub(super) fn access_pass(
             InputKind::NginxAccess,
             Some(formats[*fi].name.clone()),
             reason.clone(),
-            agg.lines,
-            agg.malformed,
+            lines,
+            malformed,
             0,
         ));
-        total += agg;
-    });
+    };
+    // rows name their file per chunk, and `export` keeps a result per
+    // chunk's requests: those are read file by file
+    if opts.rows.is_some() || opts.all_requests {
+        for_each_chunk(&mut files, opts, problems, &parse, &mut sink);
+    } else {
+        for_each_chunk_grouped(&mut files, opts, problems, &parse, &group, &mut sink);
+    }
     total
 }
+
+/// What the access pass makes of a chunk (or of a group of whole small
+/// files: then with each one's index, lines and malformed lines).
+type Parsed = (Agg, ChunkEvents, Option<Vec<(usize, u64, u64)>>);
 
 /// Make chunk-relative line numbers absolute.
 pub(super) fn shift_lines(agg: &mut Agg, evs: &mut [Event], base: u64) {
@@ -190,6 +231,17 @@ pub const TIMING_SAMPLE: u64 = 16;
 
 /// The hot loop: one chunk of an access log.
 fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>, ndjson: bool) -> (Agg, Collect, u64) {
+    let mut agg = Agg::new();
+    let mut events = Collect::new(ctx.opts, ctx.display, None).with_ndjson(ndjson);
+    let n = parse_access_into(&mut agg, &mut events, chunk, ctx);
+    (agg, events, n)
+}
+
+/// [`parse_access_chunk`] into an aggregate and events that may hold
+/// earlier chunks' (whole small files read by one task, in input order:
+/// the same as each file's own aggregate merged in that order); returns
+/// the chunk's line count.
+fn parse_access_into(agg: &mut Agg, events: &mut Collect, chunk: &[u8], ctx: &Ctx<'_>) -> u64 {
     // Docker json-file: the chunk's entries decoded at once; Docker and
     // CRI: a line cut at 16 KiB joined again; line numbers kept
     // (`wrap::docker_chunk`, `wrap::cri_chunk`)
@@ -205,8 +257,6 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>, ndjson: bool) -> (Agg, Collec
         }
         w => (chunk, w),
     };
-    let mut agg = Agg::new();
-    let mut events = Collect::new(ctx.opts, ctx.display, None).with_ndjson(ndjson);
     let mut cache = TimeCache::default();
     let mut n = 0u64;
     let mut run = MinuteRun::default();
@@ -216,7 +266,7 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>, ndjson: bool) -> (Agg, Collec
     // every answered line is read in full for its head size: only formats
     // that log the byte counts pay for it
     let heads = ctx.fmt.has_upstream_bytes();
-    agg.header_sizes.logged = heads;
+    agg.header_sizes.logged |= heads;
     let mut ok_lines = 0u64;
     // the 502s' path patterns are built here, not allocated per request
     let mut pattern = String::new();
@@ -292,7 +342,7 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>, ndjson: bool) -> (Agg, Collec
             if heads {
                 agg.header_sizes.see(&full.upstream);
             }
-            let cause = slow_path(full, n, ctx, &mut agg, &mut events, &mut pattern);
+            let cause = slow_path(full, n, ctx, agg, events, &mut pattern);
             if summary_time.is_some() {
                 if status >= 500 {
                     run.cur.s5xx += 1;
@@ -336,7 +386,7 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>, ndjson: bool) -> (Agg, Collec
                         .see_fields(&full.upstream, status, full.time.map(|t| t.utc_ms));
                 }
                 if ctx.opts.all_requests {
-                    match &mut events {
+                    match &mut *events {
                         Collect::Rows(r) => r.nginx(full, n, ctx.fmt.escape),
                         c => c.push(plain_event(full, n, ctx)),
                     }
@@ -346,7 +396,7 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>, ndjson: bool) -> (Agg, Collec
     }
     run.finish(&mut agg.minutes);
     agg.timings.flush();
-    (agg, events, n)
+    n
 }
 
 /// A path with its query dropped and id-like segments (a run of 3+ digits,

@@ -200,8 +200,12 @@ impl PlainFile {
         (!shrank).then_some(r)
     }
 
-    /// [`PlainFile::with_chunk`] with `pread` into a pooled buffer.
-    fn with_read_chunk<R>(&self, range: (u64, u64), f: impl Fn(&[u8]) -> R) -> R {
+    /// [`PlainFile::with_chunk`] with `pread` into a pooled buffer: `f` is
+    /// called once (a file that shrank meanwhile gives the lines read up
+    /// to its new end, as noted by [`PlainFile::changed`]), so it may add
+    /// into what it borrows (issue 9: whole small files read by one task
+    /// into one aggregate).
+    pub fn with_read_chunk<R>(&self, range: (u64, u64), f: impl FnOnce(&[u8]) -> R) -> R {
         let mut buf = (BUFFERS.lock().ok())
             .and_then(|mut pool| pool.pop())
             .unwrap_or_default();
