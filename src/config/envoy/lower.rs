@@ -527,7 +527,9 @@ fn upstream(c: &Cluster) -> Upstream {
                     Setting::default_at(DEFAULT_BASE_EJECTION_TIME, od.map_or(span, |o| o.span))
                 }
             };
-            let host = if e.port.is_none() && e.address.value.starts_with('/') {
+            // A `pipe` endpoint is a Unix socket even with a relative path
+            // (Envoy's `Pipe.path` is any path; `@` is the abstract namespace).
+            let host = if e.pipe || (e.port.is_none() && e.address.value.starts_with('/')) {
                 Host::Unix(e.address.value.clone())
             } else {
                 Host::classify(&e.address.value)

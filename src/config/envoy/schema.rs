@@ -427,6 +427,9 @@ pub struct Endpoint {
     pub address: Spanned<String>,
     /// `socket_address.port_value`.
     pub port: Option<Spanned<u64>>,
+    /// Given as `pipe.path`: a Unix socket, whatever the path looks like
+    /// (Istio's bootstraps use relative ones, `./var/run/secrets/…`).
+    pub pipe: bool,
     /// The `lb_endpoints` entry.
     pub span: Span,
 }
