@@ -189,6 +189,27 @@ pub fn lower(boot: &Bootstrap, file: FileId) -> ProxyModel {
                 .push(dir("dynamic_resources", args, *span));
         }
     }
+    if let Some(dump) = &boot.config_dump {
+        // arguments: the parts the dump holds; then the route
+        // configurations no dumped listener uses
+        let args: Vec<Arg> = dump
+            .parts
+            .iter()
+            .map(|k| arg(k.as_str(), boot.span))
+            .collect();
+        model.global.main.push(dir("config_dump", args, boot.span));
+        if !dump.unattached_routes.is_empty() {
+            let args: Vec<Arg> = dump
+                .unattached_routes
+                .iter()
+                .map(|k| arg(k.as_str(), boot.span))
+                .collect();
+            model
+                .global
+                .main
+                .push(dir("config_dump.unattached_routes", args, boot.span));
+        }
+    }
     if let Some(kinds) = &boot.xds_resources {
         let args: Vec<Arg> = kinds.iter().map(|k| arg(k.as_str(), boot.span)).collect();
         model

@@ -121,8 +121,8 @@ pub fn parse_bootstrap(file: FileId, text: &[u8], syntax: Syntax) -> Bootstrap {
 /// holds `static_clusters[].cluster`, `dynamic_active_clusters[].cluster`
 /// and `dynamic_warming_clusters[].cluster`; `ListenersConfigDump`
 /// `static_listeners[].listener` and `dynamic_listeners[].active_state.listener`;
-/// `RoutesConfigDump` `static_route_configs[].route_config` and
-/// `dynamic_route_configs[].route_config`).
+/// `RoutesConfigDump` `dynamic_route_configs[].route_config`; its
+/// `static_route_configs` are the static listeners' inline ones again).
 const CLUSTERS_DUMP_TYPE: &str = "envoy.admin.v3.ClustersConfigDump";
 const LISTENERS_DUMP_TYPE: &str = "envoy.admin.v3.ListenersConfigDump";
 const ROUTES_DUMP_TYPE: &str = "envoy.admin.v3.RoutesConfigDump";
@@ -422,6 +422,7 @@ impl Reader {
     /// `dynamic_resources` are what the dump already resolved.
     fn config_dump(&mut self, root: &Node, boot: &mut Bootstrap) {
         let mut routes: Vec<RouteConfiguration> = Vec::new();
+        let mut dump = ConfigDump::default();
         for (i, c) in self.seq(root, "configs", &Path::Root).iter().enumerate() {
             let p = Path::Root.index("configs", i);
             if !self.expect_map(c, &p) {
@@ -432,6 +433,10 @@ impl Reader {
                 .and_then(|t| t.as_scalar())
                 .map(type_name)
                 .unwrap_or("");
+            let short = ty.rsplit('.').next().unwrap_or(ty);
+            if !short.is_empty() && !dump.parts.iter().any(|k| k == short) {
+                dump.parts.push(short.to_owned());
+            }
             match ty {
                 CLUSTERS_DUMP_TYPE => {
                     for key in [
@@ -466,12 +471,13 @@ impl Reader {
                     }
                 }
                 ROUTES_DUMP_TYPE => {
-                    for key in ["static_route_configs", "dynamic_route_configs"] {
-                        for (j, e) in self.seq(c, key, &p).iter().enumerate() {
-                            let ep = p.index(key, j);
-                            if let Some(rc) = self.map(e, "route_config", &ep) {
-                                routes.push(self.route_config(rc, &ep.field("route_config")));
-                            }
+                    // `static_route_configs` are the inline `route_config`s
+                    // of static listeners, dumped again: read with them.
+                    let key = "dynamic_route_configs";
+                    for (j, e) in self.seq(c, key, &p).iter().enumerate() {
+                        let ep = p.index(key, j);
+                        if let Some(rc) = self.map(e, "route_config", &ep) {
+                            routes.push(self.route_config(rc, &ep.field("route_config")));
                         }
                     }
                 }
@@ -481,6 +487,7 @@ impl Reader {
         // Put each RDS route configuration in its connection manager, and
         // drop the note that said the routes were elsewhere.
         let mut resolved: Vec<String> = Vec::new();
+        let mut used = vec![false; routes.len()];
         for h in boot
             .listeners
             .iter_mut()
@@ -491,9 +498,10 @@ impl Reader {
             };
             let found = routes
                 .iter()
-                .find(|rc| rc.name.as_ref().is_some_and(|n| n.value == name));
-            if let Some(rc) = found {
-                h.route_config = Some(rc.clone());
+                .position(|rc| rc.name.as_ref().is_some_and(|n| n.value == name));
+            if let Some(i) = found {
+                used[i] = true;
+                h.route_config = Some(routes[i].clone());
                 h.rds = None;
                 resolved.push(name);
             }
@@ -504,6 +512,13 @@ impl Reader {
             } => !resolved.contains(route_config_name),
             _ => true,
         });
+        dump.unattached_routes = routes
+            .iter()
+            .zip(&used)
+            .filter(|(rc, used)| !**used && rc.name.is_some())
+            .map(|(rc, _)| rc.name.as_ref().map_or(String::new(), |n| n.value.clone()))
+            .collect();
+        boot.config_dump = Some(dump);
     }
 
     fn listener(&mut self, l: &Node, path: &Path<'_>) -> Listener {
@@ -1364,7 +1379,8 @@ static_resources:
     {"name": "warm", "warming_state": {"listener": {"name": "warm"}}}]},
   {"@type": "type.googleapis.com/envoy.admin.v3.RoutesConfigDump",
    "dynamic_route_configs": [{"route_config": {"name": "r80", "virtual_hosts": [
-     {"name": "all", "domains": ["*"], "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "app"}}]}]}}]}
+     {"name": "all", "domains": ["*"], "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "app"}}]}]}},
+     {"route_config": {"name": "orphan", "virtual_hosts": []}}]}
 ]}"#;
         let b = parse_bootstrap(FileId(0), json.as_bytes(), Syntax::Json);
         assert!(b.errors.is_empty(), "{:?}", b.errors);
@@ -1386,6 +1402,17 @@ static_resources:
             "{notes:?}"
         );
         assert_eq!(notes.len(), 1, "{notes:?}");
+        let dump = b.config_dump.as_ref().expect("a config dump");
+        assert_eq!(
+            dump.parts,
+            [
+                "BootstrapConfigDump",
+                "ClustersConfigDump",
+                "ListenersConfigDump",
+                "RoutesConfigDump"
+            ]
+        );
+        assert_eq!(dump.unattached_routes, ["orphan"]);
     }
 
     #[test]
