@@ -98,7 +98,7 @@ fn within(inner: Span, outer: Span) -> bool {
 /// `http`, or a fragment's own top level). Whatever it holds (a
 /// `resolver`: linuxserver's site files include `resolver.conf` in each
 /// proxying location) is unknown, and NGX-INC-001 says so.
-fn unread_include_around<'m>(m: &'m ProxyModel, at: Span) -> Option<&'m MissingInclude> {
+fn unread_include_around(m: &ProxyModel, at: Span) -> Option<&MissingInclude> {
     m.missing_includes.iter().find(|i| {
         let innermost = m
             .blocks
