@@ -100,6 +100,15 @@ fn within(inner: Span, outer: Span) -> bool {
 /// proxying location) is unknown, and NGX-INC-001 says so.
 fn unread_include_around(m: &ProxyModel, at: Span) -> Option<&MissingInclude> {
     m.missing_includes.iter().find(|i| {
+        // nginx's own tables (conf/mime.types, fastcgi_params, fastcgi.conf,
+        // uwsgi_params, scgi_params) hold `types` and `*_param` lines only.
+        let name = i.path.rsplit('/').next().unwrap_or(&i.path);
+        if matches!(
+            name,
+            "mime.types" | "fastcgi_params" | "fastcgi.conf" | "uwsgi_params" | "scgi_params"
+        ) {
+            return false;
+        }
         let innermost = m
             .blocks
             .iter()
@@ -234,6 +243,10 @@ mod tests {
         // an include in another server does not
         let other = "http { server { include resolver.conf; } server { location / { proxy_pass http://$host; } } }";
         assert_eq!(findings("NGX-DNS-002", other).len(), 1);
+        // nor nginx's MIME table, which holds no resolver
+        let mime =
+            "http { include mime.types; server { location / { proxy_pass http://$host; } } }";
+        assert_eq!(findings("NGX-DNS-002", mime).len(), 1);
         // nor one in a sibling location
         let sibling = "http { server { location /a { include r.conf; } location / { proxy_pass http://$host; } } }";
         assert_eq!(findings("NGX-DNS-002", sibling).len(), 1);
