@@ -10,9 +10,13 @@
 //! `jsonPayload.statusDetails` says why the load balancer returned what it
 //! did (`response_sent_by_backend`, `failed_to_connect_to_backend`, …);
 //! `timestamp` is RFC 3339; `trace` is `projects/P/traces/ID`, from
-//! `X-Cloud-Trace-Context`/`traceparent` (the join key). A line is taken as
-//! a load balancer's when it has `httpRequest` and either
-//! `jsonPayload.statusDetails` or a `…LoadBalancerLogEntry` `@type`.
+//! `X-Cloud-Trace-Context`/`traceparent` (the join key). The Envoy-based
+//! regional and internal Application Load Balancers also log
+//! `jsonPayload.proxyStatus` (an RFC 9209 error type, set when the load
+//! balancer made the error; Google's "Internal Application Load Balancer
+//! logging and monitoring"). A line is taken as a load balancer's when it
+//! has `httpRequest` and `jsonPayload.statusDetails`, `proxyStatus` or a
+//! `…LoadBalancerLogEntry` `@type`.
 
 use super::hop::{HopExample, HopFormat, HopKind, HopLineError, HopParser, HopRecord, Signals};
 use super::hop_fields::{
@@ -48,11 +52,12 @@ impl HopParser for GcpLbParser {
         let (Some(http), true) = (http, ok) else {
             return Err(HopLineError::Mismatch);
         };
-        let (mut details, mut lb_type) = (None, false);
+        let (mut details, mut proxy_status, mut lb_type) = (None, None, false);
         let mut backend_ms = None;
         if let Some(p) = payload {
             json_members(p, &mut |k, v| match k {
                 "statusDetails" => details = json_bytes(v),
+                "proxyStatus" => proxy_status = json_bytes(v),
                 "@type" => {
                     lb_type = json_bytes(v).is_some_and(|t| t.ends_with(b"LoadBalancerLogEntry"))
                 }
@@ -60,7 +65,7 @@ impl HopParser for GcpLbParser {
                 _ => {}
             });
         }
-        if details.is_none() && !lb_type {
+        if details.is_none() && proxy_status.is_none() && !lb_type {
             return Err(HopLineError::Mismatch);
         }
         let mut bad_status = false;
@@ -82,6 +87,7 @@ impl HopParser for GcpLbParser {
         }
         rec.signals = Signals::Gcp {
             status_details: details,
+            proxy_status,
             backend_ms,
         };
         Ok(rec)
@@ -102,7 +108,7 @@ impl HopFormat for GcpLb {
         super::hop::detect_by_parsing(
             head,
             GcpLbParser,
-            "are Cloud Logging entries with httpRequest and a load balancer jsonPayload (statusDetails)",
+            "are Cloud Logging entries with httpRequest and a load balancer jsonPayload (statusDetails/proxyStatus)",
         )
     }
     fn near_miss(&self, head: &[&[u8]]) -> Option<String> {
@@ -142,7 +148,8 @@ pub const EXAMPLES: &[HopExample] = &[
         title: "no connection to any backend",
         line: r#"{"jsonPayload":{"statusDetails":"failed_to_connect_to_backend"},"httpRequest":{"requestMethod":"GET","requestUrl":"https://www.example.com/","status":503,"latency":"0.004s"},"timestamp":"2024-03-12T08:00:03Z"}"#,
         status: Some(503),
-        cause: "upstream_refused",
+        // Google: "This includes timeouts during the connection phase"
+        cause: "upstream_connect_failed",
         evidence: "statusDetails=failed_to_connect_to_backend",
     },
     HopExample {
@@ -151,6 +158,27 @@ pub const EXAMPLES: &[HopExample] = &[
         status: Some(502),
         cause: "timeout",
         evidence: "statusDetails=backend_timeout",
+    },
+    HopExample {
+        title: "the backend sent its own 502 and closed the connection mid-body",
+        line: r#"{"jsonPayload":{"@type":"type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry","statusDetails":"backend_connection_closed_after_partial_response_sent"},"httpRequest":{"requestMethod":"GET","requestUrl":"https://www.example.com/big","status":502,"latency":"1.2s"},"timestamp":"2024-03-12T08:00:34Z"}"#,
+        status: Some(502),
+        cause: "passthrough",
+        evidence: "set by the software on the backend",
+    },
+    HopExample {
+        title: "a Cloud Armor rule denied the request with deny(502): the load balancer's decision",
+        line: r#"{"jsonPayload":{"@type":"type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry","statusDetails":"denied_by_security_policy","enforcedSecurityPolicy":{"name":"edge-policy","priority":1000,"configuredAction":"DENY","outcome":"DENY"}},"httpRequest":{"requestMethod":"GET","requestUrl":"https://www.example.com/admin","status":502,"latency":"0.001s"},"timestamp":"2024-03-12T08:00:35Z"}"#,
+        status: Some(502),
+        cause: "unknown",
+        evidence: "Cloud Armor security policy denied",
+    },
+    HopExample {
+        title: "an internal Application Load Balancer: proxyStatus names the error it made",
+        line: r#"{"jsonPayload":{"@type":"type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry","proxyStatus":"error=\"connection_refused\"; details=\"upstream_reset_before_response_started{connection_failure}\""},"httpRequest":{"requestMethod":"GET","requestUrl":"http://10.1.2.99/api","status":503,"serverIp":"10.1.3.4","latency":"0.002s"},"resource":{"type":"internal_http_lb_rule"},"timestamp":"2024-03-12T08:00:36Z"}"#,
+        status: Some(503),
+        cause: "upstream_refused",
+        evidence: "the load balancer made the error; the backend refused the connection",
     },
 ];
 

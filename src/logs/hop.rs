@@ -113,6 +113,10 @@ pub enum Signals<'a> {
     Gcp {
         /// `jsonPayload.statusDetails` (`failed_to_connect_to_backend`, …).
         status_details: Option<&'a [u8]>,
+        /// `jsonPayload.proxyStatus` (Envoy-based regional and internal
+        /// Application Load Balancers): an RFC 9209 `Proxy-Status` error,
+        /// set when the load balancer made the error.
+        proxy_status: Option<&'a [u8]>,
         /// `backendLatency` / `latency` of the backend, ms, when logged.
         backend_ms: Option<i64>,
     },

@@ -772,6 +772,56 @@ fn public_samples_of_every_hop() {
     assert_eq!(bad[0]["line"], 2);
 }
 
+/// One line per value the vendor documents for its failure signals, built
+/// field by field from the vendor's tables (`fixtures/logs/<fmt>/
+/// documented_values.log`, each noted in `real/SOURCES.md`): each 5xx gets
+/// the cause the documentation gives the value, and a value the vendor has
+/// not documented (yet) stays `unknown`.
+#[test]
+fn documented_values_of_every_hop() {
+    type Case<'a> = (&'a str, &'a str, &'a [(u64, &'a str)]);
+    let cases: &[Case] = &[(
+        "fixtures/logs/gcp_lb/documented_values.log",
+        "gcp_lb",
+        &[
+            (1, "passthrough"),
+            // "includes timeouts during the connection phase"
+            (2, "upstream_connect_failed"),
+            (3, "no_live_upstream"),
+            (4, "upstream_closed_early"),
+            // the status is set by the software on the backend
+            (5, "passthrough"),
+            (6, "timeout"),
+            (7, "invalid_header"),
+            (8, "header_too_big"),
+            (9, "tls"),
+            (10, "tls"),
+            (11, "tls"),
+            // Cloud Armor deny(502), IAP, a request loop, the load
+            // balancer's own config: made there, no backend cause
+            (12, "unknown"),
+            (13, "unknown"),
+            (14, "unknown"),
+            (15, "unknown"),
+            (16, "unknown"),
+            // a cached backend response
+            (19, "passthrough"),
+            (20, "unknown"),
+            (21, "upstream_refused"),
+            (22, "no_live_upstream"),
+            (23, "timeout"),
+            (24, "tls"),
+        ],
+    )];
+    for (path, format, want) in cases {
+        let v = analyze_json(&[path]);
+        assert_eq!(v["inputs"][0]["format"], *format, "{path}");
+        let want: Vec<(u64, String)> = want.iter().map(|(l, c)| (*l, c.to_string())).collect();
+        assert_eq!(causes_by_line(path), want, "{path}");
+        assert_eq!(v["hops"][0]["totals"]["malformed"], 0, "{path}");
+    }
+}
+
 /// HAProxy's own lines as containerd stores them (`/var/log/pods/…`) and
 /// in Docker's json-file, and Envoy's behind `kubectl logs --timestamps`,
 /// are read as the bare lines are.
