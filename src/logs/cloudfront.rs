@@ -268,10 +268,10 @@ impl HopParser for CloudFrontParser {
         for (v, col) in f.iter().zip(&self.cols) {
             let Some(col) = *col else { continue };
             // date, time and status are checked as written (`-` is a bad
-            // value there, not an absent one); the durations are read as
-            // written too (an empty one reads as 0 ms)
+            // value there, not an absent one); an empty duration is absent,
+            // as in the JSON output (it read as 0 ms)
             let v = match col {
-                Col::Date | Col::Time | Col::Status | Col::TimeTaken | Col::OriginFbl => Some(*v),
+                Col::Date | Col::Time | Col::Status => Some(*v),
                 _ => dash(v),
             };
             fields.put(col, v);
@@ -513,6 +513,34 @@ mod tests {
 
     fn head_of(text: &str) -> Vec<&[u8]> {
         text.lines().map(str::as_bytes).collect()
+    }
+
+    #[test]
+    fn an_empty_duration_is_absent_not_zero() {
+        let p = CloudFrontParser::from_fields_line(
+            b"#Fields: date time sc-status time-taken origin-fbl",
+        )
+        .unwrap();
+        let r = p.parse_line(b"2024-03-12\t08:00:02\t504\t\t").unwrap();
+        assert_eq!(r.total_ms, None);
+        assert!(matches!(
+            r.signals,
+            Signals::Cdn {
+                origin_header_ms: None,
+                ..
+            }
+        ));
+        let r = p
+            .parse_line(b"2024-03-12\t08:00:02\t504\t30.004\t0.000")
+            .unwrap();
+        assert_eq!(r.total_ms, Some(30_004));
+        assert!(matches!(
+            r.signals,
+            Signals::Cdn {
+                origin_header_ms: Some(0),
+                ..
+            }
+        ));
     }
 
     #[test]
