@@ -495,6 +495,20 @@ pub const EXAMPLES: &[HopExample] = &[
         evidence: "sc-status=504",
     },
     HopExample {
+        title: "502, the origin timed out (OriginCommError: connecting or reading)",
+        line: "2024-03-12\t08:10:41\tFRA56-P1\t951\t198.51.100.7\tGET\td1a2b3c4d5e6f7.cloudfront.net\t/api/slow\t502\t-\tcurl/8.4.0\t-\t-\tError\tc0mmErr0rJaX2j7fV2kAqVQbq0d5Yw1r9c5l6m1n2o3p4q5r6s7t8==\tapi.example.com\thttps\t320\t10.045\t-\tTLSv1.3\tTLS_AES_128_GCM_SHA256\tError\tHTTP/2.0\t-\t-\t443\t10.045\tOriginCommError\ttext/html\t915\t-\t-",
+        status: Some(502),
+        cause: "timeout",
+        evidence: "timed out while connecting to the origin or reading",
+    },
+    HopExample {
+        title: "502 made at the edge by a Lambda@Edge function (LambdaValidationError), not the origin",
+        line: "2024-03-12\t08:10:51\tFRA56-P1\t951\t198.51.100.7\tGET\td1a2b3c4d5e6f7.cloudfront.net\t/\t502\t-\tcurl/8.4.0\t-\t-\tLambdaValidationError\tl4mbd4V4lJaX2j7fV2kAqVQbq0d5Yw1r9c5l6m1n2o3p4q5r6s7t8==\twww.example.com\thttps\t320\t0.021\t-\tTLSv1.3\tTLS_AES_128_GCM_SHA256\tLambdaValidationError\tHTTP/2.0\t-\t-\t443\t0.021\tLambdaValidationError\ttext/html\t915\t-\t-",
+        status: Some(502),
+        cause: "unknown",
+        evidence: "not by the origin",
+    },
+    HopExample {
         title: "200 from cache",
         line: "2019-12-04\t21:02:31\tLAX1\t392\t192.0.2.100\tGET\td111111abcdef8.cloudfront.net\t/index.html\t200\t-\tMozilla/5.0\t-\t-\tHit\tSOX4xwn4XV6Q4rgb7XiVGOHms_BGlTAC4KyHmureZmBNrjGdRLiNIQ==\td111111abcdef8.cloudfront.net\thttps\t23\t0.001\t-\tTLSv1.2\tECDHE-RSA-AES128-GCM-SHA256\tHit\tHTTP/2.0\t-\t-\t11040\t0.001\tHit\ttext/html\t78\t-\t-",
         status: Some(200),
@@ -610,7 +624,7 @@ mod tests {
         assert!(p.parse_line(extra.as_bytes()).is_ok());
         let cut = &line.as_bytes()[..line.len() / 2];
         assert_eq!(p.parse_line(cut), Err(HopLineError::Mismatch));
-        let r = p.parse_line(EXAMPLES[3].line.as_bytes()).unwrap();
+        let r = p.parse_line(EXAMPLES.last().unwrap().line.as_bytes()).unwrap();
         assert_eq!(r.client, Some(&b"192.0.2.100"[..]));
         let mut bytes = line.as_bytes().to_vec();
         let at = line.find("Mozilla").unwrap();

@@ -780,39 +780,77 @@ fn public_samples_of_every_hop() {
 #[test]
 fn documented_values_of_every_hop() {
     type Case<'a> = (&'a str, &'a str, &'a [(u64, &'a str)]);
-    let cases: &[Case] = &[(
-        "fixtures/logs/gcp_lb/documented_values.log",
-        "gcp_lb",
-        &[
-            (1, "passthrough"),
-            // "includes timeouts during the connection phase"
-            (2, "upstream_connect_failed"),
-            (3, "no_live_upstream"),
-            (4, "upstream_closed_early"),
-            // the status is set by the software on the backend
-            (5, "passthrough"),
-            (6, "timeout"),
-            (7, "invalid_header"),
-            (8, "header_too_big"),
-            (9, "tls"),
-            (10, "tls"),
-            (11, "tls"),
-            // Cloud Armor deny(502), IAP, a request loop, the load
-            // balancer's own config: made there, no backend cause
-            (12, "unknown"),
-            (13, "unknown"),
-            (14, "unknown"),
-            (15, "unknown"),
-            (16, "unknown"),
-            // a cached backend response
-            (19, "passthrough"),
-            (20, "unknown"),
-            (21, "upstream_refused"),
-            (22, "no_live_upstream"),
-            (23, "timeout"),
-            (24, "tls"),
-        ],
-    )];
+    let cases: &[Case] = &[
+        (
+            "fixtures/logs/gcp_lb/documented_values.log",
+            "gcp_lb",
+            &[
+                (1, "passthrough"),
+                // "includes timeouts during the connection phase"
+                (2, "upstream_connect_failed"),
+                (3, "no_live_upstream"),
+                (4, "upstream_closed_early"),
+                // the status is set by the software on the backend
+                (5, "passthrough"),
+                (6, "timeout"),
+                (7, "invalid_header"),
+                (8, "header_too_big"),
+                (9, "tls"),
+                (10, "tls"),
+                (11, "tls"),
+                // Cloud Armor deny(502), IAP, a request loop, the load
+                // balancer's own config: made there, no backend cause
+                (12, "unknown"),
+                (13, "unknown"),
+                (14, "unknown"),
+                (15, "unknown"),
+                (16, "unknown"),
+                // a cached backend response
+                (19, "passthrough"),
+                (20, "unknown"),
+                (21, "upstream_refused"),
+                (22, "no_live_upstream"),
+                (23, "timeout"),
+                (24, "tls"),
+            ],
+        ),
+        (
+            "fixtures/logs/cloudfront/documented_values.log",
+            "cloudfront",
+            &[
+                (3, "upstream_refused"),
+                (4, "timeout"),
+                // "timed out while connecting to the origin, or reading"
+                (5, "timeout"),
+                (6, "timeout"),
+                (7, "dns"),
+                (8, "invalid_header"),
+                (9, "header_too_big"),
+                (10, "invalid_header"),
+                (11, "invalid_header"),
+                (12, "upstream_closed_early"),
+                (13, "upstream_reset"),
+                (14, "invalid_header"),
+                // the viewer's side, an unnamed origin issue, a cached error
+                (15, "unknown"),
+                (16, "unknown"),
+                (17, "unknown"),
+                (18, "unknown"),
+                // edge functions: made at the edge, not by the origin
+                (19, "unknown"),
+                (20, "unknown"),
+                (21, "rate_limited"),
+                (22, "unknown"),
+                (23, "rate_limited"),
+                (24, "unknown"),
+                (25, "rate_limited"),
+                (26, "rate_limited"),
+                (27, "passthrough"),
+                (28, "passthrough"),
+                (29, "unknown"),
+            ],
+        ),
+    ];
     for (path, format, want) in cases {
         let v = analyze_json(&[path]);
         assert_eq!(v["inputs"][0]["format"], *format, "{path}");
