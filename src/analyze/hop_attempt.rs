@@ -210,6 +210,7 @@ mod tests {
                 elb_status: Some(502),
                 target_status: Some(502),
                 error_reason: None,
+                actions: None,
                 request_processing_ms: Some(0),
                 target_processing_ms: Some(1),
                 response_processing_ms: Some(0),

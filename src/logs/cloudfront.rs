@@ -624,7 +624,9 @@ mod tests {
         assert!(p.parse_line(extra.as_bytes()).is_ok());
         let cut = &line.as_bytes()[..line.len() / 2];
         assert_eq!(p.parse_line(cut), Err(HopLineError::Mismatch));
-        let r = p.parse_line(EXAMPLES.last().unwrap().line.as_bytes()).unwrap();
+        let r = p
+            .parse_line(EXAMPLES.last().unwrap().line.as_bytes())
+            .unwrap();
         assert_eq!(r.client, Some(&b"192.0.2.100"[..]));
         let mut bytes = line.as_bytes().to_vec();
         let at = line.find("Mozilla").unwrap();

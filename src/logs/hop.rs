@@ -102,6 +102,9 @@ pub enum Signals<'a> {
         target_status: Option<u16>,
         /// `error_reason` (`-` → `None`).
         error_reason: Option<&'a [u8]>,
+        /// `actions_executed` (`forward`, `fixed-response`, `waf`, …; `-`
+        /// → `None`).
+        actions: Option<&'a [u8]>,
         /// `request_processing_time`, ms (`-1` → `None`).
         request_processing_ms: Option<i64>,
         /// `target_processing_time`, ms (`-1` → `None`).

@@ -850,6 +850,35 @@ fn documented_values_of_every_hop() {
                 (29, "unknown"),
             ],
         ),
+        (
+            "fixtures/logs/alb/documented_values.log",
+            "alb",
+            &[
+                (1, "passthrough"),
+                // sent, no response start: the target closed it
+                (2, "upstream_closed_early"),
+                // -1 -1: not dispatched, or the target closed before the
+                // idle timeout; refused/unreachable/TLS log the same
+                (3, "unknown"),
+                (4, "invalid_header"),
+                (5, "no_live_upstream"),
+                // a listener rule's fixed-response 503
+                (6, "unknown"),
+                (7, "timeout"),
+                (8, "invalid_header"),
+                (9, "upstream_closed_early"),
+                (10, "rate_limited"),
+                (11, "timeout"),
+                // authenticate, WAF, the load balancer's own 500/561
+                (12, "unknown"),
+                (13, "unknown"),
+                (14, "unknown"),
+                (15, "unknown"),
+                (16, "unknown"),
+                (17, "unknown"),
+                (18, "unknown"),
+            ],
+        ),
     ];
     for (path, format, want) in cases {
         let v = analyze_json(&[path]);
