@@ -879,6 +879,34 @@ fn documented_values_of_every_hop() {
                 (18, "unknown"),
             ],
         ),
+        (
+            "fixtures/logs/fastly/documented_values.log",
+            "fastly",
+            &[
+                // "typically … a timeout" (Common 503 errors)
+                (1, "timeout"),
+                (2, "timeout"),
+                (3, "timeout"),
+                (4, "timeout"),
+                (5, "upstream_refused"),
+                (6, "no_live_upstream"),
+                (7, "no_live_upstream"),
+                (8, "no_live_upstream"),
+                (9, "no_live_upstream"),
+                (10, "tls"),
+                (11, "tls"),
+                (12, "rate_limited"),
+                (13, "rate_limited"),
+                (14, "passthrough"),
+                (15, "passthrough"),
+                (16, "passthrough"),
+                // the service's own VCL made it; Fastly's error without a
+                // known reason; a reason Fastly does not document
+                (17, "unknown"),
+                (18, "unknown"),
+                (19, "unknown"),
+            ],
+        ),
     ];
     for (path, format, want) in cases {
         let v = analyze_json(&[path]);
