@@ -94,6 +94,31 @@ pub enum Signals<'a> {
         /// Time to the origin's response header, ms.
         origin_header_ms: Option<i64>,
     },
+    /// Cloudflare Logpush `http_requests` (every field optional: a job logs
+    /// the fields chosen for it).
+    Cloudflare {
+        /// `CacheCacheStatus` (`hit`, `miss`, `dynamic`, …).
+        cache: Option<&'a [u8]>,
+        /// `OriginResponseStatus` (0: no origin request was made, or a
+        /// Worker's subrequest made it).
+        origin_status: Option<u16>,
+        /// `OriginResponseHeaderReceiveDurationMs`.
+        origin_header_ms: Option<i64>,
+        /// `OriginResponseDurationMs` (connect and response, tiers included).
+        origin_duration_ms: Option<i64>,
+        /// `OriginTLSHandshakeDurationMs` (0 when the connection was reused).
+        origin_tls_ms: Option<i64>,
+        /// `OriginDNSResponseTimeMs`.
+        origin_dns_ms: Option<i64>,
+        /// `WorkerStatus` ("status returned from Worker daemon").
+        worker_status: Option<&'a [u8]>,
+        /// `WorkerSubrequest`: this request was made by a Worker.
+        worker_subrequest: Option<bool>,
+        /// `SecurityAction`: the security rule's terminating action, if any.
+        security_action: Option<&'a [u8]>,
+        /// `SecurityRuleID` of that rule.
+        security_rule: Option<&'a [u8]>,
+    },
     /// AWS Application Load Balancer.
     Alb {
         /// `elb_status_code` (what the client got).

@@ -907,6 +907,32 @@ fn documented_values_of_every_hop() {
                 (19, "unknown"),
             ],
         ),
+        (
+            "fixtures/logs/cloudflare/documented_values.log",
+            "cloudflare",
+            &[
+                (1, "upstream_closed_early"),
+                (2, "upstream_refused"),
+                (3, "timeout"),
+                (4, "upstream_refused"),
+                (5, "timeout"),
+                (6, "tls"),
+                (7, "tls"),
+                // Railgun; 530's 1xxx error is not logged
+                (8, "unknown"),
+                (9, "unknown"),
+                (10, "passthrough"),
+                (11, "passthrough"),
+                // an origin behind another zone answered 522 itself
+                (12, "passthrough"),
+                // Cloudflare's own 502, a security rule, a Worker's exception
+                (13, "unknown"),
+                (14, "unknown"),
+                (15, "unknown"),
+                (16, "passthrough"),
+                (17, "unknown"),
+            ],
+        ),
     ];
     for (path, format, want) in cases {
         let v = analyze_json(&[path]);
