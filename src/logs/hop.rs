@@ -287,6 +287,28 @@ pub trait HopParser: Send + Sync {
     fn decode_chunk<'c>(&self, chunk: &'c [u8]) -> std::borrow::Cow<'c, [u8]> {
         std::borrow::Cow::Borrowed(chunk)
     }
+
+    /// For a format whose records span several lines (gcloud's
+    /// pretty-printed JSON array): the pieces of the records the chunk's
+    /// borders cut, which [`HopParser::decode_chunk`] leaves blank. The
+    /// caller joins one chunk's tail to the next chunk's head and reads the
+    /// record whole, so a record is read the same wherever the chunks fall.
+    /// `None` (the default): every record is one line.
+    fn cut_pieces(&self, _chunk: &[u8]) -> Option<CutPieces> {
+        None
+    }
+}
+
+/// The ends of a chunk that belong to records cut by its borders
+/// ([`HopParser::cut_pieces`]), as the parser joins a record's lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CutPieces {
+    /// The text before the chunk's first whole record: the end of a record
+    /// that began in the previous chunk (empty when none).
+    pub head: Vec<u8>,
+    /// The record the chunk's end cut: its line in the chunk (1-based) and
+    /// its text so far.
+    pub tail: Option<(u64, Vec<u8>)>,
 }
 
 /// What [`HopParser::parse_summary`] may carry from one line to the next

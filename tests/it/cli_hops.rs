@@ -943,6 +943,100 @@ fn documented_values_of_every_hop() {
     }
 }
 
+/// `gcloud logging read --format=json` (one pretty-printed array, as
+/// gcloud's JsonPrinter writes it) is read entry by entry: each 5xx on the
+/// line of its entry's `  {`, the same causes as the entries one per line.
+#[test]
+fn gcloud_pretty_json_array_is_read() {
+    let path = "fixtures/logs/gcp_lb/gcloud_read_format_json.log";
+    let v = analyze_json(&[path]);
+    assert_eq!(v["inputs"][0]["format"], "gcp_lb", "{}", v["inputs"][0]);
+    assert!(
+        v["inputs"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("gcloud logging read"),
+        "{}",
+        v["inputs"][0]
+    );
+    let h = &v["hops"][0];
+    assert_eq!(h["totals"]["requests"], 4, "{h}");
+    assert_eq!(h["totals"]["malformed"], 0, "{h}");
+    assert_eq!(
+        causes_by_line(path),
+        vec![
+            (2, "upstream_closed_early".to_string()),
+            (84, "no_live_upstream".to_string()),
+            (125, "passthrough".to_string()),
+        ]
+    );
+}
+
+/// A gcloud array larger than one chunk (2 MiB): the entries the chunk
+/// borders cut are joined and read whole, so the array reads exactly as
+/// the same entries one per line.
+#[test]
+fn gcloud_pretty_json_array_across_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut pretty, mut flat) = (String::from("[\n"), String::new());
+    for i in 0..8000u32 {
+        let (status, details) = match i % 7 {
+            0 => (502, "backend_timeout"),
+            3 => (503, "failed_to_pick_backend"),
+            5 => (502, "response_sent_by_backend"),
+            _ => (200, "response_sent_by_backend"),
+        };
+        let e = serde_json::json!({
+            "httpRequest": {"requestMethod": "GET", "requestUrl": format!("https://www.example.com/v/{i}"),
+                "status": status, "latency": "0.050s", "serverIp": "10.128.0.12", "userAgent": "curl/8.4.0"},
+            "insertId": format!("id{i}"),
+            "jsonPayload": {"@type": "type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry",
+                "statusDetails": details},
+            "resource": {"type": "http_load_balancer", "labels": {"backend_service_name": "web-backend",
+                "forwarding_rule_name": "web-rule", "project_id": "my-project", "url_map_name": "web-map"}},
+            "timestamp": format!("2024-03-12T08:{:02}:{:02}Z", (i / 60) % 60, i % 60),
+            "trace": format!("projects/my-project/traces/{i:032x}")
+        });
+        if i > 0 {
+            pretty.push_str(",\n");
+        }
+        let body: Vec<String> = serde_json::to_string_pretty(&e)
+            .unwrap()
+            .lines()
+            .map(|l| format!("  {l}"))
+            .collect();
+        pretty.push_str(&body.join("\n"));
+        flat.push_str(&serde_json::to_string(&e).unwrap());
+        flat.push('\n');
+    }
+    pretty.push_str("\n]\n");
+    assert!(pretty.len() > 5 << 20, "{}", pretty.len());
+    let (a, b) = (dir.path().join("gcloud.json"), dir.path().join("sink.log"));
+    std::fs::write(&a, &pretty).unwrap();
+    std::fs::write(&b, &flat).unwrap();
+    let va = analyze_json(&[a.to_str().unwrap()]);
+    let vb = analyze_json(&[b.to_str().unwrap()]);
+    assert_eq!(va["inputs"][0]["format"], "gcp_lb");
+    assert_eq!(va["totals"], vb["totals"]);
+    assert_eq!(va["totals"]["requests"], 8000);
+    assert_eq!(va["totals"]["malformed"], 0);
+    assert_eq!(va["verdict"], vb["verdict"]);
+    let by_cause = |v: &serde_json::Value| -> Vec<(String, u64)> {
+        v["causes_502"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["cause"].as_str().unwrap().to_string(),
+                    c["count"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(by_cause(&va), by_cause(&vb));
+}
+
 /// HAProxy's own lines as containerd stores them (`/var/log/pods/…`) and
 /// in Docker's json-file, and Envoy's behind `kubectl logs --timestamps`,
 /// are read as the bare lines are.
