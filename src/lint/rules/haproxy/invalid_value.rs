@@ -14,8 +14,13 @@ declare_rule! {
     /// keywords used in a section that refuses them (`server` in a
     /// `frontend`) or ignores them (`retries`, `timeout server`, `option
     /// redispatch` in a `frontend`; `bind`, `timeout client` in a
-    /// `backend`). Values written with environment variables are not
-    /// checked.
+    /// `backend`). Also what `haproxy -c` refuses in a file that parses: a
+    /// character other than letters, digits, `.`, `:`, `_`, `-` in the name
+    /// of a `frontend`, `backend`, `listen`, `resolvers`, `peers`,
+    /// `userlist`, `mailers`, `ring`, `log-forward`, `http-errors` or
+    /// `acl`; a port range in a `log` target or a `server` address; a last
+    /// line without its line feed (fatal since HAProxy 2.3). Values written
+    /// with environment variables are not checked.
     ///
     /// ## Why it causes 502s
     /// HAProxy rejects the config (or, for some time values in 2.x, warns

@@ -1,0 +1,239 @@
+//! What `haproxy -c` refuses in a file that parses: names with characters
+//! HAProxy does not permit, port ranges where one port is expected, and a
+//! last line without its line feed. Each is recorded in the model's
+//! `invalid` list (HAP-VAL-001) in HAProxy's own words, with the word it is
+//! about.
+//!
+//! Facts, from HAProxy's source (3.5-dev, the same in 2.6) and checked with
+//! the `haproxy -c` 2.6 of Debian 12:
+//! - `invalid_char()` (src/tools.c) permits only letters, digits, `.`, `:`,
+//!   `_` and `-`; the section parsers of `frontend`, `backend`, `listen`
+//!   (cfgparse-listen.c), `resolvers`, `userlist`, `mailers`, `log-forward`,
+//!   `http-errors` (cfgparse.c, http_htx.c, log.c), `peers`
+//!   (cfgparse-peers.c) and `ring` (sink.c) refuse any other in their name,
+//!   and so does `acl` for an ACL's name. A `defaults` name is only checked
+//!   where `from` names it; `cache` and `program` names are not checked.
+//! - `str2sa_range()` refuses `port1-port2` unless the caller allows ranges
+//!   ("port range not permitted here"): `bind` does, `log` targets and
+//!   `server` addresses do not.
+//! - readcfgfile() (cfgparse.c): "Missing LF on last line, file might have
+//!   been truncated": a warning in 2.2, a fatal error since 2.3 (commit
+//!   f92afb732, "Emit hard error on truncated lines").
+//!
+//! Lines inside `.if` blocks are not checked: HAProxy reads only the branch
+//! its condition picks, which depends on where it runs.
+
+use crate::config::model::Invalid;
+use crate::source::Span;
+
+use super::parser::{Config, SectionKind, Word};
+
+/// The sections whose name HAProxy checks with `invalid_char()`.
+fn name_checked(kind: SectionKind) -> bool {
+    use SectionKind::*;
+    matches!(
+        kind,
+        Frontend
+            | Backend
+            | Listen
+            | Resolvers
+            | Peers
+            | Userlist
+            | Mailers
+            | Ring
+            | LogForward
+            | HttpErrors
+    )
+}
+
+/// The first character of `name` that HAProxy's `invalid_char()` refuses.
+pub fn invalid_char(name: &str) -> Option<char> {
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '_' | '-')))
+}
+
+/// Record what `haproxy -c` refuses in `cfg` (whose bytes are `text`).
+pub fn check(cfg: &Config, text: &[u8], out: &mut Vec<Invalid>) {
+    for section in &cfg.sections {
+        if section.header.cond_depth == 0 && name_checked(section.kind) {
+            if let Some(name) = &section.name {
+                bad_name(section.kind.keyword(), name, out);
+            }
+        }
+        for line in section.lines.iter().filter(|l| l.cond_depth == 0) {
+            match line.keyword() {
+                "acl" => {
+                    if let Some(name) = line.word(1) {
+                        bad_name("acl", name, out);
+                    }
+                }
+                "log" => {
+                    if let Some(target) = line.word(1) {
+                        port_range("log", target, out);
+                    }
+                }
+                "server" if section.kind != SectionKind::Peers => {
+                    if let Some(addr) = line.word(2) {
+                        port_range("server", addr, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    missing_lf(cfg, text, out);
+}
+
+fn bad_name(what: &str, name: &Word, out: &mut Vec<Invalid>) {
+    if name.flags.env {
+        return;
+    }
+    if let Some(c) = invalid_char(&name.value) {
+        let problem = if what == "acl" {
+            format!(
+                "character '{c}' is not permitted in acl name '{}'",
+                name.value
+            )
+        } else {
+            format!(
+                "character '{c}' is not permitted in '{what}' name '{}'",
+                name.value
+            )
+        };
+        out.push(Invalid {
+            span: name.span,
+            directive: what.to_owned(),
+            problem,
+            help: "HAProxy refuses the file: names may hold only letters, digits, `.`, `:`, `_` and `-`".into(),
+        });
+    }
+}
+
+/// The port part of an address as HAProxy cuts it (after the last `:`,
+/// behind an optional `proto@` prefix); `None` for sockets and targets
+/// without a port.
+fn port_part(addr: &str) -> Option<&str> {
+    let bare = addr.split_once('@').map_or(addr, |(proto, rest)| {
+        match proto {
+            "ipv4" | "ipv6" | "udp" | "udp4" | "udp6" | "tcp" | "tcp4" | "tcp6" | "quic4"
+            | "quic6" => rest,
+            // unix@, abns@, fd@, sockpair@, ring@…: no port
+            _ => "",
+        }
+    });
+    if bare.starts_with('/') {
+        return None;
+    }
+    bare.rsplit_once(':').map(|(_, p)| p)
+}
+
+fn port_range(what: &str, w: &Word, out: &mut Vec<Invalid>) {
+    if w.flags.env {
+        return;
+    }
+    let Some(port) = port_part(&w.value) else {
+        return;
+    };
+    let is_range = port.split_once('-').is_some_and(|(a, b)| {
+        !a.is_empty()
+            && !b.is_empty()
+            && a.bytes().all(|c| c.is_ascii_digit())
+            && b.bytes().all(|c| c.is_ascii_digit())
+    });
+    if is_range {
+        out.push(Invalid {
+            span: w.span,
+            directive: what.to_owned(),
+            problem: format!("{what}: port range not permitted here in '{}'", w.value),
+            help: "HAProxy refuses the file: give one port (only `bind` takes a range)".into(),
+        });
+    }
+}
+
+fn missing_lf(cfg: &Config, text: &[u8], out: &mut Vec<Invalid>) {
+    if text.is_empty() || text.ends_with(b"\n") {
+        return;
+    }
+    let start = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let span = Span::new(cfg.file, start, text.len());
+    out.push(Invalid {
+        span,
+        directive: "file".into(),
+        problem: format!(
+            "Missing LF on last line, file might have been truncated at position {}",
+            text.len() - start + 1
+        ),
+        help:
+            "end the file with a newline: HAProxy >= 2.3 refuses the file without one (2.2 warned)"
+                .into(),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::haproxy::parse_str;
+
+    fn problems(text: &str) -> Vec<String> {
+        let (_, p) = parse_str("h.cfg", text.as_bytes());
+        let m = p.model.expect("model");
+        m.invalid.iter().map(|i| i.problem.clone()).collect()
+    }
+
+    #[test]
+    fn what_haproxy_c_refuses() {
+        // Each as HAProxy 2.6 -c words it.
+        for (text, want) in [
+            (
+                "backend be/one\n",
+                "character '/' is not permitted in 'backend' name 'be/one'",
+            ),
+            (
+                "frontend f@x\n",
+                "character '@' is not permitted in 'frontend' name 'f@x'",
+            ),
+            (
+                "peers p/x\n",
+                "character '/' is not permitted in 'peers' name 'p/x'",
+            ),
+            (
+                "backend b\n  acl a/b path /\n",
+                "character '/' is not permitted in acl name 'a/b'",
+            ),
+            (
+                "global\n  log 127.0.0.1:514-516 local0\n",
+                "log: port range not permitted here in '127.0.0.1:514-516'",
+            ),
+            (
+                "backend b\n  log udp@[::1]:1-2 local0\n",
+                "log: port range not permitted here in 'udp@[::1]:1-2'",
+            ),
+            (
+                "backend b\n  server s 127.0.0.1:80-90\n",
+                "server: port range not permitted here in '127.0.0.1:80-90'",
+            ),
+            (
+                "global\n  log stdout format raw local0\n# end",
+                "Missing LF on last line, file might have been truncated at position 6",
+            ),
+        ] {
+            assert_eq!(problems(text), [want], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn what_haproxy_c_accepts() {
+        for text in [
+            "backend b.x:y_z-w\n",
+            "defaults d/x\n",
+            "cache c/x\n  total-max-size 4\n",
+            "global\n  log /dev/log local0\n  log stdout format raw local0\n  log ring@buf local0\n",
+            "frontend f\n  bind :8000-8010\n",
+            "backend b\n  server s 10.0.0.1:+1\n",
+            "backend b\n  server s \"${HOST}:${PORTS}\"\n",
+            ".if defined(X)\nbackend b/x\n.endif\n",
+            "",
+        ] {
+            assert!(problems(text).is_empty(), "{text:?}: {:?}", problems(text));
+        }
+    }
+}
