@@ -76,6 +76,9 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     let mut diags = lint::check(&loaded.models, &sources, &settings, &selection);
     let mut input_error = false;
     let stderr = std::io::stderr();
+    for (path, why) in &loaded.skipped {
+        writeln!(stderr.lock(), "gatecheck: note: {}: {why}", path.display())?;
+    }
     for e in &loaded.errors {
         input_error = true;
         match gatecheck::report::config_error::diagnostic(e, &sources) {

@@ -13,6 +13,7 @@ pub mod lower;
 pub mod parser;
 pub mod refusals;
 pub mod resolve;
+pub mod spoe;
 
 pub use parser::{
     parse_cfg, Config, HaproxyError, Line, Section, SectionKind, Word, WordFlags, SECTION_KEYWORDS,
