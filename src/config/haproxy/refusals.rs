@@ -94,6 +94,12 @@ fn bad_name(what: &str, name: &Word, out: &mut Vec<Invalid>) {
                 "character '{c}' is not permitted in acl name '{}'",
                 name.value
             )
+        } else if what == "ring" {
+            // sink.c words it its own way
+            format!(
+                "invalid ring name '{}' (character '{c}' is not permitted)",
+                name.value
+            )
         } else {
             format!(
                 "character '{c}' is not permitted in '{what}' name '{}'",
@@ -194,6 +200,10 @@ mod tests {
             (
                 "peers p/x\n",
                 "character '/' is not permitted in 'peers' name 'p/x'",
+            ),
+            (
+                "ring r/x\n",
+                "invalid ring name 'r/x' (character '/' is not permitted)",
             ),
             (
                 "backend b\n  acl a/b path /\n",
