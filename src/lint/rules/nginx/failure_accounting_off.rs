@@ -6,7 +6,7 @@ use crate::lint::LintContext;
 use super::stream_upstreams;
 
 declare_rule! {
-    /// Every server of an upstream has `max_fails=0`, so dead servers are never skipped.
+    /// Every server of an upstream (`http {}` or `stream {}`) has `max_fails=0`, so dead servers are never skipped.
     ///
     /// ## What it does
     /// Flags an `upstream` whose servers all set `max_fails=0`, in `http {}`

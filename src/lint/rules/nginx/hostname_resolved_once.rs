@@ -7,7 +7,7 @@ use crate::lint::LintContext;
 use super::{proxied, stream_proxied, stream_upstreams, upstream_typo};
 
 declare_rule! {
-    /// A `proxy_pass` host or upstream server is a DNS name resolved only at start-up.
+    /// A `proxy_pass` host or upstream server (`http {}` or `stream {}`) is a DNS name resolved only at start-up.
     ///
     /// ## What it does
     /// Flags `proxy_pass` to a literal hostname (no variables, not an

@@ -8,7 +8,7 @@ use crate::config::nginx::stream::{CONNECT_TIMEOUT, PROXY_TIMEOUT};
 use crate::config::nginx::units::fmt_duration;
 
 declare_rule! {
-    /// A proxying location leaves all three proxy timeouts at their implicit 60s.
+    /// A proxying location leaves all three proxy timeouts at their implicit 60s (a `stream {}` server: 60s connect, 10m `proxy_timeout`).
     ///
     /// ## What it does
     /// Flags a location with `proxy_pass` whose effective

@@ -8,7 +8,7 @@ use crate::lint::LintContext;
 use super::stream_proxied;
 
 declare_rule! {
-    /// `proxy_connect_timeout` is above 75s or not below `proxy_read_timeout`.
+    /// `proxy_connect_timeout` is above 75s or not below `proxy_read_timeout` (in `stream {}`: above 75s).
     ///
     /// ## What it does
     /// Flags a location whose effective `proxy_connect_timeout` is longer than

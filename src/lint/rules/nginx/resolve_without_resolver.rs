@@ -7,7 +7,7 @@ use crate::lint::LintContext;
 use super::stream_upstreams;
 
 declare_rule! {
-    /// `server … resolve` lacks a `resolver` or a `zone`, or needs a newer nginx.
+    /// `server … resolve` (`http {}` or `stream {}` upstream) lacks a `resolver` or a `zone`, or needs a newer nginx.
     ///
     /// ## What it does
     /// Flags upstream servers with `resolve` when no `resolver` is set in the

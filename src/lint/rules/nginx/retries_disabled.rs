@@ -6,7 +6,7 @@ use crate::lint::LintContext;
 use super::{proxied, route_label, stream_proxied};
 
 declare_rule! {
-    /// `proxy_next_upstream off` on a location whose upstream has several servers.
+    /// `proxy_next_upstream off` on a location or `stream {}` server whose upstream has several servers.
     ///
     /// ## What it does
     /// Flags `proxy_next_upstream off` in effect for a location that proxies

@@ -6,7 +6,7 @@ use crate::lint::LintContext;
 use super::{proxied, route_label, stream_proxied};
 
 declare_rule! {
-    /// Retries across an upstream group are bounded neither in tries nor in time.
+    /// Retries across an upstream group (`http {}` or `stream {}`) are bounded neither in tries nor in time.
     ///
     /// ## What it does
     /// Flags a location that proxies to an `upstream` with two or more usable

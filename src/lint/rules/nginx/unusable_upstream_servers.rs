@@ -7,7 +7,7 @@ use crate::lint::LintContext;
 use super::stream_upstreams;
 
 declare_rule! {
-    /// An upstream's servers cannot be used: `backup` with a hash method, or every server `down`.
+    /// An upstream's servers (`http {}` or `stream {}`) cannot be used: `backup` with a hash method, or every server `down`.
     ///
     /// ## What it does
     /// Flags (a) a `backup` server in an `upstream` that balances with `hash`,

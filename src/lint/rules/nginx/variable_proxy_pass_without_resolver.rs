@@ -12,7 +12,7 @@ use crate::source::Span;
 use super::{proxied, stream_proxied, stream_upstreams};
 
 declare_rule! {
-    /// `proxy_pass` with variables names a host at run time, but no `resolver` is set.
+    /// `proxy_pass` with variables (`http {}` or `stream {}`) names a host at run time, but no `resolver` is set.
     ///
     /// ## What it does
     /// Flags a `proxy_pass` whose host is computed from variables (or is a
