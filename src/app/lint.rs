@@ -59,6 +59,7 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
         nginx_context: args.context.map(|c| match c {
             LintContext::Main => FileContext::Main,
             LintContext::Http => FileContext::Http,
+            LintContext::Stream => FileContext::Stream,
             LintContext::Server => FileContext::Server,
             LintContext::Location => FileContext::Location,
         }),

@@ -268,6 +268,23 @@ fn nginx_wrapper(path: &Path, context: FileContext, dir: &Path) -> PathBuf {
     let body = match context {
         FileContext::Main => return abs,
         FileContext::Http => format!("http {{\n{include}\n}}"),
+        // Debian's dynamic stream module, when installed (else nginx says
+        // `unknown directive "stream"`, which the test skips).
+        FileContext::Stream => {
+            let module = Path::new("/usr/lib/nginx/modules/ngx_stream_module.so");
+            let load = if module.is_file() {
+                format!("load_module {};\n", module.display())
+            } else {
+                String::new()
+            };
+            let conf = dir.join("nginx.conf");
+            std::fs::write(
+                &conf,
+                format!("{load}events {{}}\nstream {{\n{include}\n}}\n"),
+            )
+            .unwrap();
+            return conf;
+        }
         FileContext::Server => {
             format!("http {{\nserver {{\nlisten 127.0.0.1:1;\n{include}\n}}\n}}")
         }
@@ -286,6 +303,8 @@ fn nginx_t_and_lint_agree() {
     let mut files = Vec::new();
     walk(&root().join("fixtures/realworld/nginx"), &mut files);
     assert!(files.len() >= 20, "{} files", files.len());
+    // Fragments, each in the context gatecheck infers for it.
+    walk(&root().join("fixtures/lint/nginx/NGX-INC-002"), &mut files);
     let mut rules = Vec::new();
     walk(&root().join("fixtures/lint/nginx"), &mut rules);
     files.extend(
@@ -309,6 +328,7 @@ fn nginx_t_and_lint_agree() {
             None => FileContext::Main,
             Some(f) => match f.context {
                 "http" => FileContext::Http,
+                "stream" => FileContext::Stream,
                 "server" => FileContext::Server,
                 _ => FileContext::Location,
             },

@@ -202,8 +202,9 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions, context: FileContext
             m.servers.push(ctx.server(s, &global.directives));
         }
     }
-    // An upstream a stream proxy_pass names may sit in an include not read.
-    let all_read = !opts.no_includes && tree.missing.is_empty();
+    // An upstream a stream proxy_pass names may sit in an include not read,
+    // or, in a fragment, in another file of the same stream {}.
+    let all_read = context == FileContext::Main && !opts.no_includes && tree.missing.is_empty();
     if let Some(st) = nodes
         .iter()
         .find(|n| n.name == "stream" && n.block.is_some())
@@ -235,6 +236,7 @@ fn wrap(nodes: &[Node], context: FileContext, file: FileId) -> Option<Vec<Node>>
     Some(match context {
         FileContext::Main => return None,
         FileContext::Http => vec![block("http", vec![], inner)],
+        FileContext::Stream => vec![block("stream", vec![], inner)],
         FileContext::Server => vec![block("http", vec![], vec![block("server", vec![], inner)])],
         FileContext::Location => vec![block(
             "http",
