@@ -371,8 +371,9 @@ pub struct ProxyModel {
     /// anywhere in the config, by name without `$` (variables set nowhere,
     /// such as `$host`, are absent).
     pub variables: std::collections::HashMap<String, Vec<String>>,
-    /// nginx: variables a `*_pass` uses that neither nginx nor the config
-    /// defines (names as written, without `$`). With every file read,
+    /// nginx: variables a `*_pass` (or a `map`, as source or value) uses
+    /// that neither nginx nor the config defines (names as written, without
+    /// `$`). With every file read,
     /// nginx -t refuses them (each is also in `invalid`); in a fragment they
     /// may come from the including config, or from a template engine
     /// (`envsubst`) that fills them in before nginx reads the file.

@@ -148,12 +148,12 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions, context: FileContext
         && tree.missing.is_empty()
         && m.unknown.is_empty();
     let defined = variables::defined(&tree.nodes);
-    for (v, n) in variables::undefined_in_passes(&tree.nodes, &defined) {
+    for (v, n, directive) in variables::undefined_in_passes(&tree.nodes, &defined) {
         if complete {
             invalid(
                 &mut m.invalid,
                 n.span,
-                &n.name,
+                directive,
                 format!("unknown \"{}\" variable", v.to_ascii_lowercase()),
                 "no nginx module and no `set`, `map` or `geo` of this config defines it; if the file is a template filled in before nginx reads it (envsubst, `${VAR}`), lint the rendered file",
             );
