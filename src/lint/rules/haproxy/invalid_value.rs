@@ -18,8 +18,11 @@ declare_rule! {
     /// character other than letters, digits, `.`, `:`, `_`, `-` in the name
     /// of a `frontend`, `backend`, `listen`, `resolvers`, `peers`,
     /// `userlist`, `mailers`, `ring`, `log-forward`, `http-errors` or
-    /// `acl`; a port range in a `log` target or a `server` address; a last
-    /// line without its line feed (fatal since HAProxy 2.3). Values written
+    /// `acl`; a port range in a `log` target or a `server` address; a port
+    /// above 65535 in `bind` or `server`; two frontends, two backends or a
+    /// listen and either of one name; two servers of one name in a
+    /// backend; a `server` without address; an unknown `mode` or `timeout`
+    /// type; a last line without its line feed (fatal since HAProxy 2.3). Values written
     /// with environment variables are not checked.
     ///
     /// ## Why it causes 502s
