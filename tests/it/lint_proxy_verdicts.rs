@@ -134,6 +134,25 @@ fn machine_dependent(msg: &str) -> Option<&'static str> {
             "uses an address family of a newer HAProxy",
         ),
         ("dlopen()", "loads a module this machine does not have"),
+        ("failed to open", "names a file that is not on this machine"),
+        (
+            "unknown fetch method",
+            "uses a sample fetch of another HAProxy version",
+        ),
+        (
+            "unknown converter",
+            "uses a converter of another HAProxy version",
+        ),
+        (
+            "invalid parameter \"quic\"",
+            "uses a listen parameter of a newer nginx (quic: 1.25)",
+        ),
+        // `${VAR}` outside double quotes is not expanded by HAProxy: the
+        // file is a template a shell fills in (kubeadm's HA guide)
+        (
+            "${",
+            "is a template whose `${VAR}` placeholders are filled in before the proxy reads it",
+        ),
     ];
     CAUSES
         .iter()
@@ -244,12 +263,21 @@ fn haproxy_c_and_lint_agree() {
         // listener)": accepted.
         let refused = out.status.code() == Some(1);
         let (model, lint) = lint_errors(path);
+        // A file without `global` may be one of several `-f` files: what
+        // HAProxy requires of `global` may be in another (lint assumes
+        // nothing about it either).
+        let has_global = std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.split_whitespace().next() == Some("global"));
+        let excuse = (!has_global && msg.contains("required 'global."))
+            .then_some("has no global section: HAProxy reads it with the others of its -f files");
         if model.is_none() && lint.is_empty() {
             // Not a haproxy.cfg (an SPOE file): skipped by lint with a note.
             eprintln!("SKIPPED {name}: not linted as a haproxy.cfg");
             continue;
         }
-        compared += usize::from(compare(&name, refused, &msg, &lint, None, &mut failures));
+        compared += usize::from(compare(&name, refused, &msg, &lint, excuse, &mut failures));
     }
     println!(
         "{compared} of {} files compared with {}",
