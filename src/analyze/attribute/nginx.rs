@@ -187,6 +187,7 @@ fn scopes(cfg: &NginxConfig, stat: &CauseStat) -> (BTreeMap<Scope, u64>, Vec<Str
     let (mut no_path, mut several, mut no_host, mut no_proxy) = (0u64, 0u64, 0u64, 0u64);
     let mut regex: BTreeMap<String, u64> = BTreeMap::new();
     let mut ifs: BTreeMap<String, u64> = BTreeMap::new();
+    let mut other: BTreeMap<String, u64> = BTreeMap::new();
     for (key, &n) in &stat.routes {
         if key == NO_PATH {
             no_path += n;
@@ -216,6 +217,13 @@ fn scopes(cfg: &NginxConfig, stat: &CauseStat) -> (BTreeMap<Scope, u64>, Vec<Str
                 Some(b'x') => {
                     if let Some(sp) = span() {
                         *regex
+                            .entry(format!("`{}` ({})", cfg.text(sp), cfg.at(sp)))
+                            .or_default() += n;
+                    }
+                }
+                Some(b'o') => {
+                    if let Some(sp) = span() {
+                        *other
                             .entry(format!("`{}` ({})", cfg.text(sp), cfg.at(sp)))
                             .or_default() += n;
                     }
@@ -254,6 +262,11 @@ fn scopes(cfg: &NginxConfig, stat: &CauseStat) -> (BTreeMap<Scope, u64>, Vec<Str
     for (what, n) in ifs {
         notes.push(format!(
             "{n} of {total} requests were served by a location holding {what}: the settings inside it applied only when its condition held, which the log does not tell"
+        ));
+    }
+    for (what, n) in other {
+        notes.push(format!(
+            "{n} of {total} requests were sent to their upstream by {what}, not proxy_pass: that module's own settings (its *_connect_timeout, *_read_timeout, *_next_upstream) applied; they are not cited here"
         ));
     }
     if no_proxy > 0 {
@@ -776,7 +789,14 @@ pub(crate) fn attribute(cfg: &NginxConfig, cause: Cause, ev: &Evidence<'_>) -> A
     if cause != Cause::RateLimited {
         out.notes.extend(retried(stat, cause));
     }
-    if by_scope.is_empty() {
+    // requests sent by another module's `*_pass` have no proxy_* settings
+    // to fall back on
+    let other_only = !stat.routes.is_empty()
+        && stat
+            .routes
+            .keys()
+            .all(|k| k.split('|').skip(1).any(|d| d.starts_with('o')));
+    if by_scope.is_empty() && !other_only {
         by_scope = fallback(cfg, stat);
     }
     let c = Ctx { cfg };
