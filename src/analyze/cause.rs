@@ -258,6 +258,18 @@ pub fn attempt_evidence(i: usize, n: usize, a: &Attempt) -> String {
     s
 }
 
+/// The failed status of the last upstream attempt when the client got
+/// another one (not 499, the client's own close): nginx answered in the
+/// upstream's place. `error_page 502 =200 /x;` (the `=code` form), or a
+/// stale cached copy by `proxy_cache_use_stale error`, turn the upstream's
+/// 502 into a 200 in `$status` while `$upstream_status` keeps 502 (seen
+/// with nginx 1.22); `error_page 502 /x;` without `=` keeps the 502. A
+/// retry that succeeded is not this: its last attempt did not fail.
+pub fn replaced(status: u16, attempts: &[Attempt]) -> Option<u16> {
+    let last = attempts.last()?.status?;
+    (last >= 500 && last != status && status != 499 && status != 0).then_some(last)
+}
+
 /// An address from `$upstream_addr` that is an upstream group name: no port,
 /// not `unix:`. nginx writes the group's name when no server could be chosen.
 pub fn is_group_name(addr: &str) -> bool {
@@ -369,17 +381,24 @@ pub fn classify_with(
             .map(|(i, a)| attempt_evidence(i, n, a))
             .collect();
     }
+    let replaced = replaced(status, attempts);
+    if let Some(up) = replaced {
+        evidence.push(|| format!(
+            "the last attempt failed ($upstream_status {up}) but the client got {status}: nginx answered in the upstream's place (an `error_page {up} ={status}` or `proxy_intercept_errors`, or a stale cached copy by proxy_cache_use_stale), not a retry: this {up} is hidden from the status column"
+        ));
+    }
 
     // 1. The failed attempt received a response header with this status: the
     //    upstream answered it (passthrough), whatever happened to earlier attempts.
     if let Some(i) = failed {
         let a = &attempts[i];
-        if a.header_time.is_some() && caps.header_time && a.status == Some(status) {
+        let answered = a.status == Some(status) || replaced.is_some();
+        if a.header_time.is_some() && caps.header_time && answered {
             evidence.push(|| {
                 format!(
                     "the upstream sent a response header ($upstream_header_time={}) with status {}",
                     fmt_secs(a.header_time),
-                    status
+                    a.status.unwrap_or(status)
                 )
             });
             return evidence.verdict(Cause::Passthrough);
@@ -711,6 +730,43 @@ mod tests {
             upstream: Some(up.into()),
             host: None,
         }
+    }
+
+    #[test]
+    fn a_failed_last_attempt_the_client_did_not_get_was_replaced_not_rescued() {
+        let refused = att("10.0.0.1:80", 502, None, None);
+        let ok = att("10.0.0.2:80", 200, Some(0.001), Some(0.002));
+        // error_page 502 =200: the only attempt failed, the client got 200
+        assert_eq!(replaced(200, std::slice::from_ref(&refused)), Some(502));
+        // error_page 502 =503 too (the report keeps it with its status)
+        assert_eq!(replaced(503, std::slice::from_ref(&refused)), Some(502));
+        // a retry that succeeded, the failure passed on as it is, the
+        // client's own close, no attempt: not replaced
+        assert_eq!(replaced(200, &[refused.clone(), ok.clone()]), None);
+        assert_eq!(replaced(502, std::slice::from_ref(&refused)), None);
+        assert_eq!(replaced(499, std::slice::from_ref(&refused)), None);
+        assert_eq!(replaced(200, &[]), None);
+        // the evidence says so, and the failed attempt keeps its cause
+        let e = eline(UpstreamError::Refused, "10.0.0.1:80");
+        let refs = [ErrorRef {
+            line: &e,
+            file: "error.log",
+        }];
+        let v = classify(200, std::slice::from_ref(&refused), &refs, RICH, true);
+        assert_eq!(v.cause, Cause::UpstreamRefused);
+        assert!(
+            v.evidence
+                .iter()
+                .any(|x| x.contains("$upstream_status 502) but the client got 200")),
+            "{:?}",
+            v.evidence
+        );
+        // an upstream's own 502 turned into 200 (proxy_intercept_errors +
+        // error_page =200): the upstream answered it
+        let answered = att("10.0.0.1:80", 502, Some(0.001), Some(0.003));
+        let v = classify(200, std::slice::from_ref(&answered), &[], RICH, true);
+        assert_eq!(v.cause, Cause::Passthrough);
+        assert!(v.evidence.iter().any(|x| x.contains("with status 502")));
     }
 
     const RICH: Capabilities = Capabilities {

@@ -256,6 +256,9 @@ pub struct Agg {
     pub causes_other_5xx: ByCause,
     /// Requests whose client got a non-5xx although an upstream attempt failed, by cause.
     pub causes_rescued: ByCause,
+    /// Requests whose last upstream attempt failed with a 5xx the client did
+    /// not get (nginx answered another status in its place), by cause.
+    pub causes_replaced: ByCause,
     /// Failed upstream addresses of the 502s.
     pub upstreams: HashMap<String, u64>,
     /// Hosts of the 502s.
@@ -362,6 +365,7 @@ impl AddAssign for Agg {
         merge_map(&mut self.causes_504, o.causes_504);
         merge_map(&mut self.causes_other_5xx, o.causes_other_5xx);
         merge_map(&mut self.causes_rescued, o.causes_rescued);
+        merge_map(&mut self.causes_replaced, o.causes_replaced);
         merge_counts(&mut self.upstreams, o.upstreams);
         merge_counts(&mut self.hosts, o.hosts);
         merge_counts(&mut self.paths, o.paths);
