@@ -390,8 +390,11 @@ fn bump(map: &mut stats::HashMap<String, u64>, key: &str) {
     }
 }
 
-fn cause_map(agg: &mut Agg, status: u16, rescued: bool) -> &mut stats::ByCause {
-    if rescued {
+fn cause_map(agg: &mut Agg, status: u16, rescued: bool, replaced: bool) -> &mut stats::ByCause {
+    if replaced {
+        // the client did not get the failed attempt's 5xx (cause::replaced)
+        &mut agg.causes_replaced
+    } else if rescued {
         &mut agg.causes_rescued
     } else {
         match status {
@@ -580,8 +583,11 @@ fn slow_path(
         ctx.opts.keep_events,
     );
     let rescued = status < 500;
+    // a 5xx the client did not get at all: not a retry's rescue (a 5xx
+    // that became another 5xx stays with its status, its evidence says so)
+    let replaced = rescued && cause::replaced(status, &attempts).is_some();
     let needs_example = {
-        let map = cause_map(agg, status, rescued);
+        let map = cause_map(agg, status, rescued, replaced);
         map.get(&verdict.cause).is_none_or(|s| s.example.is_none())
     };
     if needs_example && !ctx.opts.keep_events {
@@ -600,7 +606,7 @@ fn slow_path(
         ),
         evidence: verdict.evidence.clone(),
     };
-    let st: &mut CauseStat = cause_map(agg, status, rescued)
+    let st: &mut CauseStat = cause_map(agg, status, rescued, replaced)
         .entry(verdict.cause)
         .or_default();
     st.count += 1;
