@@ -6,7 +6,7 @@ use crate::logs::nginx_error::{ErrorLine, UpstreamError};
 use crate::logs::record::Attempt;
 
 /// How many causes there are (the length of [`Cause::ALL`]).
-pub const N_CAUSES: usize = 14;
+pub const N_CAUSES: usize = 15;
 
 /// Why a request failed. The snake_case ids are stable: they key every output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -41,6 +41,9 @@ pub enum Cause {
     /// The hop refused the request by a rate or connection limit (503/429,
     /// never a 502): nginx `limiting requests`, Envoy `RL`, HAProxy `PR--`.
     RateLimited,
+    /// The config answered with this status itself (`return 502;` in the
+    /// location that served the request): no upstream was tried.
+    ConfigReturn,
     /// The logs given do not tell; the evidence says what is missing.
     Unknown,
 }
@@ -61,6 +64,7 @@ impl Cause {
         Cause::Dns,
         Cause::Passthrough,
         Cause::RateLimited,
+        Cause::ConfigReturn,
         Cause::Unknown,
     ];
 
@@ -80,6 +84,7 @@ impl Cause {
             Cause::Dns => "dns",
             Cause::Passthrough => "passthrough",
             Cause::RateLimited => "rate_limited",
+            Cause::ConfigReturn => "config_return",
             Cause::Unknown => "unknown",
         }
     }
@@ -102,6 +107,7 @@ impl Cause {
             Cause::Dns => "upstream name not resolved",
             Cause::Passthrough => "upstream itself answered with this status",
             Cause::RateLimited => "refused by a rate or connection limit",
+            Cause::ConfigReturn => "the proxy's config answered with this status (`return`)",
             Cause::Unknown => "unknown",
         }
     }
@@ -120,7 +126,8 @@ impl Cause {
             | Cause::HeaderTooBig
             | Cause::Dns
             | Cause::Tls
-            | Cause::RateLimited => "gateway",
+            | Cause::RateLimited
+            | Cause::ConfigReturn => "gateway",
             Cause::NoLiveUpstream | Cause::Timeout => "upstream",
             Cause::Unknown => "unknown",
         }
@@ -142,6 +149,7 @@ impl Cause {
             Cause::Dns => "check the resolver directive and that the name exists",
             Cause::Passthrough => "the status came from behind the gateway: analyze the next hop's logs",
             Cause::RateLimited => "a limit_req/limit_conn (or the hop's rate limit) refused it: compare the rate with the limit, or raise the burst",
+            Cause::ConfigReturn => "a `return` in the location that served it answers with this status: no upstream is involved; see why requests reach that location (a maintenance switch, a catch-all)",
             Cause::Unknown => "the evidence says what is missing: give the error log, log $upstream_status/$upstream_addr/$upstream_header_time, or read the quoted error-log line",
         }
     }
@@ -270,6 +278,21 @@ pub fn replaced(status: u16, attempts: &[Attempt]) -> Option<u16> {
     (last >= 500 && last != status && status != 499 && status != 0).then_some(last)
 }
 
+/// The verdict for a request no upstream was tried for, served by a
+/// location whose config answers with its status (`return 502;`, at
+/// `directive`: `` `return 502` (nginx.conf:20) ``): nginx writes no
+/// error-log line for it, so without the config it reads as a pass-through
+/// (no `$upstream_status`) or as unknown. From ngx_http_rewrite_module:
+/// `return` ends processing at the rewrite phase, before any `*_pass`.
+pub fn config_returned(status: u16, directive: &str) -> Verdict {
+    Verdict {
+        cause: Cause::ConfigReturn,
+        evidence: vec![format!(
+            "the location that served it answers {directive}: nginx made this {status} itself, no upstream was tried"
+        )],
+    }
+}
+
 /// An address from `$upstream_addr` that is an upstream group name: no port,
 /// not `unix:`. nginx writes the group's name when no server could be chosen.
 pub fn is_group_name(addr: &str) -> bool {
@@ -329,6 +352,10 @@ pub enum Keepalive {
 const UNKNOWN_ERROR_LINE: &str = "cannot tell: nginx logged this upstream error for the request, so it made the status itself (not a pass-through), but gatecheck has no cause for this message: read it as it is";
 
 const NO_ERROR_LINE: &str = "no error-log line matches this request, and nginx logs every error it turns into a 502/504 (at level `error`): the upstream sent this status";
+
+/// Said beside [`NO_ERROR_LINE`] when the format has no `$upstream_status`:
+/// a `return 502;` of the config is told apart only by the config.
+const NO_UPSTREAM_STATUS_RETURN: &str = "unless the config answers it itself (`return 502;` writes no error line, and without $upstream_status the log cannot show that no upstream was tried): give the nginx config with --config to tell";
 
 /// The same inference for the other 5xx (500, 501, 503 with an upstream
 /// attempt, …), which nginx makes itself only by config (`return 500`).
@@ -520,6 +547,11 @@ pub fn classify_with(
                 NO_ERROR_LINE_5XX.into()
             }
         });
+        if !caps.upstream_status && matches!(status, 502 | 504) {
+            // `return 502;` writes no error line either; with --config the
+            // location that served it tells (cause::config_returned)
+            evidence.push(|| NO_UPSTREAM_STATUS_RETURN.replace("502", &status.to_string()));
+        }
         return evidence.verdict(Cause::Passthrough);
     }
     if covered && caps.upstream_status && attempts.is_empty() {
@@ -884,9 +916,13 @@ mod tests {
             error_log_records_upstream_errors: true,
             ..Capabilities::default()
         };
-        assert_eq!(
-            classify(502, &[], &[], combined, true).cause,
-            Cause::Passthrough
+        let v = classify(502, &[], &[], combined, true);
+        assert_eq!(v.cause, Cause::Passthrough);
+        // ... unless the config returned it, which only the config tells
+        assert!(
+            v.evidence.last().unwrap().contains("`return 502;`"),
+            "{:?}",
+            v.evidence
         );
         // nginx answers 503 itself (limit_req) without an upstream error line
         assert_eq!(

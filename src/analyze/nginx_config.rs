@@ -487,6 +487,38 @@ impl NginxConfig {
     }
 }
 
+impl NginxConfig {
+    /// `` `return 502` (nginx.conf:20) `` when every location of a
+    /// [`route_key`](Self::route_key) (no doubt about which) answers with
+    /// `status` by a `return` of its own or of its server: the config made
+    /// that status. `None` when any of them could have done otherwise.
+    pub(crate) fn returned(&self, key: &str, status: u16) -> Option<String> {
+        let (list, doubts) = key.split_once('|').unwrap_or((key, ""));
+        if list.is_empty() || key == NO_PATH || !doubts.is_empty() {
+            return None;
+        }
+        let mut found: Option<String> = None;
+        for t in list.split(';') {
+            let mut it = t.split('.');
+            let m: usize = it.next()?.parse().ok()?;
+            let s: usize = it.next()?.parse().ok()?;
+            let srv = self.models.get(m)?.servers.get(s)?;
+            let d = match it.next()?.parse::<usize>() {
+                Ok(r) => &srv.routes.get(r)?.directives,
+                Err(_) => &srv.directives,
+            };
+            let ret = d
+                .all("return")
+                .iter()
+                .find(|x| x.arg(0).and_then(|a| a.parse::<u16>().ok()) == Some(status))?;
+            found.get_or_insert_with(|| {
+                format!("`return {}` ({})", ret.args_text(), self.at(ret.span))
+            });
+        }
+        found
+    }
+}
+
 /// The content handlers other than `proxy_pass` that send a request to an
 /// upstream (nginx's ngx_http_{uwsgi,scgi,grpc,fastcgi,memcached}_module):
 /// their timeouts and retries are their own `uwsgi_*`, `grpc_*`… settings.
@@ -571,6 +603,25 @@ mod tests {
             cfg.route_key(None, Some("/x"), Some("127.0.0.1:9002")),
             "0.0.2"
         );
+    }
+
+    #[test]
+    fn a_location_that_returns_the_status_made_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "http {\n  server {\n    location /maint { return 503; }\n    location /gone { return 502 \"bye\"; }\n    location / { proxy_pass http://127.0.0.1:9002; }\n  }\n}\n";
+        std::fs::write(dir.path().join("nginx.conf"), text).unwrap();
+        let cfg = read(&[dir.path().to_path_buf()]);
+        let key = |p: &str| cfg.route_key(None, Some(p), None);
+        let at = cfg.returned(&key("/maint/x"), 503).expect("return 503");
+        assert!(
+            at.starts_with("`return 503` (") && at.ends_with("nginx.conf:3)"),
+            "{at}"
+        );
+        assert!(cfg.returned(&key("/gone"), 502).is_some());
+        // another status, a proxying location, no path: not the config's
+        assert_eq!(cfg.returned(&key("/maint/x"), 502), None);
+        assert_eq!(cfg.returned(&key("/app"), 502), None);
+        assert_eq!(cfg.returned(NO_PATH, 502), None);
     }
 
     #[test]

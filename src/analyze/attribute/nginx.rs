@@ -454,6 +454,31 @@ fn found_for(c: &Ctx<'_>, sc: Scope, cause: Cause, ev: &Evidence<'_>) -> Vec<Fou
                 "HTTP/1.1 (with `proxy_set_header Connection \"\"`) is needed to reuse upstream connections",
             ));
         }
+        Cause::ConfigReturn | Cause::Unknown => {
+            // `return 502;` (or any 5xx) answers at the rewrite phase, before
+            // a content handler runs: nginx logs no error and no upstream
+            // ($upstream_status '-'), so the log alone cannot tell it from a
+            // limit logged below the error log's level; the config can
+            // (ngx_http_rewrite_module)
+            let (d, _) = c.directives(sc);
+            for x in d.all("return") {
+                if x.arg(0)
+                    .and_then(|a| a.parse::<u16>().ok())
+                    .is_some_and(|code| (500..600).contains(&code))
+                {
+                    v.push(Found {
+                        directive: "return".into(),
+                        value: x.args_text(),
+                        defaulted: false,
+                        span: x.span,
+                        meaning: "this location answers with this status itself: the config made these requests' 5xx, no upstream was tried".into(),
+                        limit: None,
+                        phase: 0,
+                        header_bytes: None,
+                    });
+                }
+            }
+        }
         Cause::RateLimited => {
             let (d, _) = c.directives(sc);
             let global = &c.model(sc).global.directives;
