@@ -586,11 +586,40 @@ fn slow_path(
     // a 5xx the client did not get at all: not a retry's rescue (a 5xx
     // that became another 5xx stays with its status, its evidence says so)
     let replaced = rescued && cause::replaced(status, &attempts).is_some();
+    // the attempt that failed last, and its address (else the error line's)
+    let failed_attempt = attempts
+        .iter()
+        .rev()
+        .find(|a| a.status.is_some_and(|s| s >= 500));
+    let failed_addr = failed_attempt
+        .map(|a| a.addr.as_str())
+        .filter(|a| !a.is_empty())
+        .or_else(|| errors.last().and_then(|e| e.upstream.as_deref()));
+    let route = ctx.config.map(|cfg| {
+        // the server/location that served it, for the settings in effect
+        let host = borrowed(rec.host, esc).filter(|h| h != "-").or_else(|| {
+            errors
+                .last()
+                .and_then(|e| e.host.as_deref().map(Cow::Borrowed))
+        });
+        cfg.route_key(
+            host.as_deref(),
+            rec.path.map(|p| event_json::text(p, esc)).as_deref(),
+            failed_addr,
+        )
+    });
+    // no upstream tried, and the location that served it answers this
+    // status by `return`: the config made it (cause::config_returned)
+    if let (Some(cfg), Some(key), true) = (ctx.config, &route, attempts.is_empty()) {
+        if let Some(at) = cfg.returned(key, status) {
+            verdict = cause::config_returned(status, &at);
+        }
+    }
     let needs_example = {
         let map = cause_map(agg, status, rescued, replaced);
         map.get(&verdict.cause).is_none_or(|s| s.example.is_none())
     };
-    if needs_example && !ctx.opts.keep_events {
+    if needs_example && !ctx.opts.keep_events && verdict.cause != Cause::ConfigReturn {
         verdict = cause::classify_with(status, &attempts, &refs, caps, &keepalive, true);
     }
     let mut path = borrowed(rec.path, esc);
@@ -610,24 +639,6 @@ fn slow_path(
         .entry(verdict.cause)
         .or_default();
     st.count += 1;
-    // the attempt that failed last, and its address (else the error line's)
-    let failed_attempt = attempts
-        .iter()
-        .rev()
-        .find(|a| a.status.is_some_and(|s| s >= 500));
-    let failed_addr = failed_attempt
-        .map(|a| a.addr.as_str())
-        .filter(|a| !a.is_empty())
-        .or_else(|| errors.last().and_then(|e| e.upstream.as_deref()));
-    let route = ctx.config.map(|cfg| {
-        // the server/location that served it, for the settings in effect
-        let host = borrowed(rec.host, esc).filter(|h| h != "-").or_else(|| {
-            errors
-                .last()
-                .and_then(|e| e.host.as_deref().map(Cow::Borrowed))
-        });
-        cfg.route_key(host.as_deref(), path.as_deref(), failed_addr)
-    });
     if let Some(key) = &route {
         if let Some(a) = failed_addr {
             bump(&mut st.addrs, a);
