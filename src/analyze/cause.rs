@@ -466,6 +466,24 @@ pub fn classify_with(
             }
         }
         evidence.first(|| error_evidence(e.file, e.line));
+        // `proxy_next_upstream`: the earlier attempts failed too, each with
+        // its own error line (the first refused, the last timed out); the
+        // cause is the last attempt's, the others are said
+        if n > 1 {
+            for other in errors.iter().filter(|o| {
+                !std::ptr::eq(o.line, e.line)
+                    && o.line.kind != UpstreamError::Other
+                    && o.line.upstream.is_some()
+                    && o.line.upstream != e.line.upstream
+            }) {
+                evidence.push(|| {
+                    format!(
+                        "an earlier attempt: {}",
+                        error_evidence(other.file, other.line)
+                    )
+                });
+            }
+        }
         if caps.joined_without_client {
             evidence.push(|| {
                 format!(
@@ -799,6 +817,50 @@ mod tests {
         let v = classify(200, std::slice::from_ref(&answered), &[], RICH, true);
         assert_eq!(v.cause, Cause::Passthrough);
         assert!(v.evidence.iter().any(|x| x.contains("with status 502")));
+    }
+
+    /// `proxy_next_upstream`: the first server refused, the second timed
+    /// out: the 504's cause is the last attempt's, the refusal is said.
+    #[test]
+    fn a_retry_names_the_last_attempts_cause_and_says_the_earlier_one() {
+        let a = [
+            att("10.0.0.1:80", 502, None, None),
+            att("10.0.0.2:80", 504, Some(0.0), None),
+        ];
+        let refused = eline(UpstreamError::Refused, "10.0.0.1:80");
+        let mut timed_out = eline(UpstreamError::Timeout, "10.0.0.2:80");
+        timed_out.line = 9;
+        timed_out.message = "upstream timed out (110: Connection timed out) while reading response header from upstream".into();
+        let refs = [
+            ErrorRef {
+                line: &refused,
+                file: "error.log",
+            },
+            ErrorRef {
+                line: &timed_out,
+                file: "error.log",
+            },
+        ];
+        let v = classify(504, &a, &refs, RICH, true);
+        assert_eq!(v.cause, Cause::Timeout);
+        assert!(
+            v.evidence[0].starts_with("error.log:9: "),
+            "{:?}",
+            v.evidence
+        );
+        let earlier: Vec<&String> = v
+            .evidence
+            .iter()
+            .filter(|e| e.starts_with("an earlier attempt: error.log:7: "))
+            .collect();
+        assert_eq!(earlier.len(), 1, "{:?}", v.evidence);
+        assert!(earlier[0].contains("Connection refused"));
+        // one attempt: nothing earlier to say
+        let v = classify(504, &a[1..], &refs, RICH, true);
+        assert!(!v
+            .evidence
+            .iter()
+            .any(|e| e.starts_with("an earlier attempt")));
     }
 
     const RICH: Capabilities = Capabilities {
