@@ -310,6 +310,8 @@ fn run(
         // the counts miss the inputs that could not be read
         report.verdict = format!("incomplete, from the logs read: {}", report.verdict);
     }
+    // the report's own notes (start-up lines skipped) after the run's
+    notes.append(&mut report.notes);
     report.notes = notes;
     Ok(report)
 }

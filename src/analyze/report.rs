@@ -693,7 +693,20 @@ impl Report {
             schema_version: SCHEMA_VERSION,
             verdict,
             incomplete: None,
-            notes: Vec::new(),
+            notes: agg
+                .startup_first
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} start-up message{} of the nginx image's docker-entrypoint.sh skipped (neither requests nor malformed lines), the first at {}:{}: {}",
+                        agg.startup_lines,
+                        if agg.startup_lines == 1 { "" } else { "s" },
+                        s.file,
+                        s.line,
+                        s.text
+                    )
+                })
+                .collect(),
             inputs,
             problems,
             totals,

@@ -244,6 +244,11 @@ pub struct Agg {
     pub malformed: u64,
     /// The first few malformed lines.
     pub malformed_samples: Vec<Sample>,
+    /// Start-up messages of the nginx image's entrypoint (a `docker logs`
+    /// dump), skipped: neither requests nor malformed.
+    pub startup_lines: u64,
+    /// The first of them (by file, then line).
+    pub startup_first: Option<Sample>,
     /// Requests by status code (index = status, 0..=999).
     pub status: Vec<u64>,
     /// Timeline by minute (UTC epoch minute).
@@ -348,6 +353,15 @@ impl AddAssign for Agg {
         self.requests += o.requests;
         self.filtered += o.filtered;
         self.malformed += o.malformed;
+        self.startup_lines += o.startup_lines;
+        self.startup_first = match (self.startup_first.take(), o.startup_first) {
+            (Some(a), Some(b)) => Some(if (&b.file, b.line) < (&a.file, a.line) {
+                b
+            } else {
+                a
+            }),
+            (a, b) => a.or(b),
+        };
         for s in o.malformed_samples {
             if self.malformed_samples.len() < MALFORMED_SAMPLES {
                 self.malformed_samples.push(s);
