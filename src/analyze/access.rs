@@ -164,7 +164,11 @@ pub(super) fn access_pass(
 
 /// Make chunk-relative line numbers absolute.
 pub(super) fn shift_lines(agg: &mut Agg, evs: &mut [Event], base: u64) {
-    for s in &mut agg.malformed_samples {
+    for s in agg
+        .malformed_samples
+        .iter_mut()
+        .chain(&mut agg.startup_first)
+    {
         s.line += base;
     }
     agg.join.shift(base);
@@ -176,6 +180,7 @@ pub(super) fn shift_lines(agg: &mut Agg, evs: &mut [Event], base: u64) {
         &mut agg.causes_504,
         &mut agg.causes_other_5xx,
         &mut agg.causes_rescued,
+        &mut agg.causes_replaced,
     ] {
         for ex in m.values_mut().filter_map(|st| st.example.as_mut()) {
             ex.line += base;
@@ -249,16 +254,24 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>, ndjson: bool) -> (Agg, Collec
         let mut rec = Record::default();
         let at = match ctx.fmt.parse_summary(line, &mut rec, &mut cache) {
             Ok(at) => at,
+            Err(_) if startup_message(line) => {
+                // not malformed: the image's own output, counted apart
+                agg.startup_lines += 1;
+                if agg.startup_first.is_none() {
+                    agg.startup_first = Some(sample(
+                        ctx.display,
+                        n,
+                        "a start-up message of the nginx image's docker-entrypoint.sh",
+                        line,
+                    ));
+                }
+                continue;
+            }
             Err(e) => {
                 agg.malformed += 1;
                 if agg.malformed_samples.len() < stats::MALFORMED_SAMPLES {
-                    let why = if startup_message(line) {
-                        "a container start-up message (the nginx image's docker-entrypoint.sh), not an access line"
-                    } else {
-                        e.describe()
-                    };
                     agg.malformed_samples
-                        .push(sample(ctx.display, n, why, line));
+                        .push(sample(ctx.display, n, e.describe(), line));
                 }
                 continue;
             }
@@ -787,22 +800,22 @@ fn slow_path(
 
 /// A line the official nginx image's entrypoint writes to the container's
 /// output before nginx starts (`/docker-entrypoint.sh: Launching …`, then
-/// each `/docker-entrypoint.d/NN-name.sh: info: …`), so `docker logs` dumps
-/// start with them: said so in the malformed sample instead of a parse error.
+/// each script's `10-listen-on-ipv6-by-default.sh: info: …`), so `docker
+/// logs` dumps start with them: counted as start-up messages and skipped,
+/// not as malformed lines. Only the image's own scripts: their names and
+/// the `$0: ` / `$ME: ` prefix of every message they log are those of
+/// nginxinc/docker-nginx (`mainline/debian/docker-entrypoint.sh` and
+/// `docker-entrypoint.d/`, the same in every variant); a user's own
+/// `/docker-entrypoint.d/` script may write anything, and stays malformed.
 fn startup_message(line: &[u8]) -> bool {
-    if line.starts_with(b"/docker-entrypoint.sh: ") {
-        return true;
-    }
-    // `10-listen-on-ipv6-by-default.sh: info: …`, `20-envsubst-on-templates.sh: …`
-    let Some(colon) = memchr::memmem::find(line, b": ") else {
-        return false;
-    };
-    let name = &line[..colon];
-    name.len() > 3
-        && name[..2].iter().all(u8::is_ascii_digit)
-        && name[2] == b'-'
-        && (name.ends_with(b".sh") || name.ends_with(b".envsh"))
-        && !name.contains(&b' ')
+    const SCRIPTS: [&[u8]; 5] = [
+        b"/docker-entrypoint.sh: ",
+        b"10-listen-on-ipv6-by-default.sh: ",
+        b"15-local-resolvers.envsh: ",
+        b"20-envsubst-on-templates.sh: ",
+        b"30-tune-worker-processes.sh: ",
+    ];
+    SCRIPTS.iter().any(|p| line.starts_with(p))
 }
 
 #[cfg(test)]
@@ -817,6 +830,7 @@ mod tests {
             "/docker-entrypoint.sh: Configuration complete; ready for start up",
             "10-listen-on-ipv6-by-default.sh: info: Getting the checksum of /etc/nginx/conf.d/default.conf",
             "20-envsubst-on-templates.sh: Running envsubst on /etc/nginx/templates/default.conf.template",
+            "30-tune-worker-processes.sh: error: can not modify /etc/nginx/nginx.conf (read-only file system?)",
         ] {
             assert!(startup_message(l.as_bytes()), "{l}");
         }
@@ -824,6 +838,8 @@ mod tests {
             "127.0.0.1 - - [28/Nov/2026:14:04:58 +0000] \"GET / HTTP/1.1\" 502 157",
             "10-x: y",
             "run.sh: done",
+            // a user's own script in /docker-entrypoint.d/
+            "40-my-setup.sh: fetching secrets",
         ] {
             assert!(!startup_message(l.as_bytes()), "{l}");
         }

@@ -1199,30 +1199,45 @@ fn what_was_not_read_follows_the_verdict() {
 }
 
 /// A `docker logs` dump of the official nginx image starts with its
-/// entrypoint's lines: each malformed sample says what it is, and the
-/// access lines after them are read as before.
+/// entrypoint's lines (the texts of nginxinc/docker-nginx's scripts): they
+/// are counted as start-up messages and skipped, named by the first's
+/// file:line, not malformed lines; a user's own entrypoint script's line
+/// stays malformed; the access lines after them are read as before.
 #[test]
-fn the_nginx_images_start_up_lines_are_named_in_the_samples() {
+fn the_nginx_images_start_up_lines_are_skipped_not_malformed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("docker-logs.txt");
     let kubectl = std::fs::read_to_string("fixtures/logs/nginx/real/formats/kubectl.log").unwrap();
-    let banner = "/docker-entrypoint.sh: Launching /docker-entrypoint.d/20-envsubst-on-templates.sh\n\
-                  10-listen-on-ipv6-by-default.sh: info: Enabled listen on IPv6 in /etc/nginx/conf.d/default.conf\n";
+    let banner = "/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty, will attempt to perform configuration\n\
+                  /docker-entrypoint.sh: Launching /docker-entrypoint.d/10-listen-on-ipv6-by-default.sh\n\
+                  10-listen-on-ipv6-by-default.sh: info: Enabled listen on IPv6 in /etc/nginx/conf.d/default.conf\n\
+                  /docker-entrypoint.sh: Launching /docker-entrypoint.d/40-fetch-secrets.sh\n\
+                  40-fetch-secrets.sh: fetched 3 secrets\n\
+                  /docker-entrypoint.sh: Configuration complete; ready for start up\n";
     std::fs::write(&path, format!("{banner}{kubectl}")).unwrap();
     let v = crate::support::cli::analyze_json(&[path.to_str().unwrap()]);
     let plain =
         crate::support::cli::analyze_json(&["fixtures/logs/nginx/real/formats/kubectl.log"]);
-    assert_eq!(v["totals"]["malformed"], 2, "{}", v["totals"]);
     assert_eq!(v["totals"]["requests"], plain["totals"]["requests"]);
-    let samples = v["malformed_samples"].as_array().unwrap();
-    assert_eq!(samples.len(), 2);
-    for s in samples {
-        assert!(
-            s["reason"]
-                .as_str()
-                .unwrap()
-                .starts_with("a container start-up message"),
-            "{s}"
-        );
-    }
+    // only the user's own script's line is malformed
+    assert_eq!(v["totals"]["malformed"], 1, "{}", v["totals"]);
+    assert_eq!(
+        v["malformed_samples"][0]["line"], 5,
+        "{}",
+        v["malformed_samples"]
+    );
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("5 start-up messages of the nginx image's docker-entrypoint.sh skipped")
+            && notes.contains(
+                "docker-logs.txt:1: /docker-entrypoint.sh: /docker-entrypoint.d/ is not empty"
+            ),
+        "{notes}"
+    );
+    let table = crate::support::cli::stdout(&crate::support::cli::gatecheck(&[
+        "analyze",
+        path.to_str().unwrap(),
+        "--no-progress",
+    ]));
+    assert!(table.contains("5 start-up messages"), "{table}");
 }
