@@ -363,14 +363,14 @@ fn error_log_offset(
             break;
         }
         if let crate::logs::detect::Kind::Access(fi) = l.kind {
-            access::offset_probes(
-                &l.prefix(OFFSET_PROBE_BYTES),
-                &plan.formats[fi],
-                l.wrap,
-                l.mixed,
-                OFFSET_PROBES,
-                &mut probes,
-            );
+            // across the file (start, middle, end), each part its share
+            let parts = l.spread(OFFSET_PROBE_BYTES);
+            let n = parts.len();
+            for (i, part) in parts.iter().enumerate() {
+                let left = OFFSET_PROBES - probes.len().min(OFFSET_PROBES);
+                let max = probes.len() + left / (n - i);
+                access::offset_probes(part, &plan.formats[fi], l.wrap, l.mixed, max, &mut probes);
+            }
         }
     }
     let mut scan = index.scan_offsets(&probes);

@@ -1241,3 +1241,46 @@ fn the_nginx_images_start_up_lines_are_skipped_not_malformed() {
     ]));
     assert!(table.contains("5 start-up messages"), "{table}");
 }
+
+/// The error log's offset is guessed from 5xx lines across the access log
+/// (its start, middle and end), not its first 16 MB alone: a dump whose
+/// first 17 MB are a quiet morning of 200s, then an incident whose error
+/// lines are in local time (UTC+02:00), joins them at +02:00. Read from the
+/// start only, no 5xx was sampled, the lines were joined at the access
+/// log's own offset and every 502 was `unknown`.
+#[test]
+fn the_error_log_offset_is_sampled_across_the_access_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (access, error) = (dir.path().join("access.log"), dir.path().join("error.log"));
+    let mut text = String::new();
+    let mut n = 0;
+    while text.len() < 17 << 20 {
+        text.push_str(&format!(
+            "10.1.1.1 - - [20/Nov/2026:10:{:02}:{:02} +0000] \"GET /static/app.js HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0 (X11; Linux x86_64)\"\n",
+            n / 60 % 60,
+            n % 60
+        ));
+        n += 1;
+    }
+    let mut errors = String::new();
+    for i in 0..20 {
+        text.push_str(&format!(
+            "10.0.0.{} - - [20/Nov/2026:11:00:{i:02} +0000] \"GET /api/orders/{i} HTTP/1.1\" 502 157 \"-\" \"curl/8.0\"\n",
+            i + 1
+        ));
+        errors.push_str(&format!(
+            "2026/11/20 13:00:{i:02} [error] 7#7: *{} connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.{}, server: _, request: \"GET /api/orders/{i} HTTP/1.1\", upstream: \"http://10.9.0.5:8080/api/orders/{i}\", host: \"shop\"\n",
+            100 + i,
+            i + 1
+        ));
+    }
+    std::fs::write(&access, text).unwrap();
+    std::fs::write(&error, errors).unwrap();
+    let v = crate::support::cli::analyze_json_paths(&[&access, &error], &[]);
+    assert_eq!(v["causes"]["upstream_refused"], 20, "{}", v["causes"]);
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("error log times read as UTC+02:00: 20 of 20 5xx matched"),
+        "{notes}"
+    );
+}
