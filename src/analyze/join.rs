@@ -301,6 +301,15 @@ pub struct OffsetGuess {
     pub change: Option<OffsetChange>,
 }
 
+/// Seconds east of UTC of `zone` at the UTC second `utc`: what the error
+/// log's clock read then (`--error-log-tz Europe/Berlin`; a zone with
+/// daylight saving time moves it twice a year). 0 outside jiff's range.
+pub fn zone_offset(zone: &jiff::tz::TimeZone, utc: i64) -> i32 {
+    jiff::Timestamp::from_second(utc)
+        .map(|t| zone.to_offset(t).seconds())
+        .unwrap_or(0)
+}
+
 /// A change of the error log's offset at a moment of the logs: what a
 /// daylight-saving switch does to nginx's zone-less local times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

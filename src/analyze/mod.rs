@@ -71,6 +71,10 @@ pub struct Options {
     /// UTC offset (seconds east) of error-log times; default: each access
     /// line's own offset.
     pub error_log_offset_s: Option<i32>,
+    /// The zone of error-log times (`--error-log-tz Europe/Berlin`): each
+    /// time is read at the zone's offset of its moment, daylight saving
+    /// time included; wins over `error_log_offset_s`.
+    pub error_log_zone: Option<jiff::tz::TimeZone>,
     /// The error log's clock changed offset (daylight saving time) at this
     /// UTC second, to this offset: found by the join, never given.
     pub error_log_offset_change: Option<join::OffsetChange>,
@@ -388,8 +392,20 @@ fn error_log_offset(
             scan = loose;
         }
     }
-    if opts.error_log_offset_s.is_some() {
+    if let Some(z) = &opts.error_log_zone {
+        // --error-log-tz ZONE: the offset of each moment is the zone's
+        notes.push(format!(
+            "error log times read in the zone {} given by --error-log-tz, at its offset of each moment (daylight saving time included)",
+            z.iana_name().unwrap_or("given")
+        ));
+        return (run_opts, notes);
+    }
+    if let Some(off) = opts.error_log_offset_s {
         // --error-log-tz: the offset is given; only the client check applies
+        notes.push(format!(
+            "error log times read at the one offset UTC{} given by --error-log-tz, before and after any daylight saving change in the logs: give the zone's name instead (--error-log-tz Europe/Berlin) when its clock changed",
+            join::offset_str(off)
+        ));
         return (run_opts, notes);
     }
     match scan.guess() {

@@ -1284,3 +1284,62 @@ fn the_error_log_offset_is_sampled_across_the_access_log() {
         "{notes}"
     );
 }
+
+/// `--error-log-tz` takes a zone name: each error-log time is read at the
+/// zone's offset of its moment. Europe/Berlin left summer time at
+/// 2026-10-25T01:00:00Z (+02:00 → +01:00): 502s on both sides join their
+/// local-time error lines; one offset joins one side only, and says that
+/// one offset was applied.
+#[test]
+fn error_log_tz_takes_a_zone_name_across_daylight_saving() {
+    let dir = tempfile::tempdir().unwrap();
+    let (access, error) = (dir.path().join("access.log"), dir.path().join("error.log"));
+    let (mut text, mut errors) = (String::new(), String::new());
+    // UTC access times, and the error log's Berlin wall clock
+    let times = [
+        ("00:30:01", "02:30:01"),
+        ("00:40:02", "02:40:02"),
+        ("00:50:03", "02:50:03"),
+        ("01:30:04", "02:30:04"),
+        ("01:40:05", "02:40:05"),
+        ("01:50:06", "02:50:06"),
+    ];
+    for (i, (utc, local)) in times.iter().enumerate() {
+        text.push_str(&format!(
+            "10.0.0.{i} - - [25/Oct/2026:{utc} +0000] \"GET /pay/{i} HTTP/1.1\" 502 157 \"-\" \"curl/8.0\"\n"
+        ));
+        errors.push_str(&format!(
+            "2026/10/25 {local} [error] 7#7: *{i} connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.{i}, server: _, request: \"GET /pay/{i} HTTP/1.1\", upstream: \"http://10.9.0.5:8080/pay/{i}\", host: \"shop\"\n"
+        ));
+    }
+    std::fs::write(&access, text).unwrap();
+    std::fs::write(&error, errors).unwrap();
+    let run = |tz: &str| {
+        crate::support::cli::analyze_json_paths(&[&access, &error], &["--error-log-tz", tz])
+    };
+    let v = run("Europe/Berlin");
+    assert_eq!(v["causes"]["upstream_refused"], 6, "{}", v["causes"]);
+    assert!(
+        v["notes"].to_string().contains("in the zone Europe/Berlin"),
+        "{}",
+        v["notes"]
+    );
+    let v = run("+02:00");
+    assert_eq!(v["causes"]["upstream_refused"], 3, "{}", v["causes"]);
+    assert!(
+        v["notes"]
+            .to_string()
+            .contains("at the one offset UTC+02:00 given by --error-log-tz"),
+        "{}",
+        v["notes"]
+    );
+    // a name that is no zone is an error that says what is expected
+    let o = crate::support::cli::gatecheck(&[
+        "analyze",
+        access.to_str().unwrap(),
+        "--error-log-tz",
+        "Mars/Olympus",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("a zone name like Europe/Berlin"));
+}
