@@ -544,14 +544,19 @@ fn slow_path(
         None
     };
     let request = if !join { None } else { request_text(&rec, esc) };
-    let local_secs = rec.time.map(|t| match ctx.opts.error_log_offset_s {
-        Some(off) => match ctx.opts.error_log_offset_change {
-            // daylight saving: the error log's clock moved (join::OffsetChange)
-            Some(c) if t.secs() >= c.from_utc => t.secs() + c.offset_s as i64,
-            _ => t.secs() + off as i64,
-        },
-        None => t.local_secs(),
-    });
+    let local_secs =
+        rec.time.map(
+            |t| match (&ctx.opts.error_log_zone, ctx.opts.error_log_offset_s) {
+                // --error-log-tz ZONE: the zone's offset at that moment
+                (Some(z), _) => t.secs() + join::zone_offset(z, t.secs()) as i64,
+                (None, Some(off)) => match ctx.opts.error_log_offset_change {
+                    // daylight saving: the error log's clock moved (join::OffsetChange)
+                    Some(c) if t.secs() >= c.from_utc => t.secs() + c.offset_s as i64,
+                    _ => t.secs() + off as i64,
+                },
+                (None, None) => t.local_secs(),
+            },
+        );
     let errors: Vec<&ErrorLine> = match local_secs {
         Some(ls) if ctx.has_error_log => ctx.index.find(&join::Probe {
             local_secs: ls,
