@@ -5,7 +5,9 @@
 //! `grpc_pass` to a closed port (named as such, no `proxy_*` setting cited
 //! for them), and `proxy_next_upstream` across two servers, the first
 //! refusing and the second timing out (the 504 is the timeout's, the
-//! refusal is said).
+//! refusal is said); and `grpc_pass` to an HTTP/2 server that resets the
+//! request's stream (RST_STREAM) or ends the connection (GOAWAY with an
+//! error) before answering.
 //!
 //! One nginx writes the same requests through a rich format and `combined`;
 //! skipped (or a failure with `GATECHECK_REQUIRE_PROXIES`) without nginx, as
@@ -13,9 +15,12 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::net::SocketAddr;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::Command;
+use std::thread;
+use std::time::Duration;
 
 use crate::support::cli::{analyze_json_paths, line_of};
 use crate::support::http;
@@ -25,8 +30,39 @@ use serde_json::Value;
 
 const RICH_FORMAT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time" ua="$upstream_addr" us="$upstream_status""#;
 
-/// `closed` is a port nobody listens on; `app` never answers `/slow…`.
-fn conf(listen: SocketAddr, closed: u16, app: SocketAddr) -> String {
+/// An HTTP/2 server (no TLS, as `grpc_pass grpc://` speaks) that reads the
+/// client preface, sends its SETTINGS, then `frame` (RFC 9113 §4.1: length,
+/// type, flags, stream id, payload) instead of a response, on each of `n`
+/// connections.
+fn h2_stub(frame: Vec<u8>, n: usize) -> (SocketAddr, thread::JoinHandle<()>) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr");
+    let h = thread::spawn(move || {
+        for _ in 0..n {
+            let Ok((mut s, _)) = l.accept() else { return };
+            let _ = s.set_read_timeout(Some(Duration::from_millis(300)));
+            let mut buf = [0u8; 4096];
+            // the preface and nginx's SETTINGS, HEADERS (what arrives in 300 ms)
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]); // SETTINGS, empty
+            thread::sleep(Duration::from_millis(50));
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(&frame);
+            thread::sleep(Duration::from_millis(100));
+        }
+    });
+    (addr, h)
+}
+
+/// `closed` is a port nobody listens on; `app` never answers `/slow…`;
+/// `rst` and `goaway` are [`h2_stub`]s.
+fn conf(
+    listen: SocketAddr,
+    closed: u16,
+    app: SocketAddr,
+    rst: SocketAddr,
+    goaway: SocketAddr,
+) -> String {
     let http = format!(
         r#"
     log_format upstream_rich '{RICH_FORMAT}';
@@ -54,6 +90,8 @@ fn conf(listen: SocketAddr, closed: u16, app: SocketAddr) -> String {
         }}
         location /py/ {{ uwsgi_pass 127.0.0.1:{closed}; }}
         location /rpc/ {{ grpc_pass grpc://127.0.0.1:{closed}; }}
+        location /rpc-rst/ {{ grpc_pass grpc://{rst}; }}
+        location /rpc-goaway/ {{ grpc_pass grpc://{goaway}; }}
         location /next/ {{
             proxy_read_timeout 1s;
             proxy_pass http://pair/slow/;
@@ -109,7 +147,11 @@ fn real_nginx_hidden_returned_other_modules_and_retried_5xx() {
     let app = FaultUpstream::start().expect("upstream");
     let listen = SocketAddr::from(([127, 0, 0, 1], nginx::free_port()));
     let closed = nginx::free_port();
-    let conf_text = conf(listen, closed, app.addr());
+    // RST_STREAM on stream 1, error 7 (REFUSED_STREAM); GOAWAY, last
+    // stream 0, error 2 (INTERNAL_ERROR)
+    let (rst, rst_stub) = h2_stub(vec![0, 0, 4, 3, 0, 0, 0, 0, 1, 0, 0, 0, 7], 1);
+    let (goaway, goaway_stub) = h2_stub(vec![0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2], 1);
+    let conf_text = conf(listen, closed, app.addr(), rst, goaway);
     let mut ngx = Nginx::start(&bin, dir.path(), &conf_text, listen, "UTC0")
         .unwrap_or_else(|e| panic!("{e}"));
     let get = |target: &str| {
@@ -121,6 +163,10 @@ fn real_nginx_hidden_returned_other_modules_and_retried_5xx() {
     assert_eq!(get("/py/x"), 502);
     assert_eq!(get("/rpc/x"), 502);
     assert_eq!(get("/next/x"), 504, "refused, then proxy_read_timeout 1s");
+    assert_eq!(get("/rpc-rst/x"), 502, "RST_STREAM");
+    assert_eq!(get("/rpc-goaway/x"), 502, "GOAWAY with an error");
+    rst_stub.join().expect("rst stub");
+    goaway_stub.join().expect("goaway stub");
     let prefix = ngx.prefix().to_path_buf();
     ngx.stop();
     drop(app);
@@ -153,6 +199,8 @@ fn real_nginx_hidden_returned_other_modules_and_retried_5xx() {
         "upstream: \"uwsgi://127.0.0.1:",
         "upstream: \"grpc://127.0.0.1:",
         "upstream timed out (110: Connection timed out)",
+        "upstream rejected request with error 7",
+        "upstream sent goaway with error 2",
     ] {
         assert!(error_text.contains(want), "{want:?} not in:\n{error_text}");
     }
@@ -181,6 +229,17 @@ fn real_nginx_hidden_returned_other_modules_and_retried_5xx() {
     for path in ["/py/x", "/rpc/x"] {
         assert_eq!(evs[path]["cause"], "upstream_refused", "{}", evs[path]);
     }
+    // the HTTP/2 server's own ending of the request, not an invalid header
+    assert_eq!(
+        evs["/rpc-rst/x"]["cause"], "upstream_reset",
+        "{}",
+        evs["/rpc-rst/x"]
+    );
+    assert_eq!(
+        evs["/rpc-goaway/x"]["cause"], "upstream_closed_early",
+        "{}",
+        evs["/rpc-goaway/x"]
+    );
     let next = &evs["/next/x"];
     assert_eq!(next["cause"], "timeout", "{next}");
     let e = evidence(next);
