@@ -13,22 +13,19 @@
 //! skipped (or a failure with `GATECHECK_REQUIRE_PROXIES`) without nginx, as
 //! `tests/it/real_nginx.rs`.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::path::Path;
-use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
-use crate::support::cli::{analyze_json_paths, line_of};
+use crate::support::cli::{analyze_json_paths, events_by_path, line_of};
 use crate::support::http;
 use crate::support::nginx::{self, Nginx};
 use crate::support::upstream::FaultUpstream;
 use serde_json::Value;
 
-const RICH_FORMAT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time" ua="$upstream_addr" us="$upstream_status""#;
+use crate::support::nginx::RICH_FORMAT;
 
 /// An HTTP/2 server (no TLS, as `grpc_pass grpc://` speaks) that reads the
 /// client preface, sends its SETTINGS, then `frame` (RFC 9113 §4.1: length,
@@ -100,29 +97,6 @@ fn conf(
 "#
     );
     nginx::conf("tests/it/real_nginx_rewrites.rs", &http)
-}
-
-/// gatecheck's events (`--format ndjson`) by path.
-fn events(paths: &[&Path], args: &[&str]) -> BTreeMap<String, Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .arg("analyze")
-        .args(paths)
-        .args(args)
-        .args(["--format", "ndjson", "--no-progress"])
-        .output()
-        .expect("run gatecheck");
-    assert!(
-        out.status.success(),
-        "gatecheck failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).expect("ndjson");
-            (v["path"].as_str().unwrap_or("").to_string(), v)
-        })
-        .collect()
 }
 
 fn evidence(ev: &Value) -> String {
@@ -208,7 +182,7 @@ fn real_nginx_hidden_returned_other_modules_and_retried_5xx() {
 
     // the rich log and the config
     let conf_arg = ["--config", conf_path.to_str().expect("UTF-8 path")];
-    let evs = events(&[&rich_path, &error], &conf_arg);
+    let evs = events_by_path(&[&rich_path, &error], &conf_arg);
     let hidden = &evs["/hidden/x"];
     assert_eq!(hidden["status"], 200, "{hidden}");
     assert_eq!(hidden["cause"], "upstream_refused", "{hidden}");
@@ -283,9 +257,9 @@ fn real_nginx_hidden_returned_other_modules_and_retried_5xx() {
 
     // `combined` (no $upstream_status): with the config the return is told;
     // without it, the pass-through it reads as says a return looks the same
-    let evs = events(&[&combined_path, &error], &conf_arg);
+    let evs = events_by_path(&[&combined_path, &error], &conf_arg);
     assert_eq!(evs["/gone"]["cause"], "config_return", "{}", evs["/gone"]);
-    let evs = events(&[&combined_path, &error], &[]);
+    let evs = events_by_path(&[&combined_path, &error], &[]);
     assert_eq!(evs["/gone"]["cause"], "passthrough", "{}", evs["/gone"]);
     assert!(
         evidence(&evs["/gone"]).contains("`return 502;`"),
