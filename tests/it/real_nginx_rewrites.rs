@@ -226,7 +226,25 @@ fn real_nginx_hidden_returned_other_modules_and_retried_5xx() {
     // the hidden 502 is counted apart, not as a retry's rescue
     assert_eq!(doc["totals"]["replaced"], 1, "{}", doc["totals"]);
     assert_eq!(doc["totals"]["rescued"], 0, "{}", doc["totals"]);
-    assert_eq!(row(&doc, "causes_replaced", "upstream_refused")["count"], 1);
+    let hidden_row = row(&doc, "causes_replaced", "upstream_refused");
+    assert_eq!(hidden_row["count"], 1, "{hidden_row}");
+    // the error_page that did it, at its line
+    let page = hidden_row["settings"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["directive"] == "error_page"))
+        .unwrap_or_else(|| panic!("error_page not cited: {hidden_row}"));
+    assert_eq!(
+        page["line"],
+        conf_at("error_page 502 =200 /fallback;"),
+        "{page}"
+    );
+    assert!(
+        page["note"]
+            .as_str()
+            .unwrap_or("")
+            .contains("the client gets 200 instead of 502"),
+        "{page}"
+    );
     let verdict = doc["verdict"].as_str().expect("verdict");
     assert!(
         verdict.contains("1 upstream 5xx hidden by nginx"),

@@ -303,11 +303,74 @@ fn fallback(cfg: &NginxConfig, stat: &CauseStat) -> BTreeMap<Scope, u64> {
     pick.into_iter().map(|sc| (sc, 0)).collect()
 }
 
+/// The location's `error_page` for a gateway's 5xx (500–504): with `=code`
+/// the client gets that status instead (`error_page 502 =200 /fallback;`
+/// hides the upstream's 502 from `$status`, while `$upstream_status` keeps
+/// it), without it the page is served with the status kept
+/// (ngx_http_core_module; both seen with nginx 1.22).
+fn error_pages(c: &Ctx<'_>, sc: Scope) -> Vec<Found> {
+    let (d, _) = c.directives(sc);
+    let mut v = Vec::new();
+    for x in d.all("error_page") {
+        let codes: Vec<&str> = x
+            .args
+            .iter()
+            .map(|a| a.value.as_str())
+            .filter(|a| a.parse::<u16>().is_ok_and(|n| (500..=504).contains(&n)))
+            .collect();
+        if codes.is_empty() {
+            continue;
+        }
+        let to = x.args.iter().find_map(|a| a.value.strip_prefix('='));
+        let meaning = match to {
+            Some(code) if !code.is_empty() => format!(
+                "the client gets {code} instead of {}: such 5xx are counted as hidden by nginx, not in the status column",
+                codes.join("/")
+            ),
+            Some(_) => format!(
+                "the client gets the status of the page served instead of {}",
+                codes.join("/")
+            ),
+            None => format!(
+                "a page of its own is served for {}, the status is kept",
+                codes.join("/")
+            ),
+        };
+        v.push(Found {
+            directive: "error_page".into(),
+            value: x.args_text(),
+            defaulted: false,
+            span: x.span,
+            meaning,
+            limit: None,
+            phase: 0,
+            header_bytes: None,
+        });
+    }
+    v
+}
+
 /// What a cause's settings are, for one scope.
 fn found_for(c: &Ctx<'_>, sc: Scope, cause: Cause, ev: &Evidence<'_>) -> Vec<Found> {
     let mut v = Vec::new();
     if matches!(cause, Cause::UpstreamRefused | Cause::Timeout) {
         v.extend(resolved_once(c, sc, ev.stat));
+    }
+    // an upstream's own answer meets error_page only with
+    // proxy_intercept_errors on (ngx_http_proxy_module)
+    let intercepts = || {
+        c.directives(sc)
+            .0
+            .flag("proxy_intercept_errors")
+            .is_some_and(|f| f.value)
+    };
+    let pages = match cause {
+        Cause::RateLimited | Cause::ConfigReturn | Cause::Unknown => false,
+        Cause::Passthrough => intercepts(),
+        _ => true,
+    };
+    if pages {
+        v.extend(error_pages(c, sc));
     }
     match cause {
         Cause::Timeout => {
