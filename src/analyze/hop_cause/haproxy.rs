@@ -144,6 +144,19 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
             Cause::RateLimited,
             "termination state PR: an http-request deny rule refused the request before any server was tried — HAProxy manual §8.5",
         ),
+        // haproxy 2.6 logs `fe/<NOSRV> -1/202/-1/-1/201 503 … PT--` for
+        // `http-request tarpit deny_status 503` (a scratch run)
+        (b'P', b'T') if matches!(status, 503 | 429) => verdict(
+            Cause::RateLimited,
+            "termination state PT: an http-request tarpit rule held the request for `timeout tarpit` (Tw), then refused it; no server was tried — HAProxy manual §8.5",
+        ),
+        // §8.5: `L` the stream was locally processed, `R` nothing was sent
+        // to any server; haproxy 2.6 logs `fe/<NOSRV> 0/-1/-1/-1/0 503 …
+        // LR--` for `http-request return status 503` (a scratch run)
+        (b'L', b'R') if nosrv && status >= 500 => verdict(
+            Cause::ConfigReturn,
+            "termination state LR with <NOSRV>: HAProxy answered the request itself (locally processed: an `http-request return`, a redirect, the stats page or its cache) and sent nothing to any server: the config made this status — HAProxy manual §8.5",
+        ),
         (b'-', _) | (b'S' | b's' | b'P' | b'C' | b'c', b'D' | b'L') if !nosrv && tr.is_some() => verdict(
             Cause::Passthrough,
             "the server sent this status itself (its response headers arrived: Tr ≥ 0): look at the application behind this backend",
@@ -206,6 +219,8 @@ mod tests {
             ("503", "app1", "0/0/0/4/5", "--NI", Passthrough),
             ("502", "app1", "0/0/0/4/5", "SD--", Passthrough),
             ("503", "<NOSRV>", "0/-1/-1/-1/0", "PR--", RateLimited),
+            ("503", "<NOSRV>", "-1/202/-1/-1/201", "PT--", RateLimited),
+            ("503", "<NOSRV>", "0/-1/-1/-1/0", "LR--", ConfigReturn),
             ("500", "app1", "0/0/0/-1/3", "RC--", Unknown),
             ("503", "app1", "0/0/-1/-1/12", "CC--", Unknown),
         ];
