@@ -107,7 +107,9 @@ impl Cause {
             Cause::Dns => "upstream name not resolved",
             Cause::Passthrough => "upstream itself answered with this status",
             Cause::RateLimited => "refused by a rate or connection limit",
-            Cause::ConfigReturn => "the proxy's config answered with this status (`return`)",
+            Cause::ConfigReturn => {
+                "the proxy's config answered with this status (`return`, a deny rule)"
+            }
             Cause::Unknown => "unknown",
         }
     }

@@ -142,11 +142,12 @@ const STEPS: &[Step] = &[
         status: 503,
         cause: Some("config_return"),
     },
-    // `http-request tarpit deny_status 503`: held, then refused (PT--)
+    // `http-request tarpit deny_status 503`: held, then refused (PT--); the
+    // log does not say what the rule tested: the config's answer
     Step {
         target: "/tarpit",
         status: 503,
-        cause: Some("rate_limited"),
+        cause: Some("config_return"),
     },
     Step {
         target: "/ok-again",
