@@ -13,6 +13,7 @@ pub mod lexer;
 pub mod lower;
 pub mod parser;
 pub mod select;
+pub mod stream;
 pub mod units;
 pub mod values;
 pub mod variables;
@@ -64,10 +65,13 @@ fn parse_tree(tree: include::Tree, file: FileId, opts: &LoadOptions) -> Parsed {
             forced: opts.nginx_context.is_some(),
         });
     }
+    let unread = tree.unread.iter().map(|m| (m, true));
     model.missing_includes = tree
         .missing
         .iter()
-        .map(|m| MissingInclude {
+        .map(|m| (m, false))
+        .chain(unread)
+        .map(|(m, unread)| MissingInclude {
             span: m.at,
             path: m.path.display().to_string(),
             reason: m.message.clone(),
@@ -76,6 +80,7 @@ fn parse_tree(tree: include::Tree, file: FileId, opts: &LoadOptions) -> Parsed {
             } else {
                 m.context.clone()
             },
+            unread,
         })
         .collect();
     Parsed {

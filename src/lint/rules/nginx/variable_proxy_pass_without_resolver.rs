@@ -2,22 +2,26 @@
 
 use std::collections::HashSet;
 
-use crate::config::model::{ProxyModel, Target};
+use crate::config::model::{Host, MissingInclude, ProxyModel, Target};
 use crate::config::nginx::lower::parse_proxy_pass;
 use crate::config::nginx::variables::references;
 use crate::declare_rule;
 use crate::lint::{LintContext, Severity};
 use crate::source::Span;
 
-use super::proxied;
+use super::{proxied, stream_proxied, stream_upstreams};
 
 declare_rule! {
-    /// `proxy_pass` with variables names a host at run time, but no `resolver` is set.
+    /// `proxy_pass` with variables (`http {}` or `stream {}`) names a host at run time, but no `resolver` is set.
     ///
     /// ## What it does
     /// Flags a `proxy_pass` whose host is computed from variables (or is a
     /// hostname followed by variables) when it is not an `upstream` name and
-    /// no `resolver` is in effect for the location.
+    /// no `resolver` is in effect for the location; and the same for a
+    /// `stream {}` server's `proxy_pass` (`$ssl_preread_server_name:443`,
+    /// a `map` to host names), where only a `resolver` of stream counts and
+    /// a variable whose every value is a stream `upstream` name or an IP
+    /// address needs none.
     ///
     /// ## Why it causes 502s
     /// With variables nginx resolves the host per request. If the value is not
@@ -59,6 +63,14 @@ declare_rule! {
 /// docs, `proxy_pass`: "the server name is searched among the described
 /// server groups, and, if not found, is determined using a resolver").
 fn only_upstreams(m: &ProxyModel, raw: &str) -> bool {
+    let names: HashSet<String> = m.upstreams.iter().map(|u| u.name.clone()).collect();
+    only_known(m, raw, &names, false)
+}
+
+/// True when every value of the one variable in `raw`'s host makes it an
+/// upstream of `names`, or (with `addresses`) an IP address or unix socket,
+/// which nginx uses without a lookup.
+fn only_known(m: &ProxyModel, raw: &str, names: &HashSet<String>, addresses: bool) -> bool {
     let Some(i) = raw.find('$') else { return false };
     let rest = &raw[i + 1..];
     let (name, after) = match rest.strip_prefix('{') {
@@ -76,15 +88,49 @@ fn only_upstreams(m: &ProxyModel, raw: &str) -> bool {
     let Some(values) = m.variables.get(name) else {
         return false;
     };
-    let names: HashSet<String> = m.upstreams.iter().map(|u| u.name.clone()).collect();
     !values.is_empty()
         && values.iter().all(|v| {
             let url = format!("{}{v}{after}", &raw[..i]);
-            matches!(
-                parse_proxy_pass(&url, Span::default(), &names).target,
-                Target::Pool(_)
-            )
+            match parse_proxy_pass(&url, Span::default(), names).target {
+                Target::Pool(_) => true,
+                Target::Address(Host::Ip(_) | Host::Unix(_)) => addresses,
+                _ => false,
+            }
         })
+}
+
+/// True when `inner` lies within `outer` (same file).
+fn within(inner: Span, outer: Span) -> bool {
+    inner.file == outer.file && outer.start <= inner.start && inner.end <= outer.end
+}
+
+/// An include that could not be read and whose directives would apply
+/// where `at` is: it sits in a block that also holds `at` (the location,
+/// an enclosing location, the server), or at the top of a file (`main`,
+/// `http`, or a fragment's own top level). Whatever it holds (a
+/// `resolver`: linuxserver's site files include `resolver.conf` in each
+/// proxying location) is unknown, and NGX-INC-001 says so.
+fn unread_include_around(m: &ProxyModel, at: Span) -> Option<&MissingInclude> {
+    m.missing_includes.iter().find(|i| {
+        // nginx's own tables (conf/mime.types, fastcgi_params, fastcgi.conf,
+        // uwsgi_params, scgi_params) hold `types` and `*_param` lines only.
+        let name = i.path.rsplit('/').next().unwrap_or(&i.path);
+        if matches!(
+            name,
+            "mime.types" | "fastcgi_params" | "fastcgi.conf" | "uwsgi_params" | "scgi_params"
+        ) {
+            return false;
+        }
+        let innermost = m
+            .blocks
+            .iter()
+            .filter(|b| within(i.span, **b) && **b != i.span)
+            .min_by_key(|b| b.end - b.start);
+        match innermost {
+            Some(b) => within(at, *b),
+            None => matches!(i.context.as_str(), "main" | "http") || i.span.file == at.file,
+        }
+    })
 }
 
 fn check(ctx: &mut LintContext<'_>) {
@@ -92,6 +138,11 @@ fn check(ctx: &mut LintContext<'_>) {
     for (_, r, p, _) in proxied(m) {
         if p.target != Target::Dynamic || r.directives.has("resolver") || only_upstreams(m, &p.raw)
         {
+            continue;
+        }
+        // An unread include in scope may set the resolver: its content was
+        // not checked (NGX-INC-001), so nothing is claimed about it.
+        if unread_include_around(m, p.span).is_some() {
             continue;
         }
         // A variable neither nginx nor the config defines: with the whole
@@ -123,7 +174,52 @@ fn check(ctx: &mut LintContext<'_>) {
             continue;
         }
         let pure_variable = p.host.is_empty();
-        let sev = if pure_variable && !m.upstreams.is_empty() {
+        // In a fragment the including config's http (or server) block may
+        // set the resolver: say so, as a warning, instead of an error.
+        let fragment = m.fragment.is_some();
+        let sev = if fragment || (pure_variable && !m.upstreams.is_empty()) {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
+        let message = if fragment {
+            format!(
+                "proxy_pass {} is resolved per request but no resolver is set in this fragment; unless the including config sets one, the lookup fails with 502",
+                p.raw
+            )
+        } else {
+            format!(
+                "proxy_pass {} is resolved per request but no resolver is set",
+                p.raw
+            )
+        };
+        ctx.report_at(
+            sev,
+            p.span,
+            message,
+            "add `resolver <dns-ip> valid=30s;` (http, server or location level), or proxy to an upstream name",
+        );
+    }
+    let stream_names: HashSet<String> =
+        stream_upstreams(m).iter().map(|u| u.name.clone()).collect();
+    for (s, p, _) in stream_proxied(m) {
+        if p.target != Target::Dynamic
+            || s.directives.has("resolver")
+            || only_known(m, &p.raw, &stream_names, true)
+            || unread_include_around(m, p.span).is_some()
+        {
+            continue;
+        }
+        // A variable nothing defines: NGX-VAL-001 (whole config) or the
+        // including config's business (fragment), as above.
+        if references(&p.raw)
+            .into_iter()
+            .any(|v| m.undefined_variables.iter().any(|u| *u == v))
+        {
+            continue;
+        }
+        // In a fragment the including stream {} may set the resolver.
+        let sev = if m.fragment.is_some() || (p.host.is_empty() && !stream_names.is_empty()) {
             Severity::Warning
         } else {
             Severity::Error
@@ -131,8 +227,12 @@ fn check(ctx: &mut LintContext<'_>) {
         ctx.report_at(
             sev,
             p.span,
-            format!("proxy_pass {} is resolved per request but no resolver is set", p.raw),
-            "add `resolver <dns-ip> valid=30s;` (http, server or location level), or proxy to an upstream name",
+            format!(
+                "{}: proxy_pass {} is resolved per connection but no resolver is set in stream",
+                s.label(),
+                p.raw
+            ),
+            "add `resolver <dns-ip> valid=30s;` in stream {} or the server (the http resolver does not count), or map to stream upstream names",
         );
     }
 }
@@ -177,6 +277,44 @@ mod tests {
     }
 
     #[test]
+    fn resolver_in_an_unread_include() {
+        // linuxserver/reverse-proxy-confs: each proxying location includes
+        // /config/nginx/resolver.conf (SWAG writes the `resolver` there)
+        // and proxies to `$upstream_proto://$upstream_app:$upstream_port`.
+        let site = "http { server { location / { include /config/nginx/resolver.conf; set $upstream_app app; proxy_pass http://$upstream_app:80; } } }";
+        assert!(findings("NGX-DNS-002", site).is_empty());
+        // at http level the include covers every location
+        let http =
+            "http { include resolver.conf; server { location / { proxy_pass http://$host; } } }";
+        assert!(findings("NGX-DNS-002", http).is_empty());
+        // an include in another server does not
+        let other = "http { server { include resolver.conf; } server { location / { proxy_pass http://$host; } } }";
+        assert_eq!(findings("NGX-DNS-002", other).len(), 1);
+        // nor nginx's MIME table, which holds no resolver
+        let mime =
+            "http { include mime.types; server { location / { proxy_pass http://$host; } } }";
+        assert_eq!(findings("NGX-DNS-002", mime).len(), 1);
+        // nor one in a sibling location
+        let sibling = "http { server { location /a { include r.conf; } location / { proxy_pass http://$host; } } }";
+        assert_eq!(findings("NGX-DNS-002", sibling).len(), 1);
+    }
+
+    #[test]
+    fn fragment_says_the_including_config_may_set_it() {
+        // swag's ldap-server.conf: locations meant for a `server` block; the
+        // resolver of the including nginx.conf's http block is unknown
+        let f = findings(
+            "NGX-DNS-002",
+            "location /ldap { set $upstream_auth_app ldap; proxy_pass http://$upstream_auth_app:8888; }",
+        );
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].contains("no resolver is set in this fragment"),
+            "{f:?}"
+        );
+    }
+
+    #[test]
     fn pass() {
         for src in [
             "http { resolver 127.0.0.1; server { location / { proxy_pass http://$host; } } }",
@@ -185,6 +323,25 @@ mod tests {
             // issue 8: every value of the variable names an upstream
             "http { upstream a { server 10.0.0.1; } server { location / { set $p \"http://a\"; proxy_pass $p; } } }",
             "http { upstream a { server 10.0.0.1; } upstream b { server 10.0.0.2; } map $host $pool { default a; beta.example.com b; } server { location / { proxy_pass http://$pool$request_uri; } } }",
+        ] {
+            assert!(findings("NGX-DNS-002", src).is_empty(), "{src}");
+        }
+    }
+
+    #[test]
+    fn stream() {
+        let f = findings(
+            "NGX-DNS-002",
+            "http { resolver 127.0.0.1; } stream { server { listen 443; ssl_preread on; proxy_pass $ssl_preread_server_name:443; } }",
+        );
+        assert_eq!(
+            f,
+            ["stream server 443: proxy_pass $ssl_preread_server_name:443 is resolved per connection but no resolver is set in stream"]
+        );
+        for src in [
+            "stream { resolver 127.0.0.1; server { listen 443; ssl_preread on; proxy_pass $ssl_preread_server_name:443; } }",
+            // the ssl_preread idiom: every value names a stream upstream or an address
+            "stream { upstream a { server 10.0.0.1:443; } map $ssl_preread_server_name $b { a.example.com a; default 10.0.0.2:443; } server { listen 443; ssl_preread on; proxy_pass $b; } }",
         ] {
             assert!(findings("NGX-DNS-002", src).is_empty(), "{src}");
         }
