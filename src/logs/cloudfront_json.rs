@@ -18,7 +18,7 @@
 //! seconds with a fraction as in real-time logs).
 //!
 //! The keys map to columns through [`super::cloudfront`]'s one table, and
-//! the values fill the same [`Fields`] the W3C parser fills.
+//! the values fill the same `Fields` the W3C parser fills.
 
 use super::cloudfront::{col_of, Fields};
 use super::hop::{HopLineError, HopParser, HopRecord};

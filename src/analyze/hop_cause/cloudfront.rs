@@ -5,7 +5,7 @@
 //! Meanings: AWS "Standard logging reference" (field 29,
 //! `x-edge-detailed-result-type`: the values when `x-edge-result-type` is
 //! `Error`, `OriginShieldHit`, `MissGeneratedResponse`; each value
-//! in [`by_detailed`]) and "Troubleshooting error responses from your
+//! in `by_detailed`) and "Troubleshooting error responses from your
 //! origin" (a 504 is CloudFront giving up on the origin: connection or read
 //! timeout; a 502 is a failed connection, TLS negotiation or DNS, or an
 //! invalid response). `OriginCommError` is documented as "the request timed

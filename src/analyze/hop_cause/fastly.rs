@@ -15,7 +15,7 @@
 //! handshake error`, OpenSSL's certificate messages such as `certificate
 //! verify failed`, `unable to get local issuer certificate`, `hostname
 //! mismatch`), `Backend.max_conn reached`, `Maximum threads for service
-//! reached` ([`REASONS`]). A 502 is almost always the origin's own (a
+//! reached` (`REASONS`). A 502 is almost always the origin's own (a
 //! passthrough) unless VCL made it; the verdict says so only when the record
 //! shows it (`backend_status`, or a state that served from the cache or the
 //! backend). `fastly_info.state` values: `HIT`, `MISS`, `PASS` and their

@@ -6,7 +6,7 @@
 //! Load Balancer logging and monitoring" (cloud.google.com/load-balancing/
 //! docs/https/https-logging-monitoring, tables "statusDetails HTTP success
 //! messages" and "statusDetails HTTP failure messages"), value by value in
-//! [`DETAILS`]. The ones whose status "is set by the software running on the
+//! `DETAILS`. The ones whose status "is set by the software running on the
 //! backend" (`response_sent_by_backend`, a response forwarded after an early
 //! backend answer or a byte-range mismatch, a backend or client connection
 //! that broke after part of the response was sent) or that came from the
@@ -31,7 +31,7 @@
 //! configuration change propagates, `destination_unavailable` when health
 //! checks fail) carries an RFC 9209 `Proxy-Status` error type; the types and
 //! their meanings are RFC 9209 §2.3's (IANA "HTTP Proxy Error Types"),
-//! mapped in [`PROXY_ERRORS`]. Read either bare (`connection_refused`) or as
+//! mapped in `PROXY_ERRORS`. Read either bare (`connection_refused`) or as
 //! the header's parameters (`…; error=connection_refused; details="…"`).
 //! A value gatecheck does not know gives `unknown` with the value quoted.
 
