@@ -125,7 +125,11 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
             Cause::Passthrough
         }
         (_, Some(c)) => {
-            ev.text("the reason phrase of a Fastly-generated error (obj.response)");
+            ev.text(if reason.starts_with("backend read error") {
+                "the reason phrase of a Fastly-generated error (obj.response): Fastly says it typically means a timeout fetching from the origin, also a transient network failure (router failover, packet loss) or an overloaded origin"
+            } else {
+                "the reason phrase of a Fastly-generated error (obj.response)"
+            });
             c
         }
         (None, None) => match state {
