@@ -198,7 +198,7 @@ pub const EXAMPLES: &[HopExample] = &[
         title: "a listener rule's fixed-response 503 (a maintenance page), not a missing target",
         line: r#"https 2024-03-12T08:12:02.000000Z app/my-loadbalancer/50dc6c495c0c9188 203.0.113.9:51548 - -1 -1 -1 503 - 120 326 "GET https://www.example.com:443/ HTTP/1.1" "curl/8.4.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 - "Root=1-65f00004-0123456789abcdef01234567" "www.example.com" "arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012" 2 2024-03-12T08:12:02.000000Z "fixed-response" "-" "-" "-" "-" "-" "-""#,
         status: Some(503),
-        cause: "unknown",
+        cause: "config_return",
         evidence: "fixed-response action",
     },
 ];

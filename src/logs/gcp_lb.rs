@@ -301,7 +301,7 @@ pub const EXAMPLES: &[HopExample] = &[
         title: "a Cloud Armor rule denied the request with deny(502): the load balancer's decision",
         line: r#"{"jsonPayload":{"@type":"type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry","statusDetails":"denied_by_security_policy","enforcedSecurityPolicy":{"name":"edge-policy","priority":1000,"configuredAction":"DENY","outcome":"DENY"}},"httpRequest":{"requestMethod":"GET","requestUrl":"https://www.example.com/admin","status":502,"latency":"0.001s"},"timestamp":"2024-03-12T08:00:35Z"}"#,
         status: Some(502),
-        cause: "unknown",
+        cause: "config_return",
         evidence: "Cloud Armor security policy denied",
     },
     HopExample {

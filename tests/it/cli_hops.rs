@@ -798,9 +798,10 @@ fn documented_values_of_every_hop() {
                 (9, "tls"),
                 (10, "tls"),
                 (11, "tls"),
-                // Cloud Armor deny(502), IAP, a request loop, the load
-                // balancer's own config: made there, no backend cause
-                (12, "unknown"),
+                // Cloud Armor deny(502): the policy answered (config_return);
+                // IAP, a request loop, the load balancer's own config: made
+                // there, no backend cause
+                (12, "config_return"),
                 (13, "unknown"),
                 (14, "unknown"),
                 (15, "unknown"),
@@ -862,8 +863,8 @@ fn documented_values_of_every_hop() {
                 (3, "unknown"),
                 (4, "invalid_header"),
                 (5, "no_live_upstream"),
-                // a listener rule's fixed-response 503
-                (6, "unknown"),
+                // a listener rule's fixed-response 503: the config answered
+                (6, "config_return"),
                 (7, "timeout"),
                 (8, "invalid_header"),
                 (9, "upstream_closed_early"),
@@ -925,9 +926,10 @@ fn documented_values_of_every_hop() {
                 (11, "passthrough"),
                 // an origin behind another zone answered 522 itself
                 (12, "passthrough"),
-                // Cloudflare's own 502, a security rule, a Worker's exception
+                // Cloudflare's own 502, a security rule (the zone's config
+                // answered), a Worker's exception
                 (13, "unknown"),
-                (14, "unknown"),
+                (14, "config_return"),
                 (15, "unknown"),
                 (16, "passthrough"),
                 (17, "unknown"),

@@ -33,7 +33,8 @@
 //! (`Transfer-Encoding` not supported), 505 (HTTP version), 561 (the IdP
 //! returned an error to the `authenticate` action); and a listener rule's
 //! `fixed-response` (`actions_executed`) can answer any status, 503 often
-//! (a maintenance page): its status is the rule's, never "no targets".
+//! (a maintenance page): its status is the rule's (`config_return`), never
+//! "no targets".
 
 use super::{context, Evidence, Lossy};
 use crate::analyze::cause::{Cause, Verdict};
@@ -99,7 +100,7 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
         cause
     } else if fixed && target_status.is_none() {
         ev.text("a listener rule's fixed-response action answered with this status: the load balancer's configuration, not a target");
-        Cause::Unknown
+        Cause::ConfigReturn
     } else if let Some(t) = target_status {
         if t == elb {
             ev.text("the target answered with this status; the load balancer passed it on");
@@ -323,7 +324,7 @@ mod tests {
             *actions = Some(b"fixed-response");
         }
         let v = classify(&r);
-        assert_eq!(v.cause, Cause::Unknown, "{:?}", v.evidence);
+        assert_eq!(v.cause, Cause::ConfigReturn, "{:?}", v.evidence);
         assert!(
             v.evidence
                 .iter()

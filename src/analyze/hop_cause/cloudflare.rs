@@ -93,7 +93,8 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
             Lossy(a),
             security_rule.map(|r| format!(" (SecurityRuleID={})", Lossy(r))).unwrap_or_default()
         ));
-        Cause::Unknown
+        // the zone's own rule answered: the config made this status
+        Cause::ConfigReturn
     } else if let (Some(w), true) = (worker_failed, no_origin && !(520..=530).contains(&status)) {
         ev.add(format_args!(
             "WorkerStatus={}: the zone's Worker did not end ok and no origin response came back: the Worker (edge code) made this status, not the origin",
@@ -218,7 +219,7 @@ mod tests {
         };
         // a security rule or a failing Worker made it at the edge
         let v = with(503, 0, None, Some(b"block"));
-        assert_eq!(v.cause, Cause::Unknown);
+        assert_eq!(v.cause, Cause::ConfigReturn);
         assert!(
             v.evidence.iter().any(|e| e.contains("security rule ended")),
             "{:?}",

@@ -17,13 +17,14 @@
 //! (`upstream_connect_failed`, not `upstream_refused`);
 //! `backend_connection_closed_before_data_sent_to_client` is often a backend
 //! keep-alive shorter than the load balancer's 600 s (Google recommends
-//! 620 s); `backend_timeout` is a 502, not a 504. What the load balancer
-//! refused or answered by itself for another reason than its backend (Cloud
-//! Armor `denied_by_security_policy` with a configured `deny(502)`, IAP,
-//! a fault-injection abort, a `direct_response`, a request loop, its own
-//! transient `config_not_found`/`retriable_error`/`internal_error`, a
-//! client that went away) stays `unknown`: no cause of gatecheck names it,
-//! and the evidence says what the load balancer did.
+//! 620 s); `backend_timeout` is a 502, not a 504. What the load balancer's
+//! own config answered (Cloud Armor `denied_by_security_policy` with a
+//! configured `deny(502)`, a `direct_response`, a fault-injection abort) is
+//! `config_return`. What it refused or answered by itself for another
+//! reason than its backend (IAP, a request loop, its own transient
+//! `config_not_found`/`retriable_error`/`internal_error`, a client that went
+//! away) stays `unknown`: no cause of gatecheck names it, and the evidence
+//! says what the load balancer did.
 //!
 //! `proxyStatus` (Google's "Internal Application Load Balancer logging and
 //! monitoring" and its troubleshooting guide: set when the load balancer,
@@ -86,10 +87,10 @@ pub(crate) const DETAILS: &[(&str, Cause, &str)] = &[
     ("banned_by_security_policy", RateLimited, "a Cloud Armor rate-based ban rule banned the request"),
     ("throttled_by_security_policy", RateLimited, "a Cloud Armor throttle rule blocked the request"),
     // the load balancer made the status for another reason than its backend
-    ("denied_by_security_policy", Unknown, "a Cloud Armor security policy denied the request, with the status the policy configures: the load balancer's decision, not a backend failure"),
+    ("denied_by_security_policy", ConfigReturn, "a Cloud Armor security policy denied the request, with the status the policy configures: the load balancer's decision, not a backend failure"),
     ("handled_by_identity_aware_proxy", Unknown, "Identity-Aware Proxy generated this response while verifying the client: not the backend"),
-    ("direct_response", Unknown, "the load balancer overrode the request with a fixed response (its configuration, or e.g. a 410 for a billing-suspended backend)"),
-    ("fault_filter_abort", Unknown, "a configured fault-injection filter aborted the request on purpose"),
+    ("direct_response", ConfigReturn, "the load balancer overrode the request with a fixed response (its configuration, or e.g. a 410 for a billing-suspended backend)"),
+    ("fault_filter_abort", ConfigReturn, "a configured fault-injection filter aborted the request on purpose"),
     ("request_loop_detected", Unknown, "the load balancer detected a request loop (a backend forwarding the request back to the load balancer): a configuration problem"),
     ("serverless_neg_routing_failed", Unknown, "the serverless NEG request could not be dispatched (its region unreachable, or the Cloud Run/App Engine/function name not found)"),
     ("invalid_external_origin_endpoint", Unknown, "the internet NEG's external backend (FQDN/IP and port) is configured wrong"),
@@ -337,7 +338,7 @@ mod tests {
                 Cause::Tls,
             ),
             (503, Some(b"server_cert_not_provided"), Cause::Tls),
-            (502, Some(b"denied_by_security_policy"), Cause::Unknown),
+            (502, Some(b"denied_by_security_policy"), Cause::ConfigReturn),
             (
                 502,
                 Some(b"handled_by_identity_aware_proxy"),
