@@ -133,7 +133,11 @@ pub(super) fn access_pass(
         let mut n = 0;
         each(&mut |i, bytes| {
             let (lines, malformed) = (agg.lines, agg.malformed);
+            // kept as merging each file's own aggregate would (by file
+            // name, not input order)
+            let startup = agg.startup_first.take();
             n += parse_access_into(&mut agg, &mut events, bytes, &ctxs[i]);
+            agg.startup_first = stats::first_startup(startup, agg.startup_first.take());
             counts.push((i, agg.lines - lines, agg.malformed - malformed));
         });
         ((agg, events.finish(ndjson), Some(counts)), n)

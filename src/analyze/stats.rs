@@ -354,14 +354,7 @@ impl AddAssign for Agg {
         self.filtered += o.filtered;
         self.malformed += o.malformed;
         self.startup_lines += o.startup_lines;
-        self.startup_first = match (self.startup_first.take(), o.startup_first) {
-            (Some(a), Some(b)) => Some(if (&b.file, b.line) < (&a.file, a.line) {
-                b
-            } else {
-                a
-            }),
-            (a, b) => a.or(b),
-        };
+        self.startup_first = first_startup(self.startup_first.take(), o.startup_first);
         for s in o.malformed_samples {
             if self.malformed_samples.len() < MALFORMED_SAMPLES {
                 self.malformed_samples.push(s);
@@ -396,6 +389,18 @@ impl AddAssign for Agg {
         self.join += o.join;
         self.timings += o.timings;
         self.header_sizes += o.header_sizes;
+    }
+}
+
+/// [`Agg::startup_first`] of two aggregates: the first by (file, line).
+pub fn first_startup(a: Option<Sample>, b: Option<Sample>) -> Option<Sample> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if (&b.file, b.line) < (&a.file, a.line) {
+            b
+        } else {
+            a
+        }),
+        (a, b) => a.or(b),
     }
 }
 
