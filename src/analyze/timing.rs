@@ -9,7 +9,7 @@
 //! and `$upstream_response_time`: seconds with millisecond resolution, one
 //! value per server tried (ngx_http_upstream_module, "Embedded variables").
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::ops::AddAssign;
 
@@ -237,8 +237,9 @@ pub const MAX_UPSTREAMS: usize = 4096;
 /// Timings of one hop's upstream attempts.
 #[derive(Debug, Clone, Default)]
 pub struct Timings {
-    /// By upstream address.
-    pub upstreams: HashMap<String, Upstream>,
+    /// By upstream address (aHash: SipHash was a visible part of each
+    /// sampled line's cost; the order is not kept either way).
+    pub upstreams: super::stats::HashMap<String, Upstream>,
     /// By UTC epoch minute, every upstream together.
     pub minutes: BTreeMap<i64, Outcomes>,
     /// Attempts not kept because [`MAX_UPSTREAMS`] was reached.
