@@ -728,7 +728,7 @@ fn escaped_quote(line: &[u8], at: usize, lit: &[u8]) -> bool {
 /// `list`, a literal inside a list separator is skipped ([`in_list_sep`]).
 #[inline(always)]
 fn find_lit(line: &[u8], from: usize, lit: &scan::Lit, json: bool, list: bool) -> Option<usize> {
-    let first = lit.bytes()[0];
+    let first = lit.first();
     let mut at = from;
     loop {
         // fields are mostly short: no library call for them (scan::SHORT_SPAN)
@@ -790,7 +790,7 @@ impl TimeCache {
         {
             return None;
         }
-        let first = lit.bytes()[0];
+        let first = lit.first();
         if self.clean_for != Some(first) {
             if self.raw[..n].iter().any(|&c| c == first || c == b'\\') {
                 return None;
