@@ -143,7 +143,8 @@ pub struct InputArgs {
     /// Only requests before this time (RFC 3339).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
-    /// UTC offset of error-log timestamps (nginx writes them in local time without a zone), e.g. +02:00.
+    /// UTC offset of error-log timestamps (nginx writes them in local time without a zone), e.g. +02:00,
+    /// or the servers' zone name (Europe/Berlin), whose offset follows daylight saving time.
     /// Default: the offset seen in the access logs.
     #[arg(long, value_name = "OFFSET")]
     pub error_log_tz: Option<String>,

@@ -250,6 +250,71 @@ pub fn hop_detect(data: &[u8]) {
     }
 }
 
+/// Any bytes as the head of an nginx access log: detection over the
+/// built-in formats (packaging peeled, a format read from the first line
+/// when none fits), then every line of the file as the access pass reads it
+/// (a Docker or CRI file decoded per chunk, each line peeled) through the
+/// summary parse, its completion and the full parse, which must agree.
+pub fn nginx_detect(data: &[u8]) {
+    use crate::logs::detect::{detect, Kind};
+    use crate::logs::wrap::{self, Wrap};
+    static FORMATS: std::sync::OnceLock<Vec<LogFormat>> = std::sync::OnceLock::new();
+    let formats = FORMATS.get_or_init(builtin_formats);
+    let _ = crate::logs::nginx_infer::infer(lines(data).next().unwrap_or_default());
+    let d = detect(data, formats);
+    let Kind::Access(i) = d.kind else {
+        return;
+    };
+    let Some(fmt) = formats.get(i).or(d.inferred.as_ref()) else {
+        return;
+    };
+    let decoded: std::borrow::Cow<'_, [u8]> = match d.wrap {
+        Wrap::Docker => wrap::docker_chunk(data).into(),
+        Wrap::Cri => wrap::cri_chunk(data),
+        _ => data.into(),
+    };
+    let each = if d.wrap == Wrap::Docker {
+        Wrap::None
+    } else {
+        d.wrap
+    };
+    let mut cache = TimeCache::default();
+    let mut buf = Vec::new();
+    for raw in lines(&decoded) {
+        let Some(line) = each.peel(raw, &mut buf) else {
+            continue;
+        };
+        let full = fmt.parse(line, &mut cache).map(|r| (r.status, r.time));
+        let mut rec = crate::logs::record::Record::default();
+        if let Ok(at) = fmt.parse_summary(line, &mut rec, &mut cache) {
+            let done = fmt.complete(line, &mut rec, at, &mut cache);
+            if let (Ok(()), Ok(f)) = (done, &full) {
+                assert_eq!((rec.status, rec.time), *f, "summary+complete vs parse");
+            }
+        }
+    }
+}
+
+/// Any bytes as a possibly compressed input (gzip with every member, zstd,
+/// bzip2, xz, or plain), decoded by magic bytes as `gatecheck analyze`
+/// reads a file; at most 4 MiB of output is read, so a small bomb stays a
+/// quick run. Damage must be an error, never a panic.
+pub fn decompress(data: &[u8]) {
+    use std::io::Read;
+    let src: Box<dyn std::io::BufRead + Send> = Box::new(std::io::Cursor::new(data.to_vec()));
+    let Ok(mut r) = crate::input::stream::decode(src) else {
+        return;
+    };
+    let mut buf = [0u8; 64 << 10];
+    let mut total = 0usize;
+    while total < 4 << 20 {
+        match r.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => total += n,
+        }
+    }
+}
+
 /// A span reaching past the input is a bug in the reader that made it.
 fn in_bounds(span: crate::source::Span, len: usize) {
     assert!(

@@ -164,7 +164,11 @@ pub(super) fn access_pass(
 
 /// Make chunk-relative line numbers absolute.
 pub(super) fn shift_lines(agg: &mut Agg, evs: &mut [Event], base: u64) {
-    for s in &mut agg.malformed_samples {
+    for s in agg
+        .malformed_samples
+        .iter_mut()
+        .chain(&mut agg.startup_first)
+    {
         s.line += base;
     }
     agg.join.shift(base);
@@ -176,6 +180,7 @@ pub(super) fn shift_lines(agg: &mut Agg, evs: &mut [Event], base: u64) {
         &mut agg.causes_504,
         &mut agg.causes_other_5xx,
         &mut agg.causes_rescued,
+        &mut agg.causes_replaced,
     ] {
         for ex in m.values_mut().filter_map(|st| st.example.as_mut()) {
             ex.line += base;
@@ -252,16 +257,24 @@ fn parse_access_chunk(chunk: &[u8], ctx: &Ctx<'_>, ndjson: bool) -> (Agg, Collec
         let mut rec = Record::default();
         let at = match ctx.fmt.parse_summary(line, &mut rec, &mut cache) {
             Ok(at) => at,
+            Err(_) if startup_message(line) => {
+                // not malformed: the image's own output, counted apart
+                agg.startup_lines += 1;
+                if agg.startup_first.is_none() {
+                    agg.startup_first = Some(sample(
+                        ctx.display,
+                        n,
+                        "a start-up message of the nginx image's docker-entrypoint.sh",
+                        line,
+                    ));
+                }
+                continue;
+            }
             Err(e) => {
                 agg.malformed += 1;
                 if agg.malformed_samples.len() < stats::MALFORMED_SAMPLES {
-                    let why = if startup_message(line) {
-                        "a container start-up message (the nginx image's docker-entrypoint.sh), not an access line"
-                    } else {
-                        e.describe()
-                    };
                     agg.malformed_samples
-                        .push(sample(ctx.display, n, why, line));
+                        .push(sample(ctx.display, n, e.describe(), line));
                 }
                 continue;
             }
@@ -404,8 +417,11 @@ fn bump(map: &mut stats::HashMap<String, u64>, key: &str) {
     }
 }
 
-fn cause_map(agg: &mut Agg, status: u16, rescued: bool) -> &mut stats::ByCause {
-    if rescued {
+fn cause_map(agg: &mut Agg, status: u16, rescued: bool, replaced: bool) -> &mut stats::ByCause {
+    if replaced {
+        // the client did not get the failed attempt's 5xx (cause::replaced)
+        &mut agg.causes_replaced
+    } else if rescued {
         &mut agg.causes_rescued
     } else {
         match status {
@@ -542,14 +558,19 @@ fn slow_path(
         None
     };
     let request = if !join { None } else { request_text(&rec, esc) };
-    let local_secs = rec.time.map(|t| match ctx.opts.error_log_offset_s {
-        Some(off) => match ctx.opts.error_log_offset_change {
-            // daylight saving: the error log's clock moved (join::OffsetChange)
-            Some(c) if t.secs() >= c.from_utc => t.secs() + c.offset_s as i64,
-            _ => t.secs() + off as i64,
-        },
-        None => t.local_secs(),
-    });
+    let local_secs =
+        rec.time.map(
+            |t| match (&ctx.opts.error_log_zone, ctx.opts.error_log_offset_s) {
+                // --error-log-tz ZONE: the zone's offset at that moment
+                (Some(z), _) => t.secs() + join::zone_offset(z, t.secs()) as i64,
+                (None, Some(off)) => match ctx.opts.error_log_offset_change {
+                    // daylight saving: the error log's clock moved (join::OffsetChange)
+                    Some(c) if t.secs() >= c.from_utc => t.secs() + c.offset_s as i64,
+                    _ => t.secs() + off as i64,
+                },
+                (None, None) => t.local_secs(),
+            },
+        );
     let errors: Vec<&ErrorLine> = match local_secs {
         Some(ls) if ctx.has_error_log => ctx.index.find(&join::Probe {
             local_secs: ls,
@@ -594,30 +615,9 @@ fn slow_path(
         ctx.opts.keep_events,
     );
     let rescued = status < 500;
-    let needs_example = {
-        let map = cause_map(agg, status, rescued);
-        map.get(&verdict.cause).is_none_or(|s| s.example.is_none())
-    };
-    if needs_example && !ctx.opts.keep_events {
-        verdict = cause::classify_with(status, attempts, &refs, caps, &keepalive, true);
-    }
-    let mut path = borrowed(rec.path, esc);
-    let example = || Example {
-        file: ctx.display.to_string(),
-        line: n,
-        file_index: ctx.file,
-        request: format!(
-            "{} {} → {}",
-            text(rec.method).unwrap_or_else(|| "-".into()),
-            path.as_deref().unwrap_or("-"),
-            status
-        ),
-        evidence: verdict.evidence.clone(),
-    };
-    let st: &mut CauseStat = cause_map(agg, status, rescued)
-        .entry(verdict.cause)
-        .or_default();
-    st.count += 1;
+    // a 5xx the client did not get at all: not a retry's rescue (a 5xx
+    // that became another 5xx stays with its status, its evidence says so)
+    let replaced = rescued && cause::replaced(status, attempts).is_some();
     // the attempt that failed last, and its address (else the error line's)
     let failed_attempt = attempts
         .iter()
@@ -634,8 +634,43 @@ fn slow_path(
                 .last()
                 .and_then(|e| e.host.as_deref().map(Cow::Borrowed))
         });
-        cfg.route_key(host.as_deref(), path.as_deref(), failed_addr)
+        cfg.route_key(
+            host.as_deref(),
+            rec.path.map(|p| event_json::text(p, esc)).as_deref(),
+            failed_addr,
+        )
     });
+    // no upstream tried, and the location that served it answers this
+    // status by `return`: the config made it (cause::config_returned)
+    if let (Some(cfg), Some(key), true) = (ctx.config, &route, attempts.is_empty()) {
+        if let Some(at) = cfg.returned(key, status) {
+            verdict = cause::config_returned(status, &at);
+        }
+    }
+    let needs_example = {
+        let map = cause_map(agg, status, rescued, replaced);
+        map.get(&verdict.cause).is_none_or(|s| s.example.is_none())
+    };
+    if needs_example && !ctx.opts.keep_events && verdict.cause != Cause::ConfigReturn {
+        verdict = cause::classify_with(status, attempts, &refs, caps, &keepalive, true);
+    }
+    let mut path = borrowed(rec.path, esc);
+    let example = || Example {
+        file: ctx.display.to_string(),
+        line: n,
+        file_index: ctx.file,
+        request: format!(
+            "{} {} → {}",
+            text(rec.method).unwrap_or_else(|| "-".into()),
+            path.as_deref().unwrap_or("-"),
+            status
+        ),
+        evidence: verdict.evidence.clone(),
+    };
+    let st: &mut CauseStat = cause_map(agg, status, rescued, replaced)
+        .entry(verdict.cause)
+        .or_default();
+    st.count += 1;
     if let Some(key) = &route {
         if let Some(a) = failed_addr {
             bump(&mut st.addrs, a);
@@ -784,22 +819,22 @@ fn slow_path(
 
 /// A line the official nginx image's entrypoint writes to the container's
 /// output before nginx starts (`/docker-entrypoint.sh: Launching …`, then
-/// each `/docker-entrypoint.d/NN-name.sh: info: …`), so `docker logs` dumps
-/// start with them: said so in the malformed sample instead of a parse error.
+/// each script's `10-listen-on-ipv6-by-default.sh: info: …`), so `docker
+/// logs` dumps start with them: counted as start-up messages and skipped,
+/// not as malformed lines. Only the image's own scripts: their names and
+/// the `$0: ` / `$ME: ` prefix of every message they log are those of
+/// nginxinc/docker-nginx (`mainline/debian/docker-entrypoint.sh` and
+/// `docker-entrypoint.d/`, the same in every variant); a user's own
+/// `/docker-entrypoint.d/` script may write anything, and stays malformed.
 fn startup_message(line: &[u8]) -> bool {
-    if line.starts_with(b"/docker-entrypoint.sh: ") {
-        return true;
-    }
-    // `10-listen-on-ipv6-by-default.sh: info: …`, `20-envsubst-on-templates.sh: …`
-    let Some(colon) = memchr::memmem::find(line, b": ") else {
-        return false;
-    };
-    let name = &line[..colon];
-    name.len() > 3
-        && name[..2].iter().all(u8::is_ascii_digit)
-        && name[2] == b'-'
-        && (name.ends_with(b".sh") || name.ends_with(b".envsh"))
-        && !name.contains(&b' ')
+    const SCRIPTS: [&[u8]; 5] = [
+        b"/docker-entrypoint.sh: ",
+        b"10-listen-on-ipv6-by-default.sh: ",
+        b"15-local-resolvers.envsh: ",
+        b"20-envsubst-on-templates.sh: ",
+        b"30-tune-worker-processes.sh: ",
+    ];
+    SCRIPTS.iter().any(|p| line.starts_with(p))
 }
 
 #[cfg(test)]
@@ -814,6 +849,7 @@ mod tests {
             "/docker-entrypoint.sh: Configuration complete; ready for start up",
             "10-listen-on-ipv6-by-default.sh: info: Getting the checksum of /etc/nginx/conf.d/default.conf",
             "20-envsubst-on-templates.sh: Running envsubst on /etc/nginx/templates/default.conf.template",
+            "30-tune-worker-processes.sh: error: can not modify /etc/nginx/nginx.conf (read-only file system?)",
         ] {
             assert!(startup_message(l.as_bytes()), "{l}");
         }
@@ -821,6 +857,8 @@ mod tests {
             "127.0.0.1 - - [28/Nov/2026:14:04:58 +0000] \"GET / HTTP/1.1\" 502 157",
             "10-x: y",
             "run.sh: done",
+            // a user's own script in /docker-entrypoint.d/
+            "40-my-setup.sh: fetching secrets",
         ] {
             assert!(!startup_message(l.as_bytes()), "{l}");
         }

@@ -6,7 +6,7 @@ use crate::logs::nginx_error::{ErrorLine, UpstreamError};
 use crate::logs::record::Attempt;
 
 /// How many causes there are (the length of [`Cause::ALL`]).
-pub const N_CAUSES: usize = 14;
+pub const N_CAUSES: usize = 15;
 
 /// Why a request failed. The snake_case ids are stable: they key every output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -41,6 +41,9 @@ pub enum Cause {
     /// The hop refused the request by a rate or connection limit (503/429,
     /// never a 502): nginx `limiting requests`, Envoy `RL`, HAProxy `PR--`.
     RateLimited,
+    /// The config answered with this status itself (`return 502;` in the
+    /// location that served the request): no upstream was tried.
+    ConfigReturn,
     /// The logs given do not tell; the evidence says what is missing.
     Unknown,
 }
@@ -61,6 +64,7 @@ impl Cause {
         Cause::Dns,
         Cause::Passthrough,
         Cause::RateLimited,
+        Cause::ConfigReturn,
         Cause::Unknown,
     ];
 
@@ -80,6 +84,7 @@ impl Cause {
             Cause::Dns => "dns",
             Cause::Passthrough => "passthrough",
             Cause::RateLimited => "rate_limited",
+            Cause::ConfigReturn => "config_return",
             Cause::Unknown => "unknown",
         }
     }
@@ -102,6 +107,9 @@ impl Cause {
             Cause::Dns => "upstream name not resolved",
             Cause::Passthrough => "upstream itself answered with this status",
             Cause::RateLimited => "refused by a rate or connection limit",
+            Cause::ConfigReturn => {
+                "the proxy's config answered with this status (`return`, a deny rule)"
+            }
             Cause::Unknown => "unknown",
         }
     }
@@ -120,7 +128,8 @@ impl Cause {
             | Cause::HeaderTooBig
             | Cause::Dns
             | Cause::Tls
-            | Cause::RateLimited => "gateway",
+            | Cause::RateLimited
+            | Cause::ConfigReturn => "gateway",
             Cause::NoLiveUpstream | Cause::Timeout => "upstream",
             Cause::Unknown => "unknown",
         }
@@ -142,6 +151,7 @@ impl Cause {
             Cause::Dns => "check the resolver directive and that the name exists",
             Cause::Passthrough => "the status came from behind the gateway: analyze the next hop's logs",
             Cause::RateLimited => "a limit_req/limit_conn (or the hop's rate limit) refused it: compare the rate with the limit, or raise the burst",
+            Cause::ConfigReturn => "the config answers with this status itself (nginx `return`, HAProxy `http-request return`): no upstream is involved; see why requests reach that rule (a maintenance switch, a catch-all)",
             Cause::Unknown => "the evidence says what is missing: give the error log, log $upstream_status/$upstream_addr/$upstream_header_time, or read the quoted error-log line",
         }
     }
@@ -258,6 +268,33 @@ pub fn attempt_evidence(i: usize, n: usize, a: &Attempt) -> String {
     s
 }
 
+/// The failed status of the last upstream attempt when the client got
+/// another one (not 499, the client's own close): nginx answered in the
+/// upstream's place. `error_page 502 =200 /x;` (the `=code` form), or a
+/// stale cached copy by `proxy_cache_use_stale error`, turn the upstream's
+/// 502 into a 200 in `$status` while `$upstream_status` keeps 502 (seen
+/// with nginx 1.22); `error_page 502 /x;` without `=` keeps the 502. A
+/// retry that succeeded is not this: its last attempt did not fail.
+pub fn replaced(status: u16, attempts: &[Attempt]) -> Option<u16> {
+    let last = attempts.last()?.status?;
+    (last >= 500 && last != status && status != 499 && status != 0).then_some(last)
+}
+
+/// The verdict for a request no upstream was tried for, served by a
+/// location whose config answers with its status (`return 502;`, at
+/// `directive`: `` `return 502` (nginx.conf:20) ``): nginx writes no
+/// error-log line for it, so without the config it reads as a pass-through
+/// (no `$upstream_status`) or as unknown. From ngx_http_rewrite_module:
+/// `return` ends processing at the rewrite phase, before any `*_pass`.
+pub fn config_returned(status: u16, directive: &str) -> Verdict {
+    Verdict {
+        cause: Cause::ConfigReturn,
+        evidence: vec![format!(
+            "the location that served it answers {directive}: nginx made this {status} itself, no upstream was tried"
+        )],
+    }
+}
+
 /// An address from `$upstream_addr` that is an upstream group name: no port,
 /// not `unix:`. nginx writes the group's name when no server could be chosen.
 pub fn is_group_name(addr: &str) -> bool {
@@ -318,6 +355,10 @@ const UNKNOWN_ERROR_LINE: &str = "cannot tell: nginx logged this upstream error 
 
 const NO_ERROR_LINE: &str = "no error-log line matches this request, and nginx logs every error it turns into a 502/504 (at level `error`): the upstream sent this status";
 
+/// Said beside [`NO_ERROR_LINE`] when the format has no `$upstream_status`:
+/// a `return 502;` of the config is told apart only by the config.
+const NO_UPSTREAM_STATUS_RETURN: &str = "unless the config answers it itself (`return 502;` writes no error line, and without $upstream_status the log cannot show that no upstream was tried): give the nginx config with --config to tell";
+
 /// The same inference for the other 5xx (500, 501, 503 with an upstream
 /// attempt, …), which nginx makes itself only by config (`return 500`).
 const NO_ERROR_LINE_5XX: &str = "no error-log line matches this request, and nginx logs every upstream failure (at level `error`): the upstream sent this status (unless the config itself answers it, as `return 500` does)";
@@ -369,17 +410,24 @@ pub fn classify_with(
             .map(|(i, a)| attempt_evidence(i, n, a))
             .collect();
     }
+    let replaced = replaced(status, attempts);
+    if let Some(up) = replaced {
+        evidence.push(|| format!(
+            "the last attempt failed ($upstream_status {up}) but the client got {status}: nginx answered in the upstream's place (an `error_page {up} ={status}` or `proxy_intercept_errors`, or a stale cached copy by proxy_cache_use_stale), not a retry: this {up} is hidden from the status column"
+        ));
+    }
 
     // 1. The failed attempt received a response header with this status: the
     //    upstream answered it (passthrough), whatever happened to earlier attempts.
     if let Some(i) = failed {
         let a = &attempts[i];
-        if a.header_time.is_some() && caps.header_time && a.status == Some(status) {
+        let answered = a.status == Some(status) || replaced.is_some();
+        if a.header_time.is_some() && caps.header_time && answered {
             evidence.push(|| {
                 format!(
                     "the upstream sent a response header ($upstream_header_time={}) with status {}",
                     fmt_secs(a.header_time),
-                    status
+                    a.status.unwrap_or(status)
                 )
             });
             return evidence.verdict(Cause::Passthrough);
@@ -420,6 +468,24 @@ pub fn classify_with(
             }
         }
         evidence.first(|| error_evidence(e.file, e.line));
+        // `proxy_next_upstream`: the earlier attempts failed too, each with
+        // its own error line (the first refused, the last timed out); the
+        // cause is the last attempt's, the others are said
+        if n > 1 {
+            for other in errors.iter().filter(|o| {
+                !std::ptr::eq(o.line, e.line)
+                    && o.line.kind != UpstreamError::Other
+                    && o.line.upstream.is_some()
+                    && o.line.upstream != e.line.upstream
+            }) {
+                evidence.push(|| {
+                    format!(
+                        "an earlier attempt: {}",
+                        error_evidence(other.file, other.line)
+                    )
+                });
+            }
+        }
         if caps.joined_without_client {
             evidence.push(|| {
                 format!(
@@ -501,6 +567,11 @@ pub fn classify_with(
                 NO_ERROR_LINE_5XX.into()
             }
         });
+        if !caps.upstream_status && matches!(status, 502 | 504) {
+            // `return 502;` writes no error line either; with --config the
+            // location that served it tells (cause::config_returned)
+            evidence.push(|| NO_UPSTREAM_STATUS_RETURN.replace("502", &status.to_string()));
+        }
         return evidence.verdict(Cause::Passthrough);
     }
     if covered && caps.upstream_status && attempts.is_empty() {
@@ -713,6 +784,87 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_failed_last_attempt_the_client_did_not_get_was_replaced_not_rescued() {
+        let refused = att("10.0.0.1:80", 502, None, None);
+        let ok = att("10.0.0.2:80", 200, Some(0.001), Some(0.002));
+        // error_page 502 =200: the only attempt failed, the client got 200
+        assert_eq!(replaced(200, std::slice::from_ref(&refused)), Some(502));
+        // error_page 502 =503 too (the report keeps it with its status)
+        assert_eq!(replaced(503, std::slice::from_ref(&refused)), Some(502));
+        // a retry that succeeded, the failure passed on as it is, the
+        // client's own close, no attempt: not replaced
+        assert_eq!(replaced(200, &[refused.clone(), ok.clone()]), None);
+        assert_eq!(replaced(502, std::slice::from_ref(&refused)), None);
+        assert_eq!(replaced(499, std::slice::from_ref(&refused)), None);
+        assert_eq!(replaced(200, &[]), None);
+        // the evidence says so, and the failed attempt keeps its cause
+        let e = eline(UpstreamError::Refused, "10.0.0.1:80");
+        let refs = [ErrorRef {
+            line: &e,
+            file: "error.log",
+        }];
+        let v = classify(200, std::slice::from_ref(&refused), &refs, RICH, true);
+        assert_eq!(v.cause, Cause::UpstreamRefused);
+        assert!(
+            v.evidence
+                .iter()
+                .any(|x| x.contains("$upstream_status 502) but the client got 200")),
+            "{:?}",
+            v.evidence
+        );
+        // an upstream's own 502 turned into 200 (proxy_intercept_errors +
+        // error_page =200): the upstream answered it
+        let answered = att("10.0.0.1:80", 502, Some(0.001), Some(0.003));
+        let v = classify(200, std::slice::from_ref(&answered), &[], RICH, true);
+        assert_eq!(v.cause, Cause::Passthrough);
+        assert!(v.evidence.iter().any(|x| x.contains("with status 502")));
+    }
+
+    /// `proxy_next_upstream`: the first server refused, the second timed
+    /// out: the 504's cause is the last attempt's, the refusal is said.
+    #[test]
+    fn a_retry_names_the_last_attempts_cause_and_says_the_earlier_one() {
+        let a = [
+            att("10.0.0.1:80", 502, None, None),
+            att("10.0.0.2:80", 504, Some(0.0), None),
+        ];
+        let refused = eline(UpstreamError::Refused, "10.0.0.1:80");
+        let mut timed_out = eline(UpstreamError::Timeout, "10.0.0.2:80");
+        timed_out.line = 9;
+        timed_out.message = "upstream timed out (110: Connection timed out) while reading response header from upstream".into();
+        let refs = [
+            ErrorRef {
+                line: &refused,
+                file: "error.log",
+            },
+            ErrorRef {
+                line: &timed_out,
+                file: "error.log",
+            },
+        ];
+        let v = classify(504, &a, &refs, RICH, true);
+        assert_eq!(v.cause, Cause::Timeout);
+        assert!(
+            v.evidence[0].starts_with("error.log:9: "),
+            "{:?}",
+            v.evidence
+        );
+        let earlier: Vec<&String> = v
+            .evidence
+            .iter()
+            .filter(|e| e.starts_with("an earlier attempt: error.log:7: "))
+            .collect();
+        assert_eq!(earlier.len(), 1, "{:?}", v.evidence);
+        assert!(earlier[0].contains("Connection refused"));
+        // one attempt: nothing earlier to say
+        let v = classify(504, &a[1..], &refs, RICH, true);
+        assert!(!v
+            .evidence
+            .iter()
+            .any(|e| e.starts_with("an earlier attempt")));
+    }
+
     const RICH: Capabilities = Capabilities {
         upstream_status: true,
         header_time: true,
@@ -828,9 +980,13 @@ mod tests {
             error_log_records_upstream_errors: true,
             ..Capabilities::default()
         };
-        assert_eq!(
-            classify(502, &[], &[], combined, true).cause,
-            Cause::Passthrough
+        let v = classify(502, &[], &[], combined, true);
+        assert_eq!(v.cause, Cause::Passthrough);
+        // ... unless the config returned it, which only the config tells
+        assert!(
+            v.evidence.last().unwrap().contains("`return 502;`"),
+            "{:?}",
+            v.evidence
         );
         // nginx answers 503 itself (limit_req) without an upstream error line
         assert_eq!(

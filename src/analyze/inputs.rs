@@ -200,6 +200,28 @@ fn read_up_to(
 }
 
 impl Loaded {
+    /// About `max` bytes of the file for a quick look across it: of a
+    /// regular file longer than `max`, the whole lines in three windows
+    /// (its start, its middle, its end), so a dump whose first part differs
+    /// from the rest (a quiet morning before the incident, a clock change)
+    /// is not judged by its start alone; else [`Loaded::prefix`] (a
+    /// compressed file or a stream cannot be read at its middle cheaply).
+    pub(super) fn spread(&self, max: usize) -> Vec<Cow<'_, [u8]>> {
+        if let Data::Closed { compressed: false } = self.data {
+            if let Ok(Opened::File(f)) = input::open(&self.input) {
+                let (len, part) = (f.len(), (max / 3).max(1) as u64);
+                if len > max as u64 {
+                    let mid = len / 2 - part / 2;
+                    return [(0, part), (mid, mid + part), (len - part, len)]
+                        .into_iter()
+                        .map(|r| Cow::Owned(f.with_chunk(r, |b| b.to_vec())))
+                        .collect();
+                }
+            }
+        }
+        vec![self.prefix(max)]
+    }
+
     /// The start of the file, for a quick look before the full pass: up to
     /// `max` bytes of a regular file (read now, cut at a line end unless it
     /// is the whole file), or the first block of a stream (which cannot be

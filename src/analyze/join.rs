@@ -301,6 +301,15 @@ pub struct OffsetGuess {
     pub change: Option<OffsetChange>,
 }
 
+/// Seconds east of UTC of `zone` at the UTC second `utc`: what the error
+/// log's clock read then (`--error-log-tz Europe/Berlin`; a zone with
+/// daylight saving time moves it twice a year). 0 outside jiff's range.
+pub fn zone_offset(zone: &jiff::tz::TimeZone, utc: i64) -> i32 {
+    jiff::Timestamp::from_second(utc)
+        .map(|t| zone.to_offset(t).seconds())
+        .unwrap_or(0)
+}
+
 /// A change of the error log's offset at a moment of the logs: what a
 /// daylight-saving switch does to nginx's zone-less local times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -751,25 +760,33 @@ mod tests {
         assert_eq!(drop_query("GET /a"), "GET /a");
     }
 
-    #[test]
-    fn guesses_a_half_hour_offset() {
-        // error log at +05:30; access lines in UTC
-        let off = 19800;
+    /// Six 5xx of one client, 7 s apart from UTC second 1000 on: an error
+    /// index whose line `i` is written at the local offset `offset(i)`
+    /// (covering `covers`), and the access lines' probes at UTC (`$msec`).
+    fn offset_case(
+        offset: impl Fn(i64) -> i64,
+        covers: (i64, i64),
+    ) -> (ErrorIndex, Vec<OffsetProbe>) {
         let idx = ErrorIndex::new(
             (0..6)
                 .map(|i| {
                     line(
-                        1000 + i * 7 + off,
+                        1000 + i * 7 + offset(i),
                         i as u64,
                         &format!("GET /{i} HTTP/1.1"),
                         "a:1",
                     )
                 })
                 .collect(),
-            Some((1000 + off, 2000 + off)),
+            Some(covers),
             vec!["error.log".into()],
         );
-        let probes: Vec<OffsetProbe> = (0..6)
+        (idx, probes_at_utc())
+    }
+
+    /// The probes of [`offset_case`]: at UTC, 7 s apart from second 1000.
+    fn probes_at_utc() -> Vec<OffsetProbe> {
+        (0..6)
             .map(|i| OffsetProbe {
                 utc_secs: 1000 + i * 7,
                 own_offset_s: 0,
@@ -778,7 +795,14 @@ mod tests {
                 request: format!("GET /{i} HTTP/1.1"),
                 sans_query: false,
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn guesses_a_half_hour_offset() {
+        // error log at +05:30; access lines in UTC
+        let off = 19800;
+        let (idx, probes) = offset_case(|_| off, (1000 + off, 2000 + off));
         let g = idx.guess_offset(&probes).expect("an offset");
         assert_eq!((g.offset_s, g.matched, g.of, g.own), (off as i32, 6, 6, 0));
         assert_eq!(offset_str(g.offset_s), "+05:30");
@@ -800,53 +824,25 @@ mod tests {
     fn follows_a_daylight_saving_change() {
         // the error log at +02:00 for three 5xx, then at +01:00 for three;
         // the access lines in UTC ($msec)
-        let at = |i: i64| if i < 3 { 7200 } else { 3600 };
-        let idx = ErrorIndex::new(
-            (0..6)
-                .map(|i| {
-                    line(
-                        1000 + i * 7 + at(i),
-                        i as u64,
-                        &format!("GET /{i} HTTP/1.1"),
-                        "a:1",
-                    )
-                })
-                .collect(),
-            Some((0, 20_000)),
-            vec!["error.log".into()],
-        );
-        let probes: Vec<OffsetProbe> = (0..6)
-            .map(|i| OffsetProbe {
-                utc_secs: 1000 + i * 7,
-                own_offset_s: 0,
-                request_time_ms: Some(5),
-                client: "1.2.3.4".into(),
-                request: format!("GET /{i} HTTP/1.1"),
-                sans_query: false,
-            })
-            .collect();
+        let (idx, probes) = offset_case(|i| if i < 3 { 7200 } else { 3600 }, (0, 20_000));
         let g = idx.guess_offset(&probes).expect("an offset");
         assert_eq!((g.offset_s, g.matched, g.of), (7200, 6, 6));
         let c = g.change.expect("a change");
         assert_eq!((c.from_utc, c.offset_s, c.matched), (1021, 3600, 3));
         assert_eq!((g.at(1014), g.at(1021)), (7200, 3600));
         // one line at the other offset is no change (a stray match)
-        let idx1 = ErrorIndex::new(
-            (0..6)
-                .map(|i| {
-                    let off = if i == 5 { 3600 } else { 7200 };
-                    line(
-                        1000 + i * 7 + off,
-                        i as u64,
-                        &format!("GET /{i} HTTP/1.1"),
-                        "a:1",
-                    )
-                })
-                .collect(),
-            Some((0, 20_000)),
-            vec!["error.log".into()],
-        );
+        let (idx1, _) = offset_case(|i| if i == 5 { 3600 } else { 7200 }, (0, 20_000));
         let g = idx1.guess_offset(&probes).expect("an offset");
         assert_eq!((g.offset_s, g.matched, g.change), (7200, 5, None));
+    }
+
+    #[test]
+    fn a_zones_offset_follows_its_daylight_saving_time() {
+        // Europe/Berlin left summer time at 2026-10-25T01:00:00Z
+        let z = jiff::tz::TimeZone::get("Europe/Berlin").expect("tz database");
+        let change = 1_792_890_000; // 2026-10-25T01:00:00Z
+        assert_eq!(zone_offset(&z, change - 1), 7200);
+        assert_eq!(zone_offset(&z, change), 3600);
+        assert_eq!(zone_offset(&jiff::tz::TimeZone::UTC, change), 0);
     }
 }

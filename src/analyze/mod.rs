@@ -71,6 +71,10 @@ pub struct Options {
     /// UTC offset (seconds east) of error-log times; default: each access
     /// line's own offset.
     pub error_log_offset_s: Option<i32>,
+    /// The zone of error-log times (`--error-log-tz Europe/Berlin`): each
+    /// time is read at the zone's offset of its moment, daylight saving
+    /// time included; wins over `error_log_offset_s`.
+    pub error_log_zone: Option<jiff::tz::TimeZone>,
     /// The error log's clock changed offset (daylight saving time) at this
     /// UTC second, to this offset: found by the join, never given.
     pub error_log_offset_change: Option<join::OffsetChange>,
@@ -310,6 +314,8 @@ fn run(
         // the counts miss the inputs that could not be read
         report.verdict = format!("incomplete, from the logs read: {}", report.verdict);
     }
+    // the report's own notes (start-up lines skipped) after the run's
+    notes.append(&mut report.notes);
     report.notes = notes;
     Ok(report)
 }
@@ -361,14 +367,14 @@ fn error_log_offset(
             break;
         }
         if let crate::logs::detect::Kind::Access(fi) = l.kind {
-            access::offset_probes(
-                &l.prefix(OFFSET_PROBE_BYTES),
-                &plan.formats[fi],
-                l.wrap,
-                l.mixed,
-                OFFSET_PROBES,
-                &mut probes,
-            );
+            // across the file (start, middle, end), each part its share
+            let parts = l.spread(OFFSET_PROBE_BYTES);
+            let n = parts.len();
+            for (i, part) in parts.iter().enumerate() {
+                let left = OFFSET_PROBES - probes.len().min(OFFSET_PROBES);
+                let max = probes.len() + left / (n - i);
+                access::offset_probes(part, &plan.formats[fi], l.wrap, l.mixed, max, &mut probes);
+            }
         }
     }
     let mut scan = index.scan_offsets(&probes);
@@ -386,8 +392,20 @@ fn error_log_offset(
             scan = loose;
         }
     }
-    if opts.error_log_offset_s.is_some() {
+    if let Some(z) = &opts.error_log_zone {
+        // --error-log-tz ZONE: the offset of each moment is the zone's
+        notes.push(format!(
+            "error log times read in the zone {} given by --error-log-tz, at its offset of each moment (daylight saving time included)",
+            z.iana_name().unwrap_or("given")
+        ));
+        return (run_opts, notes);
+    }
+    if let Some(off) = opts.error_log_offset_s {
         // --error-log-tz: the offset is given; only the client check applies
+        notes.push(format!(
+            "error log times read at the one offset UTC{} given by --error-log-tz, before and after any daylight saving change in the logs: give the zone's name instead (--error-log-tz Europe/Berlin) when its clock changed",
+            join::offset_str(off)
+        ));
         return (run_opts, notes);
     }
     match scan.guess() {

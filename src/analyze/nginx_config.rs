@@ -422,7 +422,32 @@ impl NginxConfig {
                     r.is_some_and(|r| self.models[m].servers[s].routes[r].proxy.is_some())
                 })
                 .collect();
-            if proxying.is_empty() {
+            // a location whose content handler is another module's `*_pass`
+            // (uwsgi, scgi, grpc, fastcgi, memcached) reached an upstream
+            // too, through that module's own settings: said, never cited
+            // as proxy_pass's
+            let other: Vec<Span> = scopes
+                .iter()
+                .filter_map(|&(m, s, r)| {
+                    let route = &self.models[m].servers[s].routes[r?];
+                    if route.proxy.is_some() {
+                        return None;
+                    }
+                    OTHER_PASS
+                        .iter()
+                        .find_map(|name| route.directives.get(name))
+                        .map(|d| d.span)
+                })
+                .collect();
+            if proxying.is_empty() && !other.is_empty() {
+                for span in other {
+                    let code = format!("o{}:{}:{}", span.file.0, span.start, span.end);
+                    if !doubts.contains(&code) {
+                        doubts.push(code);
+                    }
+                }
+                scopes.clear();
+            } else if proxying.is_empty() {
                 doubts.push("n".into());
             } else {
                 let sending: Vec<_> = proxying
@@ -461,6 +486,49 @@ impl NginxConfig {
         out
     }
 }
+
+impl NginxConfig {
+    /// `` `return 502` (nginx.conf:20) `` when every location of a
+    /// [`route_key`](Self::route_key) (no doubt about which) answers with
+    /// `status` by a `return` of its own or of its server: the config made
+    /// that status. `None` when any of them could have done otherwise.
+    pub(crate) fn returned(&self, key: &str, status: u16) -> Option<String> {
+        let (list, doubts) = key.split_once('|').unwrap_or((key, ""));
+        if list.is_empty() || key == NO_PATH || !doubts.is_empty() {
+            return None;
+        }
+        let mut found: Option<String> = None;
+        for t in list.split(';') {
+            let mut it = t.split('.');
+            let m: usize = it.next()?.parse().ok()?;
+            let s: usize = it.next()?.parse().ok()?;
+            let srv = self.models.get(m)?.servers.get(s)?;
+            let d = match it.next()?.parse::<usize>() {
+                Ok(r) => &srv.routes.get(r)?.directives,
+                Err(_) => &srv.directives,
+            };
+            let ret = d
+                .all("return")
+                .iter()
+                .find(|x| x.arg(0).and_then(|a| a.parse::<u16>().ok()) == Some(status))?;
+            found.get_or_insert_with(|| {
+                format!("`return {}` ({})", ret.args_text(), self.at(ret.span))
+            });
+        }
+        found
+    }
+}
+
+/// The content handlers other than `proxy_pass` that send a request to an
+/// upstream (nginx's ngx_http_{uwsgi,scgi,grpc,fastcgi,memcached}_module):
+/// their timeouts and retries are their own `uwsgi_*`, `grpc_*`… settings.
+const OTHER_PASS: &[&str] = &[
+    "uwsgi_pass",
+    "scgi_pass",
+    "grpc_pass",
+    "fastcgi_pass",
+    "memcached_pass",
+];
 
 /// [`NginxConfig::route_key`] when the log has no request path.
 pub const NO_PATH: &str = "!path";
@@ -503,6 +571,57 @@ mod tests {
         let key = cfg.route_key(Some("shop"), Some("/x"), Some("10.0.0.7:8080"));
         assert_eq!(key, "0.0.0");
         assert_eq!(cfg.files.len(), 2, "{:?}", cfg.files);
+    }
+
+    #[test]
+    fn a_location_passing_by_another_module_is_said_not_taken_for_a_mismatch() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "http {\n  server {\n    location /py { uwsgi_pass 127.0.0.1:9000; }\n    location /rpc { grpc_pass grpc://127.0.0.1:9001; }\n    location / { proxy_pass http://127.0.0.1:9002; }\n  }\n}\n";
+        std::fs::write(dir.path().join("nginx.conf"), text).unwrap();
+        let cfg = read(&[dir.path().to_path_buf()]);
+        assert!(cfg.problems.is_empty(), "{:?}", cfg.problems);
+        for (path, addr, directive) in [
+            ("/py/x", "127.0.0.1:9000", "uwsgi_pass"),
+            ("/rpc.Svc/Get", "127.0.0.1:9001", "grpc_pass"),
+        ] {
+            let key = cfg.route_key(None, Some(path), Some(addr));
+            // no scope (no proxy_* setting applies), one `o` doubt at the
+            // directive, and not the "config does not match" doubt
+            let (scopes, doubts) = key.split_once('|').expect(&key);
+            assert_eq!(scopes, "", "{key}");
+            let code = doubts.strip_prefix('o').expect(&key);
+            let mut it = code.split(':').map(|x| x.parse::<u32>().unwrap());
+            let span = Span {
+                file: crate::source::FileId(it.next().unwrap()),
+                start: it.next().unwrap(),
+                end: it.next().unwrap(),
+            };
+            assert!(cfg.text(span).starts_with(directive), "{key}");
+        }
+        // proxy_pass is read as before
+        assert_eq!(
+            cfg.route_key(None, Some("/x"), Some("127.0.0.1:9002")),
+            "0.0.2"
+        );
+    }
+
+    #[test]
+    fn a_location_that_returns_the_status_made_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "http {\n  server {\n    location /maint { return 503; }\n    location /gone { return 502 \"bye\"; }\n    location / { proxy_pass http://127.0.0.1:9002; }\n  }\n}\n";
+        std::fs::write(dir.path().join("nginx.conf"), text).unwrap();
+        let cfg = read(&[dir.path().to_path_buf()]);
+        let key = |p: &str| cfg.route_key(None, Some(p), None);
+        let at = cfg.returned(&key("/maint/x"), 503).expect("return 503");
+        assert!(
+            at.starts_with("`return 503` (") && at.ends_with("nginx.conf:3)"),
+            "{at}"
+        );
+        assert!(cfg.returned(&key("/gone"), 502).is_some());
+        // another status, a proxying location, no path: not the config's
+        assert_eq!(cfg.returned(&key("/maint/x"), 502), None);
+        assert_eq!(cfg.returned(&key("/app"), 502), None);
+        assert_eq!(cfg.returned(NO_PATH, 502), None);
     }
 
     #[test]

@@ -84,6 +84,10 @@ pub struct Totals {
     pub status_5xx: u64,
     /// Requests a retry rescued (an attempt failed, the client got a non-5xx).
     pub rescued: u64,
+    /// Requests whose last attempt failed with a 5xx while the client got a
+    /// non-5xx that nginx answered in its place (`error_page 502 =200`,
+    /// a stale cached copy): hidden 5xx, not a retry's rescue.
+    pub replaced: u64,
 }
 
 /// One cause with its count and first example.
@@ -240,6 +244,9 @@ pub struct Report {
     pub causes_other_5xx: Vec<CauseRow>,
     /// Retries that rescued a request, by the cause of the failed attempt.
     pub causes_rescued: Vec<CauseRow>,
+    /// Upstream 5xx the client did not get (nginx answered another status
+    /// in its place), by the cause of the failed attempt.
+    pub causes_replaced: Vec<CauseRow>,
     /// Burst windows, in time order: the [`super::incident::MAX_BURSTS`]
     /// with the most 502s.
     pub bursts: Vec<BurstRow>,
@@ -454,6 +461,7 @@ fn totals(agg: &Agg) -> Totals {
         status_504: sum(&|s| s == 504),
         status_5xx: sum(&|s| (500..600).contains(&s)),
         rescued: agg.causes_rescued.values().map(|s| s.count).sum(),
+        replaced: agg.causes_replaced.values().map(|s| s.count).sum(),
     }
 }
 
@@ -602,6 +610,7 @@ impl Report {
             status_504: sum(&|s| s == 504),
             status_5xx: sum(&|s| (500..600).contains(&s)),
             rescued: agg.causes_rescued.values().map(|s| s.count).sum(),
+            replaced: agg.causes_replaced.values().map(|s| s.count).sum(),
         };
         let found = incident::bursts(&agg.minutes);
         let bursts_total = found.windows_total;
@@ -684,7 +693,20 @@ impl Report {
             schema_version: SCHEMA_VERSION,
             verdict,
             incomplete: None,
-            notes: Vec::new(),
+            notes: agg
+                .startup_first
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} start-up message{} of the nginx image's docker-entrypoint.sh skipped (neither requests nor malformed lines), the first at {}:{}: {}",
+                        agg.startup_lines,
+                        if agg.startup_lines == 1 { "" } else { "s" },
+                        s.file,
+                        s.line,
+                        s.text
+                    )
+                })
+                .collect(),
             inputs,
             problems,
             totals,
@@ -701,6 +723,7 @@ impl Report {
             causes_504,
             causes_other_5xx,
             causes_rescued: rows(&agg.causes_rescued, config),
+            causes_replaced: rows(&agg.causes_replaced, config),
             bursts,
             bursts_total,
             burst_baseline,

@@ -244,6 +244,11 @@ pub struct Agg {
     pub malformed: u64,
     /// The first few malformed lines.
     pub malformed_samples: Vec<Sample>,
+    /// Start-up messages of the nginx image's entrypoint (a `docker logs`
+    /// dump), skipped: neither requests nor malformed.
+    pub startup_lines: u64,
+    /// The first of them (by file, then line).
+    pub startup_first: Option<Sample>,
     /// Requests by status code (index = status, 0..=999).
     pub status: Vec<u64>,
     /// Timeline by minute (UTC epoch minute).
@@ -256,6 +261,9 @@ pub struct Agg {
     pub causes_other_5xx: ByCause,
     /// Requests whose client got a non-5xx although an upstream attempt failed, by cause.
     pub causes_rescued: ByCause,
+    /// Requests whose last upstream attempt failed with a 5xx the client did
+    /// not get (nginx answered another status in its place), by cause.
+    pub causes_replaced: ByCause,
     /// Failed upstream addresses of the 502s.
     pub upstreams: HashMap<String, u64>,
     /// Hosts of the 502s.
@@ -345,6 +353,15 @@ impl AddAssign for Agg {
         self.requests += o.requests;
         self.filtered += o.filtered;
         self.malformed += o.malformed;
+        self.startup_lines += o.startup_lines;
+        self.startup_first = match (self.startup_first.take(), o.startup_first) {
+            (Some(a), Some(b)) => Some(if (&b.file, b.line) < (&a.file, a.line) {
+                b
+            } else {
+                a
+            }),
+            (a, b) => a.or(b),
+        };
         for s in o.malformed_samples {
             if self.malformed_samples.len() < MALFORMED_SAMPLES {
                 self.malformed_samples.push(s);
@@ -362,6 +379,7 @@ impl AddAssign for Agg {
         merge_map(&mut self.causes_504, o.causes_504);
         merge_map(&mut self.causes_other_5xx, o.causes_other_5xx);
         merge_map(&mut self.causes_rescued, o.causes_rescued);
+        merge_map(&mut self.causes_replaced, o.causes_replaced);
         merge_counts(&mut self.upstreams, o.upstreams);
         merge_counts(&mut self.hosts, o.hosts);
         merge_counts(&mut self.paths, o.paths);

@@ -159,6 +159,13 @@ pub fn verdict(f: &Facts<'_>) -> String {
             causes(f.causes_other_5xx)
         ));
     }
+    if t.replaced > 0 {
+        // not in the status column: an upstream 5xx nginx answered in place of
+        parts.push(format!(
+            "{} upstream 5xx hidden by nginx (the client got a non-5xx: error_page =code or a stale cache)",
+            num(t.replaced)
+        ));
+    }
     parts.join("; ")
 }
 

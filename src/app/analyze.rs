@@ -27,10 +27,23 @@ fn parse_time(what: &str, s: &str) -> anyhow::Result<i64> {
     )
 }
 
-fn parse_offset(s: &str) -> anyhow::Result<i32> {
+/// `--error-log-tz`: an offset (`+02:00`, `-0500`, `Z`, `UTC`), or a zone
+/// name of the tz database (`Europe/Berlin`), whose offset follows its
+/// daylight saving time.
+enum ErrorLogTz {
+    Offset(i32),
+    Zone(jiff::tz::TimeZone),
+}
+
+fn parse_offset(s: &str) -> anyhow::Result<ErrorLogTz> {
     let v = if s == "UTC" { "Z" } else { s };
-    gatecheck::logs::scan::parse_offset(v.as_bytes()).ok_or_else(|| {
-        anyhow::anyhow!("--error-log-tz {s:?}: expected an offset like +02:00, -0500 or Z")
+    if let Some(off) = gatecheck::logs::scan::parse_offset(v.as_bytes()) {
+        return Ok(ErrorLogTz::Offset(off));
+    }
+    jiff::tz::TimeZone::get(s).map(ErrorLogTz::Zone).map_err(|e| {
+        anyhow::anyhow!(
+            "--error-log-tz {s:?}: expected an offset like +02:00, -0500 or Z, or a zone name like Europe/Berlin ({e})"
+        )
     })
 }
 
@@ -153,9 +166,13 @@ pub fn options(
             .as_deref()
             .map(|s| parse_time("--until", s))
             .transpose()?,
-        error_log_offset_s: args.error_log_tz.as_deref().map(parse_offset).transpose()?,
         ..Options::default()
     };
+    match args.error_log_tz.as_deref().map(parse_offset).transpose()? {
+        Some(ErrorLogTz::Offset(off)) => opts.error_log_offset_s = Some(off),
+        Some(ErrorLogTz::Zone(z)) => opts.error_log_zone = Some(z),
+        None => {}
+    }
     if let (Some(s), Some(u)) = (opts.since_ms, opts.until_ms) {
         // --since is inclusive and --until exclusive: since >= until keeps nothing
         anyhow::ensure!(

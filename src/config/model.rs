@@ -402,6 +402,9 @@ pub struct MissingInclude {
     pub reason: String,
     /// The block it sits in (`main`, `http`, `server`, `location`, …).
     pub context: String,
+    /// Left unread on purpose (includes not followed, as in the corpus
+    /// tests): its content is unknown, but the file is not missing.
+    pub unread: bool,
 }
 
 /// A directive name the stock proxy does not define.
@@ -930,6 +933,15 @@ impl Host {
         } else {
             Host::Name(host.to_string())
         }
+    }
+
+    /// A name that is a placeholder filled in before the proxy reads the
+    /// file (`${BACKEND}` of an envsubst template, kubeadm's
+    /// `${HOST1_ADDRESS}`): neither nginx nor HAProxy expands `$` in a
+    /// server address (HAProxy 2.6 only inside double quotes, at start-up),
+    /// so what it resolves to, a name or an IP, is unknown here.
+    pub fn is_placeholder(&self) -> bool {
+        matches!(self, Host::Name(n) if n.contains('$'))
     }
 
     /// True for 127.0.0.0/8, ::1, `localhost` and unix sockets.

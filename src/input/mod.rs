@@ -11,7 +11,7 @@ mod discover;
 mod gzip;
 mod plain;
 mod sigbus;
-mod stream;
+pub(crate) mod stream;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};

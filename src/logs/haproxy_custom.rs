@@ -307,7 +307,19 @@ impl CustomFormat {
                                 Some(scan::parse_status(val).ok_or(HopLineError::BadStatus)?)
                             }
                         }
-                        Var::Termination => term = some,
+                        Var::Termination => {
+                            // `%tsc` is 4 characters, `%ts` 2 (§8.5: a letter
+                            // or `-` each); anything else is another field
+                            // read in its place: an `option httplog` line of
+                            // another frontend in the same file put its
+                            // captured-cookie `-` here
+                            let ok = matches!(val.len(), 2 | 4)
+                                && val.iter().all(|c| c.is_ascii_alphabetic() || *c == b'-');
+                            if !ok {
+                                return Err(Mismatch);
+                            }
+                            term = some;
+                        }
                         Var::Retries => retries = some,
                         Var::ReqCaptures => {
                             let inner = val
@@ -423,9 +435,13 @@ impl HopParser for CustomParser {
         let msg = split_message(line);
         match self.format.parse(msg) {
             Ok(r) => Ok(r),
+            // one haproxy log holds every frontend's lines: those of a
+            // frontend with `option httplog`/`httpslog` (no log-format) are
+            // in the built-in layout, read as such (seen with haproxy 2.6)
             Err(e) => match self.fallback.parse_line(line) {
+                Ok(r) => Ok(r),
                 Err(HopLineError::NotARequest) => Err(HopLineError::NotARequest),
-                _ => Err(e),
+                Err(_) => Err(e),
             },
         }
     }
@@ -525,6 +541,39 @@ frontend fe
             Some(HopLineError::BadTime)
         );
         assert_eq!(f.parse(b"garbage").err(), Some(HopLineError::Mismatch));
+    }
+
+    /// One log of three frontends (haproxy 2.6, `log stdout`): `option
+    /// httplog`, `option httpslog`, and a `log-format` with `%tsc`. The
+    /// log-format of the config reads its own lines; the others keep their
+    /// built-in layout, not misread by it (the httplog line's cookie `-`
+    /// taken for the termination state).
+    #[test]
+    fn other_frontends_lines_in_the_same_log_keep_their_layout() {
+        let f = CustomFormat::compile(
+            "hap.cfg:22",
+            "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %{+Q}r",
+        )
+        .unwrap();
+        let lines: [&[u8]; 3] = [
+            br#"127.0.0.1:38156 [29/Nov/2026:02:04:12.937] fe_main be_app/app1 0/0/0/-1/0 502 209 - - PH-- 1/1/0/0/0 0/0 "GET /badhdr HTTP/1.1""#,
+            br#"127.0.0.1:47912 [29/Nov/2026:02:04:13.068] fe_https_log be_app/app1 0/0/0/-1/0 502 209 - - PH-- 1/1/0/0/0 0/0 "GET /badhdr HTTP/1.1" 0/-/-/-/0 -/-/-"#,
+            br#"127.0.0.1:54248 [29/Nov/2026:02:04:13.220] fe_custom be_app/app1 0/0/0/-1/4 502 209 PH-- 1/1/0/0/0 0/0 "GET /badhdr HTTP/1.1""#,
+        ];
+        // the custom format alone does not take the httplog line
+        assert_eq!(f.parse(lines[0]).err(), Some(HopLineError::Mismatch));
+        let (p, _) = f.detect(&lines).expect("the file is read");
+        for l in lines {
+            let r = p.parse_line(l).unwrap_or_else(|e| panic!("{e:?}"));
+            assert_eq!(r.status, Some(502));
+            assert_eq!(r.path, Some(&b"/badhdr"[..]));
+            match r.signals {
+                Signals::Haproxy { termination, .. } => {
+                    assert_eq!(termination, Some(&b"PH--"[..]))
+                }
+                _ => panic!(),
+            }
+        }
     }
 
     /// `"%r"` with literal quotes (not `%{+Q}r`): the request ends at the

@@ -109,6 +109,21 @@ const PATTERNS: &[(&str, UpstreamError)] = &[
         "upstream prematurely closed connection",
         UpstreamError::ClosedEarly,
     ),
+    // ngx_http_grpc_module.c (grpc_pass, HTTP/2 to the upstream): the
+    // server reset the request's stream (RST_STREAM, e.g. error 7
+    // REFUSED_STREAM), or ended the connection before answering it (GOAWAY
+    // with an error, "TODO: we can retry non-idempotent requests"), or
+    // closed the stream before the whole response; nginx 1.22 answers 502
+    // to the first two (seen with a raw HTTP/2 server sending each frame).
+    ("upstream rejected request with error", UpstreamError::Reset),
+    (
+        "upstream sent goaway with error",
+        UpstreamError::ClosedEarly,
+    ),
+    (
+        "upstream prematurely closed stream",
+        UpstreamError::ClosedEarly,
+    ),
     ("upstream SSL certificate", UpstreamError::Tls),
     // the upstream's handshake runs with the action "SSL handshaking to
     // upstream" (ngx_http_upstream_ssl_init_connection); a bare
@@ -391,6 +406,10 @@ mod tests {
     fn kinds() {
         let cases = [
             ("upstream prematurely closed connection while reading response header from upstream", UpstreamError::ClosedEarly),
+            ("upstream rejected request with error 7 while reading response header from upstream", UpstreamError::Reset),
+            ("upstream sent goaway with error 2 while reading response header from upstream", UpstreamError::ClosedEarly),
+            ("upstream prematurely closed stream while reading upstream", UpstreamError::ClosedEarly),
+            ("upstream sent frame for closed stream 1 while reading upstream", UpstreamError::InvalidHeader),
             ("recv() failed (104: Connection reset by peer) while reading response header from upstream", UpstreamError::Reset),
             ("upstream sent too big header while reading response header from upstream", UpstreamError::HeaderTooBig),
             (r#"upstream sent invalid header: "X\x20Y..." while reading response header from upstream"#, UpstreamError::InvalidHeader),

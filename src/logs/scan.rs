@@ -550,6 +550,10 @@ pub fn parse_iso8601(b: &[u8]) -> Option<LogTime> {
     })
 }
 
+/// 9999-12-31T23:59:59Z in seconds since the epoch: the last time any log
+/// format here can write.
+const MAX_EPOCH_S: i64 = 253_402_300_799;
+
 /// `$msec`: `1700000000.123`.
 pub fn parse_msec(b: &[u8]) -> Option<LogTime> {
     // inline: a library call per value cost more than the search
@@ -558,6 +562,10 @@ pub fn parse_msec(b: &[u8]) -> Option<LogTime> {
         None => (b, &b[..0]),
     };
     let secs = parse_u64(int)? as i64;
+    // past 9999-12-31 it is no time nginx wrote, and ×1000 could overflow
+    if secs > MAX_EPOCH_S {
+        return None;
+    }
     let ms = if frac.is_empty() {
         0
     } else {
@@ -633,6 +641,9 @@ mod tests {
             parse_msec(b"1460751420.310").unwrap().utc_ms,
             1_460_751_420_310
         );
+        // 19 digits, found by fuzzing (nginx_detect): no time, no overflow
+        assert_eq!(parse_msec(b"179585489958548989.689"), None);
+        assert!(parse_msec(b"253402300799.999").is_some());
         assert_eq!(
             parse_error_log_time(b"2016/04/15 20:17:00"),
             Some(1_460_751_420)

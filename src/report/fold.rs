@@ -224,13 +224,21 @@ pub fn totals_line(t: &Totals, style: Style) -> String {
             pct(t.status_502, t.requests),
         ),
     };
-    format!(
+    let mut line = format!(
         "502 Bad Gateway: {strong}{}{strong} ({share} of requests){sep}{l504}: {}{sep}all 5xx: {}{sep}{rescued}: {}",
         num(t.status_502),
         num(t.status_504),
         num(t.status_5xx),
         num(t.rescued)
-    )
+    );
+    // said only when there are some: an upstream 5xx the status column hides
+    if t.replaced > 0 {
+        line.push_str(&format!(
+            "{sep}upstream 5xx hidden by nginx (error_page =code): {}",
+            num(t.replaced)
+        ));
+    }
+    line
 }
 
 /// `1,234`.
@@ -293,6 +301,19 @@ mod tests {
         let md = totals_line(&t, Style::Markdown);
         assert_eq!(term, "502 Bad Gateway: 1,234 (0.62% of requests)   504 Gateway Timeout: 5   all 5xx: 1,300   rescued by retry: 7");
         assert_eq!(md, "502 Bad Gateway: **1,234** (0.62 % of requests); 504: 5; all 5xx: 1,300; rescued by a retry: 7");
+        // a hidden upstream 5xx is said only when there is one
+        let hidden = totals_line(
+            &Totals {
+                replaced: 2,
+                ..t.clone()
+            },
+            Style::Terminal,
+        );
+        assert!(hidden.starts_with(&term), "{hidden}");
+        assert!(
+            hidden.ends_with("hidden by nginx (error_page =code): 2"),
+            "{hidden}"
+        );
         let none = totals_line(&Totals::default(), Style::Terminal);
         assert!(none.contains("0 (- of requests)"), "{none}");
     }

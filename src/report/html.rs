@@ -316,7 +316,8 @@ pub fn render(r: &Report) -> String {
                     li { "requests: " (num(t.requests))
                         @if let (Some(a), Some(b)) = (&r.first_request, &r.last_request) { " from " (a) " to " (b) } }
                     li { "502 Bad Gateway: " strong #total-502 data-count=(t.status_502) { (num(t.status_502)) } " (" (pct(t.status_502, t.requests)) " of requests); 504: "
-                        (num(t.status_504)) "; all 5xx: " (num(t.status_5xx)) "; rescued by a retry: " (num(t.rescued)) }
+                        (num(t.status_504)) "; all 5xx: " (num(t.status_5xx)) "; rescued by a retry: " (num(t.rescued))
+                        @if t.replaced > 0 { "; hidden by nginx (error_page =code, stale cache): " (num(t.replaced)) } }
                     @if let (Some(a), Some(b)) = (&r.first_502, &r.last_502) { li { "first 502: " (a) "; last 502: " (b) } }
                 }
                 @if !r.bursts.is_empty() {
@@ -349,6 +350,7 @@ pub fn render(r: &Report) -> String {
                 (cause_section("Causes of 504", "causes_504", &r.causes_504))
                 (cause_section("Other 5xx", "causes_other_5xx", &r.causes_other_5xx))
                 (cause_section("Failed attempts a retry rescued", "causes_rescued", &r.causes_rescued))
+                (cause_section("Upstream 5xx hidden from the client (nginx answered another status in its place: error_page =code, a stale cache)", "causes_replaced", &r.causes_replaced))
                 @for h in &r.hops {
                     h2 { "Hop " (h.name) " (" (format!("{:?}", h.hop)) ")" }
                     p { (num(h.totals.requests)) " requests; 502: " (num(h.totals.status_502)) "; 503: " (num(h.status_503)) "; 504: " (num(h.totals.status_504)) }

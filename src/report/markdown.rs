@@ -264,6 +264,11 @@ pub fn render(r: &Report) -> String {
         &r.causes_rescued,
         &mut out,
     );
+    cause_section(
+        "Upstream 5xx hidden from the client (nginx answered another status in its place: error_page =code, a stale cache)",
+        &r.causes_replaced,
+        &mut out,
+    );
     for h in &r.hops {
         let ht = &h.totals;
         let _ = writeln!(

@@ -202,6 +202,12 @@ pub fn render_with(r: &Report, width: u16, verbose: bool) -> String {
         width,
         &mut out,
     );
+    cause_table(
+        "Upstream 5xx hidden from the client (nginx answered another status in its place: error_page =code, a stale cache)",
+        &r.causes_replaced,
+        width,
+        &mut out,
+    );
     if !(r.top_upstreams.is_empty() && r.top_hosts.is_empty() && r.top_paths.is_empty()) {
         let _ = writeln!(out, "\nWhere the 502s went");
     }

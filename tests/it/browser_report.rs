@@ -455,6 +455,7 @@ fn dom_total_and_tables_equal_the_json() {
         "causes_504",
         "causes_other_5xx",
         "causes_rescued",
+        "causes_replaced",
     ] {
         assert_eq!(
             table_rows(&els, key),

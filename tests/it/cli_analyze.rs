@@ -430,7 +430,16 @@ fn msec_access_log_joins_error_log_with_error_log_tz() {
     // --error-log-tz overrides: read at UTC, nothing joins
     let v = run(&["--error-log-tz", "+00:00"]);
     assert_eq!(cause(&v), "unknown");
-    assert!(v["notes"].is_null(), "{v}");
+    // no guess is said, only that the one offset given was applied
+    let notes = v["notes"].as_array().expect("notes");
+    assert_eq!(notes.len(), 1, "{v}");
+    assert!(
+        notes[0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("at the one offset UTC+00:00 given by --error-log-tz"),
+        "{v}"
+    );
 }
 
 #[test]
@@ -1199,30 +1208,147 @@ fn what_was_not_read_follows_the_verdict() {
 }
 
 /// A `docker logs` dump of the official nginx image starts with its
-/// entrypoint's lines: each malformed sample says what it is, and the
-/// access lines after them are read as before.
+/// entrypoint's lines (the texts of nginxinc/docker-nginx's scripts): they
+/// are counted as start-up messages and skipped, named by the first's
+/// file:line, not malformed lines; a user's own entrypoint script's line
+/// stays malformed; the access lines after them are read as before.
 #[test]
-fn the_nginx_images_start_up_lines_are_named_in_the_samples() {
+fn the_nginx_images_start_up_lines_are_skipped_not_malformed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("docker-logs.txt");
     let kubectl = std::fs::read_to_string("fixtures/logs/nginx/real/formats/kubectl.log").unwrap();
-    let banner = "/docker-entrypoint.sh: Launching /docker-entrypoint.d/20-envsubst-on-templates.sh\n\
-                  10-listen-on-ipv6-by-default.sh: info: Enabled listen on IPv6 in /etc/nginx/conf.d/default.conf\n";
+    let banner = "/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty, will attempt to perform configuration\n\
+                  /docker-entrypoint.sh: Launching /docker-entrypoint.d/10-listen-on-ipv6-by-default.sh\n\
+                  10-listen-on-ipv6-by-default.sh: info: Enabled listen on IPv6 in /etc/nginx/conf.d/default.conf\n\
+                  /docker-entrypoint.sh: Launching /docker-entrypoint.d/40-fetch-secrets.sh\n\
+                  40-fetch-secrets.sh: fetched 3 secrets\n\
+                  /docker-entrypoint.sh: Configuration complete; ready for start up\n";
     std::fs::write(&path, format!("{banner}{kubectl}")).unwrap();
     let v = crate::support::cli::analyze_json(&[path.to_str().unwrap()]);
     let plain =
         crate::support::cli::analyze_json(&["fixtures/logs/nginx/real/formats/kubectl.log"]);
-    assert_eq!(v["totals"]["malformed"], 2, "{}", v["totals"]);
     assert_eq!(v["totals"]["requests"], plain["totals"]["requests"]);
-    let samples = v["malformed_samples"].as_array().unwrap();
-    assert_eq!(samples.len(), 2);
-    for s in samples {
-        assert!(
-            s["reason"]
-                .as_str()
-                .unwrap()
-                .starts_with("a container start-up message"),
-            "{s}"
-        );
+    // only the user's own script's line is malformed
+    assert_eq!(v["totals"]["malformed"], 1, "{}", v["totals"]);
+    assert_eq!(
+        v["malformed_samples"][0]["line"], 5,
+        "{}",
+        v["malformed_samples"]
+    );
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("5 start-up messages of the nginx image's docker-entrypoint.sh skipped")
+            && notes.contains(
+                "docker-logs.txt:1: /docker-entrypoint.sh: /docker-entrypoint.d/ is not empty"
+            ),
+        "{notes}"
+    );
+    let table = crate::support::cli::stdout(&crate::support::cli::gatecheck(&[
+        "analyze",
+        path.to_str().unwrap(),
+        "--no-progress",
+    ]));
+    assert!(table.contains("5 start-up messages"), "{table}");
+}
+
+/// The error log's offset is guessed from 5xx lines across the access log
+/// (its start, middle and end), not its first 16 MB alone: a dump whose
+/// first 17 MB are a quiet morning of 200s, then an incident whose error
+/// lines are in local time (UTC+02:00), joins them at +02:00. Read from the
+/// start only, no 5xx was sampled, the lines were joined at the access
+/// log's own offset and every 502 was `unknown`.
+#[test]
+fn the_error_log_offset_is_sampled_across_the_access_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (access, error) = (dir.path().join("access.log"), dir.path().join("error.log"));
+    let mut text = String::new();
+    let mut n = 0;
+    while text.len() < 17 << 20 {
+        text.push_str(&format!(
+            "10.1.1.1 - - [20/Nov/2026:10:{:02}:{:02} +0000] \"GET /static/app.js HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0 (X11; Linux x86_64)\"\n",
+            n / 60 % 60,
+            n % 60
+        ));
+        n += 1;
     }
+    let mut errors = String::new();
+    for i in 0..20 {
+        text.push_str(&format!(
+            "10.0.0.{} - - [20/Nov/2026:11:00:{i:02} +0000] \"GET /api/orders/{i} HTTP/1.1\" 502 157 \"-\" \"curl/8.0\"\n",
+            i + 1
+        ));
+        errors.push_str(&format!(
+            "2026/11/20 13:00:{i:02} [error] 7#7: *{} connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.{}, server: _, request: \"GET /api/orders/{i} HTTP/1.1\", upstream: \"http://10.9.0.5:8080/api/orders/{i}\", host: \"shop\"\n",
+            100 + i,
+            i + 1
+        ));
+    }
+    std::fs::write(&access, text).unwrap();
+    std::fs::write(&error, errors).unwrap();
+    let v = crate::support::cli::analyze_json_paths(&[&access, &error], &[]);
+    assert_eq!(v["causes"]["upstream_refused"], 20, "{}", v["causes"]);
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("error log times read as UTC+02:00: 20 of 20 5xx matched"),
+        "{notes}"
+    );
+}
+
+/// `--error-log-tz` takes a zone name: each error-log time is read at the
+/// zone's offset of its moment. Europe/Berlin left summer time at
+/// 2026-10-25T01:00:00Z (+02:00 → +01:00): 502s on both sides join their
+/// local-time error lines; one offset joins one side only, and says that
+/// one offset was applied.
+#[test]
+fn error_log_tz_takes_a_zone_name_across_daylight_saving() {
+    let dir = tempfile::tempdir().unwrap();
+    let (access, error) = (dir.path().join("access.log"), dir.path().join("error.log"));
+    let (mut text, mut errors) = (String::new(), String::new());
+    // UTC access times, and the error log's Berlin wall clock
+    let times = [
+        ("00:30:01", "02:30:01"),
+        ("00:40:02", "02:40:02"),
+        ("00:50:03", "02:50:03"),
+        ("01:30:04", "02:30:04"),
+        ("01:40:05", "02:40:05"),
+        ("01:50:06", "02:50:06"),
+    ];
+    for (i, (utc, local)) in times.iter().enumerate() {
+        text.push_str(&format!(
+            "10.0.0.{i} - - [25/Oct/2026:{utc} +0000] \"GET /pay/{i} HTTP/1.1\" 502 157 \"-\" \"curl/8.0\"\n"
+        ));
+        errors.push_str(&format!(
+            "2026/10/25 {local} [error] 7#7: *{i} connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.{i}, server: _, request: \"GET /pay/{i} HTTP/1.1\", upstream: \"http://10.9.0.5:8080/pay/{i}\", host: \"shop\"\n"
+        ));
+    }
+    std::fs::write(&access, text).unwrap();
+    std::fs::write(&error, errors).unwrap();
+    let run = |tz: &str| {
+        crate::support::cli::analyze_json_paths(&[&access, &error], &["--error-log-tz", tz])
+    };
+    let v = run("Europe/Berlin");
+    assert_eq!(v["causes"]["upstream_refused"], 6, "{}", v["causes"]);
+    assert!(
+        v["notes"].to_string().contains("in the zone Europe/Berlin"),
+        "{}",
+        v["notes"]
+    );
+    let v = run("+02:00");
+    assert_eq!(v["causes"]["upstream_refused"], 3, "{}", v["causes"]);
+    assert!(
+        v["notes"]
+            .to_string()
+            .contains("at the one offset UTC+02:00 given by --error-log-tz"),
+        "{}",
+        v["notes"]
+    );
+    // a name that is no zone is an error that says what is expected
+    let o = crate::support::cli::gatecheck(&[
+        "analyze",
+        access.to_str().unwrap(),
+        "--error-log-tz",
+        "Mars/Olympus",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("a zone name like Europe/Berlin"));
 }

@@ -44,6 +44,8 @@ replay_targets! {
     fastly_corpus_never_panics: fastly, at least 3;
     gcp_lb_corpus_never_panics: gcp_lb, at least 3;
     hop_detect_corpus_never_panics: hop_detect, at least 5;
+    nginx_detect_corpus_never_panics: nginx_detect, at least 10;
+    decompress_corpus_never_panics: decompress, at least 10;
 }
 
 fn fuzz_dir() -> PathBuf {

@@ -39,3 +39,4 @@ mod real_nginx;
 mod real_nginx_attrib;
 mod real_nginx_causes;
 mod real_nginx_formats;
+mod real_nginx_rewrites;

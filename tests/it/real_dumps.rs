@@ -31,7 +31,7 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::support::cli::analyze_json_paths;
+use crate::support::cli::{analyze_json_paths, events_by_path};
 use crate::support::http;
 use crate::support::nginx::{self, Nginx};
 use crate::support::upstream::{set_linger_zero, FaultUpstream};
@@ -416,28 +416,6 @@ fn fake_php_fpm(listener: TcpListener) -> thread::JoinHandle<()> {
     })
 }
 
-/// gatecheck's events by path.
-fn events(paths: &[&Path]) -> BTreeMap<String, Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .arg("analyze")
-        .args(paths)
-        .args(["--format", "ndjson", "--no-progress"])
-        .output()
-        .expect("run gatecheck");
-    assert!(
-        out.status.success(),
-        "gatecheck failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).expect("ndjson");
-            (v["path"].as_str().unwrap_or("").to_string(), v)
-        })
-        .collect()
-}
-
 fn check_events(what: &str, evs: &BTreeMap<String, Value>, dump: &str) {
     for w in PHASE_1.iter().chain(PHASE_2).chain(PHASE_3) {
         let ev = evs.get(w.target);
@@ -551,7 +529,7 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
     assert!(read("access.log").contains("+0100]"), "{dump}");
 
     // the rotated directory, as copied off the server
-    let evs = events(&[&logs]);
+    let evs = events_by_path(&[&logs], &[]);
     check_events("logs/", &evs, &dump);
     let doc = analyze_json_paths(&[&logs], &[]);
     let inputs = doc["inputs"].as_array().unwrap();
@@ -607,7 +585,7 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
         &logs.join("error.log"),
     ];
     let paths: Vec<&Path> = errors.iter().map(|p| p.as_path()).collect();
-    let evs = events(&paths);
+    let evs = events_by_path(&paths, &[]);
     check_events("$msec", &evs, &fs::read_to_string(&msec).unwrap());
     // and it says which offsets it read the error log at, and when it changed
     let doc = analyze_json_paths(&paths, &[]);
@@ -625,7 +603,7 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
     assert!(!err_all.contains(XFF), "{err_all}");
     let mut paths = paths;
     paths[0] = xff.as_path();
-    let evs = events(&paths);
+    let evs = events_by_path(&paths, &[]);
     check_events("X-Forwarded-For", &evs, &xff_text);
     // (PHP's 500 has no error line of its own: nothing to match)
     for (path, ev) in evs.iter().filter(|(_, e)| e["cause"] != "passthrough") {
@@ -654,12 +632,15 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
         crit_text.contains("[crit]") && !crit_text.contains("[error]"),
         "{crit_text}"
     );
-    let evs = events(&[
-        &logs.join("access.log.2.gz"),
-        &logs.join("access.log.1"),
-        &logs.join("access.log"),
-        &crit,
-    ]);
+    let evs = events_by_path(
+        &[
+            &logs.join("access.log.2.gz"),
+            &logs.join("access.log.1"),
+            &logs.join("access.log"),
+            &crit,
+        ],
+        &[],
+    );
     for w in PHASE_1.iter().chain(PHASE_2).chain(PHASE_3) {
         let got = evs.get(w.target).and_then(|e| e["cause"].as_str());
         let want = match w.cause {
@@ -675,7 +656,7 @@ fn a_rotated_var_log_nginx_gets_every_cause() {
         let text = fs::read_to_string(&log).unwrap();
         let mut paths = paths.clone();
         paths[0] = log.as_path();
-        let evs = events(&paths);
+        let evs = events_by_path(&paths, &[]);
         check_events(name, &evs, &text);
         let doc = analyze_json_paths(&paths, &[]);
         assert_eq!(

@@ -136,6 +136,19 @@ const STEPS: &[Step] = &[
         status: 502,
         cause: Some("passthrough"),
     },
+    // `http-request return status 503`: haproxy's own answer (LR--)
+    Step {
+        target: "/maint",
+        status: 503,
+        cause: Some("config_return"),
+    },
+    // `http-request tarpit deny_status 503`: held, then refused (PT--); the
+    // log does not say what the rule tested: the config's answer
+    Step {
+        target: "/tarpit",
+        status: 503,
+        cause: Some("config_return"),
+    },
     Step {
         target: "/ok-again",
         status: 200,
@@ -234,10 +247,13 @@ defaults
     timeout connect 1s
     timeout client 5s
     timeout server 1s
+    timeout tarpit 200ms
 
 frontend fe_main
     bind 127.0.0.1:{port}
     capture request header X-Request-ID len 64
+    http-request return status 503 if {{ path_beg /maint }}
+    http-request tarpit deny_status 503 if {{ path_beg /tarpit }}
     use_backend be_refused if {{ path_beg /refused }}
     use_backend be_hole if {{ path_beg /connect-timeout }}
     use_backend be_nosrv if {{ path_beg /nosrv }}

@@ -165,3 +165,59 @@ fn retries_and_redispatch_are_cited_with_the_retried_requests_counted() {
     assert_eq!(rd["value"], "on", "{rd}");
     assert_eq!(rd["line"], line_of(cfg, "option redispatch"));
 }
+
+/// One log of three frontends (what `log global` gives): `option httplog`,
+/// `option httpslog`, and a custom `log-format` with `%tsc`. With the
+/// config, each line is read in its own layout: the custom format does not
+/// misread the httplog lines (their captured-cookie `-` taken for the
+/// termination state made every 502 `unknown`), nor leave the httpslog
+/// lines malformed. Without it, the custom lines are said to be unread.
+#[test]
+fn a_log_of_frontends_with_different_layouts_reads_each() {
+    let Some(bin) = require_haproxy() else {
+        return;
+    };
+    let up = FaultUpstream::start().expect("upstream");
+    let (https_port, custom_port) = (free_port(), free_port());
+    let mut run = Run::start(&bin, |port| {
+        format!(
+        "global\n    log stdout format raw local0\n\ndefaults\n    mode http\n    log global\n    option httplog\n    retries 0\n    timeout connect 1s\n    timeout client 5s\n    timeout server 2s\n\nfrontend fe_main\n    bind 127.0.0.1:{port}\n    default_backend be_app\n\nfrontend fe_https_log\n    bind 127.0.0.1:{https_port}\n    option httpslog\n    default_backend be_app\n\nfrontend fe_custom\n    bind 127.0.0.1:{custom_port}\n    log-format \"%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %{{+Q}}r\"\n    default_backend be_app\n\nbackend be_app\n    server app1 {}\n",
+        up.addr()
+    )
+    });
+    // a space in a response header name: PH-- 502 from each frontend, and
+    // the app's own 502 (----) from each
+    for port in [run.addr.port(), https_port, custom_port] {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        for target in ["/badheader", "/passthrough"] {
+            assert_eq!(
+                http::request(addr, "GET", target, b"").expect("request"),
+                502
+            );
+        }
+    }
+    let log = run.stop_when_logged(" 502 ", 6);
+    // what haproxy wrote: each layout once per request
+    assert_eq!(log.matches(" - - PH-- ").count(), 2, "{log}");
+    assert_eq!(log.matches(" 502 209 PH-- ").count(), 1, "{log}");
+    let v = analyze_json_paths(&[&run.cfg_path, &run.log_path], &[]);
+    let hop = &v["hops"][0];
+    assert_eq!(hop["totals"]["malformed"], 0, "{}\n{log}", hop["totals"]);
+    let count = |cause: &str| {
+        hop["causes_502"]
+            .as_array()
+            .expect("502 causes")
+            .iter()
+            .find(|r| r["cause"] == cause)
+            .map_or(0, |r| r["count"].as_u64().unwrap_or(0))
+    };
+    assert_eq!(count("invalid_header"), 3, "{}\n{log}", hop["causes_502"]);
+    assert_eq!(count("passthrough"), 3, "{}\n{log}", hop["causes_502"]);
+    assert_eq!(count("unknown"), 0, "{}\n{log}", hop["causes_502"]);
+    // without the config: the two built-in layouts are read, the custom
+    // lines counted as malformed (not misread)
+    let v = analyze_json_paths(&[&run.log_path], &[]);
+    let hop = &v["hops"][0];
+    assert_eq!(hop["totals"]["malformed"], 2, "{}\n{log}", hop["totals"]);
+    assert_eq!(hop["totals"]["status_502"], 4, "{}\n{log}", hop["totals"]);
+}

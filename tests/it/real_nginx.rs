@@ -28,7 +28,7 @@ use serde_json::Value;
 
 /// The rich access-log format: combined plus the timings and the upstream
 /// variables with one element per attempt.
-const RICH_FORMAT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time" ua="$upstream_addr" us="$upstream_status""#;
+use crate::support::nginx::RICH_FORMAT;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Variant {

@@ -10,21 +10,19 @@
 //! `tests/it/real_nginx.rs`; `GATECHECK_CAPTURE_DIR=DIR` keeps what nginx wrote
 //! in `DIR/causes/`.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
-use crate::support::cli::{analyze_json_paths, line_of};
+use crate::support::cli::{analyze_json_paths, events_by_path, line_of};
 use crate::support::http;
 use crate::support::nginx::{self, Nginx};
 use crate::support::upstream::FaultUpstream;
 use serde_json::Value;
 
-const RICH_FORMAT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time" ua="$upstream_addr" us="$upstream_status""#;
+use crate::support::nginx::RICH_FORMAT;
 
 /// `ka` is a second upstream process: an address in two `upstream` blocks,
 /// one with `keepalive` and one without, leaves reuse undecided.
@@ -134,30 +132,6 @@ const WANT: &[Want] = &[
     },
 ];
 
-fn events(access: &Path, error: &Path, conf: &Path) -> BTreeMap<String, Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .arg("analyze")
-        .arg(access)
-        .arg(error)
-        .arg("--config")
-        .arg(conf)
-        .args(["--format", "ndjson", "--no-progress"])
-        .output()
-        .expect("run gatecheck");
-    assert!(
-        out.status.success(),
-        "gatecheck failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).expect("ndjson");
-            (v["path"].as_str().unwrap_or("").to_string(), v)
-        })
-        .collect()
-}
-
 #[test]
 fn real_nginx_rate_limits_keepalive_and_app_errors() {
     let Some(bin) = nginx::require_nginx() else {
@@ -239,7 +213,10 @@ fn real_nginx_rate_limits_keepalive_and_app_errors() {
 
     let conf_path = prefix.join("nginx.conf");
     for (log, rich) in [("access_rich.log", true), ("access.log", false)] {
-        let evs = events(&prefix.join("logs").join(log), &error, &conf_path);
+        let evs = events_by_path(
+            &[&prefix.join("logs").join(log), &error],
+            &["--config", conf_path.to_str().expect("UTF-8 path")],
+        );
         for w in WANT {
             let ev = evs
                 .get(w.target)

@@ -187,6 +187,7 @@ fn scopes(cfg: &NginxConfig, stat: &CauseStat) -> (BTreeMap<Scope, u64>, Vec<Str
     let (mut no_path, mut several, mut no_host, mut no_proxy) = (0u64, 0u64, 0u64, 0u64);
     let mut regex: BTreeMap<String, u64> = BTreeMap::new();
     let mut ifs: BTreeMap<String, u64> = BTreeMap::new();
+    let mut other: BTreeMap<String, u64> = BTreeMap::new();
     for (key, &n) in &stat.routes {
         if key == NO_PATH {
             no_path += n;
@@ -216,6 +217,13 @@ fn scopes(cfg: &NginxConfig, stat: &CauseStat) -> (BTreeMap<Scope, u64>, Vec<Str
                 Some(b'x') => {
                     if let Some(sp) = span() {
                         *regex
+                            .entry(format!("`{}` ({})", cfg.text(sp), cfg.at(sp)))
+                            .or_default() += n;
+                    }
+                }
+                Some(b'o') => {
+                    if let Some(sp) = span() {
+                        *other
                             .entry(format!("`{}` ({})", cfg.text(sp), cfg.at(sp)))
                             .or_default() += n;
                     }
@@ -256,6 +264,11 @@ fn scopes(cfg: &NginxConfig, stat: &CauseStat) -> (BTreeMap<Scope, u64>, Vec<Str
             "{n} of {total} requests were served by a location holding {what}: the settings inside it applied only when its condition held, which the log does not tell"
         ));
     }
+    for (what, n) in other {
+        notes.push(format!(
+            "{n} of {total} requests were sent to their upstream by {what}, not proxy_pass: that module's own settings (its *_connect_timeout, *_read_timeout, *_next_upstream) applied; they are not cited here"
+        ));
+    }
     if no_proxy > 0 {
         notes.push(format!(
             "{no_proxy} of {total} requests reached an upstream, but no location of the config that proxies serves their host and path: was this the config nginx ran?"
@@ -290,11 +303,74 @@ fn fallback(cfg: &NginxConfig, stat: &CauseStat) -> BTreeMap<Scope, u64> {
     pick.into_iter().map(|sc| (sc, 0)).collect()
 }
 
+/// The location's `error_page` for a gateway's 5xx (500–504): with `=code`
+/// the client gets that status instead (`error_page 502 =200 /fallback;`
+/// hides the upstream's 502 from `$status`, while `$upstream_status` keeps
+/// it), without it the page is served with the status kept
+/// (ngx_http_core_module; both seen with nginx 1.22).
+fn error_pages(c: &Ctx<'_>, sc: Scope) -> Vec<Found> {
+    let (d, _) = c.directives(sc);
+    let mut v = Vec::new();
+    for x in d.all("error_page") {
+        let codes: Vec<&str> = x
+            .args
+            .iter()
+            .map(|a| a.value.as_str())
+            .filter(|a| a.parse::<u16>().is_ok_and(|n| (500..=504).contains(&n)))
+            .collect();
+        if codes.is_empty() {
+            continue;
+        }
+        let to = x.args.iter().find_map(|a| a.value.strip_prefix('='));
+        let meaning = match to {
+            Some(code) if !code.is_empty() => format!(
+                "the client gets {code} instead of {}: such 5xx are counted as hidden by nginx, not in the status column",
+                codes.join("/")
+            ),
+            Some(_) => format!(
+                "the client gets the status of the page served instead of {}",
+                codes.join("/")
+            ),
+            None => format!(
+                "a page of its own is served for {}, the status is kept",
+                codes.join("/")
+            ),
+        };
+        v.push(Found {
+            directive: "error_page".into(),
+            value: x.args_text(),
+            defaulted: false,
+            span: x.span,
+            meaning,
+            limit: None,
+            phase: 0,
+            header_bytes: None,
+        });
+    }
+    v
+}
+
 /// What a cause's settings are, for one scope.
 fn found_for(c: &Ctx<'_>, sc: Scope, cause: Cause, ev: &Evidence<'_>) -> Vec<Found> {
     let mut v = Vec::new();
     if matches!(cause, Cause::UpstreamRefused | Cause::Timeout) {
         v.extend(resolved_once(c, sc, ev.stat));
+    }
+    // an upstream's own answer meets error_page only with
+    // proxy_intercept_errors on (ngx_http_proxy_module)
+    let intercepts = || {
+        c.directives(sc)
+            .0
+            .flag("proxy_intercept_errors")
+            .is_some_and(|f| f.value)
+    };
+    let pages = match cause {
+        Cause::RateLimited | Cause::ConfigReturn | Cause::Unknown => false,
+        Cause::Passthrough => intercepts(),
+        _ => true,
+    };
+    if pages {
+        v.extend(error_pages(c, sc));
     }
     match cause {
         Cause::Timeout => {
@@ -440,6 +516,31 @@ fn found_for(c: &Ctx<'_>, sc: Scope, cause: Cause, ev: &Evidence<'_>) -> Vec<Fou
                 Some("1.0 (1.1 since 1.29.7)"),
                 "HTTP/1.1 (with `proxy_set_header Connection \"\"`) is needed to reuse upstream connections",
             ));
+        }
+        Cause::ConfigReturn | Cause::Unknown => {
+            // `return 502;` (or any 5xx) answers at the rewrite phase, before
+            // a content handler runs: nginx logs no error and no upstream
+            // ($upstream_status '-'), so the log alone cannot tell it from a
+            // limit logged below the error log's level; the config can
+            // (ngx_http_rewrite_module)
+            let (d, _) = c.directives(sc);
+            for x in d.all("return") {
+                if x.arg(0)
+                    .and_then(|a| a.parse::<u16>().ok())
+                    .is_some_and(|code| (500..600).contains(&code))
+                {
+                    v.push(Found {
+                        directive: "return".into(),
+                        value: x.args_text(),
+                        defaulted: false,
+                        span: x.span,
+                        meaning: "this location answers with this status itself: the config made these requests' 5xx, no upstream was tried".into(),
+                        limit: None,
+                        phase: 0,
+                        header_bytes: None,
+                    });
+                }
+            }
         }
         Cause::RateLimited => {
             let (d, _) = c.directives(sc);
@@ -776,7 +877,14 @@ pub(crate) fn attribute(cfg: &NginxConfig, cause: Cause, ev: &Evidence<'_>) -> A
     if cause != Cause::RateLimited {
         out.notes.extend(retried(stat, cause));
     }
-    if by_scope.is_empty() {
+    // requests sent by another module's `*_pass` have no proxy_* settings
+    // to fall back on
+    let other_only = !stat.routes.is_empty()
+        && stat
+            .routes
+            .keys()
+            .all(|k| k.split('|').skip(1).any(|d| d.starts_with('o')));
+    if by_scope.is_empty() && !other_only {
         by_scope = fallback(cfg, stat);
     }
     let c = Ctx { cfg };

@@ -140,9 +140,33 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
             Cause::Timeout,
             "termination state sQ: `timeout queue` expired while waiting for a free server slot (maxconn) — HAProxy manual §8.5",
         ),
-        (b'P', b'R') if matches!(status, 503 | 429) => verdict(
+        // a deny rule's status is the config's choice: 429 says a rate
+        // limit; a 503 may be one too, or any other ACL, so it is said to
+        // be the config's answer, not guessed to be a rate limit
+        (b'P', b'R') if status == 429 => verdict(
             Cause::RateLimited,
-            "termination state PR: an http-request deny rule refused the request before any server was tried — HAProxy manual §8.5",
+            "termination state PR with 429: an http-request deny rule refused the request before any server was tried (429: a rate limit) — HAProxy manual §8.5",
+        ),
+        (b'P', b'R') if status == 503 => verdict(
+            Cause::ConfigReturn,
+            "termination state PR: an http-request deny rule refused the request before any server was tried; the log does not say what the rule tested (often a rate limit: see the frontend's `http-request deny` lines) — HAProxy manual §8.5",
+        ),
+        // haproxy 2.6 logs `fe/<NOSRV> -1/202/-1/-1/201 503 … PT--` for
+        // `http-request tarpit deny_status 503` (a scratch run)
+        (b'P', b'T') if status == 429 => verdict(
+            Cause::RateLimited,
+            "termination state PT with 429: an http-request tarpit rule held the request for `timeout tarpit` (Tw), then refused it (429: a rate limit); no server was tried — HAProxy manual §8.5",
+        ),
+        (b'P', b'T') if status == 503 => verdict(
+            Cause::ConfigReturn,
+            "termination state PT: an http-request tarpit rule held the request for `timeout tarpit` (Tw), then refused it; no server was tried, and the log does not say what the rule tested — HAProxy manual §8.5",
+        ),
+        // §8.5: `L` the stream was locally processed, `R` nothing was sent
+        // to any server; haproxy 2.6 logs `fe/<NOSRV> 0/-1/-1/-1/0 503 …
+        // LR--` for `http-request return status 503` (a scratch run)
+        (b'L', b'R') if nosrv && status >= 500 => verdict(
+            Cause::ConfigReturn,
+            "termination state LR with <NOSRV>: HAProxy answered the request itself (locally processed: an `http-request return`, a redirect, the stats page or its cache) and sent nothing to any server: the config made this status — HAProxy manual §8.5",
         ),
         (b'-', _) | (b'S' | b's' | b'P' | b'C' | b'c', b'D' | b'L') if !nosrv && tr.is_some() => verdict(
             Cause::Passthrough,
@@ -205,7 +229,11 @@ mod tests {
             ("502", "app1", "0/0/0/4/5", "----", Passthrough),
             ("503", "app1", "0/0/0/4/5", "--NI", Passthrough),
             ("502", "app1", "0/0/0/4/5", "SD--", Passthrough),
-            ("503", "<NOSRV>", "0/-1/-1/-1/0", "PR--", RateLimited),
+            ("503", "<NOSRV>", "0/-1/-1/-1/0", "PR--", ConfigReturn),
+            ("503", "<NOSRV>", "-1/202/-1/-1/201", "PT--", ConfigReturn),
+            ("429", "<NOSRV>", "0/-1/-1/-1/0", "PR--", RateLimited),
+            ("429", "<NOSRV>", "-1/202/-1/-1/201", "PT--", RateLimited),
+            ("503", "<NOSRV>", "0/-1/-1/-1/0", "LR--", ConfigReturn),
             ("500", "app1", "0/0/0/-1/3", "RC--", Unknown),
             ("503", "app1", "0/0/-1/-1/12", "CC--", Unknown),
         ];

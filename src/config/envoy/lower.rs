@@ -189,6 +189,27 @@ pub fn lower(boot: &Bootstrap, file: FileId) -> ProxyModel {
                 .push(dir("dynamic_resources", args, *span));
         }
     }
+    if let Some(dump) = &boot.config_dump {
+        // arguments: the parts the dump holds; then the route
+        // configurations no dumped listener uses
+        let args: Vec<Arg> = dump
+            .parts
+            .iter()
+            .map(|k| arg(k.as_str(), boot.span))
+            .collect();
+        model.global.main.push(dir("config_dump", args, boot.span));
+        if !dump.unattached_routes.is_empty() {
+            let args: Vec<Arg> = dump
+                .unattached_routes
+                .iter()
+                .map(|k| arg(k.as_str(), boot.span))
+                .collect();
+            model
+                .global
+                .main
+                .push(dir("config_dump.unattached_routes", args, boot.span));
+        }
+    }
     if let Some(kinds) = &boot.xds_resources {
         let args: Vec<Arg> = kinds.iter().map(|k| arg(k.as_str(), boot.span)).collect();
         model
@@ -527,7 +548,9 @@ fn upstream(c: &Cluster) -> Upstream {
                     Setting::default_at(DEFAULT_BASE_EJECTION_TIME, od.map_or(span, |o| o.span))
                 }
             };
-            let host = if e.port.is_none() && e.address.value.starts_with('/') {
+            // A `pipe` endpoint is a Unix socket even with a relative path
+            // (Envoy's `Pipe.path` is any path; `@` is the abstract namespace).
+            let host = if e.pipe || (e.port.is_none() && e.address.value.starts_with('/')) {
                 Host::Unix(e.address.value.clone())
             } else {
                 Host::classify(&e.address.value)

@@ -90,6 +90,11 @@ pub fn parse_bootstrap(file: FileId, text: &[u8], syntax: Syntax) -> Bootstrap {
             }
             boot.xds_resources = Some(kinds);
         }
+        if root.get("configs").is_some() {
+            // An admin `/config_dump` (envoy.admin.v3.*ConfigDump): what
+            // Envoy actually runs, static and xDS-delivered alike.
+            r.config_dump(&root, &mut boot);
+        }
         if let Some(statics) = r.map(&root, "static_resources", &Path::Root) {
             let path = &Path::Root.field("static_resources");
             for (i, l) in r.seq(statics, "listeners", path).iter().enumerate() {
@@ -110,6 +115,17 @@ pub fn parse_bootstrap(file: FileId, text: &[u8], syntax: Syntax) -> Bootstrap {
     boot.notes = r.notes;
     boot
 }
+
+/// `@type`s of the parts of an admin `/config_dump` read here (Envoy's
+/// `api/envoy/admin/v3/config_dump_shared.proto`: `ClustersConfigDump`
+/// holds `static_clusters[].cluster`, `dynamic_active_clusters[].cluster`
+/// and `dynamic_warming_clusters[].cluster`; `ListenersConfigDump`
+/// `static_listeners[].listener` and `dynamic_listeners[].active_state.listener`;
+/// `RoutesConfigDump` `dynamic_route_configs[].route_config`; its
+/// `static_route_configs` are the static listeners' inline ones again).
+const CLUSTERS_DUMP_TYPE: &str = "envoy.admin.v3.ClustersConfigDump";
+const LISTENERS_DUMP_TYPE: &str = "envoy.admin.v3.ListenersConfigDump";
+const ROUTES_DUMP_TYPE: &str = "envoy.admin.v3.RoutesConfigDump";
 
 /// `@type` of an xDS listener resource.
 const LISTENER_TYPE: &str = "envoy.config.listener.v3.Listener";
@@ -396,6 +412,113 @@ impl Reader {
         let tc = self.map(parent, "typed_config", path)?;
         let url = tc.get("@type").and_then(|t| t.as_scalar()).unwrap_or("");
         Some((tc, type_name(url).to_owned()))
+    }
+
+    /// Read an admin `/config_dump`: its clusters and active listeners as
+    /// if they were static, and each connection manager's RDS routes put in
+    /// place from the dumped route configurations (Envoy has them all, so
+    /// the routes are known). `BootstrapConfigDump` is skipped: its static
+    /// resources are dumped again in the other parts, and its
+    /// `dynamic_resources` are what the dump already resolved.
+    fn config_dump(&mut self, root: &Node, boot: &mut Bootstrap) {
+        let mut routes: Vec<RouteConfiguration> = Vec::new();
+        let mut dump = ConfigDump::default();
+        for (i, c) in self.seq(root, "configs", &Path::Root).iter().enumerate() {
+            let p = Path::Root.index("configs", i);
+            if !self.expect_map(c, &p) {
+                continue;
+            }
+            let ty = c
+                .get("@type")
+                .and_then(|t| t.as_scalar())
+                .map(type_name)
+                .unwrap_or("");
+            let short = ty.rsplit('.').next().unwrap_or(ty);
+            if !short.is_empty() && !dump.parts.iter().any(|k| k == short) {
+                dump.parts.push(short.to_owned());
+            }
+            match ty {
+                CLUSTERS_DUMP_TYPE => {
+                    for key in [
+                        "static_clusters",
+                        "dynamic_active_clusters",
+                        "dynamic_warming_clusters",
+                    ] {
+                        for (j, e) in self.seq(c, key, &p).iter().enumerate() {
+                            let ep = p.index(key, j);
+                            if let Some(cl) = self.map(e, "cluster", &ep) {
+                                boot.clusters.push(self.cluster(cl, &ep.field("cluster")));
+                            }
+                        }
+                    }
+                }
+                LISTENERS_DUMP_TYPE => {
+                    for (j, e) in self.seq(c, "static_listeners", &p).iter().enumerate() {
+                        let ep = p.index("static_listeners", j);
+                        if let Some(l) = self.map(e, "listener", &ep) {
+                            boot.listeners.push(self.listener(l, &ep.field("listener")));
+                        }
+                    }
+                    for (j, e) in self.seq(c, "dynamic_listeners", &p).iter().enumerate() {
+                        let ep = p.index("dynamic_listeners", j);
+                        let Some(active) = self.map(e, "active_state", &ep) else {
+                            continue;
+                        };
+                        let ap = ep.field("active_state");
+                        if let Some(l) = self.map(active, "listener", &ap) {
+                            boot.listeners.push(self.listener(l, &ap.field("listener")));
+                        }
+                    }
+                }
+                ROUTES_DUMP_TYPE => {
+                    // `static_route_configs` are the inline `route_config`s
+                    // of static listeners, dumped again: read with them.
+                    let key = "dynamic_route_configs";
+                    for (j, e) in self.seq(c, key, &p).iter().enumerate() {
+                        let ep = p.index(key, j);
+                        if let Some(rc) = self.map(e, "route_config", &ep) {
+                            routes.push(self.route_config(rc, &ep.field("route_config")));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Put each RDS route configuration in its connection manager, and
+        // drop the note that said the routes were elsewhere.
+        let mut resolved: Vec<String> = Vec::new();
+        let mut used = vec![false; routes.len()];
+        for h in boot
+            .listeners
+            .iter_mut()
+            .flat_map(|l| l.http_managers.iter_mut())
+        {
+            let Some(name) = h.rds.as_ref().map(|n| n.value.clone()) else {
+                continue;
+            };
+            let found = routes
+                .iter()
+                .position(|rc| rc.name.as_ref().is_some_and(|n| n.value == name));
+            if let Some(i) = found {
+                used[i] = true;
+                h.route_config = Some(routes[i].clone());
+                h.rds = None;
+                resolved.push(name);
+            }
+        }
+        self.notes.retain(|n| match n {
+            EnvoyNote::RdsRoutes {
+                route_config_name, ..
+            } => !resolved.contains(route_config_name),
+            _ => true,
+        });
+        dump.unattached_routes = routes
+            .iter()
+            .zip(&used)
+            .filter(|(rc, used)| !**used && rc.name.is_some())
+            .map(|(rc, _)| rc.name.as_ref().map_or(String::new(), |n| n.value.clone()))
+            .collect();
+        boot.config_dump = Some(dump);
     }
 
     fn listener(&mut self, l: &Node, path: &Path<'_>) -> Listener {
@@ -796,6 +919,7 @@ impl Reader {
             return Some(Endpoint {
                 address,
                 port: self.uint(sa, "port_value", &sp),
+                pipe: false,
                 span: lb.span,
             });
         }
@@ -804,6 +928,7 @@ impl Reader {
             return Some(Endpoint {
                 address,
                 port: None,
+                pipe: true,
                 span: lb.span,
             });
         }
@@ -881,7 +1006,15 @@ impl Reader {
                     });
                 }
             }
-            if let Some(sds) = ctx.get("validation_context_sds_secret_config") {
+            // The trust bundle from SDS: straight in `common_tls_context`, or
+            // in `combined_validation_context` beside a default context of
+            // SAN matchers (SPIRE's Envoy tutorials; Envoy's
+            // `CombinedCertificateValidationContext`, where it is required).
+            let sds = ctx.get("validation_context_sds_secret_config").or_else(|| {
+                ctx.get("combined_validation_context")
+                    .and_then(|c| c.get("validation_context_sds_secret_config"))
+            });
+            if let Some(sds) = sds {
                 out.has_validation_context = true;
                 let name = sds.get("name").and_then(|n| n.as_scalar()).unwrap_or("sds");
                 out.trusted_ca = Some(Spanned {
@@ -1225,6 +1358,61 @@ static_resources:
             "main"
         );
         assert!(b.listeners[0].http_managers[0].route_config.is_none());
+    }
+
+    #[test]
+    fn config_dump_reads_clusters_active_listeners_and_rds_routes() {
+        // The shape of `curl localhost:9901/config_dump` (istioctl's test
+        // dumps have it): the bootstrap part is skipped (its static
+        // resources are dumped again), a warming listener is not serving.
+        let json = r#"{"configs": [
+  {"@type": "type.googleapis.com/envoy.admin.v3.BootstrapConfigDump",
+   "bootstrap": {"static_resources": {"clusters": [{"name": "dup"}]}}},
+  {"@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump",
+   "static_clusters": [{"cluster": {"name": "agent", "connect_timeout": "0.250s"}}],
+   "dynamic_active_clusters": [{"version_info": "1", "cluster": {"name": "app", "type": "EDS"}}]},
+  {"@type": "type.googleapis.com/envoy.admin.v3.ListenersConfigDump",
+   "dynamic_listeners": [
+    {"name": "web", "active_state": {"listener": {"name": "web", "filter_chains": [{"filters": [{"name": "hcm", "typed_config": {
+      "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+      "stat_prefix": "web", "rds": {"route_config_name": "r80", "config_source": {"ads": {}}}}}]}]}}},
+    {"name": "warm", "warming_state": {"listener": {"name": "warm"}}}]},
+  {"@type": "type.googleapis.com/envoy.admin.v3.RoutesConfigDump",
+   "dynamic_route_configs": [{"route_config": {"name": "r80", "virtual_hosts": [
+     {"name": "all", "domains": ["*"], "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "app"}}]}]}},
+     {"route_config": {"name": "orphan", "virtual_hosts": []}}]}
+]}"#;
+        let b = parse_bootstrap(FileId(0), json.as_bytes(), Syntax::Json);
+        assert!(b.errors.is_empty(), "{:?}", b.errors);
+        let clusters: Vec<&str> = b
+            .clusters
+            .iter()
+            .map(|c| c.name.as_ref().unwrap().value.as_str())
+            .collect();
+        assert_eq!(clusters, ["agent", "app"]);
+        assert_eq!(b.listeners.len(), 1);
+        let h = &b.listeners[0].http_managers[0];
+        assert!(h.rds.is_none());
+        let rc = h.route_config.as_ref().expect("RDS routes put in place");
+        assert_eq!(rc.virtual_hosts[0].routes.len(), 1);
+        // The RDS note is gone; the EDS one stays (endpoints not read).
+        let notes: Vec<String> = b.notes.iter().map(|n| n.to_string()).collect();
+        assert!(
+            notes.iter().all(|n| !n.contains("route_config_name")),
+            "{notes:?}"
+        );
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        let dump = b.config_dump.as_ref().expect("a config dump");
+        assert_eq!(
+            dump.parts,
+            [
+                "BootstrapConfigDump",
+                "ClustersConfigDump",
+                "ListenersConfigDump",
+                "RoutesConfigDump"
+            ]
+        );
+        assert_eq!(dump.unattached_routes, ["orphan"]);
     }
 
     #[test]

@@ -157,6 +157,19 @@ pub struct Bootstrap {
     /// management server or read through `path_config_source`), not a
     /// bootstrap: the type names of the resources it holds.
     pub xds_resources: Option<Vec<String>>,
+    /// The file is an admin `/config_dump`.
+    pub config_dump: Option<ConfigDump>,
+}
+
+/// What an admin `/config_dump` holds (a dump may be partial:
+/// `/config_dump?resource=…` keeps one part).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConfigDump {
+    /// Type names of its parts (`ClustersConfigDump`, `ListenersConfigDump`, …).
+    pub parts: Vec<String>,
+    /// Route configurations no dumped connection manager uses (by name;
+    /// `(unnamed)` for one without): not checked.
+    pub unattached_routes: Vec<String>,
 }
 
 /// A listener.
@@ -427,6 +440,9 @@ pub struct Endpoint {
     pub address: Spanned<String>,
     /// `socket_address.port_value`.
     pub port: Option<Spanned<u64>>,
+    /// Given as `pipe.path`: a Unix socket, whatever the path looks like
+    /// (Istio's bootstraps use relative ones, `./var/run/secrets/…`).
+    pub pipe: bool,
     /// The `lb_endpoints` entry.
     pub span: Span,
 }

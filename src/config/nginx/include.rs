@@ -38,6 +38,9 @@ pub struct Tree {
     pub errors: Vec<ConfigError>,
     /// Includes that named no readable file (when not strict).
     pub missing: Vec<Missing>,
+    /// Includes left unread on purpose (includes not followed): what they
+    /// hold is unknown, as for a missing one, but nothing is wrong.
+    pub unread: Vec<Missing>,
 }
 
 /// An `include` whose file is not there.
@@ -159,7 +162,12 @@ fn expand(ctx: &mut Ctx<'_>, nodes: Vec<Node>, current: &Path, block: &str) -> V
     for mut node in nodes {
         if node.name == "include" && node.block.is_none() {
             match node.arg(0) {
-                Some(_) if !ctx.read_includes => {}
+                Some(pattern) if !ctx.read_includes => ctx.tree.unread.push(Missing {
+                    at: node.span,
+                    path: PathBuf::from(pattern),
+                    message: "not read (includes are not followed)".into(),
+                    context: block.to_string(),
+                }),
                 Some(pattern) if node.args.len() == 1 => {
                     let pattern = pattern.to_string();
                     include(ctx, &pattern, node.span, current, block, &mut out);

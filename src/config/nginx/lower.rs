@@ -938,7 +938,13 @@ fn validate(
             None
         };
         if let Some(t) = ty.filter(|_| count_ok) {
-            if let Some((span, problem, help)) = values::problem(t, &n.args, n.name_span) {
+            if let Some((span, problem, mut help)) = values::problem(t, &n.args, n.name_span) {
+                // `${VAR}` is no nginx syntax for these values: the file is
+                // a template (envsubst, as frappe_docker's
+                // nginx-template.conf), refused by nginx as it stands.
+                if n.args.iter().any(|a| a.value.contains("${")) {
+                    help.push_str("; if the file is a template filled in before nginx reads it (envsubst, `${VAR}`), lint the rendered file");
+                }
                 invalid(out, span, name, problem, &help);
             }
         }

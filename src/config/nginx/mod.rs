@@ -64,10 +64,13 @@ fn parse_tree(tree: include::Tree, file: FileId, opts: &LoadOptions) -> Parsed {
             forced: opts.nginx_context.is_some(),
         });
     }
+    let unread = tree.unread.iter().map(|m| (m, true));
     model.missing_includes = tree
         .missing
         .iter()
-        .map(|m| MissingInclude {
+        .map(|m| (m, false))
+        .chain(unread)
+        .map(|(m, unread)| MissingInclude {
             span: m.at,
             path: m.path.display().to_string(),
             reason: m.message.clone(),
@@ -76,6 +79,7 @@ fn parse_tree(tree: include::Tree, file: FileId, opts: &LoadOptions) -> Parsed {
             } else {
                 m.context.clone()
             },
+            unread,
         })
         .collect();
     Parsed {

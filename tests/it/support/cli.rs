@@ -72,3 +72,27 @@ pub fn line_of(text: &str, needle: &str) -> u64 {
         .map(|i| i as u64 + 1)
         .unwrap_or_else(|| panic!("{needle:?} is no line of the config"))
 }
+
+/// `gatecheck analyze PATHS ARGS --format ndjson --no-progress`: it must
+/// succeed; its events by request path (the last of a path wins).
+pub fn events_by_path(paths: &[&Path], args: &[&str]) -> std::collections::BTreeMap<String, Value> {
+    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .arg("analyze")
+        .args(paths)
+        .args(args)
+        .args(["--format", "ndjson", "--no-progress"])
+        .output()
+        .expect("run gatecheck");
+    assert!(
+        out.status.success(),
+        "gatecheck {paths:?} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).expect("ndjson");
+            (v["path"].as_str().unwrap_or("").to_string(), v)
+        })
+        .collect()
+}

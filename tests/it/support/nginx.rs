@@ -78,6 +78,10 @@ http {{
     )
 }
 
+/// The access-log format with every upstream variable the real-nginx
+/// tests read (`log_format upstream_rich`).
+pub const RICH_FORMAT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time" ua="$upstream_addr" us="$upstream_status""#;
+
 /// A port on 127.0.0.1 that was free a moment ago and that nobody listens on
 /// now, never the same twice in this process.
 ///

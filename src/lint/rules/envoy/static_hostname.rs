@@ -107,4 +107,13 @@ mod tests {
         .is_empty());
         assert!(findings("ENV-DNS-001", &boot("", ROUTE, &c("", "10.0.0.1"))).is_empty());
     }
+
+    #[test]
+    fn pass_unix_socket_with_relative_path() {
+        // Istio's sidecar bootstrap (pkg/bootstrap/testdata/*_golden.json):
+        // the SDS cluster is STATIC with a `pipe` endpoint whose path is
+        // relative; a socket path is no hostname.
+        let cluster = "  - name: sds-grpc\n    type: STATIC\n    load_assignment:\n      endpoints:\n      - lb_endpoints:\n        - endpoint: { address: { pipe: { path: ./var/run/secrets/workload-spiffe-uds/socket } } }\n";
+        assert!(findings("ENV-DNS-001", &boot("", ROUTE, cluster)).is_empty());
+    }
 }

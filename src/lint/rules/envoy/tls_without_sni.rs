@@ -116,4 +116,12 @@ mod tests {
         let t = tls("        sni: api.example.com\n        common_tls_context:\n          validation_context: { trusted_ca: { filename: /etc/ssl/ca.pem } }\n");
         assert!(findings("ENV-TLS-001", &boot("", ROUTE, &cluster("app", 1, &t))).is_empty());
     }
+
+    #[test]
+    fn pass_trust_bundle_from_sds_in_a_combined_context() {
+        // SPIRE's k8s/envoy-x509 frontend and Istio's zipkin cluster: SAN
+        // matchers in `default_validation_context`, the CA bundle from SDS
+        let t = tls("        sni: backend\n        common_tls_context:\n          combined_validation_context:\n            default_validation_context: { match_typed_subject_alt_names: [ { san_type: URI, matcher: { exact: \"spiffe://example.org/backend\" } } ] }\n            validation_context_sds_secret_config: { name: \"spiffe://example.org\", sds_config: { ads: {} } }\n");
+        assert!(findings("ENV-TLS-001", &boot("", ROUTE, &cluster("app", 1, &t))).is_empty());
+    }
 }

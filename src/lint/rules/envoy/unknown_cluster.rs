@@ -71,8 +71,29 @@ fn check(ctx: &mut LintContext<'_>) {
     // Listeners of an xDS resource file, or of a bootstrap with
     // dynamic_resources, may route to clusters that come from elsewhere
     // (CDS): an unknown name is not known to be wrong.
-    let clusters_elsewhere =
-        model.global.main.has("xds_resources") || model.global.main.has("dynamic_resources");
+    // A `/config_dump` holds every cluster Envoy has in its
+    // `ClustersConfigDump`; a partial dump (`?resource=dynamic_listeners`)
+    // without that part does not.
+    let partial_dump = model
+        .global
+        .main
+        .get("config_dump")
+        .is_some_and(|d| !d.args.iter().any(|a| a.value == "ClustersConfigDump"));
+    let clusters_elsewhere = model.global.main.has("xds_resources")
+        || model.global.main.has("dynamic_resources")
+        || partial_dump;
+    if let Some(d) = model.global.main.get("config_dump.unattached_routes") {
+        let names: Vec<&str> = d.args.iter().map(|a| a.value.as_str()).collect();
+        ctx.report_at(
+            Severity::Info,
+            d.span,
+            format!(
+                "route configurations {} of this config dump are used by no listener in it and are not checked",
+                names.join(", ")
+            ),
+            "dump the listeners too (`/config_dump` without `?resource=`), so the routes are read where they are used",
+        );
+    }
     if let Some(d) = model.global.main.get("dynamic_resources") {
         let remote = d.arg(0) == Some("remote");
         let local: Vec<&str> = d
@@ -199,6 +220,32 @@ mod tests {
             &cluster("backend", 1, ""),
         );
         assert!(findings("ENV-MAP-001", &y).is_empty());
+    }
+
+    #[test]
+    fn config_dumps() {
+        let hcm = r#"{"name": "hcm", "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", "stat_prefix": "web", "rds": {"route_config_name": "r80"}}}"#;
+        let listeners = format!(
+            r#"{{"@type": "type.googleapis.com/envoy.admin.v3.ListenersConfigDump", "dynamic_listeners": [{{"name": "web", "active_state": {{"listener": {{"name": "web", "filter_chains": [{{"filters": [{hcm}]}}]}}}}}}]}}"#
+        );
+        let routes = r#"{"@type": "type.googleapis.com/envoy.admin.v3.RoutesConfigDump", "dynamic_route_configs": [{"route_config": {"name": "r80", "virtual_hosts": [{"name": "all", "domains": ["*"], "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "app"}}]}]}}, {"route_config": {"name": "unused", "virtual_hosts": []}}]}"#;
+        let clusters = r#"{"@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump", "dynamic_active_clusters": [{"cluster": {"name": "other"}}]}"#;
+        // the dump holds every cluster: `app` is missing for real
+        let full = format!(r#"{{"configs": [{clusters}, {listeners}, {routes}]}}"#);
+        assert_eq!(
+            findings("ENV-MAP-001", &full),
+            [
+                "route configurations unused of this config dump are used by no listener in it and are not checked",
+                "route sends to cluster 'app', which is not defined",
+            ]
+        );
+        // `/config_dump?resource=dynamic_listeners` and routes: clusters
+        // are not in the file, so nothing is said about `app`
+        let partial = format!(r#"{{"configs": [{listeners}, {routes}]}}"#);
+        assert_eq!(
+            findings("ENV-MAP-001", &partial),
+            ["route configurations unused of this config dump are used by no listener in it and are not checked"]
+        );
     }
 
     #[test]

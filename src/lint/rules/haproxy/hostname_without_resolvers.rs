@@ -51,7 +51,8 @@ fn check(ctx: &mut LintContext<'_>) {
     for u in &model.upstreams {
         for s in &u.servers {
             if let Host::Name(name) = &s.host {
-                if !s.resolve && !name.eq_ignore_ascii_case("localhost") {
+                if !s.resolve && !name.eq_ignore_ascii_case("localhost") && !s.host.is_placeholder()
+                {
                     ctx.report(
                         s.span,
                         format!("server {} in '{}' is resolved only once, at startup", s.address, u.name),
@@ -66,6 +67,17 @@ fn check(ctx: &mut LintContext<'_>) {
 #[cfg(test)]
 mod tests {
     use super::super::test_util::findings;
+
+    #[test]
+    fn placeholder_address_is_not_judged() {
+        // kubeadm's HA guide (docs/ha-considerations.md): `${HOST1_ADDRESS}`
+        // is filled in by hand, "a resolvable address (DNS name, IP address)"
+        assert!(findings(
+            "HAP-DNS-001",
+            "backend b\n mode tcp\n server ${HOST1_ID} ${HOST1_ADDRESS}:${APISERVER_SRC_PORT} check\n"
+        )
+        .is_empty());
+    }
 
     #[test]
     fn fail() {

@@ -1,6 +1,7 @@
 //! HAP-MAP-001 `undefined-backend`: see the rule doc below.
 
 use crate::config::model::{Directives, RouteMatch, Target};
+use crate::config::ProxyKind;
 use crate::declare_rule;
 use crate::lint::{LintContext, Severity};
 
@@ -12,7 +13,9 @@ declare_rule! {
     /// not defined, or when a backend has no `server` (and does not answer
     /// requests itself: stats page, `monitor-uri`, `http-request return`,
     /// `deny`, `redirect`, `use-service`) and has no `server-template`, when
-    /// some frontend routes to it (or a dynamic `use_backend` may). Warning
+    /// some frontend routes to it (or a dynamic `use_backend` may). A backend
+    /// defined in another HAProxy file linted in the same run counts as
+    /// defined: HAProxy reads several `-f` files as one configuration. Warning
     /// when a frontend with a `bind` has `use_backend` rules but no
     /// `default_backend`.
     ///
@@ -58,6 +61,18 @@ declare_rule! {
 fn check(ctx: &mut LintContext<'_>) {
     let model = ctx.model();
     let names: Vec<&str> = model.upstreams.iter().map(|u| u.name.as_str()).collect();
+    // Backends of the other HAProxy files linted in the same run. HAProxy
+    // reads several `-f` files as one configuration, in order (management
+    // guide, `-f <cfgfile|cfgdir>`; `haproxy -c -f a.cfg -f b.cfg`), and
+    // split layouts keep frontends and backends apart: Percona's XtraDB
+    // Cluster operator loads `haproxy-global.cfg` (frontends) with
+    // `haproxy.cfg` (backends). Given together, such a name is defined.
+    let elsewhere: Vec<&str> = ctx
+        .models()
+        .iter()
+        .filter(|m| m.kind == ProxyKind::Haproxy && !std::ptr::eq(*m, model))
+        .flat_map(|m| m.upstreams.iter().map(|u| u.name.as_str()))
+        .collect();
     for s in &model.servers {
         let mut has_rules = false;
         let mut has_default = false;
@@ -68,6 +83,9 @@ fn check(ctx: &mut LintContext<'_>) {
                 _ => has_rules = true,
             }
             if let Target::Unknown(name) = &p.target {
+                if elsewhere.contains(&name.as_str()) {
+                    continue;
+                }
                 let near = nearest(name, &names);
                 ctx.report(
                     p.span,
@@ -176,6 +194,41 @@ mod tests {
             findings("HAP-MAP-001", "frontend f\n bind :80\n use_backend %[req.hdr(host),lower]\n default_backend web\nbackend web\n server a 10.0.0.1:80\nbackend spare\n"),
             ["backend 'spare' has no servers: every request to it fails with 503"]
         );
+    }
+
+    #[test]
+    fn backends_in_another_file_of_the_run() {
+        // Percona's XtraDB Cluster operator: frontends in haproxy-global.cfg,
+        // backends in haproxy.cfg, loaded with `-f` each
+        use crate::config::{haproxy, LoadOptions};
+        use crate::lint::{check, Selection, Settings};
+        use crate::source::SourceMap;
+        let mut sm = SourceMap::new();
+        let global = sm.add(
+            "haproxy-global.cfg",
+            b"frontend galera-in\n mode tcp\n bind *:3306\n default_backend galera-nodes\n"
+                .to_vec(),
+        );
+        let backends = sm.add(
+            "haproxy.cfg",
+            b"backend galera-nodes\n mode tcp\n server n0 10.0.0.1:3306 check\n".to_vec(),
+        );
+        let opts = LoadOptions::default();
+        let sel = Selection {
+            select: vec!["HAP-MAP-001".into()],
+            ignore: vec![],
+        };
+        let alone: Vec<_> = haproxy::parse(&mut sm, global, &opts)
+            .model
+            .into_iter()
+            .collect();
+        assert_eq!(check(&alone, &sm, &Settings::default(), &sel).len(), 1);
+        let both: Vec<_> = [global, backends]
+            .into_iter()
+            .flat_map(|f| haproxy::parse(&mut sm, f, &opts).model)
+            .collect();
+        let found = check(&both, &sm, &Settings::default(), &sel);
+        assert!(found.is_empty(), "{found:?}");
     }
 
     #[test]

@@ -2,10 +2,43 @@
 
 use std::collections::HashSet;
 
+use crate::config::model::{ProxyModel, Route, Server};
 use crate::declare_rule;
 use crate::lint::LintContext;
 
-use super::{proxied, route_label};
+use super::route_label;
+
+/// The other handlers that pass requests to an upstream: a PHP-FPM,
+/// uWSGI, SCGI or gRPC server failing is a 502 as well ("upstream
+/// prematurely closed FastCGI stdout", "connect() failed … while
+/// connecting to upstream"), and `$upstream_*` describe it the same way
+/// (ngx_http_upstream_module, embedded variables).
+const OTHER_PASSES: &[&str] = &["fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass"];
+
+/// True when `r` itself (not an enclosing location: nginx does not inherit
+/// a handler) uses one of [`OTHER_PASSES`].
+fn passes_elsewhere(m: &ProxyModel, r: &Route) -> bool {
+    let Some(block) = m
+        .blocks
+        .iter()
+        .find(|b| b.file == r.span.file && b.start == r.span.start)
+    else {
+        return false;
+    };
+    OTHER_PASSES
+        .iter()
+        .flat_map(|n| r.directives.all(n))
+        .any(|d| {
+            d.span.file == block.file && block.start <= d.span.start && d.span.end <= block.end
+        })
+}
+
+/// Locations that pass requests to an upstream, by `proxy_pass` or another
+/// `*_pass`.
+fn passing(m: &ProxyModel) -> impl Iterator<Item = (&Server, &Route)> {
+    m.routes()
+        .filter(move |(_, r)| r.proxy.is_some() || passes_elsewhere(m, r))
+}
 
 /// Variables an access log needs to tell where a 502 came from.
 pub const NEEDED: &[&str] = &[
@@ -31,7 +64,9 @@ declare_rule! {
     /// A proxying location's access log cannot tell who produced a 502.
     ///
     /// ## What it does
-    /// For every location with `proxy_pass`, checks the access logs in effect:
+    /// For every location with `proxy_pass` (or `fastcgi_pass`, `uwsgi_pass`,
+    /// `scgi_pass`, `grpc_pass`: PHP-FPM and uWSGI fail with 502s too),
+    /// checks the access logs in effect:
     /// flags `access_log off`, and formats (the default is `combined`) that lack
     /// any of `$upstream_status`, `$upstream_addr`, `$upstream_response_time`
     /// or `$request_time`.
@@ -90,7 +125,8 @@ fn check(ctx: &mut LintContext<'_>) {
     } else {
         " (default)"
     };
-    for (server, r, _, _) in proxied(ctx.model()) {
+    let m = ctx.model();
+    for (server, r) in passing(m) {
         let log = &r.access_log;
         if log.off.value {
             if seen.insert(log.off.span) {
@@ -182,6 +218,28 @@ mod tests {
             "http { server { access_log off; location / { proxy_pass http://10.0.0.1; } } }",
         );
         assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn fastcgi_and_uwsgi_locations_pass_to_an_upstream_too() {
+        // TrafeX/docker-php-nginx, Weblate's uWSGI site file
+        let f = findings(
+            "NGX-LOG-001",
+            "http { server { location ~ \\.php$ { fastcgi_pass unix:/run/php-fpm.sock; } } }",
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        let f = findings(
+            "NGX-LOG-001",
+            "http { server { location / { uwsgi_pass unix:///run/uwsgi/app/weblate/socket; } } }",
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        // a handler is not inherited: a nested location without one serves
+        // files, and a location serving files has nothing to say
+        assert!(findings(
+            "NGX-LOG-001",
+            "http { server { location /static/ { root /srv; } location /app/ { fastcgi_pass 127.0.0.1:9000; location /app/img/ { root /srv; access_log off; } } } }"
+        )
+        .len() == 1);
     }
 
     #[test]

@@ -93,7 +93,7 @@ fn check(ctx: &mut LintContext<'_>) {
     for u in &m.upstreams {
         for s in &u.servers {
             if let Host::Name(n) = &s.host {
-                if !s.resolve && !n.eq_ignore_ascii_case("localhost") {
+                if !s.resolve && !n.eq_ignore_ascii_case("localhost") && !s.host.is_placeholder() {
                     ctx.report(
                         s.span,
                         format!("server `{}` in upstream `{}` is resolved once, at start-up", s.address, u.name),
@@ -108,6 +108,17 @@ fn check(ctx: &mut LintContext<'_>) {
 #[cfg(test)]
 mod tests {
     use crate::lint::rules::test_util::findings;
+
+    #[test]
+    fn template_placeholder_server_is_not_judged() {
+        // frappe_docker's nginx-template.conf (envsubst): `${BACKEND}` is
+        // replaced before nginx reads it, by a name or an IP
+        let f = findings(
+            "NGX-DNS-001",
+            "upstream backend-server { server ${BACKEND} fail_timeout=0; }",
+        );
+        assert!(f.is_empty(), "{f:?}");
+    }
 
     #[test]
     fn fail() {

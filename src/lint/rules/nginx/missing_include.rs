@@ -60,7 +60,7 @@ fn unchecked(context: &str) -> &'static str {
 }
 
 fn check(ctx: &mut LintContext<'_>) {
-    for mi in &ctx.model().missing_includes {
+    for mi in ctx.model().missing_includes.iter().filter(|m| !m.unread) {
         // `mime.types` holds a `types { }` table only: no rule reads it.
         let what = if mi.path.rsplit('/').next() == Some("mime.types") {
             "MIME types only; no rule depends on them".to_string()

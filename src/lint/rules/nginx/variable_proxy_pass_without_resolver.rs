@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use crate::config::model::{ProxyModel, Target};
+use crate::config::model::{MissingInclude, ProxyModel, Target};
 use crate::config::nginx::lower::parse_proxy_pass;
 use crate::config::nginx::variables::references;
 use crate::declare_rule;
@@ -87,11 +87,50 @@ fn only_upstreams(m: &ProxyModel, raw: &str) -> bool {
         })
 }
 
+/// True when `inner` lies within `outer` (same file).
+fn within(inner: Span, outer: Span) -> bool {
+    inner.file == outer.file && outer.start <= inner.start && inner.end <= outer.end
+}
+
+/// An include that could not be read and whose directives would apply
+/// where `at` is: it sits in a block that also holds `at` (the location,
+/// an enclosing location, the server), or at the top of a file (`main`,
+/// `http`, or a fragment's own top level). Whatever it holds (a
+/// `resolver`: linuxserver's site files include `resolver.conf` in each
+/// proxying location) is unknown, and NGX-INC-001 says so.
+fn unread_include_around(m: &ProxyModel, at: Span) -> Option<&MissingInclude> {
+    m.missing_includes.iter().find(|i| {
+        // nginx's own tables (conf/mime.types, fastcgi_params, fastcgi.conf,
+        // uwsgi_params, scgi_params) hold `types` and `*_param` lines only.
+        let name = i.path.rsplit('/').next().unwrap_or(&i.path);
+        if matches!(
+            name,
+            "mime.types" | "fastcgi_params" | "fastcgi.conf" | "uwsgi_params" | "scgi_params"
+        ) {
+            return false;
+        }
+        let innermost = m
+            .blocks
+            .iter()
+            .filter(|b| within(i.span, **b) && **b != i.span)
+            .min_by_key(|b| b.end - b.start);
+        match innermost {
+            Some(b) => within(at, *b),
+            None => matches!(i.context.as_str(), "main" | "http") || i.span.file == at.file,
+        }
+    })
+}
+
 fn check(ctx: &mut LintContext<'_>) {
     let m = ctx.model();
     for (_, r, p, _) in proxied(m) {
         if p.target != Target::Dynamic || r.directives.has("resolver") || only_upstreams(m, &p.raw)
         {
+            continue;
+        }
+        // An unread include in scope may set the resolver: its content was
+        // not checked (NGX-INC-001), so nothing is claimed about it.
+        if unread_include_around(m, p.span).is_some() {
             continue;
         }
         // A variable neither nginx nor the config defines: with the whole
@@ -123,15 +162,29 @@ fn check(ctx: &mut LintContext<'_>) {
             continue;
         }
         let pure_variable = p.host.is_empty();
-        let sev = if pure_variable && !m.upstreams.is_empty() {
+        // In a fragment the including config's http (or server) block may
+        // set the resolver: say so, as a warning, instead of an error.
+        let fragment = m.fragment.is_some();
+        let sev = if fragment || (pure_variable && !m.upstreams.is_empty()) {
             Severity::Warning
         } else {
             Severity::Error
         };
+        let message = if fragment {
+            format!(
+                "proxy_pass {} is resolved per request but no resolver is set in this fragment; unless the including config sets one, the lookup fails with 502",
+                p.raw
+            )
+        } else {
+            format!(
+                "proxy_pass {} is resolved per request but no resolver is set",
+                p.raw
+            )
+        };
         ctx.report_at(
             sev,
             p.span,
-            format!("proxy_pass {} is resolved per request but no resolver is set", p.raw),
+            message,
             "add `resolver <dns-ip> valid=30s;` (http, server or location level), or proxy to an upstream name",
         );
     }
@@ -172,6 +225,44 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert!(
             f[0].contains("$FLASK_SERVER_ADDR is no nginx variable"),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn resolver_in_an_unread_include() {
+        // linuxserver/reverse-proxy-confs: each proxying location includes
+        // /config/nginx/resolver.conf (SWAG writes the `resolver` there)
+        // and proxies to `$upstream_proto://$upstream_app:$upstream_port`.
+        let site = "http { server { location / { include /config/nginx/resolver.conf; set $upstream_app app; proxy_pass http://$upstream_app:80; } } }";
+        assert!(findings("NGX-DNS-002", site).is_empty());
+        // at http level the include covers every location
+        let http =
+            "http { include resolver.conf; server { location / { proxy_pass http://$host; } } }";
+        assert!(findings("NGX-DNS-002", http).is_empty());
+        // an include in another server does not
+        let other = "http { server { include resolver.conf; } server { location / { proxy_pass http://$host; } } }";
+        assert_eq!(findings("NGX-DNS-002", other).len(), 1);
+        // nor nginx's MIME table, which holds no resolver
+        let mime =
+            "http { include mime.types; server { location / { proxy_pass http://$host; } } }";
+        assert_eq!(findings("NGX-DNS-002", mime).len(), 1);
+        // nor one in a sibling location
+        let sibling = "http { server { location /a { include r.conf; } location / { proxy_pass http://$host; } } }";
+        assert_eq!(findings("NGX-DNS-002", sibling).len(), 1);
+    }
+
+    #[test]
+    fn fragment_says_the_including_config_may_set_it() {
+        // swag's ldap-server.conf: locations meant for a `server` block; the
+        // resolver of the including nginx.conf's http block is unknown
+        let f = findings(
+            "NGX-DNS-002",
+            "location /ldap { set $upstream_auth_app ldap; proxy_pass http://$upstream_auth_app:8888; }",
+        );
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].contains("no resolver is set in this fragment"),
             "{f:?}"
         );
     }
