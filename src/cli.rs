@@ -303,6 +303,8 @@ pub enum LintContext {
     Main,
     /// Inside `http { }` (conf.d/*.conf, sites-available/*).
     Http,
+    /// Inside `stream { }` (a TCP/UDP site file).
+    Stream,
     /// Inside `server { }`.
     Server,
     /// Inside `location { }`.

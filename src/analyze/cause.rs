@@ -151,7 +151,7 @@ impl Cause {
             Cause::Dns => "check the resolver directive and that the name exists",
             Cause::Passthrough => "the status came from behind the gateway: analyze the next hop's logs",
             Cause::RateLimited => "a limit_req/limit_conn (or the hop's rate limit) refused it: compare the rate with the limit, or raise the burst",
-            Cause::ConfigReturn => "the config answers with this status itself (nginx `return`, HAProxy `http-request return`): no upstream is involved; see why requests reach that rule (a maintenance switch, a catch-all)",
+            Cause::ConfigReturn => "the config answers with this status itself (nginx `return`, HAProxy `http-request return` or a deny rule, an ALB fixed-response, a Cloud Armor deny, a Cloudflare security rule): no upstream is involved; see why requests reach that rule (a maintenance switch, a catch-all, a security policy)",
             Cause::Unknown => "the evidence says what is missing: give the error log, log $upstream_status/$upstream_addr/$upstream_header_time, or read the quoted error-log line",
         }
     }

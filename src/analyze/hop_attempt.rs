@@ -142,6 +142,14 @@ pub fn hop_attempt<'a>(rec: &HopRecord<'a>) -> Option<HopAttempt<'a>> {
             a.status = a.status.or(origin_status);
             a.header_time = secs(origin_header_ms);
         }
+        Signals::Cloudflare {
+            origin_status,
+            origin_header_ms,
+            ..
+        } => {
+            a.status = a.status.or(origin_status);
+            a.header_time = secs(origin_header_ms);
+        }
         Signals::Alb {
             target_status,
             target_processing_ms,
@@ -210,6 +218,7 @@ mod tests {
                 elb_status: Some(502),
                 target_status: Some(502),
                 error_reason: None,
+                actions: None,
                 request_processing_ms: Some(0),
                 target_processing_ms: Some(1),
                 response_processing_ms: Some(0),

@@ -29,7 +29,7 @@ use super::Options;
 use crate::logs::detect::Kind;
 use crate::logs::formats::hop_formats;
 use crate::logs::hop::{
-    HopEventKind, HopKind, HopLineError, HopParser, HopRecord, Signals, SummaryCache,
+    CutPieces, HopEventKind, HopKind, HopLineError, HopParser, HopRecord, Signals, SummaryCache,
 };
 use crate::logs::lines;
 
@@ -74,6 +74,10 @@ pub struct HopAgg {
     /// The first [`EVENT_SAMPLES`] server-down / no-server events.
     pub event_samples: Vec<EventRow>,
 }
+
+/// What reading one chunk gives: its share, its events, the pieces of the
+/// records its borders cut, and its line count.
+type Part = ((ChunkOut, ChunkEvents, Option<CutPieces>), u64);
 
 /// One chunk's share.
 struct ChunkOut {
@@ -136,33 +140,72 @@ pub(super) fn hop_pass(
     let ndjson = on_events.ndjson();
     let parse = |i: usize, chunk: &[u8]| {
         // the lines as the format reads them (Docker json-file: decoded)
-        let chunk = ctxs[i].parser.decode_chunk(chunk);
-        let (mut o, n) = parse_chunk(&chunk, &ctxs[i]);
+        let cut = ctxs[i].parser.cut_pieces(chunk);
+        let decoded = ctxs[i].parser.decode_chunk(chunk);
+        let (mut o, n) = parse_chunk(&decoded, &ctxs[i]);
         let evs = std::mem::take(&mut o.evs).finish(ndjson);
-        ((o, evs), n)
+        ((o, evs, cut), n)
     };
+    // a chunk's share, its lines `base` lines into the file, into `out`
+    let absorb = |out: &mut ChunkOut,
+                  on_events: &mut EventSink<'_>,
+                  mut o: ChunkOut,
+                  evs: ChunkEvents,
+                  base: u64| {
+        shift_lines(&mut o.agg, &mut [], base);
+        on_events.send(evs, base);
+        for e in &mut o.event_samples {
+            e.line += base;
+        }
+        out.agg += o.agg;
+        out.skipped += o.skipped;
+        for (k, v) in o.events {
+            *out.events.entry(k).or_default() += v;
+        }
+        for e in o.event_samples {
+            if out.event_samples.len() < EVENT_SAMPLES {
+                out.event_samples.push(e);
+            }
+        }
+    };
+    // a record a chunk border cut (HopParser::cut_pieces), joined: read as
+    // a one-line chunk at its first line
+    let read_joined = |i: usize, line: u64, text: &[u8]| {
+        let (mut o, _) = parse_chunk(text, &ctxs[i]);
+        let evs = std::mem::take(&mut o.evs).finish(ndjson);
+        (o, evs, line.saturating_sub(1))
+    };
+    // the cut record waiting for the next chunk's head: its line, its text
+    let mut pending: Option<(u64, Vec<u8>)> = None;
     for_each_chunk(&mut files, opts, problems, &parse, &mut |i,
                                                              part: Option<
-        ((ChunkOut, ChunkEvents), u64),
+        Part,
     >| {
-        if let Some(((mut o, evs), n)) = part {
-            shift_lines(&mut o.agg, &mut [], base);
-            on_events.send(evs, base);
-            for e in &mut o.event_samples {
-                e.line += base;
-            }
-            base += n;
-            out.agg += o.agg;
-            out.skipped += o.skipped;
-            for (k, v) in o.events {
-                *out.events.entry(k).or_default() += v;
-            }
-            for e in o.event_samples {
-                if out.event_samples.len() < EVENT_SAMPLES {
-                    out.event_samples.push(e);
+        if let Some(((o, evs, cut), n)) = part {
+            if let Some(cut) = &cut {
+                let joined = match pending.take() {
+                    Some((line, mut text)) => {
+                        text.extend_from_slice(&cut.head);
+                        Some((line, text))
+                    }
+                    None => (!cut.head.is_empty()).then(|| (base + 1, cut.head.clone())),
+                };
+                if let Some((line, text)) = joined {
+                    let (jo, jevs, at) = read_joined(i, line, &text);
+                    absorb(&mut out, on_events, jo, jevs, at);
                 }
             }
+            absorb(&mut out, on_events, o, evs, base);
+            pending = cut
+                .and_then(|c| c.tail)
+                .map(|(line, text)| (base + line, text));
+            base += n;
             return;
+        }
+        // an unfinished record at the file's end: read as it is (reported)
+        if let Some((line, text)) = pending.take() {
+            let (jo, jevs, at) = read_joined(i, line, &text);
+            absorb(&mut out, on_events, jo, jevs, at);
         }
         // the file's last chunk was handed out
         let out = std::mem::replace(&mut out, new_out());

@@ -96,21 +96,30 @@ pub fn bursts(minutes: &BTreeMap<i64, Minute>) -> Bursts {
             minor_spikes: 0,
         };
     };
-    let span = (last - first + 1) as usize;
+    // Every minute of the span counts, the ones without a record as 0:
+    // counted, not stored (a line dated year 402 among 2022's made the span
+    // 850 million minutes, and a vector of them an out-of-memory abort)
+    let span = u64::try_from(last - first)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
     let mut counts: Vec<u64> = minutes.values().map(|m| m.s502).collect();
-    counts.resize(span.max(counts.len()), 0);
     counts.sort_unstable();
-    let median = counts[counts.len() / 2];
+    let zeros = span.saturating_sub(counts.len() as u64);
+    let all = zeros.saturating_add(counts.len() as u64);
+    // the median of the zeros followed by the sorted counts
+    let mid = all / 2;
+    let median = if mid < zeros {
+        0
+    } else {
+        counts[(mid - zeros) as usize]
+    };
     let ordinary_max = MIN_BURST_502.max(BURST_FACTOR * median);
-    let ordinary: Vec<u64> = counts
-        .iter()
-        .copied()
-        .filter(|&c| c < ordinary_max)
-        .collect();
-    let baseline = if ordinary.is_empty() {
+    let ordinary = counts.iter().copied().filter(|&c| c < ordinary_max);
+    let (n_ordinary, sum_ordinary) = ordinary.fold((zeros, 0u64), |(n, s), c| (n + 1, s + c));
+    let baseline = if n_ordinary == 0 {
         median as f64
     } else {
-        ordinary.iter().sum::<u64>() as f64 / ordinary.len() as f64
+        sum_ordinary as f64 / n_ordinary as f64
     };
     let threshold = ordinary_max.max(poisson_threshold(baseline));
     let mut out: Vec<Burst> = Vec::new();
@@ -308,6 +317,54 @@ mod tests {
             .windows(2)
             .all(|w| w[0].start_min < w[1].start_min));
         assert_eq!(b.minor_spikes, 0);
+    }
+
+    /// The baseline as it was computed with every minute of the span
+    /// stored: the counted form must agree.
+    fn stored_baseline(m: &BTreeMap<i64, Minute>) -> (u64, f64) {
+        let (first, last) = (*m.keys().next().unwrap(), *m.keys().next_back().unwrap());
+        let mut counts: Vec<u64> = m.values().map(|x| x.s502).collect();
+        counts.resize(((last - first + 1) as usize).max(counts.len()), 0);
+        counts.sort_unstable();
+        let median = counts[counts.len() / 2];
+        let max = MIN_BURST_502.max(BURST_FACTOR * median);
+        let o: Vec<u64> = counts.into_iter().filter(|&c| c < max).collect();
+        let base = if o.is_empty() {
+            median as f64
+        } else {
+            o.iter().sum::<u64>() as f64 / o.len() as f64
+        };
+        (max.max(poisson_threshold(base)), base)
+    }
+
+    #[test]
+    fn the_span_is_counted_not_stored() {
+        // dense, sparse and all-hot minute maps give the stored form's
+        // baseline and threshold
+        for step in [1i64, 3, 50] {
+            for hot in [0u64, 1, 7, 90] {
+                let mut m = BTreeMap::new();
+                for i in 0..60i64 {
+                    m.insert(
+                        i * step,
+                        min(if i % 5 == 0 { hot } else { i as u64 % 3 }, 0),
+                    );
+                }
+                let b = bursts(&m);
+                let (threshold, base) = stored_baseline(&m);
+                assert_eq!(b.threshold_per_minute, threshold, "{step} {hot}");
+                assert!((b.baseline_per_minute - base).abs() < 1e-9, "{step} {hot}");
+            }
+        }
+        // a line dated year 402 among 2022's: 850 million minutes apart
+        // (a CloudFront fuzz input aborted out of memory here)
+        let mut m = BTreeMap::new();
+        m.insert(-827_000_000, min(1, 0));
+        m.insert(27_000_000, min(30, 0));
+        m.insert(27_000_001, min(30, 0));
+        let b = bursts(&m);
+        assert_eq!(b.windows_total, 1);
+        assert_eq!(b.windows[0].count_502, 60);
     }
 
     #[test]

@@ -59,6 +59,7 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
         nginx_context: args.context.map(|c| match c {
             LintContext::Main => FileContext::Main,
             LintContext::Http => FileContext::Http,
+            LintContext::Stream => FileContext::Stream,
             LintContext::Server => FileContext::Server,
             LintContext::Location => FileContext::Location,
         }),
@@ -76,6 +77,9 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     let mut diags = lint::check(&loaded.models, &sources, &settings, &selection);
     let mut input_error = false;
     let stderr = std::io::stderr();
+    for (path, why) in &loaded.skipped {
+        writeln!(stderr.lock(), "gatecheck: note: {}: {why}", path.display())?;
+    }
     for e in &loaded.errors {
         input_error = true;
         match gatecheck::report::config_error::diagnostic(e, &sources) {

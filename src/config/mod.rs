@@ -202,6 +202,9 @@ pub struct Loaded {
     pub models: Vec<ProxyModel>,
     /// Every problem met, in input order.
     pub errors: Vec<ConfigError>,
+    /// Entry files that are not proxy configs and were not linted, with
+    /// why (an HAProxy SPOE file).
+    pub skipped: Vec<(PathBuf, &'static str)>,
 }
 
 /// Tell the proxy kind of `path` from its name and content; the second value
@@ -302,6 +305,10 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions, sources: &mut SourceMap) -> L
                 continue;
             }
         };
+        if haproxy::spoe::is_spoe(&text) {
+            out.skipped.push((path.clone(), haproxy::spoe::SKIP_REASON));
+            continue;
+        }
         let kind = detect(path, &text);
         let file = sources.add(path.clone(), text);
         let parsed = match kind {

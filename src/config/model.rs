@@ -371,12 +371,17 @@ pub struct ProxyModel {
     /// anywhere in the config, by name without `$` (variables set nowhere,
     /// such as `$host`, are absent).
     pub variables: std::collections::HashMap<String, Vec<String>>,
-    /// nginx: variables a `*_pass` uses that neither nginx nor the config
-    /// defines (names as written, without `$`). With every file read,
+    /// nginx: variables a `*_pass` (or a `map`, as source or value) uses
+    /// that neither nginx nor the config defines (names as written, without
+    /// `$`). With every file read,
     /// nginx -t refuses them (each is also in `invalid`); in a fragment they
     /// may come from the including config, or from a template engine
     /// (`envsubst`) that fills them in before nginx reads the file.
     pub undefined_variables: Vec<String>,
+    /// nginx `stream {}`: TCP/UDP servers and their pools, kept apart from
+    /// `servers` and `upstreams` (an http `upstream` is not visible to a
+    /// stream `proxy_pass`, and the http rules do not apply there).
+    pub stream: Option<Stream>,
 }
 
 /// How a fragment was read.
@@ -439,6 +444,7 @@ impl ProxyModel {
             unknown: Vec::new(),
             variables: std::collections::HashMap::new(),
             undefined_variables: Vec::new(),
+            stream: None,
         }
     }
 
@@ -1099,4 +1105,71 @@ pub struct Invalid {
     pub problem: String,
     /// How to fix it.
     pub help: String,
+}
+
+/// nginx `stream {}` (ngx_stream_core_module): TCP/UDP proxying.
+#[derive(Debug, Clone)]
+pub struct Stream {
+    /// The `stream {` header.
+    pub span: Span,
+    /// Effective directives at `stream` level (servers inherit them).
+    pub directives: Directives,
+    /// The `server`s of `stream`, in source order.
+    pub servers: Vec<StreamServer>,
+    /// The `upstream`s of `stream` (mode [`Mode::Tcp`]): the only pools a
+    /// stream `proxy_pass` can name.
+    pub upstreams: Vec<Upstream>,
+}
+
+impl Stream {
+    /// The stream pool called `name`, if defined.
+    pub fn upstream(&self, name: &str) -> Option<&Upstream> {
+        self.upstreams.iter().find(|u| u.name == name)
+    }
+
+    /// The pool a stream server sends to, when its `proxy_pass` names one.
+    pub fn target_pool(&self, s: &StreamServer) -> Option<&Upstream> {
+        match &s.proxy.as_ref()?.target {
+            Target::Pool(name) => self.upstream(name),
+            _ => None,
+        }
+    }
+}
+
+/// One `server` of `stream {}`, with the settings of
+/// ngx_stream_proxy_module in effect (its own names and defaults: there is
+/// no `proxy_read_timeout` here, `proxy_timeout` is the idle timeout).
+#[derive(Debug, Clone)]
+pub struct StreamServer {
+    /// The `server {` header.
+    pub span: Span,
+    /// Effective directives (inherited from `stream`).
+    pub directives: Directives,
+    /// Its `listen` addresses (a stream server has no default one).
+    pub listen: Vec<Listen>,
+    /// `proxy_pass` (an address or an upstream name, no scheme), if any.
+    pub proxy: Option<ProxyPass>,
+    /// `proxy_connect_timeout` (default 60s). `None` value = infinite.
+    pub connect_timeout: Setting<Option<Duration>>,
+    /// `proxy_timeout`: the longest pause between two successive reads or
+    /// writes, either way, before the connection is closed (default 10m).
+    pub timeout: Setting<Option<Duration>>,
+    /// `proxy_next_upstream` (a flag here, default `on`): a failed connect
+    /// is tried on the next server.
+    pub next_upstream: Setting<bool>,
+    /// `proxy_next_upstream_tries` (default 0 = no limit).
+    pub tries: Setting<u32>,
+    /// `proxy_next_upstream_timeout` (default 0 = no limit → `None`).
+    pub retry_timeout: Setting<Option<Duration>>,
+}
+
+impl StreamServer {
+    /// `stream server <first listen>` (or `stream server` without one), for
+    /// messages.
+    pub fn label(&self) -> String {
+        match self.listen.first() {
+            Some(l) => format!("stream server {}", l.text),
+            None => "stream server".into(),
+        }
+    }
 }

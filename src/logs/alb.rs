@@ -20,7 +20,16 @@
 //!   sent a response;
 //! - `"request"` is `METHOD scheme://host:port/uri PROTOCOL`;
 //! - `"trace_id"` holds the `X-Amzn-Trace-Id` header (the join key);
-//! - `"error_reason"` is set only for Lambda targets (`LambdaInvalidResponse`, …).
+//! - `"actions_executed"` lists what the load balancer did (`forward`,
+//!   `fixed-response`, `redirect`, `authenticate`, `waf`, `waf-failed`):
+//!   a `fixed-response` status is the listener rule's, not a target's;
+//! - `"error_reason"` is set when an `authenticate` action, a weighted target
+//!   group, a Lambda target or AWS WAF failed (`LambdaInvalidResponse`,
+//!   `AuthTokenEpRequestTimeout`, `WAFConnectionError`, …);
+//! - `"classification"`/`"classification_reason"` (desync mitigation:
+//!   `Acceptable`/`Ambiguous`/`Severe`, `BadContentLength`, …) describe the
+//!   client's request, which the mitigation answers with a 400 or passes
+//!   on: never the cause of a 5xx, so not read.
 
 use super::hop::{HopExample, HopFormat, HopKind, HopLineError, HopParser, HopRecord, Signals};
 use super::hop_fields::{dash, secs_to_ms, split_url, trim_cr};
@@ -115,10 +124,12 @@ impl HopParser for AlbParser {
         (rec.method, rec.host, rec.path, rec.protocol) = request_line(f[12]);
         rec.request_id = dash(f[17]);
         let error_reason = if n > 24 { dash(f[24]) } else { None };
+        let actions = if n > 22 { dash(f[22]) } else { None };
         rec.signals = Signals::Alb {
             elb_status: Some(elb_status),
             target_status,
             error_reason,
+            actions,
             request_processing_ms: rpt,
             target_processing_ms: tpt,
             response_processing_ms: respt,
@@ -182,6 +193,13 @@ pub const EXAMPLES: &[HopExample] = &[
         status: Some(504),
         cause: "timeout",
         evidence: "elb_status_code=504",
+    },
+    HopExample {
+        title: "a listener rule's fixed-response 503 (a maintenance page), not a missing target",
+        line: r#"https 2024-03-12T08:12:02.000000Z app/my-loadbalancer/50dc6c495c0c9188 203.0.113.9:51548 - -1 -1 -1 503 - 120 326 "GET https://www.example.com:443/ HTTP/1.1" "curl/8.4.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 - "Root=1-65f00004-0123456789abcdef01234567" "www.example.com" "arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012" 2 2024-03-12T08:12:02.000000Z "fixed-response" "-" "-" "-" "-" "-" "-""#,
+        status: Some(503),
+        cause: "config_return",
+        evidence: "fixed-response action",
     },
 ];
 

@@ -9,6 +9,11 @@
 //! `OriginIP`, `OriginResponseHeaderReceiveDurationMs` (origin headers after
 //! the request headers were sent), `OriginTLSHandshakeDurationMs` /
 //! `OriginTCPHandshakeDurationMs` (0 when the connection was reused);
+//! `OriginResponseDurationMs` (connect and response, from the first data
+//! center), `OriginDNSResponseTimeMs`; `WorkerStatus` ("status returned
+//! from Worker daemon"), `WorkerSubrequest` (the request was a Worker's
+//! subrequest); `SecurityAction` / `SecurityRuleID` (the security rule
+//! that took a terminating action, if any);
 //! `EdgeStartTimestamp` / `EdgeEndTimestamp` are "int or string" per the
 //! job's timestamp format (unixnano by default, unix, or RFC 3339); `RayID`
 //! is the request id (the origin sees it in `CF-Ray`).
@@ -27,6 +32,9 @@ impl HopParser for CloudflareParser {
         let line = trim_cr(line);
         let mut rec = HopRecord::default();
         let (mut status, mut origin, mut header_ms, mut cache) = (None, None, None, None);
+        let (mut duration_ms, mut tls_ms, mut dns_ms) = (None, None, None);
+        let (mut worker_status, mut worker_subrequest) = (None, None);
+        let (mut security_action, mut security_rule) = (None, None);
         let (mut start, mut end) = (None, None);
         let mut bad_status = false;
         let mut uri = None;
@@ -37,6 +45,13 @@ impl HopParser for CloudflareParser {
             },
             "OriginResponseStatus" => origin = json_int(v).filter(|s| (0..=999).contains(s)),
             "OriginResponseHeaderReceiveDurationMs" => header_ms = json_int(v),
+            "OriginResponseDurationMs" => duration_ms = json_int(v),
+            "OriginTLSHandshakeDurationMs" => tls_ms = json_int(v),
+            "OriginDNSResponseTimeMs" => dns_ms = json_int(v),
+            "WorkerStatus" => worker_status = json_bytes(v),
+            "WorkerSubrequest" => worker_subrequest = json_bytes(v).map(|b| b == b"true"),
+            "SecurityAction" => security_action = json_bytes(v),
+            "SecurityRuleID" => security_rule = json_bytes(v),
             "CacheCacheStatus" => cache = json_bytes(v),
             "EdgeStartTimestamp" => start = Some(v),
             "EdgeEndTimestamp" => end = Some(v),
@@ -66,11 +81,17 @@ impl HopParser for CloudflareParser {
             rec.total_ms = Some(e.utc_ms - s.utc_ms).filter(|d| *d >= 0);
         }
         rec.upstream_status = origin.filter(|s| *s != 0).map(|s| s as u16);
-        rec.signals = Signals::Cdn {
-            edge_result: cache,
-            detailed_result: None,
+        rec.signals = Signals::Cloudflare {
+            cache,
             origin_status: origin.map(|s| s as u16),
             origin_header_ms: header_ms,
+            origin_duration_ms: duration_ms,
+            origin_tls_ms: tls_ms,
+            origin_dns_ms: dns_ms,
+            worker_status,
+            worker_subrequest,
+            security_action,
+            security_rule,
         };
         Ok(rec)
     }
@@ -162,6 +183,13 @@ pub const EXAMPLES: &[HopExample] = &[
         cause: "upstream_refused",
         evidence: "EdgeResponseStatus=521",
     },
+    HopExample {
+        title: "a 500 the zone's Worker made (it threw), not the origin",
+        line: r#"{"EdgeStartTimestamp":1710230404000,"EdgeResponseStatus":500,"OriginResponseStatus":0,"WorkerStatus":"exception","WorkerCPUTime":1200,"WorkerSubrequest":false,"RayID":"8633b2f5be6a1238"}"#,
+        status: Some(500),
+        cause: "unknown",
+        evidence: "WorkerStatus=exception",
+    },
 ];
 
 #[cfg(test)]
@@ -204,7 +232,7 @@ mod tests {
         assert_eq!(r.upstream_status, None);
         assert!(matches!(
             r.signals,
-            Signals::Cdn {
+            Signals::Cloudflare {
                 origin_status: Some(0),
                 ..
             }
@@ -216,9 +244,9 @@ mod tests {
         assert_eq!(r.upstream_status, Some(502));
         assert!(matches!(
             r.signals,
-            Signals::Cdn {
+            Signals::Cloudflare {
                 origin_header_ms: Some(31),
-                edge_result: Some(b"dynamic"),
+                cache: Some(b"dynamic"),
                 ..
             }
         ));

@@ -38,9 +38,10 @@ use super::hop::{
 use super::hop_fields::{dash, secs_to_ms, split_fields, trim_cr};
 use super::scan::{self, days_from_civil, parse_status, parse_u64, LogTime};
 
-/// The columns gatecheck reads, by their `#Fields` name.
+/// The columns gatecheck reads, by their `#Fields` name (the same names
+/// key standard logging v2's JSON output, [`super::cloudfront_json`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Col {
+pub(super) enum Col {
     Date,
     Time,
     ClientIp,
@@ -58,7 +59,9 @@ enum Col {
     OriginFbl,
 }
 
-const NAMES: &[(&str, Col)] = &[
+/// Each field name gatecheck reads → its column: the one table both the
+/// W3C (`#Fields:`) and the JSON parser look names up in.
+const COLS: &[(&str, Col)] = &[
     ("date", Col::Date),
     ("time", Col::Time),
     ("c-ip", Col::ClientIp),
@@ -75,6 +78,88 @@ const NAMES: &[(&str, Col)] = &[
     ("time-taken", Col::TimeTaken),
     ("origin-fbl", Col::OriginFbl),
 ];
+
+/// The column a field name holds, if gatecheck reads it.
+#[inline]
+pub(super) fn col_of(name: &[u8]) -> Option<Col> {
+    COLS.iter().find(|(n, _)| n.as_bytes() == name).map(|x| x.1)
+}
+
+/// What one line's fields say, filled column by column ([`Fields::put`])
+/// by the W3C and the JSON parser alike, then made a record
+/// ([`Fields::finish`]).
+#[derive(Default)]
+pub(super) struct Fields<'a> {
+    rec: HopRecord<'a>,
+    date: Option<&'a [u8]>,
+    time: Option<&'a [u8]>,
+    /// The time of a line without `date` + `time` (v2 JSON `timestamp(ms)`).
+    pub(super) stamp: Option<LogTime>,
+    /// `sc-status`: `None` when the line has no such field at all,
+    /// `Some(None)` when its value is empty.
+    status: Option<Option<&'a [u8]>>,
+    edge: Option<&'a [u8]>,
+    edge_resp: Option<&'a [u8]>,
+    detailed: Option<&'a [u8]>,
+    fbl: Option<i64>,
+    host_header: Option<&'a [u8]>,
+}
+
+impl<'a> Fields<'a> {
+    /// The value of column `col` (`None`: empty, `-`).
+    #[inline]
+    pub(super) fn put(&mut self, col: Col, v: Option<&'a [u8]>) {
+        let rec = &mut self.rec;
+        match col {
+            Col::Date => self.date = v,
+            Col::Time => self.time = v,
+            Col::ClientIp => rec.client = v,
+            Col::Method => rec.method = v,
+            Col::Host => rec.host = v,
+            Col::HostHeader => self.host_header = v,
+            Col::Stem => rec.path = v,
+            Col::Status => self.status = Some(v),
+            Col::EdgeResult => self.edge = v,
+            Col::EdgeResponseResult => self.edge_resp = v,
+            Col::DetailedResult => self.detailed = v,
+            Col::RequestId => rec.request_id = v,
+            Col::Protocol => rec.protocol = v,
+            Col::TimeTaken => rec.total_ms = v.and_then(secs_to_ms),
+            Col::OriginFbl => self.fbl = v.and_then(secs_to_ms),
+        }
+    }
+
+    /// The record: status and time checked (no `sc-status` field at all:
+    /// not a CloudFront line), the viewer's Host header preferred to the
+    /// distribution's name, the CDN signals.
+    pub(super) fn finish(self) -> Result<HopRecord<'a>, HopLineError> {
+        let mut rec = self.rec;
+        let status = self.status.ok_or(HopLineError::Mismatch)?;
+        rec.status = Some(
+            status
+                .and_then(parse_status)
+                .ok_or(HopLineError::BadStatus)?,
+        );
+        rec.time = Some(
+            match (self.date, self.time) {
+                (Some(d), Some(t)) => date_time(d, t),
+                _ => self.stamp,
+            }
+            .ok_or(HopLineError::BadTime)?,
+        );
+        // The viewer's Host header names the site; cs(Host) is the distribution.
+        if self.host_header.is_some() {
+            rec.host = self.host_header;
+        }
+        rec.signals = Signals::Cdn {
+            edge_result: self.edge.or(self.edge_resp),
+            detailed_result: self.detailed,
+            origin_status: None,
+            origin_header_ms: self.fbl,
+        };
+        Ok(rec)
+    }
+}
 
 /// The most columns a line may have that gatecheck looks at.
 const MAX_COLS: usize = 96;
@@ -123,15 +208,7 @@ impl CloudFrontParser {
         if names.len() > MAX_COLS {
             return Err(FieldsError::TooMany(names.len()));
         }
-        let cols: Vec<Option<Col>> = names
-            .iter()
-            .map(|n| {
-                NAMES
-                    .iter()
-                    .find(|(name, _)| name.as_bytes() == *n)
-                    .map(|x| x.1)
-            })
-            .collect();
+        let cols: Vec<Option<Col>> = names.iter().map(|n| col_of(n)).collect();
         for (name, need) in [
             ("sc-status", Col::Status),
             ("date", Col::Date),
@@ -183,52 +260,23 @@ impl HopParser for CloudFrontParser {
             }
             return Err(HopLineError::NotARequest);
         }
-        let mut rec = HopRecord::default();
-        let (mut date, mut time) = (None, None);
-        let (mut edge, mut edge_resp, mut detailed, mut fbl) = (None, None, None, None);
-        let mut host_header = None;
-        let mut status = None;
         let mut f: [&[u8]; MAX_COLS] = [&[]; MAX_COLS];
         if split_fields(line, self.sep, &mut f) < self.declared {
             return Err(HopLineError::Mismatch);
         }
+        let mut fields = Fields::default();
         for (v, col) in f.iter().zip(&self.cols) {
-            let v = *v;
-            let Some(col) = col else { continue };
-            match col {
-                Col::Date => date = Some(v),
-                Col::Time => time = Some(v),
-                Col::ClientIp => rec.client = dash(v),
-                Col::Method => rec.method = dash(v),
-                Col::Host => rec.host = dash(v),
-                Col::HostHeader => host_header = dash(v),
-                Col::Stem => rec.path = dash(v),
-                Col::Status => status = Some(v),
-                Col::EdgeResult => edge = dash(v),
-                Col::EdgeResponseResult => edge_resp = dash(v),
-                Col::DetailedResult => detailed = dash(v),
-                Col::RequestId => rec.request_id = dash(v),
-                Col::Protocol => rec.protocol = dash(v),
-                Col::TimeTaken => rec.total_ms = secs_to_ms(v),
-                Col::OriginFbl => fbl = secs_to_ms(v),
-            }
+            let Some(col) = *col else { continue };
+            // date, time and status are checked as written (`-` is a bad
+            // value there, not an absent one); an empty duration is absent,
+            // as in the JSON output (it read as 0 ms)
+            let v = match col {
+                Col::Date | Col::Time | Col::Status => Some(*v),
+                _ => dash(v),
+            };
+            fields.put(col, v);
         }
-        rec.status = Some(parse_status(status.unwrap_or_default()).ok_or(HopLineError::BadStatus)?);
-        rec.time = Some(
-            date_time(date.unwrap_or_default(), time.unwrap_or_default())
-                .ok_or(HopLineError::BadTime)?,
-        );
-        // The viewer's Host header names the site; cs(Host) is the distribution.
-        if host_header.is_some() {
-            rec.host = host_header;
-        }
-        rec.signals = Signals::Cdn {
-            edge_result: edge.or(edge_resp),
-            detailed_result: detailed,
-            origin_status: None,
-            origin_header_ms: fbl,
-        };
-        Ok(rec)
+        fields.finish()
     }
 
     /// The hot path: for a non-5xx line, only the column count, status and
@@ -447,6 +495,20 @@ pub const EXAMPLES: &[HopExample] = &[
         evidence: "sc-status=504",
     },
     HopExample {
+        title: "502, the origin timed out (OriginCommError: connecting or reading)",
+        line: "2024-03-12\t08:10:41\tFRA56-P1\t951\t198.51.100.7\tGET\td1a2b3c4d5e6f7.cloudfront.net\t/api/slow\t502\t-\tcurl/8.4.0\t-\t-\tError\tc0mmErr0rJaX2j7fV2kAqVQbq0d5Yw1r9c5l6m1n2o3p4q5r6s7t8==\tapi.example.com\thttps\t320\t10.045\t-\tTLSv1.3\tTLS_AES_128_GCM_SHA256\tError\tHTTP/2.0\t-\t-\t443\t10.045\tOriginCommError\ttext/html\t915\t-\t-",
+        status: Some(502),
+        cause: "timeout",
+        evidence: "timed out while connecting to the origin or reading",
+    },
+    HopExample {
+        title: "502 made at the edge by a Lambda@Edge function (LambdaValidationError), not the origin",
+        line: "2024-03-12\t08:10:51\tFRA56-P1\t951\t198.51.100.7\tGET\td1a2b3c4d5e6f7.cloudfront.net\t/\t502\t-\tcurl/8.4.0\t-\t-\tLambdaValidationError\tl4mbd4V4lJaX2j7fV2kAqVQbq0d5Yw1r9c5l6m1n2o3p4q5r6s7t8==\twww.example.com\thttps\t320\t0.021\t-\tTLSv1.3\tTLS_AES_128_GCM_SHA256\tLambdaValidationError\tHTTP/2.0\t-\t-\t443\t0.021\tLambdaValidationError\ttext/html\t915\t-\t-",
+        status: Some(502),
+        cause: "unknown",
+        evidence: "not by the origin",
+    },
+    HopExample {
         title: "200 from cache",
         line: "2019-12-04\t21:02:31\tLAX1\t392\t192.0.2.100\tGET\td111111abcdef8.cloudfront.net\t/index.html\t200\t-\tMozilla/5.0\t-\t-\tHit\tSOX4xwn4XV6Q4rgb7XiVGOHms_BGlTAC4KyHmureZmBNrjGdRLiNIQ==\td111111abcdef8.cloudfront.net\thttps\t23\t0.001\t-\tTLSv1.2\tECDHE-RSA-AES128-GCM-SHA256\tHit\tHTTP/2.0\t-\t-\t11040\t0.001\tHit\ttext/html\t78\t-\t-",
         status: Some(200),
@@ -465,6 +527,34 @@ mod tests {
 
     fn head_of(text: &str) -> Vec<&[u8]> {
         text.lines().map(str::as_bytes).collect()
+    }
+
+    #[test]
+    fn an_empty_duration_is_absent_not_zero() {
+        let p = CloudFrontParser::from_fields_line(
+            b"#Fields: date time sc-status time-taken origin-fbl",
+        )
+        .unwrap();
+        let r = p.parse_line(b"2024-03-12\t08:00:02\t504\t\t").unwrap();
+        assert_eq!(r.total_ms, None);
+        assert!(matches!(
+            r.signals,
+            Signals::Cdn {
+                origin_header_ms: None,
+                ..
+            }
+        ));
+        let r = p
+            .parse_line(b"2024-03-12\t08:00:02\t504\t30.004\t0.000")
+            .unwrap();
+        assert_eq!(r.total_ms, Some(30_004));
+        assert!(matches!(
+            r.signals,
+            Signals::Cdn {
+                origin_header_ms: Some(0),
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -534,7 +624,9 @@ mod tests {
         assert!(p.parse_line(extra.as_bytes()).is_ok());
         let cut = &line.as_bytes()[..line.len() / 2];
         assert_eq!(p.parse_line(cut), Err(HopLineError::Mismatch));
-        let r = p.parse_line(EXAMPLES[3].line.as_bytes()).unwrap();
+        let r = p
+            .parse_line(EXAMPLES.last().unwrap().line.as_bytes())
+            .unwrap();
         assert_eq!(r.client, Some(&b"192.0.2.100"[..]));
         let mut bytes = line.as_bytes().to_vec();
         let at = line.find("Mozilla").unwrap();
@@ -683,7 +775,7 @@ mod tests {
 
 #[cfg(test)]
 mod grammar_tests {
-    use super::NAMES;
+    use super::COLS;
 
     #[test]
     fn grammar_lists_exactly_the_fields_read() {
@@ -691,7 +783,7 @@ mod grammar_tests {
             serde_yaml::from_str(include_str!("../../grammars/cloudfront.yaml")).unwrap();
         let reads = g["reads"].as_mapping().unwrap();
         let mut listed: Vec<&str> = reads.keys().map(|k| k.as_str().unwrap()).collect();
-        let mut read: Vec<&str> = NAMES.iter().map(|(n, _)| *n).collect();
+        let mut read: Vec<&str> = COLS.iter().map(|(n, _)| *n).collect();
         listed.sort_unstable();
         read.sort_unstable();
         assert_eq!(listed, read);

@@ -10,11 +10,17 @@
 //! `jsonPayload.statusDetails` says why the load balancer returned what it
 //! did (`response_sent_by_backend`, `failed_to_connect_to_backend`, …);
 //! `timestamp` is RFC 3339; `trace` is `projects/P/traces/ID`, from
-//! `X-Cloud-Trace-Context`/`traceparent` (the join key). A line is taken as
-//! a load balancer's when it has `httpRequest` and either
-//! `jsonPayload.statusDetails` or a `…LoadBalancerLogEntry` `@type`.
+//! `X-Cloud-Trace-Context`/`traceparent` (the join key). The Envoy-based
+//! regional and internal Application Load Balancers also log
+//! `jsonPayload.proxyStatus` (an RFC 9209 error type, set when the load
+//! balancer made the error; Google's "Internal Application Load Balancer
+//! logging and monitoring"). A line is taken as a load balancer's when it
+//! has `httpRequest` and `jsonPayload.statusDetails`, `proxyStatus` or a
+//! `…LoadBalancerLogEntry` `@type`.
 
-use super::hop::{HopExample, HopFormat, HopKind, HopLineError, HopParser, HopRecord, Signals};
+use super::hop::{
+    CutPieces, HopExample, HopFormat, HopKind, HopLineError, HopParser, HopRecord, Signals,
+};
 use super::hop_fields::{
     json_bytes, json_int, json_members, json_object, json_time, split_url, trim_cr,
 };
@@ -48,11 +54,12 @@ impl HopParser for GcpLbParser {
         let (Some(http), true) = (http, ok) else {
             return Err(HopLineError::Mismatch);
         };
-        let (mut details, mut lb_type) = (None, false);
+        let (mut details, mut proxy_status, mut lb_type) = (None, None, false);
         let mut backend_ms = None;
         if let Some(p) = payload {
             json_members(p, &mut |k, v| match k {
                 "statusDetails" => details = json_bytes(v),
+                "proxyStatus" => proxy_status = json_bytes(v),
                 "@type" => {
                     lb_type = json_bytes(v).is_some_and(|t| t.ends_with(b"LoadBalancerLogEntry"))
                 }
@@ -60,7 +67,7 @@ impl HopParser for GcpLbParser {
                 _ => {}
             });
         }
-        if details.is_none() && !lb_type {
+        if details.is_none() && proxy_status.is_none() && !lb_type {
             return Err(HopLineError::Mismatch);
         }
         let mut bad_status = false;
@@ -82,10 +89,131 @@ impl HopParser for GcpLbParser {
         }
         rec.signals = Signals::Gcp {
             status_details: details,
+            proxy_status,
             backend_ms,
         };
         Ok(rec)
     }
+}
+
+/// `gcloud logging read --format=json` output: one JSON array that gcloud's
+/// json printer writes with two-space indentation, so each entry runs from
+/// a line `  {` to a line `  }` or `  },` (deeper lines are indented more,
+/// and a JSON string never holds a raw line end). Read by joining each
+/// entry's lines onto its first line and leaving the others blank
+/// ([`join_entries`]): line numbers still point at the file, and each entry
+/// is read by [`GcpLbParser`]. gatecheck reads files in chunks of whole
+/// lines; an entry a chunk border cuts is handed over in two pieces
+/// ([`HopParser::cut_pieces`]), which the hop pass joins and reads whole.
+/// The layout is gcloud's JsonPrinter's
+/// (`googlecloudsdk/core/resource/json_printer.py`: `[`, each record
+/// `json.dumps(indent=2, sort_keys=True)` indented by two more spaces, `,`
+/// between records, `]`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GcpLbArrayParser;
+
+impl HopParser for GcpLbArrayParser {
+    fn parse_line<'a>(&self, line: &'a [u8]) -> Result<HopRecord<'a>, HopLineError> {
+        GcpLbParser.parse_line(line)
+    }
+
+    fn decode_chunk<'c>(&self, chunk: &'c [u8]) -> std::borrow::Cow<'c, [u8]> {
+        std::borrow::Cow::Owned(join_entries(chunk).0)
+    }
+
+    fn cut_pieces(&self, chunk: &[u8]) -> Option<CutPieces> {
+        Some(join_entries(chunk).1)
+    }
+}
+
+/// The lines of a pretty-printed array (whole lines of it), each entry
+/// joined onto its first line without its indentation (and without the
+/// `,` after it), its other lines blank, the array's brackets blank; and
+/// the pieces of the entries the chunk's borders cut, left blank here
+/// ([`CutPieces`]: the lines before the first entry's `  {`, and an entry
+/// the chunk ends in). As many lines out as in.
+pub fn join_entries(chunk: &[u8]) -> (Vec<u8>, CutPieces) {
+    let mut out = Vec::with_capacity(chunk.len());
+    let mut cut = CutPieces::default();
+    // the entry being joined: its line in the chunk, text, lines
+    let mut entry: Option<(u64, Vec<u8>, usize)> = None;
+    // still before the chunk's first entry: lines there are the head piece
+    let mut before_first = true;
+    let mut no = 0u64;
+    for line in super::lines(chunk) {
+        no += 1;
+        let l = trim_cr(line);
+        let t = l.trim_ascii();
+        let starts = l.starts_with(b"  {") && !l.starts_with(b"   ");
+        let ends = matches!(l, b"  }" | b"  },");
+        if starts {
+            before_first = false;
+            if let Some((_, text, n)) = entry.take() {
+                // an entry without its end: left as it is, to be reported
+                out.extend_from_slice(&text);
+                out.resize(out.len() + n, b'\n');
+            }
+            entry = Some((no, Vec::new(), 0));
+        }
+        match &mut entry {
+            Some((_, text, n)) => {
+                text.extend_from_slice(t);
+                *n += 1;
+                if ends {
+                    if text.last() == Some(&b',') {
+                        text.pop();
+                    }
+                    out.extend_from_slice(text);
+                    out.resize(out.len() + *n, b'\n');
+                    entry = None;
+                }
+            }
+            None => {
+                if before_first && !matches!(t, b"" | b"[" | b"]" | b"[]") {
+                    cut.head.extend_from_slice(t);
+                    if ends {
+                        if cut.head.last() == Some(&b',') {
+                            cut.head.pop();
+                        }
+                        before_first = false;
+                    }
+                }
+                out.push(b'\n');
+            }
+        }
+    }
+    if let Some((at, text, n)) = entry {
+        cut.tail = Some((at, text));
+        out.resize(out.len() + n, b'\n');
+    }
+    if !chunk.is_empty() && !chunk.ends_with(b"\n") && out.last() == Some(&b'\n') {
+        // the last line has no line end: nor has its decoded form, which
+        // stays a line (a blank one is a space)
+        out.pop();
+        if out.is_empty() || out.last() == Some(&b'\n') {
+            out.push(b' ');
+        }
+    }
+    (out, cut)
+}
+
+/// Whether `head` starts like `gcloud logging read --format=json` output
+/// holding load balancer entries: `[`, then an entry line `  {`, and the
+/// entry's `"httpRequest": {` and a load balancer member (`statusDetails`,
+/// `proxyStatus` or the `LoadBalancerLogEntry` `@type`) among the lines.
+fn pretty_array(head: &[&[u8]]) -> bool {
+    let mut lines = head
+        .iter()
+        .map(|l| trim_cr(l))
+        .filter(|l| !l.trim_ascii().is_empty());
+    let (Some(b"["), Some(b"  {")) = (lines.next(), lines.next()) else {
+        return false;
+    };
+    let has = |w: &[u8]| head.iter().any(|l| memchr::memmem::find(l, w).is_some());
+    has(b"\"httpRequest\": {")
+        && (has(b"\"statusDetails\": \"")
+            || has(b"\"proxyStatus\": \"")
+            || has(b"LoadBalancerLogEntry\""))
 }
 
 /// The Google Cloud load balancer format, for detection and the registry.
@@ -99,10 +227,18 @@ impl HopFormat for GcpLb {
         HopKind::Lb
     }
     fn detect(&self, head: &[&[u8]]) -> Option<(Box<dyn HopParser>, String)> {
+        if pretty_array(head) {
+            return Some((
+                Box::new(GcpLbArrayParser),
+                "a pretty-printed JSON array of Cloud Logging load balancer entries \
+                 (gcloud logging read --format=json): read entry by entry"
+                    .to_string(),
+            ));
+        }
         super::hop::detect_by_parsing(
             head,
             GcpLbParser,
-            "are Cloud Logging entries with httpRequest and a load balancer jsonPayload (statusDetails)",
+            "are Cloud Logging entries with httpRequest and a load balancer jsonPayload (statusDetails/proxyStatus)",
         )
     }
     fn near_miss(&self, head: &[&[u8]]) -> Option<String> {
@@ -115,8 +251,9 @@ impl HopFormat for GcpLb {
             .iter()
             .any(|l| memchr::memmem::find(l, b"\"httpRequest\"").is_some());
         ((first == b"[" || first == b"{") && entries).then(|| {
-            "looks like Cloud Logging entries pretty-printed over many lines (`gcloud logging read --format=json`); \
-             gatecheck reads one entry per line, as log sinks export them: convert with `jq -c '.[]'`"
+            "looks like Cloud Logging entries pretty-printed over many lines, but not in the layout of \
+             `gcloud logging read --format=json` (a `[` line, then entries from `  {` to `  }` with two-space \
+             indentation, and a load balancer jsonPayload): convert to one entry per line with `jq -c '.[]'`"
                 .to_string()
         })
     }
@@ -142,7 +279,8 @@ pub const EXAMPLES: &[HopExample] = &[
         title: "no connection to any backend",
         line: r#"{"jsonPayload":{"statusDetails":"failed_to_connect_to_backend"},"httpRequest":{"requestMethod":"GET","requestUrl":"https://www.example.com/","status":503,"latency":"0.004s"},"timestamp":"2024-03-12T08:00:03Z"}"#,
         status: Some(503),
-        cause: "upstream_refused",
+        // Google: "This includes timeouts during the connection phase"
+        cause: "upstream_connect_failed",
         evidence: "statusDetails=failed_to_connect_to_backend",
     },
     HopExample {
@@ -151,6 +289,27 @@ pub const EXAMPLES: &[HopExample] = &[
         status: Some(502),
         cause: "timeout",
         evidence: "statusDetails=backend_timeout",
+    },
+    HopExample {
+        title: "the backend sent its own 502 and closed the connection mid-body",
+        line: r#"{"jsonPayload":{"@type":"type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry","statusDetails":"backend_connection_closed_after_partial_response_sent"},"httpRequest":{"requestMethod":"GET","requestUrl":"https://www.example.com/big","status":502,"latency":"1.2s"},"timestamp":"2024-03-12T08:00:34Z"}"#,
+        status: Some(502),
+        cause: "passthrough",
+        evidence: "set by the software on the backend",
+    },
+    HopExample {
+        title: "a Cloud Armor rule denied the request with deny(502): the load balancer's decision",
+        line: r#"{"jsonPayload":{"@type":"type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry","statusDetails":"denied_by_security_policy","enforcedSecurityPolicy":{"name":"edge-policy","priority":1000,"configuredAction":"DENY","outcome":"DENY"}},"httpRequest":{"requestMethod":"GET","requestUrl":"https://www.example.com/admin","status":502,"latency":"0.001s"},"timestamp":"2024-03-12T08:00:35Z"}"#,
+        status: Some(502),
+        cause: "config_return",
+        evidence: "Cloud Armor security policy denied",
+    },
+    HopExample {
+        title: "an internal Application Load Balancer: proxyStatus names the error it made",
+        line: r#"{"jsonPayload":{"@type":"type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry","proxyStatus":"error=\"connection_refused\"; details=\"upstream_reset_before_response_started{connection_failure}\""},"httpRequest":{"requestMethod":"GET","requestUrl":"http://10.1.2.99/api","status":503,"serverIp":"10.1.3.4","latency":"0.002s"},"resource":{"type":"internal_http_lb_rule"},"timestamp":"2024-03-12T08:00:36Z"}"#,
+        status: Some(503),
+        cause: "upstream_refused",
+        evidence: "the load balancer made the error; the backend refused the connection",
     },
 ];
 
@@ -180,6 +339,98 @@ mod tests {
         assert!(GcpLb.detect(&head).is_none());
         assert!(GcpLb.near_miss(&head).unwrap().contains("jq -c"));
         assert!(GcpLb.near_miss(&[&b"{\"a\":1}"[..]]).is_none());
+    }
+
+    /// A file as gcloud's JsonPrinter writes it: `[`, each entry indented
+    /// by two spaces, `,` between entries, `]`.
+    fn gcloud_json(entries: &[&str]) -> String {
+        let mut out = String::from("[\n");
+        for (i, e) in entries.iter().enumerate() {
+            let v: serde_json::Value = serde_json::from_str(e).unwrap();
+            let pretty = serde_json::to_string_pretty(&v).unwrap();
+            if i > 0 {
+                out.push_str(",\n");
+            }
+            let lines: Vec<String> = pretty.lines().map(|l| format!("  {l}")).collect();
+            out.push_str(&lines.join("\n"));
+        }
+        out.push_str("\n]\n");
+        out
+    }
+
+    #[test]
+    fn gcloud_pretty_array_is_read_entry_by_entry() {
+        let text = gcloud_json(&[EXAMPLES[0].line, EXAMPLES[1].line, EXAMPLES[3].line]);
+        let head: Vec<&[u8]> = text.lines().map(str::as_bytes).take(50).collect();
+        let (p, why) = GcpLb.detect(&head).expect("detected");
+        assert!(why.contains("gcloud logging read"), "{why}");
+        let decoded = p.decode_chunk(text.as_bytes());
+        // as many lines as the file, each entry on its `  {` line
+        assert_eq!(super::super::lines(&decoded).count(), text.lines().count());
+        let got: Vec<(usize, Option<u16>)> = super::super::lines(&decoded)
+            .enumerate()
+            .filter(|(_, l)| !l.is_empty())
+            .map(|(i, l)| (i + 1, p.parse_line(l).unwrap().status))
+            .collect();
+        let starts: Vec<usize> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| *l == "  {")
+            .map(|(i, _)| i + 1)
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (starts[0], Some(502)),
+                (starts[1], Some(502)),
+                (starts[2], Some(502))
+            ]
+        );
+        // chunks cut anywhere: each chunk reads its whole entries, and the
+        // pieces the border cuts, joined, are the entry it cut
+        let lines: Vec<&str> = text.lines().collect();
+        for at in 1..lines.len() {
+            let a = lines[..at].join("\n") + "\n";
+            let b = lines[at..].join("\n") + "\n";
+            let (da, ca) = join_entries(a.as_bytes());
+            let (db, cb) = join_entries(b.as_bytes());
+            assert_eq!(super::super::lines(&da).count(), at);
+            let whole = |d: &[u8]| {
+                super::super::lines(d)
+                    .filter(|l| !l.trim_ascii().is_empty())
+                    .inspect(|l| assert!(p.parse_line(l).is_ok()))
+                    .count()
+            };
+            let mut n = whole(&da) + whole(&db);
+            match (ca.tail, cb.head.is_empty()) {
+                (Some((line, mut t)), false) => {
+                    let first = starts.iter().rev().find(|s| **s <= at).copied();
+                    assert_eq!(Some(line as usize), first, "cut at {at}");
+                    t.extend_from_slice(&cb.head);
+                    assert_eq!(p.parse_line(&t).unwrap().status, Some(502), "cut at {at}");
+                    n += 1;
+                }
+                (None, true) => {}
+                (t, _) => panic!("cut at {at}: {t:?} {:?}", String::from_utf8_lossy(&cb.head)),
+            }
+            assert_eq!(n, 3, "cut at {at}");
+        }
+        // an empty list, CRLF, no final line end
+        assert_eq!(join_entries(b"[]\n").0, b"\n");
+        let crlf = text.replace('\n', "\r\n");
+        let d = p.decode_chunk(crlf.trim_end().as_bytes());
+        assert_eq!(super::super::lines(&d).count(), text.lines().count());
+        assert_eq!(
+            super::super::lines(&d)
+                .filter(|l| p.parse_line(l).is_ok())
+                .count(),
+            3
+        );
+        // arrays of other entries are not claimed
+        let other = "[\n  {\n    \"httpRequest\": {\n      \"status\": 200\n    },\n    \"jsonPayload\": {\n      \"message\": \"hi\"\n    }\n  }\n]\n";
+        let head: Vec<&[u8]> = other.lines().map(str::as_bytes).collect();
+        assert!(GcpLb.detect(&head).is_none());
+        assert!(GcpLb.near_miss(&head).unwrap().contains("jq -c"));
     }
 
     #[test]

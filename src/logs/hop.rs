@@ -94,6 +94,31 @@ pub enum Signals<'a> {
         /// Time to the origin's response header, ms.
         origin_header_ms: Option<i64>,
     },
+    /// Cloudflare Logpush `http_requests` (every field optional: a job logs
+    /// the fields chosen for it).
+    Cloudflare {
+        /// `CacheCacheStatus` (`hit`, `miss`, `dynamic`, …).
+        cache: Option<&'a [u8]>,
+        /// `OriginResponseStatus` (0: no origin request was made, or a
+        /// Worker's subrequest made it).
+        origin_status: Option<u16>,
+        /// `OriginResponseHeaderReceiveDurationMs`.
+        origin_header_ms: Option<i64>,
+        /// `OriginResponseDurationMs` (connect and response, tiers included).
+        origin_duration_ms: Option<i64>,
+        /// `OriginTLSHandshakeDurationMs` (0 when the connection was reused).
+        origin_tls_ms: Option<i64>,
+        /// `OriginDNSResponseTimeMs`.
+        origin_dns_ms: Option<i64>,
+        /// `WorkerStatus` ("status returned from Worker daemon").
+        worker_status: Option<&'a [u8]>,
+        /// `WorkerSubrequest`: this request was made by a Worker.
+        worker_subrequest: Option<bool>,
+        /// `SecurityAction`: the security rule's terminating action, if any.
+        security_action: Option<&'a [u8]>,
+        /// `SecurityRuleID` of that rule.
+        security_rule: Option<&'a [u8]>,
+    },
     /// AWS Application Load Balancer.
     Alb {
         /// `elb_status_code` (what the client got).
@@ -102,6 +127,9 @@ pub enum Signals<'a> {
         target_status: Option<u16>,
         /// `error_reason` (`-` → `None`).
         error_reason: Option<&'a [u8]>,
+        /// `actions_executed` (`forward`, `fixed-response`, `waf`, …; `-`
+        /// → `None`).
+        actions: Option<&'a [u8]>,
         /// `request_processing_time`, ms (`-1` → `None`).
         request_processing_ms: Option<i64>,
         /// `target_processing_time`, ms (`-1` → `None`).
@@ -113,6 +141,10 @@ pub enum Signals<'a> {
     Gcp {
         /// `jsonPayload.statusDetails` (`failed_to_connect_to_backend`, …).
         status_details: Option<&'a [u8]>,
+        /// `jsonPayload.proxyStatus` (Envoy-based regional and internal
+        /// Application Load Balancers): an RFC 9209 `Proxy-Status` error,
+        /// set when the load balancer made the error.
+        proxy_status: Option<&'a [u8]>,
         /// `backendLatency` / `latency` of the backend, ms, when logged.
         backend_ms: Option<i64>,
     },
@@ -255,6 +287,28 @@ pub trait HopParser: Send + Sync {
     fn decode_chunk<'c>(&self, chunk: &'c [u8]) -> std::borrow::Cow<'c, [u8]> {
         std::borrow::Cow::Borrowed(chunk)
     }
+
+    /// For a format whose records span several lines (gcloud's
+    /// pretty-printed JSON array): the pieces of the records the chunk's
+    /// borders cut, which [`HopParser::decode_chunk`] leaves blank. The
+    /// caller joins one chunk's tail to the next chunk's head and reads the
+    /// record whole, so a record is read the same wherever the chunks fall.
+    /// `None` (the default): every record is one line.
+    fn cut_pieces(&self, _chunk: &[u8]) -> Option<CutPieces> {
+        None
+    }
+}
+
+/// The ends of a chunk that belong to records cut by its borders
+/// ([`HopParser::cut_pieces`]), as the parser joins a record's lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CutPieces {
+    /// The text before the chunk's first whole record: the end of a record
+    /// that began in the previous chunk (empty when none).
+    pub head: Vec<u8>,
+    /// The record the chunk's end cut: its line in the chunk (1-based) and
+    /// its text so far.
+    pub tail: Option<(u64, Vec<u8>)>,
 }
 
 /// What [`HopParser::parse_summary`] may carry from one line to the next

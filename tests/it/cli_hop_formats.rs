@@ -60,6 +60,8 @@ fn naive_502(dir: &str) -> u64 {
                     l.contains("Status\":502")
                         || l.contains("\"response_status\":502")
                         || l.contains("\"status\":502")
+                        // gcloud's pretty-printed JSON array
+                        || l.trim() == "\"status\": 502,"
                 }
             })
             .count() as u64;

@@ -772,6 +772,273 @@ fn public_samples_of_every_hop() {
     assert_eq!(bad[0]["line"], 2);
 }
 
+/// One line per value the vendor documents for its failure signals, built
+/// field by field from the vendor's tables (`fixtures/logs/<fmt>/
+/// documented_values.log`, each noted in `real/SOURCES.md`): each 5xx gets
+/// the cause the documentation gives the value, and a value the vendor has
+/// not documented (yet) stays `unknown`.
+#[test]
+fn documented_values_of_every_hop() {
+    type Case<'a> = (&'a str, &'a str, &'a [(u64, &'a str)]);
+    let cases: &[Case] = &[
+        (
+            "fixtures/logs/gcp_lb/documented_values.log",
+            "gcp_lb",
+            &[
+                (1, "passthrough"),
+                // "includes timeouts during the connection phase"
+                (2, "upstream_connect_failed"),
+                (3, "no_live_upstream"),
+                (4, "upstream_closed_early"),
+                // the status is set by the software on the backend
+                (5, "passthrough"),
+                (6, "timeout"),
+                (7, "invalid_header"),
+                (8, "header_too_big"),
+                (9, "tls"),
+                (10, "tls"),
+                (11, "tls"),
+                // Cloud Armor deny(502): the policy answered (config_return);
+                // IAP, a request loop, the load balancer's own config: made
+                // there, no backend cause
+                (12, "config_return"),
+                (13, "unknown"),
+                (14, "unknown"),
+                (15, "unknown"),
+                (16, "unknown"),
+                // a cached backend response
+                (19, "passthrough"),
+                (20, "unknown"),
+                (21, "upstream_refused"),
+                (22, "no_live_upstream"),
+                (23, "timeout"),
+                (24, "tls"),
+            ],
+        ),
+        (
+            "fixtures/logs/cloudfront/documented_values.log",
+            "cloudfront",
+            &[
+                (3, "upstream_refused"),
+                (4, "timeout"),
+                // "timed out while connecting to the origin, or reading"
+                (5, "timeout"),
+                (6, "timeout"),
+                (7, "dns"),
+                (8, "invalid_header"),
+                (9, "header_too_big"),
+                (10, "invalid_header"),
+                (11, "invalid_header"),
+                (12, "upstream_closed_early"),
+                (13, "upstream_reset"),
+                (14, "invalid_header"),
+                // the viewer's side, an unnamed origin issue, a cached error
+                (15, "unknown"),
+                (16, "unknown"),
+                (17, "unknown"),
+                (18, "unknown"),
+                // edge functions: made at the edge, not by the origin
+                (19, "unknown"),
+                (20, "unknown"),
+                (21, "rate_limited"),
+                (22, "unknown"),
+                (23, "rate_limited"),
+                (24, "unknown"),
+                (25, "rate_limited"),
+                (26, "rate_limited"),
+                (27, "passthrough"),
+                (28, "passthrough"),
+                (29, "unknown"),
+            ],
+        ),
+        (
+            "fixtures/logs/alb/documented_values.log",
+            "alb",
+            &[
+                (1, "passthrough"),
+                // sent, no response start: the target closed it
+                (2, "upstream_closed_early"),
+                // -1 -1: not dispatched, or the target closed before the
+                // idle timeout; refused/unreachable/TLS log the same
+                (3, "unknown"),
+                (4, "invalid_header"),
+                (5, "no_live_upstream"),
+                // a listener rule's fixed-response 503: the config answered
+                (6, "config_return"),
+                (7, "timeout"),
+                (8, "invalid_header"),
+                (9, "upstream_closed_early"),
+                (10, "rate_limited"),
+                (11, "timeout"),
+                // authenticate, WAF, the load balancer's own 500/561
+                (12, "unknown"),
+                (13, "unknown"),
+                (14, "unknown"),
+                (15, "unknown"),
+                (16, "unknown"),
+                (17, "unknown"),
+                (18, "unknown"),
+            ],
+        ),
+        (
+            "fixtures/logs/fastly/documented_values.log",
+            "fastly",
+            &[
+                // "typically … a timeout" (Common 503 errors)
+                (1, "timeout"),
+                (2, "timeout"),
+                (3, "timeout"),
+                (4, "timeout"),
+                (5, "upstream_refused"),
+                (6, "no_live_upstream"),
+                (7, "no_live_upstream"),
+                (8, "no_live_upstream"),
+                (9, "no_live_upstream"),
+                (10, "tls"),
+                (11, "tls"),
+                (12, "rate_limited"),
+                (13, "rate_limited"),
+                (14, "passthrough"),
+                (15, "passthrough"),
+                (16, "passthrough"),
+                // the service's own VCL made it; Fastly's error without a
+                // known reason; a reason Fastly does not document
+                (17, "unknown"),
+                (18, "unknown"),
+                (19, "unknown"),
+            ],
+        ),
+        (
+            "fixtures/logs/cloudflare/documented_values.log",
+            "cloudflare",
+            &[
+                (1, "upstream_closed_early"),
+                (2, "upstream_refused"),
+                (3, "timeout"),
+                (4, "upstream_refused"),
+                (5, "timeout"),
+                (6, "tls"),
+                (7, "tls"),
+                // Railgun; 530's 1xxx error is not logged
+                (8, "unknown"),
+                (9, "unknown"),
+                (10, "passthrough"),
+                (11, "passthrough"),
+                // an origin behind another zone answered 522 itself
+                (12, "passthrough"),
+                // Cloudflare's own 502, a security rule (the zone's config
+                // answered), a Worker's exception
+                (13, "unknown"),
+                (14, "config_return"),
+                (15, "unknown"),
+                (16, "passthrough"),
+                (17, "unknown"),
+            ],
+        ),
+    ];
+    for (path, format, want) in cases {
+        let v = analyze_json(&[path]);
+        assert_eq!(v["inputs"][0]["format"], *format, "{path}");
+        let want: Vec<(u64, String)> = want.iter().map(|(l, c)| (*l, c.to_string())).collect();
+        assert_eq!(causes_by_line(path), want, "{path}");
+        assert_eq!(v["hops"][0]["totals"]["malformed"], 0, "{path}");
+    }
+}
+
+/// `gcloud logging read --format=json` (one pretty-printed array, as
+/// gcloud's JsonPrinter writes it) is read entry by entry: each 5xx on the
+/// line of its entry's `  {`, the same causes as the entries one per line.
+#[test]
+fn gcloud_pretty_json_array_is_read() {
+    let path = "fixtures/logs/gcp_lb/gcloud_read_format_json.log";
+    let v = analyze_json(&[path]);
+    assert_eq!(v["inputs"][0]["format"], "gcp_lb", "{}", v["inputs"][0]);
+    assert!(
+        v["inputs"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("gcloud logging read"),
+        "{}",
+        v["inputs"][0]
+    );
+    let h = &v["hops"][0];
+    assert_eq!(h["totals"]["requests"], 4, "{h}");
+    assert_eq!(h["totals"]["malformed"], 0, "{h}");
+    assert_eq!(
+        causes_by_line(path),
+        vec![
+            (2, "upstream_closed_early".to_string()),
+            (84, "no_live_upstream".to_string()),
+            (125, "passthrough".to_string()),
+        ]
+    );
+}
+
+/// A gcloud array larger than one chunk (2 MiB): the entries the chunk
+/// borders cut are joined and read whole, so the array reads exactly as
+/// the same entries one per line.
+#[test]
+fn gcloud_pretty_json_array_across_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut pretty, mut flat) = (String::from("[\n"), String::new());
+    for i in 0..8000u32 {
+        let (status, details) = match i % 7 {
+            0 => (502, "backend_timeout"),
+            3 => (503, "failed_to_pick_backend"),
+            5 => (502, "response_sent_by_backend"),
+            _ => (200, "response_sent_by_backend"),
+        };
+        let e = serde_json::json!({
+            "httpRequest": {"requestMethod": "GET", "requestUrl": format!("https://www.example.com/v/{i}"),
+                "status": status, "latency": "0.050s", "serverIp": "10.128.0.12", "userAgent": "curl/8.4.0"},
+            "insertId": format!("id{i}"),
+            "jsonPayload": {"@type": "type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry",
+                "statusDetails": details},
+            "resource": {"type": "http_load_balancer", "labels": {"backend_service_name": "web-backend",
+                "forwarding_rule_name": "web-rule", "project_id": "my-project", "url_map_name": "web-map"}},
+            "timestamp": format!("2024-03-12T08:{:02}:{:02}Z", (i / 60) % 60, i % 60),
+            "trace": format!("projects/my-project/traces/{i:032x}")
+        });
+        if i > 0 {
+            pretty.push_str(",\n");
+        }
+        let body: Vec<String> = serde_json::to_string_pretty(&e)
+            .unwrap()
+            .lines()
+            .map(|l| format!("  {l}"))
+            .collect();
+        pretty.push_str(&body.join("\n"));
+        flat.push_str(&serde_json::to_string(&e).unwrap());
+        flat.push('\n');
+    }
+    pretty.push_str("\n]\n");
+    assert!(pretty.len() > 5 << 20, "{}", pretty.len());
+    let (a, b) = (dir.path().join("gcloud.json"), dir.path().join("sink.log"));
+    std::fs::write(&a, &pretty).unwrap();
+    std::fs::write(&b, &flat).unwrap();
+    let va = analyze_json(&[a.to_str().unwrap()]);
+    let vb = analyze_json(&[b.to_str().unwrap()]);
+    assert_eq!(va["inputs"][0]["format"], "gcp_lb");
+    assert_eq!(va["totals"], vb["totals"]);
+    assert_eq!(va["totals"]["requests"], 8000);
+    assert_eq!(va["totals"]["malformed"], 0);
+    assert_eq!(va["verdict"], vb["verdict"]);
+    let by_cause = |v: &serde_json::Value| -> Vec<(String, u64)> {
+        v["causes_502"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["cause"].as_str().unwrap().to_string(),
+                    c["count"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(by_cause(&va), by_cause(&vb));
+}
+
 /// HAProxy's own lines as containerd stores them (`/var/log/pods/…`) and
 /// in Docker's json-file, and Envoy's behind `kubectl logs --timestamps`,
 /// are read as the bare lines are.

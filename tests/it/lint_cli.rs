@@ -496,3 +496,22 @@ fn issue_8_pedantic_rules_are_opt_in() {
         .unwrap();
     assert_eq!(tmo["default_on"], false);
 }
+
+#[test]
+fn spoe_file_is_skipped_with_a_note() {
+    // An SPOE configuration named like a haproxy.cfg: not a proxy config,
+    // so no syntax errors and no findings, exit 0, and a note saying why.
+    let spoe = "fixtures/lint/haproxy/spoe/spoe-ip-reputation.cfg";
+    let o = gatecheck(&["lint", spoe], root());
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("spoe-ip-reputation.cfg: an HAProxy SPOE configuration"),
+        "{err}"
+    );
+    assert!(!stdout(&o).contains("error"), "{}", stdout(&o));
+    // Beside a real config, the other file is still linted.
+    let (found, code) = lint_json_code(&[spoe, BAD_VAL], root());
+    assert_eq!(code, Some(1));
+    assert!(field(&found, "rule").contains(&"NGX-VAL-001"));
+}

@@ -25,6 +25,7 @@ mod lint_cli;
 mod lint_envoy_parse;
 mod lint_fixtures;
 mod lint_haproxy_parse;
+mod lint_proxy_verdicts;
 mod lint_readme;
 mod lint_real_haproxy;
 mod lint_real_nginx;

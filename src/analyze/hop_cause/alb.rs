@@ -20,8 +20,21 @@
 //!   outstanding;
 //! - a response start but no `target_status_code` → the response was not
 //!   valid HTTP;
-//! - not dispatched at all → connect refused, unreachable or TLS: the log
-//!   cannot tell which, so `unknown` says so.
+//! - neither time (`-1 -1`) → AWS: the load balancer "can't dispatch the
+//!   request to a target", which "can happen if the target closes the
+//!   connection before the idle timeout or if the client sends a malformed
+//!   request" (and a refused, unreachable or TLS-failed connection logs the
+//!   same): the log cannot tell which, so `unknown` says so.
+//!
+//! Statuses the load balancer makes without a target (the troubleshooting
+//! page's list): 460 (the client closed first), 463 (`X-Forwarded-For` over
+//! 30 addresses), 464 (protocol versions incompatible with the target
+//! group), 500 (an unexpected error, WAF rules or the IdP), 501
+//! (`Transfer-Encoding` not supported), 505 (HTTP version), 561 (the IdP
+//! returned an error to the `authenticate` action); and a listener rule's
+//! `fixed-response` (`actions_executed`) can answer any status, 503 often
+//! (a maintenance page): its status is the rule's (`config_return`), never
+//! "no targets".
 
 use super::{context, Evidence, Lossy};
 use crate::analyze::cause::{Cause, Verdict};
@@ -63,6 +76,7 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
         elb_status,
         target_status,
         error_reason,
+        actions,
         request_processing_ms: rpt,
         target_processing_ms: tpt,
         ..
@@ -76,10 +90,17 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
     ev.add(format_args!("target_status_code={}", Status(target_status)));
     ev.add(format_args!("request_processing_time={}", Secs(rpt)));
     ev.add(format_args!("target_processing_time={}", Secs(tpt)));
+    if let Some(a) = actions {
+        ev.field("actions_executed", a);
+    }
+    let fixed = actions.is_some_and(|a| a.split(|&c| c == b',').any(|x| x == b"fixed-response"));
     let cause = if let Some(reason) = error_reason {
         let (cause, meaning) = reason_code(reason);
         ev.add(format_args!("error_reason={}: {meaning}", Lossy(reason)));
         cause
+    } else if fixed && target_status.is_none() {
+        ev.text("a listener rule's fixed-response action answered with this status: the load balancer's configuration, not a target");
+        Cause::ConfigReturn
     } else if let Some(t) = target_status {
         if t == elb {
             ev.text("the target answered with this status; the load balancer passed it on");
@@ -116,15 +137,26 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
                 }
                 (None, None) => {
                     ev.text(
-"the request was never dispatched to the target: connection refused (RST), host unreachable, or a TLS \
-                         handshake error to the target; ALB's log does not say which (see the target's logs, or the \
+"request_processing_time and target_processing_time -1: AWS says the load balancer could not dispatch \
+                         the request to a target, which happens when the target closes the connection before the idle \
+                         timeout (or the client's request was malformed); a refused (RST), unreachable or TLS-failed \
+                         connection logs the same, and ALB's log does not say which (see the target's logs, or the \
                          TargetConnectionErrorCount and TargetTLSNegotiationErrorCount metrics)",
 );
                     Cause::Unknown
                 }
             },
-            _ => {
-                ev.text("the load balancer made this status; its log gives no reason");
+            s => {
+                ev.text(match s {
+                    460 => "460: the client closed the connection before the idle timeout elapsed (the load balancer's own code, not a target's)",
+                    463 => "463: the request's X-Forwarded-For header had more than 30 addresses",
+                    464 => "464: the request's protocol is incompatible with the target group's protocol version",
+                    500 => "500 from the load balancer: an unexpected error of its own, in its AWS WAF rules or with the identity provider (no target answered)",
+                    501 => "501: the load balancer does not support the request's Transfer-Encoding",
+                    505 => "505: the load balancer does not support the request's HTTP version",
+                    561 => "561: the identity provider returned an error to the authenticate action (no target involved)",
+                    _ => "the load balancer made this status without a target's; its log gives no reason",
+                });
                 Cause::Unknown
             }
         }
@@ -134,49 +166,50 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
 }
 
 /// An `error_reason` → cause and meaning, from the access-log reference's
-/// "Error reason codes" tables (`load-balancer-access-logs.md`): the
-/// `authenticate` action's codes (`Auth…`), weighted target groups'
+/// "Error reason codes" tables (`load-balancer-access-logs.md`), every code:
+/// the `authenticate` action's (`Auth…`), weighted target groups'
 /// (`AWSALBTGCookieInvalid`, `WeightedTargetGroupsUnhandledException`),
 /// Lambda targets' (`Lambda…`) and AWS WAF's (`WAF…`). Only Lambda's name
 /// a failure of the target; the others are the load balancer's own steps.
+/// A code not in the tables is quoted as unknown.
 fn reason_code(reason: &[u8]) -> (Cause, &'static str) {
     if reason.starts_with(b"Lambda") {
         return lambda(reason);
     }
-    match reason {
-        b"AuthTokenEpRequestTimeout" | b"AuthUserinfoEpRequestTimeout" => (
-            Cause::Unknown,
-            "the authenticate action could not reach the identity provider's endpoint (ELBAuthError): not the target",
-        ),
-        b"AuthTokenEpRequestFailed" | b"AuthUserinfoEpRequestFailed" => (
-            Cause::Unknown,
-            "the identity provider's endpoint answered an error (ELBAuthError): not the target",
-        ),
-        b"AuthUnhandledException" | b"AuthMissingHostHeader" | b"AuthUserinfoResponseSizeExceeded" => (
-            Cause::Unknown,
-            "the load balancer's authenticate action failed (ELBAuthError): not the target",
-        ),
-        r if r.starts_with(b"Auth") => (
-            Cause::Unknown,
-            "the authenticate action rejected the request (cookie, token or state not valid; ELBAuthFailure): not the target",
-        ),
-        b"AWSALBTGCookieInvalid" | b"WeightedTargetGroupsUnhandledException" => (
-            Cause::Unknown,
-            "forwarding to a weighted target group failed in the load balancer (AWSALBTG cookie not valid, or an unhandled exception): not the target",
-        ),
+    let meaning = match reason {
+        b"AuthTokenEpRequestTimeout" | b"AuthUserinfoEpRequestTimeout" => {
+            "the authenticate action could not reach the identity provider's endpoint (ELBAuthError): not the target"
+        }
+        b"AuthTokenEpRequestFailed" | b"AuthUserinfoEpRequestFailed" => {
+            "the identity provider's endpoint answered an error (ELBAuthError): not the target"
+        }
+        b"AuthUnhandledException" | b"AuthMissingHostHeader" => {
+            "the load balancer's authenticate action failed (ELBAuthError): not the target"
+        }
+        b"AuthUserinfoResponseSizeExceeded" => {
+            "the identity provider's claims exceeded 11 KB (ELBAuthUserClaimsSizeExceeded): not the target"
+        }
+        b"AuthInvalidCookie" | b"AuthInvalidGrantError" | b"AuthInvalidIdToken" | b"AuthInvalidStateParam"
+        | b"AuthInvalidTokenResponse" | b"AuthInvalidUserinfoResponse" | b"AuthMissingCodeParam"
+        | b"AuthMissingStateParam" => {
+            "the authenticate action rejected the request (cookie, token, code or state not valid; ELBAuthFailure): not the target"
+        }
+        b"AWSALBTGCookieInvalid" => {
+            "the AWSALBTG cookie of weighted target groups was not valid (URL-encoded, for one): the load balancer's step, not the target"
+        }
+        b"WeightedTargetGroupsUnhandledException" => {
+            "the load balancer had an unhandled exception forwarding to a weighted target group: not the target"
+        }
         b"WAFConnectionError" | b"WAFConnectionTimeout" | b"WAFResponseReadTimeout" | b"WAFServiceError"
-        | b"WAFUnhandledException" => (
-            Cause::Unknown,
-            "the load balancer could not get AWS WAF's decision (connection, timeout or WAF error): not the target",
-        ),
-        _ => (
-            Cause::Unknown,
-            "a code not in the access-log reference's tables gatecheck knows",
-        ),
-    }
+        | b"WAFUnhandledException" => {
+            "the load balancer could not get AWS WAF's decision (connection, timeout or WAF error): not the target"
+        }
+        _ => "a code not in the access-log reference's tables",
+    };
+    (Cause::Unknown, meaning)
 }
 
-/// A Lambda target's `error_reason` (the access-log reference's table).
+/// A Lambda target's `error_reason`: every code of the reference's table.
 fn lambda(reason: &[u8]) -> (Cause, &'static str) {
     match reason {
         b"LambdaInvalidResponse" => (Cause::InvalidHeader, "the function's response is malformed or misses required fields"),
@@ -191,7 +224,19 @@ fn lambda(reason: &[u8]) -> (Cause, &'static str) {
         b"LambdaAccessDenied" | b"LambdaResourceNotFound" => {
             (Cause::Unknown, "the load balancer could not invoke the function (permission or function missing): configuration")
         }
-        _ => (Cause::Unknown, "the function could not be set up or run (VPC, KMS or runtime configuration)"),
+        b"LambdaEC2AccessDeniedException" | b"LambdaEC2ThrottledException" | b"LambdaEC2UnexpectedException"
+        | b"LambdaENILimitReachedException" | b"LambdaSubnetIPAddressLimitReachedException"
+        | b"LambdaInvalidSecurityGroupIDException" | b"LambdaInvalidSubnetIDException" => {
+            (Cause::Unknown, "Lambda could not set up the function's VPC access (EC2, network interfaces, subnets, security groups): configuration")
+        }
+        b"LambdaKMSAccessDeniedException" | b"LambdaKMSDisabledException" | b"LambdaKMSInvalidStateException"
+        | b"LambdaKMSNotFoundException" => {
+            (Cause::Unknown, "Lambda could not decrypt the function's environment variables (KMS key): configuration")
+        }
+        b"LambdaInvalidRuntimeException" | b"LambdaInvalidZipFileException" => {
+            (Cause::Unknown, "Lambda could not start the function (runtime not supported, or its zip file): configuration")
+        }
+        _ => (Cause::Unknown, "a Lambda code not in the access-log reference's table"),
     }
 }
 
@@ -217,6 +262,7 @@ mod tests {
                 elb_status: Some(elb),
                 target_status: target,
                 error_reason: None,
+                actions: None,
                 request_processing_ms: rpt,
                 target_processing_ms: tpt,
                 response_processing_ms: None,
@@ -263,6 +309,38 @@ mod tests {
             reason_code(b"LambdaUnhandled").0,
             Cause::UpstreamClosedEarly
         );
+        // codes not in AWS's tables are quoted as such, never described
+        for code in [&b"AuthSomethingNew"[..], b"LambdaSomethingNew", b"Other"] {
+            let (cause, meaning) = reason_code(code);
+            assert_eq!(cause, Cause::Unknown);
+            assert!(
+                meaning.contains("not in the access-log reference"),
+                "{meaning}"
+            );
+        }
+        // a listener rule's fixed response is not "no targets"
+        let mut r = rec(503, None, None, None);
+        if let Signals::Alb { actions, .. } = &mut r.signals {
+            *actions = Some(b"fixed-response");
+        }
+        let v = classify(&r);
+        assert_eq!(v.cause, Cause::ConfigReturn, "{:?}", v.evidence);
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.contains("fixed-response action")),
+            "{:?}",
+            v.evidence
+        );
+        for s in [460u16, 463, 464, 500, 501, 505, 561] {
+            let v = classify(&rec(s, None, None, None));
+            assert_eq!(v.cause, Cause::Unknown);
+            assert!(
+                v.evidence.iter().any(|e| e.starts_with(&format!("{s}"))),
+                "{s}: {:?}",
+                v.evidence
+            );
+        }
         let mut r = rec(500, None, Some(0), None);
         if let Signals::Alb { error_reason, .. } = &mut r.signals {
             *error_reason = Some(b"WAFConnectionTimeout");

@@ -2,13 +2,30 @@
 //! CloudFront met at the origin) with `sc-status`, else
 //! `x-edge-result-type`.
 //!
-//! Meanings: AWS "Standard logging reference" (`x-edge-detailed-result-type`
-//! values) and "Troubleshooting error responses from your origin" (a 504 is
-//! CloudFront giving up on the origin: connection or read timeout; a 502 is
-//! a failed connection, TLS negotiation or DNS, or an invalid response).
+//! Meanings: AWS "Standard logging reference" (field 29,
+//! `x-edge-detailed-result-type`: the values when `x-edge-result-type` is
+//! `Error`, `OriginShieldHit`, `MissGeneratedResponse`; each value
+//! in `by_detailed`) and "Troubleshooting error responses from your
+//! origin" (a 504 is CloudFront giving up on the origin: connection or read
+//! timeout; a 502 is a failed connection, TLS negotiation or DNS, or an
+//! invalid response). `OriginCommError` is documented as "the request timed
+//! out while connecting to the origin, or reading data from the origin".
 //! CloudFront never logs the origin's own status: a 5xx with result type
 //! `Error` and detailed type `Error` may be the origin's answer or
-//! CloudFront's, so it stays `unknown`.
+//! CloudFront's ("can occur when the server serves an error response from
+//! the cache"), so it stays `unknown`.
+//!
+//! Edge functions: AWS's "Troubleshooting Lambda@Edge" / CloudFront
+//! Functions pages and the `X-Cache` values CloudFront sends (`… from
+//! cloudfront`), which the result-type fields carry: `LambdaValidationError`
+//! (502: the function's response or request change failed validation),
+//! `LambdaExecutionError` (503: the function failed or timed out),
+//! `LambdaLimitExceeded` (503: Lambda throttled it), `FunctionExecutionError`,
+//! `FunctionThrottledError` (503: a CloudFront Function over its compute
+//! budget), and `…GeneratedResponse` (the function chose the status). These
+//! were made at the edge by the distribution's own code, not by the origin:
+//! `unknown` (the throttles `rate_limited`), with the evidence saying so.
+//! Any other value gives `unknown` with the value quoted.
 
 use super::{context, Evidence, Lossy};
 use crate::analyze::cause::{Cause, Verdict};
@@ -80,7 +97,10 @@ fn by_detailed(d: &[u8], timeout: bool) -> (Option<Cause>, &'static str) {
     use Cause::*;
     let t = |other: Cause| Some(if timeout { Timeout } else { other });
     match d {
-        b"OriginConnectError" => (t(UpstreamRefused), "CloudFront couldn't connect to the origin"),
+        b"OriginConnectError" => (
+            t(UpstreamRefused),
+            "CloudFront couldn't connect to the origin (refused or unreachable; AWS also lists a failed TLS negotiation with a custom origin among its 502s without saying which type it logs)",
+        ),
         b"OriginDnsError" | b"NonS3OriginDnsError" => {
             (Some(Dns), "CloudFront couldn't resolve the origin's domain name")
         }
@@ -95,10 +115,13 @@ fn by_detailed(d: &[u8], timeout: bool) -> (Option<Cause>, &'static str) {
         ),
         b"OriginZeroSizeObjectError" => (Some(InvalidHeader), "a zero-size object from the origin caused an error"),
         b"OriginCommError" => (
-            timeout.then_some(Timeout),
-            "communication with the origin failed (not in AWS's list of values)",
+            Some(Timeout),
+            "the request timed out while connecting to the origin or reading data from it",
         ),
-        b"OriginError" => (Some(Unknown), "the origin returned an incorrect response; CloudFront does not say how"),
+        b"OriginError" => (
+            Some(InvalidHeader),
+            "the origin returned an incorrect response (AWS's words; CloudFront does not say how)",
+        ),
         b"AbortedOrigin" => (Some(Unknown), "CloudFront met an issue with the origin; it does not say which"),
         b"Error" => (
             None,
@@ -111,8 +134,46 @@ fn by_detailed(d: &[u8], timeout: bool) -> (Option<Cause>, &'static str) {
         | b"InvalidRequestHeader" | b"InvalidRequestMethod" => {
             (Some(Unknown), "CloudFront refused the viewer's request")
         }
-        _ => (None, "same as the result type, or a value gatecheck does not know"),
+        b"Hit" | b"RefreshHit" | b"Miss" | b"OriginShieldHit" | b"LimitExceeded" | b"CapacityExceeded"
+        | b"Redirect" => (None, "the same as the result type"),
+        other => match edge_function(other) {
+            Some((c, meaning)) => (Some(c), meaning),
+            None => (None, "a value gatecheck does not know"),
+        },
     }
+}
+
+/// A result type naming an edge function (Lambda@Edge or a CloudFront
+/// Function): `(cause, meaning)`, or `None` for any other value.
+fn edge_function(v: &[u8]) -> Option<(Cause, &'static str)> {
+    use Cause::*;
+    Some(match v {
+        b"LambdaValidationError" => (
+            Unknown,
+            "a Lambda@Edge function's response (or its change to the request) failed CloudFront's validation: made at the edge by the distribution's function, not by the origin",
+        ),
+        b"LambdaExecutionError" => (
+            Unknown,
+            "a Lambda@Edge function failed (an error, or its timeout): made at the edge by the distribution's function, not by the origin",
+        ),
+        b"LambdaLimitExceeded" | b"LambdaLimitExceededError" => (
+            RateLimited,
+            "Lambda throttled the Lambda@Edge function (its concurrency quota)",
+        ),
+        b"FunctionExecutionError" => (
+            Unknown,
+            "a CloudFront Function failed at run time: made at the edge, not by the origin",
+        ),
+        b"FunctionThrottledError" => (
+            RateLimited,
+            "a CloudFront Function was throttled for exceeding its compute utilization",
+        ),
+        b"FunctionGeneratedResponse" | b"LambdaGeneratedResponse" | b"MissGeneratedResponse" => (
+            Unknown,
+            "an edge function generated this response itself (its code chose the status): not the origin",
+        ),
+        _ => return None,
+    })
 }
 
 /// From `x-edge-result-type` alone.
@@ -127,13 +188,29 @@ fn by_result(e: &[u8], status: u16, ev: &mut Evidence) -> Cause {
             Cause::Passthrough
         }
         b"Hit" | b"RefreshHit" | b"OriginShieldHit" | b"Miss" | b"Redirect" => Cause::Passthrough,
-        _ => {
+        b"Error" => {
             ev.text(
                 "result type Error without a more specific detailed type: CloudFront logs no origin \
                  status, so whether the origin sent it is unknown; look at the origin's logs (join on X-Amz-Cf-Id)",
             );
             Cause::Unknown
         }
+        other => match edge_function(other) {
+            Some((c, meaning)) => {
+                ev.add(format_args!(
+                    "x-edge-result-type={}: {meaning}",
+                    Lossy(other)
+                ));
+                c
+            }
+            None => {
+                ev.add(format_args!(
+                    "x-edge-result-type={}: a value gatecheck does not know",
+                    Lossy(other)
+                ));
+                Cause::Unknown
+            }
+        },
     }
 }
 
@@ -192,7 +269,70 @@ mod tests {
                 Cause::UpstreamClosedEarly,
             ),
             (504, b"Error", Some(b"OriginCommError"), Cause::Timeout),
-            (502, b"Error", Some(b"OriginCommError"), Cause::Unknown),
+            // AWS: "timed out while connecting to the origin, or reading"
+            (502, b"Error", Some(b"OriginCommError"), Cause::Timeout),
+            (502, b"Error", Some(b"OriginError"), Cause::InvalidHeader),
+            (
+                502,
+                b"Error",
+                Some(b"OriginZeroSizeObjectError"),
+                Cause::InvalidHeader,
+            ),
+            (
+                502,
+                b"Error",
+                Some(b"SlowReaderOriginError"),
+                Cause::Unknown,
+            ),
+            (502, b"Error", Some(b"AbortedOrigin"), Cause::Unknown),
+            (403, b"Error", Some(b"ClientGeoBlocked"), Cause::Unknown),
+            // edge functions: made at the edge, not by the origin
+            (
+                502,
+                b"LambdaValidationError",
+                Some(b"LambdaValidationError"),
+                Cause::Unknown,
+            ),
+            (
+                503,
+                b"LambdaExecutionError",
+                Some(b"LambdaExecutionError"),
+                Cause::Unknown,
+            ),
+            (
+                503,
+                b"LambdaLimitExceeded",
+                Some(b"LambdaLimitExceeded"),
+                Cause::RateLimited,
+            ),
+            (
+                503,
+                b"FunctionThrottledError",
+                Some(b"FunctionThrottledError"),
+                Cause::RateLimited,
+            ),
+            (503, b"FunctionExecutionError", None, Cause::Unknown),
+            (
+                502,
+                b"Error",
+                Some(b"FunctionGeneratedResponse"),
+                Cause::Unknown,
+            ),
+            (502, b"Miss", Some(b"MissGeneratedResponse"), Cause::Unknown),
+            (502, b"SomethingNew", Some(b"SomethingNew"), Cause::Unknown),
+            (
+                502,
+                b"Error",
+                Some(b"OriginSomethingNewError"),
+                Cause::Unknown,
+            ),
+            (502, b"Hit", Some(b"Hit"), Cause::Passthrough),
+            (
+                503,
+                b"LimitExceeded",
+                Some(b"LimitExceeded"),
+                Cause::RateLimited,
+            ),
             (
                 502,
                 b"Error",
@@ -225,5 +365,29 @@ mod tests {
             .evidence
             .iter()
             .any(|e| e.contains("logs no x-edge-detailed-result-type")));
+        // a value AWS has not documented is quoted, never explained
+        for (e, d) in [
+            (&b"SomethingNew"[..], &b"SomethingNew"[..]),
+            (b"Error", b"OriginSomethingNewError"),
+        ] {
+            let v = classify(&rec(502, e, Some(d)));
+            assert!(
+                v.evidence.iter().any(
+                    |l| l.contains(&*String::from_utf8_lossy(d)) && l.contains("does not know")
+                ),
+                "{:?}",
+                v.evidence
+            );
+        }
+        let v = classify(&rec(
+            502,
+            b"LambdaValidationError",
+            Some(b"LambdaValidationError"),
+        ));
+        assert!(
+            v.evidence.iter().any(|l| l.contains("not by the origin")),
+            "{:?}",
+            v.evidence
+        );
     }
 }

@@ -11,7 +11,9 @@
 
 pub mod lower;
 pub mod parser;
+pub mod refusals;
 pub mod resolve;
+pub mod spoe;
 
 pub use parser::{
     parse_cfg, Config, HaproxyError, Line, Section, SectionKind, Word, WordFlags, SECTION_KEYWORDS,
@@ -26,8 +28,10 @@ use crate::source::{FileId, SourceMap};
 /// into the model. Syntax errors are returned with their spans; the model is
 /// built from everything that did parse.
 pub fn parse(sources: &mut SourceMap, file: FileId, _opts: &LoadOptions) -> Parsed {
-    let cfg = parse_cfg(file, &sources.get(file).text);
-    let model = lower::lower(&cfg, file);
+    let text = &sources.get(file).text;
+    let cfg = parse_cfg(file, text);
+    let mut model = lower::lower(&cfg, file);
+    refusals::check(&cfg, text, &mut model.invalid);
     Parsed {
         model: Some(model),
         errors: cfg.errors.into_iter().map(ConfigError::Haproxy).collect(),

@@ -247,6 +247,9 @@ pub enum FileContext {
     Main,
     /// Included inside `http { }` (conf.d/*.conf, sites-available/*).
     Http,
+    /// Included inside `stream { }` (a TCP/UDP site file: `server`s whose
+    /// `proxy_pass` sits at server level, stream `upstream`s).
+    Stream,
     /// Included inside `server { }`.
     Server,
     /// Included inside `location { }`.
@@ -255,18 +258,20 @@ pub enum FileContext {
 
 impl FileContext {
     /// Every context, outermost first (the order inference tries them).
-    pub const ALL: [FileContext; 4] = [
+    pub const ALL: [FileContext; 5] = [
         FileContext::Main,
         FileContext::Http,
+        FileContext::Stream,
         FileContext::Server,
         FileContext::Location,
     ];
 
-    /// `main`, `http`, `server`, `location`.
+    /// `main`, `http`, `stream`, `server`, `location`.
     pub fn as_str(self) -> &'static str {
         match self {
             FileContext::Main => "main",
             FileContext::Http => "http",
+            FileContext::Stream => "stream",
             FileContext::Server => "server",
             FileContext::Location => "location",
         }
@@ -284,6 +289,7 @@ impl FileContext {
         match self {
             FileContext::Main => ctx::MAIN,
             FileContext::Http => ctx::HTTP,
+            FileContext::Stream => ctx::STREAM,
             FileContext::Server => ctx::SERVER,
             FileContext::Location => ctx::LOCATION,
         }
@@ -293,8 +299,11 @@ impl FileContext {
 /// Infer the context of a file from its top-level directives: the
 /// outermost context in which nginx accepts every known one (a top-level
 /// `server`/`upstream`/`map` means `http`, a top-level `location`/`listen`
-/// means `server`, a top-level `proxy_pass` means `location`). Returns the
-/// context and why, naming the directive that ruled out `main`.
+/// means `server`, a top-level `proxy_pass` means `location`). `server`
+/// and `upstream` blocks fit both `http` and `stream`: what they hold
+/// decides (`proxy_pass` or `proxy_timeout` in a `server` belong to
+/// `stream`, `location` to `http`; a tie is `http`). Returns the context
+/// and why, naming the directive that ruled out `main` (and `http`).
 pub fn infer(nodes: &[Node]) -> (FileContext, String) {
     let known: Vec<(&Node, u32)> = nodes
         .iter()
@@ -302,7 +311,32 @@ pub fn infer(nodes: &[Node]) -> (FileContext, String) {
         .map(|n| (n, contexts(&n.name)))
         .filter(|(_, m)| *m != 0)
         .collect();
-    let misfits = |c: FileContext| known.iter().filter(|(_, m)| m & c.mask() == 0).count();
+    // Directives inside the top-level `server`/`upstream` blocks that the
+    // block of that name in `c` refuses, with the first of them.
+    let inner_misfits = |c: FileContext| -> (usize, Option<(&str, &str)>) {
+        let mut count = 0;
+        let mut first = None;
+        for (n, _) in &known {
+            let inner = match (n.name.as_str(), c) {
+                ("server", FileContext::Http) => ctx::SERVER,
+                ("server", FileContext::Stream) => ctx::STREAM_SERVER,
+                ("upstream", FileContext::Http) => ctx::UPSTREAM,
+                ("upstream", FileContext::Stream) => ctx::STREAM_UPSTREAM,
+                _ => continue,
+            };
+            for child in n.block.iter().flat_map(|b| &b.children) {
+                let m = contexts(&child.name);
+                if m != 0 && m & inner == 0 {
+                    count += 1;
+                    first.get_or_insert((n.name.as_str(), child.name.as_str()));
+                }
+            }
+        }
+        (count, first)
+    };
+    let misfits = |c: FileContext| {
+        known.iter().filter(|(_, m)| m & c.mask() == 0).count() + inner_misfits(c).0
+    };
     let best = FileContext::ALL
         .into_iter()
         .min_by_key(|c| misfits(*c))
@@ -311,11 +345,16 @@ pub fn infer(nodes: &[Node]) -> (FileContext, String) {
         return (best, String::new());
     }
     // The first directive that does not fit in `main`.
-    let why = known
+    let mut why = known
         .iter()
         .find(|(_, m)| m & ctx::MAIN == 0)
         .map(|(n, _)| format!("top-level `{}` is not allowed in `main`", n.name))
         .unwrap_or_default();
+    if best == FileContext::Stream {
+        if let (_, Some((block, d))) = inner_misfits(FileContext::Http) {
+            why += &format!(", and `{d}` inside `{block}` belongs to `stream`, not `http`");
+        }
+    }
     (best, why)
 }
 
@@ -383,6 +422,23 @@ mod tests {
         );
         assert_eq!(infer_src("proxy_set_header Host $host;"), FileContext::Http);
         assert_eq!(infer_src("lua_shared_dict x 1m;"), FileContext::Main);
+        // a TCP site file (/etc/nginx/stream.d/*.conf)
+        let tcp = "upstream db { server 10.0.0.1:5432; } server { listen 5432; proxy_pass db; }";
+        assert_eq!(infer_src(tcp), FileContext::Stream);
+        let (_, why) = infer(&parser::parse(tcp.as_bytes(), FileId(0)).0);
+        assert_eq!(
+            why,
+            "top-level `upstream` is not allowed in `main`, and `proxy_pass` inside `server` belongs to `stream`, not `http`"
+        );
+        assert_eq!(
+            infer_src("server { listen 53 udp; proxy_timeout 1s; proxy_pass 10.0.0.1:53; }"),
+            FileContext::Stream
+        );
+        // a location decides for http
+        assert_eq!(
+            infer_src("server { listen 80; location / { proxy_pass http://a; } }"),
+            FileContext::Http
+        );
         let (_, why) = infer(&parser::parse(b"server { }", FileId(0)).0);
         assert!(why.contains("`server`"), "{why}");
     }

@@ -148,12 +148,12 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions, context: FileContext
         && tree.missing.is_empty()
         && m.unknown.is_empty();
     let defined = variables::defined(&tree.nodes);
-    for (v, n) in variables::undefined_in_passes(&tree.nodes, &defined) {
+    for (v, n, directive) in variables::undefined_in_passes(&tree.nodes, &defined) {
         if complete {
             invalid(
                 &mut m.invalid,
                 n.span,
-                &n.name,
+                directive,
                 format!("unknown \"{}\" variable", v.to_ascii_lowercase()),
                 "no nginx module and no `set`, `map` or `geo` of this config defines it; if the file is a template filled in before nginx reads it (envsubst, `${VAR}`), lint the rendered file",
             );
@@ -202,6 +202,15 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions, context: FileContext
             m.servers.push(ctx.server(s, &global.directives));
         }
     }
+    // An upstream a stream proxy_pass names may sit in an include not read,
+    // or, in a fragment, in another file of the same stream {}.
+    let all_read = context == FileContext::Main && !opts.no_includes && tree.missing.is_empty();
+    if let Some(st) = nodes
+        .iter()
+        .find(|n| n.name == "stream" && n.block.is_some())
+    {
+        m.stream = super::stream::lower_stream(st, opts.nginx_version, all_read, &mut m.invalid);
+    }
     m.global = global;
     m.index();
     m
@@ -227,6 +236,7 @@ fn wrap(nodes: &[Node], context: FileContext, file: FileId) -> Option<Vec<Node>>
     Some(match context {
         FileContext::Main => return None,
         FileContext::Http => vec![block("http", vec![], inner)],
+        FileContext::Stream => vec![block("stream", vec![], inner)],
         FileContext::Server => vec![block("http", vec![], vec![block("server", vec![], inner)])],
         FileContext::Location => vec![block(
             "http",
@@ -256,7 +266,7 @@ fn to_directive(n: &Node) -> Directive {
 }
 
 /// The plain (non-block) directives of one level.
-fn own_directives(nodes: &[Node]) -> Directives {
+pub(super) fn own_directives(nodes: &[Node]) -> Directives {
     let mut d = Directives::new();
     for n in nodes.iter().filter(|n| n.block.is_none()) {
         d.push(to_directive(n));
@@ -359,7 +369,7 @@ fn bool_setting(d: &Directives, name: &str, block: Span) -> Setting<bool> {
 }
 
 /// A count directive's first argument as a `u32`, 0 when it is not one.
-fn count_u32(x: &Directive) -> u32 {
+pub(super) fn count_u32(x: &Directive) -> u32 {
     x.count(0)
         .and_then(|c| u32::try_from(c.value).ok())
         .unwrap_or(0)
@@ -445,6 +455,17 @@ pub fn split_host_port(s: &str) -> (String, Option<u16>) {
 
 impl Lower {
     fn upstream(&self, n: &Node) -> Option<Upstream> {
+        upstream(n, self.version, Mode::Http)
+    }
+}
+
+/// Lower one `upstream` block of `http {}` (`Mode::Http`) or `stream {}`
+/// (`Mode::Tcp`: there is no `keepalive` in a stream upstream, so none is
+/// kept). The `server` parameters (`max_fails`, `fail_timeout`, `backup`,
+/// `down`, `resolve`) read the same in both: ngx_http_upstream_server() and
+/// ngx_stream_upstream_server() share their defaults.
+pub(super) fn upstream(n: &Node, version: Option<Version>, mode: Mode) -> Option<Upstream> {
+    {
         let name = n.arg(0)?.to_string();
         let block = n.block.as_ref()?;
         let span = n.header_span();
@@ -498,11 +519,12 @@ impl Lower {
             .unwrap_or_else(|| Setting::default_at(Balance::RoundRobin, span));
         let keepalive = match d.get("keepalive") {
             Some(x) => Setting::explicit(count_u32(x), x.span),
+            None if mode == Mode::Tcp => Setting::default_at(0, span),
             // empty before 1.29.7: no connections kept
             None => Setting::default_at(
                 values::read(
                     ValueKind::Count,
-                    default_text("keepalive", KEEPALIVE_MODULE, self.version),
+                    default_text("keepalive", KEEPALIVE_MODULE, version),
                 )
                 .and_then(|v| match v {
                     Value::Count(n) => u32::try_from(n).ok(),
@@ -535,14 +557,15 @@ impl Lower {
             resolver,
             // Active health checks are an NGINX Plus feature.
             health_check: Setting::default_at(false, span),
-            // Only `http {}` upstreams are lowered.
-            mode: Setting::default_at(Mode::Http, span),
+            mode: Setting::default_at(mode, span),
             http_reuse: None,
             redispatch: None,
             check_probe: None,
         })
     }
+}
 
+impl Lower {
     fn server(&self, n: &Node, http: &Directives) -> Server {
         let span = n.header_span();
         let children = n
@@ -761,7 +784,13 @@ impl Lower {
     }
 }
 
-fn invalid(out: &mut Vec<Invalid>, span: Span, directive: &str, problem: String, help: &str) {
+pub(super) fn invalid(
+    out: &mut Vec<Invalid>,
+    span: Span,
+    directive: &str,
+    problem: String,
+    help: &str,
+) {
     out.push(Invalid {
         span,
         directive: directive.to_string(),
@@ -948,10 +977,10 @@ fn validate(
                 invalid(out, span, name, problem, &help);
             }
         }
-        if name == "server" && context == ctx::UPSTREAM {
+        if name == "server" && (context == ctx::UPSTREAM || context == ctx::STREAM_UPSTREAM) {
             for p in n.args.iter().skip(1) {
                 if let Some(v) = p.value.strip_prefix("fail_timeout=") {
-                    // ngx_http_upstream_server reads it with
+                    // ngx_http_upstream_server (and its stream twin) reads it with
                     // ngx_parse_time(…, 1): whole seconds, `ms` refused
                     // ("invalid parameter" from nginx -t 1.22).
                     if values::read_seconds(v).is_none() {
@@ -1002,7 +1031,7 @@ fn default_listen(server: Span) -> Vec<Listen> {
 /// A `listen` address as nginx reads it (`ngx_http_core_module`, `listen`:
 /// `address[:port]`, `port`, `unix:path`; "if only address is given, the
 /// port 80 is used"; IPv6 in brackets; `*` for every address).
-fn listen(a: &Arg, span: Span) -> Listen {
+pub(super) fn listen(a: &Arg, span: Span) -> Listen {
     let t = a.value.as_str();
     if t.starts_with("unix:") {
         return Listen::new(t, t, None, span);

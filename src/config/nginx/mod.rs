@@ -13,6 +13,7 @@ pub mod lexer;
 pub mod lower;
 pub mod parser;
 pub mod select;
+pub mod stream;
 pub mod units;
 pub mod values;
 pub mod variables;

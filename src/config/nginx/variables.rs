@@ -151,22 +151,34 @@ fn collect(nodes: &[Node], in_unknown: bool, out: &mut HashSet<String>) {
                     out.insert(v.to_ascii_lowercase());
                 }
             }
-            for marker in ["(?<", "(?P<", "(?'"] {
-                let mut rest = a.value.as_str();
-                while let Some(i) = rest.find(marker) {
-                    rest = &rest[i + marker.len()..];
-                    let end = rest
-                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                        .unwrap_or(rest.len());
-                    out.insert(rest[..end].to_ascii_lowercase());
-                }
-            }
+            named_captures(&a.value, out);
         }
         if let Some(b) = &n.block {
+            // a `map` key may be a regex whose named captures its values use
+            if name == "map" {
+                for e in &b.children {
+                    named_captures(&e.name, out);
+                }
+            }
             // a `map`/`geo`/`split_clients` table holds values, not directives
             if !matches!(name, "map" | "geo" | "split_clients" | "types") {
                 collect(&b.children, unknown, out);
             }
+        }
+    }
+}
+
+/// Insert the named captures of regex `text` (`(?<name>…)`, `(?P<name>…)`,
+/// `(?'name'…)`).
+fn named_captures(text: &str, out: &mut HashSet<String>) {
+    for marker in ["(?<", "(?P<", "(?'"] {
+        let mut rest = text;
+        while let Some(i) = rest.find(marker) {
+            rest = &rest[i + marker.len()..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            out.insert(rest[..end].to_ascii_lowercase());
         }
     }
 }
@@ -181,27 +193,49 @@ const PASSES: &[&str] = &[
     "memcached_pass",
 ];
 
-/// Variables used by a `*_pass` that nginx does not provide and the config
-/// does not define: `(name as written, the directive)`, in source order.
+/// Variables used by a `*_pass`, or by a `map` as its source or a value,
+/// that nginx does not provide and the config does not define: `(name as
+/// written, the node it is in, the directive to name)`, in source order.
 pub fn undefined_in_passes<'n>(
     nodes: &'n [Node],
     defined: &HashSet<String>,
-) -> Vec<(String, &'n Node)> {
+) -> Vec<(String, &'n Node, &'n str)> {
     let mut out = Vec::new();
     walk(nodes, defined, &mut out);
     out
 }
 
-fn walk<'n>(nodes: &'n [Node], defined: &HashSet<String>, out: &mut Vec<(String, &'n Node)>) {
+/// One found: the variable, the node it is in, the directive to name.
+type Found<'n> = (String, &'n Node, &'n str);
+
+fn walk<'n>(nodes: &'n [Node], defined: &HashSet<String>, out: &mut Vec<Found<'n>>) {
+    let check = |text: &str, n: &'n Node, directive: &'n str, out: &mut Vec<Found<'n>>| {
+        for v in references(text) {
+            if !is_builtin(v) && !defined.contains(&v.to_ascii_lowercase()) {
+                out.push((v.to_string(), n, directive));
+            }
+        }
+    };
     for n in nodes {
         if PASSES.contains(&n.name.as_str()) {
             for a in &n.args {
-                for v in references(&a.value) {
-                    if !is_builtin(v) && !defined.contains(&v.to_ascii_lowercase()) {
-                        out.push((v.to_string(), n));
-                    }
+                check(&a.value, n, &n.name, out);
+            }
+        }
+        if n.name == "map" {
+            // `map SOURCE $result { key value; … }`: the source and each
+            // value are compiled as complex values (ngx_http_map_module,
+            // and its stream twin), so nginx -t refuses an unknown
+            // variable there too (`unknown "arg" variable`).
+            if let Some(src) = n.args.first() {
+                check(&src.value, n, &n.name, out);
+            }
+            for e in n.block.iter().flat_map(|b| &b.children) {
+                if let Some(v) = e.args.last() {
+                    check(&v.value, e, &n.name, out);
                 }
             }
+            continue;
         }
         if let Some(b) = &n.block {
             walk(&b.children, defined, out);
@@ -221,7 +255,7 @@ mod tests {
         let d = defined(&nodes);
         undefined_in_passes(&nodes, &d)
             .into_iter()
-            .map(|(v, _)| v)
+            .map(|(v, _, _)| v)
             .collect()
     }
 
@@ -262,6 +296,17 @@ mod tests {
     }
 
     #[test]
+    fn map_sources_and_values_are_checked() {
+        // crossplane's empty-value-map.conf: nginx 1.22 -t says
+        // `unknown "arg" variable`
+        assert_eq!(
+            undefined("map string $variable { '' $arg; *.example.com ''; }"),
+            ["arg"]
+        );
+        assert_eq!(undefined("map $nope $v { default 1; }"), ["nope"]);
+    }
+
+    #[test]
     fn what_a_config_defines_is_not() {
         for src in [
             "server { location / { proxy_pass http://$host$request_uri; } }",
@@ -273,6 +318,7 @@ mod tests {
             "server { location ~ ^/([a-z]+)/ { proxy_pass http://$1; } }",
             "server { location / { auth_request /a; auth_request_set $u $upstream_http_x_u; proxy_pass http://$u; } }",
             "geoip2 /db { $geo_host default=a country iso_code; } server { location / { proxy_pass http://$geo_host; } }",
+            "map $host $m { ~^(?<sub>[a-z]+)\\. $sub; default $scheme://$host; hostnames; }",
         ] {
             assert!(undefined(src).is_empty(), "{src}");
         }

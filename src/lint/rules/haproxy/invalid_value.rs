@@ -5,7 +5,7 @@ use crate::declare_rule;
 use crate::lint::LintContext;
 
 declare_rule! {
-    /// A time or size value that does not parse, an unknown `retry-on` / `http-reuse` keyword, or a keyword its section refuses or ignores.
+    /// A time or size value that does not parse, an unknown `retry-on` / `http-reuse` keyword, a keyword its section refuses or ignores, or what `haproxy -c` refuses (a bad name character, a port range, no final newline).
     ///
     /// ## What it does
     /// Reports values the HAProxy parser recorded as malformed (times with
@@ -14,8 +14,16 @@ declare_rule! {
     /// keywords used in a section that refuses them (`server` in a
     /// `frontend`) or ignores them (`retries`, `timeout server`, `option
     /// redispatch` in a `frontend`; `bind`, `timeout client` in a
-    /// `backend`). Values written with environment variables are not
-    /// checked.
+    /// `backend`). Also what `haproxy -c` refuses in a file that parses: a
+    /// character other than letters, digits, `.`, `:`, `_`, `-` in the name
+    /// of a `frontend`, `backend`, `listen`, `resolvers`, `peers`,
+    /// `userlist`, `mailers`, `ring`, `log-forward`, `http-errors` or
+    /// `acl`; a port range in a `log` target or a `server` address; a port
+    /// above 65535 in `bind` or `server`; two frontends, two backends or a
+    /// listen and either of one name; two servers of one name in a
+    /// backend; a `server` without address; an unknown `mode` or `timeout`
+    /// type; a last line without its line feed (fatal since HAProxy 2.3). Values written
+    /// with environment variables are not checked.
     ///
     /// ## Why it causes 502s
     /// HAProxy rejects the config (or, for some time values in 2.x, warns

@@ -3,11 +3,15 @@
 use crate::declare_rule;
 use crate::lint::LintContext;
 
+use super::stream_upstreams;
+
 declare_rule! {
-    /// Every server of an upstream has `max_fails=0`, so dead servers are never skipped.
+    /// Every server of an upstream (`http {}` or `stream {}`) has `max_fails=0`, so dead servers are never skipped.
     ///
     /// ## What it does
-    /// Flags an `upstream` whose servers all set `max_fails=0`.
+    /// Flags an `upstream` whose servers all set `max_fails=0`, in `http {}`
+    /// and in `stream {}` (ngx_stream_upstream_module reads the parameter
+    /// the same way: a dead server keeps getting TCP connections).
     ///
     /// ## Why it causes 502s
     /// `max_fails=0` turns failure accounting off: nginx keeps sending a share
@@ -46,7 +50,8 @@ declare_rule! {
 }
 
 fn check(ctx: &mut LintContext<'_>) {
-    for u in &ctx.model().upstreams {
+    let m = ctx.model();
+    for u in m.upstreams.iter().chain(stream_upstreams(m)) {
         if !u.servers.is_empty() && u.servers.iter().all(|s| s.max_fails.value == 0) {
             ctx.report(
                 u.span,

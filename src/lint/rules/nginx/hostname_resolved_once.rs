@@ -4,16 +4,18 @@ use crate::config::model::{Host, Target};
 use crate::declare_rule;
 use crate::lint::LintContext;
 
-use super::{proxied, upstream_typo};
+use super::{proxied, stream_proxied, stream_upstreams, upstream_typo};
 
 declare_rule! {
-    /// A `proxy_pass` host or upstream server is a DNS name resolved only at start-up.
+    /// A `proxy_pass` host or upstream server (`http {}` or `stream {}`) is a DNS name resolved only at start-up.
     ///
     /// ## What it does
     /// Flags `proxy_pass` to a literal hostname (no variables, not an
     /// `upstream` name, not `localhost`; a bare name such as `app` that
     /// names no upstream counts: nginx resolves it too) and `upstream`
-    /// servers given by hostname without the `resolve` parameter.
+    /// servers given by hostname without the `resolve` parameter; the same
+    /// in `stream {}` (`proxy_pass host:port;`, stream `upstream` servers),
+    /// where ngx_stream_proxy_module also resolves a literal name once.
     ///
     /// ## Why it causes 502s
     /// nginx looks such names up once, when it loads the config. When the
@@ -90,7 +92,19 @@ fn check(ctx: &mut LintContext<'_>) {
             _ => {}
         }
     }
-    for u in &m.upstreams {
+    for (s, p, _) in stream_proxied(m) {
+        // Without a port nginx -t refuses it (NGX-VAL-001 says so).
+        if let (Target::Address(Host::Name(n)), Some(_)) = (&p.target, p.port) {
+            if !n.eq_ignore_ascii_case("localhost") {
+                ctx.report(
+                    p.span,
+                    format!("{}: proxy_pass host `{n}` is resolved once, at start-up; address changes are missed until reload", s.label()),
+                    "use a stream `upstream` with `zone` + `server … resolve` and a `resolver` in stream {} (nginx >= 1.27.3), or a variable with a `resolver`",
+                );
+            }
+        }
+    }
+    for u in m.upstreams.iter().chain(stream_upstreams(m)) {
         for s in &u.servers {
             if let Host::Name(n) = &s.host {
                 if !s.resolve && !n.eq_ignore_ascii_case("localhost") && !s.host.is_placeholder() {
@@ -142,6 +156,19 @@ mod tests {
             f[0].starts_with("proxy_pass host `app` names no upstream"),
             "{f:?}"
         );
+        let f = findings(
+            "NGX-DNS-001",
+            "stream { upstream db { server db.internal:5432; } server { listen 5432; proxy_pass db.example.com:5432; } }",
+        );
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert!(
+            f[0].starts_with("server `db.internal:5432` in upstream `db`"),
+            "{f:?}"
+        );
+        assert!(
+            f[1].starts_with("stream server 5432: proxy_pass host `db.example.com`"),
+            "{f:?}"
+        );
     }
 
     #[test]
@@ -149,6 +176,8 @@ mod tests {
         for src in [
             "http { resolver 127.0.0.1; server { location / { set $a api.example.com; proxy_pass https://$a; } } }",
             "http { upstream a { zone a 64k; server app.internal resolve; } }",
+            "stream { server { listen 1; proxy_pass 10.0.0.1:5432; } }",
+            "stream { upstream db { server 10.0.0.1:5432; } server { listen 1; proxy_pass db; } }",
             "http { server { location / { proxy_pass http://localhost:8080; } } }",
         ] {
             assert!(findings("NGX-DNS-001", src).is_empty(), "{src}");

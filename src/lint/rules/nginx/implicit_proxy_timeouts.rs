@@ -3,15 +3,19 @@
 use crate::declare_rule;
 use crate::lint::LintContext;
 
-use super::{proxied, route_label};
+use super::{proxied, route_label, stream_proxied};
+use crate::config::nginx::stream::{CONNECT_TIMEOUT, PROXY_TIMEOUT};
+use crate::config::nginx::units::fmt_duration;
 
 declare_rule! {
-    /// A proxying location leaves all three proxy timeouts at their implicit 60s.
+    /// A proxying location leaves all three proxy timeouts at their implicit 60s (a `stream {}` server: 60s connect, 10m `proxy_timeout`).
     ///
     /// ## What it does
     /// Flags a location with `proxy_pass` whose effective
     /// `proxy_connect_timeout`, `proxy_read_timeout` and `proxy_send_timeout`
-    /// are all defaulted (nothing sets them at http, server or location level).
+    /// are all defaulted (nothing sets them at http, server or location level),
+    /// and a `stream {}` server with `proxy_pass` whose `proxy_connect_timeout`
+    /// (60s) and `proxy_timeout` (10m) are both defaulted.
     ///
     /// ## Why it causes 502s
     /// Implicit 60s values drift out of line with the hops around nginx: a CDN
@@ -66,6 +70,20 @@ fn check(ctx: &mut LintContext<'_>) {
             );
         }
     }
+    for (s, _, _) in stream_proxied(ctx.model()) {
+        if s.connect_timeout.defaulted && s.timeout.defaulted {
+            ctx.report(
+                s.span,
+                format!(
+                    "{}: proxy_connect_timeout and proxy_timeout are implicit ({} and {})",
+                    s.label(),
+                    fmt_duration(CONNECT_TIMEOUT),
+                    fmt_duration(PROXY_TIMEOUT)
+                ),
+                "set both explicitly (here or in stream {}): proxy_timeout closes a connection idle that long, and the hops around must agree with it",
+            );
+        }
+    }
 }
 
 #[cfg(test)]
@@ -80,6 +98,14 @@ mod tests {
         );
         assert_eq!(f.len(), 1);
         assert!(f[0].starts_with("location /a:"));
+        let f = findings(
+            "NGX-TMO-002",
+            "stream { server { listen 5432; proxy_pass 10.0.0.1:5432; } }",
+        );
+        assert_eq!(
+            f,
+            ["stream server 5432: proxy_connect_timeout and proxy_timeout are implicit (60s and 600s)"]
+        );
     }
 
     #[test]
@@ -92,6 +118,11 @@ mod tests {
         assert!(findings(
             "NGX-TMO-002",
             "http { server { location / { root /srv; } } }"
+        )
+        .is_empty());
+        assert!(findings(
+            "NGX-TMO-002",
+            "stream { proxy_timeout 1h; server { listen 1; proxy_pass 10.0.0.1:1; } }"
         )
         .is_empty());
     }

@@ -4,7 +4,7 @@ use crate::declare_rule;
 use crate::lint::LintContext;
 
 declare_rule! {
-    /// A directive nginx refuses: a typo, the wrong block, the wrong number of arguments, or a value that does not parse.
+    /// A directive nginx refuses: a typo, the wrong block, the wrong number of arguments, a value that does not parse, a `stream {}` `proxy_pass` or upstream server nginx cannot use.
     ///
     /// ## What it does
     /// Flags what `nginx -t` refuses, checked against nginx's own directive
@@ -19,7 +19,11 @@ declare_rule! {
     /// nginx sizes (`k m g`, bare numbers are bytes), flags other than `on`
     /// / `off` (`proxy_ssl_verify yes`; nginx takes no variable there
     /// either), and `proxy_buffers` / `large_client_header_buffers` not of
-    /// the form `number size`.
+    /// the form `number size`. In `stream {}`, what nginx -t refuses of
+    /// ngx_stream_proxy_module: a `proxy_pass` name that is no `upstream`
+    /// of stream and has no port ("no port in upstream": an http upstream
+    /// does not count), a `proxy_pass` with a scheme ("invalid host in
+    /// upstream"), a stream upstream `server` without a port.
     ///
     /// ## Why it causes 502s
     /// `nginx -t` rejects these ("invalid value", "directive is not allowed

@@ -5,13 +5,18 @@ use crate::declare_rule;
 use crate::lint::values::Time;
 use crate::lint::LintContext;
 
+use super::stream_proxied;
+
 declare_rule! {
-    /// `proxy_connect_timeout` is above 75s or not below `proxy_read_timeout`.
+    /// `proxy_connect_timeout` is above 75s or not below `proxy_read_timeout` (in `stream {}`: above 75s).
     ///
     /// ## What it does
     /// Flags a location whose effective `proxy_connect_timeout` is longer than
     /// `max_connect_timeout` (75s), or at least as long as its effective
-    /// `proxy_read_timeout`.
+    /// `proxy_read_timeout`. In `stream {}` a server's
+    /// `proxy_connect_timeout` (same default, 60s) is held to the same
+    /// maximum; it is not compared with `proxy_timeout`, which bounds the
+    /// pause between two reads or writes of an established connection.
     ///
     /// ## Why it causes 502s
     /// While nginx waits to connect to a dead server it does not fail over to
@@ -70,6 +75,21 @@ impl Default for LongConnectTimeoutOptions {
 fn check(ctx: &mut LintContext<'_>, o: &LongConnectTimeoutOptions) {
     let max = o.max_connect_timeout.0;
     let model = ctx.model();
+    for (s, _, _) in stream_proxied(model) {
+        let c = &s.connect_timeout;
+        if let Some(cv) = c.value.filter(|cv| c.is_explicit() && *cv > max) {
+            ctx.report(
+                c.span,
+                format!(
+                    "{}: proxy_connect_timeout {} is longer than {}",
+                    s.label(),
+                    fmt_duration(cv),
+                    fmt_duration(max)
+                ),
+                "a healthy upstream accepts in milliseconds: while nginx waits it does not try the next server; use a few seconds, e.g. `proxy_connect_timeout 5s;`",
+            );
+        }
+    }
     for (_, route) in model.routes() {
         if route.proxy.is_none() {
             continue;
@@ -125,6 +145,14 @@ mod tests {
             f,
             ["proxy_connect_timeout 10s is not shorter than proxy_read_timeout 10s"]
         );
+        let f = findings(
+            "NGX-TMO-001",
+            "stream { proxy_connect_timeout 2m; server { listen 5432; proxy_pass 10.0.0.1:5432; } }",
+        );
+        assert_eq!(
+            f,
+            ["stream server 5432: proxy_connect_timeout 120s is longer than 75s"]
+        );
     }
 
     #[test]
@@ -137,6 +165,12 @@ mod tests {
         assert!(findings(
             "NGX-TMO-001",
             "http { server { location / { proxy_connect_timeout 100s; } } }"
+        )
+        .is_empty());
+        // proxy_timeout is an idle timeout, not a response wait
+        assert!(findings(
+            "NGX-TMO-001",
+            "stream { server { listen 1; proxy_pass 10.0.0.1:1; proxy_connect_timeout 5s; proxy_timeout 3s; } }"
         )
         .is_empty());
     }

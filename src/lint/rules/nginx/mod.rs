@@ -31,7 +31,9 @@ pub mod unusable_upstream_servers;
 pub mod unverified_upstream_tls;
 pub mod variable_proxy_pass_without_resolver;
 
-use crate::config::model::{Directive, ProxyModel, ProxyPass, Route, Server, Upstream};
+use crate::config::model::{
+    Directive, ProxyModel, ProxyPass, Route, Server, StreamServer, Upstream,
+};
 use crate::config::names::edit_distance;
 
 /// Every route that proxies, with its server, target and pool (if any).
@@ -42,6 +44,24 @@ pub(crate) fn proxied(
         let p = r.proxy.as_ref()?;
         Some((s, r, p, m.target_pool(r)))
     })
+}
+
+/// Every `stream {}` server that proxies, with its target and its pool (an
+/// `upstream` of stream, if it names one).
+pub(crate) fn stream_proxied(
+    m: &ProxyModel,
+) -> impl Iterator<Item = (&StreamServer, &ProxyPass, Option<&Upstream>)> {
+    m.stream.iter().flat_map(|st| {
+        st.servers.iter().filter_map(move |s| {
+            let p = s.proxy.as_ref()?;
+            Some((s, p, st.target_pool(s)))
+        })
+    })
+}
+
+/// The `upstream`s of `stream {}`.
+pub(crate) fn stream_upstreams(m: &ProxyModel) -> &[Upstream] {
+    m.stream.as_ref().map_or(&[], |st| st.upstreams.as_slice())
 }
 
 /// Every directive named `name` written anywhere in the config (each

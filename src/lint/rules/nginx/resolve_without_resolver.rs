@@ -4,12 +4,15 @@ use crate::config::Version;
 use crate::declare_rule;
 use crate::lint::LintContext;
 
+use super::stream_upstreams;
+
 declare_rule! {
-    /// `server … resolve` lacks a `resolver` or a `zone`, or needs a newer nginx.
+    /// `server … resolve` (`http {}` or `stream {}` upstream) lacks a `resolver` or a `zone`, or needs a newer nginx.
     ///
     /// ## What it does
     /// Flags upstream servers with `resolve` when no `resolver` is set in the
-    /// upstream or at http level, or the upstream has no `zone`; and, when
+    /// upstream or at http level (for a `stream {}` upstream: at stream
+    /// level), or the upstream has no `zone`; and, when
     /// `nginx_version` is set below 1.27.3, any `resolve` parameter or
     /// `resolver` inside `upstream` (open-source nginx gained both in 1.27.3).
     /// Without `nginx_version` the newest behaviour is assumed.
@@ -54,7 +57,16 @@ fn check(ctx: &mut LintContext<'_>) {
     let m = ctx.model();
     let old = ctx.nginx_version().filter(|v| *v < SINCE);
     let http_resolver = m.global.directives.has("resolver");
-    for u in &m.upstreams {
+    let stream_resolver = m
+        .stream
+        .as_ref()
+        .is_some_and(|st| st.directives.has("resolver"));
+    let pools = m
+        .upstreams
+        .iter()
+        .map(|u| (u, http_resolver))
+        .chain(stream_upstreams(m).iter().map(|u| (u, stream_resolver)));
+    for (u, level_resolver) in pools {
         if let (Some(v), Some(r)) = (old, &u.resolver) {
             ctx.report(
                 r.span,
@@ -82,7 +94,7 @@ fn check(ctx: &mut LintContext<'_>) {
                 continue;
             }
             let mut missing = Vec::new();
-            if u.resolver.is_none() && !http_resolver {
+            if u.resolver.is_none() && !level_resolver {
                 missing.push("a `resolver`");
             }
             if u.zone.is_none() {
@@ -134,6 +146,24 @@ mod tests {
         assert!(findings(
             "NGX-DNS-003",
             "http { resolver 127.0.0.1; upstream a { zone a 64k; server app.internal resolve; } }"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn stream() {
+        // the http resolver does not serve stream {}
+        let f = findings(
+            "NGX-DNS-003",
+            "http { resolver 127.0.0.1; } stream { upstream a { zone a 64k; server app.internal:5432 resolve; } }",
+        );
+        assert_eq!(
+            f,
+            ["server app.internal:5432 in upstream `a` uses `resolve` without a `resolver`"]
+        );
+        assert!(findings(
+            "NGX-DNS-003",
+            "stream { resolver 127.0.0.1; upstream a { zone a 64k; server app.internal:5432 resolve; } }"
         )
         .is_empty());
     }

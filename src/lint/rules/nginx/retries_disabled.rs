@@ -3,14 +3,16 @@
 use crate::declare_rule;
 use crate::lint::LintContext;
 
-use super::{proxied, route_label};
+use super::{proxied, route_label, stream_proxied};
 
 declare_rule! {
-    /// `proxy_next_upstream off` on a location whose upstream has several servers.
+    /// `proxy_next_upstream off` on a location or `stream {}` server whose upstream has several servers.
     ///
     /// ## What it does
     /// Flags `proxy_next_upstream off` in effect for a location that proxies
-    /// to an `upstream` with two or more non-backup, non-down servers.
+    /// to an `upstream` with two or more non-backup, non-down servers; and a
+    /// `stream {}` server with `proxy_next_upstream off` (a flag there,
+    /// default `on`) before such a stream `upstream`.
     ///
     /// ## Why it causes 502s
     /// With failover off, one dead or restarting server turns its share of
@@ -74,6 +76,21 @@ fn check(ctx: &mut LintContext<'_>) {
             );
         }
     }
+    for (s, _, pool) in stream_proxied(ctx.model()) {
+        let Some(pool) = pool else { continue };
+        let n = pool.primary().count();
+        if n >= 2 && s.next_upstream.is_explicit() && !s.next_upstream.value {
+            ctx.report(
+                s.next_upstream.span,
+                format!(
+                    "{}: proxy_next_upstream off, so a connection that fails to connect to a server of `{}` ({n} servers) is closed instead of trying the next one",
+                    s.label(),
+                    pool.name
+                ),
+                "drop `proxy_next_upstream off;` (on by default in stream) and bound the tries with `proxy_next_upstream_tries 2;`",
+            );
+        }
+    }
 }
 
 #[cfg(test)]
@@ -99,6 +116,25 @@ mod tests {
         assert!(findings(
             "NGX-RTY-003",
             "http { upstream a { server 10.0.0.1; server 10.0.0.2; } server { location / { proxy_pass http://a; } } }"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn stream() {
+        let f = findings(
+            "NGX-RTY-003",
+            "stream { upstream a { server 10.0.0.1:1; server 10.0.0.2:1; } server { listen 1; proxy_pass a; proxy_next_upstream off; } }",
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].starts_with("stream server 1: proxy_next_upstream off"),
+            "{f:?}"
+        );
+        // on by default in stream
+        assert!(findings(
+            "NGX-RTY-003",
+            "stream { upstream a { server 10.0.0.1:1; server 10.0.0.2:1; } server { listen 1; proxy_pass a; } }",
         )
         .is_empty());
     }

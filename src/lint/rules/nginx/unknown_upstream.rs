@@ -4,7 +4,7 @@ use crate::config::model::Target;
 use crate::declare_rule;
 use crate::lint::LintContext;
 
-use super::{proxied, upstream_typo};
+use super::{proxied, stream_upstreams, upstream_typo};
 
 declare_rule! {
     /// `proxy_pass` names an upstream that does not exist, or an upstream has no servers.
@@ -12,7 +12,9 @@ declare_rule! {
     /// ## What it does
     /// Flags `proxy_pass http://NAME` where NAME has no dot and no port,
     /// matches no `upstream` but is one or two edits away from one (a typo:
-    /// `bakend` for `backend`), and `upstream` blocks without any `server`.
+    /// `bakend` for `backend`), and `upstream` blocks without any `server`
+    /// (in `http {}` or `stream {}`: nginx -t refuses both, "no servers are
+    /// inside upstream").
     /// A name close to no upstream is a DNS name to nginx (a container name,
     /// say): NGX-DNS-001 covers it.
     ///
@@ -76,7 +78,7 @@ fn check(ctx: &mut LintContext<'_>) {
             ),
         );
     }
-    for u in &m.upstreams {
+    for u in m.upstreams.iter().chain(stream_upstreams(m)) {
         if u.servers.is_empty() {
             ctx.report(
                 u.span,
@@ -119,5 +121,14 @@ mod tests {
             "http { upstream backend { server 10.0.0.1; } server { location / { proxy_pass http://app/; } } }"
         )
         .is_empty());
+    }
+
+    #[test]
+    fn empty_stream_upstream() {
+        let f = findings(
+            "NGX-MAP-001",
+            "stream { upstream db { } server { listen 1; proxy_pass db; } }",
+        );
+        assert_eq!(f, ["upstream `db` has no servers"]);
     }
 }

@@ -1,15 +1,18 @@
 //! NGX-HLT-003 `unusable-upstream-servers`: see the rule doc below.
 
+use crate::config::model::Mode;
 use crate::declare_rule;
 use crate::lint::LintContext;
 
+use super::stream_upstreams;
+
 declare_rule! {
-    /// An upstream's servers cannot be used: `backup` with a hash method, or every server `down`.
+    /// An upstream's servers (`http {}` or `stream {}`) cannot be used: `backup` with a hash method, or every server `down`.
     ///
     /// ## What it does
     /// Flags (a) a `backup` server in an `upstream` that balances with `hash`,
     /// `ip_hash` or `random`, and (b) an `upstream` whose servers are all
-    /// marked `down`.
+    /// marked `down`; in `http {}` and `stream {}` upstreams alike.
     ///
     /// ## Why it causes 502s
     /// (a) nginx rejects `backup` with these methods ("balancing method does
@@ -51,7 +54,8 @@ declare_rule! {
 }
 
 fn check(ctx: &mut LintContext<'_>) {
-    for u in &ctx.model().upstreams {
+    let m = ctx.model();
+    for u in m.upstreams.iter().chain(stream_upstreams(m)) {
         let method = &u.balance.value;
         if method.is_hash_or_random() {
             for s in u.servers.iter().filter(|s| s.backup) {
@@ -69,8 +73,13 @@ fn check(ctx: &mut LintContext<'_>) {
             ctx.report(
                 u.span,
                 format!(
-                    "every server of upstream `{}` is marked down: every request gets 502",
-                    u.name
+                    "every server of upstream `{}` is marked down: {}",
+                    u.name,
+                    if u.mode.value == Mode::Tcp {
+                        "every connection is closed at once"
+                    } else {
+                        "every request gets 502"
+                    }
                 ),
                 "bring at least one server back (remove `down`)",
             );

@@ -2,22 +2,26 @@
 
 use std::collections::HashSet;
 
-use crate::config::model::{MissingInclude, ProxyModel, Target};
+use crate::config::model::{Host, MissingInclude, ProxyModel, Target};
 use crate::config::nginx::lower::parse_proxy_pass;
 use crate::config::nginx::variables::references;
 use crate::declare_rule;
 use crate::lint::{LintContext, Severity};
 use crate::source::Span;
 
-use super::proxied;
+use super::{proxied, stream_proxied, stream_upstreams};
 
 declare_rule! {
-    /// `proxy_pass` with variables names a host at run time, but no `resolver` is set.
+    /// `proxy_pass` with variables (`http {}` or `stream {}`) names a host at run time, but no `resolver` is set.
     ///
     /// ## What it does
     /// Flags a `proxy_pass` whose host is computed from variables (or is a
     /// hostname followed by variables) when it is not an `upstream` name and
-    /// no `resolver` is in effect for the location.
+    /// no `resolver` is in effect for the location; and the same for a
+    /// `stream {}` server's `proxy_pass` (`$ssl_preread_server_name:443`,
+    /// a `map` to host names), where only a `resolver` of stream counts and
+    /// a variable whose every value is a stream `upstream` name or an IP
+    /// address needs none.
     ///
     /// ## Why it causes 502s
     /// With variables nginx resolves the host per request. If the value is not
@@ -59,6 +63,14 @@ declare_rule! {
 /// docs, `proxy_pass`: "the server name is searched among the described
 /// server groups, and, if not found, is determined using a resolver").
 fn only_upstreams(m: &ProxyModel, raw: &str) -> bool {
+    let names: HashSet<String> = m.upstreams.iter().map(|u| u.name.clone()).collect();
+    only_known(m, raw, &names, false)
+}
+
+/// True when every value of the one variable in `raw`'s host makes it an
+/// upstream of `names`, or (with `addresses`) an IP address or unix socket,
+/// which nginx uses without a lookup.
+fn only_known(m: &ProxyModel, raw: &str, names: &HashSet<String>, addresses: bool) -> bool {
     let Some(i) = raw.find('$') else { return false };
     let rest = &raw[i + 1..];
     let (name, after) = match rest.strip_prefix('{') {
@@ -76,14 +88,14 @@ fn only_upstreams(m: &ProxyModel, raw: &str) -> bool {
     let Some(values) = m.variables.get(name) else {
         return false;
     };
-    let names: HashSet<String> = m.upstreams.iter().map(|u| u.name.clone()).collect();
     !values.is_empty()
         && values.iter().all(|v| {
             let url = format!("{}{v}{after}", &raw[..i]);
-            matches!(
-                parse_proxy_pass(&url, Span::default(), &names).target,
-                Target::Pool(_)
-            )
+            match parse_proxy_pass(&url, Span::default(), names).target {
+                Target::Pool(_) => true,
+                Target::Address(Host::Ip(_) | Host::Unix(_)) => addresses,
+                _ => false,
+            }
         })
 }
 
@@ -188,6 +200,41 @@ fn check(ctx: &mut LintContext<'_>) {
             "add `resolver <dns-ip> valid=30s;` (http, server or location level), or proxy to an upstream name",
         );
     }
+    let stream_names: HashSet<String> =
+        stream_upstreams(m).iter().map(|u| u.name.clone()).collect();
+    for (s, p, _) in stream_proxied(m) {
+        if p.target != Target::Dynamic
+            || s.directives.has("resolver")
+            || only_known(m, &p.raw, &stream_names, true)
+            || unread_include_around(m, p.span).is_some()
+        {
+            continue;
+        }
+        // A variable nothing defines: NGX-VAL-001 (whole config) or the
+        // including config's business (fragment), as above.
+        if references(&p.raw)
+            .into_iter()
+            .any(|v| m.undefined_variables.iter().any(|u| *u == v))
+        {
+            continue;
+        }
+        // In a fragment the including stream {} may set the resolver.
+        let sev = if m.fragment.is_some() || (p.host.is_empty() && !stream_names.is_empty()) {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
+        ctx.report_at(
+            sev,
+            p.span,
+            format!(
+                "{}: proxy_pass {} is resolved per connection but no resolver is set in stream",
+                s.label(),
+                p.raw
+            ),
+            "add `resolver <dns-ip> valid=30s;` in stream {} or the server (the http resolver does not count), or map to stream upstream names",
+        );
+    }
 }
 
 #[cfg(test)]
@@ -276,6 +323,25 @@ mod tests {
             // issue 8: every value of the variable names an upstream
             "http { upstream a { server 10.0.0.1; } server { location / { set $p \"http://a\"; proxy_pass $p; } } }",
             "http { upstream a { server 10.0.0.1; } upstream b { server 10.0.0.2; } map $host $pool { default a; beta.example.com b; } server { location / { proxy_pass http://$pool$request_uri; } } }",
+        ] {
+            assert!(findings("NGX-DNS-002", src).is_empty(), "{src}");
+        }
+    }
+
+    #[test]
+    fn stream() {
+        let f = findings(
+            "NGX-DNS-002",
+            "http { resolver 127.0.0.1; } stream { server { listen 443; ssl_preread on; proxy_pass $ssl_preread_server_name:443; } }",
+        );
+        assert_eq!(
+            f,
+            ["stream server 443: proxy_pass $ssl_preread_server_name:443 is resolved per connection but no resolver is set in stream"]
+        );
+        for src in [
+            "stream { resolver 127.0.0.1; server { listen 443; ssl_preread on; proxy_pass $ssl_preread_server_name:443; } }",
+            // the ssl_preread idiom: every value names a stream upstream or an address
+            "stream { upstream a { server 10.0.0.1:443; } map $ssl_preread_server_name $b { a.example.com a; default 10.0.0.2:443; } server { listen 443; ssl_preread on; proxy_pass $b; } }",
         ] {
             assert!(findings("NGX-DNS-002", src).is_empty(), "{src}");
         }
