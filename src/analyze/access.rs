@@ -279,6 +279,9 @@ fn parse_access_into(agg: &mut Agg, events: &mut Collect, chunk: &[u8], ctx: &Ct
     let mut ok_lines = 0u64;
     // the 502s' path patterns are built here, not allocated per request
     let mut pattern = String::new();
+    // each 5xx line's attempts, zipped once (for the timings and the
+    // classification) into one reused buffer
+    let mut attempts = Vec::new();
     for raw in lines(chunk) {
         n += 1;
         if raw.is_empty() || raw == b"\r" {
@@ -352,14 +355,16 @@ fn parse_access_into(agg: &mut Agg, events: &mut Collect, chunk: &[u8], ctx: &Ct
                 };
             }
             let full = &rec;
+            full.upstream.attempts_into(&mut attempts);
             if timing {
+                // (`see_fields` of the same variables counts the same)
                 agg.timings
-                    .see_fields(&full.upstream, status, full.time.map(|t| t.utc_ms));
+                    .see(&attempts, status, full.time.map(|t| t.utc_ms));
             }
             if heads {
                 agg.header_sizes.see(&full.upstream);
             }
-            let cause = slow_path(full, n, ctx, agg, events, &mut pattern);
+            let cause = slow_path(full, &attempts, n, ctx, agg, events, &mut pattern);
             if summary_time.is_some() {
                 if status >= 500 {
                     run.cur.s5xx += 1;
@@ -428,22 +433,31 @@ pub fn path_pattern(path: &str) -> String {
 /// [`path_pattern`] into `out` (cleared first), so that a caller counting
 /// patterns reuses one buffer instead of allocating per request.
 pub fn path_pattern_into(path: &str, out: &mut String) {
+    use crate::logs::scan::find_byte;
     out.clear();
-    let p = path.split('?').next().unwrap_or(path);
-    let id_like = |seg: &str| {
+    // bytes, not `str::split`: `?` and `/` are ASCII, so they never occur
+    // inside a multi-byte character and every cut is a character boundary
+    let p = &path[..find_byte(path.as_bytes(), b'?').unwrap_or(path.len())];
+    let id_like = |seg: &[u8]| {
         let mut run = 0;
-        let mut max_run = 0;
-        for c in seg.bytes() {
+        for &c in seg {
             run = if c.is_ascii_digit() { run + 1 } else { 0 };
-            max_run = max_run.max(run);
+            if run >= 3 {
+                return true;
+            }
         }
-        max_run >= 3 || (seg.len() >= 16 && seg.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-'))
+        seg.len() >= 16 && seg.iter().all(|c| c.is_ascii_hexdigit() || *c == b'-')
     };
-    for (i, seg) in p.split('/').enumerate() {
-        if i > 0 {
-            out.push('/');
+    let mut at = 0;
+    loop {
+        let end = find_byte(&p.as_bytes()[at..], b'/').map_or(p.len(), |i| at + i);
+        let seg = &p[at..end];
+        out.push_str(if id_like(seg.as_bytes()) { "{id}" } else { seg });
+        if end == p.len() {
+            return;
         }
-        out.push_str(if id_like(seg) { "{id}" } else { seg });
+        out.push('/');
+        at = end + 1;
     }
 }
 
@@ -574,6 +588,7 @@ fn plain_event(rec: &Record<'_>, n: u64, ctx: &Ctx<'_>) -> Event {
 /// count. Runs for a small fraction of lines, so it may allocate.
 fn slow_path(
     rec: &Record<'_>,
+    attempts: &[crate::logs::record::Attempt],
     n: u64,
     ctx: &Ctx<'_>,
     agg: &mut Agg,
@@ -590,7 +605,6 @@ fn slow_path(
     fn borrowed(v: Option<&[u8]>, esc: nginx::Escape) -> Option<Cow<'_, str>> {
         v.map(|b| event_json::text(b, esc))
     }
-    let attempts = rec.upstream.attempts();
     let join = ctx.has_error_log;
     let client = if join || ctx.opts.keep_events {
         borrowed(rec.client, esc)
@@ -648,7 +662,7 @@ fn slow_path(
     let keepalive = |addr: &str| ctx.config.map(|c| c.keepalive_of(addr)).unwrap_or_default();
     let mut verdict = cause::classify_with(
         status,
-        &attempts,
+        attempts,
         &refs,
         caps,
         &keepalive,
@@ -657,7 +671,7 @@ fn slow_path(
     let rescued = status < 500;
     // a 5xx the client did not get at all: not a retry's rescue (a 5xx
     // that became another 5xx stays with its status, its evidence says so)
-    let replaced = rescued && cause::replaced(status, &attempts).is_some();
+    let replaced = rescued && cause::replaced(status, attempts).is_some();
     // the attempt that failed last, and its address (else the error line's)
     let failed_attempt = attempts
         .iter()
@@ -692,7 +706,7 @@ fn slow_path(
         map.get(&verdict.cause).is_none_or(|s| s.example.is_none())
     };
     if needs_example && !ctx.opts.keep_events && verdict.cause != Cause::ConfigReturn {
-        verdict = cause::classify_with(status, &attempts, &refs, caps, &keepalive, true);
+        verdict = cause::classify_with(status, attempts, &refs, caps, &keepalive, true);
     }
     let mut path = borrowed(rec.path, esc);
     let example = || Example {
@@ -824,7 +838,7 @@ fn slow_path(
             path: path.as_deref(),
             status,
             request_time: rec.request_time_ms().map(|ms| ms as f64 / 1000.0),
-            upstream: &attempts,
+            upstream: attempts,
             cause: verdict.cause,
             evidence: &verdict.evidence,
             rescued,
@@ -844,7 +858,7 @@ fn slow_path(
             path: path.map(Cow::into_owned),
             status,
             request_time: rec.request_time_ms().map(|ms| ms as f64 / 1000.0),
-            upstream: attempts,
+            upstream: attempts.to_vec(),
             cause: verdict.cause,
             evidence: verdict.evidence,
             rescued,
@@ -901,6 +915,35 @@ mod tests {
             "40-my-setup.sh: fetching secrets",
         ] {
             assert!(!startup_message(l.as_bytes()), "{l}");
+        }
+    }
+
+    /// The pattern as it was made with `str::split` (the oracle).
+    fn pattern_by_split(path: &str) -> String {
+        let p = path.split('?').next().unwrap_or(path);
+        let id_like = |seg: &str| {
+            let mut run = 0;
+            let mut max_run = 0;
+            for c in seg.bytes() {
+                run = if c.is_ascii_digit() { run + 1 } else { 0 };
+                max_run = max_run.max(run);
+            }
+            max_run >= 3
+                || (seg.len() >= 16 && seg.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-'))
+        };
+        let segs: Vec<&str> = p
+            .split('/')
+            .map(|seg| if id_like(seg) { "{id}" } else { seg })
+            .collect();
+        segs.join("/")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn path_patterns_are_the_splits(path in "[/?a-f0-9é-]{0,40}") {
+            let mut out = String::from("left over");
+            super::path_pattern_into(&path, &mut out);
+            proptest::prop_assert_eq!(out, pattern_by_split(&path));
         }
     }
 

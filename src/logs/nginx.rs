@@ -362,16 +362,20 @@ impl LogFormat {
         rec: &mut S,
         cache: &mut TimeCache,
     ) -> Result<usize, LineError> {
-        for i in start..end {
+        let mut i = start;
+        while i < end {
             match &self.items[i] {
                 Item::Lit(l) => {
                     if !l.is_at(line, pos) {
                         return Err(LineError::Mismatch);
                     }
                     pos += l.len();
+                    i += 1;
                 }
                 Item::Var(f, list) => {
-                    let stop = match self.items.get(i + 1) {
+                    // where the field ends, and the length of the literal
+                    // found there (0: none, the field runs to the end)
+                    let (stop, next) = match self.items.get(i + 1) {
                         // the last field, not read (`combined`'s user
                         // agent), when the line ends with the literal that
                         // closes it: the forward search would find that
@@ -386,16 +390,35 @@ impl LogFormat {
                                 && line.len() >= pos + l.len()
                                 && l.is_at(line, line.len() - l.len()) =>
                         {
-                            line.len() - l.len()
+                            (line.len() - l.len(), l.len())
                         }
-                        Some(Item::Lit(l)) => {
+                        // the time of the line before, followed by the
+                        // literal (logs are in time order): where the search
+                        // would stop too, not searched (`TimeCache::ends_at`)
+                        Some(Item::Lit(l))
+                            if matches!(f, Field::TimeLocal | Field::TimeIso8601)
+                                && cache.ends_at(line, pos, l).is_some() =>
+                        {
+                            (pos + cache.len, l.len())
+                        }
+                        Some(Item::Lit(l)) => (
                             find_lit(line, pos, l, self.escape == Escape::Json, *list)
-                                .ok_or(LineError::Mismatch)?
-                        }
-                        _ => line.len(),
+                                .ok_or(LineError::Mismatch)?,
+                            l.len(),
+                        ),
+                        _ => (line.len(), 0),
                     };
                     rec.put(*f, &line[pos..stop], cache)?;
-                    pos = stop;
+                    if next > 0 && i + 1 < end {
+                        // the literal was found at `stop`, so it matches
+                        // there: stepped over, not compared again (a
+                        // second compare and a turn of the loop per field)
+                        pos = stop + next;
+                        i += 2;
+                    } else {
+                        pos = stop;
+                        i += 1;
+                    }
                 }
             }
         }
@@ -419,7 +442,9 @@ impl LogFormat {
     ) -> Result<(), LineError> {
         let json = self.escape == Escape::Json;
         let mut pos = line.len();
-        for j in (start..self.items.len()).rev() {
+        let mut j = self.items.len();
+        while j > start {
+            j -= 1;
             match &self.items[j] {
                 Item::Lit(l) => {
                     if pos < floor + l.len() || !l.is_at(line, pos - l.len()) {
@@ -444,6 +469,13 @@ impl LogFormat {
                     }
                     rec.put(*f, &line[begin..pos], cache)?;
                     pos = begin;
+                    if j > start {
+                        // the literal before the field was found ending at
+                        // `begin`, within the floor: stepped over, not
+                        // compared again
+                        pos -= l.len();
+                        j -= 1;
+                    }
                 }
             }
         }
@@ -696,7 +728,7 @@ fn escaped_quote(line: &[u8], at: usize, lit: &[u8]) -> bool {
 /// `list`, a literal inside a list separator is skipped ([`in_list_sep`]).
 #[inline(always)]
 fn find_lit(line: &[u8], from: usize, lit: &scan::Lit, json: bool, list: bool) -> Option<usize> {
-    let first = lit.bytes()[0];
+    let first = lit.first();
     let mut at = from;
     loop {
         // fields are mostly short: no library call for them (scan::SHORT_SPAN)
@@ -718,6 +750,9 @@ pub struct TimeCache {
     raw: [u8; 32],
     len: usize,
     value: Option<LogTime>,
+    /// A literal's first byte that `raw` was found not to hold (nor a
+    /// backslash): see [`TimeCache::ends_at`].
+    clean_for: Option<u8>,
 }
 
 impl TimeCache {
@@ -731,8 +766,38 @@ impl TimeCache {
             self.raw[..v.len()].copy_from_slice(v);
             self.len = v.len();
             self.value = Some(t);
+            self.clean_for = None;
         }
         Some(t)
+    }
+
+    /// `Some(end)` when `line` at `pos` holds the remembered time text,
+    /// followed by `lit` (at `end`), and that text holds neither `lit`'s
+    /// first byte nor a backslash: then the forward search for `lit` from
+    /// `pos` ([`find_lit`]) finds it at `end` (no earlier candidate; not
+    /// an escaped quote, since no backslash precedes it; a time is no
+    /// list), so the walk takes `end` without searching. Checked against
+    /// the search by `complete_equals_a_fresh_full_parse` and the fuzz
+    /// corpus replay.
+    #[inline(always)]
+    fn ends_at(&mut self, line: &[u8], pos: usize, lit: &scan::Lit) -> Option<usize> {
+        let n = self.len;
+        let end = pos + n;
+        if self.value.is_none()
+            || line.len() < end
+            || !scan::eq_short(&self.raw[..n], &line[pos..end])
+            || !lit.is_at(line, end)
+        {
+            return None;
+        }
+        let first = lit.first();
+        if self.clean_for != Some(first) {
+            if self.raw[..n].iter().any(|&c| c == first || c == b'\\') {
+                return None;
+            }
+            self.clean_for = Some(first);
+        }
+        Some(end)
     }
 }
 
@@ -1027,6 +1092,78 @@ mod tests {
             "{finished} of {compared}"
         );
         assert!(backward > 50, "{backward} lines read backward");
+    }
+
+    /// A time cache warmed by the lines before (where the walk takes the
+    /// end of a repeated time without searching: `TimeCache::ends_at`)
+    /// reads every line as a fresh cache does, for every built-in format
+    /// on the nginx fixture lines in order, each followed by variants
+    /// that repeat its time but end the field differently.
+    #[test]
+    fn a_warm_time_cache_reads_as_a_fresh_one() {
+        fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    files(&p, out);
+                } else if p.extension().is_some_and(|x| x == "log") {
+                    out.push(p);
+                }
+            }
+        }
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        let mut paths = Vec::new();
+        files(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/logs/nginx"),
+            &mut paths,
+        );
+        paths.sort();
+        assert!(paths.len() > 5, "{paths:?}");
+        for p in &paths {
+            let text = std::fs::read(p).unwrap();
+            for l in crate::logs::lines(&text) {
+                lines.push(l.to_vec());
+                // the time's end moved, the closing literal cut or doubled
+                for (from, to) in [
+                    (&b"] \""[..], &b"x] \""[..]),
+                    (b"] \"", b"]] \""),
+                    (b"] \"", b"] "),
+                    (b"\",\"", b"\\\",\""),
+                    (b"\",\"", b"\"x,\""),
+                ] {
+                    if let Some(i) = l.windows(from.len()).position(|w| w == from) {
+                        lines.push([&l[..i], to, &l[i + from.len()..]].concat());
+                    }
+                }
+            }
+        }
+        let mut hits = 0;
+        for f in builtin_formats() {
+            let mut warm = TimeCache::default();
+            for l in &lines {
+                let fresh = f.parse(l, &mut TimeCache::default());
+                let before = warm.value.is_some();
+                assert_eq!(
+                    f.parse(l, &mut warm),
+                    fresh,
+                    "{} on {}",
+                    f.name,
+                    String::from_utf8_lossy(l)
+                );
+                hits += usize::from(before && fresh.is_ok());
+                let (mut a, mut b) = (Record::default(), Record::default());
+                let got = f.parse_summary(l, &mut a, &mut warm);
+                let want = f.parse_summary(l, &mut b, &mut TimeCache::default());
+                assert_eq!(
+                    (got, a),
+                    (want, b),
+                    "{} on {}",
+                    f.name,
+                    String::from_utf8_lossy(l)
+                );
+            }
+        }
+        assert!(hits > 100, "{hits} lines read with a warm cache");
     }
 
     #[test]

@@ -67,11 +67,13 @@ impl<'a> Record<'a> {
     /// records that need them, not on the hot path.
     pub fn split_request(&mut self) {
         let Some(r) = self.request else { return };
-        let Some(sp1) = memchr::memchr(b' ', r) else {
+        // inline searches: the request line is short, a library call
+        // per 5xx line cost more than the search
+        let Some(sp1) = super::scan::find_byte(r, b' ') else {
             return;
         };
         let rest = &r[sp1 + 1..];
-        let (path, proto) = match memchr::memrchr(b' ', rest) {
+        let (path, proto) = match super::scan::rfind_byte(rest, b' ') {
             Some(sp2) => (&rest[..sp2], Some(&rest[sp2 + 1..])),
             None => (rest, None),
         };
@@ -180,20 +182,45 @@ impl<'a> UpstreamFields<'a> {
     /// Zip the lists into one [`Attempt`] per server tried.
     pub fn attempts(&self) -> Vec<Attempt> {
         let mut out = Vec::new();
-        self.each_attempt(|a| {
-            out.push(Attempt {
-                group: a.group,
-                addr: a
-                    .addr
-                    .map(|a| String::from_utf8_lossy(a).into_owned())
-                    .unwrap_or_default(),
-                status: a.status,
-                connect_time: a.connect_time,
-                header_time: a.header_time,
-                response_time: a.response_time,
-            })
-        });
+        self.attempts_into(&mut out);
         out
+    }
+
+    /// [`UpstreamFields::attempts`] into `out` (its contents replaced),
+    /// reusing its attempts' address strings: the hot loop zips every 5xx
+    /// line's attempts into one buffer instead of allocating a vector and
+    /// a string per attempt per line.
+    pub fn attempts_into(&self, out: &mut Vec<Attempt>) {
+        let mut n = 0;
+        self.each_attempt(|a| {
+            if n == out.len() {
+                out.push(Attempt {
+                    addr: String::new(),
+                    status: None,
+                    connect_time: None,
+                    header_time: None,
+                    response_time: None,
+                    group: 0,
+                });
+            }
+            let slot = &mut out[n];
+            slot.addr.clear();
+            if let Some(b) = a.addr {
+                // what `from_utf8_lossy` gives, without its chunk walk
+                // when the address is valid (always, in practice)
+                match std::str::from_utf8(b) {
+                    Ok(s) => slot.addr.push_str(s),
+                    Err(_) => slot.addr.push_str(&String::from_utf8_lossy(b)),
+                }
+            }
+            slot.group = a.group;
+            slot.status = a.status;
+            slot.connect_time = a.connect_time;
+            slot.header_time = a.header_time;
+            slot.response_time = a.response_time;
+            n += 1;
+        });
+        out.truncate(n);
     }
 
     /// The same zip, without allocating: `f` gets each attempt with its
@@ -295,6 +322,54 @@ mod tests {
         assert_eq!(a[2].status, Some(200));
         assert_eq!(a[2].header_time, Some(0.01));
         assert!(u.any_5xx());
+    }
+
+    /// A reused buffer holds the same attempts as a fresh one, whether it
+    /// held more, fewer or other attempts before.
+    #[test]
+    fn attempts_into_a_used_buffer_are_fresh_attempts() {
+        let lists = [
+            (
+                Some(&b"10.0.0.1:80, 10.0.0.2:80 : 10.0.9.2:80"[..]),
+                Some(&b"502, 502 : 200"[..]),
+            ),
+            (Some(b"10.0.0.7:8080"), Some(b"504")),
+            (Some(b"-"), Some(b"502")),
+            (Some(b"\xff\xfe:80, x"), Some(b"502, 200")),
+            (None, None),
+            (Some(b"a, b, c, d, e"), Some(b"502, 502, 502, 502, 502")),
+        ];
+        let mut buf = Vec::new();
+        for round in 0..2 {
+            for (addr, status) in lists {
+                let u = UpstreamFields {
+                    addr,
+                    status,
+                    response: Some(b"0.001, 0.002"),
+                    ..Default::default()
+                };
+                u.attempts_into(&mut buf);
+                assert_eq!(buf, u.attempts(), "round {round}");
+                let fresh: Vec<Attempt> = {
+                    let mut v = Vec::new();
+                    u.each_attempt(|a| {
+                        v.push(Attempt {
+                            group: a.group,
+                            addr: a
+                                .addr
+                                .map(|a| String::from_utf8_lossy(a).into_owned())
+                                .unwrap_or_default(),
+                            status: a.status,
+                            connect_time: a.connect_time,
+                            header_time: a.header_time,
+                            response_time: a.response_time,
+                        })
+                    });
+                    v
+                };
+                assert_eq!(buf, fresh);
+            }
+        }
     }
 
     #[test]

@@ -294,6 +294,13 @@ impl Lit {
         &self.bytes
     }
 
+    /// Its first byte, from the word (the bytes are behind a pointer: one
+    /// load less in each field's search).
+    #[inline(always)]
+    pub fn first(&self) -> u8 {
+        self.word as u8
+    }
+
     /// Its length in bytes.
     #[inline(always)]
     #[allow(clippy::len_without_is_empty)] // never empty (see `new`)
@@ -355,7 +362,8 @@ pub fn parse_status(b: &[u8]) -> Option<u16> {
 /// into milliseconds. `-` and anything else unexpected is `None`.
 #[inline]
 pub fn parse_secs_ms(b: &[u8]) -> Option<u32> {
-    let (int, frac) = match memchr::memchr(b'.', b) {
+    // inline: a library call per value cost more than the search
+    let (int, frac) = match find_byte(b, b'.') {
         Some(i) => (&b[..i], &b[i + 1..]),
         None => (b, &b[..0]),
     };
@@ -548,7 +556,8 @@ const MAX_EPOCH_S: i64 = 253_402_300_799;
 
 /// `$msec`: `1700000000.123`.
 pub fn parse_msec(b: &[u8]) -> Option<LogTime> {
-    let (int, frac) = match memchr::memchr(b'.', b) {
+    // inline: a library call per value cost more than the search
+    let (int, frac) = match find_byte(b, b'.') {
         Some(i) => (&b[..i], &b[i + 1..]),
         None => (b, &b[..0]),
     };
@@ -678,7 +687,7 @@ mod tests {
             b"zz",
         ] {
             let l = Lit::new(lit);
-            assert_eq!((l.bytes(), l.len()), (lit, lit.len()));
+            assert_eq!((l.bytes(), l.len(), l.first()), (lit, lit.len(), lit[0]));
             for end in [hay.len(), 9, 7, 3, 0] {
                 let h = &hay[..end];
                 for at in 0..=h.len() {
