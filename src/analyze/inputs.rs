@@ -302,6 +302,11 @@ impl Loaded {
     }
 }
 
+/// The reason of a file listed with bytes whose start then read none: it
+/// was cut to 0 bytes between the listing and its turn (logrotate
+/// `copytruncate`, `> file`). The plan also reports it as a problem.
+pub(super) const SHRANK_TO_NOTHING: &str = "nothing could be read (the file shrank to 0 bytes?)";
+
 /// What a file holds: the format its config `access_log` names (if its
 /// lines match it), else the first format that parses its first lines, else
 /// one read from its first line (not when `forced`: a format given with
@@ -316,9 +321,7 @@ pub(super) fn classify_input(
     if head.is_empty() {
         let reason = match &l.data {
             Data::Closed { compressed: false } if l.input.len == 0 => "empty (0 bytes)",
-            Data::Closed { compressed: false } => {
-                "nothing could be read (the file shrank to 0 bytes?)"
-            }
+            Data::Closed { compressed: false } => SHRANK_TO_NOTHING,
             Data::Closed { compressed: true } | Data::Stream(..) | Data::Spent => {
                 "empty (the stream ended without a byte)"
             }

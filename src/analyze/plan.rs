@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::attribute::{hop_config_kind, ProxyConfigs};
 use super::given_formats::{envoy_config_formats, envoy_given, EnvoyGiven, FormatProxy};
-use super::inputs::{classify_head, classify_input, open, open_judged, Loaded};
+use super::inputs::{classify_head, classify_input, open, open_judged, Loaded, SHRANK_TO_NOTHING};
 use super::{nginx_config, Options};
 use crate::input::{self, Problem};
 use crate::logs::detect::{self, Kind};
@@ -194,6 +194,17 @@ fn plan_with(paths: &[String], opts: &Options, early: bool) -> Plan {
             }
             (k, _) => k,
         };
+        if d.reason == SHRANK_TO_NOTHING {
+            // not only an unknown input: a change while read, said as the
+            // reading passes say it, with the sizes
+            problems.push(Problem {
+                path: l.input.display.clone(),
+                message: format!(
+                    "changed while read: was {} bytes, now 0 when its start was read (truncated, by logrotate copytruncate or `>`?): none of its lines are counted",
+                    l.input.len
+                ),
+            });
+        }
         l.reason = d.reason;
         l.wrap = d.wrap;
         l.mixed = d.mixed;
