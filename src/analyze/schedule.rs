@@ -545,6 +545,41 @@ mod tests {
         e.finish().unwrap()
     }
 
+    /// `n` files `f00.log`… in `dir` of `lines(i)` lines each (gzipped
+    /// where `gzipped(i)`), discovered and opened (their starts read), then
+    /// the `vanish` ones removed; with the bytes each must give (none for
+    /// the removed ones).
+    fn inputs_in(
+        dir: &std::path::Path,
+        n: usize,
+        lines: impl Fn(usize) -> usize,
+        gzipped: impl Fn(usize) -> bool,
+        vanish: &[usize],
+    ) -> (Vec<Vec<u8>>, Vec<Loaded>) {
+        let mut want: Vec<Vec<u8>> = Vec::new();
+        let mut paths = Vec::new();
+        for i in 0..n {
+            let t = text(i, lines(i));
+            let path = dir.join(format!("f{i:02}.log"));
+            let bytes = if gzipped(i) { gz(&t) } else { t.clone() };
+            std::fs::write(&path, bytes).unwrap();
+            want.push(t);
+            paths.push(path.display().to_string());
+        }
+        let (inputs, problems) = crate::input::discover(&paths);
+        assert!(problems.is_empty());
+        let loaded = inputs
+            .into_iter()
+            .enumerate()
+            .map(|(i, inp)| open(i as u32, inp).expect("opened"))
+            .collect();
+        for &i in vanish {
+            std::fs::remove_file(&paths[i]).unwrap();
+            want[i].clear();
+        }
+        (want, loaded)
+    }
+
     /// Every byte of every input arrives once, in input then chunk order,
     /// each input closed after its last chunk, whatever ran where: plain
     /// files of several chunks, small ones, `.gz` ones, an empty one, and
@@ -552,33 +587,13 @@ mod tests {
     #[test]
     fn every_input_arrives_whole_in_order_and_a_vanished_one_is_said() {
         let dir = tempfile::tempdir().unwrap();
-        let mut want: Vec<Vec<u8>> = Vec::new();
-        let mut paths = Vec::new();
-        for i in 0..40 {
-            let lines = match i % 5 {
-                0 => 60_000, // several 2 MiB chunks
-                4 => 0,
-                _ => 50 + i * 7,
-            };
-            let t = text(i, lines);
-            let path = dir.path().join(format!("f{i:02}.log"));
-            let bytes = if i % 5 == 2 { gz(&t) } else { t.clone() };
-            std::fs::write(&path, bytes).unwrap();
-            want.push(t);
-            paths.push(path.display().to_string());
-        }
-        let (inputs, problems) = crate::input::discover(&paths);
-        assert!(problems.is_empty());
-        let mut loaded: Vec<Loaded> = inputs
-            .into_iter()
-            .enumerate()
-            .map(|(i, inp)| open(i as u32, inp).expect("opened"))
-            .collect();
+        let lines = |i: usize| match i % 5 {
+            0 => 60_000, // several 2 MiB chunks
+            4 => 0,
+            _ => 50 + i * 7,
+        };
         // detected, then gone before its turn: a `.gz` and a plain one
-        for i in [7, 8] {
-            std::fs::remove_file(&paths[i]).unwrap();
-            want[i].clear();
-        }
+        let (want, mut loaded) = inputs_in(dir.path(), 40, lines, |i| i % 5 == 2, &[7, 8]);
         let mut files: Vec<&mut Loaded> = loaded.iter_mut().collect();
         let mut got: Vec<Vec<u8>> = vec![Vec::new(); files.len()];
         let mut closed = Vec::new();
@@ -624,34 +639,14 @@ mod tests {
     #[test]
     fn small_files_are_read_whole_in_groups_in_order() {
         let dir = tempfile::tempdir().unwrap();
-        let mut want: Vec<Vec<u8>> = Vec::new();
-        let mut paths = Vec::new();
-        for i in 0..60 {
-            let lines = match i % 6 {
-                0 => 60_000, // several 2 MiB chunks
-                5 => 0,
-                3 => 9_000 + i * 100, // about half a chunk
-                _ => 50 + i * 7,
-            };
-            let t = text(i, lines);
-            let path = dir.path().join(format!("f{i:02}.log"));
-            let bytes = if i % 6 == 4 { gz(&t) } else { t.clone() };
-            std::fs::write(&path, bytes).unwrap();
-            want.push(t);
-            paths.push(path.display().to_string());
-        }
-        let (inputs, problems) = crate::input::discover(&paths);
-        assert!(problems.is_empty());
-        let mut loaded: Vec<Loaded> = inputs
-            .into_iter()
-            .enumerate()
-            .map(|(i, inp)| open(i as u32, inp).expect("opened"))
-            .collect();
+        let lines = |i: usize| match i % 6 {
+            0 => 60_000, // several 2 MiB chunks
+            5 => 0,
+            3 => 9_000 + i * 100, // about half a chunk
+            _ => 50 + i * 7,
+        };
         // detected, then gone before their turn, in groups
-        for i in [13, 21] {
-            std::fs::remove_file(&paths[i]).unwrap();
-            want[i].clear();
-        }
+        let (want, mut loaded) = inputs_in(dir.path(), 60, lines, |i| i % 6 == 4, &[13, 21]);
         let mut files: Vec<&mut Loaded> = loaded.iter_mut().collect();
         // a result: the (input, bytes) it read
         type Read = Vec<(usize, Vec<u8>)>;
