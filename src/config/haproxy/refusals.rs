@@ -21,6 +21,12 @@
 //! - readcfgfile() (cfgparse.c): "Missing LF on last line, file might have
 //!   been truncated": a warning in 2.2, a fatal error since 2.3 (commit
 //!   f92afb732, "Emit hard error on truncated lines").
+//! - Keywords HAProxy removed and now refuses with its own message
+//!   ([`REMOVED`], each message as `haproxy -c` 2.6 prints it): the
+//!   regex header actions `reqadd`/`reqrep`/`rspdel`/… and `block` (2.1),
+//!   `redispatch` as a keyword (2.1), and the options `forceclose` (2.0),
+//!   `http-tunnel` (2.1) and `http_proxy` (2.5). A config written for an
+//!   older HAProxy that still uses them does not start on a supported one.
 //!
 //! Lines inside `.if` blocks are not checked: HAProxy reads only the branch
 //! its condition picks, which depends on where it runs.
@@ -90,11 +96,82 @@ pub fn check(cfg: &Config, text: &[u8], out: &mut Vec<Invalid>) {
                         port_range("log", target, out);
                     }
                 }
+                "option" | "no" if proxy || section.kind == SectionKind::Defaults => {
+                    removed_option(line, out)
+                }
+                k if proxy || section.kind == SectionKind::Defaults => removed(k, line, out),
                 _ => {}
             }
         }
     }
     missing_lf(cfg, text, out);
+}
+
+/// Proxy keywords HAProxy no longer knows, with the version that removed
+/// them and what to use instead, as `haproxy -c` 2.6 words it
+/// (cfgparse-listen.c).
+const REMOVED: &[(&str, &str, &str)] = &[
+    ("reqadd", "2.1", "Use 'http-request add-header' instead."),
+    ("reqrep", "2.1", "Use 'http-request replace-path', 'http-request replace-uri' or 'http-request replace-header' instead."),
+    ("reqirep", "2.1", "Use 'http-request replace-header' instead."),
+    ("reqdel", "2.1", "Use 'http-request del-header' instead."),
+    ("reqidel", "2.1", "Use 'http-request del-header' instead."),
+    ("reqdeny", "2.1", "Use 'http-request deny' instead."),
+    ("reqideny", "2.1", "Use 'http-request deny' instead."),
+    ("reqpass", "2.1", ""),
+    ("reqipass", "2.1", ""),
+    ("reqallow", "2.1", "Use 'http-request allow' instead."),
+    ("reqiallow", "2.1", "Use 'http-request allow' instead."),
+    ("reqtarpit", "2.1", "Use 'http-request tarpit' instead."),
+    ("reqitarpit", "2.1", "Use 'http-request tarpit' instead."),
+    ("reqsetbe", "2.1", "Use 'use_backend' instead."),
+    ("reqisetbe", "2.1", "Use 'use_backend' instead."),
+    ("rspadd", "2.1", "Use 'http-response add-header' instead."),
+    ("rsprep", "2.1", "Use 'http-response replace-header' instead."),
+    ("rspirep", "2.1", "Use 'http-response replace-header' instead."),
+    ("rspdel", "2.1", "Use 'http-response del-header' instead."),
+    ("rspidel", "2.1", "Use 'http-response del-header' instead."),
+    ("rspdeny", "2.1", "Use 'http-response deny' instead."),
+    ("rspideny", "2.1", "Use 'http-response deny' instead."),
+    ("block", "2.1", "Use 'http-request deny' which uses the exact same syntax."),
+    ("redispatch", "2.1", "Use 'option redispatch'."),
+];
+
+/// Options HAProxy no longer knows (cfgparse-listen.c), as [`REMOVED`].
+const REMOVED_OPTIONS: &[(&str, &str, &str)] = &[
+    ("forceclose", "2.0", "please just remove it, or use 'option httpclose' if absolutely needed."),
+    ("http-tunnel", "2.1", "please just remove it, it shouldn't be needed."),
+    ("http_proxy", "2.5", "use 'http-request set-dst' and 'http-request set-uri' (and 'http-request do-resolve' for DNS) instead."),
+];
+
+fn removed(keyword: &str, line: &Line, out: &mut Vec<Invalid>) {
+    let Some((_, since, instead)) = REMOVED.iter().find(|(k, ..)| *k == keyword) else {
+        return;
+    };
+    let problem =
+        format!("the '{keyword}' directive is not supported anymore since HAProxy {since}");
+    let help = format!("HAProxy {since} and later refuse the file. {instead}");
+    refuse(out, line.span, keyword, problem, help.trim_end());
+}
+
+fn removed_option(line: &Line, out: &mut Vec<Invalid>) {
+    // `no option X` names the option one word later
+    let at = if line.keyword() == "no" { 2 } else { 1 };
+    if line.keyword() == "no" && line.str(1) != "option" {
+        return;
+    }
+    let Some(w) = line.word(at) else { return };
+    let Some((name, since, instead)) = REMOVED_OPTIONS.iter().find(|(k, ..)| *k == w.as_str())
+    else {
+        return;
+    };
+    refuse(
+        out,
+        w.span,
+        "option",
+        format!("option '{name}' is not supported any more since HAProxy {since}"),
+        &format!("HAProxy {since} and later refuse the file: {instead}"),
+    );
 }
 
 /// The 1-based line of `at` in `text`.
@@ -473,6 +550,30 @@ mod tests {
                 "backend b\n  server s 127.0.0.1:99999\n",
                 "'server b/s' : invalid port '99999'",
             ),
+            (
+                "frontend f\n  reqadd X-Proto:\\ https\n",
+                "the 'reqadd' directive is not supported anymore since HAProxy 2.1",
+            ),
+            (
+                "backend b\n  rspidel ^Server:.*\n",
+                "the 'rspidel' directive is not supported anymore since HAProxy 2.1",
+            ),
+            (
+                "defaults\n  redispatch\n",
+                "the 'redispatch' directive is not supported anymore since HAProxy 2.1",
+            ),
+            (
+                "listen l\n  block if TRUE\n",
+                "the 'block' directive is not supported anymore since HAProxy 2.1",
+            ),
+            (
+                "backend b\n  option forceclose\n",
+                "option 'forceclose' is not supported any more since HAProxy 2.0",
+            ),
+            (
+                "defaults\n  no option http-tunnel\n",
+                "option 'http-tunnel' is not supported any more since HAProxy 2.1",
+            ),
         ] {
             assert_eq!(problems(text), [want], "{text:?}");
         }
@@ -496,6 +597,8 @@ mod tests {
             "backend b\n  server s 10.0.0.1:+1\n",
             "backend b\n  server s \"${HOST}:${PORTS}\"\n",
             ".if defined(X)\nbackend b/x\n.endif\n",
+            // still known: the option, and the words as arguments
+            "backend b\n  option httpclose\n  option redispatch\n  http-request deny if { path /block }\n",
             "",
         ] {
             assert!(problems(text).is_empty(), "{text:?}: {:?}", problems(text));
