@@ -22,7 +22,7 @@
 //!   been truncated": a warning in 2.2, a fatal error since 2.3 (commit
 //!   f92afb732, "Emit hard error on truncated lines").
 //! - Keywords HAProxy removed and now refuses with its own message
-//!   ([`REMOVED`], each message as `haproxy -c` 2.6 prints it): the
+//!   (the table `REMOVED`, each message as `haproxy -c` 2.6 prints it): the
 //!   regex header actions `reqadd`/`reqrep`/`rspdel`/… and `block` (2.1),
 //!   `redispatch` as a keyword (2.1), and the options `forceclose` (2.0),
 //!   `http-tunnel` (2.1) and `http_proxy` (2.5). A config written for an
