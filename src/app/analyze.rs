@@ -312,7 +312,7 @@ pub fn check_inputs(
     if !skipped.is_empty() {
         let more = skipped.len().saturating_sub(limit);
         eprintln!(
-            "gatecheck: note: {} file{} not read as logs (no known format; see Inputs): {}{}",
+            "gatecheck: note: {} file{} not read as logs (no known format, empty, or cut while read: each reason in Inputs): {}{}",
             skipped.len(),
             if skipped.len() == 1 { "" } else { "s" },
             skipped[..skipped.len() - more].join(", "),
