@@ -74,6 +74,20 @@ pub struct Probe<'a> {
     pub any_client: bool,
 }
 
+impl Probe<'_> {
+    /// Whether `l` logged this probe's request line (without the query
+    /// string when the access log has none).
+    fn same_request(&self, l: &ErrorLine) -> bool {
+        l.request.as_deref().map(|r| {
+            if self.sans_query {
+                drop_query(r)
+            } else {
+                r.into()
+            }
+        }) == self.request.map(Into::into)
+    }
+}
+
 /// `GET /a?b=1 HTTP/1.1` → `GET /a HTTP/1.1`.
 pub fn drop_query(request: &str) -> std::borrow::Cow<'_, str> {
     let Some(q) = request.find('?') else {
@@ -199,15 +213,6 @@ impl ErrorIndex {
             let from = k.saturating_sub(MAX_SCAN / 2).min(list.len() - MAX_SCAN);
             &list[from..from + MAX_SCAN]
         };
-        let same_request = |l: &ErrorLine| {
-            l.request.as_deref().map(|r| {
-                if p.sans_query {
-                    drop_query(r)
-                } else {
-                    r.into()
-                }
-            }) == p.request.map(Into::into)
-        };
         let best = if p.connection.is_some() {
             // by connection: the client and request must agree where logged
             around(window(candidates), p.local_secs)
@@ -215,7 +220,7 @@ impl ErrorIndex {
                 .map(|&i| &self.lines[i as usize])
                 .filter(|l| {
                     (p.client.is_none() || l.client.as_deref() == p.client)
-                        && (p.request.is_none() || same_request(l))
+                        && (p.request.is_none() || p.same_request(l))
                 })
                 .min_by_key(|l| (p.local_secs - l.local_secs).abs())
         } else {
@@ -251,7 +256,7 @@ impl ErrorIndex {
         .iter()
         .map(|&i| &self.lines[i as usize])
         .filter(|l| {
-            (p.request.is_none() || same_request(l))
+            (p.request.is_none() || p.same_request(l))
                 && (!by_client || p.client.is_none() || l.client.as_deref() == p.client)
         })
         .collect();
@@ -582,15 +587,6 @@ mod tests {
             None => NO_REQUEST_TIME_WINDOW_S,
         };
         let (lo, hi) = (p.local_secs - back, p.local_secs + SLACK_S);
-        let same_request = |l: &ErrorLine| {
-            l.request.as_deref().map(|r| {
-                if p.sans_query {
-                    drop_query(r)
-                } else {
-                    r.into()
-                }
-            }) == p.request.map(Into::into)
-        };
         let matching: Vec<&ErrorLine> = idx
             .lines
             .iter()
@@ -599,16 +595,16 @@ mod tests {
                 Some(c) => {
                     l.cid == Some(c)
                         && (p.client.is_none() || l.client.as_deref() == p.client)
-                        && (p.request.is_none() || same_request(l))
+                        && (p.request.is_none() || p.same_request(l))
                 }
                 None if p.any_client || p.client.is_none() => {
-                    p.request.is_some() && same_request(l)
+                    p.request.is_some() && p.same_request(l)
                 }
                 None => {
                     p.request.is_some()
                         && l.client.is_some()
                         && l.client.as_deref() == p.client
-                        && same_request(l)
+                        && p.same_request(l)
                 }
             })
             .collect();
