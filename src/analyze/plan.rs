@@ -745,6 +745,18 @@ mod tests {
     use super::*;
     use std::io::Write;
 
+    /// The plans of directory `dir` with each input detected by the thread
+    /// that reads it (early) and every input detected up front (late),
+    /// checked to give the same verdicts.
+    fn early_as_late(dir: &std::path::Path) -> (Plan, Plan) {
+        let paths = vec![dir.display().to_string()];
+        let opts = Options::default();
+        let early = plan_with(&paths, &opts, true);
+        let late = plan_with(&paths, &opts, false);
+        assert_eq!(verdicts(&early), verdicts(&late));
+        (early, late)
+    }
+
     /// What the plan said of each input: name, kind (formats by name),
     /// reason, packaging, mixed.
     fn verdicts(p: &Plan) -> Vec<(String, String, String, String, bool)> {
@@ -823,11 +835,7 @@ mod tests {
         for (name, bytes) in &files {
             std::fs::write(dir.path().join(name), bytes).unwrap();
         }
-        let paths = vec![dir.path().display().to_string()];
-        let opts = Options::default();
-        let early = plan_with(&paths, &opts, true);
-        let late = plan_with(&paths, &opts, false);
-        assert_eq!(verdicts(&early), verdicts(&late));
+        let (early, late) = early_as_late(dir.path());
         let v = verdicts(&early);
         let kinds: Vec<(&str, &str)> = v.iter().map(|(n, k, ..)| (&n[..], &k[..])).collect();
         assert_eq!(
@@ -895,11 +903,7 @@ mod tests {
             assert!(text.len() > 16 << 10, "{name}");
             std::fs::write(dir.path().join(name), text).unwrap();
         }
-        let paths = vec![dir.path().display().to_string()];
-        let opts = Options::default();
-        let early = plan_with(&paths, &opts, true);
-        let late = plan_with(&paths, &opts, false);
-        assert_eq!(verdicts(&early), verdicts(&late));
+        let (early, _) = early_as_late(dir.path());
         let kinds: Vec<String> = verdicts(&early).into_iter().map(|v| v.1).collect();
         assert_eq!(
             kinds,
@@ -927,11 +931,7 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dir.path().join("nginx.log"), lines(20, upstream_timing)).unwrap();
-        let paths = vec![dir.path().display().to_string()];
-        let opts = Options::default();
-        let early = plan_with(&paths, &opts, true);
-        let late = plan_with(&paths, &opts, false);
-        assert_eq!(verdicts(&early), verdicts(&late));
+        let (early, _) = early_as_late(dir.path());
         let v = verdicts(&early);
         assert_eq!(v[0].1, "hop envoy", "{v:?}");
         assert!(v[0].2.contains("envoy.yaml"), "{v:?}");
