@@ -5,7 +5,7 @@ use crate::declare_rule;
 use crate::lint::LintContext;
 
 declare_rule! {
-    /// A time or size value that does not parse, an unknown `retry-on` / `http-reuse` keyword, a keyword its section refuses or ignores, or what `haproxy -c` refuses (a bad name character, a port range, no final newline).
+    /// A time or size value that does not parse, an unknown `retry-on` / `http-reuse` keyword, a keyword its section refuses or ignores, or what `haproxy -c` refuses (a bad name character, a port range, no final newline, a removed keyword such as `reqadd`).
     ///
     /// ## What it does
     /// Reports values the HAProxy parser recorded as malformed (times with
