@@ -864,6 +864,16 @@ fn issue_6_empty_vanished_and_unknown_compression_are_problems_not_aborts() {
             .unwrap_or_default()
     };
     assert!(reason("empty.log").contains("empty"), "{}", v["inputs"]);
+    // the first-lines note does not call an empty file one of no known format
+    let err = String::from_utf8_lossy(&o.stderr);
+    let note = err
+        .lines()
+        .find(|l| l.contains("not read as logs"))
+        .unwrap_or_default();
+    assert!(
+        note.contains("empty.log") && note.contains("empty, or cut while read"),
+        "{err}"
+    );
     let problems = v["problems"].as_array().unwrap();
     let said = |name: &str, what: &str| {
         problems.iter().any(|p| {
