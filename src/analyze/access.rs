@@ -5,10 +5,10 @@
 use std::borrow::Cow;
 
 use super::born_tally::Seen;
-use super::cause::{self, Capabilities, Cause, ErrorRef};
+use super::cause::{self, Capabilities, Cause, ErrorRef, Evidence, Verdict};
 use super::errors::sample;
 use super::event::{self, ChunkEvents, Collect, Event, EventSink};
-use super::event_json::{self, EventRef, TimeField};
+use super::event_json::{self, EventRef, EvidenceItems, TimeField};
 use super::inputs::Loaded;
 use super::nginx_config::NginxConfig;
 use super::schedule::{for_each_chunk, for_each_chunk_grouped, Each};
@@ -660,14 +660,27 @@ fn slow_path(
             && (ctx.opts.join_any_client || client.is_none()),
     };
     let keepalive = |addr: &str| ctx.config.map(|c| c.keepalive_of(addr)).unwrap_or_default();
-    let mut verdict = cause::classify_with(
-        status,
-        attempts,
-        &refs,
-        caps,
-        &keepalive,
-        ctx.opts.keep_events,
-    );
+    // events written as NDJSON get their evidence written as the event's
+    // JSON at once (no string per line, `evidence.rs`); kept events get it
+    // as lines; else only the cause is wanted
+    let mut ev_json = match (ctx.opts.keep_events, events.ndjson()) {
+        (true, Some(b)) => Some(b.evidence_buf()),
+        _ => None,
+    };
+    let mut verdict = {
+        let mut ev = match &mut ev_json {
+            Some(buf) => Evidence::json(buf),
+            None if ctx.opts.keep_events => Evidence::on(),
+            None => Evidence::off(),
+        };
+        let cause = cause::classify_into(status, attempts, &refs, caps, &keepalive, &mut ev);
+        Verdict {
+            cause,
+            evidence: ev.into_lines(),
+        }
+    };
+    // whether `verdict.evidence` holds the lines (for the cause's example)
+    let mut has_lines = ctx.opts.keep_events && ev_json.is_none();
     let rescued = status < 500;
     // a 5xx the client did not get at all: not a retry's rescue (a 5xx
     // that became another 5xx stays with its status, its evidence says so)
@@ -699,13 +712,18 @@ fn slow_path(
     if let (Some(cfg), Some(key), true) = (ctx.config, &route, attempts.is_empty()) {
         if let Some(at) = cfg.returned(key, status) {
             verdict = cause::config_returned(status, &at);
+            has_lines = true;
+            if let Some(buf) = &mut ev_json {
+                buf.clear();
+                cause::config_returned_into(status, &at, &mut Evidence::json(buf));
+            }
         }
     }
     let needs_example = {
         let map = cause_map(agg, status, rescued, replaced);
         map.get(&verdict.cause).is_none_or(|s| s.example.is_none())
     };
-    if needs_example && !ctx.opts.keep_events && verdict.cause != Cause::ConfigReturn {
+    if needs_example && !has_lines {
         verdict = cause::classify_with(status, attempts, &refs, caps, &keepalive, true);
     }
     let mut path = borrowed(rec.path, esc);
@@ -840,12 +858,18 @@ fn slow_path(
             request_time: rec.request_time_ms().map(|ms| ms as f64 / 1000.0),
             upstream: attempts,
             cause: verdict.cause,
-            evidence: &verdict.evidence,
+            evidence: match &ev_json {
+                Some(items) => EvidenceItems::Json(items),
+                None => EvidenceItems::Lines(&verdict.evidence),
+            },
             rescued,
             request_id: request_id.as_deref(),
             hop: None,
         };
         b.push(&e, n);
+        if let Some(buf) = ev_json {
+            b.give_back(buf);
+        }
     } else if ctx.opts.keep_events {
         let blamed = failed_addr.map(String::from);
         events.push(Event {

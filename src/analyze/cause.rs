@@ -2,6 +2,7 @@
 //! [`Cause::Unknown`] with the reason. Never a guess: every branch names the
 //! log fields or the error-log line it rests on.
 
+pub use super::evidence::{Evidence, Line};
 use crate::logs::nginx_error::{ErrorLine, UpstreamError};
 use crate::logs::record::Attempt;
 
@@ -201,13 +202,20 @@ pub struct ErrorRef<'a> {
 
 /// Render an error line as evidence: `error.log:12: <message>, upstream: "…"`.
 pub fn error_evidence(file: &str, e: &ErrorLine) -> String {
-    let mut s = format!("{}:{}: [{}] {}", file, e.line, e.level, e.message);
-    if let Some(u) = &e.upstream {
-        s.push_str(&format!(", upstream: {u}"));
-    }
+    let mut s = String::new();
+    write_error(&mut s, file, e);
     s
 }
 
+/// [`error_evidence`] written to `w`.
+fn write_error(w: &mut impl std::fmt::Write, file: &str, e: &ErrorLine) {
+    let _ = write!(w, "{}:{}: [{}] {}", file, e.line, e.level, e.message);
+    if let Some(u) = &e.upstream {
+        let _ = write!(w, ", upstream: {u}");
+    }
+}
+
+#[cfg(test)]
 fn fmt_secs(v: Option<f64>) -> String {
     let mut s = String::new();
     push_secs(&mut s, v);
@@ -220,52 +228,73 @@ fn fmt_secs(v: Option<f64>) -> String {
 /// cannot differ from the exact decimal rounding of `{:.3}`; through
 /// `core::fmt` otherwise. Every `--events` line has one to three attempts
 /// of three times each (issue 9: `format!` was 5 % of such a run).
-fn push_secs(s: &mut String, v: Option<f64>) {
+fn push_secs(s: &mut impl std::fmt::Write, v: Option<f64>) {
     let Some(v) = v else {
-        s.push('-');
+        let _ = s.write_str("-");
         return;
     };
     // `x` is within 1.2e-4 of v × 1000 below 1e12: with the quarter, the
-    // exact value is closer to `k` than half a millisecond
+    // exact value is closer to `k` than half a millisecond. `k` by a cast,
+    // not `round` (a libm call, as in `event_json::write_millis`): a `k`
+    // off by one at a half is more than a quarter away, and not taken
     let x = v * 1000.0;
-    let k = x.round();
-    if v >= 0.0 && !v.is_sign_negative() && x < 1e12 && (x - k).abs() < 0.25 {
-        let ms = k as u64;
-        let mut num = itoa::Buffer::new();
-        s.push_str(num.format(ms / 1000));
-        let f = ms % 1000;
-        s.push('.');
-        for d in [f / 100, f / 10 % 10, f % 10] {
-            s.push(char::from(b'0' + d as u8));
+    if v >= 0.0 && !v.is_sign_negative() && x < 1e12 {
+        let ms = (x + 0.5) as u64;
+        if (x - ms as f64).abs() < 0.25 {
+            let mut num = itoa::Buffer::new();
+            let _ = s.write_str(num.format(ms / 1000));
+            let f = (ms % 1000) as u16;
+            let digits = [
+                b'.',
+                b'0' + (f / 100) as u8,
+                b'0' + (f / 10 % 10) as u8,
+                b'0' + (f % 10) as u8,
+            ];
+            // ASCII digits
+            let _ = s.write_str(std::str::from_utf8(&digits).unwrap_or(".000"));
+            return;
         }
-    } else {
-        use std::fmt::Write;
-        let _ = write!(s, "{v:.3}");
+    }
+    let _ = write!(s, "{v:.3}");
+}
+
+/// [`push_secs`] as a `Display`, for `format_args!`.
+struct Secs(Option<f64>);
+
+impl std::fmt::Display for Secs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        push_secs(f, self.0);
+        Ok(())
     }
 }
 
 /// Render an attempt as evidence: `attempt 2/2: 10.0.0.7:8080 status=502 connect=- header=- response=0.001`.
 pub fn attempt_evidence(i: usize, n: usize, a: &Attempt) -> String {
-    let mut num = itoa::Buffer::new();
     let mut s = String::with_capacity(80 + a.addr.len());
-    s.push_str("attempt ");
-    s.push_str(num.format(i + 1));
-    s.push('/');
-    s.push_str(num.format(n));
-    s.push_str(": ");
-    s.push_str(if a.addr.is_empty() { "-" } else { &a.addr });
-    s.push_str(" upstream_status=");
-    match a.status {
-        Some(st) => s.push_str(num.format(st)),
-        None => s.push('-'),
-    }
-    s.push_str(" connect=");
-    push_secs(&mut s, a.connect_time);
-    s.push_str(" header=");
-    push_secs(&mut s, a.header_time);
-    s.push_str(" response=");
-    push_secs(&mut s, a.response_time);
+    write_attempt(&mut s, i, n, a);
     s
+}
+
+/// [`attempt_evidence`] written to `s`.
+fn write_attempt(s: &mut impl std::fmt::Write, i: usize, n: usize, a: &Attempt) {
+    let mut num = itoa::Buffer::new();
+    let _ = s.write_str("attempt ");
+    let _ = s.write_str(num.format(i + 1));
+    let _ = s.write_str("/");
+    let _ = s.write_str(num.format(n));
+    let _ = s.write_str(": ");
+    let _ = s.write_str(if a.addr.is_empty() { "-" } else { &a.addr });
+    let _ = s.write_str(" upstream_status=");
+    let _ = match a.status {
+        Some(st) => s.write_str(num.format(st)),
+        None => s.write_str("-"),
+    };
+    let _ = s.write_str(" connect=");
+    push_secs(s, a.connect_time);
+    let _ = s.write_str(" header=");
+    push_secs(s, a.header_time);
+    let _ = s.write_str(" response=");
+    push_secs(s, a.response_time);
 }
 
 /// The failed status of the last upstream attempt when the client got
@@ -287,12 +316,20 @@ pub fn replaced(status: u16, attempts: &[Attempt]) -> Option<u16> {
 /// (no `$upstream_status`) or as unknown. From ngx_http_rewrite_module:
 /// `return` ends processing at the rewrite phase, before any `*_pass`.
 pub fn config_returned(status: u16, directive: &str) -> Verdict {
+    let mut ev = Evidence::on();
+    let cause = config_returned_into(status, directive, &mut ev);
     Verdict {
-        cause: Cause::ConfigReturn,
-        evidence: vec![format!(
-            "the location that served it answers {directive}: nginx made this {status} itself, no upstream was tried"
-        )],
+        cause,
+        evidence: ev.into_lines(),
     }
+}
+
+/// [`config_returned`], its evidence written to `ev`.
+pub fn config_returned_into(status: u16, directive: &str, ev: &mut Evidence<'_>) -> Cause {
+    ev.add(format_args!(
+        "the location that served it answers {directive}: nginx made this {status} itself, no upstream was tried"
+    ));
+    Cause::ConfigReturn
 }
 
 /// An address from `$upstream_addr` that is an upstream group name: no port,
@@ -394,25 +431,42 @@ pub fn classify_with(
     keepalive: &dyn Fn(&str) -> Keepalive,
     want_evidence: bool,
 ) -> Verdict {
+    let mut ev = if want_evidence {
+        Evidence::on()
+    } else {
+        Evidence::off()
+    };
+    let cause = classify_into(status, attempts, errors, caps, keepalive, &mut ev);
+    Verdict {
+        cause,
+        evidence: ev.into_lines(),
+    }
+}
+
+/// [`classify_with`], the evidence written to `ev` (kept as lines, dropped,
+/// or written into an NDJSON event: [`Evidence`]); the cause is the same
+/// whichever.
+pub fn classify_into(
+    status: u16,
+    attempts: &[Attempt],
+    errors: &[ErrorRef<'_>],
+    caps: Capabilities,
+    keepalive: &dyn Fn(&str) -> Keepalive,
+    evidence: &mut Evidence<'_>,
+) -> Cause {
     let n = attempts.len();
     // the attempt that failed last: the last 5xx one
     let failed = attempts
         .iter()
         .rposition(|a| a.status.is_some_and(|s| s >= 500));
-    let mut evidence = Evidence {
-        on: want_evidence,
-        v: Vec::new(),
-    };
-    if want_evidence {
-        evidence.v = attempts
-            .iter()
-            .enumerate()
-            .map(|(i, a)| attempt_evidence(i, n, a))
-            .collect();
+    if evidence.is_on() {
+        for (i, a) in attempts.iter().enumerate() {
+            evidence.with(|l| write_attempt(l, i, n, a));
+        }
     }
     let replaced = replaced(status, attempts);
     if let Some(up) = replaced {
-        evidence.push(|| format!(
+        evidence.add(format_args!(
             "the last attempt failed ($upstream_status {up}) but the client got {status}: nginx answered in the upstream's place (an `error_page {up} ={status}` or `proxy_intercept_errors`, or a stale cached copy by proxy_cache_use_stale), not a retry: this {up} is hidden from the status column"
         ));
     }
@@ -423,14 +477,13 @@ pub fn classify_with(
         let a = &attempts[i];
         let answered = a.status == Some(status) || replaced.is_some();
         if a.header_time.is_some() && caps.header_time && answered {
-            evidence.push(|| {
-                format!(
-                    "the upstream sent a response header ($upstream_header_time={}) with status {}",
-                    fmt_secs(a.header_time),
-                    a.status.unwrap_or(status)
-                )
+            evidence.with(|l| {
+                l.push_str("the upstream sent a response header ($upstream_header_time=");
+                push_secs(l, a.header_time);
+                l.push_str(") with status ");
+                l.push_str(itoa::Buffer::new().format(a.status.unwrap_or(status)));
             });
-            return evidence.verdict(Cause::Passthrough);
+            return Cause::Passthrough;
         }
     }
 
@@ -459,15 +512,11 @@ pub fn classify_with(
                 .map(|i| attempts[i].addr.as_str())
                 .or(e.line.upstream.as_deref())
                 .unwrap_or("");
-            let reuse = reuse(attempts, failed, &keepalive(addr), caps);
-            if reuse.race {
+            if reuse(attempts, failed, &keepalive(addr), caps, evidence) {
                 cause = Cause::KeepaliveRace;
             }
-            if let Some(why) = reuse.why {
-                evidence.push(|| why);
-            }
         }
-        evidence.first(|| error_evidence(e.file, e.line));
+        evidence.first(|l| write_error(l, e.file, e.line));
         // `proxy_next_upstream`: the earlier attempts failed too, each with
         // its own error line (the first refused, the last timed out); the
         // cause is the last attempt's, the others are said
@@ -478,37 +527,33 @@ pub fn classify_with(
                     && o.line.upstream.is_some()
                     && o.line.upstream != e.line.upstream
             }) {
-                evidence.push(|| {
-                    format!(
-                        "an earlier attempt: {}",
-                        error_evidence(other.file, other.line)
-                    )
+                evidence.with(|l| {
+                    l.push_str("an earlier attempt: ");
+                    write_error(l, other.file, other.line);
                 });
             }
         }
         if caps.joined_without_client {
-            evidence.push(|| {
-                format!(
-                    "matched by request line and time alone, not by client (the error line's client is {}; the access log names none or another address): another client's identical request in the same seconds would match too",
-                    e.line.client.as_deref().unwrap_or("-")
-                )
-            });
+            evidence.add(format_args!(
+                "matched by request line and time alone, not by client (the error line's client is {}; the access log names none or another address): another client's identical request in the same seconds would match too",
+                e.line.client.as_deref().unwrap_or("-")
+            ));
         }
         if e.line.kind == UpstreamError::Other {
-            evidence.push(|| UNKNOWN_ERROR_LINE.to_string());
+            evidence.text(UNKNOWN_ERROR_LINE);
         }
-        return evidence.verdict(cause);
+        return cause;
     }
 
     // 3. The access-log fields alone.
     if let Some(i) = failed {
         let a = &attempts[i];
         if is_group_name(&a.addr) {
-            evidence.push(|| format!(
+            evidence.add(format_args!(
                 "$upstream_addr is {:?}, an upstream group name: nginx writes the group's name when no server could be selected",
                 a.addr
             ));
-            return evidence.verdict(Cause::NoLiveUpstream);
+            return Cause::NoLiveUpstream;
         }
         if status == 504
             && a.status == Some(504)
@@ -516,11 +561,11 @@ pub fn classify_with(
             && a.header_time.is_none()
             && a.connect_time.is_some()
         {
-            evidence.push(|| format!(
+            evidence.add(format_args!(
                 "status 504 with no response header after {}s ($upstream_header_time '-'): nginx stopped waiting",
-                fmt_secs(a.response_time)
+                Secs(a.response_time)
             ));
-            return evidence.verdict(Cause::Timeout);
+            return Cause::Timeout;
         }
     }
     // 4. No error line although the error logs cover the time. nginx logs every
@@ -533,7 +578,7 @@ pub fn classify_with(
     if covered && (no_header || never_connected) {
         return unknown(
             evidence,
-            "no error-log line matched, yet the fields show the upstream sent no response header: is the error log complete (error_log level `error` or lower)?",
+            &["no error-log line matched, yet the fields show the upstream sent no response header: is the error log complete (error_log level `error` or lower)?"],
         );
     }
     // nginx answers 503 on its own (limit_req, limit_conn, whose lines may
@@ -556,93 +601,88 @@ pub fn classify_with(
                 // the client status differs from the failed attempt's: not a plain pass-through
                 return unknown(
                     evidence,
-                    "the client status differs from the failed upstream attempt's and no error-log line matched",
+                    &["the client status differs from the failed upstream attempt's and no error-log line matched"],
                 );
             }
         }
-        evidence.push(|| {
-            if matches!(status, 502 | 504) {
-                NO_ERROR_LINE.into()
-            } else {
-                NO_ERROR_LINE_5XX.into()
-            }
+        evidence.text(if matches!(status, 502 | 504) {
+            NO_ERROR_LINE
+        } else {
+            NO_ERROR_LINE_5XX
         });
         if !caps.upstream_status && matches!(status, 502 | 504) {
             // `return 502;` writes no error line either; with --config the
             // location that served it tells (cause::config_returned)
-            evidence.push(|| NO_UPSTREAM_STATUS_RETURN.replace("502", &status.to_string()));
+            evidence.with(|l| {
+                // NO_UPSTREAM_STATUS_RETURN with each `502` made the status
+                let mut rest = NO_UPSTREAM_STATUS_RETURN;
+                while let Some(at) = rest.find("502") {
+                    l.push_str(&rest[..at]);
+                    l.push_str(itoa::Buffer::new().format(status));
+                    rest = &rest[at + 3..];
+                }
+                l.push_str(rest);
+            });
         }
-        return evidence.verdict(Cause::Passthrough);
+        return Cause::Passthrough;
     }
     if covered && caps.upstream_status && attempts.is_empty() {
         return unknown(
             evidence,
-            "no upstream was tried ($upstream_status '-') and no error-log line matched: nginx answered this status itself (a `return`, or a limit logged below the error log's level)",
+            &["no upstream was tried ($upstream_status '-') and no error-log line matched: nginx answered this status itself (a `return`, or a limit logged below the error log's level)"],
         );
     }
     if covered && status == 503 && !caps.upstream_status {
         return unknown(
             evidence,
-            "no error-log line matched, and without $upstream_status a 503 from the upstream looks like nginx's own (limit_req/limit_conn log below `error` when limit_req_log_level/limit_conn_log_level say so)",
+            &["no error-log line matched, and without $upstream_status a 503 from the upstream looks like nginx's own (limit_req/limit_conn log below `error` when limit_req_log_level/limit_conn_log_level say so)"],
         );
     }
-    let mut missing = Vec::new();
     // "no error log given", "none readable", "given but not this time",
     // "present but no matching line" are different findings
-    if caps.error_log && !caps.error_log_records_upstream_errors {
-        missing.push(
-            "the error logs hold no upstream error at level `error` (at most `crit` ones): is error_log's level above `error`?",
-        );
+    let log = if caps.error_log && !caps.error_log_records_upstream_errors {
+        "the error logs hold no upstream error at level `error` (at most `crit` ones): is error_log's level above `error`?"
     } else if caps.error_log {
-        missing.push("the error log is present, but no line of it matched this request");
+        "the error log is present, but no line of it matched this request"
     } else if caps.error_log_given {
-        missing.push("an error log was given, but it does not cover this request's time");
+        "an error log was given, but it does not cover this request's time"
     } else if caps.unreadable_inputs {
-        missing
-            .push("no nginx error log could be read (an input was unreadable: see the warnings)");
+        "no nginx error log could be read (an input was unreadable: see the warnings)"
     } else {
-        missing.push("no nginx error log was given");
-    }
-    if !caps.upstream_status {
-        missing.push("the log format has no $upstream_status");
+        "no nginx error log was given"
+    };
+    let format = if !caps.upstream_status {
+        Some("the log format has no $upstream_status")
     } else if !caps.header_time {
-        missing.push("the log format has no $upstream_header_time");
-    }
-    if failed.is_some_and(|i| attempts[i].connect_time.is_none()) && caps.upstream_status {
-        missing.push("the upstream connection never completed ($upstream_connect_time '-'): refused, unreachable and TLS failures look alike without the error log");
-    }
-    unknown(evidence, &missing.join("; "))
+        Some("the log format has no $upstream_header_time")
+    } else {
+        None
+    };
+    let connect = (failed.is_some_and(|i| attempts[i].connect_time.is_none())
+        && caps.upstream_status)
+        .then_some("the upstream connection never completed ($upstream_connect_time '-'): refused, unreachable and TLS failures look alike without the error log");
+    let missing = [Some(log), format, connect];
+    let missing: &[Option<&str>] = &missing;
+    unknown_of(evidence, missing.iter().flatten().copied())
 }
 
-fn unknown(mut evidence: Evidence, why: &str) -> Verdict {
-    evidence.push(|| format!("cannot tell: {why}"));
-    evidence.verdict(Cause::Unknown)
+/// `cannot tell: ` and the reasons `why`, joined by `; `.
+fn unknown(evidence: &mut Evidence<'_>, why: &[&str]) -> Cause {
+    unknown_of(evidence, why.iter().copied())
 }
 
-/// Evidence strings, built only when wanted: the hot path first classifies
-/// without them and asks again only for the requests it shows.
-struct Evidence {
-    on: bool,
-    v: Vec<String>,
-}
-
-impl Evidence {
-    fn push(&mut self, f: impl FnOnce() -> String) {
-        if self.on {
-            self.v.push(f());
+/// [`unknown`] of reasons given one by one.
+fn unknown_of<'w>(evidence: &mut Evidence<'_>, why: impl Iterator<Item = &'w str>) -> Cause {
+    evidence.with(|l| {
+        l.push_str("cannot tell: ");
+        for (i, w) in why.enumerate() {
+            if i > 0 {
+                l.push_str("; ");
+            }
+            l.push_str(w);
         }
-    }
-    fn first(&mut self, f: impl FnOnce() -> String) {
-        if self.on {
-            self.v.insert(0, f());
-        }
-    }
-    fn verdict(self, cause: Cause) -> Verdict {
-        Verdict {
-            cause,
-            evidence: self.v,
-        }
-    }
+    });
+    Cause::Unknown
 }
 
 /// The longest upstream time of a keep-alive race. An idle connection the
@@ -651,12 +691,6 @@ impl Evidence {
 /// round trip within a region. A request the upstream worked on for longer
 /// died with the upstream instead.
 pub const RACE_WINDOW_S: f64 = 0.010;
-
-/// How sure the logs make a keep-alive race, with the evidence sentence.
-struct Reuse {
-    race: bool,
-    why: Option<String>,
-}
 
 /// Was the failed attempt (closed or reset by the upstream) on a reused
 /// keep-alive connection? DESIGN.md: a keep-alive race is any reset or early
@@ -674,81 +708,79 @@ struct Reuse {
 ///   u->peer.tries++`), so the same server tried twice in a row, the first
 ///   time with connect time 0.000, is a reused connection for certain.
 /// * Only an `upstream` block with `keepalive` caches connections.
-fn reuse(attempts: &[Attempt], failed: Option<usize>, ka: &Keepalive, caps: Capabilities) -> Reuse {
-    let none = Reuse {
-        race: false,
-        why: None,
-    };
+///
+/// Returns whether it was a race; the sentence that says how sure the logs
+/// make it, when there is one, goes to `ev`.
+fn reuse(
+    attempts: &[Attempt],
+    failed: Option<usize>,
+    ka: &Keepalive,
+    caps: Capabilities,
+    ev: &mut Evidence<'_>,
+) -> bool {
     let Some(i) = failed else {
-        return match ka {
-            Keepalive::On { group, directive } if !caps.connect_time => Reuse {
-                race: false,
-                why: Some(format!(
+        if let Keepalive::On { group, directive } = ka {
+            if !caps.connect_time {
+                ev.add(format_args!(
                     "upstream {group} keeps idle connections ({directive}), so this may be a keep-alive race; the log format has no $upstream_connect_time to tell a reused connection (0.000) from a fresh one"
-                )),
-            },
-            _ => none,
-        };
+                ));
+            }
+        }
+        return false;
     };
     let a = &attempts[i];
     if a.addr.is_empty() {
-        return none;
+        return false;
     }
     let prev_same = i > 0 && attempts[i - 1].addr == a.addr;
     let next_same = attempts
         .get(i + 1)
         .is_some_and(|b| b.addr == a.addr && b.group == a.group);
     match (a.connect_time, ka) {
-        (Some(c), _) if c > 0.0 => Reuse {
-            race: false,
-            why: None,
-        },
-        (Some(_), _) if prev_same || next_same => Reuse {
-            race: true,
-            why: Some(format!(
+        (Some(c), _) if c > 0.0 => false,
+        (Some(_), _) if prev_same || next_same => {
+            ev.add(format_args!(
                 "certain: {} was tried twice in a row and the failed attempt's connect time is 0.000 s: nginx gives a try back, and retries the same server, only when a reused keep-alive connection fails",
                 a.addr
-            )),
-        },
+            ));
+            true
+        }
         (Some(_), Keepalive::On { group, directive })
             if a.response_time.is_none_or(|t| t <= RACE_WINDOW_S) =>
         {
-            Reuse {
-                race: true,
-                why: Some(format!(
-                    "likely: connect time 0.000 s on upstream {group}, which keeps idle connections ({directive}), and the attempt failed after {} s: nginx logs 0.000 for every reused keep-alive connection (a fresh connect within the same millisecond, as on loopback, looks the same)",
-                    fmt_secs(a.response_time)
-                )),
-            }
+            ev.add(format_args!(
+                "likely: connect time 0.000 s on upstream {group}, which keeps idle connections ({directive}), and the attempt failed after {} s: nginx logs 0.000 for every reused keep-alive connection (a fresh connect within the same millisecond, as on loopback, looks the same)",
+                Secs(a.response_time)
+            ));
+            true
         }
-        (Some(_), Keepalive::On { group, .. }) => Reuse {
-            race: false,
-            why: Some(format!(
+        (Some(_), Keepalive::On { group, .. }) => {
+            ev.add(format_args!(
                 "not a keep-alive race, though upstream {group} keeps idle connections: the upstream held the request {} s before closing, so it died while working on it (crash, restart, its own timeout)",
-                fmt_secs(a.response_time)
-            )),
-        },
-        (Some(_), Keepalive::Off { group }) => Reuse {
-            race: false,
-            why: Some(format!(
+                Secs(a.response_time)
+            ));
+            false
+        }
+        (Some(_), Keepalive::Off { group }) => {
+            ev.add(format_args!(
                 "not a keep-alive race: upstream {group} has no `keepalive`, so the connection was fresh"
-            )),
-        },
-        (Some(_), Keepalive::Mixed { groups }) => Reuse {
-            race: false,
-            why: Some(format!(
+            ));
+            false
+        }
+        (Some(_), Keepalive::Mixed { groups }) => {
+            ev.add(format_args!(
                 "connect time 0.000 s: a reused keep-alive connection (a keep-alive race) is possible: {} is in upstream {groups}, and the access log does not say which one this request used",
                 a.addr
-            )),
-        },
-        (Some(_), Keepalive::Unknown) => Reuse {
-            race: false,
-            why: Some(
-                "connect time 0.000 s: a reused keep-alive connection (a keep-alive race) is possible; give --config to tell whether this upstream keeps idle connections"
-                    .into(),
-            ),
-        },
-        (None, _) => none,
+            ));
+            false
+        }
+        (Some(_), Keepalive::Unknown) => {
+            ev.text(
+                "connect time 0.000 s: a reused keep-alive connection (a keep-alive race) is possible; give --config to tell whether this upstream keeps idle connections",
+            );
+            false
+        }
+        (None, _) => false,
     }
 }
 

@@ -157,6 +157,9 @@ pub struct NdjsonBatch {
     /// Per event: the offset in `bytes` where its line number goes, and
     /// its line counted from the chunk's start.
     lines: Vec<(usize, u64)>,
+    /// Where the next event's evidence is written before the event
+    /// ([`NdjsonBatch::evidence_buf`]), reused from event to event.
+    evidence: Vec<u8>,
 }
 
 /// The buffers of batches already written, for the next chunks: a fresh
@@ -195,6 +198,23 @@ impl NdjsonBatch {
         }
         let at = super::event_json::write_event(&mut self.bytes, e);
         self.lines.push((at, line));
+    }
+
+    /// An empty buffer for an event's evidence, written as the items of
+    /// its JSON array ([`super::evidence::Evidence::json`]) before the
+    /// event is pushed with [`super::event_json::EvidenceItems::Json`];
+    /// handed back with [`NdjsonBatch::give_back`], so one buffer serves
+    /// every event of the chunk (the evidence is known before the event's
+    /// cause, which its line writes first).
+    pub fn evidence_buf(&mut self) -> Vec<u8> {
+        let mut b = std::mem::take(&mut self.evidence);
+        b.clear();
+        b
+    }
+
+    /// Keep `buf` ([`NdjsonBatch::evidence_buf`]) for the next event.
+    pub fn give_back(&mut self, buf: Vec<u8>) {
+        self.evidence = buf;
     }
 
     /// Whether it holds no event.

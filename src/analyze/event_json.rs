@@ -16,6 +16,7 @@ use serde_json::ser::{CompactFormatter, Formatter};
 
 use super::cause::Cause;
 use super::event::{rfc3339, Event};
+use super::evidence::needs_escape;
 use crate::logs::nginx::{self, Escape};
 use crate::logs::record::Attempt;
 use crate::logs::scan::LogTime;
@@ -30,6 +31,16 @@ pub enum TimeField<'a> {
     Text(&'a str),
     /// Rendered in its own offset.
     At(LogTime),
+}
+
+/// The `evidence` of an event: its lines, or the items of its JSON array
+/// already written ([`super::evidence::Evidence::json`]).
+#[derive(Debug, Clone, Copy)]
+pub enum EvidenceItems<'a> {
+    /// As [`Event::evidence`] holds them.
+    Lines(&'a [String]),
+    /// The array's items as JSON (`"a","b"`), without the brackets.
+    Json(&'a [u8]),
 }
 
 /// The fields of an [`Event`] that are written, borrowed; the line number
@@ -57,7 +68,7 @@ pub struct EventRef<'a> {
     /// [`Event::cause`].
     pub cause: Cause,
     /// [`Event::evidence`].
-    pub evidence: &'a [String],
+    pub evidence: EvidenceItems<'a>,
     /// [`Event::rescued`].
     pub rescued: bool,
     /// [`Event::request_id`].
@@ -82,7 +93,7 @@ impl<'a> From<&'a Event> for EventRef<'a> {
             request_time: e.request_time,
             upstream: &e.upstream,
             cause: e.cause,
-            evidence: &e.evidence,
+            evidence: EvidenceItems::Lines(&e.evidence),
             rescued: e.rescued,
             request_id: e.request_id.as_deref(),
             hop: e.hop,
@@ -129,11 +140,16 @@ pub fn write_event(out: &mut Vec<u8>, e: &EventRef<'_>) -> usize {
     // an id is snake_case ASCII: nothing to escape
     o.key(b"cause").raw_str(e.cause.id());
     o.key(b"evidence").out().push(b'[');
-    for (i, s) in e.evidence.iter().enumerate() {
-        if i > 0 {
-            o.out.push(b',');
+    match e.evidence {
+        EvidenceItems::Lines(lines) => {
+            for (i, s) in lines.iter().enumerate() {
+                if i > 0 {
+                    o.out.push(b',');
+                }
+                write_str(o.out, s);
+            }
         }
-        write_str(o.out, s);
+        EvidenceItems::Json(items) => o.out.extend_from_slice(items),
     }
     o.out.push(b']');
     o.key(b"rescued")
@@ -210,21 +226,6 @@ impl<'a> Val<'a> {
     fn opt_f64(self, v: Option<f64>) {
         write_opt_f64(self.0, v);
     }
-}
-
-/// Whether serde_json escapes a byte of `b`: `"`, `\` and the control
-/// characters below 0x20 (its `ESCAPE` table; 0x7f and non-ASCII are
-/// written as they are). Sixteen bytes at a time without a branch per byte,
-/// so the compiler can use vector compares.
-fn needs_escape(b: &[u8]) -> bool {
-    let hit = |c: u8| (c < 0x20) | (c == b'"') | (c == b'\\');
-    let mut chunks = b.chunks_exact(16);
-    for c in &mut chunks {
-        if c.iter().fold(false, |m, &x| m | hit(x)) {
-            return true;
-        }
-    }
-    chunks.remainder().iter().any(|&x| hit(x))
 }
 
 /// `s` as a JSON string, as serde_json writes it.
@@ -499,6 +500,26 @@ mod tests {
         fn writes_what_serde_writes(e in any_event()) {
             let (got, want) = both(&e);
             prop_assert_eq!(got, want);
+        }
+
+        /// The evidence written as JSON items (`Evidence::json`) gives
+        /// the line its lines give.
+        #[test]
+        fn evidence_as_json_items_writes_the_same(e in any_event()) {
+            let mut items = Vec::new();
+            let mut ev = crate::analyze::evidence::Evidence::json(&mut items);
+            for l in &e.evidence {
+                ev.text(l);
+            }
+            let mut lines = Vec::new();
+            write_event(&mut lines, &EventRef::from(&e));
+            let mut json = Vec::new();
+            let r = EventRef {
+                evidence: EvidenceItems::Json(&items),
+                ..EventRef::from(&e)
+            };
+            write_event(&mut json, &r);
+            prop_assert_eq!(String::from_utf8(json).unwrap(), String::from_utf8(lines).unwrap());
         }
 
         #[test]

@@ -21,6 +21,7 @@ pub mod coverage;
 mod errors;
 pub mod event;
 pub mod event_json;
+pub mod evidence;
 pub mod given_formats;
 pub mod header_sizes;
 pub mod hop_attempt;

@@ -60,50 +60,11 @@ pub fn verdict_of(judge: Judge, rec: &HopRecord<'_>) -> Verdict {
 }
 
 /// Where a classifier writes its evidence: kept as lines ([`Evidence::on`]),
-/// or dropped unformatted ([`Evidence::off`]: the hop pass judges every 5xx,
+/// dropped unformatted ([`Evidence::off`]: the hop pass judges every 5xx,
 /// and formatting the text of each cost more than the judging; the report
-/// shows one example per cause).
-#[derive(Debug, Default)]
-pub struct Evidence(Option<Vec<String>>);
-
-impl Evidence {
-    /// Evidence that keeps what is written.
-    pub fn on() -> Evidence {
-        Evidence(Some(Vec::new()))
-    }
-
-    /// Evidence that drops what is written, without formatting it.
-    pub fn off() -> Evidence {
-        Evidence(None)
-    }
-
-    /// A line formatted from `args` (`format_args!`), formatted only when kept.
-    #[inline]
-    pub fn add(&mut self, args: fmt::Arguments<'_>) {
-        if let Some(v) = &mut self.0 {
-            v.push(fmt::format(args));
-        }
-    }
-
-    /// A line of fixed text.
-    #[inline]
-    pub fn text(&mut self, s: &str) {
-        if let Some(v) = &mut self.0 {
-            v.push(s.to_owned());
-        }
-    }
-
-    /// `name=value`, the value shown lossily if not UTF-8.
-    #[inline]
-    pub fn field(&mut self, name: &str, value: &[u8]) {
-        self.add(format_args!("{name}={}", Lossy(value)));
-    }
-
-    /// The lines kept (none when off).
-    pub fn into_lines(self) -> Vec<String> {
-        self.0.unwrap_or_default()
-    }
-}
+/// shows one example per cause), or written into an NDJSON event
+/// ([`Evidence::json`]).
+pub use super::evidence::Evidence;
 
 /// Bytes shown as text, lossily if not UTF-8. Read only when formatted
 /// (`format_args!` evaluates its arguments whether the text is kept or not).

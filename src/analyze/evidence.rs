@@ -1,0 +1,311 @@
+//! Where a classifier writes its evidence lines: nowhere (the cause alone
+//! is wanted), kept as strings (a report's example, an [`super::event::Event`]),
+//! or written straight into an NDJSON event as the items of its
+//! `evidence` array, JSON-escaped as they are written.
+//!
+//! Issue 9: with `--events`, each event's evidence was built as `String`s
+//! (`format!`, a `Vec`, a `join`), then escaped and copied into the event's
+//! line and freed; with the lines written in place there is no allocation
+//! per event. The bytes are what `serde_json` writes for the same strings:
+//! its escaping works byte by byte and leaves every byte ≥ 0x20 but `"`
+//! and `\` as it is, so a line escaped piece by piece (each piece a `&str`,
+//! cut at a character boundary) is the line escaped whole.
+//!
+//! A classifier only writes to its `Evidence` and never reads it, so the
+//! cause is the same whichever it is given. Must not import `report`.
+
+use std::fmt::{self, Write as _};
+
+/// Where evidence lines go: see the module doc.
+#[derive(Debug, Default)]
+pub struct Evidence<'a> {
+    to: To<'a>,
+    /// Lines written so far.
+    n: usize,
+}
+
+#[derive(Debug, Default)]
+enum To<'a> {
+    /// Dropped unformatted.
+    #[default]
+    Off,
+    /// Kept as strings.
+    Lines(Vec<String>),
+    /// Appended to the buffer as JSON strings separated by `,`, from
+    /// `start` (where the buffer ended when it was handed over).
+    Json { out: &'a mut Vec<u8>, start: usize },
+}
+
+impl<'a> Evidence<'a> {
+    /// Evidence that keeps what is written, as strings.
+    pub fn on() -> Evidence<'static> {
+        Evidence {
+            to: To::Lines(Vec::new()),
+            n: 0,
+        }
+    }
+
+    /// Evidence that drops what is written, without formatting it.
+    pub fn off() -> Evidence<'static> {
+        Evidence { to: To::Off, n: 0 }
+    }
+
+    /// Evidence written to the end of `out` as the items of a JSON array
+    /// (`"a","b"`: without the brackets), each escaped as `serde_json`
+    /// escapes a string.
+    pub fn json(out: &'a mut Vec<u8>) -> Evidence<'a> {
+        let start = out.len();
+        Evidence {
+            to: To::Json { out, start },
+            n: 0,
+        }
+    }
+
+    /// Whether what is written is kept (as strings or as JSON).
+    pub fn is_on(&self) -> bool {
+        !matches!(self.to, To::Off)
+    }
+
+    /// A line made by `f`, which is called only when the line is kept.
+    #[inline]
+    pub fn with(&mut self, f: impl FnOnce(&mut Line<'_>)) {
+        match &mut self.to {
+            To::Off => return,
+            To::Lines(v) => {
+                let mut s = String::new();
+                f(&mut Line(Out::Text(&mut s)));
+                v.push(s);
+            }
+            To::Json { out, .. } => {
+                if self.n > 0 {
+                    out.push(b',');
+                }
+                out.push(b'"');
+                f(&mut Line(Out::Json(out)));
+                out.push(b'"');
+            }
+        }
+        self.n += 1;
+    }
+
+    /// [`Evidence::with`], the line put before those already written.
+    pub fn first(&mut self, f: impl FnOnce(&mut Line<'_>)) {
+        match &mut self.to {
+            To::Off => {}
+            To::Lines(v) => {
+                let mut s = String::new();
+                f(&mut Line(Out::Text(&mut s)));
+                v.insert(0, s);
+                self.n += 1;
+            }
+            To::Json { out, start } => {
+                // written at the end (`"new",` when others are there),
+                // then turned round to the front of the items
+                let (start, end) = (*start, out.len());
+                out.push(b'"');
+                f(&mut Line(Out::Json(out)));
+                out.push(b'"');
+                if self.n > 0 {
+                    out.push(b',');
+                }
+                let len = out.len() - end;
+                out[start..].rotate_right(len);
+                self.n += 1;
+            }
+        }
+    }
+
+    /// A line formatted from `args` (`format_args!`), formatted only when kept.
+    #[inline]
+    pub fn add(&mut self, args: fmt::Arguments<'_>) {
+        self.with(|l| {
+            let _ = l.write_fmt(args);
+        });
+    }
+
+    /// A line of fixed text.
+    #[inline]
+    pub fn text(&mut self, s: &str) {
+        self.with(|l| l.push_str(s));
+    }
+
+    /// `name=value`, the value shown lossily if not UTF-8.
+    #[inline]
+    pub fn field(&mut self, name: &str, value: &[u8]) {
+        self.with(|l| {
+            l.push_str(name);
+            l.push_str("=");
+            for piece in value.utf8_chunks() {
+                l.push_str(piece.valid());
+                if !piece.invalid().is_empty() {
+                    l.push_str("\u{fffd}");
+                }
+            }
+        });
+    }
+
+    /// Lines written so far.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Whether no line was written.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// The lines kept as strings (none when off or written as JSON).
+    pub fn into_lines(self) -> Vec<String> {
+        match self.to {
+            To::Lines(v) => v,
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// One evidence line being written, piece by piece; `write!` works on it.
+pub struct Line<'b>(Out<'b>);
+
+enum Out<'b> {
+    Text(&'b mut String),
+    Json(&'b mut Vec<u8>),
+}
+
+impl Line<'_> {
+    /// Append `s` (escaped, when the line is JSON).
+    #[inline]
+    pub fn push_str(&mut self, s: &str) {
+        match &mut self.0 {
+            Out::Text(t) => t.push_str(s),
+            Out::Json(out) => push_escaped(out, s),
+        }
+    }
+}
+
+impl fmt::Write for Line<'_> {
+    #[inline]
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.push_str(s);
+        Ok(())
+    }
+}
+
+/// Whether serde_json escapes a byte of `b`: `"`, `\` and the control
+/// characters below 0x20 (its `ESCAPE` table; 0x7f and non-ASCII are
+/// written as they are). Sixteen bytes at a time without a branch per byte,
+/// so the compiler can use vector compares.
+pub(crate) fn needs_escape(b: &[u8]) -> bool {
+    let hit = |c: u8| (c < 0x20) | (c == b'"') | (c == b'\\');
+    let mut chunks = b.chunks_exact(16);
+    for c in &mut chunks {
+        if c.iter().fold(false, |m, &x| m | hit(x)) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&x| hit(x))
+}
+
+/// `s` escaped as the inside of a JSON string (no quotes), as serde_json
+/// escapes it.
+#[inline]
+pub(crate) fn push_escaped(out: &mut Vec<u8>, s: &str) {
+    if !needs_escape(s.as_bytes()) {
+        out.extend_from_slice(s.as_bytes());
+        return;
+    }
+    // the rare piece with something to escape: serde_json's own escaping
+    // (writing to a Vec cannot fail), its quotes taken off again
+    let at = out.len();
+    let _ = serde_json::to_writer(&mut *out, s);
+    out.pop();
+    out.remove(at);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The JSON items for `lines` as serde_json writes the array, without
+    /// its brackets.
+    fn serde_items(lines: &[String]) -> String {
+        let s = serde_json::to_string(lines).unwrap();
+        s[1..s.len() - 1].to_string()
+    }
+
+    /// Text with what JSON escapes, cut into pieces at character boundaries.
+    fn any_pieces() -> impl Strategy<Value = Vec<String>> {
+        proptest::collection::vec(
+            prop_oneof![
+                any::<String>(),
+                "[\\x00-\\x7f\"\\\\é]{0,20}",
+                "[a-z :=/.]{0,40}",
+            ],
+            0..5,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// Lines written piece by piece, some put first, some formatted:
+        /// as JSON, the bytes serde_json writes for the same strings kept.
+        #[test]
+        fn json_lines_are_what_serde_writes(
+            lines in proptest::collection::vec((any_pieces(), 0u8..4), 0..6),
+            prefix in "[a-z{,]{0,8}",
+        ) {
+            let mut out = prefix.clone().into_bytes();
+            let mut json = Evidence::json(&mut out);
+            let mut kept = Evidence::on();
+            for (pieces, how) in &lines {
+                let write = |l: &mut Line<'_>| match how {
+                    0 | 1 => pieces.iter().for_each(|p| l.push_str(p)),
+                    2 => {
+                        let _ = write!(l, "{}|{:?}", pieces.concat(), pieces.len());
+                    }
+                    _ => {}
+                };
+                match how {
+                    1 => {
+                        json.first(write);
+                        kept.first(write);
+                    }
+                    3 => {
+                        let joined = pieces.concat();
+                        json.field("f", joined.as_bytes());
+                        kept.field("f", joined.as_bytes());
+                    }
+                    _ => {
+                        json.with(write);
+                        kept.with(write);
+                    }
+                }
+            }
+            prop_assert_eq!(json.len(), lines.len());
+            prop_assert!(json.into_lines().is_empty());
+            let kept = kept.into_lines();
+            prop_assert_eq!(kept.len(), lines.len());
+            let want = format!("{prefix}{}", serde_items(&kept));
+            prop_assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn off_formats_nothing_and_field_is_lossy() {
+        let mut off = Evidence::off();
+        off.with(|_| panic!("formatted while off"));
+        off.first(|_| panic!("formatted while off"));
+        assert!(!off.is_on());
+        assert!(off.is_empty() && off.into_lines().is_empty());
+        let mut ev = Evidence::on();
+        ev.field("a", b"x\xffy\xf0\x9f");
+        ev.text("why");
+        assert_eq!(ev.into_lines(), ["a=x\u{fffd}y\u{fffd}", "why"]);
+        let mut out = Vec::new();
+        let mut j = Evidence::json(&mut out);
+        j.text("b \"q\"");
+        j.first(|l| l.push_str("a\n"));
+        assert_eq!(out, br#""a\n","b \"q\"""#);
+    }
+}
