@@ -146,7 +146,7 @@ pub fn rfc3339(t: LogTime) -> String {
 
 /// Events of one chunk serialized as ndjson (one JSON object a line) on the
 /// worker thread that parsed the chunk, their line numbers still counted
-/// from the chunk's start: [`NdjsonBatch::write_to`] puts them in, made
+/// from the chunk's start: [`NdjsonBatch::append_to`] puts them in, made
 /// absolute, as it writes, so the one writer thread only copies bytes
 /// (issue 9: events serialized on the main thread between batches were
 /// 18 % of the samples). The bytes are [`super::event_json::write_event`]'s,
@@ -160,6 +160,8 @@ pub struct NdjsonBatch {
     /// Where the next event's evidence is written before the event
     /// ([`NdjsonBatch::evidence_buf`]), reused from event to event.
     evidence: Vec<u8>,
+    /// The text of the last event's second.
+    times: super::event_json::TimeText,
 }
 
 /// The buffers of batches already written, for the next chunks: a fresh
@@ -196,7 +198,7 @@ impl NdjsonBatch {
             (self.bytes, self.lines) =
                 spare.unwrap_or_else(|| (Vec::with_capacity(FIRST_CAP), Vec::new()));
         }
-        let at = super::event_json::write_event(&mut self.bytes, e);
+        let at = super::event_json::write_event_with(&mut self.bytes, e, &mut self.times);
         self.lines.push((at, line));
     }
 
@@ -222,62 +224,27 @@ impl NdjsonBatch {
         self.lines.is_empty()
     }
 
-    /// Write the events, each line number plus `base` (the lines of the
-    /// file before the chunk).
+    /// Append the events to `out`, each line number plus `base` (the lines
+    /// of the file before the chunk).
     ///
-    /// The pieces between line numbers and the numbers go out as vectored
-    /// writes of up to 1,024 (`SLICES`) slices, so a writer that takes them
-    /// whole (a file behind a `BufWriter` smaller than the group) gets them
-    /// without another copy: copying the events into the `BufWriter` on
-    /// this, the one writer thread, was 1 % of the `--events` run's CPU
-    /// (`perf record`, 1 GiB bench log). The bytes are the same as one
-    /// `write_all` per piece.
-    pub fn write_to(&self, base: u64, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        use std::io::IoSlice;
-        // the line numbers' digits, one after another (itoa: what
-        // serde_json's `write_u64` writes)
-        let mut digits: Vec<u8> = Vec::with_capacity(self.lines.len() * 8);
-        let mut ends: Vec<usize> = Vec::with_capacity(self.lines.len());
+    /// The writer gathers the batches into one buffer and writes it a MiB
+    /// at a time ([`super::analyze_ndjson`]): a `writev` of up to 1,024
+    /// slices per chunk (the pieces between line numbers and the numbers)
+    /// cost the kernel more than this one copy saves (measured: 124 MB in
+    /// 306-byte pieces, `perf stat` task-clock, 76–82 ms by `writev` of
+    /// 1,024 slices, 54–56 ms copied into a MiB buffer and written).
+    pub fn append_to(&self, base: u64, out: &mut Vec<u8>) {
+        // (itoa: what serde_json's `write_u64` writes)
         let mut num = itoa::Buffer::new();
-        for &(_, line) in &self.lines {
-            digits.extend_from_slice(num.format(line + base).as_bytes());
-            ends.push(digits.len());
+        out.reserve(self.bytes.len() + 8 * self.lines.len());
+        let mut from = 0;
+        for &(at, line) in &self.lines {
+            out.extend_from_slice(&self.bytes[from..at]);
+            out.extend_from_slice(num.format(line + base).as_bytes());
+            from = at;
         }
-        let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(SLICES.min(2 * self.lines.len() + 1));
-        let (mut from, mut d) = (0, 0);
-        for (&(at, _), &end) in self.lines.iter().zip(&ends) {
-            slices.push(IoSlice::new(&self.bytes[from..at]));
-            slices.push(IoSlice::new(&digits[d..end]));
-            (from, d) = (at, end);
-            if slices.len() + 2 > SLICES {
-                write_all_vectored(w, &mut slices)?;
-                slices.clear();
-            }
-        }
-        slices.push(IoSlice::new(&self.bytes[from..]));
-        write_all_vectored(w, &mut slices)
+        out.extend_from_slice(&self.bytes[from..]);
     }
-}
-
-/// Slices per vectored write: Linux's `IOV_MAX`.
-const SLICES: usize = 1024;
-
-/// `Write::write_all_vectored` (unstable): every byte of `bufs`, in order,
-/// whatever each call takes.
-fn write_all_vectored(
-    w: &mut dyn std::io::Write,
-    mut bufs: &mut [std::io::IoSlice<'_>],
-) -> std::io::Result<()> {
-    std::io::IoSlice::advance_slices(&mut bufs, 0);
-    while !bufs.is_empty() {
-        match w.write_vectored(bufs) {
-            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
-            Ok(n) => std::io::IoSlice::advance_slices(&mut bufs, n),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }
 
 impl Drop for NdjsonBatch {
@@ -499,9 +466,9 @@ mod tests {
             event("b.log", 17),
         ];
         let batch = NdjsonBatch::new(evs.clone());
-        let mut got = Vec::new();
-        batch.write_to(1000, &mut got).unwrap();
-        let mut want = Vec::new();
+        let mut got = b"before\n".to_vec();
+        batch.append_to(1000, &mut got);
+        let mut want = b"before\n".to_vec();
         for mut e in evs {
             e.line += 1000;
             serde_json::to_writer(&mut want, &e).unwrap();
@@ -513,45 +480,39 @@ mod tests {
         );
     }
 
-    /// A writer that takes a few bytes per call, and more events than one
-    /// vectored write holds: the same bytes as written one piece at a time.
+    /// Many events with times, one batch: each line as serde_json writes
+    /// the event, the time text taken from the batch's cache or not.
     #[test]
-    fn ndjson_batch_survives_short_vectored_writes() {
-        struct Trickle(Vec<u8>, usize);
-        impl std::io::Write for Trickle {
-            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                self.1 += 1;
-                let n = b.len().min(1 + self.1 % 7);
-                self.0.extend_from_slice(&b[..n]);
-                Ok(n)
-            }
-            fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
-                assert!(bufs.len() <= SLICES);
-                // take the first slices whole, then part of one
-                let mut n = 0;
-                for b in bufs.iter().take(1 + self.1 % 3) {
-                    let k = self.write(b)?;
-                    n += k;
-                    if k < b.len() {
-                        break;
-                    }
-                }
-                Ok(n)
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
+    fn ndjson_batch_of_many_events_with_times() {
+        let t0 = crate::logs::scan::parse_time_local(b"20/Nov/2026:14:03:07 +0100").unwrap();
+        let times = [0, 0, 250, 1000, 1001, 1001, 999, 60_000, -5, 86_400_000];
+        let mut evs = Vec::new();
+        let mut batch = NdjsonBatch::default();
+        for i in 0..700u64 {
+            let mut e = event("x.log", i * 3 + 1);
+            let t = LogTime {
+                utc_ms: t0.utc_ms + times[i as usize % times.len()] * (1 + i as i64 / 100),
+                offset_s: if i % 7 == 0 { 0 } else { t0.offset_s },
+            };
+            e.time = Some(rfc3339(t));
+            let r = EventRef {
+                time: super::super::event_json::TimeField::At(t),
+                ..EventRef::from(&e)
+            };
+            batch.push(&r, e.line);
+            evs.push(e);
         }
-        let evs: Vec<Event> = (0..700).map(|i| event("x.log", i * 3 + 1)).collect();
-        let batch = NdjsonBatch::new(evs.clone());
-        let mut got = Trickle(Vec::new(), 0);
-        batch.write_to(99, &mut got).unwrap();
+        let mut got = Vec::new();
+        batch.append_to(99, &mut got);
         let mut want = Vec::new();
         for mut e in evs {
             e.line += 99;
             serde_json::to_writer(&mut want, &e).unwrap();
             want.push(b'\n');
         }
-        assert_eq!(got.0, want);
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            String::from_utf8(want).unwrap()
+        );
     }
 }

@@ -44,7 +44,7 @@ pub enum EvidenceItems<'a> {
 }
 
 /// The fields of an [`Event`] that are written, borrowed; the line number
-/// is written by [`super::event::NdjsonBatch::write_to`].
+/// is written by [`super::event::NdjsonBatch::append_to`].
 #[derive(Debug, Clone, Copy)]
 pub struct EventRef<'a> {
     /// [`Event::file`].
@@ -101,45 +101,60 @@ impl<'a> From<&'a Event> for EventRef<'a> {
     }
 }
 
+/// `,"name":` of an `Obj` as one literal (one copy, not three), and
+/// where its value goes. The names are ASCII that needs no escaping.
+macro_rules! key {
+    ($o:expr, $name:literal) => {
+        $o.key(concat!(",\"", $name, "\":").as_bytes())
+    };
+}
+
 /// Write `e` as one JSON object and its `\n` to `out`, leaving out the
 /// value of `line`: returns the offset where it goes (right after
 /// `"line":`).
 pub fn write_event(out: &mut Vec<u8>, e: &EventRef<'_>) -> usize {
-    let mut o = Obj::open(out, b"file");
+    write_event_with(out, e, &mut TimeText::default())
+}
+
+/// [`write_event`], the time's text taken from `times` when it holds the
+/// same second (the events of a chunk mostly share their second with the
+/// one before).
+pub fn write_event_with(out: &mut Vec<u8>, e: &EventRef<'_>, times: &mut TimeText) -> usize {
+    let mut o = Obj::open(out, b"{\"file\":");
     write_str(o.out, e.file);
-    let line_at = o.key(b"line").at();
+    let line_at = key!(o, "line").at();
     match e.time {
-        TimeField::None => o.key(b"time").null(),
-        TimeField::Text(t) => o.key(b"time").str(t),
-        TimeField::At(t) => write_time(o.key(b"time").out(), t),
+        TimeField::None => key!(o, "time").null(),
+        TimeField::Text(t) => key!(o, "time").str(t),
+        TimeField::At(t) => write_time(key!(o, "time").out(), t, times),
     }
-    o.key(b"client").opt_str(e.client);
-    o.key(b"method").opt_str(e.method);
-    o.key(b"host").opt_str(e.host);
-    o.key(b"path").opt_str(e.path);
-    o.key(b"status").u64(u64::from(e.status));
-    o.key(b"request_time").opt_f64(e.request_time);
-    o.key(b"upstream").out().push(b'[');
+    key!(o, "client").opt_str(e.client);
+    key!(o, "method").opt_str(e.method);
+    key!(o, "host").opt_str(e.host);
+    key!(o, "path").opt_str(e.path);
+    key!(o, "status").u64(u64::from(e.status));
+    key!(o, "request_time").opt_f64(e.request_time);
+    key!(o, "upstream").out().push(b'[');
     for (i, a) in e.upstream.iter().enumerate() {
         if i > 0 {
             o.out.push(b',');
         }
-        let mut at = Obj::open(o.out, b"addr");
+        let mut at = Obj::open(o.out, b"{\"addr\":");
         write_str(at.out, &a.addr);
         match a.status {
-            Some(s) => at.key(b"status").u64(u64::from(s)),
-            None => at.key(b"status").null(),
+            Some(s) => key!(at, "status").u64(u64::from(s)),
+            None => key!(at, "status").null(),
         }
-        at.key(b"connect_time").opt_f64(a.connect_time);
-        at.key(b"header_time").opt_f64(a.header_time);
-        at.key(b"response_time").opt_f64(a.response_time);
-        at.key(b"group").u64(u64::from(a.group));
+        key!(at, "connect_time").opt_f64(a.connect_time);
+        key!(at, "header_time").opt_f64(a.header_time);
+        key!(at, "response_time").opt_f64(a.response_time);
+        key!(at, "group").u64(u64::from(a.group));
         at.close();
     }
     o.out.push(b']');
     // an id is snake_case ASCII: nothing to escape
-    o.key(b"cause").raw_str(e.cause.id());
-    o.key(b"evidence").out().push(b'[');
+    key!(o, "cause").raw_str(e.cause.id());
+    key!(o, "evidence").out().push(b'[');
     match e.evidence {
         EvidenceItems::Lines(lines) => {
             for (i, s) in lines.iter().enumerate() {
@@ -152,36 +167,31 @@ pub fn write_event(out: &mut Vec<u8>, e: &EventRef<'_>) -> usize {
         EvidenceItems::Json(items) => o.out.extend_from_slice(items),
     }
     o.out.push(b']');
-    o.key(b"rescued")
-        .raw(if e.rescued { b"true" } else { b"false" });
-    o.key(b"request_id").opt_str(e.request_id);
+    key!(o, "rescued").raw(if e.rescued { b"true" } else { b"false" });
+    key!(o, "request_id").opt_str(e.request_id);
     if let Some(h) = e.hop {
-        o.key(b"hop").str(h);
+        key!(o, "hop").str(h);
     }
     o.out.extend_from_slice(b"}\n");
     line_at
 }
 
 /// An object being written: `{` and its first key done, each next key
-/// put after a `,`. The keys are ASCII names that need no escaping.
+/// put after a `,` (`key!`).
 struct Obj<'a> {
     out: &'a mut Vec<u8>,
 }
 
 impl<'a> Obj<'a> {
-    /// `{"first":`.
-    fn open(out: &'a mut Vec<u8>, first: &[u8]) -> Obj<'a> {
-        out.extend_from_slice(b"{\"");
-        out.extend_from_slice(first);
-        out.extend_from_slice(b"\":");
+    /// `{"first":`, given whole.
+    fn open(out: &'a mut Vec<u8>, head: &[u8]) -> Obj<'a> {
+        out.extend_from_slice(head);
         Obj { out }
     }
 
-    /// `,"key":`, and where its value goes.
-    fn key(&mut self, key: &[u8]) -> Val<'_> {
-        self.out.extend_from_slice(b",\"");
-        self.out.extend_from_slice(key);
-        self.out.extend_from_slice(b"\":");
+    /// `,"key":`, given whole (`key!`), and where its value goes.
+    fn key(&mut self, framed: &[u8]) -> Val<'_> {
+        self.out.extend_from_slice(framed);
         Val(self.out)
     }
 
@@ -304,40 +314,65 @@ fn write_millis(out: &mut Vec<u8>, v: f64) -> bool {
     true
 }
 
+/// The last second whose text [`write_time`] made: the UTC second and
+/// offset it was made for, and `YYYY-MM-DDTHH:MM:SS` in that offset.
+#[derive(Debug, Default, Clone)]
+pub struct TimeText {
+    key: Option<(i64, i32)>,
+    text: [u8; 19],
+}
+
 /// [`rfc3339`] of `t` as a JSON string (its text never needs escaping),
 /// digit by digit for the years 1000–9999 (where `%Y` is four digits);
-/// other times through [`rfc3339`] itself.
-fn write_time(out: &mut Vec<u8>, t: LogTime) {
-    let fast = jiff::Timestamp::from_millisecond(t.utc_ms)
-        .ok()
-        .zip(jiff::tz::Offset::from_seconds(t.offset_s).ok())
-        .map(|(ts, off)| off.to_datetime(ts))
-        .filter(|dt| (1000..=9999).contains(&dt.year()));
-    let Some(dt) = fast else {
-        write_str(out, &rfc3339(t));
-        return;
-    };
-    let two = |out: &mut Vec<u8>, v: i8| {
-        out.extend_from_slice(&[b'0' + v as u8 / 10, b'0' + v as u8 % 10])
-    };
+/// other times through [`rfc3339`] itself. The date and time to the second
+/// come from `times` when it was made for the same second and offset
+/// (jiff's civil time for each event cost more than the rest of the time),
+/// else are made and kept there.
+fn write_time(out: &mut Vec<u8>, t: LogTime, times: &mut TimeText) {
+    let key = (t.utc_ms.div_euclid(1000), t.offset_s);
+    if times.key != Some(key) {
+        let fast = jiff::Timestamp::from_millisecond(t.utc_ms)
+            .ok()
+            .zip(jiff::tz::Offset::from_seconds(t.offset_s).ok())
+            .map(|(ts, off)| off.to_datetime(ts))
+            .filter(|dt| (1000..=9999).contains(&dt.year()));
+        let Some(dt) = fast else {
+            write_str(out, &rfc3339(t));
+            return;
+        };
+        let two = |v: i8| [b'0' + v as u8 / 10, b'0' + v as u8 % 10];
+        let y = dt.year() as u16;
+        let [mo, mo1] = two(dt.month());
+        let [d, d1] = two(dt.day());
+        let [h, h1] = two(dt.hour());
+        let [mi, mi1] = two(dt.minute());
+        let [se, se1] = two(dt.second());
+        times.text = [
+            b'0' + (y / 1000) as u8,
+            b'0' + (y / 100 % 10) as u8,
+            b'0' + (y / 10 % 10) as u8,
+            b'0' + (y % 10) as u8,
+            b'-',
+            mo,
+            mo1,
+            b'-',
+            d,
+            d1,
+            b'T',
+            h,
+            h1,
+            b':',
+            mi,
+            mi1,
+            b':',
+            se,
+            se1,
+        ];
+        times.key = Some(key);
+    }
     out.push(b'"');
-    let y = dt.year() as u16;
-    out.extend_from_slice(&[
-        b'0' + (y / 1000) as u8,
-        b'0' + (y / 100 % 10) as u8,
-        b'0' + (y / 10 % 10) as u8,
-        b'0' + (y % 10) as u8,
-        b'-',
-    ]);
-    two(out, dt.month());
-    out.push(b'-');
-    two(out, dt.day());
-    out.push(b'T');
-    two(out, dt.hour());
-    out.push(b':');
-    two(out, dt.minute());
-    out.push(b':');
-    two(out, dt.second());
+    out.extend_from_slice(&times.text);
+    // the milliseconds of the second `key` holds (floored, as jiff's time is)
     let ms = t.utc_ms.rem_euclid(1000) as u16;
     if ms != 0 {
         out.extend_from_slice(&[
@@ -352,10 +387,15 @@ fn write_time(out: &mut Vec<u8>, t: LogTime) {
     } else {
         // a valid offset is within ±25:59:59: two digits of hours
         let s = t.offset_s.unsigned_abs();
-        out.push(if t.offset_s < 0 { b'-' } else { b'+' });
-        two(out, (s / 3600) as i8);
-        out.push(b':');
-        two(out, (s % 3600 / 60) as i8);
+        let (h, m) = ((s / 3600) as u8, (s % 3600 / 60) as u8);
+        out.extend_from_slice(&[
+            if t.offset_s < 0 { b'-' } else { b'+' },
+            b'0' + h / 10,
+            b'0' + h % 10,
+            b':',
+            b'0' + m / 10,
+            b'0' + m % 10,
+        ]);
     }
     out.push(b'"');
 }
@@ -540,10 +580,34 @@ mod tests {
         ) {
             let t = LogTime { utc_ms, offset_s };
             let mut got = Vec::new();
-            write_time(&mut got, t);
+            write_time(&mut got, t, &mut TimeText::default());
             let mut want = Vec::new();
             write_str(&mut want, &rfc3339(t));
             prop_assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap());
+        }
+
+        /// Times in a row, as a chunk's events come (the same second again,
+        /// the next one, another offset, a jump), written with one cache.
+        #[test]
+        fn times_in_a_row_are_rfc3339(
+            first in -62_000_000_000_000i64..253_402_300_800_000,
+            steps in proptest::collection::vec(
+                (prop_oneof![Just(0i64), 0i64..1000, -1000i64..0, any::<i64>()],
+                 prop_oneof![Just(0i32), Just(3600), -93_599i32..93_600]),
+                1..12,
+            ),
+        ) {
+            let mut times = TimeText::default();
+            let mut at = first;
+            for (step, offset_s) in steps {
+                at = at.saturating_add(step);
+                let t = LogTime { utc_ms: at, offset_s };
+                let mut got = Vec::new();
+                write_time(&mut got, t, &mut times);
+                let mut want = Vec::new();
+                write_str(&mut want, &rfc3339(t));
+                prop_assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap());
+            }
         }
 
         #[test]
@@ -588,7 +652,7 @@ mod tests {
     fn a_logged_time_and_escapes() {
         let t = crate::logs::scan::parse_time_local(b"20/Nov/2026:14:03:07 -0130").unwrap();
         let mut out = Vec::new();
-        write_time(&mut out, t);
+        write_time(&mut out, t, &mut TimeText::default());
         assert_eq!(out, b"\"2026-11-20T14:03:07-01:30\"");
         out.clear();
         write_str(&mut out, "a\"b\\c\u{1}\u{7f}é");

@@ -200,14 +200,27 @@ pub fn analyze_ndjson(
     out: &mut dyn std::io::Write,
 ) -> Result<(Report, std::io::Result<()>), Error> {
     let mut failed: std::io::Result<()> = Ok(());
+    // the batches gathered and written a MiB at a time (`NdjsonBatch::append_to`)
+    let mut pending: Vec<u8> = Vec::new();
     let mut write = |b: &event::NdjsonBatch, base: u64| {
         if failed.is_ok() {
-            failed = b.write_to(base, out);
+            b.append_to(base, &mut pending);
+            if pending.len() >= EVENTS_WRITE {
+                failed = out.write_all(&pending);
+                pending.clear();
+            }
         }
     };
     let report = run(paths, opts, &mut event::EventSink::Ndjson(&mut write))?;
+    if failed.is_ok() && !pending.is_empty() {
+        failed = out.write_all(&pending);
+    }
     Ok((report, failed))
 }
+
+/// [`analyze_ndjson`] writes the events in pieces of at least this many
+/// bytes (but the last): large writes, one copy on the writing thread.
+const EVENTS_WRITE: usize = 1 << 20;
 
 /// Analyze the logs at `paths`, the rows of each chunk (built on the
 /// workers by `opts.rows`, which must be set) to `on_rows` in file and

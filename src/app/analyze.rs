@@ -73,10 +73,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         .map(|a| a.parse::<analyze::ladder::HopTimeout>())
         .collect::<Result<_, _>>()?;
     // events are written as they are made (file and line order): memory
-    // stays bounded. A chunk's events come as vectored writes of ≈ 300 KiB
-    // (`NdjsonBatch::write_to`), which a buffer smaller than that hands to
-    // the file as they are, one `writev` each, without copying them first;
-    // smaller batches are gathered in it
+    // stays bounded. They come as writes of a MiB (`analyze_ndjson`), which
+    // a buffer smaller than that hands to the file as they are
     let mut events_file = match &args.events {
         Some(path) => Some(std::io::BufWriter::with_capacity(
             64 << 10,
@@ -370,9 +368,8 @@ impl<F: Write, O: Write> Write for Tee<'_, F, O> {
         Ok(())
     }
 
-    /// One destination: its own vectored write (the events' batches come
-    /// as up to 1,024 slices, which a `BufWriter` smaller than them passes
-    /// to the file without copying); both: each slice whole to each.
+    /// One destination: its own vectored write; both: each slice whole to
+    /// each.
     fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
         match (self.file.as_deref_mut(), self.stdout.as_deref_mut()) {
             (Some(f), None) => f.write_vectored(bufs),
