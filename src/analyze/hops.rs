@@ -403,16 +403,9 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
         if status >= 500 {
             // the full record, only for the 5xx (the summary accepted the
             // line, and hands it over when it parsed it whole)
-            let full;
-            let rec = match &sum.record {
-                Some(rec) => rec,
-                None => match ctx.parser.parse_line(line) {
-                    Ok(rec) => {
-                        full = rec;
-                        &full
-                    }
-                    Err(_) => continue,
-                },
+            let mut parsed = None;
+            let Some(rec) = whole(&sum.record, &mut parsed, ctx.parser, line) else {
+                continue;
             };
             see_timing(agg, &mut upstreams, rec, status);
             let cause = slow_path(rec, n, ctx, agg, &mut by, &mut o.evs);
@@ -432,16 +425,9 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
             let sampled = ok_lines % TIMING_SAMPLE == 0;
             ok_lines += 1;
             if sampled || ctx.opts.all_requests {
-                let full;
-                let rec = match &sum.record {
-                    Some(rec) => rec,
-                    None => match ctx.parser.parse_line(line) {
-                        Ok(rec) => {
-                            full = rec;
-                            &full
-                        }
-                        Err(_) => continue,
-                    },
+                let mut parsed = None;
+                let Some(rec) = whole(&sum.record, &mut parsed, ctx.parser, line) else {
+                    continue;
                 };
                 if sampled {
                     see_timing(agg, &mut upstreams, rec, status);
@@ -473,6 +459,21 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
     o.share.agg.timings.flush();
     by.flush(&mut o.share.agg);
     (o, n)
+}
+
+/// A line's whole record: the one its summary parsed, else parsed now into
+/// `parsed`; `None` when the line does not parse whole.
+#[inline]
+fn whole<'s, 'a>(
+    summarized: &'s Option<HopRecord<'a>>,
+    parsed: &'s mut Option<HopRecord<'a>>,
+    parser: &dyn HopParser,
+    line: &'a [u8],
+) -> Option<&'s HopRecord<'a>> {
+    match summarized {
+        Some(rec) => Some(rec),
+        None => Some(&*parsed.insert(parser.parse_line(line).ok()?)),
+    }
 }
 
 /// An upstream attempt's address as the line's bytes: the backend and the
