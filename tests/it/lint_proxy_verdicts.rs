@@ -196,17 +196,15 @@ fn including_config_dependent(msg: &str, fragment: bool) -> Option<&'static str>
 const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 /// Compare one verdict; push a failure when lint and the proxy disagree.
-/// `excuse` says why a refusal does not hold for the file itself. False
-/// when the verdict could not be compared (skipped, printed).
-fn compare(
-    name: &str,
-    refused: bool,
-    msg: &str,
-    lint: &[String],
-    excuse: Option<&str>,
-    failures: &mut Vec<String>,
-) -> bool {
-    if refused && lint.is_empty() {
+/// False when the verdict could not be compared (skipped, printed).
+fn compare(name: &str, v: &Verdict, failures: &mut Vec<String>) -> bool {
+    let Verdict {
+        refused,
+        msg,
+        lint,
+        excuse,
+    } = v;
+    if *refused && lint.is_empty() {
         if let Some(why) = excuse.or_else(|| machine_dependent(msg)) {
             eprintln!("SKIPPED {name}: the proxy refuses it, but it {why}");
             return false;
@@ -218,12 +216,58 @@ fn compare(
         failures.push(format!(
             "{name}: the proxy refuses it, lint reports no error:\n{msg}"
         ));
-    } else if !refused && !lint.is_empty() {
+    } else if !*refused && !lint.is_empty() {
         failures.push(format!(
             "{name}: the proxy accepts it, lint reports errors: {lint:#?}"
         ));
     }
     true
+}
+
+/// What the proxy and lint said of one file.
+struct Verdict {
+    /// The proxy refused it.
+    refused: bool,
+    /// What the proxy printed.
+    msg: String,
+    /// Lint's errors.
+    lint: Vec<String>,
+    /// Why a refusal does not hold for the file itself, if it does not.
+    excuse: Option<&'static str>,
+}
+
+/// The rule fixtures under `dir` (relative to the root) whose first line
+/// says the proxy itself refuses them (`marked`).
+fn refused_fixtures(dir: &str, marked: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let mut rules = Vec::new();
+    walk(&root().join(dir), &mut rules);
+    rules.retain(|p| marked(&first_line(p)));
+    rules
+}
+
+/// Compare the verdicts `judge` gives on `files` (`None`: not compared; it
+/// may push a failure), print how many were compared and fail with every
+/// disagreement.
+fn agree(
+    bin: &Path,
+    files: &[PathBuf],
+    mut judge: impl FnMut(&Path, &str, &mut Vec<String>) -> Option<Verdict>,
+) {
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for path in files {
+        let name = path.strip_prefix(root()).unwrap().display().to_string();
+        let Some(v) = judge(path, &name, &mut failures) else {
+            continue;
+        };
+        compared += usize::from(compare(&name, &v, &mut failures));
+    }
+    println!(
+        "{compared} of {} files compared with {}",
+        files.len(),
+        bin.display()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 #[test]
@@ -234,21 +278,14 @@ fn haproxy_c_and_lint_agree() {
     for dir in ["syntax", "errors"] {
         walk(&root().join("fixtures/lint/haproxy").join(dir), &mut files);
     }
-    let mut rules = Vec::new();
-    walk(&root().join("fixtures/lint/haproxy"), &mut rules);
-    files.extend(
-        rules
-            .into_iter()
-            .filter(|p| first_line(p).contains("haproxy -c rejects")),
-    );
+    files.extend(refused_fixtures("fixtures/lint/haproxy", |l| {
+        l.contains("haproxy -c rejects")
+    }));
     files.retain(|p| p.extension().is_some_and(|e| e == "cfg"));
     files.sort();
     files.dedup();
     assert!(files.len() >= 40, "{} files", files.len());
-    let mut failures = Vec::new();
-    let mut compared = 0;
-    for path in &files {
-        let name = path.strip_prefix(root()).unwrap().display().to_string();
+    agree(&bin, &files, |path, name, _| {
         // In the file's directory, as HAProxy resolves relative paths
         // against where it runs.
         let out = Command::new(&bin)
@@ -275,16 +312,15 @@ fn haproxy_c_and_lint_agree() {
         if model.is_none() && lint.is_empty() {
             // Not a haproxy.cfg (an SPOE file): skipped by lint with a note.
             eprintln!("SKIPPED {name}: not linted as a haproxy.cfg");
-            continue;
+            return None;
         }
-        compared += usize::from(compare(&name, refused, &msg, &lint, excuse, &mut failures));
-    }
-    println!(
-        "{compared} of {} files compared with {}",
-        files.len(),
-        bin.display()
-    );
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+        Some(Verdict {
+            refused,
+            msg,
+            lint,
+            excuse,
+        })
+    });
 }
 
 /// An nginx.conf in `dir` that holds `path` where gatecheck read it: the
@@ -332,24 +368,17 @@ fn nginx_t_and_lint_agree() {
     assert!(files.len() >= 20, "{} files", files.len());
     // Fragments, each in the context gatecheck infers for it.
     walk(&root().join("fixtures/lint/nginx/NGX-INC-002"), &mut files);
-    let mut rules = Vec::new();
-    walk(&root().join("fixtures/lint/nginx"), &mut rules);
-    files.extend(
-        rules
-            .into_iter()
-            .filter(|p| first_line(p).starts_with("# nginx -t: rejects")),
-    );
-    let mut failures = Vec::new();
-    let mut compared = 0;
-    for path in &files {
-        let name = path.strip_prefix(root()).unwrap().display().to_string();
+    files.extend(refused_fixtures("fixtures/lint/nginx", |l| {
+        l.starts_with("# nginx -t: rejects")
+    }));
+    agree(&bin, &files, |path, name, failures| {
         let (model, lint) = lint_errors(path);
         let Some(model) = model else {
             failures.push(format!("{name}: gatecheck built no model: {lint:?}"));
-            continue;
+            return None;
         };
         if model.kind != ProxyKind::Nginx {
-            continue;
+            return None;
         }
         let context = match &model.fragment {
             None => FileContext::Main,
@@ -384,12 +413,11 @@ fn nginx_t_and_lint_agree() {
             + &String::from_utf8_lossy(&out.stdout);
         let excuse = including_config_dependent(&msg, model.fragment.is_some());
         let refused = !out.status.success();
-        compared += usize::from(compare(&name, refused, &msg, &lint, excuse, &mut failures));
-    }
-    println!(
-        "{compared} of {} files compared with {}",
-        files.len(),
-        bin.display()
-    );
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+        Some(Verdict {
+            refused,
+            msg,
+            lint,
+            excuse,
+        })
+    });
 }
