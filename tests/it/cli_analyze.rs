@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::support::cli::{gatecheck, json, stdout};
+use crate::support::cli::{analyze_json, gatecheck, json, stdout};
 
 #[test]
 fn causes_fixture_table() {
@@ -54,8 +54,7 @@ fn causes_fixture_events() {
 
 #[test]
 fn json_schema_fields() {
-    let o = gatecheck(&["analyze", "fixtures/logs/nginx/causes/", "--format", "json"]);
-    let v = json(&o);
+    let v = analyze_json(&["fixtures/logs/nginx/causes/"]);
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["totals"]["status_502"], 8);
     assert_eq!(v["totals"]["status_504"], 1);
@@ -73,13 +72,7 @@ fn json_schema_fields() {
 
 #[test]
 fn without_error_log_causes_are_honest() {
-    let o = gatecheck(&[
-        "analyze",
-        "fixtures/logs/nginx/causes/access.log",
-        "--format",
-        "json",
-    ]);
-    let v = json(&o);
+    let v = analyze_json(&["fixtures/logs/nginx/causes/access.log"]);
     // only what the fields prove: group name, header received, 504 without header
     assert_eq!(v["causes"]["no_live_upstream"], 1);
     assert_eq!(v["causes"]["passthrough"], 1);
@@ -89,17 +82,13 @@ fn without_error_log_causes_are_honest() {
 
 #[test]
 fn since_until_filter() {
-    let o = gatecheck(&[
-        "analyze",
+    let v = analyze_json(&[
         "fixtures/logs/nginx/causes/",
-        "--format",
-        "json",
         "--since",
         "2026-11-20T13:04:00Z",
         "--until",
         "2026-11-20T14:04:16+01:00",
     ]);
-    let v = json(&o);
     assert_eq!(v["totals"]["requests"], 3);
     assert_eq!(v["totals"]["filtered"], 8);
 }
@@ -140,15 +129,11 @@ fn custom_log_format() {
         "2026-11-20T14:00:00+00:00|502|10.0.0.1:80|502|0.001|-\n2026-11-20T14:00:01+00:00|200|10.0.0.1:80|200|0.001|0.002\n",
     )
     .unwrap();
-    let o = gatecheck(&[
-        "analyze",
+    let v = analyze_json(&[
         p.to_str().unwrap(),
-        "--format",
-        "json",
         "--log-format",
         "$time_iso8601|$status|$upstream_addr|$upstream_status|$upstream_connect_time|$upstream_header_time",
     ]);
-    let v = json(&o);
     assert_eq!(v["totals"]["requests"], 2);
     assert_eq!(v["totals"]["status_502"], 1);
     assert_eq!(v["inputs"][0]["format"], "--log-format");
@@ -491,15 +476,11 @@ fn config_in_a_dump_resolves_absolute_includes_inside_the_dump() {
         "1.2.3.4 [20/Nov/2026:14:00:00 +0000] \"GET / HTTP/1.1\" 502 us=502\n",
     )
     .unwrap();
-    let o = gatecheck(&[
-        "analyze",
+    let v = analyze_json(&[
         d.join("logs").to_str().unwrap(),
         "--config",
         d.join("etc/nginx").to_str().unwrap(),
-        "--format",
-        "json",
     ]);
-    let v = json(&o);
     assert_eq!(v["inputs"][0]["format"], "shop", "{}", v["inputs"]);
     let problems = v["problems"].to_string();
     assert!(
@@ -1067,8 +1048,7 @@ fn since_after_until_is_a_usage_error() {
 
 #[test]
 fn verdict_opens_the_report_and_the_json() {
-    let o = gatecheck(&["analyze", "fixtures/incident/", "--format", "json"]);
-    let v = json(&o);
+    let v = analyze_json(&["fixtures/incident/"]);
     let verdict = v["verdict"].as_str().expect("verdict string");
     // built from the report's own numbers: the 502 count, the leading
     // cause with its share, and the 504s
@@ -1104,8 +1084,7 @@ fn verdict_opens_the_report_and_the_json() {
 
 #[test]
 fn top_tables_say_what_they_do_not_cover() {
-    let o = gatecheck(&["analyze", "fixtures/logs/nginx/causes/", "--format", "json"]);
-    let v = json(&o);
+    let v = analyze_json(&["fixtures/logs/nginx/causes/"]);
     let hosts = &v["top_coverage"]["hosts"];
     let n502 = v["totals"]["status_502"].as_u64().unwrap();
     let listed: u64 = v["top_hosts"]
