@@ -5,7 +5,9 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::support::cli::{analyze_json, gatecheck, json, stdout};
+use crate::support::cli::{
+    analyze_json, gatecheck, gatecheck_width, json, spawn_analyze_json, stdout,
+};
 
 #[test]
 fn causes_fixture_table() {
@@ -230,12 +232,7 @@ fn bad_input_is_reported_and_the_rest_is_analyzed() {
 
 #[test]
 fn stdin_and_unknown_files() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .args(["analyze", "-", "--format", "json"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_analyze_json(["-"]);
     child
         .stdin
         .take()
@@ -547,14 +544,7 @@ fn analyze_while(change: impl FnOnce(&Path)) -> (Output, Big) {
     std::fs::write(&big, text.repeat(reps)).unwrap();
     let fifo = dir.path().join("more.log");
     mkfifo(&fifo);
-    let child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .args(["analyze", "--format", "json", "--no-progress"])
-        .arg(&big)
-        .arg(&fifo)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_analyze_json([&big, &fifo]);
     // blocks until gatecheck opens the FIFO, after it opened BIG
     let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
     change(&big);
@@ -649,13 +639,7 @@ fn issue_6_log_appended_while_read_is_read_up_to_its_first_size() {
 #[test]
 fn issue_6_dev_stdin_is_streamed() {
     let (text, lines, n502) = real_access_lines();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .args(["analyze", "/dev/stdin", "--format", "json", "--no-progress"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_analyze_json(["/dev/stdin"]);
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(text.as_bytes()).unwrap();
     drop(stdin);
@@ -669,13 +653,7 @@ fn issue_6_named_pipe_is_streamed_and_gzip_sniffed() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("access.log");
     mkfifo(&fifo);
-    let child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .args(["analyze", "--format", "json", "--no-progress"])
-        .arg(&fifo)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_analyze_json([&fifo]);
     let mut enc = flate2::write::GzEncoder::new(
         std::fs::OpenOptions::new().write(true).open(&fifo).unwrap(),
         flate2::Compression::default(),
@@ -813,13 +791,7 @@ fn issue_6_empty_vanished_and_unknown_compression_are_problems_not_aborts() {
     // waits for the writer to close it. So gone.log is deleted after it was
     // found, before its start is read; late.log after its start was read
     // (and the file closed), before the pass that reads it opens it again.
-    let child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .args(["analyze", "--format", "json", "--no-progress"])
-        .args([&logs, &late, &fifo, &gone])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_analyze_json([&logs, &late, &fifo, &gone]);
     let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
     std::fs::remove_file(&gone).unwrap();
     std::fs::remove_file(&late).unwrap();
@@ -1123,13 +1095,7 @@ fn many_inputs_are_folded_unless_verbose() {
     }
     let path = dir.path().to_str().unwrap();
     // wide enough that the long temp paths do not wrap inside their cells
-    let wide = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-            .args(args)
-            .env("COLUMNS", "300")
-            .output()
-            .expect("run gatecheck")
-    };
+    let wide = |args: &[&str]| gatecheck_width(args, 300);
     let o = wide(&["analyze", path, "--no-progress"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = stdout(&o);
