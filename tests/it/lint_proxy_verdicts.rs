@@ -26,22 +26,10 @@ use gatecheck::config::{self, LoadOptions, ProxyKind};
 use gatecheck::lint::{self, Selection, Settings, Severity};
 use gatecheck::source::SourceMap;
 
+use crate::support::{haproxy, nginx};
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn binary(name: &str) -> Option<PathBuf> {
-    let found = ["/usr/sbin", "/usr/local/sbin", "/usr/bin"]
-        .iter()
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
-            panic!("{name} is not installed but GATECHECK_REQUIRE_PROXIES is set");
-        }
-        eprintln!("SKIPPED: {name} is not installed (set GATECHECK_REQUIRE_PROXIES=1 to make this a failure)");
-    }
-    found
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -272,7 +260,9 @@ fn agree(
 
 #[test]
 fn haproxy_c_and_lint_agree() {
-    let Some(bin) = binary("haproxy") else { return };
+    let Some(bin) = haproxy::require_haproxy() else {
+        return;
+    };
     let mut files = Vec::new();
     walk(&root().join("fixtures/realworld/haproxy"), &mut files);
     for dir in ["syntax", "errors"] {
@@ -362,7 +352,9 @@ fn nginx_wrapper(path: &Path, context: FileContext, dir: &Path) -> PathBuf {
 
 #[test]
 fn nginx_t_and_lint_agree() {
-    let Some(bin) = binary("nginx") else { return };
+    let Some(bin) = nginx::require_nginx() else {
+        return;
+    };
     let mut files = Vec::new();
     walk(&root().join("fixtures/realworld/nginx"), &mut files);
     assert!(files.len() >= 20, "{} files", files.len());
