@@ -15,8 +15,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::haproxy_cfg;
 use gatecheck::config::haproxy::parse_cfg;
-use gatecheck::source::SourceMap;
 
 fn haproxy() -> Option<PathBuf> {
     let candidates = [
@@ -106,10 +106,8 @@ fn fixtures_agree_with_haproxy() {
     for path in &files {
         let (accepted, line, col, output) = check(&bin, path);
         let in_errors = path.parent().is_some_and(|d| d.ends_with("errors"));
-        let text = std::fs::read(path).unwrap();
-        let mut sm = SourceMap::new();
-        let id = sm.add(path, text.clone());
-        let cfg = parse_cfg(id, &text);
+        let parsed = haproxy_cfg::parse(path);
+        let (sm, cfg) = (&parsed.sm, &parsed.cfg);
         if in_errors {
             assert!(
                 !accepted,
@@ -144,11 +142,7 @@ fn fixtures_agree_with_haproxy() {
                 "{}: haproxy -c refuses it:\n{output}",
                 path.display()
             );
-            let errors: Vec<String> = cfg
-                .errors
-                .iter()
-                .map(|e| gatecheck::report::config_error::at(&sm, e.span(), e))
-                .collect();
+            let errors = parsed.errors();
             assert!(errors.is_empty(), "{errors:?}");
         }
         checked += 1;
@@ -177,17 +171,10 @@ fn debian_shipped_configs_parse() {
         return;
     }
     for path in present {
-        let text = std::fs::read(path).unwrap();
-        let mut sm = SourceMap::new();
-        let id = sm.add(path, text.clone());
-        let cfg = parse_cfg(id, &text);
-        let errors: Vec<String> = cfg
-            .errors
-            .iter()
-            .map(|e| gatecheck::report::config_error::at(&sm, e.span(), e))
-            .collect();
+        let p = haproxy_cfg::parse(path);
+        let errors = p.errors();
         assert!(errors.is_empty(), "{errors:?}");
-        assert!(!cfg.sections.is_empty(), "{}", path.display());
+        assert!(!p.cfg.sections.is_empty(), "{}", path.display());
     }
 }
 
