@@ -15,31 +15,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::haproxy_cfg;
+use crate::support::{haproxy, haproxy_cfg};
 use gatecheck::config::haproxy::parse_cfg;
-
-fn haproxy() -> Option<PathBuf> {
-    let candidates = [
-        "/usr/sbin/haproxy",
-        "/usr/local/sbin/haproxy",
-        "/usr/bin/haproxy",
-    ];
-    if let Some(p) = candidates.iter().map(PathBuf::from).find(|p| p.exists()) {
-        return Some(p);
-    }
-    let ok = Command::new("haproxy")
-        .arg("-v")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(PathBuf::from("haproxy"));
-    }
-    if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
-        panic!("haproxy not found and GATECHECK_REQUIRE_PROXIES is set");
-    }
-    eprintln!("SKIPPED: haproxy binary not found (install the Debian package `haproxy`, or set GATECHECK_REQUIRE_PROXIES to make this a failure)");
-    None
-}
 
 fn fixtures() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -99,7 +76,7 @@ fn first_line(path: &Path) -> String {
 fn fixtures_agree_with_haproxy() {
     let files = fixtures();
     assert!(!files.is_empty());
-    let Some(bin) = haproxy() else {
+    let Some(bin) = haproxy::require_haproxy() else {
         return;
     };
     let mut checked = 0;
@@ -241,7 +218,7 @@ const CASES: usize = 200;
 /// lexically broken (unmatched quotes, bad `\x` escapes), and on the line.
 #[test]
 fn quoting_differential_against_haproxy() {
-    let Some(bin) = haproxy() else {
+    let Some(bin) = haproxy::require_haproxy() else {
         return;
     };
     let dir = std::env::temp_dir().join(format!("gatecheck-hap-soup-{}", std::process::id()));
