@@ -318,22 +318,13 @@ pub fn born(
         }
     }
     let join = match (hops.len(), by_id, by_time) {
-        (1, _, _) => format!("one hop ({}): no join needed", hops[0]),
+        (1, _, _) => one_hop_join(hops[0]),
         (_, 0, 0) => "no request matched across hops (no shared request id, and no record of the next hop with the same method and path in the time window)".into(),
         (_, i, 0) => format!("by request id ({i} links)"),
         (_, 0, t) => format!("by time window + method + path ({t} links; no shared request id logged)"),
         (_, i, t) => format!("by request id ({i} links), else by time window + method + path ({t} links)"),
     };
-    let mut rows: Vec<BornRow> = rows
-        .into_iter()
-        .map(|((born_at, hop, cause), count)| BornRow {
-            born_at,
-            hop,
-            cause,
-            count,
-        })
-        .collect();
-    rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.hop.cmp(b.hop)));
+    let rows = born_rows(rows);
     Some(Born {
         order: hops,
         order_note,
@@ -344,6 +335,29 @@ pub fn born(
         truncated,
         placed,
     })
+}
+
+/// The "Where the 502s were born" rows from their counts by (born at, hop,
+/// cause): most first, ties by hop.
+pub(super) fn born_rows(
+    counts: BTreeMap<(&'static str, &'static str, Cause), u64>,
+) -> Vec<BornRow> {
+    let mut rows: Vec<BornRow> = counts
+        .into_iter()
+        .map(|((born_at, hop, cause), count)| BornRow {
+            born_at,
+            hop,
+            cause,
+            count,
+        })
+        .collect();
+    rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.hop.cmp(b.hop)));
+    rows
+}
+
+/// How the records of a run logged at one hop were joined: not at all.
+pub(super) fn one_hop_join(hop: &str) -> String {
+    format!("one hop ({hop}): no join needed")
 }
 
 /// The nearest unused record of the next hop with the same method and path

@@ -19,7 +19,8 @@ use std::ops::AddAssign;
 use std::sync::Arc;
 
 use super::born::{
-    born_at_last_hop, Born, BornRow, Chain, ChainLink, JoinRec, CHAIN_SAMPLES, JOIN_CAP,
+    born_at_last_hop, born_rows, one_hop_join, Born, Chain, ChainLink, JoinRec, CHAIN_SAMPLES,
+    JOIN_CAP,
 };
 use super::cause::{Cause, N_CAUSES};
 use super::hop_order::HopAddrs;
@@ -257,16 +258,7 @@ fn one_hop(h: &HopTally, names: &[String]) -> Option<Born> {
         *totals.entry(born_at).or_default() += n;
         *rows.entry((born_at, hop, cause)).or_default() += n;
     }
-    let mut rows: Vec<BornRow> = rows
-        .into_iter()
-        .map(|((born_at, hop, cause), count)| BornRow {
-            born_at,
-            hop,
-            cause,
-            count,
-        })
-        .collect();
-    rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.hop.cmp(b.hop)));
+    let rows = born_rows(rows);
     let chains = h
         .samples
         .iter()
@@ -291,7 +283,7 @@ fn one_hop(h: &HopTally, names: &[String]) -> Option<Born> {
     Some(Born {
         order: vec![h.hop],
         order_note: None,
-        join: format!("one hop ({}): no join needed", h.hop),
+        join: one_hop_join(h.hop),
         totals,
         rows,
         chains,
