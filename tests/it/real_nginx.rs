@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use crate::support::cli::analyze_json_paths;
 use crate::support::dns::NxDomainServer;
 use crate::support::http;
 use crate::support::nginx::{self, Nginx};
@@ -883,19 +884,7 @@ fn real_nginx_combined() {
 #[test]
 fn demo_incident_matches_truth() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/incident");
-    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .arg("analyze")
-        .arg(&dir)
-        .args(["--format", "json", "--no-progress"])
-        .output()
-        .expect("run gatecheck");
-    assert!(
-        out.status.success(),
-        "gatecheck analyze fixtures/incident/ failed ({}):\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let doc = analyze_json_paths(&[&dir], &[]);
     let counts = |v: &[(&str, u64)]| -> BTreeMap<String, u64> {
         v.iter().map(|(k, n)| (k.to_string(), *n)).collect()
     };

@@ -70,6 +70,14 @@ pub fn spawn_analyze_json<S: AsRef<OsStr>>(inputs: impl IntoIterator<Item = S>) 
         .expect("start gatecheck")
 }
 
+/// `gatecheck formats ARGS`: its exit code and stdout.
+pub fn formats(args: &[&str]) -> (i32, String) {
+    let mut all = vec!["formats"];
+    all.extend(args);
+    let o = gatecheck(&all);
+    (o.status.code().unwrap_or(-1), stdout(&o))
+}
+
 /// [`analyze_json`] on files given by path.
 pub fn analyze_json_paths(paths: &[&Path], args: &[&str]) -> Value {
     let mut all: Vec<&str> = paths
