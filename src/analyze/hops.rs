@@ -789,6 +789,42 @@ fn slow_path<'a>(
 mod tests {
     use super::*;
 
+    /// A share of `n` server-down events at lines `first..`, `skipped` lines.
+    fn share(first: u64, n: u64, skipped: u64) -> HopShare {
+        let mut s = HopShare::new();
+        s.skipped = skipped;
+        s.events.insert(HopEventKind::ServerDown, n);
+        s.event_samples = (first..first + n)
+            .map(|line| EventRow {
+                file: "haproxy.log".into(),
+                line,
+                time: None,
+                kind: HopEventKind::ServerDown,
+                backend: None,
+                server: None,
+                message: String::new(),
+            })
+            .collect();
+        s
+    }
+
+    /// Shares add up whatever the split; the samples are the first
+    /// EVENT_SAMPLES in input order.
+    #[test]
+    fn shares_add_up_and_keep_the_first_samples() {
+        let n = EVENT_SAMPLES as u64;
+        let mut a = share(1, n - 2, 3);
+        a += share(n - 1, 5, 4);
+        assert_eq!(a.skipped, 7);
+        assert_eq!(a.events[&HopEventKind::ServerDown], n + 3);
+        let lines: Vec<u64> = a.event_samples.iter().map(|e| e.line).collect();
+        assert_eq!(lines, (1..=n).collect::<Vec<_>>());
+        // a full share takes nothing more
+        a += share(100, 1, 0);
+        assert_eq!(a.event_samples.len(), EVENT_SAMPLES);
+        assert_eq!(a.event_samples.last().map(|e| e.line), Some(n));
+    }
+
     #[test]
     fn chosen_is_the_rendered_text_not_ending_in_nosrv() {
         let names: [&[u8]; 7] = [
