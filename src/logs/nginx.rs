@@ -181,6 +181,10 @@ pub struct LogFormat {
     ops_all: Box<[Op]>,
     ops_front: Box<[Op]>,
     ops_rest: Box<[Op]>,
+    /// The summary's backward walk (`back_start..`) and
+    /// [`LogFormat::complete_upstream`]'s (`upstream_start..`), compiled.
+    back_ops: Box<[BackOp]>,
+    upstream_ops: Box<[BackOp]>,
 }
 
 impl LogFormat {
@@ -252,6 +256,9 @@ impl LogFormat {
         let ops_all = compile_ops(&items, 0, items.len(), escape);
         let ops_front = compile_ops(&items, 0, front_end, escape);
         let ops_rest = compile_ops(&items, front_end, items.len(), escape);
+        let back_ops = back_start.map_or_else(Box::default, |b| compile_back(&items, b, escape));
+        let upstream_ops =
+            upstream_start.map_or_else(Box::default, |u| compile_back(&items, u, escape));
         Ok(LogFormat {
             name: name.to_string(),
             source: format.to_string(),
@@ -264,6 +271,8 @@ impl LogFormat {
             ops_all,
             ops_front,
             ops_rest,
+            back_ops,
+            upstream_ops,
         })
     }
 
@@ -292,12 +301,12 @@ impl LogFormat {
             Some(_) => Ok(Resume(None)),
             None => Err(LineError::BadStatus),
         };
-        let Some(back) = self.back_start else {
+        if self.back_start.is_none() {
             run_ops(&self.ops_all, line, 0, rec, cache)?;
             return whole(rec);
-        };
+        }
         let front = run_ops(&self.ops_front, line, 0, rec, cache)?;
-        match self.walk_backward(line, back, front, false, rec, cache) {
+        match run_back(&self.back_ops, line, front, false, rec, cache) {
             Ok(()) if rec.status.is_some() => Ok(Resume(Some((self.front_end, front)))),
             _ => {
                 *rec = Record::default();
@@ -357,10 +366,10 @@ impl LogFormat {
         at: Resume,
         cache: &mut TimeCache,
     ) -> Result<(), LineError> {
-        let (Resume(Some((_, floor))), Some(start)) = (at, self.upstream_start) else {
+        let (Resume(Some((_, floor))), Some(_)) = (at, self.upstream_start) else {
             return self.complete(line, rec, at, cache);
         };
-        match self.walk_backward(strip_cr(line), start, floor, true, rec, cache) {
+        match run_back(&self.upstream_ops, strip_cr(line), floor, true, rec, cache) {
             Ok(()) => Ok(()),
             // appended fields, a value holding a delimiter: the forward walk decides
             Err(_) => self.complete(line, rec, at, cache),
@@ -449,8 +458,10 @@ impl LogFormat {
     /// `floor`. With `as_forward`, each field must also end where the
     /// forward walk would end it (the first occurrence of the literal after
     /// it): a line with fields appended or a delimiter inside a value is
-    /// refused, not read differently.
-    #[inline]
+    /// refused, not read differently. The generic walk: the hot paths run
+    /// the same items compiled ([`run_back`]); this one is their tests'
+    /// reference.
+    #[cfg(test)]
     fn walk_backward<'a, S: Sink<'a>>(
         &self,
         line: &'a [u8],
@@ -755,6 +766,117 @@ fn run_ops<'a>(
     Ok(pos)
 }
 
+/// One step of a backward walk, compiled ([`compile_back`]): the items
+/// from the end of the line back to where the walk starts, as
+/// [`LogFormat::walk_backward`] (the tests' reference) reads them.
+#[derive(Debug, Clone)]
+enum BackOp {
+    /// A literal ending where the walk stands.
+    Lit(scan::Lit),
+    /// A field that starts after the last occurrence of `open` (as
+    /// [`rfind_lit`] finds it) before where the walk stands; `adv` bytes
+    /// of `open` stepped back over (its length, or 0 when the walk ends
+    /// there).
+    Field {
+        field: Field,
+        open: scan::Lit,
+        /// The literal after the field, which the forward walk would find
+        /// first (checked when the walk must read as the forward one).
+        close: Option<scan::Lit>,
+        adv: usize,
+        json: bool,
+        list: bool,
+    },
+    /// A field with no literal before it: never read backward.
+    Fail,
+}
+
+/// Compile `items[start..]` into the backward walk from the line's end.
+fn compile_back(items: &[Item], start: usize, escape: Escape) -> Box<[BackOp]> {
+    let json = escape == Escape::Json;
+    let mut ops = Vec::new();
+    let mut j = items.len();
+    while j > start {
+        j -= 1;
+        match &items[j] {
+            Item::Lit(l) => ops.push(BackOp::Lit(l.clone())),
+            Item::Var(f, list) => {
+                let Some(Item::Lit(open)) = j.checked_sub(1).map(|k| &items[k]) else {
+                    ops.push(BackOp::Fail);
+                    break;
+                };
+                let close = match items.get(j + 1) {
+                    Some(Item::Lit(c)) => Some(c.clone()),
+                    _ => None,
+                };
+                let step = j > start;
+                ops.push(BackOp::Field {
+                    field: *f,
+                    open: open.clone(),
+                    close,
+                    adv: if step { open.len() } else { 0 },
+                    json,
+                    list: *list,
+                });
+                if step {
+                    j -= 1;
+                }
+            }
+        }
+    }
+    ops.into_boxed_slice()
+}
+
+/// Run the backward `ops` from the end of `line`, not crossing `floor`,
+/// as [`LogFormat::walk_backward`] over the items they were compiled
+/// from (`as_forward`: each field must end where the forward walk would
+/// end it).
+#[inline(always)]
+fn run_back<'a>(
+    ops: &[BackOp],
+    line: &'a [u8],
+    floor: usize,
+    as_forward: bool,
+    rec: &mut Record<'a>,
+    cache: &mut TimeCache,
+) -> Result<(), LineError> {
+    let mut pos = line.len();
+    for op in ops {
+        match op {
+            BackOp::Lit(l) => {
+                if pos < floor + l.len() || !l.is_at(line, pos - l.len()) {
+                    return Err(LineError::Mismatch);
+                }
+                pos -= l.len();
+            }
+            BackOp::Field {
+                field,
+                open,
+                close,
+                adv,
+                json,
+                list,
+            } => {
+                let begin = rfind_lit(&line[floor..pos], open, *json, *list)
+                    .ok_or(LineError::Mismatch)?
+                    + floor
+                    + open.len();
+                if as_forward {
+                    if let Some(c) = close {
+                        if find_lit(line, begin, c, *json, *list) != Some(pos) {
+                            return Err(LineError::Mismatch);
+                        }
+                    }
+                }
+                rec.put(*field, &line[begin..pos], cache)?;
+                pos = begin - adv;
+            }
+            BackOp::Fail => return Err(LineError::Mismatch),
+        }
+    }
+    Ok(())
+}
+
 /// `line` without a trailing `\r` (CRLF logs).
 #[inline(always)]
 fn strip_cr(line: &[u8]) -> &[u8] {
@@ -872,7 +994,7 @@ fn upstream_plan(items: &[Item], front_end: usize, back_start: Option<usize>) ->
 /// that is part of a list separator is not taken.
 #[inline(always)]
 fn rfind_lit(hay: &[u8], lit: &scan::Lit, json: bool, list: bool) -> Option<usize> {
-    let last = *lit.bytes().last()?;
+    let last = lit.last();
     let mut end = hay.len();
     loop {
         let i = scan::rfind_byte(&hay[..end], last)?;
@@ -1474,6 +1596,29 @@ mod tests {
                 assert_eq!((got, b), (want, a), "rest from {pos}: {}", show());
             }
             assert_eq!(format!("{ops:?}"), format!("{gen:?}"), "cache: {}", show());
+            // the backward walks, down to every floor, reading as the
+            // forward walk would or not
+            let backs = [
+                (f.back_start, &f.back_ops),
+                (f.upstream_start, &f.upstream_ops),
+            ];
+            for (start, compiled) in backs {
+                let Some(start) = start else { continue };
+                for floor in 0..=line.len() {
+                    for as_forward in [false, true] {
+                        let (mut a, mut b) = (Record::default(), Record::default());
+                        let want = f.walk_backward(line, start, floor, as_forward, &mut a, gen);
+                        let got = run_back(compiled, line, floor, as_forward, &mut b, ops);
+                        assert_eq!(
+                            (got, b),
+                            (want, a),
+                            "back from {start} to {floor} ({as_forward}): {}",
+                            show()
+                        );
+                    }
+                }
+            }
+            assert_eq!(format!("{ops:?}"), format!("{gen:?}"), "cache: {}", show());
         }
 
         fn run(k: usize, values: &[Vec<u8>], edits: &[Vec<(f64, u8, u8)>]) {
@@ -1506,6 +1651,21 @@ mod tests {
                 }
             }
             assert_eq!(seen, [true; 7]);
+            let mut back = [false; 3];
+            for f in formats() {
+                for op in f.back_ops.iter().chain(&*f.upstream_ops) {
+                    back[match op {
+                        BackOp::Lit(_) => 0,
+                        BackOp::Field { .. } => 1,
+                        BackOp::Fail => 2,
+                    }] = true;
+                }
+            }
+            assert_eq!(
+                back,
+                [true, true, false],
+                "no format has a field without a literal before it"
+            );
             let f = &formats()[formats().len() - 3];
             assert!(
                 matches!(f.ops_all[1], Op::Put(Field::Status, _)),

@@ -268,6 +268,8 @@ pub struct Lit {
     word: u64,
     /// The low `len` bytes set (all of `word` that is literal).
     mask: u64,
+    /// Its last byte (what a backward search looks for first).
+    last: u8,
 }
 
 impl Lit {
@@ -285,6 +287,7 @@ impl Lit {
             bytes: bytes.into(),
             word: u64::from_le_bytes(w),
             mask,
+            last: bytes.last().copied().unwrap_or_default(),
         }
     }
 
@@ -299,6 +302,12 @@ impl Lit {
     #[inline(always)]
     pub fn first(&self) -> u8 {
         self.word as u8
+    }
+
+    /// Its last byte, kept apart for the same reason.
+    #[inline(always)]
+    pub fn last(&self) -> u8 {
+        self.last
     }
 
     /// Its length in bytes.
