@@ -1043,8 +1043,9 @@ fn find_lit(line: &[u8], from: usize, lit: &scan::Lit, json: bool, list: bool) -
     let first = lit.first();
     let mut at = from;
     loop {
-        // fields are mostly short: no library call for them (scan::SHORT_SPAN)
-        let i = at + scan::find_byte(&line[at..], first)?;
+        // fields are mostly short: no library call for them
+        // (scan::SHORT_SPAN), and one branch for the first 64 bytes
+        let i = at + scan::find_byte_wide(&line[at..], first)?;
         if lit.is_at(line, i)
             && !((json && escaped_quote(line, i, lit.bytes()))
                 || (list && in_list_sep(line, i, lit.bytes())))
