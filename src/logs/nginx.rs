@@ -2,9 +2,10 @@
 //!
 //! Reference: <https://nginx.org/en/docs/http/ngx_http_log_module.html#log_format>.
 //! The format is literal text with `$variable`s in it. [`LogFormat::compile`]
-//! turns it into a list of literals and fields; [`LogFormat::parse`] walks a
-//! line with `memchr`, taking each field up to the next literal. No regex, no
-//! allocation per line. With `escape=default` nginx writes `"`, `\` and bytes
+//! turns it into a list of literals and fields, and that list into the ops
+//! the walks run (what to do with each field decided once, not per line);
+//! [`LogFormat::parse`] walks a line, taking each field up to the next
+//! literal. No regex, no allocation per line. With `escape=default` nginx writes `"`, `\` and bytes
 //! outside printable ASCII as `\xXX`, so a quoted field never contains a raw
 //! `"` and the next literal is a safe delimiter. A variable with no value is
 //! logged as `-`, which becomes `None`.
