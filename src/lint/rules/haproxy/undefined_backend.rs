@@ -14,10 +14,15 @@ declare_rule! {
     /// requests itself: stats page, `monitor-uri`, `http-request return`,
     /// `deny`, `redirect`, `use-service`) and has no `server-template`, when
     /// some frontend routes to it (or a dynamic `use_backend` may). A backend
-    /// defined in another HAProxy file linted in the same run counts as
-    /// defined: HAProxy reads several `-f` files as one configuration. Warning
-    /// when a frontend with a `bind` has `use_backend` rules but no
-    /// `default_backend`.
+    /// whose `use-server` names its server with a log-format expression
+    /// (`use-server %[lua.pick]`) is filled at run time (the runtime API's
+    /// `add server`, the Data Plane API) and counts as having servers. A
+    /// backend defined in another HAProxy file linted in the same run counts
+    /// as defined: HAProxy reads several `-f` files as one configuration.
+    /// Warning when a frontend with a `bind` has `use_backend` rules but no
+    /// `default_backend` and no unconditional `use_backend` (a rule without
+    /// `if`/`unless` applies to every request, manual: "If it is omitted, the
+    /// rule is unconditionally applied").
     ///
     /// ## Why it causes 502s
     /// HAProxy refuses a config naming an unknown backend (a failed reload
@@ -78,8 +83,16 @@ fn check(ctx: &mut LintContext<'_>) {
         let mut has_default = false;
         for r in &s.routes {
             let Some(p) = &r.proxy else { continue };
-            match r.matcher {
+            match &r.matcher {
                 RouteMatch::Default => has_default = true,
+                // `use_backend NAME` without a condition takes every request
+                // that reaches it, as `default_backend` does; a dynamic name
+                // that resolves to no backend falls through, so it does not.
+                RouteMatch::Other(cond)
+                    if cond.trim().is_empty() && !matches!(p.target, Target::Dynamic) =>
+                {
+                    has_default = true
+                }
                 _ => has_rules = true,
             }
             if let Target::Unknown(name) = &p.target {
@@ -136,6 +149,7 @@ fn check(ctx: &mut LintContext<'_>) {
         if u.servers.is_empty()
             && !u.directives.has("server-template")
             && !answers_itself(&u.directives)
+            && !filled_at_run_time(&u.directives)
         {
             ctx.report(
                 u.span,
@@ -170,6 +184,17 @@ fn answers_itself(d: &Directives) -> bool {
             .any(|r| r.args.iter().any(|a| a.value == "use-service"))
 }
 
+/// True when the backend picks its server by a name computed per request
+/// (`use-server %[…]`: manual, `use-server`, "a Custom log format string
+/// resolving to a server name"): with no `server` line such a name can only
+/// be one added at run time (`add server` on the runtime API since 2.4, the
+/// Data Plane API), as BasedFlare's haproxy-protection does.
+fn filled_at_run_time(d: &Directives) -> bool {
+    d.all("use-server")
+        .iter()
+        .any(|u| u.arg(0).is_some_and(|n| n.contains("%[")))
+}
+
 /// The defined name closest to `name` (edit distance ≤ 2).
 fn nearest<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
     crate::config::names::nearest(name, names.iter().copied(), 2)
@@ -188,6 +213,29 @@ mod tests {
                 "'f' sends requests to backend 'api', which is not defined",
                 "backend 'ap' has no servers: every request to it fails with 503",
             ]
+        );
+        // a conditional rule, or a dynamic name that may resolve to nothing,
+        // leaves requests without a backend
+        for rules in [
+            " use_backend app if { path_beg /app }\n",
+            " use_backend %[req.hdr(host),lower]\n",
+        ] {
+            assert_eq!(
+                findings(
+                    "HAP-MAP-001",
+                    &format!("frontend f\n bind :80\n{rules}backend app\n server a 10.0.0.1:80\n")
+                ),
+                ["'f' has `use_backend` rules but no `default_backend`: requests matching none get 503"],
+                "{rules}"
+            );
+        }
+        // a static `use-server` names a server that must be in the file
+        assert_eq!(
+            findings(
+                "HAP-MAP-001",
+                "frontend f\n bind :80\n default_backend b\nbackend b\n use-server s1 if TRUE\n"
+            ),
+            ["backend 'b' has no servers: every request to it fails with 503"]
         );
         // an unreferenced empty backend counts once a dynamic rule may name it
         assert_eq!(
@@ -247,6 +295,20 @@ mod tests {
         assert!(findings(
             "HAP-MAP-001",
             "global\n maxconn 10\nbackend dummy\n balance\n"
+        )
+        .is_empty());
+        // coraza-spoa's and CrowdSec's examples: an unconditional
+        // `use_backend` is the default for every request that reaches it
+        assert!(findings(
+            "HAP-MAP-001",
+            "frontend f\n bind :80\n http-request deny if { path_beg /admin }\n use_backend app\nbackend app\n server a 10.0.0.1:80\n"
+        )
+        .is_empty());
+        // BasedFlare's haproxy-protection: servers added at run time and
+        // picked by a Lua-computed name
+        assert!(findings(
+            "HAP-MAP-001",
+            "frontend f\n bind :80\n default_backend servers\nbackend servers\n use-server %[lua.get_server_names] if TRUE\n"
         )
         .is_empty());
         // kubernetes-ingress's base haproxy.cfg: no `bind` yet, the
