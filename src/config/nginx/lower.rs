@@ -25,8 +25,9 @@ use std::time::Duration;
 
 use crate::config::model::{
     AccessLog, Arg, Balance, Directive, Directives, Endpoint, Global, Host, HttpVersion, Invalid,
-    Listen, Mode, ProxyKind, ProxyModel, ProxyPass, Retry, Route, RouteMatch, Server, Setting,
-    Target, Timeouts, UnknownDirective, Upstream, UpstreamTls, Value, ValueKind,
+    Listen, Mode, ModulePass, PassModule, ProxyKind, ProxyModel, ProxyPass, Retry, Route,
+    RouteMatch, Server, Setting, Target, Timeouts, UnknownDirective, Upstream, UpstreamTls, Value,
+    ValueKind,
 };
 use crate::config::{LoadOptions, Version};
 use crate::source::{FileId, Span};
@@ -60,6 +61,20 @@ pub const ERROR_LOG_LEVEL: &str = "error";
 /// `access_log` default: `logs/access.log combined` ((nginx docs: log access_log)),
 /// set by ngx_http_log_merge_loc_conf()'s own code.
 pub const ACCESS_LOG: (&str, &str) = ("logs/access.log", "combined");
+/// The default connect, send and read timeout of the fastcgi, uwsgi, scgi
+/// and grpc modules (60000 ms in each module's merge function).
+const MODULE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The directive that makes `module` a location's content handler.
+pub fn pass_directive(module: PassModule) -> &'static str {
+    match module {
+        PassModule::FastCgi => "fastcgi_pass",
+        PassModule::Uwsgi => "uwsgi_pass",
+        PassModule::Scgi => "scgi_pass",
+        PassModule::Grpc => "grpc_pass",
+    }
+}
+
 /// The predefined `combined` format ((nginx docs: log log_format)).
 pub const COMBINED_FORMAT: &str = "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\"";
 
@@ -613,8 +628,14 @@ impl Lower {
         let mut eff = Directives::inherit(parent, &own);
         // The content handler is per location: a nested `location` does not
         // proxy unless it says so (an `if` or `limit_except` inside one does).
-        if n.name == "location" && !own.has("proxy_pass") {
-            eff.remove("proxy_pass");
+        if n.name == "location" {
+            for pass in std::iter::once("proxy_pass")
+                .chain(PassModule::ALL.iter().map(|m| pass_directive(*m)))
+            {
+                if !own.has(pass) {
+                    eff.remove(pass);
+                }
+            }
         }
         let matcher = match (n.arg(0), n.arg(1)) {
             (Some("="), Some(p)) => RouteMatch::Exact(p.into()),
@@ -715,6 +736,11 @@ impl Lower {
                 .then(|| Setting::explicit(name.to_string(), h.span))
         });
         let access_log = self.access_log(&d, span);
+        let module_pass = if proxy.is_none() {
+            self.module_pass(&d, span)
+        } else {
+            None
+        };
         Route {
             matcher,
             span,
@@ -731,7 +757,64 @@ impl Lower {
             access_log,
             upstream_http_version,
             request_id_header,
+            module_pass,
         }
+    }
+
+    /// The location's `fastcgi_pass`/`uwsgi_pass`/`scgi_pass`/`grpc_pass`
+    /// with its module's timeouts and retries in effect. Their defaults are
+    /// the proxy module's: `ngx_conf_merge_msec_value(…connect_timeout…,
+    /// 60000)` and the same for send and read, `next_upstream_tries` 0,
+    /// `next_upstream_timeout` 0, `next_upstream` error|timeout, in each
+    /// module's merge function (nginx 1.31 source).
+    fn module_pass(&self, d: &Directives, span: Span) -> Option<ModulePass> {
+        let (module, pass) = PassModule::ALL
+            .iter()
+            .find_map(|m| Some((*m, d.get(pass_directive(*m))?)))?;
+        let raw = pass.args.first()?.value.as_str();
+        let target = parse_proxy_pass(raw, pass.span, &self.upstream_names);
+        let p = module.prefix();
+        let time = |suffix: &str| {
+            let name = format!("{p}_{suffix}");
+            match d.get(&name) {
+                Some(x) => match x.time(0) {
+                    Some(t) => Setting::explicit(Some(t.value), t.span),
+                    None => Setting::default_at(Some(MODULE_TIMEOUT), x.span),
+                },
+                None => Setting::default_at(Some(MODULE_TIMEOUT), span),
+            }
+        };
+        let timeouts = Timeouts {
+            connect: time("connect_timeout"),
+            read: time("read_timeout"),
+            send: time("send_timeout"),
+        };
+        let on = match d.get(&format!("{p}_next_upstream")) {
+            Some(x) if x.arg(0) == Some("off") => Setting::explicit(Vec::new(), x.span),
+            Some(x) => Setting::explicit(x.args.iter().map(|a| a.value.clone()).collect(), x.span),
+            None => Setting::default_at(vec!["error".into(), "timeout".into()], span),
+        };
+        let tries = match d.get(&format!("{p}_next_upstream_tries")) {
+            Some(x) => Setting::explicit(count_u32(x), x.span),
+            None => Setting::default_at(0, span),
+        };
+        let timeout = match d.get(&format!("{p}_next_upstream_timeout")) {
+            Some(x) => {
+                Setting::explicit(x.time(0).map(|t| t.value).filter(|t| !t.is_zero()), x.span)
+            }
+            None => Setting::default_at(None, span),
+        };
+        Some(ModulePass {
+            module,
+            target,
+            timeouts,
+            retry: Retry {
+                on,
+                tries,
+                timeout,
+                per_try: Setting::default_at(None, span),
+            },
+        })
     }
 
     fn access_log(&self, d: &Directives, block: Span) -> AccessLog {

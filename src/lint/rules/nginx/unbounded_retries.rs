@@ -9,13 +9,18 @@ use crate::lint::LintContext;
 use super::{proxied, route_label, stream_proxied};
 
 declare_rule! {
-    /// Retries across an upstream group (`http {}` or `stream {}`) are bounded neither in tries nor in time.
+    /// Retries across an upstream group (`http {}` or `stream {}`; `proxy_pass` or `fastcgi_pass`, `uwsgi_pass`, `scgi_pass`, `grpc_pass`) are bounded neither in tries nor in time.
     ///
     /// ## What it does
     /// Flags a location that proxies to an `upstream` with two or more usable
     /// servers, retries (`proxy_next_upstream` is not `off`), and leaves both
     /// `proxy_next_upstream_tries` and `proxy_next_upstream_timeout` at 0
-    /// (unlimited, the defaults). The same in `stream {}`, where
+    /// (unlimited, the defaults). The same for a location that passes to an
+    /// `upstream` with `fastcgi_pass`, `uwsgi_pass`, `scgi_pass` or
+    /// `grpc_pass` and leaves that module's `*_next_upstream_tries` and
+    /// `*_next_upstream_timeout` at 0: same directives, defaults and
+    /// meaning under the module's prefix (nginx.org, e.g.
+    /// `fastcgi_next_upstream_tries`). The same in `stream {}`, where
     /// `proxy_next_upstream` is `on` by default, but only when the worst case
     /// is long: there nginx moves to the next server only when it cannot
     /// connect (or finish the upstream TLS handshake), and tries each server
@@ -89,6 +94,28 @@ fn check(ctx: &mut LintContext<'_>) {
             );
         }
     }
+    let m = ctx.model();
+    for (_, r) in m.routes() {
+        let (Some(mp), Some(pool)) = (&r.module_pass, m.module_pool(r)) else {
+            continue;
+        };
+        let n = pool.servers.iter().filter(|s| !s.down).count();
+        if n < 2 || mp.retry.on.value.is_empty() {
+            continue;
+        }
+        if mp.retry.tries.value == 0 && mp.retry.timeout.value.is_none() {
+            let p = mp.module.prefix();
+            ctx.report(
+                mp.target.span,
+                format!(
+                    "{}: retries over {n} servers of `{}` are unlimited ({p}_next_upstream_tries and {p}_next_upstream_timeout are 0)",
+                    route_label(r),
+                    pool.name
+                ),
+                format!("bound them: `{p}_next_upstream_tries 2; {p}_next_upstream_timeout 10s;`"),
+            );
+        }
+    }
     for (s, p, pool) in stream_proxied(ctx.model()) {
         let Some(pool) = pool else { continue };
         let n = pool.servers.iter().filter(|s| !s.down).count();
@@ -134,6 +161,49 @@ const STREAM_WAIT: Duration = Duration::from_secs(60);
 #[cfg(test)]
 mod stream_tests {
     use crate::lint::rules::test_util::findings;
+
+    #[test]
+    fn fastcgi_and_grpc_pools() {
+        // two PHP-FPM pools, retries left unbounded
+        let up = "upstream php { server 10.0.0.1:9000; server 10.0.0.2:9000; }";
+        let f = findings(
+            "NGX-RTY-002",
+            &format!("http {{ {up} server {{ location ~ \\.php$ {{ fastcgi_pass php; }} }} }}"),
+        );
+        assert_eq!(
+            f,
+            ["location ~ \\.php$: retries over 2 servers of `php` are unlimited (fastcgi_next_upstream_tries and fastcgi_next_upstream_timeout are 0)"]
+        );
+        for fix in [
+            "fastcgi_next_upstream_tries 2;",
+            "fastcgi_next_upstream_timeout 10s;",
+            "fastcgi_next_upstream off;",
+        ] {
+            assert!(
+                findings(
+                    "NGX-RTY-002",
+                    &format!("http {{ {up} server {{ location ~ \\.php$ {{ fastcgi_pass php; {fix} }} }} }}"),
+                )
+                .is_empty(),
+                "{fix}"
+            );
+        }
+        // a proxy_* bound does not bound fastcgi retries
+        assert_eq!(
+            findings(
+                "NGX-RTY-002",
+                &format!("http {{ {up} server {{ proxy_next_upstream_tries 2; location ~ \\.php$ {{ fastcgi_pass php; }} }} }}"),
+            )
+            .len(),
+            1
+        );
+        let f = findings(
+            "NGX-RTY-002",
+            "http { upstream g { server 10.0.0.1:50051; server 10.0.0.2:50051; } server { location / { grpc_pass grpc://g; } } }",
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].contains("grpc_next_upstream_tries"), "{f:?}");
+    }
 
     #[test]
     fn short_connect_timeouts_bound_the_wait() {
