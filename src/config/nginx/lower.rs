@@ -807,7 +807,23 @@ impl Lower {
             .iter()
             .find_map(|m| Some((*m, d.get(pass_directive(*m))?)))?;
         let raw = pass.args.first()?.value.as_str();
-        let target = parse_proxy_pass(raw, pass.span, &self.upstream_names);
+        // `unix:///run/app.sock` (Weblate's uwsgi_pass) is a socket path,
+        // not a `unix` scheme: read it behind a scheme of its own.
+        let target = if raw
+            .get(..5)
+            .is_some_and(|p| p.eq_ignore_ascii_case("unix:"))
+        {
+            let mut t = parse_proxy_pass(
+                &format!("{}://{raw}", module.prefix()),
+                pass.span,
+                &self.upstream_names,
+            );
+            t.raw = raw.to_owned();
+            t.scheme = None;
+            t
+        } else {
+            parse_proxy_pass(raw, pass.span, &self.upstream_names)
+        };
         let p = module.prefix();
         let time = |suffix: &str| {
             let name = format!("{p}_{suffix}");
@@ -1186,6 +1202,80 @@ mod tests {
     /// A server without `listen` listens where nginx's
     /// `ngx_http_core_server` puts it: every address, port 80 (root) or
     /// 8000, both marked as defaults; a written `listen` has no default.
+    #[test]
+    fn module_passes_and_their_settings() {
+        let m = model(
+            "http { upstream php { server 10.0.0.1:9000; } fastcgi_read_timeout 300s; server {
+               location /a { fastcgi_pass php; fastcgi_next_upstream off; }
+               location /b { uwsgi_pass unix:///run/uwsgi/app.sock; }
+               location /c { uwsgi_pass suwsgi://app.internal:3031; }
+               location /d { grpc_pass grpcs://[::1]:50051; grpc_next_upstream_tries 3; }
+               location /e { scgi_pass 127.0.0.1:4000; location /e/f { root /srv; } }
+               location /g { proxy_pass http://php; }
+            } }",
+        );
+        let got: Vec<_> = m.servers[0]
+            .routes
+            .iter()
+            .map(|r| {
+                r.module_pass.as_ref().map(|p| {
+                    (
+                        p.module.prefix(),
+                        p.target.target.clone(),
+                        p.target.scheme.clone(),
+                        p.timeouts.read.value,
+                        p.retry.on.value.len(),
+                        p.retry.tries.value,
+                    )
+                })
+            })
+            .collect();
+        let s300 = Some(Duration::from_secs(300));
+        let s60 = Some(Duration::from_secs(60));
+        assert_eq!(
+            got,
+            [
+                Some(("fastcgi", Target::Pool("php".into()), None, s300, 0, 0)),
+                Some((
+                    "uwsgi",
+                    Target::Address(Host::Unix("///run/uwsgi/app.sock".into())),
+                    None,
+                    s60,
+                    2,
+                    0
+                )),
+                Some((
+                    "uwsgi",
+                    Target::Address(Host::Name("app.internal".into())),
+                    Some("suwsgi".into()),
+                    s60,
+                    2,
+                    0
+                )),
+                Some((
+                    "grpc",
+                    Target::Address(Host::Ip("::1".into())),
+                    Some("grpcs".into()),
+                    s60,
+                    2,
+                    3
+                )),
+                Some((
+                    "scgi",
+                    Target::Address(Host::Ip("127.0.0.1".into())),
+                    None,
+                    s60,
+                    2,
+                    0
+                )),
+                // a nested location does not inherit the content handler
+                None,
+                // proxy_pass locations keep `proxy`
+                None,
+            ]
+        );
+    }
+
     #[test]
     fn a_server_without_listen_gets_the_defaults() {
         let m = model("http { server { server_name a; } server { listen 81; } }");
