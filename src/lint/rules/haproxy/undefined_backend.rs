@@ -148,7 +148,7 @@ fn check(ctx: &mut LintContext<'_>) {
         }
         if u.servers.is_empty()
             && !u.directives.has("server-template")
-            && !answers_itself(&u.directives)
+            && !answers_itself(&own_lines(&u.directives, u.span))
             && !filled_at_run_time(&u.directives)
         {
             ctx.report(
@@ -161,6 +161,22 @@ fn check(ctx: &mut LintContext<'_>) {
             );
         }
     }
+}
+
+/// The lines written in the section itself: those inherited from a
+/// `defaults` section come before its header (HAProxy applies a `defaults`
+/// to the sections that follow it). A `stats enable` in `defaults` turns
+/// the stats page on in every backend, but a backend answers only the stats
+/// URI itself; every other request still needs a server (CouchDB's
+/// haproxy.cfg before its server lines are generated).
+fn own_lines(d: &Directives, header: crate::source::Span) -> Directives {
+    let mut own = Directives::new();
+    for x in d.iter() {
+        if x.span.file == header.file && x.span.start >= header.start {
+            own.push(x.clone());
+        }
+    }
+    own
 }
 
 /// True when the section answers requests itself, so it needs no server:
@@ -241,6 +257,19 @@ mod tests {
         assert_eq!(
             findings("HAP-MAP-001", "frontend f\n bind :80\n use_backend %[req.hdr(host),lower]\n default_backend web\nbackend web\n server a 10.0.0.1:80\nbackend spare\n"),
             ["backend 'spare' has no servers: every request to it fails with 503"]
+        );
+    }
+
+    #[test]
+    fn stats_inherited_from_defaults_answer_no_request() {
+        // CouchDB's rel/haproxy.cfg with its `<<server …>>` template line
+        // not expanded: `stats enable` and `monitor-uri` come from defaults
+        assert_eq!(
+            findings(
+                "HAP-MAP-001",
+                "defaults\n mode http\n stats enable\n stats uri /_stats\n monitor-uri /_health\n timeout connect 5s\n timeout client 5s\n timeout server 5s\nfrontend f\n bind :80\n default_backend b\nbackend b\n option httpchk GET /_up\n"
+            ),
+            ["backend 'b' has no servers: every request to it fails with 503"]
         );
     }
 
