@@ -1,6 +1,6 @@
 //! HAP-MAP-001 `undefined-backend`: see the rule doc below.
 
-use crate::config::model::{Directives, RouteMatch, Target};
+use crate::config::model::{Directives, Mode, RouteMatch, Target};
 use crate::config::ProxyKind;
 use crate::declare_rule;
 use crate::lint::{LintContext, Severity};
@@ -22,7 +22,9 @@ declare_rule! {
     /// Warning when a frontend with a `bind` has `use_backend` rules but no
     /// `default_backend` and no unconditional `use_backend` (a rule without
     /// `if`/`unless` applies to every request, manual: "If it is omitted, the
-    /// rule is unconditionally applied").
+    /// rule is unconditionally applied"). In `mode tcp` (HAProxy's default
+    /// mode) there is no 503 to send: the messages say the connection is
+    /// closed.
     ///
     /// ## Why it causes 502s
     /// HAProxy refuses a config naming an unknown backend (a failed reload
@@ -120,7 +122,12 @@ fn check(ctx: &mut LintContext<'_>) {
             ctx.report_at(
                 Severity::Warning,
                 s.span,
-                format!("'{}' has `use_backend` rules but no `default_backend`: requests matching none get 503", s.name),
+                // In `mode tcp` there is no HTTP answer: HAProxy finds no
+                // server and closes the connection (logged `NOSRV`).
+                match s.mode.value {
+                    Mode::Tcp => format!("'{}' has `use_backend` rules but no `default_backend`: connections matching none are closed (no server)", s.name),
+                    _ => format!("'{}' has `use_backend` rules but no `default_backend`: requests matching none get 503", s.name),
+                },
                 "add a `default_backend`",
             );
         }
@@ -153,10 +160,16 @@ fn check(ctx: &mut LintContext<'_>) {
         {
             ctx.report(
                 u.span,
-                format!(
-                    "backend '{}' has no servers: every request to it fails with 503",
-                    u.name
-                ),
+                match u.mode.value {
+                    Mode::Tcp => format!(
+                        "backend '{}' has no servers: every connection to it is closed",
+                        u.name
+                    ),
+                    _ => format!(
+                        "backend '{}' has no servers: every request to it fails with 503",
+                        u.name
+                    ),
+                },
                 "add `server` lines (or a `server-template`)",
             );
         }
@@ -223,7 +236,7 @@ mod tests {
     #[test]
     fn fail() {
         assert_eq!(
-            findings("HAP-MAP-001", "frontend f\n bind :80\n use_backend api if { path_beg /api }\n use_backend ap if { path_beg /x }\nbackend web\n server a 10.0.0.1:80\nbackend ap\n"),
+            findings("HAP-MAP-001", "defaults\n mode http\nfrontend f\n bind :80\n use_backend api if { path_beg /api }\n use_backend ap if { path_beg /x }\nbackend web\n server a 10.0.0.1:80\nbackend ap\n"),
             [
                 "'f' has `use_backend` rules but no `default_backend`: requests matching none get 503",
                 "'f' sends requests to backend 'api', which is not defined",
@@ -239,7 +252,7 @@ mod tests {
             assert_eq!(
                 findings(
                     "HAP-MAP-001",
-                    &format!("frontend f\n bind :80\n{rules}backend app\n server a 10.0.0.1:80\n")
+                    &format!("frontend f\n mode http\n bind :80\n{rules}backend app\n server a 10.0.0.1:80\n")
                 ),
                 ["'f' has `use_backend` rules but no `default_backend`: requests matching none get 503"],
                 "{rules}"
@@ -249,14 +262,33 @@ mod tests {
         assert_eq!(
             findings(
                 "HAP-MAP-001",
-                "frontend f\n bind :80\n default_backend b\nbackend b\n use-server s1 if TRUE\n"
+                "defaults\n mode http\nfrontend f\n bind :80\n default_backend b\nbackend b\n use-server s1 if TRUE\n"
             ),
             ["backend 'b' has no servers: every request to it fails with 503"]
         );
         // an unreferenced empty backend counts once a dynamic rule may name it
         assert_eq!(
-            findings("HAP-MAP-001", "frontend f\n bind :80\n use_backend %[req.hdr(host),lower]\n default_backend web\nbackend web\n server a 10.0.0.1:80\nbackend spare\n"),
+            findings("HAP-MAP-001", "defaults\n mode http\nfrontend f\n bind :80\n use_backend %[req.hdr(host),lower]\n default_backend web\nbackend web\n server a 10.0.0.1:80\nbackend spare\n"),
             ["backend 'spare' has no servers: every request to it fails with 503"]
+        );
+    }
+
+    #[test]
+    fn tcp_frontends_close_what_matches_no_rule() {
+        // SNI routing in mode tcp: there is no 503 to send
+        assert_eq!(
+            findings(
+                "HAP-MAP-001",
+                "defaults\n mode tcp\nfrontend tls\n bind :443\n tcp-request inspect-delay 5s\n use_backend a if { req.ssl_sni -i a.example.com }\nbackend a\n server a1 10.0.0.1:443 check\n"
+            ),
+            ["'tls' has `use_backend` rules but no `default_backend`: connections matching none are closed (no server)"]
+        );
+        assert_eq!(
+            findings(
+                "HAP-MAP-001",
+                "frontend tls\n bind :443\n default_backend a\nbackend a\n"
+            ),
+            ["backend 'a' has no servers: every connection to it is closed"]
         );
     }
 
