@@ -5,7 +5,7 @@
 //! doubles lines cannot pass as fast. Throughput is the plain bytes.
 //!
 //! `cargo bench --bench input_shapes`; whole-process figures (time and peak
-//! memory, old binary against new) are in the README, "Reading inputs".
+//! memory, old binary against new) are in `benches/HISTORY.md`.
 
 use std::io::Write;
 use std::path::Path;

@@ -24,8 +24,8 @@ use crate::error::Error;
 /// overhead (a `pread`, aggregate setup and merge) is noise, small enough
 /// that the bytes read are still in cache when parsed, that 2–64 cores get
 /// many chunks each from a 1 GiB file, and that the one buffer each worker
-/// thread keeps stays small. 1, 2 and 8 MiB measured alike on 1 GiB (README,
-/// "Reading inputs").
+/// thread keeps stays small. 1, 2 and 8 MiB measured alike on 1 GiB
+/// (`benches/HISTORY.md`, "Reading inputs").
 pub const CHUNK_SIZE: usize = 2 << 20;
 
 /// Size of one block read from a stream (compressed, stdin, a pipe) before it is parsed.
