@@ -314,8 +314,8 @@ fn write_millis(out: &mut Vec<u8>, v: f64) -> bool {
     true
 }
 
-/// The last second whose text [`write_time`] made: the UTC second and
-/// offset it was made for, and `YYYY-MM-DDTHH:MM:SS` in that offset.
+/// The last second an event's time was written with: the UTC second and
+/// offset, and its `YYYY-MM-DDTHH:MM:SS` in that offset.
 #[derive(Debug, Default, Clone)]
 pub struct TimeText {
     key: Option<(i64, i32)>,
