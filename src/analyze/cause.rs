@@ -312,6 +312,9 @@ fn from_error(kind: UpstreamError) -> Cause {
         UpstreamError::ClosedEarly => Cause::UpstreamClosedEarly,
         UpstreamError::HeaderTooBig => Cause::HeaderTooBig,
         UpstreamError::InvalidHeader => Cause::InvalidHeader,
+        // nginx had sent the header already (see the variant): should a
+        // 5xx still be joined to it, the upstream's response was invalid
+        UpstreamError::InvalidBody => Cause::InvalidHeader,
         UpstreamError::NoLive => Cause::NoLiveUpstream,
         UpstreamError::Timeout => Cause::Timeout,
         UpstreamError::Tls => Cause::Tls,
@@ -430,6 +433,19 @@ pub fn classify_with(
                     a.status.unwrap_or(status)
                 )
             });
+            // `proxy_next_upstream` moved on from earlier servers that
+            // failed (refused, timed out: a real nginx 1.22 logs `us="502,
+            // 504, 502"` and one error line for each of the first two); the
+            // cause is the last attempt's, the earlier failures are said
+            if n > 1 {
+                for e in errors.iter().filter(|e| {
+                    e.line.kind != UpstreamError::Other
+                        && e.line.upstream.as_deref() != Some(a.addr.as_str())
+                }) {
+                    evidence
+                        .push(|| format!("an earlier attempt: {}", error_evidence(e.file, e.line)));
+                }
+            }
             return evidence.verdict(Cause::Passthrough);
         }
     }
@@ -863,6 +879,41 @@ mod tests {
             .evidence
             .iter()
             .any(|e| e.starts_with("an earlier attempt")));
+    }
+
+    /// `proxy_next_upstream` over three servers, the third answering 502
+    /// itself: its cause (passthrough), with the two failures before it.
+    #[test]
+    fn a_passthrough_after_retries_says_the_earlier_failures() {
+        let a = [
+            att("10.0.0.1:80", 502, None, None),
+            att("10.0.0.2:80", 504, None, None),
+            att("10.0.0.3:80", 502, Some(0.0), Some(0.002)),
+        ];
+        let refused = eline(UpstreamError::Refused, "10.0.0.1:80");
+        let mut timed_out = eline(UpstreamError::Timeout, "10.0.0.2:80");
+        timed_out.line = 9;
+        let refs = [
+            ErrorRef {
+                line: &refused,
+                file: "error.log",
+            },
+            ErrorRef {
+                line: &timed_out,
+                file: "error.log",
+            },
+        ];
+        let v = classify(502, &a, &refs, RICH, true);
+        assert_eq!(v.cause, Cause::Passthrough);
+        let earlier = |v: &Verdict| {
+            v.evidence
+                .iter()
+                .filter(|e| e.starts_with("an earlier attempt: error.log:"))
+                .count()
+        };
+        assert_eq!(earlier(&v), 2, "{:?}", v.evidence);
+        // the one attempt that answered: nothing earlier to say
+        assert_eq!(earlier(&classify(502, &a[2..], &refs, RICH, true)), 0);
     }
 
     const RICH: Capabilities = Capabilities {

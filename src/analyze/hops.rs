@@ -281,7 +281,13 @@ fn add_event_evidence(h: &mut HopAgg) {
                     })
             })
             .take(3)
-            .map(|e| format!("{}:{}: {}", e.file, e.line, e.message))
+            .map(|e| match &e.time {
+                // when it happened, for the reader to set beside the 503s
+                // (rsyslog's file and RFC 5424 carry it; `log stdout format
+                // raw` writes the message alone)
+                Some(t) => format!("{}:{} at {t}: {}", e.file, e.line, e.message),
+                None => format!("{}:{}: {}", e.file, e.line, e.message),
+            })
             .collect();
         if related.is_empty() {
             ex.evidence.push(

@@ -21,7 +21,20 @@
 //!   dangerous — "an HTTP 502 error is sent" (500 on a rewrite failure). A
 //!   response header larger than the buffer (`tune.bufsize` minus
 //!   `tune.maxrewrite`) is an incomplete response to HAProxy and is logged
-//!   the same way, so the log alone cannot tell the two apart.
+//!   the same way, so the log alone cannot tell the two apart. So is a
+//!   body whose chunked framing is broken when it arrives with the headers
+//!   (haproxy 2.6 logged `502 … PH--` with Tr `-1` for a `Transfer-Encoding:
+//!   chunked` response whose second chunk-size line was not hex, written in
+//!   one piece: `tests/it/real_haproxy.rs`, `/badchunk`); one that breaks
+//!   later, after the headers went out, ends `SD` with the server's status
+//!   (`200 … SD--` in a scratch run with the bad chunk 200 ms later), not a
+//!   5xx.
+//! - `SD`: the server aborted during the body (data phase): the client
+//!   already had the status, usually a 200 whose body is cut short (haproxy
+//!   2.6: `200 … SD--` for a `Content-Length` the server never sent in
+//!   full); a 5xx with `SD` is the server's own status.
+//! - `PR` with 403: `http-request deny` (its default status): a rule of the
+//!   frontend refused the request, no server was tried — not a 5xx.
 //! - `sQ`: `timeout queue` struck while waiting for a server slot — 503.
 //! - `<NOSRV>` with 503: no server could be chosen (all down).
 //! - `PR`: HAProxy refused the request (deny rule, or a rewrite failure: 500).
@@ -134,7 +147,7 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
         ),
         (b'P', b'H') => verdict(
             Cause::InvalidHeader,
-            "termination state PH: HAProxy rejected the server's response as invalid or incomplete — an invalid header, or headers larger than tune.bufsize minus tune.maxrewrite (the log does not tell which; `show errors` on the stats socket keeps the last rejected response) — HAProxy manual §8.5",
+            "termination state PH: HAProxy rejected the server's response as invalid or incomplete — an invalid header, headers larger than tune.bufsize minus tune.maxrewrite, or a broken chunked body that arrived with them (the log does not tell which; `show errors` on the stats socket keeps the last rejected response) — HAProxy manual §8.5",
         ),
         (b's', b'Q') => verdict(
             Cause::Timeout,
