@@ -291,6 +291,23 @@ fn cri_piece<'x>(raw: &'x [u8], line: &'x [u8], _: &'x mut Vec<u8>) -> Option<Pi
     })
 }
 
+/// Whether `line` (one line of a file, without its `\n`) is a piece of a
+/// container log line, as `input::PieceOf` asks: a Docker json-file entry
+/// or a CRI line, with its stream (0 stdout, 1 stderr) and whether it ends
+/// its line (a Docker `log` ending in `\n`, a CRI `F` tag) or the next
+/// piece of its stream continues it. Chunk boundaries are kept from falling
+/// between the pieces of one line ([`docker_chunk`] and [`cri_chunk`] join
+/// them only within a chunk).
+pub fn container_piece(line: &[u8]) -> Option<(usize, bool)> {
+    if line.starts_with(b"{\"log\":\"") {
+        let mut buf = Vec::new();
+        let (last, stderr) = docker_entry(line, &mut buf)?;
+        return Some((usize::from(stderr), last));
+    }
+    let (_, stderr, partial, _) = cri_parts(line)?;
+    Some((usize::from(stderr), !partial))
+}
+
 /// `{"log":"…","stream":…}`: decode the `log` string into `buf`, without its
 /// final `\n`.
 fn docker(line: &[u8], buf: &mut Vec<u8>) -> Option<()> {
