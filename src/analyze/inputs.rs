@@ -204,9 +204,18 @@ impl Loaded {
     /// regular file longer than `max`, the whole lines in three windows
     /// (its start, its middle, its end), so a dump whose first part differs
     /// from the rest (a quiet morning before the incident, a clock change)
-    /// is not judged by its start alone; else [`Loaded::prefix`] (a
-    /// compressed file or a stream cannot be read at its middle cheaply).
+    /// is not judged by its start alone; a compressed file the same, decoded
+    /// to its end once more ([`input::stream_windows`]); else
+    /// [`Loaded::prefix`] (a stream can be read only once).
     pub(super) fn spread(&self, max: usize) -> Vec<Cow<'_, [u8]>> {
+        if let Data::Closed { compressed: true } = self.data {
+            if let Ok(Opened::Compressed(r)) = input::open(&self.input) {
+                return input::stream_windows(r, max)
+                    .into_iter()
+                    .map(Cow::Owned)
+                    .collect();
+            }
+        }
         if let Data::Closed { compressed: false } = self.data {
             if let Ok(Opened::File(f)) = input::open(&self.input) {
                 let (len, part) = (f.len(), (max / 3).max(1) as u64);

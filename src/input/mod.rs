@@ -13,6 +13,7 @@ mod plain;
 mod sigbus;
 pub(crate) mod stream;
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::FileExt;
@@ -227,6 +228,75 @@ pub fn whole_boundary(
     None
 }
 
+/// Up to about `max` bytes of whole lines from across a stream, read to
+/// its end: all of it when it is no longer than `max`, else three windows
+/// of `max / 3` bytes: its start, one near its middle, and its end. A
+/// compressed file cannot be read at its middle without decoding what comes
+/// before, so this decodes it all once and keeps only the windows (memory:
+/// about `max` plus two [`STREAM_BLOCK`]s). The middle one is taken where
+/// the stream had reached a power of two times `max / 3`, the one of those
+/// nearest its middle once its length is known. A read error ends the
+/// stream there (the pass that reads it says so).
+pub fn stream_windows(r: Box<dyn BufRead + Send>, max: usize) -> Vec<Vec<u8>> {
+    let part = (max / 3).max(1);
+    let mut br = BlockReader::new(r);
+    let mut head: Vec<u8> = Vec::new();
+    // windows taken at offsets part·2, part·4, …: the last two (offset, bytes)
+    let mut marks: VecDeque<(u64, Vec<u8>)> = VecDeque::new();
+    let mut next_mark = 2 * part as u64;
+    // the last two blocks, for the end window
+    let mut last: VecDeque<Vec<u8>> = VecDeque::new();
+    let mut pos = 0u64;
+    let upto_line = |b: &[u8], n: usize| -> Vec<u8> {
+        let b = &b[..n.min(b.len())];
+        let keep = memchr::memrchr(b'\n', b).map_or(b.len(), |i| i + 1);
+        b[..keep].to_vec()
+    };
+    while let Ok(Some(block)) = br.next_block() {
+        if head.len() <= max {
+            let room = max + 1 - head.len();
+            head.extend_from_slice(&block[..room.min(block.len())]);
+        }
+        // blocks start at a line start: a window from a block's start is whole lines
+        if pos >= next_mark {
+            marks.push_back((pos, upto_line(&block, part)));
+            if marks.len() > 2 {
+                marks.pop_front();
+            }
+            while next_mark <= pos {
+                next_mark *= 2;
+            }
+        }
+        pos += block.len() as u64;
+        last.push_back(block);
+        if last.len() > 2 {
+            last.pop_front();
+        }
+    }
+    if head.len() <= max {
+        return vec![head];
+    }
+    let mut out = vec![upto_line(&head, part)];
+    let end_from = pos.saturating_sub(part as u64);
+    let middle = pos / 2;
+    if let Some((_, m)) = marks
+        .into_iter()
+        .filter(|(at, _)| *at >= part as u64 && *at + part as u64 <= end_from)
+        .min_by_key(|(at, _)| at.abs_diff(middle))
+    {
+        out.push(m);
+    }
+    let tail: Vec<u8> = last.into_iter().flatten().collect();
+    let cut = tail.len().saturating_sub(part);
+    let from = if cut == 0 {
+        0
+    } else {
+        memchr::memchr(b'\n', &tail[cut - 1..]).map_or(tail.len(), |i| cut + i)
+    };
+    out.push(tail[from..].to_vec());
+    out
+}
+
 /// Reads a stream (gzip, stdin) in blocks of about [`STREAM_BLOCK`] bytes,
 /// each ending at a line boundary.
 pub struct BlockReader {
@@ -432,6 +502,43 @@ mod tests {
             all.extend_from_slice(&b);
         }
         assert_eq!(all, text);
+    }
+
+    #[test]
+    fn stream_windows_take_start_middle_and_end() {
+        let mut text = Vec::new();
+        let mut i = 0;
+        while text.len() < 3 * STREAM_BLOCK {
+            text.extend_from_slice(format!("line {i:08}\n").as_bytes());
+            i += 1;
+        }
+        // as a decoder hands it over: 64 KiB at a time
+        let stream = |t: &[u8]| -> Box<dyn BufRead + Send> {
+            Box::new(BufReader::with_capacity(
+                64 << 10,
+                std::io::Cursor::new(t.to_vec()),
+            ))
+        };
+        let max = 3 << 20;
+        let w = stream_windows(stream(&text), max);
+        assert_eq!(w.len(), 3);
+        let at = |win: &[u8]| memchr::memmem::find(&text, win).expect("a part of the text");
+        assert_eq!(at(&w[0]), 0);
+        let middle = at(&w[1]);
+        assert!(
+            middle > max && middle + w[1].len() < text.len() - max,
+            "{middle}"
+        );
+        assert_eq!(at(&w[2]) + w[2].len(), text.len());
+        for win in &w {
+            assert!(win.len() <= max / 3 && win.len() > max / 4);
+            assert!(win.starts_with(b"line ") && win.ends_with(b"\n"));
+        }
+        // a short stream: all of it
+        assert_eq!(
+            stream_windows(stream(&text[..1000]), max),
+            vec![text[..1000].to_vec()]
+        );
     }
 
     #[test]

@@ -1273,7 +1273,8 @@ fn the_nginx_images_start_up_lines_are_skipped_not_malformed() {
 /// first 17 MB are a quiet morning of 200s, then an incident whose error
 /// lines are in local time (UTC+02:00), joins them at +02:00. Read from the
 /// start only, no 5xx was sampled, the lines were joined at the access
-/// log's own offset and every 502 was `unknown`.
+/// log's own offset and every 502 was `unknown` (a `.gz` was read so until
+/// accuracy pass 5).
 #[test]
 fn the_error_log_offset_is_sampled_across_the_access_log() {
     let dir = tempfile::tempdir().unwrap();
@@ -1300,15 +1301,30 @@ fn the_error_log_offset_is_sampled_across_the_access_log() {
             i + 1
         ));
     }
-    std::fs::write(&access, text).unwrap();
+    std::fs::write(&access, &text).unwrap();
     std::fs::write(&error, errors).unwrap();
-    let v = crate::support::cli::analyze_json_paths(&[&access, &error], &[]);
-    assert_eq!(v["causes"]["upstream_refused"], 20, "{}", v["causes"]);
-    let notes = v["notes"].to_string();
-    assert!(
-        notes.contains("error log times read as UTC+02:00: 20 of 20 5xx matched"),
-        "{notes}"
-    );
+    // the same log gzipped (as logrotate leaves `access.log.2.gz`): its
+    // middle and end are sampled too, from the stream decoded once more
+    let gz = dir.path().join("access.log.2.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(text.as_bytes()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    for log in [&access, &gz] {
+        let v = crate::support::cli::analyze_json_paths(&[log, &error], &[]);
+        assert_eq!(
+            v["causes"]["upstream_refused"],
+            20,
+            "{}: {}",
+            log.display(),
+            v["causes"]
+        );
+        let notes = v["notes"].to_string();
+        assert!(
+            notes.contains("error log times read as UTC+02:00: 20 of 20 5xx matched"),
+            "{}: {notes}",
+            log.display()
+        );
+    }
 }
 
 /// `--error-log-tz` takes a zone name: each error-log time is read at the
