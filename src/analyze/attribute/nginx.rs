@@ -717,7 +717,7 @@ fn retry_limits(c: &Ctx<'_>, sc: Scope, stat: &CauseStat) -> Vec<Found> {
                 value: x.args_text(),
                 defaulted: false,
                 span: x.span,
-                meaning: "once this long has passed since the first try, nginx tries no other server: the last try's failure is what the client got".into(),
+                meaning: "once this long has passed since the first try, nginx tries no other server and the client gets the last try's failure: it may have ended these requests' retries (compare it with their $request_time)".into(),
                 limit: None,
                 phase: 0,
                 header_bytes: None,
@@ -1341,7 +1341,12 @@ http {
             proxy_pass http://two;
             proxy_next_upstream error timeout http_502;
         }
+        location /t/ {
+            proxy_pass http://three;
+            proxy_next_upstream_tries 2;
+        }
     }
+    upstream three { server 10.0.0.1:80; server 10.0.0.2:80; server 10.0.0.3:80; }
 }
 ";
 
@@ -1474,6 +1479,35 @@ http {
         let a = attr(&c, Cause::UpstreamRefused, &st, &heads);
         assert!(
             a.settings.iter().all(|s| s.directive != "proxy_pass"),
+            "{a:?}"
+        );
+    }
+
+    /// `proxy_next_upstream_tries 2` over three servers, and requests that
+    /// tried two: the limit ended their retries. None retried: not cited.
+    #[test]
+    fn a_tries_limit_that_ended_the_retries_is_cited() {
+        let (_d, c) = setup();
+        let heads = HeaderSizes::default();
+        let mut st = stat(&c, "/t/x", &["10.0.0.1:80", "10.0.0.2:80"], 1);
+        st.retried = 1;
+        st.max_attempts = 2;
+        let a = attr(&c, Cause::Timeout, &st, &heads);
+        let tries = get(&a, "proxy_next_upstream_tries");
+        assert_eq!(tries.line, line_of("proxy_next_upstream_tries 2;"));
+        assert!(
+            tries.note.contains("gives up after 2 tries")
+                && tries.note.contains("the group has 3 servers"),
+            "{}",
+            tries.note
+        );
+        st.retried = 0;
+        st.max_attempts = 1;
+        let a = attr(&c, Cause::Timeout, &st, &heads);
+        assert!(
+            a.settings
+                .iter()
+                .all(|s| s.directive != "proxy_next_upstream_tries"),
             "{a:?}"
         );
     }
