@@ -384,6 +384,16 @@ fn real_nginx_hidden_returned_other_modules_and_retried_5xx() {
     // without it, the pass-through it reads as says a return looks the same
     let evs = events_by_path(&[&combined_path, &error], &conf_arg);
     assert_eq!(evs["/gone"]["cause"], "config_return", "{}", evs["/gone"]);
+    // without $upstream_status the three tries still tell: the last error
+    // line is a timeout, which nginx answers 504, yet the client got 502:
+    // a later server answered it (it was "timeout" before pass 5)
+    let three = &evs["/three/x"];
+    assert_eq!(three["cause"], "passthrough", "{three}");
+    assert!(
+        evidence(three).contains("makes nginx answer 504, not 502"),
+        "{three}"
+    );
+    assert_eq!(evs["/capped/x"]["cause"], "timeout", "{}", evs["/capped/x"]);
     let evs = events_by_path(&[&combined_path, &error], &[]);
     assert_eq!(evs["/gone"]["cause"], "passthrough", "{}", evs["/gone"]);
     assert!(
