@@ -257,8 +257,22 @@ pub(super) fn hop_pass(
 /// same backend: add the first few to the example's evidence.
 fn add_event_evidence(h: &mut HopAgg) {
     let HopAgg {
-        agg, event_samples, ..
+        agg,
+        event_samples,
+        events,
+        ..
     } = h;
+    // server-down and no-server lines in all, of which the first
+    // EVENT_SAMPLES were kept: past that, "none of this backend" would
+    // be said of lines never looked at
+    let all = [HopEventKind::ServerDown, HopEventKind::NoServer]
+        .iter()
+        .map(|k| events.get(k).copied().unwrap_or(0))
+        .sum::<u64>();
+    let kept = event_samples
+        .iter()
+        .filter(|e| matches!(e.kind, HopEventKind::ServerDown | HopEventKind::NoServer))
+        .count() as u64;
     for map in [
         &mut agg.causes_502,
         &mut agg.causes_504,
@@ -289,7 +303,11 @@ fn add_event_evidence(h: &mut HopAgg) {
                 None => format!("{}:{}: {}", e.file, e.line, e.message),
             })
             .collect();
-        if related.is_empty() {
+        if related.is_empty() && all > kept {
+            ex.evidence.push(format!(
+                "none of the first {kept} `Server … is DOWN` / `has no server available` lines (of {all} in the logs) is of this backend; the later ones were not kept"
+            ));
+        } else if related.is_empty() {
             ex.evidence.push(
                 "no `Server … is DOWN` / `has no server available` line of this backend in the logs given (they go to the same syslog facility unless `log` says otherwise)"
                     .into(),
