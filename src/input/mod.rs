@@ -171,7 +171,7 @@ pub const PIECES_AHEAD: usize = 1 << 20;
 /// Whether no line is left unfinished before `at`, a line start in `data`
 /// (`data[at - 1]` is `\n`, or `at` is 0): the line before `at` is no
 /// piece of a cut line or the last one, and the nearest piece of the other
-/// stream among the [`PIECES_BACK`] lines before is a last one too.
+/// stream among the 64 lines before (`PIECES_BACK`) is a last one too.
 /// `whole_start`: `data[0]` starts a line (else the first line of `data`
 /// may be a line's tail and is not looked at).
 pub fn whole_before(data: &[u8], at: usize, piece: PieceOf, whole_start: bool) -> bool {
