@@ -13,8 +13,8 @@
 //! refusing, the second swallowing SYNs (connect timeout) and the third
 //! answering 502 itself (the cause is the third's: `passthrough`, the two
 //! failures before it said); `proxy_next_upstream_tries 2` over the same
-//! three (the 504 is the connect timeout's and the limit is cited with its
-//! line); and a chunked body broken after the 200 went out (`upstream sent
+//! three, and `proxy_next_upstream_timeout 1s` (the 504 is the connect
+//! timeout's and the limit is cited with its line); and a chunked body broken after the 200 went out (`upstream sent
 //! invalid chunked response`: a 200, not a 5xx, and not an invalid header).
 //!
 //! One nginx writes the same requests through a rich format and `combined`;
@@ -89,6 +89,11 @@ fn conf(
         server {hole};
         server {app};
     }}
+    upstream budget {{
+        server 127.0.0.1:{closed};
+        server {hole};
+        server {app};
+    }}
 
     server {{
         listen {listen};
@@ -120,6 +125,11 @@ fn conf(
             proxy_connect_timeout 1s;
             proxy_next_upstream_tries 2;
             proxy_pass http://capped/ok/;
+        }}
+        location /budget/ {{
+            proxy_connect_timeout 1s;
+            proxy_next_upstream_timeout 1s;
+            proxy_pass http://budget/ok/;
         }}
         location /badchunk {{
             proxy_http_version 1.1;
@@ -182,6 +192,7 @@ fn real_nginx_hidden_returned_other_modules_and_retried_5xx() {
         504,
         "refused, connect timeout, no third try"
     );
+    assert_eq!(get("/budget/x"), 504, "refused, connect timeout, 1 s spent");
     // the 200 went out before the broken chunk: the client gets a 200
     // whose body ends early (or no status when nginx closes first)
     assert!(matches!(
@@ -227,6 +238,11 @@ fn real_nginx_hidden_returned_other_modules_and_retried_5xx() {
         line("/capped/x").contains(" us=\"502, 504\""),
         "the third server is never tried: {}",
         line("/capped/x")
+    );
+    assert!(
+        line("/budget/x").contains(" us=\"502, 504\""),
+        "proxy_next_upstream_timeout: {}",
+        line("/budget/x")
     );
     assert!(
         line("/badchunk").contains("\" 200 "),
@@ -325,6 +341,18 @@ fn real_nginx_hidden_returned_other_modules_and_retried_5xx() {
             .unwrap_or("")
             .contains("gives up after 2 tries"),
         "{tries}"
+    );
+    let budget = timeouts["settings"]
+        .as_array()
+        .and_then(|s| {
+            s.iter()
+                .find(|s| s["directive"] == "proxy_next_upstream_timeout")
+        })
+        .unwrap_or_else(|| panic!("proxy_next_upstream_timeout not cited: {timeouts}"));
+    assert_eq!(
+        budget["line"],
+        conf_at("proxy_next_upstream_timeout 1s;"),
+        "{budget}"
     );
     // the broken chunked body is named for what it is, not an invalid header
     let kinds = doc["error_log_kinds"].to_string();
