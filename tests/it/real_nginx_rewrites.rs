@@ -14,8 +14,9 @@
 //! answering 502 itself (the cause is the third's: `passthrough`, the two
 //! failures before it said); `proxy_next_upstream_tries 2` over the same
 //! three, and `proxy_next_upstream_timeout 1s` (the 504 is the connect
-//! timeout's and the limit is cited with its line); and a chunked body broken after the 200 went out (`upstream sent
-//! invalid chunked response`: a 200, not a 5xx, and not an invalid header).
+//! timeout's and the limit is cited with its line); and a chunked body
+//! broken after the 200 went out (`upstream sent invalid chunked
+//! response`: a 200, not a 5xx, and not an invalid header).
 //!
 //! One nginx writes the same requests through a rich format and `combined`;
 //! skipped (or a failure with `GATECHECK_REQUIRE_PROXIES`) without nginx, as
