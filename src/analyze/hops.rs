@@ -36,6 +36,21 @@ use crate::logs::lines;
 /// How many event lines a hop keeps to show (the counts cover them all).
 pub const EVENT_SAMPLES: usize = 20;
 
+/// Past [`EVENT_SAMPLES`], the first line of each backend not yet among
+/// them is kept too, up to this many lines in all: a `<NOSRV>` 503 cites
+/// its own backend's `Server … is DOWN` line even after many lines of
+/// other backends' (a busy HAProxy whose other servers flap).
+pub const EVENT_SAMPLES_MAX: usize = 64;
+
+/// Whether an event of `backend` joins `kept`: one of the first
+/// [`EVENT_SAMPLES`], or the first of its backend (up to
+/// [`EVENT_SAMPLES_MAX`]).
+fn keep_event(kept: &[EventRow], backend: Option<&str>) -> bool {
+    kept.len() < EVENT_SAMPLES
+        || (kept.len() < EVENT_SAMPLES_MAX
+            && backend.is_some_and(|b| kept.iter().all(|e| e.backend.as_deref() != Some(b))))
+}
+
 /// One event line of a hop's log, with where it was.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct EventRow {
@@ -71,7 +86,8 @@ pub struct HopAgg {
     pub skipped: u64,
     /// Event lines by kind.
     pub events: BTreeMap<HopEventKind, u64>,
-    /// The first [`EVENT_SAMPLES`] server-down / no-server events.
+    /// The first [`EVENT_SAMPLES`] server-down / no-server events, and
+    /// past them the first of each other backend ([`EVENT_SAMPLES_MAX`]).
     pub event_samples: Vec<EventRow>,
 }
 
@@ -163,7 +179,7 @@ pub(super) fn hop_pass(
             *out.events.entry(k).or_default() += v;
         }
         for e in o.event_samples {
-            if out.event_samples.len() < EVENT_SAMPLES {
+            if keep_event(&out.event_samples, e.backend.as_deref()) {
                 out.event_samples.push(e);
             }
         }
@@ -242,7 +258,7 @@ pub(super) fn hop_pass(
             *slot.events.entry(k).or_default() += v;
         }
         for e in out.event_samples {
-            if slot.event_samples.len() < EVENT_SAMPLES {
+            if keep_event(&slot.event_samples, e.backend.as_deref()) {
                 slot.event_samples.push(e);
             }
         }
@@ -305,7 +321,7 @@ fn add_event_evidence(h: &mut HopAgg) {
             .collect();
         if related.is_empty() && all > kept {
             ex.evidence.push(format!(
-                "none of the first {kept} `Server … is DOWN` / `has no server available` lines (of {all} in the logs) is of this backend; the later ones were not kept"
+                "none of the {kept} `Server … is DOWN` / `has no server available` lines kept (of {all} in the logs: the first {EVENT_SAMPLES} and the first of each backend, up to {EVENT_SAMPLES_MAX}) is of this backend"
             ));
         } else if related.is_empty() {
             ex.evidence.push(
@@ -383,7 +399,10 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
                     Some(ev) => {
                         *o.events.entry(ev.kind).or_default() += 1;
                         if matches!(ev.kind, HopEventKind::ServerDown | HopEventKind::NoServer)
-                            && o.event_samples.len() < EVENT_SAMPLES
+                            && keep_event(
+                                &o.event_samples,
+                                ev.backend.and_then(|b| std::str::from_utf8(b).ok()),
+                            )
                         {
                             o.event_samples.push(EventRow {
                                 file: ctx.display.to_string(),

@@ -1325,38 +1325,56 @@ fn kubectl_with_a_long_line() -> (serde_json::Value, Vec<String>, usize) {
     (plain, lines, at)
 }
 
-/// More server-down lines than are kept (20), the failing backend's own
-/// after them: its `<NOSRV>` 503 does not claim the logs hold none of its
-/// lines, it says how many were looked at.
+/// More server-down lines than are shown (20), the failing backend's own
+/// after them: its `<NOSRV>` 503 still cites it (the first line of each
+/// backend is kept too, up to 64 lines); past that it does not claim the
+/// logs hold none of its lines, it says how many were looked at.
 #[test]
-fn no_live_upstream_evidence_says_when_the_down_lines_were_not_all_kept() {
+fn no_live_upstream_evidence_finds_its_backends_down_line_after_many_others() {
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("haproxy.log");
-    let mut text = String::new();
-    for i in 0..25 {
-        text.push_str(&format!(
-            "Server be_other/s{i} is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: 0ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.\n"
-        ));
+    let down = |backend: &str| {
+        format!("Server {backend}/s1 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: 0ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.\n")
+    };
+    for (others, distinct, found) in [(25, false, true), (70, true, false)] {
+        let log = dir.path().join(format!("haproxy-{others}.log"));
+        let mut text = String::new();
+        for i in 0..others {
+            let b = if distinct {
+                format!("be_{i}")
+            } else {
+                "be_other".to_string()
+            };
+            text.push_str(&down(&b));
+        }
+        text.push_str(&down("be_x"));
+        for i in 0..3 {
+            text.push_str(&format!(
+                "127.0.0.1:4{i}000 [29/Nov/2026:04:29:22.19{i}] fe be_x/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- 1/1/0/0/0 0/0 \"GET /x/{i} HTTP/1.1\"\n"
+            ));
+        }
+        std::fs::write(&log, text).unwrap();
+        // the first lines hold no request to detect the format by
+        let v = crate::support::cli::analyze_json_paths(&[&log], &["--format-of", "*.log=haproxy"]);
+        let row = v["hops"][0]["causes_other_5xx"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["cause"] == "no_live_upstream"))
+            .unwrap_or_else(|| panic!("no no_live_upstream: {v}"));
+        let ev = row["example"]["evidence"].to_string();
+        assert_eq!(
+            ev.contains("Server be_x/s1 is DOWN"),
+            found,
+            "{others}: {ev}"
+        );
+        if !found {
+            let all = others + 1;
+            assert!(
+                ev.contains(&format!("none of the 64 `Server … is DOWN` / `has no server available` lines kept (of {all} in the logs")),
+                "{ev}"
+            );
+            assert!(
+                !ev.contains("line of this backend in the logs given"),
+                "{ev}"
+            );
+        }
     }
-    text.push_str("Server be_x/s1 is DOWN, reason: Layer7 wrong status, code: 500, info: \"Internal Server Error\", check duration: 1ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.\n");
-    for i in 0..3 {
-        text.push_str(&format!(
-            "127.0.0.1:4{i}000 [29/Nov/2026:04:29:22.19{i}] fe be_x/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- 1/1/0/0/0 0/0 \"GET /x/{i} HTTP/1.1\"\n"
-        ));
-    }
-    std::fs::write(&log, text).unwrap();
-    let v = crate::support::cli::analyze_json_paths(&[&log], &[]);
-    let row = v["hops"][0]["causes_other_5xx"]
-        .as_array()
-        .and_then(|c| c.iter().find(|c| c["cause"] == "no_live_upstream"))
-        .unwrap_or_else(|| panic!("no no_live_upstream: {v}"));
-    let ev = row["example"]["evidence"].to_string();
-    assert!(
-        ev.contains("none of the first 20 `Server … is DOWN` / `has no server available` lines (of 26 in the logs) is of this backend"),
-        "{ev}"
-    );
-    assert!(
-        !ev.contains("line of this backend in the logs given"),
-        "{ev}"
-    );
 }
