@@ -300,7 +300,7 @@ fn add_event_evidence(h: &mut HopAgg) {
         else {
             continue;
         };
-        let related: Vec<String> = event_samples
+        let of_backend: Vec<&EventRow> = event_samples
             .iter()
             .filter(|e| {
                 matches!(e.kind, HopEventKind::ServerDown | HopEventKind::NoServer)
@@ -310,7 +310,22 @@ fn add_event_evidence(h: &mut HopAgg) {
                             .any(|l| l.contains(&format!("backend={b} ")))
                     })
             })
-            .take(3)
+            .collect();
+        // the lines just before the example in its file are the ones that
+        // explain it (a server that flapped went down again since its
+        // first line); else the first ones kept
+        let before: Vec<&EventRow> = of_backend
+            .iter()
+            .copied()
+            .filter(|e| e.file == ex.file && e.line < ex.line)
+            .collect();
+        let cited = if before.is_empty() {
+            &of_backend[..of_backend.len().min(3)]
+        } else {
+            &before[before.len().saturating_sub(3)..]
+        };
+        let related: Vec<String> = cited
+            .iter()
             .map(|e| match &e.time {
                 // when it happened, for the reader to set beside the 503s
                 // (rsyslog's file and RFC 5424 carry it; `log stdout format

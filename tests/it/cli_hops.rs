@@ -1378,3 +1378,30 @@ fn no_live_upstream_evidence_finds_its_backends_down_line_after_many_others() {
         }
     }
 }
+
+/// A server that flapped: its `<NOSRV>` 503 cites the DOWN lines just
+/// before it (the last one with its reason), not the first ones of the log.
+#[test]
+fn no_live_upstream_cites_the_down_lines_just_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("haproxy.log");
+    let mut text = String::new();
+    for _ in 0..4 {
+        text.push_str("Server be_x/s1 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: 0ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.\n");
+        text.push_str("Server be_x/s1 is UP, reason: Layer4 check passed, check duration: 0ms. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.\n");
+    }
+    text.push_str("Server be_x/s1 is DOWN, reason: Layer7 wrong status, code: 500, info: \"Internal Server Error\", check duration: 1ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.\n");
+    text.push_str("127.0.0.1:40000 [29/Nov/2026:04:29:22.190] fe be_x/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- 1/1/0/0/0 0/0 \"GET /x HTTP/1.1\"\n");
+    std::fs::write(&log, text).unwrap();
+    let v = crate::support::cli::analyze_json_paths(&[&log], &["--format-of", "*.log=haproxy"]);
+    let row = v["hops"][0]["causes_other_5xx"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["cause"] == "no_live_upstream"))
+        .unwrap_or_else(|| panic!("no no_live_upstream: {v}"));
+    let ev = row["example"]["evidence"].to_string();
+    assert!(
+        ev.contains("haproxy.log:9: Server be_x/s1 is DOWN, reason: Layer7 wrong status"),
+        "{ev}"
+    );
+    assert!(!ev.contains("haproxy.log:1: "), "{ev}");
+}
