@@ -305,6 +305,16 @@ pub fn is_group_name(addr: &str) -> bool {
         && !addr.chars().all(|c| c.is_ascii_digit() || c == '.')
 }
 
+/// Whether nginx logged `e` after it had passed the upstream's response
+/// header on to the client: the action `reading upstream` is the body's
+/// (ngx_http_upstream.c sets it once the header is sent; the header phase
+/// is `reading response header from upstream`), and a broken chunked body
+/// is only found there. Such a line does not explain the status: a 5xx
+/// with it is the upstream's own, its body then cut or broken.
+fn after_header(e: &ErrorLine) -> bool {
+    e.kind == UpstreamError::InvalidBody || e.message.ends_with(" while reading upstream")
+}
+
 /// The status nginx answers for an upstream failure of this kind when no
 /// other server is tried (`ngx_http_upstream_next`: 504 for
 /// `NGX_HTTP_UPSTREAM_FT_TIMEOUT`, 502 for the others; a resolver failure
@@ -435,6 +445,28 @@ pub fn classify_with(
             .map(|(i, a)| attempt_evidence(i, n, a))
             .collect();
     }
+    // lines of the body phase came after nginx had passed the response
+    // header, and so its status, on: they cannot be what made it
+    let body_lines = errors.iter().any(|e| after_header(e.line));
+    let kept: Vec<ErrorRef<'_>>;
+    let errors = if body_lines {
+        for e in errors.iter().filter(|e| after_header(e.line)) {
+            evidence.push(|| {
+                format!(
+                    "after the response header had gone out (so not what made this status): {}",
+                    error_evidence(e.file, e.line)
+                )
+            });
+        }
+        kept = errors
+            .iter()
+            .filter(|e| !after_header(e.line))
+            .copied()
+            .collect();
+        &kept[..]
+    } else {
+        errors
+    };
     let replaced = replaced(status, attempts);
     if let Some(up) = replaced {
         evidence.push(|| format!(
@@ -1057,6 +1089,58 @@ mod tests {
             ..combined
         };
         assert_eq!(classify(502, &[], &refs, quiet, true).cause, Cause::Unknown);
+    }
+
+    /// An upstream's own 502 whose body was then cut (`upstream
+    /// prematurely closed connection while reading upstream`) or broken
+    /// (`invalid chunked response`): the line came after the header, so
+    /// the 502 is the upstream's, not an early close.
+    #[test]
+    fn a_body_phase_line_does_not_explain_the_status() {
+        let combined = Capabilities {
+            upstream_status: false,
+            header_time: false,
+            connect_time: false,
+            ..RICH
+        };
+        for (kind, message) in [
+            (
+                UpstreamError::ClosedEarly,
+                "upstream prematurely closed connection while reading upstream",
+            ),
+            (
+                UpstreamError::InvalidBody,
+                "upstream sent invalid chunked response while reading upstream",
+            ),
+        ] {
+            let mut body = eline(kind, "10.0.0.1:80");
+            body.message = message.into();
+            let refs = [ErrorRef {
+                line: &body,
+                file: "error.log",
+            }];
+            let v = classify(502, &[], &refs, combined, true);
+            assert_eq!(v.cause, Cause::Passthrough, "{message}: {:?}", v.evidence);
+            assert!(
+                v.evidence
+                    .iter()
+                    .any(|e| e.starts_with("after the response header had gone out")),
+                "{:?}",
+                v.evidence
+            );
+            // the header phase's early close is one
+            body.message = "upstream prematurely closed connection while reading response header from upstream".into();
+            let refs = [ErrorRef {
+                line: &body,
+                file: "error.log",
+            }];
+            if kind == UpstreamError::ClosedEarly {
+                assert_eq!(
+                    classify(502, &[], &refs, combined, true).cause,
+                    Cause::UpstreamClosedEarly
+                );
+            }
+        }
     }
 
     const RICH: Capabilities = Capabilities {
