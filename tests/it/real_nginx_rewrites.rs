@@ -132,6 +132,7 @@ fn conf(
             proxy_next_upstream_timeout 1s;
             proxy_pass http://budget/ok/;
         }}
+        location /cut502 {{ proxy_pass http://{app}; }}
         location /badchunk {{
             proxy_http_version 1.1;
             proxy_pass http://{app};
@@ -194,6 +195,12 @@ fn real_nginx_hidden_returned_other_modules_and_retried_5xx() {
         "refused, connect timeout, no third try"
     );
     assert_eq!(get("/budget/x"), 504, "refused, connect timeout, 1 s spent");
+    // the app's own 502, its body cut: the client has the 502 (and a
+    // short body, or a closed connection)
+    assert!(matches!(
+        http::request(listen, "GET", "/cut502", b""),
+        Ok(502) | Err(_)
+    ));
     // the 200 went out before the broken chunk: the client gets a 200
     // whose body ends early (or no status when nginx closes first)
     assert!(matches!(
@@ -259,6 +266,7 @@ fn real_nginx_hidden_returned_other_modules_and_retried_5xx() {
         "upstream sent goaway with error 2",
         "upstream timed out (110: Connection timed out) while connecting to upstream",
         "upstream sent invalid chunked response while reading upstream",
+        "upstream prematurely closed connection while reading upstream",
     ] {
         assert!(error_text.contains(want), "{want:?} not in:\n{error_text}");
     }
@@ -423,6 +431,14 @@ fn real_nginx_hidden_returned_other_modules_and_retried_5xx() {
         "{three}"
     );
     assert_eq!(evs["/capped/x"]["cause"], "timeout", "{}", evs["/capped/x"]);
+    // the app's 502 whose body was cut after nginx passed it on: its own
+    // (it read as upstream_closed_early before pass 5)
+    let cut = &evs["/cut502"];
+    assert_eq!(cut["cause"], "passthrough", "{cut}");
+    assert!(
+        evidence(cut).contains("after the response header had gone out"),
+        "{cut}"
+    );
     let evs = events_by_path(&[&combined_path, &error], &[]);
     assert_eq!(evs["/gone"]["cause"], "passthrough", "{}", evs["/gone"]);
     assert!(
