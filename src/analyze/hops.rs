@@ -113,7 +113,7 @@ impl HopShare {
 impl std::ops::AddAssign for HopShare {
     /// The counts add up; the event samples keep the first
     /// [`EVENT_SAMPLES`] and then the first of each other backend
-    /// ([`keep_event`]; `rhs` comes later in the input).
+    /// (`keep_event`; `rhs` comes later in the input).
     fn add_assign(&mut self, rhs: HopShare) {
         self.agg += rhs.agg;
         self.skipped += rhs.skipped;
