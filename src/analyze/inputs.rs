@@ -205,7 +205,9 @@ impl Loaded {
     /// (its start, its middle, its end), so a dump whose first part differs
     /// from the rest (a quiet morning before the incident, a clock change)
     /// is not judged by its start alone; a compressed file the same, decoded
-    /// to its end once more ([`input::stream_windows`]); else
+    /// to its end once more ([`input::stream_windows`]: ask
+    /// [`Loaded::is_compressed_file`] and look at [`Loaded::prefix`] first,
+    /// as that costs what inflating the whole file costs); else
     /// [`Loaded::prefix`] (a stream can be read only once).
     pub(super) fn spread(&self, max: usize) -> Vec<Cow<'_, [u8]>> {
         if let Data::Closed { compressed: true } = self.data {
@@ -229,6 +231,12 @@ impl Loaded {
             }
         }
         vec![self.prefix(max)]
+    }
+
+    /// True for a compressed regular file (which [`Loaded::spread`] can
+    /// sample across only by decoding all of it once more).
+    pub(super) fn is_compressed_file(&self) -> bool {
+        matches!(self.data, Data::Closed { compressed: true })
     }
 
     /// The start of the file, for a quick look before the full pass: up to
