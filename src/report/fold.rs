@@ -127,7 +127,9 @@ pub fn phase_rows(u: &UpstreamTimingRow) -> Vec<Option<&PhaseRow>> {
 }
 
 /// What was not read, for the lines right after the verdict: files in no
-/// known format and malformed lines (counted and skipped), so a report whose
+/// known format, inputs that could not be read or were read only up to
+/// damage (a missing or unreadable file, a cut `.gz`: [`crate::input::Problem::lost_lines`])
+/// and malformed lines (counted and skipped), so a report whose
 /// counts miss part of the input says so before any figure, e.g.
 /// `not read: 66,667 malformed lines (33.33 % of 200,000 lines), skipped`.
 /// `None` when every input was read and no line was malformed. Files that
@@ -156,6 +158,27 @@ pub fn not_read(r: &Report) -> Option<String> {
             }
         ));
     }
+    let lost: Vec<&str> = r
+        .problems
+        .iter()
+        .filter(|p| p.lost_lines())
+        .map(|p| p.path.as_str())
+        .collect();
+    if !lost.is_empty() {
+        const NAMED: usize = 3;
+        let more = lost.len().saturating_sub(NAMED);
+        parts.push(format!(
+            "{} input{} not read or read only in part ({}{})",
+            num(lost.len() as u64),
+            if lost.len() == 1 { "" } else { "s" },
+            lost[..lost.len() - more].join(", "),
+            if more > 0 {
+                format!(" and {} more", num(more as u64))
+            } else {
+                String::new()
+            }
+        ));
+    }
     let t = &r.totals;
     if t.malformed > 0 {
         parts.push(format!(
@@ -166,7 +189,14 @@ pub fn not_read(r: &Report) -> Option<String> {
             num(t.lines)
         ));
     }
-    (!parts.is_empty()).then(|| format!("not read: {}; see Inputs", parts.join("; ")))
+    (!parts.is_empty()).then(|| {
+        let see = if lost.is_empty() {
+            "see Inputs"
+        } else {
+            "see Inputs and Problems"
+        };
+        format!("not read: {}; {see}", parts.join("; "))
+    })
 }
 
 /// "… and N more bursts …" when the report lists only the bursts with the
