@@ -4,7 +4,6 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context;
 use gatecheck::analyze::{self, Options};
 use gatecheck::logs::nginx::{Escape, LogFormat};
 
@@ -72,26 +71,37 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|a| a.parse::<analyze::ladder::HopTimeout>())
         .collect::<Result<_, _>>()?;
+    for (flag, path) in [("-o", &args.output), ("--events", &args.events)] {
+        if let Some(path) = path {
+            refuse_input_as_output(flag, path, &args.input.paths)?;
+        }
+    }
     // events are written as they are made (file and line order): memory
     // stays bounded. A chunk's events come as vectored writes of ≈ 300 KiB
     // (`NdjsonBatch::write_to`), which a buffer smaller than that hands to
     // the file as they are, one `writev` each, without copying them first;
     // smaller batches are gathered in it
     let mut events_file = match &args.events {
-        Some(path) => Some(std::io::BufWriter::with_capacity(
+        Some(path) => Some(crate::app::output::OutFile::create(
+            "--events",
+            path,
             64 << 10,
-            std::fs::File::create(path).with_context(|| format!("--events {}", path.display()))?,
-        )),
+        )?),
         None => None,
     };
     let format = output_format(args.format, args.output.as_deref());
     let stdout = std::io::stdout();
-    let mut out: std::io::BufWriter<Box<dyn Write>> = std::io::BufWriter::new(match &args.output {
-        Some(path) => {
-            Box::new(std::fs::File::create(path).with_context(|| format!("-o {}", path.display()))?)
-        }
-        None => Box::new(stdout.lock()),
-    });
+    let mut report_file = match &args.output {
+        Some(path) => Some(crate::app::output::OutFile::create("-o", path, 8 << 10)?),
+        None => None,
+    };
+    let mut out: Box<dyn Write> = match report_file.as_mut() {
+        Some(f) => Box::new(f),
+        None => Box::new(crate::app::output::Named::new(
+            std::io::BufWriter::new(stdout.lock()),
+            "the report to standard output".into(),
+        )),
+    };
     let ndjson = format == AnalyzeFormat::Ndjson;
     // events are serialized on the worker threads and written here, in order
     let report = if events_file.is_some() || ndjson {
@@ -110,9 +120,9 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         b.finish_and_clear();
     }
     let (report, written) = report;
-    written.context("writing events")?;
-    if let Some(mut w) = events_file {
-        w.flush().context("writing --events")?;
+    written?;
+    if let Some(w) = events_file {
+        w.commit()?;
     }
     match format {
         AnalyzeFormat::Markdown => {
@@ -133,6 +143,10 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         AnalyzeFormat::Ndjson => {}
     }
     out.flush()?;
+    drop(out);
+    if let Some(f) = report_file {
+        f.commit()?;
+    }
     if let Some(code) = check_inputs(&opts, &args.input, &report) {
         return Ok(code);
     }
@@ -142,15 +156,48 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `-o`/`--events` naming a file that is also an input would overwrite a
+/// log with the report: refused before anything is read or written.
+fn refuse_input_as_output(
+    flag: &str,
+    out: &std::path::Path,
+    inputs: &[String],
+) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(o) = std::fs::metadata(out) else {
+        return Ok(());
+    };
+    if !o.is_file() {
+        return Ok(());
+    }
+    for i in inputs {
+        if std::fs::metadata(i).is_ok_and(|m| m.dev() == o.dev() && m.ino() == o.ino()) {
+            anyhow::bail!(
+                "{flag} {}: this file is also an input ({i}): writing the report there would destroy the log; write it elsewhere",
+                out.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The analysis options and the progress bar of `args` (shared with
 /// `export`); `keep_events`: hand out every 5xx as an event.
 pub fn options(
     args: &InputArgs,
     keep_events: bool,
 ) -> anyhow::Result<(Options, Option<indicatif::ProgressBar>)> {
+    if args.paths.iter().any(|p| p == "-" || p == "/dev/stdin") && std::io::stdin().is_terminal() {
+        // `-` with nothing piped in: reading waits for typed lines, which
+        // looked like a hang
+        eprintln!(
+            "gatecheck: reading logs from the terminal (`-` with nothing piped in): paste lines and end with Ctrl-D, \
+             or pipe them in: zcat access.log.1.gz | gatecheck analyze -"
+        );
+    }
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
+            .num_threads(usize::from(n))
             .build_global()
             .ok();
     }
@@ -205,6 +252,17 @@ pub fn options(
         opts.only_given_formats = true;
     } else if args.log_escape.is_some() {
         anyhow::bail!("--log-escape needs --log-format");
+    }
+    // a config named on the command line that is not there is a mistake in
+    // the command (as for `lint`), not a note under Problems after a report
+    // whose attributions silently lack it (it was said twice, exit 0)
+    for c in &args.config {
+        if let Err(e) = std::fs::metadata(c) {
+            anyhow::bail!(
+                "--config {}: {e}; give an nginx, HAProxy or Envoy config file, or a folder holding them",
+                c.display()
+            );
+        }
     }
     opts.config_paths = args.config.clone();
     if !args.config.is_empty() {

@@ -76,6 +76,7 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     }
     let mut diags = lint::check(&loaded.models, &sources, &settings, &selection);
     let mut input_error = false;
+    let mut unread = 0;
     let stderr = std::io::stderr();
     for (path, why) in &loaded.skipped {
         writeln!(stderr.lock(), "gatecheck: note: {}: {why}", path.display())?;
@@ -97,14 +98,20 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
                 }
                 diags.push(d);
             }
-            None => writeln!(stderr.lock(), "gatecheck: error: {e}")?,
+            None => {
+                unread += 1;
+                writeln!(stderr.lock(), "gatecheck: error: {e}")?;
+            }
         }
     }
     lint::sort(&mut diags);
 
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    report::emit(&mut out, format, &diags, &sources)?;
+    let mut out = crate::app::output::Named::new(
+        std::io::BufWriter::new(stdout.lock()),
+        "to standard output".into(),
+    );
+    report::emit(&mut out, format, &diags, &sources, unread)?;
     out.flush()?;
 
     Ok(if input_error {

@@ -4,7 +4,10 @@
 pub mod analyze;
 pub mod export;
 pub mod formats;
+pub mod interrupt;
 pub mod lint;
+pub mod output;
+pub mod stdio;
 
 /// True when `err` comes from writing into a closed pipe (`gatecheck … | head`).
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {

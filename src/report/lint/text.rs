@@ -56,28 +56,49 @@ pub fn render(d: &Diagnostic, sources: &SourceMap) -> String {
     out
 }
 
-/// The closing summary line.
-pub fn summary(diags: &[Diagnostic]) -> String {
+/// The closing summary line; `unread`: inputs that could not be read at
+/// all (their errors, without a location, went to stderr), so an empty
+/// result is never called "All checks passed." when part of the input was
+/// not checked.
+pub fn summary(diags: &[Diagnostic], unread: usize) -> String {
+    let not_read = match unread {
+        0 => String::new(),
+        1 => " 1 input could not be read (see the error above): it was not checked.".into(),
+        n => {
+            format!(" {n} inputs could not be read (see the errors above): they were not checked.")
+        }
+    };
     if diags.is_empty() {
-        return "All checks passed.\n".into();
+        return if unread == 0 {
+            "All checks passed.\n".into()
+        } else {
+            format!("No findings in what was read.{not_read}\n")
+        };
     }
     let count = |s: Severity| diags.iter().filter(|d| d.severity == s).count();
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
     format!(
-        "Found {} ({}, {}, {}).\n",
+        "Found {} ({}, {}, {}).",
         plural(diags.len(), "problem"),
         plural(count(Severity::Error), "error"),
         plural(count(Severity::Warning), "warning"),
         plural(count(Severity::Info), "info"),
-    )
+    ) + &not_read
+        + "\n"
 }
 
-/// Write every finding, a blank line between them, then the summary.
-pub fn emit(w: &mut dyn Write, diags: &[Diagnostic], sources: &SourceMap) -> io::Result<()> {
+/// Write every finding, a blank line between them, then the summary
+/// (`unread` as for [`summary`]).
+pub fn emit(
+    w: &mut dyn Write,
+    diags: &[Diagnostic],
+    sources: &SourceMap,
+    unread: usize,
+) -> io::Result<()> {
     for d in diags {
         writeln!(w, "{}", render(d, sources))?;
     }
-    w.write_all(summary(diags).as_bytes())
+    w.write_all(summary(diags, unread).as_bytes())
 }
 
 #[cfg(test)]
@@ -123,9 +144,13 @@ mod tests {
         let mut sm = SourceMap::new();
         let f = sm.add("t.conf", b"x;".to_vec());
         let d = diag(Span::new(f, 0, 1));
-        assert_eq!(summary(&[]), "All checks passed.\n");
+        assert_eq!(summary(&[], 0), "All checks passed.\n");
         assert_eq!(
-            summary(&[d.clone(), d]),
+            summary(&[], 1),
+            "No findings in what was read. 1 input could not be read (see the error above): it was not checked.\n"
+        );
+        assert_eq!(
+            summary(&[d.clone(), d], 0),
             "Found 2 problems (0 errors, 2 warnings, 0 infos).\n"
         );
     }

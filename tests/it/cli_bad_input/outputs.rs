@@ -1,0 +1,207 @@
+//! Outputs that cannot be written or are cut: every error names what was
+//! being written, and no file is left under the name asked for unless it is
+//! complete.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gatecheck");
+const LOG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/incident/access.log");
+
+#[test]
+fn a_closed_stdout_is_an_error_not_a_lost_report() {
+    for args in [
+        vec!["analyze", LOG, "--no-progress"],
+        vec![
+            "lint",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/incident/nginx.conf"),
+        ],
+    ] {
+        // `>&-`: Rust's stdout took writes to the closed descriptor as done
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(r#"exec "$@" >&-"#)
+            .arg("sh")
+            .arg(BIN)
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("standard output is closed"), "{err}");
+    }
+    // with -o the report does not need stdout, and a file opened then does
+    // not take its descriptor: it holds the report only
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(r#"exec "$@" >&-"#)
+        .arg("sh")
+        .arg(BIN)
+        .args(["analyze", LOG, "--no-progress", "-o"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(v["totals"]["status_502"], 75);
+}
+
+#[test]
+fn a_full_disk_names_the_file_written() {
+    for (args, names) in [
+        (
+            vec!["--events", "/dev/full"],
+            "writing --events /dev/full: ",
+        ),
+        (vec!["-o", "/dev/full"], "writing -o /dev/full: "),
+    ] {
+        let out = Command::new(BIN)
+            .args(["analyze", LOG, "--no-progress"])
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(names) && err.contains("No space left"),
+            "{err}"
+        );
+    }
+    // and standard output, for the report and for lint
+    for args in [
+        vec!["analyze", LOG, "--no-progress"],
+        vec![
+            "lint",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/incident/nginx.conf"),
+        ],
+    ] {
+        let out = Command::new(BIN)
+            .args(&args)
+            .stdout(
+                std::fs::File::options()
+                    .write(true)
+                    .open("/dev/full")
+                    .unwrap(),
+            )
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("to standard output: No space left"), "{err}");
+    }
+}
+
+#[test]
+fn output_in_a_missing_folder_or_onto_an_input_is_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no/such/events.ndjson");
+    let out = Command::new(BIN)
+        .args(["analyze", LOG, "--no-progress", "--events"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("does not exist; create it first"), "{err}");
+    // -o onto the log being read would have emptied it before reading it
+    let log = dir.path().join("access.log");
+    std::fs::copy(LOG, &log).unwrap();
+    let before = std::fs::read(&log).unwrap();
+    let out = Command::new(BIN)
+        .args(["analyze", "--no-progress", "-o"])
+        .arg(&log)
+        .arg(&log)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("is also an input"), "{err}");
+    assert_eq!(std::fs::read(&log).unwrap(), before);
+}
+
+/// Files in `dir` (names), sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn ctrl_c_leaves_no_file_cut_short_under_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let (report, events) = (out.join("report.html"), out.join("5xx.ndjson"));
+    let mut child = Command::new(BIN)
+        .args(["analyze", "-", "--no-progress", "-o"])
+        .arg(&report)
+        .arg("--events")
+        .arg(&events)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // the first lines go in; the pipe stays open, so the run waits for more
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&std::fs::read(LOG).unwrap()).unwrap();
+    stdin.flush().unwrap();
+    // the partial files are there while it runs (a generous bound: this
+    // is no timing assertion, it only keeps a broken run from hanging)
+    let t0 = Instant::now();
+    while names(&out).len() < 2 && t0.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let during = names(&out);
+    assert_eq!(during.len(), 2, "{during:?}");
+    assert!(
+        during
+            .iter()
+            .all(|n| n.starts_with('.') && n.contains(".gatecheck-partial-")),
+        "{during:?}"
+    );
+    // SAFETY: kill(2) on the child's pid, which has not been waited for.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    drop(stdin);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
+    assert_eq!(names(&out), Vec::<String>::new());
+}
+
+#[test]
+fn a_complete_run_renames_its_files_and_leaves_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let (report, events) = (dir.path().join("r.md"), dir.path().join("e.ndjson"));
+    let out = Command::new(BIN)
+        .args(["analyze", LOG, "--no-progress", "-o"])
+        .arg(&report)
+        .arg("--events")
+        .arg(&events)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(names(dir.path()), vec!["e.ndjson", "r.md"]);
+    let events = std::fs::read_to_string(&events).unwrap();
+    // one line per 5xx: 75 × 502, 17 × 504 and the other 5xx of the demo
+    assert!(events.lines().count() >= 92, "{}", events.lines().count());
+    assert!(std::fs::read_to_string(&report)
+        .unwrap()
+        .starts_with("# 502 report"));
+}
