@@ -169,6 +169,18 @@ pub enum LoadError {
         /// The start of the file.
         span: Span,
     },
+    /// A key given twice in one mapping (JSON or YAML): Envoy does not keep
+    /// both values, and which one a loader keeps differs, so the file is
+    /// not read rather than linted with a guess.
+    #[error("duplicate key `{key}`: one mapping sets it twice and Envoy keeps only one of the values; remove one")]
+    DuplicateKey {
+        /// The key.
+        key: String,
+        /// Its first occurrence.
+        first: Span,
+        /// The second.
+        span: Span,
+    },
 }
 
 impl LoadError {
@@ -179,6 +191,7 @@ impl LoadError {
             | Self::Syntax { span, .. }
             | Self::TooDeep { span }
             | Self::Alias { span, .. }
+            | Self::DuplicateKey { span, .. }
             | Self::Empty { span } => *span,
         }
     }
@@ -375,6 +388,17 @@ impl<'a> Loader<'a> {
                     let value = self.node(ev, s, depth + 1)?;
                     end = end.max(value.span.end);
                     let is_merge = matches!(&key.kind, NodeKind::Scalar { text, quoted: false } if text == "<<");
+                    if let Some(k) = key.as_scalar().filter(|_| !is_merge) {
+                        if let Some((first, _)) =
+                            entries.iter().find(|(e, _)| e.as_scalar() == Some(k))
+                        {
+                            return Err(LoadError::DuplicateKey {
+                                key: k.to_owned(),
+                                first: first.span,
+                                span: key.span,
+                            });
+                        }
+                    }
                     if is_merge {
                         match value.kind {
                             NodeKind::Map(m) => merged.extend(m),
@@ -509,6 +533,38 @@ mod tests {
             root.get("y").unwrap().get("retries").unwrap().as_scalar(),
             Some("1")
         );
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused_naming_both() {
+        // Envoy keeps one value of a duplicated key (which one depends on
+        // its loader): reading either would be a guess
+        for (text, syntax) in [
+            ("a:\n  t: 1s\n  u: 2\n  t: 300s\n", Syntax::Yaml),
+            (
+                "{\"a\": {\"t\": \"1s\", \"u\": 2, \"t\": \"300s\"}}",
+                Syntax::Json,
+            ),
+        ] {
+            let err = load_as(FileId(0), text.as_bytes(), syntax).unwrap_err();
+            let LoadError::DuplicateKey { key, first, span } = &err else {
+                panic!("{err:?}");
+            };
+            assert_eq!(key, "t");
+            assert_eq!(
+                &text[first.start as usize..first.end as usize].trim_matches('"'),
+                &"t"
+            );
+            assert!(
+                first.start < span.start
+                    && text[span.start as usize..]
+                        .trim_start_matches('"')
+                        .starts_with("t")
+            );
+        }
+        // the same key in two mappings, and merge keys, are not duplicates
+        let ok = "a: &x {t: 1s}\nb: {t: 2s}\nc:\n  <<: *x\n  t: 3s\n";
+        assert!(load_as(FileId(0), ok.as_bytes(), Syntax::Yaml).is_ok());
     }
 
     #[test]
