@@ -29,7 +29,7 @@ pub fn render(d: &Diagnostic, sources: &SourceMap) -> String {
     let mut out = format!("{}[{}]: {}\n", d.severity, d.rule, d.message);
     out += &format!("{pad}--> {}:{}:{}\n", loc.path, loc.line, loc.column);
     out += &format!("{pad} |\n");
-    out += &format!("{} | {}\n", loc.line, line_text.trim_end());
+    let line_text = line_text.trim_end();
     // Caret under the span's first line (tabs widened like the text).
     let raw_line = file.line_text(loc.line);
     let before: String = raw_line.chars().take(loc.column as usize - 1).collect();
@@ -49,11 +49,41 @@ pub fn render(d: &Diagnostic, sources: &SourceMap) -> String {
         .count()
         .saturating_sub(start)
         .max(1);
+    let (shown, start, width) = window(line_text, start, width);
+    out += &format!("{} | {shown}\n", loc.line);
     out += &format!("{pad} | {}{}\n", " ".repeat(start), "^".repeat(width));
     if let Some(h) = &d.help {
         out += &format!("{pad} = help: {h}\n");
     }
     out
+}
+
+/// A source line longer than this (in chars, tabs widened) is shown in
+/// part around the span: a minified or generated config (10,000 nested
+/// blocks on one line) printed its whole line under every finding.
+const FRAME_MAX: usize = 160;
+
+/// The part of `line` shown in a code frame and the caret's start and
+/// width in it: the whole line when it fits in [`FRAME_MAX`], else a window
+/// from a little before the span, with `…` where the line goes on.
+fn window(line: &str, start: usize, width: usize) -> (String, usize, usize) {
+    let len = line.chars().count();
+    if len <= FRAME_MAX {
+        return (line.to_owned(), start, width);
+    }
+    let from = start.saturating_sub(FRAME_MAX / 4).min(len);
+    let to = (from + FRAME_MAX).min(len);
+    let mut shown = String::new();
+    if from > 0 {
+        shown.push('…');
+    }
+    shown.extend(line.chars().skip(from).take(to - from));
+    if to < len {
+        shown.push('…');
+    }
+    let lead = usize::from(from > 0);
+    let width = width.min(to.saturating_sub(start)).max(1);
+    (shown, start - from + lead, width)
 }
 
 /// The closing summary line; `unread`: inputs that could not be read at
@@ -128,6 +158,32 @@ mod tests {
             out,
             "warning[NGX-TEST-001]: msg\n --> t.conf:2:7\n  |\n2 |     caf\u{fffd} x;\n  |          ^^\n  = help: fix it\n"
         );
+    }
+
+    #[test]
+    fn a_long_line_is_shown_around_its_span() {
+        let mut sm = SourceMap::new();
+        let mut text = "a ".repeat(2000);
+        let at = text.len();
+        text += "bad;";
+        text += &" b".repeat(2000);
+        let f = sm.add("t.conf", text.into_bytes());
+        let out = render(&diag(Span::new(f, at, at + 4)), &sm);
+        let lines: Vec<&str> = out.lines().collect();
+        let (code, caret) = (lines[3], lines[4]);
+        assert!(
+            code.starts_with("1 | …a a") && code.ends_with("b b…"),
+            "{code}"
+        );
+        assert!(code.chars().count() < FRAME_MAX + 10, "{code}");
+        // the caret is under `bad;`
+        let col = caret.find('^').unwrap();
+        let under: String = code
+            .chars()
+            .skip(caret[..col].chars().count())
+            .take(4)
+            .collect();
+        assert_eq!(under, "bad;", "{code}\n{caret}");
     }
 
     #[test]
