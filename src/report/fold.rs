@@ -137,25 +137,44 @@ pub fn phase_rows(u: &UpstreamTimingRow) -> Vec<Option<&PhaseRow>> {
 /// whether that matters.
 pub fn not_read(r: &Report) -> Option<String> {
     let mut parts = Vec::new();
-    let unknown: Vec<&str> = r
-        .inputs
-        .iter()
-        .filter(|i| i.input_kind == crate::analyze::InputKind::Unknown)
-        .map(|i| i.path.as_str())
-        .collect();
-    if !unknown.is_empty() {
+    // up to three names, then "and N more"
+    let named = |what: &str, paths: &[&str]| {
         const NAMED: usize = 3;
-        let more = unknown.len().saturating_sub(NAMED);
-        parts.push(format!(
-            "{} file{} in no known format ({}{})",
-            num(unknown.len() as u64),
-            if unknown.len() == 1 { "" } else { "s" },
-            unknown[..unknown.len() - more].join(", "),
+        let more = paths.len().saturating_sub(NAMED);
+        format!(
+            "{} {what} ({}{})",
+            num(paths.len() as u64),
+            paths[..paths.len() - more].join(", "),
             if more > 0 {
                 format!(" and {} more", num(more as u64))
             } else {
                 String::new()
             }
+        )
+    };
+    let plural = |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+    // an empty file is said to be empty, not to be in no known format
+    let (mut empty, mut unknown) = (Vec::new(), Vec::new());
+    for i in &r.inputs {
+        if i.input_kind == crate::analyze::InputKind::Unknown {
+            match i.reason.starts_with("empty") {
+                true => empty.push(i.path.as_str()),
+                false => unknown.push(i.path.as_str()),
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        let what = plural(
+            unknown.len(),
+            "file in no known format",
+            "files in no known format",
+        );
+        parts.push(named(what, &unknown));
+    }
+    if !empty.is_empty() {
+        parts.push(named(
+            plural(empty.len(), "empty file", "empty files"),
+            &empty,
         ));
     }
     let lost: Vec<&str> = r
@@ -165,19 +184,12 @@ pub fn not_read(r: &Report) -> Option<String> {
         .map(|p| p.path.as_str())
         .collect();
     if !lost.is_empty() {
-        const NAMED: usize = 3;
-        let more = lost.len().saturating_sub(NAMED);
-        parts.push(format!(
-            "{} input{} not read or read only in part ({}{})",
-            num(lost.len() as u64),
-            if lost.len() == 1 { "" } else { "s" },
-            lost[..lost.len() - more].join(", "),
-            if more > 0 {
-                format!(" and {} more", num(more as u64))
-            } else {
-                String::new()
-            }
-        ));
+        let what = plural(
+            lost.len(),
+            "input not read or read only in part",
+            "inputs not read or read only in part",
+        );
+        parts.push(named(what, &lost));
     }
     let t = &r.totals;
     if t.malformed > 0 {

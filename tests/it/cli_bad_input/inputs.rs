@@ -89,17 +89,21 @@ fn unread_and_cut_inputs_are_named_before_any_figure() {
     let cut = dir.path().join("cut.log.gz");
     std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
     let missing = dir.path().join("acess.log");
+    let empty = dir.path().join("empty.log");
+    std::fs::write(&empty, b"").unwrap();
     let out = Command::new(BIN)
         .args(["analyze", LOG, "--no-progress"])
         .arg(&cut)
         .arg(&missing)
+        .arg(&empty)
         .env("COLUMNS", "200")
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     let second = text.lines().nth(1).unwrap_or_default();
     assert!(
-        second.starts_with("not read: 2 inputs not read or read only in part (")
+        second.starts_with("not read: 1 empty file (")
+            && second.contains("empty.log); 2 inputs not read or read only in part (")
             && second.contains("cut.log.gz")
             && second.contains("acess.log"),
         "{text}"
