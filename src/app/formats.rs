@@ -53,6 +53,12 @@ pub fn split_log_formats(v: &[String]) -> anyhow::Result<LogFormats> {
                 if proxy == FormatProxy::Envoy {
                     gatecheck::logs::envoy::compile(text)
                         .map_err(|e| anyhow::anyhow!("--log-format {f:?}: {e}"))?;
+                } else {
+                    // as for envoy=: a format that cannot be compiled is a
+                    // mistake in the command (it was only "fits no line of
+                    // any input", its own error left in the report)
+                    gatecheck::logs::haproxy_custom::CustomFormat::compile("--log-format", text)
+                        .map_err(|e| anyhow::anyhow!("--log-format {f:?}: {e}"))?;
                 }
                 out.hop.push(GivenFormat {
                     proxy,

@@ -134,6 +134,15 @@ fn bad_option_values_are_refused_with_what_to_do() {
             vec!["--config", "no/such.conf"],
             "--config no/such.conf: No such file",
         ),
+        // a HAProxy log-format that cannot compile "fitted no line of any input"
+        (
+            vec!["--log-format", "haproxy=%ci %[bogus"],
+            "unterminated item at byte 4",
+        ),
+        (
+            vec!["--log-format", "haproxy=%ci:%cp"],
+            "neither %ST nor %tsc",
+        ),
     ] {
         let out = Command::new(BIN)
             .args(["analyze", LOG, "--no-progress"])
