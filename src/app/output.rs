@@ -82,8 +82,15 @@ impl OutFile {
                 partial: None,
             });
         }
-        // a symlink's target is what gets replaced, not the link
-        let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        // a symlink's target is what gets replaced (or created, when the
+        // link dangles), not the link, as File::create would
+        let target = match std::fs::read_link(path) {
+            Ok(to) => match path.parent() {
+                Some(dir) if to.is_relative() => dir.join(to),
+                _ => to,
+            },
+            Err(_) => path.to_path_buf(),
+        };
         let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
             return Ok(OutFile {
                 out: named(direct()?),

@@ -204,4 +204,16 @@ fn a_complete_run_renames_its_files_and_leaves_nothing_else() {
     assert!(std::fs::read_to_string(&report)
         .unwrap()
         .starts_with("# 502 report"));
+    // through a symlink, dangling or not, the file it names is written
+    let link = dir.path().join("link.md");
+    std::os::unix::fs::symlink("real.md", &link).unwrap();
+    let out = Command::new(BIN)
+        .args(["analyze", LOG, "--no-progress", "-o"])
+        .arg(&link)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    let real = std::fs::read_to_string(dir.path().join("real.md")).unwrap();
+    assert!(real.starts_with("# 502 report"));
 }
