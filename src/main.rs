@@ -36,7 +36,7 @@ fn main() -> ExitCode {
             if app::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("gatecheck: error: {err:#}");
+            eprintln!("gatecheck: error: {}", app::error_text(&err));
             ExitCode::from(2)
         }
     }

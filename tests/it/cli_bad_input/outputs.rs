@@ -217,3 +217,21 @@ fn a_complete_run_renames_its_files_and_leaves_nothing_else() {
     let real = std::fs::read_to_string(dir.path().join("real.md")).unwrap();
     assert!(real.starts_with("# 502 report"));
 }
+
+#[test]
+fn export_to_a_file_says_it_is_a_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out");
+    std::fs::write(&file, b"x").unwrap();
+    let out = Command::new(BIN)
+        .args(["export", LOG, "--no-progress", "--to"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    // it said "not an empty folder (give --overwrite …)", which cannot help
+    assert!(err.contains("is a file, not a folder"), "{err}");
+    assert!(!err.contains("--overwrite"), "{err}");
+    assert_eq!(err.matches("is a file").count(), 1, "{err}");
+}
