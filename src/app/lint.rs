@@ -64,8 +64,21 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
             LintContext::Location => FileContext::Location,
         }),
     };
+    if let Some(p) = &args.prefix {
+        // relative includes are looked up under it: a prefix that is not
+        // there made every one of them "missing", exit 0
+        if !p.is_dir() {
+            bail!(
+                "-p {}: no such folder (it is where relative includes are looked up, as nginx -p)",
+                p.display()
+            );
+        }
+    }
+    // a folder is not a config: said as such ("cannot read: Is a directory"
+    // said nothing of what to give instead); the files are still linted
+    let (folders, files): (Vec<_>, Vec<_>) = args.paths.iter().cloned().partition(|p| p.is_dir());
     let mut sources = gatecheck::source::SourceMap::new();
-    let loaded = config::load(&args.paths, &opts, &mut sources);
+    let loaded = config::load(&files, &opts, &mut sources);
     // The settings file joins the source map so unused `ignore` entries can
     // be reported on their line.
     if let Some(p) = &settings_path {
@@ -75,9 +88,16 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let mut diags = lint::check(&loaded.models, &sources, &settings, &selection);
-    let mut input_error = false;
-    let mut unread = 0;
+    let mut input_error = !folders.is_empty();
+    let mut unread = folders.len();
     let stderr = std::io::stderr();
+    for f in &folders {
+        writeln!(
+            stderr.lock(),
+            "gatecheck: error: {}: is a folder; give the config files in it (nginx.conf, haproxy.cfg, envoy.yaml; nginx includes are followed)",
+            f.display()
+        )?;
+    }
     for (path, why) in &loaded.skipped {
         writeln!(stderr.lock(), "gatecheck: note: {}: {why}", path.display())?;
     }

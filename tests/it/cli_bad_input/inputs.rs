@@ -120,6 +120,33 @@ fn lint_never_says_all_checks_passed_of_a_file_it_could_not_read() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!text.contains("All checks passed"), "{text}");
     assert!(text.contains("1 input could not be read"), "{text}");
+    // a folder among the files: said as such, the files still linted
+    let conf = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/incident/nginx.conf");
+    let out = Command::new(BIN)
+        .args(["lint", conf, env!("CARGO_MANIFEST_DIR")])
+        .output()
+        .unwrap();
+    let (text, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("is a folder; give the config files in it"),
+        "{err}"
+    );
+    assert!(
+        text.contains("--> ") && text.contains("1 input could not be read"),
+        "{text}"
+    );
+    // a prefix that is not there made every relative include missing, exit 0
+    let out = Command::new(BIN)
+        .args(["lint", conf, "-p", "/no/such/prefix"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("-p /no/such/prefix: no such folder"), "{err}");
 }
 
 #[test]
