@@ -76,6 +76,14 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             refuse_input_as_output(flag, path, &args.input.paths)?;
         }
     }
+    if let (Some(o), Some(e)) = (&args.output, &args.events) {
+        // each would be renamed onto the other: only the last would be left
+        anyhow::ensure!(
+            o != e,
+            "-o and --events name the same file, {}: give each its own",
+            o.display()
+        );
+    }
     // events are written as they are made (file and line order): memory
     // stays bounded. A chunk's events come as vectored writes of ≈ 300 KiB
     // (`NdjsonBatch::write_to`), which a buffer smaller than that hands to

@@ -126,6 +126,17 @@ fn output_in_a_missing_folder_or_onto_an_input_is_refused_up_front() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("is also an input"), "{err}");
     assert_eq!(std::fs::read(&log).unwrap(), before);
+    let both = dir.path().join("both.json");
+    let out = Command::new(BIN)
+        .args(["analyze", LOG, "--no-progress", "-o"])
+        .arg(&both)
+        .arg("--events")
+        .arg(&both)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("name the same file"), "{err}");
 }
 
 /// Files in `dir` (names), sorted.
