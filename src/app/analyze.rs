@@ -198,7 +198,7 @@ pub fn options(
     if args.paths.iter().any(|p| p == "-" || p == "/dev/stdin") && std::io::stdin().is_terminal() {
         // `-` with nothing piped in: reading waits for typed lines, which
         // looked like a hang
-        eprintln!(
+        say!(
             "gatecheck: reading logs from the terminal (`-` with nothing piped in): paste lines and end with Ctrl-D, \
              or pipe them in: zcat access.log.1.gz | gatecheck analyze -"
         );
@@ -332,9 +332,9 @@ pub fn check_inputs(
             })
     {
         for i in r.inputs.iter().filter(|i| i.kind == "unknown") {
-            eprintln!("gatecheck: {}: not read: {}", i.path, i.reason);
+            say!("gatecheck: {}: not read: {}", i.path, i.reason);
         }
-        eprintln!("gatecheck: error: --log-format envoy=/haproxy= fits no line of any input");
+        say!("gatecheck: error: --log-format envoy=/haproxy= fits no line of any input");
         return Some(ExitCode::from(2));
     }
     if !opts.formats.is_empty()
@@ -345,22 +345,23 @@ pub fn check_inputs(
             .any(|i| i.input_kind == gatecheck::analyze::InputKind::NginxAccess)
     {
         for i in r.inputs.iter().filter(|i| i.kind == "unknown") {
-            eprintln!(
+            say!(
                 "gatecheck: {}: does not fit --log-format: {}",
-                i.path, i.reason
+                i.path,
+                i.reason
             );
         }
-        eprintln!("gatecheck: error: --log-format fits no line of any input (it overrides detection, so no other format was tried)");
+        say!("gatecheck: error: --log-format fits no line of any input (it overrides detection, so no other format was tried)");
         return Some(ExitCode::from(2));
     }
     if logs == 0 {
         for p in &r.problems {
-            eprintln!("gatecheck: {}: {}", p.path, p.message);
+            say!("gatecheck: {}: {}", p.path, p.message);
         }
         for i in r.inputs.iter().filter(|i| i.kind == "unknown") {
-            eprintln!("gatecheck: {}: {}", i.path, i.reason);
+            say!("gatecheck: {}: {}", i.path, i.reason);
         }
-        eprintln!("gatecheck: error: no input could be read as a log");
+        say!("gatecheck: error: no input could be read as a log");
         return Some(ExitCode::from(2));
     }
     let skipped: Vec<&str> = r
@@ -377,7 +378,7 @@ pub fn check_inputs(
     };
     if !skipped.is_empty() {
         let more = skipped.len().saturating_sub(limit);
-        eprintln!(
+        say!(
             "gatecheck: note: {} file{} not read as logs (no known format, empty, or cut while read: each reason in Inputs): {}{}",
             skipped.len(),
             if skipped.len() == 1 { "" } else { "s" },
@@ -390,17 +391,17 @@ pub fn check_inputs(
         );
     }
     for p in r.problems.iter().take(limit) {
-        eprintln!("gatecheck: warning: {}: {}", p.path, p.message);
+        say!("gatecheck: warning: {}: {}", p.path, p.message);
     }
     if r.problems.len() > limit {
-        eprintln!(
+        say!(
             "gatecheck: warning: … and {} more problems (see the report, or --verbose)",
             r.problems.len() - limit
         );
     }
     if let Some(why) = &r.incomplete {
         if !args.partial_ok {
-            eprintln!("gatecheck: error: {why} (--partial-ok to exit 0 anyway)");
+            say!("gatecheck: error: {why} (--partial-ok to exit 0 anyway)");
             return Some(ExitCode::from(2));
         }
     }

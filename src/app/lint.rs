@@ -90,16 +90,14 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     let mut diags = lint::check(&loaded.models, &sources, &settings, &selection);
     let mut input_error = !folders.is_empty();
     let mut unread = folders.len();
-    let stderr = std::io::stderr();
     for f in &folders {
-        writeln!(
-            stderr.lock(),
+        say!(
             "gatecheck: error: {}: is a folder; give the config files in it (nginx.conf, haproxy.cfg, envoy.yaml; nginx includes are followed)",
             f.display()
-        )?;
+        );
     }
     for (path, why) in &loaded.skipped {
-        writeln!(stderr.lock(), "gatecheck: note: {}: {why}", path.display())?;
+        say!("gatecheck: note: {}: {why}", path.display());
     }
     for e in &loaded.errors {
         input_error = true;
@@ -107,20 +105,19 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
             Some(d) => {
                 if format != Format::Text {
                     let loc = report::locate(&sources, d.span);
-                    writeln!(
-                        stderr.lock(),
+                    say!(
                         "gatecheck: error: {}:{}:{}: {}",
                         loc.path,
                         loc.line,
                         loc.column,
                         d.message
-                    )?;
+                    );
                 }
                 diags.push(d);
             }
             None => {
                 unread += 1;
-                writeln!(stderr.lock(), "gatecheck: error: {e}")?;
+                say!("gatecheck: error: {e}");
             }
         }
     }
@@ -169,7 +166,7 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
             [] => bail!("no rule `{}` (see `gatecheck rules`)", args.rule),
             [one] => {
                 if let Some(r) = registry::find(one) {
-                    print!("{}", catalogue::explain(r.meta()));
+                    std::io::stdout().write_all(catalogue::explain(r.meta()).as_bytes())?;
                     return Ok(ExitCode::SUCCESS);
                 }
             }
@@ -181,6 +178,6 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
             near.join(", ")
         );
     };
-    print!("{}", catalogue::explain(rule.meta()));
+    std::io::stdout().write_all(catalogue::explain(rule.meta()).as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

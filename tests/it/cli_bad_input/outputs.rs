@@ -246,3 +246,38 @@ fn export_to_a_file_says_it_is_a_file_once() {
     assert!(!err.contains("--overwrite"), "{err}");
     assert_eq!(err.matches("is a file").count(), 1, "{err}");
 }
+
+#[test]
+fn a_closed_pipe_on_stdout_or_stderr_is_no_panic() {
+    // `gatecheck explain X | head -0`: print! panicked, exit 101
+    let mut child = Command::new(BIN)
+        .args(["explain", "NGX-DNS-001"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    // warnings into a closed pipe (`2>&1 | head -1`): eprintln! panicked
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(LOG, dir.path().join("access.log")).unwrap();
+    for i in 0..30 {
+        std::os::unix::fs::symlink(format!("nowhere{i}"), dir.path().join(format!("d{i}")))
+            .unwrap();
+    }
+    let mut child = Command::new(BIN)
+        .args(["analyze", "--no-progress", "--format", "json"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["totals"]["status_502"], 75);
+}
