@@ -210,3 +210,34 @@ fn dash_on_a_terminal_says_how_to_give_the_logs() {
     let all = String::from_utf8_lossy(&out.stdout);
     assert!(all.contains("reading logs from the terminal"), "{all}");
 }
+
+#[test]
+fn stdin_named_twice_is_read_once() {
+    // `- /dev/stdin`: two readers of one pipe split its lines between them,
+    // a line cut in two and the second's lines numbered from 1 again
+    let mut child = Command::new(BIN)
+        .args([
+            "analyze",
+            "-",
+            "/dev/stdin",
+            "--no-progress",
+            "--format",
+            "json",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data = std::fs::read(LOG).unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&data));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    let v = json(&out);
+    assert_eq!(v["inputs"].as_array().unwrap().len(), 1, "{}", v["inputs"]);
+    assert_eq!(v["totals"]["requests"], 1240);
+    assert_eq!(v["totals"]["malformed"], 0);
+    let problems = v["problems"].to_string();
+    assert!(problems.contains("same stream as -"), "{problems}");
+}
