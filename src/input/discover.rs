@@ -292,7 +292,15 @@ pub fn discover(args: &[String]) -> (Vec<Input>, Vec<Problem>) {
             }
             Err(e) => w.problems.push(Problem {
                 path: arg.clone(),
-                message: format!("cannot read: {e}"),
+                message: match std::fs::read_link(p) {
+                    // "No such file or directory" of a path that is there
+                    // (as a link) said nothing of where it points
+                    Ok(to) if e.kind() == std::io::ErrorKind::NotFound => format!(
+                        "cannot read: a symlink to {}, which does not exist ({e})",
+                        to.display()
+                    ),
+                    _ => format!("cannot read: {e}"),
+                },
             }),
         }
     }

@@ -91,11 +91,14 @@ fn unread_and_cut_inputs_are_named_before_any_figure() {
     let missing = dir.path().join("acess.log");
     let empty = dir.path().join("empty.log");
     std::fs::write(&empty, b"").unwrap();
+    let dangling = dir.path().join("current.log");
+    std::os::unix::fs::symlink("access.log.1", &dangling).unwrap();
     let out = Command::new(BIN)
         .args(["analyze", LOG, "--no-progress"])
         .arg(&cut)
         .arg(&missing)
         .arg(&empty)
+        .arg(&dangling)
         .env("COLUMNS", "200")
         .output()
         .unwrap();
@@ -103,10 +106,15 @@ fn unread_and_cut_inputs_are_named_before_any_figure() {
     let second = text.lines().nth(1).unwrap_or_default();
     assert!(
         second.starts_with("not read: 1 empty file (")
-            && second.contains("empty.log); 2 inputs not read or read only in part (")
+            && second.contains("empty.log); 3 inputs not read or read only in part (")
             && second.contains("cut.log.gz")
             && second.contains("acess.log"),
         "{text}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("current.log: cannot read: a symlink to access.log.1, which does not exist"),
+        "{err}"
     );
 }
 
