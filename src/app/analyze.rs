@@ -203,6 +203,18 @@ pub fn options(
              or pipe them in: zcat access.log.1.gz | gatecheck analyze -"
         );
     }
+    for p in &args.paths {
+        use std::os::unix::fs::FileTypeExt;
+        // a named pipe whose writer has not opened it yet blocks the run, as
+        // `cat` would, which looked like a hang (not /dev/fd/N: `<(zcat …)`
+        // has its writer already)
+        if !p.starts_with("/dev/fd/") && std::fs::metadata(p).is_ok_and(|m| m.file_type().is_fifo())
+        {
+            say!(
+                "gatecheck: note: {p} is a named pipe: it is read as its writer sends lines, until the writer closes it (nothing happens until one opens it; Ctrl-C to stop)"
+            );
+        }
+    }
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(usize::from(n))

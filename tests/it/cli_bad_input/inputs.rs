@@ -249,3 +249,27 @@ fn stdin_named_twice_is_read_once() {
     let problems = v["problems"].to_string();
     assert!(problems.contains("same stream as -"), "{problems}");
 }
+
+#[test]
+fn a_named_pipe_is_said_to_wait_for_its_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let ok = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(ok.success());
+    let child = Command::new(BIN)
+        .args(["analyze", "--no-progress", "--format", "json"])
+        .arg(&fifo)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // the writer comes after the run started, writes and closes
+    std::fs::write(&fifo, std::fs::read(LOG).unwrap()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is a named pipe: it is read as its writer sends lines"),
+        "{err}"
+    );
+    assert_eq!(json(&out)["totals"]["requests"], 1240);
+}
