@@ -86,7 +86,7 @@ pub fn haproxy_log(data: &[u8]) {
     let clf = crate::logs::haproxy_clf::ClfParser::with_year(Some(2024));
     for line in lines(data) {
         if let Ok(r) = clf.parse_line(line) {
-            let _ = crate::analyze::hop_cause::haproxy::classify(&r);
+            let _ = crate::analyze::hop_cause::classify("haproxy", &r);
         }
     }
     let Some(parser) = Haproxy.forced(&head) else {
@@ -95,7 +95,7 @@ pub fn haproxy_log(data: &[u8]) {
     for line in lines(data) {
         match parser.parse_line(line) {
             Ok(r) => {
-                let _ = crate::analyze::hop_cause::haproxy::classify(&r);
+                let _ = crate::analyze::hop_cause::classify("haproxy", &r);
             }
             Err(HopLineError::NotARequest) => {
                 let _ = parser.parse_event(line);
@@ -124,7 +124,7 @@ pub fn envoy(data: &[u8]) {
     for line in lines(data) {
         for p in parsers {
             if let Ok(r) = p.parse_line(line) {
-                let _ = crate::analyze::hop_cause::envoy::classify(&r);
+                let _ = crate::analyze::hop_cause::classify("envoy", &r);
             }
         }
     }
@@ -159,7 +159,7 @@ pub fn cloudfront(data: &[u8]) {
     if let Some((p, _)) = CloudFront.detect(&head) {
         for line in lines(data) {
             if let Ok(r) = p.parse_line(line) {
-                let _ = crate::analyze::hop_cause::cloudfront::classify(&r);
+                let _ = crate::analyze::hop_cause::classify("cloudfront", &r);
             }
         }
     }
@@ -180,7 +180,7 @@ pub fn alb(data: &[u8]) {
     let _ = Alb.detect(&head);
     for line in lines(data) {
         if let Ok(r) = AlbParser.parse_line(line) {
-            let _ = crate::analyze::hop_cause::alb::classify(&r);
+            let _ = crate::analyze::hop_cause::classify("alb", &r);
         }
     }
 }
@@ -194,13 +194,13 @@ fn json_hops(data: &[u8], fmt: &dyn crate::logs::hop::HopFormat) {
     let _ = fmt.detect(&head);
     for line in lines(data) {
         if let Ok(r) = crate::logs::cloudflare::CloudflareParser.parse_line(line) {
-            let _ = c::cloudflare::classify(&r);
+            let _ = c::classify("cloudflare", &r);
         }
         if let Ok(r) = crate::logs::fastly::FastlyParser.parse_line(line) {
-            let _ = c::fastly::classify(&r);
+            let _ = c::classify("fastly", &r);
         }
         if let Ok(r) = crate::logs::gcp_lb::GcpLbParser.parse_line(line) {
-            let _ = c::gcp_lb::classify(&r);
+            let _ = c::classify("gcp_lb", &r);
         }
     }
 }

@@ -582,22 +582,22 @@ pub fn cite_hops(report: &mut Report, hops: &[HopAgg], cfg: &ProxyConfigs, only_
         let Some(proxy) = proxy_of(h.name) else {
             continue;
         };
-        cite_rows(&mut row.causes_502, &h.agg.causes_502, proxy, cfg);
-        cite_rows(&mut row.causes_504, &h.agg.causes_504, proxy, cfg);
+        cite_rows(&mut row.causes_502, &h.share.agg.causes_502, proxy, cfg);
+        cite_rows(&mut row.causes_504, &h.share.agg.causes_504, proxy, cfg);
         cite_rows(
             &mut row.causes_other_5xx,
-            &h.agg.causes_other_5xx,
+            &h.share.agg.causes_other_5xx,
             proxy,
             cfg,
         );
     }
     if let ([h], true) = (hops, only_hops) {
         if let Some(proxy) = proxy_of(h.name) {
-            cite_rows(&mut report.causes_502, &h.agg.causes_502, proxy, cfg);
-            cite_rows(&mut report.causes_504, &h.agg.causes_504, proxy, cfg);
+            cite_rows(&mut report.causes_502, &h.share.agg.causes_502, proxy, cfg);
+            cite_rows(&mut report.causes_504, &h.share.agg.causes_504, proxy, cfg);
             cite_rows(
                 &mut report.causes_other_5xx,
-                &h.agg.causes_other_5xx,
+                &h.share.agg.causes_other_5xx,
                 proxy,
                 cfg,
             );

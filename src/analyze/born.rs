@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use rayon::slice::ParallelSliceMut;
 
+use super::born_tally::Seen;
 use super::cause::Cause;
 use super::hop_order::{self, HopAddrs};
 use crate::logs::hop::HopKind;
@@ -25,61 +26,42 @@ pub const CHAIN_SAMPLES: usize = 50;
 /// end of a request, HAProxy its start) differ by that much.
 const WINDOW_SLACK_MS: i64 = 2_000;
 
-/// One 5xx request as one hop logged it, kept for the join.
+/// One 5xx request as one hop logged it, kept for the join: what the tally
+/// counts ([`Seen`], its line made absolute by [`super::born_tally::Tally::shift`])
+/// and the texts only the join reads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JoinRec {
-    /// Hop name (`nginx`, `haproxy`, …).
-    pub hop: &'static str,
-    /// Where the hop sits.
-    pub kind: HopKind,
-    /// Input index of the file.
-    pub file: u32,
-    /// 1-based line.
-    pub line: u64,
-    /// UTC ms of the log time.
-    pub time_ms: Option<i64>,
-    /// Total time at this hop, ms.
-    pub duration_ms: Option<i64>,
+    /// Hop, place, time, status and cause.
+    pub seen: Seen,
     /// Method. The texts are shared: a hop pass gives the records of a
     /// chunk one copy of each method and next hop (an allocation per 5xx
     /// each, `perf record`).
     pub method: Option<Arc<str>>,
     /// Path (with query).
     pub path: Option<Arc<str>>,
-    /// Status returned to the client.
-    pub status: u16,
     /// Request id, when logged.
     pub request_id: Option<Arc<str>>,
     /// The next hop in as this hop logged it (nginx `$upstream_addr`,
     /// HAProxy `backend/server`, Envoy `%UPSTREAM_HOST%`), for the hop order.
     pub upstream: Option<Arc<str>>,
-    /// This hop's cause.
-    pub cause: Cause,
 }
 
 impl JoinRec {
-    /// The record of a 5xx the tally has [`super::born_tally::Seen`], with
-    /// the texts only the join reads.
+    /// The record of a 5xx the tally has [`Seen`], with the texts only the
+    /// join reads.
     pub fn of(
-        seen: &super::born_tally::Seen,
+        seen: &Seen,
         method: Option<Arc<str>>,
         path: Option<Arc<str>>,
         request_id: Option<Arc<str>>,
         upstream: Option<Arc<str>>,
     ) -> JoinRec {
         JoinRec {
-            hop: seen.hop,
-            kind: seen.kind,
-            file: seen.file,
-            line: seen.line,
-            time_ms: seen.time_ms,
-            duration_ms: seen.duration_ms,
+            seen: *seen,
             method,
             path,
-            status: seen.status,
             request_id,
             upstream,
-            cause: seen.cause,
         }
     }
 }
@@ -184,13 +166,13 @@ pub fn born(
     names: &[String],
     addrs: &HopAddrs,
 ) -> Option<Born> {
-    if !recs.iter().any(|r| r.status == 502) {
+    if !recs.iter().any(|r| r.seen.status == 502) {
         return None;
     }
     let mut order: Vec<(HopKind, &'static str)> = Vec::new();
     for r in &recs {
-        if !order.iter().any(|(_, h)| *h == r.hop) {
-            order.push((r.kind, r.hop));
+        if !order.iter().any(|(_, h)| *h == r.seen.hop) {
+            order.push((r.seen.kind, r.seen.hop));
         }
     }
     // one hop: nothing to order (its votes were counted for nothing, on
@@ -209,7 +191,7 @@ pub fn born(
     } else {
         let mut per: Vec<Vec<JoinRec>> = hops.iter().map(|_| Vec::new()).collect();
         for r in recs {
-            let i = hops.iter().position(|h| *h == r.hop).unwrap_or(0);
+            let i = hops.iter().position(|h| *h == r.seen.hop).unwrap_or(0);
             per[i].push(r);
         }
         per
@@ -218,7 +200,7 @@ pub fn born(
     // same; in parallel, as this ran on one core at the end (≈ 60 ms for a
     // 1 GiB HAProxy log, perf)
     for v in &mut per {
-        v.par_sort_unstable_by_key(|r| (r.time_ms, r.file, r.line));
+        v.par_sort_unstable_by_key(|r| (r.seen.time_ms, r.seen.file, r.seen.line));
     }
     // request-id indexes per hop; only the inner hops' are looked up (the
     // outermost hop is never the next one in)
@@ -243,7 +225,7 @@ pub fn born(
     let mut placed = Vec::new();
     for start in 0..per.len() {
         for i in 0..per[start].len() {
-            if used[start][i] || per[start][i].status != 502 {
+            if used[start][i] || per[start][i].seen.status != 502 {
                 continue;
             }
             used[start][i] = true;
@@ -253,7 +235,7 @@ pub fn born(
             loop {
                 let (h, j) = *links.last().expect("non-empty");
                 let r = &per[h][j];
-                if r.cause != Cause::Passthrough || h + 1 >= per.len() {
+                if r.seen.cause != Cause::Passthrough || h + 1 >= per.len() {
                     break;
                 }
                 let next = h + 1;
@@ -280,7 +262,7 @@ pub fn born(
             }
             let (h, j) = *links.last().expect("non-empty");
             let last = &per[h][j];
-            let (born_at, hop, cause) = if last.cause == Cause::Passthrough {
+            let (born_at, hop, cause) = if last.seen.cause == Cause::Passthrough {
                 if h + 1 >= per.len() {
                     // the innermost hop logged says its server answered it
                     ("upstream", "app", Cause::Passthrough)
@@ -288,16 +270,19 @@ pub fn born(
                     // the next hop's logs hold no matching record
                     ("unknown", hops[h + 1], Cause::Unknown)
                 }
-            } else if last.cause == Cause::Unknown {
+            } else if last.seen.cause == Cause::Unknown {
                 // the hop's log does not tell whether it made the 502 or passed it on
-                ("unknown", last.hop, Cause::Unknown)
+                ("unknown", last.seen.hop, Cause::Unknown)
             } else {
-                (born_place(order[h].0), last.hop, last.cause)
+                (born_place(order[h].0), last.seen.hop, last.seen.cause)
             };
             let first = &per[start][i];
             placed.push((
-                names.get(first.file as usize).cloned().unwrap_or_default(),
-                first.line,
+                names
+                    .get(first.seen.file as usize)
+                    .cloned()
+                    .unwrap_or_default(),
+                first.seen.line,
                 born_at,
             ));
             *totals.entry(born_at).or_default() += 1;
@@ -313,17 +298,17 @@ pub fn born(
                         .map(|&(h, j)| {
                             let r = &per[h][j];
                             ChainLink {
-                                hop: r.hop,
+                                hop: r.seen.hop,
                                 at: format!(
                                     "{}:{}",
                                     names
-                                        .get(r.file as usize)
+                                        .get(r.seen.file as usize)
                                         .map(String::as_str)
                                         .unwrap_or("?"),
-                                    r.line
+                                    r.seen.line
                                 ),
-                                status: r.status,
-                                cause: r.cause,
+                                status: r.seen.status,
+                                cause: r.seen.cause,
                                 request_id: r.request_id.as_deref().map(String::from),
                             }
                         })
@@ -333,22 +318,13 @@ pub fn born(
         }
     }
     let join = match (hops.len(), by_id, by_time) {
-        (1, _, _) => format!("one hop ({}): no join needed", hops[0]),
+        (1, _, _) => one_hop_join(hops[0]),
         (_, 0, 0) => "no request matched across hops (no shared request id, and no record of the next hop with the same method and path in the time window)".into(),
         (_, i, 0) => format!("by request id ({i} links)"),
         (_, 0, t) => format!("by time window + method + path ({t} links; no shared request id logged)"),
         (_, i, t) => format!("by request id ({i} links), else by time window + method + path ({t} links)"),
     };
-    let mut rows: Vec<BornRow> = rows
-        .into_iter()
-        .map(|((born_at, hop, cause), count)| BornRow {
-            born_at,
-            hop,
-            cause,
-            count,
-        })
-        .collect();
-    rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.hop.cmp(b.hop)));
+    let rows = born_rows(rows);
     Some(Born {
         order: hops,
         order_note,
@@ -361,20 +337,43 @@ pub fn born(
     })
 }
 
+/// The "Where the 502s were born" rows from their counts by (born at, hop,
+/// cause): most first, ties by hop.
+pub(super) fn born_rows(
+    counts: BTreeMap<(&'static str, &'static str, Cause), u64>,
+) -> Vec<BornRow> {
+    let mut rows: Vec<BornRow> = counts
+        .into_iter()
+        .map(|((born_at, hop, cause), count)| BornRow {
+            born_at,
+            hop,
+            cause,
+            count,
+        })
+        .collect();
+    rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.hop.cmp(b.hop)));
+    rows
+}
+
+/// How the records of a run logged at one hop were joined: not at all.
+pub(super) fn one_hop_join(hop: &str) -> String {
+    format!("one hop ({hop}): no join needed")
+}
+
 /// The nearest unused record of the next hop with the same method and path
 /// whose time is within the outer record's duration plus slack.
 fn time_match(r: &JoinRec, next: &[JoinRec], used: &[bool]) -> Option<usize> {
-    let t = r.time_ms?;
-    let window = r.duration_ms.unwrap_or(0).max(0) + WINDOW_SLACK_MS;
-    let lo = next.partition_point(|n| n.time_ms.is_none_or(|x| x < t - window));
+    let t = r.seen.time_ms?;
+    let window = r.seen.duration_ms.unwrap_or(0).max(0) + WINDOW_SLACK_MS;
+    let lo = next.partition_point(|n| n.seen.time_ms.is_none_or(|x| x < t - window));
     next[lo..]
         .iter()
         .enumerate()
-        .take_while(|(_, n)| n.time_ms.is_some_and(|x| x <= t + window))
+        .take_while(|(_, n)| n.seen.time_ms.is_some_and(|x| x <= t + window))
         .filter(|(k, n)| {
-            !used[lo + k] && n.method == r.method && n.path == r.path && n.status >= 500
+            !used[lo + k] && n.method == r.method && n.path == r.path && n.seen.status >= 500
         })
-        .min_by_key(|(_, n)| (n.time_ms.unwrap_or(0) - t).abs())
+        .min_by_key(|(_, n)| (n.seen.time_ms.unwrap_or(0) - t).abs())
         .map(|(k, _)| lo + k)
 }
 
@@ -391,18 +390,20 @@ mod tests {
         id: Option<&str>,
     ) -> JoinRec {
         JoinRec {
-            hop,
-            kind: HopKind::Proxy,
-            file: if hop == "nginx" { 0 } else { 1 },
-            line,
-            time_ms: Some(t),
-            duration_ms: Some(100),
+            seen: Seen {
+                hop,
+                kind: HopKind::Proxy,
+                file: if hop == "nginx" { 0 } else { 1 },
+                line,
+                time_ms: Some(t),
+                duration_ms: Some(100),
+                status,
+                cause,
+            },
             method: Some("GET".into()),
             path: Some(format!("/p{line}").into()),
-            status,
             request_id: id.map(Into::into),
             upstream: None,
-            cause,
         }
     }
 
@@ -467,9 +468,9 @@ mod tests {
             for i in 0..3u64 {
                 let id = format!("id{i}");
                 let mut o = rec(outer, i + 1, 10_000, 502, Cause::Passthrough, Some(&id));
-                o.duration_ms = Some(300);
+                o.seen.duration_ms = Some(300);
                 let mut n = rec(inner, i + 1, 10_000, 502, Cause::UpstreamRefused, Some(&id));
-                n.duration_ms = Some(250);
+                n.seen.duration_ms = Some(250);
                 recs.push(n);
                 recs.push(o);
             }
@@ -491,14 +492,14 @@ mod tests {
         for i in 0..2u64 {
             let id = format!("slow{i}");
             let mut o = rec("nginx", i + 1, 10_000, 504, Cause::Timeout, Some(&id));
-            o.duration_ms = Some(1_000);
+            o.seen.duration_ms = Some(1_000);
             let mut n = rec("haproxy", i + 1, 9_000, 504, Cause::Timeout, Some(&id));
-            n.duration_ms = Some(3_000);
+            n.seen.duration_ms = Some(3_000);
             recs.push(n);
             recs.push(o);
         }
         let mut o = rec("nginx", 3, 20_000, 502, Cause::Passthrough, Some("c"));
-        o.duration_ms = Some(35);
+        o.seen.duration_ms = Some(35);
         let mut n = rec(
             "haproxy",
             3,
@@ -507,7 +508,7 @@ mod tests {
             Cause::UpstreamClosedEarly,
             Some("c"),
         );
-        n.duration_ms = Some(26);
+        n.seen.duration_ms = Some(26);
         recs.extend([n, o]);
         let b = born(recs, false, &[], &HopAddrs::default()).unwrap();
         assert_eq!(b.order, vec!["nginx", "haproxy"]);

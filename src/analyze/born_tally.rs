@@ -19,14 +19,15 @@ use std::ops::AddAssign;
 use std::sync::Arc;
 
 use super::born::{
-    born_at_last_hop, Born, BornRow, Chain, ChainLink, JoinRec, CHAIN_SAMPLES, JOIN_CAP,
+    born_at_last_hop, born_rows, one_hop_join, Born, Chain, ChainLink, JoinRec, CHAIN_SAMPLES,
+    JOIN_CAP,
 };
 use super::cause::{Cause, N_CAUSES};
 use super::hop_order::HopAddrs;
 use crate::logs::hop::HopKind;
 
 /// One 5xx request as one hop logged it: what the tally counts.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Seen {
     /// Hop name (`nginx`, `haproxy`, …).
     pub hop: &'static str,
@@ -195,7 +196,7 @@ impl Tally {
             }
         }
         for r in &mut self.recs {
-            r.line += base;
+            r.seen.line += base;
         }
     }
 
@@ -257,16 +258,7 @@ fn one_hop(h: &HopTally, names: &[String]) -> Option<Born> {
         *totals.entry(born_at).or_default() += n;
         *rows.entry((born_at, hop, cause)).or_default() += n;
     }
-    let mut rows: Vec<BornRow> = rows
-        .into_iter()
-        .map(|((born_at, hop, cause), count)| BornRow {
-            born_at,
-            hop,
-            cause,
-            count,
-        })
-        .collect();
-    rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.hop.cmp(b.hop)));
+    let rows = born_rows(rows);
     let chains = h
         .samples
         .iter()
@@ -291,7 +283,7 @@ fn one_hop(h: &HopTally, names: &[String]) -> Option<Born> {
     Some(Born {
         order: vec![h.hop],
         order_note: None,
-        join: format!("one hop ({}): no join needed", h.hop),
+        join: one_hop_join(h.hop),
         totals,
         rows,
         chains,
@@ -412,20 +404,13 @@ mod tests {
         assert_eq!(t.recs.len(), 0);
         assert!(!t.keep);
         let mut k = Tally::default();
-        k.keep(JoinRec {
-            hop: "nginx",
-            kind: HopKind::Proxy,
-            file: 0,
-            line: 1,
-            time_ms: Some(5),
-            duration_ms: None,
-            method: None,
-            path: None,
-            status: 502,
-            request_id: None,
-            upstream: None,
-            cause: Cause::Dns,
-        });
+        k.keep(JoinRec::of(
+            &seen(1, Some(5), 502, Cause::Dns),
+            None,
+            None,
+            None,
+            None,
+        ));
         t += k;
         assert!(t.keep);
         assert_eq!(t.recs.len(), 1);
@@ -460,18 +445,20 @@ mod tests {
                 .iter()
                 .enumerate()
                 .map(|(i, (t, file, cause, status, d, id))| JoinRec {
-                    hop: "edge",
-                    kind,
-                    file: *file,
-                    line: i as u64 + 1,
-                    time_ms: *t,
-                    duration_ms: *d,
+                    seen: Seen {
+                        hop: "edge",
+                        kind,
+                        file: *file,
+                        line: i as u64 + 1,
+                        time_ms: *t,
+                        duration_ms: *d,
+                        status: *status,
+                        cause: *cause,
+                    },
                     method: None,
                     path: None,
-                    status: *status,
                     request_id: id.as_deref().map(Into::into),
                     upstream: None,
-                    cause: *cause,
                 })
                 .collect();
             let mut parts: Vec<Tally> = all
@@ -482,14 +469,8 @@ mod tests {
                     let mut t = Tally::default();
                     for r in part {
                         let s = Seen {
-                            hop: r.hop,
-                            kind: r.kind,
-                            file: r.file,
-                            line: r.line - base,
-                            time_ms: r.time_ms,
-                            duration_ms: r.duration_ms,
-                            status: r.status,
-                            cause: r.cause,
+                            line: r.seen.line - base,
+                            ..r.seen
                         };
                         t.see(&s, || r.request_id.as_deref().map(String::from));
                     }
@@ -506,9 +487,9 @@ mod tests {
             }
             let mut durations: BTreeMap<(u16, u64), u64> = BTreeMap::new();
             let mut untimed = 0;
-            for r in all.iter().filter(|r| r.status >= 500) {
-                match r.duration_ms.and_then(|ms| u64::try_from(ms).ok()) {
-                    Some(ms) => *durations.entry((r.status, ms / 100)).or_default() += 1,
+            for r in all.iter().filter(|r| r.seen.status >= 500) {
+                match r.seen.duration_ms.and_then(|ms| u64::try_from(ms).ok()) {
+                    Some(ms) => *durations.entry((r.seen.status, ms / 100)).or_default() += 1,
                     None => untimed += 1,
                 }
             }

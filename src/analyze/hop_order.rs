@@ -330,12 +330,12 @@ fn id_votes(recs: &[JoinRec], depth: &dyn Fn(&str) -> Option<u8>) -> Votes {
         // timeout ladder) the inner hop's record is the longer one (seen with
         // real nginx `proxy_read_timeout 1s` before haproxy `timeout server 3s`,
         // tests/it/real_ladder.rs), so such records do not vote
-        if r.status == 504 || r.cause == Cause::Timeout {
+        if r.seen.status == 504 || r.seen.cause == Cause::Timeout {
             continue;
         }
-        if let (Some(id), Some(d)) = (r.request_id.as_deref(), r.duration_ms) {
+        if let (Some(id), Some(d)) = (r.request_id.as_deref(), r.seen.duration_ms) {
             if id != "-" && !id.is_empty() {
-                by_id.entry(id).or_default().push((r.hop, d));
+                by_id.entry(id).or_default().push((r.seen.hop, d));
             }
         }
     }
@@ -371,13 +371,13 @@ fn addr_votes(
             continue;
         };
         let reached = memo
-            .entry((r.hop, up))
-            .or_insert_with(|| addrs.reached(r.hop, up));
+            .entry((r.seen.hop, up))
+            .or_insert_with(|| addrs.reached(r.seen.hop, up));
         for x in reached.iter() {
-            if depth(x.inner).is_none() || depth(x.inner) != depth(r.hop) {
+            if depth(x.inner).is_none() || depth(x.inner) != depth(r.seen.hop) {
                 continue;
             }
-            let v = out.entry((r.hop, x.inner)).or_default();
+            let v = out.entry((r.seen.hop, x.inner)).or_default();
             if x.exact {
                 v.exact += 1;
             } else {
@@ -398,6 +398,7 @@ fn addr_votes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::born_tally::Seen;
     use crate::config::model::Host;
     use crate::source::FileId;
 
@@ -413,18 +414,20 @@ mod tests {
 
     fn rec(hop: &'static str, id: &str, ms: i64, upstream: Option<&str>) -> JoinRec {
         JoinRec {
-            hop,
-            kind: HopKind::Proxy,
-            file: 0,
-            line: 1,
-            time_ms: Some(0),
-            duration_ms: Some(ms),
+            seen: Seen {
+                hop,
+                kind: HopKind::Proxy,
+                file: 0,
+                line: 1,
+                time_ms: Some(0),
+                duration_ms: Some(ms),
+                status: 502,
+                cause: Cause::Passthrough,
+            },
             method: None,
             path: None,
-            status: 502,
             request_id: Some(id.into()),
             upstream: upstream.map(Into::into),
-            cause: Cause::Passthrough,
         }
     }
 

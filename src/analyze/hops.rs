@@ -64,6 +64,14 @@ pub struct HopAgg {
     pub hop: HopKind,
     /// Its files.
     pub files: Vec<String>,
+    /// What its lines add up to.
+    pub share: HopShare,
+}
+
+/// What hop log lines add up to: a chunk's, a file's, or a hop's (all its
+/// files); shares merge with `+=`.
+#[derive(Debug, Clone)]
+pub struct HopShare {
     /// Requests, statuses, causes, timeline.
     pub agg: Agg,
     /// Lines that hold no request and no event the analysis uses (start
@@ -75,16 +83,39 @@ pub struct HopAgg {
     pub event_samples: Vec<EventRow>,
 }
 
+impl HopShare {
+    fn new() -> Self {
+        HopShare {
+            agg: Agg::new(),
+            skipped: 0,
+            events: BTreeMap::new(),
+            event_samples: Vec::new(),
+        }
+    }
+}
+
+impl std::ops::AddAssign for HopShare {
+    /// The counts add up; the event samples keep the first
+    /// [`EVENT_SAMPLES`] (`rhs` comes later in the input).
+    fn add_assign(&mut self, rhs: HopShare) {
+        self.agg += rhs.agg;
+        self.skipped += rhs.skipped;
+        for (k, v) in rhs.events {
+            *self.events.entry(k).or_default() += v;
+        }
+        let room = EVENT_SAMPLES.saturating_sub(self.event_samples.len());
+        self.event_samples
+            .extend(rhs.event_samples.into_iter().take(room));
+    }
+}
+
 /// What reading one chunk gives: its share, its events, the pieces of the
 /// records its borders cut, and its line count.
-type Part = ((ChunkOut, ChunkEvents, Option<CutPieces>), u64);
+type Part = ((HopShare, ChunkEvents, Option<CutPieces>), u64);
 
 /// One chunk's share.
 struct ChunkOut {
-    agg: Agg,
-    skipped: u64,
-    events: BTreeMap<HopEventKind, u64>,
-    event_samples: Vec<EventRow>,
+    share: HopShare,
     evs: Collect,
 }
 
@@ -128,14 +159,7 @@ pub(super) fn hop_pass(
         });
         files.push(l);
     }
-    let new_out = || ChunkOut {
-        agg: Agg::new(),
-        skipped: 0,
-        events: BTreeMap::new(),
-        event_samples: Vec::new(),
-        evs: Collect::default(),
-    };
-    let mut out = new_out();
+    let mut out = HopShare::new();
     let mut base = 0u64;
     let ndjson = on_events.ndjson();
     let parse = |i: usize, chunk: &[u8]| {
@@ -144,12 +168,12 @@ pub(super) fn hop_pass(
         let decoded = ctxs[i].parser.decode_chunk(chunk);
         let (mut o, n) = parse_chunk(&decoded, &ctxs[i]);
         let evs = std::mem::take(&mut o.evs).finish(ndjson);
-        ((o, evs, cut), n)
+        ((o.share, evs, cut), n)
     };
     // a chunk's share, its lines `base` lines into the file, into `out`
-    let absorb = |out: &mut ChunkOut,
+    let absorb = |out: &mut HopShare,
                   on_events: &mut EventSink<'_>,
-                  mut o: ChunkOut,
+                  mut o: HopShare,
                   evs: ChunkEvents,
                   base: u64| {
         shift_lines(&mut o.agg, &mut [], base);
@@ -157,23 +181,14 @@ pub(super) fn hop_pass(
         for e in &mut o.event_samples {
             e.line += base;
         }
-        out.agg += o.agg;
-        out.skipped += o.skipped;
-        for (k, v) in o.events {
-            *out.events.entry(k).or_default() += v;
-        }
-        for e in o.event_samples {
-            if out.event_samples.len() < EVENT_SAMPLES {
-                out.event_samples.push(e);
-            }
-        }
+        *out += o;
     };
     // a record a chunk border cut (HopParser::cut_pieces), joined: read as
     // a one-line chunk at its first line
     let read_joined = |i: usize, line: u64, text: &[u8]| {
         let (mut o, _) = parse_chunk(text, &ctxs[i]);
         let evs = std::mem::take(&mut o.evs).finish(ndjson);
-        (o, evs, line.saturating_sub(1))
+        (o.share, evs, line.saturating_sub(1))
     };
     // the cut record waiting for the next chunk's head: its line, its text
     let mut pending: Option<(u64, Vec<u8>)> = None;
@@ -208,7 +223,7 @@ pub(super) fn hop_pass(
             absorb(&mut out, on_events, jo, jevs, at);
         }
         // the file's last chunk was handed out
-        let out = std::mem::replace(&mut out, new_out());
+        let out = std::mem::replace(&mut out, HopShare::new());
         base = 0;
         let (display, reason, format) = &about[i];
         inputs_out.push(InputSummary::new(
@@ -227,25 +242,13 @@ pub(super) fn hop_pass(
                     name: format.name(),
                     hop: format.hop(),
                     files: Vec::new(),
-                    agg: Agg::new(),
-                    skipped: 0,
-                    events: BTreeMap::new(),
-                    event_samples: Vec::new(),
+                    share: HopShare::new(),
                 });
                 hops.last_mut().expect("pushed")
             }
         };
         slot.files.push(display.clone());
-        slot.agg += out.agg;
-        slot.skipped += out.skipped;
-        for (k, v) in out.events {
-            *slot.events.entry(k).or_default() += v;
-        }
-        for e in out.event_samples {
-            if slot.event_samples.len() < EVENT_SAMPLES {
-                slot.event_samples.push(e);
-            }
-        }
+        slot.share += out;
     });
     for h in &mut hops {
         add_event_evidence(h);
@@ -256,9 +259,9 @@ pub(super) fn hop_pass(
 /// `no_live_upstream` rests on the server-down / no-server events of the
 /// same backend: add the first few to the example's evidence.
 fn add_event_evidence(h: &mut HopAgg) {
-    let HopAgg {
+    let HopShare {
         agg, event_samples, ..
-    } = h;
+    } = &mut h.share;
     for map in [
         &mut agg.causes_502,
         &mut agg.causes_504,
@@ -325,10 +328,7 @@ fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
 /// One chunk of a hop log.
 fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
     let mut o = ChunkOut {
-        agg: Agg::new(),
-        skipped: 0,
-        events: BTreeMap::new(),
-        event_samples: Vec::new(),
+        share: HopShare::new(),
         evs: Collect::new(ctx.opts, &ctx.display, Some(ctx.name)),
     };
     let mut n = 0u64;
@@ -344,7 +344,7 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
         if line.iter().all(|c| c.is_ascii_whitespace()) {
             continue;
         }
-        let agg = &mut o.agg;
+        let agg = &mut o.share.agg;
         agg.lines += 1;
         // matched by reference: moving the summary out (it holds a whole
         // `HopRecord` slot) cost a memcpy per line, 7 % of the run (perf)
@@ -357,11 +357,11 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
             Err(HopLineError::NotARequest) => {
                 match ctx.parser.parse_event(line) {
                     Some(ev) => {
-                        *o.events.entry(ev.kind).or_default() += 1;
+                        *o.share.events.entry(ev.kind).or_default() += 1;
                         if matches!(ev.kind, HopEventKind::ServerDown | HopEventKind::NoServer)
-                            && o.event_samples.len() < EVENT_SAMPLES
+                            && o.share.event_samples.len() < EVENT_SAMPLES
                         {
-                            o.event_samples.push(EventRow {
+                            o.share.event_samples.push(EventRow {
                                 file: ctx.display.to_string(),
                                 line: n,
                                 time: ev.time.map(event::rfc3339),
@@ -375,7 +375,7 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
                             });
                         }
                     }
-                    None => o.skipped += 1,
+                    None => o.share.skipped += 1,
                 }
                 continue;
             }
@@ -403,16 +403,9 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
         if status >= 500 {
             // the full record, only for the 5xx (the summary accepted the
             // line, and hands it over when it parsed it whole)
-            let full;
-            let rec = match &sum.record {
-                Some(rec) => rec,
-                None => match ctx.parser.parse_line(line) {
-                    Ok(rec) => {
-                        full = rec;
-                        &full
-                    }
-                    Err(_) => continue,
-                },
+            let mut parsed = None;
+            let Some(rec) = whole(&sum.record, &mut parsed, ctx.parser, line) else {
+                continue;
             };
             see_timing(agg, &mut upstreams, rec, status);
             let cause = slow_path(rec, n, ctx, agg, &mut by, &mut o.evs);
@@ -432,16 +425,9 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
             let sampled = ok_lines % TIMING_SAMPLE == 0;
             ok_lines += 1;
             if sampled || ctx.opts.all_requests {
-                let full;
-                let rec = match &sum.record {
-                    Some(rec) => rec,
-                    None => match ctx.parser.parse_line(line) {
-                        Ok(rec) => {
-                            full = rec;
-                            &full
-                        }
-                        Err(_) => continue,
-                    },
+                let mut parsed = None;
+                let Some(rec) = whole(&sum.record, &mut parsed, ctx.parser, line) else {
+                    continue;
                 };
                 if sampled {
                     see_timing(agg, &mut upstreams, rec, status);
@@ -455,21 +441,39 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
             }
         }
     }
-    run.finish(&mut o.agg.minutes);
-    o.agg.timings.merge_keyed(upstreams, |&(backend, addr)| {
-        HopAttempt {
-            backend,
-            addr,
-            status: None,
-            connect_time: None,
-            header_time: None,
-            response_time: None,
-        }
-        .address()
-    });
-    o.agg.timings.flush();
-    by.flush(&mut o.agg);
+    run.finish(&mut o.share.agg.minutes);
+    o.share
+        .agg
+        .timings
+        .merge_keyed(upstreams, |&(backend, addr)| {
+            HopAttempt {
+                backend,
+                addr,
+                status: None,
+                connect_time: None,
+                header_time: None,
+                response_time: None,
+            }
+            .address()
+        });
+    o.share.agg.timings.flush();
+    by.flush(&mut o.share.agg);
     (o, n)
+}
+
+/// A line's whole record: the one its summary parsed, else parsed now into
+/// `parsed`; `None` when the line does not parse whole.
+#[inline]
+fn whole<'s, 'a>(
+    summarized: &'s Option<HopRecord<'a>>,
+    parsed: &'s mut Option<HopRecord<'a>>,
+    parser: &dyn HopParser,
+    line: &'a [u8],
+) -> Option<&'s HopRecord<'a>> {
+    match summarized {
+        Some(rec) => Some(rec),
+        None => Some(&*parsed.insert(parser.parse_line(line).ok()?)),
+    }
 }
 
 /// An upstream attempt's address as the line's bytes: the backend and the
@@ -784,6 +788,42 @@ fn slow_path<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A share of `n` server-down events at lines `first..`, `skipped` lines.
+    fn share(first: u64, n: u64, skipped: u64) -> HopShare {
+        let mut s = HopShare::new();
+        s.skipped = skipped;
+        s.events.insert(HopEventKind::ServerDown, n);
+        s.event_samples = (first..first + n)
+            .map(|line| EventRow {
+                file: "haproxy.log".into(),
+                line,
+                time: None,
+                kind: HopEventKind::ServerDown,
+                backend: None,
+                server: None,
+                message: String::new(),
+            })
+            .collect();
+        s
+    }
+
+    /// Shares add up whatever the split; the samples are the first
+    /// EVENT_SAMPLES in input order.
+    #[test]
+    fn shares_add_up_and_keep_the_first_samples() {
+        let n = EVENT_SAMPLES as u64;
+        let mut a = share(1, n - 2, 3);
+        a += share(n - 1, 5, 4);
+        assert_eq!(a.skipped, 7);
+        assert_eq!(a.events[&HopEventKind::ServerDown], n + 3);
+        let lines: Vec<u64> = a.event_samples.iter().map(|e| e.line).collect();
+        assert_eq!(lines, (1..=n).collect::<Vec<_>>());
+        // a full share takes nothing more
+        a += share(100, 1, 0);
+        assert_eq!(a.event_samples.len(), EVENT_SAMPLES);
+        assert_eq!(a.event_samples.last().map(|e| e.line), Some(n));
+    }
 
     #[test]
     fn chosen_is_the_rendered_text_not_ending_in_nosrv() {

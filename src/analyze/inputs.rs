@@ -295,17 +295,23 @@ impl Loaded {
         self.head = head.unwrap_or_default();
     }
 
+    /// A plain file listed with bytes whose start then read none: it was cut
+    /// to 0 bytes between the listing and its turn (logrotate
+    /// `copytruncate`, `> file`). The plan also reports it as a problem.
+    /// Meaningful only while the start read for detection is kept (not
+    /// after [`Loaded::forget_head`], nor when [`open_judged`] dropped it).
+    pub(super) fn shrank_to_nothing(&self) -> bool {
+        self.head.is_empty()
+            && self.input.len > 0
+            && matches!(self.data, Data::Closed { compressed: false })
+    }
+
     /// The start of the input is no longer needed (its kind is decided):
     /// free it, so memory does not grow with the number of inputs.
     pub(super) fn forget_head(&mut self) {
         self.head = Vec::new();
     }
 }
-
-/// The reason of a file listed with bytes whose start then read none: it
-/// was cut to 0 bytes between the listing and its turn (logrotate
-/// `copytruncate`, `> file`). The plan also reports it as a problem.
-pub(super) const SHRANK_TO_NOTHING: &str = "nothing could be read (the file shrank to 0 bytes?)";
 
 /// What a file holds: the format its config `access_log` names (if its
 /// lines match it), else the first format that parses its first lines, else
@@ -320,8 +326,8 @@ pub(super) fn classify_input(
     let head = &l.head;
     if head.is_empty() {
         let reason = match &l.data {
-            Data::Closed { compressed: false } if l.input.len == 0 => "empty (0 bytes)",
-            Data::Closed { compressed: false } => SHRANK_TO_NOTHING,
+            _ if l.shrank_to_nothing() => "nothing could be read (the file shrank to 0 bytes?)",
+            Data::Closed { compressed: false } => "empty (0 bytes)",
             Data::Closed { compressed: true } | Data::Stream(..) | Data::Spent => {
                 "empty (the stream ended without a byte)"
             }
@@ -372,4 +378,35 @@ pub(super) fn classify_head(
         );
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file listed with bytes that reads none when its start is read has
+    /// shrunk (the plan reports it); one listed with none is empty.
+    #[test]
+    fn shrank_is_told_from_empty_by_the_listed_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("access.log");
+        std::fs::write(&path, b"").unwrap();
+        for (listed, shrank, reason) in [
+            (
+                4_096,
+                true,
+                "nothing could be read (the file shrank to 0 bytes?)",
+            ),
+            (0, false, "empty (0 bytes)"),
+        ] {
+            let input = Input {
+                path: Some(path.clone()),
+                display: "access.log".into(),
+                len: listed,
+            };
+            let l = open(0, input).unwrap_or_else(|(_, e)| panic!("{e}"));
+            assert_eq!(l.shrank_to_nothing(), shrank, "listed {listed}");
+            assert_eq!(classify_input(&l, &[], None, false).reason, reason);
+        }
+    }
 }

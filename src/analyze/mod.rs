@@ -241,7 +241,7 @@ fn run(
     // where each 502 was born: the 5xx records of every hop, joined
     let mut join = std::mem::take(&mut total.join);
     for h in &mut hops {
-        join += std::mem::take(&mut h.agg.join);
+        join += std::mem::take(&mut h.share.agg.join);
     }
     let durations = ladder::Durations::from_tally(&join);
     let born = join.born(&plan.names, &hop_addrs(&plan));
@@ -253,7 +253,7 @@ fn run(
         report::label_upstreams(&mut total.upstreams, "nginx");
     }
     for h in &hops {
-        let mut a = h.agg.clone();
+        let mut a = h.share.agg.clone();
         if label {
             report::label_upstreams(&mut a.upstreams, h.name);
         }

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::attribute::{hop_config_kind, ProxyConfigs};
 use super::given_formats::{envoy_config_formats, envoy_given, EnvoyGiven, FormatProxy};
-use super::inputs::{classify_head, classify_input, open, open_judged, Loaded, SHRANK_TO_NOTHING};
+use super::inputs::{classify_head, classify_input, open, open_judged, Loaded};
 use super::{nginx_config, Options};
 use crate::input::{self, Problem};
 use crate::logs::detect::{self, Kind};
@@ -171,9 +171,13 @@ fn plan_with(paths: &[String], opts: &Options, early: bool) -> Plan {
                 continue;
             }
         }
-        let d = match ahead.and_then(|a| a.detected) {
-            Some(d) => d,
-            None => classify_input(l, &formats, config.as_deref(), opts.only_given_formats),
+        // (an input detected ahead had a start: it did not shrink)
+        let (d, shrank) = match ahead.and_then(|a| a.detected) {
+            Some(d) => (d, false),
+            None => (
+                classify_input(l, &formats, config.as_deref(), opts.only_given_formats),
+                l.shrank_to_nothing(),
+            ),
         };
         // A JSON layout inferred from the file's own keys fits any JSON log
         // with a status key; a hop format that knows its vendor's keys
@@ -194,7 +198,7 @@ fn plan_with(paths: &[String], opts: &Options, early: bool) -> Plan {
             }
             (k, _) => k,
         };
-        if d.reason == SHRANK_TO_NOTHING {
+        if shrank {
             // not only an unknown input: a change while read, said as the
             // reading passes say it, with the sizes
             problems.push(Problem {

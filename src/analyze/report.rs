@@ -344,7 +344,10 @@ pub struct HopRow {
 /// is prefixed with its hop by [`label_upstreams`].
 pub(super) fn upstreams_need_labels(nginx: &Agg, hops: &[super::hops::HopAgg]) -> bool {
     let sources = usize::from(!nginx.upstreams.is_empty())
-        + hops.iter().filter(|h| !h.agg.upstreams.is_empty()).count();
+        + hops
+            .iter()
+            .filter(|h| !h.share.agg.upstreams.is_empty())
+            .count();
     sources > 1
 }
 
@@ -486,7 +489,7 @@ fn timeline(minutes: &BTreeMap<i64, stats::Minute>, off: i32) -> Vec<TimelineRow
 impl HopRow {
     /// Shape one hop's aggregate.
     pub fn build(h: &super::hops::HopAgg) -> HopRow {
-        let a = &h.agg;
+        let a = &h.share.agg;
         let windows: Vec<(i64, i64)> = incident::bursts(&a.minutes)
             .windows
             .iter()
@@ -498,9 +501,9 @@ impl HopRow {
             files: h.files.clone(),
             totals: totals(a),
             status_503: a.status.get(503).copied().unwrap_or(0),
-            skipped_lines: h.skipped,
-            events: h.events.clone(),
-            event_samples: h.event_samples.clone(),
+            skipped_lines: h.share.skipped,
+            events: h.share.events.clone(),
+            event_samples: h.share.event_samples.clone(),
             causes_502: rows(&a.causes_502, None),
             causes_504: rows(&a.causes_504, None),
             causes_other_5xx: rows(&a.causes_other_5xx, None),
@@ -553,8 +556,8 @@ impl Report {
                 let ms = |s: Option<(LogTime, LogTime)>| s.map(|(a, b)| b.utc_ms - a.utc_ms);
                 let v = verdict::verdict(&verdict::Facts {
                     totals: &row.totals,
-                    span_502_ms: ms(h.agg.span_502),
-                    span_ms: ms(h.agg.span),
+                    span_502_ms: ms(h.share.agg.span_502),
+                    span_ms: ms(h.share.agg.span),
                     causes_502: &row.causes_502,
                     causes_504: &row.causes_504,
                     causes_other_5xx: &row.causes_other_5xx,

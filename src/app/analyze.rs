@@ -273,35 +273,11 @@ pub fn options(
     } else if args.log_escape.is_some() {
         anyhow::bail!("--log-escape needs --log-format");
     }
-    // a config named on the command line that is not there is a mistake in
-    // the command (as for `lint`), not a note under Problems after a report
-    // whose attributions silently lack it (it was said twice, exit 0)
-    for c in &args.config {
-        if let Err(e) = std::fs::metadata(c) {
-            anyhow::bail!(
-                "--config {}: {e}; give an nginx, HAProxy or Envoy config file, or a folder holding them",
-                c.display()
-            );
-        }
-    }
-    opts.config_paths = args.config.clone();
-    if !args.config.is_empty() {
-        // HAProxy / Envoy configs (told by content) go to attribution; the
-        // rest (and every directory, searched for nginx.conf) to nginx
-        let hop = gatecheck::analyze::attribute::ProxyConfigs::load(&args.config);
-        let hop_files: Vec<String> = hop.files().into_iter().map(|(f, _)| f).collect();
-        let nginx: Vec<std::path::PathBuf> = args
-            .config
-            .iter()
-            .filter(|p| p.is_dir() || !hop_files.contains(&p.display().to_string()))
-            .cloned()
-            .collect();
-        if !nginx.is_empty() {
-            opts.config = Some(Arc::new(gatecheck::analyze::nginx_config::read(&nginx)));
-        }
-        if !hop.is_empty() || !hop.problems.is_empty() {
-            opts.proxy_configs = Some(Arc::new(hop));
-        }
+    super::configs::exist(&args.config)?;
+    // HAProxy / Envoy configs go to attribution
+    let hop = super::configs::read(&args.config, &mut opts);
+    if !hop.is_empty() || !hop.problems.is_empty() {
+        opts.proxy_configs = Some(Arc::new(hop));
     }
     let bar = (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
         let total = analyze::total_bytes(&args.paths);

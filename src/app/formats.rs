@@ -2,7 +2,6 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use gatecheck::analyze::given_formats::{FormatProxy, GivenFormat};
 use gatecheck::analyze::{self, InputKind, Options};
@@ -86,22 +85,10 @@ pub fn run(args: FormatsArgs) -> anyhow::Result<ExitCode> {
             .push(LogFormat::compile("--log-format", f, Escape::Default)?);
     }
     opts.hop_log_formats = given.hop;
-    opts.config_paths = args.config.clone();
-    if !args.config.is_empty() {
-        // as `analyze` does: HAProxy / Envoy configs (told by content) are
-        // not nginx's; the rest (and every directory) is read as nginx's
-        let hop = analyze::attribute::ProxyConfigs::load(&args.config);
-        let hop_files: Vec<String> = hop.files().into_iter().map(|(f, _)| f).collect();
-        let nginx: Vec<std::path::PathBuf> = args
-            .config
-            .iter()
-            .filter(|p| p.is_dir() || !hop_files.contains(&p.display().to_string()))
-            .cloned()
-            .collect();
-        if !nginx.is_empty() {
-            opts.config = Some(Arc::new(analyze::nginx_config::read(&nginx)));
-        }
-    }
+    // as `analyze` does; the HAProxy / Envoy configs are only set apart
+    // from nginx's here
+    super::configs::exist(&args.config)?;
+    super::configs::read(&args.config, &mut opts);
     let (inputs, problems) = analyze::detect_formats(&args.paths, &opts);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.json {

@@ -2,6 +2,7 @@
 //! library calls and renders the result. The only place that uses `anyhow`.
 
 pub mod analyze;
+pub mod configs;
 pub mod export;
 pub mod formats;
 pub mod interrupt;

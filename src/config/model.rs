@@ -484,6 +484,15 @@ impl ProxyModel {
             _ => None,
         }
     }
+
+    /// The `upstream` a route's `fastcgi_pass`/`uwsgi_pass`/`scgi_pass`/
+    /// `grpc_pass` names, if it names one.
+    pub fn module_pool(&self, route: &Route) -> Option<&Upstream> {
+        match &route.module_pass.as_ref()?.target.target {
+            Target::Pool(name) => self.upstream(name),
+            _ => None,
+        }
+    }
 }
 
 /// Proxy-wide settings.
@@ -668,6 +677,66 @@ pub struct Route {
     /// Request-id header forwarded upstream, if any (nginx
     /// `proxy_set_header X-Request-ID …`).
     pub request_id_header: Option<Setting<String>>,
+    /// nginx: where the location passes requests when its content handler
+    /// is `fastcgi_pass`, `uwsgi_pass`, `scgi_pass` or `grpc_pass` rather
+    /// than `proxy_pass` (`proxy` is then `None`). Always `None` for
+    /// HAProxy and Envoy.
+    pub module_pass: Option<ModulePass>,
+}
+
+/// An nginx upstream module other than `proxy`: each has the proxy
+/// module's connect/send/read timeouts, `*_next_upstream`,
+/// `*_next_upstream_tries` and `*_next_upstream_timeout` under its own
+/// prefix, with the same defaults (60s, `error timeout`, 0, 0: each
+/// module's merge function in nginx's source) and the same meaning
+/// (nginx.org describes each in the proxy module's words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassModule {
+    /// ngx_http_fastcgi_module (`fastcgi_pass`: PHP-FPM).
+    FastCgi,
+    /// ngx_http_uwsgi_module (`uwsgi_pass`).
+    Uwsgi,
+    /// ngx_http_scgi_module (`scgi_pass`).
+    Scgi,
+    /// ngx_http_grpc_module (`grpc_pass`).
+    Grpc,
+}
+
+impl PassModule {
+    /// Every module, in the order a location is searched for its `*_pass`.
+    pub const ALL: [PassModule; 4] = [
+        PassModule::FastCgi,
+        PassModule::Uwsgi,
+        PassModule::Scgi,
+        PassModule::Grpc,
+    ];
+
+    /// The directive prefix (`fastcgi` of `fastcgi_read_timeout`).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            PassModule::FastCgi => "fastcgi",
+            PassModule::Uwsgi => "uwsgi",
+            PassModule::Scgi => "scgi",
+            PassModule::Grpc => "grpc",
+        }
+    }
+}
+
+/// A location whose content handler is a [`PassModule`]'s `*_pass`, with
+/// that module's effective timeouts and retries.
+#[derive(Debug, Clone)]
+pub struct ModulePass {
+    /// Which module.
+    pub module: PassModule,
+    /// The address or upstream passed to, read as `proxy_pass` reads its
+    /// host part (`unix:` sockets, `host:port`, an `upstream` name, a
+    /// `grpc://`/`grpcs://` scheme); its span is the `*_pass` directive.
+    pub target: ProxyPass,
+    /// `*_connect_timeout`, `*_read_timeout`, `*_send_timeout`.
+    pub timeouts: Timeouts,
+    /// `*_next_upstream`, `*_next_upstream_tries`,
+    /// `*_next_upstream_timeout` (`per_try` is always `None`).
+    pub retry: Retry,
 }
 
 /// An HTTP version spoken to an upstream.

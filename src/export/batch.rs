@@ -16,7 +16,7 @@ use arrow_array::{Array, ArrayRef, Int64Array, ListArray, RecordBatch, StringArr
 use arrow_buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 
 use super::parquet::{attempt_fields, attempt_item, evidence_item, schema};
-use super::row::kind_name;
+use super::row::{kind_name, RowOptions};
 use crate::analyze::born::born_at_last_hop;
 use crate::analyze::event::Event;
 use crate::analyze::hop_attempt::{hop_attempt, HopAttempt};
@@ -33,28 +33,12 @@ pub const STATUS: usize = 10;
 pub const BORN_AT: usize = 18;
 
 /// Makes the builders of each chunk.
-pub struct Factory {
-    /// `dump_host` of every row.
-    pub dump_host: Arc<str>,
-    /// Only rows with a status of 500 or more.
-    pub only_5xx: bool,
-    /// `born_at` from the row's own cause ([`born_at_last_hop`]); false for
-    /// a dump logged at several hops, whose `born_at` the writer sets from
-    /// the join across hops.
-    pub one_hop: bool,
-}
+pub struct Factory(pub RowOptions);
 
 impl RowsFactory for Factory {
     fn chunk(&self, file: &str, hop: Option<&'static str>) -> Box<dyn ChunkRows> {
         let (format, kind) = super::row::hop_named(hop);
-        Box::new(Builders::new(
-            file,
-            format,
-            kind,
-            self.dump_host.clone(),
-            self.only_5xx,
-            self.one_hop,
-        ))
+        Box::new(Builders::new(file, format, kind, self.0.clone()))
     }
 }
 
@@ -234,9 +218,7 @@ struct Builders {
     file: Arc<str>,
     format: &'static str,
     kind: HopKind,
-    dump_host: Arc<str>,
-    only_5xx: bool,
-    one_hop: bool,
+    opts: RowOptions,
     time: TimestampMillisecondBuilder,
     source_line: Int64Builder,
     client: StringBuilder,
@@ -258,21 +240,12 @@ struct Builders {
 }
 
 impl Builders {
-    fn new(
-        file: &str,
-        format: &'static str,
-        kind: HopKind,
-        dump_host: Arc<str>,
-        only_5xx: bool,
-        one_hop: bool,
-    ) -> Self {
+    fn new(file: &str, format: &'static str, kind: HopKind, opts: RowOptions) -> Self {
         Builders {
             file: Arc::from(file),
             format,
             kind,
-            dump_host,
-            only_5xx,
-            one_hop,
+            opts,
             time: TimestampMillisecondBuilder::new().with_timezone("UTC"),
             source_line: Int64Builder::new(),
             client: StringBuilder::new(),
@@ -318,7 +291,7 @@ impl Builders {
 
 impl ChunkRows for Builders {
     fn nginx(&mut self, rec: &Record<'_>, line: u64, esc: Escape) {
-        if self.only_5xx {
+        if self.opts.only_5xx {
             return;
         }
         let mut rec = *rec;
@@ -343,7 +316,7 @@ impl ChunkRows for Builders {
     }
 
     fn hop(&mut self, rec: &HopRecord<'_>, line: u64) {
-        if self.only_5xx {
+        if self.opts.only_5xx {
             return;
         }
         self.common(
@@ -379,7 +352,7 @@ impl ChunkRows for Builders {
     }
 
     fn event(&mut self, e: Event) {
-        if self.only_5xx && e.status < 500 {
+        if self.opts.only_5xx && e.status < 500 {
             return;
         }
         self.common(e.line, e.at.map(|t| t.utc_ms), e.status, e.request_time);
@@ -404,7 +377,8 @@ impl ChunkRows for Builders {
         self.evidence_valid.append(classified);
         self.rescued.append_value(e.rescued);
         self.request_id.append_option(e.request_id.as_deref());
-        let born = (self.one_hop && e.status == 502).then(|| born_at_last_hop(self.kind, e.cause));
+        let born =
+            (self.opts.one_hop && e.status == 502).then(|| born_at_last_hop(self.kind, e.cause));
         self.born_at.append_option(born);
     }
 
@@ -426,7 +400,7 @@ impl ChunkRows for Builders {
             constant(self.format),
             constant(&self.file),
             Arc::new(self.source_line.finish()),
-            constant(&self.dump_host),
+            constant(&self.opts.dump_host),
             Arc::new(self.client.finish()),
             Arc::new(self.method.finish()),
             Arc::new(self.host.finish()),

@@ -186,15 +186,15 @@ pub fn export(paths: &[String], opts: &Options, eo: &ExportOptions) -> Result<Ex
     let lookup = |file: &str, line: u64| born.as_ref().and_then(|m| m.get(file, line));
     let lookup: &batch::BornLookup<'_> = &lookup;
     let born_of = born.is_some().then_some(lookup);
-    let (dump_host, only_5xx, one_hop) = (Arc::from(eo.host.as_str()), eo.only_5xx, born.is_none());
+    let rows = row::RowOptions {
+        dump_host: Arc::from(eo.host.as_str()),
+        only_5xx: eo.only_5xx,
+        one_hop: born.is_none(),
+    };
     let report = match eo.format {
         Format::Parquet => {
             // rows built on the workers, batches written here in order
-            opts.rows = Some(Arc::new(batch::Factory {
-                dump_host,
-                only_5xx,
-                one_hop,
-            }));
+            opts.rows = Some(Arc::new(batch::Factory(rows)));
             let mut on_rows = |rows: FinishedRows, base: u64| {
                 let Some(chunk) = unless_failed::<batch::ChunkBatch>(rows, &failed) else {
                     return;
@@ -215,11 +215,7 @@ pub fn export(paths: &[String], opts: &Options, eo: &ExportOptions) -> Result<Ex
         }
         Format::Ndjson => {
             // rows serialized on the workers, copied here in order
-            opts.rows = Some(Arc::new(ndjson_chunk::NdjsonFactory {
-                dump_host,
-                only_5xx,
-                one_hop,
-            }));
+            opts.rows = Some(Arc::new(ndjson_chunk::NdjsonFactory(rows)));
             let mut on_rows = |rows: FinishedRows, base: u64| {
                 let Some(chunk) = unless_failed::<ndjson_chunk::NdjsonChunk>(rows, &failed) else {
                     return;

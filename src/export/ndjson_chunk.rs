@@ -16,7 +16,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use super::batch::BornLookup;
-use super::row::{kind_name, utc_text, Attempt, Row};
+use super::row::{kind_name, utc_text, Attempt, Row, RowOptions};
 use crate::analyze::born::born_at_last_hop;
 use crate::analyze::event::Event;
 use crate::analyze::hop_attempt::hop_attempt;
@@ -35,15 +35,7 @@ const BORN_NULL: &[u8] = b"\"born_at\":null";
 const HOUR_MS: i64 = 3_600_000;
 
 /// Makes the NDJSON rows of each chunk.
-pub struct NdjsonFactory {
-    /// `dump_host` of every row.
-    pub dump_host: Arc<str>,
-    /// Only rows with a status of 500 or more.
-    pub only_5xx: bool,
-    /// `born_at` from the row's own cause; false for a dump logged at
-    /// several hops, whose 5xx get theirs from the writer.
-    pub one_hop: bool,
-}
+pub struct NdjsonFactory(pub RowOptions);
 
 impl RowsFactory for NdjsonFactory {
     fn chunk(&self, file: &str, hop: Option<&'static str>) -> Box<dyn ChunkRows> {
@@ -52,9 +44,7 @@ impl RowsFactory for NdjsonFactory {
             file: Arc::from(file),
             format,
             kind,
-            dump_host: self.dump_host.clone(),
-            only_5xx: self.only_5xx,
-            one_hop: self.one_hop,
+            opts: self.0.clone(),
             bytes: Vec::new(),
             rows: Vec::new(),
             line_at: memchr::memmem::Finder::new(LINE_PLACEHOLDER).into_owned(),
@@ -88,9 +78,7 @@ pub struct NdjsonChunk {
     pub file: Arc<str>,
     format: &'static str,
     kind: HopKind,
-    dump_host: Arc<str>,
-    only_5xx: bool,
-    one_hop: bool,
+    opts: RowOptions,
     /// The rows, one JSON object and `\n` each.
     pub bytes: Vec<u8>,
     /// Where each row is, in line order.
@@ -166,7 +154,7 @@ impl NdjsonChunk {
             file: self.file.clone(),
             format: self.format,
             kind: self.kind,
-            dump_host: self.dump_host.clone(),
+            dump_host: self.opts.dump_host.clone(),
         }
     }
 
@@ -229,7 +217,7 @@ impl NdjsonChunk {
 
 impl ChunkRows for NdjsonChunk {
     fn nginx(&mut self, rec: &Record<'_>, line: u64, esc: Escape) {
-        if self.only_5xx {
+        if self.opts.only_5xx {
             return;
         }
         let mut rec = *rec;
@@ -260,7 +248,7 @@ impl ChunkRows for NdjsonChunk {
     }
 
     fn hop(&mut self, rec: &HopRecord<'_>, line: u64) {
-        if self.only_5xx {
+        if self.opts.only_5xx {
             return;
         }
         let time = rec.time.map(|t| t.utc_ms);
@@ -302,14 +290,15 @@ impl ChunkRows for NdjsonChunk {
     }
 
     fn event(&mut self, e: Event) {
-        if self.only_5xx && e.status < 500 {
+        if self.opts.only_5xx && e.status < 500 {
             return;
         }
-        let born = (self.one_hop && e.status == 502).then(|| born_at_last_hop(self.kind, e.cause));
-        let dump_host = self.dump_host.clone();
+        let born =
+            (self.opts.one_hop && e.status == 502).then(|| born_at_last_hop(self.kind, e.cause));
+        let dump_host = self.opts.dump_host.clone();
         let mut row = Row::new(&e, &dump_host, born);
         row.source_line = u64::MAX;
-        let look_up = !self.one_hop && e.status >= 500;
+        let look_up = !self.opts.one_hop && e.status >= 500;
         let time = e.at.map(|t| t.utc_ms);
         self.push(&row, e.line, time, look_up);
     }
@@ -349,11 +338,11 @@ mod tests {
 
     #[test]
     fn rows_get_their_absolute_line_and_looked_up_born_at() {
-        let f = NdjsonFactory {
+        let f = NdjsonFactory(RowOptions {
             dump_host: Arc::from("h"),
             only_5xx: false,
             one_hop: false,
-        };
+        });
         let mut rows = f.chunk("ignored", None);
         rows.event(event(3, 502));
         rows.event(event(9, 200));

@@ -271,11 +271,11 @@ mod tests {
     /// A chunk of `n` rows with every column kind filled in varied ways
     /// (nulls, empty and long lists, 5xx with evidence).
     fn chunk(n: usize, seed: usize) -> RecordBatch {
-        let f = Factory {
+        let f = Factory(crate::export::row::RowOptions {
             dump_host: Arc::from("edge-1"),
             only_5xx: false,
             one_hop: true,
-        };
+        });
         let mut rows = f.chunk("access.log", None);
         for i in 0..n {
             let k = i * 7 + seed * 13;

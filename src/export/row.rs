@@ -2,6 +2,7 @@
 //! (dump host, hop kind), in the form both writers share.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use crate::analyze::event::Event;
 use crate::logs::formats::hop_formats;
@@ -77,6 +78,22 @@ pub fn kind_name(k: HopKind) -> &'static str {
         HopKind::Proxy => "proxy",
         HopKind::App => "app",
     }
+}
+
+/// What every row of an export shares, as the run sets it: both writers'
+/// factories hand it to each chunk they make.
+#[derive(Debug, Clone)]
+pub struct RowOptions {
+    /// `dump_host` of every row.
+    pub dump_host: Arc<str>,
+    /// Only rows with a status of 500 or more.
+    pub only_5xx: bool,
+    /// `born_at` from the row's own cause ([`born_at_last_hop`]); false for
+    /// a dump logged at several hops, whose `born_at` the writer sets from
+    /// the join across hops.
+    ///
+    /// [`born_at_last_hop`]: crate::analyze::born::born_at_last_hop
+    pub one_hop: bool,
 }
 
 /// The format that logged `e` and where that hop sits.

@@ -2,9 +2,10 @@
 //!
 //! Reference: <https://nginx.org/en/docs/http/ngx_http_log_module.html#log_format>.
 //! The format is literal text with `$variable`s in it. [`LogFormat::compile`]
-//! turns it into a list of literals and fields; [`LogFormat::parse`] walks a
-//! line with `memchr`, taking each field up to the next literal. No regex, no
-//! allocation per line. With `escape=default` nginx writes `"`, `\` and bytes
+//! turns it into a list of literals and fields, and that list into the ops
+//! the walks run (what to do with each field decided once, not per line);
+//! [`LogFormat::parse`] walks a line, taking each field up to the next
+//! literal. No regex, no allocation per line. With `escape=default` nginx writes `"`, `\` and bytes
 //! outside printable ASCII as `\xXX`, so a quoted field never contains a raw
 //! `"` and the next literal is a safe delimiter. A variable with no value is
 //! logged as `-`, which becomes `None`.
@@ -175,6 +176,16 @@ pub struct LogFormat {
     /// line by [`LogFormat::complete_upstream`], when they lie after the
     /// summary's forward part.
     upstream_start: Option<usize>,
+    /// The walks the hot loop runs, compiled ([`Op`]): every item, the
+    /// summary's forward part (`..front_end`) and the rest of the line
+    /// after it (`front_end..`, what [`LogFormat::complete`] reads).
+    ops_all: Box<[Op]>,
+    ops_front: Box<[Op]>,
+    ops_rest: Box<[Op]>,
+    /// The summary's backward walk (`back_start..`) and
+    /// [`LogFormat::complete_upstream`]'s (`upstream_start..`), compiled.
+    back_ops: Box<[BackOp]>,
+    upstream_ops: Box<[BackOp]>,
 }
 
 impl LogFormat {
@@ -243,6 +254,12 @@ impl LogFormat {
         }
         let (front_end, back_start) = plan(&items);
         let upstream_start = upstream_plan(&items, front_end, back_start);
+        let ops_all = compile_ops(&items, 0, items.len(), escape);
+        let ops_front = compile_ops(&items, 0, front_end, escape);
+        let ops_rest = compile_ops(&items, front_end, items.len(), escape);
+        let back_ops = back_start.map_or_else(Box::default, |b| compile_back(&items, b, escape));
+        let upstream_ops =
+            upstream_start.map_or_else(Box::default, |u| compile_back(&items, u, escape));
         Ok(LogFormat {
             name: name.to_string(),
             source: format.to_string(),
@@ -252,6 +269,11 @@ impl LogFormat {
             front_end,
             back_start,
             upstream_start,
+            ops_all,
+            ops_front,
+            ops_rest,
+            back_ops,
+            upstream_ops,
         })
     }
 
@@ -280,16 +302,16 @@ impl LogFormat {
             Some(_) => Ok(Resume(None)),
             None => Err(LineError::BadStatus),
         };
-        let Some(back) = self.back_start else {
-            self.walk_forward(line, 0, 0, self.items.len(), rec, cache)?;
+        if self.back_start.is_none() {
+            run_ops(&self.ops_all, line, 0, rec, cache)?;
             return whole(rec);
-        };
-        let front = self.walk_forward(line, 0, 0, self.front_end, rec, cache)?;
-        match self.walk_backward(line, back, front, false, rec, cache) {
+        }
+        let front = run_ops(&self.ops_front, line, 0, rec, cache)?;
+        match run_back(&self.back_ops, line, front, false, rec, cache) {
             Ok(()) if rec.status.is_some() => Ok(Resume(Some((self.front_end, front)))),
             _ => {
                 *rec = Record::default();
-                self.walk_forward(line, 0, 0, self.items.len(), rec, cache)?;
+                run_ops(&self.ops_all, line, 0, rec, cache)?;
                 whole(rec)
             }
         }
@@ -315,7 +337,12 @@ impl LogFormat {
         let line = strip_cr(line);
         // the summary's backward walk stored the fields after the skipped
         // middle; the forward walk puts each of them again, as `parse` does
-        self.walk_forward(line, item, pos, self.items.len(), rec, cache)?;
+        if item == self.front_end {
+            run_ops(&self.ops_rest, line, pos, rec, cache)?;
+        } else {
+            // not a summary of this format's: the generic walk
+            self.walk_forward(line, item, pos, self.items.len(), rec, cache)?;
+        }
         match rec.status {
             Some(_) => Ok(()),
             None => Err(LineError::BadStatus),
@@ -340,10 +367,10 @@ impl LogFormat {
         at: Resume,
         cache: &mut TimeCache,
     ) -> Result<(), LineError> {
-        let (Resume(Some((_, floor))), Some(start)) = (at, self.upstream_start) else {
+        let (Resume(Some((_, floor))), Some(_)) = (at, self.upstream_start) else {
             return self.complete(line, rec, at, cache);
         };
-        match self.walk_backward(strip_cr(line), start, floor, true, rec, cache) {
+        match run_back(&self.upstream_ops, strip_cr(line), floor, true, rec, cache) {
             Ok(()) => Ok(()),
             // appended fields, a value holding a delimiter: the forward walk decides
             Err(_) => self.complete(line, rec, at, cache),
@@ -351,7 +378,10 @@ impl LogFormat {
     }
 
     /// Match `items[start..end]` from byte `pos` of `line` (where
-    /// `items[..start]` ended); returns the position reached.
+    /// `items[..start]` ended); returns the position reached. The generic
+    /// walk: the hot paths run the same items compiled ([`run_ops`]); this
+    /// one is their tests' reference, and resumes a [`Resume`] that is not
+    /// this format's.
     #[inline]
     fn walk_forward<'a, S: Sink<'a>>(
         &self,
@@ -429,8 +459,10 @@ impl LogFormat {
     /// `floor`. With `as_forward`, each field must also end where the
     /// forward walk would end it (the first occurrence of the literal after
     /// it): a line with fields appended or a delimiter inside a value is
-    /// refused, not read differently.
-    #[inline]
+    /// refused, not read differently. The generic walk: the hot paths run
+    /// the same items compiled ([`run_back`]); this one is their tests'
+    /// reference.
+    #[cfg(test)]
     fn walk_backward<'a, S: Sink<'a>>(
         &self,
         line: &'a [u8],
@@ -557,12 +589,293 @@ impl LogFormat {
     ) -> Result<Record<'a>, LineError> {
         let line = strip_cr(line);
         let mut rec = Record::default();
-        self.walk_forward(line, 0, 0, self.items.len(), &mut rec, cache)?;
+        run_ops(&self.ops_all, line, 0, &mut rec, cache)?;
         if rec.status.is_none() {
             return Err(LineError::BadStatus);
         }
         Ok(rec)
     }
+}
+
+/// One step of a format's compiled walk ([`LogFormat`]'s op lists): the
+/// item list with every per-field question the generic walk asks at run
+/// time (which item comes next, is it the unread last field, a time, the
+/// status, may the value be a list or hold escaped quotes) answered once,
+/// when the format is compiled. Each op reads exactly what the generic
+/// walk ([`LogFormat::walk_forward`], kept as the tests' reference) reads
+/// and leaves the same position, record and error (proptests below).
+#[derive(Debug, Clone)]
+enum Op {
+    /// A literal matched in place (a format's leading text, or the
+    /// literal after the summary's last field, not stepped over).
+    Lit(scan::Lit),
+    /// A field gatecheck does not read (`$remote_user`,
+    /// `$body_bytes_sent`, `$http_referer`…), up to the first `lit` (as
+    /// [`find_lit`] finds it): nothing is stored, `adv` bytes of the
+    /// literal stepped over (its length, or 0 when the walk stops there).
+    Skip(Closing),
+    /// An unread field that closes the format, with nothing after its
+    /// closing literal: when the line ends with that literal, the field
+    /// runs to it (`combined`'s user agent); else searched as [`Op::Skip`].
+    SkipLast(scan::Lit),
+    /// A field stored in the record (`Sink::put`), up to its literal.
+    Put(Field, Closing),
+    /// `$status`: three digits followed by the literal, read in place
+    /// (the literal starts with no digit, so its first occurrence cannot
+    /// be earlier); else as [`Op::Put`].
+    Status(Closing),
+    /// `$time_local` / `$time_iso8601`: the time of the line before,
+    /// followed by the literal, taken from the cache without a search
+    /// ([`TimeCache::ends_at`]); else as [`Op::Put`].
+    Time(Field, Closing),
+    /// A field running to the end of the line (the format's last item).
+    Rest(Field),
+}
+
+/// The literal that closes a field, and how it is searched for.
+#[derive(Debug, Clone)]
+struct Closing {
+    lit: scan::Lit,
+    /// Bytes stepped over after the field: the literal's length, or 0
+    /// when the walk ends before the literal.
+    adv: usize,
+    /// `escape=json`: a quote after an odd run of backslashes is no
+    /// delimiter ([`escaped_quote`]).
+    json: bool,
+    /// The value may be an nginx list ([`in_list_sep`]).
+    list: bool,
+}
+
+impl Closing {
+    /// Where the field starting at `pos` ends (the first occurrence of
+    /// the literal, as the generic walk finds it).
+    #[inline(always)]
+    fn find(&self, line: &[u8], pos: usize) -> Result<usize, LineError> {
+        find_lit(line, pos, &self.lit, self.json, self.list).ok_or(LineError::Mismatch)
+    }
+}
+
+/// Compile `items[start..end]` into ops for a walk that stops at `end`
+/// (`end == items.len()`: the whole line).
+fn compile_ops(items: &[Item], start: usize, end: usize, escape: Escape) -> Box<[Op]> {
+    let json = escape == Escape::Json;
+    let mut ops = Vec::new();
+    let mut i = start;
+    while i < end {
+        match &items[i] {
+            Item::Lit(l) => {
+                ops.push(Op::Lit(l.clone()));
+                i += 1;
+            }
+            Item::Var(f, list) => {
+                let Some(Item::Lit(l)) = items.get(i + 1) else {
+                    // the last item (two variables in a row do not compile)
+                    ops.push(Op::Rest(*f));
+                    i += 1;
+                    continue;
+                };
+                let step = i + 1 < end;
+                let closing = Closing {
+                    lit: l.clone(),
+                    adv: if step { l.len() } else { 0 },
+                    json,
+                    list: *list,
+                };
+                ops.push(match f {
+                    // the generic walk's condition for the unread last
+                    // field, but for the line's end, known here
+                    Field::Skip if !*list && end == items.len() && i + 2 == end && !json => {
+                        Op::SkipLast(l.clone())
+                    }
+                    Field::Skip => Op::Skip(closing),
+                    Field::Status if !l.first().is_ascii_digit() => Op::Status(closing),
+                    Field::TimeLocal | Field::TimeIso8601 => Op::Time(*f, closing),
+                    _ => Op::Put(*f, closing),
+                });
+                i += if step { 2 } else { 1 };
+            }
+        }
+    }
+    ops.into_boxed_slice()
+}
+
+/// Run `ops` over `line` from byte `pos`; returns the position reached,
+/// as [`LogFormat::walk_forward`] over the items they were compiled from.
+#[inline(always)]
+fn run_ops<'a>(
+    ops: &[Op],
+    line: &'a [u8],
+    mut pos: usize,
+    rec: &mut Record<'a>,
+    cache: &mut TimeCache,
+) -> Result<usize, LineError> {
+    for op in ops {
+        match op {
+            Op::Lit(l) => {
+                if !l.is_at(line, pos) {
+                    return Err(LineError::Mismatch);
+                }
+                pos += l.len();
+            }
+            Op::Skip(c) => pos = c.find(line, pos)? + c.adv,
+            Op::SkipLast(l) => {
+                // the forward search would find the literal somewhere
+                // between, and the walk would succeed all the same
+                pos = if line.len() >= pos + l.len() && l.is_at(line, line.len() - l.len()) {
+                    line.len()
+                } else {
+                    find_lit(line, pos, l, false, false).ok_or(LineError::Mismatch)? + l.len()
+                };
+            }
+            Op::Put(f, c) => {
+                let stop = c.find(line, pos)?;
+                rec.put(*f, &line[pos..stop], cache)?;
+                pos = stop + c.adv;
+            }
+            Op::Status(c) => {
+                let end = pos + 3;
+                let digits = line.len() >= end
+                    && line[pos..end].iter().all(|d| d.is_ascii_digit())
+                    && c.lit.is_at(line, end);
+                if digits {
+                    // the digits checked: `parse_status` cannot fail
+                    rec.status = scan::parse_status(&line[pos..end]);
+                    pos = end + c.adv;
+                } else {
+                    let stop = c.find(line, pos)?;
+                    rec.put(Field::Status, &line[pos..stop], cache)?;
+                    pos = stop + c.adv;
+                }
+            }
+            Op::Time(f, c) => {
+                if cache.ends_at(line, pos, &c.lit).is_some() {
+                    // what `cache.get` returns for the same text
+                    rec.time = cache.value;
+                    pos += cache.len + c.adv;
+                } else {
+                    let stop = c.find(line, pos)?;
+                    rec.put(*f, &line[pos..stop], cache)?;
+                    pos = stop + c.adv;
+                }
+            }
+            Op::Rest(f) => {
+                rec.put(*f, &line[pos..], cache)?;
+                pos = line.len();
+            }
+        }
+    }
+    Ok(pos)
+}
+
+/// One step of a backward walk, compiled ([`compile_back`]): the items
+/// from the end of the line back to where the walk starts, as
+/// [`LogFormat::walk_backward`] (the tests' reference) reads them.
+#[derive(Debug, Clone)]
+enum BackOp {
+    /// A literal ending where the walk stands.
+    Lit(scan::Lit),
+    /// A field that starts after the last occurrence of `open` (as
+    /// [`rfind_lit`] finds it) before where the walk stands; `adv` bytes
+    /// of `open` stepped back over (its length, or 0 when the walk ends
+    /// there).
+    Field {
+        field: Field,
+        open: scan::Lit,
+        /// The literal after the field, which the forward walk would find
+        /// first (checked when the walk must read as the forward one).
+        close: Option<scan::Lit>,
+        adv: usize,
+        json: bool,
+        list: bool,
+    },
+    /// A field with no literal before it: never read backward.
+    Fail,
+}
+
+/// Compile `items[start..]` into the backward walk from the line's end.
+fn compile_back(items: &[Item], start: usize, escape: Escape) -> Box<[BackOp]> {
+    let json = escape == Escape::Json;
+    let mut ops = Vec::new();
+    let mut j = items.len();
+    while j > start {
+        j -= 1;
+        match &items[j] {
+            Item::Lit(l) => ops.push(BackOp::Lit(l.clone())),
+            Item::Var(f, list) => {
+                let Some(Item::Lit(open)) = j.checked_sub(1).map(|k| &items[k]) else {
+                    ops.push(BackOp::Fail);
+                    break;
+                };
+                let close = match items.get(j + 1) {
+                    Some(Item::Lit(c)) => Some(c.clone()),
+                    _ => None,
+                };
+                let step = j > start;
+                ops.push(BackOp::Field {
+                    field: *f,
+                    open: open.clone(),
+                    close,
+                    adv: if step { open.len() } else { 0 },
+                    json,
+                    list: *list,
+                });
+                if step {
+                    j -= 1;
+                }
+            }
+        }
+    }
+    ops.into_boxed_slice()
+}
+
+/// Run the backward `ops` from the end of `line`, not crossing `floor`,
+/// as [`LogFormat::walk_backward`] over the items they were compiled
+/// from (`as_forward`: each field must end where the forward walk would
+/// end it).
+#[inline(always)]
+fn run_back<'a>(
+    ops: &[BackOp],
+    line: &'a [u8],
+    floor: usize,
+    as_forward: bool,
+    rec: &mut Record<'a>,
+    cache: &mut TimeCache,
+) -> Result<(), LineError> {
+    let mut pos = line.len();
+    for op in ops {
+        match op {
+            BackOp::Lit(l) => {
+                if pos < floor + l.len() || !l.is_at(line, pos - l.len()) {
+                    return Err(LineError::Mismatch);
+                }
+                pos -= l.len();
+            }
+            BackOp::Field {
+                field,
+                open,
+                close,
+                adv,
+                json,
+                list,
+            } => {
+                let begin = rfind_lit(&line[floor..pos], open, *json, *list)
+                    .ok_or(LineError::Mismatch)?
+                    + floor
+                    + open.len();
+                if as_forward {
+                    if let Some(c) = close {
+                        if find_lit(line, begin, c, *json, *list) != Some(pos) {
+                            return Err(LineError::Mismatch);
+                        }
+                    }
+                }
+                rec.put(*field, &line[begin..pos], cache)?;
+                pos = begin - adv;
+            }
+            BackOp::Fail => return Err(LineError::Mismatch),
+        }
+    }
+    Ok(())
 }
 
 /// `line` without a trailing `\r` (CRLF logs).
@@ -682,7 +995,7 @@ fn upstream_plan(items: &[Item], front_end: usize, back_start: Option<usize>) ->
 /// that is part of a list separator is not taken.
 #[inline(always)]
 fn rfind_lit(hay: &[u8], lit: &scan::Lit, json: bool, list: bool) -> Option<usize> {
-    let last = *lit.bytes().last()?;
+    let last = lit.last();
     let mut end = hay.len();
     loop {
         let i = scan::rfind_byte(&hay[..end], last)?;
@@ -731,8 +1044,9 @@ fn find_lit(line: &[u8], from: usize, lit: &scan::Lit, json: bool, list: bool) -
     let first = lit.first();
     let mut at = from;
     loop {
-        // fields are mostly short: no library call for them (scan::SHORT_SPAN)
-        let i = at + scan::find_byte(&line[at..], first)?;
+        // fields are mostly short: no library call for them
+        // (scan::SHORT_SPAN), and one branch for the first 64 bytes
+        let i = at + scan::find_byte_wide(&line[at..], first)?;
         if lit.is_at(line, i)
             && !((json && escaped_quote(line, i, lit.bytes()))
                 || (list && in_list_sep(line, i, lit.bytes())))
@@ -1164,6 +1478,263 @@ mod tests {
             }
         }
         assert!(hits > 100, "{hits} lines read with a warm cache");
+    }
+
+    /// The compiled ops ([`run_ops`]) against the generic walk they
+    /// replace ([`LogFormat::walk_forward`], the reference): on lines
+    /// made from a format's items with arbitrary values, then cut, with
+    /// bytes inserted or removed, both must reach the same position (or
+    /// error) with the same record and the same time cache, over the whole
+    /// line, the summary's forward part and the rest after it, lines
+    /// read in a row so that repeated times hit the warm cache.
+    mod ops_agree {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// The built-in formats, each in the three escapes, and a few
+        /// shapes they lack: JSON, a leading literal and a last field
+        /// running to the end, `$msec`, a literal after `$status` that
+        /// starts with a digit, an unread last field that may be a list.
+        fn formats() -> &'static [LogFormat] {
+            static F: std::sync::OnceLock<Vec<LogFormat>> = std::sync::OnceLock::new();
+            F.get_or_init(|| {
+                let mut v = Vec::new();
+                for f in builtin_formats() {
+                    for esc in [Escape::Default, Escape::Json, Escape::None] {
+                        v.extend(LogFormat::compile(&f.name, &f.source, esc).ok());
+                    }
+                }
+                for (text, esc) in [
+                    (
+                        r#"{"t":"$time_iso8601","req":"$request","s":"$status","ua":"$http_user_agent","us":"$upstream_status"}"#,
+                        Escape::Json,
+                    ),
+                    ("[$time_local] $status $request_time $upstream_addr", Escape::Default),
+                    ("$msec $status $request", Escape::Default),
+                    ("$remote_addr ${status}1 $request x", Escape::Default),
+                    (r#"$time_local $status "$upstream_cache_status""#, Escape::Default),
+                    (r#"$remote_addr [$time_local] $status "$http_referer""#, Escape::None),
+                ] {
+                    v.push(LogFormat::compile("t", text, esc).unwrap());
+                }
+                v
+            })
+        }
+
+        /// A value for a field: what nginx writes there, or bytes rich in
+        /// the formats' delimiters.
+        fn value() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![
+                "[0-9]{3}",
+                "[0-9]{2,4}",
+                "[0-9]{1,2}/Nov/2026:14:03:0[0-9] \\+0[01]00",
+                "2026-11-20T14:00:0[0-9]\\+00:00",
+                "17[0-9]{8}\\.[0-9]{3}",
+                "-",
+                "[0-9]{1,3}(, [0-9]{1,3}){0,2}( : [0-9]{1,3})?",
+                "[-0-9a-z \",:=/\\[\\]\\\\{}]{0,14}",
+            ]
+            .prop_map(String::into_bytes)
+        }
+
+        /// A change to a line: where (a fraction of its length) and what
+        /// (0: cut there, 1: remove a byte, 2: insert `byte`).
+        fn edit() -> impl Strategy<Value = (f64, u8, u8)> {
+            (
+                0.0..1.0f64,
+                0..3u8,
+                proptest::sample::select(b"\" [],:\\-0123=x\r".to_vec()),
+            )
+        }
+
+        fn make(f: &LogFormat, values: &[Vec<u8>], edits: &[(f64, u8, u8)]) -> Vec<u8> {
+            let mut line = Vec::new();
+            for (k, it) in f.items.iter().enumerate() {
+                match it {
+                    Item::Lit(l) => line.extend_from_slice(l.bytes()),
+                    Item::Var(..) => line.extend_from_slice(&values[k % values.len()]),
+                }
+            }
+            for &(at, what, byte) in edits {
+                let i = ((line.len() as f64) * at) as usize;
+                match what {
+                    0 => line.truncate(i),
+                    1 if i < line.len() => {
+                        line.remove(i);
+                    }
+                    _ => line.insert(i.min(line.len()), byte),
+                }
+            }
+            line
+        }
+
+        /// Both walks over one line, from the same cache; panics (with
+        /// the line) where they differ.
+        fn agree(f: &LogFormat, line: &[u8], gen: &mut TimeCache, ops: &mut TimeCache) {
+            let show = || {
+                format!(
+                    "{} {:?} on {}",
+                    f.name,
+                    f.escape,
+                    String::from_utf8_lossy(line)
+                )
+            };
+            let n = f.items.len();
+            let (mut a, mut b) = (Record::default(), Record::default());
+            let want = f.walk_forward(line, 0, 0, n, &mut a, gen);
+            let got = run_ops(&f.ops_all, line, 0, &mut b, ops);
+            assert_eq!((got, b), (want, a), "all: {}", show());
+            assert_eq!(format!("{ops:?}"), format!("{gen:?}"), "cache: {}", show());
+            let (mut a, mut b) = (Record::default(), Record::default());
+            let want = f.walk_forward(line, 0, 0, f.front_end, &mut a, gen);
+            let got = run_ops(&f.ops_front, line, 0, &mut b, ops);
+            assert_eq!((got, b), (want, a), "front: {}", show());
+            // the rest, from where the front stopped and from every byte
+            let from = want.ok().into_iter().chain(0..=line.len());
+            for pos in from {
+                let (mut a, mut b) = (Record::default(), Record::default());
+                let want = f.walk_forward(line, f.front_end, pos, n, &mut a, gen);
+                let got = run_ops(&f.ops_rest, line, pos, &mut b, ops);
+                assert_eq!((got, b), (want, a), "rest from {pos}: {}", show());
+            }
+            assert_eq!(format!("{ops:?}"), format!("{gen:?}"), "cache: {}", show());
+            // the backward walks, down to every floor, reading as the
+            // forward walk would or not
+            let backs = [
+                (f.back_start, &f.back_ops),
+                (f.upstream_start, &f.upstream_ops),
+            ];
+            for (start, compiled) in backs {
+                let Some(start) = start else { continue };
+                for floor in 0..=line.len() {
+                    for as_forward in [false, true] {
+                        let (mut a, mut b) = (Record::default(), Record::default());
+                        let want = f.walk_backward(line, start, floor, as_forward, &mut a, gen);
+                        let got = run_back(compiled, line, floor, as_forward, &mut b, ops);
+                        assert_eq!(
+                            (got, b),
+                            (want, a),
+                            "back from {start} to {floor} ({as_forward}): {}",
+                            show()
+                        );
+                    }
+                }
+            }
+            assert_eq!(format!("{ops:?}"), format!("{gen:?}"), "cache: {}", show());
+        }
+
+        fn run(k: usize, values: &[Vec<u8>], edits: &[Vec<(f64, u8, u8)>]) {
+            let f = &formats()[k % formats().len()];
+            let (mut gen, mut ops) = (TimeCache::default(), TimeCache::default());
+            // lines in a row: the same values (so the same time), each
+            // with its own edits
+            for e in edits {
+                let line = make(f, values, e);
+                agree(f, &line, &mut gen, &mut ops);
+            }
+        }
+
+        /// Each op kind is compiled from at least one of the formats
+        /// above, so the proptests run every one.
+        #[test]
+        fn every_op_is_exercised() {
+            let mut seen = [false; 7];
+            for f in formats() {
+                for op in f.ops_all.iter().chain(&*f.ops_front).chain(&*f.ops_rest) {
+                    seen[match op {
+                        Op::Lit(_) => 0,
+                        Op::Skip(_) => 1,
+                        Op::SkipLast(_) => 2,
+                        Op::Put(..) => 3,
+                        Op::Status(_) => 4,
+                        Op::Time(..) => 5,
+                        Op::Rest(_) => 6,
+                    }] = true;
+                }
+            }
+            assert_eq!(seen, [true; 7]);
+            let mut back = [false; 3];
+            for f in formats() {
+                for op in f.back_ops.iter().chain(&*f.upstream_ops) {
+                    back[match op {
+                        BackOp::Lit(_) => 0,
+                        BackOp::Field { .. } => 1,
+                        BackOp::Fail => 2,
+                    }] = true;
+                }
+            }
+            assert_eq!(
+                back,
+                [true, true, false],
+                "no format has a field without a literal before it"
+            );
+            let f = &formats()[formats().len() - 3];
+            assert!(
+                matches!(f.ops_all[1], Op::Put(Field::Status, _)),
+                "{:?}",
+                f.ops_all
+            );
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// Every op on every format, values of every kind.
+            #[test]
+            fn ops_agree_with_the_generic_walk(
+                k in 0..64usize,
+                values in proptest::collection::vec(value(), 1..12),
+                edits in proptest::collection::vec(proptest::collection::vec(edit(), 0..3), 1..4),
+            ) {
+                run(k, &values, &edits);
+            }
+
+            /// `Op::Status`: statuses of 2–4 digits or with a letter, the
+            /// literal after them moved or removed.
+            #[test]
+            fn status_op_agrees(
+                k in 0..64usize,
+                status in "[0-9x]{2,4}",
+                edits in proptest::collection::vec(proptest::collection::vec(edit(), 0..2), 1..3),
+            ) {
+                run(k, &[status.into_bytes()], &edits);
+            }
+
+            /// `Op::Time`: a time repeated over lines in a row (the warm
+            /// cache), its end or its closing literal changed.
+            #[test]
+            fn time_op_agrees_with_a_warm_cache(
+                k in 0..64usize,
+                time in prop_oneof![
+                    "[0-9]{2}/Nov/2026:14:03:0[0-9] \\+0100\\]?",
+                    "2026-11-20T14:00:0[0-9]\\+00:00\"?",
+                    "17[0-9]{8}\\.[0-9]{3}",
+                ],
+                edits in proptest::collection::vec(proptest::collection::vec(edit(), 0..2), 2..5),
+            ) {
+                run(k, &[time.into_bytes(), b"200".to_vec()], &edits);
+            }
+
+            /// `Op::SkipLast`, `Op::Skip`, `Op::Put` and `Op::Rest`:
+            /// values holding quotes, list separators and escapes, lines
+            /// cut or with text after the last literal.
+            #[test]
+            fn field_ops_agree_on_delimiters_in_values(
+                k in 0..64usize,
+                values in proptest::collection::vec("[-a \",:\\\\]{0,8}", 1..6),
+                tail in "[ \"a]{0,4}",
+                edits in proptest::collection::vec(proptest::collection::vec(edit(), 0..2), 1..3),
+            ) {
+                let f = &formats()[k % formats().len()];
+                let values: Vec<Vec<u8>> = values.into_iter().map(String::into_bytes).collect();
+                let (mut gen, mut ops) = (TimeCache::default(), TimeCache::default());
+                for e in &edits {
+                    let mut line = make(f, &values, e);
+                    line.extend_from_slice(tail.as_bytes());
+                    agree(f, &line, &mut gen, &mut ops);
+                }
+            }
+        }
     }
 
     #[test]

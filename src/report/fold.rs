@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::analyze::report::{Report, TimelineRow, Totals};
+use crate::analyze::report::{Coverage, Report, TimelineRow, Totals};
 use crate::analyze::timing_report::{PhaseRow, TimingSections, UpstreamTimingRow};
 
 /// Minutes folded together into one row or bar.
@@ -76,6 +76,42 @@ pub fn quantiles(q: &crate::analyze::timing_report::Quantiles) -> String {
         fmt_ms(q.p99_ms),
         num(q.count)
     )
+}
+
+/// The columns of a timing table, in every format.
+pub const TIMING_COLUMNS: [&str; 7] = [
+    "upstream",
+    "attempts",
+    "502",
+    "first 502",
+    "phase",
+    "502: p50 · p95 · p99",
+    "ok: p50 · p95 · p99",
+];
+
+/// `61 of 75 502s: 14 lines have no host (…)` when a top table covers fewer
+/// than all 502s, `top 10 of 37 hosts` when it is cut (`things`: what its
+/// rows are), both joined by `; `; `None` when neither. `missing` renders
+/// the reason the rest are missing as the document needs it (escaped).
+pub fn coverage_note(
+    c: &Coverage,
+    shown: usize,
+    things: &str,
+    missing: impl Fn(&str) -> String,
+) -> Option<String> {
+    let mut notes = Vec::new();
+    if c.counted < c.of {
+        notes.push(format!(
+            "{} of {} 502s: {}",
+            num(c.counted),
+            num(c.of),
+            missing(c.missing.as_deref().unwrap_or("the rest have none"))
+        ));
+    }
+    if c.distinct as usize > shown {
+        notes.push(format!("top {shown} of {} {things}", num(c.distinct)));
+    }
+    (!notes.is_empty()).then(|| notes.join("; "))
 }
 
 /// What a timing table's figures are, in one sentence.

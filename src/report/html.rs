@@ -94,19 +94,7 @@ fn cause_section(title: &str, key: &str, rows: &[CauseRow]) -> Markup {
 }
 
 fn coverage_note(what: &str, c: &Coverage, shown: usize) -> Option<String> {
-    let mut notes = Vec::new();
-    if c.counted < c.of {
-        notes.push(format!(
-            "{} of {} 502s: {}",
-            num(c.counted),
-            num(c.of),
-            c.missing.as_deref().unwrap_or("the rest have none")
-        ));
-    }
-    if c.distinct as usize > shown {
-        notes.push(format!("top {shown} of {} {what}s", num(c.distinct)));
-    }
-    (!notes.is_empty()).then(|| notes.join("; "))
+    fold::coverage_note(c, shown, &format!("{what}s"), str::to_owned)
 }
 
 fn top(what: &str, key: &str, rows: &[Count], cov: &Coverage) -> Markup {
@@ -240,7 +228,7 @@ fn timing_section(
         h2 { (title) }
         p.note { (fold::timings_note(t)) }
         table data-timings=(key) {
-            tr { th { "upstream" } th { "attempts" } th { "502" } th { "first 502" } th { "phase" } th { "502: p50 · p95 · p99" } th { "ok: p50 · p95 · p99" } }
+            tr { @for c in fold::TIMING_COLUMNS { th { (c) } } }
             @for u in &t.upstreams {
                 @let rows = fold::phase_rows(u);
                 @for (i, p) in rows.iter().enumerate() {

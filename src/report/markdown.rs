@@ -118,19 +118,7 @@ fn cause_section(title: &str, rows: &[CauseRow], out: &mut String) {
 }
 
 fn coverage(what: &str, c: &Coverage, shown: usize) -> Option<String> {
-    let mut notes = Vec::new();
-    if c.counted < c.of {
-        notes.push(format!(
-            "{} of {} 502s: {}",
-            num(c.counted),
-            num(c.of),
-            text(c.missing.as_deref().unwrap_or("the rest have none"))
-        ));
-    }
-    if c.distinct as usize > shown {
-        notes.push(format!("top {shown} of {} {what}s", num(c.distinct)));
-    }
-    (!notes.is_empty()).then(|| notes.join("; "))
+    fold::coverage_note(c, shown, &format!("{what}s"), text)
 }
 
 fn top(what: &str, rows: &[Count], cov: Option<&Coverage>, out: &mut String) {
@@ -410,15 +398,7 @@ fn timing_section(
     }
     table(
         out,
-        &[
-            "upstream",
-            "attempts",
-            "502",
-            "first 502",
-            "phase",
-            "502: p50 · p95 · p99",
-            "ok: p50 · p95 · p99",
-        ],
+        &fold::TIMING_COLUMNS,
         &[false, true, true, false, false, false, false],
         rows,
     );

@@ -75,23 +75,10 @@ fn cause_table(title: &str, rows: &[CauseRow], width: u16, out: &mut String) {
     }
 }
 
-/// `61 of 75 502s: 14 lines have no host (…)`, when a top table covers fewer
-/// than all; `top 10 of 37` when it is cut.
+/// [`fold::coverage_note`] on a line of its own, after the table of `what`.
 fn coverage_note(what: &str, c: &Coverage, shown: usize, out: &mut String) {
-    let mut notes = Vec::new();
-    if c.counted < c.of {
-        notes.push(format!(
-            "{} of {} 502s: {}",
-            num(c.counted),
-            num(c.of),
-            c.missing.as_deref().unwrap_or("the rest have none")
-        ));
-    }
-    if c.distinct as usize > shown {
-        notes.push(format!("top {shown} of {} {what}", num(c.distinct)));
-    }
-    if !notes.is_empty() {
-        let _ = writeln!(out, "{what}: {}", notes.join("; "));
+    if let Some(note) = fold::coverage_note(c, shown, what, str::to_owned) {
+        let _ = writeln!(out, "{what}: {note}");
     }
 }
 
@@ -270,18 +257,7 @@ fn timing_section(
     out: &mut String,
 ) {
     let _ = writeln!(out, "\n{title} ({})", fold::timings_note(t));
-    let mut tb = table(
-        &[
-            "upstream",
-            "attempts",
-            "502",
-            "first 502",
-            "phase",
-            "502: p50 · p95 · p99",
-            "ok: p50 · p95 · p99",
-        ],
-        width,
-    );
+    let mut tb = table(&fold::TIMING_COLUMNS, width);
     for u in &t.upstreams {
         for (i, p) in fold::phase_rows(u).into_iter().enumerate() {
             let first = i == 0;

@@ -145,6 +145,24 @@ struct Demo {
     _dir: tempfile::TempDir,
 }
 
+impl Demo {
+    /// The HTML report of `input`, written as `name` in a temp dir, its JSON
+    /// twin, and one launch of `chromium` on the report.
+    fn of(chromium: &Path, input: &str, name: &str) -> Demo {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let html = dir.path().join(name);
+        gatecheck(&["analyze", input, "-o", html.to_str().unwrap()]);
+        let json = serde_json::from_slice(&gatecheck(&["analyze", input, "--format", "json"]))
+            .expect("JSON report");
+        let launch = launch(chromium, &html, dir.path());
+        Demo {
+            json,
+            launch,
+            _dir: dir,
+        }
+    }
+}
+
 /// `None` when the test is skipped (no Chromium and not required).
 fn demo() -> Option<&'static Demo> {
     static DEMO: OnceLock<Option<Demo>> = OnceLock::new();
@@ -155,27 +173,7 @@ fn demo() -> Option<&'static Demo> {
             eprintln!("skipping the browser tests: {msg}");
             return None;
         };
-        let dir = tempfile::tempdir().expect("temp dir");
-        let html = dir.path().join("report.html");
-        gatecheck(&[
-            "analyze",
-            "fixtures/incident/",
-            "-o",
-            html.to_str().unwrap(),
-        ]);
-        let json = serde_json::from_slice(&gatecheck(&[
-            "analyze",
-            "fixtures/incident/",
-            "--format",
-            "json",
-        ]))
-        .expect("JSON report");
-        let launch = launch(&chromium, &html, dir.path());
-        Some(Demo {
-            json,
-            launch,
-            _dir: dir,
-        })
+        Some(Demo::of(&chromium, "fixtures/incident/", "report.html"))
     })
     .as_ref()
 }
@@ -187,18 +185,11 @@ fn hop_demo() -> Option<&'static Demo> {
     static HOPS: OnceLock<Option<Demo>> = OnceLock::new();
     HOPS.get_or_init(|| {
         let chromium = find_chromium()?;
-        let dir = tempfile::tempdir().expect("temp dir");
-        let html = dir.path().join("hops.html");
-        let args = ["analyze", "fixtures/logs/chain_real/"];
-        gatecheck(&[args[0], args[1], "-o", html.to_str().unwrap()]);
-        let json = serde_json::from_slice(&gatecheck(&[args[0], args[1], "--format", "json"]))
-            .expect("JSON report");
-        let launch = launch(&chromium, &html, dir.path());
-        Some(Demo {
-            json,
-            launch,
-            _dir: dir,
-        })
+        Some(Demo::of(
+            &chromium,
+            "fixtures/logs/chain_real/",
+            "hops.html",
+        ))
     })
     .as_ref()
 }

@@ -5,7 +5,9 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::support::cli::{gatecheck, json, stdout};
+use crate::support::cli::{
+    analyze_json, gatecheck, gatecheck_width, json, spawn_analyze_json, stdout,
+};
 
 #[test]
 fn causes_fixture_table() {
@@ -54,8 +56,7 @@ fn causes_fixture_events() {
 
 #[test]
 fn json_schema_fields() {
-    let o = gatecheck(&["analyze", "fixtures/logs/nginx/causes/", "--format", "json"]);
-    let v = json(&o);
+    let v = analyze_json(&["fixtures/logs/nginx/causes/"]);
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["totals"]["status_502"], 8);
     assert_eq!(v["totals"]["status_504"], 1);
@@ -73,13 +74,7 @@ fn json_schema_fields() {
 
 #[test]
 fn without_error_log_causes_are_honest() {
-    let o = gatecheck(&[
-        "analyze",
-        "fixtures/logs/nginx/causes/access.log",
-        "--format",
-        "json",
-    ]);
-    let v = json(&o);
+    let v = analyze_json(&["fixtures/logs/nginx/causes/access.log"]);
     // only what the fields prove: group name, header received, 504 without header
     assert_eq!(v["causes"]["no_live_upstream"], 1);
     assert_eq!(v["causes"]["passthrough"], 1);
@@ -89,17 +84,13 @@ fn without_error_log_causes_are_honest() {
 
 #[test]
 fn since_until_filter() {
-    let o = gatecheck(&[
-        "analyze",
+    let v = analyze_json(&[
         "fixtures/logs/nginx/causes/",
-        "--format",
-        "json",
         "--since",
         "2026-11-20T13:04:00Z",
         "--until",
         "2026-11-20T14:04:16+01:00",
     ]);
-    let v = json(&o);
     assert_eq!(v["totals"]["requests"], 3);
     assert_eq!(v["totals"]["filtered"], 8);
 }
@@ -140,15 +131,11 @@ fn custom_log_format() {
         "2026-11-20T14:00:00+00:00|502|10.0.0.1:80|502|0.001|-\n2026-11-20T14:00:01+00:00|200|10.0.0.1:80|200|0.001|0.002\n",
     )
     .unwrap();
-    let o = gatecheck(&[
-        "analyze",
+    let v = analyze_json(&[
         p.to_str().unwrap(),
-        "--format",
-        "json",
         "--log-format",
         "$time_iso8601|$status|$upstream_addr|$upstream_status|$upstream_connect_time|$upstream_header_time",
     ]);
-    let v = json(&o);
     assert_eq!(v["totals"]["requests"], 2);
     assert_eq!(v["totals"]["status_502"], 1);
     assert_eq!(v["inputs"][0]["format"], "--log-format");
@@ -245,12 +232,7 @@ fn bad_input_is_reported_and_the_rest_is_analyzed() {
 
 #[test]
 fn stdin_and_unknown_files() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .args(["analyze", "-", "--format", "json"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_analyze_json(["-"]);
     child
         .stdin
         .take()
@@ -491,15 +473,11 @@ fn config_in_a_dump_resolves_absolute_includes_inside_the_dump() {
         "1.2.3.4 [20/Nov/2026:14:00:00 +0000] \"GET / HTTP/1.1\" 502 us=502\n",
     )
     .unwrap();
-    let o = gatecheck(&[
-        "analyze",
+    let v = analyze_json(&[
         d.join("logs").to_str().unwrap(),
         "--config",
         d.join("etc/nginx").to_str().unwrap(),
-        "--format",
-        "json",
     ]);
-    let v = json(&o);
     assert_eq!(v["inputs"][0]["format"], "shop", "{}", v["inputs"]);
     let problems = v["problems"].to_string();
     assert!(
@@ -566,14 +544,7 @@ fn analyze_while(change: impl FnOnce(&Path)) -> (Output, Big) {
     std::fs::write(&big, text.repeat(reps)).unwrap();
     let fifo = dir.path().join("more.log");
     mkfifo(&fifo);
-    let child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .args(["analyze", "--format", "json", "--no-progress"])
-        .arg(&big)
-        .arg(&fifo)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_analyze_json([&big, &fifo]);
     // blocks until gatecheck opens the FIFO, after it opened BIG
     let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
     change(&big);
@@ -668,13 +639,7 @@ fn issue_6_log_appended_while_read_is_read_up_to_its_first_size() {
 #[test]
 fn issue_6_dev_stdin_is_streamed() {
     let (text, lines, n502) = real_access_lines();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .args(["analyze", "/dev/stdin", "--format", "json", "--no-progress"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_analyze_json(["/dev/stdin"]);
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(text.as_bytes()).unwrap();
     drop(stdin);
@@ -688,13 +653,7 @@ fn issue_6_named_pipe_is_streamed_and_gzip_sniffed() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("access.log");
     mkfifo(&fifo);
-    let child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .args(["analyze", "--format", "json", "--no-progress"])
-        .arg(&fifo)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_analyze_json([&fifo]);
     let mut enc = flate2::write::GzEncoder::new(
         std::fs::OpenOptions::new().write(true).open(&fifo).unwrap(),
         flate2::Compression::default(),
@@ -832,13 +791,7 @@ fn issue_6_empty_vanished_and_unknown_compression_are_problems_not_aborts() {
     // waits for the writer to close it. So gone.log is deleted after it was
     // found, before its start is read; late.log after its start was read
     // (and the file closed), before the pass that reads it opens it again.
-    let child = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .args(["analyze", "--format", "json", "--no-progress"])
-        .args([&logs, &late, &fifo, &gone])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_analyze_json([&logs, &late, &fifo, &gone]);
     let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
     std::fs::remove_file(&gone).unwrap();
     std::fs::remove_file(&late).unwrap();
@@ -1067,8 +1020,7 @@ fn since_after_until_is_a_usage_error() {
 
 #[test]
 fn verdict_opens_the_report_and_the_json() {
-    let o = gatecheck(&["analyze", "fixtures/incident/", "--format", "json"]);
-    let v = json(&o);
+    let v = analyze_json(&["fixtures/incident/"]);
     let verdict = v["verdict"].as_str().expect("verdict string");
     // built from the report's own numbers: the 502 count, the leading
     // cause with its share, and the 504s
@@ -1104,8 +1056,7 @@ fn verdict_opens_the_report_and_the_json() {
 
 #[test]
 fn top_tables_say_what_they_do_not_cover() {
-    let o = gatecheck(&["analyze", "fixtures/logs/nginx/causes/", "--format", "json"]);
-    let v = json(&o);
+    let v = analyze_json(&["fixtures/logs/nginx/causes/"]);
     let hosts = &v["top_coverage"]["hosts"];
     let n502 = v["totals"]["status_502"].as_u64().unwrap();
     let listed: u64 = v["top_hosts"]
@@ -1144,13 +1095,7 @@ fn many_inputs_are_folded_unless_verbose() {
     }
     let path = dir.path().to_str().unwrap();
     // wide enough that the long temp paths do not wrap inside their cells
-    let wide = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-            .args(args)
-            .env("COLUMNS", "300")
-            .output()
-            .expect("run gatecheck")
-    };
+    let wide = |args: &[&str]| gatecheck_width(args, 300);
     let o = wide(&["analyze", path, "--no-progress"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = stdout(&o);

@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use crate::support::cli::analyze_json;
+use crate::support::cli::{analyze_json, formats};
 
 const DIRS: &[&str] = &[
     "fixtures/logs/envoy",
@@ -120,18 +120,6 @@ fn every_hop_format_end_to_end() {
     }
 }
 
-fn formats_out(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .arg("formats")
-        .args(args)
-        .output()
-        .expect("run gatecheck");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
-
 fn hop_causes(h: &serde_json::Value, key: &str) -> Vec<String> {
     h[key]
         .as_array()
@@ -152,7 +140,7 @@ fn envoy_formats_from_the_config_in_the_dump() {
         .map(|f| format!("{dir}/{f}"))
         .collect();
     let files: Vec<&str> = files.iter().map(String::as_str).collect();
-    let (code, out) = formats_out(&files);
+    let (code, out) = formats(&files);
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains("access.log: envoy log")
@@ -212,7 +200,7 @@ fn envoy_log_format_and_config_flags() {
     let tmp = tempfile::tempdir().unwrap();
     let log = tmp.path().join("a.log");
     std::fs::copy("fixtures/logs/envoy_config/access.log", &log).unwrap();
-    let (code, out) = formats_out(&[
+    let (code, out) = formats(&[
         log.to_str().unwrap(),
         "--config",
         "fixtures/logs/envoy_config/envoy.yaml",
@@ -225,7 +213,7 @@ fn envoy_log_format_and_config_flags() {
     // an Envoy config is not read as nginx's
     assert!(!out.contains("error: config"), "{out}");
     // without it, the layout is unknown
-    let (code, _) = formats_out(&[log.to_str().unwrap()]);
+    let (code, _) = formats(&[log.to_str().unwrap()]);
     assert_eq!(code, 1);
     // a format that fits nothing is an error, and a bad one is refused up front
     for (f, want) in [

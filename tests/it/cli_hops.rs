@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::support::cli::analyze_json;
+use crate::support::cli::{analyze_json, formats};
 
 fn causes(rows: &serde_json::Value) -> Vec<(String, u64)> {
     rows.as_array()
@@ -141,18 +141,6 @@ fn real_haproxy_fixtures() {
         }
         assert_eq!(seen, 9, "{f}: every 5xx has an event");
     }
-}
-
-fn formats(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .arg("formats")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
 }
 
 #[test]

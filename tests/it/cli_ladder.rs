@@ -4,7 +4,7 @@
 
 use std::process::Output;
 
-use crate::support::cli::{gatecheck_width, json};
+use crate::support::cli::{analyze_json, gatecheck_width};
 
 /// `gatecheck ARGS`, 160 columns wide.
 fn gatecheck(args: &[&str]) -> Output {
@@ -53,17 +53,8 @@ fn bad_hop_timeouts_exit_2_with_what_is_wrong() {
 
 #[test]
 fn the_ladder_of_real_nginx_in_front_of_real_haproxy() {
-    let o = gatecheck(&[
-        "analyze",
-        "fixtures/ladder_real",
-        "--hop-timeout",
-        "cloudfront=30s",
-        "--format",
-        "json",
-        "--no-progress",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let l = &json(&o)["ladder"];
+    let v = analyze_json(&["fixtures/ladder_real", "--hop-timeout", "cloudfront=30s"]);
+    let l = &v["ladder"];
     let hops: Vec<&str> = l["rungs"]
         .as_array()
         .unwrap_or_else(|| panic!("no ladder: {l}"))
@@ -139,30 +130,10 @@ fn the_ladder_of_real_nginx_in_front_of_real_haproxy() {
 #[test]
 fn one_known_limit_is_said_not_drawn() {
     // the demo: nginx alone, plus a CDN limit → a ladder of two rungs
-    let o = gatecheck(&[
-        "analyze",
-        "fixtures/incident",
-        "--hop-timeout",
-        "cdn=30s",
-        "--format",
-        "json",
-        "--no-progress",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v = json(&o);
+    let v = analyze_json(&["fixtures/incident", "--hop-timeout", "cdn=30s"]);
     assert_eq!(v["ladder"]["rungs"][0]["hop"], "cdn", "{}", v["ladder"]);
     // logs of nginx only, without its config: nothing to compare with
-    let o = gatecheck(&[
-        "analyze",
-        "fixtures/incident/access.log",
-        "--hop-timeout",
-        "cdn=30s",
-        "--format",
-        "json",
-        "--no-progress",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v = json(&o);
+    let v = analyze_json(&["fixtures/incident/access.log", "--hop-timeout", "cdn=30s"]);
     assert!(v.get("ladder").is_none(), "{}", v["ladder"]);
     let notes = v["notes"].to_string();
     assert!(

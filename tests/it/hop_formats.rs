@@ -3,8 +3,9 @@
 //! equals a naive split-based count of the same file, and every 5xx gets a
 //! cause with evidence.
 
-use gatecheck::analyze::cause::{Cause, Verdict};
-use gatecheck::logs::hop::{HopFormat, HopLineError, HopParser, HopRecord};
+use gatecheck::analyze::cause::Cause;
+use gatecheck::analyze::hop_cause;
+use gatecheck::logs::hop::{HopFormat, HopLineError, HopParser};
 use gatecheck::logs::lines;
 use std::path::{Path, PathBuf};
 
@@ -24,7 +25,8 @@ struct Read {
     causes: Vec<Cause>,
 }
 
-fn read_all(parser: &dyn HopParser, data: &[u8], classify: fn(&HopRecord<'_>) -> Verdict) -> Read {
+/// Every line of `data` read by `parser`, each 5xx judged as `format`'s.
+fn read_all(parser: &dyn HopParser, data: &[u8], format: &str) -> Read {
     let mut r = Read {
         records: 0,
         not_requests: 0,
@@ -38,7 +40,7 @@ fn read_all(parser: &dyn HopParser, data: &[u8], classify: fn(&HopRecord<'_>) ->
                 r.records += 1;
                 if rec.status.is_some_and(|s| s >= 500) {
                     r.fivexx += 1;
-                    let v = classify(&rec);
+                    let v = hop_cause::classify(format, &rec);
                     assert!(!v.evidence.is_empty(), "line {}: no evidence", i + 1);
                     r.causes.push(v.cause);
                 }
@@ -88,7 +90,6 @@ fn naive_cloudfront_5xx(data: &[u8]) -> usize {
 
 #[test]
 fn envoy_fixtures() {
-    use gatecheck::analyze::hop_cause::envoy::classify;
     use gatecheck::logs::envoy::Envoy;
     for (file, kind) in [
         ("envoy/genlogs_sample.log", "default"),
@@ -99,7 +100,7 @@ fn envoy_fixtures() {
         let (_, data) = fixture(file);
         let (p, why) = detect(&Envoy, &data);
         assert!(why.contains(kind), "{file}: {why}");
-        let r = read_all(p.as_ref(), &data, classify);
+        let r = read_all(p.as_ref(), &data, "envoy");
         assert!(r.errors.is_empty(), "{file}: {:?}", r.errors);
         assert_eq!(r.records, lines(&data).count(), "{file}");
         if kind != "JSON" {
@@ -109,7 +110,7 @@ fn envoy_fixtures() {
     // the generator's 502 mix: passthrough, UPE, UC, URX; none left unknown
     let (_, data) = fixture("envoy/genlogs_sample.log");
     let (p, _) = detect(&Envoy, &data);
-    let r = read_all(p.as_ref(), &data, classify);
+    let r = read_all(p.as_ref(), &data, "envoy");
     assert!(r.fivexx > 10);
     assert!(r.causes.contains(&Cause::Passthrough));
     assert!(r.causes.contains(&Cause::InvalidHeader));
@@ -118,11 +119,10 @@ fn envoy_fixtures() {
 
 #[test]
 fn envoy_custom_format_from_a_config_string() {
-    use gatecheck::analyze::hop_cause::envoy::classify;
     let (_, format) = fixture("envoy/custom_long_flags.format");
     let (_, data) = fixture("envoy/custom_long_flags.log");
     let p = gatecheck::logs::envoy::compile(std::str::from_utf8(&format).unwrap()).unwrap();
-    let r = read_all(&p, &data, classify);
+    let r = read_all(&p, &data, "envoy");
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     // a connection failure without %RESPONSE_CODE_DETAILS%: refused or a
     // connect timeout, the log cannot tell
@@ -131,7 +131,6 @@ fn envoy_custom_format_from_a_config_string() {
 
 #[test]
 fn cloudfront_fixtures() {
-    use gatecheck::analyze::hop_cause::cloudfront::classify;
     use gatecheck::logs::cloudfront::CloudFront;
     for file in [
         "cloudfront/genlogs_sample.log",
@@ -141,7 +140,7 @@ fn cloudfront_fixtures() {
         let (_, data) = fixture(file);
         let (p, why) = detect(&CloudFront, &data);
         assert!(why.contains("#Fields"), "{why}");
-        let r = read_all(p.as_ref(), &data, classify);
+        let r = read_all(p.as_ref(), &data, "cloudfront");
         assert!(r.errors.is_empty(), "{file}: {:?}", r.errors);
         assert_eq!(r.not_requests, 2, "{file}");
         assert_eq!(r.fivexx, naive_cloudfront_5xx(&data), "{file}");
@@ -149,13 +148,13 @@ fn cloudfront_fixtures() {
     let (_, data) = fixture("cloudfront/aws_doc_example.log");
     let (p, _) = detect(&CloudFront, &data);
     assert_eq!(
-        read_all(p.as_ref(), &data, classify).causes,
+        read_all(p.as_ref(), &data, "cloudfront").causes,
         vec![Cause::Dns, Cause::Dns]
     );
     let (_, data) = fixture("cloudfront/reordered_added_fields.log");
     let (p, _) = detect(&CloudFront, &data);
     assert_eq!(
-        read_all(p.as_ref(), &data, classify).causes,
+        read_all(p.as_ref(), &data, "cloudfront").causes,
         vec![Cause::UpstreamRefused, Cause::Timeout]
     );
 }
@@ -194,13 +193,12 @@ fn naive_alb_5xx(data: &[u8]) -> usize {
 
 #[test]
 fn alb_fixtures() {
-    use gatecheck::analyze::hop_cause::alb::classify;
     use gatecheck::logs::alb::Alb;
     for file in ["alb/aws_doc_examples.log", "alb/5xx_kinds.log"] {
         let (_, data) = fixture(file);
         let (p, why) = detect(&Alb, &data);
         assert!(why.contains("ALB"), "{why}");
-        let r = read_all(p.as_ref(), &data, classify);
+        let r = read_all(p.as_ref(), &data, "alb");
         assert!(r.errors.is_empty(), "{file}: {:?}", r.errors);
         assert_eq!(r.records, lines(&data).count(), "{file}");
         assert_eq!(r.fivexx, naive_alb_5xx(&data), "{file}");
@@ -208,29 +206,23 @@ fn alb_fixtures() {
     let (_, data) = fixture("alb/aws_doc_examples.log");
     let (p, _) = detect(&Alb, &data);
     assert_eq!(
-        read_all(p.as_ref(), &data, classify).causes,
+        read_all(p.as_ref(), &data, "alb").causes,
         vec![Cause::InvalidHeader]
     );
 }
 
 #[test]
 fn json_hop_fixtures() {
-    use gatecheck::analyze::hop_cause as c;
     use gatecheck::logs::{cloudflare::Cloudflare, fastly::Fastly, gcp_lb::GcpLb};
-    type Classify = fn(&HopRecord<'_>) -> Verdict;
-    let cases: [(&str, &dyn HopFormat, Classify); 3] = [
-        (
-            "cloudflare/examples.log",
-            &Cloudflare,
-            c::cloudflare::classify,
-        ),
-        ("fastly/examples.log", &Fastly, c::fastly::classify),
-        ("gcp_lb/examples.log", &GcpLb, c::gcp_lb::classify),
+    let cases: [(&str, &dyn HopFormat, &str); 3] = [
+        ("cloudflare/examples.log", &Cloudflare, "cloudflare"),
+        ("fastly/examples.log", &Fastly, "fastly"),
+        ("gcp_lb/examples.log", &GcpLb, "gcp_lb"),
     ];
-    for (file, fmt, classify) in cases {
+    for (file, fmt, name) in cases {
         let (_, data) = fixture(file);
         let (p, _) = detect(fmt, &data);
-        let r = read_all(p.as_ref(), &data, classify);
+        let r = read_all(p.as_ref(), &data, name);
         assert!(r.errors.is_empty(), "{file}: {:?}", r.errors);
         assert_eq!(r.records, lines(&data).count(), "{file}");
         // each JSON format claims only its own lines

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::support::haproxy_cfg;
 use gatecheck::config::haproxy::{parse_cfg, SectionKind};
-use gatecheck::source::SourceMap;
 
 fn fixture_dir(sub: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -28,18 +28,11 @@ fn syntax_fixtures_parse_cleanly() {
     let files = cfg_files(&fixture_dir("syntax"));
     assert!(files.len() >= 5);
     for path in files {
-        let text = std::fs::read(&path).unwrap();
-        let mut sm = SourceMap::new();
-        let id = sm.add(&path, text.clone());
-        let cfg = parse_cfg(id, &text);
-        let errors: Vec<String> = cfg
-            .errors
-            .iter()
-            .map(|e| gatecheck::report::config_error::at(&sm, e.span(), e))
-            .collect();
+        let p = haproxy_cfg::parse(&path);
+        let errors = p.errors();
         assert!(errors.is_empty(), "{errors:?}");
         assert!(
-            cfg.sections_of(SectionKind::Backend).count() >= 1,
+            p.cfg.sections_of(SectionKind::Backend).count() >= 1,
             "{path:?}"
         );
     }
@@ -121,10 +114,7 @@ fn error_fixtures_report_line_and_column() {
     assert_eq!(files.len(), ERRORS.len(), "every error fixture has a row");
     for &(name, line, col, message) in ERRORS {
         let path = fixture_dir("errors").join(name);
-        let text = std::fs::read(&path).unwrap();
-        let mut sm = SourceMap::new();
-        let id = sm.add(&path, text.clone());
-        let cfg = parse_cfg(id, &text);
+        let haproxy_cfg::Parsed { sm, cfg } = haproxy_cfg::parse(&path);
         let first = cfg
             .errors
             .first()

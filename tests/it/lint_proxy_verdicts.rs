@@ -26,22 +26,10 @@ use gatecheck::config::{self, LoadOptions, ProxyKind};
 use gatecheck::lint::{self, Selection, Settings, Severity};
 use gatecheck::source::SourceMap;
 
+use crate::support::{haproxy, nginx};
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn binary(name: &str) -> Option<PathBuf> {
-    let found = ["/usr/sbin", "/usr/local/sbin", "/usr/bin"]
-        .iter()
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
-            panic!("{name} is not installed but GATECHECK_REQUIRE_PROXIES is set");
-        }
-        eprintln!("SKIPPED: {name} is not installed (set GATECHECK_REQUIRE_PROXIES=1 to make this a failure)");
-    }
-    found
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -196,17 +184,15 @@ fn including_config_dependent(msg: &str, fragment: bool) -> Option<&'static str>
 const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 /// Compare one verdict; push a failure when lint and the proxy disagree.
-/// `excuse` says why a refusal does not hold for the file itself. False
-/// when the verdict could not be compared (skipped, printed).
-fn compare(
-    name: &str,
-    refused: bool,
-    msg: &str,
-    lint: &[String],
-    excuse: Option<&str>,
-    failures: &mut Vec<String>,
-) -> bool {
-    if refused && lint.is_empty() {
+/// False when the verdict could not be compared (skipped, printed).
+fn compare(name: &str, v: &Verdict, failures: &mut Vec<String>) -> bool {
+    let Verdict {
+        refused,
+        msg,
+        lint,
+        excuse,
+    } = v;
+    if *refused && lint.is_empty() {
         if let Some(why) = excuse.or_else(|| machine_dependent(msg)) {
             eprintln!("SKIPPED {name}: the proxy refuses it, but it {why}");
             return false;
@@ -218,7 +204,7 @@ fn compare(
         failures.push(format!(
             "{name}: the proxy refuses it, lint reports no error:\n{msg}"
         ));
-    } else if !refused && !lint.is_empty() {
+    } else if !*refused && !lint.is_empty() {
         failures.push(format!(
             "{name}: the proxy accepts it, lint reports errors: {lint:#?}"
         ));
@@ -226,29 +212,70 @@ fn compare(
     true
 }
 
+/// What the proxy and lint said of one file.
+struct Verdict {
+    /// The proxy refused it.
+    refused: bool,
+    /// What the proxy printed.
+    msg: String,
+    /// Lint's errors.
+    lint: Vec<String>,
+    /// Why a refusal does not hold for the file itself, if it does not.
+    excuse: Option<&'static str>,
+}
+
+/// The rule fixtures under `dir` (relative to the root) whose first line
+/// says the proxy itself refuses them (`marked`).
+fn refused_fixtures(dir: &str, marked: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let mut rules = Vec::new();
+    walk(&root().join(dir), &mut rules);
+    rules.retain(|p| marked(&first_line(p)));
+    rules
+}
+
+/// Compare the verdicts `judge` gives on `files` (`None`: not compared; it
+/// may push a failure), print how many were compared and fail with every
+/// disagreement.
+fn agree(
+    bin: &Path,
+    files: &[PathBuf],
+    mut judge: impl FnMut(&Path, &str, &mut Vec<String>) -> Option<Verdict>,
+) {
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for path in files {
+        let name = path.strip_prefix(root()).unwrap().display().to_string();
+        let Some(v) = judge(path, &name, &mut failures) else {
+            continue;
+        };
+        compared += usize::from(compare(&name, &v, &mut failures));
+    }
+    println!(
+        "{compared} of {} files compared with {}",
+        files.len(),
+        bin.display()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
 #[test]
 fn haproxy_c_and_lint_agree() {
-    let Some(bin) = binary("haproxy") else { return };
+    let Some(bin) = haproxy::require_haproxy() else {
+        return;
+    };
     let mut files = Vec::new();
     walk(&root().join("fixtures/realworld/haproxy"), &mut files);
     for dir in ["syntax", "errors"] {
         walk(&root().join("fixtures/lint/haproxy").join(dir), &mut files);
     }
-    let mut rules = Vec::new();
-    walk(&root().join("fixtures/lint/haproxy"), &mut rules);
-    files.extend(
-        rules
-            .into_iter()
-            .filter(|p| first_line(p).contains("haproxy -c rejects")),
-    );
+    files.extend(refused_fixtures("fixtures/lint/haproxy", |l| {
+        l.contains("haproxy -c rejects")
+    }));
     files.retain(|p| p.extension().is_some_and(|e| e == "cfg"));
     files.sort();
     files.dedup();
     assert!(files.len() >= 40, "{} files", files.len());
-    let mut failures = Vec::new();
-    let mut compared = 0;
-    for path in &files {
-        let name = path.strip_prefix(root()).unwrap().display().to_string();
+    agree(&bin, &files, |path, name, _| {
         // In the file's directory, as HAProxy resolves relative paths
         // against where it runs.
         let out = Command::new(&bin)
@@ -275,16 +302,15 @@ fn haproxy_c_and_lint_agree() {
         if model.is_none() && lint.is_empty() {
             // Not a haproxy.cfg (an SPOE file): skipped by lint with a note.
             eprintln!("SKIPPED {name}: not linted as a haproxy.cfg");
-            continue;
+            return None;
         }
-        compared += usize::from(compare(&name, refused, &msg, &lint, excuse, &mut failures));
-    }
-    println!(
-        "{compared} of {} files compared with {}",
-        files.len(),
-        bin.display()
-    );
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+        Some(Verdict {
+            refused,
+            msg,
+            lint,
+            excuse,
+        })
+    });
 }
 
 /// An nginx.conf in `dir` that holds `path` where gatecheck read it: the
@@ -326,30 +352,25 @@ fn nginx_wrapper(path: &Path, context: FileContext, dir: &Path) -> PathBuf {
 
 #[test]
 fn nginx_t_and_lint_agree() {
-    let Some(bin) = binary("nginx") else { return };
+    let Some(bin) = nginx::require_nginx() else {
+        return;
+    };
     let mut files = Vec::new();
     walk(&root().join("fixtures/realworld/nginx"), &mut files);
     assert!(files.len() >= 20, "{} files", files.len());
     // Fragments, each in the context gatecheck infers for it.
     walk(&root().join("fixtures/lint/nginx/NGX-INC-002"), &mut files);
-    let mut rules = Vec::new();
-    walk(&root().join("fixtures/lint/nginx"), &mut rules);
-    files.extend(
-        rules
-            .into_iter()
-            .filter(|p| first_line(p).starts_with("# nginx -t: rejects")),
-    );
-    let mut failures = Vec::new();
-    let mut compared = 0;
-    for path in &files {
-        let name = path.strip_prefix(root()).unwrap().display().to_string();
+    files.extend(refused_fixtures("fixtures/lint/nginx", |l| {
+        l.starts_with("# nginx -t: rejects")
+    }));
+    agree(&bin, &files, |path, name, failures| {
         let (model, lint) = lint_errors(path);
         let Some(model) = model else {
             failures.push(format!("{name}: gatecheck built no model: {lint:?}"));
-            continue;
+            return None;
         };
         if model.kind != ProxyKind::Nginx {
-            continue;
+            return None;
         }
         let context = match &model.fragment {
             None => FileContext::Main,
@@ -384,12 +405,11 @@ fn nginx_t_and_lint_agree() {
             + &String::from_utf8_lossy(&out.stdout);
         let excuse = including_config_dependent(&msg, model.fragment.is_some());
         let refused = !out.status.success();
-        compared += usize::from(compare(&name, refused, &msg, &lint, excuse, &mut failures));
-    }
-    println!(
-        "{compared} of {} files compared with {}",
-        files.len(),
-        bin.display()
-    );
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+        Some(Verdict {
+            refused,
+            msg,
+            lint,
+            excuse,
+        })
+    });
 }

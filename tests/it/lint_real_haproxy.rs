@@ -15,31 +15,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::{haproxy, haproxy_cfg};
 use gatecheck::config::haproxy::parse_cfg;
-use gatecheck::source::SourceMap;
-
-fn haproxy() -> Option<PathBuf> {
-    let candidates = [
-        "/usr/sbin/haproxy",
-        "/usr/local/sbin/haproxy",
-        "/usr/bin/haproxy",
-    ];
-    if let Some(p) = candidates.iter().map(PathBuf::from).find(|p| p.exists()) {
-        return Some(p);
-    }
-    let ok = Command::new("haproxy")
-        .arg("-v")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(PathBuf::from("haproxy"));
-    }
-    if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
-        panic!("haproxy not found and GATECHECK_REQUIRE_PROXIES is set");
-    }
-    eprintln!("SKIPPED: haproxy binary not found (install the Debian package `haproxy`, or set GATECHECK_REQUIRE_PROXIES to make this a failure)");
-    None
-}
 
 fn fixtures() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -99,17 +76,15 @@ fn first_line(path: &Path) -> String {
 fn fixtures_agree_with_haproxy() {
     let files = fixtures();
     assert!(!files.is_empty());
-    let Some(bin) = haproxy() else {
+    let Some(bin) = haproxy::require_haproxy() else {
         return;
     };
     let mut checked = 0;
     for path in &files {
         let (accepted, line, col, output) = check(&bin, path);
         let in_errors = path.parent().is_some_and(|d| d.ends_with("errors"));
-        let text = std::fs::read(path).unwrap();
-        let mut sm = SourceMap::new();
-        let id = sm.add(path, text.clone());
-        let cfg = parse_cfg(id, &text);
+        let parsed = haproxy_cfg::parse(path);
+        let (sm, cfg) = (&parsed.sm, &parsed.cfg);
         if in_errors {
             assert!(
                 !accepted,
@@ -144,11 +119,7 @@ fn fixtures_agree_with_haproxy() {
                 "{}: haproxy -c refuses it:\n{output}",
                 path.display()
             );
-            let errors: Vec<String> = cfg
-                .errors
-                .iter()
-                .map(|e| gatecheck::report::config_error::at(&sm, e.span(), e))
-                .collect();
+            let errors = parsed.errors();
             assert!(errors.is_empty(), "{errors:?}");
         }
         checked += 1;
@@ -177,17 +148,10 @@ fn debian_shipped_configs_parse() {
         return;
     }
     for path in present {
-        let text = std::fs::read(path).unwrap();
-        let mut sm = SourceMap::new();
-        let id = sm.add(path, text.clone());
-        let cfg = parse_cfg(id, &text);
-        let errors: Vec<String> = cfg
-            .errors
-            .iter()
-            .map(|e| gatecheck::report::config_error::at(&sm, e.span(), e))
-            .collect();
+        let p = haproxy_cfg::parse(path);
+        let errors = p.errors();
         assert!(errors.is_empty(), "{errors:?}");
-        assert!(!cfg.sections.is_empty(), "{}", path.display());
+        assert!(!p.cfg.sections.is_empty(), "{}", path.display());
     }
 }
 
@@ -254,7 +218,7 @@ const CASES: usize = 200;
 /// lexically broken (unmatched quotes, bad `\x` escapes), and on the line.
 #[test]
 fn quoting_differential_against_haproxy() {
-    let Some(bin) = haproxy() else {
+    let Some(bin) = haproxy::require_haproxy() else {
         return;
     };
     let dir = std::env::temp_dir().join(format!("gatecheck-hap-soup-{}", std::process::id()));

@@ -10,11 +10,9 @@
 //! Skipped when nginx or haproxy is missing, unless `GATECHECK_REQUIRE_PROXIES`
 //! is set. `GATECHECK_CAPTURE_DIR=DIR` copies the dump to `DIR/`.
 
-use std::process::Command;
-
 use crate::support::chain::{Chain, Timeouts};
+use crate::support::cli::analyze_json;
 use crate::support::http::request_with_id as request;
-use serde_json::Value;
 
 /// One request and where its 502 must be born (`None`: not a 502).
 struct Step {
@@ -83,22 +81,7 @@ fn where_each_502_was_born_across_nginx_and_haproxy() {
         AFTER_STOP.status
     );
     let dump = chain.dump().to_path_buf();
-    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .args([
-            "analyze",
-            dump.to_str().unwrap(),
-            "--format",
-            "json",
-            "--no-progress",
-        ])
-        .output()
-        .expect("run gatecheck");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = analyze_json(&[dump.to_str().unwrap()]);
     let b = &v["born"];
     let dump_text = || chain.dump_text();
     assert_eq!(

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use crate::support::cli::analyze_json_paths;
 use crate::support::dns::NxDomainServer;
 use crate::support::http;
 use crate::support::nginx::{self, Nginx};
@@ -855,12 +856,7 @@ fn check_summary(variant: Variant, json: &str) {
 }
 
 fn scenario(variant: Variant) {
-    let Some(bin) = nginx::find_nginx() else {
-        let msg = "nginx not found; install nginx-light or run .ci/run";
-        if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
-            panic!("{msg} (GATECHECK_REQUIRE_PROXIES is set)");
-        }
-        eprintln!("skipping real_nginx ({}): {msg}", variant.name());
+    let Some(bin) = nginx::require_nginx() else {
         return;
     };
     let started = Instant::now();
@@ -888,19 +884,7 @@ fn real_nginx_combined() {
 #[test]
 fn demo_incident_matches_truth() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/incident");
-    let out = Command::new(env!("CARGO_BIN_EXE_gatecheck"))
-        .arg("analyze")
-        .arg(&dir)
-        .args(["--format", "json", "--no-progress"])
-        .output()
-        .expect("run gatecheck");
-    assert!(
-        out.status.success(),
-        "gatecheck analyze fixtures/incident/ failed ({}):\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let doc = analyze_json_paths(&[&dir], &[]);
     let counts = |v: &[(&str, u64)]| -> BTreeMap<String, u64> {
         v.iter().map(|(k, n)| (k.to_string(), *n)).collect()
     };
@@ -947,12 +931,7 @@ fn demo_incident_matches_truth() {
 /// pid paths moved into a temp dir.
 #[test]
 fn demo_incident_conf_passes_nginx_t() {
-    let Some(bin) = nginx::find_nginx() else {
-        let msg = "nginx not found; install nginx-light or run .ci/run";
-        if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
-            panic!("{msg} (GATECHECK_REQUIRE_PROXIES is set)");
-        }
-        eprintln!("skipping demo_incident_conf_passes_nginx_t: {msg}");
+    let Some(bin) = nginx::require_nginx() else {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");

@@ -1025,6 +1025,14 @@ mod tests {
         st
     }
 
+    /// The citation of `directive` in `a` (a panic when there is none).
+    pub(super) fn cited<'a>(a: &'a Attribution, directive: &str) -> &'a Citation {
+        a.settings
+            .iter()
+            .find(|s| s.directive == directive)
+            .unwrap_or_else(|| panic!("{directive} not cited: {:?}", a.settings))
+    }
+
     fn attr(c: &NginxConfig, cause: Cause, st: &CauseStat) -> Attribution {
         let heads = HeaderSizes::default();
         attribute(
@@ -1084,11 +1092,7 @@ http {
             ],
         );
         let a = attr(&c, Cause::Timeout, &st);
-        let read = a
-            .settings
-            .iter()
-            .find(|s| s.directive == "proxy_read_timeout")
-            .expect("read timeout");
+        let read = cited(&a, "proxy_read_timeout");
         // the location's own 5s, not http's 30s or the other server's 90s
         assert_eq!(read.value, "5s");
         assert_eq!(read.line, line_of("proxy_read_timeout 5s"));
@@ -1102,11 +1106,7 @@ http {
         let m = read.measured.as_ref().expect("measured");
         assert_eq!((m.matched, m.of, m.limit_ms), (2, 2, 5_000));
         // unset: nginx's default, at the location's line
-        let conn = a
-            .settings
-            .iter()
-            .find(|s| s.directive == "proxy_connect_timeout")
-            .expect("connect timeout");
+        let conn = cited(&a, "proxy_connect_timeout");
         assert_eq!(conn.value, "60s");
         assert!(
             conn.note.starts_with("not set, nginx's default applies"),
@@ -1127,11 +1127,7 @@ http {
             &[(Some("shop.example.com"), "/", "10.0.0.2:80", 30_000)],
         );
         let a = attr(&c, Cause::Timeout, &st);
-        let read = a
-            .settings
-            .iter()
-            .find(|s| s.directive == "proxy_read_timeout")
-            .unwrap();
+        let read = cited(&a, "proxy_read_timeout");
         assert_eq!(
             (read.value.as_str(), read.line),
             ("30s", line_of("proxy_read_timeout 30s"))
@@ -1141,11 +1137,7 @@ http {
             &[(Some("admin.example.com"), "/x", "10.0.0.2:80", 1_000)],
         );
         let a = attr(&c, Cause::Timeout, &st);
-        let read = a
-            .settings
-            .iter()
-            .find(|s| s.directive == "proxy_read_timeout")
-            .unwrap();
+        let read = cited(&a, "proxy_read_timeout");
         assert_eq!(read.value, "90s");
         assert!(
             read.note
@@ -1203,17 +1195,9 @@ http {
             &[(Some("shop.example.com"), "/api/x", "10.0.0.1:80", 10)],
         );
         let a = attr(&c, Cause::KeepaliveRace, &st);
-        let ka = a
-            .settings
-            .iter()
-            .find(|s| s.directive == "keepalive")
-            .unwrap();
+        let ka = cited(&a, "keepalive");
         assert_eq!((ka.value.as_str(), ka.line), ("8", line_of("upstream api")));
-        let kt = a
-            .settings
-            .iter()
-            .find(|s| s.directive == "keepalive_timeout")
-            .unwrap();
+        let kt = cited(&a, "keepalive_timeout");
         assert_eq!((kt.value.as_str(), kt.defaulted), ("60s", true));
         let st = stat(&c, &[(Some("shop.example.com"), "/", "10.0.0.2:80", 10)]);
         let a = attr(&c, Cause::UpstreamRefused, &st);
@@ -1258,6 +1242,7 @@ http {
 
 #[cfg(test)]
 mod evidence_tests {
+    use super::tests::cited;
     use super::*;
     use crate::analyze::header_sizes::Largest;
     use crate::analyze::nginx_config;
@@ -1317,20 +1302,13 @@ http {
         attribute(c, cause, &Evidence { stat: st, heads })
     }
 
-    fn get<'a>(a: &'a Attribution, d: &str) -> &'a Citation {
-        a.settings
-            .iter()
-            .find(|s| s.directive == d)
-            .unwrap_or_else(|| panic!("{d} not cited: {a:?}"))
-    }
-
     #[test]
     fn the_buffer_is_set_against_the_largest_answered_header_or_says_what_to_log() {
         let (_d, c) = setup();
         let st = stat(&c, "/h/x", &["10.0.0.5:80"], 2);
         let none = HeaderSizes::default();
         let a = attr(&c, Cause::HeaderTooBig, &st, &none);
-        let buf = get(&a, "proxy_buffer_size");
+        let buf = cited(&a, "proxy_buffer_size");
         assert_eq!(
             (buf.value.as_str(), buf.line),
             ("1k", line_of("proxy_buffer_size 1k"))
@@ -1354,7 +1332,7 @@ http {
             .by_addr
             .insert("10.0.0.6:80".into(), Largest { bytes: 9000, of: 1 });
         let a = attr(&c, Cause::HeaderTooBig, &st, &heads);
-        let buf = get(&a, "proxy_buffer_size");
+        let buf = cited(&a, "proxy_buffer_size");
         assert_eq!(
             buf.header_bytes,
             Some(HeaderBytes {
@@ -1374,7 +1352,7 @@ http {
         heads.by_addr.remove("10.0.0.5:80");
         let a = attr(&c, Cause::HeaderTooBig, &st, &heads);
         assert!(
-            get(&a, "proxy_buffer_size")
+            cited(&a, "proxy_buffer_size")
                 .note
                 .contains("answered no request"),
             "{a:?}"
@@ -1387,7 +1365,7 @@ http {
         let heads = HeaderSizes::default();
         let st = stat(&c, "/a/x", &["127.0.0.1:9000"], 3);
         let a = attr(&c, Cause::UpstreamRefused, &st, &heads);
-        let pass = get(&a, "proxy_pass");
+        let pass = cited(&a, "proxy_pass");
         assert_eq!(pass.line, line_of("http://localhost:9000"));
         assert!(
             pass.note.contains("resolved it once")
@@ -1395,13 +1373,13 @@ http {
             "{}",
             pass.note
         );
-        let r = get(&a, "resolver");
+        let r = cited(&a, "resolver");
         assert!(r.defaulted && r.line == line_of("location /a/"), "{r:?}");
         // two addresses: counted, not called unchanged
         let mut st = stat(&c, "/a/x", &["127.0.0.1:9000"], 3);
         st.tried.insert("[::1]:9000".into(), 3);
         let a = attr(&c, Cause::Timeout, &st, &heads);
-        let note = &get(&a, "proxy_pass").note;
+        let note = &cited(&a, "proxy_pass").note;
         assert!(
             note.contains("went to 2 addresses") && !note.contains("never changed"),
             "{note}"
@@ -1430,7 +1408,7 @@ http {
             "{:?}",
             a.notes
         );
-        let next = get(&a, "proxy_next_upstream");
+        let next = cited(&a, "proxy_next_upstream");
         assert!(next.defaulted && next.value == "error timeout", "{next:?}");
         assert!(
             next.note.contains("`http_502` is not listed"),
@@ -1439,7 +1417,7 @@ http {
         );
         let st = stat(&c, "/q/x", &["10.0.0.2:80"], 2);
         let a = attr(&c, Cause::Passthrough, &st, &heads);
-        let next = get(&a, "proxy_next_upstream");
+        let next = cited(&a, "proxy_next_upstream");
         assert_eq!(next.line, line_of("http_502;"));
         assert!(next.note.contains("`http_502` is listed"), "{}", next.note);
         assert!(
@@ -1453,7 +1431,7 @@ http {
         let st = stat(&c, "/a/x", &["127.0.0.1:9000"], 1);
         let a = attr(&c, Cause::UpstreamRefused, &st, &heads);
         assert!(
-            get(&a, "proxy_next_upstream")
+            cited(&a, "proxy_next_upstream")
                 .note
                 .contains("the next address the name resolved to"),
             "{a:?}"

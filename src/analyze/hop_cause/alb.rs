@@ -37,13 +37,8 @@
 //! "no targets".
 
 use super::{context, Evidence, Lossy};
-use crate::analyze::cause::{Cause, Verdict};
+use crate::analyze::cause::Cause;
 use crate::logs::hop::{HopRecord, Signals};
-
-/// Classify one ALB record.
-pub fn classify(rec: &HopRecord<'_>) -> Verdict {
-    super::verdict_of(judge, rec)
-}
 
 /// Seconds with milliseconds (`0.012`) as the log writes them, `-1` when
 /// absent.
@@ -243,6 +238,7 @@ fn lambda(reason: &[u8]) -> (Cause, &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::hop_cause::verdict_of;
     use crate::logs::alb::{Alb, EXAMPLES};
 
     #[test]
@@ -281,10 +277,10 @@ mod tests {
             (rec(500, None, None, None), Cause::Unknown),
             (rec(502, Some(200), Some(0), Some(3)), Cause::Unknown),
         ] {
-            let v = classify(&r);
+            let v = verdict_of(judge, &r);
             assert_eq!(v.cause, want, "{:?}", v.evidence);
         }
-        let v = classify(&rec(502, None, None, None));
+        let v = verdict_of(judge, &rec(502, None, None, None));
         assert!(
             v.evidence.iter().any(|e| e.contains("does not say which")),
             "{:?}",
@@ -323,7 +319,7 @@ mod tests {
         if let Signals::Alb { actions, .. } = &mut r.signals {
             *actions = Some(b"fixed-response");
         }
-        let v = classify(&r);
+        let v = verdict_of(judge, &r);
         assert_eq!(v.cause, Cause::ConfigReturn, "{:?}", v.evidence);
         assert!(
             v.evidence
@@ -333,7 +329,7 @@ mod tests {
             v.evidence
         );
         for s in [460u16, 463, 464, 500, 501, 505, 561] {
-            let v = classify(&rec(s, None, None, None));
+            let v = verdict_of(judge, &rec(s, None, None, None));
             assert_eq!(v.cause, Cause::Unknown);
             assert!(
                 v.evidence.iter().any(|e| e.starts_with(&format!("{s}"))),
@@ -345,7 +341,7 @@ mod tests {
         if let Signals::Alb { error_reason, .. } = &mut r.signals {
             *error_reason = Some(b"WAFConnectionTimeout");
         }
-        let v = classify(&r);
+        let v = verdict_of(judge, &r);
         assert!(
             v.evidence.iter().any(|e| e.contains("AWS WAF")),
             "{:?}",

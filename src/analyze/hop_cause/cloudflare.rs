@@ -27,7 +27,7 @@
 //! with origin status 0 is Cloudflare's (or a Worker's) own, unexplained.
 
 use super::{context, Evidence, Lossy};
-use crate::analyze::cause::{Cause, Verdict};
+use crate::analyze::cause::Cause;
 use crate::logs::hop::{HopRecord, Signals};
 
 /// `SecurityAction` values that end the request at the edge (the
@@ -41,11 +41,6 @@ const TERMINATING: &[&[u8]] = &[
     b"connectionClose",
     b"forceConnectionClose",
 ];
-
-/// Classify one Cloudflare record.
-pub fn classify(rec: &HopRecord<'_>) -> Verdict {
-    super::verdict_of(judge, rec)
-}
 
 /// The cause of one Cloudflare 5xx, its evidence written to `ev`.
 pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
@@ -163,6 +158,7 @@ fn by_status(status: u16, origin_status: Option<u16>) -> (Cause, &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::hop_cause::verdict_of;
     use crate::logs::cloudflare::{Cloudflare, EXAMPLES};
 
     #[test]
@@ -202,7 +198,7 @@ mod tests {
             (522, Some(522), Cause::Passthrough),
             (521, None, Cause::UpstreamRefused),
         ] {
-            assert_eq!(classify(&rec(s, o)).cause, want, "{s} {o:?}");
+            assert_eq!(verdict_of(judge, &rec(s, o)).cause, want, "{s} {o:?}");
         }
         let with = |s: u16, o: u16, w: Option<&'static [u8]>, a: Option<&'static [u8]>| {
             let mut r = rec(s, Some(o));
@@ -215,7 +211,7 @@ mod tests {
                 *worker_status = w;
                 *security_action = a;
             }
-            classify(&r)
+            verdict_of(judge, &r)
         };
         // a security rule or a failing Worker made it at the edge
         let v = with(503, 0, None, Some(b"block"));
@@ -245,7 +241,7 @@ mod tests {
         );
         // a Worker's fetch that got a 52x: the 52x table still applies
         assert_eq!(with(522, 0, Some(b"exception"), None).cause, Cause::Timeout);
-        let v = classify(&rec(502, None));
+        let v = verdict_of(judge, &rec(502, None));
         assert!(v
             .evidence
             .iter()

@@ -28,13 +28,8 @@
 //! Any other value gives `unknown` with the value quoted.
 
 use super::{context, Evidence, Lossy};
-use crate::analyze::cause::{Cause, Verdict};
+use crate::analyze::cause::Cause;
 use crate::logs::hop::{HopRecord, Signals};
-
-/// Classify one CloudFront record.
-pub fn classify(rec: &HopRecord<'_>) -> Verdict {
-    super::verdict_of(judge, rec)
-}
 
 /// The cause of one CloudFront 5xx, its evidence written to `ev`.
 pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
@@ -217,6 +212,7 @@ fn by_result(e: &[u8], status: u16, ev: &mut Evidence) -> Cause {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::hop_cause::verdict_of;
     use crate::logs::cloudfront::{CloudFront, EXAMPLES, LEGACY_FIELDS};
     use crate::logs::hop::HopFormat;
 
@@ -226,7 +222,7 @@ mod tests {
             let text = format!("#Version: 1.0\n{LEGACY_FIELDS}\n{}\n", ex.line);
             let head: Vec<&[u8]> = text.lines().map(str::as_bytes).collect();
             let (p, _) = CloudFront.detect(&head).expect(ex.title);
-            let v = classify(&p.parse_line(ex.line.as_bytes()).unwrap());
+            let v = verdict_of(judge, &p.parse_line(ex.line.as_bytes()).unwrap());
             assert_eq!(v.cause.id(), ex.cause, "{}: {:?}", ex.title, v.evidence);
             assert!(
                 v.evidence.iter().any(|e| e.contains(ex.evidence)),
@@ -357,10 +353,10 @@ mod tests {
             (0, b"Error", Some(b"ClientHungUpRequest"), Cause::Unknown),
         ];
         for (s, e, d, want) in cases {
-            let v = classify(&rec(*s, e, *d));
+            let v = verdict_of(judge, &rec(*s, e, *d));
             assert_eq!(v.cause, *want, "{s} {d:?}: {:?}", v.evidence);
         }
-        let v = classify(&rec(502, b"Error", None));
+        let v = verdict_of(judge, &rec(502, b"Error", None));
         assert!(v
             .evidence
             .iter()
@@ -370,7 +366,7 @@ mod tests {
             (&b"SomethingNew"[..], &b"SomethingNew"[..]),
             (b"Error", b"OriginSomethingNewError"),
         ] {
-            let v = classify(&rec(502, e, Some(d)));
+            let v = verdict_of(judge, &rec(502, e, Some(d)));
             assert!(
                 v.evidence.iter().any(
                     |l| l.contains(&*String::from_utf8_lossy(d)) && l.contains("does not know")
@@ -379,11 +375,14 @@ mod tests {
                 v.evidence
             );
         }
-        let v = classify(&rec(
-            502,
-            b"LambdaValidationError",
-            Some(b"LambdaValidationError"),
-        ));
+        let v = verdict_of(
+            judge,
+            &rec(
+                502,
+                b"LambdaValidationError",
+                Some(b"LambdaValidationError"),
+            ),
+        );
         assert!(
             v.evidence.iter().any(|l| l.contains("not by the origin")),
             "{:?}",

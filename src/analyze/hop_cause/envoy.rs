@@ -36,14 +36,9 @@
 //!   have made it, and the verdict stays `unknown`.
 
 use super::{context, Evidence, Lossy};
-use crate::analyze::cause::{Cause, Verdict};
+use crate::analyze::cause::Cause;
 use crate::logs::envoy::flag_info;
 use crate::logs::hop::{HopRecord, Signals};
-
-/// Classify one Envoy record.
-pub fn classify(rec: &HopRecord<'_>) -> Verdict {
-    super::verdict_of(judge, rec)
-}
 
 /// The cause of one Envoy 5xx, its evidence written to `ev`.
 pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
@@ -272,6 +267,7 @@ fn by_details(details: Option<&[u8]>, reason: &str, service_ms: Option<i64>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::hop_cause::verdict_of;
     use crate::logs::envoy::{Envoy, EXAMPLES};
     use crate::logs::hop::HopRecord;
 
@@ -338,7 +334,7 @@ mod tests {
             (Some(b"ZZ"), None, None, Cause::Unknown),
         ];
         for (f, d, u, want) in cases {
-            let v = classify(&rec(*f, *d, *u));
+            let v = verdict_of(judge, &rec(*f, *d, *u));
             assert_eq!(v.cause, *want, "{f:?} {d:?} {u:?}: {:?}", v.evidence);
             assert!(!v.evidence.is_empty());
         }
@@ -356,12 +352,12 @@ mod tests {
         {
             *transport_failure = Some(b"TLS error: Secret is not supplied by SDS");
         }
-        assert_eq!(classify(&r).cause, Cause::Tls);
+        assert_eq!(verdict_of(judge, &r).cause, Cause::Tls);
     }
 
     #[test]
     fn unknown_names_the_missing_fields() {
-        let v = classify(&rec(None, None, None));
+        let v = verdict_of(judge, &rec(None, None, None));
         assert!(
             v.evidence
                 .iter()
@@ -369,7 +365,7 @@ mod tests {
             "{:?}",
             v.evidence
         );
-        let v = classify(&HopRecord::default());
+        let v = verdict_of(judge, &HopRecord::default());
         assert_eq!(v.cause, Cause::Unknown);
     }
 }

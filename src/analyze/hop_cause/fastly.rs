@@ -26,7 +26,7 @@
 //! state or reason gives `unknown`, quoted.
 
 use super::{context, Evidence};
-use crate::analyze::cause::{Cause, Verdict};
+use crate::analyze::cause::Cause;
 use crate::logs::hop::{HopRecord, Signals};
 
 /// `(lower-cased prefix of a Fastly-generated reason phrase, cause)`.
@@ -81,11 +81,6 @@ fn state_of(s: &[u8]) -> State {
     } else {
         State::Other
     }
-}
-
-/// Classify one Fastly record.
-pub fn classify(rec: &HopRecord<'_>) -> Verdict {
-    super::verdict_of(judge, rec)
 }
 
 /// The cause of one Fastly 5xx, its evidence written to `ev`.
@@ -165,6 +160,7 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::hop_cause::verdict_of;
     use crate::logs::fastly::{Fastly, EXAMPLES};
 
     #[test]
@@ -262,7 +258,7 @@ mod tests {
                 Cause::Unknown,
             ),
         ] {
-            let v = classify(&r);
+            let v = verdict_of(judge, &r);
             assert_eq!(v.cause, want, "{:?}", v.evidence);
         }
     }

@@ -37,7 +37,7 @@
 //! A value gatecheck does not know gives `unknown` with the value quoted.
 
 use super::{context, Evidence, Lossy};
-use crate::analyze::cause::{Cause, Verdict};
+use crate::analyze::cause::Cause;
 use crate::logs::hop::{HopRecord, Signals};
 
 use Cause::*;
@@ -198,11 +198,6 @@ pub(crate) fn proxy_error(v: &[u8]) -> Option<&[u8]> {
     (end > 0).then_some(&rest[..end])
 }
 
-/// Classify one Google Cloud load balancer record.
-pub fn classify(rec: &HopRecord<'_>) -> Verdict {
-    super::verdict_of(judge, rec)
-}
-
 /// The cause of one Google Cloud load balancer 5xx, its evidence written
 /// to `ev`.
 pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
@@ -287,6 +282,7 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::hop_cause::verdict_of;
     use crate::logs::gcp_lb::{GcpLb, EXAMPLES};
 
     #[test]
@@ -351,9 +347,9 @@ mod tests {
             (502, Some(b"something_new"), Cause::Unknown),
             (502, None, Cause::Unknown),
         ] {
-            assert_eq!(classify(&rec(s, d, None)).cause, want, "{d:?}");
+            assert_eq!(verdict_of(judge, &rec(s, d, None)).cause, want, "{d:?}");
         }
-        let v = classify(&rec(502, Some(b"something_new"), None));
+        let v = verdict_of(judge, &rec(502, Some(b"something_new"), None));
         assert!(
             v.evidence
                 .iter()
@@ -388,7 +384,7 @@ mod tests {
             (b"brand_new_error", None, Cause::Unknown),
             (b"", Some(b"response_sent_by_backend"), Cause::Passthrough),
         ] {
-            let v = classify(&rec(502, d, Some(p)));
+            let v = verdict_of(judge, &rec(502, d, Some(p)));
             assert_eq!(
                 v.cause,
                 want,

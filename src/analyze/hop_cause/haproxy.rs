@@ -28,7 +28,7 @@
 //! - `--`: normal end: a 5xx status is the server's own.
 
 use super::Evidence;
-use crate::analyze::cause::{Cause, Verdict};
+use crate::analyze::cause::Cause;
 use crate::logs::hop::{HopRecord, Signals};
 
 /// A field as text, `-` when absent (written straight into the evidence,
@@ -54,11 +54,6 @@ impl std::fmt::Display for Ms {
             None => f.write_str("-1"),
         }
     }
-}
-
-/// Classify one HAProxy request whose status is 5xx.
-pub fn classify(rec: &HopRecord<'_>) -> Verdict {
-    super::verdict_of(judge, rec)
 }
 
 /// The cause of one HAProxy 5xx, its evidence written to `ev`.
@@ -200,6 +195,7 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::hop_cause::verdict_of;
     use crate::logs::haproxy::Haproxy;
     use crate::logs::hop::HopFormat;
 
@@ -208,7 +204,7 @@ mod tests {
             "10.0.0.1:5000 [12/Mar/2024:08:12:01.100] fe be/{server} {timers} {status} 217 - - {tsc} 1/1/0/0/0 0/0 \"GET /a HTTP/1.1\""
         );
         let (p, _) = Haproxy.detect(&[line.as_bytes()]).expect("detected");
-        classify(&p.parse_line(line.as_bytes()).unwrap()).cause
+        verdict_of(judge, &p.parse_line(line.as_bytes()).unwrap()).cause
     }
 
     #[test]
@@ -248,7 +244,7 @@ mod tests {
     fn client_abort_is_named() {
         let line = "10.0.0.1:5000 [12/Mar/2024:08:12:01.100] fe be/app1 0/0/-1/-1/12 503 0 - - CC-- 1/1/0/0/0 0/0 \"GET /a HTTP/1.1\"";
         let (p, _) = Haproxy.detect(&[line.as_bytes()]).expect("detected");
-        let v = classify(&p.parse_line(line.as_bytes()).unwrap());
+        let v = verdict_of(judge, &p.parse_line(line.as_bytes()).unwrap());
         assert!(
             v.evidence
                 .iter()

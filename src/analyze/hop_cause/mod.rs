@@ -1,7 +1,7 @@
 //! Each hop format's 5xx → one shared [`Cause`], from that format's own
 //! signals. One module per format (`envoy`, `cloudfront`, …), each
-//! `judge(&HopRecord, &mut Evidence) -> Cause` (and `classify`, the same as
-//! a [`Verdict`]), and one line in [`judge_of`]; a format without a module
+//! `judge(&HopRecord, &mut Evidence) -> Cause`, and one line in
+//! [`judge_of`] ([`classify`] gives a format's [`Verdict`]); a format without a module
 //! gets [`generic`], which only trusts the fields every hop record has and
 //! says what it lacked. The evidence quotes the field a verdict rests on
 //! (`response_flags=UF: upstream connection failure`); an `unknown` says
@@ -47,6 +47,12 @@ pub fn judge_of(name: &str) -> Judge {
         .iter()
         .find(|(n, _)| *n == name)
         .map_or(generic as Judge, |(_, c)| *c)
+}
+
+/// The verdict of the format registered as `format` on `rec`, its evidence
+/// written out.
+pub fn classify(format: &str, rec: &HopRecord<'_>) -> Verdict {
+    verdict_of(judge_of(format), rec)
 }
 
 /// Judge `rec` with its evidence written out.

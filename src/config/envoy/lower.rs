@@ -652,6 +652,7 @@ fn route(
             access_log: log.clone(),
             upstream_http_version: Setting::default_at(HttpVersion::Http11, span),
             request_id_header: request_id(h),
+            module_pass: None,
         };
     };
     let (cluster_name, target, pass_span) = if let Some(c) = &a.cluster {
@@ -790,6 +791,7 @@ fn route(
             Setting::default_at(HttpVersion::Http11, a.span)
         },
         request_id_header: request_id(h),
+        module_pass: None,
     }
 }
 

@@ -758,6 +758,7 @@ fn route(
         access_log: access_log.clone(),
         upstream_http_version,
         request_id_header,
+        module_pass: None,
     }
 }
 

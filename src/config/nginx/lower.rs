@@ -25,8 +25,9 @@ use std::time::Duration;
 
 use crate::config::model::{
     AccessLog, Arg, Balance, Directive, Directives, Endpoint, Global, Host, HttpVersion, Invalid,
-    Listen, Mode, ProxyKind, ProxyModel, ProxyPass, Retry, Route, RouteMatch, Server, Setting,
-    Target, Timeouts, UnknownDirective, Upstream, UpstreamTls, Value, ValueKind,
+    Listen, Mode, ModulePass, PassModule, ProxyKind, ProxyModel, ProxyPass, Retry, Route,
+    RouteMatch, Server, Setting, Target, Timeouts, UnknownDirective, Upstream, UpstreamTls, Value,
+    ValueKind,
 };
 use crate::config::{LoadOptions, Version};
 use crate::source::{FileId, Span};
@@ -60,6 +61,20 @@ pub const ERROR_LOG_LEVEL: &str = "error";
 /// `access_log` default: `logs/access.log combined` ((nginx docs: log access_log)),
 /// set by ngx_http_log_merge_loc_conf()'s own code.
 pub const ACCESS_LOG: (&str, &str) = ("logs/access.log", "combined");
+/// The default connect, send and read timeout of the fastcgi, uwsgi, scgi
+/// and grpc modules (60000 ms in each module's merge function).
+const MODULE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The directive that makes `module` a location's content handler.
+pub fn pass_directive(module: PassModule) -> &'static str {
+    match module {
+        PassModule::FastCgi => "fastcgi_pass",
+        PassModule::Uwsgi => "uwsgi_pass",
+        PassModule::Scgi => "scgi_pass",
+        PassModule::Grpc => "grpc_pass",
+    }
+}
+
 /// The predefined `combined` format ((nginx docs: log log_format)).
 pub const COMBINED_FORMAT: &str = "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\"";
 
@@ -205,6 +220,9 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions, context: FileContext
     // An upstream a stream proxy_pass names may sit in an include not read,
     // or, in a fragment, in another file of the same stream {}.
     let all_read = context == FileContext::Main && !opts.no_includes && tree.missing.is_empty();
+    if all_read {
+        no_port_passes(&m.servers, &mut m.invalid);
+    }
     if let Some(st) = nodes
         .iter()
         .find(|n| n.name == "stream" && n.block.is_some())
@@ -214,6 +232,38 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions, context: FileContext
     m.global = global;
     m.index();
     m
+}
+
+/// `fastcgi_pass`, `uwsgi_pass`, `scgi_pass` and `grpc_pass` to a host
+/// without a port that names no `upstream`: unlike `proxy_pass` (port 80 by
+/// default) these modules have no default port, and nginx -t refuses the
+/// config with `no port in upstream "php"` (checked with nginx 1.22.1 for
+/// all four). Only when every file was read: in a fragment, or with an
+/// include missing, the upstream may be defined elsewhere.
+fn no_port_passes(servers: &[Server], out: &mut Vec<Invalid>) {
+    let mut seen = HashSet::new();
+    for r in servers.iter().flat_map(|s| s.routes.iter()) {
+        let Some(mp) = &r.module_pass else { continue };
+        let p = &mp.target;
+        let literal = matches!(
+            p.target,
+            Target::Unknown(_) | Target::Address(Host::Name(_) | Host::Ip(_))
+        );
+        if !literal || p.port.is_some() || !seen.insert(p.span) {
+            continue;
+        }
+        let pass = pass_directive(mp.module);
+        invalid(
+            out,
+            p.span,
+            pass,
+            format!("no port in upstream \"{}\"", p.host),
+            &format!(
+                "`{0}` names no `upstream` and {pass} has no default port: define `upstream {0} {{ server host:port; }}`, or give the port (`{pass} {0}:9000;`)",
+                p.host
+            ),
+        );
+    }
 }
 
 /// A fragment's nodes inside the synthetic blocks of `context` (spans at
@@ -613,8 +663,14 @@ impl Lower {
         let mut eff = Directives::inherit(parent, &own);
         // The content handler is per location: a nested `location` does not
         // proxy unless it says so (an `if` or `limit_except` inside one does).
-        if n.name == "location" && !own.has("proxy_pass") {
-            eff.remove("proxy_pass");
+        if n.name == "location" {
+            for pass in std::iter::once("proxy_pass")
+                .chain(PassModule::ALL.iter().map(|m| pass_directive(*m)))
+            {
+                if !own.has(pass) {
+                    eff.remove(pass);
+                }
+            }
         }
         let matcher = match (n.arg(0), n.arg(1)) {
             (Some("="), Some(p)) => RouteMatch::Exact(p.into()),
@@ -715,6 +771,11 @@ impl Lower {
                 .then(|| Setting::explicit(name.to_string(), h.span))
         });
         let access_log = self.access_log(&d, span);
+        let module_pass = if proxy.is_none() {
+            self.module_pass(&d, span)
+        } else {
+            None
+        };
         Route {
             matcher,
             span,
@@ -731,7 +792,80 @@ impl Lower {
             access_log,
             upstream_http_version,
             request_id_header,
+            module_pass,
         }
+    }
+
+    /// The location's `fastcgi_pass`/`uwsgi_pass`/`scgi_pass`/`grpc_pass`
+    /// with its module's timeouts and retries in effect. Their defaults are
+    /// the proxy module's: `ngx_conf_merge_msec_value(…connect_timeout…,
+    /// 60000)` and the same for send and read, `next_upstream_tries` 0,
+    /// `next_upstream_timeout` 0, `next_upstream` error|timeout, in each
+    /// module's merge function (nginx 1.31 source).
+    fn module_pass(&self, d: &Directives, span: Span) -> Option<ModulePass> {
+        let (module, pass) = PassModule::ALL
+            .iter()
+            .find_map(|m| Some((*m, d.get(pass_directive(*m))?)))?;
+        let raw = pass.args.first()?.value.as_str();
+        // `unix:///run/app.sock` (Weblate's uwsgi_pass) is a socket path,
+        // not a `unix` scheme: read it behind a scheme of its own.
+        let target = if raw
+            .get(..5)
+            .is_some_and(|p| p.eq_ignore_ascii_case("unix:"))
+        {
+            let mut t = parse_proxy_pass(
+                &format!("{}://{raw}", module.prefix()),
+                pass.span,
+                &self.upstream_names,
+            );
+            t.raw = raw.to_owned();
+            t.scheme = None;
+            t
+        } else {
+            parse_proxy_pass(raw, pass.span, &self.upstream_names)
+        };
+        let p = module.prefix();
+        let time = |suffix: &str| {
+            let name = format!("{p}_{suffix}");
+            match d.get(&name) {
+                Some(x) => match x.time(0) {
+                    Some(t) => Setting::explicit(Some(t.value), t.span),
+                    None => Setting::default_at(Some(MODULE_TIMEOUT), x.span),
+                },
+                None => Setting::default_at(Some(MODULE_TIMEOUT), span),
+            }
+        };
+        let timeouts = Timeouts {
+            connect: time("connect_timeout"),
+            read: time("read_timeout"),
+            send: time("send_timeout"),
+        };
+        let on = match d.get(&format!("{p}_next_upstream")) {
+            Some(x) if x.arg(0) == Some("off") => Setting::explicit(Vec::new(), x.span),
+            Some(x) => Setting::explicit(x.args.iter().map(|a| a.value.clone()).collect(), x.span),
+            None => Setting::default_at(vec!["error".into(), "timeout".into()], span),
+        };
+        let tries = match d.get(&format!("{p}_next_upstream_tries")) {
+            Some(x) => Setting::explicit(count_u32(x), x.span),
+            None => Setting::default_at(0, span),
+        };
+        let timeout = match d.get(&format!("{p}_next_upstream_timeout")) {
+            Some(x) => {
+                Setting::explicit(x.time(0).map(|t| t.value).filter(|t| !t.is_zero()), x.span)
+            }
+            None => Setting::default_at(None, span),
+        };
+        Some(ModulePass {
+            module,
+            target,
+            timeouts,
+            retry: Retry {
+                on,
+                tries,
+                timeout,
+                per_try: Setting::default_at(None, span),
+            },
+        })
     }
 
     fn access_log(&self, d: &Directives, block: Span) -> AccessLog {
@@ -1068,6 +1202,80 @@ mod tests {
     /// A server without `listen` listens where nginx's
     /// `ngx_http_core_server` puts it: every address, port 80 (root) or
     /// 8000, both marked as defaults; a written `listen` has no default.
+    #[test]
+    fn module_passes_and_their_settings() {
+        let m = model(
+            "http { upstream php { server 10.0.0.1:9000; } fastcgi_read_timeout 300s; server {
+               location /a { fastcgi_pass php; fastcgi_next_upstream off; }
+               location /b { uwsgi_pass unix:///run/uwsgi/app.sock; }
+               location /c { uwsgi_pass suwsgi://app.internal:3031; }
+               location /d { grpc_pass grpcs://[::1]:50051; grpc_next_upstream_tries 3; }
+               location /e { scgi_pass 127.0.0.1:4000; location /e/f { root /srv; } }
+               location /g { proxy_pass http://php; }
+            } }",
+        );
+        let got: Vec<_> = m.servers[0]
+            .routes
+            .iter()
+            .map(|r| {
+                r.module_pass.as_ref().map(|p| {
+                    (
+                        p.module.prefix(),
+                        p.target.target.clone(),
+                        p.target.scheme.clone(),
+                        p.timeouts.read.value,
+                        p.retry.on.value.len(),
+                        p.retry.tries.value,
+                    )
+                })
+            })
+            .collect();
+        let s300 = Some(Duration::from_secs(300));
+        let s60 = Some(Duration::from_secs(60));
+        assert_eq!(
+            got,
+            [
+                Some(("fastcgi", Target::Pool("php".into()), None, s300, 0, 0)),
+                Some((
+                    "uwsgi",
+                    Target::Address(Host::Unix("///run/uwsgi/app.sock".into())),
+                    None,
+                    s60,
+                    2,
+                    0
+                )),
+                Some((
+                    "uwsgi",
+                    Target::Address(Host::Name("app.internal".into())),
+                    Some("suwsgi".into()),
+                    s60,
+                    2,
+                    0
+                )),
+                Some((
+                    "grpc",
+                    Target::Address(Host::Ip("::1".into())),
+                    Some("grpcs".into()),
+                    s60,
+                    2,
+                    3
+                )),
+                Some((
+                    "scgi",
+                    Target::Address(Host::Ip("127.0.0.1".into())),
+                    None,
+                    s60,
+                    2,
+                    0
+                )),
+                // a nested location does not inherit the content handler
+                None,
+                // proxy_pass locations keep `proxy`
+                None,
+            ]
+        );
+    }
+
     #[test]
     fn a_server_without_listen_gets_the_defaults() {
         let m = model("http { server { server_name a; } server { listen 81; } }");

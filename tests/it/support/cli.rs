@@ -1,8 +1,9 @@
 //! Running the `gatecheck` binary this test crate is built with, from the
 //! crate root (fixture paths are relative to it), and reading what it said.
 
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
 
@@ -52,6 +53,29 @@ pub fn analyze_json(args: &[&str]) -> Value {
         String::from_utf8_lossy(&o.stderr)
     );
     json(&o)
+}
+
+/// `gatecheck analyze --format json --no-progress INPUTS`, started with
+/// stdin, stdout and stderr piped: for inputs written while it runs (stdin,
+/// FIFOs); `wait_with_output` then gives what [`json`] reads.
+pub fn spawn_analyze_json<S: AsRef<OsStr>>(inputs: impl IntoIterator<Item = S>) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_gatecheck"))
+        .args(["analyze", "--format", "json", "--no-progress"])
+        .args(inputs)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start gatecheck")
+}
+
+/// `gatecheck formats ARGS`: its exit code and stdout.
+pub fn formats(args: &[&str]) -> (i32, String) {
+    let mut all = vec!["formats"];
+    all.extend(args);
+    let o = gatecheck(&all);
+    (o.status.code().unwrap_or(-1), stdout(&o))
 }
 
 /// [`analyze_json`] on files given by path.

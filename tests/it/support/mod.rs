@@ -8,6 +8,7 @@ pub mod chain;
 pub mod cli;
 pub mod dns;
 pub mod haproxy;
+pub mod haproxy_cfg;
 pub mod http;
 pub mod nginx;
 pub mod upstream;

@@ -17,7 +17,8 @@ declare_rule! {
     /// differ by a factor of `ratio` (2) or more, or whose routes retry on
     /// different conditions. WebSocket routes (`proxy_set_header Upgrade`)
     /// are left out of the timeout comparison: their read timeout is an
-    /// idle time between frames.
+    /// idle time between frames; so are NGINX Plus probe locations (with a
+    /// `health_check`), whose timeouts are the probes'.
     ///
     /// ## Why it causes 502s
     /// The same backend then fails on one path and succeeds on another:
@@ -93,9 +94,13 @@ fn check(ctx: &mut LintContext<'_>, o: &InconsistentUpstreamTimeoutsOptions) {
         // between frames of a long-lived connection, not a response time
         // (nginx docs, "WebSocket proxying"): not comparable (Mattermost's
         // websocket location, 90s, beside its API's 600s).
+        // A location with an NGINX Plus `health_check` sets the timeouts of
+        // the probes it sends (nginx.org, `health_check`: "periodic health
+        // checks of the servers in a group referenced in the surrounding
+        // location"), short on purpose: not a path requests wait on.
         let timed: Vec<_> = routes
             .iter()
-            .filter(|r| !upgrades(r))
+            .filter(|r| !upgrades(r) && !r.directives.has("health_check"))
             .filter_map(|r| r.timeouts.read.value.map(|t| (t, *r)))
             .collect();
         let (Some(min), Some(max)) = (
@@ -172,6 +177,12 @@ mod tests {
         assert!(findings(
             "ALL-TMO-002",
             &format!("http {{ {UP} server {{ location /a {{ proxy_pass http://app; proxy_read_timeout 40s; }} location /b {{ proxy_pass http://app; proxy_read_timeout 30s; }} }} }}"),
+        )
+        .is_empty());
+        // NGINX-Demos' random-files/nginx.conf: the probe location's 1s
+        assert!(findings(
+            "ALL-TMO-002",
+            &format!("http {{ {UP} server {{ location / {{ proxy_pass http://app; }} location @healthcheck {{ proxy_pass http://app; proxy_read_timeout 1s; health_check uri=/; }} }} }}"),
         )
         .is_empty());
         // mattermost/docker nginx/conf.d/default.conf: the websocket

@@ -77,13 +77,13 @@ fn check(ctx: &mut LintContext<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_util::{boot, cluster, findings};
+    use super::super::test_util::{boot, cluster, findings, route};
 
     #[test]
     fn fail() {
         let y = boot(
             "",
-            "              - match: { prefix: / }\n                route: { cluster: app, timeout: 0s }\n              - match: { prefix: /b }\n                route: { cluster: app }\n",
+            &(route("/", "cluster: app, timeout: 0s") + &route("/b", "cluster: app")),
             &cluster("app", 1, ""),
         );
         assert_eq!(
@@ -98,7 +98,8 @@ mod tests {
     fn pass() {
         let y = boot(
             "",
-            "              - match: { prefix: / }\n                route: { cluster: app, timeout: 30s }\n              - match: { prefix: /ws }\n                route: { cluster: app, timeout: 0s, idle_timeout: 300s }\n",
+            &(route("/", "cluster: app, timeout: 30s")
+                + &route("/ws", "cluster: app, timeout: 0s, idle_timeout: 300s")),
             &cluster("app", 1, ""),
         );
         assert!(findings("ENV-TMO-001", &y).is_empty());
@@ -110,7 +111,7 @@ mod tests {
         ] {
             let y = boot(
                 "",
-                &format!("              - match: {{ prefix: / }}\n                route: {{ cluster: app, timeout: 0s, {bound} }}\n"),
+                &route("/", &format!("cluster: app, timeout: 0s, {bound}")),
                 &cluster("app", 1, ""),
             );
             assert!(findings("ENV-TMO-001", &y).is_empty(), "{bound}");
@@ -118,7 +119,10 @@ mod tests {
         // a zero max_stream_duration bounds nothing
         let y = boot(
             "",
-            "              - match: { prefix: / }\n                route: { cluster: app, timeout: 0s, max_stream_duration: { max_stream_duration: 0s } }\n",
+            &route(
+                "/",
+                "cluster: app, timeout: 0s, max_stream_duration: { max_stream_duration: 0s }",
+            ),
             &cluster("app", 1, ""),
         );
         assert_eq!(findings("ENV-TMO-001", &y).len(), 1);

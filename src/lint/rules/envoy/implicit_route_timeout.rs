@@ -65,15 +65,11 @@ fn check(ctx: &mut LintContext<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_util::{boot, cluster, findings};
+    use super::super::test_util::{boot, cluster, findings, route};
 
     #[test]
     fn fail() {
-        let y = boot(
-            "",
-            "              - match: { prefix: /b }\n                route: { cluster: app }\n",
-            &cluster("app", 1, ""),
-        );
+        let y = boot("", &route("/b", "cluster: app"), &cluster("app", 1, ""));
         assert_eq!(
             findings("ENV-TMO-003", &y),
             ["route timeout is the implicit default 15s: requests slower than that get 504 from Envoy"]
@@ -84,7 +80,7 @@ mod tests {
     fn pass() {
         let y = boot(
             "",
-            "              - match: { prefix: / }\n                route: { cluster: app, timeout: 30s }\n",
+            &route("/", "cluster: app, timeout: 30s"),
             &cluster("app", 1, ""),
         );
         assert!(findings("ENV-TMO-003", &y).is_empty());

@@ -34,6 +34,12 @@ pub(crate) mod test_util {
     pub const ROUTE: &str =
         "              - match: { prefix: / }\n                route: { cluster: app }\n";
 
+    /// One route for [`boot`]'s `routes`: requests under `prefix` to the
+    /// `route:` object whose fields are `action` (`cluster: app, timeout: 0s`).
+    pub fn route(prefix: &str, action: &str) -> String {
+        format!("              - match: {{ prefix: {prefix} }}\n                route: {{ {action} }}\n")
+    }
+
     /// A bootstrap with one listener whose single virtual host has `routes`
     /// (YAML list items indented by 14 spaces), `hcm_extra` lines inside the
     /// HCM (indented by 10), and `clusters` (list items indented by 2).

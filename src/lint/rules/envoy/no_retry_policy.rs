@@ -65,15 +65,11 @@ fn check(ctx: &mut LintContext<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_util::{boot, cluster, findings};
+    use super::super::test_util::{boot, cluster, findings, route, ROUTE};
 
     #[test]
     fn fail() {
-        let y = boot(
-            "",
-            "              - match: { prefix: / }\n                route: { cluster: app }\n",
-            &cluster("app", 2, ""),
-        );
+        let y = boot("", ROUTE, &cluster("app", 2, ""));
         assert_eq!(
             findings("ENV-RTY-002", &y),
             ["route to 'app' (2 hosts) has no retry policy: a failed connection is not retried on another host"]
@@ -82,13 +78,16 @@ mod tests {
 
     #[test]
     fn pass() {
-        let y = boot("", "              - match: { prefix: / }\n                route: { cluster: app, retry_policy: { retry_on: connect-failure } }\n", &cluster("app", 2, ""));
-        assert!(findings("ENV-RTY-002", &y).is_empty());
         let y = boot(
             "",
-            "              - match: { prefix: / }\n                route: { cluster: app }\n",
-            &cluster("app", 1, ""),
+            &route(
+                "/",
+                "cluster: app, retry_policy: { retry_on: connect-failure }",
+            ),
+            &cluster("app", 2, ""),
         );
+        assert!(findings("ENV-RTY-002", &y).is_empty());
+        let y = boot("", ROUTE, &cluster("app", 1, ""));
         assert!(findings("ENV-RTY-002", &y).is_empty());
     }
 }

@@ -79,9 +79,23 @@ fn check(ctx: &mut LintContext<'_>) {
         if risky.is_empty() || idempotent_only(r) {
             continue;
         }
+        // A route that admits only some methods (ESPv2's per-operation
+        // routes: one `:method` exact match each) replays those.
+        let admitted: Vec<&str> = r
+            .directives
+            .all("methods")
+            .iter()
+            .flat_map(|d| d.args.iter().map(|a| a.value.as_str()))
+            .filter(|m| !IDEMPOTENT.contains(m))
+            .collect();
+        let replayed = if r.directives.all("methods").is_empty() || admitted.is_empty() {
+            "requests of every method, POST included".to_owned()
+        } else {
+            format!("the {} requests this route matches", admitted.join("/"))
+        };
         ctx.report(
             r.retry.on.span,
-            format!("retry_on `{}` replays requests of every method, POST included", risky.join(",")),
+            format!("retry_on `{}` replays {replayed}", risky.join(",")),
             "restrict this route to idempotent methods with a `:method` header match, or retry only on `connect-failure,refused-stream`",
         );
     }
@@ -104,6 +118,21 @@ mod tests {
         assert_eq!(
             findings("ENV-RTY-001", &y("{ prefix: / }", "5xx,connect-failure")),
             ["retry_on `5xx` replays requests of every method, POST included"]
+        );
+    }
+
+    #[test]
+    fn method_routes_name_what_they_replay() {
+        // ESPv2's per-operation routes: `CreateShelf` matches POST only
+        assert_eq!(
+            findings(
+                "ENV-RTY-001",
+                &y(
+                    "{ path: /shelves, headers: [{ name: \":method\", string_match: { exact: POST } }] }",
+                    "reset,connect-failure,refused-stream"
+                )
+            ),
+            ["retry_on `reset` replays the POST requests this route matches"]
         );
     }
 

@@ -192,20 +192,24 @@ fn close(a: &str, b: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_util::{boot, cluster, findings};
+    use super::super::test_util::{boot, cluster, findings, route};
 
     #[test]
     fn fail() {
         let y = boot(
             "",
-            "              - match: { prefix: / }\n                route: { cluster: backnd }\n",
+            &route("/", "cluster: backnd"),
             &cluster("backend", 1, ""),
         );
         assert_eq!(
             findings("ENV-MAP-001", &y),
             ["route sends to cluster 'backnd', which is not defined"]
         );
-        let y = boot("", "              - match: { prefix: / }\n                route: { cluster_header: x-target }\n", &cluster("backend", 1, ""));
+        let y = boot(
+            "",
+            &route("/", "cluster_header: x-target"),
+            &cluster("backend", 1, ""),
+        );
         assert_eq!(
             findings("ENV-MAP-001", &y),
             ["cluster chosen by request header 'x-target': a missing or unknown value is answered with 503"]
@@ -216,7 +220,7 @@ mod tests {
     fn pass() {
         let y = boot(
             "",
-            "              - match: { prefix: / }\n                route: { cluster: backend }\n",
+            &route("/", "cluster: backend"),
             &cluster("backend", 1, ""),
         );
         assert!(findings("ENV-MAP-001", &y).is_empty());

@@ -1,6 +1,6 @@
 //! HAP-MAP-001 `undefined-backend`: see the rule doc below.
 
-use crate::config::model::{Directives, RouteMatch, Target};
+use crate::config::model::{Directives, Mode, RouteMatch, Target};
 use crate::config::ProxyKind;
 use crate::declare_rule;
 use crate::lint::{LintContext, Severity};
@@ -14,10 +14,17 @@ declare_rule! {
     /// requests itself: stats page, `monitor-uri`, `http-request return`,
     /// `deny`, `redirect`, `use-service`) and has no `server-template`, when
     /// some frontend routes to it (or a dynamic `use_backend` may). A backend
-    /// defined in another HAProxy file linted in the same run counts as
-    /// defined: HAProxy reads several `-f` files as one configuration. Warning
-    /// when a frontend with a `bind` has `use_backend` rules but no
-    /// `default_backend`.
+    /// whose `use-server` names its server with a log-format expression
+    /// (`use-server %[lua.pick]`) is filled at run time (the runtime API's
+    /// `add server`, the Data Plane API) and counts as having servers. A
+    /// backend defined in another HAProxy file linted in the same run counts
+    /// as defined: HAProxy reads several `-f` files as one configuration.
+    /// Warning when a frontend with a `bind` has `use_backend` rules but no
+    /// `default_backend` and no unconditional `use_backend` (a rule without
+    /// `if`/`unless` applies to every request, manual: "If it is omitted, the
+    /// rule is unconditionally applied"). In `mode tcp` (HAProxy's default
+    /// mode) there is no 503 to send: the messages say the connection is
+    /// closed.
     ///
     /// ## Why it causes 502s
     /// HAProxy refuses a config naming an unknown backend (a failed reload
@@ -78,8 +85,16 @@ fn check(ctx: &mut LintContext<'_>) {
         let mut has_default = false;
         for r in &s.routes {
             let Some(p) = &r.proxy else { continue };
-            match r.matcher {
+            match &r.matcher {
                 RouteMatch::Default => has_default = true,
+                // `use_backend NAME` without a condition takes every request
+                // that reaches it, as `default_backend` does; a dynamic name
+                // that resolves to no backend falls through, so it does not.
+                RouteMatch::Other(cond)
+                    if cond.trim().is_empty() && !matches!(p.target, Target::Dynamic) =>
+                {
+                    has_default = true
+                }
                 _ => has_rules = true,
             }
             if let Target::Unknown(name) = &p.target {
@@ -107,7 +122,12 @@ fn check(ctx: &mut LintContext<'_>) {
             ctx.report_at(
                 Severity::Warning,
                 s.span,
-                format!("'{}' has `use_backend` rules but no `default_backend`: requests matching none get 503", s.name),
+                // In `mode tcp` there is no HTTP answer: HAProxy finds no
+                // server and closes the connection (logged `NOSRV`).
+                match s.mode.value {
+                    Mode::Tcp => format!("'{}' has `use_backend` rules but no `default_backend`: connections matching none are closed (no server)", s.name),
+                    _ => format!("'{}' has `use_backend` rules but no `default_backend`: requests matching none get 503", s.name),
+                },
                 "add a `default_backend`",
             );
         }
@@ -135,18 +155,41 @@ fn check(ctx: &mut LintContext<'_>) {
         }
         if u.servers.is_empty()
             && !u.directives.has("server-template")
-            && !answers_itself(&u.directives)
+            && !answers_itself(&own_lines(&u.directives, u.span))
+            && !filled_at_run_time(&u.directives)
         {
             ctx.report(
                 u.span,
-                format!(
-                    "backend '{}' has no servers: every request to it fails with 503",
-                    u.name
-                ),
+                match u.mode.value {
+                    Mode::Tcp => format!(
+                        "backend '{}' has no servers: every connection to it is closed",
+                        u.name
+                    ),
+                    _ => format!(
+                        "backend '{}' has no servers: every request to it fails with 503",
+                        u.name
+                    ),
+                },
                 "add `server` lines (or a `server-template`)",
             );
         }
     }
+}
+
+/// The lines written in the section itself: those inherited from a
+/// `defaults` section come before its header (HAProxy applies a `defaults`
+/// to the sections that follow it). A `stats enable` in `defaults` turns
+/// the stats page on in every backend, but a backend answers only the stats
+/// URI itself; every other request still needs a server (CouchDB's
+/// haproxy.cfg before its server lines are generated).
+fn own_lines(d: &Directives, header: crate::source::Span) -> Directives {
+    let mut own = Directives::new();
+    for x in d.iter() {
+        if x.span.file == header.file && x.span.start >= header.start {
+            own.push(x.clone());
+        }
+    }
+    own
 }
 
 /// True when the section answers requests itself, so it needs no server:
@@ -170,6 +213,17 @@ fn answers_itself(d: &Directives) -> bool {
             .any(|r| r.args.iter().any(|a| a.value == "use-service"))
 }
 
+/// True when the backend picks its server by a name computed per request
+/// (`use-server %[…]`: manual, `use-server`, "a Custom log format string
+/// resolving to a server name"): with no `server` line such a name can only
+/// be one added at run time (`add server` on the runtime API since 2.4, the
+/// Data Plane API), as BasedFlare's haproxy-protection does.
+fn filled_at_run_time(d: &Directives) -> bool {
+    d.all("use-server")
+        .iter()
+        .any(|u| u.arg(0).is_some_and(|n| n.contains("%[")))
+}
+
 /// The defined name closest to `name` (edit distance ≤ 2).
 fn nearest<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
     crate::config::names::nearest(name, names.iter().copied(), 2)
@@ -182,17 +236,72 @@ mod tests {
     #[test]
     fn fail() {
         assert_eq!(
-            findings("HAP-MAP-001", "frontend f\n bind :80\n use_backend api if { path_beg /api }\n use_backend ap if { path_beg /x }\nbackend web\n server a 10.0.0.1:80\nbackend ap\n"),
+            findings("HAP-MAP-001", "defaults\n mode http\nfrontend f\n bind :80\n use_backend api if { path_beg /api }\n use_backend ap if { path_beg /x }\nbackend web\n server a 10.0.0.1:80\nbackend ap\n"),
             [
                 "'f' has `use_backend` rules but no `default_backend`: requests matching none get 503",
                 "'f' sends requests to backend 'api', which is not defined",
                 "backend 'ap' has no servers: every request to it fails with 503",
             ]
         );
+        // a conditional rule, or a dynamic name that may resolve to nothing,
+        // leaves requests without a backend
+        for rules in [
+            " use_backend app if { path_beg /app }\n",
+            " use_backend %[req.hdr(host),lower]\n",
+        ] {
+            assert_eq!(
+                findings(
+                    "HAP-MAP-001",
+                    &format!("frontend f\n mode http\n bind :80\n{rules}backend app\n server a 10.0.0.1:80\n")
+                ),
+                ["'f' has `use_backend` rules but no `default_backend`: requests matching none get 503"],
+                "{rules}"
+            );
+        }
+        // a static `use-server` names a server that must be in the file
+        assert_eq!(
+            findings(
+                "HAP-MAP-001",
+                "defaults\n mode http\nfrontend f\n bind :80\n default_backend b\nbackend b\n use-server s1 if TRUE\n"
+            ),
+            ["backend 'b' has no servers: every request to it fails with 503"]
+        );
         // an unreferenced empty backend counts once a dynamic rule may name it
         assert_eq!(
-            findings("HAP-MAP-001", "frontend f\n bind :80\n use_backend %[req.hdr(host),lower]\n default_backend web\nbackend web\n server a 10.0.0.1:80\nbackend spare\n"),
+            findings("HAP-MAP-001", "defaults\n mode http\nfrontend f\n bind :80\n use_backend %[req.hdr(host),lower]\n default_backend web\nbackend web\n server a 10.0.0.1:80\nbackend spare\n"),
             ["backend 'spare' has no servers: every request to it fails with 503"]
+        );
+    }
+
+    #[test]
+    fn tcp_frontends_close_what_matches_no_rule() {
+        // SNI routing in mode tcp: there is no 503 to send
+        assert_eq!(
+            findings(
+                "HAP-MAP-001",
+                "defaults\n mode tcp\nfrontend tls\n bind :443\n tcp-request inspect-delay 5s\n use_backend a if { req.ssl_sni -i a.example.com }\nbackend a\n server a1 10.0.0.1:443 check\n"
+            ),
+            ["'tls' has `use_backend` rules but no `default_backend`: connections matching none are closed (no server)"]
+        );
+        assert_eq!(
+            findings(
+                "HAP-MAP-001",
+                "frontend tls\n bind :443\n default_backend a\nbackend a\n"
+            ),
+            ["backend 'a' has no servers: every connection to it is closed"]
+        );
+    }
+
+    #[test]
+    fn stats_inherited_from_defaults_answer_no_request() {
+        // CouchDB's rel/haproxy.cfg with its `<<server …>>` template line
+        // not expanded: `stats enable` and `monitor-uri` come from defaults
+        assert_eq!(
+            findings(
+                "HAP-MAP-001",
+                "defaults\n mode http\n stats enable\n stats uri /_stats\n monitor-uri /_health\n timeout connect 5s\n timeout client 5s\n timeout server 5s\nfrontend f\n bind :80\n default_backend b\nbackend b\n option httpchk GET /_up\n"
+            ),
+            ["backend 'b' has no servers: every request to it fails with 503"]
         );
     }
 
@@ -247,6 +356,20 @@ mod tests {
         assert!(findings(
             "HAP-MAP-001",
             "global\n maxconn 10\nbackend dummy\n balance\n"
+        )
+        .is_empty());
+        // coraza-spoa's and CrowdSec's examples: an unconditional
+        // `use_backend` is the default for every request that reaches it
+        assert!(findings(
+            "HAP-MAP-001",
+            "frontend f\n bind :80\n http-request deny if { path_beg /admin }\n use_backend app\nbackend app\n server a 10.0.0.1:80\n"
+        )
+        .is_empty());
+        // BasedFlare's haproxy-protection: servers added at run time and
+        // picked by a Lua-computed name
+        assert!(findings(
+            "HAP-MAP-001",
+            "frontend f\n bind :80\n default_backend servers\nbackend servers\n use-server %[lua.get_server_names] if TRUE\n"
         )
         .is_empty());
         // kubernetes-ingress's base haproxy.cfg: no `bind` yet, the

@@ -7,7 +7,7 @@ use crate::lint::LintContext;
 use super::{proxied, stream_proxied, stream_upstreams, upstream_typo};
 
 declare_rule! {
-    /// A `proxy_pass` host or upstream server (`http {}` or `stream {}`) is a DNS name resolved only at start-up.
+    /// A `proxy_pass` (or `fastcgi_pass`, `uwsgi_pass`, `scgi_pass`, `grpc_pass`) host or upstream server (`http {}` or `stream {}`) is a DNS name resolved only at start-up.
     ///
     /// ## What it does
     /// Flags `proxy_pass` to a literal hostname (no variables, not an
@@ -15,7 +15,10 @@ declare_rule! {
     /// names no upstream counts: nginx resolves it too) and `upstream`
     /// servers given by hostname without the `resolve` parameter; the same
     /// in `stream {}` (`proxy_pass host:port;`, stream `upstream` servers),
-    /// where ngx_stream_proxy_module also resolves a literal name once.
+    /// where ngx_stream_proxy_module also resolves a literal name once. The
+    /// same for `fastcgi_pass`, `uwsgi_pass`, `scgi_pass` and `grpc_pass` to
+    /// a `host:port` (a PHP-FPM or gRPC container's name): nginx adds each
+    /// as an implicit upstream, resolved when the config is loaded.
     ///
     /// ## Why it causes 502s
     /// nginx looks such names up once, when it loads the config. When the
@@ -90,6 +93,26 @@ fn check(ctx: &mut LintContext<'_>) {
                 );
             }
             _ => {}
+        }
+    }
+    // fastcgi_pass/uwsgi_pass/scgi_pass/grpc_pass to `host:port`: nginx
+    // adds it as an implicit upstream and resolves the name when it loads
+    // the config, as for proxy_pass (ngx_http_upstream_add, then
+    // ngx_http_upstream_init_round_robin: "host not found in upstream").
+    for (_, r) in m.routes() {
+        let Some(mp) = &r.module_pass else { continue };
+        let p = &mp.target;
+        if let (Target::Address(Host::Name(n)), Some(_)) = (&p.target, p.port) {
+            if !n.eq_ignore_ascii_case("localhost") {
+                ctx.report(
+                    p.span,
+                    format!(
+                        "{}_pass host `{n}` is resolved once, at start-up; address changes are missed until reload",
+                        mp.module.prefix()
+                    ),
+                    "use an upstream with `zone` + `server … resolve` and a `resolver`, or a variable with a `resolver`",
+                );
+            }
         }
     }
     for (s, p, _) in stream_proxied(m) {
@@ -169,6 +192,34 @@ mod tests {
             f[1].starts_with("stream server 5432: proxy_pass host `db.example.com`"),
             "{f:?}"
         );
+    }
+
+    #[test]
+    fn fastcgi_and_grpc_hosts() {
+        // Laradock-style PHP-FPM container, Zitadel's gRPC container
+        assert_eq!(
+            findings(
+                "NGX-DNS-001",
+                "http { server { location ~ \\.php$ { fastcgi_pass php-fpm:9000; } } }"
+            ),
+            ["fastcgi_pass host `php-fpm` is resolved once, at start-up; address changes are missed until reload"]
+        );
+        assert_eq!(
+            findings(
+                "NGX-DNS-001",
+                "http { server { location / { grpc_pass grpc://zitadel:8080; } } }"
+            )
+            .len(),
+            1
+        );
+        for ok in [
+            "http { server { location ~ \\.php$ { fastcgi_pass 127.0.0.1:9000; } } }",
+            "http { server { location ~ \\.php$ { fastcgi_pass unix:/run/php/php-fpm.sock; } } }",
+            "http { upstream php { server 10.0.0.1:9000; } server { location ~ \\.php$ { fastcgi_pass php; } } }",
+            "http { server { location / { uwsgi_pass localhost:3031; } } }",
+        ] {
+            assert!(findings("NGX-DNS-001", ok).is_empty(), "{ok}");
+        }
     }
 
     #[test]

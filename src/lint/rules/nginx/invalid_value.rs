@@ -23,7 +23,11 @@ declare_rule! {
     /// ngx_stream_proxy_module: a `proxy_pass` name that is no `upstream`
     /// of stream and has no port ("no port in upstream": an http upstream
     /// does not count), a `proxy_pass` with a scheme ("invalid host in
-    /// upstream"), a stream upstream `server` without a port.
+    /// upstream"), a stream upstream `server` without a port. In `http {}`,
+    /// a `fastcgi_pass`, `uwsgi_pass`, `scgi_pass` or `grpc_pass` to a name
+    /// without a port that is no `upstream` ("no port in upstream": these
+    /// modules have no default port), when every file of the config was
+    /// read.
     ///
     /// ## Why it causes 502s
     /// `nginx -t` rejects these ("invalid value", "directive is not allowed

@@ -1,6 +1,6 @@
 //! NGX-KAL-001 `keepalive-not-reused`: see the rule doc below.
 
-use crate::config::model::HttpVersion;
+use crate::config::model::{HttpVersion, PassModule};
 use crate::config::nginx::lower::{keepalive_default_since, keepalive_on_by_default};
 use crate::declare_rule;
 use crate::lint::LintContext;
@@ -16,7 +16,13 @@ declare_rule! {
     /// `proxy_http_version 1.0` (explicit, or the default before 1.29.7) and,
     /// before 1.29.7, a missing `proxy_set_header Connection "";`. Without the
     /// `nginx_version` setting the newest behaviour is assumed and the message
-    /// says so.
+    /// says so. The FastCGI twin: a `fastcgi_pass` location whose upstream
+    /// sets `keepalive N` itself while `fastcgi_keep_conn` is off (its
+    /// default): nginx then begins each FastCGI request without the
+    /// `FCGI_KEEP_CONN` flag (ngx_http_fastcgi_module.c), so PHP-FPM closes
+    /// the connection after every response (FastCGI spec, `FCGI_KEEP_CONN`).
+    /// The upstream keepalive that nginx ≥ 1.29.7 turns on by itself is not
+    /// held against FastCGI: nobody asked for it there.
     ///
     /// ## Why it causes 502s
     /// HTTP/1.0 or `Connection: close` makes every request open a new
@@ -70,6 +76,32 @@ fn check(ctx: &mut LintContext<'_>) {
         (None, Some(since)) => format!(" (assuming nginx >= {since}; set nginx_version)"),
         _ => String::new(),
     };
+    let m = ctx.model();
+    for (_, r) in m.routes() {
+        let (Some(mp), Some(pool)) = (&r.module_pass, m.module_pool(r)) else {
+            continue;
+        };
+        if mp.module != PassModule::FastCgi || pool.keepalive.value == 0 || pool.keepalive.defaulted
+        {
+            continue;
+        }
+        let keep = r
+            .directives
+            .get("fastcgi_keep_conn")
+            .is_some_and(|d| d.flag(0).is_some_and(|f| f.value));
+        if !keep {
+            ctx.report(
+                mp.target.span,
+                format!(
+                    "{}: upstream `{}` keeps idle connections (keepalive {}) but fastcgi_keep_conn is off: the FastCGI server closes each connection after its response",
+                    route_label(r),
+                    pool.name,
+                    pool.keepalive.value
+                ),
+                "add `fastcgi_keep_conn on;`",
+            );
+        }
+    }
     for (_, r, p, pool) in proxied(ctx.model()) {
         let Some(pool) = pool else { continue };
         if pool.keepalive.value == 0 {
@@ -150,6 +182,30 @@ mod tests {
             &old,
         );
         assert!(f[0].contains("Connection: close"), "{f:?}");
+    }
+
+    #[test]
+    fn fastcgi_keep_conn() {
+        let up = "upstream php { server 10.0.0.1:9000; keepalive 8; }";
+        let f = findings(
+            "NGX-KAL-001",
+            &format!("http {{ {up} server {{ location ~ \\.php$ {{ fastcgi_pass php; }} }} }}"),
+        );
+        assert_eq!(
+            f,
+            ["location ~ \\.php$: upstream `php` keeps idle connections (keepalive 8) but fastcgi_keep_conn is off: the FastCGI server closes each connection after its response"]
+        );
+        assert!(findings(
+            "NGX-KAL-001",
+            &format!("http {{ {up} server {{ fastcgi_keep_conn on; location ~ \\.php$ {{ fastcgi_pass php; }} }} }}"),
+        )
+        .is_empty());
+        // keepalive nobody wrote (the 1.29.7 default) is not asked of FastCGI
+        assert!(findings(
+            "NGX-KAL-001",
+            "http { upstream php { server 10.0.0.1:9000; } server { location ~ \\.php$ { fastcgi_pass php; } } }",
+        )
+        .is_empty());
     }
 
     #[test]

@@ -6,13 +6,15 @@ use crate::lint::LintContext;
 use super::{proxied, route_label, stream_proxied};
 
 declare_rule! {
-    /// `proxy_next_upstream off` on a location or `stream {}` server whose upstream has several servers.
+    /// `proxy_next_upstream off` (or `fastcgi_`, `uwsgi_`, `scgi_`, `grpc_next_upstream off`) on a location or `stream {}` server whose upstream has several servers.
     ///
     /// ## What it does
     /// Flags `proxy_next_upstream off` in effect for a location that proxies
     /// to an `upstream` with two or more non-backup, non-down servers; and a
     /// `stream {}` server with `proxy_next_upstream off` (a flag there,
-    /// default `on`) before such a stream `upstream`.
+    /// default `on`) before such a stream `upstream`. The same for
+    /// `fastcgi_next_upstream off` (and the `uwsgi_`, `scgi_`, `grpc_`
+    /// ones) in a location that passes to such an `upstream`.
     ///
     /// ## Why it causes 502s
     /// With failover off, one dead or restarting server turns its share of
@@ -76,6 +78,26 @@ fn check(ctx: &mut LintContext<'_>) {
             );
         }
     }
+    let m = ctx.model();
+    for (_, r) in m.routes() {
+        let (Some(mp), Some(pool)) = (&r.module_pass, m.module_pool(r)) else {
+            continue;
+        };
+        let n = pool.primary().count();
+        let on = &mp.retry.on;
+        if n >= 2 && on.is_explicit() && on.value.is_empty() {
+            let p = mp.module.prefix();
+            ctx.report(
+                on.span,
+                format!(
+                    "{}: {p}_next_upstream off, so a failing server of `{}` ({n} servers) returns 502 instead of failing over",
+                    route_label(r),
+                    pool.name
+                ),
+                format!("use `{p}_next_upstream error timeout;` with bounded tries (NGX-RTY-002)"),
+            );
+        }
+    }
     for (s, _, pool) in stream_proxied(ctx.model()) {
         let Some(pool) = pool else { continue };
         let n = pool.primary().count();
@@ -104,6 +126,23 @@ mod tests {
             "http { upstream a { server 10.0.0.1; server 10.0.0.2; } server { location / { proxy_pass http://a; proxy_next_upstream off; } } }",
         );
         assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn fastcgi() {
+        let up = "upstream php { server 10.0.0.1:9000; server 10.0.0.2:9000; }";
+        assert_eq!(
+            findings(
+                "NGX-RTY-003",
+                &format!("http {{ {up} server {{ location ~ \\.php$ {{ fastcgi_pass php; fastcgi_next_upstream off; }} }} }}"),
+            ),
+            ["location ~ \\.php$: fastcgi_next_upstream off, so a failing server of `php` (2 servers) returns 502 instead of failing over"]
+        );
+        assert!(findings(
+            "NGX-RTY-003",
+            &format!("http {{ {up} server {{ location ~ \\.php$ {{ fastcgi_pass php; fastcgi_next_upstream error timeout; fastcgi_next_upstream_tries 2; }} }} }}"),
+        )
+        .is_empty());
     }
 
     #[test]

@@ -14,7 +14,12 @@ declare_rule! {
     /// matches no `upstream` but is one or two edits away from one (a typo:
     /// `bakend` for `backend`), and `upstream` blocks without any `server`
     /// (in `http {}` or `stream {}`: nginx -t refuses both, "no servers are
-    /// inside upstream").
+    /// inside upstream"). Not in an NGINX Plus config (one that uses a
+    /// directive only NGINX Plus has, such as `api`, `health_check` or
+    /// `status_zone`) when the upstream has a `zone`: NGINX Plus adds its
+    /// servers at run time through the API (nginx.org, `zone`: "such groups
+    /// allow changing the group membership … without the need of restarting
+    /// nginx"), or from the upstream's `state` file.
     /// A name close to no upstream is a DNS name to nginx (a container name,
     /// say): NGX-DNS-001 covers it.
     ///
@@ -78,8 +83,12 @@ fn check(ctx: &mut LintContext<'_>) {
             ),
         );
     }
+    let plus = m
+        .unknown
+        .iter()
+        .any(|d| PLUS_ONLY.contains(&d.name.as_str()));
     for u in m.upstreams.iter().chain(stream_upstreams(m)) {
-        if u.servers.is_empty() {
+        if u.servers.is_empty() && !(plus && u.zone.is_some()) {
             ctx.report(
                 u.span,
                 format!("upstream `{}` has no servers", u.name),
@@ -88,6 +97,26 @@ fn check(ctx: &mut LintContext<'_>) {
         }
     }
 }
+
+/// Directives only NGINX Plus defines (nginx.org marks each "available as
+/// part of our commercial subscription"): the API and its predecessors,
+/// live activity monitoring, active health checks, upstream state files,
+/// queues and session persistence.
+const PLUS_ONLY: &[&str] = &[
+    "api",
+    "upstream_conf",
+    "status",
+    "status_format",
+    "status_zone",
+    "health_check",
+    "health_check_timeout",
+    "match",
+    "state",
+    "queue",
+    "sticky",
+    "ntlm",
+    "zone_sync",
+];
 
 #[cfg(test)]
 mod tests {
@@ -130,5 +159,20 @@ mod tests {
             "stream { upstream db { } server { listen 1; proxy_pass db; } }",
         );
         assert_eq!(f, ["upstream `db` has no servers"]);
+    }
+
+    #[test]
+    fn nginx_plus_fills_zoned_upstreams_at_run_time() {
+        // NGINX-Demos' random-files/nginx.conf: servers come from the API
+        let plus = "http { upstream backend { zone backend 64k; } server { listen 80; location / { proxy_pass http://backend; } location /api { api write=on; } } }";
+        assert!(findings("NGX-MAP-001", plus).is_empty());
+        // without a zone there is nowhere to add them; in open-source nginx
+        // (no Plus directive) nginx -t refuses the empty upstream
+        for src in [
+            "http { upstream backend { } server { listen 80; location / { proxy_pass http://backend; } location /api { api write=on; } } }",
+            "http { upstream backend { zone backend 64k; } server { listen 80; location / { proxy_pass http://backend; } } }",
+        ] {
+            assert_eq!(findings("NGX-MAP-001", src), ["upstream `backend` has no servers"], "{src}");
+        }
     }
 }

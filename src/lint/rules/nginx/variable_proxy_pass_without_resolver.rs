@@ -12,7 +12,7 @@ use crate::source::Span;
 use super::{proxied, stream_proxied, stream_upstreams};
 
 declare_rule! {
-    /// `proxy_pass` with variables (`http {}` or `stream {}`) names a host at run time, but no `resolver` is set.
+    /// `proxy_pass` (or `fastcgi_pass`, `uwsgi_pass`, `scgi_pass`, `grpc_pass`) with variables (`http {}` or `stream {}`) names a host at run time, but no `resolver` is set.
     ///
     /// ## What it does
     /// Flags a `proxy_pass` whose host is computed from variables (or is a
@@ -21,7 +21,10 @@ declare_rule! {
     /// `stream {}` server's `proxy_pass` (`$ssl_preread_server_name:443`,
     /// a `map` to host names), where only a `resolver` of stream counts and
     /// a variable whose every value is a stream `upstream` name or an IP
-    /// address needs none.
+    /// address needs none. The same for `fastcgi_pass`, `uwsgi_pass`,
+    /// `scgi_pass` and `grpc_pass` with variables, where a variable whose
+    /// every value is an `upstream` name, an IP address or a `unix:` socket
+    /// needs none.
     ///
     /// ## Why it causes 502s
     /// With variables nginx resolves the host per request. If the value is not
@@ -200,6 +203,49 @@ fn check(ctx: &mut LintContext<'_>) {
             "add `resolver <dns-ip> valid=30s;` (http, server or location level), or proxy to an upstream name",
         );
     }
+    // fastcgi_pass/uwsgi_pass/scgi_pass/grpc_pass with variables: looked up
+    // per request as proxy_pass is (each module's *_eval, nginx source),
+    // unless every value names an upstream, an IP address or a unix socket
+    // (ngx_parse_url hands those over without a lookup: PHP-FPM sockets
+    // kept in a `set $fpm unix:/run/php-fpm.sock;`).
+    let upstream_names: HashSet<String> = m.upstreams.iter().map(|u| u.name.clone()).collect();
+    for (_, r) in m.routes() {
+        let Some(mp) = &r.module_pass else { continue };
+        let p = &mp.target;
+        if p.target != Target::Dynamic
+            || r.directives.has("resolver")
+            || only_known(m, &p.raw, &upstream_names, true)
+            || unread_include_around(m, p.span).is_some()
+            || references(&p.raw)
+                .into_iter()
+                .any(|v| m.undefined_variables.iter().any(|u| *u == v))
+        {
+            continue;
+        }
+        let sev = if m.fragment.is_some() || (p.host.is_empty() && !upstream_names.is_empty()) {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
+        let pass = format!("{}_pass", mp.module.prefix());
+        let message = if m.fragment.is_some() {
+            format!(
+                "{pass} {} is resolved per request but no resolver is set in this fragment; unless the including config sets one, the lookup fails with 502",
+                p.raw
+            )
+        } else {
+            format!(
+                "{pass} {} is resolved per request but no resolver is set",
+                p.raw
+            )
+        };
+        ctx.report_at(
+            sev,
+            p.span,
+            message,
+            "add `resolver <dns-ip> valid=30s;` (http, server or location level), or pass to an upstream name",
+        );
+    }
     let stream_names: HashSet<String> =
         stream_upstreams(m).iter().map(|u| u.name.clone()).collect();
     for (s, p, _) in stream_proxied(m) {
@@ -239,6 +285,29 @@ fn check(ctx: &mut LintContext<'_>) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn fastcgi_and_grpc_variables() {
+        // docker-compose PHP-FPM by a variable: looked up per request
+        assert_eq!(
+            findings(
+                "NGX-DNS-002",
+                "http { server { set $fpm php:9000; location ~ \\.php$ { fastcgi_pass $fpm; } } }"
+            ),
+            ["fastcgi_pass $fpm is resolved per request but no resolver is set"]
+        );
+        for ok in [
+            // a socket or an IP kept in a variable needs no lookup
+            "http { server { set $fpm_sock 'unix:/run/php-fpm.sock'; location / { fastcgi_pass $fpm_sock; } } }",
+            // Weblate's uwsgi_pass: a socket path written with three slashes
+            "http { server { location / { uwsgi_pass unix:///run/uwsgi/app/weblate/socket; } } }",
+            "http { server { set $fpm 127.0.0.1:9000; location / { fastcgi_pass $fpm; } } }",
+            "http { upstream php { server 10.0.0.1:9000; } server { set $b php; location / { fastcgi_pass $b; } } }",
+            "http { resolver 127.0.0.11; server { set $g app:50051; location / { grpc_pass grpc://$g; } } }",
+        ] {
+            assert!(findings("NGX-DNS-002", ok).is_empty(), "{ok}");
+        }
+    }
+
     use crate::lint::rules::test_util::findings;
 
     #[test]
