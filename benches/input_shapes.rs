@@ -48,7 +48,11 @@ fn make_log() -> (Vec<u8>, usize) {
 
 /// `data` cut into `n` pieces at line ends.
 fn split(data: &[u8], n: usize) -> Vec<&[u8]> {
-    gatecheck::input::chunks(data, data.len().div_ceil(n))
+    gatecheck::input::chunks(
+        data,
+        data.len().div_ceil(n),
+        gatecheck::logs::wrap::container_piece,
+    )
 }
 
 fn gz(data: &[u8]) -> Vec<u8> {

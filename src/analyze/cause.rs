@@ -305,6 +305,38 @@ pub fn is_group_name(addr: &str) -> bool {
         && !addr.chars().all(|c| c.is_ascii_digit() || c == '.')
 }
 
+/// Whether nginx logged `e` after it had passed the upstream's response
+/// header on to the client: the action `reading upstream` is the body's
+/// (ngx_http_upstream.c sets it once the header is sent; the header phase
+/// is `reading response header from upstream`), and a broken chunked body
+/// is only found there. Such a line does not explain the status: a 5xx
+/// with it is the upstream's own, its body then cut or broken.
+fn after_header(e: &ErrorLine) -> bool {
+    e.kind == UpstreamError::InvalidBody || e.message.ends_with(" while reading upstream")
+}
+
+/// The status nginx answers for an upstream failure of this kind when no
+/// other server is tried (`ngx_http_upstream_next`: 504 for
+/// `NGX_HTTP_UPSTREAM_FT_TIMEOUT`, 502 for the others; a resolver failure
+/// and `no live upstreams` finalize with 502 too), `None` for lines that
+/// make no status of nginx's (a body already passed on, a limit, a message
+/// gatecheck has no cause for).
+fn nginx_status(kind: UpstreamError) -> Option<u16> {
+    match kind {
+        UpstreamError::Timeout => Some(504),
+        UpstreamError::Refused
+        | UpstreamError::Unreachable
+        | UpstreamError::Reset
+        | UpstreamError::ClosedEarly
+        | UpstreamError::HeaderTooBig
+        | UpstreamError::InvalidHeader
+        | UpstreamError::NoLive
+        | UpstreamError::Tls
+        | UpstreamError::Dns => Some(502),
+        UpstreamError::InvalidBody | UpstreamError::RateLimited | UpstreamError::Other => None,
+    }
+}
+
 fn from_error(kind: UpstreamError) -> Cause {
     match kind {
         UpstreamError::Refused | UpstreamError::Unreachable => Cause::UpstreamRefused,
@@ -312,6 +344,9 @@ fn from_error(kind: UpstreamError) -> Cause {
         UpstreamError::ClosedEarly => Cause::UpstreamClosedEarly,
         UpstreamError::HeaderTooBig => Cause::HeaderTooBig,
         UpstreamError::InvalidHeader => Cause::InvalidHeader,
+        // nginx had sent the header already (see the variant): should a
+        // 5xx still be joined to it, the upstream's response was invalid
+        UpstreamError::InvalidBody => Cause::InvalidHeader,
         UpstreamError::NoLive => Cause::NoLiveUpstream,
         UpstreamError::Timeout => Cause::Timeout,
         UpstreamError::Tls => Cause::Tls,
@@ -410,6 +445,28 @@ pub fn classify_with(
             .map(|(i, a)| attempt_evidence(i, n, a))
             .collect();
     }
+    // lines of the body phase came after nginx had passed the response
+    // header, and so its status, on: they cannot be what made it
+    let body_lines = errors.iter().any(|e| after_header(e.line));
+    let kept: Vec<ErrorRef<'_>>;
+    let errors = if body_lines {
+        for e in errors.iter().filter(|e| after_header(e.line)) {
+            evidence.push(|| {
+                format!(
+                    "after the response header had gone out (so not what made this status): {}",
+                    error_evidence(e.file, e.line)
+                )
+            });
+        }
+        kept = errors
+            .iter()
+            .filter(|e| !after_header(e.line))
+            .copied()
+            .collect();
+        &kept[..]
+    } else {
+        errors
+    };
     let replaced = replaced(status, attempts);
     if let Some(up) = replaced {
         evidence.push(|| format!(
@@ -430,6 +487,19 @@ pub fn classify_with(
                     a.status.unwrap_or(status)
                 )
             });
+            // `proxy_next_upstream` moved on from earlier servers that
+            // failed (refused, timed out: a real nginx 1.22 logs `us="502,
+            // 504, 502"` and one error line for each of the first two); the
+            // cause is the last attempt's, the earlier failures are said
+            if n > 1 {
+                for e in errors.iter().filter(|e| {
+                    e.line.kind != UpstreamError::Other
+                        && e.line.upstream.as_deref() != Some(a.addr.as_str())
+                }) {
+                    evidence
+                        .push(|| format!("an earlier attempt: {}", error_evidence(e.file, e.line)));
+                }
+            }
             return evidence.verdict(Cause::Passthrough);
         }
     }
@@ -452,6 +522,62 @@ pub fn classify_with(
         by_addr.or_else(|| of.next_back())
     };
     let chosen = pick(true).or_else(|| pick(false));
+    // The line found may be an earlier attempt's, the last attempt having
+    // left none: `proxy_next_upstream` went on from a refused or timed-out
+    // server to one that answered the status itself (a real nginx 1.22
+    // over three servers logs `us="502, 504, 502"`, a refusal and a timeout
+    // line, and nothing for the third server's own 502). It shows when the
+    // line names another server than the failed attempt, or when its
+    // failure makes nginx answer another status than the failed attempt's
+    // (or, without $upstream_status, the client's) — ngx_http_upstream_next
+    // answers 504 for a timeout and 502 for every other failure.
+    if let Some(e) = chosen.filter(|e| e.line.kind != UpstreamError::Other) {
+        let target = match failed {
+            Some(i) => attempts[i].status,
+            None if attempts.is_empty() && !caps.upstream_status => Some(status),
+            None => None,
+        }
+        .filter(|t| matches!(t, 502 | 504));
+        let other_status =
+            target.is_some_and(|t| nginx_status(e.line.kind).is_some_and(|s| s != t));
+        let other_server = failed.is_some_and(|i| {
+            let a = &attempts[i];
+            a.status == Some(status)
+                && !a.addr.is_empty()
+                && e.line.upstream.as_deref().is_some_and(|u| u != a.addr)
+        });
+        if other_status || other_server {
+            for o in errors
+                .iter()
+                .filter(|o| o.line.kind != UpstreamError::Other)
+            {
+                evidence.push(|| format!("an earlier attempt: {}", error_evidence(o.file, o.line)));
+            }
+            let last = match failed {
+                Some(i) if !attempts[i].addr.is_empty() => {
+                    format!("the last attempt ({})", attempts[i].addr)
+                }
+                _ => "the attempt that ended the request".to_string(),
+            };
+            let why = if other_server {
+                format!("no error-log line names {last}, while nginx wrote one for each earlier failure")
+            } else {
+                format!(
+                    "the last error line's failure makes nginx answer {}, not {}: it ended an earlier attempt, and {last} left no error line",
+                    nginx_status(e.line.kind).unwrap_or(0),
+                    target.unwrap_or(status)
+                )
+            };
+            if caps.error_log_records_upstream_errors {
+                evidence.push(|| format!("{why}: the upstream answered this {status} itself (nginx logs every failure it answers 502/504 for)"));
+                return evidence.verdict(Cause::Passthrough);
+            }
+            return unknown(
+                evidence,
+                &format!("{why}, and the error logs do not show that they record upstream errors"),
+            );
+        }
+    }
     if let Some(e) = chosen {
         let mut cause = from_error(e.line.kind);
         if matches!(cause, Cause::UpstreamClosedEarly | Cause::UpstreamReset) {
@@ -863,6 +989,158 @@ mod tests {
             .evidence
             .iter()
             .any(|e| e.starts_with("an earlier attempt")));
+    }
+
+    /// `proxy_next_upstream` over three servers, the third answering 502
+    /// itself: its cause (passthrough), with the two failures before it.
+    #[test]
+    fn a_passthrough_after_retries_says_the_earlier_failures() {
+        let a = [
+            att("10.0.0.1:80", 502, None, None),
+            att("10.0.0.2:80", 504, None, None),
+            att("10.0.0.3:80", 502, Some(0.0), Some(0.002)),
+        ];
+        let refused = eline(UpstreamError::Refused, "10.0.0.1:80");
+        let mut timed_out = eline(UpstreamError::Timeout, "10.0.0.2:80");
+        timed_out.line = 9;
+        let refs = [
+            ErrorRef {
+                line: &refused,
+                file: "error.log",
+            },
+            ErrorRef {
+                line: &timed_out,
+                file: "error.log",
+            },
+        ];
+        let v = classify(502, &a, &refs, RICH, true);
+        assert_eq!(v.cause, Cause::Passthrough);
+        let earlier = |v: &Verdict| {
+            v.evidence
+                .iter()
+                .filter(|e| e.starts_with("an earlier attempt: error.log:"))
+                .count()
+        };
+        assert_eq!(earlier(&v), 2, "{:?}", v.evidence);
+        // the one attempt that answered: nothing earlier to say
+        assert_eq!(earlier(&classify(502, &a[2..], &refs, RICH, true)), 0);
+    }
+
+    /// The same three tries logged without header times (`us="502, 504,
+    /// 502"`), or with no `$upstream_status` at all (`combined`): the error
+    /// lines are the first two servers'; the third answered itself. A
+    /// timeout line alone under a 504 stays a timeout.
+    #[test]
+    fn an_error_line_of_an_earlier_attempt_is_not_the_last_ones_cause() {
+        let a = [
+            att("10.0.0.1:80", 502, None, None),
+            att("10.0.0.2:80", 504, None, None),
+            att("10.0.0.3:80", 502, None, None),
+        ];
+        let refused = eline(UpstreamError::Refused, "10.0.0.1:80");
+        let mut timed_out = eline(UpstreamError::Timeout, "10.0.0.2:80");
+        timed_out.line = 9;
+        let refs = [
+            ErrorRef {
+                line: &refused,
+                file: "error.log",
+            },
+            ErrorRef {
+                line: &timed_out,
+                file: "error.log",
+            },
+        ];
+        let no_header_time = Capabilities {
+            header_time: false,
+            ..RICH
+        };
+        let v = classify(502, &a, &refs, no_header_time, true);
+        assert_eq!(v.cause, Cause::Passthrough, "{:?}", v.evidence);
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.contains("no error-log line names the last attempt (10.0.0.3:80)")),
+            "{:?}",
+            v.evidence
+        );
+        let combined = Capabilities {
+            upstream_status: false,
+            header_time: false,
+            connect_time: false,
+            ..RICH
+        };
+        let v = classify(502, &[], &refs, combined, true);
+        assert_eq!(v.cause, Cause::Passthrough, "{:?}", v.evidence);
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.contains("makes nginx answer 504, not 502")),
+            "{:?}",
+            v.evidence
+        );
+        // the timeout ended it: a 504
+        assert_eq!(
+            classify(504, &[], &refs, combined, true).cause,
+            Cause::Timeout
+        );
+        // error logs that show no upstream errors recorded: cannot tell
+        let quiet = Capabilities {
+            error_log_records_upstream_errors: false,
+            ..combined
+        };
+        assert_eq!(classify(502, &[], &refs, quiet, true).cause, Cause::Unknown);
+    }
+
+    /// An upstream's own 502 whose body was then cut (`upstream
+    /// prematurely closed connection while reading upstream`) or broken
+    /// (`invalid chunked response`): the line came after the header, so
+    /// the 502 is the upstream's, not an early close.
+    #[test]
+    fn a_body_phase_line_does_not_explain_the_status() {
+        let combined = Capabilities {
+            upstream_status: false,
+            header_time: false,
+            connect_time: false,
+            ..RICH
+        };
+        for (kind, message) in [
+            (
+                UpstreamError::ClosedEarly,
+                "upstream prematurely closed connection while reading upstream",
+            ),
+            (
+                UpstreamError::InvalidBody,
+                "upstream sent invalid chunked response while reading upstream",
+            ),
+        ] {
+            let mut body = eline(kind, "10.0.0.1:80");
+            body.message = message.into();
+            let refs = [ErrorRef {
+                line: &body,
+                file: "error.log",
+            }];
+            let v = classify(502, &[], &refs, combined, true);
+            assert_eq!(v.cause, Cause::Passthrough, "{message}: {:?}", v.evidence);
+            assert!(
+                v.evidence
+                    .iter()
+                    .any(|e| e.starts_with("after the response header had gone out")),
+                "{:?}",
+                v.evidence
+            );
+            // the header phase's early close is one
+            body.message = "upstream prematurely closed connection while reading response header from upstream".into();
+            let refs = [ErrorRef {
+                line: &body,
+                file: "error.log",
+            }];
+            if kind == UpstreamError::ClosedEarly {
+                assert_eq!(
+                    classify(502, &[], &refs, combined, true).cause,
+                    Cause::UpstreamClosedEarly
+                );
+            }
+        }
     }
 
     const RICH: Capabilities = Capabilities {

@@ -36,6 +36,21 @@ use crate::logs::lines;
 /// How many event lines a hop keeps to show (the counts cover them all).
 pub const EVENT_SAMPLES: usize = 20;
 
+/// Past [`EVENT_SAMPLES`], the first line of each backend not yet among
+/// them is kept too, up to this many lines in all: a `<NOSRV>` 503 cites
+/// its own backend's `Server … is DOWN` line even after many lines of
+/// other backends' (a busy HAProxy whose other servers flap).
+pub const EVENT_SAMPLES_MAX: usize = 64;
+
+/// Whether an event of `backend` joins `kept`: one of the first
+/// [`EVENT_SAMPLES`], or the first of its backend (up to
+/// [`EVENT_SAMPLES_MAX`]).
+fn keep_event(kept: &[EventRow], backend: Option<&str>) -> bool {
+    kept.len() < EVENT_SAMPLES
+        || (kept.len() < EVENT_SAMPLES_MAX
+            && backend.is_some_and(|b| kept.iter().all(|e| e.backend.as_deref() != Some(b))))
+}
+
 /// One event line of a hop's log, with where it was.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct EventRow {
@@ -79,7 +94,8 @@ pub struct HopShare {
     pub skipped: u64,
     /// Event lines by kind.
     pub events: BTreeMap<HopEventKind, u64>,
-    /// The first [`EVENT_SAMPLES`] server-down / no-server events.
+    /// The first [`EVENT_SAMPLES`] server-down / no-server events, and
+    /// past them the first of each other backend ([`EVENT_SAMPLES_MAX`]).
     pub event_samples: Vec<EventRow>,
 }
 
@@ -96,16 +112,19 @@ impl HopShare {
 
 impl std::ops::AddAssign for HopShare {
     /// The counts add up; the event samples keep the first
-    /// [`EVENT_SAMPLES`] (`rhs` comes later in the input).
+    /// [`EVENT_SAMPLES`] and then the first of each other backend
+    /// (`keep_event`; `rhs` comes later in the input).
     fn add_assign(&mut self, rhs: HopShare) {
         self.agg += rhs.agg;
         self.skipped += rhs.skipped;
         for (k, v) in rhs.events {
             *self.events.entry(k).or_default() += v;
         }
-        let room = EVENT_SAMPLES.saturating_sub(self.event_samples.len());
-        self.event_samples
-            .extend(rhs.event_samples.into_iter().take(room));
+        for e in rhs.event_samples {
+            if keep_event(&self.event_samples, e.backend.as_deref()) {
+                self.event_samples.push(e);
+            }
+        }
     }
 }
 
@@ -260,8 +279,22 @@ pub(super) fn hop_pass(
 /// same backend: add the first few to the example's evidence.
 fn add_event_evidence(h: &mut HopAgg) {
     let HopShare {
-        agg, event_samples, ..
+        agg,
+        event_samples,
+        events,
+        ..
     } = &mut h.share;
+    // server-down and no-server lines in all, of which the first
+    // EVENT_SAMPLES (and the first of each other backend) were kept: past
+    // that, "none of this backend" would be said of lines never looked at
+    let all = [HopEventKind::ServerDown, HopEventKind::NoServer]
+        .iter()
+        .map(|k| events.get(k).copied().unwrap_or(0))
+        .sum::<u64>();
+    let kept = event_samples
+        .iter()
+        .filter(|e| matches!(e.kind, HopEventKind::ServerDown | HopEventKind::NoServer))
+        .count() as u64;
     for map in [
         &mut agg.causes_502,
         &mut agg.causes_504,
@@ -273,7 +306,7 @@ fn add_event_evidence(h: &mut HopAgg) {
         else {
             continue;
         };
-        let related: Vec<String> = event_samples
+        let of_backend: Vec<&EventRow> = event_samples
             .iter()
             .filter(|e| {
                 matches!(e.kind, HopEventKind::ServerDown | HopEventKind::NoServer)
@@ -283,10 +316,35 @@ fn add_event_evidence(h: &mut HopAgg) {
                             .any(|l| l.contains(&format!("backend={b} ")))
                     })
             })
-            .take(3)
-            .map(|e| format!("{}:{}: {}", e.file, e.line, e.message))
             .collect();
-        if related.is_empty() {
+        // the lines just before the example in its file are the ones that
+        // explain it (a server that flapped went down again since its
+        // first line); else the first ones kept
+        let before: Vec<&EventRow> = of_backend
+            .iter()
+            .copied()
+            .filter(|e| e.file == ex.file && e.line < ex.line)
+            .collect();
+        let cited = if before.is_empty() {
+            &of_backend[..of_backend.len().min(3)]
+        } else {
+            &before[before.len().saturating_sub(3)..]
+        };
+        let related: Vec<String> = cited
+            .iter()
+            .map(|e| match &e.time {
+                // when it happened, for the reader to set beside the 503s
+                // (rsyslog's file and RFC 5424 carry it; `log stdout format
+                // raw` writes the message alone)
+                Some(t) => format!("{}:{} at {t}: {}", e.file, e.line, e.message),
+                None => format!("{}:{}: {}", e.file, e.line, e.message),
+            })
+            .collect();
+        if related.is_empty() && all > kept {
+            ex.evidence.push(format!(
+                "none of the {kept} `Server … is DOWN` / `has no server available` lines kept (of {all} in the logs: the first {EVENT_SAMPLES} and the first of each backend, up to {EVENT_SAMPLES_MAX}) is of this backend"
+            ));
+        } else if related.is_empty() {
             ex.evidence.push(
                 "no `Server … is DOWN` / `has no server available` line of this backend in the logs given (they go to the same syslog facility unless `log` says otherwise)"
                     .into(),
@@ -359,7 +417,10 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
                     Some(ev) => {
                         *o.share.events.entry(ev.kind).or_default() += 1;
                         if matches!(ev.kind, HopEventKind::ServerDown | HopEventKind::NoServer)
-                            && o.share.event_samples.len() < EVENT_SAMPLES
+                            && keep_event(
+                                &o.share.event_samples,
+                                ev.backend.and_then(|b| std::str::from_utf8(b).ok()),
+                            )
                         {
                             o.share.event_samples.push(EventRow {
                                 file: ctx.display.to_string(),

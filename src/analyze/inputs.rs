@@ -204,9 +204,20 @@ impl Loaded {
     /// regular file longer than `max`, the whole lines in three windows
     /// (its start, its middle, its end), so a dump whose first part differs
     /// from the rest (a quiet morning before the incident, a clock change)
-    /// is not judged by its start alone; else [`Loaded::prefix`] (a
-    /// compressed file or a stream cannot be read at its middle cheaply).
+    /// is not judged by its start alone; a compressed file the same, decoded
+    /// to its end once more ([`input::stream_windows`]: ask
+    /// [`Loaded::is_compressed_file`] and look at [`Loaded::prefix`] first,
+    /// as that costs what inflating the whole file costs); else
+    /// [`Loaded::prefix`] (a stream can be read only once).
     pub(super) fn spread(&self, max: usize) -> Vec<Cow<'_, [u8]>> {
+        if let Data::Closed { compressed: true } = self.data {
+            if let Ok(Opened::Compressed(r)) = input::open(&self.input) {
+                return input::stream_windows(r, max)
+                    .into_iter()
+                    .map(Cow::Owned)
+                    .collect();
+            }
+        }
         if let Data::Closed { compressed: false } = self.data {
             if let Ok(Opened::File(f)) = input::open(&self.input) {
                 let (len, part) = (f.len(), (max / 3).max(1) as u64);
@@ -220,6 +231,12 @@ impl Loaded {
             }
         }
         vec![self.prefix(max)]
+    }
+
+    /// True for a compressed regular file (which [`Loaded::spread`] can
+    /// sample across only by decoding all of it once more).
+    pub(super) fn is_compressed_file(&self) -> bool {
+        matches!(self.data, Data::Closed { compressed: true })
     }
 
     /// The start of the file, for a quick look before the full pass: up to

@@ -350,6 +350,9 @@ fn hop_addrs(plan: &plan::Plan) -> hop_order::HopAddrs {
 const OFFSET_PROBE_BYTES: usize = 16 << 20;
 /// At most this many 5xx lines are tried for it.
 const OFFSET_PROBES: usize = 2000;
+/// A compressed access log whose start gives this many 5xx lines is judged
+/// by its start alone (see [`error_log_offset`]).
+const OFFSET_ENOUGH_FROM_START: usize = 200;
 
 /// Error-log times have no zone: find the offset that lines them up with
 /// the access logs when the access lines' own offset does not, and say so;
@@ -372,13 +375,26 @@ fn error_log_offset(
             break;
         }
         if let crate::logs::detect::Kind::Access(fi) = l.kind {
+            let (format, at) = (&plan.formats[fi], probes.len());
+            if l.is_compressed_file() {
+                // its start first: sampling across it means inflating all
+                // of it once more (as long as the pass itself), worth it
+                // only when the start has too few 5xx to judge by (a
+                // quiet morning before the incident)
+                let head = l.prefix(OFFSET_PROBE_BYTES);
+                access::offset_probes(&head, format, l.wrap, l.mixed, OFFSET_PROBES, &mut probes);
+                if probes.len() - at >= OFFSET_ENOUGH_FROM_START {
+                    continue;
+                }
+                probes.truncate(at);
+            }
             // across the file (start, middle, end), each part its share
             let parts = l.spread(OFFSET_PROBE_BYTES);
             let n = parts.len();
             for (i, part) in parts.iter().enumerate() {
                 let left = OFFSET_PROBES - probes.len().min(OFFSET_PROBES);
                 let max = probes.len() + left / (n - i);
-                access::offset_probes(part, &plan.formats[fi], l.wrap, l.mixed, max, &mut probes);
+                access::offset_probes(part, format, l.wrap, l.mixed, max, &mut probes);
             }
         }
     }

@@ -311,7 +311,8 @@ pub struct HopRow {
     pub skipped_lines: u64,
     /// Event lines by kind (`server_down`, `no_server`, …).
     pub events: BTreeMap<crate::logs::hop::HopEventKind, u64>,
-    /// The first server-down / no-server events, with file:line.
+    /// The first server-down / no-server events, and past them the first
+    /// of each other backend (`hops::EVENT_SAMPLES_MAX`), with file:line.
     pub event_samples: Vec<super::hops::EventRow>,
     /// 502s by cause, with evidence.
     pub causes_502: Vec<CauseRow>,

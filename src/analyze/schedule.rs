@@ -29,6 +29,7 @@ use std::sync::{Arc, Mutex};
 use super::inputs::{Data, Loaded};
 use super::Options;
 use crate::input::{self, BlockReader, Opened, PlainFile, Problem};
+use crate::logs::wrap::container_piece;
 
 /// Tasks started ahead of the oldest unfinished one, per worker thread.
 /// A task's result is one chunk's aggregate (a few KiB, plus its events with
@@ -404,7 +405,11 @@ fn run_task<T>(
                 return;
             };
             if range.1 > range.0 {
-                let r = plain.with_chunk(range, |c| f(file, c));
+                let (start, end) = (
+                    plain.boundary(range.0, container_piece),
+                    plain.boundary(range.1, container_piece),
+                );
+                let r = plain.with_chunk((start, end.max(start)), |c| f(file, c));
                 drop(plain);
                 tick(range.1 - range.0);
                 send(Msg::Part(r.0, r.1));
@@ -433,7 +438,7 @@ fn run_task<T>(
         Task::Stream { file } => {
             let src = &sources[file];
             let handed = src.stream.lock().ok().and_then(|mut s| s.take());
-            let (mut br, first) = match handed {
+            let (mut br, mut first) = match handed {
                 Some(s) => s,
                 None => match input::open(&src.input) {
                     Ok(Opened::Compressed(r) | Opened::Stream(r)) => (BlockReader::new(r), None),
@@ -441,6 +446,11 @@ fn run_task<T>(
                         // no longer compressed (replaced since detection):
                         // read it as it is now, in order, on this worker
                         for range in p.ranges(input::CHUNK_SIZE) {
+                            let range = (
+                                p.boundary(range.0, container_piece),
+                                p.boundary(range.1, container_piece),
+                            );
+                            let range = (range.0, range.1.max(range.0));
                             let r = p.with_chunk(range, |c| f(file, c));
                             tick(range.1 - range.0);
                             if !send(Msg::Part(r.0, r.1)) {
@@ -455,12 +465,22 @@ fn run_task<T>(
                     }
                 },
             };
+            // blocks and chunks end after whole lines, a container
+            // runtime's pieces of one line included; a first block read
+            // for detection gives back the pieces it cut
+            br.keep_pieces(container_piece);
+            if let Some(b) = first.as_mut().filter(|_| !br.is_done()) {
+                if let Some(i) = memchr::memrchr(b'\n', b) {
+                    let cut = input::block_end(b, i + 1, container_piece);
+                    br.unread(b.split_off(cut));
+                }
+            }
             let mut gone = false;
             let end = input::each_block(first, &mut br, &mut |block| {
                 if gone {
                     return;
                 }
-                for chunk in input::chunks(block, input::CHUNK_SIZE) {
+                for chunk in input::chunks(block, input::CHUNK_SIZE, container_piece) {
                     let (r, n) = f(file, chunk);
                     if !send(Msg::Part(r, n)) {
                         gone = true;

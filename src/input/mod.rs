@@ -13,6 +13,7 @@ mod plain;
 mod sigbus;
 pub(crate) mod stream;
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::FileExt;
@@ -131,8 +132,10 @@ pub fn open(input: &Input) -> Result<Opened, Error> {
 }
 
 /// Cut `data` into pieces of about `size` bytes, each ending just after a `\n`
-/// (the last one may end without one).
-pub fn chunks(data: &[u8], size: usize) -> Vec<&[u8]> {
+/// (the last one may end without one), and not inside a line a container
+/// runtime cut into pieces (`piece`, see [`whole_boundary`]) unless the
+/// pieces run on for more than [`PIECES_AHEAD`].
+pub fn chunks(data: &[u8], size: usize, piece: PieceOf) -> Vec<&[u8]> {
     let mut out = Vec::with_capacity(data.len() / size + 1);
     let mut start = 0;
     while start < data.len() {
@@ -141,13 +144,174 @@ pub fn chunks(data: &[u8], size: usize) -> Vec<&[u8]> {
             target
         } else {
             match memchr::memchr(b'\n', &data[target..]) {
-                Some(i) => target + i + 1,
+                Some(i) => {
+                    let l = target + i + 1;
+                    let ahead = &data[..(l + PIECES_AHEAD).min(data.len())];
+                    match whole_boundary(ahead, l, piece, true) {
+                        Some(p) => p,
+                        // the pieces run to the end of `data`: it ends there
+                        None if ahead.len() == data.len() => data.len(),
+                        None => l,
+                    }
+                }
                 None => data.len(),
             }
         };
         out.push(&data[start..end]);
         start = end;
     }
+    out
+}
+
+/// Says of one line (without its `\n`) whether it is a piece of a line a
+/// container runtime cut (Docker json-file, CRI): `Some((stream, last))`,
+/// `stream` 0 for stdout and 1 for stderr, `last` when the piece ends its
+/// line; `None` for a line that is no container log line. The analysis
+/// hands `logs::wrap::container_piece` (this module does not read formats).
+pub type PieceOf = fn(&[u8]) -> Option<(usize, bool)>;
+
+/// A [`PieceOf`] that sees no pieces: boundaries fall after any `\n`.
+pub fn no_pieces(_: &[u8]) -> Option<(usize, bool)> {
+    None
+}
+
+/// Lines looked at before a boundary for a stream's unfinished line: moby
+/// copies stdout and stderr on goroutines of their own, so the other
+/// stream's entries may come between the pieces of a line; a piece further
+/// back than this is taken as finished.
+const PIECES_BACK: usize = 64;
+
+/// How far a boundary may move past the pieces of unfinished lines (64
+/// Docker pieces of 16 KiB; a longer line keeps the old cut, read as two
+/// pieces, as before).
+pub const PIECES_AHEAD: usize = 1 << 20;
+
+/// Whether no line is left unfinished before `at`, a line start in `data`
+/// (`data[at - 1]` is `\n`, or `at` is 0): the line before `at` is no
+/// piece of a cut line or the last one, and the nearest piece of the other
+/// stream among the 64 lines before (`PIECES_BACK`) is a last one too.
+/// `whole_start`: `data[0]` starts a line (else the first line of `data`
+/// may be a line's tail and is not looked at).
+pub fn whole_before(data: &[u8], at: usize, piece: PieceOf, whole_start: bool) -> bool {
+    let mut end = at.min(data.len());
+    let mut seen = [false; 2];
+    for k in 0..PIECES_BACK {
+        if end == 0 {
+            return true;
+        }
+        let body = if data[end - 1] == b'\n' { end - 1 } else { end };
+        let start = memchr::memrchr(b'\n', &data[..body]).map_or(0, |i| i + 1);
+        if start == 0 && !whole_start {
+            return true;
+        }
+        let line = &data[start..body];
+        match piece(line.strip_suffix(b"\r").unwrap_or(line)) {
+            // no container log line: nothing to keep together
+            None if k == 0 => return true,
+            None => {}
+            Some((s, last)) => {
+                let s = s.min(1);
+                if !seen[s] {
+                    if !last {
+                        return false;
+                    }
+                    seen[s] = true;
+                }
+                if seen == [true, true] {
+                    return true;
+                }
+            }
+        }
+        end = start;
+    }
+    true
+}
+
+/// The first line start at or after `from` (itself a line start of `data`)
+/// before which no line is left unfinished ([`whole_before`]), or `None`
+/// when `data` ends first.
+pub fn whole_boundary(
+    data: &[u8],
+    from: usize,
+    piece: PieceOf,
+    whole_start: bool,
+) -> Option<usize> {
+    let mut p = from;
+    while p < data.len() {
+        if whole_before(data, p, piece, whole_start) {
+            return Some(p);
+        }
+        p += memchr::memchr(b'\n', &data[p..])? + 1;
+    }
+    None
+}
+
+/// Up to about `max` bytes of whole lines from across a stream, read to
+/// its end: all of it when it is no longer than `max`, else three windows
+/// of `max / 3` bytes: its start, one near its middle, and its end. A
+/// compressed file cannot be read at its middle without decoding what comes
+/// before, so this decodes it all once and keeps only the windows (memory:
+/// about `max` plus two [`STREAM_BLOCK`]s). The middle one is taken where
+/// the stream had reached a power of two times `max / 3`, the one of those
+/// nearest its middle once its length is known. A read error ends the
+/// stream there (the pass that reads it says so).
+pub fn stream_windows(r: Box<dyn BufRead + Send>, max: usize) -> Vec<Vec<u8>> {
+    let part = (max / 3).max(1);
+    let mut br = BlockReader::new(r);
+    let mut head: Vec<u8> = Vec::new();
+    // windows taken at offsets part·2, part·4, …: the last two (offset, bytes)
+    let mut marks: VecDeque<(u64, Vec<u8>)> = VecDeque::new();
+    let mut next_mark = 2 * part as u64;
+    // the last two blocks, for the end window
+    let mut last: VecDeque<Vec<u8>> = VecDeque::new();
+    let mut pos = 0u64;
+    let upto_line = |b: &[u8], n: usize| -> Vec<u8> {
+        let b = &b[..n.min(b.len())];
+        let keep = memchr::memrchr(b'\n', b).map_or(b.len(), |i| i + 1);
+        b[..keep].to_vec()
+    };
+    while let Ok(Some(block)) = br.next_block() {
+        if head.len() <= max {
+            let room = max + 1 - head.len();
+            head.extend_from_slice(&block[..room.min(block.len())]);
+        }
+        // blocks start at a line start: a window from a block's start is whole lines
+        if pos >= next_mark {
+            marks.push_back((pos, upto_line(&block, part)));
+            if marks.len() > 2 {
+                marks.pop_front();
+            }
+            while next_mark <= pos {
+                next_mark *= 2;
+            }
+        }
+        pos += block.len() as u64;
+        last.push_back(block);
+        if last.len() > 2 {
+            last.pop_front();
+        }
+    }
+    if head.len() <= max {
+        return vec![head];
+    }
+    let mut out = vec![upto_line(&head, part)];
+    let end_from = pos.saturating_sub(part as u64);
+    let middle = pos / 2;
+    if let Some((_, m)) = marks
+        .into_iter()
+        .filter(|(at, _)| *at >= part as u64 && *at + part as u64 <= end_from)
+        .min_by_key(|(at, _)| at.abs_diff(middle))
+    {
+        out.push(m);
+    }
+    let tail: Vec<u8> = last.into_iter().flatten().collect();
+    let cut = tail.len().saturating_sub(part);
+    let from = if cut == 0 {
+        0
+    } else {
+        memchr::memchr(b'\n', &tail[cut - 1..]).map_or(tail.len(), |i| cut + i)
+    };
+    out.push(tail[from..].to_vec());
     out
 }
 
@@ -161,6 +325,7 @@ pub struct BlockReader {
     /// The last block ended inside a line longer than [`STREAM_BLOCK`]:
     /// the rest of that line is skipped before the next block.
     skip_line: bool,
+    piece: PieceOf,
 }
 
 impl BlockReader {
@@ -172,7 +337,34 @@ impl BlockReader {
             pending: None,
             done: false,
             skip_line: false,
+            piece: no_pieces,
         }
+    }
+
+    /// End blocks only where no line a container runtime cut into pieces
+    /// is left unfinished ([`whole_boundary`]), as far as [`PIECES_AHEAD`]
+    /// back from the last `\n`.
+    pub fn keep_pieces(&mut self, piece: PieceOf) {
+        self.piece = piece;
+    }
+
+    /// Whether the stream has been read to its end.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Put `tail` back before what is still to be read (the end of a block
+    /// read before [`BlockReader::keep_pieces`] that cut a line's pieces).
+    pub fn unread(&mut self, mut tail: Vec<u8>) {
+        if tail.is_empty() {
+            return;
+        }
+        tail.append(&mut self.carry);
+        self.carry = tail;
+        self.done = false;
+        // what is put back is read again, not skipped as the rest of a
+        // line too long for a block
+        self.skip_line = false;
     }
 
     /// The next block, `Ok(None)` at the end. A read error (a truncated gzip,
@@ -238,8 +430,9 @@ impl BlockReader {
         if !eof {
             match memchr::memrchr(b'\n', buf) {
                 Some(i) => {
-                    self.carry.extend_from_slice(&buf[i + 1..]);
-                    buf.truncate(i + 1);
+                    let cut = block_end(buf, i + 1, self.piece);
+                    self.carry.extend_from_slice(&buf[cut..]);
+                    buf.truncate(cut);
                 }
                 // one line fills the block: it is handed out cut there, as
                 // one (malformed) line, and its rest is skipped, so it counts
@@ -284,6 +477,26 @@ impl BlockReader {
     }
 }
 
+/// Where a block whose last line ends at `last` (just after a `\n`) should
+/// end: there, unless that leaves a cut line's pieces unfinished; then at
+/// the last earlier line start that does not, searched back as far as
+/// [`PIECES_AHEAD`] (else at `last`, as without pieces). A block never
+/// ends empty: a start of 0 is not taken.
+pub fn block_end(buf: &[u8], last: usize, piece: PieceOf) -> usize {
+    let floor = last.saturating_sub(PIECES_AHEAD);
+    let mut p = last;
+    while p > floor && p > 0 {
+        if whole_before(buf, p, piece, true) {
+            return p;
+        }
+        match memchr::memrchr(b'\n', &buf[..p - 1]) {
+            Some(i) => p = i + 1,
+            None => break,
+        }
+    }
+    last
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,11 +504,108 @@ mod tests {
     #[test]
     fn chunks_end_at_newlines() {
         let data = b"aaaa\nbbbb\ncccc\ndd";
-        let c = chunks(data, 3);
+        let c = chunks(data, 3, no_pieces);
         assert_eq!(c, vec![&b"aaaa\n"[..], b"bbbb\n", b"cccc\n", b"dd"]);
-        assert_eq!(chunks(b"", 3).len(), 0);
-        let one = chunks(b"xxxxxxxxxx", 3);
+        assert_eq!(chunks(b"", 3, no_pieces).len(), 0);
+        let one = chunks(b"xxxxxxxxxx", 3, no_pieces);
         assert_eq!(one, vec![&b"xxxxxxxxxx"[..]]);
+    }
+
+    /// A toy container log: `P`/`F` a stdout piece (partial / last),
+    /// `p`/`f` stderr's; anything else no container line.
+    fn toy(line: &[u8]) -> Option<(usize, bool)> {
+        match line.first()? {
+            b'P' => Some((0, false)),
+            b'F' => Some((0, true)),
+            b'p' => Some((1, false)),
+            b'f' => Some((1, true)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn boundaries_keep_a_cut_lines_pieces_together() {
+        let data = b"F1\nP2\nf3\nP4\nF5\nF6\n";
+        let at = |i: usize| whole_before(data, i, toy, true);
+        // after F1: whole; after P2 (and after stderr's f3 between the
+        // pieces): stdout's line is open; after F5: whole
+        assert_eq!(
+            (at(0), at(3), at(6), at(9), at(12), at(15)),
+            (true, true, false, false, false, true)
+        );
+        assert_eq!(whole_boundary(data, 6, toy, true), Some(15));
+        // no container lines: any line start
+        assert!(whole_before(b"a\nb\n", 2, toy, true));
+        // chunks of 4 bytes never end inside P2…F5
+        let c = chunks(data, 4, toy);
+        assert_eq!(c, vec![&b"F1\nP2\nf3\nP4\nF5\n"[..], b"F6\n"]);
+        assert_eq!(c.concat(), data);
+        // a block ends before the unfinished pieces (its tail is carried)
+        assert_eq!(block_end(b"F1\nP2\nf3\nP4\n", 12, toy), 3);
+        // pieces to the block's very start: cut where it always was
+        assert_eq!(block_end(b"P1\nP2\n", 6, toy), 6);
+    }
+
+    #[test]
+    fn blocks_keep_a_cut_lines_pieces_together() {
+        // far more than a block: every block must end after a whole line
+        let mut text = Vec::new();
+        for i in 0..(STREAM_BLOCK / 16) {
+            let k = i % 5;
+            text.extend_from_slice(if k < 4 {
+                b"P-piece-of-line\n"
+            } else {
+                b"F-last-of-line.\n"
+            });
+        }
+        let mut r = BlockReader::new(Box::new(std::io::Cursor::new(text.clone())));
+        r.keep_pieces(toy);
+        let mut all = Vec::new();
+        while let Some(b) = r.next_block().unwrap() {
+            assert!(
+                b.starts_with(b"P"),
+                "a block starts at a line's first piece"
+            );
+            all.extend_from_slice(&b);
+        }
+        assert_eq!(all, text);
+    }
+
+    #[test]
+    fn stream_windows_take_start_middle_and_end() {
+        let mut text = Vec::new();
+        let mut i = 0;
+        while text.len() < 3 * STREAM_BLOCK {
+            text.extend_from_slice(format!("line {i:08}\n").as_bytes());
+            i += 1;
+        }
+        // as a decoder hands it over: 64 KiB at a time
+        let stream = |t: &[u8]| -> Box<dyn BufRead + Send> {
+            Box::new(BufReader::with_capacity(
+                64 << 10,
+                std::io::Cursor::new(t.to_vec()),
+            ))
+        };
+        let max = 3 << 20;
+        let w = stream_windows(stream(&text), max);
+        assert_eq!(w.len(), 3);
+        let at = |win: &[u8]| memchr::memmem::find(&text, win).expect("a part of the text");
+        assert_eq!(at(&w[0]), 0);
+        let middle = at(&w[1]);
+        assert!(
+            middle > max && middle + w[1].len() < text.len() - max,
+            "{middle}"
+        );
+        assert_eq!(at(&w[2]) + w[2].len(), text.len());
+        for win in &w {
+            assert!(win.len() <= max / 3 && win.len() > max / 4);
+            assert!(win.starts_with(b"line ") && win.ends_with(b"\n"));
+        }
+        // a short stream: all of it
+        assert_eq!(
+            stream_windows(stream(&text[..1000]), max),
+            vec![text[..1000].to_vec()]
+        );
     }
 
     #[test]

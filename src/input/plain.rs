@@ -143,6 +143,65 @@ impl PlainFile {
             .collect()
     }
 
+    /// Where a chunk boundary nominally at `at` falls: the first line start
+    /// at or after `at`, moved on past the pieces of a line a container
+    /// runtime cut (`piece`: Docker json-file entries of 16 KiB, CRI `P`
+    /// lines; [`super::whole_boundary`]), so that one chunk reads the line
+    /// whole. `at` itself when the pieces run on past
+    /// [`super::PIECES_AHEAD`]; 0 and the file's length stay. The answer
+    /// depends on `at` and the bytes only, so the two chunks on either
+    /// side of a boundary agree on it; chunks hold the lines that start in
+    /// their range ([`PlainFile::with_chunk`]), whatever the boundary.
+    pub fn boundary(&self, at: u64, piece: super::PieceOf) -> u64 {
+        if at == 0 || at >= self.len {
+            return at;
+        }
+        let mut buf = Vec::new();
+        // a small look first: in a file that is no container log (the
+        // common case) the line before the boundary is no piece
+        let windows = [
+            (4usize << 10, 4usize << 10),
+            // a Docker piece holds 16 KiB of the line, escaped up to 6×
+            (128 << 10, 64 << 10),
+            (256 << 10, super::PIECES_AHEAD),
+        ];
+        for (w, (back, ahead)) in windows.into_iter().enumerate() {
+            let from = at.saturating_sub(1 + back as u64);
+            let want = ((at - from) as usize + ahead).min((self.len - from) as usize);
+            let got = self.read_at(from, want, &mut buf, 0);
+            let data = &buf[..got];
+            let to_end = from + got as u64 >= self.len;
+            let whole_start = from == 0;
+            let skip = ((at - 1 - from) as usize).min(data.len());
+            let Some(nl) = memchr::memchr(b'\n', &data[skip..]) else {
+                if to_end {
+                    return self.len;
+                }
+                continue;
+            };
+            let l = skip + nl + 1;
+            if w == 0 {
+                let start = match memchr::memrchr(b'\n', &data[..l - 1]) {
+                    Some(i) => Some(i + 1),
+                    None => whole_start.then_some(0),
+                };
+                if let Some(start) = start {
+                    let line = &data[start..l - 1];
+                    if piece(line.strip_suffix(b"\r").unwrap_or(line)).is_none() {
+                        return from + l as u64;
+                    }
+                }
+                continue;
+            }
+            match super::whole_boundary(data, l, piece, whole_start) {
+                Some(p) => return from + p as u64,
+                None if to_end => return self.len,
+                None => {}
+            }
+        }
+        at
+    }
+
     /// Read the lines that start in `range` (the last one whole, even when it
     /// ends past the range) and hand them to `f`. Safe to call from many
     /// threads at once; each call reuses a buffer from a small shared pool.
@@ -351,6 +410,60 @@ mod tests {
             }
         }
         assert!(p.changed().is_none());
+    }
+
+    /// Chunks cut at [`PlainFile::boundary`] hold every line once, and
+    /// never a cut line's pieces apart (a toy container log: `P` a partial
+    /// piece, `F` a last one, `f` stderr's own line between).
+    #[test]
+    fn boundaries_keep_a_cut_lines_pieces_in_one_chunk() {
+        fn toy(line: &[u8]) -> Option<(usize, bool)> {
+            match line.first()? {
+                b'P' => Some((0, false)),
+                b'F' => Some((0, true)),
+                b'f' => Some((1, true)),
+                _ => None,
+            }
+        }
+        let mut data = Vec::new();
+        for i in 0..300 {
+            let line = match i % 4 {
+                0 => format!("P piece {i}\n"),
+                1 => format!("f stderr {i}\n"),
+                2 => format!("P piece {i} {}\n", "x".repeat(i % 29)),
+                _ => format!("F last {i}\n"),
+            };
+            data.extend_from_slice(line.as_bytes());
+        }
+        let (_t, p) = file_with(&data);
+        for size in [1, 7, 64, 1000, data.len()] {
+            let chunks: Vec<Vec<u8>> = p
+                .ranges(size)
+                .into_iter()
+                .map(|(a, b)| {
+                    let (a, b) = (p.boundary(a, toy), p.boundary(b, toy));
+                    p.with_chunk((a, b.max(a)), |c| c.to_vec())
+                })
+                .collect();
+            assert_eq!(chunks.concat(), data, "size {size}");
+            for c in chunks.iter().filter(|c| !c.is_empty()) {
+                assert!(
+                    c.starts_with(b"P"),
+                    "size {size}: {:?}",
+                    String::from_utf8_lossy(c)
+                );
+                assert!(
+                    c.ends_with(b"\n")
+                        && c[..c.len() - 1]
+                            .rsplit(|&b| b == b'\n')
+                            .next()
+                            .is_some_and(|l| l.starts_with(b"F"))
+                );
+            }
+        }
+        // no container lines: the next line start
+        let (_t, p) = file_with(b"aaa\nbbb\n");
+        assert_eq!(p.boundary(2, toy), 4);
     }
 
     #[test]

@@ -28,6 +28,12 @@ pub enum UpstreamError {
     HeaderTooBig,
     /// `upstream sent invalid header`, `invalid status line`, `no valid HTTP/1.0 header`.
     InvalidHeader,
+    /// `upstream sent invalid chunked response … while reading upstream`:
+    /// the body's chunked framing was broken, after nginx had passed the
+    /// response header on (ngx_http_proxy_module's chunked filters run on
+    /// the body only). The client already got the upstream's status (a
+    /// real nginx 1.22 logs `200` and a body cut short), so this is no 5xx.
+    InvalidBody,
     /// `no live upstreams`.
     NoLive,
     /// `upstream timed out`.
@@ -59,6 +65,7 @@ impl UpstreamError {
             UpstreamError::ClosedEarly => "closed_early",
             UpstreamError::HeaderTooBig => "header_too_big",
             UpstreamError::InvalidHeader => "invalid_header",
+            UpstreamError::InvalidBody => "invalid_body",
             UpstreamError::NoLive => "no_live_upstreams",
             UpstreamError::Timeout => "timed_out",
             UpstreamError::Tls => "tls",
@@ -99,7 +106,7 @@ const PATTERNS: &[(&str, UpstreamError)] = &[
     ),
     (
         "upstream sent invalid chunked response",
-        UpstreamError::InvalidHeader,
+        UpstreamError::InvalidBody,
     ),
     (
         "upstream sent duplicate header line",
@@ -410,6 +417,8 @@ mod tests {
             ("upstream sent goaway with error 2 while reading response header from upstream", UpstreamError::ClosedEarly),
             ("upstream prematurely closed stream while reading upstream", UpstreamError::ClosedEarly),
             ("upstream sent frame for closed stream 1 while reading upstream", UpstreamError::InvalidHeader),
+            // the body's framing, after the header went out (real nginx 1.22: status 200)
+            ("upstream sent invalid chunked response while reading upstream", UpstreamError::InvalidBody),
             ("recv() failed (104: Connection reset by peer) while reading response header from upstream", UpstreamError::Reset),
             ("upstream sent too big header while reading response header from upstream", UpstreamError::HeaderTooBig),
             (r#"upstream sent invalid header: "X\x20Y..." while reading response header from upstream"#, UpstreamError::InvalidHeader),

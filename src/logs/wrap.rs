@@ -291,6 +291,29 @@ fn cri_piece<'x>(raw: &'x [u8], line: &'x [u8], _: &'x mut Vec<u8>) -> Option<Pi
     })
 }
 
+/// Whether `line` (one line of a file, without its `\n`) is a piece of a
+/// container log line, as `input::PieceOf` asks: a Docker json-file entry
+/// or a CRI line, with its stream (0 stdout, 1 stderr) and whether it ends
+/// its line (a Docker `log` ending in `\n`, a CRI `F` tag) or the next
+/// piece of its stream continues it. Chunk boundaries are kept from falling
+/// between the pieces of one line ([`docker_chunk`] and [`cri_chunk`] join
+/// them only within a chunk).
+pub fn container_piece(line: &[u8]) -> Option<(usize, bool)> {
+    if line.starts_with(b"{\"log\":\"") {
+        // moby's entry, not a JSON access log that happens to start with a
+        // `log` key: `stream` and `time` follow `log` (jsonlog.JSONLogs)
+        let moby = |key: &[u8]| memchr::memmem::find(line, key).is_some();
+        if !moby(b"\",\"stream\":\"std") || !moby(b",\"time\":\"") {
+            return None;
+        }
+        let mut buf = Vec::new();
+        let (last, stderr) = docker_entry(line, &mut buf)?;
+        return Some((usize::from(stderr), last));
+    }
+    let (_, stderr, partial, _) = cri_parts(line)?;
+    Some((usize::from(stderr), !partial))
+}
+
 /// `{"log":"…","stream":…}`: decode the `log` string into `buf`, without its
 /// final `\n`.
 fn docker(line: &[u8], buf: &mut Vec<u8>) -> Option<()> {
@@ -473,6 +496,39 @@ fn hex4(h: &[u8]) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a chunk boundary asks of a line: Docker and CRI pieces with
+    /// their stream and whether they end their line; a JSON access log
+    /// with a `log` key first, or a plain line, is none.
+    #[test]
+    fn container_pieces() {
+        type Case<'a> = (&'a [u8], Option<(usize, bool)>);
+        let cases: [Case<'_>; 6] = [
+            (
+                br#"{"log":"GET /a\n","stream":"stdout","time":"2026-11-28T07:03:03.1Z"}"#,
+                Some((0, true)),
+            ),
+            (
+                br#"{"log":"GET /a","stream":"stderr","time":"2026-11-28T07:03:03.1Z"}"#,
+                Some((1, false)),
+            ),
+            (b"2026-11-28T07:03:03.1Z stdout P GET /a", Some((0, false))),
+            (b"2026-11-28T07:03:03.1Z stderr F GET /a", Some((1, true))),
+            (br#"{"log":"GET /a","status":502}"#, None),
+            (
+                b"10.0.0.1 - - [28/Nov/2026:07:03:03 +0000] \"GET /a HTTP/1.1\" 502 0",
+                None,
+            ),
+        ];
+        for (line, want) in cases {
+            assert_eq!(
+                container_piece(line),
+                want,
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
 
     fn peel(w: Wrap, l: &[u8]) -> Option<Vec<u8>> {
         let mut buf = Vec::new();

@@ -1218,7 +1218,8 @@ fn the_nginx_images_start_up_lines_are_skipped_not_malformed() {
 /// first 17 MB are a quiet morning of 200s, then an incident whose error
 /// lines are in local time (UTC+02:00), joins them at +02:00. Read from the
 /// start only, no 5xx was sampled, the lines were joined at the access
-/// log's own offset and every 502 was `unknown`.
+/// log's own offset and every 502 was `unknown` (a `.gz` was read so until
+/// accuracy pass 5).
 #[test]
 fn the_error_log_offset_is_sampled_across_the_access_log() {
     let dir = tempfile::tempdir().unwrap();
@@ -1245,15 +1246,30 @@ fn the_error_log_offset_is_sampled_across_the_access_log() {
             i + 1
         ));
     }
-    std::fs::write(&access, text).unwrap();
+    std::fs::write(&access, &text).unwrap();
     std::fs::write(&error, errors).unwrap();
-    let v = crate::support::cli::analyze_json_paths(&[&access, &error], &[]);
-    assert_eq!(v["causes"]["upstream_refused"], 20, "{}", v["causes"]);
-    let notes = v["notes"].to_string();
-    assert!(
-        notes.contains("error log times read as UTC+02:00: 20 of 20 5xx matched"),
-        "{notes}"
-    );
+    // the same log gzipped (as logrotate leaves `access.log.2.gz`): its
+    // middle and end are sampled too, from the stream decoded once more
+    let gz = dir.path().join("access.log.2.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(text.as_bytes()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    for log in [&access, &gz] {
+        let v = crate::support::cli::analyze_json_paths(&[log, &error], &[]);
+        assert_eq!(
+            v["causes"]["upstream_refused"],
+            20,
+            "{}: {}",
+            log.display(),
+            v["causes"]
+        );
+        let notes = v["notes"].to_string();
+        assert!(
+            notes.contains("error log times read as UTC+02:00: 20 of 20 5xx matched"),
+            "{}: {notes}",
+            log.display()
+        );
+    }
 }
 
 /// `--error-log-tz` takes a zone name: each error-log time is read at the
@@ -1313,4 +1329,112 @@ fn error_log_tz_takes_a_zone_name_across_daylight_saving() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("a zone name like Europe/Berlin"));
+}
+
+/// A line Docker (json-file entries without the final `\n`) or a CRI
+/// runtime (`P` lines) cut at 16 KiB into pieces, written so that its
+/// pieces straddle the end of gatecheck's first chunk (2 MiB), with the
+/// other stream's line between them: read once and whole, on its first
+/// piece's line, in a plain file and in a `.gz` (whose chunks are cut from
+/// decoded blocks), never as malformed pieces.
+#[test]
+fn container_pieces_across_a_chunk_boundary_are_read_whole() {
+    use std::fmt::Write as _;
+    const BOUNDARY: usize = 2 << 20;
+    let dir = tempfile::tempdir().unwrap();
+    let access = |i: usize, path: &str, status: u16| {
+        format!(
+            "10.0.0.1 - - [28/Nov/2026:10:00:{:02} +0000] \"GET {path} HTTP/1.1\" {status} 12 \"-\" \"curl/8\"",
+            i % 60
+        )
+    };
+    let long_path = format!("/long/{}", "a".repeat(40_000));
+    let long = access(0, &long_path, 502);
+    let pieces: Vec<&str> = long
+        .as_bytes()
+        .chunks(16 << 10)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    assert_eq!(pieces.len(), 3);
+    for docker in [true, false] {
+        let entry = |content: &str, last: bool, stream: &str| {
+            if docker {
+                let log = if last {
+                    format!("{content}\n")
+                } else {
+                    content.to_string()
+                };
+                format!(
+                    "{{\"log\":{},\"stream\":\"{stream}\",\"time\":\"2026-11-28T10:00:00.000000000Z\"}}\n",
+                    serde_json::to_string(&log).unwrap()
+                )
+            } else {
+                let tag = if last { "F" } else { "P" };
+                format!("2026-11-28T10:00:00.000000000Z {stream} {tag} {content}\n")
+            }
+        };
+        let mut text = String::new();
+        let mut requests = 0;
+        // ordinary lines up to 20 KB before the boundary, then the pieces
+        while text.len() < BOUNDARY - 20_000 {
+            text.push_str(&entry(
+                &access(requests, &format!("/ok/{requests}"), 200),
+                true,
+                "stdout",
+            ));
+            requests += 1;
+        }
+        let first_piece = text.matches('\n').count() + 1;
+        for (n, p) in pieces.iter().enumerate() {
+            text.push_str(&entry(p, n == pieces.len() - 1, "stdout"));
+            if n == 0 {
+                // stderr's own line between stdout's pieces
+                text.push_str(&entry(&access(1, "/between", 200), true, "stderr"));
+                requests += 1;
+            }
+        }
+        requests += 1;
+        let start = text.find("/long/").unwrap();
+        assert!(start < BOUNDARY && start + long.len() > BOUNDARY);
+        for k in 0..50 {
+            let _ = write!(
+                text,
+                "{}",
+                entry(&access(k, &format!("/after/{k}"), 200), true, "stdout")
+            );
+            requests += 1;
+        }
+        let name = if docker { "json.log" } else { "cri.log" };
+        let plain = dir.path().join(name);
+        std::fs::write(&plain, &text).unwrap();
+        let gz = dir.path().join(format!("{name}.gz"));
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(text.as_bytes()).unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        for f in [&plain, &gz] {
+            let shown = f.display().to_string();
+            let v = json(&gatecheck(&[
+                "analyze",
+                &shown,
+                "--format",
+                "json",
+                "--no-progress",
+            ]));
+            assert_eq!(
+                v["totals"]["malformed"], 0,
+                "{shown}: {}",
+                v["malformed_samples"]
+            );
+            assert_eq!(
+                v["totals"]["requests"], requests,
+                "{shown}: {}",
+                v["totals"]
+            );
+            assert_eq!(v["totals"]["status_502"], 1, "{shown}: {}", v["totals"]);
+            let o = gatecheck(&["analyze", &shown, "--format", "ndjson", "--no-progress"]);
+            let ev: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("one 5xx");
+            assert_eq!(ev["path"], long_path.as_str(), "{shown}");
+            assert_eq!(ev["line"], first_piece as u64, "{shown}");
+        }
+    }
 }

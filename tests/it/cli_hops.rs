@@ -50,7 +50,8 @@ fn haproxy_syslog_with_events_and_other_programs() {
     let other = causes(&h["causes_other_5xx"]);
     assert!(other.contains(&("upstream_refused".into(), 1)), "{other:?}");
     assert!(other.contains(&("no_live_upstream".into(), 1)), "{other:?}");
-    // no_live_upstream rests on the backend's DOWN / no-server lines, with file:line
+    // no_live_upstream rests on the backend's DOWN / no-server lines, with
+    // file:line and the time the syslog line carries
     let nolive = h["causes_other_5xx"]
         .as_array()
         .unwrap()
@@ -64,8 +65,8 @@ fn haproxy_syslog_with_events_and_other_programs() {
         .map(|e| e.as_str().unwrap())
         .collect();
     assert!(
-        ev.iter()
-            .any(|e| e.ends_with("syslog_mixed.log:10: backend be_api has no server available!")),
+        ev.iter().any(|e| e.contains("syslog_mixed.log:10 at ")
+            && e.ends_with(": backend be_api has no server available!")),
         "{ev:?}"
     );
     // the run's totals include the hop
@@ -1310,4 +1311,85 @@ fn kubectl_with_a_long_line() -> (serde_json::Value, Vec<String>, usize) {
         &format!("gatecheck-realnginx/1.0 {}", "b".repeat(20_000)),
     );
     (plain, lines, at)
+}
+
+/// More server-down lines than are shown (20), the failing backend's own
+/// after them: its `<NOSRV>` 503 still cites it (the first line of each
+/// backend is kept too, up to 64 lines); past that it does not claim the
+/// logs hold none of its lines, it says how many were looked at.
+#[test]
+fn no_live_upstream_evidence_finds_its_backends_down_line_after_many_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let down = |backend: &str| {
+        format!("Server {backend}/s1 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: 0ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.\n")
+    };
+    for (others, distinct, found) in [(25, false, true), (70, true, false)] {
+        let log = dir.path().join(format!("haproxy-{others}.log"));
+        let mut text = String::new();
+        for i in 0..others {
+            let b = if distinct {
+                format!("be_{i}")
+            } else {
+                "be_other".to_string()
+            };
+            text.push_str(&down(&b));
+        }
+        text.push_str(&down("be_x"));
+        for i in 0..3 {
+            text.push_str(&format!(
+                "127.0.0.1:4{i}000 [29/Nov/2026:04:29:22.19{i}] fe be_x/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- 1/1/0/0/0 0/0 \"GET /x/{i} HTTP/1.1\"\n"
+            ));
+        }
+        std::fs::write(&log, text).unwrap();
+        // the first lines hold no request to detect the format by
+        let v = crate::support::cli::analyze_json_paths(&[&log], &["--format-of", "*.log=haproxy"]);
+        let row = v["hops"][0]["causes_other_5xx"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["cause"] == "no_live_upstream"))
+            .unwrap_or_else(|| panic!("no no_live_upstream: {v}"));
+        let ev = row["example"]["evidence"].to_string();
+        assert_eq!(
+            ev.contains("Server be_x/s1 is DOWN"),
+            found,
+            "{others}: {ev}"
+        );
+        if !found {
+            let all = others + 1;
+            assert!(
+                ev.contains(&format!("none of the 64 `Server … is DOWN` / `has no server available` lines kept (of {all} in the logs")),
+                "{ev}"
+            );
+            assert!(
+                !ev.contains("line of this backend in the logs given"),
+                "{ev}"
+            );
+        }
+    }
+}
+
+/// A server that flapped: its `<NOSRV>` 503 cites the DOWN lines just
+/// before it (the last one with its reason), not the first ones of the log.
+#[test]
+fn no_live_upstream_cites_the_down_lines_just_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("haproxy.log");
+    let mut text = String::new();
+    for _ in 0..4 {
+        text.push_str("Server be_x/s1 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: 0ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.\n");
+        text.push_str("Server be_x/s1 is UP, reason: Layer4 check passed, check duration: 0ms. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.\n");
+    }
+    text.push_str("Server be_x/s1 is DOWN, reason: Layer7 wrong status, code: 500, info: \"Internal Server Error\", check duration: 1ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.\n");
+    text.push_str("127.0.0.1:40000 [29/Nov/2026:04:29:22.190] fe be_x/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- 1/1/0/0/0 0/0 \"GET /x HTTP/1.1\"\n");
+    std::fs::write(&log, text).unwrap();
+    let v = crate::support::cli::analyze_json_paths(&[&log], &["--format-of", "*.log=haproxy"]);
+    let row = v["hops"][0]["causes_other_5xx"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["cause"] == "no_live_upstream"))
+        .unwrap_or_else(|| panic!("no no_live_upstream: {v}"));
+    let ev = row["example"]["evidence"].to_string();
+    assert!(
+        ev.contains("haproxy.log:9: Server be_x/s1 is DOWN, reason: Layer7 wrong status"),
+        "{ev}"
+    );
+    assert!(!ev.contains("haproxy.log:1: "), "{ev}");
 }

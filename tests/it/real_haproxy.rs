@@ -149,6 +149,26 @@ const STEPS: &[Step] = &[
         status: 503,
         cause: Some("config_return"),
     },
+    // a chunked body whose second chunk-size line is not hex, sent with the
+    // head: haproxy rejects the whole response (PH--, Tr -1)
+    Step {
+        target: "/badchunk",
+        status: 502,
+        cause: Some("invalid_header"),
+    },
+    // the server stops mid-body after its 200 (SD--): the client had the
+    // status already; not a 5xx, not an upstream failure to count
+    Step {
+        target: "/truncated",
+        status: 200,
+        cause: None,
+    },
+    // `http-request deny` (403, PR--): the frontend's rule, no server tried
+    Step {
+        target: "/deny/x",
+        status: 403,
+        cause: None,
+    },
     Step {
         target: "/ok-again",
         status: 200,
@@ -254,6 +274,7 @@ frontend fe_main
     capture request header X-Request-ID len 64
     http-request return status 503 if {{ path_beg /maint }}
     http-request tarpit deny_status 503 if {{ path_beg /tarpit }}
+    http-request deny if {{ path_beg /deny }}
     use_backend be_refused if {{ path_beg /refused }}
     use_backend be_hole if {{ path_beg /connect-timeout }}
     use_backend be_nosrv if {{ path_beg /nosrv }}
@@ -410,6 +431,52 @@ fn haproxy_faults_get_their_causes() {
                 let evidence = &by_id[&format!("{id} evidence")];
                 assert!(evidence.contains("`ssl`"), "{}: {evidence}", step.target);
             }
+            // what haproxy wrote for the ones gatecheck must not call 5xx
+            let want = match step.target {
+                "/truncated" => Some(" 200 "),
+                "/deny/x" => Some(" 403 "),
+                "/badchunk" => Some(" 502 "),
+                _ => None,
+            };
+            if let Some(status) = want {
+                let tsc = match step.target {
+                    "/truncated" => " SD-- ",
+                    "/deny/x" => " PR-- ",
+                    _ => " PH-- ",
+                };
+                assert!(
+                    text.lines()
+                        .any(|l| l.contains(id) && l.contains(status) && l.contains(tsc)),
+                    "{}: no{status}…{tsc} line in {}:\n{text}",
+                    step.target,
+                    log.display()
+                );
+            }
+            if step.target == "/badchunk" {
+                let evidence = &by_id[&format!("{id} evidence")];
+                assert!(evidence.contains("chunked body"), "{evidence}");
+            }
+        }
+        // neither the cut 200 nor the 403 is a failure of the backend
+        assert_eq!(
+            h_5xx(&report),
+            STEPS.iter().filter(|s| s.status >= 500).count() as u64,
+            "{text}"
+        );
+        // the 503s of the backend with no server cite its DOWN line, with
+        // its time when the line has one (rsyslog's file; not raw stdout)
+        let nolive = report["hops"][0]["causes_other_5xx"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["cause"] == "no_live_upstream"))
+            .unwrap_or_else(|| panic!("no no_live_upstream row: {report}"));
+        let ev = nolive["example"]["evidence"].to_string();
+        assert!(
+            ev.contains("Server be_nosrv/down1 is DOWN, reason: Layer4 connection problem"),
+            "{ev}"
+        );
+        if log == &syslog_path {
+            let year = &report["hops"][0]["first_502"].as_str().unwrap_or("")[..4];
+            assert!(ev.contains(&format!(" at {year}-")), "{ev}");
         }
         let h = &report["hops"][0];
         assert_eq!(h["totals"]["malformed"], 0, "{text}");
@@ -421,4 +488,11 @@ fn haproxy_faults_get_their_causes() {
             "{text}"
         );
     }
+}
+
+/// The 5xx haproxy answered, as the report counts them.
+fn h_5xx(report: &Value) -> u64 {
+    report["hops"][0]["totals"]["status_5xx"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no totals.status_5xx: {}", report["hops"][0]["totals"]))
 }

@@ -9,6 +9,15 @@
 //! request's stream (RST_STREAM) or ends the connection (GOAWAY with an
 //! error) before answering.
 //!
+//! Accuracy pass 5: `proxy_next_upstream` over three servers, the first
+//! refusing, the second swallowing SYNs (connect timeout) and the third
+//! answering 502 itself (the cause is the third's: `passthrough`, the two
+//! failures before it said); `proxy_next_upstream_tries 2` over the same
+//! three, and `proxy_next_upstream_timeout 1s` (the 504 is the connect
+//! timeout's and the limit is cited with its line); and a chunked body
+//! broken after the 200 went out (`upstream sent invalid chunked
+//! response`: a 200, not a 5xx, and not an invalid header).
+//!
 //! One nginx writes the same requests through a rich format and `combined`;
 //! skipped (or a failure with `GATECHECK_REQUIRE_PROXIES`) without nginx, as
 //! `tests/it/real_nginx.rs`.
@@ -22,7 +31,7 @@ use std::time::Duration;
 use crate::support::cli::{analyze_json_paths, events_by_path, line_of};
 use crate::support::http;
 use crate::support::nginx::{self, Nginx};
-use crate::support::upstream::FaultUpstream;
+use crate::support::upstream::{Blackhole, FaultUpstream};
 use serde_json::Value;
 
 use crate::support::nginx::RICH_FORMAT;
@@ -52,13 +61,14 @@ fn h2_stub(frame: Vec<u8>, n: usize) -> (SocketAddr, thread::JoinHandle<()>) {
 }
 
 /// `closed` is a port nobody listens on; `app` never answers `/slow…`;
-/// `rst` and `goaway` are [`h2_stub`]s.
+/// `rst` and `goaway` are [`h2_stub`]s; `hole` swallows SYNs.
 fn conf(
     listen: SocketAddr,
     closed: u16,
     app: SocketAddr,
     rst: SocketAddr,
     goaway: SocketAddr,
+    hole: SocketAddr,
 ) -> String {
     let http = format!(
         r#"
@@ -68,6 +78,21 @@ fn conf(
 
     upstream pair {{
         server 127.0.0.1:{closed};
+        server {app};
+    }}
+    upstream three {{
+        server 127.0.0.1:{closed};
+        server {hole};
+        server {app};
+    }}
+    upstream capped {{
+        server 127.0.0.1:{closed};
+        server {hole};
+        server {app};
+    }}
+    upstream budget {{
+        server 127.0.0.1:{closed};
+        server {hole};
         server {app};
     }}
 
@@ -92,6 +117,25 @@ fn conf(
         location /next/ {{
             proxy_read_timeout 1s;
             proxy_pass http://pair/slow/;
+        }}
+        location /three/ {{
+            proxy_connect_timeout 1s;
+            proxy_pass http://three/passthrough/;
+        }}
+        location /capped/ {{
+            proxy_connect_timeout 1s;
+            proxy_next_upstream_tries 2;
+            proxy_pass http://capped/ok/;
+        }}
+        location /budget/ {{
+            proxy_connect_timeout 1s;
+            proxy_next_upstream_timeout 1s;
+            proxy_pass http://budget/ok/;
+        }}
+        location /cut502 {{ proxy_pass http://{app}; }}
+        location /badchunk {{
+            proxy_http_version 1.1;
+            proxy_pass http://{app};
         }}
     }}
 "#
@@ -125,7 +169,8 @@ fn real_nginx_hidden_returned_other_modules_and_retried_5xx() {
     // stream 0, error 2 (INTERNAL_ERROR)
     let (rst, rst_stub) = h2_stub(vec![0, 0, 4, 3, 0, 0, 0, 0, 1, 0, 0, 0, 7], 1);
     let (goaway, goaway_stub) = h2_stub(vec![0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2], 1);
-    let conf_text = conf(listen, closed, app.addr(), rst, goaway);
+    let hole = Blackhole::start().expect("blackhole");
+    let conf_text = conf(listen, closed, app.addr(), rst, goaway, hole.addr());
     let mut ngx = Nginx::start(&bin, dir.path(), &conf_text, listen, "UTC0")
         .unwrap_or_else(|e| panic!("{e}"));
     let get = |target: &str| {
@@ -139,11 +184,35 @@ fn real_nginx_hidden_returned_other_modules_and_retried_5xx() {
     assert_eq!(get("/next/x"), 504, "refused, then proxy_read_timeout 1s");
     assert_eq!(get("/rpc-rst/x"), 502, "RST_STREAM");
     assert_eq!(get("/rpc-goaway/x"), 502, "GOAWAY with an error");
+    assert_eq!(
+        get("/three/x"),
+        502,
+        "refused, connect timeout, the app's 502"
+    );
+    assert_eq!(
+        get("/capped/x"),
+        504,
+        "refused, connect timeout, no third try"
+    );
+    assert_eq!(get("/budget/x"), 504, "refused, connect timeout, 1 s spent");
+    // the app's own 502, its body cut: the client has the 502 (and a
+    // short body, or a closed connection)
+    assert!(matches!(
+        http::request(listen, "GET", "/cut502", b""),
+        Ok(502) | Err(_)
+    ));
+    // the 200 went out before the broken chunk: the client gets a 200
+    // whose body ends early (or no status when nginx closes first)
+    assert!(matches!(
+        http::request(listen, "GET", "/badchunk", b""),
+        Ok(200) | Err(_)
+    ));
     rst_stub.join().expect("rst stub");
     goaway_stub.join().expect("goaway stub");
     let prefix = ngx.prefix().to_path_buf();
     ngx.stop();
     drop(app);
+    drop(hole);
 
     // what nginx wrote, independently of gatecheck
     let rich_path = prefix.join("logs/access_rich.log");
@@ -168,6 +237,26 @@ fn real_nginx_hidden_returned_other_modules_and_retried_5xx() {
         "{}",
         line("/next/x")
     );
+    assert!(
+        line("/three/x").contains(" us=\"502, 504, 502\""),
+        "{}",
+        line("/three/x")
+    );
+    assert!(
+        line("/capped/x").contains(" us=\"502, 504\""),
+        "the third server is never tried: {}",
+        line("/capped/x")
+    );
+    assert!(
+        line("/budget/x").contains(" us=\"502, 504\""),
+        "proxy_next_upstream_timeout: {}",
+        line("/budget/x")
+    );
+    assert!(
+        line("/badchunk").contains("\" 200 "),
+        "{}",
+        line("/badchunk")
+    );
     let error_text = fs::read_to_string(&error).expect("error.log");
     for want in [
         "upstream: \"uwsgi://127.0.0.1:",
@@ -175,6 +264,9 @@ fn real_nginx_hidden_returned_other_modules_and_retried_5xx() {
         "upstream timed out (110: Connection timed out)",
         "upstream rejected request with error 7",
         "upstream sent goaway with error 2",
+        "upstream timed out (110: Connection timed out) while connecting to upstream",
+        "upstream sent invalid chunked response while reading upstream",
+        "upstream prematurely closed connection while reading upstream",
     ] {
         assert!(error_text.contains(want), "{want:?} not in:\n{error_text}");
     }
@@ -222,7 +314,59 @@ fn real_nginx_hidden_returned_other_modules_and_retried_5xx() {
         "{next}"
     );
 
+    // the app's own 502 after two failed servers: the last try's cause,
+    // the two failures before it said
+    let three = &evs["/three/x"];
+    assert_eq!(three["cause"], "passthrough", "{three}");
+    let e = evidence(three);
+    assert!(
+        e.contains("an earlier attempt: ") && e.contains("Connection refused"),
+        "{three}"
+    );
+    assert!(e.contains("while connecting to upstream"), "{three}");
+    // the tries limit ended the retries: the connect timeout is the cause
+    let capped = &evs["/capped/x"];
+    assert_eq!(capped["cause"], "timeout", "{capped}");
+    // a broken body after the 200: no 5xx
+    assert!(!evs.contains_key("/badchunk"), "{:?}", evs.get("/badchunk"));
+
     let doc = analyze_json_paths(&[&rich_path, &error], &conf_arg);
+    let timeouts = row(&doc, "causes_504", "timeout");
+    let tries = timeouts["settings"]
+        .as_array()
+        .and_then(|s| {
+            s.iter()
+                .find(|s| s["directive"] == "proxy_next_upstream_tries")
+        })
+        .unwrap_or_else(|| panic!("proxy_next_upstream_tries not cited: {timeouts}"));
+    assert_eq!(
+        tries["line"],
+        conf_at("proxy_next_upstream_tries 2;"),
+        "{tries}"
+    );
+    assert!(
+        tries["note"]
+            .as_str()
+            .unwrap_or("")
+            .contains("gives up after 2 tries"),
+        "{tries}"
+    );
+    let budget = timeouts["settings"]
+        .as_array()
+        .and_then(|s| {
+            s.iter()
+                .find(|s| s["directive"] == "proxy_next_upstream_timeout")
+        })
+        .unwrap_or_else(|| panic!("proxy_next_upstream_timeout not cited: {timeouts}"));
+    assert_eq!(
+        budget["line"],
+        conf_at("proxy_next_upstream_timeout 1s;"),
+        "{budget}"
+    );
+    // the broken chunked body is named for what it is, not an invalid header
+    let kinds = doc["error_log_kinds"].to_string();
+    assert!(kinds.contains("invalid_body"), "{kinds}");
+    assert!(!kinds.contains("invalid_header"), "{kinds}");
     // the hidden 502 is counted apart, not as a retry's rescue
     assert_eq!(doc["totals"]["replaced"], 1, "{}", doc["totals"]);
     assert_eq!(doc["totals"]["rescued"], 0, "{}", doc["totals"]);
@@ -277,6 +421,24 @@ fn real_nginx_hidden_returned_other_modules_and_retried_5xx() {
     // without it, the pass-through it reads as says a return looks the same
     let evs = events_by_path(&[&combined_path, &error], &conf_arg);
     assert_eq!(evs["/gone"]["cause"], "config_return", "{}", evs["/gone"]);
+    // without $upstream_status the three tries still tell: the last error
+    // line is a timeout, which nginx answers 504, yet the client got 502:
+    // a later server answered it (it was "timeout" before pass 5)
+    let three = &evs["/three/x"];
+    assert_eq!(three["cause"], "passthrough", "{three}");
+    assert!(
+        evidence(three).contains("makes nginx answer 504, not 502"),
+        "{three}"
+    );
+    assert_eq!(evs["/capped/x"]["cause"], "timeout", "{}", evs["/capped/x"]);
+    // the app's 502 whose body was cut after nginx passed it on: its own
+    // (it read as upstream_closed_early before pass 5)
+    let cut = &evs["/cut502"];
+    assert_eq!(cut["cause"], "passthrough", "{cut}");
+    assert!(
+        evidence(cut).contains("after the response header had gone out"),
+        "{cut}"
+    );
     let evs = events_by_path(&[&combined_path, &error], &[]);
     assert_eq!(evs["/gone"]["cause"], "passthrough", "{}", evs["/gone"]);
     assert!(

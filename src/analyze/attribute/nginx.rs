@@ -661,6 +661,69 @@ fn found_for(c: &Ctx<'_>, sc: Scope, cause: Cause, ev: &Evidence<'_>) -> Vec<Fou
         Cause::Passthrough => v.extend(next_upstream(c, sc, cause)),
         _ => {}
     }
+    v.extend(retry_limits(c, sc, ev.stat));
+    v
+}
+
+/// `proxy_next_upstream_tries` and `proxy_next_upstream_timeout`, when the
+/// config sets them (their 0 default means no limit) and the cause's
+/// requests were retried: nginx stops moving to the next server once either
+/// is reached (`ngx_http_upstream_next`: `u->peer.tries == 0` or the time
+/// since the first try exceeds the timeout, then it finalizes with the last
+/// attempt's error). A real nginx 1.22 with `proxy_next_upstream_tries 2`
+/// over three servers logs `us="502, 504"`: the third was never tried.
+fn retry_limits(c: &Ctx<'_>, sc: Scope, stat: &CauseStat) -> Vec<Found> {
+    let mut v = Vec::new();
+    if stat.retried == 0 {
+        return v;
+    }
+    let (d, _) = c.directives(sc);
+    let servers = c.pool(sc).map(|u| u.servers.len());
+    if let Some(x) = d.get("proxy_next_upstream_tries") {
+        let n = x.arg(0).and_then(|a| a.parse::<u64>().ok()).unwrap_or(0);
+        if n > 0 {
+            let reached = stat.max_attempts >= n;
+            let pool = match servers {
+                Some(k) if k as u64 > n => format!(" although the group has {k} servers"),
+                _ => String::new(),
+            };
+            v.push(Found {
+                directive: "proxy_next_upstream_tries".into(),
+                value: x.args_text(),
+                defaulted: false,
+                span: x.span,
+                meaning: if reached {
+                    format!(
+                        "nginx gives up after {n} tries (the first and {} retries){pool}: these requests tried up to {} servers, so the limit ended their retries and the last try's failure is what the client got",
+                        n - 1,
+                        stat.max_attempts
+                    )
+                } else {
+                    format!(
+                        "nginx gives up after {n} tries; these requests tried at most {} servers: the limit was not reached",
+                        stat.max_attempts
+                    )
+                },
+                limit: None,
+                phase: 0,
+                header_bytes: None,
+            });
+        }
+    }
+    if let Some(x) = d.get("proxy_next_upstream_timeout") {
+        if x.time(0).is_some_and(|t| !t.value.is_zero()) {
+            v.push(Found {
+                directive: "proxy_next_upstream_timeout".into(),
+                value: x.args_text(),
+                defaulted: false,
+                span: x.span,
+                meaning: "once this long has passed since the first try, nginx tries no other server and the client gets the last try's failure: it may have ended these requests' retries (compare it with their $request_time)".into(),
+                limit: None,
+                phase: 0,
+                header_bytes: None,
+            });
+        }
+    }
     v
 }
 
@@ -1263,7 +1326,12 @@ http {
             proxy_pass http://two;
             proxy_next_upstream error timeout http_502;
         }
+        location /t/ {
+            proxy_pass http://three;
+            proxy_next_upstream_tries 2;
+        }
     }
+    upstream three { server 10.0.0.1:80; server 10.0.0.2:80; server 10.0.0.3:80; }
 }
 ";
 
@@ -1389,6 +1457,35 @@ http {
         let a = attr(&c, Cause::UpstreamRefused, &st, &heads);
         assert!(
             a.settings.iter().all(|s| s.directive != "proxy_pass"),
+            "{a:?}"
+        );
+    }
+
+    /// `proxy_next_upstream_tries 2` over three servers, and requests that
+    /// tried two: the limit ended their retries. None retried: not cited.
+    #[test]
+    fn a_tries_limit_that_ended_the_retries_is_cited() {
+        let (_d, c) = setup();
+        let heads = HeaderSizes::default();
+        let mut st = stat(&c, "/t/x", &["10.0.0.1:80", "10.0.0.2:80"], 1);
+        st.retried = 1;
+        st.max_attempts = 2;
+        let a = attr(&c, Cause::Timeout, &st, &heads);
+        let tries = cited(&a, "proxy_next_upstream_tries");
+        assert_eq!(tries.line, line_of("proxy_next_upstream_tries 2;"));
+        assert!(
+            tries.note.contains("gives up after 2 tries")
+                && tries.note.contains("the group has 3 servers"),
+            "{}",
+            tries.note
+        );
+        st.retried = 0;
+        st.max_attempts = 1;
+        let a = attr(&c, Cause::Timeout, &st, &heads);
+        assert!(
+            a.settings
+                .iter()
+                .all(|s| s.directive != "proxy_next_upstream_tries"),
             "{a:?}"
         );
     }

@@ -21,7 +21,25 @@
 //!   dangerous — "an HTTP 502 error is sent" (500 on a rewrite failure). A
 //!   response header larger than the buffer (`tune.bufsize` minus
 //!   `tune.maxrewrite`) is an incomplete response to HAProxy and is logged
-//!   the same way, so the log alone cannot tell the two apart.
+//!   the same way, so the log alone cannot tell the two apart. So is a
+//!   body whose chunked framing is broken when it arrives with the headers
+//!   (haproxy 2.6 logged `502 … PH--` with Tr `-1` for a `Transfer-Encoding:
+//!   chunked` response whose second chunk-size line was not hex, written in
+//!   one piece: `tests/it/real_haproxy.rs`, `/badchunk`); one that breaks
+//!   later, after the headers went out, ends `SD` with the server's status
+//!   (`200 … SD--` in a scratch run with the bad chunk 200 ms later), not a
+//!   5xx.
+//! - `SD`: the server aborted during the body (data phase): the client
+//!   already had the status, usually a 200 whose body is cut short (haproxy
+//!   2.6: `200 … SD--` for a `Content-Length` the server never sent in
+//!   full, as haproxy/haproxy#1441 reports from production); a 5xx with
+//!   `SD` is the server's own status. §8.5 says `PD` for a chunked body
+//!   broken after the headers; haproxy 2.6 logged `SD--` for it.
+//! - `R`, `I`, `D`, `U`, `K`, `PC`: HAProxy's own resource exhaustion,
+//!   internal error, kills (server marked down, backup displaced, admin),
+//!   or socket limit: said as such, cause unknown.
+//! - `PR` with 403: `http-request deny` (its default status): a rule of the
+//!   frontend refused the request, no server was tried — not a 5xx.
 //! - `sQ`: `timeout queue` struck while waiting for a server slot — 503.
 //! - `<NOSRV>` with 503: no server could be chosen (all down).
 //! - `PR`: HAProxy refused the request (deny rule, or a rewrite failure: 500).
@@ -129,7 +147,7 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
         ),
         (b'P', b'H') => verdict(
             Cause::InvalidHeader,
-            "termination state PH: HAProxy rejected the server's response as invalid or incomplete — an invalid header, or headers larger than tune.bufsize minus tune.maxrewrite (the log does not tell which; `show errors` on the stats socket keeps the last rejected response) — HAProxy manual §8.5",
+            "termination state PH: HAProxy rejected the server's response as invalid or incomplete — an invalid header, headers larger than tune.bufsize minus tune.maxrewrite, or a broken chunked body that arrived with them (the log does not tell which; `show errors` on the stats socket keeps the last rejected response) — HAProxy manual §8.5",
         ),
         (b's', b'Q') => verdict(
             Cause::Timeout,
@@ -182,6 +200,23 @@ pub fn judge(rec: &HopRecord<'_>, ev: &mut Evidence) -> Cause {
             ));
             Cause::Unknown
         }
+        // §8.5's first characters for HAProxy's own failures and kills:
+        // not the server's doing, and not one cause gatecheck can name
+        (a @ (b'R' | b'I' | b'D' | b'U' | b'K'), b) | (a @ b'P', b @ b'C') => {
+            let why = match (a, b) {
+                (b'R', _) => "a resource of HAProxy was exhausted (memory, sockets, source ports…): it made this status itself, and the system log holds the precise error",
+                (b'I', _) => "HAProxy found an internal error in a self-check (the manual: almost certainly a bug; report it and restart the process)",
+                (b'D', _) => "HAProxy killed the stream because its server was marked down (`on-marked-down shutdown-sessions`)",
+                (b'U', _) => "HAProxy killed the stream on a backup server because an active one came up (`on-marked-up shutdown-backup-sessions`)",
+                (b'K', _) => "an admin killed the stream (`shutdown session` on the stats socket)",
+                _ => "HAProxy did not connect to the server: the process's socket limit was reached (global `maxconn`, `ulimit-n`)",
+            };
+            ev.add(format_args!(
+                "termination state {}{}: {why}; not a failure of the server — HAProxy manual §8.5",
+                a as char, b as char
+            ));
+            Cause::Unknown
+        }
         (a, b) => {
             ev.add(format_args!(
                 "termination state {}{}: not a server failure gatecheck can name (HAProxy manual §8.5 explains each code)",
@@ -231,10 +266,36 @@ mod tests {
             ("429", "<NOSRV>", "-1/202/-1/-1/201", "PT--", RateLimited),
             ("503", "<NOSRV>", "0/-1/-1/-1/0", "LR--", ConfigReturn),
             ("500", "app1", "0/0/0/-1/3", "RC--", Unknown),
+            ("503", "app1", "0/0/-1/-1/0", "PC--", Unknown),
+            ("502", "app1", "0/0/0/-1/3", "DH--", Unknown),
             ("503", "app1", "0/0/-1/-1/12", "CC--", Unknown),
         ];
         for (st, srv, t, tsc, want) in cases {
             assert_eq!(cause_of(st, srv, t, tsc), want, "{st} {srv} {t} {tsc}");
+        }
+    }
+
+    /// HAProxy's own failures are said to be its own (§8.5), not a server's.
+    #[test]
+    fn haproxy_own_failures_are_named() {
+        for (tsc, says) in [
+            ("RC--", "a resource of HAProxy was exhausted"),
+            ("IH--", "internal error"),
+            ("DH--", "marked down"),
+            ("KH--", "an admin killed"),
+            ("PC--", "socket limit"),
+        ] {
+            let line = format!("10.0.0.1:5000 [12/Mar/2024:08:12:01.100] fe be/app1 0/0/0/-1/12 503 0 - - {tsc} 1/1/0/0/0 0/0 \"GET /a HTTP/1.1\"");
+            let (p, _) = Haproxy.detect(&[line.as_bytes()]).expect("detected");
+            let v = verdict_of(judge, &p.parse_line(line.as_bytes()).unwrap());
+            assert_eq!(v.cause, Cause::Unknown, "{tsc}");
+            assert!(
+                v.evidence
+                    .iter()
+                    .any(|e| e.contains(says) && e.contains("not a failure of the server")),
+                "{tsc}: {:?}",
+                v.evidence
+            );
         }
     }
 

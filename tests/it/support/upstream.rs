@@ -175,6 +175,20 @@ fn serve(mut stream: TcpStream, stop: &AtomicBool) -> io::Result<()> {
         // already has the status, nginx logs 200 and an error line.
         stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\npartial...\n")?;
         thread::sleep(Duration::from_millis(50));
+    } else if path.starts_with("/cut502") {
+        // the application's own 502 whose body stops short of its
+        // Content-Length: nginx passes the 502 on, then logs the cut
+        stream.write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\npartial...\n")?;
+        thread::sleep(Duration::from_millis(50));
+    } else if path.starts_with("/badchunk") {
+        // `Transfer-Encoding: chunked` whose second chunk-size line is not
+        // hex, in one write with the head: nginx has passed the 200 on
+        // before its chunked filter sees the body; haproxy parses it with
+        // the head and rejects the whole response.
+        stream.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nZZ\r\nbad\r\n",
+        )?;
+        thread::sleep(Duration::from_millis(50));
     } else if path.starts_with("/badstatus") {
         // Not HTTP at all (say, proxy_pass to an SSH port): no status line.
         stream.write_all(b"SSH-2.0-OpenSSH_9.6\r\n")?;
