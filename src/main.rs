@@ -21,17 +21,6 @@ use clap::Parser;
 fn main() -> ExitCode {
     app::stdio::raise_open_files_limit();
     let cli = cli::Cli::parse();
-    if app::stdio::needs_stdout(&cli.command) && app::stdio::stdout_closed() {
-        say!(
-            "gatecheck: error: standard output is closed (>&-), so the output would be lost; redirect it to a file{}",
-            if matches!(cli.command, cli::Command::Analyze(_)) {
-                " or give -o FILE"
-            } else {
-                ""
-            }
-        );
-        return ExitCode::from(2);
-    }
     let result = match cli.command {
         cli::Command::Analyze(args) => app::analyze::run(args),
         cli::Command::Lint(args) => app::lint::run(args),
