@@ -43,15 +43,19 @@ pub enum Command {
 
 const ANALYZE_EXAMPLES: &str = "Examples:
   gatecheck analyze fixtures/incident/
-  gatecheck analyze access.log error.log --log-format '$remote_addr [$time_local] \"$request\" $status us=$upstream_status'
-  gatecheck analyze access.json error.log --log-format 'escape=json {\"t\":\"$msec\",\"s\":$status,\"r\":\"$request\"}'
-  gatecheck analyze envoy/ --log-format 'envoy=[%START_TIME(%s.%3f)%] %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %DURATION%'
-  gatecheck analyze ./dump/ --config envoy.yaml      # Envoy access_log formats (text_format, json_format) read from it
-  gatecheck analyze ./dump/ --config ./dump/etc/nginx/nginx.conf --since 2026-11-20T14:00Z --until 2026-11-20T16:00Z
+  gatecheck analyze access.log error.log \\
+    --log-format '$remote_addr [$time_local] \"$request\" $status $upstream_addr'
+  gatecheck analyze access.json error.log \\
+    --log-format 'escape=json {\"t\":\"$msec\",\"s\":$status,\"r\":\"$request\"}'
+  gatecheck analyze envoy/ --log-format 'envoy=[%START_TIME(%s.%3f)%] \\
+    %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %DURATION%'
+  gatecheck analyze ./dump/ --config envoy.yaml   # its access_log formats
+  gatecheck analyze ./dump/ --config ./dump/etc/nginx/nginx.conf \\
+    --since 2026-11-20T14:00Z --until 2026-11-20T16:00Z
   zcat access.log.1.gz | gatecheck analyze -
   gatecheck analyze ./dump/ --format json > report.json
   gatecheck analyze ./dump/ --events 5xx.ndjson
-  gatecheck analyze ./dump/ --hop-timeout cloudfront=30s   # the timeout ladder: does the CDN give up first?
+  gatecheck analyze ./dump/ --hop-timeout cloudfront=30s   # the CDN's limit
 
 Inputs are files, directories (searched recursively), glob patterns or `-` for stdin.
 Gzip files are recognised by their magic bytes, whatever their name.
@@ -64,9 +68,10 @@ inputs that could not be read while the error logs show upstream errors (--parti
 
 const EXPORT_EXAMPLES: &str = "Examples:
   gatecheck export ./dump-edge-17/ --to out/edge-17/
-  gatecheck export ./dump-edge-17/ --to out/edge-17/ --only 5xx --host edge-17
+  gatecheck export ./dump-edge-17/ --to out/5xx/ --only 5xx --host edge-17
   gatecheck export access.log --to out/ndjson/ --format ndjson
-  duckdb -c \"select cause, count(*) from read_parquet('out/*/**/*.parquet', hive_partitioning=true) where status = 502 group by 1\"
+  duckdb -c \"select cause, count(*) from read_parquet('out/*/**/*.parquet', \\
+    hive_partitioning=true) where status = 502 group by 1\"
 
 One row per request: time (UTC), hop_kind, hop_format, source_file, source_line, dump_host,
 client, method, host, path, status, request_time, upstream (list of attempts), upstream_addr,
@@ -79,17 +84,17 @@ Exit codes: 0 done, 2 usage, input or output error (an existing non-empty --to w
 const FORMATS_EXAMPLES: &str = "Examples:
   gatecheck formats ./dump/
   gatecheck formats lb1.log --format-of 'lb*.log=haproxy'
-  gatecheck formats envoy/ --config envoy.yaml   # \"format from envoy.yaml:LINE\" for logs in its access_log format
+  gatecheck formats envoy/ --config envoy.yaml   # its access_log formats
 
 Formats: nginx access logs (built-in log_formats, --log-format, --config), nginx_error,
 and the hop formats (haproxy, ...). Exit codes: 0 every file has a format, 1 some have none, 2 error.";
 
 const LINT_EXAMPLES: &str = "Examples:
   gatecheck lint /etc/nginx/nginx.conf
-  gatecheck lint etc/nginx/nginx.conf etc/haproxy/haproxy.cfg envoy.yaml --format github
-  gatecheck lint nginx.conf --select NGX-DNS --ignore NGX-TMO-002 --deny warnings
+  gatecheck lint nginx.conf haproxy.cfg envoy.yaml --format github
+  gatecheck lint nginx.conf --select NGX-DNS,NGX-TMO --deny warnings
   gatecheck lint -p /etc/nginx nginx.conf --format sarif > gatecheck.sarif
-  gatecheck lint conf.d/app.conf                 # a fragment: read as if included in http { }
+  gatecheck lint conf.d/app.conf     # a fragment: read as inside http { }
   gatecheck lint snippets/proxy.conf --context location
 
 Exit codes: 0 clean, 1 findings at the failing level, 2 usage or input error.";
@@ -152,9 +157,10 @@ pub struct InputArgs {
     /// a hop format (haproxy, ...), nginx_error, or an nginx log_format name.
     #[arg(long, value_name = "GLOB=NAME")]
     pub format_of: Vec<String>,
-    /// Number of worker threads (default: all cores).
-    #[arg(short = 'j', long)]
-    pub threads: Option<usize>,
+    /// Number of worker threads, 1 to 1024 (default: all cores).
+    // bounded: `-j 100000` spent minutes starting threads before reading a byte
+    #[arg(short = 'j', long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,

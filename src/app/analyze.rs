@@ -4,7 +4,6 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context;
 use gatecheck::analyze::{self, Options};
 use gatecheck::logs::nginx::{Escape, LogFormat};
 
@@ -72,24 +71,43 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|a| a.parse::<analyze::ladder::HopTimeout>())
         .collect::<Result<_, _>>()?;
+    for (flag, path) in [("-o", &args.output), ("--events", &args.events)] {
+        if let Some(path) = path {
+            refuse_input_as_output(flag, path, &args.input.paths)?;
+        }
+    }
+    if let (Some(o), Some(e)) = (&args.output, &args.events) {
+        // each would be renamed onto the other: only the last would be left
+        anyhow::ensure!(
+            o != e,
+            "-o and --events name the same file, {}: give each its own",
+            o.display()
+        );
+    }
     // events are written as they are made (file and line order): memory
     // stays bounded. They come as writes of a MiB (`analyze_ndjson`), which
     // a buffer smaller than that hands to the file as they are
     let mut events_file = match &args.events {
-        Some(path) => Some(std::io::BufWriter::with_capacity(
+        Some(path) => Some(crate::app::output::OutFile::create(
+            "--events",
+            path,
             64 << 10,
-            std::fs::File::create(path).with_context(|| format!("--events {}", path.display()))?,
-        )),
+        )?),
         None => None,
     };
     let format = output_format(args.format, args.output.as_deref());
     let stdout = std::io::stdout();
-    let mut out: std::io::BufWriter<Box<dyn Write>> = std::io::BufWriter::new(match &args.output {
-        Some(path) => {
-            Box::new(std::fs::File::create(path).with_context(|| format!("-o {}", path.display()))?)
-        }
-        None => Box::new(stdout.lock()),
-    });
+    let mut report_file = match &args.output {
+        Some(path) => Some(crate::app::output::OutFile::create("-o", path, 8 << 10)?),
+        None => None,
+    };
+    let mut out: Box<dyn Write> = match report_file.as_mut() {
+        Some(f) => Box::new(f),
+        None => Box::new(crate::app::output::Named::new(
+            std::io::BufWriter::new(stdout.lock()),
+            "the report to standard output".into(),
+        )),
+    };
     let ndjson = format == AnalyzeFormat::Ndjson;
     // events are serialized on the worker threads and written here, in order
     let report = if events_file.is_some() || ndjson {
@@ -108,9 +126,9 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         b.finish_and_clear();
     }
     let (report, written) = report;
-    written.context("writing events")?;
-    if let Some(mut w) = events_file {
-        w.flush().context("writing --events")?;
+    written?;
+    if let Some(w) = events_file {
+        w.commit()?;
     }
     match format {
         AnalyzeFormat::Markdown => {
@@ -131,6 +149,10 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         AnalyzeFormat::Ndjson => {}
     }
     out.flush()?;
+    drop(out);
+    if let Some(f) = report_file {
+        f.commit()?;
+    }
     if let Some(code) = check_inputs(&opts, &args.input, &report) {
         return Ok(code);
     }
@@ -140,15 +162,60 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `-o`/`--events` naming a file that is also an input would overwrite a
+/// log with the report: refused before anything is read or written.
+fn refuse_input_as_output(
+    flag: &str,
+    out: &std::path::Path,
+    inputs: &[String],
+) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(o) = std::fs::metadata(out) else {
+        return Ok(());
+    };
+    if !o.is_file() {
+        return Ok(());
+    }
+    for i in inputs {
+        if std::fs::metadata(i).is_ok_and(|m| m.dev() == o.dev() && m.ino() == o.ino()) {
+            anyhow::bail!(
+                "{flag} {}: this file is also an input ({i}): writing the report there would destroy the log; write it elsewhere",
+                out.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The analysis options and the progress bar of `args` (shared with
 /// `export`); `keep_events`: hand out every 5xx as an event.
 pub fn options(
     args: &InputArgs,
     keep_events: bool,
 ) -> anyhow::Result<(Options, Option<indicatif::ProgressBar>)> {
+    if args.paths.iter().any(|p| p == "-" || p == "/dev/stdin") && std::io::stdin().is_terminal() {
+        // `-` with nothing piped in: reading waits for typed lines, which
+        // looked like a hang
+        say!(
+            "gatecheck: reading logs from the terminal (`-` with nothing piped in): paste lines and end with Ctrl-D, \
+             or pipe them in: zcat access.log.1.gz | gatecheck analyze -"
+        );
+    }
+    for p in &args.paths {
+        use std::os::unix::fs::FileTypeExt;
+        // a named pipe whose writer has not opened it yet blocks the run, as
+        // `cat` would, which looked like a hang (not /dev/fd/N: `<(zcat …)`
+        // has its writer already)
+        if !p.starts_with("/dev/fd/") && std::fs::metadata(p).is_ok_and(|m| m.file_type().is_fifo())
+        {
+            say!(
+                "gatecheck: note: {p} is a named pipe: it is read as its writer sends lines, until the writer closes it (nothing happens until one opens it; Ctrl-C to stop)"
+            );
+        }
+    }
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
+            .num_threads(usize::from(n))
             .build_global()
             .ok();
     }
@@ -204,6 +271,7 @@ pub fn options(
     } else if args.log_escape.is_some() {
         anyhow::bail!("--log-escape needs --log-format");
     }
+    super::configs::exist(&args.config)?;
     // HAProxy / Envoy configs go to attribution
     let hop = super::configs::read(&args.config, &mut opts);
     if !hop.is_empty() || !hop.problems.is_empty() {
@@ -250,9 +318,9 @@ pub fn check_inputs(
             })
     {
         for i in r.inputs.iter().filter(|i| i.kind == "unknown") {
-            eprintln!("gatecheck: {}: not read: {}", i.path, i.reason);
+            say!("gatecheck: {}: not read: {}", i.path, i.reason);
         }
-        eprintln!("gatecheck: error: --log-format envoy=/haproxy= fits no line of any input");
+        say!("gatecheck: error: --log-format envoy=/haproxy= fits no line of any input");
         return Some(ExitCode::from(2));
     }
     if !opts.formats.is_empty()
@@ -263,22 +331,23 @@ pub fn check_inputs(
             .any(|i| i.input_kind == gatecheck::analyze::InputKind::NginxAccess)
     {
         for i in r.inputs.iter().filter(|i| i.kind == "unknown") {
-            eprintln!(
+            say!(
                 "gatecheck: {}: does not fit --log-format: {}",
-                i.path, i.reason
+                i.path,
+                i.reason
             );
         }
-        eprintln!("gatecheck: error: --log-format fits no line of any input (it overrides detection, so no other format was tried)");
+        say!("gatecheck: error: --log-format fits no line of any input (it overrides detection, so no other format was tried)");
         return Some(ExitCode::from(2));
     }
     if logs == 0 {
         for p in &r.problems {
-            eprintln!("gatecheck: {}: {}", p.path, p.message);
+            say!("gatecheck: {}: {}", p.path, p.message);
         }
         for i in r.inputs.iter().filter(|i| i.kind == "unknown") {
-            eprintln!("gatecheck: {}: {}", i.path, i.reason);
+            say!("gatecheck: {}: {}", i.path, i.reason);
         }
-        eprintln!("gatecheck: error: no input could be read as a log");
+        say!("gatecheck: error: no input could be read as a log");
         return Some(ExitCode::from(2));
     }
     let skipped: Vec<&str> = r
@@ -295,7 +364,7 @@ pub fn check_inputs(
     };
     if !skipped.is_empty() {
         let more = skipped.len().saturating_sub(limit);
-        eprintln!(
+        say!(
             "gatecheck: note: {} file{} not read as logs (no known format, empty, or cut while read: each reason in Inputs): {}{}",
             skipped.len(),
             if skipped.len() == 1 { "" } else { "s" },
@@ -308,17 +377,17 @@ pub fn check_inputs(
         );
     }
     for p in r.problems.iter().take(limit) {
-        eprintln!("gatecheck: warning: {}: {}", p.path, p.message);
+        say!("gatecheck: warning: {}: {}", p.path, p.message);
     }
     if r.problems.len() > limit {
-        eprintln!(
+        say!(
             "gatecheck: warning: … and {} more problems (see the report, or --verbose)",
             r.problems.len() - limit
         );
     }
     if let Some(why) = &r.incomplete {
         if !args.partial_ok {
-            eprintln!("gatecheck: error: {why} (--partial-ok to exit 0 anyway)");
+            say!("gatecheck: error: {why} (--partial-ok to exit 0 anyway)");
             return Some(ExitCode::from(2));
         }
     }

@@ -6,6 +6,21 @@ use std::sync::Arc;
 use gatecheck::analyze::attribute::ProxyConfigs;
 use gatecheck::analyze::{nginx_config, Options};
 
+/// Every `--config` path is there: one that is not is a mistake in the
+/// command (as for `lint`), not a note under Problems after a report whose
+/// attributions silently lack it (it was said twice, exit 0).
+pub fn exist(paths: &[PathBuf]) -> anyhow::Result<()> {
+    for c in paths {
+        if let Err(e) = std::fs::metadata(c) {
+            anyhow::bail!(
+                "--config {}: {e}; give an nginx, HAProxy or Envoy config file, or a folder holding them",
+                c.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Read `paths` into `opts`: HAProxy / Envoy configs (told by content) are
 /// returned, for attribution; the rest (and every directory, searched for
 /// nginx.conf) is read as nginx's into `opts.config`.

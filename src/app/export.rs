@@ -30,7 +30,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     if let Some(code) = crate::app::analyze::check_inputs(&opts, &args.input, &done.report) {
         return Ok(code);
     }
-    eprintln!(
+    say!(
         "gatecheck: wrote {} row{} to {} file{} under {} (dump_host {:?})",
         done.rows,
         if done.rows == 1 { "" } else { "s" },

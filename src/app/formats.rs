@@ -52,6 +52,12 @@ pub fn split_log_formats(v: &[String]) -> anyhow::Result<LogFormats> {
                 if proxy == FormatProxy::Envoy {
                     gatecheck::logs::envoy::compile(text)
                         .map_err(|e| anyhow::anyhow!("--log-format {f:?}: {e}"))?;
+                } else {
+                    // as for envoy=: a format that cannot be compiled is a
+                    // mistake in the command (it was only "fits no line of
+                    // any input", its own error left in the report)
+                    gatecheck::logs::haproxy_custom::CustomFormat::compile("--log-format", text)
+                        .map_err(|e| anyhow::anyhow!("--log-format {f:?}: {e}"))?;
                 }
                 out.hop.push(GivenFormat {
                     proxy,
@@ -81,6 +87,7 @@ pub fn run(args: FormatsArgs) -> anyhow::Result<ExitCode> {
     opts.hop_log_formats = given.hop;
     // as `analyze` does; the HAProxy / Envoy configs are only set apart
     // from nginx's here
+    super::configs::exist(&args.config)?;
     super::configs::read(&args.config, &mut opts);
     let (inputs, problems) = analyze::detect_formats(&args.paths, &opts);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

@@ -64,8 +64,21 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
             LintContext::Location => FileContext::Location,
         }),
     };
+    if let Some(p) = &args.prefix {
+        // relative includes are looked up under it: a prefix that is not
+        // there made every one of them "missing", exit 0
+        if !p.is_dir() {
+            bail!(
+                "-p {}: no such folder (it is where relative includes are looked up, as nginx -p)",
+                p.display()
+            );
+        }
+    }
+    // a folder is not a config: said as such ("cannot read: Is a directory"
+    // said nothing of what to give instead); the files are still linted
+    let (folders, files): (Vec<_>, Vec<_>) = args.paths.iter().cloned().partition(|p| p.is_dir());
     let mut sources = gatecheck::source::SourceMap::new();
-    let loaded = config::load(&args.paths, &opts, &mut sources);
+    let loaded = config::load(&files, &opts, &mut sources);
     // The settings file joins the source map so unused `ignore` entries can
     // be reported on their line.
     if let Some(p) = &settings_path {
@@ -75,10 +88,16 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let mut diags = lint::check(&loaded.models, &sources, &settings, &selection);
-    let mut input_error = false;
-    let stderr = std::io::stderr();
+    let mut input_error = !folders.is_empty();
+    let mut unread = folders.len();
+    for f in &folders {
+        say!(
+            "gatecheck: error: {}: is a folder; give the config files in it (nginx.conf, haproxy.cfg, envoy.yaml; nginx includes are followed)",
+            f.display()
+        );
+    }
     for (path, why) in &loaded.skipped {
-        writeln!(stderr.lock(), "gatecheck: note: {}: {why}", path.display())?;
+        say!("gatecheck: note: {}: {why}", path.display());
     }
     for e in &loaded.errors {
         input_error = true;
@@ -86,25 +105,30 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
             Some(d) => {
                 if format != Format::Text {
                     let loc = report::locate(&sources, d.span);
-                    writeln!(
-                        stderr.lock(),
+                    say!(
                         "gatecheck: error: {}:{}:{}: {}",
                         loc.path,
                         loc.line,
                         loc.column,
                         d.message
-                    )?;
+                    );
                 }
                 diags.push(d);
             }
-            None => writeln!(stderr.lock(), "gatecheck: error: {e}")?,
+            None => {
+                unread += 1;
+                say!("gatecheck: error: {e}");
+            }
         }
     }
     lint::sort(&mut diags);
 
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    report::emit(&mut out, format, &diags, &sources)?;
+    let mut out = crate::app::output::Named::new(
+        std::io::BufWriter::new(stdout.lock()),
+        "to standard output".into(),
+    );
+    report::emit(&mut out, format, &diags, &sources, unread)?;
     out.flush()?;
 
     Ok(if input_error {
@@ -142,7 +166,7 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
             [] => bail!("no rule `{}` (see `gatecheck rules`)", args.rule),
             [one] => {
                 if let Some(r) = registry::find(one) {
-                    print!("{}", catalogue::explain(r.meta()));
+                    std::io::stdout().write_all(catalogue::explain(r.meta()).as_bytes())?;
                     return Ok(ExitCode::SUCCESS);
                 }
             }
@@ -154,6 +178,6 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
             near.join(", ")
         );
     };
-    print!("{}", catalogue::explain(rule.meta()));
+    std::io::stdout().write_all(catalogue::explain(rule.meta()).as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -169,6 +169,9 @@ impl ConfigError {
         match self {
             ConfigError::UnclosedBlock { open, .. } => Some(("block opened", *open)),
             ConfigError::UnclosedQuote { open, .. } => Some(("opened", *open)),
+            ConfigError::Envoy(envoy::LoadError::DuplicateKey { first, .. }) => {
+                Some(("first set", *first))
+            }
             _ => None,
         }
     }

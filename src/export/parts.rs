@@ -60,9 +60,11 @@ pub fn prepare(to: &Path, overwrite: bool) -> Result<(), Error> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             std::fs::create_dir_all(to).map_err(io)
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Err(Error::OutputExists {
-            path: to.to_path_buf(),
-        }),
+        // a file: neither --overwrite nor an empty folder would help
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Err(io(std::io::Error::new(
+            e.kind(),
+            "is a file, not a folder: --to names a folder to write the partitions in",
+        ))),
         Err(e) => Err(io(e)),
     }
 }

@@ -32,6 +32,11 @@ struct Walk {
     seen_files: HashMap<Id, String>,
     /// Directories walked, by identity → their path.
     seen_dirs: HashMap<Id, PathBuf>,
+    /// Streams taken (pipes, devices, stdin), by identity → how they were
+    /// shown: `-` and `/dev/stdin` are one pipe, and reading it as two
+    /// inputs split its lines between them (one cut in two, later lines
+    /// numbered from 1 again).
+    seen_streams: HashMap<Id, String>,
     problems: Vec<Problem>,
 }
 
@@ -52,8 +57,18 @@ impl Walk {
                 return;
             }
             self.seen_files.insert(id(m), display.clone());
-        } else if self.files.iter().any(|i| i.display == display) {
+        } else if let Some(first) = self.seen_streams.get(&id(m)) {
+            if *first != display {
+                self.problems.push(Problem {
+                    path: display,
+                    message: format!(
+                        "skipped: same stream as {first} (another name for it); read once"
+                    ),
+                });
+            }
             return;
+        } else {
+            self.seen_streams.insert(id(m), display.clone());
         }
         self.files.push(Input {
             display,
@@ -220,13 +235,28 @@ pub fn discover(args: &[String]) -> (Vec<Input>, Vec<Problem>) {
     let mut w = Walk::default();
     for arg in args {
         if arg == "-" {
-            if !w.files.iter().any(|i| i.path.is_none()) {
-                w.files.push(Input {
-                    path: None,
-                    display: "-".into(),
-                    len: 0,
-                });
+            if w.files.iter().any(|i| i.path.is_none()) {
+                continue;
             }
+            // what stdin is, to know it again under another name
+            let stdin = std::fs::metadata("/dev/stdin").ok().map(|m| id(&m));
+            let first = stdin.and_then(|i| w.seen_files.get(&i).or(w.seen_streams.get(&i)));
+            if let Some(first) = first {
+                w.problems.push(Problem {
+                    path: "-".into(),
+                    message: format!("skipped: standard input is {first}, already read; read once"),
+                });
+                continue;
+            }
+            if let Some(i) = stdin {
+                w.seen_files.insert(i, "-".into());
+                w.seen_streams.insert(i, "-".into());
+            }
+            w.files.push(Input {
+                path: None,
+                display: "-".into(),
+                len: 0,
+            });
             continue;
         }
         let p = Path::new(arg);
@@ -262,7 +292,15 @@ pub fn discover(args: &[String]) -> (Vec<Input>, Vec<Problem>) {
             }
             Err(e) => w.problems.push(Problem {
                 path: arg.clone(),
-                message: format!("cannot read: {e}"),
+                message: match std::fs::read_link(p) {
+                    // "No such file or directory" of a path that is there
+                    // (as a link) said nothing of where it points
+                    Ok(to) if e.kind() == std::io::ErrorKind::NotFound => format!(
+                        "cannot read: a symlink to {}, which does not exist ({e})",
+                        to.display()
+                    ),
+                    _ => format!("cannot read: {e}"),
+                },
             }),
         }
     }

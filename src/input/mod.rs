@@ -41,6 +41,24 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    /// Whether part or all of an input's lines were not read because of
+    /// it: a file or directory that could not be opened or listed
+    /// (`discover`, `analyze::inputs`), a read error or damaged compressed
+    /// data partway (`stream::decode`'s and `plain`'s messages, to which
+    /// the scheduler adds "the N lines before it were read"), or a file cut
+    /// while read. Not: what was skipped on purpose (symlink loops, second
+    /// links, sockets and devices inside a directory) or a file still being
+    /// written to, whose new lines were never part of the run.
+    pub fn lost_lines(&self) -> bool {
+        let m = self.message.as_str();
+        m.starts_with("cannot read")
+            || m.starts_with("cannot list directory")
+            || m.ends_with("lines before it were read")
+            || (m.starts_with("changed while read") && m.contains("(truncated"))
+    }
+}
+
 /// One input to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Input {
@@ -304,6 +322,9 @@ pub struct BlockReader {
     carry: Vec<u8>,
     pending: Option<std::io::Error>,
     done: bool,
+    /// The last block ended inside a line longer than [`STREAM_BLOCK`]:
+    /// the rest of that line is skipped before the next block.
+    skip_line: bool,
     piece: PieceOf,
 }
 
@@ -315,6 +336,7 @@ impl BlockReader {
             carry: Vec::new(),
             pending: None,
             done: false,
+            skip_line: false,
             piece: no_pieces,
         }
     }
@@ -340,6 +362,9 @@ impl BlockReader {
         tail.append(&mut self.carry);
         self.carry = tail;
         self.done = false;
+        // what is put back is read again, not skipped as the rest of a
+        // line too long for a block
+        self.skip_line = false;
     }
 
     /// The next block, `Ok(None)` at the end. A read error (a truncated gzip,
@@ -363,6 +388,9 @@ impl BlockReader {
             return Err(e);
         }
         if self.done {
+            return Ok(false);
+        }
+        if self.skip_line && !self.skip_rest_of_line()? {
             return Ok(false);
         }
         buf.extend_from_slice(&self.carry);
@@ -400,13 +428,52 @@ impl BlockReader {
             };
         }
         if !eof {
-            if let Some(i) = memchr::memrchr(b'\n', buf) {
-                let cut = block_end(buf, i + 1, self.piece);
-                self.carry.extend_from_slice(&buf[cut..]);
-                buf.truncate(cut);
+            match memchr::memrchr(b'\n', buf) {
+                Some(i) => {
+                    let cut = block_end(buf, i + 1, self.piece);
+                    self.carry.extend_from_slice(&buf[cut..]);
+                    buf.truncate(cut);
+                }
+                // one line fills the block: it is handed out cut there, as
+                // one (malformed) line, and its rest is skipped, so it counts
+                // once and the lines after it keep their numbers (before, each
+                // 8 MiB of it counted as a line of its own: a 2 GiB line in a
+                // pipe was 256 malformed lines, and every later file:line was
+                // off by 255). No log line is that long.
+                None => self.skip_line = true,
             }
         }
         Ok(true)
+    }
+
+    /// Skip the stream up to and including the next `\n`; `Ok(false)` when
+    /// it ends first.
+    fn skip_rest_of_line(&mut self) -> std::io::Result<bool> {
+        loop {
+            let chunk = match self.inner.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.done = true;
+                    return Err(e);
+                }
+            };
+            if chunk.is_empty() {
+                self.done = true;
+                return Ok(false);
+            }
+            match memchr::memchr(b'\n', chunk) {
+                Some(i) => {
+                    self.inner.consume(i + 1);
+                    self.skip_line = false;
+                    return Ok(true);
+                }
+                None => {
+                    let n = chunk.len();
+                    self.inner.consume(n);
+                }
+            }
+        }
     }
 }
 
@@ -548,6 +615,28 @@ mod tests {
         let b = r.next_block().unwrap().unwrap();
         assert_eq!(b, b"line one\nline two\nlast");
         assert!(r.next_block().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_line_longer_than_a_block_is_one_line() {
+        // a line, one of 2.5 blocks, 2 lines: 4 lines, the long one cut at
+        // about a block's length (reads of 1,000 bytes)
+        let mut text = b"first\n".to_vec();
+        text.resize(text.len() + STREAM_BLOCK * 5 / 2, b'x');
+        text.extend_from_slice(b"\nafter\nlast");
+        let reader = BufReader::with_capacity(1000, std::io::Cursor::new(text));
+        let mut r = BlockReader::new(Box::new(reader));
+        let mut lines = Vec::new();
+        while let Some(b) = r.next_block().unwrap() {
+            lines.extend(
+                b.split(|&c| c == b'\n')
+                    .filter(|l| !l.is_empty())
+                    .map(<[u8]>::len),
+            );
+        }
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert_eq!((lines[0], lines[2], lines[3]), (5, 5, 4));
+        assert!((STREAM_BLOCK..STREAM_BLOCK + 1000).contains(&lines[1]));
     }
 
     #[test]

@@ -163,7 +163,9 @@ pub fn phase_rows(u: &UpstreamTimingRow) -> Vec<Option<&PhaseRow>> {
 }
 
 /// What was not read, for the lines right after the verdict: files in no
-/// known format and malformed lines (counted and skipped), so a report whose
+/// known format, inputs that could not be read or were read only up to
+/// damage (a missing or unreadable file, a cut `.gz`: [`crate::input::Problem::lost_lines`])
+/// and malformed lines (counted and skipped), so a report whose
 /// counts miss part of the input says so before any figure, e.g.
 /// `not read: 66,667 malformed lines (33.33 % of 200,000 lines), skipped`.
 /// `None` when every input was read and no line was malformed. Files that
@@ -171,26 +173,59 @@ pub fn phase_rows(u: &UpstreamTimingRow) -> Vec<Option<&PhaseRow>> {
 /// whether that matters.
 pub fn not_read(r: &Report) -> Option<String> {
     let mut parts = Vec::new();
-    let unknown: Vec<&str> = r
-        .inputs
-        .iter()
-        .filter(|i| i.input_kind == crate::analyze::InputKind::Unknown)
-        .map(|i| i.path.as_str())
-        .collect();
-    if !unknown.is_empty() {
+    // up to three names, then "and N more"
+    let named = |what: &str, paths: &[&str]| {
         const NAMED: usize = 3;
-        let more = unknown.len().saturating_sub(NAMED);
-        parts.push(format!(
-            "{} file{} in no known format ({}{})",
-            num(unknown.len() as u64),
-            if unknown.len() == 1 { "" } else { "s" },
-            unknown[..unknown.len() - more].join(", "),
+        let more = paths.len().saturating_sub(NAMED);
+        format!(
+            "{} {what} ({}{})",
+            num(paths.len() as u64),
+            paths[..paths.len() - more].join(", "),
             if more > 0 {
                 format!(" and {} more", num(more as u64))
             } else {
                 String::new()
             }
+        )
+    };
+    let plural = |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+    // an empty file is said to be empty, not to be in no known format
+    let (mut empty, mut unknown) = (Vec::new(), Vec::new());
+    for i in &r.inputs {
+        if i.input_kind == crate::analyze::InputKind::Unknown {
+            match i.reason.starts_with("empty") {
+                true => empty.push(i.path.as_str()),
+                false => unknown.push(i.path.as_str()),
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        let what = plural(
+            unknown.len(),
+            "file in no known format",
+            "files in no known format",
+        );
+        parts.push(named(what, &unknown));
+    }
+    if !empty.is_empty() {
+        parts.push(named(
+            plural(empty.len(), "empty file", "empty files"),
+            &empty,
         ));
+    }
+    let lost: Vec<&str> = r
+        .problems
+        .iter()
+        .filter(|p| p.lost_lines())
+        .map(|p| p.path.as_str())
+        .collect();
+    if !lost.is_empty() {
+        let what = plural(
+            lost.len(),
+            "input not read or read only in part",
+            "inputs not read or read only in part",
+        );
+        parts.push(named(what, &lost));
     }
     let t = &r.totals;
     if t.malformed > 0 {
@@ -202,7 +237,14 @@ pub fn not_read(r: &Report) -> Option<String> {
             num(t.lines)
         ));
     }
-    (!parts.is_empty()).then(|| format!("not read: {}; see Inputs", parts.join("; ")))
+    (!parts.is_empty()).then(|| {
+        let see = if lost.is_empty() {
+            "see Inputs"
+        } else {
+            "see Inputs and Problems"
+        };
+        format!("not read: {}; {see}", parts.join("; "))
+    })
 }
 
 /// "… and N more bursts …" when the report lists only the bursts with the

@@ -4,6 +4,14 @@
 //! and all of them mixed in one directory. Each bad line is counted and
 //! shown with its file:line, every good line is still read (the counts
 //! equal those of the clean file, times the copies), and nothing panics.
+//!
+//! The submodules are the adversarial pass over what is not a log line:
+//! inputs that are not plain files, outputs that cannot be written, options
+//! with bad values, and the `--help` examples.
+
+mod help;
+mod inputs;
+mod outputs;
 
 use std::path::Path;
 use std::process::Command;

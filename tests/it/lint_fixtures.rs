@@ -62,7 +62,7 @@ fn render(sources: &SourceMap, diags: &[Diagnostic]) -> String {
         out += &text::render(d, sources);
         out.push('\n');
     }
-    out + &text::summary(diags)
+    out + &text::summary(diags, 0)
 }
 
 #[test]

@@ -169,6 +169,18 @@ pub enum LoadError {
         /// The start of the file.
         span: Span,
     },
+    /// A key given twice in one mapping (JSON or YAML): Envoy does not keep
+    /// both values, and which one a loader keeps differs, so the file is
+    /// not read rather than linted with a guess.
+    #[error("duplicate key `{key}`: one mapping sets it twice and Envoy keeps only one of the values; remove one")]
+    DuplicateKey {
+        /// The key.
+        key: String,
+        /// Its first occurrence.
+        first: Span,
+        /// The second.
+        span: Span,
+    },
 }
 
 impl LoadError {
@@ -179,6 +191,7 @@ impl LoadError {
             | Self::Syntax { span, .. }
             | Self::TooDeep { span }
             | Self::Alias { span, .. }
+            | Self::DuplicateKey { span, .. }
             | Self::Empty { span } => *span,
         }
     }
@@ -363,6 +376,10 @@ impl<'a> Loader<'a> {
             Event::MappingStart(anchor, _) => {
                 let mut entries: Vec<(Node, Node)> = Vec::new();
                 let mut merged: Vec<(Node, Node)> = Vec::new();
+                // the explicit scalar keys and where each is: a search of
+                // `entries` per key was quadratic (an object of 100,000
+                // keys did not load in two minutes)
+                let mut keys: HashMap<String, Span> = HashMap::new();
                 let mut end = span.end;
                 loop {
                     let (ev, s) = self.next()?;
@@ -375,6 +392,16 @@ impl<'a> Loader<'a> {
                     let value = self.node(ev, s, depth + 1)?;
                     end = end.max(value.span.end);
                     let is_merge = matches!(&key.kind, NodeKind::Scalar { text, quoted: false } if text == "<<");
+                    if let Some(k) = key.as_scalar().filter(|_| !is_merge) {
+                        if let Some(first) = keys.get(k) {
+                            return Err(LoadError::DuplicateKey {
+                                key: k.to_owned(),
+                                first: *first,
+                                span: key.span,
+                            });
+                        }
+                        keys.insert(k.to_owned(), key.span);
+                    }
                     if is_merge {
                         match value.kind {
                             NodeKind::Map(m) => merged.extend(m),
@@ -393,10 +420,7 @@ impl<'a> Loader<'a> {
                 }
                 // Merge keys: explicit entries win over merged ones.
                 for (k, v) in merged {
-                    let dup = entries
-                        .iter()
-                        .any(|(e, _)| e.as_scalar().is_some() && e.as_scalar() == k.as_scalar());
-                    if !dup {
+                    if !k.as_scalar().is_some_and(|k| keys.contains_key(k)) {
                         entries.push((k, v));
                     }
                 }
@@ -509,6 +533,49 @@ mod tests {
             root.get("y").unwrap().get("retries").unwrap().as_scalar(),
             Some("1")
         );
+    }
+
+    #[test]
+    fn a_mapping_of_many_keys_loads_in_linear_time() {
+        // 200,000 keys: a quadratic duplicate search is 2·10^10 compares,
+        // minutes even optimized; a hash set, milliseconds (no timing is
+        // asserted: a regression shows as a test that does not end)
+        let keys: Vec<String> = (0..200_000).map(|i| format!("\"k{i}\": {i}")).collect();
+        let text = format!("{{{}}}", keys.join(","));
+        let node = load_as(FileId(0), text.as_bytes(), Syntax::Json).unwrap();
+        assert_eq!(node.as_map().map(<[_]>::len), Some(200_000));
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused_naming_both() {
+        // Envoy keeps one value of a duplicated key (which one depends on
+        // its loader): reading either would be a guess
+        for (text, syntax) in [
+            ("a:\n  t: 1s\n  u: 2\n  t: 300s\n", Syntax::Yaml),
+            (
+                "{\"a\": {\"t\": \"1s\", \"u\": 2, \"t\": \"300s\"}}",
+                Syntax::Json,
+            ),
+        ] {
+            let err = load_as(FileId(0), text.as_bytes(), syntax).unwrap_err();
+            let LoadError::DuplicateKey { key, first, span } = &err else {
+                panic!("{err:?}");
+            };
+            assert_eq!(key, "t");
+            assert_eq!(
+                &text[first.start as usize..first.end as usize].trim_matches('"'),
+                &"t"
+            );
+            assert!(
+                first.start < span.start
+                    && text[span.start as usize..]
+                        .trim_start_matches('"')
+                        .starts_with("t")
+            );
+        }
+        // the same key in two mappings, and merge keys, are not duplicates
+        let ok = "a: &x {t: 1s}\nb: {t: 2s}\nc:\n  <<: *x\n  t: 3s\n";
+        assert!(load_as(FileId(0), ok.as_bytes(), Syntax::Yaml).is_ok());
     }
 
     #[test]

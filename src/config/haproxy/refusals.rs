@@ -31,6 +31,8 @@
 //! Lines inside `.if` blocks are not checked: HAProxy reads only the branch
 //! its condition picks, which depends on where it runs.
 
+use std::collections::HashMap;
+
 use crate::config::model::Invalid;
 use crate::source::Span;
 
@@ -62,8 +64,10 @@ pub fn invalid_char(name: &str) -> Option<char> {
 
 /// Record what `haproxy -c` refuses in `cfg` (whose bytes are `text`).
 pub fn check(cfg: &Config, text: &[u8], out: &mut Vec<Invalid>) {
-    // Proxies seen so far: (name, frontend side, backend side, header).
-    let mut proxies: Vec<(&str, bool, bool, &Line)> = Vec::new();
+    // Proxies seen so far: name → (frontend side, backend side, header),
+    // by name: a search of every proxy per proxy (and of every server per
+    // server, below) was quadratic, 18 s for a backend of 100,000 servers
+    let mut proxies: HashMap<&str, Vec<(bool, bool, &Line)>> = HashMap::new();
     for section in &cfg.sections {
         if section.header.cond_depth == 0 && name_checked(section.kind) {
             if let Some(name) = &section.name {
@@ -73,8 +77,8 @@ pub fn check(cfg: &Config, text: &[u8], out: &mut Vec<Invalid>) {
         if section.header.cond_depth == 0 {
             same_name(text, section, &mut proxies, out);
         }
-        // Server names of this backend: (name, line).
-        let mut servers: Vec<(&str, &Line)> = Vec::new();
+        // Server names of this backend → the line of the first.
+        let mut servers: HashMap<&str, &Line> = HashMap::new();
         for line in section.lines.iter().filter(|l| l.cond_depth == 0) {
             let proxy = section.kind.is_proxy();
             match line.keyword() {
@@ -196,7 +200,7 @@ fn refuse(out: &mut Vec<Invalid>, span: Span, directive: &str, problem: String, 
 fn same_name<'c>(
     text: &[u8],
     section: &'c Section,
-    seen: &mut Vec<(&'c str, bool, bool, &'c Line)>,
+    seen: &mut HashMap<&'c str, Vec<(bool, bool, &'c Line)>>,
     out: &mut Vec<Invalid>,
 ) {
     let (fe, be) = match section.kind {
@@ -209,9 +213,9 @@ fn same_name<'c>(
     if name.flags.env {
         return;
     }
-    if let Some((_, _, _, other)) = seen
-        .iter()
-        .find(|(n, f, b, _)| *n == name.value && ((fe && *f) || (be && *b)))
+    if let Some((_, _, other)) = seen
+        .get(name.value.as_str())
+        .and_then(|same| same.iter().find(|(f, b, _)| (fe && *f) || (be && *b)))
     {
         refuse(
             out,
@@ -232,7 +236,9 @@ fn same_name<'c>(
             "HAProxy refuses the file: give each frontend, backend and listen section its own name",
         );
     }
-    seen.push((name.value.as_str(), fe, be, &section.header));
+    seen.entry(name.value.as_str())
+        .or_default()
+        .push((fe, be, &section.header));
 }
 
 /// The proxy modes HAProxy knows (str_to_proxy_mode() in proxy.c, and
@@ -325,7 +331,7 @@ fn server<'c>(
     text: &[u8],
     section: &Section,
     line: &'c Line,
-    seen: &mut Vec<(&'c str, &'c Line)>,
+    seen: &mut HashMap<&'c str, &'c Line>,
     out: &mut Vec<Invalid>,
 ) {
     let Some(name) = line.word(1) else { return };
@@ -361,7 +367,7 @@ fn server<'c>(
     if name.flags.env {
         return;
     }
-    if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name.value) {
+    if let Some(first) = seen.get(name.value.as_str()) {
         refuse(
             out,
             name.span,
@@ -376,7 +382,7 @@ fn server<'c>(
             "HAProxy refuses the file: give each server of a backend its own name",
         );
     }
-    seen.push((name.value.as_str(), line));
+    seen.entry(name.value.as_str()).or_insert(line);
 }
 
 fn bad_name(what: &str, name: &Word, out: &mut Vec<Invalid>) {
@@ -478,6 +484,33 @@ mod tests {
         let (_, p) = parse_str("h.cfg", text.as_bytes());
         let m = p.model.expect("model");
         m.invalid.iter().map(|i| i.problem.clone()).collect()
+    }
+
+    #[test]
+    fn many_servers_and_proxies_are_checked_by_name_not_pairwise() {
+        // 60,000 servers in a backend and 20,000 backends: names were
+        // compared pairwise (18 s for 100,000 servers, optimized); the
+        // last of each is named twice, and only it is refused (no timing
+        // is asserted: a regression shows as a test that takes minutes)
+        let mut text = String::from("backend b\n");
+        for i in 0..60_000 {
+            text += &format!("  server s{i} 10.0.0.1:80\n");
+        }
+        text += "  server s7 10.0.0.2:80\n";
+        for i in 0..20_000 {
+            text += &format!("backend p{i}\n");
+        }
+        text += "backend p5\n";
+        let p = problems(&text);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(
+            p[0].contains("another server named 's7' was already defined at line 9"),
+            "{p:?}"
+        );
+        assert!(
+            p[1].contains("backend 'p5' has the same name as backend 'p5'"),
+            "{p:?}"
+        );
     }
 
     #[test]

@@ -72,15 +72,18 @@ pub fn display_path(sources: &SourceMap, span: Span) -> String {
     sources.path(span.file).to_string_lossy().replace('\\', "/")
 }
 
-/// Write `diags` in `format`.
+/// Write `diags` in `format`; `unread`: inputs that could not be read at
+/// all, which the text summary names (the other formats carry findings
+/// only, and the exit code 2 says an input failed).
 pub fn emit(
     w: &mut dyn Write,
     format: Format,
     diags: &[Diagnostic],
     sources: &SourceMap,
+    unread: usize,
 ) -> io::Result<()> {
     match format {
-        Format::Text => text::emit(w, diags, sources),
+        Format::Text => text::emit(w, diags, sources, unread),
         Format::Json => json::emit(w, diags, sources),
         Format::Sarif => sarif::emit(w, diags, sources),
         Format::Github => github::emit(w, diags, sources),
