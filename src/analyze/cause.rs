@@ -932,6 +932,14 @@ mod tests {
         }
     }
 
+    /// `line` as found in a file named `error.log`.
+    fn in_error_log(line: &ErrorLine) -> ErrorRef<'_> {
+        ErrorRef {
+            line,
+            file: "error.log",
+        }
+    }
+
     fn eline(kind: UpstreamError, up: &str) -> ErrorLine {
         ErrorLine {
             file: 0,
@@ -965,10 +973,7 @@ mod tests {
         assert_eq!(replaced(200, &[]), None);
         // the evidence says so, and the failed attempt keeps its cause
         let e = eline(UpstreamError::Refused, "10.0.0.1:80");
-        let refs = [ErrorRef {
-            line: &e,
-            file: "error.log",
-        }];
+        let refs = [in_error_log(&e)];
         let v = classify(200, std::slice::from_ref(&refused), &refs, RICH, true);
         assert_eq!(v.cause, Cause::UpstreamRefused);
         assert!(
@@ -998,16 +1003,7 @@ mod tests {
         let mut timed_out = eline(UpstreamError::Timeout, "10.0.0.2:80");
         timed_out.line = 9;
         timed_out.message = "upstream timed out (110: Connection timed out) while reading response header from upstream".into();
-        let refs = [
-            ErrorRef {
-                line: &refused,
-                file: "error.log",
-            },
-            ErrorRef {
-                line: &timed_out,
-                file: "error.log",
-            },
-        ];
+        let refs = [in_error_log(&refused), in_error_log(&timed_out)];
         let v = classify(504, &a, &refs, RICH, true);
         assert_eq!(v.cause, Cause::Timeout);
         assert!(
@@ -1042,16 +1038,7 @@ mod tests {
         let refused = eline(UpstreamError::Refused, "10.0.0.1:80");
         let mut timed_out = eline(UpstreamError::Timeout, "10.0.0.2:80");
         timed_out.line = 9;
-        let refs = [
-            ErrorRef {
-                line: &refused,
-                file: "error.log",
-            },
-            ErrorRef {
-                line: &timed_out,
-                file: "error.log",
-            },
-        ];
+        let refs = [in_error_log(&refused), in_error_log(&timed_out)];
         let v = classify(502, &a, &refs, RICH, true);
         assert_eq!(v.cause, Cause::Passthrough);
         let earlier = |v: &Verdict| {
@@ -1079,16 +1066,7 @@ mod tests {
         let refused = eline(UpstreamError::Refused, "10.0.0.1:80");
         let mut timed_out = eline(UpstreamError::Timeout, "10.0.0.2:80");
         timed_out.line = 9;
-        let refs = [
-            ErrorRef {
-                line: &refused,
-                file: "error.log",
-            },
-            ErrorRef {
-                line: &timed_out,
-                file: "error.log",
-            },
-        ];
+        let refs = [in_error_log(&refused), in_error_log(&timed_out)];
         let no_header_time = Capabilities {
             header_time: false,
             ..RICH
@@ -1154,10 +1132,7 @@ mod tests {
         ] {
             let mut body = eline(kind, "10.0.0.1:80");
             body.message = message.into();
-            let refs = [ErrorRef {
-                line: &body,
-                file: "error.log",
-            }];
+            let refs = [in_error_log(&body)];
             let v = classify(502, &[], &refs, combined, true);
             assert_eq!(v.cause, Cause::Passthrough, "{message}: {:?}", v.evidence);
             assert!(
@@ -1169,10 +1144,7 @@ mod tests {
             );
             // the header phase's early close is one
             body.message = "upstream prematurely closed connection while reading response header from upstream".into();
-            let refs = [ErrorRef {
-                line: &body,
-                file: "error.log",
-            }];
+            let refs = [in_error_log(&body)];
             if kind == UpstreamError::ClosedEarly {
                 assert_eq!(
                     classify(502, &[], &refs, combined, true).cause,
@@ -1199,10 +1171,7 @@ mod tests {
         let v = classify(
             502,
             &[att("10.0.0.1:80", 502, None, None)],
-            &[ErrorRef {
-                line: &e,
-                file: "error.log",
-            }],
+            &[in_error_log(&e)],
             RICH,
             true,
         );
@@ -1327,10 +1296,7 @@ mod tests {
     #[test]
     fn keepalive_race_needs_same_server_retry() {
         let e = eline(UpstreamError::ClosedEarly, "10.0.0.1:80");
-        let r = [ErrorRef {
-            line: &e,
-            file: "error.log",
-        }];
+        let r = [in_error_log(&e)];
         let a = [
             att("10.0.0.1:80", 502, Some(0.0), None),
             att("10.0.0.1:80", 200, Some(1.0), Some(3.0)),
@@ -1349,10 +1315,7 @@ mod tests {
     #[test]
     fn keepalive_race_from_config_and_connect_time() {
         let e = eline(UpstreamError::ClosedEarly, "10.0.0.1:80");
-        let r = [ErrorRef {
-            line: &e,
-            file: "error.log",
-        }];
+        let r = [in_error_log(&e)];
         let on = |_: &str| Keepalive::On {
             group: "api".into(),
             directive: "keepalive 32 (nginx.conf:40)".into(),
@@ -1413,16 +1376,7 @@ mod tests {
         let mut e = eline(UpstreamError::RateLimited, "-");
         e.upstream = None;
         e.message = r#"limiting requests, excess: 0.960 by zone "perip""#.into();
-        let v = classify(
-            503,
-            &[],
-            &[ErrorRef {
-                line: &e,
-                file: "error.log",
-            }],
-            RICH,
-            true,
-        );
+        let v = classify(503, &[], &[in_error_log(&e)], RICH, true);
         assert_eq!(v.cause, Cause::RateLimited);
         assert!(v.evidence[0].contains("limiting requests"));
     }
