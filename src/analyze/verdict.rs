@@ -120,8 +120,9 @@ pub fn verdict(f: &Facts<'_>) -> String {
     let mut parts = Vec::new();
     if t.status_502 == 0 {
         parts.push(format!(
-            "no 502 in {} requests{}",
+            "no 502 in {} request{}{}",
             num(t.requests),
+            if t.requests == 1 { "" } else { "s" },
             f.span_ms
                 .map(|ms| format!(" ({})", over(ms)))
                 .unwrap_or_default()

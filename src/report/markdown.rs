@@ -261,10 +261,11 @@ pub fn render(r: &Report) -> String {
         let ht = &h.totals;
         let _ = writeln!(
             out,
-            "## Hop {} ({:?})\n\n{} requests; 502: {}; 503: {}; 504: {}\n",
+            "## Hop {} ({:?})\n\n{} request{}; 502: {}; 503: {}; 504: {}\n",
             text(h.name),
             h.hop,
             num(ht.requests),
+            if ht.requests == 1 { "" } else { "s" },
             num(ht.status_502),
             num(h.status_503),
             num(ht.status_504)

@@ -133,12 +133,13 @@ pub fn render_with(r: &Report, width: u16, verbose: bool) -> String {
     let n_error = r.inputs.iter().filter(|i| i.kind == "nginx_error").count();
     let _ = writeln!(
         out,
-        "gatecheck analyze: {} access log{}, {} error log{}, {} requests",
+        "gatecheck analyze: {} access log{}, {} error log{}, {} request{}",
         n_access,
         if n_access == 1 { "" } else { "s" },
         n_error,
         if n_error == 1 { "" } else { "s" },
-        num(t.requests)
+        num(t.requests),
+        if t.requests == 1 { "" } else { "s" }
     );
     if let (Some(a), Some(b)) = (&r.first_request, &r.last_request) {
         let _ = writeln!(out, "time range: {a} → {b}");
@@ -573,12 +574,13 @@ fn hops(r: &Report, width: u16, out: &mut String) {
         let t = &h.totals;
         let _ = writeln!(
             out,
-            "\n── {} ({:?}, {} file{}): {} requests, 502: {}, 503: {}, 504: {}",
+            "\n── {} ({:?}, {} file{}): {} request{}, 502: {}, 503: {}, 504: {}",
             h.name,
             h.hop,
             h.files.len(),
             if h.files.len() == 1 { "" } else { "s" },
             num(t.requests),
+            if t.requests == 1 { "" } else { "s" },
             num(t.status_502),
             num(h.status_503),
             num(t.status_504)

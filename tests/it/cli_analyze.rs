@@ -1438,3 +1438,24 @@ fn container_pieces_across_a_chunk_boundary_are_read_whole() {
         }
     }
 }
+
+/// One request is "1 request", in the verdict and the header alike.
+#[test]
+fn one_request_is_said_in_the_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    std::fs::write(
+        &log,
+        "127.0.0.1 - - [20/Nov/2026:14:05:00 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"curl\"\n",
+    )
+    .unwrap();
+    let o = gatecheck(&["analyze", log.to_str().unwrap(), "--no-progress"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = stdout(&o);
+    assert!(text.contains("no 502 in 1 request "), "{text}");
+    assert!(
+        text.contains("1 access log, 0 error logs, 1 request\n"),
+        "{text}"
+    );
+    assert!(!text.contains("1 requests"), "{text}");
+}
