@@ -122,10 +122,11 @@ enum Item {
     Var(Field, bool),
 }
 
-/// Where [`LogFormat::parse_summary`] stopped reading a line, for
-/// [`LogFormat::complete`]: nowhere when it read every field.
+/// Where [`LogFormat::parse_summary`] stopped reading a line (the byte
+/// after its forward part), for [`LogFormat::complete`]: nowhere when it
+/// read every field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Resume(Option<(usize, usize)>);
+pub struct Resume(Option<usize>);
 
 impl Resume {
     /// True when the summary skipped part of the line.
@@ -168,7 +169,9 @@ pub struct LogFormat {
     items: Vec<Item>,
     fields: u64,
     /// Fast plan (see [`LogFormat::parse_summary`]): items `..front_end` are
-    /// matched forward, items `back_start..` backward from the end of the line.
+    /// matched forward, items `back_start..` backward from the end of the line
+    /// (the walks run them compiled: `front_end` is kept for the tests).
+    #[cfg(test)]
     front_end: usize,
     back_start: Option<usize>,
     /// Items `upstream_start..` (every upstream variable `each_attempt`
@@ -266,6 +269,7 @@ impl LogFormat {
             escape,
             items,
             fields,
+            #[cfg(test)]
             front_end,
             back_start,
             upstream_start,
@@ -308,7 +312,7 @@ impl LogFormat {
         }
         let front = run_ops(&self.ops_front, line, 0, rec, cache)?;
         match run_back(&self.back_ops, line, front, false, rec, cache) {
-            Ok(()) if rec.status.is_some() => Ok(Resume(Some((self.front_end, front)))),
+            Ok(()) if rec.status.is_some() => Ok(Resume(Some(front))),
             _ => {
                 *rec = Record::default();
                 run_ops(&self.ops_all, line, 0, rec, cache)?;
@@ -331,18 +335,12 @@ impl LogFormat {
         at: Resume,
         cache: &mut TimeCache,
     ) -> Result<(), LineError> {
-        let Resume(Some((item, pos))) = at else {
+        let Resume(Some(pos)) = at else {
             return Ok(());
         };
-        let line = strip_cr(line);
         // the summary's backward walk stored the fields after the skipped
         // middle; the forward walk puts each of them again, as `parse` does
-        if item == self.front_end {
-            run_ops(&self.ops_rest, line, pos, rec, cache)?;
-        } else {
-            // not a summary of this format's: the generic walk
-            self.walk_forward(line, item, pos, self.items.len(), rec, cache)?;
-        }
+        run_ops(&self.ops_rest, strip_cr(line), pos, rec, cache)?;
         match rec.status {
             Some(_) => Ok(()),
             None => Err(LineError::BadStatus),
@@ -367,7 +365,7 @@ impl LogFormat {
         at: Resume,
         cache: &mut TimeCache,
     ) -> Result<(), LineError> {
-        let (Resume(Some((_, floor))), Some(_)) = (at, self.upstream_start) else {
+        let (Resume(Some(floor)), Some(_)) = (at, self.upstream_start) else {
             return self.complete(line, rec, at, cache);
         };
         match run_back(&self.upstream_ops, strip_cr(line), floor, true, rec, cache) {
@@ -380,9 +378,8 @@ impl LogFormat {
     /// Match `items[start..end]` from byte `pos` of `line` (where
     /// `items[..start]` ended); returns the position reached. The generic
     /// walk: the hot paths run the same items compiled ([`run_ops`]); this
-    /// one is their tests' reference, and resumes a [`Resume`] that is not
-    /// this format's.
-    #[inline]
+    /// one is their tests' reference.
+    #[cfg(test)]
     fn walk_forward<'a, S: Sink<'a>>(
         &self,
         line: &'a [u8],
@@ -1201,6 +1198,27 @@ pub fn builtin_formats() -> Vec<LogFormat> {
 mod tests {
     use super::*;
 
+    /// Every `.log` under `fixtures/logs/nginx`, sorted.
+    fn nginx_fixture_logs() -> Vec<std::path::PathBuf> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "log") {
+                    out.push(p);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/logs/nginx"),
+            &mut out,
+        );
+        out.sort();
+        out
+    }
+
     #[test]
     fn grammar_formats_compile() {
         let f = builtin_formats();
@@ -1330,21 +1348,7 @@ mod tests {
     /// with appended fields, CRLF or a list separator inside a value.
     #[test]
     fn complete_equals_a_fresh_full_parse() {
-        fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-            for e in std::fs::read_dir(dir).unwrap().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    files(&p, out);
-                } else if p.extension().is_some_and(|x| x == "log") {
-                    out.push(p);
-                }
-            }
-        }
-        let mut paths = Vec::new();
-        files(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/logs/nginx"),
-            &mut paths,
-        );
+        let paths = nginx_fixture_logs();
         assert!(paths.len() > 5, "{paths:?}");
         let mut lines: Vec<Vec<u8>> = Vec::new();
         for p in &paths {
@@ -1415,23 +1419,8 @@ mod tests {
     /// that repeat its time but end the field differently.
     #[test]
     fn a_warm_time_cache_reads_as_a_fresh_one() {
-        fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-            for e in std::fs::read_dir(dir).unwrap().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    files(&p, out);
-                } else if p.extension().is_some_and(|x| x == "log") {
-                    out.push(p);
-                }
-            }
-        }
         let mut lines: Vec<Vec<u8>> = Vec::new();
-        let mut paths = Vec::new();
-        files(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/logs/nginx"),
-            &mut paths,
-        );
-        paths.sort();
+        let paths = nginx_fixture_logs();
         assert!(paths.len() > 5, "{paths:?}");
         for p in &paths {
             let text = std::fs::read(p).unwrap();
