@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use super::inputs::{Data, Loaded};
 use super::Options;
 use crate::input::{self, BlockReader, Opened, PlainFile, Problem};
-use crate::logs::wrap::container_piece;
+use crate::logs::wrap::{container_piece, Wrap};
 
 /// Tasks started ahead of the oldest unfinished one, per worker thread.
 /// A task's result is one chunk's aggregate (a few KiB, plus its events with
@@ -124,6 +124,11 @@ struct Source {
     slot: Mutex<Slot>,
     /// A stream handed over by the plan (read once).
     stream: Mutex<Option<(BlockReader, Option<Vec<u8>>)>>,
+    /// The pieces a chunk or block boundary must not fall between: a
+    /// container runtime's cut lines where the input was detected as
+    /// Docker json-file or CRI, none elsewhere (no look around the
+    /// boundaries of a plain log).
+    pieces: Option<input::PieceOf>,
 }
 
 /// Run `f` over every chunk of every input of `files` and hand each result
@@ -405,11 +410,7 @@ fn run_task<T>(
                 return;
             };
             if range.1 > range.0 {
-                let (start, end) = (
-                    plain.boundary(range.0, container_piece),
-                    plain.boundary(range.1, container_piece),
-                );
-                let r = plain.with_chunk((start, end.max(start)), |c| f(file, c));
+                let r = plain.with_chunk(src.boundaries(&plain, range), |c| f(file, c));
                 drop(plain);
                 tick(range.1 - range.0);
                 send(Msg::Part(r.0, r.1));
@@ -446,11 +447,7 @@ fn run_task<T>(
                         // no longer compressed (replaced since detection):
                         // read it as it is now, in order, on this worker
                         for range in p.ranges(input::CHUNK_SIZE) {
-                            let range = (
-                                p.boundary(range.0, container_piece),
-                                p.boundary(range.1, container_piece),
-                            );
-                            let range = (range.0, range.1.max(range.0));
+                            let range = src.boundaries(&p, range);
                             let r = p.with_chunk(range, |c| f(file, c));
                             tick(range.1 - range.0);
                             if !send(Msg::Part(r.0, r.1)) {
@@ -468,10 +465,10 @@ fn run_task<T>(
             // blocks and chunks end after whole lines, a container
             // runtime's pieces of one line included; a first block read
             // for detection gives back the pieces it cut
-            br.keep_pieces(container_piece);
+            br.keep_pieces(src.piece());
             if let Some(b) = first.as_mut().filter(|_| !br.is_done()) {
                 if let Some(i) = memchr::memrchr(b'\n', b) {
-                    let cut = input::block_end(b, i + 1, container_piece);
+                    let cut = input::block_end(b, i + 1, src.piece());
                     br.unread(b.split_off(cut));
                 }
             }
@@ -480,7 +477,7 @@ fn run_task<T>(
                 if gone {
                     return;
                 }
-                for chunk in input::chunks(block, input::CHUNK_SIZE, container_piece) {
+                for chunk in input::chunks(block, input::CHUNK_SIZE, src.piece()) {
                     let (r, n) = f(file, chunk);
                     if !send(Msg::Part(r, n)) {
                         gone = true;
@@ -504,7 +501,25 @@ impl Source {
             input: l.input.clone(),
             slot: Mutex::new(Slot::NotOpened),
             stream: Mutex::new(stream),
+            pieces: matches!(l.wrap, Wrap::Docker | Wrap::Cri).then_some(container_piece as _),
         }
+    }
+
+    /// The bytes of `plain` a chunk task for `range` reads: as they are
+    /// when the input has no pieces (a chunk holds the lines that start in
+    /// its range), else moved past a cut line's pieces on both ends
+    /// ([`PlainFile::boundary`]).
+    fn boundaries(&self, plain: &PlainFile, range: (u64, u64)) -> (u64, u64) {
+        let Some(piece) = self.pieces else {
+            return range;
+        };
+        let start = plain.boundary(range.0, piece);
+        (start, plain.boundary(range.1, piece).max(start))
+    }
+
+    /// The pieces stream blocks and chunks must not end between.
+    fn piece(&self) -> input::PieceOf {
+        self.pieces.unwrap_or(input::no_pieces)
     }
 }
 
