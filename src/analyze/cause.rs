@@ -243,13 +243,7 @@ fn push_secs(s: &mut impl std::fmt::Write, v: Option<f64>) {
         if (x - ms as f64).abs() < 0.25 {
             let mut num = itoa::Buffer::new();
             let _ = s.write_str(num.format(ms / 1000));
-            let f = (ms % 1000) as u16;
-            let digits = [
-                b'.',
-                b'0' + (f / 100) as u8,
-                b'0' + (f / 10 % 10) as u8,
-                b'0' + (f % 10) as u8,
-            ];
+            let digits = super::event_json::dot_millis((ms % 1000) as u16);
             // ASCII digits
             let _ = s.write_str(std::str::from_utf8(&digits).unwrap_or(".000"));
             return;

@@ -277,6 +277,16 @@ fn write_opt_f64(out: &mut Vec<u8>, v: Option<f64>) {
     }
 }
 
+/// `.` and the three digits of `f` milliseconds (`f` < 1000), as ASCII.
+pub(super) fn dot_millis(f: u16) -> [u8; 4] {
+    [
+        b'.',
+        b'0' + (f / 100) as u8,
+        b'0' + (f / 10 % 10) as u8,
+        b'0' + (f % 10) as u8,
+    ]
+}
+
 /// Write `v` as serde_json does when it is the double nearest to a whole
 /// number `k` of milliseconds below 10⁹ s (a time logged with three
 /// decimals always is): then its shortest round-trip text is `k / 1000`
@@ -298,12 +308,7 @@ fn write_millis(out: &mut Vec<u8>, v: f64) -> bool {
     let mut num = itoa::Buffer::new();
     out.extend_from_slice(num.format(k / 1000).as_bytes());
     let f = (k % 1000) as u16;
-    let digits = [
-        b'.',
-        b'0' + (f / 100) as u8,
-        b'0' + (f / 10 % 10) as u8,
-        b'0' + (f % 10) as u8,
-    ];
+    let digits = dot_millis(f);
     let len = match f {
         0 => 2,
         _ if f % 100 == 0 => 2,
