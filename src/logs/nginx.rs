@@ -122,11 +122,10 @@ enum Item {
     Var(Field, bool),
 }
 
-/// Where [`LogFormat::parse_summary`] stopped reading a line (the byte
-/// after its forward part), for [`LogFormat::complete`]: nowhere when it
-/// read every field.
+/// Where [`LogFormat::parse_summary`] stopped reading a line, for
+/// [`LogFormat::complete`]: nowhere when it read every field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Resume(Option<usize>);
+pub struct Resume(Option<(usize, usize)>);
 
 impl Resume {
     /// True when the summary skipped part of the line.
@@ -169,9 +168,7 @@ pub struct LogFormat {
     items: Vec<Item>,
     fields: u64,
     /// Fast plan (see [`LogFormat::parse_summary`]): items `..front_end` are
-    /// matched forward, items `back_start..` backward from the end of the line
-    /// (the walks run them compiled: `front_end` is kept for the tests).
-    #[cfg(test)]
+    /// matched forward, items `back_start..` backward from the end of the line.
     front_end: usize,
     back_start: Option<usize>,
     /// Items `upstream_start..` (every upstream variable `each_attempt`
@@ -269,7 +266,6 @@ impl LogFormat {
             escape,
             items,
             fields,
-            #[cfg(test)]
             front_end,
             back_start,
             upstream_start,
@@ -312,7 +308,7 @@ impl LogFormat {
         }
         let front = run_ops(&self.ops_front, line, 0, rec, cache)?;
         match run_back(&self.back_ops, line, front, false, rec, cache) {
-            Ok(()) if rec.status.is_some() => Ok(Resume(Some(front))),
+            Ok(()) if rec.status.is_some() => Ok(Resume(Some((self.front_end, front)))),
             _ => {
                 *rec = Record::default();
                 run_ops(&self.ops_all, line, 0, rec, cache)?;
@@ -335,12 +331,18 @@ impl LogFormat {
         at: Resume,
         cache: &mut TimeCache,
     ) -> Result<(), LineError> {
-        let Resume(Some(pos)) = at else {
+        let Resume(Some((item, pos))) = at else {
             return Ok(());
         };
+        let line = strip_cr(line);
         // the summary's backward walk stored the fields after the skipped
         // middle; the forward walk puts each of them again, as `parse` does
-        run_ops(&self.ops_rest, strip_cr(line), pos, rec, cache)?;
+        if item == self.front_end {
+            run_ops(&self.ops_rest, line, pos, rec, cache)?;
+        } else {
+            // not a summary of this format's: the generic walk
+            self.walk_forward(line, item, pos, self.items.len(), rec, cache)?;
+        }
         match rec.status {
             Some(_) => Ok(()),
             None => Err(LineError::BadStatus),
@@ -365,7 +367,7 @@ impl LogFormat {
         at: Resume,
         cache: &mut TimeCache,
     ) -> Result<(), LineError> {
-        let (Resume(Some(floor)), Some(_)) = (at, self.upstream_start) else {
+        let (Resume(Some((_, floor))), Some(_)) = (at, self.upstream_start) else {
             return self.complete(line, rec, at, cache);
         };
         match run_back(&self.upstream_ops, strip_cr(line), floor, true, rec, cache) {
@@ -378,8 +380,9 @@ impl LogFormat {
     /// Match `items[start..end]` from byte `pos` of `line` (where
     /// `items[..start]` ended); returns the position reached. The generic
     /// walk: the hot paths run the same items compiled ([`run_ops`]); this
-    /// one is their tests' reference.
-    #[cfg(test)]
+    /// one is their tests' reference, and resumes a [`Resume`] that is not
+    /// this format's.
+    #[inline]
     fn walk_forward<'a, S: Sink<'a>>(
         &self,
         line: &'a [u8],
