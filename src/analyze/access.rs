@@ -282,7 +282,8 @@ fn parse_access_into(agg: &mut Agg, events: &mut Collect, chunk: &[u8], ctx: &Ct
     // each 5xx line's attempts, zipped once (for the timings and the
     // classification) into one reused buffer
     let mut attempts = Vec::new();
-    for raw in lines(chunk) {
+    // (the newline searcher made once per chunk: `scan::lines`)
+    for raw in crate::logs::scan::lines(chunk) {
         n += 1;
         if raw.is_empty() || raw == b"\r" {
             continue;
