@@ -403,6 +403,15 @@ impl Timings {
             };
             // the same key `UpstreamFields::attempts` gives the address
             let addr = a.addr.unwrap_or_default();
+            // an address is ASCII: checked a word at a time, where
+            // `from_utf8` (0.8–1.1 % of a plain nginx run's samples, one
+            // call per sampled attempt here) walks its general decoder
+            if addr.is_ascii() {
+                // SAFETY: ASCII bytes are valid UTF-8.
+                let s = unsafe { std::str::from_utf8_unchecked(addr) };
+                self.see_one(s, a.status, &times, status, utc_ms);
+                return;
+            }
             match std::str::from_utf8(addr) {
                 Ok(s) => self.see_one(s, a.status, &times, status, utc_ms),
                 Err(_) => {
