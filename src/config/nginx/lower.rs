@@ -75,6 +75,36 @@ pub fn pass_directive(module: PassModule) -> &'static str {
     }
 }
 
+/// The directive that sends a request header or parameter upstream for
+/// `module`: `grpc_set_header` is `proxy_set_header`'s twin (a header of
+/// the gRPC request); FastCGI, uwsgi and SCGI carry request data as
+/// parameters (`fastcgi_param HTTP_X_REQUEST_ID $request_id`), which the
+/// application reads as CGI variables (nginx docs of each module's
+/// `*_param`).
+pub fn header_directive(module: PassModule) -> &'static str {
+    match module {
+        PassModule::FastCgi => "fastcgi_param",
+        PassModule::Uwsgi => "uwsgi_param",
+        PassModule::Scgi => "scgi_param",
+        PassModule::Grpc => "grpc_set_header",
+    }
+}
+
+/// The first `directive` (`proxy_set_header`, `grpc_set_header` or a
+/// `*_param`) in effect that sends a request id upstream: an
+/// `X-Request-ID` header (`HTTP_X_REQUEST_ID` as a CGI parameter), or any
+/// header or parameter whose value uses `$request_id`.
+fn request_id_header(d: &Directives, directive: &str) -> Option<Setting<String>> {
+    d.all(directive).iter().find_map(|h| {
+        let name = h.arg(0)?;
+        let value = h.arg(1).unwrap_or("");
+        (name.eq_ignore_ascii_case("x-request-id")
+            || name.eq_ignore_ascii_case("http_x_request_id")
+            || value.contains("$request_id"))
+        .then(|| Setting::explicit(name.to_string(), h.span))
+    })
+}
+
 /// The predefined `combined` format ((nginx docs: log log_format)).
 pub const COMBINED_FORMAT: &str = "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\"";
 
@@ -764,18 +794,18 @@ impl Lower {
             },
             None => Setting::default_at(http_default, span),
         };
-        let request_id_header = d.all("proxy_set_header").iter().find_map(|h| {
-            let name = h.arg(0)?;
-            let value = h.arg(1).unwrap_or("");
-            (name.eq_ignore_ascii_case("x-request-id") || value.contains("$request_id"))
-                .then(|| Setting::explicit(name.to_string(), h.span))
-        });
         let access_log = self.access_log(&d, span);
         let module_pass = if proxy.is_none() {
             self.module_pass(&d, span)
         } else {
             None
         };
+        let request_id_header = request_id_header(
+            &d,
+            module_pass
+                .as_ref()
+                .map_or("proxy_set_header", |mp| header_directive(mp.module)),
+        );
         Route {
             matcher,
             span,
