@@ -1170,10 +1170,63 @@ fn validate(
                 }
             }
         }
+        let address = match name {
+            "proxy_pass" | "fastcgi_pass" | "uwsgi_pass" | "scgi_pass" | "grpc_pass" => {
+                n.args.first()
+            }
+            "server" if context == ctx::UPSTREAM || context == ctx::STREAM_UPSTREAM => {
+                n.args.first()
+            }
+            _ => None,
+        };
+        if let Some(a) = address {
+            if let Some(hostport) = bad_port(&a.value) {
+                let mut help =
+                    "give the port as a number from 1 to 65535 (`host:8080`)".to_string();
+                if a.value.contains("REPLACE") || a.value.contains("${") || a.value.contains("{{") {
+                    help.push_str("; if the file is a template filled in before nginx reads it, lint the rendered file");
+                }
+                invalid(
+                    out,
+                    a.span,
+                    name,
+                    format!("invalid port in upstream \"{hostport}\""),
+                    &help,
+                );
+            }
+        }
         if let (Some(b), Some(inner)) = (&n.block, child_context(name, context)) {
             validate(&b.children, inner, version, out, unknown);
         }
     }
+}
+
+/// The `host:port` of an upstream address whose port nginx refuses, if
+/// any: ngx_parse_inet_url (src/core/ngx_inet.c) takes the text after the
+/// first `:` of the host part (before any `/` or `?`) as the port and reads
+/// it with ngx_atoi, refusing anything but a number from 1 to 65535 with
+/// "invalid port in upstream" (`nginx -t` 1.22 on a `proxy_pass` with a
+/// `REPLACE_ME_WITH_API_PORT` placeholder says exactly that). An address
+/// with a variable is parsed at run time instead; `unix:` sockets and
+/// `[v6]` literals are parsed by other functions.
+fn bad_port(addr: &str) -> Option<&str> {
+    if addr.contains('$') {
+        return None;
+    }
+    let rest = addr.split_once("://").map_or(addr, |(_, r)| r);
+    if rest
+        .get(..5)
+        .is_some_and(|p| p.eq_ignore_ascii_case("unix:"))
+        || rest.starts_with('[')
+    {
+        return None;
+    }
+    let hostport = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    let (_, port) = hostport.split_once(':')?;
+    let ok = !port.is_empty()
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && port.parse::<u32>().is_ok_and(|p| (1..=65535).contains(&p));
+    (!ok).then_some(hostport)
 }
 
 /// Where a `server` without `listen` listens: nginx adds `INADDR_ANY` on
@@ -1361,6 +1414,34 @@ mod tests {
         assert_eq!(l[3].reached_by("[::1]:8443"), Some(true));
         assert_eq!(l[4].reached_by("unix:/run/n.sock"), Some(true));
         assert_eq!(l[1].reached_by("10.0.0.6:80"), None);
+    }
+
+    /// nginx reads the port of an upstream address with ngx_atoi and
+    /// refuses anything but 1-65535 ("invalid port in upstream").
+    #[test]
+    fn upstream_address_ports() {
+        for bad in [
+            "http://REPLACE_ME_WITH_API_HOST:REPLACE_ME_WITH_API_PORT",
+            "http://app:0/x",
+            "app:70000",
+            "grpc://app:",
+            "10.0.0.1:80x",
+        ] {
+            assert!(bad_port(bad).is_some(), "{bad}");
+        }
+        for good in [
+            "http://app:8080/x:y",
+            "http://app/a:b",
+            "http://$host:$port",
+            "unix:/run/php.sock",
+            "http://unix:/run/a.sock:/uri",
+            "[::1]:9000",
+            "grpcs://[::1]:50051",
+            "app",
+            "10.0.0.1:65535",
+        ] {
+            assert!(bad_port(good).is_none(), "{good}");
+        }
     }
 
     #[test]
