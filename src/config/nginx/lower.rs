@@ -205,6 +205,11 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions, context: FileContext
         }
         m.undefined_variables.push(v);
     }
+    if complete {
+        for (arg, directive, problem, help) in super::zones::undefined(&tree.nodes) {
+            invalid(&mut m.invalid, arg.span, directive, problem, &help);
+        }
+    }
     let mut ctx = Lower {
         version: opts.nginx_version,
         upstream_names: HashSet::new(),
@@ -279,7 +284,11 @@ fn no_port_passes(servers: &[Server], out: &mut Vec<Invalid>) {
             p.target,
             Target::Unknown(_) | Target::Address(Host::Name(_) | Host::Ip(_))
         );
-        if !literal || p.port.is_some() || !seen.insert(p.span) {
+        // `host:port` with a port nginx cannot read is "invalid port"
+        // (validate), not a missing one
+        let unreadable_port =
+            !matches!(p.target, Target::Address(Host::Ip(_))) && p.host.contains(':');
+        if !literal || p.port.is_some() || unreadable_port || !seen.insert(p.span) {
             continue;
         }
         let pass = pass_directive(mp.module);
