@@ -50,9 +50,11 @@ impl Hist {
     /// logarithm).
     #[inline]
     pub fn bucket(ms: f64) -> usize {
-        // (one compare for both: a NaN is not ≥ 1)
-        if !(ms >= 1.0) {
-            return usize::from(ms.is_nan());
+        if ms < 1.0 {
+            return 0;
+        }
+        if ms.is_nan() {
+            return 1;
         }
         // ms ≥ 1, positive: the sign bit is clear and the exponent at
         // least the bias, so the top 16 bits are (exponent << 4) | the
