@@ -99,7 +99,9 @@ fn plan_with(paths: &[String], opts: &Options, early: bool) -> Plan {
     }
     // inputs missing or unreadable (the error log among them, perhaps);
     // not a link skipped on purpose, whose lines were read elsewhere
-    let unreadable_inputs = problems.iter().any(Problem::lost_lines);
+    let unreadable_inputs = problems
+        .iter()
+        .any(|p| p.lost_lines() || p.message.starts_with("no such file"));
     let config = read_configs(&mut loaded, opts, &mut problems);
     let mut formats = candidates(opts, config.as_deref());
     let custom = haproxy_log_formats(&mut loaded, opts, &mut problems);
