@@ -342,7 +342,7 @@ pub fn is_group_name(addr: &str) -> bool {
 /// is `reading response header from upstream`), and a broken chunked body
 /// is only found there. Such a line does not explain the status: a 5xx
 /// with it is the upstream's own, its body then cut or broken.
-fn after_header(e: &ErrorLine) -> bool {
+pub fn after_header(e: &ErrorLine) -> bool {
     e.kind == UpstreamError::InvalidBody || e.message.ends_with(" while reading upstream")
 }
 

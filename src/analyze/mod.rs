@@ -18,6 +18,7 @@ pub mod born;
 pub mod born_tally;
 pub mod cause;
 pub mod coverage;
+pub mod cut;
 mod errors;
 pub mod event;
 pub mod event_json;
