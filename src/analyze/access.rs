@@ -285,6 +285,9 @@ fn parse_access_into(agg: &mut Agg, events: &mut Collect, chunk: &[u8], ctx: &Ct
     // each 5xx line's attempts, zipped once (for the timings and the
     // classification) into one reused buffer
     let mut attempts = Vec::new();
+    // responses cut after their header are looked for only when the error
+    // logs hold a line of the body phase (cut.rs)
+    let cut_probe = !ctx.index.body_secs.is_empty();
     for raw in lines(chunk) {
         n += 1;
         if raw.is_empty() || raw == b"\r" {
@@ -381,9 +384,7 @@ fn parse_access_into(agg: &mut Agg, events: &mut Collect, chunk: &[u8], ctx: &Ct
                 }
             }
         } else {
-            // a response whose body the upstream cut (cut.rs): looked for
-            // only when the error logs hold a line of the body phase
-            if !ctx.index.body_secs.is_empty() {
+            if cut_probe {
                 if let Some(t) = rec.time {
                     super::cut::probe(line, &rec, at, &mut cache, t, n, ctx, &mut agg.cut);
                 }

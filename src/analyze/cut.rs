@@ -95,6 +95,9 @@ impl AddAssign for Cut {
 /// The access line `line` (its summary in `rec`, the rest from `at`),
 /// answered below 500 at `t`: counted in `cut` when an error line of the
 /// body phase belongs to it.
+// kept out of the hot loop's code: called for a few lines of a few logs
+#[cold]
+#[inline(never)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn probe<'a>(
     line: &'a [u8],
