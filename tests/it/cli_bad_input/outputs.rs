@@ -270,6 +270,49 @@ fn a_complete_run_renames_its_files_and_leaves_nothing_else() {
 }
 
 #[test]
+fn existing_files_are_replaced_whole_and_nothing_else_is_left() {
+    // the previous files are swapped out (`replace` in app/output.rs) and
+    // removed, as a rename onto them would: through a symlink the file it
+    // names is replaced, and another hard link keeps the previous bytes
+    let dir = tempfile::tempdir().unwrap();
+    let (report, events) = (dir.path().join("r.md"), dir.path().join("e.ndjson"));
+    let real = dir.path().join("real.ndjson");
+    std::fs::write(&report, "old report").unwrap();
+    std::fs::write(&real, "old events").unwrap();
+    std::os::unix::fs::symlink("real.ndjson", &events).unwrap();
+    std::fs::hard_link(&real, dir.path().join("kept.ndjson")).unwrap();
+    let mut first = None;
+    for _ in 0..2 {
+        let out = Command::new(BIN)
+            .args(["analyze", LOG, "--no-progress", "-o"])
+            .arg(&report)
+            .arg("--events")
+            .arg(&events)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert_eq!(
+            names(dir.path()),
+            vec!["e.ndjson", "kept.ndjson", "r.md", "real.ndjson"]
+        );
+        assert!(std::fs::symlink_metadata(&events).unwrap().is_symlink());
+        let written = std::fs::read_to_string(&real).unwrap();
+        assert!(written.lines().count() >= 92, "{written}");
+        assert!(written.lines().all(|l| l.starts_with("{\"file\":")));
+        // the second run's file is the first's, byte for byte
+        assert_eq!(first.get_or_insert_with(|| written.clone()), &written);
+        assert!(std::fs::read_to_string(&report)
+            .unwrap()
+            .starts_with("# 502 report"));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("kept.ndjson")).unwrap(),
+            "old events"
+        );
+    }
+}
+
+#[test]
 fn export_to_a_file_says_it_is_a_file_once() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("out");
