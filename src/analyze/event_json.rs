@@ -305,17 +305,24 @@ fn write_millis(out: &mut Vec<u8>, v: f64) -> bool {
     if k as f64 / 1000.0 != v {
         return false;
     }
-    let mut num = itoa::Buffer::new();
-    out.extend_from_slice(num.format(k / 1000).as_bytes());
-    let f = (k % 1000) as u16;
-    let digits = dot_millis(f);
+    let (secs, f) = (k / 1000, (k % 1000) as u16);
     let len = match f {
         0 => 2,
         _ if f % 100 == 0 => 2,
         _ if f % 10 == 0 => 3,
         _ => 4,
     };
-    out.extend_from_slice(&digits[..len]);
+    let [dot, a, b, c] = dot_millis(f);
+    if secs < 10 {
+        // most logged times: one digit, the number as five bytes (a copy
+        // of a known length, no `memcpy` call) cut to its length; no itoa
+        // (`callgrind` had ≈ 160 instructions a number here)
+        out.extend_from_slice(&[b'0' + secs as u8, dot, a, b, c]);
+        out.truncate(out.len() - (4 - len));
+    } else {
+        out.extend_from_slice(itoa::Buffer::new().format(secs).as_bytes());
+        out.extend_from_slice(&[dot, a, b, c][..len]);
+    }
     true
 }
 
@@ -454,6 +461,8 @@ mod tests {
             Just(Some(-0.0)),
             any::<f64>().prop_map(Some),
             (0u32..10_000_000).prop_map(|ms| Some(ms as f64 / 1000.0)),
+            // under 10 s: one digit (write_millis' own path)
+            (0u32..12_000).prop_map(|ms| Some(ms as f64 / 1000.0)),
             (0u64..2_000_000_000_000).prop_map(|ms| Some(ms as f64 / 1000.0)),
             (0u64..1_000_000_000).prop_map(|us| Some(us as f64 / 1_000_000.0)),
         ]
