@@ -169,25 +169,14 @@ pub struct NdjsonBatch {
 /// faulted in page by page (issue 9, `perf record`: memmove, realloc and
 /// page faults were a third of the cost of `--events` left after the
 /// hand-written serializer).
-static SPARE: std::sync::Mutex<Spare> = std::sync::Mutex::new(Spare {
-    buffers: Vec::new(),
-    bytes: 0,
-});
+static SPARE: std::sync::Mutex<Vec<Buffers>> = std::sync::Mutex::new(Vec::new());
 /// [`NdjsonBatch::bytes`] and [`NdjsonBatch::lines`].
 type Buffers = (Vec<u8>, Vec<(usize, u64)>);
-/// Spare buffers and their bytes' capacity in all.
-struct Spare {
-    buffers: Vec<Buffers>,
-    bytes: usize,
-}
-/// Spare buffers are kept while their capacity is at most this in all. As
-/// many as are in flight at once are wanted: the batches of the chunks run
-/// ahead of the one being written (up to 32 a worker, `schedule.rs`), which
-/// pile up when the writer falls behind. Four at most (as before) left the
-/// pool empty in such bursts: the bench run with `--events` took 3,850 more
-/// page faults than without, three quarters of them first touches of fresh
-/// batch buffers (`perf record -e page-faults --call-graph dwarf`).
-const SPARE_BYTES: usize = 32 << 20;
+/// At most this many spare buffers are kept…
+const SPARE_MAX: usize = 4;
+/// …of at most this capacity each (a chunk of 5xx lines only), so they hold
+/// at most 32 MiB.
+const SPARE_CAP: usize = 8 << 20;
 /// A new buffer's capacity: the events of a 2 MiB chunk of a log with 12 %
 /// 5xx lines (the bench log) take about 250 KiB.
 const FIRST_CAP: usize = 256 << 10;
@@ -205,11 +194,7 @@ impl NdjsonBatch {
     /// Append one event, at `line` counted from the chunk's start.
     pub fn push(&mut self, e: &EventRef<'_>, line: u64) {
         if self.bytes.capacity() == 0 {
-            let spare = SPARE.lock().ok().and_then(|mut s| {
-                let b = s.buffers.pop()?;
-                s.bytes -= b.0.capacity();
-                Some(b)
-            });
+            let spare = SPARE.lock().ok().and_then(|mut s| s.pop());
             (self.bytes, self.lines) =
                 spare.unwrap_or_else(|| (Vec::with_capacity(FIRST_CAP), Vec::new()));
         }
@@ -268,15 +253,14 @@ impl Drop for NdjsonBatch {
             std::mem::take(&mut self.bytes),
             std::mem::take(&mut self.lines),
         );
-        if bytes.capacity() == 0 {
+        if bytes.capacity() == 0 || bytes.capacity() > SPARE_CAP {
             return;
         }
         if let Ok(mut s) = SPARE.lock() {
-            if s.bytes + bytes.capacity() <= SPARE_BYTES {
-                s.bytes += bytes.capacity();
+            if s.len() < SPARE_MAX {
                 bytes.clear();
                 lines.clear();
-                s.buffers.push((bytes, lines));
+                s.push((bytes, lines));
             }
         }
     }
