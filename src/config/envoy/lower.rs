@@ -118,7 +118,7 @@ fn methods_matched(value: &str, regex: bool) -> Vec<&str> {
 fn dir(name: &str, args: Vec<Arg>, span: Span) -> Directive {
     Directive {
         name: name.to_owned(),
-        args,
+        args: args.into(),
         span,
         name_span: span,
     }

@@ -71,7 +71,7 @@ pub fn lower(cfg: &Config, file: FileId) -> ProxyModel {
             }
             model.global.main.push(Directive {
                 name: "resolvers".into(),
-                args,
+                args: args.into(),
                 span: section.header.span,
                 name_span: section.header.words[0].span,
             });

@@ -21,6 +21,7 @@
 //! directives outside their allowed context into `ProxyModel::invalid`.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::model::{
@@ -129,8 +130,16 @@ pub fn keepalive_default_since() -> Option<Version> {
 
 /// Lower `tree` (entry `file`) to the model, reading the entry's top level
 /// in `context` (a fragment's directives are lowered as if they sat inside
-/// `http { }`, `server { }` or `location / { }`).
-pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions, context: FileContext) -> ProxyModel {
+/// `http { }`, `server { }` or `location / { }`). The tree's arguments
+/// are typed in place first ([`type_args`]).
+pub fn lower(
+    tree: &mut Tree,
+    file: FileId,
+    opts: &LoadOptions,
+    context: FileContext,
+) -> ProxyModel {
+    type_args(&mut tree.nodes);
+    let tree = &*tree;
     let mut m = ProxyModel::new(ProxyKind::Nginx, file);
     m.files = tree.files.clone();
     collect_blocks(&tree.nodes, &mut m.blocks);
@@ -273,7 +282,7 @@ fn wrap(nodes: &[Node], context: FileContext, file: FileId) -> Option<Vec<Node>>
     let block = |name: &str, args: Vec<Arg>, children: Vec<Node>| Node {
         name: name.to_string(),
         name_span: at,
-        args,
+        args: args.into(),
         span: at,
         block: Some(Block {
             open: at,
@@ -306,10 +315,27 @@ struct Lower {
     formats: HashMap<String, String>,
 }
 
+/// Type the arguments of every directive of `nodes` in place, once
+/// ([`values::type_in_place`]): the model's scopes and `written` then share
+/// them instead of each typing a copy.
+fn type_args(nodes: &mut [Node]) {
+    for n in nodes {
+        match &mut n.block {
+            Some(b) => type_args(&mut b.children),
+            None => match Arc::get_mut(&mut n.args) {
+                Some(args) => values::type_in_place(&n.name, args),
+                None => n.args = values::typed(&n.name, &n.args).into(),
+            },
+        }
+    }
+}
+
+/// The model's directive for a node of a tree [`type_args`] typed: its
+/// arguments are shared, not copied.
 fn to_directive(n: &Node) -> Directive {
     Directive {
         name: n.name.clone(),
-        args: values::typed(&n.name, &n.args),
+        args: n.args.clone(),
         span: n.span,
         name_span: n.name_span,
     }
@@ -637,6 +663,9 @@ impl Lower {
                 self.location(c, &eff, &mut routes);
             }
         }
+        // a Route is ≈ 1 KB: the doubling's spare capacity (up to half of
+        // it) was a third of the model of a config of many locations
+        routes.shrink_to_fit();
         let mut listen: Vec<Listen> = eff
             .all("listen")
             .iter()

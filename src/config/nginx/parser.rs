@@ -8,6 +8,8 @@
 //! used here. Nesting is iterative (an explicit stack) and capped at
 //! [`MAX_DEPTH`], so no input can overflow the stack.
 
+use std::sync::Arc;
+
 use crate::config::model::Arg;
 use crate::config::ConfigError;
 use crate::source::{FileId, Span};
@@ -28,8 +30,9 @@ pub struct Node {
     pub name: String,
     /// Span of the name.
     pub name_span: Span,
-    /// Arguments after the name.
-    pub args: Vec<Arg>,
+    /// Arguments after the name (shared with the model's directives, which
+    /// [`lower`](super::lower) types in place before it lowers).
+    pub args: Arc<[Arg]>,
     /// Name through `;`, or name through the block's `}` (through the end of
     /// the file when unclosed).
     pub span: Span,
@@ -90,7 +93,7 @@ impl Frame {
             },
             name: self.name,
             name_span: self.name_span,
-            args: self.args,
+            args: self.args.into(),
             block: Some(Block {
                 open: self.open,
                 close,
@@ -134,7 +137,7 @@ pub fn parse(src: &[u8], file: FileId) -> (Vec<Node>, Vec<ConfigError>) {
             },
             name: name.value,
             name_span: name.span,
-            args: pending,
+            args: pending.into(),
             block,
         })
     }
@@ -199,7 +202,7 @@ pub fn parse(src: &[u8], file: FileId) -> (Vec<Node>, Vec<ConfigError>) {
                         },
                         name,
                         name_span,
-                        args,
+                        args: args.into(),
                         block: Some(Block {
                             open: at,
                             close,

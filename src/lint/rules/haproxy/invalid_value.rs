@@ -87,7 +87,7 @@ fn check(ctx: &mut LintContext<'_>) {
     for d in dirs {
         match d.name.as_str() {
             "retry-on" => {
-                for a in &d.args {
+                for a in d.args.iter() {
                     let status = a.count().is_some_and(|n| (100..600).contains(&n));
                     if !status && !RETRY_ON.contains(&a.value.as_str()) {
                         ctx.report(
