@@ -52,12 +52,12 @@ pub fn parse_from_dump(sources: &mut SourceMap, file: FileId, opts: &LoadOptions
     parse_tree(tree, file, opts)
 }
 
-fn parse_tree(mut tree: include::Tree, file: FileId, opts: &LoadOptions) -> Parsed {
+fn parse_tree(tree: include::Tree, file: FileId, opts: &LoadOptions) -> Parsed {
     let (context, reason) = match opts.nginx_context {
         Some(c) => (c, String::new()),
         None => grammar::infer(&tree.nodes),
     };
-    let mut model = lower::lower(&mut tree, file, opts, context);
+    let mut model = lower::lower(&tree, file, opts, context);
     if context != grammar::FileContext::Main {
         model.fragment = Some(Fragment {
             context: context.as_str(),

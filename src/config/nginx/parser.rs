@@ -15,6 +15,7 @@ use crate::config::ConfigError;
 use crate::source::{FileId, Span};
 
 use super::lexer::{LexError, Lexer, Token};
+use super::values;
 
 /// Deepest block nesting kept; deeper blocks are reported and skipped.
 pub const MAX_DEPTH: usize = 64;
@@ -30,8 +31,9 @@ pub struct Node {
     pub name: String,
     /// Span of the name.
     pub name_span: Span,
-    /// Arguments after the name (shared with the model's directives, which
-    /// [`lower`](super::lower) types in place before it lowers).
+    /// Arguments after the name, typed by the directive table
+    /// ([`values::type_in_place`]) when the node is a directive without
+    /// block; shared with the model's directives.
     pub args: Arc<[Arg]>,
     /// Name through `;`, or name through the block's `}` (through the end of
     /// the file when unclosed).
@@ -129,6 +131,9 @@ pub fn parse(src: &[u8], file: FileId) -> (Vec<Node>, Vec<ConfigError>) {
             return None;
         }
         let name = pending.remove(0);
+        // typed once here: every scope of the model, `written`, and every
+        // inclusion of a file included many times share these arguments
+        values::type_in_place(&name.value, &mut pending);
         Some(Node {
             span: Span {
                 file: name.span.file,
