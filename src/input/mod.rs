@@ -9,6 +9,7 @@
 mod ahead;
 mod discover;
 mod gzip;
+mod inflate;
 mod plain;
 mod sigbus;
 pub(crate) mod stream;
