@@ -32,7 +32,12 @@ fn main() {
     } else {
         "zlib-rs"
     };
-    let mut buf = vec![0u8; 8 << 20];
+    // GATECHECK_READ=BYTES: the size of each read (8 MiB by default)
+    let size = std::env::var("GATECHECK_READ")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(8 << 20);
+    let mut buf = vec![0u8; size];
     for path in std::env::args().skip(1) {
         let input = Input {
             path: Some(path.clone().into()),
