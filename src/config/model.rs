@@ -675,7 +675,9 @@ pub struct Route {
     /// HAProxy server `proto h2`, Envoy `http2_protocol_options`).
     pub upstream_http_version: Setting<HttpVersion>,
     /// Request-id header forwarded upstream, if any (nginx
-    /// `proxy_set_header X-Request-ID …`).
+    /// `proxy_set_header X-Request-ID …`; in a [`ModulePass`] location its
+    /// module's `grpc_set_header` or `*_param`, `fastcgi_param
+    /// HTTP_X_REQUEST_ID $request_id`).
     pub request_id_header: Option<Setting<String>>,
     /// nginx: where the location passes requests when its content handler
     /// is `fastcgi_pass`, `uwsgi_pass`, `scgi_pass` or `grpc_pass` rather

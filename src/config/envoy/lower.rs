@@ -165,7 +165,11 @@ pub fn lower(boot: &Bootstrap, file: FileId) -> ProxyModel {
                     EnvoyError::Load(_) => String::new(),
                 },
                 problem: e.to_string(),
-                help: "write the value as the Envoy v3 API expects it (durations as \"5s\" or \"0.250s\")".into(),
+                help: if matches!(e, EnvoyError::WrongType { field, .. } if field == "(root)") {
+                    "lint the file Envoy loads (its -c bootstrap), an xDS resource file or the admin /config_dump itself; a tool's output that wraps a /config_dump under keys of its own (egctl's `xds: <proxy>: configs:`) is not one".into()
+                } else {
+                    "write the value as the Envoy v3 API expects it (durations as \"5s\" or \"0.250s\")".into()
+                },
             });
         }
     }

@@ -55,6 +55,7 @@ pub fn parse_bootstrap(file: FileId, text: &[u8], syntax: Syntax) -> Bootstrap {
         notes: Vec::new(),
     };
     if r.expect_map(&root, &Path::Named("(root)")) {
+        not_envoy(&root, &mut r.errors);
         if let Some(dynamic) = root.get("dynamic_resources") {
             let (local_paths, remote) = config_sources(dynamic);
             r.notes.push(EnvoyNote::DynamicResources {
@@ -117,6 +118,87 @@ pub fn parse_bootstrap(file: FileId, text: &[u8], syntax: Syntax) -> Bootstrap {
 }
 
 /// `@type`s of the parts of an admin `/config_dump` read here (Envoy's
+/// The top-level fields of what gatecheck reads as an Envoy config: every
+/// field of `envoy.config.bootstrap.v3.Bootstrap`
+/// (api/envoy/config/bootstrap/v3/bootstrap.proto, and v2's `runtime`),
+/// a DiscoveryResponse's (`resources`, `version_info`, `type_url`, `nonce`)
+/// and an admin `/config_dump`'s `configs`.
+const ROOT_FIELDS: &[&str] = &[
+    "node",
+    "node_context_params",
+    "static_resources",
+    "dynamic_resources",
+    "cluster_manager",
+    "hds_config",
+    "flags_path",
+    "stats_sinks",
+    "deferred_stat_options",
+    "stats_config",
+    "stats_flush_interval",
+    "stats_flush_on_admin",
+    "stats_eviction_interval",
+    "watchdog",
+    "watchdogs",
+    "tracing",
+    "layered_runtime",
+    "runtime",
+    "admin",
+    "overload_manager",
+    "enable_dispatcher_stats",
+    "header_prefix",
+    "stats_server_version_override",
+    "use_tcp_for_dns_lookups",
+    "dns_resolution_config",
+    "typed_dns_resolver_config",
+    "bootstrap_extensions",
+    "fatal_actions",
+    "config_sources",
+    "default_config_source",
+    "default_socket_interface",
+    "certificate_provider_instances",
+    "inline_headers",
+    "perf_tracing_file_path",
+    "default_regex_engine",
+    "xds_delegate_extension",
+    "xds_config_tracker_extension",
+    "listener_manager",
+    "application_log_config",
+    "grpc_async_client_manager_config",
+    "memory_allocator_manager",
+    "resources",
+    "version_info",
+    "type_url",
+    "nonce",
+    "configs",
+];
+
+/// A mapping none of whose keys is an Envoy top-level field (egctl's
+/// `xds: <namespace/name>: configs: …` wrapper around a `/config_dump`, a
+/// Kubernetes manifest, an unrelated YAML file named `envoy.yaml`): Envoy
+/// refuses a bootstrap with unknown fields, and nothing in it can be
+/// linted, so say so rather than pass it as clean.
+fn not_envoy(root: &Node, errors: &mut Vec<EnvoyError>) {
+    let Some(entries) = root.as_map() else { return };
+    let Some((first, _)) = entries.first() else {
+        return;
+    };
+    if ROOT_FIELDS.iter().any(|f| root.get_entry(f).is_some()) {
+        return;
+    }
+    let keys: Vec<String> = entries
+        .iter()
+        .filter_map(|(k, _)| k.as_scalar())
+        .take(3)
+        .map(|k| format!("`{k}`"))
+        .collect();
+    errors.push(EnvoyError::WrongType {
+        field: "(root)".into(),
+        expected: "an Envoy bootstrap, an xDS resource file (`resources`) or an admin /config_dump (`configs`)",
+        found: format!("a mapping of {}", keys.join(", ")),
+        span: first.span,
+    });
+}
+
 /// `api/envoy/admin/v3/config_dump_shared.proto`: `ClustersConfigDump`
 /// holds `static_clusters[].cluster`, `dynamic_active_clusters[].cluster`
 /// and `dynamic_warming_clusters[].cluster`; `ListenersConfigDump`
@@ -1413,6 +1495,28 @@ static_resources:
             ]
         );
         assert_eq!(dump.unattached_routes, ["orphan"]);
+    }
+
+    /// egctl's output wraps a `/config_dump` under keys of its own: Envoy
+    /// would refuse it as a bootstrap and there is nothing to lint, which
+    /// is said rather than passed as clean; an empty file or one with a
+    /// single Bootstrap field (camelCase too) is not flagged.
+    #[test]
+    fn unknown_top_level_is_said() {
+        let b = parse_bootstrap(
+            FileId(0),
+            b"xds:\n  default/eg:\n    configs: []\n",
+            Syntax::Yaml,
+        );
+        let errors: Vec<String> = b.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            errors,
+            ["(root): expected an Envoy bootstrap, an xDS resource file (`resources`) or an admin /config_dump (`configs`), found a mapping of `xds`"]
+        );
+        for ok in ["layeredRuntime: {}\n", "{}\n", "admin: {}\nfoo: 1\n"] {
+            let b = parse_bootstrap(FileId(0), ok.as_bytes(), Syntax::Yaml);
+            assert!(b.errors.is_empty(), "{ok}: {:?}", b.errors);
+        }
     }
 
     #[test]

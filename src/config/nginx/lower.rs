@@ -75,6 +75,36 @@ pub fn pass_directive(module: PassModule) -> &'static str {
     }
 }
 
+/// The directive that sends a request header or parameter upstream for
+/// `module`: `grpc_set_header` is `proxy_set_header`'s twin (a header of
+/// the gRPC request); FastCGI, uwsgi and SCGI carry request data as
+/// parameters (`fastcgi_param HTTP_X_REQUEST_ID $request_id`), which the
+/// application reads as CGI variables (nginx docs of each module's
+/// `*_param`).
+pub fn header_directive(module: PassModule) -> &'static str {
+    match module {
+        PassModule::FastCgi => "fastcgi_param",
+        PassModule::Uwsgi => "uwsgi_param",
+        PassModule::Scgi => "scgi_param",
+        PassModule::Grpc => "grpc_set_header",
+    }
+}
+
+/// The first `directive` (`proxy_set_header`, `grpc_set_header` or a
+/// `*_param`) in effect that sends a request id upstream: an
+/// `X-Request-ID` header (`HTTP_X_REQUEST_ID` as a CGI parameter), or any
+/// header or parameter whose value uses `$request_id`.
+fn request_id_header(d: &Directives, directive: &str) -> Option<Setting<String>> {
+    d.all(directive).iter().find_map(|h| {
+        let name = h.arg(0)?;
+        let value = h.arg(1).unwrap_or("");
+        (name.eq_ignore_ascii_case("x-request-id")
+            || name.eq_ignore_ascii_case("http_x_request_id")
+            || value.contains("$request_id"))
+        .then(|| Setting::explicit(name.to_string(), h.span))
+    })
+}
+
 /// The predefined `combined` format ((nginx docs: log log_format)).
 pub const COMBINED_FORMAT: &str = "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\"";
 
@@ -175,6 +205,11 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions, context: FileContext
         }
         m.undefined_variables.push(v);
     }
+    if complete {
+        for (arg, directive, problem, help) in super::zones::undefined(&tree.nodes) {
+            invalid(&mut m.invalid, arg.span, directive, problem, &help);
+        }
+    }
     let mut ctx = Lower {
         version: opts.nginx_version,
         upstream_names: HashSet::new(),
@@ -249,7 +284,11 @@ fn no_port_passes(servers: &[Server], out: &mut Vec<Invalid>) {
             p.target,
             Target::Unknown(_) | Target::Address(Host::Name(_) | Host::Ip(_))
         );
-        if !literal || p.port.is_some() || !seen.insert(p.span) {
+        // `host:port` with a port nginx cannot read is "invalid port"
+        // (validate), not a missing one
+        let unreadable_port =
+            !matches!(p.target, Target::Address(Host::Ip(_))) && p.host.contains(':');
+        if !literal || p.port.is_some() || unreadable_port || !seen.insert(p.span) {
             continue;
         }
         let pass = pass_directive(mp.module);
@@ -764,18 +803,18 @@ impl Lower {
             },
             None => Setting::default_at(http_default, span),
         };
-        let request_id_header = d.all("proxy_set_header").iter().find_map(|h| {
-            let name = h.arg(0)?;
-            let value = h.arg(1).unwrap_or("");
-            (name.eq_ignore_ascii_case("x-request-id") || value.contains("$request_id"))
-                .then(|| Setting::explicit(name.to_string(), h.span))
-        });
         let access_log = self.access_log(&d, span);
         let module_pass = if proxy.is_none() {
             self.module_pass(&d, span)
         } else {
             None
         };
+        let request_id_header = request_id_header(
+            &d,
+            module_pass
+                .as_ref()
+                .map_or("proxy_set_header", |mp| header_directive(mp.module)),
+        );
         Route {
             matcher,
             span,
@@ -1140,10 +1179,63 @@ fn validate(
                 }
             }
         }
+        let address = match name {
+            "proxy_pass" | "fastcgi_pass" | "uwsgi_pass" | "scgi_pass" | "grpc_pass" => {
+                n.args.first()
+            }
+            "server" if context == ctx::UPSTREAM || context == ctx::STREAM_UPSTREAM => {
+                n.args.first()
+            }
+            _ => None,
+        };
+        if let Some(a) = address {
+            if let Some(hostport) = bad_port(&a.value) {
+                let mut help =
+                    "give the port as a number from 1 to 65535 (`host:8080`)".to_string();
+                if a.value.contains("REPLACE") || a.value.contains("${") || a.value.contains("{{") {
+                    help.push_str("; if the file is a template filled in before nginx reads it, lint the rendered file");
+                }
+                invalid(
+                    out,
+                    a.span,
+                    name,
+                    format!("invalid port in upstream \"{hostport}\""),
+                    &help,
+                );
+            }
+        }
         if let (Some(b), Some(inner)) = (&n.block, child_context(name, context)) {
             validate(&b.children, inner, version, out, unknown);
         }
     }
+}
+
+/// The `host:port` of an upstream address whose port nginx refuses, if
+/// any: ngx_parse_inet_url (src/core/ngx_inet.c) takes the text after the
+/// first `:` of the host part (before any `/` or `?`) as the port and reads
+/// it with ngx_atoi, refusing anything but a number from 1 to 65535 with
+/// "invalid port in upstream" (`nginx -t` 1.22 on a `proxy_pass` with a
+/// `REPLACE_ME_WITH_API_PORT` placeholder says exactly that). An address
+/// with a variable is parsed at run time instead; `unix:` sockets and
+/// `[v6]` literals are parsed by other functions.
+fn bad_port(addr: &str) -> Option<&str> {
+    if addr.contains('$') {
+        return None;
+    }
+    let rest = addr.split_once("://").map_or(addr, |(_, r)| r);
+    if rest
+        .get(..5)
+        .is_some_and(|p| p.eq_ignore_ascii_case("unix:"))
+        || rest.starts_with('[')
+    {
+        return None;
+    }
+    let hostport = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    let (_, port) = hostport.split_once(':')?;
+    let ok = !port.is_empty()
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && port.parse::<u32>().is_ok_and(|p| (1..=65535).contains(&p));
+    (!ok).then_some(hostport)
 }
 
 /// Where a `server` without `listen` listens: nginx adds `INADDR_ANY` on
@@ -1331,6 +1423,34 @@ mod tests {
         assert_eq!(l[3].reached_by("[::1]:8443"), Some(true));
         assert_eq!(l[4].reached_by("unix:/run/n.sock"), Some(true));
         assert_eq!(l[1].reached_by("10.0.0.6:80"), None);
+    }
+
+    /// nginx reads the port of an upstream address with ngx_atoi and
+    /// refuses anything but 1-65535 ("invalid port in upstream").
+    #[test]
+    fn upstream_address_ports() {
+        for bad in [
+            "http://REPLACE_ME_WITH_API_HOST:REPLACE_ME_WITH_API_PORT",
+            "http://app:0/x",
+            "app:70000",
+            "grpc://app:",
+            "10.0.0.1:80x",
+        ] {
+            assert!(bad_port(bad).is_some(), "{bad}");
+        }
+        for good in [
+            "http://app:8080/x:y",
+            "http://app/a:b",
+            "http://$host:$port",
+            "unix:/run/php.sock",
+            "http://unix:/run/a.sock:/uri",
+            "[::1]:9000",
+            "grpcs://[::1]:50051",
+            "app",
+            "10.0.0.1:65535",
+        ] {
+            assert!(bad_port(good).is_none(), "{good}");
+        }
     }
 
     #[test]

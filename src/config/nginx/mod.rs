@@ -17,6 +17,7 @@ pub mod stream;
 pub mod units;
 pub mod values;
 pub mod variables;
+pub mod zones;
 
 use crate::config::model::{Fragment, MissingInclude};
 use crate::config::{LoadOptions, Parsed};

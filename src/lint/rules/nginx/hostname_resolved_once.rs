@@ -69,6 +69,10 @@ fn check(ctx: &mut LintContext<'_>) {
         .collect();
     for (_, _, p, _) in proxied(m) {
         match &p.target {
+            // a name with `:` kept an unreadable port: nginx refuses the
+            // address ("invalid port in upstream", NGX-VAL-001) and
+            // resolves nothing
+            Target::Address(Host::Name(n)) | Target::Unknown(n) if n.contains(':') => {}
             Target::Address(Host::Name(n)) if !n.eq_ignore_ascii_case("localhost") => {
                 ctx.report(
                     p.span,
@@ -130,7 +134,11 @@ fn check(ctx: &mut LintContext<'_>) {
     for u in m.upstreams.iter().chain(stream_upstreams(m)) {
         for s in &u.servers {
             if let Host::Name(n) = &s.host {
-                if !s.resolve && !n.eq_ignore_ascii_case("localhost") && !s.host.is_placeholder() {
+                if !s.resolve
+                    && !n.eq_ignore_ascii_case("localhost")
+                    && !s.host.is_placeholder()
+                    && !n.contains(':')
+                {
                     ctx.report(
                         s.span,
                         format!("server `{}` in upstream `{}` is resolved once, at start-up", s.address, u.name),

@@ -12,8 +12,13 @@ declare_rule! {
     /// ## What it does
     /// Flags an `upstream` with exactly one non-backup server and no `backup`
     /// server (unix sockets and servers re-resolved with `resolve`/`service=`
-    /// excepted), and a `proxy_pass` straight to one IP address. Loopback
-    /// targets are reported as info: they are usually a sidecar on purpose.
+    /// excepted), and a `proxy_pass` straight to one IP address. Since 0.2
+    /// the same id also covers `fastcgi_pass`, `uwsgi_pass`, `scgi_pass`
+    /// and `grpc_pass` straight to one IP address: nginx documents their
+    /// address the same way as `proxy_pass`'s (one address, or a server
+    /// group), so a single one has nowhere to fail over to either. Loopback
+    /// targets are reported as info: they are usually a sidecar (a local
+    /// PHP-FPM) on purpose.
     ///
     /// ## Why it causes 502s
     /// With one server there is nothing to fail over to: every restart,
@@ -38,6 +43,9 @@ declare_rule! {
     /// ## References
     /// - nginx `upstream` / `server` (`backup`):
     ///   <https://nginx.org/en/docs/http/ngx_http_upstream_module.html#server>
+    /// - `fastcgi_pass` ("the address can be specified as a domain name or
+    ///   IP address … or as a server group"):
+    ///   <https://nginx.org/en/docs/http/ngx_http_fastcgi_module.html#fastcgi_pass>
     pub SingleUpstreamServer {
         id: "NGX-HLT-001",
         name: "single-upstream-server",
@@ -91,6 +99,26 @@ fn check(ctx: &mut LintContext<'_>) {
             );
         }
     }
+    for (_, r) in m.routes() {
+        let Some(mp) = &r.module_pass else { continue };
+        if let Target::Address(h @ Host::Ip(_)) = &mp.target.target {
+            let sev = if h.is_loopback() {
+                Severity::Info
+            } else {
+                Severity::Warning
+            };
+            ctx.report_at(
+                sev,
+                mp.target.span,
+                format!(
+                    "{}_pass to the single address {}: no failover target",
+                    mp.module.prefix(),
+                    mp.target.host
+                ),
+                "pass to an `upstream` group with two servers (or a backup)",
+            );
+        }
+    }
 }
 
 #[cfg(test)]
@@ -112,6 +140,38 @@ mod tests {
             "http { server { location / { proxy_pass http://10.0.0.5:80; } } }",
         );
         assert_eq!(f.len(), 1);
+    }
+
+    /// The `*_pass` twins of `proxy_pass` to one address: trigger and the
+    /// same location sent to a two-server group instead.
+    #[test]
+    fn module_passes() {
+        for (pass, target) in [
+            ("fastcgi_pass", "10.0.0.5:9000"),
+            ("uwsgi_pass", "10.0.0.5:3031"),
+            ("scgi_pass", "10.0.0.5:4000"),
+            ("grpc_pass", "grpc://10.0.0.5:50051"),
+        ] {
+            let bad = format!("http {{ server {{ location / {{ {pass} {target}; }} }} }}");
+            let f = findings("NGX-HLT-001", &bad);
+            assert_eq!(f.len(), 1, "{bad}");
+            assert!(
+                f[0].starts_with(&format!("{pass} to the single address 10.0.0.5")),
+                "{f:?}"
+            );
+            let good = format!(
+                "http {{ upstream g {{ server 10.0.0.5:9000; server 10.0.0.6:9000; }}
+                   server {{ location / {{ {pass} {}g; }} }} }}",
+                if pass == "grpc_pass" { "grpc://" } else { "" }
+            );
+            assert!(findings("NGX-HLT-001", &good).is_empty(), "{good}");
+        }
+        // a unix socket or a name is not one IP address
+        assert!(findings(
+            "NGX-HLT-001",
+            "http { server { location / { fastcgi_pass unix:/run/php/fpm.sock; } } }"
+        )
+        .is_empty());
     }
 
     #[test]
