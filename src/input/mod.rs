@@ -427,7 +427,7 @@ impl BlockReader {
     /// The stream is read straight into the block (a decoder writes its
     /// output there: copying it over from the decoder's 64 KiB buffer was
     /// a fifth of the decoding thread's time on a `.gz` with ISA-L), in
-    /// reads of [`stream::DECODED_BUF`], the size of that buffer: each
+    /// reads of the size of that buffer (`stream::DECODED_BUF`): each
     /// returns what one fill of it did, so blocks end where they always did
     /// (after the read that crosses [`STREAM_BLOCK`], at its last `\n`), and
     /// so do the results that depend on chunk boundaries (the 1-in-16
