@@ -178,7 +178,7 @@ pub fn born(
     // one hop: nothing to order (its votes were counted for nothing, on
     // the main thread: 2 % of an Envoy run, `perf record`)
     let order_note = if order.len() > 1 {
-        hop_order::order(&recs, &mut order, addrs)
+        hop_order::order(&recs, &mut order, addrs, names)
     } else {
         None
     };
@@ -520,7 +520,9 @@ mod tests {
     fn order_assumed_without_ids() {
         let recs = vec![
             rec("haproxy", 1, 10_000, 502, Cause::UpstreamRefused, None),
-            rec("nginx", 1, 10_000, 502, Cause::Passthrough, None),
+            // another path: no pair of records tells the order either
+            // (the same path would: `hop_order`'s pairing)
+            rec("nginx", 2, 10_000, 502, Cause::Passthrough, None),
         ];
         let b = born(recs, false, &[], &HopAddrs::default()).unwrap();
         assert_eq!(b.order, vec!["nginx", "haproxy"]);
