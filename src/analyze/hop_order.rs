@@ -179,6 +179,7 @@ enum Told {
     Address { exact: bool },
     RequestIds,
     Pairing,
+    Counts,
     Assumed,
 }
 
@@ -234,6 +235,15 @@ pub fn order(
         if (po == 0) != (pi == 0) {
             return Some((po > pi, Told::Pairing));
         }
+        if po == 0 {
+            let (eo, ei) = (
+                p.get(&(a, b)).map_or(0, |v| v.excess),
+                p.get(&(b, a)).map_or(0, |v| v.excess),
+            );
+            if (eo == 0) != (ei == 0) {
+                return Some((eo > ei, Told::Counts));
+            }
+        }
         None
     };
     let mut score: HashMap<&'static str, i64> = HashMap::new();
@@ -285,6 +295,16 @@ pub fn order(
                     them = if v.n == 1 { "it" } else { "them" },
                     ex_in = v.example.1,
                     ex_out = v.example.0,
+                ));
+            }
+            Told::Counts => {
+                let n = pairs
+                    .get()
+                    .and_then(|p| p.get(&(a, b)))
+                    .map_or(0, |v| v.excess);
+                told.push(format!(
+                    "{a} before {b} (counts by method + path, no config or shared request id telling, the requests too alike to pair one by one: {a} logged {n} more 502{s} its server sent than {b} passed on, as many as 502s {b} made itself; had {b} been in front, {a} would not have seen those)",
+                    s = if n == 1 { "" } else { "s" },
                 ));
             }
             Told::RequestIds => {
@@ -405,6 +425,11 @@ struct PairVote {
     example: (String, String),
     /// The time of the outer record of `example`.
     first: Option<i64>,
+    /// Over the method + paths both hops logged 502s of, in the time both
+    /// logs cover: how many more 502s the outer hop passed on than the
+    /// inner one did, each matched by a 502 the inner hop made (see
+    /// [`pair_votes`]).
+    excess: u64,
 }
 
 /// At most this many passed-on 502s of one hop are looked at for pairs:
@@ -528,6 +553,58 @@ fn pair_votes(
                     };
                     v.example = (at(x), at(y));
                 }
+            }
+        }
+    }
+    // The same by counts, for requests too alike to pair (many identical
+    // requests a second): were `a` in front of `b`, every 502 `b` logged
+    // reached `a`, which passed it on (its server's answer), so `a`'s
+    // passed-on 502s of a method + path are `b`'s passed-on ones plus
+    // `b`'s own; were `b` in front, `a`'s would be at most `b`'s passed-on
+    // ones. More passed on at `a` than at `b`, with as many made at `b` to
+    // account for them, says `a` is in front. Only the time both hops'
+    // 502s span counts: one log may start or end earlier.
+    let span = |h: &str| {
+        let ts = recs
+            .iter()
+            .filter(|r| r.seen.hop == h && r.seen.status == 502)
+            .filter_map(|r| r.seen.time_ms);
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for x in ts {
+            lo = lo.min(x);
+            hi = hi.max(x);
+        }
+        (lo, hi)
+    };
+    let spans: HashMap<&'static str, (i64, i64)> = hops.iter().map(|&h| (h, span(h))).collect();
+    for (&(a, m, p), outer) in &by_key {
+        for &b in &hops {
+            if a == b || depth(a).is_none() || depth(a) != depth(b) {
+                continue;
+            }
+            let Some(inner) = by_key.get(&(b, m, p)) else {
+                continue;
+            };
+            let (sa, sb) = (spans[a], spans[b]);
+            let (lo, hi) = (
+                sa.0.max(sb.0) - PAIR_SLACK_MS,
+                sa.1.min(sb.1) + PAIR_SLACK_MS,
+            );
+            let within = |r: &&&JoinRec| (lo..=hi).contains(&t(r));
+            let passed = |v: &[&JoinRec]| {
+                v.iter()
+                    .filter(within)
+                    .filter(|r| r.seen.cause == Cause::Passthrough)
+                    .count() as u64
+            };
+            let made = inner
+                .iter()
+                .filter(within)
+                .filter(|r| !matches!(r.seen.cause, Cause::Passthrough | Cause::Unknown))
+                .count() as u64;
+            let (pa, pb) = (passed(outer), passed(inner));
+            if pa > pb && made >= pa - pb {
+                votes.entry((a, b)).or_default().excess += pa - pb;
             }
         }
     }
