@@ -217,6 +217,9 @@ pub(super) fn shift_lines(agg: &mut Agg, evs: &mut [Event], base: u64) {
         s.line += base;
     }
     agg.join.shift(base);
+    for ex in &mut agg.cut.examples {
+        ex.line += base;
+    }
     for e in evs.iter_mut() {
         e.line += base;
     }
@@ -282,6 +285,9 @@ fn parse_access_into(agg: &mut Agg, events: &mut Collect, chunk: &[u8], ctx: &Ct
     // each 5xx line's attempts, zipped once (for the timings and the
     // classification) into one reused buffer
     let mut attempts = Vec::new();
+    // responses cut after their header are looked for only when the error
+    // logs hold a line of the body phase (cut.rs)
+    let cut_probe = !ctx.index.body_secs.is_empty();
     for raw in lines(chunk) {
         n += 1;
         if raw.is_empty() || raw == b"\r" {
@@ -378,6 +384,11 @@ fn parse_access_into(agg: &mut Agg, events: &mut Collect, chunk: &[u8], ctx: &Ct
                 }
             }
         } else {
+            if cut_probe {
+                if let Some(t) = rec.time {
+                    super::cut::probe(line, &rec, at, &mut cache, t, n, ctx, &mut agg.cut);
+                }
+            }
             // every request a row (export), or the successes' timings to set
             // the 502s' against: one line in TIMING_SAMPLE pays for the
             // full parse (the quantiles are bucket bounds anyway)
@@ -486,28 +497,6 @@ fn cause_map(agg: &mut Agg, status: u16, rescued: bool, replaced: bool) -> &mut 
     }
 }
 
-/// The request line as the error log writes it (`GET /x?y HTTP/1.1`):
-/// `$request`, or rebuilt from method, path (+ `$args`) and protocol.
-fn request_text(rec: &Record<'_>, esc: nginx::Escape) -> Option<String> {
-    let text = |v: Option<&[u8]>| v.map(|b| nginx::unescape(b, esc));
-    text(rec.request).or_else(|| match (rec.method, rec.path, rec.protocol) {
-        (Some(m), Some(p), Some(pr)) => {
-            // `$uri` + `$args` (ingress-nginx JSON): the target with its query
-            let query = match rec.args {
-                Some(a) if !p.contains(&b'?') => format!("?{}", nginx::unescape(a, esc)),
-                _ => String::new(),
-            };
-            Some(format!(
-                "{} {}{query} {}",
-                nginx::unescape(m, esc),
-                nginx::unescape(p, esc),
-                nginx::unescape(pr, esc)
-            ))
-        }
-        _ => None,
-    })
-}
-
 /// The 5xx access lines of `data` (at most `max` in `out`), for
 /// [`join::ErrorIndex::guess_offset`].
 pub(super) fn offset_probes(
@@ -546,7 +535,7 @@ pub(super) fn offset_probes(
         let (Some(t), Some(client), Some(request)) = (
             rec.time,
             rec.client.map(|c| nginx::unescape(c, fmt.escape)),
-            request_text(&rec, fmt.escape),
+            join::request_text(&rec, fmt.escape),
         ) else {
             continue;
         };
@@ -611,20 +600,12 @@ fn slow_path(
     } else {
         None
     };
-    let request = if !join { None } else { request_text(&rec, esc) };
-    let local_secs =
-        rec.time.map(
-            |t| match (&ctx.opts.error_log_zone, ctx.opts.error_log_offset_s) {
-                // --error-log-tz ZONE: the zone's offset at that moment
-                (Some(z), _) => t.secs() + join::zone_offset(z, t.secs()) as i64,
-                (None, Some(off)) => match ctx.opts.error_log_offset_change {
-                    // daylight saving: the error log's clock moved (join::OffsetChange)
-                    Some(c) if t.secs() >= c.from_utc => t.secs() + c.offset_s as i64,
-                    _ => t.secs() + off as i64,
-                },
-                (None, None) => t.local_secs(),
-            },
-        );
+    let request = if !join {
+        None
+    } else {
+        join::request_text(&rec, esc)
+    };
+    let local_secs = rec.time.map(|t| join::error_log_secs(t, ctx.opts));
     let errors: Vec<&ErrorLine> = match local_secs {
         Some(ls) if ctx.has_error_log => ctx.index.find(&join::Probe {
             local_secs: ls,

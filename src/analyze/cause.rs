@@ -342,7 +342,7 @@ pub fn is_group_name(addr: &str) -> bool {
 /// is `reading response header from upstream`), and a broken chunked body
 /// is only found there. Such a line does not explain the status: a 5xx
 /// with it is the upstream's own, its body then cut or broken.
-fn after_header(e: &ErrorLine) -> bool {
+pub fn after_header(e: &ErrorLine) -> bool {
     e.kind == UpstreamError::InvalidBody || e.message.ends_with(" while reading upstream")
 }
 
@@ -580,21 +580,70 @@ pub fn classify_into(
     // failure makes nginx answer another status than the failed attempt's
     // (or, without $upstream_status, the client's) — ngx_http_upstream_next
     // answers 504 for a timeout and 502 for every other failure.
+    //
+    // Without $upstream_status (a `log_format` of `$upstream_addr` and
+    // `$upstream_response_time` only: `failed` is `None`), the attempts are
+    // still counted, and the last one is the one whose outcome the client
+    // got: `ngx_http_upstream_next` moves on after a failure that
+    // `proxy_next_upstream` names (`error timeout` by default: a refusal,
+    // a reset, an early close, a timeout), and the failure only finalizes
+    // the request when no try is left. A failure with another attempt after
+    // it did not make the status (seen with a real nginx 1.22: refused by
+    // the first server, the second's own 502; `ua="A, B" urt="0.000,
+    // 0.004"`, one error line naming A).
+    let unlogged = failed.is_none() && !caps.upstream_status && n > 0;
+    let last_unlogged = unlogged.then(|| &attempts[n - 1]);
     if let Some(e) = chosen.filter(|e| e.line.kind != UpstreamError::Other) {
         let target = match failed {
             Some(i) => attempts[i].status,
-            None if attempts.is_empty() && !caps.upstream_status => Some(status),
+            // (one attempt logged: the line is that attempt's)
+            None if !caps.upstream_status && n != 1 => Some(status),
             None => None,
         }
         .filter(|t| matches!(t, 502 | 504));
         let other_status =
             target.is_some_and(|t| nginx_status(e.line.kind).is_some_and(|s| s != t));
-        let other_server = failed.is_some_and(|i| {
-            let a = &attempts[i];
-            a.status == Some(status)
-                && !a.addr.is_empty()
-                && e.line.upstream.as_deref().is_some_and(|u| u != a.addr)
-        });
+        let other_server = match failed {
+            Some(i) => {
+                let a = &attempts[i];
+                a.status == Some(status)
+                    && !a.addr.is_empty()
+                    && e.line.upstream.as_deref().is_some_and(|u| u != a.addr)
+            }
+            None => last_unlogged.is_some_and(|a| {
+                n > 1
+                    && !a.addr.is_empty()
+                    && !is_group_name(&a.addr)
+                    && e.line.upstream.as_deref().is_some_and(|u| u != a.addr)
+            }),
+        };
+        // only the number of attempts is known ($upstream_response_time,
+        // or addresses logged as `-`): each failure nginx retried or
+        // answered for wrote one line, so fewer lines than attempts leave
+        // one attempt unaccounted for, and the log does not say which
+        if last_unlogged.is_some_and(|a| n > 1 && (a.addr.is_empty() || a.addr == "-")) {
+            let lines = errors
+                .iter()
+                .filter(|o| o.line.kind != UpstreamError::Other)
+                .count();
+            if lines < n && !other_status {
+                for o in errors
+                    .iter()
+                    .filter(|o| o.line.kind != UpstreamError::Other)
+                {
+                    evidence.with(|l| {
+                        l.push_str("an attempt's failure: ");
+                        write_error(l, o.file, o.line);
+                    });
+                }
+                return unknown(
+                    evidence,
+                    &[&format!(
+                        "nginx made {n} attempts (the access log lists {n} upstream times) and the error log holds {lines} failure line(s) for them: whether the last attempt failed (and made this {status}) or answered it itself, the log does not say without $upstream_status or $upstream_addr"
+                    )],
+                );
+            }
+        }
         if other_status || other_server {
             for o in errors
                 .iter()
@@ -605,12 +654,15 @@ pub fn classify_into(
                     write_error(l, o.file, o.line);
                 });
             }
-            let last = match failed {
-                Some(i) if !attempts[i].addr.is_empty() => {
-                    format!("the last attempt ({})", attempts[i].addr)
-                }
+            let last = match failed.map(|i| &attempts[i]).or(last_unlogged) {
+                Some(a) if !a.addr.is_empty() => format!("the last attempt ({})", a.addr),
                 _ => "the attempt that ended the request".to_string(),
             };
+            if other_server && failed.is_none() {
+                evidence.add(format_args!(
+                    "nginx tried {n} servers ($upstream_addr), the log format has no $upstream_status: a failure nginx retried (proxy_next_upstream) did not make the status, the last attempt's outcome did"
+                ));
+            }
             let why = if other_server {
                 format!("no error-log line names {last}, while nginx wrote one for each earlier failure")
             } else {
@@ -737,9 +789,10 @@ pub fn classify_into(
         } else {
             NO_ERROR_LINE_5XX
         });
-        if !caps.upstream_status && matches!(status, 502 | 504) {
+        if !caps.upstream_status && attempts.is_empty() && matches!(status, 502 | 504) {
             // `return 502;` writes no error line either; with --config the
-            // location that served it tells (cause::config_returned)
+            // location that served it tells (cause::config_returned); an
+            // address in $upstream_addr shows an upstream was tried
             evidence.with(|l| {
                 // NO_UPSTREAM_STATUS_RETURN with each `502` made the status
                 let mut rest = NO_UPSTREAM_STATUS_RETURN;
@@ -1100,6 +1153,85 @@ mod tests {
             ..combined
         };
         assert_eq!(classify(502, &[], &refs, quiet, true).cause, Cause::Unknown);
+    }
+
+    /// A `log_format` of `$upstream_addr` and `$upstream_response_time`
+    /// without `$upstream_status` (seen with a real nginx 1.22: `ua="A, B"
+    /// urt="0.000, 0.004"`, one refusal line naming A, B's own 502): the
+    /// refusal nginx retried is not the cause. Its own line under the last
+    /// attempt is; with only the times, fewer lines than attempts cannot
+    /// tell.
+    #[test]
+    fn without_upstream_status_a_retried_failure_is_not_the_cause() {
+        let addr_times = Capabilities {
+            upstream_status: false,
+            header_time: false,
+            connect_time: false,
+            ..RICH
+        };
+        let tried = |addr: &str| Attempt {
+            addr: addr.into(),
+            status: None,
+            connect_time: None,
+            header_time: None,
+            response_time: Some(0.004),
+            group: 0,
+        };
+        let refused = eline(UpstreamError::Refused, "10.0.0.1:80");
+        let refs = [in_error_log(&refused)];
+        let two = [tried("10.0.0.1:80"), tried("10.0.0.2:80")];
+        let v = classify(502, &two, &refs, addr_times, true);
+        assert_eq!(v.cause, Cause::Passthrough, "{:?}", v.evidence);
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.contains("no error-log line names the last attempt (10.0.0.2:80)")),
+            "{:?}",
+            v.evidence
+        );
+        assert!(v
+            .evidence
+            .iter()
+            .any(|e| e.starts_with("an earlier attempt: error.log:7:")));
+        // the refused server was the last one tried: its refusal made the 502
+        let back = [tried("10.0.0.2:80"), tried("10.0.0.1:80")];
+        assert_eq!(
+            classify(502, &back, &refs, addr_times, true).cause,
+            Cause::UpstreamRefused
+        );
+        // one attempt: its line
+        assert_eq!(
+            classify(502, &two[..1], &refs, addr_times, true).cause,
+            Cause::UpstreamRefused
+        );
+        // error logs not shown to record upstream errors: cannot tell
+        let quiet = Capabilities {
+            error_log_records_upstream_errors: false,
+            ..addr_times
+        };
+        assert_eq!(
+            classify(502, &two, &refs, quiet, true).cause,
+            Cause::Unknown
+        );
+        // only the times: two attempts, one line, which one's is not said
+        let times = [tried(""), tried("")];
+        let v = classify(502, &times, &refs, addr_times, true);
+        assert_eq!(v.cause, Cause::Unknown, "{:?}", v.evidence);
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.starts_with("cannot tell: nginx made 2 attempts")),
+            "{:?}",
+            v.evidence
+        );
+        // a line for each: the last is the last attempt's
+        let mut second = eline(UpstreamError::Refused, "10.0.0.2:80");
+        second.line = 8;
+        let both = [in_error_log(&refused), in_error_log(&second)];
+        assert_eq!(
+            classify(502, &times, &both, addr_times, true).cause,
+            Cause::UpstreamRefused
+        );
     }
 
     /// An upstream's own 502 whose body was then cut (`upstream

@@ -427,3 +427,77 @@ mod tests {
         }
     }
 }
+
+/// Say each duplicate path (`logs/ logs/access.log`, a link to a file
+/// given) in the Inputs row of the input it is the same as: `; X is the
+/// same file as Y; read once` (or `X was given more than once …`), once
+/// per duplicate. Those whose input has no row (a directory given twice,
+/// a file that could not be opened) are returned as problems, to be said
+/// there: never hidden.
+pub(super) fn say_duplicates(
+    rows: &mut [super::report::InputSummary],
+    duplicates: &[input::Duplicate],
+) -> Vec<input::Problem> {
+    let mut rest = Vec::new();
+    for d in duplicates {
+        match rows.iter_mut().find(|r| r.path == d.first) {
+            Some(r) => {
+                r.reason.push_str("; ");
+                r.reason.push_str(&d.message());
+            }
+            None => rest.push(input::Problem {
+                path: d.path.clone(),
+                message: d.message(),
+            }),
+        }
+    }
+    rest
+}
+
+#[cfg(test)]
+mod duplicate_tests {
+    use super::*;
+    use crate::analyze::kind::InputKind;
+    use crate::analyze::report::InputSummary;
+
+    #[test]
+    fn each_duplicate_is_said_in_its_inputs_row() {
+        let row = |p: &str| {
+            InputSummary::new(
+                p.into(),
+                InputKind::NginxAccess,
+                Some("combined".into()),
+                "2 of the first 2 lines parse".into(),
+                2,
+                0,
+                0,
+            )
+        };
+        let mut rows = vec![row("logs/access.log"), row("logs/other.log")];
+        let dup = |p: &str, first: &str| input::Duplicate {
+            path: p.into(),
+            first: first.into(),
+            what: "file",
+        };
+        let rest = say_duplicates(
+            &mut rows,
+            &[
+                dup("logs/access.log", "logs/access.log"),
+                dup("latest.log", "logs/access.log"),
+                dup("gone.log", "missing.log"),
+            ],
+        );
+        assert_eq!(
+            rows[0].reason,
+            "2 of the first 2 lines parse; logs/access.log was given more than once (by name, or in a folder given); read once; latest.log is the same file as logs/access.log; read once"
+        );
+        assert_eq!(rows[1].reason, "2 of the first 2 lines parse");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0].path, "gone.log");
+        assert_eq!(
+            rest[0].message,
+            "gone.log is the same file as missing.log; read once"
+        );
+    }
+}

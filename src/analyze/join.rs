@@ -45,6 +45,11 @@ pub struct ErrorIndex {
     pub span: Option<(i64, i64)>,
     /// Error-log file names, by file index.
     pub files: Vec<String>,
+    /// The seconds of the lines logged after the response header had gone
+    /// out ([`crate::analyze::cause::after_header`]), sorted, each once:
+    /// the access pass looks for the responses they cut (`cut.rs`) only
+    /// near these.
+    pub body_secs: Vec<i64>,
     /// Some upstream line is at `error` or below: the logs' level lets
     /// through what nginx logs at `error` (a refused connection, a timeout).
     /// Lines at `crit` alone (a missing unix socket) do not show that.
@@ -86,6 +91,49 @@ impl Probe<'_> {
             }
         }) == self.request.map(Into::into)
     }
+}
+
+/// An access-log time on the error log's clock: `--error-log-tz ZONE`'s
+/// offset at that moment, else the offset detected or given (across a
+/// daylight-saving change, the one of its side), else the wall clock the
+/// access log showed.
+pub fn error_log_secs(t: crate::logs::scan::LogTime, opts: &super::Options) -> i64 {
+    match (&opts.error_log_zone, opts.error_log_offset_s) {
+        (Some(z), _) => t.secs() + zone_offset(z, t.secs()) as i64,
+        (None, Some(off)) => match opts.error_log_offset_change {
+            // daylight saving: the error log's clock moved (OffsetChange)
+            Some(c) if t.secs() >= c.from_utc => t.secs() + c.offset_s as i64,
+            _ => t.secs() + off as i64,
+        },
+        (None, None) => t.local_secs(),
+    }
+}
+
+/// The request line as the error log writes it (`GET /x?y HTTP/1.1`):
+/// `$request`, or rebuilt from method, path (+ `$args`) and protocol.
+pub fn request_text(
+    rec: &crate::logs::record::Record<'_>,
+    esc: crate::logs::nginx::Escape,
+) -> Option<String> {
+    let text = |v: Option<&[u8]>| v.map(|b| crate::logs::nginx::unescape(b, esc));
+    text(rec.request).or_else(|| match (rec.method, rec.path, rec.protocol) {
+        (Some(m), Some(p), Some(pr)) => {
+            // `$uri` + `$args` (ingress-nginx JSON): the target with its query
+            let query = match rec.args {
+                Some(a) if !p.contains(&b'?') => {
+                    format!("?{}", crate::logs::nginx::unescape(a, esc))
+                }
+                _ => String::new(),
+            };
+            Some(format!(
+                "{} {}{query} {}",
+                crate::logs::nginx::unescape(m, esc),
+                crate::logs::nginx::unescape(p, esc),
+                crate::logs::nginx::unescape(pr, esc)
+            ))
+        }
+        _ => None,
+    })
 }
 
 /// `GET /a?b=1 HTTP/1.1` → `GET /a HTTP/1.1`.
@@ -133,6 +181,12 @@ impl ErrorIndex {
         let records_error_level = lines
             .iter()
             .any(|l| !matches!(l.level.as_str(), "crit" | "alert" | "emerg"));
+        let mut body_secs: Vec<i64> = lines
+            .iter()
+            .filter(|l| super::cause::after_header(l))
+            .map(|l| l.local_secs)
+            .collect();
+        body_secs.dedup();
         ErrorIndex {
             records_error_level,
             lines,
@@ -143,7 +197,15 @@ impl ErrorIndex {
             by_cid,
             span,
             files,
+            body_secs,
         }
+    }
+
+    /// Is an error line of the body phase within [`SLACK_S`] of the
+    /// error-log second `secs`?
+    pub fn body_phase_near(&self, secs: i64) -> bool {
+        let i = self.body_secs.partition_point(|&s| s < secs - SLACK_S);
+        self.body_secs.get(i).is_some_and(|&s| s <= secs + SLACK_S)
     }
 
     /// True when no error log was given.

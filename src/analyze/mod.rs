@@ -18,6 +18,7 @@ pub mod born;
 pub mod born_tally;
 pub mod cause;
 pub mod coverage;
+pub mod cut;
 mod errors;
 pub mod event;
 pub mod event_json;
@@ -126,7 +127,7 @@ pub struct Analysis {
 
 /// Total bytes of the inputs on disk (for a progress bar).
 pub fn total_bytes(paths: &[String]) -> u64 {
-    input::discover(paths).0.iter().map(|i| i.len).sum()
+    input::discover(paths).inputs.iter().map(|i| i.len).sum()
 }
 
 /// What `gatecheck formats` prints: each input with the kind and format it
@@ -289,6 +290,8 @@ fn run(
         order.entry(n.as_str()).or_insert(i);
     }
     inputs_out.sort_by_key(|i| order.get(i.path.as_str()).copied());
+    let unsaid = inputs::say_duplicates(&mut inputs_out, &plan.duplicates);
+    plan.problems.extend(unsaid);
     let mut report = Report::build(
         total,
         inputs_out,

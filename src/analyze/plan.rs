@@ -35,6 +35,9 @@ pub(super) struct Plan {
     pub(super) names: Vec<String>,
     /// Some input could not be found, opened or read.
     pub(super) unreadable_inputs: bool,
+    /// Paths that name an input already taken (read once): said in the
+    /// Inputs row of the one they are the same as.
+    pub(super) duplicates: Vec<input::Duplicate>,
 }
 
 /// Open every input and decide what each holds.
@@ -45,7 +48,11 @@ pub(super) fn plan(paths: &[String], opts: &Options) -> Plan {
 /// [`plan`], detecting each input as its start is read when the candidate
 /// formats allow it (`early`; tests compare with `false`).
 fn plan_with(paths: &[String], opts: &Options, early: bool) -> Plan {
-    let (inputs, mut problems) = input::discover(paths);
+    let input::Discovered {
+        inputs,
+        mut problems,
+        duplicates,
+    } = input::discover(paths);
     let mut loaded = Vec::new();
     let haproxy_index = hop_formats().iter().position(|f| f.name() == "haproxy");
     let early = early.then(|| early_candidates(&inputs, opts)).flatten();
@@ -90,8 +97,11 @@ fn plan_with(paths: &[String], opts: &Options, early: bool) -> Plan {
             }),
         }
     }
-    // inputs missing or unreadable (the error log among them, perhaps)
-    let unreadable_inputs = !problems.is_empty();
+    // inputs missing or unreadable (the error log among them, perhaps);
+    // not a link skipped on purpose, whose lines were read elsewhere
+    let unreadable_inputs = problems
+        .iter()
+        .any(|p| p.lost_lines() || p.message.starts_with("no such file"));
     let config = read_configs(&mut loaded, opts, &mut problems);
     let mut formats = candidates(opts, config.as_deref());
     let custom = haproxy_log_formats(&mut loaded, opts, &mut problems);
@@ -259,6 +269,7 @@ fn plan_with(paths: &[String], opts: &Options, early: bool) -> Plan {
         formats,
         names,
         unreadable_inputs,
+        duplicates,
     }
 }
 

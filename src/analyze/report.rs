@@ -247,6 +247,10 @@ pub struct Report {
     /// Upstream 5xx the client did not get (nginx answered another status
     /// in its place), by the cause of the failed attempt.
     pub causes_replaced: Vec<CauseRow>,
+    /// Responses answered below 500 whose body the upstream cut after
+    /// the header had gone out (`cut.rs`); absent when none.
+    #[serde(skip_serializing_if = "super::cut::Cut::is_empty")]
+    pub cut_responses: super::cut::Cut,
     /// Burst windows, in time order: the [`super::incident::MAX_BURSTS`]
     /// with the most 502s.
     pub bursts: Vec<BurstRow>,
@@ -584,7 +588,7 @@ impl Report {
 
     /// Shape the merged aggregate.
     pub fn build(
-        agg: Agg,
+        mut agg: Agg,
         inputs: Vec<InputSummary>,
         problems: Vec<Problem>,
         index: &ErrorIndex,
@@ -676,7 +680,7 @@ impl Report {
         let causes_502 = rows(&agg.causes_502, config);
         let causes_504 = rows(&agg.causes_504, config);
         let causes_other_5xx = rows(&agg.causes_other_5xx, config);
-        let verdict = verdict::verdict(&verdict::Facts {
+        let mut verdict = verdict::verdict(&verdict::Facts {
             totals: &totals,
             span_502_ms: agg.span_502.map(|(a, b)| b.utc_ms - a.utc_ms),
             span_ms: agg.span.map(|(a, b)| b.utc_ms - a.utc_ms),
@@ -693,6 +697,14 @@ impl Report {
             }),
             error_log_upstream_lines: index.lines.len() as u64,
         });
+        if !agg.cut.is_empty() {
+            // not a 5xx, but clients were hurt: said beside the 5xx
+            verdict.push_str(&format!(
+                "; {} response{} cut after the header (not 5xx)",
+                agg.cut.count,
+                if agg.cut.count == 1 { "" } else { "s" }
+            ));
+        }
         Report {
             schema_version: SCHEMA_VERSION,
             verdict,
@@ -728,6 +740,7 @@ impl Report {
             causes_other_5xx,
             causes_rescued: rows(&agg.causes_rescued, config),
             causes_replaced: rows(&agg.causes_replaced, config),
+            cut_responses: std::mem::take(&mut agg.cut),
             bursts,
             bursts_total,
             burst_baseline,

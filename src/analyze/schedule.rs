@@ -634,7 +634,9 @@ mod tests {
             want.push(t);
             paths.push(path.display().to_string());
         }
-        let (inputs, problems) = crate::input::discover(&paths);
+        let crate::input::Discovered {
+            inputs, problems, ..
+        } = crate::input::discover(&paths);
         assert!(problems.is_empty());
         let loaded = inputs
             .into_iter()

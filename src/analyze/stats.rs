@@ -292,6 +292,9 @@ pub struct Agg {
     /// The response heads each upstream address answered with, when the
     /// log has the byte counts.
     pub header_sizes: super::header_sizes::HeaderSizes,
+    /// Responses answered below 500 whose body the upstream cut after the
+    /// header had gone out.
+    pub cut: super::cut::Cut,
 }
 
 fn widen(span: &mut Option<(LogTime, LogTime)>, a: LogTime, b: LogTime) {
@@ -389,6 +392,7 @@ impl AddAssign for Agg {
         self.join += o.join;
         self.timings += o.timings;
         self.header_sizes += o.header_sizes;
+        self.cut += o.cut;
     }
 }
 

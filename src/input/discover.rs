@@ -38,6 +38,50 @@ struct Walk {
     /// numbered from 1 again).
     seen_streams: HashMap<Id, String>,
     problems: Vec<Problem>,
+    /// Paths that reach a file, stream or directory already taken.
+    duplicates: Vec<Duplicate>,
+}
+
+/// What [`discover`] found.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    /// The files and streams to read, each once.
+    pub inputs: Vec<Input>,
+    /// Paths that could not be read or were skipped on purpose.
+    pub problems: Vec<Problem>,
+    /// Paths that name a file, stream or directory already taken, by
+    /// another path or by the same one again (`logs/ logs/access.log`, a
+    /// symlink or a hard link to a file given): read once.
+    pub duplicates: Vec<Duplicate>,
+}
+
+/// A path that reaches an input already taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    /// The path as given or found (the second one).
+    pub path: String,
+    /// The path it was first taken by.
+    pub first: String,
+    /// `file`, `stream` or `directory`.
+    pub what: &'static str,
+}
+
+impl Duplicate {
+    /// `X is the same file as Y; read once`, or `X was given more than
+    /// once (…); read once` when both paths are the same text.
+    pub fn message(&self) -> String {
+        if self.path == self.first {
+            format!(
+                "{} was given more than once (by name, or in a folder given); read once",
+                self.path
+            )
+        } else {
+            format!(
+                "{} is the same {} as {}; read once",
+                self.path, self.what, self.first
+            )
+        }
+    }
 }
 
 impl Walk {
@@ -46,26 +90,22 @@ impl Walk {
         let display = path.display().to_string();
         if m.is_file() {
             if let Some(first) = self.seen_files.get(&id(m)) {
-                if *first != display {
-                    self.problems.push(Problem {
-                        path: display,
-                        message: format!(
-                            "skipped: same file as {first} (another path to it); read once"
-                        ),
-                    });
-                }
+                // said once per path that reaches it again, even the same
+                // path named twice: never read twice, never hidden
+                self.duplicates.push(Duplicate {
+                    path: display,
+                    first: first.clone(),
+                    what: "file",
+                });
                 return;
             }
             self.seen_files.insert(id(m), display.clone());
         } else if let Some(first) = self.seen_streams.get(&id(m)) {
-            if *first != display {
-                self.problems.push(Problem {
-                    path: display,
-                    message: format!(
-                        "skipped: same stream as {first} (another name for it); read once"
-                    ),
-                });
-            }
+            self.duplicates.push(Duplicate {
+                path: display,
+                first: first.clone(),
+                what: "stream",
+            });
             return;
         } else {
             self.seen_streams.insert(id(m), display.clone());
@@ -82,15 +122,11 @@ impl Walk {
     fn tree(&mut self, root: &Path, m: &std::fs::Metadata) -> usize {
         let before = self.files.len();
         if let Some(first) = self.seen_dirs.get(&id(m)) {
-            if first != root {
-                self.problems.push(Problem {
-                    path: root.display().to_string(),
-                    message: format!(
-                        "skipped: same directory as {} (walked already)",
-                        first.display()
-                    ),
-                });
-            }
+            self.duplicates.push(Duplicate {
+                path: root.display().to_string(),
+                first: first.display().to_string(),
+                what: "directory",
+            });
             return 0;
         }
         self.seen_dirs.insert(id(m), root.to_path_buf());
@@ -231,20 +267,26 @@ fn kind_of(m: &std::fs::Metadata) -> &'static str {
 /// matched against the files below their literal prefix. Anything that is
 /// not a regular file or directory (`-`, `/dev/stdin`, a named pipe,
 /// `<(zcat …)`) is kept as given, to be read as a stream.
-pub fn discover(args: &[String]) -> (Vec<Input>, Vec<Problem>) {
+pub fn discover(args: &[String]) -> Discovered {
     let mut w = Walk::default();
     for arg in args {
         if arg == "-" {
             if w.files.iter().any(|i| i.path.is_none()) {
+                w.duplicates.push(Duplicate {
+                    path: "-".into(),
+                    first: "-".into(),
+                    what: "stream",
+                });
                 continue;
             }
             // what stdin is, to know it again under another name
             let stdin = std::fs::metadata("/dev/stdin").ok().map(|m| id(&m));
             let first = stdin.and_then(|i| w.seen_files.get(&i).or(w.seen_streams.get(&i)));
             if let Some(first) = first {
-                w.problems.push(Problem {
+                w.duplicates.push(Duplicate {
                     path: "-".into(),
-                    message: format!("skipped: standard input is {first}, already read; read once"),
+                    first: first.clone(),
+                    what: "stream",
                 });
                 continue;
             }
@@ -304,7 +346,11 @@ pub fn discover(args: &[String]) -> (Vec<Input>, Vec<Problem>) {
             }),
         }
     }
-    (w.files, w.problems)
+    Discovered {
+        inputs: w.files,
+        problems: w.problems,
+        duplicates: w.duplicates,
+    }
 }
 
 /// Add the files matching `pattern` to the walk; how many were added.
@@ -375,7 +421,11 @@ mod tests {
         symlink("old", logs.join("current")).unwrap();
         symlink("access.log", logs.join("latest.log")).unwrap();
         symlink("nowhere", logs.join("broken")).unwrap();
-        let (files, problems) = discover(&[logs.display().to_string()]);
+        let Discovered {
+            inputs: files,
+            problems,
+            duplicates,
+        } = discover(&[logs.display().to_string()]);
         assert_eq!(
             names(&files, &logs),
             vec!["access.log", "old/access.log.1"],
@@ -389,9 +439,20 @@ mod tests {
         assert!(said("old/up", "symlink loop"), "{problems:?}");
         assert!(said("again", "symlink loop"), "{problems:?}");
         assert!(said("current", "same directory as"), "{problems:?}");
-        assert!(said("latest.log", "same file as"), "{problems:?}");
         assert!(said("broken", "broken symlink"), "{problems:?}");
-        assert_eq!(problems.len(), 5, "{problems:?}");
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        // the link to a file taken is a duplicate, said with both paths
+        assert_eq!(duplicates.len(), 1, "{duplicates:?}");
+        let first = logs.join("access.log").display().to_string();
+        assert_eq!(
+            duplicates[0].message(),
+            format!(
+                "{} is the same file as {first}; read once",
+                duplicates[0].path
+            )
+        );
+        assert!(duplicates[0].path.ends_with("latest.log"));
+        assert_eq!(duplicates[0].first, first);
     }
 
     #[test]
@@ -402,10 +463,27 @@ mod tests {
         std::fs::hard_link(&f, d.path().join("hard.log")).unwrap();
         let dir = d.path().display().to_string();
         let file = f.display().to_string();
-        let (files, problems) = discover(&[dir.clone(), file.clone(), file, dir]);
-        assert_eq!(names(&files, d.path()), vec!["access.log"], "{problems:?}");
-        assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].path.ends_with("hard.log"));
-        assert!(problems[0].message.contains("same file as"));
+        let found = discover(&[dir.clone(), file.clone(), file.clone(), dir.clone()]);
+        assert_eq!(names(&found.inputs, d.path()), vec!["access.log"]);
+        assert!(found.problems.is_empty(), "{:?}", found.problems);
+        // the hard link (in the first walk), the file named after its
+        // folder, the file named again, the folder named again
+        let dups: Vec<(&str, &str)> = found
+            .duplicates
+            .iter()
+            .map(|p| (p.path.as_str(), p.first.as_str()))
+            .collect();
+        let hard = d.path().join("hard.log").display().to_string();
+        assert_eq!(
+            dups,
+            vec![
+                (hard.as_str(), file.as_str()),
+                (file.as_str(), file.as_str()),
+                (file.as_str(), file.as_str()),
+                (dir.as_str(), dir.as_str()),
+            ],
+            "{:?}",
+            found.duplicates
+        );
     }
 }

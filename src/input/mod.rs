@@ -72,7 +72,7 @@ pub struct Input {
 }
 
 pub use ahead::each_block;
-pub use discover::discover;
+pub use discover::{discover, Discovered, Duplicate};
 pub use plain::{Changed, PlainFile};
 pub use stream::Codec;
 

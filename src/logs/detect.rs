@@ -170,6 +170,37 @@ fn detect_peeled(sample: &[(usize, &[u8])], formats: &[LogFormat], infer: bool) 
     if !rest.is_empty() {
         for (i, f) in formats.iter().enumerate() {
             if let Some(ok) = fits(f) {
+                // a layout without upstream variables (`combined`, `main`)
+                // parses the start of a line and ignores the rest: a
+                // `log_format` that appends `upstream_addr=… urt="…"` to it
+                // (the nginx blog's `upstream_time`, many a `main`) would
+                // lose its upstream fields unsaid; read from the line, they
+                // are kept when that reading fits as many lines
+                let bare = !f.has_upstream_timing() && !f.has_upstream_status();
+                if infer && bare {
+                    if let Some(inf) = rest.first().and_then(|l| nginx_infer::infer(l)) {
+                        let richer =
+                            inf.format.has_upstream_timing() || inf.format.has_upstream_status();
+                        if let Some(ok2) = richer
+                            .then(|| fits(&inf.format))
+                            .flatten()
+                            .filter(|&n| n >= ok)
+                        {
+                            let mut d = Detection::new(
+                                Kind::Access(formats.len()),
+                                format!(
+                                    "{}; {ok2} of the first {} lines fit it (log_format {:?} parses their start, without the upstream fields after it)",
+                                    inf.reason(),
+                                    rest.len(),
+                                    f.name
+                                ),
+                            );
+                            d.inferred = Some(inf.format);
+                            mixed_note(&mut d);
+                            return d;
+                        }
+                    }
+                }
                 let mut d = Detection::new(
                     Kind::Access(i),
                     format!(
@@ -536,6 +567,37 @@ mod tests {
         let d = detect(junk, &f);
         assert!(matches!(d.kind, Kind::Unknown));
         assert!(d.reason.contains("--log-format"));
+    }
+
+    /// `combined` or `main` with upstream fields appended (the nginx
+    /// blog's `upstream_time`; `main` with `upstream_addr=…`, as real nginx
+    /// 1.22 writes them): read with the fields, not as the bare layout
+    /// whose start they share; the bare layout itself stays as it was.
+    #[test]
+    fn a_built_in_layout_with_upstream_fields_after_it_keeps_them() {
+        let f = builtin_formats();
+        let blog = b"127.0.0.1 - - [29/Nov/2026:07:28:46 +0000] \"GET /down/x HTTP/1.1\" 502 157 \"-\" \"curl/7.88.1\"rt=0.000 uct=\"-\" uht=\"-\" urt=\"0.000\"\n";
+        let main = b"127.0.0.1 - - [29/Nov/2026:07:28:46 +0000] \"GET /down/x HTTP/1.1\" 502 157 \"-\" \"curl/7.88.1\" \"-\" upstream_addr=127.0.0.1:18779 upstream_status=502 request_time=0.000 upstream_response_time=0.000\n";
+        for (line, bare, wants) in [
+            (&blog[..], "combined", "urt=→$upstream_response_time"),
+            (&main[..], "main", "upstream_status=→$upstream_status"),
+        ] {
+            let d = detect(line, &f);
+            assert!(
+                matches!(d.kind, Kind::Access(i) if i == f.len()),
+                "{}",
+                d.reason
+            );
+            let inf = d.inferred.as_ref().expect("inferred");
+            assert!(inf.has_upstream_timing(), "{}", d.reason);
+            assert!(d.reason.contains(wants), "{}", d.reason);
+            assert!(
+                d.reason
+                    .contains(&format!("log_format {bare:?} parses their start")),
+                "{}",
+                d.reason
+            );
+        }
     }
 
     #[test]

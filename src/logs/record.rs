@@ -231,12 +231,29 @@ impl<'a> UpstreamFields<'a> {
         let mut connects = Values::new(self.connect);
         let mut headers = Values::new(self.header);
         let mut responses = Values::new(self.response);
+        // a format that logs upstream times but neither `$upstream_addr`
+        // nor `$upstream_status` (the nginx blog's `upstream_time`): each
+        // time of the list is still one server tried, its address unknown
+        let by_times = self.addr.is_none() && self.status.is_none();
+        let value = |x: Option<(u16, &'a [u8])>| x.map(|(_, b)| b);
         loop {
             let (addr, status) = (addrs.next(), statuses.next());
             if addr.is_none() && status.is_none() {
+                if by_times {
+                    if let Some((group, r)) = responses.next() {
+                        f(AttemptRef {
+                            group,
+                            addr: None,
+                            status: None,
+                            connect_time: value(connects.next()).and_then(secs),
+                            header_time: value(headers.next()).and_then(secs),
+                            response_time: secs(r),
+                        });
+                        continue;
+                    }
+                }
                 break;
             }
-            let value = |x: Option<(u16, &'a [u8])>| x.map(|(_, b)| b);
             f(AttemptRef {
                 group: addr.or(status).map_or(0, |(g, _)| g),
                 addr: value(addr).filter(|a| *a != b"-"),

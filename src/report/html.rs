@@ -339,6 +339,15 @@ pub fn render(r: &Report) -> String {
                 (cause_section("Other 5xx", "causes_other_5xx", &r.causes_other_5xx))
                 (cause_section("Failed attempts a retry rescued", "causes_rescued", &r.causes_rescued))
                 (cause_section("Upstream 5xx hidden from the client (nginx answered another status in its place: error_page =code, a stale cache)", "causes_replaced", &r.causes_replaced))
+                @if !r.cut_responses.is_empty() {
+                    h2 { "Responses cut after the header" }
+                    p { (r.cut_responses.headline()) }
+                    ul {
+                        @for e in &r.cut_responses.examples {
+                            li { code { (crate::analyze::cut::Cut::example_line(e)) } }
+                        }
+                    }
+                }
                 @for h in &r.hops {
                     h2 { "Hop " (h.name) " (" (format!("{:?}", h.hop)) ")" }
                     p { (num(h.totals.requests)) " requests; 502: " (num(h.totals.status_502)) "; 503: " (num(h.status_503)) "; 504: " (num(h.totals.status_504)) }

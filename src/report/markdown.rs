@@ -257,6 +257,22 @@ pub fn render(r: &Report) -> String {
         &r.causes_replaced,
         &mut out,
     );
+    let cut = &r.cut_responses;
+    if !cut.is_empty() {
+        let _ = writeln!(
+            out,
+            "## Responses cut after the header\n\n{}\n",
+            text(&cut.headline())
+        );
+        for e in &cut.examples {
+            let _ = writeln!(
+                out,
+                "- `{}`",
+                crate::analyze::cut::Cut::example_line(e).replace('`', "'")
+            );
+        }
+        out.push('\n');
+    }
     for h in &r.hops {
         let ht = &h.totals;
         let _ = writeln!(

@@ -196,6 +196,13 @@ pub fn render_with(r: &Report, width: u16, verbose: bool) -> String {
         width,
         &mut out,
     );
+    let cut = &r.cut_responses;
+    if !cut.is_empty() {
+        let _ = writeln!(out, "\n{}", cut.headline());
+        for e in &cut.examples {
+            let _ = writeln!(out, "  {}", crate::analyze::cut::Cut::example_line(e));
+        }
+    }
     if !(r.top_upstreams.is_empty() && r.top_hosts.is_empty() && r.top_paths.is_empty()) {
         let _ = writeln!(out, "\nWhere the 502s went");
     }

@@ -694,6 +694,45 @@ fn issue_6_directory_symlink_loop_counts_once() {
     assert!(problems.contains("same directory as"), "{problems}");
 }
 
+/// `analyze logs/ logs/access.log latest.log` (latest.log a symlink to
+/// it): read once, each duplicate said once in the file's Inputs row, and
+/// not taken for an unreadable input.
+#[test]
+fn the_same_file_given_twice_is_read_once_and_said() {
+    let (text, lines, n502) = real_access_lines();
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let access = logs.join("access.log");
+    std::fs::write(&access, &text).unwrap();
+    let link = dir.path().join("latest.log");
+    std::os::unix::fs::symlink(&access, &link).unwrap();
+    let (logs_s, access_s, link_s) = (
+        logs.to_str().unwrap(),
+        access.to_str().unwrap(),
+        link.to_str().unwrap(),
+    );
+    let o = gatecheck(&["analyze", logs_s, access_s, link_s, "--format", "json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    let inputs = v["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 1, "{}", v["inputs"]);
+    assert_eq!(input_lines(&v, "access.log"), Some(lines));
+    assert_eq!(v["totals"]["status_502"].as_u64(), Some(n502));
+    let reason = inputs[0]["reason"].as_str().unwrap();
+    let again =
+        format!("{access_s} was given more than once (by name, or in a folder given); read once");
+    let linked = format!("{link_s} is the same file as {access_s}; read once");
+    assert_eq!(reason.matches(&again).count(), 1, "{reason}");
+    assert_eq!(reason.matches(&linked).count(), 1, "{reason}");
+    assert_eq!(v["problems"], serde_json::json!([]), "{}", v["problems"]);
+}
+
 /// `cmd -c` (a compressor) over `plain`, into a file named without extension.
 fn compress_with(cmd: &str, plain: &Path, out: &Path) {
     let f = std::fs::File::create(out).unwrap();

@@ -246,8 +246,12 @@ fn stdin_named_twice_is_read_once() {
     assert_eq!(v["inputs"].as_array().unwrap().len(), 1, "{}", v["inputs"]);
     assert_eq!(v["totals"]["requests"], 1240);
     assert_eq!(v["totals"]["malformed"], 0);
-    let problems = v["problems"].to_string();
-    assert!(problems.contains("same stream as -"), "{problems}");
+    // said in the Inputs row of the stream read
+    let reason = v["inputs"][0]["reason"].to_string();
+    assert!(
+        reason.contains("/dev/stdin is the same stream as -; read once"),
+        "{reason}"
+    );
 }
 
 #[test]

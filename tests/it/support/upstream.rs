@@ -170,6 +170,12 @@ fn serve(mut stream: TcpStream, stop: &AtomicBool) -> io::Result<()> {
                 Err(_) => break,
             }
         }
+    } else if path.starts_with("/truncated-chunked") {
+        // A chunked 200 whose connection closes after its first chunk,
+        // before the last (zero-size) chunk: the body is cut as for a
+        // Content-Length one
+        stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\nb\r\npartial...\n\r\n")?;
+        thread::sleep(Duration::from_millis(50));
     } else if path.starts_with("/truncated") {
         // A 200 whose body stops short of its Content-Length: the client
         // already has the status, nginx logs 200 and an error line.
