@@ -18,7 +18,7 @@
 //!    as a 502 its server sent — the same method and path, the only such
 //!    record of either hop in the time window — puts the other hop outside:
 //!    had the maker been in front, the other hop would never have seen the
-//!    request (see [`pair_votes`]);
+//!    request (see `pair_votes`);
 //! 5. otherwise the usual layout nginx → haproxy → envoy is **assumed**, and
 //!    the note says so.
 
