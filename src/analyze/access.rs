@@ -385,16 +385,7 @@ fn parse_access_into(agg: &mut Agg, events: &mut Collect, chunk: &[u8], ctx: &Ct
             }
             let cause = slow_path(full, &attempts, n, ctx, agg, events, &mut pattern);
             if summary_time.is_some() {
-                if status >= 500 {
-                    run.cur.s5xx += 1;
-                }
-                if status == 502 {
-                    run.cur.s502 += 1;
-                    run.cur.by_cause[cause as usize] += 1;
-                }
-                if status == 504 {
-                    run.cur.s504 += 1;
-                }
+                run.cur.see_error(status, cause);
             }
         } else {
             if cut_probe {

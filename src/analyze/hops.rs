@@ -471,14 +471,8 @@ fn parse_chunk(chunk: &[u8], ctx: &Ctx<'_>) -> (ChunkOut, u64) {
             see_timing(agg, &mut upstreams, rec, status);
             let cause = slow_path(rec, n, ctx, agg, &mut by, &mut o.evs);
             if sum.time.is_some() {
-                run.cur.s5xx += 1;
-                if status == 502 {
-                    run.cur.s502 += 1;
-                    run.cur.by_cause[cause as usize] += 1;
-                }
-                if status == 504 {
-                    run.cur.s504 += 1;
-                }
+                // status >= 500 here, as see_error counts it
+                run.cur.see_error(status, cause);
             }
         } else {
             // the successes' timings to set the 502s' against: one line in

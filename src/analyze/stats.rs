@@ -95,6 +95,25 @@ pub struct Minute {
     pub by_cause: [u32; crate::analyze::cause::N_CAUSES],
 }
 
+impl Minute {
+    /// Count a logged response whose `status` (client side) may be a 5xx,
+    /// with the cause its 502 was given: the one counting of the nginx
+    /// (`access`) and hop-format (`hops`) passes.
+    #[inline]
+    pub fn see_error(&mut self, status: u16, cause: Cause) {
+        if status >= 500 {
+            self.s5xx += 1;
+        }
+        if status == 502 {
+            self.s502 += 1;
+            self.by_cause[cause as usize] += 1;
+        }
+        if status == 504 {
+            self.s504 += 1;
+        }
+    }
+}
+
 impl AddAssign for Minute {
     fn add_assign(&mut self, o: Minute) {
         self.requests += o.requests;

@@ -123,7 +123,7 @@ impl OutFile {
     pub fn commit(mut self) -> anyhow::Result<()> {
         self.out.flush()?;
         if let Some((tmp, target, slot)) = self.partial.take() {
-            let renamed = std::fs::rename(&tmp, &target);
+            let renamed = replace(&tmp, &target);
             if renamed.is_err() {
                 let _ = std::fs::remove_file(&tmp);
             }
@@ -134,6 +134,59 @@ impl OutFile {
         }
         Ok(())
     }
+}
+
+/// Give `tmp` (complete) the name `target`, atomically: `target` is at
+/// every moment the previous file or the new one.
+///
+/// When `target` is a regular file, the two names are swapped
+/// (`renameat2(RENAME_EXCHANGE)`, Linux 3.15+) and the previous file, now
+/// under the hidden name, is removed; else (no file there yet, or a
+/// system or file system without the exchange) a plain `rename`. Why not
+/// always `rename`: on ext4 (the default `auto_da_alloc` mount option) a
+/// `rename` onto an existing file first starts writing the new file's
+/// delayed-allocation blocks out (`ext4_rename` calls
+/// `ext4_alloc_da_blocks`, the replace-by-rename heuristic), on the
+/// thread that renames, at the very end of the run. Measured on this VM
+/// (`/tmp` on ext4, a 124 MB `--events` file replacing the previous
+/// run's, 5 runs each under load): `rename` 56–102 ms of wall time,
+/// exchange then unlink 14–44 ms, `strace -T` of a whole run: the
+/// `rename` alone 71 ms of a 0.48 s run. The cost of that heuristic's
+/// absence: after a power loss in the seconds after the run (before the
+/// kernel wrote the file out, ≤ 30 s by default) the name may hold a
+/// file cut short, as after any program that writes without `fsync`;
+/// neither way ever `fsync`ed, so neither promised more.
+fn replace(tmp: &Path, target: &Path) -> io::Result<()> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::fs::symlink_metadata(target).is_ok_and(|m| m.is_file()) {
+        use std::os::unix::ffi::OsStrExt;
+        let (Ok(from), Ok(to)) = (
+            std::ffi::CString::new(tmp.as_os_str().as_bytes()),
+            std::ffi::CString::new(target.as_os_str().as_bytes()),
+        ) else {
+            return std::fs::rename(tmp, target);
+        };
+        // SAFETY: both are NUL-terminated C strings alive for the call;
+        // renameat2 only reads them.
+        let swapped = unsafe {
+            libc::renameat2(
+                libc::AT_FDCWD,
+                from.as_ptr(),
+                libc::AT_FDCWD,
+                to.as_ptr(),
+                libc::RENAME_EXCHANGE,
+            )
+        } == 0;
+        if swapped {
+            // the previous file, now under the hidden name: whether it
+            // goes or not, the new file has its name
+            let _ = std::fs::remove_file(tmp);
+            return Ok(());
+        }
+        // EINVAL (a file system without the exchange), ENOSYS, or the
+        // file gone meanwhile: the plain rename says what is wrong
+    }
+    std::fs::rename(tmp, target)
 }
 
 impl Write for OutFile {

@@ -180,8 +180,9 @@ pub enum ValueKind {
 pub struct Directive {
     /// Name (`proxy_read_timeout`, `timeout`, `connect_timeout`).
     pub name: String,
-    /// Arguments after the name.
-    pub args: Vec<Arg>,
+    /// Arguments after the name (shared: the model's scopes and `written`
+    /// hold the same arguments, not copies).
+    pub args: Arc<[Arg]>,
     /// The whole directive, name through `;` (or through the block header).
     pub span: Span,
     /// Span of the name alone.
@@ -231,12 +232,25 @@ impl Directive {
 /// the occurrences at the innermost level that defines it (nginx's
 /// replace-not-merge rule for array directives such as `proxy_set_header`).
 ///
-/// Inheritance shares the parent's occurrences (reference-counted), so a
-/// config with thousands of locations does not copy the http-level
-/// directives into each of them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Each level holds only its own occurrences and a shared handle on the
+/// enclosing level ([`Directives::inherit`]): a lookup walks up the few
+/// levels (http → server → location → nested location), and a config of
+/// 100,000 locations keeps each `http`- and `server`-level directive once,
+/// not once per location (memory O(config), not O(blocks × inherited
+/// names)). Cloning a set is one reference-count increment.
+#[derive(Clone, Default)]
 pub struct Directives {
-    map: BTreeMap<Arc<str>, Arc<Vec<Directive>>>,
+    level: Arc<Level>,
+}
+
+/// One level of a [`Directives`] chain.
+#[derive(Clone, Default)]
+struct Level {
+    /// This level's occurrences by name; an empty list hides the enclosing
+    /// levels' occurrences ([`Directives::remove`]).
+    own: BTreeMap<Arc<str>, Arc<Vec<Directive>>>,
+    /// The enclosing level, shared by all its children.
+    parent: Option<Directives>,
 }
 
 impl Directives {
@@ -247,49 +261,111 @@ impl Directives {
 
     /// Append one occurrence of a directive at this level.
     pub fn push(&mut self, d: Directive) {
-        let key: Arc<str> = Arc::from(d.name.as_str());
-        Arc::make_mut(self.map.entry(key).or_default()).push(d);
+        let level = Arc::make_mut(&mut self.level);
+        match level.own.get_mut(d.name.as_str()) {
+            Some(v) => Arc::make_mut(v).push(d),
+            None => {
+                let key: Arc<str> = Arc::from(d.name.as_str());
+                level.own.insert(key, Arc::new(vec![d]));
+            }
+        }
     }
 
     /// Forget every occurrence of `name` (for directives nginx does not
     /// inherit, such as `proxy_pass`).
     pub fn remove(&mut self, name: &str) {
-        self.map.remove(name);
+        let inherited = self
+            .level
+            .parent
+            .as_ref()
+            .is_some_and(|p| p.lookup(name).is_some());
+        let level = Arc::make_mut(&mut self.level);
+        if inherited {
+            level.own.insert(Arc::from(name), Arc::new(Vec::new()));
+        } else {
+            level.own.remove(name);
+        }
+    }
+
+    /// The list in effect for `name`: this level's, else the nearest
+    /// enclosing level's (an empty list when removed here).
+    fn lookup(&self, name: &str) -> Option<&Vec<Directive>> {
+        let mut at = self;
+        loop {
+            if let Some(v) = at.level.own.get(name) {
+                return Some(v);
+            }
+            at = at.level.parent.as_ref()?;
+        }
+    }
+
+    /// Every name in effect with its occurrences, in name order.
+    fn effective(&self) -> BTreeMap<&str, &[Directive]> {
+        let mut chain = vec![self];
+        while let Some(p) = &chain[chain.len() - 1].level.parent {
+            chain.push(p);
+        }
+        let mut map = BTreeMap::new();
+        for d in chain.iter().rev() {
+            for (k, v) in &d.level.own {
+                map.insert(&**k, v.as_slice());
+            }
+        }
+        map.retain(|_, v| !v.is_empty());
+        map
     }
 
     /// Names defined here (inherited or own).
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.map.keys().map(|k| &**k)
+        self.effective().into_keys()
     }
 
     /// Every occurrence of `name` in effect (empty when none).
     pub fn all(&self, name: &str) -> &[Directive] {
-        self.map.get(name).map(|v| v.as_slice()).unwrap_or(&[])
+        self.lookup(name).map(|v| v.as_slice()).unwrap_or(&[])
     }
 
     /// The occurrence of `name` in effect (the last one when repeated).
     pub fn get(&self, name: &str) -> Option<&Directive> {
-        self.map.get(name).and_then(|v| v.last())
+        self.lookup(name).and_then(|v| v.last())
     }
 
     /// True when `name` is in effect.
     pub fn has(&self, name: &str) -> bool {
-        self.map.get(name).is_some_and(|v| !v.is_empty())
+        self.lookup(name).is_some_and(|v| !v.is_empty())
     }
 
     /// This level's directives over `parent`'s: a name defined here replaces
-    /// the parent's occurrences of that name entirely.
+    /// the parent's occurrences of that name entirely. `parent` is shared,
+    /// not copied.
     pub fn inherit(parent: &Directives, own: &Directives) -> Directives {
-        let mut map = parent.map.clone();
-        for (k, v) in &own.map {
-            map.insert(k.clone(), v.clone());
+        own.clone().under(parent)
+    }
+
+    /// [`Directives::inherit`] taking this level by value: a level built
+    /// for one block (and not cloned) becomes the child without a copy.
+    pub fn under(self, parent: &Directives) -> Directives {
+        let own = match &self.level.parent {
+            None => Arc::try_unwrap(self.level).map_or_else(|l| l.own.clone(), |l| l.own),
+            // `self` is itself a chain: its effective set is this level's
+            Some(_) => self
+                .effective()
+                .into_iter()
+                .map(|(k, v)| (Arc::from(k), Arc::new(v.to_vec())))
+                .collect(),
+        };
+        let empty = parent.level.own.is_empty() && parent.level.parent.is_none();
+        Directives {
+            level: Arc::new(Level {
+                own,
+                parent: (!empty).then(|| parent.clone()),
+            }),
         }
-        Directives { map }
     }
 
     /// Iterate over every directive in effect.
     pub fn iter(&self) -> impl Iterator<Item = &Directive> {
-        self.map.values().flat_map(|v| v.iter())
+        self.effective().into_values().flatten()
     }
 
     /// `name`'s first argument as a time, when set here and valid.
@@ -310,6 +386,25 @@ impl Directives {
     /// `name`'s first argument as a flag, when set here and valid.
     pub fn flag(&self, name: &str) -> Option<Setting<bool>> {
         self.get(name)?.flag(0)
+    }
+}
+
+/// Two sets are equal when the same directives are in effect, however
+/// their levels are shared.
+impl PartialEq for Directives {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.level, &other.level) || self.effective() == other.effective()
+    }
+}
+
+impl Eq for Directives {}
+
+/// The directives in effect, by name (the levels are not shown).
+impl std::fmt::Debug for Directives {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Directives")
+            .field("map", &self.effective())
+            .finish()
     }
 }
 
@@ -682,8 +777,9 @@ pub struct Route {
     /// nginx: where the location passes requests when its content handler
     /// is `fastcgi_pass`, `uwsgi_pass`, `scgi_pass` or `grpc_pass` rather
     /// than `proxy_pass` (`proxy` is then `None`). Always `None` for
-    /// HAProxy and Envoy.
-    pub module_pass: Option<ModulePass>,
+    /// HAProxy and Envoy. Boxed: most routes have none, and inline it was
+    /// a third of every route's size.
+    pub module_pass: Option<Box<ModulePass>>,
 }
 
 /// An nginx upstream module other than `proxy`: each has the proxy
@@ -1087,8 +1183,9 @@ pub struct AccessLog {
     /// True when access logging is switched off.
     pub off: Setting<bool>,
     /// The text of each format used (resolved from `log_format` by name;
-    /// nginx's built-in `combined` when unnamed).
-    pub formats: Vec<Setting<String>>,
+    /// nginx's built-in `combined` when unnamed). Shared: every route under
+    /// one `access_log` holds the same text.
+    pub formats: Vec<Setting<Arc<str>>>,
 }
 
 /// An upstream pool.

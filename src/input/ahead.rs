@@ -7,7 +7,7 @@ use std::io;
 use std::sync::mpsc::{sync_channel, TrySendError};
 use std::sync::Mutex;
 
-use super::BlockReader;
+use super::{Block, BlockReader};
 
 /// Blocks decoded and waiting, besides the one being parsed and the one
 /// being decoded: memory stays at about three [`super::STREAM_BLOCK`]s per
@@ -32,7 +32,7 @@ pub fn each_block(
     each: &mut dyn FnMut(&[u8]),
 ) -> io::Result<()> {
     let first = match first {
-        Some(b) => b,
+        Some(b) => Block::from_vec(b),
         None => {
             let mut buf = pool_take();
             let got = reader.next_block_into(&mut buf);
@@ -45,20 +45,20 @@ pub fn each_block(
     };
     if reader.done {
         // the whole stream is in its first block
-        each(&first);
+        each(first.bytes());
         pool_give(first);
         return Ok(());
     }
     let reader = Mutex::new(reader);
-    let next = |buf: &mut Vec<u8>| match reader.lock() {
+    let next = |buf: &mut Block| match reader.lock() {
         Ok(mut r) => r.next_block_into(buf),
         Err(_) => Ok(false),
     };
     let next = &next;
     std::thread::scope(|s| {
-        let (tx, rx) = sync_channel::<io::Result<Vec<u8>>>(AHEAD);
+        let (tx, rx) = sync_channel::<io::Result<Block>>(AHEAD);
         // parsed buffers, back to the decoder (never more than are in flight)
-        let (back_tx, back_rx) = sync_channel::<Vec<u8>>(AHEAD + 2);
+        let (back_tx, back_rx) = sync_channel::<Block>(AHEAD + 2);
         let decoder = std::thread::Builder::new()
             .name("gatecheck-decode".into())
             .spawn_scoped(s, move || {
@@ -92,7 +92,7 @@ pub fn each_block(
                     pool_give(b);
                 }
             });
-        each(&first);
+        each(first.bytes());
         let _ = back_tx.try_send(first);
         if decoder.is_err() {
             drop(rx);
@@ -100,7 +100,7 @@ pub fn each_block(
             let mut end = Ok(());
             loop {
                 match next(&mut buf) {
-                    Ok(true) => each(&buf),
+                    Ok(true) => each(buf.bytes()),
                     Ok(false) => break,
                     Err(e) => {
                         end = Err(e);
@@ -117,7 +117,7 @@ pub fn each_block(
             for item in rx {
                 match item {
                     Ok(buf) => {
-                        each(&buf);
+                        each(buf.bytes());
                         // refused only when the decoder has ended or holds enough
                         if let Err(TrySendError::Full(b) | TrySendError::Disconnected(b)) =
                             back_tx.try_send(buf)
@@ -139,22 +139,22 @@ pub fn each_block(
 /// Spare block buffers, shared by all streams (as `plain.rs` pools its
 /// chunk buffers), so a stream's blocks cost no allocation and no page
 /// faults once a buffer of that size was filled before.
-static POOL: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+static POOL: Mutex<Vec<Block>> = Mutex::new(Vec::new());
 
 /// Buffers kept in [`POOL`] at most: about as many as the streams decoding
 /// at once on a few cores hold.
 const POOL_MAX: usize = 8;
 
-fn pool_take() -> Vec<u8> {
+fn pool_take() -> Block {
     POOL.lock()
         .ok()
         .and_then(|mut p| p.pop())
         .unwrap_or_default()
 }
 
-fn pool_give(buf: Vec<u8>) {
+fn pool_give(buf: Block) {
     // a block grown far past its size by one long line is not kept
-    if buf.capacity() == 0 || buf.capacity() > 2 * super::STREAM_BLOCK {
+    if buf.size() == 0 || buf.size() > 2 * super::STREAM_BLOCK {
         return;
     }
     if let Ok(mut p) = POOL.lock() {

@@ -5,8 +5,9 @@
 //! Why not `flate2::read::MultiGzDecoder`: when inflate fails inside one
 //! `read` call, the bytes it decoded in that call are dropped with the error
 //! (flate2 `zio::read` returns only the error), up to a whole buffer of good
-//! lines. Here the raw inflate state (`flate2::Decompress`, which counts its
-//! output even on failure) is driven directly, so they are kept.
+//! lines. Here the raw inflate state (`flate2::Decompress`, or ISA-L's with
+//! the feature `isal`: both count their output even on failure) is driven
+//! directly ([`super::inflate`]), so they are kept.
 //!
 //! Member layout, from RFC 1952 §2.3: `1f 8b`, CM = 8 (deflate), FLG, MTIME
 //! (4), XFL, OS; then FEXTRA (2-byte length + data), FNAME and FCOMMENT
@@ -15,40 +16,7 @@
 
 use std::io::{self, BufRead, Read};
 
-use flate2::{Decompress, FlushDecompress, Status};
-
-/// CRC-32 and length (mod 2^32) of a member's decoded bytes, as its trailer
-/// holds them (RFC 1952 §2.3.1). `crc32fast` (PCLMULQDQ) rather than
-/// `flate2::Crc`, which with the zlib-rs backend is zlib-rs's portable
-/// "braid" CRC: 12 % of the CPU of reading a `.gz` (perf, issue 9).
-#[derive(Default)]
-struct Crc {
-    hasher: crc32fast::Hasher,
-    amount: u32,
-}
-
-impl Crc {
-    fn new() -> Crc {
-        Crc::default()
-    }
-
-    fn update(&mut self, data: &[u8]) {
-        self.hasher.update(data);
-        self.amount = self.amount.wrapping_add(data.len() as u32);
-    }
-
-    fn sum(&self) -> u32 {
-        self.hasher.clone().finalize()
-    }
-
-    fn amount(&self) -> u32 {
-        self.amount
-    }
-
-    fn reset(&mut self) {
-        *self = Crc::default();
-    }
-}
+use super::inflate::{Inflater, Member};
 
 const FHCRC: u8 = 1 << 1;
 const FEXTRA: u8 = 1 << 2;
@@ -65,8 +33,7 @@ enum State {
 /// Decodes a gzip stream, all members, to its plain bytes.
 pub struct GzipReader<R> {
     inner: R,
-    inflate: Decompress,
-    crc: Crc,
+    inflate: Inflater,
     state: State,
     /// Members fully read (checksums good).
     members: u64,
@@ -87,8 +54,7 @@ impl<R: BufRead> GzipReader<R> {
     pub fn new(inner: R) -> Self {
         GzipReader {
             inner,
-            inflate: Decompress::new(false),
-            crc: Crc::new(),
+            inflate: Inflater::new(),
             state: State::Header,
             members: 0,
             failed: None,
@@ -160,53 +126,75 @@ impl<R: BufRead> GzipReader<R> {
     fn trailer(&mut self) -> io::Result<()> {
         let mut t = [0u8; 8];
         self.exact(&mut t, "trailer")?;
-        let m = self.member();
         let crc = u32::from_le_bytes([t[0], t[1], t[2], t[3]]);
         let size = u32::from_le_bytes([t[4], t[5], t[6], t[7]]);
-        if crc != self.crc.sum() || size != self.crc.amount() {
-            return Err(corrupt(format!(
-                "member {m} fails its CRC-32/length check: the data decoded from it is damaged"
-            )));
+        if (crc, size) != self.inflate.sums() {
+            return Err(self.bad_check());
         }
-        self.members += 1;
-        self.inflate.reset(false);
-        self.crc.reset();
+        self.next_member();
         Ok(())
     }
 
-    /// Inflate into `dst`; `Ok(0)` only when the member ended.
+    fn bad_check(&self) -> io::Error {
+        let m = self.member();
+        corrupt(format!(
+            "member {m} fails its CRC-32/length check: the data decoded from it is damaged"
+        ))
+    }
+
+    fn next_member(&mut self) {
+        self.members += 1;
+        self.inflate.reset();
+    }
+
+    /// `produced` bytes now, and `err` on the next read if there are any.
+    fn fail_after(&mut self, produced: usize, err: io::Error) -> io::Result<usize> {
+        if produced > 0 {
+            self.failed = Some(err);
+            return Ok(produced);
+        }
+        Err(err)
+    }
+
+    /// Inflate into `dst`; `Ok(0)` only when the member's data ended.
     fn body(&mut self, dst: &mut [u8]) -> io::Result<usize> {
         loop {
             let input = self.inner.fill_buf()?;
             let eof = input.is_empty();
-            let (in0, out0) = (self.inflate.total_in(), self.inflate.total_out());
-            let res = self.inflate.decompress(input, dst, FlushDecompress::None);
-            let consumed = (self.inflate.total_in() - in0) as usize;
-            let produced = (self.inflate.total_out() - out0) as usize;
+            let step = self.inflate.inflate(input, dst);
+            let (consumed, produced) = (step.consumed, step.produced);
             self.inner.consume(consumed);
-            self.crc.update(&dst[..produced]);
             let m = self.member();
-            match res {
-                Err(e) => {
-                    let err = corrupt(format!("member {m}: {e}"));
-                    if produced > 0 {
-                        self.failed = Some(err);
-                        return Ok(produced);
-                    }
-                    return Err(err);
+            match step.state {
+                Member::Corrupt(e) => {
+                    return self.fail_after(produced, corrupt(format!("member {m}: {e}")))
                 }
-                Ok(Status::StreamEnd) => {
+                Member::DeflateEnd => {
                     self.state = State::Trailer;
                     return Ok(produced);
                 }
-                Ok(_) if produced > 0 => return Ok(produced),
-                Ok(_) if eof => {
-                    return Err(truncated(format!("ends inside the data of member {m}")))
+                Member::Checked => {
+                    self.next_member();
+                    self.state = State::Header;
+                    return Ok(produced);
                 }
-                Ok(_) if consumed == 0 => {
+                Member::BadTrailer => {
+                    let err = self.bad_check();
+                    return self.fail_after(produced, err);
+                }
+                Member::Going if produced > 0 => return Ok(produced),
+                Member::Going if eof => {
+                    let part = if self.inflate.in_trailer() {
+                        "trailer"
+                    } else {
+                        "data"
+                    };
+                    return Err(truncated(format!("ends inside the {part} of member {m}")));
+                }
+                Member::Going if consumed == 0 => {
                     return Err(corrupt(format!("member {m}: inflate makes no progress")))
                 }
-                Ok(_) => continue,
+                Member::Going => continue,
             }
         }
     }
@@ -274,9 +262,15 @@ mod tests {
 
     /// Read all, in small reads, returning the bytes and the error if any.
     fn read_all(data: &[u8]) -> (Vec<u8>, Option<io::Error>) {
-        let mut r = GzipReader::new(io::BufReader::with_capacity(1000, data));
+        read_sized(data, 1000, 4096)
+    }
+
+    /// Read all with input reads of at most `input` bytes and output
+    /// reads of `output` bytes.
+    fn read_sized(data: &[u8], input: usize, output: usize) -> (Vec<u8>, Option<io::Error>) {
+        let mut r = GzipReader::new(io::BufReader::with_capacity(input, data));
         let mut out = Vec::new();
-        let mut buf = [0u8; 4096];
+        let mut buf = vec![0u8; output];
         loop {
             match r.read(&mut buf) {
                 Ok(0) => return (out, None),
@@ -338,5 +332,143 @@ mod tests {
         // the damage; the CRC check then names it)
         let good = out.iter().zip(&text).take_while(|(a, b)| a == b).count();
         assert!(good > text.len() / 3, "{good} of {}", text.len());
+    }
+
+    fn gz_at(text: &[u8], level: u32) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
+        enc.write_all(text).unwrap();
+        enc.finish().unwrap()
+    }
+
+    /// Members of every kind: stored (level 0), fixed and dynamic Huffman
+    /// blocks, an empty one, one of several blocks.
+    fn members() -> Vec<(Vec<u8>, Vec<u8>)> {
+        let big = lines(40_000, "big");
+        [
+            (lines(300, "a"), 6),
+            (Vec::new(), 6),
+            (lines(2000, "stored"), 0),
+            (b"x".to_vec(), 1),
+            (big, 9),
+            (lines(5, "end"), 1),
+        ]
+        .into_iter()
+        .map(|(text, level)| {
+            let data = gz_at(&text, level);
+            (text, data)
+        })
+        .collect()
+    }
+
+    #[test]
+    fn any_read_sizes_give_every_member_whole() {
+        let all = members();
+        let text: Vec<u8> = all.iter().flat_map(|(t, _)| t.clone()).collect();
+        let data: Vec<u8> = all.iter().flat_map(|(_, d)| d.clone()).collect();
+        for input in [1, 3, 64, 1 << 16] {
+            for output in [1, 5, 4096, 1 << 20] {
+                if input * output < 64 && data.len() > 100_000 {
+                    // one byte in, one out: the small cases below cover it
+                    continue;
+                }
+                let (out, err) = read_sized(&data, input, output);
+                assert!(err.is_none(), "in {input} out {output}: {err:?}");
+                assert!(
+                    out == text,
+                    "in {input} out {output}: {} of {} bytes",
+                    out.len(),
+                    text.len()
+                );
+            }
+        }
+        let small: Vec<u8> = all[..4].iter().flat_map(|(_, d)| d.clone()).collect();
+        let small_text: Vec<u8> = all[..4].iter().flat_map(|(t, _)| t.clone()).collect();
+        let (out, err) = read_sized(&small, 1, 1);
+        assert!(err.is_none() && out == small_text, "{err:?}");
+    }
+
+    #[test]
+    fn every_cut_keeps_a_prefix_and_says_where_it_fell() {
+        let (a, b) = (lines(60, "a"), lines(40, "b"));
+        let (ga, gb) = (gz_at(&a, 6), gz_at(&b, 1));
+        let data = [ga.clone(), gb.clone()].concat();
+        let text = [a.clone(), b].concat();
+        // (start, end) of each member in `data`
+        let spans = [(0, ga.len()), (ga.len(), data.len())];
+        for cut in 0..data.len() {
+            for (input, output) in [(1, 4096), (7, 3), (4096, 4096)] {
+                let (out, err) = read_sized(&data[..cut], input, output);
+                let at = format!("cut at {cut} of {} (in {input} out {output})", data.len());
+                assert!(text.starts_with(&out), "{at}: what was kept is the start");
+                if cut == ga.len() {
+                    // the stream ends cleanly after the first member
+                    assert!(err.is_none(), "{at}: {err:?}");
+                    assert!(out == a, "{at}");
+                    continue;
+                }
+                let err = err.unwrap_or_else(|| panic!("{at}: the cut is not reported"));
+                assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{at}: {err}");
+                if cut == 0 {
+                    assert_eq!(err.to_string(), "no gzip member (empty)", "{at}");
+                    continue;
+                }
+                let (m, (start, end)) = spans
+                    .iter()
+                    .enumerate()
+                    .find(|(_, (s, e))| (*s..*e).contains(&cut))
+                    .map(|(i, span)| (i + 1, *span))
+                    .unwrap();
+                let part = if cut < start + 10 {
+                    "header"
+                } else if cut >= end - 8 {
+                    "trailer"
+                } else {
+                    "data"
+                };
+                assert_eq!(
+                    err.to_string(),
+                    format!("ends inside the {part} of member {m}"),
+                    "{at}"
+                );
+                if part == "trailer" {
+                    // every byte of the member's data came out before
+                    assert_eq!(out.len(), if m == 1 { a.len() } else { text.len() }, "{at}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_trailer_that_does_not_match_is_named_after_the_data() {
+        let (a, b) = (lines(3000, "a"), lines(3000, "b"));
+        let (ga, gb) = (gz_at(&a, 6), gz_at(&b, 6));
+        // the CRC-32, then the length, of the second member
+        for at in [gb.len() - 8, gb.len() - 1] {
+            let mut bad = gb.clone();
+            bad[at] ^= 0x01;
+            for (input, output) in [(1000, 4096), (1 << 16, 1 << 20)] {
+                let (out, err) = read_sized(&[ga.clone(), bad.clone()].concat(), input, output);
+                let err = err.expect("reported");
+                assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
+                assert_eq!(
+                    err.to_string(),
+                    "member 2 fails its CRC-32/length check: the data decoded from it is damaged"
+                );
+                assert!(
+                    out == [a.clone(), b.clone()].concat(),
+                    "all data before the check"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn trailing_garbage_ends_the_stream_after_the_last_member() {
+        let a = lines(100, "a");
+        let data = [gz_at(&a, 6), b"\0\0garbage".to_vec()].concat();
+        let (out, err) = read_all(&data);
+        let err = err.expect("reported");
+        assert!(err.to_string().contains("trailing garbage"), "{err}");
+        assert!(out == a);
     }
 }

@@ -9,6 +9,7 @@
 mod ahead;
 mod discover;
 mod gzip;
+mod inflate;
 mod plain;
 mod sigbus;
 pub(crate) mod stream;
@@ -315,6 +316,49 @@ pub fn stream_windows(r: Box<dyn BufRead + Send>, max: usize) -> Vec<Vec<u8>> {
     out
 }
 
+/// The buffer of one block of a stream ([`BlockReader::next_block_into`]):
+/// the block is its first bytes. The buffer's bytes are all initialized and
+/// its size only grows, so a buffer used again is read into as it is, with
+/// no zeroing and no page faults.
+#[derive(Debug, Default)]
+pub struct Block {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl Block {
+    /// A block holding `bytes`.
+    pub fn from_vec(bytes: Vec<u8>) -> Block {
+        Block {
+            len: bytes.len(),
+            buf: bytes,
+        }
+    }
+
+    /// The block's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// The block's bytes, as a vector of their length.
+    pub fn into_vec(mut self) -> Vec<u8> {
+        self.buf.truncate(self.len);
+        self.buf
+    }
+
+    /// Bytes the buffer holds, the block's and the room after them.
+    pub fn size(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Make room for `n` bytes (zeroed once, when the buffer first grows).
+    fn grow(&mut self, n: usize) {
+        if self.buf.len() < n {
+            self.buf.resize(n, 0);
+        }
+    }
+}
+
 /// Reads a stream (gzip, stdin) in blocks of about [`STREAM_BLOCK`] bytes,
 /// each ending at a line boundary.
 pub struct BlockReader {
@@ -370,19 +414,26 @@ impl BlockReader {
     /// The next block, `Ok(None)` at the end. A read error (a truncated gzip,
     /// say) is returned only after every complete byte before it was handed out.
     pub fn next_block(&mut self) -> std::io::Result<Option<Vec<u8>>> {
-        let mut buf = Vec::new();
-        Ok(self.next_block_into(&mut buf)?.then_some(buf))
+        let mut block = Block::default();
+        Ok(self.next_block_into(&mut block)?.then(|| block.into_vec()))
     }
 
-    /// The next block into `buf` (cleared first), `Ok(false)` at the end;
+    /// The next block into `block` (emptied first), `Ok(false)` at the end;
     /// errors as [`BlockReader::next_block`]. A buffer used again keeps its
-    /// capacity, so filling it costs no allocation and no page faults
-    /// (issue 9's profile of a `.gz`: 8 % of the CPU went to faulting in a
-    /// fresh 8 MiB block each time). Blocks end where they always did
-    /// (the reads and the cut at the last `\n` are unchanged), so results
-    /// that depend on chunk boundaries (the 1-in-16 timing sample) are too.
-    pub fn next_block_into(&mut self, buf: &mut Vec<u8>) -> std::io::Result<bool> {
-        buf.clear();
+    /// size, so filling it costs no allocation and no page faults (issue 9's
+    /// profile of a `.gz`: 8 % of the CPU went to faulting in a fresh 8 MiB
+    /// block each time).
+    ///
+    /// The stream is read straight into the block (a decoder writes its
+    /// output there: copying it over from the decoder's 64 KiB buffer was
+    /// a fifth of the decoding thread's time on a `.gz` with ISA-L), in
+    /// reads of the size of that buffer (`stream::DECODED_BUF`): each
+    /// returns what one fill of it did, so blocks end where they always did
+    /// (after the read that crosses [`STREAM_BLOCK`], at its last `\n`), and
+    /// so do the results that depend on chunk boundaries (the 1-in-16
+    /// timing sample).
+    pub fn next_block_into(&mut self, block: &mut Block) -> std::io::Result<bool> {
+        block.len = 0;
         if let Some(e) = self.pending.take() {
             self.done = true;
             return Err(e);
@@ -393,32 +444,35 @@ impl BlockReader {
         if self.skip_line && !self.skip_rest_of_line()? {
             return Ok(false);
         }
-        buf.extend_from_slice(&self.carry);
+        let mut len = self.carry.len();
+        block.grow(len);
+        block.buf[..len].copy_from_slice(&self.carry);
         self.carry.clear();
-        buf.reserve(STREAM_BLOCK.saturating_sub(buf.len()));
         let mut eof = false;
-        while buf.len() < STREAM_BLOCK {
-            let chunk = match self.inner.fill_buf() {
-                Ok(c) => c,
+        while len < STREAM_BLOCK {
+            block.grow(len + stream::DECODED_BUF);
+            match self
+                .inner
+                .read(&mut block.buf[len..len + stream::DECODED_BUF])
+            {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => len += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     self.pending = Some(e);
                     eof = true;
                     break;
                 }
-            };
-            if chunk.is_empty() {
-                eof = true;
-                break;
             }
-            let n = chunk.len();
-            buf.extend_from_slice(chunk);
-            self.inner.consume(n);
         }
+        block.len = len;
         if eof && self.pending.is_none() {
             self.done = true;
         }
-        if buf.is_empty() {
+        if len == 0 {
             return match self.pending.take() {
                 Some(e) => {
                     self.done = true;
@@ -428,11 +482,12 @@ impl BlockReader {
             };
         }
         if !eof {
+            let buf = &block.buf[..len];
             match memchr::memrchr(b'\n', buf) {
                 Some(i) => {
                     let cut = block_end(buf, i + 1, self.piece);
                     self.carry.extend_from_slice(&buf[cut..]);
-                    buf.truncate(cut);
+                    block.len = cut;
                 }
                 // one line fills the block: it is handed out cut there, as
                 // one (malformed) line, and its rest is skipped, so it counts
@@ -609,6 +664,57 @@ mod tests {
     }
 
     #[test]
+    fn blocks_end_where_they_did_when_copied_from_the_decoders_buffer() {
+        // 2.5 blocks of lines of varied length, gzipped
+        let mut text = Vec::new();
+        let mut i = 0usize;
+        while text.len() < STREAM_BLOCK * 5 / 2 {
+            let pad = "y".repeat(i * 7919 % 300);
+            text.extend_from_slice(format!("{i} {pad}\n").as_bytes());
+            i += 1;
+        }
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&text).unwrap();
+        let gz = enc.finish().unwrap();
+        let decoded = || {
+            let file = BufReader::with_capacity(64 << 10, std::io::Cursor::new(gz.clone()));
+            stream::decode(Box::new(file)).unwrap()
+        };
+        let mut br = BlockReader::new(decoded());
+        let mut got = Vec::new();
+        while let Some(b) = br.next_block().unwrap() {
+            got.push(b.len());
+        }
+        // the blocks as they were cut before: the decoder's buffer copied
+        // over until a block reached STREAM_BLOCK, then cut at its last \n
+        let mut r = decoded();
+        let (mut want, mut block) = (Vec::new(), Vec::new());
+        loop {
+            let piece = r.fill_buf().unwrap();
+            let n = piece.len();
+            block.extend_from_slice(piece);
+            r.consume(n);
+            if n == 0 || block.len() >= STREAM_BLOCK {
+                let cut = if n == 0 {
+                    block.len()
+                } else {
+                    memchr::memrchr(b'\n', &block).unwrap() + 1
+                };
+                want.push(cut);
+                block.drain(..cut);
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+        want.retain(|&n| n > 0);
+        assert!(want.len() >= 3, "{want:?}");
+        assert_eq!(got, want);
+        assert_eq!(got.iter().sum::<usize>(), text.len());
+    }
+
+    #[test]
     fn blocks_carry_partial_lines() {
         let text = "line one\nline two\nlast".to_string();
         let mut r = BlockReader::new(Box::new(std::io::Cursor::new(text.into_bytes())));
@@ -620,7 +726,7 @@ mod tests {
     #[test]
     fn a_line_longer_than_a_block_is_one_line() {
         // a line, one of 2.5 blocks, 2 lines: 4 lines, the long one cut at
-        // about a block's length (reads of 1,000 bytes)
+        // about a block's length (past it by less than one read)
         let mut text = b"first\n".to_vec();
         text.resize(text.len() + STREAM_BLOCK * 5 / 2, b'x');
         text.extend_from_slice(b"\nafter\nlast");
@@ -636,7 +742,7 @@ mod tests {
         }
         assert_eq!(lines.len(), 4, "{lines:?}");
         assert_eq!((lines[0], lines[2], lines[3]), (5, 5, 4));
-        assert!((STREAM_BLOCK..STREAM_BLOCK + 1000).contains(&lines[1]));
+        assert!((STREAM_BLOCK..STREAM_BLOCK + stream::DECODED_BUF).contains(&lines[1]));
     }
 
     #[test]

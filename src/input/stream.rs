@@ -59,8 +59,11 @@ const MAGIC_LEN: usize = 6;
 
 /// Output buffer of a decoder. A decoder other than gzip may drop the bytes
 /// it decoded in the `read` call that fails, so this bounds what damage can
-/// cost beyond the damaged part itself.
-const DECODED_BUF: usize = 64 << 10;
+/// cost beyond the damaged part itself. [`super::BlockReader`] reads a
+/// decoded stream straight into its blocks in reads of this size, which the
+/// buffer then passes through, so where blocks end is as when they were
+/// copied from the buffer.
+pub(crate) const DECODED_BUF: usize = 64 << 10;
 
 /// Read the start of `r`, and return a stream of its plain bytes: decoded
 /// when it starts with a known compression's magic, as is otherwise.

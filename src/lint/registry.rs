@@ -78,6 +78,7 @@ rules! {
     rules::haproxy::missing_unique_id::MissingUniqueId,
     rules::haproxy::undefined_backend::UndefinedBackend,
     rules::haproxy::invalid_value::InvalidValue,
+    rules::haproxy::unknown_keyword::UnknownKeyword,
     rules::envoy::disabled_route_timeout::DisabledRouteTimeout,
     rules::envoy::per_try_timeout_too_long::PerTryTimeoutTooLong,
     rules::envoy::implicit_route_timeout::ImplicitRouteTimeout,

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::support::cli::{analyze_json, formats};
+use crate::support::cli::{analyze_json, formats, temp_file};
 
 fn causes(rows: &serde_json::Value) -> Vec<(String, u64)> {
     rows.as_array()
@@ -177,16 +177,11 @@ fn formats_says_what_and_why() {
 
 #[test]
 fn format_of_forces_and_rejects_unknown_names() {
-    let dir = tempfile::tempdir().unwrap();
     // a file whose first lines are all notices: detection cannot tell it,
     // --format-of can
-    let p = dir.path().join("lb.txt");
-    let mut text = String::new();
-    for _ in 0..60 {
-        text.push_str("Mar 12 08:11:58 lb1 haproxy[2841]: Proxy fe_main started.\n");
-    }
-    text.push_str("Mar 12 08:12:01 lb1 haproxy[2841]: 10.0.0.2:40002 [12/Mar/2024:08:12:01.200] fe_main be_api/app1 0/0/0/-1/12 502 209 - - SH-- 3/3/1/1/0 0/0 \"GET /a HTTP/1.1\"\n");
-    std::fs::write(&p, text).unwrap();
+    let text = "Mar 12 08:11:58 lb1 haproxy[2841]: Proxy fe_main started.\n".repeat(60)
+        + "Mar 12 08:12:01 lb1 haproxy[2841]: 10.0.0.2:40002 [12/Mar/2024:08:12:01.200] fe_main be_api/app1 0/0/0/-1/12 502 209 - - SH-- 3/3/1/1/0 0/0 \"GET /a HTTP/1.1\"\n";
+    let (_dir, p) = temp_file("lb.txt", text);
     let path = p.to_str().unwrap();
     let (code, out) = formats(&[path]);
     assert_eq!(code, 1, "{out}");
@@ -506,17 +501,14 @@ fn coverage_notes_per_hop() {
     assert_eq!(c["upstreams"]["counted"], 3, "{c}");
     assert!(c["upstreams"].get("missing").is_none(), "{c}");
 
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("envoy.log");
     // the 5xx of fixtures/logs/envoy/default_5xx_kinds.log, in a format
     // that leaves out the upstream host and the authority
-    std::fs::write(
-        &p,
+    let (_dir, p) = temp_file(
+        "envoy.log",
         "[2024-03-12T08:10:00.120Z] \"GET /api/orders HTTP/1.1\" 502 - 31\n\
          [2024-03-12T08:10:01.000Z] \"POST /api/pay HTTP/1.1\" 502 UPE 3\n\
          [2024-03-12T08:10:02.000Z] \"GET /api/ok HTTP/1.1\" 200 - 2\n",
-    )
-    .unwrap();
+    );
     let v = analyze_json(&[
         p.to_str().unwrap(),
         "--log-format",
@@ -546,15 +538,12 @@ fn coverage_notes_per_hop() {
 /// termination state explains the 502s, and `gatecheck formats` says so.
 #[test]
 fn stated_haproxy_format_wins_over_nginx_detection() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("lb.log");
-    std::fs::write(
-        &p,
+    let (_dir, p) = temp_file(
+        "lb.log",
         "10.0.0.2 - - [12/Mar/2024:08:12:01 +0000] \"GET /api/orders/1002 HTTP/1.1\" 502 209 \"-\" \"-\" SH-- 0/-1/12 be_api/app1\n\
          10.0.0.3 - - [12/Mar/2024:08:12:02 +0000] \"GET /api/cart HTTP/1.1\" 502 209 \"-\" \"-\" PH-- 0/-1/3 be_api/app2\n\
          10.0.0.4 - - [12/Mar/2024:08:12:03 +0000] \"GET /api/cart HTTP/1.1\" 200 512 \"-\" \"-\" ---- 0/4/5 be_api/app2\n",
-    )
-    .unwrap();
+    );
     let path = p.to_str().unwrap();
     let (code, out) = formats(&[path]);
     assert_eq!(code, 0, "{out}");
@@ -1209,14 +1198,11 @@ fn docker_json_file_lines_cut_at_16_kib_are_joined() {
 /// with a space as its field delimiter is read by its `#Fields:` header.
 #[test]
 fn cloudfront_real_time_said_and_v2_w3c_read() {
-    let dir = tempfile::tempdir().unwrap();
-    let rt = dir.path().join("realtime.log");
-    std::fs::write(
-        &rt,
+    let (dir, rt) = temp_file(
+        "realtime.log",
         "1607733474.226\t192.0.2.1\t0.002\t502\t2390\tGET\thttps\td111111abcdef8.cloudfront.net\t/\n\
          1607733475.012\t192.0.2.2\t0.001\t200\t1000\tGET\thttps\td111111abcdef8.cloudfront.net\t/a\n",
-    )
-    .unwrap();
+    );
     let (code, out) = formats(&[rt.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("real-time log records"), "{out}");
@@ -1371,16 +1357,14 @@ fn no_live_upstream_evidence_finds_its_backends_down_line_after_many_others() {
 /// before it (the last one with its reason), not the first ones of the log.
 #[test]
 fn no_live_upstream_cites_the_down_lines_just_before_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("haproxy.log");
-    let mut text = String::new();
-    for _ in 0..4 {
-        text.push_str("Server be_x/s1 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: 0ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.\n");
-        text.push_str("Server be_x/s1 is UP, reason: Layer4 check passed, check duration: 0ms. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.\n");
-    }
-    text.push_str("Server be_x/s1 is DOWN, reason: Layer7 wrong status, code: 500, info: \"Internal Server Error\", check duration: 1ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.\n");
-    text.push_str("127.0.0.1:40000 [29/Nov/2026:04:29:22.190] fe be_x/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- 1/1/0/0/0 0/0 \"GET /x HTTP/1.1\"\n");
-    std::fs::write(&log, text).unwrap();
+    let flap = concat!(
+        "Server be_x/s1 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: 0ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.\n",
+        "Server be_x/s1 is UP, reason: Layer4 check passed, check duration: 0ms. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.\n",
+    );
+    let text = flap.repeat(4)
+        + "Server be_x/s1 is DOWN, reason: Layer7 wrong status, code: 500, info: \"Internal Server Error\", check duration: 1ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.\n"
+        + "127.0.0.1:40000 [29/Nov/2026:04:29:22.190] fe be_x/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- 1/1/0/0/0 0/0 \"GET /x HTTP/1.1\"\n";
+    let (_dir, log) = temp_file("haproxy.log", text);
     let v = crate::support::cli::analyze_json_paths(&[&log], &["--format-of", "*.log=haproxy"]);
     let row = v["hops"][0]["causes_other_5xx"]
         .as_array()

@@ -259,3 +259,117 @@ fn quoting_differential_against_haproxy() {
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
     assert!(rejected > 10, "the soup should produce broken lines too");
 }
+
+/// The lines `haproxy -c` output refuses as "unknown keyword '…' in '…'
+/// section", by line number.
+fn unknown_keyword_lines(output: &str) -> Vec<u32> {
+    output
+        .lines()
+        .filter(|l| l.contains("unknown keyword '"))
+        .filter_map(|l| {
+            let inside = l.split("parsing [").nth(1)?.split(']').next()?;
+            inside.rsplit(':').next()?.trim().parse().ok()
+        })
+        .collect()
+}
+
+/// gatecheck's keyword table against the installed HAProxy: every keyword
+/// it lists for `global` and proxy sections (`haproxy -dKcfg`) is known
+/// (no finding on a real keyword), and each of those keywords less its last
+/// letter, where HAProxy refuses it as an unknown keyword, is reported by
+/// gatecheck (a typo, HAP-VAL-001, or unknown, HAP-VAL-002) unless some
+/// other release knows that word; gatecheck reports no line HAProxy
+/// accepts as a keyword. HAProxy stops after 50 errors, so the typos go 40
+/// to a file.
+#[test]
+fn keywords_agree_with_haproxy() {
+    use gatecheck::config::haproxy::keywords::{GLOBAL, LISTEN};
+    use gatecheck::config::haproxy::unknown::is_known;
+    let Some(bin) = haproxy::require_haproxy() else {
+        return;
+    };
+    let out = Command::new(&bin)
+        .args(["-dKcfg", "-q", "-c", "-f", "/dev/null"])
+        .output()
+        .expect("run haproxy -dKcfg");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let mut section = String::new();
+    let mut listed = Vec::new();
+    for line in text.lines() {
+        match line.strip_prefix('\t') {
+            Some(kw) if section == "global" || section == "listen" => listed.push((
+                section.clone(),
+                kw.split_whitespace().next().unwrap_or("").to_string(),
+            )),
+            Some(_) => {}
+            None => section = line.trim().to_string(),
+        }
+    }
+    assert!(
+        listed.len() > 100,
+        "haproxy -dKcfg listed {}:\n{text}",
+        listed.len()
+    );
+    let table = |s: &str| if s == "global" { GLOBAL } else { LISTEN };
+    for (s, kw) in &listed {
+        assert!(
+            is_known(table(s), kw),
+            "{s} keyword {kw} of haproxy -dKcfg is not in the table"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (mut refused, mut reported, mut other_release) = (0, 0, 0);
+    for s in ["global", "listen"] {
+        let typos: Vec<&str> = listed
+            .iter()
+            .filter(|(sec, kw)| sec == s && kw.len() > 3)
+            .map(|(_, kw)| &kw[..kw.len() - 1])
+            .collect();
+        for (n, chunk) in typos.chunks(40).enumerate() {
+            let header = if s == "global" {
+                "global\n"
+            } else {
+                "defaults\n  mode http\n"
+            };
+            let mut cfg = header.to_string();
+            for t in chunk {
+                cfg.push_str(&format!("  {t} x\n"));
+            }
+            let path = dir.path().join(format!("{s}{n}.cfg"));
+            std::fs::write(&path, &cfg).unwrap();
+            let (_, _, _, output) = check(&bin, &path);
+            let unknown = unknown_keyword_lines(&output);
+            let (sm, parsed) = gatecheck::config::haproxy::parse_str("t.cfg", cfg.as_bytes());
+            let model = parsed.model.expect("model");
+            let flagged: Vec<u32> = model
+                .invalid
+                .iter()
+                .map(|i| i.span)
+                .chain(model.unknown.iter().map(|u| u.span))
+                .map(|span| sm.line_col(span).0)
+                .collect();
+            for l in &flagged {
+                assert!(unknown.contains(l), "{s}: gatecheck flags line {l} that haproxy -c reads as a keyword:\n{cfg}\n{output}");
+            }
+            for l in &unknown {
+                refused += 1;
+                let word = cfg
+                    .lines()
+                    .nth(*l as usize - 1)
+                    .unwrap()
+                    .split_whitespace()
+                    .next()
+                    .unwrap();
+                if flagged.contains(l) {
+                    reported += 1;
+                } else {
+                    other_release += 1;
+                    assert!(is_known(table(s), word), "{s}: haproxy -c refuses '{word}' (line {l}) and gatecheck does not report it:\n{output}");
+                }
+            }
+        }
+    }
+    assert!(reported > 0);
+    println!("{} keywords of {}; {refused} typos refused by haproxy -c: {reported} reported, {other_release} keywords of another release", listed.len(), bin.display());
+}

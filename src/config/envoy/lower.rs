@@ -20,6 +20,7 @@
 //! a non-positive `connect_timeout`, an `sni` over 255 bytes, …) become
 //! [`Invalid`] entries, read by ENV-VAL-001.
 
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use crate::config::model::{
@@ -118,7 +119,7 @@ fn methods_matched(value: &str, regex: bool) -> Vec<&str> {
 fn dir(name: &str, args: Vec<Arg>, span: Span) -> Directive {
     Directive {
         name: name.to_owned(),
-        args,
+        args: args.into(),
         span,
         name_span: span,
     }
@@ -342,7 +343,11 @@ fn access_log(h: &HttpConnectionManager) -> AccessLog {
             LogFormat::Other(s) => ("other", Setting::explicit(String::new(), *s)),
         };
         logs.push(Setting::explicit((dest, kind.to_owned()), a.span));
-        formats.push(format);
+        formats.push(Setting {
+            value: Arc::from(format.value),
+            defaulted: format.defaulted,
+            span: format.span,
+        });
     }
     AccessLog {
         off: Setting::explicit(false, h.access_log[0].span),

@@ -24,6 +24,7 @@
 //! environment variables are left alone, since they are only known where
 //! HAProxy runs.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::model::{
@@ -71,7 +72,7 @@ pub fn lower(cfg: &Config, file: FileId) -> ProxyModel {
             }
             model.global.main.push(Directive {
                 name: "resolvers".into(),
-                args,
+                args: args.into(),
                 span: section.header.span,
                 name_span: section.header.words[0].span,
             });
@@ -576,7 +577,11 @@ fn access_log(p: &Proxy<'_>, global_logs: bool) -> AccessLog {
     AccessLog {
         logs,
         off,
-        formats: vec![format],
+        formats: vec![Setting {
+            value: Arc::from(format.value),
+            defaulted: format.defaulted,
+            span: format.span,
+        }],
     }
 }
 
@@ -1161,7 +1166,7 @@ listen stats
             "X-Request-ID"
         );
         assert!(!web.access_log.off.value);
-        assert_eq!(web.access_log.formats[0].value, "httplog");
+        assert_eq!(&*web.access_log.formats[0].value, "httplog");
 
         // The listen section routes to itself.
         let st = &m.servers[1];

@@ -9,11 +9,13 @@
 //! by [`resolve`], and [`lower`] builds the normalized model from that.
 //! Imports `source` and `config::model` only.
 
+pub mod keywords;
 pub mod lower;
 pub mod parser;
 pub mod refusals;
 pub mod resolve;
 pub mod spoe;
+pub mod unknown;
 
 pub use parser::{
     parse_cfg, Config, HaproxyError, Line, Section, SectionKind, Word, WordFlags, SECTION_KEYWORDS,
@@ -32,6 +34,7 @@ pub fn parse(sources: &mut SourceMap, file: FileId, _opts: &LoadOptions) -> Pars
     let cfg = parse_cfg(file, text);
     let mut model = lower::lower(&cfg, file);
     refusals::check(&cfg, text, &mut model.invalid);
+    unknown::check(&cfg, &mut model.invalid, &mut model.unknown);
     Parsed {
         model: Some(model),
         errors: cfg.errors.into_iter().map(ConfigError::Haproxy).collect(),

@@ -27,6 +27,9 @@ use super::parser::{self, Node};
 /// earlier; this bounds pathological trees).
 pub const MAX_INCLUDE_DEPTH: usize = 32;
 
+/// One file's nodes and the errors met parsing it.
+type ParsedFile = (Vec<Node>, Vec<ConfigError>);
+
 /// A parsed config with every include spliced in.
 #[derive(Debug, Default)]
 pub struct Tree {
@@ -73,6 +76,13 @@ struct Ctx<'a> {
     /// Set for a config copied off a server: absolute includes are looked
     /// up inside this directory tree, never on the machine gatecheck runs on.
     dump_dir: Option<PathBuf>,
+    /// Each include target's canonical path, asked of the file system once
+    /// (a snippet included in every location was a `readlink` walk each).
+    canonical: HashMap<PathBuf, PathBuf>,
+    /// Files included more than once: their nodes and errors, parsed once
+    /// more on the second inclusion and cloned from here after (a clone
+    /// shares the arguments). A file included once is not kept.
+    reparsed: HashMap<FileId, Option<ParsedFile>>,
 }
 
 /// Parse `entry` and everything it includes. With `strict`, an include
@@ -124,6 +134,8 @@ fn load(
         read_includes,
         strict,
         dump_dir: None,
+        canonical: HashMap::new(),
+        reparsed: HashMap::new(),
     };
     if from_dump {
         ctx.dump_dir = Some(ctx.base.clone());
@@ -186,6 +198,9 @@ fn expand(ctx: &mut Ctx<'_>, nodes: Vec<Node>, current: &Path, block: &str) -> V
         }
         out.push(node);
     }
+    // includes grow `out` past the capacity it was made with; the tree
+    // is held until the model is built, so its slack is part of the peak
+    out.shrink_to_fit();
     out
 }
 
@@ -235,7 +250,14 @@ fn include(
         }
     };
     for path in paths {
-        let canon = std::fs::canonicalize(&path).unwrap_or(path.clone());
+        let canon = match ctx.canonical.get(&path) {
+            Some(c) => c.clone(),
+            None => {
+                let c = std::fs::canonicalize(&path).unwrap_or(path.clone());
+                ctx.canonical.insert(path.clone(), c.clone());
+                c
+            }
+        };
         if ctx.stack.contains(&canon) {
             ctx.tree.errors.push(ConfigError::IncludeCycle {
                 at,
@@ -265,7 +287,15 @@ fn include(
                 }
             },
         };
-        let (nodes, errors) = parser::parse(&ctx.sources.get(id).text, id);
+        let (nodes, errors) = match ctx.reparsed.get(&id) {
+            Some(Some((nodes, errors))) => (nodes.clone(), errors.clone()),
+            seen => {
+                let again = seen.is_some();
+                let parsed = parser::parse(&ctx.sources.get(id).text, id);
+                ctx.reparsed.insert(id, again.then(|| parsed.clone()));
+                parsed
+            }
+        };
         ctx.tree.errors.extend(errors);
         ctx.stack.push(canon);
         let nodes = expand(ctx, nodes, &path, block);

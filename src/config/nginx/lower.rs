@@ -21,6 +21,7 @@
 //! directives outside their allowed context into `ProxyModel::invalid`.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::model::{
@@ -182,6 +183,7 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions, context: FileContext
     global.error_log_level = error_log_level(&main, m.span);
     global.main = main;
     collect_written(&tree.nodes, &mut m.written);
+    m.written.shrink_to_fit();
     collect_variables(&tree.nodes, &mut m.variables);
     // With every file read, a variable nothing defines makes nginx -t fail
     // (`unknown "x" variable`); in a fragment, or with includes unread, the
@@ -214,6 +216,7 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions, context: FileContext
         version: opts.nginx_version,
         upstream_names: HashSet::new(),
         formats: HashMap::new(),
+        combined: Arc::from(COMBINED_FORMAT),
     };
     for http in nodes.iter().filter(|n| n.name == "http") {
         let Some(block) = &http.block else { continue };
@@ -232,7 +235,8 @@ pub fn lower(tree: &Tree, file: FileId, opts: &LoadOptions, context: FileContext
                     .map(|a| a.value.as_str())
                     .filter(|v| !v.starts_with("escape="))
                     .collect();
-                ctx.formats.insert(name.to_string(), text.concat());
+                ctx.formats
+                    .insert(name.to_string(), Arc::from(text.concat()));
             }
         }
         for u in block.children.iter().filter(|n| n.name == "upstream") {
@@ -312,7 +316,7 @@ fn wrap(nodes: &[Node], context: FileContext, file: FileId) -> Option<Vec<Node>>
     let block = |name: &str, args: Vec<Arg>, children: Vec<Node>| Node {
         name: name.to_string(),
         name_span: at,
-        args,
+        args: args.into(),
         span: at,
         block: Some(Block {
             open: at,
@@ -342,13 +346,17 @@ fn wrap(nodes: &[Node], context: FileContext, file: FileId) -> Option<Vec<Node>>
 struct Lower {
     version: Option<Version>,
     upstream_names: HashSet<String>,
-    formats: HashMap<String, String>,
+    formats: HashMap<String, Arc<str>>,
+    /// nginx's predefined `combined` format, shared by every route that logs in it.
+    combined: Arc<str>,
 }
 
+/// The model's directive for a node (whose arguments the parser typed):
+/// its arguments are shared, not copied.
 fn to_directive(n: &Node) -> Directive {
     Directive {
         name: n.name.clone(),
-        args: values::typed(&n.name, &n.args),
+        args: n.args.clone(),
         span: n.span,
         name_span: n.name_span,
     }
@@ -662,8 +670,7 @@ impl Lower {
             .as_ref()
             .map(|b| b.children.as_slice())
             .unwrap_or(&[]);
-        let own = own_directives(children);
-        let eff = Directives::inherit(http, &own);
+        let eff = own_directives(children).under(http);
         let name = eff
             .get("server_name")
             .and_then(|d| d.arg(0))
@@ -676,6 +683,9 @@ impl Lower {
                 self.location(c, &eff, &mut routes);
             }
         }
+        // a Route is ≈ 1 KB: the doubling's spare capacity (up to half of
+        // it) was a third of the model of a config of many locations
+        routes.shrink_to_fit();
         let mut listen: Vec<Listen> = eff
             .all("listen")
             .iter()
@@ -699,17 +709,19 @@ impl Lower {
     fn location(&self, n: &Node, parent: &Directives, out: &mut Vec<Route>) {
         let Some(block) = &n.block else { return };
         let own = own_directives(&block.children);
-        let mut eff = Directives::inherit(parent, &own);
         // The content handler is per location: a nested `location` does not
         // proxy unless it says so (an `if` or `limit_except` inside one does).
-        if n.name == "location" {
-            for pass in std::iter::once("proxy_pass")
+        let not_inherited: Vec<&str> = if n.name == "location" {
+            std::iter::once("proxy_pass")
                 .chain(PassModule::ALL.iter().map(|m| pass_directive(*m)))
-            {
-                if !own.has(pass) {
-                    eff.remove(pass);
-                }
-            }
+                .filter(|pass| !own.has(pass))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut eff = own.under(parent);
+        for pass in not_inherited {
+            eff.remove(pass);
         }
         let matcher = match (n.arg(0), n.arg(1)) {
             (Some("="), Some(p)) => RouteMatch::Exact(p.into()),
@@ -805,7 +817,7 @@ impl Lower {
         };
         let access_log = self.access_log(&d, span);
         let module_pass = if proxy.is_none() {
-            self.module_pass(&d, span)
+            self.module_pass(&d, span).map(Box::new)
         } else {
             None
         };
@@ -916,7 +928,7 @@ impl Lower {
                     block,
                 )],
                 off: Setting::default_at(false, block),
-                formats: vec![Setting::default_at(COMBINED_FORMAT.to_string(), block)],
+                formats: vec![Setting::default_at(self.combined.clone(), block)],
             };
         }
         if all.iter().all(|a| a.arg(0) == Some("off")) {
@@ -938,13 +950,16 @@ impl Lower {
             let text = if fmt == "combined" {
                 self.formats
                     .get("combined")
-                    .cloned()
-                    .unwrap_or_else(|| COMBINED_FORMAT.to_string())
+                    .unwrap_or(&self.combined)
+                    .clone()
             } else {
                 // A format no `log_format` read defines (it is in the
                 // nginx.conf that includes this fragment, or in an include
                 // left unread): empty text, which rules read as unknown.
-                self.formats.get(&fmt).cloned().unwrap_or_default()
+                self.formats
+                    .get(&fmt)
+                    .cloned()
+                    .unwrap_or_else(|| Arc::from(""))
             };
             formats.push(Setting::explicit(text, a.span));
             logs.push(Setting::explicit((path, fmt), a.span));

@@ -8,11 +8,14 @@
 //! used here. Nesting is iterative (an explicit stack) and capped at
 //! [`MAX_DEPTH`], so no input can overflow the stack.
 
+use std::sync::Arc;
+
 use crate::config::model::Arg;
 use crate::config::ConfigError;
 use crate::source::{FileId, Span};
 
 use super::lexer::{LexError, Lexer, Token};
+use super::values;
 
 /// Deepest block nesting kept; deeper blocks are reported and skipped.
 pub const MAX_DEPTH: usize = 64;
@@ -28,8 +31,10 @@ pub struct Node {
     pub name: String,
     /// Span of the name.
     pub name_span: Span,
-    /// Arguments after the name.
-    pub args: Vec<Arg>,
+    /// Arguments after the name, typed by the directive table
+    /// ([`values::type_in_place`]) when the node is a directive without
+    /// block; shared with the model's directives.
+    pub args: Arc<[Arg]>,
     /// Name through `;`, or name through the block's `}` (through the end of
     /// the file when unclosed).
     pub span: Span,
@@ -90,7 +95,7 @@ impl Frame {
             },
             name: self.name,
             name_span: self.name_span,
-            args: self.args,
+            args: self.args.into(),
             block: Some(Block {
                 open: self.open,
                 close,
@@ -126,6 +131,9 @@ pub fn parse(src: &[u8], file: FileId) -> (Vec<Node>, Vec<ConfigError>) {
             return None;
         }
         let name = pending.remove(0);
+        // typed once here: every scope of the model, `written`, and every
+        // inclusion of a file included many times share these arguments
+        values::type_in_place(&name.value, &mut pending);
         Some(Node {
             span: Span {
                 file: name.span.file,
@@ -134,7 +142,7 @@ pub fn parse(src: &[u8], file: FileId) -> (Vec<Node>, Vec<ConfigError>) {
             },
             name: name.value,
             name_span: name.span,
-            args: pending,
+            args: pending.into(),
             block,
         })
     }
@@ -199,7 +207,7 @@ pub fn parse(src: &[u8], file: FileId) -> (Vec<Node>, Vec<ConfigError>) {
                         },
                         name,
                         name_span,
-                        args,
+                        args: args.into(),
                         block: Some(Block {
                             open: at,
                             close,

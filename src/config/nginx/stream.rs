@@ -134,8 +134,7 @@ fn time(d: &Directives, name: &str, default: Duration, block: Span) -> Setting<O
 fn server(n: &Node, stream: &Directives, upstreams: &HashSet<String>) -> StreamServer {
     let span = n.header_span();
     let children = n.block.as_ref().map_or(&[][..], |b| b.children.as_slice());
-    let own = own_directives(children);
-    let d = Directives::inherit(stream, &own);
+    let d = own_directives(children).under(stream);
     let listen = d
         .all("listen")
         .iter()

@@ -239,6 +239,13 @@ pub fn custom_check(name: &str) -> Option<Type> {
 /// of that type.
 pub fn typed(name: &str, args: &[Arg]) -> Vec<Arg> {
     let mut out = args.to_vec();
+    type_in_place(name, &mut out);
+    out
+}
+
+/// [`typed`] in place: set each of `args`' typed value (the tree's
+/// arguments are typed once and shared by every scope that sees them).
+pub fn type_in_place(name: &str, out: &mut [Arg]) {
     if let Some((_, shape, _)) = custom(name) {
         match *shape {
             Shape::At(kinds) => {
@@ -259,11 +266,11 @@ pub fn typed(name: &str, args: &[Arg]) -> Vec<Arg> {
                 }
             }
         }
-        return out;
+        return;
     }
     match table_type(name) {
         Some(Type::Bufs) => {
-            if let [n, size] = out.as_mut_slice() {
+            if let [n, size] = out {
                 n.typed = read_type(Type::Number, &n.value);
                 size.typed = read_type(Type::Size, &size.value);
             }
@@ -275,7 +282,6 @@ pub fn typed(name: &str, args: &[Arg]) -> Vec<Arg> {
         }
         None => {}
     }
-    out
 }
 
 #[cfg(test)]

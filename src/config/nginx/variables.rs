@@ -145,7 +145,7 @@ fn collect(nodes: &[Node], in_unknown: bool, out: &mut HashSet<String>) {
         if let Some(v) = defines.or(own) {
             out.insert(v.to_ascii_lowercase());
         }
-        for a in &n.args {
+        for a in n.args.iter() {
             if unknown {
                 if let Some(v) = a.value.strip_prefix('$') {
                     out.insert(v.to_ascii_lowercase());
@@ -218,7 +218,7 @@ fn walk<'n>(nodes: &'n [Node], defined: &HashSet<String>, out: &mut Vec<Found<'n
     };
     for n in nodes {
         if PASSES.contains(&n.name.as_str()) {
-            for a in &n.args {
+            for a in n.args.iter() {
                 check(&a.value, n, &n.name, out);
             }
         }

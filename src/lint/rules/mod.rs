@@ -20,6 +20,15 @@ pub(crate) fn report_invalid(ctx: &mut LintContext<'_>, message: impl Fn(&Invali
     }
 }
 
+/// " (used N times)" after a name used more than once, for the rules that
+/// report an unknown name once (NGX-VAL-002, HAP-VAL-002).
+pub(crate) fn times_used(count: usize) -> String {
+    match count {
+        1 => String::new(),
+        n => format!(" (used {n} times)"),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod test_util {
     //! Run one rule over a config snippet.

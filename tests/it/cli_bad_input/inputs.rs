@@ -6,6 +6,8 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use crate::support::cli::gatecheck_os;
+
 const BIN: &str = env!("CARGO_BIN_EXE_gatecheck");
 const LOG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/incident/access.log");
 
@@ -93,15 +95,7 @@ fn unread_and_cut_inputs_are_named_before_any_figure() {
     std::fs::write(&empty, b"").unwrap();
     let dangling = dir.path().join("current.log");
     std::os::unix::fs::symlink("access.log.1", &dangling).unwrap();
-    let out = Command::new(BIN)
-        .args(["analyze", LOG, "--no-progress"])
-        .arg(&cut)
-        .arg(&missing)
-        .arg(&empty)
-        .arg(&dangling)
-        .env("COLUMNS", "200")
-        .output()
-        .unwrap();
+    let out = gatecheck_os![200; "analyze", LOG, "--no-progress", cut, missing, empty, dangling];
     let text = String::from_utf8_lossy(&out.stdout);
     let second = text.lines().nth(1).unwrap_or_default();
     assert!(
@@ -120,20 +114,14 @@ fn unread_and_cut_inputs_are_named_before_any_figure() {
 
 #[test]
 fn lint_never_says_all_checks_passed_of_a_file_it_could_not_read() {
-    let out = Command::new(BIN)
-        .args(["lint", "no/such/nginx.conf"])
-        .output()
-        .unwrap();
+    let out = gatecheck_os!["lint", "no/such/nginx.conf"];
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2));
     assert!(!text.contains("All checks passed"), "{text}");
     assert!(text.contains("1 input could not be read"), "{text}");
     // a folder among the files: said as such, the files still linted
     let conf = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/incident/nginx.conf");
-    let out = Command::new(BIN)
-        .args(["lint", conf, env!("CARGO_MANIFEST_DIR")])
-        .output()
-        .unwrap();
+    let out = gatecheck_os!["lint", conf, env!("CARGO_MANIFEST_DIR")];
     let (text, err) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
@@ -148,10 +136,7 @@ fn lint_never_says_all_checks_passed_of_a_file_it_could_not_read() {
         "{text}"
     );
     // a prefix that is not there made every relative include missing, exit 0
-    let out = Command::new(BIN)
-        .args(["lint", conf, "-p", "/no/such/prefix"])
-        .output()
-        .unwrap();
+    let out = gatecheck_os!["lint", conf, "-p", "/no/such/prefix"];
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("-p /no/such/prefix: no such folder"), "{err}");
@@ -188,10 +173,7 @@ fn bad_option_values_are_refused_with_what_to_do() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(says), "{args:?}: {err}");
     }
-    let out = Command::new(BIN)
-        .args(["analyze", LOG, "--no-progress", "-j", "1", "--config", conf])
-        .output()
-        .unwrap();
+    let out = gatecheck_os!["analyze", LOG, "--no-progress", "-j", "1", "--config", conf];
     assert_eq!(out.status.code(), Some(0));
 }
 

@@ -5,6 +5,8 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
+
+use crate::support::cli::gatecheck_os;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gatecheck");
@@ -24,16 +26,13 @@ fn a_read_write_dev_null_stdout_is_no_error() {
                 "lint",
                 concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/incident/nginx.conf"),
             ],
-            Command::new(BIN)
-                .args([
-                    "lint",
-                    concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/incident/nginx.conf"),
-                ])
-                .output()
-                .unwrap()
-                .status
-                .code()
-                .unwrap(),
+            gatecheck_os![
+                "lint",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/incident/nginx.conf")
+            ]
+            .status
+            .code()
+            .unwrap(),
         ),
     ] {
         let out = Command::new("sh")
@@ -123,11 +122,7 @@ fn a_full_disk_names_the_file_written() {
 fn output_in_a_missing_folder_or_onto_an_input_is_refused_up_front() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("no/such/events.ndjson");
-    let out = Command::new(BIN)
-        .args(["analyze", LOG, "--no-progress", "--events"])
-        .arg(&missing)
-        .output()
-        .unwrap();
+    let out = gatecheck_os!["analyze", LOG, "--no-progress", "--events", missing];
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("does not exist; create it first"), "{err}");
@@ -135,24 +130,21 @@ fn output_in_a_missing_folder_or_onto_an_input_is_refused_up_front() {
     let log = dir.path().join("access.log");
     std::fs::copy(LOG, &log).unwrap();
     let before = std::fs::read(&log).unwrap();
-    let out = Command::new(BIN)
-        .args(["analyze", "--no-progress", "-o"])
-        .arg(&log)
-        .arg(&log)
-        .output()
-        .unwrap();
+    let out = gatecheck_os!["analyze", "--no-progress", "-o", log, log];
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("is also an input"), "{err}");
     assert_eq!(std::fs::read(&log).unwrap(), before);
     let both = dir.path().join("both.json");
-    let out = Command::new(BIN)
-        .args(["analyze", LOG, "--no-progress", "-o"])
-        .arg(&both)
-        .arg("--events")
-        .arg(&both)
-        .output()
-        .unwrap();
+    let out = gatecheck_os![
+        "analyze",
+        LOG,
+        "--no-progress",
+        "-o",
+        both,
+        "--events",
+        both
+    ];
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("name the same file"), "{err}");
@@ -235,13 +227,15 @@ fn ctrl_c_leaves_no_file_cut_short_under_its_name() {
 fn a_complete_run_renames_its_files_and_leaves_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
     let (report, events) = (dir.path().join("r.md"), dir.path().join("e.ndjson"));
-    let out = Command::new(BIN)
-        .args(["analyze", LOG, "--no-progress", "-o"])
-        .arg(&report)
-        .arg("--events")
-        .arg(&events)
-        .output()
-        .unwrap();
+    let out = gatecheck_os![
+        "analyze",
+        LOG,
+        "--no-progress",
+        "-o",
+        report,
+        "--events",
+        events
+    ];
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -258,11 +252,7 @@ fn a_complete_run_renames_its_files_and_leaves_nothing_else() {
     // through a symlink, dangling or not, the file it names is written
     let link = dir.path().join("link.md");
     std::os::unix::fs::symlink("real.md", &link).unwrap();
-    let out = Command::new(BIN)
-        .args(["analyze", LOG, "--no-progress", "-o"])
-        .arg(&link)
-        .output()
-        .unwrap();
+    let out = gatecheck_os!["analyze", LOG, "--no-progress", "-o", link];
     assert_eq!(out.status.code(), Some(0));
     assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
     let real = std::fs::read_to_string(dir.path().join("real.md")).unwrap();
@@ -270,15 +260,54 @@ fn a_complete_run_renames_its_files_and_leaves_nothing_else() {
 }
 
 #[test]
+fn existing_files_are_replaced_whole_and_nothing_else_is_left() {
+    // the previous files are swapped out (`replace` in app/output.rs) and
+    // removed, as a rename onto them would: through a symlink the file it
+    // names is replaced, and another hard link keeps the previous bytes
+    let dir = tempfile::tempdir().unwrap();
+    let (report, events) = (dir.path().join("r.md"), dir.path().join("e.ndjson"));
+    let real = dir.path().join("real.ndjson");
+    std::fs::write(&report, "old report").unwrap();
+    std::fs::write(&real, "old events").unwrap();
+    std::os::unix::fs::symlink("real.ndjson", &events).unwrap();
+    std::fs::hard_link(&real, dir.path().join("kept.ndjson")).unwrap();
+    let mut first = None;
+    for _ in 0..2 {
+        let out = Command::new(BIN)
+            .args(["analyze", LOG, "--no-progress", "-o"])
+            .arg(&report)
+            .arg("--events")
+            .arg(&events)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert_eq!(
+            names(dir.path()),
+            vec!["e.ndjson", "kept.ndjson", "r.md", "real.ndjson"]
+        );
+        assert!(std::fs::symlink_metadata(&events).unwrap().is_symlink());
+        let written = std::fs::read_to_string(&real).unwrap();
+        assert!(written.lines().count() >= 92, "{written}");
+        assert!(written.lines().all(|l| l.starts_with("{\"file\":")));
+        // the second run's file is the first's, byte for byte
+        assert_eq!(first.get_or_insert_with(|| written.clone()), &written);
+        assert!(std::fs::read_to_string(&report)
+            .unwrap()
+            .starts_with("# 502 report"));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("kept.ndjson")).unwrap(),
+            "old events"
+        );
+    }
+}
+
+#[test]
 fn export_to_a_file_says_it_is_a_file_once() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("out");
     std::fs::write(&file, b"x").unwrap();
-    let out = Command::new(BIN)
-        .args(["export", LOG, "--no-progress", "--to"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = gatecheck_os!["export", LOG, "--no-progress", "--to", file];
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     // it said "not an empty folder (give --overwrite …)", which cannot help

@@ -2,25 +2,50 @@
 //! crate root (fixture paths are relative to it), and reading what it said.
 
 use std::ffi::OsStr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
 
 /// `gatecheck ARGS` with `COLUMNS=120`, so that tables wrap the same
-/// whatever terminal runs the tests.
-pub fn gatecheck(args: &[&str]) -> Output {
+/// whatever terminal runs the tests. ARGS mixing text and paths (a
+/// temporary file's `PathBuf`, a name that is not UTF-8) are written with
+/// [`gatecheck_os!`].
+pub fn gatecheck<S: AsRef<OsStr>>(args: &[S]) -> Output {
     gatecheck_width(args, 120)
 }
 
 /// [`gatecheck`] with a terminal `columns` wide.
-pub fn gatecheck_width(args: &[&str], columns: u16) -> Output {
+pub fn gatecheck_width<S: AsRef<OsStr>>(args: &[S], columns: u16) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gatecheck"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("COLUMNS", columns.to_string())
         .output()
         .expect("run gatecheck")
+}
+
+/// `gatecheck` run with arguments of mixed types, each anything that is an
+/// `OsStr` (`&str`, `String`, `Path`, `PathBuf`):
+/// `gatecheck_os!["analyze", LOG, "-o", &out]`, or with a terminal width,
+/// `gatecheck_os![200; "analyze", LOG]`. Returns the [`Output`].
+macro_rules! gatecheck_os {
+    ($columns:expr; $($arg:expr),+ $(,)?) => {
+        $crate::support::cli::gatecheck_width(&[$(::std::ffi::OsStr::new(&$arg)),+], $columns)
+    };
+    ($($arg:expr),+ $(,)?) => {
+        $crate::support::cli::gatecheck(&[$(::std::ffi::OsStr::new(&$arg)),+])
+    };
+}
+pub(crate) use gatecheck_os;
+
+/// A temporary folder holding one file `name` with `text`: the folder
+/// (removed when dropped, so keep it) and the file's path.
+pub fn temp_file(name: &str, text: impl AsRef<[u8]>) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("write the temporary file");
+    (dir, path)
 }
 
 /// stdout, lossily decoded.

@@ -5,7 +5,7 @@ use crate::declare_rule;
 use crate::lint::LintContext;
 
 declare_rule! {
-    /// A time or size value that does not parse, an unknown `retry-on` / `http-reuse` keyword, a keyword its section refuses or ignores, or what `haproxy -c` refuses (a bad name character, a port range, no final newline, a removed keyword such as `reqadd`).
+    /// A time or size value that does not parse, an unknown `retry-on` / `http-reuse` keyword, a keyword its section refuses or ignores, or what `haproxy -c` refuses (a bad name character, a port range, no final newline, a removed keyword such as `reqadd`, a misspelt keyword such as `timout`).
     ///
     /// ## What it does
     /// Reports values the HAProxy parser recorded as malformed (times with
@@ -22,8 +22,12 @@ declare_rule! {
     /// above 65535 in `bind` or `server`; two frontends, two backends or a
     /// listen and either of one name; two servers of one name in a
     /// backend; a `server` without address; an unknown `mode` or `timeout`
-    /// type; a last line without its line feed (fatal since HAProxy 2.3). Values written
-    /// with environment variables are not checked.
+    /// type; a last line without its line feed (fatal since HAProxy 2.3); a
+    /// `global` or proxy-section keyword no HAProxy from 1.4 to the newest
+    /// source knows that is one or two edits from one it knows (`timout
+    /// server 30s`: "did you mean 'timeout'?"; other unknown keywords are
+    /// HAP-VAL-002's). Values written with environment variables are not
+    /// checked.
     ///
     /// ## Why it causes 502s
     /// HAProxy rejects the config (or, for some time values in 2.x, warns
@@ -50,8 +54,9 @@ declare_rule! {
     /// - HAProxy configuration manual §2.5 "Time format", `retry-on`,
     ///   `http-reuse`: <https://docs.haproxy.org/2.6/configuration.html#2.5>
     /// - Section capabilities as HAProxy 2.6 reports them ("not allowed" /
-    ///   "ignored because frontend … has no backend capability"); the full
-    ///   keyword matrix of the manual (§4.1) is not checked yet.
+    ///   "ignored because frontend … has no backend capability"); the
+    ///   keywords of every release, from HAProxy's source
+    ///   (`src/config/haproxy/keywords.rs`).
     pub InvalidValue {
         id: "HAP-VAL-001",
         name: "haproxy-invalid-value",
@@ -87,7 +92,7 @@ fn check(ctx: &mut LintContext<'_>) {
     for d in dirs {
         match d.name.as_str() {
             "retry-on" => {
-                for a in &d.args {
+                for a in d.args.iter() {
                     let status = a.count().is_some_and(|n| (100..600).contains(&n));
                     if !status && !RETRY_ON.contains(&a.value.as_str()) {
                         ctx.report(

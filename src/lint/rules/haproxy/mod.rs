@@ -20,6 +20,7 @@ pub mod small_bufsize;
 pub mod ssl_without_sni;
 pub mod undefined_backend;
 pub mod undefined_resolvers;
+pub mod unknown_keyword;
 pub mod unverifiable_tls;
 
 use crate::config::model::{Endpoint, Upstream};

@@ -47,10 +47,7 @@ declare_rule! {
 
 fn check(ctx: &mut LintContext<'_>) {
     for u in &ctx.model().unknown {
-        let uses = match u.count {
-            1 => String::new(),
-            n => format!(" (used {n} times)"),
-        };
+        let uses = super::super::times_used(u.count);
         ctx.report(
             u.span,
             format!(
