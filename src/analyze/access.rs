@@ -301,7 +301,8 @@ fn parse_access_into(agg: &mut Agg, events: &mut Collect, chunk: &[u8], ctx: &Ct
     // responses cut after their header are looked for only when the error
     // logs hold a line of the body phase (cut.rs)
     let cut_probe = !ctx.index.body_secs.is_empty();
-    for raw in lines(chunk) {
+    // (the newline searcher made once per chunk: `scan::lines`)
+    for raw in crate::logs::scan::lines(chunk) {
         n += 1;
         if raw.is_empty() || raw == b"\r" {
             continue;

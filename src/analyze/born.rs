@@ -91,8 +91,10 @@ pub struct Chain {
     pub hop: &'static str,
     /// The cause at that hop.
     pub cause: Cause,
-    /// How the hops were joined: `request_id`, `time_window`, or `none`
-    /// (one hop only, or no record of the next hop matched).
+    /// How the hops were joined: `request_id`, `time_window`, `mixed`
+    /// (both), `ambiguous` (by time, among records of the next hop that
+    /// disagree: born `unknown`), or `none` (one hop only, or no record of
+    /// the next hop matched).
     pub join: &'static str,
     /// The hop records, outermost first.
     pub chain: Vec<ChainLink>,
@@ -178,7 +180,7 @@ pub fn born(
     // one hop: nothing to order (its votes were counted for nothing, on
     // the main thread: 2 % of an Envoy run, `perf record`)
     let order_note = if order.len() > 1 {
-        hop_order::order(&recs, &mut order, addrs)
+        hop_order::order(&recs, &mut order, addrs, names)
     } else {
         None
     };
@@ -218,7 +220,7 @@ pub fn born(
         })
         .collect();
     let mut used: Vec<Vec<bool>> = per.iter().map(|v| vec![false; v.len()]).collect();
-    let (mut by_id, mut by_time) = (0u64, 0u64);
+    let (mut by_id, mut by_time, mut ambiguous) = (0u64, 0u64, 0u64);
     let mut rows: BTreeMap<(&'static str, &'static str, Cause), u64> = BTreeMap::new();
     let mut totals: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut chains = Vec::new();
@@ -245,16 +247,27 @@ pub fn born(
                     .and_then(|id| ids[next].get(id).copied())
                     .filter(|&k| !used[next][k])
                     .map(|k| (k, "request_id"))
-                    .or_else(|| time_match(r, &per[next], &used[next]).map(|k| (k, "time_window")));
+                    .or_else(|| {
+                        time_match(r, &per[next], &used[next])
+                            .map(|(k, mixed)| (k, if mixed { "ambiguous" } else { "time_window" }))
+                    });
                 let Some((k, how)) = found else { break };
+                // an ambiguous match still takes one of the records it could
+                // be (one of them is this request's), so none is counted
+                // again on its own
                 used[next][k] = true;
                 if how == "request_id" {
                     by_id += 1;
                 } else {
                     by_time += 1;
                 }
-                join = if join == "none" || join == how {
+                if how == "ambiguous" {
+                    ambiguous += 1;
+                }
+                join = if join == "none" || join == how || how == "ambiguous" {
                     how
+                } else if join == "ambiguous" {
+                    join
                 } else {
                     "mixed"
                 };
@@ -262,7 +275,11 @@ pub fn born(
             }
             let (h, j) = *links.last().expect("non-empty");
             let last = &per[h][j];
-            let (born_at, hop, cause) = if last.seen.cause == Cause::Passthrough {
+            let (born_at, hop, cause) = if join == "ambiguous" {
+                // not picked: the record joined is one of several that
+                // disagree (see `time_match`)
+                ("unknown", last.seen.hop, Cause::Unknown)
+            } else if last.seen.cause == Cause::Passthrough {
                 if h + 1 >= per.len() {
                     // the innermost hop logged says its server answered it
                     ("upstream", "app", Cause::Passthrough)
@@ -317,13 +334,18 @@ pub fn born(
             }
         }
     }
-    let join = match (hops.len(), by_id, by_time) {
+    let mut join = match (hops.len(), by_id, by_time) {
         (1, _, _) => one_hop_join(hops[0]),
         (_, 0, 0) => "no request matched across hops (no shared request id, and no record of the next hop with the same method and path in the time window)".into(),
         (_, i, 0) => format!("by request id ({i} links)"),
         (_, 0, t) => format!("by time window + method + path ({t} links; no shared request id logged)"),
         (_, i, t) => format!("by request id ({i} links), else by time window + method + path ({t} links)"),
     };
+    if ambiguous > 0 {
+        join.push_str(&format!(
+            "; {ambiguous} of the time-window links ambiguous: several records of the next hop with the same method and path in the window, of different statuses or causes, and nothing (no request id) to tell which was the request's, so those 502s are born 'unknown'"
+        ));
+    }
     let rows = born_rows(rows);
     Some(Born {
         order: hops,
@@ -361,20 +383,34 @@ pub(super) fn one_hop_join(hop: &str) -> String {
 }
 
 /// The nearest unused record of the next hop with the same method and path
-/// whose time is within the outer record's duration plus slack.
-fn time_match(r: &JoinRec, next: &[JoinRec], used: &[bool]) -> Option<usize> {
+/// whose time is within the outer record's duration plus slack, and
+/// whether the match is ambiguous: other such records are in the window
+/// and some of them says another status or cause, so which one is this
+/// request's the logs do not tell (many identical requests a second, no
+/// request id).
+fn time_match(r: &JoinRec, next: &[JoinRec], used: &[bool]) -> Option<(usize, bool)> {
     let t = r.seen.time_ms?;
     let window = r.seen.duration_ms.unwrap_or(0).max(0) + WINDOW_SLACK_MS;
     let lo = next.partition_point(|n| n.seen.time_ms.is_none_or(|x| x < t - window));
-    next[lo..]
-        .iter()
-        .enumerate()
-        .take_while(|(_, n)| n.seen.time_ms.is_some_and(|x| x <= t + window))
-        .filter(|(k, n)| {
-            !used[lo + k] && n.method == r.method && n.path == r.path && n.seen.status >= 500
-        })
-        .min_by_key(|(_, n)| (n.seen.time_ms.unwrap_or(0) - t).abs())
-        .map(|(k, _)| lo + k)
+    let mut best: Option<usize> = None;
+    let mut outcomes: Option<(u16, Cause)> = None;
+    let mut mixed = false;
+    for (k, n) in next[lo..].iter().enumerate() {
+        if n.seen.time_ms.is_none_or(|x| x > t + window) {
+            break;
+        }
+        if used[lo + k] || n.method != r.method || n.path != r.path || n.seen.status < 500 {
+            continue;
+        }
+        let o = (n.seen.status, n.seen.cause);
+        mixed |= outcomes.is_some_and(|x| x != o);
+        outcomes.get_or_insert(o);
+        let dist = |i: usize| (next[i].seen.time_ms.unwrap_or(0) - t).abs();
+        if best.is_none_or(|b| dist(lo + k) < dist(b)) {
+            best = Some(lo + k);
+        }
+    }
+    best.map(|b| (b, mixed))
 }
 
 #[cfg(test)]
@@ -520,7 +556,9 @@ mod tests {
     fn order_assumed_without_ids() {
         let recs = vec![
             rec("haproxy", 1, 10_000, 502, Cause::UpstreamRefused, None),
-            rec("nginx", 1, 10_000, 502, Cause::Passthrough, None),
+            // another path: no pair of records tells the order either
+            // (the same path would: `hop_order`'s pairing)
+            rec("nginx", 2, 10_000, 502, Cause::Passthrough, None),
         ];
         let b = born(recs, false, &[], &HopAddrs::default()).unwrap();
         assert_eq!(b.order, vec!["nginx", "haproxy"]);
@@ -529,6 +567,55 @@ mod tests {
             note.starts_with("hop order assumed: nginx before haproxy"),
             "{note}"
         );
+    }
+
+    /// Two identical requests in the window at the inner hop, one its own
+    /// 502 and one the app's: which the outer 502 was, nothing tells, so
+    /// it is not picked; two that agree are joined.
+    #[test]
+    fn an_ambiguous_time_match_is_not_picked() {
+        let names = vec!["haproxy.log".to_string(), "access.log".to_string()];
+        let same_path = |mut r: JoinRec| {
+            r.path = Some("/api/x".into());
+            r
+        };
+        let mk = |inner: [Cause; 2]| {
+            vec![
+                same_path(rec("haproxy", 1, 10_000, 502, Cause::Passthrough, None)),
+                same_path(rec("nginx", 1, 10_000, 502, inner[0], None)),
+                same_path(rec("nginx", 2, 10_000, 502, inner[1], None)),
+                same_path(rec("haproxy", 2, 10_050, 502, Cause::Passthrough, None)),
+            ]
+        };
+        let b = born(
+            mk([Cause::UpstreamRefused, Cause::Passthrough]),
+            false,
+            &names,
+            &HopAddrs::default(),
+        )
+        .unwrap();
+        assert_eq!(b.chains[0].join, "ambiguous", "{:?}", b.chains);
+        assert_eq!(b.chains[0].born_at, "unknown");
+        assert!(
+            b.join.contains("1 of the time-window links ambiguous"),
+            "{}",
+            b.join
+        );
+        // two 502s in all, each counted once
+        assert_eq!(b.totals.values().sum::<u64>(), 2, "{:?}", b.totals);
+        let b = born(
+            mk([Cause::UpstreamRefused, Cause::UpstreamRefused]),
+            false,
+            &names,
+            &HopAddrs::default(),
+        )
+        .unwrap();
+        assert!(
+            b.chains.iter().all(|c| c.join == "time_window"),
+            "{:?}",
+            b.chains
+        );
+        assert_eq!(b.totals.get("gateway"), Some(&2), "{:?}", b.totals);
     }
 
     #[test]

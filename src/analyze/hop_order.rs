@@ -13,10 +13,18 @@
 //! 3. **ports**: the next-hop address is on a port another hop listens on
 //!    at every address (`*:80`, `0.0.0.0:80`): that may be another
 //!    machine's port, so this counts only when neither of the above tells;
-//! 4. otherwise the usual layout nginx → haproxy → envoy is **assumed**, and
+//! 4. **pairing**: with neither configs nor shared ids, a 502 one hop made
+//!    itself (a refused connection, an early close) that the other hop logged
+//!    as a 502 its server sent — the same method and path, the only such
+//!    record of either hop in the time window — puts the other hop outside:
+//!    had the maker been in front, the other hop would never have seen the
+//!    request (see [`pair_votes`]);
+//! 5. otherwise the usual layout nginx → haproxy → envoy is **assumed**, and
 //!    the note says so.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::born::JoinRec;
 use super::cause::Cause;
@@ -170,6 +178,8 @@ type Votes = HashMap<(&'static str, &'static str), u64>;
 enum Told {
     Address { exact: bool },
     RequestIds,
+    Pairing,
+    Counts,
     Assumed,
 }
 
@@ -186,14 +196,19 @@ fn rank(hop: &str) -> u8 {
 
 /// Order `hops` from the client inwards, with a note on how proxies of
 /// the same kind were ordered (`None` when there was nothing to order).
+/// `names` are the inputs' display names by file index, for the note.
 pub fn order(
     recs: &[JoinRec],
     hops: &mut [(HopKind, &'static str)],
     addrs: &HopAddrs,
+    names: &[String],
 ) -> Option<String> {
-    let depth_of = |h: &str| hops.iter().find(|(_, x)| *x == h).map(|(k, _)| k.depth());
+    // a copy: `hops` is sorted below while `decide` still asks
+    let depths: Vec<(&'static str, u8)> = hops.iter().map(|(k, h)| (*h, k.depth())).collect();
+    let depth_of = |h: &str| depths.iter().find(|(x, _)| *x == h).map(|(_, d)| *d);
     let ids = id_votes(recs, &depth_of);
     let by_addr = addr_votes(recs, addrs, &depth_of);
+    let pairs: OnceCell<HashMap<(&'static str, &'static str), PairVote>> = OnceCell::new();
     let decide = |a: &'static str, b: &'static str| -> Option<(bool, Told)> {
         let v = |x, y| by_addr.get(&(x, y)).cloned().unwrap_or_default();
         let (ab, ba) = (v(a, b), v(b, a));
@@ -209,6 +224,25 @@ pub fn order(
         }
         if ab.port_only != ba.port_only {
             return Some((ab.port_only > ba.port_only, Told::Address { exact: false }));
+        }
+        let p = pairs.get_or_init(|| pair_votes(recs, &depth_of, names));
+        let (po, pi) = (
+            p.get(&(a, b)).map_or(0, |v| v.n),
+            p.get(&(b, a)).map_or(0, |v| v.n),
+        );
+        // one-sided only: pairs voting both ways mean the pairing itself is
+        // not to be trusted (busy identical requests), so nothing is told
+        if (po == 0) != (pi == 0) {
+            return Some((po > pi, Told::Pairing));
+        }
+        if po == 0 {
+            let (eo, ei) = (
+                p.get(&(a, b)).map_or(0, |v| v.excess),
+                p.get(&(b, a)).map_or(0, |v| v.excess),
+            );
+            if (eo == 0) != (ei == 0) {
+                return Some((eo > ei, Told::Counts));
+            }
         }
         None
     };
@@ -246,6 +280,33 @@ pub fn order(
         };
         match how {
             Told::Assumed => assumed.push(format!("{a} before {b}")),
+            Told::Pairing => {
+                let v = pairs
+                    .get()
+                    .and_then(|p| p.get(&(a, b)))
+                    .cloned()
+                    .unwrap_or_default();
+                told.push(format!(
+                    "{a} before {b} (pairing by method + path + time, no config or shared request id telling: {n} 502{s} {b} made itself ({causes}) {are} in {a}'s log as 502{s} its server sent, e.g. {b} {ex_in} ↔ {a} {ex_out}; had {b} been in front, {a} would not have seen {them})",
+                    n = v.n,
+                    s = if v.n == 1 { "" } else { "s" },
+                    causes = v.causes.join(", "),
+                    are = if v.n == 1 { "is" } else { "are" },
+                    them = if v.n == 1 { "it" } else { "them" },
+                    ex_in = v.example.1,
+                    ex_out = v.example.0,
+                ));
+            }
+            Told::Counts => {
+                let n = pairs
+                    .get()
+                    .and_then(|p| p.get(&(a, b)))
+                    .map_or(0, |v| v.excess);
+                told.push(format!(
+                    "{a} before {b} (counts by method + path, no config or shared request id telling, the requests too alike to pair one by one: {a} logged {n} more 502{s} its server sent than {b} passed on, as many as 502s {b} made itself; had {b} been in front, {a} would not have seen those)",
+                    s = if n == 1 { "" } else { "s" },
+                ));
+            }
             Told::RequestIds => {
                 let out = ids.get(&(a, b)).copied().unwrap_or(0);
                 let inn = ids.get(&(b, a)).copied().unwrap_or(0);
@@ -301,7 +362,7 @@ pub fn order(
         (false, true) => Some(format!("hop order from evidence: {}", told.join("; "))),
         (_, false) => {
             let mut s = format!(
-                "hop order assumed: {} (no address in the configs and no shared request id told which saw the requests first; the usual layout nginx → haproxy → envoy was taken)",
+                "hop order assumed: {} (no address in the configs, no shared request id and no 502 made at one hop and passed on by the other told which saw the requests first; the usual layout nginx → haproxy → envoy was taken: if it is wrong, so are the places below)",
                 assumed.join(", ")
             );
             if !told.is_empty() {
@@ -347,6 +408,203 @@ fn id_votes(recs: &[JoinRec], depth: &dyn Fn(&str) -> Option<u8>) -> Votes {
                 }
                 let (outer, inner) = if da > db { (a, b) } else { (b, a) };
                 *votes.entry((outer, inner)).or_default() += 1;
+            }
+        }
+    }
+    votes
+}
+
+/// Pairs of 502s of two hops, one made at the inner hop and passed on by
+/// the outer one: `(outer, inner)` → how many, and what told it.
+#[derive(Debug, Default, Clone)]
+struct PairVote {
+    n: u64,
+    /// The inner hop's causes, by name.
+    causes: Vec<&'static str>,
+    /// (outer record, inner record) as `file:line`, the earliest pair.
+    example: (String, String),
+    /// The time of the outer record of `example`.
+    first: Option<i64>,
+    /// Over the method + paths both hops logged 502s of, in the time both
+    /// logs cover: how many more 502s the outer hop passed on than the
+    /// inner one did, each matched by a 502 the inner hop made (see
+    /// [`pair_votes`]).
+    excess: u64,
+}
+
+/// At most this many passed-on 502s of one hop are looked at for pairs:
+/// a few agree or the pairing tells nothing.
+const PAIR_PROBES: usize = 10_000;
+
+/// Slack either side of a pair's time window, ms: nginx logs a request's
+/// end to the second (`$time_local`), HAProxy its accept to the ms, so two
+/// records of one request differ by up to its duration plus this.
+const PAIR_SLACK_MS: i64 = 2_000;
+
+/// For proxies of the same depth logging no shared id: a 502 that hop `b`
+/// made itself (a gateway cause: refused, reset, closed early …) and that
+/// hop `a` logged as a 502 its server sent (passthrough), same method and
+/// path, each the other's only 502 of that method and path in the window
+/// (their durations plus [`PAIR_SLACK_MS`]), votes `a` outside `b`: were `b`
+/// in front, the request would have stopped at `b` and `a` would have no
+/// record of it. HAProxy logs its server's own 502 with termination state
+/// `----` and its own with `SH`/`SC`/`PH`… (configuration.txt §8.5), nginx
+/// its own with an `[error]` line; both are what `cause` reads. A busy
+/// second with the same request on both hops has several candidates and
+/// does not vote.
+fn pair_votes(
+    recs: &[JoinRec],
+    depth: &dyn Fn(&str) -> Option<u8>,
+    names: &[String],
+) -> HashMap<(&'static str, &'static str), PairVote> {
+    type Key<'a> = (&'static str, &'a Arc<str>, &'a Arc<str>);
+    let mut by_key: HashMap<Key<'_>, Vec<&JoinRec>> = HashMap::new();
+    let mut hops: Vec<&'static str> = Vec::new();
+    for r in recs {
+        if r.seen.status != 502 || r.seen.time_ms.is_none() {
+            continue;
+        }
+        let (Some(m), Some(p)) = (&r.method, &r.path) else {
+            continue;
+        };
+        if !hops.contains(&r.seen.hop) {
+            hops.push(r.seen.hop);
+        }
+        by_key.entry((r.seen.hop, m, p)).or_default().push(r);
+    }
+    for v in by_key.values_mut() {
+        v.sort_by_key(|r| r.seen.time_ms);
+    }
+    let t = |r: &JoinRec| r.seen.time_ms.unwrap_or(0);
+    let near = |x: &JoinRec, y: &JoinRec| {
+        let w = x.seen.duration_ms.unwrap_or(0).max(0)
+            + y.seen.duration_ms.unwrap_or(0).max(0)
+            + PAIR_SLACK_MS;
+        (t(x) - t(y)).abs() <= w
+    };
+    // the records of `v` near `x` (`v` sorted by time; durations are
+    // bounded by the window of the widest, so scan both ways from `x`)
+    let around = |v: &[&JoinRec], x: &JoinRec| -> Vec<usize> {
+        let i = v.partition_point(|y| t(y) < t(x));
+        let mut out = Vec::new();
+        for k in (0..i).rev() {
+            if near(x, v[k]) {
+                out.push(k);
+            } else if t(x) - t(v[k]) > 600_000 {
+                break;
+            }
+            if out.len() > 1 {
+                return out;
+            }
+        }
+        for (k, y) in v.iter().enumerate().skip(i) {
+            if near(x, y) {
+                out.push(k);
+            } else if t(y) - t(x) > 600_000 {
+                break;
+            }
+            if out.len() > 1 {
+                return out;
+            }
+        }
+        out
+    };
+    let mut votes: HashMap<(&'static str, &'static str), PairVote> = HashMap::new();
+    let mut probes: HashMap<&'static str, usize> = HashMap::new();
+    // in a fixed order: the probes a cap leaves out are the same each run
+    let mut keys: Vec<Key<'_>> = by_key.keys().copied().collect();
+    keys.sort_by(|x, y| (x.0, &**x.1, &**x.2).cmp(&(y.0, &**y.1, &**y.2)));
+    for key in keys {
+        let (a, m, p) = key;
+        let outer = &by_key[&key];
+        for &b in &hops {
+            if a == b || depth(a).is_none() || depth(a) != depth(b) {
+                continue;
+            }
+            let Some(inner) = by_key.get(&(b, m, p)) else {
+                continue;
+            };
+            for x in outer.iter().filter(|x| x.seen.cause == Cause::Passthrough) {
+                let n = probes.entry(a).or_default();
+                if *n >= PAIR_PROBES {
+                    break;
+                }
+                *n += 1;
+                let [k] = around(inner, x)[..] else { continue };
+                let y = inner[k];
+                if matches!(y.seen.cause, Cause::Passthrough | Cause::Unknown) {
+                    continue;
+                }
+                // and `x` is the only outer 502 near `y`
+                if around(outer, y).len() != 1 {
+                    continue;
+                }
+                let v = votes.entry((a, b)).or_default();
+                v.n += 1;
+                if !v.causes.contains(&y.seen.cause.id()) {
+                    v.causes.push(y.seen.cause.id());
+                    v.causes.sort_unstable();
+                }
+                if v.first.is_none_or(|f| t(x) < f) {
+                    v.first = Some(t(x));
+                    let at = |r: &JoinRec| {
+                        let f = names.get(r.seen.file as usize).map_or("?", String::as_str);
+                        format!("{f}:{}", r.seen.line)
+                    };
+                    v.example = (at(x), at(y));
+                }
+            }
+        }
+    }
+    // The same by counts, for requests too alike to pair (many identical
+    // requests a second): were `a` in front of `b`, every 502 `b` logged
+    // reached `a`, which passed it on (its server's answer), so `a`'s
+    // passed-on 502s of a method + path are `b`'s passed-on ones plus
+    // `b`'s own; were `b` in front, `a`'s would be at most `b`'s passed-on
+    // ones. More passed on at `a` than at `b`, with as many made at `b` to
+    // account for them, says `a` is in front. Only the time both hops'
+    // 502s span counts: one log may start or end earlier.
+    let span = |h: &str| {
+        let ts = recs
+            .iter()
+            .filter(|r| r.seen.hop == h && r.seen.status == 502)
+            .filter_map(|r| r.seen.time_ms);
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for x in ts {
+            lo = lo.min(x);
+            hi = hi.max(x);
+        }
+        (lo, hi)
+    };
+    let spans: HashMap<&'static str, (i64, i64)> = hops.iter().map(|&h| (h, span(h))).collect();
+    for (&(a, m, p), outer) in &by_key {
+        for &b in &hops {
+            if a == b || depth(a).is_none() || depth(a) != depth(b) {
+                continue;
+            }
+            let Some(inner) = by_key.get(&(b, m, p)) else {
+                continue;
+            };
+            let (sa, sb) = (spans[a], spans[b]);
+            let (lo, hi) = (
+                sa.0.max(sb.0) - PAIR_SLACK_MS,
+                sa.1.min(sb.1) + PAIR_SLACK_MS,
+            );
+            let within = |r: &&&JoinRec| (lo..=hi).contains(&t(r));
+            let passed = |v: &[&JoinRec]| {
+                v.iter()
+                    .filter(within)
+                    .filter(|r| r.seen.cause == Cause::Passthrough)
+                    .count() as u64
+            };
+            let made = inner
+                .iter()
+                .filter(within)
+                .filter(|r| !matches!(r.seen.cause, Cause::Passthrough | Cause::Unknown))
+                .count() as u64;
+            let (pa, pb) = (passed(outer), passed(inner));
+            if pa > pb && made >= pa - pb {
+                votes.entry((a, b)).or_default().excess += pa - pb;
             }
         }
     }
@@ -449,7 +707,7 @@ mod tests {
             at: "haproxy.cfg:14".into(),
         });
         let mut hops = vec![(HopKind::Proxy, "haproxy"), (HopKind::Proxy, "nginx")];
-        let note = order(&recs, &mut hops, &a).unwrap();
+        let note = order(&recs, &mut hops, &a, &[]).unwrap();
         assert_eq!(
             hops,
             vec![(HopKind::Proxy, "nginx"), (HopKind::Proxy, "haproxy")]
@@ -460,7 +718,7 @@ mod tests {
         );
         // without the config, the durations decide
         let mut hops = vec![(HopKind::Proxy, "nginx"), (HopKind::Proxy, "haproxy")];
-        let note = order(&recs, &mut hops, &HopAddrs::default()).unwrap();
+        let note = order(&recs, &mut hops, &HopAddrs::default(), &[]).unwrap();
         assert_eq!(hops[0].1, "haproxy");
         assert!(
             note.contains("(request ids: haproxy took longer in 3 of 3"),
@@ -474,7 +732,7 @@ mod tests {
             at: "haproxy.cfg:14".into(),
         });
         let mut hops = vec![(HopKind::Proxy, "nginx"), (HopKind::Proxy, "haproxy")];
-        order(&recs, &mut hops, &w).unwrap();
+        order(&recs, &mut hops, &w, &[]).unwrap();
         assert_eq!(hops[0].1, "haproxy");
         // ... and decides alone, saying it is the port only
         let no_ids: Vec<JoinRec> = recs
@@ -486,9 +744,53 @@ mod tests {
             })
             .collect();
         let mut hops = vec![(HopKind::Proxy, "haproxy"), (HopKind::Proxy, "nginx")];
-        let note = order(&no_ids, &mut hops, &w).unwrap();
+        let note = order(&no_ids, &mut hops, &w, &[]).unwrap();
         assert_eq!(hops[0].1, "nginx");
         assert!(note.contains("(port only: nginx's $upstream_addr 127.0.0.1:8001 is on the port of haproxy's bind *:8001"), "{note}");
+    }
+
+    fn timed(hop: &'static str, line: u64, t: i64, cause: Cause) -> JoinRec {
+        let mut r = rec(hop, "-", 20, None);
+        r.request_id = None;
+        r.seen.line = line;
+        r.seen.file = u32::from(hop == "nginx");
+        r.seen.time_ms = Some(t);
+        r.seen.cause = cause;
+        r.method = Some("GET".into());
+        r.path = Some("/api/x".into());
+        r
+    }
+
+    /// No config, no id: nginx's own 502 that haproxy logged as its
+    /// server's puts haproxy in front; two haproxy 502s of the same request
+    /// near nginx's tell nothing (either could be it), nor do two 502s both
+    /// hops passed on.
+    #[test]
+    fn a_502_made_inside_and_passed_on_outside_orders_the_pair() {
+        let names = ["haproxy.log".to_string(), "access.log".to_string()];
+        let recs = vec![
+            timed("haproxy", 2, 10_300, Cause::Passthrough),
+            timed("nginx", 2, 10_000, Cause::UpstreamRefused),
+            // an app's 502 passed on by both: no direction
+            timed("haproxy", 3, 60_000, Cause::Passthrough),
+            timed("nginx", 3, 60_000, Cause::Passthrough),
+        ];
+        let mut hops = vec![(HopKind::Proxy, "nginx"), (HopKind::Proxy, "haproxy")];
+        let note = order(&recs, &mut hops, &HopAddrs::default(), &names).unwrap();
+        assert_eq!(hops[0].1, "haproxy", "{note}");
+        assert!(
+            note.contains("pairing by method + path + time, no config or shared request id telling: 1 502 nginx made itself (upstream_refused) is in haproxy's log as 502 its server sent, e.g. nginx access.log:2 ↔ haproxy haproxy.log:2"),
+            "{note}"
+        );
+        let mut busy = recs.clone();
+        busy.push(timed("haproxy", 4, 10_900, Cause::Passthrough));
+        let mut hops = vec![(HopKind::Proxy, "haproxy"), (HopKind::Proxy, "nginx")];
+        let note = order(&busy, &mut hops, &HopAddrs::default(), &names).unwrap();
+        assert_eq!(hops[0].1, "nginx");
+        assert!(
+            note.starts_with("hop order assumed: nginx before haproxy"),
+            "{note}"
+        );
     }
 
     #[test]

@@ -10,8 +10,10 @@
 //! end of the mapped file"). Each mapping is watched by [`super::sigbus`]:
 //! such a page reads as zeros instead, and the chunk is then read again
 //! with `pread`, which just returns fewer bytes past the end; that is
-//! noticed and reported. A chunk whose last line runs past the mapped tail,
-//! or that cannot be mapped or watched, is read with `pread` too.
+//! noticed and reported. A chunk is mapped with a short tail past its end
+//! (one page), then again with a longer one when its last line runs on past
+//! it; one whose last line runs past that too, or that cannot be mapped or
+//! watched, is read with `pread`.
 //!
 //! The file is read up to the size it had when discovered; a file that
 //! changed size meanwhile is reported by [`PlainFile::changed`].
@@ -28,6 +30,16 @@ use crate::error::Error;
 /// Bytes read past a chunk's nominal end at first to find the end of its
 /// last line (nginx lines are rarely over a few KiB; longer ones read more).
 const TAIL: usize = 64 << 10;
+
+/// Bytes mapped past a chunk's nominal end at first to find the end of its
+/// last line; [`TAIL`] when the line runs on past them. The tail's pages
+/// are mapped again by the next chunk (its first line starts there), and
+/// each mapped page costs the kernel the same (`MAP_POPULATE` maps every
+/// page: `next_uptodate_folio`, then `unmap_page_range` at `munmap`, ≈ 28 %
+/// of a plain nginx run's CPU), so a 64 KiB tail on every 2 MiB chunk made
+/// the kernel map 3 % of the file twice; the last line of a chunk of
+/// ≈ 300-byte nginx lines ends within one page of its nominal end.
+const MAP_TAIL: usize = 4 << 10;
 
 /// A line longer than this (nginx request lines are limited to a few KiB by
 /// `large_client_header_buffers`) is cut here (its first bytes are parsed, as a
@@ -48,6 +60,16 @@ pub struct PlainFile {
     short_at: AtomicU64,
     /// The first read error other than the end of the file.
     error: Mutex<Option<(u64, io::Error)>>,
+}
+
+/// What [`PlainFile::with_mapped_chunk`] did.
+enum Mapped<R> {
+    /// Parsed: `f`'s result.
+    Done(R),
+    /// Not parsed: the chunk's last line runs past the mapped tail.
+    LongLine,
+    /// Not parsed (or its result dropped): read it with `pread`.
+    No,
 }
 
 /// Spare chunk buffers, shared by all files, so each worker reuses one
@@ -206,23 +228,36 @@ impl PlainFile {
     /// ends past the range) and hand them to `f`. Safe to call from many
     /// threads at once; each call reuses a buffer from a small shared pool.
     pub fn with_chunk<R>(&self, range: (u64, u64), f: impl Fn(&[u8]) -> R) -> R {
-        if let Some(r) = self.with_mapped_chunk(range, &f) {
-            return r;
+        match self.with_mapped_chunk(range, &f, MAP_TAIL) {
+            Mapped::Done(r) => return r,
+            // the last line runs past the short tail: map it with the long one
+            Mapped::LongLine => {
+                if let Mapped::Done(r) = self.with_mapped_chunk(range, &f, TAIL) {
+                    return r;
+                }
+            }
+            Mapped::No => {}
         }
         self.with_read_chunk(range, f)
     }
 
-    /// [`PlainFile::with_chunk`] on a memory map of the chunk; `None` when
-    /// it has to be read with `pread` (the map or its watch failed, the
-    /// last line runs past the mapped tail, or the file shrank under it:
+    /// [`PlainFile::with_chunk`] on a memory map of the chunk and `tail`
+    /// bytes past it; [`Mapped::LongLine`] (`f` not called) when the last
+    /// line runs past that tail, [`Mapped::No`] when it has to be read with
+    /// `pread` (the map or its watch failed, or the file shrank under it:
     /// then `f`'s result is dropped).
-    fn with_mapped_chunk<R>(&self, (start, end): (u64, u64), f: &impl Fn(&[u8]) -> R) -> Option<R> {
+    fn with_mapped_chunk<R>(
+        &self,
+        (start, end): (u64, u64),
+        f: &impl Fn(&[u8]) -> R,
+        tail: usize,
+    ) -> Mapped<R> {
         if end <= start {
-            return None;
+            return Mapped::No;
         }
         // as `chunk`: from the byte before `start`, to a tail past `end`
         let from = start.saturating_sub(1);
-        let want = ((end - from) as usize + TAIL).min((self.len - from) as usize);
+        let want = ((end - from) as usize + tail).min((self.len - from) as usize);
         // SAFETY: the map is read only through `data` below while `watch`
         // guards it: a page past the end of the file (it shrank) reads as
         // zeros instead of raising SIGBUS, and `watch.hit()` says so, after
@@ -236,27 +271,38 @@ impl PlainFile {
                 .len(want)
                 .populate()
                 .map(&self.file)
-        }
-        .ok()?;
-        let watch = super::sigbus::Watch::new(map.as_ptr(), map.len())?;
+        };
+        let Ok(map) = map else {
+            return Mapped::No;
+        };
+        let Some(watch) = super::sigbus::Watch::new(map.as_ptr(), map.len()) else {
+            return Mapped::No;
+        };
         let data: &[u8] = &map;
         let first = if start == 0 {
             0
         } else {
-            memchr::memchr(b'\n', &data[..(end - from - 1) as usize])? + 1
+            match memchr::memchr(b'\n', &data[..(end - from - 1) as usize]) {
+                Some(i) => i + 1,
+                None => return Mapped::No,
+            }
         };
         let search = (end - 1 - from) as usize;
         let stop = match memchr::memchr(b'\n', &data[search..]) {
             Some(i) => search + i + 1,
             // the last line of the file, without a newline
             None if from + want as u64 >= self.len => data.len(),
-            None => return None,
+            None => return Mapped::LongLine,
         };
         let r = f(&data[first..stop]);
         let shrank = watch.hit();
         drop(watch);
         drop(map);
-        (!shrank).then_some(r)
+        if shrank {
+            Mapped::No
+        } else {
+            Mapped::Done(r)
+        }
     }
 
     /// [`PlainFile::with_chunk`] with `pread` into a pooled buffer: `f` is
@@ -475,6 +521,29 @@ mod tests {
         let chunks = all_chunks(&p, 10);
         assert_eq!(chunks.concat(), data);
         assert_eq!(chunks.iter().filter(|c| !c.is_empty()).count(), 2);
+    }
+
+    /// Lines longer than the short mapped tail but within the long one,
+    /// across every chunk boundary: each chunk is mapped again with the
+    /// long tail, and every line still arrives once, whole.
+    #[test]
+    fn lines_past_the_short_tail_are_read_whole() {
+        let mut data = Vec::new();
+        for i in 0..40 {
+            let n = MAP_TAIL + 1 + (i * 997) % (TAIL - MAP_TAIL - 64);
+            data.extend_from_slice(format!("{i} ").as_bytes());
+            data.extend(vec![b'a' + (i % 26) as u8; n]);
+            data.push(b'\n');
+        }
+        let (_t, p) = file_with(&data);
+        for size in [MAP_TAIL, 3 * MAP_TAIL + 7, 64 << 10] {
+            let chunks = all_chunks(&p, size);
+            assert_eq!(chunks.concat(), data, "size {size}");
+            for c in chunks.iter().filter(|c| !c.is_empty()) {
+                assert!(c.ends_with(b"\n"), "size {size}");
+            }
+        }
+        assert!(p.changed().is_none());
     }
 
     #[test]

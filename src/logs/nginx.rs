@@ -1016,7 +1016,7 @@ fn rfind_lit(hay: &[u8], lit: &scan::Lit, json: bool, list: bool) -> Option<usiz
 /// `ngx_http_upstream_addr_variable`)? Only then can an unquoted list
 /// variable, such as ingress-nginx's `$upstream_addr $upstream_status`,
 /// hold the literal that follows it.
-#[inline]
+#[inline(always)]
 fn in_list_sep(line: &[u8], at: usize, lit: &[u8]) -> bool {
     match lit[0] {
         b' ' => {

@@ -4,6 +4,61 @@
 //! panics. Times are seconds since the Unix epoch; sub-second parts are kept in
 //! milliseconds where the log has them.
 
+/// The lines of `data` as [`crate::logs::lines`] gives them (split at
+/// `\n`, the newline dropped, a last line without one included), with the
+/// newline searcher made once per call instead of once per line: on
+/// x86-64 with AVX2, memchr's AVX2 searcher is built here and each line's
+/// end is one direct call to its search, where `memchr::memchr_iter` goes
+/// through memchr's run-time dispatch (an atomic function pointer, then a
+/// searcher built per call) for every line (`perf record` of a plain
+/// nginx log: that dispatch, `memchr_raw::find_avx2`, was 1.4–2.7 % of the
+/// samples beside the search itself, one call per ≈ 280-byte line).
+#[inline]
+pub fn lines(data: &[u8]) -> Lines<'_> {
+    Lines {
+        data,
+        start: 0,
+        #[cfg(target_arch = "x86_64")]
+        avx2: memchr::arch::x86_64::avx2::memchr::One::new(b'\n'),
+    }
+}
+
+/// The iterator of [`lines`].
+pub struct Lines<'a> {
+    data: &'a [u8],
+    /// Where the next line starts (`data.len()`: none left).
+    start: usize,
+    /// memchr's AVX2 searcher for `\n`, when the CPU has AVX2.
+    #[cfg(target_arch = "x86_64")]
+    avx2: Option<memchr::arch::x86_64::avx2::memchr::One>,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = self.data.get(self.start..).filter(|r| !r.is_empty())?;
+        #[cfg(target_arch = "x86_64")]
+        let end = match &self.avx2 {
+            Some(one) => one.find(rest),
+            None => memchr::memchr(b'\n', rest),
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let end = memchr::memchr(b'\n', rest);
+        Some(match end {
+            Some(i) => {
+                self.start += i + 1;
+                &rest[..i]
+            }
+            None => {
+                self.start = self.data.len();
+                rest
+            }
+        })
+    }
+}
+
 /// Parse an unsigned decimal integer of at most 18 digits.
 #[inline]
 pub fn parse_u64(b: &[u8]) -> Option<u64> {
@@ -646,6 +701,28 @@ fn ymd_hms(b: &[u8]) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lines are `logs::lines`' (memchr's iterator) for any bytes:
+    /// empty lines, a last line with and without its newline, only newlines.
+    #[test]
+    fn lines_are_the_iterators() {
+        let cases: [&[u8]; 7] = [b"", b"\n", b"\n\n", b"a", b"a\n", b"a\nb", b"\nab\n\ncd"];
+        for c in cases {
+            let want: Vec<&[u8]> = crate::logs::lines(c).collect();
+            assert_eq!(lines(c).collect::<Vec<_>>(), want, "{c:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_split_as_by_the_iterator(
+            data in proptest::collection::vec(
+                proptest::prop_oneof![proptest::strategy::Just(b'\n'), proptest::strategy::Just(b'x'), proptest::num::u8::ANY], 0..600)
+        ) {
+            let want: Vec<&[u8]> = crate::logs::lines(&data).collect();
+            proptest::prop_assert_eq!(lines(&data).collect::<Vec<_>>(), want);
+        }
+    }
 
     #[test]
     fn numbers() {

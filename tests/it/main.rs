@@ -32,6 +32,7 @@ mod lint_real_nginx;
 mod lint_realworld;
 mod lint_sarif;
 mod real_chain;
+mod real_chain_lb;
 mod real_dumps;
 mod real_haproxy;
 mod real_haproxy_attrib;

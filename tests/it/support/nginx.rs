@@ -178,6 +178,11 @@ impl Nginx {
         }
     }
 
+    /// The master's pid, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// The prefix directory.
     pub fn prefix(&self) -> &Path {
         &self.prefix
