@@ -64,6 +64,7 @@ pub(super) fn access_pass(
         config,
         formats,
         names,
+        set_aside,
         ..
     } = plan;
     let join_records = super::born_tally::several_hops(loaded);
@@ -74,7 +75,19 @@ pub(super) fn access_pass(
             None => InputKind::from_detected(&l.kind),
         };
         match l.kind {
-            Kind::Access(_) => files.push(l),
+            Kind::Access(fi) => match set_aside.iter().find(|(i, _)| *i == l.index) {
+                // a copy of another access log (`copies.rs`): a row, not read
+                Some((_, why)) => inputs_out.push(InputSummary::new(
+                    l.input.display.clone(),
+                    kind,
+                    formats.get(fi).map(|f| f.name.clone()),
+                    format!("{}; {why}", l.reason),
+                    0,
+                    0,
+                    0,
+                )),
+                None => files.push(l),
+            },
             Kind::Unknown | Kind::Config | Kind::HopConfig(_) => {
                 inputs_out.push(InputSummary::new(
                     l.input.display.clone(),

@@ -17,6 +17,7 @@ pub mod attribute;
 pub mod born;
 pub mod born_tally;
 pub mod cause;
+mod copies;
 pub mod coverage;
 pub mod cut;
 mod errors;
@@ -242,8 +243,14 @@ fn run(
 ) -> Result<Report, Error> {
     // plan → error-log pass → access-log pass → report
     let mut plan = plan::plan(paths, opts);
+    // access logs of the same requests (one nginx, two access_log lines)
+    let copies = copies::decide(&plan.loaded, &plan.formats);
+    plan.set_aside = copies.set_aside;
     let errors = errors::error_pass(&mut plan, opts);
-    let (opts, notes) = error_log_offset(&plan, &errors.index, opts);
+    let (opts, offset_notes) = error_log_offset(&plan, &errors.index, opts);
+    // said first: they change what every count means
+    let mut notes = copies.notes;
+    notes.extend(offset_notes);
     let opts = &opts;
     let mut inputs_out = errors.inputs;
     let mut total = access::access_pass(&mut plan, &errors.index, opts, &mut inputs_out, on_events);
@@ -317,7 +324,6 @@ fn run(
         logged.push(("nginx", crate::logs::hop::HopKind::Proxy));
     }
     logged.extend(hops.iter().map(|h| (h.name, h.hop)));
-    let mut notes = notes;
     match ladder::build(&ladder::Inputs {
         born: report.born.as_ref(),
         logged,

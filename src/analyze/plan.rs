@@ -38,6 +38,9 @@ pub(super) struct Plan {
     /// Paths that name an input already taken (read once): said in the
     /// Inputs row of the one they are the same as.
     pub(super) duplicates: Vec<input::Duplicate>,
+    /// Access logs of the same requests as another one (`copies.rs`), by
+    /// `Loaded::index`, with their Inputs row's reason: not read.
+    pub(super) set_aside: Vec<(u32, String)>,
 }
 
 /// Open every input and decide what each holds.
@@ -270,6 +273,7 @@ fn plan_with(paths: &[String], opts: &Options, early: bool) -> Plan {
         names,
         unreadable_inputs,
         duplicates,
+        set_aside: Vec::new(),
     }
 }
 

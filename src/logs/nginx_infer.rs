@@ -370,6 +370,71 @@ fn is_addr(v: &[u8]) -> bool {
     s.parse::<std::net::IpAddr>().is_ok()
 }
 
+/// The end of a bare value whose first word ends at `word_end`: an
+/// unquoted list continues across `, ` and ` : ` (nginx's separators of
+/// attempts and of internal redirects in `$upstream_*`).
+fn bare_end(line: &[u8], word_end: usize) -> usize {
+    let mut e = word_end;
+    while e < line.len() && e > 0 && (line[e - 1] == b',' || line[e..].starts_with(b" : ")) {
+        let from = if line[e - 1] == b',' { e + 1 } else { e + 3 };
+        e = memchr::memchr(b' ', &line[from..]).map_or(line.len(), |k| from + k);
+    }
+    e
+}
+
+/// The value after `at` (spaces skipped): a quoted one without its
+/// quotes, or a bare one with its list.
+fn next_value(line: &[u8], at: usize) -> Option<&[u8]> {
+    let i = skip_ws(line, at);
+    match line.get(i)? {
+        b'"' => {
+            let e = i + 1 + memchr::memchr(b'"', &line[i + 1..])?;
+            Some(&line[i + 1..e])
+        }
+        _ => {
+            let w = memchr::memchr(b' ', &line[i..]).map_or(line.len(), |k| i + k);
+            Some(&line[i..bare_end(line, w)])
+        }
+    }
+}
+
+/// The items of an nginx `$upstream_*` list (`a, b : c`).
+fn list_items(v: &[u8]) -> impl Iterator<Item = &[u8]> {
+    v.split(|c| *c == b',' || *c == b' ')
+        .filter(|p| !p.is_empty() && *p != b":")
+}
+
+/// `$upstream_addr`: `ip:port` or `unix:/path` items, at least one.
+fn is_addr_list(v: &[u8]) -> bool {
+    let Ok(s) = std::str::from_utf8(v) else {
+        return false;
+    };
+    let mut any = false;
+    for item in s.split([',', ' ']).filter(|p| !p.is_empty() && *p != ":") {
+        let ok = item.starts_with("unix:") || item.parse::<std::net::SocketAddr>().is_ok();
+        if !ok {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
+/// `$upstream_status`: status codes (or `-`), at least one code.
+fn is_status_list(v: &[u8]) -> bool {
+    let mut any = false;
+    for item in list_items(v) {
+        if item == b"-" {
+            continue;
+        }
+        if scan::parse_status(item).is_none() {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
 /// Space-separated text: quoted and bracketed groups, `key=value` pairs, bare words.
 fn infer_text(line: &[u8]) -> Option<Inferred> {
     let mut bld = Builder::default();
@@ -409,12 +474,7 @@ fn infer_text(line: &[u8]) -> Option<Inferred> {
                 (s, e, e + 1)
             }
             None => {
-                // a bare value; an unquoted list continues across `, ` and ` : `
-                let mut e = word_end;
-                while e < line.len() && (line[e - 1] == b',' || line[e..].starts_with(b" : ")) {
-                    let from = if line[e - 1] == b',' { e + 1 } else { e + 3 };
-                    e = memchr::memchr(b' ', &line[from..]).map_or(line.len(), |k| from + k);
-                }
+                let e = bare_end(line, word_end);
                 (vstart, e, e)
             }
         };
@@ -432,6 +492,24 @@ fn infer_text(line: &[u8]) -> Option<Inferred> {
             && scan::parse_status(value).is_some()
         {
             ("status".to_string(), Some("status"))
+        } else if key.is_none()
+            && bld.vars.contains(&"status")
+            && !bld.vars.contains(&"upstream_addr")
+            && is_addr_list(value)
+            && next_value(line, next).is_some_and(is_status_list)
+        {
+            // `"$upstream_addr" $upstream_status` where `main` has
+            // `"$http_x_forwarded_for"`: an `ip:port` list followed by a
+            // status list (real nginx 1.22: `"127.0.0.1:18771,
+            // 127.0.0.1:18772" 502, 502`); an X-Forwarded-For holds no
+            // port, and no status follows it
+            ("upstream_addr".to_string(), Some("upstream_addr"))
+        } else if key.is_none()
+            && bld.vars.contains(&"upstream_addr")
+            && !bld.vars.contains(&"upstream_status")
+            && is_status_list(value)
+        {
+            ("upstream_status".to_string(), Some("upstream_status"))
         } else if open.is_none() && n <= 2 && is_addr(value) && !bld.vars.contains(&"remote_addr") {
             ("client".to_string(), Some("remote_addr"))
         } else {
@@ -571,6 +649,34 @@ mod tests {
         assert_eq!(r.status, Some(504));
         assert_eq!(r.upstream.status, Some(&b"504"[..]));
         assert_eq!(r.time.unwrap().offset_s, 19800);
+        // `"$upstream_addr" $upstream_status` where `main` has
+        // `"$http_x_forwarded_for"`: lines real nginx 1.22 wrote (a refused
+        // server; two refused servers of one upstream group)
+        let one = br#"127.0.0.1 - - [29/Nov/2026:09:04:13 +0000] "GET /one/x HTTP/1.1" 502 157 "-" "curl/7.88.1" "127.0.0.1:18771" 502"#;
+        let two = br#"127.0.0.1 - - [29/Nov/2026:09:04:13 +0000] "GET /two/y HTTP/1.1" 502 157 "-" "curl/7.88.1" "127.0.0.1:18771, 127.0.0.1:18772" 502, 502"#;
+        for line in [&one[..], &two[..]] {
+            let inf = infer(line).expect("addr and status after the user agent");
+            let why = inf.reason();
+            assert!(why.contains("upstream_addr→$upstream_addr"), "{why}");
+            assert!(why.contains("upstream_status→$upstream_status"), "{why}");
+            let r = inf.format.parse(line, &mut TimeCache::default()).unwrap();
+            assert_eq!(r.status, Some(502));
+            assert!(r
+                .upstream
+                .addr
+                .is_some_and(|a| a.starts_with(b"127.0.0.1:18771")));
+        }
+        let r = infer(two)
+            .unwrap()
+            .format
+            .parse(two, &mut TimeCache::default())
+            .unwrap();
+        assert_eq!(r.upstream.status, Some(&b"502, 502"[..]));
+        assert_eq!(r.upstream.attempts().len(), 2);
+        // an X-Forwarded-For (no port, no status after it) stays unread
+        let xff = br#"127.0.0.1 - - [29/Nov/2026:09:04:13 +0000] "GET /one/x HTTP/1.1" 502 157 "-" "curl/7.88.1" "203.0.113.7, 10.0.0.1""#;
+        let why = infer(xff).expect("main").reason();
+        assert!(!why.contains("→$upstream_addr"), "{why}");
         // no request line, or no time: nothing guessed
         assert!(infer(b"a|b|c|d").is_none());
         assert!(infer(b"127.0.0.1|GET / HTTP/1.1|200|5").is_none());

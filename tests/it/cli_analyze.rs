@@ -744,36 +744,44 @@ fn compress_with(cmd: &str, plain: &Path, out: &Path) {
 fn issue_6_compressed_logs_are_read_by_magic_bytes() {
     let (text, lines, n502) = real_access_lines();
     let dir = tempfile::tempdir().unwrap();
-    let plain = dir.path().join("plain.txt");
     // each line made unique (a query string), so the files are not so
-    // compressible that a cut lands inside the first block of the stream
-    let mut seed = 1u64;
-    let text: String = text
-        .repeat(200)
-        .lines()
-        .map(|l| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            l.replacen(" HTTP/1.1\"", &format!("?r={seed:x} HTTP/1.1\""), 1) + "\n"
-        })
-        .collect();
-    std::fs::write(&plain, &text).unwrap();
+    // compressible that a cut lands inside the first block of the stream;
+    // each file its own requests (another seed), or they would be copies of
+    // one log, counted once (`analyze/copies.rs`)
+    let plain_for = |k: u64| {
+        let plain = dir.path().join(format!("plain{k}.txt"));
+        let mut seed = k;
+        let text: String = text
+            .repeat(200)
+            .lines()
+            .map(|l| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                l.replacen(" HTTP/1.1\"", &format!("?r={seed:x} HTTP/1.1\""), 1) + "\n"
+            })
+            .collect();
+        std::fs::write(&plain, &text).unwrap();
+        plain
+    };
     let logs = dir.path().join("logs");
     std::fs::create_dir(&logs).unwrap();
-    for (cmd, name) in [("zstd", "a.1"), ("bzip2", "b.1"), ("xz", "c.1")] {
-        compress_with(cmd, &plain, &logs.join(name));
+    for (k, (cmd, name)) in [("zstd", "a.1"), ("bzip2", "b.1"), ("xz", "c.1")]
+        .into_iter()
+        .enumerate()
+    {
+        compress_with(cmd, &plain_for(k as u64 + 1), &logs.join(name));
     }
     // several gzip members, as pigz, bgzip or `cat a.gz b.gz` write
-    compress_with("gzip", &plain, &logs.join("d.1"));
+    compress_with("gzip", &plain_for(4), &logs.join("d.1"));
     let mut two = std::fs::read(logs.join("d.1")).unwrap();
     two.extend(two.clone());
     std::fs::write(logs.join("d.1"), two).unwrap();
     // a zstd file cut short, and a gzip file damaged in the middle
-    compress_with("zstd", &plain, &logs.join("e.1"));
+    compress_with("zstd", &plain_for(5), &logs.join("e.1"));
     let cut = std::fs::read(logs.join("e.1")).unwrap();
     std::fs::write(logs.join("e.1"), &cut[..cut.len() * 2 / 3]).unwrap();
-    compress_with("gzip", &plain, &logs.join("f.1"));
+    compress_with("gzip", &plain_for(6), &logs.join("f.1"));
     let mut bad = std::fs::read(logs.join("f.1")).unwrap();
     let at = bad.len() / 2;
     bad[at..at + 64].iter_mut().for_each(|b| *b ^= 0x5a);

@@ -40,6 +40,7 @@ mod real_ladder;
 mod real_nginx;
 mod real_nginx_attrib;
 mod real_nginx_causes;
+mod real_nginx_copies;
 mod real_nginx_everyday;
 mod real_nginx_formats;
 mod real_nginx_rewrites;
