@@ -84,9 +84,14 @@ fn thousands_of_small_files_are_read_under_a_low_open_files_limit() {
 #[test]
 fn unread_and_cut_inputs_are_named_before_any_figure() {
     let dir = tempfile::tempdir().unwrap();
-    let raw = std::fs::read(LOG).unwrap();
+    // other requests than LOG's (its methods changed): a copy of LOG's
+    // requests would be set aside as the same stream (analyze::copies)
+    let raw = std::fs::read_to_string(LOG)
+        .unwrap()
+        .replace("\"GET ", "\"PUT ")
+        .replace("\"POST ", "\"PATCH ");
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&raw).unwrap();
+    gz.write_all(raw.as_bytes()).unwrap();
     let gz = gz.finish().unwrap();
     let cut = dir.path().join("cut.log.gz");
     std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
