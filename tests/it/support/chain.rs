@@ -20,6 +20,28 @@ pub struct Timeouts {
     pub nginx_read: &'static str,
 }
 
+/// nginx's and haproxy's binaries; `None` (with a message) when one is not
+/// installed, a panic instead when `GATECHECK_REQUIRE_PROXIES` is set.
+pub fn proxies() -> Option<(PathBuf, PathBuf)> {
+    let (Some(ngx_bin), Some(hap_bin)) = (find_nginx(), find_haproxy()) else {
+        if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
+            panic!("nginx or haproxy not found and GATECHECK_REQUIRE_PROXIES is set");
+        }
+        eprintln!("skipped: nginx or haproxy not installed");
+        return None;
+    };
+    Some((ngx_bin, hap_bin))
+}
+
+/// Copy every file of `from` into `to` (created), for `$GATECHECK_CAPTURE_DIR`.
+pub fn copy_files(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+    }
+}
+
 /// A running chain; the proxies stop on drop, the temp dir goes with it.
 pub struct Chain {
     /// nginx's listening address: where the client sends its requests.
@@ -41,13 +63,7 @@ impl Chain {
     /// nginx or haproxy is not installed, a panic instead when
     /// `GATECHECK_REQUIRE_PROXIES` is set (`.ci/run` sets it).
     pub fn start(t: Timeouts) -> Option<Chain> {
-        let (Some(ngx_bin), Some(hap_bin)) = (find_nginx(), find_haproxy()) else {
-            if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
-                panic!("nginx or haproxy not found and GATECHECK_REQUIRE_PROXIES is set");
-            }
-            eprintln!("skipped: nginx or haproxy not installed");
-            return None;
-        };
+        let (ngx_bin, hap_bin) = proxies()?;
         let dir = tempfile::tempdir().unwrap();
         let dump = dir.path().join("dump");
         fs::create_dir_all(&dump).unwrap();
@@ -139,12 +155,7 @@ http {{
             fs::copy(dir.join("logs").join(f), self.dump.join(f)).unwrap();
         }
         if let Some(capture) = std::env::var_os("GATECHECK_CAPTURE_DIR") {
-            let capture = PathBuf::from(capture);
-            fs::create_dir_all(&capture).unwrap();
-            for e in fs::read_dir(&self.dump).unwrap() {
-                let p = e.unwrap().path();
-                fs::copy(&p, capture.join(p.file_name().unwrap())).unwrap();
-            }
+            copy_files(&self.dump, Path::new(&capture));
         }
         &self.dump
     }

@@ -11,17 +11,11 @@ use std::fs;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use super::haproxy::{find_haproxy, Haproxy};
-use super::nginx::{find_nginx, free_port, is_root, Nginx};
+pub use super::chain::Timeouts;
+use super::chain::{copy_files, proxies};
+use super::haproxy::Haproxy;
+use super::nginx::{free_port, is_root, Nginx};
 use super::upstream::FaultUpstream;
-
-/// The timeouts a test sets; everything else is the same config.
-pub struct Timeouts {
-    /// haproxy's `timeout server` (`defaults`).
-    pub haproxy_server: &'static str,
-    /// nginx's `proxy_read_timeout` (in the proxying `location`).
-    pub nginx_read: &'static str,
-}
 
 /// A running chain; the proxies stop on drop, the temp dir goes with it.
 pub struct LbChain {
@@ -43,13 +37,7 @@ impl LbChain {
     /// nginx or haproxy is not installed, a panic instead when
     /// `GATECHECK_REQUIRE_PROXIES` is set.
     pub fn start(t: Timeouts) -> Option<LbChain> {
-        let (Some(ngx_bin), Some(hap_bin)) = (find_nginx(), find_haproxy()) else {
-            if std::env::var_os("GATECHECK_REQUIRE_PROXIES").is_some() {
-                panic!("nginx or haproxy not found and GATECHECK_REQUIRE_PROXIES is set");
-            }
-            eprintln!("skipped: nginx or haproxy not installed");
-            return None;
-        };
+        let (ngx_bin, hap_bin) = proxies()?;
         let dir = tempfile::tempdir().unwrap();
         let up = FaultUpstream::start().expect("upstream");
         let (ngx_port, hap_port, closed_port) = (free_port(), free_port(), free_port());
@@ -177,12 +165,7 @@ backend be_web
         fs::copy(&self.hap_cfg, full.join("haproxy.cfg")).unwrap();
         if let Some(capture) = std::env::var_os("GATECHECK_CAPTURE_DIR") {
             for (d, sub) in [(&logs, "logs"), (&full, "with-configs")] {
-                let to = PathBuf::from(&capture).join(sub);
-                fs::create_dir_all(&to).unwrap();
-                for e in fs::read_dir(d).unwrap() {
-                    let p = e.unwrap().path();
-                    fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
-                }
+                copy_files(d, &Path::new(&capture).join(sub));
             }
         }
         (logs, full)
